@@ -1,0 +1,303 @@
+"""Turn the server's stream state into one immutable Snapshot per poll.
+
+Steady state costs ONE pipelined round trip for every stream on screen: XINFO STREAM and XINFO
+GROUPS per stream, and per group already known XINFO CONSUMERS, the XPENDING summary, the oldest
+pending entry (XPENDING - + 1) and, where the server cannot say the lag, a bounded XRANGE count.
+Groups that appear since the last poll cost one more round trip, once. Discovery (SCAN TYPE stream)
+runs every few seconds, not every tick. Per-command errors stay in place: a key deleted or retyped
+between discovery and poll becomes a StreamInfo with `error`, never a crash.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from .model import (
+    Discovery,
+    Entry,
+    Focus,
+    FocusData,
+    GroupInfo,
+    LagSource,
+    ServerInfo,
+    Snapshot,
+    StreamInfo,
+)
+from .parse import (
+    build_group,
+    parse_consumers,
+    parse_entries,
+    parse_groups,
+    parse_pending_entries,
+    parse_pending_summary,
+    parse_stream,
+)
+
+GLOB_CHARS = frozenset(b"*?[")
+DEFAULT_MAX_STREAMS = 1000
+DEFAULT_ESTIMATE_CAP = 1000
+SCAN_COUNT = 1000
+
+
+def to_bytes(arg: str | bytes) -> bytes:
+    """A command-line argument as the bytes the user typed (keys may be any binary string)."""
+    return arg if isinstance(arg, bytes) else os.fsencode(arg)
+
+
+def is_pattern(arg: bytes) -> bool:
+    return any(ch in GLOB_CHARS for ch in arg)
+
+
+def error_text(exc: BaseException) -> str:
+    """A server error as one line ("NOGROUP No such key ...", "WRONGTYPE ...", "no such key")."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+@dataclass(frozen=True, slots=True)
+class _GroupPlan:
+    """What the pipeline asked for one group, so its replies can be read back in order."""
+
+    name: bytes
+    estimate_from: str | None  # last-delivered-id used for the XRANGE estimate, if one was sent
+
+
+class Collector:
+    """Polls a server through a raw asyncio client (see ConnectionSpec.make_client(raw=True))."""
+
+    def __init__(
+        self,
+        client: Any,
+        server: ServerInfo,
+        targets: Sequence[str | bytes] = (),
+        *,
+        max_streams: int = DEFAULT_MAX_STREAMS,
+        discovery_interval: float = 5.0,
+        estimate_cap: int = DEFAULT_ESTIMATE_CAP,
+    ) -> None:
+        if max_streams < 1:
+            raise ValueError("--max-streams must be at least 1")
+        self.client = client
+        self.server = server
+        raw = [to_bytes(t) for t in targets] or [b"*"]
+        self.patterns = tuple(t for t in raw if is_pattern(t))
+        self.explicit = tuple(dict.fromkeys(t for t in raw if not is_pattern(t)))
+        self.max_streams = max_streams
+        self.discovery_interval = discovery_interval
+        self.estimate_cap = estimate_cap
+        self.focus: Focus | None = None
+        self.discovery = Discovery(max_streams=max_streams)
+        self._discovery_due = True
+        self._last: dict[bytes, StreamInfo] = {}  # previous poll, for the groups we know
+        self.total_round_trips = 0
+
+    # discovery -----------------------------------------------------------------------------
+
+    def request_discovery(self) -> None:
+        """Rescan on the next poll (a key vanished, or the user asked)."""
+        self._discovery_due = True
+
+    def _discovery_needed(self, now: float) -> bool:
+        if not self.patterns:
+            return not self.discovery.taken_at
+        return self._discovery_due or now - self.discovery.taken_at >= self.discovery_interval
+
+    async def discover(self) -> int:
+        """SCAN ... TYPE stream for each pattern, capped at max_streams. Returns round trips."""
+        found: dict[bytes, None] = dict.fromkeys(self.explicit)
+        trips = 0
+        capped = False
+        for pattern in self.patterns:
+            cursor: Any = 0
+            while True:
+                cursor, keys = await self.client.execute_command(
+                    "SCAN", cursor, "MATCH", pattern, "COUNT", SCAN_COUNT, "TYPE", "stream")
+                trips += 1
+                for key in keys:
+                    found[key] = None
+                if len(found) > self.max_streams:
+                    capped = True
+                    break
+                if int(cursor) == 0:
+                    break
+            if capped:
+                break
+        keys = sorted(found)[: self.max_streams]
+        self.discovery = Discovery(
+            patterns=tuple(p.decode("utf-8", "backslashreplace") for p in self.patterns),
+            keys=tuple(keys), capped=capped, max_streams=self.max_streams, taken_at=time.time())
+        self._discovery_due = False
+        self.total_round_trips += trips
+        return trips
+
+    # the poll -------------------------------------------------------------------------------
+
+    def _needs_estimate(self, group: GroupInfo | dict) -> bool:
+        if not self.server.has_lag:
+            return True
+        if isinstance(group, GroupInfo):
+            return group.lag.source is not LagSource.EXACT
+        return group.get("lag") is None
+
+    def _queue_group(self, pipe: Any, key: bytes, name: bytes, ldid: str | None,
+                     estimate: bool) -> _GroupPlan:
+        pipe.execute_command("XINFO", "CONSUMERS", key, name)
+        pipe.execute_command("XPENDING", key, name)
+        pipe.execute_command("XPENDING", key, name, "-", "+", 1)
+        if estimate and ldid is not None:
+            pipe.execute_command("XRANGE", key, f"({ldid}", "+", "COUNT", self.estimate_cap)
+            return _GroupPlan(name, ldid)
+        return _GroupPlan(name, None)
+
+    def _queue_focus(self, pipe: Any, focus: Focus) -> int:
+        n = 0
+        if focus.group is not None:
+            args = ["XPENDING", focus.key, focus.group, focus.pending_start, "+",
+                    focus.pending_count]
+            if focus.consumer is not None:
+                args.append(focus.consumer)
+            pipe.execute_command(*args)
+            n += 1
+        pipe.execute_command("XREVRANGE", focus.key, focus.messages_end, "-", "COUNT",
+                             focus.messages_count)
+        return n + 1
+
+    async def poll(self) -> Snapshot:
+        """One snapshot. Connection errors propagate (the caller marks the screen stale)."""
+        started = time.perf_counter()
+        now = time.time()
+        discovery_trips = await self.discover() if self._discovery_needed(now) else 0
+        keys = self.discovery.keys
+        focus = self.focus
+
+        pipe = self.client.pipeline(transaction=False)
+        plans: list[list[_GroupPlan]] = []
+        for key in keys:
+            pipe.execute_command("XINFO", "STREAM", key)
+            pipe.execute_command("XINFO", "GROUPS", key)
+            known = self._last.get(key)
+            plan = []
+            for g in known.groups if known else ():
+                plan.append(self._queue_group(pipe, key, g.name, g.last_delivered_id,
+                                              self._needs_estimate(g)))
+            plans.append(plan)
+        focus_n = self._queue_focus(pipe, focus) if focus else 0
+        replies = await pipe.execute(raise_on_error=False)
+        trips = 1
+        _raise_connection_error(replies)
+
+        pos = 0
+        partial: list[tuple[StreamInfo, list[dict], dict[bytes, GroupInfo]]] = []
+        new_groups: list[tuple[int, dict]] = []
+        for i, key in enumerate(keys):
+            stream_reply, groups_reply = replies[pos], replies[pos + 1]
+            pos += 2
+            by_name: dict[bytes, GroupInfo] = {}
+            for plan in plans[i]:
+                n = 4 if plan.estimate_from is not None else 3
+                by_name[plan.name] = (plan, replies[pos:pos + n])
+                pos += n
+            if isinstance(stream_reply, Exception):
+                stream = StreamInfo(key=key, error=error_text(stream_reply))
+                if self.patterns and key not in self.explicit:
+                    self.request_discovery()
+                partial.append((stream, [], {}))
+                continue
+            stream = parse_stream(key, stream_reply)
+            if isinstance(groups_reply, Exception):
+                partial.append((replace(stream, error=error_text(groups_reply)), [], {}))
+                continue
+            group_dicts = parse_groups(groups_reply)
+            built: dict[bytes, GroupInfo] = {}
+            for d in group_dicts:
+                got = by_name.get(d["name"])
+                if got is None:
+                    new_groups.append((len(partial), d))
+                    continue
+                plan, group_replies = got
+                built[d["name"]] = self._build_group(d, group_replies, plan)
+            partial.append((stream, group_dicts, built))
+        focus_replies = replies[pos:pos + focus_n]
+
+        if new_groups:  # groups that appeared: one more round trip for all of them together
+            pipe = self.client.pipeline(transaction=False)
+            extra_plans = []
+            for idx, d in new_groups:
+                key = partial[idx][0].key
+                extra_plans.append(self._queue_group(
+                    pipe, key, d["name"], _text(d.get("last-delivered-id")),
+                    self._needs_estimate(d)))
+            extra = await pipe.execute(raise_on_error=False)
+            trips += 1
+            _raise_connection_error(extra)
+            pos = 0
+            for (idx, d), plan in zip(new_groups, extra_plans, strict=True):
+                n = 4 if plan.estimate_from is not None else 3
+                partial[idx][2][d["name"]] = self._build_group(d, extra[pos:pos + n], plan)
+                pos += n
+
+        streams = []
+        for stream, group_dicts, built in partial:
+            groups = tuple(built[d["name"]] for d in group_dicts if d["name"] in built)
+            streams.append(replace(stream, groups=groups) if groups else stream)
+        streams_t = tuple(streams)
+        self._last = {s.key: s for s in streams_t if s.error is None}
+        self.total_round_trips += trips
+        return Snapshot(
+            taken_at=time.time(),
+            duration_ms=(time.perf_counter() - started) * 1000,
+            round_trips=trips,
+            discovery_round_trips=discovery_trips,
+            server=self.server,
+            streams=streams_t,
+            discovery=self.discovery,
+            focus=_focus_data(focus, focus_replies) if focus else None,
+        )
+
+    def _build_group(self, d: dict, group_replies: list[Any], plan: _GroupPlan) -> GroupInfo:
+        consumers_r, summary_r, oldest_r = group_replies[:3]
+        errors = [r for r in (consumers_r, summary_r, oldest_r) if isinstance(r, Exception)]
+        estimate = capped = None
+        if plan.estimate_from is not None and not isinstance(group_replies[3], Exception):
+            count = len(group_replies[3] or ())
+            estimate, capped = count, count >= self.estimate_cap
+        return build_group(
+            d,
+            consumers=() if isinstance(consumers_r, Exception) else parse_consumers(consumers_r),
+            summary=None if isinstance(summary_r, Exception) else parse_pending_summary(
+                summary_r, None if isinstance(oldest_r, Exception) else oldest_r),
+            estimate=estimate,
+            capped=bool(capped),
+            error=error_text(errors[0]) if errors else None,
+        )
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _raise_connection_error(replies: list[Any]) -> None:
+    """Per-command server errors stay in place; a lost connection fails the whole poll."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    for r in replies:
+        if isinstance(r, RedisConnectionError | RedisTimeoutError | OSError):
+            raise r
+
+
+def _focus_data(focus: Focus, replies: list[Any]) -> FocusData:
+    error = next((error_text(r) for r in replies if isinstance(r, Exception)), None)
+    pending: tuple = ()
+    if focus.group is not None and replies and not isinstance(replies[0], Exception):
+        pending = parse_pending_entries(replies[0])
+    msgs_r = replies[-1] if replies else None
+    messages: tuple = ()
+    if msgs_r is not None and not isinstance(msgs_r, Exception):
+        messages = tuple(Entry(i, tuple(f)) for i, f in parse_entries(msgs_r))
+    return FocusData(focus=focus, pending=pending, messages=messages, error=error)

@@ -1,0 +1,263 @@
+"""How to reach the server, as redis-cli users expect, and who answered.
+
+`ConnectionSpec` is built from the command line and environment once; it makes clients and a
+display form of the URL that never carries the password. `describe_error` turns any connection
+failure into one line a person can act on.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+import redis
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+
+from .model import ServerInfo
+from .parse import parse_info, version_tuple
+
+DEFAULT_URL = "redis://127.0.0.1:6379/0"
+SCHEMES = ("redis", "rediss", "unix")
+
+# The collector parses these replies itself (see parse.py); its client must hand them over raw.
+RAW_COMMANDS = ("XINFO STREAM", "XINFO GROUPS", "XINFO CONSUMERS", "XPENDING", "XRANGE",
+                "XREVRANGE", "XAUTOCLAIM", "XCLAIM")
+
+
+class ConfigError(ValueError):
+    """Bad connection options: the message is shown as is, one line, exit code 1."""
+
+
+class ConnectError(RuntimeError):
+    """The server could not be reached or refused us: the message is one line, password-free."""
+
+
+@dataclass(frozen=True)
+class ConnectionSpec:
+    scheme: str = "redis"
+    host: str = "127.0.0.1"
+    port: int = 6379
+    db: int = 0
+    path: str | None = None  # unix socket
+    username: str | None = None
+    password: str | None = None
+    tls: bool = False
+    cacert: str | None = None
+    cert: str | None = None
+    key: str | None = None
+    cluster: bool = False
+    connect_timeout: float = 3.0
+
+    @property
+    def address(self) -> str:
+        return self.path if self.scheme == "unix" else f"{self.host}:{self.port}"
+
+    def display_url(self) -> str:
+        """The URL without the password (the user name stays: it helps and is not a secret)."""
+        user = f"{quote(self.username)}@" if self.username else ""
+        if self.scheme == "unix":
+            return f"unix://{user}{self.path}" + (f"?db={self.db}" if self.db else "")
+        scheme = "rediss" if self.tls else "redis"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{scheme}://{user}{host}:{self.port}/{self.db}"
+
+    def client_kwargs(self, socket_timeout: float | None = 10.0) -> dict[str, Any]:
+        kw: dict[str, Any] = dict(
+            db=self.db, username=self.username, password=self.password,
+            socket_timeout=socket_timeout, socket_connect_timeout=self.connect_timeout,
+            protocol=2, retry=Retry(NoBackoff(), 0), client_name="streamtop",
+        )
+        if self.scheme == "unix":
+            kw["unix_socket_path"] = self.path
+        else:
+            kw.update(host=self.host, port=self.port)
+        if self.tls:
+            kw.update(ssl=True, ssl_ca_certs=self.cacert, ssl_certfile=self.cert,
+                      ssl_keyfile=self.key, ssl_cert_reqs="required" if self.cacert else "none",
+                      ssl_check_hostname=False)
+        return kw
+
+    def make_client(self, *, raw: bool = False, block_ms: int | None = None,
+                    max_connections: int | None = None) -> aioredis.Redis:
+        """An asyncio client. `raw`: stream replies unparsed (for parse.py). `block_ms`: for a
+        connection that blocks (XREADGROUP BLOCK), whose socket timeout must outlast the block."""
+        timeout = 10.0 if block_ms is None else block_ms / 1000 + 10.0
+        kw = self.client_kwargs(timeout)
+        client = aioredis.Redis(max_connections=max_connections, **kw)
+        if raw:
+            strip_callbacks(client)
+        return client
+
+    def make_sync_client(self, *, block_ms: int | None = None) -> redis.Redis:
+        """A blocking client (walrus in the demo workload, scripts)."""
+        timeout = 10.0 if block_ms is None else block_ms / 1000 + 10.0
+        kw = self.client_kwargs(timeout)
+        kw["retry"] = None
+        return redis.Redis(**kw)
+
+
+def strip_callbacks(client: Any) -> None:
+    for name in RAW_COMMANDS:
+        client.response_callbacks.pop(name, None)
+
+
+def _port(value: Any, origin: str) -> int:
+    try:
+        port = int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"port {value!r} {origin} is not a number") from None
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"port {port} {origin} is out of range (1-65535)")
+    return port
+
+
+def _db(value: Any, origin: str) -> int:
+    try:
+        db = int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"database {value!r} {origin} is not a number") from None
+    if db < 0:
+        raise ConfigError(f"database {db} {origin} is negative")
+    return db
+
+
+def parse_url(url: str) -> ConnectionSpec:
+    """redis://[user[:password]@]host[:port][/db], rediss://..., unix://[user:pw@]/path[?db=N]."""
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise ConfigError(f"cannot read URL: {exc}") from None
+    scheme = parts.scheme.lower()
+    if scheme not in SCHEMES:
+        shown = scheme or url.split("/", 1)[0] or url
+        raise ConfigError(f"unknown URL scheme {shown!r}: use redis://, rediss:// or unix://")
+    username = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password is not None else None
+    query = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
+    if scheme == "unix":
+        if not parts.path:
+            raise ConfigError("unix:// URL needs a socket path, e.g. unix:///run/redis.sock")
+        db = _db(query.get("db", 0), "in the URL")
+        return ConnectionSpec(scheme="unix", path=parts.path, db=db, username=username,
+                              password=password)
+    hostport = parts.netloc.rsplit("@", 1)[-1]
+    port_text = hostport.rsplit("]", 1)[-1].rpartition(":")[2] if ":" in hostport else ""
+    port = _port(port_text, "in the URL") if port_text else 6379
+    path = parts.path.strip("/")
+    db = _db(path or query.get("db", 0), "in the URL")
+    return ConnectionSpec(scheme=scheme, host=parts.hostname or "127.0.0.1", port=port, db=db,
+                          username=username, password=password, tls=scheme == "rediss")
+
+
+def build_spec(
+    url: str | None = None,
+    host: str | None = None,
+    port: Any = None,
+    db: Any = None,
+    user: str | None = None,
+    password: str | None = None,
+    tls: bool = False,
+    cacert: str | None = None,
+    cert: str | None = None,
+    key: str | None = None,
+    cluster: bool = False,
+    env: dict[str, str] | None = None,
+) -> ConnectionSpec:
+    """Options over URL over environment, as redis-cli: -h/-p/-n/--user/-a win over --url,
+    --url wins over REDIS_URL, and -a wins over REDISCLI_AUTH, which wins over the URL's password."""
+    env = os.environ if env is None else env
+    spec = parse_url(url or env.get("REDIS_URL") or DEFAULT_URL)
+    changes: dict[str, Any] = {}
+    if host is not None:
+        changes["host"] = host
+    if port is not None:
+        changes["port"] = _port(port, "given with -p")
+    if db is not None:
+        changes["db"] = _db(db, "given with -n")
+    if user is not None:
+        changes["username"] = user
+    if password is not None:
+        changes["password"] = password
+    elif env.get("REDISCLI_AUTH"):
+        changes["password"] = env["REDISCLI_AUTH"]
+    if tls or cacert or cert or key:
+        if spec.scheme == "unix":
+            raise ConfigError("TLS options do not apply to a unix:// socket")
+        changes.update(tls=True, scheme="rediss")
+    for name, value in (("cacert", cacert), ("cert", cert), ("key", key)):
+        if value is not None:
+            if not os.path.isfile(value):
+                raise ConfigError(f"--{name} file not found: {value}")
+            changes[name] = value
+    changes["cluster"] = cluster
+    return replace(spec, **changes)
+
+
+def describe_error(exc: BaseException, spec: ConnectionSpec) -> str:
+    """One line for a person: what failed, where, and what to try. Never the password."""
+    where = spec.address
+    text = str(exc)
+    low = text.lower()
+    if isinstance(exc, redis.AuthenticationError) or "wrongpass" in low or "invalid username" in low:
+        who = f"user {spec.username!r}" if spec.username else "the default user"
+        msg = f"authentication failed at {where} for {who}: wrong password or unknown user"
+    elif "noauth" in low or "authentication required" in low:
+        msg = f"the server at {where} requires a password: give -a, REDISCLI_AUTH or put it in --url"
+    elif "noperm" in low:
+        msg = f"permission denied at {where}: {text.strip()}"
+    elif isinstance(exc, ssl.SSLError) or "ssl" in low or "tls" in low or "certificate" in low:
+        msg = f"TLS handshake with {where} failed: {text.strip() or type(exc).__name__}"
+    elif "refused" in low or "errno 111" in low or "connect call failed" in low:
+        msg = f"connection refused at {where}: is the server running? (try `streamtop demo`)"
+    elif isinstance(exc, redis.TimeoutError | TimeoutError) or "timeout" in low or "timed out" in low:
+        msg = f"timed out talking to {where}"
+    elif "no such file" in low and spec.scheme == "unix":
+        msg = f"no socket at {where}"
+    elif "name or service not known" in low or "nodename nor servname" in low or "errno -2" in low:
+        msg = f"cannot resolve host {spec.host!r}"
+    elif isinstance(exc, redis.ConnectionError | ConnectionError | OSError):
+        msg = f"connection to {where} failed: {text.strip() or type(exc).__name__}"
+    else:
+        msg = f"{type(exc).__name__} at {where}: {text.strip()}"
+    if spec.password:
+        msg = msg.replace(spec.password, "***")
+    return " ".join(msg.split())
+
+
+async def probe_server(client: aioredis.Redis) -> ServerInfo:
+    """INFO server (+ cluster): name, version, mode. Valkey freezes redis_version at 7.2.4, which
+    still decides the reply fields, while valkey_version is what it is."""
+    pipe = client.pipeline(transaction=False)
+    pipe.execute_command("INFO", "server")
+    pipe.execute_command("INFO", "cluster")
+    server_reply, cluster_reply = await pipe.execute()
+    return server_info_from(parse_info(server_reply), parse_info(cluster_reply))
+
+
+def server_info_from(info: dict[str, str], cluster: dict[str, str] | None = None) -> ServerInfo:
+    valkey = info.get("valkey_version") or (
+        info.get("redis_version") if info.get("server_name") == "valkey" else None)
+    redis_version = info.get("redis_version", "0.0.0")
+    cluster_enabled = (cluster or {}).get("cluster_enabled") in ("1", 1)
+    mode = "cluster" if cluster_enabled or info.get("redis_mode") == "cluster" else "standalone"
+    return ServerInfo(
+        name="valkey" if valkey else "redis",
+        version=valkey or redis_version,
+        compat_version=version_tuple(redis_version),
+        mode=mode,
+    )
+
+
+async def connect(spec: ConnectionSpec, *, raw: bool = True) -> tuple[aioredis.Redis, ServerInfo]:
+    """A client and who answered, or ConnectError with a one-line message."""
+    client = spec.make_client(raw=raw)
+    try:
+        return client, await probe_server(client)
+    except Exception as exc:
+        await client.aclose()
+        raise ConnectError(describe_error(exc, spec)) from None

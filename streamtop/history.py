@@ -1,0 +1,89 @@
+"""Rates and sparkline series from successive snapshots.
+
+In-rate per stream comes from entries-added deltas (7.0+), or from length deltas on 6.2 (where
+trimming makes it a lower bound). Read rate per group comes from entries-read deltas (7.0+; None on
+6.2). A counter that goes backwards means the key was deleted and recreated: that tick gives no
+rate rather than a negative one.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from .model import Snapshot
+
+HISTORY_POINTS = 120
+
+
+@dataclass
+class Series:
+    """A ring buffer of the last HISTORY_POINTS values (None where unknown)."""
+
+    points: deque[float | None] = field(default_factory=lambda: deque(maxlen=HISTORY_POINTS))
+
+    def add(self, value: float | None) -> None:
+        self.points.append(value)
+
+    @property
+    def last(self) -> float | None:
+        return self.points[-1] if self.points else None
+
+    def values(self) -> list[float]:
+        """Known values only, unknowns as 0 for drawing (a sparkline has no 'unknown' glyph)."""
+        return [v if v is not None else 0.0 for v in self.points]
+
+
+def _rate(prev: int | None, cur: int | None, dt: float) -> float | None:
+    if prev is None or cur is None or dt <= 0 or cur < prev:
+        return None
+    return (cur - prev) / dt
+
+
+class History:
+    """Feed it every snapshot; read rates and series by key (and group name)."""
+
+    def __init__(self) -> None:
+        self._prev: Snapshot | None = None
+        self.in_rate: dict[bytes, Series] = {}
+        self.read_rate: dict[tuple[bytes, bytes], Series] = {}
+        self.lag: dict[tuple[bytes, bytes], Series] = {}
+
+    def update(self, snap: Snapshot) -> None:
+        prev = self._prev
+        dt = snap.taken_at - prev.taken_at if prev else 0.0
+        prev_streams = {s.key: s for s in prev.streams} if prev else {}
+        seen_streams, seen_groups = set(), set()
+        for stream in snap.streams:
+            if stream.error is not None:
+                continue
+            seen_streams.add(stream.key)
+            old = prev_streams.get(stream.key)
+            if old is None or old.error is not None:
+                rate = None
+            elif stream.entries_added is not None and old.entries_added is not None:
+                rate = _rate(old.entries_added, stream.entries_added, dt)
+            else:  # 6.2: length grows with adds, shrinks with trims
+                rate = _rate(old.length, stream.length, dt)
+            self.in_rate.setdefault(stream.key, Series()).add(rate)
+            old_groups = {g.name: g for g in old.groups} if old and old.error is None else {}
+            for group in stream.groups:
+                gk = (stream.key, group.name)
+                seen_groups.add(gk)
+                og = old_groups.get(group.name)
+                read = _rate(og.entries_read, group.entries_read, dt) if og else None
+                self.read_rate.setdefault(gk, Series()).add(read)
+                self.lag.setdefault(gk, Series()).add(group.lag.best)
+        for store, seen in ((self.in_rate, seen_streams), (self.read_rate, seen_groups),
+                            (self.lag, seen_groups)):
+            for gone in set(store) - seen:
+                del store[gone]
+        self._prev = snap
+
+    def stream_rate(self, key: bytes) -> float | None:
+        s = self.in_rate.get(key)
+        return s.last if s else None
+
+    def group_rate(self, key: bytes, group: bytes) -> float | None:
+        s = self.read_rate.get((key, group))
+        return s.last if s else None

@@ -1,0 +1,252 @@
+"""The snapshot: immutable plain data that every layer above the collector reads.
+
+Keys and names are bytes, as the server holds them (they may be any binary string); `label()`
+turns them into something printable. Stream IDs are ASCII, so they are str.
+A value the server did not give is None, never 0: the UI shows it as unknown.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+_CONTROL_ESCAPES = {i: f"\\x{i:02x}" for i in range(32)} | {
+    ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t", 127: "\\x7f",
+}
+
+
+def label(name: bytes | str) -> str:
+    """A one-line printable form of a key or name: invalid UTF-8 and control characters escaped."""
+    text = name.decode("utf-8", "backslashreplace") if isinstance(name, bytes) else name
+    return text.translate(_CONTROL_ESCAPES)
+
+
+def id_ms(entry_id: str | None) -> int | None:
+    """The millisecond part of a stream ID ("1700000000000-3" -> 1700000000000)."""
+    if not entry_id:
+        return None
+    head = entry_id.split("-", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+class LagSource(StrEnum):
+    """How a group's lag is known."""
+
+    EXACT = "exact"  # the server's `lag` field
+    ESTIMATE = "estimate"  # server gave NULL (7.0+) or has no lag field (6.2): counted by XRANGE
+    UNKNOWN = "unknown"  # neither: nothing to show but "?"
+
+
+@dataclass(frozen=True, slots=True)
+class Lag:
+    """A group's lag: `value` when exact; otherwise `estimate`, with `capped` meaning ">= estimate"."""
+
+    source: LagSource
+    value: int | None = None
+    estimate: int | None = None
+    capped: bool = False
+
+    @property
+    def known(self) -> bool:
+        return self.source is LagSource.EXACT
+
+    @property
+    def best(self) -> int | None:
+        """The exact value, else the estimate (a lower bound when capped); None when unknown."""
+        return self.value if self.value is not None else self.estimate
+
+    def text(self) -> str:
+        """'12' exact, '~12' estimated, '>=1000' capped estimate, '?' unknown."""
+        if self.value is not None:
+            return str(self.value)
+        if self.estimate is not None:
+            return f">={self.estimate}" if self.capped else f"~{self.estimate}"
+        return "?"
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEntry:
+    """One entry of a group's pending entries list (XPENDING extended form)."""
+
+    id: str
+    consumer: bytes
+    idle_ms: int
+    deliveries: int
+
+
+@dataclass(frozen=True, slots=True)
+class PendingSummary:
+    """XPENDING summary form, plus the entry with the smallest ID (the oldest still pending)."""
+
+    count: int
+    smallest_id: str | None = None
+    greatest_id: str | None = None
+    consumers: tuple[tuple[bytes, int], ...] = ()
+    oldest: PendingEntry | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerInfo:
+    """XINFO CONSUMERS: `inactive_ms` is None where the server has no such field (before 7.2)."""
+
+    name: bytes
+    pending: int
+    idle_ms: int
+    inactive_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupInfo:
+    name: bytes
+    consumers: int
+    pending: int
+    last_delivered_id: str
+    entries_read: int | None
+    lag: Lag
+    consumer_list: tuple[ConsumerInfo, ...] = ()
+    pending_summary: PendingSummary | None = None
+    error: str | None = None
+
+    @property
+    def label(self) -> str:
+        return label(self.name)
+
+    @property
+    def oldest_pending_idle_ms(self) -> int | None:
+        ps = self.pending_summary
+        return ps.oldest.idle_ms if ps and ps.oldest else None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamInfo:
+    key: bytes
+    length: int = 0
+    first_entry_id: str | None = None
+    last_entry_id: str | None = None
+    last_generated_id: str | None = None
+    entries_added: int | None = None
+    max_deleted_entry_id: str | None = None
+    recorded_first_entry_id: str | None = None
+    radix_tree_keys: int | None = None
+    radix_tree_nodes: int | None = None
+    groups: tuple[GroupInfo, ...] = ()
+    error: str | None = None
+
+    @property
+    def label(self) -> str:
+        return label(self.key)
+
+    @property
+    def group_count(self) -> int:
+        return len(self.groups)
+
+    @property
+    def total_pending(self) -> int:
+        return sum(g.pending for g in self.groups)
+
+    @property
+    def max_lag(self) -> Lag | None:
+        """The lag of the group furthest behind; unknown if any unknown group could be further."""
+        if not self.groups:
+            return None
+        worst = max(self.groups, key=lambda g: (g.lag.best is None, g.lag.best or 0))
+        return worst.lag
+
+    @property
+    def oldest_pending_idle_ms(self) -> int | None:
+        idles = [i for g in self.groups if (i := g.oldest_pending_idle_ms) is not None]
+        return max(idles) if idles else None
+
+    def group(self, name: bytes) -> GroupInfo | None:
+        return next((g for g in self.groups if g.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One stream entry: its ID and its field/value pairs in order (a deleted entry has none)."""
+
+    id: str
+    fields: tuple[tuple[bytes, bytes], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Focus:
+    """What the screen shows in detail: the collector adds its pages to the same round trip.
+
+    `pending_start` pages the group's PEL forward (exclusive start after the first page);
+    `messages_end` pages the stream backwards from the newest entry.
+    """
+
+    key: bytes
+    group: bytes | None = None
+    pending_start: str = "-"
+    pending_count: int = 100
+    consumer: bytes | None = None
+    messages_end: str = "+"
+    messages_count: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class FocusData:
+    focus: Focus
+    pending: tuple[PendingEntry, ...] = ()
+    messages: tuple[Entry, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ServerInfo:
+    """Who answered: name, versions, mode, and what that implies for stream commands."""
+
+    name: str = "redis"  # "redis" or "valkey"
+    version: str = "0.0.0"  # the product's own version (valkey_version for Valkey)
+    compat_version: tuple[int, int, int] = (0, 0, 0)  # redis_version: what decides the fields
+    mode: str = "standalone"  # or "cluster"
+
+    @property
+    def has_lag(self) -> bool:
+        """XINFO GROUPS has entries-read and lag; XINFO STREAM has entries-added (7.0+)."""
+        return self.compat_version >= (7, 0, 0)
+
+    @property
+    def has_inactive(self) -> bool:
+        """XINFO CONSUMERS has `inactive` (7.2+)."""
+        return self.compat_version >= (7, 2, 0)
+
+    @property
+    def autoclaim_reports_deleted(self) -> bool:
+        """XAUTOCLAIM's third element lists IDs dropped because the entries were deleted (7.0+)."""
+        return self.compat_version >= (7, 0, 0)
+
+    @property
+    def title(self) -> str:
+        return f"{'Valkey' if self.name == 'valkey' else 'Redis'} {self.version}"
+
+
+@dataclass(frozen=True, slots=True)
+class Discovery:
+    """What discovery found: `capped` when more streams matched than --max-streams allows."""
+
+    patterns: tuple[str, ...] = ()
+    keys: tuple[bytes, ...] = ()
+    capped: bool = False
+    max_streams: int = 1000
+    taken_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One poll: everything the dashboard shows at one moment."""
+
+    taken_at: float = field(default_factory=time.time)  # epoch seconds when the poll ended
+    duration_ms: float = 0.0
+    round_trips: int = 0
+    server: ServerInfo = field(default_factory=ServerInfo)
+    streams: tuple[StreamInfo, ...] = ()
+    discovery: Discovery = field(default_factory=Discovery)
+    focus: FocusData | None = None
+    discovery_round_trips: int = 0  # SCAN calls made by this poll (only when discovery was due)
+
+    def stream(self, key: bytes) -> StreamInfo | None:
+        return next((s for s in self.streams if s.key == key), None)

@@ -1,0 +1,235 @@
+"""Parsers from raw server replies to model objects.
+
+They read the reply as the wire gives it (RESP2 flat lists or RESP3 maps, bytes or str), so the
+differences between Redis 6.2, 7.x and Valkey 8/9 are absorbed here: a missing field is None and a
+NULL is None, never 0. They never raise on an odd shape: a property test feeds them every shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .model import (
+    ConsumerInfo,
+    GroupInfo,
+    Lag,
+    LagSource,
+    PendingEntry,
+    PendingSummary,
+    StreamInfo,
+)
+
+
+def _s(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "backslashreplace")
+    return str(value)
+
+
+def _b(value: Any) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    if value is None:
+        return b""
+    return str(value).encode()
+
+
+def _int(value: Any) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def pairs(reply: Any) -> dict[str, Any]:
+    """A flat [k1, v1, k2, v2, ...] list or a map as a dict with str keys."""
+    if isinstance(reply, Mapping):
+        return {_s(k) or "": v for k, v in reply.items()}
+    if not isinstance(reply, list | tuple):
+        return {}
+    out: dict[str, Any] = {}
+    for i in range(0, len(reply) - 1, 2):
+        out[_s(reply[i]) or ""] = reply[i + 1]
+    return out
+
+
+def _entry_id(entry: Any) -> str | None:
+    """The ID of an entry reply ([id, fields]) or None."""
+    if isinstance(entry, list | tuple) and entry:
+        return _s(entry[0])
+    return None
+
+
+def parse_stream(key: bytes, reply: Any) -> StreamInfo:
+    """XINFO STREAM (not FULL)."""
+    d = pairs(reply)
+    return StreamInfo(
+        key=key,
+        length=_int(d.get("length")) or 0,
+        first_entry_id=_entry_id(d.get("first-entry")),
+        last_entry_id=_entry_id(d.get("last-entry")),
+        last_generated_id=_s(d.get("last-generated-id")),
+        entries_added=_int(d.get("entries-added")),
+        max_deleted_entry_id=_s(d.get("max-deleted-entry-id")),
+        recorded_first_entry_id=_s(d.get("recorded-first-entry-id")),
+        radix_tree_keys=_int(d.get("radix-tree-keys")),
+        radix_tree_nodes=_int(d.get("radix-tree-nodes")),
+    )
+
+
+def _as_list(reply: Any) -> list[Any]:
+    return list(reply) if isinstance(reply, list | tuple) else []
+
+
+def parse_groups(reply: Any) -> list[dict[str, Any]]:
+    """XINFO GROUPS as one dict per group (name as bytes; the rest raw)."""
+    out = []
+    for item in _as_list(reply):
+        d = pairs(item)
+        if "name" in d:
+            d["name"] = _b(d["name"])
+            out.append(d)
+    return out
+
+
+def group_lag(d: Mapping[str, Any], estimate: int | None = None, capped: bool = False) -> Lag:
+    """Lag from an XINFO GROUPS entry: exact when the server gives a number, else the estimate."""
+    lag = _int(d.get("lag"))
+    if lag is not None:
+        return Lag(LagSource.EXACT, value=lag)
+    if estimate is not None:
+        return Lag(LagSource.ESTIMATE, estimate=estimate, capped=capped)
+    return Lag(LagSource.UNKNOWN)
+
+
+def parse_consumers(reply: Any) -> tuple[ConsumerInfo, ...]:
+    """XINFO CONSUMERS."""
+    out = []
+    for item in _as_list(reply):
+        d = pairs(item)
+        if "name" not in d:
+            continue
+        out.append(
+            ConsumerInfo(
+                name=_b(d["name"]),
+                pending=_int(d.get("pending")) or 0,
+                idle_ms=_int(d.get("idle")) or 0,
+                inactive_ms=_int(d.get("inactive")),
+            )
+        )
+    return tuple(out)
+
+
+def parse_pending_summary(reply: Any, oldest: Any = None) -> PendingSummary:
+    """XPENDING key group (summary form), with an optional `XPENDING key group - + 1` reply."""
+    if isinstance(reply, Mapping):  # not a server shape today, but cheap to accept
+        d = pairs(reply)
+        items = [d.get("pending"), d.get("min"), d.get("max"), d.get("consumers")]
+    else:
+        items = _as_list(reply) + [None] * 4
+    consumers: list[tuple[bytes, int]] = []
+    for row in _as_list(items[3]):
+        if isinstance(row, Mapping):
+            r = pairs(row)
+            consumers.append((_b(r.get("name")), _int(r.get("pending")) or 0))
+        elif isinstance(row, list | tuple) and len(row) >= 2:
+            consumers.append((_b(row[0]), _int(row[1]) or 0))
+    entries = parse_pending_entries(oldest)
+    return PendingSummary(
+        count=_int(items[0]) or 0,
+        smallest_id=_s(items[1]),
+        greatest_id=_s(items[2]),
+        consumers=tuple(consumers),
+        oldest=entries[0] if entries else None,
+    )
+
+
+def parse_pending_entries(reply: Any) -> tuple[PendingEntry, ...]:
+    """XPENDING key group start end count [consumer] (extended form)."""
+    out = []
+    for row in _as_list(reply):
+        if not isinstance(row, list | tuple) or len(row) < 4:
+            continue
+        entry_id = _s(row[0])
+        if entry_id is None:
+            continue
+        out.append(
+            PendingEntry(
+                id=entry_id,
+                consumer=_b(row[1]),
+                idle_ms=_int(row[2]) or 0,
+                deliveries=_int(row[3]) or 0,
+            )
+        )
+    return tuple(out)
+
+
+def parse_entries(reply: Any) -> list[tuple[str, list[tuple[bytes, bytes]]]]:
+    """XRANGE / XREVRANGE: [(id, [(field, value), ...]), ...]; deleted entries get no fields."""
+    out = []
+    for row in _as_list(reply):
+        if not isinstance(row, list | tuple) or not row:
+            continue
+        entry_id = _s(row[0])
+        if entry_id is None:
+            continue
+        raw = row[1] if len(row) > 1 else None
+        if isinstance(raw, Mapping):
+            fields = [(_b(k), _b(v)) for k, v in raw.items()]
+        else:
+            flat = _as_list(raw)
+            fields = [(_b(flat[i]), _b(flat[i + 1])) for i in range(0, len(flat) - 1, 2)]
+        out.append((entry_id, fields))
+    return out
+
+
+def build_group(
+    d: Mapping[str, Any],
+    consumers: Iterable[ConsumerInfo] = (),
+    summary: PendingSummary | None = None,
+    estimate: int | None = None,
+    capped: bool = False,
+    error: str | None = None,
+) -> GroupInfo:
+    """A GroupInfo from an XINFO GROUPS dict plus the per-group replies."""
+    return GroupInfo(
+        name=_b(d.get("name")),
+        consumers=_int(d.get("consumers")) or 0,
+        pending=_int(d.get("pending")) or 0,
+        last_delivered_id=_s(d.get("last-delivered-id")) or "0-0",
+        entries_read=_int(d.get("entries-read")),
+        lag=group_lag(d, estimate, capped),
+        consumer_list=tuple(consumers),
+        pending_summary=summary,
+        error=error,
+    )
+
+
+def parse_info(reply: Any) -> dict[str, str]:
+    """INFO as a dict of str (accepts redis-py's parsed dict or the raw text)."""
+    if isinstance(reply, Mapping):
+        return {str(k): _s(v) or "" for k, v in reply.items()}
+    text = _s(reply) or ""
+    out = {}
+    for line in text.splitlines():
+        if ":" in line and not line.startswith("#"):
+            k, _, v = line.partition(":")
+            out[k.strip()] = v.strip()
+    return out
+
+
+def version_tuple(text: str | None) -> tuple[int, int, int]:
+    parts = []
+    for piece in (text or "").split(".")[:3]:
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        parts.append(int(digits) if digits else 0)
+    while len(parts) < 3:
+        parts.append(0)
+    return (parts[0], parts[1], parts[2])

