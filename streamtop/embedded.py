@@ -165,3 +165,71 @@ def start_server(flavour: str = "valkey-9.1", port: int = 0, extra_args: list[st
     """Start a server of a named flavour (see FLAVOURS); raises ServerUnavailable if not installed."""
     binary = FLAVOURS[flavour]()
     return ServerProcess(binary=binary, port=port, extra_args=list(extra_args or [])).start()
+
+
+@dataclass
+class ClusterProcess:
+    """A cluster of primaries on loopback, built with redis-py alone (no redis-cli needed)."""
+
+    nodes: list[ServerProcess] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return self.nodes[0].url
+
+    def start(self, flavour: str = "valkey-9.1", size: int = 3, timeout: float = 20.0,
+              cover_slots: bool = True) -> ClusterProcess:
+        import redis
+
+        binary = FLAVOURS[flavour]()
+        for _ in range(size):
+            for _attempt in range(20):  # the bus port (port + 10000) must be free too
+                port = free_port()
+                if port + 10000 <= 65535 and _port_free(port + 10000):
+                    break
+            node = ServerProcess(binary=binary, port=port, extra_args=[
+                "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                "--cluster-node-timeout", "2000"])
+            self.nodes.append(node.start())
+        clients = [redis.Redis(host=n.host, port=n.port) for n in self.nodes]
+        try:
+            step = 16384 // size
+            for i, c in enumerate(clients):
+                if not cover_slots and i == size - 1:
+                    continue
+                first, last = i * step, (16383 if i == size - 1 else (i + 1) * step - 1)
+                c.execute_command("CLUSTER", "ADDSLOTSRANGE", first, last)
+            for c in clients[1:]:
+                c.execute_command("CLUSTER", "MEET", self.nodes[0].host, self.nodes[0].port)
+            deadline = time.monotonic() + timeout
+            want = "ok" if cover_slots else "fail"
+            while time.monotonic() < deadline:
+                infos = [c.execute_command("CLUSTER", "INFO") for c in clients]
+                texts = [i.decode() if isinstance(i, bytes) else str(i) for i in infos]
+                known = all(f"cluster_known_nodes:{size}" in t for t in texts)
+                if known and all(f"cluster_state:{want}" in t for t in texts):
+                    return self
+                time.sleep(0.1)
+            raise RuntimeError("cluster did not become ready")
+        finally:
+            for c in clients:
+                c.close()
+
+    def cleanup(self) -> None:
+        for node in self.nodes:
+            node.cleanup()
+
+    def __enter__(self) -> ClusterProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.cleanup()
+
+
+def _port_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True

@@ -27,7 +27,7 @@ def id_ms(entry_id: str | None) -> int | None:
     if not entry_id:
         return None
     head = entry_id.split("-", 1)[0]
-    return int(head) if head.isdigit() else None
+    return int(head) if head.isascii() and head.isdigit() else None
 
 
 class LagSource(StrEnum):
@@ -132,6 +132,8 @@ class StreamInfo:
     radix_tree_nodes: int | None = None
     groups: tuple[GroupInfo, ...] = ()
     error: str | None = None
+    node: str | None = None  # cluster: the address of the primary that holds the key
+    stale: bool = False  # cluster: the node did not answer; these are the last values seen
 
     @property
     def label(self) -> str:
@@ -236,6 +238,18 @@ class Discovery:
 
 
 @dataclass(frozen=True, slots=True)
+class NodeStatus:
+    """A cluster primary as the last poll saw it."""
+
+    address: str
+    ok: bool = True
+    error: str | None = None
+    streams: int = 0
+    slots: int = 0  # hash slots it serves
+    stale_since: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """One poll: everything the dashboard shows at one moment."""
 
@@ -247,6 +261,11 @@ class Snapshot:
     discovery: Discovery = field(default_factory=Discovery)
     focus: FocusData | None = None
     discovery_round_trips: int = 0  # SCAN calls made by this poll (only when discovery was due)
+    nodes: tuple[NodeStatus, ...] = ()  # cluster only: one per primary
+
+    @property
+    def stale_nodes(self) -> tuple[NodeStatus, ...]:
+        return tuple(n for n in self.nodes if not n.ok)
 
     def stream(self, key: bytes) -> StreamInfo | None:
         return next((s for s in self.streams if s.key == key), None)

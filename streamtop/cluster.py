@@ -1,0 +1,239 @@
+"""Redis Cluster: one Collector per primary, polled concurrently, merged into one Snapshot.
+
+Each primary only holds the keys of its slots, so discovery (SCAN TYPE stream) and the poll
+pipeline run per node, all nodes at once: a poll costs one round trip per node, in parallel, not
+one per stream. A node that stops answering keeps its last streams on screen marked stale, with its
+address, and is retried with backoff while the others stay live. MOVED/ASK replies mean the
+cluster resharded: the topology is read again and every node rediscovers its keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from redis.crc import key_slot
+
+from .collector import (
+    DEFAULT_ESTIMATE_CAP,
+    DEFAULT_MAX_STREAMS,
+    Collector,
+    error_text,
+    is_pattern,
+    to_bytes,
+)
+from .connection import ConnectionSpec, describe_error
+from .model import Discovery, Focus, NodeStatus, ServerInfo, Snapshot, StreamInfo
+
+SLOTS = 16384
+BACKOFF_CAP = 10.0
+
+
+class ClusterError(RuntimeError):
+    """The cluster cannot be used at all (no node answers, or it is not a cluster)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Topology:
+    """Primaries by address, with the slot ranges each serves."""
+
+    primaries: dict[str, tuple[tuple[int, int], ...]]
+
+    @property
+    def uncovered(self) -> int:
+        return SLOTS - sum(e - s + 1 for ranges in self.primaries.values() for s, e in ranges)
+
+    def owner(self, key: bytes) -> str | None:
+        slot = key_slot(key)
+        for address, ranges in self.primaries.items():
+            if any(s <= slot <= e for s, e in ranges):
+                return address
+        return None
+
+
+def parse_cluster_slots(reply: Any, seed_host: str) -> Topology:
+    """CLUSTER SLOTS: [[start, end, [host, port, id, ...], replicas...], ...] (any version)."""
+    primaries: dict[str, list[tuple[int, int]]] = {}
+    for row in reply or ():
+        if not isinstance(row, list | tuple) or len(row) < 3:
+            continue
+        host = row[2][0].decode() if isinstance(row[2][0], bytes) else str(row[2][0])
+        address = f"{host or seed_host}:{int(row[2][1])}"
+        primaries.setdefault(address, []).append((int(row[0]), int(row[1])))
+    return Topology({a: tuple(sorted(r)) for a, r in primaries.items()})
+
+
+@dataclass
+class _Node:
+    address: str
+    client: Any
+    collector: Collector
+    last: tuple[StreamInfo, ...] = ()
+    error: str | None = None
+    stale_since: float | None = None
+    retry_at: float = 0.0
+    failures: int = 0
+
+
+@dataclass
+class ClusterCollector:
+    """The Collector interface (poll, focus, request_discovery) over every primary."""
+
+    spec: ConnectionSpec
+    server: ServerInfo
+    targets: Sequence[str | bytes] = ()
+    max_streams: int = DEFAULT_MAX_STREAMS
+    discovery_interval: float = 5.0
+    estimate_cap: int = DEFAULT_ESTIMATE_CAP
+    focus: Focus | None = None
+    topology: Topology | None = None
+    nodes: dict[str, _Node] = field(default_factory=dict)
+    total_round_trips: int = 0
+
+    def __post_init__(self) -> None:
+        if self.max_streams < 1:
+            raise ValueError("--max-streams must be at least 1")
+        raw = [to_bytes(t) for t in self.targets] or [b"*"]
+        self._patterns = [t for t in raw if is_pattern(t)]
+        self._explicit = [t for t in raw if not is_pattern(t)]
+        self._refresh = True
+
+    def request_discovery(self) -> None:
+        self._refresh = True
+
+    def _node_spec(self, address: str) -> ConnectionSpec:
+        host, _, port = address.rpartition(":")
+        return replace(self.spec, host=host, port=int(port), db=0, cluster=False)
+
+    async def _read_topology(self) -> Topology:
+        """Ask the known nodes (then the seed) for CLUSTER SLOTS; the first answer wins."""
+        errors = []
+        candidates = [n.client for n in self.nodes.values()]
+        seed = None
+        if not candidates:
+            seed = self.spec.make_client(raw=True)
+            candidates = [seed]
+        try:
+            for client in candidates:
+                try:
+                    reply = await client.execute_command("CLUSTER", "SLOTS")
+                    self.total_round_trips += 1
+                    return parse_cluster_slots(reply, self.spec.host)
+                except Exception as exc:  # try the next node
+                    errors.append(exc)
+        finally:
+            if seed is not None:
+                await seed.aclose()
+        raise ClusterError(describe_error(errors[-1], self.spec) if errors else "no cluster node")
+
+    async def refresh_topology(self) -> None:
+        topo = await self._read_topology()
+        self.topology = topo
+        for address in list(self.nodes):
+            if address not in topo.primaries:
+                await self.nodes.pop(address).client.aclose()
+        for address in topo.primaries:
+            node = self.nodes.get(address)
+            if node is None:
+                client = self._node_spec(address).make_client(raw=True)
+                collector = Collector(client, self.server, max_streams=self.max_streams,
+                                      discovery_interval=self.discovery_interval,
+                                      estimate_cap=self.estimate_cap)
+                node = self.nodes[address] = _Node(address, client, collector)
+            owned = tuple(k for k in self._explicit if topo.owner(k) == address)
+            node.collector.patterns = tuple(self._patterns)
+            node.collector.explicit = owned
+            node.collector.request_discovery()
+        self._refresh = False
+
+    async def _poll_node(self, node: _Node, focus: Focus | None) -> Snapshot | None:
+        if not node.collector.patterns and not node.collector.explicit:
+            return None
+        node.collector.focus = focus
+        return await node.collector.poll()
+
+    async def poll(self) -> Snapshot:
+        started = time.perf_counter()
+        if self._refresh or self.topology is None:
+            await self.refresh_topology()
+        assert self.topology is not None
+        now = time.time()
+        focus = self.focus
+        focus_owner = self.topology.owner(focus.key) if focus else None
+        live = [n for n in self.nodes.values() if n.retry_at <= time.monotonic()]
+        results = await asyncio.gather(
+            *(self._poll_node(n, focus if n.address == focus_owner else None) for n in live),
+            return_exceptions=True)
+        trips = discovery_trips = 0
+        focus_data = None
+        moved = False
+        for node, result in zip(live, results, strict=True):
+            if isinstance(result, BaseException):
+                if isinstance(result, asyncio.CancelledError):
+                    raise result
+                node.failures += 1
+                node.error = describe_error(result, self._node_spec(node.address))
+                node.stale_since = node.stale_since or now
+                node.retry_at = time.monotonic() + min(BACKOFF_CAP, 2 ** (node.failures - 1))
+                continue
+            node.failures, node.error, node.stale_since, node.retry_at = 0, None, None, 0.0
+            if result is None:
+                node.last = ()
+                continue
+            trips += result.round_trips
+            discovery_trips += result.discovery_round_trips
+            if result.focus is not None:
+                focus_data = result.focus
+            kept = []
+            for s in result.streams:
+                if s.error and s.error.split(" ", 1)[0] in ("MOVED", "ASK"):
+                    moved = True  # the key lives elsewhere now: its new owner will report it
+                    continue
+                kept.append(replace(s, node=node.address))
+            node.last = tuple(kept)
+        if moved:
+            self.request_discovery()
+        streams: list[StreamInfo] = []
+        statuses = []
+        for address, node in self.nodes.items():
+            stale = node.error is not None
+            streams.extend(replace(s, stale=True) if stale else s for s in node.last)
+            ranges = self.topology.primaries.get(address, ())
+            statuses.append(NodeStatus(
+                address=address, ok=not stale, error=node.error, streams=len(node.last),
+                slots=sum(e - s + 1 for s, e in ranges), stale_since=node.stale_since))
+        streams.sort(key=lambda s: s.key)
+        capped = len(streams) > self.max_streams or any(
+            n.collector.discovery.capped for n in self.nodes.values())
+        streams = streams[: self.max_streams]
+        self.total_round_trips += trips + discovery_trips
+        return Snapshot(
+            taken_at=time.time(),
+            duration_ms=(time.perf_counter() - started) * 1000,
+            round_trips=trips,
+            discovery_round_trips=discovery_trips,
+            server=replace(self.server, mode="cluster"),
+            streams=tuple(streams),
+            discovery=Discovery(
+                patterns=tuple(p.decode("utf-8", "backslashreplace") for p in self._patterns),
+                keys=tuple(s.key for s in streams), capped=capped, max_streams=self.max_streams,
+                taken_at=now),
+            focus=focus_data,
+            nodes=tuple(statuses),
+        )
+
+    async def aclose(self) -> None:
+        for node in self.nodes.values():
+            await node.client.aclose()
+        self.nodes.clear()
+
+
+def uncovered_message(topology: Topology) -> str | None:
+    n = topology.uncovered
+    return f"{n} of {SLOTS} hash slots are served by no node" if n else None
+
+
+__all__ = ["ClusterCollector", "ClusterError", "Topology", "error_text", "uncovered_message"]

