@@ -1,0 +1,54 @@
+"""The one place that decides standalone or cluster: which collector polls, which client acts.
+
+`--cluster` is a request and INFO's cluster_enabled is the fact: a cluster is used as one even
+without the flag, and the flag against a standalone server is a clear error, not a hang.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from .cluster import ClusterCollector
+from .collector import DEFAULT_MAX_STREAMS, Collector
+from .connection import ConfigError, ConnectionSpec, strip_callbacks
+from .model import ServerInfo
+
+
+def check_mode(spec: ConnectionSpec, server: ServerInfo) -> None:
+    if spec.cluster and server.mode != "cluster":
+        raise ConfigError(
+            f"--cluster given, but the server at {spec.address} is standalone (cluster_enabled:0);"
+            " drop --cluster")
+
+
+def make_collector(
+    spec: ConnectionSpec,
+    client: Any,
+    server: ServerInfo,
+    targets: Sequence[str | bytes] = (),
+    *,
+    max_streams: int = DEFAULT_MAX_STREAMS,
+    discovery_interval: float = 5.0,
+) -> Collector | ClusterCollector:
+    """A Collector on `client` (raw), or a ClusterCollector with its own per-node clients."""
+    check_mode(spec, server)
+    if server.mode == "cluster":
+        return ClusterCollector(spec, server, targets, max_streams=max_streams,
+                                discovery_interval=discovery_interval)
+    return Collector(client, server, targets, max_streams=max_streams,
+                     discovery_interval=discovery_interval)
+
+
+def make_action_client(spec: ConnectionSpec, server: ServerInfo, standalone_client: Any) -> Any:
+    """The client actions write through: in a cluster, one that routes each key to its owner."""
+    if server.mode != "cluster":
+        return standalone_client
+    kw = spec.client_kwargs()
+    for name in ("db", "client_name", "retry"):
+        kw.pop(name, None)
+    client = aioredis.RedisCluster(**kw)
+    strip_callbacks(client)
+    return client
