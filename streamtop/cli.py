@@ -53,7 +53,9 @@ def add_connection_arguments(p: argparse.ArgumentParser) -> None:
                    " (env REDIS_URL; default redis://127.0.0.1:6379/0)")
     g.add_argument("-h", "--host", help="server host (overrides the URL)")
     g.add_argument("-p", "--port", help="server port (overrides the URL)")
-    g.add_argument("-n", "--db", help="database number (overrides the URL)")
+    # `produce -n N` is a count (as redis-benchmark); there the database is --db only.
+    db_flags = ("--db",) if "-n" in p._option_string_actions else ("-n", "--db")
+    g.add_argument(*db_flags, dest="db", help="database number (overrides the URL)")
     g.add_argument("--user", help="ACL user name")
     g.add_argument("-a", "--password", help="password (or env REDISCLI_AUTH); never shown")
     g.add_argument("--tls", action="store_true", help="connect with TLS (as rediss://)")

@@ -1,0 +1,468 @@
+"""`streamtop status`: one snapshot for shells, CI and cron, as a table or as JSON.
+
+Exit codes: 0 when every threshold holds (or none was given), 2 when any is breached, 1 when the
+server cannot be reached, an option is bad, or a KEY named on the command line is missing or not a
+stream. Thresholds are maxima: a value *above* the threshold is a breach (`--max-lag 0` alerts on
+any lag at all).
+
+Lag and thresholds: a group's lag is the server's `lag` field when it gives a number (7.0+). When
+it cannot (NULL on 7.0+ after deletions, trims or a group created / SETID at an arbitrary ID; no
+field at all on 6.2) streamtop counts the entries after the group's last-delivered-id with a
+bounded XRANGE and uses that *estimate* for `--max-lag`. The count stops at a cap (1000, raised to
+`--max-lag + 1`, at most 100000) and a capped estimate is a lower bound. A lag that is still
+unknown (the count failed, or was capped below the threshold) counts as a BREACH with value null:
+exit 0 promises that every threshold was verified. `--max-idle` likewise treats a group with
+pending entries whose oldest entry could not be read as a breach.
+
+JSON document (`--json`), schema_version 1. Fields are only ever added within one schema version;
+a renamed or removed field bumps it. Durations are integers in ms, timestamps integers in ms since
+the epoch, rates floats per second. Keys and names are strings with invalid UTF-8 and control
+characters escaped (`\\xff`, `\\n`); the exact bytes are in the `*_hex` sibling. Unknown is null.
+
+    schema_version     1
+    generated_by       "streamtop 0.1.0"
+    taken_at_ms        when the (last) poll ended
+    server             {url (no password), name "redis"|"valkey", version, redis_version, mode}
+    discovery          {targets (as given), patterns, keys_found, capped, max_streams}
+    rates_interval_ms  null, or the gap between the two polls with --rates
+    thresholds         {max_lag, max_pending, max_idle_ms, max_length}: null when not given
+    ok                 true when no threshold is breached
+    breaches           [{stream, stream_hex, group, group_hex, metric, value, threshold, value_source}]
+                       metric: "lag" | "pending" | "idle_ms" | "length"; group null for "length";
+                       value_source: "exact" | "estimate" | "unknown" (value null when unknown)
+    streams            one object per stream, sorted by key:
+      key, key_hex, node (cluster primary, else null), error (null, or the server's message),
+      length, first_entry_id, first_entry_ms, last_entry_id, last_entry_ms, last_generated_id,
+      entries_added (null on 6.2), max_deleted_entry_id, recorded_first_entry_id,
+      in_per_s (null without --rates),
+      groups: [{name, name_hex, error, consumer_count, pending, last_delivered_id,
+                last_delivered_ms, entries_read (null on 6.2),
+                lag (the server's number, else null), lag_source "exact"|"estimate"|"unknown",
+                lag_estimate (XRANGE count when lag is null, else null), lag_estimate_capped,
+                lag_text ("12", "~12", ">=1000", "?"), read_per_s (null without --rates or on 6.2),
+                oldest_pending_id, oldest_pending_consumer, oldest_pending_idle_ms,
+                oldest_pending_deliveries,
+                consumers: [{name, name_hex, pending, idle_ms, inactive_ms (null before 7.2)}]}]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from . import __version__, render
+from .cli import UsageError, add_watch_arguments, positive_float, spec_from_args
+from .collector import DEFAULT_ESTIMATE_CAP, Collector
+from .connection import ConnectError, ConnectionSpec, connect, describe_error
+from .history import History
+from .model import GroupInfo, LagSource, Snapshot, StreamInfo, id_ms, label
+
+SCHEMA_VERSION = 1
+MAX_ESTIMATE_CAP = 100_000
+EXIT_OK, EXIT_ERROR, EXIT_BREACH = 0, 1, 2
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative")
+    return value
+
+
+def non_negative_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text} must be 0 or more seconds")
+    return value
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_watch_arguments(p)
+    p.add_argument("--json", action="store_true", help="print a JSON document (schema_version 1)")
+    p.add_argument("--rates", action="store_true",
+                   help="poll twice, --rates-interval apart, to show in/s and read/s")
+    p.add_argument("--rates-interval", type=positive_float, default=1.0, metavar="SECONDS",
+                   help="seconds between the two polls of --rates (default 1)")
+    t = p.add_argument_group("thresholds (exit 2 when any is exceeded)")
+    t.add_argument("--max-lag", type=non_negative_int, metavar="N",
+                   help="entries a group may lag behind (an estimate counts; unknown breaches)")
+    t.add_argument("--max-pending", type=non_negative_int, metavar="N",
+                   help="entries a group may have pending (delivered, not acknowledged)")
+    t.add_argument("--max-idle", type=non_negative_seconds, metavar="SECONDS",
+                   help="idle time of a group's oldest pending entry")
+    t.add_argument("--max-length", type=non_negative_int, metavar="N", help="entries in a stream")
+
+
+# thresholds ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    max_lag: int | None = None
+    max_pending: int | None = None
+    max_idle_ms: int | None = None
+    max_length: int | None = None
+
+    @property
+    def any(self) -> bool:
+        return any(v is not None for v in (self.max_lag, self.max_pending, self.max_idle_ms,
+                                           self.max_length))
+
+    def estimate_cap(self) -> int:
+        """Count far enough past last-delivered-id that an estimate can decide --max-lag."""
+        if self.max_lag is None:
+            return DEFAULT_ESTIMATE_CAP
+        return min(max(DEFAULT_ESTIMATE_CAP, self.max_lag + 1), MAX_ESTIMATE_CAP)
+
+    def as_json(self) -> dict[str, int | None]:
+        return {"max_lag": self.max_lag, "max_pending": self.max_pending,
+                "max_idle_ms": self.max_idle_ms, "max_length": self.max_length}
+
+
+@dataclass(frozen=True, slots=True)
+class Breach:
+    stream: bytes
+    group: bytes | None
+    metric: str  # "lag" | "pending" | "idle_ms" | "length"
+    value: int | None
+    threshold: int
+    value_source: str = "exact"  # "exact" | "estimate" | "unknown"
+
+    def text(self) -> str:
+        where = label(self.stream) + (f" group {label(self.group)}" if self.group is not None else "")
+        if self.metric == "idle_ms":
+            shown, limit = render.duration_ms(self.value), render.duration_ms(self.threshold)
+            what = "oldest pending idle"
+        else:
+            shown, limit, what = ("?" if self.value is None else str(self.value)), str(self.threshold), \
+                self.metric
+        if self.value_source == "estimate":
+            shown = f"~{shown}"
+        if self.value is None:
+            return f"{where}: {what} unknown, cannot verify <= {limit}"
+        return f"{where}: {what} {shown} > {limit}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "stream": label(self.stream), "stream_hex": self.stream.hex(),
+            "group": None if self.group is None else label(self.group),
+            "group_hex": None if self.group is None else self.group.hex(),
+            "metric": self.metric, "value": self.value, "threshold": self.threshold,
+            "value_source": self.value_source,
+        }
+
+
+def _lag_breach(stream: StreamInfo, g: GroupInfo, limit: int) -> Breach | None:
+    lag = g.lag
+    if lag.value is not None:
+        return Breach(stream.key, g.name, "lag", lag.value, limit) if lag.value > limit else None
+    if lag.estimate is not None:
+        if lag.estimate > limit:  # a capped estimate is a lower bound: still proves the breach
+            return Breach(stream.key, g.name, "lag", lag.estimate, limit, "estimate")
+        if not lag.capped:
+            return None
+    return Breach(stream.key, g.name, "lag", None, limit, "unknown")
+
+
+def _idle_breach(stream: StreamInfo, g: GroupInfo, limit_ms: int) -> Breach | None:
+    if g.pending_summary is None:  # XPENDING failed: only a group with nothing pending is fine
+        if g.pending > 0:
+            return Breach(stream.key, g.name, "idle_ms", None, limit_ms, "unknown")
+        return None
+    idle = g.oldest_pending_idle_ms
+    if idle is not None and idle > limit_ms:
+        return Breach(stream.key, g.name, "idle_ms", idle, limit_ms)
+    return None
+
+
+def find_breaches(snap: Snapshot, th: Thresholds) -> list[Breach]:
+    """Every threshold exceeded, in stream order. Streams that failed to poll are not judged."""
+    out: list[Breach] = []
+    for s in snap.streams:
+        if s.error is not None:
+            continue
+        if th.max_length is not None and s.length > th.max_length:
+            out.append(Breach(s.key, None, "length", s.length, th.max_length))
+        for g in s.groups:
+            if th.max_lag is not None and (b := _lag_breach(s, g, th.max_lag)):
+                out.append(b)
+            if th.max_pending is not None and g.pending > th.max_pending:
+                out.append(Breach(s.key, g.name, "pending", g.pending, th.max_pending))
+            if th.max_idle_ms is not None and (b := _idle_breach(s, g, th.max_idle_ms)):
+                out.append(b)
+    return out
+
+
+# collecting ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    snapshot: Snapshot
+    history: History
+    url: str
+    rates_interval: float | None
+    targets: tuple[str, ...] = ()
+
+
+async def _key_problems(client: Any, collector: Collector, snap: Snapshot) -> list[str]:
+    """Keys named on the command line that are missing or hold another type: a usage error."""
+    problems = []
+    for s in snap.streams:
+        if s.error is None or s.key not in collector.explicit:
+            continue
+        kind = await client.type(s.key)
+        kind = kind.decode() if isinstance(kind, bytes) else str(kind)
+        if kind == "none":
+            problems.append(f"no stream at key {label(s.key)!r} (it does not exist)")
+        elif kind != "stream":
+            problems.append(f"key {label(s.key)!r} holds a {kind}, not a stream")
+        else:
+            problems.append(f"key {label(s.key)!r}: {s.error}")
+    return problems
+
+
+async def collect(spec: ConnectionSpec, targets: list[str], max_streams: int, th: Thresholds,
+                  rates_interval: float | None) -> Result:
+    """One snapshot (two, `rates_interval` apart, when rates are wanted); the client is closed."""
+    import redis
+
+    client, server = await connect(spec)
+    try:
+        collector = Collector(client, server, targets, max_streams=max_streams,
+                              estimate_cap=th.estimate_cap())
+        history = History()
+        snap = await collector.poll()
+        history.update(snap)
+        if rates_interval is not None:
+            await asyncio.sleep(rates_interval)
+            snap = await collector.poll()
+            history.update(snap)
+        problems = await _key_problems(client, collector, snap)
+    except redis.RedisError as exc:
+        raise ConnectError(describe_error(exc, spec)) from None
+    finally:
+        await client.aclose()
+    if problems:
+        raise UsageError("; ".join(problems))
+    return Result(snap, history, spec.display_url(), rates_interval, tuple(targets))
+
+
+# JSON ----------------------------------------------------------------------------------------
+
+
+def _rate(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def _group_json(res: Result, s: StreamInfo, g: GroupInfo) -> dict[str, Any]:
+    ps = g.pending_summary
+    oldest = ps.oldest if ps else None
+    return {
+        "name": label(g.name), "name_hex": g.name.hex(), "error": g.error,
+        "consumer_count": g.consumers, "pending": g.pending,
+        "last_delivered_id": g.last_delivered_id, "last_delivered_ms": id_ms(g.last_delivered_id),
+        "entries_read": g.entries_read,
+        "lag": g.lag.value, "lag_source": str(g.lag.source),
+        "lag_estimate": g.lag.estimate if g.lag.source is LagSource.ESTIMATE else None,
+        "lag_estimate_capped": g.lag.capped, "lag_text": g.lag.text(),
+        "read_per_s": _rate(res.history.group_rate(s.key, g.name)),
+        "oldest_pending_id": oldest.id if oldest else None,
+        "oldest_pending_consumer": label(oldest.consumer) if oldest else None,
+        "oldest_pending_idle_ms": oldest.idle_ms if oldest else None,
+        "oldest_pending_deliveries": oldest.deliveries if oldest else None,
+        "consumers": [
+            {"name": label(c.name), "name_hex": c.name.hex(), "pending": c.pending,
+             "idle_ms": c.idle_ms, "inactive_ms": c.inactive_ms}
+            for c in g.consumer_list
+        ],
+    }
+
+
+def _stream_json(res: Result, s: StreamInfo) -> dict[str, Any]:
+    return {
+        "key": label(s.key), "key_hex": s.key.hex(), "node": s.node, "error": s.error,
+        "length": s.length,
+        "first_entry_id": s.first_entry_id, "first_entry_ms": id_ms(s.first_entry_id),
+        "last_entry_id": s.last_entry_id, "last_entry_ms": id_ms(s.last_entry_id),
+        "last_generated_id": s.last_generated_id, "entries_added": s.entries_added,
+        "max_deleted_entry_id": s.max_deleted_entry_id,
+        "recorded_first_entry_id": s.recorded_first_entry_id,
+        "in_per_s": _rate(res.history.stream_rate(s.key)),
+        "groups": [_group_json(res, s, g) for g in s.groups],
+    }
+
+
+def to_json(res: Result, th: Thresholds, breaches: list[Breach]) -> dict[str, Any]:
+    snap = res.snapshot
+    srv = snap.server
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "generated_by": f"streamtop {__version__}",
+        "taken_at_ms": int(snap.taken_at * 1000),
+        "server": {"url": res.url, "name": srv.name, "version": srv.version,
+                   "redis_version": ".".join(map(str, srv.compat_version)), "mode": srv.mode},
+        "discovery": {"targets": [label(os.fsencode(t)) for t in res.targets],
+                      "patterns": list(snap.discovery.patterns), "keys_found": len(snap.streams),
+                      "capped": snap.discovery.capped, "max_streams": snap.discovery.max_streams},
+        "rates_interval_ms": None if res.rates_interval is None else round(res.rates_interval * 1000),
+        "thresholds": th.as_json(),
+        "ok": not breaches,
+        "breaches": [b.as_json() for b in breaches],
+        "streams": [_stream_json(res, s) for s in snap.streams],
+    }
+
+
+# table ---------------------------------------------------------------------------------------
+
+BREACH_STYLE = "bold red"
+
+
+def make_console() -> Console:
+    """Rich decides colour from the terminal, NO_COLOR and FORCE_COLOR; in a pipe it is plain text,
+    wide enough that IDs and keys are not cut."""
+    console = Console(highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(highlight=False, width=160)
+    return console
+
+
+def _cell(text: str, breached: bool) -> Text:
+    """A breached value keeps a visible marker without colour (NO_COLOR, pipes)."""
+    return Text(f"{text} !", style=BREACH_STYLE) if breached else Text(text)
+
+
+def _stream_header(res: Result, s: StreamInfo, marks: set[tuple[bytes | None, str]]) -> Text:
+    head = Text(label(s.key), style="bold")
+    if s.node:
+        head.append(f"  @{s.node}", style="dim")
+    if s.error is not None:
+        head.append(f"  error: {s.error}", style=BREACH_STYLE)
+        return head
+    head.append("  length ")
+    head.append_text(_cell(str(s.length), (None, "length") in marks))
+    if res.rates_interval is not None:
+        head.append(f"  in {render.rate(res.history.stream_rate(s.key))}")
+    if s.entries_added is not None:
+        head.append(f"  added {s.entries_added}")
+    head.append(f"  last-generated {s.last_generated_id or '?'}", style="dim")
+    head.append(f"  first {s.first_entry_id or '-'}  last {s.last_entry_id or '-'}", style="dim")
+    return head
+
+
+def _groups_table(res: Result, s: StreamInfo, marks: set[tuple[bytes | None, str]]) -> Table:
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for name, justify in (("group", "left"), ("consumers", "right"), ("pending", "right"),
+                          ("oldest pending", "right"), ("last delivered", "left"),
+                          ("entries read", "right"), ("lag", "right")):
+        table.add_column(name, justify=justify, no_wrap=name != "group")  # type: ignore[arg-type]
+    if res.rates_interval is not None:
+        table.add_column("read/s", justify="right", no_wrap=True)
+    for g in s.groups:
+        row = [
+            Text(label(g.name)),
+            Text(str(g.consumers)),
+            _cell(str(g.pending), (g.name, "pending") in marks),
+            _cell(render.duration_ms(g.oldest_pending_idle_ms) if g.pending else "-",
+                  (g.name, "idle_ms") in marks),
+            Text(g.last_delivered_id),
+            Text(render.count(g.entries_read)),
+            _cell(g.lag.text(), (g.name, "lag") in marks),
+        ]
+        if res.rates_interval is not None:
+            row.append(Text(render.rate(res.history.group_rate(s.key, g.name))))
+        table.add_row(*row)
+        if g.error:
+            table.add_row(Text(f"  error: {g.error}", style=BREACH_STYLE))
+    return table
+
+
+def _consumers_table(s: StreamInfo) -> Table | None:
+    rows = [(g, c) for g in s.groups for c in g.consumer_list]
+    if not rows:
+        return None
+    inactive = any(c.inactive_ms is not None for _, c in rows)
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    table.add_column("group")
+    table.add_column("consumer")
+    table.add_column("pending", justify="right", no_wrap=True)
+    table.add_column("idle", justify="right", no_wrap=True)
+    if inactive:
+        table.add_column("inactive", justify="right", no_wrap=True)
+    for g, c in rows:
+        row = [Text(label(g.name)), Text(label(c.name)), Text(str(c.pending)),
+               Text(render.duration_ms(c.idle_ms))]
+        if inactive:
+            row.append(Text("never" if c.inactive_ms == -1 else render.duration_ms(c.inactive_ms)))
+        table.add_row(*row)
+    return table
+
+
+def print_tables(console: Console, res: Result, th: Thresholds, breaches: list[Breach]) -> None:
+    snap = res.snapshot
+    head = Text(f"{snap.server.title} at {res.url}", style="bold")
+    head.append(f"  {len(snap.streams)} stream{'s' if len(snap.streams) != 1 else ''}")
+    if snap.discovery.capped:
+        head.append(f" (capped by --max-streams {snap.discovery.max_streams})", style="yellow")
+    console.print(head)
+    if not snap.streams:
+        console.print("no streams found")
+    for s in snap.streams:
+        marks = {(b.group, b.metric) for b in breaches if b.stream == s.key}
+        console.print()
+        console.print(_stream_header(res, s, marks))
+        if s.error is None and s.groups:
+            console.print(_groups_table(res, s, marks))
+            consumers = _consumers_table(s)
+            if consumers is not None:
+                console.print(consumers)
+        elif s.error is None:
+            console.print(Text("no consumer groups", style="dim"))
+    if th.any:
+        console.print()
+        if breaches:
+            console.print(Text(f"BREACHED ({len(breaches)}):", style=BREACH_STYLE))
+            for b in breaches:
+                console.print(Text(f"  {b.text()}"))
+        else:
+            console.print(Text("OK: every threshold holds", style="green"))
+
+
+# entry point ---------------------------------------------------------------------------------
+
+
+def thresholds_from(args: argparse.Namespace) -> Thresholds:
+    idle = args.max_idle
+    return Thresholds(
+        max_lag=args.max_lag, max_pending=args.max_pending,
+        max_idle_ms=None if idle is None else round(idle * 1000), max_length=args.max_length,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    th = thresholds_from(args)
+    spec = spec_from_args(args)
+    res = asyncio.run(collect(spec, list(args.targets), args.max_streams, th,
+                              args.rates_interval if args.rates else None))
+    breaches = find_breaches(res.snapshot, th)
+    if args.json:
+        sys.stdout.write(json.dumps(to_json(res, th, breaches), ensure_ascii=False, indent=2) + "\n")
+    else:
+        print_tables(make_console(), res, th, breaches)
+    return EXIT_BREACH if breaches else EXIT_OK
