@@ -104,6 +104,11 @@ class ClusterCollector:
     def request_discovery(self) -> None:
         self._refresh = True
 
+    @property
+    def explicit(self) -> tuple[bytes, ...]:
+        """Keys named by the user (not patterns), as Collector.explicit."""
+        return tuple(self._explicit)
+
     def _node_spec(self, address: str) -> ConnectionSpec:
         host, _, port = address.rpartition(":")
         return replace(self.spec, host=host, port=int(port), db=0, cluster=False)

@@ -12,7 +12,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from .cluster import ClusterCollector
-from .collector import DEFAULT_MAX_STREAMS, Collector
+from .collector import DEFAULT_ESTIMATE_CAP, DEFAULT_MAX_STREAMS, Collector
 from .connection import ConfigError, ConnectionSpec, strip_callbacks
 from .model import ServerInfo
 
@@ -32,14 +32,22 @@ def make_collector(
     *,
     max_streams: int = DEFAULT_MAX_STREAMS,
     discovery_interval: float = 5.0,
+    estimate_cap: int = DEFAULT_ESTIMATE_CAP,
 ) -> Collector | ClusterCollector:
-    """A Collector on `client` (raw), or a ClusterCollector with its own per-node clients."""
+    """A Collector on `client` (raw), or a ClusterCollector with its own per-node clients
+    (close those with `close_collector`)."""
     check_mode(spec, server)
     if server.mode == "cluster":
         return ClusterCollector(spec, server, targets, max_streams=max_streams,
-                                discovery_interval=discovery_interval)
+                                discovery_interval=discovery_interval, estimate_cap=estimate_cap)
     return Collector(client, server, targets, max_streams=max_streams,
-                     discovery_interval=discovery_interval)
+                     discovery_interval=discovery_interval, estimate_cap=estimate_cap)
+
+
+async def close_collector(collector: Collector | ClusterCollector) -> None:
+    """Close the per-node clients a ClusterCollector opened (a Collector borrows its client)."""
+    if isinstance(collector, ClusterCollector):
+        await collector.aclose()
 
 
 def make_action_client(spec: ConnectionSpec, server: ServerInfo, standalone_client: Any) -> Any:

@@ -62,10 +62,12 @@ from rich.text import Text
 
 from . import __version__, render
 from .cli import UsageError, add_watch_arguments, positive_float, spec_from_args
+from .cluster import ClusterCollector, ClusterError
 from .collector import DEFAULT_ESTIMATE_CAP, Collector
 from .connection import ConnectError, ConnectionSpec, connect, describe_error
 from .history import History
 from .model import GroupInfo, LagSource, Snapshot, StreamInfo, id_ms, label
+from .session import close_collector, make_action_client, make_collector
 
 SCHEMA_VERSION = 1
 MAX_ESTIMATE_CAP = 100_000
@@ -221,7 +223,8 @@ class Result:
     targets: tuple[str, ...] = ()
 
 
-async def _key_problems(client: Any, collector: Collector, snap: Snapshot) -> list[str]:
+async def _key_problems(client: Any, collector: Collector | ClusterCollector,
+                        snap: Snapshot) -> list[str]:
     """Keys named on the command line that are missing or hold another type: a usage error."""
     problems = []
     for s in snap.streams:
@@ -244,9 +247,12 @@ async def collect(spec: ConnectionSpec, targets: list[str], max_streams: int, th
     import redis
 
     client, server = await connect(spec)
+    collector = None
+    keys_client = client
     try:
-        collector = Collector(client, server, targets, max_streams=max_streams,
-                              estimate_cap=th.estimate_cap())
+        collector = make_collector(spec, client, server, targets, max_streams=max_streams,
+                                   estimate_cap=th.estimate_cap())
+        keys_client = make_action_client(spec, server, client)
         history = History()
         snap = await collector.poll()
         history.update(snap)
@@ -254,10 +260,16 @@ async def collect(spec: ConnectionSpec, targets: list[str], max_streams: int, th
             await asyncio.sleep(rates_interval)
             snap = await collector.poll()
             history.update(snap)
-        problems = await _key_problems(client, collector, snap)
+        problems = await _key_problems(keys_client, collector, snap)
+    except ClusterError as exc:
+        raise ConnectError(str(exc)) from None
     except redis.RedisError as exc:
         raise ConnectError(describe_error(exc, spec)) from None
     finally:
+        if collector is not None:
+            await close_collector(collector)
+        if keys_client is not client:
+            await keys_client.aclose()
         await client.aclose()
     if problems:
         raise UsageError("; ".join(problems))

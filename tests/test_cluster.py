@@ -157,3 +157,25 @@ def test_uncovered_slots_are_shown_not_a_crash():
         assert snap.streams == ()
     finally:
         c.cleanup()
+
+
+def test_status_json_names_the_node_of_each_stream(cluster, capsys):
+    import json
+
+    from streamtop.cli import main
+
+    code = main(["status", "--json", "--cluster", "--url", cluster.url])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert len(doc["streams"]) == 300
+    ports = {str(n.port) for n in cluster.nodes}
+    assert {s["node"].rsplit(":", 1)[1] for s in doc["streams"]} == ports
+
+
+def test_cluster_flag_against_a_standalone_server_is_a_clear_error(server, capsys):
+    from streamtop.cli import main
+
+    code = main(["status", "--cluster", "--url", server.url])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "--cluster" in err and "standalone" in err and len(err.strip().splitlines()) == 1
