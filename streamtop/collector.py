@@ -125,6 +125,7 @@ class Collector:
                     break
             if capped:
                 break
+        capped = capped or len(found) > self.max_streams  # explicit keys count against the cap too
         keys = sorted(found)[: self.max_streams]
         self.discovery = Discovery(
             patterns=tuple(p.decode("utf-8", "backslashreplace") for p in self.patterns),
@@ -214,7 +215,7 @@ class Collector:
             built: dict[bytes, GroupInfo] = {}
             for d in group_dicts:
                 got = by_name.get(d["name"])
-                if got is None:
+                if got is None or self._estimate_stale(d, *got):
                     new_groups.append((len(partial), d))
                     continue
                 plan, group_replies = got
@@ -257,13 +258,38 @@ class Collector:
             focus=_focus_data(focus, focus_replies) if focus else None,
         )
 
+    def _estimate_stale(self, d: dict, plan: _GroupPlan, group_replies: list[Any]) -> bool:
+        """The steady-state pipeline is queued from the previous poll's view of a group. Redo the
+        group in the extra round trip when that view cannot give an estimate now: the lag turned
+        NULL (no XRANGE was sent), or last-delivered-id moved back (SETID) before the XRANGE start,
+        or it moved past everything a capped XRANGE returned."""
+        if not self._needs_estimate(d):
+            return False
+        if plan.estimate_from is None:
+            return True
+        current = _id_key(_text(d.get("last-delivered-id")))
+        start = _id_key(plan.estimate_from)
+        if current is None or start is None or current < start:
+            return True
+        reply = group_replies[3]
+        if current > start and isinstance(reply, list) and len(reply) >= self.estimate_cap:
+            return not any((k := _id_key(_entry_id(e))) is not None and k > current for e in reply)
+        return False
+
     def _build_group(self, d: dict, group_replies: list[Any], plan: _GroupPlan) -> GroupInfo:
         consumers_r, summary_r, oldest_r = group_replies[:3]
         errors = [r for r in (consumers_r, summary_r, oldest_r) if isinstance(r, Exception)]
         estimate = capped = None
-        if plan.estimate_from is not None and not isinstance(group_replies[3], Exception):
-            count = len(group_replies[3] or ())
-            estimate, capped = count, count >= self.estimate_cap
+        if plan.estimate_from is not None and isinstance(group_replies[3], list):
+            # Count only entries after the group's current last-delivered-id: the XRANGE started
+            # from the previous poll's, and the consumers may have read since.
+            reply = group_replies[3]
+            current = _id_key(_text(d.get("last-delivered-id")))
+            if current is None or current == _id_key(plan.estimate_from):
+                count = len(reply)
+            else:
+                count = sum(1 for e in reply if (k := _id_key(_entry_id(e))) is not None and k > current)
+            estimate, capped = count, len(reply) >= self.estimate_cap
         return build_group(
             d,
             consumers=() if isinstance(consumers_r, Exception) else parse_consumers(consumers_r),
@@ -275,10 +301,24 @@ class Collector:
         )
 
 
+def _id_key(entry_id: str | None) -> tuple[int, int] | None:
+    """A stream ID as a comparable (ms, seq) pair; None if it is not one."""
+    if not entry_id:
+        return None
+    ms, _, seq = entry_id.partition("-")
+    if not (ms.isascii() and ms.isdigit() and (not seq or (seq.isascii() and seq.isdigit()))):
+        return None
+    return int(ms), int(seq or 0)
+
+
+def _entry_id(entry: Any) -> str | None:
+    return _text(entry[0]) if isinstance(entry, list | tuple) and entry else None
+
+
 def _text(value: Any) -> str | None:
     if value is None:
         return None
-    return value.decode() if isinstance(value, bytes) else str(value)
+    return value.decode("utf-8", "backslashreplace") if isinstance(value, bytes) else str(value)
 
 
 def _raise_connection_error(replies: list[Any]) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import ssl
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
@@ -45,7 +45,7 @@ class ConnectionSpec:
     db: int = 0
     path: str | None = None  # unix socket
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)  # never printed, not even in a repr
     tls: bool = False
     cacert: str | None = None
     cert: str | None = None
@@ -133,9 +133,10 @@ def parse_url(url: str) -> ConnectionSpec:
     except ValueError as exc:
         raise ConfigError(f"cannot read URL: {exc}") from None
     scheme = parts.scheme.lower()
+    if not scheme:  # the rest is not echoed: it may hold a password
+        raise ConfigError("the URL has no scheme: use redis://, rediss:// or unix://")
     if scheme not in SCHEMES:
-        shown = scheme or url.split("/", 1)[0] or url
-        raise ConfigError(f"unknown URL scheme {shown!r}: use redis://, rediss:// or unix://")
+        raise ConfigError(f"unknown URL scheme {scheme!r}: use redis://, rediss:// or unix://")
     username = unquote(parts.username) if parts.username else None
     password = unquote(parts.password) if parts.password is not None else None
     query = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
@@ -201,31 +202,39 @@ def build_spec(
 def describe_error(exc: BaseException, spec: ConnectionSpec) -> str:
     """One line for a person: what failed, where, and what to try. Never the password."""
     where = spec.address
-    text = str(exc)
+    text = " ".join(str(exc).split())
+    if spec.password:  # redact the server's text only: our own words ("wrong password") stay
+        text = text.replace(spec.password, "***")
     low = text.lower()
-    if isinstance(exc, redis.AuthenticationError) or "wrongpass" in low or "invalid username" in low:
+    if "noauth" in low or "authentication required" in low:
+        msg = f"the server at {where} requires a password: give -a, REDISCLI_AUTH or put it in --url"
+    elif "without any password configured" in low or "no password is set" in low:
+        msg = f"the server at {where} has no password set: drop -a / REDISCLI_AUTH"
+    elif isinstance(exc, redis.AuthenticationError) or "wrongpass" in low or "invalid username" in low:
         who = f"user {spec.username!r}" if spec.username else "the default user"
         msg = f"authentication failed at {where} for {who}: wrong password or unknown user"
-    elif "noauth" in low or "authentication required" in low:
-        msg = f"the server at {where} requires a password: give -a, REDISCLI_AUTH or put it in --url"
     elif "noperm" in low:
-        msg = f"permission denied at {where}: {text.strip()}"
+        msg = f"permission denied at {where}: {text}"
     elif isinstance(exc, ssl.SSLError) or "ssl" in low or "tls" in low or "certificate" in low:
-        msg = f"TLS handshake with {where} failed: {text.strip() or type(exc).__name__}"
+        msg = f"TLS handshake with {where} failed: {text or type(exc).__name__}"
     elif "refused" in low or "errno 111" in low or "connect call failed" in low:
         msg = f"connection refused at {where}: is the server running? (try `streamtop demo`)"
     elif isinstance(exc, redis.TimeoutError | TimeoutError) or "timeout" in low or "timed out" in low:
-        msg = f"timed out talking to {where}"
+        if spec.tls:  # a plain server waits for a newline that a TLS ClientHello never sends
+            msg = f"TLS handshake with {where} timed out: does the server speak TLS? (drop --tls)"
+        else:
+            msg = f"timed out talking to {where}"
     elif "no such file" in low and spec.scheme == "unix":
         msg = f"no socket at {where}"
     elif "name or service not known" in low or "nodename nor servname" in low or "errno -2" in low:
         msg = f"cannot resolve host {spec.host!r}"
     elif isinstance(exc, redis.ConnectionError | ConnectionError | OSError):
-        msg = f"connection to {where} failed: {text.strip() or type(exc).__name__}"
+        hint = "" if spec.tls else " (server stopped? or a TLS port: try --tls or rediss://)"
+        if "closed" not in low and "reset" not in low:
+            hint = ""
+        msg = f"connection to {where} failed: {text or type(exc).__name__}{hint}"
     else:
-        msg = f"{type(exc).__name__} at {where}: {text.strip()}"
-    if spec.password:
-        msg = msg.replace(spec.password, "***")
+        msg = f"{type(exc).__name__} at {where}: {text}"
     return " ".join(msg.split())
 
 

@@ -161,7 +161,8 @@ class ServerProcess:
         self.cleanup()
 
 
-def start_server(flavour: str = "valkey-9.1", port: int = 0, extra_args: list[str] | None = None) -> ServerProcess:
+def start_server(flavour: str = "valkey-9.1", port: int = 0,
+                 extra_args: list[str] | None = None) -> ServerProcess:
     """Start a server of a named flavour (see FLAVOURS); raises ServerUnavailable if not installed."""
     binary = FLAVOURS[flavour]()
     return ServerProcess(binary=binary, port=port, extra_args=list(extra_args or [])).start()

@@ -7,6 +7,7 @@ NULL is None, never 0. They never raise on an odd shape: a property test feeds t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -44,7 +45,7 @@ def _int(value: Any) -> int | None:
         return value
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: a RESP3 double of inf
         return None
 
 
@@ -226,10 +227,11 @@ def parse_info(reply: Any) -> dict[str, str]:
 
 
 def version_tuple(text: str | None) -> tuple[int, int, int]:
+    """"7.2.4" -> (7, 2, 4); "9.1.2-rc1" -> (9, 1, 2): the leading ASCII digits of each part."""
     parts = []
-    for piece in (text or "").split(".")[:3]:
-        digits = "".join(ch for ch in piece if ch.isdigit())
-        parts.append(int(digits) if digits else 0)
+    for piece in (text or "").strip().split(".")[:3]:
+        m = re.match(r"[0-9]+", piece)  # not isdigit(): int("²") fails
+        parts.append(int(m.group()) if m else 0)
     while len(parts) < 3:
         parts.append(0)
     return (parts[0], parts[1], parts[2])
