@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,19 @@ from pathlib import Path
 
 class ServerUnavailable(RuntimeError):
     """The binary for a server flavour is not installed on this machine."""
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGTERM the server when the process that started it dies, even by SIGKILL, so a
+    crashed demo or test run leaves no server behind. (Tied to the starting thread, hence only
+    used from the main thread.)"""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -94,6 +108,8 @@ class ServerProcess:
 
     def start(self, timeout: float = 10.0, attempts: int = 5) -> ServerProcess:
         """Start on self.port, or on a fresh free port (retrying if another process took it)."""
+        if self.running:
+            return self  # starting twice would orphan the first process
         fixed = bool(self.port)
         for _ in range(attempts):
             if not fixed:
@@ -107,6 +123,8 @@ class ServerProcess:
             self.process = subprocess.Popen(
                 args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 stdin=subprocess.DEVNULL, start_new_session=True,
+                preexec_fn=_die_with_parent if threading.current_thread() is threading.main_thread()
+                else None,
             )
             if self._wait_ready(timeout):
                 return self
