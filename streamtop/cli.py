@@ -99,6 +99,10 @@ def build_parser(name: str | None = None) -> argparse.ArgumentParser:
         add_watch_arguments(p)
         p.add_argument("--interval", type=positive_float, default=1.0,
                        help="seconds between polls (default 1)")
+        p.add_argument("--stuck-after", type=positive_float, default=60.0, metavar="SECONDS",
+                       help="highlight pending entries idle longer than this (default 60)")
+        p.add_argument("--poison-deliveries", type=positive_int, default=5, metavar="N",
+                       help="highlight pending entries delivered more than N times (default 5)")
         p.add_argument("--read-only", action="store_true",
                        help="refuse every change to the server (produce, ack, claim, trim...)")
         p.add_argument("--version", action="version", version=f"streamtop {__version__}")

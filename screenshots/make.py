@@ -1,0 +1,90 @@
+"""Screenshots of the real app on a real server with a small workload: `python screenshots/make.py`.
+
+Starts a private Valkey (embedded.start_server), writes a few streams, groups, consumers and
+pending entries, runs the dashboard headless (App.run_test) and saves SVGs next to this file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+
+import redis
+
+from streamtop.connection import parse_url
+from streamtop.embedded import start_server
+from streamtop.monitor import Monitor
+from streamtop.ui.app import StreamtopApp
+
+OUT = Path(__file__).resolve().parent
+SIZE = (140, 42)
+
+
+def workload(r: redis.Redis) -> None:
+    for i in range(120):
+        payload = json.dumps({"sku": f"A-{i % 7}", "qty": i % 3 + 1})
+        r.xadd("orders", {"order": str(1000 + i), "payload": payload})
+    for i in range(40):
+        r.xadd("app:event", {"sensor_id": f"sensor{i % 3 + 1}", "temp": f"{(i * 37 % 100) / 100:.2f}",
+                             "humidity": f"{(i * 53 % 100) / 100:.2f}"})
+    r.xadd(b"sensor readings \xf0\x9f\x8c\xa1", {"blob": b"\x00\x01\xfe\xff"})
+    r.xgroup_create("orders", "billing", id="0")
+    r.xgroup_create("orders", "shipping", id="0")
+    r.xgroup_create("app:event", "group1", id="0")
+    r.xreadgroup("billing", "worker-1", {"orders": ">"}, count=30)
+    r.xreadgroup("billing", "worker-2", {"orders": ">"}, count=20)
+    r.xreadgroup("shipping", "ship-1", {"orders": ">"}, count=110)
+    r.xack("orders", "shipping", *[e[0] for e in r.xrange("orders", count=100)])
+    r.xreadgroup("group1", "c1", {"app:event": ">"}, count=25)
+    for _ in range(6):  # a poison entry: delivered again and again
+        r.xclaim("orders", "billing", "worker-2", 0, [r.xrange("orders", count=1)[0][0]])
+
+
+async def shoot() -> None:
+    srv = start_server("valkey-9.1")
+    try:
+        r = redis.Redis(port=srv.port)
+        workload(r)
+        app = StreamtopApp(Monitor(parse_url(srv.url)), interval=0.5, stuck_ms=1_000)
+        async with app.run_test(size=SIZE) as pilot:
+            for _ in range(8):  # a few polls with traffic, for rates and sparklines
+                r.xadd("orders", {"order": "live"})
+                r.xadd("app:event", {"sensor_id": "sensor1", "temp": "0.5", "humidity": "0.5"})
+                await pilot.pause(0.5)
+            app.select(b"orders", b"billing")
+            deadline = time.monotonic() + 10
+            while len(app.w("pending").entries) < 50 and time.monotonic() < deadline:
+                await pilot.pause(0.1)
+            await pilot.pause(1.2)
+            app.save_screenshot("main.svg", str(OUT))
+            app.w("pending-table").focus()
+            await pilot.press("x", "down", "x", "down")
+            app.save_screenshot("pending.svg", str(OUT))
+            await pilot.press("2")
+            app.w("messages-table").focus()
+            await pilot.pause(0.2)
+            app.save_screenshot("messages.svg", str(OUT))
+            await pilot.press(*["down"] * 9, "enter")
+            await pilot.pause(0.2)
+            app.save_screenshot("entry.svg", str(OUT))
+            await pilot.press("escape", "question_mark")
+            await pilot.pause(0.2)
+            app.save_screenshot("help.svg", str(OUT))
+            await pilot.press("escape")
+            srv.stop()
+            while app.header_info().state not in ("stale", "reconnecting"):
+                await pilot.pause(0.1)
+            await pilot.pause(1.1)
+            app.save_screenshot("stale.svg", str(OUT))
+    finally:
+        srv.cleanup()
+    for name in ("main", "pending", "messages", "entry", "help", "stale"):
+        print(OUT / f"{name}.svg")
+
+
+if __name__ == "__main__":
+    asyncio.run(shoot())
+    sys.exit(0)

@@ -1,0 +1,493 @@
+"""The dashboard: panels fed by a chained poll loop over a Monitor (no Redis call in a widget).
+
+`apply_snapshot(snapshot)` renders one snapshot into every panel synchronously (the benchmark
+times it); `show_snapshot(snapshot)` does the same without a server, for snapshot tests and
+screenshots. The poll loop schedules the next poll when the last one ends, so a slow server
+never makes polls pile up; `space` and a change of selection wake it early.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, TabbedContent, TabPane
+
+from ..history import History
+from ..model import Focus, GroupInfo, ServerInfo, Snapshot, StreamInfo
+from ..monitor import Monitor, State
+from .consumers import ConsumersPanel
+from .context import ActionContext
+from .detail import StreamDetail
+from .entry_screen import EntryScreen
+from .groups import GroupsPanel
+from .header import HeaderBar, HeaderInfo
+from .help import HelpScreen
+from .messages import PAGE_SIZE as MESSAGES_PAGE
+from .messages import MessagesPanel
+from .pending import PAGE_SIZE as PENDING_PAGE
+from .pending import PendingPanel
+from .streams import StreamsPanel
+
+INTERVALS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+ACTION_KEYS = {"e": "produce", "E": "burst", "a": "ack", "c": "claim", "t": "trim",
+               "g": "group", "D": "dead_letter"}
+
+
+class StreamtopApp(App[int]):
+    CSS_PATH = "streamtop.tcss"
+    TITLE = "streamtop"
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
+        Binding("question_mark", "help", "Help"),
+        Binding("space", "poll_now", "Poll now"),
+        Binding("p", "pause", "Pause"),
+        Binding("plus,equals_sign", "slower", "+interval", show=False),
+        Binding("minus", "faster", "-interval", show=False),
+        Binding("escape", "back", "Back", show=False),
+        Binding("1", "tab('pending-tab')", "Pending", show=False),
+        Binding("2", "tab('messages-tab')", "Messages", show=False),
+        *(Binding(k, f"act('{name}')", name.replace("_", " "), show=k in "eact")
+          for k, name in ACTION_KEYS.items()),
+    ]
+
+    def __init__(
+        self,
+        monitor: Monitor | None,
+        actions: Any = None,
+        *,
+        interval: float = 1.0,
+        read_only: bool = False,
+        demo: Any = None,
+        stuck_ms: int = 60_000,
+        poison: int = 5,
+        clock: Callable[[], float] = time.time,
+        url: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.monitor = monitor
+        self.actions = actions
+        self._actions_given = actions is not None
+        self._actions_generation = -1
+        self.interval = interval
+        self.read_only = read_only
+        self.demo = demo
+        self.stuck_ms = stuck_ms
+        self.poison = poison
+        self.clock = clock
+        self.url = url if url is not None else (monitor.spec.display_url() if monitor else "")
+        self.history = monitor.history if monitor is not None else History()
+        self.snapshot: Snapshot | None = None
+        self.selected_key: bytes | None = None
+        self.selected_group: bytes | None = None
+        self.paused = False  # only used without a monitor (constructed snapshots)
+        self.applied = 0
+        self._wake = asyncio.Event()
+        self._widgets: dict[str, Any] = {}
+
+    # layout ---------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar(id="header")
+        with Vertical(id="body"):
+            with Horizontal(id="top"):
+                yield StreamsPanel(id="streams")
+                yield StreamDetail(id="detail")
+            with Horizontal(id="middle"):
+                yield GroupsPanel(id="groups")
+                yield ConsumersPanel(id="consumers")
+            with TabbedContent(id="lower", initial="pending-tab"):
+                with TabPane("Pending entries", id="pending-tab"):
+                    yield PendingPanel(self.stuck_ms, self.poison, id="pending")
+                with TabPane("Messages", id="messages-tab"):
+                    yield MessagesPanel(id="messages")
+        if self.demo is not None:
+            demo_panel = importlib.import_module("streamtop.ui.demo_panel")
+            yield demo_panel.DemoPanel(self.demo)
+        yield Footer()
+
+    def w(self, widget_id: str) -> Any:
+        """A widget of the main screen by id, also while a modal screen is on top."""
+        return self._widgets[widget_id]
+
+    def on_mount(self) -> None:
+        self._widgets = {w.id: w for w in self.screen.query("*") if w.id}
+        self.w("streams").border_title = "Streams"
+        self.w("detail").border_title = "Stream"
+        self.w("groups").border_title = "Groups"
+        self.w("consumers").border_title = "Consumers"
+        self.w("filter").display = False
+        self.w("streams-table").focus()
+        self.render_header()
+        if self.monitor is not None:
+            self.run_worker(self._poll_loop(), name="poll", group="poll", exclusive=True)
+        self.set_interval(1.0, self.render_header)
+
+    async def on_unmount(self) -> None:
+        if self.monitor is not None:
+            await self.monitor.close()
+
+    # the poll loop --------------------------------------------------------------------------
+
+    async def _poll_loop(self) -> None:
+        monitor = self.monitor
+        assert monitor is not None
+        while True:
+            forced = self._wake.is_set()
+            self._wake.clear()
+            if forced or not monitor.paused:
+                self.render_header()
+                snap = await monitor.poll()
+                if snap is not None and snap is not self.snapshot:
+                    self.apply_snapshot(snap)
+                self._ensure_actions()
+                self.render_header()
+            if monitor.failures and not monitor.paused:
+                delay: float | None = monitor.retry_in()
+            else:
+                delay = None if monitor.paused else self.interval
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), delay)
+
+    def poll_now(self) -> None:
+        """Wake the poll loop: the next poll starts as soon as the current one (if any) ends."""
+        self._wake.set()
+
+    def _ensure_actions(self) -> None:
+        """Build the actions layer for the current connection (a reconnect gives a new client)."""
+        monitor = self.monitor
+        if self._actions_given or monitor is None or monitor.client is None:
+            return
+        if monitor.generation == self._actions_generation:
+            return
+        self._actions_generation = monitor.generation
+        try:
+            module = importlib.import_module("streamtop.actions")
+            factory = module.Actions
+        except (ImportError, AttributeError):
+            return
+        client = monitor.client
+        try:
+            session = importlib.import_module("streamtop.session")
+            client = session.make_action_client(monitor.spec, monitor.server, monitor.client)
+        except (ImportError, AttributeError):
+            pass
+        self.actions = factory(client, monitor.server, read_only=self.read_only)
+
+    # rendering ------------------------------------------------------------------------------
+
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        """Render a snapshot made elsewhere (tests, screenshots): feeds the rates, then applies."""
+        self.history.update(snapshot)
+        self.apply_snapshot(snapshot)
+
+    def apply_snapshot(self, snapshot: Snapshot) -> None:
+        """Render one snapshot into every panel, synchronously; tables change only where the
+        data did."""
+        self.snapshot = snapshot
+        if not self._live_widgets():
+            return
+        self.applied += 1
+        streams = self.w("streams")
+        streams.show(snapshot.streams, self.history.stream_rate)
+        self._set_stream(streams.selected)
+        self.render_lower()
+        self.render_header()
+
+    def _stream(self) -> StreamInfo | None:
+        if self.snapshot is None or self.selected_key is None:
+            return None
+        return self.snapshot.stream(self.selected_key)
+
+    def _group(self) -> GroupInfo | None:
+        stream = self._stream()
+        if stream is None or self.selected_group is None:
+            return None
+        return stream.group(self.selected_group)
+
+    def render_lower(self) -> None:
+        """Detail, groups, consumers, pending and messages for the current selection."""
+        if not self._live_widgets():
+            return
+        stream = self._stream()
+        key = self.selected_key
+        self.w("detail").show(
+            stream, self.history.stream_rate(key) if key is not None else None,
+            self.history.in_rate.get(key) if key is not None else None)
+        groups = self.w("groups")
+        groups.show(stream,
+                    lambda g: self.history.group_rate(key, g) if key is not None else None,
+                    lambda g: self.history.lag.get((key, g)) if key is not None else None)
+        if groups.selected != self.selected_group:
+            self._set_group(groups.selected)
+        group = self._group()
+        server = self.snapshot.server if self.snapshot else ServerInfo()
+        self.w("consumers").show(group, server.has_inactive)
+        self._render_pages(stream, group)
+
+    def _render_pages(self, stream: StreamInfo | None, group: GroupInfo | None) -> None:
+        data = self.snapshot.focus if self.snapshot else None
+        pending = self.w("pending")
+        messages = self.w("messages")
+        fresh = (data is not None and stream is not None and data.focus.key == stream.key
+                 and data.focus.pending_start == pending.start
+                 and data.focus.messages_end == messages.end)
+        if group is not None and fresh and data.focus.group == group.name:
+            pending.show(data.pending, group.pending, data.error, f"group {group.label}")
+        elif group is not None:
+            pending.show((), group.pending, None, f"group {group.label} (loading)")
+        else:
+            pending.show((), None, None, "no group selected")
+        if stream is not None and fresh:
+            messages.show(data.messages, stream.length, stream.label)
+        else:
+            messages.show((), stream.length if stream else None,
+                          f"{stream.label} (loading)" if stream else "no stream selected")
+
+    def _live_widgets(self) -> bool:
+        """False while the app shuts down (the widgets are being removed)."""
+        return bool(self._widgets) and not self._exit and self.w("streams-table").is_attached
+
+    def render_header(self) -> None:
+        if not self._live_widgets():
+            return
+        self.w("header").info = self.header_info()
+
+    def header_info(self) -> HeaderInfo:
+        snap = self.snapshot
+        m = self.monitor
+        server = (m.server if m and m.server else snap.server if snap else None)
+        base = dict(
+            url=self.url, server=f"{server.title} ({server.mode})" if server else "",
+            interval=self.interval, read_only=self.read_only,
+            round_trips=(snap.round_trips + snap.discovery_round_trips) if snap else 0,
+            poll_ms=snap.duration_ms if snap else None,
+            streams=len(snap.streams) if snap else 0,
+            capped=snap.discovery.capped if snap else False,
+            max_streams=snap.discovery.max_streams if snap else 0,
+        )
+        if m is None:
+            return HeaderInfo(state="paused" if self.paused else "live", **base)
+        state = m.state
+        return HeaderInfo(
+            state=state.value, stale_age=m.stale_age(), error=m.error,
+            retry_in=m.retry_in() if state is not State.RECONNECTING else None, **base)
+
+    # selection ------------------------------------------------------------------------------
+
+    def _focus(self) -> Focus | None:
+        if self.selected_key is None:
+            return None
+        pending = self.w("pending")
+        messages = self.w("messages")
+        return Focus(key=self.selected_key, group=self.selected_group,
+                     pending_start=pending.start, pending_count=PENDING_PAGE,
+                     messages_end=messages.end, messages_count=MESSAGES_PAGE)
+
+    def _push_focus(self, poll: bool) -> None:
+        if self.monitor is not None:
+            self.monitor.set_focus(self._focus())
+        if poll:
+            self.poll_now()
+
+    def _set_stream(self, key: bytes | None) -> bool:
+        """Select a stream; its pages ride in the next poll, which starts now."""
+        if key == self.selected_key:
+            return False
+        self.selected_key = key
+        self.selected_group = None
+        self.w("groups").selected = None
+        self.w("pending").reset()
+        self.w("messages").reset()
+        self._push_focus(poll=key is not None)
+        return True
+
+    def _set_group(self, group: bytes | None) -> bool:
+        if group == self.selected_group:
+            return False
+        self.selected_group = group
+        self.w("pending").reset()
+        self._push_focus(poll=group is not None)
+        return True
+
+    def on_streams_panel_selected(self, message: StreamsPanel.Selected) -> None:
+        if self._set_stream(message.key):
+            self.render_lower()
+
+    def on_groups_panel_selected(self, message: GroupsPanel.Selected) -> None:
+        if self._set_group(message.group):
+            self.render_lower()
+
+    def on_pending_panel_page_changed(self, message: PendingPanel.PageChanged) -> None:
+        self._push_focus(poll=True)
+        self.render_lower()
+
+    def on_messages_panel_page_changed(self, message: MessagesPanel.PageChanged) -> None:
+        self._push_focus(poll=True)
+        self.render_lower()
+
+    def on_messages_panel_open(self, message: MessagesPanel.Open) -> None:
+        if self.selected_key is not None:
+            self.push_screen(EntryScreen(self.selected_key, message.entry))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """`enter` drills in: streams -> groups -> pending entries."""
+        table_id = event.data_table.id
+        if table_id == "streams-table":
+            self.w("groups-table").focus()
+        elif table_id == "groups-table":
+            self.w("lower").active = "pending-tab"
+            self.w("pending-table").focus()
+
+    def select(self, key: bytes, group: bytes | None = None) -> None:
+        """Put the cursor on a stream (and one of its groups), as a user would."""
+        self.w("streams").select(key)
+        self._set_stream(key)
+        self.render_lower()
+        if group is not None:
+            groups = self.w("groups")
+            rows = groups.table.row_keys
+            if group.hex() in rows:
+                groups.table.move_cursor(row=rows.index(group.hex()))
+                groups.selected = group
+            self._set_group(group)
+            self.render_lower()
+
+    def selected_pending_ids(self) -> tuple[str, ...]:
+        return self.w("pending").selected_ids()
+
+    def action_context(self) -> ActionContext:
+        stream = self._stream()
+        group = self._group()
+        return ActionContext(
+            key=self.selected_key, group=self.selected_group, stream=stream, group_info=group,
+            consumers=tuple(c.name for c in group.consumer_list) if group else (),
+            selected_pending=self.selected_pending_ids(), read_only=self.read_only)
+
+    # keys -----------------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.read_only))
+
+    def action_poll_now(self) -> None:
+        self.poll_now()
+
+    def action_pause(self) -> None:
+        if self.monitor is not None:
+            self.monitor.paused = not self.monitor.paused
+            paused = self.monitor.paused
+        else:
+            self.paused = paused = not self.paused
+        if not paused:
+            self.poll_now()
+        self.render_header()
+        self.notify("paused: space polls once, p resumes" if paused else "resumed", timeout=2)
+
+    def _step_interval(self, step: int) -> None:
+        i = min(range(len(INTERVALS)), key=lambda j: abs(INTERVALS[j] - self.interval))
+        self.interval = INTERVALS[max(0, min(len(INTERVALS) - 1, i + step))]
+        self.render_header()
+        self.poll_now()
+
+    def action_slower(self) -> None:
+        self._step_interval(+1)
+
+    def action_faster(self) -> None:
+        self._step_interval(-1)
+
+    def action_back(self) -> None:
+        self.w("streams-table").focus()
+
+    def action_tab(self, tab: str) -> None:
+        self.w("lower").active = tab
+
+    def action_act(self, name: str) -> None:
+        self.open_action(name)
+
+    def open_action(self, name: str) -> None:
+        """Hand the selection to the dialogs module, which asks, runs and reports back."""
+        context = self.action_context()
+        try:
+            dialogs = importlib.import_module("streamtop.ui.dialogs")
+            open_dialog = dialogs.open_dialog
+        except (ImportError, AttributeError):
+            self.notify(f"{name.replace('_', ' ')}: not available yet", severity="warning")
+            return
+        open_dialog(self, name, context)
+
+    def action_result(self, result: Any) -> None:
+        """Called by the dialogs when an action finished: say what happened, show its effect."""
+        ok = bool(getattr(result, "ok", False))
+        self.notify(str(getattr(result, "message", result)), severity="information" if ok else "error",
+                    timeout=4 if ok else 8)
+        self.poll_now()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Poll now", "Poll the server now", self.action_poll_now)
+        yield SystemCommand("Pause / resume", "Stop or restart polling", self.action_pause)
+        yield SystemCommand("Longer interval", "Poll less often", self.action_slower)
+        yield SystemCommand("Shorter interval", "Poll more often", self.action_faster)
+        yield SystemCommand("Filter streams", "Filter by substring or glob",
+                            lambda: self.w("streams").action_filter())
+        yield SystemCommand("Keys", "Every key the dashboard answers to", self.action_help)
+        for name in ACTION_KEYS.values():
+            title = name.replace("_", " ").capitalize()
+            yield SystemCommand(title, f"Action: {title.lower()}",
+                                lambda n=name: self.open_action(n))
+
+
+# the command line -------------------------------------------------------------------------
+
+TRANSIENT = ("connection refused", "timed out", "no socket", "connection to ")
+
+
+async def _first_contact(monitor: Monitor) -> None:
+    """Fail fast on what waiting will not fix (auth, TLS, bad host, --cluster mismatch); a server
+    that is merely down lets the dashboard open and retry."""
+    from ..connection import ConnectError, describe_error, probe_server
+
+    client = monitor.spec.make_client(raw=True)
+    try:
+        server = await probe_server(client)
+    except Exception as exc:
+        message = describe_error(exc, monitor.spec)
+        if not message.startswith(TRANSIENT):
+            raise ConnectError(message) from None
+        return
+    finally:
+        await client.aclose()
+    try:
+        session = importlib.import_module("streamtop.session")
+    except ImportError:
+        return
+    session.check_mode(monitor.spec, server)
+
+
+def build_monitor(args: argparse.Namespace) -> Monitor:
+    from ..cli import spec_from_args
+
+    spec = spec_from_args(args)
+    return Monitor(spec, tuple(getattr(args, "targets", ()) or ()),
+                   max_streams=getattr(args, "max_streams", 1000))
+
+
+def run_dashboard(args: argparse.Namespace) -> int:
+    monitor = build_monitor(args)
+    asyncio.run(_first_contact(monitor))
+    app = StreamtopApp(monitor, interval=getattr(args, "interval", 1.0),
+                       read_only=getattr(args, "read_only", False),
+                       stuck_ms=int(getattr(args, "stuck_after", 60.0) * 1000),
+                       poison=getattr(args, "poison_deliveries", 5))
+    app.run()
+    return int(app.return_code or 0)

@@ -1,0 +1,42 @@
+"""Consumers of the selected group: pending, idle, and inactive where the server has it (7.2+)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from ..model import ConsumerInfo, GroupInfo
+from . import format as fmt
+from .keyed_table import Cells, KeyedTable
+
+COLUMNS = (("consumer", "name"), ("pending", "pending"), ("idle", "idle"),
+           ("inactive", "inactive"))
+
+
+def consumer_cells(c: ConsumerInfo, has_inactive: bool) -> Cells:
+    if not has_inactive:
+        inactive = "n/a"
+    elif c.inactive_ms is None or c.inactive_ms < 0:
+        inactive = "never" if c.inactive_ms is not None else fmt.UNKNOWN
+    else:
+        inactive = fmt.duration_ms(c.inactive_ms)
+    return (fmt.name(c.name, 32), fmt.count(c.pending), fmt.duration_ms(c.idle_ms), inactive)
+
+
+class ConsumersPanel(Vertical):
+    def compose(self) -> ComposeResult:
+        yield KeyedTable(COLUMNS, id="consumers-table")
+        yield Static("", id="consumers-empty")
+
+    @property
+    def table(self) -> KeyedTable:
+        return self.query_one("#consumers-table", KeyedTable)
+
+    def show(self, group: GroupInfo | None, has_inactive: bool) -> None:
+        consumers = group.consumer_list if group is not None else ()
+        self.table.sync([(c.name.hex(), consumer_cells(c, has_inactive)) for c in consumers])
+        empty = self.query_one("#consumers-empty", Static)
+        empty.display = not consumers
+        empty.update("no consumers" if group is not None else "no group selected")
+        self.border_title = f"Consumers of {fmt.name(group.name, 30)}" if group else "Consumers"

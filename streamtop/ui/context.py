@@ -1,0 +1,20 @@
+"""What an action key acts on: handed to streamtop.ui.dialogs.open_dialog by the app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..model import GroupInfo, StreamInfo
+
+
+@dataclass(frozen=True, slots=True)
+class ActionContext:
+    """The selection at the moment the key was pressed (a snapshot of it, not a live view)."""
+
+    key: bytes | None = None
+    group: bytes | None = None
+    stream: StreamInfo | None = None
+    group_info: GroupInfo | None = None
+    consumers: tuple[bytes, ...] = ()
+    selected_pending: tuple[str, ...] = ()
+    read_only: bool = False

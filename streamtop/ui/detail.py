@@ -1,0 +1,61 @@
+"""The selected stream's IDs and counters, and a sparkline of its in-rate."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Sparkline, Static
+
+from ..history import Series
+from ..model import StreamInfo
+from . import format as fmt
+
+
+def detail_rows(s: StreamInfo | None, rate: float | None) -> list[tuple[str, str]]:
+    if s is None:
+        return []
+    head = [("key", fmt.name(s.key, 200))]
+    if s.error is not None:
+        return [*head, ("error", s.error)]
+    return head + [
+        ("length", fmt.count(s.length)),
+        ("first id", s.first_entry_id or "-"),
+        ("last id", s.last_entry_id or "-"),
+        ("last generated", s.last_generated_id or "-"),
+        ("entries added", fmt.count(s.entries_added)),
+        ("max deleted id", s.max_deleted_entry_id or fmt.UNKNOWN),
+        ("recorded first", s.recorded_first_entry_id or fmt.UNKNOWN),
+        ("in/s", fmt.rate(rate)),
+    ]
+
+
+def detail_table(rows: list[tuple[str, str]]) -> Table | Text:
+    if not rows:
+        return Text("no stream selected", style="dim")
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="bold")
+    grid.add_column(overflow="fold")
+    for k, v in rows:
+        grid.add_row(k, Text(v, style="red" if k == "error" else ""))
+    return grid
+
+
+class StreamDetail(Vertical):
+    def compose(self) -> ComposeResult:
+        yield Static(id="detail-fields")
+        yield Static("in/s", classes="spark-label")
+        yield Sparkline([], id="in-spark")
+
+    rows: list[tuple[str, str]] = []
+
+    def show(self, stream: StreamInfo | None, rate: float | None, series: Series | None) -> None:
+        rows = detail_rows(stream, rate)
+        if rows != self.rows or not rows:
+            self.rows = rows
+            self.query_one("#detail-fields", Static).update(detail_table(rows))
+        data = series.values()[-60:] if series else []
+        spark = self.query_one("#in-spark", Sparkline)
+        if list(spark.data or []) != data:
+            spark.data = data

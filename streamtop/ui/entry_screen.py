@@ -1,0 +1,81 @@
+"""One stream entry in full: JSON pretty-printed, binary escaped, long values cut with their size."""
+
+from __future__ import annotations
+
+import json
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from ..model import Entry, label
+from . import format as fmt
+
+VALUE_LIMIT = 4096  # bytes of one value shown; the rest is summarised by its size
+FIELD_LIMIT = 2000  # fields shown; an entry with more says how many it has
+TEXT_BUDGET = 512 * 1024  # characters in all: many big values stop early and say so
+
+
+def format_value(value: bytes, limit: int = VALUE_LIMIT) -> Text:
+    """JSON pretty-printed; UTF-8 as is; binary escaped and marked; anything long truncated."""
+    head = value[:limit]
+    cut = len(value) > limit
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and not cut and text.lstrip()[:1] in ("{", "["):
+        try:
+            return Text(json.dumps(json.loads(text), indent=2, ensure_ascii=False), style="green")
+        except ValueError:
+            pass
+    if text is None:
+        out = Text(label(head), style="yellow")
+        out.append(f"  (binary, {fmt.size(len(value))})", "dim")
+    else:
+        out = Text(text.replace("\r", "\\r").replace("\t", "\\t"))
+    if cut:
+        out.append(f" … (truncated: {fmt.size(len(value))} in all, first {fmt.size(limit)} shown)",
+                   "bold magenta")
+    return out
+
+
+def entry_text(key: bytes, entry: Entry) -> Text:
+    out = Text()
+    out.append(f"{fmt.name(key, 80)}  {entry.id}  ", "bold")
+    out.append(f"{len(entry.fields)} field{'s' if len(entry.fields) != 1 else ''}\n\n", "dim")
+    if not entry.fields:
+        out.append("(deleted entry: no fields)", "dim")
+    shown = 0
+    for f, v in entry.fields[:FIELD_LIMIT]:
+        if len(out) > TEXT_BUDGET:
+            break
+        shown += 1
+        out.append(fmt.name(f, 80), "bold cyan")
+        out.append(":\n")
+        out.append_text(format_value(v))
+        out.append("\n")
+    if len(entry.fields) > shown:
+        out.append(f"… {len(entry.fields) - shown} more fields not shown", "bold magenta")
+    return out
+
+
+class EntryScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,enter", "dismiss", "Close")]
+
+    def __init__(self, key: bytes, entry: Entry) -> None:
+        super().__init__()
+        self.key = key
+        self.entry = entry
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="entry-box"):
+            with VerticalScroll():
+                yield Static(entry_text(self.key, self.entry), id="entry-body")
+            yield Static("esc: close", classes="hint")
+
+    def action_dismiss(self) -> None:  # type: ignore[override]
+        self.dismiss(None)

@@ -1,0 +1,223 @@
+"""The streams panel: every discovered stream, filterable (`/`) and sortable (`s`, header click)."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Input, Static
+
+from ..model import Lag, StreamInfo
+from . import format as fmt
+from .keyed_table import Cells, KeyedTable
+
+COLUMNS = (("key", "key"), ("length", "length"), ("in/s", "rate"), ("groups", "groups"),
+           ("max lag", "lag"), ("pending", "pending"), ("oldest pending", "idle"))
+SORTS = tuple(k for _, k in COLUMNS)
+GLOB = frozenset("*?[")
+
+RateOf = Callable[[bytes], float | None]
+
+
+def row_key(key: bytes) -> str:
+    return key.hex()
+
+
+def key_of(row: str) -> bytes:
+    return bytes.fromhex(row)
+
+
+def matches(stream_label: str, pattern: str) -> bool:
+    """A glob when the pattern has *, ? or [; else a case-insensitive substring."""
+    if not pattern:
+        return True
+    if any(c in GLOB for c in pattern):
+        return fnmatch.fnmatchcase(stream_label, pattern)
+    return pattern.lower() in stream_label.lower()
+
+
+def _lag_sort(lag: Lag | None) -> tuple[int, int]:
+    if lag is None:
+        return (0, -1)
+    best = lag.best
+    return (2, 0) if best is None else (1, best)  # unknown sorts as the worst
+
+
+def sort_value(s: StreamInfo, column: str, rate_of: RateOf) -> Any:
+    if column == "length":
+        return s.length
+    if column == "rate":
+        return rate_of(s.key) or 0.0
+    if column == "groups":
+        return s.group_count
+    if column == "lag":
+        return _lag_sort(s.max_lag)
+    if column == "pending":
+        return s.total_pending
+    if column == "idle":
+        return s.oldest_pending_idle_ms or -1
+    return s.key
+
+
+def visible_streams(streams: Sequence[StreamInfo], pattern: str, column: str, reverse: bool,
+                    rate_of: RateOf) -> list[StreamInfo]:
+    shown = [s for s in streams if matches(s.label, pattern)]
+    shown.sort(key=lambda s: s.key)
+    if column != "key":
+        shown.sort(key=lambda s: sort_value(s, column, rate_of), reverse=not reverse)
+    elif reverse:
+        shown.reverse()
+    return shown
+
+
+def stream_cells(s: StreamInfo, rate: float | None) -> Cells:
+    name = fmt.name(s.key, 48)
+    if s.error is not None:
+        problem = "gone" if "no such key" in s.error.lower() else "error"
+        return (Text(name, style="red"), Text(problem, style="red"), "", "", "", "", "")
+    idle = s.oldest_pending_idle_ms
+    return (
+        name,
+        fmt.count(s.length),
+        fmt.rate(rate),
+        str(s.group_count),
+        fmt.lag_text(s.max_lag),
+        fmt.count(s.total_pending),
+        fmt.duration_ms(idle) if idle is not None else "-",
+    )
+
+
+class StreamsPanel(Vertical):
+    """Posts `StreamsPanel.Selected` when the highlighted stream changes."""
+
+    BINDINGS = [
+        Binding("slash", "filter", "Filter"),
+        Binding("s", "sort", "Sort"),
+        Binding("S", "reverse", "Reverse", show=False),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    class Selected(Message):
+        def __init__(self, key: bytes | None) -> None:
+            super().__init__()
+            self.key = key
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.pattern = ""
+        self.sort_column = "key"
+        self.sort_reverse = False
+        self.selected: bytes | None = None
+        self._streams: tuple[StreamInfo, ...] = ()
+        self._rate_of: RateOf = lambda key: None
+        self._loaded = False
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="filter: substring or glob (esc clears)", id="filter")
+        yield KeyedTable(COLUMNS, id="streams-table")
+        yield Static("", id="streams-empty")
+
+    @property
+    def table(self) -> KeyedTable:
+        return self.query_one("#streams-table", KeyedTable)
+
+    def show(self, streams: tuple[StreamInfo, ...], rate_of: RateOf, loaded: bool = True) -> None:
+        self._streams, self._rate_of, self._loaded = streams, rate_of, loaded
+        self.refresh_rows()
+
+    def refresh_rows(self) -> None:
+        shown = visible_streams(self._streams, self.pattern, self.sort_column, self.sort_reverse,
+                                self._rate_of)
+        keep = row_key(self.selected) if self.selected is not None else None
+        self.table.sync([(row_key(s.key), stream_cells(s, self._rate_of(s.key))) for s in shown],
+                        keep=keep)
+        empty = self.query_one("#streams-empty", Static)
+        self.empty_text = ""
+        if shown or not self._loaded:
+            empty.display = False
+        else:
+            self.empty_text = "no streams match" if self._streams else "no streams found"
+            empty.update(self.empty_text)
+            empty.display = True
+        self._update_title(len(shown))
+        current = self.table.cursor_key
+        new = key_of(current) if current is not None else None
+        if new != self.selected:
+            self.selected = new
+            self.post_message(self.Selected(new))
+
+    def _update_title(self, shown: int) -> None:
+        arrow = "▼" if not self.sort_reverse else "▲"
+        title = f"Streams {shown}/{len(self._streams)}  sort: {self.sort_column} {arrow}"
+        if self.pattern:
+            title += f"  filter: {self.pattern}"
+        self.border_title = title
+
+    def select(self, key: bytes) -> None:
+        rk = row_key(key)
+        if rk in self.table.row_keys:
+            self.selected = key
+            self.table.move_cursor(row=self.table.row_keys.index(rk))
+
+    # events -----------------------------------------------------------------------------------
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        rk = event.row_key.value if event.row_key is not None else None
+        new = key_of(rk) if rk else None
+        if new != self.selected:
+            self.selected = new
+            self.post_message(self.Selected(new))
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        column = event.column_key.value or "key"
+        if column == self.sort_column:
+            self.sort_reverse = not self.sort_reverse
+        else:
+            self.sort_column, self.sort_reverse = column, False
+        self.refresh_rows()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.pattern = event.value
+        self.refresh_rows()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.table.focus()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        self.pattern = ""
+        box.display = False
+        self.refresh_rows()
+        self.table.focus()
+
+    def set_filter(self, pattern: str) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = bool(pattern)
+        box.value = pattern
+        self.pattern = pattern
+        self.refresh_rows()
+
+    def action_sort(self) -> None:
+        i = SORTS.index(self.sort_column) if self.sort_column in SORTS else 0
+        self.sort_column, self.sort_reverse = SORTS[(i + 1) % len(SORTS)], False
+        self.refresh_rows()
+
+    def action_reverse(self) -> None:
+        self.sort_reverse = not self.sort_reverse
+        self.refresh_rows()

@@ -1,0 +1,162 @@
+"""The dashboard against a real server: what it shows is what XINFO says; keys drive it."""
+
+from __future__ import annotations
+
+import redis
+from test_ui_helpers import SIZE, make_app, plain, row, until
+
+from streamtop.embedded import ServerProcess
+from streamtop.ui.streams import row_key
+
+
+def _arrange(r: redis.Redis) -> None:
+    for i in range(7):
+        r.xadd("orders", {"n": str(i)})
+    r.xadd("audit", {"who": "me"})
+    r.xgroup_create("orders", "billing", id="0")
+    r.xgroup_create("orders", "ship", id="$")
+    r.xreadgroup("billing", "c1", {"orders": ">"}, count=3)
+    r.xreadgroup("billing", "c2", {"orders": ">"}, count=1)
+
+
+async def test_panels_show_what_the_server_holds(server, r) -> None:
+    _arrange(r)
+    app = make_app(server.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.snapshot is not None and app.selected_key == b"audit")
+        app.select(b"orders", b"billing")
+        await until(pilot, lambda: app.w("pending").entries, what="pending page")
+        info = r.xinfo_stream("orders")
+        cells = row(app, "streams-table", row_key(b"orders"))
+        assert cells[0] == "orders"
+        assert cells[1] == str(info["length"])
+        assert cells[3] == str(info["groups"])
+        groups = {g["name"]: g for g in r.xinfo_groups("orders")}
+        billing = row(app, "groups-table", b"billing".hex())
+        assert billing[1] == str(groups[b"billing"]["consumers"])
+        assert billing[2] == str(groups[b"billing"]["pending"])
+        assert billing[3] == groups[b"billing"]["last-delivered-id"].decode()
+        assert billing[5] == str(groups[b"billing"]["lag"])
+        assert cells[4] == str(max(g["lag"] for g in groups.values()))
+        assert cells[5] == str(sum(g["pending"] for g in groups.values()))
+        pel = r.xpending_range("orders", "billing", "-", "+", 100)
+        assert app.w("pending-table").row_keys == [p["message_id"].decode() for p in pel]
+        assert [row(app, "pending-table", p["message_id"].decode())[2] for p in pel] == \
+            [p["consumer"].decode() for p in pel]
+        consumers = {c["name"].decode(): c["pending"] for c in r.xinfo_consumers("orders", "billing")}
+        assert {k: int(row(app, "consumers-table", k.encode().hex())[1]) for k in consumers} == consumers
+        newest = r.xrevrange("orders", count=50)
+        assert app.w("messages-table").row_keys == [e[0].decode() for e in newest]
+        detail = dict(app.w("detail").rows)
+        assert detail["last generated"] == info["last-generated-id"].decode()
+        assert detail["entries added"] == str(info["entries-added"])
+        assert "Valkey 9.1" in app.header_info().server
+
+
+async def test_selection_drives_lower_panels(server, r) -> None:
+    _arrange(r)
+    app = make_app(server.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.selected_key == b"audit")
+        assert app.w("groups-table").row_keys == []
+        await pilot.press("down")
+        await until(pilot, lambda: app.selected_key == b"orders")
+        await until(pilot, lambda: app.w("groups-table").row_keys == [b"billing".hex(), b"ship".hex()])
+        assert app.selected_group == b"billing"
+        await until(pilot, lambda: len(app.w("pending").entries) == 4)
+        await pilot.press("tab")  # groups table
+        await pilot.press("down")
+        await until(pilot, lambda: app.selected_group == b"ship")
+        await until(pilot, lambda: app.w("pending").entries == () and
+                    "group ship" in app.w("pending").info_text)
+        assert app.w("consumers-table").row_keys == []
+
+
+async def test_filter_and_sort(server, r) -> None:
+    for name, n in (("alpha", 1), ("beta", 3), ("gamma", 2)):
+        for _ in range(n):
+            r.xadd(name, {"x": "1"})
+    app = make_app(server.url)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.w("streams-table")
+        await until(pilot, lambda: len(table.row_keys) == 3)
+        await pilot.press("slash", "a", "m")
+        assert table.row_keys == [row_key(b"gamma")]
+        await pilot.press("backspace", "backspace", "asterisk", "t", "a")
+        assert table.row_keys == [row_key(b"beta")]
+        await pilot.press("z", "z")
+        assert table.row_keys == []
+        assert app.w("streams-empty").display
+        assert app.w("streams").empty_text == "no streams match"
+        await pilot.press("escape")
+        assert len(table.row_keys) == 3 and not app.w("streams-empty").display
+        await pilot.press("s")  # sort by length, longest first
+        assert table.row_keys == [row_key(k) for k in (b"beta", b"gamma", b"alpha")]
+        await pilot.press("S")
+        assert table.row_keys == [row_key(k) for k in (b"alpha", b"gamma", b"beta")]
+
+
+async def test_pause_interval_and_live_changes(server, r) -> None:
+    r.xadd("first", {"x": "1"})
+    app = make_app(server.url)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.w("streams-table")
+        await until(pilot, lambda: table.row_keys == [row_key(b"first")])
+        r.xadd("second", {"x": "1"})
+        await until(pilot, lambda: row_key(b"second") in table.row_keys, what="new stream shown")
+        r.delete("first")
+        await until(pilot, lambda: row_key(b"first") not in table.row_keys, what="deleted stream gone")
+        await pilot.press("p")
+        assert app.monitor.paused and app.header_info().state == "paused"
+        polls = app.monitor.polls
+        await pilot.pause(0.5)  # five intervals
+        assert app.monitor.polls == polls
+        await pilot.press("space")  # one poll while paused
+        await until(pilot, lambda: app.monitor.polls == polls + 1)
+        await pilot.press("p")
+        await until(pilot, lambda: app.monitor.polls > polls + 2)
+        before = app.interval
+        await pilot.press("plus")
+        assert app.interval > before and f"every {app.interval:g}s" in plain(app.w("header").render())
+        await pilot.press("minus", "minus")
+        assert app.interval == before == 0.1  # the floor
+
+
+async def test_header_goes_stale_and_live_again(own_server) -> None:
+    redis.Redis(port=own_server.port).xadd("k", {"f": "v"})
+    app = make_app(own_server.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.header_info().state == "live")
+        port = own_server.port
+        own_server.stop()
+        await until(pilot, lambda: app.header_info().state in ("stale", "reconnecting"))
+        # the open connection first reports "closed by server"; the reconnect attempts "refused"
+        await until(pilot, lambda: "connection refused" in plain(app.w("header").render()),
+                    timeout=15)
+        text = plain(app.w("header").render())
+        assert "STALE" in text or "RECONNECTING" in text
+        assert f"connection refused at 127.0.0.1:{port}" in text
+        assert app.w("streams-table").row_keys == [row_key(b"k")]  # the last snapshot stays
+        srv = ServerProcess(own_server.binary, port=port).start()
+        try:
+            redis.Redis(port=port).xadd("after", {"f": "v"})
+            await until(pilot, lambda: app.header_info().state == "live", timeout=15)
+            await until(pilot, lambda: app.w("streams-table").row_keys == [row_key(b"after")])
+        finally:
+            srv.cleanup()
+
+
+async def test_opens_when_server_is_down_and_help_and_quit() -> None:
+    from streamtop.embedded import free_port
+
+    app = make_app(f"redis://127.0.0.1:{free_port()}/0")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.monitor.failures >= 1)
+        text = plain(app.w("header").render())
+        assert "connection refused at 127.0.0.1" in text and "retrying in" in text
+        await pilot.press("question_mark")
+        assert type(app.screen).__name__ == "HelpScreen"
+        await pilot.press("escape")
+        assert type(app.screen).__name__ == "Screen"
+        await pilot.press("q")
+    assert app.return_code == 0
