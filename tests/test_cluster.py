@@ -179,3 +179,60 @@ def test_cluster_flag_against_a_standalone_server_is_a_clear_error(server, capsy
     err = capsys.readouterr().err
     assert code == 1
     assert "--cluster" in err and "standalone" in err and len(err.strip().splitlines()) == 1
+
+
+async def test_dashboard_on_a_cluster_shows_every_stream_and_names_a_dead_node():
+    from test_ui_helpers import SIZE, make_app, plain, until
+
+    c = ClusterProcess().start()
+    try:
+        rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
+        for i in range(40):
+            rc.xadd(_key(i), {"n": i})
+        rc.close()
+        app = make_app(c.url)
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: len(app.w("streams-table").row_keys) == 40)
+            assert "3 nodes" in plain(app.w("header").render())
+            victim = c.nodes[2]
+            victim.stop()
+            addr = f"127.0.0.1:{victim.port}"
+            await until(pilot, lambda: f"node {addr}" in plain(app.w("header").render()))
+            assert len(app.w("streams-table").row_keys) == 40  # its streams stay, marked stale
+            assert app.monitor.state.value == "live"  # the other nodes keep updating
+    finally:
+        c.cleanup()
+
+
+async def test_actions_route_to_the_node_that_owns_each_key(cluster):
+    from streamtop.actions import Actions
+    from streamtop.session import make_action_client
+
+    spec = build_spec(url=cluster.url, cluster=True)
+    client, info = await connect(spec)
+    actions = Actions(make_action_client(spec, info, client), info)
+    rc = redis.RedisCluster(host="127.0.0.1", port=cluster.nodes[0].port)
+    try:
+        owners = {}
+        for i in range(300):
+            node = rc.get_node_from_key(_key(i))
+            owners.setdefault(node.port, _key(i))
+        assert len(owners) == 3  # one key on each node
+        for key in owners.values():
+            before = rc.xlen(key)
+            result = await actions.produce_one(key.encode())
+            assert result.ok, result.message
+            assert rc.xlen(key) == before + 1
+            # a consumer reads one entry, then claim and ack it through the routed client
+            rc.execute_command("XREADGROUP", "GROUP", "g", "reader", "COUNT", 1, "STREAMS", key, ">")
+            claimed = await actions.claim_auto(key.encode(), b"g", b"other", 0, 10)
+            assert claimed.ok, claimed.message
+            pending = rc.xpending_range(key, "g", "-", "+", 10)
+            assert [p["consumer"] for p in pending] == [b"other"]
+            acked = await actions.ack(key.encode(), b"g", [pending[0]["message_id"].decode()])
+            assert acked.ok and rc.xpending(key, "g")["pending"] == 0
+            trimmed = await actions.trim(key.encode(), "MAXLEN", 1, False)
+            assert trimmed.ok and rc.xlen(key) == 1
+    finally:
+        rc.close()
+        await client.aclose()

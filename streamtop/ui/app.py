@@ -275,6 +275,9 @@ class StreamtopApp(App[int]):
             streams=len(snap.streams) if snap else 0,
             capped=snap.discovery.capped if snap else False,
             max_streams=snap.discovery.max_streams if snap else 0,
+            nodes=len(snap.nodes) if snap else 0,
+            down_nodes=tuple(f"{n.address} ({n.error})" for n in snap.stale_nodes) if snap else (),
+            uncovered_slots=(16384 - sum(n.slots for n in snap.nodes)) if snap and snap.nodes else 0,
         )
         if m is None:
             return HeaderInfo(state="paused" if self.paused else "live", **base)

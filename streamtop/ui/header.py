@@ -26,6 +26,9 @@ class HeaderInfo:
     streams: int = 0
     capped: bool = False
     max_streams: int = 0
+    nodes: int = 0  # cluster primaries (0 when standalone)
+    down_nodes: tuple[str, ...] = ()  # "address: error" for each primary that did not answer
+    uncovered_slots: int = 0
 
 
 STATE_STYLES = {
@@ -44,6 +47,8 @@ def header_text(info: HeaderInfo) -> Text:
     top.append(f" {info.url}", "bold")
     if info.server:
         top.append(f"  {info.server}", "cyan")
+    if info.nodes:
+        top.append(f"  {info.nodes} node{'s' if info.nodes != 1 else ''}", "cyan")
     top.append(f"  every {info.interval:g}s", "")
     if info.poll_ms is not None:
         top.append(f"  poll {info.poll_ms:.0f} ms, {info.round_trips} round trip"
@@ -64,6 +69,10 @@ def header_text(info: HeaderInfo) -> Text:
             state.append(", reconnecting now", "red")
         elif info.retry_in is not None:
             state.append(f", retrying in {max(1, round(info.retry_in))} s", "red")
+    for down in info.down_nodes:
+        state.append(f"  node {down}: its streams are stale", "red")
+    if info.uncovered_slots:
+        state.append(f"  {info.uncovered_slots} hash slots served by no node", "yellow")
     return Text("\n").join([top, state])
 
 

@@ -82,6 +82,9 @@ def stream_cells(s: StreamInfo, rate: float | None) -> Cells:
         problem = "gone" if "no such key" in s.error.lower() else "error"
         return (Text(name, style="red"), Text(problem, style="red"), "", "", "", "", "")
     idle = s.oldest_pending_idle_ms
+    if s.stale:  # cluster: its node did not answer; these are the last values seen
+        return (Text(f"{name} (stale: {s.node})", style="dim red"), Text(fmt.count(s.length), "dim"),
+                "-", str(s.group_count), fmt.lag_text(s.max_lag), fmt.count(s.total_pending), "-")
     return (
         name,
         fmt.count(s.length),
