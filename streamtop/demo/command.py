@@ -1,0 +1,185 @@
+"""`streamtop demo`: an embedded Valkey 9.1 (or the server of --url), the sensor workload, and the
+dashboard on it; `--no-ui` runs only the server and the workload and prints the URL.
+
+Whatever way the demo ends (quit, ctrl+c, SIGTERM, SIGHUP, a crash of the app), the `finally` here
+stops the workers and the server by PID; atexit and the server's PDEATHSIG cover the rest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import redis
+
+from ..cli import UsageError, positive_float, positive_int, spec_from_args
+from ..connection import ConnectError, ConnectionSpec, describe_error
+from ..embedded import ServerUnavailable
+from .workload import MAX_RATE, STREAM, DemoController, check_rate
+
+STOP_SIGNALS = tuple(s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None)
+
+
+def rate_arg(text: str) -> float:
+    try:
+        return check_rate(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def threshold_arg(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value != value:
+        raise argparse.ArgumentTypeError("the threshold must be a number")
+    return value
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.epilog = ("keys in the demo panel: F2 pause/resume the producer, F3/F4 halve/double the rate, "
+                "F5 add a consumer, F6 stop one cleanly, F7 crash one (its pending entries stay, "
+                "press c to claim them); the dashboard's keys work as usual")
+    p.add_argument("--rate", type=rate_arg, default=5.0, metavar="N",
+                   help=f"events per second (default 5, at most {MAX_RATE:,.0f}; changed live with F3/F4)")
+    p.add_argument("--fail-above", type=threshold_arg, default=0.7, metavar="TEMP",
+                   help="group1 fails (leaves pending) events with temp above this (default 0.7)")
+    p.add_argument("--maxlen", type=positive_int, default=None, metavar="N",
+                   help=f"trim {STREAM} to N entries on every XADD (default: no trimming)")
+    p.add_argument("--consumers", type=positive_int, default=3, metavar="N",
+                   help="group1 consumers at start (default 3: c1, c2, c3)")
+    p.add_argument("--no-ui", action="store_true",
+                   help="run only the server and the workload; print the URL for another streamtop")
+    p.add_argument("--cleanup", action="store_true",
+                   help=f"with --url: delete {STREAM} (and its groups) on exit")
+    p.add_argument("--interval", type=positive_float, default=1.0,
+                   help="the dashboard's seconds between polls (default 1)")
+
+
+def _external(args: argparse.Namespace) -> bool:
+    return any(getattr(args, name, None) for name in ("url", "host", "port"))
+
+
+def _check_server(spec: ConnectionSpec) -> None:
+    client = spec.make_sync_client()
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        message = describe_error(exc, spec).replace(
+            "(try `streamtop demo`)", "(or leave out --url for the embedded server)")
+        raise ConnectError(message) from None
+    finally:
+        client.close()
+    if _wrong_type(spec):
+        raise UsageError(f"{STREAM} exists at {spec.address} and is not a stream: the demo will not "
+                         "touch it; use another database (-n) or server")
+
+
+def _wrong_type(spec: ConnectionSpec) -> bool:
+    client = spec.make_sync_client()
+    try:
+        kind = client.type(STREAM)
+    finally:
+        client.close()
+    return kind not in (b"none", b"stream")
+
+
+class _Stopper:
+    """Signal handlers that end the demo from whichever loop is running, restored on exit."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.on_stop: Callable[[], None] | None = None
+        self._old: dict[int, Any] = {}
+
+    def install(self, signals: tuple[int, ...]) -> None:
+        for sig in signals:
+            self._old[sig] = signal.signal(sig, self._handle)
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.event.is_set():  # a second signal: leave now (the finally still runs)
+            raise KeyboardInterrupt
+        self.event.set()
+        if self.on_stop is not None:
+            # not from inside the signal handler: the UI's loop is in the middle of something
+            threading.Thread(target=self.on_stop, daemon=True).start()
+
+    def restore(self) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+        self._old.clear()
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.cluster:
+        raise UsageError("the demo needs a standalone server (not --cluster)")
+    server = None
+    if _external(args):
+        spec = spec_from_args(args)
+        _check_server(spec)
+        url = spec.display_url()
+    else:
+        from .server import start_demo_server
+
+        try:
+            server = start_demo_server()
+        except ServerUnavailable as exc:
+            raise UsageError(f"cannot start the embedded Valkey ({exc}); run the demo against a "
+                             "server of yours with --url redis://HOST:PORT") from None
+        atexit.register(server.cleanup)
+        spec = ConnectionSpec(host=server.host, port=server.port)
+        url = server.url
+
+    stopper = _Stopper()
+    controller = DemoController(spec, rate=args.rate, fail_above=args.fail_above,
+                                maxlen=args.maxlen, consumers=args.consumers)
+    try:
+        stopper.install(STOP_SIGNALS + ((signal.SIGINT,) if args.no_ui else ()))
+        try:
+            controller.start()
+        except (redis.RedisError, ValueError) as exc:
+            raise ConnectError(f"cannot start the workload: {describe_error(exc, spec)}") from None
+        if args.no_ui:
+            print(f"streamtop demo: {url} (ctrl+c to stop)", flush=True)
+            while not stopper.event.wait(0.5):
+                pass
+            return 0
+        return _run_ui(args, spec, controller, stopper)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        stopper.restore()
+        controller.stop()
+        if server is None and args.cleanup:
+            try:
+                controller.cleanup()
+            except redis.RedisError as exc:
+                print(f"streamtop demo: cleanup failed: {describe_error(exc, spec)}", file=sys.stderr)
+        if server is not None:
+            server.cleanup()
+            atexit.unregister(server.cleanup)
+
+
+def build_app(args: argparse.Namespace, spec: ConnectionSpec, controller: DemoController) -> Any:
+    """The dashboard as run_dashboard builds it, on the demo's server, with the demo panel and
+    its F-keys bound at app level (they work wherever the focus is)."""
+    from ..monitor import Monitor
+    from ..ui.app import StreamtopApp
+    from ..ui.demo_panel import with_demo_keys
+
+    monitor = Monitor(spec, (), max_streams=getattr(args, "max_streams", 1000))
+    return with_demo_keys(StreamtopApp)(monitor, interval=args.interval, demo=controller)
+
+
+def _run_ui(args: argparse.Namespace, spec: ConnectionSpec, controller: DemoController,
+            stopper: _Stopper) -> int:
+    app = build_app(args, spec, controller)
+    stopper.on_stop = lambda: app.call_from_thread(app.exit)
+    app.run()
+    return int(app.return_code or 0)

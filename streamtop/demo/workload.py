@@ -1,0 +1,484 @@
+"""The demo workload, as in the classic walrus tutorial: sensors producing to `app:event`, group
+`group1` sharing the work (temp above a threshold fails and stays pending), and a slower
+`analytics` group reading from `0` so lag shows.
+
+Workers are threads with their own walrus `Database` (a bytes client, protocol 2: the only mode in
+which walrus 0.9.8 works, see SERVERS.md), each stopped through an Event so a stop never leaves a
+half-done batch unacked. The `DemoController` is what the CLI and the demo panel drive.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from walrus import Database
+
+from ..connection import ConnectionSpec, describe_error
+from ..events import SENSORS, sensor_event
+
+STREAM = "app:event"
+GROUP = "group1"
+ANALYTICS = "analytics"
+ANALYTICS_CONSUMER = "a1"
+MAX_RATE = 100_000.0
+MIN_STEP_RATE = 0.1  # the panel's "slower" key stops here; lower rates are still accepted
+ANALYTICS_SHARE = 0.6  # analytics handles this share of the producer's rate, so its lag grows
+ANALYTICS_TICK = 0.5  # seconds between analytics reads
+BLOCK_MS = 500  # XREADGROUP BLOCK: also the longest a clean stop waits for a worker
+READ_COUNT = 100
+
+
+def check_rate(rate: float) -> float:
+    """0 < rate <= 100,000 events/s, or ValueError naming the limit."""
+    try:
+        value = float(rate)
+    except (TypeError, ValueError):
+        raise ValueError(f"rate {rate!r} is not a number") from None
+    if not value > 0 or value != value:
+        raise ValueError(f"rate {rate} must be more than 0 events/s (pause the producer instead)")
+    if value > MAX_RATE:
+        raise ValueError(f"rate {rate} is over the limit of {MAX_RATE:,.0f} events/s")
+    return value
+
+
+def make_db(spec: ConnectionSpec, name: str, block_ms: int | None = BLOCK_MS) -> Database:
+    """A walrus Database (bytes replies, RESP2) whose socket timeout outlasts its BLOCK."""
+    kw = spec.client_kwargs(None if block_ms is None else block_ms / 1000 + 10.0)
+    kw["retry"] = None
+    kw["client_name"] = f"streamtop-demo-{name}"
+    return Database(script_dir=False, **kw)
+
+
+@dataclass(frozen=True)
+class WorkerState:
+    """What the panel shows for one worker."""
+
+    name: str
+    role: str  # producer | consumer | analytics
+    group: str | None
+    state: str  # running | paused | stopping | stopped | crashed | error
+    processed: int
+    failed: int
+    detail: str = ""
+
+
+class ProcessingError(Exception):
+    """Raised for a reading over the threshold, as the tutorial's consumer does."""
+
+
+class Worker(threading.Thread):
+    """A daemon thread with a stop Event, counters and an error state it recovers from."""
+
+    role = "worker"
+    group: str | None = None
+
+    def __init__(self, name: str, spec: ConnectionSpec) -> None:
+        super().__init__(name=f"streamtop-demo-{name}", daemon=True)
+        self.worker_name = name
+        self.spec = spec
+        self.stop_event = threading.Event()
+        self.state = "running"
+        self.processed = 0
+        self.failed = 0
+        self.detail = ""
+
+    def snapshot(self) -> WorkerState:
+        return WorkerState(self.worker_name, self.role, self.group, self.state, self.processed,
+                           self.failed, self.detail)
+
+    def stop(self) -> None:
+        if self.state in ("running", "paused", "error"):
+            self.state = "stopping"
+        self.stop_event.set()
+
+    def run(self) -> None:
+        db = make_db(self.spec, self.worker_name)
+        try:
+            while not self.stop_event.is_set():
+                try:
+                    if not self.step(db):
+                        break
+                    if self.state == "error":
+                        self.state, self.detail = "running", ""
+                except redis.RedisError as exc:  # server gone, group destroyed...: retry
+                    self.state, self.detail = "error", describe_error(exc, self.spec)
+                    self.stop_event.wait(1.0)
+        finally:
+            db.close()
+            if self.state != "crashed":
+                self.state = "stopped"
+
+    def step(self, db: Database) -> bool:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class Producer(Worker):
+    """sensor1..3 in turn, `rate` events/s; many per round trip when the rate is high."""
+
+    role = "producer"
+
+    def __init__(self, spec: ConnectionSpec, rate: float, maxlen: int | None, stream: str = STREAM,
+                 seed: int | None = None) -> None:
+        super().__init__("producer", spec)
+        self.stream = stream
+        self.rate = check_rate(rate)
+        self.maxlen = maxlen
+        self.paused = threading.Event()
+        self.rng = random.Random(seed)
+        self._sensors = itertools.cycle(SENSORS)
+        self._t0 = time.monotonic()
+        self._sent = 0
+
+    def set_rate(self, rate: float) -> None:
+        self.rate = check_rate(rate)
+        self._restart_clock()
+
+    def pause(self) -> None:
+        self.paused.set()
+        if self.state == "running":
+            self.state = "paused"
+
+    def resume(self) -> None:
+        self.paused.clear()
+        self._restart_clock()
+        if self.state == "paused":
+            self.state = "running"
+
+    def _restart_clock(self) -> None:
+        self._t0, self._sent = time.monotonic(), 0
+
+    def step(self, db: Database) -> bool:
+        if self.paused.is_set():
+            self.state = "paused"
+            self.stop_event.wait(0.1)
+            return True
+        rate = self.rate
+        due = int((time.monotonic() - self._t0) * rate) - self._sent
+        if due <= 0:
+            self.stop_event.wait(min(0.1, 1.0 / rate))
+            return True
+        if due > max(1.0, rate / 2):  # fell behind (slow server): skip the debt, don't burst
+            self._restart_clock()
+            due = max(1, int(rate / 10))
+        events = [sensor_event(self.rng, next(self._sensors)) for _ in range(due)]
+        if len(events) == 1:  # the tutorial's way
+            db.Stream(self.stream).add(events[0], maxlen=self.maxlen, approximate=False)
+        else:
+            pipe = db.pipeline(transaction=False)
+            for ev in events:
+                pipe.xadd(self.stream, ev, maxlen=self.maxlen, approximate=False)
+            pipe.execute()
+        self._sent += due
+        self.processed += due
+        return True
+
+
+class Consumer(Worker):
+    """A group1 consumer: read with BLOCK, ack what it processed; temp > fail_above raises and the
+    entry stays pending. `crash()` makes it read one more batch and die without acking it."""
+
+    role = "consumer"
+    group = GROUP
+
+    def __init__(self, spec: ConnectionSpec, name: str, fail_above: Callable[[], float],
+                 stream: str = STREAM) -> None:
+        super().__init__(name, spec)
+        self.stream = stream
+        self.fail_above = fail_above
+        self.crash_event = threading.Event()
+        self.abandoned = 0
+
+    def crash(self) -> None:
+        """The next step (or the batch in hand) is abandoned unacked, then the thread ends."""
+        self.crash_event.set()
+
+    def step(self, db: Database) -> bool:
+        cg = db.consumer_group(GROUP, [self.stream], consumer=self.worker_name)
+        stream = cg.streams[self.stream]
+        if self.crash_event.is_set():
+            # dies mid-batch: whatever it read now stays pending under its name
+            self.abandoned = len(stream.read(count=10, block=None))
+            self.state = "crashed"
+            self.detail = (f"died with {self.abandoned} entries read, unacked" if self.abandoned
+                           else "died without acking")
+            return False
+        messages = stream.read(count=READ_COUNT, block=BLOCK_MS)
+        done = []
+        for msg_id, data in messages:
+            if self.crash_event.is_set():
+                break
+            try:
+                self.process(data)
+            except (ProcessingError, ValueError, KeyError):  # KeyError: not a sensor event
+                self.failed += 1  # no ack: it stays in the PEL, to be claimed
+                continue
+            done.append(msg_id)
+        if done and not self.crash_event.is_set():
+            stream.ack(*done)
+            self.processed += len(done)
+        if self.crash_event.is_set():
+            self.state = "crashed"
+            self.detail = "died without acking its last batch"
+            return False
+        return True
+
+    def process(self, data: dict[bytes, bytes]) -> None:
+        temp = float(data[b"temp"])
+        if temp > self.fail_above():
+            raise ProcessingError(f"temp {temp} over {self.fail_above()}")
+
+    def run(self) -> None:
+        super().run()
+        if self.crash_event.is_set():
+            self.state = "crashed"
+
+
+class Analytics(Worker):
+    """The `analytics` group's consumer, reading from `0` at a share of the producer's rate."""
+
+    role = "analytics"
+    group = ANALYTICS
+
+    def __init__(self, spec: ConnectionSpec, rate: Callable[[], float], stream: str = STREAM) -> None:
+        super().__init__(ANALYTICS_CONSUMER, spec)
+        self.stream = stream
+        self.rate = rate
+
+    def step(self, db: Database) -> bool:
+        count = max(1, round(self.rate() * ANALYTICS_SHARE * ANALYTICS_TICK))
+        cg = db.consumer_group(ANALYTICS, {self.stream: "0"}, consumer=self.worker_name)
+        stream = cg.streams[self.stream]
+        messages = stream.read(count=count, block=BLOCK_MS)
+        if messages:
+            stream.ack(*[m[0] for m in messages])
+            self.processed += len(messages)
+            self.stop_event.wait(ANALYTICS_TICK)
+        return True
+
+
+class DemoController:
+    """Starts and stops the workload and answers the panel: worker states and a guide line."""
+
+    def __init__(self, spec: ConnectionSpec, *, rate: float = 5.0, fail_above: float = 0.7,
+                 maxlen: int | None = None, stream: str = STREAM, consumers: int = 3,
+                 seed: int | None = None) -> None:
+        self.spec = spec
+        self.stream = stream
+        self.fail_above = fail_above
+        self.maxlen = maxlen
+        self.producer = Producer(spec, rate, maxlen, stream, seed)
+        self.consumers: dict[str, Consumer] = {}
+        self.analytics = Analytics(spec, lambda: self.producer.rate, stream)
+        self._initial = consumers
+        self._next = 1
+        self._lock = threading.Lock()
+        self.pending_by_consumer: dict[str, int] = {}
+        self.group_pending = 0
+        self.last_event: tuple[str, str] = ("start", "")
+        self._crash_peak: dict[str, int] = {}
+        self._observer: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.started = False
+
+    @property
+    def rate(self) -> float:
+        return self.producer.rate
+
+    # --- life cycle -------------------------------------------------------------------------
+    def setup(self) -> None:
+        """Create the groups with walrus (group1 from the start of the stream, analytics from 0).
+        Raises redis errors (connection refused...) for the caller to report."""
+        db = make_db(self.spec, "setup", None)
+        try:
+            db.consumer_group(GROUP, [self.stream]).create()
+            db.consumer_group(ANALYTICS, {self.stream: "0"}).create()
+        finally:
+            db.close()
+
+    def start(self) -> None:
+        self.setup()
+        self.started = True
+        for _ in range(self._initial):
+            self.add_consumer(record=False)
+        self.producer.start()
+        self.analytics.start()
+        self._observer = threading.Thread(target=self._observe, name="streamtop-demo-observer",
+                                          daemon=True)
+        self._observer.start()
+
+    def stop(self, timeout: float = 3.0) -> None:
+        """Stop every worker cleanly (each finishes and acks its batch) and wait for them."""
+        self._stop.set()
+        workers = self.all_workers()
+        for w in workers:
+            if w.is_alive():
+                w.stop()
+        deadline = time.monotonic() + timeout
+        for w in workers:
+            if w.is_alive():
+                w.join(max(0.0, deadline - time.monotonic()))
+        if self._observer is not None:
+            self._observer.join(max(0.1, deadline - time.monotonic()))
+
+    def cleanup(self) -> None:
+        """Delete the demo stream (and its groups with it): only asked for by --cleanup."""
+        db = make_db(self.spec, "cleanup", None)
+        try:
+            db.delete(self.stream)
+        finally:
+            db.close()
+
+    def all_workers(self) -> list[Worker]:
+        with self._lock:
+            return [self.producer, *self.consumers.values(), self.analytics]
+
+    def workers(self) -> list[WorkerState]:
+        return [w.snapshot() for w in self.all_workers()]
+
+    # --- what the panel's keys do -----------------------------------------------------------
+    def pause_producer(self) -> None:
+        self.producer.pause()
+        self.last_event = ("pause", "")
+
+    def resume_producer(self) -> None:
+        self.producer.resume()
+        self.last_event = ("resume", "")
+
+    def toggle_producer(self) -> bool:
+        """Pause or resume; True if the producer now runs."""
+        if self.producer.paused.is_set():
+            self.resume_producer()
+            return True
+        self.pause_producer()
+        return False
+
+    def set_rate(self, rate: float) -> float:
+        self.producer.set_rate(rate)
+        self.last_event = ("rate", "")
+        return self.producer.rate
+
+    def set_fail_above(self, threshold: float) -> None:
+        self.fail_above = float(threshold)
+        self.last_event = ("threshold", "")
+
+    def add_consumer(self, name: str | None = None, *, record: bool = True) -> str:
+        """A new group1 consumer (c4, c5...), or one of that name again after it stopped."""
+        if not self.started or self._stop.is_set():
+            raise ValueError("the demo workload is not running")
+        with self._lock:
+            if name is None:
+                while f"c{self._next}" in self.consumers:
+                    self._next += 1
+                name = f"c{self._next}"
+            old = self.consumers.get(name)
+            if old is not None and old.is_alive():
+                raise ValueError(f"{name} is already running")
+            worker = Consumer(self.spec, name, lambda: self.fail_above, self.stream)
+            self.consumers[name] = worker
+        worker.start()
+        if record:
+            self.last_event = ("add", name)
+        return name
+
+    def running_consumers(self) -> list[str]:
+        return [n for n, w in self.consumers.items() if w.is_alive()
+                and not w.stop_event.is_set() and not w.crash_event.is_set()]
+
+    def _pick(self, name: str | None, prefer_pending: bool) -> str:
+        running = self.running_consumers()
+        if name is not None:
+            if name not in running:
+                raise ValueError(f"{name} is not a running consumer")
+            return name
+        if not running:
+            raise ValueError("no group1 consumer is running (add one first)")
+        if prefer_pending:
+            return max(running, key=lambda n: (self.pending_by_consumer.get(n, 0), n))
+        return running[-1]
+
+    def stop_consumer(self, name: str | None = None) -> str:
+        """Stop cleanly: it acks what it processed, then leaves (its failed entries stay)."""
+        name = self._pick(name, prefer_pending=False)
+        self.consumers[name].stop()
+        self.last_event = ("stop", name)
+        return name
+
+    def crash_consumer(self, name: str | None = None) -> str:
+        """Die without acking: its pending entries stay, to be claimed. By default the running
+        consumer holding the most pending entries, so there is something to claim."""
+        name = self._pick(name, prefer_pending=True)
+        self._crash_peak[name] = self.pending_by_consumer.get(name, 0)
+        self.consumers[name].crash()
+        self.last_event = ("crash", name)
+        return name
+
+    # --- the guide line ---------------------------------------------------------------------
+    def _observe(self) -> None:
+        """Every second: group1's pending entries per consumer (XPENDING summary, O(consumers))."""
+        db: Database | None = None
+        while not self._stop.is_set():
+            try:
+                db = db or make_db(self.spec, "observer", None)
+                summary = db.xpending(self.stream, GROUP)
+                self.group_pending = int(summary.get("pending") or 0)
+                self.pending_by_consumer = {
+                    _text(c["name"]): int(c["pending"]) for c in summary.get("consumers") or []}
+                for name in list(self._crash_peak):  # so the guide can tell "claimed" from "none"
+                    held = self.pending_by_consumer.get(name, 0)
+                    self._crash_peak[name] = max(self._crash_peak[name], held)
+            except redis.RedisError:
+                pass
+            self._stop.wait(1.0)
+        if db is not None:
+            db.close()
+
+    def guide(self) -> str:
+        """One line: what just happened and what to try next; a crashed consumer that still holds
+        entries stays mentioned until they are claimed."""
+        line = self._guide_for_last_event()
+        kind, name = self.last_event
+        for other, w in list(self.consumers.items()):
+            held = self.pending_by_consumer.get(other, 0)
+            if w.state == "crashed" and held and not (kind == "crash" and name == other):
+                return f"{line} · {other} crashed holding {held} pending entries: c claims them"
+        return line
+
+    def _guide_for_last_event(self) -> str:
+        kind, name = self.last_event
+        running = self.running_consumers()
+        held = self.pending_by_consumer.get(name, 0) if name else 0
+        if kind == "crash":
+            peak = max(self._crash_peak.get(name, 0), held)
+            if held:
+                return (f"{name} crashed holding {held} pending entries: press c to claim them "
+                        "into a live consumer")
+            if peak:
+                return (f"{name}'s {peak} pending entries were claimed: their new owner acks them "
+                        "with a (or F5 adds a consumer)")
+            return f"{name} crashed without acking: what it held stays pending until claimed (c)"
+        if not running:
+            return "no consumer reads group1: its lag grows with every event; F5 adds one"
+        if kind == "stop":
+            tail = f"; its {held} failed entries stay pending (c claims them)" if held else ""
+            return f"{name} stopped cleanly after acking its last batch{tail}"
+        if kind == "add":
+            return f"{name} joined group1: {len(running)} consumers now share the events"
+        if kind == "pause":
+            return "producer paused: watch analytics catch up and its lag fall; F2 resumes"
+        if kind == "rate":
+            return f"rate now {self.rate:g}/s: watch in/s follow, and analytics' lag grow faster or slower"
+        if kind == "resume":
+            return f"producer resumed at {self.rate:g}/s"
+        return (f"sensor1..3 add {self.rate:g} events/s to {self.stream}; group1 acks them, temp > "
+                f"{self.fail_above:g} fails and stays pending; analytics lags. Try F7 to crash a consumer")
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

@@ -1,0 +1,177 @@
+"""The demo panel: the workload's workers and their state, a guide line, and the keys that drive
+the workload (pause the producer, change the rate, add, stop or crash a consumer).
+
+The keys are F-keys so they never clash with the dashboard's letters; the panel only talks to the
+`DemoController` (no Redis call here: the controller's own observer thread does the XPENDING).
+`with_demo_keys` gives the host app the same keys wherever the focus is.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+REFRESH_SECONDS = 0.5
+MIN_STEP_RATE = 0.1
+MAX_RATE = 100_000.0
+
+# key, action, description: the one list for the bindings, the panel's key line and the help
+DEMO_KEYS: tuple[tuple[str, str, str], ...] = (
+    ("f2", "toggle_producer", "pause/resume producer"),
+    ("f3", "slower", "rate ÷2"),
+    ("f4", "faster", "rate ×2"),
+    ("f5", "add_consumer", "add consumer"),
+    ("f6", "stop_consumer", "stop consumer"),
+    ("f7", "crash_consumer", "crash consumer"),
+)
+COLUMNS = ("worker", "group", "state", "processed", "failed", "note")
+STATE_STYLE = {"running": "green", "paused": "yellow", "stopping": "yellow", "stopped": "dim",
+               "crashed": "bold red", "error": "red"}
+
+
+class Controller(Protocol):
+    """What the panel needs from streamtop.demo.workload.DemoController."""
+
+    rate: float
+
+    def workers(self) -> list[Any]: ...
+    def guide(self) -> str: ...
+    def toggle_producer(self) -> bool: ...
+    def set_rate(self, rate: float) -> float: ...
+    def add_consumer(self) -> str: ...
+    def stop_consumer(self, name: str | None = None) -> str: ...
+    def crash_consumer(self, name: str | None = None) -> str: ...
+
+
+def keys_line() -> str:
+    return "  ".join(f"{key.upper()} {desc}" for key, _, desc in DEMO_KEYS)
+
+
+class DemoPanel(Vertical):
+    """Workers, guide line, keys. With the worker table focused, F6/F7 act on the selected row."""
+
+    DEFAULT_CSS = """
+    DemoPanel { height: auto; max-height: 14; border: round $accent; padding: 0 1; }
+    DemoPanel > #demo-guide { color: $text; text-style: bold; }
+    DemoPanel > DataTable { height: auto; max-height: 9; }
+    DemoPanel > #demo-keys { color: $text-muted; }
+    """
+    BINDINGS = [Binding(key, action, desc, show=False) for key, action, desc in DEMO_KEYS]
+
+    def __init__(self, controller: Controller, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.controller = controller
+        self.border_title = "demo"
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="demo-guide")
+        table: DataTable = DataTable(id="demo-workers", cursor_type="row", zebra_stripes=False)
+        table.add_columns(*COLUMNS)
+        yield table
+        yield Static(keys_line(), id="demo-keys")
+
+    def on_mount(self) -> None:
+        self.refresh_from_controller()
+        self.set_interval(REFRESH_SECONDS, self.refresh_from_controller)
+
+    def refresh_from_controller(self) -> None:
+        self.query_one("#demo-guide", Static).update(self.controller.guide())
+        table = self.query_one("#demo-workers", DataTable)
+        rows = self.controller.workers()
+        known = {str(k.value) for k in table.rows}
+        for w in rows:
+            cells = self._cells(w)
+            if w.name in known:
+                for col, value in zip(table.columns, cells, strict=False):
+                    table.update_cell(w.name, col, value, update_width=True)
+            else:
+                table.add_row(*cells, key=w.name)
+        self.border_subtitle = f"{self.controller.rate:g} events/s"
+
+    @staticmethod
+    def _cells(w: Any) -> tuple[Any, ...]:
+        from rich.text import Text
+
+        state = Text(w.state, style=STATE_STYLE.get(w.state, ""))
+        failed = "" if w.role != "consumer" else str(w.failed)
+        return (w.name, w.group or "-", state, str(w.processed), failed, w.detail)
+
+    def selected_consumer(self) -> str | None:
+        """The consumer under the cursor, when the worker table has the focus."""
+        table = self.query_one("#demo-workers", DataTable)
+        if not table.has_focus or not table.row_count:
+            return None
+        try:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        except Exception:
+            return None
+        for w in self.controller.workers():
+            if w.name == key and w.role == "consumer":
+                return w.name
+        return None
+
+    def _do(self, fn: Any, *args: Any) -> Any:
+        try:
+            result = fn(*args)
+        except ValueError as exc:
+            self.notify(str(exc), severity="warning")
+            return None
+        self.refresh_from_controller()
+        return result
+
+    def action_toggle_producer(self) -> None:
+        running = self._do(self.controller.toggle_producer)
+        if running is not None:
+            self.notify("producer resumed" if running else "producer paused")
+
+    def _set_rate(self, rate: float) -> None:
+        if rate < MIN_STEP_RATE:
+            self.notify(f"the rate is at its lowest step ({self.controller.rate:g}/s); F2 pauses",
+                        severity="warning")
+            return
+        if rate > MAX_RATE:
+            self.notify(f"the rate is limited to {MAX_RATE:,.0f} events/s", severity="warning")
+            return
+        value = self._do(self.controller.set_rate, rate)
+        if value is not None:
+            self.notify(f"rate: {value:g} events/s")
+
+    def action_slower(self) -> None:
+        self._set_rate(self.controller.rate / 2)
+
+    def action_faster(self) -> None:
+        self._set_rate(self.controller.rate * 2)
+
+    def action_add_consumer(self) -> None:
+        name = self._do(self.controller.add_consumer)
+        if name:
+            self.notify(f"{name} joined group1")
+
+    def action_stop_consumer(self) -> None:
+        name = self._do(self.controller.stop_consumer, self.selected_consumer())
+        if name:
+            self.notify(f"{name} stops after acking its batch")
+
+    def action_crash_consumer(self) -> None:
+        name = self._do(self.controller.crash_consumer, self.selected_consumer())
+        if name:
+            self.notify(f"{name} crashed: its pending entries stay until claimed", severity="warning")
+
+
+def with_demo_keys(app_class: type) -> type:
+    """A subclass of the host App whose bindings forward the demo keys to the mounted DemoPanel,
+    so they work wherever the focus is (a mixin's BINDINGS would be ignored by Textual, which
+    merges BINDINGS only from DOMNode classes)."""
+
+    def action_demo(self: Any, action: str) -> None:
+        panels = self.query(DemoPanel)
+        if panels:
+            getattr(panels.first(), f"action_{action}")()
+
+    bindings = [Binding(key, f"demo('{action}')", desc, show=False) for key, action, desc in DEMO_KEYS]
+    return type(f"Demo{app_class.__name__}", (app_class,),
+                {"BINDINGS": bindings, "action_demo": action_demo, "__module__": app_class.__module__})
