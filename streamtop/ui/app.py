@@ -380,7 +380,7 @@ class StreamtopApp(App[int]):
     # keys -----------------------------------------------------------------------------------
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.read_only))
+        self.push_screen(HelpScreen(self.read_only, demo=self.demo is not None))
 
     def action_poll_now(self) -> None:
         self.poll_now()

@@ -35,7 +35,7 @@ KEYS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def help_table(read_only: bool = False) -> Table:
+def help_table(read_only: bool = False, demo: bool = False) -> Table:
     table = Table(box=None, padding=(0, 2), show_header=True, header_style="bold")
     table.add_column("where", style="dim")
     table.add_column("key", style="bold cyan")
@@ -44,21 +44,27 @@ def help_table(read_only: bool = False) -> Table:
         if read_only and where == "Actions":
             what += " (refused: read-only)"
         table.add_row(where, key, what)
+    if demo:
+        from .demo_panel import DEMO_KEYS
+
+        for key, _, what in DEMO_KEYS:
+            table.add_row("Demo", key.upper(), what)
     return table
 
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
 
-    def __init__(self, read_only: bool = False) -> None:
+    def __init__(self, read_only: bool = False, demo: bool = False) -> None:
         super().__init__()
         self.read_only = read_only
+        self.demo = demo
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box"):
             yield Static("streamtop keys", classes="title")
             with VerticalScroll():
-                yield Static(help_table(self.read_only))
+                yield Static(help_table(self.read_only, self.demo))
             yield Static("esc: close", classes="hint")
 
     def action_dismiss(self) -> None:  # type: ignore[override]
