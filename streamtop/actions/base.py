@@ -1,0 +1,179 @@
+"""What every action shares: results as values, input checks that run before anything is sent,
+and server errors turned into one plain line (never an exception past the actions layer).
+
+The checks are public so the dialogs can parse what a person typed with the same rules and show
+the same message inside the dialog.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+
+from ..model import label
+
+MAX_ID_PART = 2**64 - 1
+MAX_BURST = 1_000_000
+MAX_CAP = 1_000_000
+_ID_RE = re.compile(r"^(\d{1,20})(?:-(\d{1,20}))?$")
+_IDLE_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$")
+_IDLE_UNITS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, None: 1000}
+
+
+class ValidationError(ValueError):
+    """Bad input: the message is shown to the person as is; nothing was sent to the server."""
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What an action did: `ok`, one line for a person, and numbers/IDs for tests and the UI."""
+
+    ok: bool
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+# ---- input checks -------------------------------------------------------------------------
+
+def check_name(value: Any, what: str) -> bytes:
+    """A key, group or consumer name: any non-empty binary string."""
+    if isinstance(value, str):
+        value = value.encode()
+    if not isinstance(value, bytes) or not value:
+        raise ValidationError(f"{what} is empty")
+    return value
+
+
+def check_id(value: Any, what: str = "stream ID", special: tuple[str, ...] = ()) -> str:
+    """A stream ID `ms` or `ms-seq` (each part a 64-bit unsigned number), or one of `special`."""
+    text = value.decode() if isinstance(value, bytes) else str(value if value is not None else "")
+    text = text.strip()
+    if text in special:
+        return text
+    m = _ID_RE.match(text)
+    if not m or any(p is not None and int(p) > MAX_ID_PART for p in m.groups()):
+        extra = f" or {' or '.join(repr(s) for s in special)}" if special else ""
+        shown = text or "(empty)"
+        raise ValidationError(f"{what} {shown!r} is not a stream ID (like 1700000000000-0){extra}")
+    return text
+
+
+def check_ids(values: Any, what: str = "entry") -> tuple[str, ...]:
+    """A non-empty selection of stream IDs, duplicates dropped, order kept."""
+    if isinstance(values, str | bytes):
+        values = [values]
+    ids = tuple(dict.fromkeys(check_id(v, f"{what} ID") for v in (values or ())))
+    if not ids:
+        raise ValidationError(f"no {what} selected")
+    return ids
+
+
+def parse_int(value: Any, what: str, lo: int = 0, hi: int | None = None) -> int:
+    """A whole number in [lo, hi] from an int or from what a person typed ("1,000" and "1_000" ok)."""
+    if isinstance(value, bool):
+        raise ValidationError(f"{what} must be a whole number")
+    if isinstance(value, int):
+        n = value
+    else:
+        text = str(value if value is not None else "").strip().replace(",", "").replace("_", "")
+        if not text:
+            raise ValidationError(f"{what} is empty")
+        if not re.fullmatch(r"[+-]?\d+", text):
+            raise ValidationError(f"{what} must be a whole number, got {str(value).strip()!r}")
+        n = int(text)
+    if n < lo:
+        raise ValidationError(f"{what} must be at least {lo:,}, got {n:,}"
+                              if lo else f"{what} cannot be negative, got {n:,}")
+    if hi is not None and n > hi:
+        raise ValidationError(f"{what} must be at most {hi:,}, got {n:,}")
+    return n
+
+
+def parse_idle(value: Any, what: str = "min idle time") -> int:
+    """An idle time in milliseconds: an int is ms; text is seconds unless it ends in ms, s, m or h."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return parse_int(value, f"{what} (ms)", 0, MAX_ID_PART)
+    text = str(value if value is not None else "").strip().lower()
+    if not text:
+        raise ValidationError(f"{what} is empty")
+    if text.startswith("-"):
+        raise ValidationError(f"{what} cannot be negative, got {text!r}")
+    m = _IDLE_RE.match(text)
+    if not m:
+        raise ValidationError(f"{what} must be a number of seconds (or 500ms, 2m, 1h), got {text!r}")
+    return int(float(m.group(1)) * _IDLE_UNITS[m.group(2)])
+
+
+def check_strategy(strategy: Any) -> str:
+    s = str(strategy or "").strip().upper()
+    if s not in ("MAXLEN", "MINID"):
+        raise ValidationError(f"trim strategy must be MAXLEN or MINID, got {strategy!r}")
+    return s
+
+
+# ---- server errors ------------------------------------------------------------------------
+
+_PIPELINE_PREFIX = re.compile(r"^Command # \d+ \(.*?\) of pipeline caused error: ")
+
+
+def one_line(exc: BaseException) -> str:
+    """The server's words on one line, without redis-py's "Command # n (...) of pipeline" wrapper."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if _PIPELINE_PREFIX.match(text):
+        text = _PIPELINE_PREFIX.sub("", text).strip(" (),'\"")
+    return text
+
+
+def describe_error(exc: BaseException, action: str, key: bytes | None = None,
+                   group: bytes | None = None) -> str:
+    """A server or connection error as one plain line that says what failed and why."""
+    text = one_line(exc)
+    code = text.split(" ", 1)[0]
+    where = f" on {label(key)!r}" if key is not None else ""
+    if code == "NOPERM" or "no permissions" in text.lower():
+        return f"{action} refused: permission denied (NOPERM): {text.removeprefix('NOPERM ').strip()}"
+    if code == "BUSYGROUP":
+        g = f"group {label(group)!r}" if group is not None else "the group"
+        return f"{action} failed: {g} already exists{where}"
+    if code == "NOGROUP":
+        g = f"group {label(group)!r}" if group is not None else "the group"
+        k = f" {label(key)!r}" if key is not None else ""
+        return f"{action} failed: no stream{k} or no {g} on it"
+    if code == "WRONGTYPE":
+        return f"{action} failed: {label(key or b'')!r} is not a stream"
+    if "no such key" in text.lower():
+        return f"{action} failed: no stream {label(key or b'')!r}"
+    if isinstance(exc, redis.ConnectionError | redis.TimeoutError | ConnectionError | OSError):
+        return f"{action} failed: connection lost ({text})"
+    return f"{action} failed{where}: {text}"
+
+
+# ---- reply helpers ------------------------------------------------------------------------
+
+def text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value.decode("utf-8", "backslashreplace") if isinstance(value, bytes) else str(value)
+
+
+def id_key(entry_id: str) -> tuple[int, int]:
+    """A stream ID as a sortable pair ("5" is 5-0)."""
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+def next_id(entry_id: str) -> str:
+    """The smallest ID after this one (for an exclusive start that works on every server)."""
+    ms, seq = id_key(entry_id)
+    return f"{ms}-{seq + 1}" if seq < MAX_ID_PART else f"{ms + 1}-0"
+
+
+def prev_id(entry_id: str) -> str | None:
+    """The greatest ID before this one, None before 0-0 (for an exclusive end)."""
+    ms, seq = id_key(entry_id)
+    if seq > 0:
+        return f"{ms}-{seq - 1}"
+    return f"{ms - 1}-{MAX_ID_PART}" if ms > 0 else None

@@ -1,0 +1,430 @@
+"""The operator's actions on a live server: produce, ack, claim, trim, group operations, dead-letter.
+
+Contract (the UI codes against it):
+- every method checks its input first and raises `ValidationError` before anything is sent;
+- in read-only mode every mutation returns `ActionResult(ok=False, message="read-only mode: ...
+  refused")` without touching the server (a result, not an exception: the UI shows it like any
+  other refusal); previews are reads and still work;
+- server and connection errors (NOGROUP, WRONGTYPE, NOPERM, BUSYGROUP, connection lost) come back
+  as `ok=False` with one plain line, never as an exception.
+
+The client is expected raw (ConnectionSpec.make_client(raw=True)); the parsers also accept
+redis-py's parsed shapes so a plain client works too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+from ..events import sensor_event, xadd_many
+from ..model import PendingEntry, ServerInfo, label
+from ..parse import _int, parse_consumers, parse_entries, parse_groups, parse_pending_entries
+from .base import (
+    MAX_BURST,
+    MAX_CAP,
+    ActionResult,
+    ValidationError,
+    check_id,
+    check_ids,
+    check_name,
+    check_strategy,
+    describe_error,
+    parse_idle,
+    parse_int,
+    text,
+)
+
+# Extended-form XPENDING: a raw client ignores this; a parsed redis-py client needs it to parse
+# the reply as entries rather than as the summary form.
+DETAIL = {"parse_detail": True}
+AUTOCLAIM_PAGE = 100  # entries per XAUTOCLAIM call
+MAX_AUTOCLAIM_CALLS = 100_000  # a backstop against a cursor that never reaches 0-0
+
+
+def pending_rows(reply: Any) -> tuple[PendingEntry, ...]:
+    """XPENDING extended form, raw or parsed by redis-py (a list of dicts)."""
+    rows = reply if isinstance(reply, list | tuple) else []
+    if rows and isinstance(rows[0], Mapping):
+        return tuple(
+            PendingEntry(id=text(r.get("message_id")) or "", consumer=r.get("consumer") or b"",
+                         idle_ms=_int(r.get("time_since_delivered")) or 0,
+                         deliveries=_int(r.get("times_delivered")) or 0)
+            for r in rows)
+    return parse_pending_entries(reply)
+
+
+class Actions:
+    """Mutations with validation, a read-only guard and results as values."""
+
+    def __init__(self, client: Any, server: ServerInfo, *, read_only: bool = False) -> None:
+        self.client = client
+        self.server = server
+        self.read_only = read_only
+
+    # ---- guard and helpers ----------------------------------------------------------------
+
+    def refusal(self, action: str) -> ActionResult | None:
+        """The read-only refusal for `action`, or None when mutations are allowed."""
+        if self.read_only:
+            return ActionResult(False, f"read-only mode: {action} refused (started with --read-only)",
+                                {"read_only": True})
+        return None
+
+    def _fail(self, exc: BaseException, action: str, key: bytes | None = None,
+              group: bytes | None = None, **details: Any) -> ActionResult:
+        return ActionResult(False, describe_error(exc, action, key, group), {"error": str(exc), **details})
+
+    async def _cmd(self, *args: Any) -> Any:
+        return await self.client.execute_command(*args)
+
+    async def consumers(self, key: bytes, group: bytes) -> list[tuple[bytes, int]]:
+        """(name, pending) of each consumer in the group (raises on server errors)."""
+        reply = await self._cmd("XINFO", "CONSUMERS", key, group)
+        if reply and isinstance(reply[0], Mapping) and "name" in reply[0]:  # parsed client
+            return [(r["name"] if isinstance(r["name"], bytes) else str(r["name"]).encode(),
+                     _int(r.get("pending")) or 0) for r in reply]
+        return [(c.name, c.pending) for c in parse_consumers(reply)]
+
+    async def groups(self, key: bytes) -> list[dict[str, Any]]:
+        """XINFO GROUPS as dicts (name bytes, the rest raw; raises on server errors)."""
+        return parse_groups(await self._cmd("XINFO", "GROUPS", key))
+
+    # ---- produce --------------------------------------------------------------------------
+
+    async def produce_one(self, key: bytes | str) -> ActionResult:
+        """One test sensor event with an auto ID."""
+        key = check_name(key, "stream key")
+        if refused := self.refusal("produce"):
+            return refused
+        fields = sensor_event()
+        try:
+            reply = await self._cmd("XADD", key, "*", *[x for kv in fields.items() for x in kv])
+        except Exception as exc:
+            return self._fail(exc, "produce", key)
+        entry_id = text(reply)
+        return ActionResult(True, f"added {entry_id} to {label(key)!r} ({fields['sensor_id']}, "
+                            f"temp {fields['temp']})", {"id": entry_id, "fields": fields, "added": 1})
+
+    async def produce_burst(
+        self, key: bytes | str, n: int | str, maxlen: int | str | None = None, approx: bool = False,
+        progress: Callable[[int, int], Any] | None = None, cancel: asyncio.Event | None = None,
+    ) -> ActionResult:
+        """N test events in pipelined chunks. `progress(done, n)` after each chunk; setting
+        `cancel` stops after the chunk in flight (what was sent stays and is reported)."""
+        key = check_name(key, "stream key")
+        n = parse_int(n, "burst size", 1, MAX_BURST)
+        maxlen = parse_int(maxlen, "MAXLEN", 0) if maxlen not in (None, "") else None
+        if refused := self.refusal("produce burst"):
+            return refused
+        done = 0
+
+        def events() -> Iterator[dict[str, str]]:
+            for _ in range(n):
+                if cancel is not None and cancel.is_set():
+                    return
+                yield sensor_event()
+
+        def on_chunk(added: int) -> None:
+            nonlocal done
+            done = added
+            if progress is not None:
+                progress(added, n)
+
+        try:
+            added, last_id = await xadd_many(self.client, key, events(), maxlen=maxlen, approx=approx,
+                                             chunk=500, progress=on_chunk)
+        except Exception as exc:
+            res = self._fail(exc, "produce burst", key, added=done, requested=n)
+            return ActionResult(False, f"{res.message} (after {done:,} of {n:,} added)", res.details)
+        cancelled = added < n
+        msg = (f"burst cancelled: {added:,} of {n:,} events added to {label(key)!r}" if cancelled
+               else f"added {added:,} events to {label(key)!r}")
+        return ActionResult(True, msg, {"added": added, "requested": n, "last_id": last_id,
+                                        "cancelled": cancelled})
+
+    # ---- ack ------------------------------------------------------------------------------
+
+    async def ack(self, key: bytes | str, group: bytes | str, ids: Sequence[str]) -> ActionResult:
+        """XACK exactly these IDs. Entries no longer pending (acked meanwhile) are reported."""
+        key = check_name(key, "stream key")
+        group = check_name(group, "group")
+        ids = check_ids(ids, "pending entry")
+        if refused := self.refusal("ack"):
+            return refused
+        try:
+            # one transaction: which IDs were pending at the moment of the XACK, and the XACK
+            pipe = self.client.pipeline(transaction=True)
+            for i in ids:
+                pipe.execute_command("XPENDING", key, group, i, i, 1, **DETAIL)
+            pipe.execute_command("XACK", key, group, *ids)
+            replies = await pipe.execute()
+        except Exception as exc:
+            return self._fail(exc, "ack", key, group)
+        pending = [i for i, rep in zip(ids, replies[:-1], strict=True) if rep]
+        acked = _int(replies[-1]) or 0
+        gone = [i for i in ids if i not in set(pending)]
+        msg = f"acked {acked} of {len(ids)} in {label(group)!r}"
+        if gone:
+            msg += f"; {len(gone)} no longer pending (acked or removed meanwhile)"
+        return ActionResult(True, msg, {"acked": acked, "acked_ids": pending, "not_pending": gone})
+
+    # ---- claim ----------------------------------------------------------------------------
+
+    async def _consumer_check(self, key: bytes, group: bytes, consumer: bytes,
+                              must_exist: bool) -> ActionResult | None:
+        if not must_exist:
+            return None
+        try:
+            names = [n for n, _ in await self.consumers(key, group)]
+        except Exception as exc:
+            return self._fail(exc, "claim", key, group)
+        if not names:
+            return ActionResult(False, f"group {label(group)!r} has no consumers yet: type a new "
+                                "consumer name to create one", {"consumers": []})
+        if consumer not in names:
+            return ActionResult(False, f"no consumer {label(consumer)!r} in group {label(group)!r}",
+                                {"consumers": names})
+        return None
+
+    async def claim_auto(self, key: bytes | str, group: bytes | str, consumer: bytes | str,
+                         min_idle_ms: int | str, cap: int | str = 1000, *,
+                         must_exist: bool = False) -> ActionResult:
+        """XAUTOCLAIM (without JUSTID) with its cursor until 0-0 or `cap` claimed.
+
+        7.0+ also lists IDs it dropped from the PEL because their entries were deleted; 6.2 gives a
+        2-element reply with `nil` for such entries and keeps them pending (counted as `missing`).
+        `must_exist`: refuse unless `consumer` already is in the group (XAUTOCLAIM creates it).
+        """
+        key, group = check_name(key, "stream key"), check_name(group, "group")
+        consumer = check_name(consumer, "consumer")
+        min_idle_ms = parse_idle(min_idle_ms)
+        cap = parse_int(cap, "cap", 1, MAX_CAP)
+        if refused := self.refusal("claim"):
+            return refused
+        if bad := await self._consumer_check(key, group, consumer, must_exist):
+            return bad
+        claimed: list[str] = []
+        deleted: list[str] = []
+        missing = 0
+        cursor, calls = "0-0", 0
+        try:
+            while len(claimed) < cap and calls < MAX_AUTOCLAIM_CALLS:
+                count = min(AUTOCLAIM_PAGE, cap - len(claimed))
+                reply = await self._cmd("XAUTOCLAIM", key, group, consumer, min_idle_ms, cursor,
+                                        "COUNT", count)
+                calls += 1
+                parts = list(reply) if isinstance(reply, list | tuple) else []
+                cursor = text(parts[0]) if parts else "0-0"
+                raw_entries = parts[1] if len(parts) > 1 else []
+                missing += sum(1 for e in raw_entries or () if e is None)
+                claimed += [i for i, _ in parse_entries([e for e in raw_entries or () if e])]
+                if len(parts) > 2:
+                    deleted += [text(d) for d in parts[2] or () if d is not None]
+                if cursor in ("0-0", "0", None):
+                    break
+        except Exception as exc:
+            return self._fail(exc, "claim", key, group, claimed=len(claimed))
+        more = cursor not in ("0-0", "0", None)
+        msg = f"claimed {len(claimed)} into {label(consumer)!r}"
+        if more:
+            msg += f" (cap {cap} reached; more may be claimable)"
+        if deleted:
+            msg += f"; {len(deleted)} deleted entries dropped from the PEL by the server"
+        if missing:
+            msg += f"; {missing} claimed entries no longer exist in the stream"
+        return ActionResult(True, msg, {"claimed": len(claimed), "claimed_ids": claimed,
+                                        "deleted_ids": deleted, "missing": missing,
+                                        "cursor": cursor, "more": more,
+                                        "reports_deleted": self.server.autoclaim_reports_deleted})
+
+    async def claim_ids(self, key: bytes | str, group: bytes | str, consumer: bytes | str,
+                        min_idle_ms: int | str, ids: Sequence[str], *,
+                        must_exist: bool = False) -> ActionResult:
+        """XCLAIM exactly these IDs; those idle less than `min_idle_ms` or no longer pending stay."""
+        key, group = check_name(key, "stream key"), check_name(group, "group")
+        consumer = check_name(consumer, "consumer")
+        min_idle_ms = parse_idle(min_idle_ms)
+        ids = check_ids(ids, "pending entry")
+        if refused := self.refusal("claim"):
+            return refused
+        if bad := await self._consumer_check(key, group, consumer, must_exist):
+            return bad
+        try:
+            reply = await self._cmd("XCLAIM", key, group, consumer, min_idle_ms, *ids)
+        except Exception as exc:
+            return self._fail(exc, "claim", key, group)
+        rows = list(reply) if isinstance(reply, list | tuple) else []
+        claimed = [i for i, _ in parse_entries([e for e in rows if e])]
+        missing = sum(1 for e in rows if e is None)
+        skipped = [i for i in ids if i not in set(claimed)]
+        msg = f"claimed {len(claimed)} of {len(ids)} into {label(consumer)!r}"
+        if skipped:
+            msg += f"; {len(skipped)} not claimed (idle below min, or no longer pending)"
+        return ActionResult(True, msg, {"claimed": len(claimed), "claimed_ids": claimed,
+                                        "skipped_ids": skipped, "missing": missing})
+
+    # ---- trim -----------------------------------------------------------------------------
+
+    async def trim_preview(self, key: bytes | str, strategy: str, threshold: int | str,
+                           approx: bool = False) -> ActionResult:
+        """What a trim would remove, without removing it: details["preview"] is a TrimPreview.
+        A read, so it works in read-only mode too."""
+        from .trim import preview
+
+        key, strategy, threshold = self._trim_args(key, strategy, threshold)
+        return await preview(self, key, strategy, threshold, approx)
+
+    async def trim(self, key: bytes | str, strategy: str, threshold: int | str,
+                   approx: bool = False) -> ActionResult:
+        """XTRIM; reports how many entries went and the stream's length after."""
+        key, strategy, threshold = self._trim_args(key, strategy, threshold)
+        if refused := self.refusal("trim"):
+            return refused
+        try:
+            pipe = self.client.pipeline(transaction=True)
+            pipe.execute_command("XLEN", key)
+            pipe.execute_command("XTRIM", key, strategy, "~" if approx else "=", threshold)
+            pipe.execute_command("XLEN", key)
+            before, removed, after = await pipe.execute()
+        except Exception as exc:
+            return self._fail(exc, "trim", key)
+        how = f"{strategy} {'~' if approx else '='} {threshold}"
+        if not removed:
+            msg = f"nothing trimmed from {label(key)!r} ({how}; {before} entries)"
+            if approx:
+                msg += ": ~ removes whole nodes only"
+        else:
+            msg = f"trimmed {removed} entries from {label(key)!r} ({how}); {after} left"
+        return ActionResult(True, msg, {"removed": removed, "length_before": before,
+                                        "length_after": after})
+
+    def _trim_args(self, key: Any, strategy: Any, threshold: Any) -> tuple[bytes, str, Any]:
+        key = check_name(key, "stream key")
+        strategy = check_strategy(strategy)
+        if strategy == "MAXLEN":
+            threshold = parse_int(threshold, "MAXLEN", 0)
+        else:
+            threshold = check_id(threshold, "MINID")
+        return key, strategy, threshold
+
+    # ---- groups and consumers -------------------------------------------------------------
+
+    async def group_create(self, key: bytes | str, group: bytes | str, start: str = "$",
+                           mkstream: bool = True) -> ActionResult:
+        """XGROUP CREATE from `$` (new entries only), `0` (everything) or an ID."""
+        key, group = check_name(key, "stream key"), check_name(group, "group")
+        start = check_id(start, "start ID", special=("$",))
+        if refused := self.refusal("create group"):
+            return refused
+        args = ["XGROUP", "CREATE", key, group, start] + (["MKSTREAM"] if mkstream else [])
+        try:
+            await self._cmd(*args)
+        except Exception as exc:
+            return self._fail(exc, "create group", key, group)
+        return ActionResult(True, f"created group {label(group)!r} on {label(key)!r} from {start}",
+                            {"start": start})
+
+    async def group_setid(self, key: bytes | str, group: bytes | str, entry_id: str) -> ActionResult:
+        """XGROUP SETID: where the group reads next (`$` = only new entries)."""
+        key, group = check_name(key, "stream key"), check_name(group, "group")
+        entry_id = check_id(entry_id, "ID", special=("$",))
+        if refused := self.refusal("set group ID"):
+            return refused
+        try:
+            await self._cmd("XGROUP", "SETID", key, group, entry_id)
+        except Exception as exc:
+            return self._fail(exc, "set group ID", key, group)
+        return ActionResult(True, f"group {label(group)!r} now reads after {entry_id}", {"id": entry_id})
+
+    async def consumer_preview(self, key: bytes | str, group: bytes | str,
+                               consumer: bytes | str) -> ActionResult:
+        """How many entries a consumer holds (they leave the PEL when it is deleted). A read."""
+        key, group = check_name(key, "stream key"), check_name(group, "group")
+        consumer = check_name(consumer, "consumer")
+        try:
+            found = dict(await self.consumers(key, group))
+        except Exception as exc:
+            return self._fail(exc, "consumer preview", key, group)
+        if consumer not in found:
+            return ActionResult(False, f"no consumer {label(consumer)!r} in group {label(group)!r}",
+                                {"exists": False, "pending": 0})
+        n = found[consumer]
+        msg = (f"consumer {label(consumer)!r} holds {n} pending entries: deleting it removes them "
+               "from the PEL (they will never be redelivered)" if n else
+               f"consumer {label(consumer)!r} holds no pending entries")
+        return ActionResult(True, msg, {"exists": True, "pending": n})
+
+    async def consumer_delete(self, key: bytes | str, group: bytes | str,
+                              consumer: bytes | str) -> ActionResult:
+        """XGROUP DELCONSUMER; reports how many pending entries left the PEL with it."""
+        key, group = check_name(key, "stream key"), check_name(group, "group")
+        consumer = check_name(consumer, "consumer")
+        if refused := self.refusal("delete consumer"):
+            return refused
+        try:
+            reply = await self._cmd("XGROUP", "DELCONSUMER", key, group, consumer)
+        except Exception as exc:
+            return self._fail(exc, "delete consumer", key, group)
+        n = _int(reply) or 0
+        return ActionResult(True, f"deleted consumer {label(consumer)!r}; {n} pending entries left "
+                            "the PEL", {"pending_dropped": n})
+
+    async def group_preview(self, key: bytes | str, group: bytes | str) -> ActionResult:
+        """A group's consumers and pending count, shown before destroying it. A read."""
+        key, group = check_name(key, "stream key"), check_name(group, "group")
+        try:
+            found = {g["name"]: g for g in await self.groups(key)}
+        except Exception as exc:
+            return self._fail(exc, "group preview", key, group)
+        g = found.get(group)
+        if g is None:
+            return ActionResult(False, f"no group {label(group)!r} on {label(key)!r}", {"exists": False})
+        pending, consumers = _int(g.get("pending")) or 0, _int(g.get("consumers")) or 0
+        return ActionResult(True, f"group {label(group)!r}: {consumers} consumers, {pending} pending",
+                            {"exists": True, "pending": pending, "consumers": consumers,
+                             "last_delivered_id": text(g.get("last-delivered-id"))})
+
+    async def group_destroy(self, key: bytes | str, group: bytes | str) -> ActionResult:
+        """XGROUP DESTROY: the group, its consumers and its PEL go."""
+        key, group = check_name(key, "stream key"), check_name(group, "group")
+        if refused := self.refusal("destroy group"):
+            return refused
+        try:
+            reply = await self._cmd("XGROUP", "DESTROY", key, group)
+        except Exception as exc:
+            return self._fail(exc, "destroy group", key, group)
+        if not _int(reply):
+            return ActionResult(False, f"no group {label(group)!r} on {label(key)!r}", {"destroyed": 0})
+        return ActionResult(True, f"destroyed group {label(group)!r} on {label(key)!r}", {"destroyed": 1})
+
+    # ---- dead-letter ----------------------------------------------------------------------
+
+    def default_dlq(self, key: bytes) -> bytes:
+        """`<key>:dlq`; in a cluster `{<key>}:dlq`, so MULTI/EXEC stays in one slot."""
+        if self.server.mode == "cluster" and b"{" not in key:
+            return b"{" + key + b"}:dlq"
+        return key + b":dlq"
+
+    async def dead_letter(self, key: bytes | str, group: bytes | str, ids: Sequence[str] | None = None,
+                          min_deliveries: int | str | None = None,
+                          dlq_key: bytes | str | None = None) -> ActionResult:
+        """Move pending entries to a dead-letter stream and ack them, one MULTI/EXEC per entry.
+        See deadletter.py for what happens when the connection drops and on retry."""
+        from .deadletter import dead_letter
+
+        key, group = check_name(key, "stream key"), check_name(group, "group")
+        if (ids is None or not len(ids)) == (min_deliveries is None or min_deliveries == ""):
+            if ids is not None and not len(ids) and min_deliveries is None:
+                raise ValidationError("no pending entry selected")
+            raise ValidationError("give either the selected entries or a minimum delivery count")
+        sel = check_ids(ids, "pending entry") if ids else None
+        n = parse_int(min_deliveries, "minimum deliveries", 1) if sel is None else None
+        dlq = check_name(dlq_key, "dead-letter key") if dlq_key not in (None, "", b"") else \
+            self.default_dlq(key)
+        if dlq == key:
+            raise ValidationError("the dead-letter stream must not be the source stream")
+        if refused := self.refusal("dead-letter"):
+            return refused
+        return await dead_letter(self, key, group, sel, n, dlq)

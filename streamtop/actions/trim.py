@@ -1,0 +1,199 @@
+"""The trim preview: how many entries a trim removes and what that costs each consumer group.
+
+Entries removed while still pending stay in the PEL without data; entries removed before a group
+read them (after its last-delivered-id) are lost to that group. Both are counted per group so the
+dialog can say so before the person confirms.
+
+Streams have no positional index, so finding the trim boundary means reading IDs: the preview reads
+the cheaper side in pages and stops at SCAN_CAP entries, beyond which counts are unknown (None).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..model import label
+from ..parse import _int, pairs, parse_entries
+from .base import ActionResult, id_key, next_id, prev_id, text
+from .core import DETAIL, pending_rows
+
+if TYPE_CHECKING:
+    from .core import Actions
+
+PAGE = 5000
+SCAN_CAP = 200_000
+
+
+@dataclass(frozen=True)
+class GroupImpact:
+    """Of the entries a trim removes: how many this group still has pending, and has not read.
+    None = unknown (the trim boundary was too far to find); `*_capped` = a lower bound."""
+
+    name: bytes
+    pending: int | None
+    unread: int | None
+    pending_capped: bool = False
+    unread_capped: bool = False
+
+    @property
+    def harmful(self) -> bool:
+        return bool(self.pending) or bool(self.unread) or self.pending is None or self.unread is None
+
+
+@dataclass(frozen=True)
+class TrimPreview:
+    key: bytes
+    strategy: str
+    threshold: Any
+    approx: bool
+    length: int
+    removes_min: int | None  # exact trim: min == max
+    removes_max: int | None
+    last_removed_id: str | None = None
+    groups: tuple[GroupImpact, ...] = ()
+    nothing: bool = False
+
+    @property
+    def exact(self) -> int | None:
+        return self.removes_max if not self.approx else None
+
+    def removes_text(self) -> str:
+        if self.removes_max is None:
+            return "an unknown number of entries (too many to count)"
+        if self.approx:
+            return (f"between {self.removes_min:,} and {self.removes_max:,} entries "
+                    "(~ removes whole nodes only)")
+        return f"{self.removes_max:,} of {self.length:,} entries"
+
+    def warnings(self) -> list[str]:
+        """One line per group that loses something (shown in red)."""
+        up_to = "up to " if self.approx else ""
+        out = []
+        for g in self.groups:
+            if not g.harmful:
+                continue
+            parts = []
+            if g.pending is None or g.pending:
+                parts.append(f"{up_to}{_n(g.pending, g.pending_capped)} still pending (their data goes, "
+                             "the IDs stay in the PEL)")
+            if g.unread is None or g.unread:
+                parts.append(f"{up_to}{_n(g.unread, g.unread_capped)} not yet read: lost to this group")
+            out.append(f"group {label(g.name)!r}: " + "; ".join(parts))
+        return out
+
+
+def _n(value: int | None, capped: bool) -> str:
+    if value is None:
+        return "?"
+    return f">={value:,}" if capped else f"{value:,}"
+
+
+async def _scan(client: Any, key: bytes, start: str, end: str, cap: int, reverse: bool = False,
+                stop_at: int | None = None) -> tuple[int, str | None, bool]:
+    """Count entries in [start, end] (IDs inclusive), in pages. Returns (count, last ID seen, capped).
+    `stop_at`: stop once this many were counted (last ID is then the stop_at-th)."""
+    count, last, limit = 0, None, min(cap, stop_at) if stop_at else cap
+    lo, hi = start, end
+    while count < limit:
+        n = min(PAGE, limit - count)
+        args = ("XREVRANGE", key, hi, lo) if reverse else ("XRANGE", key, lo, hi)
+        rows = parse_entries(await client.execute_command(*args, "COUNT", n))
+        if not rows:
+            return count, last, False
+        count += len(rows)
+        last = rows[-1][0]
+        if len(rows) < n:
+            return count, last, False
+        if reverse:
+            p = prev_id(last)
+            if p is None:
+                return count, last, False
+            hi = p
+        else:
+            lo = next_id(last)
+    done = stop_at is not None and count >= stop_at
+    return count, last, not done
+
+
+async def _count_pending(client: Any, key: bytes, group: bytes, hi: str) -> tuple[int, bool]:
+    count, lo = 0, "-"
+    while count < SCAN_CAP:
+        rows = pending_rows(await client.execute_command("XPENDING", key, group, lo, hi, PAGE, **DETAIL))
+        count += len(rows)
+        if len(rows) < PAGE:
+            return count, False
+        lo = next_id(rows[-1].id)
+    return count, True
+
+
+async def preview(actions: Actions, key: bytes, strategy: str, threshold: Any,
+                  approx: bool) -> ActionResult:
+    client = actions.client
+    how = f"{strategy} {'~' if approx else '='} {threshold}"
+    try:
+        info = pairs(await client.execute_command("XINFO", "STREAM", key))
+        length = _int(info.get("length")) or 0
+        first = _first_id(info.get("first-entry"))
+        groups = await actions.groups(key)
+        hi, removed = await _boundary(client, key, strategy, threshold, length, first)
+        if removed == 0:
+            why = (f"{label(key)!r} has {length:,} entries, {how} keeps them all" if strategy == "MAXLEN"
+                   else f"no entry of {label(key)!r} is older than {threshold}")
+            p = TrimPreview(key, strategy, threshold, approx, length, 0, 0, nothing=True)
+            return ActionResult(True, f"nothing to trim: {why}", {"preview": p})
+        impacts = [await _impact(client, key, g, hi, removed, first) for g in groups]
+    except Exception as exc:
+        return actions._fail(exc, "trim preview", key)
+    p = TrimPreview(key, strategy, threshold, approx, length, 0 if approx else removed, removed,
+                    last_removed_id=hi, groups=tuple(impacts))
+    msg = f"{how} removes {p.removes_text()} from {label(key)!r}"
+    if w := p.warnings():
+        msg += "; " + "; ".join(w)
+    return ActionResult(True, msg, {"preview": p})
+
+
+def _first_id(entry: Any) -> str | None:
+    return text(entry[0]) if isinstance(entry, list | tuple) and entry else None
+
+
+async def _boundary(client: Any, key: bytes, strategy: str, threshold: Any, length: int,
+                    first: str | None) -> tuple[str | None, int | None]:
+    """(last removed ID or None if too far to find, how many go or None if too many to count).
+    MAXLEN always knows the count; MINID always knows the boundary (the ID just below it)."""
+    if length == 0 or first is None:
+        return None, 0
+    if strategy == "MAXLEN":
+        removed = max(0, length - threshold)
+        if removed == 0:
+            return None, 0
+        if removed <= threshold + 1:  # read the cheaper side
+            _, last, capped = await _scan(client, key, "-", "+", SCAN_CAP, stop_at=removed)
+        else:
+            _, last, capped = await _scan(client, key, "-", "+", SCAN_CAP, reverse=True,
+                                          stop_at=threshold + 1)
+        return (None if capped else last), removed
+    if id_key(first) >= id_key(threshold):
+        return None, 0
+    hi = prev_id(threshold)
+    n, _, capped = await _scan(client, key, "-", hi, SCAN_CAP)
+    if capped:  # count the kept side instead
+        kept, _, capped = await _scan(client, key, threshold, "+", SCAN_CAP)
+        return hi, None if capped else length - kept
+    return hi, n
+
+
+async def _impact(client: Any, key: bytes, g: dict, hi: str | None, removed: int | None,
+                  first: str | None) -> GroupImpact:
+    name = g["name"]
+    if hi is None:
+        return GroupImpact(name, None, None)
+    pending, capped_p = await _count_pending(client, key, name, hi)
+    ldid = text(g.get("last-delivered-id")) or "0-0"
+    if id_key(ldid) >= id_key(hi):
+        unread, capped_u = 0, False
+    elif first is not None and id_key(ldid) < id_key(first) and removed is not None:
+        unread, capped_u = removed, False
+    else:
+        unread, _, capped_u = await _scan(client, key, next_id(ldid), hi, SCAN_CAP)
+    return GroupImpact(name, pending, unread, capped_p, capped_u)
