@@ -6,14 +6,18 @@ persistence, a private temp dir) and stopped by PID, so nothing is left behind.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,17 +26,23 @@ class ServerUnavailable(RuntimeError):
     """The binary for a server flavour is not installed on this machine."""
 
 
-def _die_with_parent() -> None:
-    """Linux: SIGTERM the server when the process that started it dies, even by SIGKILL, so a
-    crashed demo or test run leaves no server behind. (Tied to the starting thread, hence only
-    used from the main thread.)"""
+def _die_with_parent(parent: int) -> Callable[[], None] | None:
+    """A preexec_fn (Linux): the server gets SIGKILL when the thread that started it ends, even if
+    the process was SIGKILLed, so a crashed demo or test run leaves no server behind. Tied to the
+    starting thread, hence only used from the main thread."""
+    if not sys.platform.startswith("linux"):
+        return None
     try:
-        import ctypes
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    except OSError:
+        return None
 
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
+    def preexec() -> None:
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return preexec
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -106,31 +116,36 @@ class ServerProcess:
     def url(self) -> str:
         return f"redis://{self.host}:{self.port}/0"
 
+    def candidate_ports(self, attempts: int) -> Iterator[int]:
+        """Where to try: the fixed port alone, or fresh free ports (another process may take one
+        between the check and the bind)."""
+        if self.port:
+            yield self.port
+            return
+        for _ in range(attempts):
+            yield free_port(self.host)
+
     def start(self, timeout: float = 10.0, attempts: int = 5) -> ServerProcess:
-        """Start on self.port, or on a fresh free port (retrying if another process took it)."""
+        """Start on the first candidate port where the server answers PING."""
         if self.running:
             return self  # starting twice would orphan the first process
-        fixed = bool(self.port)
-        for _ in range(attempts):
-            if not fixed:
-                self.port = free_port(self.host)
-            self.workdir = self.workdir or tempfile.mkdtemp(prefix="streamtop-server-")
+        self.workdir = self.workdir or tempfile.mkdtemp(prefix="streamtop-server-")
+        main_thread = threading.current_thread() is threading.main_thread()
+        for port in self.candidate_ports(attempts):
+            self.port = port
             args = [
-                str(self.binary), "--port", str(self.port), "--bind", self.host,
+                str(self.binary), "--port", str(port), "--bind", self.host,
                 "--save", "", "--appendonly", "no", "--dir", self.workdir,
                 "--daemonize", "no", "--protected-mode", "no", *self.extra_args,
             ]
             self.process = subprocess.Popen(
                 args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 stdin=subprocess.DEVNULL, start_new_session=True,
-                preexec_fn=_die_with_parent if threading.current_thread() is threading.main_thread()
-                else None,
+                preexec_fn=_die_with_parent(os.getpid()) if main_thread else None,
             )
             if self._wait_ready(timeout):
                 return self
             self.stop()
-            if fixed:
-                break
         raise RuntimeError(f"{self.binary.name} did not start on {self.host}:{self.port}")
 
     def _wait_ready(self, timeout: float) -> bool:
@@ -204,7 +219,7 @@ class ClusterProcess:
         for _ in range(size):
             for _attempt in range(20):  # the bus port (port + 10000) must be free too
                 port = free_port()
-                if port + 10000 <= 65535 and _port_free(port + 10000):
+                if port + 10000 <= 65535 and port_free(port + 10000):
                     break
             node = ServerProcess(binary=binary, port=port, extra_args=[
                 "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
@@ -245,7 +260,7 @@ class ClusterProcess:
         self.cleanup()
 
 
-def _port_free(port: int, host: str = "127.0.0.1") -> bool:
+def port_free(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         try:
             sock.bind((host, port))

@@ -9,17 +9,16 @@ UNKNOWN = "?"
 
 
 def duration_ms(ms: float | None) -> str:
-    """Compact and sortable by eye: '850ms', '12s', '1m05s', '2h03m', '3d04h'."""
+    """Compact and sortable by eye: '850ms', '12.4s', '1m05s', '2h03m', '3d04h'."""
     if ms is None:
         return UNKNOWN
     if ms < 0:
         return "-" + duration_ms(-ms)
     if ms < 1000:
         return f"{int(ms)}ms"
-    s = int(ms // 1000)
-    if s < 60:
-        return f"{s}s"
-    m, s = divmod(s, 60)
+    if ms < 60_000:
+        return f"{ms / 1000:.1f}s"
+    m, s = divmod(int(ms // 1000), 60)
     if m < 60:
         return f"{m}m{s:02d}s"
     h, m = divmod(m, 60)

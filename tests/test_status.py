@@ -356,7 +356,7 @@ def test_process_unreachable_and_bad_value(own_server):
 
 
 @pytest.mark.parametrize(("ms", "text"), [
-    (None, "?"), (0, "0ms"), (850, "850ms"), (12_400, "12s"), (65_000, "1m05s"),
+    (None, "?"), (0, "0ms"), (850, "850ms"), (12_400, "12.4s"), (65_000, "1m05s"),
     (7_380_000, "2h03m"), (273_600_000, "3d04h"),
 ])
 def test_duration_format(ms, text):

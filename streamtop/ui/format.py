@@ -5,47 +5,14 @@ from __future__ import annotations
 from rich.text import Text
 
 from ..model import Lag, LagSource, label
+from ..render import UNKNOWN, count, duration_ms, rate
 
-UNKNOWN = "?"
+__all__ = ["UNKNOWN", "age", "count", "duration_ms", "lag_text", "name", "rate", "size"]
 
-
-def duration_ms(ms: int | float | None) -> str:
-    """850ms, 4.2s, 3m04s, 2h05m, 3d04h."""
-    if ms is None:
-        return UNKNOWN
-    if ms < 0:
-        return "never"
-    if ms < 1000:
-        return f"{int(ms)}ms"
-    s = ms / 1000
-    if s < 60:
-        return f"{s:.1f}s"
-    m, s = divmod(int(s), 60)
-    if m < 60:
-        return f"{m}m{s:02d}s"
-    h, m = divmod(m, 60)
-    if h < 24:
-        return f"{h}h{m:02d}m"
-    d, h = divmod(h, 24)
-    return f"{d}d{h:02d}h"
 
 
 def age(seconds: float | None) -> str:
     return UNKNOWN if seconds is None else duration_ms(seconds * 1000)
-
-
-def rate(value: float | None) -> str:
-    if value is None:
-        return UNKNOWN
-    if value >= 1000:
-        return f"{value / 1000:.1f}k/s"
-    if value >= 10 or value == 0:
-        return f"{value:.0f}/s"
-    return f"{value:.1f}/s"
-
-
-def count(value: int | None) -> str:
-    return UNKNOWN if value is None else f"{value:,}"
 
 
 def lag_text(lag: Lag | None) -> Text:
