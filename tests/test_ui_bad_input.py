@@ -44,6 +44,7 @@ async def test_group_destroyed_and_page_acked_while_selected(server, r) -> None:
         app.w("pending-table").focus()
         await pilot.press("x", "x")
         assert len(app.selected_pending_ids()) == 2
+        assert "2 marked" in app.w("pending").info_text  # the count follows each mark at once
         ids = [e.id for e in app.w("pending").entries]
         r.xack("jobs", "workers", *ids)
         await until(pilot, lambda: app.w("pending").entries == ())

@@ -66,6 +66,8 @@ class PendingPanel(Vertical):
         self.marked: set[str] = set()
         self.total: int | None = None
         self.info_text = ""
+        self._title = ""
+        self._error: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="pending-info")
@@ -85,12 +87,17 @@ class PendingPanel(Vertical):
         self.entries, self.total = entries, total
         present = {p.id for p in entries}
         self.marked &= present  # acked or claimed meanwhile: nothing to act on any more
+        self._title, self._error = title, error
         self._render_rows()
+
+    def _render_info(self) -> None:
+        """The line above the table: page, stuck and poison counts, marks, the page's error."""
+        entries, title, error = self.entries, self._title, self._error
         info = self.query_one("#pending-info", Static)
         text = Text()
         if title:
             text.append(title + "  ", "bold")
-        text.append(f"page {self.page + 1}: {len(entries)} of {fmt.count(total)} pending")
+        text.append(f"page {self.page + 1}: {len(entries)} of {fmt.count(self.total)} pending")
         stuck = sum(1 for p in entries if p.idle_ms > self.stuck_ms)
         poison = sum(1 for p in entries if p.deliveries > self.poison)
         if stuck:
@@ -107,6 +114,7 @@ class PendingPanel(Vertical):
     def _render_rows(self) -> None:
         self.table.sync([(p.id, pending_cells(p, p.id in self.marked, self.stuck_ms, self.poison))
                          for p in self.entries])
+        self._render_info()
 
     def selected_ids(self) -> tuple[str, ...]:
         return tuple(p.id for p in self.entries if p.id in self.marked)
