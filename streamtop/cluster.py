@@ -10,6 +10,7 @@ cluster resharded: the topology is read again and every node rediscovers its key
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -17,19 +18,11 @@ from typing import Any
 
 from redis.crc import key_slot
 
-from .collector import (
-    DEFAULT_ESTIMATE_CAP,
-    DEFAULT_MAX_STREAMS,
-    Collector,
-    error_text,
-    is_pattern,
-    to_bytes,
-)
-from .connection import ConnectionSpec, describe_error
+from .collector import DEFAULT_ESTIMATE_CAP, DEFAULT_MAX_STREAMS, Collector, is_pattern, to_bytes
+from .connection import ConnectionSpec, describe_error, retry_delay
 from .model import Discovery, Focus, NodeStatus, ServerInfo, Snapshot, StreamInfo
 
 SLOTS = 16384
-BACKOFF_CAP = 10.0
 
 
 class ClusterError(RuntimeError):
@@ -100,6 +93,7 @@ class ClusterCollector:
         self._patterns = [t for t in raw if is_pattern(t)]
         self._explicit = [t for t in raw if not is_pattern(t)]
         self._refresh = True
+        self._topology_retry_at = 0.0  # a node is down: read the slots again then (failover)
 
     def request_discovery(self) -> None:
         self._refresh = True
@@ -164,6 +158,11 @@ class ClusterCollector:
         started = time.perf_counter()
         if self._refresh or self.topology is None:
             await self.refresh_topology()
+        elif self._topology_retry_at and time.monotonic() >= self._topology_retry_at:
+            # a replica may have taken over the slots of a node that stopped answering; when no
+            # node answers CLUSTER SLOTS now, the last topology stays
+            with contextlib.suppress(ClusterError):
+                await self.refresh_topology()
         assert self.topology is not None
         now = time.time()
         focus = self.focus
@@ -182,7 +181,7 @@ class ClusterCollector:
                 node.failures += 1
                 node.error = describe_error(result, self._node_spec(node.address))
                 node.stale_since = node.stale_since or now
-                node.retry_at = time.monotonic() + min(BACKOFF_CAP, 2 ** (node.failures - 1))
+                node.retry_at = time.monotonic() + retry_delay(node.failures)
                 continue
             node.failures, node.error, node.stale_since, node.retry_at = 0, None, None, 0.0
             if result is None:
@@ -201,6 +200,8 @@ class ClusterCollector:
             node.last = tuple(kept)
         if moved:
             self.request_discovery()
+        failing = [n.retry_at for n in self.nodes.values() if n.error is not None]
+        self._topology_retry_at = min(failing) if failing else 0.0
         streams: list[StreamInfo] = []
         statuses = []
         for address, node in self.nodes.items():
@@ -236,9 +237,4 @@ class ClusterCollector:
         self.nodes.clear()
 
 
-def uncovered_message(topology: Topology) -> str | None:
-    n = topology.uncovered
-    return f"{n} of {SLOTS} hash slots are served by no node" if n else None
-
-
-__all__ = ["ClusterCollector", "ClusterError", "Topology", "error_text", "uncovered_message"]
+__all__ = ["ClusterCollector", "ClusterError", "Topology"]

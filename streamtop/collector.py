@@ -10,12 +10,14 @@ between discovery and poll becomes a StreamInfo with `error`, never a crash.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from .connection import error_text, execute_raw
 from .model import (
     Discovery,
     Entry,
@@ -41,6 +43,8 @@ GLOB_CHARS = frozenset(b"*?[")
 DEFAULT_MAX_STREAMS = 1000
 DEFAULT_ESTIMATE_CAP = 1000
 SCAN_COUNT = 1000
+POLL_TIMEOUT = 30.0  # seconds for one poll's whole round trip
+YIELD_EVERY = 200  # streams parsed between two yields to the event loop (the UI stays responsive)
 
 
 def to_bytes(arg: str | bytes) -> bytes:
@@ -52,9 +56,16 @@ def is_pattern(arg: bytes) -> bool:
     return any(ch in GLOB_CHARS for ch in arg)
 
 
-def error_text(exc: BaseException) -> str:
-    """A server error as one line ("NOGROUP No such key ...", "WRONGTYPE ...", "no such key")."""
-    return " ".join(str(exc).split()) or type(exc).__name__
+class _Batch:
+    """Commands queued for one round trip (the pipeline interface the queueing code uses)."""
+
+    __slots__ = ("commands",)
+
+    def __init__(self) -> None:
+        self.commands: list[tuple[Any, ...]] = []
+
+    def execute_command(self, *args: Any) -> None:
+        self.commands.append(args)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +88,7 @@ class Collector:
         max_streams: int = DEFAULT_MAX_STREAMS,
         discovery_interval: float = 5.0,
         estimate_cap: int = DEFAULT_ESTIMATE_CAP,
+        timeout: float = POLL_TIMEOUT,
     ) -> None:
         if max_streams < 1:
             raise ValueError("--max-streams must be at least 1")
@@ -88,6 +100,7 @@ class Collector:
         self.max_streams = max_streams
         self.discovery_interval = discovery_interval
         self.estimate_cap = estimate_cap
+        self.timeout = timeout  # for the whole round trip (the client needs no socket timeout)
         self.focus: Focus | None = None
         self.discovery = Discovery(max_streams=max_streams)
         self._discovery_due = True
@@ -101,8 +114,8 @@ class Collector:
         self._discovery_due = True
 
     def _discovery_needed(self, now: float) -> bool:
-        if not self.patterns:
-            return not self.discovery.taken_at
+        if not self.patterns:  # explicit keys only: nothing to scan, but the set may change
+            return self._discovery_due or not self.discovery.taken_at
         return self._discovery_due or now - self.discovery.taken_at >= self.discovery_interval
 
     async def discover(self) -> int:
@@ -174,7 +187,7 @@ class Collector:
         keys = self.discovery.keys
         focus = self.focus
 
-        pipe = self.client.pipeline(transaction=False)
+        pipe = _Batch()
         plans: list[list[_GroupPlan]] = []
         for key in keys:
             pipe.execute_command("XINFO", "STREAM", key)
@@ -186,7 +199,7 @@ class Collector:
                                               self._needs_estimate(g)))
             plans.append(plan)
         focus_n = self._queue_focus(pipe, focus) if focus else 0
-        replies = await pipe.execute(raise_on_error=False)
+        replies = await execute_raw(self.client, pipe.commands, self.timeout)
         trips = 1
         _raise_connection_error(replies)
 
@@ -194,6 +207,8 @@ class Collector:
         partial: list[tuple[StreamInfo, list[dict], dict[bytes, GroupInfo]]] = []
         new_groups: list[tuple[int, dict]] = []
         for i, key in enumerate(keys):
+            if i and not i % YIELD_EVERY:
+                await asyncio.sleep(0)
             stream_reply, groups_reply = replies[pos], replies[pos + 1]
             pos += 2
             by_name: dict[bytes, GroupInfo] = {}
@@ -224,14 +239,14 @@ class Collector:
         focus_replies = replies[pos:pos + focus_n]
 
         if new_groups:  # groups that appeared: one more round trip for all of them together
-            pipe = self.client.pipeline(transaction=False)
+            pipe = _Batch()
             extra_plans = []
             for idx, d in new_groups:
                 key = partial[idx][0].key
                 extra_plans.append(self._queue_group(
                     pipe, key, d["name"], _text(d.get("last-delivered-id")),
                     self._needs_estimate(d)))
-            extra = await pipe.execute(raise_on_error=False)
+            extra = await execute_raw(self.client, pipe.commands, self.timeout)
             trips += 1
             _raise_connection_error(extra)
             pos = 0

@@ -7,12 +7,17 @@ failure into one line a person can act on.
 
 from __future__ import annotations
 
+import asyncio
+import math
 import os
+import re
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
+import hiredis
 import redis
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
@@ -27,6 +32,16 @@ SCHEMES = ("redis", "rediss", "unix")
 # The collector parses these replies itself (see parse.py); its client must hand them over raw.
 RAW_COMMANDS = ("XINFO STREAM", "XINFO GROUPS", "XINFO CONSUMERS", "XPENDING", "XRANGE",
                 "XREVRANGE", "XAUTOCLAIM", "XCLAIM")
+
+
+RETRY_CAP = 10.0  # seconds: the longest wait between two tries at a server that does not answer
+
+
+def retry_delay(failures: int) -> float:
+    """Seconds to wait after `failures` consecutive failures: 1, 2, 4, 8, 10, 10, ..."""
+    if failures <= 0:
+        return 0.0
+    return min(RETRY_CAP, float(2 ** min(failures - 1, 10)))
 
 
 class ConfigError(ValueError):
@@ -101,6 +116,58 @@ class ConnectionSpec:
         return redis.Redis(**kw)
 
 
+_PIPELINE_PREFIX = re.compile(r"^Command # \d+ \(.*?\) of pipeline caused error: ")
+
+
+def error_text(exc: BaseException) -> str:
+    """A server error as the server said it, on one line: "NOGROUP ...", "WRONGTYPE ...",
+    "MOVED 1234 host:port", "NOPERM ...". redis-py strips the code of the errors it has a class
+    for (MOVED, ASK, NOPERM, READONLY, ...) and may wrap pipeline errors; both are undone here."""
+    text = " ".join(str(exc).split())
+    if _PIPELINE_PREFIX.match(text):
+        text = _PIPELINE_PREFIX.sub("", text).strip(" (),'\"")
+    code = getattr(exc, "status_code", None)
+    if isinstance(code, str) and code not in ("ERR", "") and not text.startswith(code):
+        text = f"{code} {text}".strip()
+    return text or type(exc).__name__
+
+
+async def execute_raw(client: Any, commands: Sequence[Sequence[Any]],
+                      timeout: float | None = 30.0) -> list[Any]:
+    """Send `commands` in one write and read their replies in order: one round trip, as a
+    pipeline, without its per-command costs (Python packing, one timeout per reply), which are
+    most of the poll's client time at 1,000 streams. Replies are raw (no callbacks); a server
+    error stays in place as its exception; a lost connection raises. `timeout` bounds the whole.
+    A client without a connection pool (cluster) gets a plain pipeline instead."""
+    pool = getattr(client, "connection_pool", None)
+    if pool is None:
+        pipe = client.pipeline(transaction=False)
+        for args in commands:
+            pipe.execute_command(*args)
+        return await pipe.execute(raise_on_error=False)
+    if not commands:
+        return []
+    packed = b"".join(hiredis.pack_command(tuple(args)) for args in commands)
+    conn = await pool.get_connection()
+    replies: list[Any] = []
+    try:
+        async with asyncio.timeout(timeout):
+            await conn.send_packed_command(packed, check_health=False)
+            for _ in commands:
+                try:
+                    replies.append(await conn.read_response(timeout=math.inf))
+                except redis.ResponseError as exc:
+                    replies.append(exc)
+    except BaseException as exc:
+        await conn.disconnect(nowait=True)  # replies may still be in flight: never reuse it
+        if isinstance(exc, TimeoutError):
+            raise redis.TimeoutError(f"no complete reply within {timeout} s") from None
+        raise
+    finally:
+        await pool.release(conn)
+    return replies
+
+
 def strip_callbacks(client: Any) -> None:
     for name in RAW_COMMANDS:
         client.response_callbacks.pop(name, None)
@@ -110,7 +177,9 @@ def _port(value: Any, origin: str) -> int:
     try:
         port = int(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"port {value!r} {origin} is not a number") from None
+        # a URL's text is not echoed: "redis://user:pw" (no host) puts the password here
+        shown = "" if origin == "in the URL" else f" {value!r}"
+        raise ConfigError(f"the port{shown} {origin} is not a number") from None
     if not 1 <= port <= 65535:
         raise ConfigError(f"port {port} {origin} is out of range (1-65535)")
     return port
@@ -120,7 +189,8 @@ def _db(value: Any, origin: str) -> int:
     try:
         db = int(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"database {value!r} {origin} is not a number") from None
+        shown = "" if origin == "in the URL" else f" {value!r}"
+        raise ConfigError(f"the database{shown} {origin} is not a number") from None
     if db < 0:
         raise ConfigError(f"database {db} {origin} is negative")
     return db

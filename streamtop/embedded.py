@@ -213,6 +213,13 @@ class ClusterProcess:
 
     def start(self, flavour: str = "valkey-9.1", size: int = 3, timeout: float = 20.0,
               cover_slots: bool = True) -> ClusterProcess:
+        try:
+            return self._start(flavour, size, timeout, cover_slots)
+        except BaseException:
+            self.cleanup()  # no half-built cluster left running
+            raise
+
+    def _start(self, flavour: str, size: int, timeout: float, cover_slots: bool) -> ClusterProcess:
         import redis
 
         binary = FLAVOURS[flavour]()

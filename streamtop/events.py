@@ -10,6 +10,8 @@ import random
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from .connection import execute_raw
+
 SENSORS = ("sensor1", "sensor2", "sensor3")
 CHUNK = 1000  # XADDs per pipeline round trip
 
@@ -46,7 +48,8 @@ async def xadd_many(
     chunk: int = CHUNK,
     progress: Callable[[int], Any] | None = None,
 ) -> tuple[int, str | None]:
-    """Add events with pipelined XADDs, `chunk` per round trip. Returns (added, last ID).
+    """Add events with pipelined XADDs, `chunk` per round trip (connection.execute_raw: packed
+    by hiredis in one write). Returns (added, last ID).
 
     A server error (WRONGTYPE, NOPERM, OOM) is raised after the chunk it happened in; entries of
     earlier chunks are already in the stream, and `progress` has been told how many.
@@ -56,10 +59,7 @@ async def xadd_many(
 
     async def flush() -> None:
         nonlocal added, last_id
-        pipe = client.pipeline(transaction=False)
-        for args in batch:
-            pipe.execute_command(*args)
-        replies = await pipe.execute(raise_on_error=False)
+        replies = await execute_raw(client, batch)
         for reply in replies:
             if isinstance(reply, Exception):
                 raise reply

@@ -236,3 +236,62 @@ async def test_actions_route_to_the_node_that_owns_each_key(cluster):
     finally:
         rc.close()
         await client.aclose()
+
+
+def _move_slot(c: ClusterProcess, key: str, target: ServerProcess) -> None:
+    """Reshard the slot of `key` to `target`, keys and all (SETSLOT IMPORTING/MIGRATING, MIGRATE)."""
+    from redis.crc import key_slot
+
+    slot = key_slot(key.encode())
+    clients = {n.port: redis.Redis(host=n.host, port=n.port) for n in c.nodes}
+    try:
+        ids = {p: cl.execute_command("CLUSTER", "MYID").decode() for p, cl in clients.items()}
+        source = next(p for p, cl in clients.items()
+                      if cl.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) > 0)
+        assert source != target.port
+        clients[target.port].execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", ids[source])
+        clients[source].execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", ids[target.port])
+        keys = clients[source].execute_command("CLUSTER", "GETKEYSINSLOT", slot, 1000)
+        clients[source].execute_command("MIGRATE", target.host, target.port, "", 0, 5000, "KEYS", *keys)
+        for cl in clients.values():
+            cl.execute_command("CLUSTER", "SETSLOT", slot, "NODE", ids[target.port])
+    finally:
+        for cl in clients.values():
+            cl.close()
+
+
+@pytest.mark.parametrize("targets", [(), ("s1", "s3")])
+def test_a_reshard_is_followed(targets):
+    """MOVED after a reshard makes the collector read the topology again; the stream then comes
+    from its new owner (with a pattern, and with explicit keys alone)."""
+    c = ClusterProcess().start()
+    try:
+        rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
+        for key in ("s1", "s3"):
+            rc.xadd(key, {"n": 1})
+        owner = rc.get_node_from_key("s1").port
+        rc.close()
+        target = next(n for n in c.nodes if n.port != owner)
+
+        async def run():
+            spec = build_spec(url=c.url, cluster=True)
+            client, info = await connect(spec)
+            await client.aclose()
+            col = ClusterCollector(spec, info, targets, discovery_interval=60)
+            try:
+                before = await col.poll()
+                _move_slot(c, "s1", target)
+                snaps = [await col.poll() for _ in range(3)]
+                return before, snaps
+            finally:
+                await col.aclose()
+
+        before, snaps = asyncio.run(run())
+        assert before.stream(b"s1").node == f"127.0.0.1:{owner}"
+        last = snaps[-1].stream(b"s1")
+        assert last is not None and last.error is None and last.length == 1
+        assert last.node == f"127.0.0.1:{target.port}"
+        assert all(s.error is None or not s.error.startswith(("MOVED", "ASK"))
+                   for snap in snaps for s in snap.streams)  # never shown to the user
+    finally:
+        c.cleanup()

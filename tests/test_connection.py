@@ -95,8 +95,9 @@ def test_display_url_and_repr_never_hold_the_password():
     (f"//:{SECRET}@h:1", ["no scheme"]),
     ("redis://h:0", ["port 0", "out of range"]),
     ("redis://h:65536", ["port 65536", "out of range"]),
-    ("redis://h:port", ["port 'port'", "not a number"]),
-    ("redis://h:1/x", ["database 'x'", "not a number"]),
+    ("redis://h:port", ["port in the URL", "not a number"]),
+    (f"redis://admin:{SECRET}", ["port in the URL", "not a number"]),  # forgotten @host
+    ("redis://h:1/x", ["database in the URL", "not a number"]),
     ("redis://h:1/-1", ["database -1", "negative"]),
     ("unix://", ["unix:// URL needs a socket path"]),
 ])

@@ -13,6 +13,7 @@ from typing import Any
 
 import redis
 
+from ..connection import error_text
 from ..model import label
 
 MAX_ID_PART = 2**64 - 1
@@ -116,15 +117,7 @@ def check_strategy(strategy: Any) -> str:
 
 # ---- server errors ------------------------------------------------------------------------
 
-_PIPELINE_PREFIX = re.compile(r"^Command # \d+ \(.*?\) of pipeline caused error: ")
-
-
-def one_line(exc: BaseException) -> str:
-    """The server's words on one line, without redis-py's "Command # n (...) of pipeline" wrapper."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    if _PIPELINE_PREFIX.match(text):
-        text = _PIPELINE_PREFIX.sub("", text).strip(" (),'\"")
-    return text
+one_line = error_text  # the server's words on one line, with the error code redis-py strips
 
 
 def describe_error(exc: BaseException, action: str, key: bytes | None = None,

@@ -18,6 +18,8 @@ import asyncio
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+from redis.crc import key_slot
+
 from ..events import sensor_event, xadd_many
 from ..model import PendingEntry, ServerInfo, label
 from ..parse import _int, parse_consumers, parse_entries, parse_groups, parse_pending_entries
@@ -402,10 +404,12 @@ class Actions:
     # ---- dead-letter ----------------------------------------------------------------------
 
     def default_dlq(self, key: bytes) -> bytes:
-        """`<key>:dlq`; in a cluster `{<key>}:dlq`, so MULTI/EXEC stays in one slot."""
-        if self.server.mode == "cluster" and b"{" not in key:
-            return b"{" + key + b"}:dlq"
-        return key + b":dlq"
+        """`<key>:dlq`; in a cluster, `{<key>}:dlq` unless `<key>:dlq` already hashes to the key's
+        slot (a key with a hash tag), so the MULTI/EXEC of each move stays on one node."""
+        plain = key + b":dlq"
+        if self.server.mode != "cluster" or key_slot(plain) == key_slot(key):
+            return plain
+        return b"{" + key + b"}:dlq"
 
     async def dead_letter(self, key: bytes | str, group: bytes | str, ids: Sequence[str] | None = None,
                           min_deliveries: int | str | None = None,
@@ -425,6 +429,12 @@ class Actions:
             self.default_dlq(key)
         if dlq == key:
             raise ValidationError("the dead-letter stream must not be the source stream")
+        if self.server.mode == "cluster" and key_slot(dlq) != key_slot(key):
+            raise ValidationError(
+                f"in a cluster the dead-letter stream must share the stream's hash slot "
+                f"(each move is one MULTI/EXEC): {label(dlq)!r} is in slot {key_slot(dlq)}, "
+                f"{label(key)!r} in slot {key_slot(key)}; use a hash tag, e.g. "
+                f"{label(self.default_dlq(key))!r}")
         if refused := self.refusal("dead-letter"):
             return refused
         return await dead_letter(self, key, group, sel, n, dlq)
