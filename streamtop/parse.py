@@ -49,16 +49,29 @@ def _int(value: Any) -> int | None:
         return None
 
 
+_FIELD_NAMES: dict[bytes, str] = {}  # decoded reply field names ("length", "pending", ...)
+
+
+def _field(name: Any) -> str:
+    """A reply's field name as str; the few names servers use are decoded once."""
+    if isinstance(name, bytes):
+        text = _FIELD_NAMES.get(name)
+        if text is None:
+            text = name.decode("utf-8", "backslashreplace")
+            if len(_FIELD_NAMES) < 1024:
+                _FIELD_NAMES[name] = text
+        return text
+    return _s(name) or ""
+
+
 def pairs(reply: Any) -> dict[str, Any]:
     """A flat [k1, v1, k2, v2, ...] list or a map as a dict with str keys."""
     if isinstance(reply, Mapping):
-        return {_s(k) or "": v for k, v in reply.items()}
+        return {_field(k): v for k, v in reply.items()}
     if not isinstance(reply, list | tuple):
         return {}
-    out: dict[str, Any] = {}
-    for i in range(0, len(reply) - 1, 2):
-        out[_s(reply[i]) or ""] = reply[i + 1]
-    return out
+    it = iter(reply)
+    return {_field(k): v for k, v in zip(it, it, strict=False)}
 
 
 def _entry_id(entry: Any) -> str | None:
