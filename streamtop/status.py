@@ -139,15 +139,21 @@ class Thresholds:
 
 @dataclass(frozen=True, slots=True)
 class Breach:
-    stream: bytes
+    stream: bytes | None  # None for a cluster node that did not answer
     group: bytes | None
-    metric: str  # "lag" | "pending" | "idle_ms" | "length"
+    metric: str  # "lag" | "pending" | "idle_ms" | "length" | "unreadable"
     value: int | None
-    threshold: int
+    threshold: int | None
     value_source: str = "exact"  # "exact" | "estimate" | "unknown"
+    error: str | None = None  # why it is unreadable (the server's error, or the node's)
+    node: str | None = None
 
     def text(self) -> str:
-        where = label(self.stream) + (f" group {label(self.group)}" if self.group is not None else "")
+        if self.metric == "unreadable":
+            what = label(self.stream) if self.stream is not None else f"node {self.node}"
+            return f"{what}: could not be read, thresholds unverified ({self.error})"
+        where = label(self.stream or b"") + (
+            f" group {label(self.group)}" if self.group is not None else "")
         if self.metric == "idle_ms":
             shown, limit = render.duration_ms(self.value), render.duration_ms(self.threshold)
             what = "oldest pending idle"
@@ -162,11 +168,12 @@ class Breach:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "stream": label(self.stream), "stream_hex": self.stream.hex(),
+            "stream": None if self.stream is None else label(self.stream),
+            "stream_hex": None if self.stream is None else self.stream.hex(),
             "group": None if self.group is None else label(self.group),
             "group_hex": None if self.group is None else self.group.hex(),
             "metric": self.metric, "value": self.value, "threshold": self.threshold,
-            "value_source": self.value_source,
+            "value_source": self.value_source, "error": self.error, "node": self.node,
         }
 
 
@@ -188,16 +195,27 @@ def _idle_breach(stream: StreamInfo, g: GroupInfo, limit_ms: int) -> Breach | No
             return Breach(stream.key, g.name, "idle_ms", None, limit_ms, "unknown")
         return None
     idle = g.oldest_pending_idle_ms
+    if idle is None and g.pending > 0:  # the oldest entry could not be read: unverified
+        return Breach(stream.key, g.name, "idle_ms", None, limit_ms, "unknown")
     if idle is not None and idle > limit_ms:
         return Breach(stream.key, g.name, "idle_ms", idle, limit_ms)
     return None
 
 
 def find_breaches(snap: Snapshot, th: Thresholds) -> list[Breach]:
-    """Every threshold exceeded, in stream order. Streams that failed to poll are not judged."""
+    """Every threshold exceeded, in stream order. With any threshold set, what could not be read
+    (a cluster node that did not answer, a stream whose XINFO failed, e.g. NOPERM) is a breach
+    too: exit 0 must mean every threshold was checked. A stream deleted since discovery is not."""
     out: list[Breach] = []
+    if th.any:
+        out.extend(Breach(None, None, "unreadable", None, None, "unknown", n.error, n.address)
+                   for n in snap.stale_nodes)
     for s in snap.streams:
+        if s.stale:
+            continue  # its node is reported above
         if s.error is not None:
+            if th.any and "no such key" not in s.error:
+                out.append(Breach(s.key, None, "unreadable", None, None, "unknown", s.error, s.node))
             continue
         if th.max_length is not None and s.length > th.max_length:
             out.append(Breach(s.key, None, "length", s.length, th.max_length))
@@ -310,7 +328,7 @@ def _group_json(res: Result, s: StreamInfo, g: GroupInfo) -> dict[str, Any]:
 def _stream_json(res: Result, s: StreamInfo) -> dict[str, Any]:
     return {
         "key": label(s.key), "key_hex": s.key.hex(), "node": s.node, "error": s.error,
-        "length": s.length,
+        "stale": s.stale, "length": None if s.error is not None else s.length,
         "first_entry_id": s.first_entry_id, "first_entry_ms": id_ms(s.first_entry_id),
         "last_entry_id": s.last_entry_id, "last_entry_ms": id_ms(s.last_entry_id),
         "last_generated_id": s.last_generated_id, "entries_added": s.entries_added,
@@ -337,6 +355,8 @@ def to_json(res: Result, th: Thresholds, breaches: list[Breach]) -> dict[str, An
         "thresholds": th.as_json(),
         "ok": not breaches,
         "breaches": [b.as_json() for b in breaches],
+        "nodes": [{"address": n.address, "ok": n.ok, "error": n.error, "streams": n.streams,
+                   "slots": n.slots} for n in snap.nodes],
         "streams": [_stream_json(res, s) for s in snap.streams],
     }
 

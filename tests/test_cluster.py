@@ -295,3 +295,27 @@ def test_a_reshard_is_followed(targets):
                    for snap in snaps for s in snap.streams)  # never shown to the user
     finally:
         c.cleanup()
+
+
+def test_status_with_a_dead_node_is_not_ok(capsys):
+    import json
+
+    from streamtop.cli import main
+
+    c = ClusterProcess().start()
+    try:
+        rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
+        for i in range(30):
+            rc.xadd(_key(i), {"n": i})
+        rc.close()
+        victim = c.nodes[1]
+        victim.stop()
+        code = main(["status", "--json", "--max-lag", "100", "--url", c.url])
+        doc = json.loads(capsys.readouterr().out)
+        assert code == 2 and doc["ok"] is False
+        down = [b for b in doc["breaches"] if b["metric"] == "unreadable"]
+        assert [b["node"] for b in down] == [f"127.0.0.1:{victim.port}"]
+        assert [n["ok"] for n in doc["nodes"]].count(False) == 1
+        assert main(["status", "--json", "--url", c.url]) == 0  # no threshold: nothing judged
+    finally:
+        c.cleanup()

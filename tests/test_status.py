@@ -127,7 +127,7 @@ def test_lag_null_at_arbitrary_id_has_estimate(capsys, any_server, any_r):
     assert code == 2
     assert doc["breaches"] == [{"stream": "s", "stream_hex": b"s".hex(), "group": "mid",
                                 "group_hex": b"mid".hex(), "metric": "lag", "value": 6,
-                                "threshold": 5, "value_source": "estimate"}]
+                                "threshold": 5, "value_source": "estimate", "error": None, "node": None}]
     code, doc = status_json(capsys, any_server, "--max-lag", "6")
     assert code == 0 and doc["breaches"] == []
 
@@ -369,3 +369,32 @@ def test_duration_format(ms, text):
 ])
 def test_rate_format(per_s, text):
     assert render.rate(per_s) == text
+
+
+def test_an_unreadable_stream_is_a_breach_not_a_silent_skip(server, r, capsys):
+    """exit 0 means verified: a stream this user may not read (NOPERM) breaches when judged."""
+    r.xadd("open:s", {"f": "v"})
+    r.xadd("secret:s", {"f": "v"})
+    r.execute_command("ACL", "SETUSER", "watcher", "on", ">pw", "~open:*", "+@all")
+    url = f"redis://watcher:pw@127.0.0.1:{server.port}/0"
+    code = cli.main(["status", "--json", "--max-length", "10", "--url", url])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 2
+    [b] = doc["breaches"]
+    assert (b["stream"], b["metric"], b["value"]) == ("secret:s", "unreadable", None)
+    assert "NOPERM" in b["error"]
+    secret = next(s for s in doc["streams"] if s["key"] == "secret:s")
+    assert secret["length"] is None  # unknown, not 0
+    assert cli.main(["status", "--json", "--url", url]) == 0  # nothing judged without thresholds
+
+
+def test_pending_with_an_unknown_oldest_entry_breaches_max_idle():
+    from streamtop.model import PendingSummary
+
+    group = GroupInfo(name=b"g", consumers=1, pending=3, last_delivered_id="1-0", entries_read=3,
+                      lag=Lag(LagSource.EXACT, value=0),
+                      pending_summary=PendingSummary(count=3, oldest=None))
+    snap = Snapshot(streams=(StreamInfo(key=b"s", length=3, groups=(group,)),))
+    [b] = find_breaches(snap, Thresholds(max_idle_ms=1000))
+    assert (b.metric, b.value, b.value_source) == ("idle_ms", None, "unknown")
+    assert find_breaches(snap, Thresholds(max_pending=5)) == []
