@@ -81,6 +81,7 @@ class ClusterCollector:
     max_streams: int = DEFAULT_MAX_STREAMS
     discovery_interval: float = 5.0
     estimate_cap: int = DEFAULT_ESTIMATE_CAP
+    estimate_interval: float = 0.0
     focus: Focus | None = None
     topology: Topology | None = None
     nodes: dict[str, _Node] = field(default_factory=dict)
@@ -140,7 +141,8 @@ class ClusterCollector:
                 client = self._node_spec(address).make_client(raw=True)
                 collector = Collector(client, self.server, max_streams=self.max_streams,
                                       discovery_interval=self.discovery_interval,
-                                      estimate_cap=self.estimate_cap)
+                                      estimate_cap=self.estimate_cap,
+                                      estimate_interval=self.estimate_interval)
                 node = self.nodes[address] = _Node(address, client, collector)
             owned = tuple(k for k in self._explicit if topo.owner(k) == address)
             node.collector.patterns = tuple(self._patterns)

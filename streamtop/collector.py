@@ -44,6 +44,7 @@ GLOB_CHARS = frozenset(b"*?[")
 DEFAULT_MAX_STREAMS = 1000
 DEFAULT_ESTIMATE_CAP = 1000
 SCAN_COUNT = 1000
+CHEAP_ESTIMATE = 100  # a lag estimate below this is counted again every poll
 POLL_TIMEOUT = 30.0  # seconds for one poll's whole round trip
 YIELD_EVERY = 200  # streams parsed between two yields to the event loop (the UI stays responsive)
 
@@ -75,6 +76,7 @@ class _GroupPlan:
 
     name: bytes
     estimate_from: str | None  # last-delivered-id used for the XRANGE estimate, if one was sent
+    reused: tuple[int, bool] | None = None  # a recent large estimate kept instead (count, capped)
 
 
 class Collector:
@@ -90,6 +92,7 @@ class Collector:
         discovery_interval: float = 5.0,
         estimate_cap: int = DEFAULT_ESTIMATE_CAP,
         timeout: float = POLL_TIMEOUT,
+        estimate_interval: float = 0.0,
     ) -> None:
         if max_streams < 1:
             raise ValueError("--max-streams must be at least 1")
@@ -102,6 +105,8 @@ class Collector:
         self.discovery_interval = discovery_interval
         self.estimate_cap = estimate_cap
         self.timeout = timeout  # for the whole round trip (the client needs no socket timeout)
+        self.estimate_interval = estimate_interval  # 0: count every poll (see _recent_estimate)
+        self._estimated_at: dict[tuple[bytes, bytes], float] = {}
         self.focus: Focus | None = None
         self.discovery = Discovery(max_streams=max_streams)
         self._discovery_due = True
@@ -157,6 +162,19 @@ class Collector:
             return group.lag.source is not LagSource.EXACT
         return group.get("lag") is None
 
+    def _recent_estimate(self, key: bytes, g: GroupInfo) -> tuple[int, bool] | None:
+        """A large estimate younger than estimate_interval, to keep instead of counting again.
+        Counting costs up to estimate_cap entries per group: cheap when a group is nearly caught
+        up (done every poll), not when it is far behind (done every estimate_interval)."""
+        lag = g.lag
+        if (not self.estimate_interval or lag.estimate is None
+                or lag.estimate < CHEAP_ESTIMATE or lag.source is LagSource.EXACT):
+            return None
+        counted = self._estimated_at.get((key, g.name))
+        if counted is None or time.monotonic() - counted >= self.estimate_interval:
+            return None
+        return lag.estimate, lag.capped
+
     def _queue_group(self, pipe: Any, key: bytes, name: bytes, ldid: str | None,
                      estimate: bool) -> _GroupPlan:
         pipe.execute_command("XINFO", "CONSUMERS", key, name)
@@ -209,8 +227,13 @@ class Collector:
             known = self._last.get(key)
             plan = []
             for g in known.groups if known else ():
-                plan.append(self._queue_group(pipe, key, g.name, g.last_delivered_id,
-                                              self._needs_estimate(g)))
+                needs = self._needs_estimate(g)
+                reuse = self._recent_estimate(key, g) if needs else None
+                if reuse is not None:
+                    plan.append(replace(self._queue_group(pipe, key, g.name, None, False),
+                                        reused=reuse))
+                else:
+                    plan.append(self._queue_group(pipe, key, g.name, g.last_delivered_id, needs))
             plans.append(plan)
         focus_n = self._queue_focus(pipe, focus) if focus else 0
         replies = await execute_raw(self.client, pipe.commands, self.timeout)
@@ -248,7 +271,7 @@ class Collector:
                     new_groups.append((len(partial), d))
                     continue
                 plan, group_replies = got
-                built[d["name"]] = self._build_group(d, group_replies, plan)
+                built[d["name"]] = self._build_group(key, d, group_replies, plan)
             partial.append((stream, group_dicts, built))
         focus_replies = replies[pos:pos + focus_n]
 
@@ -266,7 +289,8 @@ class Collector:
             pos = 0
             for (idx, d), plan in zip(new_groups, extra_plans, strict=True):
                 n = 4 if plan.estimate_from is not None else 3
-                partial[idx][2][d["name"]] = self._build_group(d, extra[pos:pos + n], plan)
+                partial[idx][2][d["name"]] = self._build_group(
+                    partial[idx][0].key, d, extra[pos:pos + n], plan)
                 pos += n
 
         streams = []
@@ -294,6 +318,8 @@ class Collector:
         or it moved past everything a capped XRANGE returned."""
         if not self._needs_estimate(d):
             return False
+        if plan.reused is not None:
+            return False
         if plan.estimate_from is None:
             return True
         current = _id_key(_text(d.get("last-delivered-id")))
@@ -305,7 +331,8 @@ class Collector:
             return not any((k := _id_key(_entry_id(e))) is not None and k > current for e in reply)
         return False
 
-    def _build_group(self, d: dict, group_replies: list[Any], plan: _GroupPlan) -> GroupInfo:
+    def _build_group(self, key: bytes, d: dict, group_replies: list[Any],
+                     plan: _GroupPlan) -> GroupInfo:
         consumers_r, summary_r, oldest_r = group_replies[:3]
         errors = [r for r in (consumers_r, summary_r, oldest_r) if isinstance(r, Exception)]
         estimate = capped = None
@@ -319,6 +346,10 @@ class Collector:
             else:
                 count = sum(1 for e in reply if (k := _id_key(_entry_id(e))) is not None and k > current)
             estimate, capped = count, len(reply) >= self.estimate_cap
+            if estimate >= CHEAP_ESTIMATE:
+                self._estimated_at[(key, d["name"])] = time.monotonic()
+        elif plan.reused is not None:
+            estimate, capped = plan.reused
         return build_group(
             d,
             consumers=() if isinstance(consumers_r, Exception) else parse_consumers(consumers_r),

@@ -33,15 +33,19 @@ def make_collector(
     max_streams: int = DEFAULT_MAX_STREAMS,
     discovery_interval: float = 5.0,
     estimate_cap: int = DEFAULT_ESTIMATE_CAP,
+    estimate_interval: float = 5.0,
 ) -> Collector | ClusterCollector:
     """A Collector on `client` (raw), or a ClusterCollector with its own per-node clients
-    (close those with `close_collector`)."""
+    (close those with `close_collector`). A large lag estimate is counted again every
+    `estimate_interval` seconds (0: every poll, as a one-shot `status` wants)."""
     check_mode(spec, server)
     if server.mode == "cluster":
         return ClusterCollector(spec, server, targets, max_streams=max_streams,
-                                discovery_interval=discovery_interval, estimate_cap=estimate_cap)
+                                discovery_interval=discovery_interval, estimate_cap=estimate_cap,
+                                estimate_interval=estimate_interval)
     return Collector(client, server, targets, max_streams=max_streams,
-                     discovery_interval=discovery_interval, estimate_cap=estimate_cap)
+                     discovery_interval=discovery_interval, estimate_cap=estimate_cap,
+                     estimate_interval=estimate_interval)
 
 
 async def close_collector(collector: Collector | ClusterCollector) -> None:

@@ -269,7 +269,7 @@ async def collect(spec: ConnectionSpec, targets: list[str], max_streams: int, th
     keys_client = client
     try:
         collector = make_collector(spec, client, server, targets, max_streams=max_streams,
-                                   estimate_cap=th.estimate_cap())
+                                   estimate_cap=th.estimate_cap(), estimate_interval=0)
         keys_client = make_action_client(spec, server, client)
         history = History()
         snap = await collector.poll()

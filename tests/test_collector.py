@@ -326,6 +326,31 @@ class SendCounter:
         monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
 
 
+async def test_large_estimates_are_counted_again_only_every_interval(any_server, any_r, collector_for):
+    """A group far behind costs an XRANGE of estimate_cap entries: with estimate_interval the
+    dashboard counts it again only that often (still shown as an estimate); a nearly caught-up
+    group (estimate below 100) is counted every poll, since that is cheap."""
+    r = any_r
+    add(r, "far", range(1, 301))
+    r.xgroup_create("far", "g", id="2-1")  # arbitrary ID: NULL lag on 7.0+, none on 6.2
+    add(r, "near", range(1, 11))
+    r.xgroup_create("near", "g", id="2-1")
+    col = await collector_for(any_server, estimate_interval=60)
+    await col.poll()
+    before = stream_command_calls(r).get("xrange", 0)
+    for _ in range(3):
+        snap = await col.poll()
+    assert stream_command_calls(r)["xrange"] - before == 3  # only "near", once per poll
+    far, near = one(snap, b"far").groups[0], one(snap, b"near").groups[0]
+    assert (far.lag.source, far.lag.text()) == (LagSource.ESTIMATE, "~298")
+    assert near.lag.text() == "~8"
+    r.xreadgroup("g", "c1", {"near": ">"}, count=4)
+    assert one(await col.poll(), b"near").groups[0].lag.text() == "~4"
+    col.estimate_interval = 0  # counted every poll again
+    r.xreadgroup("g", "c1", {"far": ">"}, count=99)
+    assert one(await col.poll(), b"far").groups[0].lag.text() == "~199"
+
+
 def stream_command_calls(r: redis.Redis) -> dict[str, int]:
     """INFO commandstats for the stream commands and SCAN (6.2 has no `xinfo|stream` entries)."""
     out: dict[str, int] = {}
