@@ -30,8 +30,16 @@ class Series:
         return self.points[-1] if self.points else None
 
     def values(self) -> list[float]:
-        """Known values only, unknowns as 0 for drawing (a sparkline has no 'unknown' glyph)."""
-        return [v if v is not None else 0.0 for v in self.points]
+        """What a sparkline draws. It has no 'unknown' glyph, and drawing an unknown as 0 would
+        show a dip that never happened: an unknown point repeats the last known value, and
+        unknowns before the first known value are left out."""
+        out: list[float] = []
+        for v in self.points:
+            if v is not None:
+                out.append(v)
+            elif out:
+                out.append(out[-1])
+        return out
 
 
 def _rate(prev: int | None, cur: int | None, dt: float) -> float | None:

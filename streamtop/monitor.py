@@ -4,23 +4,37 @@ The UI calls `poll()` in a chained loop and renders what it returns. A lost conn
 raises here: the last good snapshot is kept, the moment it went stale is recorded with a one-line
 error (no password, see connection.describe_error) and the next attempt is due after a backoff of
 1, 2, 4, 8, then 10 seconds. The next successful poll makes the monitor live again by itself.
+Only connection trouble (RedisError, OSError, ClusterError) is retried: a ConfigError (e.g. --cluster
+against a standalone server) and a genuine bug propagate to the caller.
+
+The monitor also owns the client the actions write through: separate from the poll client, so a
+failed poll never closes it under an action in flight (see `action_client`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import socket
+import ssl
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from .collector import DEFAULT_MAX_STREAMS, Collector
-from .connection import ConnectionSpec, describe_error, probe_server
+import redis
+
+from .cluster import ClusterError
+from .collector import DEFAULT_MAX_STREAMS
+from .connection import ConfigError, ConnectionSpec, describe_error, probe_server
 from .history import History
 from .model import Focus, ServerInfo, Snapshot
-from .session import make_collector
+from .session import check_mode, close_collector, make_action_client, make_collector
 
 BACKOFF_CAP = 10.0
+
+# What a poll may fail with when the server or the network is the problem: retried with backoff.
+CONNECTION_TROUBLE = (redis.RedisError, OSError, ClusterError)
 
 
 class State(StrEnum):
@@ -31,6 +45,56 @@ class State(StrEnum):
     RECONNECTING = "reconnecting"  # an attempt after a failure is running now
 
 
+class ErrorKind(StrEnum):
+    TRANSIENT = "transient"  # waiting may fix it (server down, restarting): open and retry
+    FATAL = "fatal"  # waiting will not fix it (auth, TLS, unknown host, --cluster mismatch)
+
+
+@dataclass(frozen=True)
+class ContactError:
+    kind: ErrorKind
+    message: str  # one line, password-free (connection.describe_error)
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and what caused it (redis-py wraps ssl and socket errors in its own)."""
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        yield cur
+        cur = cur.__cause__ or cur.__context__
+
+
+def error_kind(exc: BaseException, spec: ConnectionSpec) -> ErrorKind:
+    """Classify by exception type, never by message wording."""
+    chain = list(_chain(exc))
+    fatal = (ConfigError, redis.AuthenticationError, redis.ResponseError, ssl.SSLError,
+             socket.gaierror)
+    if any(isinstance(e, fatal) for e in chain):
+        return ErrorKind.FATAL
+    if spec.tls and any(isinstance(e, redis.TimeoutError | TimeoutError) for e in chain):
+        return ErrorKind.FATAL  # a plain server waits forever for the end of a TLS ClientHello
+    if any(isinstance(e, CONNECTION_TROUBLE) for e in chain):
+        return ErrorKind.TRANSIENT
+    return ErrorKind.FATAL
+
+
+async def first_contact(spec: ConnectionSpec) -> ContactError | None:
+    """One probe before the dashboard opens: None when the server answered in the expected mode,
+    else what went wrong and whether waiting could fix it."""
+    client = spec.make_client(raw=True)
+    try:
+        server = await probe_server(client)
+        check_mode(spec, server)
+    except Exception as exc:
+        return ContactError(error_kind(exc, spec), describe_error(exc, spec)
+                            if not isinstance(exc, ConfigError) else str(exc))
+    finally:
+        await _close(client)
+    return None
+
+
 def backoff(failures: int) -> float:
     """Seconds to wait after `failures` consecutive failures: 1, 2, 4, 8, 10, 10, ..."""
     if failures <= 0:
@@ -39,7 +103,8 @@ def backoff(failures: int) -> float:
 
 
 class Monitor:
-    """One server, polled on demand. Owns the client; `close()` releases it."""
+    """One server, polled on demand. Owns the poll client and the actions client; `close()`
+    releases both."""
 
     def __init__(
         self,
@@ -68,8 +133,12 @@ class Monitor:
         self.retry_at: float | None = None
         self.paused = False
         self.polling = False
-        self.generation = 0  # bumped on every (re)connect: whoever holds the client re-fetches it
         self.polls = 0
+        # The actions' client: kept across failed polls (its pool reconnects by itself, and an
+        # action may be running on it); replaced only when a reconnect finds a different server.
+        self.action_client: Any = None
+        self.action_server: ServerInfo | None = None
+        self.action_generation = 0  # bumped when action_client is replaced: rebuild Actions
 
     # state ----------------------------------------------------------------------------------
 
@@ -82,10 +151,6 @@ class Monitor:
         if self.paused:
             return State.PAUSED
         return State.LIVE if self.last is not None else State.CONNECTING
-
-    @property
-    def connected(self) -> bool:
-        return self.collector is not None
 
     def retry_in(self) -> float | None:
         """Seconds until the next attempt is due after a failure (None when healthy)."""
@@ -123,11 +188,24 @@ class Monitor:
             await _close(client)
             raise
         self.collector.focus = self.focus
-        self.generation += 1
+        if self.action_client is None or self.action_server != server:
+            await self._replace_action_client(server)
+
+    async def _replace_action_client(self, server: ServerInfo) -> None:
+        old, self.action_client = self.action_client, None
+        if old is not None:
+            await _close(old)
+        standalone = self.spec.make_client(raw=True)
+        client = make_action_client(self.spec, server, standalone)
+        if client is not standalone:  # a cluster routes through its own client
+            await _close(standalone)
+        self.action_client, self.action_server = client, server
+        self.action_generation += 1
 
     async def poll(self) -> Snapshot | None:
         """One poll. Returns the new snapshot, or the last good one (None if never connected)
-        when the server cannot be reached; never raises for connection trouble."""
+        when the server cannot be reached; never raises for connection trouble. A ConfigError
+        (drops the connection) and any other exception (a bug: the connection stays) propagate."""
         self.polling = True
         try:
             if self.collector is None:
@@ -135,7 +213,10 @@ class Monitor:
             assert self.collector is not None
             self.collector.focus = self.focus
             snap = await self.collector.poll()
-        except Exception as exc:  # any failure of the round trip: keep the screen, retry later
+        except ConfigError:
+            await self.reset_connection()
+            raise
+        except CONNECTION_TROUBLE as exc:  # keep the screen, retry later
             await self._failed(exc)
             return self.last
         finally:
@@ -161,9 +242,9 @@ class Monitor:
         """Drop the client: the next poll connects afresh (the server may have restarted)."""
         client, self.client = self.client, None
         collector, self.collector = self.collector, None
-        closer = getattr(collector, "close", None) or getattr(collector, "aclose", None)
-        if closer is not None and collector is not None and not isinstance(collector, Collector):
-            await _close_with(closer)
+        if collector is not None:
+            with contextlib.suppress(Exception):  # the connections may already be gone
+                await close_collector(collector)
         if client is not None:
             await _close(client)
 
@@ -172,16 +253,12 @@ class Monitor:
             self.collector.request_discovery()
 
     async def close(self) -> None:
+        """Release every client: the poll client, a cluster's node clients, the actions client."""
         await self.reset_connection()
-
-
-async def _close_with(closer: Callable[[], Any]) -> None:
-    try:
-        result = closer()
-        if hasattr(result, "__await__"):
-            await result
-    except Exception:  # the connections may already be gone
-        pass
+        client, self.action_client = self.action_client, None
+        self.action_server = None
+        if client is not None:
+            await _close(client)
 
 
 async def _close(client: Any) -> None:

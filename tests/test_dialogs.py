@@ -356,6 +356,44 @@ async def test_dead_letter_dialog_selected_and_by_deliveries(host, r):
     assert set(pel(r)) == {ids[2]} and r.xlen("s") == 4
 
 
+async def test_names_with_odd_bytes_keep_their_bytes(host, r):
+    """A consumer or key with invalid UTF-8 and a newline is shown escaped; picking it acts on
+    exactly that name, not on the bytes of its escaped label."""
+    app, pilot = host
+    odd, key = b"w\xff\n1", b"s\xfe"
+    ids = fill(r, key=key, n=3)
+    r.xgroup_createconsumer(key, "g", odd)
+    # claim: the default is the first consumer shown, i.e. the odd one
+    open_dialog(app, "claim", ctx(key=key, consumers=(odd, b"c1"), selected=[ids[0]]))
+    await pilot.pause()
+    assert app.screen.query_one("#consumer", Input).value == "w\\xff\\n1"
+    await type_in(pilot, "idle", "0")
+    await pilot.press("enter")
+    await until(pilot, lambda: app.results)
+    assert app.results[-1].ok, app.results[-1].message
+    assert pel(r, key)[ids[0]][0] == odd
+    assert {c["name"] for c in r.xinfo_consumers(key, "g")} == {odd, b"c1"}  # none created
+    # dead-letter into the default key, derived from the odd key's bytes
+    open_dialog(app, "dead_letter", ctx(key=key, consumers=(odd, b"c1"), selected=[ids[1]]))
+    await pilot.pause()
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+    await pilot.press("y")
+    await until(pilot, lambda: len(app.results) == 2)
+    assert app.results[-1].ok, app.results[-1].message
+    assert r.xlen(key + b":dlq") == 1 and r.exists("s\\xfe:dlq") == 0
+    # delete consumer: the odd one, picked by its label
+    open_dialog(app, "group", ctx(key=key, consumers=(odd, b"c1")))
+    await pilot.pause()
+    await pilot.press("down", "down", "enter")
+    await pilot.pause()
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+    await pilot.press("y")
+    await until(pilot, lambda: len(app.results) == 3)
+    assert {c["name"] for c in r.xinfo_consumers(key, "g")} == {b"c1"}
+
+
 # ---- refusals ------------------------------------------------------------------------------
 
 NAMES = ["produce", "burst", "ack", "claim", "trim", "group", "deadletter"]

@@ -7,7 +7,7 @@ import pytest
 
 from streamtop.collector import Collector
 from streamtop.connection import connect, parse_url
-from streamtop.history import HISTORY_POINTS, History
+from streamtop.history import HISTORY_POINTS, History, Series
 from streamtop.model import GroupInfo, Lag, LagSource, Snapshot, StreamInfo
 
 
@@ -29,7 +29,7 @@ def test_rates_from_entries_added_and_entries_read():
     assert h.stream_rate(b"s") == pytest.approx(10.0)  # 20 added in 2 s; length stayed (trimmed)
     assert h.group_rate(b"s", b"g") == pytest.approx(3.0)
     assert list(h.in_rate[b"s"].points) == [None, pytest.approx(10.0)]
-    assert h.in_rate[b"s"].values() == [0.0, pytest.approx(10.0)]
+    assert h.in_rate[b"s"].values() == [pytest.approx(10.0)]  # the leading unknown is left out
 
 
 def test_length_based_rate_on_62_and_trims_give_no_rate():
@@ -121,3 +121,35 @@ async def test_rates_from_a_real_server(server, r):
     assert dt > 0
     assert h.stream_rate(b"s") == pytest.approx(5 / dt)
     assert h.group_rate(b"s", b"g") == pytest.approx(6 / dt)
+
+
+def test_series_values_never_draw_unknown_as_zero():
+    s = Series()
+    for v in (None, None, 5.0, None, 7.0, None, None):
+        s.add(v)
+    assert s.values() == [5.0, 5.0, 7.0, 7.0, 7.0]
+    assert Series().values() == []
+
+
+async def test_lag_sparkline_carries_the_last_known_lag_over_an_unknown_poll():
+    """On the data the sparkline widget gets: a poll where the lag was unknown is no dip to 0."""
+    from dataclasses import replace
+
+    from streamtop.ui.app import StreamtopApp
+    from streamtop.ui.sample import sample_snapshot
+
+    def with_lag(tick: int, lag: Lag) -> Snapshot:
+        snap = sample_snapshot(tick)
+        orders = snap.streams[0]
+        groups = (replace(orders.groups[0], lag=lag), *orders.groups[1:])
+        return replace(snap, streams=(replace(orders, groups=groups), *snap.streams[1:]))
+
+    lags = [Lag(LagSource.UNKNOWN), Lag(LagSource.EXACT, value=30), Lag(LagSource.UNKNOWN),
+            Lag(LagSource.EXACT, value=40)]
+    app = StreamtopApp(None)
+    async with app.run_test(size=(140, 42)) as pilot:
+        for tick, lag in enumerate(lags):
+            app.show_snapshot(with_lag(tick, lag))
+        app.select(b"orders", b"billing")
+        await pilot.pause()
+        assert list(app.w("lag-spark").data) == [30, 30, 40]

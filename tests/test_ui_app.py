@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import redis
 from test_ui_helpers import SIZE, make_app, plain, row, until
 
@@ -108,9 +110,13 @@ async def test_pause_interval_and_live_changes(server, r) -> None:
         await until(pilot, lambda: row_key(b"first") not in table.row_keys, what="deleted stream gone")
         await pilot.press("p")
         assert app.monitor.paused and app.header_info().state == "paused"
+        # paused: the loop waits without a deadline (only a wake polls), nothing is due to wake it
+        await until(pilot, lambda: app.loop_waiting and app._focus_timer is None)
+        assert app.loop_delay is None
         polls = app.monitor.polls
-        await pilot.pause(0.5)  # five intervals
-        assert app.monitor.polls == polls
+        for _ in range(3):  # let timers and messages run: still no poll
+            await pilot.pause(app.interval)
+        assert app.monitor.polls == polls and app.loop_waiting and app.loop_delay is None
         await pilot.press("space")  # one poll while paused
         await until(pilot, lambda: app.monitor.polls == polls + 1)
         await pilot.press("p")
@@ -120,6 +126,27 @@ async def test_pause_interval_and_live_changes(server, r) -> None:
         assert app.interval > before and f"every {app.interval:g}s" in plain(app.w("header").render())
         await pilot.press("minus", "minus")
         assert app.interval == before == 0.1  # the floor
+
+
+async def test_cursor_moves_are_debounced_into_one_poll(server, r) -> None:
+    for name in ("a", "b", "c", "d", "e"):
+        r.xadd(name, {"x": "1"})
+    app = make_app(server.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(app.w("streams-table").row_keys) == 5)
+        await pilot.press("p")  # no interval polls: only what the cursor asks for
+        await until(pilot, lambda: app.loop_waiting and app._focus_timer is None)
+        app.focus_debounce = 60.0  # the test fires the debounced poll itself
+        polls, first = app.monitor.polls, app.selected_key
+        await pilot.press("down", "down", "down")
+        assert app.selected_key != first
+        assert app.monitor.polls == polls and not app._wake.is_set()  # no poll per key press
+        assert app._focus_timer is not None
+        app._focus_timer.stop()
+        app._focus_poll()
+        await until(pilot, lambda: app.monitor.polls == polls + 1 and app.loop_waiting)
+        assert app.monitor.focus.key == app.selected_key
+        assert app.snapshot.focus.focus.key == app.selected_key
 
 
 async def test_header_goes_stale_and_live_again(own_server) -> None:
@@ -160,3 +187,58 @@ async def test_opens_when_server_is_down_and_help_and_quit() -> None:
         assert type(app.screen).__name__ == "Screen"
         await pilot.press("q")
     assert app.return_code == 0
+
+
+async def test_cluster_flag_against_a_standalone_server_ends_the_app(server) -> None:
+    from streamtop.connection import build_spec
+    from streamtop.monitor import Monitor
+    from streamtop.ui.app import StreamtopApp
+
+    app = StreamtopApp(Monitor(build_spec(url=server.url, cluster=True, env={})), interval=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.fatal is not None)
+    assert app.return_code == 1
+    assert "--cluster" in str(app.fatal) and "standalone" in str(app.fatal)
+
+
+def test_cluster_flag_is_refused_before_the_dashboard_opens(server, capsys) -> None:
+    from streamtop.cli import main
+
+    assert main(["--cluster", "--url", server.url]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "--cluster" in err and "standalone" in err and len(err.splitlines()) == 1
+
+
+async def test_a_bug_in_a_poll_is_reported_and_polling_goes_on(server, r, monkeypatch) -> None:
+    r.xadd("k", {"f": "v"})
+    app = make_app(server.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.snapshot is not None)
+        calls = []
+
+        async def broken():
+            calls.append(1)
+            raise KeyError("parser bug")
+
+        monkeypatch.setattr(app.monitor.collector, "poll", broken)
+        await until(pilot, lambda: len(calls) >= 3)  # it keeps polling at its interval
+        assert app.bug is not None and "KeyError" in app.bug and "parser bug" in app.bug
+        assert app.header_info().state == "live"  # not mistaken for a lost connection
+        assert [n.message for n in app._notifications].count(app.bug) == 1  # said once
+
+
+async def test_actions_use_the_monitors_actions_client_and_quit_closes_all(server, r) -> None:
+    r.xadd("k", {"f": "v"})
+    app = make_app(server.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.actions is not None and app.selected_key == b"k")
+        assert app.actions.client is app.monitor.action_client is not app.monitor.client
+        await pilot.press("e")  # produce one event through the actions
+        await until(pilot, lambda: r.xlen("k") == 2)
+        await pilot.press("q")
+    with redis.Redis(port=server.port) as c:
+        for _ in range(50):  # the server notices closed connections asynchronously
+            if not [cl for cl in c.client_list() if cl["name"] == "streamtop"]:
+                break
+            time.sleep(0.01)
+        assert [cl for cl in c.client_list() if cl["name"] == "streamtop"] == []

@@ -91,3 +91,23 @@ def test_value_formats() -> None:
     assert format_value(b"{not json").plain == "{not json"
     many = Entry("1-0", tuple((b"f%d" % i, b"v") for i in range(FIELD_LIMIT + 5)))
     assert "5 more fields not shown" in entry_text(b"k", many).plain
+
+
+async def test_group_whose_consumers_cannot_be_read_shows_the_error(server, r) -> None:
+    """A user without XINFO CONSUMERS: the group is not shown as having no consumers."""
+    r.xadd("jobs", {"n": "1"})
+    r.xgroup_create("jobs", "workers", id="0")
+    r.xreadgroup("workers", "w1", {"jobs": ">"})
+    r.execute_command("ACL", "SETUSER", "watcher", "on", ">pw", "~*", "+@all", "-xinfo|consumers")
+    app = make_app(f"redis://watcher:pw@127.0.0.1:{server.port}/0")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.selected_group == b"workers")
+        await until(pilot, lambda: app.w("consumers").empty_text != "")
+        consumers = app.w("consumers")
+        assert "NOPERM" in consumers.empty_text.upper() and "no consumers" not in consumers.empty_text
+        line = app.w("consumers-empty").content
+        assert app.w("consumers-empty").display
+        assert "unavailable" in line.plain and "red" in str(line.style)
+        name = app.w("groups-table").cells(b"workers".hex())[0]
+        assert name.plain == "workers !" and "red" in str(name.style)
+        await until(pilot, lambda: "NOPERM" in app.w("pending").info_text.upper())

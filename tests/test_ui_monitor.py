@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import time
+
+import pytest
 import redis
 
-from streamtop.connection import parse_url
+from streamtop.connection import ConfigError, parse_url
 from streamtop.embedded import ServerProcess
 from streamtop.model import Focus
-from streamtop.monitor import Monitor, State, backoff
+from streamtop.monitor import ErrorKind, Monitor, State, backoff, first_contact
 
 
 def test_backoff_doubles_and_caps() -> None:
@@ -75,3 +79,108 @@ async def test_never_connected_reports_refused() -> None:
     assert m.state is State.CONNECTING and m.failures == 1
     assert "refused" in m.error and "hunter2" not in m.error
     await m.close()
+
+
+def _others(port: int, name: str | None = None) -> int:
+    """Connections to the server other than the one asking (only those named `name` if given).
+    Waits a little for closed ones to go: the server notices a close asynchronously."""
+    with redis.Redis(port=port) as c:
+        me = c.client_id()
+        for _ in range(50):
+            n = sum(1 for cl in c.client_list()
+                    if int(cl["id"]) != me and (name is None or cl["name"] == name))
+            if n == 0:
+                break
+            time.sleep(0.01)
+        return n
+
+
+async def test_actions_client_is_separate_survives_a_failed_poll_and_is_closed(server, r) -> None:
+    r.xadd("k", {"f": "v"})
+    m = Monitor(parse_url(server.url))
+    try:
+        await m.poll()
+        assert m.action_client is not None and m.action_client is not m.client
+        assert await m.action_client.execute_command("XLEN", "k") == 1  # it works
+        generation, client = m.action_generation, m.action_client
+        await m.reset_connection()  # what a failed poll does: an action in flight keeps its client
+        assert m.client is None and m.action_client is client
+        assert await client.execute_command("PING")
+        await m.poll()  # same server again: the actions keep their client
+        assert m.action_generation == generation and m.action_client is client
+        assert _others(server.port, "streamtop") == 2  # the poll client and the actions' one
+    finally:
+        await m.close()
+    assert m.action_client is None and m.client is None
+    assert _others(server.port, "streamtop") == 0
+
+
+async def test_cluster_action_client_is_closed(cluster_server) -> None:
+    from streamtop.connection import build_spec
+
+    m = Monitor(build_spec(url=cluster_server.url, cluster=True))
+    try:
+        await m.poll()
+        assert m.server.mode == "cluster" and type(m.action_client).__name__ == "RedisCluster"
+        assert await m.action_client.execute_command("XADD", "{x}:s", "*", "f", "v")
+        assert sum(_others(n.port) for n in cluster_server.nodes) > 0
+    finally:
+        await m.close()
+    assert [_others(n.port) for n in cluster_server.nodes] == [0, 0, 0]
+
+
+@pytest.fixture(scope="module")
+def cluster_server():
+    from streamtop.embedded import ClusterProcess
+
+    c = ClusterProcess().start()
+    yield c
+    c.cleanup()
+
+
+async def test_config_error_propagates_and_closes(server) -> None:
+    from streamtop.connection import build_spec
+
+    m = Monitor(build_spec(url=server.url, cluster=True, env={}))
+    with pytest.raises(ConfigError, match="standalone"):
+        await m.poll()
+    assert m.client is None and m.failures == 0
+    await m.close()
+    assert _others(server.port, "streamtop") == 0
+
+
+async def test_a_bug_propagates_and_keeps_the_connection(server, r, monkeypatch) -> None:
+    r.xadd("k", {"f": "v"})
+    m = Monitor(parse_url(server.url))
+    try:
+        await m.poll()
+        client = m.client
+
+        async def broken() -> None:
+            raise KeyError("parser bug")
+
+        monkeypatch.setattr(m.collector, "poll", broken)
+        with pytest.raises(KeyError):
+            await m.poll()
+        assert m.client is client and m.failures == 0 and m.state is State.LIVE
+    finally:
+        await m.close()
+
+
+async def test_first_contact_classifies_by_type(server, own_server) -> None:
+    from streamtop.connection import build_spec
+    from streamtop.embedded import free_port
+
+    assert await first_contact(parse_url(server.url)) is None
+    down = await first_contact(parse_url(f"redis://127.0.0.1:{free_port()}/0"))
+    assert down is not None and down.kind is ErrorKind.TRANSIENT and "refused" in down.message
+    mode = await first_contact(build_spec(url=server.url, cluster=True, env={}))
+    assert mode is not None and mode.kind is ErrorKind.FATAL and "--cluster" in mode.message
+    tls_spec = dataclasses.replace(build_spec(url=server.url, tls=True, env={}), connect_timeout=0.5)
+    tls = await first_contact(tls_spec)
+    assert tls is not None and tls.kind is ErrorKind.FATAL
+    with redis.Redis(port=own_server.port) as c:
+        c.config_set("requirepass", "s3cret")
+    for url in (own_server.url, f"redis://:wrong@127.0.0.1:{own_server.port}/0"):
+        auth = await first_contact(parse_url(url))
+        assert auth is not None and auth.kind is ErrorKind.FATAL and "s3cret" not in auth.message

@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib
 import time
+import traceback
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -22,12 +22,16 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, TabbedContent, TabPane
 
+from ..actions import ActionResult, Actions
+from ..connection import ConfigError, ConnectError
 from ..history import History
 from ..model import Focus, GroupInfo, ServerInfo, Snapshot, StreamInfo
-from ..monitor import Monitor, State
+from ..monitor import ErrorKind, Monitor, State, first_contact
 from .consumers import ConsumersPanel
 from .context import ActionContext
+from .demo_panel import DemoPanel
 from .detail import StreamDetail
+from .dialogs import open_dialog
 from .entry_screen import EntryScreen
 from .groups import GroupsPanel
 from .header import HeaderBar, HeaderInfo
@@ -39,6 +43,7 @@ from .pending import PendingPanel
 from .streams import StreamsPanel
 
 INTERVALS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+FOCUS_DEBOUNCE = 0.15  # seconds a selection must rest before it triggers a poll
 ACTION_KEYS = {"e": "produce", "E": "burst", "a": "ack", "c": "claim", "t": "trim",
                "g": "group", "D": "dead_letter"}
 
@@ -92,7 +97,13 @@ class StreamtopApp(App[int]):
         self.selected_group: bytes | None = None
         self.paused = False  # only used without a monitor (constructed snapshots)
         self.applied = 0
+        self.fatal: ConfigError | None = None  # what ended the app: run_dashboard re-raises it
+        self.bug: str | None = None  # the last unexpected poll failure, as notified
         self._wake = asyncio.Event()
+        self.focus_debounce = FOCUS_DEBOUNCE
+        self._focus_timer: Any = None  # a pending debounced focus poll
+        self.loop_waiting = False  # the poll loop is between polls ...
+        self.loop_delay: float | None = None  # ... for this long (None: until woken)
         self._widgets: dict[str, Any] = {}
 
     # layout ---------------------------------------------------------------------------------
@@ -112,8 +123,7 @@ class StreamtopApp(App[int]):
                 with TabPane("Messages", id="messages-tab"):
                     yield MessagesPanel(id="messages")
         if self.demo is not None:
-            demo_panel = importlib.import_module("streamtop.ui.demo_panel")
-            yield demo_panel.DemoPanel(self.demo)
+            yield DemoPanel(self.demo)
         yield Footer()
 
     def w(self, widget_id: str) -> Any:
@@ -134,6 +144,7 @@ class StreamtopApp(App[int]):
         self.set_interval(1.0, self.render_header)
 
     async def on_unmount(self) -> None:
+        """The monitor owns every client (poll, cluster nodes, actions): close them all."""
         if self.monitor is not None:
             await self.monitor.close()
 
@@ -147,7 +158,15 @@ class StreamtopApp(App[int]):
             self._wake.clear()
             if forced or not monitor.paused:
                 self.render_header()
-                snap = await monitor.poll()
+                try:
+                    snap = await monitor.poll()
+                except ConfigError as exc:  # waiting will not fix it: end with its message
+                    self.fatal = exc
+                    self.exit(return_code=1)
+                    return
+                except Exception as exc:  # a bug, not the server: say so, keep the dashboard up
+                    self._report_bug(exc)
+                    snap = None
                 if snap is not None and snap is not self.snapshot:
                     self.apply_snapshot(snap)
                 self._ensure_actions()
@@ -156,33 +175,37 @@ class StreamtopApp(App[int]):
                 delay: float | None = monitor.retry_in()
             else:
                 delay = None if monitor.paused else self.interval
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), delay)
+            self.loop_waiting, self.loop_delay = True, delay
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), delay)
+            finally:
+                self.loop_waiting = False
 
     def poll_now(self) -> None:
         """Wake the poll loop: the next poll starts as soon as the current one (if any) ends."""
         self._wake.set()
 
+    def _report_bug(self, exc: Exception) -> None:
+        """Notify once per distinct failure (a poll loop at 0.1 s would flood otherwise) and log
+        the traceback; the loop goes on at its interval."""
+        text = f"internal error while polling: {type(exc).__name__}: {exc}"
+        self.log.error("".join(traceback.format_exception(exc)))
+        if text != self.bug:
+            self.bug = text
+            self.notify(text, severity="error", timeout=10)
+
     def _ensure_actions(self) -> None:
-        """Build the actions layer for the current connection (a reconnect gives a new client)."""
+        """Build the actions layer on the monitor's actions client (which the monitor owns and
+        closes); rebuilt only when the monitor replaced that client."""
         monitor = self.monitor
-        if self._actions_given or monitor is None or monitor.client is None:
+        if self._actions_given or monitor is None or monitor.action_client is None:
             return
-        if monitor.generation == self._actions_generation:
+        if monitor.action_generation == self._actions_generation:
             return
-        self._actions_generation = monitor.generation
-        try:
-            module = importlib.import_module("streamtop.actions")
-            factory = module.Actions
-        except (ImportError, AttributeError):
-            return
-        client = monitor.client
-        try:
-            session = importlib.import_module("streamtop.session")
-            client = session.make_action_client(monitor.spec, monitor.server, monitor.client)
-        except (ImportError, AttributeError):
-            pass
-        self.actions = factory(client, monitor.server, read_only=self.read_only)
+        self._actions_generation = monitor.action_generation
+        assert monitor.action_server is not None
+        self.actions = Actions(monitor.action_client, monitor.action_server, read_only=self.read_only)
 
     # rendering ------------------------------------------------------------------------------
 
@@ -243,7 +266,7 @@ class StreamtopApp(App[int]):
                  and data.focus.pending_start == pending.start
                  and data.focus.messages_end == messages.end)
         if group is not None and fresh and data.focus.group == group.name:
-            pending.show(data.pending, group.pending, data.error, f"group {group.label}")
+            pending.show(data.pending, group.pending, data.error or group.error, f"group {group.label}")
         elif group is not None:
             pending.show((), group.pending, None, f"group {group.label} (loading)")
         else:
@@ -298,10 +321,18 @@ class StreamtopApp(App[int]):
                      messages_end=messages.end, messages_count=MESSAGES_PAGE)
 
     def _push_focus(self, poll: bool) -> None:
+        """Tell the monitor what is selected; the poll that fetches it starts after FOCUS_DEBOUNCE
+        seconds without a further change, so holding an arrow key does not fire poll after poll."""
         if self.monitor is not None:
             self.monitor.set_focus(self._focus())
         if poll:
-            self.poll_now()
+            if self._focus_timer is not None:
+                self._focus_timer.stop()
+            self._focus_timer = self.set_timer(self.focus_debounce, self._focus_poll)
+
+    def _focus_poll(self) -> None:
+        self._focus_timer = None
+        self.poll_now()
 
     def _set_stream(self, key: bytes | None) -> bool:
         """Select a stream; its pages ride in the next poll, which starts now."""
@@ -419,20 +450,12 @@ class StreamtopApp(App[int]):
 
     def open_action(self, name: str) -> None:
         """Hand the selection to the dialogs module, which asks, runs and reports back."""
-        context = self.action_context()
-        try:
-            dialogs = importlib.import_module("streamtop.ui.dialogs")
-            open_dialog = dialogs.open_dialog
-        except (ImportError, AttributeError):
-            self.notify(f"{name.replace('_', ' ')}: not available yet", severity="warning")
-            return
-        open_dialog(self, name, context)
+        open_dialog(self, name, self.action_context())
 
-    def action_result(self, result: Any) -> None:
+    def action_result(self, result: ActionResult) -> None:
         """Called by the dialogs when an action finished: say what happened, show its effect."""
-        ok = bool(getattr(result, "ok", False))
-        self.notify(str(getattr(result, "message", result)), severity="information" if ok else "error",
-                    timeout=4 if ok else 8)
+        self.notify(result.message, severity="information" if result.ok else "error",
+                    timeout=4 if result.ok else 8)
         self.poll_now()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
@@ -452,31 +475,6 @@ class StreamtopApp(App[int]):
 
 # the command line -------------------------------------------------------------------------
 
-TRANSIENT = ("connection refused", "timed out", "no socket", "connection to ")
-
-
-async def _first_contact(monitor: Monitor) -> None:
-    """Fail fast on what waiting will not fix (auth, TLS, bad host, --cluster mismatch); a server
-    that is merely down lets the dashboard open and retry."""
-    from ..connection import ConnectError, describe_error, probe_server
-
-    client = monitor.spec.make_client(raw=True)
-    try:
-        server = await probe_server(client)
-    except Exception as exc:
-        message = describe_error(exc, monitor.spec)
-        if not message.startswith(TRANSIENT):
-            raise ConnectError(message) from None
-        return
-    finally:
-        await client.aclose()
-    try:
-        session = importlib.import_module("streamtop.session")
-    except ImportError:
-        return
-    session.check_mode(monitor.spec, server)
-
-
 def build_monitor(args: argparse.Namespace) -> Monitor:
     from ..cli import spec_from_args
 
@@ -486,11 +484,17 @@ def build_monitor(args: argparse.Namespace) -> Monitor:
 
 
 def run_dashboard(args: argparse.Namespace) -> int:
+    """Fail fast on what waiting will not fix (auth, TLS, bad host, --cluster mismatch); a server
+    that is merely down lets the dashboard open and retry."""
     monitor = build_monitor(args)
-    asyncio.run(_first_contact(monitor))
+    problem = asyncio.run(first_contact(monitor.spec))
+    if problem is not None and problem.kind is ErrorKind.FATAL:
+        raise ConnectError(problem.message)
     app = StreamtopApp(monitor, interval=getattr(args, "interval", 1.0),
                        read_only=getattr(args, "read_only", False),
                        stuck_ms=int(getattr(args, "stuck_after", 60.0) * 1000),
                        poison=getattr(args, "poison_deliveries", 5))
     app.run()
+    if app.fatal is not None:  # cli.main prints it as one line and exits 1
+        raise app.fatal
     return int(app.return_code or 0)

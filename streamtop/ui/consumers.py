@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
@@ -25,6 +26,8 @@ def consumer_cells(c: ConsumerInfo, has_inactive: bool) -> Cells:
 
 
 class ConsumersPanel(Vertical):
+    empty_text = ""  # what the empty/error line says, for tests
+
     def compose(self) -> ComposeResult:
         yield KeyedTable(COLUMNS, id="consumers-table")
         yield Static("", id="consumers-empty")
@@ -37,6 +40,11 @@ class ConsumersPanel(Vertical):
         consumers = group.consumer_list if group is not None else ()
         self.table.sync([(c.name.hex(), consumer_cells(c, has_inactive)) for c in consumers])
         empty = self.query_one("#consumers-empty", Static)
-        empty.display = not consumers
-        empty.update("no consumers" if group is not None else "no group selected")
+        error = group.error if group is not None else None
+        empty.display = not consumers or error is not None
+        if error is not None:  # XINFO CONSUMERS or XPENDING failed: not the same as none
+            empty.update(Text(f"consumers/pending unavailable: {error}", style="bold red"))
+        else:
+            empty.update("no consumers" if group is not None else "no group selected")
+        self.empty_text = "" if group is None else (error or "no consumers")
         self.border_title = f"Consumers of {fmt.name(group.name, 30)}" if group else "Consumers"

@@ -86,6 +86,26 @@ def _t(name: bytes | None) -> str:
     return escape(label(name or b""))
 
 
+class Names:
+    """Names the server gave, shown as labels (escaped: invalid UTF-8, control characters) and
+    mapped back to their exact bytes; only a typed name that is no shown label is encoded."""
+
+    def __init__(self, names: tuple[bytes, ...] | list[bytes]) -> None:
+        self.raw: dict[str, bytes] = {}
+        for n in names:
+            self.raw.setdefault(label(n), n)
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.raw)
+
+    def resolve(self, text: str) -> bytes:
+        return self.raw[text] if text in self.raw else text.encode()
+
+    def known(self, text: str) -> bool:
+        return text in self.raw
+
+
 class ConfirmDialog(ModalScreen[bool]):
     """Yes or no for something that deletes: `y` or the button confirms, `n`/escape cancels.
     Cancel has the focus, so a stray enter never deletes."""
@@ -295,7 +315,8 @@ class ClaimDialog(ActionDialog):
 
     def fields(self) -> ComposeResult:
         ctx = self.context
-        consumers = [label(c) for c in ctx.consumers]
+        self.names = Names(ctx.consumers)
+        consumers = self.names.labels
         if ctx.selected_pending:
             yield Static(f"XCLAIM the {len(ctx.selected_pending)} selected entries", classes="hint")
         yield Label("Min idle time (seconds; or 500ms, 2m, 1h)", classes="hint")
@@ -314,9 +335,8 @@ class ClaimDialog(ActionDialog):
 
     @on(Input.Changed, "#consumer")
     def _consumer_changed(self, event: Input.Changed) -> None:
-        name = event.value.encode()
         self.armed_new = None
-        if name and name not in self.context.consumers:
+        if event.value and not self.names.known(event.value):
             self.info(f"[yellow]{escape(repr(event.value))} is not a consumer of this group: claiming "
                       "creates it[/]")
         else:
@@ -330,8 +350,8 @@ class ClaimDialog(ActionDialog):
             raise ValidationError("consumer is empty: pick one of the group's consumers"
                                   if ctx.consumers else
                                   "the group has no consumers: type a name for a new consumer")
-        consumer = name.encode()
-        new = consumer not in ctx.consumers
+        consumer = self.names.resolve(name)
+        new = not self.names.known(name)
         if new and self.armed_new != name:
             self.armed_new = name
             self.info(f"[yellow]{escape(repr(name))} is not a consumer of this group: press enter again "
@@ -501,7 +521,8 @@ class ConsumerDeleteDialog(ActionDialog):
     VERB = "Delete"
 
     def fields(self) -> ComposeResult:
-        consumers = [label(c) for c in self.context.consumers]
+        self.names = Names(self.context.consumers)
+        consumers = self.names.labels
         yield Label("Consumer: " + (", ".join(escape(c) for c in consumers) or "(none)"), classes="hint")
         yield Input(consumers[0] if consumers else "", id="consumer",
                     suggester=SuggestFromList(consumers, case_sensitive=True))
@@ -513,7 +534,7 @@ class ConsumerDeleteDialog(ActionDialog):
         name = self.value("consumer")
         if not name:
             raise ValidationError("consumer is empty")
-        ctx, consumer = self.context, name.encode()
+        ctx, consumer = self.context, self.names.resolve(name)
         self.busy = True
 
         async def preview() -> None:
@@ -573,30 +594,30 @@ class DeadLetterDialog(ActionDialog):
             yield Label("Move every pending entry delivered at least N times; N =", classes="hint")
             yield Input("3", id="deliveries")
         yield Label("to the dead-letter stream", classes="hint")
-        default = self.app.actions.default_dlq(ctx.key) if hasattr(self.app.actions, "default_dlq") \
-            else (ctx.key or b"") + b":dlq"
-        yield Input(label(default), id="dlq")
+        self.names = Names([self.app.actions.default_dlq(ctx.key)])
+        yield Input(self.names.labels[0], id="dlq")
 
     def on_mount(self) -> None:
         self.query(Input).first().focus()
 
     def submit(self) -> None:
         ctx = self.context
-        dlq = self.value("dlq").strip()
-        if not dlq:
+        text = self.value("dlq")
+        if not text.strip():
             raise ValidationError("dead-letter key is empty")
+        dlq = self.names.resolve(text if self.names.known(text) else text.strip())
         if ctx.selected_pending:
             ids, n = ctx.selected_pending, None
             what = f"the {len(ids)} selected entries"
         else:
             ids, n = None, parse_int(self.value("deliveries"), "minimum deliveries", 1)
             what = f"every pending entry delivered {n} times or more"
-        body = (f"[bold red]Move {escape(what)} of group {_t(ctx.group)} to {escape(repr(dlq))} and ack "
+        body = (f"[bold red]Move {escape(what)} of group {_t(ctx.group)} to {_t(dlq)} and ack "
                 "them: they leave the group's pending list.[/]\nEach entry moves with MULTI/EXEC, so "
                 "a dropped connection loses or duplicates nothing.")
         self.confirm("Dead-letter?", body, "Move",
                      lambda: self.launch(lambda: self.actions.dead_letter(ctx.key, ctx.group, ids, n,
-                                                                       dlq.encode())))
+                                                                       dlq)))
 
 
 # ---- entry point ---------------------------------------------------------------------------
@@ -622,8 +643,8 @@ def open_dialog(app: Any, name: str, context: Any) -> None:
     if actions is None:
         _refuse(app, f"{title}: not connected to a server yet")
         return
-    if getattr(context, "read_only", False) or getattr(actions, "read_only", False):
-        refusal = actions.refusal(title) if hasattr(actions, "refusal") else None
+    if context.read_only or actions.read_only:
+        refusal = actions.refusal(title)
         _refuse(app, refusal.message if refusal else f"read-only mode: {title} refused")
         return
     if context.key is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
@@ -22,8 +23,10 @@ COLUMNS = (("group", "name"), ("consumers", "consumers"), ("pending", "pending")
 
 def group_cells(g: GroupInfo, rate: float | None) -> Cells:
     idle = g.oldest_pending_idle_ms
+    # a failed XINFO CONSUMERS / XPENDING: marked here, the error itself in the consumers panel
+    name = Text(fmt.name(g.name, 30) + " !", style="bold red") if g.error else fmt.name(g.name, 32)
     return (
-        fmt.name(g.name, 32),
+        name,
         str(g.consumers),
         fmt.count(g.pending),
         g.last_delivered_id,

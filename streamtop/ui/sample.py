@@ -6,8 +6,6 @@ poison pending entries, a key that vanished, keys with odd bytes, JSON and binar
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from ..model import (
     ConsumerInfo,
     Discovery,
@@ -109,7 +107,3 @@ def sample_snapshot(tick: int = 1, key: bytes = b"orders", group: bytes | None =
 def sample_series(ticks: int = 8) -> list[Snapshot]:
     """Successive snapshots, so rates and sparklines have something to draw."""
     return [sample_snapshot(t) for t in range(ticks)]
-
-
-def with_streams(snapshot: Snapshot, streams: tuple[StreamInfo, ...]) -> Snapshot:
-    return replace(snapshot, streams=streams)
