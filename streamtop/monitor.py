@@ -195,10 +195,7 @@ class Monitor:
         old, self.action_client = self.action_client, None
         if old is not None:
             await _close(old)
-        standalone = self.spec.make_client(raw=True)
-        client = make_action_client(self.spec, server, standalone)
-        if client is not standalone:  # a cluster routes through its own client
-            await _close(standalone)
+        client = make_action_client(self.spec, server)
         self.action_client, self.action_server = client, server
         self.action_generation += 1
 

@@ -54,10 +54,11 @@ async def close_collector(collector: Collector | ClusterCollector) -> None:
         await collector.aclose()
 
 
-def make_action_client(spec: ConnectionSpec, server: ServerInfo, standalone_client: Any) -> Any:
-    """The client actions write through: in a cluster, one that routes each key to its owner."""
+def make_action_client(spec: ConnectionSpec, server: ServerInfo) -> Any:
+    """A raw client for the actions to write through: in a cluster, one that routes each key to
+    the node that owns it."""
     if server.mode != "cluster":
-        return standalone_client
+        return spec.make_client(raw=True)
     kw = spec.client_kwargs()
     for name in ("db", "client_name", "retry"):
         kw.pop(name, None)

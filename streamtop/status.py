@@ -270,7 +270,8 @@ async def collect(spec: ConnectionSpec, targets: list[str], max_streams: int, th
     try:
         collector = make_collector(spec, client, server, targets, max_streams=max_streams,
                                    estimate_cap=th.estimate_cap(), estimate_interval=0)
-        keys_client = make_action_client(spec, server, client)
+        if server.mode == "cluster":  # TYPE checks go to the node that owns each key
+            keys_client = make_action_client(spec, server)
         history = History()
         snap = await collector.poll()
         history.update(snap)

@@ -210,7 +210,7 @@ async def test_actions_route_to_the_node_that_owns_each_key(cluster):
 
     spec = build_spec(url=cluster.url, cluster=True)
     client, info = await connect(spec)
-    actions = Actions(make_action_client(spec, info, client), info)
+    actions = Actions(make_action_client(spec, info), info)
     rc = redis.RedisCluster(host="127.0.0.1", port=cluster.nodes[0].port)
     try:
         owners = {}
@@ -235,6 +235,7 @@ async def test_actions_route_to_the_node_that_owns_each_key(cluster):
             assert trimmed.ok and rc.xlen(key) == 1
     finally:
         rc.close()
+        await actions.client.aclose()
         await client.aclose()
 
 

@@ -182,4 +182,6 @@ def _run_ui(args: argparse.Namespace, spec: ConnectionSpec, controller: DemoCont
     app = build_app(args, spec, controller)
     stopper.on_stop = lambda: app.call_from_thread(app.exit)
     app.run()
+    if app.fatal is not None:  # cli.main prints it as one line and exits 1
+        raise app.fatal
     return int(app.return_code or 0)
