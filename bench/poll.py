@@ -19,31 +19,18 @@ import json
 import time
 from typing import Any
 
-try:
-    from bench.common import (
-        PREFIX,
-        PartResult,
-        counting,
-        embedded_server,
-        fmt_ms,
-        median,
-        populate,
-        print_table,
-        sync_client,
-    )
-except ImportError:  # run as a script
-    from common import (  # type: ignore[no-redef]
-        PREFIX,
-        PartResult,
-        counting,
-        embedded_server,
-        fmt_ms,
-        median,
-        populate,
-        print_table,
-        sync_client,
-    )
-
+# bench/ is on sys.path when a script here runs; common.py adds the repo root
+from common import (
+    PREFIX,
+    PartResult,
+    counting,
+    embedded_server,
+    fmt_ms,
+    median,
+    populate,
+    print_table,
+    sync_client,
+)
 from walrus import Database
 
 import streamtop.collector as collector_mod

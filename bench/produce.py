@@ -18,12 +18,10 @@ import random
 import time
 from typing import Any
 
-try:
-    from bench.common import PartResult, embedded_server, median, print_table, sync_client
-except ImportError:  # run as a script
-    from common import PartResult, embedded_server, median, print_table, sync_client  # type: ignore[no-redef]
-
 import redis.asyncio as aioredis
+
+# bench/ is on sys.path when a script here runs; common.py adds the repo root
+from common import PartResult, embedded_server, median, print_table, sync_client
 from walrus import Database
 
 from streamtop.connection import build_spec

@@ -19,14 +19,12 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-try:
-    from bench import common, poll, produce, server_cost, ui
-except ImportError:  # run as a script: bench/ is on sys.path, the repo root is added by common
-    import common  # type: ignore[no-redef]
-    import poll  # type: ignore[no-redef]
-    import produce  # type: ignore[no-redef]
-    import server_cost  # type: ignore[no-redef]
-    import ui  # type: ignore[no-redef]
+# bench/ is on sys.path when a script here runs; common.py adds the repo root
+import common
+import poll
+import produce
+import server_cost
+import ui
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results.json"
 PARTS = ("poll", "server", "produce", "ui")

@@ -16,28 +16,17 @@ import json
 import time
 from typing import Any
 
-try:
-    from bench.common import (
-        PREFIX,
-        PartResult,
-        command_usec,
-        embedded_server,
-        populate,
-        print_table,
-        sync_client,
-        usec_delta,
-    )
-except ImportError:  # run as a script
-    from common import (  # type: ignore[no-redef]
-        PREFIX,
-        PartResult,
-        command_usec,
-        embedded_server,
-        populate,
-        print_table,
-        sync_client,
-        usec_delta,
-    )
+# bench/ is on sys.path when a script here runs; common.py adds the repo root
+from common import (
+    PREFIX,
+    PartResult,
+    command_usec,
+    embedded_server,
+    populate,
+    print_table,
+    sync_client,
+    usec_delta,
+)
 
 from streamtop.collector import Collector
 from streamtop.connection import build_spec, probe_server

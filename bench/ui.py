@@ -31,28 +31,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-try:
-    from bench.common import (
-        PREFIX,
-        PartResult,
-        embedded_server,
-        fmt_ms,
-        median,
-        populate,
-        print_table,
-        sync_client,
-    )
-except ImportError:  # run as a script
-    from common import (  # type: ignore[no-redef]
-        PREFIX,
-        PartResult,
-        embedded_server,
-        fmt_ms,
-        median,
-        populate,
-        print_table,
-        sync_client,
-    )
+# bench/ is on sys.path when a script here runs; common.py adds the repo root
+from common import (
+    PREFIX,
+    PartResult,
+    embedded_server,
+    fmt_ms,
+    median,
+    populate,
+    print_table,
+    sync_client,
+)
 
 from streamtop.connection import build_spec
 
