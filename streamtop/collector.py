@@ -44,6 +44,7 @@ GLOB_CHARS = frozenset(b"*?[")
 DEFAULT_MAX_STREAMS = 1000
 DEFAULT_ESTIMATE_CAP = 1000
 SCAN_COUNT = 1000
+SCAN_CALLS_PER_POLL = 8  # a rescan goes on over several polls beyond this many SCAN calls
 CHEAP_ESTIMATE = 100  # a lag estimate below this is counted again every poll
 POLL_TIMEOUT = 30.0  # seconds for one poll's whole round trip
 YIELD_EVERY = 200  # streams parsed between two yields to the event loop (the UI stays responsive)
@@ -56,6 +57,16 @@ def to_bytes(arg: str | bytes) -> bytes:
 
 def is_pattern(arg: bytes) -> bool:
     return any(ch in GLOB_CHARS for ch in arg)
+
+
+@dataclass(slots=True)
+class _Scan:
+    """Where a rescan is: which pattern, its SCAN cursor, what it found so far."""
+
+    found: dict[bytes, None]
+    pattern: int = 0
+    cursor: Any = 0
+    capped: bool = False
 
 
 class _Batch:
@@ -110,6 +121,7 @@ class Collector:
         self.focus: Focus | None = None
         self.discovery = Discovery(max_streams=max_streams)
         self._discovery_due = True
+        self._scan: _Scan | None = None  # a rescan in progress, spread over polls
         self._last: dict[bytes, StreamInfo] = {}  # previous poll, for the groups we know
         self.total_round_trips = 0
 
@@ -124,27 +136,34 @@ class Collector:
             return self._discovery_due or not self.discovery.taken_at
         return self._discovery_due or now - self.discovery.taken_at >= self.discovery_interval
 
-    async def discover(self) -> int:
-        """SCAN ... TYPE stream for each pattern, capped at max_streams. Returns round trips."""
-        found: dict[bytes, None] = dict.fromkeys(self.explicit)
+    async def discover(self, budget: int | None = None) -> int:
+        """SCAN ... TYPE stream for each pattern, capped at max_streams. Returns round trips.
+
+        With a `budget`, at most that many SCAN calls are made now and the scan goes on at the
+        next call, so a keyspace of millions of keys costs every poll a few round trips instead
+        of stalling one poll for seconds; the keys found are used once the scan is complete (the
+        previous set until then). Without one (the first discovery) it runs to the end."""
+        if self._scan is None:
+            self._scan = _Scan(found=dict.fromkeys(self.explicit))
+        scan = self._scan
         trips = 0
-        capped = False
-        for pattern in self.patterns:
-            cursor: Any = 0
-            while True:
-                cursor, keys = await self.client.execute_command(
-                    "SCAN", cursor, "MATCH", pattern, "COUNT", SCAN_COUNT, "TYPE", "stream")
-                trips += 1
-                for key in keys:
-                    found[key] = None
-                if len(found) > self.max_streams:
-                    capped = True
-                    break
-                if int(cursor) == 0:
-                    break
-            if capped:
-                break
-        capped = capped or len(found) > self.max_streams  # explicit keys count against the cap too
+        while scan.pattern < len(self.patterns) and not scan.capped:
+            if budget is not None and trips >= budget:
+                self.total_round_trips += trips
+                return trips
+            cursor, keys = await self.client.execute_command(
+                "SCAN", scan.cursor, "MATCH", self.patterns[scan.pattern], "COUNT", SCAN_COUNT,
+                "TYPE", "stream")
+            trips += 1
+            scan.found.update(dict.fromkeys(keys))
+            scan.cursor = cursor
+            if len(scan.found) > self.max_streams:
+                scan.capped = True
+            elif int(cursor) == 0:
+                scan.pattern, scan.cursor = scan.pattern + 1, 0
+        found = scan.found
+        self._scan = None
+        capped = scan.capped or len(found) > self.max_streams  # explicit keys count too
         keys = sorted(found)[: self.max_streams]
         self.discovery = Discovery(
             patterns=tuple(p.decode("utf-8", "backslashreplace") for p in self.patterns),
@@ -215,7 +234,10 @@ class Collector:
     async def _poll(self) -> Snapshot:
         started = time.perf_counter()
         now = time.time()
-        discovery_trips = await self.discover() if self._discovery_needed(now) else 0
+        discovery_trips = 0
+        if self._scan is not None or self._discovery_needed(now):
+            first = not self.discovery.taken_at
+            discovery_trips = await self.discover(None if first else SCAN_CALLS_PER_POLL)
         keys = self.discovery.keys
         focus = self.focus
 

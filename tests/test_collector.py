@@ -351,6 +351,36 @@ async def test_large_estimates_are_counted_again_only_every_interval(any_server,
     assert one(await col.poll(), b"far").groups[0].lag.text() == "~199"
 
 
+async def test_a_rescan_of_a_large_keyspace_is_spread_over_polls(server, r, collector_for):
+    """The first discovery runs to the end; later rescans make at most SCAN_CALLS_PER_POLL SCAN
+    calls per poll, keep showing the streams known so far, and publish when complete."""
+    from streamtop.collector import SCAN_CALLS_PER_POLL
+
+    pipe = r.pipeline(transaction=False)
+    for i in range(30_000):
+        pipe.set(f"other:{i}", b"x")
+    pipe.execute()
+    for key in ("s1", "s2"):
+        r.xadd(key, {"f": "v"})
+    col = await collector_for(server, discovery_interval=3600)
+    first = await col.poll()
+    assert first.discovery_round_trips > SCAN_CALLS_PER_POLL  # the whole keyspace, at once
+    assert [s.key for s in first.streams] == [b"s1", b"s2"]
+    r.xadd("s3", {"f": "v"})
+    col.request_discovery()
+    polls = []
+    for _ in range(20):
+        snap = await col.poll()
+        polls.append(snap)
+        if snap.stream(b"s3") is not None:
+            break
+    assert polls[-1].stream(b"s3") is not None  # found once the rescan completed
+    assert len(polls) > 1  # ... which took several polls
+    assert all(p.discovery_round_trips <= SCAN_CALLS_PER_POLL for p in polls)
+    assert all({b"s1", b"s2"} <= {s.key for s in p.streams} for p in polls)
+    assert all(p.round_trips == 1 for p in polls)  # the poll itself stays one round trip
+
+
 def stream_command_calls(r: redis.Redis) -> dict[str, int]:
     """INFO commandstats for the stream commands and SCAN (6.2 has no `xinfo|stream` entries)."""
     out: dict[str, int] = {}
