@@ -50,7 +50,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import math
 import os
 import sys
 from dataclasses import dataclass
@@ -61,7 +60,14 @@ from rich.table import Table
 from rich.text import Text
 
 from . import __version__, render
-from .cli import UsageError, add_watch_arguments, positive_float, spec_from_args
+from .cli import (
+    UsageError,
+    add_watch_arguments,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    spec_from_args,
+)
 from .cluster import ClusterCollector, ClusterError
 from .collector import DEFAULT_ESTIMATE_CAP, Collector
 from .connection import ConnectError, ConnectionSpec, connect, describe_error
@@ -72,26 +78,6 @@ from .session import close_collector, make_action_client, make_collector
 SCHEMA_VERSION = 1
 MAX_ESTIMATE_CAP = 100_000
 EXIT_OK, EXIT_ERROR, EXIT_BREACH = 0, 1, 2
-
-
-def non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative")
-    return value
-
-
-def non_negative_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"{text} must be 0 or more seconds")
-    return value
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -106,7 +92,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="entries a group may lag behind (an estimate counts; unknown breaches)")
     t.add_argument("--max-pending", type=non_negative_int, metavar="N",
                    help="entries a group may have pending (delivered, not acknowledged)")
-    t.add_argument("--max-idle", type=non_negative_seconds, metavar="SECONDS",
+    t.add_argument("--max-idle", type=non_negative_float, metavar="SECONDS",
                    help="idle time of a group's oldest pending entry")
     t.add_argument("--max-length", type=non_negative_int, metavar="N", help="entries in a stream")
 
