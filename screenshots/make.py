@@ -81,8 +81,32 @@ async def shoot() -> None:
             app.save_screenshot("stale.svg", str(OUT))
     finally:
         srv.cleanup()
-    for name in ("main", "pending", "messages", "entry", "help", "stale"):
+    await shoot_demo()
+    for name in ("demo", "main", "pending", "messages", "entry", "help", "stale"):
         print(OUT / f"{name}.svg")
+
+
+async def shoot_demo() -> None:
+    """`streamtop demo` as a user sees it: the workload running, one consumer crashed."""
+    from argparse import Namespace
+
+    from streamtop.demo.command import build_app
+    from streamtop.demo.workload import DemoController
+
+    srv = start_server("valkey-9.1")
+    controller = DemoController(parse_url(srv.url), rate=10)
+    try:
+        controller.start()
+        app = build_app(Namespace(interval=0.5, max_streams=1000), parse_url(srv.url), controller)
+        async with app.run_test(size=(150, 45)) as pilot:
+            await pilot.pause(4)
+            controller.crash_consumer("c2")
+            app.select(b"app:event", b"group1")
+            await pilot.pause(3)
+            app.save_screenshot("demo.svg", str(OUT))
+    finally:
+        controller.stop()
+        srv.cleanup()
 
 
 if __name__ == "__main__":
