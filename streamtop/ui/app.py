@@ -20,6 +20,7 @@ from typing import Any
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, TabbedContent, TabPane
 
@@ -153,6 +154,10 @@ class StreamtopApp(App[int]):
     # the poll loop --------------------------------------------------------------------------
 
     async def _poll_loop(self) -> None:
+        with contextlib.suppress(NoMatches):  # the app is closing: its widgets are being removed
+            await self._poll_forever()
+
+    async def _poll_forever(self) -> None:
         monitor = self.monitor
         assert monitor is not None
         while True:
