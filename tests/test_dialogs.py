@@ -6,6 +6,8 @@ Every test checks the server afterwards: cancel and bad input change nothing.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from test_actions import fill, pel, server_state
 from textual.app import App, ComposeResult
@@ -495,3 +497,32 @@ async def test_dashboard_produce_and_trim_keys(server, r):
         await pilot.press("enter")
         await until(pilot, lambda: not is_dialog(app))
         assert r.xlen("s") == 4
+
+
+async def test_claim_defaults_follow_the_dashboard(host, r):
+    """The default min idle is what the dashboard calls stuck (5 s in the demo), and the default
+    target is the consumer listed first (the app lists the most recently active first)."""
+    app, pilot = host
+    open_dialog(app, "claim", ActionContext(key=b"s", group=b"g", consumers=(b"live", b"dead"),
+                                            stuck_ms=5_000))
+    await pilot.pause()
+    assert app.screen.query_one("#idle", Input).value == "5"
+    assert app.screen.query_one("#consumer", Input).value == "live"
+    await pilot.press("escape")
+
+
+async def test_app_lists_the_most_recently_active_consumer_first(server, r):
+    from test_ui_helpers import SIZE, make_app
+    from test_ui_helpers import until as app_until
+
+    r.xadd("s", {"f": "v"})
+    r.xgroup_create("s", "g", "0")
+    r.xreadgroup("g", "a-crashed", {"s": ">"})  # first in the server's (alphabetical) order
+    time.sleep(0.05)
+    r.xgroup_createconsumer("s", "g", "z-alive")  # seen later: the smaller idle
+    app = make_app(server.url, stuck_ms=5_000)
+    async with app.run_test(size=SIZE) as pilot:
+        app.select(b"s", b"g")
+        await app_until(pilot, lambda: len(app.action_context().consumers) == 2)
+        context = app.action_context()
+        assert context.consumers == (b"z-alive", b"a-crashed") and context.stuck_ms == 5_000

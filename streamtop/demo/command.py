@@ -25,6 +25,9 @@ from .workload import MAX_RATE, STREAM, DemoController, check_rate
 STOP_SIGNALS = tuple(s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None)
 
 
+DEMO_STUCK_MS = 5_000
+
+
 def rate_arg(text: str) -> float:
     try:
         return check_rate(text)
@@ -174,7 +177,10 @@ def build_app(args: argparse.Namespace, spec: ConnectionSpec, controller: DemoCo
     from ..ui.demo_panel import with_demo_keys
 
     monitor = Monitor(spec, (), max_streams=getattr(args, "max_streams", 1000))
-    return with_demo_keys(StreamtopApp)(monitor, interval=args.interval, demo=controller)
+    # entries a crashed consumer held count as stuck after 5 s (not 60), so `c` claims them with
+    # its default min idle while the demo is still being watched
+    return with_demo_keys(StreamtopApp)(monitor, interval=args.interval, demo=controller,
+                                        stuck_ms=DEMO_STUCK_MS)
 
 
 def _run_ui(args: argparse.Namespace, spec: ConnectionSpec, controller: DemoController,

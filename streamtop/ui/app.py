@@ -419,8 +419,10 @@ class StreamtopApp(App[int]):
         group = self._group()
         return ActionContext(
             key=self.selected_key, group=self.selected_group, stream=stream, group_info=group,
-            consumers=tuple(c.name for c in group.consumer_list) if group else (),
-            selected_pending=self.selected_pending_ids(), read_only=self.read_only)
+            consumers=tuple(c.name for c in sorted(group.consumer_list, key=lambda c: c.idle_ms))
+            if group else (),
+            selected_pending=self.selected_pending_ids(), read_only=self.read_only,
+            stuck_ms=self.stuck_ms)
 
     # keys -----------------------------------------------------------------------------------
 

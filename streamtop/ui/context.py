@@ -11,10 +11,11 @@ from ..model import GroupInfo, StreamInfo
 class ActionContext:
     """The selection at the moment the key was pressed (a snapshot of it, not a live view)."""
 
-    key: bytes | None = None
+    key: bytes | None = None  # consumers below: the most recently active first
     group: bytes | None = None
     stream: StreamInfo | None = None
     group_info: GroupInfo | None = None
     consumers: tuple[bytes, ...] = ()
     selected_pending: tuple[str, ...] = ()
     read_only: bool = False
+    stuck_ms: int = 60_000  # what the dashboard calls stuck: the claim dialog's default min idle

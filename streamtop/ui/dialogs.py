@@ -320,7 +320,7 @@ class ClaimDialog(ActionDialog):
         if ctx.selected_pending:
             yield Static(f"XCLAIM the {len(ctx.selected_pending)} selected entries", classes="hint")
         yield Label("Min idle time (seconds; or 500ms, 2m, 1h)", classes="hint")
-        yield Input("60", id="idle")
+        yield Input(f"{getattr(ctx, 'stuck_ms', 60_000) / 1000:g}", id="idle")
         yield Label("Into consumer: " + (", ".join(escape(c) for c in consumers) if consumers
                                          else "[b]the group has no consumers: type a new name[/]"),
                     classes="hint")
