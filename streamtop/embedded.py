@@ -212,18 +212,21 @@ class ClusterProcess:
         return self.nodes[0].url
 
     def start(self, flavour: str = "valkey-9.1", size: int = 3, timeout: float = 20.0,
-              cover_slots: bool = True) -> ClusterProcess:
+              cover_slots: bool = True, replicas: int = 0) -> ClusterProcess:
+        """`size` primaries sharing the slots, each with `replicas` replicas (nodes[size:])."""
         try:
-            return self._start(flavour, size, timeout, cover_slots)
+            return self._start(flavour, size, timeout, cover_slots, replicas)
         except BaseException:
             self.cleanup()  # no half-built cluster left running
             raise
 
-    def _start(self, flavour: str, size: int, timeout: float, cover_slots: bool) -> ClusterProcess:
+    def _start(self, flavour: str, size: int, timeout: float, cover_slots: bool,
+               replicas: int) -> ClusterProcess:
         import redis
 
         binary = FLAVOURS[flavour]()
-        for _ in range(size):
+        total = size * (1 + replicas)
+        for _ in range(total):
             for _attempt in range(20):  # the bus port (port + 10000) must be free too
                 port = free_port()
                 if port + 10000 <= 65535 and port_free(port + 10000):
@@ -235,7 +238,7 @@ class ClusterProcess:
         clients = [redis.Redis(host=n.host, port=n.port) for n in self.nodes]
         try:
             step = 16384 // size
-            for i, c in enumerate(clients):
+            for i, c in enumerate(clients[:size]):
                 if not cover_slots and i == size - 1:
                     continue
                 first, last = i * step, (16383 if i == size - 1 else (i + 1) * step - 1)
@@ -244,11 +247,19 @@ class ClusterProcess:
                 c.execute_command("CLUSTER", "MEET", self.nodes[0].host, self.nodes[0].port)
             deadline = time.monotonic() + timeout
             want = "ok" if cover_slots else "fail"
+            replicating = False
             while time.monotonic() < deadline:
                 infos = [c.execute_command("CLUSTER", "INFO") for c in clients]
                 texts = [i.decode() if isinstance(i, bytes) else str(i) for i in infos]
-                known = all(f"cluster_known_nodes:{size}" in t for t in texts)
-                if known and all(f"cluster_state:{want}" in t for t in texts):
+                known = all(f"cluster_known_nodes:{total}" in t for t in texts)
+                if known and replicas and not replicating:
+                    ids = [c.execute_command("CLUSTER", "MYID") for c in clients[:size]]
+                    for j, c in enumerate(clients[size:]):
+                        c.execute_command("CLUSTER", "REPLICATE", ids[j % size])
+                    replicating = True
+                linked = all(c.info("replication").get("master_link_status") == "up"
+                             for c in clients[size:])
+                if known and linked and all(f"cluster_state:{want}" in t for t in texts):
                     return self
                 time.sleep(0.1)
             raise RuntimeError("cluster did not become ready")

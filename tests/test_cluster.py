@@ -320,3 +320,49 @@ def test_status_with_a_dead_node_is_not_ok(capsys):
         assert main(["status", "--json", "--url", c.url]) == 0  # no threshold: nothing judged
     finally:
         c.cleanup()
+
+
+def test_a_failover_is_followed():
+    """A primary dies; its replica is promoted; the streams it served come back live from the
+    promoted node (the topology is read again at the dead node's retry time)."""
+    import time
+
+    c = ClusterProcess().start(replicas=1)
+    try:
+        rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
+        for i in range(60):
+            rc.xadd(_key(i), {"n": i})
+        rc.close()
+        time.sleep(0.5)  # let the replicas catch up
+        victim = c.nodes[1]
+        victim_addr = f"127.0.0.1:{victim.port}"
+
+        async def run():
+            spec = build_spec(url=c.url, cluster=True)
+            client, info = await connect(spec)
+            await client.aclose()
+            col = ClusterCollector(spec, info)
+            try:
+                before = await col.poll()
+                victim.stop()
+                seen_stale = False
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline:
+                    snap = await col.poll()
+                    seen_stale = seen_stale or any(s.stale for s in snap.streams)
+                    if victim_addr not in {n.address for n in snap.nodes} and not any(
+                            s.stale for s in snap.streams) and len(snap.streams) == 60:
+                        return before, snap, seen_stale
+                    await asyncio.sleep(0.5)
+                raise AssertionError("the failover was not followed within 30 s")
+            finally:
+                await col.aclose()
+
+        before, after, seen_stale = asyncio.run(run())
+        moved = [s for s in before.streams if s.node == victim_addr]
+        assert moved and seen_stale
+        for s in moved:  # served again, by the promoted replica, with the same data
+            now = after.stream(s.key)
+            assert now.node != victim_addr and now.length == 1 and not now.stale
+    finally:
+        c.cleanup()
