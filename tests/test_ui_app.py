@@ -242,3 +242,22 @@ async def test_actions_use_the_monitors_actions_client_and_quit_closes_all(serve
                 break
             time.sleep(0.01)
         assert [cl for cl in c.client_list() if cl["name"] == "streamtop"] == []
+
+
+async def test_command_palette_and_mouse_click(server, r) -> None:
+    for key in ("a", "b", "c"):
+        r.xadd(key, {"f": "v"})
+    app = make_app(server.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(app.w("streams-table").row_keys) == 3)
+        assert app.selected_key == b"a"
+        # a click on the third row (row 0 is the header) selects that stream
+        await pilot.click("#streams-table", offset=(3, 3))
+        await until(pilot, lambda: app.selected_key == b"c")
+        # the command palette runs the dashboard's own commands
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: type(app.screen).__name__ == "CommandPalette")
+        await pilot.press(*"Pause / resume")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.monitor.paused)
