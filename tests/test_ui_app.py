@@ -261,3 +261,49 @@ async def test_command_palette_and_mouse_click(server, r) -> None:
         await pilot.pause(0.3)
         await pilot.press("enter")
         await until(pilot, lambda: app.monitor.paused)
+
+
+def _idk(entry_id: str) -> tuple[int, int]:
+    ms, seq = entry_id.split("-")
+    return int(ms), int(seq)
+
+
+async def test_pending_and_messages_pages_and_header_click_sort(server, r) -> None:
+    pipe = r.pipeline(transaction=False)
+    for i in range(150):
+        pipe.xadd("z-big", {"n": str(i)})
+    pipe.execute()
+    r.xadd("a-small", {"n": "0"})
+    r.xgroup_create("z-big", "g", "0")
+    r.xreadgroup("g", "c1", {"z-big": ">"}, count=150)
+    app = make_app(server.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(app.w("streams-table").row_keys) == 2)
+        app.select(b"z-big", b"g")
+        pending = app.w("pending")
+        await until(pilot, lambda: len(pending.entries) == 100)
+        first_page = [e.id for e in pending.entries]
+        pending.table.focus()
+        await pilot.press("right_square_bracket")
+        await until(pilot, lambda: len(pending.entries) == 50)
+        assert _idk(pending.entries[0].id) > _idk(first_page[-1])  # the page after, not a repeat
+        assert "page 2" in pending.info_text
+        await pilot.press("left_square_bracket")
+        await until(pilot, lambda: [e.id for e in pending.entries] == first_page)
+        messages = app.w("messages")
+        await pilot.press("2")
+        messages.table.focus()
+        await until(pilot, lambda: len(messages.entries) == 50)
+        newest = max(map(_idk, messages.entries))  # entries: a dict by ID, newest first
+        await pilot.press("right_square_bracket")
+        await until(pilot, lambda: messages.entries and max(map(_idk, messages.entries)) < newest)
+        # a click on the "length" header sorts by length, longest first (as top does); a second
+        # click reverses it
+        table = app.w("streams-table")
+        assert table.row_keys == [row_key(b"a-small"), row_key(b"z-big")]
+        length_x = sum(c.get_render_width(table) for c in list(table.columns.values())[:1]) + 2
+        await pilot.click("#streams-table", offset=(length_x, 0))
+        await until(pilot, lambda: app.w("streams").sort_column == "length")
+        await until(pilot, lambda: table.row_keys == [row_key(b"z-big"), row_key(b"a-small")])
+        await pilot.click("#streams-table", offset=(length_x, 0))
+        await until(pilot, lambda: table.row_keys == [row_key(b"a-small"), row_key(b"z-big")])
