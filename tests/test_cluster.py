@@ -29,23 +29,18 @@ def cluster():
     c.cleanup()
 
 
-def _collect(cluster: ClusterProcess, *targets: str) -> tuple[ClusterCollector, object]:
-    async def make():
-        spec = build_spec(url=cluster.url, cluster=True)
-        client, info = await connect(spec)
-        await client.aclose()
-        return ClusterCollector(spec, info, targets), info
-
-    return asyncio.run(make())
+async def _collector(url: str, targets=(), **kw) -> ClusterCollector:
+    """A ClusterCollector as the app builds one (`--cluster`, server identity from INFO)."""
+    spec = build_spec(url=url, cluster=True)
+    client, info = await connect(spec)
+    await client.aclose()
+    assert info.mode == "cluster"
+    return ClusterCollector(spec, info, targets, **kw)
 
 
 def test_finds_all_streams_on_every_node_with_one_round_trip_per_node(cluster):
     async def run():
-        spec = build_spec(url=cluster.url, cluster=True)
-        client, info = await connect(spec)
-        await client.aclose()
-        assert info.mode == "cluster"
-        col = ClusterCollector(spec, info)
+        col = await _collector(cluster.url)
         try:
             await col.poll()  # discovery and first sight of the groups
             snap = await col.poll()
@@ -73,10 +68,7 @@ def test_finds_all_streams_on_every_node_with_one_round_trip_per_node(cluster):
 
 def test_explicit_keys_are_routed_to_their_owner(cluster):
     async def run():
-        spec = build_spec(url=cluster.url, cluster=True)
-        client, info = await connect(spec)
-        await client.aclose()
-        col = ClusterCollector(spec, info, [_key(1), _key(2), "nosuchstream"])
+        col = await _collector(cluster.url, [_key(1), _key(2), "nosuchstream"])
         try:
             return await col.poll()
         finally:
@@ -107,10 +99,7 @@ def test_a_dead_node_marks_its_streams_stale_while_the_others_update():
         victim_addr = f"127.0.0.1:{victim.port}"
 
         async def run():
-            spec = build_spec(url=c.url, cluster=True)
-            client, info = await connect(spec)
-            await client.aclose()
-            col = ClusterCollector(spec, info)
+            col = await _collector(c.url)
             try:
                 before = await col.poll()
                 victim.stop()
@@ -142,10 +131,7 @@ def test_uncovered_slots_are_shown_not_a_crash():
     c = ClusterProcess().start(cover_slots=False)
     try:
         async def run():
-            spec = build_spec(url=c.url, cluster=True)
-            client, info = await connect(spec)
-            await client.aclose()
-            col = ClusterCollector(spec, info)
+            col = await _collector(c.url)
             try:
                 return await col.poll(), col.topology
             finally:
@@ -275,10 +261,7 @@ def test_a_reshard_is_followed(targets):
         target = next(n for n in c.nodes if n.port != owner)
 
         async def run():
-            spec = build_spec(url=c.url, cluster=True)
-            client, info = await connect(spec)
-            await client.aclose()
-            col = ClusterCollector(spec, info, targets, discovery_interval=60)
+            col = await _collector(c.url, targets, discovery_interval=60)
             try:
                 before = await col.poll()
                 _move_slot(c, "s1", target)
@@ -338,10 +321,7 @@ def test_a_failover_is_followed():
         victim_addr = f"127.0.0.1:{victim.port}"
 
         async def run():
-            spec = build_spec(url=c.url, cluster=True)
-            client, info = await connect(spec)
-            await client.aclose()
-            col = ClusterCollector(spec, info)
+            col = await _collector(c.url)
             try:
                 before = await col.poll()
                 victim.stop()

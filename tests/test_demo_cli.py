@@ -9,30 +9,18 @@ import socket
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable
 
 import psutil
 import pytest
 import redis
+from waiting import WAIT, wait_for
 
 from streamtop import cli
 from streamtop.demo import server as demo_server
 from streamtop.demo.workload import ANALYTICS, GROUP, STREAM
 from streamtop.embedded import ServerUnavailable, free_port
 
-WAIT = 20.0
 URL_LINE = re.compile(r"^streamtop demo: (redis://127\.0\.0\.1:(\d+)/0) \(ctrl\+c to stop\)$")
-
-
-def wait_for(cond: Callable[[], object], what: str, timeout: float = WAIT) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = cond()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Demo:
