@@ -29,15 +29,18 @@ from .model import (
     ServerInfo,
     Snapshot,
     StreamInfo,
+    id_key,
 )
 from .parse import (
     build_group,
+    entry_id,
     parse_consumers,
     parse_entries,
     parse_groups,
     parse_pending_entries,
     parse_pending_summary,
     parse_stream,
+    text,
 )
 
 GLOB_CHARS = frozenset(b"*?[")
@@ -303,7 +306,7 @@ class Collector:
             for idx, d in new_groups:
                 key = partial[idx][0].key
                 extra_plans.append(self._queue_group(
-                    pipe, key, d["name"], _text(d.get("last-delivered-id")),
+                    pipe, key, d["name"], text(d.get("last-delivered-id")),
                     self._needs_estimate(d)))
             extra = await execute_raw(self.client, pipe.commands, self.timeout)
             trips += 1
@@ -344,13 +347,13 @@ class Collector:
             return False
         if plan.estimate_from is None:
             return True
-        current = _id_key(_text(d.get("last-delivered-id")))
-        start = _id_key(plan.estimate_from)
+        current = id_key(text(d.get("last-delivered-id")))
+        start = id_key(plan.estimate_from)
         if current is None or start is None or current < start:
             return True
         reply = group_replies[3]
         if current > start and isinstance(reply, list) and len(reply) >= self.estimate_cap:
-            return not any((k := _id_key(_entry_id(e))) is not None and k > current for e in reply)
+            return not any((k := id_key(entry_id(e))) is not None and k > current for e in reply)
         return False
 
     def _build_group(self, key: bytes, d: dict, group_replies: list[Any],
@@ -362,11 +365,11 @@ class Collector:
             # Count only entries after the group's current last-delivered-id: the XRANGE started
             # from the previous poll's, and the consumers may have read since.
             reply = group_replies[3]
-            current = _id_key(_text(d.get("last-delivered-id")))
-            if current is None or current == _id_key(plan.estimate_from):
+            current = id_key(text(d.get("last-delivered-id")))
+            if current is None or current == id_key(plan.estimate_from):
                 count = len(reply)
             else:
-                count = sum(1 for e in reply if (k := _id_key(_entry_id(e))) is not None and k > current)
+                count = sum(1 for e in reply if (k := id_key(entry_id(e))) is not None and k > current)
             estimate, capped = count, len(reply) >= self.estimate_cap
             if estimate >= CHEAP_ESTIMATE:
                 self._estimated_at[(key, d["name"])] = time.monotonic()
@@ -381,26 +384,6 @@ class Collector:
             capped=bool(capped),
             error=error_text(errors[0]) if errors else None,
         )
-
-
-def _id_key(entry_id: str | None) -> tuple[int, int] | None:
-    """A stream ID as a comparable (ms, seq) pair; None if it is not one."""
-    if not entry_id:
-        return None
-    ms, _, seq = entry_id.partition("-")
-    if not (ms.isascii() and ms.isdigit() and (not seq or (seq.isascii() and seq.isdigit()))):
-        return None
-    return int(ms), int(seq or 0)
-
-
-def _entry_id(entry: Any) -> str | None:
-    return _text(entry[0]) if isinstance(entry, list | tuple) and entry else None
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    return value.decode("utf-8", "backslashreplace") if isinstance(value, bytes) else str(value)
 
 
 def _raise_connection_error(replies: list[Any]) -> None:

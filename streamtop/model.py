@@ -30,6 +30,16 @@ def id_ms(entry_id: str | None) -> int | None:
     return int(head) if head.isascii() and head.isdigit() else None
 
 
+def id_key(entry_id: str | None) -> tuple[int, int] | None:
+    """A stream ID as a comparable (ms, seq) pair ("5" is 5-0); None if it is not one."""
+    if not entry_id:
+        return None
+    ms, _, seq = entry_id.partition("-")
+    if not (ms.isascii() and ms.isdigit() and (not seq or (seq.isascii() and seq.isdigit()))):
+        return None
+    return int(ms), int(seq or 0)
+
+
 class LagSource(StrEnum):
     """How a group's lag is known."""
 

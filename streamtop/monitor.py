@@ -26,12 +26,10 @@ import redis
 
 from .cluster import ClusterError
 from .collector import DEFAULT_MAX_STREAMS
-from .connection import ConfigError, ConnectionSpec, describe_error, probe_server
+from .connection import ConfigError, ConnectionSpec, describe_error, probe_server, retry_delay
 from .history import History
 from .model import Focus, ServerInfo, Snapshot
 from .session import check_mode, close_collector, make_action_client, make_collector
-
-BACKOFF_CAP = 10.0
 
 # What a poll may fail with when the server or the network is the problem: retried with backoff.
 CONNECTION_TROUBLE = (redis.RedisError, OSError, ClusterError)
@@ -93,13 +91,6 @@ async def first_contact(spec: ConnectionSpec) -> ContactError | None:
     finally:
         await _close(client)
     return None
-
-
-def backoff(failures: int) -> float:
-    """Seconds to wait after `failures` consecutive failures: 1, 2, 4, 8, 10, 10, ..."""
-    if failures <= 0:
-        return 0.0
-    return min(BACKOFF_CAP, float(2 ** min(failures - 1, 10)))
 
 
 class Monitor:
@@ -232,7 +223,7 @@ class Monitor:
         if self.stale_since is None:
             self.stale_since = now
         self.failures += 1
-        self.retry_at = now + backoff(self.failures)
+        self.retry_at = now + retry_delay(self.failures)
         await self.reset_connection()
 
     async def reset_connection(self) -> None:

@@ -22,7 +22,8 @@ from .model import (
 )
 
 
-def _s(value: Any) -> str | None:
+def text(value: Any) -> str | None:
+    """A reply value as str (invalid UTF-8 escaped); None stays None."""
     if value is None:
         return None
     if isinstance(value, bytes):
@@ -38,7 +39,7 @@ def _b(value: Any) -> bytes:
     return str(value).encode()
 
 
-def _int(value: Any) -> int | None:
+def to_int(value: Any) -> int | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -55,13 +56,13 @@ _FIELD_NAMES: dict[bytes, str] = {}  # decoded reply field names ("length", "pen
 def _field(name: Any) -> str:
     """A reply's field name as str; the few names servers use are decoded once."""
     if isinstance(name, bytes):
-        text = _FIELD_NAMES.get(name)
-        if text is None:
-            text = name.decode("utf-8", "backslashreplace")
+        decoded = _FIELD_NAMES.get(name)
+        if decoded is None:
+            decoded = name.decode("utf-8", "backslashreplace")
             if len(_FIELD_NAMES) < 1024:
-                _FIELD_NAMES[name] = text
-        return text
-    return _s(name) or ""
+                _FIELD_NAMES[name] = decoded
+        return decoded
+    return text(name) or ""
 
 
 def pairs(reply: Any) -> dict[str, Any]:
@@ -74,10 +75,10 @@ def pairs(reply: Any) -> dict[str, Any]:
     return {_field(k): v for k, v in zip(it, it, strict=False)}
 
 
-def _entry_id(entry: Any) -> str | None:
+def entry_id(entry: Any) -> str | None:
     """The ID of an entry reply ([id, fields]) or None."""
     if isinstance(entry, list | tuple) and entry:
-        return _s(entry[0])
+        return text(entry[0])
     return None
 
 
@@ -86,15 +87,15 @@ def parse_stream(key: bytes, reply: Any) -> StreamInfo:
     d = pairs(reply)
     return StreamInfo(
         key=key,
-        length=_int(d.get("length")) or 0,
-        first_entry_id=_entry_id(d.get("first-entry")),
-        last_entry_id=_entry_id(d.get("last-entry")),
-        last_generated_id=_s(d.get("last-generated-id")),
-        entries_added=_int(d.get("entries-added")),
-        max_deleted_entry_id=_s(d.get("max-deleted-entry-id")),
-        recorded_first_entry_id=_s(d.get("recorded-first-entry-id")),
-        radix_tree_keys=_int(d.get("radix-tree-keys")),
-        radix_tree_nodes=_int(d.get("radix-tree-nodes")),
+        length=to_int(d.get("length")) or 0,
+        first_entry_id=entry_id(d.get("first-entry")),
+        last_entry_id=entry_id(d.get("last-entry")),
+        last_generated_id=text(d.get("last-generated-id")),
+        entries_added=to_int(d.get("entries-added")),
+        max_deleted_entry_id=text(d.get("max-deleted-entry-id")),
+        recorded_first_entry_id=text(d.get("recorded-first-entry-id")),
+        radix_tree_keys=to_int(d.get("radix-tree-keys")),
+        radix_tree_nodes=to_int(d.get("radix-tree-nodes")),
     )
 
 
@@ -115,7 +116,7 @@ def parse_groups(reply: Any) -> list[dict[str, Any]]:
 
 def group_lag(d: Mapping[str, Any], estimate: int | None = None, capped: bool = False) -> Lag:
     """Lag from an XINFO GROUPS entry: exact when the server gives a number, else the estimate."""
-    lag = _int(d.get("lag"))
+    lag = to_int(d.get("lag"))
     if lag is not None:
         return Lag(LagSource.EXACT, value=lag)
     if estimate is not None:
@@ -133,9 +134,9 @@ def parse_consumers(reply: Any) -> tuple[ConsumerInfo, ...]:
         out.append(
             ConsumerInfo(
                 name=_b(d["name"]),
-                pending=_int(d.get("pending")) or 0,
-                idle_ms=_int(d.get("idle")) or 0,
-                inactive_ms=_int(d.get("inactive")),
+                pending=to_int(d.get("pending")) or 0,
+                idle_ms=to_int(d.get("idle")) or 0,
+                inactive_ms=to_int(d.get("inactive")),
             )
         )
     return tuple(out)
@@ -152,14 +153,14 @@ def parse_pending_summary(reply: Any, oldest: Any = None) -> PendingSummary:
     for row in _as_list(items[3]):
         if isinstance(row, Mapping):
             r = pairs(row)
-            consumers.append((_b(r.get("name")), _int(r.get("pending")) or 0))
+            consumers.append((_b(r.get("name")), to_int(r.get("pending")) or 0))
         elif isinstance(row, list | tuple) and len(row) >= 2:
-            consumers.append((_b(row[0]), _int(row[1]) or 0))
+            consumers.append((_b(row[0]), to_int(row[1]) or 0))
     entries = parse_pending_entries(oldest)
     return PendingSummary(
-        count=_int(items[0]) or 0,
-        smallest_id=_s(items[1]),
-        greatest_id=_s(items[2]),
+        count=to_int(items[0]) or 0,
+        smallest_id=text(items[1]),
+        greatest_id=text(items[2]),
         consumers=tuple(consumers),
         oldest=entries[0] if entries else None,
     )
@@ -171,15 +172,15 @@ def parse_pending_entries(reply: Any) -> tuple[PendingEntry, ...]:
     for row in _as_list(reply):
         if not isinstance(row, list | tuple) or len(row) < 4:
             continue
-        entry_id = _s(row[0])
+        entry_id = text(row[0])
         if entry_id is None:
             continue
         out.append(
             PendingEntry(
                 id=entry_id,
                 consumer=_b(row[1]),
-                idle_ms=_int(row[2]) or 0,
-                deliveries=_int(row[3]) or 0,
+                idle_ms=to_int(row[2]) or 0,
+                deliveries=to_int(row[3]) or 0,
             )
         )
     return tuple(out)
@@ -191,7 +192,7 @@ def parse_entries(reply: Any) -> list[tuple[str, list[tuple[bytes, bytes]]]]:
     for row in _as_list(reply):
         if not isinstance(row, list | tuple) or not row:
             continue
-        entry_id = _s(row[0])
+        entry_id = text(row[0])
         if entry_id is None:
             continue
         raw = row[1] if len(row) > 1 else None
@@ -215,10 +216,10 @@ def build_group(
     """A GroupInfo from an XINFO GROUPS dict plus the per-group replies."""
     return GroupInfo(
         name=_b(d.get("name")),
-        consumers=_int(d.get("consumers")) or 0,
-        pending=_int(d.get("pending")) or 0,
-        last_delivered_id=_s(d.get("last-delivered-id")) or "0-0",
-        entries_read=_int(d.get("entries-read")),
+        consumers=to_int(d.get("consumers")) or 0,
+        pending=to_int(d.get("pending")) or 0,
+        last_delivered_id=text(d.get("last-delivered-id")) or "0-0",
+        entries_read=to_int(d.get("entries-read")),
         lag=group_lag(d, estimate, capped),
         consumer_list=tuple(consumers),
         pending_summary=summary,
@@ -229,10 +230,10 @@ def build_group(
 def parse_info(reply: Any) -> dict[str, str]:
     """INFO as a dict of str (accepts redis-py's parsed dict or the raw text)."""
     if isinstance(reply, Mapping):
-        return {str(k): _s(v) or "" for k, v in reply.items()}
-    text = _s(reply) or ""
+        return {str(k): text(v) or "" for k, v in reply.items()}
+    body = text(reply) or ""
     out = {}
-    for line in text.splitlines():
+    for line in body.splitlines():
         if ":" in line and not line.startswith("#"):
             k, _, v = line.partition(":")
             out[k.strip()] = v.strip()

@@ -8,14 +8,14 @@ import time
 import pytest
 import redis
 
-from streamtop.connection import ConfigError, parse_url
+from streamtop.connection import ConfigError, parse_url, retry_delay
 from streamtop.embedded import ServerProcess
 from streamtop.model import Focus
-from streamtop.monitor import ErrorKind, Monitor, State, backoff, first_contact
+from streamtop.monitor import ErrorKind, Monitor, State, first_contact
 
 
 def test_backoff_doubles_and_caps() -> None:
-    assert [backoff(n) for n in range(0, 8)] == [0, 1, 2, 4, 8, 10, 10, 10]
+    assert [retry_delay(n) for n in range(0, 8)] == [0, 1, 2, 4, 8, 10, 10, 10]
 
 
 async def test_poll_reads_server_and_focus(server, r) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import redis
 
 from ..connection import error_text
+from ..model import id_key as model_id_key
 from ..model import label
 
 MAX_ID_PART = 2**64 - 1
@@ -146,16 +147,12 @@ def describe_error(exc: BaseException, action: str, key: bytes | None = None,
 
 # ---- reply helpers ------------------------------------------------------------------------
 
-def text(value: Any) -> str | None:
-    if value is None:
-        return None
-    return value.decode("utf-8", "backslashreplace") if isinstance(value, bytes) else str(value)
-
-
 def id_key(entry_id: str) -> tuple[int, int]:
-    """A stream ID as a sortable pair ("5" is 5-0)."""
-    ms, _, seq = entry_id.partition("-")
-    return int(ms), int(seq or 0)
+    """A stream ID (validated or from the server) as a sortable pair ("5" is 5-0)."""
+    key = model_id_key(entry_id)
+    if key is None:
+        raise ValueError(f"not a stream ID: {entry_id!r}")
+    return key
 
 
 def next_id(entry_id: str) -> str:

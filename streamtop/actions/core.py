@@ -22,7 +22,7 @@ from redis.crc import key_slot
 
 from ..events import sensor_event, xadd_many
 from ..model import PendingEntry, ServerInfo, label
-from ..parse import _int, parse_consumers, parse_entries, parse_groups, parse_pending_entries
+from ..parse import parse_consumers, parse_entries, parse_groups, parse_pending_entries, text, to_int
 from .base import (
     MAX_BURST,
     MAX_CAP,
@@ -35,7 +35,6 @@ from .base import (
     describe_error,
     parse_idle,
     parse_int,
-    text,
 )
 
 # Extended-form XPENDING: a raw client ignores this; a parsed redis-py client needs it to parse
@@ -51,8 +50,8 @@ def pending_rows(reply: Any) -> tuple[PendingEntry, ...]:
     if rows and isinstance(rows[0], Mapping):
         return tuple(
             PendingEntry(id=text(r.get("message_id")) or "", consumer=r.get("consumer") or b"",
-                         idle_ms=_int(r.get("time_since_delivered")) or 0,
-                         deliveries=_int(r.get("times_delivered")) or 0)
+                         idle_ms=to_int(r.get("time_since_delivered")) or 0,
+                         deliveries=to_int(r.get("times_delivered")) or 0)
             for r in rows)
     return parse_pending_entries(reply)
 
@@ -86,7 +85,7 @@ class Actions:
         reply = await self._cmd("XINFO", "CONSUMERS", key, group)
         if reply and isinstance(reply[0], Mapping) and "name" in reply[0]:  # parsed client
             return [(r["name"] if isinstance(r["name"], bytes) else str(r["name"]).encode(),
-                     _int(r.get("pending")) or 0) for r in reply]
+                     to_int(r.get("pending")) or 0) for r in reply]
         return [(c.name, c.pending) for c in parse_consumers(reply)]
 
     async def groups(self, key: bytes) -> list[dict[str, Any]]:
@@ -165,7 +164,7 @@ class Actions:
         except Exception as exc:
             return self._fail(exc, "ack", key, group)
         pending = [i for i, rep in zip(ids, replies[:-1], strict=True) if rep]
-        acked = _int(replies[-1]) or 0
+        acked = to_int(replies[-1]) or 0
         gone = [i for i in ids if i not in set(pending)]
         msg = f"acked {acked} of {len(ids)} in {label(group)!r}"
         if gone:
@@ -369,7 +368,7 @@ class Actions:
             reply = await self._cmd("XGROUP", "DELCONSUMER", key, group, consumer)
         except Exception as exc:
             return self._fail(exc, "delete consumer", key, group)
-        n = _int(reply) or 0
+        n = to_int(reply) or 0
         return ActionResult(True, f"deleted consumer {label(consumer)!r}; {n} pending entries left "
                             "the PEL", {"pending_dropped": n})
 
@@ -383,7 +382,7 @@ class Actions:
         g = found.get(group)
         if g is None:
             return ActionResult(False, f"no group {label(group)!r} on {label(key)!r}", {"exists": False})
-        pending, consumers = _int(g.get("pending")) or 0, _int(g.get("consumers")) or 0
+        pending, consumers = to_int(g.get("pending")) or 0, to_int(g.get("consumers")) or 0
         return ActionResult(True, f"group {label(group)!r}: {consumers} consumers, {pending} pending",
                             {"exists": True, "pending": pending, "consumers": consumers,
                              "last_delivered_id": text(g.get("last-delivered-id"))})
@@ -397,7 +396,7 @@ class Actions:
             reply = await self._cmd("XGROUP", "DESTROY", key, group)
         except Exception as exc:
             return self._fail(exc, "destroy group", key, group)
-        if not _int(reply):
+        if not to_int(reply):
             return ActionResult(False, f"no group {label(group)!r} on {label(key)!r}", {"destroyed": 0})
         return ActionResult(True, f"destroyed group {label(group)!r} on {label(key)!r}", {"destroyed": 1})
 

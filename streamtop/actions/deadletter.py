@@ -24,8 +24,11 @@ from typing import TYPE_CHECKING, Any
 import redis
 
 from ..model import PendingEntry, label
-from ..parse import _int, parse_entries
-from .base import ActionResult, next_id, text
+from ..parse import parse_entries, text, to_int
+from .base import (
+    ActionResult,
+    next_id,
+)
 from .core import DETAIL, pending_rows
 
 if TYPE_CHECKING:
@@ -88,7 +91,7 @@ async def _move_one(client: Any, key: bytes, group: bytes, entry_id: str, dlq: b
                     raise redis.ConnectionError(f"connection lost during EXEC of {entry_id}") from exc
                 continue
         new_id = text(new_id)
-        if not _int(acked):
+        if not to_int(acked):
             await client.execute_command("XDEL", dlq, new_id)
             return "raced", None
         return "moved", new_id

@@ -14,8 +14,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..model import label
-from ..parse import _int, pairs, parse_entries
-from .base import ActionResult, id_key, next_id, prev_id, text
+from ..parse import pairs, parse_entries, text, to_int
+from .base import (
+    ActionResult,
+    id_key,
+    next_id,
+    prev_id,
+)
 from .core import DETAIL, pending_rows
 
 if TYPE_CHECKING:
@@ -133,7 +138,7 @@ async def preview(actions: Actions, key: bytes, strategy: str, threshold: Any,
     how = f"{strategy} {'~' if approx else '='} {threshold}"
     try:
         info = pairs(await client.execute_command("XINFO", "STREAM", key))
-        length = _int(info.get("length")) or 0
+        length = to_int(info.get("length")) or 0
         first = _first_id(info.get("first-entry"))
         groups = await actions.groups(key)
         hi, removed = await _boundary(client, key, strategy, threshold, length, first)

@@ -15,13 +15,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import redis
 from walrus import Database
 
 from ..connection import ConnectionSpec, describe_error
 from ..events import SENSORS, sensor_event
+from ..parse import text
 
 STREAM = "app:event"
 GROUP = "group1"
@@ -429,7 +429,7 @@ class DemoController:
                 summary = db.xpending(self.stream, GROUP)
                 self.group_pending = int(summary.get("pending") or 0)
                 self.pending_by_consumer = {
-                    _text(c["name"]): int(c["pending"]) for c in summary.get("consumers") or []}
+                    text(c["name"]): int(c["pending"]) for c in summary.get("consumers") or []}
                 for name in list(self._crash_peak):  # so the guide can tell "claimed" from "none"
                     held = self.pending_by_consumer.get(name, 0)
                     self._crash_peak[name] = max(self._crash_peak[name], held)
@@ -478,7 +478,3 @@ class DemoController:
             return f"producer resumed at {self.rate:g}/s"
         return (f"sensor1..3 add {self.rate:g} events/s to {self.stream}; group1 acks them, temp > "
                 f"{self.fail_above:g} fails and stays pending; analytics lags. Try F7 to crash a consumer")
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)

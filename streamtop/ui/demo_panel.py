@@ -15,9 +15,9 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
+from ..demo.workload import MAX_RATE, MIN_STEP_RATE
+
 REFRESH_SECONDS = 0.5
-MIN_STEP_RATE = 0.1
-MAX_RATE = 100_000.0
 
 # key, action, description: the one list for the bindings, the panel's key line and the help
 DEMO_KEYS: tuple[tuple[str, str, str], ...] = (
