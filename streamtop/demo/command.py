@@ -20,12 +20,18 @@ import redis
 from ..cli import UsageError, positive_float, positive_int, spec_from_args
 from ..connection import ConnectError, ConnectionSpec, describe_error
 from ..embedded import ServerUnavailable
-from .workload import MAX_RATE, STREAM, DemoController, check_rate
+from .workload import (
+    DLQ,
+    MAX_RATE,
+    POISON_DELIVERIES,
+    RETRY_EVERY,
+    STREAM,
+    STUCK_MS,
+    DemoController,
+    check_rate,
+)
 
 STOP_SIGNALS = tuple(s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None)
-
-
-DEMO_STUCK_MS = 5_000
 
 
 def rate_arg(text: str) -> float:
@@ -57,6 +63,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"trim {STREAM} to N entries on every XADD (default: no trimming)")
     p.add_argument("--consumers", type=positive_int, default=3, metavar="N",
                    help="group1 consumers at start (default 3: c1, c2, c3)")
+    p.add_argument("--poison-deliveries", type=positive_int, default=POISON_DELIVERIES, metavar="N",
+                   help=f"group1 moves an entry to {DLQ} when it fails at its Nth delivery "
+                        f"(default {POISON_DELIVERIES}); failures are retried after "
+                        f"{STUCK_MS // 1000} s idle")
+    p.add_argument("--no-retry", action="store_true",
+                   help="group1's consumers never retry: failures stay pending until claimed by hand")
     p.add_argument("--no-ui", action="store_true",
                    help="run only the server and the workload; print the URL for another streamtop")
     p.add_argument("--cleanup", action="store_true",
@@ -141,7 +153,9 @@ def run(args: argparse.Namespace) -> int:
 
     stopper = _Stopper()
     controller = DemoController(spec, rate=args.rate, fail_above=args.fail_above,
-                                maxlen=args.maxlen, consumers=args.consumers)
+                                maxlen=args.maxlen, consumers=args.consumers,
+                                poison_deliveries=args.poison_deliveries,
+                                retry_every=None if args.no_retry else RETRY_EVERY)
     try:
         stopper.install(STOP_SIGNALS + ((signal.SIGINT,) if args.no_ui else ()))
         try:
@@ -179,8 +193,10 @@ def build_app(args: argparse.Namespace, spec: ConnectionSpec, controller: DemoCo
     monitor = Monitor(spec, (), max_streams=getattr(args, "max_streams", 1000))
     # entries a crashed consumer held count as stuck after 5 s (not 60), so `c` claims them with
     # its default min idle while the demo is still being watched
+    # entries one failed retry away from the DLQ are highlighted as poison
     return with_demo_keys(StreamtopApp)(monitor, interval=args.interval, demo=controller,
-                                        stuck_ms=DEMO_STUCK_MS)
+                                        stuck_ms=controller.life.stuck_ms,
+                                        poison=max(1, controller.life.poison_deliveries - 2))
 
 
 def _run_ui(args: argparse.Namespace, spec: ConnectionSpec, controller: DemoController,

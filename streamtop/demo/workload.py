@@ -9,19 +9,24 @@ half-done batch unacked. The `DemoController` is what the CLI and the demo panel
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 from walrus import Database
 
-from ..connection import ConnectionSpec, describe_error
+from ..connection import ConnectionSpec
 from ..events import SENSORS, sensor_event
 from ..parse import text
+from .base import BLOCK_MS, ProcessingError, Worker, WorkerState, make_db
+
+__all__ = ["BLOCK_MS", "ProcessingError", "Worker", "WorkerState", "make_db", "DemoController"]
 
 STREAM = "app:event"
 GROUP = "group1"
@@ -31,8 +36,15 @@ MAX_RATE = 100_000.0
 MIN_STEP_RATE = 0.1  # the panel's "slower" key stops here; lower rates are still accepted
 ANALYTICS_SHARE = 0.6  # analytics handles this share of the producer's rate, so its lag grows
 ANALYTICS_TICK = 0.5  # seconds between analytics reads
-BLOCK_MS = 500  # XREADGROUP BLOCK: also the longest a clean stop waits for a worker
 READ_COUNT = 100
+DLQ = "app:event:dlq"  # where group1's consumers move what keeps failing (dead-letter format)
+STUCK_MS = 5_000  # a pending entry idle this long is retried (and shown as stuck by the demo)
+RETRY_EVERY = 3.0  # seconds between one consumer's XAUTOCLAIM rounds
+RETRY_COUNT = 10  # entries one consumer claims per round
+POISON_DELIVERIES = 5  # a failure at this many deliveries goes to the DLQ
+RETRY_SUCCESS = 0.5  # the chance that a transient failure succeeds when retried
+POISON_ABOVE = 0.95  # readings hotter than this always fail (poison); so does a malformed event
+WORK_SECONDS = 0.15  # at most this long "processing" a batch: acks of parallel consumers interleave
 
 
 def check_rate(rate: float) -> float:
@@ -46,77 +58,6 @@ def check_rate(rate: float) -> float:
     if value > MAX_RATE:
         raise ValueError(f"rate {rate} is over the limit of {MAX_RATE:,.0f} events/s")
     return value
-
-
-def make_db(spec: ConnectionSpec, name: str, block_ms: int | None = BLOCK_MS) -> Database:
-    """A walrus Database (bytes replies, RESP2) whose socket timeout outlasts its BLOCK."""
-    kw = spec.client_kwargs(None if block_ms is None else block_ms / 1000 + 10.0)
-    kw["retry"] = None
-    kw["client_name"] = f"streamtop-demo-{name}"
-    return Database(script_dir=False, **kw)
-
-
-@dataclass(frozen=True)
-class WorkerState:
-    """What the panel shows for one worker."""
-
-    name: str
-    role: str  # producer | consumer | analytics
-    group: str | None
-    state: str  # running | paused | stopping | stopped | crashed | error
-    processed: int
-    failed: int
-    detail: str = ""
-
-
-class ProcessingError(Exception):
-    """Raised for a reading over the threshold, as the tutorial's consumer does."""
-
-
-class Worker(threading.Thread):
-    """A daemon thread with a stop Event, counters and an error state it recovers from."""
-
-    role = "worker"
-    group: str | None = None
-
-    def __init__(self, name: str, spec: ConnectionSpec) -> None:
-        super().__init__(name=f"streamtop-demo-{name}", daemon=True)
-        self.worker_name = name
-        self.spec = spec
-        self.stop_event = threading.Event()
-        self.state = "running"
-        self.processed = 0
-        self.failed = 0
-        self.detail = ""
-
-    def snapshot(self) -> WorkerState:
-        return WorkerState(self.worker_name, self.role, self.group, self.state, self.processed,
-                           self.failed, self.detail)
-
-    def stop(self) -> None:
-        if self.state in ("running", "paused", "error"):
-            self.state = "stopping"
-        self.stop_event.set()
-
-    def run(self) -> None:
-        db = make_db(self.spec, self.worker_name)
-        try:
-            while not self.stop_event.is_set():
-                try:
-                    if not self.step(db):
-                        break
-                    if self.state == "error":
-                        self.state, self.detail = "running", ""
-                except redis.RedisError as exc:  # server gone, group destroyed...: retry
-                    self.state, self.detail = "error", describe_error(exc, self.spec)
-                    self.stop_event.wait(1.0)
-        finally:
-            db.close()
-            if self.state != "crashed":
-                self.state = "stopped"
-
-    def step(self, db: Database) -> bool:  # pragma: no cover - abstract
-        raise NotImplementedError
 
 
 class Producer(Worker):
@@ -180,20 +121,49 @@ class Producer(Worker):
         return True
 
 
+@dataclass
+class Lifecycle:
+    """How group1's consumers fail, retry and give up; shared by all of them and changed live."""
+
+    fail_above: float = 0.7  # a first delivery of a hotter reading fails
+    poison_above: float = POISON_ABOVE  # ... and a retry of one hotter than this fails too
+    retry_success: float = RETRY_SUCCESS  # a retry of the others succeeds with this chance
+    stuck_ms: int = STUCK_MS  # XAUTOCLAIM's min idle time
+    retry_every: float | None = RETRY_EVERY  # None: no retries (failures stay pending)
+    poison_deliveries: int = POISON_DELIVERIES  # a failure at this many deliveries: to the DLQ
+    dlq: str = DLQ
+    work_seconds: float = WORK_SECONDS
+
+
 class Consumer(Worker):
-    """A group1 consumer: read with BLOCK, ack what it processed; temp > fail_above raises and the
-    entry stays pending. `crash()` makes it read one more batch and die without acking it."""
+    """A group1 consumer, the whole life cycle of the tutorial:
+
+    - read new entries with BLOCK and ack what it processed; a first delivery of a reading over
+      `fail_above` fails and the entry stays pending (the PEL is the dead-letter queue of
+      record);
+    - every `retry_every` seconds, XAUTOCLAIM up to RETRY_COUNT entries idle over `stuck_ms`
+      (its own failures, or a crashed consumer's) and process them again: a transient failure
+      succeeds with `retry_success` and is acked; a poison one (hotter than `poison_above`, or
+      not a sensor event) always fails;
+    - a failure at `poison_deliveries` deliveries moves the entry to the DLQ stream with the
+      dead-letter action (same format as the dashboard's `D`) and acks it.
+    `crash()` makes it read one more batch and die without acking it."""
 
     role = "consumer"
     group = GROUP
 
-    def __init__(self, spec: ConnectionSpec, name: str, fail_above: Callable[[], float],
-                 stream: str = STREAM) -> None:
+    def __init__(self, spec: ConnectionSpec, name: str, life: Lifecycle, stream: str = STREAM,
+                 seed: int | None = None) -> None:
         super().__init__(name, spec)
         self.stream = stream
-        self.fail_above = fail_above
+        self.life = life
         self.crash_event = threading.Event()
         self.abandoned = 0
+        self.rng = random.Random(seed if seed is None else f"{seed}-{name}")
+        every = life.retry_every or 0.0
+        self._next_retry = time.monotonic() + self.rng.uniform(0, every)  # staggered
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._actions: Any = None
 
     def crash(self) -> None:
         """The next step (or the batch in hand) is abandoned unacked, then the thread ends."""
@@ -209,30 +179,92 @@ class Consumer(Worker):
             self.detail = (f"died with {self.abandoned} entries read, unacked" if self.abandoned
                            else "died without acking")
             return False
-        messages = stream.read(count=READ_COUNT, block=BLOCK_MS)
-        done = []
-        for msg_id, data in messages:
-            if self.crash_event.is_set():
-                break
-            try:
-                self.process(data)
-            except (ProcessingError, ValueError, KeyError):  # KeyError: not a sensor event
-                self.failed += 1  # no ack: it stays in the PEL, to be claimed
-                continue
-            done.append(msg_id)
-        if done and not self.crash_event.is_set():
-            stream.ack(*done)
-            self.processed += len(done)
+        every = self.life.retry_every
+        if every and time.monotonic() >= self._next_retry:
+            self._next_retry = time.monotonic() + every
+            self.retry(db, stream)
+        self.handle(stream, stream.read(count=READ_COUNT, block=BLOCK_MS), {})
         if self.crash_event.is_set():
             self.state = "crashed"
             self.detail = "died without acking its last batch"
             return False
         return True
 
-    def process(self, data: dict[bytes, bytes]) -> None:
+    def retry(self, db: Database, stream: Any) -> None:
+        """XAUTOCLAIM what has been idle over the stuck threshold, and process it again."""
+        reply = stream.autoclaim(self.worker_name, self.life.stuck_ms, "0-0", count=RETRY_COUNT)
+        claimed = [(i, d) for i, d in (reply[1] if len(reply) > 1 else []) if i is not None]
+        if not claimed:
+            return
+        pipe = db.pipeline(transaction=False)
+        for msg_id, _ in claimed:
+            pipe.xpending_range(self.stream, GROUP, min=msg_id, max=msg_id, count=1)
+        deliveries = {}
+        for rows in pipe.execute():
+            for row in rows:
+                deliveries[row["message_id"]] = int(row["times_delivered"])
+        self.retried += len(claimed)
+        self.handle(stream, claimed, deliveries)
+
+    def handle(self, stream: Any, messages: list[Any], deliveries: dict[bytes, int]) -> None:
+        """Process a batch; ack what worked, dead-letter what failed for the last time."""
+        done, dead = [], []
+        for msg_id, data in messages:
+            if self.crash_event.is_set():
+                break
+            n = deliveries.get(msg_id, 1)
+            try:
+                self.process(data, n)
+            except (ProcessingError, ValueError, KeyError, TypeError):  # not a sensor event: poison
+                self.failed += 1  # no ack: it stays in the PEL, to be retried
+                if n >= self.life.poison_deliveries:
+                    dead.append(text(msg_id))
+                continue
+            done.append(msg_id)
+        if messages and self.life.work_seconds:
+            self.stop_event.wait(self.rng.uniform(0, self.life.work_seconds))
+        if self.crash_event.is_set():
+            return
+        if done:
+            stream.ack(*done)
+            self.processed += len(done)
+        if dead:
+            self.dead_lettered += self.dead_letter(dead)
+
+    def process(self, data: dict[bytes, bytes] | None, deliveries: int = 1) -> None:
+        if data is None:
+            raise KeyError("the entry was deleted while pending")
         temp = float(data[b"temp"])
-        if temp > self.fail_above():
-            raise ProcessingError(f"temp {temp} over {self.fail_above()}")
+        life = self.life
+        if temp <= life.fail_above:
+            return
+        if deliveries <= 1:
+            raise ProcessingError(f"temp {temp} over {life.fail_above}")
+        if temp > max(life.poison_above, life.fail_above):
+            raise ProcessingError(f"temp {temp}: poison, fails every time")
+        if self.rng.random() >= life.retry_success:
+            raise ProcessingError(f"temp {temp} over {life.fail_above}, failed again")
+
+    def dead_letter(self, ids: list[str]) -> int:
+        """Move the entries to the DLQ and ack them, with the dashboard's dead-letter action (one
+        MULTI/EXEC per entry, the same fields), on an asyncio client of this thread's own."""
+        from ..actions import Actions
+        from ..model import ServerInfo
+
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+            self._actions = Actions(self.spec.make_client(raw=True), ServerInfo())
+        result = self._loop.run_until_complete(
+            self._actions.dead_letter(self.stream, GROUP, ids=ids, dlq_key=self.life.dlq))
+        if not result.ok:
+            raise redis.RedisError(result.message)
+        return len(result.details.get("moved", ()))
+
+    def close(self) -> None:
+        if self._loop is not None:
+            self._loop.run_until_complete(self._actions.client.aclose())
+            self._loop.close()
+            self._loop = None
 
     def run(self) -> None:
         super().run()
@@ -268,10 +300,16 @@ class DemoController:
 
     def __init__(self, spec: ConnectionSpec, *, rate: float = 5.0, fail_above: float = 0.7,
                  maxlen: int | None = None, stream: str = STREAM, consumers: int = 3,
-                 seed: int | None = None) -> None:
+                 seed: int | None = None, stuck_ms: int = STUCK_MS,
+                 poison_deliveries: int = POISON_DELIVERIES, retry_every: float | None = RETRY_EVERY,
+                 retry_success: float = RETRY_SUCCESS, poison_above: float = POISON_ABOVE,
+                 work_seconds: float = WORK_SECONDS, dlq: str = DLQ) -> None:
         self.spec = spec
         self.stream = stream
-        self.fail_above = fail_above
+        self.seed = seed
+        self.life = Lifecycle(fail_above=fail_above, poison_above=poison_above,
+                              retry_success=retry_success, stuck_ms=stuck_ms, retry_every=retry_every,
+                              poison_deliveries=poison_deliveries, dlq=dlq, work_seconds=work_seconds)
         self.maxlen = maxlen
         self.producer = Producer(spec, rate, maxlen, stream, seed)
         self.consumers: dict[str, Consumer] = {}
@@ -290,6 +328,14 @@ class DemoController:
     @property
     def rate(self) -> float:
         return self.producer.rate
+
+    @property
+    def fail_above(self) -> float:
+        return self.life.fail_above
+
+    @property
+    def dlq(self) -> str:
+        return self.life.dlq
 
     # --- life cycle -------------------------------------------------------------------------
     def setup(self) -> None:
@@ -365,7 +411,7 @@ class DemoController:
         return self.producer.rate
 
     def set_fail_above(self, threshold: float) -> None:
-        self.fail_above = float(threshold)
+        self.life.fail_above = float(threshold)
         self.last_event = ("threshold", "")
 
     def add_consumer(self, name: str | None = None, *, record: bool = True) -> str:
@@ -380,7 +426,7 @@ class DemoController:
             old = self.consumers.get(name)
             if old is not None and old.is_alive():
                 raise ValueError(f"{name} is already running")
-            worker = Consumer(self.spec, name, lambda: self.fail_above, self.stream)
+            worker = Consumer(self.spec, name, self.life, self.stream, self.seed)
             self.consumers[name] = worker
         worker.start()
         if record:
@@ -456,9 +502,16 @@ class DemoController:
         held = self.pending_by_consumer.get(name, 0) if name else 0
         if kind == "crash":
             peak = max(self._crash_peak.get(name, 0), held)
+            if held and self.life.retry_every:
+                return (f"{name} crashed holding {held} pending entries: once idle "
+                        f"{self.life.stuck_ms / 1000:g} s the live consumers XAUTOCLAIM and retry "
+                        "them (press c to claim them now)")
             if held:
                 return (f"{name} crashed holding {held} pending entries: press c to claim them "
                         "into a live consumer")
+            if peak and self.life.retry_every:
+                return (f"{name}'s {peak} pending entries were claimed: their new owner retries them "
+                        "and acks what succeeds")
             if peak:
                 return (f"{name}'s {peak} pending entries were claimed: their new owner acks them "
                         "with a (or F5 adds a consumer)")
@@ -476,5 +529,10 @@ class DemoController:
             return f"rate now {self.rate:g}/s: watch in/s follow, and analytics' lag grow faster or slower"
         if kind == "resume":
             return f"producer resumed at {self.rate:g}/s"
+        if self.life.retry_every:
+            return (f"sensor1..3 add {self.rate:g} events/s to {self.stream}; group1 acks them, temp > "
+                    f"{self.fail_above:g} fails and stays pending, is retried after "
+                    f"{self.life.stuck_ms / 1000:g} s idle and goes to {self.dlq} after "
+                    f"{self.life.poison_deliveries} deliveries. Try F7 to crash a consumer")
         return (f"sensor1..3 add {self.rate:g} events/s to {self.stream}; group1 acks them, temp > "
                 f"{self.fail_above:g} fails and stays pending; analytics lags. Try F7 to crash a consumer")

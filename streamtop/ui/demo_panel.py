@@ -28,7 +28,7 @@ DEMO_KEYS: tuple[tuple[str, str, str], ...] = (
     ("f6", "stop_consumer", "stop consumer"),
     ("f7", "crash_consumer", "crash consumer"),
 )
-COLUMNS = ("worker", "group", "state", "processed", "failed", "note")
+COLUMNS = ("worker", "group", "state", "processed", "failed", "retried", "dead-lettered", "note")
 STATE_STYLE = {"running": "green", "paused": "yellow", "stopping": "yellow", "stopped": "dim",
                "crashed": "bold red", "error": "red"}
 
@@ -97,8 +97,11 @@ class DemoPanel(Vertical):
         from rich.text import Text
 
         state = Text(w.state, style=STATE_STYLE.get(w.state, ""))
-        failed = "" if w.role != "consumer" else str(w.failed)
-        return (w.name, w.group or "-", state, str(w.processed), failed, w.detail)
+        consumer = w.role == "consumer"
+        failed, retried, dead = (str(w.failed), str(getattr(w, "retried", 0)),
+                                 str(getattr(w, "dead_lettered", 0))) if consumer else ("", "", "")
+        return (w.name, w.group or "-", state, str(w.processed), failed, retried, dead,
+                Text(w.detail))
 
     def selected_consumer(self) -> str | None:
         """The consumer under the cursor, when the worker table has the focus."""
