@@ -25,6 +25,8 @@ from ..connection import ConnectionSpec
 from ..events import SENSORS, sensor_event
 from ..parse import text
 from .base import BLOCK_MS, ProcessingError, Worker, WorkerState, make_db
+from .pubsub import AWAY_SECONDS, CHANNEL, AwayRun, Subscriber, payload
+from .reader import LASTID_KEY, Reader
 
 __all__ = ["BLOCK_MS", "ProcessingError", "Worker", "WorkerState", "make_db", "DemoController"]
 
@@ -76,6 +78,9 @@ class Producer(Worker):
         self._sensors = itertools.cycle(SENSORS)
         self._t0 = time.monotonic()
         self._sent = 0
+        self.channel: str | None = CHANNEL  # PUBLISH each event here too (None: do not)
+        self.published = 0
+        self.away_run: AwayRun | None = None  # the subscriber's absence being counted, if any
 
     def set_rate(self, rate: float) -> None:
         self.rate = check_rate(rate)
@@ -110,15 +115,32 @@ class Producer(Worker):
             due = max(1, int(rate / 10))
         events = [sensor_event(self.rng, next(self._sensors)) for _ in range(due)]
         if len(events) == 1:  # the tutorial's way
-            db.Stream(self.stream).add(events[0], maxlen=self.maxlen, approximate=False)
+            ids = [db.Stream(self.stream).add(events[0], maxlen=self.maxlen, approximate=False)]
         else:
             pipe = db.pipeline(transaction=False)
             for ev in events:
                 pipe.xadd(self.stream, ev, maxlen=self.maxlen, approximate=False)
-            pipe.execute()
+            ids = pipe.execute()
         self._sent += due
         self.processed += due
+        if self.channel is not None:
+            self.publish(db, [text(i) for i in ids], events)
         return True
+
+    def publish(self, db: Database, ids: list[str], events: list[dict[str, str]]) -> None:
+        """The same events on the pub/sub channel (with their stream IDs, to compare)."""
+        run = self.away_run
+        open_before = run is not None and run.window_open()
+        if len(ids) == 1:
+            db.publish(self.channel, payload(ids[0], events[0]))
+        else:
+            pipe = db.pipeline(transaction=False)
+            for i, ev in zip(ids, events, strict=True):
+                pipe.publish(self.channel, payload(i, ev))
+            pipe.execute()
+        self.published += len(ids)
+        if run is not None:
+            run.on_published(ids, open_before)
 
 
 @dataclass
@@ -314,6 +336,10 @@ class DemoController:
         self.producer = Producer(spec, rate, maxlen, stream, seed)
         self.consumers: dict[str, Consumer] = {}
         self.analytics = Analytics(spec, lambda: self.producer.rate, stream)
+        self.subscriber = Subscriber(spec, CHANNEL)
+        self.reader = Reader(spec, stream, LASTID_KEY)
+        self.away_run: AwayRun | None = None
+        self.away_seconds = AWAY_SECONDS  # what F8 takes them away for
         self._initial = consumers
         self._next = 1
         self._lock = threading.Lock()
@@ -353,6 +379,8 @@ class DemoController:
         self.started = True
         for _ in range(self._initial):
             self.add_consumer(record=False)
+        self.subscriber.start()
+        self.reader.start()
         self.producer.start()
         self.analytics.start()
         self._observer = threading.Thread(target=self._observe, name="streamtop-demo-observer",
@@ -383,7 +411,8 @@ class DemoController:
 
     def all_workers(self) -> list[Worker]:
         with self._lock:
-            return [self.producer, *self.consumers.values(), self.analytics]
+            return [self.producer, *self.consumers.values(), self.analytics, self.reader,
+                    self.subscriber]
 
     def workers(self) -> list[WorkerState]:
         return [w.snapshot() for w in self.all_workers()]
@@ -413,6 +442,29 @@ class DemoController:
     def set_fail_above(self, threshold: float) -> None:
         self.life.fail_above = float(threshold)
         self.last_event = ("threshold", "")
+
+    def go_away(self, seconds: float | None = None) -> AwayRun:
+        """Take the pub/sub subscriber and the plain stream reader offline for `seconds`; when
+        they are back, `comparison()` says what each missed of what was published meanwhile."""
+        if not self.started or self._stop.is_set():
+            raise ValueError("the demo workload is not running")
+        if self.away_run is not None and not self.away_run.over:
+            raise ValueError("the subscriber and reader1 are away already")
+        seconds = self.away_seconds if seconds is None else seconds
+        if not seconds > 0:
+            raise ValueError("away for how long? more than 0 s")
+        run = AwayRun(seconds)
+        self.away_run = run
+        self.subscriber.run_away = run
+        self.producer.away_run = run
+        self.reader.run_away = run
+        self.last_event = ("away", f"{seconds:g}")
+        return run
+
+    def comparison(self) -> str:
+        """The pub/sub vs stream line of the last absence ('' before the first)."""
+        run = self.away_run
+        return run.line() if run is not None else ""
 
     def add_consumer(self, name: str | None = None, *, record: bool = True) -> str:
         """A new group1 consumer (c4, c5...), or one of that name again after it stopped."""
@@ -523,6 +575,13 @@ class DemoController:
             return f"{name} stopped cleanly after acking its last batch{tail}"
         if kind == "add":
             return f"{name} joined group1: {len(running)} consumers now share the events"
+        if kind == "away":
+            run = self.away_run
+            if run is not None and not run.over:
+                return (f"sub1 (SUBSCRIBE {CHANNEL}) and reader1 (XREAD) are away for {name} s: "
+                        "watch what each gets back")
+            return ("pub/sub delivers only to who listens now; a stream keeps the events for any "
+                    f"reader to catch up from its last ID ({LASTID_KEY})")
         if kind == "pause":
             return "producer paused: watch analytics catch up and its lag fall; F2 resumes"
         if kind == "rate":

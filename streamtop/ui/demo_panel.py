@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -27,6 +28,7 @@ DEMO_KEYS: tuple[tuple[str, str, str], ...] = (
     ("f5", "add_consumer", "add consumer"),
     ("f6", "stop_consumer", "stop consumer"),
     ("f7", "crash_consumer", "crash consumer"),
+    ("f8", "away", "subscriber+reader away 10 s"),
 )
 COLUMNS = ("worker", "group", "state", "processed", "failed", "retried", "dead-lettered", "note")
 STATE_STYLE = {"running": "green", "paused": "yellow", "stopping": "yellow", "stopped": "dim",
@@ -55,7 +57,8 @@ class DemoPanel(Vertical):
     """Workers, guide line, keys. With the worker table focused, F6/F7 act on the selected row."""
 
     DEFAULT_CSS = """
-    DemoPanel { height: auto; max-height: 14; border: round $accent; padding: 0 1; }
+    DemoPanel { height: auto; max-height: 16; border: round $accent; padding: 0 1; }
+    DemoPanel > #demo-compare { color: $warning; }
     DemoPanel > #demo-guide { color: $text; text-style: bold; }
     DemoPanel > DataTable { height: auto; max-height: 9; }
     DemoPanel > #demo-keys { color: $text-muted; }
@@ -69,6 +72,7 @@ class DemoPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="demo-guide")
+        yield Static("", id="demo-compare")  # pub/sub vs stream, after F8
         table: DataTable = DataTable(id="demo-workers", cursor_type="row", zebra_stripes=False)
         table.add_columns(*COLUMNS)
         yield table
@@ -80,6 +84,9 @@ class DemoPanel(Vertical):
 
     def refresh_from_controller(self) -> None:
         self.query_one("#demo-guide", Static).update(self.controller.guide())
+        compare = getattr(self.controller, "comparison", lambda: "")()
+        self.query_one("#demo-compare", Static).update(Text(compare))
+        self.query_one("#demo-compare", Static).display = bool(compare)
         table = self.query_one("#demo-workers", DataTable)
         rows = self.controller.workers()
         known = {str(k.value) for k in table.rows}
@@ -94,8 +101,6 @@ class DemoPanel(Vertical):
 
     @staticmethod
     def _cells(w: Any) -> tuple[Any, ...]:
-        from rich.text import Text
-
         state = Text(w.state, style=STATE_STYLE.get(w.state, ""))
         consumer = w.role == "consumer"
         failed, retried, dead = (str(w.failed), str(getattr(w, "retried", 0)),
@@ -163,6 +168,12 @@ class DemoPanel(Vertical):
         name = self._do(self.controller.crash_consumer, self.selected_consumer())
         if name:
             self.notify(f"{name} crashed: its pending entries stay until claimed", severity="warning")
+
+
+    def action_away(self) -> None:
+        run = self._do(self.controller.go_away)
+        if run is not None:
+            self.notify(f"sub1 and reader1 away for {run.seconds:g} s: the producer goes on")
 
 
 def with_demo_keys(app_class: type) -> type:
