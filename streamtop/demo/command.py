@@ -19,7 +19,8 @@ import redis
 
 from ..cli import UsageError, positive_float, positive_int, spec_from_args
 from ..connection import ConnectError, ConnectionSpec, describe_error
-from ..embedded import ServerUnavailable
+from ..embedded import ServerUnavailable, port_free
+from .reader import LASTID_KEY
 from .workload import (
     DLQ,
     MAX_RATE,
@@ -54,7 +55,10 @@ def threshold_arg(text: str) -> float:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.epilog = ("keys in the demo panel: F2 pause/resume the producer, F3/F4 halve/double the rate, "
                 "F5 add a consumer, F6 stop one cleanly, F7 crash one (its pending entries stay, "
-                "press c to claim them); the dashboard's keys work as usual")
+                "press c to claim them), F8 take the pub/sub subscriber and the stream reader away "
+                "for 10 s; the dashboard's keys work as usual. --port P alone (no --url/--host) runs "
+                "the embedded server on P when P is free (6379: where the tutorial's own scripts "
+                "connect)")
     p.add_argument("--rate", type=rate_arg, default=5.0, metavar="N",
                    help=f"events per second (default 5, at most {MAX_RATE:,.0f}; changed live with F3/F4)")
     p.add_argument("--fail-above", type=threshold_arg, default=0.7, metavar="TEMP",
@@ -72,13 +76,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-ui", action="store_true",
                    help="run only the server and the workload; print the URL for another streamtop")
     p.add_argument("--cleanup", action="store_true",
-                   help=f"with --url: delete {STREAM} (and its groups) on exit")
+                   help=f"with --url: delete {STREAM} (and its groups), {DLQ} and {LASTID_KEY} on exit")
     p.add_argument("--interval", type=positive_float, default=1.0,
                    help="the dashboard's seconds between polls (default 1)")
 
 
 def _external(args: argparse.Namespace) -> bool:
-    return any(getattr(args, name, None) for name in ("url", "host", "port"))
+    """A server of the user's: --url or --host, or a --port on which something listens already.
+    `--port P` alone with P free starts the embedded server on P (6379: where the tutorial's own
+    scripts look)."""
+    if getattr(args, "url", None) or getattr(args, "host", None):
+        return True
+    port = getattr(args, "port", None)
+    return bool(port) and not port_free(spec_from_args(args).port)
 
 
 def _check_server(spec: ConnectionSpec) -> None:
@@ -143,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
         from .server import start_demo_server
 
         try:
-            server = start_demo_server()
+            server = start_demo_server(spec_from_args(args).port if args.port else 0)
         except ServerUnavailable as exc:
             raise UsageError(f"cannot start the embedded Valkey ({exc}); run the demo against a "
                              "server of yours with --url redis://HOST:PORT") from None
@@ -187,16 +197,15 @@ def build_app(args: argparse.Namespace, spec: ConnectionSpec, controller: DemoCo
     """The dashboard as run_dashboard builds it, on the demo's server, with the demo panel and
     its F-keys bound at app level (they work wherever the focus is)."""
     from ..monitor import Monitor
-    from ..ui.app import StreamtopApp
-    from ..ui.demo_panel import with_demo_keys
+    from ..ui.demo_app import demo_app_class
 
     monitor = Monitor(spec, (), max_streams=getattr(args, "max_streams", 1000))
     # entries a crashed consumer held count as stuck after 5 s (not 60), so `c` claims them with
-    # its default min idle while the demo is still being watched
-    # entries one failed retry away from the DLQ are highlighted as poison
-    return with_demo_keys(StreamtopApp)(monitor, interval=args.interval, demo=controller,
-                                        stuck_ms=controller.life.stuck_ms,
-                                        poison=max(1, controller.life.poison_deliveries - 2))
+    # its default min idle while the demo is still being watched; entries one failed retry away
+    # from the DLQ are highlighted as poison
+    return demo_app_class()(monitor, interval=args.interval, demo=controller,
+                            stuck_ms=controller.life.stuck_ms,
+                            poison=max(1, controller.life.poison_deliveries - 2))
 
 
 def _run_ui(args: argparse.Namespace, spec: ConnectionSpec, controller: DemoController,

@@ -341,6 +341,9 @@ class DemoController:
         self.away_run: AwayRun | None = None
         self.away_seconds = AWAY_SECONDS  # what F8 takes them away for
         self._initial = consumers
+        self._recreate_lock = threading.Lock()
+        self.recreated: dict[str, int] = {}  # group -> times the workload created it again
+        self.analytics.on_missing = self.recreate
         self._next = 1
         self._lock = threading.Lock()
         self.pending_by_consumer: dict[str, int] = {}
@@ -374,6 +377,26 @@ class DemoController:
         finally:
             db.close()
 
+    def recreate(self, group: str) -> bool:
+        """A worker hit NOGROUP: group1 or analytics was destroyed, or the stream deleted, by
+        hand. Create the group again (XGROUP CREATE ... $ MKSTREAM: new entries only, as a group
+        made now would) and say so in the guide; True when the group exists again."""
+        with self._recreate_lock:
+            if self._stop.is_set():
+                return False
+            db = make_db(self.spec, "setup", None)
+            try:
+                db.xgroup_create(self.stream, group, "$", mkstream=True)
+            except redis.ResponseError as exc:
+                if str(exc).startswith("BUSYGROUP"):  # another worker of the group was first
+                    return True
+                raise
+            finally:
+                db.close()
+            self.recreated[group] = self.recreated.get(group, 0) + 1
+            self.last_event = ("recreated", group)
+            return True
+
     def start(self) -> None:
         self.setup()
         self.started = True
@@ -402,10 +425,11 @@ class DemoController:
             self._observer.join(max(0.1, deadline - time.monotonic()))
 
     def cleanup(self) -> None:
-        """Delete the demo stream (and its groups with it): only asked for by --cleanup."""
+        """Delete what the demo writes: the stream (and its groups with it), the dead-letter
+        stream and reader1's stored position. Only asked for by --cleanup."""
         db = make_db(self.spec, "cleanup", None)
         try:
-            db.delete(self.stream)
+            db.delete(self.stream, self.dlq, LASTID_KEY)
         finally:
             db.close()
 
@@ -479,6 +503,7 @@ class DemoController:
             if old is not None and old.is_alive():
                 raise ValueError(f"{name} is already running")
             worker = Consumer(self.spec, name, self.life, self.stream, self.seed)
+            worker.on_missing = self.recreate
             self.consumers[name] = worker
         worker.start()
         if record:
@@ -575,6 +600,9 @@ class DemoController:
             return f"{name} stopped cleanly after acking its last batch{tail}"
         if kind == "add":
             return f"{name} joined group1: {len(running)} consumers now share the events"
+        if kind == "recreated":
+            return (f"{name} was gone (destroyed, or {self.stream} deleted, by hand): the workload "
+                    f"created it again with XGROUP CREATE {self.stream} {name} $ MKSTREAM and reads on")
         if kind == "away":
             run = self.away_run
             if run is not None and not run.over:
