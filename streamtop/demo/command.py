@@ -20,6 +20,7 @@ import redis
 from ..cli import UsageError, positive_float, positive_int, spec_from_args
 from ..connection import ConnectError, ConnectionSpec, describe_error
 from ..embedded import ServerUnavailable, port_free
+from .lessons import LESSONS
 from .reader import LASTID_KEY
 from .workload import (
     DLQ,
@@ -56,9 +57,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.epilog = ("keys in the demo panel: F2 pause/resume the producer, F3/F4 halve/double the rate, "
                 "F5 add a consumer, F6 stop one cleanly, F7 crash one (its pending entries stay, "
                 "press c to claim them), F8 take the pub/sub subscriber and the stream reader away "
-                "for 10 s; the dashboard's keys work as usual. --port P alone (no --url/--host) runs "
-                "the embedded server on P when P is free (6379: where the tutorial's own scripts "
-                "connect)")
+                "for 10 s, F9 the lessons view (--lesson N opens it at lesson N); the dashboard's "
+                "keys work as usual. --port P alone (no --url/--host) runs the embedded server on P "
+                "when P is free (6379: where the tutorial's own scripts connect)")
     p.add_argument("--rate", type=rate_arg, default=5.0, metavar="N",
                    help=f"events per second (default 5, at most {MAX_RATE:,.0f}; changed live with F3/F4)")
     p.add_argument("--fail-above", type=threshold_arg, default=0.7, metavar="TEMP",
@@ -73,6 +74,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         f"{STUCK_MS // 1000} s idle")
     p.add_argument("--no-retry", action="store_true",
                    help="group1's consumers never retry: failures stay pending until claimed by hand")
+    p.add_argument("--lesson", type=positive_int, default=None, metavar="N",
+                   help="open the lessons view (F9) at lesson N (1-12): the tutorial step by step")
     p.add_argument("--no-ui", action="store_true",
                    help="run only the server and the workload; print the URL for another streamtop")
     p.add_argument("--cleanup", action="store_true",
@@ -144,6 +147,10 @@ class _Stopper:
 def run(args: argparse.Namespace) -> int:
     if args.cluster:
         raise UsageError("the demo needs a standalone server (not --cluster)")
+    if args.lesson is not None and args.lesson > len(LESSONS):
+        raise UsageError(f"--lesson {args.lesson}: there are {len(LESSONS)} lessons")
+    if args.lesson is not None and args.no_ui:
+        raise UsageError("--lesson opens the lessons view: it needs the UI (leave out --no-ui)")
     server = None
     if _external(args):
         spec = spec_from_args(args)
@@ -203,9 +210,11 @@ def build_app(args: argparse.Namespace, spec: ConnectionSpec, controller: DemoCo
     # entries a crashed consumer held count as stuck after 5 s (not 60), so `c` claims them with
     # its default min idle while the demo is still being watched; entries one failed retry away
     # from the DLQ are highlighted as poison
-    return demo_app_class()(monitor, interval=args.interval, demo=controller,
-                            stuck_ms=controller.life.stuck_ms,
-                            poison=max(1, controller.life.poison_deliveries - 2))
+    app = demo_app_class()(monitor, interval=args.interval, demo=controller,
+                           stuck_ms=controller.life.stuck_ms,
+                           poison=max(1, controller.life.poison_deliveries - 2))
+    app.start_lesson = getattr(args, "lesson", None)
+    return app
 
 
 def _run_ui(args: argparse.Namespace, spec: ConnectionSpec, controller: DemoController,

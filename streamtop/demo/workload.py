@@ -25,6 +25,7 @@ from ..connection import ConnectionSpec
 from ..events import SENSORS, sensor_event
 from ..parse import text
 from .base import BLOCK_MS, ProcessingError, Worker, WorkerState, make_db
+from .lessons import LessonTracker
 from .pubsub import AWAY_SECONDS, CHANNEL, AwayRun, Subscriber, payload
 from .reader import LASTID_KEY, Reader
 
@@ -328,6 +329,7 @@ class DemoController:
                  work_seconds: float = WORK_SECONDS, dlq: str = DLQ) -> None:
         self.spec = spec
         self.stream = stream
+        self.group = GROUP
         self.seed = seed
         self.life = Lifecycle(fail_above=fail_above, poison_above=poison_above,
                               retry_success=retry_success, stuck_ms=stuck_ms, retry_every=retry_every,
@@ -342,6 +344,8 @@ class DemoController:
         self.away_seconds = AWAY_SECONDS  # what F8 takes them away for
         self._initial = consumers
         self._recreate_lock = threading.Lock()
+        self.lessons = LessonTracker(self)
+        self.observe_every = 1.0  # seconds between the observer's rounds (pending, lessons)
         self.recreated: dict[str, int] = {}  # group -> times the workload created it again
         self.analytics.on_missing = self.recreate
         self._next = 1
@@ -544,7 +548,8 @@ class DemoController:
 
     # --- the guide line ---------------------------------------------------------------------
     def _observe(self) -> None:
-        """Every second: group1's pending entries per consumer (XPENDING summary, O(consumers))."""
+        """Every second: group1's pending entries per consumer (XPENDING summary, O(consumers)),
+        and the lessons' checks of what the server shows."""
         db: Database | None = None
         while not self._stop.is_set():
             try:
@@ -558,7 +563,12 @@ class DemoController:
                     self._crash_peak[name] = max(self._crash_peak[name], held)
             except redis.RedisError:
                 pass
-            self._stop.wait(1.0)
+            try:
+                if db is not None:
+                    self.lessons.update(db)
+            except redis.RedisError:
+                pass
+            self._stop.wait(self.observe_every)
         if db is not None:
             db.close()
 

@@ -29,6 +29,7 @@ DEMO_KEYS: tuple[tuple[str, str, str], ...] = (
     ("f6", "stop_consumer", "stop consumer"),
     ("f7", "crash_consumer", "crash consumer"),
     ("f8", "away", "subscriber+reader away 10 s"),
+    ("f9", "lessons", "lessons"),
 )
 COLUMNS = ("worker", "group", "state", "processed", "failed", "retried", "dead-lettered", "note")
 STATE_STYLE = {"running": "green", "paused": "yellow", "stopping": "yellow", "stopped": "dim",
@@ -174,6 +175,12 @@ class DemoPanel(Vertical):
         run = self._do(self.controller.go_away)
         if run is not None:
             self.notify(f"sub1 and reader1 away for {run.seconds:g} s: the producer goes on")
+
+
+    def action_lessons(self) -> None:
+        toggle = getattr(self.app, "toggle_lessons", None)  # the demo app's (ui/demo_app.py)
+        if toggle is not None:
+            toggle()
 
 
 def with_demo_keys(app_class: type) -> type:
