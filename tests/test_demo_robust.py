@@ -119,3 +119,13 @@ def test_port_alone_runs_the_embedded_server_on_it():
         proc.wait(15)
         proc.stdout.close()
         proc.stderr.close()
+
+
+def test_lesson_out_of_range_or_without_the_ui_is_one_line(capsys):
+    from streamtop import cli
+
+    assert cli.main(["demo", "--lesson", "13"]) == 1
+    assert "there are 12 lessons" in capsys.readouterr().err
+    assert cli.main(["demo", "--no-ui", "--lesson", "2"]) == 1
+    err = capsys.readouterr().err
+    assert "needs the UI" in err and len(err.strip().splitlines()) == 1
