@@ -261,7 +261,7 @@ LESSONS: tuple[Lesson, ...] = (
            "their delivery count rises; a transient failure may now succeed and be acked.",
            "wait a few seconds, or c to claim now (F7 crashes a consumer first)",
            "Pending tab: deliveries 2, 3...; demo panel: retried",
-           "XAUTOCLAIM app:event group1 c1 5000 0-0 COUNT 10", check_retry),
+           "XAUTOCLAIM app:event group1 c1 5000 0-0 COUNT 50", check_retry),
     Lesson(10, "Give up: the dead-letter stream",
            "After N deliveries a poison entry is moved to app:event:dlq (its fields plus where it "
            "came from) and acked, so it stops coming back.",
