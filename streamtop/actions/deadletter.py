@@ -94,7 +94,17 @@ class HalfApplied(Exception):
 
 async def _move_one(client: Any, key: bytes, group: bytes, entry_id: str, dlq: bytes) -> tuple[str, Any]:
     """('moved', dlq id) | ('gone', None) | ('raced', None) | ('busy', None).
-    Raises DlqNotStream before anything is queued, HalfApplied when EXEC's replies disagree."""
+    Raises DlqNotStream before anything is queued, HalfApplied when EXEC's replies disagree, and
+    redis.ConnectionError when the connection drops at any step (redis-py says WatchError then)."""
+    try:
+        return await _try_move(client, key, group, entry_id, dlq)
+    except redis.WatchError as exc:
+        if "occurred while watching" in str(exc):
+            raise redis.ConnectionError(f"connection lost during the move of {entry_id}") from exc
+        raise
+
+
+async def _try_move(client: Any, key: bytes, group: bytes, entry_id: str, dlq: bytes) -> tuple[str, Any]:
     for _ in range(WATCH_RETRIES):
         async with client.pipeline(transaction=True) as pipe:
             await pipe.watch(dlq)
@@ -122,8 +132,8 @@ async def _move_one(client: Any, key: bytes, group: bytes, entry_id: str, dlq: b
             try:
                 new_id, acked = await pipe.execute(raise_on_error=False)
             except redis.WatchError as exc:
-                if "ConnectionError" in str(exc):  # redis-py's wording for a drop while watching
-                    raise redis.ConnectionError(f"connection lost during the move of {entry_id}") from exc
+                if "occurred while watching" in str(exc):  # a drop, not a change of the DLQ
+                    raise
                 continue
         if isinstance(new_id, Exception) or isinstance(acked, Exception):
             if isinstance(new_id, Exception) and isinstance(acked, Exception):
