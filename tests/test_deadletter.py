@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import pytest
 import redis
+from cutproxy import CutProxy
+from test_actions import fill, make_actions, pel
 
 from streamtop.actions import Actions
 from streamtop.connection import ConnectionSpec, probe_server
 
-from cutproxy import CutProxy
-from test_actions import fill, make_actions, pel
 
 @pytest.fixture
 async def acts(server):

@@ -158,7 +158,8 @@ class Actions:
             last = parse_entries(await self._cmd("XREVRANGE", key, "+", "-", "COUNT", 1))
             start_id = last[0][0] if last else None
         except Exception as exc:
-            return self._fail(exc, "produce burst", key, need=need, added=0, requested=n)
+            res = self._fail(exc, "produce burst", key, need=need, added=0, requested=n)
+            return ActionResult(False, f"{res.message} (after 0 of {n:,} added)", res.details)
         while done < n and not (cancel is not None and cancel.is_set()):
             batch = [sensor_event() for _ in range(min(BURST_CHUNK, n - done))]
             chunk_done = 0
