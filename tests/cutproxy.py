@@ -23,12 +23,14 @@ def marker(command: str) -> bytes:
 
 class CutProxy:
     def __init__(self, port: int, command: str, n: int = 1, when: str = "after",
-                 hook: Callable[[], Any] | None = None) -> None:
+                 hook: Callable[[], Any] | None = None, refuse_after: bool = False) -> None:
         """`hook`: instead of cutting, call it (another client changes the server, say) just before
-        the n-th command is forwarded."""
+        the n-th command is forwarded. `refuse_after`: after the cut, every new connection is
+        closed at once (the server "stays unreachable", so the client cannot re-read)."""
         assert when in ("before", "after")
         self.port, self.mark, self.n, self.when, self.hook = port, marker(command), n, when, hook
         self.seen = 0
+        self.refuse_after = refuse_after
         self.dropped = False
         self.server: asyncio.AbstractServer | None = None
         self.tasks: set[asyncio.Task] = set()
@@ -44,6 +46,9 @@ class CutProxy:
         await self.close()
 
     async def _serve(self, c_reader: asyncio.StreamReader, c_writer: asyncio.StreamWriter) -> None:
+        if self.dropped and self.refuse_after:
+            c_writer.close()
+            return
         s_reader, s_writer = await asyncio.open_connection("127.0.0.1", self.port)
         cutting = asyncio.Event()
         server_gone = asyncio.Event()

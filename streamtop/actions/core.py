@@ -35,6 +35,7 @@ from .base import (
     check_strategy,
     describe_error,
     id_key,
+    is_auth_failure,
     is_lost,
     needs,
     next_id,
@@ -85,6 +86,15 @@ class Actions:
         return ActionResult(False, describe_error(exc, action, key, group, need),
                             {"error": str(exc), **details})
 
+    async def _reconnect_error(self) -> BaseException | None:
+        """After a drop: why a fresh connection fails (an authentication failure after a restart,
+        say), or None when the server answers again."""
+        try:
+            await self._cmd("PING")
+        except Exception as exc:
+            return exc
+        return None
+
     async def _reread(self, *commands: Sequence[Any]) -> list[Any] | None:
         """After a lost reply: the commands' replies on a fresh connection (errors in place), or
         None when the server cannot be read either (then the result says "may have been applied")."""
@@ -123,11 +133,14 @@ class Actions:
             reply = await self._cmd("XADD", key, "*", *[x for kv in fields.items() for x in kv])
         except Exception as exc:
             res = self._fail(exc, "produce", key, need=needs("+xadd", (key,)))
-            if is_lost(exc):
-                return ActionResult(False, f"{res.message}: the event may have been added (check with "
-                                    f"XREVRANGE {label(key)} + - COUNT 1)",
-                                    {**res.details, "lost_reply": True, "may_have_applied": True})
-            return res
+            if not is_lost(exc):
+                return res
+            again = await self._reconnect_error()
+            if again is not None and is_auth_failure(again):  # a restart with other credentials
+                return self._fail(again, "produce", key, lost_first=str(exc))
+            return ActionResult(False, f"{res.message}: the event may have been added (check with "
+                                f"XREVRANGE {label(key)} + - COUNT 1)",
+                                {**res.details, "lost_reply": True, "may_have_applied": True})
         entry_id = text(reply)
         return ActionResult(True, f"added {entry_id} to {label(key)!r} ({fields['sensor_id']}, "
                             f"temp {fields['temp']})", {"id": entry_id, "fields": fields, "added": 1})
