@@ -237,8 +237,8 @@ def test_url_userinfo_without_a_colon_is_the_password():
     assert (spec.username, spec.password) == (None, SECRET)
     spec = build_spec(url="redis://p%40ss%3Aword@h", env={})  # percent-decoded, ':' inside is data
     assert (spec.username, spec.password) == (None, "p@ss:word")
-    for url, who in ((f"redis://alice:{SECRET}@h", ("alice", SECRET)), (f"redis://:{SECRET}@h", (None, SECRET)),
-                     ("redis://alice:@h", ("alice", ""))):
+    for url, who in ((f"redis://alice:{SECRET}@h", ("alice", SECRET)),
+                     (f"redis://:{SECRET}@h", (None, SECRET)), ("redis://alice:@h", ("alice", ""))):
         assert (parse_url(url).username, parse_url(url).password) == who, url
     assert SECRET not in build_spec(url=f"redis://{SECRET}@h:1/0", env={}).display_url()
 
