@@ -75,7 +75,7 @@ non_negative_float = number(zero_ok=True)
 def add_connection_arguments(p: argparse.ArgumentParser) -> None:
     """The redis-cli style options every command shares."""
     g = p.add_argument_group("connection (as redis-cli)")
-    g.add_argument("--url", "-u", help="redis://[user:pw@]host:port/db, rediss://..., unix:///path"
+    g.add_argument("--url", "-u", help="redis://[[user:]pw@]host:port/db, rediss://..., unix:///path"
                    " (env REDIS_URL; default redis://127.0.0.1:6379/0)")
     g.add_argument("-h", "--host", help="server host (overrides the URL)")
     g.add_argument("-p", "--port", help="server port (overrides the URL)")
