@@ -18,7 +18,8 @@ from streamtop.actions import Actions
 from streamtop.connection import ConnectionSpec, probe_server
 
 # The README's ACLs (Redis 7+ / Valkey; on Redis 6.2 use `~*` for `%R~*`).
-WATCH_ACL = "resetkeys %R~* resetchannels -@all +info +scan +type +xinfo +xpending +xrange +xrevrange"
+WATCH_ACL = ("resetkeys %R~* resetchannels -@all "
+             "+info +ping +scan +type +xinfo +xlen +xpending +xrange +xrevrange")
 ACTION_ACL = {  # key -> (what the README calls it, extra commands)
     "produce": "+xadd",
     "burst": "+xadd",
@@ -30,7 +31,7 @@ ACTION_ACL = {  # key -> (what the README calls it, extra commands)
     "set group ID": "+xgroup|setid",
     "delete consumer": "+xgroup|delconsumer",
     "destroy group": "+xgroup|destroy",
-    "dead-letter": "+xadd +xack +watch +unwatch +multi +exec",
+    "dead-letter": "+xadd +xack +xdel +watch +unwatch +multi +exec",  # XDEL takes back a copy
 }
 NAMING = {"client|setname", "client|setinfo"}  # best effort: refused, ignored
 USER, PASSWORD = "watcher", "watcher-pw"
