@@ -208,3 +208,53 @@ async def test_each_action_needs_only_its_documented_commands(acl_server, action
             assert denied(r) == set(), action
         else:
             assert "NOPERM" in res.message and server_state(r) == before, res.message
+
+
+def test_produce_command_needs_only_xadd(acl_server, capsys):
+    srv, r = acl_server
+    arrange(r)
+    set_user(r, "~*", "+xadd")
+    code = cli.main(["produce", "orders", "-n", "5", "--maxlen", "8", "--url", url(srv), "--no-auth-warning"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert r.xlen("orders") == 8 and denied(r) == set()
+
+
+async def test_cluster_watching_needs_cluster_slots():
+    """A cluster adds CLUSTER SLOTS to the watching ACL (and COMMAND for the actions' cluster client,
+    which reads the command table when it starts)."""
+    from streamtop.embedded import ClusterProcess
+    from streamtop.monitor import Monitor
+    from streamtop.session import make_action_client
+
+    cluster = ClusterProcess().start()
+    try:
+        seed = cluster.nodes[0]
+        with redis.RedisCluster(host=seed.host, port=seed.port) as rc:
+            for i in range(6):
+                rc.xadd(f"s{i}", {"n": i})
+        for extra, watching_ok in (((), False), (("+cluster|slots",), True)):
+            for node in cluster.nodes:
+                with redis.Redis(host=node.host, port=node.port) as c:
+                    set_user(c, *extra, "%W~*", "+xadd", "+command" if watching_ok else "")
+            m = Monitor(ConnectionSpec(host=seed.host, port=seed.port, username=USER, password=PASSWORD))
+            try:
+                snap = await m.poll()
+                if watching_ok:
+                    snap = await m.poll()
+                    assert m.state.value == "live" and len(snap.streams) == 6
+                    assert all(s.error is None for s in snap.streams)
+                    client = make_action_client(m.spec, m.server)
+                    try:
+                        assert await client.execute_command("XADD", "s1", "*", "f", "v")
+                    finally:
+                        await client.aclose()
+                else:
+                    assert m.state.value != "live" and "NOPERM" in str(m.error).upper()
+            finally:
+                await m.close()
+        for node in cluster.nodes:
+            with redis.Redis(host=node.host, port=node.port) as c:
+                assert denied(c) == set()
+    finally:
+        cluster.cleanup()
