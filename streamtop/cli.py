@@ -14,7 +14,14 @@ import sys
 from collections.abc import Callable, Sequence
 
 from . import __version__
-from .connection import ConfigError, ConnectError, ConnectionSpec, build_spec
+from .connection import (
+    AUTH_WARNING,
+    ConfigError,
+    ConnectError,
+    ConnectionSpec,
+    build_spec,
+    password_on_command_line,
+)
 
 SUBCOMMANDS = {
     "demo": ("streamtop.demo.command", "embedded server + live sensor workload + the dashboard"),
@@ -68,7 +75,7 @@ non_negative_float = number(zero_ok=True)
 def add_connection_arguments(p: argparse.ArgumentParser) -> None:
     """The redis-cli style options every command shares."""
     g = p.add_argument_group("connection (as redis-cli)")
-    g.add_argument("--url", "-u", help="redis://[user:pw@]host:port/db, rediss://..., unix:///path"
+    g.add_argument("--url", "-u", help="redis://[[user:]pw@]host:port/db, rediss://..., unix:///path"
                    " (env REDIS_URL; default redis://127.0.0.1:6379/0)")
     g.add_argument("-h", "--host", help="server host (overrides the URL)")
     g.add_argument("-p", "--port", help="server port (overrides the URL)")
@@ -78,10 +85,16 @@ def add_connection_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--user", help="ACL user name")
     g.add_argument("-a", "--password", help="password (or env REDISCLI_AUTH); never shown")
     g.add_argument("--tls", action="store_true", help="connect with TLS (as rediss://)")
-    g.add_argument("--cacert", help="CA certificate file for TLS")
+    g.add_argument("--cacert", help="CA certificate file for TLS (default: the system CA store)")
+    g.add_argument("--sni", metavar="NAME", help="TLS server name to send and to verify the certificate"
+                   " against (default: the host)")
+    g.add_argument("--insecure", action="store_true",
+                   help="TLS without verifying the server's certificate (the header says so)")
     g.add_argument("--cert", help="client certificate file for TLS")
     g.add_argument("--key", help="client private key file for TLS")
     g.add_argument("--cluster", action="store_true", help="the server is a Redis Cluster")
+    g.add_argument("--no-auth-warning", action="store_true",
+                   help="no warning when a password is given with -a or in --url")
     p.add_argument("--help", action="help", help="show this help and exit")
 
 
@@ -94,11 +107,15 @@ def add_watch_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def spec_from_args(args: argparse.Namespace) -> ConnectionSpec:
-    return build_spec(
+    """The spec, and redis-cli's warning on stderr when the password was typed as an argument."""
+    spec = build_spec(
         url=args.url, host=args.host, port=args.port, db=args.db, user=args.user,
         password=args.password, tls=args.tls, cacert=args.cacert, cert=args.cert, key=args.key,
-        cluster=args.cluster,
+        cluster=args.cluster, insecure=getattr(args, "insecure", False), sni=getattr(args, "sni", None),
     )
+    if not getattr(args, "no_auth_warning", False) and password_on_command_line(args.url, args.password):
+        print(AUTH_WARNING, file=sys.stderr)
+    return spec
 
 
 class _Parser(argparse.ArgumentParser):

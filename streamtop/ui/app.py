@@ -315,6 +315,7 @@ class StreamtopApp(App[int]):
             nodes=len(snap.nodes) if snap else 0,
             down_nodes=tuple(f"{n.address} ({n.error})" for n in snap.stale_nodes) if snap else (),
             uncovered_slots=(16384 - sum(n.slots for n in snap.nodes)) if snap and snap.nodes else 0,
+            insecure_tls=bool(m is not None and m.spec.tls and m.spec.insecure),
         )
         if m is None:
             return HeaderInfo(state="paused" if self.paused else "live", **base)

@@ -29,6 +29,7 @@ class HeaderInfo:
     nodes: int = 0  # cluster primaries (0 when standalone)
     down_nodes: tuple[str, ...] = ()  # "address: error" for each primary that did not answer
     uncovered_slots: int = 0
+    insecure_tls: bool = False  # --insecure: the server's certificate is not verified
 
 
 STATE_STYLES = {
@@ -45,6 +46,9 @@ def header_text(info: HeaderInfo) -> Text:
     top = Text()
     top.append(" streamtop ", "bold reverse")
     top.append(f" {info.url}", "bold")
+    if info.insecure_tls:  # anyone could be answering: say so where the address is
+        top.append(" ")
+        top.append(" INSECURE TLS ", "bold black on dark_orange")
     if info.server:
         top.append(f"  {info.server}", "cyan")
     if info.nodes:
