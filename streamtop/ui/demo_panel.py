@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from ..demo.workload import MAX_RATE, MIN_STEP_RATE
+from ..render import name_text, text
 
 REFRESH_SECONDS = 0.5
 
@@ -79,7 +81,7 @@ class DemoPanel(Vertical):
         self.set_interval(REFRESH_SECONDS, self.refresh_from_controller)
 
     def refresh_from_controller(self) -> None:
-        self.query_one("#demo-guide", Static).update(self.controller.guide())
+        self.query_one("#demo-guide", Static).update(text(self.controller.guide()))
         table = self.query_one("#demo-workers", DataTable)
         rows = self.controller.workers()
         known = {str(k.value) for k in table.rows}
@@ -94,11 +96,11 @@ class DemoPanel(Vertical):
 
     @staticmethod
     def _cells(w: Any) -> tuple[Any, ...]:
-        from rich.text import Text
-
+        """Names and notes are Text: a DataTable parses a str cell as markup."""
         state = Text(w.state, style=STATE_STYLE.get(w.state, ""))
         failed = "" if w.role != "consumer" else str(w.failed)
-        return (w.name, w.group or "-", state, str(w.processed), failed, w.detail)
+        return (name_text(w.name, 32), name_text(w.group or "-", 32), state, str(w.processed), failed,
+                text(w.detail or ""))
 
     def selected_consumer(self) -> str | None:
         """The consumer under the cursor, when the worker table has the focus."""

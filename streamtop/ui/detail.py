@@ -13,12 +13,13 @@ from ..model import StreamInfo
 from . import format as fmt
 
 
-def detail_rows(s: StreamInfo | None, rate: float | None) -> list[tuple[str, str]]:
+def detail_rows(s: StreamInfo | None, rate: float | None) -> list[tuple[str, str | Text]]:
+    """Label and value; the key and an error are server text, so they are escaped Text."""
     if s is None:
         return []
-    head = [("key", fmt.name(s.key, 200))]
+    head: list[tuple[str, str | Text]] = [("key", fmt.name(s.key, 200))]
     if s.error is not None:
-        return [*head, ("error", s.error)]
+        return [*head, ("error", fmt.text(s.error, "red"))]
     return head + [
         ("length", fmt.count(s.length)),
         ("first id", s.first_entry_id or "-"),
@@ -31,14 +32,14 @@ def detail_rows(s: StreamInfo | None, rate: float | None) -> list[tuple[str, str
     ]
 
 
-def detail_table(rows: list[tuple[str, str]]) -> Table | Text:
+def detail_table(rows: list[tuple[str, str | Text]]) -> Table | Text:
     if not rows:
         return Text("no stream selected", style="dim")
     grid = Table.grid(padding=(0, 1))
     grid.add_column(style="bold")
     grid.add_column(overflow="fold")
     for k, v in rows:
-        grid.add_row(k, Text(v, style="red" if k == "error" else ""))
+        grid.add_row(k, v if isinstance(v, Text) else Text(v))
     return grid
 
 
@@ -48,7 +49,7 @@ class StreamDetail(Vertical):
         yield Static("in/s", classes="spark-label")
         yield Sparkline([], id="in-spark")
 
-    rows: list[tuple[str, str]] = []
+    rows: list[tuple[str, str | Text]] = []
 
     def show(self, stream: StreamInfo | None, rate: float | None, series: Series | None) -> None:
         rows = detail_rows(stream, rate)
