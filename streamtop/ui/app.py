@@ -47,6 +47,7 @@ from .pending import PendingPanel
 from .streams import StreamsPanel
 
 INTERVALS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+NOTIFY_LIMIT = 400  # characters of a notification (a 10 kB key would fill the screen)
 FOCUS_DEBOUNCE = 0.15  # seconds a selection must rest before it triggers a poll
 ACTION_KEYS = {"e": "produce", "E": "burst", "a": "ack", "c": "claim", "t": "trim",
                "g": "group", "D": "dead_letter"}
@@ -480,9 +481,12 @@ class StreamtopApp(App[int]):
     def notify(self, message: str, *, title: str = "", severity: Any = "information",
                timeout: float | None = None, markup: bool = True) -> None:
         """Every notification (the app's, a dialog's, a widget's) is plain text: messages carry
-        key, group and consumer names and server errors, which are data, never markup."""
-        super().notify(clean(message, keep_newlines=True), title=clean(title), severity=severity,
-                       timeout=timeout, markup=False)
+        key, group and consumer names and server errors, which are data, never markup. A message
+        made long by a long name keeps its head and its tail (what happened is at either end)."""
+        text = clean(message, keep_newlines=True)
+        if len(text) > NOTIFY_LIMIT:
+            text = f"{text[:NOTIFY_LIMIT * 3 // 4]} … {text[-NOTIFY_LIMIT // 4:]}"
+        super().notify(text, title=clean(title), severity=severity, timeout=timeout, markup=False)
         self.poll_now()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
