@@ -17,7 +17,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from ..demo.workload import MAX_RATE, MIN_STEP_RATE
-from ..render import name_text, text
+from ..render import clean, name_text, text
 
 REFRESH_SECONDS = 0.5
 
@@ -116,11 +116,15 @@ class DemoPanel(Vertical):
                 return w.name
         return None
 
+    def say(self, message: str, severity: Any = "information") -> None:
+        """Worker names and errors are data: plain text, also when hosted by another app."""
+        self.notify(clean(message), severity=severity, markup=False)
+
     def _do(self, fn: Any, *args: Any) -> Any:
         try:
             result = fn(*args)
         except ValueError as exc:
-            self.notify(str(exc), severity="warning")
+            self.say(str(exc), severity="warning")
             return None
         self.refresh_from_controller()
         return result
@@ -128,19 +132,19 @@ class DemoPanel(Vertical):
     def action_toggle_producer(self) -> None:
         running = self._do(self.controller.toggle_producer)
         if running is not None:
-            self.notify("producer resumed" if running else "producer paused")
+            self.say("producer resumed" if running else "producer paused")
 
     def _set_rate(self, rate: float) -> None:
         if rate < MIN_STEP_RATE:
-            self.notify(f"the rate is at its lowest step ({self.controller.rate:g}/s); F2 pauses",
+            self.say(f"the rate is at its lowest step ({self.controller.rate:g}/s); F2 pauses",
                         severity="warning")
             return
         if rate > MAX_RATE:
-            self.notify(f"the rate is limited to {MAX_RATE:,.0f} events/s", severity="warning")
+            self.say(f"the rate is limited to {MAX_RATE:,.0f} events/s", severity="warning")
             return
         value = self._do(self.controller.set_rate, rate)
         if value is not None:
-            self.notify(f"rate: {value:g} events/s")
+            self.say(f"rate: {value:g} events/s")
 
     def action_slower(self) -> None:
         self._set_rate(self.controller.rate / 2)
@@ -151,17 +155,17 @@ class DemoPanel(Vertical):
     def action_add_consumer(self) -> None:
         name = self._do(self.controller.add_consumer)
         if name:
-            self.notify(f"{name} joined group1")
+            self.say(f"{name} joined group1")
 
     def action_stop_consumer(self) -> None:
         name = self._do(self.controller.stop_consumer, self.selected_consumer())
         if name:
-            self.notify(f"{name} stops after acking its batch")
+            self.say(f"{name} stops after acking its batch")
 
     def action_crash_consumer(self) -> None:
         name = self._do(self.controller.crash_consumer, self.selected_consumer())
         if name:
-            self.notify(f"{name} crashed: its pending entries stay until claimed", severity="warning")
+            self.say(f"{name} crashed: its pending entries stay until claimed", severity="warning")
 
 
 def with_demo_keys(app_class: type) -> type:

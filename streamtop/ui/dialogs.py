@@ -99,6 +99,14 @@ def _names_hint(prefix: str, names: tuple[bytes, ...] | list[bytes], none: Text)
     return Text.assemble(prefix, parts, more)
 
 
+def _short(message: str, limit: int = 600, style: str = "") -> Text:
+    """A message from the actions layer, escaped; one made long by a long name keeps its head and
+    its tail (what happened is at either end)."""
+    if len(message) > limit:
+        message = f"{message[:limit * 3 // 4]} … {message[-limit // 4:]}"
+    return text(message, style, keep_newlines=True)
+
+
 def _plain(content: str | Text) -> Text:
     """A str given to a dialog is plain text (Static and Label would parse it as markup)."""
     return content if isinstance(content, Text) else Text(content)
@@ -200,7 +208,7 @@ class ActionDialog(ModalScreen[None]):
 
     def error(self, message: str) -> None:
         """Messages carry typed input and server names: shown escaped, never as markup."""
-        self.query_one("#error", Static).update(text(message, keep_newlines=True))
+        self.query_one("#error", Static).update(_short(message))
 
     def info(self, content: str | Text) -> None:
         self.query_one("#info", Static).update(_plain(content))
@@ -454,10 +462,10 @@ class TrimDialog(ActionDialog):
             self.error(result.message)
             return
         if p.nothing:
-            self.info(text(result.message))
+            self.info(_short(result.message))
             return
         lines = [Text.assemble("removes ", text(p.removes_text()))]
-        lines += [text(w, "bold red") for w in p.warnings()]
+        lines += [_short(w, 300, "bold red") for w in p.warnings()]
         if p.strategy == "MAXLEN":
             lines.append(Text("entries added before you confirm make MAXLEN remove as many more", "dim"))
         lines.append(Text.assemble(("enter", "bold"), " again to trim, escape to cancel"))
@@ -571,8 +579,8 @@ class ConsumerDeleteDialog(ActionDialog):
             def delete() -> None:
                 self.launch(lambda: self.actions.consumer_delete(ctx.key, ctx.group, consumer))
 
-            self.confirm(Text.assemble("Delete consumer ", _t(consumer), "?"), text(pre.message, style),
-                         "Delete", delete)
+            self.confirm(Text.assemble("Delete consumer ", _t(consumer), "?"),
+                         _short(pre.message, style=style), "Delete", delete)
 
         self.run_worker(preview(), exclusive=True, group="action")
 
@@ -585,7 +593,7 @@ def _destroy_group(app: Any, context: Any) -> None:
         if not pre.ok:
             app.action_result(pre)
             return
-        body = Text.assemble(text(pre.message), ": the group, its consumers and its pending entries "
+        body = Text.assemble(_short(pre.message), ": the group, its consumers and its pending entries "
                              "list go (the stream's entries stay)", style="bold red")
 
         def answered(yes: bool | None) -> None:
