@@ -79,6 +79,11 @@ def arrange(r: redis.Redis, key: bytes, group: bytes, consumer: bytes, field: by
     r.xreadgroup(group, consumer, {key: ">"}, count=2)  # two pending, one unread
 
 
+def up(app: App, kind: type, probe: str = "#title"):
+    """A condition: a screen of `kind` is on top and composed (its `probe` widget is there)."""
+    return lambda: isinstance(app.screen, kind) and bool(app.screen.query(probe))
+
+
 def notes(app: App) -> list:
     return list(app._notifications)
 
@@ -91,7 +96,7 @@ async def close_dialog(pilot, app: App) -> None:
 
 async def open_and_check(pilot, app: StreamtopApp, action: str, kind: type, expected: str) -> None:
     app.open_action(action)
-    await until(pilot, lambda: isinstance(app.screen, kind), what=f"{action} dialog")
+    await until(pilot, up(app, kind), what=f"{action} dialog")
     title = content(app.screen.query_one("#title", Label))
     assert expected in title, (action, title)
     assert not RAW_CONTROLS.search(title)
@@ -128,7 +133,7 @@ async def visit_everything(app: StreamtopApp, pilot, r: redis.Redis, key: bytes,
     app.w("lower").active = "messages-tab"
     app.w("messages-table").focus()
     await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, EntryScreen), what="entry screen")
+    await until(pilot, up(app, EntryScreen, "#entry-body"), what="entry screen")
     body = content(app.screen.query_one("#entry-body", Static))
     assert name_text(key, 80).plain in body and name_text(field, 80).plain in body
     if len(value) <= 4096:
@@ -164,18 +169,18 @@ async def visit_everything(app: StreamtopApp, pilot, r: redis.Redis, key: bytes,
     await close_dialog(pilot, app)
 
     app.open_action("dead_letter")
-    await until(pilot, lambda: isinstance(app.screen, DeadLetterDialog), what="dead-letter dialog")
+    await until(pilot, up(app, DeadLetterDialog), what="dead-letter dialog")
     await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="dead-letter confirm")
+    await until(pilot, up(app, ConfirmDialog), what="dead-letter confirm")
     body = content(app.screen.query_one("#body", Static))
     assert name_text(group).plain in body and name_text(key).plain in body
     await pilot.press("n")
-    await until(pilot, lambda: isinstance(app.screen, DeadLetterDialog))
+    await until(pilot, up(app, DeadLetterDialog))
     assert "cancelled" in content(app.screen.query_one("#info", Static))
     await close_dialog(pilot, app)
 
     app.open_action("ack")
-    await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="ack confirm")
+    await until(pilot, up(app, ConfirmDialog), what="ack confirm")
     assert name_text(group).plain in content(app.screen.query_one("#body", Static))
     await pilot.press("n")
     await until(pilot, lambda: not isinstance(app.screen, ConfirmDialog))
@@ -183,10 +188,10 @@ async def visit_everything(app: StreamtopApp, pilot, r: redis.Redis, key: bytes,
     for op, kind in (("create", GroupCreateDialog), ("setid", GroupSetIdDialog),
                      ("delconsumer", ConsumerDeleteDialog), ("destroy", ConfirmDialog)):
         app.open_action("group")
-        await until(pilot, lambda: isinstance(app.screen, GroupMenu), what="group menu")
+        await until(pilot, up(app, GroupMenu), what="group menu")
         assert where in content(app.screen.query_one("#title", Label))
         app.screen.dismiss(op)
-        await until(pilot, lambda k=kind: isinstance(app.screen, k), what=f"group {op}")
+        await until(pilot, up(app, kind), what=f"group {op}")
         title = content(app.screen.query_one("#title", Label))
         assert not RAW_CONTROLS.search(title)
         if op == "destroy":
@@ -197,15 +202,15 @@ async def visit_everything(app: StreamtopApp, pilot, r: redis.Redis, key: bytes,
             hint = " ".join(content(w) for w in app.screen.query(Label))
             assert name_text(consumer, 40).plain in hint
             await pilot.press("enter")
-            await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="delete confirm")
+            await until(pilot, up(app, ConfirmDialog), what="delete confirm")
             assert name_text(consumer).plain in content(app.screen.query_one("#title", Label))
             await pilot.press("n")
-            await until(pilot, lambda: isinstance(app.screen, ConsumerDeleteDialog))
+            await until(pilot, up(app, ConsumerDeleteDialog))
         await close_dialog(pilot, app)
 
     # actions that succeed and fail, with the name in their notification: plain text, never markup
     app.open_action("claim")
-    await until(pilot, lambda: isinstance(app.screen, ClaimDialog), what="claim dialog")
+    await until(pilot, up(app, ClaimDialog), what="claim dialog")
     app.screen.query_one("#idle", Input).value = "0"
     await pilot.press("enter")
     await until(pilot, lambda: any("claimed 2" in n.message for n in notes(app)), what="claim note")
@@ -221,11 +226,9 @@ async def visit_everything(app: StreamtopApp, pilot, r: redis.Redis, key: bytes,
     assert "not a stream" in failed
     assert repr(label(key))[:40] in failed  # the head of the name, escaped, literally
     await pilot.press("question_mark")
-    await until(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
-    assert "(*, ?, [...])" in screen_text(app)  # the help's own brackets are text, too
+    await until(pilot, up(app, HelpScreen, "Static"), what="help")
+    assert "] / [" in screen_text(app)  # the help's own brackets are text, too
     await pilot.press("escape")
-    await until(pilot, lambda: app.w("groups-empty").display, what="the stream's error shown")
-    assert "WRONGTYPE" in content(app.w("groups-empty"))
 
 
 def run_dashboard(srv, r: redis.Redis, key: bytes, group: bytes, consumer: bytes, field: bytes,
@@ -234,7 +237,7 @@ def run_dashboard(srv, r: redis.Redis, key: bytes, group: bytes, consumer: bytes
     arrange(r, key, group, consumer, field, value)
 
     async def scenario() -> None:
-        app = make_app(srv.url, stuck_ms=0)
+        app = make_app(srv.url, stuck_ms=0, interval=1.0)
         async with app.run_test(size=SIZE) as pilot:
             await visit_everything(app, pilot, r, key, group, consumer, field, value)
             assert app.is_running  # nothing (no [@click=app.quit]) ended it
@@ -245,7 +248,7 @@ def run_dashboard(srv, r: redis.Redis, key: bytes, group: bytes, consumer: bytes
 names = st.sampled_from(HOSTILE) | st.binary(min_size=1, max_size=40)
 
 
-@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                 HealthCheck.too_slow])
 @given(key=names, group=names, consumer=names, field=names, value=names)
 @example(key=b"!crash[/]", group=b"[link=http://x]y[/link]", consumer=b"[@click=app.quit]z[/]",
@@ -337,8 +340,9 @@ async def test_demo_panel_names_are_text() -> None:
         assert "!crash[/]" in screen and "\\x1b[31mnote" in screen
         assert not RAW_CONTROLS.search(screen)
         app.query_one(DemoPanel).action_stop_consumer()
-        await pilot.pause()
-        assert "no consumer [red]c9[/red] to stop" in screen_text(app)
+        await until(pilot, lambda: notes(app), what="the notification")
+        [note] = notes(app)
+        assert note.message == "no consumer [red]c9[/red] to stop" and note.markup is False
 
 
 def test_status_table_and_json_with_hostile_names(capsys, server, r) -> None:
@@ -351,11 +355,12 @@ def test_status_table_and_json_with_hostile_names(capsys, server, r) -> None:
     out, err = capsys.readouterr()
     assert code == 2 and err == ""
     assert not RAW_CONTROLS.search(out)
+    joined = out.replace("\n", "")  # a 200-cell name wraps at the console's width
     for k in HOSTILE:
-        assert name_text(k, 200).plain in out
+        assert name_text(k, 200).plain in joined
     assert name_text(group).plain in out and name_text(consumer).plain in out
     assert "[red]x[/red] group [link=http://x]g[/link]\\x1b[31m: pending 1 > 0" in out  # breach line
-    assert "N" * 201 not in out.replace("\n", "")  # the 10 kB key is cut ...
+    assert "N" * 201 not in joined  # the 10 kB key is cut ...
     code = cli.main(["status", "--url", server.url, "--json"])
     doc = json.loads(capsys.readouterr().out)
     by_hex = {bytes.fromhex(s["key_hex"]): s for s in doc["streams"]}
