@@ -135,11 +135,12 @@ class Breach:
     node: str | None = None
 
     def text(self) -> str:
+        """One line, names and errors escaped and long names cut (the JSON has them whole)."""
         if self.metric == "unreadable":
-            what = label(self.stream) if self.stream is not None else f"node {self.node}"
-            return f"{what}: could not be read, thresholds unverified ({self.error})"
-        where = label(self.stream or b"") + (
-            f" group {label(self.group)}" if self.group is not None else "")
+            what = _name(self.stream) if self.stream is not None else f"node {render.clean(self.node)}"
+            return f"{what}: could not be read, thresholds unverified ({render.clean(self.error)})"
+        where = _name(self.stream or b"") + (
+            f" group {_name(self.group)}" if self.group is not None else "")
         if self.metric == "idle_ms":
             shown, limit = render.duration_ms(self.value), render.duration_ms(self.threshold)
             what = "oldest pending idle"
@@ -351,6 +352,11 @@ def to_json(res: Result, th: Thresholds, breaches: list[Breach]) -> dict[str, An
 # table ---------------------------------------------------------------------------------------
 
 BREACH_STYLE = "bold red"
+NAME_LIMIT = 200  # cells of a key or name in the table; --json has them whole
+
+
+def _name(value: bytes) -> str:
+    return render.name_text(value, NAME_LIMIT).plain
 
 
 def make_console() -> Console:
@@ -368,11 +374,11 @@ def _cell(text: str, breached: bool) -> Text:
 
 
 def _stream_header(res: Result, s: StreamInfo, marks: set[tuple[bytes | None, str]]) -> Text:
-    head = Text(label(s.key), style="bold")
+    head = render.name_text(s.key, NAME_LIMIT, "bold")  # server bytes: escaped Text, never markup
     if s.node:
-        head.append(f"  @{s.node}", style="dim")
+        head.append_text(render.text(f"  @{s.node}", "dim"))
     if s.error is not None:
-        head.append(f"  error: {s.error}", style=BREACH_STYLE)
+        head.append_text(render.text(f"  error: {s.error}", BREACH_STYLE))
         return head
     head.append("  length ")
     head.append_text(_cell(str(s.length), (None, "length") in marks))
@@ -395,7 +401,7 @@ def _groups_table(res: Result, s: StreamInfo, marks: set[tuple[bytes | None, str
         table.add_column("read/s", justify="right", no_wrap=True)
     for g in s.groups:
         row = [
-            Text(label(g.name)),
+            render.name_text(g.name, NAME_LIMIT),
             Text(str(g.consumers)),
             _cell(str(g.pending), (g.name, "pending") in marks),
             _cell(render.duration_ms(g.oldest_pending_idle_ms) if g.pending else "-",
@@ -408,7 +414,7 @@ def _groups_table(res: Result, s: StreamInfo, marks: set[tuple[bytes | None, str
             row.append(Text(render.rate(res.history.group_rate(s.key, g.name))))
         table.add_row(*row)
         if g.error:
-            table.add_row(Text(f"  error: {g.error}", style=BREACH_STYLE))
+            table.add_row(render.text(f"  error: {g.error}", BREACH_STYLE))
     return table
 
 
@@ -425,8 +431,8 @@ def _consumers_table(s: StreamInfo) -> Table | None:
     if inactive:
         table.add_column("inactive", justify="right", no_wrap=True)
     for g, c in rows:
-        row = [Text(label(g.name)), Text(label(c.name)), Text(str(c.pending)),
-               Text(render.duration_ms(c.idle_ms))]
+        row = [render.name_text(g.name, NAME_LIMIT), render.name_text(c.name, NAME_LIMIT),
+               Text(str(c.pending)), Text(render.duration_ms(c.idle_ms))]
         if inactive:
             row.append(Text("never" if c.inactive_ms == -1 else render.duration_ms(c.inactive_ms)))
         table.add_row(*row)
@@ -435,7 +441,7 @@ def _consumers_table(s: StreamInfo) -> Table | None:
 
 def print_tables(console: Console, res: Result, th: Thresholds, breaches: list[Breach]) -> None:
     snap = res.snapshot
-    head = Text(f"{snap.server.title} at {res.url}", style="bold")
+    head = render.text(f"{snap.server.title} at {res.url}", "bold")
     head.append(f"  {len(snap.streams)} stream{'s' if len(snap.streams) != 1 else ''}")
     if snap.discovery.capped:
         head.append(f" (capped by --max-streams {snap.discovery.max_streams})", style="yellow")

@@ -17,6 +17,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from rich.text import Text
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -29,6 +30,7 @@ from ..connection import ConfigError, ConnectError
 from ..history import History
 from ..model import Focus, GroupInfo, ServerInfo, Snapshot, StreamInfo
 from ..monitor import ErrorKind, Monitor, State, first_contact
+from ..render import clean, name_text
 from .consumers import ConsumersPanel
 from .context import ActionContext
 from .demo_panel import DemoPanel
@@ -45,6 +47,7 @@ from .pending import PendingPanel
 from .streams import StreamsPanel
 
 INTERVALS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+NOTIFY_LIMIT = 400  # characters of a notification (a 10 kB key would fill the screen)
 FOCUS_DEBOUNCE = 0.15  # seconds a selection must rest before it triggers a poll
 ACTION_KEYS = {"e": "produce", "E": "burst", "a": "ack", "c": "claim", "t": "trim",
                "g": "group", "D": "dead_letter"}
@@ -279,17 +282,18 @@ class StreamtopApp(App[int]):
         fresh = (data is not None and stream is not None and data.focus.key == stream.key
                  and data.focus.pending_start == pending.start
                  and data.focus.messages_end == messages.end)
+        group_name = Text("group ") + name_text(group.name) if group is not None else Text()
         if group is not None and fresh and data.focus.group == group.name:
-            pending.show(data.pending, group.pending, data.error or group.error, f"group {group.label}")
+            pending.show(data.pending, group.pending, data.error or group.error, group_name)
         elif group is not None:
-            pending.show((), group.pending, None, f"group {group.label} (loading)")
+            pending.show((), group.pending, None, group_name + " (loading)")
         else:
             pending.show((), None, None, "no group selected")
         if stream is not None and fresh:
-            messages.show(data.messages, stream.length, stream.label)
+            messages.show(data.messages, stream.length, name_text(stream.key))
         else:
             messages.show((), stream.length if stream else None,
-                          f"{stream.label} (loading)" if stream else "no stream selected")
+                          name_text(stream.key) + " (loading)" if stream else "no stream selected")
 
     def _live_widgets(self) -> bool:
         """False while the app shuts down (the widgets are being removed)."""
@@ -473,6 +477,16 @@ class StreamtopApp(App[int]):
         """Called by the dialogs when an action finished: say what happened, show its effect."""
         self.notify(result.message, severity="information" if result.ok else "error",
                     timeout=4 if result.ok else 8)
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every notification (the app's, a dialog's, a widget's) is plain text: messages carry
+        key, group and consumer names and server errors, which are data, never markup. A message
+        made long by a long name keeps its head and its tail (what happened is at either end)."""
+        text = clean(message, keep_newlines=True)
+        if len(text) > NOTIFY_LIMIT:
+            text = f"{text[:NOTIFY_LIMIT * 3 // 4]} … {text[-NOTIFY_LIMIT // 4:]}"
+        super().notify(text, title=clean(title), severity=severity, timeout=timeout, markup=False)
         self.poll_now()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from ..demo.workload import MAX_RATE, MIN_STEP_RATE
+from ..render import clean, name_text, text
 
 REFRESH_SECONDS = 0.5
 
@@ -79,7 +81,7 @@ class DemoPanel(Vertical):
         self.set_interval(REFRESH_SECONDS, self.refresh_from_controller)
 
     def refresh_from_controller(self) -> None:
-        self.query_one("#demo-guide", Static).update(self.controller.guide())
+        self.query_one("#demo-guide", Static).update(text(self.controller.guide()))
         table = self.query_one("#demo-workers", DataTable)
         rows = self.controller.workers()
         known = {str(k.value) for k in table.rows}
@@ -94,11 +96,11 @@ class DemoPanel(Vertical):
 
     @staticmethod
     def _cells(w: Any) -> tuple[Any, ...]:
-        from rich.text import Text
-
+        """Names and notes are Text: a DataTable parses a str cell as markup."""
         state = Text(w.state, style=STATE_STYLE.get(w.state, ""))
         failed = "" if w.role != "consumer" else str(w.failed)
-        return (w.name, w.group or "-", state, str(w.processed), failed, w.detail)
+        return (name_text(w.name, 32), name_text(w.group or "-", 32), state, str(w.processed), failed,
+                text(w.detail or ""))
 
     def selected_consumer(self) -> str | None:
         """The consumer under the cursor, when the worker table has the focus."""
@@ -114,11 +116,15 @@ class DemoPanel(Vertical):
                 return w.name
         return None
 
+    def say(self, message: str, severity: Any = "information") -> None:
+        """Worker names and errors are data: plain text, also when hosted by another app."""
+        self.notify(clean(message), severity=severity, markup=False)
+
     def _do(self, fn: Any, *args: Any) -> Any:
         try:
             result = fn(*args)
         except ValueError as exc:
-            self.notify(str(exc), severity="warning")
+            self.say(str(exc), severity="warning")
             return None
         self.refresh_from_controller()
         return result
@@ -126,19 +132,19 @@ class DemoPanel(Vertical):
     def action_toggle_producer(self) -> None:
         running = self._do(self.controller.toggle_producer)
         if running is not None:
-            self.notify("producer resumed" if running else "producer paused")
+            self.say("producer resumed" if running else "producer paused")
 
     def _set_rate(self, rate: float) -> None:
         if rate < MIN_STEP_RATE:
-            self.notify(f"the rate is at its lowest step ({self.controller.rate:g}/s); F2 pauses",
+            self.say(f"the rate is at its lowest step ({self.controller.rate:g}/s); F2 pauses",
                         severity="warning")
             return
         if rate > MAX_RATE:
-            self.notify(f"the rate is limited to {MAX_RATE:,.0f} events/s", severity="warning")
+            self.say(f"the rate is limited to {MAX_RATE:,.0f} events/s", severity="warning")
             return
         value = self._do(self.controller.set_rate, rate)
         if value is not None:
-            self.notify(f"rate: {value:g} events/s")
+            self.say(f"rate: {value:g} events/s")
 
     def action_slower(self) -> None:
         self._set_rate(self.controller.rate / 2)
@@ -149,17 +155,17 @@ class DemoPanel(Vertical):
     def action_add_consumer(self) -> None:
         name = self._do(self.controller.add_consumer)
         if name:
-            self.notify(f"{name} joined group1")
+            self.say(f"{name} joined group1")
 
     def action_stop_consumer(self) -> None:
         name = self._do(self.controller.stop_consumer, self.selected_consumer())
         if name:
-            self.notify(f"{name} stops after acking its batch")
+            self.say(f"{name} stops after acking its batch")
 
     def action_crash_consumer(self) -> None:
         name = self._do(self.controller.crash_consumer, self.selected_consumer())
         if name:
-            self.notify(f"{name} crashed: its pending entries stay until claimed", severity="warning")
+            self.say(f"{name} crashed: its pending entries stay until claimed", severity="warning")
 
 
 def with_demo_keys(app_class: type) -> type:

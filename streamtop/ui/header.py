@@ -45,12 +45,12 @@ def header_text(info: HeaderInfo) -> Text:
     """Two lines: identity and poll figures, then the state (with the error when failing)."""
     top = Text()
     top.append(" streamtop ", "bold reverse")
-    top.append(f" {info.url}", "bold")
+    top.append_text(fmt.text(f" {info.url}", "bold"))  # the URL and all below: escaped
     if info.insecure_tls:  # anyone could be answering: say so where the address is
         top.append(" ")
         top.append(" INSECURE TLS ", "bold black on dark_orange")
     if info.server:
-        top.append(f"  {info.server}", "cyan")
+        top.append_text(fmt.text(f"  {info.server}", "cyan"))
     if info.nodes:
         top.append(f"  {info.nodes} node{'s' if info.nodes != 1 else ''}", "cyan")
     top.append(f"  every {info.interval:g}s", "")
@@ -68,13 +68,13 @@ def header_text(info: HeaderInfo) -> Text:
     if info.state in ("stale", "reconnecting") and info.stale_age is not None:
         state.append(f" last good poll {fmt.age(info.stale_age)} ago", "red")
     if info.error:
-        state.append(f"  {info.error}", "red")
+        state.append_text(fmt.text(f"  {info.error}", "red"))
         if info.state == "reconnecting":
             state.append(", reconnecting now", "red")
         elif info.retry_in is not None:
             state.append(f", retrying in {max(1, round(info.retry_in))} s", "red")
     for down in info.down_nodes:
-        state.append(f"  node {down}: its streams are stale", "red")
+        state.append_text(fmt.text(f"  node {down}: its streams are stale", "red"))
     if info.uncovered_slots:
         state.append(f"  {info.uncovered_slots} hash slots served by no node", "yellow")
     return Text("\n").join([top, state])
