@@ -28,7 +28,7 @@ from ..actions import ActionResult, Actions
 from ..connection import ConfigError, ConnectError
 from ..history import History
 from ..model import Focus, GroupInfo, ServerInfo, Snapshot, StreamInfo
-from ..monitor import ErrorKind, Monitor, State, first_contact
+from ..monitor import ErrorKind, Monitor, State, aged, answer_timeout, first_contact
 from .consumers import ConsumersPanel
 from .context import ActionContext
 from .demo_panel import DemoPanel
@@ -87,6 +87,8 @@ class StreamtopApp(App[int]):
         self._actions_given = actions is not None
         self._actions_generation = -1
         self.interval = interval
+        if monitor is not None:
+            monitor.answer_timeout = answer_timeout(interval)
         self.read_only = read_only
         self.demo = demo
         self.stuck_ms = stuck_ms
@@ -108,6 +110,7 @@ class StreamtopApp(App[int]):
         self.loop_waiting = False  # the poll loop is between polls ...
         self.loop_delay: float | None = None  # ... for this long (None: until woken)
         self._widgets: dict[str, Any] = {}
+        self._aged_from: Snapshot | None = None  # the real snapshot behind an aged one on screen
 
     # layout ---------------------------------------------------------------------------------
 
@@ -144,7 +147,7 @@ class StreamtopApp(App[int]):
         self.render_header()
         if self.monitor is not None:
             self.run_worker(self._poll_loop(), name="poll", group="poll", exclusive=True)
-        self.set_interval(1.0, self.render_header)
+        self.set_interval(1.0, self.tick)
 
     async def on_unmount(self) -> None:
         """The monitor owns every client (poll, cluster nodes, actions): close them all."""
@@ -165,6 +168,9 @@ class StreamtopApp(App[int]):
             self._wake.clear()
             if forced or not monitor.paused:
                 self.render_header()
+                # the header turns to NOT ANSWERING the moment the poll is overdue, not at the
+                # next one-second tick; the poll itself is never waited on by the UI
+                overdue = self.set_timer(monitor.answer_timeout + 0.05, self.tick)
                 try:
                     snap = await monitor.poll()
                 except ConfigError as exc:  # waiting will not fix it: end with its message
@@ -174,7 +180,10 @@ class StreamtopApp(App[int]):
                 except Exception as exc:  # a bug, not the server: say so, keep the dashboard up
                     self._report_bug(exc)
                     snap = None
-                if snap is not None and snap is not self.snapshot:
+                finally:
+                    overdue.stop()
+                if snap is not None and snap is not self.snapshot and snap is not self._aged_from:
+                    self._aged_from = None
                     await asyncio.sleep(0)  # let keys and repaints in between poll and apply
                     self.apply_snapshot(snap)
                     if not self._gc_frozen:
@@ -195,6 +204,16 @@ class StreamtopApp(App[int]):
                     await asyncio.wait_for(self._wake.wait(), delay)
             finally:
                 self.loop_waiting = False
+
+    def tick(self) -> None:
+        """Every second: the header (its ages and countdowns); while the server does not answer,
+        the last snapshot again with its idle times advanced by the local clock."""
+        m = self.monitor
+        frozen = m.frozen_for() if m is not None else None
+        if m is not None and m.last is not None and frozen is not None and self._live_widgets():
+            self._aged_from = m.last
+            self.apply_snapshot(aged(m.last, frozen))
+        self.render_header()
 
     def poll_now(self) -> None:
         """Wake the poll loop: the next poll starts as soon as the current one (if any) ends."""
@@ -320,9 +339,12 @@ class StreamtopApp(App[int]):
         if m is None:
             return HeaderInfo(state="paused" if self.paused else "live", **base)
         state = m.state
+        stale_age = m.stale_age()
         return HeaderInfo(
-            state=state.value, stale_age=m.stale_age(), error=m.error,
-            retry_in=m.retry_in() if state is not State.RECONNECTING else None, **base)
+            state=state.value, stale_age=stale_age if stale_age is not None else m.frozen_for(),
+            waiting=m.not_answering_for(), error=m.error,
+            retry_in=m.retry_in() if state not in (State.RECONNECTING, State.NOT_ANSWERING) else None,
+            **base)
 
     # selection ------------------------------------------------------------------------------
 
@@ -447,6 +469,8 @@ class StreamtopApp(App[int]):
     def _step_interval(self, step: int) -> None:
         i = min(range(len(INTERVALS)), key=lambda j: abs(INTERVALS[j] - self.interval))
         self.interval = INTERVALS[max(0, min(len(INTERVALS) - 1, i + step))]
+        if self.monitor is not None:
+            self.monitor.answer_timeout = answer_timeout(self.interval)
         self.render_header()
         self.poll_now()
 
@@ -471,7 +495,11 @@ class StreamtopApp(App[int]):
 
     def action_result(self, result: ActionResult) -> None:
         """Called by the dialogs when an action finished: say what happened, show its effect."""
-        self.notify(result.message, severity="information" if result.ok else "error",
+        message = result.message
+        waiting = self.monitor.not_answering_for() if self.monitor is not None else None
+        if not result.ok and waiting is not None:  # the likely cause, in the same line
+            message += f" (the server has not answered a poll for {int(waiting)} s)"
+        self.notify(message, severity="information" if result.ok else "error",
                     timeout=4 if result.ok else 8)
         self.poll_now()
 
