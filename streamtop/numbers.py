@@ -195,7 +195,7 @@ PRODUCE_COUNT = Field("count", "int", 1, 10_000_000)
 PRODUCE_RATE = Field("rate", "float", 0.01, 1_000_000, unit="entries/s")
 PRODUCE_MAXLEN = Field("maxlen", "int", 1, INT64_MAX)
 # demo
-DEMO_RATE = Field("rate", "float", 0.01, 100_000, unit="events/s")
+DEMO_RATE = Field("rate", "float", 0, 100_000, above=True, unit="events/s")  # as workload.check_rate
 FAIL_ABOVE = Field("fail-above", "float", -1000, 1000)
 DEMO_CONSUMERS = Field("consumers", "int", 1, 100)
 DEMO_MAXLEN = Field("maxlen", "int", 1, INT64_MAX)
