@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import math
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from . import __version__
+from . import numbers as num
 from .connection import (
     AUTH_WARNING,
     ConfigError,
@@ -32,44 +32,6 @@ SUBCOMMANDS = {
 
 class UsageError(Exception):
     """A bad option value: printed as one line, exit code 1."""
-
-
-def whole_number(minimum: int) -> Callable[[str], int]:
-    """An argparse type: a whole number of at least `minimum`."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(
-                f"{value} is negative" if minimum == 0 else f"{value} must be {minimum} or more")
-        return value
-
-    return parse
-
-
-def number(*, zero_ok: bool) -> Callable[[str], float]:
-    """An argparse type: a finite number above 0 (or 0 too, with `zero_ok`)."""
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if not math.isfinite(value) or value < 0 or (value == 0 and not zero_ok):
-            raise argparse.ArgumentTypeError(
-                f"{text} must be 0 or more" if zero_ok else f"{text} must be a positive number")
-        return value
-
-    return parse
-
-
-positive_int = whole_number(1)
-non_negative_int = whole_number(0)
-positive_float = number(zero_ok=False)
-non_negative_float = number(zero_ok=True)
 
 
 def add_connection_arguments(p: argparse.ArgumentParser) -> None:
@@ -102,7 +64,7 @@ def add_watch_arguments(p: argparse.ArgumentParser) -> None:
     """Options of the dashboard (and of status, which shares discovery)."""
     p.add_argument("targets", nargs="*", metavar="PATTERN|KEY",
                    help="stream keys or glob patterns (default: every stream)")
-    p.add_argument("--max-streams", type=positive_int, default=1000,
+    p.add_argument("--max-streams", type=num.MAX_STREAMS.arg, default=1000,
                    help="watch at most this many streams (default 1000)")
 
 
@@ -133,11 +95,11 @@ def build_parser(name: str | None = None) -> argparse.ArgumentParser:
                                                for k, v in SUBCOMMANDS.items()),
         )
         add_watch_arguments(p)
-        p.add_argument("--interval", type=positive_float, default=1.0,
+        p.add_argument("--interval", type=num.INTERVAL.arg, default=1.0,
                        help="seconds between polls (default 1)")
-        p.add_argument("--stuck-after", type=positive_float, default=60.0, metavar="SECONDS",
+        p.add_argument("--stuck-after", type=num.STUCK_AFTER.arg, default=60.0, metavar="SECONDS",
                        help="highlight pending entries idle longer than this (default 60)")
-        p.add_argument("--poison-deliveries", type=positive_int, default=5, metavar="N",
+        p.add_argument("--poison-deliveries", type=num.POISON_DELIVERIES.arg, default=5, metavar="N",
                        help="highlight pending entries delivered more than N times (default 5)")
         p.add_argument("--read-only", action="store_true",
                        help="refuse every change to the server (produce, ack, claim, trim...)")

@@ -60,14 +60,8 @@ from rich.table import Table
 from rich.text import Text
 
 from . import __version__, render
-from .cli import (
-    UsageError,
-    add_watch_arguments,
-    non_negative_float,
-    non_negative_int,
-    positive_float,
-    spec_from_args,
-)
+from . import numbers as num
+from .cli import UsageError, add_watch_arguments, spec_from_args
 from .cluster import ClusterCollector, ClusterError
 from .collector import DEFAULT_ESTIMATE_CAP, Collector
 from .connection import ConnectError, ConnectionSpec, connect, describe_error
@@ -85,16 +79,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print a JSON document (schema_version 1)")
     p.add_argument("--rates", action="store_true",
                    help="poll twice, --rates-interval apart, to show in/s and read/s")
-    p.add_argument("--rates-interval", type=positive_float, default=1.0, metavar="SECONDS",
+    p.add_argument("--rates-interval", type=num.RATES_INTERVAL.arg, default=1.0, metavar="SECONDS",
                    help="seconds between the two polls of --rates (default 1)")
     t = p.add_argument_group("thresholds (exit 2 when any is exceeded)")
-    t.add_argument("--max-lag", type=non_negative_int, metavar="N",
+    t.add_argument("--max-lag", type=num.MAX_LAG.arg, metavar="N",
                    help="entries a group may lag behind (an estimate counts; unknown breaches)")
-    t.add_argument("--max-pending", type=non_negative_int, metavar="N",
+    t.add_argument("--max-pending", type=num.MAX_PENDING.arg, metavar="N",
                    help="entries a group may have pending (delivered, not acknowledged)")
-    t.add_argument("--max-idle", type=non_negative_float, metavar="SECONDS",
+    t.add_argument("--max-idle", type=num.MAX_IDLE.arg, metavar="SECONDS",
                    help="idle time of a group's oldest pending entry")
-    t.add_argument("--max-length", type=non_negative_int, metavar="N", help="entries in a stream")
+    t.add_argument("--max-length", type=num.MAX_LENGTH.arg, metavar="N", help="entries in a stream")
 
 
 # thresholds ----------------------------------------------------------------------------------

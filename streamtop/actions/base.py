@@ -13,6 +13,7 @@ from typing import Any
 
 import redis
 
+from .. import numbers
 from ..connection import error_text
 from ..model import id_key as model_id_key
 from ..model import label
@@ -22,8 +23,6 @@ MAX_BURST = 1_000_000
 MAX_CAP = 1_000_000
 MAX_MAXLEN = 2**63 - 1  # XTRIM/XADD MAXLEN: the server refuses more (out of range)
 _ID_RE = re.compile(r"^(\d{1,20})(?:-(\d{1,20}))?$")
-_IDLE_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$")
-_IDLE_UNITS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, None: 1000}
 
 
 class ValidationError(ValueError):
@@ -75,39 +74,20 @@ def check_ids(values: Any, what: str = "entry") -> tuple[str, ...]:
 
 
 def parse_int(value: Any, what: str, lo: int = 0, hi: int | None = None) -> int:
-    """A whole number in [lo, hi] from an int or from what a person typed ("1,000" and "1_000" ok)."""
-    if isinstance(value, bool):
-        raise ValidationError(f"{what} must be a whole number")
-    if isinstance(value, int):
-        n = value
-    else:
-        text = str(value if value is not None else "").strip().replace(",", "").replace("_", "")
-        if not text:
-            raise ValidationError(f"{what} is empty")
-        if not re.fullmatch(r"[+-]?\d+", text):
-            raise ValidationError(f"{what} must be a whole number, got {str(value).strip()!r}")
-        n = int(text)
-    if n < lo:
-        raise ValidationError(f"{what} must be at least {lo:,}, got {n:,}"
-                              if lo else f"{what} cannot be negative, got {n:,}")
-    if hi is not None and n > hi:
-        raise ValidationError(f"{what} must be at most {hi:,}, got {n:,}")
-    return n
+    """A whole number in [lo, hi] from an int or from what a person typed ("1,000" and "1_000" ok):
+    streamtop.numbers decides, so the dialogs, the CLI and this layer refuse alike."""
+    try:
+        return numbers.parse_int(value, what, lo, numbers.INT64_MAX if hi is None else hi)
+    except numbers.NumberError as exc:
+        raise ValidationError(str(exc)) from None
 
 
 def parse_idle(value: Any, what: str = "min idle time") -> int:
     """An idle time in milliseconds: an int is ms; text is seconds unless it ends in ms, s, m or h."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return parse_int(value, f"{what} (ms)", 0, MAX_ID_PART)
-    text = str(value if value is not None else "").strip().lower()
-    if not text:
-        raise ValidationError(f"{what} is empty")
-    if text.startswith("-"):
-        raise ValidationError(f"{what} cannot be negative, got {text!r}")
-    m = _IDLE_RE.match(text)
-    if not m:
-        raise ValidationError(f"{what} must be a number of seconds (or 500ms, 2m, 1h), got {text!r}")
-    return int(float(m.group(1)) * _IDLE_UNITS[m.group(2)])
+    try:
+        return numbers.parse_duration_ms(value, what)
+    except numbers.NumberError as exc:
+        raise ValidationError(str(exc)) from None
 
 
 def check_strategy(strategy: Any) -> str:

@@ -17,10 +17,11 @@ from typing import Any
 
 import redis
 
-from ..cli import UsageError, positive_float, positive_int, spec_from_args
+from .. import numbers as num
+from ..cli import UsageError, spec_from_args
 from ..connection import ConnectError, ConnectionSpec, describe_error
 from ..embedded import ServerUnavailable
-from .workload import MAX_RATE, STREAM, DemoController, check_rate
+from .workload import MAX_RATE, STREAM, DemoController
 
 STOP_SIGNALS = tuple(s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None)
 
@@ -28,40 +29,23 @@ STOP_SIGNALS = tuple(s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)
 DEMO_STUCK_MS = 5_000
 
 
-def rate_arg(text: str) -> float:
-    try:
-        return check_rate(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def threshold_arg(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value != value:
-        raise argparse.ArgumentTypeError("the threshold must be a number")
-    return value
-
-
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.epilog = ("keys in the demo panel: F2 pause/resume the producer, F3/F4 halve/double the rate, "
                 "F5 add a consumer, F6 stop one cleanly, F7 crash one (its pending entries stay, "
                 "press c to claim them); the dashboard's keys work as usual")
-    p.add_argument("--rate", type=rate_arg, default=5.0, metavar="N",
+    p.add_argument("--rate", type=num.DEMO_RATE.arg, default=5.0, metavar="N",
                    help=f"events per second (default 5, at most {MAX_RATE:,.0f}; changed live with F3/F4)")
-    p.add_argument("--fail-above", type=threshold_arg, default=0.7, metavar="TEMP",
+    p.add_argument("--fail-above", type=num.FAIL_ABOVE.arg, default=0.7, metavar="TEMP",
                    help="group1 fails (leaves pending) events with temp above this (default 0.7)")
-    p.add_argument("--maxlen", type=positive_int, default=None, metavar="N",
+    p.add_argument("--maxlen", type=num.DEMO_MAXLEN.arg, default=None, metavar="N",
                    help=f"trim {STREAM} to N entries on every XADD (default: no trimming)")
-    p.add_argument("--consumers", type=positive_int, default=3, metavar="N",
+    p.add_argument("--consumers", type=num.DEMO_CONSUMERS.arg, default=3, metavar="N",
                    help="group1 consumers at start (default 3: c1, c2, c3)")
     p.add_argument("--no-ui", action="store_true",
                    help="run only the server and the workload; print the URL for another streamtop")
     p.add_argument("--cleanup", action="store_true",
                    help=f"with --url: delete {STREAM} (and its groups) on exit")
-    p.add_argument("--interval", type=positive_float, default=1.0,
+    p.add_argument("--interval", type=num.INTERVAL.arg, default=1.0,
                    help="the dashboard's seconds between polls (default 1)")
 
 

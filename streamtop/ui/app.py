@@ -29,7 +29,7 @@ from ..actions import ActionResult, Actions
 from ..connection import ConfigError, ConnectError
 from ..history import History
 from ..model import Focus, GroupInfo, ServerInfo, Snapshot, StreamInfo
-from ..monitor import ErrorKind, Monitor, State, first_contact
+from ..monitor import ErrorKind, Monitor, State, aged, answer_timeout, first_contact
 from ..render import clean, name_text
 from .consumers import ConsumersPanel
 from .context import ActionContext
@@ -90,6 +90,8 @@ class StreamtopApp(App[int]):
         self._actions_given = actions is not None
         self._actions_generation = -1
         self.interval = interval
+        if monitor is not None:
+            monitor.answer_timeout = answer_timeout(interval)
         self.read_only = read_only
         self.demo = demo
         self.stuck_ms = stuck_ms
@@ -111,6 +113,7 @@ class StreamtopApp(App[int]):
         self.loop_waiting = False  # the poll loop is between polls ...
         self.loop_delay: float | None = None  # ... for this long (None: until woken)
         self._widgets: dict[str, Any] = {}
+        self._aged_from: Snapshot | None = None  # the real snapshot behind an aged one on screen
 
     # layout ---------------------------------------------------------------------------------
 
@@ -147,7 +150,7 @@ class StreamtopApp(App[int]):
         self.render_header()
         if self.monitor is not None:
             self.run_worker(self._poll_loop(), name="poll", group="poll", exclusive=True)
-        self.set_interval(1.0, self.render_header)
+        self.set_interval(1.0, self.tick)
 
     async def on_unmount(self) -> None:
         """The monitor owns every client (poll, cluster nodes, actions): close them all."""
@@ -168,6 +171,9 @@ class StreamtopApp(App[int]):
             self._wake.clear()
             if forced or not monitor.paused:
                 self.render_header()
+                # the header turns to NOT ANSWERING the moment the poll is overdue, not at the
+                # next one-second tick; the poll itself is never waited on by the UI
+                overdue = self.set_timer(monitor.answer_timeout + 0.05, self.tick)
                 try:
                     snap = await monitor.poll()
                 except ConfigError as exc:  # waiting will not fix it: end with its message
@@ -177,7 +183,10 @@ class StreamtopApp(App[int]):
                 except Exception as exc:  # a bug, not the server: say so, keep the dashboard up
                     self._report_bug(exc)
                     snap = None
-                if snap is not None and snap is not self.snapshot:
+                finally:
+                    overdue.stop()
+                if snap is not None and snap is not self.snapshot and snap is not self._aged_from:
+                    self._aged_from = None
                     await asyncio.sleep(0)  # let keys and repaints in between poll and apply
                     self.apply_snapshot(snap)
                     if not self._gc_frozen:
@@ -198,6 +207,16 @@ class StreamtopApp(App[int]):
                     await asyncio.wait_for(self._wake.wait(), delay)
             finally:
                 self.loop_waiting = False
+
+    def tick(self) -> None:
+        """Every second: the header (its ages and countdowns); while the server does not answer,
+        the last snapshot again with its idle times advanced by the local clock."""
+        m = self.monitor
+        frozen = m.frozen_for() if m is not None else None
+        if m is not None and m.last is not None and frozen is not None and self._live_widgets():
+            self._aged_from = m.last
+            self.apply_snapshot(aged(m.last, frozen))
+        self.render_header()
 
     def poll_now(self) -> None:
         """Wake the poll loop: the next poll starts as soon as the current one (if any) ends."""
@@ -324,9 +343,12 @@ class StreamtopApp(App[int]):
         if m is None:
             return HeaderInfo(state="paused" if self.paused else "live", **base)
         state = m.state
+        stale_age = m.stale_age()
         return HeaderInfo(
-            state=state.value, stale_age=m.stale_age(), error=m.error,
-            retry_in=m.retry_in() if state is not State.RECONNECTING else None, **base)
+            state=state.value, stale_age=stale_age if stale_age is not None else m.frozen_for(),
+            waiting=m.not_answering_for(), error=m.error,
+            retry_in=m.retry_in() if state not in (State.RECONNECTING, State.NOT_ANSWERING) else None,
+            **base)
 
     # selection ------------------------------------------------------------------------------
 
@@ -451,6 +473,8 @@ class StreamtopApp(App[int]):
     def _step_interval(self, step: int) -> None:
         i = min(range(len(INTERVALS)), key=lambda j: abs(INTERVALS[j] - self.interval))
         self.interval = INTERVALS[max(0, min(len(INTERVALS) - 1, i + step))]
+        if self.monitor is not None:
+            self.monitor.answer_timeout = answer_timeout(self.interval)
         self.render_header()
         self.poll_now()
 
@@ -475,8 +499,13 @@ class StreamtopApp(App[int]):
 
     def action_result(self, result: ActionResult) -> None:
         """Called by the dialogs when an action finished: say what happened, show its effect."""
-        self.notify(result.message, severity="information" if result.ok else "error",
+        message = result.message
+        waiting = self.monitor.not_answering_for() if self.monitor is not None else None
+        if not result.ok and waiting is not None:  # the likely cause, in the same line
+            message += f" (the server has not answered a poll for {int(waiting)} s)"
+        self.notify(message, severity="information" if result.ok else "error",
                     timeout=4 if result.ok else 8)
+        self.poll_now()
 
     def notify(self, message: str, *, title: str = "", severity: Any = "information",
                timeout: float | None = None, markup: bool = True) -> None:
@@ -487,7 +516,6 @@ class StreamtopApp(App[int]):
         if len(text) > NOTIFY_LIMIT:
             text = f"{text[:NOTIFY_LIMIT * 3 // 4]} … {text[-NOTIFY_LIMIT // 4:]}"
         super().notify(text, title=clean(title), severity=severity, timeout=timeout, markup=False)
-        self.poll_now()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

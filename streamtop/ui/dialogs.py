@@ -35,7 +35,8 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
-from ..actions import MAX_BURST, ActionResult, ValidationError, check_id, parse_idle, parse_int
+from .. import numbers as num
+from ..actions import ActionResult, ValidationError, check_id
 from ..model import label
 from ..render import name_text, text
 
@@ -274,7 +275,7 @@ class ActionDialog(ModalScreen[None]):
         self.error("")
         try:
             self.submit()
-        except ValidationError as exc:
+        except (ValidationError, num.NumberError) as exc:  # nothing was sent
             self.error(str(exc))
 
     def submit(self) -> None:
@@ -292,7 +293,7 @@ class BurstDialog(ActionDialog):
         self.cancel_event = asyncio.Event()
 
     def fields(self) -> ComposeResult:
-        yield Label(f"How many events (1 to {MAX_BURST:,})", classes="hint")
+        yield Label(f"How many events (1 to {num.BURST_COUNT.hi:,.0f})", classes="hint")
         yield Input("1000", id="count")
         yield Label("MAXLEN (empty: no limit)", classes="hint")
         yield Input("", placeholder="no limit", id="maxlen")
@@ -304,9 +305,9 @@ class BurstDialog(ActionDialog):
         self.query_one("#count", Input).focus()
 
     def submit(self) -> None:
-        n = parse_int(self.value("count"), "burst size", 1, MAX_BURST)
+        n = num.BURST_COUNT.parse(self.value("count"))
         text = self.value("maxlen").strip()
-        maxlen = parse_int(text, "MAXLEN", 0) if text else None
+        maxlen = num.BURST_MAXLEN.parse(text) if text else None
         approx = self.query_one("#approx", Checkbox).value
         bar = self.query_one("#progress", ProgressBar)
         bar.update(total=n, progress=0)
@@ -372,7 +373,7 @@ class ClaimDialog(ActionDialog):
 
     def submit(self) -> None:
         ctx = self.context
-        idle = parse_idle(self.value("idle"))
+        idle = num.CLAIM_MIN_IDLE.parse(self.value("idle"))
         name = self.value("consumer")
         if not name:
             raise ValidationError("consumer is empty: pick one of the group's consumers"
@@ -390,7 +391,7 @@ class ClaimDialog(ActionDialog):
             self.launch(lambda: self.actions.claim_ids(ctx.key, ctx.group, consumer, idle, ids,
                                                     must_exist=not new))
         else:
-            cap = parse_int(self.value("cap"), "cap", 1)
+            cap = num.CLAIM_COUNT.parse(self.value("cap"))
             self.launch(lambda: self.actions.claim_auto(ctx.key, ctx.group, consumer, idle, cap,
                                                      must_exist=not new))
 
@@ -427,7 +428,7 @@ class TrimDialog(ActionDialog):
         minid = self.query_one("#minid", RadioButton).value
         strategy = "MINID" if minid else "MAXLEN"
         raw = self.value("threshold")
-        threshold = check_id(raw, "MINID") if minid else parse_int(raw, "MAXLEN", 0)
+        threshold = check_id(raw, "MINID") if minid else num.TRIM_MAXLEN.parse(raw)
         return strategy, threshold, self.query_one("#approx", Checkbox).value
 
     @on(Input.Changed)
@@ -640,7 +641,7 @@ class DeadLetterDialog(ActionDialog):
             ids, n = ctx.selected_pending, None
             what = f"the {len(ids)} selected entries"
         else:
-            ids, n = None, parse_int(self.value("deliveries"), "minimum deliveries", 1)
+            ids, n = None, num.DLQ_DELIVERIES.parse(self.value("deliveries"))
             what = f"every pending entry delivered {n} times or more"
         body = Text.assemble(
             Text.assemble(f"Move {what} of group ", _t(ctx.group), " to ", _t(dlq),

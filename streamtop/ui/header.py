@@ -15,8 +15,9 @@ from . import format as fmt
 class HeaderInfo:
     url: str = ""
     server: str = ""
-    state: str = "connecting"  # connecting / live / paused / stale / reconnecting
+    state: str = "connecting"  # connecting / live / paused / stale / reconnecting / not answering
     stale_age: float | None = None  # seconds since the last good poll, while stale
+    waiting: float | None = None  # seconds the poll in flight has gone unanswered (not answering)
     error: str | None = None
     retry_in: float | None = None
     interval: float = 1.0
@@ -38,6 +39,7 @@ STATE_STYLES = {
     "stale": "bold white on red",
     "reconnecting": "bold white on red",
     "connecting": "bold black on yellow",
+    "not answering": "bold white on red",
 }
 
 
@@ -65,7 +67,10 @@ def header_text(info: HeaderInfo) -> Text:
         top.append(" READ-ONLY ", "bold black on magenta")
     state = Text()
     state.append(f" {info.state.upper()} ", STATE_STYLES.get(info.state, "reverse"))
-    if info.state in ("stale", "reconnecting") and info.stale_age is not None:
+    if info.state == "not answering" and info.waiting is not None:
+        state.append(f"for {int(info.waiting)} s", "bold red")
+        state.append(": no reply yet;", "red")
+    if info.state in ("stale", "reconnecting", "not answering") and info.stale_age is not None:
         state.append(f" last good poll {fmt.age(info.stale_age)} ago", "red")
     if info.error:
         state.append_text(fmt.text(f"  {info.error}", "red"))
