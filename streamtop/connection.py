@@ -301,9 +301,17 @@ def strip_callbacks(client: Any) -> None:
         client.response_callbacks.pop(name, None)
 
 
+def _ascii_int(value: Any) -> int:
+    """int() of ASCII digits only: int() also takes '٣' and '1_0', which no port or db is."""
+    text = str(value).strip()
+    if not text.isascii() or not text.lstrip("-").isdigit() or len(text) > 12:
+        raise ValueError(text)
+    return int(text)
+
+
 def _port(value: Any, origin: str) -> int:
     try:
-        port = int(value)
+        port = _ascii_int(value)
     except (TypeError, ValueError):
         # a URL's text is not echoed: "redis://user:pw" (no host) puts the password here
         shown = "" if origin == "in the URL" else f" {value!r}"
@@ -315,12 +323,14 @@ def _port(value: Any, origin: str) -> int:
 
 def _db(value: Any, origin: str) -> int:
     try:
-        db = int(value)
+        db = _ascii_int(value)
     except (TypeError, ValueError):
         shown = "" if origin == "in the URL" else f" {value!r}"
         raise ConfigError(f"the database{shown} {origin} is not a number") from None
     if db < 0:
         raise ConfigError(f"database {db} {origin} is negative")
+    if db > 2**31 - 1:
+        raise ConfigError(f"database {db} {origin} is out of range")
     return db
 
 

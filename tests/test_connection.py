@@ -115,6 +115,10 @@ def test_bad_urls_are_one_line_config_errors(url, words):
     (dict(port="0"), ["port 0", "out of range"]),
     (dict(port="x"), ["port 'x'", "not a number"]),
     (dict(db="-2"), ["database -2", "negative"]),
+    (dict(port="٣"), ["port '٣'", "not a number"]),  # int() would take it as 3
+    (dict(port="6_379"), ["port '6_379'", "not a number"]),
+    (dict(db="9" * 4400), ["database", "not a number"]),  # beyond int()'s digit limit: no traceback
+    (dict(db="99999999999"), ["database 99999999999", "out of range"]),
     (dict(url="unix:///tmp/s", tls=True), ["TLS", "unix"]),
     (dict(cacert="/nonexistent/ca.pem"), ["--cacert", "not found"]),
 ])
