@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import math
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from . import __version__
-from .connection import ConfigError, ConnectError, ConnectionSpec, build_spec
+from . import numbers as num
+from .connection import (
+    AUTH_WARNING,
+    ConfigError,
+    ConnectError,
+    ConnectionSpec,
+    build_spec,
+    password_on_command_line,
+)
 
 SUBCOMMANDS = {
     "demo": ("streamtop.demo.command", "embedded server + live sensor workload + the dashboard"),
@@ -27,48 +34,10 @@ class UsageError(Exception):
     """A bad option value: printed as one line, exit code 1."""
 
 
-def whole_number(minimum: int) -> Callable[[str], int]:
-    """An argparse type: a whole number of at least `minimum`."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(
-                f"{value} is negative" if minimum == 0 else f"{value} must be {minimum} or more")
-        return value
-
-    return parse
-
-
-def number(*, zero_ok: bool) -> Callable[[str], float]:
-    """An argparse type: a finite number above 0 (or 0 too, with `zero_ok`)."""
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if not math.isfinite(value) or value < 0 or (value == 0 and not zero_ok):
-            raise argparse.ArgumentTypeError(
-                f"{text} must be 0 or more" if zero_ok else f"{text} must be a positive number")
-        return value
-
-    return parse
-
-
-positive_int = whole_number(1)
-non_negative_int = whole_number(0)
-positive_float = number(zero_ok=False)
-non_negative_float = number(zero_ok=True)
-
-
 def add_connection_arguments(p: argparse.ArgumentParser) -> None:
     """The redis-cli style options every command shares."""
     g = p.add_argument_group("connection (as redis-cli)")
-    g.add_argument("--url", "-u", help="redis://[user:pw@]host:port/db, rediss://..., unix:///path"
+    g.add_argument("--url", "-u", help="redis://[[user:]pw@]host:port/db, rediss://..., unix:///path"
                    " (env REDIS_URL; default redis://127.0.0.1:6379/0)")
     g.add_argument("-h", "--host", help="server host (overrides the URL)")
     g.add_argument("-p", "--port", help="server port (overrides the URL)")
@@ -78,10 +47,16 @@ def add_connection_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--user", help="ACL user name")
     g.add_argument("-a", "--password", help="password (or env REDISCLI_AUTH); never shown")
     g.add_argument("--tls", action="store_true", help="connect with TLS (as rediss://)")
-    g.add_argument("--cacert", help="CA certificate file for TLS")
+    g.add_argument("--cacert", help="CA certificate file for TLS (default: the system CA store)")
+    g.add_argument("--sni", metavar="NAME", help="TLS server name to send and to verify the certificate"
+                   " against (default: the host)")
+    g.add_argument("--insecure", action="store_true",
+                   help="TLS without verifying the server's certificate (the header says so)")
     g.add_argument("--cert", help="client certificate file for TLS")
     g.add_argument("--key", help="client private key file for TLS")
     g.add_argument("--cluster", action="store_true", help="the server is a Redis Cluster")
+    g.add_argument("--no-auth-warning", action="store_true",
+                   help="no warning when a password is given with -a or in --url")
     p.add_argument("--help", action="help", help="show this help and exit")
 
 
@@ -89,16 +64,20 @@ def add_watch_arguments(p: argparse.ArgumentParser) -> None:
     """Options of the dashboard (and of status, which shares discovery)."""
     p.add_argument("targets", nargs="*", metavar="PATTERN|KEY",
                    help="stream keys or glob patterns (default: every stream)")
-    p.add_argument("--max-streams", type=positive_int, default=1000,
+    p.add_argument("--max-streams", type=num.MAX_STREAMS.arg, default=1000,
                    help="watch at most this many streams (default 1000)")
 
 
 def spec_from_args(args: argparse.Namespace) -> ConnectionSpec:
-    return build_spec(
+    """The spec, and redis-cli's warning on stderr when the password was typed as an argument."""
+    spec = build_spec(
         url=args.url, host=args.host, port=args.port, db=args.db, user=args.user,
         password=args.password, tls=args.tls, cacert=args.cacert, cert=args.cert, key=args.key,
-        cluster=args.cluster,
+        cluster=args.cluster, insecure=getattr(args, "insecure", False), sni=getattr(args, "sni", None),
     )
+    if not getattr(args, "no_auth_warning", False) and password_on_command_line(args.url, args.password):
+        print(AUTH_WARNING, file=sys.stderr)
+    return spec
 
 
 class _Parser(argparse.ArgumentParser):
@@ -116,11 +95,11 @@ def build_parser(name: str | None = None) -> argparse.ArgumentParser:
                                                for k, v in SUBCOMMANDS.items()),
         )
         add_watch_arguments(p)
-        p.add_argument("--interval", type=positive_float, default=1.0,
+        p.add_argument("--interval", type=num.INTERVAL.arg, default=1.0,
                        help="seconds between polls (default 1)")
-        p.add_argument("--stuck-after", type=positive_float, default=60.0, metavar="SECONDS",
+        p.add_argument("--stuck-after", type=num.STUCK_AFTER.arg, default=60.0, metavar="SECONDS",
                        help="highlight pending entries idle longer than this (default 60)")
-        p.add_argument("--poison-deliveries", type=positive_int, default=5, metavar="N",
+        p.add_argument("--poison-deliveries", type=num.POISON_DELIVERIES.arg, default=5, metavar="N",
                        help="highlight pending entries delivered more than N times (default 5)")
         p.add_argument("--read-only", action="store_true",
                        help="refuse every change to the server (produce, ack, claim, trim...)")

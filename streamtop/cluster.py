@@ -19,7 +19,7 @@ from typing import Any
 from redis.crc import key_slot
 
 from .collector import DEFAULT_ESTIMATE_CAP, DEFAULT_MAX_STREAMS, Collector, is_pattern, to_bytes
-from .connection import ConnectionSpec, describe_error, retry_delay
+from .connection import ConnectionSpec, describe_error, host_port, retry_delay
 from .model import Discovery, Focus, NodeStatus, ServerInfo, Snapshot, StreamInfo
 
 SLOTS = 16384
@@ -54,7 +54,7 @@ def parse_cluster_slots(reply: Any, seed_host: str) -> Topology:
         if not isinstance(row, list | tuple) or len(row) < 3:
             continue
         host = row[2][0].decode() if isinstance(row[2][0], bytes) else str(row[2][0])
-        address = f"{host or seed_host}:{int(row[2][1])}"
+        address = host_port(host or seed_host, int(row[2][1]))  # [::1]:7000 for IPv6
         primaries.setdefault(address, []).append((int(row[0]), int(row[1])))
     return Topology({a: tuple(sorted(r)) for a, r in primaries.items()})
 
@@ -106,7 +106,7 @@ class ClusterCollector:
 
     def _node_spec(self, address: str) -> ConnectionSpec:
         host, _, port = address.rpartition(":")
-        return replace(self.spec, host=host, port=int(port), db=0, cluster=False)
+        return replace(self.spec, host=host.strip("[]"), port=int(port), db=0, cluster=False)
 
     async def _read_topology(self) -> Topology:
         """Ask the known nodes (then the seed) for CLUSTER SLOTS; the first answer wins."""

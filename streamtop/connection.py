@@ -8,6 +8,8 @@ failure into one line a person can act on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import math
 import os
 import re
@@ -44,6 +46,15 @@ def retry_delay(failures: int) -> float:
     return min(RETRY_CAP, float(2 ** min(failures - 1, 10)))
 
 
+def host_port(host: str, port: int | str) -> str:
+    """host:port as a person types it: an IPv6 address in brackets ([::1]:6379), as in a URL."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+AUTH_WARNING = ("Warning: Using a password with '-a' or '-u' option on the command line interface "
+                "may not be safe.")  # redis-cli's words, so operators recognise it
+
+
 class ConfigError(ValueError):
     """Bad connection options: the message is shown as is, one line, exit code 1."""
 
@@ -67,10 +78,12 @@ class ConnectionSpec:
     key: str | None = None
     cluster: bool = False
     connect_timeout: float = 3.0
+    insecure: bool = False  # TLS without certificate or hostname checks (redis-cli --insecure)
+    sni: str | None = None  # TLS server name to send and to check the certificate against
 
     @property
     def address(self) -> str:
-        return self.path if self.scheme == "unix" else f"{self.host}:{self.port}"
+        return self.path or "" if self.scheme == "unix" else host_port(self.host, self.port)
 
     def display_url(self) -> str:
         """The URL without the password (the user name stays: it helps and is not a secret)."""
@@ -78,8 +91,19 @@ class ConnectionSpec:
         if self.scheme == "unix":
             return f"unix://{user}{self.path}" + (f"?db={self.db}" if self.db else "")
         scheme = "rediss" if self.tls else "redis"
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{scheme}://{user}{host}:{self.port}/{self.db}"
+        return f"{scheme}://{user}{host_port(self.host, self.port)}/{self.db}"
+
+    @property
+    def tls_server_name(self) -> str:
+        """The name the server's certificate must hold: --sni, else the host (an IP address is
+        checked against the certificate's IP SANs, as OpenSSL does for redis-cli)."""
+        return self.sni or self.host
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """TLS as redis-cli: verify the chain against --cacert, or the system CA store without
+        one; --insecure turns verification off. Unlike redis-cli (which checks the chain only),
+        the name is checked too: --sni, else the host. A client cert is sent when given."""
+        return _tls_context(self.cacert, self.cert, self.key, self.insecure)
 
     def client_kwargs(self, socket_timeout: float | None = 10.0) -> dict[str, Any]:
         kw: dict[str, Any] = dict(
@@ -91,10 +115,10 @@ class ConnectionSpec:
             kw["unix_socket_path"] = self.path
         else:
             kw.update(host=self.host, port=self.port)
-        if self.tls:
+        if self.tls:  # redis-py's own TLS (cluster and walrus clients): verified the same way
             kw.update(ssl=True, ssl_ca_certs=self.cacert, ssl_certfile=self.cert,
-                      ssl_keyfile=self.key, ssl_cert_reqs="required" if self.cacert else "none",
-                      ssl_check_hostname=False)
+                      ssl_keyfile=self.key, ssl_cert_reqs="none" if self.insecure else "required",
+                      ssl_check_hostname=not self.insecure)
         return kw
 
     def make_client(self, *, raw: bool = False, block_ms: int | None = None,
@@ -103,7 +127,10 @@ class ConnectionSpec:
         connection that blocks (XREADGROUP BLOCK), whose socket timeout must outlast the block."""
         timeout = 10.0 if block_ms is None else block_ms / 1000 + 10.0
         kw = self.client_kwargs(timeout)
+        kw["redis_connect_func"] = _name_connection_async
         client = aioredis.Redis(max_connections=max_connections, **kw)
+        if self.tls:
+            _use_tls_class(client.connection_pool, _AsyncTLSConnection, self)
         if raw:
             strip_callbacks(client)
         return client
@@ -113,7 +140,82 @@ class ConnectionSpec:
         timeout = 10.0 if block_ms is None else block_ms / 1000 + 10.0
         kw = self.client_kwargs(timeout)
         kw["retry"] = None
-        return redis.Redis(**kw)
+        kw["redis_connect_func"] = _name_connection_sync
+        client = redis.Redis(**kw)
+        if self.tls:
+            _use_tls_class(client.connection_pool, _SyncTLSConnection, self)
+        return client
+
+
+@functools.lru_cache(maxsize=8)
+def _tls_context(cacert: str | None, cert: str | None, key: str | None, insecure: bool) -> ssl.SSLContext:
+    """One context per configuration (loading the system store costs milliseconds per copy)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # CERT_REQUIRED and check_hostname by default
+    if insecure:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    elif cacert:
+        ctx.load_verify_locations(cafile=cacert)  # this CA only, as redis-cli --cacert
+    else:
+        ctx.load_default_certs(ssl.Purpose.SERVER_AUTH)  # honours SSL_CERT_FILE / SSL_CERT_DIR
+    if cert or key:
+        ctx.load_cert_chain(certfile=cert or key or "", keyfile=key)
+    return ctx
+
+
+# Best-effort client name: a read-only ACL user may not run CLIENT SETNAME (nor a server with CLIENT
+# renamed away), and a name is a courtesy for `CLIENT LIST`, not a reason to refuse to connect. The
+# hooks run redis-py's handshake (AUTH, SELECT) without the name, then ask for it and ignore a refusal.
+
+async def _name_connection_async(conn: Any) -> None:
+    name, conn.client_name = conn.client_name, None
+    try:
+        await conn.on_connect_check_health(check_health=True)
+    finally:
+        conn.client_name = name
+    if name:
+        await conn.send_command("CLIENT", "SETNAME", name, check_health=False)
+        with contextlib.suppress(redis.ResponseError):  # NOPERM, or CLIENT renamed: stay unnamed
+            await conn.read_response()
+
+
+def _name_connection_sync(conn: Any) -> None:
+    name, conn.client_name = conn.client_name, None
+    try:
+        conn.on_connect_check_health(check_health=True)
+    finally:
+        conn.client_name = name
+    if name:
+        conn.send_command("CLIENT", "SETNAME", name, check_health=False)
+        with contextlib.suppress(redis.ResponseError):
+            conn.read_response()
+
+
+def _use_tls_class(pool: Any, cls: type, spec: ConnectionSpec) -> None:
+    """Make the pool's connections use our TLS context and server name (redis-py always sends
+    and checks the host, so `--sni` needs a connection class of its own)."""
+    pool.connection_class = cls
+    pool.connection_kwargs.update(tls_spec=spec)
+
+
+class _AsyncTLSConnection(aioredis.SSLConnection):
+    def __init__(self, *, tls_spec: ConnectionSpec, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.tls_spec = tls_spec
+
+    def _connection_arguments(self) -> dict[str, Any]:
+        # the context is made on connect, so a bad certificate file is a connection error
+        return {"host": self.host, "port": self.port, "ssl": self.tls_spec.ssl_context(),
+                "server_hostname": self.tls_spec.tls_server_name}
+
+
+class _SyncTLSConnection(redis.SSLConnection):
+    def __init__(self, *, tls_spec: ConnectionSpec, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.tls_spec = tls_spec
+
+    def _wrap_socket_with_ssl(self, sock: Any) -> Any:
+        return self.tls_spec.ssl_context().wrap_socket(sock, server_hostname=self.tls_spec.tls_server_name)
 
 
 try:  # the sentinel redis-py gives its hiredis reader for "no complete reply buffered yet"
@@ -199,9 +301,17 @@ def strip_callbacks(client: Any) -> None:
         client.response_callbacks.pop(name, None)
 
 
+def _ascii_int(value: Any) -> int:
+    """int() of ASCII digits only: int() also takes '٣' and '1_0', which no port or db is."""
+    text = str(value).strip()
+    if not text.isascii() or not text.lstrip("-").isdigit() or len(text) > 12:
+        raise ValueError(text)
+    return int(text)
+
+
 def _port(value: Any, origin: str) -> int:
     try:
-        port = int(value)
+        port = _ascii_int(value)
     except (TypeError, ValueError):
         # a URL's text is not echoed: "redis://user:pw" (no host) puts the password here
         shown = "" if origin == "in the URL" else f" {value!r}"
@@ -213,17 +323,20 @@ def _port(value: Any, origin: str) -> int:
 
 def _db(value: Any, origin: str) -> int:
     try:
-        db = int(value)
+        db = _ascii_int(value)
     except (TypeError, ValueError):
         shown = "" if origin == "in the URL" else f" {value!r}"
         raise ConfigError(f"the database{shown} {origin} is not a number") from None
     if db < 0:
         raise ConfigError(f"database {db} {origin} is negative")
+    if db > 2**31 - 1:
+        raise ConfigError(f"database {db} {origin} is out of range")
     return db
 
 
 def parse_url(url: str) -> ConnectionSpec:
-    """redis://[user[:password]@]host[:port][/db], rediss://..., unix://[user:pw@]/path[?db=N]."""
+    """redis://[[user:]password@]host[:port][/db], rediss://..., unix://[[user:]pw@]/path[?db=N].
+    As redis-cli: the part before `@` is the password unless it holds a `:` (user:password)."""
     try:
         parts = urlsplit(url)
     except ValueError as exc:
@@ -235,6 +348,8 @@ def parse_url(url: str) -> ConnectionSpec:
         raise ConfigError(f"unknown URL scheme {scheme!r}: use redis://, rediss:// or unix://")
     username = unquote(parts.username) if parts.username else None
     password = unquote(parts.password) if parts.password is not None else None
+    if password is None and username is not None:  # redis://SECRET@host: a password, as redis-cli
+        username, password = None, username
     query = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
     if scheme == "unix":
         if not parts.path:
@@ -264,6 +379,8 @@ def build_spec(
     key: str | None = None,
     cluster: bool = False,
     env: dict[str, str] | None = None,
+    insecure: bool = False,
+    sni: str | None = None,
 ) -> ConnectionSpec:
     """Options over URL over environment, as redis-cli: -h/-p/-n/--user/-a win over --url,
     --url wins over REDIS_URL, and -a wins over REDISCLI_AUTH, which wins over the URL's password."""
@@ -292,7 +409,26 @@ def build_spec(
                 raise ConfigError(f"--{name} file not found: {value}")
             changes[name] = value
     changes["cluster"] = cluster
-    return replace(spec, **changes)
+    spec = replace(spec, **changes)
+    if (insecure or sni is not None) and not spec.tls:
+        flag = "--insecure" if insecure else "--sni"
+        raise ConfigError(f"{flag} applies to TLS only: add --tls or use a rediss:// URL")
+    if sni is not None and not sni.strip():
+        raise ConfigError("--sni needs a server name")
+    return replace(spec, insecure=insecure, sni=sni)
+
+
+def password_on_command_line(url: str | None, password: str | None) -> bool:
+    """True when a password was typed as an argument (-a, or in --url), where `ps` shows it to
+    anyone on the machine: redis-cli then warns. REDISCLI_AUTH and REDIS_URL do not warn."""
+    if password is not None:
+        return True
+    if not url:
+        return False
+    try:
+        return parse_url(url).password is not None
+    except ConfigError:
+        return False
 
 
 def describe_error(exc: BaseException, spec: ConnectionSpec) -> str:
@@ -311,6 +447,10 @@ def describe_error(exc: BaseException, spec: ConnectionSpec) -> str:
         msg = f"authentication failed at {where} for {who}: wrong password or unknown user"
     elif "noperm" in low:
         msg = f"permission denied at {where}: {text}"
+    elif (reason := _verify_failure(exc, text)) is not None:
+        hint = "use --sni NAME for the name it holds, " if "mismatch" in reason.lower() else ""
+        msg = (f"the TLS certificate of {where} could not be verified ({reason}): {hint}give the CA "
+               "that signed it with --cacert, or --insecure to skip verification")
     elif isinstance(exc, ssl.SSLError) or "ssl" in low or "tls" in low or "certificate" in low:
         msg = f"TLS handshake with {where} failed: {text or type(exc).__name__}"
     elif "refused" in low or "errno 111" in low or "connect call failed" in low:
@@ -332,6 +472,22 @@ def describe_error(exc: BaseException, spec: ConnectionSpec) -> str:
     else:
         msg = f"{type(exc).__name__} at {where}: {text}"
     return " ".join(msg.split())
+
+
+_VERIFY_FAILED = re.compile(r"certificate verify failed: (.+?)(?: \(_ssl\.c:\d+\))?\.?$")
+
+
+def _verify_failure(exc: BaseException, text: str) -> str | None:
+    """Why the server's certificate was refused ("self-signed certificate", "Hostname mismatch,
+    ..."), or None when the failure was something else. redis-py wraps the ssl error in its own."""
+    cur: BaseException | None = exc
+    seen = 0
+    while cur is not None and seen < 10:
+        if isinstance(cur, ssl.SSLCertVerificationError):
+            return " ".join(str(cur.verify_message or "certificate verify failed").split()).rstrip(".")
+        cur, seen = cur.__cause__ or cur.__context__, seen + 1
+    found = _VERIFY_FAILED.search(text)
+    return found.group(1).rstrip(".") if found else None
 
 
 async def probe_server(client: aioredis.Redis) -> ServerInfo:

@@ -51,8 +51,9 @@ async def xadd_many(
     """Add events with pipelined XADDs, `chunk` per round trip (connection.execute_raw: packed
     by hiredis in one write). Returns (added, last ID).
 
-    A server error (WRONGTYPE, NOPERM, OOM) is raised after the chunk it happened in; entries of
-    earlier chunks are already in the stream, and `progress` has been told how many.
+    A server error (WRONGTYPE, NOPERM, OOM) is raised after the chunk it happened in; every entry
+    the server did add (earlier chunks, and the replies of this chunk that were IDs) is in the
+    stream, and `progress` has been told exactly how many.
     """
     added, last_id = 0, None
     batch: list[list[Any]] = []
@@ -60,14 +61,18 @@ async def xadd_many(
     async def flush() -> None:
         nonlocal added, last_id
         replies = await execute_raw(client, batch)
+        batch.clear()
+        error: Exception | None = None
         for reply in replies:
             if isinstance(reply, Exception):
-                raise reply
+                error = error or reply
+                continue
             added += 1
             last_id = reply.decode() if isinstance(reply, bytes) else str(reply)
-        batch.clear()
         if progress is not None:
             progress(added)
+        if error is not None:
+            raise error
 
     for fields in events:
         batch.append(xadd_args(key, fields, maxlen, approx))

@@ -11,13 +11,16 @@ import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-_CONTROL_ESCAPES = {i: f"\\x{i:02x}" for i in range(32)} | {
-    ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t", 127: "\\x7f",
-}
+# C0, DEL and C1 controls (U+009B is a one-character CSI on many terminals) and the bidi
+# controls, which reorder what follows them so that two different names can look the same
+_CONTROL_ESCAPES = {i: f"\\x{i:02x}" for i in (*range(32), *range(0x7f, 0xa0))} | {
+    ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t",
+} | {c: f"\\u{c:04x}" for c in (0x061c, 0x200e, 0x200f, *range(0x202a, 0x202f), *range(0x2066, 0x206a))}
 
 
 def label(name: bytes | str) -> str:
-    """A one-line printable form of a key or name: invalid UTF-8 and control characters escaped."""
+    """A one-line printable form of a key or name: invalid UTF-8, control and bidi characters
+    escaped (render.name_text is the same, as a Rich Text that marks the escapes)."""
     text = name.decode("utf-8", "backslashreplace") if isinstance(name, bytes) else name
     return text.translate(_CONTROL_ESCAPES)
 

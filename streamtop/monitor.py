@@ -7,6 +7,11 @@ error (no password, see connection.describe_error) and the next attempt is due a
 Only connection trouble (RedisError, OSError, ClusterError) is retried: a ConfigError (e.g. --cluster
 against a standalone server) and a genuine bug propagate to the caller.
 
+A server that accepts the connection but never answers (SIGSTOP, a full event loop, a black hole)
+raises nothing for up to the poll's 30 s timeout: so the state is derived from "a poll has been in
+flight since T" too. Once it has gone unanswered for `answer_timeout` seconds (the UI sets
+max(2 x interval, 2 s)) the state is NOT_ANSWERING until the poll ends, whatever the last one did.
+
 The monitor also owns the client the actions write through: separate from the poll client, so a
 failed poll never closes it under an action in flight (see `action_client`).
 """
@@ -14,6 +19,7 @@ failed poll never closes it under an action in flight (see `action_client`).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import socket
 import ssl
 import time
@@ -28,11 +34,17 @@ from .cluster import ClusterError
 from .collector import DEFAULT_MAX_STREAMS
 from .connection import ConfigError, ConnectionSpec, describe_error, probe_server, retry_delay
 from .history import History
-from .model import Focus, ServerInfo, Snapshot
+from .model import ConsumerInfo, Focus, GroupInfo, PendingEntry, ServerInfo, Snapshot, StreamInfo
 from .session import check_mode, close_collector, make_action_client, make_collector
 
 # What a poll may fail with when the server or the network is the problem: retried with backoff.
 CONNECTION_TROUBLE = (redis.RedisError, OSError, ClusterError)
+MIN_ANSWER_TIMEOUT = 2.0  # seconds: a poll unanswered this long (or 2 x interval) is "not answering"
+
+
+def answer_timeout(interval: float) -> float:
+    """How long a poll may go unanswered before the server counts as not answering."""
+    return max(2.0 * interval, MIN_ANSWER_TIMEOUT)
 
 
 class State(StrEnum):
@@ -41,6 +53,7 @@ class State(StrEnum):
     PAUSED = "paused"
     STALE = "stale"  # the last poll failed: showing the last good snapshot, waiting to retry
     RECONNECTING = "reconnecting"  # an attempt after a failure is running now
+    NOT_ANSWERING = "not answering"  # a poll (or reconnect) in flight for over answer_timeout
 
 
 class ErrorKind(StrEnum):
@@ -124,6 +137,8 @@ class Monitor:
         self.retry_at: float | None = None
         self.paused = False
         self.polling = False
+        self.poll_started: float | None = None  # when the poll in flight was sent (clock())
+        self.answer_timeout = MIN_ANSWER_TIMEOUT  # seconds in flight before NOT_ANSWERING
         self.polls = 0
         # The actions' client: kept across failed polls (its pool reconnects by itself, and an
         # action may be running on it); replaced only when a reconnect finds a different server.
@@ -135,6 +150,8 @@ class Monitor:
 
     @property
     def state(self) -> State:
+        if self.not_answering_for() is not None:
+            return State.NOT_ANSWERING
         if self.polling and self.failures:
             return State.RECONNECTING
         if self.failures:
@@ -142,6 +159,22 @@ class Monitor:
         if self.paused:
             return State.PAUSED
         return State.LIVE if self.last is not None else State.CONNECTING
+
+    def not_answering_for(self) -> float | None:
+        """Seconds the poll in flight has gone unanswered, once that is `answer_timeout` or more."""
+        if not self.polling or self.poll_started is None:
+            return None
+        waited = max(0.0, self.clock() - self.poll_started)
+        return waited if waited >= self.answer_timeout else None
+
+    def frozen_for(self) -> float | None:
+        """Seconds since the last good poll while the screen cannot be refreshed (not answering,
+        stale, reconnecting): the UI ages what it shows by this much (see `aged`)."""
+        if self.last is None or self.last_good_at is None:
+            return None
+        if self.state not in (State.NOT_ANSWERING, State.STALE, State.RECONNECTING):
+            return None
+        return max(0.0, self.clock() - self.last_good_at)
 
     def retry_in(self) -> float | None:
         """Seconds until the next attempt is due after a failure (None when healthy)."""
@@ -195,6 +228,7 @@ class Monitor:
         when the server cannot be reached; never raises for connection trouble. A ConfigError
         (drops the connection) and any other exception (a bug: the connection stays) propagate."""
         self.polling = True
+        self.poll_started = self.clock()
         try:
             if self.collector is None:
                 await self._connect()
@@ -209,6 +243,7 @@ class Monitor:
             return self.last
         finally:
             self.polling = False
+            self.poll_started = None
         self.history.update(snap)
         self.last = snap
         self.last_good_at = self.clock()
@@ -247,6 +282,39 @@ class Monitor:
         self.action_server = None
         if client is not None:
             await _close(client)
+
+
+def aged(snapshot: Snapshot, seconds: float) -> Snapshot:
+    """The snapshot as it would read `seconds` later if nothing happened: every idle and inactive
+    time is that much longer. Shown while the server does not answer, so the ages on screen go on
+    from the local clock instead of freezing at the last poll's values."""
+    ms = round(seconds * 1000)
+    if ms <= 0:
+        return snapshot
+
+    def entry(p: PendingEntry) -> PendingEntry:
+        return dataclasses.replace(p, idle_ms=p.idle_ms + ms)
+
+    def consumer(c: ConsumerInfo) -> ConsumerInfo:
+        inactive = c.inactive_ms
+        if inactive is not None and inactive >= 0:  # -1 is "never active": it stays so
+            inactive += ms
+        return dataclasses.replace(c, idle_ms=c.idle_ms + ms, inactive_ms=inactive)
+
+    def group(g: GroupInfo) -> GroupInfo:
+        ps = g.pending_summary
+        if ps is not None and ps.oldest is not None:
+            ps = dataclasses.replace(ps, oldest=entry(ps.oldest))
+        return dataclasses.replace(g, consumer_list=tuple(map(consumer, g.consumer_list)),
+                                   pending_summary=ps)
+
+    def stream(st: StreamInfo) -> StreamInfo:
+        return dataclasses.replace(st, groups=tuple(map(group, st.groups))) if st.groups else st
+
+    focus = snapshot.focus
+    if focus is not None and focus.pending:
+        focus = dataclasses.replace(focus, pending=tuple(map(entry, focus.pending)))
+    return dataclasses.replace(snapshot, streams=tuple(map(stream, snapshot.streams)), focus=focus)
 
 
 async def _close(client: Any) -> None:

@@ -16,7 +16,8 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .cli import UsageError, positive_float, positive_int, spec_from_args
+from . import numbers as num
+from .cli import UsageError, spec_from_args
 from .collector import to_bytes
 from .connection import ConnectError, ConnectionSpec, connect, describe_error
 from .events import sensor_event, xadd_many
@@ -27,11 +28,11 @@ TICK = 0.1  # seconds between paced sends (fewer round trips than one per event 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("stream_key", metavar="KEY", help="the stream (created by the first XADD)")
-    p.add_argument("-n", "--count", type=positive_int, default=1, metavar="N",
+    p.add_argument("-n", "--count", type=num.PRODUCE_COUNT.arg, default=1, metavar="N",
                    help="how many entries to add (default 1)")
-    p.add_argument("--rate", type=positive_float, metavar="R",
+    p.add_argument("--rate", type=num.PRODUCE_RATE.arg, metavar="R",
                    help="entries per second (default: as fast as the server takes them)")
-    p.add_argument("--maxlen", type=positive_int, metavar="N",
+    p.add_argument("--maxlen", type=num.PRODUCE_MAXLEN.arg, metavar="N",
                    help="trim the stream to N entries with every XADD (exact unless --approx)")
     p.add_argument("--approx", action="store_true",
                    help="trim with MAXLEN ~ N (cheaper; whole nodes only, so it may keep more)")
@@ -132,6 +133,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--approx needs --maxlen N")
     spec = spec_from_args(args)
     key = to_bytes(args.stream_key)
+    if not key:  # XADD "" would create a key with an empty name
+        raise UsageError("KEY is empty: name the stream to add to")
     kwargs: dict[str, Any] = dict(rate=args.rate, maxlen=args.maxlen, approx=args.approx)
     if sys.stdout.isatty():
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn

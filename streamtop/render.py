@@ -1,11 +1,78 @@
-"""Short human forms of durations, rates and counts, shared by the CLI commands and the UI.
+"""Short human forms of durations, rates and counts, and the one safe form of what the server
+says (keys, names, field values, error texts), shared by the CLI commands and the UI.
 
 Unknown (None) is always "?", never 0: a missing value must not read as "all fine".
+Server text is data: `name_text` / `text` build a Rich `Text` (never parsed as markup) with
+invalid UTF-8, control, ANSI/OSC and bidi characters shown escaped; every place that shows a name
+goes through them, and widgets that would parse a str as markup get the `Text`.
 """
 
 from __future__ import annotations
 
+import codecs
+import re
+
+from rich.text import Text
+
+from .model import _CONTROL_ESCAPES
+
 UNKNOWN = "?"
+ESCAPE_STYLE = "reverse"  # an escape (\xff) looks unlike the same four characters typed literally
+NAME_LIMIT = 60
+_UNSAFE = re.compile("[" + "".join(re.escape(chr(c)) for c in _CONTROL_ESCAPES) + "\udc80-\udcff]")
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    if 0xDC80 <= code <= 0xDCFF:  # an invalid UTF-8 byte (surrogateescape)
+        return f"\\x{code - 0xDC00:02x}"
+    return _CONTROL_ESCAPES[code]
+
+
+def text(value: bytes | str | None, style: str = "", *, keep_newlines: bool = False) -> Text:
+    """Server bytes (or a str that holds them, e.g. an error message) as a Text that shows each
+    invalid byte and control character escaped, in ESCAPE_STYLE; never markup."""
+    if value is None:
+        return Text("-", style="dim")
+    s = value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else value
+    out = Text(style=style, end="")
+    start = 0
+    for m in _UNSAFE.finditer(s):
+        ch = m.group()
+        if keep_newlines and ch == "\n":
+            continue
+        if m.start() > start:
+            out.append(s[start:m.start()])
+        out.append(_escape(ch), ESCAPE_STYLE)
+        start = m.end()
+    if start == 0 and not out:
+        return Text(s, style=style, end="")  # the common case: nothing to escape
+    out.append(s[start:])
+    return out
+
+
+def name_text(value: bytes | str | None, limit: int | None = NAME_LIMIT, style: str = "") -> Text:
+    """A key or name on one line, escaped as `text` does, cut to `limit` cells with "…" (only the
+    head of a long name is decoded, so a 10 MB name costs no more than a short one)."""
+    if value is None:
+        return Text("-", style="dim")
+    if limit is None:
+        return text(value, style)
+    head = value[: limit * 4]
+    cut = len(head) < len(value)
+    if cut and isinstance(head, bytes):  # hold back a character split by the cut
+        head = codecs.getincrementaldecoder("utf-8")("surrogateescape").decode(head, final=False)
+    out = text(head, style)
+    if out.cell_len > limit or cut:
+        out.truncate(max(limit - 1, 0))
+        out.append("…", "dim")
+    return out
+
+
+def clean(value: str | bytes | None, keep_newlines: bool = False) -> str:
+    """Server text as a plain str with the same escapes, for places that take no Text (a
+    notification with markup off, a plain log line)."""
+    return "" if value is None else text(value, keep_newlines=keep_newlines).plain
 
 
 def duration_ms(ms: float | None) -> str:

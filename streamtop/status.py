@@ -60,14 +60,8 @@ from rich.table import Table
 from rich.text import Text
 
 from . import __version__, render
-from .cli import (
-    UsageError,
-    add_watch_arguments,
-    non_negative_float,
-    non_negative_int,
-    positive_float,
-    spec_from_args,
-)
+from . import numbers as num
+from .cli import UsageError, add_watch_arguments, spec_from_args
 from .cluster import ClusterCollector, ClusterError
 from .collector import DEFAULT_ESTIMATE_CAP, Collector
 from .connection import ConnectError, ConnectionSpec, connect, describe_error
@@ -85,16 +79,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print a JSON document (schema_version 1)")
     p.add_argument("--rates", action="store_true",
                    help="poll twice, --rates-interval apart, to show in/s and read/s")
-    p.add_argument("--rates-interval", type=positive_float, default=1.0, metavar="SECONDS",
+    p.add_argument("--rates-interval", type=num.RATES_INTERVAL.arg, default=1.0, metavar="SECONDS",
                    help="seconds between the two polls of --rates (default 1)")
     t = p.add_argument_group("thresholds (exit 2 when any is exceeded)")
-    t.add_argument("--max-lag", type=non_negative_int, metavar="N",
+    t.add_argument("--max-lag", type=num.MAX_LAG.arg, metavar="N",
                    help="entries a group may lag behind (an estimate counts; unknown breaches)")
-    t.add_argument("--max-pending", type=non_negative_int, metavar="N",
+    t.add_argument("--max-pending", type=num.MAX_PENDING.arg, metavar="N",
                    help="entries a group may have pending (delivered, not acknowledged)")
-    t.add_argument("--max-idle", type=non_negative_float, metavar="SECONDS",
+    t.add_argument("--max-idle", type=num.MAX_IDLE.arg, metavar="SECONDS",
                    help="idle time of a group's oldest pending entry")
-    t.add_argument("--max-length", type=non_negative_int, metavar="N", help="entries in a stream")
+    t.add_argument("--max-length", type=num.MAX_LENGTH.arg, metavar="N", help="entries in a stream")
 
 
 # thresholds ----------------------------------------------------------------------------------
@@ -135,11 +129,12 @@ class Breach:
     node: str | None = None
 
     def text(self) -> str:
+        """One line, names and errors escaped and long names cut (the JSON has them whole)."""
         if self.metric == "unreadable":
-            what = label(self.stream) if self.stream is not None else f"node {self.node}"
-            return f"{what}: could not be read, thresholds unverified ({self.error})"
-        where = label(self.stream or b"") + (
-            f" group {label(self.group)}" if self.group is not None else "")
+            what = _name(self.stream) if self.stream is not None else f"node {render.clean(self.node)}"
+            return f"{what}: could not be read, thresholds unverified ({render.clean(self.error)})"
+        where = _name(self.stream or b"") + (
+            f" group {_name(self.group)}" if self.group is not None else "")
         if self.metric == "idle_ms":
             shown, limit = render.duration_ms(self.value), render.duration_ms(self.threshold)
             what = "oldest pending idle"
@@ -351,6 +346,11 @@ def to_json(res: Result, th: Thresholds, breaches: list[Breach]) -> dict[str, An
 # table ---------------------------------------------------------------------------------------
 
 BREACH_STYLE = "bold red"
+NAME_LIMIT = 200  # cells of a key or name in the table; --json has them whole
+
+
+def _name(value: bytes) -> str:
+    return render.name_text(value, NAME_LIMIT).plain
 
 
 def make_console() -> Console:
@@ -368,11 +368,11 @@ def _cell(text: str, breached: bool) -> Text:
 
 
 def _stream_header(res: Result, s: StreamInfo, marks: set[tuple[bytes | None, str]]) -> Text:
-    head = Text(label(s.key), style="bold")
+    head = render.name_text(s.key, NAME_LIMIT, "bold")  # server bytes: escaped Text, never markup
     if s.node:
-        head.append(f"  @{s.node}", style="dim")
+        head.append_text(render.text(f"  @{s.node}", "dim"))
     if s.error is not None:
-        head.append(f"  error: {s.error}", style=BREACH_STYLE)
+        head.append_text(render.text(f"  error: {s.error}", BREACH_STYLE))
         return head
     head.append("  length ")
     head.append_text(_cell(str(s.length), (None, "length") in marks))
@@ -395,7 +395,7 @@ def _groups_table(res: Result, s: StreamInfo, marks: set[tuple[bytes | None, str
         table.add_column("read/s", justify="right", no_wrap=True)
     for g in s.groups:
         row = [
-            Text(label(g.name)),
+            render.name_text(g.name, NAME_LIMIT),
             Text(str(g.consumers)),
             _cell(str(g.pending), (g.name, "pending") in marks),
             _cell(render.duration_ms(g.oldest_pending_idle_ms) if g.pending else "-",
@@ -408,7 +408,7 @@ def _groups_table(res: Result, s: StreamInfo, marks: set[tuple[bytes | None, str
             row.append(Text(render.rate(res.history.group_rate(s.key, g.name))))
         table.add_row(*row)
         if g.error:
-            table.add_row(Text(f"  error: {g.error}", style=BREACH_STYLE))
+            table.add_row(render.text(f"  error: {g.error}", BREACH_STYLE))
     return table
 
 
@@ -425,8 +425,8 @@ def _consumers_table(s: StreamInfo) -> Table | None:
     if inactive:
         table.add_column("inactive", justify="right", no_wrap=True)
     for g, c in rows:
-        row = [Text(label(g.name)), Text(label(c.name)), Text(str(c.pending)),
-               Text(render.duration_ms(c.idle_ms))]
+        row = [render.name_text(g.name, NAME_LIMIT), render.name_text(c.name, NAME_LIMIT),
+               Text(str(c.pending)), Text(render.duration_ms(c.idle_ms))]
         if inactive:
             row.append(Text("never" if c.inactive_ms == -1 else render.duration_ms(c.inactive_ms)))
         table.add_row(*row)
@@ -435,7 +435,7 @@ def _consumers_table(s: StreamInfo) -> Table | None:
 
 def print_tables(console: Console, res: Result, th: Thresholds, breaches: list[Breach]) -> None:
     snap = res.snapshot
-    head = Text(f"{snap.server.title} at {res.url}", style="bold")
+    head = render.text(f"{snap.server.title} at {res.url}", "bold")
     head.append(f"  {len(snap.streams)} stream{'s' if len(snap.streams) != 1 else ''}")
     if snap.discovery.capped:
         head.append(f" (capped by --max-streams {snap.discovery.max_streams})", style="yellow")

@@ -10,6 +10,7 @@ import asyncio
 
 import pytest
 import redis
+from cutproxy import CutProxy
 
 from streamtop.actions import ActionResult, Actions, TrimPreview, ValidationError
 from streamtop.connection import ConnectionSpec, probe_server
@@ -455,61 +456,10 @@ async def test_bad_input_raises_before_anything_is_sent(acts, r, method, args, m
 
 # ---- dead-letter when the connection drops ----------------------------------------------
 
-class DropProxy:
-    """A TCP proxy that cuts the connection at the n-th EXEC: `before` it reaches the server, or
-    `after` the server ran it (its reply is thrown away). A real dropped connection, no mock."""
-
-    MARK = b"$4\r\nEXEC\r\n"
-
-    def __init__(self, port: int, n: int, when: str) -> None:
-        self.port, self.n, self.when, self.seen, self.dropped = port, n, when, 0, False
-        self.server: asyncio.AbstractServer | None = None
-
-    async def start(self) -> int:
-        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        return self.server.sockets[0].getsockname()[1]
-
-    async def _serve(self, c_reader, c_writer) -> None:
-        s_reader, s_writer = await asyncio.open_connection("127.0.0.1", self.port)
-        drop = asyncio.Event()
-
-        async def upstream() -> None:
-            while data := await c_reader.read(65536):
-                self.seen += data.count(self.MARK)
-                if self.seen >= self.n and self.MARK in data and not self.dropped:
-                    self.dropped = True
-                    if self.when == "after":
-                        s_writer.write(data)
-                        await s_writer.drain()
-                        await s_reader.read(65536)  # the server answered: it ran the EXEC
-                    drop.set()
-                    return
-                s_writer.write(data)
-                await s_writer.drain()
-
-        async def downstream() -> None:
-            while data := await s_reader.read(65536):
-                c_writer.write(data)
-                await c_writer.drain()
-
-        tasks = [asyncio.ensure_future(upstream()), asyncio.ensure_future(downstream())]
-        tasks.append(asyncio.ensure_future(drop.wait()))
-        try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for t in tasks:
-                t.cancel()
-        c_writer.close()
-        s_writer.close()
-
-    async def close(self) -> None:
-        self.server.close()
-
-
 @pytest.mark.parametrize("when", ["before", "after"])
 async def test_dead_letter_survives_a_dropped_connection(server, r, when):
     ids = fill(r, n=5)
-    proxy = DropProxy(server.port, 3, when)
+    proxy = CutProxy(server.port, "EXEC", 3, when)
     port = await proxy.start()
     spec = ConnectionSpec(host="127.0.0.1", port=port)
     client = spec.make_client(raw=True)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import shutil
-import subprocess
 
 import pytest
 
@@ -63,8 +61,10 @@ def test_unix_and_rediss_urls():
     assert spec.client_kwargs()["unix_socket_path"] == "/run/redis.sock"
     spec = build_spec(url="rediss://h:6380/1", env={})
     assert (spec.tls, spec.port, spec.db) == (True, 6380, 1)
-    kw = spec.client_kwargs()
-    assert kw["ssl"] is True and kw["ssl_cert_reqs"] == "none"
+    kw = spec.client_kwargs()  # verified by default, as redis-cli
+    assert kw["ssl"] is True and kw["ssl_cert_reqs"] == "required" and kw["ssl_check_hostname"] is True
+    kw = build_spec(url="rediss://h:6380/1", insecure=True, env={}).client_kwargs()
+    assert kw["ssl_cert_reqs"] == "none" and kw["ssl_check_hostname"] is False
     spec = build_spec(url="redis://h", tls=True, env={})  # --tls turns redis:// into rediss://
     assert (spec.tls, spec.scheme) == (True, "rediss")
     spec = build_spec(url="redis://[::1]:7000/2", env={})
@@ -115,6 +115,10 @@ def test_bad_urls_are_one_line_config_errors(url, words):
     (dict(port="0"), ["port 0", "out of range"]),
     (dict(port="x"), ["port 'x'", "not a number"]),
     (dict(db="-2"), ["database -2", "negative"]),
+    (dict(port="٣"), ["port '٣'", "not a number"]),  # int() would take it as 3
+    (dict(port="6_379"), ["port '6_379'", "not a number"]),
+    (dict(db="9" * 4400), ["database", "not a number"]),  # beyond int()'s digit limit: no traceback
+    (dict(db="99999999999"), ["database 99999999999", "out of range"]),
     (dict(url="unix:///tmp/s", tls=True), ["TLS", "unix"]),
     (dict(cacert="/nonexistent/ca.pem"), ["--cacert", "not found"]),
 ])
@@ -228,42 +232,96 @@ def test_describe_error_redacts_the_password_in_server_text():
     assert SECRET not in msg and "***" in msg and "\n" not in msg
 
 
-# a real TLS server (Debian's Redis 7.0 is the only TLS build) ----------------------------------
+# passwords as redis-cli reads them, and never shown ------------------------------------------------
 
-@pytest.fixture(scope="module")
-def tls_server(tmp_path_factory):
-    if not shutil.which("openssl"):
-        pytest.skip("openssl is not installed")
-    d = tmp_path_factory.mktemp("certs")
-
-    def ssl(*args: str) -> None:
-        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
-
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    ssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=ca")
-    ssl("req", *ec, "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=127.0.0.1")
-    ssl("x509", "-req", "-in", "srv.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-        "-out", "srv.crt", "-days", "2")
-    ssl("req", "-x509", *ec, "-keyout", "other.key", "-out", "other.crt", "-days", "2", "-subj", "/CN=x")
-    port = free_port()
-    try:
-        srv = start_server("redis-7.0", extra_args=[
-            "--tls-port", str(port), "--tls-cert-file", str(d / "srv.crt"),
-            "--tls-key-file", str(d / "srv.key"), "--tls-ca-cert-file", str(d / "ca.crt"),
-            "--tls-auth-clients", "no"])
-    except Exception as exc:
-        pytest.skip(f"no TLS-capable redis-server: {exc}")
-    yield port, d
-    srv.cleanup()
+def test_url_userinfo_without_a_colon_is_the_password():
+    spec = build_spec(url=f"redis://{SECRET}@h:1/0", env={})
+    assert (spec.username, spec.password) == (None, SECRET)
+    spec = build_spec(url=f"unix://{SECRET}@/run/redis.sock", env={})
+    assert (spec.username, spec.password) == (None, SECRET)
+    spec = build_spec(url="redis://p%40ss%3Aword@h", env={})  # percent-decoded, ':' inside is data
+    assert (spec.username, spec.password) == (None, "p@ss:word")
+    for url, who in ((f"redis://alice:{SECRET}@h", ("alice", SECRET)),
+                     (f"redis://:{SECRET}@h", (None, SECRET)), ("redis://alice:@h", ("alice", ""))):
+        assert (parse_url(url).username, parse_url(url).password) == who, url
+    assert SECRET not in build_spec(url=f"redis://{SECRET}@h:1/0", env={}).display_url()
 
 
-async def test_tls_server(tls_server):
-    port, d = tls_server
-    url = f"redis://127.0.0.1:{port}"
-    client, info = await connect(build_spec(url=url, cacert=str(d / "ca.crt"), env={}))
+async def test_password_only_url_on_a_real_server(auth_server):
+    client, info = await connect(build_spec(url=f"redis://{SECRET}@127.0.0.1:{auth_server.port}", env={}))
     await client.aclose()
-    assert (info.name, info.version[:3]) == ("redis", "7.0")
-    msg = await _error(build_spec(url=url, cacert=str(d / "other.crt"), env={}))
-    assert msg.startswith(f"TLS handshake with 127.0.0.1:{port} failed") and "certificate" in msg
-    msg = await _error(build_spec(url=url, env={}))  # plain client on a TLS port
-    assert msg.startswith(f"connection to 127.0.0.1:{port} failed") and "--tls" in msg
+    assert info.name == "valkey"
+    msg = await _error(build_spec(url=f"redis://{SECRET}-no@127.0.0.1:{auth_server.port}", env={}))
+    assert "the default user" in msg and SECRET not in msg and "user '" not in msg
+
+
+async def test_header_never_shows_the_password(auth_server):
+    """Live with the right password, failing with a wrong one: the header has the URL without it."""
+    from test_ui_helpers import SIZE, make_app, until
+
+    for url, state in ((f"redis://{SECRET}@127.0.0.1:{auth_server.port}/0", "LIVE"),
+                       (f"redis://:{SECRET}-no@127.0.0.1:{auth_server.port}/0", "authentication failed"),
+                       (f"redis://alice:{SECRET}x@127.0.0.1:{auth_server.port}/0", "LIVE")):
+        app = make_app(url)
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: state in app.w("header").render().plain)  # noqa: B023
+            text = app.w("header").render().plain
+            assert SECRET not in text and f"127.0.0.1:{auth_server.port}/0" in text
+
+
+# the client name is best effort ---------------------------------------------------------------------
+
+async def test_client_name_is_set_when_allowed_and_skipped_when_refused(server, r):
+    spec = parse_url(server.url)
+    client, _ = await connect(spec)
+    names = {c["name"] for c in r.client_list()}
+    await client.aclose()
+    assert "streamtop" in names  # allowed: still named, for CLIENT LIST
+    r.execute_command("ACL", "SETUSER", "viewer", "on", ">viewer-pw", "~*", "+@all", "-client")
+    viewer = build_spec(url=server.url, user="viewer", password="viewer-pw", env={})
+    client, info = await connect(viewer)  # NOPERM on SETNAME: connected anyway, unnamed
+    try:
+        assert info.name == "valkey"
+        assert await client.execute_command("XLEN", "nothing") == 0
+    finally:
+        await client.aclose()
+    with viewer.make_sync_client() as sync:  # the blocking client (demo, scripts) too
+        assert sync.ping() is True
+    entries = r.acl_log()
+    assert {e["object"] for e in entries} <= {"client|setname", "client|setinfo"}
+    assert any(e["object"] == "client|setname" for e in entries)  # it was asked, and refused
+
+
+async def test_wrong_database_still_fails_after_the_name_hook(server):
+    """The hook keeps redis-py's handshake: AUTH and SELECT errors are still errors."""
+    msg = await _error(build_spec(url=server.url, db="99999", env={}))
+    assert "DB index is out of range" in msg
+
+
+# IPv6 addresses in brackets -------------------------------------------------------------------------
+
+def test_ipv6_address_and_url_in_brackets():
+    spec = build_spec(url="redis://[::1]:7000/2", env={})
+    assert spec.address == "[::1]:7000" and spec.display_url() == "redis://[::1]:7000/2"
+    spec = build_spec(host="::1", port="6379", env={})
+    assert spec.address == "[::1]:6379" and spec.display_url() == "redis://[::1]:6379/0"
+    assert build_spec(host="fe80::1%eth0", env={}).address == "[fe80::1%eth0]:6379"
+    assert ConnectionSpec(host="127.0.0.1", port=1).address == "127.0.0.1:1"
+    msg = describe_error(TimeoutError("timed out"), spec)
+    assert msg == "timed out talking to [::1]:6379"
+
+
+def test_cluster_node_addresses_in_brackets():
+    from streamtop.cluster import ClusterCollector, parse_cluster_slots
+
+    topo = parse_cluster_slots([[0, 16383, [b"::1", 7000, b"id"]]], "::1")
+    assert topo.primaries == {"[::1]:7000": ((0, 16383),)}
+    node = ClusterCollector.__new__(ClusterCollector)
+    node.spec = build_spec(url="redis://[::1]:7000", env={})
+    assert (node._node_spec("[::1]:7001").host, node._node_spec("[::1]:7001").port) == ("::1", 7001)
+
+
+async def test_ipv6_refused_names_the_bracketed_address():
+    port = free_port()
+    msg = await _error(build_spec(host="::1", port=str(port), env={}))
+    assert msg.startswith(f"connection refused at [::1]:{port}:"), msg

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 import redis
 from waiting import wait_for
 
@@ -122,10 +123,15 @@ def test_port_alone_runs_the_embedded_server_on_it():
 
 
 def test_lesson_out_of_range_or_without_the_ui_is_one_line(capsys):
-    from streamtop import cli
+    from streamtop import cli, numbers
+    from streamtop.demo.lessons import LESSONS
 
-    assert cli.main(["demo", "--lesson", "13"]) == 1
-    assert "there are 12 lessons" in capsys.readouterr().err
+    assert numbers.DEMO_LESSON.hi == len(LESSONS)
+    with pytest.raises(SystemExit) as info:
+        cli.main(["demo", "--lesson", "13"])
+    assert info.value.code == 1
+    err = capsys.readouterr().err
+    assert "lesson must be at most 12" in err and len(err.strip().splitlines()) == 1
     assert cli.main(["demo", "--no-ui", "--lesson", "2"]) == 1
     err = capsys.readouterr().err
     assert "needs the UI" in err and len(err.strip().splitlines()) == 1

@@ -13,6 +13,7 @@ from typing import Any
 
 import redis
 
+from .. import numbers
 from ..connection import error_text
 from ..model import id_key as model_id_key
 from ..model import label
@@ -20,9 +21,8 @@ from ..model import label
 MAX_ID_PART = 2**64 - 1
 MAX_BURST = 1_000_000
 MAX_CAP = 1_000_000
+MAX_MAXLEN = 2**63 - 1  # XTRIM/XADD MAXLEN: the server refuses more (out of range)
 _ID_RE = re.compile(r"^(\d{1,20})(?:-(\d{1,20}))?$")
-_IDLE_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$")
-_IDLE_UNITS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, None: 1000}
 
 
 class ValidationError(ValueError):
@@ -74,39 +74,20 @@ def check_ids(values: Any, what: str = "entry") -> tuple[str, ...]:
 
 
 def parse_int(value: Any, what: str, lo: int = 0, hi: int | None = None) -> int:
-    """A whole number in [lo, hi] from an int or from what a person typed ("1,000" and "1_000" ok)."""
-    if isinstance(value, bool):
-        raise ValidationError(f"{what} must be a whole number")
-    if isinstance(value, int):
-        n = value
-    else:
-        text = str(value if value is not None else "").strip().replace(",", "").replace("_", "")
-        if not text:
-            raise ValidationError(f"{what} is empty")
-        if not re.fullmatch(r"[+-]?\d+", text):
-            raise ValidationError(f"{what} must be a whole number, got {str(value).strip()!r}")
-        n = int(text)
-    if n < lo:
-        raise ValidationError(f"{what} must be at least {lo:,}, got {n:,}"
-                              if lo else f"{what} cannot be negative, got {n:,}")
-    if hi is not None and n > hi:
-        raise ValidationError(f"{what} must be at most {hi:,}, got {n:,}")
-    return n
+    """A whole number in [lo, hi] from an int or from what a person typed ("1,000" and "1_000" ok):
+    streamtop.numbers decides, so the dialogs, the CLI and this layer refuse alike."""
+    try:
+        return numbers.parse_int(value, what, lo, numbers.INT64_MAX if hi is None else hi)
+    except numbers.NumberError as exc:
+        raise ValidationError(str(exc)) from None
 
 
 def parse_idle(value: Any, what: str = "min idle time") -> int:
     """An idle time in milliseconds: an int is ms; text is seconds unless it ends in ms, s, m or h."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return parse_int(value, f"{what} (ms)", 0, MAX_ID_PART)
-    text = str(value if value is not None else "").strip().lower()
-    if not text:
-        raise ValidationError(f"{what} is empty")
-    if text.startswith("-"):
-        raise ValidationError(f"{what} cannot be negative, got {text!r}")
-    m = _IDLE_RE.match(text)
-    if not m:
-        raise ValidationError(f"{what} must be a number of seconds (or 500ms, 2m, 1h), got {text!r}")
-    return int(float(m.group(1)) * _IDLE_UNITS[m.group(2)])
+    try:
+        return numbers.parse_duration_ms(value, what)
+    except numbers.NumberError as exc:
+        raise ValidationError(str(exc)) from None
 
 
 def check_strategy(strategy: Any) -> str:
@@ -121,14 +102,51 @@ def check_strategy(strategy: Any) -> str:
 one_line = error_text  # the server's words on one line, with the error code redis-py strips
 
 
+_NOPERM_CMD = re.compile(r"permissions to run the '([^']+)' command", re.IGNORECASE)
+_AUTH_CODES = ("WRONGPASS", "NOAUTH")
+
+
+def is_lost(exc: BaseException) -> bool:
+    """The connection dropped or timed out: the command may or may not have run on the server.
+    An authentication failure on reconnect is not a lost reply: nothing was sent."""
+    if is_auth_failure(exc):
+        return False
+    return isinstance(exc, redis.ConnectionError | redis.TimeoutError | ConnectionError | OSError)
+
+
+def is_auth_failure(exc: BaseException) -> bool:
+    """The server refused our credentials (a restart with another password, a removed ACL user).
+    redis-py raises these as a kind of ConnectionError, which would read as "connection lost"."""
+    text = one_line(exc)
+    return isinstance(exc, redis.AuthenticationError) or text.split(" ", 1)[0] in _AUTH_CODES \
+        or "invalid username-password pair" in text.lower()
+
+
+def needs(main: str, keys: tuple[bytes, ...] = (), helpers: str = "") -> str:
+    """What an action needs from an ACL, for NOPERM messages: "+xack on 's' (and +multi +exec)"."""
+    on = " and ".join(repr(label(k)) for k in keys)
+    out = f"{main} on {on}" if on else main
+    return f"{out} (and {helpers}, which it also runs)" if helpers else out
+
+
 def describe_error(exc: BaseException, action: str, key: bytes | None = None,
-                   group: bytes | None = None) -> str:
-    """A server or connection error as one plain line that says what failed and why."""
+                   group: bytes | None = None, need: str | None = None) -> str:
+    """A server or connection error as one plain line that says what failed and why.
+    `need`: the rights the action needs (see `needs`), named in a NOPERM message instead of
+    whichever helper command (MULTI, WATCH) the server happened to refuse first."""
     text = one_line(exc)
     code = text.split(" ", 1)[0]
     where = f" on {label(key)!r}" if key is not None else ""
     if code == "NOPERM" or "no permissions" in text.lower():
-        return f"{action} refused: permission denied (NOPERM): {text.removeprefix('NOPERM ').strip()}"
+        said = text.removeprefix("NOPERM ").strip()
+        if need:
+            m = _NOPERM_CMD.search(said)
+            refused = f"the server refused '{m.group(1)}'" if m else f"the server said: {said}"
+            return f"{action} refused: permission denied (NOPERM): needs {need}; {refused}"
+        return f"{action} refused: permission denied (NOPERM): {said}"
+    if is_auth_failure(exc):
+        return (f"{action} failed: authentication failed ({text}): the server no longer accepts this "
+                "user or password (restarted with new credentials?)")
     if code == "BUSYGROUP":
         g = f"group {label(group)!r}" if group is not None else "the group"
         return f"{action} failed: {g} already exists{where}"

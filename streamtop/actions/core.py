@@ -15,7 +15,7 @@ redis-py's parsed shapes so a plain client works too.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from redis.crc import key_slot
@@ -26,6 +26,7 @@ from ..parse import parse_consumers, parse_entries, parse_groups, parse_pending_
 from .base import (
     MAX_BURST,
     MAX_CAP,
+    MAX_MAXLEN,
     ActionResult,
     ValidationError,
     check_id,
@@ -33,6 +34,12 @@ from .base import (
     check_name,
     check_strategy,
     describe_error,
+    id_key,
+    is_auth_failure,
+    is_lost,
+    needs,
+    next_id,
+    one_line,
     parse_idle,
     parse_int,
 )
@@ -40,6 +47,7 @@ from .base import (
 # Extended-form XPENDING: a raw client ignores this; a parsed redis-py client needs it to parse
 # the reply as entries rather than as the summary form.
 DETAIL = {"parse_detail": True}
+BURST_CHUNK = 500  # XADDs per round trip of a burst (progress and cancel act per chunk)
 AUTOCLAIM_PAGE = 100  # entries per XAUTOCLAIM call
 MAX_AUTOCLAIM_CALLS = 100_000  # a backstop against a cursor that never reaches 0-0
 
@@ -74,8 +82,29 @@ class Actions:
         return None
 
     def _fail(self, exc: BaseException, action: str, key: bytes | None = None,
-              group: bytes | None = None, **details: Any) -> ActionResult:
-        return ActionResult(False, describe_error(exc, action, key, group), {"error": str(exc), **details})
+              group: bytes | None = None, *, need: str | None = None, **details: Any) -> ActionResult:
+        return ActionResult(False, describe_error(exc, action, key, group, need),
+                            {"error": str(exc), **details})
+
+    async def _reconnect_error(self) -> BaseException | None:
+        """After a drop: why a fresh connection fails (an authentication failure after a restart,
+        say), or None when the server answers again."""
+        try:
+            await self._cmd("PING")
+        except Exception as exc:
+            return exc
+        return None
+
+    async def _reread(self, *commands: Sequence[Any]) -> list[Any] | None:
+        """After a lost reply: the commands' replies on a fresh connection (errors in place), or
+        None when the server cannot be read either (then the result says "may have been applied")."""
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            for args in commands:
+                pipe.execute_command(*args, **(DETAIL if args[0] == "XPENDING" else {}))
+            return await pipe.execute(raise_on_error=False)
+        except Exception:
+            return None
 
     async def _cmd(self, *args: Any) -> Any:
         return await self.client.execute_command(*args)
@@ -103,7 +132,15 @@ class Actions:
         try:
             reply = await self._cmd("XADD", key, "*", *[x for kv in fields.items() for x in kv])
         except Exception as exc:
-            return self._fail(exc, "produce", key)
+            res = self._fail(exc, "produce", key, need=needs("+xadd", (key,)))
+            if not is_lost(exc):
+                return res
+            again = await self._reconnect_error()
+            if again is not None and is_auth_failure(again):  # a restart with other credentials
+                return self._fail(again, "produce", key, lost_first=str(exc))
+            return ActionResult(False, f"{res.message}: the event may have been added (check with "
+                                f"XREVRANGE {label(key)} + - COUNT 1)",
+                                {**res.details, "lost_reply": True, "may_have_applied": True})
         entry_id = text(reply)
         return ActionResult(True, f"added {entry_id} to {label(key)!r} ({fields['sensor_id']}, "
                             f"temp {fields['temp']})", {"id": entry_id, "fields": fields, "added": 1})
@@ -113,37 +150,70 @@ class Actions:
         progress: Callable[[int, int], Any] | None = None, cancel: asyncio.Event | None = None,
     ) -> ActionResult:
         """N test events in pipelined chunks. `progress(done, n)` after each chunk; setting
-        `cancel` stops after the chunk in flight (what was sent stays and is reported)."""
+        `cancel` stops after the chunk in flight (what was sent stays and is reported).
+
+        The count is exact on error: a server error (OOM, NOPERM) counts the chunk's replies that
+        were IDs; a chunk whose replies were lost is counted on the server afterwards (entries
+        after the last confirmed ID, see `_lost_chunk`)."""
         key = check_name(key, "stream key")
         n = parse_int(n, "burst size", 1, MAX_BURST)
-        maxlen = parse_int(maxlen, "MAXLEN", 0) if maxlen not in (None, "") else None
+        maxlen = parse_int(maxlen, "MAXLEN", 0, MAX_MAXLEN) if maxlen not in (None, "") else None
         if refused := self.refusal("produce burst"):
             return refused
-        done = 0
-
-        def events() -> Iterator[dict[str, str]]:
-            for _ in range(n):
-                if cancel is not None and cancel.is_set():
-                    return
-                yield sensor_event()
+        need = needs("+xadd", (key,))
+        done, last_id, chunk_done = 0, None, 0
 
         def on_chunk(added: int) -> None:
-            nonlocal done
-            done = added
-            if progress is not None:
-                progress(added, n)
+            nonlocal chunk_done
+            chunk_done = added
 
-        try:
-            added, last_id = await xadd_many(self.client, key, events(), maxlen=maxlen, approx=approx,
-                                             chunk=500, progress=on_chunk)
+        try:  # where this burst starts: its entries are the ones after the current last entry
+            last = parse_entries(await self._cmd("XREVRANGE", key, "+", "-", "COUNT", 1))
+            start_id = last[0][0] if last else None
         except Exception as exc:
-            res = self._fail(exc, "produce burst", key, added=done, requested=n)
-            return ActionResult(False, f"{res.message} (after {done:,} of {n:,} added)", res.details)
-        cancelled = added < n
-        msg = (f"burst cancelled: {added:,} of {n:,} events added to {label(key)!r}" if cancelled
-               else f"added {added:,} events to {label(key)!r}")
-        return ActionResult(True, msg, {"added": added, "requested": n, "last_id": last_id,
+            res = self._fail(exc, "produce burst", key, need=need, added=0, requested=n)
+            return ActionResult(False, f"{res.message} (after 0 of {n:,} added)", res.details)
+        while done < n and not (cancel is not None and cancel.is_set()):
+            batch = [sensor_event() for _ in range(min(BURST_CHUNK, n - done))]
+            chunk_done = 0
+            try:
+                _, lid = await xadd_many(self.client, key, batch, maxlen=maxlen, approx=approx,
+                                         chunk=BURST_CHUNK, progress=on_chunk)
+            except Exception as exc:
+                if is_lost(exc):
+                    return await self._lost_chunk(exc, key, n, done, last_id or start_id, len(batch))
+                done += chunk_done
+                res = self._fail(exc, "produce burst", key, need=need, added=done, requested=n)
+                return ActionResult(False, f"{res.message} (after {done:,} of {n:,} added)", res.details)
+            done += len(batch)
+            last_id = lid or last_id
+            if progress is not None:
+                progress(done, n)
+        cancelled = done < n
+        msg = (f"burst cancelled: {done:,} of {n:,} events added to {label(key)!r}" if cancelled
+               else f"added {done:,} events to {label(key)!r}")
+        return ActionResult(True, msg, {"added": done, "requested": n, "last_id": last_id,
                                         "cancelled": cancelled})
+
+    async def _lost_chunk(self, exc: BaseException, key: bytes, n: int, done: int, after: str | None,
+                          size: int) -> ActionResult:
+        """The reply of a chunk was lost: count what the server has after the last confirmed ID
+        (entries of other writers in that span would be counted too; a MAXLEN may have trimmed)."""
+        start = next_id(after) if after else "-"
+        got = await self._reread(("XRANGE", key, start, "+", "COUNT", size + 1), ("XLEN", key))
+        base = {"error": str(exc), "requested": n, "added_confirmed": done, "lost_reply": True}
+        if got is None or any(isinstance(g, Exception) for g in got):
+            return ActionResult(False, f"produce burst: the connection dropped after a chunk of {size:,} "
+                                f"was sent ({one_line(exc)}); {done:,} of {n:,} confirmed added, up to "
+                                f"{size:,} more may have been added: check with XLEN {label(key)}",
+                                {**base, "added": done, "may_have_applied": True})
+        found = min(size, len(parse_entries(got[0])))
+        total = done + found
+        return ActionResult(False, f"produce burst: the connection dropped after a chunk of {size:,} was "
+                            f"sent ({one_line(exc)}): {total:,} of {n:,} added ({done:,} confirmed, "
+                            f"{found:,} found after the last confirmed entry); {label(key)!r} now has "
+                            f"{to_int(got[1]) or 0:,} entries",
+                            {**base, "added": total, "added_in_lost_chunk": found})
 
     # ---- ack ------------------------------------------------------------------------------
 
@@ -162,7 +232,9 @@ class Actions:
             pipe.execute_command("XACK", key, group, *ids)
             replies = await pipe.execute()
         except Exception as exc:
-            return self._fail(exc, "ack", key, group)
+            if is_lost(exc):
+                return await self._ack_lost(exc, key, group, ids)
+            return self._fail(exc, "ack", key, group, need=needs("+xack", (key,), "+xpending +multi +exec"))
         pending = [i for i, rep in zip(ids, replies[:-1], strict=True) if rep]
         acked = to_int(replies[-1]) or 0
         gone = [i for i in ids if i not in set(pending)]
@@ -170,6 +242,24 @@ class Actions:
         if gone:
             msg += f"; {len(gone)} no longer pending (acked or removed meanwhile)"
         return ActionResult(True, msg, {"acked": acked, "acked_ids": pending, "not_pending": gone})
+
+    async def _ack_lost(self, exc: BaseException, key: bytes, group: bytes,
+                        ids: tuple[str, ...]) -> ActionResult:
+        """The ack's reply was lost: which of the IDs are still pending now."""
+        got = await self._reread(*[("XPENDING", key, group, i, i, 1) for i in ids])
+        base = {"error": str(exc), "lost_reply": True}
+        if got is None or any(isinstance(g, Exception) for g in got):
+            return ActionResult(False, f"ack: the connection dropped after the ack was sent ({one_line(exc)})"
+                                f": it may have been applied; check with XPENDING {label(key)} "
+                                f"{label(group)} - + 100", {**base, "may_have_applied": True})
+        still = [i for i, rep in zip(ids, got, strict=True) if pending_rows(rep)]
+        gone = [i for i in ids if i not in set(still)]
+        msg = (f"ack: the connection dropped after the ack was sent ({one_line(exc)}): {len(gone)} of "
+               f"{len(ids)} are no longer pending in {label(group)!r}")
+        if still:
+            msg += f"; {len(still)} still pending: ack them again"
+        return ActionResult(not still, msg, {**base, "acked": len(gone), "acked_ids": gone,
+                                             "still_pending": still, "not_pending": gone})
 
     # ---- claim ----------------------------------------------------------------------------
 
@@ -210,6 +300,7 @@ class Actions:
         deleted: list[str] = []
         missing = 0
         cursor, calls = "0-0", 0
+        owned_before = await self._owned(key, group, consumer)
         try:
             while len(claimed) < cap and calls < MAX_AUTOCLAIM_CALLS:
                 count = min(AUTOCLAIM_PAGE, cap - len(claimed))
@@ -226,7 +317,10 @@ class Actions:
                 if cursor in ("0-0", "0", None):
                     break
         except Exception as exc:
-            return self._fail(exc, "claim", key, group, claimed=len(claimed))
+            if is_lost(exc):
+                return await self._autoclaim_lost(exc, key, group, consumer, claimed, owned_before)
+            return self._fail(exc, "claim", key, group, need=needs("+xautoclaim", (key,)),
+                              claimed=len(claimed))
         more = cursor not in ("0-0", "0", None)
         msg = f"claimed {len(claimed)} into {label(consumer)!r}"
         if more:
@@ -255,7 +349,9 @@ class Actions:
         try:
             reply = await self._cmd("XCLAIM", key, group, consumer, min_idle_ms, *ids)
         except Exception as exc:
-            return self._fail(exc, "claim", key, group)
+            if is_lost(exc):
+                return await self._claim_lost(exc, key, group, consumer, ids)
+            return self._fail(exc, "claim", key, group, need=needs("+xclaim", (key,)))
         rows = list(reply) if isinstance(reply, list | tuple) else []
         claimed = [i for i, _ in parse_entries([e for e in rows if e])]
         missing = sum(1 for e in rows if e is None)
@@ -265,6 +361,54 @@ class Actions:
             msg += f"; {len(skipped)} not claimed (idle below min, or no longer pending)"
         return ActionResult(True, msg, {"claimed": len(claimed), "claimed_ids": claimed,
                                         "skipped_ids": skipped, "missing": missing})
+
+    async def _owned(self, key: bytes, group: bytes, consumer: bytes) -> int | None:
+        """How many pending entries `consumer` owns (None if unknown): the baseline for telling
+        what an XAUTOCLAIM whose reply was lost did."""
+        try:
+            return dict(await self.consumers(key, group)).get(consumer, 0)
+        except Exception:
+            return None
+
+    async def _autoclaim_lost(self, exc: BaseException, key: bytes, group: bytes, consumer: bytes,
+                              claimed: list[str], before: int | None) -> ActionResult:
+        base = {"error": str(exc), "lost_reply": True, "claimed": len(claimed), "claimed_ids": claimed}
+        head = (f"claim: the connection dropped after XAUTOCLAIM was sent ({one_line(exc)}); "
+                f"{len(claimed)} claimed before that")
+        now = await self._owned(key, group, consumer)
+        if now is None or before is None:
+            return ActionResult(False, f"{head}; more may have been claimed: check with XPENDING "
+                                f"{label(key)} {label(group)} - + 100 {label(consumer)}",
+                                {**base, "may_have_applied": True})
+        return ActionResult(True, f"{head}; {label(consumer)!r} now owns {now:,} pending entries "
+                            f"({now - before:+,} since the claim started)",
+                            {**base, "owned_before": before, "owned_now": now})
+
+    async def _claim_lost(self, exc: BaseException, key: bytes, group: bytes, consumer: bytes,
+                          ids: tuple[str, ...]) -> ActionResult:
+        """The XCLAIM's reply was lost: who owns each of the IDs now."""
+        got = await self._reread(*[("XPENDING", key, group, i, i, 1) for i in ids])
+        base = {"error": str(exc), "lost_reply": True}
+        head = f"claim: the connection dropped after XCLAIM was sent ({one_line(exc)})"
+        if got is None or any(isinstance(g, Exception) for g in got):
+            return ActionResult(False, f"{head}: it may have been applied; check with XPENDING "
+                                f"{label(key)} {label(group)} - + 100", {**base, "may_have_applied": True})
+        owners: dict[str, bytes | None] = {}
+        for i, rep in zip(ids, got, strict=True):
+            rows = pending_rows(rep)
+            owners[i] = rows[0].consumer if rows else None
+        mine = [i for i, o in owners.items() if o == consumer]
+        others: dict[bytes, int] = {}
+        for o in owners.values():
+            if o is not None and o != consumer:
+                others[o] = others.get(o, 0) + 1
+        msg = f"{head}: {len(mine)} of {len(ids)} now belong to {label(consumer)!r}"
+        if others:
+            msg += "; " + ", ".join(f"{n} to {label(o)!r}" for o, n in others.items())
+        if gone := sum(1 for o in owners.values() if o is None):
+            msg += f"; {gone} no longer pending"
+        return ActionResult(bool(mine), msg, {**base, "claimed": len(mine), "claimed_ids": mine,
+                                              "owners": owners})
 
     # ---- trim -----------------------------------------------------------------------------
 
@@ -283,14 +427,18 @@ class Actions:
         key, strategy, threshold = self._trim_args(key, strategy, threshold)
         if refused := self.refusal("trim"):
             return refused
+        seen: int | None = None
         try:
+            seen = to_int(await self._cmd("XLEN", key)) or 0  # the baseline if the reply is lost
             pipe = self.client.pipeline(transaction=True)
             pipe.execute_command("XLEN", key)
             pipe.execute_command("XTRIM", key, strategy, "~" if approx else "=", threshold)
             pipe.execute_command("XLEN", key)
             before, removed, after = await pipe.execute()
         except Exception as exc:
-            return self._fail(exc, "trim", key)
+            if is_lost(exc) and seen is not None:
+                return await self._trim_lost(exc, key, strategy, threshold, approx, seen)
+            return self._fail(exc, "trim", key, need=needs("+xtrim", (key,), "+xlen +multi +exec"))
         how = f"{strategy} {'~' if approx else '='} {threshold}"
         if not removed:
             msg = f"nothing trimmed from {label(key)!r} ({how}; {before} entries)"
@@ -301,11 +449,41 @@ class Actions:
         return ActionResult(True, msg, {"removed": removed, "length_before": before,
                                         "length_after": after})
 
+    async def _trim_lost(self, exc: BaseException, key: bytes, strategy: str, threshold: Any,
+                         approx: bool, seen: int) -> ActionResult:
+        """The trim's reply was lost: the length now against the length just before, and whether
+        the stream now satisfies the trim (exact MAXLEN: length; MINID: the first ID)."""
+        how = f"{strategy} {'~' if approx else '='} {threshold}"
+        head = f"the connection dropped after the trim was sent ({one_line(exc)})"
+        got = await self._reread(("XLEN", key), ("XRANGE", key, "-", "+", "COUNT", 1))
+        base = {"error": str(exc), "lost_reply": True, "length_before": seen}
+        if got is None or any(isinstance(g, Exception) for g in got):
+            return ActionResult(False, f"{head}: it may have been applied; check with XLEN {label(key)}",
+                                {**base, "may_have_applied": True})
+        now = to_int(got[0]) or 0
+        first = parse_entries(got[1])
+        if strategy == "MAXLEN":
+            holds = now <= threshold
+        else:
+            holds = not first or id_key(first[0][0]) >= id_key(threshold)
+        details = {**base, "length_after": now, "removed": max(0, seen - now)}
+        if now < seen:
+            return ActionResult(True, f"{head}: {label(key)!r} now has {now:,} entries, {seen - now:,} "
+                                "fewer: the trim ran", details)
+        if holds:
+            return ActionResult(True, f"{head}: {label(key)!r} has {now:,} entries ({seen:,} before) and "
+                                f"nothing left to trim for {how}", details)
+        return ActionResult(False, f"{head}: {label(key)!r} still has {now:,} entries ({seen:,} before): "
+                            f"not trimmed to {how}; run it again", details)
+
     def _trim_args(self, key: Any, strategy: Any, threshold: Any) -> tuple[bytes, str, Any]:
         key = check_name(key, "stream key")
         strategy = check_strategy(strategy)
         if strategy == "MAXLEN":
             threshold = parse_int(threshold, "MAXLEN", 0)
+            if threshold > MAX_MAXLEN:
+                raise ValidationError(f"MAXLEN must be at most {MAX_MAXLEN:,}: the server refuses more "
+                                      "('value is not an integer or out of range')")
         else:
             threshold = check_id(threshold, "MINID")
         return key, strategy, threshold

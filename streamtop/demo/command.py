@@ -17,10 +17,10 @@ from typing import Any
 
 import redis
 
-from ..cli import UsageError, positive_float, positive_int, spec_from_args
+from .. import numbers as num
+from ..cli import UsageError, spec_from_args
 from ..connection import ConnectError, ConnectionSpec, describe_error
 from ..embedded import ServerUnavailable, port_free
-from .lessons import LESSONS
 from .reader import LASTID_KEY
 from .workload import (
     DLQ,
@@ -30,27 +30,12 @@ from .workload import (
     STREAM,
     STUCK_MS,
     DemoController,
-    check_rate,
 )
 
 STOP_SIGNALS = tuple(s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None)
 
 
-def rate_arg(text: str) -> float:
-    try:
-        return check_rate(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def threshold_arg(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value != value:
-        raise argparse.ArgumentTypeError("the threshold must be a number")
-    return value
+DEMO_STUCK_MS = STUCK_MS  # entries idle this long count as stuck (and are retried)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -60,27 +45,28 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                 "for 10 s, F9 the lessons view (--lesson N opens it at lesson N); the dashboard's "
                 "keys work as usual. --port P alone (no --url/--host) runs the embedded server on P "
                 "when P is free (6379: where the tutorial's own scripts connect)")
-    p.add_argument("--rate", type=rate_arg, default=5.0, metavar="N",
+    p.add_argument("--rate", type=num.DEMO_RATE.arg, default=5.0, metavar="N",
                    help=f"events per second (default 5, at most {MAX_RATE:,.0f}; changed live with F3/F4)")
-    p.add_argument("--fail-above", type=threshold_arg, default=0.7, metavar="TEMP",
+    p.add_argument("--fail-above", type=num.FAIL_ABOVE.arg, default=0.7, metavar="TEMP",
                    help="group1 fails (leaves pending) events with temp above this (default 0.7)")
-    p.add_argument("--maxlen", type=positive_int, default=None, metavar="N",
+    p.add_argument("--maxlen", type=num.DEMO_MAXLEN.arg, default=None, metavar="N",
                    help=f"trim {STREAM} to N entries on every XADD (default: no trimming)")
-    p.add_argument("--consumers", type=positive_int, default=3, metavar="N",
+    p.add_argument("--consumers", type=num.DEMO_CONSUMERS.arg, default=3, metavar="N",
                    help="group1 consumers at start (default 3: c1, c2, c3)")
-    p.add_argument("--poison-deliveries", type=positive_int, default=POISON_DELIVERIES, metavar="N",
+    p.add_argument("--poison-deliveries", type=num.POISON_DELIVERIES.arg, default=POISON_DELIVERIES,
+                   metavar="N",
                    help=f"group1 moves an entry to {DLQ} when it fails at its Nth delivery "
                         f"(default {POISON_DELIVERIES}); failures are retried after "
                         f"{STUCK_MS // 1000} s idle")
     p.add_argument("--no-retry", action="store_true",
                    help="group1's consumers never retry: failures stay pending until claimed by hand")
-    p.add_argument("--lesson", type=positive_int, default=None, metavar="N",
+    p.add_argument("--lesson", type=num.DEMO_LESSON.arg, default=None, metavar="N",
                    help="open the lessons view (F9) at lesson N (1-12): the tutorial step by step")
     p.add_argument("--no-ui", action="store_true",
                    help="run only the server and the workload; print the URL for another streamtop")
     p.add_argument("--cleanup", action="store_true",
                    help=f"with --url: delete {STREAM} (and its groups), {DLQ} and {LASTID_KEY} on exit")
-    p.add_argument("--interval", type=positive_float, default=1.0,
+    p.add_argument("--interval", type=num.INTERVAL.arg, default=1.0,
                    help="the dashboard's seconds between polls (default 1)")
 
 
@@ -147,8 +133,6 @@ class _Stopper:
 def run(args: argparse.Namespace) -> int:
     if args.cluster:
         raise UsageError("the demo needs a standalone server (not --cluster)")
-    if args.lesson is not None and args.lesson > len(LESSONS):
-        raise UsageError(f"--lesson {args.lesson}: there are {len(LESSONS)} lessons")
     if args.lesson is not None and args.no_ui:
         raise UsageError("--lesson opens the lessons view: it needs the UI (leave out --no-ui)")
     server = None

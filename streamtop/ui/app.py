@@ -17,6 +17,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from rich.text import Text
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -28,7 +29,8 @@ from ..actions import ActionResult, Actions
 from ..connection import ConfigError, ConnectError
 from ..history import History
 from ..model import Focus, GroupInfo, ServerInfo, Snapshot, StreamInfo
-from ..monitor import ErrorKind, Monitor, State, first_contact
+from ..monitor import ErrorKind, Monitor, State, aged, answer_timeout, first_contact
+from ..render import clean, name_text
 from .consumers import ConsumersPanel
 from .context import ActionContext
 from .demo_panel import DemoPanel
@@ -45,6 +47,7 @@ from .pending import PendingPanel
 from .streams import StreamsPanel
 
 INTERVALS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+NOTIFY_LIMIT = 400  # characters of a notification (a 10 kB key would fill the screen)
 FOCUS_DEBOUNCE = 0.15  # seconds a selection must rest before it triggers a poll
 ACTION_KEYS = {"e": "produce", "E": "burst", "a": "ack", "c": "claim", "t": "trim",
                "g": "group", "D": "dead_letter"}
@@ -87,6 +90,8 @@ class StreamtopApp(App[int]):
         self._actions_given = actions is not None
         self._actions_generation = -1
         self.interval = interval
+        if monitor is not None:
+            monitor.answer_timeout = answer_timeout(interval)
         self.read_only = read_only
         self.demo = demo
         self.stuck_ms = stuck_ms
@@ -108,6 +113,7 @@ class StreamtopApp(App[int]):
         self.loop_waiting = False  # the poll loop is between polls ...
         self.loop_delay: float | None = None  # ... for this long (None: until woken)
         self._widgets: dict[str, Any] = {}
+        self._aged_from: Snapshot | None = None  # the real snapshot behind an aged one on screen
 
     # layout ---------------------------------------------------------------------------------
 
@@ -144,7 +150,7 @@ class StreamtopApp(App[int]):
         self.render_header()
         if self.monitor is not None:
             self.run_worker(self._poll_loop(), name="poll", group="poll", exclusive=True)
-        self.set_interval(1.0, self.render_header)
+        self.set_interval(1.0, self.tick)
 
     async def on_unmount(self) -> None:
         """The monitor owns every client (poll, cluster nodes, actions): close them all."""
@@ -165,6 +171,9 @@ class StreamtopApp(App[int]):
             self._wake.clear()
             if forced or not monitor.paused:
                 self.render_header()
+                # the header turns to NOT ANSWERING the moment the poll is overdue, not at the
+                # next one-second tick; the poll itself is never waited on by the UI
+                overdue = self.set_timer(monitor.answer_timeout + 0.05, self.tick)
                 try:
                     snap = await monitor.poll()
                 except ConfigError as exc:  # waiting will not fix it: end with its message
@@ -174,7 +183,10 @@ class StreamtopApp(App[int]):
                 except Exception as exc:  # a bug, not the server: say so, keep the dashboard up
                     self._report_bug(exc)
                     snap = None
-                if snap is not None and snap is not self.snapshot:
+                finally:
+                    overdue.stop()
+                if snap is not None and snap is not self.snapshot and snap is not self._aged_from:
+                    self._aged_from = None
                     await asyncio.sleep(0)  # let keys and repaints in between poll and apply
                     self.apply_snapshot(snap)
                     if not self._gc_frozen:
@@ -195,6 +207,16 @@ class StreamtopApp(App[int]):
                     await asyncio.wait_for(self._wake.wait(), delay)
             finally:
                 self.loop_waiting = False
+
+    def tick(self) -> None:
+        """Every second: the header (its ages and countdowns); while the server does not answer,
+        the last snapshot again with its idle times advanced by the local clock."""
+        m = self.monitor
+        frozen = m.frozen_for() if m is not None else None
+        if m is not None and m.last is not None and frozen is not None and self._live_widgets():
+            self._aged_from = m.last
+            self.apply_snapshot(aged(m.last, frozen))
+        self.render_header()
 
     def poll_now(self) -> None:
         """Wake the poll loop: the next poll starts as soon as the current one (if any) ends."""
@@ -279,17 +301,18 @@ class StreamtopApp(App[int]):
         fresh = (data is not None and stream is not None and data.focus.key == stream.key
                  and data.focus.pending_start == pending.start
                  and data.focus.messages_end == messages.end)
+        group_name = Text("group ") + name_text(group.name) if group is not None else Text()
         if group is not None and fresh and data.focus.group == group.name:
-            pending.show(data.pending, group.pending, data.error or group.error, f"group {group.label}")
+            pending.show(data.pending, group.pending, data.error or group.error, group_name)
         elif group is not None:
-            pending.show((), group.pending, None, f"group {group.label} (loading)")
+            pending.show((), group.pending, None, group_name + " (loading)")
         else:
             pending.show((), None, None, "no group selected")
         if stream is not None and fresh:
-            messages.show(data.messages, stream.length, stream.label)
+            messages.show(data.messages, stream.length, name_text(stream.key))
         else:
             messages.show((), stream.length if stream else None,
-                          f"{stream.label} (loading)" if stream else "no stream selected")
+                          name_text(stream.key) + " (loading)" if stream else "no stream selected")
 
     def _live_widgets(self) -> bool:
         """False while the app shuts down (the widgets are being removed)."""
@@ -315,13 +338,17 @@ class StreamtopApp(App[int]):
             nodes=len(snap.nodes) if snap else 0,
             down_nodes=tuple(f"{n.address} ({n.error})" for n in snap.stale_nodes) if snap else (),
             uncovered_slots=(16384 - sum(n.slots for n in snap.nodes)) if snap and snap.nodes else 0,
+            insecure_tls=bool(m is not None and m.spec.tls and m.spec.insecure),
         )
         if m is None:
             return HeaderInfo(state="paused" if self.paused else "live", **base)
         state = m.state
+        stale_age = m.stale_age()
         return HeaderInfo(
-            state=state.value, stale_age=m.stale_age(), error=m.error,
-            retry_in=m.retry_in() if state is not State.RECONNECTING else None, **base)
+            state=state.value, stale_age=stale_age if stale_age is not None else m.frozen_for(),
+            waiting=m.not_answering_for(), error=m.error,
+            retry_in=m.retry_in() if state not in (State.RECONNECTING, State.NOT_ANSWERING) else None,
+            **base)
 
     # selection ------------------------------------------------------------------------------
 
@@ -446,6 +473,8 @@ class StreamtopApp(App[int]):
     def _step_interval(self, step: int) -> None:
         i = min(range(len(INTERVALS)), key=lambda j: abs(INTERVALS[j] - self.interval))
         self.interval = INTERVALS[max(0, min(len(INTERVALS) - 1, i + step))]
+        if self.monitor is not None:
+            self.monitor.answer_timeout = answer_timeout(self.interval)
         self.render_header()
         self.poll_now()
 
@@ -470,9 +499,23 @@ class StreamtopApp(App[int]):
 
     def action_result(self, result: ActionResult) -> None:
         """Called by the dialogs when an action finished: say what happened, show its effect."""
-        self.notify(result.message, severity="information" if result.ok else "error",
+        message = result.message
+        waiting = self.monitor.not_answering_for() if self.monitor is not None else None
+        if not result.ok and waiting is not None:  # the likely cause, in the same line
+            message += f" (the server has not answered a poll for {int(waiting)} s)"
+        self.notify(message, severity="information" if result.ok else "error",
                     timeout=4 if result.ok else 8)
         self.poll_now()
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every notification (the app's, a dialog's, a widget's) is plain text: messages carry
+        key, group and consumer names and server errors, which are data, never markup. A message
+        made long by a long name keeps its head and its tail (what happened is at either end)."""
+        text = clean(message, keep_newlines=True)
+        if len(text) > NOTIFY_LIMIT:
+            text = f"{text[:NOTIFY_LIMIT * 3 // 4]} … {text[-NOTIFY_LIMIT // 4:]}"
+        super().notify(text, title=clean(title), severity=severity, timeout=timeout, markup=False)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -43,8 +43,8 @@ class ConsumersPanel(Vertical):
         error = group.error if group is not None else None
         empty.display = not consumers or error is not None
         if error is not None:  # XINFO CONSUMERS or XPENDING failed: not the same as none
-            empty.update(Text(f"consumers/pending unavailable: {error}", style="bold red"))
+            empty.update(Text("consumers/pending unavailable: ", "bold red") + fmt.text(error, "bold red"))
         else:
             empty.update("no consumers" if group is not None else "no group selected")
         self.empty_text = "" if group is None else (error or "no consumers")
-        self.border_title = f"Consumers of {fmt.name(group.name, 30)}" if group else "Consumers"
+        self.border_title = Text("Consumers of ") + fmt.name(group.name, 30) if group else "Consumers"

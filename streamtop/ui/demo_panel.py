@@ -17,6 +17,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from ..demo.workload import MAX_RATE, MIN_STEP_RATE
+from ..render import clean, name_text, text
 
 REFRESH_SECONDS = 0.5
 
@@ -84,9 +85,9 @@ class DemoPanel(Vertical):
         self.set_interval(REFRESH_SECONDS, self.refresh_from_controller)
 
     def refresh_from_controller(self) -> None:
-        self.query_one("#demo-guide", Static).update(self.controller.guide())
+        self.query_one("#demo-guide", Static).update(text(self.controller.guide()))
         compare = getattr(self.controller, "comparison", lambda: "")()
-        self.query_one("#demo-compare", Static).update(Text(compare))
+        self.query_one("#demo-compare", Static).update(text(compare))
         self.query_one("#demo-compare", Static).display = bool(compare)
         table = self.query_one("#demo-workers", DataTable)
         rows = self.controller.workers()
@@ -102,12 +103,13 @@ class DemoPanel(Vertical):
 
     @staticmethod
     def _cells(w: Any) -> tuple[Any, ...]:
+        """Names and notes are Text: a DataTable parses a str cell as markup."""
         state = Text(w.state, style=STATE_STYLE.get(w.state, ""))
         consumer = w.role == "consumer"
         failed, retried, dead = (str(w.failed), str(getattr(w, "retried", 0)),
                                  str(getattr(w, "dead_lettered", 0))) if consumer else ("", "", "")
-        return (w.name, w.group or "-", state, str(w.processed), failed, retried, dead,
-                Text(w.detail))
+        return (name_text(w.name, 32), name_text(w.group or "-", 32), state, str(w.processed), failed,
+                retried, dead, text(w.detail or ""))
 
     def selected_consumer(self) -> str | None:
         """The consumer under the cursor, when the worker table has the focus."""
@@ -123,11 +125,15 @@ class DemoPanel(Vertical):
                 return w.name
         return None
 
+    def say(self, message: str, severity: Any = "information") -> None:
+        """Worker names and errors are data: plain text, also when hosted by another app."""
+        self.notify(clean(message), severity=severity, markup=False)
+
     def _do(self, fn: Any, *args: Any) -> Any:
         try:
             result = fn(*args)
         except ValueError as exc:
-            self.notify(str(exc), severity="warning")
+            self.say(str(exc), severity="warning")
             return None
         self.refresh_from_controller()
         return result
@@ -135,19 +141,19 @@ class DemoPanel(Vertical):
     def action_toggle_producer(self) -> None:
         running = self._do(self.controller.toggle_producer)
         if running is not None:
-            self.notify("producer resumed" if running else "producer paused")
+            self.say("producer resumed" if running else "producer paused")
 
     def _set_rate(self, rate: float) -> None:
         if rate < MIN_STEP_RATE:
-            self.notify(f"the rate is at its lowest step ({self.controller.rate:g}/s); F2 pauses",
+            self.say(f"the rate is at its lowest step ({self.controller.rate:g}/s); F2 pauses",
                         severity="warning")
             return
         if rate > MAX_RATE:
-            self.notify(f"the rate is limited to {MAX_RATE:,.0f} events/s", severity="warning")
+            self.say(f"the rate is limited to {MAX_RATE:,.0f} events/s", severity="warning")
             return
         value = self._do(self.controller.set_rate, rate)
         if value is not None:
-            self.notify(f"rate: {value:g} events/s")
+            self.say(f"rate: {value:g} events/s")
 
     def action_slower(self) -> None:
         self._set_rate(self.controller.rate / 2)
@@ -158,24 +164,22 @@ class DemoPanel(Vertical):
     def action_add_consumer(self) -> None:
         name = self._do(self.controller.add_consumer)
         if name:
-            self.notify(f"{name} joined group1")
+            self.say(f"{name} joined group1")
 
     def action_stop_consumer(self) -> None:
         name = self._do(self.controller.stop_consumer, self.selected_consumer())
         if name:
-            self.notify(f"{name} stops after acking its batch")
+            self.say(f"{name} stops after acking its batch")
 
     def action_crash_consumer(self) -> None:
         name = self._do(self.controller.crash_consumer, self.selected_consumer())
         if name:
-            self.notify(f"{name} crashed: its pending entries stay until claimed", severity="warning")
-
+            self.say(f"{name} crashed: its pending entries stay until claimed", severity="warning")
 
     def action_away(self) -> None:
         run = self._do(self.controller.go_away)
         if run is not None:
-            self.notify(f"sub1 and reader1 away for {run.seconds:g} s: the producer goes on")
-
+            self.say(f"sub1 and reader1 away for {run.seconds:g} s: the producer goes on")
 
     def action_lessons(self) -> None:
         toggle = getattr(self.app, "toggle_lessons", None)  # the demo app's (ui/demo_app.py)

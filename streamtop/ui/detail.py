@@ -14,11 +14,12 @@ from . import format as fmt
 
 
 def detail_rows(s: StreamInfo | None, rate: float | None) -> list[tuple[str, str]]:
+    """Label and plain value (the key and an error escaped, as detail_table draws them)."""
     if s is None:
         return []
-    head = [("key", fmt.name(s.key, 200))]
+    head = [("key", fmt.name(s.key, 200).plain)]
     if s.error is not None:
-        return [*head, ("error", s.error)]
+        return [*head, ("error", fmt.text(s.error).plain)]
     return head + [
         ("length", fmt.count(s.length)),
         ("first id", s.first_entry_id or "-"),
@@ -31,14 +32,18 @@ def detail_rows(s: StreamInfo | None, rate: float | None) -> list[tuple[str, str
     ]
 
 
-def detail_table(rows: list[tuple[str, str]]) -> Table | Text:
+def detail_table(rows: list[tuple[str, str]], key: bytes | None = None) -> Table | Text:
+    """Every value is drawn as Text (never markup); the key with its escapes marked."""
     if not rows:
         return Text("no stream selected", style="dim")
     grid = Table.grid(padding=(0, 1))
     grid.add_column(style="bold")
     grid.add_column(overflow="fold")
     for k, v in rows:
-        grid.add_row(k, Text(v, style="red" if k == "error" else ""))
+        if k == "key" and key is not None:
+            grid.add_row(k, fmt.name(key, 200))
+        else:
+            grid.add_row(k, Text(v, style="red" if k == "error" else ""))
     return grid
 
 
@@ -54,7 +59,8 @@ class StreamDetail(Vertical):
         rows = detail_rows(stream, rate)
         if rows != self.rows or not rows:
             self.rows = rows
-            self.query_one("#detail-fields", Static).update(detail_table(rows))
+            self.query_one("#detail-fields", Static).update(
+                detail_table(rows, stream.key if stream is not None else None))
         data = series.values()[-60:] if series else []
         spark = self.query_one("#in-spark", Sparkline)
         if list(spark.data or []) != data:

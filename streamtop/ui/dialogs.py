@@ -15,11 +15,11 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import (
@@ -35,8 +35,12 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
-from ..actions import MAX_BURST, ActionResult, ValidationError, check_id, parse_idle, parse_int
+from .. import numbers as num
+from ..actions import ActionResult, ValidationError, check_id
 from ..model import label
+from ..render import name_text, text
+
+SHOWN_NAMES = 20  # consumer names listed in a hint; the rest are counted
 
 DIALOG_CSS = """
 ActionDialog, ConfirmDialog {
@@ -82,8 +86,31 @@ ActionDialog ProgressBar {
 """
 
 
-def _t(name: bytes | None) -> str:
-    return escape(label(name or b""))
+def _t(name: bytes | None, limit: int = 60) -> Text:
+    """A name in a dialog: escaped Text, never markup (titles, prompts, previews, bodies)."""
+    return name_text(name or b"", limit)
+
+
+def _names_hint(prefix: str, names: tuple[bytes, ...] | list[bytes], none: Text) -> Text:
+    """"Consumer: a, b, c" with at most SHOWN_NAMES names, each cut, as data."""
+    if not names:
+        return Text.assemble(prefix, none)
+    parts = Text(", ").join(_t(n, 40) for n in names[:SHOWN_NAMES])
+    more = f" and {len(names) - SHOWN_NAMES} more" if len(names) > SHOWN_NAMES else ""
+    return Text.assemble(prefix, parts, more)
+
+
+def _short(message: str, limit: int = 600, style: str = "") -> Text:
+    """A message from the actions layer, escaped; one made long by a long name keeps its head and
+    its tail (what happened is at either end)."""
+    if len(message) > limit:
+        message = f"{message[:limit * 3 // 4]} … {message[-limit // 4:]}"
+    return text(message, style, keep_newlines=True)
+
+
+def _plain(content: str | Text) -> Text:
+    """A str given to a dialog is plain text (Static and Label would parse it as markup)."""
+    return content if isinstance(content, Text) else Text(content)
 
 
 class Names:
@@ -113,14 +140,15 @@ class ConfirmDialog(ModalScreen[bool]):
     DEFAULT_CSS = DIALOG_CSS
     BINDINGS = [Binding("escape,n", "answer(False)", "Cancel"), Binding("y", "answer(True)", "Yes")]
 
-    def __init__(self, title: str, body: str, verb: str) -> None:
+    def __init__(self, title: str | Text, body: str | Text, verb: str) -> None:
+        """`title` and `body` are shown as given: a str is plain text, not markup."""
         super().__init__()
         self.title_text, self.body, self.verb = title, body, verb
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(self.title_text, id="title")
-            yield Static(self.body, id="body")
+            yield Label(_plain(self.title_text), id="title")
+            yield Static(_plain(self.body), id="body")
             with Horizontal(id="buttons"):
                 yield Button(f"{self.verb} (y)", variant="error", id="yes")
                 yield Button("Cancel (n)", id="no")
@@ -161,11 +189,11 @@ class ActionDialog(ModalScreen[None]):
                 yield Button(self.VERB, variant="primary", id="ok")
                 yield Button("Cancel", id="cancel")
 
-    def heading(self) -> str:
-        where = _t(self.context.key)
+    def heading(self) -> Text:
+        where = Text.assemble(f"{self.TITLE}: ", _t(self.context.key))
         if self.context.group:
-            where += f" / group {_t(self.context.group)}"
-        return f"{self.TITLE}: {where}"
+            where.append_text(Text.assemble(" / group ", _t(self.context.group)))
+        return where
 
     def fields(self) -> ComposeResult:
         yield from ()
@@ -180,10 +208,11 @@ class ActionDialog(ModalScreen[None]):
         return self.query_one(f"#{widget_id}", Input).value
 
     def error(self, message: str) -> None:
-        self.query_one("#error", Static).update(escape(message))
+        """Messages carry typed input and server names: shown escaped, never as markup."""
+        self.query_one("#error", Static).update(_short(message))
 
-    def info(self, markup: str) -> None:
-        self.query_one("#info", Static).update(markup)
+    def info(self, content: str | Text) -> None:
+        self.query_one("#info", Static).update(_plain(content))
 
     def launch(self, work: Callable[[], Awaitable[ActionResult]], *, keep_open_on_error: bool = True) -> None:
         """Run the action in a worker; success closes the dialog, a failure stays visible in it."""
@@ -211,12 +240,12 @@ class ActionDialog(ModalScreen[None]):
         else:
             self.error(result.message)
 
-    def confirm(self, title: str, body: str, verb: str, then: Callable[[], None]) -> None:
+    def confirm(self, title: str | Text, body: str | Text, verb: str, then: Callable[[], None]) -> None:
         def answered(yes: bool | None) -> None:
             if yes:
                 then()
             else:
-                self.info("[dim]cancelled: nothing was changed[/]")
+                self.info(Text("cancelled: nothing was changed", "dim"))
 
         self.app.push_screen(ConfirmDialog(title, body, verb), answered)
 
@@ -224,7 +253,7 @@ class ActionDialog(ModalScreen[None]):
 
     def action_cancel(self) -> None:
         if self.busy:  # closing now would cancel a command in flight without reporting it
-            self.info("[yellow]still running: wait for the result[/]")
+            self.info(Text("still running: wait for the result", "yellow"))
             return
         self.dismiss()
 
@@ -246,7 +275,7 @@ class ActionDialog(ModalScreen[None]):
         self.error("")
         try:
             self.submit()
-        except ValidationError as exc:
+        except (ValidationError, num.NumberError) as exc:  # nothing was sent
             self.error(str(exc))
 
     def submit(self) -> None:
@@ -264,7 +293,7 @@ class BurstDialog(ActionDialog):
         self.cancel_event = asyncio.Event()
 
     def fields(self) -> ComposeResult:
-        yield Label(f"How many events (1 to {MAX_BURST:,})", classes="hint")
+        yield Label(f"How many events (1 to {num.BURST_COUNT.hi:,.0f})", classes="hint")
         yield Input("1000", id="count")
         yield Label("MAXLEN (empty: no limit)", classes="hint")
         yield Input("", placeholder="no limit", id="maxlen")
@@ -276,9 +305,9 @@ class BurstDialog(ActionDialog):
         self.query_one("#count", Input).focus()
 
     def submit(self) -> None:
-        n = parse_int(self.value("count"), "burst size", 1, MAX_BURST)
+        n = num.BURST_COUNT.parse(self.value("count"))
         text = self.value("maxlen").strip()
-        maxlen = parse_int(text, "MAXLEN", 0) if text else None
+        maxlen = num.BURST_MAXLEN.parse(text) if text else None
         approx = self.query_one("#approx", Checkbox).value
         bar = self.query_one("#progress", ProgressBar)
         bar.update(total=n, progress=0)
@@ -321,8 +350,8 @@ class ClaimDialog(ActionDialog):
             yield Static(f"XCLAIM the {len(ctx.selected_pending)} selected entries", classes="hint")
         yield Label("Min idle time (seconds; or 500ms, 2m, 1h)", classes="hint")
         yield Input(f"{getattr(ctx, 'stuck_ms', 60_000) / 1000:g}", id="idle")
-        yield Label("Into consumer: " + (", ".join(escape(c) for c in consumers) if consumers
-                                         else "[b]the group has no consumers: type a new name[/]"),
+        yield Label(_names_hint("Into consumer: ", ctx.consumers,
+                                Text("the group has no consumers: type a new name", "bold")),
                     classes="hint")
         yield Input(consumers[0] if consumers else "", placeholder="consumer name", id="consumer",
                     suggester=SuggestFromList(consumers, case_sensitive=True))
@@ -337,14 +366,14 @@ class ClaimDialog(ActionDialog):
     def _consumer_changed(self, event: Input.Changed) -> None:
         self.armed_new = None
         if event.value and not self.names.known(event.value):
-            self.info(f"[yellow]{escape(repr(event.value))} is not a consumer of this group: claiming "
-                      "creates it[/]")
+            self.info(Text.assemble(text(repr(event.value)), " is not a consumer of this group: "
+                                    "claiming creates it", style="yellow"))
         else:
             self.info("")
 
     def submit(self) -> None:
         ctx = self.context
-        idle = parse_idle(self.value("idle"))
+        idle = num.CLAIM_MIN_IDLE.parse(self.value("idle"))
         name = self.value("consumer")
         if not name:
             raise ValidationError("consumer is empty: pick one of the group's consumers"
@@ -354,15 +383,15 @@ class ClaimDialog(ActionDialog):
         new = not self.names.known(name)
         if new and self.armed_new != name:
             self.armed_new = name
-            self.info(f"[yellow]{escape(repr(name))} is not a consumer of this group: press enter again "
-                      "to create it and claim[/]")
+            self.info(Text.assemble(text(repr(name)), " is not a consumer of this group: press enter "
+                                    "again to create it and claim", style="yellow"))
             return
         if ctx.selected_pending:
             ids = ctx.selected_pending
             self.launch(lambda: self.actions.claim_ids(ctx.key, ctx.group, consumer, idle, ids,
                                                     must_exist=not new))
         else:
-            cap = parse_int(self.value("cap"), "cap", 1)
+            cap = num.CLAIM_COUNT.parse(self.value("cap"))
             self.launch(lambda: self.actions.claim_auto(ctx.key, ctx.group, consumer, idle, cap,
                                                      must_exist=not new))
 
@@ -373,8 +402,8 @@ class TrimDialog(ActionDialog):
     TITLE = "Trim"
     VERB = "Preview"
 
-    def heading(self) -> str:
-        return f"{self.TITLE} {_t(self.context.key)}"
+    def heading(self) -> Text:
+        return Text.assemble(f"{self.TITLE} ", _t(self.context.key))
 
     def __init__(self, context: Any) -> None:
         super().__init__(context)
@@ -383,7 +412,8 @@ class TrimDialog(ActionDialog):
     def fields(self) -> ComposeResult:
         stream = self.context.stream
         if stream is not None:
-            yield Static(f"{stream.length:,} entries, first {stream.first_entry_id or '-'}", classes="hint")
+            yield Static(text(f"{stream.length:,} entries, first {stream.first_entry_id or '-'}"),
+                         classes="hint")
         with RadioSet(id="strategy"):
             yield RadioButton("MAXLEN: keep the newest N entries", value=True, id="maxlen")
             yield RadioButton("MINID: drop entries older than an ID", id="minid")
@@ -398,7 +428,7 @@ class TrimDialog(ActionDialog):
         minid = self.query_one("#minid", RadioButton).value
         strategy = "MINID" if minid else "MAXLEN"
         raw = self.value("threshold")
-        threshold = check_id(raw, "MINID") if minid else parse_int(raw, "MAXLEN", 0)
+        threshold = check_id(raw, "MINID") if minid else num.TRIM_MAXLEN.parse(raw)
         return strategy, threshold, self.query_one("#approx", Checkbox).value
 
     @on(Input.Changed)
@@ -433,14 +463,14 @@ class TrimDialog(ActionDialog):
             self.error(result.message)
             return
         if p.nothing:
-            self.info(escape(result.message))
+            self.info(_short(result.message))
             return
-        lines = [f"removes {escape(p.removes_text())}"]
-        lines += [f"[bold red]{escape(w)}[/]" for w in p.warnings()]
+        lines = [Text.assemble("removes ", text(p.removes_text()))]
+        lines += [_short(w, 300, "bold red") for w in p.warnings()]
         if p.strategy == "MAXLEN":
-            lines.append("[dim]entries added before you confirm make MAXLEN remove as many more[/]")
-        lines.append("[b]enter[/] again to trim, escape to cancel")
-        self.info("\n".join(lines))
+            lines.append(Text("entries added before you confirm make MAXLEN remove as many more", "dim"))
+        lines.append(Text.assemble(("enter", "bold"), " again to trim, escape to cancel"))
+        self.info(Text("\n").join(lines))
         self.armed = args
         self.query_one("#ok", Button).label = "Confirm trim"
 
@@ -463,7 +493,7 @@ class GroupMenu(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(f"Group operations: {_t(self.context.key)}", id="title")
+            yield Label(Text.assemble("Group operations: ", _t(self.context.key)), id="title")
             ops = [op for op in GROUP_OPS if op[0] == "create" or self.context.group]
             yield OptionList(*[Option(text, id=op) for op, text in ops], id="ops")
 
@@ -476,8 +506,8 @@ class GroupCreateDialog(ActionDialog):
     TITLE = "Create a group"
     VERB = "Create"
 
-    def heading(self) -> str:
-        return f"{self.TITLE} on {_t(self.context.key)}"
+    def heading(self) -> Text:
+        return Text.assemble(f"{self.TITLE} on ", _t(self.context.key))
 
     def fields(self) -> ComposeResult:
         yield Label("Group name", classes="hint")
@@ -503,7 +533,7 @@ class GroupSetIdDialog(ActionDialog):
     def fields(self) -> ComposeResult:
         gi = self.context.group_info
         if gi is not None:
-            yield Static(f"now after {gi.last_delivered_id}", classes="hint")
+            yield Static(text(f"now after {gi.last_delivered_id}"), classes="hint")
         yield Label("New last-delivered ID: $ (skip to the end), 0 (re-read everything) or an ID",
                     classes="hint")
         yield Input("$", id="id")
@@ -523,7 +553,7 @@ class ConsumerDeleteDialog(ActionDialog):
     def fields(self) -> ComposeResult:
         self.names = Names(self.context.consumers)
         consumers = self.names.labels
-        yield Label("Consumer: " + (", ".join(escape(c) for c in consumers) or "(none)"), classes="hint")
+        yield Label(_names_hint("Consumer: ", self.context.consumers, Text("(none)")), classes="hint")
         yield Input(consumers[0] if consumers else "", id="consumer",
                     suggester=SuggestFromList(consumers, case_sensitive=True))
 
@@ -545,13 +575,13 @@ class ConsumerDeleteDialog(ActionDialog):
             if not pre.ok:
                 self.error(pre.message)
                 return
-            style = "bold red" if pre.details.get("pending") else "b"
+            style = "bold red" if pre.details.get("pending") else "bold"
 
             def delete() -> None:
                 self.launch(lambda: self.actions.consumer_delete(ctx.key, ctx.group, consumer))
 
-            self.confirm(f"Delete consumer {escape(name)}?", f"[{style}]{escape(pre.message)}[/]", "Delete",
-                         delete)
+            self.confirm(Text.assemble("Delete consumer ", _t(consumer), "?"),
+                         _short(pre.message, style=style), "Delete", delete)
 
         self.run_worker(preview(), exclusive=True, group="action")
 
@@ -564,8 +594,8 @@ def _destroy_group(app: Any, context: Any) -> None:
         if not pre.ok:
             app.action_result(pre)
             return
-        body = (f"[bold red]{escape(pre.message)}: the group, its consumers and its pending entries "
-                "list go (the stream's entries stay)[/]")
+        body = Text.assemble(_short(pre.message), ": the group, its consumers and its pending entries "
+                             "list go (the stream's entries stay)", style="bold red")
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -573,9 +603,10 @@ def _destroy_group(app: Any, context: Any) -> None:
                     app.action_result(await actions.group_destroy(context.key, context.group))
                 app.run_worker(destroy(), group="action")
             else:
-                app.notify("destroy group: cancelled, nothing changed")
+                app.notify("destroy group: cancelled, nothing changed", markup=False)
 
-        app.push_screen(ConfirmDialog(f"Destroy group {_t(context.group)}?", body, "Destroy"), answered)
+        app.push_screen(ConfirmDialog(Text.assemble("Destroy group ", _t(context.group), "?"), body,
+                                      "Destroy"), answered)
 
     app.run_worker(flow(), group="action")
 
@@ -610,11 +641,12 @@ class DeadLetterDialog(ActionDialog):
             ids, n = ctx.selected_pending, None
             what = f"the {len(ids)} selected entries"
         else:
-            ids, n = None, parse_int(self.value("deliveries"), "minimum deliveries", 1)
+            ids, n = None, num.DLQ_DELIVERIES.parse(self.value("deliveries"))
             what = f"every pending entry delivered {n} times or more"
-        body = (f"[bold red]Move {escape(what)} of group {_t(ctx.group)} to {_t(dlq)} and ack "
-                "them: they leave the group's pending list.[/]\nEach entry moves with MULTI/EXEC, so "
-                "a dropped connection loses or duplicates nothing.")
+        body = Text.assemble(
+            Text.assemble(f"Move {what} of group ", _t(ctx.group), " to ", _t(dlq),
+                          " and ack them: they leave the group's pending list.", style="bold red"),
+            "\nEach entry moves with MULTI/EXEC, so a dropped connection loses or duplicates nothing.")
         self.confirm("Dead-letter?", body, "Move",
                      lambda: self.launch(lambda: self.actions.dead_letter(ctx.key, ctx.group, ids, n,
                                                                        dlq)))
@@ -629,7 +661,7 @@ NEEDS_GROUP = {"ack", "claim", "deadletter"}
 
 
 def _refuse(app: Any, message: str) -> None:
-    app.notify(message, severity="warning", timeout=5)
+    app.notify(text(message).plain, severity="warning", timeout=5, markup=False)
 
 
 def open_dialog(app: Any, name: str, context: Any) -> None:
@@ -695,7 +727,8 @@ def _ack(app: Any, context: Any) -> None:
         if yes:
             run()
         else:
-            app.notify("ack: cancelled, nothing changed")
+            app.notify("ack: cancelled, nothing changed", markup=False)
 
-    body = f"[bold red]Ack {len(ids)} entries in group {_t(context.group)}: they leave its pending list.[/]"
+    body = Text.assemble(f"Ack {len(ids)} entries in group ", _t(context.group),
+                         ": they leave its pending list.", style="bold red")
     app.push_screen(ConfirmDialog(f"Ack {len(ids)} entries?", body, "Ack"), answered)

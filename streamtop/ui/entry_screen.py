@@ -11,7 +11,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from ..model import Entry, label
+from ..model import Entry
 from . import format as fmt
 
 VALUE_LIMIT = 4096  # bytes of one value shown; the rest is summarised by its size
@@ -29,14 +29,15 @@ def format_value(value: bytes, limit: int = VALUE_LIMIT) -> Text:
         text = None
     if text is not None and not cut and text.lstrip()[:1] in ("{", "["):
         try:
-            return Text(json.dumps(json.loads(text), indent=2, ensure_ascii=False), style="green")
+            pretty = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+            return fmt.text(pretty, "green", keep_newlines=True)  # C1 / bidi are kept by dumps
         except ValueError:
             pass
     if text is None:
-        out = Text(label(head), style="yellow")
+        out = fmt.text(head, "yellow")
         out.append(f"  (binary, {fmt.size(len(value))})", "dim")
-    else:
-        out = Text(text.replace("\r", "\\r").replace("\t", "\\t"))
+    else:  # lines stay lines; every other control (ANSI/OSC escapes, \r, \t) is shown escaped
+        out = fmt.text(text, keep_newlines=True)
     if cut:
         out.append(f" … (truncated: {fmt.size(len(value))} in all, first {fmt.size(limit)} shown)",
                    "bold magenta")
@@ -45,7 +46,8 @@ def format_value(value: bytes, limit: int = VALUE_LIMIT) -> Text:
 
 def entry_text(key: bytes, entry: Entry) -> Text:
     out = Text()
-    out.append(f"{fmt.name(key, 80)}  {entry.id}  ", "bold")
+    out.append_text(fmt.name(key, 80, "bold"))
+    out.append(f"  {entry.id}  ", "bold")
     out.append(f"{len(entry.fields)} field{'s' if len(entry.fields) != 1 else ''}\n\n", "dim")
     if not entry.fields:
         out.append("(deleted entry: no fields)", "dim")
@@ -54,7 +56,7 @@ def entry_text(key: bytes, entry: Entry) -> Text:
         if len(out) > TEXT_BUDGET:
             break
         shown += 1
-        out.append(fmt.name(f, 80), "bold cyan")
+        out.append_text(fmt.name(f, 80, "bold cyan"))
         out.append(":\n")
         out.append_text(format_value(v))
         out.append("\n")

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from ..model import Lag, LagSource, label
-from ..render import UNKNOWN, count, duration_ms, rate
+from ..model import Lag, LagSource
+from ..render import UNKNOWN, count, duration_ms, name_text, rate, text
 
-__all__ = ["UNKNOWN", "age", "count", "duration_ms", "lag_text", "name", "rate", "size"]
-
+__all__ = ["UNKNOWN", "age", "count", "duration_ms", "lag_text", "name", "rate", "size", "text"]
 
 
 def age(seconds: float | None) -> str:
@@ -27,15 +26,9 @@ def lag_text(lag: Lag | None) -> Text:
     return Text(text, style="magenta")
 
 
-def name(value: bytes | str | None, limit: int = 60) -> str:
-    """A key or name on one line, cut to `limit` characters (only the head is decoded)."""
-    if value is None:
-        return "-"
-    head = value[: limit * 4]
-    text = label(head)
-    if len(text) > limit or len(head) < len(value):
-        return text[: limit - 1] + "…"
-    return text
+def name(value: bytes | str | None, limit: int = 60, style: str = "") -> Text:
+    """A key or name on one line: escaped, never markup, cut to `limit` cells (render.name_text)."""
+    return name_text(value, limit, style)
 
 
 def size(n: int) -> str:

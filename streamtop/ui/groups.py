@@ -24,7 +24,7 @@ COLUMNS = (("group", "name"), ("consumers", "consumers"), ("pending", "pending")
 def group_cells(g: GroupInfo, rate: float | None) -> Cells:
     idle = g.oldest_pending_idle_ms
     # a failed XINFO CONSUMERS / XPENDING: marked here, the error itself in the consumers panel
-    name = Text(fmt.name(g.name, 30) + " !", style="bold red") if g.error else fmt.name(g.name, 32)
+    name = fmt.name(g.name, 30, "bold red") + Text(" !", "bold red") if g.error else fmt.name(g.name, 32)
     return (
         name,
         str(g.consumers),
@@ -70,10 +70,10 @@ class GroupsPanel(Vertical):
         if stream is None:
             empty.update("")
         elif stream.error:
-            empty.update(f"stream unavailable: {stream.error}")
+            empty.update(Text("stream unavailable: ") + fmt.text(stream.error))
         else:
             empty.update("no consumer groups")
-        self.border_title = f"Groups of {fmt.name(stream.key, 40)}" if stream else "Groups"
+        self.border_title = Text("Groups of ") + fmt.name(stream.key, 40) if stream else "Groups"
         current = self.table.cursor_key
         new = bytes.fromhex(current) if current is not None else None
         if new != self.selected:
@@ -85,7 +85,7 @@ class GroupsPanel(Vertical):
         if list(spark.data or []) != data:
             spark.data = data
         label = self.query_one("#lag-label", Static)
-        label.update(f"lag of {fmt.name(new, 30)}" if new is not None else "lag")
+        label.update(Text("lag of ") + fmt.name(new, 30) if new is not None else "lag")
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()

@@ -15,8 +15,9 @@ from . import format as fmt
 class HeaderInfo:
     url: str = ""
     server: str = ""
-    state: str = "connecting"  # connecting / live / paused / stale / reconnecting
+    state: str = "connecting"  # connecting / live / paused / stale / reconnecting / not answering
     stale_age: float | None = None  # seconds since the last good poll, while stale
+    waiting: float | None = None  # seconds the poll in flight has gone unanswered (not answering)
     error: str | None = None
     retry_in: float | None = None
     interval: float = 1.0
@@ -29,6 +30,7 @@ class HeaderInfo:
     nodes: int = 0  # cluster primaries (0 when standalone)
     down_nodes: tuple[str, ...] = ()  # "address: error" for each primary that did not answer
     uncovered_slots: int = 0
+    insecure_tls: bool = False  # --insecure: the server's certificate is not verified
 
 
 STATE_STYLES = {
@@ -37,6 +39,7 @@ STATE_STYLES = {
     "stale": "bold white on red",
     "reconnecting": "bold white on red",
     "connecting": "bold black on yellow",
+    "not answering": "bold white on red",
 }
 
 
@@ -44,9 +47,12 @@ def header_text(info: HeaderInfo) -> Text:
     """Two lines: identity and poll figures, then the state (with the error when failing)."""
     top = Text()
     top.append(" streamtop ", "bold reverse")
-    top.append(f" {info.url}", "bold")
+    top.append_text(fmt.text(f" {info.url}", "bold"))  # the URL and all below: escaped
+    if info.insecure_tls:  # anyone could be answering: say so where the address is
+        top.append(" ")
+        top.append(" INSECURE TLS ", "bold black on dark_orange")
     if info.server:
-        top.append(f"  {info.server}", "cyan")
+        top.append_text(fmt.text(f"  {info.server}", "cyan"))
     if info.nodes:
         top.append(f"  {info.nodes} node{'s' if info.nodes != 1 else ''}", "cyan")
     top.append(f"  every {info.interval:g}s", "")
@@ -61,16 +67,19 @@ def header_text(info: HeaderInfo) -> Text:
         top.append(" READ-ONLY ", "bold black on magenta")
     state = Text()
     state.append(f" {info.state.upper()} ", STATE_STYLES.get(info.state, "reverse"))
-    if info.state in ("stale", "reconnecting") and info.stale_age is not None:
+    if info.state == "not answering" and info.waiting is not None:
+        state.append(f"for {int(info.waiting)} s", "bold red")
+        state.append(": no reply yet;", "red")
+    if info.state in ("stale", "reconnecting", "not answering") and info.stale_age is not None:
         state.append(f" last good poll {fmt.age(info.stale_age)} ago", "red")
     if info.error:
-        state.append(f"  {info.error}", "red")
+        state.append_text(fmt.text(f"  {info.error}", "red"))
         if info.state == "reconnecting":
             state.append(", reconnecting now", "red")
         elif info.retry_in is not None:
             state.append(f", retrying in {max(1, round(info.retry_in))} s", "red")
     for down in info.down_nodes:
-        state.append(f"  node {down}: its streams are stale", "red")
+        state.append_text(fmt.text(f"  node {down}: its streams are stale", "red"))
     if info.uncovered_slots:
         state.append(f"  {info.uncovered_slots} hash slots served by no node", "yellow")
     return Text("\n").join([top, state])

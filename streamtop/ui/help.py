@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -43,12 +44,12 @@ def help_table(read_only: bool = False, demo: bool = False) -> Table:
     for where, key, what in KEYS:
         if read_only and where == "Actions":
             what += " (refused: read-only)"
-        table.add_row(where, key, what)
+        table.add_row(Text(where), Text(key), Text(what))  # "[...]" and "] / [" are not markup
     if demo:
         from .demo_panel import DEMO_KEYS
 
         for key, _, what in DEMO_KEYS:
-            table.add_row("Demo", key.upper(), what)
+            table.add_row(Text("Demo"), Text(key.upper()), Text(what))
     return table
 
 

@@ -3,7 +3,7 @@
 Only changed cells are touched, rows are added one by one and removed all at once (the row index is
 rebuilt once, not per removed row as DataTable.remove_row does), and the cursor follows the selected
 row key rather than a row index, so a live table keeps its cursor and scroll across polls, and
-applying 1,000 rows that barely changed costs little.
+applying 1,000 rows that barely changed costs little. A str cell is shown as it is, never as markup.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class KeyedTable(DataTable):
         for key, cells in rows:
             old = self._cells.get(key)
             if old is None:
-                self.add_row(*cells, key=key)
+                self.add_row(*map(_literal, cells), key=key)
                 changed = True
             else:
                 for i, (a, b) in enumerate(zip(old, cells, strict=True)):
@@ -67,7 +67,7 @@ class KeyedTable(DataTable):
                     # re-measure the column only when the cell outgrows it: Textual re-measures
                     # the whole column each time (1,000 changed cells: 1,000 x 1,000 cells)
                     grew = _width(b) > columns[i].content_width
-                    self.update_cell(key, col_keys[i], b, update_width=grew)
+                    self.update_cell(key, col_keys[i], _literal(b), update_width=grew)
                     changed = True
             self._cells[key] = cells
         order = [k for k, _ in rows]
@@ -115,6 +115,12 @@ class KeyedTable(DataTable):
         self._row_locations = TwoWayDict({RowKey(k): i for i, k in enumerate(order)})
         self._update_count += 1
         self.refresh()
+
+
+def _literal(cell: Any) -> Any:
+    """DataTable parses a str cell as markup: every str shown here is data, so it becomes Text
+    (names arrive as escaped Text already; this covers IDs, counts and anything added later)."""
+    return Text(cell, no_wrap=True, end="") if isinstance(cell, str) else cell
 
 
 def _same(a: Any, b: Any) -> bool:

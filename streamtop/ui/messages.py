@@ -28,9 +28,9 @@ def preview(entry: Entry, limit: int = PREVIEW) -> Text:
             break
         if text:
             text.append("  ")
-        text.append(fmt.name(f, 24), "bold")
+        text.append_text(fmt.name(f, 24, "bold"))
         text.append("=")
-        text.append(fmt.name(v, 40))
+        text.append_text(fmt.name(v, 40))
     if text.cell_len > limit:
         text.truncate(limit - 1)
         text.append("…")
@@ -78,13 +78,14 @@ class MessagesPanel(Vertical):
     def reset(self) -> None:
         self.end, self.page = "+", 0
 
-    def show(self, entries: tuple[Entry, ...], length: int | None, title: str = "") -> None:
+    def show(self, entries: tuple[Entry, ...], length: int | None, title: str | Text = "") -> None:
         self.entries = {e.id: e for e in entries}
         self.table.sync([(e.id, message_cells(e)) for e in entries])
         where = "newest" if self.page == 0 else f"page {self.page + 1}"
+        title_text = title if isinstance(title, Text) else Text(title)
         self.query_one("#messages-info", Static).update(
-            Text(f"{title}  {where}: {len(entries)} of {fmt.count(length)} entries"
-                 "  (enter: full entry, ]: older, [: newest)"))
+            title_text + Text(f"  {where}: {len(entries)} of {fmt.count(length)} entries"
+                              "  (enter: full entry, ]: older, [: newest)"))
 
     def current(self) -> Entry | None:
         key = self.table.cursor_key

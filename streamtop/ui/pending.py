@@ -66,7 +66,7 @@ class PendingPanel(Vertical):
         self.marked: set[str] = set()
         self.total: int | None = None
         self.info_text = ""
-        self._title = ""
+        self._title: str | Text = ""
         self._error: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -83,7 +83,7 @@ class PendingPanel(Vertical):
         self.marked.clear()
 
     def show(self, entries: tuple[PendingEntry, ...], total: int | None, error: str | None = None,
-             title: str = "") -> None:
+             title: str | Text = "") -> None:
         self.entries, self.total = entries, total
         present = {p.id for p in entries}
         self.marked &= present  # acked or claimed meanwhile: nothing to act on any more
@@ -96,7 +96,7 @@ class PendingPanel(Vertical):
         info = self.query_one("#pending-info", Static)
         text = Text()
         if title:
-            text.append(title + "  ", "bold")
+            text.append_text(Text.assemble(title, "  ", style="bold"))
         text.append(f"page {self.page + 1}: {len(entries)} of {fmt.count(self.total)} pending")
         stuck = sum(1 for p in entries if p.idle_ms > self.stuck_ms)
         poison = sum(1 for p in entries if p.deliveries > self.poison)
@@ -107,7 +107,7 @@ class PendingPanel(Vertical):
         if self.marked:
             text.append(f"  {len(self.marked)} marked", "cyan")
         if error:
-            text.append(f"  {error}", "red")
+            text.append_text(fmt.text(f"  {error}", "red"))
         self.info_text = text.plain
         info.update(text)
 

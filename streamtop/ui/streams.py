@@ -80,10 +80,11 @@ def stream_cells(s: StreamInfo, rate: float | None) -> Cells:
     name = fmt.name(s.key, 48)
     if s.error is not None:
         problem = "gone" if "no such key" in s.error.lower() else "error"
-        return (Text(name, style="red"), Text(problem, style="red"), "", "", "", "", "")
+        return (fmt.name(s.key, 48, "red"), Text(problem, style="red"), "", "", "", "", "")
     idle = s.oldest_pending_idle_ms
     if s.stale:  # cluster: its node did not answer; these are the last values seen
-        return (Text(f"{name} (stale: {s.node})", style="dim red"), Text(fmt.count(s.length), "dim"),
+        return (fmt.name(s.key, 48, "dim red") + fmt.text(f" (stale: {s.node})", "dim red"),
+                Text(fmt.count(s.length), "dim"),
                 "-", str(s.group_count), fmt.lag_text(s.max_lag), fmt.count(s.total_pending), "-")
     return (
         name,
@@ -157,9 +158,9 @@ class StreamsPanel(Vertical):
 
     def _update_title(self, shown: int) -> None:
         arrow = "▼" if not self.sort_reverse else "▲"
-        title = f"Streams {shown}/{len(self._streams)}  sort: {self.sort_column} {arrow}"
-        if self.pattern:
-            title += f"  filter: {self.pattern}"
+        title = Text(f"Streams {shown}/{len(self._streams)}  sort: {self.sort_column} {arrow}")
+        if self.pattern:  # typed, and a glob has [ ]: data, not markup
+            title += Text("  filter: ") + fmt.name(self.pattern, 40)
         self.border_title = title
 
     def select(self, key: bytes) -> None:
