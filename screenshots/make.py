@@ -84,6 +84,7 @@ async def shoot() -> None:
     await shoot_demo()
     for name in ("demo", "main", "pending", "messages", "entry", "help", "stale"):
         print(OUT / f"{name}.svg")
+    await shoot_only(list(SHOTS))
 
 
 async def shoot_demo() -> None:
@@ -109,6 +110,75 @@ async def shoot_demo() -> None:
         srv.cleanup()
 
 
+async def shoot_lessons() -> None:
+    """The demo with its lessons view open (F9) at lesson 9, claim and retry, after a crash:
+    the ticks are what the server has shown so far."""
+    from argparse import Namespace
+
+    from streamtop.demo.command import build_app
+    from streamtop.demo.workload import DemoController
+
+    srv = start_server("valkey-9.1")
+    controller = DemoController(parse_url(srv.url), rate=10, seed=1)
+    try:
+        controller.start()
+        app = build_app(Namespace(interval=0.5, max_streams=1000, lesson=None), parse_url(srv.url),
+                        controller)
+        async with app.run_test(size=(160, 48)) as pilot:
+            await pilot.pause(3)
+            controller.crash_consumer()
+            await pilot.pause(9)  # stuck after 5 s, then claimed and retried by the live ones
+            app.open_lessons(9)
+            await pilot.pause(1.5)
+            app.save_screenshot("lessons.svg", str(OUT))
+    finally:
+        controller.stop()
+        srv.cleanup()
+
+
+async def shoot_pubsub() -> None:
+    """F8: the pub/sub subscriber and the stream reader away for a while; back, the panel
+    compares what each got of what was published meanwhile."""
+    from argparse import Namespace
+
+    from streamtop.demo.command import build_app
+    from streamtop.demo.workload import DemoController
+
+    srv = start_server("valkey-9.1")
+    controller = DemoController(parse_url(srv.url), rate=10, seed=1)
+    controller.away_seconds = 4.7  # about 47 events at 10/s
+    try:
+        controller.start()
+        app = build_app(Namespace(interval=0.5, max_streams=1000, lesson=None), parse_url(srv.url),
+                        controller)
+        async with app.run_test(size=(150, 45)) as pilot:
+            await pilot.pause(2)
+            await pilot.press("f8")
+            run = controller.away_run
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and not (run.over and run.counts()[2] == run.counts()[0]):
+                await pilot.pause(0.2)
+            await pilot.pause(1.2)
+            app.save_screenshot("pubsub.svg", str(OUT))
+    finally:
+        controller.stop()
+        srv.cleanup()
+
+
+SHOTS = {"lessons": shoot_lessons, "pubsub": shoot_pubsub}
+
+
+async def shoot_only(names: list[str]) -> None:
+    for name in names:
+        await SHOTS[name]()
+        print(OUT / f"{name}.svg")
+
+
 if __name__ == "__main__":
-    asyncio.run(shoot())
+    # no argument: every screenshot; or only the named ones: make.py lessons pubsub
+    names = sys.argv[1:]
+    if names and not set(names) <= set(SHOTS):
+        sys.exit(f"unknown screenshot(s): {' '.join(sorted(set(names) - set(SHOTS)))}; "
+                 f"known: {' '.join(SHOTS)}")
+    asyncio.run(shoot_only(names) if names else shoot())
     sys.exit(0)

@@ -199,6 +199,7 @@ DEMO_RATE = Field("rate", "float", 0, 100_000, above=True, unit="events/s")  # a
 FAIL_ABOVE = Field("fail-above", "float", -1000, 1000)
 DEMO_CONSUMERS = Field("consumers", "int", 1, 100)
 DEMO_MAXLEN = Field("maxlen", "int", 1, INT64_MAX)
+DEMO_LESSON = Field("lesson", "int", 1, 12)  # demo/lessons.py LESSONS (a test holds them equal)
 # dialogs (and the actions layer, which checks again)
 BURST_COUNT = Field("burst size", "int", 1, 1_000_000)
 BURST_MAXLEN = Field("MAXLEN", "int", 0, INT64_MAX)

@@ -57,7 +57,7 @@ class Host(App):
 @pytest.fixture
 def controller(server):
     ctl = DemoController(ConnectionSpec(host=server.host, port=server.port), rate=50,
-                         fail_above=0.5, seed=3)
+                         fail_above=0.5, seed=3, retry_every=None)
     ctl.start()
     yield ctl
     ctl.stop()

@@ -70,7 +70,7 @@ def controller_on(request):
 
 def test_workload_shares_acks_fails_and_lags(any_server, any_r, controller_on):
     r = any_r
-    ctl = controller_on(any_server, rate=200, fail_above=0.7)
+    ctl = controller_on(any_server, rate=200, fail_above=0.7, retry_every=None)
     wait_for(lambda: r.exists(STREAM) and r.xlen(STREAM) >= 150, "events")
     wait_for(lambda: all(w.processed > 0 for w in ctl.workers()), "every worker to do some work")
     names = {c["name"] for c in r.xinfo_consumers(STREAM, GROUP)}
@@ -102,7 +102,7 @@ def test_workload_shares_acks_fails_and_lags(any_server, any_r, controller_on):
 
 
 def test_crash_keeps_pending_stop_is_clean_and_add_joins(server, r, controller_on):
-    ctl = controller_on(server, rate=100, fail_above=0.5)
+    ctl = controller_on(server, rate=100, fail_above=0.5, retry_every=None)
     wait_for(lambda: all(len(pending_ids(r, c)) > 0 for c in ("c1", "c2", "c3")),
              "every consumer to hold a failed entry")
     crashed = ctl.crash_consumer("c2")

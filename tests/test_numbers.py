@@ -136,6 +136,8 @@ CLI_OPTIONS = [
     ("demo", [], "--maxlen", num.DEMO_MAXLEN, "maxlen"),
     ("demo", [], "--consumers", num.DEMO_CONSUMERS, "consumers"),
     ("demo", [], "--interval", num.INTERVAL, "interval"),
+    ("demo", [], "--poison-deliveries", num.POISON_DELIVERIES, "poison_deliveries"),
+    ("demo", [], "--lesson", num.DEMO_LESSON, "lesson"),
 ]
 
 

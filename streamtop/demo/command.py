@@ -20,19 +20,31 @@ import redis
 from .. import numbers as num
 from ..cli import UsageError, spec_from_args
 from ..connection import ConnectError, ConnectionSpec, describe_error
-from ..embedded import ServerUnavailable
-from .workload import MAX_RATE, STREAM, DemoController
+from ..embedded import ServerUnavailable, port_free
+from .reader import LASTID_KEY
+from .workload import (
+    DLQ,
+    MAX_RATE,
+    POISON_DELIVERIES,
+    RETRY_EVERY,
+    STREAM,
+    STUCK_MS,
+    DemoController,
+)
 
 STOP_SIGNALS = tuple(s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None)
 
 
-DEMO_STUCK_MS = 5_000
+DEMO_STUCK_MS = STUCK_MS  # entries idle this long count as stuck (and are retried)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.epilog = ("keys in the demo panel: F2 pause/resume the producer, F3/F4 halve/double the rate, "
                 "F5 add a consumer, F6 stop one cleanly, F7 crash one (its pending entries stay, "
-                "press c to claim them); the dashboard's keys work as usual")
+                "press c to claim them), F8 take the pub/sub subscriber and the stream reader away "
+                "for 10 s, F9 the lessons view (--lesson N opens it at lesson N); the dashboard's "
+                "keys work as usual. --port P alone (no --url/--host) runs the embedded server on P "
+                "when P is free (6379: where the tutorial's own scripts connect)")
     p.add_argument("--rate", type=num.DEMO_RATE.arg, default=5.0, metavar="N",
                    help=f"events per second (default 5, at most {MAX_RATE:,.0f}; changed live with F3/F4)")
     p.add_argument("--fail-above", type=num.FAIL_ABOVE.arg, default=0.7, metavar="TEMP",
@@ -41,16 +53,31 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"trim {STREAM} to N entries on every XADD (default: no trimming)")
     p.add_argument("--consumers", type=num.DEMO_CONSUMERS.arg, default=3, metavar="N",
                    help="group1 consumers at start (default 3: c1, c2, c3)")
+    p.add_argument("--poison-deliveries", type=num.POISON_DELIVERIES.arg, default=POISON_DELIVERIES,
+                   metavar="N",
+                   help=f"group1 moves an entry to {DLQ} when it fails at its Nth delivery "
+                        f"(default {POISON_DELIVERIES}); failures are retried after "
+                        f"{STUCK_MS // 1000} s idle")
+    p.add_argument("--no-retry", action="store_true",
+                   help="group1's consumers never retry: failures stay pending until claimed by hand")
+    p.add_argument("--lesson", type=num.DEMO_LESSON.arg, default=None, metavar="N",
+                   help="open the lessons view (F9) at lesson N (1-12): the tutorial step by step")
     p.add_argument("--no-ui", action="store_true",
                    help="run only the server and the workload; print the URL for another streamtop")
     p.add_argument("--cleanup", action="store_true",
-                   help=f"with --url: delete {STREAM} (and its groups) on exit")
+                   help=f"with --url: delete {STREAM} (and its groups), {DLQ} and {LASTID_KEY} on exit")
     p.add_argument("--interval", type=num.INTERVAL.arg, default=1.0,
                    help="the dashboard's seconds between polls (default 1)")
 
 
 def _external(args: argparse.Namespace) -> bool:
-    return any(getattr(args, name, None) for name in ("url", "host", "port"))
+    """A server of the user's: --url or --host, or a --port on which something listens already.
+    `--port P` alone with P free starts the embedded server on P (6379: where the tutorial's own
+    scripts look)."""
+    if getattr(args, "url", None) or getattr(args, "host", None):
+        return True
+    port = getattr(args, "port", None)
+    return bool(port) and not port_free(spec_from_args(args).port)
 
 
 def _check_server(spec: ConnectionSpec) -> None:
@@ -106,6 +133,8 @@ class _Stopper:
 def run(args: argparse.Namespace) -> int:
     if args.cluster:
         raise UsageError("the demo needs a standalone server (not --cluster)")
+    if args.lesson is not None and args.no_ui:
+        raise UsageError("--lesson opens the lessons view: it needs the UI (leave out --no-ui)")
     server = None
     if _external(args):
         spec = spec_from_args(args)
@@ -115,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
         from .server import start_demo_server
 
         try:
-            server = start_demo_server()
+            server = start_demo_server(spec_from_args(args).port if args.port else 0)
         except ServerUnavailable as exc:
             raise UsageError(f"cannot start the embedded Valkey ({exc}); run the demo against a "
                              "server of yours with --url redis://HOST:PORT") from None
@@ -125,7 +154,9 @@ def run(args: argparse.Namespace) -> int:
 
     stopper = _Stopper()
     controller = DemoController(spec, rate=args.rate, fail_above=args.fail_above,
-                                maxlen=args.maxlen, consumers=args.consumers)
+                                maxlen=args.maxlen, consumers=args.consumers,
+                                poison_deliveries=args.poison_deliveries,
+                                retry_every=None if args.no_retry else RETRY_EVERY)
     try:
         stopper.install(STOP_SIGNALS + ((signal.SIGINT,) if args.no_ui else ()))
         try:
@@ -157,14 +188,17 @@ def build_app(args: argparse.Namespace, spec: ConnectionSpec, controller: DemoCo
     """The dashboard as run_dashboard builds it, on the demo's server, with the demo panel and
     its F-keys bound at app level (they work wherever the focus is)."""
     from ..monitor import Monitor
-    from ..ui.app import StreamtopApp
-    from ..ui.demo_panel import with_demo_keys
+    from ..ui.demo_app import demo_app_class
 
     monitor = Monitor(spec, (), max_streams=getattr(args, "max_streams", 1000))
     # entries a crashed consumer held count as stuck after 5 s (not 60), so `c` claims them with
-    # its default min idle while the demo is still being watched
-    return with_demo_keys(StreamtopApp)(monitor, interval=args.interval, demo=controller,
-                                        stuck_ms=DEMO_STUCK_MS)
+    # its default min idle while the demo is still being watched; entries one failed retry away
+    # from the DLQ are highlighted as poison
+    app = demo_app_class()(monitor, interval=args.interval, demo=controller,
+                           stuck_ms=controller.life.stuck_ms,
+                           poison=max(1, controller.life.poison_deliveries - 2))
+    app.start_lesson = getattr(args, "lesson", None)
+    return app
 
 
 def _run_ui(args: argparse.Namespace, spec: ConnectionSpec, controller: DemoController,

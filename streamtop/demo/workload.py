@@ -9,19 +9,27 @@ half-done batch unacked. The `DemoController` is what the CLI and the demo panel
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 from walrus import Database
 
-from ..connection import ConnectionSpec, describe_error
+from ..connection import ConnectionSpec
 from ..events import SENSORS, sensor_event
 from ..parse import text
+from .base import BLOCK_MS, ProcessingError, Worker, WorkerState, make_db
+from .lessons import LessonTracker
+from .pubsub import AWAY_SECONDS, CHANNEL, AwayRun, Subscriber, payload
+from .reader import LASTID_KEY, Reader
+
+__all__ = ["BLOCK_MS", "ProcessingError", "Worker", "WorkerState", "make_db", "DemoController"]
 
 STREAM = "app:event"
 GROUP = "group1"
@@ -31,8 +39,15 @@ MAX_RATE = 100_000.0
 MIN_STEP_RATE = 0.1  # the panel's "slower" key stops here; lower rates are still accepted
 ANALYTICS_SHARE = 0.6  # analytics handles this share of the producer's rate, so its lag grows
 ANALYTICS_TICK = 0.5  # seconds between analytics reads
-BLOCK_MS = 500  # XREADGROUP BLOCK: also the longest a clean stop waits for a worker
 READ_COUNT = 100
+DLQ = "app:event:dlq"  # where group1's consumers move what keeps failing (dead-letter format)
+STUCK_MS = 5_000  # a pending entry idle this long is retried (and shown as stuck by the demo)
+RETRY_EVERY = 3.0  # seconds between one consumer's XAUTOCLAIM rounds
+RETRY_COUNT = 50  # entries one consumer claims per round (3 consumers: up to 50/s retried)
+POISON_DELIVERIES = 5  # a failure at this many deliveries goes to the DLQ
+RETRY_SUCCESS = 0.5  # the chance that a transient failure succeeds when retried
+POISON_ABOVE = 0.95  # readings hotter than this always fail (poison); so does a malformed event
+WORK_SECONDS = 0.15  # at most this long "processing" a batch: acks of parallel consumers interleave
 
 
 def check_rate(rate: float) -> float:
@@ -46,77 +61,6 @@ def check_rate(rate: float) -> float:
     if value > MAX_RATE:
         raise ValueError(f"rate {rate} is over the limit of {MAX_RATE:,.0f} events/s")
     return value
-
-
-def make_db(spec: ConnectionSpec, name: str, block_ms: int | None = BLOCK_MS) -> Database:
-    """A walrus Database (bytes replies, RESP2) whose socket timeout outlasts its BLOCK."""
-    kw = spec.client_kwargs(None if block_ms is None else block_ms / 1000 + 10.0)
-    kw["retry"] = None
-    kw["client_name"] = f"streamtop-demo-{name}"
-    return Database(script_dir=False, **kw)
-
-
-@dataclass(frozen=True)
-class WorkerState:
-    """What the panel shows for one worker."""
-
-    name: str
-    role: str  # producer | consumer | analytics
-    group: str | None
-    state: str  # running | paused | stopping | stopped | crashed | error
-    processed: int
-    failed: int
-    detail: str = ""
-
-
-class ProcessingError(Exception):
-    """Raised for a reading over the threshold, as the tutorial's consumer does."""
-
-
-class Worker(threading.Thread):
-    """A daemon thread with a stop Event, counters and an error state it recovers from."""
-
-    role = "worker"
-    group: str | None = None
-
-    def __init__(self, name: str, spec: ConnectionSpec) -> None:
-        super().__init__(name=f"streamtop-demo-{name}", daemon=True)
-        self.worker_name = name
-        self.spec = spec
-        self.stop_event = threading.Event()
-        self.state = "running"
-        self.processed = 0
-        self.failed = 0
-        self.detail = ""
-
-    def snapshot(self) -> WorkerState:
-        return WorkerState(self.worker_name, self.role, self.group, self.state, self.processed,
-                           self.failed, self.detail)
-
-    def stop(self) -> None:
-        if self.state in ("running", "paused", "error"):
-            self.state = "stopping"
-        self.stop_event.set()
-
-    def run(self) -> None:
-        db = make_db(self.spec, self.worker_name)
-        try:
-            while not self.stop_event.is_set():
-                try:
-                    if not self.step(db):
-                        break
-                    if self.state == "error":
-                        self.state, self.detail = "running", ""
-                except redis.RedisError as exc:  # server gone, group destroyed...: retry
-                    self.state, self.detail = "error", describe_error(exc, self.spec)
-                    self.stop_event.wait(1.0)
-        finally:
-            db.close()
-            if self.state != "crashed":
-                self.state = "stopped"
-
-    def step(self, db: Database) -> bool:  # pragma: no cover - abstract
-        raise NotImplementedError
 
 
 class Producer(Worker):
@@ -135,6 +79,9 @@ class Producer(Worker):
         self._sensors = itertools.cycle(SENSORS)
         self._t0 = time.monotonic()
         self._sent = 0
+        self.channel: str | None = CHANNEL  # PUBLISH each event here too (None: do not)
+        self.published = 0
+        self.away_run: AwayRun | None = None  # the subscriber's absence being counted, if any
 
     def set_rate(self, rate: float) -> None:
         self.rate = check_rate(rate)
@@ -169,31 +116,77 @@ class Producer(Worker):
             due = max(1, int(rate / 10))
         events = [sensor_event(self.rng, next(self._sensors)) for _ in range(due)]
         if len(events) == 1:  # the tutorial's way
-            db.Stream(self.stream).add(events[0], maxlen=self.maxlen, approximate=False)
+            ids = [db.Stream(self.stream).add(events[0], maxlen=self.maxlen, approximate=False)]
         else:
             pipe = db.pipeline(transaction=False)
             for ev in events:
                 pipe.xadd(self.stream, ev, maxlen=self.maxlen, approximate=False)
-            pipe.execute()
+            ids = pipe.execute()
         self._sent += due
         self.processed += due
+        if self.channel is not None:
+            self.publish(db, [text(i) for i in ids], events)
         return True
+
+    def publish(self, db: Database, ids: list[str], events: list[dict[str, str]]) -> None:
+        """The same events on the pub/sub channel (with their stream IDs, to compare)."""
+        run = self.away_run
+        open_before = run is not None and run.window_open()
+        if len(ids) == 1:
+            db.publish(self.channel, payload(ids[0], events[0]))
+        else:
+            pipe = db.pipeline(transaction=False)
+            for i, ev in zip(ids, events, strict=True):
+                pipe.publish(self.channel, payload(i, ev))
+            pipe.execute()
+        self.published += len(ids)
+        if run is not None:
+            run.on_published(ids, open_before)
+
+
+@dataclass
+class Lifecycle:
+    """How group1's consumers fail, retry and give up; shared by all of them and changed live."""
+
+    fail_above: float = 0.7  # a first delivery of a hotter reading fails
+    poison_above: float = POISON_ABOVE  # ... and a retry of one hotter than this fails too
+    retry_success: float = RETRY_SUCCESS  # a retry of the others succeeds with this chance
+    stuck_ms: int = STUCK_MS  # XAUTOCLAIM's min idle time
+    retry_every: float | None = RETRY_EVERY  # None: no retries (failures stay pending)
+    poison_deliveries: int = POISON_DELIVERIES  # a failure at this many deliveries: to the DLQ
+    dlq: str = DLQ
+    work_seconds: float = WORK_SECONDS
 
 
 class Consumer(Worker):
-    """A group1 consumer: read with BLOCK, ack what it processed; temp > fail_above raises and the
-    entry stays pending. `crash()` makes it read one more batch and die without acking it."""
+    """A group1 consumer, the whole life cycle of the tutorial:
+
+    - read new entries with BLOCK and ack what it processed; a first delivery of a reading over
+      `fail_above` fails and the entry stays pending (the PEL is the dead-letter queue of
+      record);
+    - every `retry_every` seconds, XAUTOCLAIM up to RETRY_COUNT entries idle over `stuck_ms`
+      (its own failures, or a crashed consumer's) and process them again: a transient failure
+      succeeds with `retry_success` and is acked; a poison one (hotter than `poison_above`, or
+      not a sensor event) always fails;
+    - a failure at `poison_deliveries` deliveries moves the entry to the DLQ stream with the
+      dead-letter action (same format as the dashboard's `D`) and acks it.
+    `crash()` makes it read one more batch and die without acking it."""
 
     role = "consumer"
     group = GROUP
 
-    def __init__(self, spec: ConnectionSpec, name: str, fail_above: Callable[[], float],
-                 stream: str = STREAM) -> None:
+    def __init__(self, spec: ConnectionSpec, name: str, life: Lifecycle, stream: str = STREAM,
+                 seed: int | None = None) -> None:
         super().__init__(name, spec)
         self.stream = stream
-        self.fail_above = fail_above
+        self.life = life
         self.crash_event = threading.Event()
         self.abandoned = 0
+        self.rng = random.Random(seed if seed is None else f"{seed}-{name}")
+        every = life.retry_every or 0.0
+        self._next_retry = time.monotonic() + self.rng.uniform(0, every)  # staggered
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._actions: Any = None
 
     def crash(self) -> None:
         """The next step (or the batch in hand) is abandoned unacked, then the thread ends."""
@@ -209,30 +202,92 @@ class Consumer(Worker):
             self.detail = (f"died with {self.abandoned} entries read, unacked" if self.abandoned
                            else "died without acking")
             return False
-        messages = stream.read(count=READ_COUNT, block=BLOCK_MS)
-        done = []
-        for msg_id, data in messages:
-            if self.crash_event.is_set():
-                break
-            try:
-                self.process(data)
-            except (ProcessingError, ValueError, KeyError):  # KeyError: not a sensor event
-                self.failed += 1  # no ack: it stays in the PEL, to be claimed
-                continue
-            done.append(msg_id)
-        if done and not self.crash_event.is_set():
-            stream.ack(*done)
-            self.processed += len(done)
+        every = self.life.retry_every
+        if every and time.monotonic() >= self._next_retry:
+            self._next_retry = time.monotonic() + every
+            self.retry(db, stream)
+        self.handle(stream, stream.read(count=READ_COUNT, block=BLOCK_MS), {})
         if self.crash_event.is_set():
             self.state = "crashed"
             self.detail = "died without acking its last batch"
             return False
         return True
 
-    def process(self, data: dict[bytes, bytes]) -> None:
+    def retry(self, db: Database, stream: Any) -> None:
+        """XAUTOCLAIM what has been idle over the stuck threshold, and process it again."""
+        reply = stream.autoclaim(self.worker_name, self.life.stuck_ms, "0-0", count=RETRY_COUNT)
+        claimed = [(i, d) for i, d in (reply[1] if len(reply) > 1 else []) if i is not None]
+        if not claimed:
+            return
+        pipe = db.pipeline(transaction=False)
+        for msg_id, _ in claimed:
+            pipe.xpending_range(self.stream, GROUP, min=msg_id, max=msg_id, count=1)
+        deliveries = {}
+        for rows in pipe.execute():
+            for row in rows:
+                deliveries[row["message_id"]] = int(row["times_delivered"])
+        self.retried += len(claimed)
+        self.handle(stream, claimed, deliveries)
+
+    def handle(self, stream: Any, messages: list[Any], deliveries: dict[bytes, int]) -> None:
+        """Process a batch; ack what worked, dead-letter what failed for the last time."""
+        done, dead = [], []
+        for msg_id, data in messages:
+            if self.crash_event.is_set():
+                break
+            n = deliveries.get(msg_id, 1)
+            try:
+                self.process(data, n)
+            except (ProcessingError, ValueError, KeyError, TypeError):  # not a sensor event: poison
+                self.failed += 1  # no ack: it stays in the PEL, to be retried
+                if n >= self.life.poison_deliveries:
+                    dead.append(text(msg_id))
+                continue
+            done.append(msg_id)
+        if messages and self.life.work_seconds:
+            self.stop_event.wait(self.rng.uniform(0, self.life.work_seconds))
+        if self.crash_event.is_set():
+            return
+        if done:
+            stream.ack(*done)
+            self.processed += len(done)
+        if dead:
+            self.dead_lettered += self.dead_letter(dead)
+
+    def process(self, data: dict[bytes, bytes] | None, deliveries: int = 1) -> None:
+        if data is None:
+            raise KeyError("the entry was deleted while pending")
         temp = float(data[b"temp"])
-        if temp > self.fail_above():
-            raise ProcessingError(f"temp {temp} over {self.fail_above()}")
+        life = self.life
+        if temp <= life.fail_above:
+            return
+        if deliveries <= 1:
+            raise ProcessingError(f"temp {temp} over {life.fail_above}")
+        if temp > max(life.poison_above, life.fail_above):
+            raise ProcessingError(f"temp {temp}: poison, fails every time")
+        if self.rng.random() >= life.retry_success:
+            raise ProcessingError(f"temp {temp} over {life.fail_above}, failed again")
+
+    def dead_letter(self, ids: list[str]) -> int:
+        """Move the entries to the DLQ and ack them, with the dashboard's dead-letter action (one
+        MULTI/EXEC per entry, the same fields), on an asyncio client of this thread's own."""
+        from ..actions import Actions
+        from ..model import ServerInfo
+
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+            self._actions = Actions(self.spec.make_client(raw=True), ServerInfo())
+        result = self._loop.run_until_complete(
+            self._actions.dead_letter(self.stream, GROUP, ids=ids, dlq_key=self.life.dlq))
+        if not result.ok:
+            raise redis.RedisError(result.message)
+        return len(result.details.get("moved", ()))
+
+    def close(self) -> None:
+        if self._loop is not None:
+            self._loop.run_until_complete(self._actions.client.aclose())
+            self._loop.close()
+            self._loop = None
 
     def run(self) -> None:
         super().run()
@@ -268,15 +323,31 @@ class DemoController:
 
     def __init__(self, spec: ConnectionSpec, *, rate: float = 5.0, fail_above: float = 0.7,
                  maxlen: int | None = None, stream: str = STREAM, consumers: int = 3,
-                 seed: int | None = None) -> None:
+                 seed: int | None = None, stuck_ms: int = STUCK_MS,
+                 poison_deliveries: int = POISON_DELIVERIES, retry_every: float | None = RETRY_EVERY,
+                 retry_success: float = RETRY_SUCCESS, poison_above: float = POISON_ABOVE,
+                 work_seconds: float = WORK_SECONDS, dlq: str = DLQ) -> None:
         self.spec = spec
         self.stream = stream
-        self.fail_above = fail_above
+        self.group = GROUP
+        self.seed = seed
+        self.life = Lifecycle(fail_above=fail_above, poison_above=poison_above,
+                              retry_success=retry_success, stuck_ms=stuck_ms, retry_every=retry_every,
+                              poison_deliveries=poison_deliveries, dlq=dlq, work_seconds=work_seconds)
         self.maxlen = maxlen
         self.producer = Producer(spec, rate, maxlen, stream, seed)
         self.consumers: dict[str, Consumer] = {}
         self.analytics = Analytics(spec, lambda: self.producer.rate, stream)
+        self.subscriber = Subscriber(spec, CHANNEL)
+        self.reader = Reader(spec, stream, LASTID_KEY)
+        self.away_run: AwayRun | None = None
+        self.away_seconds = AWAY_SECONDS  # what F8 takes them away for
         self._initial = consumers
+        self._recreate_lock = threading.Lock()
+        self.lessons = LessonTracker(self)
+        self.observe_every = 1.0  # seconds between the observer's rounds (pending, lessons)
+        self.recreated: dict[str, int] = {}  # group -> times the workload created it again
+        self.analytics.on_missing = self.recreate
         self._next = 1
         self._lock = threading.Lock()
         self.pending_by_consumer: dict[str, int] = {}
@@ -291,6 +362,14 @@ class DemoController:
     def rate(self) -> float:
         return self.producer.rate
 
+    @property
+    def fail_above(self) -> float:
+        return self.life.fail_above
+
+    @property
+    def dlq(self) -> str:
+        return self.life.dlq
+
     # --- life cycle -------------------------------------------------------------------------
     def setup(self) -> None:
         """Create the groups with walrus (group1 from the start of the stream, analytics from 0).
@@ -302,11 +381,33 @@ class DemoController:
         finally:
             db.close()
 
+    def recreate(self, group: str) -> bool:
+        """A worker hit NOGROUP: group1 or analytics was destroyed, or the stream deleted, by
+        hand. Create the group again (XGROUP CREATE ... $ MKSTREAM: new entries only, as a group
+        made now would) and say so in the guide; True when the group exists again."""
+        with self._recreate_lock:
+            if self._stop.is_set():
+                return False
+            db = make_db(self.spec, "setup", None)
+            try:
+                db.xgroup_create(self.stream, group, "$", mkstream=True)
+            except redis.ResponseError as exc:
+                if str(exc).startswith("BUSYGROUP"):  # another worker of the group was first
+                    return True
+                raise
+            finally:
+                db.close()
+            self.recreated[group] = self.recreated.get(group, 0) + 1
+            self.last_event = ("recreated", group)
+            return True
+
     def start(self) -> None:
         self.setup()
         self.started = True
         for _ in range(self._initial):
             self.add_consumer(record=False)
+        self.subscriber.start()
+        self.reader.start()
         self.producer.start()
         self.analytics.start()
         self._observer = threading.Thread(target=self._observe, name="streamtop-demo-observer",
@@ -328,16 +429,18 @@ class DemoController:
             self._observer.join(max(0.1, deadline - time.monotonic()))
 
     def cleanup(self) -> None:
-        """Delete the demo stream (and its groups with it): only asked for by --cleanup."""
+        """Delete what the demo writes: the stream (and its groups with it), the dead-letter
+        stream and reader1's stored position. Only asked for by --cleanup."""
         db = make_db(self.spec, "cleanup", None)
         try:
-            db.delete(self.stream)
+            db.delete(self.stream, self.dlq, LASTID_KEY)
         finally:
             db.close()
 
     def all_workers(self) -> list[Worker]:
         with self._lock:
-            return [self.producer, *self.consumers.values(), self.analytics]
+            return [self.producer, *self.consumers.values(), self.analytics, self.reader,
+                    self.subscriber]
 
     def workers(self) -> list[WorkerState]:
         return [w.snapshot() for w in self.all_workers()]
@@ -365,8 +468,31 @@ class DemoController:
         return self.producer.rate
 
     def set_fail_above(self, threshold: float) -> None:
-        self.fail_above = float(threshold)
+        self.life.fail_above = float(threshold)
         self.last_event = ("threshold", "")
+
+    def go_away(self, seconds: float | None = None) -> AwayRun:
+        """Take the pub/sub subscriber and the plain stream reader offline for `seconds`; when
+        they are back, `comparison()` says what each missed of what was published meanwhile."""
+        if not self.started or self._stop.is_set():
+            raise ValueError("the demo workload is not running")
+        if self.away_run is not None and not self.away_run.over:
+            raise ValueError("the subscriber and reader1 are away already")
+        seconds = self.away_seconds if seconds is None else seconds
+        if not seconds > 0:
+            raise ValueError("away for how long? more than 0 s")
+        run = AwayRun(seconds)
+        self.away_run = run
+        self.subscriber.run_away = run
+        self.producer.away_run = run
+        self.reader.run_away = run
+        self.last_event = ("away", f"{seconds:g}")
+        return run
+
+    def comparison(self) -> str:
+        """The pub/sub vs stream line of the last absence ('' before the first)."""
+        run = self.away_run
+        return run.line() if run is not None else ""
 
     def add_consumer(self, name: str | None = None, *, record: bool = True) -> str:
         """A new group1 consumer (c4, c5...), or one of that name again after it stopped."""
@@ -380,7 +506,8 @@ class DemoController:
             old = self.consumers.get(name)
             if old is not None and old.is_alive():
                 raise ValueError(f"{name} is already running")
-            worker = Consumer(self.spec, name, lambda: self.fail_above, self.stream)
+            worker = Consumer(self.spec, name, self.life, self.stream, self.seed)
+            worker.on_missing = self.recreate
             self.consumers[name] = worker
         worker.start()
         if record:
@@ -421,7 +548,8 @@ class DemoController:
 
     # --- the guide line ---------------------------------------------------------------------
     def _observe(self) -> None:
-        """Every second: group1's pending entries per consumer (XPENDING summary, O(consumers))."""
+        """Every second: group1's pending entries per consumer (XPENDING summary, O(consumers)),
+        and the lessons' checks of what the server shows."""
         db: Database | None = None
         while not self._stop.is_set():
             try:
@@ -435,7 +563,12 @@ class DemoController:
                     self._crash_peak[name] = max(self._crash_peak[name], held)
             except redis.RedisError:
                 pass
-            self._stop.wait(1.0)
+            try:
+                if db is not None:
+                    self.lessons.update(db)
+            except redis.RedisError:
+                pass
+            self._stop.wait(self.observe_every)
         if db is not None:
             db.close()
 
@@ -456,9 +589,16 @@ class DemoController:
         held = self.pending_by_consumer.get(name, 0) if name else 0
         if kind == "crash":
             peak = max(self._crash_peak.get(name, 0), held)
+            if held and self.life.retry_every:
+                return (f"{name} crashed holding {held} pending entries: once idle "
+                        f"{self.life.stuck_ms / 1000:g} s the live consumers XAUTOCLAIM and retry "
+                        "them (press c to claim them now)")
             if held:
                 return (f"{name} crashed holding {held} pending entries: press c to claim them "
                         "into a live consumer")
+            if peak and self.life.retry_every:
+                return (f"{name}'s {peak} pending entries were claimed: their new owner retries them "
+                        "and acks what succeeds")
             if peak:
                 return (f"{name}'s {peak} pending entries were claimed: their new owner acks them "
                         "with a (or F5 adds a consumer)")
@@ -470,11 +610,26 @@ class DemoController:
             return f"{name} stopped cleanly after acking its last batch{tail}"
         if kind == "add":
             return f"{name} joined group1: {len(running)} consumers now share the events"
+        if kind == "recreated":
+            return (f"{name} was gone (destroyed, or {self.stream} deleted, by hand): the workload "
+                    f"created it again with XGROUP CREATE {self.stream} {name} $ MKSTREAM and reads on")
+        if kind == "away":
+            run = self.away_run
+            if run is not None and not run.over:
+                return (f"sub1 (SUBSCRIBE {CHANNEL}) and reader1 (XREAD) are away for {name} s: "
+                        "watch what each gets back")
+            return ("pub/sub delivers only to who listens now; a stream keeps the events for any "
+                    f"reader to catch up from its last ID ({LASTID_KEY})")
         if kind == "pause":
             return "producer paused: watch analytics catch up and its lag fall; F2 resumes"
         if kind == "rate":
             return f"rate now {self.rate:g}/s: watch in/s follow, and analytics' lag grow faster or slower"
         if kind == "resume":
             return f"producer resumed at {self.rate:g}/s"
+        if self.life.retry_every:
+            return (f"sensor1..3 add {self.rate:g} events/s to {self.stream}; group1 acks them, temp > "
+                    f"{self.fail_above:g} fails and stays pending, is retried after "
+                    f"{self.life.stuck_ms / 1000:g} s idle and goes to {self.dlq} after "
+                    f"{self.life.poison_deliveries} deliveries. Try F7 to crash a consumer")
         return (f"sensor1..3 add {self.rate:g} events/s to {self.stream}; group1 acks them, temp > "
                 f"{self.fail_above:g} fails and stays pending; analytics lags. Try F7 to crash a consumer")

@@ -29,8 +29,10 @@ DEMO_KEYS: tuple[tuple[str, str, str], ...] = (
     ("f5", "add_consumer", "add consumer"),
     ("f6", "stop_consumer", "stop consumer"),
     ("f7", "crash_consumer", "crash consumer"),
+    ("f8", "away", "subscriber+reader away 10 s"),
+    ("f9", "lessons", "lessons"),
 )
-COLUMNS = ("worker", "group", "state", "processed", "failed", "note")
+COLUMNS = ("worker", "group", "state", "processed", "failed", "retried", "dead-lettered", "note")
 STATE_STYLE = {"running": "green", "paused": "yellow", "stopping": "yellow", "stopped": "dim",
                "crashed": "bold red", "error": "red"}
 
@@ -57,7 +59,8 @@ class DemoPanel(Vertical):
     """Workers, guide line, keys. With the worker table focused, F6/F7 act on the selected row."""
 
     DEFAULT_CSS = """
-    DemoPanel { height: auto; max-height: 14; border: round $accent; padding: 0 1; }
+    DemoPanel { height: auto; max-height: 16; border: round $accent; padding: 0 1; }
+    DemoPanel > #demo-compare { color: $warning; }
     DemoPanel > #demo-guide { color: $text; text-style: bold; }
     DemoPanel > DataTable { height: auto; max-height: 9; }
     DemoPanel > #demo-keys { color: $text-muted; }
@@ -71,6 +74,7 @@ class DemoPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="demo-guide")
+        yield Static("", id="demo-compare")  # pub/sub vs stream, after F8
         table: DataTable = DataTable(id="demo-workers", cursor_type="row", zebra_stripes=False)
         table.add_columns(*COLUMNS)
         yield table
@@ -82,6 +86,9 @@ class DemoPanel(Vertical):
 
     def refresh_from_controller(self) -> None:
         self.query_one("#demo-guide", Static).update(text(self.controller.guide()))
+        compare = getattr(self.controller, "comparison", lambda: "")()
+        self.query_one("#demo-compare", Static).update(text(compare))
+        self.query_one("#demo-compare", Static).display = bool(compare)
         table = self.query_one("#demo-workers", DataTable)
         rows = self.controller.workers()
         known = {str(k.value) for k in table.rows}
@@ -98,9 +105,11 @@ class DemoPanel(Vertical):
     def _cells(w: Any) -> tuple[Any, ...]:
         """Names and notes are Text: a DataTable parses a str cell as markup."""
         state = Text(w.state, style=STATE_STYLE.get(w.state, ""))
-        failed = "" if w.role != "consumer" else str(w.failed)
+        consumer = w.role == "consumer"
+        failed, retried, dead = (str(w.failed), str(getattr(w, "retried", 0)),
+                                 str(getattr(w, "dead_lettered", 0))) if consumer else ("", "", "")
         return (name_text(w.name, 32), name_text(w.group or "-", 32), state, str(w.processed), failed,
-                text(w.detail or ""))
+                retried, dead, text(w.detail or ""))
 
     def selected_consumer(self) -> str | None:
         """The consumer under the cursor, when the worker table has the focus."""
@@ -166,6 +175,16 @@ class DemoPanel(Vertical):
         name = self._do(self.controller.crash_consumer, self.selected_consumer())
         if name:
             self.say(f"{name} crashed: its pending entries stay until claimed", severity="warning")
+
+    def action_away(self) -> None:
+        run = self._do(self.controller.go_away)
+        if run is not None:
+            self.say(f"sub1 and reader1 away for {run.seconds:g} s: the producer goes on")
+
+    def action_lessons(self) -> None:
+        toggle = getattr(self.app, "toggle_lessons", None)  # the demo app's (ui/demo_app.py)
+        if toggle is not None:
+            toggle()
 
 
 def with_demo_keys(app_class: type) -> type:
