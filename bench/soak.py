@@ -158,6 +158,8 @@ async def soak(url: str, minutes: float, idle_minutes: float, rate: float, dump_
             row: dict[str, Any] = {"minute": round((time.monotonic() - t0) / 60, 1), "phase": phase,
                                    "rss_mb": proc.memory_info().rss / 2**20, "polls": monitor.polls,
                                    "frozen": gc.get_freeze_count(), "objects": types.total(),
+                                   "cached_cells": sum(len(t._cell_render_cache)
+                                                       for t in app.screen.query("DataTable")),
                                    "types": _fmt_types(types, prev_types) if prev_types else ""}
             prev_types = types
             if dump_dir is not None:
@@ -223,11 +225,12 @@ def _tb_growers(new: Any, old: Any, n: int = 6) -> list[dict[str, Any]]:
 def _line(row: dict[str, Any]) -> str:
     traced = f"{row['traced_mb']:.1f}" if "traced_mb" in row else "-"
     return (f"| {row['minute']:>6} | {row['phase']:<5} | {row['rss_mb']:6.1f} | {traced:>6} | "
-            f"{row['polls']:>5} | {row['frozen']:>6} | {row['objects']:>7} | {row['types']} |")
+            f"{row['polls']:>5} | {row['frozen']:>6} | {row['objects']:>7} | {row['cached_cells']:>6} | "
+            f"{row['types']} |")
 
 
-HEAD = ("| minute | phase | RSS MB | traced MB | polls | frozen | objects | object types grown |\n"
-        "|--------|-------|--------|-----------|-------|--------|---------|--------------------|")
+HEAD = ("| minute | phase | RSS MB | traced MB | polls | frozen | objects | cells cached | types grown |\n"
+        "|--------|-------|--------|-----------|-------|--------|---------|--------------|-------------|")
 
 
 def main() -> None:
