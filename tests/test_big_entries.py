@@ -128,3 +128,13 @@ async def test_small_entries_never_take_the_light_path(server, r, collector_for)
         snap = await col.poll()
         assert snap.stream(key).info_taken_at is None
     assert_matches_server(r, snap, key)
+
+
+def test_detail_panel_says_when_the_stream_fields_are_older_than_the_poll():
+    from streamtop.model import StreamInfo
+    from streamtop.ui.detail import detail_rows
+
+    fresh = dict(detail_rows(StreamInfo(key=b"k", length=3), None))
+    older = dict(detail_rows(StreamInfo(key=b"k", length=3, info_taken_at=time.time() - 30), None))
+    assert "read in full" not in fresh
+    assert older["read in full"].startswith(("30 s ago", "31 s ago"))
