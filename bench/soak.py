@@ -282,7 +282,12 @@ def main() -> None:
     print()
     rows = [Row("soak", f"RSS minute {first['minute']} -> {last_load['minute']} under load",
                 f"{first['rss_mb']:.1f} -> {last_load['rss_mb']:.1f} MB ({growth:+.1f} %)",
-                "< +10 %", growth < 10, note=f"{a.rate:.0f} events/s, {last_load['polls']} polls")]
+                "< +10 %", growth < 10, note=f"{a.rate:.0f} events/s, {last_load['polls']} polls"
+                + ("; tracemalloc inflates RSS: judge RSS with --no-tracemalloc" if trace else ""))]
+    if trace:
+        t_growth = last_load["traced_mb"] - first["traced_mb"]
+        rows.append(Row("soak", "tracemalloc heap under load",
+                        f"{first['traced_mb']:.1f} -> {last_load['traced_mb']:.1f} MB ({t_growth:+.1f} MB)"))
     if idle:
         rows.append(Row("soak", f"RSS over {a.idle_minutes:g} idle min", f"{idle_growth:+.1f} MB",
                         "none (< +1 MB)", idle_growth < 1.0,
