@@ -34,13 +34,15 @@ from .model import (
 from .parse import (
     build_group,
     entry_id,
+    entry_size,
     parse_consumers,
     parse_entries,
     parse_groups,
     parse_pending_entries,
     parse_pending_summary,
-    parse_stream,
+    parse_stream_sized,
     text,
+    to_int,
 )
 
 GLOB_CHARS = frozenset(b"*?[")
@@ -51,6 +53,13 @@ SCAN_CALLS_PER_POLL = 8  # a rescan goes on over several polls beyond this many 
 CHEAP_ESTIMATE = 100  # a lag estimate below this is counted again every poll
 POLL_TIMEOUT = 30.0  # seconds for one poll's whole round trip
 YIELD_EVERY = 200  # streams parsed between two yields to the event loop (the UI stays responsive)
+# XINFO STREAM returns the first and last entries in full: one 10 MB entry made every poll pull
+# 10-20 MB. A stream whose first or last entry is larger than BIG_ENTRY bytes is read with XLEN,
+# XREVRANGE + (last-id COUNT 1 (only entries added since) and, when the first entry is small,
+# XRANGE - + COUNT 1; its full XINFO STREAM is read again every HEAVY_REFRESH seconds, or at
+# once when its length goes down (a trim or delete may have moved the first entry).
+BIG_ENTRY = 64 * 1024
+HEAVY_REFRESH = 60.0
 
 
 def to_bytes(arg: str | bytes) -> bytes:
@@ -84,6 +93,23 @@ class _Batch:
         self.commands.append(args)
 
 
+@dataclass(slots=True)
+class _Heavy:
+    """A stream whose XINFO STREAM carries a large first or last entry: what its last full
+    XINFO STREAM said, and what the cheap commands have seen since."""
+
+    info: StreamInfo  # the last full XINFO STREAM (no groups)
+    at: float  # time.monotonic() of it
+    wall: float  # time.time() of it, shown as the age of the stream-level fields
+    first_big: bool
+    last_big: bool
+    last_id: str | None
+    length: int
+
+    def due(self, now: float) -> bool:
+        return now - self.at >= HEAVY_REFRESH
+
+
 @dataclass(frozen=True, slots=True)
 class _GroupPlan:
     """What the pipeline asked for one group, so its replies can be read back in order."""
@@ -91,6 +117,7 @@ class _GroupPlan:
     name: bytes
     estimate_from: str | None  # last-delivered-id used for the XRANGE estimate, if one was sent
     reused: tuple[int, bool] | None = None  # a recent large estimate kept instead (count, capped)
+    skipped: int = 0  # large entries left out of the XRANGE and counted without reading them
 
 
 class Collector:
@@ -126,6 +153,7 @@ class Collector:
         self._discovery_due = True
         self._scan: _Scan | None = None  # a rescan in progress, spread over polls
         self._last: dict[bytes, StreamInfo] = {}  # previous poll, for the groups we know
+        self._heavy: dict[bytes, _Heavy] = {}  # streams with a large first/last entry (BIG_ENTRY)
         self.total_round_trips = 0
 
     # discovery -----------------------------------------------------------------------------
@@ -203,8 +231,17 @@ class Collector:
         pipe.execute_command("XPENDING", key, name)
         pipe.execute_command("XPENDING", key, name, "-", "+", 1)
         if estimate and ldid is not None:
-            pipe.execute_command("XRANGE", key, f"({ldid}", "+", "COUNT", self.estimate_cap)
-            return _GroupPlan(name, ldid)
+            start, end, skipped = f"({ldid}", "+", 0
+            heavy = self._heavy.get(key)
+            if heavy is not None:  # count the large first/last entries without reading them
+                after = id_key(ldid) or (0, 0)
+                first, last = heavy.info.first_entry_id, heavy.last_id
+                if heavy.first_big and first and (id_key(first) or (0, 0)) > after:
+                    start, skipped = f"({first}", 1
+                if heavy.last_big and last and (id_key(last) or (0, 0)) > after and last != first:
+                    end, skipped = f"({last}", skipped + 1
+            pipe.execute_command("XRANGE", key, start, end, "COUNT", self.estimate_cap)
+            return _GroupPlan(name, ldid, skipped=skipped)
         return _GroupPlan(name, None)
 
     def _queue_focus(self, pipe: Any, focus: Focus) -> int:
@@ -246,8 +283,16 @@ class Collector:
 
         pipe = _Batch()
         plans: list[list[_GroupPlan]] = []
+        light: list[_Heavy | None] = []  # per key: read without XINFO STREAM this poll
+        mono = time.monotonic()
         for key in keys:
-            pipe.execute_command("XINFO", "STREAM", key)
+            heavy = self._heavy.get(key)
+            if heavy is not None and not heavy.due(mono):
+                light.append(heavy)
+                _queue_light(pipe, key, heavy)
+            else:
+                light.append(None)
+                pipe.execute_command("XINFO", "STREAM", key)
             pipe.execute_command("XINFO", "GROUPS", key)
             known = self._last.get(key)
             plan = []
@@ -271,8 +316,13 @@ class Collector:
         for i, key in enumerate(keys):
             if i and not i % YIELD_EVERY:
                 await asyncio.sleep(0)
-            stream_reply, groups_reply = replies[pos], replies[pos + 1]
-            pos += 2
+            heavy = light[i]
+            n_stream = 1 if heavy is None else (2 if heavy.first_big else 3)
+            stream_replies = replies[pos:pos + n_stream]
+            groups_reply = replies[pos + n_stream]
+            pos += n_stream + 1
+            stream_reply = next((r for r in stream_replies if isinstance(r, Exception)),
+                                stream_replies[0])
             by_name: dict[bytes, GroupInfo] = {}
             for plan in plans[i]:
                 n = 4 if plan.estimate_from is not None else 3
@@ -284,11 +334,17 @@ class Collector:
                     self.request_discovery()
                 partial.append((stream, [], {}))
                 continue
-            stream = parse_stream(key, stream_reply)
+            if heavy is None:
+                stream, first_size, last_size = parse_stream_sized(key, stream_reply)
+                self._note_sizes(stream, first_size, last_size, mono, now)
+            else:
+                stream = self._light_stream(key, heavy, stream_replies)
             if isinstance(groups_reply, Exception):
                 partial.append((replace(stream, error=error_text(groups_reply)), [], {}))
                 continue
             group_dicts = parse_groups(groups_reply)
+            if heavy is not None:
+                stream = replace(stream, entries_added=_entries_added(group_dicts))
             built: dict[bytes, GroupInfo] = {}
             for d in group_dicts:
                 got = by_name.get(d["name"])
@@ -324,6 +380,8 @@ class Collector:
             streams.append(replace(stream, groups=groups) if groups else stream)
         streams_t = tuple(streams)
         self._last = {s.key: s for s in streams_t if s.error is None}
+        for gone in set(self._heavy) - self._last.keys():
+            del self._heavy[gone]
         self.total_round_trips += trips
         return Snapshot(
             taken_at=time.time(),
@@ -335,6 +393,45 @@ class Collector:
             discovery=self.discovery,
             focus=_focus_data(focus, focus_replies) if focus else None,
         )
+
+    def _note_sizes(self, stream: StreamInfo, first_size: int, last_size: int, mono: float,
+                    wall: float) -> None:
+        """After a full XINFO STREAM: read the stream cheaply from now on if it carried a large
+        entry, as usual if not."""
+        if first_size > BIG_ENTRY or last_size > BIG_ENTRY:
+            self._heavy[stream.key] = _Heavy(
+                info=stream, at=mono, wall=wall, first_big=first_size > BIG_ENTRY,
+                last_big=last_size > BIG_ENTRY, last_id=stream.last_entry_id, length=stream.length)
+        else:
+            self._heavy.pop(stream.key, None)
+
+    def _light_stream(self, key: bytes, heavy: _Heavy, replies: list[Any]) -> StreamInfo:
+        """A heavy stream from XLEN, the newest entry after the last one seen and (when the first
+        entry is small) the first entry. Fields only XINFO STREAM has (entries-added is derived
+        from the groups instead, max-deleted and recorded-first IDs) are as of `info_taken_at`."""
+        length = to_int(replies[0]) or 0
+        if length == 0:  # emptied: nothing large any more
+            del self._heavy[key]
+            return replace(heavy.info, length=0, first_entry_id=None, last_entry_id=None)
+        newer = replies[1] if isinstance(replies[1], list) else []
+        if newer:
+            heavy.last_id = entry_id(newer[0]) or heavy.last_id
+            heavy.last_big = entry_size(newer[0]) > BIG_ENTRY
+        first_id = heavy.info.first_entry_id
+        if not heavy.first_big and isinstance(replies[2], list) and replies[2]:
+            first_id = entry_id(replies[2][0]) or first_id
+            heavy.first_big = entry_size(replies[2][0]) > BIG_ENTRY
+        if length < heavy.length:  # trimmed or deleted: read it in full at the next poll
+            heavy.at = float("-inf")
+        heavy.length = length
+        generated = heavy.info.last_generated_id
+        if (id_key(heavy.last_id) or (0, 0)) > (id_key(generated) or (0, 0)):
+            generated = heavy.last_id
+        if not heavy.first_big and not heavy.last_big:
+            del self._heavy[key]  # the large entries are gone from both ends
+        return replace(heavy.info, length=length, first_entry_id=first_id,
+                       last_entry_id=heavy.last_id, last_generated_id=generated,
+                       info_taken_at=heavy.wall)
 
     def _estimate_stale(self, d: dict, plan: _GroupPlan, group_replies: list[Any]) -> bool:
         """The steady-state pipeline is queued from the previous poll's view of a group. Redo the
@@ -370,7 +467,7 @@ class Collector:
                 count = len(reply)
             else:
                 count = sum(1 for e in reply if (k := id_key(entry_id(e))) is not None and k > current)
-            estimate, capped = count, len(reply) >= self.estimate_cap
+            estimate, capped = count + plan.skipped, len(reply) >= self.estimate_cap
             if estimate >= CHEAP_ESTIMATE:
                 self._estimated_at[(key, d["name"])] = time.monotonic()
         elif plan.reused is not None:
@@ -384,6 +481,26 @@ class Collector:
             capped=bool(capped),
             error=error_text(errors[0]) if errors else None,
         )
+
+
+def _queue_light(pipe: _Batch, key: bytes, heavy: _Heavy) -> None:
+    """The commands that stand in for XINFO STREAM of a heavy stream (see BIG_ENTRY)."""
+    pipe.execute_command("XLEN", key)
+    pipe.execute_command("XREVRANGE", key, "+", f"({heavy.last_id}" if heavy.last_id else "-",
+                         "COUNT", 1)
+    if not heavy.first_big:
+        pipe.execute_command("XRANGE", key, "-", "+", "COUNT", 1)
+
+
+def _entries_added(group_dicts: list[dict]) -> int | None:
+    """entries-added without XINFO STREAM: a group with an exact lag has read `entries-read`
+    entries and has `lag` left, so the stream has had entries-read + lag (7.0+)."""
+    best = None
+    for d in group_dicts:
+        read, lag = to_int(d.get("entries-read")), to_int(d.get("lag"))
+        if read is not None and lag is not None and (best is None or read + lag > best):
+            best = read + lag
+    return best
 
 
 def _raise_connection_error(replies: list[Any]) -> None:

@@ -147,6 +147,10 @@ class StreamInfo:
     error: str | None = None
     node: str | None = None  # cluster: the address of the primary that holds the key
     stale: bool = False  # cluster: the node did not answer; these are the last values seen
+    # Epoch seconds of the XINFO STREAM the stream-level fields come from, when older than this
+    # poll: a stream whose first or last entry is large is read with cheaper commands in between
+    # (length, groups, lag and the last ID stay fresh; see collector.BIG_ENTRY). None: fresh.
+    info_taken_at: float | None = None
 
     @property
     def label(self) -> str:

@@ -82,9 +82,34 @@ def entry_id(entry: Any) -> str | None:
     return None
 
 
+def entry_size(entry: Any) -> int:
+    """Bytes of an entry reply's field names and values ([id, [f, v, ...]] or [id, {f: v}])."""
+    if not isinstance(entry, list | tuple) or len(entry) < 2:
+        return 0
+    body = entry[1]
+    items: Iterable[Any] = body.items() if isinstance(body, Mapping) else _as_list(body)
+    total = 0
+    for item in items:
+        for x in item if isinstance(item, tuple) else (item,):
+            if isinstance(x, bytes | str):
+                total += len(x)
+    return total
+
+
 def parse_stream(key: bytes, reply: Any) -> StreamInfo:
     """XINFO STREAM (not FULL)."""
+    return parse_stream_sized(key, reply)[0]
+
+
+def parse_stream_sized(key: bytes, reply: Any) -> tuple[StreamInfo, int, int]:
+    """XINFO STREAM, and the sizes in bytes of the first and last entries it carried in full
+    (the collector stops asking for them every poll when they are large)."""
     d = pairs(reply)
+    first, last = d.get("first-entry"), d.get("last-entry")
+    return _stream_from(key, d), entry_size(first), entry_size(last)
+
+
+def _stream_from(key: bytes, d: dict[str, Any]) -> StreamInfo:
     return StreamInfo(
         key=key,
         length=to_int(d.get("length")) or 0,

@@ -66,3 +66,19 @@ async def test_rows_going_below_the_view_do_not_move_it() -> None:
         await pilot.pause()
         assert t.row_keys == keys[:240] and t.cursor_key == "k145"
         assert t.scroll_y == before
+
+
+async def test_render_caches_hold_one_screen_however_many_polls_changed_the_table() -> None:
+    """Textual keys a DataTable's render caches by its update count: a live table that changes
+    every poll once kept every poll's rendered cells (up to 10,000 per table), the memory growth
+    bench/soak.py found. After any number of changing syncs, what is cached is one screen's worth."""
+    app = Host()
+    async with app.run_test(size=(60, 20)) as pilot:
+        t = app.query_one(KeyedTable)
+        screen_cells = 20 * 3  # at most 20 visible rows x (2 columns + the header)
+        for poll in range(60):
+            t.sync([(f"k{i}", (f"k{i}", str(poll))) for i in range(50)])  # every row changes
+            await pilot.pause()
+        assert t.get_row_at(0) == ["k0", "59"]
+        assert 0 < len(t._cell_render_cache) <= screen_cells
+        assert len(t._line_cache) <= 20 and len(t._row_render_cache) <= 2 * 20

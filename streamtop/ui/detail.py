@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -29,7 +31,12 @@ def detail_rows(s: StreamInfo | None, rate: float | None) -> list[tuple[str, str
         ("max deleted id", s.max_deleted_entry_id or fmt.UNKNOWN),
         ("recorded first", s.recorded_first_entry_id or fmt.UNKNOWN),
         ("in/s", fmt.rate(rate)),
-    ]
+    ] + ([("read in full", f"{_age(s.info_taken_at)} (a first/last entry over 64 kB); length, last id"
+                           " and groups are live")] if s.info_taken_at is not None else [])
+
+
+def _age(at: float) -> str:
+    return f"{max(0, int(time.time() - at))} s ago"
 
 
 def detail_table(rows: list[tuple[str, str]], key: bytes | None = None) -> Table | Text:

@@ -75,11 +75,22 @@ class KeyedTable(DataTable):
             self._reorder(order)
             changed = True
         self._order = order
+        if changed:
+            self._drop_dead_renders()
         if keep is not None and keep in wanted:
             index = order.index(keep)
             if index != self.cursor_row:
                 self.move_cursor(row=index, scroll=False)
         return changed
+
+    def _drop_dead_renders(self) -> None:
+        """Textual keys these render caches by the table's update count, which every change
+        moves on, so what they hold is dead after one. Left alone they filled up to Textual's
+        bounds (10,000 cells per table): RSS +40 MB over 10 minutes of a busy stream, and still
+        growing while idle (bench/soak.py)."""
+        for cache in (self._cell_render_cache, self._row_render_cache, self._row_renderable_cache,
+                      self._line_cache):
+            cache.clear()
 
     def _remove_rows(self, gone: list[str]) -> None:
         """DataTable.remove_row for many rows at once: drop them from the row maps, then rebuild
