@@ -1,6 +1,7 @@
 """The action dialogs driven by the keyboard in a small host app, against a real Valkey 9.1.
 
-The host app has what the dashboard gives the dialogs: `actions`, `action_result` and `notify`.
+The host app has what the dashboard gives the dialogs: `actions`, `notify`, and a handler for the
+`ActionFinished` message every dialog posts.
 Every test checks the server afterwards: cancel and bad input change nothing.
 """
 
@@ -16,7 +17,8 @@ from textual.widgets import Input, Static
 from streamtop.actions import Actions
 from streamtop.connection import ConnectionSpec, probe_server
 from streamtop.ui.context import ActionContext
-from streamtop.ui.dialogs import ActionDialog, ConfirmDialog, open_dialog
+from streamtop.ui.dialogs import ActionDialog, ActionFinished, ConfirmDialog
+from streamtop.ui.registry import open_dialog
 
 
 class Host(App):
@@ -29,8 +31,8 @@ class Host(App):
     def compose(self) -> ComposeResult:
         yield Static("host")
 
-    def action_result(self, result) -> None:
-        self.results.append(result)
+    def on_action_finished(self, message: ActionFinished) -> None:
+        self.results.append(message.result)
 
     def notify(self, message, **kw) -> None:
         self.notes.append(str(message))
