@@ -14,6 +14,7 @@ from textual.widgets import Input
 from streamtop.ui import registry
 from streamtop.ui.app import StreamtopApp
 from streamtop.ui.context import ActionContext
+from streamtop.ui.demo_panel import DEMO_KEYS
 from streamtop.ui.help import HelpScreen, help_table
 from streamtop.ui.messages import MessagesPanel
 from streamtop.ui.pending import PendingPanel
@@ -187,7 +188,7 @@ async def test_a_new_registry_entry_is_bound_listed_in_help_and_palette_and_guar
 
 def test_help_rows_come_from_the_registry_and_share_lines():
     rows = help_text(help_table())
-    assert ("Pending", "] / [", "next page of pending entries / first page of pending entries") in rows
+    assert ("Pending", "] / [", "next page of pending entries / first page") in rows
     assert ("App", "q / ctrl+q / ctrl+c", "quit") in rows
     for c in COMMANDS:
         if c.help and c.scope is not Scope.DEMO:
@@ -200,6 +201,13 @@ def test_help_rows_come_from_the_registry_and_share_lines():
     read_only = help_text(help_table(read_only=True))
     assert ("Actions", "t", next(c.description for c in COMMANDS if c.name == "trim")
             + " (refused: read-only)") in read_only
+
+
+def test_demo_keys_are_listed_through_the_registry_only_in_the_demo():
+    titles = {title for title, _, _ in registry.palette_entries(demo=True)}
+    assert "Demo: crash consumer" in titles
+    assert titles - {title for title, _, _ in registry.palette_entries()} == {
+        f"Demo: {what}" for _, _, what in DEMO_KEYS}
 
 
 def test_help_drops_what_is_marked_not_for_help():
