@@ -132,11 +132,13 @@ async def test_read_only_dashboard_refuses_every_key_politely(acl_server):
         await until(pilot, lambda: app.snapshot is not None and app.actions is not None)
         app.select(b"orders", b"billing")
         await until(pilot, lambda: len(app.w("pending").entries) == 4)
+        notes: list[str] = []
         for key in ("e", "E", "a", "c", "t", "g", "D"):
             await pilot.press(key)
             await pilot.pause()
             assert not is_dialog(app), key
-        notes = [str(n.message) for n in app._notifications]
+            # read each refusal right away: a toast leaves app._notifications when it expires
+            notes += [m for m in (str(n.message) for n in app._notifications) if m not in notes]
         assert sum("read-only mode" in m for m in notes) == 7, notes
         assert not any("NOPERM" in m.upper() or "permission" in m for m in notes), notes
     assert server_state(r) == before

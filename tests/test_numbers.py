@@ -21,7 +21,7 @@ from textual.widgets import Input
 from streamtop import cli
 from streamtop import numbers as num
 from streamtop.status import thresholds_from
-from streamtop.ui.dialogs import open_dialog
+from streamtop.ui.registry import open_dialog
 
 SPECIALS = [
     "1e308", "-1e308", "-1", "nan", "NaN", "inf", "-inf", "Infinity", "0x10", " 5 ", "٣", "１２", "5",

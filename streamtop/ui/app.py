@@ -19,13 +19,13 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, TabbedContent, TabPane
 
-from ..actions import ActionResult, Actions
+from ..actions import Actions
 from ..connection import ConfigError, ConnectError
 from ..history import History
 from ..model import Focus, GroupInfo, ServerInfo, Snapshot, StreamInfo
@@ -35,7 +35,7 @@ from .consumers import ConsumersPanel
 from .context import ActionContext
 from .demo_panel import DemoPanel
 from .detail import StreamDetail
-from .dialogs import open_dialog
+from .dialogs import ActionFinished
 from .entry_screen import EntryScreen
 from .groups import GroupsPanel
 from .header import HeaderBar, HeaderInfo
@@ -44,37 +44,23 @@ from .messages import PAGE_SIZE as MESSAGES_PAGE
 from .messages import MessagesPanel
 from .pending import PAGE_SIZE as PENDING_PAGE
 from .pending import PendingPanel
+from .registry import Command, Scope, app_bindings, open_dialog, palette_entries
 from .streams import StreamsPanel
 
 INTERVALS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 NOTIFY_LIMIT = 400  # characters of a notification (a 10 kB key would fill the screen)
 FOCUS_DEBOUNCE = 0.15  # seconds a selection must rest before it triggers a poll
-ACTION_KEYS = {"e": "produce", "E": "burst", "a": "ack", "c": "claim", "t": "trim",
-               "g": "group", "D": "dead_letter"}
 
 
 class StreamtopApp(App[int]):
     CSS_PATH = "streamtop.tcss"
     TITLE = "streamtop"
-    BINDINGS = [
-        Binding("q", "quit", "Quit"),
-        Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
-        Binding("question_mark", "help", "Help"),
-        Binding("space", "poll_now", "Poll now"),
-        Binding("p", "pause", "Pause"),
-        Binding("plus,equals_sign", "slower", "+interval", show=False),
-        Binding("minus", "faster", "-interval", show=False),
-        Binding("escape", "back", "Back", show=False),
-        Binding("1", "tab('pending-tab')", "Pending", show=False),
-        Binding("2", "tab('messages-tab')", "Messages", show=False),
-        *(Binding(k, f"act('{name}')", name.replace("_", " "), show=k in "eact")
-          for k, name in ACTION_KEYS.items()),
-    ]
+    BINDINGS = app_bindings()  # every key is declared once, in streamtop.ui.registry
 
     def __init__(
         self,
         monitor: Monitor | None,
-        actions: Any = None,
+        actions: Actions | None = None,
         *,
         interval: float = 1.0,
         read_only: bool = False,
@@ -86,7 +72,7 @@ class StreamtopApp(App[int]):
     ) -> None:
         super().__init__()
         self.monitor = monitor
-        self.actions = actions
+        self.actions: Actions | None = actions  # dialogs find it through dialogs.host_actions
         self._actions_given = actions is not None
         self._actions_generation = -1
         self.interval = interval
@@ -494,16 +480,18 @@ class StreamtopApp(App[int]):
         self.open_action(name)
 
     def open_action(self, name: str) -> None:
-        """Hand the selection to the dialogs module, which asks, runs and reports back."""
+        """The registry checks what the action needs and opens its dialog, which reports back
+        with an `ActionFinished` message."""
         open_dialog(self, name, self.action_context())
 
-    def action_result(self, result: ActionResult) -> None:
-        """Called by the dialogs when an action finished: say what happened, show its effect."""
-        message = result.message
+    def on_action_finished(self, message: ActionFinished) -> None:
+        """An action finished: say what happened, poll to show its effect."""
+        result = message.result
+        text = result.message
         waiting = self.monitor.not_answering_for() if self.monitor is not None else None
         if not result.ok and waiting is not None:  # the likely cause, in the same line
-            message += f" (the server has not answered a poll for {int(waiting)} s)"
-        self.notify(message, severity="information" if result.ok else "error",
+            text += f" (the server has not answered a poll for {int(waiting)} s)"
+        self.notify(text, severity="information" if result.ok else "error",
                     timeout=4 if result.ok else 8)
         self.poll_now()
 
@@ -518,18 +506,15 @@ class StreamtopApp(App[int]):
         super().notify(text, title=clean(title), severity=severity, timeout=timeout, markup=False)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's own commands, then every registry command that has a palette entry."""
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Poll now", "Poll the server now", self.action_poll_now)
-        yield SystemCommand("Pause / resume", "Stop or restart polling", self.action_pause)
-        yield SystemCommand("Longer interval", "Poll less often", self.action_slower)
-        yield SystemCommand("Shorter interval", "Poll more often", self.action_faster)
-        yield SystemCommand("Filter streams", "Filter by substring or glob",
-                            lambda: self.w("streams").action_filter())
-        yield SystemCommand("Keys", "Every key the dashboard answers to", self.action_help)
-        for name in ACTION_KEYS.values():
-            title = name.replace("_", " ").capitalize()
-            yield SystemCommand(title, f"Action: {title.lower()}",
-                                lambda n=name: self.open_action(n))
+        for title, help_text, command in palette_entries(self.read_only, demo=self.demo is not None):
+            yield SystemCommand(title, help_text,
+                                lambda c=command: self.run_action(c.binding_action, self._namespace(c)))
+
+    def _namespace(self, command: Command) -> DOMNode:
+        """Where a command's action runs: its panel for a panel key, else the app."""
+        return self.w(command.panel) if command.scope is Scope.PANEL else self
 
 
 # the command line -------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""What an action key acts on: handed to streamtop.ui.dialogs.open_dialog by the app."""
+"""What an action key acts on: handed by the app to streamtop.ui.registry.open_dialog."""
 
 from __future__ import annotations
 
@@ -19,3 +19,15 @@ class ActionContext:
     selected_pending: tuple[str, ...] = ()
     read_only: bool = False
     stuck_ms: int = 60_000  # what the dashboard calls stuck: the claim dialog's default min idle
+
+    def stream_key(self) -> bytes:
+        """The selected stream, for an action that needs one (the registry checked it)."""
+        if self.key is None:
+            raise ValueError("no stream selected")
+        return self.key
+
+    def group_name(self) -> bytes:
+        """The selected group, for an action that needs one (the registry checked it)."""
+        if self.group is None:
+            raise ValueError("no consumer group selected")
+        return self.group

@@ -6,7 +6,6 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
@@ -14,6 +13,7 @@ from textual.widgets import DataTable, Static
 from ..model import Entry
 from . import format as fmt
 from .keyed_table import Cells, KeyedTable
+from .registry import panel_bindings
 
 COLUMNS = (("id", "id"), ("fields", "n"), ("content", "content"))
 PAGE_SIZE = 50
@@ -46,10 +46,7 @@ def message_cells(e: Entry) -> Cells:
 class MessagesPanel(Vertical):
     """Posts `Open` for `enter` on a row and `PageChanged` when the user pages."""
 
-    BINDINGS = [
-        Binding("right_square_bracket", "next_page", "Older"),
-        Binding("left_square_bracket", "first_page", "Newest", show=False),
-    ]
+    BINDINGS = panel_bindings("messages")  # streamtop.ui.registry declares the keys
 
     class Open(Message):
         def __init__(self, entry: Entry) -> None:

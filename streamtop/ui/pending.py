@@ -10,7 +10,6 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Static
@@ -18,6 +17,7 @@ from textual.widgets import Static
 from ..model import PendingEntry
 from . import format as fmt
 from .keyed_table import Cells, KeyedTable
+from .registry import panel_bindings
 
 COLUMNS = (("", "mark"), ("id", "id"), ("consumer", "consumer"), ("idle", "idle"),
            ("deliveries", "deliveries"), ("state", "state"))
@@ -44,12 +44,7 @@ def pending_cells(p: PendingEntry, marked: bool, stuck_ms: int, poison: int) -> 
 class PendingPanel(Vertical):
     """Shows one page; posts `PendingPanel.PageChanged` when the user pages."""
 
-    BINDINGS = [
-        Binding("x", "mark", "Mark"),
-        Binding("X", "mark_all", "Mark all", show=False),
-        Binding("right_square_bracket", "next_page", "Next page"),
-        Binding("left_square_bracket", "first_page", "First page", show=False),
-    ]
+    BINDINGS = panel_bindings("pending")  # streamtop.ui.registry declares the keys
 
     class PageChanged(Message):
         def __init__(self, start: str) -> None:

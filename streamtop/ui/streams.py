@@ -8,7 +8,6 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
@@ -16,6 +15,7 @@ from textual.widgets import DataTable, Input, Static
 from ..model import Lag, StreamInfo
 from . import format as fmt
 from .keyed_table import Cells, KeyedTable
+from .registry import panel_bindings
 
 COLUMNS = (("key", "key"), ("length", "length"), ("in/s", "rate"), ("groups", "groups"),
            ("max lag", "lag"), ("pending", "pending"), ("oldest pending", "idle"))
@@ -100,12 +100,7 @@ def stream_cells(s: StreamInfo, rate: float | None) -> Cells:
 class StreamsPanel(Vertical):
     """Posts `StreamsPanel.Selected` when the highlighted stream changes."""
 
-    BINDINGS = [
-        Binding("slash", "filter", "Filter"),
-        Binding("s", "sort", "Sort"),
-        Binding("S", "reverse", "Reverse", show=False),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
-    ]
+    BINDINGS = panel_bindings("streams")  # streamtop.ui.registry declares the keys
 
     class Selected(Message):
         def __init__(self, key: bytes | None) -> None:

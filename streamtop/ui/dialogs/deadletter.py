@@ -1,0 +1,59 @@
+"""Dead-letter: move the marked pending entries, or every one delivered at least N times, to
+`<key>:dlq` and ack them (one MULTI/EXEC per entry), after a confirmation."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widgets import Input, Label, Static
+
+from ... import numbers as num
+from ...actions import ValidationError
+from ..context import ActionContext
+from .base import ActionDialog
+from .names import Names
+from .shared import name_of
+
+
+class DeadLetterDialog(ActionDialog):
+    TITLE = "Dead-letter"
+    VERB = "Move"
+
+    def __init__(self, context: ActionContext) -> None:
+        super().__init__(context)
+        self.names = Names([])  # the default dead-letter key, once the host's actions are known
+
+    def fields(self) -> ComposeResult:
+        ctx = self.context
+        if ctx.selected_pending:
+            yield Static(f"move the {len(ctx.selected_pending)} selected entries", classes="hint")
+        else:
+            yield Label("Move every pending entry delivered at least N times; N =", classes="hint")
+            yield Input("3", id="deliveries")
+        yield Label("to the dead-letter stream", classes="hint")
+        self.names = Names([self.actions.default_dlq(self.key)])
+        yield Input(self.names.labels[0], id="dlq")
+
+    def on_mount(self) -> None:
+        self.query(Input).first().focus()
+
+    def submit(self) -> None:
+        ctx = self.context
+        key, group = self.key, self.group
+        typed = self.value("dlq")
+        if not typed.strip():
+            raise ValidationError("dead-letter key is empty")
+        dlq = self.names.resolve(typed if self.names.known(typed) else typed.strip())
+        ids: tuple[str, ...] | None
+        if ctx.selected_pending:
+            ids, n = ctx.selected_pending, None
+            what = f"the {len(ids)} selected entries"
+        else:
+            ids, n = None, num.DLQ_DELIVERIES.parse(self.value("deliveries"))
+            what = f"every pending entry delivered {n} times or more"
+        body = Text.assemble(
+            Text.assemble(f"Move {what} of group ", name_of(group), " to ", name_of(dlq),
+                          " and ack them: they leave the group's pending list.", style="bold red"),
+            "\nEach entry moves with MULTI/EXEC, so a dropped connection loses or duplicates nothing.")
+        self.confirm("Dead-letter?", body, "Move",
+                     lambda: self.launch(lambda: self.actions.dead_letter(key, group, ids, n, dlq)))
