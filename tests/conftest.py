@@ -47,6 +47,7 @@ def _fresh(srv: ServerProcess) -> ServerProcess:
     with redis.Redis(host=srv.host, port=srv.port) as r:
         r.flushall()
         try:
+            r.acl_log_reset()  # a test that reads the ACL LOG must not see earlier tests' denials
             for user in r.acl_users():
                 if user != "default":
                     r.acl_deluser(user)
