@@ -10,6 +10,7 @@ import redis
 from streamtop.cluster import ClusterCollector, Topology, parse_cluster_slots
 from streamtop.connection import build_spec, connect
 from streamtop.embedded import ClusterProcess, ServerProcess
+from streamtop.options import PollOptions
 
 
 def _key(i: int) -> str:
@@ -35,7 +36,7 @@ async def _collector(url: str, targets=(), **kw) -> ClusterCollector:
     client, info = await connect(spec)
     await client.aclose()
     assert info.mode == "cluster"
-    return ClusterCollector(spec, info, targets, **kw)
+    return ClusterCollector(spec, info, targets, PollOptions(**kw))
 
 
 def test_finds_all_streams_on_every_node_with_one_round_trip_per_node(cluster):

@@ -7,6 +7,8 @@ exact-looking number.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import redis
 from redis.asyncio.connection import AbstractConnection
@@ -14,6 +16,7 @@ from redis.asyncio.connection import AbstractConnection
 from streamtop.collector import Collector
 from streamtop.connection import connect, parse_url
 from streamtop.model import Focus, LagSource, Snapshot, StreamInfo
+from streamtop.options import PollOptions
 
 
 @pytest.fixture
@@ -24,7 +27,7 @@ async def collector_for():
     async def make(srv, targets=(), **kw) -> Collector:
         client, info = await connect(parse_url(srv.url))
         clients.append(client)
-        return Collector(client, info, targets, **kw)
+        return Collector(client, info, targets, PollOptions(**kw))
 
     yield make
     for c in clients:
@@ -346,7 +349,7 @@ async def test_large_estimates_are_counted_again_only_every_interval(any_server,
     assert near.lag.text() == "~8"
     r.xreadgroup("g", "c1", {"near": ">"}, count=4)
     assert one(await col.poll(), b"near").groups[0].lag.text() == "~4"
-    col.estimate_interval = 0  # counted every poll again
+    col.options = replace(col.options, estimate_interval=0)  # counted every poll again
     r.xreadgroup("g", "c1", {"far": ">"}, count=99)
     assert one(await col.poll(), b"far").groups[0].lag.text() == "~199"
 
