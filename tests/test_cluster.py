@@ -347,3 +347,37 @@ def test_a_failover_is_followed():
             assert now.node != victim_addr and now.length == 1 and not now.stale
     finally:
         c.cleanup()
+
+
+def test_nodes_polled_concurrently_leave_the_gc_as_they_found_it(cluster):
+    """Every node's collector shares one counted GC pause around its parsing only: while the
+    nodes wait for their replies the GC is on, and after the poll it is on again."""
+    import gc
+
+    from streamtop.collector import GC_PAUSE
+
+    async def run() -> list[tuple[int, bool]]:
+        col = await _collector(cluster.url)
+        samples: list[tuple[int, bool]] = []
+        polling = True
+
+        async def watch() -> None:
+            while polling:
+                samples.append((GC_PAUSE.active, gc.isenabled()))
+                await asyncio.sleep(0)
+
+        watcher = asyncio.create_task(watch())
+        try:
+            for _ in range(3):
+                assert len((await col.poll()).streams) == 300
+        finally:
+            polling = False
+            await watcher
+            await col.aclose()
+        return samples
+
+    assert gc.isenabled()
+    samples = asyncio.run(run())
+    assert all(not on for active, on in samples if active)
+    assert any(on for active, on in samples if not active), "GC off while the nodes waited"
+    assert gc.isenabled() and GC_PAUSE.active == 0

@@ -449,3 +449,67 @@ async def test_new_groups_cost_at_most_one_extra_round_trip(any_server, any_r, c
     snap = await col.poll()
     assert (snap.round_trips, counter.sends) == (1, 3)
     assert col.total_round_trips >= 5
+
+
+# the GC pause -------------------------------------------------------------------------------
+
+def test_gc_pause_is_counted_across_overlapping_polls():
+    """Two polls parsing at once (a cluster's nodes): the first to finish must not turn the
+    cyclic GC back on under the other; the last one does, and only if it was on before."""
+    import gc
+
+    from streamtop.collector import GcPause
+
+    pause = GcPause()
+    assert gc.isenabled()
+    try:
+        a, b = pause.__enter__(), pause.__enter__()
+        assert (pause.active, gc.isenabled()) == (2, False)
+        a.__exit__(None, None, None)
+        assert (pause.active, gc.isenabled()) == (1, False)  # b still parses
+        b.__exit__(None, None, None)
+        assert (pause.active, gc.isenabled()) == (0, True)
+        with pytest.raises(RuntimeError), pause:
+            raise RuntimeError("a parser bug")
+        assert (pause.active, gc.isenabled()) == (0, True)  # an error does not leave it off
+        gc.disable()  # someone else turned it off: a pause must not turn it on
+        with pause:
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+async def test_gc_is_on_while_polls_wait_and_off_while_any_parses(server, r, collector_for):
+    """Concurrent polls of 450 streams each (parsing yields to the loop every 200): a task
+    watching the loop sees the GC off whenever a parse is under way, and on while the polls
+    wait for the server (a hung server must not stop the GC for the poll's 30 s)."""
+    import asyncio
+    import gc
+
+    from streamtop.collector import GC_PAUSE
+
+    pipe = r.pipeline(transaction=False)
+    for i in range(450):
+        pipe.xadd(f"gc:{i:03}", {"f": "v"})
+    pipe.execute()
+    cols = [await collector_for(server, ["gc:*"]) for _ in range(2)]
+    samples: list[tuple[int, bool]] = []
+    polling = True
+
+    async def watch() -> None:
+        while polling:
+            samples.append((GC_PAUSE.active, gc.isenabled()))
+            await asyncio.sleep(0)
+
+    assert gc.isenabled()
+    watcher = asyncio.create_task(watch())
+    await asyncio.sleep(0)
+    snaps = await asyncio.gather(*(c.poll() for c in cols))
+    polling = False
+    await watcher
+    assert [len(s.streams) for s in snaps] == [450, 450]
+    assert any(active for active, _ in samples), "never saw a parse in progress"
+    assert all(not on for active, on in samples if active), "GC on while a poll parses"
+    assert any(on for active, on in samples if not active), "GC off while the polls waited"
+    assert gc.isenabled() and GC_PAUSE.active == 0
