@@ -480,10 +480,32 @@ def test_gc_pause_is_counted_across_overlapping_polls():
         gc.enable()
 
 
-async def test_gc_is_on_while_polls_wait_and_off_while_any_parses(server, r, collector_for):
-    """Concurrent polls of 450 streams each (parsing yields to the loop every 200): a task
-    watching the loop sees the GC off whenever a parse is under way, and on while the polls
-    wait for the server (a hung server must not stop the GC for the poll's 30 s)."""
+async def test_the_gc_pause_ends_by_itself_when_a_poll_takes_too_long():
+    """A poll that waits for a server that does not answer holds the pause for up to its 30 s
+    timeout: after max_seconds the GC runs again, and the pause still ends as it began."""
+    import asyncio
+    import gc
+
+    from streamtop.collector import GcPause
+
+    pause = GcPause(max_seconds=0.05)
+    assert gc.isenabled()
+    try:
+        with pause:
+            assert not gc.isenabled()
+            with pause:  # a second poll joining does not restart the clock
+                await asyncio.sleep(0.2)  # the 0.05 s timer was due first: it has run
+                assert gc.isenabled() and pause.active == 2
+        assert gc.isenabled() and pause.active == 0
+        with pause:  # a new pause starts off again
+            assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+async def test_concurrent_polls_keep_the_gc_off_until_the_last_ends(server, r, collector_for):
+    """Two collectors polling 450 streams each at once (as a cluster's nodes do): a task watching
+    the loop never sees the GC on while a poll is in flight, and sees it on once both ended."""
     import asyncio
     import gc
 
@@ -509,7 +531,40 @@ async def test_gc_is_on_while_polls_wait_and_off_while_any_parses(server, r, col
     polling = False
     await watcher
     assert [len(s.streams) for s in snaps] == [450, 450]
-    assert any(active for active, _ in samples), "never saw a parse in progress"
-    assert all(not on for active, on in samples if active), "GC on while a poll parses"
-    assert any(on for active, on in samples if not active), "GC off while the polls waited"
+    assert max(active for active, _ in samples) == 2, "the two polls never overlapped"
+    assert all(not on for active, on in samples if active), "GC on while a poll was in flight"
     assert gc.isenabled() and GC_PAUSE.active == 0
+
+
+async def test_a_poll_hanging_on_a_stopped_server_does_not_keep_the_gc_off(own_server, monkeypatch):
+    import asyncio
+    import gc
+    import os
+    import signal
+    import time
+
+    from streamtop.collector import GC_PAUSE
+
+    monkeypatch.setattr(GC_PAUSE, "max_seconds", 0.1)
+    with redis.Redis(port=own_server.port) as r:
+        r.xadd("s", {"f": "v"})  # something to ask for: a poll of nothing sends nothing
+    client, info = await connect(parse_url(own_server.url))
+    col = Collector(client, info)
+    try:
+        await col.poll()
+        os.kill(own_server.process.pid, signal.SIGSTOP)
+        try:
+            task = asyncio.create_task(col.poll())
+            while not GC_PAUSE.active and not task.done():
+                await asyncio.sleep(0)
+            assert GC_PAUSE.active == 1 and not gc.isenabled()
+            deadline = time.monotonic() + 10
+            while not gc.isenabled() and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+            assert gc.isenabled() and not task.done()  # still waiting, GC running
+        finally:
+            os.kill(own_server.process.pid, signal.SIGCONT)
+        await task
+        assert gc.isenabled() and GC_PAUSE.active == 0
+    finally:
+        await client.aclose()
