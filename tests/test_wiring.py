@@ -98,13 +98,12 @@ def test_dashboard_options_come_from_the_parser_once():
     assert DashboardOptions(stuck_after=2.5).stuck_ms == 2500
 
 
-def test_the_demo_takes_the_dashboards_defaults_but_its_own_stuck_time():
-    from streamtop.demo.command import DEMO_STUCK_AFTER
-
-    args = cli.build_parser("demo").parse_args([])
-    options = DashboardOptions.from_args(args, stuck_after=DEMO_STUCK_AFTER)
-    assert options == DashboardOptions(stuck_after=DEMO_STUCK_AFTER)
+def test_the_demo_takes_the_dashboards_defaults_and_overrides_what_its_workload_sets():
+    args = cli.build_parser("demo").parse_args(["--poison-deliveries", "9"])
     assert args.interval == DASHBOARD_DEFAULTS.interval
+    # the demo's --poison-deliveries is its workload's: build_app overrides the dashboard's
+    options = DashboardOptions.from_args(args, stuck_after=5.0, poison_deliveries=7)
+    assert options == DashboardOptions(stuck_after=5.0, poison_deliveries=7)
 
 
 def test_help_shows_the_defaults_of_the_options_module():
