@@ -29,6 +29,7 @@ from common import Row, command_usec, embedded_server, print_table, sync_client,
 
 from streamtop.collector import HEAVY_REFRESH, Collector
 from streamtop.connection import connect, execute_raw, parse_url
+from streamtop.options import PollOptions
 
 KEY = b"bench:big"
 GROUPS = (b"caught-up", b"behind")
@@ -85,7 +86,7 @@ async def measure(srv: Any, where: str, mb: float, polls: int) -> dict[str, Any]
             cmds += [("XINFO", "CONSUMERS", KEY, g), ("XPENDING", KEY, g), ("XPENDING", KEY, g, "-", "+", 1)]
         await execute_raw(client, cmds)
 
-    collector = Collector(client, server, [KEY])
+    collector = Collector(client, server, [KEY], PollOptions(estimate_interval=0))  # as measured
     out: dict[str, Any] = {}
     for name, poll in (("old", old), ("new", collector.poll), ("lua", lua)):
         sizes, usec = [], []

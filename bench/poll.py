@@ -36,6 +36,7 @@ from walrus import Database
 import streamtop.collector as collector_mod
 from streamtop.collector import Collector
 from streamtop.connection import build_spec, probe_server
+from streamtop.options import PollOptions
 
 FULL_SIZES = (10, 100, 1000, 10000)
 QUICK_SIZES = (10, 100, 1000)  # 10,000 takes ~25 s here: only in the full run
@@ -97,7 +98,8 @@ async def measure_size(srv: Any, n: int, reps: int, naive_reps: int) -> dict[str
     trips = counting(client)
     server = await probe_server(client)
     rec = _Recorder()
-    col = Collector(client, server, [PREFIX + "*"], max_streams=max(n, 1), discovery_interval=1e9)
+    col = Collector(client, server, [PREFIX + "*"],
+                    PollOptions(max_streams=max(n, 1), discovery_interval=1e9, estimate_interval=0))
     out: dict[str, Any] = {"streams": n}
     try:
         t0 = time.perf_counter()

@@ -30,6 +30,7 @@ from common import (
 
 from streamtop.collector import Collector
 from streamtop.connection import build_spec, probe_server
+from streamtop.options import PollOptions
 
 BIG = (1_000_000, 100_000)  # entries, PEL
 QUICK_BIG = (200_000, 20_000)
@@ -43,8 +44,8 @@ async def _server_usec(srv: Any, r: Any, targets: list[str], polls: int, max_str
     spec = build_spec(url=srv.url, env={})
     client = spec.make_client(raw=True)
     try:
-        col = Collector(client, await probe_server(client), targets, max_streams=max_streams,
-                        discovery_interval=1e9)
+        col = Collector(client, await probe_server(client), targets,
+                        PollOptions(max_streams=max_streams, discovery_interval=1e9, estimate_interval=0))
         await col.poll()
         await col.poll()
         before = command_usec(r)
@@ -64,7 +65,8 @@ async def _big_vs_small(srv: Any, r: Any, polls: int, rounds: int = 4
     client = spec.make_client(raw=True)
     try:
         server = await probe_server(client)
-        cols = {k: Collector(client, server, [k], max_streams=1, discovery_interval=1e9)
+        cols = {k: Collector(client, server, [k],
+                             PollOptions(max_streams=1, discovery_interval=1e9, estimate_interval=0))
                 for k in ("bench:big", "bench:small")}
         totals: dict[str, dict[str, tuple[int, int]]] = {k: {} for k in cols}
         for col in cols.values():

@@ -71,10 +71,11 @@ async def dashboard_figures(srv: Any, n: int, presses: int) -> dict[str, Any]:
     of them while a poll is in flight, timed from sending to their action running.
     """
     from streamtop.monitor import Monitor
+    from streamtop.options import PollOptions
     from streamtop.ui.app import StreamtopApp
 
     spec = build_spec(url=srv.url, env={})
-    monitor = Monitor(spec, [PREFIX + "*"], max_streams=n)
+    monitor = Monitor(spec, [PREFIX + "*"], options=PollOptions(max_streams=n))
     app = StreamtopApp(monitor, interval=1.0)
     handled: list[float] = []
     applies: list[float] = []

@@ -18,9 +18,10 @@ from typing import Any
 
 from redis.crc import key_slot
 
-from .collector import DEFAULT_ESTIMATE_CAP, DEFAULT_MAX_STREAMS, Collector, is_pattern, to_bytes
+from .collector import Collector, is_pattern, to_bytes
 from .connection import ConnectionSpec, describe_error, host_port, retry_delay
 from .model import Discovery, Focus, NodeStatus, ServerInfo, Snapshot, StreamInfo
+from .options import POLL_DEFAULTS, PollOptions
 
 SLOTS = 16384
 
@@ -78,18 +79,13 @@ class ClusterCollector:
     spec: ConnectionSpec
     server: ServerInfo
     targets: Sequence[str | bytes] = ()
-    max_streams: int = DEFAULT_MAX_STREAMS
-    discovery_interval: float = 5.0
-    estimate_cap: int = DEFAULT_ESTIMATE_CAP
-    estimate_interval: float = 0.0
+    options: PollOptions = POLL_DEFAULTS  # every node's collector polls with these
     focus: Focus | None = None
     topology: Topology | None = None
     nodes: dict[str, _Node] = field(default_factory=dict)
     total_round_trips: int = 0
 
     def __post_init__(self) -> None:
-        if self.max_streams < 1:
-            raise ValueError("--max-streams must be at least 1")
         raw = [to_bytes(t) for t in self.targets] or [b"*"]
         self._patterns = [t for t in raw if is_pattern(t)]
         self._explicit = [t for t in raw if not is_pattern(t)]
@@ -139,10 +135,7 @@ class ClusterCollector:
             node = self.nodes.get(address)
             if node is None:
                 client = self._node_spec(address).make_client(raw=True)
-                collector = Collector(client, self.server, max_streams=self.max_streams,
-                                      discovery_interval=self.discovery_interval,
-                                      estimate_cap=self.estimate_cap,
-                                      estimate_interval=self.estimate_interval)
+                collector = Collector(client, self.server, options=self.options)
                 node = self.nodes[address] = _Node(address, client, collector)
             owned = tuple(k for k in self._explicit if topo.owner(k) == address)
             node.collector.patterns = tuple(self._patterns)
@@ -214,9 +207,10 @@ class ClusterCollector:
                 address=address, ok=not stale, error=node.error, streams=len(node.last),
                 slots=sum(e - s + 1 for s, e in ranges), stale_since=node.stale_since))
         streams.sort(key=lambda s: s.key)
-        capped = len(streams) > self.max_streams or any(
+        max_streams = self.options.max_streams
+        capped = len(streams) > max_streams or any(
             n.collector.discovery.capped for n in self.nodes.values())
-        streams = streams[: self.max_streams]
+        streams = streams[:max_streams]
         self.total_round_trips += trips + discovery_trips
         return Snapshot(
             taken_at=time.time(),
@@ -227,7 +221,7 @@ class ClusterCollector:
             streams=tuple(streams),
             discovery=Discovery(
                 patterns=tuple(p.decode("utf-8", "backslashreplace") for p in self._patterns),
-                keys=tuple(s.key for s in streams), capped=capped, max_streams=self.max_streams,
+                keys=tuple(s.key for s in streams), capped=capped, max_streams=max_streams,
                 taken_at=now),
             focus=focus_data,
             nodes=tuple(statuses),

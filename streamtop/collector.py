@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -31,6 +32,7 @@ from .model import (
     StreamInfo,
     id_key,
 )
+from .options import POLL_DEFAULTS, PollOptions
 from .parse import (
     build_group,
     entry_id,
@@ -46,12 +48,9 @@ from .parse import (
 )
 
 GLOB_CHARS = frozenset(b"*?[")
-DEFAULT_MAX_STREAMS = 1000
-DEFAULT_ESTIMATE_CAP = 1000
 SCAN_COUNT = 1000
 SCAN_CALLS_PER_POLL = 8  # a rescan goes on over several polls beyond this many SCAN calls
 CHEAP_ESTIMATE = 100  # a lag estimate below this is counted again every poll
-POLL_TIMEOUT = 30.0  # seconds for one poll's whole round trip
 YIELD_EVERY = 200  # streams parsed between two yields to the event loop (the UI stays responsive)
 # XINFO STREAM returns the first and last entries in full: one 10 MB entry made every poll pull
 # 10-20 MB. A stream whose first or last entry is larger than BIG_ENTRY bytes is read with XLEN,
@@ -69,6 +68,70 @@ def to_bytes(arg: str | bytes) -> bytes:
 
 def is_pattern(arg: bytes) -> bool:
     return any(ch in GLOB_CHARS for ch in arg)
+
+
+class GcPause:
+    """The cyclic garbage collector off while polls build their snapshots, for a bounded time.
+
+    A poll builds thousands of small objects (the replies, as hiredis reads them, and the
+    snapshot; none of them form cycles): with the collector on it would run some 75 passes per
+    poll at 1,000 streams, a sixth of the poll's client time. Reference counting still frees memory
+    as usual. The pause is counted, not a flag: a cluster's nodes poll concurrently, and the first
+    to finish must not turn the collector back on under the others; the last one does.
+
+    It spans the wait for the replies (hiredis builds them as they arrive), so it is bounded: after
+    `max_seconds` of continuous pause the collector runs again even if a poll is still in flight.
+    A poll that long is waiting for a server that does not answer, not building; and a cluster
+    node that hangs, retried with its own backoff, must not keep the collector off for minutes."""
+
+    def __init__(self, max_seconds: float = 2.0) -> None:
+        self.max_seconds = max_seconds
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._was_enabled = False
+        self._expiry: asyncio.TimerHandle | None = None
+
+    @property
+    def active(self) -> int:
+        """How many polls are inside the pause now."""
+        return self._depth
+
+    def __enter__(self) -> GcPause:
+        with self._lock:
+            if self._depth == 0:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+                self._expire_later()
+            self._depth += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0:
+                if self._expiry is not None:
+                    self._expiry.cancel()
+                    self._expiry = None
+                if self._was_enabled:
+                    gc.enable()
+
+    def _expire_later(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # used outside an event loop: nothing can wait long in between
+            return
+        self._expiry = loop.call_later(self.max_seconds, self._expire)
+
+    def _expire(self) -> None:
+        """Too long: the collector runs again until the current pause ends (the last exit then
+        leaves it as it was before the pause)."""
+        with self._lock:
+            self._expiry = None
+            if self._depth and self._was_enabled:
+                gc.enable()
+
+
+GC_PAUSE = GcPause()  # one per process: every Collector (every cluster node's) shares it
 
 
 @dataclass(slots=True)
@@ -128,28 +191,17 @@ class Collector:
         client: Any,
         server: ServerInfo,
         targets: Sequence[str | bytes] = (),
-        *,
-        max_streams: int = DEFAULT_MAX_STREAMS,
-        discovery_interval: float = 5.0,
-        estimate_cap: int = DEFAULT_ESTIMATE_CAP,
-        timeout: float = POLL_TIMEOUT,
-        estimate_interval: float = 0.0,
+        options: PollOptions = POLL_DEFAULTS,
     ) -> None:
-        if max_streams < 1:
-            raise ValueError("--max-streams must be at least 1")
-        self.client = client
+        self.client = client  # needs no socket timeout: options.timeout bounds the round trip
         self.server = server
         raw = [to_bytes(t) for t in targets] or [b"*"]
         self.patterns = tuple(t for t in raw if is_pattern(t))
         self.explicit = tuple(dict.fromkeys(t for t in raw if not is_pattern(t)))
-        self.max_streams = max_streams
-        self.discovery_interval = discovery_interval
-        self.estimate_cap = estimate_cap
-        self.timeout = timeout  # for the whole round trip (the client needs no socket timeout)
-        self.estimate_interval = estimate_interval  # 0: count every poll (see _recent_estimate)
+        self.options = options
         self._estimated_at: dict[tuple[bytes, bytes], float] = {}
         self.focus: Focus | None = None
-        self.discovery = Discovery(max_streams=max_streams)
+        self.discovery = Discovery(max_streams=options.max_streams)
         self._discovery_due = True
         self._scan: _Scan | None = None  # a rescan in progress, spread over polls
         self._last: dict[bytes, StreamInfo] = {}  # previous poll, for the groups we know
@@ -165,10 +217,10 @@ class Collector:
     def _discovery_needed(self, now: float) -> bool:
         if not self.patterns:  # explicit keys only: nothing to scan, but the set may change
             return self._discovery_due or not self.discovery.taken_at
-        return self._discovery_due or now - self.discovery.taken_at >= self.discovery_interval
+        return self._discovery_due or now - self.discovery.taken_at >= self.options.discovery_interval
 
     async def discover(self, budget: int | None = None) -> int:
-        """SCAN ... TYPE stream for each pattern, capped at max_streams. Returns round trips.
+        """SCAN ... TYPE stream for each pattern, capped at options.max_streams. Returns round trips.
 
         With a `budget`, at most that many SCAN calls are made now and the scan goes on at the
         next call, so a keyspace of millions of keys costs every poll a few round trips instead
@@ -188,17 +240,18 @@ class Collector:
             trips += 1
             scan.found.update(dict.fromkeys(keys))
             scan.cursor = cursor
-            if len(scan.found) > self.max_streams:
+            if len(scan.found) > self.options.max_streams:
                 scan.capped = True
             elif int(cursor) == 0:
                 scan.pattern, scan.cursor = scan.pattern + 1, 0
         found = scan.found
         self._scan = None
-        capped = scan.capped or len(found) > self.max_streams  # explicit keys count too
-        keys = sorted(found)[: self.max_streams]
+        max_streams = self.options.max_streams
+        capped = scan.capped or len(found) > max_streams  # explicit keys count too
+        keys = sorted(found)[:max_streams]
         self.discovery = Discovery(
             patterns=tuple(p.decode("utf-8", "backslashreplace") for p in self.patterns),
-            keys=tuple(keys), capped=capped, max_streams=self.max_streams, taken_at=time.time())
+            keys=tuple(keys), capped=capped, max_streams=max_streams, taken_at=time.time())
         self._discovery_due = False
         self.total_round_trips += trips
         return trips
@@ -217,11 +270,11 @@ class Collector:
         Counting costs up to estimate_cap entries per group: cheap when a group is nearly caught
         up (done every poll), not when it is far behind (done every estimate_interval)."""
         lag = g.lag
-        if (not self.estimate_interval or lag.estimate is None
+        if (not self.options.estimate_interval or lag.estimate is None
                 or lag.estimate < CHEAP_ESTIMATE or lag.source is LagSource.EXACT):
             return None
         counted = self._estimated_at.get((key, g.name))
-        if counted is None or time.monotonic() - counted >= self.estimate_interval:
+        if counted is None or time.monotonic() - counted >= self.options.estimate_interval:
             return None
         return lag.estimate, lag.capped
 
@@ -240,7 +293,7 @@ class Collector:
                     start, skipped = f"({first}", 1
                 if heavy.last_big and last and (id_key(last) or (0, 0)) > after and last != first:
                     end, skipped = f"({last}", skipped + 1
-            pipe.execute_command("XRANGE", key, start, end, "COUNT", self.estimate_cap)
+            pipe.execute_command("XRANGE", key, start, end, "COUNT", self.options.estimate_cap)
             return _GroupPlan(name, ldid, skipped=skipped)
         return _GroupPlan(name, None)
 
@@ -258,18 +311,10 @@ class Collector:
         return n + 1
 
     async def poll(self) -> Snapshot:
-        """One snapshot. Connection errors propagate (the caller marks the screen stale).
-
-        The cyclic garbage collector waits while a poll builds its thousands of small objects
-        (none of which form cycles): it would otherwise run several passes per poll, a sixth of
-        the poll's time at 1,000 streams. Reference counting still frees memory as usual."""
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
+        """One snapshot. Connection errors propagate (the caller marks the screen stale). The
+        cyclic GC waits meanwhile (see GcPause)."""
+        with GC_PAUSE:
             return await self._poll()
-        finally:
-            if was_enabled:
-                gc.enable()
 
     async def _poll(self) -> Snapshot:
         started = time.perf_counter()
@@ -306,7 +351,7 @@ class Collector:
                     plan.append(self._queue_group(pipe, key, g.name, g.last_delivered_id, needs))
             plans.append(plan)
         focus_n = self._queue_focus(pipe, focus) if focus else 0
-        replies = await execute_raw(self.client, pipe.commands, self.timeout)
+        replies = await execute_raw(self.client, pipe.commands, self.options.timeout)
         trips = 1
         _raise_connection_error(replies)
 
@@ -364,7 +409,7 @@ class Collector:
                 extra_plans.append(self._queue_group(
                     pipe, key, d["name"], text(d.get("last-delivered-id")),
                     self._needs_estimate(d)))
-            extra = await execute_raw(self.client, pipe.commands, self.timeout)
+            extra = await execute_raw(self.client, pipe.commands, self.options.timeout)
             trips += 1
             _raise_connection_error(extra)
             pos = 0
@@ -449,7 +494,7 @@ class Collector:
         if current is None or start is None or current < start:
             return True
         reply = group_replies[3]
-        if current > start and isinstance(reply, list) and len(reply) >= self.estimate_cap:
+        if current > start and isinstance(reply, list) and len(reply) >= self.options.estimate_cap:
             return not any((k := id_key(entry_id(e))) is not None and k > current for e in reply)
         return False
 
@@ -467,7 +512,7 @@ class Collector:
                 count = len(reply)
             else:
                 count = sum(1 for e in reply if (k := id_key(entry_id(e))) is not None and k > current)
-            estimate, capped = count + plan.skipped, len(reply) >= self.estimate_cap
+            estimate, capped = count + plan.skipped, len(reply) >= self.options.estimate_cap
             if estimate >= CHEAP_ESTIMATE:
                 self._estimated_at[(key, d["name"])] = time.monotonic()
         elif plan.reused is not None:

@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from .options import POLL_DEFAULTS
+
 # C0, DEL and C1 controls (U+009B is a one-character CSI on many terminals) and the bidi
 # controls, which reorder what follows them so that two different names can look the same
 _CONTROL_ESCAPES = {i: f"\\x{i:02x}" for i in (*range(32), *range(0x7f, 0xa0))} | {
@@ -250,7 +252,7 @@ class Discovery:
     patterns: tuple[str, ...] = ()
     keys: tuple[bytes, ...] = ()
     capped: bool = False
-    max_streams: int = 1000
+    max_streams: int = POLL_DEFAULTS.max_streams
     taken_at: float = 0.0
 
 

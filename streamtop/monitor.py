@@ -12,8 +12,10 @@ raises nothing for up to the poll's 30 s timeout: so the state is derived from "
 flight since T" too. Once it has gone unanswered for `answer_timeout` seconds (the UI sets
 max(2 x interval, 2 s)) the state is NOT_ANSWERING until the poll ends, whatever the last one did.
 
-The monitor also owns the client the actions write through: separate from the poll client, so a
-failed poll never closes it under an action in flight (see `action_client`).
+The monitor is the dashboard's session: it owns the poll client, the client the actions write
+through (separate, so a failed poll never closes it under an action in flight; see `action_client`),
+the `Actions` on that client (kept current when a reconnect replaces the client) and the `History`.
+The UI is handed a Monitor and builds none of these.
 """
 
 from __future__ import annotations
@@ -30,11 +32,12 @@ from typing import Any
 
 import redis
 
+from .actions import Actions
 from .cluster import ClusterError
-from .collector import DEFAULT_MAX_STREAMS
 from .connection import ConfigError, ConnectionSpec, describe_error, probe_server, retry_delay
 from .history import History
 from .model import ConsumerInfo, Focus, GroupInfo, PendingEntry, ServerInfo, Snapshot, StreamInfo
+from .options import POLL_DEFAULTS, PollOptions
 from .session import check_mode, close_collector, make_action_client, make_collector
 
 # What a poll may fail with when the server or the network is the problem: retried with backoff.
@@ -107,22 +110,23 @@ async def first_contact(spec: ConnectionSpec) -> ContactError | None:
 
 
 class Monitor:
-    """One server, polled on demand. Owns the poll client and the actions client; `close()`
-    releases both."""
+    """One server, polled on demand. Owns the poll client, the actions client and the `Actions`
+    on it, and the History; `close()` releases both clients."""
 
     def __init__(
         self,
         spec: ConnectionSpec,
         targets: Sequence[str | bytes] = (),
         *,
-        max_streams: int = DEFAULT_MAX_STREAMS,
-        discovery_interval: float = 5.0,
+        options: PollOptions = POLL_DEFAULTS,
+        read_only: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.spec = spec
         self.targets = tuple(targets)
-        self.max_streams = max_streams
-        self.discovery_interval = discovery_interval
+        self.options = options
+        self._read_only = read_only
+        self._actions: Actions | None = None
         self.clock = clock
         self.client: Any = None
         self.server: ServerInfo | None = None
@@ -144,7 +148,7 @@ class Monitor:
         # action may be running on it); replaced only when a reconnect finds a different server.
         self.action_client: Any = None
         self.action_server: ServerInfo | None = None
-        self.action_generation = 0  # bumped when action_client is replaced: rebuild Actions
+        self.action_generation = 0  # bumped when action_client (and so `actions`) is replaced
 
     # state ----------------------------------------------------------------------------------
 
@@ -188,6 +192,26 @@ class Monitor:
             return None
         return max(0.0, self.clock() - self.last_good_at)
 
+    # the actions ----------------------------------------------------------------------------
+
+    @property
+    def actions(self) -> Actions | None:
+        """The actions layer on the actions client, or None before the first connection. A new
+        `Actions` comes with a new client (a reconnect found a different server), so callers
+        read this each time rather than keeping it."""
+        return self._actions
+
+    @property
+    def read_only(self) -> bool:
+        return self._read_only
+
+    @read_only.setter
+    def read_only(self, value: bool) -> None:
+        """The guard of every mutation; the current Actions follow at once."""
+        self._read_only = value
+        if self._actions is not None:
+            self._actions.read_only = value
+
     def set_focus(self, focus: Focus | None) -> None:
         """What the screen shows in detail; rides along in the next poll's round trip."""
         self.focus = focus
@@ -205,9 +229,7 @@ class Monitor:
             raise
         self.client, self.server = client, server
         try:
-            self.collector = make_collector(self.spec, client, server, self.targets,
-                                            max_streams=self.max_streams,
-                                            discovery_interval=self.discovery_interval)
+            self.collector = make_collector(self.spec, client, server, self.targets, self.options)
         except BaseException:
             await _close(client)
             raise
@@ -217,10 +239,12 @@ class Monitor:
 
     async def _replace_action_client(self, server: ServerInfo) -> None:
         old, self.action_client = self.action_client, None
+        self._actions = None
         if old is not None:
             await _close(old)
         client = make_action_client(self.spec, server)
         self.action_client, self.action_server = client, server
+        self._actions = Actions(client, server, read_only=self._read_only)
         self.action_generation += 1
 
     async def poll(self) -> Snapshot | None:
@@ -279,7 +303,7 @@ class Monitor:
         """Release every client: the poll client, a cluster's node clients, the actions client."""
         await self.reset_connection()
         client, self.action_client = self.action_client, None
-        self.action_server = None
+        self.action_server = self._actions = None
         if client is not None:
             await _close(client)
 

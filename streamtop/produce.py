@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from . import numbers as num
-from .cli import UsageError, spec_from_args
+from .cliargs import UsageError, spec_from_args
 from .collector import to_bytes
 from .connection import ConnectError, ConnectionSpec, connect, describe_error
 from .events import sensor_event, xadd_many

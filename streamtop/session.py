@@ -12,9 +12,10 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from .cluster import ClusterCollector
-from .collector import DEFAULT_ESTIMATE_CAP, DEFAULT_MAX_STREAMS, Collector
+from .collector import Collector
 from .connection import ConfigError, ConnectionSpec, strip_callbacks
 from .model import ServerInfo
+from .options import POLL_DEFAULTS, PollOptions
 
 
 def check_mode(spec: ConnectionSpec, server: ServerInfo) -> None:
@@ -29,23 +30,14 @@ def make_collector(
     client: Any,
     server: ServerInfo,
     targets: Sequence[str | bytes] = (),
-    *,
-    max_streams: int = DEFAULT_MAX_STREAMS,
-    discovery_interval: float = 5.0,
-    estimate_cap: int = DEFAULT_ESTIMATE_CAP,
-    estimate_interval: float = 5.0,
+    options: PollOptions = POLL_DEFAULTS,
 ) -> Collector | ClusterCollector:
     """A Collector on `client` (raw), or a ClusterCollector with its own per-node clients
-    (close those with `close_collector`). A large lag estimate is counted again every
-    `estimate_interval` seconds (0: every poll, as a one-shot `status` wants)."""
+    (close those with `close_collector`), polling as `options` say."""
     check_mode(spec, server)
     if server.mode == "cluster":
-        return ClusterCollector(spec, server, targets, max_streams=max_streams,
-                                discovery_interval=discovery_interval, estimate_cap=estimate_cap,
-                                estimate_interval=estimate_interval)
-    return Collector(client, server, targets, max_streams=max_streams,
-                     discovery_interval=discovery_interval, estimate_cap=estimate_cap,
-                     estimate_interval=estimate_interval)
+        return ClusterCollector(spec, server, targets, options)
+    return Collector(client, server, targets, options)
 
 
 async def close_collector(collector: Collector | ClusterCollector) -> None:

@@ -61,12 +61,13 @@ from rich.text import Text
 
 from . import __version__, render
 from . import numbers as num
-from .cli import UsageError, add_watch_arguments, spec_from_args
+from .cliargs import UsageError, add_watch_arguments, spec_from_args
 from .cluster import ClusterCollector, ClusterError
-from .collector import DEFAULT_ESTIMATE_CAP, Collector
+from .collector import Collector
 from .connection import ConnectError, ConnectionSpec, connect, describe_error
 from .history import History
 from .model import GroupInfo, LagSource, Snapshot, StreamInfo, id_ms, label
+from .options import POLL_DEFAULTS, PollOptions
 from .session import close_collector, make_action_client, make_collector
 
 SCHEMA_VERSION = 1
@@ -109,8 +110,14 @@ class Thresholds:
     def estimate_cap(self) -> int:
         """Count far enough past last-delivered-id that an estimate can decide --max-lag."""
         if self.max_lag is None:
-            return DEFAULT_ESTIMATE_CAP
-        return min(max(DEFAULT_ESTIMATE_CAP, self.max_lag + 1), MAX_ESTIMATE_CAP)
+            return POLL_DEFAULTS.estimate_cap
+        return min(max(POLL_DEFAULTS.estimate_cap, self.max_lag + 1), MAX_ESTIMATE_CAP)
+
+    def poll_options(self, max_streams: int) -> PollOptions:
+        """One-shot polls: every estimate counted now (none kept from an earlier poll), far
+        enough to decide --max-lag."""
+        return PollOptions(max_streams=max_streams, estimate_cap=self.estimate_cap(),
+                           estimate_interval=0)
 
     def as_json(self) -> dict[str, int | None]:
         return {"max_lag": self.max_lag, "max_pending": self.max_pending,
@@ -240,7 +247,7 @@ async def _key_problems(client: Any, collector: Collector | ClusterCollector,
     return problems
 
 
-async def collect(spec: ConnectionSpec, targets: list[str], max_streams: int, th: Thresholds,
+async def collect(spec: ConnectionSpec, targets: list[str], options: PollOptions,
                   rates_interval: float | None) -> Result:
     """One snapshot (two, `rates_interval` apart, when rates are wanted); the client is closed."""
     import redis
@@ -249,8 +256,7 @@ async def collect(spec: ConnectionSpec, targets: list[str], max_streams: int, th
     collector = None
     keys_client = client
     try:
-        collector = make_collector(spec, client, server, targets, max_streams=max_streams,
-                                   estimate_cap=th.estimate_cap(), estimate_interval=0)
+        collector = make_collector(spec, client, server, targets, options)
         if server.mode == "cluster":  # TYPE checks go to the node that owns each key
             keys_client = make_action_client(spec, server)
         history = History()
@@ -477,7 +483,7 @@ def thresholds_from(args: argparse.Namespace) -> Thresholds:
 def run(args: argparse.Namespace) -> int:
     th = thresholds_from(args)
     spec = spec_from_args(args)
-    res = asyncio.run(collect(spec, list(args.targets), args.max_streams, th,
+    res = asyncio.run(collect(spec, list(args.targets), th.poll_options(args.max_streams),
                               args.rates_interval if args.rates else None))
     breaches = find_breaches(res.snapshot, th)
     if args.json:

@@ -15,6 +15,7 @@ import redis
 
 from streamtop.collector import BIG_ENTRY, Collector
 from streamtop.connection import connect, parse_url
+from streamtop.options import PollOptions
 
 BIG = 2 * 2**20  # 2 MB: a full XINFO STREAM per poll would send 10 MB over 5 polls
 SMALL = {b"temp": b"0.5"}
@@ -28,7 +29,7 @@ async def collector_for():
     async def make(srv, targets=(), **kw) -> Collector:
         client, info = await connect(parse_url(srv.url))
         clients.append(client)
-        return Collector(client, info, targets, **kw)
+        return Collector(client, info, targets, PollOptions(**kw))
 
     yield make
     for c in clients:

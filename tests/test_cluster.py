@@ -10,6 +10,7 @@ import redis
 from streamtop.cluster import ClusterCollector, Topology, parse_cluster_slots
 from streamtop.connection import build_spec, connect
 from streamtop.embedded import ClusterProcess, ServerProcess
+from streamtop.options import PollOptions
 
 
 def _key(i: int) -> str:
@@ -35,7 +36,7 @@ async def _collector(url: str, targets=(), **kw) -> ClusterCollector:
     client, info = await connect(spec)
     await client.aclose()
     assert info.mode == "cluster"
-    return ClusterCollector(spec, info, targets, **kw)
+    return ClusterCollector(spec, info, targets, PollOptions(**kw))
 
 
 def test_finds_all_streams_on_every_node_with_one_round_trip_per_node(cluster):
@@ -346,3 +347,37 @@ def test_a_failover_is_followed():
             assert now.node != victim_addr and now.length == 1 and not now.stale
     finally:
         c.cleanup()
+
+
+def test_nodes_polled_concurrently_leave_the_gc_as_they_found_it(cluster):
+    """Every node's collector shares one counted GC pause: the three nodes are in it at once, the
+    GC stays off until the last of them ends, and is on again after the poll."""
+    import gc
+
+    from streamtop.collector import GC_PAUSE
+
+    async def run() -> list[tuple[int, bool]]:
+        col = await _collector(cluster.url)
+        samples: list[tuple[int, bool]] = []
+        polling = True
+
+        async def watch() -> None:
+            while polling:
+                samples.append((GC_PAUSE.active, gc.isenabled()))
+                await asyncio.sleep(0)
+
+        watcher = asyncio.create_task(watch())
+        try:
+            for _ in range(3):
+                assert len((await col.poll()).streams) == 300
+        finally:
+            polling = False
+            await watcher
+            await col.aclose()
+        return samples
+
+    assert gc.isenabled()
+    samples = asyncio.run(run())
+    assert max(active for active, _ in samples) == 3, "the nodes never polled at once"
+    assert all(not on for active, on in samples if active), "GC on while a node was polling"
+    assert gc.isenabled() and GC_PAUSE.active == 0

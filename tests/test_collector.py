@@ -7,6 +7,8 @@ exact-looking number.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import redis
 from redis.asyncio.connection import AbstractConnection
@@ -14,6 +16,7 @@ from redis.asyncio.connection import AbstractConnection
 from streamtop.collector import Collector
 from streamtop.connection import connect, parse_url
 from streamtop.model import Focus, LagSource, Snapshot, StreamInfo
+from streamtop.options import PollOptions
 
 
 @pytest.fixture
@@ -24,7 +27,7 @@ async def collector_for():
     async def make(srv, targets=(), **kw) -> Collector:
         client, info = await connect(parse_url(srv.url))
         clients.append(client)
-        return Collector(client, info, targets, **kw)
+        return Collector(client, info, targets, PollOptions(**kw))
 
     yield make
     for c in clients:
@@ -346,7 +349,7 @@ async def test_large_estimates_are_counted_again_only_every_interval(any_server,
     assert near.lag.text() == "~8"
     r.xreadgroup("g", "c1", {"near": ">"}, count=4)
     assert one(await col.poll(), b"near").groups[0].lag.text() == "~4"
-    col.estimate_interval = 0  # counted every poll again
+    col.options = replace(col.options, estimate_interval=0)  # counted every poll again
     r.xreadgroup("g", "c1", {"far": ">"}, count=99)
     assert one(await col.poll(), b"far").groups[0].lag.text() == "~199"
 
@@ -446,3 +449,122 @@ async def test_new_groups_cost_at_most_one_extra_round_trip(any_server, any_r, c
     snap = await col.poll()
     assert (snap.round_trips, counter.sends) == (1, 3)
     assert col.total_round_trips >= 5
+
+
+# the GC pause -------------------------------------------------------------------------------
+
+def test_gc_pause_is_counted_across_overlapping_polls():
+    """Two polls parsing at once (a cluster's nodes): the first to finish must not turn the
+    cyclic GC back on under the other; the last one does, and only if it was on before."""
+    import gc
+
+    from streamtop.collector import GcPause
+
+    pause = GcPause()
+    assert gc.isenabled()
+    try:
+        a, b = pause.__enter__(), pause.__enter__()
+        assert (pause.active, gc.isenabled()) == (2, False)
+        a.__exit__(None, None, None)
+        assert (pause.active, gc.isenabled()) == (1, False)  # b still parses
+        b.__exit__(None, None, None)
+        assert (pause.active, gc.isenabled()) == (0, True)
+        with pytest.raises(RuntimeError), pause:
+            raise RuntimeError("a parser bug")
+        assert (pause.active, gc.isenabled()) == (0, True)  # an error does not leave it off
+        gc.disable()  # someone else turned it off: a pause must not turn it on
+        with pause:
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+async def test_the_gc_pause_ends_by_itself_when_a_poll_takes_too_long():
+    """A poll that waits for a server that does not answer holds the pause for up to its 30 s
+    timeout: after max_seconds the GC runs again, and the pause still ends as it began."""
+    import asyncio
+    import gc
+
+    from streamtop.collector import GcPause
+
+    pause = GcPause(max_seconds=0.05)
+    assert gc.isenabled()
+    try:
+        with pause:
+            assert not gc.isenabled()
+            with pause:  # a second poll joining does not restart the clock
+                await asyncio.sleep(0.2)  # the 0.05 s timer was due first: it has run
+                assert gc.isenabled() and pause.active == 2
+        assert gc.isenabled() and pause.active == 0
+        with pause:  # a new pause starts off again
+            assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+async def test_concurrent_polls_keep_the_gc_off_until_the_last_ends(server, r, collector_for):
+    """Two collectors polling 450 streams each at once (as a cluster's nodes do): a task watching
+    the loop never sees the GC on while a poll is in flight, and sees it on once both ended."""
+    import asyncio
+    import gc
+
+    from streamtop.collector import GC_PAUSE
+
+    pipe = r.pipeline(transaction=False)
+    for i in range(450):
+        pipe.xadd(f"gc:{i:03}", {"f": "v"})
+    pipe.execute()
+    cols = [await collector_for(server, ["gc:*"]) for _ in range(2)]
+    samples: list[tuple[int, bool]] = []
+    polling = True
+
+    async def watch() -> None:
+        while polling:
+            samples.append((GC_PAUSE.active, gc.isenabled()))
+            await asyncio.sleep(0)
+
+    assert gc.isenabled()
+    watcher = asyncio.create_task(watch())
+    await asyncio.sleep(0)
+    snaps = await asyncio.gather(*(c.poll() for c in cols))
+    polling = False
+    await watcher
+    assert [len(s.streams) for s in snaps] == [450, 450]
+    assert max(active for active, _ in samples) == 2, "the two polls never overlapped"
+    assert all(not on for active, on in samples if active), "GC on while a poll was in flight"
+    assert gc.isenabled() and GC_PAUSE.active == 0
+
+
+async def test_a_poll_hanging_on_a_stopped_server_does_not_keep_the_gc_off(own_server, monkeypatch):
+    import asyncio
+    import gc
+    import os
+    import signal
+    import time
+
+    from streamtop.collector import GC_PAUSE
+
+    monkeypatch.setattr(GC_PAUSE, "max_seconds", 0.1)
+    with redis.Redis(port=own_server.port) as r:
+        r.xadd("s", {"f": "v"})  # something to ask for: a poll of nothing sends nothing
+    client, info = await connect(parse_url(own_server.url))
+    col = Collector(client, info)
+    try:
+        await col.poll()
+        os.kill(own_server.process.pid, signal.SIGSTOP)
+        try:
+            task = asyncio.create_task(col.poll())
+            while not GC_PAUSE.active and not task.done():
+                await asyncio.sleep(0)
+            assert GC_PAUSE.active == 1 and not gc.isenabled()
+            deadline = time.monotonic() + 10
+            while not gc.isenabled() and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+            assert gc.isenabled() and not task.done()  # still waiting, GC running
+        finally:
+            os.kill(own_server.process.pid, signal.SIGCONT)
+        await task
+        assert gc.isenabled() and GC_PAUSE.active == 0
+    finally:
+        await client.aclose()

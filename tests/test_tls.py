@@ -216,11 +216,12 @@ async def test_insecure_dashboard_header_is_marked(tls):
     from test_ui_helpers import SIZE, until
 
     from streamtop.monitor import Monitor
+    from streamtop.options import PollOptions
     from streamtop.ui.app import StreamtopApp
 
     for spec, marked in ((build_spec(url=tls.url("self"), insecure=True, env={}), True),
                          (build_spec(url=tls.url("ca"), cacert=tls.file("ca.crt"), env={}), False)):
-        app = StreamtopApp(Monitor(spec, discovery_interval=0.2), interval=0.1)
+        app = StreamtopApp(Monitor(spec, options=PollOptions(discovery_interval=0.2)), interval=0.1)
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, lambda: app.snapshot is not None, what="first poll")  # noqa: B023
             await pilot.pause()

@@ -7,13 +7,14 @@ from collections.abc import Callable
 
 from streamtop.connection import parse_url
 from streamtop.monitor import Monitor
+from streamtop.options import PollOptions
 from streamtop.ui.app import StreamtopApp
 
 SIZE = (140, 42)
 
 
 def make_app(url: str, targets: tuple[str, ...] = (), **kwargs) -> StreamtopApp:
-    monitor = Monitor(parse_url(url), targets, discovery_interval=0.2)
+    monitor = Monitor(parse_url(url), targets, options=PollOptions(discovery_interval=0.2))
     kwargs.setdefault("interval", 0.1)
     return StreamtopApp(monitor, **kwargs)
 

@@ -115,6 +115,45 @@ async def test_actions_client_is_separate_survives_a_failed_poll_and_is_closed(s
     assert _others(server.port, "streamtop") == 0
 
 
+async def test_the_monitor_owns_the_actions_and_keeps_them_on_its_actions_client(server, r) -> None:
+    """The session builds `Actions` (the UI never does): none before the first connection, on the
+    actions client after it, a new one with a new client, gone after close; read-only follows."""
+    r.xadd("k", {"f": "v"})
+    m = Monitor(parse_url(server.url), read_only=True)
+    try:
+        assert m.actions is None
+        await m.poll()
+        first = m.actions
+        assert first is not None and first.client is m.action_client and first.read_only
+        refused = await first.produce_one(b"k")
+        assert not refused.ok and "read-only" in refused.message and r.xlen("k") == 1
+        m.read_only = False  # the guard of the current Actions follows at once
+        assert (await first.produce_one(b"k")).ok and r.xlen("k") == 2
+        await m._replace_action_client(m.server)  # what a reconnect to another server does
+        assert m.actions is not first and m.actions.client is m.action_client is not first.client
+        assert not m.actions.read_only
+    finally:
+        await m.close()
+    assert m.actions is None
+
+
+async def test_the_app_reads_the_sessions_actions_and_can_only_add_read_only(server, r) -> None:
+    from streamtop.ui.app import StreamtopApp
+
+    r.xadd("k", {"f": "v"})
+    m = Monitor(parse_url(server.url))
+    try:
+        await m.poll()
+        app = StreamtopApp(m, read_only=True)
+        assert app.actions is m.actions and m.read_only and app.read_only
+        refused = await app.actions.produce_one(b"k")
+        assert not refused.ok and r.xlen("k") == 1
+        assert StreamtopApp(m, read_only=False).read_only  # a session's guard is never lifted
+        assert StreamtopApp(None).actions is None
+    finally:
+        await m.close()
+
+
 async def test_cluster_action_client_is_closed(cluster_server) -> None:
     from streamtop.connection import build_spec
 

@@ -1,5 +1,6 @@
 """What every action shares: results as values, input checks that run before anything is sent,
-and server errors turned into one plain line (never an exception past the actions layer).
+server errors turned into one plain line (never an exception past the actions layer), and the
+reply helpers. core (Actions) imports trim and deadletter; all three import this, none imports core.
 
 The checks are public so the dialogs can parse what a person typed with the same rules and show
 the same message inside the dialog.
@@ -8,21 +9,27 @@ the same message inside the dialog.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import redis
 
 from .. import numbers
 from ..connection import error_text
+from ..model import PendingEntry, label
 from ..model import id_key as model_id_key
-from ..model import label
+from ..parse import parse_pending_entries, to_int
+from ..parse import text as reply_text
 
 MAX_ID_PART = 2**64 - 1
 MAX_BURST = 1_000_000
 MAX_CAP = 1_000_000
 MAX_MAXLEN = 2**63 - 1  # XTRIM/XADD MAXLEN: the server refuses more (out of range)
 _ID_RE = re.compile(r"^(\d{1,20})(?:-(\d{1,20}))?$")
+# Extended-form XPENDING: a raw client ignores this; a parsed redis-py client needs it to parse
+# the reply as entries rather than as the summary form.
+DETAIL = {"parse_detail": True}
 
 
 class ValidationError(ValueError):
@@ -36,6 +43,14 @@ class ActionResult:
     ok: bool
     message: str
     details: dict[str, Any] = field(default_factory=dict)
+
+
+class ActionsLike(Protocol):
+    """What trim and deadletter use of Actions (typed here, so they need not import core)."""
+
+    client: Any
+
+    async def groups(self, key: bytes) -> list[dict[str, Any]]: ...
 
 
 # ---- input checks -------------------------------------------------------------------------
@@ -163,7 +178,26 @@ def describe_error(exc: BaseException, action: str, key: bytes | None = None,
     return f"{action} failed{where}: {text}"
 
 
+def fail(exc: BaseException, action: str, key: bytes | None = None, group: bytes | None = None,
+         *, need: str | None = None, **details: Any) -> ActionResult:
+    """A server or connection error as the failed result of `action` (see describe_error)."""
+    return ActionResult(False, describe_error(exc, action, key, group, need),
+                        {"error": str(exc), **details})
+
+
 # ---- reply helpers ------------------------------------------------------------------------
+
+def pending_rows(reply: Any) -> tuple[PendingEntry, ...]:
+    """XPENDING extended form, raw or parsed by redis-py (a list of dicts)."""
+    rows = reply if isinstance(reply, list | tuple) else []
+    if rows and isinstance(rows[0], Mapping):
+        return tuple(
+            PendingEntry(id=reply_text(r.get("message_id")) or "", consumer=r.get("consumer") or b"",
+                         idle_ms=to_int(r.get("time_since_delivered")) or 0,
+                         deliveries=to_int(r.get("times_delivered")) or 0)
+            for r in rows)
+    return parse_pending_entries(reply)
+
 
 def id_key(entry_id: str) -> tuple[int, int]:
     """A stream ID (validated or from the server) as a sortable pair ("5" is 5-0)."""

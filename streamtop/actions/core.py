@@ -21,9 +21,10 @@ from typing import Any
 from redis.crc import key_slot
 
 from ..events import sensor_event, xadd_many
-from ..model import PendingEntry, ServerInfo, label
-from ..parse import parse_consumers, parse_entries, parse_groups, parse_pending_entries, text, to_int
+from ..model import ServerInfo, label
+from ..parse import parse_consumers, parse_entries, parse_groups, text, to_int
 from .base import (
+    DETAIL,
     MAX_BURST,
     MAX_CAP,
     MAX_MAXLEN,
@@ -33,7 +34,7 @@ from .base import (
     check_ids,
     check_name,
     check_strategy,
-    describe_error,
+    fail,
     id_key,
     is_auth_failure,
     is_lost,
@@ -42,26 +43,14 @@ from .base import (
     one_line,
     parse_idle,
     parse_int,
+    pending_rows,
 )
+from .deadletter import dead_letter
+from .trim import preview
 
-# Extended-form XPENDING: a raw client ignores this; a parsed redis-py client needs it to parse
-# the reply as entries rather than as the summary form.
-DETAIL = {"parse_detail": True}
 BURST_CHUNK = 500  # XADDs per round trip of a burst (progress and cancel act per chunk)
 AUTOCLAIM_PAGE = 100  # entries per XAUTOCLAIM call
 MAX_AUTOCLAIM_CALLS = 100_000  # a backstop against a cursor that never reaches 0-0
-
-
-def pending_rows(reply: Any) -> tuple[PendingEntry, ...]:
-    """XPENDING extended form, raw or parsed by redis-py (a list of dicts)."""
-    rows = reply if isinstance(reply, list | tuple) else []
-    if rows and isinstance(rows[0], Mapping):
-        return tuple(
-            PendingEntry(id=text(r.get("message_id")) or "", consumer=r.get("consumer") or b"",
-                         idle_ms=to_int(r.get("time_since_delivered")) or 0,
-                         deliveries=to_int(r.get("times_delivered")) or 0)
-            for r in rows)
-    return parse_pending_entries(reply)
 
 
 class Actions:
@@ -80,11 +69,6 @@ class Actions:
             return ActionResult(False, f"read-only mode: {action} refused (started with --read-only)",
                                 {"read_only": True})
         return None
-
-    def _fail(self, exc: BaseException, action: str, key: bytes | None = None,
-              group: bytes | None = None, *, need: str | None = None, **details: Any) -> ActionResult:
-        return ActionResult(False, describe_error(exc, action, key, group, need),
-                            {"error": str(exc), **details})
 
     async def _reconnect_error(self) -> BaseException | None:
         """After a drop: why a fresh connection fails (an authentication failure after a restart,
@@ -132,12 +116,12 @@ class Actions:
         try:
             reply = await self._cmd("XADD", key, "*", *[x for kv in fields.items() for x in kv])
         except Exception as exc:
-            res = self._fail(exc, "produce", key, need=needs("+xadd", (key,)))
+            res = fail(exc, "produce", key, need=needs("+xadd", (key,)))
             if not is_lost(exc):
                 return res
             again = await self._reconnect_error()
             if again is not None and is_auth_failure(again):  # a restart with other credentials
-                return self._fail(again, "produce", key, lost_first=str(exc))
+                return fail(again, "produce", key, lost_first=str(exc))
             return ActionResult(False, f"{res.message}: the event may have been added (check with "
                                 f"XREVRANGE {label(key)} + - COUNT 1)",
                                 {**res.details, "lost_reply": True, "may_have_applied": True})
@@ -171,7 +155,7 @@ class Actions:
             last = parse_entries(await self._cmd("XREVRANGE", key, "+", "-", "COUNT", 1))
             start_id = last[0][0] if last else None
         except Exception as exc:
-            res = self._fail(exc, "produce burst", key, need=need, added=0, requested=n)
+            res = fail(exc, "produce burst", key, need=need, added=0, requested=n)
             return ActionResult(False, f"{res.message} (after 0 of {n:,} added)", res.details)
         while done < n and not (cancel is not None and cancel.is_set()):
             batch = [sensor_event() for _ in range(min(BURST_CHUNK, n - done))]
@@ -183,7 +167,7 @@ class Actions:
                 if is_lost(exc):
                     return await self._lost_chunk(exc, key, n, done, last_id or start_id, len(batch))
                 done += chunk_done
-                res = self._fail(exc, "produce burst", key, need=need, added=done, requested=n)
+                res = fail(exc, "produce burst", key, need=need, added=done, requested=n)
                 return ActionResult(False, f"{res.message} (after {done:,} of {n:,} added)", res.details)
             done += len(batch)
             last_id = lid or last_id
@@ -234,7 +218,7 @@ class Actions:
         except Exception as exc:
             if is_lost(exc):
                 return await self._ack_lost(exc, key, group, ids)
-            return self._fail(exc, "ack", key, group, need=needs("+xack", (key,), "+xpending +multi +exec"))
+            return fail(exc, "ack", key, group, need=needs("+xack", (key,), "+xpending +multi +exec"))
         pending = [i for i, rep in zip(ids, replies[:-1], strict=True) if rep]
         acked = to_int(replies[-1]) or 0
         gone = [i for i in ids if i not in set(pending)]
@@ -270,7 +254,7 @@ class Actions:
         try:
             names = [n for n, _ in await self.consumers(key, group)]
         except Exception as exc:
-            return self._fail(exc, "claim", key, group)
+            return fail(exc, "claim", key, group)
         if not names:
             return ActionResult(False, f"group {label(group)!r} has no consumers yet: type a new "
                                 "consumer name to create one", {"consumers": []})
@@ -319,7 +303,7 @@ class Actions:
         except Exception as exc:
             if is_lost(exc):
                 return await self._autoclaim_lost(exc, key, group, consumer, claimed, owned_before)
-            return self._fail(exc, "claim", key, group, need=needs("+xautoclaim", (key,)),
+            return fail(exc, "claim", key, group, need=needs("+xautoclaim", (key,)),
                               claimed=len(claimed))
         more = cursor not in ("0-0", "0", None)
         msg = f"claimed {len(claimed)} into {label(consumer)!r}"
@@ -351,7 +335,7 @@ class Actions:
         except Exception as exc:
             if is_lost(exc):
                 return await self._claim_lost(exc, key, group, consumer, ids)
-            return self._fail(exc, "claim", key, group, need=needs("+xclaim", (key,)))
+            return fail(exc, "claim", key, group, need=needs("+xclaim", (key,)))
         rows = list(reply) if isinstance(reply, list | tuple) else []
         claimed = [i for i, _ in parse_entries([e for e in rows if e])]
         missing = sum(1 for e in rows if e is None)
@@ -416,8 +400,6 @@ class Actions:
                            approx: bool = False) -> ActionResult:
         """What a trim would remove, without removing it: details["preview"] is a TrimPreview.
         A read, so it works in read-only mode too."""
-        from .trim import preview
-
         key, strategy, threshold = self._trim_args(key, strategy, threshold)
         return await preview(self, key, strategy, threshold, approx)
 
@@ -438,7 +420,7 @@ class Actions:
         except Exception as exc:
             if is_lost(exc) and seen is not None:
                 return await self._trim_lost(exc, key, strategy, threshold, approx, seen)
-            return self._fail(exc, "trim", key, need=needs("+xtrim", (key,), "+xlen +multi +exec"))
+            return fail(exc, "trim", key, need=needs("+xtrim", (key,), "+xlen +multi +exec"))
         how = f"{strategy} {'~' if approx else '='} {threshold}"
         if not removed:
             msg = f"nothing trimmed from {label(key)!r} ({how}; {before} entries)"
@@ -501,7 +483,7 @@ class Actions:
         try:
             await self._cmd(*args)
         except Exception as exc:
-            return self._fail(exc, "create group", key, group)
+            return fail(exc, "create group", key, group)
         return ActionResult(True, f"created group {label(group)!r} on {label(key)!r} from {start}",
                             {"start": start})
 
@@ -514,7 +496,7 @@ class Actions:
         try:
             await self._cmd("XGROUP", "SETID", key, group, entry_id)
         except Exception as exc:
-            return self._fail(exc, "set group ID", key, group)
+            return fail(exc, "set group ID", key, group)
         return ActionResult(True, f"group {label(group)!r} now reads after {entry_id}", {"id": entry_id})
 
     async def consumer_preview(self, key: bytes | str, group: bytes | str,
@@ -525,7 +507,7 @@ class Actions:
         try:
             found = dict(await self.consumers(key, group))
         except Exception as exc:
-            return self._fail(exc, "consumer preview", key, group)
+            return fail(exc, "consumer preview", key, group)
         if consumer not in found:
             return ActionResult(False, f"no consumer {label(consumer)!r} in group {label(group)!r}",
                                 {"exists": False, "pending": 0})
@@ -545,7 +527,7 @@ class Actions:
         try:
             reply = await self._cmd("XGROUP", "DELCONSUMER", key, group, consumer)
         except Exception as exc:
-            return self._fail(exc, "delete consumer", key, group)
+            return fail(exc, "delete consumer", key, group)
         n = to_int(reply) or 0
         return ActionResult(True, f"deleted consumer {label(consumer)!r}; {n} pending entries left "
                             "the PEL", {"pending_dropped": n})
@@ -556,7 +538,7 @@ class Actions:
         try:
             found = {g["name"]: g for g in await self.groups(key)}
         except Exception as exc:
-            return self._fail(exc, "group preview", key, group)
+            return fail(exc, "group preview", key, group)
         g = found.get(group)
         if g is None:
             return ActionResult(False, f"no group {label(group)!r} on {label(key)!r}", {"exists": False})
@@ -573,7 +555,7 @@ class Actions:
         try:
             reply = await self._cmd("XGROUP", "DESTROY", key, group)
         except Exception as exc:
-            return self._fail(exc, "destroy group", key, group)
+            return fail(exc, "destroy group", key, group)
         if not to_int(reply):
             return ActionResult(False, f"no group {label(group)!r} on {label(key)!r}", {"destroyed": 0})
         return ActionResult(True, f"destroyed group {label(group)!r} on {label(key)!r}", {"destroyed": 1})
@@ -593,8 +575,6 @@ class Actions:
                           dlq_key: bytes | str | None = None) -> ActionResult:
         """Move pending entries to a dead-letter stream and ack them, one MULTI/EXEC per entry.
         See deadletter.py for what happens when the connection drops and on retry."""
-        from .deadletter import dead_letter
-
         key, group = check_name(key, "stream key"), check_name(group, "group")
         if (ids is None or not len(ids)) == (min_deliveries is None or min_deliveries == ""):
             if ids is not None and not len(ids) and min_deliveries is None:

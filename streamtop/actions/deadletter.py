@@ -29,22 +29,22 @@ Entries whose data is gone (trimmed while pending) are moved with `dlq-missing` 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import redis
 
 from ..model import PendingEntry, label
 from ..parse import parse_entries, text, to_int
 from .base import (
+    DETAIL,
     ActionResult,
+    ActionsLike,
+    fail,
     is_lost,
     next_id,
     one_line,
+    pending_rows,
 )
-from .core import DETAIL, pending_rows
-
-if TYPE_CHECKING:
-    from .core import Actions
 
 MAX_MOVE = 10_000  # entries per run (run again for more)
 PEL_PAGE = 1000
@@ -169,7 +169,7 @@ async def _after_drop(client: Any, key: bytes, group: bytes, entry_id: str,
     return ("moved", copies[0]) if copies else ("unknown", None)
 
 
-async def dead_letter(actions: Actions, key: bytes, group: bytes, ids: tuple[str, ...] | None,
+async def dead_letter(actions: ActionsLike, key: bytes, group: bytes, ids: tuple[str, ...] | None,
                       min_deliveries: int | None, dlq: bytes) -> ActionResult:
     client = actions.client
     need = (f"+xadd on {label(dlq)!r} and +xack on {label(key)!r} (and +xpending +xrange +type +watch "
@@ -177,7 +177,7 @@ async def dead_letter(actions: Actions, key: bytes, group: bytes, ids: tuple[str
     try:
         entries, gone, more = await _candidates(client, key, group, ids, min_deliveries)
     except Exception as exc:
-        return actions._fail(exc, "dead-letter", key, group, need=need)
+        return fail(exc, "dead-letter", key, group, need=need)
     moved: list[tuple[str, str]] = []
     raced: list[str] = []
     busy: list[str] = []
@@ -199,7 +199,7 @@ async def dead_letter(actions: Actions, key: bytes, group: bytes, ids: tuple[str
                                 f"its data is still in {label(key)!r} (XRANGE {label(key)} {exc.entry_id} "
                                 f"{exc.entry_id}); {len(moved)} moved before that", details)
         except Exception as exc:
-            res = actions._fail(exc, "dead-letter", key, group, need=need, **details)
+            res = fail(exc, "dead-letter", key, group, need=need, **details)
             if not is_lost(exc):
                 return ActionResult(False, f"{res.message} ({len(moved)} moved before that)" if moved
                                     else res.message, res.details)

@@ -11,20 +11,20 @@ the cheaper side in pages and stops at SCAN_CAP entries, beyond which counts are
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..model import label
 from ..parse import pairs, parse_entries, text, to_int
 from .base import (
+    DETAIL,
     ActionResult,
+    ActionsLike,
+    fail,
     id_key,
     next_id,
+    pending_rows,
     prev_id,
 )
-from .core import DETAIL, pending_rows
-
-if TYPE_CHECKING:
-    from .core import Actions
 
 PAGE = 5000
 SCAN_CAP = 200_000
@@ -132,7 +132,7 @@ async def _count_pending(client: Any, key: bytes, group: bytes, hi: str) -> tupl
     return count, True
 
 
-async def preview(actions: Actions, key: bytes, strategy: str, threshold: Any,
+async def preview(actions: ActionsLike, key: bytes, strategy: str, threshold: Any,
                   approx: bool) -> ActionResult:
     client = actions.client
     how = f"{strategy} {'~' if approx else '='} {threshold}"
@@ -149,7 +149,7 @@ async def preview(actions: Actions, key: bytes, strategy: str, threshold: Any,
             return ActionResult(True, f"nothing to trim: {why}", {"preview": p})
         impacts = [await _impact(client, key, g, hi, removed, first) for g in groups]
     except Exception as exc:
-        return actions._fail(exc, "trim preview", key)
+        return fail(exc, "trim preview", key)
     p = TrimPreview(key, strategy, threshold, approx, length, 0 if approx else removed, removed,
                     last_removed_id=hi, groups=tuple(impacts))
     msg = f"{how} removes {p.removes_text()} from {label(key)!r}"

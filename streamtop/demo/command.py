@@ -18,9 +18,11 @@ from typing import Any
 import redis
 
 from .. import numbers as num
-from ..cli import UsageError, spec_from_args
+from ..cliargs import UsageError, seconds_text, spec_from_args
 from ..connection import ConnectError, ConnectionSpec, describe_error
 from ..embedded import ServerUnavailable, port_free
+from ..options import DASHBOARD_DEFAULTS as DEFAULTS
+from ..options import DashboardOptions
 from .reader import LASTID_KEY
 from .workload import (
     DLQ,
@@ -66,8 +68,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="run only the server and the workload; print the URL for another streamtop")
     p.add_argument("--cleanup", action="store_true",
                    help=f"with --url: delete {STREAM} (and its groups), {DLQ} and {LASTID_KEY} on exit")
-    p.add_argument("--interval", type=num.INTERVAL.arg, default=1.0,
-                   help="the dashboard's seconds between polls (default 1)")
+    p.add_argument("--interval", type=num.INTERVAL.arg, default=DEFAULTS.interval,
+                   help=f"the dashboard's seconds between polls (default {seconds_text(DEFAULTS.interval)})")
 
 
 def _external(args: argparse.Namespace) -> bool:
@@ -185,27 +187,27 @@ def run(args: argparse.Namespace) -> int:
 
 
 def build_app(args: argparse.Namespace, spec: ConnectionSpec, controller: DemoController) -> Any:
-    """The dashboard as run_dashboard builds it, on the demo's server, with the demo panel and
-    its F-keys bound at app level (they work wherever the focus is)."""
-    from ..monitor import Monitor
+    """The dashboard as `streamtop` builds it (streamtop.dashboard), on the demo's server, with
+    the demo panel and its F-keys bound at app level (they work wherever the focus is)."""
+    from ..dashboard import make_app, open_session
     from ..ui.demo_app import demo_app_class
 
-    monitor = Monitor(spec, (), max_streams=getattr(args, "max_streams", 1000))
-    # entries a crashed consumer held count as stuck after 5 s (not 60), so `c` claims them with
-    # its default min idle while the demo is still being watched; entries one failed retry away
-    # from the DLQ are highlighted as poison
-    app = demo_app_class()(monitor, interval=args.interval, demo=controller,
-                           stuck_ms=controller.life.stuck_ms,
-                           poison=max(1, controller.life.poison_deliveries - 2))
+    # entries a crashed consumer held count as stuck after the workload's retry time (not 60 s),
+    # so `c` claims them with its default min idle while the demo is still being watched; entries
+    # one failed retry away from the DLQ are highlighted as poison
+    life = controller.life
+    options = DashboardOptions.from_args(args, targets=(), stuck_after=life.stuck_ms / 1000,
+                                         poison_deliveries=max(1, life.poison_deliveries - 2))
+    app = make_app(open_session(spec, options), options, demo=controller,
+                   app_class=demo_app_class())
     app.start_lesson = getattr(args, "lesson", None)
     return app
 
 
 def _run_ui(args: argparse.Namespace, spec: ConnectionSpec, controller: DemoController,
             stopper: _Stopper) -> int:
+    from ..dashboard import run_app
+
     app = build_app(args, spec, controller)
     stopper.on_stop = lambda: app.call_from_thread(app.exit)
-    app.run()
-    if app.fatal is not None:  # cli.main prints it as one line and exits 1
-        raise app.fatal
-    return int(app.return_code or 0)
+    return run_app(app)

@@ -8,7 +8,6 @@ never makes polls pile up; `space` and a change of selection wake it early.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import gc
@@ -26,10 +25,11 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, TabbedContent, TabPane
 
 from ..actions import Actions
-from ..connection import ConfigError, ConnectError
+from ..connection import ConfigError
 from ..history import History
 from ..model import Focus, GroupInfo, ServerInfo, Snapshot, StreamInfo
-from ..monitor import ErrorKind, Monitor, State, aged, answer_timeout, first_contact
+from ..monitor import Monitor, State, aged, answer_timeout
+from ..options import DASHBOARD_DEFAULTS as DEFAULTS
 from ..render import clean, name_text
 from .consumers import ConsumersPanel
 from .context import ActionContext
@@ -62,22 +62,26 @@ class StreamtopApp(App[int]):
         monitor: Monitor | None,
         actions: Actions | None = None,
         *,
-        interval: float = 1.0,
-        read_only: bool = False,
+        interval: float = DEFAULTS.interval,
+        read_only: bool = DEFAULTS.read_only,
         demo: Any = None,
-        stuck_ms: int = 60_000,
-        poison: int = 5,
+        stuck_ms: int = DEFAULTS.stuck_ms,
+        poison: int = DEFAULTS.poison_deliveries,
         clock: Callable[[], float] = time.time,
         url: str | None = None,
     ) -> None:
+        """`monitor`: the session (streamtop.dashboard.open_session), which owns every client, the
+        `Actions` and the History; None shows snapshots made elsewhere (tests, screenshots), with
+        `actions` if given. `read_only` can only add the guard to the session's, never lift it."""
         super().__init__()
         self.monitor = monitor
-        self.actions: Actions | None = actions  # dialogs find it through dialogs.host_actions
-        self._actions_given = actions is not None
-        self._actions_generation = -1
+        self._given_actions = actions
         self.interval = interval
         if monitor is not None:
             monitor.answer_timeout = answer_timeout(interval)
+            if read_only:
+                monitor.read_only = True
+            read_only = monitor.read_only
         self.read_only = read_only
         self.demo = demo
         self.stuck_ms = stuck_ms
@@ -181,7 +185,6 @@ class StreamtopApp(App[int]):
                         # pass, which otherwise stalls the screen for tens of ms at 1,000 streams
                         gc.freeze()
                         self._gc_frozen = True
-                self._ensure_actions()
                 self.render_header()
             if monitor.failures and not monitor.paused:
                 delay: float | None = monitor.retry_in()
@@ -217,17 +220,13 @@ class StreamtopApp(App[int]):
             self.bug = text
             self.notify(text, severity="error", timeout=10)
 
-    def _ensure_actions(self) -> None:
-        """Build the actions layer on the monitor's actions client (which the monitor owns and
-        closes); rebuilt only when the monitor replaced that client."""
-        monitor = self.monitor
-        if self._actions_given or monitor is None or monitor.action_client is None:
-            return
-        if monitor.action_generation == self._actions_generation:
-            return
-        self._actions_generation = monitor.action_generation
-        assert monitor.action_server is not None
-        self.actions = Actions(monitor.action_client, monitor.action_server, read_only=self.read_only)
+    @property
+    def actions(self) -> Actions | None:
+        """The session's actions layer (None before the first connection), read at each use since
+        a reconnect to a different server replaces it; dialogs find it via dialogs.host_actions."""
+        if self._given_actions is not None:
+            return self._given_actions
+        return self.monitor.actions if self.monitor is not None else None
 
     # rendering ------------------------------------------------------------------------------
 
@@ -515,30 +514,3 @@ class StreamtopApp(App[int]):
     def _namespace(self, command: Command) -> DOMNode:
         """Where a command's action runs: its panel for a panel key, else the app."""
         return self.w(command.panel) if command.scope is Scope.PANEL else self
-
-
-# the command line -------------------------------------------------------------------------
-
-def build_monitor(args: argparse.Namespace) -> Monitor:
-    from ..cli import spec_from_args
-
-    spec = spec_from_args(args)
-    return Monitor(spec, tuple(getattr(args, "targets", ()) or ()),
-                   max_streams=getattr(args, "max_streams", 1000))
-
-
-def run_dashboard(args: argparse.Namespace) -> int:
-    """Fail fast on what waiting will not fix (auth, TLS, bad host, --cluster mismatch); a server
-    that is merely down lets the dashboard open and retry."""
-    monitor = build_monitor(args)
-    problem = asyncio.run(first_contact(monitor.spec))
-    if problem is not None and problem.kind is ErrorKind.FATAL:
-        raise ConnectError(problem.message)
-    app = StreamtopApp(monitor, interval=getattr(args, "interval", 1.0),
-                       read_only=getattr(args, "read_only", False),
-                       stuck_ms=int(getattr(args, "stuck_after", 60.0) * 1000),
-                       poison=getattr(args, "poison_deliveries", 5))
-    app.run()
-    if app.fatal is not None:  # cli.main prints it as one line and exits 1
-        raise app.fatal
-    return int(app.return_code or 0)

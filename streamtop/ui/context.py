@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..model import GroupInfo, StreamInfo
+from ..options import DASHBOARD_DEFAULTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +19,8 @@ class ActionContext:
     consumers: tuple[bytes, ...] = ()
     selected_pending: tuple[str, ...] = ()
     read_only: bool = False
-    stuck_ms: int = 60_000  # what the dashboard calls stuck: the claim dialog's default min idle
+    # what the dashboard calls stuck: the claim dialog's default min idle
+    stuck_ms: int = DASHBOARD_DEFAULTS.stuck_ms
 
     def stream_key(self) -> bytes:
         """The selected stream, for an action that needs one (the registry checked it)."""

@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from ..model import PendingEntry
+from ..options import DASHBOARD_DEFAULTS as DEFAULTS
 from . import format as fmt
 from .keyed_table import Cells, KeyedTable
 from .registry import panel_bindings
@@ -51,7 +52,8 @@ class PendingPanel(Vertical):
             super().__init__()
             self.start = start
 
-    def __init__(self, stuck_ms: int = 60_000, poison: int = 5, **kwargs: Any) -> None:
+    def __init__(self, stuck_ms: int = DEFAULTS.stuck_ms, poison: int = DEFAULTS.poison_deliveries,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.stuck_ms = stuck_ms
         self.poison = poison

@@ -1,0 +1,78 @@
+"""What every command line of streamtop shares: the connection options, the watch options, the
+spec they build, the one-line usage error and the parser that exits 1 on bad input.
+
+Its own module so the subcommands (`status`, `produce`, `demo`) and the dispatcher (`cli`) all
+import from here, and none of them from another command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import NoReturn
+
+from . import numbers as num
+from .connection import AUTH_WARNING, ConnectionSpec, build_spec, password_on_command_line
+from .options import POLL_DEFAULTS
+
+
+class UsageError(Exception):
+    """A bad option value: printed as one line, exit code 1."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a bad option is one line and exit code 1 (argparse's default is 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(1, f"{self.prog}: error: {message}\n")
+
+
+def add_connection_arguments(p: argparse.ArgumentParser) -> None:
+    """The redis-cli style options every command shares."""
+    g = p.add_argument_group("connection (as redis-cli)")
+    g.add_argument("--url", "-u", help="redis://[[user:]pw@]host:port/db, rediss://..., unix:///path"
+                   " (env REDIS_URL; default redis://127.0.0.1:6379/0)")
+    g.add_argument("-h", "--host", help="server host (overrides the URL)")
+    g.add_argument("-p", "--port", help="server port (overrides the URL)")
+    # `produce -n N` is a count (as redis-benchmark); there the database is --db only.
+    db_flags = ("--db",) if "-n" in p._option_string_actions else ("-n", "--db")
+    g.add_argument(*db_flags, dest="db", help="database number (overrides the URL)")
+    g.add_argument("--user", help="ACL user name")
+    g.add_argument("-a", "--password", help="password (or env REDISCLI_AUTH); never shown")
+    g.add_argument("--tls", action="store_true", help="connect with TLS (as rediss://)")
+    g.add_argument("--cacert", help="CA certificate file for TLS (default: the system CA store)")
+    g.add_argument("--sni", metavar="NAME", help="TLS server name to send and to verify the certificate"
+                   " against (default: the host)")
+    g.add_argument("--insecure", action="store_true",
+                   help="TLS without verifying the server's certificate (the header says so)")
+    g.add_argument("--cert", help="client certificate file for TLS")
+    g.add_argument("--key", help="client private key file for TLS")
+    g.add_argument("--cluster", action="store_true", help="the server is a Redis Cluster")
+    g.add_argument("--no-auth-warning", action="store_true",
+                   help="no warning when a password is given with -a or in --url")
+    p.add_argument("--help", action="help", help="show this help and exit")
+
+
+def add_watch_arguments(p: argparse.ArgumentParser) -> None:
+    """Options of the dashboard (and of status, which shares discovery)."""
+    p.add_argument("targets", nargs="*", metavar="PATTERN|KEY",
+                   help="stream keys or glob patterns (default: every stream)")
+    p.add_argument("--max-streams", type=num.MAX_STREAMS.arg, default=POLL_DEFAULTS.max_streams,
+                   help=f"watch at most this many streams (default {POLL_DEFAULTS.max_streams})")
+
+
+def spec_from_args(args: argparse.Namespace) -> ConnectionSpec:
+    """The spec, and redis-cli's warning on stderr when the password was typed as an argument."""
+    spec = build_spec(
+        url=args.url, host=args.host, port=args.port, db=args.db, user=args.user,
+        password=args.password, tls=args.tls, cacert=args.cacert, cert=args.cert, key=args.key,
+        cluster=args.cluster, insecure=getattr(args, "insecure", False), sni=getattr(args, "sni", None),
+    )
+    if not getattr(args, "no_auth_warning", False) and password_on_command_line(args.url, args.password):
+        print(AUTH_WARNING, file=sys.stderr)
+    return spec
+
+
+def seconds_text(value: float) -> str:
+    """A default in --help as a person writes it: 1, 0.5, 60."""
+    return f"{value:g}"

@@ -1,0 +1,59 @@
+"""The dashboard's entry point, outside the UI: options in, a session (Monitor) built, the app run.
+
+`streamtop` and `streamtop demo` both come through here, so the session is built one way and the
+app gets it ready (poll client, actions client, `Actions`, `History`): the UI builds none of them.
+The UI is imported only when the app is made, so `cli` does not load Textual for `--help` and
+nothing here is imported by `ui`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from .cliargs import spec_from_args
+from .connection import ConnectError, ConnectionSpec
+from .monitor import ErrorKind, Monitor, first_contact
+from .options import DashboardOptions
+
+if TYPE_CHECKING:
+    from .ui.app import StreamtopApp
+
+
+def open_session(spec: ConnectionSpec, options: DashboardOptions) -> Monitor:
+    """The session the app polls and acts through; it connects at its first poll."""
+    return Monitor(spec, options.targets, options=options.poll, read_only=options.read_only)
+
+
+def make_app(session: Monitor, options: DashboardOptions, *, demo: Any = None,
+             app_class: type[StreamtopApp] | None = None) -> StreamtopApp:
+    """The app on a ready session (`app_class`: the demo's, with its F-keys)."""
+    from .ui.app import StreamtopApp
+
+    cls = app_class or StreamtopApp
+    return cls(session, interval=options.interval, read_only=options.read_only,
+               stuck_ms=options.stuck_ms, poison=options.poison_deliveries, demo=demo)
+
+
+def run_app(app: StreamtopApp) -> int:
+    """Run the app to its end; what ended it for good (a ConfigError) is raised again so that
+    cli.main prints it as one line and exits 1."""
+    app.run()
+    if app.fatal is not None:
+        raise app.fatal
+    return int(app.return_code or 0)
+
+
+def run_dashboard(spec: ConnectionSpec, options: DashboardOptions) -> int:
+    """Fail fast on what waiting will not fix (auth, TLS, bad host, --cluster mismatch); a server
+    that is merely down lets the dashboard open and retry."""
+    problem = asyncio.run(first_contact(spec))
+    if problem is not None and problem.kind is ErrorKind.FATAL:
+        raise ConnectError(problem.message)
+    return run_app(make_app(open_session(spec, options), options))
+
+
+def run(args: argparse.Namespace) -> int:
+    """`streamtop [OPTIONS] [PATTERN|KEY ...]`: the options are read from the parser once."""
+    return run_dashboard(spec_from_args(args), DashboardOptions.from_args(args))

@@ -1,0 +1,60 @@
+"""The knobs of a poll and of the dashboard, each with its default written once.
+
+The command line (cliargs, cli, demo), the dashboard, `status` and the tests all take their defaults
+from these two dataclasses, so `--help`, the README and the code cannot disagree. Plain data: this
+module imports nothing of streamtop, so every layer may use it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class PollOptions:
+    """How a collector polls: one value handed from the command line down to every node's
+    collector, instead of one keyword per knob at every layer."""
+
+    max_streams: int = 1000  # streams watched at most (the header says when the cap is hit)
+    discovery_interval: float = 5.0  # seconds between two SCANs for streams
+    estimate_cap: int = 1000  # entries a bounded XRANGE lag estimate counts at most
+    estimate_interval: float = 5.0  # seconds a large estimate is kept (0: count every poll)
+    timeout: float = 30.0  # seconds for one poll's whole round trip
+
+    def __post_init__(self) -> None:
+        if self.max_streams < 1:
+            raise ValueError("--max-streams must be at least 1")
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardOptions:
+    """What `streamtop` (and `streamtop demo`) run the dashboard with, apart from the server."""
+
+    targets: tuple[str, ...] = ()  # stream keys or glob patterns; none: every stream
+    interval: float = 1.0  # seconds between polls
+    stuck_after: float = 60.0  # seconds idle before a pending entry counts as stuck
+    poison_deliveries: int = 5  # deliveries above which a pending entry counts as poison
+    read_only: bool = False  # every change to the server is refused, in the actions layer
+    poll: PollOptions = field(default_factory=PollOptions)
+
+    @property
+    def stuck_ms(self) -> int:
+        return round(self.stuck_after * 1000)
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace, **overrides: Any) -> DashboardOptions:
+        """From parsed options; an option the parser does not have (the demo has no
+        --stuck-after) keeps its default. `overrides` win over both."""
+        given = {f.name: getattr(args, f.name) for f in fields(cls)
+                 if f.name != "poll" and getattr(args, f.name, None) is not None}
+        if "targets" in given:
+            given["targets"] = tuple(given["targets"])
+        poll = {f.name: getattr(args, f.name) for f in fields(PollOptions)
+                if getattr(args, f.name, None) is not None}
+        return cls(**{**given, "poll": PollOptions(**poll), **overrides})
+
+
+DASHBOARD_DEFAULTS = DashboardOptions()
+POLL_DEFAULTS = DASHBOARD_DEFAULTS.poll
