@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import pytest
 import redis
-from cutproxy import CutProxy
-from test_actions import fill, make_actions, pel
 
 from streamtop.actions import Actions
 from streamtop.connection import ConnectionSpec, probe_server
+from tests.support.cutproxy import CutProxy
+from tests.support.streams import fill, make_actions, pel
 
 
 @pytest.fixture

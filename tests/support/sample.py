@@ -1,4 +1,5 @@
-"""A constructed, deterministic set of snapshots: for snapshot tests, screenshots and benchmarks.
+"""A constructed, deterministic set of snapshots: for snapshot tests and UI tests that need no server
+(test data, so it lives with the tests, outside the runtime package).
 
 Everything a real server can say is in here: exact, estimated, capped and unknown lag, stuck and
 poison pending entries, a key that vanished, keys with odd bytes, JSON and binary field values.
@@ -6,7 +7,7 @@ poison pending entries, a key that vanished, keys with odd bytes, JSON and binar
 
 from __future__ import annotations
 
-from ..model import (
+from streamtop.model import (
     ConsumerInfo,
     Discovery,
     Entry,

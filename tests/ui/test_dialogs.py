@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 
 import pytest
-from test_actions import fill, pel, server_state
 from textual.app import App, ComposeResult
 from textual.widgets import Input, Static
 
@@ -19,6 +18,7 @@ from streamtop.connection import ConnectionSpec, probe_server
 from streamtop.ui.context import ActionContext
 from streamtop.ui.dialogs import ActionDialog, ActionFinished, ConfirmDialog
 from streamtop.ui.registry import open_dialog
+from tests.support.streams import fill, pel, server_state
 
 
 class Host(App):
@@ -464,7 +464,7 @@ async def test_noperm_user_sees_it_and_the_app_keeps_running(server, r):
 # ---- the real dashboard: its keys reach these dialogs ------------------------------------
 
 async def test_dashboard_keys_in_read_only_mode_change_nothing(server, r):
-    from test_ui_helpers import SIZE, make_app
+    from tests.support.ui import SIZE, make_app
     ids = fill(r, n=4, old=(0,))
     before = server_state(r)
     app = make_app(server.url, read_only=True)
@@ -484,7 +484,7 @@ async def test_dashboard_keys_in_read_only_mode_change_nothing(server, r):
 
 
 async def test_dashboard_produce_and_trim_keys(server, r):
-    from test_ui_helpers import SIZE, make_app
+    from tests.support.ui import SIZE, make_app
     fill(r, n=10)
     app = make_app(server.url)
     async with app.run_test(size=SIZE) as pilot:
@@ -516,8 +516,8 @@ async def test_claim_defaults_follow_the_dashboard(host, r):
 
 
 async def test_app_lists_the_most_recently_active_consumer_first(server, r):
-    from test_ui_helpers import SIZE, make_app
-    from test_ui_helpers import until as app_until
+    from tests.support.ui import SIZE, make_app
+    from tests.support.ui import until as app_until
 
     r.xadd("s", {"f": "v"})
     r.xgroup_create("s", "g", "0")

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import pytest
 import redis
-from cutproxy import CutProxy
-from test_actions import OLD_MS, fill, make_actions, pel
 
 from streamtop.actions import Actions, ValidationError
 from streamtop.connection import ConnectionSpec, probe_server
+from tests.support.cutproxy import CutProxy
+from tests.support.streams import OLD_MS, fill, make_actions, pel
 
 
 async def via_proxy(srv, command: str, n: int = 1, when: str = "after", **kw):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 import redis
-from waiting import wait_for
 
 from streamtop.connection import ConnectionSpec
 from streamtop.demo.workload import ANALYTICS, GROUP, MAX_RATE, STREAM, DemoController, check_rate
+from tests.support.waiting import wait_for
 
 
 def spec_of(srv) -> ConnectionSpec:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 
 import redis
-from test_ui_helpers import SIZE, make_app, plain, row, until
 
 from streamtop.embedded import ServerProcess
 from streamtop.ui.streams import row_key
+from tests.support.ui import SIZE, make_app, plain, row
+from tests.support.waiting import until
 
 
 def _arrange(r: redis.Redis) -> None:

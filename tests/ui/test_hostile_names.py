@@ -18,7 +18,6 @@ import redis
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
-from test_ui_helpers import SIZE, make_app, plain, row, until
 from textual.app import App, ComposeResult
 from textual.widgets import Input, Label, Static
 
@@ -42,6 +41,8 @@ from streamtop.ui.dialogs import (
 from streamtop.ui.entry_screen import EntryScreen
 from streamtop.ui.header import HeaderInfo, header_text
 from streamtop.ui.help import HelpScreen
+from tests.support.ui import SIZE, make_app, plain, row
+from tests.support.waiting import until
 
 MARKUP = [b"[red]x[/red]", b"[/]", b"!crash[/]", b"[link=http://x]y[/link]", b"[@click=app.quit]z[/]",
           b"[b]bold", b"$var [$accent]"]

@@ -13,12 +13,12 @@ import threading
 import psutil
 import pytest
 import redis
-from waiting import WAIT, wait_for
 
 from streamtop import cli
 from streamtop.demo import server as demo_server
 from streamtop.demo.workload import ANALYTICS, GROUP, STREAM
 from streamtop.embedded import ServerUnavailable, free_port
+from tests.support.waiting import WAIT, wait_for
 
 URL_LINE = re.compile(r"^streamtop demo: (redis://127\.0\.0\.1:(\d+)/0) \(ctrl\+c to stop\)$")
 

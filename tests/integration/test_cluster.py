@@ -169,7 +169,8 @@ def test_cluster_flag_against_a_standalone_server_is_a_clear_error(server, capsy
 
 
 async def test_dashboard_on_a_cluster_shows_every_stream_and_names_a_dead_node():
-    from test_ui_helpers import SIZE, make_app, plain, until
+    from tests.support.ui import SIZE, make_app, plain
+    from tests.support.waiting import until
 
     c = ClusterProcess().start()
     try:

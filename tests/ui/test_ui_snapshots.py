@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from streamtop.ui.app import StreamtopApp
-from streamtop.ui.sample import sample_series
+from tests.support.sample import sample_series
 
 SIZE = (140, 42)
 

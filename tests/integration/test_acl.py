@@ -9,13 +9,13 @@ import json
 
 import pytest
 import redis
-from test_actions import fill, server_state
-from test_dialogs import is_dialog
-from test_ui_helpers import SIZE, make_app, until
 
 from streamtop import cli
 from streamtop.actions import Actions
 from streamtop.connection import ConnectionSpec, probe_server
+from tests.support.streams import fill, server_state
+from tests.support.ui import SIZE, is_dialog, make_app
+from tests.support.waiting import until
 
 # The README's ACLs (Redis 7+ / Valkey; on Redis 6.2 use `~*` for `%R~*`).
 WATCH_ACL = ("resetkeys %R~* resetchannels -@all "
@@ -148,7 +148,7 @@ async def test_read_only_dashboard_refuses_every_key_politely(acl_server):
 async def test_read_only_actions_layer_as_the_watching_user(acl_server):
     """Every action refused by the guard (no NOPERM: nothing is sent); the previews, which only
     read, answer."""
-    from test_actions import every_action
+    from tests.support.streams import every_action
 
     srv, r = acl_server
     ids = arrange(r)

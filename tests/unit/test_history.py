@@ -136,7 +136,7 @@ async def test_lag_sparkline_carries_the_last_known_lag_over_an_unknown_poll():
     from dataclasses import replace
 
     from streamtop.ui.app import StreamtopApp
-    from streamtop.ui.sample import sample_snapshot
+    from tests.support.sample import sample_snapshot
 
     def with_lag(tick: int, lag: Lag) -> Snapshot:
         snap = sample_snapshot(tick)

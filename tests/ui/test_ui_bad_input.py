@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-from test_ui_helpers import SIZE, make_app, row, until
-
 from streamtop.model import Entry
 from streamtop.ui.entry_screen import FIELD_LIMIT, EntryScreen, entry_text, format_value
 from streamtop.ui.streams import row_key
+from tests.support.ui import SIZE, make_app, row
+from tests.support.waiting import until
 
 
 async def test_stream_deleted_emptied_retyped_while_on_screen(server, r) -> None:

@@ -213,11 +213,11 @@ def _badge(text: Text) -> str | None:
 
 
 async def test_insecure_dashboard_header_is_marked(tls):
-    from test_ui_helpers import SIZE, until
-
     from streamtop.monitor import Monitor
     from streamtop.options import PollOptions
     from streamtop.ui.app import StreamtopApp
+    from tests.support.ui import SIZE
+    from tests.support.waiting import until
 
     for spec, marked in ((build_spec(url=tls.url("self"), insecure=True, env={}), True),
                          (build_spec(url=tls.url("ca"), cacert=tls.file("ca.crt"), env={}), False)):
