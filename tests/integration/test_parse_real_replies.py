@@ -1,6 +1,7 @@
-"""The raw-reply parsers: real replies from the four servers, in every wire mode, and mutations of
+"""The raw-reply parsers on real replies from the four servers, in every wire mode, and mutations of
 them (missing fields, NULLs, truncated lists, bytes/str swapped, junk leaves). They must never raise,
-and the same server state must parse to the same model whatever the wire mode.
+and the same server state must parse to the same model whatever the wire mode. Hand-made odd shapes
+are in tests/unit/test_parse.py.
 """
 
 from __future__ import annotations
@@ -13,11 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from streamtop.connection import server_info_from, strip_callbacks
-from streamtop.model import LagSource, id_ms
+from streamtop.model import LagSource
 from streamtop.parse import (
     build_group,
     group_lag,
-    pairs,
     parse_consumers,
     parse_entries,
     parse_groups,
@@ -25,8 +25,8 @@ from streamtop.parse import (
     parse_pending_entries,
     parse_pending_summary,
     parse_stream,
-    version_tuple,
 )
+from tests.support.parse_check import parse_everything
 
 ALL_FLAVOURS = ["redis-6.2", "redis-7.0", "valkey-8.1", "valkey-9.1"]
 
@@ -108,34 +108,6 @@ def captured(server_pool) -> list[tuple[str, str, tuple[int, bool], str, Any]]:
             setup.delete(*setup.keys("cap:*"))
     assert len({f for f, *_ in out}) >= 1
     return out
-
-
-def parse_everything(reply: Any) -> None:
-    """Every parser on one reply, whatever it is (a reply meant for another parser is also an odd
-    shape); the results must be model objects whose fields can be read."""
-    s = parse_stream(b"k", reply)
-    assert isinstance(s.length, int)
-    id_ms(s.first_entry_id)
-    id_ms(s.last_generated_id)
-    for d in parse_groups(reply):
-        assert isinstance(d["name"], bytes)
-        g = build_group(d, parse_consumers(reply), parse_pending_summary(reply, reply), estimate=3)
-        assert g.lag.source is not LagSource.UNKNOWN
-        group_lag(d).text()
-        assert isinstance(g.pending, int) and isinstance(g.last_delivered_id, str)
-    build_group(pairs(reply))
-    for c in parse_consumers(reply):
-        assert isinstance(c.name, bytes) and isinstance(c.idle_ms, int)
-    ps = parse_pending_summary(reply, reply)
-    assert isinstance(ps.count, int)
-    for p in parse_pending_entries(reply):
-        assert isinstance(p.id, str) and isinstance(p.deliveries, int)
-    for entry_id, fields in parse_entries(reply):
-        assert isinstance(entry_id, str)
-        assert all(isinstance(f, bytes) and isinstance(v, bytes) for f, v in fields)
-    info = parse_info(reply)
-    server_info_from(info, info)
-    version_tuple(info.get("redis_version"))
 
 
 JUNK = st.one_of(
@@ -250,22 +222,3 @@ def test_real_replies_parse_to_the_known_state(captured):
             assert [c.name for c in parse_consumers(reply)] == [b"c\x80"]
         elif cmd == "XRANGE cap:bin - +":
             assert parse_entries(reply) == [("1-1", [(b"\xff", b"\x00\xfe")])]
-
-
-@pytest.mark.parametrize("reply", [
-    None, 0, b"", "x", [], {}, [None], [None, None, None, None], [b"name"], [[b"name"]],
-    {b"name": None}, [[b"name", None, b"lag", None]], [b"length", float("inf")],
-    [b"length", float("nan")], [[b"1-1"]], [[None, [b"f"]]], [[b"1-1", {b"f": None}]],
-    [5, b"1-1"], [1, None, None, [[b"c"]]], [1, None, None, {b"c": b"1"}],
-])
-def test_hand_made_odd_shapes(reply):
-    parse_everything(reply)
-
-
-def test_version_and_id_digits_are_ascii():
-    """str.isdigit() accepts '²', which int() refuses: those parsers must not raise on it."""
-    assert version_tuple("7.²") == (7, 0, 0)
-    assert version_tuple("9.1.2-rc1") == (9, 1, 2)
-    assert version_tuple("") == (0, 0, 0)
-    assert id_ms("²-1") is None
-    assert id_ms("1700000000000-3") == 1700000000000

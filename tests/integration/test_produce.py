@@ -1,12 +1,9 @@
-"""`streamtop produce`: exact counts, MAXLEN, given fields, paced sends, bad input. Real servers."""
+"""`streamtop produce` in this process (`cli.main`): exact counts, MAXLEN, given fields, paced sends,
+bad input. Real servers. The real process in a pipe and a pty: tests/e2e/test_produce_process.py."""
 
 from __future__ import annotations
 
-import os
-import pty
 import re
-import subprocess
-import sys
 
 import pytest
 
@@ -127,37 +124,3 @@ def test_unreachable_server(capsys, own_server):
     out, err = capsys.readouterr()
     assert code == 1 and out == ""
     assert err.startswith("streamtop: error: connection refused") and err.count("\n") == 1
-
-
-# real processes: a pipe gets only the ID; a terminal gets the progress bar -----------------
-
-
-def test_process_in_a_pipe(server, r):
-    done = subprocess.run([sys.executable, "-m", "streamtop", "produce", "s", "-n", "3", "--url", server.url],
-                          capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0 and done.stderr == ""
-    assert done.stdout == r.xrevrange("s", count=1)[0][0].decode() + "\n"
-
-
-def test_process_on_a_terminal_shows_progress(server, r):
-    leader, follower = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
-    proc = subprocess.Popen([sys.executable, "-m", "streamtop", "produce", "s", "-n", "50",
-                             "--url", server.url], stdin=subprocess.DEVNULL, stdout=follower,
-                            stderr=follower, env=env)
-    os.close(follower)
-    out = b""
-    while True:
-        try:
-            chunk = os.read(leader, 4096)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.close(leader)
-    assert proc.wait(timeout=60) == 0
-    text = out.decode("utf-8", "replace")
-    assert "XADD s" in text and "50/50" in text
-    assert r.xrevrange("s", count=1)[0][0].decode() in text
-    assert r.xlen("s") == 50

@@ -1,13 +1,10 @@
-"""`streamtop status`: the JSON equals XINFO, thresholds give the right exit code, bad input is one
-line and exit 1, and a pipe gets no colour codes. Real servers only (conftest fixtures)."""
+"""`streamtop status` in this process (`cli.main`): the JSON equals XINFO, thresholds give the right
+exit code, bad input is one line and exit 1. Real servers only (conftest fixtures). The real process
+in a pipe (exit codes, no colour codes): tests/e2e/test_status_process.py."""
 
 from __future__ import annotations
 
 import json
-import os
-import re
-import subprocess
-import sys
 
 import pytest
 import redis
@@ -15,6 +12,7 @@ import redis
 from streamtop import cli, render
 from streamtop.model import GroupInfo, Lag, LagSource, Snapshot, StreamInfo
 from streamtop.status import Thresholds, find_breaches
+from tests.support.streams import arrange_orders
 
 
 def status(capsys, srv, *argv: str) -> tuple[int, str, str]:
@@ -44,19 +42,8 @@ def has_lag(r: redis.Redis) -> bool:
     return tuple(int(x) for x in str(r.info("server")["redis_version"]).split(".")[:2]) >= (7, 0)
 
 
-def arrange(r: redis.Redis) -> None:
-    """orders: 10 entries; g1 read 4 by c1 (one acked: 3 pending), c2 idle; g2 from `$`."""
-    for i in range(10):
-        r.xadd("orders", {"n": i}, id=f"1000-{i + 1}")
-    r.xgroup_create("orders", "g1", id="0")
-    r.xreadgroup("g1", "c1", {"orders": ">"}, count=4)
-    r.xack("orders", "g1", "1000-2")
-    r.xgroup_createconsumer("orders", "g1", "c2")
-    r.xgroup_create("orders", "g2", id="$")
-
-
 def test_json_equals_xinfo(capsys, any_server, any_r):
-    arrange(any_r)
+    arrange_orders(any_r)
     before = {s(c["name"]): c["idle"] for c in any_r.xinfo_consumers("orders", "g1")}
     code, doc = status_json(capsys, any_server)
     xs = any_r.xinfo_stream("orders")
@@ -162,7 +149,7 @@ CASES = [  # option, value that holds, value that is exceeded, metric, measured 
                          ids=[c[0] for c in CASES])
 def test_threshold_exit_codes(capsys, any_server, any_r, option, ok_value, bad_value, metric,
                               measured):
-    arrange(any_r)
+    arrange_orders(any_r)
     # the oldest pending entry: idle set to ten minutes (XCLAIM IDLE), not waited for
     any_r.xclaim("orders", "g1", "c1", 0, ["1000-1"], idle=600_000)
     code, doc = status_json(capsys, any_server, option, ok_value)
@@ -187,7 +174,7 @@ def test_threshold_exit_codes(capsys, any_server, any_r, option, ok_value, bad_v
 
 
 def test_several_breaches_listed(capsys, server, r):
-    arrange(r)
+    arrange_orders(r)
     code, doc = status_json(capsys, server, "--max-pending", "0", "--max-length", "0", "--max-lag", "0")
     assert code == 2
     got = {(b["group"], b["metric"]) for b in doc["breaches"]}
@@ -227,7 +214,7 @@ def test_unreadable_oldest_pending_breaches_max_idle():
 
 
 def test_rates_polls_twice(capsys, any_server, any_r):
-    arrange(any_r)
+    arrange_orders(any_r)
     _, doc = status_json(capsys, any_server, "--rates", "--rates-interval", "0.05")
     st = doc["streams"][0]
     assert doc["rates_interval_ms"] == 50
@@ -253,7 +240,7 @@ def test_patterns_and_keys_select_streams(capsys, server, r):
 
 
 def test_table_shows_groups_consumers_and_unknown_lag(capsys, server, r):
-    arrange(r)
+    arrange_orders(r)
     r.xgroup_create("orders", "mid", id="1000-4")
     code, out, err = status(capsys, server)
     assert code == 0 and err == ""
@@ -310,49 +297,6 @@ def test_unreachable_server_exit_1_one_line(capsys, own_server):
     out, err = capsys.readouterr()
     assert code == 1 and out == ""
     assert err.startswith("streamtop: error: connection refused") and err.count("\n") == 1
-
-
-# a real process: exit codes and colour ----------------------------------------------------
-
-COLOUR_PARAMS = {str(n) for n in [*range(30, 39), *range(40, 49), *range(90, 98), *range(100, 108)]}
-
-
-def colour_codes(text: str) -> list[str]:
-    """SGR sequences that set a colour (bold and the like are allowed under NO_COLOR)."""
-    return [m for m in re.findall(r"\x1b\[([0-9;]*)m", text) if set(m.split(";")) & COLOUR_PARAMS]
-
-
-def run_process(srv, *argv: str, **env: str) -> subprocess.CompletedProcess:
-    full_env = {k: v for k, v in os.environ.items()
-                if k not in ("NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS")} | env
-    return subprocess.run([sys.executable, "-m", "streamtop", "status", "--url", srv.url, *argv],
-                          capture_output=True, text=True, env=full_env, timeout=60)
-
-
-def test_process_exit_codes_and_no_colour_in_a_pipe(server, r):
-    arrange(r)
-    ok = run_process(server, "--max-pending", "3")
-    assert ok.returncode == 0 and "OK: every threshold holds" in ok.stdout and ok.stderr == ""
-    bad = run_process(server, "--max-pending", "2")
-    assert bad.returncode == 2 and "orders group g1: pending 3 > 2" in bad.stdout
-    assert "\x1b[" not in bad.stdout  # a pipe gets plain text
-    assert colour_codes(run_process(server, "--max-pending", "2", FORCE_COLOR="1").stdout)  # the check bites
-    no_colour = run_process(server, "--max-pending", "2", FORCE_COLOR="1", NO_COLOR="1")
-    assert no_colour.returncode == 2 and colour_codes(no_colour.stdout) == []
-    assert "pending 3 > 2" in no_colour.stdout and "3 !" in no_colour.stdout  # marked without colour
-    js = run_process(server, "--json", "--max-lag", "0")
-    assert js.returncode == 2 and json.loads(js.stdout)["breaches"][0]["metric"] == "lag"
-
-
-def test_process_unreachable_and_bad_value(own_server):
-    url = own_server.url
-    own_server.cleanup()
-    down = subprocess.run([sys.executable, "-m", "streamtop", "status", "--url", url],
-                          capture_output=True, text=True, timeout=60)
-    assert down.returncode == 1 and down.stdout == "" and down.stderr.count("\n") == 1
-    bad = subprocess.run([sys.executable, "-m", "streamtop", "status", "--url", url, "--max-lag", "x"],
-                         capture_output=True, text=True, timeout=60)
-    assert bad.returncode == 1 and "--max-lag" in bad.stderr and bad.stderr.count("\n") == 1
 
 
 @pytest.mark.parametrize(("ms", "text"), [

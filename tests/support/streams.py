@@ -61,3 +61,14 @@ def every_action(a: Actions, ids: list[str]) -> dict[str, object]:
         "dead-letter": a.dead_letter(b"s", b"g", ids=ids[:2]),
         "dead-letter by count": a.dead_letter(b"s", b"g", min_deliveries=1),
     }
+
+
+def arrange_orders(r: redis.Redis) -> None:
+    """orders: 10 entries; g1 read 4 by c1 (one acked: 3 pending), c2 idle; g2 from `$`."""
+    for i in range(10):
+        r.xadd("orders", {"n": i}, id=f"1000-{i + 1}")
+    r.xgroup_create("orders", "g1", id="0")
+    r.xreadgroup("g1", "c1", {"orders": ">"}, count=4)
+    r.xack("orders", "g1", "1000-2")
+    r.xgroup_createconsumer("orders", "g1", "c2")
+    r.xgroup_create("orders", "g2", id="$")

@@ -1,12 +1,10 @@
-"""Rates and sparkline series from successive snapshots: built by hand with chosen times, and once
-from a real server."""
+"""Rates and sparkline series from successive snapshots built by hand with chosen times (from a real
+server: tests/integration/test_rates.py; on the sparkline widget: tests/ui/test_sparkline.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from streamtop.collector import Collector
-from streamtop.connection import connect, parse_url
 from streamtop.history import HISTORY_POINTS, History, Series
 from streamtop.model import GroupInfo, Lag, LagSource, Snapshot, StreamInfo
 
@@ -99,57 +97,9 @@ def test_ring_buffers_hold_the_last_120_points():
     assert points[-1] == pytest.approx(2 * 129 - 1)
 
 
-async def test_rates_from_a_real_server(server, r):
-    for i in range(1, 4):
-        r.xadd("s", {"f": "v"}, id=f"{i}-1")
-    r.xgroup_create("s", "g", id="0")
-    r.xreadgroup("g", "c", {"s": ">"}, count=1)  # before any read, entries-read is NULL (unknown)
-    client, info = await connect(parse_url(server.url))
-    try:
-        col = Collector(client, info)
-        h = History()
-        first = await col.poll()
-        h.update(first)
-        for i in range(4, 9):
-            r.xadd("s", {"f": "v"}, id=f"{i}-1")
-        r.xreadgroup("g", "c", {"s": ">"}, count=6)
-        second = await col.poll()
-        h.update(second)
-    finally:
-        await client.aclose()
-    dt = second.taken_at - first.taken_at
-    assert dt > 0
-    assert h.stream_rate(b"s") == pytest.approx(5 / dt)
-    assert h.group_rate(b"s", b"g") == pytest.approx(6 / dt)
-
-
 def test_series_values_never_draw_unknown_as_zero():
     s = Series()
     for v in (None, None, 5.0, None, 7.0, None, None):
         s.add(v)
     assert s.values() == [5.0, 5.0, 7.0, 7.0, 7.0]
     assert Series().values() == []
-
-
-async def test_lag_sparkline_carries_the_last_known_lag_over_an_unknown_poll():
-    """On the data the sparkline widget gets: a poll where the lag was unknown is no dip to 0."""
-    from dataclasses import replace
-
-    from streamtop.ui.app import StreamtopApp
-    from tests.support.sample import sample_snapshot
-
-    def with_lag(tick: int, lag: Lag) -> Snapshot:
-        snap = sample_snapshot(tick)
-        orders = snap.streams[0]
-        groups = (replace(orders.groups[0], lag=lag), *orders.groups[1:])
-        return replace(snap, streams=(replace(orders, groups=groups), *snap.streams[1:]))
-
-    lags = [Lag(LagSource.UNKNOWN), Lag(LagSource.EXACT, value=30), Lag(LagSource.UNKNOWN),
-            Lag(LagSource.EXACT, value=40)]
-    app = StreamtopApp(None)
-    async with app.run_test(size=(140, 42)) as pilot:
-        for tick, lag in enumerate(lags):
-            app.show_snapshot(with_lag(tick, lag))
-        app.select(b"orders", b"billing")
-        await pilot.pause()
-        assert list(app.w("lag-spark").data) == [30, 30, 40]
