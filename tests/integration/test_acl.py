@@ -13,7 +13,7 @@ import redis
 from streamtop import cli
 from streamtop.actions import Actions
 from streamtop.connection import ConnectionSpec, probe_server
-from tests.support.streams import fill, server_state
+from tests.support.streams import every_action, fill, server_state
 from tests.support.ui import SIZE, is_dialog, make_app
 from tests.support.waiting import until
 
@@ -148,7 +148,6 @@ async def test_read_only_dashboard_refuses_every_key_politely(acl_server):
 async def test_read_only_actions_layer_as_the_watching_user(acl_server):
     """Every action refused by the guard (no NOPERM: nothing is sent); the previews, which only
     read, answer."""
-    from tests.support.streams import every_action
 
     srv, r = acl_server
     ids = arrange(r)

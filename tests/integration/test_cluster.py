@@ -11,6 +11,8 @@ from streamtop.cluster import ClusterCollector, Topology, parse_cluster_slots
 from streamtop.connection import build_spec, connect
 from streamtop.embedded import ClusterProcess, ServerProcess
 from streamtop.options import PollOptions
+from tests.support.status_schema import assert_valid
+from tests.support.waiting import until
 
 
 def _key(i: int) -> str:
@@ -154,6 +156,7 @@ def test_status_json_names_the_node_of_each_stream(cluster, capsys):
     code = main(["status", "--json", "--cluster", "--url", cluster.url])
     doc = json.loads(capsys.readouterr().out)
     assert code == 0
+    assert_valid(doc)  # the JSON Schema, with nodes and a node per stream
     assert len(doc["streams"]) == 300
     ports = {str(n.port) for n in cluster.nodes}
     assert {s["node"].rsplit(":", 1)[1] for s in doc["streams"]} == ports
@@ -170,7 +173,6 @@ def test_cluster_flag_against_a_standalone_server_is_a_clear_error(server, capsy
 
 async def test_dashboard_on_a_cluster_shows_every_stream_and_names_a_dead_node():
     from tests.support.ui import SIZE, make_app, plain
-    from tests.support.waiting import until
 
     c = ClusterProcess().start()
     try:
@@ -299,6 +301,7 @@ def test_status_with_a_dead_node_is_not_ok(capsys):
         code = main(["status", "--json", "--max-lag", "100", "--url", c.url])
         doc = json.loads(capsys.readouterr().out)
         assert code == 2 and doc["ok"] is False
+        assert_valid(doc)  # the JSON Schema, with stale streams and an unreadable node
         down = [b for b in doc["breaches"] if b["metric"] == "unreadable"]
         assert [b["node"] for b in down] == [f"127.0.0.1:{victim.port}"]
         assert [n["ok"] for n in doc["nodes"]].count(False) == 1
@@ -310,33 +313,35 @@ def test_status_with_a_dead_node_is_not_ok(capsys):
 def test_a_failover_is_followed():
     """A primary dies; its replica is promoted; the streams it served come back live from the
     promoted node (the topology is read again at the dead node's retry time)."""
-    import time
-
     c = ClusterProcess().start(replicas=1)
     try:
         rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
         for i in range(60):
             rc.xadd(_key(i), {"n": i})
+        for primary in rc.get_primaries():  # on the connection that wrote: its replica has it all
+            assert rc.execute_command("WAIT", 1, 10_000, target_nodes=primary) == 1
         rc.close()
-        time.sleep(0.5)  # let the replicas catch up
         victim = c.nodes[1]
         victim_addr = f"127.0.0.1:{victim.port}"
 
         async def run():
             col = await _collector(c.url)
+            seen_stale = False
+
+            async def followed():
+                nonlocal seen_stale
+                snap = await col.poll()
+                seen_stale = seen_stale or any(s.stale for s in snap.streams)
+                done = victim_addr not in {n.address for n in snap.nodes} and not any(
+                    s.stale for s in snap.streams) and len(snap.streams) == 60
+                return snap if done else None
+
             try:
                 before = await col.poll()
                 victim.stop()
-                seen_stale = False
-                deadline = time.monotonic() + 30
-                while time.monotonic() < deadline:
-                    snap = await col.poll()
-                    seen_stale = seen_stale or any(s.stale for s in snap.streams)
-                    if victim_addr not in {n.address for n in snap.nodes} and not any(
-                            s.stale for s in snap.streams) and len(snap.streams) == 60:
-                        return before, snap, seen_stale
-                    await asyncio.sleep(0.5)
-                raise AssertionError("the failover was not followed within 30 s")
+                after = await until(None, followed, "the failover to be followed", timeout=30,
+                                    interval=0.5)
+                return before, after, seen_stale
             finally:
                 await col.aclose()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 
 import pytest
 import redis
@@ -12,6 +11,7 @@ from streamtop.connection import ConfigError, parse_url, retry_delay
 from streamtop.embedded import ServerProcess
 from streamtop.model import Focus
 from streamtop.monitor import ErrorKind, Monitor, State, first_contact
+from tests.support.waiting import wait_for
 
 
 def test_backoff_doubles_and_caps() -> None:
@@ -82,17 +82,16 @@ async def test_never_connected_reports_refused() -> None:
 
 
 def _others(port: int, name: str | None = None) -> int:
-    """Connections to the server other than the one asking (only those named `name` if given).
-    Waits a little for closed ones to go: the server notices a close asynchronously."""
+    """Connections to the server other than the one asking (only those named `name` if given)."""
     with redis.Redis(port=port) as c:
         me = c.client_id()
-        for _ in range(50):
-            n = sum(1 for cl in c.client_list()
-                    if int(cl["id"]) != me and (name is None or cl["name"] == name))
-            if n == 0:
-                break
-            time.sleep(0.01)
-        return n
+        return sum(1 for cl in c.client_list()
+                   if int(cl["id"]) != me and (name is None or cl["name"] == name))
+
+
+def _all_closed(*ports: int, name: str | None = None) -> None:
+    """Wait until the servers list no other connection: a server notices a close asynchronously."""
+    wait_for(lambda: all(_others(port, name) == 0 for port in ports), "the clients to be closed")
 
 
 async def test_actions_client_is_separate_survives_a_failed_poll_and_is_closed(server, r) -> None:
@@ -112,7 +111,7 @@ async def test_actions_client_is_separate_survives_a_failed_poll_and_is_closed(s
     finally:
         await m.close()
     assert m.action_client is None and m.client is None
-    assert _others(server.port, "streamtop") == 0
+    _all_closed(server.port, name="streamtop")
 
 
 async def test_the_monitor_owns_the_actions_and_keeps_them_on_its_actions_client(server, r) -> None:
@@ -165,7 +164,7 @@ async def test_cluster_action_client_is_closed(cluster_server) -> None:
         assert sum(_others(n.port) for n in cluster_server.nodes) > 0
     finally:
         await m.close()
-    assert [_others(n.port) for n in cluster_server.nodes] == [0, 0, 0]
+    _all_closed(*[n.port for n in cluster_server.nodes])
 
 
 @pytest.fixture(scope="module")
@@ -185,7 +184,7 @@ async def test_config_error_propagates_and_closes(server) -> None:
         await m.poll()
     assert m.client is None and m.failures == 0
     await m.close()
-    assert _others(server.port, "streamtop") == 0
+    _all_closed(server.port, name="streamtop")
 
 
 async def test_a_bug_propagates_and_keeps_the_connection(server, r, monkeypatch) -> None:

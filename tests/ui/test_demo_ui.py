@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import time
-from collections.abc import Callable
 
 import pytest
 from textual.app import App, ComposeResult
@@ -13,16 +11,9 @@ from textual.widgets import DataTable, Input
 from streamtop.connection import ConnectionSpec
 from streamtop.demo.workload import GROUP, STREAM, DemoController
 from streamtop.ui.demo_panel import DEMO_KEYS, DemoPanel, with_demo_keys
+from tests.support.waiting import until
 
 SIZE = (140, 42)
-
-
-async def until(pilot, cond: Callable[[], object], what: str, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not reached: {what}")
-        await pilot.pause(0.05)
 
 
 def cell(panel: DemoPanel, worker: str, column: int) -> str:

@@ -16,9 +16,11 @@ from textual.widgets import Input, Static
 from streamtop.actions import Actions
 from streamtop.connection import ConnectionSpec, probe_server
 from streamtop.ui.context import ActionContext
-from streamtop.ui.dialogs import ActionDialog, ActionFinished, ConfirmDialog
+from streamtop.ui.dialogs import ActionFinished, ConfirmDialog
 from streamtop.ui.registry import open_dialog
 from tests.support.streams import fill, pel, server_state
+from tests.support.ui import SIZE, is_dialog, make_app
+from tests.support.waiting import until
 
 
 class Host(App):
@@ -60,15 +62,6 @@ def ctx(key=b"s", group=b"g", consumers=(b"c1",), selected=(), read_only=False) 
                          selected_pending=tuple(selected), read_only=read_only)
 
 
-async def until(pilot, cond, tries: int = 300) -> None:
-    """Let the workers run until `cond()` holds (a bounded wait, not a timing assertion)."""
-    for _ in range(tries):
-        if cond():
-            return
-        await pilot.pause(0.01)
-    raise AssertionError("condition never held")
-
-
 async def type_in(pilot, widget_id: str, text: str) -> None:
     """Clear an input and type into it, key by key."""
     await pilot.pause()
@@ -81,10 +74,6 @@ async def type_in(pilot, widget_id: str, text: str) -> None:
 
 def shown(app, widget_id: str) -> str:
     return str(app.screen.query_one(f"#{widget_id}", Static).render())
-
-
-def is_dialog(app) -> bool:
-    return isinstance(app.screen, ActionDialog | ConfirmDialog)
 
 
 # ---- produce and burst -------------------------------------------------------------------
@@ -464,12 +453,11 @@ async def test_noperm_user_sees_it_and_the_app_keeps_running(server, r):
 # ---- the real dashboard: its keys reach these dialogs ------------------------------------
 
 async def test_dashboard_keys_in_read_only_mode_change_nothing(server, r):
-    from tests.support.ui import SIZE, make_app
     ids = fill(r, n=4, old=(0,))
     before = server_state(r)
     app = make_app(server.url, read_only=True)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.snapshot is not None and app.actions is not None, tries=1000)
+        await until(pilot, lambda: app.snapshot is not None and app.actions is not None)
         app.select(b"s", b"g")
         await pilot.pause()
         notes: list[str] = []
@@ -484,11 +472,10 @@ async def test_dashboard_keys_in_read_only_mode_change_nothing(server, r):
 
 
 async def test_dashboard_produce_and_trim_keys(server, r):
-    from tests.support.ui import SIZE, make_app
     fill(r, n=10)
     app = make_app(server.url)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.snapshot is not None and app.actions is not None, tries=1000)
+        await until(pilot, lambda: app.snapshot is not None and app.actions is not None)
         app.select(b"s", b"g")
         await pilot.pause()
         await pilot.press("e")
@@ -516,8 +503,6 @@ async def test_claim_defaults_follow_the_dashboard(host, r):
 
 
 async def test_app_lists_the_most_recently_active_consumer_first(server, r):
-    from tests.support.ui import SIZE, make_app
-    from tests.support.ui import until as app_until
 
     r.xadd("s", {"f": "v"})
     r.xgroup_create("s", "g", "0")
@@ -527,6 +512,6 @@ async def test_app_lists_the_most_recently_active_consumer_first(server, r):
     app = make_app(server.url, stuck_ms=5_000)
     async with app.run_test(size=SIZE) as pilot:
         app.select(b"s", b"g")
-        await app_until(pilot, lambda: len(app.action_context().consumers) == 2)
+        await until(pilot, lambda: len(app.action_context().consumers) == 2)
         context = app.action_context()
         assert context.consumers == (b"z-alive", b"a-crashed") and context.stuck_ms == 5_000

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 import redis
+from textual.command import CommandList
 
 from streamtop.embedded import ServerProcess
 from streamtop.ui.streams import row_key
 from tests.support.ui import SIZE, make_app, plain, row
-from tests.support.waiting import until
+from tests.support.waiting import until, wait_for
 
 
 def _arrange(r: redis.Redis) -> None:
@@ -237,12 +236,9 @@ async def test_actions_use_the_monitors_actions_client_and_quit_closes_all(serve
         await pilot.press("e")  # produce one event through the actions
         await until(pilot, lambda: r.xlen("k") == 2)
         await pilot.press("q")
-    with redis.Redis(port=server.port) as c:
-        for _ in range(50):  # the server notices closed connections asynchronously
-            if not [cl for cl in c.client_list() if cl["name"] == "streamtop"]:
-                break
-            time.sleep(0.01)
-        assert [cl for cl in c.client_list() if cl["name"] == "streamtop"] == []
+    with redis.Redis(port=server.port) as c:  # the server notices closed connections asynchronously
+        wait_for(lambda: not [cl for cl in c.client_list() if cl["name"] == "streamtop"],  # noqa: B023
+                 "the dashboard's connections to be closed")
 
 
 async def test_command_palette_and_mouse_click(server, r) -> None:
@@ -259,7 +255,9 @@ async def test_command_palette_and_mouse_click(server, r) -> None:
         await pilot.press("ctrl+p")
         await until(pilot, lambda: type(app.screen).__name__ == "CommandPalette")
         await pilot.press(*"Pause / resume")
-        await pilot.pause(0.3)
+        commands = app.screen.query_one(CommandList)
+        await until(pilot, lambda: commands.option_count and  # the search ran and lists it first
+                    "Pause / resume" in str(commands.get_option_at_index(0).prompt), "the palette's hit")
         await pilot.press("enter")
         await until(pilot, lambda: app.monitor.paused)
 
