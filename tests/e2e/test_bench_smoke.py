@@ -11,21 +11,35 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from streamtop.embedded import remove_workdirs_of, workdirs_of
+
+ROOT = Path(__file__).resolve().parents[2]
 PARTS = ("poll", "server", "produce", "ui")
 
 
 @pytest.fixture(scope="module")
-def smoke(tmp_path_factory) -> tuple[subprocess.CompletedProcess, dict]:
+def smoke(tmp_path_factory) -> tuple[subprocess.CompletedProcess, dict, list[Path]]:
     out = tmp_path_factory.mktemp("bench") / "results.json"
-    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--smoke", "--out", str(out)],
-                          capture_output=True, text=True, timeout=240, cwd=ROOT)
+    run = subprocess.Popen([sys.executable, str(ROOT / "bench" / "run.py"), "--smoke", "--out", str(out)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        stdout, stderr = run.communicate(timeout=240)
+    finally:
+        run.kill()
+        run.wait()
+    left = workdirs_of(run.pid)
+    remove_workdirs_of(run.pid)
     results = json.loads(out.read_text()) if out.exists() else {}
-    return proc, results
+    return subprocess.CompletedProcess(run.args, run.returncode, stdout, stderr), results, left
+
+
+def test_run_leaves_no_server_temp_dirs(smoke):
+    *_, left = smoke
+    assert left == []
 
 
 def test_run_exits_cleanly_and_ends_with_one_json_object(smoke):
-    proc, _ = smoke
+    proc, *_ = smoke
     assert proc.returncode == 0, proc.stderr[-3000:]
     last = proc.stdout.strip().splitlines()[-1]
     headline = json.loads(last)
@@ -40,7 +54,7 @@ def test_run_exits_cleanly_and_ends_with_one_json_object(smoke):
 
 
 def test_table_has_every_part_with_target_and_met_columns(smoke):
-    proc, _ = smoke
+    proc, *_ = smoke
     lines = proc.stdout.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("| part "))
     cols = [c.strip() for c in lines[header].strip("|").split("|")]
@@ -54,7 +68,7 @@ def test_table_has_every_part_with_target_and_met_columns(smoke):
 
 
 def test_results_file_holds_rows_machine_and_samples(smoke):
-    _, results = smoke
+    _, results, _ = smoke
     assert results["mode"] == "smoke"
     assert results["errors"] == {}
     assert results["machine"]["nproc"] >= 1 and results["machine"]["server"].startswith("valkey")
@@ -70,7 +84,7 @@ def test_results_file_holds_rows_machine_and_samples(smoke):
 
 
 def test_ui_part_is_measured_or_skipped_with_a_reason(smoke):
-    _, results = smoke
+    _, results, _ = smoke
     ui = results["detail"].get("ui", {})
     if "skipped" in ui:
         assert ui["skipped"]
