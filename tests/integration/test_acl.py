@@ -221,6 +221,7 @@ def test_produce_command_needs_only_xadd(acl_server, capsys):
     assert r.xlen("orders") == 8 and denied(r) == set()
 
 
+@pytest.mark.slow
 async def test_cluster_watching_needs_cluster_slots():
     """A cluster adds CLUSTER SLOTS to the watching ACL (and COMMAND for the actions' cluster client,
     which reads the command table when it starts)."""

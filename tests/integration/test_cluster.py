@@ -92,6 +92,7 @@ def test_topology_parsing_counts_uncovered_slots():
     assert Topology({"a:1": ((0, 16383),)}).owner(b"anything") == "a:1"
 
 
+@pytest.mark.slow
 def test_a_dead_node_marks_its_streams_stale_while_the_others_update():
     c = ClusterProcess().start()
     try:
@@ -171,6 +172,7 @@ def test_cluster_flag_against_a_standalone_server_is_a_clear_error(server, capsy
     assert "--cluster" in err and "standalone" in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 async def test_dashboard_on_a_cluster_shows_every_stream_and_names_a_dead_node():
     from tests.support.ui import SIZE, make_app, plain
 
@@ -251,6 +253,7 @@ def _move_slot(c: ClusterProcess, key: str, target: ServerProcess) -> None:
             cl.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("targets", [(), ("s1", "s3")])
 def test_a_reshard_is_followed(targets):
     """MOVED after a reshard makes the collector read the topology again; the stream then comes
@@ -285,6 +288,7 @@ def test_a_reshard_is_followed(targets):
         c.cleanup()
 
 
+@pytest.mark.slow
 def test_status_with_a_dead_node_is_not_ok(capsys):
     import json
 
@@ -310,6 +314,7 @@ def test_status_with_a_dead_node_is_not_ok(capsys):
         c.cleanup()
 
 
+@pytest.mark.slow
 def test_a_failover_is_followed():
     """A primary dies; its replica is promoted; the streams it served come back live from the
     promoted node (the topology is read again at the dead node's retry time)."""

@@ -101,6 +101,7 @@ def test_workload_shares_acks_fails_and_lags(any_server, any_r, controller_on):
     assert not any(w.is_alive() for w in ctl.all_workers())
 
 
+@pytest.mark.slow
 def test_crash_keeps_pending_stop_is_clean_and_add_joins(server, r, controller_on):
     ctl = controller_on(server, rate=100, fail_above=0.5, retry_every=None)
     wait_for(lambda: all(len(pending_ids(r, c)) > 0 for c in ("c1", "c2", "c3")),

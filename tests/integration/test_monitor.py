@@ -153,6 +153,7 @@ async def test_the_app_reads_the_sessions_actions_and_can_only_add_read_only(ser
         await m.close()
 
 
+@pytest.mark.slow
 async def test_cluster_action_client_is_closed(cluster_server) -> None:
     from streamtop.connection import build_spec
 

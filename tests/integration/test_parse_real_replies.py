@@ -147,6 +147,7 @@ def _hashable(x: Any) -> Any:
     return x if isinstance(x, str | bytes | int | float | bool | type(None)) else repr(x)
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_parsers_never_raise_on_real_and_mutated_replies(captured, data):

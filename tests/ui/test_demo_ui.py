@@ -61,6 +61,7 @@ def test_keys_do_not_clash_with_the_dashboard():
     assert dashboard.isdisjoint(key for key, _, _ in DEMO_KEYS)
 
 
+@pytest.mark.slow
 async def test_panel_keys_drive_the_workload(controller, r):
     app = with_demo_keys(Host)(controller)
     async with app.run_test(size=SIZE) as pilot:
@@ -111,6 +112,7 @@ async def type_in(pilot, widget_id: str, text: str) -> None:
     await pilot.press(*text)
 
 
+@pytest.mark.slow
 async def test_crash_then_claim_with_the_dashboards_dialog(controller, r):
     """The demo inside the real dashboard: F7 crashes a consumer, the consumers panel shows what
     it holds, `c` (the actions dialog) claims the entries into a live consumer, and they move."""

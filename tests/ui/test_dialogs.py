@@ -103,6 +103,7 @@ async def test_burst_bad_input_then_run(host, r):
     assert not is_dialog(app)
 
 
+@pytest.mark.slow
 async def test_burst_escape_stops_it(host, r):
     app, pilot = host
     open_dialog(app, "burst", ctx())
@@ -155,6 +156,7 @@ async def test_ack_one_runs_and_many_confirms(host, r):
 
 # ---- claim -------------------------------------------------------------------------------
 
+@pytest.mark.slow
 async def test_claim_dialog_into_existing_and_new_consumer(host, r):
     app, pilot = host
     ids = fill(r, n=4, old=(0, 1))
@@ -230,6 +232,7 @@ async def test_trim_dialog_previews_then_trims_exactly_that(host, r):
     assert app.results[0].details["removed"] == 12 and r.xlen("s") == 8
 
 
+@pytest.mark.slow
 async def test_trim_dialog_minid_bad_id_and_cancel(host, r):
     app, pilot = host
     ids = fill(r, n=5)
@@ -251,6 +254,7 @@ async def test_trim_dialog_minid_bad_id_and_cancel(host, r):
 
 # ---- group operations ----------------------------------------------------------------------
 
+@pytest.mark.slow
 async def test_group_create_busygroup_setid(host, r):
     app, pilot = host
     ids = fill(r, n=3)

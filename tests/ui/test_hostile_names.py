@@ -14,6 +14,7 @@ import html
 import json
 import re
 
+import pytest
 import redis
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -249,6 +250,7 @@ def run_dashboard(srv, r: redis.Redis, key: bytes, group: bytes, consumer: bytes
 names = st.sampled_from(HOSTILE) | st.binary(min_size=1, max_size=40)
 
 
+@pytest.mark.slow
 @settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                 HealthCheck.too_slow])
 @given(key=names, group=names, consumer=names, field=names, value=names)

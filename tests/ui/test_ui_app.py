@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import redis
 from textual.command import CommandList
 
@@ -74,6 +75,7 @@ async def test_selection_drives_lower_panels(server, r) -> None:
         assert app.w("consumers-table").row_keys == []
 
 
+@pytest.mark.slow
 async def test_filter_and_sort(server, r) -> None:
     for name, n in (("alpha", 1), ("beta", 3), ("gamma", 2)):
         for _ in range(n):
@@ -241,6 +243,7 @@ async def test_actions_use_the_monitors_actions_client_and_quit_closes_all(serve
                  "the dashboard's connections to be closed")
 
 
+@pytest.mark.slow
 async def test_command_palette_and_mouse_click(server, r) -> None:
     for key in ("a", "b", "c"):
         r.xadd(key, {"f": "v"})
@@ -267,6 +270,7 @@ def _idk(entry_id: str) -> tuple[int, int]:
     return int(ms), int(seq)
 
 
+@pytest.mark.slow
 async def test_pending_and_messages_pages_and_header_click_sort(server, r) -> None:
     pipe = r.pipeline(transaction=False)
     for i in range(150):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from streamtop.model import Entry
 from streamtop.ui.entry_screen import FIELD_LIMIT, EntryScreen, entry_text, format_value
 from streamtop.ui.streams import row_key
@@ -56,6 +58,7 @@ async def test_group_destroyed_and_page_acked_while_selected(server, r) -> None:
         assert "no group selected" in app.w("pending").info_text
 
 
+@pytest.mark.slow
 async def test_odd_keys_huge_values_and_wide_entries(server, r) -> None:
     keys = [b"with space", b"new\nline", "emoji \U0001f321".encode(), b"bad\xff\xfeutf8"]
     for k in keys:
