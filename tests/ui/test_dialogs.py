@@ -10,42 +10,15 @@ from __future__ import annotations
 import time
 
 import pytest
-from textual.app import App, ComposeResult
 from textual.widgets import Input, Static
 
-from streamtop.actions import Actions
-from streamtop.connection import ConnectionSpec, probe_server
 from streamtop.ui.context import ActionContext
-from streamtop.ui.dialogs import ActionFinished, ConfirmDialog
+from streamtop.ui.dialogs import ConfirmDialog
 from streamtop.ui.registry import open_dialog
+from tests.support.dialogs import Host, ctx, make, shown, type_in
 from tests.support.streams import fill, pel, server_state
 from tests.support.ui import SIZE, is_dialog, make_app
 from tests.support.waiting import until
-
-
-class Host(App):
-    def __init__(self, actions) -> None:
-        super().__init__()
-        self.actions = actions
-        self.results = []
-        self.notes = []
-
-    def compose(self) -> ComposeResult:
-        yield Static("host")
-
-    def on_action_finished(self, message: ActionFinished) -> None:
-        self.results.append(message.result)
-
-    def notify(self, message, **kw) -> None:
-        self.notes.append(str(message))
-        super().notify(message, **kw)
-
-
-async def make(srv, **kw) -> Actions:
-    spec = ConnectionSpec(host=srv.host, port=srv.port, username=kw.pop("username", None),
-                          password=kw.pop("password", None))
-    client = spec.make_client(raw=True)
-    return Actions(client, await probe_server(client), **kw)
 
 
 @pytest.fixture
@@ -55,25 +28,6 @@ async def host(server):
     async with app.run_test(size=(100, 40)) as pilot:
         yield app, pilot
     await a.client.aclose()
-
-
-def ctx(key=b"s", group=b"g", consumers=(b"c1",), selected=(), read_only=False) -> ActionContext:
-    return ActionContext(key=key, group=group, consumers=tuple(consumers),
-                         selected_pending=tuple(selected), read_only=read_only)
-
-
-async def type_in(pilot, widget_id: str, text: str) -> None:
-    """Clear an input and type into it, key by key."""
-    await pilot.pause()
-    inp = pilot.app.screen.query_one(f"#{widget_id}", Input)
-    inp.focus()
-    await pilot.pause()
-    inp.value = ""
-    await pilot.press(*text) if text else None
-
-
-def shown(app, widget_id: str) -> str:
-    return str(app.screen.query_one(f"#{widget_id}", Static).render())
 
 
 # ---- produce and burst -------------------------------------------------------------------
