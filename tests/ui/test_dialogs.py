@@ -410,6 +410,7 @@ async def test_noperm_user_sees_it_and_the_app_keeps_running(server, r):
 
 # ---- the real dashboard: its keys reach these dialogs ------------------------------------
 
+@pytest.mark.slow
 async def test_dashboard_keys_in_read_only_mode_change_nothing(server, r):
     ids = fill(r, n=4, old=(0,))
     before = server_state(r)
@@ -429,6 +430,7 @@ async def test_dashboard_keys_in_read_only_mode_change_nothing(server, r):
     assert server_state(r) == before and len(ids) == 4
 
 
+@pytest.mark.slow
 async def test_dashboard_produce_and_trim_keys(server, r):
     fill(r, n=10)
     app = make_app(server.url)

@@ -12,6 +12,7 @@ import os
 import signal
 from contextlib import contextmanager
 
+import pytest
 import redis
 
 from streamtop.connection import parse_url
@@ -104,6 +105,7 @@ async def test_monitor_is_not_answering_while_a_poll_hangs(own_server):
         await m.close()
 
 
+@pytest.mark.slow
 async def test_sigstop_shows_not_answering_keys_work_sigcont_is_live_again(own_server):
     seed(own_server.port)
     monitor = Monitor(parse_url(own_server.url))

@@ -78,6 +78,7 @@ async def test_dialog_refuses_what_used_to_crash(dialog_host, r, dialog, widget_
     assert words in await refused_in_dialog(app, pilot, r, dialog, widget_id, words.split(" must")[0], text)
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(field=st.sampled_from(DIALOG_FIELDS), text=TEXTS)
 async def test_dialog_field_bad_text_inline_error_nothing_sent(dialog_host, r, field, text):
