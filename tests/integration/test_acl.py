@@ -122,6 +122,7 @@ def test_status_as_the_watching_user(acl_server, capsys, args):
     assert denied(r) == set()
 
 
+@pytest.mark.slow
 async def test_read_only_dashboard_refuses_every_key_politely(acl_server):
     srv, r = acl_server
     arrange(r)

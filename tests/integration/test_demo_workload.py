@@ -68,6 +68,7 @@ def controller_on(request):
         ctl.stop()
 
 
+@pytest.mark.slow
 def test_workload_shares_acks_fails_and_lags(any_server, any_r, controller_on):
     r = any_r
     ctl = controller_on(any_server, rate=200, fail_above=0.7, retry_every=None)
