@@ -40,6 +40,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if left:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
+            reporter.ensure_newline()
             reporter.write_line(f"server temp dirs left behind: {', '.join(map(str, left))}", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
