@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from streamtop.embedded import remove_workdirs_of, workdirs_of
+from tests.support import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO_ROOT
 PARTS = ("poll", "server", "produce", "ui")
 
 

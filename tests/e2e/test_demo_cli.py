@@ -173,6 +173,16 @@ def test_sigkill_of_the_demo_takes_the_server_with_it(demo):
     remove_workdirs_of(d.proc.pid)
 
 
+def test_port_alone_runs_the_embedded_server_on_it(demo):
+    port = free_port()
+    d = demo("--no-ui", "--port", str(port))
+    assert d.url() == (f"redis://127.0.0.1:{port}/0", port)
+    with redis.Redis(port=port) as r:
+        assert r.info("server").get("valkey_version", "").startswith("9.1")
+        wait_for(lambda: r.exists(STREAM), "the workload on it")
+    assert d.terminate() == 0
+
+
 @pytest.mark.parametrize("flavour", ["redis-6.2", "valkey-9.1"])
 def test_url_runs_the_workload_on_a_server_of_yours(flavour, server_pool, demo):
     srv = server_pool.get(flavour)

@@ -30,6 +30,7 @@ from streamtop.monitor import Monitor, State, aged, answer_timeout
 from streamtop.ui.app import StreamtopApp
 from streamtop.ui.header import HeaderInfo, header_text
 from streamtop.ui.help import HelpScreen
+from tests.support.waiting import until
 
 
 @contextmanager
@@ -41,15 +42,6 @@ def stopped(srv):
         yield
     finally:
         os.kill(pid, signal.SIGCONT)
-
-
-async def until(pilot, cond, seconds: float = 30.0) -> None:
-    """A bounded wait for a condition (not a timing assertion)."""
-    for _ in range(int(seconds / 0.05)):
-        if cond():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition never held")
 
 
 def header(app) -> str:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 import redis
-from waiting import wait_for
 
 from streamtop.connection import ConnectionSpec
 from streamtop.demo.workload import DLQ, GROUP, STREAM, DemoController
+from tests.support.waiting import wait_for
 
 FAST = dict(stuck_ms=300, retry_every=0.2, work_seconds=0.0, rate=1.0, consumers=2)
 
@@ -87,6 +87,7 @@ def test_a_transient_failure_is_retried_and_acked(any_server, any_r, controller_
     assert sum(w.dead_lettered for w in consumers(ctl)) == 0
 
 
+@pytest.mark.slow
 def test_a_crashed_consumers_entries_are_claimed_and_retried(server, r, controller_on):
     """Crash-then-claim without a hand on the keyboard: a live consumer's XAUTOCLAIM takes what
     the crashed one held, once idle over stuck_ms, and acks what now succeeds."""

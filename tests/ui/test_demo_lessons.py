@@ -6,8 +6,6 @@ state (demo.lessons), never from the key press."""
 from __future__ import annotations
 
 import argparse
-import time
-from collections.abc import Callable
 
 import pytest
 from textual.widgets import Input
@@ -17,17 +15,12 @@ from streamtop.demo.command import build_app
 from streamtop.demo.lessons import LESSONS
 from streamtop.demo.workload import DLQ, GROUP, STREAM, DemoController
 from streamtop.ui.lessons import TICK, LessonsPanel
+from tests.support.waiting import until
 
 SIZE = (160, 48)
+pytestmark = pytest.mark.slow  # each lesson runs the demo workload for a few seconds
+
 QUIET = 1.5  # seconds the observer runs a few rounds in, to show a lesson is not ticked early
-
-
-async def until(pilot, cond: Callable[[], object], what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not reached: {what}")
-        await pilot.pause(0.05)
 
 
 class Demo:

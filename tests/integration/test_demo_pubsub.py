@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 import redis
-from waiting import wait_for
 
 from streamtop.connection import ConnectionSpec
 from streamtop.demo.pubsub import CHANNEL
 from streamtop.demo.reader import LASTID_KEY
 from streamtop.demo.workload import STREAM, DemoController
 from streamtop.model import id_key
+from tests.support.waiting import until, wait_for
 
 
 @pytest.fixture
@@ -96,15 +96,12 @@ async def test_f8_shows_the_comparison_in_the_panel(controller):
         await pilot.press("f8")
         run = controller.away_run
         assert run is not None
-        for _ in range(400):
-            line = str(compare.render())
-            if "caught up" in line and run.counts()[2] == run.counts()[0]:
-                break
-            await pilot.pause(0.05)
-        await pilot.pause(0.6)  # the panel's next refresh
-        n = run.counts()[0]
-        assert n > 0
-        assert str(compare.render()) == (f"pub/sub: missed {n} of {n} published while away; stream: "
-                                         f"caught up {n} of {n} (reader1, from reader1:lastid)")
+        def says_caught_up() -> bool:  # on the panel's refresh after the reader caught up
+            n = run.counts()[0]
+            return n > 0 and run.counts()[2] == n and str(compare.render()) == (
+                f"pub/sub: missed {n} of {n} published while away; stream: "
+                f"caught up {n} of {n} (reader1, from reader1:lastid)")
+
+        await until(pilot, says_caught_up, "the panel to say the reader caught up with everything")
         assert compare.display
         assert str(app.query_one("#demo-guide").render()).startswith("pub/sub delivers only to who")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from textual.widgets import Input
@@ -20,8 +19,9 @@ from streamtop.ui.messages import MessagesPanel
 from streamtop.ui.pending import PendingPanel
 from streamtop.ui.registry import COMMANDS, Command, Needs, Scope
 from streamtop.ui.streams import StreamsPanel
+from tests.support import REPO_ROOT
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = REPO_ROOT / "README.md"
 SIZE = (120, 40)
 
 

@@ -6,18 +6,15 @@ scripts look. Real servers throughout."""
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
 import time
 
 import pytest
 import redis
-from waiting import wait_for
 
 from streamtop.connection import ConnectionSpec
 from streamtop.demo.base import BLOCK_MS, make_db
 from streamtop.demo.workload import ANALYTICS, GROUP, STREAM, DemoController
-from streamtop.embedded import free_port
+from tests.support.waiting import until, wait_for
 
 
 def controller_for(srv, **kw) -> DemoController:
@@ -86,10 +83,8 @@ async def test_the_demo_opens_on_group1_with_its_pending_entries(server, r):
     try:
         app = build_app(argparse.Namespace(interval=0.2, max_streams=1000), ctl.spec, ctl)
         async with app.run_test(size=(140, 42)) as pilot:
-            for _ in range(300):
-                if app.selected_group == GROUP.encode() and app.w("pending").entries:
-                    break
-                await pilot.pause(0.05)
+            await until(pilot, lambda: app.selected_group == GROUP.encode() and app.w("pending").entries,
+                        "group1 and its pending entries on screen")
             assert app.selected_key == STREAM.encode()
             assert app.selected_group == GROUP.encode()
             assert app.w("lower").active == "pending-tab"
@@ -103,23 +98,6 @@ async def test_the_demo_opens_on_group1_with_its_pending_entries(server, r):
             assert app.selected_group == ANALYTICS.encode()
     finally:
         ctl.stop()
-
-
-def test_port_alone_runs_the_embedded_server_on_it():
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "streamtop", "demo", "--no-ui", "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        line = proc.stdout.readline().strip()
-        assert line == f"streamtop demo: redis://127.0.0.1:{port}/0 (ctrl+c to stop)"
-        with redis.Redis(port=port) as r:
-            assert r.info("server").get("valkey_version", "").startswith("9.1")
-            wait_for(lambda: r.exists(STREAM), "the workload on it")
-    finally:
-        proc.terminate()
-        proc.wait(15)
-        proc.stdout.close()
-        proc.stderr.close()
 
 
 def test_lesson_out_of_range_or_without_the_ui_is_one_line(capsys):

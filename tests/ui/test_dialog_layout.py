@@ -4,7 +4,6 @@ main screen's 1fr height), the trim preview against a real Valkey 9.1."""
 
 from __future__ import annotations
 
-from test_dialogs import make, shown, until
 from textual.app import App
 from textual.containers import VerticalScroll
 from textual.widget import Widget
@@ -14,6 +13,8 @@ from streamtop.ui.app import StreamtopApp
 from streamtop.ui.context import ActionContext
 from streamtop.ui.dialogs import ConfirmDialog, TrimDialog
 from streamtop.ui.registry import open_dialog
+from tests.support.dialogs import make, shown
+from tests.support.waiting import until
 
 SMALL = (80, 24)
 
