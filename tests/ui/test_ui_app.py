@@ -260,7 +260,8 @@ async def test_command_palette_and_mouse_click(server, r) -> None:
         await pilot.press(*"Pause / resume")
         commands = app.screen.query_one(CommandList)
         await until(pilot, lambda: commands.option_count and  # the search ran and lists it first
-                    "Pause / resume" in str(commands.get_option_at_index(0).prompt), "the palette's hit")
+                    "pause / resume" in str(commands.get_option_at_index(0).prompt).lower(),
+                    "the palette's hit")
         await pilot.press("enter")
         await until(pilot, lambda: app.monitor.paused)
 
