@@ -135,6 +135,7 @@ def test_blocking_clients_outlast_their_block():
     assert spec.make_sync_client(block_ms=30000).connection_pool.connection_kwargs["socket_timeout"] > 30
 
 
+@pytest.mark.slow
 async def test_blocking_read_is_not_cut_by_the_socket_timeout(server, r):
     spec = dataclasses.replace(parse_url(server.url), connect_timeout=1.0)
     client = spec.make_client(block_ms=1500)

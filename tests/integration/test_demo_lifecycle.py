@@ -46,6 +46,7 @@ def consumers(ctl: DemoController) -> list:
     return [w for w in ctl.workers() if w.role == "consumer"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fields", [
     {"sensor_id": "sensor1", "temp": "0.99", "humidity": "0.5"},  # hotter than poison_above
     {"note": "not a sensor event"},  # malformed: fails every time too

@@ -27,6 +27,7 @@ def numsub(r: redis.Redis) -> int:
     return dict(r.pubsub_numsub(CHANNEL)).get(CHANNEL.encode(), 0)
 
 
+@pytest.mark.slow
 def test_away_subscriber_misses_everything_the_stream_reader_catches_up(controller, r):
     ctl = controller
     wait_for(lambda: ctl.subscriber.processed > 10 and ctl.reader.processed > 10,
@@ -79,6 +80,7 @@ def test_reader1_lastid_advances_and_a_restart_resumes_from_it(controller, r):
         again.stop()
 
 
+@pytest.mark.slow
 async def test_f8_shows_the_comparison_in_the_panel(controller):
     from textual.app import App, ComposeResult
 

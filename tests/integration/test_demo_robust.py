@@ -58,6 +58,7 @@ def test_a_deleted_stream_gets_its_groups_back(server, r):
         ctl.stop()
 
 
+@pytest.mark.slow
 def test_blocking_clients_outlast_their_block(server):
     """redis-py's socket timeout must be longer than BLOCK, or a quiet stream means TimeoutError."""
     db = make_db(ConnectionSpec(host=server.host, port=server.port), "t", block_ms=1500)
@@ -75,6 +76,7 @@ def test_blocking_clients_outlast_their_block(server):
         default.close()
 
 
+@pytest.mark.slow
 async def test_the_demo_opens_on_group1_with_its_pending_entries(server, r):
     from streamtop.demo.command import build_app
 

@@ -138,6 +138,7 @@ def test_crash_keeps_pending_stop_is_clean_and_add_joins(server, r, controller_o
         ctl.stop_consumer("c2")
 
 
+@pytest.mark.slow
 def test_default_crash_picks_the_consumer_with_most_pending(server, r, controller_on):
     ctl = controller_on(server, rate=100, fail_above=0.5)
     wait_for(lambda: sum(ctl.pending_by_consumer.values()) > 3, "pending entries to be counted")

@@ -39,6 +39,7 @@ async def test_produce_key(host, r):
     assert app.results[0].ok and r.xlen("s") == 1
 
 
+@pytest.mark.slow
 async def test_burst_bad_input_then_run(host, r):
     app, pilot = host
     open_dialog(app, "burst", ctx())
@@ -280,6 +281,7 @@ async def test_destroy_group_confirms(host, r):
 
 # ---- dead-letter ---------------------------------------------------------------------------
 
+@pytest.mark.slow
 async def test_dead_letter_dialog_selected_and_by_deliveries(host, r):
     app, pilot = host
     ids = fill(r, n=4)
@@ -307,6 +309,7 @@ async def test_dead_letter_dialog_selected_and_by_deliveries(host, r):
     assert set(pel(r)) == {ids[2]} and r.xlen("s") == 4
 
 
+@pytest.mark.slow
 async def test_names_with_odd_bytes_keep_their_bytes(host, r):
     """A consumer or key with invalid UTF-8 and a newline is shown escaped; picking it acts on
     exactly that name, not on the bytes of its escaped label."""

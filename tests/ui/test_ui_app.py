@@ -100,6 +100,7 @@ async def test_filter_and_sort(server, r) -> None:
         assert table.row_keys == [row_key(k) for k in (b"alpha", b"gamma", b"beta")]
 
 
+@pytest.mark.slow
 async def test_pause_interval_and_live_changes(server, r) -> None:
     r.xadd("first", {"x": "1"})
     app = make_app(server.url)
@@ -151,6 +152,7 @@ async def test_cursor_moves_are_debounced_into_one_poll(server, r) -> None:
         assert app.snapshot.focus.focus.key == app.selected_key
 
 
+@pytest.mark.slow
 async def test_header_goes_stale_and_live_again(own_server) -> None:
     redis.Redis(port=own_server.port).xadd("k", {"f": "v"})
     app = make_app(own_server.url)

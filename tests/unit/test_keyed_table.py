@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.app import App, ComposeResult
 
 from streamtop.ui.keyed_table import KeyedTable
@@ -68,6 +69,7 @@ async def test_rows_going_below_the_view_do_not_move_it() -> None:
         assert t.scroll_y == before
 
 
+@pytest.mark.slow
 async def test_render_caches_hold_one_screen_however_many_polls_changed_the_table() -> None:
     """Textual keys a DataTable's render caches by its update count: a live table that changes
     every poll once kept every poll's rendered cells (up to 10,000 per table), the memory growth
