@@ -1,11 +1,15 @@
 """Real server processes on loopback: the demo's embedded Valkey, and the test and bench fixtures.
 
 Every server binary we can install from a registry is started the same way (foreground, no
-persistence, a private temp dir) and stopped by PID, so nothing is left behind.
+persistence, a private temp dir) and stopped by PID, so nothing is left behind. The temp dir is named
+after the process that made it (`streamtop-server-<pid>-...`): a test run can check that it left
+none of its own, a parent can remove those of a child it had to SIGKILL, and the empty dirs of a
+process that is gone (a demo killed with SIGKILL) are removed by the next start.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
@@ -43,6 +47,41 @@ def _die_with_parent(parent: int) -> Callable[[], None] | None:
             os._exit(1)
 
     return preexec
+
+
+WORKDIR_PREFIX = "streamtop-server-"
+
+
+def workdirs_of(pid: int | None = None) -> list[Path]:
+    """The server temp dirs that process `pid` (default: this one) made and has not removed."""
+    pid = os.getpid() if pid is None else pid
+    return sorted(Path(tempfile.gettempdir()).glob(f"{WORKDIR_PREFIX}{pid}-*"))
+
+
+def remove_workdirs_of(pid: int) -> None:
+    """For a parent whose child could not clean up (it was SIGKILLed): remove the child's dirs."""
+    for path in workdirs_of(pid):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def remove_orphan_workdirs() -> None:
+    """Remove the *empty* server dirs of processes that are gone (SIGKILLed before their cleanup ran;
+    their server died with them). A dir with anything in it, or of a live process, is left alone."""
+    for path in Path(tempfile.gettempdir()).glob(f"{WORKDIR_PREFIX}*-*"):
+        pid = path.name[len(WORKDIR_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            with contextlib.suppress(OSError):  # not empty: left alone
+                path.rmdir()
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -129,7 +168,21 @@ class ServerProcess:
         """Start on the first candidate port where the server answers PING."""
         if self.running:
             return self  # starting twice would orphan the first process
-        self.workdir = self.workdir or tempfile.mkdtemp(prefix="streamtop-server-")
+        made_workdir = self.workdir is None
+        if made_workdir:
+            remove_orphan_workdirs()
+            self.workdir = tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-")
+        try:
+            return self._start(timeout, attempts)
+        except BaseException:
+            self.stop()
+            if made_workdir:  # a failed start leaves nothing behind either
+                shutil.rmtree(self.workdir, ignore_errors=True)
+                self.workdir = None
+            raise
+
+    def _start(self, timeout: float, attempts: int) -> ServerProcess:
+        assert self.workdir is not None
         main_thread = threading.current_thread() is threading.main_thread()
         for port in self.candidate_ports(attempts):
             self.port = port
@@ -279,7 +332,11 @@ class ClusterProcess:
 
 
 def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether a server could listen on host:port now, asked the way redis and valkey bind (with
+    SO_REUSEADDR): a port something listens on or holds is taken; a port with only connections of a
+    stopped server in TIME_WAIT is free (a plain bind would call it taken for a minute)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:

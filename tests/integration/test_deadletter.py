@@ -1,0 +1,151 @@
+"""Dead-letter never acks what it did not copy (issue 11 item 2), on real servers.
+
+The DLQ key is tried as every Redis type, changed under a move, and the connection is cut before and
+after each command of a move. Every time: XLEN of the source is unchanged, the DLQ holds exactly one
+copy of each entry that left the PEL (entries acked == entries copied), and the result says so.
+"""
+
+from __future__ import annotations
+
+import pytest
+import redis
+
+from streamtop.actions import Actions
+from streamtop.connection import ConnectionSpec, probe_server
+from tests.support.cutproxy import CutProxy
+from tests.support.streams import fill, make_actions, pel
+
+
+@pytest.fixture
+async def acts(server):
+    a = await make_actions(server)
+    yield a
+    await a.client.aclose()
+
+
+@pytest.fixture
+async def any_acts(any_server):
+    a = await make_actions(any_server)
+    yield a
+    await a.client.aclose()
+
+
+SETUP = {
+    "string": lambda r: r.set("s:dlq", "precious"),
+    "list": lambda r: r.rpush("s:dlq", "a", "b"),
+    "hash": lambda r: r.hset("s:dlq", "f", "v"),
+    "set": lambda r: r.sadd("s:dlq", "m"),
+    "zset": lambda r: r.zadd("s:dlq", {"m": 1.0}),
+}
+
+
+def copies(r: redis.Redis, dlq="s:dlq") -> list[str]:
+    """The original IDs of the copies in the DLQ (only our copies: entries with dlq-original-id)."""
+    return [f[b"dlq-original-id"].decode() for _, f in r.xrange(dlq) if b"dlq-original-id" in f]
+
+
+def assert_nothing_lost(r: redis.Redis, ids: list[str]) -> None:
+    """Source intact; each entry is either still pending or copied, exactly once, never both."""
+    assert r.xlen("s") == len(ids)
+    moved = copies(r) if r.type("s:dlq") == b"stream" else []
+    assert len(moved) == len(set(moved)), "a duplicate copy"
+    pending = set(pel(r))
+    assert set(moved) | pending == set(ids), "an entry left the PEL without a copy"
+    assert not set(moved) & pending, "an entry copied but still pending"
+
+
+@pytest.mark.parametrize("kind", sorted(SETUP))
+async def test_dlq_of_another_type_is_refused_and_nothing_is_acked(acts, r, kind):
+    ids = fill(r, n=5)
+    SETUP[kind](r)
+    dump = r.dump("s:dlq")
+    res = await acts.dead_letter(b"s", b"g", ids=ids)
+    assert not res.ok
+    assert f"dead-letter key 's:dlq' is a {kind}, not a stream" in res.message
+    assert "nothing was copied or acked" in res.message and res.details["moved"] == []
+    assert len(pel(r)) == 5 and r.xlen("s") == 5
+    assert r.dump("s:dlq") == dump, "the DLQ key is untouched"
+
+
+@pytest.mark.parametrize("kind", ["absent", "stream"])
+async def test_dlq_absent_or_a_stream_receives_every_entry(acts, r, kind):
+    ids = fill(r, n=5)
+    if kind == "stream":
+        r.xadd("s:dlq", {"older": "entry"})
+    res = await acts.dead_letter(b"s", b"g", ids=ids, dlq_key=b"s:dlq")
+    assert res.ok, res.message
+    assert copies(r) == ids and pel(r) == {} and r.xlen("s") == 5
+    assert r.xlen("s:dlq") == 5 + (kind == "stream")
+    assert [i for i, _ in res.details["moved"]] == ids
+
+
+async def test_dlq_of_another_type_on_every_server(any_acts, any_r):
+    ids = fill(any_r, n=3)
+    any_r.set("dead", "x")
+    res = await any_acts.dead_letter(b"s", b"g", min_deliveries=1, dlq_key=b"dead")
+    assert not res.ok and "dead-letter key 'dead' is a string" in res.message
+    assert "'s' is not a stream" not in res.message  # the source is not blamed
+    assert len(pel(any_r)) == 3 and any_r.get("dead") == b"x"
+    assert ids
+
+
+async def test_dlq_turned_into_a_string_during_a_move_is_never_half_applied(server, r):
+    """Someone replaces the DLQ with a string between the TYPE check and EXEC of the 3rd move:
+    the WATCH aborts that EXEC, the retry sees the string and refuses; 2 moved, 3 still pending."""
+    ids = fill(r, n=5)
+
+    def replace_dlq() -> None:
+        with redis.Redis(host=server.host, port=server.port) as other:
+            other.delete("s:dlq")
+            other.set("s:dlq", "mine now")
+
+    proxy = CutProxy(server.port, "XRANGE", 3, hook=replace_dlq)
+    port = await proxy.start()
+    client = ConnectionSpec(host="127.0.0.1", port=port).make_client(raw=True)
+    try:
+        res = await Actions(client, await probe_server(client)).dead_letter(b"s", b"g", ids=ids)
+    finally:
+        await client.aclose()
+        await proxy.close()
+    assert proxy.dropped, "the hook ran"
+    assert not res.ok and "dead-letter key 's:dlq' is a string" in res.message
+    assert "(2 moved before that)" in res.message
+    assert r.get("s:dlq") == b"mine now"
+    assert set(pel(r)) == set(ids[2:]) and r.xlen("s") == 5  # the two copies went with the DEL
+
+
+# Each command of a move, in order. The 3rd move is cut: XPENDING also runs 5 times up front (the
+# selection check), so its 3rd move is its 8th occurrence. MULTI, XADD, XACK and EXEC go in one write.
+STEPS = [("WATCH", 3), ("TYPE", 3), ("XPENDING", 8), ("XRANGE", 3), ("MULTI", 3), ("XADD", 3),
+         ("XACK", 3), ("EXEC", 3)]
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+@pytest.mark.parametrize(("command", "n"), STEPS)
+async def test_a_cut_at_any_step_loses_and_duplicates_nothing(server, r, command, n, when):
+    ids = fill(r, n=5)
+    proxy = CutProxy(server.port, command, n, when)
+    port = await proxy.start()
+    client = ConnectionSpec(host="127.0.0.1", port=port).make_client(raw=True)
+    try:
+        res = await Actions(client, await probe_server(client)).dead_letter(b"s", b"g", ids=ids)
+    finally:
+        await client.aclose()
+        await proxy.close()
+    assert proxy.dropped
+    assert not res.ok and "connection lost" in res.message and "run it again" in res.message
+    assert_nothing_lost(r, ids)
+    # the result tells the truth about the entry in flight: moved iff the server ran its EXEC
+    ran = when == "after" and command in ("MULTI", "XADD", "XACK", "EXEC")
+    assert len(copies(r)) == (3 if ran else 2)
+    assert [i for i, _ in res.details["moved"]] == copies(r)
+    assert ("it was moved (copied and acked)" in res.message) == ran
+    assert f"{len(copies(r))} moved in all" in res.message
+
+    b = await make_actions(server)
+    try:
+        retry = await b.dead_letter(b"s", b"g", ids=ids)
+    finally:
+        await b.client.aclose()
+    assert retry.ok and len(retry.details["moved"]) == 5 - len(res.details["moved"])
+    assert sorted(copies(r)) == sorted(ids) and pel(r) == {} and r.xlen("s") == 5

@@ -1,0 +1,109 @@
+"""PUBLISH/SUBSCRIBE next to the stream, and the plain reader with its stored last ID, against a
+real server: what an absent subscriber loses, a stream reader catches up."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+
+from streamtop.connection import ConnectionSpec
+from streamtop.demo.pubsub import CHANNEL
+from streamtop.demo.reader import LASTID_KEY
+from streamtop.demo.workload import STREAM, DemoController
+from streamtop.model import id_key
+from tests.support.waiting import until, wait_for
+
+
+@pytest.fixture
+def controller(server):
+    ctl = DemoController(ConnectionSpec(host=server.host, port=server.port), rate=40, seed=5,
+                         retry_every=None)
+    ctl.start()
+    yield ctl
+    ctl.stop()
+
+
+def numsub(r: redis.Redis) -> int:
+    return dict(r.pubsub_numsub(CHANNEL)).get(CHANNEL.encode(), 0)
+
+
+@pytest.mark.slow
+def test_away_subscriber_misses_everything_the_stream_reader_catches_up(controller, r):
+    ctl = controller
+    wait_for(lambda: ctl.subscriber.processed > 10 and ctl.reader.processed > 10,
+             "the subscriber and the reader to receive while present")
+    assert numsub(r) == 1
+    run = ctl.go_away(1.5)
+    wait_for(lambda: numsub(r) == 0, "the subscriber to be unsubscribed (server side)")
+    wait_for(lambda: run.over, "both to be back")
+    wait_for(lambda: run.counts()[2] == run.counts()[0], "reader1 to catch up")
+    published, received, read = run.counts()
+    assert published > 10, "the producer went on while they were away"
+    assert received == 0, "pub/sub keeps nothing for an absent subscriber"
+    assert read == published, "the stream reader read every one from its stored last ID"
+    assert ctl.comparison() == (f"pub/sub: missed {published} of {published} published while away; "
+                                f"stream: caught up {published} of {published} (reader1, from "
+                                "reader1:lastid)")
+    # the away IDs are real stream entries, and the reader's stored position is past them
+    last_away = max(run.published, key=id_key)
+    assert r.xrange(STREAM, last_away, last_away)
+    assert id_key(r.get(LASTID_KEY).decode()) >= id_key(last_away)
+    # back: the subscriber is listening again
+    assert numsub(r) == 1
+    before = ctl.subscriber.processed
+    wait_for(lambda: ctl.subscriber.processed > before, "the subscriber to receive again")
+    with pytest.raises(ValueError):
+        ctl.go_away(0)
+
+
+def test_reader1_lastid_advances_and_a_restart_resumes_from_it(controller, r):
+    ctl = controller
+    first = wait_for(lambda: r.get(LASTID_KEY), "reader1 to store a last ID").decode()
+    wait_for(lambda: id_key(r.get(LASTID_KEY).decode()) > id_key(first), "reader1:lastid to advance")
+    ctl.pause_producer()
+    wait_for(lambda: ctl.producer.state == "paused", "the pause")
+    last = r.xrevrange(STREAM, count=1)[0][0]
+    wait_for(lambda: r.get(LASTID_KEY) == last, "reader1 to reach the last entry")
+    assert ctl.reader.processed == r.xlen(STREAM)  # every entry once, from 0-0
+    assert f"XREAD from {last.decode()}" in ctl.reader.snapshot().detail
+    # a new workload on the same server: reader1 starts from what it stored, not from 0-0
+    ctl.stop()
+    added = [r.xadd(STREAM, {"sensor_id": "sensor1", "temp": "0.1", "humidity": "0.1"})
+             for _ in range(3)]
+    again = DemoController(ctl.spec, rate=1, seed=5, retry_every=None)
+    again.pause_producer()
+    again.start()
+    try:
+        wait_for(lambda: r.get(LASTID_KEY) == added[-1], "the new reader1 to read the new entries")
+        assert again.reader.processed == 3
+    finally:
+        again.stop()
+
+
+@pytest.mark.slow
+async def test_f8_shows_the_comparison_in_the_panel(controller):
+    from textual.app import App, ComposeResult
+
+    from streamtop.ui.demo_panel import DemoPanel, with_demo_keys
+
+    class Host(App):
+        def compose(self) -> ComposeResult:
+            yield DemoPanel(controller)
+
+    controller.away_seconds = 1.0
+    app = with_demo_keys(Host)()
+    async with app.run_test(size=(140, 30)) as pilot:
+        compare = app.query_one("#demo-compare")
+        assert not compare.display, "nothing to compare before the first absence"
+        await pilot.press("f8")
+        run = controller.away_run
+        assert run is not None
+        def says_caught_up() -> bool:  # on the panel's refresh after the reader caught up
+            n = run.counts()[0]
+            return n > 0 and run.counts()[2] == n and str(compare.render()) == (
+                f"pub/sub: missed {n} of {n} published while away; stream: "
+                f"caught up {n} of {n} (reader1, from reader1:lastid)")
+
+        await until(pilot, says_caught_up, "the panel to say the reader caught up with everything")
+        assert compare.display
+        assert str(app.query_one("#demo-guide").render()).startswith("pub/sub delivers only to who")

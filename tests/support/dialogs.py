@@ -1,0 +1,56 @@
+"""A small host app for the action dialogs (what the dashboard gives them: `actions`, `notify`, and
+a handler for the `ActionFinished` message every dialog posts), and helpers to drive and read one."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from textual.widgets import Input, Static
+
+from streamtop.actions import Actions
+from streamtop.connection import ConnectionSpec, probe_server
+from streamtop.ui.context import ActionContext
+from streamtop.ui.dialogs import ActionFinished
+
+
+class Host(App):
+    def __init__(self, actions) -> None:
+        super().__init__()
+        self.actions = actions
+        self.results = []
+        self.notes = []
+
+    def compose(self) -> ComposeResult:
+        yield Static("host")
+
+    def on_action_finished(self, message: ActionFinished) -> None:
+        self.results.append(message.result)
+
+    def notify(self, message, **kw) -> None:
+        self.notes.append(str(message))
+        super().notify(message, **kw)
+
+
+async def make(srv, **kw) -> Actions:
+    spec = ConnectionSpec(host=srv.host, port=srv.port, username=kw.pop("username", None),
+                          password=kw.pop("password", None))
+    client = spec.make_client(raw=True)
+    return Actions(client, await probe_server(client), **kw)
+
+
+def ctx(key=b"s", group=b"g", consumers=(b"c1",), selected=(), read_only=False) -> ActionContext:
+    return ActionContext(key=key, group=group, consumers=tuple(consumers),
+                         selected_pending=tuple(selected), read_only=read_only)
+
+
+async def type_in(pilot, widget_id: str, text: str) -> None:
+    """Clear an input and type into it, key by key."""
+    await pilot.pause()
+    inp = pilot.app.screen.query_one(f"#{widget_id}", Input)
+    inp.focus()
+    await pilot.pause()
+    inp.value = ""
+    await pilot.press(*text) if text else None
+
+
+def shown(app, widget_id: str) -> str:
+    return str(app.screen.query_one(f"#{widget_id}", Static).render())

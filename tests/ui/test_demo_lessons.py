@@ -1,0 +1,258 @@
+"""The lessons view of `streamtop demo`, one pilot test per lesson, in the real demo app on a real
+embedded server: each test checks the lesson is not ticked before its step, performs the step
+as a learner would (the key the lesson names), and sees the tick, which comes from the server's
+state (demo.lessons), never from the key press."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+from textual.widgets import Input
+
+from streamtop.connection import ConnectionSpec
+from streamtop.demo.command import build_app
+from streamtop.demo.lessons import LESSONS
+from streamtop.demo.workload import DLQ, GROUP, STREAM, DemoController
+from streamtop.ui.lessons import TICK, LessonsPanel
+from tests.support.waiting import until
+
+SIZE = (160, 48)
+pytestmark = pytest.mark.slow  # each lesson runs the demo workload for a few seconds
+
+QUIET = 1.5  # seconds the observer runs a few rounds in, to show a lesson is not ticked early
+
+
+class Demo:
+    """The demo app at lesson N on a fresh server; `paused`: the producer starts paused."""
+
+    def __init__(self, server, lesson: int, paused: bool = True, **kw) -> None:
+        opts = dict(rate=20, stuck_ms=300, retry_every=None, poison_deliveries=3, consumers=2,
+                    work_seconds=0.0, seed=4)
+        opts.update(kw)
+        self.ctl = DemoController(ConnectionSpec(host=server.host, port=server.port), **opts)
+        self.ctl.observe_every = 0.1
+        if paused:
+            self.ctl.pause_producer()
+        self.ctl.start()
+        self.lesson = lesson
+        self.app = build_app(argparse.Namespace(interval=0.2, max_streams=1000, lesson=lesson),
+                             self.ctl.spec, self.ctl)
+
+    def ticked(self) -> bool:
+        return self.ctl.lessons.done(self.lesson)
+
+    def panel(self) -> LessonsPanel:
+        return self.app.query_one(LessonsPanel)
+
+    def shown(self) -> str:
+        return str(self.panel().query_one("#lesson-body").render())
+
+    def output(self) -> str:
+        return str(self.panel().query_one("#lesson-output").render())
+
+    async def start(self, pilot) -> None:
+        await until(pilot, lambda: self.app.query(LessonsPanel), "the lessons view (--lesson)")
+        await until(pilot, lambda: self.app.selected_group == GROUP.encode(), "the demo on group1")
+        assert self.panel().number == self.lesson
+        await until(pilot, lambda: f"Lesson {self.lesson} of {len(LESSONS)}" in self.shown(),
+                    "the lesson shown")
+
+    async def not_yet(self, pilot) -> None:
+        await pilot.pause(QUIET)
+        assert not self.ticked(), f"lesson {self.lesson} ticked before its step"
+        assert "not seen yet" in self.shown()
+
+    async def see_tick(self, pilot) -> None:
+        await until(pilot, self.ticked, f"the server to show lesson {self.lesson}")
+        await until(pilot, lambda: f"{TICK} seen on the server" in self.shown(), "the tick on screen")
+
+    def stop(self) -> None:
+        self.ctl.stop()
+
+
+@pytest.fixture
+def demo(server):
+    made: list[Demo] = []
+
+    def make(lesson: int, **kw) -> Demo:
+        d = Demo(server, lesson, **kw)
+        made.append(d)
+        return d
+
+    yield make
+    for d in made:
+        d.stop()
+
+
+async def test_lesson_1_auto_ids(demo):
+    d = demo(1)
+    async with d.app.run_test(size=SIZE) as pilot:
+        await d.start(pilot)
+        await d.not_yet(pilot)  # an empty stream: no IDs yet
+        await pilot.press("e", "e")  # the dashboard's produce key, on app:event
+        await d.see_tick(pilot)
+
+
+async def test_lesson_2_manual_id_refused_then_accepted(demo, r):
+    d = demo(2)
+    async with d.app.run_test(size=SIZE) as pilot:
+        await d.start(pilot)
+        await pilot.press("e")
+        await until(pilot, lambda: r.xlen(STREAM) == 1, "one entry")
+        last = r.xrevrange(STREAM, count=1)[0][0].decode()
+        await d.not_yet(pilot)
+        field = d.panel().query_one("#lesson-id", Input)
+        d.panel().focus()
+        await pilot.press("right", "left")  # back at lesson 2: the field holds the last ID now
+        await until(pilot, lambda: field.value == last, "the field prefilled with the last ID")
+        field.focus()
+        await pilot.press("enter")  # the last ID itself: not greater, refused
+        await until(pilot, lambda: "refused by the server" in d.output(), "the server's error")
+        assert "equal or smaller" in d.output()
+        await pilot.pause(QUIET)
+        assert not d.ticked(), "a refused ID is not a manual entry"
+        ms = int(last.split("-")[0]) + 1
+        field.value = f"{ms}-5"
+        await pilot.press("enter")
+        await until(pilot, lambda: f"added {ms}-5" in d.output(), "the entry added")
+        await d.see_tick(pilot)
+        assert r.xrange(STREAM, f"{ms}-5", f"{ms}-5")[0][1][b"sensor_id"] == b"manual"
+
+
+async def test_lesson_3_xrange_xrevrange_xread(demo):
+    d = demo(3)
+    async with d.app.run_test(size=SIZE) as pilot:
+        await d.start(pilot)
+        await pilot.press("e", "e", "e")
+        await d.not_yet(pilot)  # the Messages tab and reader1 read, but nothing ran XRANGE
+        d.panel().focus()
+        await pilot.press("r")
+        await until(pilot, lambda: "XRANGE - + COUNT 3:" in d.output(), "the replies")
+        assert "XREVRANGE + - COUNT 3:" in d.output() and "XREAD COUNT 3 STREAMS app:event 0:" in d.output()
+        await d.see_tick(pilot)
+
+
+async def test_lesson_4_blocking_read(demo):
+    d = demo(4, paused=False)
+    async with d.app.run_test(size=SIZE) as pilot:
+        await d.start(pilot)
+        await d.not_yet(pilot)  # 20 events/s: every BLOCK returns with something
+        await pilot.press("f2")  # pause the producer
+        await d.see_tick(pilot)
+
+
+async def test_lesson_5_groups_share_work(demo):
+    d = demo(5, paused=False, consumers=1)
+    async with d.app.run_test(size=SIZE) as pilot:
+        await d.start(pilot)
+        await d.not_yet(pilot)  # one consumer does all the work
+        await pilot.press("f5")  # add a consumer
+        await d.see_tick(pilot)
+
+
+async def test_lesson_6_ack(demo):
+    d = demo(6)
+    async with d.app.run_test(size=SIZE) as pilot:
+        await d.start(pilot)
+        await d.not_yet(pilot)
+        await pilot.press("f2")  # resume: the consumers read and ack
+        await d.see_tick(pilot)
+
+
+async def test_lesson_7_no_ordering_across_consumers(demo, r):
+    d = demo(7, fail_above=0.5)
+    async with d.app.run_test(size=SIZE) as pilot:
+        await d.start(pilot)
+        await d.not_yet(pilot)
+        await pilot.press("f2")
+        await d.see_tick(pilot)
+        rows = r.xpending_range(STREAM, GROUP, "-", "+", 100)
+        assert rows, "an older entry is still pending while later ones were acked"
+
+
+async def test_lesson_8_failure_stays_pending(demo):
+    d = demo(8, fail_above=0.3)
+    async with d.app.run_test(size=SIZE) as pilot:
+        await d.start(pilot)
+        await d.not_yet(pilot)
+        await pilot.press("f2")
+        await d.see_tick(pilot)
+
+
+async def type_in(pilot, widget_id: str, text: str) -> None:
+    inp = pilot.app.screen.query_one(f"#{widget_id}", Input)
+    inp.focus()
+    await pilot.pause()
+    inp.value = ""
+    await pilot.press(*text)
+
+
+async def test_lesson_9_claim_and_retry(demo, r):
+    d = demo(9, fail_above=0.3)
+    async with d.app.run_test(size=SIZE) as pilot:
+        await d.start(pilot)
+        await pilot.press("f2")
+        await until(pilot, lambda: r.xpending(STREAM, GROUP)["pending"] > 0, "failures")
+        await pilot.press("f2")
+        await d.not_yet(pilot)  # no retries in this workload: every delivery count is 1
+        d.app.w("streams-table").focus()
+        await pilot.press("c")  # the dashboard's claim dialog: XAUTOCLAIM into c1
+        await until(pilot, lambda: d.app.screen.query("#idle"), "the claim dialog")
+        await type_in(pilot, "idle", "0")
+        await type_in(pilot, "consumer", "c1")
+        await pilot.press("enter")
+        await d.see_tick(pilot)
+
+
+async def test_lesson_10_dead_letter(demo, r):
+    d = demo(10, fail_above=0.0, retry_every=0.2, retry_success=0.0, poison_deliveries=2)
+    async with d.app.run_test(size=SIZE) as pilot:
+        await d.start(pilot)
+        await d.not_yet(pilot)
+        await pilot.press("f2")  # events flow; each fails twice and is moved by the workers
+        await d.see_tick(pilot)
+        assert r.xlen(DLQ) > 0
+
+
+async def test_lesson_11_trim(demo, r):
+    d = demo(11)
+    async with d.app.run_test(size=SIZE) as pilot:
+        await d.start(pilot)
+        await pilot.press(*["e"] * 6)
+        await until(pilot, lambda: r.xlen(STREAM) == 6, "six entries")
+        await d.not_yet(pilot)
+        d.panel().focus()
+        await pilot.press("r")  # XTRIM MAXLEN = half
+        await until(pilot, lambda: "3 entries removed" in d.output(), "the trim")
+        await d.see_tick(pilot)
+        assert r.xlen(STREAM) == 3
+
+
+async def test_lesson_12_streams_vs_pubsub(demo):
+    d = demo(12, paused=False)
+    d.ctl.away_seconds = 1.0
+    async with d.app.run_test(size=SIZE) as pilot:
+        await d.start(pilot)
+        await d.not_yet(pilot)
+        await pilot.press("f8")  # the subscriber and reader1 away
+        await d.see_tick(pilot)
+        await until(pilot, lambda: "stream: caught up" in d.ctl.comparison(), "the comparison line")
+
+
+async def test_f9_toggles_the_view_and_arrows_change_lesson(demo):
+    d = demo(1)
+    d.app.start_lesson = None
+    async with d.app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: d.app.snapshot is not None, "a poll")
+        assert not d.app.query(LessonsPanel)
+        await pilot.press("f9")
+        await until(pilot, lambda: d.app.query(LessonsPanel), "the view")
+        assert d.panel().has_focus
+        await pilot.press("right", "right")
+        assert d.panel().number == 3
+        await pilot.press("left")
+        assert d.panel().number == 2
+        assert "Lesson 2 of 12" in d.shown()
+        await pilot.press("escape")
+        await until(pilot, lambda: not d.app.query(LessonsPanel), "the view to close")

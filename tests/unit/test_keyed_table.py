@@ -1,0 +1,86 @@
+"""KeyedTable.sync: the table shows exactly the rows given; cursor and scroll follow the row key."""
+
+from __future__ import annotations
+
+import pytest
+from textual.app import App, ComposeResult
+
+from streamtop.ui.keyed_table import KeyedTable
+
+
+class Host(App):
+    def compose(self) -> ComposeResult:
+        yield KeyedTable((("name", "name"), ("n", "n")), id="t")
+
+
+def rows(keys: list[str]) -> list[tuple[str, tuple[str, str]]]:
+    return [(k, (k, str(len(k)))) for k in keys]
+
+
+async def test_many_rows_removed_at_once_keep_cursor_and_scroll() -> None:
+    app = Host()
+    async with app.run_test(size=(60, 20)) as pilot:
+        t = app.query_one(KeyedTable)
+        keys = [f"k{i:03d}" for i in range(400)]
+        t.sync(rows(keys))
+        await pilot.pause()
+        t.move_cursor(row=300)
+        await pilot.pause()
+        assert t.cursor_key == "k300" and t.scroll_y > 0
+        kept = [k for i, k in enumerate(keys) if i % 3 == 0]  # 266 of 400 rows go, k300 stays
+        assert t.sync(rows(kept))
+        await pilot.pause()
+        assert t.row_keys == kept
+        assert [r.key.value for r in t.ordered_rows] == kept
+        assert [str(t.get_row_at(i)[0]) for i in (0, 50, len(kept) - 1)] == [kept[0], kept[50], kept[-1]]
+        assert t.cursor_key == "k300" and t.cursor_row == kept.index("k300")
+        # the view did not jump to the top: the cursor's row is still on screen
+        assert t.scroll_y > 0
+        assert t.scroll_y <= t.cursor_row < t.scroll_y + t.scrollable_content_region.height
+        # removing the cursor's own row leaves the cursor on a row that exists
+        t.sync(rows([k for k in kept if k != "k300"]))
+        await pilot.pause()
+        assert t.cursor_key is not None and t.cursor_key in t.row_keys
+        assert not t.sync(rows([k for k in kept if k != "k300"]))  # nothing changed
+        t.sync(rows(["new", *kept[:3]]))
+        await pilot.pause()
+        assert t.row_keys == ["new", *kept[:3]] and len(t.ordered_rows) == 4
+        t.sync([])
+        await pilot.pause()
+        assert t.row_keys == [] and t.cursor_key is None and t.row_count == 0
+
+
+async def test_rows_going_below_the_view_do_not_move_it() -> None:
+    app = Host()
+    async with app.run_test(size=(60, 20)) as pilot:
+        t = app.query_one(KeyedTable)
+        keys = [f"k{i:03d}" for i in range(500)]
+        t.sync(rows(keys))
+        await pilot.pause()
+        t.move_cursor(row=150)
+        await pilot.pause()
+        t.move_cursor(row=145)  # the cursor mid-view, not at its edge
+        await pilot.pause()
+        before = t.scroll_y
+        assert before > 0
+        t.sync(rows(keys[:240]))  # more than half the rows go, all below the view
+        await pilot.pause()
+        assert t.row_keys == keys[:240] and t.cursor_key == "k145"
+        assert t.scroll_y == before
+
+
+@pytest.mark.slow
+async def test_render_caches_hold_one_screen_however_many_polls_changed_the_table() -> None:
+    """Textual keys a DataTable's render caches by its update count: a live table that changes
+    every poll once kept every poll's rendered cells (up to 10,000 per table), the memory growth
+    bench/soak.py found. After any number of changing syncs, what is cached is one screen's worth."""
+    app = Host()
+    async with app.run_test(size=(60, 20)) as pilot:
+        t = app.query_one(KeyedTable)
+        screen_cells = 20 * 3  # at most 20 visible rows x (2 columns + the header)
+        for poll in range(60):
+            t.sync([(f"k{i}", (f"k{i}", str(poll))) for i in range(50)])  # every row changes
+            await pilot.pause()
+        assert t.get_row_at(0) == ["k0", "59"]
+        assert 0 < len(t._cell_render_cache) <= screen_cells
+        assert len(t._line_cache) <= 20 and len(t._row_render_cache) <= 2 * 20
