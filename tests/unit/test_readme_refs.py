@@ -8,7 +8,6 @@ import re
 from tests.support import REPO_ROOT
 
 
-
 def _refs() -> list[tuple[str, str]]:
     """(file, test) for every reference; a `::name` right after a full one is in the same file."""
     refs: list[tuple[str, str]] = []
