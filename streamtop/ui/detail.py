@@ -10,9 +10,9 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Sparkline, Static
 
-from ..history import Series
 from ..model import StreamInfo
 from . import format as fmt
+from .view import DashboardView
 
 
 def detail_rows(s: StreamInfo | None, rate: float | None) -> list[tuple[str, str]]:
@@ -62,12 +62,15 @@ class StreamDetail(Vertical):
 
     rows: list[tuple[str, str]] = []
 
-    def show(self, stream: StreamInfo | None, rate: float | None, series: Series | None) -> None:
-        rows = detail_rows(stream, rate)
+    def show(self, view: DashboardView) -> None:
+        """The selected stream's fields (redrawn only when they changed) and its in/s sparkline."""
+        stream = view.stream
+        rows = detail_rows(stream, view.stream_rate(stream.key) if stream is not None else None)
         if rows != self.rows or not rows:
             self.rows = rows
             self.query_one("#detail-fields", Static).update(
                 detail_table(rows, stream.key if stream is not None else None))
+        series = view.in_series()
         data = series.values()[-60:] if series else []
         spark = self.query_one("#in-spark", Sparkline)
         if list(spark.data or []) != data:
