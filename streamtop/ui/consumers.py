@@ -29,6 +29,8 @@ def consumer_cells(c: ConsumerInfo, has_inactive: bool) -> Cells:
 
 
 class ConsumersPanel(Vertical):
+    ALLOW_MAXIMIZE = True  # `z` zooms the panel (title, table), not only its table
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.table = KeyedTable(COLUMNS, id="consumers-table")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from rich.table import Table
 from rich.text import Text
@@ -55,8 +56,12 @@ def detail_table(rows: list[tuple[str, str]], key: bytes | None = None) -> Table
 
 
 class StreamDetail(Vertical):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.fields = Static(id="detail-fields")
+
     def compose(self) -> ComposeResult:
-        yield Static(id="detail-fields")
+        yield self.fields
         yield Static("in/s", classes="spark-label")
         yield Sparkline([], id="in-spark")
 
@@ -68,7 +73,7 @@ class StreamDetail(Vertical):
         rows = detail_rows(stream, view.stream_rate(stream.key) if stream is not None else None)
         if rows != self.rows or not rows:
             self.rows = rows
-            self.query_one("#detail-fields", Static).update(
+            self.fields.update(
                 detail_table(rows, stream.key if stream is not None else None))
         series = view.in_series()
         data = series.values()[-60:] if series else []

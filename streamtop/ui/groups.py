@@ -39,6 +39,8 @@ def group_cells(g: GroupInfo, rate: float | None) -> Cells:
 class GroupsPanel(Vertical):
     """Posts `GroupsPanel.Selected` when the highlighted group changes."""
 
+    ALLOW_MAXIMIZE = True  # `z` zooms the panel (title, table), not only its table
+
     class Selected(Message):
         def __init__(self, group: bytes | None) -> None:
             super().__init__()

@@ -110,6 +110,8 @@ def stream_cells(s: StreamInfo, rate: float | None) -> Cells:
 class StreamsPanel(Vertical):
     """Posts `StreamsPanel.Selected` when the highlighted stream changes."""
 
+    ALLOW_MAXIMIZE = True  # `z` zooms the panel (title, table), not only its table
+
     BINDINGS = panel_bindings("streams")  # streamtop.ui.registry declares the keys
 
     class Selected(Message):
