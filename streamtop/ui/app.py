@@ -83,7 +83,6 @@ class StreamtopApp(App[int]):
         self.snapshot: Snapshot | None = None
         self._main: MainScreen | None = None  # made with the app's first screen
         self.paused = False  # only used without a monitor (constructed snapshots)
-        self.applied = 0
         self._gc_frozen = False
         self.fatal: ConfigError | None = None  # what ended the app: run_dashboard re-raises it
         self.bug: str | None = None  # the last unexpected poll failure, as notified
@@ -215,14 +214,13 @@ class StreamtopApp(App[int]):
         """Render one snapshot into every panel, synchronously; tables change only where the
         data did."""
         self.snapshot = snapshot
-        if not self._live_widgets():
+        if self._main is None:
             return
-        self.applied += 1
-        self.main.apply(snapshot)
+        self.main.apply(snapshot)  # kept and drawn on mount when the panels are not there yet
         self.render_header()
 
     def _live_widgets(self) -> bool:
-        """False before the screen exists and while the app shuts down."""
+        """False before the screen's panels are mounted and while the app shuts down."""
         return self._main is not None and self._main.is_live
 
     def render_header(self) -> None:

@@ -108,7 +108,7 @@ class MainScreen(Screen[None]):
         self.groups.border_title = "Groups"
         self.consumers.border_title = "Consumers"
         self.streams.table.focus()
-        self._arrange()
+        self.refresh_view()  # what arrived before the panels were mounted
 
     @property
     def is_live(self) -> bool:
@@ -133,7 +133,10 @@ class MainScreen(Screen[None]):
         """Build the view and show it. A cursor the user moved wins (its highlight event may
         still be on its way); the streams table then says which stream is under the cursor (its
         filter and sort are its own); then the group is resolved, marks that left the page are
-        dropped, and the other panels draw the settled view."""
+        dropped, and the other panels draw the settled view. Before the panels are mounted (a
+        test or script may select first) only the selection changes; on_mount draws it."""
+        if not self.is_live:
+            return
         self._adopt_cursors()
         view = self._build()
         if streams:
