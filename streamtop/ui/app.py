@@ -224,7 +224,8 @@ class StreamtopApp(App[int]):
         return self._main is not None and self._main.is_live
 
     def render_header(self) -> None:
-        if self._live_widgets():
+        """Also before the screen is mounted: the header is drawn with it, not a second later."""
+        if self._main is not None:
             self.main.show_header(self.header_info())
 
     def header_info(self) -> HeaderInfo:
