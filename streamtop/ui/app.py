@@ -285,10 +285,10 @@ class StreamtopApp(App[int]):
         self.main.select(key, group)
 
     def selected_pending_ids(self) -> tuple[str, ...]:
-        return self.main.view.marked_ids
+        return self.main.current_view().marked_ids
 
     def action_context(self) -> ActionContext:
-        view = self.main.view
+        view = self.main.current_view()
         group = view.group
         return ActionContext(
             key=view.selection.key, group=view.selection.group, stream=view.stream, group_info=group,

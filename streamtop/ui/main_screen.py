@@ -129,6 +129,10 @@ class MainScreen(Screen[None]):
     def _build(self) -> DashboardView:
         return build_view(self.snapshot, self.selection, self.history, self.thresholds)
 
+    def current_view(self) -> DashboardView:
+        """The selection as it is now, resolved against the last snapshot (what a key acts on)."""
+        return self.view if self.view.selection is self.selection else self._build()
+
     def refresh_view(self, streams: bool = True) -> None:
         """Build the view and show it. A cursor the user moved wins (its highlight event may
         still be on its way); the streams table then says which stream is under the cursor (its
