@@ -258,10 +258,9 @@ async def test_password_only_url_on_a_real_server(auth_server):
 
 async def test_header_never_shows_the_password(auth_server):
     """Live with the right password, failing with a wrong one: the header has the URL without it."""
+    from streamtop.ui.header import header_text
     from tests.support.ui import SIZE, make_app
     from tests.support.waiting import until
-
-    from streamtop.ui.header import header_text
 
     for url, state in ((f"redis://{SECRET}@127.0.0.1:{auth_server.port}/0", "LIVE"),
                        (f"redis://:{SECRET}-no@127.0.0.1:{auth_server.port}/0", "authentication failed"),

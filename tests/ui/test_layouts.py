@@ -149,6 +149,7 @@ async def test_pending_gets_the_space_at_160x45() -> None:
         assert table.size.height <= table.header_height + 3 + int(table.show_horizontal_scrollbar)
 
 
+@pytest.mark.slow  # five zooms and restores per size: 4-7 s each
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 async def test_zoom_gives_every_panel_its_rows(size) -> None:
     """`z` on the focused panel fills the screen with it; `z` again restores the layout."""
