@@ -1,7 +1,9 @@
 """Screenshots of the real app on a real server with a small workload: `python screenshots/make.py`.
 
 Starts a private Valkey (embedded.start_server), writes a few streams, groups, consumers and
-pending entries, runs the dashboard headless (App.run_test) and saves SVGs next to this file.
+pending entries, runs the dashboard headless (App.run_test) and saves SVGs next to this file: the
+main views at 140x42, the main screen at the smallest and largest sizes it is made for (80x24,
+250x70), and the demo.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import time
 from pathlib import Path
 
 import redis
+from textual.pilot import Pilot
 
 from streamtop.connection import parse_url
 from streamtop.embedded import start_server
@@ -21,6 +24,7 @@ from streamtop.ui.app import StreamtopApp
 
 OUT = Path(__file__).resolve().parent
 SIZE = (140, 42)
+SIZES = {"main-80x24": (80, 24), "main-250x70": (250, 70)}
 
 
 def workload(r: redis.Redis) -> None:
@@ -54,17 +58,13 @@ async def shoot() -> None:
                 r.xadd("orders", {"order": "live"})
                 r.xadd("app:event", {"sensor_id": "sensor1", "temp": "0.5", "humidity": "0.5"})
                 await pilot.pause(0.5)
-            app.select(b"orders", b"billing")
-            deadline = time.monotonic() + 10
-            while len(app.w("pending").entries) < 50 and time.monotonic() < deadline:
-                await pilot.pause(0.1)
-            await pilot.pause(1.2)
+            await show_billing(app, pilot)
             app.save_screenshot("main.svg", str(OUT))
-            app.w("pending-table").focus()
+            app.main.pending.table.focus()
             await pilot.press("x", "down", "x", "down")
             app.save_screenshot("pending.svg", str(OUT))
             await pilot.press("2")
-            app.w("messages-table").focus()
+            app.main.messages.table.focus()
             await pilot.pause(0.2)
             app.save_screenshot("messages.svg", str(OUT))
             await pilot.press(*["down"] * 9, "enter")
@@ -74,6 +74,8 @@ async def shoot() -> None:
             await pilot.pause(0.2)
             app.save_screenshot("help.svg", str(OUT))
             await pilot.press("escape")
+            for name, size in SIZES.items():
+                await shoot_size(r, Monitor(parse_url(srv.url)), name, size)
             srv.stop()
             while app.header_info().state not in ("stale", "reconnecting"):
                 await pilot.pause(0.1)
@@ -82,9 +84,29 @@ async def shoot() -> None:
     finally:
         srv.cleanup()
     await shoot_demo()
-    for name in ("demo", "main", "pending", "messages", "entry", "help", "stale"):
+    for name in ("demo", "main", *SIZES, "pending", "messages", "entry", "help", "stale"):
         print(OUT / f"{name}.svg")
     await shoot_only(list(SHOTS))
+
+
+async def show_billing(app: StreamtopApp, pilot: Pilot[int]) -> None:
+    """orders/billing selected, its pending page on screen, the rates settled."""
+    app.select(b"orders", b"billing")
+    deadline = time.monotonic() + 10
+    while len(app.main.pending.entries) < 50 and time.monotonic() < deadline:
+        await pilot.pause(0.1)
+    await pilot.pause(1.2)
+
+
+async def shoot_size(r: redis.Redis, monitor: Monitor, name: str, size: tuple[int, int]) -> None:
+    """The main screen at another terminal size, on the same server and workload."""
+    app = StreamtopApp(monitor, interval=0.5, stuck_ms=1_000)
+    async with app.run_test(size=size) as pilot:
+        for _ in range(4):
+            r.xadd("orders", {"order": "live"})
+            await pilot.pause(0.5)
+        await show_billing(app, pilot)
+        app.save_screenshot(f"{name}.svg", str(OUT))
 
 
 async def shoot_demo() -> None:

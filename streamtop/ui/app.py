@@ -1,8 +1,10 @@
-"""The dashboard: panels fed by a chained poll loop over a Monitor (no Redis call in a widget).
+"""The dashboard: a MainScreen fed by a chained poll loop over a Monitor (no Redis call in a widget).
 
-`apply_snapshot(snapshot)` renders one snapshot into every panel synchronously (the benchmark
-times it); `show_snapshot(snapshot)` does the same without a server, for snapshot tests and
-screenshots. The poll loop schedules the next poll when the last one ends, so a slow server
+The app holds the poll loop, the header's state and the keys; the MainScreen (main_screen.py)
+composes the panels, owns the selection and renders every snapshot. `apply_snapshot(snapshot)`
+renders one snapshot synchronously (the benchmark times it); `show_snapshot(snapshot)` does the
+same without a server, for snapshot tests and screenshots.
+The poll loop schedules the next poll when the last one ends, so a slow server
 never makes polls pile up; `space` and a change of selection wake it early.
 """
 
@@ -16,36 +18,25 @@ import traceback
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from rich.text import Text
-from textual.app import App, ComposeResult, SystemCommand
-from textual.containers import Horizontal, Vertical
+from textual.app import App, SystemCommand
 from textual.css.query import NoMatches
 from textual.dom import DOMNode
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, TabbedContent, TabPane
 
 from ..actions import Actions
 from ..connection import ConfigError
 from ..history import History
-from ..model import Focus, GroupInfo, ServerInfo, Snapshot, StreamInfo
+from ..model import Focus, Snapshot
 from ..monitor import Monitor, State, aged, answer_timeout
 from ..options import DASHBOARD_DEFAULTS as DEFAULTS
-from ..render import clean, name_text
-from .consumers import ConsumersPanel
+from ..render import clean
 from .context import ActionContext
-from .demo_panel import DemoPanel
-from .detail import StreamDetail
 from .dialogs import ActionFinished
-from .entry_screen import EntryScreen
-from .groups import GroupsPanel
-from .header import HeaderBar, HeaderInfo
+from .header import HeaderInfo
 from .help import HelpScreen
-from .messages import PAGE_SIZE as MESSAGES_PAGE
-from .messages import MessagesPanel
-from .pending import PAGE_SIZE as PENDING_PAGE
-from .pending import PendingPanel
+from .main_screen import MainScreen
 from .registry import Command, Scope, app_bindings, open_dialog, palette_entries
-from .streams import StreamsPanel
+from .view import Thresholds
 
 INTERVALS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 NOTIFY_LIMIT = 400  # characters of a notification (a 10 kB key would fill the screen)
@@ -90,10 +81,8 @@ class StreamtopApp(App[int]):
         self.url = url if url is not None else (monitor.spec.display_url() if monitor else "")
         self.history = monitor.history if monitor is not None else History()
         self.snapshot: Snapshot | None = None
-        self.selected_key: bytes | None = None
-        self.selected_group: bytes | None = None
+        self._main: MainScreen | None = None  # made with the app's first screen
         self.paused = False  # only used without a monitor (constructed snapshots)
-        self.applied = 0
         self._gc_frozen = False
         self.fatal: ConfigError | None = None  # what ended the app: run_dashboard re-raises it
         self.bug: str | None = None  # the last unexpected poll failure, as notified
@@ -102,41 +91,27 @@ class StreamtopApp(App[int]):
         self._focus_timer: Any = None  # a pending debounced focus poll
         self.loop_waiting = False  # the poll loop is between polls ...
         self.loop_delay: float | None = None  # ... for this long (None: until woken)
-        self._widgets: dict[str, Any] = {}
         self._aged_from: Snapshot | None = None  # the real snapshot behind an aged one on screen
 
-    # layout ---------------------------------------------------------------------------------
+    # the screen -----------------------------------------------------------------------------
 
-    def compose(self) -> ComposeResult:
-        yield HeaderBar(id="header")
-        with Vertical(id="body"):
-            with Horizontal(id="top"):
-                yield StreamsPanel(id="streams")
-                yield StreamDetail(id="detail")
-            with Horizontal(id="middle"):
-                yield GroupsPanel(id="groups")
-                yield ConsumersPanel(id="consumers")
-            with TabbedContent(id="lower", initial="pending-tab"):
-                with TabPane("Pending entries", id="pending-tab"):
-                    yield PendingPanel(self.stuck_ms, self.poison, id="pending")
-                with TabPane("Messages", id="messages-tab"):
-                    yield MessagesPanel(id="messages")
-        if self.demo is not None:
-            yield DemoPanel(self.demo)
-        yield Footer()
+    def get_default_screen(self) -> MainScreen:
+        self._main = MainScreen(history=self.history, thresholds=Thresholds(self.stuck_ms, self.poison),
+                                on_focus=self.focus_changed, demo=self.demo)
+        return self._main
+
+    @property
+    def main(self) -> MainScreen:
+        """The dashboard's screen, also while a modal screen is on top."""
+        if self._main is None:
+            raise RuntimeError("the app is not running")
+        return self._main
 
     def w(self, widget_id: str) -> Any:
-        """A widget of the main screen by id, also while a modal screen is on top."""
-        return self._widgets[widget_id]
+        """A widget of the main screen by id (tests and scripts; the app uses `main`'s fields)."""
+        return self.main.query_one(f"#{widget_id}")
 
     def on_mount(self) -> None:
-        self._widgets = {w.id: w for w in self.screen.query("*") if w.id}
-        self.w("streams").border_title = "Streams"
-        self.w("detail").border_title = "Stream"
-        self.w("groups").border_title = "Groups"
-        self.w("consumers").border_title = "Consumers"
-        self.w("filter").display = False
-        self.w("streams-table").focus()
         self.render_header()
         if self.monitor is not None:
             self.run_worker(self._poll_loop(), name="poll", group="poll", exclusive=True)
@@ -239,74 +214,19 @@ class StreamtopApp(App[int]):
         """Render one snapshot into every panel, synchronously; tables change only where the
         data did."""
         self.snapshot = snapshot
-        if not self._live_widgets():
+        if self._main is None:
             return
-        self.applied += 1
-        streams = self.w("streams")
-        streams.show(snapshot.streams, self.history.stream_rate)
-        self._set_stream(streams.selected)
-        self.render_lower()
+        self.main.apply(snapshot)  # kept and drawn on mount when the panels are not there yet
         self.render_header()
 
-    def _stream(self) -> StreamInfo | None:
-        if self.snapshot is None or self.selected_key is None:
-            return None
-        return self.snapshot.stream(self.selected_key)
-
-    def _group(self) -> GroupInfo | None:
-        stream = self._stream()
-        if stream is None or self.selected_group is None:
-            return None
-        return stream.group(self.selected_group)
-
-    def render_lower(self) -> None:
-        """Detail, groups, consumers, pending and messages for the current selection."""
-        if not self._live_widgets():
-            return
-        stream = self._stream()
-        key = self.selected_key
-        self.w("detail").show(
-            stream, self.history.stream_rate(key) if key is not None else None,
-            self.history.in_rate.get(key) if key is not None else None)
-        groups = self.w("groups")
-        groups.show(stream,
-                    lambda g: self.history.group_rate(key, g) if key is not None else None,
-                    lambda g: self.history.lag.get((key, g)) if key is not None else None)
-        if groups.selected != self.selected_group:
-            self._set_group(groups.selected)
-        group = self._group()
-        server = self.snapshot.server if self.snapshot else ServerInfo()
-        self.w("consumers").show(group, server.has_inactive)
-        self._render_pages(stream, group)
-
-    def _render_pages(self, stream: StreamInfo | None, group: GroupInfo | None) -> None:
-        data = self.snapshot.focus if self.snapshot else None
-        pending = self.w("pending")
-        messages = self.w("messages")
-        fresh = (data is not None and stream is not None and data.focus.key == stream.key
-                 and data.focus.pending_start == pending.start
-                 and data.focus.messages_end == messages.end)
-        group_name = Text("group ") + name_text(group.name) if group is not None else Text()
-        if group is not None and fresh and data.focus.group == group.name:
-            pending.show(data.pending, group.pending, data.error or group.error, group_name)
-        elif group is not None:
-            pending.show((), group.pending, None, group_name + " (loading)")
-        else:
-            pending.show((), None, None, "no group selected")
-        if stream is not None and fresh:
-            messages.show(data.messages, stream.length, name_text(stream.key))
-        else:
-            messages.show((), stream.length if stream else None,
-                          name_text(stream.key) + " (loading)" if stream else "no stream selected")
-
     def _live_widgets(self) -> bool:
-        """False while the app shuts down (the widgets are being removed)."""
-        return bool(self._widgets) and not self._exit and self.w("streams-table").is_attached
+        """False before the screen's panels are mounted and while the app shuts down."""
+        return self._main is not None and self._main.is_live
 
     def render_header(self) -> None:
-        if not self._live_widgets():
-            return
-        self.w("header").info = self.header_info()
+        """Also before the screen is mounted: the header is drawn with it, not a second later."""
+        if self._main is not None:
+            self.main.show_header(self.header_info())
 
     def header_info(self) -> HeaderInfo:
         snap = self.snapshot
@@ -335,23 +255,23 @@ class StreamtopApp(App[int]):
             retry_in=m.retry_in() if state not in (State.RECONNECTING, State.NOT_ANSWERING) else None,
             **base)
 
-    # selection ------------------------------------------------------------------------------
+    # selection (owned by the main screen) -----------------------------------------------------
 
-    def _focus(self) -> Focus | None:
-        if self.selected_key is None:
-            return None
-        pending = self.w("pending")
-        messages = self.w("messages")
-        return Focus(key=self.selected_key, group=self.selected_group,
-                     pending_start=pending.start, pending_count=PENDING_PAGE,
-                     messages_end=messages.end, messages_count=MESSAGES_PAGE)
+    @property
+    def selected_key(self) -> bytes | None:
+        return self.main.selection.key
 
-    def _push_focus(self, poll: bool) -> None:
-        """Tell the monitor what is selected; the poll that fetches it starts after FOCUS_DEBOUNCE
-        seconds without a further change, so holding an arrow key does not fire poll after poll."""
+    @property
+    def selected_group(self) -> bytes | None:
+        return self.main.selection.group
+
+    def focus_changed(self, focus: Focus | None) -> None:
+        """The main screen's selection now needs other pages: tell the monitor; the poll that
+        fetches them starts after FOCUS_DEBOUNCE seconds without a further change, so holding an
+        arrow key does not fire poll after poll."""
         if self.monitor is not None:
-            self.monitor.set_focus(self._focus())
-        if poll:
+            self.monitor.set_focus(focus)
+        if focus is not None:
             if self._focus_timer is not None:
                 self._focus_timer.stop()
             self._focus_timer = self.set_timer(self.focus_debounce, self._focus_poll)
@@ -360,80 +280,21 @@ class StreamtopApp(App[int]):
         self._focus_timer = None
         self.poll_now()
 
-    def _set_stream(self, key: bytes | None) -> bool:
-        """Select a stream; its pages ride in the next poll, which starts now."""
-        if key == self.selected_key:
-            return False
-        self.selected_key = key
-        self.selected_group = None
-        self.w("groups").selected = None
-        self.w("pending").reset()
-        self.w("messages").reset()
-        self._push_focus(poll=key is not None)
-        return True
-
-    def _set_group(self, group: bytes | None) -> bool:
-        if group == self.selected_group:
-            return False
-        self.selected_group = group
-        self.w("pending").reset()
-        self._push_focus(poll=group is not None)
-        return True
-
-    def on_streams_panel_selected(self, message: StreamsPanel.Selected) -> None:
-        if self._set_stream(message.key):
-            self.render_lower()
-
-    def on_groups_panel_selected(self, message: GroupsPanel.Selected) -> None:
-        if self._set_group(message.group):
-            self.render_lower()
-
-    def on_pending_panel_page_changed(self, message: PendingPanel.PageChanged) -> None:
-        self._push_focus(poll=True)
-        self.render_lower()
-
-    def on_messages_panel_page_changed(self, message: MessagesPanel.PageChanged) -> None:
-        self._push_focus(poll=True)
-        self.render_lower()
-
-    def on_messages_panel_open(self, message: MessagesPanel.Open) -> None:
-        if self.selected_key is not None:
-            self.push_screen(EntryScreen(self.selected_key, message.entry))
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        """`enter` drills in: streams -> groups -> pending entries."""
-        table_id = event.data_table.id
-        if table_id == "streams-table":
-            self.w("groups-table").focus()
-        elif table_id == "groups-table":
-            self.w("lower").active = "pending-tab"
-            self.w("pending-table").focus()
-
     def select(self, key: bytes, group: bytes | None = None) -> None:
         """Put the cursor on a stream (and one of its groups), as a user would."""
-        self.w("streams").select(key)
-        self._set_stream(key)
-        self.render_lower()
-        if group is not None:
-            groups = self.w("groups")
-            rows = groups.table.row_keys
-            if group.hex() in rows:
-                groups.table.move_cursor(row=rows.index(group.hex()))
-                groups.selected = group
-            self._set_group(group)
-            self.render_lower()
+        self.main.select(key, group)
 
     def selected_pending_ids(self) -> tuple[str, ...]:
-        return self.w("pending").selected_ids()
+        return self.main.current_view().marked_ids
 
     def action_context(self) -> ActionContext:
-        stream = self._stream()
-        group = self._group()
+        view = self.main.current_view()
+        group = view.group
         return ActionContext(
-            key=self.selected_key, group=self.selected_group, stream=stream, group_info=group,
+            key=view.selection.key, group=view.selection.group, stream=view.stream, group_info=group,
             consumers=tuple(c.name for c in sorted(group.consumer_list, key=lambda c: c.idle_ms))
             if group else (),
-            selected_pending=self.selected_pending_ids(), read_only=self.read_only,
+            selected_pending=view.marked_ids, read_only=self.read_only,
             stuck_ms=self.stuck_ms)
 
     # keys -----------------------------------------------------------------------------------
@@ -470,10 +331,14 @@ class StreamtopApp(App[int]):
         self._step_interval(-1)
 
     def action_back(self) -> None:
-        self.w("streams-table").focus()
+        self.main.back()
 
     def action_tab(self, tab: str) -> None:
-        self.w("lower").active = tab
+        self.main.show_tab(tab)
+
+    def action_zoom(self) -> None:
+        if self.screen is self._main:  # not under a dialog
+            self.main.action_zoom()
 
     def action_act(self, name: str) -> None:
         self.open_action(name)

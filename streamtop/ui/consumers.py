@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from ..model import ConsumerInfo, GroupInfo
+from ..model import ConsumerInfo
 from . import format as fmt
 from .keyed_table import Cells, KeyedTable
+from .view import DashboardView
 
 COLUMNS = (("consumer", "name"), ("pending", "pending"), ("idle", "idle"),
            ("inactive", "inactive"))
@@ -26,18 +29,22 @@ def consumer_cells(c: ConsumerInfo, has_inactive: bool) -> Cells:
 
 
 class ConsumersPanel(Vertical):
-    empty_text = ""  # what the empty/error line says, for tests
+    ALLOW_MAXIMIZE = True  # `z` zooms the panel (title, table), not only its table
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.table = KeyedTable(COLUMNS, id="consumers-table")
+        self.empty_text = ""  # what the empty/error line says, for tests
 
     def compose(self) -> ComposeResult:
-        yield KeyedTable(COLUMNS, id="consumers-table")
+        yield self.table
         yield Static("", id="consumers-empty")
 
-    @property
-    def table(self) -> KeyedTable:
-        return self.query_one("#consumers-table", KeyedTable)
-
-    def show(self, group: GroupInfo | None, has_inactive: bool) -> None:
+    def show(self, view: DashboardView) -> None:
+        """The consumers of the selected group; `inactive` only where the server reports it."""
+        group = view.group
         consumers = group.consumer_list if group is not None else ()
+        has_inactive = view.server.has_inactive
         self.table.sync([(c.name.hex(), consumer_cells(c, has_inactive)) for c in consumers])
         empty = self.query_one("#consumers-empty", Static)
         error = group.error if group is not None else None

@@ -59,7 +59,9 @@ class DemoPanel(Vertical):
     """Workers, guide line, keys. With the worker table focused, F6/F7 act on the selected row."""
 
     DEFAULT_CSS = """
-    DemoPanel { height: auto; max-height: 16; border: round $accent; padding: 0 1; }
+    DemoPanel { height: auto; max-height: 16; border: round $primary 50%; padding: 0 1;
+                border-title-color: $text; }
+    DemoPanel:focus-within { border: round $accent; }
     DemoPanel > #demo-compare { color: $warning; }
     DemoPanel > #demo-guide { color: $text; text-style: bold; }
     DemoPanel > DataTable { height: auto; max-height: 9; }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from rich.table import Table
 from rich.text import Text
@@ -10,9 +11,9 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Sparkline, Static
 
-from ..history import Series
 from ..model import StreamInfo
 from . import format as fmt
+from .view import DashboardView
 
 
 def detail_rows(s: StreamInfo | None, rate: float | None) -> list[tuple[str, str]]:
@@ -55,19 +56,26 @@ def detail_table(rows: list[tuple[str, str]], key: bytes | None = None) -> Table
 
 
 class StreamDetail(Vertical):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.fields = Static(id="detail-fields")
+
     def compose(self) -> ComposeResult:
-        yield Static(id="detail-fields")
+        yield self.fields
         yield Static("in/s", classes="spark-label")
         yield Sparkline([], id="in-spark")
 
     rows: list[tuple[str, str]] = []
 
-    def show(self, stream: StreamInfo | None, rate: float | None, series: Series | None) -> None:
-        rows = detail_rows(stream, rate)
+    def show(self, view: DashboardView) -> None:
+        """The selected stream's fields (redrawn only when they changed) and its in/s sparkline."""
+        stream = view.stream
+        rows = detail_rows(stream, view.stream_rate(stream.key) if stream is not None else None)
         if rows != self.rows or not rows:
             self.rows = rows
-            self.query_one("#detail-fields", Static).update(
+            self.fields.update(
                 detail_table(rows, stream.key if stream is not None else None))
+        series = view.in_series()
         data = series.values()[-60:] if series else []
         spark = self.query_one("#in-spark", Sparkline)
         if list(spark.data or []) != data:

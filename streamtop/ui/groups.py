@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
@@ -11,10 +10,10 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Sparkline, Static
 
-from ..history import Series
-from ..model import GroupInfo, StreamInfo
+from ..model import GroupInfo
 from . import format as fmt
 from .keyed_table import Cells, KeyedTable
+from .view import DashboardView
 
 COLUMNS = (("group", "name"), ("consumers", "consumers"), ("pending", "pending"),
            ("last delivered", "ldid"), ("entries read", "read"), ("lag", "lag"),
@@ -40,6 +39,8 @@ def group_cells(g: GroupInfo, rate: float | None) -> Cells:
 class GroupsPanel(Vertical):
     """Posts `GroupsPanel.Selected` when the highlighted group changes."""
 
+    ALLOW_MAXIMIZE = True  # `z` zooms the panel (title, table), not only its table
+
     class Selected(Message):
         def __init__(self, group: bytes | None) -> None:
             super().__init__()
@@ -47,24 +48,24 @@ class GroupsPanel(Vertical):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.selected: bytes | None = None
+        self.table = KeyedTable(COLUMNS, id="groups-table")
+        self._selected: bytes | None = None  # the view's group: a highlight elsewhere is news
+        self.shown_for: bytes | None = None  # the stream whose groups the table holds
 
     def compose(self) -> ComposeResult:
-        yield KeyedTable(COLUMNS, id="groups-table")
+        yield self.table
         yield Static("", id="groups-empty")
         yield Static("lag", classes="spark-label", id="lag-label")
         yield Sparkline([], id="lag-spark")
 
-    @property
-    def table(self) -> KeyedTable:
-        return self.query_one("#groups-table", KeyedTable)
-
-    def show(self, stream: StreamInfo | None, rate_of: Callable[[bytes], float | None],
-             lag_series: Callable[[bytes], Series | None]) -> None:
+    def show(self, view: DashboardView) -> None:
+        """The groups of the selected stream, the cursor on the selected group, its lag over time."""
+        stream = view.stream
         groups = stream.groups if stream is not None else ()
-        keep = self.selected.hex() if self.selected is not None else None
-        self.table.sync([(g.name.hex(), group_cells(g, rate_of(g.name))) for g in groups],
-                        keep=keep)
+        selected = self._selected = view.selection.group
+        self.shown_for = stream.key if stream is not None else None
+        self.table.sync([(g.name.hex(), group_cells(g, view.group_rate(g.name))) for g in groups],
+                        keep=selected.hex() if selected is not None else None)
         empty = self.query_one("#groups-empty", Static)
         empty.display = not groups
         if stream is None:
@@ -74,23 +75,27 @@ class GroupsPanel(Vertical):
         else:
             empty.update("no consumer groups")
         self.border_title = Text("Groups of ") + fmt.name(stream.key, 40) if stream else "Groups"
-        current = self.table.cursor_key
-        new = bytes.fromhex(current) if current is not None else None
-        if new != self.selected:
-            self.selected = new
-            self.post_message(self.Selected(new))
-        series = lag_series(new) if new is not None else None
+        series = view.lag_series(selected) if selected is not None else None
         data = series.values()[-60:] if series else []
         spark = self.query_one("#lag-spark", Sparkline)
         if list(spark.data or []) != data:
             spark.data = data
         label = self.query_one("#lag-label", Static)
-        label.update(Text("lag of ") + fmt.name(new, 30) if new is not None else "lag")
+        label.update(Text("lag of ") + fmt.name(selected, 30) if selected is not None else "lag")
+
+    @property
+    def highlighted(self) -> bytes | None:
+        """The group under the cursor."""
+        current = self.table.cursor_key
+        return bytes.fromhex(current) if current is not None else None
+
+    def move_to(self, group: bytes) -> None:
+        """Put the cursor on a group of the stream shown (when it has it)."""
+        if group.hex() in self.table.row_keys:
+            self.table.move_cursor(row=self.table.row_keys.index(group.hex()))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
-        rk = event.row_key.value if event.row_key is not None else None
-        new = bytes.fromhex(rk) if rk else None
-        if new != self.selected:
-            self.selected = new
-            self.post_message(self.Selected(new))
+        # the cursor as it is now: an event queued before a programmatic move is stale
+        if self.highlighted != self._selected:
+            self.post_message(self.Selected(self.highlighted))

@@ -43,52 +43,85 @@ STATE_STYLES = {
 }
 
 
-def header_text(info: HeaderInfo) -> Text:
-    """Two lines: identity and poll figures, then the state (with the error when failing)."""
-    top = Text()
-    top.append(" streamtop ", "bold reverse")
-    top.append_text(fmt.text(f" {info.url}", "bold"))  # the URL and all below: escaped
-    if info.insecure_tls:  # anyone could be answering: say so where the address is
-        top.append(" ")
-        top.append(" INSECURE TLS ", "bold black on dark_orange")
-    if info.server:
-        top.append_text(fmt.text(f"  {info.server}", "cyan"))
-    if info.nodes:
-        top.append(f"  {info.nodes} node{'s' if info.nodes != 1 else ''}", "cyan")
-    top.append(f"  every {info.interval:g}s", "")
-    if info.poll_ms is not None:
-        top.append(f"  poll {info.poll_ms:.0f} ms, {info.round_trips} round trip"
-                   f"{'s' if info.round_trips != 1 else ''}", "dim")
-    top.append(f"  {info.streams} stream{'s' if info.streams != 1 else ''}", "")
-    if info.capped:
-        top.append(f" (capped at {info.max_streams})", "yellow")
-    if info.read_only:
-        top.append("  ")
-        top.append(" READ-ONLY ", "bold black on magenta")
+# what goes first when the line is too narrow: the larger the number, the sooner it is dropped
+KEEP_STATE, KEEP_FAILURE, KEEP_WARNING, KEEP_AGE, KEEP_NODES, KEEP_URL, KEEP_STREAMS, KEEP_SERVER, \
+    KEEP_INTERVAL, KEEP_NODE_COUNT, KEEP_POLL, KEEP_BRAND = range(12)
+
+
+def header_parts(info: HeaderInfo) -> list[tuple[int, Text]]:
+    """Every part of the header in the order shown, each with its rank (KEEP_*)."""
+    parts: list[tuple[int, Text]] = [(KEEP_BRAND, Text(" streamtop ", "bold reverse"))]
     state = Text()
     state.append(f" {info.state.upper()} ", STATE_STYLES.get(info.state, "reverse"))
-    if info.state == "not answering" and info.waiting is not None:
+    if info.state == "not answering" and info.waiting is not None:  # the count is the state
         state.append(f"for {int(info.waiting)} s", "bold red")
-        state.append(": no reply yet;", "red")
-    if info.state in ("stale", "reconnecting", "not answering") and info.stale_age is not None:
-        state.append(f" last good poll {fmt.age(info.stale_age)} ago", "red")
+        state.append(": no reply yet", "red")
+    parts.append((KEEP_STATE, state))
     if info.error:
-        state.append_text(fmt.text(f"  {info.error}", "red"))
+        failure = fmt.text(info.error, "red")  # the server's words: escaped
         if info.state == "reconnecting":
-            state.append(", reconnecting now", "red")
+            failure.append(", reconnecting now", "red")
         elif info.retry_in is not None:
-            state.append(f", retrying in {max(1, round(info.retry_in))} s", "red")
+            failure.append(f", retrying in {max(1, round(info.retry_in))} s", "red")
+        parts.append((KEEP_FAILURE, failure))
+    if info.state in ("stale", "reconnecting", "not answering") and info.stale_age is not None:
+        parts.append((KEEP_AGE, Text(f"last good poll {fmt.age(info.stale_age)} ago", "red")))
+    if info.read_only:
+        parts.append((KEEP_WARNING, Text(" READ-ONLY ", "bold black on magenta")))
+    if info.insecure_tls:  # anyone could be answering: say so
+        parts.append((KEEP_WARNING, Text(" INSECURE TLS ", "bold black on dark_orange")))
     for down in info.down_nodes:
-        state.append_text(fmt.text(f"  node {down}: its streams are stale", "red"))
+        parts.append((KEEP_NODES, fmt.text(f"node {down}: its streams are stale", "red")))
     if info.uncovered_slots:
-        state.append(f"  {info.uncovered_slots} hash slots served by no node", "yellow")
-    return Text("\n").join([top, state])
+        parts.append((KEEP_NODES, Text(f"{info.uncovered_slots} hash slots served by no node", "yellow")))
+    if info.url:
+        parts.append((KEEP_URL, fmt.text(info.url, "bold")))  # the URL and all below: escaped
+    if info.server:
+        parts.append((KEEP_SERVER, fmt.text(info.server, "cyan")))
+    if info.nodes:
+        parts.append((KEEP_NODE_COUNT, Text(f"{info.nodes} node{'s' if info.nodes != 1 else ''}", "cyan")))
+    parts.append((KEEP_INTERVAL, Text(f"every {info.interval:g}s")))
+    if info.poll_ms is not None:
+        parts.append((KEEP_POLL, Text(f"poll {info.poll_ms:.0f} ms, {info.round_trips} round trip"
+                                      f"{'s' if info.round_trips != 1 else ''}", "dim")))
+    streams = Text(f"{info.streams} stream{'s' if info.streams != 1 else ''}")
+    if info.capped:
+        streams.append(f" (capped at {info.max_streams})", "yellow")
+    parts.append((KEEP_STREAMS, streams))
+    return parts
+
+
+def _join(parts: list[tuple[int, Text]]) -> Text:
+    """Two spaces between parts, one next to a badge (which has its own padding)."""
+    line = Text()
+    for i, (_, part) in enumerate(parts):
+        if i:
+            padded = line.plain.endswith(" ") or part.plain.startswith(" ")
+            line.append(" " if padded else "  ")
+        line.append_text(part)
+    return line
+
+
+def header_text(info: HeaderInfo, width: int | None = None) -> Text:
+    """One line. When it does not fit in `width` cells, the least important parts go first (the
+    poll figures, then the server, ...); the state and what fails are never dropped, only cut."""
+    parts = header_parts(info)
+    if width is not None:
+        while _join(parts).cell_len > width:
+            rank, part = max(parts, key=lambda p: p[0])  # the first of the least important
+            if rank <= KEEP_FAILURE:
+                break
+            parts.remove((rank, part))
+    line = _join(parts)
+    if width is not None and line.cell_len > width:
+        line.truncate(width, overflow="ellipsis")
+    return line
 
 
 class HeaderBar(Static):
-    """Rendered from one HeaderInfo, replaced as a whole (a cheap two-line render)."""
+    """Rendered from one HeaderInfo, replaced as a whole; fitted to its width on every render."""
 
     info: reactive[HeaderInfo] = reactive(HeaderInfo, always_update=False)
 
     def render(self) -> Text:
-        return header_text(self.info)
+        return header_text(self.info, self.size.width or None)

@@ -116,6 +116,17 @@ class KeyedTable(DataTable):
         self._update_count += 1
         self.refresh(layout=True)
 
+    def _update_dimensions(self, new_rows: Any) -> None:
+        """DataTable measures new rows when idle; a line drawn before that (a layout change in
+        between) stays cached with the old column widths, keys cut to their header's width.
+        A column that grew invalidates those lines (Textual 8.2 keys them by _update_count)."""
+        before = [c.content_width for c in self.columns.values()]
+        super()._update_dimensions(new_rows)
+        if [c.content_width for c in self.columns.values()] != before:
+            self._update_count += 1
+            self._drop_dead_renders()
+            self.refresh()
+
     def _current_order(self) -> list[str]:
         return [row.key.value for row in self.ordered_rows]
 

@@ -11,12 +11,13 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from ..model import Entry
+from ..render import name_text
 from . import format as fmt
 from .keyed_table import Cells, KeyedTable
 from .registry import panel_bindings
+from .view import DashboardView
 
 COLUMNS = (("id", "id"), ("fields", "n"), ("content", "content"))
-PAGE_SIZE = 50
 PREVIEW = 100
 
 
@@ -44,7 +45,8 @@ def message_cells(e: Entry) -> Cells:
 
 
 class MessagesPanel(Vertical):
-    """Posts `Open` for `enter` on a row and `PageChanged` when the user pages."""
+    """Shows the page of the view; posts `Open` for `enter` on a row. The page belongs to the
+    selection, which the main screen owns: `]`/`[` run its `messages_page` action."""
 
     BINDINGS = panel_bindings("messages")  # streamtop.ui.registry declares the keys
 
@@ -53,36 +55,29 @@ class MessagesPanel(Vertical):
             super().__init__()
             self.entry = entry
 
-    class PageChanged(Message):
-        def __init__(self, end: str) -> None:
-            super().__init__()
-            self.end = end
-
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.end = "+"
-        self.page = 0
+        self.table = KeyedTable(COLUMNS, id="messages-table")
         self.entries: dict[str, Entry] = {}
 
     def compose(self) -> ComposeResult:
         yield Static("", id="messages-info")
-        yield KeyedTable(COLUMNS, id="messages-table")
+        yield self.table
 
-    @property
-    def table(self) -> KeyedTable:
-        return self.query_one("#messages-table", KeyedTable)
-
-    def reset(self) -> None:
-        self.end, self.page = "+", 0
-
-    def show(self, entries: tuple[Entry, ...], length: int | None, title: str | Text = "") -> None:
+    def show(self, view: DashboardView) -> None:
+        stream = view.stream
+        entries = view.messages or ()
         self.entries = {e.id: e for e in entries}
         self.table.sync([(e.id, message_cells(e)) for e in entries])
-        where = "newest" if self.page == 0 else f"page {self.page + 1}"
-        title_text = title if isinstance(title, Text) else Text(title)
+        if stream is None:
+            title = Text("no stream selected")
+        else:
+            title = name_text(stream.key) + (Text(" (loading)") if view.messages is None else Text())
+        page = view.selection.messages_page
+        where = "newest" if page == 0 else f"page {page + 1}"
         self.query_one("#messages-info", Static).update(
-            title_text + Text(f"  {where}: {len(entries)} of {fmt.count(length)} entries"
-                              "  (enter: full entry, ]: older, [: newest)"))
+            title + Text(f"  {where}: {len(entries)} of {fmt.count(stream.length if stream else None)} "
+                         "entries  (enter: full entry, ]: older, [: newest)"))
 
     def current(self) -> Entry | None:
         key = self.table.cursor_key
@@ -93,16 +88,3 @@ class MessagesPanel(Vertical):
         entry = self.current()
         if entry is not None:
             self.post_message(self.Open(entry))
-
-    def action_next_page(self) -> None:
-        if len(self.entries) < PAGE_SIZE:
-            self.app.bell()
-            return
-        oldest = list(self.entries)[-1]
-        self.end, self.page = f"({oldest}", self.page + 1
-        self.post_message(self.PageChanged(self.end))
-
-    def action_first_page(self) -> None:
-        if self.page:
-            self.reset()
-            self.post_message(self.PageChanged(self.end))

@@ -16,10 +16,12 @@ from ..model import Lag, StreamInfo
 from . import format as fmt
 from .keyed_table import Cells, KeyedTable
 from .registry import panel_bindings
+from .view import DashboardView
 
 COLUMNS = (("key", "key"), ("length", "length"), ("in/s", "rate"), ("groups", "groups"),
            ("max lag", "lag"), ("pending", "pending"), ("oldest pending", "idle"))
 SORTS = tuple(k for _, k in COLUMNS)
+TITLES = dict((k, t) for t, k in COLUMNS)
 GLOB = frozenset("*?[")
 
 RateOf = Callable[[bytes], float | None]
@@ -40,6 +42,14 @@ def matches(stream_label: str, pattern: str) -> bool:
     if any(c in GLOB for c in pattern):
         return fnmatch.fnmatchcase(stream_label, pattern)
     return pattern.lower() in stream_label.lower()
+
+
+def sort_label(column: str, reverse: bool) -> str:
+    """What the order means, not an arrow to decode: the key sorts A→Z by default, every number
+    largest first (as top does); `S` reverses either."""
+    if column == "key":
+        return "key Z→A" if reverse else "key A→Z"
+    return f"{TITLES.get(column, column)} {'1→9' if reverse else '9→1'}"
 
 
 def _lag_sort(lag: Lag | None) -> tuple[int, int]:
@@ -100,6 +110,8 @@ def stream_cells(s: StreamInfo, rate: float | None) -> Cells:
 class StreamsPanel(Vertical):
     """Posts `StreamsPanel.Selected` when the highlighted stream changes."""
 
+    ALLOW_MAXIMIZE = True  # `z` zooms the panel (title, table), not only its table
+
     BINDINGS = panel_bindings("streams")  # streamtop.ui.registry declares the keys
 
     class Selected(Message):
@@ -109,70 +121,77 @@ class StreamsPanel(Vertical):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.table = KeyedTable(COLUMNS, id="streams-table")
         self.pattern = ""
         self.sort_column = "key"
         self.sort_reverse = False
-        self.selected: bytes | None = None
-        self._streams: tuple[StreamInfo, ...] = ()
-        self._rate_of: RateOf = lambda key: None
-        self._loaded = False
+        self.empty_text = ""
+        self._view: DashboardView | None = None
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="filter: substring or glob (esc clears)", id="filter")
-        yield KeyedTable(COLUMNS, id="streams-table")
+        box = Input(placeholder="filter: substring or glob (esc clears)", id="filter")
+        box.display = False  # until `/`
+        yield box
+        yield self.table
         yield Static("", id="streams-empty")
 
+    def show(self, view: DashboardView) -> None:
+        """The streams of the view, filtered and sorted here, the cursor on the selected one."""
+        self._view = view
+        self._sync_rows()
+
     @property
-    def table(self) -> KeyedTable:
-        return self.query_one("#streams-table", KeyedTable)
+    def highlighted(self) -> bytes | None:
+        """The stream under the cursor (after a filter or a vanished key, not the selection)."""
+        current = self.table.cursor_key
+        return key_of(current) if current is not None else None
 
-    def show(self, streams: tuple[StreamInfo, ...], rate_of: RateOf, loaded: bool = True) -> None:
-        self._streams, self._rate_of, self._loaded = streams, rate_of, loaded
-        self.refresh_rows()
+    def move_to(self, key: bytes) -> None:
+        """Put the cursor on a stream (when it is shown), as a click would."""
+        rk = row_key(key)
+        if rk in self.table.row_keys:
+            self.table.move_cursor(row=self.table.row_keys.index(rk))
 
-    def refresh_rows(self) -> None:
-        shown = visible_streams(self._streams, self.pattern, self.sort_column, self.sort_reverse,
-                                self._rate_of)
-        keep = row_key(self.selected) if self.selected is not None else None
-        self.table.sync([(row_key(s.key), stream_cells(s, self._rate_of(s.key))) for s in shown],
-                        keep=keep)
+    def _selected(self) -> bytes | None:
+        return self._view.selection.key if self._view is not None else None
+
+    def _sync_rows(self) -> None:
+        view = self._view
+        streams = view.streams if view is not None else ()
+        rate_of: RateOf = view.stream_rate if view is not None else (lambda key: None)
+        shown = visible_streams(streams, self.pattern, self.sort_column, self.sort_reverse, rate_of)
+        selected = self._selected()
+        keep = row_key(selected) if selected is not None else None
+        self.table.sync([(row_key(s.key), stream_cells(s, rate_of(s.key))) for s in shown], keep=keep)
         empty = self.query_one("#streams-empty", Static)
         self.empty_text = ""
-        if shown or not self._loaded:
+        if shown or view is None or not view.loaded:
             empty.display = False
         else:
-            self.empty_text = "no streams match" if self._streams else "no streams found"
+            self.empty_text = "no streams match" if streams else "no streams found"
             empty.update(self.empty_text)
             empty.display = True
-        self._update_title(len(shown))
-        current = self.table.cursor_key
-        new = key_of(current) if current is not None else None
-        if new != self.selected:
-            self.selected = new
-            self.post_message(self.Selected(new))
+        self._update_title(len(shown), len(streams))
 
-    def _update_title(self, shown: int) -> None:
-        arrow = "▼" if not self.sort_reverse else "▲"
-        title = Text(f"Streams {shown}/{len(self._streams)}  sort: {self.sort_column} {arrow}")
+    def refresh_rows(self) -> None:
+        """Filter or sort changed here: the cursor may now be on another stream; say so."""
+        self._sync_rows()
+        if self.highlighted != self._selected():
+            self.post_message(self.Selected(self.highlighted))
+
+    def _update_title(self, shown: int, total: int) -> None:
+        title = Text(f"Streams {shown}/{total}  sort: {sort_label(self.sort_column, self.sort_reverse)}")
         if self.pattern:  # typed, and a glob has [ ]: data, not markup
             title += Text("  filter: ") + fmt.name(self.pattern, 40)
         self.border_title = title
-
-    def select(self, key: bytes) -> None:
-        rk = row_key(key)
-        if rk in self.table.row_keys:
-            self.selected = key
-            self.table.move_cursor(row=self.table.row_keys.index(rk))
 
     # events -----------------------------------------------------------------------------------
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
-        rk = event.row_key.value if event.row_key is not None else None
-        new = key_of(rk) if rk else None
-        if new != self.selected:
-            self.selected = new
-            self.post_message(self.Selected(new))
+        # the cursor as it is now: an event queued before a programmatic move is stale
+        if self.highlighted != self._selected():
+            self.post_message(self.Selected(self.highlighted))
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         event.stop()

@@ -19,6 +19,7 @@ from streamtop.ui.messages import MessagesPanel
 from streamtop.ui.pending import PendingPanel
 from streamtop.ui.registry import COMMANDS, Command, Needs, Scope
 from streamtop.ui.streams import StreamsPanel
+from streamtop.ui.view import Selection
 from tests.support import REPO_ROOT
 
 README = REPO_ROOT / "README.md"
@@ -143,7 +144,7 @@ def test_what_an_action_needs_is_checked_before_its_dialog(needs, context, says)
 # ---- one new entry shows up everywhere ----------------------------------------------------------
 
 def fake_command(opened: list[ActionContext]) -> Command:
-    return Command("frobnicate", ("z",), "Frobnicate", "frobnicate the selected stream", "Actions",
+    return Command("frobnicate", ("Z",), "Frobnicate", "frobnicate the selected stream", "Actions",
                    opens=lambda app, context: opened.append(context), needs=Needs.STREAM, footer=True)
 
 
@@ -156,33 +157,33 @@ async def test_a_new_registry_entry_is_bound_listed_in_help_and_palette_and_guar
                                                   "__module__": StreamtopApp.__module__})
     app = app_class(None)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("z")  # nothing selected: refused, naming the key
+        await pilot.press("Z")  # nothing selected: refused, naming the key
         await pilot.pause()
-        assert any(n.message == "frobnicate (z): select a stream first" for n in app._notifications)
+        assert any(n.message == "frobnicate (Z): select a stream first" for n in app._notifications)
         assert not opened
-        app.selected_key = b"orders"
-        await pilot.press("z")
+        app.main.selection = Selection(key=b"orders")  # no snapshot needed
+        await pilot.press("Z")
         await pilot.pause()
         assert [c.key for c in opened] == [b"orders"]
         # the footer shows it
         shown = {b.binding.key for b in app.screen.active_bindings.values() if b.binding.show}
-        assert "z" in shown
+        assert "Z" in shown
         # the palette describes it
         titles = {cmd.title: cmd.help for cmd in app.get_system_commands(app.screen)}
-        assert titles["Frobnicate: frobnicate the selected stream"] == "key z"
+        assert titles["Frobnicate: frobnicate the selected stream"] == "key Z"
         # the help lists it
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-    assert ("Actions", "z", "frobnicate the selected stream") in help_text(help_table())
+    assert ("Actions", "Z", "frobnicate the selected stream") in help_text(help_table())
     # a writing one is refused in read-only mode, in the same words as every other
     monkeypatch.setattr(registry, "COMMANDS", (*COMMANDS, replace(fake, writes=True)))
     app = StreamtopApp(None, read_only=True)
     async with app.run_test(size=SIZE) as pilot:
-        app.selected_key = b"orders"
+        app.main.selection = Selection(key=b"orders")  # no snapshot needed
         registry.open_dialog(app, "frobnicate", app.action_context())
         await pilot.pause()
-        assert [n.message for n in app._notifications][-1].startswith("read-only mode: frobnicate (z)")
+        assert [n.message for n in app._notifications][-1].startswith("read-only mode: frobnicate (Z)")
         assert len(opened) == 1
 
 

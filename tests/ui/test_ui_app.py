@@ -188,7 +188,7 @@ async def test_opens_when_server_is_down_and_help_and_quit() -> None:
         await pilot.press("question_mark")
         assert type(app.screen).__name__ == "HelpScreen"
         await pilot.press("escape")
-        assert type(app.screen).__name__ == "Screen"
+        assert type(app.screen).__name__ == "MainScreen"
         await pilot.press("q")
     assert app.return_code == 0
 
