@@ -109,7 +109,7 @@ async def produce(spec: ConnectionSpec, key: bytes, n: int, fields: dict[bytes, 
         if kind not in ("none", "stream"):
             raise UsageError(f"key {label(key)!r} holds a {kind}, not a stream")
         events = _events(n, fields, random.Random())
-        xadd = dict(maxlen=maxlen, approx=approx)
+        xadd: dict[str, Any] = dict(maxlen=maxlen, approx=approx)
         if rate is None:
             _added, last_id = await xadd_many(client, key, events, progress=counter.at(0), **xadd)
             return last_id

@@ -86,7 +86,8 @@ class Actions:
             pipe = self.client.pipeline(transaction=False)
             for args in commands:
                 pipe.execute_command(*args, **(DETAIL if args[0] == "XPENDING" else {}))
-            return await pipe.execute(raise_on_error=False)
+            replies: list[Any] = await pipe.execute(raise_on_error=False)
+            return replies
         except Exception:
             return None
 

@@ -204,7 +204,7 @@ async def dead_letter(actions: ActionsLike, key: bytes, group: bytes, ids: tuple
                 return ActionResult(False, f"{res.message} ({len(moved)} moved before that)" if moved
                                     else res.message, res.details)
             fate, copy_id = await _after_drop(client, key, group, pe.id, dlq)
-            if fate == "moved":
+            if fate == "moved" and copy_id is not None:  # "moved" always comes with the copy's ID
                 moved.append((pe.id, copy_id))
             details["in_flight"] = (pe.id, fate)
             said = {"moved": "it was moved (copied and acked)", "not moved": "it was not moved",

@@ -181,6 +181,8 @@ async def _boundary(client: Any, key: bytes, strategy: str, threshold: Any, leng
     if id_key(first) >= id_key(threshold):
         return None, 0
     hi = prev_id(threshold)
+    if hi is None:  # MINID 0-0: nothing is below it (the first ID is never below 0-0)
+        return None, 0
     n, _, capped = await _scan(client, key, "-", hi, SCAN_CAP)
     if capped:  # count the kept side instead
         kept, _, capped = await _scan(client, key, threshold, "+", SCAN_CAP)
@@ -188,7 +190,7 @@ async def _boundary(client: Any, key: bytes, strategy: str, threshold: Any, leng
     return hi, n
 
 
-async def _impact(client: Any, key: bytes, g: dict, hi: str | None, removed: int | None,
+async def _impact(client: Any, key: bytes, g: dict[str, Any], hi: str | None, removed: int | None,
                   first: str | None) -> GroupImpact:
     name = g["name"]
     if hi is None:
