@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .connection import error_text, execute_raw
+from .connection import AsyncClient, error_text, execute_raw
 from .model import (
     Discovery,
     Entry,
@@ -189,7 +189,7 @@ class Collector:
 
     def __init__(
         self,
-        client: Any,
+        client: AsyncClient,
         server: ServerInfo,
         targets: Sequence[str | bytes] = (),
         options: PollOptions = POLL_DEFAULTS,

@@ -218,6 +218,10 @@ class _SyncTLSConnection(redis.SSLConnection):
         return self.tls_spec.ssl_context().wrap_socket(sock, server_hostname=self.tls_spec.tls_server_name)
 
 
+# The asyncio clients streamtop makes: one per server, or one that routes keys across a cluster.
+AsyncClient = aioredis.Redis | aioredis.RedisCluster
+
+
 try:  # the sentinel redis-py gives its hiredis reader for "no complete reply buffered yet"
     from redis._parsers.hiredis import NOT_ENOUGH_DATA as _NOT_ENOUGH_DATA
 except ImportError:  # pragma: no cover - another redis-py layout: the slower generic path
@@ -239,7 +243,7 @@ def error_text(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
-async def execute_raw(client: Any, commands: Sequence[Sequence[Any]],
+async def execute_raw(client: AsyncClient, commands: Sequence[Sequence[Any]],
                       timeout: float | None = 30.0) -> list[Any]:
     """Send `commands` in one write and read their replies in order: one round trip, as a
     pipeline, without its per-command costs (Python packing, one timeout per reply), which are
@@ -307,7 +311,7 @@ async def _read_replies(conn: Any, n: int) -> list[Any]:
     return replies
 
 
-def strip_callbacks(client: Any) -> None:
+def strip_callbacks(client: AsyncClient) -> None:
     for name in RAW_COMMANDS:
         client.response_callbacks.pop(name, None)
 

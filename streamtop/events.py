@@ -10,7 +10,7 @@ import random
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from .connection import execute_raw
+from .connection import AsyncClient, execute_raw
 
 SENSORS = ("sensor1", "sensor2", "sensor3")
 CHUNK = 1000  # XADDs per pipeline round trip
@@ -39,7 +39,7 @@ def xadd_args(key: bytes | str, fields: Mapping[Any, Any], maxlen: int | None = 
 
 
 async def xadd_many(
-    client: Any,
+    client: AsyncClient,
     key: bytes | str,
     events: Iterable[Mapping[Any, Any]],
     *,

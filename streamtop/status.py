@@ -71,7 +71,7 @@ from . import numbers as num
 from .cliargs import UsageError, add_watch_arguments, spec_from_args
 from .cluster import ClusterCollector, ClusterError
 from .collector import Collector
-from .connection import ConnectError, ConnectionSpec, connect, describe_error
+from .connection import AsyncClient, ConnectError, ConnectionSpec, connect, describe_error
 from .history import History
 from .model import GroupInfo, LagSource, Snapshot, StreamInfo, id_ms, label
 from .options import POLL_DEFAULTS, PollOptions
@@ -238,7 +238,7 @@ class Result:
     targets: tuple[str, ...] = ()
 
 
-async def _key_problems(client: Any, collector: Collector | ClusterCollector,
+async def _key_problems(client: AsyncClient, collector: Collector | ClusterCollector,
                         snap: Snapshot) -> list[str]:
     """Keys named on the command line that are missing or hold another type: a usage error."""
     problems = []
@@ -263,7 +263,7 @@ async def collect(spec: ConnectionSpec, targets: list[str], options: PollOptions
 
     client, server = await connect(spec)
     collector = None
-    keys_client = client
+    keys_client: AsyncClient = client
     try:
         collector = make_collector(spec, client, server, targets, options)
         if server.mode == "cluster":  # TYPE checks go to the node that owns each key
