@@ -25,6 +25,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from .errors import ConfigError, ConnectError  # raised here; every command imports them from here
 from .model import ServerInfo
 from .parse import parse_info, version_tuple
 
@@ -53,14 +54,6 @@ def host_port(host: str, port: int | str) -> str:
 
 AUTH_WARNING = ("Warning: Using a password with '-a' or '-u' option on the command line interface "
                 "may not be safe.")  # redis-cli's words, so operators recognise it
-
-
-class ConfigError(ValueError):
-    """Bad connection options: the message is shown as is, one line, exit code 1."""
-
-
-class ConnectError(RuntimeError):
-    """The server could not be reached or refused us: the message is one line, password-free."""
 
 
 @dataclass(frozen=True)

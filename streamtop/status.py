@@ -62,7 +62,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
@@ -407,10 +407,11 @@ def _stream_header(res: Result, s: StreamInfo, marks: set[tuple[bytes | None, st
 
 def _groups_table(res: Result, s: StreamInfo, marks: set[tuple[bytes | None, str]]) -> Table:
     table = Table(box=None, pad_edge=False, header_style="bold")
-    for name, justify in (("group", "left"), ("consumers", "right"), ("pending", "right"),
-                          ("oldest pending", "right"), ("last delivered", "left"),
-                          ("entries read", "right"), ("lag", "right")):
-        table.add_column(name, justify=justify, no_wrap=name != "group")  # type: ignore[arg-type]
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("group", "left"), ("consumers", "right"), ("pending", "right"), ("oldest pending", "right"),
+        ("last delivered", "left"), ("entries read", "right"), ("lag", "right"))
+    for name, justify in columns:
+        table.add_column(name, justify=justify, no_wrap=name != "group")
     if res.rates_interval is not None:
         table.add_column("read/s", justify="right", no_wrap=True)
     for g in s.groups:
