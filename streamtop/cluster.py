@@ -19,7 +19,7 @@ from typing import Any
 from redis.crc import key_slot
 
 from .collector import Collector, is_pattern, to_bytes
-from .connection import ConnectionSpec, describe_error, host_port, retry_delay
+from .connection import AsyncClient, ConnectionSpec, describe_error, host_port, retry_delay
 from .model import Discovery, Focus, NodeStatus, ServerInfo, Snapshot, StreamInfo
 from .options import POLL_DEFAULTS, PollOptions
 
@@ -63,7 +63,7 @@ def parse_cluster_slots(reply: Any, seed_host: str) -> Topology:
 @dataclass
 class _Node:
     address: str
-    client: Any
+    client: AsyncClient
     collector: Collector
     last: tuple[StreamInfo, ...] = ()
     error: str | None = None

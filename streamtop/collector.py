@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .connection import error_text, execute_raw
+from .connection import AsyncClient, error_text, execute_raw
 from .model import (
     Discovery,
     Entry,
@@ -27,6 +27,7 @@ from .model import (
     FocusData,
     GroupInfo,
     LagSource,
+    PendingEntry,
     ServerInfo,
     Snapshot,
     StreamInfo,
@@ -188,7 +189,7 @@ class Collector:
 
     def __init__(
         self,
-        client: Any,
+        client: AsyncClient,
         server: ServerInfo,
         targets: Sequence[str | bytes] = (),
         options: PollOptions = POLL_DEFAULTS,
@@ -258,7 +259,7 @@ class Collector:
 
     # the poll -------------------------------------------------------------------------------
 
-    def _needs_estimate(self, group: GroupInfo | dict) -> bool:
+    def _needs_estimate(self, group: GroupInfo | dict[str, Any]) -> bool:
         if not self.server.has_lag:
             return True
         if isinstance(group, GroupInfo):
@@ -340,24 +341,24 @@ class Collector:
                 pipe.execute_command("XINFO", "STREAM", key)
             pipe.execute_command("XINFO", "GROUPS", key)
             known = self._last.get(key)
-            plan = []
+            key_plans: list[_GroupPlan] = []
             for g in known.groups if known else ():
                 needs = self._needs_estimate(g)
                 reuse = self._recent_estimate(key, g) if needs else None
                 if reuse is not None:
-                    plan.append(replace(self._queue_group(pipe, key, g.name, None, False),
-                                        reused=reuse))
+                    key_plans.append(replace(self._queue_group(pipe, key, g.name, None, False),
+                                             reused=reuse))
                 else:
-                    plan.append(self._queue_group(pipe, key, g.name, g.last_delivered_id, needs))
-            plans.append(plan)
+                    key_plans.append(self._queue_group(pipe, key, g.name, g.last_delivered_id, needs))
+            plans.append(key_plans)
         focus_n = self._queue_focus(pipe, focus) if focus else 0
         replies = await execute_raw(self.client, pipe.commands, self.options.timeout)
         trips = 1
         _raise_connection_error(replies)
 
         pos = 0
-        partial: list[tuple[StreamInfo, list[dict], dict[bytes, GroupInfo]]] = []
-        new_groups: list[tuple[int, dict]] = []
+        partial: list[tuple[StreamInfo, list[dict[str, Any]], dict[bytes, GroupInfo]]] = []
+        new_groups: list[tuple[int, dict[str, Any]]] = []
         for i, key in enumerate(keys):
             if i and not i % YIELD_EVERY:
                 await asyncio.sleep(0)
@@ -368,7 +369,7 @@ class Collector:
             pos += n_stream + 1
             stream_reply = next((r for r in stream_replies if isinstance(r, Exception)),
                                 stream_replies[0])
-            by_name: dict[bytes, GroupInfo] = {}
+            by_name: dict[bytes, tuple[_GroupPlan, list[Any]]] = {}
             for plan in plans[i]:
                 n = 4 if plan.estimate_from is not None else 3
                 by_name[plan.name] = (plan, replies[pos:pos + n])
@@ -478,7 +479,7 @@ class Collector:
                        last_entry_id=heavy.last_id, last_generated_id=generated,
                        info_taken_at=heavy.wall)
 
-    def _estimate_stale(self, d: dict, plan: _GroupPlan, group_replies: list[Any]) -> bool:
+    def _estimate_stale(self, d: dict[str, Any], plan: _GroupPlan, group_replies: list[Any]) -> bool:
         """The steady-state pipeline is queued from the previous poll's view of a group. Redo the
         group in the extra round trip when that view cannot give an estimate now: the lag turned
         NULL (no XRANGE was sent), or last-delivered-id moved back (SETID) before the XRANGE start,
@@ -498,7 +499,7 @@ class Collector:
             return not any((k := id_key(entry_id(e))) is not None and k > current for e in reply)
         return False
 
-    def _build_group(self, key: bytes, d: dict, group_replies: list[Any],
+    def _build_group(self, key: bytes, d: dict[str, Any], group_replies: list[Any],
                      plan: _GroupPlan) -> GroupInfo:
         consumers_r, summary_r, oldest_r = group_replies[:3]
         errors = [r for r in (consumers_r, summary_r, oldest_r) if isinstance(r, Exception)]
@@ -537,7 +538,7 @@ def _queue_light(pipe: _Batch, key: bytes, heavy: _Heavy) -> None:
         pipe.execute_command("XRANGE", key, "-", "+", "COUNT", 1)
 
 
-def _entries_added(group_dicts: list[dict]) -> int | None:
+def _entries_added(group_dicts: list[dict[str, Any]]) -> int | None:
     """entries-added without XINFO STREAM: a group with an exact lag has read `entries-read`
     entries and has `lag` left, so the stream has had entries-read + lag (7.0+)."""
     best = None
@@ -560,11 +561,11 @@ def _raise_connection_error(replies: list[Any]) -> None:
 
 def _focus_data(focus: Focus, replies: list[Any]) -> FocusData:
     error = next((error_text(r) for r in replies if isinstance(r, Exception)), None)
-    pending: tuple = ()
+    pending: tuple[PendingEntry, ...] = ()
     if focus.group is not None and replies and not isinstance(replies[0], Exception):
         pending = parse_pending_entries(replies[0])
     msgs_r = replies[-1] if replies else None
-    messages: tuple = ()
+    messages: tuple[Entry, ...] = ()
     if msgs_r is not None and not isinstance(msgs_r, Exception):
         messages = tuple(Entry(i, tuple(f)) for i, f in parse_entries(msgs_r))
     return FocusData(focus=focus, pending=pending, messages=messages, error=error)

@@ -14,7 +14,7 @@ import math
 import os
 import re
 import ssl
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
@@ -25,6 +25,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from .errors import ConfigError, ConnectError  # raised here; every command imports them from here
 from .model import ServerInfo
 from .parse import parse_info, version_tuple
 
@@ -53,14 +54,6 @@ def host_port(host: str, port: int | str) -> str:
 
 AUTH_WARNING = ("Warning: Using a password with '-a' or '-u' option on the command line interface "
                 "may not be safe.")  # redis-cli's words, so operators recognise it
-
-
-class ConfigError(ValueError):
-    """Bad connection options: the message is shown as is, one line, exit code 1."""
-
-
-class ConnectError(RuntimeError):
-    """The server could not be reached or refused us: the message is one line, password-free."""
 
 
 @dataclass(frozen=True)
@@ -218,6 +211,10 @@ class _SyncTLSConnection(redis.SSLConnection):
         return self.tls_spec.ssl_context().wrap_socket(sock, server_hostname=self.tls_spec.tls_server_name)
 
 
+# The asyncio clients streamtop makes: one per server, or one that routes keys across a cluster.
+AsyncClient = aioredis.Redis | aioredis.RedisCluster
+
+
 try:  # the sentinel redis-py gives its hiredis reader for "no complete reply buffered yet"
     from redis._parsers.hiredis import NOT_ENOUGH_DATA as _NOT_ENOUGH_DATA
 except ImportError:  # pragma: no cover - another redis-py layout: the slower generic path
@@ -239,7 +236,7 @@ def error_text(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
-async def execute_raw(client: Any, commands: Sequence[Sequence[Any]],
+async def execute_raw(client: AsyncClient, commands: Sequence[Sequence[Any]],
                       timeout: float | None = 30.0) -> list[Any]:
     """Send `commands` in one write and read their replies in order: one round trip, as a
     pipeline, without its per-command costs (Python packing, one timeout per reply), which are
@@ -270,13 +267,23 @@ async def execute_raw(client: Any, commands: Sequence[Sequence[Any]],
     return replies
 
 
+def hiredis_reader(conn: Any) -> tuple[Any, Any] | None:
+    """(parser, reader) when the connection parses with hiredis and the installed redis-py still
+    has the internals the fast path reads (`_parser._reader`, `read_from_socket`, NOT_ENOUGH_DATA;
+    redis is pinned below its next major for them), else None: then replies are read one by one."""
+    parser = getattr(conn, "_parser", None)
+    reader = getattr(parser, "_reader", None)
+    if _NOT_ENOUGH_DATA is None or parser is None or reader is None:
+        return None
+    return (parser, reader) if hasattr(parser, "read_from_socket") else None
+
+
 async def _read_replies(conn: Any, n: int) -> list[Any]:
     """`n` replies in order, errors in place. With redis-py's hiredis parser the replies are taken
     straight from its reader, which parsed them in C as the bytes arrived (a Python call per
     reply less: a fifth of the poll at 1,000 streams); any other parser goes reply by reply."""
-    parser = getattr(conn, "_parser", None)
-    reader = getattr(parser, "_reader", None)
-    if _NOT_ENOUGH_DATA is None or reader is None or not hasattr(parser, "read_from_socket"):
+    fast = hiredis_reader(conn)
+    if fast is None:
         replies: list[Any] = []
         for _ in range(n):
             try:
@@ -284,6 +291,7 @@ async def _read_replies(conn: Any, n: int) -> list[Any]:
             except redis.ResponseError as exc:
                 replies.append(exc)
         return replies
+    parser, reader = fast
     replies = []
     while len(replies) < n:
         reply = reader.gets()
@@ -296,7 +304,7 @@ async def _read_replies(conn: Any, n: int) -> list[Any]:
     return replies
 
 
-def strip_callbacks(client: Any) -> None:
+def strip_callbacks(client: AsyncClient) -> None:
     for name in RAW_COMMANDS:
         client.response_callbacks.pop(name, None)
 
@@ -378,14 +386,14 @@ def build_spec(
     cert: str | None = None,
     key: str | None = None,
     cluster: bool = False,
-    env: dict[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
     insecure: bool = False,
     sni: str | None = None,
 ) -> ConnectionSpec:
     """Options over URL over environment, as redis-cli: -h/-p/-n/--user/-a win over --url,
     --url wins over REDIS_URL, and -a wins over REDISCLI_AUTH, which wins over the URL's password."""
-    env = os.environ if env is None else env
-    spec = parse_url(url or env.get("REDIS_URL") or DEFAULT_URL)
+    environ: Mapping[str, str] = os.environ if env is None else env
+    spec = parse_url(url or environ.get("REDIS_URL") or DEFAULT_URL)
     changes: dict[str, Any] = {}
     if host is not None:
         changes["host"] = host
@@ -397,8 +405,8 @@ def build_spec(
         changes["username"] = user
     if password is not None:
         changes["password"] = password
-    elif env.get("REDISCLI_AUTH"):
-        changes["password"] = env["REDISCLI_AUTH"]
+    elif environ.get("REDISCLI_AUTH"):
+        changes["password"] = environ["REDISCLI_AUTH"]
     if tls or cacert or cert or key:
         if spec.scheme == "unix":
             raise ConfigError("TLS options do not apply to a unix:// socket")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .cliargs import spec_from_args
 from .connection import ConnectError, ConnectionSpec
@@ -19,6 +19,7 @@ from .options import DashboardOptions
 
 if TYPE_CHECKING:
     from .ui.app import StreamtopApp
+    from .ui.demo_panel import Controller
 
 
 def open_session(spec: ConnectionSpec, options: DashboardOptions) -> Monitor:
@@ -26,7 +27,7 @@ def open_session(spec: ConnectionSpec, options: DashboardOptions) -> Monitor:
     return Monitor(spec, options.targets, options=options.poll, read_only=options.read_only)
 
 
-def make_app(session: Monitor, options: DashboardOptions, *, demo: Any = None,
+def make_app(session: Monitor, options: DashboardOptions, *, demo: Controller | None = None,
              app_class: type[StreamtopApp] | None = None) -> StreamtopApp:
     """The app on a ready session (`app_class`: the demo's, with its F-keys)."""
     from .ui.app import StreamtopApp

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 
 class ServerUnavailable(RuntimeError):
@@ -164,7 +165,7 @@ class ServerProcess:
         for _ in range(attempts):
             yield free_port(self.host)
 
-    def start(self, timeout: float = 10.0, attempts: int = 5) -> ServerProcess:
+    def start(self, timeout: float = 10.0, attempts: int = 5) -> Self:
         """Start on the first candidate port where the server answers PING."""
         if self.running:
             return self  # starting twice would orphan the first process
@@ -172,16 +173,17 @@ class ServerProcess:
         if made_workdir:
             remove_orphan_workdirs()
             self.workdir = tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-")
+        workdir = self.workdir
         try:
             return self._start(timeout, attempts)
         except BaseException:
             self.stop()
-            if made_workdir:  # a failed start leaves nothing behind either
-                shutil.rmtree(self.workdir, ignore_errors=True)
+            if made_workdir and workdir is not None:  # a failed start leaves nothing behind either
+                shutil.rmtree(workdir, ignore_errors=True)
                 self.workdir = None
             raise
 
-    def _start(self, timeout: float, attempts: int) -> ServerProcess:
+    def _start(self, timeout: float, attempts: int) -> Self:
         assert self.workdir is not None
         main_thread = threading.current_thread() is threading.main_thread()
         for port in self.candidate_ports(attempts):
@@ -240,7 +242,7 @@ class ServerProcess:
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.workdir = None
 
-    def __enter__(self) -> ServerProcess:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

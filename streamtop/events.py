@@ -10,7 +10,7 @@ import random
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from .connection import execute_raw
+from .connection import AsyncClient, execute_raw
 
 SENSORS = ("sensor1", "sensor2", "sensor3")
 CHUNK = 1000  # XADDs per pipeline round trip
@@ -18,11 +18,11 @@ CHUNK = 1000  # XADDs per pipeline round trip
 
 def sensor_event(rng: random.Random | None = None, sensor: str | None = None) -> dict[str, str]:
     """{"sensor_id", "temp", "humidity"}: temp and humidity uniform in [0, 1) (tutorial shape)."""
-    rng = rng or random
+    choice, uniform = (rng.choice, rng.random) if rng else (random.choice, random.random)
     return {
-        "sensor_id": sensor or rng.choice(SENSORS),
-        "temp": f"{rng.random():.4f}",
-        "humidity": f"{rng.random():.4f}",
+        "sensor_id": sensor or choice(SENSORS),
+        "temp": f"{uniform():.4f}",
+        "humidity": f"{uniform():.4f}",
     }
 
 
@@ -39,7 +39,7 @@ def xadd_args(key: bytes | str, fields: Mapping[Any, Any], maxlen: int | None = 
 
 
 async def xadd_many(
-    client: Any,
+    client: AsyncClient,
     key: bytes | str,
     events: Iterable[Mapping[Any, Any]],
     *,

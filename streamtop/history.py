@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from .model import Snapshot
+
+K = TypeVar("K")
 
 HISTORY_POINTS = 120
 
@@ -61,7 +64,8 @@ class History:
         prev = self._prev
         dt = snap.taken_at - prev.taken_at if prev else 0.0
         prev_streams = {s.key: s for s in prev.streams} if prev else {}
-        seen_streams, seen_groups = set(), set()
+        seen_streams: set[bytes] = set()
+        seen_groups: set[tuple[bytes, bytes]] = set()
         for stream in snap.streams:
             if stream.error is not None:
                 continue
@@ -82,10 +86,9 @@ class History:
                 read = _rate(og.entries_read, group.entries_read, dt) if og else None
                 self.read_rate.setdefault(gk, Series()).add(read)
                 self.lag.setdefault(gk, Series()).add(group.lag.best)
-        for store, seen in ((self.in_rate, seen_streams), (self.read_rate, seen_groups),
-                            (self.lag, seen_groups)):
-            for gone in set(store) - seen:
-                del store[gone]
+        _forget(self.in_rate, seen_streams)
+        _forget(self.read_rate, seen_groups)
+        _forget(self.lag, seen_groups)
         self._prev = snap
 
     def stream_rate(self, key: bytes) -> float | None:
@@ -95,3 +98,9 @@ class History:
     def group_rate(self, key: bytes, group: bytes) -> float | None:
         s = self.read_rate.get((key, group))
         return s.last if s else None
+
+
+def _forget(store: dict[K, Series], seen: set[K]) -> None:
+    """Drop the series of streams and groups that are gone, so the history stays bounded."""
+    for gone in set(store) - seen:
+        del store[gone]

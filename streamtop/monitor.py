@@ -28,13 +28,14 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 import redis
+import redis.asyncio as aioredis
 
 from .actions import Actions
-from .cluster import ClusterError
-from .connection import ConfigError, ConnectionSpec, describe_error, probe_server, retry_delay
+from .cluster import ClusterCollector, ClusterError
+from .collector import Collector
+from .connection import AsyncClient, ConfigError, ConnectionSpec, describe_error, probe_server, retry_delay
 from .history import History
 from .model import ConsumerInfo, Focus, GroupInfo, PendingEntry, ServerInfo, Snapshot, StreamInfo
 from .options import POLL_DEFAULTS, PollOptions
@@ -128,9 +129,9 @@ class Monitor:
         self._read_only = read_only
         self._actions: Actions | None = None
         self.clock = clock
-        self.client: Any = None
+        self.client: aioredis.Redis | None = None  # the poll client (raw replies)
         self.server: ServerInfo | None = None
-        self.collector: Any = None  # a Collector, or a ClusterCollector for a cluster
+        self.collector: Collector | ClusterCollector | None = None
         self.history = History()
         self.focus: Focus | None = None
         self.last: Snapshot | None = None
@@ -146,7 +147,7 @@ class Monitor:
         self.polls = 0
         # The actions' client: kept across failed polls (its pool reconnects by itself, and an
         # action may be running on it); replaced only when a reconnect finds a different server.
-        self.action_client: Any = None
+        self.action_client: AsyncClient | None = None
         self.action_server: ServerInfo | None = None
         self.action_generation = 0  # bumped when action_client (and so `actions`) is replaced
 
@@ -341,6 +342,6 @@ def aged(snapshot: Snapshot, seconds: float) -> Snapshot:
     return dataclasses.replace(snapshot, streams=tuple(map(stream, snapshot.streams)), focus=focus)
 
 
-async def _close(client: Any) -> None:
+async def _close(client: AsyncClient) -> None:
     with contextlib.suppress(Exception):  # closing a broken connection may fail too
         await client.aclose()

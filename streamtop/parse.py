@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, overload
 
 from .model import (
     ConsumerInfo,
@@ -22,7 +22,13 @@ from .model import (
 )
 
 
-def text(value: Any) -> str | None:
+@overload
+def text(value: bytes | str | int | float) -> str: ...
+@overload
+def text(value: object) -> str | None: ...
+
+
+def text(value: object) -> str | None:
     """A reply value as str (invalid UTF-8 escaped); None stays None."""
     if value is None:
         return None

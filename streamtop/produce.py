@@ -19,7 +19,7 @@ from typing import Any
 from . import numbers as num
 from .cliargs import UsageError, spec_from_args
 from .collector import to_bytes
-from .connection import ConnectError, ConnectionSpec, connect, describe_error
+from .connection import AsyncClient, ConnectError, ConnectionSpec, connect, describe_error
 from .events import sensor_event, xadd_many
 from .model import label
 
@@ -77,7 +77,7 @@ class _Counter:
         return update
 
 
-async def _paced(client: Any, key: bytes, events: Iterator[dict[Any, Any]], n: int, rate: float,
+async def _paced(client: AsyncClient, key: bytes, events: Iterator[dict[Any, Any]], n: int, rate: float,
                  counter: _Counter, **xadd: Any) -> str | None:
     loop = asyncio.get_running_loop()
     start = loop.time()
@@ -109,7 +109,7 @@ async def produce(spec: ConnectionSpec, key: bytes, n: int, fields: dict[bytes, 
         if kind not in ("none", "stream"):
             raise UsageError(f"key {label(key)!r} holds a {kind}, not a stream")
         events = _events(n, fields, random.Random())
-        xadd = dict(maxlen=maxlen, approx=approx)
+        xadd: dict[str, Any] = dict(maxlen=maxlen, approx=approx)
         if rate is None:
             _added, last_id = await xadd_many(client, key, events, progress=counter.at(0), **xadd)
             return last_id

@@ -7,13 +7,12 @@ without the flag, and the flag against a standalone server is a clear error, not
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import redis.asyncio as aioredis
 
 from .cluster import ClusterCollector
 from .collector import Collector
-from .connection import ConfigError, ConnectionSpec, strip_callbacks
+from .connection import AsyncClient, ConfigError, ConnectionSpec, strip_callbacks
 from .model import ServerInfo
 from .options import POLL_DEFAULTS, PollOptions
 
@@ -27,7 +26,7 @@ def check_mode(spec: ConnectionSpec, server: ServerInfo) -> None:
 
 def make_collector(
     spec: ConnectionSpec,
-    client: Any,
+    client: AsyncClient,
     server: ServerInfo,
     targets: Sequence[str | bytes] = (),
     options: PollOptions = POLL_DEFAULTS,
@@ -46,7 +45,7 @@ async def close_collector(collector: Collector | ClusterCollector) -> None:
         await collector.aclose()
 
 
-def make_action_client(spec: ConnectionSpec, server: ServerInfo) -> Any:
+def make_action_client(spec: ConnectionSpec, server: ServerInfo) -> AsyncClient:
     """A raw client for the actions to write through: in a cluster, one that routes each key to
     the node that owns it."""
     if server.mode != "cluster":

@@ -62,7 +62,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
@@ -71,7 +71,7 @@ from . import numbers as num
 from .cliargs import UsageError, add_watch_arguments, spec_from_args
 from .cluster import ClusterCollector, ClusterError
 from .collector import Collector
-from .connection import ConnectError, ConnectionSpec, connect, describe_error
+from .connection import AsyncClient, ConnectError, ConnectionSpec, connect, describe_error
 from .history import History
 from .model import GroupInfo, LagSource, Snapshot, StreamInfo, id_ms, label
 from .options import POLL_DEFAULTS, PollOptions
@@ -238,7 +238,7 @@ class Result:
     targets: tuple[str, ...] = ()
 
 
-async def _key_problems(client: Any, collector: Collector | ClusterCollector,
+async def _key_problems(client: AsyncClient, collector: Collector | ClusterCollector,
                         snap: Snapshot) -> list[str]:
     """Keys named on the command line that are missing or hold another type: a usage error."""
     problems = []
@@ -263,7 +263,7 @@ async def collect(spec: ConnectionSpec, targets: list[str], options: PollOptions
 
     client, server = await connect(spec)
     collector = None
-    keys_client = client
+    keys_client: AsyncClient = client
     try:
         collector = make_collector(spec, client, server, targets, options)
         if server.mode == "cluster":  # TYPE checks go to the node that owns each key
@@ -407,10 +407,11 @@ def _stream_header(res: Result, s: StreamInfo, marks: set[tuple[bytes | None, st
 
 def _groups_table(res: Result, s: StreamInfo, marks: set[tuple[bytes | None, str]]) -> Table:
     table = Table(box=None, pad_edge=False, header_style="bold")
-    for name, justify in (("group", "left"), ("consumers", "right"), ("pending", "right"),
-                          ("oldest pending", "right"), ("last delivered", "left"),
-                          ("entries read", "right"), ("lag", "right")):
-        table.add_column(name, justify=justify, no_wrap=name != "group")  # type: ignore[arg-type]
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("group", "left"), ("consumers", "right"), ("pending", "right"), ("oldest pending", "right"),
+        ("last delivered", "left"), ("entries read", "right"), ("lag", "right"))
+    for name, justify in columns:
+        table.add_column(name, justify=justify, no_wrap=name != "group")
     if res.rates_interval is not None:
         table.add_column("read/s", justify="right", no_wrap=True)
     for g in s.groups:

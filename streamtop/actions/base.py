@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import redis
 
 from .. import numbers
-from ..connection import error_text
+from ..connection import AsyncClient, error_text
 from ..model import PendingEntry, label
 from ..model import id_key as model_id_key
 from ..parse import parse_pending_entries, to_int
@@ -48,7 +48,7 @@ class ActionResult:
 class ActionsLike(Protocol):
     """What trim and deadletter use of Actions (typed here, so they need not import core)."""
 
-    client: Any
+    client: AsyncClient
 
     async def groups(self, key: bytes) -> list[dict[str, Any]]: ...
 

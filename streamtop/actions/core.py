@@ -20,6 +20,7 @@ from typing import Any
 
 from redis.crc import key_slot
 
+from ..connection import AsyncClient
 from ..events import sensor_event, xadd_many
 from ..model import ServerInfo, label
 from ..parse import parse_consumers, parse_entries, parse_groups, text, to_int
@@ -56,7 +57,7 @@ MAX_AUTOCLAIM_CALLS = 100_000  # a backstop against a cursor that never reaches 
 class Actions:
     """Mutations with validation, a read-only guard and results as values."""
 
-    def __init__(self, client: Any, server: ServerInfo, *, read_only: bool = False) -> None:
+    def __init__(self, client: AsyncClient, server: ServerInfo, *, read_only: bool = False) -> None:
         self.client = client
         self.server = server
         self.read_only = read_only
@@ -86,7 +87,8 @@ class Actions:
             pipe = self.client.pipeline(transaction=False)
             for args in commands:
                 pipe.execute_command(*args, **(DETAIL if args[0] == "XPENDING" else {}))
-            return await pipe.execute(raise_on_error=False)
+            replies: list[Any] = await pipe.execute(raise_on_error=False)
+            return replies
         except Exception:
             return None
 

@@ -33,6 +33,7 @@ from typing import Any
 
 import redis
 
+from ..connection import AsyncClient
 from ..model import PendingEntry, label
 from ..parse import parse_entries, text, to_int
 from .base import (
@@ -51,7 +52,7 @@ PEL_PAGE = 1000
 WATCH_RETRIES = 5
 
 
-async def _candidates(client: Any, key: bytes, group: bytes, ids: tuple[str, ...] | None,
+async def _candidates(client: AsyncClient, key: bytes, group: bytes, ids: tuple[str, ...] | None,
                       min_deliveries: int | None) -> tuple[list[PendingEntry], list[str], bool]:
     """(pending entries to move, selected IDs not pending, more beyond MAX_MOVE)."""
     if ids is not None:
@@ -92,7 +93,8 @@ class HalfApplied(Exception):
         self.entry_id, self.copied, self.acked = entry_id, copied, acked
 
 
-async def _move_one(client: Any, key: bytes, group: bytes, entry_id: str, dlq: bytes) -> tuple[str, Any]:
+async def _move_one(client: AsyncClient, key: bytes, group: bytes, entry_id: str,
+                    dlq: bytes) -> tuple[str, Any]:
     """('moved', dlq id) | ('gone', None) | ('raced', None) | ('busy', None).
     Raises DlqNotStream before anything is queued, HalfApplied when EXEC's replies disagree, and
     redis.ConnectionError when the connection drops at any step (redis-py says WatchError then)."""
@@ -104,20 +106,21 @@ async def _move_one(client: Any, key: bytes, group: bytes, entry_id: str, dlq: b
         raise
 
 
-async def _try_move(client: Any, key: bytes, group: bytes, entry_id: str, dlq: bytes) -> tuple[str, Any]:
+async def _try_move(client: AsyncClient, key: bytes, group: bytes, entry_id: str,
+                    dlq: bytes) -> tuple[str, Any]:
     for _ in range(WATCH_RETRIES):
         async with client.pipeline(transaction=True) as pipe:
             await pipe.watch(dlq)
             # Inside the WATCH: if the DLQ's type changes before EXEC, EXEC aborts and we retry, so
             # the XADD below cannot fail with WRONGTYPE while the XACK succeeds.
-            kind = text(await pipe.execute_command("TYPE", dlq))
+            kind = text(await pipe.execute_command("TYPE", dlq)) or ""
             if kind not in ("stream", "none"):
-                await pipe.unwatch()
+                await pipe.unwatch()  # type: ignore[no-untyped-call]  # redis-py: no annotations
                 raise DlqNotStream(kind)
             rows = pending_rows(await pipe.execute_command("XPENDING", key, group, entry_id, entry_id, 1,
                                                                    **DETAIL))
             if not rows:
-                await pipe.unwatch()
+                await pipe.unwatch()  # type: ignore[no-untyped-call]  # redis-py: no annotations
                 return "gone", None
             pe = rows[0]
             data = parse_entries(await pipe.execute_command("XRANGE", key, entry_id, entry_id))
@@ -126,7 +129,7 @@ async def _try_move(client: Any, key: bytes, group: bytes, entry_id: str, dlq: b
                        b"dlq-deliveries", pe.deliveries, b"dlq-source", key]
             if not data:
                 fields += [b"dlq-missing", b"1"]
-            pipe.multi()
+            pipe.multi()  # type: ignore[no-untyped-call]  # redis-py: no annotations
             pipe.execute_command("XADD", dlq, "*", *fields)
             pipe.execute_command("XACK", key, group, entry_id)
             try:
@@ -150,7 +153,7 @@ async def _try_move(client: Any, key: bytes, group: bytes, entry_id: str, dlq: b
     return "busy", None
 
 
-async def _after_drop(client: Any, key: bytes, group: bytes, entry_id: str,
+async def _after_drop(client: AsyncClient, key: bytes, group: bytes, entry_id: str,
                       dlq: bytes) -> tuple[str, str | None]:
     """What became of the entry whose move was cut: 'moved' (acked and copied), 'not moved' (still
     pending, no copy), or 'unknown' (the server cannot be read). The copy is looked for among the
@@ -204,7 +207,7 @@ async def dead_letter(actions: ActionsLike, key: bytes, group: bytes, ids: tuple
                 return ActionResult(False, f"{res.message} ({len(moved)} moved before that)" if moved
                                     else res.message, res.details)
             fate, copy_id = await _after_drop(client, key, group, pe.id, dlq)
-            if fate == "moved":
+            if fate == "moved" and copy_id is not None:  # "moved" always comes with the copy's ID
                 moved.append((pe.id, copy_id))
             details["in_flight"] = (pe.id, fate)
             said = {"moved": "it was moved (copied and acked)", "not moved": "it was not moved",

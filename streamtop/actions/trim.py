@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..connection import AsyncClient
 from ..model import label
 from ..parse import pairs, parse_entries, text, to_int
 from .base import (
@@ -94,7 +95,7 @@ def _n(value: int | None, capped: bool) -> str:
     return f">={value:,}" if capped else f"{value:,}"
 
 
-async def _scan(client: Any, key: bytes, start: str, end: str, cap: int, reverse: bool = False,
+async def _scan(client: AsyncClient, key: bytes, start: str, end: str, cap: int, reverse: bool = False,
                 stop_at: int | None = None) -> tuple[int, str | None, bool]:
     """Count entries in [start, end] (IDs inclusive), in pages. Returns (count, last ID seen, capped).
     `stop_at`: stop once this many were counted (last ID is then the stop_at-th)."""
@@ -121,7 +122,7 @@ async def _scan(client: Any, key: bytes, start: str, end: str, cap: int, reverse
     return count, last, not done
 
 
-async def _count_pending(client: Any, key: bytes, group: bytes, hi: str) -> tuple[int, bool]:
+async def _count_pending(client: AsyncClient, key: bytes, group: bytes, hi: str) -> tuple[int, bool]:
     count, lo = 0, "-"
     while count < SCAN_CAP:
         rows = pending_rows(await client.execute_command("XPENDING", key, group, lo, hi, PAGE, **DETAIL))
@@ -162,7 +163,7 @@ def _first_id(entry: Any) -> str | None:
     return text(entry[0]) if isinstance(entry, list | tuple) and entry else None
 
 
-async def _boundary(client: Any, key: bytes, strategy: str, threshold: Any, length: int,
+async def _boundary(client: AsyncClient, key: bytes, strategy: str, threshold: Any, length: int,
                     first: str | None) -> tuple[str | None, int | None]:
     """(last removed ID or None if too far to find, how many go or None if too many to count).
     MAXLEN always knows the count; MINID always knows the boundary (the ID just below it)."""
@@ -181,6 +182,8 @@ async def _boundary(client: Any, key: bytes, strategy: str, threshold: Any, leng
     if id_key(first) >= id_key(threshold):
         return None, 0
     hi = prev_id(threshold)
+    if hi is None:  # MINID 0-0: nothing is below it (the first ID is never below 0-0)
+        return None, 0
     n, _, capped = await _scan(client, key, "-", hi, SCAN_CAP)
     if capped:  # count the kept side instead
         kept, _, capped = await _scan(client, key, threshold, "+", SCAN_CAP)
@@ -188,7 +191,7 @@ async def _boundary(client: Any, key: bytes, strategy: str, threshold: Any, leng
     return hi, n
 
 
-async def _impact(client: Any, key: bytes, g: dict, hi: str | None, removed: int | None,
+async def _impact(client: AsyncClient, key: bytes, g: dict[str, Any], hi: str | None, removed: int | None,
                   first: str | None) -> GroupImpact:
     name = g["name"]
     if hi is None:

@@ -13,7 +13,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 
@@ -33,6 +33,9 @@ from .workload import (
     STUCK_MS,
     DemoController,
 )
+
+if TYPE_CHECKING:  # the UI is imported only when the demo runs it (build_app)
+    from ..ui.demo_app import DemoApp
 
 STOP_SIGNALS = tuple(s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None)
 
@@ -186,11 +189,11 @@ def run(args: argparse.Namespace) -> int:
             atexit.unregister(server.cleanup)
 
 
-def build_app(args: argparse.Namespace, spec: ConnectionSpec, controller: DemoController) -> Any:
+def build_app(args: argparse.Namespace, spec: ConnectionSpec, controller: DemoController) -> DemoApp:
     """The dashboard as `streamtop` builds it (streamtop.dashboard), on the demo's server, with
     the demo panel and its F-keys bound at app level (they work wherever the focus is)."""
     from ..dashboard import make_app, open_session
-    from ..ui.demo_app import demo_app_class
+    from ..ui.demo_app import DemoApp
 
     # entries a crashed consumer held count as stuck after the workload's retry time (not 60 s),
     # so `c` claims them with its default min idle while the demo is still being watched; entries
@@ -198,8 +201,8 @@ def build_app(args: argparse.Namespace, spec: ConnectionSpec, controller: DemoCo
     life = controller.life
     options = DashboardOptions.from_args(args, targets=(), stuck_after=life.stuck_ms / 1000,
                                          poison_deliveries=max(1, life.poison_deliveries - 2))
-    app = make_app(open_session(spec, options), options, demo=controller,
-                   app_class=demo_app_class())
+    app = make_app(open_session(spec, options), options, demo=controller, app_class=DemoApp)
+    assert isinstance(app, DemoApp)
     app.start_lesson = getattr(args, "lesson", None)
     return app
 

@@ -14,19 +14,37 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import redis
 
-from ..connection import error_text
+from ..connection import ConnectionSpec, error_text
 from ..model import id_key
 from ..parse import text
 from .base import BLOCK_MS, make_db
 from .pubsub import CHANNEL
 from .reader import LASTID_KEY
 
-if TYPE_CHECKING:
-    from .workload import DemoController
+
+class _Settings(Protocol):
+    @property
+    def stuck_ms(self) -> int: ...
+
+
+class Watched(Protocol):
+    """What the tracker reads of the workload (`DemoController`), without importing it: the
+    controller owns the tracker, so the import would go both ways."""
+
+    @property
+    def spec(self) -> ConnectionSpec: ...
+    @property
+    def stream(self) -> str: ...
+    @property
+    def group(self) -> str: ...
+    @property
+    def dlq(self) -> str: ...
+    @property
+    def life(self) -> _Settings: ...
 
 SAMPLE = 500  # entries a check looks at, at most
 MANUAL_SENSOR = "manual"
@@ -70,17 +88,19 @@ def _server_ms(db: Any) -> int:
 def check_auto_ids(db: Any, t: LessonTracker) -> bool:
     """Two entries with ms-seq IDs, newest first greater, the ms part the server's clock."""
     ids = [text(e[0]) for e in _xrevrange(db, t, t.stream, count=2)]
-    keys = [id_key(i) for i in ids]
-    if len(keys) < 2 or None in keys or "-" not in ids[0]:
+    if len(ids) < 2 or "-" not in ids[0]:
         return False
-    return keys[0] > keys[1] and abs(_server_ms(db) - keys[0][0]) < 86_400_000
+    newest, older = id_key(ids[0]), id_key(ids[1])
+    if newest is None or older is None:
+        return False
+    return newest > older and abs(_server_ms(db) - newest[0]) < 86_400_000
 
 
 def check_manual_id(db: Any, t: LessonTracker) -> bool:
     """An entry added with an ID of the user's is in the stream (and, where the server counts
     failed calls, an XADD was refused since the lessons began)."""
-    if t.baseline.get("xadd_failed") is not None and _cmdstat(db, "xadd", "failed_calls") <= \
-            t.baseline["xadd_failed"]:
+    failed_before = t.baseline.get("xadd_failed")
+    if failed_before is not None and _cmdstat(db, "xadd", "failed_calls") <= failed_before:
         return False
     return any(f.get(b"sensor_id") == MANUAL_SENSOR.encode()
                for _, f in _xrevrange(db, t, t.stream, count=SAMPLE))
@@ -291,7 +311,7 @@ LESSONS: tuple[Lesson, ...] = (
 class LessonTracker:
     """Which lessons the server has shown, updated from the demo's observer thread."""
 
-    def __init__(self, controller: DemoController) -> None:
+    def __init__(self, controller: Watched) -> None:
         self.controller = controller
         self.stream = controller.stream
         self.group = controller.group

@@ -27,6 +27,12 @@ AWAY_SECONDS = 10.0
 MAX_SEEN = 2_000_000  # IDs one run records at most (a run at 100,000 events/s)
 
 
+
+def _id_keys(ids: list[str]) -> list[tuple[int, int]]:
+    """The IDs as comparable pairs, anything that is not an ID left out (a list of one ID or none
+    stays a list: `max(pair)` alone would compare the pair's two numbers)."""
+    return [k for k in map(id_key, ids) if k is not None]
+
 class AwayRun:
     """One absence of the subscriber and the reader, and what each saw of it (thread-safe)."""
 
@@ -60,7 +66,7 @@ class AwayRun:
         with self._lock:
             if open_before and self.window_open():
                 self.published.update(ids)
-                self._last_published = max(self._last_published, *map(id_key, ids))
+                self._last_published = max([self._last_published, *_id_keys(ids)])
 
     # Every ID each side sees during the run is kept, and matched against `published` when
     # counted: a reader may XREAD an entry before the producer has reported publishing it.
@@ -73,7 +79,7 @@ class AwayRun:
         with self._lock:
             if not self._settled():
                 self.read_by_reader.update(ids)
-                self._reader_at = max(self._reader_at, *map(id_key, ids))
+                self._reader_at = max([self._reader_at, *_id_keys(ids)])
 
     def _settled(self) -> bool:
         """Back, and the reader (which reads in order) is past the last ID published while away:

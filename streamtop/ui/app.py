@@ -16,21 +16,25 @@ import gc
 import time
 import traceback
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 from textual.app import App, SystemCommand
 from textual.css.query import NoMatches
 from textual.dom import DOMNode
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.timer import Timer
 
 from ..actions import Actions
-from ..connection import ConfigError
+from ..errors import ConfigError
 from ..history import History
 from ..model import Focus, Snapshot
 from ..monitor import Monitor, State, aged, answer_timeout
 from ..options import DASHBOARD_DEFAULTS as DEFAULTS
 from ..render import clean
 from .context import ActionContext
+from .demo_panel import Controller
 from .dialogs import ActionFinished
 from .header import HeaderInfo
 from .help import HelpScreen
@@ -55,7 +59,7 @@ class StreamtopApp(App[int]):
         *,
         interval: float = DEFAULTS.interval,
         read_only: bool = DEFAULTS.read_only,
-        demo: Any = None,
+        demo: Controller | None = None,
         stuck_ms: int = DEFAULTS.stuck_ms,
         poison: int = DEFAULTS.poison_deliveries,
         clock: Callable[[], float] = time.time,
@@ -88,7 +92,7 @@ class StreamtopApp(App[int]):
         self.bug: str | None = None  # the last unexpected poll failure, as notified
         self._wake = asyncio.Event()
         self.focus_debounce = FOCUS_DEBOUNCE
-        self._focus_timer: Any = None  # a pending debounced focus poll
+        self._focus_timer: Timer | None = None  # a pending debounced focus poll
         self.loop_waiting = False  # the poll loop is between polls ...
         self.loop_delay: float | None = None  # ... for this long (None: until woken)
         self._aged_from: Snapshot | None = None  # the real snapshot behind an aged one on screen
@@ -232,7 +236,7 @@ class StreamtopApp(App[int]):
         snap = self.snapshot
         m = self.monitor
         server = (m.server if m and m.server else snap.server if snap else None)
-        base = dict(
+        base = HeaderInfo(
             url=self.url, server=f"{server.title} ({server.mode})" if server else "",
             interval=self.interval, read_only=self.read_only,
             round_trips=(snap.round_trips + snap.discovery_round_trips) if snap else 0,
@@ -246,14 +250,13 @@ class StreamtopApp(App[int]):
             insecure_tls=bool(m is not None and m.spec.tls and m.spec.insecure),
         )
         if m is None:
-            return HeaderInfo(state="paused" if self.paused else "live", **base)
+            return replace(base, state="paused" if self.paused else "live")
         state = m.state
         stale_age = m.stale_age()
-        return HeaderInfo(
-            state=state.value, stale_age=stale_age if stale_age is not None else m.frozen_for(),
+        return replace(
+            base, state=state.value, stale_age=stale_age if stale_age is not None else m.frozen_for(),
             waiting=m.not_answering_for(), error=m.error,
-            retry_in=m.retry_in() if state not in (State.RECONNECTING, State.NOT_ANSWERING) else None,
-            **base)
+            retry_in=m.retry_in() if state not in (State.RECONNECTING, State.NOT_ANSWERING) else None)
 
     # selection (owned by the main screen) -----------------------------------------------------
 
@@ -330,7 +333,7 @@ class StreamtopApp(App[int]):
     def action_faster(self) -> None:
         self._step_interval(-1)
 
-    def action_back(self) -> None:
+    async def action_back(self) -> None:  # Textual's App.action_back is a coroutine too
         self.main.back()
 
     def action_tab(self, tab: str) -> None:
@@ -359,7 +362,7 @@ class StreamtopApp(App[int]):
                     timeout=4 if result.ok else 8)
         self.poll_now()
 
-    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = True) -> None:
         """Every notification (the app's, a dialog's, a widget's) is plain text: messages carry
         key, group and consumer names and server errors, which are data, never markup. A message

@@ -8,14 +8,17 @@ The keys are F-keys so they never clash with the dashboard's letters; the panel 
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, cast
 
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.notifications import SeverityLevel
 from textual.widgets import DataTable, Static
 
+from ..demo.lessons import LessonTracker
+from ..demo.pubsub import AwayRun
 from ..demo.workload import MAX_RATE, MIN_STEP_RATE
 from ..render import clean, name_text, text
 
@@ -40,7 +43,10 @@ STATE_STYLE = {"running": "green", "paused": "yellow", "stopping": "yellow", "st
 class Controller(Protocol):
     """What the panel needs from streamtop.demo.workload.DemoController."""
 
-    rate: float
+    @property
+    def rate(self) -> float: ...
+    @property
+    def lessons(self) -> LessonTracker: ...  # the lessons view's (ui/lessons.py)
 
     def workers(self) -> list[Any]: ...
     def guide(self) -> str: ...
@@ -49,6 +55,7 @@ class Controller(Protocol):
     def add_consumer(self) -> str: ...
     def stop_consumer(self, name: str | None = None) -> str: ...
     def crash_consumer(self, name: str | None = None) -> str: ...
+    def go_away(self, seconds: float | None = None) -> AwayRun: ...
 
 
 def keys_line() -> str:
@@ -127,7 +134,7 @@ class DemoPanel(Vertical):
                 return w.name
         return None
 
-    def say(self, message: str, severity: Any = "information") -> None:
+    def say(self, message: str, severity: SeverityLevel = "information") -> None:
         """Worker names and errors are data: plain text, also when hosted by another app."""
         self.notify(clean(message), severity=severity, markup=False)
 
@@ -189,16 +196,27 @@ class DemoPanel(Vertical):
             toggle()
 
 
-def with_demo_keys(app_class: type) -> type:
+def demo_bindings() -> list[BindingType]:
+    """The demo keys as App bindings: `demo('<action>')`, forwarded by `forward_demo_key`."""
+    return [Binding(key, f"demo('{action}')", desc, show=False) for key, action, desc in DEMO_KEYS]
+
+
+def forward_demo_key(app: App[Any], action: str) -> None:
+    """Run a demo key's action on the mounted DemoPanel (an App's `action_demo`)."""
+    panels = app.query(DemoPanel)
+    if panels:
+        getattr(panels.first(), f"action_{action}")()
+
+
+AppT = TypeVar("AppT", bound=App[Any])
+
+
+def with_demo_keys(app_class: type[AppT]) -> type[AppT]:
     """A subclass of the host App whose bindings forward the demo keys to the mounted DemoPanel,
     so they work wherever the focus is (a mixin's BINDINGS would be ignored by Textual, which
-    merges BINDINGS only from DOMNode classes)."""
-
-    def action_demo(self: Any, action: str) -> None:
-        panels = self.query(DemoPanel)
-        if panels:
-            getattr(panels.first(), f"action_{action}")()
-
-    bindings = [Binding(key, f"demo('{action}')", desc, show=False) for key, action, desc in DEMO_KEYS]
-    return type(f"Demo{app_class.__name__}", (app_class,),
-                {"BINDINGS": bindings, "action_demo": action_demo, "__module__": app_class.__module__})
+    merges BINDINGS only from DOMNode classes). The demo's own app (ui/demo_app.py) declares the
+    same statically; this is for other hosts (tests)."""
+    made = type(f"Demo{app_class.__name__}", (app_class,),
+                {"BINDINGS": demo_bindings(), "action_demo": forward_demo_key,
+                 "__module__": app_class.__module__})
+    return cast("type[AppT]", made)

@@ -79,5 +79,5 @@ class EntryScreen(ModalScreen[None]):
                 yield Static(entry_text(self.key, self.entry), id="entry-body")
             yield Static("esc: close", classes="hint")
 
-    def action_dismiss(self) -> None:  # type: ignore[override]
+    async def action_dismiss(self, result: None = None) -> None:  # no result to return
         self.dismiss(None)

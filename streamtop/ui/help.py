@@ -41,5 +41,5 @@ class HelpScreen(ModalScreen[None]):
                 yield Static(help_table(self.read_only, self.demo))
             yield Static("esc: close", classes="hint")
 
-    def action_dismiss(self) -> None:  # type: ignore[override]
+    async def action_dismiss(self, result: None = None) -> None:  # no result to return
         self.dismiss(None)

@@ -13,7 +13,7 @@ from typing import Any
 
 from rich.text import Text
 from textual.widgets import DataTable
-from textual.widgets.data_table import RowKey
+from textual.widgets.data_table import ColumnKey, RowKey
 
 Cells = tuple[Any, ...]
 
@@ -54,7 +54,7 @@ class KeyedTable(DataTable):
             self._remove_rows(gone)
             changed = True
         col_keys = [k for _, k in self._columns]
-        columns = [self.columns[k] for k in col_keys]
+        columns = [self.columns[ColumnKey(k)] for k in col_keys]
         for key, cells in rows:
             old = self._cells.get(key)
             if old is None:
@@ -128,7 +128,7 @@ class KeyedTable(DataTable):
             self.refresh()
 
     def _current_order(self) -> list[str]:
-        return [row.key.value for row in self.ordered_rows]
+        return [row.key.value for row in self.ordered_rows if row.key.value is not None]  # all are keyed
 
     def _reorder(self, order: list[str]) -> None:
         """Put rows in `order` without rebuilding them (what DataTable.sort does internally)."""

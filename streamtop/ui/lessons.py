@@ -16,9 +16,10 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message
 from textual.widgets import Input, Static
 
-from ..demo.lessons import LESSONS, Lesson
+from ..demo.lessons import LESSONS, Lesson, LessonTracker
 
 REFRESH_SECONDS = 0.5
 TICK = "✓"
@@ -69,7 +70,7 @@ class LessonsPanel(Vertical, can_focus=True):
         Binding("escape", "close", "close lessons"),
     ]
 
-    def __init__(self, tracker: Any, number: int = 1, **kwargs: Any) -> None:
+    def __init__(self, tracker: LessonTracker, number: int = 1, **kwargs: Any) -> None:
         super().__init__(id="lessons", **kwargs)
         self.tracker = tracker
         self.number = max(1, min(len(LESSONS), number))
@@ -116,8 +117,11 @@ class LessonsPanel(Vertical, can_focus=True):
         self.number = max(1, min(len(LESSONS), number))
         self.show()
 
+    class Closed(Message):
+        """esc in the lessons view: the demo app removes it (DemoApp.on_lessons_panel_closed)."""
+
     def action_close(self) -> None:
-        self.app.close_lessons()
+        self.post_message(self.Closed())
 
     def action_run_step(self) -> None:
         step = self.lesson.step

@@ -17,7 +17,7 @@ from enum import Enum
 from typing import Any
 
 from textual.app import App
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 from ..actions import Actions
 from .context import ActionContext
@@ -194,12 +194,12 @@ def find(name: str, commands: Iterable[Command] | None = None) -> Command | None
 
 # ---- what is generated ----------------------------------------------------------------------
 
-def app_bindings(commands: Iterable[Command] | None = None) -> list[Binding]:
+def app_bindings(commands: Iterable[Command] | None = None) -> list[BindingType]:
     """The App's BINDINGS."""
     return [c.binding() for c in _all(commands) if c.scope is Scope.APP]
 
 
-def panel_bindings(panel: str, commands: Iterable[Command] | None = None) -> list[Binding]:
+def panel_bindings(panel: str, commands: Iterable[Command] | None = None) -> list[BindingType]:
     """A panel's BINDINGS (its widget id: "streams", "pending", "messages")."""
     return [c.binding() for c in _all(commands) if c.scope is Scope.PANEL and c.panel == panel]
 

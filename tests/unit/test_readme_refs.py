@@ -26,3 +26,16 @@ def test_every_test_the_readme_names_exists():
     for path, name in refs:
         source = (REPO_ROOT / path).read_text()
         assert re.search(rf"^(async )?def {name}\b", source, re.M), f"{path}::{name} is not there"
+
+
+def test_every_file_contributing_names_exists():
+    """CONTRIBUTING.md points at files and directories (`ui/dialogs/deadletter.py`, `tests/ui/`,
+    `bench/soak.py`): each is there, relative to the repository or to the package."""
+    text = (REPO_ROOT / "CONTRIBUTING.md").read_text()
+    names = set(re.findall(r"`([\w./]+(?:\.(?:py|tcss|md|toml)|/))`", text))
+    assert len(names) >= 30  # the parser must find them
+    tracked = {p.name for p in REPO_ROOT.rglob("*") if ".venv" not in p.parts}
+    missing = [n for n in sorted(names)
+               if not ((REPO_ROOT / n).exists() or (REPO_ROOT / "streamtop" / n).exists()
+                       or ("/" not in n and n in tracked))]
+    assert missing == []

@@ -1,0 +1,12 @@
+"""The two errors that end a command with one line and exit code 1, raised in the connection layer
+and caught as far up as the UI: here, below every layer, so the UI need not import connection."""
+
+from __future__ import annotations
+
+
+class ConfigError(ValueError):
+    """Bad connection options: the message is shown as is, one line, exit code 1."""
+
+
+class ConnectError(RuntimeError):
+    """The server could not be reached or refused us: the message is one line, password-free."""
