@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import signal
 
 import pytest
 import redis
@@ -392,3 +395,61 @@ def test_nodes_polled_concurrently_leave_the_gc_as_they_found_it(cluster):
     assert max(active for active, _ in samples) == 3, "the nodes never polled at once"
     assert all(not on for active, on in samples if active), "GC on while a node was polling"
     assert gc.isenabled() and GC_PAUSE.active == 0
+
+
+@pytest.mark.slow
+def test_a_hung_primary_never_holds_back_the_other_nodes():
+    """SIGSTOP one primary: every poll still returns the other nodes' new entries while the hung
+    node's poll stays in flight; the node is "not answering", its streams stale (last values)."""
+    c = ClusterProcess().start()
+    try:
+        rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
+        for i in range(60):
+            rc.xadd(_key(i), {"n": i})
+        victim = c.nodes[1]
+        victim_addr = f"127.0.0.1:{victim.port}"
+        healthy = [_key(i) for i in range(60) if rc.get_node_from_key(_key(i)).port != victim.port]
+
+        async def run():
+            col = await _collector(c.url)
+            col.answer_timeout, col.node_wait = 0.3, 0.1
+            try:
+                await col.poll()
+                os.kill(victim.process.pid, signal.SIGSTOP)
+                try:
+                    snaps = []
+                    for round_ in range(4):  # each round: new entries on the healthy nodes, one poll
+                        for key in healthy:
+                            await asyncio.to_thread(rc.xadd, key, {"n": round_})
+                        await asyncio.sleep(col.answer_timeout / 2)
+                        snaps.append(await col.poll())
+                    still_stopped = victim.process.poll() is None
+                finally:
+                    os.kill(victim.process.pid, signal.SIGCONT)
+                return snaps, still_stopped
+            finally:
+                await col.aclose()
+
+        snaps, still_stopped = asyncio.run(run())
+        rc.close()
+        assert still_stopped
+        for round_, snap in enumerate(snaps):  # the healthy nodes are read in every poll
+            fresh = [s for s in snap.streams if s.key.decode() in healthy]
+            assert fresh and all(s.length == 2 + round_ and not s.stale for s in fresh), round_
+        last = snaps[-1]
+        hung = next(n for n in last.nodes if n.address == victim_addr)
+        assert not hung.ok and hung.not_answering_for is not None
+        assert "not answering for" in (hung.error or "")
+        stale = [s for s in last.streams if s.node == victim_addr]
+        assert stale and all(s.stale and s.length == 1 for s in stale)
+        assert all(n.ok for n in last.nodes if n.address != victim_addr)
+    finally:
+        for node in c.nodes:  # never leave a stopped process behind
+            if node.process is not None and node.process.poll() is None:
+                os_kill_cont(node.process.pid)
+        c.cleanup()
+
+
+def os_kill_cont(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGCONT)
