@@ -453,3 +453,54 @@ def test_a_hung_primary_never_holds_back_the_other_nodes():
 def os_kill_cont(pid: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGCONT)
+
+
+@pytest.fixture(scope="module")
+def replicated():
+    """3 primaries, each with a replica (nodes[3:])."""
+    c = ClusterProcess().start(replicas=1)
+    yield c
+    c.cleanup()
+
+
+def _seed_urls(c: ClusterProcess, key: str) -> tuple[str, str]:
+    """The URL of a primary that does not own `key`, and of a replica."""
+    rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
+    try:
+        owner = rc.get_node_from_key(key).port
+    finally:
+        rc.close()
+    other = next(n for n in c.nodes[:3] if n.port != owner)
+    return other.url, c.nodes[3].url
+
+
+@pytest.mark.parametrize("seed", ["non-owner", "replica"])
+def test_produce_routes_from_any_seed(replicated, capsys, seed):
+    from streamtop.cli import main
+
+    key = f"produce:{seed}"
+    url = dict(zip(("non-owner", "replica"), _seed_urls(replicated, key), strict=True))[seed]
+    code = main(["produce", key, "-n", "25", "--url", url])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    rc = redis.RedisCluster(host="127.0.0.1", port=replicated.nodes[0].port)
+    try:
+        assert rc.xlen(key) == 25
+        assert rc.xrevrange(key, count=1)[0][0].decode() == out.strip()
+    finally:
+        rc.close()
+
+
+def test_a_refusal_keeps_the_word_moved(replicated):
+    """The reply a non-owner gives, as streamtop words it: MOVED stays (redis-py drops it)."""
+    from streamtop.connection import reply_error_text
+
+    url, _ = _seed_urls(replicated, "moved:key")
+    plain = redis.Redis.from_url(url)
+    try:
+        with pytest.raises(redis.exceptions.MovedError) as info:
+            plain.xadd("moved:key", {"a": 1})
+    finally:
+        plain.close()
+    assert reply_error_text(info.value).startswith("MOVED ")
+    assert reply_error_text(redis.ResponseError("WRONGTYPE x")) == "WRONGTYPE x"
