@@ -266,7 +266,7 @@ class ClusterCollector:
             statuses.append(NodeStatus(
                 address=address, ok=not stale, error=node.error, streams=len(node.last),
                 slots=sum(e - s + 1 for s, e in ranges), stale_since=node.stale_since,
-                not_answering_for=node.not_answering_for))
+                not_answering_for=node.not_answering_for, slot_ranges=ranges))
         streams.sort(key=lambda s: s.key)
         max_streams = self.options.max_streams
         capped = len(streams) > max_streams or any(

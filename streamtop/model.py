@@ -267,6 +267,7 @@ class NodeStatus:
     slots: int = 0  # hash slots it serves
     stale_since: float | None = None
     not_answering_for: float | None = None  # seconds its poll in flight has gone unanswered
+    slot_ranges: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

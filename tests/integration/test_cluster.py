@@ -9,13 +9,14 @@ import signal
 
 import pytest
 import redis
+from redis.crc import key_slot
 
 from streamtop.cluster import ClusterCollector, Topology, parse_cluster_slots
 from streamtop.connection import build_spec, connect
 from streamtop.embedded import ClusterProcess, ServerProcess
 from streamtop.options import PollOptions
 from tests.support.status_schema import assert_valid
-from tests.support.waiting import until
+from tests.support.waiting import until, wait_for
 
 
 def _key(i: int) -> str:
@@ -312,7 +313,17 @@ def test_status_with_a_dead_node_is_not_ok(capsys):
         down = [b for b in doc["breaches"] if b["metric"] == "unreadable"]
         assert [b["node"] for b in down] == [f"127.0.0.1:{victim.port}"]
         assert [n["ok"] for n in doc["nodes"]].count(False) == 1
-        assert main(["status", "--json", "--url", c.url]) == 0  # no threshold: nothing judged
+        # no threshold: still not ok, the node and its slot ranges named
+        assert main(["status", "--json", "--url", c.url]) == 2
+        doc = json.loads(capsys.readouterr().out)
+        assert_valid(doc)
+        assert doc["ok"] is False
+        assert [b["node"] for b in doc["breaches"]] == [f"127.0.0.1:{victim.port}"]
+        down = next(n for n in doc["nodes"] if not n["ok"])
+        assert down["slot_ranges"] == [[5461, 10921]] and down["streams_known"] is False
+        assert main(["status", "--url", c.url]) == 2
+        table = capsys.readouterr().out
+        assert f"node 127.0.0.1:{victim.port}: could not be read" in table
     finally:
         c.cleanup()
 
@@ -504,3 +515,57 @@ def test_a_refusal_keeps_the_word_moved(replicated):
         plain.close()
     assert reply_error_text(info.value).startswith("MOVED ")
     assert reply_error_text(redis.ResponseError("WRONGTYPE x")) == "WRONGTYPE x"
+
+
+@pytest.mark.slow
+def test_status_with_two_primaries_down_is_not_ok(capsys):
+    """The survivor answers CLUSTERDOWN for its own streams once it has lost the majority: every
+    stream is an outage, thresholds or not."""
+    import json
+
+    from streamtop.cli import main
+
+    c = ClusterProcess().start()
+    try:
+        rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
+        for i in range(30):
+            rc.xadd(_key(i), {"n": i})
+        rc.close()
+        c.nodes[1].stop()
+        c.nodes[2].stop()
+        survivor = redis.Redis(host="127.0.0.1", port=c.nodes[0].port)
+        wait_for(lambda: b"cluster_state:fail" in survivor.execute_command("CLUSTER", "INFO"),
+                 "the survivor to call the cluster down", timeout=20)
+        survivor.close()
+        code = main(["status", "--json", "--url", c.url])
+        doc = json.loads(capsys.readouterr().out)
+        assert code == 2 and doc["ok"] is False
+        assert_valid(doc)
+        assert sorted(b["node"] for b in doc["breaches"] if b["stream"] is None) == sorted(
+            f"127.0.0.1:{n.port}" for n in c.nodes[1:])
+        refused = [b for b in doc["breaches"] if b["stream"] is not None]
+        assert refused and all(b["error"].startswith("CLUSTERDOWN") for b in refused)
+    finally:
+        c.cleanup()
+
+
+def test_status_with_an_unassigned_slot_range_is_not_ok(capsys):
+    import json
+
+    from streamtop.cli import main
+
+    c = ClusterProcess().start(cover_slots=False)
+    try:
+        code = main(["status", "--json", "--url", c.url])
+        doc = json.loads(capsys.readouterr().out)
+        assert code == 2 and doc["ok"] is False
+        assert_valid(doc)
+        assert doc["uncovered_slots"] == [[10922, 16383]]
+        [gap] = [b for b in doc["breaches"] if b["node"] is None]
+        assert "10922-16383" in gap["error"]
+        # a key there: produce says CLUSTERDOWN, never a traceback
+        key = next(f"k{i}" for i in range(1000) if key_slot(f"k{i}".encode()) >= 10922)
+        assert main(["produce", key, "--url", c.url]) == 1
+        assert "CLUSTERDOWN" in capsys.readouterr().err
+    finally:
+        c.cleanup()
