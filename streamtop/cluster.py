@@ -131,6 +131,16 @@ class ClusterCollector:
         host, _, port = address.rpartition(":")
         return replace(self.spec, host=host.strip("[]"), port=int(port), db=0, cluster=False)
 
+    def _share(self, keys: tuple[bytes, ...]) -> tuple[bytes, ...]:
+        """A node's part of --max-streams, a total for the cluster: of the keys every node found,
+        the first max_streams in key order (as shown), so no node polls streams that are cut."""
+        found = sorted(k for n in self.nodes.values() for k in n.collector.discovery.keys)
+        limit = self.options.max_streams
+        if len(found) <= limit:
+            return keys
+        last = found[limit - 1]
+        return tuple(k for k in keys if k <= last)
+
     async def _read_topology(self) -> Topology:
         """Ask the known nodes (then the seed) for CLUSTER SLOTS; the first answer wins."""
         errors: list[BaseException] = []
@@ -168,6 +178,7 @@ class ClusterCollector:
             if node is None:
                 client = self._node_spec(address).make_client(raw=True)
                 collector = Collector(client, self.server, options=self.options)
+                collector.key_filter = self._share
                 node = self.nodes[address] = _Node(address, client, collector)
             owned = tuple(k for k in self._explicit if topo.owner(k) == address)
             node.collector.patterns = tuple(self._patterns)

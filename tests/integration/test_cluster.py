@@ -569,3 +569,42 @@ def test_status_with_an_unassigned_slot_range_is_not_ok(capsys):
         assert "CLUSTERDOWN" in capsys.readouterr().err
     finally:
         c.cleanup()
+
+
+def test_max_streams_is_a_total_for_the_cluster(cluster):
+    """300 streams over 3 nodes, --max-streams 100: 100 shown, and (after the first poll, when the
+    nodes have not yet seen each other's discovery) only those 100 polled, not 100 per node."""
+    async def run():
+        col = await _collector(cluster.url, max_streams=100)
+        try:
+            await col.poll()
+            return await col.poll()
+        finally:
+            await col.aclose()
+
+    snap = asyncio.run(run())
+    assert len(snap.streams) == 100 and snap.discovery.capped
+    assert sum(n.streams for n in snap.nodes) == 100
+    assert [s.key for s in snap.streams] == sorted(_key(i).encode() for i in range(300))[:100]
+
+
+@pytest.mark.parametrize("how", ["--url", "REDIS_URL"])
+def test_the_first_seed_that_answers_is_used(cluster, capsys, monkeypatch, how):
+    from streamtop.cli import main
+    from streamtop.embedded import free_port
+
+    dead = f"redis://127.0.0.1:{free_port()}"
+    if how == "--url":
+        argv = ["status", "--json", "--url", dead, "--url", cluster.nodes[1].url]
+    else:
+        monkeypatch.setenv("REDIS_URL", f"{dead},{cluster.nodes[1].url}")
+        argv = ["status", "--json"]
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    import json
+
+    assert len(json.loads(out)["streams"]) == 300
+    # a single dead seed is still the clear one-line error it was
+    assert main(["status", "--url", dead]) == 1
+    assert "connection refused" in capsys.readouterr().err
