@@ -196,6 +196,8 @@ async def test_dashboard_on_a_cluster_shows_every_stream_and_names_a_dead_node()
             await until(pilot, lambda: f"node {addr}" in plain(app.w("header").render()))
             assert len(app.w("streams-table").row_keys) == 40  # its streams stay, marked stale
             assert app.monitor.state.value == "live"  # the other nodes keep updating
+            shown = plain(app.w("header").render())
+            assert " PARTIAL " in shown and " LIVE " not in shown  # not a green LIVE: a node is out
     finally:
         c.cleanup()
 
