@@ -115,8 +115,13 @@ async def sigstop(n: int, stop_for: float) -> dict[str, Any]:
         applied: list[float] = []
         original = app.apply_snapshot
 
+        polled: set[float] = set()
+
         def recording(snap: Any) -> None:
             original(snap)
+            if snap.taken_at in polled:  # the same poll again, aged by the tick while frozen
+                return
+            polled.add(snap.taken_at)
             others = [s for s in snap.streams if s.node != addr]
             if others and not any(s.stale or s.error for s in others):
                 applied.append(time.monotonic())
