@@ -610,3 +610,37 @@ def test_the_first_seed_that_answers_is_used(cluster, capsys, monkeypatch, how):
     # a single dead seed is still the clear one-line error it was
     assert main(["status", "--url", dead]) == 1
     assert "connection refused" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+async def test_dashboard_with_a_hung_primary_names_it_and_keeps_the_others_live():
+    """SIGSTOP under the real app: the monitor stays LIVE (its polls return), the header names the
+    node as not answering with a PARTIAL badge, and the other nodes' rows take new entries."""
+    from tests.support.ui import SIZE, make_app, plain, row
+
+    c = ClusterProcess().start()
+    victim = c.nodes[1]
+    try:
+        rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
+        for i in range(40):
+            rc.xadd(_key(i), {"n": i})
+        healthy = next(_key(i) for i in range(40) if rc.get_node_from_key(_key(i)).port != victim.port)
+        app = make_app(c.url)
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: len(app.w("streams-table").row_keys) == 40)
+            os.kill(victim.process.pid, signal.SIGSTOP)
+            try:
+                addr = f"127.0.0.1:{victim.port}"
+                header = lambda: plain(app.w("header").render())  # noqa: E731
+                await until(pilot, lambda: f"node {addr} (not answering for" in header(), timeout=15)
+                assert " PARTIAL " in header() and app.monitor.state.value == "live"
+                await asyncio.to_thread(rc.xadd, healthy, {"n": "more"})
+                key = healthy.encode().hex()
+                await until(pilot, lambda: row(app, "streams-table", key)[1] == "2", timeout=15)
+                assert victim.process.poll() is None  # still stopped: the others did not wait
+            finally:
+                os.kill(victim.process.pid, signal.SIGCONT)
+        rc.close()
+    finally:
+        os_kill_cont(victim.process.pid)
+        c.cleanup()
