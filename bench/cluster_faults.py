@@ -73,8 +73,9 @@ async def sigkill(n: int) -> dict[str, Any]:
             rc.execute_command("WAIT", 1, 10_000, target_nodes=primary)
         victim = c.nodes[1]
         addr = f"127.0.0.1:{victim.port}"
-        victim_keys = [f"ev:{i}".encode() for i in range(n)
-                       if rc.get_node_from_key(f"ev:{i}").port == victim.port]
+        victim_keys = [
+            f"ev:{i}".encode() for i in range(n) if rc.get_node_from_key(f"ev:{i}").port == victim.port
+        ]
         rc.close()
         monitor = Monitor(parse_url(c.url), (), options=PollOptions(max_streams=n + 100))
         app = StreamtopApp(monitor, interval=1.0)
@@ -88,13 +89,23 @@ async def sigkill(n: int) -> dict[str, Any]:
             def promoted() -> bool:
                 snap = app.snapshot
                 s = snap.stream(probe) if snap else None
-                return bool(s and not s.stale and s.node != addr and not stale_cell(app, probe)
-                            and not any(x.stale for x in snap.streams))
+                return bool(
+                    s
+                    and not s.stale
+                    and s.node != addr
+                    and not stale_cell(app, probe)
+                    and not any(x.stale for x in snap.streams)
+                )
 
             await wait(pilot, promoted, 60)
             to_promoted = time.monotonic() - t0 if promoted() else None
-        return {"streams": n, "victim_streams": len(victim_keys), "first_screen_s": shown,
-                "kill_to_stale_s": to_stale, "kill_to_promoted_s": to_promoted}
+        return {
+            "streams": n,
+            "victim_streams": len(victim_keys),
+            "first_screen_s": shown,
+            "kill_to_stale_s": to_stale,
+            "kill_to_promoted_s": to_promoted,
+        }
     finally:
         c.cleanup()
 
@@ -133,11 +144,16 @@ async def sigstop(n: int, stop_for: float) -> dict[str, Any]:
             t0 = time.monotonic()
             os.kill(victim.process.pid, signal.SIGSTOP)
             try:
+
                 def hung() -> bool:
                     snap = app.snapshot
-                    return bool(snap and any(  # before issue 19: no such field, never shown
-                        x.address == addr and getattr(x, "not_answering_for", None) is not None
-                        for x in snap.nodes))
+                    return bool(
+                        snap
+                        and any(  # before issue 19: no such field, never shown
+                            x.address == addr and getattr(x, "not_answering_for", None) is not None
+                            for x in snap.nodes
+                        )
+                    )
 
                 to_hung = await wait(pilot, hung, stop_for)
                 await pilot.pause(max(0.0, stop_for - (time.monotonic() - t0)))
@@ -147,9 +163,12 @@ async def sigstop(n: int, stop_for: float) -> dict[str, Any]:
             window = [t for t in applied if t0 - 2 <= t <= t1]
             gaps = [b - a for a, b in zip(window, window[1:], strict=False)]
             gaps.append(t1 - window[-1] if window else stop_for)
-        return {"stopped_s": stop_for, "others_max_gap_s": round(max(gaps), 3),
-                "others_updates_while_stopped": len([t for t in applied if t0 <= t <= t1]),
-                "stop_to_not_answering_s": to_hung}
+        return {
+            "stopped_s": stop_for,
+            "others_max_gap_s": round(max(gaps), 3),
+            "others_updates_while_stopped": len([t for t in applied if t0 <= t <= t1]),
+            "stop_to_not_answering_s": to_hung,
+        }
     finally:
         with_cont(victim)
         c.cleanup()

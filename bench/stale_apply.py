@@ -33,13 +33,26 @@ def snapshot(n: int, stale_node: str | None) -> Snapshot:
     for i in range(n):
         node = NODES[i % 3]
         group = GroupInfo(b"g", 1, i % 5, f"{i}-0", i, Lag(LagSource.EXACT, i % 7))
-        streams.append(StreamInfo(key=f"ev:{i}".encode(), length=i, last_entry_id=f"{i}-0",
-                                  groups=(group,), node=node, stale=node == stale_node))
+        streams.append(
+            StreamInfo(
+                key=f"ev:{i}".encode(),
+                length=i,
+                last_entry_id=f"{i}-0",
+                groups=(group,),
+                node=node,
+                stale=node == stale_node,
+            )
+        )
     streams.sort(key=lambda s: s.key)
-    nodes = tuple(NodeStatus(a, ok=a != stale_node, error=None if a != stale_node else "refused",
-                             streams=n // 3, slots=5461) for a in NODES)
-    return Snapshot(server=ServerInfo("valkey", "9.1.2", (7, 2, 4), "cluster"), streams=tuple(streams),
-                    nodes=nodes)
+    nodes = tuple(
+        NodeStatus(
+            a, ok=a != stale_node, error=None if a != stale_node else "refused", streams=n // 3, slots=5461
+        )
+        for a in NODES
+    )
+    return Snapshot(
+        server=ServerInfo("valkey", "9.1.2", (7, 2, 4), "cluster"), streams=tuple(streams), nodes=nodes
+    )
 
 
 async def measure(n: int, repeat: int) -> dict[str, list[float]]:
@@ -67,8 +80,10 @@ def main() -> None:
     args = ap.parse_args()
     res = asyncio.run(measure(args.streams, args.repeat))
     for name, values in res.items():
-        print(f"{name}: median {statistics.median(values):.3f} s, max {max(values):.3f} s "
-              f"({args.streams} streams, 1/3 going stale; {len(values)} runs)")
+        print(
+            f"{name}: median {statistics.median(values):.3f} s, max {max(values):.3f} s "
+            f"({args.streams} streams, 1/3 going stale; {len(values)} runs)"
+        )
     print(json.dumps({k: round(statistics.median(v), 4) for k, v in res.items()}))
 
 

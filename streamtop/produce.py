@@ -102,6 +102,7 @@ async def produce(spec: ConnectionSpec, key: bytes, n: int, fields: dict[bytes, 
     """Add n entries; returns the last ID. Raises UsageError (wrong type, refused) or ConnectError."""
     import redis
 
+    client: AsyncClient
     client, server = await connect(spec)
     if server.mode == "cluster":  # any node will do as the seed: the cluster client routes the key
         await client.aclose()

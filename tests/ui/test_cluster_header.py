@@ -6,21 +6,33 @@ from __future__ import annotations
 from streamtop.ui.header import STATE_STYLES, HeaderInfo, cluster_details, header_text
 
 URL = "redis://127.0.0.1:7000/0"
-DOWN = ("127.0.0.1:7001 (connection refused at 127.0.0.1:7001: is the server running?)",
-        "127.0.0.1:7002 (connection refused at 127.0.0.1:7002: is the server running?)")
+DOWN = (
+    "127.0.0.1:7001 (connection refused at 127.0.0.1:7001: is the server running?)",
+    "127.0.0.1:7002 (connection refused at 127.0.0.1:7002: is the server running?)",
+)
 HUNG = ("127.0.0.1:7003 (not answering for 4 s)",)
 
 
 def test_two_nodes_down_one_hung_and_uncovered_slots_fit_one_line_at_160_columns() -> None:
-    info = HeaderInfo(url=URL, server="Valkey 9.1.2 (cluster)", state="partial", nodes=3,
-                      streams=3000, down_nodes=DOWN, not_answering_nodes=HUNG, uncovered_slots=5461)
+    info = HeaderInfo(
+        url=URL,
+        server="Valkey 9.1.2 (cluster)",
+        state="partial",
+        nodes=3,
+        streams=3000,
+        down_nodes=DOWN,
+        not_answering_nodes=HUNG,
+        uncovered_slots=5461,
+    )
     line = header_text(info, 160).plain
     assert "2 nodes down, 1 node not answering, 5461 slots uncovered" in line
     assert " PARTIAL " in line and " LIVE " not in line and "…" not in line
     details = cluster_details(info)
     assert details is not None
-    assert details.plain.splitlines() == [*(f"node {d}" for d in (*DOWN, *HUNG)),
-                                          "5461 hash slots are served by no node (CLUSTERDOWN there)"]
+    assert details.plain.splitlines() == [
+        *(f"node {d}" for d in (*DOWN, *HUNG)),
+        "5461 hash slots are served by no node (CLUSTERDOWN there)",
+    ]
 
 
 def test_one_failing_node_is_named_and_the_badge_is_not_green() -> None:
