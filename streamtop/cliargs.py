@@ -8,6 +8,9 @@ import from here, and none of them from another command.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import os
 import sys
 from typing import NoReturn
 
@@ -30,8 +33,10 @@ class Parser(argparse.ArgumentParser):
 def add_connection_arguments(p: argparse.ArgumentParser) -> None:
     """The redis-cli style options every command shares."""
     g = p.add_argument_group("connection (as redis-cli)")
-    g.add_argument("--url", "-u", help="redis://[[user:]pw@]host:port/db, rediss://..., unix:///path"
-                   " (env REDIS_URL; default redis://127.0.0.1:6379/0)")
+    g.add_argument("--url", "-u", action="append",
+                   help="redis://[[user:]pw@]host:port/db, rediss://..., unix:///path"
+                   " (env REDIS_URL; default redis://127.0.0.1:6379/0). Repeat it (or give REDIS_URL"
+                   " with commas) to list several seeds of a cluster: the first that answers is used")
     g.add_argument("-h", "--host", help="server host (overrides the URL)")
     g.add_argument("-p", "--port", help="server port (overrides the URL)")
     # `produce -n N` is a count (as redis-benchmark); there the database is --db only.
@@ -61,16 +66,49 @@ def add_watch_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"watch at most this many streams (default {POLL_DEFAULTS.max_streams})")
 
 
+SEED_TIMEOUT = 1.0  # seconds a seed may take to answer PING before the next one is asked
+
+
+def seed_urls(url: str | list[str] | None, env: dict[str, str] | None = None) -> list[str | None]:
+    """The URLs given: `--url` repeated, else REDIS_URL split at commas, else [None] (the default)."""
+    given = [url] if isinstance(url, str) else list(url or ())
+    if not given:
+        given = [u for u in (os.environ if env is None else env).get("REDIS_URL", "").split(",") if u]
+    return list(given) or [None]
+
+
+async def _answers(spec: ConnectionSpec) -> bool:
+    client = spec.make_client(raw=True)
+    try:
+        return bool(await asyncio.wait_for(client.ping(), SEED_TIMEOUT))
+    except Exception:  # refused, hung, wrong password: try the next seed
+        return False
+    finally:
+        with contextlib.suppress(Exception):
+            await client.aclose()
+
+
+async def first_answering(specs: list[ConnectionSpec]) -> ConnectionSpec:
+    """The first seed that answers PING; the first one when none does (its error is then shown)."""
+    for spec in specs:
+        if await _answers(spec):
+            return spec
+    return specs[0]
+
+
 def spec_from_args(args: argparse.Namespace) -> ConnectionSpec:
-    """The spec, and redis-cli's warning on stderr when the password was typed as an argument."""
-    spec = build_spec(
-        url=args.url, host=args.host, port=args.port, db=args.db, user=args.user,
+    """The spec, and redis-cli's warning on stderr when the password was typed as an argument.
+    With several seeds, the first that answers."""
+    specs = [build_spec(
+        url=url, host=args.host, port=args.port, db=args.db, user=args.user,
         password=args.password, tls=args.tls, cacert=args.cacert, cert=args.cert, key=args.key,
         cluster=args.cluster, insecure=getattr(args, "insecure", False), sni=getattr(args, "sni", None),
-    )
-    if not getattr(args, "no_auth_warning", False) and password_on_command_line(args.url, args.password):
+    ) for url in seed_urls(args.url)]
+    urls = args.url if isinstance(args.url, list) else [args.url]
+    if not getattr(args, "no_auth_warning", False) and any(
+            password_on_command_line(u, args.password) for u in urls):
         print(AUTH_WARNING, file=sys.stderr)
-    return spec
+    return specs[0] if len(specs) == 1 else asyncio.run(first_answering(specs))
 
 
 def seconds_text(value: float) -> str:

@@ -5,6 +5,13 @@ pipeline run per node, all nodes at once: a poll costs one round trip per node, 
 one per stream. A node that stops answering keeps its last streams on screen marked stale, with its
 address, and is retried with backoff while the others stay live. MOVED/ASK replies mean the
 cluster resharded: the topology is read again and every node rediscovers its keys.
+
+Each node's poll is its own task with its own deadline: `poll()` waits for the nodes at most
+`node_wait` seconds, and a node still in flight then is left running and reported next time, so a
+hung node (SIGSTOP, a full event loop) never holds the others back. Once a node's poll has gone
+unanswered for `answer_timeout` (the hung-server rule: max(2 x interval, 2 s)) the node is "not
+answering for N s", its streams are stale, and the topology is read again from the other nodes
+(a replica may have taken over) without waiting for the socket timeout.
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ from .model import Discovery, Focus, NodeStatus, ServerInfo, Snapshot, StreamInf
 from .options import POLL_DEFAULTS, PollOptions
 
 SLOTS = 16384
+NODE_WAIT = 0.5  # seconds poll() waits for a slow node before returning without it
+TOPOLOGY_TIMEOUT = 1.0  # seconds one node may take to answer CLUSTER SLOTS
 
 
 class ClusterError(RuntimeError):
@@ -39,6 +48,19 @@ class Topology:
     @property
     def uncovered(self) -> int:
         return SLOTS - sum(e - s + 1 for ranges in self.primaries.values() for s, e in ranges)
+
+    def uncovered_ranges(self) -> tuple[tuple[int, int], ...]:
+        """The slot ranges no primary serves (a key there answers CLUSTERDOWN)."""
+        served = sorted(r for ranges in self.primaries.values() for r in ranges)
+        gaps: list[tuple[int, int]] = []
+        nxt = 0
+        for s, e in served:
+            if s > nxt:
+                gaps.append((nxt, s - 1))
+            nxt = max(nxt, e + 1)
+        if nxt < SLOTS:
+            gaps.append((nxt, SLOTS - 1))
+        return tuple(gaps)
 
     def owner(self, key: bytes) -> str | None:
         slot = key_slot(key)
@@ -70,6 +92,9 @@ class _Node:
     stale_since: float | None = None
     retry_at: float = 0.0
     failures: int = 0
+    task: asyncio.Task[Snapshot | None] | None = None  # its poll in flight, if any
+    sent_at: float = 0.0  # time.monotonic() when that poll was sent
+    not_answering_for: float | None = None  # seconds its poll in flight has gone unanswered
 
 
 @dataclass
@@ -84,6 +109,8 @@ class ClusterCollector:
     topology: Topology | None = None
     nodes: dict[str, _Node] = field(default_factory=dict)
     total_round_trips: int = 0
+    answer_timeout: float = 2.0  # a node's poll in flight this long: the node is "not answering"
+    node_wait: float = NODE_WAIT  # poll() returns after this long without the slower nodes
 
     def __post_init__(self) -> None:
         raw = [to_bytes(t) for t in self.targets] or [b"*"]
@@ -104,10 +131,21 @@ class ClusterCollector:
         host, _, port = address.rpartition(":")
         return replace(self.spec, host=host.strip("[]"), port=int(port), db=0, cluster=False)
 
+    def _share(self, keys: tuple[bytes, ...]) -> tuple[bytes, ...]:
+        """A node's part of --max-streams, a total for the cluster: of the keys every node found,
+        the first max_streams in key order (as shown), so no node polls streams that are cut."""
+        found = sorted(k for n in self.nodes.values() for k in n.collector.discovery.keys)
+        limit = self.options.max_streams
+        if len(found) <= limit:
+            return keys
+        last = found[limit - 1]
+        return tuple(k for k in keys if k <= last)
+
     async def _read_topology(self) -> Topology:
         """Ask the known nodes (then the seed) for CLUSTER SLOTS; the first answer wins."""
-        errors = []
-        candidates = [n.client for n in self.nodes.values()]
+        errors: list[BaseException] = []
+        healthy = sorted(self.nodes.values(), key=lambda n: (n.error is not None, n.task is not None))
+        candidates = [n.client for n in healthy]
         seed = None
         if not candidates:
             seed = self.spec.make_client(raw=True)
@@ -115,7 +153,9 @@ class ClusterCollector:
         try:
             for client in candidates:
                 try:
-                    reply = await client.execute_command("CLUSTER", "SLOTS")
+                    # a hung node must not hold up the read: each gets TOPOLOGY_TIMEOUT
+                    reply = await asyncio.wait_for(
+                        client.execute_command("CLUSTER", "SLOTS"), TOPOLOGY_TIMEOUT)
                     self.total_round_trips += 1
                     return parse_cluster_slots(reply, self.spec.host)
                 except Exception as exc:  # try the next node
@@ -127,15 +167,18 @@ class ClusterCollector:
 
     async def refresh_topology(self) -> None:
         topo = await self._read_topology()
+        if topo == self.topology and not self._refresh:
+            return  # read again while a node is down, and nothing moved: no rediscovery
         self.topology = topo
         for address in list(self.nodes):
             if address not in topo.primaries:
-                await self.nodes.pop(address).client.aclose()
+                await _drop(self.nodes.pop(address))
         for address in topo.primaries:
             node = self.nodes.get(address)
             if node is None:
                 client = self._node_spec(address).make_client(raw=True)
                 collector = Collector(client, self.server, options=self.options)
+                collector.key_filter = self._share
                 node = self.nodes[address] = _Node(address, client, collector)
             owned = tuple(k for k in self._explicit if topo.owner(k) == address)
             node.collector.patterns = tuple(self._patterns)
@@ -149,6 +192,23 @@ class ClusterCollector:
         node.collector.focus = focus
         return await node.collector.poll()
 
+    def _start_polls(self, focus: Focus | None) -> None:
+        """A poll task for every node that has none in flight and is not waiting out a backoff."""
+        assert self.topology is not None
+        focus_owner = self.topology.owner(focus.key) if focus else None
+        now = time.monotonic()
+        for node in self.nodes.values():
+            if node.task is None and node.retry_at <= now:
+                node_focus = focus if node.address == focus_owner else None
+                node.task = asyncio.ensure_future(self._poll_node(node, node_focus))
+                node.sent_at = now
+
+    def _node_failed(self, node: _Node, error: str, now: float) -> None:
+        node.failures += 1
+        node.error = error
+        node.stale_since = node.stale_since or now
+        node.retry_at = time.monotonic() + retry_delay(node.failures)
+
     async def poll(self) -> Snapshot:
         started = time.perf_counter()
         if self._refresh or self.topology is None:
@@ -160,24 +220,33 @@ class ClusterCollector:
                 await self.refresh_topology()
         assert self.topology is not None
         now = time.time()
-        focus = self.focus
-        focus_owner = self.topology.owner(focus.key) if focus else None
-        live = [n for n in self.nodes.values() if n.retry_at <= time.monotonic()]
-        results = await asyncio.gather(
-            *(self._poll_node(n, focus if n.address == focus_owner else None) for n in live),
-            return_exceptions=True)
+        self._start_polls(self.focus)
+        in_flight = {n.task for n in self.nodes.values() if n.task is not None}
+        if in_flight:  # each node has its own deadline: the slow ones are reported next time
+            await asyncio.wait(in_flight, timeout=self.node_wait)
         trips = discovery_trips = 0
         focus_data = None
         moved = False
-        for node, result in zip(live, results, strict=True):
-            if isinstance(result, BaseException):
-                if isinstance(result, asyncio.CancelledError):
-                    raise result
-                node.failures += 1
-                node.error = describe_error(result, self._node_spec(node.address))
-                node.stale_since = node.stale_since or now
-                node.retry_at = time.monotonic() + retry_delay(node.failures)
+        for node in self.nodes.values():
+            task = node.task
+            if task is None:
                 continue
+            if not task.done():
+                waited = time.monotonic() - node.sent_at
+                if waited >= self.answer_timeout:
+                    node.not_answering_for = waited
+                    node.error = f"not answering for {int(waited)} s"
+                    node.stale_since = node.stale_since or now
+                continue
+            node.task = None
+            node.not_answering_for = None
+            if task.cancelled():
+                continue
+            exc = task.exception()
+            if exc is not None:
+                self._node_failed(node, describe_error(exc, self._node_spec(node.address)), now)
+                continue
+            result = task.result()
             node.failures, node.error, node.stale_since, node.retry_at = 0, None, None, 0.0
             if result is None:
                 node.last = ()
@@ -195,7 +264,9 @@ class ClusterCollector:
             node.last = tuple(kept)
         if moved:
             self.request_discovery()
-        failing = [n.retry_at for n in self.nodes.values() if n.error is not None]
+        failing = [n.retry_at for n in self.nodes.values() if n.error is not None and n.task is None]
+        if any(n.not_answering_for is not None for n in self.nodes.values()):
+            failing.append(time.monotonic())  # a hung primary: has a replica taken over?
         self._topology_retry_at = min(failing) if failing else 0.0
         streams: list[StreamInfo] = []
         statuses = []
@@ -205,7 +276,8 @@ class ClusterCollector:
             ranges = self.topology.primaries.get(address, ())
             statuses.append(NodeStatus(
                 address=address, ok=not stale, error=node.error, streams=len(node.last),
-                slots=sum(e - s + 1 for s, e in ranges), stale_since=node.stale_since))
+                slots=sum(e - s + 1 for s, e in ranges), stale_since=node.stale_since,
+                not_answering_for=node.not_answering_for, slot_ranges=ranges))
         streams.sort(key=lambda s: s.key)
         max_streams = self.options.max_streams
         capped = len(streams) > max_streams or any(
@@ -225,12 +297,24 @@ class ClusterCollector:
                 taken_at=now),
             focus=focus_data,
             nodes=tuple(statuses),
+            uncovered=self.topology.uncovered_ranges(),
         )
 
     async def aclose(self) -> None:
         for node in self.nodes.values():
-            await node.client.aclose()
+            await _drop(node)
         self.nodes.clear()
+
+
+async def _drop(node: _Node) -> None:
+    """Stop a node's poll in flight (it may be hung) and close its client."""
+    if node.task is not None and not node.task.done():
+        node.task.cancel()
+        with contextlib.suppress(BaseException):
+            await asyncio.wait_for(node.task, 1.0)
+    node.task = None
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(node.client.aclose(), 1.0)
 
 
 __all__ = ["ClusterCollector", "ClusterError", "Topology"]

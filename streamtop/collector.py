@@ -15,7 +15,7 @@ import gc
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -208,6 +208,8 @@ class Collector:
         self._last: dict[bytes, StreamInfo] = {}  # previous poll, for the groups we know
         self._heavy: dict[bytes, _Heavy] = {}  # streams with a large first/last entry (BIG_ENTRY)
         self.total_round_trips = 0
+        # a cluster's share of --max-streams: which of the keys found this node polls (None: all)
+        self.key_filter: Callable[[tuple[bytes, ...]], tuple[bytes, ...]] | None = None
 
     # discovery -----------------------------------------------------------------------------
 
@@ -325,6 +327,8 @@ class Collector:
             first = not self.discovery.taken_at
             discovery_trips = await self.discover(None if first else SCAN_CALLS_PER_POLL)
         keys = self.discovery.keys
+        if self.key_filter is not None:
+            keys = self.key_filter(keys)
         focus = self.focus
 
         pipe = _Batch()

@@ -439,6 +439,23 @@ def password_on_command_line(url: str | None, password: str | None) -> bool:
         return False
 
 
+# redis-py parses these replies into exceptions and drops the word that names them
+_REPLY_WORDS: tuple[tuple[type[BaseException], str], ...] = (
+    (redis.exceptions.MovedError, "MOVED"), (redis.exceptions.AskError, "ASK"),
+    (redis.exceptions.ClusterDownError, "CLUSTERDOWN"), (redis.exceptions.TryAgainError, "TRYAGAIN"),
+    (redis.exceptions.MasterDownError, "MASTERDOWN"),
+)
+
+
+def reply_error_text(exc: BaseException) -> str:
+    """A server's error reply on one line, with its first word (MOVED, ASK, CLUSTERDOWN...) kept."""
+    text = " ".join(str(exc).split())
+    for cls, word in _REPLY_WORDS:
+        if isinstance(exc, cls):
+            return text if text.startswith(word) else f"{word} {text}".strip()
+    return text
+
+
 def describe_error(exc: BaseException, spec: ConnectionSpec) -> str:
     """One line for a person: what failed, where, and what to try. Never the password."""
     where = spec.address

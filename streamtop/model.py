@@ -266,6 +266,8 @@ class NodeStatus:
     streams: int = 0
     slots: int = 0  # hash slots it serves
     stale_since: float | None = None
+    not_answering_for: float | None = None  # seconds its poll in flight has gone unanswered
+    slot_ranges: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,6 +283,7 @@ class Snapshot:
     focus: FocusData | None = None
     discovery_round_trips: int = 0  # SCAN calls made by this poll (only when discovery was due)
     nodes: tuple[NodeStatus, ...] = ()  # cluster only: one per primary
+    uncovered: tuple[tuple[int, int], ...] = ()  # cluster only: slot ranges no primary serves
 
     @property
     def stale_nodes(self) -> tuple[NodeStatus, ...]:

@@ -259,6 +259,8 @@ class Monitor:
                 await self._connect()
             assert self.collector is not None
             self.collector.focus = self.focus
+            if isinstance(self.collector, ClusterCollector):  # each node's own deadline
+                self.collector.answer_timeout = self.answer_timeout
             snap = await self.collector.poll()
         except ConfigError:
             await self.reset_connection()

@@ -19,9 +19,10 @@ from typing import Any
 from . import numbers as num
 from .cliargs import UsageError, spec_from_args
 from .collector import to_bytes
-from .connection import AsyncClient, ConnectError, ConnectionSpec, connect, describe_error
+from .connection import AsyncClient, ConnectError, ConnectionSpec, connect, describe_error, reply_error_text
 from .events import sensor_event, xadd_many
 from .model import label
+from .session import make_action_client
 
 TICK = 0.1  # seconds between paced sends (fewer round trips than one per event at high rates)
 
@@ -101,7 +102,11 @@ async def produce(spec: ConnectionSpec, key: bytes, n: int, fields: dict[bytes, 
     """Add n entries; returns the last ID. Raises UsageError (wrong type, refused) or ConnectError."""
     import redis
 
-    client, _server = await connect(spec)
+    client: AsyncClient
+    client, server = await connect(spec)
+    if server.mode == "cluster":  # any node will do as the seed: the cluster client routes the key
+        await client.aclose()
+        client = make_action_client(spec, server)
     counter = _Counter(progress)
     try:
         kind = await client.type(key)
@@ -114,8 +119,8 @@ async def produce(spec: ConnectionSpec, key: bytes, n: int, fields: dict[bytes, 
             _added, last_id = await xadd_many(client, key, events, progress=counter.at(0), **xadd)
             return last_id
         return await _paced(client, key, events, n, rate, counter, **xadd)
-    except redis.ResponseError as exc:
-        text = " ".join(str(exc).split())
+    except (redis.ResponseError, redis.exceptions.ClusterDownError) as exc:
+        text = reply_error_text(exc)
         after = f" (after adding {counter.done})" if counter.done else ""
         if text.startswith("WRONGTYPE"):
             raise UsageError(f"key {label(key)!r} is not a stream{after}") from None

@@ -1,9 +1,10 @@
 """`streamtop status`: one snapshot for shells, CI and cron, as a table or as JSON.
 
-Exit codes: 0 when every threshold holds (or none was given), 2 when any is breached, 1 when the
-server cannot be reached, an option is bad, or a KEY named on the command line is missing or not a
-stream. Thresholds are maxima: a value *above* the threshold is a breach (`--max-lag 0` alerts on
-any lag at all).
+Exit codes: 0 when every threshold holds (or none was given), 2 when any is breached or part of a
+cluster is out (a primary that does not answer, CLUSTERDOWN, hash slots no node serves: with or
+without thresholds, since nothing there was read), 1 when the server cannot be reached, an option
+is bad, or a KEY named on the command line is missing or not a stream. Thresholds are maxima: a
+value *above* the threshold is a breach (`--max-lag 0` alerts on any lag at all).
 
 Lag and thresholds: a group's lag is the server's `lag` field when it gives a number (7.0+). When
 it cannot (NULL on 7.0+ after deletions, trims or a group created / SETID at an arbitrary ID; no
@@ -27,14 +28,19 @@ characters escaped (`\\xff`, `\\n`); the exact bytes are in the `*_hex` sibling.
     discovery          {targets (as given), patterns, keys_found, capped, max_streams}
     rates_interval_ms  null, or the gap between the two polls with --rates
     thresholds         {max_lag, max_pending, max_idle_ms, max_length}: null when not given
-    ok                 true when no threshold is breached
+    ok                 true when no threshold is breached and no part of the cluster is out
     breaches           [{stream, stream_hex, group, group_hex, metric, value, threshold, value_source,
                          error, node}]
                        metric: "lag" | "pending" | "idle_ms" | "length" | "unreadable"; group null
                        for "length" and "unreadable"; "unreadable" (a stream whose XINFO failed, or
                        a cluster node that did not answer: stream null) has error, node, no threshold;
-                       value_source: "exact" | "estimate" | "unknown" (value null when unknown)
-    nodes              cluster primaries [{address, ok, error, streams, slots}]; [] when standalone
+                       value_source: "exact" | "estimate" | "unknown" (value null when unknown);
+                       hash slots no node serves are "unreadable" too (stream and node null, the
+                       ranges in error)
+    nodes              cluster primaries [{address, ok, error, streams, slots, slot_ranges,
+                       streams_known}]; [] when standalone. streams_known false: the node was not
+                       read in this run, so its streams are unknown (not in `streams`)
+    uncovered_slots    [[first, last], ...] hash slot ranges no primary serves ([] standalone)
     streams            one object per stream, sorted by key:
       key, key_hex, node (cluster primary, else null), error (null, or the server's message),
       stale (its node did not answer: last values seen), length (null with an error),
@@ -78,6 +84,7 @@ from .options import POLL_DEFAULTS, PollOptions
 from .session import close_collector, make_action_client, make_collector
 
 SCHEMA_VERSION = 1
+OUTAGE_REPLIES = ("CLUSTERDOWN", "MOVED", "ASK", "TRYAGAIN", "MASTERDOWN")  # the cluster, not the key
 MAX_ESTIMATE_CAP = 100_000
 EXIT_OK, EXIT_ERROR, EXIT_BREACH = 0, 1, 2
 
@@ -199,19 +206,28 @@ def _idle_breach(stream: StreamInfo, g: GroupInfo, limit_ms: int) -> Breach | No
     return None
 
 
+def slot_ranges_text(ranges: tuple[tuple[int, int], ...]) -> str:
+    """'0-5460, 10923' for people; the JSON has the pairs."""
+    return ", ".join(f"{s}-{e}" if s != e else str(s) for s, e in ranges)
+
+
 def find_breaches(snap: Snapshot, th: Thresholds) -> list[Breach]:
-    """Every threshold exceeded, in stream order. With any threshold set, what could not be read
-    (a cluster node that did not answer, a stream whose XINFO failed, e.g. NOPERM) is a breach
-    too: exit 0 must mean every threshold was checked. A stream deleted since discovery is not."""
-    out: list[Breach] = []
-    if th.any:
-        out.extend(Breach(None, None, "unreadable", None, None, "unknown", n.error, n.address)
-                   for n in snap.stale_nodes)
+    """Every threshold exceeded, in stream order. An outage is always one, thresholds or not: a
+    cluster node that did not answer, slots no node serves, a stream refused with CLUSTERDOWN (its
+    data was not read, so "ok" would be a guess). With any threshold set, a stream whose XINFO
+    failed otherwise (e.g. NOPERM) is one too: exit 0 must mean every threshold was checked. A
+    stream deleted since discovery is not."""
+    out: list[Breach] = [Breach(None, None, "unreadable", None, None, "unknown",
+                                n.error or "did not answer", n.address) for n in snap.stale_nodes]
+    if snap.uncovered:
+        out.append(Breach(None, None, "unreadable", None, None, "unknown",
+                          f"hash slots {slot_ranges_text(snap.uncovered)} are served by no node"))
     for s in snap.streams:
         if s.stale:
             continue  # its node is reported above
         if s.error is not None:
-            if th.any and "no such key" not in s.error:
+            outage = s.error.startswith(OUTAGE_REPLIES)
+            if (th.any or outage) and "no such key" not in s.error:
                 out.append(Breach(s.key, None, "unreadable", None, None, "unknown", s.error, s.node))
             continue
         if th.max_length is not None and s.length > th.max_length:
@@ -266,6 +282,8 @@ async def collect(spec: ConnectionSpec, targets: list[str], options: PollOptions
     keys_client: AsyncClient = client
     try:
         collector = make_collector(spec, client, server, targets, options)
+        if isinstance(collector, ClusterCollector):  # one shot: wait a hung node out, then say so
+            collector.node_wait = collector.answer_timeout + 0.1
         if server.mode == "cluster":  # TYPE checks go to the node that owns each key
             keys_client = make_action_client(spec, server)
         history = History()
@@ -358,7 +376,9 @@ def to_json(res: Result, th: Thresholds, breaches: list[Breach]) -> dict[str, An
         "ok": not breaches,
         "breaches": [b.as_json() for b in breaches],
         "nodes": [{"address": n.address, "ok": n.ok, "error": n.error, "streams": n.streams,
-                   "slots": n.slots} for n in snap.nodes],
+                   "slots": n.slots, "slot_ranges": [list(r) for r in n.slot_ranges],
+                   "streams_known": n.ok or n.streams > 0} for n in snap.nodes],
+        "uncovered_slots": [list(r) for r in snap.uncovered],
         "streams": [_stream_json(res, s) for s in snap.streams],
     }
 
@@ -474,7 +494,7 @@ def print_tables(console: Console, res: Result, th: Thresholds, breaches: list[B
                 console.print(consumers)
         elif s.error is None:
             console.print(Text("no consumer groups", style="dim"))
-    if th.any:
+    if th.any or breaches:
         console.print()
         if breaches:
             console.print(Text(f"BREACHED ({len(breaches)}):", style=BREACH_STYLE))

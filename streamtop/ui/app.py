@@ -245,7 +245,10 @@ class StreamtopApp(App[int]):
             capped=snap.discovery.capped if snap else False,
             max_streams=snap.discovery.max_streams if snap else 0,
             nodes=len(snap.nodes) if snap else 0,
-            down_nodes=tuple(f"{n.address} ({n.error})" for n in snap.stale_nodes) if snap else (),
+            down_nodes=tuple(f"{n.address} ({n.error})" for n in snap.stale_nodes
+                             if n.not_answering_for is None) if snap else (),
+            not_answering_nodes=tuple(f"{n.address} ({n.error})" for n in snap.stale_nodes
+                                      if n.not_answering_for is not None) if snap else (),
             uncovered_slots=(16384 - sum(n.slots for n in snap.nodes)) if snap and snap.nodes else 0,
             insecure_tls=bool(m is not None and m.spec.tls and m.spec.insecure),
         )
@@ -253,8 +256,10 @@ class StreamtopApp(App[int]):
             return replace(base, state="paused" if self.paused else "live")
         state = m.state
         stale_age = m.stale_age()
+        partial = bool(base.down_nodes or base.not_answering_nodes or base.uncovered_slots)
         return replace(
-            base, state=state.value, stale_age=stale_age if stale_age is not None else m.frozen_for(),
+            base, state="partial" if state is State.LIVE and partial else state.value,
+            stale_age=stale_age if stale_age is not None else m.frozen_for(),
             waiting=m.not_answering_for(), error=m.error,
             retry_in=m.retry_in() if state not in (State.RECONNECTING, State.NOT_ANSWERING) else None)
 

@@ -28,7 +28,8 @@ class HeaderInfo:
     capped: bool = False
     max_streams: int = 0
     nodes: int = 0  # cluster primaries (0 when standalone)
-    down_nodes: tuple[str, ...] = ()  # "address: error" for each primary that did not answer
+    down_nodes: tuple[str, ...] = ()  # "address (error)" for each primary that failed
+    not_answering_nodes: tuple[str, ...] = ()  # "address (not answering for N s)": poll in flight
     uncovered_slots: int = 0
     insecure_tls: bool = False  # --insecure: the server's certificate is not verified
 
@@ -40,7 +41,35 @@ STATE_STYLES = {
     "reconnecting": "bold white on red",
     "connecting": "bold black on yellow",
     "not answering": "bold white on red",
+    "partial": "bold black on dark_orange",  # polling, but part of the cluster is missing
 }
+
+
+def cluster_problems(info: HeaderInfo) -> Text | None:
+    """Every cluster problem in one part, as counts (the addresses and errors are in the header's
+    tooltip); one failing node is named, since that is as short."""
+    down, hung = info.down_nodes, info.not_answering_nodes
+    parts: list[str] = []
+    if len(down) + len(hung) == 1:
+        parts.append(f"node {(down or hung)[0]}")
+    else:
+        if down:
+            parts.append(f"{len(down)} nodes down")
+        if hung:
+            parts.append(f"{len(hung)} node{'s' if len(hung) != 1 else ''} not answering")
+    if info.uncovered_slots:
+        parts.append(f"{info.uncovered_slots} slot{'s' if info.uncovered_slots != 1 else ''} uncovered")
+    if not parts:
+        return None
+    return fmt.text(", ".join(parts) + (": stale rows" if down or hung else ""), "red")
+
+
+def cluster_details(info: HeaderInfo) -> Text | None:
+    """The tooltip of the header: one line per failing node, and the uncovered slot count."""
+    lines = [f"node {d}" for d in (*info.down_nodes, *info.not_answering_nodes)]
+    if info.uncovered_slots:
+        lines.append(f"{info.uncovered_slots} hash slots are served by no node (CLUSTERDOWN there)")
+    return fmt.text("\n".join(lines), keep_newlines=True) if lines else None
 
 
 # what goes first when the line is too narrow: the larger the number, the sooner it is dropped
@@ -70,10 +99,9 @@ def header_parts(info: HeaderInfo) -> list[tuple[int, Text]]:
         parts.append((KEEP_WARNING, Text(" READ-ONLY ", "bold black on magenta")))
     if info.insecure_tls:  # anyone could be answering: say so
         parts.append((KEEP_WARNING, Text(" INSECURE TLS ", "bold black on dark_orange")))
-    for down in info.down_nodes:
-        parts.append((KEEP_NODES, fmt.text(f"node {down}: its streams are stale", "red")))
-    if info.uncovered_slots:
-        parts.append((KEEP_NODES, Text(f"{info.uncovered_slots} hash slots served by no node", "yellow")))
+    problems = cluster_problems(info)
+    if problems is not None:
+        parts.append((KEEP_NODES, problems))
     if info.url:
         parts.append((KEEP_URL, fmt.text(info.url, "bold")))  # the URL and all below: escaped
     if info.server:
@@ -125,3 +153,6 @@ class HeaderBar(Static):
 
     def render(self) -> Text:
         return header_text(self.info, self.size.width or None)
+
+    def watch_info(self, info: HeaderInfo) -> None:
+        self.tooltip = cluster_details(info)

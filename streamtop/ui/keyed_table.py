@@ -55,6 +55,7 @@ class KeyedTable(DataTable):
             changed = True
         col_keys = [k for _, k in self._columns]
         columns = [self.columns[ColumnKey(k)] for k in col_keys]
+        grown: dict[int, int] = {}  # column index -> the widest changed cell that outgrew it
         for key, cells in rows:
             old = self._cells.get(key)
             if old is None:
@@ -64,12 +65,19 @@ class KeyedTable(DataTable):
                 for i, (a, b) in enumerate(zip(old, cells, strict=True)):
                     if _same(a, b):
                         continue
-                    # re-measure the column only when the cell outgrows it: Textual re-measures
-                    # the whole column each time (1,000 changed cells: 1,000 x 1,000 cells)
-                    grew = _width(b) > columns[i].content_width
-                    self.update_cell(key, col_keys[i], _literal(b), update_width=grew)
+                    # never update_width=True: on idle Textual re-measures the whole column for
+                    # every updated cell narrower than the column's new width (1,000 rows going
+                    # stale at once: 1,000 x 3,000 cells, a 65 s freeze); the widths are widened
+                    # here instead, once per column per sync, and never re-measured
+                    width = _width(b)
+                    if width > columns[i].content_width:
+                        grown[i] = max(grown.get(i, 0), width)
+                    self.update_cell(key, col_keys[i], _literal(b))
                     changed = True
             self._cells[key] = cells
+        for i, width in grown.items():
+            columns[i].content_width = max(columns[i].content_width, width)
+            self._require_update_dimensions = True
         order = [k for k, _ in rows]
         if order != self._current_order():
             self._reorder(order)

@@ -92,10 +92,11 @@ def stream_cells(s: StreamInfo, rate: float | None) -> Cells:
         problem = "gone" if "no such key" in s.error.lower() else "error"
         return (fmt.name(s.key, 48, "red"), Text(problem, style="red"), "", "", "", "", "")
     idle = s.oldest_pending_idle_ms
-    if s.stale:  # cluster: its node did not answer; these are the last values seen
-        return (fmt.name(s.key, 48, "dim red") + fmt.text(f" (stale: {s.node})", "dim red"),
-                Text(fmt.count(s.length), "dim"),
-                "-", str(s.group_count), fmt.lag_text(s.max_lag), fmt.count(s.total_pending), "-")
+    if s.stale:  # cluster: its node did not answer; these are the last values seen. The mark is a
+        # style and the word in the rate column, never a wider key: the header names the node
+        return (fmt.name(s.key, 48, "dim red"), Text(fmt.count(s.length), "dim"),
+                Text("stale", "red"), str(s.group_count), fmt.lag_text(s.max_lag),
+                fmt.count(s.total_pending), "-")
     return (
         name,
         fmt.count(s.length),

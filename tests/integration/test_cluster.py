@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import signal
 
 import pytest
 import redis
+from redis.crc import key_slot
 
 from streamtop.cluster import ClusterCollector, Topology, parse_cluster_slots
 from streamtop.connection import build_spec, connect
 from streamtop.embedded import ClusterProcess, ServerProcess
 from streamtop.options import PollOptions
 from tests.support.status_schema import assert_valid
-from tests.support.waiting import until
+from tests.support.waiting import until, wait_for
 
 
 def _key(i: int) -> str:
@@ -192,6 +196,8 @@ async def test_dashboard_on_a_cluster_shows_every_stream_and_names_a_dead_node()
             await until(pilot, lambda: f"node {addr}" in plain(app.w("header").render()))
             assert len(app.w("streams-table").row_keys) == 40  # its streams stay, marked stale
             assert app.monitor.state.value == "live"  # the other nodes keep updating
+            shown = plain(app.w("header").render())
+            assert " PARTIAL " in shown and " LIVE " not in shown  # not a green LIVE: a node is out
     finally:
         c.cleanup()
 
@@ -309,7 +315,17 @@ def test_status_with_a_dead_node_is_not_ok(capsys):
         down = [b for b in doc["breaches"] if b["metric"] == "unreadable"]
         assert [b["node"] for b in down] == [f"127.0.0.1:{victim.port}"]
         assert [n["ok"] for n in doc["nodes"]].count(False) == 1
-        assert main(["status", "--json", "--url", c.url]) == 0  # no threshold: nothing judged
+        # no threshold: still not ok, the node and its slot ranges named
+        assert main(["status", "--json", "--url", c.url]) == 2
+        doc = json.loads(capsys.readouterr().out)
+        assert_valid(doc)
+        assert doc["ok"] is False
+        assert [b["node"] for b in doc["breaches"]] == [f"127.0.0.1:{victim.port}"]
+        down = next(n for n in doc["nodes"] if not n["ok"])
+        assert down["slot_ranges"] == [[5461, 10921]] and down["streams_known"] is False
+        assert main(["status", "--url", c.url]) == 2
+        table = capsys.readouterr().out
+        assert f"node 127.0.0.1:{victim.port}: could not be read" in table
     finally:
         c.cleanup()
 
@@ -392,3 +408,239 @@ def test_nodes_polled_concurrently_leave_the_gc_as_they_found_it(cluster):
     assert max(active for active, _ in samples) == 3, "the nodes never polled at once"
     assert all(not on for active, on in samples if active), "GC on while a node was polling"
     assert gc.isenabled() and GC_PAUSE.active == 0
+
+
+@pytest.mark.slow
+def test_a_hung_primary_never_holds_back_the_other_nodes():
+    """SIGSTOP one primary: every poll still returns the other nodes' new entries while the hung
+    node's poll stays in flight; the node is "not answering", its streams stale (last values)."""
+    c = ClusterProcess().start()
+    try:
+        rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
+        for i in range(60):
+            rc.xadd(_key(i), {"n": i})
+        victim = c.nodes[1]
+        victim_addr = f"127.0.0.1:{victim.port}"
+        healthy = [_key(i) for i in range(60) if rc.get_node_from_key(_key(i)).port != victim.port]
+
+        async def run():
+            col = await _collector(c.url)
+            col.answer_timeout, col.node_wait = 0.3, 0.1
+            try:
+                await col.poll()
+                os.kill(victim.process.pid, signal.SIGSTOP)
+                try:
+                    snaps = []
+                    for round_ in range(4):  # each round: new entries on the healthy nodes, one poll
+                        for key in healthy:
+                            await asyncio.to_thread(rc.xadd, key, {"n": round_})
+                        await asyncio.sleep(col.answer_timeout / 2)
+                        snaps.append(await col.poll())
+                    still_stopped = victim.process.poll() is None
+                finally:
+                    os.kill(victim.process.pid, signal.SIGCONT)
+                return snaps, still_stopped
+            finally:
+                await col.aclose()
+
+        snaps, still_stopped = asyncio.run(run())
+        rc.close()
+        assert still_stopped
+        for round_, snap in enumerate(snaps):  # the healthy nodes are read in every poll
+            fresh = [s for s in snap.streams if s.key.decode() in healthy]
+            assert fresh and all(s.length == 2 + round_ and not s.stale for s in fresh), round_
+        last = snaps[-1]
+        hung = next(n for n in last.nodes if n.address == victim_addr)
+        assert not hung.ok and hung.not_answering_for is not None
+        assert "not answering for" in (hung.error or "")
+        stale = [s for s in last.streams if s.node == victim_addr]
+        assert stale and all(s.stale and s.length == 1 for s in stale)
+        assert all(n.ok for n in last.nodes if n.address != victim_addr)
+    finally:
+        for node in c.nodes:  # never leave a stopped process behind
+            if node.process is not None and node.process.poll() is None:
+                os_kill_cont(node.process.pid)
+        c.cleanup()
+
+
+def os_kill_cont(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGCONT)
+
+
+@pytest.fixture(scope="module")
+def replicated():
+    """3 primaries, each with a replica (nodes[3:])."""
+    c = ClusterProcess().start(replicas=1)
+    yield c
+    c.cleanup()
+
+
+def _seed_urls(c: ClusterProcess, key: str) -> tuple[str, str]:
+    """The URL of a primary that does not own `key`, and of a replica."""
+    rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
+    try:
+        owner = rc.get_node_from_key(key).port
+    finally:
+        rc.close()
+    other = next(n for n in c.nodes[:3] if n.port != owner)
+    return other.url, c.nodes[3].url
+
+
+@pytest.mark.parametrize("seed", ["non-owner", "replica"])
+def test_produce_routes_from_any_seed(replicated, capsys, seed):
+    from streamtop.cli import main
+
+    key = f"produce:{seed}"
+    url = dict(zip(("non-owner", "replica"), _seed_urls(replicated, key), strict=True))[seed]
+    code = main(["produce", key, "-n", "25", "--url", url])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    rc = redis.RedisCluster(host="127.0.0.1", port=replicated.nodes[0].port)
+    try:
+        assert rc.xlen(key) == 25
+        assert rc.xrevrange(key, count=1)[0][0].decode() == out.strip()
+    finally:
+        rc.close()
+
+
+def test_a_refusal_keeps_the_word_moved(replicated):
+    """The reply a non-owner gives, as streamtop words it: MOVED stays (redis-py drops it)."""
+    from streamtop.connection import reply_error_text
+
+    url, _ = _seed_urls(replicated, "moved:key")
+    plain = redis.Redis.from_url(url)
+    try:
+        with pytest.raises(redis.exceptions.MovedError) as info:
+            plain.xadd("moved:key", {"a": 1})
+    finally:
+        plain.close()
+    assert reply_error_text(info.value).startswith("MOVED ")
+    assert reply_error_text(redis.ResponseError("WRONGTYPE x")) == "WRONGTYPE x"
+
+
+@pytest.mark.slow
+def test_status_with_two_primaries_down_is_not_ok(capsys):
+    """The survivor answers CLUSTERDOWN for its own streams once it has lost the majority: every
+    stream is an outage, thresholds or not."""
+    import json
+
+    from streamtop.cli import main
+
+    c = ClusterProcess().start()
+    try:
+        rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
+        for i in range(30):
+            rc.xadd(_key(i), {"n": i})
+        rc.close()
+        c.nodes[1].stop()
+        c.nodes[2].stop()
+        survivor = redis.Redis(host="127.0.0.1", port=c.nodes[0].port)
+        wait_for(lambda: b"cluster_state:fail" in survivor.execute_command("CLUSTER", "INFO"),
+                 "the survivor to call the cluster down", timeout=20)
+        survivor.close()
+        code = main(["status", "--json", "--url", c.url])
+        doc = json.loads(capsys.readouterr().out)
+        assert code == 2 and doc["ok"] is False
+        assert_valid(doc)
+        assert sorted(b["node"] for b in doc["breaches"] if b["stream"] is None) == sorted(
+            f"127.0.0.1:{n.port}" for n in c.nodes[1:])
+        refused = [b for b in doc["breaches"] if b["stream"] is not None]
+        assert refused and all(b["error"].startswith("CLUSTERDOWN") for b in refused)
+    finally:
+        c.cleanup()
+
+
+def test_status_with_an_unassigned_slot_range_is_not_ok(capsys):
+    import json
+
+    from streamtop.cli import main
+
+    c = ClusterProcess().start(cover_slots=False)
+    try:
+        code = main(["status", "--json", "--url", c.url])
+        doc = json.loads(capsys.readouterr().out)
+        assert code == 2 and doc["ok"] is False
+        assert_valid(doc)
+        assert doc["uncovered_slots"] == [[10922, 16383]]
+        [gap] = [b for b in doc["breaches"] if b["node"] is None]
+        assert "10922-16383" in gap["error"]
+        # a key there: produce says CLUSTERDOWN, never a traceback
+        key = next(f"k{i}" for i in range(1000) if key_slot(f"k{i}".encode()) >= 10922)
+        assert main(["produce", key, "--url", c.url]) == 1
+        assert "CLUSTERDOWN" in capsys.readouterr().err
+    finally:
+        c.cleanup()
+
+
+def test_max_streams_is_a_total_for_the_cluster(cluster):
+    """300 streams over 3 nodes, --max-streams 100: 100 shown, and (after the first poll, when the
+    nodes have not yet seen each other's discovery) only those 100 polled, not 100 per node."""
+    async def run():
+        col = await _collector(cluster.url, max_streams=100)
+        try:
+            await col.poll()
+            return await col.poll()
+        finally:
+            await col.aclose()
+
+    snap = asyncio.run(run())
+    assert len(snap.streams) == 100 and snap.discovery.capped
+    assert sum(n.streams for n in snap.nodes) == 100
+    assert [s.key for s in snap.streams] == sorted(_key(i).encode() for i in range(300))[:100]
+
+
+@pytest.mark.parametrize("how", ["--url", "REDIS_URL"])
+def test_the_first_seed_that_answers_is_used(cluster, capsys, monkeypatch, how):
+    from streamtop.cli import main
+    from streamtop.embedded import free_port
+
+    dead = f"redis://127.0.0.1:{free_port()}"
+    if how == "--url":
+        argv = ["status", "--json", "--url", dead, "--url", cluster.nodes[1].url]
+    else:
+        monkeypatch.setenv("REDIS_URL", f"{dead},{cluster.nodes[1].url}")
+        argv = ["status", "--json"]
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    import json
+
+    assert len(json.loads(out)["streams"]) == 300
+    # a single dead seed is still the clear one-line error it was
+    assert main(["status", "--url", dead]) == 1
+    assert "connection refused" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+async def test_dashboard_with_a_hung_primary_names_it_and_keeps_the_others_live():
+    """SIGSTOP under the real app: the monitor stays LIVE (its polls return), the header names the
+    node as not answering with a PARTIAL badge, and the other nodes' rows take new entries."""
+    from tests.support.ui import SIZE, make_app, plain, row
+
+    c = ClusterProcess().start()
+    victim = c.nodes[1]
+    try:
+        rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
+        for i in range(40):
+            rc.xadd(_key(i), {"n": i})
+        healthy = next(_key(i) for i in range(40) if rc.get_node_from_key(_key(i)).port != victim.port)
+        app = make_app(c.url)
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: len(app.w("streams-table").row_keys) == 40)
+            os.kill(victim.process.pid, signal.SIGSTOP)
+            try:
+                addr = f"127.0.0.1:{victim.port}"
+                header = lambda: plain(app.w("header").render())  # noqa: E731
+                await until(pilot, lambda: f"node {addr} (not answering for" in header(), timeout=15)
+                assert " PARTIAL " in header() and app.monitor.state.value == "live"
+                await asyncio.to_thread(rc.xadd, healthy, {"n": "more"})
+                key = healthy.encode().hex()
+                await until(pilot, lambda: row(app, "streams-table", key)[1] == "2", timeout=15)
+                assert victim.process.poll() is None  # still stopped: the others did not wait
+            finally:
+                os.kill(victim.process.pid, signal.SIGCONT)
+        rc.close()
+    finally:
+        os_kill_cont(victim.process.pid)
+        c.cleanup()

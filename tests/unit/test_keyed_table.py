@@ -84,3 +84,33 @@ async def test_render_caches_hold_one_screen_however_many_polls_changed_the_tabl
         assert [str(c) for c in t.get_row_at(0)] == ["k0", "59"]
         assert 0 < len(t._cell_render_cache) <= screen_cells
         assert len(t._line_cache) <= 20 and len(t._row_render_cache) <= 2 * 20
+
+
+async def test_many_cells_growing_at_once_widen_the_column_once_without_a_re_measure() -> None:
+    """Issue 19's 65 s freeze: 1,000 cells of different widths, all wider than their column, were
+    each handed to Textual to measure, which re-measured the whole column for every one narrower
+    than the widest. Now the widest sets the width and nothing is left for Textual to measure."""
+    app = Host()
+    async with app.run_test(size=(60, 20)) as pilot:
+        t = app.query_one(KeyedTable)
+        keys = [f"k{i:03d}" for i in range(300)]
+        t.sync(rows(keys))
+        await pilot.pause()
+        before = t.columns["name"].content_width
+        widened = [(k, (k + "!" * (i % 40), str(len(k)))) for i, k in enumerate(keys)]
+        t.sync(widened)
+        assert t._updated_cells == set()  # no per-cell width work queued for Textual's idle
+        assert t.columns["name"].content_width == max(len(c[0]) for _, c in widened) > before
+        await pilot.pause()
+        assert str(t.get_row_at(39)[0]) == "k039" + "!" * 39
+
+
+def test_a_stale_row_keeps_its_key_cell_as_wide_as_the_key() -> None:
+    """The stale mark is a style and a word in another column, never a wider key cell."""
+    from streamtop.model import StreamInfo
+    from streamtop.ui.streams import stream_cells
+
+    live = StreamInfo(key=b"ev:7", length=3, node="127.0.0.1:7001")
+    stale_cells = stream_cells(StreamInfo(key=b"ev:7", length=3, node="127.0.0.1:7001", stale=True), None)
+    assert stale_cells[0].plain == stream_cells(live, None)[0].plain == "ev:7"
+    assert stale_cells[2].plain == "stale"
