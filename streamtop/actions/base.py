@@ -23,10 +23,10 @@ from ..parse import parse_pending_entries, to_int
 from ..parse import text as reply_text
 
 MAX_ID_PART = 2**64 - 1
-MAX_BURST = 1_000_000
-MAX_CAP = 1_000_000
-MAX_MAXLEN = 2**63 - 1  # XTRIM/XADD MAXLEN: the server refuses more (out of range)
-_ID_RE = re.compile(r"^(\d{1,20})(?:-(\d{1,20}))?$")
+MAX_BURST = int(numbers.BURST_COUNT.hi)  # the bounds live in numbers.py; named here for the actions
+MAX_CAP = int(numbers.CLAIM_COUNT.hi)
+MAX_MAXLEN = numbers.INT64_MAX  # XTRIM/XADD MAXLEN: the server refuses more (out of range)
+_ID_RE = re.compile(r"^(\d{1,20})(?:-(\d{1,20}))?$", re.ASCII)  # a bare \d also takes Arabic-Indic digits
 # Extended-form XPENDING: a raw client ignores this; a parsed redis-py client needs it to parse
 # the reply as entries rather than as the summary form.
 DETAIL = {"parse_detail": True}

@@ -10,7 +10,6 @@ view makes no Redis call of its own.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -322,7 +321,6 @@ class LessonTracker:
         self.own: dict[str, int] = {"xrange": 0, "xrevrange": 0, "xread": 0}
         self.unheard: tuple[int, int] | None = None  # last stream ID seen with no subscriber
         self.errors: dict[int, str] = {}
-        self._lock = threading.Lock()
 
     @property
     def dlq(self) -> str:

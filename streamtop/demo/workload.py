@@ -21,6 +21,7 @@ from typing import Any
 import redis
 from walrus import Database
 
+from .. import numbers
 from ..connection import ConnectionSpec
 from ..events import SENSORS, sensor_event
 from ..parse import text
@@ -35,7 +36,7 @@ STREAM = "app:event"
 GROUP = "group1"
 ANALYTICS = "analytics"
 ANALYTICS_CONSUMER = "a1"
-MAX_RATE = 100_000.0
+MAX_RATE = float(numbers.DEMO_RATE.hi)  # one bound, in numbers.py
 MIN_STEP_RATE = 0.1  # the panel's "slower" key stops here; lower rates are still accepted
 ANALYTICS_SHARE = 0.6  # analytics handles this share of the producer's rate, so its lag grows
 ANALYTICS_TICK = 0.5  # seconds between analytics reads

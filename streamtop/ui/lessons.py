@@ -19,6 +19,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Static
 
+from .. import render
 from ..demo.lessons import LESSONS, Lesson, LessonTracker
 
 REFRESH_SECONDS = 0.5
@@ -156,5 +157,5 @@ class LessonsPanel(Vertical, can_focus=True):
         field.value = value
 
     def _say(self, ok: bool, message: str) -> None:
-        self.output = Text(message, style="green" if ok else "bold red")
+        self.output = render.text(message, style="green" if ok else "bold red")  # server text: data
         self.query_one("#lesson-output", Static).update(self.output)

@@ -141,3 +141,13 @@ def test_cli_option_exit_1_one_line_or_a_value_in_range(option, text):
         assert th.max_idle_ms is None or 0 <= th.max_idle_ms <= num.MAX_SECONDS * 1000
     if name is None:
         assert 1 <= int(args.stuck_after * 1000) <= num.MAX_SECONDS * 1000
+
+
+def test_stream_ids_take_ascii_digits_only():
+    """A bare \\d in a regex takes Arabic-Indic digits, which the server would refuse: never sent."""
+    from streamtop.actions.base import ValidationError, check_id
+
+    assert check_id("17-0") == "17-0"
+    for bad in ("١٧-0", "17-٠", "١٧"):
+        with pytest.raises(ValidationError):
+            check_id(bad)
