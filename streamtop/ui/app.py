@@ -62,6 +62,7 @@ class StreamtopApp(App[int]):
         demo: Controller | None = None,
         stuck_ms: int = DEFAULTS.stuck_ms,
         poison: int = DEFAULTS.poison_deliveries,
+        decode: tuple[tuple[bytes | None, str], ...] = (),
         clock: Callable[[], float] = time.time,
         url: str | None = None,
     ) -> None:
@@ -81,6 +82,7 @@ class StreamtopApp(App[int]):
         self.demo = demo
         self.stuck_ms = stuck_ms
         self.poison = poison
+        self.decode = decode
         self.clock = clock
         self.url = url if url is not None else (monitor.spec.display_url() if monitor else "")
         self.history = monitor.history if monitor is not None else History()
@@ -100,7 +102,8 @@ class StreamtopApp(App[int]):
     # the screen -----------------------------------------------------------------------------
 
     def get_default_screen(self) -> MainScreen:
-        self._main = MainScreen(history=self.history, thresholds=Thresholds(self.stuck_ms, self.poison),
+        thresholds = Thresholds(self.stuck_ms, self.poison, self.decode)
+        self._main = MainScreen(history=self.history, thresholds=thresholds,
                                 on_focus=self.focus_changed, demo=self.demo)
         return self._main
 
