@@ -30,6 +30,7 @@ SUBCOMMANDS = {
     "demo": ("streamtop.demo.command", "embedded server + live sensor workload + the dashboard"),
     "status": ("streamtop.status", "one snapshot as a table or JSON; exit code for alerting"),
     "produce": ("streamtop.produce", "add test sensor events (or given fields) to a stream"),
+    "tail": ("streamtop.tail", "print a stream's entries decoded, and follow new ones"),
 }
 
 

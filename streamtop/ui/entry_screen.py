@@ -18,8 +18,8 @@ from . import format as fmt
 
 VALUE_LIMIT = 4096  # bytes of one value shown; the rest is summarised by its size
 FIELD_LIMIT = 2000  # fields shown; an entry with more says how many it has
-TEXT_BUDGET = 512 * 1024
-DECODE_LIMIT = 1024 * 1024  # bytes of values decoded as a whole; a bigger entry shows its fields  # characters in all: many big values stop early and say so
+TEXT_BUDGET = 512 * 1024  # characters in all: many big values stop early and say so
+DECODE_LIMIT = 1024 * 1024  # bytes of values decoded as a whole; a bigger entry shows its fields
 
 
 def format_value(value: bytes, limit: int = VALUE_LIMIT) -> Text:
