@@ -54,7 +54,9 @@ characters escaped (`\\xff`, `\\n`); the exact bytes are in the `*_hex` sibling.
                 lag_text ("12", "~12", ">=1000", "?"), read_per_s (null without --rates or on 6.2),
                 oldest_pending_id, oldest_pending_consumer, oldest_pending_idle_ms,
                 oldest_pending_deliveries,
-                consumers: [{name, name_hex, pending, idle_ms, inactive_ms (null before 7.2)}]}]
+                consumers: [{name, name_hex, pending, idle_ms, inactive_ms (null before 7.2),
+                             gone (true: probably gone, false, null: cannot tell; streamtop.liveness),
+                             gone_reason (why, null when alive)}]}]
 """
 
 from __future__ import annotations
@@ -79,6 +81,7 @@ from .cluster import ClusterCollector, ClusterError
 from .collector import Collector
 from .connection import AsyncClient, ConnectError, ConnectionSpec, connect, describe_error
 from .history import History
+from .liveness import group_liveness
 from .model import GroupInfo, LagSource, Snapshot, StreamInfo, id_ms, label
 from .options import POLL_DEFAULTS, PollOptions
 from .session import close_collector, make_action_client, make_collector
@@ -324,6 +327,7 @@ def _rate(value: float | None) -> float | None:
 def _group_json(res: Result, s: StreamInfo, g: GroupInfo) -> dict[str, Any]:
     ps = g.pending_summary
     oldest = ps.oldest if ps else None
+    states = group_liveness(g, res.snapshot.taken_at * 1000)
     return {
         "name": label(g.name), "name_hex": g.name.hex(), "error": g.error,
         "consumer_count": g.consumers, "pending": g.pending,
@@ -339,7 +343,8 @@ def _group_json(res: Result, s: StreamInfo, g: GroupInfo) -> dict[str, Any]:
         "oldest_pending_deliveries": oldest.deliveries if oldest else None,
         "consumers": [
             {"name": label(c.name), "name_hex": c.name.hex(), "pending": c.pending,
-             "idle_ms": c.idle_ms, "inactive_ms": c.inactive_ms}
+             "idle_ms": c.idle_ms, "inactive_ms": c.inactive_ms,
+             "gone": states[c.name].gone, "gone_reason": states[c.name].reason or None}
             for c in g.consumer_list
         ],
     }

@@ -29,6 +29,7 @@ from textual.timer import Timer
 from ..actions import Actions
 from ..errors import ConfigError
 from ..history import History
+from ..liveness import claim_order
 from ..model import Focus, Snapshot
 from ..monitor import Monitor, State, aged, answer_timeout
 from ..options import DASHBOARD_DEFAULTS as DEFAULTS
@@ -298,13 +299,17 @@ class StreamtopApp(App[int]):
     def selected_pending_ids(self) -> tuple[str, ...]:
         return self.main.current_view().marked_ids
 
+    def _taken_at_ms(self) -> float:
+        """When the idle times on screen were measured (what liveness compares IDs against)."""
+        snap = self.main.current_view().snapshot
+        return (snap.taken_at if snap is not None else self.clock()) * 1000
+
     def action_context(self) -> ActionContext:
         view = self.main.current_view()
         group = view.group
         return ActionContext(
             key=view.selection.key, group=view.selection.group, stream=view.stream, group_info=group,
-            consumers=tuple(c.name for c in sorted(group.consumer_list, key=lambda c: c.idle_ms))
-            if group else (),
+            consumers=tuple(c.name for c in claim_order(group, self._taken_at_ms())) if group else (),
             selected_pending=view.marked_ids, read_only=self.read_only,
             stuck_ms=self.stuck_ms)
 
