@@ -39,8 +39,10 @@ ALIVE = Liveness(False)
 
 
 def liveness(consumer: ConsumerInfo, group: GroupInfo, now_ms: float,
-             gone_after_ms: int = GONE_AFTER_MS) -> Liveness:
-    """`now_ms`: when the poll that measured the idle times ended (epoch ms)."""
+             gone_after_ms: int | None = None) -> Liveness:
+    """`now_ms`: when the poll that measured the idle times ended (epoch ms); `gone_after_ms`
+    defaults to GONE_AFTER_MS as it is when called (tests shorten it)."""
+    gone_after_ms = GONE_AFTER_MS if gone_after_ms is None else gone_after_ms
     idle = consumer.idle_ms
     if idle < gone_after_ms:
         return ALIVE
@@ -62,7 +64,7 @@ def liveness(consumer: ConsumerInfo, group: GroupInfo, now_ms: float,
 
 
 def group_liveness(group: GroupInfo, now_ms: float,
-                   gone_after_ms: int = GONE_AFTER_MS) -> dict[bytes, Liveness]:
+                   gone_after_ms: int | None = None) -> dict[bytes, Liveness]:
     return {c.name: liveness(c, group, now_ms, gone_after_ms) for c in group.consumer_list}
 
 
