@@ -26,9 +26,8 @@ from .names import Names, names_hint
 from .shared import CSS_FILE, ActionFinished, host_actions, name_of, run_action, short
 
 GROUP_OPS = (("create", "Create a group"), ("setid", "Set the group's ID (where it reads next)"),
-             ("delconsumer", "Delete a consumer"),
-             ("delgone", "Delete consumers that are gone (holding no pending entries)"),
-             ("destroy", "Destroy the group"))
+             ("delconsumer", "Delete a consumer"), ("destroy", "Destroy the group"),
+             ("delgone", "Delete consumers that are gone (holding no pending entries)"))
 
 
 class GroupMenu(ModalScreen[str | None]):
