@@ -68,14 +68,14 @@ def group_liveness(group: GroupInfo, now_ms: float,
     return {c.name: liveness(c, group, now_ms, gone_after_ms) for c in group.consumer_list}
 
 
-def claim_order(group: GroupInfo, now_ms: float) -> list[ConsumerInfo]:
+def claim_order(group: GroupInfo, now_ms: float, gone_after_ms: int | None = None) -> list[ConsumerInfo]:
     """Who a claim should go to first: not gone, then the most recently seen (a gone consumer is
     never the default target)."""
-    states = group_liveness(group, now_ms)
+    states = group_liveness(group, now_ms, gone_after_ms)
     return sorted(group.consumer_list, key=lambda c: (states[c.name].gone is True, c.idle_ms))
 
 
-def deletable(group: GroupInfo, now_ms: float) -> list[bytes]:
+def deletable(group: GroupInfo, now_ms: float, gone_after_ms: int | None = None) -> list[bytes]:
     """Gone consumers holding no pending entries: deleting them loses nothing."""
-    states = group_liveness(group, now_ms)
+    states = group_liveness(group, now_ms, gone_after_ms)
     return [c.name for c in group.consumer_list if states[c.name].gone is True and c.pending == 0]
