@@ -67,3 +67,23 @@ async def test_delete_gone_from_the_group_menu(server, r, short_threshold):
         await until(pilot, lambda: app.results, "the result")
     assert app.results[0].ok and app.results[0].details["deleted"] == [b"dead"]
     assert [c["name"] for c in r.xinfo_consumers("s", "g")] == [b"live"]
+
+
+async def test_long_consumer_names_leave_the_numbers_on_screen(server, r):
+    """taskiq's uuid consumers at 160x45: pending, idle and inactive stay visible (issue 18)."""
+    names = [b"7eca2a56-b8f4-4b22-8410-cab3a82e6f1%d" % n for n in range(3)]
+    r.xgroup_create("s", "g", id="0", mkstream=True)
+    for name in names:
+        r.xadd("s", {"n": "1"})
+        r.xreadgroup("g", name, {"s": ">"}, count=1)
+    app = make_app(server.url, ("s",))
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(pilot, lambda: app.snapshot is not None and app.snapshot.stream(b"s"))
+        app.select(b"s", b"g")
+        await until(pilot, lambda: all(row(app, "consumers-table", n.hex()) for n in names), "rows")
+        await pilot.pause()
+        table = app.main.consumers.table
+        first = row(app, "consumers-table", names[0].hex())
+        assert first is not None and first[0].startswith("7eca2a") and first[0].endswith("6f10")  # both ends
+        widths = [c.get_render_width(table) for c in list(table.columns.values())[:4]]
+        assert sum(widths) <= table.size.width, (widths, table.size.width)
