@@ -48,7 +48,7 @@ async def read_group(actions: Actions, key: bytes, group: bytes) -> tuple[GroupI
     seconds, micros = await actions.client.execute_command("TIME")
     info = GroupInfo(name=group, consumers=len(consumers), pending=to_int(found.get("pending")) or 0,
                      last_delivered_id=text(found.get("last-delivered-id")) or "0-0", entries_read=None,
-                     lag=Lag(None, LagSource.UNKNOWN), consumer_list=consumers)
+                     lag=Lag(LagSource.UNKNOWN), consumer_list=consumers)
     return info, int(seconds) * 1000 + int(micros) / 1000
 
 

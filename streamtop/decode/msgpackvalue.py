@@ -10,7 +10,7 @@ from .jsonvalue import NOTHING
 from .types import jsonable
 
 try:
-    import msgpack
+    import msgpack  # type: ignore[import-untyped]
 except ImportError:  # pragma: no cover - msgpack is in the dependencies
     msgpack = None
 
