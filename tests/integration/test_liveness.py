@@ -55,3 +55,28 @@ async def test_all_quiet_is_gone_on_72_and_cannot_tell_before(any_server, any_r)
     states = group_liveness(g, snap.taken_at * 1000, gone_after_ms=GONE_AFTER)
     expected = True if info.has_inactive else None
     assert [states[n].gone for n in (b"a", b"b")] == [expected, expected], states
+
+
+async def test_the_status_table_says_gone(any_server, any_r, monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from streamtop import liveness, status
+
+    monkeypatch.setattr(liveness, "GONE_AFTER_MS", GONE_AFTER)
+    r = any_r
+    r.xgroup_create("s", "g", id="0", mkstream=True)
+    r.xadd("s", {"n": "1"})
+    r.xreadgroup("g", "dead", {"s": ">"}, count=1)
+    wait_for(lambda: idle_of(r, b"dead") > GONE_AFTER, "the dead consumer to idle")
+    r.xadd("s", {"n": "2"})
+    r.xreadgroup("g", "live", {"s": ">"}, count=1)
+    snap, g, _ = await poll_group(any_server, b"s", b"g")
+    stream = snap.stream(b"s")
+    assert stream is not None
+    table = status._consumers_table(stream, snap.taken_at * 1000)
+    out = io.StringIO()
+    Console(file=out, width=200).print(table)
+    dead_line = next(line for line in out.getvalue().splitlines() if "dead" in line)
+    assert "gone? " in dead_line
