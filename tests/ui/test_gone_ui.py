@@ -55,7 +55,8 @@ async def test_gone_consumer_is_greyed_and_never_the_claim_default(server, r, sh
 
 async def test_delete_gone_from_the_group_menu(server, r, short_threshold):
     dead_and_live(r)
-    app = Host(await make(server))
+    actions = await make(server)
+    app = Host(actions)
     async with app.run_test() as pilot:
         open_group_menu(app, ctx(consumers=(b"dead", b"live")))
         await until(pilot, lambda: isinstance(app.screen, GroupMenu))
@@ -65,6 +66,7 @@ async def test_delete_gone_from_the_group_menu(server, r, short_threshold):
         assert "dead" in body and "live" not in body
         await pilot.press("y")
         await until(pilot, lambda: app.results, "the result")
+    await actions.client.aclose()  # a pooled server: no connection named streamtop left behind
     assert app.results[0].ok and app.results[0].details["deleted"] == [b"dead"]
     assert [c["name"] for c in r.xinfo_consumers("s", "g")] == [b"live"]
 
