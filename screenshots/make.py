@@ -3,7 +3,8 @@
 Starts a private Valkey (embedded.start_server), writes a few streams, groups, consumers and
 pending entries, runs the dashboard headless (App.run_test) and saves SVGs next to this file: the
 main views at 140x42, the main screen at the smallest and largest sizes it is made for (80x24,
-250x70), and the demo.
+250x70), the demo, and the Messages panel on streams that FastStream and taskiq-redis wrote
+through their own brokers (`make.py libraries`; both are in the test extra).
 """
 
 from __future__ import annotations
@@ -187,13 +188,84 @@ async def shoot_pubsub() -> None:
         srv.cleanup()
 
 
-SHOTS = {"lessons": shoot_lessons, "pubsub": shoot_pubsub}
+async def library_workload(url: str) -> None:
+    """Streams written by the libraries' own brokers (FastStream, taskiq-redis: the test extra)."""
+    from faststream.redis import RedisBroker, StreamSub
+    from taskiq_redis import RedisStreamBroker
+
+    got: list[dict] = []
+    fs = RedisBroker(url)
+
+    @fs.subscriber(stream=StreamSub("orders.events", group="billing", consumer="billing-worker-1"))
+    async def handle(msg: dict) -> None:
+        got.append(msg)
+
+    events = ("order_created", "order_paid", "order_shipped")
+    async with fs:
+        await fs.start()
+        for n in range(12):
+            await fs.publish({"event": events[n % 3], "order_id": 5000 + n // 3, "amount": 19.9 + n,
+                              "currency": "EUR"}, stream="orders.events",
+                             headers={"x-tenant": "acme"})
+        while len(got) < 10:
+            await asyncio.sleep(0.05)
+
+    tq = RedisStreamBroker(url, queue_name="tasks")
+
+    @tq.task(task_name="app.images:resize")
+    async def resize(image: str, width: int) -> None: ...
+
+    @tq.task(task_name="app.mail:send_receipt")
+    async def send_receipt(order_id: int, to: str) -> None: ...
+
+    await tq.startup()
+    for n in range(6):
+        await resize.kiq(f"photo-{n}.png", 320 * (n % 3 + 1))
+        await send_receipt.kiq(5000 + n, f"customer{n}@example.com")
+    done = 0
+    async for message in tq.listen():  # one worker takes a few tasks and acknowledges them
+        await message.ack()
+        done += 1
+        if done == 4:
+            break
+    await tq.shutdown()
+
+
+async def shoot_libraries() -> None:
+    """The Messages panel on a FastStream stream and on a taskiq stream (decoded previews)."""
+    srv = start_server("valkey-9.1")
+    try:
+        await library_workload(srv.url)
+        app = StreamtopApp(Monitor(parse_url(srv.url)), interval=0.5)
+        async with app.run_test(size=SIZE) as pilot:
+            for key, group, name in ((b"orders.events", b"billing", "faststream"),
+                                     (b"tasks", b"taskiq", "taskiq")):
+                app.select(key, group)
+                await pilot.press("2")
+                app.main.messages.table.focus()
+                deadline = time.monotonic() + 10
+                while not app.main.messages.entries and time.monotonic() < deadline:
+                    await pilot.pause(0.1)
+                await pilot.pause(1.2)
+                app.save_screenshot(f"messages-{name}.svg", str(OUT))
+                await pilot.press("enter")
+                await pilot.pause(0.3)
+                app.save_screenshot(f"entry-{name}.svg", str(OUT))
+                await pilot.press("escape")
+                print(OUT / f"messages-{name}.svg", OUT / f"entry-{name}.svg")
+    finally:
+        srv.stop()
+        srv.cleanup()
+
+
+SHOTS = {"lessons": shoot_lessons, "pubsub": shoot_pubsub, "libraries": shoot_libraries}
 
 
 async def shoot_only(names: list[str]) -> None:
     for name in names:
         await SHOTS[name]()
-        print(OUT / f"{name}.svg")
+        if (OUT / f"{name}.svg").exists():  # "libraries" prints its own files
+            print(OUT / f"{name}.svg")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,14 @@ from collections.abc import Sequence
 
 from . import __version__
 from . import numbers as num
-from .cliargs import Parser, UsageError, add_connection_arguments, add_watch_arguments, seconds_text
+from .cliargs import (
+    Parser,
+    UsageError,
+    add_connection_arguments,
+    add_decode_argument,
+    add_watch_arguments,
+    seconds_text,
+)
 from .connection import ConfigError, ConnectError
 from .options import DASHBOARD_DEFAULTS as DEFAULTS
 
@@ -23,6 +30,7 @@ SUBCOMMANDS = {
     "demo": ("streamtop.demo.command", "embedded server + live sensor workload + the dashboard"),
     "status": ("streamtop.status", "one snapshot as a table or JSON; exit code for alerting"),
     "produce": ("streamtop.produce", "add test sensor events (or given fields) to a stream"),
+    "tail": ("streamtop.tail", "print a stream's entries decoded, and follow new ones"),
 }
 
 
@@ -45,6 +53,7 @@ def build_parser(name: str | None = None) -> argparse.ArgumentParser:
                        default=DEFAULTS.poison_deliveries, metavar="N",
                        help="highlight pending entries delivered more than N times "
                             f"(default {DEFAULTS.poison_deliveries})")
+        add_decode_argument(p)
         p.add_argument("--read-only", action="store_true",
                        help="refuse every change to the server (produce, ack, claim, trim...)")
         p.add_argument("--version", action="version", version=f"streamtop {__version__}")

@@ -96,6 +96,25 @@ async def first_answering(specs: list[ConnectionSpec]) -> ConnectionSpec:
     return specs[0]
 
 
+def decode_arg(value: str) -> str:
+    """An argparse type: one --decode value, checked (the formats listed when it is wrong)."""
+    from .decode import parse_decode_arg
+
+    try:
+        parse_decode_arg(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
+
+
+def add_decode_argument(p: argparse.ArgumentParser) -> None:
+    from .decode import FORMATS
+
+    p.add_argument("--decode", action="append", type=decode_arg, metavar="[KEY=]FORMAT",
+                   help="how to read payloads of stream KEY (or of every stream): "
+                        f"{', '.join(FORMATS)} (default auto: each entry by what it holds)")
+
+
 def spec_from_args(args: argparse.Namespace) -> ConnectionSpec:
     """The spec, and redis-cli's warning on stderr when the password was typed as an argument.
     With several seeds, the first that answers."""

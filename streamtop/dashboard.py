@@ -34,7 +34,8 @@ def make_app(session: Monitor, options: DashboardOptions, *, demo: Controller | 
 
     cls = app_class or StreamtopApp
     return cls(session, interval=options.interval, read_only=options.read_only,
-               stuck_ms=options.stuck_ms, poison=options.poison_deliveries, demo=demo)
+               stuck_ms=options.stuck_ms, poison=options.poison_deliveries, demo=demo,
+               decode=options.decode_spec)
 
 
 def run_app(app: StreamtopApp) -> int:

@@ -194,6 +194,8 @@ MAX_LENGTH = Field("max length", "int", 0, INT64_MAX)
 PRODUCE_COUNT = Field("count", "int", 1, 10_000_000)
 PRODUCE_RATE = Field("rate", "float", 0.01, 1_000_000, unit="entries/s")
 PRODUCE_MAXLEN = Field("maxlen", "int", 1, INT64_MAX)
+# tail
+TAIL_COUNT = Field("count", "int", 0, 1_000_000)
 # demo
 DEMO_RATE = Field("rate", "float", 0, 100_000, above=True, unit="events/s")  # as workload.check_rate
 FAIL_ABOVE = Field("fail-above", "float", -1000, 1000)

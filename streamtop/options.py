@@ -37,11 +37,22 @@ class DashboardOptions:
     stuck_after: float = 60.0  # seconds idle before a pending entry counts as stuck
     poison_deliveries: int = 5  # deliveries above which a pending entry counts as poison
     read_only: bool = False  # every change to the server is refused, in the actions layer
+    decode: tuple[str, ...] = ()  # --decode KEY=FORMAT or FORMAT, as given (streamtop.decode)
     poll: PollOptions = field(default_factory=PollOptions)
 
     @property
     def stuck_ms(self) -> int:
         return round(self.stuck_after * 1000)
+
+    @property
+    def decode_spec(self) -> tuple[tuple[bytes | None, str], ...]:
+        """--decode as (stream key or None for every stream, format) pairs; the values were checked
+        by the parser (streamtop.decode.parse_decode_arg)."""
+        out = []
+        for value in self.decode:
+            key, sep, fmt = value.rpartition("=")
+            out.append((key.encode("utf-8", "surrogateescape") if sep else None, fmt))
+        return tuple(out)
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, **overrides: Any) -> DashboardOptions:
@@ -49,8 +60,9 @@ class DashboardOptions:
         --stuck-after) keeps its default. `overrides` win over both."""
         given = {f.name: getattr(args, f.name) for f in fields(cls)
                  if f.name != "poll" and getattr(args, f.name, None) is not None}
-        if "targets" in given:
-            given["targets"] = tuple(given["targets"])
+        for name in ("targets", "decode"):
+            if name in given:
+                given[name] = tuple(given[name])
         poll = {f.name: getattr(args, f.name) for f in fields(PollOptions)
                 if getattr(args, f.name, None) is not None}
         return cls(**{**given, "poll": PollOptions(**poll), **overrides})

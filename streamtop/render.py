@@ -69,6 +69,28 @@ def name_text(value: bytes | str | None, limit: int | None = NAME_LIMIT, style: 
     return out
 
 
+def middle_name_text(value: bytes | str | None, limit: int = NAME_LIMIT, style: str = "") -> Text:
+    """As `name_text`, but a long name loses its middle ("7eca2a56-b8…355618bf7"): generated
+    names (uuids, host-pid) differ at both ends. Escapes are never split; huge names fall back to
+    the end cut."""
+    if value is None or len(value) > 4096 or limit < 5:
+        return name_text(value, limit, style)
+    full = text(value, style)
+    if full.cell_len <= limit:
+        return full
+    s = value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else value
+    tail_n = (limit - 1) // 2
+    head_n = limit - 1 - tail_n
+    while True:  # characters, shrinking until the escaped, maybe wide, ends fit in `limit` cells
+        head, tail = text(s[:head_n], style), text(s[len(s) - tail_n:], style)
+        if head.cell_len + tail.cell_len + 1 <= limit or head_n + tail_n <= 1:
+            return head + Text("…", "dim") + tail
+        if head_n > tail_n:
+            head_n -= 1
+        else:
+            tail_n -= 1
+
+
 def clean(value: str | bytes | None, keep_newlines: bool = False) -> str:
     """Server text as a plain str with the same escapes, for places that take no Text (a
     notification with markup off, a plain log line)."""

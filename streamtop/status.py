@@ -54,7 +54,9 @@ characters escaped (`\\xff`, `\\n`); the exact bytes are in the `*_hex` sibling.
                 lag_text ("12", "~12", ">=1000", "?"), read_per_s (null without --rates or on 6.2),
                 oldest_pending_id, oldest_pending_consumer, oldest_pending_idle_ms,
                 oldest_pending_deliveries,
-                consumers: [{name, name_hex, pending, idle_ms, inactive_ms (null before 7.2)}]}]
+                consumers: [{name, name_hex, pending, idle_ms, inactive_ms (null before 7.2),
+                             gone (true: probably gone, false, null: cannot tell; streamtop.liveness),
+                             gone_reason (why, null when alive)}]}]
 """
 
 from __future__ import annotations
@@ -79,6 +81,7 @@ from .cluster import ClusterCollector, ClusterError
 from .collector import Collector
 from .connection import AsyncClient, ConnectError, ConnectionSpec, connect, describe_error
 from .history import History
+from .liveness import group_liveness, liveness
 from .model import GroupInfo, LagSource, Snapshot, StreamInfo, id_ms, label
 from .options import POLL_DEFAULTS, PollOptions
 from .session import close_collector, make_action_client, make_collector
@@ -324,6 +327,7 @@ def _rate(value: float | None) -> float | None:
 def _group_json(res: Result, s: StreamInfo, g: GroupInfo) -> dict[str, Any]:
     ps = g.pending_summary
     oldest = ps.oldest if ps else None
+    states = group_liveness(g, res.snapshot.taken_at * 1000)
     return {
         "name": label(g.name), "name_hex": g.name.hex(), "error": g.error,
         "consumer_count": g.consumers, "pending": g.pending,
@@ -339,7 +343,8 @@ def _group_json(res: Result, s: StreamInfo, g: GroupInfo) -> dict[str, Any]:
         "oldest_pending_deliveries": oldest.deliveries if oldest else None,
         "consumers": [
             {"name": label(c.name), "name_hex": c.name.hex(), "pending": c.pending,
-             "idle_ms": c.idle_ms, "inactive_ms": c.inactive_ms}
+             "idle_ms": c.idle_ms, "inactive_ms": c.inactive_ms,
+             "gone": states[c.name].gone, "gone_reason": states[c.name].reason or None}
             for c in g.consumer_list
         ],
     }
@@ -453,10 +458,12 @@ def _groups_table(res: Result, s: StreamInfo, marks: set[tuple[bytes | None, str
     return table
 
 
-def _consumers_table(s: StreamInfo) -> Table | None:
+def _consumers_table(s: StreamInfo, now_ms: float) -> Table | None:
     rows = [(g, c) for g in s.groups for c in g.consumer_list]
     if not rows:
         return None
+    states = {(g.name, c.name): liveness(c, g, now_ms) for g, c in rows}
+    notes = any(state.reason for state in states.values())
     inactive = any(c.inactive_ms is not None for _, c in rows)
     table = Table(box=None, pad_edge=False, header_style="bold")
     table.add_column("group")
@@ -465,11 +472,17 @@ def _consumers_table(s: StreamInfo) -> Table | None:
     table.add_column("idle", justify="right", no_wrap=True)
     if inactive:
         table.add_column("inactive", justify="right", no_wrap=True)
+    if notes:  # probably gone, or idle and cannot tell (streamtop.liveness)
+        table.add_column("state")
     for g, c in rows:
         row = [render.name_text(g.name, NAME_LIMIT), render.name_text(c.name, NAME_LIMIT),
                Text(str(c.pending)), Text(render.duration_ms(c.idle_ms))]
         if inactive:
             row.append(Text("never" if c.inactive_ms == -1 else render.duration_ms(c.inactive_ms)))
+        if notes:
+            state = states[(g.name, c.name)]
+            prefix, style = ("gone? ", "dim") if state.gone else ("", "italic")
+            row.append(Text(prefix + state.reason, style))
         table.add_row(*row)
     return table
 
@@ -489,7 +502,7 @@ def print_tables(console: Console, res: Result, th: Thresholds, breaches: list[B
         console.print(_stream_header(res, s, marks))
         if s.error is None and s.groups:
             console.print(_groups_table(res, s, marks))
-            consumers = _consumers_table(s)
+            consumers = _consumers_table(s, snap.taken_at * 1000)
             if consumers is not None:
                 console.print(consumers)
         elif s.error is None:

@@ -29,6 +29,7 @@ from textual.timer import Timer
 from ..actions import Actions
 from ..errors import ConfigError
 from ..history import History
+from ..liveness import claim_order
 from ..model import Focus, Snapshot
 from ..monitor import Monitor, State, aged, answer_timeout
 from ..options import DASHBOARD_DEFAULTS as DEFAULTS
@@ -62,6 +63,7 @@ class StreamtopApp(App[int]):
         demo: Controller | None = None,
         stuck_ms: int = DEFAULTS.stuck_ms,
         poison: int = DEFAULTS.poison_deliveries,
+        decode: tuple[tuple[bytes | None, str], ...] = (),
         clock: Callable[[], float] = time.time,
         url: str | None = None,
     ) -> None:
@@ -81,6 +83,7 @@ class StreamtopApp(App[int]):
         self.demo = demo
         self.stuck_ms = stuck_ms
         self.poison = poison
+        self.decode = decode
         self.clock = clock
         self.url = url if url is not None else (monitor.spec.display_url() if monitor else "")
         self.history = monitor.history if monitor is not None else History()
@@ -100,7 +103,8 @@ class StreamtopApp(App[int]):
     # the screen -----------------------------------------------------------------------------
 
     def get_default_screen(self) -> MainScreen:
-        self._main = MainScreen(history=self.history, thresholds=Thresholds(self.stuck_ms, self.poison),
+        thresholds = Thresholds(self.stuck_ms, self.poison, self.decode)
+        self._main = MainScreen(history=self.history, thresholds=thresholds,
                                 on_focus=self.focus_changed, demo=self.demo)
         return self._main
 
@@ -295,13 +299,17 @@ class StreamtopApp(App[int]):
     def selected_pending_ids(self) -> tuple[str, ...]:
         return self.main.current_view().marked_ids
 
+    def _taken_at_ms(self) -> float:
+        """When the idle times on screen were measured (what liveness compares IDs against)."""
+        snap = self.main.current_view().snapshot
+        return (snap.taken_at if snap is not None else self.clock()) * 1000
+
     def action_context(self) -> ActionContext:
         view = self.main.current_view()
         group = view.group
         return ActionContext(
             key=view.selection.key, group=view.selection.group, stream=view.stream, group_info=group,
-            consumers=tuple(c.name for c in sorted(group.consumer_list, key=lambda c: c.idle_ms))
-            if group else (),
+            consumers=tuple(c.name for c in claim_order(group, self._taken_at_ms())) if group else (),
             selected_pending=view.marked_ids, read_only=self.read_only,
             stuck_ms=self.stuck_ms)
 

@@ -9,23 +9,35 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from ..liveness import ALIVE, Liveness, group_liveness
 from ..model import ConsumerInfo
+from ..render import middle_name_text
 from . import format as fmt
 from .keyed_table import Cells, KeyedTable
 from .view import DashboardView
 
 COLUMNS = (("consumer", "name"), ("pending", "pending"), ("idle", "idle"),
-           ("inactive", "inactive"))
+           ("inactive", "inactive"), ("", "state"))
+GONE_STYLE = "dim"  # a consumer that is probably gone: greyed, with the reason in the last column
 
 
-def consumer_cells(c: ConsumerInfo, has_inactive: bool) -> Cells:
+NAME_WIDTH = 12  # before the table is laid out (columns only grow); then what the panel leaves
+OTHER_COLUMNS = 34  # pending, idle and inactive with their padding: these never leave the screen
+
+
+def consumer_cells(c: ConsumerInfo, has_inactive: bool, state: Liveness = ALIVE,
+                   name_width: int = NAME_WIDTH) -> Cells:
     if not has_inactive:
         inactive = "n/a"
     elif c.inactive_ms is None or c.inactive_ms < 0:
         inactive = "never" if c.inactive_ms is not None else fmt.UNKNOWN
     else:
         inactive = fmt.duration_ms(c.inactive_ms)
-    return (fmt.name(c.name, 32), fmt.count(c.pending), fmt.duration_ms(c.idle_ms), inactive)
+    style = GONE_STYLE if state.gone is True else ""
+    note = Text("gone? " + state.reason if state.gone else state.reason, GONE_STYLE if state.gone
+                else "italic")
+    return (middle_name_text(c.name, name_width, style), Text(fmt.count(c.pending), style),
+            Text(fmt.duration_ms(c.idle_ms), style), Text(inactive, style), note)
 
 
 class ConsumersPanel(Vertical):
@@ -45,7 +57,12 @@ class ConsumersPanel(Vertical):
         group = view.group
         consumers = group.consumer_list if group is not None else ()
         has_inactive = view.server.has_inactive
-        self.table.sync([(c.name.hex(), consumer_cells(c, has_inactive)) for c in consumers])
+        now_ms = (view.snapshot.taken_at if view.snapshot is not None else 0) * 1000
+        states = group_liveness(group, now_ms) if group is not None else {}
+        width = self.table.size.width
+        name_width = max(12, min(40, width - OTHER_COLUMNS)) if width else NAME_WIDTH
+        self.table.sync([(c.name.hex(), consumer_cells(c, has_inactive, states[c.name], name_width))
+                         for c in consumers])
         empty = self.query_one("#consumers-empty", Static)
         error = group.error if group is not None else None
         empty.display = not consumers or error is not None

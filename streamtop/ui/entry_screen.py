@@ -1,4 +1,5 @@
-"""One stream entry in full: JSON pretty-printed, binary escaped, long values cut with their size."""
+"""One stream entry in full: what a decoder read (an envelope's headers and body), then the fields as
+stored: JSON pretty-printed, binary escaped, long values cut with their size."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from ..decode import AUTO, Decoded, decode_entry
 from ..model import Entry
 from . import format as fmt
 
 VALUE_LIMIT = 4096  # bytes of one value shown; the rest is summarised by its size
 FIELD_LIMIT = 2000  # fields shown; an entry with more says how many it has
 TEXT_BUDGET = 512 * 1024  # characters in all: many big values stop early and say so
+DECODE_LIMIT = 1024 * 1024  # bytes of values decoded as a whole; a bigger entry shows its fields
 
 
 def format_value(value: bytes, limit: int = VALUE_LIMIT) -> Text:
@@ -44,13 +47,35 @@ def format_value(value: bytes, limit: int = VALUE_LIMIT) -> Text:
     return out
 
 
-def entry_text(key: bytes, entry: Entry) -> Text:
+def decoded_text(decoded: Decoded) -> Text:
+    """What a decoder read: the envelope's headers, then the body (JSON pretty-printed)."""
+    out = Text(f"decoded as {decoded.format}\n", "bold")
+    for name, value in decoded.headers:
+        out.append_text(fmt.name(name, 40, "cyan"))
+        out.append(": ")
+        out.append_text(fmt.text(value))
+        out.append("\n")
+    body = decoded.body
+    shown = body if isinstance(body, str) else json.dumps(body, indent=2, ensure_ascii=False)
+    if len(shown) > TEXT_BUDGET:
+        shown = shown[:TEXT_BUDGET] + f" … (cut at {TEXT_BUDGET} characters)"
+    out.append_text(fmt.text(shown, "green", keep_newlines=True))
+    out.append("\n\n")
+    return out
+
+
+def entry_text(key: bytes, entry: Entry, decode: str = AUTO) -> Text:
     out = Text()
     out.append_text(fmt.name(key, 80, "bold"))
     out.append(f"  {entry.id}  ", "bold")
     out.append(f"{len(entry.fields)} field{'s' if len(entry.fields) != 1 else ''}\n\n", "dim")
     if not entry.fields:
         out.append("(deleted entry: no fields)", "dim")
+    big = sum(len(v) for _, v in entry.fields) > DECODE_LIMIT
+    decoded = None if big else decode_entry(entry.fields, decode)
+    if decoded is not None and (decoded.format not in ("text", "bytes") or decode != AUTO):
+        out.append_text(decoded_text(decoded))
+        out.append("fields as stored\n", "bold")
     shown = 0
     for f, v in entry.fields[:FIELD_LIMIT]:
         if len(out) > TEXT_BUDGET:
@@ -68,15 +93,16 @@ def entry_text(key: bytes, entry: Entry) -> Text:
 class EntryScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,enter", "dismiss", "Close")]
 
-    def __init__(self, key: bytes, entry: Entry) -> None:
+    def __init__(self, key: bytes, entry: Entry, decode: str = AUTO) -> None:
         super().__init__()
         self.key = key
         self.entry = entry
+        self.decode = decode
 
     def compose(self) -> ComposeResult:
         with Vertical(id="entry-box"):
             with VerticalScroll():
-                yield Static(entry_text(self.key, self.entry), id="entry-body")
+                yield Static(entry_text(self.key, self.entry, self.decode), id="entry-body")
             yield Static("esc: close", classes="hint")
 
     async def action_dismiss(self, result: None = None) -> None:  # no result to return

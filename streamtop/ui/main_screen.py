@@ -234,7 +234,8 @@ class MainScreen(Screen[None]):
 
     def on_messages_panel_open(self, message: MessagesPanel.Open) -> None:
         if self.selection.key is not None:
-            self.app.push_screen(EntryScreen(self.selection.key, message.entry))
+            key = self.selection.key
+            self.app.push_screen(EntryScreen(key, message.entry, self.thresholds.decode_format(key)))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """`enter` drills in: streams -> groups -> pending entries."""

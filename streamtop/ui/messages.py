@@ -10,6 +10,8 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
+from ..decode import Decoded, decode_entry
+from ..decode.preview import pairs, varying_keys
 from ..model import Entry
 from ..render import name_text
 from . import format as fmt
@@ -19,6 +21,8 @@ from .view import DashboardView
 
 COLUMNS = (("id", "id"), ("fields", "n"), ("content", "content"))
 PREVIEW = 100
+DECODE_LIMIT = 64 * 1024  # bytes of an entry decoded for its preview; a bigger one shows its fields
+PLAIN = ("text", "bytes")  # field=value entries already read well as they are
 
 
 def preview(entry: Entry, limit: int = PREVIEW) -> Text:
@@ -38,10 +42,38 @@ def preview(entry: Entry, limit: int = PREVIEW) -> Text:
     return text
 
 
-def message_cells(e: Entry) -> Cells:
+def decoded_preview(decoded: Decoded, varying: frozenset[str] = frozenset(), limit: int = PREVIEW) -> Text:
+    """The format in dim, then the telling (label, value) pairs first (streamtop.decode.preview)."""
+    text = Text(f"{decoded.format} ", style="dim")
+    for label, value in pairs(decoded, varying):
+        if text.cell_len >= limit:
+            break
+        if label:
+            text.append_text(fmt.name(label, 24, "bold"))
+            text.append("=")
+        text.append_text(fmt.text(value))
+        text.append("  ")
+    text.rstrip()
+    if text.cell_len > limit:
+        text.truncate(limit - 1)
+        text.append("…")
+    return text
+
+
+def decode_for_preview(e: Entry, fmt_name: str) -> Decoded | None:
+    """None when the entry reads best as its fields (plain text, too big, not decodable)."""
+    if sum(len(f) + len(v) for f, v in e.fields) > DECODE_LIMIT:
+        return None
+    decoded = decode_entry(e.fields, fmt_name)
+    if decoded is None or (decoded.format in PLAIN and fmt_name not in PLAIN):
+        return None
+    return decoded
+
+
+def message_cells(e: Entry, decoded: Decoded | None = None, varying: frozenset[str] = frozenset()) -> Cells:
     if not e.fields:
         return (e.id, "0", Text("(deleted)", style="dim"))
-    return (e.id, str(len(e.fields)), preview(e))
+    return (e.id, str(len(e.fields)), preview(e) if decoded is None else decoded_preview(decoded, varying))
 
 
 class MessagesPanel(Vertical):
@@ -59,6 +91,8 @@ class MessagesPanel(Vertical):
         super().__init__(**kwargs)
         self.table = KeyedTable(COLUMNS, id="messages-table")
         self.entries: dict[str, Entry] = {}
+        self._decoded_for: tuple[bytes, str] | None = None
+        self._decoded: dict[tuple[str, int], Decoded | None] = {}
 
     def compose(self) -> ComposeResult:
         yield Static("", id="messages-info")
@@ -68,7 +102,11 @@ class MessagesPanel(Vertical):
         stream = view.stream
         entries = view.messages or ()
         self.entries = {e.id: e for e in entries}
-        self.table.sync([(e.id, message_cells(e)) for e in entries])
+        decoded: dict[str, Decoded | None] = {}
+        if stream is not None:
+            decoded = self._decode(stream.key, view.thresholds.decode_format(stream.key), entries)
+        varying = varying_keys(d.body for d in decoded.values() if d is not None)
+        self.table.sync([(e.id, message_cells(e, decoded.get(e.id), varying)) for e in entries])
         if stream is None:
             title = Text("no stream selected")
         else:
@@ -78,6 +116,20 @@ class MessagesPanel(Vertical):
         self.query_one("#messages-info", Static).update(
             title + Text(f"  {where}: {len(entries)} of {fmt.count(stream.length if stream else None)} "
                          "entries  (enter: full entry, ]: older, [: newest)"))
+
+    def _decode(self, key: bytes, fmt_name: str, entries: tuple[Entry, ...]) -> dict[str, Decoded | None]:
+        """Each entry decoded once: an ID's fields never change (a deleted entry has none)."""
+        if self._decoded_for != (key, fmt_name):
+            self._decoded_for, self._decoded = (key, fmt_name), {}
+        cache = self._decoded
+        out = {}
+        for e in entries:
+            if (e.id, len(e.fields)) not in cache:
+                cache[(e.id, len(e.fields))] = decode_for_preview(e, fmt_name)
+            out[e.id] = cache[(e.id, len(e.fields))]
+        if len(cache) > 4 * len(entries) + 100:
+            self._decoded = {(e.id, len(e.fields)): out[e.id] for e in entries}
+        return out
 
     def current(self) -> Entry | None:
         key = self.table.cursor_key

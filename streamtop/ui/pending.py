@@ -14,7 +14,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from ..model import PendingEntry
-from ..render import name_text
+from ..render import middle_name_text, name_text
 from . import format as fmt
 from .keyed_table import Cells, KeyedTable
 from .registry import panel_bindings
@@ -34,7 +34,7 @@ def pending_cells(p: PendingEntry, marked: bool, stuck_ms: int, poison: int) -> 
     return (
         Text("●" if marked else " ", style="bold cyan"),
         Text(p.id, style=style),
-        fmt.name(p.consumer, 32),
+        middle_name_text(p.consumer, 40),  # a uuid (36) whole; longer ones keep both ends
         Text(fmt.duration_ms(p.idle_ms), style=style),
         Text(str(p.deliveries), style=style),
         Text(state, style=style),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from ..decode import format_for
 from ..history import History, Series
 from ..model import Entry, Focus, GroupInfo, PendingEntry, ServerInfo, Snapshot, StreamInfo
 from ..options import DASHBOARD_DEFAULTS as DEFAULTS
@@ -68,10 +69,15 @@ class Selection:
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    """What the dashboard highlights: --stuck-after and --poison-deliveries."""
+    """What the dashboard highlights (--stuck-after, --poison-deliveries) and how it reads
+    payloads (--decode: stream key, or None for every stream, to format)."""
 
     stuck_ms: int = DEFAULTS.stuck_ms
     poison: int = DEFAULTS.poison_deliveries
+    decode: tuple[tuple[bytes | None, str], ...] = ()
+
+    def decode_format(self, key: bytes) -> str:
+        return format_for(dict(self.decode), key)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,8 @@ from textual.widgets import Input, Label, Static
 
 from ... import numbers as num
 from ...actions import ValidationError
+from ...actions.keys import key_type
+from ...model import label
 from ..context import ActionContext
 from .base import ActionDialog
 from .names import Names
@@ -32,7 +34,8 @@ class DeadLetterDialog(ActionDialog):
             yield Input("3", id="deliveries")
         yield Label("to the dead-letter stream", classes="hint")
         self.names = Names([self.actions.default_dlq(self.key)])
-        yield Input(self.names.labels[0], id="dlq")
+        # select_on_focus off: tabbing here and typing must not replace the whole target
+        yield Input(self.names.labels[0], id="dlq", select_on_focus=False)
 
     def on_mount(self) -> None:
         self.query(Input).first().focus()
@@ -55,5 +58,21 @@ class DeadLetterDialog(ActionDialog):
             Text.assemble(f"Move {what} of group ", name_of(group), " to ", name_of(dlq),
                           " and ack them: they leave the group's pending list.", style="bold red"),
             "\nEach entry moves with MULTI/EXEC, so a dropped connection loses or duplicates nothing.")
-        self.confirm("Dead-letter?", body, "Move",
-                     lambda: self.launch(lambda: self.actions.dead_letter(key, group, ids, n, dlq)))
+        actions = self.actions
+
+        async def check_target() -> None:
+            try:
+                kind = await key_type(actions, dlq)
+            except Exception as exc:
+                self.error(f"cannot read {label(dlq)!r}: {exc}")
+                return
+            if kind not in ("none", "stream"):
+                self.error(f"{label(dlq)!r} holds a {kind}, not a stream")
+                return
+            if kind == "none":
+                body.append_text(Text.assemble("\n", name_of(dlq), " does not exist: a new stream will "
+                                               "be created", style="bold yellow"))
+            self.confirm("Dead-letter?", body, "Move",
+                         lambda: self.launch(lambda: actions.dead_letter(key, group, ids, n, dlq)))
+
+        self.run_worker(check_target(), exclusive=True, group="action")

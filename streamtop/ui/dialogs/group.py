@@ -1,5 +1,6 @@
 """Group operations behind `g`: a menu, then create a group, set its ID, delete a consumer (after
-a preview of what it holds) or destroy the group (after a confirmation)."""
+a preview of what it holds), delete the consumers that are gone, or destroy the group (after a
+confirmation)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...actions import ValidationError, check_id
+from ...actions.gone import delete_gone, gone_preview
 from ...render import text
 from ..context import ActionContext
 from .base import ActionDialog
@@ -24,7 +26,8 @@ from .names import Names, names_hint
 from .shared import CSS_FILE, ActionFinished, host_actions, name_of, run_action, short
 
 GROUP_OPS = (("create", "Create a group"), ("setid", "Set the group's ID (where it reads next)"),
-             ("delconsumer", "Delete a consumer"), ("destroy", "Destroy the group"))
+             ("delconsumer", "Delete a consumer"), ("destroy", "Destroy the group"),
+             ("delgone", "Delete consumers that are gone (holding no pending entries)"))
 
 
 class GroupMenu(ModalScreen[str | None]):
@@ -58,6 +61,8 @@ def open_group_menu(app: App[Any], context: ActionContext) -> None:
             app.push_screen(GroupSetIdDialog(context))
         elif op == "delconsumer":
             app.push_screen(ConsumerDeleteDialog(context))
+        elif op == "delgone":
+            delete_gone_consumers(app, context)
         elif op == "destroy":
             destroy_group(app, context)
 
@@ -175,5 +180,35 @@ def destroy_group(app: App[Any], context: ActionContext) -> None:
 
         app.push_screen(ConfirmDialog(Text.assemble("Destroy group ", name_of(group), "?"), body,
                                       "Destroy"), answered)
+
+    app.run_worker(flow(), group="action")
+
+
+def delete_gone_consumers(app: App[Any], context: ActionContext) -> None:
+    """The gone consumers that hold nothing (streamtop.liveness), each with its reason, a
+    confirmation, then a delete that re-checks each one on the server."""
+    actions, key, group = host_actions(app), context.stream_key(), context.group_name()
+    if actions is None:
+        return
+
+    async def flow() -> None:
+        pre = await gone_preview(actions, key, group)
+        names = pre.details.get("deletable", [])
+        if not pre.ok or not names:
+            app.post_message(ActionFinished(pre))
+            return
+        body = Text(pre.message + ":\n", "bold")
+        for name, pending, state in pre.details["gone"]:
+            if pending == 0:
+                body.append_text(Text.assemble("  ", name_of(name), "  ", (state.reason, "dim"), "\n"))
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                run_action(app, lambda: delete_gone(actions, key, group, names))
+            else:
+                app.notify("delete gone consumers: cancelled, nothing changed", markup=False)
+
+        app.push_screen(ConfirmDialog(Text.assemble("Delete gone consumers of ", name_of(group), "?"),
+                                      body, "Delete"), answered)
 
     app.run_worker(flow(), group="action")

@@ -1,0 +1,98 @@
+"""Delete the consumers that are probably gone and hold no pending entries (streamtop.liveness).
+
+The preview reads the group afresh (XINFO GROUPS, XINFO CONSUMERS and the server's TIME, so the
+last-delivered-id is compared with the server's clock). Each delete is one script that checks,
+atomically with XGROUP DELCONSUMER, that the consumer still holds nothing and is still idle: a
+worker that came back, or was handed entries, since the preview is left alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from .. import liveness
+from ..liveness import Liveness, group_liveness
+from ..model import GroupInfo, Lag, LagSource, label
+from ..parse import parse_consumers, text, to_int
+from .base import ActionResult, check_name, fail
+
+if TYPE_CHECKING:
+    from .core import Actions
+
+# -1: it holds pending entries now; -2: it read or claimed since (idle below the minimum);
+# -3: no such consumer any more; else DELCONSUMER's reply (0 pending dropped).
+DELETE_IF_STILL_GONE = """
+local info = redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])
+for _, c in ipairs(info) do
+  local f = {}
+  for i = 1, #c, 2 do f[c[i]] = c[i + 1] end
+  if f['name'] == ARGV[2] then
+    if tonumber(f['pending']) > 0 then return -1 end
+    if tonumber(f['idle']) < tonumber(ARGV[3]) then return -2 end
+    return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+  end
+end
+return -3
+"""
+SKIPPED = {-1: "holds pending entries now", -2: "read or claimed since", -3: "no longer exists"}
+
+
+async def read_group(actions: Actions, key: bytes, group: bytes) -> tuple[GroupInfo, float]:
+    """The group's consumers and last-delivered-id now, and the server's clock (epoch ms)."""
+    groups = await actions.groups(key)
+    found = next((g for g in groups if g.get("name") == group), None)
+    if found is None:
+        raise LookupError(f"no group {label(group)!r} on {label(key)!r}")
+    consumers = parse_consumers(await actions.client.execute_command("XINFO", "CONSUMERS", key, group))
+    seconds, micros = await actions.client.execute_command("TIME")
+    info = GroupInfo(name=group, consumers=len(consumers), pending=to_int(found.get("pending")) or 0,
+                     last_delivered_id=text(found.get("last-delivered-id")) or "0-0", entries_read=None,
+                     lag=Lag(LagSource.UNKNOWN), consumer_list=consumers)
+    return info, int(seconds) * 1000 + int(micros) / 1000
+
+
+async def gone_preview(actions: Actions, key: bytes | str, group: bytes | str,
+                       gone_after_ms: int | None = None) -> ActionResult:
+    """Which consumers would go: details["gone"] = [(name, pending, Liveness)] of every consumer
+    that is probably gone, details["deletable"] = the names among them that hold nothing."""
+    key, group = check_name(key, "stream key"), check_name(group, "group")
+    try:
+        info, now_ms = await read_group(actions, key, group)
+    except LookupError as exc:
+        return ActionResult(False, str(exc))
+    except Exception as exc:
+        return fail(exc, "gone consumers", key, group)
+    states = group_liveness(info, now_ms, gone_after_ms or liveness.GONE_AFTER_MS)
+    gone: list[tuple[bytes, int, Liveness]] = [(c.name, c.pending, states[c.name])
+                                               for c in info.consumer_list if states[c.name].gone is True]
+    deletable = [name for name, pending, _ in gone if pending == 0]
+    held = len(gone) - len(deletable)
+    msg = (f"{len(deletable)} of {len(info.consumer_list)} consumers are probably gone and hold no "
+           "pending entries" + (f"; {held} more gone ones hold entries (claim them first)" if held else ""))
+    return ActionResult(True, msg, {"gone": gone, "deletable": deletable})
+
+
+async def delete_gone(actions: Actions, key: bytes | str, group: bytes | str, names: Sequence[bytes],
+                      min_idle_ms: int | None = None) -> ActionResult:
+    """XGROUP DELCONSUMER each named consumer that still holds nothing and is still idle."""
+    key, group = check_name(key, "stream key"), check_name(group, "group")
+    if refused := actions.refusal("delete gone consumers"):
+        return refused
+    deleted: list[bytes] = []
+    skipped: list[tuple[bytes, str]] = []
+    for name in names:
+        try:
+            reply: Any = await actions.client.execute_command(
+                "EVAL", DELETE_IF_STILL_GONE, 1, key, group, name, min_idle_ms or liveness.GONE_AFTER_MS)
+        except Exception as exc:
+            return fail(exc, "delete gone consumers", key, group)
+        code = to_int(reply)
+        if code is not None and code in SKIPPED:
+            skipped.append((name, SKIPPED[code]))
+        else:
+            deleted.append(name)
+    msg = f"deleted {len(deleted)} gone consumer{'s' if len(deleted) != 1 else ''} of {label(group)!r}"
+    if skipped:
+        msg += "; kept " + ", ".join(f"{label(n)!r} ({why})" for n, why in skipped)
+    return ActionResult(True, msg, {"deleted": deleted, "skipped": skipped})

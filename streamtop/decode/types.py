@@ -1,0 +1,31 @@
+"""The one result every decoder returns, so previews, the entry view and `tail --json` agree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+Fields = tuple[tuple[bytes, bytes], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """`body` is JSON-able (dict, list, str, numbers): an object's keys become preview pairs.
+    `headers` are an envelope's own (FastStream's correlation_id, content-type...)."""
+
+    format: str
+    body: Any
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def jsonable(value: Any) -> Any:
+    """msgpack may hold bytes and non-string keys: make the value printable as JSON."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "backslashreplace")
+    if isinstance(value, dict):
+        return {k if isinstance(k, str) else str(jsonable(k)): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return repr(value)

@@ -1,0 +1,224 @@
+"""`streamtop tail KEY`: read a stream from the shell, decoded (kcat / kafka-console-consumer for
+Redis Streams).
+
+The last N entries (XREVRANGE, printed oldest first) or every entry from an ID (XRANGE, in pages);
+`--follow` then waits for new ones with XREAD BLOCK on a connection whose socket timeout outlasts
+the block (redis-py's default 5 s would fail a long block). Each entry is one line: its ID, the
+decoder that read it and the telling fields first; `--json` prints one JSON object per line
+(`id`, `fields`, and `format`, `body`, `headers` where a decoder applied); `--raw` skips decoding.
+Server text is escaped (render.clean), never written to the terminal as it came. A closed pipe
+(`| head`) ends quietly; ctrl+c exits 130 (cli), without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from . import numbers as num
+from .cliargs import UsageError, add_decode_argument, spec_from_args
+from .collector import to_bytes
+from .connection import ConnectError, ConnectionSpec, connect, describe_error
+from .decode import RAW, Decoded, decode_entry, format_for
+from .decode import spec_from_args as decode_spec
+from .decode.preview import pairs
+from .model import label
+from .parse import parse_entries
+from .render import clean
+from .session import check_mode, make_action_client
+
+BLOCK_MS = 5000  # one XREAD BLOCK; the connection's socket timeout is this plus 10 s
+PAGE = 1000  # entries per XRANGE with --from
+PLAIN = ("text", "bytes")  # field=value entries: the fields say it all, no body repeated
+Fields = list[tuple[bytes, bytes]]
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("stream_key", metavar="KEY", help="the stream to read")
+    p.add_argument("-n", "--count", type=num.TAIL_COUNT.arg, metavar="N",
+                   help="the last N entries (default 10); with --from, at most N")
+    p.add_argument("--from", dest="start", metavar="ID",
+                   help="every entry from this ID on (oldest first), instead of the last N; "
+                        "'-' is the first entry, '(ID' starts after it")
+    p.add_argument("-f", "--follow", action="store_true",
+                   help="then wait for new entries (XREAD BLOCK) until ctrl+c")
+    p.add_argument("--json", action="store_true",
+                   help="one JSON object per line: id, fields, and format/body/headers when decoded")
+    p.add_argument("--raw", action="store_true", help="no decoding: the fields as stored (escaped)")
+    add_decode_argument(p)
+
+
+# one entry as text or JSON ------------------------------------------------------------------------
+
+
+def _decoded(fields: Fields, fmt: str) -> Decoded | None:
+    decoded = decode_entry(tuple(fields), fmt)
+    if decoded is None or (decoded.format in PLAIN and fmt not in PLAIN):
+        return None
+    return decoded
+
+
+def entry_line(entry_id: str, fields: Fields, fmt: str) -> str:
+    """`ID  format  label=value ...  | header=value ...`, every value whole, all on one line."""
+    decoded = _decoded(fields, fmt)
+    if decoded is None:
+        parts = [f"{clean(f)}={clean(v)}" for f, v in fields] or ["(deleted)"]
+        return "  ".join([entry_id, *parts])
+    items = [clean(item) for item in _whole(decoded)]
+    if decoded.headers:
+        items.append("|  " + "  ".join(clean(f"{k}={v}") for k, v in decoded.headers))
+    return "  ".join([entry_id, decoded.format, *items])
+
+
+def _whole(decoded: Decoded) -> list[str]:
+    """In pairs()' order, but whole: pairs() cuts values for a preview."""
+    body = decoded.body
+    if not isinstance(body, dict):
+        return [body if isinstance(body, str) else _compact(body)]
+    keys = [k for k, _ in pairs(decoded)]
+    return [f"{k}={body[k] if isinstance(body[k], str) else _compact(body[k])}" for k in keys]
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def entry_json(entry_id: str, fields: Fields, fmt: str) -> str:
+    doc: dict[str, Any] = {"id": entry_id, "fields": {clean(f): clean(v) for f, v in fields}}
+    decoded = _decoded(fields, fmt) if fmt != RAW else None
+    if decoded is not None:
+        doc.update(format=decoded.format, body=decoded.body, headers=dict(decoded.headers))
+    line = json.dumps(doc, ensure_ascii=False)
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate from a JSON "\\ud800" escape: keep it escaped
+        line = json.dumps(doc, ensure_ascii=True)
+    return line
+
+
+# reading ----------------------------------------------------------------------------------------
+
+
+class Tail:
+    """One tail run: the client, the key, how entries are printed, and where --follow goes on."""
+
+    def __init__(self, client: Any, key: bytes, emit: Callable[[str, Fields], None]) -> None:
+        self.client = client
+        self.key = key
+        self.emit = emit
+        self.last_id: str | None = None
+
+    async def _call(self, *args: Any) -> Any:
+        import redis
+
+        try:
+            return await self.client.execute_command(*args)
+        except redis.ResponseError as exc:
+            text = " ".join(str(exc).split())
+            if text.startswith("WRONGTYPE"):
+                raise UsageError(f"key {label(self.key)!r} is not a stream") from None
+            raise UsageError(f"the server refused {args[0]} on {label(self.key)!r}: {text}") from None
+
+    def _print(self, entries: list[tuple[str, Fields]]) -> None:
+        for entry_id, fields in entries:
+            self.emit(entry_id, fields)
+            self.last_id = entry_id
+
+    async def last(self, n: int) -> None:
+        if n:
+            reply = await self._call("XREVRANGE", self.key, "+", "-", "COUNT", n)
+            self._print(list(reversed(parse_entries(reply))))
+
+    async def since(self, start: str, n: int | None) -> None:
+        left = n
+        while left is None or left > 0:
+            count = PAGE if left is None else min(PAGE, left)
+            page = parse_entries(await self._call("XRANGE", self.key, start, "+", "COUNT", count))
+            self._print(page)
+            if len(page) < count:
+                return
+            left = None if left is None else left - len(page)
+            start = f"({page[-1][0]}"
+
+    async def exists(self) -> bool:
+        kind = await self.client.execute_command("TYPE", self.key)
+        kind = kind.decode() if isinstance(kind, bytes) else str(kind)
+        if kind not in ("none", "stream"):
+            raise UsageError(f"key {label(self.key)!r} holds a {kind}, not a stream")
+        return kind == "stream"
+
+    async def follow(self) -> None:
+        """XREAD BLOCK from the last entry printed (else from the newest, else from the start)."""
+        after = self.last_id
+        if after is None:
+            newest = parse_entries(await self._call("XREVRANGE", self.key, "+", "-", "COUNT", 1))
+            after = newest[0][0] if newest else "0-0"
+        while True:
+            reply = await self._call("XREAD", "BLOCK", BLOCK_MS, "STREAMS", self.key, after)
+            for _key, entries in _streams(reply):
+                self._print(entries)
+            after = self.last_id or after
+
+
+def _streams(reply: Any) -> list[tuple[Any, list[tuple[str, Fields]]]]:
+    """XREAD's reply (RESP2: [[key, entries]]; nil on timeout) as (key, parsed entries)."""
+    if not reply:
+        return []
+    items = reply.items() if isinstance(reply, dict) else reply
+    return [(key, parse_entries(entries)) for key, entries in items]
+
+
+async def tail(spec: ConnectionSpec, key: bytes, args: argparse.Namespace,
+               emit: Callable[[str, Fields], None]) -> int:
+    import redis
+
+    probe, server = await connect(spec)
+    await probe.aclose()
+    check_mode(spec, server)
+    if server.mode == "cluster":
+        client = make_action_client(spec, server)  # 10 s socket timeout: longer than BLOCK_MS
+    else:
+        client = spec.make_client(raw=True, block_ms=BLOCK_MS)
+    client.response_callbacks.pop("XREAD", None)
+    reader = Tail(client, key, emit)
+    try:
+        if not await reader.exists() and not args.follow:
+            raise UsageError(f"no stream {label(key)!r} (add --follow to wait for it)")
+        if args.start is not None:
+            await reader.since(args.start, args.count)
+        else:
+            await reader.last(10 if args.count is None else args.count)
+        sys.stdout.flush()
+        if args.follow:
+            await reader.follow()
+    except redis.RedisError as exc:
+        raise ConnectError(describe_error(exc, spec)) from None
+    finally:
+        await client.aclose()
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    key = to_bytes(args.stream_key)
+    if not key:
+        raise UsageError("KEY is empty: name the stream to read")
+    if args.raw and args.decode:
+        raise UsageError("--raw and --decode contradict each other: choose one")
+    fmt = RAW if args.raw else format_for(decode_spec(args.decode), key)
+    show = entry_json if args.json else entry_line
+    spec = spec_from_args(args)
+
+    def emit(entry_id: str, fields: Fields) -> None:
+        print(show(entry_id, fields, fmt), flush=args.follow)
+
+    try:
+        return asyncio.run(tail(spec, key, args, emit))
+    except BrokenPipeError:  # `streamtop tail k | head`: the reader has all it wanted
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0

@@ -1,0 +1,160 @@
+"""Streams as the libraries write them, through their own brokers against a real server:
+FastStream 0.7 (RedisBroker, a consumer group) and taskiq-redis (RedisStreamBroker). What
+streamtop decodes, and a taskiq worker killed mid-task: shown gone, never the claim default,
+claimed by streamtop into the live worker, recovered by taskiq's own XAUTOCLAIM, then deleted."""
+
+from __future__ import annotations
+
+import queue
+import signal
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from streamtop.actions import Actions
+from streamtop.actions.gone import delete_gone
+from streamtop.collector import Collector
+from streamtop.connection import connect, parse_url
+from streamtop.decode import decode_entry
+from streamtop.decode.preview import pairs
+from streamtop.liveness import claim_order, group_liveness
+from streamtop.options import PollOptions
+from tests.support.waiting import until, wait_for
+
+faststream_redis = pytest.importorskip("faststream.redis", reason="faststream[redis] is not installed")
+taskiq_redis = pytest.importorskip("taskiq_redis", reason="taskiq-redis is not installed")
+
+GONE_AFTER = 400  # ms instead of a minute: the same rules, no test waits a minute
+
+
+def raw_entries(r, key: str) -> list[tuple[str, tuple[tuple[bytes, bytes], ...]]]:
+    return [(i.decode(), tuple(f.items())) for i, f in r.xrange(key)]
+
+
+async def test_faststream_publish_and_consume_through_a_group(server, r):
+    got: list[dict] = []
+    broker = faststream_redis.RedisBroker(server.url)
+
+    @broker.subscriber(stream=faststream_redis.StreamSub("orders", group="billing", consumer="worker-1"))
+    async def handle(msg: dict) -> None:
+        got.append(msg)
+
+    async with broker:
+        await broker.start()
+        for n in (1, 2):
+            await broker.publish({"event": "order_created", "order_id": n, "currency": "EUR"},
+                                 stream="orders", headers={"x-tenant": "acme"})
+        await until(None, lambda: len(got) == 2, "FastStream to handle both messages")
+    assert got[0]["order_id"] == 1
+    decoded = [decode_entry(fields) for _, fields in raw_entries(r, "orders")]
+    assert all(d is not None and d.format == "faststream" for d in decoded)
+    first = decoded[0]
+    assert first is not None and first.body == {"event": "order_created", "order_id": 1, "currency": "EUR"}
+    headers = dict(first.headers)
+    assert headers["content-type"] == "application/json" and headers["x-tenant"] == "acme"
+    assert headers["correlation_id"]
+    assert [label for label, _ in pairs(first)][0] == "event"
+    consumers = r.xinfo_consumers("orders", "billing")
+    assert [(c["name"], c["pending"]) for c in consumers] == [(b"worker-1", 0)]
+
+
+class Worker:
+    """A taskiq worker process and the lines it prints."""
+
+    def __init__(self, url: str, name: str, mode: str, idle_timeout: int = 300) -> None:
+        self.name = name
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.support.taskiq_worker", url, name, str(idle_timeout), mode],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self.proc.stdout is not None
+        for line in iter(self.proc.stdout.readline, ""):
+            self.lines.put(line.strip())
+
+    def said(self, text: str) -> bool:
+        while not self.lines.empty():
+            self.seen.append(self.lines.get())
+        return text in self.seen
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        self.proc.wait(timeout=30)
+
+
+async def poll_group(url: str):
+    client, info = await connect(parse_url(url))
+    try:
+        snap = await Collector(client, info, (b"tasks",), PollOptions()).poll()
+    finally:
+        await client.aclose()
+    stream = snap.stream(b"tasks")
+    assert stream is not None
+    group = stream.group(b"taskiq")
+    assert group is not None
+    return snap, group
+
+
+@pytest.mark.slow
+async def test_taskiq_worker_killed_mid_task(server, r):
+    broker = taskiq_redis.RedisStreamBroker(server.url, queue_name="tasks")
+
+    @broker.task(task_name="app.images:resize")
+    async def resize(image: str, width: int) -> None: ...
+
+    await broker.startup()
+    dead = Worker(server.url, "worker-dead", "hang")
+    live: Worker | None = None
+    try:
+        # the group exists once a worker started; then the first task goes to the worker that hangs
+        wait_for(lambda: any(g["name"] == b"taskiq" for g in r.xinfo_groups("tasks")) if r.exists("tasks")
+                 else False, "the worker's group")
+        first = (await resize.kiq("cat.png", 640)).task_id
+        wait_for(lambda: dead.said(f"got {first}"), "the first worker to take the task")
+        dead.stop(signal.SIGKILL)
+        entries = raw_entries(r, "tasks")
+        decoded = decode_entry(entries[0][1])
+        assert decoded is not None and decoded.format == "taskiq"
+        assert pairs(decoded)[:2] == [("task_name", "app.images:resize"), ("args", '["cat.png",640]')]
+
+        live = Worker(server.url, "worker-live", "work")
+        wait_for(lambda: any(c["name"] == b"worker-live" for c in r.xinfo_consumers("tasks", "taskiq")),
+                 "the second worker to ask")
+        wait_for(lambda: next(c["idle"] for c in r.xinfo_consumers("tasks", "taskiq")
+                              if c["name"] == b"worker-dead") > GONE_AFTER * 2, "the dead worker to idle")
+        second = (await resize.kiq("dog.png", 320)).task_id
+        wait_for(lambda: live.said(f"acked {second}"), "the live worker to do the second task")
+
+        snap, group = await poll_group(server.url)
+        states = group_liveness(group, snap.taken_at * 1000, GONE_AFTER)
+        assert states[b"worker-dead"].gone is True, states
+        assert states[b"worker-live"].gone is False
+        order = [c.name for c in claim_order(group, snap.taken_at * 1000, GONE_AFTER)]
+        assert order == [b"worker-live", b"worker-dead"]  # the claim dialog's default comes first
+
+        client, info = await connect(parse_url(server.url))
+        try:
+            actions = Actions(client, info)
+            claimed = await actions.claim_auto(b"tasks", b"taskiq", order[0], 0)
+            assert claimed.ok, claimed.message
+            # taskiq's own recovery: after its idle_timeout it XAUTOCLAIMs the entry and runs it
+            third = (await resize.kiq("owl.png", 100)).task_id
+            wait_for(lambda: live.said(f"acked {third}") and live.said(f"acked {first}"),
+                     "the live worker to recover the first task")
+            assert r.xpending("tasks", "taskiq")["pending"] == 0
+            result = await delete_gone(actions, b"tasks", b"taskiq", [b"worker-dead"], GONE_AFTER)
+            assert result.details["deleted"] == [b"worker-dead"], result.message
+        finally:
+            await client.aclose()
+        assert [c["name"] for c in r.xinfo_consumers("tasks", "taskiq")] == [b"worker-live"]
+    finally:
+        dead.stop(signal.SIGKILL)
+        if live is not None:
+            live.stop()
+        await broker.shutdown()
