@@ -226,6 +226,7 @@ class Collector:
         # a cluster's share of --max-streams: which of the keys found this node polls (None: all)
         self.key_filter: Callable[[tuple[bytes, ...]], tuple[bytes, ...]] | None = None
         self.server_time_ms = 0  # the server's clock at the last poll (TIME in the same round trip)
+        self.ask_time = True  # False once TIME was refused (an ACL without it): the local clock
 
     # discovery -----------------------------------------------------------------------------
 
@@ -354,7 +355,9 @@ class Collector:
         focus = self.focus
 
         pipe = _Batch()
-        pipe.execute_command("TIME")  # the server's clock, which stamps the IDs: for time lags
+        asked_time = self.ask_time
+        if asked_time:  # the server's clock, which stamps the IDs: for time lags
+            pipe.execute_command("TIME")
         plans: list[list[_GroupPlan]] = []
         light: list[_Heavy | None] = []  # per key: read without XINFO STREAM this poll
         mono = time.monotonic()
@@ -382,9 +385,11 @@ class Collector:
         replies = await execute_raw(self.client, pipe.commands, self.options.timeout)
         trips = 1
         _raise_connection_error(replies)
-        self.server_time_ms = _server_ms(replies[0])
+        self.server_time_ms = _server_ms(replies[0] if asked_time else None)
+        if asked_time and isinstance(replies[0], Exception):
+            self.ask_time = False  # refused: not asked again (an ACL LOG entry per poll otherwise)
 
-        pos = 1
+        pos = 1 if asked_time else 0
         partial: list[tuple[StreamInfo, list[dict[str, Any]], dict[bytes, GroupInfo]]] = []
         new_groups: list[tuple[int, dict[str, Any]]] = []
         for i, key in enumerate(keys):

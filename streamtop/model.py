@@ -107,18 +107,10 @@ class TimeLag:
 
     AT_MOST happens when the consumers read between the poll's queueing and its reply: the
     first undelivered entry was added after the group's last-delivered-id, so the lag is at most
-    the age of that ID."""
+    the age of that ID. render.time_lag shows it."""
 
     source: TimeLagSource = TimeLagSource.UNKNOWN
     ms: int | None = None
-
-    def text(self) -> str:
-        from .render import duration_ms  # render imports model
-
-        if self.ms is None:
-            return "ids" if self.source is TimeLagSource.NOT_TIME else "?"
-        shown = "0" if self.ms == 0 else duration_ms(self.ms)
-        return f"<={shown}" if self.source is TimeLagSource.AT_MOST else shown
 
 
 @dataclass(frozen=True, slots=True)

@@ -502,7 +502,7 @@ def _groups_table(res: Result, s: StreamInfo, marks: set[tuple[bytes | None, str
             Text(g.last_delivered_id),
             Text(render.count(g.entries_read)),
             _cell(g.lag.text(), (g.name, "lag") in marks),
-            Text(g.time_lag.text()),
+            Text(render.time_lag(g.time_lag)),
             health_text(health.verdict),
         ]
         if res.rates_interval is not None:
