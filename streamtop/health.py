@@ -31,6 +31,7 @@ clock is the polls' own `taken_at`, so tests give any timeline they like.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -153,33 +154,46 @@ class Health:
 UNPOLLED = Health(Verdict.UNKNOWN, "not polled yet")
 
 
+def _back(x: tuple[int, int] | int | None, y: tuple[int, int] | int | None) -> bool:
+    return x is not None and y is not None and y < x  # type: ignore[operator]
+
+
 def _reset(a: GroupSample, b: GroupSample) -> bool:
     """Counters went back between two polls: a server restarted from an older save, the group
     was recreated or set back, or the stream was recreated."""
-    def back(x: object, y: object) -> bool:
-        return x is not None and y is not None and y < x  # type: ignore[operator]
+    return (_back(a.position, b.position) or _back(a.last_id, b.last_id)
+            or _back(a.added, b.added) or _back(a.entries_read, b.entries_read))
 
-    return (back(a.position, b.position) or back(a.last_id, b.last_id) or back(a.added, b.added)
-            or back(a.entries_read, b.entries_read))
+
+def _monotonic(w: Sequence[GroupSample]) -> bool:
+    """No counter went back in `w` (the common case, checked with C-speed sorts)."""
+    for values in ([s.position for s in w], [s.last_id for s in w], [s.added for s in w],
+                   [s.entries_read for s in w]):
+        if None in values:
+            values = [v for v in values if v is not None]
+        if values != sorted(values):  # type: ignore[type-var]
+            return False
+    return True
 
 
 def window_of(samples: Sequence[GroupSample], window_s: float) -> list[GroupSample]:
     """The polls of the last `window_s` seconds, plus the one just before them, since the last
-    reset."""
+    reset (a restart or group reset starts the window again after it)."""
     if not samples:
         return []
     samples = list(samples)  # a deque has no slices
-    start = 0
-    for i in range(1, len(samples)):
-        if _reset(samples[i - 1], samples[i]):
-            start = i
-    kept = samples[start:]
-    edge = kept[-1].t - window_s
+    edge = samples[-1].t - window_s
     first = 0
-    for i, s in enumerate(kept):
-        if s.t <= edge:
-            first = i
-    return kept[first:]
+    if samples[0].t < edge:  # History keeps about one window: usually nothing to cut
+        first = max(bisect_right([s.t for s in samples], edge) - 1, 0)
+    kept = samples[first:]
+    if _monotonic(kept):
+        return kept
+    start = 0
+    for i in range(1, len(kept)):
+        if _reset(kept[i - 1], kept[i]):
+            start = i
+    return kept[start:]
 
 
 def _moved(a: GroupSample, b: GroupSample) -> bool:
