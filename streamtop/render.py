@@ -147,3 +147,15 @@ def time_lag(lag: TimeLag) -> str:
         return "ids" if lag.source is TimeLagSource.NOT_TIME else UNKNOWN
     shown = "0" if lag.ms == 0 else duration_ms(lag.ms)
     return f"<={shown}" if lag.source is TimeLagSource.AT_MOST else shown
+
+
+# health verdicts (health.Verdict values): the word carries the meaning, colour only adds to it
+HEALTH_STYLES = {"ok": "green", "idle": "dim", "unknown": "yellow", "falling_behind": "yellow",
+                 "stalled": "bold red", "stopped": "bold red", "failing": "bold red"}
+
+
+def health_text(verdict: str | None) -> Text:
+    """A verdict as coloured Text ('-' for a stream without groups)."""
+    if verdict is None:
+        return Text("-", style="dim")
+    return Text(str(verdict), style=HEALTH_STYLES.get(str(verdict), ""))

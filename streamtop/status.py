@@ -503,7 +503,7 @@ def _groups_table(res: Result, s: StreamInfo, marks: set[tuple[bytes | None, str
             Text(render.count(g.entries_read)),
             _cell(g.lag.text(), (g.name, "lag") in marks),
             Text(render.time_lag(g.time_lag)),
-            health_text(health.verdict),
+            render.health_text(health.verdict),
         ]
         if res.rates_interval is not None:
             row.append(Text(render.rate(res.history.group_rate(s.key, g.name))))
@@ -511,16 +511,6 @@ def _groups_table(res: Result, s: StreamInfo, marks: set[tuple[bytes | None, str
         if g.error:
             table.add_row(render.text(f"  error: {g.error}", BREACH_STYLE))
     return table
-
-
-HEALTH_STYLES = {Verdict.OK: "green", Verdict.IDLE: "dim", Verdict.UNKNOWN: "yellow",
-                 Verdict.FALLING_BEHIND: "yellow", Verdict.STALLED: "bold red",
-                 Verdict.STOPPED: "bold red", Verdict.FAILING: "bold red"}
-
-
-def health_text(verdict: Verdict) -> Text:
-    """The verdict's word, coloured (the word itself reads without colour: NO_COLOR, pipes)."""
-    return Text(str(verdict), style=HEALTH_STYLES[verdict])
 
 
 def _consumers_table(s: StreamInfo, now_ms: float) -> Table | None:

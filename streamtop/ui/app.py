@@ -255,6 +255,7 @@ class StreamtopApp(App[int]):
                                       if n.not_answering_for is not None) if snap else (),
             uncovered_slots=(16384 - sum(n.slots for n in snap.nodes)) if snap and snap.nodes else 0,
             insecure_tls=bool(m is not None and m.spec.tls and m.spec.insecure),
+            health=self.main.view.health_counts() if self._main is not None else (),
         )
         if m is None:
             return replace(base, state="paused" if self.paused else "live")

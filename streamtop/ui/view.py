@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from ..decode import format_for
+from ..health import SEVERITY, Health
 from ..history import History, Series
 from ..model import Entry, Focus, GroupInfo, PendingEntry, ServerInfo, Snapshot, StreamInfo
 from ..options import DASHBOARD_DEFAULTS as DEFAULTS
@@ -116,6 +117,25 @@ class DashboardView:
         """The selected stream's in/s over time (the detail panel's sparkline)."""
         key = self.selection.key
         return self.history.in_rate.get(key) if key is not None else None
+
+    def health(self, group: bytes) -> Health | None:
+        """A group of the selected stream: its verdict over the window (health.py)."""
+        key = self.selection.key
+        return self.history.health(key, group) if key is not None else None
+
+    def stream_health(self, stream: StreamInfo) -> str | None:
+        """The worst verdict of a stream's groups (None without groups)."""
+        return self.history.stream_health(stream.key, [g.name for g in stream.groups])
+
+    def health_counts(self) -> tuple[tuple[str, int], ...]:
+        """Groups per verdict that needs a look (not ok, idle or unknown), worst first."""
+        counts: dict[str, int] = {}
+        for s in self.streams:
+            for g in s.groups:
+                verdict = self.history.health(s.key, g.name).verdict
+                if not verdict.healthy and verdict != "unknown":
+                    counts[verdict] = counts.get(verdict, 0) + 1
+        return tuple(sorted(counts.items(), key=lambda kv: SEVERITY.index(kv[0])))
 
     def lag_series(self, group: bytes) -> Series | None:
         key = self.selection.key

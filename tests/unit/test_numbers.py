@@ -102,6 +102,7 @@ CLI_OPTIONS = [
     ("demo", [], "--interval", num.INTERVAL, "interval"),
     ("demo", [], "--poison-deliveries", num.POISON_DELIVERIES, "poison_deliveries"),
     ("demo", [], "--lesson", num.DEMO_LESSON, "lesson"),
+    ("demo", [], "--window", num.WINDOW, "window_ms"),
 ]
 
 
