@@ -18,13 +18,13 @@ import time
 
 import pytest
 import redis
-from waiting import wait_for
 
 from streamtop.collector import Collector
 from streamtop.connection import ConnectionSpec, connect, parse_url
 from streamtop.demo.workload import ANALYTICS, GROUP, STREAM, DemoController
 from streamtop.health import Health, Verdict
 from streamtop.history import History
+from tests.support.waiting import wait_for
 
 
 class Watcher:
@@ -84,6 +84,7 @@ def held_by(r: redis.Redis, consumer: str) -> list[bytes]:
     return [row["message_id"] for row in rows]
 
 
+@pytest.mark.slow
 def test_group1_failing_while_c2_crashed_ok_after_the_claim(server, r, demo):
     ctl, watch = demo(window=2.0, pause=0.05, rate=200)
     wait_for(lambda: r.exists(STREAM) and len(r.xinfo_consumers(STREAM, GROUP)) == 3, "consumers")
@@ -110,6 +111,7 @@ def test_group1_failing_while_c2_crashed_ok_after_the_claim(server, r, demo):
                             r.xpending_range(STREAM, GROUP, "-", "+", 1000)}
 
 
+@pytest.mark.slow
 def test_analytics_falls_behind_when_the_rate_doubles(server, r, demo):
     ctl, watch = demo(window=4.0, pause=1.0, rate=50)
     wait_for(lambda: r.exists(STREAM), "the stream")

@@ -17,9 +17,11 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import pytest
 import redis
 
 from streamtop import cli
+from tests.support.status_schema import assert_valid
 
 WINDOW = "3s"
 
@@ -97,13 +99,16 @@ def status_json(capsys, srv, *argv: str) -> tuple[int, dict]:
     code = cli.main(["status", "--url", srv.url, "--json", *argv])
     out, err = capsys.readouterr()
     assert err == ""
-    return code, json.loads(out)
+    doc = json.loads(out)
+    assert_valid(doc)  # the new fields are in the shipped JSON Schema
+    return code, doc
 
 
 def verdicts(doc: dict) -> dict[tuple[str, str], dict]:
     return {(s["key"], g["name"]): g for s in doc["streams"] for g in s["groups"]}
 
 
+@pytest.mark.slow
 def test_status_window_judges_each_group(capsys, any_server):
     with workload(any_server):
         code, doc = status_json(capsys, any_server, "--window", WINDOW, "--health")
@@ -123,6 +128,7 @@ def test_status_window_judges_each_group(capsys, any_server):
     assert groups[("quiet", "done")]["time_lag_ms"] == 0
 
 
+@pytest.mark.slow
 def test_health_exit_0_when_every_group_is_ok_or_idle(capsys, server):
     r = _client(server)
     r.xadd("s", {b"n": b"0"})

@@ -7,11 +7,13 @@ a few polls. What a verdict means is tested in test_health.py; here, that it rea
 
 from __future__ import annotations
 
+import pytest
 import redis
-from test_health_live import Worker
-from test_ui_helpers import SIZE, make_app, plain, row, until
 
 from streamtop.ui.streams import row_key
+from tests.support.ui import SIZE, make_app, plain, row
+from tests.support.waiting import until
+from tests.test_health_live import Worker
 
 
 def arrange(r: redis.Redis) -> None:
@@ -27,6 +29,7 @@ def verdict_cell(app, table: str, key: str) -> str | None:
     return None if cells is None else cells[-1]
 
 
+@pytest.mark.slow
 async def test_health_column_reason_line_and_header_counts(server, r) -> None:
     arrange(r)
 
