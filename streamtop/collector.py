@@ -227,6 +227,7 @@ class Collector:
         self.key_filter: Callable[[tuple[bytes, ...]], tuple[bytes, ...]] | None = None
         self.server_time_ms = 0  # the server's clock at the last poll (TIME in the same round trip)
         self.ask_time = True  # False once TIME was refused (an ACL without it): the local clock
+        self.read_time_lag = True  # False: no COUNT 1 XRANGE nor TIME (bench/time_lag.py weighs them)
 
     # discovery -----------------------------------------------------------------------------
 
@@ -320,6 +321,8 @@ class Collector:
             return _GroupPlan(name, ldid, skipped=skipped, next_big=big, next_big_first=big_first)
         if big_first:  # the first undelivered entry is the large first entry: nothing to read
             return _GroupPlan(name, None, next_big=big, next_big_first=True)
+        if not self.read_time_lag:
+            return _GroupPlan(name, None)
         pipe.execute_command("XRANGE", key, start, end, "COUNT", 1)
         return _GroupPlan(name, None, next_from=ldid, next_big=big)
 
@@ -355,7 +358,7 @@ class Collector:
         focus = self.focus
 
         pipe = _Batch()
-        asked_time = self.ask_time
+        asked_time = self.ask_time and self.read_time_lag
         if asked_time:  # the server's clock, which stamps the IDs: for time lags
             pipe.execute_command("TIME")
         plans: list[list[_GroupPlan]] = []

@@ -158,7 +158,7 @@ def _back(x: tuple[int, int] | int | None, y: tuple[int, int] | int | None) -> b
     return x is not None and y is not None and y < x  # type: ignore[operator]
 
 
-def _reset(a: GroupSample, b: GroupSample) -> bool:
+def reset_between(a: GroupSample, b: GroupSample) -> bool:
     """Counters went back between two polls: a server restarted from an older save, the group
     was recreated or set back, or the stream was recreated."""
     return (_back(a.position, b.position) or _back(a.last_id, b.last_id)
@@ -176,9 +176,11 @@ def _monotonic(w: Sequence[GroupSample]) -> bool:
     return True
 
 
-def window_of(samples: Sequence[GroupSample], window_s: float) -> list[GroupSample]:
+def window_of(samples: Sequence[GroupSample], window_s: float,
+              reset_free: bool = False) -> list[GroupSample]:
     """The polls of the last `window_s` seconds, plus the one just before them, since the last
-    reset (a restart or group reset starts the window again after it)."""
+    reset (a restart or group reset starts the window again after it). `reset_free`: the caller
+    keeps no poll from before a reset (History drops them as they come), so none is looked for."""
     if not samples:
         return []
     samples = list(samples)  # a deque has no slices
@@ -187,11 +189,11 @@ def window_of(samples: Sequence[GroupSample], window_s: float) -> list[GroupSamp
     if samples[0].t < edge:  # History keeps about one window: usually nothing to cut
         first = max(bisect_right([s.t for s in samples], edge) - 1, 0)
     kept = samples[first:]
-    if _monotonic(kept):
+    if reset_free or _monotonic(kept):
         return kept
     start = 0
     for i in range(1, len(kept)):
-        if _reset(kept[i - 1], kept[i]):
+        if reset_between(kept[i - 1], kept[i]):
             start = i
     return kept[start:]
 
@@ -264,9 +266,10 @@ def _rates_text(read: float | None, add: float | None) -> str:
     return f"reads {rate(read)}, adds {rate(add)}"
 
 
-def judge(samples: Sequence[GroupSample], window_s: float = DEFAULT_WINDOW) -> Health:
+def judge(samples: Sequence[GroupSample], window_s: float = DEFAULT_WINDOW,
+          reset_free: bool = False) -> Health:
     """The verdict for one group from its polls (oldest first); see the module's rules."""
-    w = window_of(samples, window_s)
+    w = window_of(samples, window_s, reset_free)
     if not w:
         return UNPOLLED
     cur, first = w[-1], w[0]

@@ -15,7 +15,16 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from .health import DEFAULT_WINDOW, UNPOLLED, GroupSample, Health, Verdict, judge, worst
+from .health import (
+    DEFAULT_WINDOW,
+    UNPOLLED,
+    GroupSample,
+    Health,
+    Verdict,
+    judge,
+    reset_between,
+    worst,
+)
 from .model import Snapshot
 
 K = TypeVar("K")
@@ -107,6 +116,8 @@ class History:
         kept = self.samples.get(gk)
         if kept is None:
             kept = self.samples[gk] = deque(maxlen=MAX_SAMPLES)
+        elif kept and reset_between(kept[-1], sample):
+            kept.clear()  # a restart or a group reset: the window starts again (judged reset-free)
         kept.append(sample)
         edge = sample.t - self.window
         while len(kept) > 2 and kept[1].t <= edge:
@@ -118,7 +129,8 @@ class History:
         got = self._health.get(gk)
         if got is None:
             samples = self.samples.get(gk)
-            got = self._health[gk] = judge(samples, self.window) if samples else UNPOLLED
+            got = self._health[gk] = judge(samples, self.window, reset_free=True) if samples \
+                else UNPOLLED
         return got
 
     def stream_health(self, key: bytes, groups: list[bytes]) -> Verdict | None:

@@ -305,3 +305,21 @@ def test_history_keeps_the_window_and_judges_each_group():
     assert hist.health(b"s", b"gone").verdict is Verdict.STOPPED
     assert hist.health(b"s", b"done").verdict is Verdict.IDLE
     assert hist.stream_health(b"s", [b"gone", b"done"]) is Verdict.STOPPED
+
+
+def test_history_drops_the_polls_before_a_reset():
+    """History judges reset-free windows: a poll whose counters went back starts them again."""
+    hist = History(window=60)
+
+    def snap(t: float, ldid: str, added: int) -> Snapshot:
+        g = GroupInfo(b"g", 1, 0, ldid, None, Lag(LagSource.EXACT, value=2),
+                      consumer_list=(ConsumerInfo(b"c", 0, 10),))
+        s = StreamInfo(key=b"s", length=5, last_entry_id="9-0", last_generated_id="9-0",
+                       entries_added=added, groups=(g,))
+        return Snapshot(taken_at=T0 + t, streams=(s,))
+
+    for i in range(5):
+        hist.update(snap(i, "7-0", 9))
+    hist.update(snap(5, "3-0", 9))  # SETID back: the group was reset
+    assert [s.position for s in hist.samples[(b"s", b"g")]] == [(3, 0)]
+    assert hist.health(b"s", b"g").verdict is Verdict.UNKNOWN  # one poll since the reset
