@@ -66,6 +66,9 @@ YIELD_EVERY = 200  # streams parsed between two yields to the event loop (the UI
 # once when its length goes down (a trim or delete may have moved the first entry).
 BIG_ENTRY = 64 * 1024
 HEAVY_REFRESH = 60.0
+# XRANGE commands this process's collectors have queued and have had answered: the demo's lesson 3
+# ("run an XRANGE") takes them off the server's count, which every poll's time-lag reads raise
+SENT = {"xrange": 0, "xrange_done": 0}
 
 
 def to_bytes(arg: str | bytes) -> bytes:
@@ -318,12 +321,14 @@ class Collector:
                 big = big or last
         if estimate:
             pipe.execute_command("XRANGE", key, start, end, "COUNT", self.options.estimate_cap)
+            SENT["xrange"] += 1
             return _GroupPlan(name, ldid, skipped=skipped, next_big=big, next_big_first=big_first)
         if big_first:  # the first undelivered entry is the large first entry: nothing to read
             return _GroupPlan(name, None, next_big=big, next_big_first=True)
         if not self.read_time_lag:
             return _GroupPlan(name, None)
         pipe.execute_command("XRANGE", key, start, end, "COUNT", 1)
+        SENT["xrange"] += 1
         return _GroupPlan(name, None, next_from=ldid, next_big=big)
 
     def _queue_focus(self, pipe: Any, focus: Focus) -> int:
@@ -358,6 +363,7 @@ class Collector:
         focus = self.focus
 
         pipe = _Batch()
+        xranges_before = SENT["xrange"]
         asked_time = self.ask_time and self.read_time_lag
         if asked_time:  # the server's clock, which stamps the IDs: for time lags
             pipe.execute_command("TIME")
@@ -385,7 +391,9 @@ class Collector:
                     key_plans.append(self._queue_group(pipe, key, g.name, g.last_delivered_id, needs))
             plans.append(key_plans)
         focus_n = self._queue_focus(pipe, focus) if focus else 0
-        replies = await execute_raw(self.client, pipe.commands, self.options.timeout)
+        queued = SENT["xrange"]  # (counted from the queueing above: no await since)
+        replies = await _answered(self.client, pipe.commands, self.options.timeout,
+                                  queued - xranges_before)
         trips = 1
         _raise_connection_error(replies)
         self.server_time_ms = _server_ms(replies[0] if asked_time else None)
@@ -440,13 +448,15 @@ class Collector:
 
         if new_groups:  # groups that appeared: one more round trip for all of them together
             pipe = _Batch()
+            xranges_before = SENT["xrange"]
             extra_plans = []
             for idx, d in new_groups:
                 key = partial[idx][0].key
                 extra_plans.append(self._queue_group(
                     pipe, key, d["name"], text(d.get("last-delivered-id")),
                     self._needs_estimate(d)))
-            extra = await execute_raw(self.client, pipe.commands, self.options.timeout)
+            extra = await _answered(self.client, pipe.commands, self.options.timeout,
+                                    SENT["xrange"] - xranges_before)
             trips += 1
             _raise_connection_error(extra)
             pos = 0
@@ -573,6 +583,16 @@ class Collector:
             and oldest_ms is not None else None)
 
 
+async def _answered(client: Any, commands: list[tuple[Any, ...]], timeout: float,
+                    xranges: int) -> list[Any]:
+    """execute_raw, then count its XRANGEs as answered (even when the round trip failed: they
+    are no longer in flight)."""
+    try:
+        return await execute_raw(client, commands, timeout)
+    finally:
+        SENT["xrange_done"] += xranges
+
+
 def _server_ms(reply: Any) -> int:
     """TIME as epoch ms; the local clock when it failed (an ACL without TIME, say)."""
     if isinstance(reply, list | tuple) and len(reply) == 2:
@@ -628,6 +648,7 @@ def _queue_light(pipe: _Batch, key: bytes, heavy: _Heavy) -> None:
                          "COUNT", 1)
     if not heavy.first_big:
         pipe.execute_command("XRANGE", key, "-", "+", "COUNT", 1)
+        SENT["xrange"] += 1
 
 
 def _entries_added(group_dicts: list[dict[str, Any]]) -> int | None:
