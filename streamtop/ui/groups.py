@@ -69,7 +69,6 @@ class GroupsPanel(Vertical):
     def compose(self) -> ComposeResult:
         yield self.table
         yield Static("", id="groups-empty")
-        yield Static("", id="group-health")
         yield Static("lag", classes="spark-label", id="lag-label")
         yield Sparkline([], id="lag-spark")
 
@@ -83,9 +82,8 @@ class GroupsPanel(Vertical):
                          for g in groups], keep=selected.hex() if selected is not None else None)
         self.health_line = health_line(view.health(selected) if view.group is not None
                                        and selected is not None else None)
-        why = self.query_one("#group-health", Static)
-        why.display = bool(self.health_line)
-        why.update(self.health_line)
+        # on the panel's bottom border: no row of the small groups table is given up for it
+        self.border_subtitle = self.health_line
         empty = self.query_one("#groups-empty", Static)
         empty.display = not groups
         if stream is None:
