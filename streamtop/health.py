@@ -35,6 +35,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from .model import (
     EARLIEST_TIME_ID_MS,
@@ -167,11 +168,11 @@ def reset_between(a: GroupSample, b: GroupSample) -> bool:
 
 def _monotonic(w: Sequence[GroupSample]) -> bool:
     """No counter went back in `w` (the common case, checked with C-speed sorts)."""
-    for values in ([s.position for s in w], [s.last_id for s in w], [s.added for s in w],
-                   [s.entries_read for s in w]):
-        if None in values:
-            values = [v for v in values if v is not None]
-        if values != sorted(values):  # type: ignore[type-var]
+    columns: tuple[list[Any], ...] = ([s.position for s in w], [s.last_id for s in w],
+                                      [s.added for s in w], [s.entries_read for s in w])
+    for values in columns:
+        known = [v for v in values if v is not None] if None in values else values
+        if known != sorted(known):
             return False
     return True
 
