@@ -54,6 +54,10 @@ def build_parser(name: str | None = None) -> argparse.ArgumentParser:
                        help="highlight pending entries delivered more than N times "
                             f"(default {DEFAULTS.poison_deliveries})")
         add_decode_argument(p)
+        p.add_argument("--window", dest="window_ms", type=num.WINDOW.arg,
+                       default=DEFAULTS.window_ms, metavar="DURATION",
+                       help="judge each group's health over this much of the last polls "
+                            f"(default {seconds_text(DEFAULTS.window_ms / 1000)}s)")
         p.add_argument("--read-only", action="store_true",
                        help="refuse every change to the server (produce, ack, claim, trim...)")
         p.add_argument("--version", action="version", version=f"streamtop {__version__}")

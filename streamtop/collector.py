@@ -1,8 +1,10 @@
 """Turn the server's stream state into one immutable Snapshot per poll.
 
-Steady state costs ONE pipelined round trip for every stream on screen: XINFO STREAM and XINFO
-GROUPS per stream, and per group already known XINFO CONSUMERS, the XPENDING summary, the oldest
-pending entry (XPENDING - + 1) and, where the server cannot say the lag, a bounded XRANGE count.
+Steady state costs ONE pipelined round trip for every stream on screen: the server's TIME, XINFO
+STREAM and XINFO GROUPS per stream, and per group already known XINFO CONSUMERS, the XPENDING
+summary, the oldest pending entry (XPENDING - + 1) and, where the server cannot say the lag, a
+bounded XRANGE count; else `XRANGE key (last-delivered-id + COUNT 1`, the first entry the group has
+not been delivered, whose ID gives the group's time lag (the estimate's XRANGE gives it too).
 Groups that appear since the last poll cost one more round trip, once. Discovery (SCAN TYPE stream)
 runs every few seconds, not every tick. Per-command errors stay in place: a key deleted or retyped
 between discovery and poll becomes a StreamInfo with `error`, never a crash.
@@ -31,7 +33,11 @@ from .model import (
     ServerInfo,
     Snapshot,
     StreamInfo,
+    TimeLag,
+    TimeLagSource,
     id_key,
+    id_ms,
+    time_based,
 )
 from .options import POLL_DEFAULTS, PollOptions
 from .parse import (
@@ -60,6 +66,9 @@ YIELD_EVERY = 200  # streams parsed between two yields to the event loop (the UI
 # once when its length goes down (a trim or delete may have moved the first entry).
 BIG_ENTRY = 64 * 1024
 HEAVY_REFRESH = 60.0
+# XRANGE commands this process's collectors have queued and have had answered: the demo's lesson 3
+# ("run an XRANGE") takes them off the server's count, which every poll's time-lag reads raise
+SENT = {"xrange": 0, "xrange_done": 0}
 
 
 def to_bytes(arg: str | bytes) -> bytes:
@@ -182,6 +191,15 @@ class _GroupPlan:
     estimate_from: str | None  # last-delivered-id used for the XRANGE estimate, if one was sent
     reused: tuple[int, bool] | None = None  # a recent large estimate kept instead (count, capped)
     skipped: int = 0  # large entries left out of the XRANGE and counted without reading them
+    next_from: str | None = None  # last-delivered-id of `XRANGE key (id + COUNT 1`, if one was sent
+    # a large first/last entry after last-delivered-id, known without reading it: the first
+    # undelivered entry when it comes first (`first`), or when the XRANGE before it is empty
+    next_big: str | None = None
+    next_big_first: bool = False
+
+    @property
+    def replies(self) -> int:
+        return 3 + (self.estimate_from is not None) + (self.next_from is not None)
 
 
 class Collector:
@@ -210,6 +228,9 @@ class Collector:
         self.total_round_trips = 0
         # a cluster's share of --max-streams: which of the keys found this node polls (None: all)
         self.key_filter: Callable[[tuple[bytes, ...]], tuple[bytes, ...]] | None = None
+        self.server_time_ms = 0  # the server's clock at the last poll (TIME in the same round trip)
+        self.ask_time = True  # False once TIME was refused (an ACL without it): the local clock
+        self.read_time_lag = True  # False: no COUNT 1 XRANGE nor TIME (bench/time_lag.py weighs them)
 
     # discovery -----------------------------------------------------------------------------
 
@@ -286,19 +307,29 @@ class Collector:
         pipe.execute_command("XINFO", "CONSUMERS", key, name)
         pipe.execute_command("XPENDING", key, name)
         pipe.execute_command("XPENDING", key, name, "-", "+", 1)
-        if estimate and ldid is not None:
-            start, end, skipped = f"({ldid}", "+", 0
-            heavy = self._heavy.get(key)
-            if heavy is not None:  # count the large first/last entries without reading them
-                after = id_key(ldid) or (0, 0)
-                first, last = heavy.info.first_entry_id, heavy.last_id
-                if heavy.first_big and first and (id_key(first) or (0, 0)) > after:
-                    start, skipped = f"({first}", 1
-                if heavy.last_big and last and (id_key(last) or (0, 0)) > after and last != first:
-                    end, skipped = f"({last}", skipped + 1
+        if ldid is None:
+            return _GroupPlan(name, None)
+        start, end, skipped, big, big_first = f"({ldid}", "+", 0, None, False
+        heavy = self._heavy.get(key)
+        if heavy is not None:  # count the large first/last entries without reading them
+            after = id_key(ldid) or (0, 0)
+            first, last = heavy.info.first_entry_id, heavy.last_id
+            if heavy.first_big and first and (id_key(first) or (0, 0)) > after:
+                start, skipped, big, big_first = f"({first}", 1, first, True
+            if heavy.last_big and last and (id_key(last) or (0, 0)) > after and last != first:
+                end, skipped = f"({last}", skipped + 1
+                big = big or last
+        if estimate:
             pipe.execute_command("XRANGE", key, start, end, "COUNT", self.options.estimate_cap)
-            return _GroupPlan(name, ldid, skipped=skipped)
-        return _GroupPlan(name, None)
+            SENT["xrange"] += 1
+            return _GroupPlan(name, ldid, skipped=skipped, next_big=big, next_big_first=big_first)
+        if big_first:  # the first undelivered entry is the large first entry: nothing to read
+            return _GroupPlan(name, None, next_big=big, next_big_first=True)
+        if not self.read_time_lag:
+            return _GroupPlan(name, None)
+        pipe.execute_command("XRANGE", key, start, end, "COUNT", 1)
+        SENT["xrange"] += 1
+        return _GroupPlan(name, None, next_from=ldid, next_big=big)
 
     def _queue_focus(self, pipe: Any, focus: Focus) -> int:
         n = 0
@@ -332,6 +363,10 @@ class Collector:
         focus = self.focus
 
         pipe = _Batch()
+        xranges_before = SENT["xrange"]
+        asked_time = self.ask_time and self.read_time_lag
+        if asked_time:  # the server's clock, which stamps the IDs: for time lags
+            pipe.execute_command("TIME")
         plans: list[list[_GroupPlan]] = []
         light: list[_Heavy | None] = []  # per key: read without XINFO STREAM this poll
         mono = time.monotonic()
@@ -350,17 +385,22 @@ class Collector:
                 needs = self._needs_estimate(g)
                 reuse = self._recent_estimate(key, g) if needs else None
                 if reuse is not None:
-                    key_plans.append(replace(self._queue_group(pipe, key, g.name, None, False),
-                                             reused=reuse))
+                    key_plans.append(replace(self._queue_group(pipe, key, g.name, g.last_delivered_id,
+                                                               False), reused=reuse))
                 else:
                     key_plans.append(self._queue_group(pipe, key, g.name, g.last_delivered_id, needs))
             plans.append(key_plans)
         focus_n = self._queue_focus(pipe, focus) if focus else 0
-        replies = await execute_raw(self.client, pipe.commands, self.options.timeout)
+        queued = SENT["xrange"]  # (counted from the queueing above: no await since)
+        replies = await _answered(self.client, pipe.commands, self.options.timeout,
+                                  queued - xranges_before)
         trips = 1
         _raise_connection_error(replies)
+        self.server_time_ms = _server_ms(replies[0] if asked_time else None)
+        if asked_time and isinstance(replies[0], Exception):
+            self.ask_time = False  # refused: not asked again (an ACL LOG entry per poll otherwise)
 
-        pos = 0
+        pos = 1 if asked_time else 0
         partial: list[tuple[StreamInfo, list[dict[str, Any]], dict[bytes, GroupInfo]]] = []
         new_groups: list[tuple[int, dict[str, Any]]] = []
         for i, key in enumerate(keys):
@@ -375,7 +415,7 @@ class Collector:
                                 stream_replies[0])
             by_name: dict[bytes, tuple[_GroupPlan, list[Any]]] = {}
             for plan in plans[i]:
-                n = 4 if plan.estimate_from is not None else 3
+                n = plan.replies
                 by_name[plan.name] = (plan, replies[pos:pos + n])
                 pos += n
             if isinstance(stream_reply, Exception):
@@ -402,26 +442,28 @@ class Collector:
                     new_groups.append((len(partial), d))
                     continue
                 plan, group_replies = got
-                built[d["name"]] = self._build_group(key, d, group_replies, plan)
+                built[d["name"]] = self._build_group(stream, d, group_replies, plan)
             partial.append((stream, group_dicts, built))
         focus_replies = replies[pos:pos + focus_n]
 
         if new_groups:  # groups that appeared: one more round trip for all of them together
             pipe = _Batch()
+            xranges_before = SENT["xrange"]
             extra_plans = []
             for idx, d in new_groups:
                 key = partial[idx][0].key
                 extra_plans.append(self._queue_group(
                     pipe, key, d["name"], text(d.get("last-delivered-id")),
                     self._needs_estimate(d)))
-            extra = await execute_raw(self.client, pipe.commands, self.options.timeout)
+            extra = await _answered(self.client, pipe.commands, self.options.timeout,
+                                    SENT["xrange"] - xranges_before)
             trips += 1
             _raise_connection_error(extra)
             pos = 0
             for (idx, d), plan in zip(new_groups, extra_plans, strict=True):
-                n = 4 if plan.estimate_from is not None else 3
+                n = plan.replies
                 partial[idx][2][d["name"]] = self._build_group(
-                    partial[idx][0].key, d, extra[pos:pos + n], plan)
+                    partial[idx][0], d, extra[pos:pos + n], plan)
                 pos += n
 
         streams = []
@@ -503,8 +545,9 @@ class Collector:
             return not any((k := id_key(entry_id(e))) is not None and k > current for e in reply)
         return False
 
-    def _build_group(self, key: bytes, d: dict[str, Any], group_replies: list[Any],
+    def _build_group(self, stream: StreamInfo, d: dict[str, Any], group_replies: list[Any],
                      plan: _GroupPlan) -> GroupInfo:
+        key = stream.key
         consumers_r, summary_r, oldest_r = group_replies[:3]
         errors = [r for r in (consumers_r, summary_r, oldest_r) if isinstance(r, Exception)]
         estimate = capped = None
@@ -522,7 +565,7 @@ class Collector:
                 self._estimated_at[(key, d["name"])] = time.monotonic()
         elif plan.reused is not None:
             estimate, capped = plan.reused
-        return build_group(
+        group = build_group(
             d,
             consumers=() if isinstance(consumers_r, Exception) else parse_consumers(consumers_r),
             summary=None if isinstance(summary_r, Exception) else parse_pending_summary(
@@ -531,6 +574,71 @@ class Collector:
             capped=bool(capped),
             error=error_text(errors[0]) if errors else None,
         )
+        now_ms = self.server_time_ms
+        ps = group.pending_summary
+        oldest_ms = id_ms(ps.smallest_id) if ps else None
+        return replace(
+            group, time_lag=time_lag(stream, group, plan, group_replies, now_ms, self.options.estimate_cap),
+            oldest_pending_age_ms=max(0, now_ms - oldest_ms) if time_based(oldest_ms, now_ms)
+            and oldest_ms is not None else None)
+
+
+async def _answered(client: Any, commands: list[tuple[Any, ...]], timeout: float,
+                    xranges: int) -> list[Any]:
+    """execute_raw, then count its XRANGEs as answered (even when the round trip failed: they
+    are no longer in flight)."""
+    try:
+        return await execute_raw(client, commands, timeout)
+    finally:
+        SENT["xrange_done"] += xranges
+
+
+def _server_ms(reply: Any) -> int:
+    """TIME as epoch ms; the local clock when it failed (an ACL without TIME, say)."""
+    if isinstance(reply, list | tuple) and len(reply) == 2:
+        secs, micros = to_int(reply[0]), to_int(reply[1])
+        if secs is not None and micros is not None:
+            return secs * 1000 + micros // 1000
+    return int(time.time() * 1000)
+
+
+def time_lag(stream: StreamInfo, group: GroupInfo, plan: _GroupPlan, replies: list[Any],
+             now_ms: int, estimate_cap: int) -> TimeLag:
+    """The age of the first entry after the group's last-delivered-id, from the XRANGE that
+    started at the previous poll's last-delivered-id (the estimate's, or the COUNT 1 one).
+
+    Caught up (lag 0, or last-delivered-id at the last entry) is 0. When the consumers read
+    past what the XRANGE returned, the first undelivered entry came after last-delivered-id:
+    the lag is at most that ID's age."""
+    current = id_key(group.last_delivered_id)
+    last = id_key(stream.last_entry_id)
+    if group.lag.value == 0 or stream.length == 0 or (
+            current is not None and last is not None and current >= last):
+        return TimeLag(TimeLagSource.EXACT, 0)
+    start = plan.estimate_from or plan.next_from
+    reply = replies[3] if start is not None and len(replies) > 3 else None
+    first: str | None = None
+    if plan.next_big_first:
+        first = plan.next_big
+    elif isinstance(reply, list) and current is not None and (id_key(start) or (0, 0)) <= current:
+        first = next((i for e in reply if (k := id_key(i := entry_id(e))) is not None
+                      and k > current), None)
+        wanted = estimate_cap if plan.estimate_from is not None else 1
+        if first is None and len(reply) < wanted:  # the range was read to its end
+            first = plan.next_big  # the large last entry, or nothing left: caught up
+            if first is None and not group.lag.value:  # (a lag > 0 says it raced an XADD)
+                return TimeLag(TimeLagSource.EXACT, 0)
+    if first is not None:
+        ms = id_ms(first)
+        if not time_based(ms, now_ms) or ms is None:
+            return TimeLag(TimeLagSource.NOT_TIME)
+        return TimeLag(TimeLagSource.EXACT, max(0, now_ms - ms))
+    ms = id_ms(group.last_delivered_id)
+    if current is not None and current > (0, 0) and time_based(ms, now_ms) and ms is not None:
+        return TimeLag(TimeLagSource.AT_MOST, max(0, now_ms - ms))
+    if stream.first_entry_id is not None and not time_based(id_ms(stream.first_entry_id), now_ms):
+        return TimeLag(TimeLagSource.NOT_TIME)
+    return TimeLag()
 
 
 def _queue_light(pipe: _Batch, key: bytes, heavy: _Heavy) -> None:
@@ -540,6 +648,7 @@ def _queue_light(pipe: _Batch, key: bytes, heavy: _Heavy) -> None:
                          "COUNT", 1)
     if not heavy.first_big:
         pipe.execute_command("XRANGE", key, "-", "+", "COUNT", 1)
+        SENT["xrange"] += 1
 
 
 def _entries_added(group_dicts: list[dict[str, Any]]) -> int | None:

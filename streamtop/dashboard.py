@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 
 def open_session(spec: ConnectionSpec, options: DashboardOptions) -> Monitor:
     """The session the app polls and acts through; it connects at its first poll."""
-    return Monitor(spec, options.targets, options=options.poll, read_only=options.read_only)
+    session = Monitor(spec, options.targets, options=options.poll, read_only=options.read_only)
+    session.history.window = options.window_ms / 1000  # the health verdicts' window
+    return session
 
 
 def make_app(session: Monitor, options: DashboardOptions, *, demo: Controller | None = None,

@@ -4,19 +4,33 @@ In-rate per stream comes from entries-added deltas (7.0+), or from length deltas
 trimming makes it a lower bound). Read rate per group comes from entries-read deltas (7.0+; None on
 6.2). A counter that goes backwards means the key was deleted and recreated: that tick gives no
 rate rather than a negative one.
+
+It also keeps each group's polls of the last health window (GroupSample, what health.judge needs)
+and answers the group's verdict, computed once per poll when asked.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from .health import (
+    DEFAULT_WINDOW,
+    UNPOLLED,
+    GroupSample,
+    Health,
+    Verdict,
+    judge,
+    reset_between,
+    worst,
+)
 from .model import Snapshot
 
 K = TypeVar("K")
 
 HISTORY_POINTS = 120
+MAX_SAMPLES = 4096  # polls kept per group for the health window (1 min at 20 polls/s is 1,200)
 
 
 @dataclass
@@ -54,11 +68,14 @@ def _rate(prev: int | None, cur: int | None, dt: float) -> float | None:
 class History:
     """Feed it every snapshot; read rates and series by key (and group name)."""
 
-    def __init__(self) -> None:
+    def __init__(self, window: float = DEFAULT_WINDOW) -> None:
         self._prev: Snapshot | None = None
+        self.window = window  # seconds of polls the health verdicts look at
         self.in_rate: dict[bytes, Series] = {}
         self.read_rate: dict[tuple[bytes, bytes], Series] = {}
         self.lag: dict[tuple[bytes, bytes], Series] = {}
+        self.samples: dict[tuple[bytes, bytes], deque[GroupSample]] = {}
+        self._health: dict[tuple[bytes, bytes], Health] = {}
 
     def update(self, snap: Snapshot) -> None:
         prev = self._prev
@@ -86,10 +103,39 @@ class History:
                 read = _rate(og.entries_read, group.entries_read, dt) if og else None
                 self.read_rate.setdefault(gk, Series()).add(read)
                 self.lag.setdefault(gk, Series()).add(group.lag.best)
+                self._add_sample(gk, GroupSample.of(snap.taken_at, stream, group))
+        self._health.clear()
         _forget(self.in_rate, seen_streams)
         _forget(self.read_rate, seen_groups)
         _forget(self.lag, seen_groups)
+        _forget(self.samples, seen_groups)
         self._prev = snap
+
+    def _add_sample(self, gk: tuple[bytes, bytes], sample: GroupSample) -> None:
+        """Keep the window's polls and the one just before them (so a full history spans it)."""
+        kept = self.samples.get(gk)
+        if kept is None:
+            kept = self.samples[gk] = deque(maxlen=MAX_SAMPLES)
+        elif kept and reset_between(kept[-1], sample):
+            kept.clear()  # a restart or a group reset: the window starts again (judged reset-free)
+        kept.append(sample)
+        edge = sample.t - self.window
+        while len(kept) > 2 and kept[1].t <= edge:
+            kept.popleft()
+
+    def health(self, key: bytes, group: bytes) -> Health:
+        """The group's verdict over the window (health.judge), once per poll."""
+        gk = (key, group)
+        got = self._health.get(gk)
+        if got is None:
+            samples = self.samples.get(gk)
+            got = self._health[gk] = judge(samples, self.window, reset_free=True) if samples \
+                else UNPOLLED
+        return got
+
+    def stream_health(self, key: bytes, groups: list[bytes]) -> Verdict | None:
+        """The worst verdict of a stream's groups (None without groups)."""
+        return worst([self.health(key, g).verdict for g in groups])
 
     def stream_rate(self, key: bytes) -> float | None:
         s = self.in_rate.get(key)
@@ -100,7 +146,7 @@ class History:
         return s.last if s else None
 
 
-def _forget(store: dict[K, Series], seen: set[K]) -> None:
+def _forget(store: dict[K, Any], seen: set[K]) -> None:
     """Drop the series of streams and groups that are gone, so the history stays bounded."""
     for gone in set(store) - seen:
         del store[gone]

@@ -80,6 +80,39 @@ class Lag:
         return "?"
 
 
+# IDs whose ms part lies before 2018 (streams came with Redis 5.0 that year) or later than the
+# server's clock were not made by XADD `*`: their ms part is not a time, and no time lag is read
+# from them.
+EARLIEST_TIME_ID_MS = 1_514_764_800_000
+FUTURE_TOLERANCE_MS = 60_000
+
+
+def time_based(ms: int | None, now_ms: int) -> bool:
+    """Whether an ID's ms part can be read as the time the entry was added."""
+    return ms is not None and EARLIEST_TIME_ID_MS <= ms <= now_ms + FUTURE_TOLERANCE_MS
+
+
+class TimeLagSource(StrEnum):
+    """How a group's time lag is known."""
+
+    EXACT = "exact"  # the first undelivered entry was read (or there is none: 0)
+    AT_MOST = "at_most"  # the group read past the entry the poll asked for: bounded by its position
+    NOT_TIME = "not_time"  # the IDs are not auto-generated times (manual IDs)
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class TimeLag:
+    """How long ago the oldest entry the group has not been delivered was added (0: caught up).
+
+    AT_MOST happens when the consumers read between the poll's queueing and its reply: the
+    first undelivered entry was added after the group's last-delivered-id, so the lag is at most
+    the age of that ID. render.time_lag shows it."""
+
+    source: TimeLagSource = TimeLagSource.UNKNOWN
+    ms: int | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class PendingEntry:
     """One entry of a group's pending entries list (XPENDING extended form)."""
@@ -122,6 +155,8 @@ class GroupInfo:
     consumer_list: tuple[ConsumerInfo, ...] = ()
     pending_summary: PendingSummary | None = None
     error: str | None = None
+    time_lag: TimeLag = TimeLag()
+    oldest_pending_age_ms: int | None = None  # since the oldest pending entry was added (its ID)
 
     @property
     def label(self) -> str:
@@ -131,6 +166,21 @@ class GroupInfo:
     def oldest_pending_idle_ms(self) -> int | None:
         ps = self.pending_summary
         return ps.oldest.idle_ms if ps and ps.oldest else None
+
+    @property
+    def seen_ms(self) -> int | None:
+        """Since a consumer of the group last talked to the server (read, even with nothing
+        returned, or claimed); None without consumers."""
+        return min((c.idle_ms for c in self.consumer_list), default=None)
+
+    @property
+    def last_read_ms(self) -> int | None:
+        """Since the group last read something: the smallest `inactive` (7.2+; -1 is never),
+        before 7.2 the smallest `idle` (which counts empty reads too)."""
+        if any(c.inactive_ms is not None for c in self.consumer_list):
+            return min((c.inactive_ms for c in self.consumer_list
+                        if c.inactive_ms is not None and c.inactive_ms >= 0), default=None)
+        return self.seen_ms
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,7 @@ class DashboardOptions:
     poison_deliveries: int = 5  # deliveries above which a pending entry counts as poison
     read_only: bool = False  # every change to the server is refused, in the actions layer
     decode: tuple[str, ...] = ()  # --decode KEY=FORMAT or FORMAT, as given (streamtop.decode)
+    window_ms: int = 60_000  # the polls each group's health verdict looks at (health.py)
     poll: PollOptions = field(default_factory=PollOptions)
 
     @property

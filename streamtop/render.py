@@ -14,7 +14,7 @@ import re
 
 from rich.text import Text
 
-from .model import _CONTROL_ESCAPES
+from .model import _CONTROL_ESCAPES, TimeLag, TimeLagSource
 
 UNKNOWN = "?"
 ESCAPE_STYLE = "reverse"  # an escape (\xff) looks unlike the same four characters typed literally
@@ -139,3 +139,23 @@ def count(n: float | None) -> str:
         if abs(n) >= size:
             return f"{n / size:.1f}".rstrip("0").rstrip(".") + unit
     return str(n)  # pragma: no cover - unreachable
+
+
+def time_lag(lag: TimeLag) -> str:
+    """'0' caught up, '4m05s' exact, '<=4m05s' a bound, 'ids' for manual IDs, '?' unknown."""
+    if lag.ms is None:
+        return "ids" if lag.source is TimeLagSource.NOT_TIME else UNKNOWN
+    shown = "0" if lag.ms == 0 else duration_ms(lag.ms)
+    return f"<={shown}" if lag.source is TimeLagSource.AT_MOST else shown
+
+
+# health verdicts (health.Verdict values): the word carries the meaning, colour only adds to it
+HEALTH_STYLES = {"ok": "green", "idle": "dim", "unknown": "yellow", "falling_behind": "yellow",
+                 "stalled": "bold red", "stopped": "bold red", "failing": "bold red"}
+
+
+def health_text(verdict: str | None) -> Text:
+    """A verdict as coloured Text ('-' for a stream without groups)."""
+    if verdict is None:
+        return Text("-", style="dim")
+    return Text(str(verdict), style=HEALTH_STYLES.get(str(verdict), ""))

@@ -5,6 +5,7 @@ cluster is out (a primary that does not answer, CLUSTERDOWN, hash slots no node 
 without thresholds, since nothing there was read), 1 when the server cannot be reached, an option
 is bad, or a KEY named on the command line is missing or not a stream. Thresholds are maxima: a
 value *above* the threshold is a breach (`--max-lag 0` alerts on any lag at all).
+With `--health`, 2 also when any group's health verdict is not `ok` or `idle`.
 
 Lag and thresholds: a group's lag is the server's `lag` field when it gives a number (7.0+). When
 it cannot (NULL on 7.0+ after deletions, trims or a group created / SETID at an arbitrary ID; no
@@ -14,6 +15,10 @@ bounded XRANGE and uses that *estimate* for `--max-lag`. The count stops at a ca
 unknown (the count failed, or was capped below the threshold) counts as a BREACH with value null:
 exit 0 promises that every threshold was verified. `--max-idle` likewise treats a group with
 pending entries whose oldest entry could not be read as a breach.
+
+Health (see health.py for the rules): `--window 30s` polls for that long (about once a second)
+before answering and judges each group over those polls; without it one poll is judged (against a
+60 s window: what one poll can decide, e.g. `stopped`, else `unknown`).
 
 JSON document (`--json`), schema_version 1; its JSON Schema (draft 2020-12) is status.schema.json
 next to this module, printed by `--json-schema`. Fields are only ever added within one schema version;
@@ -27,8 +32,11 @@ characters escaped (`\\xff`, `\\n`); the exact bytes are in the `*_hex` sibling.
     server             {url (no password), name "redis"|"valkey", version, redis_version, mode}
     discovery          {targets (as given), patterns, keys_found, capped, max_streams}
     rates_interval_ms  null, or the gap between the two polls with --rates
+    window_ms          the health window; polls_in_window: how many polls were judged
+    health_ok          true when every group is "ok" or "idle"
     thresholds         {max_lag, max_pending, max_idle_ms, max_length}: null when not given
-    ok                 true when no threshold is breached and no part of the cluster is out
+    ok                 true when no threshold is breached and no part of the cluster is out (and,
+                       with --health, health_ok)
     breaches           [{stream, stream_hex, group, group_hex, metric, value, threshold, value_source,
                          error, node}]
                        metric: "lag" | "pending" | "idle_ms" | "length" | "unreadable"; group null
@@ -53,7 +61,12 @@ characters escaped (`\\xff`, `\\n`); the exact bytes are in the `*_hex` sibling.
                 lag_estimate (XRANGE count when lag is null, else null), lag_estimate_capped,
                 lag_text ("12", "~12", ">=1000", "?"), read_per_s (null without --rates or on 6.2),
                 oldest_pending_id, oldest_pending_consumer, oldest_pending_idle_ms,
-                oldest_pending_deliveries,
+                oldest_pending_deliveries, oldest_pending_age_ms (from its ID, null for manual IDs),
+                time_lag_ms (age of the first undelivered entry, 0 when caught up, null unknown),
+                time_lag_source "exact"|"at_most"|"not_time"|"unknown", last_read_ms,
+                read_rate, add_rate (entries/s over the window), eta_s (to lag 0, null when not
+                catching up), health "ok"|"falling_behind"|"stalled"|"stopped"|"failing"|"idle"|
+                "unknown", health_reason (one line),
                 consumers: [{name, name_hex, pending, idle_ms, inactive_ms (null before 7.2),
                              gone (true: probably gone, false, null: cannot tell; streamtop.liveness),
                              gone_reason (why, null when alive)}]}]
@@ -80,6 +93,7 @@ from .cliargs import UsageError, add_watch_arguments, spec_from_args
 from .cluster import ClusterCollector, ClusterError
 from .collector import Collector
 from .connection import AsyncClient, ConnectError, ConnectionSpec, connect, describe_error
+from .health import DEFAULT_WINDOW, Verdict
 from .history import History
 from .liveness import group_liveness, liveness
 from .model import GroupInfo, LagSource, Snapshot, StreamInfo, id_ms, label
@@ -90,6 +104,7 @@ SCHEMA_VERSION = 1
 OUTAGE_REPLIES = ("CLUSTERDOWN", "MOVED", "ASK", "TRYAGAIN", "MASTERDOWN")  # the cluster, not the key
 MAX_ESTIMATE_CAP = 100_000
 EXIT_OK, EXIT_ERROR, EXIT_BREACH = 0, 1, 2
+WINDOW_POLL = 1.0  # seconds between the polls of --window (less for a window under 10 s)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -101,6 +116,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="poll twice, --rates-interval apart, to show in/s and read/s")
     p.add_argument("--rates-interval", type=num.RATES_INTERVAL.arg, default=1.0, metavar="SECONDS",
                    help="seconds between the two polls of --rates (default 1)")
+    p.add_argument("--window", dest="window_ms", type=num.WINDOW.arg, default=None,
+                   metavar="DURATION",
+                   help="poll for this long (30s, 2m) and judge each group's health over it")
+    p.add_argument("--health", action="store_true",
+                   help="exit 2 when any group is not ok or idle (stalled, stopped, failing...)")
     t = p.add_argument_group("thresholds (exit 2 when any is exceeded)")
     t.add_argument("--max-lag", type=num.MAX_LAG.arg, metavar="N",
                    help="entries a group may lag behind (an estimate counts; unknown breaches)")
@@ -255,6 +275,18 @@ class Result:
     url: str
     rates_interval: float | None
     targets: tuple[str, ...] = ()
+    window: float = DEFAULT_WINDOW
+    polls: int = 1
+
+    def unhealthy(self) -> list[tuple[StreamInfo, GroupInfo, Verdict]]:
+        """Every group whose verdict is not ok or idle, in stream order."""
+        out = []
+        for s in self.snapshot.streams:
+            for g in s.groups if s.error is None else ():
+                verdict = self.history.health(s.key, g.name).verdict
+                if not verdict.healthy:
+                    out.append((s, g, verdict))
+        return out
 
 
 async def _key_problems(client: AsyncClient, collector: Collector | ClusterCollector,
@@ -276,8 +308,9 @@ async def _key_problems(client: AsyncClient, collector: Collector | ClusterColle
 
 
 async def collect(spec: ConnectionSpec, targets: list[str], options: PollOptions,
-                  rates_interval: float | None) -> Result:
-    """One snapshot (two, `rates_interval` apart, when rates are wanted); the client is closed."""
+                  rates_interval: float | None, window: float | None = None) -> Result:
+    """One snapshot (two, `rates_interval` apart, when rates are wanted; polls for `window`
+    seconds when given, for the health verdicts); the client is closed."""
     import redis
 
     client, server = await connect(spec)
@@ -289,13 +322,21 @@ async def collect(spec: ConnectionSpec, targets: list[str], options: PollOptions
             collector.node_wait = collector.answer_timeout + 0.1
         if server.mode == "cluster":  # TYPE checks go to the node that owns each key
             keys_client = make_action_client(spec, server)
-        history = History()
+        history = History(window or DEFAULT_WINDOW)
         snap = await collector.poll()
         history.update(snap)
+        started, polls = snap.taken_at, 1
         if rates_interval is not None:
             await asyncio.sleep(rates_interval)
             snap = await collector.poll()
             history.update(snap)
+            polls += 1
+        step = min(WINDOW_POLL, (window or 0) / 10)
+        while window and snap.taken_at - started < window:
+            await asyncio.sleep(min(step, max(0.0, window - (snap.taken_at - started))))
+            snap = await collector.poll()
+            history.update(snap)
+            polls += 1
         problems = await _key_problems(keys_client, collector, snap)
     except ClusterError as exc:
         raise ConnectError(str(exc)) from None
@@ -309,7 +350,8 @@ async def collect(spec: ConnectionSpec, targets: list[str], options: PollOptions
         await client.aclose()
     if problems:
         raise UsageError("; ".join(problems))
-    return Result(snap, history, spec.display_url(), rates_interval, tuple(targets))
+    return Result(snap, history, spec.display_url(), rates_interval, tuple(targets),
+                  window or DEFAULT_WINDOW, polls)
 
 
 # JSON ----------------------------------------------------------------------------------------
@@ -325,6 +367,7 @@ def _rate(value: float | None) -> float | None:
 
 
 def _group_json(res: Result, s: StreamInfo, g: GroupInfo) -> dict[str, Any]:
+    health = res.history.health(s.key, g.name)
     ps = g.pending_summary
     oldest = ps.oldest if ps else None
     states = group_liveness(g, res.snapshot.taken_at * 1000)
@@ -341,6 +384,12 @@ def _group_json(res: Result, s: StreamInfo, g: GroupInfo) -> dict[str, Any]:
         "oldest_pending_consumer": label(oldest.consumer) if oldest else None,
         "oldest_pending_idle_ms": oldest.idle_ms if oldest else None,
         "oldest_pending_deliveries": oldest.deliveries if oldest else None,
+        "oldest_pending_age_ms": g.oldest_pending_age_ms,
+        "time_lag_ms": g.time_lag.ms, "time_lag_source": str(g.time_lag.source),
+        "last_read_ms": g.last_read_ms,
+        "read_rate": _rate(health.read_rate), "add_rate": _rate(health.add_rate),
+        "eta_s": None if health.eta_s is None else round(health.eta_s, 1),
+        "health": str(health.verdict), "health_reason": health.reason,
         "consumers": [
             {"name": label(c.name), "name_hex": c.name.hex(), "pending": c.pending,
              "idle_ms": c.idle_ms, "inactive_ms": c.inactive_ms,
@@ -364,7 +413,7 @@ def _stream_json(res: Result, s: StreamInfo) -> dict[str, Any]:
     }
 
 
-def to_json(res: Result, th: Thresholds, breaches: list[Breach]) -> dict[str, Any]:
+def to_json(res: Result, th: Thresholds, breaches: list[Breach], health: bool = False) -> dict[str, Any]:
     snap = res.snapshot
     srv = snap.server
     return {
@@ -377,8 +426,10 @@ def to_json(res: Result, th: Thresholds, breaches: list[Breach]) -> dict[str, An
                       "patterns": list(snap.discovery.patterns), "keys_found": len(snap.streams),
                       "capped": snap.discovery.capped, "max_streams": snap.discovery.max_streams},
         "rates_interval_ms": None if res.rates_interval is None else round(res.rates_interval * 1000),
+        "window_ms": round(res.window * 1000), "polls_in_window": res.polls,
         "thresholds": th.as_json(),
-        "ok": not breaches,
+        "health_ok": not (unhealthy := res.unhealthy()),
+        "ok": not breaches and not (health and unhealthy),
         "breaches": [b.as_json() for b in breaches],
         "nodes": [{"address": n.address, "ok": n.ok, "error": n.error, "streams": n.streams,
                    "slots": n.slots, "slot_ranges": [list(r) for r in n.slot_ranges],
@@ -434,12 +485,14 @@ def _groups_table(res: Result, s: StreamInfo, marks: set[tuple[bytes | None, str
     table = Table(box=None, pad_edge=False, header_style="bold")
     columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("group", "left"), ("consumers", "right"), ("pending", "right"), ("oldest pending", "right"),
-        ("last delivered", "left"), ("entries read", "right"), ("lag", "right"))
+        ("last delivered", "left"), ("entries read", "right"), ("lag", "right"),
+        ("time lag", "right"), ("health", "left"))
     for name, justify in columns:
         table.add_column(name, justify=justify, no_wrap=name != "group")
     if res.rates_interval is not None:
         table.add_column("read/s", justify="right", no_wrap=True)
     for g in s.groups:
+        health = res.history.health(s.key, g.name)
         row = [
             render.name_text(g.name, NAME_LIMIT),
             Text(str(g.consumers)),
@@ -449,6 +502,8 @@ def _groups_table(res: Result, s: StreamInfo, marks: set[tuple[bytes | None, str
             Text(g.last_delivered_id),
             Text(render.count(g.entries_read)),
             _cell(g.lag.text(), (g.name, "lag") in marks),
+            Text(render.time_lag(g.time_lag)),
+            render.health_text(health.verdict),
         ]
         if res.rates_interval is not None:
             row.append(Text(render.rate(res.history.group_rate(s.key, g.name))))
@@ -487,7 +542,8 @@ def _consumers_table(s: StreamInfo, now_ms: float) -> Table | None:
     return table
 
 
-def print_tables(console: Console, res: Result, th: Thresholds, breaches: list[Breach]) -> None:
+def print_tables(console: Console, res: Result, th: Thresholds, breaches: list[Breach],
+                 health: bool = False) -> None:
     snap = res.snapshot
     head = render.text(f"{snap.server.title} at {res.url}", "bold")
     head.append(f"  {len(snap.streams)} stream{'s' if len(snap.streams) != 1 else ''}")
@@ -502,6 +558,11 @@ def print_tables(console: Console, res: Result, th: Thresholds, breaches: list[B
         console.print(_stream_header(res, s, marks))
         if s.error is None and s.groups:
             console.print(_groups_table(res, s, marks))
+            for g in s.groups:  # why each verdict: a line of its own, not squeezed into a cell
+                why = render.text("  ")
+                why.append_text(render.name_text(g.name, NAME_LIMIT))
+                why.append(f": {res.history.health(s.key, g.name).reason}", style="dim")
+                console.print(why)
             consumers = _consumers_table(s, snap.taken_at * 1000)
             if consumers is not None:
                 console.print(consumers)
@@ -515,6 +576,22 @@ def print_tables(console: Console, res: Result, th: Thresholds, breaches: list[B
                 console.print(Text(f"  {b.text()}"))
         else:
             console.print(Text("OK: every threshold holds", style="green"))
+    if health:
+        console.print()
+        unhealthy = res.unhealthy()
+        judged = (f"over {render.duration_ms(res.window * 1000)} ({res.polls} polls)"
+                  if res.polls > 1 else "from one poll")
+        if unhealthy:
+            console.print(Text(f"UNHEALTHY ({len(unhealthy)}, judged {judged}):", style=BREACH_STYLE))
+            for s, g, verdict in unhealthy:
+                line = Text("  ")
+                line.append_text(render.name_text(s.key, NAME_LIMIT))
+                line.append(" group ")
+                line.append_text(render.name_text(g.name, NAME_LIMIT))
+                line.append(f": {verdict}: {res.history.health(s.key, g.name).reason}")
+                console.print(line)
+        else:
+            console.print(Text(f"HEALTHY: every group ok or idle, judged {judged}", style="green"))
 
 
 # entry point ---------------------------------------------------------------------------------
@@ -534,11 +611,13 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     th = thresholds_from(args)
     spec = spec_from_args(args)
+    window = None if args.window_ms is None else args.window_ms / 1000
     res = asyncio.run(collect(spec, list(args.targets), th.poll_options(args.max_streams),
-                              args.rates_interval if args.rates else None))
+                              args.rates_interval if args.rates else None, window))
     breaches = find_breaches(res.snapshot, th)
     if args.json:
-        sys.stdout.write(json.dumps(to_json(res, th, breaches), ensure_ascii=False, indent=2) + "\n")
+        doc = to_json(res, th, breaches, args.health)
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
     else:
-        print_tables(make_console(), res, th, breaches)
-    return EXIT_BREACH if breaches else EXIT_OK
+        print_tables(make_console(), res, th, breaches, args.health)
+    return EXIT_BREACH if breaches or (args.health and res.unhealthy()) else EXIT_OK

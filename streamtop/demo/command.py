@@ -73,6 +73,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"with --url: delete {STREAM} (and its groups), {DLQ} and {LASTID_KEY} on exit")
     p.add_argument("--interval", type=num.INTERVAL.arg, default=DEFAULTS.interval,
                    help=f"the dashboard's seconds between polls (default {seconds_text(DEFAULTS.interval)})")
+    p.add_argument("--window", dest="window_ms", type=num.WINDOW.arg, default=DEFAULTS.window_ms,
+                   metavar="DURATION", help="the dashboard's health verdicts look at this much of "
+                   f"the last polls (default {seconds_text(DEFAULTS.window_ms / 1000)}s)")
 
 
 def _external(args: argparse.Namespace) -> bool:

@@ -41,7 +41,7 @@ from .header import HeaderInfo
 from .help import HelpScreen
 from .main_screen import MainScreen
 from .registry import Command, Scope, app_bindings, open_dialog, palette_entries
-from .view import Thresholds
+from .view import Thresholds, health_counts
 
 INTERVALS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 NOTIFY_LIMIT = 400  # characters of a notification (a 10 kB key would fill the screen)
@@ -255,6 +255,7 @@ class StreamtopApp(App[int]):
                                       if n.not_answering_for is not None) if snap else (),
             uncovered_slots=(16384 - sum(n.slots for n in snap.nodes)) if snap and snap.nodes else 0,
             insecure_tls=bool(m is not None and m.spec.tls and m.spec.insecure),
+            health=health_counts(snap.streams, self.history) if snap else (),
         )
         if m is None:
             return replace(base, state="paused" if self.paused else "live")

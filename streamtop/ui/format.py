@@ -5,9 +5,20 @@ from __future__ import annotations
 from rich.text import Text
 
 from ..model import Lag, LagSource
-from ..render import UNKNOWN, count, duration_ms, name_text, rate, text
+from ..render import (
+    HEALTH_STYLES,
+    UNKNOWN,
+    count,
+    duration_ms,
+    health_text,
+    name_text,
+    rate,
+    text,
+    time_lag,
+)
 
-__all__ = ["UNKNOWN", "age", "count", "duration_ms", "lag_text", "name", "rate", "size", "text"]
+__all__ = ["HEALTH_STYLES", "UNKNOWN", "age", "count", "duration_ms", "health_text", "lag_text",
+           "name", "rate", "size", "text", "time_lag"]
 
 
 def age(seconds: float | None) -> str:

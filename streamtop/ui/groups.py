@@ -10,6 +10,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Sparkline, Static
 
+from ..health import Health
 from ..model import GroupInfo
 from . import format as fmt
 from .keyed_table import Cells, KeyedTable
@@ -17,10 +18,11 @@ from .view import DashboardView
 
 COLUMNS = (("group", "name"), ("consumers", "consumers"), ("pending", "pending"),
            ("last delivered", "ldid"), ("entries read", "read"), ("lag", "lag"),
-           ("read/s", "rate"), ("oldest pending", "idle"))
+           ("read/s", "rate"), ("oldest pending", "idle"), ("time lag", "tlag"),
+           ("health", "health"))
 
 
-def group_cells(g: GroupInfo, rate: float | None) -> Cells:
+def group_cells(g: GroupInfo, rate: float | None, health: Health | None = None) -> Cells:
     idle = g.oldest_pending_idle_ms
     # a failed XINFO CONSUMERS / XPENDING: marked here, the error itself in the consumers panel
     name = fmt.name(g.name, 30, "bold red") + Text(" !", "bold red") if g.error else fmt.name(g.name, 32)
@@ -33,7 +35,18 @@ def group_cells(g: GroupInfo, rate: float | None) -> Cells:
         fmt.lag_text(g.lag),
         fmt.rate(rate),
         fmt.duration_ms(idle) if idle is not None else "-",
+        fmt.time_lag(g.time_lag),
+        fmt.health_text(health.verdict if health is not None else None),
     )
+
+
+def health_line(health: Health | None) -> Text:
+    """'failing: reads go on but ...': the selected group's verdict and its reason."""
+    if health is None:
+        return Text()
+    line = fmt.health_text(health.verdict)
+    line.append_text(fmt.text(f": {health.reason}"))  # a consumer name in a reason is data
+    return line
 
 
 class GroupsPanel(Vertical):
@@ -51,6 +64,7 @@ class GroupsPanel(Vertical):
         self.table = KeyedTable(COLUMNS, id="groups-table")
         self._selected: bytes | None = None  # the view's group: a highlight elsewhere is news
         self.shown_for: bytes | None = None  # the stream whose groups the table holds
+        self.health_line = Text()  # the selected group's verdict and why
 
     def compose(self) -> ComposeResult:
         yield self.table
@@ -64,8 +78,12 @@ class GroupsPanel(Vertical):
         groups = stream.groups if stream is not None else ()
         selected = self._selected = view.selection.group
         self.shown_for = stream.key if stream is not None else None
-        self.table.sync([(g.name.hex(), group_cells(g, view.group_rate(g.name))) for g in groups],
-                        keep=selected.hex() if selected is not None else None)
+        self.table.sync([(g.name.hex(), group_cells(g, view.group_rate(g.name), view.health(g.name)))
+                         for g in groups], keep=selected.hex() if selected is not None else None)
+        self.health_line = health_line(view.health(selected) if view.group is not None
+                                       and selected is not None else None)
+        # on the panel's bottom border: no row of the small groups table is given up for it
+        self.border_subtitle = self.health_line
         empty = self.query_one("#groups-empty", Static)
         empty.display = not groups
         if stream is None:

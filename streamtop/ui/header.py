@@ -32,6 +32,7 @@ class HeaderInfo:
     not_answering_nodes: tuple[str, ...] = ()  # "address (not answering for N s)": poll in flight
     uncovered_slots: int = 0
     insecure_tls: bool = False  # --insecure: the server's certificate is not verified
+    health: tuple[tuple[str, int], ...] = ()  # (verdict, groups) for verdicts that need a look
 
 
 STATE_STYLES = {
@@ -99,6 +100,8 @@ def header_parts(info: HeaderInfo) -> list[tuple[int, Text]]:
         parts.append((KEEP_WARNING, Text(" READ-ONLY ", "bold black on magenta")))
     if info.insecure_tls:  # anyone could be answering: say so
         parts.append((KEEP_WARNING, Text(" INSECURE TLS ", "bold black on dark_orange")))
+    if info.health:
+        parts.append((KEEP_WARNING, health_counts(info.health)))
     problems = cluster_problems(info)
     if problems is not None:
         parts.append((KEEP_NODES, problems))
@@ -117,6 +120,17 @@ def header_parts(info: HeaderInfo) -> list[tuple[int, Text]]:
         streams.append(f" (capped at {info.max_streams})", "yellow")
     parts.append((KEEP_STREAMS, streams))
     return parts
+
+
+def health_counts(counts: tuple[tuple[str, int], ...]) -> Text:
+    """'2 groups stalled, 1 failing': how many groups need a look, worst first."""
+    out = Text()
+    for i, (verdict, n) in enumerate(counts):
+        if i:
+            out.append(", ")
+        noun = f"{n} group{'s' if n != 1 else ''} " if i == 0 else f"{n} "
+        out.append(noun + verdict.replace("_", " "), fmt.HEALTH_STYLES.get(verdict, ""))
+    return out
 
 
 def _join(parts: list[tuple[int, Text]]) -> Text:

@@ -19,8 +19,9 @@ from .registry import panel_bindings
 from .view import DashboardView
 
 COLUMNS = (("key", "key"), ("length", "length"), ("in/s", "rate"), ("groups", "groups"),
-           ("max lag", "lag"), ("pending", "pending"), ("oldest pending", "idle"))
-SORTS = tuple(k for _, k in COLUMNS)
+           ("max lag", "lag"), ("pending", "pending"), ("oldest pending", "idle"),
+           ("health", "health"))
+SORTS = tuple(k for _, k in COLUMNS if k != "health")
 TITLES = dict((k, t) for t, k in COLUMNS)
 GLOB = frozenset("*?[")
 
@@ -86,17 +87,18 @@ def visible_streams(streams: Sequence[StreamInfo], pattern: str, column: str, re
     return shown
 
 
-def stream_cells(s: StreamInfo, rate: float | None) -> Cells:
+def stream_cells(s: StreamInfo, rate: float | None, health: str | None = None) -> Cells:
+    """`health`: the worst verdict of the stream's groups."""
     name = fmt.name(s.key, 48)
     if s.error is not None:
         problem = "gone" if "no such key" in s.error.lower() else "error"
-        return (fmt.name(s.key, 48, "red"), Text(problem, style="red"), "", "", "", "", "")
+        return (fmt.name(s.key, 48, "red"), Text(problem, style="red"), "", "", "", "", "", "")
     idle = s.oldest_pending_idle_ms
     if s.stale:  # cluster: its node did not answer; these are the last values seen. The mark is a
         # style and the word in the rate column, never a wider key: the header names the node
         return (fmt.name(s.key, 48, "dim red"), Text(fmt.count(s.length), "dim"),
                 Text("stale", "red"), str(s.group_count), fmt.lag_text(s.max_lag),
-                fmt.count(s.total_pending), "-")
+                fmt.count(s.total_pending), "-", Text(str(health or "-"), "dim"))
     return (
         name,
         fmt.count(s.length),
@@ -105,6 +107,7 @@ def stream_cells(s: StreamInfo, rate: float | None) -> Cells:
         fmt.lag_text(s.max_lag),
         fmt.count(s.total_pending),
         fmt.duration_ms(idle) if idle is not None else "-",
+        fmt.health_text(health),
     )
 
 
@@ -163,7 +166,9 @@ class StreamsPanel(Vertical):
         shown = visible_streams(streams, self.pattern, self.sort_column, self.sort_reverse, rate_of)
         selected = self._selected()
         keep = row_key(selected) if selected is not None else None
-        self.table.sync([(row_key(s.key), stream_cells(s, rate_of(s.key))) for s in shown], keep=keep)
+        health_of = view.stream_health if view is not None else (lambda s: None)
+        self.table.sync([(row_key(s.key), stream_cells(s, rate_of(s.key), health_of(s))) for s in shown],
+                        keep=keep)
         empty = self.query_one("#streams-empty", Static)
         self.empty_text = ""
         if shown or view is None or not view.loaded:

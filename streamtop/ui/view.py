@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from ..decode import format_for
+from ..health import SEVERITY, Health
 from ..history import History, Series
 from ..model import Entry, Focus, GroupInfo, PendingEntry, ServerInfo, Snapshot, StreamInfo
 from ..options import DASHBOARD_DEFAULTS as DEFAULTS
@@ -117,6 +118,15 @@ class DashboardView:
         key = self.selection.key
         return self.history.in_rate.get(key) if key is not None else None
 
+    def health(self, group: bytes) -> Health | None:
+        """A group of the selected stream: its verdict over the window (health.py)."""
+        key = self.selection.key
+        return self.history.health(key, group) if key is not None else None
+
+    def stream_health(self, stream: StreamInfo) -> str | None:
+        """The worst verdict of a stream's groups (None without groups)."""
+        return self.history.stream_health(stream.key, [g.name for g in stream.groups])
+
     def lag_series(self, group: bytes) -> Series | None:
         key = self.selection.key
         return self.history.lag.get((key, group)) if key is not None else None
@@ -125,6 +135,18 @@ class DashboardView:
     def marked_ids(self) -> tuple[str, ...]:
         """The marked pending IDs in page order (what ack and claim act on)."""
         return tuple(p.id for p in self.pending or () if p.id in self.selection.marked)
+
+
+def health_counts(streams: tuple[StreamInfo, ...], history: History) -> tuple[tuple[str, int], ...]:
+    """Groups per verdict that needs a look (not ok, idle or unknown), worst first: the header's
+    "2 groups stalled, 1 failing"."""
+    counts: dict[str, int] = {}
+    for s in streams:
+        for g in s.groups:
+            verdict = history.health(s.key, g.name).verdict
+            if not verdict.healthy and verdict != "unknown":
+                counts[verdict] = counts.get(verdict, 0) + 1
+    return tuple(sorted(counts.items(), key=lambda kv: SEVERITY.index(kv[0])))
 
 
 def build_view(snapshot: Snapshot | None, selection: Selection, history: History,

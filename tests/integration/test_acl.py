@@ -19,7 +19,7 @@ from tests.support.waiting import until
 
 # The README's ACLs (Redis 7+ / Valkey; on Redis 6.2 use `~*` for `%R~*`).
 WATCH_ACL = ("resetkeys %R~* resetchannels -@all "
-             "+info +ping +scan +type +xinfo +xlen +xpending +xrange +xrevrange")
+             "+info +ping +scan +type +xinfo +xlen +xpending +xrange +xrevrange +time")
 ACTION_ACL = {  # key -> (what the README calls it, extra commands)
     "produce": "+xadd",
     "burst": "+xadd",
@@ -120,6 +120,24 @@ def test_status_as_the_watching_user(acl_server, capsys, args):
     else:
         assert "orders" in out and "billing" in out
     assert denied(r) == set()
+
+
+def test_an_acl_without_time_costs_one_refusal_then_the_local_clock(acl_server, capsys):
+    """The watching ACL before time lags had no +time: the collector asks TIME once, is
+    refused, and uses its own clock from then on (one ACL LOG entry, not one per poll)."""
+    srv, r = acl_server
+    arrange(r)
+    set_user(r, "-time")
+    code = cli.main(["status", "--url", url(srv), "--no-auth-warning", "--json", "--window", "0.5"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["polls_in_window"] > 2
+    [billing] = next(s for s in doc["streams"] if s["key"] == "orders")["groups"]
+    assert billing["time_lag_source"] == "exact" and billing["time_lag_ms"] >= 0
+    assert denied(r) == {"time"}
+    # the log folds repeats of one refusal into one entry with a count
+    assert sum(int(e["count"]) for e in r.acl_log(count=100) if e["object"] == "time") == 1
 
 
 @pytest.mark.slow

@@ -248,8 +248,9 @@ def test_table_shows_groups_consumers_and_unknown_lag(capsys, server, r):
     rows = [line.split() for line in out.splitlines() if line.strip()]
     groups = {row[0]: row for row in reversed(rows)}  # the groups table comes before consumers
     assert groups["g1"][1:3] == ["2", "3"]  # consumers, pending
-    assert groups["g1"][-1] == "6" and groups["g2"][-1] == "0"
-    assert groups["mid"][-1] == "~6"  # NULL lag: the estimate, marked, never a bare number
+    # lag, time lag (manual IDs 1000-n are no times: "ids"; caught up: 0), health
+    assert groups["g1"][-3:-1] == ["6", "ids"] and groups["g2"][-3:] == ["0", "0", "ok"]
+    assert groups["mid"][-3] == "~6"  # NULL lag: the estimate, marked, never a bare number
     consumers = [row for row in rows if row[0] == "g1" and row[1] in ("c1", "c2")]
     assert [row[1:3] for row in consumers] == [["c1", "3"], ["c2", "0"]]
     assert "BREACHED" not in out and "OK:" not in out  # no thresholds given: no verdict

@@ -89,6 +89,8 @@ CLI_OPTIONS = [
     ("status", [], "--max-pending", num.MAX_PENDING, "max_pending"),
     ("status", [], "--max-idle", num.MAX_IDLE, "max_idle"),
     ("status", [], "--max-length", num.MAX_LENGTH, "max_length"),
+    ("status", [], "--window", num.WINDOW, "window_ms"),
+    (None, [], "--window", num.WINDOW, "window_ms"),
     ("produce", ["k"], "--count", num.PRODUCE_COUNT, "count"),
     ("tail", ["k"], "--count", num.TAIL_COUNT, "count"),
     ("produce", ["k"], "--rate", num.PRODUCE_RATE, "rate"),
@@ -100,6 +102,7 @@ CLI_OPTIONS = [
     ("demo", [], "--interval", num.INTERVAL, "interval"),
     ("demo", [], "--poison-deliveries", num.POISON_DELIVERIES, "poison_deliveries"),
     ("demo", [], "--lesson", num.DEMO_LESSON, "lesson"),
+    ("demo", [], "--window", num.WINDOW, "window_ms"),
 ]
 
 

@@ -1,0 +1,359 @@
+"""A verdict per consumer group over a sliding window of polls, without thresholds.
+
+Why: eight numbers per group do not say which group is in trouble, and a fixed `--max-lag` is
+wrong for every stream but one. Like Burrow (LinkedIn's Kafka lag checker) the verdict comes from
+how the group moved over the window, not from limits; unlike Kafka, a stream ID carries the time
+its entry was added, so the server also says how old the oldest undelivered entry is (time lag).
+
+The rules, first match wins (the window is the last `window` seconds of polls, plus the poll just
+before it, so a full history covers the whole window):
+
+- stopped: entries wait (lag > 0, or pending entries held longer than the window) and no
+  consumer was seen during the window (or the group has none);
+- stalled: consumers are seen, but the group's position (last-delivered-id) did not move during
+  the whole window while lag > 0 in every poll (on 7.2+: also when no consumer has read anything
+  for the window, from `inactive`, without waiting for the window to fill);
+- failing: reads go on, but the oldest pending entry has not been acknowledged for the window:
+  held without redelivery for longer than the window, or the same entry at the head of the PEL in
+  every poll of a full window;
+- idle: nothing added in the window and nothing to read;
+- ok: lag reached 0 in the window;
+- falling_behind: the group reads, but its lag (entries, else time lag) grew in nearly every
+  interval (80 %) of a full window;
+- ok: otherwise, while the group reads (lag shrinking: with an ETA; steady: with the rates);
+- unknown: what one poll, or a window not yet full, cannot decide (a position that has not moved
+  yet for the whole window, a lag that only grew so far, a lag nobody can count).
+
+A restart of the server or a group reset (SETID back, recreated at `$`) sends counters back; the
+window then starts again from the poll after it. Pure functions over GroupSample timelines: the
+clock is the polls' own `taken_at`, so tests give any timeline they like.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from .model import (
+    EARLIEST_TIME_ID_MS,
+    GroupInfo,
+    Lag,
+    LagSource,
+    StreamInfo,
+    TimeLagSource,
+    id_key,
+    label,
+)
+from .render import count, duration_ms, rate
+
+DEFAULT_WINDOW = 60.0
+NEARLY_EVERY = 0.8  # share of a window's intervals in which the lag grew: falling behind
+
+
+class Verdict(StrEnum):
+    OK = "ok"
+    FALLING_BEHIND = "falling_behind"
+    STALLED = "stalled"
+    STOPPED = "stopped"
+    FAILING = "failing"
+    IDLE = "idle"
+    UNKNOWN = "unknown"
+
+    @property
+    def healthy(self) -> bool:
+        """What `status --health` lets pass (exit 0)."""
+        return self in (Verdict.OK, Verdict.IDLE)
+
+
+# worst first: the one a stream shows for its groups
+SEVERITY = (Verdict.STOPPED, Verdict.STALLED, Verdict.FAILING, Verdict.FALLING_BEHIND,
+            Verdict.UNKNOWN, Verdict.OK, Verdict.IDLE)
+
+
+def worst(verdicts: Sequence[Verdict]) -> Verdict | None:
+    return min(verdicts, key=SEVERITY.index, default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSample:
+    """What the verdict needs of one group at one poll."""
+
+    t: float  # epoch seconds of the poll
+    position: tuple[int, int] | None  # last-delivered-id
+    last_id: tuple[int, int] | None  # the stream's last-generated-id (moves with every XADD)
+    entries_read: int | None = None  # 7.0+
+    added: int | None = None  # the stream's entries-added (7.0+)
+    length: int = 0
+    lag: int | None = None  # exact, or an estimate that was not capped
+    lag_at_least: int | None = None  # a capped estimate
+    behind: bool | None = None  # lag > 0 (from the lag, else from the position and last entry)
+    time_lag_ms: int | None = None  # exact time lag only
+    pending: int = 0
+    oldest_pending_id: str | None = None
+    oldest_pending_idle_ms: int | None = None
+    oldest_pending_deliveries: int | None = None
+    oldest_pending_consumer: bytes | None = None
+    consumers: int = 0
+    seen_ms: int | None = None  # since any consumer was last seen (smallest idle)
+    read_ago_ms: int | None = None  # since any consumer last read something (7.2+ `inactive`)
+
+    @classmethod
+    def of(cls, t: float, stream: StreamInfo, group: GroupInfo) -> GroupSample:
+        lag: Lag = group.lag
+        best = lag.best
+        capped = lag.source is LagSource.ESTIMATE and lag.capped
+        position = id_key(group.last_delivered_id)
+        last_entry = id_key(stream.last_entry_id)
+        if best is not None:
+            behind: bool | None = best > 0
+        elif position is not None and stream.length == 0:
+            behind = False
+        elif position is not None and last_entry is not None:
+            behind = position < last_entry
+        else:
+            behind = None
+        ps = group.pending_summary
+        oldest = ps.oldest if ps else None
+        has_inactive = any(c.inactive_ms is not None for c in group.consumer_list)
+        tl = group.time_lag
+        return cls(
+            t=t, position=position, last_id=id_key(stream.last_generated_id),
+            entries_read=group.entries_read, added=stream.entries_added, length=stream.length,
+            lag=None if capped else best, lag_at_least=best if capped else None, behind=behind,
+            time_lag_ms=tl.ms if tl.source is TimeLagSource.EXACT else None,
+            pending=group.pending,
+            oldest_pending_id=oldest.id if oldest else (ps.smallest_id if ps else None),
+            oldest_pending_idle_ms=oldest.idle_ms if oldest else None,
+            oldest_pending_deliveries=oldest.deliveries if oldest else None,
+            oldest_pending_consumer=oldest.consumer if oldest else None,
+            consumers=group.consumers, seen_ms=group.seen_ms,
+            read_ago_ms=group.last_read_ms if has_inactive else None,
+        )
+
+    def lag_text(self) -> str:
+        if self.lag is not None:
+            return count(self.lag)
+        if self.lag_at_least is not None:
+            return f">={count(self.lag_at_least)}"
+        return "entries" if self.behind else "?"
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """A group's verdict with its one-line reason, and the window's rates (None: unknown)."""
+
+    verdict: Verdict
+    reason: str
+    read_rate: float | None = None  # entries/s the group read over the window
+    add_rate: float | None = None  # entries/s added to the stream over the window
+    eta_s: float | None = None  # until lag 0 at these rates, when reads outpace adds
+
+
+UNPOLLED = Health(Verdict.UNKNOWN, "not polled yet")
+
+
+def _back(x: tuple[int, int] | int | None, y: tuple[int, int] | int | None) -> bool:
+    return x is not None and y is not None and y < x  # type: ignore[operator]
+
+
+def reset_between(a: GroupSample, b: GroupSample) -> bool:
+    """Counters went back between two polls: a server restarted from an older save, the group
+    was recreated or set back, or the stream was recreated."""
+    return (_back(a.position, b.position) or _back(a.last_id, b.last_id)
+            or _back(a.added, b.added) or _back(a.entries_read, b.entries_read))
+
+
+def _monotonic(w: Sequence[GroupSample]) -> bool:
+    """No counter went back in `w` (the common case, checked with C-speed sorts)."""
+    columns: tuple[list[Any], ...] = ([s.position for s in w], [s.last_id for s in w],
+                                      [s.added for s in w], [s.entries_read for s in w])
+    for values in columns:
+        known = [v for v in values if v is not None] if None in values else values
+        if known != sorted(known):
+            return False
+    return True
+
+
+def window_of(samples: Sequence[GroupSample], window_s: float,
+              reset_free: bool = False) -> list[GroupSample]:
+    """The polls of the last `window_s` seconds, plus the one just before them, since the last
+    reset (a restart or group reset starts the window again after it). `reset_free`: the caller
+    keeps no poll from before a reset (History drops them as they come), so none is looked for."""
+    if not samples:
+        return []
+    samples = list(samples)  # a deque has no slices
+    edge = samples[-1].t - window_s
+    first = 0
+    if samples[0].t < edge:  # History keeps about one window: usually nothing to cut
+        first = max(bisect_right([s.t for s in samples], edge) - 1, 0)
+    kept = samples[first:]
+    if reset_free or _monotonic(kept):
+        return kept
+    start = 0
+    for i in range(1, len(kept)):
+        if reset_between(kept[i - 1], kept[i]):
+            start = i
+    return kept[start:]
+
+
+def _moved(a: GroupSample, b: GroupSample) -> bool:
+    if a.position is not None and b.position is not None and b.position > a.position:
+        return True
+    return a.entries_read is not None and b.entries_read is not None and b.entries_read > a.entries_read
+
+
+def _added(a: GroupSample, b: GroupSample) -> bool | None:
+    if a.added is not None and b.added is not None:
+        return b.added > a.added
+    if a.last_id is not None and b.last_id is not None:
+        return b.last_id > a.last_id
+    return None
+
+
+def rates(w: Sequence[GroupSample]) -> tuple[float | None, float | None]:
+    """(read, add) entries/s between the first and last poll of the window."""
+    if len(w) < 2:
+        return None, None
+    a, b = w[0], w[-1]
+    span = b.t - a.t
+    if span <= 0:
+        return None, None
+    added: float | None
+    if a.added is not None and b.added is not None:
+        added = b.added - a.added
+    elif a.last_id == b.last_id and a.last_id is not None:
+        added = 0
+    elif b.length > a.length:  # 6.2: length grows with adds (a lower bound when trimmed)
+        added = b.length - a.length
+    else:
+        added = None
+    read: float | None
+    if a.entries_read is not None and b.entries_read is not None:
+        read = b.entries_read - a.entries_read
+    elif a.position == b.position and a.position is not None:
+        read = 0
+    elif added is not None and a.lag is not None and b.lag is not None:
+        read = max(0, added - (b.lag - a.lag))  # what was added and is no longer to read
+    else:
+        read = None
+    return (None if read is None else read / span), (None if added is None else added / span)
+
+
+def _eta(lag: int | None, read: float | None, add: float | None) -> float | None:
+    if not lag or read is None or add is None or read <= add:
+        return None
+    return lag / (read - add)
+
+
+def eta_text(eta_s: float) -> str:
+    return "~" + duration_ms(eta_s * 1000)
+
+
+def _grew(w: Sequence[GroupSample]) -> tuple[int, int, bool]:
+    """(intervals the lag grew in, intervals compared, lag higher at the end than at the start),
+    in entries when every poll counted them, else in exact time lag."""
+    for attr in ("lag", "time_lag_ms"):
+        values = [getattr(s, attr) for s in w]
+        if all(v is not None for v in values):
+            pairs = list(zip(values, values[1:], strict=False))
+            return sum(1 for x, y in pairs if y > x), len(pairs), values[-1] > values[0]
+    return 0, 0, False
+
+
+def _rates_text(read: float | None, add: float | None) -> str:
+    return f"reads {rate(read)}, adds {rate(add)}"
+
+
+def judge(samples: Sequence[GroupSample], window_s: float = DEFAULT_WINDOW,
+          reset_free: bool = False) -> Health:
+    """The verdict for one group from its polls (oldest first); see the module's rules."""
+    w = window_of(samples, window_s, reset_free)
+    if not w:
+        return UNPOLLED
+    cur, first = w[-1], w[0]
+    window_ms = window_s * 1000
+    win = duration_ms(window_ms)
+    span = cur.t - first.t
+    covered = len(w) > 1 and span >= window_s
+    pairs = list(zip(w, w[1:], strict=False))
+    moved = any(_moved(a, b) for a, b in pairs)
+    read, add = rates(w)
+    eta = _eta(cur.lag, read, add)
+
+    def health(verdict: Verdict, reason: str) -> Health:
+        return Health(verdict, reason, read, add, eta)
+
+    seen = cur.seen_ms is not None and cur.seen_ms < window_ms
+    held_ms = cur.oldest_pending_idle_ms
+    held_long = cur.pending > 0 and held_ms is not None and held_ms >= window_ms
+    if not moved and not seen and (cur.behind or held_long):
+        waiting = (f"{cur.lag_text()} to read" if cur.behind
+                   else f"{count(cur.pending)} pending held {duration_ms(held_ms)}")
+        if cur.consumers == 0:
+            return health(Verdict.STOPPED, f"{waiting} and the group has no consumers")
+        return health(Verdict.STOPPED, f"{waiting}; no consumer seen for "
+                                       f"{duration_ms(cur.seen_ms)} (window {win})")
+
+    read_long_ago = cur.read_ago_ms is not None and cur.read_ago_ms >= window_ms
+    if not moved and seen and all(s.behind for s in w) and (covered or read_long_ago):
+        since = (f"for {duration_ms(span * 1000)}" if covered
+                 else f"(no read for {duration_ms(cur.read_ago_ms)})")
+        return health(Verdict.STALLED, f"consumers seen {duration_ms(cur.seen_ms)} ago, but the "
+                                       f"position has not moved {since} with {cur.lag_text()} to read")
+
+    read_recently = moved or (cur.read_ago_ms is not None and cur.read_ago_ms < window_ms)
+    same_head = covered and cur.oldest_pending_id is not None and all(
+        s.oldest_pending_id == cur.oldest_pending_id for s in w)
+    if read_recently and cur.pending > 0 and (held_long or same_head):
+        who = label(cur.oldest_pending_consumer) if cur.oldest_pending_consumer is not None else "?"
+        age = (f"held {duration_ms(held_ms)}" if held_long
+               else f"at the head of the PEL for {duration_ms(span * 1000)}")
+        return health(Verdict.FAILING, (
+            f"reads go on but {cur.oldest_pending_id} is not acknowledged: {age} by {who}, "
+            f"{cur.oldest_pending_deliveries or '?'} deliveries; pending "
+            f"{count(first.pending)} -> {count(cur.pending)}"))
+
+    added_any = any(_added(a, b) for a, b in pairs)
+    if cur.behind is False and not added_any:
+        if len(w) > 1 or (quiet := _quiet_ms(cur)) is not None and quiet >= window_ms:
+            return health(Verdict.IDLE, f"nothing added for {win} and nothing to read")
+        return health(Verdict.OK, "caught up")
+
+    if cur.behind is False:
+        return health(Verdict.OK, f"caught up ({_rates_text(read, add)})")
+    zero_at = next((s for s in reversed(w) if s.behind is False), None)
+    if zero_at is not None:
+        return health(Verdict.OK, f"lag 0 {duration_ms((cur.t - zero_at.t) * 1000)} ago, "
+                                  f"{cur.lag_text()} now ({_rates_text(read, add)})")
+    if cur.behind is None:
+        return health(Verdict.UNKNOWN, "lag unknown: neither the server nor a count could say")
+    if len(w) < 2:
+        return health(Verdict.UNKNOWN, f"one poll: {cur.lag_text()} to read; a verdict needs a "
+                                       "window of polls (status --window)")
+    if not moved:  # seen (stalled and stopped came first), but not for a whole window yet
+        return health(Verdict.UNKNOWN, f"position unchanged for {duration_ms(span * 1000)} with "
+                                       f"{cur.lag_text()} to read; watching for {win}")
+    grew, compared, higher = _grew(w)
+    if compared and higher and grew >= NEARLY_EVERY * compared:
+        if not covered:
+            return health(Verdict.UNKNOWN, f"lag grew in {grew} of {compared} intervals so far "
+                                           f"({duration_ms(span * 1000)} of {win})")
+        by = f" by {rate(add - read)}" if read is not None and add is not None and add > read else ""
+        return health(Verdict.FALLING_BEHIND, f"lag grew in {grew} of {compared} intervals: "
+                                              f"falling behind{by} ({_rates_text(read, add)})")
+    if eta is not None:
+        return health(Verdict.OK, f"catching up in {eta_text(eta)} ({_rates_text(read, add)})")
+    return health(Verdict.OK, f"reading, {cur.lag_text()} to read ({_rates_text(read, add)})")
+
+
+def _quiet_ms(s: GroupSample) -> int | None:
+    """Since the last entry was added, from its ID (one poll has no adds to compare)."""
+    if s.last_id is None:
+        return None
+    ms = s.last_id[0]
+    return max(0, round(s.t * 1000) - ms) if ms >= EARLIEST_TIME_ID_MS else None
+
+
