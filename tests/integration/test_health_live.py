@@ -13,8 +13,7 @@ scheduling of the threads on a loaded machine; nothing here waits for a time to 
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
@@ -22,29 +21,10 @@ import redis
 
 from streamtop import cli
 from tests.support.status_schema import assert_valid
+from tests.support.threads import Worker
+from tests.support.threads import client as _client
 
 WINDOW = "3s"
-
-
-def _client(srv) -> redis.Redis:
-    return redis.Redis(host=srv.host, port=srv.port, protocol=2)
-
-
-class Worker(threading.Thread):
-    """Runs `step(client)` until stopped; `pause` seconds between steps."""
-
-    def __init__(self, srv, step: Callable[[redis.Redis], None], pause: float) -> None:
-        super().__init__(daemon=True)
-        self.srv, self.step, self.pause = srv, step, pause
-        self.stop_event = threading.Event()
-        self.steps = 0
-
-    def run(self) -> None:
-        with _client(self.srv) as r:
-            while not self.stop_event.is_set():
-                self.step(r)
-                self.steps += 1
-                self.stop_event.wait(self.pause)
 
 
 @contextmanager

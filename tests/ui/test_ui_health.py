@@ -11,9 +11,9 @@ import pytest
 import redis
 
 from streamtop.ui.streams import row_key
+from tests.support.threads import Worker
 from tests.support.ui import SIZE, make_app, plain, row
 from tests.support.waiting import until
-from tests.test_health_live import Worker
 
 
 def arrange(r: redis.Redis) -> None:
