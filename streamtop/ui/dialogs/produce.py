@@ -44,8 +44,8 @@ class BurstDialog(ActionDialog):
 
     def submit(self) -> None:
         n = num.BURST_COUNT.parse(self.value("count"))
-        text = self.value("maxlen").strip()
-        maxlen = num.BURST_MAXLEN.parse(text) if text else None
+        text = self.value("maxlen")  # parsed as typed: numbers.py decides which spaces are fine
+        maxlen = num.BURST_MAXLEN.parse(text) if text.strip() else None
         approx = self.query_one("#approx", Checkbox).value
         bar = self.query_one("#progress", ProgressBar)
         bar.update(total=n, progress=0)
