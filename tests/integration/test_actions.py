@@ -16,21 +16,6 @@ from streamtop.connection import ConnectionSpec, probe_server
 from tests.support.cutproxy import CutProxy
 from tests.support.streams import every_action, fill, make_actions, pel, server_state
 
-
-@pytest.fixture
-async def acts(server):
-    a = await make_actions(server)
-    yield a
-    await a.client.aclose()
-
-
-@pytest.fixture
-async def any_acts(any_server):
-    a = await make_actions(any_server)
-    yield a
-    await a.client.aclose()
-
-
 # ---- claim -------------------------------------------------------------------------------
 
 async def test_claim_auto_moves_stuck_entries_only(any_acts, any_r):

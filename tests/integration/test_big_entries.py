@@ -13,27 +13,11 @@ import time
 import pytest
 import redis
 
-from streamtop.collector import BIG_ENTRY, Collector
-from streamtop.connection import connect, parse_url
-from streamtop.options import PollOptions
+from streamtop.collector import BIG_ENTRY
 
 BIG = 2 * 2**20  # 2 MB: a full XINFO STREAM per poll would send 10 MB over 5 polls
 SMALL = {b"temp": b"0.5"}
 POLLS = 5
-
-
-@pytest.fixture
-async def collector_for():
-    clients = []
-
-    async def make(srv, targets=(), **kw) -> Collector:
-        client, info = await connect(parse_url(srv.url))
-        clients.append(client)
-        return Collector(client, info, targets, PollOptions(**kw))
-
-    yield make
-    for c in clients:
-        await c.aclose()
 
 
 def sent(r: redis.Redis) -> int:

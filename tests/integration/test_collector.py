@@ -16,22 +16,6 @@ from redis.asyncio.connection import AbstractConnection
 from streamtop.collector import Collector
 from streamtop.connection import connect, parse_url
 from streamtop.model import Focus, LagSource, Snapshot, StreamInfo
-from streamtop.options import PollOptions
-
-
-@pytest.fixture
-async def collector_for():
-    """make(srv, targets, **kw) -> a Collector on a raw client; the clients are closed after."""
-    clients = []
-
-    async def make(srv, targets=(), **kw) -> Collector:
-        client, info = await connect(parse_url(srv.url))
-        clients.append(client)
-        return Collector(client, info, targets, PollOptions(**kw))
-
-    yield make
-    for c in clients:
-        await c.aclose()
 
 
 def has_lag(r: redis.Redis) -> bool:

@@ -15,21 +15,6 @@ from streamtop.connection import ConnectionSpec, probe_server
 from tests.support.cutproxy import CutProxy
 from tests.support.streams import fill, make_actions, pel
 
-
-@pytest.fixture
-async def acts(server):
-    a = await make_actions(server)
-    yield a
-    await a.client.aclose()
-
-
-@pytest.fixture
-async def any_acts(any_server):
-    a = await make_actions(any_server)
-    yield a
-    await a.client.aclose()
-
-
 SETUP = {
     "string": lambda r: r.set("s:dlq", "precious"),
     "list": lambda r: r.rpush("s:dlq", "a", "b"),

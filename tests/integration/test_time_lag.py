@@ -8,29 +8,12 @@ is exact arithmetic, never a timed assertion.
 
 from __future__ import annotations
 
-import pytest
 import redis
 
 from streamtop import render
-from streamtop.collector import Collector
-from streamtop.connection import connect, parse_url
 from streamtop.model import Snapshot, StreamInfo, TimeLagSource, id_ms
 
 HOUR = 3_600_000
-
-
-@pytest.fixture
-async def collector_for():
-    clients = []
-
-    async def make(srv, targets=(), **kw) -> Collector:
-        client, info = await connect(parse_url(srv.url))
-        clients.append(client)
-        return Collector(client, info, targets, **kw)
-
-    yield make
-    for c in clients:
-        await c.aclose()
 
 
 def server_ms(r: redis.Redis) -> int:
