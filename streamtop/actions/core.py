@@ -50,8 +50,6 @@ from .deadletter import dead_letter
 from .trim import preview
 
 BURST_CHUNK = 500  # XADDs per round trip of a burst (progress and cancel act per chunk)
-AUTOCLAIM_PAGE = 100  # entries per XAUTOCLAIM call
-MAX_AUTOCLAIM_CALLS = 100_000  # a backstop against a cursor that never reaches 0-0
 
 
 class Actions:
@@ -267,58 +265,49 @@ class Actions:
 
     async def claim_auto(self, key: bytes | str, group: bytes | str, consumer: bytes | str,
                          min_idle_ms: int | str, cap: int | str = 1000, *,
-                         must_exist: bool = False) -> ActionResult:
-        """XAUTOCLAIM (without JUSTID) with its cursor until 0-0 or `cap` claimed.
+                         must_exist: bool = False, start: str = "0-0",
+                         progress: Callable[[int, int], Any] | None = None,
+                         cancel: asyncio.Event | None = None) -> ActionResult:
+        """Claim all stuck: XAUTOCLAIM (without JUSTID) with its cursor carried from `start` until
+        it wraps to 0-0 or `cap` are claimed, so one run never claims an entry twice; the result
+        says from whom (see claim.py), and the cursor to continue from when the cap stopped it.
 
         7.0+ also lists IDs it dropped from the PEL because their entries were deleted; 6.2 gives a
         2-element reply with `nil` for such entries and keeps them pending (counted as `missing`).
         `must_exist`: refuse unless `consumer` already is in the group (XAUTOCLAIM creates it).
         """
+        from .claim import claim_all
+
         key, group = check_name(key, "stream key"), check_name(group, "group")
         consumer = check_name(consumer, "consumer")
+        min_idle_ms = parse_idle(min_idle_ms)
+        cap = parse_int(cap, "cap", 1, MAX_CAP)
+        start = check_id(start, "start ID")
+        if refused := self.refusal("claim"):
+            return refused
+        if bad := await self._consumer_check(key, group, consumer, must_exist):
+            return bad
+        return await claim_all(self, key, group, consumer, min_idle_ms, cap, start, progress, cancel)
+
+    async def claim_from(self, key: bytes | str, group: bytes | str, source: bytes | str,
+                         consumer: bytes | str, min_idle_ms: int | str, cap: int | str = MAX_CAP, *,
+                         must_exist: bool = False, progress: Callable[[int, int], Any] | None = None,
+                         cancel: asyncio.Event | None = None) -> ActionResult:
+        """Claim what `source` holds (idle at least `min_idle_ms`) into `consumer`: XPENDING IDLE
+        with the consumer filter, then XCLAIM in batches, forward through the PEL (claim.py)."""
+        from .claim import claim_from
+
+        key, group = check_name(key, "stream key"), check_name(group, "group")
+        source, consumer = check_name(source, "source consumer"), check_name(consumer, "consumer")
+        if source == consumer:
+            raise ValidationError("the source and the target consumer are the same")
         min_idle_ms = parse_idle(min_idle_ms)
         cap = parse_int(cap, "cap", 1, MAX_CAP)
         if refused := self.refusal("claim"):
             return refused
         if bad := await self._consumer_check(key, group, consumer, must_exist):
             return bad
-        claimed: list[str] = []
-        deleted: list[str] = []
-        missing = 0
-        cursor, calls = "0-0", 0
-        owned_before = await self._owned(key, group, consumer)
-        try:
-            while len(claimed) < cap and calls < MAX_AUTOCLAIM_CALLS:
-                count = min(AUTOCLAIM_PAGE, cap - len(claimed))
-                reply = await self._cmd("XAUTOCLAIM", key, group, consumer, min_idle_ms, cursor,
-                                        "COUNT", count)
-                calls += 1
-                parts = list(reply) if isinstance(reply, list | tuple) else []
-                cursor = text(parts[0]) if parts else "0-0"
-                raw_entries = parts[1] if len(parts) > 1 else []
-                missing += sum(1 for e in raw_entries or () if e is None)
-                claimed += [i for i, _ in parse_entries([e for e in raw_entries or () if e])]
-                if len(parts) > 2:
-                    deleted += [text(d) for d in parts[2] or () if d is not None]
-                if cursor in ("0-0", "0", None):
-                    break
-        except Exception as exc:
-            if is_lost(exc):
-                return await self._autoclaim_lost(exc, key, group, consumer, claimed, owned_before)
-            return fail(exc, "claim", key, group, need=needs("+xautoclaim", (key,)),
-                              claimed=len(claimed))
-        more = cursor not in ("0-0", "0", None)
-        msg = f"claimed {len(claimed)} into {label(consumer)!r}"
-        if more:
-            msg += f" (cap {cap} reached; more may be claimable)"
-        if deleted:
-            msg += f"; {len(deleted)} deleted entries dropped from the PEL by the server"
-        if missing:
-            msg += f"; {missing} claimed entries no longer exist in the stream"
-        return ActionResult(True, msg, {"claimed": len(claimed), "claimed_ids": claimed,
-                                        "deleted_ids": deleted, "missing": missing,
-                                        "cursor": cursor, "more": more,
-                                        "reports_deleted": self.server.autoclaim_reports_deleted})
+        return await claim_from(self, key, group, source, consumer, min_idle_ms, cap, progress, cancel)
 
     async def claim_ids(self, key: bytes | str, group: bytes | str, consumer: bytes | str,
                         min_idle_ms: int | str, ids: Sequence[str], *,
