@@ -385,6 +385,24 @@ class Actions:
         return ActionResult(bool(mine), msg, {**base, "claimed": len(mine), "claimed_ids": mine,
                                               "owners": owners})
 
+    # ---- entries without data ---------------------------------------------------------------
+
+    async def without_data_preview(self, key: bytes | str, group: bytes | str) -> ActionResult:
+        """Which pending entries of the group have no data any more (details["ids"]). A read."""
+        from .deleted import preview
+
+        key, group = check_name(key, "stream key"), check_name(group, "group")
+        return await preview(self, key, group)
+
+    async def ack_without_data(self, key: bytes | str, group: bytes | str) -> ActionResult:
+        """XACK every pending entry of the group whose data is gone (it can never be processed)."""
+        from .deleted import ack
+
+        key, group = check_name(key, "stream key"), check_name(group, "group")
+        if refused := self.refusal("ack entries without data"):
+            return refused
+        return await ack(self, key, group)
+
     # ---- trim -----------------------------------------------------------------------------
 
     async def trim_preview(self, key: bytes | str, strategy: str, threshold: int | str,
