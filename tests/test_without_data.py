@@ -115,3 +115,33 @@ async def test_trim_preview_minid_after_xdel_beyond_the_boundary(any_acts, any_r
     assert p.removes_max == 5
     got = {g.name: (g.pending, g.without_data, g.unread) for g in p.groups}
     assert got == {b"g": (5, 20, 0), b"h": (5, 20, 0)}
+
+
+async def test_the_pending_page_marks_entries_without_data(any_server, any_r):
+    """The collector marks the page's trimmed entries (and, 7.0+, the XDEL'd ones) and counts the
+    group's pending entries below the first entry; a group with nothing gone costs no extra trip."""
+    from streamtop.collector import Collector
+    from streamtop.connection import connect, parse_url
+    from streamtop.model import Focus
+
+    arrange(any_r)
+    any_r.xadd("t", {"n": "1"})
+    any_r.xgroup_create("t", "k", "0")
+    any_r.xreadgroup("k", "c1", {"t": ">"})
+    client, info = await connect(parse_url(any_server.url))
+    try:
+        col = Collector(client, info, ())
+        await col.poll()
+        col.focus = Focus(key=b"s", group=b"g")
+        snap = await col.poll()
+        fd = snap.focus
+        xdel = {"30-0", "31-0"} if info.has_lag else set()
+        assert fd.without_data == {f"{i}-0" for i in range(1, 21)} | xdel
+        assert (fd.trimmed_pending, fd.trimmed_pending_capped) == (20, False)
+        assert snap.round_trips == 2
+        col.focus = Focus(key=b"t", group=b"k")
+        snap = await col.poll()
+        assert snap.focus.without_data == frozenset() and snap.focus.trimmed_pending == 0
+        assert snap.round_trips == 1
+    finally:
+        await client.aclose()

@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..model import label
 from ..nodata import read_bounds, without_data
-from .base import ActionResult, is_lost, needs, next_id, one_line
-from .core import DETAIL, pending_rows
+from .base import DETAIL, ActionResult, fail, is_lost, needs, next_id, one_line, pending_rows
 
 if TYPE_CHECKING:
     from .core import Actions
@@ -40,7 +39,7 @@ async def preview(actions: Actions, key: bytes, group: bytes) -> ActionResult:
     try:
         ids, seen, capped = await find(actions, key, group)
     except Exception as exc:
-        return actions._fail(exc, "find entries without data", key, group)
+        return fail(exc, "find entries without data", key, group)
     more = f" (the first {seen:,} pending entries read)" if capped else ""
     msg = (f"{len(ids):,} pending entries of {label(group)!r} have no data (trimmed or deleted){more}"
            if ids else f"every pending entry of {label(group)!r} still has its data")
@@ -60,7 +59,7 @@ async def ack(actions: Actions, key: bytes, group: bytes) -> ActionResult:
             return ActionResult(False, f"ack without data: the connection dropped ({one_line(exc)}) after "
                                 f"{acked:,} were acked; run it again to ack the rest (acking twice is "
                                 "harmless)", {"error": str(exc), "acked": acked, "lost_reply": True})
-        return actions._fail(exc, "ack without data", key, group, need=need, acked=acked)
+        return fail(exc, "ack without data", key, group, need=need, acked=acked)
     if not ids:
         return ActionResult(True, f"nothing to ack: every pending entry of {label(group)!r} still has its "
                             "data", {"acked": 0, "ids": [], "nothing": True})
