@@ -604,3 +604,48 @@ class Actions:
         if refused := self.refusal("dead-letter"):
             return refused
         return await dead_letter(self, key, group, sel, n, dlq)
+
+    async def dead_letter_preview(self, key: bytes | str, group: bytes | str,
+                                  min_deliveries: int | str) -> ActionResult:
+        """How many pending entries were delivered at least N times: the count the dialog shows
+        before the person confirms. A read."""
+        from .deadletter import MAX_MOVE, count_candidates
+
+        key, group = check_name(key, "stream key"), check_name(group, "group")
+        n = parse_int(min_deliveries, "minimum deliveries", 1)
+        try:
+            count, capped = await count_candidates(self.client, key, group, n)
+        except Exception as exc:
+            return self._fail(exc, "dead-letter preview", key, group)
+        shown = f"{count:,}" + (" or more" if capped else "")
+        msg = (f"{shown} pending entries of {label(group)!r} were delivered {n} times or more"
+               + (f" (one run moves at most {MAX_MOVE:,})" if count > MAX_MOVE else ""))
+        return ActionResult(True, msg, {"count": count, "capped": capped, "min_deliveries": n})
+
+    # ---- redrive --------------------------------------------------------------------------
+
+    async def redrive(self, dlq_key: bytes | str, to: bytes | str | None = None,
+                      group: bytes | str | None = None, count: int | str = 10_000, *,
+                      start: str = "-", end: str = "+", dry_run: bool = False) -> ActionResult:
+        """Move DLQ entries back to their source stream (dlq-source) or to `to`, with the original
+        fields only, one MULTI/EXEC per entry (redrive.py). `group`: only entries dead-lettered from
+        that group; `start`/`end`: a range of DLQ IDs. `dry_run` says what would move (a read)."""
+        from .redrive import check_range, redrive
+
+        dlq = check_name(dlq_key, "dead-letter key")
+        target = check_name(to, "target stream") if to not in (None, "", b"") else None
+        only = check_name(group, "group") if group not in (None, "", b"") else None
+        count = parse_int(count, "count", 1, MAX_CAP)
+        start = check_id(start, "start ID", special=("-",))
+        end = check_id(end, "end ID", special=("+",))
+        check_range(start, end)
+        if target == dlq:
+            raise ValidationError("the target stream must not be the dead-letter stream itself")
+        if target is not None and self.server.mode == "cluster" and key_slot(target) != key_slot(dlq):
+            raise ValidationError(
+                f"in a cluster the target must share the dead-letter stream's hash slot (each move is "
+                f"one MULTI/EXEC): {label(target)!r} is in slot {key_slot(target)}, {label(dlq)!r} in "
+                f"slot {key_slot(dlq)}")
+        if not dry_run and (refused := self.refusal("redrive")):
+            return refused
+        return await redrive(self, dlq, target, only, start, end, count, dry_run)
