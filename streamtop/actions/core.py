@@ -337,6 +337,77 @@ class Actions:
         return ActionResult(True, msg, {"claimed": len(claimed), "claimed_ids": claimed,
                                         "skipped_ids": skipped, "missing": missing})
 
+    async def pending_list(self, key: bytes | str, group: bytes | str, consumer: bytes | str | None = None,
+                           min_idle_ms: int | str = 0, cap: int | str = MAX_CAP) -> ActionResult:
+        """The group's pending entries (of one consumer, idle at least `min_idle_ms`), up to `cap`,
+        in PEL order: what a claim or an ack of a consumer would take (dry runs, previews). A read."""
+        key, group = check_name(key, "stream key"), check_name(group, "group")
+        who = check_name(consumer, "consumer") if consumer not in (None, "", b"") else None
+        min_idle_ms = parse_idle(min_idle_ms)
+        cap = parse_int(cap, "cap", 1, MAX_CAP)
+        rows: list[PendingEntry] = []
+        lo = "-"
+        try:
+            while len(rows) < cap:
+                count = min(1000, cap - len(rows))
+                args: list[Any] = ["XPENDING", key, group, "IDLE", min_idle_ms, lo, "+", count]
+                args += [who] if who is not None else []
+                page = pending_rows(await self.client.execute_command(*args, **DETAIL))
+                rows += page
+                if len(page) < count:
+                    break
+                lo = next_id(page[-1].id)
+        except Exception as exc:
+            return self._fail(exc, "pending entries", key, group)
+        owners: dict[bytes, int] = {}
+        for p in rows:
+            owners[p.consumer] = owners.get(p.consumer, 0) + 1
+        of = f" of {label(who)!r}" if who is not None else ""
+        idle = f" idle {min_idle_ms:,} ms or more" if min_idle_ms else ""
+        return ActionResult(True, f"{len(rows):,} pending entries{of}{idle} in {label(group)!r}",
+                            {"rows": tuple(rows), "ids": [p.id for p in rows], "count": len(rows),
+                             "owners": owners, "capped": len(rows) >= cap})
+
+    async def pending_ids(self, key: bytes | str, group: bytes | str, ids: Sequence[str]) -> ActionResult:
+        """Which of these IDs are pending in the group (details["ids"]). A read."""
+        key, group = check_name(key, "stream key"), check_name(group, "group")
+        wanted = check_ids(ids, "pending entry")
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            for i in wanted:
+                pipe.execute_command("XPENDING", key, group, i, i, 1, **DETAIL)
+            replies = await pipe.execute()
+        except Exception as exc:
+            return self._fail(exc, "pending entries", key, group)
+        found = [i for i, rep in zip(wanted, replies, strict=True) if pending_rows(rep)]
+        return ActionResult(True, f"{len(found)} of {len(wanted)} are pending in {label(group)!r}",
+                            {"ids": found, "not_pending": [i for i in wanted if i not in set(found)]})
+
+    async def ack_consumer(self, key: bytes | str, group: bytes | str, consumer: bytes | str) -> ActionResult:
+        """Ack every entry `consumer` holds (what a runbook does for a consumer whose work is known
+        to be done elsewhere), in chunks of 1000 through `ack`."""
+        key, group = check_name(key, "stream key"), check_name(group, "group")
+        consumer = check_name(consumer, "consumer")
+        if refused := self.refusal("ack"):
+            return refused
+        found = await self.pending_list(key, group, consumer)
+        if not found.ok:
+            return found
+        ids: list[str] = found.details["ids"]
+        if not ids:
+            return ActionResult(True, f"nothing to ack: {label(consumer)!r} holds no pending entry in "
+                                f"{label(group)!r}", {"acked": 0, "acked_ids": [], "nothing": True})
+        acked: list[str] = []
+        for at in range(0, len(ids), 1000):
+            res = await self.ack(key, group, ids[at:at + 1000])
+            acked += list(res.details.get("acked_ids", ()))
+            if not res.ok:
+                return ActionResult(False, f"{res.message} ({len(acked):,} acked before that)",
+                                    {**res.details, "acked": len(acked), "acked_ids": acked})
+        return ActionResult(True, f"acked {len(acked):,} entries {label(consumer)!r} held in "
+                            f"{label(group)!r}",
+                            {"acked": len(acked), "acked_ids": acked})
+
     async def _owned(self, key: bytes, group: bytes, consumer: bytes) -> int | None:
         """How many pending entries `consumer` owns (None if unknown): the baseline for telling
         what an XAUTOCLAIM whose reply was lost did."""
