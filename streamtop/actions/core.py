@@ -22,7 +22,7 @@ from redis.crc import key_slot
 
 from ..connection import AsyncClient
 from ..events import sensor_event, xadd_many
-from ..model import ServerInfo, label
+from ..model import PendingEntry, ServerInfo, label
 from ..parse import parse_consumers, parse_entries, parse_groups, text, to_int
 from .base import (
     DETAIL,
@@ -358,7 +358,7 @@ class Actions:
                     break
                 lo = next_id(page[-1].id)
         except Exception as exc:
-            return self._fail(exc, "pending entries", key, group)
+            return fail(exc, "pending entries", key, group)
         owners: dict[bytes, int] = {}
         for p in rows:
             owners[p.consumer] = owners.get(p.consumer, 0) + 1
@@ -378,7 +378,7 @@ class Actions:
                 pipe.execute_command("XPENDING", key, group, i, i, 1, **DETAIL)
             replies = await pipe.execute()
         except Exception as exc:
-            return self._fail(exc, "pending entries", key, group)
+            return fail(exc, "pending entries", key, group)
         found = [i for i, rep in zip(wanted, replies, strict=True) if pending_rows(rep)]
         return ActionResult(True, f"{len(found)} of {len(wanted)} are pending in {label(group)!r}",
                             {"ids": found, "not_pending": [i for i in wanted if i not in set(found)]})
@@ -687,7 +687,7 @@ class Actions:
         try:
             count, capped = await count_candidates(self.client, key, group, n)
         except Exception as exc:
-            return self._fail(exc, "dead-letter preview", key, group)
+            return fail(exc, "dead-letter preview", key, group)
         shown = f"{count:,}" + (" or more" if capped else "")
         msg = (f"{shown} pending entries of {label(group)!r} were delivered {n} times or more"
                + (f" (one run moves at most {MAX_MOVE:,})" if count > MAX_MOVE else ""))

@@ -26,7 +26,7 @@ import redis
 
 from ..model import label
 from ..parse import parse_entries, text, to_int
-from .base import ActionResult, id_key, is_lost, next_id
+from .base import ActionResult, fail, id_key, is_lost, next_id
 
 if TYPE_CHECKING:
     from .core import Actions
@@ -159,7 +159,7 @@ async def redrive(actions: Actions, dlq: bytes, to: bytes | None, group: bytes |
     try:
         chosen, missing, homeless = await select(client, dlq, group, start, end, count, to)
     except Exception as exc:
-        return actions._fail(exc, "redrive", dlq, need=need)
+        return fail(exc, "redrive", dlq, need=need)
     targets: dict[bytes, int] = {}
     for _, t in chosen:
         targets[t] = targets.get(t, 0) + 1
@@ -189,7 +189,7 @@ async def redrive(actions: Actions, dlq: bytes, to: bytes | None, group: bytes |
                                 f"stream: nothing was moved there ({len(moved):,} moved before that)",
                                 {**details, "target_type": exc.kind})
         except Exception as exc:
-            res = actions._fail(exc, "redrive", dlq, need=need, **details)
+            res = fail(exc, "redrive", dlq, need=need, **details)
             if not is_lost(exc):
                 return ActionResult(False, f"{res.message} ({len(moved):,} moved before that)", res.details)
             fate = await _after_drop(client, dlq, e.id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from ..actions import ActionResult, Actions
-from ..cli import UsageError
+from ..cliargs import UsageError
 from ..collector import to_bytes
 from ..model import label
 from .shared import add_common, confirm, finish, named, run_async

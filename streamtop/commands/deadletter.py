@@ -7,7 +7,7 @@ import argparse
 
 from .. import numbers as num
 from ..actions import Actions
-from ..cli import UsageError
+from ..cliargs import UsageError
 from ..collector import to_bytes
 from ..model import label
 from .shared import add_common, confirm, finish, named, run_async

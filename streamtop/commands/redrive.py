@@ -8,7 +8,7 @@ import sys
 
 from .. import numbers as num
 from ..actions import Actions
-from ..cli import UsageError
+from ..cliargs import UsageError
 from ..collector import to_bytes
 from ..model import label
 from ..render import clean

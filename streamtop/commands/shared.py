@@ -19,7 +19,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from ..actions import ActionResult, Actions, ValidationError
-from ..cli import UsageError, spec_from_args
+from ..cliargs import UsageError, spec_from_args
 from ..connection import connect
 from ..model import label
 from ..render import clean

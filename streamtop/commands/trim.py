@@ -10,7 +10,7 @@ from typing import Any
 
 from .. import numbers as num
 from ..actions import Actions, TrimPreview
-from ..cli import UsageError
+from ..cliargs import UsageError
 from ..collector import to_bytes
 from ..model import label
 from ..render import clean
