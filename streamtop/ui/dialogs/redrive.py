@@ -55,15 +55,16 @@ class RedriveDialog(ActionDialog):
     def on_mount(self) -> None:
         self.query_one("#dlq", Input).focus()
 
-    def _name(self, widget: str) -> bytes | None:
+    def _typed_name(self, widget: str) -> bytes | None:
         typed = self.value(widget)
         return self.names.resolve(typed) if typed.strip() else None
 
     def inputs(self) -> RedriveArgs:
-        dlq = self._name("dlq")
+        dlq = self._typed_name("dlq")
         if dlq is None:
             raise ValidationError("dead-letter stream is empty")
-        return dlq, self._name("to"), self._name("group"), num.MOVE_COUNT.parse(self.value("count"))
+        count = num.MOVE_COUNT.parse(self.value("count"))
+        return dlq, self._typed_name("to"), self._typed_name("group"), count
 
     @on(Input.Changed)
     def _disarm(self) -> None:
