@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 import redis
-from cutproxy import CutProxy
-from test_actions import OLD_MS, make_actions, pel
 
 from streamtop.actions import Actions
 from streamtop.connection import ConnectionSpec, probe_server
+from tests.support.cutproxy import CutProxy
+from tests.support.streams import crashed, make_actions, pel
 
 
 @pytest.fixture
@@ -17,20 +17,6 @@ async def any_acts(any_server):
     a = await make_actions(any_server)
     yield a
     await a.client.aclose()
-
-
-def crashed(r: redis.Redis, n: int = 190) -> list[str]:
-    """c2 reads 5 entries and stays alive; c1 reads `n` and crashes (its entries idle OLD_MS, read
-    once); c3 reads 5 more and is busy (not idle)."""
-    for i in range(n + 10):
-        r.xadd("s", {"n": str(i), "v": b"\xff%d" % i})
-    r.xgroup_create("s", "g", "0")
-    r.xreadgroup("g", "c2", {"s": ">"}, count=5)
-    got = r.xreadgroup("g", "c1", {"s": ">"}, count=n)
-    c1 = [i.decode() for i, _ in got[0][1]]
-    r.xclaim("s", "g", "c1", 0, c1, idle=OLD_MS, justid=True)  # JUSTID: deliveries stay 1
-    r.xreadgroup("g", "c3", {"s": ">"}, count=5)
-    return c1
 
 
 def assert_all_once(r: redis.Redis, c1: list[str], claimed: list[str]) -> None:

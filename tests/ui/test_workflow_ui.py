@@ -6,15 +6,15 @@ messages tab following the tail."""
 from __future__ import annotations
 
 import pytest
-from test_actions import OLD_MS, pel
-from test_claim_runs import crashed
-from test_dialogs import ConfirmDialog, Host, is_dialog, make, shown, type_in, until
-from test_ui_helpers import SIZE, make_app, plain
-from test_ui_helpers import until as app_until
 
 from streamtop.connection import ConnectionSpec
 from streamtop.ui.context import ActionContext
+from streamtop.ui.dialogs import ConfirmDialog
 from streamtop.ui.registry import open_dialog
+from tests.support.dialogs import Host, make, shown, type_in
+from tests.support.streams import OLD_MS, crashed, pel
+from tests.support.ui import SIZE, is_dialog, make_app, plain
+from tests.support.waiting import until
 
 
 @pytest.fixture
@@ -49,9 +49,8 @@ async def test_claim_dialog_takes_what_the_chosen_consumer_holds(host, r):
 async def test_demo_crash_then_claim_reaches_every_entry(server, r, host):
     """The demo with retries off: c1 fails 190 events and crashes; `c` with its defaults (every
     stuck entry, cap 10,000) moves all 190 into the live consumer in one run, each delivered twice."""
-    from waiting import wait_for
-
     from streamtop.demo.workload import GROUP, STREAM, DemoController
+    from tests.support.waiting import wait_for
 
     app, pilot = host
     ctl = DemoController(ConnectionSpec(host=server.host, port=server.port), seed=3, rate=1.0, consumers=1,
@@ -71,7 +70,7 @@ async def test_demo_crash_then_claim_reaches_every_entry(server, r, host):
         open_dialog(app, "claim", ActionContext(key=STREAM.encode(), group=GROUP.encode(),
                                                 consumers=(b"c2", b"c1"), stuck_ms=300))
         await pilot.press("enter")
-        await until(pilot, lambda: app.results, tries=1000)
+        await until(pilot, lambda: app.results, timeout=60)
     finally:
         ctl.stop()
     res = app.results[0]
@@ -122,28 +121,28 @@ async def test_dashboard_ack_cursor_row_marks_cleared_and_deleted_entries_marked
     r.xtrim("s", maxlen=6, approximate=False)  # 1-0 and 2-0: pending without data
     app = make_app(server.url)
     async with app.run_test(size=SIZE) as pilot:
-        await app_until(pilot, lambda: app.snapshot is not None and app.actions is not None)
+        await until(pilot, lambda: app.snapshot is not None and app.actions is not None)
         app.select(b"s", b"g")
         pending = app.w("pending")
-        await app_until(pilot, lambda: len(pending.entries) == 8, what="the pending page")
-        await app_until(pilot, lambda: "without data: 2 trimmed away" in pending.info_text)
+        await until(pilot, lambda: len(pending.entries) == 8, what="the pending page")
+        await until(pilot, lambda: "without data: 2 trimmed away" in pending.info_text)
         assert "deleted" in plain(pending.table.cells("1-0")[5])
         assert "deleted" not in plain(pending.table.cells("3-0")[5])
         app.w("pending-table").focus()
         await pilot.pause()
         await pilot.press("a")  # nothing marked: the row under the cursor, 1-0, without a question
-        await app_until(pilot, lambda: "1-0" not in pel(r), what="the cursor row acked")
+        await until(pilot, lambda: "1-0" not in pel(r), what="the cursor row acked")
         assert len(pel(r)) == 7 and not is_dialog(app)
-        await app_until(pilot, lambda: len(pending.entries) == 7)
+        await until(pilot, lambda: len(pending.entries) == 7)
         pending.table.move_cursor(row=0)
         await pilot.press("x", "x")  # 2-0 and 3-0 marked
         assert pending.selected_ids() == ("2-0", "3-0")
         await pilot.press("c")
-        await app_until(pilot, lambda: is_dialog(app))
+        await until(pilot, lambda: is_dialog(app))
         await type_in(pilot, "idle", "0")
         await type_in(pilot, "consumer", "c1")
         await pilot.press("enter")
-        await app_until(pilot, lambda: not is_dialog(app), what="the claim")
+        await until(pilot, lambda: not is_dialog(app), what="the claim")
         assert pending.marked == set(), "the marks the claim consumed are cleared"
 
 
@@ -152,24 +151,24 @@ async def test_messages_follow_the_tail_and_count_new_when_away(server, r):
         r.xadd("s", {"n": str(i)})
     app = make_app(server.url)
     async with app.run_test(size=SIZE) as pilot:
-        await app_until(pilot, lambda: app.snapshot is not None)
+        await until(pilot, lambda: app.snapshot is not None)
         app.select(b"s")
         await pilot.press("2")
         messages = app.w("messages")
-        await app_until(pilot, lambda: len(messages.entries) == 50)
+        await until(pilot, lambda: len(messages.entries) == 50)
         for round_ in range(3):
             newest = r.xadd("s", {"n": f"new{round_}"}).decode()
-            await app_until(pilot, lambda n=newest: messages.table.cursor_key == n, what="the newest row")
+            await until(pilot, lambda n=newest: messages.table.cursor_key == n, what="the newest row")
         assert messages.following
         messages.table.focus()
         messages.table.move_cursor(row=5)
         away = messages.table.cursor_key
         for i in range(4):
             r.xadd("s", {"n": f"later{i}"})
-        await app_until(pilot, lambda: messages.new_since == 4, what="4 new")
+        await until(pilot, lambda: messages.new_since == 4, what="4 new")
         assert messages.table.cursor_key == away and not messages.following
         info = str(app.w("messages-info").render())
         assert "4 new" in info
         await pilot.press("[")
         last = r.xadd("s", {"n": "back"}).decode()
-        await app_until(pilot, lambda: messages.table.cursor_key == last, what="following again")
+        await until(pilot, lambda: messages.table.cursor_key == last, what="following again")

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 import redis
-from test_actions import make_actions, pel
 
 from streamtop.nodata import Bounds, read_bounds, without_data
+from tests.support.streams import make_actions, pel
 
 
 @pytest.fixture

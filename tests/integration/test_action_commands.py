@@ -9,10 +9,9 @@ import json
 
 import pytest
 import redis
-from test_actions import OLD_MS, pel, server_state
-from test_claim_runs import crashed
 
 from streamtop import cli
+from tests.support.streams import OLD_MS, crashed, pel, server_state
 
 
 def run(srv, capsys, *argv: str) -> tuple[int, str, str]:

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 import redis
-from cutproxy import CutProxy
-from test_actions import make_actions, pel
 
 from streamtop.actions import Actions, ValidationError
 from streamtop.connection import ConnectionSpec, probe_server
+from tests.support.cutproxy import CutProxy
+from tests.support.streams import make_actions, pel
 
 
 @pytest.fixture
