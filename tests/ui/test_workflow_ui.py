@@ -136,14 +136,14 @@ async def test_dashboard_ack_cursor_row_marks_cleared_and_deleted_entries_marked
         await until(pilot, lambda: len(pending.entries) == 7)
         pending.table.move_cursor(row=0)
         await pilot.press("x", "x")  # 2-0 and 3-0 marked
-        assert pending.selected_ids() == ("2-0", "3-0")
+        assert app.selected_pending_ids() == ("2-0", "3-0")
         await pilot.press("c")
         await until(pilot, lambda: is_dialog(app))
         await type_in(pilot, "idle", "0")
         await type_in(pilot, "consumer", "c1")
         await pilot.press("enter")
         await until(pilot, lambda: not is_dialog(app), what="the claim")
-        assert pending.marked == set(), "the marks the claim consumed are cleared"
+        assert app.main.selection.marked == frozenset(), "the marks the claim consumed are cleared"
 
 
 async def test_messages_follow_the_tail_and_count_new_when_away(server, r):
