@@ -70,8 +70,11 @@ def lookup_commands(key: bytes, ids: Iterable[str]) -> list[tuple[Any, ...]]:
 
 def gone_from_replies(ids: Sequence[str], replies: Sequence[Any]) -> set[str]:
     """The looked-up IDs whose XRANGE came back empty (an error counts as unknown: not gone)."""
-    return {i for i, rep in zip(ids, replies, strict=True)
-            if not isinstance(rep, Exception) and not parse_entries(rep)}
+    return {
+        i
+        for i, rep in zip(ids, replies, strict=True)
+        if not isinstance(rep, Exception) and not parse_entries(rep)
+    }
 
 
 async def without_data(client: Any, key: bytes, ids: Sequence[str], bounds: Bounds) -> set[str]:
@@ -79,7 +82,7 @@ async def without_data(client: Any, key: bytes, ids: Sequence[str], bounds: Boun
     gone = {i for i in ids if bounds.below_first(i)}
     unsure = [i for i in ids if bounds.needs_lookup(i)]
     for at in range(0, len(unsure), CHECK_CHUNK):
-        chunk = unsure[at:at + CHECK_CHUNK]
+        chunk = unsure[at : at + CHECK_CHUNK]
         pipe = client.pipeline(transaction=False)
         for args in lookup_commands(key, chunk):
             pipe.execute_command(*args)

@@ -37,7 +37,7 @@ def _done(cursor: str | None) -> bool:
 
 
 def owners_text(owners: dict[bytes, int]) -> str:
-    """"from 'c1' (190), 'c3' (2)": who held the claimed entries."""
+    """ "from 'c1' (190), 'c3' (2)": who held the claimed entries."""
     return ", ".join(f"{label(o)!r} ({n:,})" for o, n in sorted(owners.items(), key=lambda kv: -kv[1]))
 
 
@@ -46,9 +46,17 @@ def _count(owners: dict[bytes, int], who: bytes | None) -> None:
         owners[who] = owners.get(who, 0) + 1
 
 
-async def claim_all(actions: Actions, key: bytes, group: bytes, consumer: bytes, min_idle_ms: int,
-                    cap: int, start: str, progress: Progress | None,
-                    cancel: asyncio.Event | None) -> ActionResult:
+async def claim_all(
+    actions: Actions,
+    key: bytes,
+    group: bytes,
+    consumer: bytes,
+    min_idle_ms: int,
+    cap: int,
+    start: str,
+    progress: Progress | None,
+    cancel: asyncio.Event | None,
+) -> ActionResult:
     """XAUTOCLAIM page after page from `start` until the cursor wraps to 0-0 or `cap` are claimed."""
     client = actions.client
     claimed: list[str] = []
@@ -84,28 +92,48 @@ async def claim_all(actions: Actions, key: bytes, group: bytes, consumer: bytes,
     except Exception as exc:
         if is_lost(exc):
             return await actions._autoclaim_lost(exc, key, group, consumer, claimed, owned_before)
-        return fail(exc, "claim", key, group, need=needs("+xautoclaim", (key,)),
-                             claimed=len(claimed))
+        return fail(exc, "claim", key, group, need=needs("+xautoclaim", (key,)), claimed=len(claimed))
     more = not _done(cursor)
     msg = f"claimed {len(claimed):,} into {label(consumer)!r}"
     if owners:
         msg += f" from {owners_text(owners)}"
     if more:
-        msg += (f" (cap {cap:,} reached; more may be claimable: run again from {cursor})"
-                if len(claimed) >= cap else f" (stopped; run again from {cursor} for the rest)")
+        msg += (
+            f" (cap {cap:,} reached; more may be claimable: run again from {cursor})"
+            if len(claimed) >= cap
+            else f" (stopped; run again from {cursor} for the rest)"
+        )
     if deleted:
         msg += f"; {len(deleted):,} deleted entries dropped from the PEL by the server (their data is gone)"
     if missing:
         msg += f"; {missing:,} claimed entries no longer exist in the stream"
-    return ActionResult(True, msg, {"claimed": len(claimed), "claimed_ids": claimed,
-                                    "deleted_ids": deleted, "missing": missing, "owners": owners,
-                                    "cursor": cursor, "more": more,
-                                    "reports_deleted": actions.server.autoclaim_reports_deleted})
+    return ActionResult(
+        True,
+        msg,
+        {
+            "claimed": len(claimed),
+            "claimed_ids": claimed,
+            "deleted_ids": deleted,
+            "missing": missing,
+            "owners": owners,
+            "cursor": cursor,
+            "more": more,
+            "reports_deleted": actions.server.autoclaim_reports_deleted,
+        },
+    )
 
 
-async def claim_from(actions: Actions, key: bytes, group: bytes, source: bytes, consumer: bytes,
-                     min_idle_ms: int, cap: int, progress: Progress | None,
-                     cancel: asyncio.Event | None) -> ActionResult:
+async def claim_from(
+    actions: Actions,
+    key: bytes,
+    group: bytes,
+    source: bytes,
+    consumer: bytes,
+    min_idle_ms: int,
+    cap: int,
+    progress: Progress | None,
+    cancel: asyncio.Event | None,
+) -> ActionResult:
     """What `source` holds, idle at least `min_idle_ms`, into `consumer`: XPENDING IDLE with the
     consumer filter, then XCLAIM of that page (with the same min idle, so an entry another client
     claimed meanwhile, and whose idle time that reset, stays where it went)."""
@@ -120,8 +148,11 @@ async def claim_from(actions: Actions, key: bytes, group: bytes, source: bytes, 
             if cancel is not None and cancel.is_set():
                 break
             count = min(PAGE, cap - len(claimed))
-            rows = pending_rows(await client.execute_command(
-                "XPENDING", key, group, "IDLE", min_idle_ms, lo, "+", count, source, **DETAIL))
+            rows = pending_rows(
+                await client.execute_command(
+                    "XPENDING", key, group, "IDLE", min_idle_ms, lo, "+", count, source, **DETAIL
+                )
+            )
             if not rows:
                 break
             batch = tuple(p.id for p in rows)
@@ -143,17 +174,30 @@ async def claim_from(actions: Actions, key: bytes, group: bytes, source: bytes, 
     except Exception as exc:
         if is_lost(exc) and batch:
             lost = await actions._claim_lost(exc, key, group, consumer, batch)
-            return ActionResult(lost.ok or bool(claimed),
-                                f"{lost.message}; {len(claimed):,} claimed before that",
-                                {**lost.details, "claimed": len(claimed) + lost.details.get("claimed", 0),
-                                 "claimed_ids": claimed + list(lost.details.get("claimed_ids", []))})
-        return fail(exc, "claim", key, group, need=needs("+xclaim", (key,)),
-                             claimed=len(claimed))
+            return ActionResult(
+                lost.ok or bool(claimed),
+                f"{lost.message}; {len(claimed):,} claimed before that",
+                {
+                    **lost.details,
+                    "claimed": len(claimed) + lost.details.get("claimed", 0),
+                    "claimed_ids": claimed + list(lost.details.get("claimed_ids", [])),
+                },
+            )
+        return fail(exc, "claim", key, group, need=needs("+xclaim", (key,)), claimed=len(claimed))
     if not claimed and not deleted:
-        return ActionResult(True, f"nothing to claim: {label(source)!r} holds no entry idle "
-                            f"{min_idle_ms:,} ms or more in {label(group)!r}",
-                            {"claimed": 0, "claimed_ids": [], "deleted_ids": [], "skipped_ids": skipped,
-                             "owners": {}, "nothing": True})
+        return ActionResult(
+            True,
+            f"nothing to claim: {label(source)!r} holds no entry idle "
+            f"{min_idle_ms:,} ms or more in {label(group)!r}",
+            {
+                "claimed": 0,
+                "claimed_ids": [],
+                "deleted_ids": [],
+                "skipped_ids": skipped,
+                "owners": {},
+                "nothing": True,
+            },
+        )
     msg = f"claimed {len(claimed):,} from {label(source)!r} into {label(consumer)!r}"
     more = len(claimed) >= cap
     if more:
@@ -162,9 +206,18 @@ async def claim_from(actions: Actions, key: bytes, group: bytes, source: bytes, 
         msg += f"; {len(deleted):,} IDs without data (trimmed or deleted) were not claimed"
     if skipped:
         msg += f"; {len(skipped):,} changed hands or were acked meanwhile"
-    return ActionResult(True, msg, {"claimed": len(claimed), "claimed_ids": claimed,
-                                    "deleted_ids": deleted, "skipped_ids": skipped, "more": more,
-                                    "owners": {source: len(claimed)} if claimed else {}})
+    return ActionResult(
+        True,
+        msg,
+        {
+            "claimed": len(claimed),
+            "claimed_ids": claimed,
+            "deleted_ids": deleted,
+            "skipped_ids": skipped,
+            "more": more,
+            "owners": {source: len(claimed)} if claimed else {},
+        },
+    )
 
 
 async def _without_data(client: Any, key: bytes, ids: list[str]) -> list[str]:

@@ -41,8 +41,11 @@ async def preview(actions: Actions, key: bytes, group: bytes) -> ActionResult:
     except Exception as exc:
         return fail(exc, "find entries without data", key, group)
     more = f" (the first {seen:,} pending entries read)" if capped else ""
-    msg = (f"{len(ids):,} pending entries of {label(group)!r} have no data (trimmed or deleted){more}"
-           if ids else f"every pending entry of {label(group)!r} still has its data")
+    msg = (
+        f"{len(ids):,} pending entries of {label(group)!r} have no data (trimmed or deleted){more}"
+        if ids
+        else f"every pending entry of {label(group)!r} still has its data"
+    )
     return ActionResult(True, msg, {"ids": ids, "count": len(ids), "capped": capped, "pending_read": seen})
 
 
@@ -53,16 +56,23 @@ async def ack(actions: Actions, key: bytes, group: bytes) -> ActionResult:
     try:
         ids, seen, capped = await find(actions, key, group)
         for at in range(0, len(ids), ACK_CHUNK):
-            acked += int(await client.execute_command("XACK", key, group, *ids[at:at + ACK_CHUNK]) or 0)
+            acked += int(await client.execute_command("XACK", key, group, *ids[at : at + ACK_CHUNK]) or 0)
     except Exception as exc:
         if is_lost(exc):
-            return ActionResult(False, f"ack without data: the connection dropped ({one_line(exc)}) after "
-                                f"{acked:,} were acked; run it again to ack the rest (acking twice is "
-                                "harmless)", {"error": str(exc), "acked": acked, "lost_reply": True})
+            return ActionResult(
+                False,
+                f"ack without data: the connection dropped ({one_line(exc)}) after "
+                f"{acked:,} were acked; run it again to ack the rest (acking twice is "
+                "harmless)",
+                {"error": str(exc), "acked": acked, "lost_reply": True},
+            )
         return fail(exc, "ack without data", key, group, need=need, acked=acked)
     if not ids:
-        return ActionResult(True, f"nothing to ack: every pending entry of {label(group)!r} still has its "
-                            "data", {"acked": 0, "ids": [], "nothing": True})
+        return ActionResult(
+            True,
+            f"nothing to ack: every pending entry of {label(group)!r} still has its data",
+            {"acked": 0, "ids": [], "nothing": True},
+        )
     msg = f"acked {acked:,} pending entries without data in {label(group)!r}"
     if acked < len(ids):
         msg += f"; {len(ids) - acked:,} were acked meanwhile"

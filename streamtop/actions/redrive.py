@@ -75,8 +75,9 @@ class TargetNotStream(Exception):
         self.target, self.kind = target, kind
 
 
-async def select(client: Any, dlq: bytes, group: bytes | None, start: str, end: str, count: int,
-                 to: bytes | None) -> tuple[list[tuple[DlqEntry, bytes]], list[DlqEntry], list[DlqEntry]]:
+async def select(
+    client: Any, dlq: bytes, group: bytes | None, start: str, end: str, count: int, to: bytes | None
+) -> tuple[list[tuple[DlqEntry, bytes]], list[DlqEntry], list[DlqEntry]]:
     """(entries to move with their target, entries without data, entries with no source to go back
     to), in DLQ order, at most `count` to move."""
     chosen: list[tuple[DlqEntry, bytes]] = []
@@ -151,11 +152,21 @@ async def _after_drop(client: Any, dlq: bytes, entry_id: str) -> str:
     return "not moved" if rows else "moved"
 
 
-async def redrive(actions: Actions, dlq: bytes, to: bytes | None, group: bytes | None, start: str,
-                  end: str, count: int, dry_run: bool) -> ActionResult:
+async def redrive(
+    actions: Actions,
+    dlq: bytes,
+    to: bytes | None,
+    group: bytes | None,
+    start: str,
+    end: str,
+    count: int,
+    dry_run: bool,
+) -> ActionResult:
     client = actions.client
-    need = (f"+xadd on the target and +xdel on {label(dlq)!r} (and +xrange +type +watch +multi +exec, "
-            "which it also runs)")
+    need = (
+        f"+xadd on the target and +xdel on {label(dlq)!r} (and +xrange +type +watch +multi +exec, "
+        "which it also runs)"
+    )
     try:
         chosen, missing, homeless = await select(client, dlq, group, start, end, count, to)
     except Exception as exc:
@@ -164,19 +175,30 @@ async def redrive(actions: Actions, dlq: bytes, to: bytes | None, group: bytes |
     for _, t in chosen:
         targets[t] = targets.get(t, 0) + 1
     where = ", ".join(f"{n:,} to {label(t)!r}" for t, n in targets.items())
-    details: dict[str, Any] = {"dlq": dlq, "to": targets, "without_data": [e.id for e in missing],
-                               "no_source": [e.id for e in homeless], "dry_run": dry_run}
+    details: dict[str, Any] = {
+        "dlq": dlq,
+        "to": targets,
+        "without_data": [e.id for e in missing],
+        "no_source": [e.id for e in homeless],
+        "dry_run": dry_run,
+    }
     skipped = ""
     if missing:
         skipped += f"; {len(missing):,} dead-lettered without data (nothing to restore) stay"
     if homeless:
         skipped += f"; {len(homeless):,} have no dlq-source field: give a target stream"
     if not chosen:
-        return ActionResult(True, f"nothing to redrive from {label(dlq)!r}" + skipped,
-                            {**details, "moved": [], "nothing": True})
+        return ActionResult(
+            True,
+            f"nothing to redrive from {label(dlq)!r}" + skipped,
+            {**details, "moved": [], "nothing": True},
+        )
     if dry_run:
-        return ActionResult(True, f"would redrive {len(chosen):,} entries from {label(dlq)!r}: {where}"
-                            + skipped, {**details, "moved": [], "would_move": [e.id for e, _ in chosen]})
+        return ActionResult(
+            True,
+            f"would redrive {len(chosen):,} entries from {label(dlq)!r}: {where}" + skipped,
+            {**details, "moved": [], "would_move": [e.id for e, _ in chosen]},
+        )
     moved: list[tuple[str, str]] = []
     gone: list[str] = []
     busy: list[str] = []
@@ -185,9 +207,12 @@ async def redrive(actions: Actions, dlq: bytes, to: bytes | None, group: bytes |
         try:
             status, new_id = await _move_one(client, dlq, e.id, target)
         except TargetNotStream as exc:
-            return ActionResult(False, f"redrive refused: {label(exc.target)!r} is a {exc.kind}, not a "
-                                f"stream: nothing was moved there ({len(moved):,} moved before that)",
-                                {**details, "target_type": exc.kind})
+            return ActionResult(
+                False,
+                f"redrive refused: {label(exc.target)!r} is a {exc.kind}, not a "
+                f"stream: nothing was moved there ({len(moved):,} moved before that)",
+                {**details, "target_type": exc.kind},
+            )
         except Exception as exc:
             res = fail(exc, "redrive", dlq, need=need, **details)
             if not is_lost(exc):
@@ -195,11 +220,17 @@ async def redrive(actions: Actions, dlq: bytes, to: bytes | None, group: bytes |
             fate = await _after_drop(client, dlq, e.id)
             if fate == "moved":
                 moved.append((e.id, ""))
-            said = {"moved": "it was moved", "not moved": "it was not moved",
-                    "unknown": "it may have been moved: check the DLQ for it"}[fate]
-            return ActionResult(False, f"{res.message} while moving {e.id}: {said}; {len(moved):,} moved in "
-                                "all: run it again to move the rest (moved entries left the DLQ)",
-                                {**res.details, "in_flight": (e.id, fate)})
+            said = {
+                "moved": "it was moved",
+                "not moved": "it was not moved",
+                "unknown": "it may have been moved: check the DLQ for it",
+            }[fate]
+            return ActionResult(
+                False,
+                f"{res.message} while moving {e.id}: {said}; {len(moved):,} moved in "
+                "all: run it again to move the rest (moved entries left the DLQ)",
+                {**res.details, "in_flight": (e.id, fate)},
+            )
         if status == "moved":
             moved.append((e.id, new_id or ""))
         elif status == "gone":

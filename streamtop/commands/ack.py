@@ -17,8 +17,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("group", metavar="GROUP", help="the consumer group")
     p.add_argument("ids", nargs="*", metavar="ID", help="the pending entries to ack")
     p.add_argument("--from", dest="source", metavar="CONSUMER", help="ack every entry this consumer holds")
-    p.add_argument("--all-deleted", action="store_true",
-                   help="ack every pending entry whose data is gone (trimmed or deleted)")
+    p.add_argument(
+        "--all-deleted",
+        action="store_true",
+        help="ack every pending entry whose data is gone (trimmed or deleted)",
+    )
     add_common(p)
 
 
@@ -43,10 +46,17 @@ def run(args: argparse.Namespace) -> int:
             return finish(args, pre, base)
         ids = list(pre.details["ids"])
         if args.dry_run or not ids:
-            msg = f"would ack {len(ids):,} pending entries in {label(group)!r}" if ids else \
-                f"nothing to ack: {pre.message}"
-            return finish(args, ActionResult(True, msg, pre.details), {**base, "acked": len(ids), "ids": ids},
-                          nothing=not ids)
+            msg = (
+                f"would ack {len(ids):,} pending entries in {label(group)!r}"
+                if ids
+                else f"nothing to ack: {pre.message}"
+            )
+            return finish(
+                args,
+                ActionResult(True, msg, pre.details),
+                {**base, "acked": len(ids), "ids": ids},
+                nothing=not ids,
+            )
         confirm(args, f"ack {len(ids):,} pending entries in {label(group)!r}?")
         if args.all_deleted:
             res = await actions.ack_without_data(key, group)
@@ -55,8 +65,11 @@ def run(args: argparse.Namespace) -> int:
         else:
             res = await actions.ack(key, group, ids)
         acked = res.details.get("acked", 0)
-        return finish(args, res, {**base, "acked": acked,
-                                  "ids": list(res.details.get("acked_ids", res.details.get("ids", [])))},
-                      nothing=res.ok and not acked)
+        return finish(
+            args,
+            res,
+            {**base, "acked": acked, "ids": list(res.details.get("acked_ids", res.details.get("ids", [])))},
+            nothing=res.ok and not acked,
+        )
 
     return run_async(args, job)

@@ -18,11 +18,17 @@ DEFAULT_MIN_DELIVERIES = 6  # more than the dashboard's default --poison-deliver
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("stream_key", metavar="KEY", help="the stream")
     p.add_argument("group", metavar="GROUP", help="the consumer group")
-    p.add_argument("--min-deliveries", type=num.DLQ_DELIVERIES.arg, default=DEFAULT_MIN_DELIVERIES,
-                   metavar="N", help=f"entries delivered at least N times (default {DEFAULT_MIN_DELIVERIES}"
-                   ": what the dashboard marks poison with its default --poison-deliveries 5)")
-    p.add_argument("--dlq", metavar="KEY", help="the dead-letter stream (default KEY:dlq; {KEY}:dlq in a "
-                   "cluster)")
+    p.add_argument(
+        "--min-deliveries",
+        type=num.DLQ_DELIVERIES.arg,
+        default=DEFAULT_MIN_DELIVERIES,
+        metavar="N",
+        help=f"entries delivered at least N times (default {DEFAULT_MIN_DELIVERIES}"
+        ": what the dashboard marks poison with its default --poison-deliveries 5)",
+    )
+    p.add_argument(
+        "--dlq", metavar="KEY", help="the dead-letter stream (default KEY:dlq; {KEY}:dlq in a cluster)"
+    )
     add_common(p)
 
 
@@ -36,8 +42,12 @@ def run(args: argparse.Namespace) -> int:
 
     async def job(actions: Actions) -> int:
         dlq = dlq_given or actions.default_dlq(key)
-        base = {**named("stream", key), **named("group", group), **named("dlq", dlq),
-                "min_deliveries": args.min_deliveries}
+        base = {
+            **named("stream", key),
+            **named("group", group),
+            **named("dlq", dlq),
+            "min_deliveries": args.min_deliveries,
+        }
         pre = await actions.dead_letter_preview(key, group, args.min_deliveries)
         if not pre.ok:
             return finish(args, pre, base)
@@ -45,13 +55,17 @@ def run(args: argparse.Namespace) -> int:
         if args.dry_run or not n:
             from ..actions import ActionResult
 
-            msg = (f"would move {pre.message} to {label(dlq)!r}" if n
-                   else f"nothing to dead-letter: {pre.message}")
+            msg = (
+                f"would move {pre.message} to {label(dlq)!r}"
+                if n
+                else f"nothing to dead-letter: {pre.message}"
+            )
             return finish(args, ActionResult(True, msg, pre.details), {**base, "moved": n}, nothing=not n)
         confirm(args, f"move {n:,} entries of {label(group)!r} to {label(dlq)!r} and ack them?")
         res = await actions.dead_letter(key, group, min_deliveries=args.min_deliveries, dlq_key=dlq)
         moved = [i for i, _ in res.details.get("moved", [])]
-        return finish(args, res, {**base, "moved": len(moved), "moved_ids": moved},
-                      nothing=res.ok and not moved)
+        return finish(
+            args, res, {**base, "moved": len(moved), "moved_ids": moved}, nothing=res.ok and not moved
+        )
 
     return run_async(args, job)

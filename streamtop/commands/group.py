@@ -12,16 +12,27 @@ from ..collector import to_bytes
 from ..model import label
 from .shared import add_common, confirm, finish, named, run_async
 
-OPS = {"create": ("NAME",), "setid": ("NAME", "ID"), "delconsumer": ("NAME", "CONSUMER"),
-       "destroy": ("NAME",)}
+OPS = {
+    "create": ("NAME",),
+    "setid": ("NAME", "ID"),
+    "delconsumer": ("NAME", "CONSUMER"),
+    "destroy": ("NAME",),
+}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("stream_key", metavar="KEY", help="the stream")
-    p.add_argument("words", nargs="+", metavar="OP ARGS",
-                   help="create NAME | setid NAME ID | delconsumer NAME CONSUMER | destroy NAME")
-    p.add_argument("--id", default="$", help="create: where the group starts reading ($: new entries, "
-                   "0: everything; default $)")
+    p.add_argument(
+        "words",
+        nargs="+",
+        metavar="OP ARGS",
+        help="create NAME | setid NAME ID | delconsumer NAME CONSUMER | destroy NAME",
+    )
+    p.add_argument(
+        "--id",
+        default="$",
+        help="create: where the group starts reading ($: new entries, 0: everything; default $)",
+    )
     p.add_argument("--mkstream", action="store_true", help="create: create the stream if it is missing")
     add_common(p)
 
@@ -50,8 +61,12 @@ def run(args: argparse.Namespace) -> int:
             base.update(named("consumer", consumer))
             pre = await actions.consumer_preview(key, group, consumer)
             if not pre.ok or args.dry_run:
-                return finish(args, pre, {**base, "pending": pre.details.get("pending")},
-                              nothing=pre.details.get("exists") is False)
+                return finish(
+                    args,
+                    pre,
+                    {**base, "pending": pre.details.get("pending")},
+                    nothing=pre.details.get("exists") is False,
+                )
             confirm(args, f"{pre.message}. Delete it?")
             res = await actions.consumer_delete(key, group, consumer)
             return finish(args, res, {**base, "pending": res.details.get("pending_dropped")})
@@ -61,11 +76,16 @@ def run(args: argparse.Namespace) -> int:
         if op == "setid":
             entry_id = rest[1]
             if args.dry_run:
-                msg = (f"would set group {label(group)!r} to read after {entry_id} (now after "
-                       f"{pre.details.get('last_delivered_id')})")
+                msg = (
+                    f"would set group {label(group)!r} to read after {entry_id} (now after "
+                    f"{pre.details.get('last_delivered_id')})"
+                )
                 return finish(args, ActionResult(True, msg), base)
-            confirm(args, f"set group {label(group)!r} to read after {entry_id} (now after "
-                    f"{pre.details.get('last_delivered_id')})?")
+            confirm(
+                args,
+                f"set group {label(group)!r} to read after {entry_id} (now after "
+                f"{pre.details.get('last_delivered_id')})?",
+            )
             return finish(args, await actions.group_setid(key, group, entry_id), base)
         if args.dry_run:
             return finish(args, ActionResult(True, f"would destroy {pre.message}"), base)

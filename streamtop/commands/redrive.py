@@ -17,11 +17,13 @@ from .shared import add_common, confirm, finish, named, run_async
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("dlq", metavar="DLQ", help="the dead-letter stream")
-    p.add_argument("--to", metavar="KEY",
-                   help="the stream to move them to (default: each entry's dlq-source)")
+    p.add_argument(
+        "--to", metavar="KEY", help="the stream to move them to (default: each entry's dlq-source)"
+    )
     p.add_argument("--group", metavar="G", help="only entries dead-lettered from this group")
-    p.add_argument("--count", type=num.MOVE_COUNT.arg, default=10_000, metavar="N",
-                   help="move at most N (default 10000)")
+    p.add_argument(
+        "--count", type=num.MOVE_COUNT.arg, default=10_000, metavar="N", help="move at most N (default 10000)"
+    )
     p.add_argument("--start", default="-", metavar="ID", help="only DLQ entries from this ID on")
     p.add_argument("--end", default="+", metavar="ID", help="only DLQ entries up to this ID")
     add_common(p)
@@ -44,14 +46,22 @@ def run(args: argparse.Namespace) -> int:
 
         n = len(pre.details.get("would_move", []))
         if not pre.ok or args.dry_run or not n:
-            return finish(args, pre, {**base, "moved": n, "to": targets(pre.details.get("to", {}))},
-                          nothing=pre.ok and not n)
+            return finish(
+                args,
+                pre,
+                {**base, "moved": n, "to": targets(pre.details.get("to", {}))},
+                nothing=pre.ok and not n,
+            )
         if not args.json:
             print(clean(pre.message), file=sys.stderr)
         confirm(args, f"redrive {n:,} entries from {label(dlq)!r}?")
         res = await actions.redrive(dlq, **kw)
         moved = res.details.get("moved", [])
-        return finish(args, res, {**base, "moved": len(moved), "to": targets(res.details.get("to", {}))},
-                      nothing=res.ok and not moved)
+        return finish(
+            args,
+            res,
+            {**base, "moved": len(moved), "to": targets(res.details.get("to", {}))},
+            nothing=res.ok and not moved,
+        )
 
     return run_async(args, job)

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..actions import ActionResult, Actions, ValidationError
 from ..cliargs import UsageError, spec_from_args
-from ..connection import connect
+from ..connection import AsyncClient, connect
 from ..model import label
 from ..render import clean
 
@@ -36,10 +36,17 @@ def add_common(p: argparse.ArgumentParser, *, changes: bool = True) -> None:
     g.add_argument("--dry-run", action="store_true", help="print what would happen; change nothing")
     g.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     if changes:
-        g.add_argument("--yes", "-y", action="store_true",
-                       help="do not ask for confirmation (required when stdin is not a terminal)")
-    g.add_argument("--read-only", action="store_true",
-                   help="refuse every change (as the dashboard's --read-only): only --dry-run works")
+        g.add_argument(
+            "--yes",
+            "-y",
+            action="store_true",
+            help="do not ask for confirmation (required when stdin is not a terminal)",
+        )
+    g.add_argument(
+        "--read-only",
+        action="store_true",
+        help="refuse every change (as the dashboard's --read-only): only --dry-run works",
+    )
 
 
 def name(value: bytes | None) -> str | None:
@@ -57,10 +64,11 @@ async def actions_for(args: argparse.Namespace) -> AsyncIterator[Actions]:
     from ..session import check_mode, make_action_client
 
     spec = spec_from_args(args)
-    client, server = await connect(spec)
+    seed, server = await connect(spec)
     check_mode(spec, server)
+    client: AsyncClient = seed
     if server.mode == "cluster":
-        await client.aclose()
+        await seed.aclose()
         client = make_action_client(spec, server)
     try:
         yield Actions(client, server, read_only=getattr(args, "read_only", False))
@@ -73,22 +81,28 @@ def confirm(args: argparse.Namespace, question: str) -> None:
     if getattr(args, "yes", False):
         return
     if not sys.stdin.isatty():
-        raise Refused(f"refused: {question.rstrip('?')} needs --yes when stdin is not a terminal "
-                      "(nothing was changed)")
+        raise Refused(
+            f"refused: {question.rstrip('?')} needs --yes when stdin is not a terminal (nothing was changed)"
+        )
     print(clean(question) + " [y/N] ", end="", file=sys.stderr, flush=True)
     answer = sys.stdin.readline().strip().lower()
     if answer not in ("y", "yes"):
         raise Refused("declined: nothing was changed")
 
 
-def finish(args: argparse.Namespace, result: ActionResult, payload: dict[str, Any],
-           nothing: bool = False) -> int:
+def finish(
+    args: argparse.Namespace, result: ActionResult, payload: dict[str, Any], nothing: bool = False
+) -> int:
     """Print the result (one line, or one JSON object) and choose the exit code."""
     refused = bool(result.details.get("read_only"))
     code = EXIT_NOTHING if refused or nothing else EXIT_DONE if result.ok else EXIT_ERROR
     if args.json:
-        out = {"ok": result.ok, "dry_run": bool(getattr(args, "dry_run", False)),
-               "message": clean(result.message), **payload}
+        out = {
+            "ok": result.ok,
+            "dry_run": bool(getattr(args, "dry_run", False)),
+            "message": clean(result.message),
+            **payload,
+        }
         sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
     elif result.ok:
         print(clean(result.message))
@@ -99,8 +113,13 @@ def finish(args: argparse.Namespace, result: ActionResult, payload: dict[str, An
 
 def refused_output(args: argparse.Namespace, message: str) -> int:
     if args.json:
-        sys.stdout.write(json.dumps({"ok": False, "dry_run": bool(args.dry_run), "refused": True,
-                                     "message": message}, ensure_ascii=False) + "\n")
+        sys.stdout.write(
+            json.dumps(
+                {"ok": False, "dry_run": bool(args.dry_run), "refused": True, "message": message},
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
     print(f"streamtop: {message}", file=sys.stderr)
     return EXIT_NOTHING
 
@@ -108,6 +127,7 @@ def refused_output(args: argparse.Namespace, message: str) -> int:
 def run_async(args: argparse.Namespace, job: Callable[[Actions], Awaitable[int]]) -> int:
     """Run one command: connection errors are one line and exit 1 (cli.main prints them); bad
     input found by the actions layer too; a refusal exits 2."""
+
     async def main() -> int:
         async with actions_for(args) as actions:
             return await job(actions)

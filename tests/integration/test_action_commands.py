@@ -39,9 +39,13 @@ def sensor_stream(r: redis.Redis, n: int = 10) -> list[str]:
 def test_anything_that_deletes_needs_yes_without_a_terminal(server, r, capsys):
     sensor_stream(r)
     before = server_state(r)
-    for argv in (["trim", "s", "--maxlen", "2"], ["ack", "s", "g", "--from", "c1"],
-                 ["claim", "s", "g", "--to", "c2", "--from", "c1"],
-                 ["deadletter", "s", "g", "--min-deliveries", "1"], ["group", "s", "destroy", "g"]):
+    for argv in (
+        ["trim", "s", "--maxlen", "2"],
+        ["ack", "s", "g", "--from", "c1"],
+        ["claim", "s", "g", "--to", "c2", "--from", "c1"],
+        ["deadletter", "s", "g", "--min-deliveries", "1"],
+        ["group", "s", "destroy", "g"],
+    ):
         code, out, err = run(server, capsys, *argv)
         assert code == 2, (argv, err)
         assert "needs --yes when stdin is not a terminal" in err and "nothing was changed" in err
@@ -71,8 +75,16 @@ def test_trim_dry_run_json_then_scheduled_trim(server, r, capsys):
     doc = one_json(out)
     assert code == 0 and server_state(r) == before
     assert (doc["removes"], doc["length_before"], doc["length_after"], doc["dry_run"]) == (5, 8, 3, True)
-    assert doc["groups"] == [{"name": "g", "name_hex": "67", "pending_removed": 4, "unread_removed": 1,
-                              "pending_without_data": 2, "capped": False}]
+    assert doc["groups"] == [
+        {
+            "name": "g",
+            "name_hex": "67",
+            "pending_removed": 4,
+            "unread_removed": 1,
+            "pending_without_data": 2,
+            "capped": False,
+        }
+    ]
     code, out, _ = run(server, capsys, "trim", "s", "--maxlen", "3", "--yes", "--json")
     doc = one_json(out)
     assert code == 0 and (doc["removes"], doc["length_after"], doc["dry_run"]) == (5, 3, False)
@@ -83,8 +95,9 @@ def test_trim_dry_run_json_then_scheduled_trim(server, r, capsys):
 
 def test_claim_command_takes_everything_the_crashed_consumer_held(any_server, any_r, capsys):
     c1 = crashed(any_r)
-    code, out, _ = run(any_server, capsys, "claim", "s", "g", "--from", "c1", "--to", "c2", "--dry-run",
-                       "--json")
+    code, out, _ = run(
+        any_server, capsys, "claim", "s", "g", "--from", "c1", "--to", "c2", "--dry-run", "--json"
+    )
     doc = one_json(out)
     assert code == 0 and doc["claimed"] == 190 and doc["ids"] == c1 and doc["owners"] == {"c1": 190}
     assert all(c == b"c1" for i, (c, _) in pel(any_r).items() if i in set(c1))
@@ -100,8 +113,9 @@ def test_claim_command_takes_everything_the_crashed_consumer_held(any_server, an
 
 def test_claim_all_stuck_command(server, r, capsys):
     c1 = crashed(r)
-    code, out, err = run(server, capsys, "claim", "s", "g", "--to", "c9", "--min-idle", str(OLD_MS // 2),
-                         "--yes")
+    code, out, err = run(
+        server, capsys, "claim", "s", "g", "--to", "c9", "--min-idle", str(OLD_MS // 2), "--yes"
+    )
     assert code == 0, err
     assert out.startswith("claimed 190 into 'c9' from 'c1' (190)")
     assert {i for i, (c, _) in pel(r).items() if c == b"c9"} == set(c1)
@@ -160,18 +174,21 @@ def test_group_command(server, r, capsys):
     assert code == 2 and "no group 'h'" in err
 
 
-@pytest.mark.parametrize(("argv", "said"), [
-    (["trim", "s", "--maxlen", "abc"], "MAXLEN must be a whole number"),
-    (["trim", "s", "--minid", "soon", "--yes"], "MINID 'soon' is not a stream ID"),
-    (["trim", "s"], "one of the arguments --maxlen --minid is required"),
-    (["claim", "s", "g"], "the following arguments are required: --to"),
-    (["claim", "s", "g", "--to", "c", "--min-idle", "1e9"], "min idle (ms) must be a whole number"),
-    (["ack", "s", "g"], "give the IDs to ack, or --from CONSUMER, or --all-deleted"),
-    (["ack", "s", "g", "nope", "--yes"], "pending entry ID 'nope' is not a stream ID"),
-    (["redrive", "s:dlq", "--start", "9-0", "--end", "1-0"], "the start ID 9-0 is after the end ID 1-0"),
-    (["group", "s", "rename", "g"], "unknown group operation 'rename'"),
-    (["group", "s", "setid", "g"], "group setid takes NAME ID"),
-])
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["trim", "s", "--maxlen", "abc"], "MAXLEN must be a whole number"),
+        (["trim", "s", "--minid", "soon", "--yes"], "MINID 'soon' is not a stream ID"),
+        (["trim", "s"], "one of the arguments --maxlen --minid is required"),
+        (["claim", "s", "g"], "the following arguments are required: --to"),
+        (["claim", "s", "g", "--to", "c", "--min-idle", "1e9"], "min idle (ms) must be a whole number"),
+        (["ack", "s", "g"], "give the IDs to ack, or --from CONSUMER, or --all-deleted"),
+        (["ack", "s", "g", "nope", "--yes"], "pending entry ID 'nope' is not a stream ID"),
+        (["redrive", "s:dlq", "--start", "9-0", "--end", "1-0"], "the start ID 9-0 is after the end ID 1-0"),
+        (["group", "s", "rename", "g"], "unknown group operation 'rename'"),
+        (["group", "s", "setid", "g"], "group setid takes NAME ID"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_1(server, r, capsys, argv, said):
     sensor_stream(r)
     before = server_state(r)

@@ -42,8 +42,9 @@ async def test_crash_then_claim_from_the_crashed_consumer(any_acts, any_r):
 async def test_crash_then_claim_all_stuck_in_one_run(any_acts, any_r):
     c1 = crashed(any_r)
     seen: list[int] = []
-    res = await any_acts.claim_auto(b"s", b"g", b"c2", 60_000, 10_000,
-                                    progress=lambda done, cap: seen.append(done))
+    res = await any_acts.claim_auto(
+        b"s", b"g", b"c2", 60_000, 10_000, progress=lambda done, cap: seen.append(done)
+    )
     assert res.ok, res.message
     assert_all_once(any_r, c1, res.details["claimed_ids"])
     assert res.details["owners"] == {b"c1": 190} and "from 'c1' (190)" in res.message

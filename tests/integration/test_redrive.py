@@ -124,8 +124,9 @@ async def test_a_cut_at_any_step_of_a_redrive_loses_and_duplicates_nothing(serve
     assert proxy.dropped
     assert not res.ok and "connection lost" in res.message and "run it again" in res.message
     back = fields_of(r, "s", after=last)
-    left = [[(k, v) for k, v in f if not k.startswith(b"dlq-") or k == b"dlq-note"]
-            for f in fields_of(r, "s:dlq")]
+    left = [
+        [(k, v) for k, v in f if not k.startswith(b"dlq-") or k == b"dlq-note"] for f in fields_of(r, "s:dlq")
+    ]
     assert sorted(map(tuple, back + left)) == sorted(tuple(f) for _, f in orig), "each once, in one place"
     ran = when == "after" and command in ("MULTI", "XADD", "XDEL", "EXEC")
     assert len(back) == (3 if ran else 2)

@@ -53,22 +53,39 @@ async def test_demo_crash_then_claim_reaches_every_entry(server, r, host):
     from tests.support.waiting import wait_for
 
     app, pilot = host
-    ctl = DemoController(ConnectionSpec(host=server.host, port=server.port), seed=3, rate=1.0, consumers=1,
-                         retry_every=None, stuck_ms=300, work_seconds=0.0, fail_above=0.5)
+    ctl = DemoController(
+        ConnectionSpec(host=server.host, port=server.port),
+        seed=3,
+        rate=1.0,
+        consumers=1,
+        retry_every=None,
+        stuck_ms=300,
+        work_seconds=0.0,
+        fail_above=0.5,
+    )
     ctl.pause_producer()
     ctl.start()
     try:
-        ids = [r.xadd(STREAM, {"sensor_id": "sensor1", "temp": "0.8", "humidity": "0.5"}).decode()
-               for _ in range(190)]
+        ids = [
+            r.xadd(STREAM, {"sensor_id": "sensor1", "temp": "0.8", "humidity": "0.5"}).decode()
+            for _ in range(190)
+        ]
         wait_for(lambda: r.xpending(STREAM, GROUP)["pending"] == 190, "c1 to fail all 190")
         ctl.crash_consumer("c1")
         wait_for(lambda: ctl.consumers["c1"].state == "crashed", "c1 to crash")
         ctl.add_consumer("c2")
         wait_for(lambda: any(c["name"] == b"c2" for c in r.xinfo_consumers(STREAM, GROUP)), "c2 to read")
-        wait_for(lambda: all(row["time_since_delivered"] > 300
-                             for row in r.xpending_range(STREAM, GROUP, "-", "+", 1000)), "entries stuck")
-        open_dialog(app, "claim", ActionContext(key=STREAM.encode(), group=GROUP.encode(),
-                                                consumers=(b"c2", b"c1"), stuck_ms=300))
+        wait_for(
+            lambda: all(
+                row["time_since_delivered"] > 300 for row in r.xpending_range(STREAM, GROUP, "-", "+", 1000)
+            ),
+            "entries stuck",
+        )
+        open_dialog(
+            app,
+            "claim",
+            ActionContext(key=STREAM.encode(), group=GROUP.encode(), consumers=(b"c2", b"c1"), stuck_ms=300),
+        )
         await pilot.press("enter")
         await until(pilot, lambda: app.results, timeout=60)
     finally:

@@ -53,7 +53,10 @@ class BurstDialog(ActionDialog):
 
     @classmethod
     def open(cls, app: App[Any], context: ActionContext) -> None:
-        ask_once(app, context, lambda: app.push_screen(cls(context)))
+        def push() -> None:
+            app.push_screen(cls(context))
+
+        ask_once(app, context, push)
 
     def __init__(self, context: ActionContext) -> None:
         super().__init__(context)

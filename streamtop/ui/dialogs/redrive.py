@@ -77,10 +77,16 @@ class RedriveDialog(ActionDialog):
         args = self.inputs()
         dlq, to, group, count = args
         if self.armed == args:
-            self.confirm("Redrive?", Text("Move them back, with their original fields? Each move is one "
-                                          "MULTI/EXEC: a dropped connection loses or duplicates nothing.",
-                                          "bold"), "Redrive",
-                         lambda: self.launch(lambda: self.actions.redrive(dlq, to, group, count)))
+            self.confirm(
+                "Redrive?",
+                Text(
+                    "Move them back, with their original fields? Each move is one "
+                    "MULTI/EXEC: a dropped connection loses or duplicates nothing.",
+                    "bold",
+                ),
+                "Redrive",
+                lambda: self.launch(lambda: self.actions.redrive(dlq, to, group, count)),
+            )
             return
         self.busy = True
 
@@ -103,7 +109,11 @@ class RedriveDialog(ActionDialog):
         if result.details.get("nothing"):
             self.info(short(result.message))
             return
-        self.info(Text.assemble(short(result.message), "\n", ("enter", "bold"), " again to redrive, "
-                                "escape to cancel"), reveal=True)
+        self.info(
+            Text.assemble(
+                short(result.message), "\n", ("enter", "bold"), " again to redrive, escape to cancel"
+            ),
+            reveal=True,
+        )
         self.armed = args
         self.query_one("#ok", Button).label = "Redrive"
