@@ -9,14 +9,7 @@ import redis
 from streamtop.actions import Actions
 from streamtop.connection import ConnectionSpec, probe_server
 from tests.support.cutproxy import CutProxy
-from tests.support.streams import crashed, make_actions, pel
-
-
-@pytest.fixture
-async def any_acts(any_server):
-    a = await make_actions(any_server)
-    yield a
-    await a.client.aclose()
+from tests.support.streams import crashed, pel
 
 
 def assert_all_once(r: redis.Redis, c1: list[str], claimed: list[str]) -> None:

@@ -13,13 +13,6 @@ from tests.support.cutproxy import CutProxy
 from tests.support.streams import make_actions, pel
 
 
-@pytest.fixture
-async def any_acts(any_server):
-    a = await make_actions(any_server)
-    yield a
-    await a.client.aclose()
-
-
 def originals(r: redis.Redis, n: int = 6) -> list[tuple[str, list[tuple[bytes, bytes]]]]:
     """n entries with binary values, a repeated-looking field order and one field named like the
     DLQ metadata; group g reads them all."""

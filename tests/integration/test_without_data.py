@@ -14,13 +14,6 @@ from streamtop.nodata import Bounds, read_bounds, without_data
 from tests.support.streams import make_actions, pel
 
 
-@pytest.fixture
-async def any_acts(any_server):
-    a = await make_actions(any_server)
-    yield a
-    await a.client.aclose()
-
-
 def arrange(r: redis.Redis) -> None:
     for i in range(1, 101):
         r.xadd("s", {"n": str(i)}, id=f"{i}-0")
