@@ -39,6 +39,7 @@ from .model import (
     id_ms,
     time_based,
 )
+from .nodata import Bounds, gone_from_replies, lookup_commands
 from .options import POLL_DEFAULTS, PollOptions
 from .parse import (
     build_group,
@@ -69,6 +70,7 @@ HEAVY_REFRESH = 60.0
 # XRANGE commands this process's collectors have queued and have had answered: the demo's lesson 3
 # ("run an XRANGE") takes them off the server's count, which every poll's time-lag reads raise
 SENT = {"xrange": 0, "xrange_done": 0}
+TRIMMED_COUNT_CAP = 1000  # pending entries below the first entry counted per poll (">=" beyond)
 
 
 def to_bytes(arg: str | bytes) -> bytes:
@@ -471,6 +473,10 @@ class Collector:
             groups = tuple(built[d["name"]] for d in group_dicts if d["name"] in built)
             streams.append(replace(stream, groups=groups) if groups else stream)
         streams_t = tuple(streams)
+        focus_data = _focus_data(focus, focus_replies) if focus else None
+        if focus_data is not None and focus_data.focus.group is not None:
+            focus_data, more_trips = await self._mark_without_data(focus_data, streams_t)
+            trips += more_trips
         self._last = {s.key: s for s in streams_t if s.error is None}
         for gone in set(self._heavy) - self._last.keys():
             del self._heavy[gone]
@@ -483,8 +489,43 @@ class Collector:
             server=self.server,
             streams=streams_t,
             discovery=self.discovery,
-            focus=_focus_data(focus, focus_replies) if focus else None,
+            focus=focus_data,
         )
+
+    async def _mark_without_data(self, data: FocusData,
+                                 streams: tuple[StreamInfo, ...]) -> tuple[FocusData, int]:
+        """Mark the page's pending entries whose data is gone, and count the group's pending
+        entries below the first entry. Costs nothing while the group's oldest pending entry is
+        still in the stream and nothing was XDEL'd; else one more round trip with an XRANGE per
+        ID that may have been XDEL'd and one bounded XPENDING. 6.2 does not say what was XDEL'd:
+        there only the trimmed ones are marked (streamtop.nodata)."""
+        focus = data.focus
+        stream = next((s for s in streams if s.key == focus.key and s.error is None), None)
+        group = stream.group(focus.group) if stream is not None and focus.group is not None else None
+        if stream is None or group is None:
+            return data, 0
+        first = stream.first_entry_id if stream.length else None
+        bounds = Bounds(first, stream.max_deleted_entry_id or "0-0")
+        gone = {p.id for p in data.pending if bounds.below_first(p.id)}
+        lookup = [p.id for p in data.pending if bounds.needs_lookup(p.id)]
+        oldest = group.pending_summary.smallest_id if group.pending_summary else None
+        count_below = first is not None and oldest is not None and bounds.below_first(oldest)
+        commands = lookup_commands(focus.key, lookup)
+        if count_below:
+            commands.append(("XPENDING", focus.key, group.name, "-", f"({first}", TRIMMED_COUNT_CAP))
+        trimmed: int | None = group.pending if first is None else 0
+        capped = False
+        if commands:
+            SENT["xrange"] += len(lookup)  # lesson 3 counts the server's XRANGEs: these are ours
+            replies = await _answered(self.client, commands, self.options.timeout, len(lookup))
+            _raise_connection_error(replies)
+            gone |= gone_from_replies(lookup, replies[:len(lookup)])
+            if count_below:
+                rows = replies[-1]
+                trimmed = None if isinstance(rows, Exception) else len(parse_pending_entries(rows))
+                capped = trimmed is not None and trimmed >= TRIMMED_COUNT_CAP
+        return replace(data, without_data=frozenset(gone), trimmed_pending=trimmed,
+                       trimmed_pending_capped=capped), 1 if commands else 0
 
     def _note_sizes(self, stream: StreamInfo, first_size: int, last_size: int, mono: float,
                     wall: float) -> None:

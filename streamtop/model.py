@@ -264,6 +264,11 @@ class FocusData:
     pending: tuple[PendingEntry, ...] = ()
     messages: tuple[Entry, ...] = ()
     error: str | None = None
+    # pending entries of the page whose data is gone (streamtop.nodata), and how many of the
+    # group's pending entries lie below the stream's first entry (trimmed away; None: not counted)
+    without_data: frozenset[str] = frozenset()
+    trimmed_pending: int | None = None
+    trimmed_pending_capped: bool = False
 
 
 @dataclass(frozen=True, slots=True)

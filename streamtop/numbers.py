@@ -211,5 +211,8 @@ CLAIM_MIN_IDLE = Field("min idle time", "duration", 0, MAX_SECONDS)
 CLAIM_COUNT = Field("cap", "int", 1, 1_000_000)
 TRIM_MAXLEN = Field("MAXLEN", "int", 0, INT64_MAX)
 DLQ_DELIVERIES = Field("minimum deliveries", "int", 1, INT64_MAX)
+# the action commands (streamtop trim / claim / ack / deadletter / redrive / group)
+MIN_IDLE_MS = Field("min idle (ms)", "int", 0, MAX_SECONDS * 1000)
+MOVE_COUNT = Field("count", "int", 1, 1_000_000)
 
 FIELDS = {name: f for name, f in globals().items() if isinstance(f, Field)}

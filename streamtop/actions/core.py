@@ -22,7 +22,7 @@ from redis.crc import key_slot
 
 from ..connection import AsyncClient
 from ..events import sensor_event, xadd_many
-from ..model import ServerInfo, label
+from ..model import PendingEntry, ServerInfo, label
 from ..parse import parse_consumers, parse_entries, parse_groups, text, to_int
 from .base import (
     DETAIL,
@@ -50,8 +50,6 @@ from .deadletter import dead_letter
 from .trim import preview
 
 BURST_CHUNK = 500  # XADDs per round trip of a burst (progress and cancel act per chunk)
-AUTOCLAIM_PAGE = 100  # entries per XAUTOCLAIM call
-MAX_AUTOCLAIM_CALLS = 100_000  # a backstop against a cursor that never reaches 0-0
 
 
 class Actions:
@@ -267,58 +265,49 @@ class Actions:
 
     async def claim_auto(self, key: bytes | str, group: bytes | str, consumer: bytes | str,
                          min_idle_ms: int | str, cap: int | str = 1000, *,
-                         must_exist: bool = False) -> ActionResult:
-        """XAUTOCLAIM (without JUSTID) with its cursor until 0-0 or `cap` claimed.
+                         must_exist: bool = False, start: str = "0-0",
+                         progress: Callable[[int, int], Any] | None = None,
+                         cancel: asyncio.Event | None = None) -> ActionResult:
+        """Claim all stuck: XAUTOCLAIM (without JUSTID) with its cursor carried from `start` until
+        it wraps to 0-0 or `cap` are claimed, so one run never claims an entry twice; the result
+        says from whom (see claim.py), and the cursor to continue from when the cap stopped it.
 
         7.0+ also lists IDs it dropped from the PEL because their entries were deleted; 6.2 gives a
         2-element reply with `nil` for such entries and keeps them pending (counted as `missing`).
         `must_exist`: refuse unless `consumer` already is in the group (XAUTOCLAIM creates it).
         """
+        from .claim import claim_all
+
         key, group = check_name(key, "stream key"), check_name(group, "group")
         consumer = check_name(consumer, "consumer")
+        min_idle_ms = parse_idle(min_idle_ms)
+        cap = parse_int(cap, "cap", 1, MAX_CAP)
+        start = check_id(start, "start ID")
+        if refused := self.refusal("claim"):
+            return refused
+        if bad := await self._consumer_check(key, group, consumer, must_exist):
+            return bad
+        return await claim_all(self, key, group, consumer, min_idle_ms, cap, start, progress, cancel)
+
+    async def claim_from(self, key: bytes | str, group: bytes | str, source: bytes | str,
+                         consumer: bytes | str, min_idle_ms: int | str, cap: int | str = MAX_CAP, *,
+                         must_exist: bool = False, progress: Callable[[int, int], Any] | None = None,
+                         cancel: asyncio.Event | None = None) -> ActionResult:
+        """Claim what `source` holds (idle at least `min_idle_ms`) into `consumer`: XPENDING IDLE
+        with the consumer filter, then XCLAIM in batches, forward through the PEL (claim.py)."""
+        from .claim import claim_from
+
+        key, group = check_name(key, "stream key"), check_name(group, "group")
+        source, consumer = check_name(source, "source consumer"), check_name(consumer, "consumer")
+        if source == consumer:
+            raise ValidationError("the source and the target consumer are the same")
         min_idle_ms = parse_idle(min_idle_ms)
         cap = parse_int(cap, "cap", 1, MAX_CAP)
         if refused := self.refusal("claim"):
             return refused
         if bad := await self._consumer_check(key, group, consumer, must_exist):
             return bad
-        claimed: list[str] = []
-        deleted: list[str] = []
-        missing = 0
-        cursor, calls = "0-0", 0
-        owned_before = await self._owned(key, group, consumer)
-        try:
-            while len(claimed) < cap and calls < MAX_AUTOCLAIM_CALLS:
-                count = min(AUTOCLAIM_PAGE, cap - len(claimed))
-                reply = await self._cmd("XAUTOCLAIM", key, group, consumer, min_idle_ms, cursor,
-                                        "COUNT", count)
-                calls += 1
-                parts = list(reply) if isinstance(reply, list | tuple) else []
-                cursor = text(parts[0]) if parts else "0-0"
-                raw_entries = parts[1] if len(parts) > 1 else []
-                missing += sum(1 for e in raw_entries or () if e is None)
-                claimed += [i for i, _ in parse_entries([e for e in raw_entries or () if e])]
-                if len(parts) > 2:
-                    deleted += [text(d) for d in parts[2] or () if d is not None]
-                if cursor in ("0-0", "0", None):
-                    break
-        except Exception as exc:
-            if is_lost(exc):
-                return await self._autoclaim_lost(exc, key, group, consumer, claimed, owned_before)
-            return fail(exc, "claim", key, group, need=needs("+xautoclaim", (key,)),
-                              claimed=len(claimed))
-        more = cursor not in ("0-0", "0", None)
-        msg = f"claimed {len(claimed)} into {label(consumer)!r}"
-        if more:
-            msg += f" (cap {cap} reached; more may be claimable)"
-        if deleted:
-            msg += f"; {len(deleted)} deleted entries dropped from the PEL by the server"
-        if missing:
-            msg += f"; {missing} claimed entries no longer exist in the stream"
-        return ActionResult(True, msg, {"claimed": len(claimed), "claimed_ids": claimed,
-                                        "deleted_ids": deleted, "missing": missing,
-                                        "cursor": cursor, "more": more,
-                                        "reports_deleted": self.server.autoclaim_reports_deleted})
+        return await claim_from(self, key, group, source, consumer, min_idle_ms, cap, progress, cancel)
 
     async def claim_ids(self, key: bytes | str, group: bytes | str, consumer: bytes | str,
                         min_idle_ms: int | str, ids: Sequence[str], *,
@@ -347,6 +336,77 @@ class Actions:
             msg += f"; {len(skipped)} not claimed (idle below min, or no longer pending)"
         return ActionResult(True, msg, {"claimed": len(claimed), "claimed_ids": claimed,
                                         "skipped_ids": skipped, "missing": missing})
+
+    async def pending_list(self, key: bytes | str, group: bytes | str, consumer: bytes | str | None = None,
+                           min_idle_ms: int | str = 0, cap: int | str = MAX_CAP) -> ActionResult:
+        """The group's pending entries (of one consumer, idle at least `min_idle_ms`), up to `cap`,
+        in PEL order: what a claim or an ack of a consumer would take (dry runs, previews). A read."""
+        key, group = check_name(key, "stream key"), check_name(group, "group")
+        who = check_name(consumer, "consumer") if consumer not in (None, "", b"") else None
+        min_idle_ms = parse_idle(min_idle_ms)
+        cap = parse_int(cap, "cap", 1, MAX_CAP)
+        rows: list[PendingEntry] = []
+        lo = "-"
+        try:
+            while len(rows) < cap:
+                count = min(1000, cap - len(rows))
+                args: list[Any] = ["XPENDING", key, group, "IDLE", min_idle_ms, lo, "+", count]
+                args += [who] if who is not None else []
+                page = pending_rows(await self.client.execute_command(*args, **DETAIL))
+                rows += page
+                if len(page) < count:
+                    break
+                lo = next_id(page[-1].id)
+        except Exception as exc:
+            return fail(exc, "pending entries", key, group)
+        owners: dict[bytes, int] = {}
+        for p in rows:
+            owners[p.consumer] = owners.get(p.consumer, 0) + 1
+        of = f" of {label(who)!r}" if who is not None else ""
+        idle = f" idle {min_idle_ms:,} ms or more" if min_idle_ms else ""
+        return ActionResult(True, f"{len(rows):,} pending entries{of}{idle} in {label(group)!r}",
+                            {"rows": tuple(rows), "ids": [p.id for p in rows], "count": len(rows),
+                             "owners": owners, "capped": len(rows) >= cap})
+
+    async def pending_ids(self, key: bytes | str, group: bytes | str, ids: Sequence[str]) -> ActionResult:
+        """Which of these IDs are pending in the group (details["ids"]). A read."""
+        key, group = check_name(key, "stream key"), check_name(group, "group")
+        wanted = check_ids(ids, "pending entry")
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            for i in wanted:
+                pipe.execute_command("XPENDING", key, group, i, i, 1, **DETAIL)
+            replies = await pipe.execute()
+        except Exception as exc:
+            return fail(exc, "pending entries", key, group)
+        found = [i for i, rep in zip(wanted, replies, strict=True) if pending_rows(rep)]
+        return ActionResult(True, f"{len(found)} of {len(wanted)} are pending in {label(group)!r}",
+                            {"ids": found, "not_pending": [i for i in wanted if i not in set(found)]})
+
+    async def ack_consumer(self, key: bytes | str, group: bytes | str, consumer: bytes | str) -> ActionResult:
+        """Ack every entry `consumer` holds (what a runbook does for a consumer whose work is known
+        to be done elsewhere), in chunks of 1000 through `ack`."""
+        key, group = check_name(key, "stream key"), check_name(group, "group")
+        consumer = check_name(consumer, "consumer")
+        if refused := self.refusal("ack"):
+            return refused
+        found = await self.pending_list(key, group, consumer)
+        if not found.ok:
+            return found
+        ids: list[str] = found.details["ids"]
+        if not ids:
+            return ActionResult(True, f"nothing to ack: {label(consumer)!r} holds no pending entry in "
+                                f"{label(group)!r}", {"acked": 0, "acked_ids": [], "nothing": True})
+        acked: list[str] = []
+        for at in range(0, len(ids), 1000):
+            res = await self.ack(key, group, ids[at:at + 1000])
+            acked += list(res.details.get("acked_ids", ()))
+            if not res.ok:
+                return ActionResult(False, f"{res.message} ({len(acked):,} acked before that)",
+                                    {**res.details, "acked": len(acked), "acked_ids": acked})
+        return ActionResult(True, f"acked {len(acked):,} entries {label(consumer)!r} held in "
+                            f"{label(group)!r}",
+                            {"acked": len(acked), "acked_ids": acked})
 
     async def _owned(self, key: bytes, group: bytes, consumer: bytes) -> int | None:
         """How many pending entries `consumer` owns (None if unknown): the baseline for telling
@@ -395,6 +455,24 @@ class Actions:
             msg += f"; {gone} no longer pending"
         return ActionResult(bool(mine), msg, {**base, "claimed": len(mine), "claimed_ids": mine,
                                               "owners": owners})
+
+    # ---- entries without data ---------------------------------------------------------------
+
+    async def without_data_preview(self, key: bytes | str, group: bytes | str) -> ActionResult:
+        """Which pending entries of the group have no data any more (details["ids"]). A read."""
+        from .deleted import preview
+
+        key, group = check_name(key, "stream key"), check_name(group, "group")
+        return await preview(self, key, group)
+
+    async def ack_without_data(self, key: bytes | str, group: bytes | str) -> ActionResult:
+        """XACK every pending entry of the group whose data is gone (it can never be processed)."""
+        from .deleted import ack
+
+        key, group = check_name(key, "stream key"), check_name(group, "group")
+        if refused := self.refusal("ack entries without data"):
+            return refused
+        return await ack(self, key, group)
 
     # ---- trim -----------------------------------------------------------------------------
 
@@ -597,3 +675,48 @@ class Actions:
         if refused := self.refusal("dead-letter"):
             return refused
         return await dead_letter(self, key, group, sel, n, dlq)
+
+    async def dead_letter_preview(self, key: bytes | str, group: bytes | str,
+                                  min_deliveries: int | str) -> ActionResult:
+        """How many pending entries were delivered at least N times: the count the dialog shows
+        before the person confirms. A read."""
+        from .deadletter import MAX_MOVE, count_candidates
+
+        key, group = check_name(key, "stream key"), check_name(group, "group")
+        n = parse_int(min_deliveries, "minimum deliveries", 1)
+        try:
+            count, capped = await count_candidates(self.client, key, group, n)
+        except Exception as exc:
+            return fail(exc, "dead-letter preview", key, group)
+        shown = f"{count:,}" + (" or more" if capped else "")
+        msg = (f"{shown} pending entries of {label(group)!r} were delivered {n} times or more"
+               + (f" (one run moves at most {MAX_MOVE:,})" if count > MAX_MOVE else ""))
+        return ActionResult(True, msg, {"count": count, "capped": capped, "min_deliveries": n})
+
+    # ---- redrive --------------------------------------------------------------------------
+
+    async def redrive(self, dlq_key: bytes | str, to: bytes | str | None = None,
+                      group: bytes | str | None = None, count: int | str = 10_000, *,
+                      start: str = "-", end: str = "+", dry_run: bool = False) -> ActionResult:
+        """Move DLQ entries back to their source stream (dlq-source) or to `to`, with the original
+        fields only, one MULTI/EXEC per entry (redrive.py). `group`: only entries dead-lettered from
+        that group; `start`/`end`: a range of DLQ IDs. `dry_run` says what would move (a read)."""
+        from .redrive import check_range, redrive
+
+        dlq = check_name(dlq_key, "dead-letter key")
+        target = check_name(to, "target stream") if to not in (None, "", b"") else None
+        only = check_name(group, "group") if group not in (None, "", b"") else None
+        count = parse_int(count, "count", 1, MAX_CAP)
+        start = check_id(start, "start ID", special=("-",))
+        end = check_id(end, "end ID", special=("+",))
+        check_range(start, end)
+        if target == dlq:
+            raise ValidationError("the target stream must not be the dead-letter stream itself")
+        if target is not None and self.server.mode == "cluster" and key_slot(target) != key_slot(dlq):
+            raise ValidationError(
+                f"in a cluster the target must share the dead-letter stream's hash slot (each move is "
+                f"one MULTI/EXEC): {label(target)!r} is in slot {key_slot(target)}, {label(dlq)!r} in "
+                f"slot {key_slot(dlq)}")
+        if not dry_run and (refused := self.refusal("redrive")):
+            return refused
+        return await redrive(self, dlq, target, only, start, end, count, dry_run)

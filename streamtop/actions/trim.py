@@ -2,7 +2,8 @@
 
 Entries removed while still pending stay in the PEL without data; entries removed before a group
 read them (after its last-delivered-id) are lost to that group. Both are counted per group so the
-dialog can say so before the person confirms.
+dialog can say so before the person confirms. Pending entries whose data an earlier trim or XDEL
+already took are counted apart (`without_data`): this trim costs them nothing (streamtop.nodata).
 
 Streams have no positional index, so finding the trim boundary means reading IDs: the preview reads
 the cheaper side in pages and stops at SCAN_CAP entries, beyond which counts are unknown (None).
@@ -15,6 +16,7 @@ from typing import Any
 
 from ..connection import AsyncClient
 from ..model import label
+from ..nodata import Bounds, bounds_from_info, without_data
 from ..parse import pairs, parse_entries, text, to_int
 from .base import (
     DETAIL,
@@ -37,10 +39,11 @@ class GroupImpact:
     None = unknown (the trim boundary was too far to find); `*_capped` = a lower bound."""
 
     name: bytes
-    pending: int | None
+    pending: int | None  # pending entries in the removed range that still have their data
     unread: int | None
     pending_capped: bool = False
     unread_capped: bool = False
+    without_data: int | None = 0  # pending entries up to the boundary whose data is gone already
 
     @property
     def harmful(self) -> bool:
@@ -88,6 +91,13 @@ class TrimPreview:
             out.append(f"group {label(g.name)!r}: " + "; ".join(parts))
         return out
 
+    def notes(self) -> list[str]:
+        """Pending entries whose data an earlier trim or XDEL took: this trim changes nothing for
+        them (they stay in the PEL either way), so they are said apart, not counted as harm."""
+        return [f"group {label(g.name)!r}: {_n(g.without_data, g.pending_capped)} pending entries "
+                "already have no data (an earlier trim or XDEL): ack them with A"
+                for g in self.groups if g.without_data]
+
 
 def _n(value: int | None, capped: bool) -> str:
     if value is None:
@@ -122,15 +132,18 @@ async def _scan(client: AsyncClient, key: bytes, start: str, end: str, cap: int,
     return count, last, not done
 
 
-async def _count_pending(client: AsyncClient, key: bytes, group: bytes, hi: str) -> tuple[int, bool]:
-    count, lo = 0, "-"
-    while count < SCAN_CAP:
+async def _count_pending(client: AsyncClient, key: bytes, group: bytes, hi: str,
+                         bounds: Bounds) -> tuple[int, int, bool]:
+    """(pending up to `hi` with data, pending up to `hi` without data, capped)."""
+    seen, gone, lo = 0, 0, "-"
+    while seen < SCAN_CAP:
         rows = pending_rows(await client.execute_command("XPENDING", key, group, lo, hi, PAGE, **DETAIL))
-        count += len(rows)
+        seen += len(rows)
+        gone += len(await without_data(client, key, [r.id for r in rows], bounds))
         if len(rows) < PAGE:
-            return count, False
+            return seen - gone, gone, False
         lo = next_id(rows[-1].id)
-    return count, True
+    return seen - gone, gone, True
 
 
 async def preview(actions: ActionsLike, key: bytes, strategy: str, threshold: Any,
@@ -148,13 +161,14 @@ async def preview(actions: ActionsLike, key: bytes, strategy: str, threshold: An
                    else f"no entry of {label(key)!r} is older than {threshold}")
             p = TrimPreview(key, strategy, threshold, approx, length, 0, 0, nothing=True)
             return ActionResult(True, f"nothing to trim: {why}", {"preview": p})
-        impacts = [await _impact(client, key, g, hi, removed, first) for g in groups]
+        bounds = bounds_from_info(info)
+        impacts = [await _impact(client, key, g, hi, removed, first, bounds) for g in groups]
     except Exception as exc:
         return fail(exc, "trim preview", key)
     p = TrimPreview(key, strategy, threshold, approx, length, 0 if approx else removed, removed,
                     last_removed_id=hi, groups=tuple(impacts))
     msg = f"{how} removes {p.removes_text()} from {label(key)!r}"
-    if w := p.warnings():
+    if w := p.warnings() + p.notes():
         msg += "; " + "; ".join(w)
     return ActionResult(True, msg, {"preview": p})
 
@@ -192,11 +206,11 @@ async def _boundary(client: AsyncClient, key: bytes, strategy: str, threshold: A
 
 
 async def _impact(client: AsyncClient, key: bytes, g: dict[str, Any], hi: str | None, removed: int | None,
-                  first: str | None) -> GroupImpact:
+                  first: str | None, bounds: Bounds) -> GroupImpact:
     name = g["name"]
     if hi is None:
-        return GroupImpact(name, None, None)
-    pending, capped_p = await _count_pending(client, key, name, hi)
+        return GroupImpact(name, None, None, without_data=None)
+    pending, gone, capped_p = await _count_pending(client, key, name, hi, bounds)
     ldid = text(g.get("last-delivered-id")) or "0-0"
     if id_key(ldid) >= id_key(hi):
         unread, capped_u = 0, False
@@ -204,4 +218,4 @@ async def _impact(client: AsyncClient, key: bytes, g: dict[str, Any], hi: str | 
         unread, capped_u = removed, False
     else:
         unread, _, capped_u = await _scan(client, key, next_id(ldid), hi, SCAN_CAP)
-    return GroupImpact(name, pending, unread, capped_p, capped_u)
+    return GroupImpact(name, pending, unread, capped_p, capped_u, gone)

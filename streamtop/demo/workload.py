@@ -166,7 +166,9 @@ class Consumer(Worker):
       `fail_above` fails and the entry stays pending (the PEL is the dead-letter queue of
       record);
     - every `retry_every` seconds, XAUTOCLAIM up to RETRY_COUNT entries idle over `stuck_ms`
-      (its own failures, or a crashed consumer's) and process them again: a transient failure
+      (its own failures, or a crashed consumer's), from where its last round's cursor stopped (so
+      the rounds walk the whole PEL instead of re-taking its oldest entries), and process them
+      again: a transient failure
       succeeds with `retry_success` and is acked; a poison one (hotter than `poison_above`, or
       not a sensor event) always fails;
     - a failure at `poison_deliveries` deliveries moves the entry to the DLQ stream with the
@@ -188,6 +190,7 @@ class Consumer(Worker):
         self._next_retry = time.monotonic() + self.rng.uniform(0, every)  # staggered
         self._loop: asyncio.AbstractEventLoop | None = None
         self._actions: Any = None
+        self.retry_cursor = "0-0"  # where the next XAUTOCLAIM round starts (0-0 again after a wrap)
 
     def crash(self) -> None:
         """The next step (or the batch in hand) is abandoned unacked, then the thread ends."""
@@ -216,7 +219,9 @@ class Consumer(Worker):
 
     def retry(self, db: Database, stream: Any) -> None:
         """XAUTOCLAIM what has been idle over the stuck threshold, and process it again."""
-        reply = stream.autoclaim(self.worker_name, self.life.stuck_ms, "0-0", count=RETRY_COUNT)
+        reply = stream.autoclaim(self.worker_name, self.life.stuck_ms, self.retry_cursor, count=RETRY_COUNT)
+        cursor = reply[0] if reply else b"0-0"
+        self.retry_cursor = cursor.decode() if isinstance(cursor, bytes) else str(cursor or "0-0")
         claimed = [(i, d) for i, d in (reply[1] if len(reply) > 1 else []) if i is not None]
         if not claimed:
             return

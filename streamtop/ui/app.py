@@ -307,12 +307,15 @@ class StreamtopApp(App[int]):
 
     def action_context(self) -> ActionContext:
         view = self.main.current_view()
+        cursor = self.main.pending.cursor_id
         group = view.group
         return ActionContext(
             key=view.selection.key, group=view.selection.group, stream=view.stream, group_info=group,
             consumers=tuple(c.name for c in claim_order(group, self._taken_at_ms())) if group else (),
             selected_pending=view.marked_ids, read_only=self.read_only,
-            stuck_ms=self.stuck_ms)
+            stuck_ms=self.stuck_ms, poison=self.poison,
+            cursor_pending=cursor if any(p.id == cursor for p in view.pending or ()) else None,
+            test_stream=self.demo is not None and view.selection.key == _demo_stream(self.demo))
 
     # keys -----------------------------------------------------------------------------------
 
@@ -368,6 +371,8 @@ class StreamtopApp(App[int]):
     def on_action_finished(self, message: ActionFinished) -> None:
         """An action finished: say what happened, poll to show its effect."""
         result = message.result
+        if message.used_marks:  # consumed: nothing is left to act on under those marks
+            self.main.unmark(message.used_marks)
         text = result.message
         waiting = self.monitor.not_answering_for() if self.monitor is not None else None
         if not result.ok and waiting is not None:  # the likely cause, in the same line
@@ -396,3 +401,9 @@ class StreamtopApp(App[int]):
     def _namespace(self, command: Command) -> DOMNode:
         """Where a command's action runs: its panel for a panel key, else the app."""
         return self.w(command.panel) if command.scope is Scope.PANEL else self
+
+
+def _demo_stream(demo: Any) -> bytes | None:
+    """The stream the demo's workload writes to (test events go there without asking)."""
+    stream = getattr(demo, "stream", None)
+    return stream.encode() if isinstance(stream, str) else stream

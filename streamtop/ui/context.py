@@ -21,6 +21,16 @@ class ActionContext:
     read_only: bool = False
     # what the dashboard calls stuck: the claim dialog's default min idle
     stuck_ms: int = DASHBOARD_DEFAULTS.stuck_ms
+    cursor_pending: str | None = None  # the pending entry under the cursor (`a` with nothing marked)
+    poison: int = DASHBOARD_DEFAULTS.poison_deliveries  # the dead-letter dialog's default threshold
+    test_stream: bool = False  # the demo's own stream: test events go there without asking
+
+    @property
+    def pending_targets(self) -> tuple[str, ...]:
+        """What an action on pending entries takes: the marked ones, else the one under the cursor."""
+        if self.selected_pending:
+            return self.selected_pending
+        return (self.cursor_pending,) if self.cursor_pending else ()
 
     def stream_key(self) -> bytes:
         """The selected stream, for an action that needs one (the registry checked it)."""

@@ -265,6 +265,12 @@ class MainScreen(Screen[None]):
         self._change(self.selection.with_marks(marked))
         self.refresh_view(streams=False)
 
+    def unmark(self, ids: tuple[str, ...]) -> None:
+        """An action consumed these marks (acked, claimed, dead-lettered): they are dropped."""
+        if self.selection.marked & set(ids):
+            self._change(self.selection.with_marks(self.selection.marked - set(ids)))
+            self.refresh_view(streams=False)
+
     def action_pending_page(self, which: str) -> None:
         entries = self.view.pending or ()
         if which == "next":
@@ -283,8 +289,10 @@ class MainScreen(Screen[None]):
                 self.app.bell()
                 return
             self._change(self.selection.next_messages_page(entries[-1].id))
-        elif self.selection.messages_page:
-            self._change(self.selection.first_messages_page())
+        else:
+            self.messages.follow()  # `[`: the newest entries, following the tail again
+            if self.selection.messages_page:
+                self._change(self.selection.first_messages_page())
         self.refresh_view(streams=False)
 
     def action_zoom(self) -> None:

@@ -1,4 +1,9 @@
-"""The latest entries of the selected stream (XREVRANGE, one page), `enter` shows one in full."""
+"""The latest entries of the selected stream (XREVRANGE, one page), `enter` shows one in full.
+
+At the newest page with the cursor on the top row the view follows the tail (tail -f): the cursor
+stays on the newest entry as new ones arrive. Once the person moves down or pages to older entries,
+the rows stay where they are and the line above says how many entries arrived since ("N new").
+That is the panel's own state (where its cursor is), not the selection's."""
 
 from __future__ import annotations
 
@@ -93,6 +98,10 @@ class MessagesPanel(Vertical):
         self.entries: dict[str, Entry] = {}
         self._decoded_for: tuple[bytes, str] | None = None
         self._decoded: dict[tuple[str, int], Decoded | None] = {}
+        self.following = True  # at the newest page, cursor on the newest entry
+        self.left_at: int | None = None  # the stream's entries-added (else length) when it stopped
+        self.new_since = 0
+        self._shown_for: bytes | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="messages-info")
@@ -101,21 +110,48 @@ class MessagesPanel(Vertical):
     def show(self, view: DashboardView) -> None:
         stream = view.stream
         entries = view.messages or ()
+        table = self.table
+        key = stream.key if stream is not None else None
+        if key != self._shown_for:  # another stream: follow its tail
+            self._shown_for, self.following, self.left_at, self.new_since = key, True, None, 0
+        page = view.selection.messages_page
+        self.following = page == 0 and (table.row_count == 0 or table.cursor_row == 0)
+        # entries-added (7.0+) counts arrivals through trims; else the length does
+        total = None
+        if stream is not None:
+            total = stream.entries_added if stream.entries_added is not None else stream.length
+        if self.following:
+            self.left_at, self.new_since = total, 0
+        elif total is not None and self.left_at is not None:
+            self.new_since = max(0, total - self.left_at)
         self.entries = {e.id: e for e in entries}
         decoded: dict[str, Decoded | None] = {}
         if stream is not None:
             decoded = self._decode(stream.key, view.thresholds.decode_format(stream.key), entries)
         varying = varying_keys(d.body for d in decoded.values() if d is not None)
-        self.table.sync([(e.id, message_cells(e, decoded.get(e.id), varying)) for e in entries])
+        rows = [(e.id, message_cells(e, decoded.get(e.id), varying)) for e in entries]
+        table.sync(rows, keep=rows[0][0] if self.following and rows else None)
+        if self.following and rows:
+            table.scroll_home(animate=False)
         if stream is None:
             title = Text("no stream selected")
         else:
             title = name_text(stream.key) + (Text(" (loading)") if view.messages is None else Text())
-        page = view.selection.messages_page
         where = "newest" if page == 0 else f"page {page + 1}"
-        self.query_one("#messages-info", Static).update(
-            title + Text(f"  {where}: {len(entries)} of {fmt.count(stream.length if stream else None)} "
-                         "entries  (enter: full entry, ]: older, [: newest)"))
+        length = fmt.count(stream.length if stream else None)
+        line = title + Text(f"  {where}: {len(entries)} of {length} entries")
+        if self.following and entries:
+            line.append("  following the tail", "green")
+        elif self.new_since:
+            line.append(f"  {self.new_since:,} new", "bold yellow")
+        line.append("  (enter: full entry, ]: older, [: newest)")
+        self.query_one("#messages-info", Static).update(line)
+
+    def follow(self) -> None:
+        """Back to the newest entry and follow the tail (`[`)."""
+        if self.table.row_count:
+            self.table.move_cursor(row=0)
+        self.following = True
 
     def _decode(self, key: bytes, fmt_name: str, entries: tuple[Entry, ...]) -> dict[str, Decoded | None]:
         """Each entry decoded once: an ID's fields never change (a deleted entry has none)."""

@@ -24,13 +24,12 @@ COLUMNS = (("", "mark"), ("id", "id"), ("consumer", "consumer"), ("idle", "idle"
            ("deliveries", "deliveries"), ("state", "state"))
 
 
-def pending_cells(p: PendingEntry, marked: bool, stuck_ms: int, poison: int) -> Cells:
+def pending_cells(p: PendingEntry, marked: bool, stuck_ms: int, poison: int, gone: bool = False) -> Cells:
+    """`gone`: the entry's data was trimmed or deleted (it can never be processed)."""
     is_poison = p.deliveries > poison
     is_stuck = p.idle_ms > stuck_ms
-    style = "bold red" if is_poison else "yellow" if is_stuck else ""
-    state = "poison" if is_poison else "stuck" if is_stuck else ""
-    if is_poison and is_stuck:
-        state = "poison, stuck"
+    style = "dim strike" if gone else "bold red" if is_poison else "yellow" if is_stuck else ""
+    state = ", ".join(s for s, on in (("deleted", gone), ("poison", is_poison), ("stuck", is_stuck)) if on)
     return (
         Text("●" if marked else " ", style="bold cyan"),
         Text(p.id, style=style),
@@ -66,7 +65,8 @@ class PendingPanel(Vertical):
         group = view.group
         self.entries = view.pending or ()
         thresholds, marked = view.thresholds, view.selection.marked
-        self.table.sync([(p.id, pending_cells(p, p.id in marked, thresholds.stuck_ms, thresholds.poison))
+        self.table.sync([(p.id, pending_cells(p, p.id in marked, thresholds.stuck_ms, thresholds.poison,
+                                              p.id in view.without_data))
                          for p in self.entries])
         if group is None:
             title: Text = Text("no group selected")
@@ -89,6 +89,10 @@ class PendingPanel(Vertical):
             text.append(f"  {stuck} stuck (idle > {fmt.duration_ms(stuck_ms)})", "yellow")
         if poisoned:
             text.append(f"  {poisoned} poison (deliveries > {poison})", "bold red")
+        gone = len(view.without_data)
+        if view.trimmed_pending or gone:
+            below = f"{'>=' if view.trimmed_pending_capped else ''}{view.trimmed_pending or 0:,}"
+            text.append(f"  without data: {below} trimmed away, {gone} on this page (A acks them)", "magenta")
         marked = len(view.marked_ids)
         if marked:
             text.append(f"  {marked} marked", "cyan")

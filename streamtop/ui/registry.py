@@ -27,9 +27,11 @@ from .dialogs import (
     ClaimDialog,
     DeadLetterDialog,
     DialogOpener,
+    RedriveDialog,
     TrimDialog,
     host_actions,
     open_ack,
+    open_ack_without_data,
     open_group_menu,
     produce_one,
 )
@@ -51,7 +53,7 @@ class Needs(Enum):
     NOTHING = 0
     STREAM = 1
     GROUP = 2  # a stream and one of its groups
-    MARKED = 3  # a group and marked pending entries
+    MARKED = 3  # a group and marked pending entries (or the pending entry under the cursor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,10 +155,13 @@ COMMANDS: tuple[Command, ...] = (
             opens=produce_one, needs=Needs.STREAM, writes=True, footer=True),
     Command("burst", ("E",), "Burst", "add N test events (a progress bar; esc stops)", "Actions",
             opens=BurstDialog.open, needs=Needs.STREAM, writes=True),
-    Command("ack", ("a",), "Ack", "acknowledge the marked pending entries",
+    Command("ack", ("a",), "Ack", "acknowledge the marked pending entries (or the cursor's)",
             "Actions", opens=open_ack, needs=Needs.MARKED, writes=True, footer=True),
+    Command("ack_without_data", ("A",), "Ack without data",
+            "ack the pending entries whose data is gone (trimmed or deleted)",
+            "Actions", opens=open_ack_without_data, needs=Needs.GROUP, writes=True),
     Command("claim", ("c",), "Claim",
-            "claim stuck entries (or the marked ones) into a consumer",
+            "claim every stuck entry, what one consumer holds, or the marked ones",
             "Actions", opens=ClaimDialog.open, needs=Needs.GROUP, writes=True, footer=True),
     Command("trim", ("t",), "Trim", "trim the stream (MAXLEN or MINID) after a preview",
             "Actions", opens=TrimDialog.open, needs=Needs.STREAM, writes=True, footer=True),
@@ -165,6 +170,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("dead_letter", ("D",), "Dead-letter",
             "move poison entries to <key>:dlq and ack them", "Actions",
             opens=DeadLetterDialog.open, needs=Needs.GROUP, writes=True),
+    Command("redrive", ("R",), "Redrive",
+            "move dead-lettered entries back to their stream (a dry run first)", "Actions",
+            opens=RedriveDialog.open, needs=Needs.STREAM, writes=True),
     # the app
     Command("palette", ("ctrl+p",), "Command palette", "command palette: search every command", "App",
             scope=_T, palette=False),
@@ -245,7 +253,7 @@ def refusal(command: Command, context: ActionContext, actions: Actions | None) -
         return f"{what}: select a stream first"
     if command.needs in (Needs.GROUP, Needs.MARKED) and context.group is None:
         return f"{what}: select a consumer group first"
-    if command.needs is Needs.MARKED and not context.selected_pending:
+    if command.needs is Needs.MARKED and not context.pending_targets:
         return (f"{what}: no pending entry selected (x marks the entry under the cursor, X every "
                 "entry on the page)")
     return None

@@ -96,6 +96,9 @@ class DashboardView:
     pending: tuple[PendingEntry, ...] | None = None  # None: not fetched for this selection yet
     pending_error: str | None = None
     messages: tuple[Entry, ...] | None = None
+    without_data: frozenset[str] = frozenset()  # IDs of the page whose data is gone (nodata.py)
+    trimmed_pending: int | None = None  # the group's pending entries below the first entry
+    trimmed_pending_capped: bool = False
 
     @property
     def streams(self) -> tuple[StreamInfo, ...]:
@@ -158,6 +161,8 @@ def build_view(snapshot: Snapshot | None, selection: Selection, history: History
     data = snapshot.focus if snapshot is not None else None
     pending = messages = None
     error = None
+    gone: frozenset[str] = frozenset()
+    trimmed: int | None = None
     if data is not None and stream is not None:
         asked = data.focus
         if (asked.key == stream.key and asked.pending_start == selection.pending_start
@@ -165,7 +170,10 @@ def build_view(snapshot: Snapshot | None, selection: Selection, history: History
             messages = data.messages
             if group is not None and asked.group == group.name:
                 pending, error = data.pending, data.error or group.error
+                gone, trimmed = data.without_data, data.trimmed_pending
     return DashboardView(
         snapshot=snapshot, selection=selection, history=history, thresholds=thresholds,
         server=snapshot.server if snapshot is not None else ServerInfo(),
-        stream=stream, group=group, pending=pending, pending_error=error, messages=messages)
+        stream=stream, group=group, pending=pending, pending_error=error, messages=messages,
+        without_data=gone, trimmed_pending=trimmed,
+        trimmed_pending_capped=bool(data is not None and data.trimmed_pending_capped))

@@ -37,9 +37,11 @@ async def make(srv, **kw) -> Actions:
     return Actions(client, await probe_server(client), **kw)
 
 
-def ctx(key=b"s", group=b"g", consumers=(b"c1",), selected=(), read_only=False) -> ActionContext:
+def ctx(key=b"s", group=b"g", consumers=(b"c1",), selected=(), read_only=False,
+        test_stream=True) -> ActionContext:
+    """`test_stream`: the demo's stream, where `e`/`E` do not ask (tests/ui/test_workflow_ui.py asks)."""
     return ActionContext(key=key, group=group, consumers=tuple(consumers),
-                         selected_pending=tuple(selected), read_only=read_only)
+                         selected_pending=tuple(selected), read_only=read_only, test_stream=test_stream)
 
 
 async def type_in(pilot, widget_id: str, text: str) -> None:

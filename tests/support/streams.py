@@ -72,3 +72,18 @@ def arrange_orders(r: redis.Redis) -> None:
     r.xack("orders", "g1", "1000-2")
     r.xgroup_createconsumer("orders", "g1", "c2")
     r.xgroup_create("orders", "g2", id="$")
+
+
+def crashed(r: redis.Redis, n: int = 190) -> list[str]:
+    """A consumer that crashed holding entries (issue 13's claim runs): c2 reads 5 entries and
+    stays alive; c1 reads `n` and crashes (its entries idle OLD_MS, read once); c3 reads 5 more and
+    is busy (not idle)."""
+    for i in range(n + 10):
+        r.xadd("s", {"n": str(i), "v": b"\xff%d" % i})
+    r.xgroup_create("s", "g", "0")
+    r.xreadgroup("g", "c2", {"s": ">"}, count=5)
+    got = r.xreadgroup("g", "c1", {"s": ">"}, count=n)
+    c1 = [i.decode() for i, _ in got[0][1]]
+    r.xclaim("s", "g", "c1", 0, c1, idle=OLD_MS, justid=True)  # JUSTID: deliveries stay 1
+    r.xreadgroup("g", "c3", {"s": ">"}, count=5)
+    return c1

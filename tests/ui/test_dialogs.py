@@ -299,10 +299,11 @@ async def test_dead_letter_dialog_selected_and_by_deliveries(host, r):
     await pilot.press("enter")
     await pilot.pause()
     assert "must be a whole number" in shown(app, "error")
-    await type_in(pilot, "deliveries", "2")
+    await type_in(pilot, "deliveries", "1")  # more than once: what --poison-deliveries 1 marks poison
     await type_in(pilot, "dlq", "dead")
     await pilot.press("enter")
     await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+    assert "Move 1 pending entries delivered more than 1 times" in shown(app, "body")  # the count first
     await pilot.press("y")
     await until(pilot, lambda: len(app.results) == 2)
     assert [f[b"dlq-original-id"].decode() for _, f in r.xrange("dead")] == [ids[3]]
@@ -336,8 +337,8 @@ async def test_names_with_odd_bytes_keep_their_bytes(host, r):
     await until(pilot, lambda: len(app.results) == 2)
     assert app.results[-1].ok, app.results[-1].message
     assert r.xlen(key + b":dlq") == 1 and r.exists("s\\xfe:dlq") == 0
-    # delete consumer: the odd one, picked by its label
-    open_dialog(app, "group", ctx(key=key, consumers=(odd, b"c1")))
+    # delete consumer: the odd one, picked by its label (pre-filled: the consumer idle longest, last)
+    open_dialog(app, "group", ctx(key=key, consumers=(b"c1", odd)))
     await pilot.pause()
     await pilot.press("down", "down", "enter")
     await pilot.pause()
@@ -441,13 +442,19 @@ async def test_dashboard_produce_and_trim_keys(server, r):
         await until(pilot, lambda: app.snapshot is not None and app.actions is not None)
         app.select(b"s", b"g")
         await pilot.pause()
-        await pilot.press("e")
+        await pilot.press("e")  # not the demo's stream: asked once
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        assert "It is not the demo's stream" in shown(app, "body") and r.xlen("s") == 10
+        await pilot.press("y")
         await until(pilot, lambda: r.xlen("s") == 11)
+        await pilot.press("e")  # ... and only once
+        await until(pilot, lambda: r.xlen("s") == 12)
+        assert not isinstance(app.screen, ConfirmDialog)
         await pilot.press("t")
         await until(pilot, lambda: is_dialog(app))
         await pilot.press("4", "enter")
         await until(pilot, lambda: "removes" in shown(app, "info"))
-        assert "7 of 11 entries" in shown(app, "info")
+        assert "8 of 12 entries" in shown(app, "info")
         await pilot.press("enter")
         await until(pilot, lambda: not is_dialog(app))
         assert r.xlen("s") == 4

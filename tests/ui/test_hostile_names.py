@@ -155,6 +155,14 @@ async def visit_everything(app: StreamtopApp, pilot, r: redis.Redis, key: bytes,
     await until(pilot, lambda: len(app.selected_pending_ids()) == 2, what="entries marked")
 
     where = name_text(key).plain
+    # test events into a stream that is not the demo's: asked once, the name escaped in the question
+    app.open_action("burst")
+    await until(pilot, up(app, ConfirmDialog, "#body"), what="test events question")
+    question = content(app.screen.query_one("#body", Static))
+    assert name_text(key, 60).plain in question and not RAW_CONTROLS.search(question)
+    await pilot.press("y")
+    await until(pilot, up(app, BurstDialog), what="burst dialog after the question")
+    await close_dialog(pilot, app)
     await open_and_check(pilot, app, "burst", BurstDialog, where)
     assert name_text(group).plain in content(app.screen.query_one("#title", Label))
     await close_dialog(pilot, app)

@@ -28,6 +28,7 @@ from streamtop.model import (
 )
 from streamtop.monitor import Monitor, State, aged, answer_timeout
 from streamtop.ui.app import StreamtopApp
+from streamtop.ui.dialogs import ConfirmDialog
 from streamtop.ui.header import HeaderInfo, header_text
 from streamtop.ui.help import HelpScreen
 from tests.support.waiting import until
@@ -128,7 +129,9 @@ async def test_sigstop_shows_not_answering_keys_work_sigcont_is_live_again(own_s
             # an action on the hung server ends with a clear message instead of hanging
             notes: list[str] = []
             app.notify = lambda message, **kw: notes.append(str(message))  # type: ignore[method-assign]
-            await pilot.press("e")
+            await pilot.press("e")  # not the demo's stream: asked once first
+            await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            await pilot.press("y")
             await until(pilot, lambda: notes)
             assert notes[0].startswith("produce failed") and "timeout" in notes[0].lower(), notes
             assert "the server has not answered a poll for" in notes[0], notes

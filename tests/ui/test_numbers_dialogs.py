@@ -25,7 +25,8 @@ DIALOG_FIELDS = [
     ("claim", "idle", num.CLAIM_MIN_IDLE, False),
     ("claim", "cap", num.CLAIM_COUNT, False),
     ("trim", "threshold", num.TRIM_MAXLEN, False),
-    ("deadletter", "deliveries", num.DLQ_DELIVERIES, False),
+    ("deadletter", "deliveries", num.POISON_DELIVERIES, False),  # "more than N", as --poison-deliveries
+    ("redrive", "count", num.MOVE_COUNT, False),
 ]
 
 
@@ -71,7 +72,8 @@ async def refused_in_dialog(app, pilot, r, dialog: str, widget_id: str, what: st
     ("burst", "maxlen", "1e308", "MAXLEN must be a whole number"),
     ("claim", "cap", "-" + "9" * 5000, "cap must be at least 1"),
     ("trim", "threshold", "9" * 5000, "MAXLEN must be at most"),
-    ("deadletter", "deliveries", "٣", "minimum deliveries must be a whole number"),
+    ("deadletter", "deliveries", "٣", "poison deliveries must be a whole number"),
+    ("redrive", "count", "1e9", "count must be a whole number"),
 ], ids=short)
 async def test_dialog_refuses_what_used_to_crash(dialog_host, r, dialog, widget_id, text, words):
     app, pilot = dialog_host

@@ -120,7 +120,8 @@ def test_names_are_unique_and_keys_do_not_clash_within_a_scope():
 def test_read_only_refusal_is_one_message_naming_the_key():
     ctx = ActionContext(key=b"s", group=b"g", selected_pending=("1-0",), read_only=True)
     writes = [c for c in COMMANDS if c.writes]
-    assert {c.name for c in writes} == {"produce", "burst", "ack", "claim", "trim", "group", "dead_letter"}
+    assert {c.name for c in writes} == {"produce", "burst", "ack", "ack_without_data", "claim", "trim",
+                                        "group", "dead_letter", "redrive"}
     for c in writes:
         message = registry.refusal(c, ctx, None)
         what = f"{c.label.lower()} ({c.keys[0]})"

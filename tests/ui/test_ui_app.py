@@ -237,7 +237,9 @@ async def test_actions_use_the_monitors_actions_client_and_quit_closes_all(serve
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.actions is not None and app.selected_key == b"k")
         assert app.actions.client is app.monitor.action_client is not app.monitor.client
-        await pilot.press("e")  # produce one event through the actions
+        await pilot.press("e")  # produce one event through the actions (asked first: not the demo's)
+        await until(pilot, lambda: app.screen.query("#yes"))
+        await pilot.press("y")
         await until(pilot, lambda: r.xlen("k") == 2)
         await pilot.press("q")
     with redis.Redis(port=server.port) as c:  # the server notices closed connections asynchronously

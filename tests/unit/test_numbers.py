@@ -103,6 +103,11 @@ CLI_OPTIONS = [
     ("demo", [], "--poison-deliveries", num.POISON_DELIVERIES, "poison_deliveries"),
     ("demo", [], "--lesson", num.DEMO_LESSON, "lesson"),
     ("demo", [], "--window", num.WINDOW, "window_ms"),
+    ("trim", ["k"], "--maxlen", num.TRIM_MAXLEN, "maxlen"),
+    ("claim", ["k", "g", "--to", "c"], "--min-idle", num.MIN_IDLE_MS, "min_idle"),
+    ("claim", ["k", "g", "--to", "c"], "--count", num.MOVE_COUNT, "count"),
+    ("deadletter", ["k", "g"], "--min-deliveries", num.DLQ_DELIVERIES, "min_deliveries"),
+    ("redrive", ["k:dlq"], "--count", num.MOVE_COUNT, "count"),
 ]
 
 

@@ -35,6 +35,7 @@ class ActionDialog(ModalScreen[None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
     TITLE = "action"
     VERB = "Run"
+    USES_MARKS = False  # an action on the marked entries: they are unmarked once it succeeded
 
     def __init__(self, context: ActionContext) -> None:
         super().__init__()
@@ -120,7 +121,8 @@ class ActionDialog(ModalScreen[None]):
         self.run_worker(job(), exclusive=True, group="action")
 
     def finish(self, result: ActionResult, keep_open_on_error: bool = True) -> None:
-        self.app.post_message(ActionFinished(result))
+        used = self.context.selected_pending if self.USES_MARKS and result.ok else ()
+        self.app.post_message(ActionFinished(result, used))
         if result.ok or not keep_open_on_error:
             self.dismiss()
         else:

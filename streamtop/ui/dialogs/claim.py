@@ -1,14 +1,17 @@
-"""Claim: XAUTOCLAIM entries idle for at least a min idle time into a chosen consumer, or XCLAIM
-the marked ones. A name that is not a consumer of the group is claimed into only after a second
-enter (XCLAIM creates the consumer)."""
+"""Claim: every stuck entry (XAUTOCLAIM, its cursor carried to the end, with a progress bar and a
+cap), what one consumer holds ("From consumer"), or the marked entries (XCLAIM), into a chosen
+consumer. A name that is not a consumer of the group is claimed into only after a second enter
+(XCLAIM creates the consumer)."""
 
 from __future__ import annotations
+
+import asyncio
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.suggester import SuggestFromList
-from textual.widgets import Input, Label, Static
+from textual.widgets import Input, Label, ProgressBar, Static
 
 from ... import numbers as num
 from ...actions import ValidationError
@@ -16,16 +19,30 @@ from ...render import text
 from ..context import ActionContext
 from .base import ActionDialog
 from .names import Names, names_hint
+from .shared import name_of
+
+DEFAULT_CAP = "10000"
 
 
 class ClaimDialog(ActionDialog):
     TITLE = "Claim stuck entries"
     VERB = "Claim"
+    USES_MARKS = True
 
     def __init__(self, context: ActionContext) -> None:
         super().__init__(context)
         self.names = Names(context.consumers)
         self.armed_new: str | None = None  # a new consumer name the person was warned about
+        self.cancel_event = asyncio.Event()
+
+    def holders(self) -> Text:
+        """Who holds how many: what "From consumer" can name."""
+        gi = self.context.group_info
+        held = [(c.name, c.pending) for c in gi.consumer_list if c.pending] if gi is not None else []
+        if not held:
+            return Text("From consumer (empty: every stuck entry)")
+        parts = Text(", ").join(Text.assemble(name_of(c, 30), f" ({n:,})") for c, n in held[:10])
+        return Text.assemble("From consumer (empty: every stuck entry); holding: ", parts)
 
     def fields(self) -> ComposeResult:
         ctx = self.context
@@ -34,6 +51,10 @@ class ClaimDialog(ActionDialog):
             yield Static(f"XCLAIM the {len(ctx.selected_pending)} selected entries", classes="hint")
         yield Label("Min idle time (seconds; or 500ms, 2m, 1h)", classes="hint")
         yield Input(f"{ctx.stuck_ms / 1000:g}", id="idle")
+        if not ctx.selected_pending:
+            yield Label(self.holders(), classes="hint")
+            yield Input("", placeholder="every stuck entry", id="source",
+                        suggester=SuggestFromList(consumers, case_sensitive=True))
         yield Label(names_hint("Into consumer: ", ctx.consumers,
                                Text("the group has no consumers: type a new name", "bold")),
                     classes="hint")
@@ -41,10 +62,13 @@ class ClaimDialog(ActionDialog):
                     suggester=SuggestFromList(consumers, case_sensitive=True))
         if not ctx.selected_pending:
             yield Label("Cap: claim at most", classes="hint")
-            yield Input("100", id="cap")
+            yield Input(DEFAULT_CAP, id="cap")
+            yield ProgressBar(total=1, show_eta=False, id="progress")
 
     def on_mount(self) -> None:
         self.query_one("#idle", Input).focus()
+        for bar in self.query("#progress"):
+            bar.display = False
 
     @on(Input.Changed, "#consumer")
     def _consumer_changed(self, event: Input.Changed) -> None:
@@ -75,7 +99,30 @@ class ClaimDialog(ActionDialog):
             ids = ctx.selected_pending
             self.launch(lambda: self.actions.claim_ids(key, group, consumer, idle, ids,
                                                        must_exist=not new))
+            return
+        cap = num.CLAIM_COUNT.parse(self.value("cap"))
+        typed = self.value("source")
+        source = self.names.resolve(typed) if typed else None
+        if source is not None and not self.names.known(typed):
+            raise ValidationError(f"{typed!r} is not a consumer of this group")
+        bar = self.query_one("#progress", ProgressBar)
+        bar.update(total=cap, progress=0)
+        bar.display = True
+
+        def progress(done: int, total: int) -> None:
+            bar.update(progress=done)
+
+        if source is not None:
+            self.launch(lambda: self.actions.claim_from(key, group, source, consumer, idle, cap,
+                                                        must_exist=not new, progress=progress,
+                                                        cancel=self.cancel_event))
         else:
-            cap = num.CLAIM_COUNT.parse(self.value("cap"))
-            self.launch(lambda: self.actions.claim_auto(key, group, consumer, idle, cap,
-                                                        must_exist=not new))
+            self.launch(lambda: self.actions.claim_auto(key, group, consumer, idle, cap, must_exist=not new,
+                                                        progress=progress, cancel=self.cancel_event))
+
+    def action_cancel(self) -> None:
+        if self.busy:  # stop after the page in flight; the worker reports what was claimed
+            self.cancel_event.set()
+            self.info("stopping after the page in flight…")
+        else:
+            self.dismiss()

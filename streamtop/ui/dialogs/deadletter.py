@@ -1,5 +1,6 @@
-"""Dead-letter: move the marked pending entries, or every one delivered at least N times, to
-`<key>:dlq` and ack them (one MULTI/EXEC per entry), after a confirmation."""
+"""Dead-letter: move the marked pending entries, or every one delivered more than N times (N is
+--poison-deliveries unless changed: what the pending list marks poison), to `<key>:dlq` and ack them
+(one MULTI/EXEC per entry), after a confirmation that says how many match."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from .shared import name_of
 class DeadLetterDialog(ActionDialog):
     TITLE = "Dead-letter"
     VERB = "Move"
+    USES_MARKS = True
 
     def __init__(self, context: ActionContext) -> None:
         super().__init__(context)
@@ -30,8 +32,9 @@ class DeadLetterDialog(ActionDialog):
         if ctx.selected_pending:
             yield Static(f"move the {len(ctx.selected_pending)} selected entries", classes="hint")
         else:
-            yield Label("Move every pending entry delivered at least N times; N =", classes="hint")
-            yield Input("3", id="deliveries")
+            yield Label("Move every pending entry delivered more than N times (marked poison); N =",
+                        classes="hint")
+            yield Input(str(ctx.poison), id="deliveries")
         yield Label("to the dead-letter stream", classes="hint")
         self.names = Names([self.actions.default_dlq(self.key)])
         # select_on_focus off: tabbing here and typing must not replace the whole target
@@ -50,10 +53,31 @@ class DeadLetterDialog(ActionDialog):
         ids: tuple[str, ...] | None
         if ctx.selected_pending:
             ids, n = ctx.selected_pending, None
-            what = f"the {len(ids)} selected entries"
-        else:
-            ids, n = None, num.DLQ_DELIVERIES.parse(self.value("deliveries"))
-            what = f"every pending entry delivered {n} times or more"
+            self.ask(f"the {len(ids)} selected entries", key, group, ids, n, dlq)
+            return
+        more_than = num.POISON_DELIVERIES.parse(self.value("deliveries"))
+        n = more_than + 1
+        self.busy = True
+
+        async def count() -> None:
+            try:
+                pre = await self.actions.dead_letter_preview(key, group, n)
+            finally:
+                self.busy = False
+            if not pre.ok:
+                self.error(pre.message)
+                return
+            if not pre.details["count"]:
+                self.info(f"nothing to move: no pending entry was delivered more than {more_than} times")
+                return
+            shown = f"{pre.details['count']:,}" + (" or more" if pre.details["capped"] else "")
+            self.ask(f"{shown} pending entries delivered more than {more_than} times", key, group, None,
+                     n, dlq)
+
+        self.run_worker(count(), exclusive=True, group="action")
+
+    def ask(self, what: str, key: bytes, group: bytes, ids: tuple[str, ...] | None, n: int | None,
+            dlq: bytes) -> None:
         body = Text.assemble(
             Text.assemble(f"Move {what} of group ", name_of(group), " to ", name_of(dlq),
                           " and ack them: they leave the group's pending list.", style="bold red"),

@@ -124,9 +124,9 @@ class ConsumerDeleteDialog(ActionDialog):
         self.names = Names(context.consumers)
 
     def fields(self) -> ComposeResult:
-        consumers = self.names.labels
+        consumers = self.names.labels  # the most recently active first: the idle longest is last
         yield Label(names_hint("Consumer: ", self.context.consumers, Text("(none)")), classes="hint")
-        yield Input(consumers[0] if consumers else "", id="consumer",
+        yield Input(consumers[-1] if consumers else "", id="consumer",
                     suggester=SuggestFromList(consumers, case_sensitive=True))
 
     def on_mount(self) -> None:

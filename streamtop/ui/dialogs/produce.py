@@ -4,27 +4,59 @@ stops after the chunk in flight."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
+from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.widgets import Button, Checkbox, Input, Label, ProgressBar
 
 from ... import numbers as num
 from ..context import ActionContext
 from .base import ActionDialog
-from .shared import host_actions, run_action
+from .confirm import ConfirmDialog
+from .shared import host_actions, name_of, run_action
+
+
+def ask_once(app: App[Any], context: ActionContext, then: Callable[[], None]) -> None:
+    """Test events go to the demo's stream without a word; to any other stream (a production one,
+    perhaps) only after a yes, asked once per stream for the life of the app."""
+    key = context.stream_key()
+    agreed: set[bytes] = app.__dict__.setdefault("_test_events_agreed", set())
+    if context.test_stream or key in agreed:
+        then()
+        return
+
+    def answered(yes: bool | None) -> None:
+        if yes:
+            agreed.add(key)
+            then()
+        else:
+            app.notify("test events: cancelled, nothing added", markup=False)
+
+    body = Text.assemble("Add test sensor events {sensor_id, temp, humidity} to ", name_of(key),
+                         "? It is not the demo's stream: its consumers will read them.", style="bold")
+    app.push_screen(ConfirmDialog(Text.assemble("Test events into ", name_of(key), "?"), body, "Add"),
+                    answered)
 
 
 def produce_one(app: App[Any], context: ActionContext) -> None:
-    """The registry's opener for `e`: no form, one XADD."""
+    """The registry's opener for `e`: no form, one XADD (asked once per stream that is not the demo's)."""
     actions, key = host_actions(app), context.stream_key()
     if actions is not None:
-        run_action(app, lambda: actions.produce_one(key))
+        ask_once(app, context, lambda: run_action(app, lambda: actions.produce_one(key)))
 
 
 class BurstDialog(ActionDialog):
     TITLE = "Produce a burst of test events"
     VERB = "Start"
+
+    @classmethod
+    def open(cls, app: App[Any], context: ActionContext) -> None:
+        def push() -> None:
+            app.push_screen(cls(context))
+
+        ask_once(app, context, push)
 
     def __init__(self, context: ActionContext) -> None:
         super().__init__(context)

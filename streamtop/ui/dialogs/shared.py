@@ -28,11 +28,13 @@ DialogOpener = Callable[[App[Any], ActionContext], None]
 
 
 class ActionFinished(Message):
-    """An action ran: the host says what happened (a notification) and polls to show its effect."""
+    """An action ran: the host says what happened (a notification) and polls to show its effect.
+    `used_marks`: the marked pending entries the action consumed (the host unmarks them)."""
 
-    def __init__(self, result: ActionResult) -> None:
+    def __init__(self, result: ActionResult, used_marks: tuple[str, ...] = ()) -> None:
         super().__init__()
         self.result = result
+        self.used_marks = used_marks
 
 
 def host_actions(app: App[Any]) -> Actions | None:
@@ -41,12 +43,13 @@ def host_actions(app: App[Any]) -> Actions | None:
     return actions if isinstance(actions, Actions) else None
 
 
-def run_action(app: App[Any], work: Callable[[], Awaitable[ActionResult]]) -> None:
+def run_action(app: App[Any], work: Callable[[], Awaitable[ActionResult]],
+               used_marks: tuple[str, ...] = ()) -> None:
     """Run an action that needs no form (produce one, ack one, destroy after its confirmation) in a
     worker of the host; its result goes to the host as `ActionFinished`."""
 
     async def job() -> None:
-        app.post_message(ActionFinished(await work()))
+        app.post_message(ActionFinished(await work(), used_marks))
 
     app.run_worker(job(), group="action")
 

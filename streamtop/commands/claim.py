@@ -1,0 +1,114 @@
+"""`streamtop claim KEY GROUP --to CONSUMER [--from CONSUMER] [--min-idle MS] [--count N]`: the `c`
+key as a command. With --from, what that consumer holds (min idle 0 unless given); without, every
+entry idle at least --min-idle (default 60000 ms), with the XAUTOCLAIM cursor carried to the end."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .. import numbers as num
+from ..actions import Actions
+from ..actions.claim import owners_text
+from ..cliargs import UsageError
+from ..collector import to_bytes
+from ..model import label
+from .shared import add_common, confirm, finish, named, run_async
+
+DEFAULT_MIN_IDLE_MS = 60_000
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("stream_key", metavar="KEY", help="the stream")
+    p.add_argument("group", metavar="GROUP", help="the consumer group")
+    p.add_argument("--to", required=True, metavar="CONSUMER", help="the consumer that takes the entries")
+    p.add_argument(
+        "--from",
+        dest="source",
+        metavar="CONSUMER",
+        help="take what this consumer holds (default: every stuck entry)",
+    )
+    p.add_argument(
+        "--min-idle",
+        type=num.MIN_IDLE_MS.arg,
+        metavar="MS",
+        help=f"only entries idle this long (default {DEFAULT_MIN_IDLE_MS} ms; 0 with --from)",
+    )
+    p.add_argument(
+        "--count",
+        type=num.MOVE_COUNT.arg,
+        default=100_000,
+        metavar="N",
+        help="claim at most N (default 100000)",
+    )
+    p.add_argument(
+        "--start",
+        default="0-0",
+        metavar="ID",
+        help="where claim-all starts (a previous run's cursor; default 0-0)",
+    )
+    add_common(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    key, group, target = to_bytes(args.stream_key), to_bytes(args.group), to_bytes(args.to)
+    source = to_bytes(args.source) if args.source is not None else None
+    if not key or not group or not target or source == b"":
+        raise UsageError("KEY, GROUP and consumer names must not be empty")
+    if source is not None and args.start != "0-0":
+        raise UsageError("--start continues a claim of every stuck entry: not with --from")
+    idle = args.min_idle if args.min_idle is not None else (0 if source is not None else DEFAULT_MIN_IDLE_MS)
+
+    async def job(actions: Actions) -> int:
+        pre = await actions.pending_list(key, group, source, idle, args.count)
+        base = {
+            **named("stream", key),
+            **named("group", group),
+            **named("to", target),
+            **named("from", source),
+            "min_idle_ms": idle,
+        }
+        if not pre.ok:
+            return finish(args, pre, base)
+        n = pre.details["count"]
+        owners = {label(o): c for o, c in pre.details["owners"].items()}
+        if args.dry_run or not n:
+            from ..actions import ActionResult
+
+            what = (
+                (
+                    f"would claim {n:,} into {label(target)!r}"
+                    + (f" from {owners_text(pre.details['owners'])}" if n else "")
+                )
+                if n
+                else f"nothing to claim: {pre.message}"
+            )
+            return finish(
+                args,
+                ActionResult(True, what, pre.details),
+                {**base, "claimed": n, "ids": pre.details["ids"], "deleted_ids": [], "owners": owners},
+                nothing=not n,
+            )
+        if not args.json:
+            print(f"{pre.message}, held by {owners_text(pre.details['owners'])}", file=sys.stderr)
+        confirm(args, f"claim {n:,} entries into {label(target)!r}?")
+        if source is not None:
+            res = await actions.claim_from(key, group, source, target, idle, args.count)
+        else:
+            res = await actions.claim_auto(key, group, target, idle, args.count, start=args.start)
+        got = res.details.get("owners") or {}
+        return finish(
+            args,
+            res,
+            {
+                **base,
+                "claimed": res.details.get("claimed", 0),
+                "ids": list(res.details.get("claimed_ids", [])),
+                "deleted_ids": list(res.details.get("deleted_ids", [])),
+                "owners": {label(o): c for o, c in got.items()},
+                "cursor": res.details.get("cursor"),
+            },
+            nothing=res.ok and not res.details.get("claimed"),
+        )
+
+    return run_async(args, job)

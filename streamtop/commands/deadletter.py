@@ -1,0 +1,71 @@
+"""`streamtop deadletter KEY GROUP [--min-deliveries N] [--dlq KEY]`: the `D` key as a command:
+move every pending entry delivered at least N times to the dead-letter stream and ack it."""
+
+from __future__ import annotations
+
+import argparse
+
+from .. import numbers as num
+from ..actions import Actions
+from ..cliargs import UsageError
+from ..collector import to_bytes
+from ..model import label
+from .shared import add_common, confirm, finish, named, run_async
+
+DEFAULT_MIN_DELIVERIES = 6  # more than the dashboard's default --poison-deliveries 5: what it marks poison
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("stream_key", metavar="KEY", help="the stream")
+    p.add_argument("group", metavar="GROUP", help="the consumer group")
+    p.add_argument(
+        "--min-deliveries",
+        type=num.DLQ_DELIVERIES.arg,
+        default=DEFAULT_MIN_DELIVERIES,
+        metavar="N",
+        help=f"entries delivered at least N times (default {DEFAULT_MIN_DELIVERIES}"
+        ": what the dashboard marks poison with its default --poison-deliveries 5)",
+    )
+    p.add_argument(
+        "--dlq", metavar="KEY", help="the dead-letter stream (default KEY:dlq; {KEY}:dlq in a cluster)"
+    )
+    add_common(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    key, group = to_bytes(args.stream_key), to_bytes(args.group)
+    if not key or not group:
+        raise UsageError("KEY and GROUP must not be empty")
+    dlq_given = to_bytes(args.dlq) if args.dlq is not None else None
+    if dlq_given == b"":
+        raise UsageError("--dlq is empty")
+
+    async def job(actions: Actions) -> int:
+        dlq = dlq_given or actions.default_dlq(key)
+        base = {
+            **named("stream", key),
+            **named("group", group),
+            **named("dlq", dlq),
+            "min_deliveries": args.min_deliveries,
+        }
+        pre = await actions.dead_letter_preview(key, group, args.min_deliveries)
+        if not pre.ok:
+            return finish(args, pre, base)
+        n = pre.details["count"]
+        if args.dry_run or not n:
+            from ..actions import ActionResult
+
+            msg = (
+                f"would move {pre.message} to {label(dlq)!r}"
+                if n
+                else f"nothing to dead-letter: {pre.message}"
+            )
+            return finish(args, ActionResult(True, msg, pre.details), {**base, "moved": n}, nothing=not n)
+        confirm(args, f"move {n:,} entries of {label(group)!r} to {label(dlq)!r} and ack them?")
+        res = await actions.dead_letter(key, group, min_deliveries=args.min_deliveries, dlq_key=dlq)
+        moved = [i for i, _ in res.details.get("moved", [])]
+        return finish(
+            args, res, {**base, "moved": len(moved), "moved_ids": moved}, nothing=res.ok and not moved
+        )
+
+    return run_async(args, job)

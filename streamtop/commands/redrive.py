@@ -1,0 +1,67 @@
+"""`streamtop redrive DLQ [--to KEY] [--group G] [--count N]`: move dead-lettered entries back to
+their source stream (or --to), with their original fields, one MULTI/EXEC per entry."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .. import numbers as num
+from ..actions import Actions
+from ..cliargs import UsageError
+from ..collector import to_bytes
+from ..model import label
+from ..render import clean
+from .shared import add_common, confirm, finish, named, run_async
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("dlq", metavar="DLQ", help="the dead-letter stream")
+    p.add_argument(
+        "--to", metavar="KEY", help="the stream to move them to (default: each entry's dlq-source)"
+    )
+    p.add_argument("--group", metavar="G", help="only entries dead-lettered from this group")
+    p.add_argument(
+        "--count", type=num.MOVE_COUNT.arg, default=10_000, metavar="N", help="move at most N (default 10000)"
+    )
+    p.add_argument("--start", default="-", metavar="ID", help="only DLQ entries from this ID on")
+    p.add_argument("--end", default="+", metavar="ID", help="only DLQ entries up to this ID")
+    add_common(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    dlq = to_bytes(args.dlq)
+    to = to_bytes(args.to) if args.to is not None else None
+    group = to_bytes(args.group) if args.group is not None else None
+    if not dlq or to == b"" or group == b"":
+        raise UsageError("DLQ, --to and --group must not be empty")
+
+    async def job(actions: Actions) -> int:
+        kw = dict(to=to, group=group, count=args.count, start=args.start, end=args.end)
+        pre = await actions.redrive(dlq, dry_run=True, **kw)
+        base = {**named("dlq", dlq), **named("group", group)}
+
+        def targets(res_to: dict[bytes, int]) -> list[dict]:
+            return [{**named("name", t), "count": n} for t, n in res_to.items()]
+
+        n = len(pre.details.get("would_move", []))
+        if not pre.ok or args.dry_run or not n:
+            return finish(
+                args,
+                pre,
+                {**base, "moved": n, "to": targets(pre.details.get("to", {}))},
+                nothing=pre.ok and not n,
+            )
+        if not args.json:
+            print(clean(pre.message), file=sys.stderr)
+        confirm(args, f"redrive {n:,} entries from {label(dlq)!r}?")
+        res = await actions.redrive(dlq, **kw)
+        moved = res.details.get("moved", [])
+        return finish(
+            args,
+            res,
+            {**base, "moved": len(moved), "to": targets(res.details.get("to", {}))},
+            nothing=res.ok and not moved,
+        )
+
+    return run_async(args, job)

@@ -1,0 +1,119 @@
+"""Redrive (`R`): move dead-lettered entries back to their source stream (or another), with their
+original fields. The first enter is a dry run (how many, to where); a second enter on the same
+inputs asks for a confirmation, then moves them, one MULTI/EXEC per entry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.widgets import Button, Input, Label
+
+from ... import numbers as num
+from ...actions import ValidationError
+from ...model import label
+from ..context import ActionContext
+from .base import ActionDialog
+from .names import Names
+from .shared import name_of, short
+
+RedriveArgs = tuple[bytes, bytes | None, bytes | None, int]  # dlq, to, group, count
+
+
+class RedriveDialog(ActionDialog):
+    TITLE = "Redrive"
+    VERB = "Dry run"
+
+    def __init__(self, context: ActionContext) -> None:
+        super().__init__(context)
+        self.armed: RedriveArgs | None = None
+        self.names = Names([])
+
+    def heading(self) -> Text:
+        return Text.assemble("Redrive dead-lettered entries: ", name_of(self.context.key))
+
+    def default_dlq(self) -> bytes:
+        """The selected stream when it is a DLQ (its name ends in :dlq), else its dead-letter stream."""
+        key = self.key
+        return key if key.endswith(b":dlq") else self.actions.default_dlq(key)
+
+    def fields(self) -> ComposeResult:
+        dlq = self.default_dlq()
+        group = self.context.group if not self.key.endswith(b":dlq") else None
+        self.names = Names([dlq, *([group] if group else [])])
+        yield Label("From the dead-letter stream", classes="hint")
+        yield Input(label(dlq), id="dlq")
+        yield Label("To (empty: each entry's own source stream, its dlq-source)", classes="hint")
+        yield Input("", placeholder="the source stream", id="to")
+        yield Label("Only entries dead-lettered from group (empty: all)", classes="hint")
+        yield Input(label(group) if group else "", id="group")
+        yield Label("At most", classes="hint")
+        yield Input("10000", id="count")
+
+    def on_mount(self) -> None:
+        self.query_one("#dlq", Input).focus()
+
+    def _typed_name(self, widget: str) -> bytes | None:
+        typed = self.value(widget)
+        return self.names.resolve(typed) if typed.strip() else None
+
+    def inputs(self) -> RedriveArgs:
+        dlq = self._typed_name("dlq")
+        if dlq is None:
+            raise ValidationError("dead-letter stream is empty")
+        count = num.MOVE_COUNT.parse(self.value("count"))
+        return dlq, self._typed_name("to"), self._typed_name("group"), count
+
+    @on(Input.Changed)
+    def _disarm(self) -> None:
+        if self.armed is not None:
+            self.armed = None
+            self.info("")
+            self.query_one("#ok", Button).label = "Dry run"
+
+    def submit(self) -> None:
+        args = self.inputs()
+        dlq, to, group, count = args
+        if self.armed == args:
+            self.confirm(
+                "Redrive?",
+                Text(
+                    "Move them back, with their original fields? Each move is one "
+                    "MULTI/EXEC: a dropped connection loses or duplicates nothing.",
+                    "bold",
+                ),
+                "Redrive",
+                lambda: self.launch(lambda: self.actions.redrive(dlq, to, group, count)),
+            )
+            return
+        self.busy = True
+
+        async def dry_run() -> None:
+            try:
+                result = await self.actions.redrive(dlq, to, group, count, dry_run=True)
+            except ValidationError as exc:
+                self.error(str(exc))
+                return
+            finally:
+                self.busy = False
+            self.show_dry_run(result, args)
+
+        self.run_worker(dry_run(), exclusive=True, group="action")
+
+    def show_dry_run(self, result: Any, args: RedriveArgs) -> None:
+        if not result.ok:
+            self.error(result.message)
+            return
+        if result.details.get("nothing"):
+            self.info(short(result.message))
+            return
+        self.info(
+            Text.assemble(
+                short(result.message), "\n", ("enter", "bold"), " again to redrive, escape to cancel"
+            ),
+            reveal=True,
+        )
+        self.armed = args
+        self.query_one("#ok", Button).label = "Redrive"
