@@ -123,19 +123,44 @@ def main() -> None:
         old_med = statistics.median(m["old"]["bytes"])
         new_b = m["new"]["bytes"]
         steady = statistics.median(new_b[1:])
-        rows.append(Row("big", f"{a.mb:g} MB entry {where}: old, per poll", fmt_bytes(old_med),
-                        note=f"server {statistics.median(m['old']['usec']) / 1000:.1f} ms/poll"))
-        rows.append(Row("big", f"{a.mb:g} MB entry {where}: new, per poll after the 1st",
-                        fmt_bytes(steady), "< 1 MB", max(new_b[1:]) < 2**20,
-                        note=f"max {fmt_bytes(max(new_b[1:]))}; 1st poll {fmt_bytes(new_b[0])}; "
-                             f"a full read again every {HEAVY_REFRESH:.0f} s; server "
-                             f"{statistics.median(m['new']['usec'][1:]) / 1000:.2f} ms/poll"))
-        rows.append(Row("big", f"{a.mb:g} MB entry {where}: Lua strip (weighed), per poll",
-                        fmt_bytes(statistics.median(m["lua"]["bytes"])),
-                        note=f"server {statistics.median(m['lua']['usec']) / 1000:.1f} ms/poll"))
+        rows.append(
+            Row(
+                "big",
+                f"{a.mb:g} MB entry {where}: old, per poll",
+                fmt_bytes(old_med),
+                note=f"server {statistics.median(m['old']['usec']) / 1000:.1f} ms/poll",
+            )
+        )
+        rows.append(
+            Row(
+                "big",
+                f"{a.mb:g} MB entry {where}: new, per poll after the 1st",
+                fmt_bytes(steady),
+                "< 1 MB",
+                max(new_b[1:]) < 2**20,
+                note=f"max {fmt_bytes(max(new_b[1:]))}; 1st poll {fmt_bytes(new_b[0])}; "
+                f"a full read again every {HEAVY_REFRESH:.0f} s; server "
+                f"{statistics.median(m['new']['usec'][1:]) / 1000:.2f} ms/poll",
+            )
+        )
+        rows.append(
+            Row(
+                "big",
+                f"{a.mb:g} MB entry {where}: Lua strip (weighed), per poll",
+                fmt_bytes(statistics.median(m["lua"]["bytes"])),
+                note=f"server {statistics.median(m['lua']['usec']) / 1000:.1f} ms/poll",
+            )
+        )
     print_table(rows)
-    print(json.dumps({f"{w}_{k}_bytes_per_poll": int(statistics.median(res[w][k]["bytes"][1:]))
-                      for w in res for k in ("old", "new", "lua")}))
+    print(
+        json.dumps(
+            {
+                f"{w}_{k}_bytes_per_poll": int(statistics.median(res[w][k]["bytes"][1:]))
+                for w in res
+                for k in ("old", "new", "lua")
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -45,8 +45,14 @@ class Row:
     note: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"part": self.part, "figure": self.figure, "value": self.value, "target": self.target,
-                "met": self.met, "note": self.note}
+        return {
+            "part": self.part,
+            "figure": self.figure,
+            "value": self.value,
+            "target": self.target,
+            "met": self.met,
+            "note": self.note,
+        }
 
 
 @dataclass
@@ -130,8 +136,9 @@ def command_usec(r: redis.Redis) -> dict[str, tuple[int, int]]:
     return out
 
 
-def usec_delta(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]
-               ) -> dict[str, tuple[int, int]]:
+def usec_delta(
+    before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]
+) -> dict[str, tuple[int, int]]:
     out = {}
     for cmd, (calls, usec) in after.items():
         c0, u0 = before.get(cmd, (0, 0))
@@ -188,8 +195,10 @@ def print_table(rows: list[Row], file: Any = None) -> None:
     """A plain fixed-width table (also readable as Markdown)."""
     file = file or sys.stdout
     head = ("part", "figure", "value", "target", "met", "note")
-    cells = [(r.part, r.figure, r.value, r.target,
-              "" if r.met is None else ("yes" if r.met else "NO"), r.note) for r in rows]
+    cells = [
+        (r.part, r.figure, r.value, r.target, "" if r.met is None else ("yes" if r.met else "NO"), r.note)
+        for r in rows
+    ]
     widths = [max(len(h), *(len(c[i]) for c in cells)) if cells else len(h) for i, h in enumerate(head)]
     line = lambda c: "| " + " | ".join(x.ljust(w) for x, w in zip(c, widths, strict=True)) + " |"  # noqa: E731
     print(line(head), file=file)

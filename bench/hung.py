@@ -90,13 +90,17 @@ def main() -> None:
     ap.add_argument("--stale", action="store_true", help="also wait for STALE (30 s each)")
     args = ap.parse_args()
     results = asyncio.run(run([float(x) for x in args.intervals.split(",")], args.stale))
-    print("| --interval | threshold | SIGSTOP -> NOT ANSWERING | key while live / hung | SIGCONT -> LIVE |"
-          + (" SIGSTOP -> STALE |" if args.stale else ""))
+    print(
+        "| --interval | threshold | SIGSTOP -> NOT ANSWERING | key while live / hung | SIGCONT -> LIVE |"
+        + (" SIGSTOP -> STALE |" if args.stale else "")
+    )
     print("|---|---|---|---|---|" + ("---|" if args.stale else ""))
     for r in results:
-        line = (f"| {r['interval']:g} s | {r['threshold']:g} s | {r['stop_to_not_answering']:.2f} s | "
-                f"{r['key_latency_live_ms']:.0f} / {r['key_latency_ms']:.0f} ms | "
-                f"{r['cont_to_live']:.2f} s |")
+        line = (
+            f"| {r['interval']:g} s | {r['threshold']:g} s | {r['stop_to_not_answering']:.2f} s | "
+            f"{r['key_latency_live_ms']:.0f} / {r['key_latency_ms']:.0f} ms | "
+            f"{r['cont_to_live']:.2f} s |"
+        )
         if args.stale:
             line += f" {r['stop_to_stale']:.1f} s |"
         print(line)

@@ -98,8 +98,12 @@ async def measure_size(srv: Any, n: int, reps: int, naive_reps: int) -> dict[str
     trips = counting(client)
     server = await probe_server(client)
     rec = _Recorder()
-    col = Collector(client, server, [PREFIX + "*"],
-                    PollOptions(max_streams=max(n, 1), discovery_interval=1e9, estimate_interval=0))
+    col = Collector(
+        client,
+        server,
+        [PREFIX + "*"],
+        PollOptions(max_streams=max(n, 1), discovery_interval=1e9, estimate_interval=0),
+    )
     out: dict[str, Any] = {"streams": n}
     try:
         t0 = time.perf_counter()
@@ -145,11 +149,16 @@ async def measure_size(srv: Any, n: int, reps: int, naive_reps: int) -> dict[str
             await _floor(fast, commands)
             fast_ms.append((time.perf_counter() - t0) * 1000)
         await fast.aclose()
-        out.update(collector_ms=median(col_ms), floor_ms=median(floor_ms),
-                   floor_no_timeout_ms=median(fast_ms), collector_cpu_ms=median(col_cpu),
-                   floor_cpu_ms=median(floor_cpu),
-                   collector_all_ms=[round(x, 3) for x in col_ms],
-                   floor_all_ms=[round(x, 3) for x in floor_ms], reps=reps)
+        out.update(
+            collector_ms=median(col_ms),
+            floor_ms=median(floor_ms),
+            floor_no_timeout_ms=median(fast_ms),
+            collector_cpu_ms=median(col_cpu),
+            floor_cpu_ms=median(floor_cpu),
+            collector_all_ms=[round(x, 3) for x in col_ms],
+            floor_all_ms=[round(x, 3) for x in floor_ms],
+            reps=reps,
+        )
         out["collector_over_floor"] = out["collector_ms"] / out["floor_ms"]
     finally:
         await client.aclose()
@@ -168,8 +177,9 @@ async def measure_size(srv: Any, n: int, reps: int, naive_reps: int) -> dict[str
             naive_walrus_poll(db, keys)
             naive_ms.append((time.perf_counter() - t0) * 1000)
         db.close()
-        out.update(naive_ms=median(naive_ms), naive_all_ms=[round(x, 1) for x in naive_ms],
-                   naive_reps=naive_reps)
+        out.update(
+            naive_ms=median(naive_ms), naive_all_ms=[round(x, 1) for x in naive_ms], naive_reps=naive_reps
+        )
         out["naive_over_collector"] = out["naive_ms"] / out["collector_ms"]
     return out
 
@@ -197,45 +207,80 @@ def run(quick: bool = False, sizes: tuple[int, ...] | None = None, reps: int | N
 
     for n, m in by_n.items():
         tag = f"{n:,} streams"
-        res.row("poll", f"{tag}: (a) streamtop Collector", fmt_ms(m["collector_ms"]),
-                note=f"{m['collector_round_trips']} round trip(s), {m['commands_per_poll']} cmds, "
-                     f"client CPU {fmt_ms(m['collector_cpu_ms'])}")
-        res.row("poll", f"{tag}: (b) floor, bare pipeline", fmt_ms(m["floor_ms"]),
-                note=f"{m['floor_round_trips']} round trip(s), client CPU {fmt_ms(m['floor_cpu_ms'])}")
-        res.row("poll", f"{tag}: (b') floor, no per-reply timeout", fmt_ms(m["floor_no_timeout_ms"]),
-                note="info: same pipeline, client made with socket_timeout=None")
+        res.row(
+            "poll",
+            f"{tag}: (a) streamtop Collector",
+            fmt_ms(m["collector_ms"]),
+            note=f"{m['collector_round_trips']} round trip(s), {m['commands_per_poll']} cmds, "
+            f"client CPU {fmt_ms(m['collector_cpu_ms'])}",
+        )
+        res.row(
+            "poll",
+            f"{tag}: (b) floor, bare pipeline",
+            fmt_ms(m["floor_ms"]),
+            note=f"{m['floor_round_trips']} round trip(s), client CPU {fmt_ms(m['floor_cpu_ms'])}",
+        )
+        res.row(
+            "poll",
+            f"{tag}: (b') floor, no per-reply timeout",
+            fmt_ms(m["floor_no_timeout_ms"]),
+            note="info: same pipeline, client made with socket_timeout=None",
+        )
         ratio = m["collector_over_floor"]
-        res.row("poll", f"{tag}: (a)/(b)", f"{ratio:.2f}x",
-                *(("<= 1.5x", ratio <= 1.5) if n == 1000 else ()))
+        res.row("poll", f"{tag}: (a)/(b)", f"{ratio:.2f}x", *(("<= 1.5x", ratio <= 1.5) if n == 1000 else ()))
         if "naive_ms" in m:
-            res.row("poll", f"{tag}: (c) walrus one call per command", fmt_ms(m["naive_ms"]),
-                    note=f"{m['naive_round_trips']} round trips")
+            res.row(
+                "poll",
+                f"{tag}: (c) walrus one call per command",
+                fmt_ms(m["naive_ms"]),
+                note=f"{m['naive_round_trips']} round trips",
+            )
             nr = m["naive_over_collector"]
-            res.row("poll", f"{tag}: (c)/(a)", f"{nr:.1f}x",
-                    *((">= 10x", nr >= 10) if n == 1000 else ()))
+            res.row("poll", f"{tag}: (c)/(a)", f"{nr:.1f}x", *((">= 10x", nr >= 10) if n == 1000 else ()))
         else:
-            res.row("poll", f"{tag}: (c) walrus one call per command", "skipped",
-                    note="--quick: the naive loop at this size takes tens of seconds")
-        res.row("poll", f"{tag}: discovery (SCAN TYPE stream)", fmt_ms(m["discovery_ms"]),
-                note=f"{m['discovery_round_trips']} round trip(s); first poll "
-                     f"{fmt_ms(m['first_poll_ms'])}, {m['first_poll_round_trips']} trips")
+            res.row(
+                "poll",
+                f"{tag}: (c) walrus one call per command",
+                "skipped",
+                note="--quick: the naive loop at this size takes tens of seconds",
+            )
+        res.row(
+            "poll",
+            f"{tag}: discovery (SCAN TYPE stream)",
+            fmt_ms(m["discovery_ms"]),
+            note=f"{m['discovery_round_trips']} round trip(s); first poll "
+            f"{fmt_ms(m['first_poll_ms'])}, {m['first_poll_round_trips']} trips",
+        )
         if n == 10000:
-            res.row("poll", f"{tag}: (a) one poll", fmt_ms(m["collector_ms"]), "< 1 s",
-                    m["collector_ms"] < 1000)
+            res.row(
+                "poll", f"{tag}: (a) one poll", fmt_ms(m["collector_ms"]), "< 1 s", m["collector_ms"] < 1000
+            )
     if 10000 not in by_n:
-        res.row("poll", "10,000 streams: (a) one poll", "skipped", "< 1 s", None,
-                note="--quick skips 10,000 streams: run bench/run.py without --quick" if quick
-                else "not in this run's sizes")
+        res.row(
+            "poll",
+            "10,000 streams: (a) one poll",
+            "skipped",
+            "< 1 s",
+            None,
+            note="--quick skips 10,000 streams: run bench/run.py without --quick"
+            if quick
+            else "not in this run's sizes",
+        )
     if by_n:  # the headline: 1,000 streams when measured, else the largest size
         hn = 1000 if 1000 in by_n else max(by_n)
         m = by_n[hn]
-        res.headline.update(poll_streams=hn, poll_collector_ms=round(m["collector_ms"], 2),
-                            poll_floor_ms=round(m["floor_ms"], 2),
-                            poll_collector_over_floor=round(m["collector_over_floor"], 3),
-                            poll_round_trips=m["collector_round_trips"])
+        res.headline.update(
+            poll_streams=hn,
+            poll_collector_ms=round(m["collector_ms"], 2),
+            poll_floor_ms=round(m["floor_ms"], 2),
+            poll_collector_over_floor=round(m["collector_over_floor"], 3),
+            poll_round_trips=m["collector_round_trips"],
+        )
         if "naive_ms" in m:
-            res.headline.update(poll_walrus_ms=round(m["naive_ms"], 1),
-                                poll_walrus_over_collector=round(m["naive_over_collector"], 2))
+            res.headline.update(
+                poll_walrus_ms=round(m["naive_ms"], 1),
+                poll_walrus_over_collector=round(m["naive_over_collector"], 2),
+            )
     if 10000 in by_n:
         res.headline["poll_10000_collector_ms"] = round(by_n[10000]["collector_ms"], 1)
     res.detail["poll"] = {str(n): m for n, m in by_n.items()}

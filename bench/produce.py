@@ -53,7 +53,7 @@ async def _bare_async(srv: Any, events: list[dict[str, str]]) -> float:
         t0 = time.perf_counter()
         for lo in range(0, len(events), CHUNK):
             pipe = client.pipeline(transaction=False)
-            for fields in events[lo:lo + CHUNK]:
+            for fields in events[lo : lo + CHUNK]:
                 pipe.xadd(KEY, fields)
             await pipe.execute()
         dt = time.perf_counter() - t0
@@ -67,7 +67,7 @@ def _bare_sync(srv: Any, events: list[dict[str, str]]) -> float:
     t0 = time.perf_counter()
     for lo in range(0, len(events), CHUNK):
         pipe = r.pipeline(transaction=False)
-        for fields in events[lo:lo + CHUNK]:
+        for fields in events[lo : lo + CHUNK]:
             pipe.xadd(KEY, fields)
         pipe.execute()
     dt = time.perf_counter() - t0
@@ -86,8 +86,9 @@ def _walrus(srv: Any, events: list[dict[str, str]]) -> float:
     return dt
 
 
-def run(quick: bool = False, events_n: int | None = None, walrus_n: int | None = None,
-        reps: int | None = None) -> PartResult:
+def run(
+    quick: bool = False, events_n: int | None = None, walrus_n: int | None = None, reps: int | None = None
+) -> PartResult:
     n = events_n or (QUICK_EVENTS if quick else EVENTS)
     wn = walrus_n or (QUICK_WALRUS_EVENTS if quick else WALRUS_EVENTS)
     reps = reps or (2 if quick else 3)
@@ -99,9 +100,11 @@ def run(quick: bool = False, events_n: int | None = None, walrus_n: int | None =
     with embedded_server() as srv:
         r = sync_client(srv)
         for _ in range(reps):  # interleaved, so drift on a shared machine hits all alike
-            for name, fn in (("streamtop", lambda: asyncio.run(_streamtop(srv, events))),
-                             ("bare_async", lambda: asyncio.run(_bare_async(srv, events))),
-                             ("bare_sync", lambda: _bare_sync(srv, events))):
+            for name, fn in (
+                ("streamtop", lambda: asyncio.run(_streamtop(srv, events))),
+                ("bare_async", lambda: asyncio.run(_bare_async(srv, events))),
+                ("bare_sync", lambda: _bare_sync(srv, events)),
+            ):
                 times[name].append(fn())
                 assert r.xlen(KEY) == n
                 r.delete(KEY)
@@ -116,21 +119,42 @@ def run(quick: bool = False, events_n: int | None = None, walrus_n: int | None =
     res = PartResult()
     sized = f"{n:,} events"
     note = "--quick: smaller than the 100,000-event target burst" if quick and n < EVENTS else ""
-    res.row("produce", f"{sized}: (a) streamtop xadd_many", f"{rate['streamtop']:,.0f} ev/s",
-            note=note)
-    res.row("produce", f"{sized}: (b) bare pipelined redis-py, asyncio", f"{rate['bare_async']:,.0f} ev/s",
-            note="reference" if floor_name == "bare_async" else "")
-    res.row("produce", f"{sized}: (b) bare pipelined redis-py, sync", f"{rate['bare_sync']:,.0f} ev/s",
-            note="reference" if floor_name == "bare_sync" else "")
+    res.row("produce", f"{sized}: (a) streamtop xadd_many", f"{rate['streamtop']:,.0f} ev/s", note=note)
+    res.row(
+        "produce",
+        f"{sized}: (b) bare pipelined redis-py, asyncio",
+        f"{rate['bare_async']:,.0f} ev/s",
+        note="reference" if floor_name == "bare_async" else "",
+    )
+    res.row(
+        "produce",
+        f"{sized}: (b) bare pipelined redis-py, sync",
+        f"{rate['bare_sync']:,.0f} ev/s",
+        note="reference" if floor_name == "bare_sync" else "",
+    )
     res.row("produce", "(a)/(b) throughput", f"{ratio:.2f}x", ">= 0.8x", ratio >= 0.8)
-    res.row("produce", f"{wn:,} events: (c) walrus one call per event", f"{walrus_rate:,.0f} ev/s",
-            note=f"(a)/(c) = {rate['streamtop'] / walrus_rate:.1f}x")
-    res.headline.update(produce_streamtop_ev_s=round(rate["streamtop"]),
-                        produce_over_bare=round(ratio, 3),
-                        produce_over_walrus=round(rate["streamtop"] / walrus_rate, 2))
-    res.detail["produce"] = {"events": n, "walrus_events": wn, "reps": reps, "generate_s": gen_s,
-                             "seconds": times, "rate": rate, "walrus_rate": walrus_rate,
-                             "floor": floor_name, "streamtop_over_floor": ratio}
+    res.row(
+        "produce",
+        f"{wn:,} events: (c) walrus one call per event",
+        f"{walrus_rate:,.0f} ev/s",
+        note=f"(a)/(c) = {rate['streamtop'] / walrus_rate:.1f}x",
+    )
+    res.headline.update(
+        produce_streamtop_ev_s=round(rate["streamtop"]),
+        produce_over_bare=round(ratio, 3),
+        produce_over_walrus=round(rate["streamtop"] / walrus_rate, 2),
+    )
+    res.detail["produce"] = {
+        "events": n,
+        "walrus_events": wn,
+        "reps": reps,
+        "generate_s": gen_s,
+        "seconds": times,
+        "rate": rate,
+        "walrus_rate": walrus_rate,
+        "floor": floor_name,
+        "streamtop_over_floor": ratio,
+    }
     return res
 
 

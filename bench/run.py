@@ -40,8 +40,12 @@ def _plan(mode: str) -> dict[str, Any]:
             "ui": dict(streams=10, idle_s=1.0, presses=2, warm_s=2.0),
         }
     quick = mode == "quick"
-    return {"poll": dict(quick=quick), "server": dict(quick=quick), "produce": dict(quick=quick),
-            "ui": dict(quick=quick)}
+    return {
+        "poll": dict(quick=quick),
+        "server": dict(quick=quick),
+        "produce": dict(quick=quick),
+        "ui": dict(quick=quick),
+    }
 
 
 def _server_version() -> str:
@@ -83,8 +87,9 @@ def main(argv: list[str] | None = None) -> int:
             res = runners[part](**plan[part])
         except Exception as exc:  # one broken part must not hide the others' figures
             errors[part] = "".join(traceback.format_exception(exc))
-            rows.append(common.Row(part, "part failed", "error", met=False,
-                                   note=f"{type(exc).__name__}: {exc}"[:120]))
+            rows.append(
+                common.Row(part, "part failed", "error", met=False, note=f"{type(exc).__name__}: {exc}"[:120])
+            )
             print(errors[part], file=sys.stderr)
         else:
             rows += res.rows
@@ -94,18 +99,28 @@ def main(argv: list[str] | None = None) -> int:
     total = time.perf_counter() - started
 
     judged = [r for r in rows if r.met is not None]
-    headline.update(targets_met=sum(bool(r.met) for r in judged), targets=len(judged),
-                    seconds=round(total, 1))
-    results = {"mode": run_mode, "machine": machine, "seconds": round(total, 2), "part_seconds": timings,
-               "rows": [r.as_dict() for r in rows], "headline": headline, "detail": detail,
-               "errors": errors, "command": "python bench/run.py" + {"quick": " --quick",
-                                                                       "smoke": " --smoke"}.get(run_mode, "")}
+    headline.update(
+        targets_met=sum(bool(r.met) for r in judged), targets=len(judged), seconds=round(total, 1)
+    )
+    results = {
+        "mode": run_mode,
+        "machine": machine,
+        "seconds": round(total, 2),
+        "part_seconds": timings,
+        "rows": [r.as_dict() for r in rows],
+        "headline": headline,
+        "detail": detail,
+        "errors": errors,
+        "command": "python bench/run.py" + {"quick": " --quick", "smoke": " --smoke"}.get(run_mode, ""),
+    }
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(results, indent=2, default=str))
 
-    print(f"streamtop benchmarks ({run_mode}): {machine['nproc']} x {machine['cpu']}, Python "
-          f"{machine['python']}, {machine['server']}, redis-py {machine['redis_py']}, "
-          f"load {machine['loadavg_at_start']}, {total:.1f} s")
+    print(
+        f"streamtop benchmarks ({run_mode}): {machine['nproc']} x {machine['cpu']}, Python "
+        f"{machine['python']}, {machine['server']}, redis-py {machine['redis_py']}, "
+        f"load {machine['loadavg_at_start']}, {total:.1f} s"
+    )
     common.print_table(rows)
     print(f"targets met: {headline['targets_met']}/{headline['targets']}; full results: {a.out}")
     print(json.dumps(headline))

@@ -38,14 +38,19 @@ SMALL = 10
 ADD_CHUNK = 10_000
 
 
-async def _server_usec(srv: Any, r: Any, targets: list[str], polls: int, max_streams: int
-                       ) -> tuple[float, dict[str, tuple[int, int]]]:
+async def _server_usec(
+    srv: Any, r: Any, targets: list[str], polls: int, max_streams: int
+) -> tuple[float, dict[str, tuple[int, int]]]:
     """Mean server usec per steady-state poll of `targets`, and the per-command breakdown."""
     spec = build_spec(url=srv.url, env={})
     client = spec.make_client(raw=True)
     try:
-        col = Collector(client, await probe_server(client), targets,
-                        PollOptions(max_streams=max_streams, discovery_interval=1e9, estimate_interval=0))
+        col = Collector(
+            client,
+            await probe_server(client),
+            targets,
+            PollOptions(max_streams=max_streams, discovery_interval=1e9, estimate_interval=0),
+        )
         await col.poll()
         await col.poll()
         before = command_usec(r)
@@ -57,17 +62,21 @@ async def _server_usec(srv: Any, r: Any, targets: list[str], polls: int, max_str
     return sum(u for _, u in delta.values()) / polls, delta
 
 
-async def _big_vs_small(srv: Any, r: Any, polls: int, rounds: int = 4
-                        ) -> tuple[float, dict[str, tuple[int, int]], float, dict[str, tuple[int, int]]]:
+async def _big_vs_small(
+    srv: Any, r: Any, polls: int, rounds: int = 4
+) -> tuple[float, dict[str, tuple[int, int]], float, dict[str, tuple[int, int]]]:
     """Server usec per poll of the big and of the small stream, in alternating rounds so that
     drift on a shared machine hits both alike."""
     spec = build_spec(url=srv.url, env={})
     client = spec.make_client(raw=True)
     try:
         server = await probe_server(client)
-        cols = {k: Collector(client, server, [k],
-                             PollOptions(max_streams=1, discovery_interval=1e9, estimate_interval=0))
-                for k in ("bench:big", "bench:small")}
+        cols = {
+            k: Collector(
+                client, server, [k], PollOptions(max_streams=1, discovery_interval=1e9, estimate_interval=0)
+            )
+            for k in ("bench:big", "bench:small")
+        }
         totals: dict[str, dict[str, tuple[int, int]]] = {k: {} for k in cols}
         for col in cols.values():
             await col.poll()
@@ -101,8 +110,13 @@ def build_big(r: Any, key: str, entries: int, pel: int) -> float:
     return time.perf_counter() - t0
 
 
-def run(quick: bool = False, streams: int = 1000, big: tuple[int, int] | None = None,
-        polls: int | None = None, one_polls: int | None = None) -> PartResult:
+def run(
+    quick: bool = False,
+    streams: int = 1000,
+    big: tuple[int, int] | None = None,
+    polls: int | None = None,
+    one_polls: int | None = None,
+) -> PartResult:
     big = big or (QUICK_BIG if quick else BIG)
     polls = polls or (5 if quick else 20)
     one_polls = one_polls or (300 if quick else 2000)
@@ -114,8 +128,9 @@ def run(quick: bool = False, streams: int = 1000, big: tuple[int, int] | None = 
         per_poll, breakdown = asyncio.run(_server_usec(srv, r, [PREFIX + "*"], polls, streams))
         d["streams"] = streams
         d["usec_per_poll"] = per_poll
-        d["commands"] = {k: {"calls_per_poll": c / polls, "usec_per_poll": u / polls}
-                         for k, (c, u) in breakdown.items()}
+        d["commands"] = {
+            k: {"calls_per_poll": c / polls, "usec_per_poll": u / polls} for k, (c, u) in breakdown.items()
+        }
         r.flushall()
 
         d["big_build_s"] = build_big(r, "bench:big", *big)
@@ -124,23 +139,36 @@ def run(quick: bool = False, streams: int = 1000, big: tuple[int, int] | None = 
         build_big(r, "bench:small", SMALL, SMALL)
         big_us, big_b, small_us, small_b = asyncio.run(_big_vs_small(srv, r, one_polls))
         r.close()
-    d.update(big_usec_per_poll=big_us, small_usec_per_poll=small_us, one_stream_polls=one_polls,
-             big_commands={k: u / c for k, (c, u) in big_b.items()},
-             small_commands={k: u / c for k, (c, u) in small_b.items()})
+    d.update(
+        big_usec_per_poll=big_us,
+        small_usec_per_poll=small_us,
+        one_stream_polls=one_polls,
+        big_commands={k: u / c for k, (c, u) in big_b.items()},
+        small_commands={k: u / c for k, (c, u) in small_b.items()},
+    )
     ratio = big_us / small_us if small_us else float("inf")
     d["big_over_small"] = ratio
 
-    res.row("server", f"{streams:,} streams: server usec per poll", f"{per_poll:,.0f} us",
-            note=f"{sum(v['calls_per_poll'] for v in d['commands'].values()):.0f} commands; "
-                 f"{per_poll / streams:.1f} us per stream")
+    res.row(
+        "server",
+        f"{streams:,} streams: server usec per poll",
+        f"{per_poll:,.0f} us",
+        note=f"{sum(v['calls_per_poll'] for v in d['commands'].values()):.0f} commands; "
+        f"{per_poll / streams:.1f} us per stream",
+    )
     size = f"{d['big_entries']:,} entries, {d['big_pel_real']:,} pending"
-    res.row("server", f"1 stream of {size}: usec per poll", f"{big_us:.1f} us",
-            note=("--quick: smaller than the 1,000,000/100,000 target size; " if quick else "")
-            + f"mean of {one_polls} polls")
+    res.row(
+        "server",
+        f"1 stream of {size}: usec per poll",
+        f"{big_us:.1f} us",
+        note=("--quick: smaller than the 1,000,000/100,000 target size; " if quick else "")
+        + f"mean of {one_polls} polls",
+    )
     res.row("server", f"1 stream of {SMALL} entries, {SMALL} pending: usec per poll", f"{small_us:.1f} us")
     res.row("server", "big stream / 10-entry stream", f"{ratio:.2f}x", "<= 2x", ratio <= 2)
-    res.headline.update(server_streams=streams, server_usec_per_poll=round(per_poll),
-                        server_big_over_small=round(ratio, 3))
+    res.headline.update(
+        server_streams=streams, server_usec_per_poll=round(per_poll), server_big_over_small=round(ratio, 3)
+    )
     res.detail["server_cost"] = d
     return res
 

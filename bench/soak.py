@@ -40,13 +40,13 @@ from common import Row, embedded_server, print_table  # noqa: F401  (Row: table 
 KEY = b"soak:events"
 GROUPS = (b"fast", b"batch", b"leaky")
 MAXLEN = 100_000  # the producer trims (~) so the server's memory stays bounded over the run
-FIELDS = {b"sensor_id": b"sensor1", b"temp": b"0.512", b"humidity": b"0.433",
-          b"note": b"x" * 40}
+FIELDS = {b"sensor_id": b"sensor1", b"temp": b"0.512", b"humidity": b"0.433", b"note": b"x" * 40}
 SIZE = (160, 50)
 FRAMES = 8  # frames kept per allocation: more find the cause further up, and slow the app down
 
 
 # the workload (its own process, so its allocations are not the dashboard's) --------------------
+
 
 def workload(url: str, rate: float) -> None:
     """Producer + 3 consumer groups until SIGTERM."""
@@ -92,10 +92,12 @@ def workload(url: str, rate: float) -> None:
             if every:
                 stop.wait(every)
 
-    threads = [threading.Thread(target=produce, daemon=True),
-               threading.Thread(target=consume, args=(b"fast", 0.0, 0), daemon=True),
-               threading.Thread(target=consume, args=(b"batch", 2.0, 0), daemon=True),
-               threading.Thread(target=consume, args=(b"leaky", 0.0, 200), daemon=True)]
+    threads = [
+        threading.Thread(target=produce, daemon=True),
+        threading.Thread(target=consume, args=(b"fast", 0.0, 0), daemon=True),
+        threading.Thread(target=consume, args=(b"batch", 2.0, 0), daemon=True),
+        threading.Thread(target=consume, args=(b"leaky", 0.0, 200), daemon=True),
+    ]
     for t in threads:
         t.start()
     while not stop.is_set():
@@ -105,6 +107,7 @@ def workload(url: str, rate: float) -> None:
 
 
 # the dashboard and its measurements ------------------------------------------------------------
+
 
 def _site(stat: Any) -> str:
     frame = stat.traceback[-1]  # oldest first: the last frame is where the block was allocated
@@ -125,8 +128,14 @@ def _fmt_growers(stats: list[Any]) -> str:
     return "; ".join(f"{_site(s)} +{s.size_diff / 1024:.0f} kB ({s.count_diff:+d})" for s in stats)
 
 
-async def soak(url: str, minutes: float, idle_minutes: float, rate: float, dump_dir: Path | None,
-               workload_proc: subprocess.Popen) -> dict[str, Any]:
+async def soak(
+    url: str,
+    minutes: float,
+    idle_minutes: float,
+    rate: float,
+    dump_dir: Path | None,
+    workload_proc: subprocess.Popen,
+) -> dict[str, Any]:
     import psutil
 
     from streamtop.connection import build_spec
@@ -155,12 +164,16 @@ async def soak(url: str, minutes: float, idle_minutes: float, rate: float, dump_
                 await asyncio.sleep(max(0.0, t0 + at - time.monotonic()))
             t_snap = time.perf_counter()
             types = Counter(type(o).__name__ for o in gc.get_objects())
-            row: dict[str, Any] = {"minute": round((time.monotonic() - t0) / 60, 1), "phase": phase,
-                                   "rss_mb": proc.memory_info().rss / 2**20, "polls": monitor.polls,
-                                   "frozen": gc.get_freeze_count(), "objects": types.total(),
-                                   "cached_cells": sum(len(t._cell_render_cache)
-                                                       for t in app.screen.query("DataTable")),
-                                   "types": _fmt_types(types, prev_types) if prev_types else ""}
+            row: dict[str, Any] = {
+                "minute": round((time.monotonic() - t0) / 60, 1),
+                "phase": phase,
+                "rss_mb": proc.memory_info().rss / 2**20,
+                "polls": monitor.polls,
+                "frozen": gc.get_freeze_count(),
+                "objects": types.total(),
+                "cached_cells": sum(len(t._cell_render_cache) for t in app.screen.query("DataTable")),
+                "types": _fmt_types(types, prev_types) if prev_types else "",
+            }
             prev_types = types
             if dump_dir is not None:
                 row["traced_mb"] = tracemalloc.get_traced_memory()[0] / 2**20
@@ -216,21 +229,31 @@ def _schedule(t_load: float, t_end: float) -> list[tuple[float, str]]:
 def _tb_growers(new: Any, old: Any, n: int = 6) -> list[dict[str, Any]]:
     out = []
     for s in growers(new, old, n, "traceback"):
-        out.append({"kB": round(s.size_diff / 1024, 1), "count": s.count_diff,
-                    "traceback": [f"{f.filename.split('site-packages/')[-1]}:{f.lineno}"
-                                  for f in s.traceback][:FRAMES]})
+        out.append(
+            {
+                "kB": round(s.size_diff / 1024, 1),
+                "count": s.count_diff,
+                "traceback": [f"{f.filename.split('site-packages/')[-1]}:{f.lineno}" for f in s.traceback][
+                    :FRAMES
+                ],
+            }
+        )
     return out
 
 
 def _line(row: dict[str, Any]) -> str:
     traced = f"{row['traced_mb']:.1f}" if "traced_mb" in row else "-"
-    return (f"| {row['minute']:>6} | {row['phase']:<5} | {row['rss_mb']:6.1f} | {traced:>6} | "
-            f"{row['polls']:>5} | {row['frozen']:>6} | {row['objects']:>7} | {row['cached_cells']:>6} | "
-            f"{row['types']} |")
+    return (
+        f"| {row['minute']:>6} | {row['phase']:<5} | {row['rss_mb']:6.1f} | {traced:>6} | "
+        f"{row['polls']:>5} | {row['frozen']:>6} | {row['objects']:>7} | {row['cached_cells']:>6} | "
+        f"{row['types']} |"
+    )
 
 
-HEAD = ("| minute | phase | RSS MB | traced MB | polls | frozen | objects | cells cached | types grown |\n"
-        "|--------|-------|--------|-----------|-------|--------|---------|--------------|-------------|")
+HEAD = (
+    "| minute | phase | RSS MB | traced MB | polls | frozen | objects | cells cached | types grown |\n"
+    "|--------|-------|--------|-----------|-------|--------|---------|--------------|-------------|"
+)
 
 
 def main() -> None:
@@ -238,8 +261,11 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=10.0, help="under load (default 10)")
     ap.add_argument("--idle-minutes", type=float, default=2.0, help="idle afterwards (default 2)")
     ap.add_argument("--rate", type=float, default=2000.0, help="events/s (default 2000)")
-    ap.add_argument("--no-tracemalloc", action="store_true",
-                    help="RSS only: tracemalloc's own tables and snapshots add tens of MB to RSS")
+    ap.add_argument(
+        "--no-tracemalloc",
+        action="store_true",
+        help="RSS only: tracemalloc's own tables and snapshots add tens of MB to RSS",
+    )
     ap.add_argument("--out", type=Path, help="write every sample and the growers as JSON here")
     ap.add_argument("--workload", metavar="URL", help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -252,11 +278,15 @@ def main() -> None:
             tracemalloc.start(FRAMES)
         wl = subprocess.Popen([sys.executable, __file__, "--workload", srv.url, "--rate", str(a.rate)])
         try:
-            print(f"soak: {a.minutes:g} min at {a.rate:.0f} events/s, then {a.idle_minutes:g} min idle; "
-                  f"tracemalloc {f'on ({FRAMES} frames)' if trace else 'off'}", flush=True)
+            print(
+                f"soak: {a.minutes:g} min at {a.rate:.0f} events/s, then {a.idle_minutes:g} min idle; "
+                f"tracemalloc {f'on ({FRAMES} frames)' if trace else 'off'}",
+                flush=True,
+            )
             print(HEAD, flush=True)
-            detail = asyncio.run(soak(srv.url, a.minutes, a.idle_minutes, a.rate,
-                                      Path(tmp) if trace else None, wl))
+            detail = asyncio.run(
+                soak(srv.url, a.minutes, a.idle_minutes, a.rate, Path(tmp) if trace else None, wl)
+            )
         finally:
             if wl.poll() is None:
                 wl.send_signal(signal.SIGTERM)
@@ -277,21 +307,42 @@ def main() -> None:
     print("|--------|-------|--------|----------------|-------------------------------------------|")
     for x in s:
         traced = f"{x['traced_mb']:.1f}" if "traced_mb" in x else "-"
-        print(f"| {x['minute']:>6} | {x['phase']:<5} | {x['rss_mb']:6.1f} | {traced:>14} | "
-              f"{x.get('growers') or x['types']} |")
+        print(
+            f"| {x['minute']:>6} | {x['phase']:<5} | {x['rss_mb']:6.1f} | {traced:>14} | "
+            f"{x.get('growers') or x['types']} |"
+        )
     print()
-    rows = [Row("soak", f"RSS minute {first['minute']} -> {last_load['minute']} under load",
-                f"{first['rss_mb']:.1f} -> {last_load['rss_mb']:.1f} MB ({growth:+.1f} %)",
-                "< +10 %", growth < 10, note=f"{a.rate:.0f} events/s, {last_load['polls']} polls"
-                + ("; tracemalloc inflates RSS: judge RSS with --no-tracemalloc" if trace else ""))]
+    rows = [
+        Row(
+            "soak",
+            f"RSS minute {first['minute']} -> {last_load['minute']} under load",
+            f"{first['rss_mb']:.1f} -> {last_load['rss_mb']:.1f} MB ({growth:+.1f} %)",
+            "< +10 %",
+            growth < 10,
+            note=f"{a.rate:.0f} events/s, {last_load['polls']} polls"
+            + ("; tracemalloc inflates RSS: judge RSS with --no-tracemalloc" if trace else ""),
+        )
+    ]
     if trace:
         t_growth = last_load["traced_mb"] - first["traced_mb"]
-        rows.append(Row("soak", "tracemalloc heap under load",
-                        f"{first['traced_mb']:.1f} -> {last_load['traced_mb']:.1f} MB ({t_growth:+.1f} MB)"))
+        rows.append(
+            Row(
+                "soak",
+                "tracemalloc heap under load",
+                f"{first['traced_mb']:.1f} -> {last_load['traced_mb']:.1f} MB ({t_growth:+.1f} MB)",
+            )
+        )
     if idle:
-        rows.append(Row("soak", f"RSS over {a.idle_minutes:g} idle min", f"{idle_growth:+.1f} MB",
-                        "none (< +1 MB)", idle_growth < 1.0,
-                        note=f"{last_load['rss_mb']:.1f} -> {idle[-1]['rss_mb']:.1f} MB"))
+        rows.append(
+            Row(
+                "soak",
+                f"RSS over {a.idle_minutes:g} idle min",
+                f"{idle_growth:+.1f} MB",
+                "none (< +1 MB)",
+                idle_growth < 1.0,
+                note=f"{last_load['rss_mb']:.1f} -> {idle[-1]['rss_mb']:.1f} MB",
+            )
+        )
     print_table(rows)
     for name in ("load_growers", "idle_growers"):
         if detail.get(name):
@@ -302,11 +353,18 @@ def main() -> None:
                     print(f"      {fr}")
     if a.out:
         a.out.write_text(json.dumps(detail, indent=1, default=str))
-    print(json.dumps({"rss_first_mb": round(first["rss_mb"], 1),
-                      "rss_load_end_mb": round(last_load["rss_mb"], 1),
-                      "rss_growth_pct": round(growth, 1),
-                      "rss_idle_end_mb": round(idle[-1]["rss_mb"], 1) if idle else None,
-                      "rss_idle_growth_mb": round(idle_growth, 2), "tracemalloc": trace}))
+    print(
+        json.dumps(
+            {
+                "rss_first_mb": round(first["rss_mb"], 1),
+                "rss_load_end_mb": round(last_load["rss_mb"], 1),
+                "rss_growth_pct": round(growth, 1),
+                "rss_idle_end_mb": round(idle[-1]["rss_mb"], 1) if idle else None,
+                "rss_idle_growth_mb": round(idle_growth, 2),
+                "tracemalloc": trace,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

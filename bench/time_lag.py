@@ -33,8 +33,12 @@ async def measure(srv: Any, n: int, reps: int) -> dict[str, Any]:
     spec = build_spec(url=srv.url, env={})
     client = spec.make_client(raw=True)
     server = await probe_server(client)
-    col = Collector(client, server, [PREFIX + "*"],
-                    PollOptions(max_streams=n, discovery_interval=1e9, estimate_interval=0))
+    col = Collector(
+        client,
+        server,
+        [PREFIX + "*"],
+        PollOptions(max_streams=n, discovery_interval=1e9, estimate_interval=0),
+    )
     r = sync_client(srv)
     wall: dict[bool, list[float]] = {True: [], False: []}
     cpu: dict[bool, list[float]] = {True: [], False: []}
@@ -52,8 +56,7 @@ async def measure(srv: Any, n: int, reps: int) -> dict[str, Any]:
                 cpu[on].append((time.process_time() - c0) * 1000)
                 usec[on].append(sum(u for _, u in usec_delta(before, command_usec(r)).values()))
         groups = [(s, g) for s in snap.streams for g in s.groups]
-        timeline = [GroupSample.of(snap.taken_at - 60 + i, s, g) for i in range(61)
-                    for s, g in groups[:1]]
+        timeline = [GroupSample.of(snap.taken_at - 60 + i, s, g) for i in range(61) for s, g in groups[:1]]
         t0 = time.perf_counter()
         for _ in groups:
             judge(deque(timeline), 60.0, reset_free=True)  # as History calls it
@@ -63,11 +66,18 @@ async def measure(srv: Any, n: int, reps: int) -> dict[str, Any]:
         r.close()
     off, on = median(wall[False]), median(wall[True])
     return {
-        "streams": n, "groups": len(groups), "reps": reps,
-        "poll_ms_without": off, "poll_ms_with": on, "extra_share": (on - off) / off,
-        "cpu_ms_without": median(cpu[False]), "cpu_ms_with": median(cpu[True]),
-        "server_usec_without": median(usec[False]), "server_usec_with": median(usec[True]),
-        "verdicts_ms": judge_ms, "time_lag_known": sum(g.time_lag.ms is not None for _, g in groups),
+        "streams": n,
+        "groups": len(groups),
+        "reps": reps,
+        "poll_ms_without": off,
+        "poll_ms_with": on,
+        "extra_share": (on - off) / off,
+        "cpu_ms_without": median(cpu[False]),
+        "cpu_ms_with": median(cpu[True]),
+        "server_usec_without": median(usec[False]),
+        "server_usec_with": median(usec[True]),
+        "verdicts_ms": judge_ms,
+        "time_lag_known": sum(g.time_lag.ms is not None for _, g in groups),
     }
 
 
@@ -81,15 +91,19 @@ def main() -> None:
         populate(r, 0, args.streams)
         r.close()
         m = asyncio.run(measure(srv, args.streams, args.reps))
-    print(f"{m['streams']} streams x {m['groups'] // max(m['streams'], 1)} groups, "
-          f"median of {m['reps']} alternating polls each")
+    print(
+        f"{m['streams']} streams x {m['groups'] // max(m['streams'], 1)} groups, "
+        f"median of {m['reps']} alternating polls each"
+    )
     print(f"{'':28}{'without':>10}{'with':>10}")
     print(f"{'poll wall ms':28}{m['poll_ms_without']:>10.1f}{m['poll_ms_with']:>10.1f}")
     print(f"{'client CPU ms':28}{m['cpu_ms_without']:>10.1f}{m['cpu_ms_with']:>10.1f}")
     print(f"{'server usec':28}{m['server_usec_without']:>10.0f}{m['server_usec_with']:>10.0f}")
     share = m["extra_share"]
-    print(f"extra reads: {share:+.1%} of the poll (target < {TARGET:.0%}: "
-          f"{'met' if share < TARGET else 'MISSED'})")
+    print(
+        f"extra reads: {share:+.1%} of the poll (target < {TARGET:.0%}: "
+        f"{'met' if share < TARGET else 'MISSED'})"
+    )
     print(f"verdicts for every group (60-poll window): {m['verdicts_ms']:.1f} ms per poll")
     print(json.dumps(m))
 

@@ -134,15 +134,23 @@ async def dashboard_figures(srv: Any, n: int, presses: int) -> dict[str, Any]:
         t_start = time.perf_counter()
     phases["teardown_s"] = time.perf_counter() - t_start
     steady = applies[1:] or applies
-    return {"phases": phases, "streams": max(rows, default=0), "polls": polls,
-            "first_apply_ms": applies[0] if applies else float("nan"),
-            "apply_ms": median(steady), "apply_all_ms": [round(x, 2) for x in applies],
-            "presses": presses, "answered": len(lat), "key_median_ms": median(lat),
-            "key_max_ms": max(lat) if lat else float("nan"), "key_all_ms": [round(x, 2) for x in lat],
-            "presses_during_poll": sum(during_poll),
-            "stall_max_ms": max(stalls, default=float("nan")),
-            "stalls_over_100ms": sum(x > 100 for x in stalls),
-            "stalls_top_ms": [round(x, 1) for x in sorted(stalls)[-5:]]}
+    return {
+        "phases": phases,
+        "streams": max(rows, default=0),
+        "polls": polls,
+        "first_apply_ms": applies[0] if applies else float("nan"),
+        "apply_ms": median(steady),
+        "apply_all_ms": [round(x, 2) for x in applies],
+        "presses": presses,
+        "answered": len(lat),
+        "key_median_ms": median(lat),
+        "key_max_ms": max(lat) if lat else float("nan"),
+        "key_all_ms": [round(x, 2) for x in lat],
+        "presses_during_poll": sum(during_poll),
+        "stall_max_ms": max(stalls, default=float("nan")),
+        "stalls_over_100ms": sum(x > 100 for x in stalls),
+        "stalls_top_ms": [round(x, 1) for x in sorted(stalls)[-5:]],
+    }
 
 
 def _streamtop_bin() -> list[str]:
@@ -158,8 +166,15 @@ class PtyProcess:
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(cols), LINES=str(rows))
         env.pop("TEXTUAL", None)
-        self.proc = subprocess.Popen(_streamtop_bin() + args, stdin=slave, stdout=slave, stderr=slave,
-                                     env=env, start_new_session=True, close_fds=True)
+        self.proc = subprocess.Popen(
+            _streamtop_bin() + args,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            start_new_session=True,
+            close_fds=True,
+        )
         os.close(slave)
         self.master = master
         self.output = bytearray()
@@ -222,8 +237,13 @@ def process_figures(srv: Any, idle_s: float, warm_s: float, rss_streams: int) ->
     return out
 
 
-def run(quick: bool = False, streams: int = 1000, idle_s: float | None = None,
-        presses: int | None = None, warm_s: float | None = None) -> PartResult:
+def run(
+    quick: bool = False,
+    streams: int = 1000,
+    idle_s: float | None = None,
+    presses: int | None = None,
+    warm_s: float | None = None,
+) -> PartResult:
     res = PartResult()
     why = ui_available()
     if why:
@@ -244,25 +264,56 @@ def run(quick: bool = False, streams: int = 1000, idle_s: float | None = None,
         d["process"] = process_figures(srv, idle_s, warm_s or (3.0 if quick else 6.0), streams)
     k, p = d["dashboard"], d["process"]
     tag = f"{k['streams']:,} streams"
-    res.row("ui", f"{tag}: apply_snapshot, median", fmt_ms(k["apply_ms"]), "< 100 ms", k["apply_ms"] < 100,
-            note=f"first {fmt_ms(k['first_apply_ms'])}; {len(k['apply_all_ms'])} applies by the poll loop")
-    res.row("ui", f"{tag} polled 1/s: key answered, worst", fmt_ms(k["key_max_ms"]),
-            "< 100 ms", k["key_max_ms"] < 100 and k["answered"] == k["presses"],
-            note=f"median {fmt_ms(k['key_median_ms'])}; {k['answered']}/{k['presses']} answered, "
-                 f"{k['presses_during_poll']} sent during a poll")
-    res.row("ui", f"{tag} polled 1/s: event loop blocked, worst", fmt_ms(k["stall_max_ms"]),
-            "< 100 ms", k["stall_max_ms"] < 100,
-            note=f"{k['stalls_over_100ms']} stall(s) over 100 ms in {k['polls']} polls")
-    res.row("ui", f"idle streamtop, 10 streams, 1 s: CPU over {p['idle_seconds']:.0f} s",
-            f"{p['idle_cpu_pct']:.2f} %", "< 3 % of a core", p["idle_cpu_pct"] < 3,
-            note=("--quick: shorter than the 30 s target window; " if quick else "")
-            + f"RSS {p['idle_rss_mb']:.0f} MB")
-    res.row("ui", f"streamtop on {p['big_streams']:,} streams: RSS", f"{p['big_rss_mb']:.0f} MB",
-            "< 150 MB", p["big_rss_mb"] < 150, note=f"CPU {p['big_cpu_pct']:.1f} % of a core at 1 s")
-    res.headline.update(ui_streams=k["streams"], ui_apply_ms=round(k["apply_ms"], 2),
-                        ui_stall_max_ms=round(k["stall_max_ms"], 1),
-                        ui_key_max_ms=round(k["key_max_ms"], 1), ui_idle_cpu_pct=round(p["idle_cpu_pct"], 2),
-                        ui_rss_mb=round(p["big_rss_mb"], 1))
+    res.row(
+        "ui",
+        f"{tag}: apply_snapshot, median",
+        fmt_ms(k["apply_ms"]),
+        "< 100 ms",
+        k["apply_ms"] < 100,
+        note=f"first {fmt_ms(k['first_apply_ms'])}; {len(k['apply_all_ms'])} applies by the poll loop",
+    )
+    res.row(
+        "ui",
+        f"{tag} polled 1/s: key answered, worst",
+        fmt_ms(k["key_max_ms"]),
+        "< 100 ms",
+        k["key_max_ms"] < 100 and k["answered"] == k["presses"],
+        note=f"median {fmt_ms(k['key_median_ms'])}; {k['answered']}/{k['presses']} answered, "
+        f"{k['presses_during_poll']} sent during a poll",
+    )
+    res.row(
+        "ui",
+        f"{tag} polled 1/s: event loop blocked, worst",
+        fmt_ms(k["stall_max_ms"]),
+        "< 100 ms",
+        k["stall_max_ms"] < 100,
+        note=f"{k['stalls_over_100ms']} stall(s) over 100 ms in {k['polls']} polls",
+    )
+    res.row(
+        "ui",
+        f"idle streamtop, 10 streams, 1 s: CPU over {p['idle_seconds']:.0f} s",
+        f"{p['idle_cpu_pct']:.2f} %",
+        "< 3 % of a core",
+        p["idle_cpu_pct"] < 3,
+        note=("--quick: shorter than the 30 s target window; " if quick else "")
+        + f"RSS {p['idle_rss_mb']:.0f} MB",
+    )
+    res.row(
+        "ui",
+        f"streamtop on {p['big_streams']:,} streams: RSS",
+        f"{p['big_rss_mb']:.0f} MB",
+        "< 150 MB",
+        p["big_rss_mb"] < 150,
+        note=f"CPU {p['big_cpu_pct']:.1f} % of a core at 1 s",
+    )
+    res.headline.update(
+        ui_streams=k["streams"],
+        ui_apply_ms=round(k["apply_ms"], 2),
+        ui_stall_max_ms=round(k["stall_max_ms"], 1),
+        ui_key_max_ms=round(k["key_max_ms"], 1),
+        ui_idle_cpu_pct=round(p["idle_cpu_pct"], 2),
+        ui_rss_mb=round(p["big_rss_mb"], 1),
+    )
     res.detail["ui"] = d
     return res
 

@@ -33,8 +33,14 @@ def workload(r: redis.Redis) -> None:
         payload = json.dumps({"sku": f"A-{i % 7}", "qty": i % 3 + 1})
         r.xadd("orders", {"order": str(1000 + i), "payload": payload})
     for i in range(40):
-        r.xadd("app:event", {"sensor_id": f"sensor{i % 3 + 1}", "temp": f"{(i * 37 % 100) / 100:.2f}",
-                             "humidity": f"{(i * 53 % 100) / 100:.2f}"})
+        r.xadd(
+            "app:event",
+            {
+                "sensor_id": f"sensor{i % 3 + 1}",
+                "temp": f"{(i * 37 % 100) / 100:.2f}",
+                "humidity": f"{(i * 53 % 100) / 100:.2f}",
+            },
+        )
     r.xadd(b"sensor readings \xf0\x9f\x8c\xa1", {"blob": b"\x00\x01\xfe\xff"})
     r.xgroup_create("orders", "billing", id="0")
     r.xgroup_create("orders", "shipping", id="0")
@@ -145,8 +151,9 @@ async def shoot_lessons() -> None:
     controller = DemoController(parse_url(srv.url), rate=10, seed=1)
     try:
         controller.start()
-        app = build_app(Namespace(interval=0.5, max_streams=1000, lesson=None), parse_url(srv.url),
-                        controller)
+        app = build_app(
+            Namespace(interval=0.5, max_streams=1000, lesson=None), parse_url(srv.url), controller
+        )
         async with app.run_test(size=(160, 48)) as pilot:
             await pilot.pause(3)
             controller.crash_consumer()
@@ -172,8 +179,9 @@ async def shoot_pubsub() -> None:
     controller.away_seconds = 4.7  # about 47 events at 10/s
     try:
         controller.start()
-        app = build_app(Namespace(interval=0.5, max_streams=1000, lesson=None), parse_url(srv.url),
-                        controller)
+        app = build_app(
+            Namespace(interval=0.5, max_streams=1000, lesson=None), parse_url(srv.url), controller
+        )
         async with app.run_test(size=(150, 45)) as pilot:
             await pilot.pause(2)
             await pilot.press("f8")
@@ -204,9 +212,11 @@ async def library_workload(url: str) -> None:
     async with fs:
         await fs.start()
         for n in range(12):
-            await fs.publish({"event": events[n % 3], "order_id": 5000 + n // 3, "amount": 19.9 + n,
-                              "currency": "EUR"}, stream="orders.events",
-                             headers={"x-tenant": "acme"})
+            await fs.publish(
+                {"event": events[n % 3], "order_id": 5000 + n // 3, "amount": 19.9 + n, "currency": "EUR"},
+                stream="orders.events",
+                headers={"x-tenant": "acme"},
+            )
         while len(got) < 10:
             await asyncio.sleep(0.05)
 
@@ -238,8 +248,10 @@ async def shoot_libraries() -> None:
         await library_workload(srv.url)
         app = StreamtopApp(Monitor(parse_url(srv.url)), interval=0.5)
         async with app.run_test(size=SIZE) as pilot:
-            for key, group, name in ((b"orders.events", b"billing", "faststream"),
-                                     (b"tasks", b"taskiq", "taskiq")):
+            for key, group, name in (
+                (b"orders.events", b"billing", "faststream"),
+                (b"tasks", b"taskiq", "taskiq"),
+            ):
                 app.select(key, group)
                 await pilot.press("2")
                 app.main.messages.table.focus()
@@ -272,7 +284,8 @@ if __name__ == "__main__":
     # no argument: every screenshot; or only the named ones: make.py lessons pubsub
     names = sys.argv[1:]
     if names and not set(names) <= set(SHOTS):
-        sys.exit(f"unknown screenshot(s): {' '.join(sorted(set(names) - set(SHOTS)))}; "
-                 f"known: {' '.join(SHOTS)}")
+        sys.exit(
+            f"unknown screenshot(s): {' '.join(sorted(set(names) - set(SHOTS)))}; known: {' '.join(SHOTS)}"
+        )
     asyncio.run(shoot_only(names) if names else shoot())
     sys.exit(0)

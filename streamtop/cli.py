@@ -43,29 +43,50 @@ SUBCOMMANDS = {
 def build_parser(name: str | None = None) -> argparse.ArgumentParser:
     if name is None:
         p = Parser(
-            prog="streamtop", add_help=False,
+            prog="streamtop",
+            add_help=False,
             description="A live terminal dashboard for Redis Streams: lag, pending entries, "
-                        "claim, ack and trim.",
-            epilog="subcommands: " + "; ".join(f"streamtop {k}: {v[1]}"
-                                               for k, v in SUBCOMMANDS.items()),
+            "claim, ack and trim.",
+            epilog="subcommands: " + "; ".join(f"streamtop {k}: {v[1]}" for k, v in SUBCOMMANDS.items()),
         )
         add_watch_arguments(p)
-        p.add_argument("--interval", type=num.INTERVAL.arg, default=DEFAULTS.interval,
-                       help=f"seconds between polls (default {seconds_text(DEFAULTS.interval)})")
-        p.add_argument("--stuck-after", type=num.STUCK_AFTER.arg, default=DEFAULTS.stuck_after,
-                       metavar="SECONDS", help="highlight pending entries idle longer than this "
-                       f"(default {seconds_text(DEFAULTS.stuck_after)})")
-        p.add_argument("--poison-deliveries", type=num.POISON_DELIVERIES.arg,
-                       default=DEFAULTS.poison_deliveries, metavar="N",
-                       help="highlight pending entries delivered more than N times "
-                            f"(default {DEFAULTS.poison_deliveries})")
+        p.add_argument(
+            "--interval",
+            type=num.INTERVAL.arg,
+            default=DEFAULTS.interval,
+            help=f"seconds between polls (default {seconds_text(DEFAULTS.interval)})",
+        )
+        p.add_argument(
+            "--stuck-after",
+            type=num.STUCK_AFTER.arg,
+            default=DEFAULTS.stuck_after,
+            metavar="SECONDS",
+            help="highlight pending entries idle longer than this "
+            f"(default {seconds_text(DEFAULTS.stuck_after)})",
+        )
+        p.add_argument(
+            "--poison-deliveries",
+            type=num.POISON_DELIVERIES.arg,
+            default=DEFAULTS.poison_deliveries,
+            metavar="N",
+            help="highlight pending entries delivered more than N times "
+            f"(default {DEFAULTS.poison_deliveries})",
+        )
         add_decode_argument(p)
-        p.add_argument("--window", dest="window_ms", type=num.WINDOW.arg,
-                       default=DEFAULTS.window_ms, metavar="DURATION",
-                       help="judge each group's health over this much of the last polls "
-                            f"(default {seconds_text(DEFAULTS.window_ms / 1000)}s)")
-        p.add_argument("--read-only", action="store_true",
-                       help="refuse every change to the server (produce, ack, claim, trim...)")
+        p.add_argument(
+            "--window",
+            dest="window_ms",
+            type=num.WINDOW.arg,
+            default=DEFAULTS.window_ms,
+            metavar="DURATION",
+            help="judge each group's health over this much of the last polls "
+            f"(default {seconds_text(DEFAULTS.window_ms / 1000)}s)",
+        )
+        p.add_argument(
+            "--read-only",
+            action="store_true",
+            help="refuse every change to the server (produce, ack, claim, trim...)",
+        )
         p.add_argument("--version", action="version", version=f"streamtop {__version__}")
         add_connection_arguments(p)
         return p

@@ -33,10 +33,14 @@ class Parser(argparse.ArgumentParser):
 def add_connection_arguments(p: argparse.ArgumentParser) -> None:
     """The redis-cli style options every command shares."""
     g = p.add_argument_group("connection (as redis-cli)")
-    g.add_argument("--url", "-u", action="append",
-                   help="redis://[[user:]pw@]host:port/db, rediss://..., unix:///path"
-                   " (env REDIS_URL; default redis://127.0.0.1:6379/0). Repeat it (or give REDIS_URL"
-                   " with commas) to list several seeds of a cluster: the first that answers is used")
+    g.add_argument(
+        "--url",
+        "-u",
+        action="append",
+        help="redis://[[user:]pw@]host:port/db, rediss://..., unix:///path"
+        " (env REDIS_URL; default redis://127.0.0.1:6379/0). Repeat it (or give REDIS_URL"
+        " with commas) to list several seeds of a cluster: the first that answers is used",
+    )
     g.add_argument("-h", "--host", help="server host (overrides the URL)")
     g.add_argument("-p", "--port", help="server port (overrides the URL)")
     # `produce -n N` is a count (as redis-benchmark); there the database is --db only.
@@ -46,24 +50,41 @@ def add_connection_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("-a", "--password", help="password (or env REDISCLI_AUTH); never shown")
     g.add_argument("--tls", action="store_true", help="connect with TLS (as rediss://)")
     g.add_argument("--cacert", help="CA certificate file for TLS (default: the system CA store)")
-    g.add_argument("--sni", metavar="NAME", help="TLS server name to send and to verify the certificate"
-                   " against (default: the host)")
-    g.add_argument("--insecure", action="store_true",
-                   help="TLS without verifying the server's certificate (the header says so)")
+    g.add_argument(
+        "--sni",
+        metavar="NAME",
+        help="TLS server name to send and to verify the certificate against (default: the host)",
+    )
+    g.add_argument(
+        "--insecure",
+        action="store_true",
+        help="TLS without verifying the server's certificate (the header says so)",
+    )
     g.add_argument("--cert", help="client certificate file for TLS")
     g.add_argument("--key", help="client private key file for TLS")
     g.add_argument("--cluster", action="store_true", help="the server is a Redis Cluster")
-    g.add_argument("--no-auth-warning", action="store_true",
-                   help="no warning when a password is given with -a or in --url")
+    g.add_argument(
+        "--no-auth-warning",
+        action="store_true",
+        help="no warning when a password is given with -a or in --url",
+    )
     p.add_argument("--help", action="help", help="show this help and exit")
 
 
 def add_watch_arguments(p: argparse.ArgumentParser) -> None:
     """Options of the dashboard (and of status, which shares discovery)."""
-    p.add_argument("targets", nargs="*", metavar="PATTERN|KEY",
-                   help="stream keys or glob patterns (default: every stream)")
-    p.add_argument("--max-streams", type=num.MAX_STREAMS.arg, default=POLL_DEFAULTS.max_streams,
-                   help=f"watch at most this many streams (default {POLL_DEFAULTS.max_streams})")
+    p.add_argument(
+        "targets",
+        nargs="*",
+        metavar="PATTERN|KEY",
+        help="stream keys or glob patterns (default: every stream)",
+    )
+    p.add_argument(
+        "--max-streams",
+        type=num.MAX_STREAMS.arg,
+        default=POLL_DEFAULTS.max_streams,
+        help=f"watch at most this many streams (default {POLL_DEFAULTS.max_streams})",
+    )
 
 
 SEED_TIMEOUT = 1.0  # seconds a seed may take to answer PING before the next one is asked
@@ -110,22 +131,41 @@ def decode_arg(value: str) -> str:
 def add_decode_argument(p: argparse.ArgumentParser) -> None:
     from .decode import FORMATS
 
-    p.add_argument("--decode", action="append", type=decode_arg, metavar="[KEY=]FORMAT",
-                   help="how to read payloads of stream KEY (or of every stream): "
-                        f"{', '.join(FORMATS)} (default auto: each entry by what it holds)")
+    p.add_argument(
+        "--decode",
+        action="append",
+        type=decode_arg,
+        metavar="[KEY=]FORMAT",
+        help="how to read payloads of stream KEY (or of every stream): "
+        f"{', '.join(FORMATS)} (default auto: each entry by what it holds)",
+    )
 
 
 def spec_from_args(args: argparse.Namespace) -> ConnectionSpec:
     """The spec, and redis-cli's warning on stderr when the password was typed as an argument.
     With several seeds, the first that answers."""
-    specs = [build_spec(
-        url=url, host=args.host, port=args.port, db=args.db, user=args.user,
-        password=args.password, tls=args.tls, cacert=args.cacert, cert=args.cert, key=args.key,
-        cluster=args.cluster, insecure=getattr(args, "insecure", False), sni=getattr(args, "sni", None),
-    ) for url in seed_urls(args.url)]
+    specs = [
+        build_spec(
+            url=url,
+            host=args.host,
+            port=args.port,
+            db=args.db,
+            user=args.user,
+            password=args.password,
+            tls=args.tls,
+            cacert=args.cacert,
+            cert=args.cert,
+            key=args.key,
+            cluster=args.cluster,
+            insecure=getattr(args, "insecure", False),
+            sni=getattr(args, "sni", None),
+        )
+        for url in seed_urls(args.url)
+    ]
     urls = args.url if isinstance(args.url, list) else [args.url]
     if not getattr(args, "no_auth_warning", False) and any(
-            password_on_command_line(u, args.password) for u in urls):
+        password_on_command_line(u, args.password) for u in urls
+    ):
         print(AUTH_WARNING, file=sys.stderr)
     return specs[0] if len(specs) == 1 else asyncio.run(first_answering(specs))
 

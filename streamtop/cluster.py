@@ -155,7 +155,8 @@ class ClusterCollector:
                 try:
                     # a hung node must not hold up the read: each gets TOPOLOGY_TIMEOUT
                     reply = await asyncio.wait_for(
-                        client.execute_command("CLUSTER", "SLOTS"), TOPOLOGY_TIMEOUT)
+                        client.execute_command("CLUSTER", "SLOTS"), TOPOLOGY_TIMEOUT
+                    )
                     self.total_round_trips += 1
                     return parse_cluster_slots(reply, self.spec.host)
                 except Exception as exc:  # try the next node
@@ -274,14 +275,21 @@ class ClusterCollector:
             stale = node.error is not None
             streams.extend(replace(s, stale=True) if stale else s for s in node.last)
             ranges = self.topology.primaries.get(address, ())
-            statuses.append(NodeStatus(
-                address=address, ok=not stale, error=node.error, streams=len(node.last),
-                slots=sum(e - s + 1 for s, e in ranges), stale_since=node.stale_since,
-                not_answering_for=node.not_answering_for, slot_ranges=ranges))
+            statuses.append(
+                NodeStatus(
+                    address=address,
+                    ok=not stale,
+                    error=node.error,
+                    streams=len(node.last),
+                    slots=sum(e - s + 1 for s, e in ranges),
+                    stale_since=node.stale_since,
+                    not_answering_for=node.not_answering_for,
+                    slot_ranges=ranges,
+                )
+            )
         streams.sort(key=lambda s: s.key)
         max_streams = self.options.max_streams
-        capped = len(streams) > max_streams or any(
-            n.collector.discovery.capped for n in self.nodes.values())
+        capped = len(streams) > max_streams or any(n.collector.discovery.capped for n in self.nodes.values())
         streams = streams[:max_streams]
         self.total_round_trips += trips + discovery_trips
         return Snapshot(
@@ -293,8 +301,11 @@ class ClusterCollector:
             streams=tuple(streams),
             discovery=Discovery(
                 patterns=tuple(p.decode("utf-8", "backslashreplace") for p in self._patterns),
-                keys=tuple(s.key for s in streams), capped=capped, max_streams=max_streams,
-                taken_at=now),
+                keys=tuple(s.key for s in streams),
+                capped=capped,
+                max_streams=max_streams,
+                taken_at=now,
+            ),
             focus=focus_data,
             nodes=tuple(statuses),
             uncovered=self.topology.uncovered_ranges(),

@@ -261,8 +261,15 @@ class Collector:
                 self.total_round_trips += trips
                 return trips
             cursor, keys = await self.client.execute_command(
-                "SCAN", scan.cursor, "MATCH", self.patterns[scan.pattern], "COUNT", SCAN_COUNT,
-                "TYPE", "stream")
+                "SCAN",
+                scan.cursor,
+                "MATCH",
+                self.patterns[scan.pattern],
+                "COUNT",
+                SCAN_COUNT,
+                "TYPE",
+                "stream",
+            )
             trips += 1
             scan.found.update(dict.fromkeys(keys))
             scan.cursor = cursor
@@ -277,7 +284,11 @@ class Collector:
         keys = sorted(found)[:max_streams]
         self.discovery = Discovery(
             patterns=tuple(p.decode("utf-8", "backslashreplace") for p in self.patterns),
-            keys=tuple(keys), capped=capped, max_streams=max_streams, taken_at=time.time())
+            keys=tuple(keys),
+            capped=capped,
+            max_streams=max_streams,
+            taken_at=time.time(),
+        )
         self._discovery_due = False
         self.total_round_trips += trips
         return trips
@@ -296,16 +307,21 @@ class Collector:
         Counting costs up to estimate_cap entries per group: cheap when a group is nearly caught
         up (done every poll), not when it is far behind (done every estimate_interval)."""
         lag = g.lag
-        if (not self.options.estimate_interval or lag.estimate is None
-                or lag.estimate < CHEAP_ESTIMATE or lag.source is LagSource.EXACT):
+        if (
+            not self.options.estimate_interval
+            or lag.estimate is None
+            or lag.estimate < CHEAP_ESTIMATE
+            or lag.source is LagSource.EXACT
+        ):
             return None
         counted = self._estimated_at.get((key, g.name))
         if counted is None or time.monotonic() - counted >= self.options.estimate_interval:
             return None
         return lag.estimate, lag.capped
 
-    def _queue_group(self, pipe: Any, key: bytes, name: bytes, ldid: str | None,
-                     estimate: bool) -> _GroupPlan:
+    def _queue_group(
+        self, pipe: Any, key: bytes, name: bytes, ldid: str | None, estimate: bool
+    ) -> _GroupPlan:
         pipe.execute_command("XINFO", "CONSUMERS", key, name)
         pipe.execute_command("XPENDING", key, name)
         pipe.execute_command("XPENDING", key, name, "-", "+", 1)
@@ -336,14 +352,12 @@ class Collector:
     def _queue_focus(self, pipe: Any, focus: Focus) -> int:
         n = 0
         if focus.group is not None:
-            args = ["XPENDING", focus.key, focus.group, focus.pending_start, "+",
-                    focus.pending_count]
+            args = ["XPENDING", focus.key, focus.group, focus.pending_start, "+", focus.pending_count]
             if focus.consumer is not None:
                 args.append(focus.consumer)
             pipe.execute_command(*args)
             n += 1
-        pipe.execute_command("XREVRANGE", focus.key, focus.messages_end, "-", "COUNT",
-                             focus.messages_count)
+        pipe.execute_command("XREVRANGE", focus.key, focus.messages_end, "-", "COUNT", focus.messages_count)
         return n + 1
 
     async def poll(self) -> Snapshot:
@@ -387,15 +401,17 @@ class Collector:
                 needs = self._needs_estimate(g)
                 reuse = self._recent_estimate(key, g) if needs else None
                 if reuse is not None:
-                    key_plans.append(replace(self._queue_group(pipe, key, g.name, g.last_delivered_id,
-                                                               False), reused=reuse))
+                    key_plans.append(
+                        replace(
+                            self._queue_group(pipe, key, g.name, g.last_delivered_id, False), reused=reuse
+                        )
+                    )
                 else:
                     key_plans.append(self._queue_group(pipe, key, g.name, g.last_delivered_id, needs))
             plans.append(key_plans)
         focus_n = self._queue_focus(pipe, focus) if focus else 0
         queued = SENT["xrange"]  # (counted from the queueing above: no await since)
-        replies = await _answered(self.client, pipe.commands, self.options.timeout,
-                                  queued - xranges_before)
+        replies = await _answered(self.client, pipe.commands, self.options.timeout, queued - xranges_before)
         trips = 1
         _raise_connection_error(replies)
         self.server_time_ms = _server_ms(replies[0] if asked_time else None)
@@ -410,15 +426,14 @@ class Collector:
                 await asyncio.sleep(0)
             heavy = light[i]
             n_stream = 1 if heavy is None else (2 if heavy.first_big else 3)
-            stream_replies = replies[pos:pos + n_stream]
+            stream_replies = replies[pos : pos + n_stream]
             groups_reply = replies[pos + n_stream]
             pos += n_stream + 1
-            stream_reply = next((r for r in stream_replies if isinstance(r, Exception)),
-                                stream_replies[0])
+            stream_reply = next((r for r in stream_replies if isinstance(r, Exception)), stream_replies[0])
             by_name: dict[bytes, tuple[_GroupPlan, list[Any]]] = {}
             for plan in plans[i]:
                 n = plan.replies
-                by_name[plan.name] = (plan, replies[pos:pos + n])
+                by_name[plan.name] = (plan, replies[pos : pos + n])
                 pos += n
             if isinstance(stream_reply, Exception):
                 stream = StreamInfo(key=key, error=error_text(stream_reply))
@@ -446,7 +461,7 @@ class Collector:
                 plan, group_replies = got
                 built[d["name"]] = self._build_group(stream, d, group_replies, plan)
             partial.append((stream, group_dicts, built))
-        focus_replies = replies[pos:pos + focus_n]
+        focus_replies = replies[pos : pos + focus_n]
 
         if new_groups:  # groups that appeared: one more round trip for all of them together
             pipe = _Batch()
@@ -454,18 +469,20 @@ class Collector:
             extra_plans = []
             for idx, d in new_groups:
                 key = partial[idx][0].key
-                extra_plans.append(self._queue_group(
-                    pipe, key, d["name"], text(d.get("last-delivered-id")),
-                    self._needs_estimate(d)))
-            extra = await _answered(self.client, pipe.commands, self.options.timeout,
-                                    SENT["xrange"] - xranges_before)
+                extra_plans.append(
+                    self._queue_group(
+                        pipe, key, d["name"], text(d.get("last-delivered-id")), self._needs_estimate(d)
+                    )
+                )
+            extra = await _answered(
+                self.client, pipe.commands, self.options.timeout, SENT["xrange"] - xranges_before
+            )
             trips += 1
             _raise_connection_error(extra)
             pos = 0
             for (idx, d), plan in zip(new_groups, extra_plans, strict=True):
                 n = plan.replies
-                partial[idx][2][d["name"]] = self._build_group(
-                    partial[idx][0], d, extra[pos:pos + n], plan)
+                partial[idx][2][d["name"]] = self._build_group(partial[idx][0], d, extra[pos : pos + n], plan)
                 pos += n
 
         streams = []
@@ -492,8 +509,9 @@ class Collector:
             focus=focus_data,
         )
 
-    async def _mark_without_data(self, data: FocusData,
-                                 streams: tuple[StreamInfo, ...]) -> tuple[FocusData, int]:
+    async def _mark_without_data(
+        self, data: FocusData, streams: tuple[StreamInfo, ...]
+    ) -> tuple[FocusData, int]:
         """Mark the page's pending entries whose data is gone, and count the group's pending
         entries below the first entry. Costs nothing while the group's oldest pending entry is
         still in the stream and nothing was XDEL'd; else one more round trip with an XRANGE per
@@ -519,22 +537,30 @@ class Collector:
             SENT["xrange"] += len(lookup)  # lesson 3 counts the server's XRANGEs: these are ours
             replies = await _answered(self.client, commands, self.options.timeout, len(lookup))
             _raise_connection_error(replies)
-            gone |= gone_from_replies(lookup, replies[:len(lookup)])
+            gone |= gone_from_replies(lookup, replies[: len(lookup)])
             if count_below:
                 rows = replies[-1]
                 trimmed = None if isinstance(rows, Exception) else len(parse_pending_entries(rows))
                 capped = trimmed is not None and trimmed >= TRIMMED_COUNT_CAP
-        return replace(data, without_data=frozenset(gone), trimmed_pending=trimmed,
-                       trimmed_pending_capped=capped), 1 if commands else 0
+        return replace(
+            data, without_data=frozenset(gone), trimmed_pending=trimmed, trimmed_pending_capped=capped
+        ), 1 if commands else 0
 
-    def _note_sizes(self, stream: StreamInfo, first_size: int, last_size: int, mono: float,
-                    wall: float) -> None:
+    def _note_sizes(
+        self, stream: StreamInfo, first_size: int, last_size: int, mono: float, wall: float
+    ) -> None:
         """After a full XINFO STREAM: read the stream cheaply from now on if it carried a large
         entry, as usual if not."""
         if first_size > BIG_ENTRY or last_size > BIG_ENTRY:
             self._heavy[stream.key] = _Heavy(
-                info=stream, at=mono, wall=wall, first_big=first_size > BIG_ENTRY,
-                last_big=last_size > BIG_ENTRY, last_id=stream.last_entry_id, length=stream.length)
+                info=stream,
+                at=mono,
+                wall=wall,
+                first_big=first_size > BIG_ENTRY,
+                last_big=last_size > BIG_ENTRY,
+                last_id=stream.last_entry_id,
+                length=stream.length,
+            )
         else:
             self._heavy.pop(stream.key, None)
 
@@ -562,9 +588,14 @@ class Collector:
             generated = heavy.last_id
         if not heavy.first_big and not heavy.last_big:
             del self._heavy[key]  # the large entries are gone from both ends
-        return replace(heavy.info, length=length, first_entry_id=first_id,
-                       last_entry_id=heavy.last_id, last_generated_id=generated,
-                       info_taken_at=heavy.wall)
+        return replace(
+            heavy.info,
+            length=length,
+            first_entry_id=first_id,
+            last_entry_id=heavy.last_id,
+            last_generated_id=generated,
+            info_taken_at=heavy.wall,
+        )
 
     def _estimate_stale(self, d: dict[str, Any], plan: _GroupPlan, group_replies: list[Any]) -> bool:
         """The steady-state pipeline is queued from the previous poll's view of a group. Redo the
@@ -586,8 +617,9 @@ class Collector:
             return not any((k := id_key(entry_id(e))) is not None and k > current for e in reply)
         return False
 
-    def _build_group(self, stream: StreamInfo, d: dict[str, Any], group_replies: list[Any],
-                     plan: _GroupPlan) -> GroupInfo:
+    def _build_group(
+        self, stream: StreamInfo, d: dict[str, Any], group_replies: list[Any], plan: _GroupPlan
+    ) -> GroupInfo:
         key = stream.key
         consumers_r, summary_r, oldest_r = group_replies[:3]
         errors = [r for r in (consumers_r, summary_r, oldest_r) if isinstance(r, Exception)]
@@ -609,8 +641,9 @@ class Collector:
         group = build_group(
             d,
             consumers=() if isinstance(consumers_r, Exception) else parse_consumers(consumers_r),
-            summary=None if isinstance(summary_r, Exception) else parse_pending_summary(
-                summary_r, None if isinstance(oldest_r, Exception) else oldest_r),
+            summary=None
+            if isinstance(summary_r, Exception)
+            else parse_pending_summary(summary_r, None if isinstance(oldest_r, Exception) else oldest_r),
             estimate=estimate,
             capped=bool(capped),
             error=error_text(errors[0]) if errors else None,
@@ -619,13 +652,15 @@ class Collector:
         ps = group.pending_summary
         oldest_ms = id_ms(ps.smallest_id) if ps else None
         return replace(
-            group, time_lag=time_lag(stream, group, plan, group_replies, now_ms, self.options.estimate_cap),
-            oldest_pending_age_ms=max(0, now_ms - oldest_ms) if time_based(oldest_ms, now_ms)
-            and oldest_ms is not None else None)
+            group,
+            time_lag=time_lag(stream, group, plan, group_replies, now_ms, self.options.estimate_cap),
+            oldest_pending_age_ms=max(0, now_ms - oldest_ms)
+            if time_based(oldest_ms, now_ms) and oldest_ms is not None
+            else None,
+        )
 
 
-async def _answered(client: Any, commands: list[tuple[Any, ...]], timeout: float,
-                    xranges: int) -> list[Any]:
+async def _answered(client: Any, commands: list[tuple[Any, ...]], timeout: float, xranges: int) -> list[Any]:
     """execute_raw, then count its XRANGEs as answered (even when the round trip failed: they
     are no longer in flight)."""
     try:
@@ -643,8 +678,9 @@ def _server_ms(reply: Any) -> int:
     return int(time.time() * 1000)
 
 
-def time_lag(stream: StreamInfo, group: GroupInfo, plan: _GroupPlan, replies: list[Any],
-             now_ms: int, estimate_cap: int) -> TimeLag:
+def time_lag(
+    stream: StreamInfo, group: GroupInfo, plan: _GroupPlan, replies: list[Any], now_ms: int, estimate_cap: int
+) -> TimeLag:
     """The age of the first entry after the group's last-delivered-id, from the XRANGE that
     started at the previous poll's last-delivered-id (the estimate's, or the COUNT 1 one).
 
@@ -653,8 +689,11 @@ def time_lag(stream: StreamInfo, group: GroupInfo, plan: _GroupPlan, replies: li
     the lag is at most that ID's age."""
     current = id_key(group.last_delivered_id)
     last = id_key(stream.last_entry_id)
-    if group.lag.value == 0 or stream.length == 0 or (
-            current is not None and last is not None and current >= last):
+    if (
+        group.lag.value == 0
+        or stream.length == 0
+        or (current is not None and last is not None and current >= last)
+    ):
         return TimeLag(TimeLagSource.EXACT, 0)
     start = plan.estimate_from or plan.next_from
     reply = replies[3] if start is not None and len(replies) > 3 else None
@@ -662,8 +701,7 @@ def time_lag(stream: StreamInfo, group: GroupInfo, plan: _GroupPlan, replies: li
     if plan.next_big_first:
         first = plan.next_big
     elif isinstance(reply, list) and current is not None and (id_key(start) or (0, 0)) <= current:
-        first = next((i for e in reply if (k := id_key(i := entry_id(e))) is not None
-                      and k > current), None)
+        first = next((i for e in reply if (k := id_key(i := entry_id(e))) is not None and k > current), None)
         wanted = estimate_cap if plan.estimate_from is not None else 1
         if first is None and len(reply) < wanted:  # the range was read to its end
             first = plan.next_big  # the large last entry, or nothing left: caught up
@@ -685,8 +723,7 @@ def time_lag(stream: StreamInfo, group: GroupInfo, plan: _GroupPlan, replies: li
 def _queue_light(pipe: _Batch, key: bytes, heavy: _Heavy) -> None:
     """The commands that stand in for XINFO STREAM of a heavy stream (see BIG_ENTRY)."""
     pipe.execute_command("XLEN", key)
-    pipe.execute_command("XREVRANGE", key, "+", f"({heavy.last_id}" if heavy.last_id else "-",
-                         "COUNT", 1)
+    pipe.execute_command("XREVRANGE", key, "+", f"({heavy.last_id}" if heavy.last_id else "-", "COUNT", 1)
     if not heavy.first_big:
         pipe.execute_command("XRANGE", key, "-", "+", "COUNT", 1)
         SENT["xrange"] += 1

@@ -33,8 +33,16 @@ DEFAULT_URL = "redis://127.0.0.1:6379/0"
 SCHEMES = ("redis", "rediss", "unix")
 
 # The collector parses these replies itself (see parse.py); its client must hand them over raw.
-RAW_COMMANDS = ("XINFO STREAM", "XINFO GROUPS", "XINFO CONSUMERS", "XPENDING", "XRANGE",
-                "XREVRANGE", "XAUTOCLAIM", "XCLAIM")
+RAW_COMMANDS = (
+    "XINFO STREAM",
+    "XINFO GROUPS",
+    "XINFO CONSUMERS",
+    "XPENDING",
+    "XRANGE",
+    "XREVRANGE",
+    "XAUTOCLAIM",
+    "XCLAIM",
+)
 
 
 RETRY_CAP = 10.0  # seconds: the longest wait between two tries at a server that does not answer
@@ -52,8 +60,10 @@ def host_port(host: str, port: int | str) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-AUTH_WARNING = ("Warning: Using a password with '-a' or '-u' option on the command line interface "
-                "may not be safe.")  # redis-cli's words, so operators recognise it
+AUTH_WARNING = (
+    "Warning: Using a password with '-a' or '-u' option on the command line interface "
+    "may not be safe."
+)  # redis-cli's words, so operators recognise it
 
 
 @dataclass(frozen=True)
@@ -100,22 +110,33 @@ class ConnectionSpec:
 
     def client_kwargs(self, socket_timeout: float | None = 10.0) -> dict[str, Any]:
         kw: dict[str, Any] = dict(
-            db=self.db, username=self.username, password=self.password,
-            socket_timeout=socket_timeout, socket_connect_timeout=self.connect_timeout,
-            protocol=2, retry=Retry(NoBackoff(), 0), client_name="streamtop",
+            db=self.db,
+            username=self.username,
+            password=self.password,
+            socket_timeout=socket_timeout,
+            socket_connect_timeout=self.connect_timeout,
+            protocol=2,
+            retry=Retry(NoBackoff(), 0),
+            client_name="streamtop",
         )
         if self.scheme == "unix":
             kw["unix_socket_path"] = self.path
         else:
             kw.update(host=self.host, port=self.port)
         if self.tls:  # redis-py's own TLS (cluster and walrus clients): verified the same way
-            kw.update(ssl=True, ssl_ca_certs=self.cacert, ssl_certfile=self.cert,
-                      ssl_keyfile=self.key, ssl_cert_reqs="none" if self.insecure else "required",
-                      ssl_check_hostname=not self.insecure)
+            kw.update(
+                ssl=True,
+                ssl_ca_certs=self.cacert,
+                ssl_certfile=self.cert,
+                ssl_keyfile=self.key,
+                ssl_cert_reqs="none" if self.insecure else "required",
+                ssl_check_hostname=not self.insecure,
+            )
         return kw
 
-    def make_client(self, *, raw: bool = False, block_ms: int | None = None,
-                    max_connections: int | None = None) -> aioredis.Redis:
+    def make_client(
+        self, *, raw: bool = False, block_ms: int | None = None, max_connections: int | None = None
+    ) -> aioredis.Redis:
         """An asyncio client. `raw`: stream replies unparsed (for parse.py). `block_ms`: for a
         connection that blocks (XREADGROUP BLOCK), whose socket timeout must outlast the block."""
         timeout = 10.0 if block_ms is None else block_ms / 1000 + 10.0
@@ -160,6 +181,7 @@ def _tls_context(cacert: str | None, cert: str | None, key: str | None, insecure
 # renamed away), and a name is a courtesy for `CLIENT LIST`, not a reason to refuse to connect. The
 # hooks run redis-py's handshake (AUTH, SELECT) without the name, then ask for it and ignore a refusal.
 
+
 async def _name_connection_async(conn: Any) -> None:
     name, conn.client_name = conn.client_name, None
     try:
@@ -198,8 +220,12 @@ class _AsyncTLSConnection(aioredis.SSLConnection):
 
     def _connection_arguments(self) -> dict[str, Any]:
         # the context is made on connect, so a bad certificate file is a connection error
-        return {"host": self.host, "port": self.port, "ssl": self.tls_spec.ssl_context(),
-                "server_hostname": self.tls_spec.tls_server_name}
+        return {
+            "host": self.host,
+            "port": self.port,
+            "ssl": self.tls_spec.ssl_context(),
+            "server_hostname": self.tls_spec.tls_server_name,
+        }
 
 
 class _SyncTLSConnection(redis.SSLConnection):
@@ -236,8 +262,9 @@ def error_text(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
-async def execute_raw(client: AsyncClient, commands: Sequence[Sequence[Any]],
-                      timeout: float | None = 30.0) -> list[Any]:
+async def execute_raw(
+    client: AsyncClient, commands: Sequence[Sequence[Any]], timeout: float | None = 30.0
+) -> list[Any]:
     """Send `commands` in one write and read their replies in order: one round trip, as a
     pipeline, without its per-command costs (Python packing, one timeout per reply), which are
     most of the poll's client time at 1,000 streams. Replies are raw (no callbacks); a server
@@ -363,15 +390,21 @@ def parse_url(url: str) -> ConnectionSpec:
         if not parts.path:
             raise ConfigError("unix:// URL needs a socket path, e.g. unix:///run/redis.sock")
         db = _db(query.get("db", 0), "in the URL")
-        return ConnectionSpec(scheme="unix", path=parts.path, db=db, username=username,
-                              password=password)
+        return ConnectionSpec(scheme="unix", path=parts.path, db=db, username=username, password=password)
     hostport = parts.netloc.rsplit("@", 1)[-1]
     port_text = hostport.rsplit("]", 1)[-1].rpartition(":")[2] if ":" in hostport else ""
     port = _port(port_text, "in the URL") if port_text else 6379
     path = parts.path.strip("/")
     db = _db(path or query.get("db", 0), "in the URL")
-    return ConnectionSpec(scheme=scheme, host=parts.hostname or "127.0.0.1", port=port, db=db,
-                          username=username, password=password, tls=scheme == "rediss")
+    return ConnectionSpec(
+        scheme=scheme,
+        host=parts.hostname or "127.0.0.1",
+        port=port,
+        db=db,
+        username=username,
+        password=password,
+        tls=scheme == "rediss",
+    )
 
 
 def build_spec(
@@ -441,8 +474,10 @@ def password_on_command_line(url: str | None, password: str | None) -> bool:
 
 # redis-py parses these replies into exceptions and drops the word that names them
 _REPLY_WORDS: tuple[tuple[type[BaseException], str], ...] = (
-    (redis.exceptions.MovedError, "MOVED"), (redis.exceptions.AskError, "ASK"),
-    (redis.exceptions.ClusterDownError, "CLUSTERDOWN"), (redis.exceptions.TryAgainError, "TRYAGAIN"),
+    (redis.exceptions.MovedError, "MOVED"),
+    (redis.exceptions.AskError, "ASK"),
+    (redis.exceptions.ClusterDownError, "CLUSTERDOWN"),
+    (redis.exceptions.TryAgainError, "TRYAGAIN"),
     (redis.exceptions.MasterDownError, "MASTERDOWN"),
 )
 
@@ -474,8 +509,10 @@ def describe_error(exc: BaseException, spec: ConnectionSpec) -> str:
         msg = f"permission denied at {where}: {text}"
     elif (reason := _verify_failure(exc, text)) is not None:
         hint = "use --sni NAME for the name it holds, " if "mismatch" in reason.lower() else ""
-        msg = (f"the TLS certificate of {where} could not be verified ({reason}): {hint}give the CA "
-               "that signed it with --cacert, or --insecure to skip verification")
+        msg = (
+            f"the TLS certificate of {where} could not be verified ({reason}): {hint}give the CA "
+            "that signed it with --cacert, or --insecure to skip verification"
+        )
     elif isinstance(exc, ssl.SSLError) or "ssl" in low or "tls" in low or "certificate" in low:
         msg = f"TLS handshake with {where} failed: {text or type(exc).__name__}"
     elif "refused" in low or "errno 111" in low or "connect call failed" in low:
@@ -527,7 +564,8 @@ async def probe_server(client: aioredis.Redis) -> ServerInfo:
 
 def server_info_from(info: dict[str, str], cluster: dict[str, str] | None = None) -> ServerInfo:
     valkey = info.get("valkey_version") or (
-        info.get("redis_version") if info.get("server_name") == "valkey" else None)
+        info.get("redis_version") if info.get("server_name") == "valkey" else None
+    )
     redis_version = info.get("redis_version", "0.0.0")
     cluster_enabled = (cluster or {}).get("cluster_enabled") in ("1", 1)
     mode = "cluster" if cluster_enabled or info.get("redis_mode") == "cluster" else "standalone"

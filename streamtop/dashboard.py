@@ -29,15 +29,26 @@ def open_session(spec: ConnectionSpec, options: DashboardOptions) -> Monitor:
     return session
 
 
-def make_app(session: Monitor, options: DashboardOptions, *, demo: Controller | None = None,
-             app_class: type[StreamtopApp] | None = None) -> StreamtopApp:
+def make_app(
+    session: Monitor,
+    options: DashboardOptions,
+    *,
+    demo: Controller | None = None,
+    app_class: type[StreamtopApp] | None = None,
+) -> StreamtopApp:
     """The app on a ready session (`app_class`: the demo's, with its F-keys)."""
     from .ui.app import StreamtopApp
 
     cls = app_class or StreamtopApp
-    return cls(session, interval=options.interval, read_only=options.read_only,
-               stuck_ms=options.stuck_ms, poison=options.poison_deliveries, demo=demo,
-               decode=options.decode_spec)
+    return cls(
+        session,
+        interval=options.interval,
+        read_only=options.read_only,
+        stuck_ms=options.stuck_ms,
+        poison=options.poison_deliveries,
+        demo=demo,
+        decode=options.decode_spec,
+    )
 
 
 def run_app(app: StreamtopApp) -> int:

@@ -79,7 +79,7 @@ def remove_orphan_workdirs() -> None:
     """Remove the *empty* server dirs of processes that are gone (SIGKILLed before their cleanup ran;
     their server died with them). A dir with anything in it, or of a live process, is left alone."""
     for path in Path(tempfile.gettempdir()).glob(f"{WORKDIR_PREFIX}*-*"):
-        pid = path.name[len(WORKDIR_PREFIX):].split("-", 1)[0]
+        pid = path.name[len(WORKDIR_PREFIX) :].split("-", 1)[0]
         if pid.isdigit() and not _pid_alive(int(pid)):
             with contextlib.suppress(OSError):  # not empty: left alone
                 path.rmdir()
@@ -189,13 +189,29 @@ class ServerProcess:
         for port in self.candidate_ports(attempts):
             self.port = port
             args = [
-                str(self.binary), "--port", str(port), "--bind", self.host,
-                "--save", "", "--appendonly", "no", "--dir", self.workdir,
-                "--daemonize", "no", "--protected-mode", "no", *self.extra_args,
+                str(self.binary),
+                "--port",
+                str(port),
+                "--bind",
+                self.host,
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.workdir,
+                "--daemonize",
+                "no",
+                "--protected-mode",
+                "no",
+                *self.extra_args,
             ]
             self.process = subprocess.Popen(
-                args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                stdin=subprocess.DEVNULL, start_new_session=True,
+                args,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
                 preexec_fn=_die_with_parent(os.getpid()) if main_thread else None,
             )
             if self._wait_ready(timeout):
@@ -249,8 +265,9 @@ class ServerProcess:
         self.cleanup()
 
 
-def start_server(flavour: str = "valkey-9.1", port: int = 0,
-                 extra_args: list[str] | None = None) -> ServerProcess:
+def start_server(
+    flavour: str = "valkey-9.1", port: int = 0, extra_args: list[str] | None = None
+) -> ServerProcess:
     """Start a server of a named flavour (see FLAVOURS); raises ServerUnavailable if not installed."""
     binary = FLAVOURS[flavour]()
     return ServerProcess(binary=binary, port=port, extra_args=list(extra_args or [])).start()
@@ -266,8 +283,14 @@ class ClusterProcess:
     def url(self) -> str:
         return self.nodes[0].url
 
-    def start(self, flavour: str = "valkey-9.1", size: int = 3, timeout: float = 20.0,
-              cover_slots: bool = True, replicas: int = 0) -> ClusterProcess:
+    def start(
+        self,
+        flavour: str = "valkey-9.1",
+        size: int = 3,
+        timeout: float = 20.0,
+        cover_slots: bool = True,
+        replicas: int = 0,
+    ) -> ClusterProcess:
         """`size` primaries sharing the slots, each with `replicas` replicas (nodes[size:])."""
         try:
             return self._start(flavour, size, timeout, cover_slots, replicas)
@@ -275,8 +298,9 @@ class ClusterProcess:
             self.cleanup()  # no half-built cluster left running
             raise
 
-    def _start(self, flavour: str, size: int, timeout: float, cover_slots: bool,
-               replicas: int) -> ClusterProcess:
+    def _start(
+        self, flavour: str, size: int, timeout: float, cover_slots: bool, replicas: int
+    ) -> ClusterProcess:
         import redis
 
         binary = FLAVOURS[flavour]()
@@ -286,9 +310,18 @@ class ClusterProcess:
                 port = free_port()
                 if port + 10000 <= 65535 and port_free(port + 10000):
                     break
-            node = ServerProcess(binary=binary, port=port, extra_args=[
-                "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-                "--cluster-node-timeout", "2000"])
+            node = ServerProcess(
+                binary=binary,
+                port=port,
+                extra_args=[
+                    "--cluster-enabled",
+                    "yes",
+                    "--cluster-config-file",
+                    "nodes.conf",
+                    "--cluster-node-timeout",
+                    "2000",
+                ],
+            )
             self.nodes.append(node.start())
         clients = [redis.Redis(host=n.host, port=n.port) for n in self.nodes]
         try:
@@ -312,8 +345,7 @@ class ClusterProcess:
                     for j, c in enumerate(clients[size:]):
                         c.execute_command("CLUSTER", "REPLICATE", ids[j % size])
                     replicating = True
-                linked = all(c.info("replication").get("master_link_status") == "up"
-                             for c in clients[size:])
+                linked = all(c.info("replication").get("master_link_status") == "up" for c in clients[size:])
                 if known and linked and all(f"cluster_state:{want}" in t for t in texts):
                     return self
                 time.sleep(0.1)

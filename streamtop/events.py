@@ -26,8 +26,9 @@ def sensor_event(rng: random.Random | None = None, sensor: str | None = None) ->
     }
 
 
-def xadd_args(key: bytes | str, fields: Mapping[Any, Any], maxlen: int | None = None,
-              approx: bool = False) -> list[Any]:
+def xadd_args(
+    key: bytes | str, fields: Mapping[Any, Any], maxlen: int | None = None, approx: bool = False
+) -> list[Any]:
     """The XADD command as arguments: XADD key [MAXLEN [~|=] N] * f v ..."""
     args: list[Any] = ["XADD", key]
     if maxlen is not None:

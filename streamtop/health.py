@@ -69,8 +69,15 @@ class Verdict(StrEnum):
 
 
 # worst first: the one a stream shows for its groups
-SEVERITY = (Verdict.STOPPED, Verdict.STALLED, Verdict.FAILING, Verdict.FALLING_BEHIND,
-            Verdict.UNKNOWN, Verdict.OK, Verdict.IDLE)
+SEVERITY = (
+    Verdict.STOPPED,
+    Verdict.STALLED,
+    Verdict.FAILING,
+    Verdict.FALLING_BEHIND,
+    Verdict.UNKNOWN,
+    Verdict.OK,
+    Verdict.IDLE,
+)
 
 
 def worst(verdicts: Sequence[Verdict]) -> Verdict | None:
@@ -120,16 +127,23 @@ class GroupSample:
         has_inactive = any(c.inactive_ms is not None for c in group.consumer_list)
         tl = group.time_lag
         return cls(
-            t=t, position=position, last_id=id_key(stream.last_generated_id),
-            entries_read=group.entries_read, added=stream.entries_added, length=stream.length,
-            lag=None if capped else best, lag_at_least=best if capped else None, behind=behind,
+            t=t,
+            position=position,
+            last_id=id_key(stream.last_generated_id),
+            entries_read=group.entries_read,
+            added=stream.entries_added,
+            length=stream.length,
+            lag=None if capped else best,
+            lag_at_least=best if capped else None,
+            behind=behind,
             time_lag_ms=tl.ms if tl.source is TimeLagSource.EXACT else None,
             pending=group.pending,
             oldest_pending_id=oldest.id if oldest else (ps.smallest_id if ps else None),
             oldest_pending_idle_ms=oldest.idle_ms if oldest else None,
             oldest_pending_deliveries=oldest.deliveries if oldest else None,
             oldest_pending_consumer=oldest.consumer if oldest else None,
-            consumers=group.consumers, seen_ms=group.seen_ms,
+            consumers=group.consumers,
+            seen_ms=group.seen_ms,
             read_ago_ms=group.last_read_ms if has_inactive else None,
         )
 
@@ -162,14 +176,22 @@ def _back(x: tuple[int, int] | int | None, y: tuple[int, int] | int | None) -> b
 def reset_between(a: GroupSample, b: GroupSample) -> bool:
     """Counters went back between two polls: a server restarted from an older save, the group
     was recreated or set back, or the stream was recreated."""
-    return (_back(a.position, b.position) or _back(a.last_id, b.last_id)
-            or _back(a.added, b.added) or _back(a.entries_read, b.entries_read))
+    return (
+        _back(a.position, b.position)
+        or _back(a.last_id, b.last_id)
+        or _back(a.added, b.added)
+        or _back(a.entries_read, b.entries_read)
+    )
 
 
 def _monotonic(w: Sequence[GroupSample]) -> bool:
     """No counter went back in `w` (the common case, checked with C-speed sorts)."""
-    columns: tuple[list[Any], ...] = ([s.position for s in w], [s.last_id for s in w],
-                                      [s.added for s in w], [s.entries_read for s in w])
+    columns: tuple[list[Any], ...] = (
+        [s.position for s in w],
+        [s.last_id for s in w],
+        [s.added for s in w],
+        [s.entries_read for s in w],
+    )
     for values in columns:
         known = [v for v in values if v is not None] if None in values else values
         if known != sorted(known):
@@ -177,8 +199,7 @@ def _monotonic(w: Sequence[GroupSample]) -> bool:
     return True
 
 
-def window_of(samples: Sequence[GroupSample], window_s: float,
-              reset_free: bool = False) -> list[GroupSample]:
+def window_of(samples: Sequence[GroupSample], window_s: float, reset_free: bool = False) -> list[GroupSample]:
     """The polls of the last `window_s` seconds, plus the one just before them, since the last
     reset (a restart or group reset starts the window again after it). `reset_free`: the caller
     keeps no poll from before a reset (History drops them as they come), so none is looked for."""
@@ -267,8 +288,9 @@ def _rates_text(read: float | None, add: float | None) -> str:
     return f"reads {rate(read)}, adds {rate(add)}"
 
 
-def judge(samples: Sequence[GroupSample], window_s: float = DEFAULT_WINDOW,
-          reset_free: bool = False) -> Health:
+def judge(
+    samples: Sequence[GroupSample], window_s: float = DEFAULT_WINDOW, reset_free: bool = False
+) -> Health:
     """The verdict for one group from its polls (oldest first); see the module's rules."""
     w = window_of(samples, window_s, reset_free)
     if not w:
@@ -290,31 +312,49 @@ def judge(samples: Sequence[GroupSample], window_s: float = DEFAULT_WINDOW,
     held_ms = cur.oldest_pending_idle_ms
     held_long = cur.pending > 0 and held_ms is not None and held_ms >= window_ms
     if not moved and not seen and (cur.behind or held_long):
-        waiting = (f"{cur.lag_text()} to read" if cur.behind
-                   else f"{count(cur.pending)} pending held {duration_ms(held_ms)}")
+        waiting = (
+            f"{cur.lag_text()} to read"
+            if cur.behind
+            else f"{count(cur.pending)} pending held {duration_ms(held_ms)}"
+        )
         if cur.consumers == 0:
             return health(Verdict.STOPPED, f"{waiting} and the group has no consumers")
-        return health(Verdict.STOPPED, f"{waiting}; no consumer seen for "
-                                       f"{duration_ms(cur.seen_ms)} (window {win})")
+        return health(
+            Verdict.STOPPED, f"{waiting}; no consumer seen for {duration_ms(cur.seen_ms)} (window {win})"
+        )
 
     read_long_ago = cur.read_ago_ms is not None and cur.read_ago_ms >= window_ms
     if not moved and seen and all(s.behind for s in w) and (covered or read_long_ago):
-        since = (f"for {duration_ms(span * 1000)}" if covered
-                 else f"(no read for {duration_ms(cur.read_ago_ms)})")
-        return health(Verdict.STALLED, f"consumers seen {duration_ms(cur.seen_ms)} ago, but the "
-                                       f"position has not moved {since} with {cur.lag_text()} to read")
+        since = (
+            f"for {duration_ms(span * 1000)}" if covered else f"(no read for {duration_ms(cur.read_ago_ms)})"
+        )
+        return health(
+            Verdict.STALLED,
+            f"consumers seen {duration_ms(cur.seen_ms)} ago, but the "
+            f"position has not moved {since} with {cur.lag_text()} to read",
+        )
 
     read_recently = moved or (cur.read_ago_ms is not None and cur.read_ago_ms < window_ms)
-    same_head = covered and cur.oldest_pending_id is not None and all(
-        s.oldest_pending_id == cur.oldest_pending_id for s in w)
+    same_head = (
+        covered
+        and cur.oldest_pending_id is not None
+        and all(s.oldest_pending_id == cur.oldest_pending_id for s in w)
+    )
     if read_recently and cur.pending > 0 and (held_long or same_head):
         who = label(cur.oldest_pending_consumer) if cur.oldest_pending_consumer is not None else "?"
-        age = (f"held {duration_ms(held_ms)}" if held_long
-               else f"at the head of the PEL for {duration_ms(span * 1000)}")
-        return health(Verdict.FAILING, (
-            f"reads go on but {cur.oldest_pending_id} is not acknowledged: {age} by {who}, "
-            f"{cur.oldest_pending_deliveries or '?'} deliveries; pending "
-            f"{count(first.pending)} -> {count(cur.pending)}"))
+        age = (
+            f"held {duration_ms(held_ms)}"
+            if held_long
+            else f"at the head of the PEL for {duration_ms(span * 1000)}"
+        )
+        return health(
+            Verdict.FAILING,
+            (
+                f"reads go on but {cur.oldest_pending_id} is not acknowledged: {age} by {who}, "
+                f"{cur.oldest_pending_deliveries or '?'} deliveries; pending "
+                f"{count(first.pending)} -> {count(cur.pending)}"
+            ),
+        )
 
     added_any = any(_added(a, b) for a, b in pairs)
     if cur.behind is False and not added_any:
@@ -326,24 +366,36 @@ def judge(samples: Sequence[GroupSample], window_s: float = DEFAULT_WINDOW,
         return health(Verdict.OK, f"caught up ({_rates_text(read, add)})")
     zero_at = next((s for s in reversed(w) if s.behind is False), None)
     if zero_at is not None:
-        return health(Verdict.OK, f"lag 0 {duration_ms((cur.t - zero_at.t) * 1000)} ago, "
-                                  f"{cur.lag_text()} now ({_rates_text(read, add)})")
+        return health(
+            Verdict.OK,
+            f"lag 0 {duration_ms((cur.t - zero_at.t) * 1000)} ago, "
+            f"{cur.lag_text()} now ({_rates_text(read, add)})",
+        )
     if cur.behind is None:
         return health(Verdict.UNKNOWN, "lag unknown: neither the server nor a count could say")
     if len(w) < 2:
-        return health(Verdict.UNKNOWN, f"one poll: {cur.lag_text()} to read; a verdict needs a "
-                                       "window of polls (status --window)")
+        return health(
+            Verdict.UNKNOWN,
+            f"one poll: {cur.lag_text()} to read; a verdict needs a window of polls (status --window)",
+        )
     if not moved:  # seen (stalled and stopped came first), but not for a whole window yet
-        return health(Verdict.UNKNOWN, f"position unchanged for {duration_ms(span * 1000)} with "
-                                       f"{cur.lag_text()} to read; watching for {win}")
+        return health(
+            Verdict.UNKNOWN,
+            f"position unchanged for {duration_ms(span * 1000)} with "
+            f"{cur.lag_text()} to read; watching for {win}",
+        )
     grew, compared, higher = _grew(w)
     if compared and higher and grew >= NEARLY_EVERY * compared:
         if not covered:
-            return health(Verdict.UNKNOWN, f"lag grew in {grew} of {compared} intervals so far "
-                                           f"({duration_ms(span * 1000)} of {win})")
+            return health(
+                Verdict.UNKNOWN,
+                f"lag grew in {grew} of {compared} intervals so far ({duration_ms(span * 1000)} of {win})",
+            )
         by = f" by {rate(add - read)}" if read is not None and add is not None and add > read else ""
-        return health(Verdict.FALLING_BEHIND, f"lag grew in {grew} of {compared} intervals: "
-                                              f"falling behind{by} ({_rates_text(read, add)})")
+        return health(
+            Verdict.FALLING_BEHIND,
+            f"lag grew in {grew} of {compared} intervals: falling behind{by} ({_rates_text(read, add)})",
+        )
     if eta is not None:
         return health(Verdict.OK, f"catching up in {eta_text(eta)} ({_rates_text(read, add)})")
     return health(Verdict.OK, f"reading, {cur.lag_text()} to read ({_rates_text(read, add)})")
@@ -355,5 +407,3 @@ def _quiet_ms(s: GroupSample) -> int | None:
         return None
     ms = s.last_id[0]
     return max(0, round(s.t * 1000) - ms) if ms >= EARLIEST_TIME_ID_MS else None
-
-

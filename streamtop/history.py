@@ -129,8 +129,7 @@ class History:
         got = self._health.get(gk)
         if got is None:
             samples = self.samples.get(gk)
-            got = self._health[gk] = judge(samples, self.window, reset_free=True) if samples \
-                else UNPOLLED
+            got = self._health[gk] = judge(samples, self.window, reset_free=True) if samples else UNPOLLED
         return got
 
     def stream_health(self, key: bytes, groups: list[bytes]) -> Verdict | None:

@@ -38,8 +38,9 @@ class Liveness:
 ALIVE = Liveness(False)
 
 
-def liveness(consumer: ConsumerInfo, group: GroupInfo, now_ms: float,
-             gone_after_ms: int | None = None) -> Liveness:
+def liveness(
+    consumer: ConsumerInfo, group: GroupInfo, now_ms: float, gone_after_ms: int | None = None
+) -> Liveness:
     """`now_ms`: when the poll that measured the idle times ended (epoch ms); `gone_after_ms`
     defaults to GONE_AFTER_MS as it is when called (tests shorten it)."""
     gone_after_ms = GONE_AFTER_MS if gone_after_ms is None else gone_after_ms
@@ -48,8 +49,9 @@ def liveness(consumer: ConsumerInfo, group: GroupInfo, now_ms: float,
         return ALIVE
     if consumer.inactive_ms is not None:  # 7.2+: idle is seen-time
         never = consumer.inactive_ms < 0
-        return Liveness(True, f"no read attempted for {duration_ms(idle)}"
-                              + (" (never read an entry)" if never else ""))
+        return Liveness(
+            True, f"no read attempted for {duration_ms(idle)}" + (" (never read an entry)" if never else "")
+        )
     others = [c.idle_ms for c in group.consumer_list if c.name != consumer.name]
     if not others:
         return Liveness(None, f"idle {duration_ms(idle)}, the only consumer: cannot tell before 7.2")
@@ -59,12 +61,16 @@ def liveness(consumer: ConsumerInfo, group: GroupInfo, now_ms: float,
     delivered = id_ms(group.last_delivered_id)
     if delivered is None or delivered <= now_ms - idle:
         return Liveness(None, f"idle {duration_ms(idle)}, but the group delivered nothing since")
-    return Liveness(True, f"idle {duration_ms(idle)} while others read (least idle "
-                          f"{duration_ms(least)}) and the group delivered entries since")
+    return Liveness(
+        True,
+        f"idle {duration_ms(idle)} while others read (least idle "
+        f"{duration_ms(least)}) and the group delivered entries since",
+    )
 
 
-def group_liveness(group: GroupInfo, now_ms: float,
-                   gone_after_ms: int | None = None) -> dict[bytes, Liveness]:
+def group_liveness(
+    group: GroupInfo, now_ms: float, gone_after_ms: int | None = None
+) -> dict[bytes, Liveness]:
     return {c.name: liveness(c, group, now_ms, gone_after_ms) for c in group.consumer_list}
 
 

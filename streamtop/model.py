@@ -15,9 +15,15 @@ from .options import POLL_DEFAULTS
 
 # C0, DEL and C1 controls (U+009B is a one-character CSI on many terminals) and the bidi
 # controls, which reorder what follows them so that two different names can look the same
-_CONTROL_ESCAPES = {i: f"\\x{i:02x}" for i in (*range(32), *range(0x7f, 0xa0))} | {
-    ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t",
-} | {c: f"\\u{c:04x}" for c in (0x061c, 0x200e, 0x200f, *range(0x202a, 0x202f), *range(0x2066, 0x206a))}
+_CONTROL_ESCAPES = (
+    {i: f"\\x{i:02x}" for i in (*range(32), *range(0x7F, 0xA0))}
+    | {
+        ord("\n"): "\\n",
+        ord("\r"): "\\r",
+        ord("\t"): "\\t",
+    }
+    | {c: f"\\u{c:04x}" for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+)
 
 
 def label(name: bytes | str) -> str:
@@ -178,8 +184,14 @@ class GroupInfo:
         """Since the group last read something: the smallest `inactive` (7.2+; -1 is never),
         before 7.2 the smallest `idle` (which counts empty reads too)."""
         if any(c.inactive_ms is not None for c in self.consumer_list):
-            return min((c.inactive_ms for c in self.consumer_list
-                        if c.inactive_ms is not None and c.inactive_ms >= 0), default=None)
+            return min(
+                (
+                    c.inactive_ms
+                    for c in self.consumer_list
+                    if c.inactive_ms is not None and c.inactive_ms >= 0
+                ),
+                default=None,
+            )
         return self.seen_ms
 
 

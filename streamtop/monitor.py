@@ -84,8 +84,7 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 def error_kind(exc: BaseException, spec: ConnectionSpec) -> ErrorKind:
     """Classify by exception type, never by message wording."""
     chain = list(_chain(exc))
-    fatal = (ConfigError, redis.AuthenticationError, redis.ResponseError, ssl.SSLError,
-             socket.gaierror)
+    fatal = (ConfigError, redis.AuthenticationError, redis.ResponseError, ssl.SSLError, socket.gaierror)
     if any(isinstance(e, fatal) for e in chain):
         return ErrorKind.FATAL
     if spec.tls and any(isinstance(e, redis.TimeoutError | TimeoutError) for e in chain):
@@ -103,8 +102,9 @@ async def first_contact(spec: ConnectionSpec) -> ContactError | None:
         server = await probe_server(client)
         check_mode(spec, server)
     except Exception as exc:
-        return ContactError(error_kind(exc, spec), describe_error(exc, spec)
-                            if not isinstance(exc, ConfigError) else str(exc))
+        return ContactError(
+            error_kind(exc, spec), describe_error(exc, spec) if not isinstance(exc, ConfigError) else str(exc)
+        )
     finally:
         await _close(client)
     return None
@@ -332,8 +332,7 @@ def aged(snapshot: Snapshot, seconds: float) -> Snapshot:
         ps = g.pending_summary
         if ps is not None and ps.oldest is not None:
             ps = dataclasses.replace(ps, oldest=entry(ps.oldest))
-        return dataclasses.replace(g, consumer_list=tuple(map(consumer, g.consumer_list)),
-                                   pending_summary=ps)
+        return dataclasses.replace(g, consumer_list=tuple(map(consumer, g.consumer_list)), pending_summary=ps)
 
     def stream(st: StreamInfo) -> StreamInfo:
         return dataclasses.replace(st, groups=tuple(map(group, st.groups))) if st.groups else st

@@ -24,8 +24,7 @@ MAX_SHOWN = 24  # characters of a refused text echoed back in the message
 
 _INT_RE = re.compile(r"[+-]?[0-9]+", re.ASCII)
 _FLOAT_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
-_DURATION_RE = re.compile(r"((?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:e[+-]?[0-9]+)?)\s*(ms|s|m|h)?",
-                          re.ASCII)
+_DURATION_RE = re.compile(r"((?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:e[+-]?[0-9]+)?)\s*(ms|s|m|h)?", re.ASCII)
 _UNITS_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, None: 1000}
 _SPACE = " \t"
 
@@ -89,8 +88,7 @@ def _below(what: str, lo: float, got: str, span: str) -> str:
     return f"{what} must be at least {_num(lo)}, got {got} {span}"
 
 
-def parse_float(value: Any, what: str, lo: float, hi: float, *, above: bool = False,
-                unit: str = "") -> float:
+def parse_float(value: Any, what: str, lo: float, hi: float, *, above: bool = False, unit: str = "") -> float:
     """A finite decimal number in [lo, hi] (or (lo, hi] with `above`): no nan, inf, hex or
     non-ASCII digits; "1e308" is refused by its range, not by a crash later."""
     u = f" {unit}" if unit else ""
@@ -113,8 +111,9 @@ def parse_float(value: Any, what: str, lo: float, hi: float, *, above: bool = Fa
     if x < lo or (above and x <= lo):
         if lo == 0 and not above:
             raise NumberError(f"{what} cannot be negative, got {shown(raw)} {span}")
-        raise NumberError(f"{what} must be {'more than' if above else 'at least'} {_num(lo)}{u}, "
-                          f"got {shown(raw)} {span}")
+        raise NumberError(
+            f"{what} must be {'more than' if above else 'at least'} {_num(lo)}{u}, got {shown(raw)} {span}"
+        )
     if x > hi:
         raise NumberError(f"{what} must be at most {_num(hi)}{u}, got {shown(raw)} {span}")
     return x
@@ -134,8 +133,7 @@ def parse_duration_ms(value: Any, what: str, lo_ms: int = 0, hi_ms: int = MAX_SE
         raise NumberError(f"{what} cannot be negative, got {shown(raw)} {span}")
     m = _DURATION_RE.fullmatch(text)
     if not m:
-        raise NumberError(f"{what} must be a number of seconds (or 500ms, 2m, 1h), got {shown(raw)} "
-                          f"{span}")
+        raise NumberError(f"{what} must be a number of seconds (or 500ms, 2m, 1h), got {shown(raw)} {span}")
     ms = float(m.group(1)) * _UNITS_MS[m.group(2)]
     if not math.isfinite(ms) or ms > hi_ms:
         raise NumberError(f"{what} must be at most {_num(hi_ms / 1000)} s, got {shown(raw)} {span}")

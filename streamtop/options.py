@@ -59,13 +59,19 @@ class DashboardOptions:
     def from_args(cls, args: argparse.Namespace, **overrides: Any) -> DashboardOptions:
         """From parsed options; an option the parser does not have (the demo has no
         --stuck-after) keeps its default. `overrides` win over both."""
-        given = {f.name: getattr(args, f.name) for f in fields(cls)
-                 if f.name != "poll" and getattr(args, f.name, None) is not None}
+        given = {
+            f.name: getattr(args, f.name)
+            for f in fields(cls)
+            if f.name != "poll" and getattr(args, f.name, None) is not None
+        }
         for name in ("targets", "decode"):
             if name in given:
                 given[name] = tuple(given[name])
-        poll = {f.name: getattr(args, f.name) for f in fields(PollOptions)
-                if getattr(args, f.name, None) is not None}
+        poll = {
+            f.name: getattr(args, f.name)
+            for f in fields(PollOptions)
+            if getattr(args, f.name, None) is not None
+        }
         return cls(**{**given, "poll": PollOptions(**poll), **overrides})
 
 

@@ -272,7 +272,7 @@ def parse_info(reply: Any) -> dict[str, str]:
 
 
 def version_tuple(text: str | None) -> tuple[int, int, int]:
-    """"7.2.4" -> (7, 2, 4); "9.1.2-rc1" -> (9, 1, 2): the leading ASCII digits of each part."""
+    """ "7.2.4" -> (7, 2, 4); "9.1.2-rc1" -> (9, 1, 2): the leading ASCII digits of each part."""
     parts = []
     for piece in (text or "").strip().split(".")[:3]:
         m = re.match(r"[0-9]+", piece)  # not isdigit(): int("²") fails

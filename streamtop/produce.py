@@ -29,17 +29,39 @@ TICK = 0.1  # seconds between paced sends (fewer round trips than one per event 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("stream_key", metavar="KEY", help="the stream (created by the first XADD)")
-    p.add_argument("-n", "--count", type=num.PRODUCE_COUNT.arg, default=1, metavar="N",
-                   help="how many entries to add (default 1)")
-    p.add_argument("--rate", type=num.PRODUCE_RATE.arg, metavar="R",
-                   help="entries per second (default: as fast as the server takes them)")
-    p.add_argument("--maxlen", type=num.PRODUCE_MAXLEN.arg, metavar="N",
-                   help="trim the stream to N entries with every XADD (exact unless --approx)")
-    p.add_argument("--approx", action="store_true",
-                   help="trim with MAXLEN ~ N (cheaper; whole nodes only, so it may keep more)")
-    p.add_argument("--field", action="append", default=[], metavar="K=V",
-                   help="a field of every entry (repeatable); default: a random sensor event "
-                        '{"sensor_id", "temp", "humidity"}')
+    p.add_argument(
+        "-n",
+        "--count",
+        type=num.PRODUCE_COUNT.arg,
+        default=1,
+        metavar="N",
+        help="how many entries to add (default 1)",
+    )
+    p.add_argument(
+        "--rate",
+        type=num.PRODUCE_RATE.arg,
+        metavar="R",
+        help="entries per second (default: as fast as the server takes them)",
+    )
+    p.add_argument(
+        "--maxlen",
+        type=num.PRODUCE_MAXLEN.arg,
+        metavar="N",
+        help="trim the stream to N entries with every XADD (exact unless --approx)",
+    )
+    p.add_argument(
+        "--approx",
+        action="store_true",
+        help="trim with MAXLEN ~ N (cheaper; whole nodes only, so it may keep more)",
+    )
+    p.add_argument(
+        "--field",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="a field of every entry (repeatable); default: a random sensor event "
+        '{"sensor_id", "temp", "humidity"}',
+    )
 
 
 def parse_fields(items: list[str]) -> dict[bytes, bytes]:
@@ -75,11 +97,19 @@ class _Counter:
             self.done = base + added
             if self.on_change is not None:
                 self.on_change(self.done)
+
         return update
 
 
-async def _paced(client: AsyncClient, key: bytes, events: Iterator[dict[Any, Any]], n: int, rate: float,
-                 counter: _Counter, **xadd: Any) -> str | None:
+async def _paced(
+    client: AsyncClient,
+    key: bytes,
+    events: Iterator[dict[Any, Any]],
+    n: int,
+    rate: float,
+    counter: _Counter,
+    **xadd: Any,
+) -> str | None:
     loop = asyncio.get_running_loop()
     start = loop.time()
     sent, last_id = 0, None
@@ -96,9 +126,17 @@ async def _paced(client: AsyncClient, key: bytes, events: Iterator[dict[Any, Any
     return last_id
 
 
-async def produce(spec: ConnectionSpec, key: bytes, n: int, fields: dict[bytes, bytes], *,
-                  rate: float | None = None, maxlen: int | None = None, approx: bool = False,
-                  progress: Callable[[int], Any] | None = None) -> str | None:
+async def produce(
+    spec: ConnectionSpec,
+    key: bytes,
+    n: int,
+    fields: dict[bytes, bytes],
+    *,
+    rate: float | None = None,
+    maxlen: int | None = None,
+    approx: bool = False,
+    progress: Callable[[int], Any] | None = None,
+) -> str | None:
     """Add n entries; returns the last ID. Raises UsageError (wrong type, refused) or ConnectError."""
     import redis
 
@@ -145,12 +183,23 @@ def run(args: argparse.Namespace) -> int:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         # the key goes in as the description, so neither markup nor braces in it are interpreted
-        with Progress(TextColumn("XADD {task.description}", markup=False), BarColumn(),
-                      MofNCompleteColumn(), TimeElapsedColumn()) as bar:
+        with Progress(
+            TextColumn("XADD {task.description}", markup=False),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        ) as bar:
             task = bar.add_task(label(key), total=args.count)
-            last_id = asyncio.run(produce(spec, key, args.count, fields,
-                                          progress=lambda done: bar.update(task, completed=done),
-                                          **kwargs))
+            last_id = asyncio.run(
+                produce(
+                    spec,
+                    key,
+                    args.count,
+                    fields,
+                    progress=lambda done: bar.update(task, completed=done),
+                    **kwargs,
+                )
+            )
     else:
         last_id = asyncio.run(produce(spec, key, args.count, fields, **kwargs))
     print(last_id)

@@ -42,7 +42,7 @@ def text(value: bytes | str | None, style: str = "", *, keep_newlines: bool = Fa
         if keep_newlines and ch == "\n":
             continue
         if m.start() > start:
-            out.append(s[start:m.start()])
+            out.append(s[start : m.start()])
         out.append(_escape(ch), ESCAPE_STYLE)
         start = m.end()
     if start == 0 and not out:
@@ -82,7 +82,7 @@ def middle_name_text(value: bytes | str | None, limit: int = NAME_LIMIT, style: 
     tail_n = (limit - 1) // 2
     head_n = limit - 1 - tail_n
     while True:  # characters, shrinking until the escaped, maybe wide, ends fit in `limit` cells
-        head, tail = text(s[:head_n], style), text(s[len(s) - tail_n:], style)
+        head, tail = text(s[:head_n], style), text(s[len(s) - tail_n :], style)
         if head.cell_len + tail.cell_len + 1 <= limit or head_n + tail_n <= 1:
             return head + Text("…", "dim") + tail
         if head_n > tail_n:
@@ -150,8 +150,15 @@ def time_lag(lag: TimeLag) -> str:
 
 
 # health verdicts (health.Verdict values): the word carries the meaning, colour only adds to it
-HEALTH_STYLES = {"ok": "green", "idle": "dim", "unknown": "yellow", "falling_behind": "yellow",
-                 "stalled": "bold red", "stopped": "bold red", "failing": "bold red"}
+HEALTH_STYLES = {
+    "ok": "green",
+    "idle": "dim",
+    "unknown": "yellow",
+    "falling_behind": "yellow",
+    "stalled": "bold red",
+    "stopped": "bold red",
+    "failing": "bold red",
+}
 
 
 def health_text(verdict: str | None) -> Text:

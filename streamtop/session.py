@@ -21,7 +21,8 @@ def check_mode(spec: ConnectionSpec, server: ServerInfo) -> None:
     if spec.cluster and server.mode != "cluster":
         raise ConfigError(
             f"--cluster given, but the server at {spec.address} is standalone (cluster_enabled:0);"
-            " drop --cluster")
+            " drop --cluster"
+        )
 
 
 def make_collector(

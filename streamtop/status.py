@@ -110,24 +110,53 @@ WINDOW_POLL = 1.0  # seconds between the polls of --window (less for a window un
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_watch_arguments(p)
     p.add_argument("--json", action="store_true", help="print a JSON document (schema_version 1)")
-    p.add_argument("--json-schema", action="store_true",
-                   help="print the JSON Schema (draft 2020-12) of the --json document and exit")
-    p.add_argument("--rates", action="store_true",
-                   help="poll twice, --rates-interval apart, to show in/s and read/s")
-    p.add_argument("--rates-interval", type=num.RATES_INTERVAL.arg, default=1.0, metavar="SECONDS",
-                   help="seconds between the two polls of --rates (default 1)")
-    p.add_argument("--window", dest="window_ms", type=num.WINDOW.arg, default=None,
-                   metavar="DURATION",
-                   help="poll for this long (30s, 2m) and judge each group's health over it")
-    p.add_argument("--health", action="store_true",
-                   help="exit 2 when any group is not ok or idle (stalled, stopped, failing...)")
+    p.add_argument(
+        "--json-schema",
+        action="store_true",
+        help="print the JSON Schema (draft 2020-12) of the --json document and exit",
+    )
+    p.add_argument(
+        "--rates", action="store_true", help="poll twice, --rates-interval apart, to show in/s and read/s"
+    )
+    p.add_argument(
+        "--rates-interval",
+        type=num.RATES_INTERVAL.arg,
+        default=1.0,
+        metavar="SECONDS",
+        help="seconds between the two polls of --rates (default 1)",
+    )
+    p.add_argument(
+        "--window",
+        dest="window_ms",
+        type=num.WINDOW.arg,
+        default=None,
+        metavar="DURATION",
+        help="poll for this long (30s, 2m) and judge each group's health over it",
+    )
+    p.add_argument(
+        "--health",
+        action="store_true",
+        help="exit 2 when any group is not ok or idle (stalled, stopped, failing...)",
+    )
     t = p.add_argument_group("thresholds (exit 2 when any is exceeded)")
-    t.add_argument("--max-lag", type=num.MAX_LAG.arg, metavar="N",
-                   help="entries a group may lag behind (an estimate counts; unknown breaches)")
-    t.add_argument("--max-pending", type=num.MAX_PENDING.arg, metavar="N",
-                   help="entries a group may have pending (delivered, not acknowledged)")
-    t.add_argument("--max-idle", type=num.MAX_IDLE.arg, metavar="SECONDS",
-                   help="idle time of a group's oldest pending entry")
+    t.add_argument(
+        "--max-lag",
+        type=num.MAX_LAG.arg,
+        metavar="N",
+        help="entries a group may lag behind (an estimate counts; unknown breaches)",
+    )
+    t.add_argument(
+        "--max-pending",
+        type=num.MAX_PENDING.arg,
+        metavar="N",
+        help="entries a group may have pending (delivered, not acknowledged)",
+    )
+    t.add_argument(
+        "--max-idle",
+        type=num.MAX_IDLE.arg,
+        metavar="SECONDS",
+        help="idle time of a group's oldest pending entry",
+    )
     t.add_argument("--max-length", type=num.MAX_LENGTH.arg, metavar="N", help="entries in a stream")
 
 
@@ -143,8 +172,7 @@ class Thresholds:
 
     @property
     def any(self) -> bool:
-        return any(v is not None for v in (self.max_lag, self.max_pending, self.max_idle_ms,
-                                           self.max_length))
+        return any(v is not None for v in (self.max_lag, self.max_pending, self.max_idle_ms, self.max_length))
 
     def estimate_cap(self) -> int:
         """Count far enough past last-delivered-id that an estimate can decide --max-lag."""
@@ -155,12 +183,15 @@ class Thresholds:
     def poll_options(self, max_streams: int) -> PollOptions:
         """One-shot polls: every estimate counted now (none kept from an earlier poll), far
         enough to decide --max-lag."""
-        return PollOptions(max_streams=max_streams, estimate_cap=self.estimate_cap(),
-                           estimate_interval=0)
+        return PollOptions(max_streams=max_streams, estimate_cap=self.estimate_cap(), estimate_interval=0)
 
     def as_json(self) -> dict[str, int | None]:
-        return {"max_lag": self.max_lag, "max_pending": self.max_pending,
-                "max_idle_ms": self.max_idle_ms, "max_length": self.max_length}
+        return {
+            "max_lag": self.max_lag,
+            "max_pending": self.max_pending,
+            "max_idle_ms": self.max_idle_ms,
+            "max_length": self.max_length,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,14 +210,16 @@ class Breach:
         if self.metric == "unreadable":
             what = _name(self.stream) if self.stream is not None else f"node {render.clean(self.node)}"
             return f"{what}: could not be read, thresholds unverified ({render.clean(self.error)})"
-        where = _name(self.stream or b"") + (
-            f" group {_name(self.group)}" if self.group is not None else "")
+        where = _name(self.stream or b"") + (f" group {_name(self.group)}" if self.group is not None else "")
         if self.metric == "idle_ms":
             shown, limit = render.duration_ms(self.value), render.duration_ms(self.threshold)
             what = "oldest pending idle"
         else:
-            shown, limit, what = ("?" if self.value is None else str(self.value)), str(self.threshold), \
-                self.metric
+            shown, limit, what = (
+                ("?" if self.value is None else str(self.value)),
+                str(self.threshold),
+                self.metric,
+            )
         if self.value_source == "estimate":
             shown = f"~{shown}"
         if self.value is None:
@@ -199,8 +232,12 @@ class Breach:
             "stream_hex": None if self.stream is None else self.stream.hex(),
             "group": None if self.group is None else label(self.group),
             "group_hex": None if self.group is None else self.group.hex(),
-            "metric": self.metric, "value": self.value, "threshold": self.threshold,
-            "value_source": self.value_source, "error": self.error, "node": self.node,
+            "metric": self.metric,
+            "value": self.value,
+            "threshold": self.threshold,
+            "value_source": self.value_source,
+            "error": self.error,
+            "node": self.node,
         }
 
 
@@ -240,11 +277,22 @@ def find_breaches(snap: Snapshot, th: Thresholds) -> list[Breach]:
     data was not read, so "ok" would be a guess). With any threshold set, a stream whose XINFO
     failed otherwise (e.g. NOPERM) is one too: exit 0 must mean every threshold was checked. A
     stream deleted since discovery is not."""
-    out: list[Breach] = [Breach(None, None, "unreadable", None, None, "unknown",
-                                n.error or "did not answer", n.address) for n in snap.stale_nodes]
+    out: list[Breach] = [
+        Breach(None, None, "unreadable", None, None, "unknown", n.error or "did not answer", n.address)
+        for n in snap.stale_nodes
+    ]
     if snap.uncovered:
-        out.append(Breach(None, None, "unreadable", None, None, "unknown",
-                          f"hash slots {slot_ranges_text(snap.uncovered)} are served by no node"))
+        out.append(
+            Breach(
+                None,
+                None,
+                "unreadable",
+                None,
+                None,
+                "unknown",
+                f"hash slots {slot_ranges_text(snap.uncovered)} are served by no node",
+            )
+        )
     for s in snap.streams:
         if s.stale:
             continue  # its node is reported above
@@ -289,8 +337,9 @@ class Result:
         return out
 
 
-async def _key_problems(client: AsyncClient, collector: Collector | ClusterCollector,
-                        snap: Snapshot) -> list[str]:
+async def _key_problems(
+    client: AsyncClient, collector: Collector | ClusterCollector, snap: Snapshot
+) -> list[str]:
     """Keys named on the command line that are missing or hold another type: a usage error."""
     problems = []
     for s in snap.streams:
@@ -307,8 +356,13 @@ async def _key_problems(client: AsyncClient, collector: Collector | ClusterColle
     return problems
 
 
-async def collect(spec: ConnectionSpec, targets: list[str], options: PollOptions,
-                  rates_interval: float | None, window: float | None = None) -> Result:
+async def collect(
+    spec: ConnectionSpec,
+    targets: list[str],
+    options: PollOptions,
+    rates_interval: float | None,
+    window: float | None = None,
+) -> Result:
     """One snapshot (two, `rates_interval` apart, when rates are wanted; polls for `window`
     seconds when given, for the health verdicts); the client is closed."""
     import redis
@@ -350,8 +404,9 @@ async def collect(spec: ConnectionSpec, targets: list[str], options: PollOptions
         await client.aclose()
     if problems:
         raise UsageError("; ".join(problems))
-    return Result(snap, history, spec.display_url(), rates_interval, tuple(targets),
-                  window or DEFAULT_WINDOW, polls)
+    return Result(
+        snap, history, spec.display_url(), rates_interval, tuple(targets), window or DEFAULT_WINDOW, polls
+    )
 
 
 # JSON ----------------------------------------------------------------------------------------
@@ -372,28 +427,43 @@ def _group_json(res: Result, s: StreamInfo, g: GroupInfo) -> dict[str, Any]:
     oldest = ps.oldest if ps else None
     states = group_liveness(g, res.snapshot.taken_at * 1000)
     return {
-        "name": label(g.name), "name_hex": g.name.hex(), "error": g.error,
-        "consumer_count": g.consumers, "pending": g.pending,
-        "last_delivered_id": g.last_delivered_id, "last_delivered_ms": id_ms(g.last_delivered_id),
+        "name": label(g.name),
+        "name_hex": g.name.hex(),
+        "error": g.error,
+        "consumer_count": g.consumers,
+        "pending": g.pending,
+        "last_delivered_id": g.last_delivered_id,
+        "last_delivered_ms": id_ms(g.last_delivered_id),
         "entries_read": g.entries_read,
-        "lag": g.lag.value, "lag_source": str(g.lag.source),
+        "lag": g.lag.value,
+        "lag_source": str(g.lag.source),
         "lag_estimate": g.lag.estimate if g.lag.source is LagSource.ESTIMATE else None,
-        "lag_estimate_capped": g.lag.capped, "lag_text": g.lag.text(),
+        "lag_estimate_capped": g.lag.capped,
+        "lag_text": g.lag.text(),
         "read_per_s": _rate(res.history.group_rate(s.key, g.name)),
         "oldest_pending_id": oldest.id if oldest else None,
         "oldest_pending_consumer": label(oldest.consumer) if oldest else None,
         "oldest_pending_idle_ms": oldest.idle_ms if oldest else None,
         "oldest_pending_deliveries": oldest.deliveries if oldest else None,
         "oldest_pending_age_ms": g.oldest_pending_age_ms,
-        "time_lag_ms": g.time_lag.ms, "time_lag_source": str(g.time_lag.source),
+        "time_lag_ms": g.time_lag.ms,
+        "time_lag_source": str(g.time_lag.source),
         "last_read_ms": g.last_read_ms,
-        "read_rate": _rate(health.read_rate), "add_rate": _rate(health.add_rate),
+        "read_rate": _rate(health.read_rate),
+        "add_rate": _rate(health.add_rate),
         "eta_s": None if health.eta_s is None else round(health.eta_s, 1),
-        "health": str(health.verdict), "health_reason": health.reason,
+        "health": str(health.verdict),
+        "health_reason": health.reason,
         "consumers": [
-            {"name": label(c.name), "name_hex": c.name.hex(), "pending": c.pending,
-             "idle_ms": c.idle_ms, "inactive_ms": c.inactive_ms,
-             "gone": states[c.name].gone, "gone_reason": states[c.name].reason or None}
+            {
+                "name": label(c.name),
+                "name_hex": c.name.hex(),
+                "pending": c.pending,
+                "idle_ms": c.idle_ms,
+                "inactive_ms": c.inactive_ms,
+                "gone": states[c.name].gone,
+                "gone_reason": states[c.name].reason or None,
+            }
             for c in g.consumer_list
         ],
     }
@@ -401,11 +471,18 @@ def _group_json(res: Result, s: StreamInfo, g: GroupInfo) -> dict[str, Any]:
 
 def _stream_json(res: Result, s: StreamInfo) -> dict[str, Any]:
     return {
-        "key": label(s.key), "key_hex": s.key.hex(), "node": s.node, "error": s.error,
-        "stale": s.stale, "length": None if s.error is not None else s.length,
-        "first_entry_id": s.first_entry_id, "first_entry_ms": id_ms(s.first_entry_id),
-        "last_entry_id": s.last_entry_id, "last_entry_ms": id_ms(s.last_entry_id),
-        "last_generated_id": s.last_generated_id, "entries_added": s.entries_added,
+        "key": label(s.key),
+        "key_hex": s.key.hex(),
+        "node": s.node,
+        "error": s.error,
+        "stale": s.stale,
+        "length": None if s.error is not None else s.length,
+        "first_entry_id": s.first_entry_id,
+        "first_entry_ms": id_ms(s.first_entry_id),
+        "last_entry_id": s.last_entry_id,
+        "last_entry_ms": id_ms(s.last_entry_id),
+        "last_generated_id": s.last_generated_id,
+        "entries_added": s.entries_added,
         "max_deleted_entry_id": s.max_deleted_entry_id,
         "recorded_first_entry_id": s.recorded_first_entry_id,
         "in_per_s": _rate(res.history.stream_rate(s.key)),
@@ -420,20 +497,39 @@ def to_json(res: Result, th: Thresholds, breaches: list[Breach], health: bool = 
         "schema_version": SCHEMA_VERSION,
         "generated_by": f"streamtop {__version__}",
         "taken_at_ms": int(snap.taken_at * 1000),
-        "server": {"url": res.url, "name": srv.name, "version": srv.version,
-                   "redis_version": ".".join(map(str, srv.compat_version)), "mode": srv.mode},
-        "discovery": {"targets": [label(os.fsencode(t)) for t in res.targets],
-                      "patterns": list(snap.discovery.patterns), "keys_found": len(snap.streams),
-                      "capped": snap.discovery.capped, "max_streams": snap.discovery.max_streams},
+        "server": {
+            "url": res.url,
+            "name": srv.name,
+            "version": srv.version,
+            "redis_version": ".".join(map(str, srv.compat_version)),
+            "mode": srv.mode,
+        },
+        "discovery": {
+            "targets": [label(os.fsencode(t)) for t in res.targets],
+            "patterns": list(snap.discovery.patterns),
+            "keys_found": len(snap.streams),
+            "capped": snap.discovery.capped,
+            "max_streams": snap.discovery.max_streams,
+        },
         "rates_interval_ms": None if res.rates_interval is None else round(res.rates_interval * 1000),
-        "window_ms": round(res.window * 1000), "polls_in_window": res.polls,
+        "window_ms": round(res.window * 1000),
+        "polls_in_window": res.polls,
         "thresholds": th.as_json(),
         "health_ok": not (unhealthy := res.unhealthy()),
         "ok": not breaches and not (health and unhealthy),
         "breaches": [b.as_json() for b in breaches],
-        "nodes": [{"address": n.address, "ok": n.ok, "error": n.error, "streams": n.streams,
-                   "slots": n.slots, "slot_ranges": [list(r) for r in n.slot_ranges],
-                   "streams_known": n.ok or n.streams > 0} for n in snap.nodes],
+        "nodes": [
+            {
+                "address": n.address,
+                "ok": n.ok,
+                "error": n.error,
+                "streams": n.streams,
+                "slots": n.slots,
+                "slot_ranges": [list(r) for r in n.slot_ranges],
+                "streams_known": n.ok or n.streams > 0,
+            }
+            for n in snap.nodes
+        ],
         "uncovered_slots": [list(r) for r in snap.uncovered],
         "streams": [_stream_json(res, s) for s in snap.streams],
     }
@@ -484,9 +580,16 @@ def _stream_header(res: Result, s: StreamInfo, marks: set[tuple[bytes | None, st
 def _groups_table(res: Result, s: StreamInfo, marks: set[tuple[bytes | None, str]]) -> Table:
     table = Table(box=None, pad_edge=False, header_style="bold")
     columns: tuple[tuple[str, JustifyMethod], ...] = (
-        ("group", "left"), ("consumers", "right"), ("pending", "right"), ("oldest pending", "right"),
-        ("last delivered", "left"), ("entries read", "right"), ("lag", "right"),
-        ("time lag", "right"), ("health", "left"))
+        ("group", "left"),
+        ("consumers", "right"),
+        ("pending", "right"),
+        ("oldest pending", "right"),
+        ("last delivered", "left"),
+        ("entries read", "right"),
+        ("lag", "right"),
+        ("time lag", "right"),
+        ("health", "left"),
+    )
     for name, justify in columns:
         table.add_column(name, justify=justify, no_wrap=name != "group")
     if res.rates_interval is not None:
@@ -497,8 +600,10 @@ def _groups_table(res: Result, s: StreamInfo, marks: set[tuple[bytes | None, str
             render.name_text(g.name, NAME_LIMIT),
             Text(str(g.consumers)),
             _cell(str(g.pending), (g.name, "pending") in marks),
-            _cell(render.duration_ms(g.oldest_pending_idle_ms) if g.pending else "-",
-                  (g.name, "idle_ms") in marks),
+            _cell(
+                render.duration_ms(g.oldest_pending_idle_ms) if g.pending else "-",
+                (g.name, "idle_ms") in marks,
+            ),
             Text(g.last_delivered_id),
             Text(render.count(g.entries_read)),
             _cell(g.lag.text(), (g.name, "lag") in marks),
@@ -530,8 +635,12 @@ def _consumers_table(s: StreamInfo, now_ms: float) -> Table | None:
     if notes:  # probably gone, or idle and cannot tell (streamtop.liveness)
         table.add_column("state")
     for g, c in rows:
-        row = [render.name_text(g.name, NAME_LIMIT), render.name_text(c.name, NAME_LIMIT),
-               Text(str(c.pending)), Text(render.duration_ms(c.idle_ms))]
+        row = [
+            render.name_text(g.name, NAME_LIMIT),
+            render.name_text(c.name, NAME_LIMIT),
+            Text(str(c.pending)),
+            Text(render.duration_ms(c.idle_ms)),
+        ]
         if inactive:
             row.append(Text("never" if c.inactive_ms == -1 else render.duration_ms(c.inactive_ms)))
         if notes:
@@ -542,8 +651,9 @@ def _consumers_table(s: StreamInfo, now_ms: float) -> Table | None:
     return table
 
 
-def print_tables(console: Console, res: Result, th: Thresholds, breaches: list[Breach],
-                 health: bool = False) -> None:
+def print_tables(
+    console: Console, res: Result, th: Thresholds, breaches: list[Breach], health: bool = False
+) -> None:
     snap = res.snapshot
     head = render.text(f"{snap.server.title} at {res.url}", "bold")
     head.append(f"  {len(snap.streams)} stream{'s' if len(snap.streams) != 1 else ''}")
@@ -579,8 +689,11 @@ def print_tables(console: Console, res: Result, th: Thresholds, breaches: list[B
     if health:
         console.print()
         unhealthy = res.unhealthy()
-        judged = (f"over {render.duration_ms(res.window * 1000)} ({res.polls} polls)"
-                  if res.polls > 1 else "from one poll")
+        judged = (
+            f"over {render.duration_ms(res.window * 1000)} ({res.polls} polls)"
+            if res.polls > 1
+            else "from one poll"
+        )
         if unhealthy:
             console.print(Text(f"UNHEALTHY ({len(unhealthy)}, judged {judged}):", style=BREACH_STYLE))
             for s, g, verdict in unhealthy:
@@ -600,8 +713,10 @@ def print_tables(console: Console, res: Result, th: Thresholds, breaches: list[B
 def thresholds_from(args: argparse.Namespace) -> Thresholds:
     idle = args.max_idle
     return Thresholds(
-        max_lag=args.max_lag, max_pending=args.max_pending,
-        max_idle_ms=None if idle is None else round(idle * 1000), max_length=args.max_length,
+        max_lag=args.max_lag,
+        max_pending=args.max_pending,
+        max_idle_ms=None if idle is None else round(idle * 1000),
+        max_length=args.max_length,
     )
 
 
@@ -612,8 +727,15 @@ def run(args: argparse.Namespace) -> int:
     th = thresholds_from(args)
     spec = spec_from_args(args)
     window = None if args.window_ms is None else args.window_ms / 1000
-    res = asyncio.run(collect(spec, list(args.targets), th.poll_options(args.max_streams),
-                              args.rates_interval if args.rates else None, window))
+    res = asyncio.run(
+        collect(
+            spec,
+            list(args.targets),
+            th.poll_options(args.max_streams),
+            args.rates_interval if args.rates else None,
+            window,
+        )
+    )
     breaches = find_breaches(res.snapshot, th)
     if args.json:
         doc = to_json(res, th, breaches, args.health)

@@ -40,15 +40,28 @@ Fields = list[tuple[bytes, bytes]]
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("stream_key", metavar="KEY", help="the stream to read")
-    p.add_argument("-n", "--count", type=num.TAIL_COUNT.arg, metavar="N",
-                   help="the last N entries (default 10); with --from, at most N")
-    p.add_argument("--from", dest="start", metavar="ID",
-                   help="every entry from this ID on (oldest first), instead of the last N; "
-                        "'-' is the first entry, '(ID' starts after it")
-    p.add_argument("-f", "--follow", action="store_true",
-                   help="then wait for new entries (XREAD BLOCK) until ctrl+c")
-    p.add_argument("--json", action="store_true",
-                   help="one JSON object per line: id, fields, and format/body/headers when decoded")
+    p.add_argument(
+        "-n",
+        "--count",
+        type=num.TAIL_COUNT.arg,
+        metavar="N",
+        help="the last N entries (default 10); with --from, at most N",
+    )
+    p.add_argument(
+        "--from",
+        dest="start",
+        metavar="ID",
+        help="every entry from this ID on (oldest first), instead of the last N; "
+        "'-' is the first entry, '(ID' starts after it",
+    )
+    p.add_argument(
+        "-f", "--follow", action="store_true", help="then wait for new entries (XREAD BLOCK) until ctrl+c"
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per line: id, fields, and format/body/headers when decoded",
+    )
     p.add_argument("--raw", action="store_true", help="no decoding: the fields as stored (escaped)")
     add_decode_argument(p)
 
@@ -173,8 +186,9 @@ def _streams(reply: Any) -> list[tuple[Any, list[tuple[str, Fields]]]]:
     return [(key, parse_entries(entries)) for key, entries in items]
 
 
-async def tail(spec: ConnectionSpec, key: bytes, args: argparse.Namespace,
-               emit: Callable[[str, Fields], None]) -> int:
+async def tail(
+    spec: ConnectionSpec, key: bytes, args: argparse.Namespace, emit: Callable[[str, Fields], None]
+) -> int:
     import redis
 
     probe, server = await connect(spec)

@@ -18,6 +18,15 @@ from .core import Actions
 from .trim import GroupImpact, TrimPreview
 
 __all__ = [
-    "MAX_BURST", "ActionResult", "Actions", "GroupImpact", "TrimPreview", "ValidationError",
-    "check_id", "check_ids", "check_name", "parse_idle", "parse_int",
+    "MAX_BURST",
+    "ActionResult",
+    "Actions",
+    "GroupImpact",
+    "TrimPreview",
+    "ValidationError",
+    "check_id",
+    "check_ids",
+    "check_name",
+    "parse_idle",
+    "parse_int",
 ]

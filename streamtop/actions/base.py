@@ -55,6 +55,7 @@ class ActionsLike(Protocol):
 
 # ---- input checks -------------------------------------------------------------------------
 
+
 def check_name(value: Any, what: str) -> bytes:
     """A key, group or consumer name: any non-empty binary string."""
     if isinstance(value, str):
@@ -133,8 +134,11 @@ def is_auth_failure(exc: BaseException) -> bool:
     """The server refused our credentials (a restart with another password, a removed ACL user).
     redis-py raises these as a kind of ConnectionError, which would read as "connection lost"."""
     text = one_line(exc)
-    return isinstance(exc, redis.AuthenticationError) or text.split(" ", 1)[0] in _AUTH_CODES \
+    return (
+        isinstance(exc, redis.AuthenticationError)
+        or text.split(" ", 1)[0] in _AUTH_CODES
         or "invalid username-password pair" in text.lower()
+    )
 
 
 def needs(main: str, keys: tuple[bytes, ...] = (), helpers: str = "") -> str:
@@ -144,8 +148,13 @@ def needs(main: str, keys: tuple[bytes, ...] = (), helpers: str = "") -> str:
     return f"{out} (and {helpers}, which it also runs)" if helpers else out
 
 
-def describe_error(exc: BaseException, action: str, key: bytes | None = None,
-                   group: bytes | None = None, need: str | None = None) -> str:
+def describe_error(
+    exc: BaseException,
+    action: str,
+    key: bytes | None = None,
+    group: bytes | None = None,
+    need: str | None = None,
+) -> str:
     """A server or connection error as one plain line that says what failed and why.
     `need`: the rights the action needs (see `needs`), named in a NOPERM message instead of
     whichever helper command (MULTI, WATCH) the server happened to refuse first."""
@@ -160,8 +169,10 @@ def describe_error(exc: BaseException, action: str, key: bytes | None = None,
             return f"{action} refused: permission denied (NOPERM): needs {need}; {refused}"
         return f"{action} refused: permission denied (NOPERM): {said}"
     if is_auth_failure(exc):
-        return (f"{action} failed: authentication failed ({text}): the server no longer accepts this "
-                "user or password (restarted with new credentials?)")
+        return (
+            f"{action} failed: authentication failed ({text}): the server no longer accepts this "
+            "user or password (restarted with new credentials?)"
+        )
     if code == "BUSYGROUP":
         g = f"group {label(group)!r}" if group is not None else "the group"
         return f"{action} failed: {g} already exists{where}"
@@ -178,24 +189,35 @@ def describe_error(exc: BaseException, action: str, key: bytes | None = None,
     return f"{action} failed{where}: {text}"
 
 
-def fail(exc: BaseException, action: str, key: bytes | None = None, group: bytes | None = None,
-         *, need: str | None = None, **details: Any) -> ActionResult:
+def fail(
+    exc: BaseException,
+    action: str,
+    key: bytes | None = None,
+    group: bytes | None = None,
+    *,
+    need: str | None = None,
+    **details: Any,
+) -> ActionResult:
     """A server or connection error as the failed result of `action` (see describe_error)."""
-    return ActionResult(False, describe_error(exc, action, key, group, need),
-                        {"error": str(exc), **details})
+    return ActionResult(False, describe_error(exc, action, key, group, need), {"error": str(exc), **details})
 
 
 # ---- reply helpers ------------------------------------------------------------------------
+
 
 def pending_rows(reply: Any) -> tuple[PendingEntry, ...]:
     """XPENDING extended form, raw or parsed by redis-py (a list of dicts)."""
     rows = reply if isinstance(reply, list | tuple) else []
     if rows and isinstance(rows[0], Mapping):
         return tuple(
-            PendingEntry(id=reply_text(r.get("message_id")) or "", consumer=r.get("consumer") or b"",
-                         idle_ms=to_int(r.get("time_since_delivered")) or 0,
-                         deliveries=to_int(r.get("times_delivered")) or 0)
-            for r in rows)
+            PendingEntry(
+                id=reply_text(r.get("message_id")) or "",
+                consumer=r.get("consumer") or b"",
+                idle_ms=to_int(r.get("time_since_delivered")) or 0,
+                deliveries=to_int(r.get("times_delivered")) or 0,
+            )
+            for r in rows
+        )
     return parse_pending_entries(reply)
 
 

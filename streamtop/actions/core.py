@@ -65,8 +65,9 @@ class Actions:
     def refusal(self, action: str) -> ActionResult | None:
         """The read-only refusal for `action`, or None when mutations are allowed."""
         if self.read_only:
-            return ActionResult(False, f"read-only mode: {action} refused (started with --read-only)",
-                                {"read_only": True})
+            return ActionResult(
+                False, f"read-only mode: {action} refused (started with --read-only)", {"read_only": True}
+            )
         return None
 
     async def _reconnect_error(self) -> BaseException | None:
@@ -97,8 +98,13 @@ class Actions:
         """(name, pending) of each consumer in the group (raises on server errors)."""
         reply = await self._cmd("XINFO", "CONSUMERS", key, group)
         if reply and isinstance(reply[0], Mapping) and "name" in reply[0]:  # parsed client
-            return [(r["name"] if isinstance(r["name"], bytes) else str(r["name"]).encode(),
-                     to_int(r.get("pending")) or 0) for r in reply]
+            return [
+                (
+                    r["name"] if isinstance(r["name"], bytes) else str(r["name"]).encode(),
+                    to_int(r.get("pending")) or 0,
+                )
+                for r in reply
+            ]
         return [(c.name, c.pending) for c in parse_consumers(reply)]
 
     async def groups(self, key: bytes) -> list[dict[str, Any]]:
@@ -122,16 +128,27 @@ class Actions:
             again = await self._reconnect_error()
             if again is not None and is_auth_failure(again):  # a restart with other credentials
                 return fail(again, "produce", key, lost_first=str(exc))
-            return ActionResult(False, f"{res.message}: the event may have been added (check with "
-                                f"XREVRANGE {label(key)} + - COUNT 1)",
-                                {**res.details, "lost_reply": True, "may_have_applied": True})
+            return ActionResult(
+                False,
+                f"{res.message}: the event may have been added (check with "
+                f"XREVRANGE {label(key)} + - COUNT 1)",
+                {**res.details, "lost_reply": True, "may_have_applied": True},
+            )
         entry_id = text(reply)
-        return ActionResult(True, f"added {entry_id} to {label(key)!r} ({fields['sensor_id']}, "
-                            f"temp {fields['temp']})", {"id": entry_id, "fields": fields, "added": 1})
+        return ActionResult(
+            True,
+            f"added {entry_id} to {label(key)!r} ({fields['sensor_id']}, temp {fields['temp']})",
+            {"id": entry_id, "fields": fields, "added": 1},
+        )
 
     async def produce_burst(
-        self, key: bytes | str, n: int | str, maxlen: int | str | None = None, approx: bool = False,
-        progress: Callable[[int, int], Any] | None = None, cancel: asyncio.Event | None = None,
+        self,
+        key: bytes | str,
+        n: int | str,
+        maxlen: int | str | None = None,
+        approx: bool = False,
+        progress: Callable[[int, int], Any] | None = None,
+        cancel: asyncio.Event | None = None,
     ) -> ActionResult:
         """N test events in pipelined chunks. `progress(done, n)` after each chunk; setting
         `cancel` stops after the chunk in flight (what was sent stays and is reported).
@@ -161,8 +178,15 @@ class Actions:
             batch = [sensor_event() for _ in range(min(BURST_CHUNK, n - done))]
             chunk_done = 0
             try:
-                _, lid = await xadd_many(self.client, key, batch, maxlen=maxlen, approx=approx,
-                                         chunk=BURST_CHUNK, progress=on_chunk)
+                _, lid = await xadd_many(
+                    self.client,
+                    key,
+                    batch,
+                    maxlen=maxlen,
+                    approx=approx,
+                    chunk=BURST_CHUNK,
+                    progress=on_chunk,
+                )
             except Exception as exc:
                 if is_lost(exc):
                     return await self._lost_chunk(exc, key, n, done, last_id or start_id, len(batch))
@@ -174,30 +198,41 @@ class Actions:
             if progress is not None:
                 progress(done, n)
         cancelled = done < n
-        msg = (f"burst cancelled: {done:,} of {n:,} events added to {label(key)!r}" if cancelled
-               else f"added {done:,} events to {label(key)!r}")
-        return ActionResult(True, msg, {"added": done, "requested": n, "last_id": last_id,
-                                        "cancelled": cancelled})
+        msg = (
+            f"burst cancelled: {done:,} of {n:,} events added to {label(key)!r}"
+            if cancelled
+            else f"added {done:,} events to {label(key)!r}"
+        )
+        return ActionResult(
+            True, msg, {"added": done, "requested": n, "last_id": last_id, "cancelled": cancelled}
+        )
 
-    async def _lost_chunk(self, exc: BaseException, key: bytes, n: int, done: int, after: str | None,
-                          size: int) -> ActionResult:
+    async def _lost_chunk(
+        self, exc: BaseException, key: bytes, n: int, done: int, after: str | None, size: int
+    ) -> ActionResult:
         """The reply of a chunk was lost: count what the server has after the last confirmed ID
         (entries of other writers in that span would be counted too; a MAXLEN may have trimmed)."""
         start = next_id(after) if after else "-"
         got = await self._reread(("XRANGE", key, start, "+", "COUNT", size + 1), ("XLEN", key))
         base = {"error": str(exc), "requested": n, "added_confirmed": done, "lost_reply": True}
         if got is None or any(isinstance(g, Exception) for g in got):
-            return ActionResult(False, f"produce burst: the connection dropped after a chunk of {size:,} "
-                                f"was sent ({one_line(exc)}); {done:,} of {n:,} confirmed added, up to "
-                                f"{size:,} more may have been added: check with XLEN {label(key)}",
-                                {**base, "added": done, "may_have_applied": True})
+            return ActionResult(
+                False,
+                f"produce burst: the connection dropped after a chunk of {size:,} "
+                f"was sent ({one_line(exc)}); {done:,} of {n:,} confirmed added, up to "
+                f"{size:,} more may have been added: check with XLEN {label(key)}",
+                {**base, "added": done, "may_have_applied": True},
+            )
         found = min(size, len(parse_entries(got[0])))
         total = done + found
-        return ActionResult(False, f"produce burst: the connection dropped after a chunk of {size:,} was "
-                            f"sent ({one_line(exc)}): {total:,} of {n:,} added ({done:,} confirmed, "
-                            f"{found:,} found after the last confirmed entry); {label(key)!r} now has "
-                            f"{to_int(got[1]) or 0:,} entries",
-                            {**base, "added": total, "added_in_lost_chunk": found})
+        return ActionResult(
+            False,
+            f"produce burst: the connection dropped after a chunk of {size:,} was "
+            f"sent ({one_line(exc)}): {total:,} of {n:,} added ({done:,} confirmed, "
+            f"{found:,} found after the last confirmed entry); {label(key)!r} now has "
+            f"{to_int(got[1]) or 0:,} entries",
+            {**base, "added": total, "added_in_lost_chunk": found},
+        )
 
     # ---- ack ------------------------------------------------------------------------------
 
@@ -227,28 +262,39 @@ class Actions:
             msg += f"; {len(gone)} no longer pending (acked or removed meanwhile)"
         return ActionResult(True, msg, {"acked": acked, "acked_ids": pending, "not_pending": gone})
 
-    async def _ack_lost(self, exc: BaseException, key: bytes, group: bytes,
-                        ids: tuple[str, ...]) -> ActionResult:
+    async def _ack_lost(
+        self, exc: BaseException, key: bytes, group: bytes, ids: tuple[str, ...]
+    ) -> ActionResult:
         """The ack's reply was lost: which of the IDs are still pending now."""
         got = await self._reread(*[("XPENDING", key, group, i, i, 1) for i in ids])
         base = {"error": str(exc), "lost_reply": True}
         if got is None or any(isinstance(g, Exception) for g in got):
-            return ActionResult(False, f"ack: the connection dropped after the ack was sent ({one_line(exc)})"
-                                f": it may have been applied; check with XPENDING {label(key)} "
-                                f"{label(group)} - + 100", {**base, "may_have_applied": True})
+            return ActionResult(
+                False,
+                f"ack: the connection dropped after the ack was sent ({one_line(exc)})"
+                f": it may have been applied; check with XPENDING {label(key)} "
+                f"{label(group)} - + 100",
+                {**base, "may_have_applied": True},
+            )
         still = [i for i, rep in zip(ids, got, strict=True) if pending_rows(rep)]
         gone = [i for i in ids if i not in set(still)]
-        msg = (f"ack: the connection dropped after the ack was sent ({one_line(exc)}): {len(gone)} of "
-               f"{len(ids)} are no longer pending in {label(group)!r}")
+        msg = (
+            f"ack: the connection dropped after the ack was sent ({one_line(exc)}): {len(gone)} of "
+            f"{len(ids)} are no longer pending in {label(group)!r}"
+        )
         if still:
             msg += f"; {len(still)} still pending: ack them again"
-        return ActionResult(not still, msg, {**base, "acked": len(gone), "acked_ids": gone,
-                                             "still_pending": still, "not_pending": gone})
+        return ActionResult(
+            not still,
+            msg,
+            {**base, "acked": len(gone), "acked_ids": gone, "still_pending": still, "not_pending": gone},
+        )
 
     # ---- claim ----------------------------------------------------------------------------
 
-    async def _consumer_check(self, key: bytes, group: bytes, consumer: bytes,
-                              must_exist: bool) -> ActionResult | None:
+    async def _consumer_check(
+        self, key: bytes, group: bytes, consumer: bytes, must_exist: bool
+    ) -> ActionResult | None:
         if not must_exist:
             return None
         try:
@@ -256,18 +302,30 @@ class Actions:
         except Exception as exc:
             return fail(exc, "claim", key, group)
         if not names:
-            return ActionResult(False, f"group {label(group)!r} has no consumers yet: type a new "
-                                "consumer name to create one", {"consumers": []})
+            return ActionResult(
+                False,
+                f"group {label(group)!r} has no consumers yet: type a new consumer name to create one",
+                {"consumers": []},
+            )
         if consumer not in names:
-            return ActionResult(False, f"no consumer {label(consumer)!r} in group {label(group)!r}",
-                                {"consumers": names})
+            return ActionResult(
+                False, f"no consumer {label(consumer)!r} in group {label(group)!r}", {"consumers": names}
+            )
         return None
 
-    async def claim_auto(self, key: bytes | str, group: bytes | str, consumer: bytes | str,
-                         min_idle_ms: int | str, cap: int | str = 1000, *,
-                         must_exist: bool = False, start: str = "0-0",
-                         progress: Callable[[int, int], Any] | None = None,
-                         cancel: asyncio.Event | None = None) -> ActionResult:
+    async def claim_auto(
+        self,
+        key: bytes | str,
+        group: bytes | str,
+        consumer: bytes | str,
+        min_idle_ms: int | str,
+        cap: int | str = 1000,
+        *,
+        must_exist: bool = False,
+        start: str = "0-0",
+        progress: Callable[[int, int], Any] | None = None,
+        cancel: asyncio.Event | None = None,
+    ) -> ActionResult:
         """Claim all stuck: XAUTOCLAIM (without JUSTID) with its cursor carried from `start` until
         it wraps to 0-0 or `cap` are claimed, so one run never claims an entry twice; the result
         says from whom (see claim.py), and the cursor to continue from when the cap stopped it.
@@ -289,10 +347,19 @@ class Actions:
             return bad
         return await claim_all(self, key, group, consumer, min_idle_ms, cap, start, progress, cancel)
 
-    async def claim_from(self, key: bytes | str, group: bytes | str, source: bytes | str,
-                         consumer: bytes | str, min_idle_ms: int | str, cap: int | str = MAX_CAP, *,
-                         must_exist: bool = False, progress: Callable[[int, int], Any] | None = None,
-                         cancel: asyncio.Event | None = None) -> ActionResult:
+    async def claim_from(
+        self,
+        key: bytes | str,
+        group: bytes | str,
+        source: bytes | str,
+        consumer: bytes | str,
+        min_idle_ms: int | str,
+        cap: int | str = MAX_CAP,
+        *,
+        must_exist: bool = False,
+        progress: Callable[[int, int], Any] | None = None,
+        cancel: asyncio.Event | None = None,
+    ) -> ActionResult:
         """Claim what `source` holds (idle at least `min_idle_ms`) into `consumer`: XPENDING IDLE
         with the consumer filter, then XCLAIM in batches, forward through the PEL (claim.py)."""
         from .claim import claim_from
@@ -309,9 +376,16 @@ class Actions:
             return bad
         return await claim_from(self, key, group, source, consumer, min_idle_ms, cap, progress, cancel)
 
-    async def claim_ids(self, key: bytes | str, group: bytes | str, consumer: bytes | str,
-                        min_idle_ms: int | str, ids: Sequence[str], *,
-                        must_exist: bool = False) -> ActionResult:
+    async def claim_ids(
+        self,
+        key: bytes | str,
+        group: bytes | str,
+        consumer: bytes | str,
+        min_idle_ms: int | str,
+        ids: Sequence[str],
+        *,
+        must_exist: bool = False,
+    ) -> ActionResult:
         """XCLAIM exactly these IDs; those idle less than `min_idle_ms` or no longer pending stay."""
         key, group = check_name(key, "stream key"), check_name(group, "group")
         consumer = check_name(consumer, "consumer")
@@ -334,11 +408,20 @@ class Actions:
         msg = f"claimed {len(claimed)} of {len(ids)} into {label(consumer)!r}"
         if skipped:
             msg += f"; {len(skipped)} not claimed (idle below min, or no longer pending)"
-        return ActionResult(True, msg, {"claimed": len(claimed), "claimed_ids": claimed,
-                                        "skipped_ids": skipped, "missing": missing})
+        return ActionResult(
+            True,
+            msg,
+            {"claimed": len(claimed), "claimed_ids": claimed, "skipped_ids": skipped, "missing": missing},
+        )
 
-    async def pending_list(self, key: bytes | str, group: bytes | str, consumer: bytes | str | None = None,
-                           min_idle_ms: int | str = 0, cap: int | str = MAX_CAP) -> ActionResult:
+    async def pending_list(
+        self,
+        key: bytes | str,
+        group: bytes | str,
+        consumer: bytes | str | None = None,
+        min_idle_ms: int | str = 0,
+        cap: int | str = MAX_CAP,
+    ) -> ActionResult:
         """The group's pending entries (of one consumer, idle at least `min_idle_ms`), up to `cap`,
         in PEL order: what a claim or an ack of a consumer would take (dry runs, previews). A read."""
         key, group = check_name(key, "stream key"), check_name(group, "group")
@@ -364,9 +447,17 @@ class Actions:
             owners[p.consumer] = owners.get(p.consumer, 0) + 1
         of = f" of {label(who)!r}" if who is not None else ""
         idle = f" idle {min_idle_ms:,} ms or more" if min_idle_ms else ""
-        return ActionResult(True, f"{len(rows):,} pending entries{of}{idle} in {label(group)!r}",
-                            {"rows": tuple(rows), "ids": [p.id for p in rows], "count": len(rows),
-                             "owners": owners, "capped": len(rows) >= cap})
+        return ActionResult(
+            True,
+            f"{len(rows):,} pending entries{of}{idle} in {label(group)!r}",
+            {
+                "rows": tuple(rows),
+                "ids": [p.id for p in rows],
+                "count": len(rows),
+                "owners": owners,
+                "capped": len(rows) >= cap,
+            },
+        )
 
     async def pending_ids(self, key: bytes | str, group: bytes | str, ids: Sequence[str]) -> ActionResult:
         """Which of these IDs are pending in the group (details["ids"]). A read."""
@@ -380,8 +471,11 @@ class Actions:
         except Exception as exc:
             return fail(exc, "pending entries", key, group)
         found = [i for i, rep in zip(wanted, replies, strict=True) if pending_rows(rep)]
-        return ActionResult(True, f"{len(found)} of {len(wanted)} are pending in {label(group)!r}",
-                            {"ids": found, "not_pending": [i for i in wanted if i not in set(found)]})
+        return ActionResult(
+            True,
+            f"{len(found)} of {len(wanted)} are pending in {label(group)!r}",
+            {"ids": found, "not_pending": [i for i in wanted if i not in set(found)]},
+        )
 
     async def ack_consumer(self, key: bytes | str, group: bytes | str, consumer: bytes | str) -> ActionResult:
         """Ack every entry `consumer` holds (what a runbook does for a consumer whose work is known
@@ -395,18 +489,26 @@ class Actions:
             return found
         ids: list[str] = found.details["ids"]
         if not ids:
-            return ActionResult(True, f"nothing to ack: {label(consumer)!r} holds no pending entry in "
-                                f"{label(group)!r}", {"acked": 0, "acked_ids": [], "nothing": True})
+            return ActionResult(
+                True,
+                f"nothing to ack: {label(consumer)!r} holds no pending entry in {label(group)!r}",
+                {"acked": 0, "acked_ids": [], "nothing": True},
+            )
         acked: list[str] = []
         for at in range(0, len(ids), 1000):
-            res = await self.ack(key, group, ids[at:at + 1000])
+            res = await self.ack(key, group, ids[at : at + 1000])
             acked += list(res.details.get("acked_ids", ()))
             if not res.ok:
-                return ActionResult(False, f"{res.message} ({len(acked):,} acked before that)",
-                                    {**res.details, "acked": len(acked), "acked_ids": acked})
-        return ActionResult(True, f"acked {len(acked):,} entries {label(consumer)!r} held in "
-                            f"{label(group)!r}",
-                            {"acked": len(acked), "acked_ids": acked})
+                return ActionResult(
+                    False,
+                    f"{res.message} ({len(acked):,} acked before that)",
+                    {**res.details, "acked": len(acked), "acked_ids": acked},
+                )
+        return ActionResult(
+            True,
+            f"acked {len(acked):,} entries {label(consumer)!r} held in {label(group)!r}",
+            {"acked": len(acked), "acked_ids": acked},
+        )
 
     async def _owned(self, key: bytes, group: bytes, consumer: bytes) -> int | None:
         """How many pending entries `consumer` owns (None if unknown): the baseline for telling
@@ -416,29 +518,48 @@ class Actions:
         except Exception:
             return None
 
-    async def _autoclaim_lost(self, exc: BaseException, key: bytes, group: bytes, consumer: bytes,
-                              claimed: list[str], before: int | None) -> ActionResult:
+    async def _autoclaim_lost(
+        self,
+        exc: BaseException,
+        key: bytes,
+        group: bytes,
+        consumer: bytes,
+        claimed: list[str],
+        before: int | None,
+    ) -> ActionResult:
         base = {"error": str(exc), "lost_reply": True, "claimed": len(claimed), "claimed_ids": claimed}
-        head = (f"claim: the connection dropped after XAUTOCLAIM was sent ({one_line(exc)}); "
-                f"{len(claimed)} claimed before that")
+        head = (
+            f"claim: the connection dropped after XAUTOCLAIM was sent ({one_line(exc)}); "
+            f"{len(claimed)} claimed before that"
+        )
         now = await self._owned(key, group, consumer)
         if now is None or before is None:
-            return ActionResult(False, f"{head}; more may have been claimed: check with XPENDING "
-                                f"{label(key)} {label(group)} - + 100 {label(consumer)}",
-                                {**base, "may_have_applied": True})
-        return ActionResult(True, f"{head}; {label(consumer)!r} now owns {now:,} pending entries "
-                            f"({now - before:+,} since the claim started)",
-                            {**base, "owned_before": before, "owned_now": now})
+            return ActionResult(
+                False,
+                f"{head}; more may have been claimed: check with XPENDING "
+                f"{label(key)} {label(group)} - + 100 {label(consumer)}",
+                {**base, "may_have_applied": True},
+            )
+        return ActionResult(
+            True,
+            f"{head}; {label(consumer)!r} now owns {now:,} pending entries "
+            f"({now - before:+,} since the claim started)",
+            {**base, "owned_before": before, "owned_now": now},
+        )
 
-    async def _claim_lost(self, exc: BaseException, key: bytes, group: bytes, consumer: bytes,
-                          ids: tuple[str, ...]) -> ActionResult:
+    async def _claim_lost(
+        self, exc: BaseException, key: bytes, group: bytes, consumer: bytes, ids: tuple[str, ...]
+    ) -> ActionResult:
         """The XCLAIM's reply was lost: who owns each of the IDs now."""
         got = await self._reread(*[("XPENDING", key, group, i, i, 1) for i in ids])
         base = {"error": str(exc), "lost_reply": True}
         head = f"claim: the connection dropped after XCLAIM was sent ({one_line(exc)})"
         if got is None or any(isinstance(g, Exception) for g in got):
-            return ActionResult(False, f"{head}: it may have been applied; check with XPENDING "
-                                f"{label(key)} {label(group)} - + 100", {**base, "may_have_applied": True})
+            return ActionResult(
+                False,
+                f"{head}: it may have been applied; check with XPENDING {label(key)} {label(group)} - + 100",
+                {**base, "may_have_applied": True},
+            )
         owners: dict[str, bytes | None] = {}
         for i, rep in zip(ids, got, strict=True):
             rows = pending_rows(rep)
@@ -453,8 +574,9 @@ class Actions:
             msg += "; " + ", ".join(f"{n} to {label(o)!r}" for o, n in others.items())
         if gone := sum(1 for o in owners.values() if o is None):
             msg += f"; {gone} no longer pending"
-        return ActionResult(bool(mine), msg, {**base, "claimed": len(mine), "claimed_ids": mine,
-                                              "owners": owners})
+        return ActionResult(
+            bool(mine), msg, {**base, "claimed": len(mine), "claimed_ids": mine, "owners": owners}
+        )
 
     # ---- entries without data ---------------------------------------------------------------
 
@@ -476,15 +598,17 @@ class Actions:
 
     # ---- trim -----------------------------------------------------------------------------
 
-    async def trim_preview(self, key: bytes | str, strategy: str, threshold: int | str,
-                           approx: bool = False) -> ActionResult:
+    async def trim_preview(
+        self, key: bytes | str, strategy: str, threshold: int | str, approx: bool = False
+    ) -> ActionResult:
         """What a trim would remove, without removing it: details["preview"] is a TrimPreview.
         A read, so it works in read-only mode too."""
         key, strategy, threshold = self._trim_args(key, strategy, threshold)
         return await preview(self, key, strategy, threshold, approx)
 
-    async def trim(self, key: bytes | str, strategy: str, threshold: int | str,
-                   approx: bool = False) -> ActionResult:
+    async def trim(
+        self, key: bytes | str, strategy: str, threshold: int | str, approx: bool = False
+    ) -> ActionResult:
         """XTRIM; reports how many entries went and the stream's length after."""
         key, strategy, threshold = self._trim_args(key, strategy, threshold)
         if refused := self.refusal("trim"):
@@ -508,11 +632,11 @@ class Actions:
                 msg += ": ~ removes whole nodes only"
         else:
             msg = f"trimmed {removed} entries from {label(key)!r} ({how}); {after} left"
-        return ActionResult(True, msg, {"removed": removed, "length_before": before,
-                                        "length_after": after})
+        return ActionResult(True, msg, {"removed": removed, "length_before": before, "length_after": after})
 
-    async def _trim_lost(self, exc: BaseException, key: bytes, strategy: str, threshold: Any,
-                         approx: bool, seen: int) -> ActionResult:
+    async def _trim_lost(
+        self, exc: BaseException, key: bytes, strategy: str, threshold: Any, approx: bool, seen: int
+    ) -> ActionResult:
         """The trim's reply was lost: the length now against the length just before, and whether
         the stream now satisfies the trim (exact MAXLEN: length; MINID: the first ID)."""
         how = f"{strategy} {'~' if approx else '='} {threshold}"
@@ -520,8 +644,11 @@ class Actions:
         got = await self._reread(("XLEN", key), ("XRANGE", key, "-", "+", "COUNT", 1))
         base = {"error": str(exc), "lost_reply": True, "length_before": seen}
         if got is None or any(isinstance(g, Exception) for g in got):
-            return ActionResult(False, f"{head}: it may have been applied; check with XLEN {label(key)}",
-                                {**base, "may_have_applied": True})
+            return ActionResult(
+                False,
+                f"{head}: it may have been applied; check with XLEN {label(key)}",
+                {**base, "may_have_applied": True},
+            )
         now = to_int(got[0]) or 0
         first = parse_entries(got[1])
         if strategy == "MAXLEN":
@@ -530,13 +657,24 @@ class Actions:
             holds = not first or id_key(first[0][0]) >= id_key(threshold)
         details = {**base, "length_after": now, "removed": max(0, seen - now)}
         if now < seen:
-            return ActionResult(True, f"{head}: {label(key)!r} now has {now:,} entries, {seen - now:,} "
-                                "fewer: the trim ran", details)
+            return ActionResult(
+                True,
+                f"{head}: {label(key)!r} now has {now:,} entries, {seen - now:,} fewer: the trim ran",
+                details,
+            )
         if holds:
-            return ActionResult(True, f"{head}: {label(key)!r} has {now:,} entries ({seen:,} before) and "
-                                f"nothing left to trim for {how}", details)
-        return ActionResult(False, f"{head}: {label(key)!r} still has {now:,} entries ({seen:,} before): "
-                            f"not trimmed to {how}; run it again", details)
+            return ActionResult(
+                True,
+                f"{head}: {label(key)!r} has {now:,} entries ({seen:,} before) and "
+                f"nothing left to trim for {how}",
+                details,
+            )
+        return ActionResult(
+            False,
+            f"{head}: {label(key)!r} still has {now:,} entries ({seen:,} before): "
+            f"not trimmed to {how}; run it again",
+            details,
+        )
 
     def _trim_args(self, key: Any, strategy: Any, threshold: Any) -> tuple[bytes, str, Any]:
         key = check_name(key, "stream key")
@@ -544,16 +682,19 @@ class Actions:
         if strategy == "MAXLEN":
             threshold = parse_int(threshold, "MAXLEN", 0)
             if threshold > MAX_MAXLEN:
-                raise ValidationError(f"MAXLEN must be at most {MAX_MAXLEN:,}: the server refuses more "
-                                      "('value is not an integer or out of range')")
+                raise ValidationError(
+                    f"MAXLEN must be at most {MAX_MAXLEN:,}: the server refuses more "
+                    "('value is not an integer or out of range')"
+                )
         else:
             threshold = check_id(threshold, "MINID")
         return key, strategy, threshold
 
     # ---- groups and consumers -------------------------------------------------------------
 
-    async def group_create(self, key: bytes | str, group: bytes | str, start: str = "$",
-                           mkstream: bool = True) -> ActionResult:
+    async def group_create(
+        self, key: bytes | str, group: bytes | str, start: str = "$", mkstream: bool = True
+    ) -> ActionResult:
         """XGROUP CREATE from `$` (new entries only), `0` (everything) or an ID."""
         key, group = check_name(key, "stream key"), check_name(group, "group")
         start = check_id(start, "start ID", special=("$",))
@@ -564,8 +705,9 @@ class Actions:
             await self._cmd(*args)
         except Exception as exc:
             return fail(exc, "create group", key, group)
-        return ActionResult(True, f"created group {label(group)!r} on {label(key)!r} from {start}",
-                            {"start": start})
+        return ActionResult(
+            True, f"created group {label(group)!r} on {label(key)!r} from {start}", {"start": start}
+        )
 
     async def group_setid(self, key: bytes | str, group: bytes | str, entry_id: str) -> ActionResult:
         """XGROUP SETID: where the group reads next (`$` = only new entries)."""
@@ -579,8 +721,9 @@ class Actions:
             return fail(exc, "set group ID", key, group)
         return ActionResult(True, f"group {label(group)!r} now reads after {entry_id}", {"id": entry_id})
 
-    async def consumer_preview(self, key: bytes | str, group: bytes | str,
-                               consumer: bytes | str) -> ActionResult:
+    async def consumer_preview(
+        self, key: bytes | str, group: bytes | str, consumer: bytes | str
+    ) -> ActionResult:
         """How many entries a consumer holds (they leave the PEL when it is deleted). A read."""
         key, group = check_name(key, "stream key"), check_name(group, "group")
         consumer = check_name(consumer, "consumer")
@@ -589,16 +732,23 @@ class Actions:
         except Exception as exc:
             return fail(exc, "consumer preview", key, group)
         if consumer not in found:
-            return ActionResult(False, f"no consumer {label(consumer)!r} in group {label(group)!r}",
-                                {"exists": False, "pending": 0})
+            return ActionResult(
+                False,
+                f"no consumer {label(consumer)!r} in group {label(group)!r}",
+                {"exists": False, "pending": 0},
+            )
         n = found[consumer]
-        msg = (f"consumer {label(consumer)!r} holds {n} pending entries: deleting it removes them "
-               "from the PEL (they will never be redelivered)" if n else
-               f"consumer {label(consumer)!r} holds no pending entries")
+        msg = (
+            f"consumer {label(consumer)!r} holds {n} pending entries: deleting it removes them "
+            "from the PEL (they will never be redelivered)"
+            if n
+            else f"consumer {label(consumer)!r} holds no pending entries"
+        )
         return ActionResult(True, msg, {"exists": True, "pending": n})
 
-    async def consumer_delete(self, key: bytes | str, group: bytes | str,
-                              consumer: bytes | str) -> ActionResult:
+    async def consumer_delete(
+        self, key: bytes | str, group: bytes | str, consumer: bytes | str
+    ) -> ActionResult:
         """XGROUP DELCONSUMER; reports how many pending entries left the PEL with it."""
         key, group = check_name(key, "stream key"), check_name(group, "group")
         consumer = check_name(consumer, "consumer")
@@ -609,8 +759,11 @@ class Actions:
         except Exception as exc:
             return fail(exc, "delete consumer", key, group)
         n = to_int(reply) or 0
-        return ActionResult(True, f"deleted consumer {label(consumer)!r}; {n} pending entries left "
-                            "the PEL", {"pending_dropped": n})
+        return ActionResult(
+            True,
+            f"deleted consumer {label(consumer)!r}; {n} pending entries left the PEL",
+            {"pending_dropped": n},
+        )
 
     async def group_preview(self, key: bytes | str, group: bytes | str) -> ActionResult:
         """A group's consumers and pending count, shown before destroying it. A read."""
@@ -623,9 +776,16 @@ class Actions:
         if g is None:
             return ActionResult(False, f"no group {label(group)!r} on {label(key)!r}", {"exists": False})
         pending, consumers = to_int(g.get("pending")) or 0, to_int(g.get("consumers")) or 0
-        return ActionResult(True, f"group {label(group)!r}: {consumers} consumers, {pending} pending",
-                            {"exists": True, "pending": pending, "consumers": consumers,
-                             "last_delivered_id": text(g.get("last-delivered-id"))})
+        return ActionResult(
+            True,
+            f"group {label(group)!r}: {consumers} consumers, {pending} pending",
+            {
+                "exists": True,
+                "pending": pending,
+                "consumers": consumers,
+                "last_delivered_id": text(g.get("last-delivered-id")),
+            },
+        )
 
     async def group_destroy(self, key: bytes | str, group: bytes | str) -> ActionResult:
         """XGROUP DESTROY: the group, its consumers and its PEL go."""
@@ -650,9 +810,14 @@ class Actions:
             return plain
         return b"{" + key + b"}:dlq"
 
-    async def dead_letter(self, key: bytes | str, group: bytes | str, ids: Sequence[str] | None = None,
-                          min_deliveries: int | str | None = None,
-                          dlq_key: bytes | str | None = None) -> ActionResult:
+    async def dead_letter(
+        self,
+        key: bytes | str,
+        group: bytes | str,
+        ids: Sequence[str] | None = None,
+        min_deliveries: int | str | None = None,
+        dlq_key: bytes | str | None = None,
+    ) -> ActionResult:
         """Move pending entries to a dead-letter stream and ack them, one MULTI/EXEC per entry.
         See deadletter.py for what happens when the connection drops and on retry."""
         key, group = check_name(key, "stream key"), check_name(group, "group")
@@ -662,8 +827,11 @@ class Actions:
             raise ValidationError("give either the selected entries or a minimum delivery count")
         sel = check_ids(ids, "pending entry") if ids else None
         n = parse_int(min_deliveries, "minimum deliveries", 1) if sel is None else None
-        dlq = check_name(dlq_key, "dead-letter key") if dlq_key not in (None, "", b"") else \
-            self.default_dlq(key)
+        dlq = (
+            check_name(dlq_key, "dead-letter key")
+            if dlq_key not in (None, "", b"")
+            else self.default_dlq(key)
+        )
         if dlq == key:
             raise ValidationError("the dead-letter stream must not be the source stream")
         if self.server.mode == "cluster" and key_slot(dlq) != key_slot(key):
@@ -671,13 +839,15 @@ class Actions:
                 f"in a cluster the dead-letter stream must share the stream's hash slot "
                 f"(each move is one MULTI/EXEC): {label(dlq)!r} is in slot {key_slot(dlq)}, "
                 f"{label(key)!r} in slot {key_slot(key)}; use a hash tag, e.g. "
-                f"{label(self.default_dlq(key))!r}")
+                f"{label(self.default_dlq(key))!r}"
+            )
         if refused := self.refusal("dead-letter"):
             return refused
         return await dead_letter(self, key, group, sel, n, dlq)
 
-    async def dead_letter_preview(self, key: bytes | str, group: bytes | str,
-                                  min_deliveries: int | str) -> ActionResult:
+    async def dead_letter_preview(
+        self, key: bytes | str, group: bytes | str, min_deliveries: int | str
+    ) -> ActionResult:
         """How many pending entries were delivered at least N times: the count the dialog shows
         before the person confirms. A read."""
         from .deadletter import MAX_MOVE, count_candidates
@@ -689,15 +859,24 @@ class Actions:
         except Exception as exc:
             return fail(exc, "dead-letter preview", key, group)
         shown = f"{count:,}" + (" or more" if capped else "")
-        msg = (f"{shown} pending entries of {label(group)!r} were delivered {n} times or more"
-               + (f" (one run moves at most {MAX_MOVE:,})" if count > MAX_MOVE else ""))
+        msg = f"{shown} pending entries of {label(group)!r} were delivered {n} times or more" + (
+            f" (one run moves at most {MAX_MOVE:,})" if count > MAX_MOVE else ""
+        )
         return ActionResult(True, msg, {"count": count, "capped": capped, "min_deliveries": n})
 
     # ---- redrive --------------------------------------------------------------------------
 
-    async def redrive(self, dlq_key: bytes | str, to: bytes | str | None = None,
-                      group: bytes | str | None = None, count: int | str = 10_000, *,
-                      start: str = "-", end: str = "+", dry_run: bool = False) -> ActionResult:
+    async def redrive(
+        self,
+        dlq_key: bytes | str,
+        to: bytes | str | None = None,
+        group: bytes | str | None = None,
+        count: int | str = 10_000,
+        *,
+        start: str = "-",
+        end: str = "+",
+        dry_run: bool = False,
+    ) -> ActionResult:
         """Move DLQ entries back to their source stream (dlq-source) or to `to`, with the original
         fields only, one MULTI/EXEC per entry (redrive.py). `group`: only entries dead-lettered from
         that group; `start`/`end`: a range of DLQ IDs. `dry_run` says what would move (a read)."""
@@ -716,7 +895,8 @@ class Actions:
             raise ValidationError(
                 f"in a cluster the target must share the dead-letter stream's hash slot (each move is "
                 f"one MULTI/EXEC): {label(target)!r} is in slot {key_slot(target)}, {label(dlq)!r} in "
-                f"slot {key_slot(dlq)}")
+                f"slot {key_slot(dlq)}"
+            )
         if not dry_run and (refused := self.refusal("redrive")):
             return refused
         return await redrive(self, dlq, target, only, start, end, count, dry_run)

@@ -52,8 +52,9 @@ PEL_PAGE = 1000
 WATCH_RETRIES = 5
 
 
-async def _candidates(client: AsyncClient, key: bytes, group: bytes, ids: tuple[str, ...] | None,
-                      min_deliveries: int | None) -> tuple[list[PendingEntry], list[str], bool]:
+async def _candidates(
+    client: AsyncClient, key: bytes, group: bytes, ids: tuple[str, ...] | None, min_deliveries: int | None
+) -> tuple[list[PendingEntry], list[str], bool]:
     """(pending entries to move, selected IDs not pending, more beyond MAX_MOVE)."""
     if ids is not None:
         pipe = client.pipeline(transaction=False)
@@ -67,8 +68,7 @@ async def _candidates(client: AsyncClient, key: bytes, group: bytes, ids: tuple[
     out: list[PendingEntry] = []
     lo = "-"
     while True:
-        rows = pending_rows(await client.execute_command("XPENDING", key, group, lo, "+", PEL_PAGE,
-                                                         **DETAIL))
+        rows = pending_rows(await client.execute_command("XPENDING", key, group, lo, "+", PEL_PAGE, **DETAIL))
         out += [r for r in rows if r.deliveries >= (min_deliveries or 1)]
         if len(out) >= MAX_MOVE:
             return out[:MAX_MOVE], [], True
@@ -77,13 +77,13 @@ async def _candidates(client: AsyncClient, key: bytes, group: bytes, ids: tuple[
         lo = next_id(rows[-1].id)
 
 
-async def count_candidates(client: Any, key: bytes, group: bytes, min_deliveries: int,
-                           cap: int = 1_000_000) -> tuple[int, bool]:
+async def count_candidates(
+    client: Any, key: bytes, group: bytes, min_deliveries: int, cap: int = 1_000_000
+) -> tuple[int, bool]:
     """How many pending entries were delivered at least `min_deliveries` times (capped)."""
     count, seen, lo = 0, 0, "-"
     while seen < cap:
-        rows = pending_rows(await client.execute_command("XPENDING", key, group, lo, "+", PEL_PAGE,
-                                                         **DETAIL))
+        rows = pending_rows(await client.execute_command("XPENDING", key, group, lo, "+", PEL_PAGE, **DETAIL))
         seen += len(rows)
         count += sum(1 for r in rows if r.deliveries >= min_deliveries)
         if len(rows) < PEL_PAGE:
@@ -108,8 +108,9 @@ class HalfApplied(Exception):
         self.entry_id, self.copied, self.acked = entry_id, copied, acked
 
 
-async def _move_one(client: AsyncClient, key: bytes, group: bytes, entry_id: str,
-                    dlq: bytes) -> tuple[str, Any]:
+async def _move_one(
+    client: AsyncClient, key: bytes, group: bytes, entry_id: str, dlq: bytes
+) -> tuple[str, Any]:
     """('moved', dlq id) | ('gone', None) | ('raced', None) | ('busy', None).
     Raises DlqNotStream before anything is queued, HalfApplied when EXEC's replies disagree, and
     redis.ConnectionError when the connection drops at any step (redis-py says WatchError then)."""
@@ -121,8 +122,9 @@ async def _move_one(client: AsyncClient, key: bytes, group: bytes, entry_id: str
         raise
 
 
-async def _try_move(client: AsyncClient, key: bytes, group: bytes, entry_id: str,
-                    dlq: bytes) -> tuple[str, Any]:
+async def _try_move(
+    client: AsyncClient, key: bytes, group: bytes, entry_id: str, dlq: bytes
+) -> tuple[str, Any]:
     for _ in range(WATCH_RETRIES):
         async with client.pipeline(transaction=True) as pipe:
             await pipe.watch(dlq)
@@ -132,16 +134,27 @@ async def _try_move(client: AsyncClient, key: bytes, group: bytes, entry_id: str
             if kind not in ("stream", "none"):
                 await pipe.unwatch()  # type: ignore[no-untyped-call]  # redis-py: no annotations
                 raise DlqNotStream(kind)
-            rows = pending_rows(await pipe.execute_command("XPENDING", key, group, entry_id, entry_id, 1,
-                                                                   **DETAIL))
+            rows = pending_rows(
+                await pipe.execute_command("XPENDING", key, group, entry_id, entry_id, 1, **DETAIL)
+            )
             if not rows:
                 await pipe.unwatch()  # type: ignore[no-untyped-call]  # redis-py: no annotations
                 return "gone", None
             pe = rows[0]
             data = parse_entries(await pipe.execute_command("XRANGE", key, entry_id, entry_id))
             fields: list[Any] = [x for kv in (data[0][1] if data else []) for x in kv]
-            fields += [b"dlq-original-id", entry_id, b"dlq-group", group, b"dlq-consumer", pe.consumer,
-                       b"dlq-deliveries", pe.deliveries, b"dlq-source", key]
+            fields += [
+                b"dlq-original-id",
+                entry_id,
+                b"dlq-group",
+                group,
+                b"dlq-consumer",
+                pe.consumer,
+                b"dlq-deliveries",
+                pe.deliveries,
+                b"dlq-source",
+                key,
+            ]
             if not data:
                 fields += [b"dlq-missing", b"1"]
             pipe.multi()  # type: ignore[no-untyped-call]  # redis-py: no annotations
@@ -168,8 +181,9 @@ async def _try_move(client: AsyncClient, key: bytes, group: bytes, entry_id: str
     return "busy", None
 
 
-async def _after_drop(client: AsyncClient, key: bytes, group: bytes, entry_id: str,
-                      dlq: bytes) -> tuple[str, str | None]:
+async def _after_drop(
+    client: AsyncClient, key: bytes, group: bytes, entry_id: str, dlq: bytes
+) -> tuple[str, str | None]:
     """What became of the entry whose move was cut: 'moved' (acked and copied), 'not moved' (still
     pending, no copy), or 'unknown' (the server cannot be read). The copy is looked for among the
     DLQ's last entries: the move is the newest XADD to it unless others write to the DLQ too."""
@@ -180,18 +194,27 @@ async def _after_drop(client: AsyncClient, key: bytes, group: bytes, entry_id: s
         pend, last = await pipe.execute()
     except Exception:
         return "unknown", None
-    copies = [i for i, f in parse_entries(last)
-              if dict(f).get(b"dlq-original-id") in (entry_id.encode(), entry_id)]
+    copies = [
+        i for i, f in parse_entries(last) if dict(f).get(b"dlq-original-id") in (entry_id.encode(), entry_id)
+    ]
     if pending_rows(pend):
         return ("unknown" if copies else "not moved"), None
     return ("moved", copies[0]) if copies else ("unknown", None)
 
 
-async def dead_letter(actions: ActionsLike, key: bytes, group: bytes, ids: tuple[str, ...] | None,
-                      min_deliveries: int | None, dlq: bytes) -> ActionResult:
+async def dead_letter(
+    actions: ActionsLike,
+    key: bytes,
+    group: bytes,
+    ids: tuple[str, ...] | None,
+    min_deliveries: int | None,
+    dlq: bytes,
+) -> ActionResult:
     client = actions.client
-    need = (f"+xadd on {label(dlq)!r} and +xack on {label(key)!r} (and +xpending +xrange +type +watch "
-            "+multi +exec, which it also runs)")
+    need = (
+        f"+xadd on {label(dlq)!r} and +xack on {label(key)!r} (and +xpending +xrange +type +watch "
+        "+multi +exec, which it also runs)"
+    )
     try:
         entries, gone, more = await _candidates(client, key, group, ids, min_deliveries)
     except Exception as exc:
@@ -199,37 +222,60 @@ async def dead_letter(actions: ActionsLike, key: bytes, group: bytes, ids: tuple
     moved: list[tuple[str, str]] = []
     raced: list[str] = []
     busy: list[str] = []
-    details: dict[str, Any] = {"dlq": dlq, "moved": moved, "not_pending": gone, "raced": raced,
-                               "busy": busy, "more": more}
+    details: dict[str, Any] = {
+        "dlq": dlq,
+        "moved": moved,
+        "not_pending": gone,
+        "raced": raced,
+        "busy": busy,
+        "more": more,
+    }
     for pe in entries:
         try:
             status, new_id = await _move_one(client, key, group, pe.id, dlq)
         except DlqNotStream as exc:
-            return ActionResult(False, f"dead-letter refused: the dead-letter key {label(dlq)!r} is a "
-                                f"{exc.kind}, not a stream: nothing was copied or acked for it"
-                                + (f" ({len(moved)} moved before that)" if moved else "")
-                                + "; choose another dead-letter key or remove that one",
-                                {**details, "dlq_type": exc.kind})
+            return ActionResult(
+                False,
+                f"dead-letter refused: the dead-letter key {label(dlq)!r} is a "
+                f"{exc.kind}, not a stream: nothing was copied or acked for it"
+                + (f" ({len(moved)} moved before that)" if moved else "")
+                + "; choose another dead-letter key or remove that one",
+                {**details, "dlq_type": exc.kind},
+            )
         except HalfApplied as exc:
             details["half_applied"] = exc.entry_id
-            return ActionResult(False, f"dead-letter stopped: the copy of {exc.entry_id} to {label(dlq)!r} "
-                                f"failed ({one_line(exc.copied)}) but it was acked in {label(group)!r}; "
-                                f"its data is still in {label(key)!r} (XRANGE {label(key)} {exc.entry_id} "
-                                f"{exc.entry_id}); {len(moved)} moved before that", details)
+            return ActionResult(
+                False,
+                f"dead-letter stopped: the copy of {exc.entry_id} to {label(dlq)!r} "
+                f"failed ({one_line(exc.copied)}) but it was acked in {label(group)!r}; "
+                f"its data is still in {label(key)!r} (XRANGE {label(key)} {exc.entry_id} "
+                f"{exc.entry_id}); {len(moved)} moved before that",
+                details,
+            )
         except Exception as exc:
             res = fail(exc, "dead-letter", key, group, need=need, **details)
             if not is_lost(exc):
-                return ActionResult(False, f"{res.message} ({len(moved)} moved before that)" if moved
-                                    else res.message, res.details)
+                return ActionResult(
+                    False,
+                    f"{res.message} ({len(moved)} moved before that)" if moved else res.message,
+                    res.details,
+                )
             fate, copy_id = await _after_drop(client, key, group, pe.id, dlq)
             if fate == "moved" and copy_id is not None:  # "moved" always comes with the copy's ID
                 moved.append((pe.id, copy_id))
             details["in_flight"] = (pe.id, fate)
-            said = {"moved": "it was moved (copied and acked)", "not moved": "it was not moved",
-                    "unknown": "it may have been moved: check the DLQ for its dlq-original-id"}[fate]
-            return ActionResult(False, f"{res.message} while moving {pe.id}: {said}; {len(moved)} moved "
-                                "in all: run it again to move the rest (moved entries are not pending "
-                                "any more and are skipped)", res.details)
+            said = {
+                "moved": "it was moved (copied and acked)",
+                "not moved": "it was not moved",
+                "unknown": "it may have been moved: check the DLQ for its dlq-original-id",
+            }[fate]
+            return ActionResult(
+                False,
+                f"{res.message} while moving {pe.id}: {said}; {len(moved)} moved "
+                "in all: run it again to move the rest (moved entries are not pending "
+                "any more and are skipped)",
+                res.details,
+            )
         if status == "moved":
             moved.append((pe.id, new_id))
         elif status == "gone":
@@ -239,8 +285,12 @@ async def dead_letter(actions: ActionsLike, key: bytes, group: bytes, ids: tuple
         else:
             busy.append(pe.id)
     if not entries and not gone:
-        return ActionResult(True, f"nothing to dead-letter: no pending entry of {label(group)!r} was "
-                            f"delivered {min_deliveries} times or more", details)
+        return ActionResult(
+            True,
+            f"nothing to dead-letter: no pending entry of {label(group)!r} was "
+            f"delivered {min_deliveries} times or more",
+            details,
+        )
     msg = f"moved {len(moved)} entries to {label(dlq)!r} and acked them in {label(group)!r}"
     if gone:
         msg += f"; {len(gone)} no longer pending (skipped)"

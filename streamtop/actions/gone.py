@@ -46,14 +46,21 @@ async def read_group(actions: Actions, key: bytes, group: bytes) -> tuple[GroupI
         raise LookupError(f"no group {label(group)!r} on {label(key)!r}")
     consumers = parse_consumers(await actions.client.execute_command("XINFO", "CONSUMERS", key, group))
     seconds, micros = await actions.client.execute_command("TIME")
-    info = GroupInfo(name=group, consumers=len(consumers), pending=to_int(found.get("pending")) or 0,
-                     last_delivered_id=text(found.get("last-delivered-id")) or "0-0", entries_read=None,
-                     lag=Lag(LagSource.UNKNOWN), consumer_list=consumers)
+    info = GroupInfo(
+        name=group,
+        consumers=len(consumers),
+        pending=to_int(found.get("pending")) or 0,
+        last_delivered_id=text(found.get("last-delivered-id")) or "0-0",
+        entries_read=None,
+        lag=Lag(LagSource.UNKNOWN),
+        consumer_list=consumers,
+    )
     return info, int(seconds) * 1000 + int(micros) / 1000
 
 
-async def gone_preview(actions: Actions, key: bytes | str, group: bytes | str,
-                       gone_after_ms: int | None = None) -> ActionResult:
+async def gone_preview(
+    actions: Actions, key: bytes | str, group: bytes | str, gone_after_ms: int | None = None
+) -> ActionResult:
     """Which consumers would go: details["gone"] = [(name, pending, Liveness)] of every consumer
     that is probably gone, details["deletable"] = the names among them that hold nothing."""
     key, group = check_name(key, "stream key"), check_name(group, "group")
@@ -64,17 +71,25 @@ async def gone_preview(actions: Actions, key: bytes | str, group: bytes | str,
     except Exception as exc:
         return fail(exc, "gone consumers", key, group)
     states = group_liveness(info, now_ms, gone_after_ms or liveness.GONE_AFTER_MS)
-    gone: list[tuple[bytes, int, Liveness]] = [(c.name, c.pending, states[c.name])
-                                               for c in info.consumer_list if states[c.name].gone is True]
+    gone: list[tuple[bytes, int, Liveness]] = [
+        (c.name, c.pending, states[c.name]) for c in info.consumer_list if states[c.name].gone is True
+    ]
     deletable = [name for name, pending, _ in gone if pending == 0]
     held = len(gone) - len(deletable)
-    msg = (f"{len(deletable)} of {len(info.consumer_list)} consumers are probably gone and hold no "
-           "pending entries" + (f"; {held} more gone ones hold entries (claim them first)" if held else ""))
+    msg = (
+        f"{len(deletable)} of {len(info.consumer_list)} consumers are probably gone and hold no "
+        "pending entries" + (f"; {held} more gone ones hold entries (claim them first)" if held else "")
+    )
     return ActionResult(True, msg, {"gone": gone, "deletable": deletable})
 
 
-async def delete_gone(actions: Actions, key: bytes | str, group: bytes | str, names: Sequence[bytes],
-                      min_idle_ms: int | None = None) -> ActionResult:
+async def delete_gone(
+    actions: Actions,
+    key: bytes | str,
+    group: bytes | str,
+    names: Sequence[bytes],
+    min_idle_ms: int | None = None,
+) -> ActionResult:
     """XGROUP DELCONSUMER each named consumer that still holds nothing and is still idle."""
     key, group = check_name(key, "stream key"), check_name(group, "group")
     if refused := actions.refusal("delete gone consumers"):
@@ -84,7 +99,8 @@ async def delete_gone(actions: Actions, key: bytes | str, group: bytes | str, na
     for name in names:
         try:
             reply: Any = await actions.client.execute_command(
-                "EVAL", DELETE_IF_STILL_GONE, 1, key, group, name, min_idle_ms or liveness.GONE_AFTER_MS)
+                "EVAL", DELETE_IF_STILL_GONE, 1, key, group, name, min_idle_ms or liveness.GONE_AFTER_MS
+            )
         except Exception as exc:
             return fail(exc, "delete gone consumers", key, group)
         code = to_int(reply)

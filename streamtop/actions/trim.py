@@ -71,8 +71,9 @@ class TrimPreview:
         if self.removes_max is None:
             return "an unknown number of entries (too many to count)"
         if self.approx:
-            return (f"between {self.removes_min:,} and {self.removes_max:,} entries "
-                    "(~ removes whole nodes only)")
+            return (
+                f"between {self.removes_min:,} and {self.removes_max:,} entries (~ removes whole nodes only)"
+            )
         return f"{self.removes_max:,} of {self.length:,} entries"
 
     def warnings(self) -> list[str]:
@@ -84,8 +85,10 @@ class TrimPreview:
                 continue
             parts = []
             if g.pending is None or g.pending:
-                parts.append(f"{up_to}{_n(g.pending, g.pending_capped)} still pending (their data goes, "
-                             "the IDs stay in the PEL)")
+                parts.append(
+                    f"{up_to}{_n(g.pending, g.pending_capped)} still pending (their data goes, "
+                    "the IDs stay in the PEL)"
+                )
             if g.unread is None or g.unread:
                 parts.append(f"{up_to}{_n(g.unread, g.unread_capped)} not yet read: lost to this group")
             out.append(f"group {label(g.name)!r}: " + "; ".join(parts))
@@ -94,9 +97,12 @@ class TrimPreview:
     def notes(self) -> list[str]:
         """Pending entries whose data an earlier trim or XDEL took: this trim changes nothing for
         them (they stay in the PEL either way), so they are said apart, not counted as harm."""
-        return [f"group {label(g.name)!r}: {_n(g.without_data, g.pending_capped)} pending entries "
-                "already have no data (an earlier trim or XDEL): ack them with A"
-                for g in self.groups if g.without_data]
+        return [
+            f"group {label(g.name)!r}: {_n(g.without_data, g.pending_capped)} pending entries "
+            "already have no data (an earlier trim or XDEL): ack them with A"
+            for g in self.groups
+            if g.without_data
+        ]
 
 
 def _n(value: int | None, capped: bool) -> str:
@@ -105,8 +111,15 @@ def _n(value: int | None, capped: bool) -> str:
     return f">={value:,}" if capped else f"{value:,}"
 
 
-async def _scan(client: AsyncClient, key: bytes, start: str, end: str, cap: int, reverse: bool = False,
-                stop_at: int | None = None) -> tuple[int, str | None, bool]:
+async def _scan(
+    client: AsyncClient,
+    key: bytes,
+    start: str,
+    end: str,
+    cap: int,
+    reverse: bool = False,
+    stop_at: int | None = None,
+) -> tuple[int, str | None, bool]:
     """Count entries in [start, end] (IDs inclusive), in pages. Returns (count, last ID seen, capped).
     `stop_at`: stop once this many were counted (last ID is then the stop_at-th)."""
     count, last, limit = 0, None, min(cap, stop_at) if stop_at else cap
@@ -132,8 +145,9 @@ async def _scan(client: AsyncClient, key: bytes, start: str, end: str, cap: int,
     return count, last, not done
 
 
-async def _count_pending(client: AsyncClient, key: bytes, group: bytes, hi: str,
-                         bounds: Bounds) -> tuple[int, int, bool]:
+async def _count_pending(
+    client: AsyncClient, key: bytes, group: bytes, hi: str, bounds: Bounds
+) -> tuple[int, int, bool]:
     """(pending up to `hi` with data, pending up to `hi` without data, capped)."""
     seen, gone, lo = 0, 0, "-"
     while seen < SCAN_CAP:
@@ -146,8 +160,9 @@ async def _count_pending(client: AsyncClient, key: bytes, group: bytes, hi: str,
     return seen - gone, gone, True
 
 
-async def preview(actions: ActionsLike, key: bytes, strategy: str, threshold: Any,
-                  approx: bool) -> ActionResult:
+async def preview(
+    actions: ActionsLike, key: bytes, strategy: str, threshold: Any, approx: bool
+) -> ActionResult:
     client = actions.client
     how = f"{strategy} {'~' if approx else '='} {threshold}"
     try:
@@ -157,16 +172,28 @@ async def preview(actions: ActionsLike, key: bytes, strategy: str, threshold: An
         groups = await actions.groups(key)
         hi, removed = await _boundary(client, key, strategy, threshold, length, first)
         if removed == 0:
-            why = (f"{label(key)!r} has {length:,} entries, {how} keeps them all" if strategy == "MAXLEN"
-                   else f"no entry of {label(key)!r} is older than {threshold}")
+            why = (
+                f"{label(key)!r} has {length:,} entries, {how} keeps them all"
+                if strategy == "MAXLEN"
+                else f"no entry of {label(key)!r} is older than {threshold}"
+            )
             p = TrimPreview(key, strategy, threshold, approx, length, 0, 0, nothing=True)
             return ActionResult(True, f"nothing to trim: {why}", {"preview": p})
         bounds = bounds_from_info(info)
         impacts = [await _impact(client, key, g, hi, removed, first, bounds) for g in groups]
     except Exception as exc:
         return fail(exc, "trim preview", key)
-    p = TrimPreview(key, strategy, threshold, approx, length, 0 if approx else removed, removed,
-                    last_removed_id=hi, groups=tuple(impacts))
+    p = TrimPreview(
+        key,
+        strategy,
+        threshold,
+        approx,
+        length,
+        0 if approx else removed,
+        removed,
+        last_removed_id=hi,
+        groups=tuple(impacts),
+    )
     msg = f"{how} removes {p.removes_text()} from {label(key)!r}"
     if w := p.warnings() + p.notes():
         msg += "; " + "; ".join(w)
@@ -177,8 +204,9 @@ def _first_id(entry: Any) -> str | None:
     return text(entry[0]) if isinstance(entry, list | tuple) and entry else None
 
 
-async def _boundary(client: AsyncClient, key: bytes, strategy: str, threshold: Any, length: int,
-                    first: str | None) -> tuple[str | None, int | None]:
+async def _boundary(
+    client: AsyncClient, key: bytes, strategy: str, threshold: Any, length: int, first: str | None
+) -> tuple[str | None, int | None]:
     """(last removed ID or None if too far to find, how many go or None if too many to count).
     MAXLEN always knows the count; MINID always knows the boundary (the ID just below it)."""
     if length == 0 or first is None:
@@ -190,8 +218,9 @@ async def _boundary(client: AsyncClient, key: bytes, strategy: str, threshold: A
         if removed <= threshold + 1:  # read the cheaper side
             _, last, capped = await _scan(client, key, "-", "+", SCAN_CAP, stop_at=removed)
         else:
-            _, last, capped = await _scan(client, key, "-", "+", SCAN_CAP, reverse=True,
-                                          stop_at=threshold + 1)
+            _, last, capped = await _scan(
+                client, key, "-", "+", SCAN_CAP, reverse=True, stop_at=threshold + 1
+            )
         return (None if capped else last), removed
     if id_key(first) >= id_key(threshold):
         return None, 0
@@ -205,8 +234,15 @@ async def _boundary(client: AsyncClient, key: bytes, strategy: str, threshold: A
     return hi, n
 
 
-async def _impact(client: AsyncClient, key: bytes, g: dict[str, Any], hi: str | None, removed: int | None,
-                  first: str | None, bounds: Bounds) -> GroupImpact:
+async def _impact(
+    client: AsyncClient,
+    key: bytes,
+    g: dict[str, Any],
+    hi: str | None,
+    removed: int | None,
+    first: str | None,
+    bounds: Bounds,
+) -> GroupImpact:
     name = g["name"]
     if hi is None:
         return GroupImpact(name, None, None, without_data=None)

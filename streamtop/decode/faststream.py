@@ -43,7 +43,7 @@ def parse_binary(data: bytes) -> tuple[list[tuple[str, str]], bytes] | None:
                 offset += 2
                 if offset + size > data_start:
                     return None
-                pair.append(_text(data[offset:offset + size]))
+                pair.append(_text(data[offset : offset + size]))
                 offset += size
             headers.append((pair[0], pair[1]))
     except struct.error:

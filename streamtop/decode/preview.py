@@ -14,8 +14,18 @@ from typing import Any
 from .types import Decoded
 
 LEADING = ("task_name", "event", "event_type", "type", "kind", "action", "name", "status", "method")
-TRAILING = ("task_id", "labels", "labels_types", "id", "message_id", "correlation_id", "uuid",
-            "timestamp", "ts", "created_at")
+TRAILING = (
+    "task_id",
+    "labels",
+    "labels_types",
+    "id",
+    "message_id",
+    "correlation_id",
+    "uuid",
+    "timestamp",
+    "ts",
+    "created_at",
+)
 VALUE_LIMIT = 40
 
 

@@ -72,8 +72,17 @@ class Worker(threading.Thread):
         self.on_missing: Callable[[str], bool] | None = None
 
     def snapshot(self) -> WorkerState:
-        return WorkerState(self.worker_name, self.role, self.group, self.state, self.processed,
-                           self.failed, self.detail, self.retried, self.dead_lettered)
+        return WorkerState(
+            self.worker_name,
+            self.role,
+            self.group,
+            self.state,
+            self.processed,
+            self.failed,
+            self.detail,
+            self.retried,
+            self.dead_lettered,
+        )
 
     def stop(self) -> None:
         if self.state in ("running", "paused", "away", "error"):
@@ -90,8 +99,12 @@ class Worker(threading.Thread):
                     if self.state == "error":
                         self.state, self.detail = "running", ""
                 except redis.ResponseError as exc:
-                    if (str(exc).startswith("NOGROUP") and self.group and self.on_missing is not None
-                            and self.on_missing(self.group)):
+                    if (
+                        str(exc).startswith("NOGROUP")
+                        and self.group
+                        and self.on_missing is not None
+                        and self.on_missing(self.group)
+                    ):
                         continue  # recreated: read again at once
                     self.state, self.detail = "error", describe_error(exc, self.spec)
                     self.stop_event.wait(1.0)

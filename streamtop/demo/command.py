@@ -44,38 +44,88 @@ DEMO_STUCK_MS = STUCK_MS  # entries idle this long count as stuck (and are retri
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.epilog = ("keys in the demo panel: F2 pause/resume the producer, F3/F4 halve/double the rate, "
-                "F5 add a consumer, F6 stop one cleanly, F7 crash one (its pending entries stay, "
-                "press c to claim them), F8 take the pub/sub subscriber and the stream reader away "
-                "for 10 s, F9 the lessons view (--lesson N opens it at lesson N); the dashboard's "
-                "keys work as usual. --port P alone (no --url/--host) runs the embedded server on P "
-                "when P is free (6379: where the tutorial's own scripts connect)")
-    p.add_argument("--rate", type=num.DEMO_RATE.arg, default=5.0, metavar="N",
-                   help=f"events per second (default 5, at most {MAX_RATE:,.0f}; changed live with F3/F4)")
-    p.add_argument("--fail-above", type=num.FAIL_ABOVE.arg, default=0.7, metavar="TEMP",
-                   help="group1 fails (leaves pending) events with temp above this (default 0.7)")
-    p.add_argument("--maxlen", type=num.DEMO_MAXLEN.arg, default=None, metavar="N",
-                   help=f"trim {STREAM} to N entries on every XADD (default: no trimming)")
-    p.add_argument("--consumers", type=num.DEMO_CONSUMERS.arg, default=3, metavar="N",
-                   help="group1 consumers at start (default 3: c1, c2, c3)")
-    p.add_argument("--poison-deliveries", type=num.POISON_DELIVERIES.arg, default=POISON_DELIVERIES,
-                   metavar="N",
-                   help=f"group1 moves an entry to {DLQ} when it fails at its Nth delivery "
-                        f"(default {POISON_DELIVERIES}); failures are retried after "
-                        f"{STUCK_MS // 1000} s idle")
-    p.add_argument("--no-retry", action="store_true",
-                   help="group1's consumers never retry: failures stay pending until claimed by hand")
-    p.add_argument("--lesson", type=num.DEMO_LESSON.arg, default=None, metavar="N",
-                   help="open the lessons view (F9) at lesson N (1-12): the tutorial step by step")
-    p.add_argument("--no-ui", action="store_true",
-                   help="run only the server and the workload; print the URL for another streamtop")
-    p.add_argument("--cleanup", action="store_true",
-                   help=f"with --url: delete {STREAM} (and its groups), {DLQ} and {LASTID_KEY} on exit")
-    p.add_argument("--interval", type=num.INTERVAL.arg, default=DEFAULTS.interval,
-                   help=f"the dashboard's seconds between polls (default {seconds_text(DEFAULTS.interval)})")
-    p.add_argument("--window", dest="window_ms", type=num.WINDOW.arg, default=DEFAULTS.window_ms,
-                   metavar="DURATION", help="the dashboard's health verdicts look at this much of "
-                   f"the last polls (default {seconds_text(DEFAULTS.window_ms / 1000)}s)")
+    p.epilog = (
+        "keys in the demo panel: F2 pause/resume the producer, F3/F4 halve/double the rate, "
+        "F5 add a consumer, F6 stop one cleanly, F7 crash one (its pending entries stay, "
+        "press c to claim them), F8 take the pub/sub subscriber and the stream reader away "
+        "for 10 s, F9 the lessons view (--lesson N opens it at lesson N); the dashboard's "
+        "keys work as usual. --port P alone (no --url/--host) runs the embedded server on P "
+        "when P is free (6379: where the tutorial's own scripts connect)"
+    )
+    p.add_argument(
+        "--rate",
+        type=num.DEMO_RATE.arg,
+        default=5.0,
+        metavar="N",
+        help=f"events per second (default 5, at most {MAX_RATE:,.0f}; changed live with F3/F4)",
+    )
+    p.add_argument(
+        "--fail-above",
+        type=num.FAIL_ABOVE.arg,
+        default=0.7,
+        metavar="TEMP",
+        help="group1 fails (leaves pending) events with temp above this (default 0.7)",
+    )
+    p.add_argument(
+        "--maxlen",
+        type=num.DEMO_MAXLEN.arg,
+        default=None,
+        metavar="N",
+        help=f"trim {STREAM} to N entries on every XADD (default: no trimming)",
+    )
+    p.add_argument(
+        "--consumers",
+        type=num.DEMO_CONSUMERS.arg,
+        default=3,
+        metavar="N",
+        help="group1 consumers at start (default 3: c1, c2, c3)",
+    )
+    p.add_argument(
+        "--poison-deliveries",
+        type=num.POISON_DELIVERIES.arg,
+        default=POISON_DELIVERIES,
+        metavar="N",
+        help=f"group1 moves an entry to {DLQ} when it fails at its Nth delivery "
+        f"(default {POISON_DELIVERIES}); failures are retried after "
+        f"{STUCK_MS // 1000} s idle",
+    )
+    p.add_argument(
+        "--no-retry",
+        action="store_true",
+        help="group1's consumers never retry: failures stay pending until claimed by hand",
+    )
+    p.add_argument(
+        "--lesson",
+        type=num.DEMO_LESSON.arg,
+        default=None,
+        metavar="N",
+        help="open the lessons view (F9) at lesson N (1-12): the tutorial step by step",
+    )
+    p.add_argument(
+        "--no-ui",
+        action="store_true",
+        help="run only the server and the workload; print the URL for another streamtop",
+    )
+    p.add_argument(
+        "--cleanup",
+        action="store_true",
+        help=f"with --url: delete {STREAM} (and its groups), {DLQ} and {LASTID_KEY} on exit",
+    )
+    p.add_argument(
+        "--interval",
+        type=num.INTERVAL.arg,
+        default=DEFAULTS.interval,
+        help=f"the dashboard's seconds between polls (default {seconds_text(DEFAULTS.interval)})",
+    )
+    p.add_argument(
+        "--window",
+        dest="window_ms",
+        type=num.WINDOW.arg,
+        default=DEFAULTS.window_ms,
+        metavar="DURATION",
+        help="the dashboard's health verdicts look at this much of "
+        f"the last polls (default {seconds_text(DEFAULTS.window_ms / 1000)}s)",
+    )
 
 
 def _external(args: argparse.Namespace) -> bool:
@@ -94,13 +144,16 @@ def _check_server(spec: ConnectionSpec) -> None:
         client.ping()
     except redis.RedisError as exc:
         message = describe_error(exc, spec).replace(
-            "(try `streamtop demo`)", "(or leave out --url for the embedded server)")
+            "(try `streamtop demo`)", "(or leave out --url for the embedded server)"
+        )
         raise ConnectError(message) from None
     finally:
         client.close()
     if _wrong_type(spec):
-        raise UsageError(f"{STREAM} exists at {spec.address} and is not a stream: the demo will not "
-                         "touch it; use another database (-n) or server")
+        raise UsageError(
+            f"{STREAM} exists at {spec.address} and is not a stream: the demo will not "
+            "touch it; use another database (-n) or server"
+        )
 
 
 def _wrong_type(spec: ConnectionSpec) -> bool:
@@ -154,17 +207,24 @@ def run(args: argparse.Namespace) -> int:
         try:
             server = start_demo_server(spec_from_args(args).port if args.port else 0)
         except ServerUnavailable as exc:
-            raise UsageError(f"cannot start the embedded Valkey ({exc}); run the demo against a "
-                             "server of yours with --url redis://HOST:PORT") from None
+            raise UsageError(
+                f"cannot start the embedded Valkey ({exc}); run the demo against a "
+                "server of yours with --url redis://HOST:PORT"
+            ) from None
         atexit.register(server.cleanup)
         spec = ConnectionSpec(host=server.host, port=server.port)
         url = server.url
 
     stopper = _Stopper()
-    controller = DemoController(spec, rate=args.rate, fail_above=args.fail_above,
-                                maxlen=args.maxlen, consumers=args.consumers,
-                                poison_deliveries=args.poison_deliveries,
-                                retry_every=None if args.no_retry else RETRY_EVERY)
+    controller = DemoController(
+        spec,
+        rate=args.rate,
+        fail_above=args.fail_above,
+        maxlen=args.maxlen,
+        consumers=args.consumers,
+        poison_deliveries=args.poison_deliveries,
+        retry_every=None if args.no_retry else RETRY_EVERY,
+    )
     try:
         stopper.install(STOP_SIGNALS + ((signal.SIGINT,) if args.no_ui else ()))
         try:
@@ -202,16 +262,21 @@ def build_app(args: argparse.Namespace, spec: ConnectionSpec, controller: DemoCo
     # so `c` claims them with its default min idle while the demo is still being watched; entries
     # one failed retry away from the DLQ are highlighted as poison
     life = controller.life
-    options = DashboardOptions.from_args(args, targets=(), stuck_after=life.stuck_ms / 1000,
-                                         poison_deliveries=max(1, life.poison_deliveries - 2))
+    options = DashboardOptions.from_args(
+        args,
+        targets=(),
+        stuck_after=life.stuck_ms / 1000,
+        poison_deliveries=max(1, life.poison_deliveries - 2),
+    )
     app = make_app(open_session(spec, options), options, demo=controller, app_class=DemoApp)
     assert isinstance(app, DemoApp)
     app.start_lesson = getattr(args, "lesson", None)
     return app
 
 
-def _run_ui(args: argparse.Namespace, spec: ConnectionSpec, controller: DemoController,
-            stopper: _Stopper) -> int:
+def _run_ui(
+    args: argparse.Namespace, spec: ConnectionSpec, controller: DemoController, stopper: _Stopper
+) -> int:
     from ..dashboard import run_app
 
     app = build_app(args, spec, controller)

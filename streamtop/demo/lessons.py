@@ -46,6 +46,7 @@ class Watched(Protocol):
     @property
     def life(self) -> _Settings: ...
 
+
 SAMPLE = 500  # entries a check looks at, at most
 MANUAL_SENSOR = "manual"
 
@@ -63,6 +64,7 @@ class Lesson:
 
 
 # --- the checks: server state only -----------------------------------------------------------
+
 
 def _cmdstat(db: Any, command: str, field: str = "calls") -> int:
     stats = db.info("commandstats").get(f"cmdstat_{command}") or {}
@@ -102,8 +104,9 @@ def check_manual_id(db: Any, t: LessonTracker) -> bool:
     failed_before = t.baseline.get("xadd_failed")
     if failed_before is not None and _cmdstat(db, "xadd", "failed_calls") <= failed_before:
         return False
-    return any(f.get(b"sensor_id") == MANUAL_SENSOR.encode()
-               for _, f in _xrevrange(db, t, t.stream, count=SAMPLE))
+    return any(
+        f.get(b"sensor_id") == MANUAL_SENSOR.encode() for _, f in _xrevrange(db, t, t.stream, count=SAMPLE)
+    )
 
 
 def check_ranges(db: Any, t: LessonTracker) -> bool:
@@ -114,8 +117,7 @@ def check_ranges(db: Any, t: LessonTracker) -> bool:
     served = {c: _cmdstat(db, c) for c in ("xrange", "xrevrange", "xread")}
     # at most what the dashboard queued since the baseline (read after the server's counts)
     dashboard = {"xrange": collector.SENT["xrange"] - (t.baseline.get("dashboard_xrange") or 0)}
-    return all(served[c] - t.own[c] - dashboard.get(c, 0) > (t.baseline.get(c) or 0)
-               for c in served)
+    return all(served[c] - t.own[c] - dashboard.get(c, 0) > (t.baseline.get(c) or 0) for c in served)
 
 
 def check_blocking(db: Any, t: LessonTracker) -> bool:
@@ -127,8 +129,12 @@ def check_blocking(db: Any, t: LessonTracker) -> bool:
     quiet_ms = _server_ms(db) - (id_key(text(last[0][0])) or (0, 0))[0]
     if quiet_ms < 3 * BLOCK_MS:
         return False
-    return any(c.get("name", "").startswith("streamtop-demo-c") and c.get("cmd") == "xreadgroup"
-               and "b" in c.get("flags", "") for c in db.client_list())
+    return any(
+        c.get("name", "").startswith("streamtop-demo-c")
+        and c.get("cmd") == "xreadgroup"
+        and "b" in c.get("flags", "")
+        for c in db.client_list()
+    )
 
 
 def _consumers(db: Any, t: LessonTracker) -> list[dict[str, Any]]:
@@ -234,81 +240,127 @@ def check_pubsub(db: Any, t: LessonTracker) -> bool:
 
 
 LESSONS: tuple[Lesson, ...] = (
-    Lesson(1, "Auto IDs and ordering",
-           "XADD with * lets the server pick the ID: <milliseconds>-<sequence>, always greater than "
-           "the last, so a stream is ordered by time of arrival.",
-           "e (one event), or just watch the producer",
-           "Messages tab (2): the newest IDs at the top, ms-seq, increasing",
-           "XADD app:event * sensor_id sensor1 temp 0.42 humidity 0.77", check_auto_ids),
-    Lesson(2, "A manual ID",
-           "You may give the ID yourself, but only one greater than the last: the server refuses "
-           "an equal or smaller one. Try the last ID first, then a greater one.",
-           "type an ID below and press enter",
-           "the server's error, then your entry in the Messages tab",
-           "XADD app:event <ID> sensor_id manual temp 0.1 humidity 0.1", check_manual_id,
-           step="manual"),
-    Lesson(3, "XRANGE, XREVRANGE, XREAD",
-           "Reading needs no group: XRANGE walks forward by ID, XREVRANGE backward (the Messages "
-           "tab's newest-first pages), XREAD reads what comes after an ID (reader1 does).",
-           "r (run the three), or 2 and ] to page the Messages tab",
-           "the replies below; reader1's position in the demo panel",
-           "XRANGE app:event - + COUNT 3 · XREVRANGE app:event + - COUNT 3 · "
-           "XREAD COUNT 3 STREAMS app:event 0", check_ranges, step="ranges"),
-    Lesson(4, "The blocking read",
-           "A consumer waits on the server for new entries with BLOCK; when none come in time "
-           "the read returns empty and it simply blocks again.",
-           "F2 (pause the producer; F2 again resumes)",
-           "Consumers panel: idle resets every 0.5 s while inactive grows",
-           "XREADGROUP GROUP group1 c1 COUNT 100 BLOCK 500 STREAMS app:event >", check_blocking),
-    Lesson(5, "Groups share the work",
-           "Consumers of one group each get different entries: adding one spreads the load.",
-           "F5 (add a consumer)",
-           "Consumers panel: each consumer reading; demo panel: processed per worker",
-           "XREADGROUP GROUP group1 c4 COUNT 100 BLOCK 500 STREAMS app:event >", check_share),
-    Lesson(6, "Acknowledge",
-           "An entry read in a group stays pending until its consumer acks it; ack means done.",
-           "watch, or x on a pending entry then a",
-           "Groups panel: pending stays low while entries-read climbs",
-           "XACK app:event group1 <ID>", check_ack),
-    Lesson(7, "No ordering across parallel consumers",
-           "Each consumer acks on its own: a later entry is acked while an earlier one is still "
-           "pending at another consumer. A group never waits for stream order.",
-           "watch (F4 speeds it up)",
-           "Pending tab: old IDs pending while newer ones are gone (acked)",
-           "XPENDING app:event group1 - + 10", check_no_order),
-    Lesson(8, "A failure stays pending, like a dead-letter queue",
-           "A consumer that fails does not ack: the entry stays in the group's pending list, with "
-           "its owner and delivery count, until someone deals with it. Nothing is lost.",
-           "watch (temp over the threshold fails)",
-           "Pending tab: entries idle over 5 s are shown as stuck",
-           "XPENDING app:event group1 IDLE 5000 - + 10", check_stuck),
-    Lesson(9, "Claim and retry",
-           "XAUTOCLAIM hands entries idle too long to a live consumer, which tries them again: "
-           "their delivery count rises; a transient failure may now succeed and be acked.",
-           "wait a few seconds, or c to claim now (F7 crashes a consumer first)",
-           "Pending tab: deliveries 2, 3...; demo panel: retried",
-           "XAUTOCLAIM app:event group1 c1 5000 0-0 COUNT 50", check_retry),
-    Lesson(10, "Give up: the dead-letter stream",
-           "After N deliveries a poison entry is moved to app:event:dlq (its fields plus where it "
-           "came from) and acked, so it stops coming back.",
-           "wait, or D on the pending entries",
-           "Streams panel: app:event:dlq grows; demo panel: dead-lettered",
-           "MULTI · XADD app:event:dlq * ...fields dlq-original-id <ID> ... · XACK app:event "
-           "group1 <ID> · EXEC", check_dlq),
-    Lesson(11, "Trim",
-           "A stream keeps everything until trimmed: XTRIM MAXLEN as a job, or XADD MAXLEN ~ N on "
-           "every add (~: whole nodes only, cheaper). t shows what goes and what is still unread.",
-           "r (keep the newest half), or t for the preview",
-           "Stream panel: length drops, first ID moves",
-           "XTRIM app:event MAXLEN = <N> · XADD app:event MAXLEN ~ 1000 * ...", check_trim,
-           step="trim"),
-    Lesson(12, "Streams vs pub/sub",
-           "PUBLISH reaches only who is subscribed right now; a stream keeps the events, so a "
-           "reader that was away catches up from its last ID.",
-           "F8 (subscriber and reader1 away for 10 s)",
-           "demo panel: pub/sub missed N of N; stream caught up N of N",
-           "PUBLISH app:event <json> · SUBSCRIBE app:event · XREAD ... STREAMS app:event <last id>",
-           check_pubsub),
+    Lesson(
+        1,
+        "Auto IDs and ordering",
+        "XADD with * lets the server pick the ID: <milliseconds>-<sequence>, always greater than "
+        "the last, so a stream is ordered by time of arrival.",
+        "e (one event), or just watch the producer",
+        "Messages tab (2): the newest IDs at the top, ms-seq, increasing",
+        "XADD app:event * sensor_id sensor1 temp 0.42 humidity 0.77",
+        check_auto_ids,
+    ),
+    Lesson(
+        2,
+        "A manual ID",
+        "You may give the ID yourself, but only one greater than the last: the server refuses "
+        "an equal or smaller one. Try the last ID first, then a greater one.",
+        "type an ID below and press enter",
+        "the server's error, then your entry in the Messages tab",
+        "XADD app:event <ID> sensor_id manual temp 0.1 humidity 0.1",
+        check_manual_id,
+        step="manual",
+    ),
+    Lesson(
+        3,
+        "XRANGE, XREVRANGE, XREAD",
+        "Reading needs no group: XRANGE walks forward by ID, XREVRANGE backward (the Messages "
+        "tab's newest-first pages), XREAD reads what comes after an ID (reader1 does).",
+        "r (run the three), or 2 and ] to page the Messages tab",
+        "the replies below; reader1's position in the demo panel",
+        "XRANGE app:event - + COUNT 3 · XREVRANGE app:event + - COUNT 3 · XREAD COUNT 3 STREAMS app:event 0",
+        check_ranges,
+        step="ranges",
+    ),
+    Lesson(
+        4,
+        "The blocking read",
+        "A consumer waits on the server for new entries with BLOCK; when none come in time "
+        "the read returns empty and it simply blocks again.",
+        "F2 (pause the producer; F2 again resumes)",
+        "Consumers panel: idle resets every 0.5 s while inactive grows",
+        "XREADGROUP GROUP group1 c1 COUNT 100 BLOCK 500 STREAMS app:event >",
+        check_blocking,
+    ),
+    Lesson(
+        5,
+        "Groups share the work",
+        "Consumers of one group each get different entries: adding one spreads the load.",
+        "F5 (add a consumer)",
+        "Consumers panel: each consumer reading; demo panel: processed per worker",
+        "XREADGROUP GROUP group1 c4 COUNT 100 BLOCK 500 STREAMS app:event >",
+        check_share,
+    ),
+    Lesson(
+        6,
+        "Acknowledge",
+        "An entry read in a group stays pending until its consumer acks it; ack means done.",
+        "watch, or x on a pending entry then a",
+        "Groups panel: pending stays low while entries-read climbs",
+        "XACK app:event group1 <ID>",
+        check_ack,
+    ),
+    Lesson(
+        7,
+        "No ordering across parallel consumers",
+        "Each consumer acks on its own: a later entry is acked while an earlier one is still "
+        "pending at another consumer. A group never waits for stream order.",
+        "watch (F4 speeds it up)",
+        "Pending tab: old IDs pending while newer ones are gone (acked)",
+        "XPENDING app:event group1 - + 10",
+        check_no_order,
+    ),
+    Lesson(
+        8,
+        "A failure stays pending, like a dead-letter queue",
+        "A consumer that fails does not ack: the entry stays in the group's pending list, with "
+        "its owner and delivery count, until someone deals with it. Nothing is lost.",
+        "watch (temp over the threshold fails)",
+        "Pending tab: entries idle over 5 s are shown as stuck",
+        "XPENDING app:event group1 IDLE 5000 - + 10",
+        check_stuck,
+    ),
+    Lesson(
+        9,
+        "Claim and retry",
+        "XAUTOCLAIM hands entries idle too long to a live consumer, which tries them again: "
+        "their delivery count rises; a transient failure may now succeed and be acked.",
+        "wait a few seconds, or c to claim now (F7 crashes a consumer first)",
+        "Pending tab: deliveries 2, 3...; demo panel: retried",
+        "XAUTOCLAIM app:event group1 c1 5000 0-0 COUNT 50",
+        check_retry,
+    ),
+    Lesson(
+        10,
+        "Give up: the dead-letter stream",
+        "After N deliveries a poison entry is moved to app:event:dlq (its fields plus where it "
+        "came from) and acked, so it stops coming back.",
+        "wait, or D on the pending entries",
+        "Streams panel: app:event:dlq grows; demo panel: dead-lettered",
+        "MULTI · XADD app:event:dlq * ...fields dlq-original-id <ID> ... · XACK app:event group1 <ID> · EXEC",
+        check_dlq,
+    ),
+    Lesson(
+        11,
+        "Trim",
+        "A stream keeps everything until trimmed: XTRIM MAXLEN as a job, or XADD MAXLEN ~ N on "
+        "every add (~: whole nodes only, cheaper). t shows what goes and what is still unread.",
+        "r (keep the newest half), or t for the preview",
+        "Stream panel: length drops, first ID moves",
+        "XTRIM app:event MAXLEN = <N> · XADD app:event MAXLEN ~ 1000 * ...",
+        check_trim,
+        step="trim",
+    ),
+    Lesson(
+        12,
+        "Streams vs pub/sub",
+        "PUBLISH reaches only who is subscribed right now; a stream keeps the events, so a "
+        "reader that was away catches up from its last ID.",
+        "F8 (subscriber and reader1 away for 10 s)",
+        "demo panel: pub/sub missed N of N; stream caught up N of N",
+        "PUBLISH app:event <json> · SUBSCRIBE app:event · XREAD ... STREAMS app:event <last id>",
+        check_pubsub,
+    ),
 )
 
 
@@ -386,8 +438,9 @@ class LessonTracker:
             return False, "type an ID: <ms>-<seq>, <ms>, or <ms>-*"
         db = self._db()
         try:
-            new = db.xadd(self.stream, {"sensor_id": MANUAL_SENSOR, "temp": "0.1", "humidity": "0.1"},
-                          id=entry_id)
+            new = db.xadd(
+                self.stream, {"sensor_id": MANUAL_SENSOR, "temp": "0.1", "humidity": "0.1"}, id=entry_id
+            )
             return True, f"added {text(new)}"
         except redis.RedisError as exc:
             return False, error_text(exc)
@@ -401,8 +454,10 @@ class LessonTracker:
             back = [text(e[0]) for e in db.xrevrange(self.stream, count=3)]
             read = db.xread({self.stream: "0"}, count=3)
             ids = [text(e[0]) for e in read[0][1]] if read else []
-            return True, (f"XRANGE - + COUNT 3: {' '.join(fwd)}\nXREVRANGE + - COUNT 3: {' '.join(back)}"
-                          f"\nXREAD COUNT 3 STREAMS {self.stream} 0: {' '.join(ids)}")
+            return True, (
+                f"XRANGE - + COUNT 3: {' '.join(fwd)}\nXREVRANGE + - COUNT 3: {' '.join(back)}"
+                f"\nXREAD COUNT 3 STREAMS {self.stream} 0: {' '.join(ids)}"
+            )
         except redis.RedisError as exc:
             return False, error_text(exc)
         finally:

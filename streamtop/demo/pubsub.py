@@ -27,11 +27,11 @@ AWAY_SECONDS = 10.0
 MAX_SEEN = 2_000_000  # IDs one run records at most (a run at 100,000 events/s)
 
 
-
 def _id_keys(ids: list[str]) -> list[tuple[int, int]]:
     """The IDs as comparable pairs, anything that is not an ID left out (a list of one ID or none
     stays a list: `max(pair)` alone would compare the pair's two numbers)."""
     return [k for k in map(id_key, ids) if k is not None]
+
 
 class AwayRun:
     """One absence of the subscriber and the reader, and what each saw of it (thread-safe)."""
@@ -84,14 +84,21 @@ class AwayRun:
     def _settled(self) -> bool:
         """Back, and the reader (which reads in order) is past the last ID published while away:
         nothing more to record, the sets stop growing."""
-        return (not self.away and self.subscriber_back and self.reader_back
-                and self._reader_at >= self._last_published) or len(self.read_by_reader) > MAX_SEEN
+        return (
+            not self.away
+            and self.subscriber_back
+            and self.reader_back
+            and self._reader_at >= self._last_published
+        ) or len(self.read_by_reader) > MAX_SEEN
 
     def counts(self) -> tuple[int, int, int]:
         """(published while away, received of them by the subscriber, read of them by reader1)."""
         with self._lock:
-            return (len(self.published), len(self.published & self.seen_by_subscriber),
-                    len(self.published & self.read_by_reader))
+            return (
+                len(self.published),
+                len(self.published & self.seen_by_subscriber),
+                len(self.published & self.read_by_reader),
+            )
 
     @property
     def over(self) -> bool:
@@ -100,10 +107,14 @@ class AwayRun:
     def line(self) -> str:
         n, got, read = self.counts()
         if not self.over:
-            return (f"pub/sub subscriber and stream reader1 away ({self.remaining():.0f} s left): "
-                    f"{n} published meanwhile")
-        return (f"pub/sub: missed {n - got} of {n} published while away; "
-                f"stream: caught up {read} of {n} (reader1, from reader1:lastid)")
+            return (
+                f"pub/sub subscriber and stream reader1 away ({self.remaining():.0f} s left): "
+                f"{n} published meanwhile"
+            )
+        return (
+            f"pub/sub: missed {n - got} of {n} published while away; "
+            f"stream: caught up {read} of {n} (reader1, from reader1:lastid)"
+        )
 
 
 def payload(entry_id: str, fields: dict[str, Any]) -> str:

@@ -69,8 +69,14 @@ class Producer(Worker):
 
     role = "producer"
 
-    def __init__(self, spec: ConnectionSpec, rate: float, maxlen: int | None, stream: str = STREAM,
-                 seed: int | None = None) -> None:
+    def __init__(
+        self,
+        spec: ConnectionSpec,
+        rate: float,
+        maxlen: int | None,
+        stream: str = STREAM,
+        seed: int | None = None,
+    ) -> None:
         super().__init__("producer", spec)
         self.stream = stream
         self.rate = check_rate(rate)
@@ -178,8 +184,9 @@ class Consumer(Worker):
     role = "consumer"
     group = GROUP
 
-    def __init__(self, spec: ConnectionSpec, name: str, life: Lifecycle, stream: str = STREAM,
-                 seed: int | None = None) -> None:
+    def __init__(
+        self, spec: ConnectionSpec, name: str, life: Lifecycle, stream: str = STREAM, seed: int | None = None
+    ) -> None:
         super().__init__(name, spec)
         self.stream = stream
         self.life = life
@@ -203,8 +210,11 @@ class Consumer(Worker):
             # dies mid-batch: whatever it read now stays pending under its name
             self.abandoned = len(stream.read(count=10, block=None))
             self.state = "crashed"
-            self.detail = (f"died with {self.abandoned} entries read, unacked" if self.abandoned
-                           else "died without acking")
+            self.detail = (
+                f"died with {self.abandoned} entries read, unacked"
+                if self.abandoned
+                else "died without acking"
+            )
             return False
         every = self.life.retry_every
         if every and time.monotonic() >= self._next_retry:
@@ -284,7 +294,8 @@ class Consumer(Worker):
             self._loop = asyncio.new_event_loop()
             self._actions = Actions(self.spec.make_client(raw=True), ServerInfo())
         result = self._loop.run_until_complete(
-            self._actions.dead_letter(self.stream, GROUP, ids=ids, dlq_key=self.life.dlq))
+            self._actions.dead_letter(self.stream, GROUP, ids=ids, dlq_key=self.life.dlq)
+        )
         if not result.ok:
             raise redis.RedisError(result.message)
         return len(result.details.get("moved", ()))
@@ -327,19 +338,38 @@ class Analytics(Worker):
 class DemoController:
     """Starts and stops the workload and answers the panel: worker states and a guide line."""
 
-    def __init__(self, spec: ConnectionSpec, *, rate: float = 5.0, fail_above: float = 0.7,
-                 maxlen: int | None = None, stream: str = STREAM, consumers: int = 3,
-                 seed: int | None = None, stuck_ms: int = STUCK_MS,
-                 poison_deliveries: int = POISON_DELIVERIES, retry_every: float | None = RETRY_EVERY,
-                 retry_success: float = RETRY_SUCCESS, poison_above: float = POISON_ABOVE,
-                 work_seconds: float = WORK_SECONDS, dlq: str = DLQ) -> None:
+    def __init__(
+        self,
+        spec: ConnectionSpec,
+        *,
+        rate: float = 5.0,
+        fail_above: float = 0.7,
+        maxlen: int | None = None,
+        stream: str = STREAM,
+        consumers: int = 3,
+        seed: int | None = None,
+        stuck_ms: int = STUCK_MS,
+        poison_deliveries: int = POISON_DELIVERIES,
+        retry_every: float | None = RETRY_EVERY,
+        retry_success: float = RETRY_SUCCESS,
+        poison_above: float = POISON_ABOVE,
+        work_seconds: float = WORK_SECONDS,
+        dlq: str = DLQ,
+    ) -> None:
         self.spec = spec
         self.stream = stream
         self.group = GROUP
         self.seed = seed
-        self.life = Lifecycle(fail_above=fail_above, poison_above=poison_above,
-                              retry_success=retry_success, stuck_ms=stuck_ms, retry_every=retry_every,
-                              poison_deliveries=poison_deliveries, dlq=dlq, work_seconds=work_seconds)
+        self.life = Lifecycle(
+            fail_above=fail_above,
+            poison_above=poison_above,
+            retry_success=retry_success,
+            stuck_ms=stuck_ms,
+            retry_every=retry_every,
+            poison_deliveries=poison_deliveries,
+            dlq=dlq,
+            work_seconds=work_seconds,
+        )
         self.maxlen = maxlen
         self.producer = Producer(spec, rate, maxlen, stream, seed)
         self.consumers: dict[str, Consumer] = {}
@@ -416,8 +446,7 @@ class DemoController:
         self.reader.start()
         self.producer.start()
         self.analytics.start()
-        self._observer = threading.Thread(target=self._observe, name="streamtop-demo-observer",
-                                          daemon=True)
+        self._observer = threading.Thread(target=self._observe, name="streamtop-demo-observer", daemon=True)
         self._observer.start()
 
     def stop(self, timeout: float = 3.0) -> None:
@@ -445,8 +474,7 @@ class DemoController:
 
     def all_workers(self) -> list[Worker]:
         with self._lock:
-            return [self.producer, *self.consumers.values(), self.analytics, self.reader,
-                    self.subscriber]
+            return [self.producer, *self.consumers.values(), self.analytics, self.reader, self.subscriber]
 
     def workers(self) -> list[WorkerState]:
         return [w.snapshot() for w in self.all_workers()]
@@ -521,8 +549,11 @@ class DemoController:
         return name
 
     def running_consumers(self) -> list[str]:
-        return [n for n, w in self.consumers.items() if w.is_alive()
-                and not w.stop_event.is_set() and not w.crash_event.is_set()]
+        return [
+            n
+            for n, w in self.consumers.items()
+            if w.is_alive() and not w.stop_event.is_set() and not w.crash_event.is_set()
+        ]
 
     def _pick(self, name: str | None, prefer_pending: bool) -> str:
         running = self.running_consumers()
@@ -563,7 +594,8 @@ class DemoController:
                 summary = db.xpending(self.stream, GROUP)
                 self.group_pending = int(summary.get("pending") or 0)
                 self.pending_by_consumer = {
-                    text(c["name"]): int(c["pending"]) for c in summary.get("consumers") or []}
+                    text(c["name"]): int(c["pending"]) for c in summary.get("consumers") or []
+                }
                 for name in list(self._crash_peak):  # so the guide can tell "claimed" from "none"
                     held = self.pending_by_consumer.get(name, 0)
                     self._crash_peak[name] = max(self._crash_peak[name], held)
@@ -596,18 +628,26 @@ class DemoController:
         if kind == "crash":
             peak = max(self._crash_peak.get(name, 0), held)
             if held and self.life.retry_every:
-                return (f"{name} crashed holding {held} pending entries: once idle "
-                        f"{self.life.stuck_ms / 1000:g} s the live consumers XAUTOCLAIM and retry "
-                        "them (press c to claim them now)")
+                return (
+                    f"{name} crashed holding {held} pending entries: once idle "
+                    f"{self.life.stuck_ms / 1000:g} s the live consumers XAUTOCLAIM and retry "
+                    "them (press c to claim them now)"
+                )
             if held:
-                return (f"{name} crashed holding {held} pending entries: press c to claim them "
-                        "into a live consumer")
+                return (
+                    f"{name} crashed holding {held} pending entries: press c to claim them "
+                    "into a live consumer"
+                )
             if peak and self.life.retry_every:
-                return (f"{name}'s {peak} pending entries were claimed: their new owner retries them "
-                        "and acks what succeeds")
+                return (
+                    f"{name}'s {peak} pending entries were claimed: their new owner retries them "
+                    "and acks what succeeds"
+                )
             if peak:
-                return (f"{name}'s {peak} pending entries were claimed: their new owner acks them "
-                        "with a (or F5 adds a consumer)")
+                return (
+                    f"{name}'s {peak} pending entries were claimed: their new owner acks them "
+                    "with a (or F5 adds a consumer)"
+                )
             return f"{name} crashed without acking: what it held stays pending until claimed (c)"
         if not running:
             return "no consumer reads group1: its lag grows with every event; F5 adds one"
@@ -617,15 +657,21 @@ class DemoController:
         if kind == "add":
             return f"{name} joined group1: {len(running)} consumers now share the events"
         if kind == "recreated":
-            return (f"{name} was gone (destroyed, or {self.stream} deleted, by hand): the workload "
-                    f"created it again with XGROUP CREATE {self.stream} {name} $ MKSTREAM and reads on")
+            return (
+                f"{name} was gone (destroyed, or {self.stream} deleted, by hand): the workload "
+                f"created it again with XGROUP CREATE {self.stream} {name} $ MKSTREAM and reads on"
+            )
         if kind == "away":
             run = self.away_run
             if run is not None and not run.over:
-                return (f"sub1 (SUBSCRIBE {CHANNEL}) and reader1 (XREAD) are away for {name} s: "
-                        "watch what each gets back")
-            return ("pub/sub delivers only to who listens now; a stream keeps the events for any "
-                    f"reader to catch up from its last ID ({LASTID_KEY})")
+                return (
+                    f"sub1 (SUBSCRIBE {CHANNEL}) and reader1 (XREAD) are away for {name} s: "
+                    "watch what each gets back"
+                )
+            return (
+                "pub/sub delivers only to who listens now; a stream keeps the events for any "
+                f"reader to catch up from its last ID ({LASTID_KEY})"
+            )
         if kind == "pause":
             return "producer paused: watch analytics catch up and its lag fall; F2 resumes"
         if kind == "rate":
@@ -633,9 +679,13 @@ class DemoController:
         if kind == "resume":
             return f"producer resumed at {self.rate:g}/s"
         if self.life.retry_every:
-            return (f"sensor1..3 add {self.rate:g} events/s to {self.stream}; group1 acks them, temp > "
-                    f"{self.fail_above:g} fails and stays pending, is retried after "
-                    f"{self.life.stuck_ms / 1000:g} s idle and goes to {self.dlq} after "
-                    f"{self.life.poison_deliveries} deliveries. Try F7 to crash a consumer")
-        return (f"sensor1..3 add {self.rate:g} events/s to {self.stream}; group1 acks them, temp > "
-                f"{self.fail_above:g} fails and stays pending; analytics lags. Try F7 to crash a consumer")
+            return (
+                f"sensor1..3 add {self.rate:g} events/s to {self.stream}; group1 acks them, temp > "
+                f"{self.fail_above:g} fails and stays pending, is retried after "
+                f"{self.life.stuck_ms / 1000:g} s idle and goes to {self.dlq} after "
+                f"{self.life.poison_deliveries} deliveries. Try F7 to crash a consumer"
+            )
+        return (
+            f"sensor1..3 add {self.rate:g} events/s to {self.stream}; group1 acks them, temp > "
+            f"{self.fail_above:g} fails and stays pending; analytics lags. Try F7 to crash a consumer"
+        )

@@ -104,8 +104,9 @@ class StreamtopApp(App[int]):
 
     def get_default_screen(self) -> MainScreen:
         thresholds = Thresholds(self.stuck_ms, self.poison, self.decode)
-        self._main = MainScreen(history=self.history, thresholds=thresholds,
-                                on_focus=self.focus_changed, demo=self.demo)
+        self._main = MainScreen(
+            history=self.history, thresholds=thresholds, on_focus=self.focus_changed, demo=self.demo
+        )
         return self._main
 
     @property
@@ -239,20 +240,28 @@ class StreamtopApp(App[int]):
     def header_info(self) -> HeaderInfo:
         snap = self.snapshot
         m = self.monitor
-        server = (m.server if m and m.server else snap.server if snap else None)
+        server = m.server if m and m.server else snap.server if snap else None
         base = HeaderInfo(
-            url=self.url, server=f"{server.title} ({server.mode})" if server else "",
-            interval=self.interval, read_only=self.read_only,
+            url=self.url,
+            server=f"{server.title} ({server.mode})" if server else "",
+            interval=self.interval,
+            read_only=self.read_only,
             round_trips=(snap.round_trips + snap.discovery_round_trips) if snap else 0,
             poll_ms=snap.duration_ms if snap else None,
             streams=len(snap.streams) if snap else 0,
             capped=snap.discovery.capped if snap else False,
             max_streams=snap.discovery.max_streams if snap else 0,
             nodes=len(snap.nodes) if snap else 0,
-            down_nodes=tuple(f"{n.address} ({n.error})" for n in snap.stale_nodes
-                             if n.not_answering_for is None) if snap else (),
-            not_answering_nodes=tuple(f"{n.address} ({n.error})" for n in snap.stale_nodes
-                                      if n.not_answering_for is not None) if snap else (),
+            down_nodes=tuple(
+                f"{n.address} ({n.error})" for n in snap.stale_nodes if n.not_answering_for is None
+            )
+            if snap
+            else (),
+            not_answering_nodes=tuple(
+                f"{n.address} ({n.error})" for n in snap.stale_nodes if n.not_answering_for is not None
+            )
+            if snap
+            else (),
             uncovered_slots=(16384 - sum(n.slots for n in snap.nodes)) if snap and snap.nodes else 0,
             insecure_tls=bool(m is not None and m.spec.tls and m.spec.insecure),
             health=health_counts(snap.streams, self.history) if snap else (),
@@ -263,10 +272,13 @@ class StreamtopApp(App[int]):
         stale_age = m.stale_age()
         partial = bool(base.down_nodes or base.not_answering_nodes or base.uncovered_slots)
         return replace(
-            base, state="partial" if state is State.LIVE and partial else state.value,
+            base,
+            state="partial" if state is State.LIVE and partial else state.value,
             stale_age=stale_age if stale_age is not None else m.frozen_for(),
-            waiting=m.not_answering_for(), error=m.error,
-            retry_in=m.retry_in() if state not in (State.RECONNECTING, State.NOT_ANSWERING) else None)
+            waiting=m.not_answering_for(),
+            error=m.error,
+            retry_in=m.retry_in() if state not in (State.RECONNECTING, State.NOT_ANSWERING) else None,
+        )
 
     # selection (owned by the main screen) -----------------------------------------------------
 
@@ -310,12 +322,18 @@ class StreamtopApp(App[int]):
         cursor = self.main.pending.cursor_id
         group = view.group
         return ActionContext(
-            key=view.selection.key, group=view.selection.group, stream=view.stream, group_info=group,
+            key=view.selection.key,
+            group=view.selection.group,
+            stream=view.stream,
+            group_info=group,
             consumers=tuple(c.name for c in claim_order(group, self._taken_at_ms())) if group else (),
-            selected_pending=view.marked_ids, read_only=self.read_only,
-            stuck_ms=self.stuck_ms, poison=self.poison,
+            selected_pending=view.marked_ids,
+            read_only=self.read_only,
+            stuck_ms=self.stuck_ms,
+            poison=self.poison,
             cursor_pending=cursor if any(p.id == cursor for p in view.pending or ()) else None,
-            test_stream=self.demo is not None and view.selection.key == _demo_stream(self.demo))
+            test_stream=self.demo is not None and view.selection.key == _demo_stream(self.demo),
+        )
 
     # keys -----------------------------------------------------------------------------------
 
@@ -377,26 +395,33 @@ class StreamtopApp(App[int]):
         waiting = self.monitor.not_answering_for() if self.monitor is not None else None
         if not result.ok and waiting is not None:  # the likely cause, in the same line
             text += f" (the server has not answered a poll for {int(waiting)} s)"
-        self.notify(text, severity="information" if result.ok else "error",
-                    timeout=4 if result.ok else 8)
+        self.notify(text, severity="information" if result.ok else "error", timeout=4 if result.ok else 8)
         self.poll_now()
 
-    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
-               timeout: float | None = None, markup: bool = True) -> None:
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
         """Every notification (the app's, a dialog's, a widget's) is plain text: messages carry
         key, group and consumer names and server errors, which are data, never markup. A message
         made long by a long name keeps its head and its tail (what happened is at either end)."""
         text = clean(message, keep_newlines=True)
         if len(text) > NOTIFY_LIMIT:
-            text = f"{text[:NOTIFY_LIMIT * 3 // 4]} … {text[-NOTIFY_LIMIT // 4:]}"
+            text = f"{text[: NOTIFY_LIMIT * 3 // 4]} … {text[-NOTIFY_LIMIT // 4 :]}"
         super().notify(text, title=clean(title), severity=severity, timeout=timeout, markup=False)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Textual's own commands, then every registry command that has a palette entry."""
         yield from super().get_system_commands(screen)
         for title, help_text, command in palette_entries(self.read_only, demo=self.demo is not None):
-            yield SystemCommand(title, help_text,
-                                lambda c=command: self.run_action(c.binding_action, self._namespace(c)))
+            yield SystemCommand(
+                title, help_text, lambda c=command: self.run_action(c.binding_action, self._namespace(c))
+            )
 
     def _namespace(self, command: Command) -> DOMNode:
         """Where a command's action runs: its panel for a panel key, else the app."""

@@ -16,8 +16,13 @@ from . import format as fmt
 from .keyed_table import Cells, KeyedTable
 from .view import DashboardView
 
-COLUMNS = (("consumer", "name"), ("pending", "pending"), ("idle", "idle"),
-           ("inactive", "inactive"), ("", "state"))
+COLUMNS = (
+    ("consumer", "name"),
+    ("pending", "pending"),
+    ("idle", "idle"),
+    ("inactive", "inactive"),
+    ("", "state"),
+)
 GONE_STYLE = "dim"  # a consumer that is probably gone: greyed, with the reason in the last column
 
 
@@ -25,8 +30,9 @@ NAME_WIDTH = 12  # before the table is laid out (columns only grow); then what t
 OTHER_COLUMNS = 34  # pending, idle and inactive with their padding: these never leave the screen
 
 
-def consumer_cells(c: ConsumerInfo, has_inactive: bool, state: Liveness = ALIVE,
-                   name_width: int = NAME_WIDTH) -> Cells:
+def consumer_cells(
+    c: ConsumerInfo, has_inactive: bool, state: Liveness = ALIVE, name_width: int = NAME_WIDTH
+) -> Cells:
     if not has_inactive:
         inactive = "n/a"
     elif c.inactive_ms is None or c.inactive_ms < 0:
@@ -34,10 +40,16 @@ def consumer_cells(c: ConsumerInfo, has_inactive: bool, state: Liveness = ALIVE,
     else:
         inactive = fmt.duration_ms(c.inactive_ms)
     style = GONE_STYLE if state.gone is True else ""
-    note = Text("gone? " + state.reason if state.gone else state.reason, GONE_STYLE if state.gone
-                else "italic")
-    return (middle_name_text(c.name, name_width, style), Text(fmt.count(c.pending), style),
-            Text(fmt.duration_ms(c.idle_ms), style), Text(inactive, style), note)
+    note = Text(
+        "gone? " + state.reason if state.gone else state.reason, GONE_STYLE if state.gone else "italic"
+    )
+    return (
+        middle_name_text(c.name, name_width, style),
+        Text(fmt.count(c.pending), style),
+        Text(fmt.duration_ms(c.idle_ms), style),
+        Text(inactive, style),
+        note,
+    )
 
 
 class ConsumersPanel(Vertical):
@@ -61,8 +73,9 @@ class ConsumersPanel(Vertical):
         states = group_liveness(group, now_ms) if group is not None else {}
         width = self.table.size.width
         name_width = max(12, min(40, width - OTHER_COLUMNS)) if width else NAME_WIDTH
-        self.table.sync([(c.name.hex(), consumer_cells(c, has_inactive, states[c.name], name_width))
-                         for c in consumers])
+        self.table.sync(
+            [(c.name.hex(), consumer_cells(c, has_inactive, states[c.name], name_width)) for c in consumers]
+        )
         empty = self.query_one("#consumers-empty", Static)
         error = group.error if group is not None else None
         empty.display = not consumers or error is not None

@@ -70,4 +70,3 @@ class DemoApp(StreamtopApp):
             self.demo_opened = True
             self.select(STREAM.encode(), GROUP.encode())
             self.main.show_tab("pending-tab")
-

@@ -36,8 +36,14 @@ DEMO_KEYS: tuple[tuple[str, str, str], ...] = (
     ("f9", "lessons", "lessons"),
 )
 COLUMNS = ("worker", "group", "state", "processed", "failed", "retried", "dead-lettered", "note")
-STATE_STYLE = {"running": "green", "paused": "yellow", "stopping": "yellow", "stopped": "dim",
-               "crashed": "bold red", "error": "red"}
+STATE_STYLE = {
+    "running": "green",
+    "paused": "yellow",
+    "stopping": "yellow",
+    "stopped": "dim",
+    "crashed": "bold red",
+    "error": "red",
+}
 
 
 class Controller(Protocol):
@@ -115,10 +121,21 @@ class DemoPanel(Vertical):
         """Names and notes are Text: a DataTable parses a str cell as markup."""
         state = Text(w.state, style=STATE_STYLE.get(w.state, ""))
         consumer = w.role == "consumer"
-        failed, retried, dead = (str(w.failed), str(getattr(w, "retried", 0)),
-                                 str(getattr(w, "dead_lettered", 0))) if consumer else ("", "", "")
-        return (name_text(w.name, 32), name_text(w.group or "-", 32), state, str(w.processed), failed,
-                retried, dead, text(w.detail or ""))
+        failed, retried, dead = (
+            (str(w.failed), str(getattr(w, "retried", 0)), str(getattr(w, "dead_lettered", 0)))
+            if consumer
+            else ("", "", "")
+        )
+        return (
+            name_text(w.name, 32),
+            name_text(w.group or "-", 32),
+            state,
+            str(w.processed),
+            failed,
+            retried,
+            dead,
+            text(w.detail or ""),
+        )
 
     def selected_consumer(self) -> str | None:
         """The consumer under the cursor, when the worker table has the focus."""
@@ -154,8 +171,9 @@ class DemoPanel(Vertical):
 
     def _set_rate(self, rate: float) -> None:
         if rate < MIN_STEP_RATE:
-            self.say(f"the rate is at its lowest step ({self.controller.rate:g}/s); F2 pauses",
-                        severity="warning")
+            self.say(
+                f"the rate is at its lowest step ({self.controller.rate:g}/s); F2 pauses", severity="warning"
+            )
             return
         if rate > MAX_RATE:
             self.say(f"the rate is limited to {MAX_RATE:,.0f} events/s", severity="warning")
@@ -216,7 +234,9 @@ def with_demo_keys(app_class: type[AppT]) -> type[AppT]:
     so they work wherever the focus is (a mixin's BINDINGS would be ignored by Textual, which
     merges BINDINGS only from DOMNode classes). The demo's own app (ui/demo_app.py) declares the
     same statically; this is for other hosts (tests)."""
-    made = type(f"Demo{app_class.__name__}", (app_class,),
-                {"BINDINGS": demo_bindings(), "action_demo": forward_demo_key,
-                 "__module__": app_class.__module__})
+    made = type(
+        f"Demo{app_class.__name__}",
+        (app_class,),
+        {"BINDINGS": demo_bindings(), "action_demo": forward_demo_key, "__module__": app_class.__module__},
+    )
     return cast("type[AppT]", made)

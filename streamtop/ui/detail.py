@@ -23,17 +23,30 @@ def detail_rows(s: StreamInfo | None, rate: float | None) -> list[tuple[str, str
     head = [("key", fmt.name(s.key, 200).plain)]
     if s.error is not None:
         return [*head, ("error", fmt.text(s.error).plain)]
-    return head + [
-        ("length", fmt.count(s.length)),
-        ("first id", s.first_entry_id or "-"),
-        ("last id", s.last_entry_id or "-"),
-        ("last generated", s.last_generated_id or "-"),
-        ("entries added", fmt.count(s.entries_added)),
-        ("max deleted id", s.max_deleted_entry_id or fmt.UNKNOWN),
-        ("recorded first", s.recorded_first_entry_id or fmt.UNKNOWN),
-        ("in/s", fmt.rate(rate)),
-    ] + ([("read in full", f"{_age(s.info_taken_at)} (a first/last entry over 64 kB); length, last id"
-                           " and groups are live")] if s.info_taken_at is not None else [])
+    return (
+        head
+        + [
+            ("length", fmt.count(s.length)),
+            ("first id", s.first_entry_id or "-"),
+            ("last id", s.last_entry_id or "-"),
+            ("last generated", s.last_generated_id or "-"),
+            ("entries added", fmt.count(s.entries_added)),
+            ("max deleted id", s.max_deleted_entry_id or fmt.UNKNOWN),
+            ("recorded first", s.recorded_first_entry_id or fmt.UNKNOWN),
+            ("in/s", fmt.rate(rate)),
+        ]
+        + (
+            [
+                (
+                    "read in full",
+                    f"{_age(s.info_taken_at)} (a first/last entry over 64 kB); length, last id"
+                    " and groups are live",
+                )
+            ]
+            if s.info_taken_at is not None
+            else []
+        )
+    )
 
 
 def _age(at: float) -> str:
@@ -73,8 +86,7 @@ class StreamDetail(Vertical):
         rows = detail_rows(stream, view.stream_rate(stream.key) if stream is not None else None)
         if rows != self.rows or not rows:
             self.rows = rows
-            self.fields.update(
-                detail_table(rows, stream.key if stream is not None else None))
+            self.fields.update(detail_table(rows, stream.key if stream is not None else None))
         series = view.in_series()
         data = series.values()[-60:] if series else []
         spark = self.query_one("#in-spark", Sparkline)

@@ -42,8 +42,9 @@ def format_value(value: bytes, limit: int = VALUE_LIMIT) -> Text:
     else:  # lines stay lines; every other control (ANSI/OSC escapes, \r, \t) is shown escaped
         out = fmt.text(text, keep_newlines=True)
     if cut:
-        out.append(f" … (truncated: {fmt.size(len(value))} in all, first {fmt.size(limit)} shown)",
-                   "bold magenta")
+        out.append(
+            f" … (truncated: {fmt.size(len(value))} in all, first {fmt.size(limit)} shown)", "bold magenta"
+        )
     return out
 
 

@@ -17,8 +17,20 @@ from ..render import (
     time_lag,
 )
 
-__all__ = ["HEALTH_STYLES", "UNKNOWN", "age", "count", "duration_ms", "health_text", "lag_text",
-           "name", "rate", "size", "text", "time_lag"]
+__all__ = [
+    "HEALTH_STYLES",
+    "UNKNOWN",
+    "age",
+    "count",
+    "duration_ms",
+    "health_text",
+    "lag_text",
+    "name",
+    "rate",
+    "size",
+    "text",
+    "time_lag",
+]
 
 
 def age(seconds: float | None) -> str:

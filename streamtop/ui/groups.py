@@ -16,10 +16,18 @@ from . import format as fmt
 from .keyed_table import Cells, KeyedTable
 from .view import DashboardView
 
-COLUMNS = (("group", "name"), ("consumers", "consumers"), ("pending", "pending"),
-           ("last delivered", "ldid"), ("entries read", "read"), ("lag", "lag"),
-           ("read/s", "rate"), ("oldest pending", "idle"), ("time lag", "tlag"),
-           ("health", "health"))
+COLUMNS = (
+    ("group", "name"),
+    ("consumers", "consumers"),
+    ("pending", "pending"),
+    ("last delivered", "ldid"),
+    ("entries read", "read"),
+    ("lag", "lag"),
+    ("read/s", "rate"),
+    ("oldest pending", "idle"),
+    ("time lag", "tlag"),
+    ("health", "health"),
+)
 
 
 def group_cells(g: GroupInfo, rate: float | None, health: Health | None = None) -> Cells:
@@ -78,10 +86,13 @@ class GroupsPanel(Vertical):
         groups = stream.groups if stream is not None else ()
         selected = self._selected = view.selection.group
         self.shown_for = stream.key if stream is not None else None
-        self.table.sync([(g.name.hex(), group_cells(g, view.group_rate(g.name), view.health(g.name)))
-                         for g in groups], keep=selected.hex() if selected is not None else None)
-        self.health_line = health_line(view.health(selected) if view.group is not None
-                                       and selected is not None else None)
+        self.table.sync(
+            [(g.name.hex(), group_cells(g, view.group_rate(g.name), view.health(g.name))) for g in groups],
+            keep=selected.hex() if selected is not None else None,
+        )
+        self.health_line = health_line(
+            view.health(selected) if view.group is not None and selected is not None else None
+        )
         # on the panel's bottom border: no row of the small groups table is given up for it
         self.border_subtitle = self.health_line
         empty = self.query_one("#groups-empty", Static)

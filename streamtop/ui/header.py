@@ -74,8 +74,20 @@ def cluster_details(info: HeaderInfo) -> Text | None:
 
 
 # what goes first when the line is too narrow: the larger the number, the sooner it is dropped
-KEEP_STATE, KEEP_FAILURE, KEEP_WARNING, KEEP_AGE, KEEP_NODES, KEEP_URL, KEEP_STREAMS, KEEP_SERVER, \
-    KEEP_INTERVAL, KEEP_NODE_COUNT, KEEP_POLL, KEEP_BRAND = range(12)
+(
+    KEEP_STATE,
+    KEEP_FAILURE,
+    KEEP_WARNING,
+    KEEP_AGE,
+    KEEP_NODES,
+    KEEP_URL,
+    KEEP_STREAMS,
+    KEEP_SERVER,
+    KEEP_INTERVAL,
+    KEEP_NODE_COUNT,
+    KEEP_POLL,
+    KEEP_BRAND,
+) = range(12)
 
 
 def header_parts(info: HeaderInfo) -> list[tuple[int, Text]]:
@@ -113,8 +125,16 @@ def header_parts(info: HeaderInfo) -> list[tuple[int, Text]]:
         parts.append((KEEP_NODE_COUNT, Text(f"{info.nodes} node{'s' if info.nodes != 1 else ''}", "cyan")))
     parts.append((KEEP_INTERVAL, Text(f"every {info.interval:g}s")))
     if info.poll_ms is not None:
-        parts.append((KEEP_POLL, Text(f"poll {info.poll_ms:.0f} ms, {info.round_trips} round trip"
-                                      f"{'s' if info.round_trips != 1 else ''}", "dim")))
+        parts.append(
+            (
+                KEEP_POLL,
+                Text(
+                    f"poll {info.poll_ms:.0f} ms, {info.round_trips} round trip"
+                    f"{'s' if info.round_trips != 1 else ''}",
+                    "dim",
+                ),
+            )
+        )
     streams = Text(f"{info.streams} stream{'s' if info.streams != 1 else ''}")
     if info.capped:
         streams.append(f" (capped at {info.max_streams})", "yellow")

@@ -15,8 +15,9 @@ from textual.widgets import Static
 from .registry import Command, help_rows
 
 
-def help_table(read_only: bool = False, demo: bool = False,
-               commands: Iterable[Command] | None = None) -> Table:
+def help_table(
+    read_only: bool = False, demo: bool = False, commands: Iterable[Command] | None = None
+) -> Table:
     table = Table(box=None, padding=(0, 2), show_header=True, header_style="bold")
     table.add_column("where", style="dim")
     table.add_column("key", style="bold cyan")

@@ -96,8 +96,12 @@ class KeyedTable(DataTable):
         moves on, so what they hold is dead after one. Left alone they filled up to Textual's
         bounds (10,000 cells per table): RSS +40 MB over 10 minutes of a busy stream, and still
         growing while idle (bench/soak.py)."""
-        for cache in (self._cell_render_cache, self._row_render_cache, self._row_renderable_cache,
-                      self._line_cache):
+        for cache in (
+            self._cell_render_cache,
+            self._row_render_cache,
+            self._row_renderable_cache,
+            self._line_cache,
+        ):
             cache.clear()
 
     def _remove_rows(self, gone: list[str]) -> None:

@@ -29,8 +29,14 @@ class RowPlan:
     sparklines: bool
 
 
-def plan_rows(body_height: int, groups: int, consumers: int, *, top_scrollbar: bool = False,
-              middle_scrollbar: bool = False) -> RowPlan:
+def plan_rows(
+    body_height: int,
+    groups: int,
+    consumers: int,
+    *,
+    top_scrollbar: bool = False,
+    middle_scrollbar: bool = False,
+) -> RowPlan:
     """Heights for `body_height` rows below the header when the selected stream has `groups`
     groups and the selected group `consumers` consumers. A band whose table is wider than the
     terminal gets a row for its horizontal scrollbar, so the scrollbar does not eat a data row."""

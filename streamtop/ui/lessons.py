@@ -31,8 +31,10 @@ def lesson_text(lesson: Lesson, done: bool) -> Text:
     out = Text()
     out.append(f"Lesson {lesson.number} of {len(LESSONS)}\n", style="dim")
     out.append(lesson.title, style="bold")
-    out.append(f"  {TICK} seen on the server\n" if done else "  · not seen yet\n",
-               style="bold green" if done else "yellow")
+    out.append(
+        f"  {TICK} seen on the server\n" if done else "  · not seen yet\n",
+        style="bold green" if done else "yellow",
+    )
     out.append("\n" + lesson.sentence + "\n\n")
     for label, value in (("press", lesson.key), ("watch", lesson.watch), ("redis", lesson.command)):
         out.append(f"{label:>6}  ", style="bold cyan")

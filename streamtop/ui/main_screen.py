@@ -61,8 +61,9 @@ def resolve_group(stream: StreamInfo | None, group: bytes | None) -> bytes | Non
 class MainScreen(Screen[None]):
     ALLOW_IN_MAXIMIZED_VIEW = "HeaderBar, Footer"
 
-    def __init__(self, *, history: History, thresholds: Thresholds, on_focus: FocusSink,
-                 demo: Controller | None = None) -> None:
+    def __init__(
+        self, *, history: History, thresholds: Thresholds, on_focus: FocusSink, demo: Controller | None = None
+    ) -> None:
         super().__init__()
         self.history = history
         self.thresholds = thresholds
@@ -202,10 +203,14 @@ class MainScreen(Screen[None]):
         groups = len(view.stream.groups) if view.stream is not None else 0
         consumers = len(view.group.consumer_list) if view.group is not None else 0
         height = self.body.size.height or max(1, self.size.height - 2)
-        plan = plan_rows(height, groups, consumers,
-                         top_scrollbar=self.streams.table.show_horizontal_scrollbar,
-                         middle_scrollbar=self.groups.table.show_horizontal_scrollbar
-                         or self.consumers.table.show_horizontal_scrollbar)
+        plan = plan_rows(
+            height,
+            groups,
+            consumers,
+            top_scrollbar=self.streams.table.show_horizontal_scrollbar,
+            middle_scrollbar=self.groups.table.show_horizontal_scrollbar
+            or self.consumers.table.show_horizontal_scrollbar,
+        )
         if plan != self.plan:
             self.plan = plan
             self.top.styles.height = plan.top
@@ -309,4 +314,3 @@ class MainScreen(Screen[None]):
     def back(self) -> None:
         self.minimize()
         self.streams.table.focus()
-

@@ -20,8 +20,14 @@ from .keyed_table import Cells, KeyedTable
 from .registry import panel_bindings
 from .view import DashboardView
 
-COLUMNS = (("", "mark"), ("id", "id"), ("consumer", "consumer"), ("idle", "idle"),
-           ("deliveries", "deliveries"), ("state", "state"))
+COLUMNS = (
+    ("", "mark"),
+    ("id", "id"),
+    ("consumer", "consumer"),
+    ("idle", "idle"),
+    ("deliveries", "deliveries"),
+    ("state", "state"),
+)
 
 
 def pending_cells(p: PendingEntry, marked: bool, stuck_ms: int, poison: int, gone: bool = False) -> Cells:
@@ -65,9 +71,17 @@ class PendingPanel(Vertical):
         group = view.group
         self.entries = view.pending or ()
         thresholds, marked = view.thresholds, view.selection.marked
-        self.table.sync([(p.id, pending_cells(p, p.id in marked, thresholds.stuck_ms, thresholds.poison,
-                                              p.id in view.without_data))
-                         for p in self.entries])
+        self.table.sync(
+            [
+                (
+                    p.id,
+                    pending_cells(
+                        p, p.id in marked, thresholds.stuck_ms, thresholds.poison, p.id in view.without_data
+                    ),
+                )
+                for p in self.entries
+            ]
+        )
         if group is None:
             title: Text = Text("no group selected")
         else:

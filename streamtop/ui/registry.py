@@ -87,14 +87,28 @@ class Command:
         return " / ".join(self.keys)
 
     def binding(self) -> Binding:
-        return Binding(",".join(key_name(k) for k in (*self.keys, *self.aliases)), self.binding_action,
-                       self.label, show=self.footer, key_display=self.keys[0], priority=self.priority,
-                       tooltip=self.description)
+        return Binding(
+            ",".join(key_name(k) for k in (*self.keys, *self.aliases)),
+            self.binding_action,
+            self.label,
+            show=self.footer,
+            key_display=self.keys[0],
+            priority=self.priority,
+            tooltip=self.description,
+        )
 
 
 # a key as written in the table -> Textual's key name
-KEY_NAMES = {"?": "question_mark", "+": "plus", "=": "equals_sign", "-": "minus", "/": "slash",
-             "]": "right_square_bracket", "[": "left_square_bracket", "esc": "escape"}
+KEY_NAMES = {
+    "?": "question_mark",
+    "+": "plus",
+    "=": "equals_sign",
+    "-": "minus",
+    "/": "slash",
+    "]": "right_square_bracket",
+    "[": "left_square_bracket",
+    "esc": "escape",
+}
 
 
 def key_name(key: str) -> str:
@@ -105,84 +119,343 @@ _T, _P = Scope.TEXTUAL, Scope.PANEL
 
 COMMANDS: tuple[Command, ...] = (
     # navigation
-    Command("next_panel", ("tab",), "Next panel", "next panel", "Navigation", scope=_T, row="panels",
-            palette=False),
-    Command("previous_panel", ("shift+tab",), "Previous panel", "previous panel", "Navigation",
-            scope=_T, row="panels", palette=False),
-    Command("move", ("up", "down", "pgup", "pgdn"), "Move", "move in a table (a mouse click selects a row)",
-            "Navigation", scope=_T, palette=False),
-    Command("drill_in", ("enter",), "Drill in", "drill in: stream → groups → pending; message → full entry",
-            "Navigation", scope=_T, palette=False),
-    Command("back", ("esc",), "Back", "back to the streams panel; there, clear the filter",
-            "Navigation", action="back", palette=False),
-    Command("zoom", ("z",), "Zoom", "the focused panel fills the screen (z again or esc: back)",
-            "Navigation", action="zoom", footer=True),
-    Command("pending_tab", ("1",), "Pending entries", "pending entries tab", "Navigation",
-            action="tab('pending-tab')", row="tabs"),
-    Command("messages_tab", ("2",), "Messages", "messages tab", "Navigation",
-            action="tab('messages-tab')", row="tabs"),
+    Command(
+        "next_panel",
+        ("tab",),
+        "Next panel",
+        "next panel",
+        "Navigation",
+        scope=_T,
+        row="panels",
+        palette=False,
+    ),
+    Command(
+        "previous_panel",
+        ("shift+tab",),
+        "Previous panel",
+        "previous panel",
+        "Navigation",
+        scope=_T,
+        row="panels",
+        palette=False,
+    ),
+    Command(
+        "move",
+        ("up", "down", "pgup", "pgdn"),
+        "Move",
+        "move in a table (a mouse click selects a row)",
+        "Navigation",
+        scope=_T,
+        palette=False,
+    ),
+    Command(
+        "drill_in",
+        ("enter",),
+        "Drill in",
+        "drill in: stream → groups → pending; message → full entry",
+        "Navigation",
+        scope=_T,
+        palette=False,
+    ),
+    Command(
+        "back",
+        ("esc",),
+        "Back",
+        "back to the streams panel; there, clear the filter",
+        "Navigation",
+        action="back",
+        palette=False,
+    ),
+    Command(
+        "zoom",
+        ("z",),
+        "Zoom",
+        "the focused panel fills the screen (z again or esc: back)",
+        "Navigation",
+        action="zoom",
+        footer=True,
+    ),
+    Command(
+        "pending_tab",
+        ("1",),
+        "Pending entries",
+        "pending entries tab",
+        "Navigation",
+        action="tab('pending-tab')",
+        row="tabs",
+    ),
+    Command(
+        "messages_tab",
+        ("2",),
+        "Messages",
+        "messages tab",
+        "Navigation",
+        action="tab('messages-tab')",
+        row="tabs",
+    ),
     # the streams panel
-    Command("filter", ("/",), "Filter", "filter streams by substring or glob (*, ?, [...])", "Streams",
-            action="filter", scope=_P, panel="streams", footer=True),
-    Command("clear_filter", ("esc",), "Clear filter", "clear the streams filter", "Streams",
-            action="clear_filter", scope=_P, panel="streams", help=False),
-    Command("sort", ("s",), "Sort", "sort by the next column (or click a header)", "Streams",
-            action="sort", scope=_P, panel="streams", footer=True, row="sort"),
-    Command("reverse", ("S",), "Reverse", "reverse the sort", "Streams", action="reverse", scope=_P,
-            panel="streams", row="sort"),
+    Command(
+        "filter",
+        ("/",),
+        "Filter",
+        "filter streams by substring or glob (*, ?, [...])",
+        "Streams",
+        action="filter",
+        scope=_P,
+        panel="streams",
+        footer=True,
+    ),
+    Command(
+        "clear_filter",
+        ("esc",),
+        "Clear filter",
+        "clear the streams filter",
+        "Streams",
+        action="clear_filter",
+        scope=_P,
+        panel="streams",
+        help=False,
+    ),
+    Command(
+        "sort",
+        ("s",),
+        "Sort",
+        "sort by the next column (or click a header)",
+        "Streams",
+        action="sort",
+        scope=_P,
+        panel="streams",
+        footer=True,
+        row="sort",
+    ),
+    Command(
+        "reverse",
+        ("S",),
+        "Reverse",
+        "reverse the sort",
+        "Streams",
+        action="reverse",
+        scope=_P,
+        panel="streams",
+        row="sort",
+    ),
     # polling
-    Command("poll_now", ("space",), "Poll now", "poll the server now", "Poll", action="poll_now",
-            footer=True),
+    Command(
+        "poll_now", ("space",), "Poll now", "poll the server now", "Poll", action="poll_now", footer=True
+    ),
     Command("pause", ("p",), "Pause", "pause / resume polling", "Poll", action="pause", footer=True),
-    Command("slower", ("+",), "+interval", "longer interval between polls", "Poll", action="slower",
-            aliases=("=",), row="interval"),
+    Command(
+        "slower",
+        ("+",),
+        "+interval",
+        "longer interval between polls",
+        "Poll",
+        action="slower",
+        aliases=("=",),
+        row="interval",
+    ),
     Command("faster", ("-",), "-interval", "shorter interval", "Poll", action="faster", row="interval"),
     # the pending entries and messages panels: the selection (marks, pages) is the main screen's
-    Command("mark", ("x",), "Mark", "mark the entry under the cursor (again: unmark)", "Pending",
-            action="screen.mark", scope=_P, panel="pending", footer=True, row="mark"),
-    Command("mark_all", ("X",), "Mark all", "mark every entry on the page", "Pending",
-            action="screen.mark_all", scope=_P, panel="pending", row="mark"),
-    Command("pending_next_page", ("]",), "Next page", "next page of pending entries", "Pending",
-            action="screen.pending_page('next')", scope=_P, panel="pending", footer=True, row="pages"),
-    Command("pending_first_page", ("[",), "First page", "first page", "Pending",
-            action="screen.pending_page('first')", scope=_P, panel="pending", row="pages"),
-    Command("messages_older", ("]",), "Older", "older messages (next page)", "Messages",
-            action="screen.messages_page('next')", scope=_P, panel="messages", footer=True, row="pages"),
-    Command("messages_newest", ("[",), "Newest", "newest messages", "Messages",
-            action="screen.messages_page('first')", scope=_P, panel="messages", row="pages"),
+    Command(
+        "mark",
+        ("x",),
+        "Mark",
+        "mark the entry under the cursor (again: unmark)",
+        "Pending",
+        action="screen.mark",
+        scope=_P,
+        panel="pending",
+        footer=True,
+        row="mark",
+    ),
+    Command(
+        "mark_all",
+        ("X",),
+        "Mark all",
+        "mark every entry on the page",
+        "Pending",
+        action="screen.mark_all",
+        scope=_P,
+        panel="pending",
+        row="mark",
+    ),
+    Command(
+        "pending_next_page",
+        ("]",),
+        "Next page",
+        "next page of pending entries",
+        "Pending",
+        action="screen.pending_page('next')",
+        scope=_P,
+        panel="pending",
+        footer=True,
+        row="pages",
+    ),
+    Command(
+        "pending_first_page",
+        ("[",),
+        "First page",
+        "first page",
+        "Pending",
+        action="screen.pending_page('first')",
+        scope=_P,
+        panel="pending",
+        row="pages",
+    ),
+    Command(
+        "messages_older",
+        ("]",),
+        "Older",
+        "older messages (next page)",
+        "Messages",
+        action="screen.messages_page('next')",
+        scope=_P,
+        panel="messages",
+        footer=True,
+        row="pages",
+    ),
+    Command(
+        "messages_newest",
+        ("[",),
+        "Newest",
+        "newest messages",
+        "Messages",
+        action="screen.messages_page('first')",
+        scope=_P,
+        panel="messages",
+        row="pages",
+    ),
     # actions: they change the server
-    Command("produce", ("e",), "Produce", "add one test sensor event", "Actions",
-            opens=produce_one, needs=Needs.STREAM, writes=True, footer=True),
-    Command("burst", ("E",), "Burst", "add N test events (a progress bar; esc stops)", "Actions",
-            opens=BurstDialog.open, needs=Needs.STREAM, writes=True),
-    Command("ack", ("a",), "Ack", "acknowledge the marked pending entries (or the cursor's)",
-            "Actions", opens=open_ack, needs=Needs.MARKED, writes=True, footer=True),
-    Command("ack_without_data", ("A",), "Ack without data",
-            "ack the pending entries whose data is gone (trimmed or deleted)",
-            "Actions", opens=open_ack_without_data, needs=Needs.GROUP, writes=True),
-    Command("claim", ("c",), "Claim",
-            "claim every stuck entry, what one consumer holds, or the marked ones",
-            "Actions", opens=ClaimDialog.open, needs=Needs.GROUP, writes=True, footer=True),
-    Command("trim", ("t",), "Trim", "trim the stream (MAXLEN or MINID) after a preview",
-            "Actions", opens=TrimDialog.open, needs=Needs.STREAM, writes=True, footer=True),
-    Command("group", ("g",), "Group ops", "group operations: create, set ID, delete a consumer, destroy",
-            "Actions", opens=open_group_menu, needs=Needs.STREAM, writes=True),
-    Command("dead_letter", ("D",), "Dead-letter",
-            "move poison entries to <key>:dlq and ack them", "Actions",
-            opens=DeadLetterDialog.open, needs=Needs.GROUP, writes=True),
-    Command("redrive", ("R",), "Redrive",
-            "move dead-lettered entries back to their stream (a dry run first)", "Actions",
-            opens=RedriveDialog.open, needs=Needs.STREAM, writes=True),
+    Command(
+        "produce",
+        ("e",),
+        "Produce",
+        "add one test sensor event",
+        "Actions",
+        opens=produce_one,
+        needs=Needs.STREAM,
+        writes=True,
+        footer=True,
+    ),
+    Command(
+        "burst",
+        ("E",),
+        "Burst",
+        "add N test events (a progress bar; esc stops)",
+        "Actions",
+        opens=BurstDialog.open,
+        needs=Needs.STREAM,
+        writes=True,
+    ),
+    Command(
+        "ack",
+        ("a",),
+        "Ack",
+        "acknowledge the marked pending entries (or the cursor's)",
+        "Actions",
+        opens=open_ack,
+        needs=Needs.MARKED,
+        writes=True,
+        footer=True,
+    ),
+    Command(
+        "ack_without_data",
+        ("A",),
+        "Ack without data",
+        "ack the pending entries whose data is gone (trimmed or deleted)",
+        "Actions",
+        opens=open_ack_without_data,
+        needs=Needs.GROUP,
+        writes=True,
+    ),
+    Command(
+        "claim",
+        ("c",),
+        "Claim",
+        "claim every stuck entry, what one consumer holds, or the marked ones",
+        "Actions",
+        opens=ClaimDialog.open,
+        needs=Needs.GROUP,
+        writes=True,
+        footer=True,
+    ),
+    Command(
+        "trim",
+        ("t",),
+        "Trim",
+        "trim the stream (MAXLEN or MINID) after a preview",
+        "Actions",
+        opens=TrimDialog.open,
+        needs=Needs.STREAM,
+        writes=True,
+        footer=True,
+    ),
+    Command(
+        "group",
+        ("g",),
+        "Group ops",
+        "group operations: create, set ID, delete a consumer, destroy",
+        "Actions",
+        opens=open_group_menu,
+        needs=Needs.STREAM,
+        writes=True,
+    ),
+    Command(
+        "dead_letter",
+        ("D",),
+        "Dead-letter",
+        "move poison entries to <key>:dlq and ack them",
+        "Actions",
+        opens=DeadLetterDialog.open,
+        needs=Needs.GROUP,
+        writes=True,
+    ),
+    Command(
+        "redrive",
+        ("R",),
+        "Redrive",
+        "move dead-lettered entries back to their stream (a dry run first)",
+        "Actions",
+        opens=RedriveDialog.open,
+        needs=Needs.STREAM,
+        writes=True,
+    ),
     # the app
-    Command("palette", ("ctrl+p",), "Command palette", "command palette: search every command", "App",
-            scope=_T, palette=False),
+    Command(
+        "palette",
+        ("ctrl+p",),
+        "Command palette",
+        "command palette: search every command",
+        "App",
+        scope=_T,
+        palette=False,
+    ),
     Command("help", ("?",), "Help", "every key (this screen)", "App", action="help", footer=True),
     Command("quit", ("q",), "Quit", "quit", "App", action="quit", footer=True, row="quit", palette=False),
-    Command("quit_anywhere", ("ctrl+q", "ctrl+c"), "Quit", "quit", "App", action="quit", priority=True,
-            row="quit", palette=False),
+    Command(
+        "quit_anywhere",
+        ("ctrl+q", "ctrl+c"),
+        "Quit",
+        "quit",
+        "App",
+        action="quit",
+        priority=True,
+        row="quit",
+        palette=False,
+    ),
     # the demo's workload keys (bound by the demo panel, listed when the demo runs)
-    *(Command(f"demo_{action}", (key.upper(),), "Demo", what, "Demo", action=f"demo('{action}')",
-              scope=Scope.DEMO) for key, action, what in DEMO_KEYS),
+    *(
+        Command(
+            f"demo_{action}",
+            (key.upper(),),
+            "Demo",
+            what,
+            "Demo",
+            action=f"demo('{action}')",
+            scope=Scope.DEMO,
+        )
+        for key, action, what in DEMO_KEYS
+    ),
 )
 
 
@@ -202,6 +475,7 @@ def find(name: str, commands: Iterable[Command] | None = None) -> Command | None
 
 # ---- what is generated ----------------------------------------------------------------------
 
+
 def app_bindings(commands: Iterable[Command] | None = None) -> list[BindingType]:
     """The App's BINDINGS."""
     return [c.binding() for c in _all(commands) if c.scope is Scope.APP]
@@ -212,8 +486,9 @@ def panel_bindings(panel: str, commands: Iterable[Command] | None = None) -> lis
     return [c.binding() for c in _all(commands) if c.scope is Scope.PANEL and c.panel == panel]
 
 
-def palette_entries(read_only: bool = False, demo: bool = False,
-                    commands: Iterable[Command] | None = None) -> Iterator[tuple[str, str, Command]]:
+def palette_entries(
+    read_only: bool = False, demo: bool = False, commands: Iterable[Command] | None = None
+) -> Iterator[tuple[str, str, Command]]:
     """(title, help, command) for the command palette: the title says what the action does, the
     help line which key does the same."""
     for c in _all(commands):
@@ -223,8 +498,9 @@ def palette_entries(read_only: bool = False, demo: bool = False,
         yield f"{c.label}: {c.description}", f"key {c.key_text}{refused}", c
 
 
-def help_rows(read_only: bool = False, demo: bool = False,
-              commands: Iterable[Command] | None = None) -> list[tuple[str, str, str]]:
+def help_rows(
+    read_only: bool = False, demo: bool = False, commands: Iterable[Command] | None = None
+) -> list[tuple[str, str, str]]:
     """(section, keys, what they do) for the help screen; commands that share a row share a line."""
     rows: list[tuple[str, str, str]] = []
     merged: dict[tuple[str, str], int] = {}
@@ -254,13 +530,16 @@ def refusal(command: Command, context: ActionContext, actions: Actions | None) -
     if command.needs in (Needs.GROUP, Needs.MARKED) and context.group is None:
         return f"{what}: select a consumer group first"
     if command.needs is Needs.MARKED and not context.pending_targets:
-        return (f"{what}: no pending entry selected (x marks the entry under the cursor, X every "
-                "entry on the page)")
+        return (
+            f"{what}: no pending entry selected (x marks the entry under the cursor, X every "
+            "entry on the page)"
+        )
     return None
 
 
-def open_dialog(app: App[Any], name: str, context: ActionContext,
-                commands: Iterable[Command] | None = None) -> None:
+def open_dialog(
+    app: App[Any], name: str, context: ActionContext, commands: Iterable[Command] | None = None
+) -> None:
     """Open an action's dialog for the selection in `context`, or say in one line why not."""
     command = find(name, commands)
     if command is None or command.opens is None:

@@ -18,9 +18,16 @@ from .keyed_table import Cells, KeyedTable
 from .registry import panel_bindings
 from .view import DashboardView
 
-COLUMNS = (("key", "key"), ("length", "length"), ("in/s", "rate"), ("groups", "groups"),
-           ("max lag", "lag"), ("pending", "pending"), ("oldest pending", "idle"),
-           ("health", "health"))
+COLUMNS = (
+    ("key", "key"),
+    ("length", "length"),
+    ("in/s", "rate"),
+    ("groups", "groups"),
+    ("max lag", "lag"),
+    ("pending", "pending"),
+    ("oldest pending", "idle"),
+    ("health", "health"),
+)
 SORTS = tuple(k for _, k in COLUMNS if k != "health")
 TITLES = dict((k, t) for t, k in COLUMNS)
 GLOB = frozenset("*?[")
@@ -76,8 +83,9 @@ def sort_value(s: StreamInfo, column: str, rate_of: RateOf) -> Any:
     return s.key
 
 
-def visible_streams(streams: Sequence[StreamInfo], pattern: str, column: str, reverse: bool,
-                    rate_of: RateOf) -> list[StreamInfo]:
+def visible_streams(
+    streams: Sequence[StreamInfo], pattern: str, column: str, reverse: bool, rate_of: RateOf
+) -> list[StreamInfo]:
     shown = [s for s in streams if matches(s.label, pattern)]
     shown.sort(key=lambda s: s.key)
     if column != "key":
@@ -96,9 +104,16 @@ def stream_cells(s: StreamInfo, rate: float | None, health: str | None = None) -
     idle = s.oldest_pending_idle_ms
     if s.stale:  # cluster: its node did not answer; these are the last values seen. The mark is a
         # style and the word in the rate column, never a wider key: the header names the node
-        return (fmt.name(s.key, 48, "dim red"), Text(fmt.count(s.length), "dim"),
-                Text("stale", "red"), str(s.group_count), fmt.lag_text(s.max_lag),
-                fmt.count(s.total_pending), "-", Text(str(health or "-"), "dim"))
+        return (
+            fmt.name(s.key, 48, "dim red"),
+            Text(fmt.count(s.length), "dim"),
+            Text("stale", "red"),
+            str(s.group_count),
+            fmt.lag_text(s.max_lag),
+            fmt.count(s.total_pending),
+            "-",
+            Text(str(health or "-"), "dim"),
+        )
     return (
         name,
         fmt.count(s.length),
@@ -167,8 +182,9 @@ class StreamsPanel(Vertical):
         selected = self._selected()
         keep = row_key(selected) if selected is not None else None
         health_of = view.stream_health if view is not None else (lambda s: None)
-        self.table.sync([(row_key(s.key), stream_cells(s, rate_of(s.key), health_of(s))) for s in shown],
-                        keep=keep)
+        self.table.sync(
+            [(row_key(s.key), stream_cells(s, rate_of(s.key), health_of(s))) for s in shown], keep=keep
+        )
         empty = self.query_one("#streams-empty", Static)
         self.empty_text = ""
         if shown or view is None or not view.loaded:

@@ -41,8 +41,9 @@ class Selection:
         return replace(self, group=group, pending_start="-", pending_page=0, marked=frozenset())
 
     def next_pending_page(self, last_id: str) -> Selection:
-        return replace(self, pending_start=f"({last_id}", pending_page=self.pending_page + 1,
-                       marked=frozenset())
+        return replace(
+            self, pending_start=f"({last_id}", pending_page=self.pending_page + 1, marked=frozenset()
+        )
 
     def first_pending_page(self) -> Selection:
         return replace(self, pending_start="-", pending_page=0, marked=frozenset())
@@ -63,9 +64,14 @@ class Selection:
         """What the poll should fetch besides the summary: the pages of this selection."""
         if self.key is None:
             return None
-        return Focus(key=self.key, group=self.group, pending_start=self.pending_start,
-                     pending_count=PENDING_PAGE, messages_end=self.messages_end,
-                     messages_count=MESSAGES_PAGE)
+        return Focus(
+            key=self.key,
+            group=self.group,
+            pending_start=self.pending_start,
+            pending_count=PENDING_PAGE,
+            messages_end=self.messages_end,
+            messages_count=MESSAGES_PAGE,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,8 +158,9 @@ def health_counts(streams: tuple[StreamInfo, ...], history: History) -> tuple[tu
     return tuple(sorted(counts.items(), key=lambda kv: SEVERITY.index(kv[0])))
 
 
-def build_view(snapshot: Snapshot | None, selection: Selection, history: History,
-               thresholds: Thresholds) -> DashboardView:
+def build_view(
+    snapshot: Snapshot | None, selection: Selection, history: History, thresholds: Thresholds
+) -> DashboardView:
     """Resolve the selection against the snapshot; the pages count only when the snapshot was
     polled for exactly this selection (otherwise the previous stream's page would show)."""
     stream = snapshot.stream(selection.key) if snapshot is not None and selection.key is not None else None
@@ -165,15 +172,27 @@ def build_view(snapshot: Snapshot | None, selection: Selection, history: History
     trimmed: int | None = None
     if data is not None and stream is not None:
         asked = data.focus
-        if (asked.key == stream.key and asked.pending_start == selection.pending_start
-                and asked.messages_end == selection.messages_end):
+        if (
+            asked.key == stream.key
+            and asked.pending_start == selection.pending_start
+            and asked.messages_end == selection.messages_end
+        ):
             messages = data.messages
             if group is not None and asked.group == group.name:
                 pending, error = data.pending, data.error or group.error
                 gone, trimmed = data.without_data, data.trimmed_pending
     return DashboardView(
-        snapshot=snapshot, selection=selection, history=history, thresholds=thresholds,
+        snapshot=snapshot,
+        selection=selection,
+        history=history,
+        thresholds=thresholds,
         server=snapshot.server if snapshot is not None else ServerInfo(),
-        stream=stream, group=group, pending=pending, pending_error=error, messages=messages,
-        without_data=gone, trimmed_pending=trimmed,
-        trimmed_pending_capped=bool(data is not None and data.trimmed_pending_capped))
+        stream=stream,
+        group=group,
+        pending=pending,
+        pending_error=error,
+        messages=messages,
+        without_data=gone,
+        trimmed_pending=trimmed,
+        trimmed_pending_capped=bool(data is not None and data.trimmed_pending_capped),
+    )

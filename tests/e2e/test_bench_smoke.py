@@ -21,8 +21,13 @@ PARTS = ("poll", "server", "produce", "ui")
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory) -> tuple[subprocess.CompletedProcess, dict, list[Path]]:
     out = tmp_path_factory.mktemp("bench") / "results.json"
-    run = subprocess.Popen([sys.executable, str(ROOT / "bench" / "run.py"), "--smoke", "--out", str(out)],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    run = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--smoke", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
     try:
         stdout, stderr = run.communicate(timeout=240)
     finally:
@@ -46,9 +51,19 @@ def test_run_exits_cleanly_and_ends_with_one_json_object(smoke):
     headline = json.loads(last)
     assert isinstance(headline, dict)
     assert headline["mode"] == "smoke"
-    for key in ("poll_collector_ms", "poll_floor_ms", "poll_collector_over_floor", "poll_round_trips",
-                "poll_walrus_over_collector", "server_usec_per_poll", "server_big_over_small",
-                "produce_over_bare", "produce_over_walrus", "targets_met", "targets"):
+    for key in (
+        "poll_collector_ms",
+        "poll_floor_ms",
+        "poll_collector_over_floor",
+        "poll_round_trips",
+        "poll_walrus_over_collector",
+        "server_usec_per_poll",
+        "server_big_over_small",
+        "produce_over_bare",
+        "produce_over_walrus",
+        "targets_met",
+        "targets",
+    ):
         assert key in headline, key
     assert headline["poll_round_trips"] == 1  # steady state: one pipelined round trip
     assert 0 <= headline["targets_met"] <= headline["targets"]
@@ -60,7 +75,7 @@ def test_table_has_every_part_with_target_and_met_columns(smoke):
     header = next(i for i, line in enumerate(lines) if line.startswith("| part "))
     cols = [c.strip() for c in lines[header].strip("|").split("|")]
     assert cols == ["part", "figure", "value", "target", "met", "note"]
-    body = [line for line in lines[header + 2:] if line.startswith("|")]
+    body = [line for line in lines[header + 2 :] if line.startswith("|")]
     parts = {line.strip("|").split("|")[0].strip() for line in body}
     assert set(PARTS) <= parts
     mets = {line.strip("|").split("|")[4].strip() for line in body}

@@ -27,8 +27,9 @@ def run(*args: str, env: dict[str, str] | None = None, module: bool = False) -> 
     cmd = [sys.executable, "-m", "streamtop", *args] if use_module else [str(SCRIPT), *args]
     full_env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "REDISCLI_AUTH")}
     full_env.update(env or {})
-    return subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=60,
-                          stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        cmd, capture_output=True, text=True, env=full_env, timeout=60, stdin=subprocess.DEVNULL
+    )
 
 
 def assert_one_line_error(proc: subprocess.CompletedProcess, *words: str) -> str:
@@ -55,14 +56,17 @@ def test_status_max_streams_must_be_positive(value):
 
 
 @needs_status
-@pytest.mark.parametrize(("args", "words"), [
-    (["--url", "http://127.0.0.1:6379"], ["unknown URL scheme 'http'"]),
-    (["--url", f"ftp://u:{SECRET}@h"], ["unknown URL scheme 'ftp'"]),
-    (["--url", f"//:{SECRET}@h:1"], ["no scheme"]),
-    (["-p", "70000"], ["port 70000", "out of range"]),
-    (["-p", "0"], ["port 0", "out of range"]),
-    (["--url", "redis://127.0.0.1:99999"], ["port 99999", "out of range"]),
-])
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--url", "http://127.0.0.1:6379"], ["unknown URL scheme 'http'"]),
+        (["--url", f"ftp://u:{SECRET}@h"], ["unknown URL scheme 'ftp'"]),
+        (["--url", f"//:{SECRET}@h:1"], ["no scheme"]),
+        (["-p", "70000"], ["port 70000", "out of range"]),
+        (["-p", "0"], ["port 0", "out of range"]),
+        (["--url", "redis://127.0.0.1:99999"], ["port 99999", "out of range"]),
+    ],
+)
 def test_bad_options(args, words):
     assert_one_line_error(run("status", *args), *words)
 
@@ -84,16 +88,20 @@ def auth_server():
 
 
 @needs_status
-@pytest.mark.parametrize(("args", "env", "words"), [
-    (["-a", SECRET + "x"], {}, ["authentication failed", "default user", "wrong password"]),
-    ([], {"REDISCLI_AUTH": SECRET + "x"}, ["authentication failed"]),
-    (["--user", "nobody", "-a", SECRET], {}, ["authentication failed", "'nobody'"]),
-    (["--user", "alice", "-a", SECRET], {}, ["authentication failed", "'alice'"]),
-    ([], {}, ["requires a password"]),
-])
+@pytest.mark.parametrize(
+    ("args", "env", "words"),
+    [
+        (["-a", SECRET + "x"], {}, ["authentication failed", "default user", "wrong password"]),
+        ([], {"REDISCLI_AUTH": SECRET + "x"}, ["authentication failed"]),
+        (["--user", "nobody", "-a", SECRET], {}, ["authentication failed", "'nobody'"]),
+        (["--user", "alice", "-a", SECRET], {}, ["authentication failed", "'alice'"]),
+        ([], {}, ["requires a password"]),
+    ],
+)
 def test_auth_failures(auth_server, args, env, words):
-    line = assert_one_line_error(run("status", "-p", str(auth_server.port), "--no-auth-warning", *args,
-                                     env=env), *words)
+    line = assert_one_line_error(
+        run("status", "-p", str(auth_server.port), "--no-auth-warning", *args, env=env), *words
+    )
     assert f"127.0.0.1:{auth_server.port}" in line
 
 
@@ -105,8 +113,7 @@ def test_auth_url_password_is_not_printed(auth_server):
 
 # passwords as redis-cli: redis://SECRET@host, the command-line warning, never printed -------------
 
-WARNING = ("Warning: Using a password with '-a' or '-u' option on the command line interface may not "
-           "be safe.")
+WARNING = "Warning: Using a password with '-a' or '-u' option on the command line interface may not be safe."
 
 
 @needs_status
@@ -115,8 +122,11 @@ def test_url_with_a_password_only_is_the_password(auth_server, cmd):
     """redis://SECRET@host is the default user's password, as redis-cli reads it; a wrong one is
     reported for the default user and is never printed (the dashboard fails fast the same way)."""
     port = auth_server.port
-    line = assert_one_line_error(run(*cmd, "--url", f"redis://{SECRET}x@127.0.0.1:{port}/0",
-                                     "--no-auth-warning"), "authentication failed", "the default user")
+    line = assert_one_line_error(
+        run(*cmd, "--url", f"redis://{SECRET}x@127.0.0.1:{port}/0", "--no-auth-warning"),
+        "authentication failed",
+        "the default user",
+    )
     assert "user '" not in line
     if cmd:
         proc = run(*cmd, "--url", f"redis://{SECRET}@127.0.0.1:{port}/0", "--no-auth-warning")
@@ -127,8 +137,11 @@ def test_url_with_a_password_only_is_the_password(auth_server, cmd):
 @needs_status
 def test_json_and_table_never_hold_the_password(auth_server):
     for fmt in ([], ["--json"]):
-        for how in (["-a", SECRET], ["--url", f"redis://:{SECRET}@127.0.0.1:{auth_server.port}/0"],
-                    ["--url", f"redis://alice:alice-pw@127.0.0.1:{auth_server.port}/0"]):
+        for how in (
+            ["-a", SECRET],
+            ["--url", f"redis://:{SECRET}@127.0.0.1:{auth_server.port}/0"],
+            ["--url", f"redis://alice:alice-pw@127.0.0.1:{auth_server.port}/0"],
+        ):
             proc = run("status", *fmt, "-p", str(auth_server.port), *how)
             assert proc.returncode == 0, proc.stderr
             assert SECRET not in proc.stdout + proc.stderr and "alice-pw" not in proc.stdout + proc.stderr
@@ -139,18 +152,21 @@ def test_json_and_table_never_hold_the_password(auth_server):
 
 
 @needs_status
-@pytest.mark.parametrize(("how", "env", "warns"), [
-    (["-a", SECRET], {}, True),
-    (["--password", SECRET], {}, True),
-    (["--url", f"redis://:{SECRET}@127.0.0.1:PORT/0"], {}, True),
-    (["--url", f"redis://{SECRET}@127.0.0.1:PORT/0"], {}, True),
-    (["-u", "redis://alice:alice-pw@127.0.0.1:PORT/0"], {}, True),
-    (["-a", SECRET, "--no-auth-warning"], {}, False),
-    (["--url", f"redis://:{SECRET}@127.0.0.1:PORT/0", "--no-auth-warning"], {}, False),
-    ([], {"REDISCLI_AUTH": SECRET}, False),
-    ([], {"REDIS_URL": f"redis://:{SECRET}@127.0.0.1:PORT/0"}, False),
-    (["--url", "redis://127.0.0.1:PORT/0"], {"REDISCLI_AUTH": SECRET}, False),
-])
+@pytest.mark.parametrize(
+    ("how", "env", "warns"),
+    [
+        (["-a", SECRET], {}, True),
+        (["--password", SECRET], {}, True),
+        (["--url", f"redis://:{SECRET}@127.0.0.1:PORT/0"], {}, True),
+        (["--url", f"redis://{SECRET}@127.0.0.1:PORT/0"], {}, True),
+        (["-u", "redis://alice:alice-pw@127.0.0.1:PORT/0"], {}, True),
+        (["-a", SECRET, "--no-auth-warning"], {}, False),
+        (["--url", f"redis://:{SECRET}@127.0.0.1:PORT/0", "--no-auth-warning"], {}, False),
+        ([], {"REDISCLI_AUTH": SECRET}, False),
+        ([], {"REDIS_URL": f"redis://:{SECRET}@127.0.0.1:PORT/0"}, False),
+        (["--url", "redis://127.0.0.1:PORT/0"], {"REDISCLI_AUTH": SECRET}, False),
+    ],
+)
 def test_password_on_the_command_line_warns_as_redis_cli(auth_server, how, env, warns):
     port = str(auth_server.port)
     how = [a.replace("PORT", port) for a in how]
@@ -170,6 +186,7 @@ def test_warning_comes_before_the_error(auth_server):
 
 
 # IPv6 addresses are shown in brackets -----------------------------------------------------------
+
 
 @needs_status
 def test_ipv6_address_in_brackets():

@@ -25,7 +25,9 @@ class Demo:
     def __init__(self, *args: str) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streamtop", "demo", *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         self.line: str | None = None
         reader = threading.Thread(target=self._read_line, daemon=True)

@@ -13,23 +13,32 @@ from tests.support.numbers import short
 
 def run_cli(*argv: str) -> subprocess.CompletedProcess:
     # the timeout only stops a hang from stalling the suite; nothing is judged by the time taken
-    return subprocess.run([sys.executable, "-m", "streamtop", *argv], capture_output=True, text=True,
-                          timeout=60, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "streamtop", *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
 
 
-@pytest.mark.parametrize(("argv", "words"), [
-    (["status", "--max-idle", "1e308"], ["--max-idle", "max idle must be at most 315,360,000 s"]),
-    (["status", "--rates", "--rates-interval", "1e308"], ["--rates-interval", "at most 600 s"]),
-    (["status", "--max-idle", "4" * 400], ["--max-idle", "(400 characters)"]),
-    (["status", "--max-lag", "9" * 4400], ["--max-lag", "at most 9,223,372,036,854,775,807"]),
-    (["--stuck-after", "1e308"], ["--stuck-after", "at most 315,360,000 s"]),
-    (["--interval", "nan"], ["--interval", "must be a number, got 'nan'"]),
-    (["produce", "k", "--rate", "1e-300"], ["--rate", "at least 0.01 entries/s"]),
-    (["produce", "k", "-n", "99999999"], ["--count", "at most 10,000,000"]),
-    (["produce", "k", "-n", "٣"], ["--count", "whole number"]),
-    (["produce", ""], ["KEY is empty"]),
-    (["demo", "--rate", "inf"], ["--rate", "must be a number"]),
-], ids=short)
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["status", "--max-idle", "1e308"], ["--max-idle", "max idle must be at most 315,360,000 s"]),
+        (["status", "--rates", "--rates-interval", "1e308"], ["--rates-interval", "at most 600 s"]),
+        (["status", "--max-idle", "4" * 400], ["--max-idle", "(400 characters)"]),
+        (["status", "--max-lag", "9" * 4400], ["--max-lag", "at most 9,223,372,036,854,775,807"]),
+        (["--stuck-after", "1e308"], ["--stuck-after", "at most 315,360,000 s"]),
+        (["--interval", "nan"], ["--interval", "must be a number, got 'nan'"]),
+        (["produce", "k", "--rate", "1e-300"], ["--rate", "at least 0.01 entries/s"]),
+        (["produce", "k", "-n", "99999999"], ["--count", "at most 10,000,000"]),
+        (["produce", "k", "-n", "٣"], ["--count", "whole number"]),
+        (["produce", ""], ["KEY is empty"]),
+        (["demo", "--rate", "inf"], ["--rate", "must be a number"]),
+    ],
+    ids=short,
+)
 def test_cli_refusals_end_to_end(server, r, argv, words):
     """The console entry point on a real server: exit 1, one line, no traceback, nothing written."""
     proc = run_cli(*argv, "--url", server.url)

@@ -10,8 +10,12 @@ import sys
 
 
 def test_process_in_a_pipe(server, r):
-    done = subprocess.run([sys.executable, "-m", "streamtop", "produce", "s", "-n", "3", "--url", server.url],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "streamtop", "produce", "s", "-n", "3", "--url", server.url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0 and done.stderr == ""
     assert done.stdout == r.xrevrange("s", count=1)[0][0].decode() + "\n"
 
@@ -19,9 +23,13 @@ def test_process_in_a_pipe(server, r):
 def test_process_on_a_terminal_shows_progress(server, r):
     leader, follower = pty.openpty()
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
-    proc = subprocess.Popen([sys.executable, "-m", "streamtop", "produce", "s", "-n", "50",
-                             "--url", server.url], stdin=subprocess.DEVNULL, stdout=follower,
-                            stderr=follower, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamtop", "produce", "s", "-n", "50", "--url", server.url],
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=follower,
+        env=env,
+    )
     os.close(follower)
     out = b""
     while True:

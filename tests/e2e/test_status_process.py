@@ -20,10 +20,16 @@ def colour_codes(text: str) -> list[str]:
 
 
 def run_process(srv, *argv: str, **env: str) -> subprocess.CompletedProcess:
-    full_env = {k: v for k, v in os.environ.items()
-                if k not in ("NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS")} | env
-    return subprocess.run([sys.executable, "-m", "streamtop", "status", "--url", srv.url, *argv],
-                          capture_output=True, text=True, env=full_env, timeout=60)
+    full_env = {
+        k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS")
+    } | env
+    return subprocess.run(
+        [sys.executable, "-m", "streamtop", "status", "--url", srv.url, *argv],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=60,
+    )
 
 
 def test_process_exit_codes_and_no_colour_in_a_pipe(server, r):
@@ -44,9 +50,17 @@ def test_process_exit_codes_and_no_colour_in_a_pipe(server, r):
 def test_process_unreachable_and_bad_value(own_server):
     url = own_server.url
     own_server.cleanup()
-    down = subprocess.run([sys.executable, "-m", "streamtop", "status", "--url", url],
-                          capture_output=True, text=True, timeout=60)
+    down = subprocess.run(
+        [sys.executable, "-m", "streamtop", "status", "--url", url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert down.returncode == 1 and down.stdout == "" and down.stderr.count("\n") == 1
-    bad = subprocess.run([sys.executable, "-m", "streamtop", "status", "--url", url, "--max-lag", "x"],
-                         capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [sys.executable, "-m", "streamtop", "status", "--url", url, "--max-lag", "x"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode == 1 and "--max-lag" in bad.stderr and bad.stderr.count("\n") == 1

@@ -31,8 +31,11 @@ def taskiq_data(task_name: str, task_id: str, args: list) -> bytes:
 
 def faststream_data(body: object) -> bytes:
     parser = pytest.importorskip("faststream.redis.parser")
-    return asyncio.run(parser.BinaryMessageFormatV1.encode(
-        message=body, reply_to=None, headers=None, correlation_id="corr-1"))
+    return asyncio.run(
+        parser.BinaryMessageFormatV1.encode(
+            message=body, reply_to=None, headers=None, correlation_id="corr-1"
+        )
+    )
 
 
 def test_last_entries_oldest_first_decoded(server, r):
@@ -88,14 +91,17 @@ def test_hostile_values_are_escaped(server, r):
     assert "\\x1b[31mred" in out and "\\xff" in out
 
 
-@pytest.mark.parametrize("args, says", [
-    (["missing"], "no stream 'missing'"),
-    (["str"], "holds a string"),
-    (["s", "--from", "nope"], "Invalid stream ID"),
-    (["s", "-n", "-1"], "count"),
-    (["s", "--decode", "s=yaml"], "unknown format 'yaml'"),
-    ([""], "KEY is empty"),
-])
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["missing"], "no stream 'missing'"),
+        (["str"], "holds a string"),
+        (["s", "--from", "nope"], "Invalid stream ID"),
+        (["s", "-n", "-1"], "count"),
+        (["s", "--decode", "s=yaml"], "unknown format 'yaml'"),
+        ([""], "KEY is empty"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_1(server, r, args, says):
     r.set("str", "x")
     r.xadd("s", {"a": "1"})
@@ -109,8 +115,9 @@ def test_a_closed_pipe_ends_quietly(server, r):
     for n in range(3000):
         pipe.xadd("big", {"n": str(n), "pad": "x" * 200})
     pipe.execute()
-    proc = subprocess.Popen([*TAIL, "big", "--from", "-", "--url", server.url],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [*TAIL, "big", "--from", "-", "--url", server.url], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     assert proc.stdout is not None and proc.stderr is not None
     assert proc.stdout.readline().split()[1] == b"n=0"
     proc.stdout.close()  # as `| head -1` does
@@ -132,8 +139,12 @@ def _reader(stream) -> queue.Queue[str]:
 @pytest.mark.slow
 def test_follow_prints_new_entries_until_sigint(server, r):
     r.xadd("live", {"n": "0"}, id="1-0")
-    proc = subprocess.Popen([*TAIL, "live", "--follow", "--url", server.url], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*TAIL, "live", "--follow", "--url", server.url],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     lines = _reader(proc.stdout)
     seen: list[str] = []
 
@@ -157,8 +168,12 @@ def test_follow_prints_new_entries_until_sigint(server, r):
 
 @pytest.mark.slow
 def test_follow_waits_for_a_stream_that_does_not_exist_yet(server, r):
-    proc = subprocess.Popen([*TAIL, "later", "-f", "--json", "--url", server.url],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*TAIL, "later", "-f", "--json", "--url", server.url],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     lines = _reader(proc.stdout)
     wait_for(lambda: any(c.get("cmd") == "xread" for c in r.client_list()), "tail in XREAD")
     entry_id = r.xadd("later", {"k": "v"}).decode()

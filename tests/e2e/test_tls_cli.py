@@ -19,19 +19,32 @@ def test_without_cacert_the_system_store_is_used(tls):
     With our CA as that store, the real console script connects; without it, it refuses."""
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "REDISCLI_AUTH")}
     cmd = [str(SCRIPT), "status", "--json", "--url", tls.url("ca")]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
-                          env={**env, "SSL_CERT_FILE": tls.file("ca.crt")})
+    proc = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        env={**env, "SSL_CERT_FILE": tls.file("ca.crt")},
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["server"]["url"] == f"rediss://127.0.0.1:{tls.ports['ca']}/0"
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
-                          env={**env, "SSL_CERT_FILE": tls.file("other.crt")})
+    proc = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        env={**env, "SSL_CERT_FILE": tls.file("other.crt")},
+    )
     assert proc.returncode == 1 and "could not be verified" in proc.stderr
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "REDISCLI_AUTH")}
-    return subprocess.run([str(SCRIPT), *args], capture_output=True, text=True, timeout=60, env=env,
-                          stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [str(SCRIPT), *args], capture_output=True, text=True, timeout=60, env=env, stdin=subprocess.DEVNULL
+    )
 
 
 @pytest.mark.parametrize("cmd", [["status"], []])
@@ -46,7 +59,18 @@ def test_cli_refuses_an_unverified_server_in_one_line(tls, cmd):
 
 def test_cli_insecure_and_cacert_and_sni(tls):
     assert _run("status", "--json", "--tls", "--insecure", "-p", str(tls.ports["self"])).returncode == 0
-    assert _run("status", "--json", "--url", tls.url("other"), "--cacert", tls.file("ca.crt"),
-                "--sni", "other.example").returncode == 0
+    assert (
+        _run(
+            "status",
+            "--json",
+            "--url",
+            tls.url("other"),
+            "--cacert",
+            tls.file("ca.crt"),
+            "--sni",
+            "other.example",
+        ).returncode
+        == 0
+    )
     proc = _run("status", "--url", tls.url("other"), "--cacert", tls.file("ca.crt"))
     assert proc.returncode == 1 and "mismatch" in proc.stderr and "--sni" in proc.stderr

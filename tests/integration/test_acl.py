@@ -18,8 +18,10 @@ from tests.support.ui import SIZE, is_dialog, make_app
 from tests.support.waiting import until
 
 # The README's ACLs (Redis 7+ / Valkey; on Redis 6.2 use `~*` for `%R~*`).
-WATCH_ACL = ("resetkeys %R~* resetchannels -@all "
-             "+info +ping +scan +type +xinfo +xlen +xpending +xrange +xrevrange +time")
+WATCH_ACL = (
+    "resetkeys %R~* resetchannels -@all "
+    "+info +ping +scan +type +xinfo +xlen +xpending +xrange +xrevrange +time"
+)
 ACTION_ACL = {  # key -> (what the README calls it, extra commands)
     "produce": "+xadd",
     "burst": "+xadd",
@@ -102,8 +104,10 @@ async def test_dashboard_as_the_watching_user(acl_server):
     assert denied(r) == set()
 
 
-@pytest.mark.parametrize("args", [[], ["--json"], ["--json", "orders", "--max-lag", "100",
-                                                   "--max-pending", "100", "--max-idle", "3600"]])
+@pytest.mark.parametrize(
+    "args",
+    [[], ["--json"], ["--json", "orders", "--max-lag", "100", "--max-pending", "100", "--max-idle", "3600"]],
+)
 def test_status_as_the_watching_user(acl_server, capsys, args):
     srv, r = acl_server
     arrange(r)
@@ -180,8 +184,11 @@ async def test_read_only_actions_layer_as_the_watching_user(acl_server):
         for name, call in actions.items():
             res = await call
             assert not res.ok and res.message.startswith("read-only mode:"), (name, res.message)
-        for preview in (a.trim_preview(b"orders", "MAXLEN", 2), a.group_preview(b"orders", b"billing"),
-                        a.consumer_preview(b"orders", b"billing", b"c1")):
+        for preview in (
+            a.trim_preview(b"orders", "MAXLEN", 2),
+            a.group_preview(b"orders", b"billing"),
+            a.consumer_preview(b"orders", b"billing", b"c1"),
+        ):
             res = await preview
             assert res.ok and "NOPERM" not in res.message, res.message
     finally:

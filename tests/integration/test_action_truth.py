@@ -38,6 +38,7 @@ async def run(srv, command: str, call, n: int = 1, when: str = "after", **kw):
 
 # ---- trim ---------------------------------------------------------------------------------
 
+
 async def test_trim_whose_reply_is_lost_reports_what_it_removed(server, r):
     pipe = r.pipeline()
     for i in range(1000):
@@ -71,6 +72,7 @@ async def test_trim_lost_and_unreadable_says_may_have_been_applied(server, r):
 
 # ---- ack ----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("when", ["before", "after"])
 async def test_ack_whose_reply_is_lost_reports_what_is_still_pending(server, r, when):
     ids = fill(r, n=5)
@@ -86,6 +88,7 @@ async def test_ack_whose_reply_is_lost_reports_what_is_still_pending(server, r, 
 
 
 # ---- claim --------------------------------------------------------------------------------
+
 
 async def test_xclaim_whose_reply_is_lost_reports_the_owners(server, r):
     ids = fill(r, n=6, old=(0, 1))
@@ -109,6 +112,7 @@ async def test_xautoclaim_whose_reply_is_lost_reports_what_the_consumer_owns(ser
 
 
 # ---- burst --------------------------------------------------------------------------------
+
 
 async def test_burst_that_hits_oom_reports_the_exact_count(own_server):
     with redis.Redis(host=own_server.host, port=own_server.port) as r:
@@ -143,6 +147,7 @@ async def test_burst_whose_chunk_reply_is_lost_counts_on_the_server(server, r, w
 
 # ---- item 10: trim preview, NOPERM, auth failure ------------------------------------------
 
+
 async def test_maxlen_limit_is_the_servers(any_server, any_r):
     """The preview refuses a MAXLEN the server would refuse (it used to say "nothing to trim"),
     and the largest one it allows is one the server accepts."""
@@ -161,23 +166,40 @@ async def test_maxlen_limit_is_the_servers(any_server, any_r):
     assert any_r.xlen("s") == 3
 
 
-READ_ONLY = ["~*", "+@read", "+xinfo", "+xpending", "+xrange", "+scan", "+info", "+ping", "-@write",
-             "+client", "+hello"]
+READ_ONLY = [
+    "~*",
+    "+@read",
+    "+xinfo",
+    "+xpending",
+    "+xrange",
+    "+scan",
+    "+info",
+    "+ping",
+    "-@write",
+    "+client",
+    "+hello",
+]
 
 
-@pytest.mark.parametrize(("action", "need", "refused"), [
-    ("ack", "needs +xack on 's'", "'multi'"),
-    ("trim", "needs +xtrim on 's'", "'multi'"),
-    ("dead_letter", "needs +xadd on 's:dlq' and +xack on 's'", "'watch'"),
-    ("produce_one", "needs +xadd on 's'", "'xadd'"),
-])
+@pytest.mark.parametrize(
+    ("action", "need", "refused"),
+    [
+        ("ack", "needs +xack on 's'", "'multi'"),
+        ("trim", "needs +xtrim on 's'", "'multi'"),
+        ("dead_letter", "needs +xadd on 's:dlq' and +xack on 's'", "'watch'"),
+        ("produce_one", "needs +xadd on 's'", "'xadd'"),
+    ],
+)
 async def test_noperm_names_the_command_that_needs_the_right(server, r, action, need, refused):
     ids = fill(r, n=3)
     r.execute_command("ACL", "SETUSER", "viewer", "on", ">pw", *READ_ONLY)
     a = await make_actions(server, username="viewer", password="pw")
-    calls = {"ack": lambda: a.ack(b"s", b"g", ids[:1]), "trim": lambda: a.trim(b"s", "MAXLEN", 1),
-             "dead_letter": lambda: a.dead_letter(b"s", b"g", ids=ids[:1]),
-             "produce_one": lambda: a.produce_one(b"s")}
+    calls = {
+        "ack": lambda: a.ack(b"s", b"g", ids[:1]),
+        "trim": lambda: a.trim(b"s", "MAXLEN", 1),
+        "dead_letter": lambda: a.dead_letter(b"s", b"g", ids=ids[:1]),
+        "produce_one": lambda: a.produce_one(b"s"),
+    }
     try:
         res = await calls[action]()
     finally:

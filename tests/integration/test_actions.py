@@ -18,6 +18,7 @@ from tests.support.streams import every_action, fill, make_actions, pel, server_
 
 # ---- claim -------------------------------------------------------------------------------
 
+
 async def test_claim_auto_moves_stuck_entries_only(any_acts, any_r):
     ids = fill(any_r, n=10, old=(0, 2, 4, 6, 8))
     res = await any_acts.claim_auto(b"s", b"g", b"c2", 60_000, 100)
@@ -103,6 +104,7 @@ async def test_claim_missing_group_is_a_plain_message(any_acts, any_r):
 
 # ---- ack ---------------------------------------------------------------------------------
 
+
 async def test_ack_acks_exactly_the_selected_ids(any_acts, any_r):
     ids = fill(any_r, n=6)
     any_r.xack("s", "g", ids[5])
@@ -116,6 +118,7 @@ async def test_ack_acks_exactly_the_selected_ids(any_acts, any_r):
 
 
 # ---- trim --------------------------------------------------------------------------------
+
 
 def trim_fixture(r) -> list[str]:
     """20 entries; g1 read the first 10 and acked 5 of them; g2 (from 0) has read nothing."""
@@ -153,6 +156,7 @@ async def test_trim_minid_exact_preview_matches_trim(any_acts, any_r):
 
 async def test_trim_minid_counts_from_the_kept_side_when_cheaper(acts, r, monkeypatch):
     from streamtop.actions import trim
+
     monkeypatch.setattr(trim, "SCAN_CAP", 5)
     monkeypatch.setattr(trim, "PAGE", 2)
     ids = [r.xadd("s", {"n": i}).decode() for i in range(12)]
@@ -163,6 +167,7 @@ async def test_trim_minid_counts_from_the_kept_side_when_cheaper(acts, r, monkey
 
 async def test_trim_maxlen_far_boundary_keeps_the_count_and_says_impact_unknown(acts, r, monkeypatch):
     from streamtop.actions import trim
+
     monkeypatch.setattr(trim, "SCAN_CAP", 3)
     monkeypatch.setattr(trim, "PAGE", 2)
     fill(r, n=12)
@@ -175,6 +180,7 @@ async def test_trim_maxlen_far_boundary_keeps_the_count_and_says_impact_unknown(
 
 async def test_trim_preview_counts_a_large_pel_as_a_lower_bound(acts, r, monkeypatch):
     from streamtop.actions import trim
+
     monkeypatch.setattr(trim, "SCAN_CAP", 4)
     monkeypatch.setattr(trim, "PAGE", 2)
     fill(r, n=10)
@@ -212,6 +218,7 @@ async def test_trim_preview_on_missing_or_wrong_key(acts, r):
 
 # ---- groups ------------------------------------------------------------------------------
 
+
 async def test_group_operations(any_acts, any_r):
     res = await any_acts.group_create(b"new", b"g", "0")
     assert res.ok and any_r.exists("new")  # MKSTREAM
@@ -226,8 +233,7 @@ async def test_group_operations(any_acts, any_r):
     assert gone.ok and gone.details["pending_dropped"] == 4
     assert any_r.xpending("s", "g")["pending"] == 0
     gp = await any_acts.group_preview(b"s", b"g")
-    assert gp.details == {"exists": True, "pending": 0, "consumers": 0,
-                          "last_delivered_id": ids[1]}
+    assert gp.details == {"exists": True, "pending": 0, "consumers": 0, "last_delivered_id": ids[1]}
     assert (await any_acts.group_destroy(b"s", b"g")).ok
     assert any_r.xinfo_groups("s") == []
     again = await any_acts.group_destroy(b"s", b"g")
@@ -235,6 +241,7 @@ async def test_group_operations(any_acts, any_r):
 
 
 # ---- produce -----------------------------------------------------------------------------
+
 
 async def test_produce_one_and_burst(acts, r):
     res = await acts.produce_one(b"p")
@@ -263,6 +270,7 @@ async def test_produce_into_wrong_type(acts, r):
 
 
 # ---- dead-letter -------------------------------------------------------------------------
+
 
 async def test_dead_letter_selected_moves_each_entry_once(any_acts, any_r):
     ids = fill(any_r, n=6)
@@ -302,12 +310,13 @@ async def test_dead_letter_of_a_trimmed_entry_keeps_its_metadata(acts, r):
     r.xdel("s", ids[0])
     res = await acts.dead_letter(b"s", b"g", ids=[ids[0]])
     assert res.ok
-    (_, fields), = r.xrange("s:dlq")
+    ((_, fields),) = r.xrange("s:dlq")
     assert fields[b"dlq-missing"] == b"1" and fields[b"dlq-original-id"].decode() == ids[0]
     assert ids[0] not in pel(r)
 
 
 # ---- read-only and permissions ------------------------------------------------------------
+
 
 async def test_read_only_refuses_every_action_and_changes_nothing(any_server, any_r):
     ids = fill(any_r, n=5)
@@ -343,6 +352,7 @@ async def test_acl_user_without_write_gets_noperm_for_every_action(any_server, a
 
 
 # ---- validation: a clear message and nothing sent -----------------------------------------
+
 
 def commands_processed(r: redis.Redis) -> int:
     return int(r.info("stats")["total_commands_processed"])
@@ -387,6 +397,7 @@ async def test_bad_input_raises_before_anything_is_sent(acts, r, method, args, m
 
 
 # ---- dead-letter when the connection drops ----------------------------------------------
+
 
 @pytest.mark.parametrize("when", ["before", "after"])
 async def test_dead_letter_survives_a_dropped_connection(server, r, when):

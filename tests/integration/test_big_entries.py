@@ -50,7 +50,8 @@ def assert_matches_server(r: redis.Redis, snap, key: bytes, ids: list[bytes] | N
 
 @pytest.mark.parametrize("where", ["first", "last"])
 async def test_big_entry_is_not_fetched_every_poll_and_snapshot_stays_right(
-        any_server, any_r, collector_for, where):
+    any_server, any_r, collector_for, where
+):
     key = b"big"
     ids = []
     if where == "first":

@@ -24,8 +24,13 @@ def bullmq_dir(tmp_path_factory) -> Path:
     if shutil.which("node") is None or shutil.which("npm") is None:
         pytest.skip("node and npm are not installed (.ci/run installs Debian's nodejs and npm)")
     where = tmp_path_factory.mktemp("bullmq")
-    done = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent", "bullmq", "ioredis"],
-                          cwd=where, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        ["npm", "install", "--no-audit", "--no-fund", "--silent", "bullmq", "ioredis"],
+        cwd=where,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if done.returncode != 0:
         pytest.skip(f"npm install bullmq ioredis failed: {done.stderr.strip()[-300:]}")
     shutil.copy(SCRIPT, where / "emails.js")
@@ -33,8 +38,9 @@ def bullmq_dir(tmp_path_factory) -> Path:
 
 
 def test_bullmq_events_stream(bullmq_dir, server, r):
-    done = subprocess.run(["node", "emails.js", str(server.port)], cwd=bullmq_dir, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        ["node", "emails.js", str(server.port)], cwd=bullmq_dir, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "done 3"
     key = "bull:emails:events"

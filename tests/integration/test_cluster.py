@@ -138,6 +138,7 @@ def test_a_dead_node_marks_its_streams_stale_while_the_others_update():
 def test_uncovered_slots_are_shown_not_a_crash():
     c = ClusterProcess().start(cover_slots=False)
     try:
+
         async def run():
             col = await _collector(c.url)
             try:
@@ -245,8 +246,9 @@ def _move_slot(c: ClusterProcess, key: str, target: ServerProcess) -> None:
     clients = {n.port: redis.Redis(host=n.host, port=n.port) for n in c.nodes}
     try:
         ids = {p: cl.execute_command("CLUSTER", "MYID").decode() for p, cl in clients.items()}
-        source = next(p for p, cl in clients.items()
-                      if cl.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) > 0)
+        source = next(
+            p for p, cl in clients.items() if cl.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) > 0
+        )
         assert source != target.port
         clients[target.port].execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", ids[source])
         clients[source].execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", ids[target.port])
@@ -288,8 +290,11 @@ def test_a_reshard_is_followed(targets):
         last = snaps[-1].stream(b"s1")
         assert last is not None and last.error is None and last.length == 1
         assert last.node == f"127.0.0.1:{target.port}"
-        assert all(s.error is None or not s.error.startswith(("MOVED", "ASK"))
-                   for snap in snaps for s in snap.streams)  # never shown to the user
+        assert all(
+            s.error is None or not s.error.startswith(("MOVED", "ASK"))
+            for snap in snaps
+            for s in snap.streams
+        )  # never shown to the user
     finally:
         c.cleanup()
 
@@ -353,15 +358,17 @@ def test_a_failover_is_followed():
                 nonlocal seen_stale
                 snap = await col.poll()
                 seen_stale = seen_stale or any(s.stale for s in snap.streams)
-                done = victim_addr not in {n.address for n in snap.nodes} and not any(
-                    s.stale for s in snap.streams) and len(snap.streams) == 60
+                done = (
+                    victim_addr not in {n.address for n in snap.nodes}
+                    and not any(s.stale for s in snap.streams)
+                    and len(snap.streams) == 60
+                )
                 return snap if done else None
 
             try:
                 before = await col.poll()
                 victim.stop()
-                after = await until(None, followed, "the failover to be followed", timeout=30,
-                                    interval=0.5)
+                after = await until(None, followed, "the failover to be followed", timeout=30, interval=0.5)
                 return before, after, seen_stale
             finally:
                 await col.aclose()
@@ -536,15 +543,19 @@ def test_status_with_two_primaries_down_is_not_ok(capsys):
         c.nodes[1].stop()
         c.nodes[2].stop()
         survivor = redis.Redis(host="127.0.0.1", port=c.nodes[0].port)
-        wait_for(lambda: b"cluster_state:fail" in survivor.execute_command("CLUSTER", "INFO"),
-                 "the survivor to call the cluster down", timeout=20)
+        wait_for(
+            lambda: b"cluster_state:fail" in survivor.execute_command("CLUSTER", "INFO"),
+            "the survivor to call the cluster down",
+            timeout=20,
+        )
         survivor.close()
         code = main(["status", "--json", "--url", c.url])
         doc = json.loads(capsys.readouterr().out)
         assert code == 2 and doc["ok"] is False
         assert_valid(doc)
         assert sorted(b["node"] for b in doc["breaches"] if b["stream"] is None) == sorted(
-            f"127.0.0.1:{n.port}" for n in c.nodes[1:])
+            f"127.0.0.1:{n.port}" for n in c.nodes[1:]
+        )
         refused = [b for b in doc["breaches"] if b["stream"] is not None]
         assert refused and all(b["error"].startswith("CLUSTERDOWN") for b in refused)
     finally:
@@ -576,6 +587,7 @@ def test_status_with_an_unassigned_slot_range_is_not_ok(capsys):
 def test_max_streams_is_a_total_for_the_cluster(cluster):
     """300 streams over 3 nodes, --max-streams 100: 100 shown, and (after the first poll, when the
     nodes have not yet seen each other's discovery) only those 100 polled, not 100 per node."""
+
     async def run():
         col = await _collector(cluster.url, max_streams=100)
         try:

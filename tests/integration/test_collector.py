@@ -299,6 +299,7 @@ async def test_max_streams_cap_is_reported(any_server, any_r, collector_for):
 
 # round trips ---------------------------------------------------------------------------------
 
+
 class SendCounter:
     """Counts real writes to the server socket (every command or pipeline is one send)."""
 
@@ -416,7 +417,9 @@ async def test_steady_state_poll_is_one_round_trip(any_server, any_r, collector_
     assert len(snap.streams) == 100
     for s in snap.streams:
         assert [(g.name, g.consumers, g.pending, len(g.consumer_list)) for g in s.groups] == [
-            (b"g1", 2, 2, 2), (b"g2", 2, 0, 2)]
+            (b"g1", 2, 2, 2),
+            (b"g2", 2, 0, 2),
+        ]
         assert s.groups[0].lag.best == 1 and s.groups[1].lag.best == 0
 
 
@@ -439,6 +442,7 @@ async def test_new_groups_cost_at_most_one_extra_round_trip(any_server, any_r, c
 
 
 # the GC pause -------------------------------------------------------------------------------
+
 
 def test_gc_pause_is_counted_across_overlapping_polls():
     """Two polls parsing at once (a cluster's nodes): the first to finish must not turn the

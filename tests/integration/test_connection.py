@@ -22,10 +22,17 @@ SECRET = "s3cr3t-Pa55"
 
 # options and precedence ----------------------------------------------------------------------
 
+
 def test_default_is_redis_cli_default():
     spec = build_spec(env={})
     assert (spec.scheme, spec.host, spec.port, spec.db, spec.password, spec.tls) == (
-        "redis", "127.0.0.1", 6379, 0, None, False)
+        "redis",
+        "127.0.0.1",
+        6379,
+        0,
+        None,
+        False,
+    )
     assert spec.display_url() == "redis://127.0.0.1:6379/0"
 
 
@@ -56,7 +63,12 @@ def test_password_precedence_and_user():
 def test_unix_and_rediss_urls():
     spec = build_spec(url=f"unix://bob:{SECRET}@/run/redis.sock?db=2", env={})
     assert (spec.scheme, spec.path, spec.db, spec.username, spec.password) == (
-        "unix", "/run/redis.sock", 2, "bob", SECRET)
+        "unix",
+        "/run/redis.sock",
+        2,
+        "bob",
+        SECRET,
+    )
     assert spec.address == "/run/redis.sock"
     assert spec.client_kwargs()["unix_socket_path"] == "/run/redis.sock"
     spec = build_spec(url="rediss://h:6380/1", env={})
@@ -89,18 +101,21 @@ def test_display_url_and_repr_never_hold_the_password():
         assert SECRET not in repr(spec) and SECRET not in str(spec)
 
 
-@pytest.mark.parametrize(("url", "words"), [
-    ("http://h:6379", ["unknown URL scheme", "'http'"]),
-    ("localhost:6379", ["unknown URL scheme"]),
-    (f"//:{SECRET}@h:1", ["no scheme"]),
-    ("redis://h:0", ["port 0", "out of range"]),
-    ("redis://h:65536", ["port 65536", "out of range"]),
-    ("redis://h:port", ["port in the URL", "not a number"]),
-    (f"redis://admin:{SECRET}", ["port in the URL", "not a number"]),  # forgotten @host
-    ("redis://h:1/x", ["database in the URL", "not a number"]),
-    ("redis://h:1/-1", ["database -1", "negative"]),
-    ("unix://", ["unix:// URL needs a socket path"]),
-])
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("http://h:6379", ["unknown URL scheme", "'http'"]),
+        ("localhost:6379", ["unknown URL scheme"]),
+        (f"//:{SECRET}@h:1", ["no scheme"]),
+        ("redis://h:0", ["port 0", "out of range"]),
+        ("redis://h:65536", ["port 65536", "out of range"]),
+        ("redis://h:port", ["port in the URL", "not a number"]),
+        (f"redis://admin:{SECRET}", ["port in the URL", "not a number"]),  # forgotten @host
+        ("redis://h:1/x", ["database in the URL", "not a number"]),
+        ("redis://h:1/-1", ["database -1", "negative"]),
+        ("unix://", ["unix:// URL needs a socket path"]),
+    ],
+)
 def test_bad_urls_are_one_line_config_errors(url, words):
     with pytest.raises(ConfigError) as info:
         build_spec(url=url, env={})
@@ -110,18 +125,21 @@ def test_bad_urls_are_one_line_config_errors(url, words):
         assert w in msg
 
 
-@pytest.mark.parametrize(("kw", "words"), [
-    (dict(port="70000"), ["port 70000", "-p", "out of range"]),
-    (dict(port="0"), ["port 0", "out of range"]),
-    (dict(port="x"), ["port 'x'", "not a number"]),
-    (dict(db="-2"), ["database -2", "negative"]),
-    (dict(port="٣"), ["port '٣'", "not a number"]),  # int() would take it as 3
-    (dict(port="6_379"), ["port '6_379'", "not a number"]),
-    (dict(db="9" * 4400), ["database", "not a number"]),  # beyond int()'s digit limit: no traceback
-    (dict(db="99999999999"), ["database 99999999999", "out of range"]),
-    (dict(url="unix:///tmp/s", tls=True), ["TLS", "unix"]),
-    (dict(cacert="/nonexistent/ca.pem"), ["--cacert", "not found"]),
-])
+@pytest.mark.parametrize(
+    ("kw", "words"),
+    [
+        (dict(port="70000"), ["port 70000", "-p", "out of range"]),
+        (dict(port="0"), ["port 0", "out of range"]),
+        (dict(port="x"), ["port 'x'", "not a number"]),
+        (dict(db="-2"), ["database -2", "negative"]),
+        (dict(port="٣"), ["port '٣'", "not a number"]),  # int() would take it as 3
+        (dict(port="6_379"), ["port '6_379'", "not a number"]),
+        (dict(db="9" * 4400), ["database", "not a number"]),  # beyond int()'s digit limit: no traceback
+        (dict(db="99999999999"), ["database 99999999999", "out of range"]),
+        (dict(url="unix:///tmp/s", tls=True), ["TLS", "unix"]),
+        (dict(cacert="/nonexistent/ca.pem"), ["--cacert", "not found"]),
+    ],
+)
 def test_bad_options_are_config_errors(kw, words):
     with pytest.raises(ConfigError) as info:
         build_spec(env={}, **kw)
@@ -148,13 +166,19 @@ async def test_blocking_read_is_not_cut_by_the_socket_timeout(server, r):
 
 # who answered --------------------------------------------------------------------------------
 
+
 async def test_server_identity(any_server):
     client, info = await connect(parse_url(any_server.url))
     await client.aclose()
-    expected = {"redis-6.2": ("redis", "6.2"), "redis-7.0": ("redis", "7.0"),
-                "valkey-8.1": ("valkey", "8.1"), "valkey-9.1": ("valkey", "9.1")}
-    flavour = next(k for k, (name, ver) in expected.items()
-                   if info.name == name and info.version.startswith(ver + "."))
+    expected = {
+        "redis-6.2": ("redis", "6.2"),
+        "redis-7.0": ("redis", "7.0"),
+        "valkey-8.1": ("valkey", "8.1"),
+        "valkey-9.1": ("valkey", "9.1"),
+    }
+    flavour = next(
+        k for k, (name, ver) in expected.items() if info.name == name and info.version.startswith(ver + ".")
+    )
     assert info.mode == "standalone"
     assert info.has_lag == (flavour != "redis-6.2")
     assert info.autoclaim_reports_deleted == (flavour != "redis-6.2")
@@ -165,11 +189,13 @@ async def test_server_identity(any_server):
 
 # errors from real servers --------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def auth_server():
     """Valkey 9.1 with a default password and an ACL user."""
     srv = start_server("valkey-9.1", extra_args=["--requirepass", SECRET])
     import redis
+
     with redis.Redis(host=srv.host, port=srv.port, password=SECRET) as c:
         c.execute_command("ACL", "SETUSER", "alice", "on", f">{SECRET}x", "~*", "+@all")
     yield srv
@@ -205,8 +231,7 @@ async def test_unknown_user_and_user_with_wrong_password(auth_server):
     assert "authentication failed" in msg and "user 'mallory'" in msg
     msg = await _error(build_spec(url=auth_server.url, user="alice", password=SECRET, env={}))
     assert "authentication failed" in msg and "user 'alice'" in msg
-    client, info = await connect(build_spec(url=auth_server.url, user="alice", password=SECRET + "x",
-                                            env={}))
+    client, info = await connect(build_spec(url=auth_server.url, user="alice", password=SECRET + "x", env={}))
     await client.aclose()
     assert info.name == "valkey"
 
@@ -235,6 +260,7 @@ def test_describe_error_redacts_the_password_in_server_text():
 
 # passwords as redis-cli reads them, and never shown ------------------------------------------------
 
+
 def test_url_userinfo_without_a_colon_is_the_password():
     spec = build_spec(url=f"redis://{SECRET}@h:1/0", env={})
     assert (spec.username, spec.password) == (None, SECRET)
@@ -242,8 +268,11 @@ def test_url_userinfo_without_a_colon_is_the_password():
     assert (spec.username, spec.password) == (None, SECRET)
     spec = build_spec(url="redis://p%40ss%3Aword@h", env={})  # percent-decoded, ':' inside is data
     assert (spec.username, spec.password) == (None, "p@ss:word")
-    for url, who in ((f"redis://alice:{SECRET}@h", ("alice", SECRET)),
-                     (f"redis://:{SECRET}@h", (None, SECRET)), ("redis://alice:@h", ("alice", ""))):
+    for url, who in (
+        (f"redis://alice:{SECRET}@h", ("alice", SECRET)),
+        (f"redis://:{SECRET}@h", (None, SECRET)),
+        ("redis://alice:@h", ("alice", "")),
+    ):
         assert (parse_url(url).username, parse_url(url).password) == who, url
     assert SECRET not in build_spec(url=f"redis://{SECRET}@h:1/0", env={}).display_url()
 
@@ -262,9 +291,11 @@ async def test_header_never_shows_the_password(auth_server):
     from tests.support.ui import SIZE, make_app
     from tests.support.waiting import until
 
-    for url, state in ((f"redis://{SECRET}@127.0.0.1:{auth_server.port}/0", "LIVE"),
-                       (f"redis://:{SECRET}-no@127.0.0.1:{auth_server.port}/0", "authentication failed"),
-                       (f"redis://alice:{SECRET}x@127.0.0.1:{auth_server.port}/0", "LIVE")):
+    for url, state in (
+        (f"redis://{SECRET}@127.0.0.1:{auth_server.port}/0", "LIVE"),
+        (f"redis://:{SECRET}-no@127.0.0.1:{auth_server.port}/0", "authentication failed"),
+        (f"redis://alice:{SECRET}x@127.0.0.1:{auth_server.port}/0", "LIVE"),
+    ):
         app = make_app(url)
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, lambda: state in app.w("header").render().plain)  # noqa: B023
@@ -275,6 +306,7 @@ async def test_header_never_shows_the_password(auth_server):
 
 
 # the client name is best effort ---------------------------------------------------------------------
+
 
 async def test_client_name_is_set_when_allowed_and_skipped_when_refused(server, r):
     spec = parse_url(server.url)
@@ -304,6 +336,7 @@ async def test_wrong_database_still_fails_after_the_name_hook(server):
 
 
 # IPv6 addresses in brackets -------------------------------------------------------------------------
+
 
 def test_ipv6_address_and_url_in_brackets():
     spec = build_spec(url="redis://[::1]:7000/2", env={})

@@ -101,8 +101,16 @@ async def test_dlq_turned_into_a_string_during_a_move_is_never_half_applied(serv
 
 # Each command of a move, in order. The 3rd move is cut: XPENDING also runs 5 times up front (the
 # selection check), so its 3rd move is its 8th occurrence. MULTI, XADD, XACK and EXEC go in one write.
-STEPS = [("WATCH", 3), ("TYPE", 3), ("XPENDING", 8), ("XRANGE", 3), ("MULTI", 3), ("XADD", 3),
-         ("XACK", 3), ("EXEC", 3)]
+STEPS = [
+    ("WATCH", 3),
+    ("TYPE", 3),
+    ("XPENDING", 8),
+    ("XRANGE", 3),
+    ("MULTI", 3),
+    ("XADD", 3),
+    ("XACK", 3),
+    ("EXEC", 3),
+]
 
 
 @pytest.mark.parametrize("when", ["before", "after"])

@@ -10,8 +10,9 @@ from streamtop.demo.workload import STREAM
 from streamtop.embedded import ServerUnavailable
 
 
-@pytest.mark.parametrize("rate, words", [("0", "more than 0"), ("-3", "more than 0"),
-                                         ("100001", "100,000"), ("1e12", "100,000")])
+@pytest.mark.parametrize(
+    "rate, words", [("0", "more than 0"), ("-3", "more than 0"), ("100001", "100,000"), ("1e12", "100,000")]
+)
 def test_bad_rates_are_refused(rate, words, capsys):
     with pytest.raises(SystemExit) as info:
         cli.main(["demo", "--no-ui", f"--rate={rate}"])
@@ -29,7 +30,6 @@ def test_missing_valkey_binary_names_url_as_the_way_out(monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "--url" in err and "no valkey-server binary" in err
     assert len(err.strip().splitlines()) == 1
-
 
 
 def test_a_non_stream_app_event_is_left_alone(server, r, capsys):

@@ -47,10 +47,14 @@ def consumers(ctl: DemoController) -> list:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("fields", [
-    {"sensor_id": "sensor1", "temp": "0.99", "humidity": "0.5"},  # hotter than poison_above
-    {"note": "not a sensor event"},  # malformed: fails every time too
-], ids=["hot", "malformed"])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"sensor_id": "sensor1", "temp": "0.99", "humidity": "0.5"},  # hotter than poison_above
+        {"note": "not a sensor event"},  # malformed: fails every time too
+    ],
+    ids=["hot", "malformed"],
+)
 def test_a_poison_event_ends_in_the_dlq_after_n_deliveries(any_server, any_r, controller_on, fields):
     r = any_r
     ctl = controller_on(any_server, poison_deliveries=3, retry_success=1.0)
@@ -61,7 +65,8 @@ def test_a_poison_event_ends_in_the_dlq_after_n_deliveries(any_server, any_r, co
     assert copy[b"dlq-group"] == GROUP.encode() and copy[b"dlq-source"] == STREAM.encode()
     assert copy[b"dlq-consumer"] in {b"c1", b"c2"}
     assert {k: v for k, v in copy.items() if not k.startswith(b"dlq-")} == {
-        k.encode(): v.encode() for k, v in fields.items()}
+        k.encode(): v.encode() for k, v in fields.items()
+    }
     assert pending(r, poison) == [], "acked in group1 once it is in the DLQ"
     assert r.xrange(STREAM, poison, poison), "the original stays in the stream"
     wait_for(lambda: sum(w.dead_lettered for w in consumers(ctl)) == 1, "one dead-lettered counted")
@@ -94,8 +99,10 @@ def test_a_crashed_consumers_entries_are_claimed_and_retried(server, r, controll
     the crashed one held, once idle over stuck_ms, and acks what now succeeds."""
     ctl = controller_on(server, retry_success=1.0, consumers=1, stuck_ms=2000)
     ids = {r.xadd(STREAM, {"sensor_id": "sensor3", "temp": "0.8", "humidity": "0.5"}) for _ in range(4)}
-    wait_for(lambda: {row["message_id"] for row in r.xpending_range(STREAM, GROUP, "-", "+", 100, "c1")}
-             == ids, "c1 to fail them")
+    wait_for(
+        lambda: {row["message_id"] for row in r.xpending_range(STREAM, GROUP, "-", "+", 100, "c1")} == ids,
+        "c1 to fail them",
+    )
     ctl.crash_consumer("c1")
     wait_for(lambda: ctl.consumers["c1"].state == "crashed", "c1 to crash")
     assert ctl.consumers["c1"].retried == 0, "crashed before its own retry"

@@ -16,8 +16,9 @@ from tests.support.waiting import until, wait_for
 
 @pytest.fixture
 def controller(server):
-    ctl = DemoController(ConnectionSpec(host=server.host, port=server.port), rate=40, seed=5,
-                         retry_every=None)
+    ctl = DemoController(
+        ConnectionSpec(host=server.host, port=server.port), rate=40, seed=5, retry_every=None
+    )
     ctl.start()
     yield ctl
     ctl.stop()
@@ -30,8 +31,10 @@ def numsub(r: redis.Redis) -> int:
 @pytest.mark.slow
 def test_away_subscriber_misses_everything_the_stream_reader_catches_up(controller, r):
     ctl = controller
-    wait_for(lambda: ctl.subscriber.processed > 10 and ctl.reader.processed > 10,
-             "the subscriber and the reader to receive while present")
+    wait_for(
+        lambda: ctl.subscriber.processed > 10 and ctl.reader.processed > 10,
+        "the subscriber and the reader to receive while present",
+    )
     assert numsub(r) == 1
     run = ctl.go_away(1.5)
     wait_for(lambda: numsub(r) == 0, "the subscriber to be unsubscribed (server side)")
@@ -41,9 +44,11 @@ def test_away_subscriber_misses_everything_the_stream_reader_catches_up(controll
     assert published > 10, "the producer went on while they were away"
     assert received == 0, "pub/sub keeps nothing for an absent subscriber"
     assert read == published, "the stream reader read every one from its stored last ID"
-    assert ctl.comparison() == (f"pub/sub: missed {published} of {published} published while away; "
-                                f"stream: caught up {published} of {published} (reader1, from "
-                                "reader1:lastid)")
+    assert ctl.comparison() == (
+        f"pub/sub: missed {published} of {published} published while away; "
+        f"stream: caught up {published} of {published} (reader1, from "
+        "reader1:lastid)"
+    )
     # the away IDs are real stream entries, and the reader's stored position is past them
     last_away = max(run.published, key=id_key)
     assert r.xrange(STREAM, last_away, last_away)
@@ -68,8 +73,7 @@ def test_reader1_lastid_advances_and_a_restart_resumes_from_it(controller, r):
     assert f"XREAD from {last.decode()}" in ctl.reader.snapshot().detail
     # a new workload on the same server: reader1 starts from what it stored, not from 0-0
     ctl.stop()
-    added = [r.xadd(STREAM, {"sensor_id": "sensor1", "temp": "0.1", "humidity": "0.1"})
-             for _ in range(3)]
+    added = [r.xadd(STREAM, {"sensor_id": "sensor1", "temp": "0.1", "humidity": "0.1"}) for _ in range(3)]
     again = DemoController(ctl.spec, rate=1, seed=5, retry_every=None)
     again.pause_producer()
     again.start()
@@ -98,11 +102,18 @@ async def test_f8_shows_the_comparison_in_the_panel(controller):
         await pilot.press("f8")
         run = controller.away_run
         assert run is not None
+
         def says_caught_up() -> bool:  # on the panel's refresh after the reader caught up
             n = run.counts()[0]
-            return n > 0 and run.counts()[2] == n and str(compare.render()) == (
-                f"pub/sub: missed {n} of {n} published while away; stream: "
-                f"caught up {n} of {n} (reader1, from reader1:lastid)")
+            return (
+                n > 0
+                and run.counts()[2] == n
+                and str(compare.render())
+                == (
+                    f"pub/sub: missed {n} of {n} published while away; stream: "
+                    f"caught up {n} of {n} (reader1, from reader1:lastid)"
+                )
+            )
 
         await until(pilot, says_caught_up, "the panel to say the reader caught up with everything")
         assert compare.display

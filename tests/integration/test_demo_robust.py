@@ -85,14 +85,18 @@ async def test_the_demo_opens_on_group1_with_its_pending_entries(server, r):
     try:
         app = build_app(argparse.Namespace(interval=0.2, max_streams=1000), ctl.spec, ctl)
         async with app.run_test(size=(140, 42)) as pilot:
-            await until(pilot, lambda: app.selected_group == GROUP.encode() and app.w("pending").entries,
-                        "group1 and its pending entries on screen")
+            await until(
+                pilot,
+                lambda: app.selected_group == GROUP.encode() and app.w("pending").entries,
+                "group1 and its pending entries on screen",
+            )
             assert app.selected_key == STREAM.encode()
             assert app.selected_group == GROUP.encode()
             assert app.w("lower").active == "pending-tab"
             shown = {e.id for e in app.w("pending").entries}
-            on_server = {row["message_id"].decode()
-                         for row in r.xpending_range(STREAM, GROUP, "-", "+", 10_000)}
+            on_server = {
+                row["message_id"].decode() for row in r.xpending_range(STREAM, GROUP, "-", "+", 10_000)
+            }
             assert shown & on_server, "group1's pending entries are on screen"
             # the user's own choice is left alone afterwards
             app.select(STREAM.encode(), ANALYTICS.encode())

@@ -84,15 +84,19 @@ def test_workload_shares_acks_fails_and_lags(any_server, any_r, controller_on):
     last_id = r.xrevrange(STREAM, count=1)[0][0]
     wait_for(lambda: group(r, GROUP)["last-delivered-id"] == last_id, "group1 to read everything")
     # group1 drained: exactly the hot readings stay pending, everything else was acked
-    wait_for(lambda: sum(w.processed + w.failed for w in ctl.workers() if w.role == "consumer")
-             == r.xlen(STREAM), "group1's consumers to finish their batches")
+    wait_for(
+        lambda: sum(w.processed + w.failed for w in ctl.workers() if w.role == "consumer") == r.xlen(STREAM),
+        "group1's consumers to finish their batches",
+    )
     entries = r.xrange(STREAM)
     hot = {eid for eid, f in entries if float(f[b"temp"]) > 0.7}
     assert hot and len(hot) < len(entries)
     # counters move just before the ack: a cool reading may still be pending for an instant
     wait_for(lambda: pending_ids(r) == hot, "exactly the hot readings to stay pending")
-    wait_for(lambda: sum(w.failed for w in ctl.workers() if w.role == "consumer") == len(hot),
-             "one failure counted per hot reading")
+    wait_for(
+        lambda: sum(w.failed for w in ctl.workers() if w.role == "consumer") == len(hot),
+        "one failure counted per hot reading",
+    )
     assert {f[b"sensor_id"] for _, f in entries} == {b"sensor1", b"sensor2", b"sensor3"}
 
     # analytics, behind before the pause, catches up while the producer is paused
@@ -105,8 +109,10 @@ def test_workload_shares_acks_fails_and_lags(any_server, any_r, controller_on):
 @pytest.mark.slow
 def test_crash_keeps_pending_stop_is_clean_and_add_joins(server, r, controller_on):
     ctl = controller_on(server, rate=100, fail_above=0.5, retry_every=None)
-    wait_for(lambda: all(len(pending_ids(r, c)) > 0 for c in ("c1", "c2", "c3")),
-             "every consumer to hold a failed entry")
+    wait_for(
+        lambda: all(len(pending_ids(r, c)) > 0 for c in ("c1", "c2", "c3")),
+        "every consumer to hold a failed entry",
+    )
     crashed = ctl.crash_consumer("c2")
     assert crashed == "c2"
     wait_for(lambda: state_of(ctl, "c2") == "crashed", "c2 to crash")
@@ -115,8 +121,10 @@ def test_crash_keeps_pending_stop_is_clean_and_add_joins(server, r, controller_o
     assert "c2" not in ctl.running_consumers()
     # the others go on; c2's entries stay put until someone claims them
     before = {w.name: w.processed for w in ctl.workers()}
-    wait_for(lambda: next(w.processed for w in ctl.workers() if w.name == "c1") > before["c1"],
-             "c1 to keep processing")
+    wait_for(
+        lambda: next(w.processed for w in ctl.workers() if w.name == "c1") > before["c1"],
+        "c1 to keep processing",
+    )
     assert held <= pending_ids(r, "c2")
     wait_for(lambda: ctl.pending_by_consumer.get("c2", 0) >= len(held), "the observer to count c2")
     assert ctl.guide().startswith(f"c2 crashed holding {ctl.pending_by_consumer['c2']} pending")

@@ -30,8 +30,9 @@ async def test_execute_raw_takes_the_hiredis_reader_path(server, r, monkeypatch)
             return await original(self, *args, **kwargs)
 
         monkeypatch.setattr(cls, "read_response", counted)
-        replies = await execute_raw(client, [("XLEN", "s"), ("XRANGE", "s", "-", "+"), ("TYPE", "nope"),
-                                             ("XINFO", "GROUPS", "nope")])
+        replies = await execute_raw(
+            client, [("XLEN", "s"), ("XRANGE", "s", "-", "+"), ("TYPE", "nope"), ("XINFO", "GROUPS", "nope")]
+        )
         assert replies[:3] == [1, [[b"1-1", [b"f", b"v"]]], b"none"]
         assert "no such key" in str(replies[3])
         assert slow_reads == []

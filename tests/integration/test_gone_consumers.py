@@ -66,8 +66,10 @@ async def test_a_consumer_that_came_back_is_kept(any_r, actions_on):
     r.xreadgroup("g", "w", {"s": ">"}, count=1)  # back after the preview: now holds an entry
     result = await delete_gone(actions, b"s", b"g", [b"w", b"nobody"], GONE_AFTER)
     assert result.details["deleted"] == []
-    assert dict(result.details["skipped"]) == {b"w": "holds pending entries now",
-                                               b"nobody": "no longer exists"}
+    assert dict(result.details["skipped"]) == {
+        b"w": "holds pending entries now",
+        b"nobody": "no longer exists",
+    }
     r.xack("s", "g", r.xrange("s")[-1][0])  # done again: no pending, but it read just now
     result = await delete_gone(actions, b"s", b"g", [b"w"], GONE_AFTER)
     assert dict(result.details["skipped"]) == {b"w": "read or claimed since"} and b"w" in names(r)

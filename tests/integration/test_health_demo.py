@@ -66,8 +66,7 @@ def demo(server):
     made: list[tuple[DemoController, Watcher]] = []
 
     def make(window: float, pause: float, **kw) -> tuple[DemoController, Watcher]:
-        ctl = DemoController(ConnectionSpec(host=server.host, port=server.port), seed=7,
-                             fail_above=1.0, **kw)
+        ctl = DemoController(ConnectionSpec(host=server.host, port=server.port), seed=7, fail_above=1.0, **kw)
         ctl.start()
         watcher = Watcher(server, window, pause)
         made.append((ctl, watcher))
@@ -91,8 +90,9 @@ def test_group1_failing_while_c2_crashed_ok_after_the_claim(server, r, demo):
     ctl, watch = demo(window=3.0, pause=0.05, rate=200, stuck_ms=8000)
     wait_for(lambda: r.exists(STREAM) and len(r.xinfo_consumers(STREAM, GROUP)) == 3, "consumers")
     r.xgroup_create(STREAM, "reports", id="0")  # a group nobody reads
-    assert watch.wait("reports", Verdict.STOPPED, "a group without consumers to be stopped") \
-        .reason.endswith("and the group has no consumers")
+    assert watch.wait("reports", Verdict.STOPPED, "a group without consumers to be stopped").reason.endswith(
+        "and the group has no consumers"
+    )
     watch.wait(GROUP, Verdict.OK, "group1 to be ok before the crash")
 
     name = ctl.crash_consumer("c2")

@@ -60,9 +60,13 @@ def workload(srv) -> Iterator[list[Worker]]:
             if ids:
                 c.xack("live", "failing", *ids)
 
-    workers = [Worker(srv, produce, 0.02), Worker(srv, read_all, 0.05),
-               Worker(srv, read_one, 1.0), Worker(srv, ask_only, 0.1),
-               Worker(srv, read_but_hold_first, 0.05)]
+    workers = [
+        Worker(srv, produce, 0.02),
+        Worker(srv, read_all, 0.05),
+        Worker(srv, read_one, 1.0),
+        Worker(srv, ask_only, 0.1),
+        Worker(srv, read_but_hold_first, 0.05),
+    ]
     for w in workers:
         w.start()
     try:
@@ -94,9 +98,14 @@ def test_status_window_judges_each_group(capsys, any_server):
         code, doc = status_json(capsys, any_server, "--window", WINDOW, "--health")
     groups = verdicts(doc)
     got = {name: g["health"] for (_, name), g in groups.items()}
-    assert got == {"healthy": "ok", "slow": "falling_behind", "stalled": "stalled",
-                   "stopped": "stopped", "failing": "failing", "done": "idle"}, \
-        {name: g["health_reason"] for (_, name), g in groups.items()}
+    assert got == {
+        "healthy": "ok",
+        "slow": "falling_behind",
+        "stalled": "stalled",
+        "stopped": "stopped",
+        "failing": "failing",
+        "done": "idle",
+    }, {name: g["health_reason"] for (_, name), g in groups.items()}
     assert code == 2 and doc["health_ok"] is False and doc["ok"] is False
     assert doc["window_ms"] == 3000 and doc["polls_in_window"] >= 3
     slow, stopped = groups[("live", "slow")], groups[("live", "stopped")]

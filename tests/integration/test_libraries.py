@@ -44,8 +44,11 @@ async def test_faststream_publish_and_consume_through_a_group(server, r):
     async with broker:
         await broker.start()
         for n in (1, 2):
-            await broker.publish({"event": "order_created", "order_id": n, "currency": "EUR"},
-                                 stream="orders", headers={"x-tenant": "acme"})
+            await broker.publish(
+                {"event": "order_created", "order_id": n, "currency": "EUR"},
+                stream="orders",
+                headers={"x-tenant": "acme"},
+            )
         await until(None, lambda: len(got) == 2, "FastStream to handle both messages")
     assert got[0]["order_id"] == 1
     decoded = [decode_entry(fields) for _, fields in raw_entries(r, "orders")]
@@ -67,7 +70,10 @@ class Worker:
         self.name = name
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tests.support.taskiq_worker", url, name, str(idle_timeout), mode],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
         threading.Thread(target=self._pump, daemon=True).start()
@@ -113,8 +119,12 @@ async def test_taskiq_worker_killed_mid_task(server, r):
     live: Worker | None = None
     try:
         # the group exists once a worker started; then the first task goes to the worker that hangs
-        wait_for(lambda: any(g["name"] == b"taskiq" for g in r.xinfo_groups("tasks")) if r.exists("tasks")
-                 else False, "the worker's group")
+        wait_for(
+            lambda: (
+                any(g["name"] == b"taskiq" for g in r.xinfo_groups("tasks")) if r.exists("tasks") else False
+            ),
+            "the worker's group",
+        )
         first = (await resize.kiq("cat.png", 640)).task_id
         wait_for(lambda: dead.said(f"got {first}"), "the first worker to take the task")
         dead.stop(signal.SIGKILL)
@@ -124,10 +134,17 @@ async def test_taskiq_worker_killed_mid_task(server, r):
         assert pairs(decoded)[:2] == [("task_name", "app.images:resize"), ("args", '["cat.png",640]')]
 
         live = Worker(server.url, "worker-live", "work")
-        wait_for(lambda: any(c["name"] == b"worker-live" for c in r.xinfo_consumers("tasks", "taskiq")),
-                 "the second worker to ask")
-        wait_for(lambda: next(c["idle"] for c in r.xinfo_consumers("tasks", "taskiq")
-                              if c["name"] == b"worker-dead") > GONE_AFTER * 2, "the dead worker to idle")
+        wait_for(
+            lambda: any(c["name"] == b"worker-live" for c in r.xinfo_consumers("tasks", "taskiq")),
+            "the second worker to ask",
+        )
+        wait_for(
+            lambda: (
+                next(c["idle"] for c in r.xinfo_consumers("tasks", "taskiq") if c["name"] == b"worker-dead")
+                > GONE_AFTER * 2
+            ),
+            "the dead worker to idle",
+        )
         second = (await resize.kiq("dog.png", 320)).task_id
         wait_for(lambda: live.said(f"acked {second}"), "the live worker to do the second task")
 
@@ -145,8 +162,10 @@ async def test_taskiq_worker_killed_mid_task(server, r):
             assert claimed.ok, claimed.message
             # taskiq's own recovery: after its idle_timeout it XAUTOCLAIMs the entry and runs it
             third = (await resize.kiq("owl.png", 100)).task_id
-            wait_for(lambda: live.said(f"acked {third}") and live.said(f"acked {first}"),
-                     "the live worker to recover the first task")
+            wait_for(
+                lambda: live.said(f"acked {third}") and live.said(f"acked {first}"),
+                "the live worker to recover the first task",
+            )
             assert r.xpending("tasks", "taskiq")["pending"] == 0
             result = await delete_gone(actions, b"tasks", b"taskiq", [b"worker-dead"], GONE_AFTER)
             assert result.details["deleted"] == [b"worker-dead"], result.message

@@ -85,8 +85,9 @@ def _others(port: int, name: str | None = None) -> int:
     """Connections to the server other than the one asking (only those named `name` if given)."""
     with redis.Redis(port=port) as c:
         me = c.client_id()
-        return sum(1 for cl in c.client_list()
-                   if int(cl["id"]) != me and (name is None or cl["name"] == name))
+        return sum(
+            1 for cl in c.client_list() if int(cl["id"]) != me and (name is None or cl["name"] == name)
+        )
 
 
 def _all_closed(*ports: int, name: str | None = None) -> None:

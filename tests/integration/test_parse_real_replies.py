@@ -99,20 +99,30 @@ def captured(server_pool) -> list[tuple[str, str, tuple[int, bool], str, Any]]:
             setup.delete(*[k for k in setup.keys("cap:*")] or ["cap:none"])
             _setup(setup)
             for proto, decode in MODES:
-                with redis.Redis(host=srv.host, port=srv.port, protocol=proto,
-                                 decode_responses=decode) as c:
+                with redis.Redis(host=srv.host, port=srv.port, protocol=proto, decode_responses=decode) as c:
                     strip_callbacks(c)
                     for kind, cmd in COMMANDS + ([] if decode else BINARY_COMMANDS):
-                        out.append((flavour, kind, (proto, decode), " ".join(map(str, cmd)),
-                                    c.execute_command(*cmd)))
+                        out.append(
+                            (flavour, kind, (proto, decode), " ".join(map(str, cmd)), c.execute_command(*cmd))
+                        )
             setup.delete(*setup.keys("cap:*"))
     assert len({f for f, *_ in out}) >= 1
     return out
 
 
 JUNK = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=6), st.binary(max_size=6),
-    st.just([]), st.just({}), st.just(b"-"), st.just("0-0"), st.just(float("inf")), st.just("²"),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=6),
+    st.binary(max_size=6),
+    st.just([]),
+    st.just({}),
+    st.just(b"-"),
+    st.just("0-0"),
+    st.just(float("inf")),
+    st.just("²"),
 )
 
 
@@ -134,11 +144,17 @@ def mutated(value: Any, depth: int = 0) -> st.SearchStrategy:
             options.append(st.just({_hashable(items[i]): items[i + 1] for i in range(0, len(items), 2)}))
     elif isinstance(value, dict) and depth < 5:
         keys = list(value)
-        options.append(st.sets(st.sampled_from(keys) if keys else st.nothing()).map(
-            lambda drop: {k: v for k, v in value.items() if k not in drop}))  # missing fields
+        options.append(
+            st.sets(st.sampled_from(keys) if keys else st.nothing()).map(
+                lambda drop: {k: v for k, v in value.items() if k not in drop}
+            )
+        )  # missing fields
         if keys:
-            options.append(st.tuples(*[mutated(value[k], depth + 1) for k in keys]).map(
-                lambda vals: dict(zip(keys, vals, strict=True))))
+            options.append(
+                st.tuples(*[mutated(value[k], depth + 1) for k in keys]).map(
+                    lambda vals: dict(zip(keys, vals, strict=True))
+                )
+            )
             options.append(st.just([x for kv in value.items() for x in kv]))  # as RESP2 sends it
     return st.one_of(options)
 

@@ -56,14 +56,31 @@ def test_default_is_one_entry(capsys, server, r):
 
 
 def test_given_fields_arrive_in_order(capsys, any_server, any_r):
-    code, out, _ = produce(capsys, any_server, "s", "-n", "3", "--field", "kind=order",
-                           "--field", "expr=a=b", "--field", "note=héllo", "--field", "empty=")
+    code, out, _ = produce(
+        capsys,
+        any_server,
+        "s",
+        "-n",
+        "3",
+        "--field",
+        "kind=order",
+        "--field",
+        "expr=a=b",
+        "--field",
+        "note=héllo",
+        "--field",
+        "empty=",
+    )
     assert code == 0
     entries = any_r.xrange("s")
     assert len(entries) == 3 and entries[-1][0].decode() == out.strip()
     for _id, fields in entries:  # redis-py keeps the wire order in the dict
-        assert list(fields.items()) == [(b"kind", b"order"), (b"expr", b"a=b"),
-                                        (b"note", "héllo".encode()), (b"empty", b"")]
+        assert list(fields.items()) == [
+            (b"kind", b"order"),
+            (b"expr", b"a=b"),
+            (b"note", "héllo".encode()),
+            (b"empty", b""),
+        ]
 
 
 def test_rate_paces_but_adds_all(capsys, server, r):
@@ -84,10 +101,17 @@ def test_db_option_still_works(capsys, server, r):
 # bad input --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("argv", "words"), [
-    (["-n", "0"], "-n/--count"), (["-n", "-3"], "-n/--count"), (["-n", "many"], "-n/--count"),
-    (["--rate", "0"], "--rate"), (["--rate", "fast"], "--rate"), (["--maxlen", "-1"], "--maxlen"),
-])
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["-n", "0"], "-n/--count"),
+        (["-n", "-3"], "-n/--count"),
+        (["-n", "many"], "-n/--count"),
+        (["--rate", "0"], "--rate"),
+        (["--rate", "fast"], "--rate"),
+        (["--maxlen", "-1"], "--maxlen"),
+    ],
+)
 def test_bad_numbers_exit_1_one_line(capsys, server, r, argv, words):
     with pytest.raises(SystemExit) as exc:
         cli.main(["produce", "s", *argv, "--url", server.url])
@@ -97,12 +121,15 @@ def test_bad_numbers_exit_1_one_line(capsys, server, r, argv, words):
     assert r.exists("s") == 0
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["--field", "novalue"], "--field 'novalue' needs the form NAME=VALUE"),
-    (["--field", "=v"], "--field '=v' has an empty name"),
-    (["--field", "a=1", "--field", "a=2"], "--field 'a' is given twice"),
-    (["--approx"], "--approx needs --maxlen N"),
-])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--field", "novalue"], "--field 'novalue' needs the form NAME=VALUE"),
+        (["--field", "=v"], "--field '=v' has an empty name"),
+        (["--field", "a=1", "--field", "a=2"], "--field 'a' is given twice"),
+        (["--approx"], "--approx needs --maxlen N"),
+    ],
+)
 def test_bad_options_exit_1(capsys, server, r, argv, message):
     code, out, err = produce(capsys, server, "s", *argv)
     assert code == 1 and out == "" and err == f"streamtop: error: {message}\n"

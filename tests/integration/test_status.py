@@ -112,9 +112,20 @@ def test_lag_null_at_arbitrary_id_has_estimate(capsys, any_server, any_r):
     # --max-lag judges the estimate: 6 > 5 breaches, 6 <= 6 holds
     code, doc = status_json(capsys, any_server, "--max-lag", "5")
     assert code == 2
-    assert doc["breaches"] == [{"stream": "s", "stream_hex": b"s".hex(), "group": "mid",
-                                "group_hex": b"mid".hex(), "metric": "lag", "value": 6,
-                                "threshold": 5, "value_source": "estimate", "error": None, "node": None}]
+    assert doc["breaches"] == [
+        {
+            "stream": "s",
+            "stream_hex": b"s".hex(),
+            "group": "mid",
+            "group_hex": b"mid".hex(),
+            "metric": "lag",
+            "value": 6,
+            "threshold": 5,
+            "value_source": "estimate",
+            "error": None,
+            "node": None,
+        }
+    ]
     code, doc = status_json(capsys, any_server, "--max-lag", "6")
     assert code == 0 and doc["breaches"] == []
 
@@ -145,10 +156,10 @@ CASES = [  # option, value that holds, value that is exceeded, metric, measured 
 ]
 
 
-@pytest.mark.parametrize(("option", "ok_value", "bad_value", "metric", "measured"), CASES,
-                         ids=[c[0] for c in CASES])
-def test_threshold_exit_codes(capsys, any_server, any_r, option, ok_value, bad_value, metric,
-                              measured):
+@pytest.mark.parametrize(
+    ("option", "ok_value", "bad_value", "metric", "measured"), CASES, ids=[c[0] for c in CASES]
+)
+def test_threshold_exit_codes(capsys, any_server, any_r, option, ok_value, bad_value, metric, measured):
     arrange_orders(any_r)
     # the oldest pending entry: idle set to ten minutes (XCLAIM IDLE), not waited for
     any_r.xclaim("orders", "g1", "c1", 0, ["1000-1"], idle=600_000)
@@ -182,20 +193,24 @@ def test_several_breaches_listed(capsys, server, r):
 
 
 def _group(lag: Lag, pending: int = 0) -> Snapshot:
-    g = GroupInfo(name=b"g", consumers=0, pending=pending, last_delivered_id="0-0",
-                  entries_read=None, lag=lag)
+    g = GroupInfo(
+        name=b"g", consumers=0, pending=pending, last_delivered_id="0-0", entries_read=None, lag=lag
+    )
     return Snapshot(streams=(StreamInfo(key=b"k", length=1, groups=(g,)),))
 
 
-@pytest.mark.parametrize(("lag", "limit", "expect"), [
-    (Lag(LagSource.EXACT, value=5), 5, None),
-    (Lag(LagSource.EXACT, value=6), 5, (6, "exact")),
-    (Lag(LagSource.ESTIMATE, estimate=5), 5, None),
-    (Lag(LagSource.ESTIMATE, estimate=6), 5, (6, "estimate")),
-    (Lag(LagSource.ESTIMATE, estimate=1000, capped=True), 500, (1000, "estimate")),
-    (Lag(LagSource.ESTIMATE, estimate=1000, capped=True), 5000, (None, "unknown")),
-    (Lag(LagSource.UNKNOWN), 5, (None, "unknown")),
-])
+@pytest.mark.parametrize(
+    ("lag", "limit", "expect"),
+    [
+        (Lag(LagSource.EXACT, value=5), 5, None),
+        (Lag(LagSource.EXACT, value=6), 5, (6, "exact")),
+        (Lag(LagSource.ESTIMATE, estimate=5), 5, None),
+        (Lag(LagSource.ESTIMATE, estimate=6), 5, (6, "estimate")),
+        (Lag(LagSource.ESTIMATE, estimate=1000, capped=True), 500, (1000, "estimate")),
+        (Lag(LagSource.ESTIMATE, estimate=1000, capped=True), 5000, (None, "unknown")),
+        (Lag(LagSource.UNKNOWN), 5, (None, "unknown")),
+    ],
+)
 def test_max_lag_rule(lag, limit, expect):
     """Exact or estimated lag above the limit breaches; a lag that cannot be verified breaches."""
     got = find_breaches(_group(lag), Thresholds(max_lag=limit))
@@ -203,8 +218,15 @@ def test_max_lag_rule(lag, limit, expect):
 
 
 def test_unreadable_oldest_pending_breaches_max_idle():
-    g = GroupInfo(name=b"g", consumers=1, pending=2, last_delivered_id="1-1", entries_read=None,
-                  lag=Lag(LagSource.EXACT, value=0), pending_summary=None)
+    g = GroupInfo(
+        name=b"g",
+        consumers=1,
+        pending=2,
+        last_delivered_id="1-1",
+        entries_read=None,
+        lag=Lag(LagSource.EXACT, value=0),
+        pending_summary=None,
+    )
     snap = Snapshot(streams=(StreamInfo(key=b"k", groups=(g,)),))
     [b] = find_breaches(snap, Thresholds(max_idle_ms=1000))
     assert b.metric == "idle_ms" and b.value is None and b.value_source == "unknown"
@@ -221,8 +243,9 @@ def test_rates_polls_twice(capsys, any_server, any_r):
     assert st["in_per_s"] == 0.0  # nothing added between the polls: a measured zero, not unknown
     read = {g["name"]: g["read_per_s"] for g in st["groups"]}
     # a read rate needs entries-read: none on 6.2, and NULL for a `$` group on 7.0 and Valkey 8.1
-    expect = {s(g["name"]): None if g.get("entries-read") is None else 0.0
-              for g in any_r.xinfo_groups("orders")}
+    expect = {
+        s(g["name"]): None if g.get("entries-read") is None else 0.0 for g in any_r.xinfo_groups("orders")
+    }
     assert read == expect and read["g1"] == (0.0 if has_lag(any_r) else None)
 
 
@@ -265,11 +288,21 @@ def test_markup_in_a_key_is_printed_verbatim(capsys, server, r):
 # bad input --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("argv", [
-    ["--max-lag", "-1"], ["--max-lag", "many"], ["--max-pending", "1.5"], ["--max-pending", "-3"],
-    ["--max-idle", "-5"], ["--max-idle", "soon"], ["--max-idle", "nan"], ["--max-length", "x"],
-    ["--rates-interval", "0"], ["--max-streams", "0"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--max-lag", "-1"],
+        ["--max-lag", "many"],
+        ["--max-pending", "1.5"],
+        ["--max-pending", "-3"],
+        ["--max-idle", "-5"],
+        ["--max-idle", "soon"],
+        ["--max-idle", "nan"],
+        ["--max-length", "x"],
+        ["--rates-interval", "0"],
+        ["--max-streams", "0"],
+    ],
+)
 def test_bad_thresholds_exit_1_one_line(capsys, server, argv):
     with pytest.raises(SystemExit) as exc:
         cli.main(["status", "--url", server.url, *argv])
@@ -300,18 +333,34 @@ def test_unreachable_server_exit_1_one_line(capsys, own_server):
     assert err.startswith("streamtop: error: connection refused") and err.count("\n") == 1
 
 
-@pytest.mark.parametrize(("ms", "text"), [
-    (None, "?"), (0, "0ms"), (850, "850ms"), (12_400, "12.4s"), (65_000, "1m05s"),
-    (7_380_000, "2h03m"), (273_600_000, "3d04h"),
-])
+@pytest.mark.parametrize(
+    ("ms", "text"),
+    [
+        (None, "?"),
+        (0, "0ms"),
+        (850, "850ms"),
+        (12_400, "12.4s"),
+        (65_000, "1m05s"),
+        (7_380_000, "2h03m"),
+        (273_600_000, "3d04h"),
+    ],
+)
 def test_duration_format(ms, text):
     assert render.duration_ms(ms) == text
 
 
-@pytest.mark.parametrize(("per_s", "text"), [
-    (None, "?"), (0.0, "0/s"), (0.5, "0.5/s"), (12.4, "12/s"), (1234.0, "1234/s"), (12_345.0, "12.3k/s"),
-    (3_400_000.0, "3.4M/s"),
-])
+@pytest.mark.parametrize(
+    ("per_s", "text"),
+    [
+        (None, "?"),
+        (0.0, "0/s"),
+        (0.5, "0.5/s"),
+        (12.4, "12/s"),
+        (1234.0, "1234/s"),
+        (12_345.0, "12.3k/s"),
+        (3_400_000.0, "3.4M/s"),
+    ],
+)
 def test_rate_format(per_s, text):
     assert render.rate(per_s) == text
 
@@ -336,9 +385,15 @@ def test_an_unreadable_stream_is_a_breach_not_a_silent_skip(server, r, capsys):
 def test_pending_with_an_unknown_oldest_entry_breaches_max_idle():
     from streamtop.model import PendingSummary
 
-    group = GroupInfo(name=b"g", consumers=1, pending=3, last_delivered_id="1-0", entries_read=3,
-                      lag=Lag(LagSource.EXACT, value=0),
-                      pending_summary=PendingSummary(count=3, oldest=None))
+    group = GroupInfo(
+        name=b"g",
+        consumers=1,
+        pending=3,
+        last_delivered_id="1-0",
+        entries_read=3,
+        lag=Lag(LagSource.EXACT, value=0),
+        pending_summary=PendingSummary(count=3, oldest=None),
+    )
     snap = Snapshot(streams=(StreamInfo(key=b"s", length=3, groups=(group,)),))
     [b] = find_breaches(snap, Thresholds(max_idle_ms=1000))
     assert (b.metric, b.value, b.value_source) == ("idle_ms", None, "unknown")

@@ -55,8 +55,21 @@ def test_json_schema_option_prints_the_schema(capsys):
 
 def test_real_output_on_every_server_matches_the_schema(capsys, any_server, any_r):
     arrange(any_r)
-    code, doc = status_json(capsys, any_server.url, "--rates", "--rates-interval", "0.05",
-                            "--max-lag", "0", "--max-pending", "0", "--max-idle", "0", "--max-length", "1")
+    code, doc = status_json(
+        capsys,
+        any_server.url,
+        "--rates",
+        "--rates-interval",
+        "0.05",
+        "--max-lag",
+        "0",
+        "--max-pending",
+        "0",
+        "--max-idle",
+        "0",
+        "--max-length",
+        "1",
+    )
     assert_valid(doc)
     assert code == 2 and {b["metric"] for b in doc["breaches"]} == {"lag", "pending", "idle_ms", "length"}
     assert doc["rates_interval_ms"] == 50
@@ -81,17 +94,20 @@ def test_an_unreadable_stream_and_its_breach_match_the_schema(capsys, server, r)
     assert code == 2 and [b["metric"] for b in doc["breaches"]] == ["unreadable"]
 
 
-@pytest.mark.parametrize(("path", "value"), [
-    (("streams", 0, "groups", 0, "surprise"), 1),  # a field the schema does not know
-    (("streams", 0, "groups", 0, "lag"), "5"),  # a number as a string
-    (("streams", 0, "groups", 0, "lag_source"), "guessed"),
-    (("streams", 0, "length"), -1),
-    (("streams", 0, "key_hex"), "XYZ"),
-    (("breaches", 0, "metric"), "latency"),
-    (("breaches", 0, "value_source"), "unknown"),  # unknown must have value null
-    (("server", "mode"), "sentinel"),
-    (("schema_version",), 2),
-])
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("streams", 0, "groups", 0, "surprise"), 1),  # a field the schema does not know
+        (("streams", 0, "groups", 0, "lag"), "5"),  # a number as a string
+        (("streams", 0, "groups", 0, "lag_source"), "guessed"),
+        (("streams", 0, "length"), -1),
+        (("streams", 0, "key_hex"), "XYZ"),
+        (("breaches", 0, "metric"), "latency"),
+        (("breaches", 0, "value_source"), "unknown"),  # unknown must have value null
+        (("server", "mode"), "sentinel"),
+        (("schema_version",), 2),
+    ],
+)
 def test_the_schema_rejects_what_a_consumer_could_not_rely_on(capsys, server, r, path, value):
     """The schema is not vacuous: one wrong field in a real, valid document is caught."""
     arrange(r)

@@ -49,10 +49,8 @@ async def test_time_lag_is_the_age_of_the_first_undelivered_entry(any_server, an
         s = one(snap, b"s")
         now = col.server_time_ms
         behind, one_read, caught = s.group(b"behind"), s.group(b"one_read"), s.group(b"caught_up")
-        assert (behind.time_lag.source, behind.time_lag.ms) == (TimeLagSource.EXACT,
-                                                                 now - id_ms(ids[0]))
-        assert (one_read.time_lag.source, one_read.time_lag.ms) == (TimeLagSource.EXACT,
-                                                                     now - id_ms(ids[1]))
+        assert (behind.time_lag.source, behind.time_lag.ms) == (TimeLagSource.EXACT, now - id_ms(ids[0]))
+        assert (one_read.time_lag.source, one_read.time_lag.ms) == (TimeLagSource.EXACT, now - id_ms(ids[1]))
         assert (caught.time_lag.source, caught.time_lag.ms) == (TimeLagSource.EXACT, 0)
         # the oldest pending entry's age comes from its ID too
         assert one_read.oldest_pending_age_ms == now - id_ms(ids[0])
@@ -71,14 +69,14 @@ async def test_read_between_polls_is_a_bound_then_exact(any_server, any_r, colle
     r.xreadgroup("g", "c1", {"s": ">"}, count=2)
     g = one(await col.poll(), b"s").group(b"g")
     if g.lag.source.value == "exact":  # 7.0+: COUNT 1 returned ids[0], now delivered
-        assert (g.time_lag.source, g.time_lag.ms) == (TimeLagSource.AT_MOST,
-                                                      col.server_time_ms - id_ms(ids[1]))
+        assert (g.time_lag.source, g.time_lag.ms) == (
+            TimeLagSource.AT_MOST,
+            col.server_time_ms - id_ms(ids[1]),
+        )
     else:  # 6.2: the estimate's XRANGE returned every entry after the old position
-        assert (g.time_lag.source, g.time_lag.ms) == (TimeLagSource.EXACT,
-                                                      col.server_time_ms - id_ms(ids[2]))
+        assert (g.time_lag.source, g.time_lag.ms) == (TimeLagSource.EXACT, col.server_time_ms - id_ms(ids[2]))
     g = one(await col.poll(), b"s").group(b"g")
-    assert (g.time_lag.source, g.time_lag.ms) == (TimeLagSource.EXACT,
-                                                  col.server_time_ms - id_ms(ids[2]))
+    assert (g.time_lag.source, g.time_lag.ms) == (TimeLagSource.EXACT, col.server_time_ms - id_ms(ids[2]))
     assert render.time_lag(g.time_lag) == "1h00m"
 
 
@@ -96,7 +94,10 @@ async def test_manual_ids_are_not_times(any_server, any_r, collector_for):
     for key in (b"manual", b"future"):
         g = one(snap, key).group(b"g")
         assert (g.time_lag.source, g.time_lag.ms, render.time_lag(g.time_lag)) == (
-            TimeLagSource.NOT_TIME, None, "ids")
+            TimeLagSource.NOT_TIME,
+            None,
+            "ids",
+        )
 
 
 async def test_lag_unknown_is_not_zero(any_server, any_r, collector_for):
@@ -125,6 +126,5 @@ async def test_a_large_first_entry_gives_its_time_lag_without_being_read(server,
     before = int(r.info("stats")["total_net_output_bytes"])
     snap = await col.poll()
     g = one(snap, b"big").group(b"g")
-    assert (g.time_lag.source, g.time_lag.ms) == (TimeLagSource.EXACT,
-                                                  col.server_time_ms - id_ms(first))
+    assert (g.time_lag.source, g.time_lag.ms) == (TimeLagSource.EXACT, col.server_time_ms - id_ms(first))
     assert int(r.info("stats")["total_net_output_bytes"]) - before < 100 * 1024

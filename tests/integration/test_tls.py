@@ -37,6 +37,7 @@ def _assert_unverified(msg: str, port: int) -> None:
 
 # the certificate chain --------------------------------------------------------------------------
 
+
 async def test_self_signed_certificate_is_refused(tls):
     msg = await _refused(build_spec(url=tls.url("self"), env={}))
     _assert_unverified(msg, tls.ports["self"])
@@ -58,6 +59,7 @@ async def test_cacert_of_another_ca_is_refused(tls):
 
 # the name in the certificate ----------------------------------------------------------------------
 
+
 async def test_ip_host_is_checked_against_the_ip_san(tls):
     await _accepted(build_spec(url=tls.url("ca"), cacert=tls.file("ca.crt"), env={}))
     msg = await _refused(build_spec(url=tls.url("other"), cacert=tls.file("ca.crt"), env={}))
@@ -66,10 +68,10 @@ async def test_ip_host_is_checked_against_the_ip_san(tls):
 
 
 async def test_sni_names_the_certificate_to_expect(tls):
-    await _accepted(build_spec(url=tls.url("other"), cacert=tls.file("ca.crt"), sni="other.example",
-                               env={}))
-    msg = await _refused(build_spec(url=tls.url("other"), cacert=tls.file("ca.crt"),
-                                    sni="wrong.example", env={}))
+    await _accepted(build_spec(url=tls.url("other"), cacert=tls.file("ca.crt"), sni="other.example", env={}))
+    msg = await _refused(
+        build_spec(url=tls.url("other"), cacert=tls.file("ca.crt"), sni="wrong.example", env={})
+    )
     _assert_unverified(msg, tls.ports["other"])
     assert "wrong.example" in msg
     await _accepted(build_spec(url=tls.url("ca"), cacert=tls.file("ca.crt"), sni="localhost", env={}))
@@ -82,8 +84,10 @@ def test_sync_client_verifies_the_same_way(tls):
         c.ping()
     with dataclasses.replace(spec, sni="other.example").make_sync_client() as c:
         assert c.ping() is True
-    with build_spec(url=tls.url("self"), env={}).make_sync_client() as c, \
-            pytest.raises(redis.ConnectionError, match="certificate verify failed"):
+    with (
+        build_spec(url=tls.url("self"), env={}).make_sync_client() as c,
+        pytest.raises(redis.ConnectionError, match="certificate verify failed"),
+    ):
         c.ping()
 
 
@@ -91,11 +95,19 @@ async def test_client_certificate_is_sent(tls):
     base = build_spec(url=tls.url("mtls"), cacert=tls.file("ca.crt"), env={})
     msg = await _refused(base)
     assert "could not be verified" not in msg  # our side was fine: the server wanted a cert
-    await _accepted(build_spec(url=tls.url("mtls"), cacert=tls.file("ca.crt"),
-                               cert=tls.file("client.crt"), key=tls.file("client.key"), env={}))
+    await _accepted(
+        build_spec(
+            url=tls.url("mtls"),
+            cacert=tls.file("ca.crt"),
+            cert=tls.file("client.crt"),
+            key=tls.file("client.key"),
+            env={},
+        )
+    )
 
 
 # --insecure ------------------------------------------------------------------------------------
+
 
 async def test_insecure_accepts_any_certificate(tls):
     for name in ("self", "ca", "other"):
@@ -129,8 +141,10 @@ async def test_insecure_dashboard_header_is_marked(tls):
     from tests.support.ui import SIZE
     from tests.support.waiting import until
 
-    for spec, marked in ((build_spec(url=tls.url("self"), insecure=True, env={}), True),
-                         (build_spec(url=tls.url("ca"), cacert=tls.file("ca.crt"), env={}), False)):
+    for spec, marked in (
+        (build_spec(url=tls.url("self"), insecure=True, env={}), True),
+        (build_spec(url=tls.url("ca"), cacert=tls.file("ca.crt"), env={}), False),
+    ):
         app = StreamtopApp(Monitor(spec, options=PollOptions(discovery_interval=0.2)), interval=0.1)
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, lambda: app.snapshot is not None, what="first poll")  # noqa: B023

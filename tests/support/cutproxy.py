@@ -22,8 +22,15 @@ def marker(command: str) -> bytes:
 
 
 class CutProxy:
-    def __init__(self, port: int, command: str, n: int = 1, when: str = "after",
-                 hook: Callable[[], Any] | None = None, refuse_after: bool = False) -> None:
+    def __init__(
+        self,
+        port: int,
+        command: str,
+        n: int = 1,
+        when: str = "after",
+        hook: Callable[[], Any] | None = None,
+        refuse_after: bool = False,
+    ) -> None:
         """`hook`: instead of cutting, call it (another client changes the server, say) just before
         the n-th command is forwarded. `refuse_after`: after the cut, every new connection is
         closed at once (the server "stays unreachable", so the client cannot re-read)."""

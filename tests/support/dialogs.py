@@ -31,17 +31,25 @@ class Host(App):
 
 
 async def make(srv, **kw) -> Actions:
-    spec = ConnectionSpec(host=srv.host, port=srv.port, username=kw.pop("username", None),
-                          password=kw.pop("password", None))
+    spec = ConnectionSpec(
+        host=srv.host, port=srv.port, username=kw.pop("username", None), password=kw.pop("password", None)
+    )
     client = spec.make_client(raw=True)
     return Actions(client, await probe_server(client), **kw)
 
 
-def ctx(key=b"s", group=b"g", consumers=(b"c1",), selected=(), read_only=False,
-        test_stream=True) -> ActionContext:
+def ctx(
+    key=b"s", group=b"g", consumers=(b"c1",), selected=(), read_only=False, test_stream=True
+) -> ActionContext:
     """`test_stream`: the demo's stream, where `e`/`E` do not ask (tests/ui/test_workflow_ui.py asks)."""
-    return ActionContext(key=key, group=group, consumers=tuple(consumers),
-                         selected_pending=tuple(selected), read_only=read_only, test_stream=test_stream)
+    return ActionContext(
+        key=key,
+        group=group,
+        consumers=tuple(consumers),
+        selected_pending=tuple(selected),
+        read_only=read_only,
+        test_stream=test_stream,
+    )
 
 
 async def type_in(pilot, widget_id: str, text: str) -> None:

@@ -20,8 +20,9 @@ def validator() -> Draft202012Validator:
 
 def schema_errors(doc: Any) -> list[str]:
     """Every way `doc` breaks the schema, one line each (where, then what)."""
-    return [f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}"
-            for e in validator().iter_errors(doc)]
+    return [
+        f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}" for e in validator().iter_errors(doc)
+    ]
 
 
 def assert_valid(doc: Any) -> None:

@@ -41,8 +41,12 @@ def server_state(r: redis.Redis) -> dict:
         out[key] = (r.type(key), r.xlen(key) if r.type(key) == b"stream" else r.dump(key))
         if r.type(key) == b"stream":
             for g in r.xinfo_groups(key):
-                out[(key, g["name"])] = (g["last-delivered-id"], g["pending"], g["consumers"],
-                                         tuple(sorted(pel(r, key, g["name"]).items())))
+                out[(key, g["name"])] = (
+                    g["last-delivered-id"],
+                    g["pending"],
+                    g["consumers"],
+                    tuple(sorted(pel(r, key, g["name"]).items())),
+                )
     return out
 
 

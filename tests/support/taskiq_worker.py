@@ -12,8 +12,9 @@ from taskiq_redis import RedisStreamBroker
 
 
 async def main(url: str, consumer: str, idle_timeout: int, mode: str) -> None:
-    broker = RedisStreamBroker(url, queue_name="tasks", consumer_name=consumer, xread_block=200,
-                               idle_timeout=idle_timeout)
+    broker = RedisStreamBroker(
+        url, queue_name="tasks", consumer_name=consumer, xread_block=200, idle_timeout=idle_timeout
+    )
     await broker.startup()
     async for message in broker.listen():
         task_id = json.loads(message.data)["task_id"]

@@ -27,5 +27,3 @@ class Worker(threading.Thread):
                 self.step(r)
                 self.steps += 1
                 self.stop_event.wait(self.pause)
-
-

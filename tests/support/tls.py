@@ -36,20 +36,62 @@ def _openssl(d: Path, *args: str) -> None:
 
 def _make_certs(d: Path) -> None:
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    _openssl(d, "req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "2",
-             "-subj", "/CN=streamtop test CA")
+    _openssl(
+        d,
+        "req",
+        "-x509",
+        *ec,
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=streamtop test CA",
+    )
 
     def signed(name: str, san: str, cn: str) -> None:
         (d / f"{name}.ext").write_text(f"subjectAltName={san}\n" if san else "basicConstraints=CA:FALSE\n")
         _openssl(d, "req", *ec, "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={cn}")
-        _openssl(d, "x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-                 "-CAcreateserial", "-out", f"{name}.crt", "-days", "2", "-extfile", f"{name}.ext")
+        _openssl(
+            d,
+            "x509",
+            "-req",
+            "-in",
+            f"{name}.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            f"{name}.crt",
+            "-days",
+            "2",
+            "-extfile",
+            f"{name}.ext",
+        )
 
     signed("srv", "IP:127.0.0.1,DNS:localhost", "127.0.0.1")
     signed("other", "DNS:other.example", "other.example")
     signed("client", "", "streamtop client")
-    _openssl(d, "req", "-x509", *ec, "-keyout", "self.key", "-out", "self.crt", "-days", "2",
-             "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1")
+    _openssl(
+        d,
+        "req",
+        "-x509",
+        *ec,
+        "-keyout",
+        "self.key",
+        "-out",
+        "self.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -58,17 +100,27 @@ def tls(tmp_path_factory):
         pytest.skip("the openssl CLI is not installed (it makes the test certificates)")
     d = tmp_path_factory.mktemp("certs")
     _make_certs(d)
-    layout = {"ca": ("srv", "no"), "other": ("other", "no"), "self": ("self", "no"),
-              "mtls": ("srv", "yes")}
+    layout = {"ca": ("srv", "no"), "other": ("other", "no"), "self": ("self", "no"), "mtls": ("srv", "yes")}
     servers, ports = [], {}
     try:
         for name, (cert, auth_clients) in layout.items():
             port = free_port()
             try:
-                srv = start_server("redis-7.0", extra_args=[
-                    "--tls-port", str(port), "--tls-cert-file", str(d / f"{cert}.crt"),
-                    "--tls-key-file", str(d / f"{cert}.key"), "--tls-ca-cert-file", str(d / "ca.crt"),
-                    "--tls-auth-clients", auth_clients])
+                srv = start_server(
+                    "redis-7.0",
+                    extra_args=[
+                        "--tls-port",
+                        str(port),
+                        "--tls-cert-file",
+                        str(d / f"{cert}.crt"),
+                        "--tls-key-file",
+                        str(d / f"{cert}.key"),
+                        "--tls-ca-cert-file",
+                        str(d / "ca.crt"),
+                        "--tls-auth-clients",
+                        auth_clients,
+                    ],
+                )
             except ServerUnavailable as exc:
                 pytest.skip(f"redis-7.0 not available: {exc}")
             except RuntimeError as exc:

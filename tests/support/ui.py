@@ -29,4 +29,3 @@ def row(app: StreamtopApp, table_id: str, key: str) -> list[str] | None:
 def is_dialog(app) -> bool:
     """An action dialog or its confirmation is on screen."""
     return isinstance(app.screen, ActionDialog | ConfirmDialog)
-

@@ -28,8 +28,13 @@ def wait_for(cond: Callable[[], object], what: str, timeout: float = WAIT, inter
         time.sleep(interval)
 
 
-async def until(pilot: Pilot | None, cond: Callable[[], object | Awaitable[object]], what: str = "",
-                timeout: float = WAIT, interval: float = 0.02) -> object:
+async def until(
+    pilot: Pilot | None,
+    cond: Callable[[], object | Awaitable[object]],
+    what: str = "",
+    timeout: float = WAIT,
+    interval: float = 0.02,
+) -> object:
     """Let the app (or the event loop) run until `cond()` is truthy (returned), or fail the test
     after `timeout` seconds. `cond` may be a coroutine function (a poll, say)."""
     deadline = time.monotonic() + timeout

@@ -27,8 +27,15 @@ class Demo:
     """The demo app at lesson N on a fresh server; `paused`: the producer starts paused."""
 
     def __init__(self, server, lesson: int, paused: bool = True, **kw) -> None:
-        opts = dict(rate=20, stuck_ms=300, retry_every=None, poison_deliveries=3, consumers=2,
-                    work_seconds=0.0, seed=4)
+        opts = dict(
+            rate=20,
+            stuck_ms=300,
+            retry_every=None,
+            poison_deliveries=3,
+            consumers=2,
+            work_seconds=0.0,
+            seed=4,
+        )
         opts.update(kw)
         self.ctl = DemoController(ConnectionSpec(host=server.host, port=server.port), **opts)
         self.ctl.observe_every = 0.1
@@ -36,8 +43,9 @@ class Demo:
             self.ctl.pause_producer()
         self.ctl.start()
         self.lesson = lesson
-        self.app = build_app(argparse.Namespace(interval=0.2, max_streams=1000, lesson=lesson),
-                             self.ctl.spec, self.ctl)
+        self.app = build_app(
+            argparse.Namespace(interval=0.2, max_streams=1000, lesson=lesson), self.ctl.spec, self.ctl
+        )
 
     def ticked(self) -> bool:
         return self.ctl.lessons.done(self.lesson)
@@ -55,8 +63,9 @@ class Demo:
         await until(pilot, lambda: self.app.query(LessonsPanel), "the lessons view (--lesson)")
         await until(pilot, lambda: self.app.selected_group == GROUP.encode(), "the demo on group1")
         assert self.panel().number == self.lesson
-        await until(pilot, lambda: f"Lesson {self.lesson} of {len(LESSONS)}" in self.shown(),
-                    "the lesson shown")
+        await until(
+            pilot, lambda: f"Lesson {self.lesson} of {len(LESSONS)}" in self.shown(), "the lesson shown"
+        )
 
     async def not_yet(self, pilot) -> None:
         await pilot.pause(QUIET)

@@ -47,8 +47,9 @@ class Host(App):
 
 @pytest.fixture
 def controller(server):
-    ctl = DemoController(ConnectionSpec(host=server.host, port=server.port), rate=50,
-                         fail_above=0.5, seed=3, retry_every=None)
+    ctl = DemoController(
+        ConnectionSpec(host=server.host, port=server.port), rate=50, fail_above=0.5, seed=3, retry_every=None
+    )
     ctl.start()
     yield ctl
     ctl.stop()
@@ -75,8 +76,11 @@ async def test_panel_keys_drive_the_workload(controller, r):
         await until(pilot, lambda: cell(panel, crashed, 2) == "crashed", "the crash to show")
         held = len(r.xpending_range(STREAM, GROUP, "-", "+", 1000, consumername=crashed))
         assert held > 0
-        await until(pilot, lambda: f"{crashed} crashed holding {held} pending" in guide(panel),
-                    "the guide to name the crashed consumer and its entries")
+        await until(
+            pilot,
+            lambda: f"{crashed} crashed holding {held} pending" in guide(panel),
+            "the guide to name the crashed consumer and its entries",
+        )
         assert "press c to claim" in guide(panel)
 
         await pilot.press("f5")
@@ -90,8 +94,9 @@ async def test_panel_keys_drive_the_workload(controller, r):
         table.move_cursor(row=table.get_row_index(victim))
         await pilot.press("f6")
         await until(pilot, lambda: cell(panel, victim, 2) == "stopped", f"{victim} to stop")
-        assert all(cell(panel, n, 2) == "running" for n in ("c1", "c2", "c3", "c4")
-                   if n not in (victim, crashed))
+        assert all(
+            cell(panel, n, 2) == "running" for n in ("c1", "c2", "c3", "c4") if n not in (victim, crashed)
+        )
 
         await pilot.press("f4")
         assert controller.rate == 100
@@ -139,8 +144,11 @@ async def test_crash_then_claim_with_the_dashboards_dialog(controller, r):
 
         await until(pilot, lambda: shown(crashed) == str(held), "the crashed consumer's pending count")
         # paused after the crash: the guide still says who holds what
-        await until(pilot, lambda: f"{crashed} crashed holding {held} pending" in guide(panel),
-                    "the guide to remind of the crashed consumer")
+        await until(
+            pilot,
+            lambda: f"{crashed} crashed holding {held} pending" in guide(panel),
+            "the guide to remind of the crashed consumer",
+        )
 
         target = next(n for n in ("c1", "c2", "c3") if n != crashed)
         before = len(r.xpending_range(STREAM, GROUP, "-", "+", 1000, consumername=target))

@@ -17,8 +17,12 @@ async def test_keys_after_a_dialog_go_to_the_focused_panel(server, r):
         await until(pilot, lambda: len(app.w("pending").entries) == 3, "the pending page")
         table = app.w("pending-table")
         table.focus()
-        for action, keys in (("claim", ["escape"]), ("dead_letter", ["enter", "n", "escape"]),
-                             ("trim", ["escape"]), ("burst", ["escape"])):
+        for action, keys in (
+            ("claim", ["escape"]),
+            ("dead_letter", ["enter", "n", "escape"]),
+            ("trim", ["escape"]),
+            ("burst", ["escape"]),
+        ):
             app.open_action(action)
             await until(pilot, lambda: app.screen is not app.main, f"the {action} dialog")
             for key in keys:

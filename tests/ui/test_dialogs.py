@@ -32,6 +32,7 @@ async def host(server):
 
 # ---- produce and burst -------------------------------------------------------------------
 
+
 async def test_produce_key(host, r):
     app, pilot = host
     open_dialog(app, "produce", ctx())
@@ -82,6 +83,7 @@ async def test_burst_cancel_before_start(host, r):
 
 # ---- ack ---------------------------------------------------------------------------------
 
+
 async def test_ack_nothing_selected_is_refused(host, r):
     app, pilot = host
     fill(r, n=3)
@@ -110,6 +112,7 @@ async def test_ack_one_runs_and_many_confirms(host, r):
 
 
 # ---- claim -------------------------------------------------------------------------------
+
 
 @pytest.mark.slow
 async def test_claim_dialog_into_existing_and_new_consumer(host, r):
@@ -164,6 +167,7 @@ async def test_claim_into_group_without_consumers(host, r):
 
 # ---- trim --------------------------------------------------------------------------------
 
+
 async def test_trim_dialog_previews_then_trims_exactly_that(host, r):
     app, pilot = host
     fill(r, n=20, read=10)
@@ -208,6 +212,7 @@ async def test_trim_dialog_minid_bad_id_and_cancel(host, r):
 
 
 # ---- group operations ----------------------------------------------------------------------
+
 
 @pytest.mark.slow
 async def test_group_create_busygroup_setid(host, r):
@@ -280,6 +285,7 @@ async def test_destroy_group_confirms(host, r):
 
 
 # ---- dead-letter ---------------------------------------------------------------------------
+
 
 @pytest.mark.slow
 async def test_dead_letter_dialog_selected_and_by_deliveries(host, r):
@@ -414,6 +420,7 @@ async def test_noperm_user_sees_it_and_the_app_keeps_running(server, r):
 
 # ---- the real dashboard: its keys reach these dialogs ------------------------------------
 
+
 @pytest.mark.slow
 async def test_dashboard_keys_in_read_only_mode_change_nothing(server, r):
     ids = fill(r, n=4, old=(0,))
@@ -464,8 +471,9 @@ async def test_claim_defaults_follow_the_dashboard(host, r):
     """The default min idle is what the dashboard calls stuck (5 s in the demo), and the default
     target is the consumer listed first (the app lists the most recently active first)."""
     app, pilot = host
-    open_dialog(app, "claim", ActionContext(key=b"s", group=b"g", consumers=(b"live", b"dead"),
-                                            stuck_ms=5_000))
+    open_dialog(
+        app, "claim", ActionContext(key=b"s", group=b"g", consumers=(b"live", b"dead"), stuck_ms=5_000)
+    )
     await pilot.pause()
     assert app.screen.query_one("#idle", Input).value == "5"
     assert app.screen.query_one("#consumer", Input).value == "live"

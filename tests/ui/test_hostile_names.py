@@ -46,12 +46,32 @@ from streamtop.ui.help import HelpScreen
 from tests.support.ui import SIZE, make_app, plain, row
 from tests.support.waiting import until
 
-MARKUP = [b"[red]x[/red]", b"[/]", b"!crash[/]", b"[link=http://x]y[/link]", b"[@click=app.quit]z[/]",
-          b"[b]bold", b"$var [$accent]"]
-ESCAPES = [b"\x1b[31mred\x1b[0m", b"\x1b]8;;http://x\x07link\x1b]8;;\x07", b"\x9b2J",
-           "\u009b2J csi".encode(), b"ctl\x00\x07\x08\r\n\t|", b"\x7fdel"]
-BYTES = [b"\xff\xfe", b"ok\xc3(", b"N" * 10_000, "🌡🔥 sensor".encode(), "שלום עולם".encode(),
-         "abc\u202edcba".encode(), "a\u200bb".encode()]
+MARKUP = [
+    b"[red]x[/red]",
+    b"[/]",
+    b"!crash[/]",
+    b"[link=http://x]y[/link]",
+    b"[@click=app.quit]z[/]",
+    b"[b]bold",
+    b"$var [$accent]",
+]
+ESCAPES = [
+    b"\x1b[31mred\x1b[0m",
+    b"\x1b]8;;http://x\x07link\x1b]8;;\x07",
+    b"\x9b2J",
+    "\u009b2J csi".encode(),
+    b"ctl\x00\x07\x08\r\n\t|",
+    b"\x7fdel",
+]
+BYTES = [
+    b"\xff\xfe",
+    b"ok\xc3(",
+    b"N" * 10_000,
+    "🌡🔥 sensor".encode(),
+    "שלום עולם".encode(),
+    "abc\u202edcba".encode(),
+    "a\u200bb".encode(),
+]
 HOSTILE = MARKUP + ESCAPES + BYTES
 RAW_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -62,8 +82,9 @@ def screen_text(app: App) -> str:
     lines: dict[float, list[tuple[float, str]]] = {}
     for m in re.finditer(r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)"[^>]*>(.*?)</text>', svg):
         lines.setdefault(float(m.group(2)), []).append((float(m.group(1)), html.unescape(m.group(3))))
-    return "\n".join("".join(t for _, t in sorted(parts)) for _, parts in sorted(lines.items())
-                     ).replace("\xa0", " ")
+    return "\n".join("".join(t for _, t in sorted(parts)) for _, parts in sorted(lines.items())).replace(
+        "\xa0", " "
+    )
 
 
 def content(widget) -> str:
@@ -93,8 +114,11 @@ def notes(app: App) -> list:
 
 async def close_dialog(pilot, app: App) -> None:
     await pilot.press("escape")
-    await until(pilot, lambda: not isinstance(app.screen, ActionDialog | ConfirmDialog | GroupMenu),
-                what="dialog closed")
+    await until(
+        pilot,
+        lambda: not isinstance(app.screen, ActionDialog | ConfirmDialog | GroupMenu),
+        what="dialog closed",
+    )
 
 
 async def open_and_check(pilot, app: StreamtopApp, action: str, kind: type, expected: str) -> None:
@@ -105,10 +129,19 @@ async def open_and_check(pilot, app: StreamtopApp, action: str, kind: type, expe
     assert not RAW_CONTROLS.search(title)
 
 
-async def visit_everything(app: StreamtopApp, pilot, r: redis.Redis, key: bytes, group: bytes,
-                           consumer: bytes, field: bytes, value: bytes) -> None:
-    await until(pilot, lambda: app.snapshot is not None and app.snapshot.stream(key) is not None,
-                what="stream polled")
+async def visit_everything(
+    app: StreamtopApp,
+    pilot,
+    r: redis.Redis,
+    key: bytes,
+    group: bytes,
+    consumer: bytes,
+    field: bytes,
+    value: bytes,
+) -> None:
+    await until(
+        pilot, lambda: app.snapshot is not None and app.snapshot.stream(key) is not None, what="stream polled"
+    )
     app.select(key, group)
     await until(pilot, lambda: len(app.w("pending").entries) == 2, what="pending page")
     await until(pilot, lambda: app.w("messages").entries, what="messages page")
@@ -176,8 +209,9 @@ async def visit_everything(app: StreamtopApp, pilot, r: redis.Redis, key: bytes,
     await open_and_check(pilot, app, "trim", TrimDialog, where)
     app.screen.query_one("#threshold", Input).value = "0"
     await pilot.press("enter")
-    await until(pilot, lambda: "removes" in content(app.screen.query_one("#info", Static)),
-                what="trim preview")
+    await until(
+        pilot, lambda: "removes" in content(app.screen.query_one("#info", Static)), what="trim preview"
+    )
     assert repr(label(group))[:40] in content(app.screen.query_one("#info", Static))  # unread warning
     await close_dialog(pilot, app)
 
@@ -198,8 +232,12 @@ async def visit_everything(app: StreamtopApp, pilot, r: redis.Redis, key: bytes,
     await pilot.press("n")
     await until(pilot, lambda: not isinstance(app.screen, ConfirmDialog))
 
-    for op, kind in (("create", GroupCreateDialog), ("setid", GroupSetIdDialog),
-                     ("delconsumer", ConsumerDeleteDialog), ("destroy", ConfirmDialog)):
+    for op, kind in (
+        ("create", GroupCreateDialog),
+        ("setid", GroupSetIdDialog),
+        ("delconsumer", ConsumerDeleteDialog),
+        ("destroy", ConfirmDialog),
+    ):
         app.open_action("group")
         await until(pilot, up(app, GroupMenu), what="group menu")
         assert where in content(app.screen.query_one("#title", Label))
@@ -244,8 +282,9 @@ async def visit_everything(app: StreamtopApp, pilot, r: redis.Redis, key: bytes,
     await pilot.press("escape")
 
 
-def run_dashboard(srv, r: redis.Redis, key: bytes, group: bytes, consumer: bytes, field: bytes,
-                  value: bytes) -> None:
+def run_dashboard(
+    srv, r: redis.Redis, key: bytes, group: bytes, consumer: bytes, field: bytes, value: bytes
+) -> None:
     r.flushall()
     arrange(r, key, group, consumer, field, value)
 
@@ -262,17 +301,36 @@ names = st.sampled_from(HOSTILE) | st.binary(min_size=1, max_size=40)
 
 
 @pytest.mark.slow
-@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                HealthCheck.too_slow])
+@settings(
+    max_examples=2,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(key=names, group=names, consumer=names, field=names, value=names)
-@example(key=b"!crash[/]", group=b"[link=http://x]y[/link]", consumer=b"[@click=app.quit]z[/]",
-         field=b"[red]x[/red]", value=b"\x1b]8;;http://x\x07link\x1b]8;;\x07 \x1b[31mred")
-@example(key=b"N" * 10_000, group=b"\xff\xfe", consumer=b"[red]x[/red]",
-         field=b"\x1b[31m", value="שלום 🌡\u202e\x9b2J\nline two".encode())
-@example(key="abc\u202edcba 🔥".encode(), group=b"ctl\x00\x07\r\n\t", consumer=b"C" * 10_000,
-         field=b"\xff", value=b"V" * 10_000)
-def test_hostile_names_through_every_panel_dialog_and_notification(server, r, key, group, consumer,
-                                                                    field, value) -> None:
+@example(
+    key=b"!crash[/]",
+    group=b"[link=http://x]y[/link]",
+    consumer=b"[@click=app.quit]z[/]",
+    field=b"[red]x[/red]",
+    value=b"\x1b]8;;http://x\x07link\x1b]8;;\x07 \x1b[31mred",
+)
+@example(
+    key=b"N" * 10_000,
+    group=b"\xff\xfe",
+    consumer=b"[red]x[/red]",
+    field=b"\x1b[31m",
+    value="שלום 🌡\u202e\x9b2J\nline two".encode(),
+)
+@example(
+    key="abc\u202edcba 🔥".encode(),
+    group=b"ctl\x00\x07\r\n\t",
+    consumer=b"C" * 10_000,
+    field=b"\xff",
+    value=b"V" * 10_000,
+)
+def test_hostile_names_through_every_panel_dialog_and_notification(
+    server, r, key, group, consumer, field, value
+) -> None:
     run_dashboard(server, r, key, group, consumer, field, value)
 
 
@@ -302,7 +360,7 @@ def test_name_text_escapes_and_cuts() -> None:
     assert name_text(b"[red]x[/red]").plain == "[red]x[/red]"
     t = name_text(b"a\x1b[31m\xc2\x9b\xe2\x80\xae\xff\n")
     assert t.plain == "a\\x1b[31m\\x9b\\u202e\\xff\\n"
-    assert [t.plain[s.start:s.end] for s in t.spans] == ["\\x1b", "\\x9b", "\\u202e", "\\xff", "\\n"]
+    assert [t.plain[s.start : s.end] for s in t.spans] == ["\\x1b", "\\x9b", "\\u202e", "\\xff", "\\n"]
     long = name_text("é".encode() * 10_000, 20)  # cut inside a character: no stray \xc3
     assert long.plain == "é" * 19 + "…" and long.cell_len == 20
     wide = name_text("🔥".encode() * 50, 21)
@@ -312,8 +370,13 @@ def test_name_text_escapes_and_cuts() -> None:
 
 
 def test_header_shows_server_text_escaped() -> None:
-    info = HeaderInfo(url="redis://h:1/0", server="[red]valkey\x1b[0m", state="stale",
-                      error="[/] refused\x1b]8;;http://x\x07", down_nodes=("n:1 ([b]down)",))
+    info = HeaderInfo(
+        url="redis://h:1/0",
+        server="[red]valkey\x1b[0m",
+        state="stale",
+        error="[/] refused\x1b]8;;http://x\x07",
+        down_nodes=("n:1 ([b]down)",),
+    )
     shown = header_text(info).plain
     assert "[red]valkey\\x1b[0m" in shown and "[/] refused\\x1b]8;;http://x\\x07" in shown
     assert "[b]down" in shown and not RAW_CONTROLS.search(shown)

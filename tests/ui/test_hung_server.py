@@ -63,9 +63,16 @@ def test_answer_timeout_is_twice_the_interval_at_least_two_seconds():
 
 def test_aged_advances_every_idle_time_and_keeps_never_active():
     oldest = PendingEntry("1-0", b"c1", idle_ms=500, deliveries=1)
-    group = GroupInfo(b"g", 2, 1, "1-0", 1, Lag(LagSource.EXACT, 0),
-                      consumer_list=(ConsumerInfo(b"c1", 1, 500, 400), ConsumerInfo(b"c2", 0, 70, -1)),
-                      pending_summary=PendingSummary(1, "1-0", "1-0", ((b"c1", 1),), oldest))
+    group = GroupInfo(
+        b"g",
+        2,
+        1,
+        "1-0",
+        1,
+        Lag(LagSource.EXACT, 0),
+        consumer_list=(ConsumerInfo(b"c1", 1, 500, 400), ConsumerInfo(b"c2", 0, 70, -1)),
+        pending_summary=PendingSummary(1, "1-0", "1-0", ((b"c1", 1),), oldest),
+    )
     snap = Snapshot(streams=(StreamInfo(b"k", 1, groups=(group,)),))
     later = aged(snap, 2.5)
     g = later.streams[0].groups[0]

@@ -44,29 +44,55 @@ URL = "redis://streams.internal.example.com:6379/0"
 
 def _group(name: bytes, pending: int) -> GroupInfo:
     consumers = tuple(ConsumerInfo(b"worker-%d" % i, pending // 3, 1000 * i, 2000 * i) for i in range(1, 4))
-    return GroupInfo(name=name, consumers=3, pending=pending, last_delivered_id=f"{T0 + 900}-0",
-                     entries_read=900, lag=Lag(LagSource.EXACT, value=100), consumer_list=consumers)
+    return GroupInfo(
+        name=name,
+        consumers=3,
+        pending=pending,
+        last_delivered_id=f"{T0 + 900}-0",
+        entries_read=900,
+        lag=Lag(LagSource.EXACT, value=100),
+        consumer_list=consumers,
+    )
 
 
 def layout_snapshot() -> Snapshot:
     """50 streams; `orders` has 3 groups, `billing` 40 pending entries; the pages are for
     orders/billing."""
-    orders = StreamInfo(key=KEY, length=1000, first_entry_id=f"{T0}-0", last_entry_id=f"{T0 + 999}-0",
-                        last_generated_id=f"{T0 + 999}-0", entries_added=1000, max_deleted_entry_id="0-0",
-                        recorded_first_entry_id=f"{T0}-0",
-                        groups=(_group(GROUP, 40), _group(b"audit", 0), _group(b"replay", 3)))
-    others = tuple(StreamInfo(key=b"tenant:%02d:events" % i, length=i, first_entry_id=f"{T0}-0",
-                              last_entry_id=f"{T0 + i}-0", last_generated_id=f"{T0 + i}-0")
-                   for i in range(49))
-    pending = tuple(PendingEntry(f"{T0 + i}-0", b"worker-%d" % (1 + i % 3), 5000 + i, 1 + i % 7)
-                    for i in range(40))
+    orders = StreamInfo(
+        key=KEY,
+        length=1000,
+        first_entry_id=f"{T0}-0",
+        last_entry_id=f"{T0 + 999}-0",
+        last_generated_id=f"{T0 + 999}-0",
+        entries_added=1000,
+        max_deleted_entry_id="0-0",
+        recorded_first_entry_id=f"{T0}-0",
+        groups=(_group(GROUP, 40), _group(b"audit", 0), _group(b"replay", 3)),
+    )
+    others = tuple(
+        StreamInfo(
+            key=b"tenant:%02d:events" % i,
+            length=i,
+            first_entry_id=f"{T0}-0",
+            last_entry_id=f"{T0 + i}-0",
+            last_generated_id=f"{T0 + i}-0",
+        )
+        for i in range(49)
+    )
+    pending = tuple(
+        PendingEntry(f"{T0 + i}-0", b"worker-%d" % (1 + i % 3), 5000 + i, 1 + i % 7) for i in range(40)
+    )
     messages = tuple(Entry(f"{T0 + 999 - i}-0", ((b"n", str(i).encode()),)) for i in range(30))
     streams = (orders, *others)
     return Snapshot(
-        taken_at=T0 / 1000, duration_ms=2.0, round_trips=1,
-        server=ServerInfo(name="valkey", version="9.1.2", compat_version=(7, 2, 4)), streams=streams,
+        taken_at=T0 / 1000,
+        duration_ms=2.0,
+        round_trips=1,
+        server=ServerInfo(name="valkey", version="9.1.2", compat_version=(7, 2, 4)),
+        streams=streams,
         discovery=Discovery(patterns=("*",), keys=tuple(s.key for s in streams), taken_at=T0 / 1000),
-        focus=FocusData(focus=Focus(key=KEY, group=GROUP), pending=pending, messages=messages))
+        focus=FocusData(focus=Focus(key=KEY, group=GROUP), pending=pending, messages=messages),
+    )
 
 
 def visible_rows(app: StreamtopApp, widget: Widget) -> int:
@@ -78,8 +104,12 @@ def visible_rows(app: StreamtopApp, widget: Widget) -> int:
     if not isinstance(widget, KeyedTable):
         return shown.height
     content = widget.scrollable_content_region  # without the scrollbars
-    body = Region(content.x, content.y + widget.header_height, content.width,
-                  max(0, content.height - widget.header_height))
+    body = Region(
+        content.x,
+        content.y + widget.header_height,
+        content.width,
+        max(0, content.height - widget.header_height),
+    )
     return min(body.intersection(shown).height, widget.row_count)
 
 
@@ -99,8 +129,9 @@ def screen_text(app: StreamtopApp) -> str:
     lines: dict[float, list[tuple[float, str]]] = {}
     for m in re.finditer(r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)"[^>]*>(.*?)</text>', svg):
         lines.setdefault(float(m.group(2)), []).append((float(m.group(1)), html.unescape(m.group(3))))
-    return "\n".join("".join(t for _, t in sorted(parts)) for _, parts in sorted(lines.items())
-                     ).replace("\xa0", " ")
+    return "\n".join("".join(t for _, t in sorted(parts)) for _, parts in sorted(lines.items())).replace(
+        "\xa0", " "
+    )
 
 
 def _app() -> StreamtopApp:
@@ -109,9 +140,14 @@ def _app() -> StreamtopApp:
 
 def rows(app: StreamtopApp) -> dict[str, int]:
     m = app.main
-    return {"streams": visible_rows(app, m.streams.table), "detail": visible_rows(app, m.detail.fields),
-            "groups": visible_rows(app, m.groups.table), "consumers": visible_rows(app, m.consumers.table),
-            "pending": visible_rows(app, m.pending.table), "messages": visible_rows(app, m.messages.table)}
+    return {
+        "streams": visible_rows(app, m.streams.table),
+        "detail": visible_rows(app, m.detail.fields),
+        "groups": visible_rows(app, m.groups.table),
+        "consumers": visible_rows(app, m.consumers.table),
+        "pending": visible_rows(app, m.pending.table),
+        "messages": visible_rows(app, m.messages.table),
+    }
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
@@ -157,9 +193,13 @@ async def test_zoom_gives_every_panel_its_rows(size) -> None:
         app = await _loaded(pilot)
         m = app.main
         normal = rows(app)
-        for name, table, tab in (("streams", m.streams.table, None), ("groups", m.groups.table, None),
-                                 ("consumers", m.consumers.table, None),
-                                 ("pending", m.pending.table, "1"), ("messages", m.messages.table, "2")):
+        for name, table, tab in (
+            ("streams", m.streams.table, None),
+            ("groups", m.groups.table, None),
+            ("consumers", m.consumers.table, None),
+            ("pending", m.pending.table, "1"),
+            ("messages", m.messages.table, "2"),
+        ):
             if tab:
                 await pilot.press(tab)
             table.focus()
@@ -180,12 +220,34 @@ async def test_zoom_gives_every_panel_its_rows(size) -> None:
 
 
 STATES = [
-    HeaderInfo(url=URL, server="Valkey 9.1.2 (standalone)", state="live", poll_ms=3.0, round_trips=1,
-               streams=50, read_only=True),
-    HeaderInfo(url=URL, server="Valkey 9.1.2 (standalone)", state="stale", stale_age=12.0,
-               error="connection refused at streams.internal.example.com:6379", retry_in=4.0, streams=50),
-    HeaderInfo(url=URL, server="Valkey 9.1.2 (cluster)", state="not answering", waiting=7.0, stale_age=7.0,
-               nodes=3, streams=50, down_nodes=("10.0.0.7:6379 (timeout)",)),
+    HeaderInfo(
+        url=URL,
+        server="Valkey 9.1.2 (standalone)",
+        state="live",
+        poll_ms=3.0,
+        round_trips=1,
+        streams=50,
+        read_only=True,
+    ),
+    HeaderInfo(
+        url=URL,
+        server="Valkey 9.1.2 (standalone)",
+        state="stale",
+        stale_age=12.0,
+        error="connection refused at streams.internal.example.com:6379",
+        retry_in=4.0,
+        streams=50,
+    ),
+    HeaderInfo(
+        url=URL,
+        server="Valkey 9.1.2 (cluster)",
+        state="not answering",
+        waiting=7.0,
+        stale_age=7.0,
+        nodes=3,
+        streams=50,
+        down_nodes=("10.0.0.7:6379 (timeout)",),
+    ),
     HeaderInfo(url=URL, state="paused", streams=50),
     HeaderInfo(url=URL, state="connecting"),
 ]

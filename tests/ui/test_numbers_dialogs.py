@@ -66,15 +66,19 @@ async def refused_in_dialog(app, pilot, r, dialog: str, widget_id: str, what: st
     return error
 
 
-@pytest.mark.parametrize(("dialog", "widget_id", "text", "words"), [
-    ("claim", "idle", "4" * 400, "min idle time must be at most"),  # was OverflowError
-    ("burst", "count", "4" * 4400, "burst size must be at most 1,000,000"),  # was ValueError
-    ("burst", "maxlen", "1e308", "MAXLEN must be a whole number"),
-    ("claim", "cap", "-" + "9" * 5000, "cap must be at least 1"),
-    ("trim", "threshold", "9" * 5000, "MAXLEN must be at most"),
-    ("deadletter", "deliveries", "٣", "poison deliveries must be a whole number"),
-    ("redrive", "count", "1e9", "count must be a whole number"),
-], ids=short)
+@pytest.mark.parametrize(
+    ("dialog", "widget_id", "text", "words"),
+    [
+        ("claim", "idle", "4" * 400, "min idle time must be at most"),  # was OverflowError
+        ("burst", "count", "4" * 4400, "burst size must be at most 1,000,000"),  # was ValueError
+        ("burst", "maxlen", "1e308", "MAXLEN must be a whole number"),
+        ("claim", "cap", "-" + "9" * 5000, "cap must be at least 1"),
+        ("trim", "threshold", "9" * 5000, "MAXLEN must be at most"),
+        ("deadletter", "deliveries", "٣", "poison deliveries must be a whole number"),
+        ("redrive", "count", "1e9", "count must be a whole number"),
+    ],
+    ids=short,
+)
 async def test_dialog_refuses_what_used_to_crash(dialog_host, r, dialog, widget_id, text, words):
     app, pilot = dialog_host
     assert words in await refused_in_dialog(app, pilot, r, dialog, widget_id, words.split(" must")[0], text)

@@ -48,11 +48,13 @@ def bindings(binding_list) -> set[tuple[str, str]]:
 
 
 def help_text(table) -> list[tuple[str, str, str]]:
-    return [tuple(str(cell) for cell in row)
-            for row in zip(*(col._cells for col in table.columns), strict=True)]
+    return [
+        tuple(str(cell) for cell in row) for row in zip(*(col._cells for col in table.columns), strict=True)
+    ]
 
 
 # ---- the README's table against the registry, both ways ----------------------------------------
+
 
 def test_every_readme_key_is_a_registry_key():
     keys = {k for c in listed() for k in c.keys}
@@ -84,6 +86,7 @@ def test_readme_rows_say_what_the_registry_says():
 
 
 # ---- the bindings -----------------------------------------------------------------------------
+
 
 def test_app_and_panel_bindings_are_the_registry():
     assert bindings(StreamtopApp.BINDINGS) == bindings(registry.app_bindings())
@@ -117,11 +120,21 @@ def test_names_are_unique_and_keys_do_not_clash_within_a_scope():
 
 # ---- the refusals -----------------------------------------------------------------------------
 
+
 def test_read_only_refusal_is_one_message_naming_the_key():
     ctx = ActionContext(key=b"s", group=b"g", selected_pending=("1-0",), read_only=True)
     writes = [c for c in COMMANDS if c.writes]
-    assert {c.name for c in writes} == {"produce", "burst", "ack", "ack_without_data", "claim", "trim",
-                                        "group", "dead_letter", "redrive"}
+    assert {c.name for c in writes} == {
+        "produce",
+        "burst",
+        "ack",
+        "ack_without_data",
+        "claim",
+        "trim",
+        "group",
+        "dead_letter",
+        "redrive",
+    }
     for c in writes:
         message = registry.refusal(c, ctx, None)
         what = f"{c.label.lower()} ({c.keys[0]})"
@@ -129,11 +142,14 @@ def test_read_only_refusal_is_one_message_naming_the_key():
     assert all(registry.refusal(c, ctx, None) is None for c in COMMANDS if not c.writes)
 
 
-@pytest.mark.parametrize(("needs", "context", "says"), [
-    (Needs.STREAM, ActionContext(), "select a stream first"),
-    (Needs.GROUP, ActionContext(key=b"s"), "select a consumer group first"),
-    (Needs.MARKED, ActionContext(key=b"s", group=b"g"), "no pending entry selected"),
-])
+@pytest.mark.parametrize(
+    ("needs", "context", "says"),
+    [
+        (Needs.STREAM, ActionContext(), "select a stream first"),
+        (Needs.GROUP, ActionContext(key=b"s"), "select a consumer group first"),
+        (Needs.MARKED, ActionContext(key=b"s", group=b"g"), "no pending entry selected"),
+    ],
+)
 def test_what_an_action_needs_is_checked_before_its_dialog(needs, context, says):
     command = Command("x", ("z",), "Fake", "a fake action", "Actions", needs=needs)
     message = registry.refusal(command, context, None)
@@ -144,9 +160,18 @@ def test_what_an_action_needs_is_checked_before_its_dialog(needs, context, says)
 
 # ---- one new entry shows up everywhere ----------------------------------------------------------
 
+
 def fake_command(opened: list[ActionContext]) -> Command:
-    return Command("frobnicate", ("Z",), "Frobnicate", "frobnicate the selected stream", "Actions",
-                   opens=lambda app, context: opened.append(context), needs=Needs.STREAM, footer=True)
+    return Command(
+        "frobnicate",
+        ("Z",),
+        "Frobnicate",
+        "frobnicate the selected stream",
+        "Actions",
+        opens=lambda app, context: opened.append(context),
+        needs=Needs.STREAM,
+        footer=True,
+    )
 
 
 async def test_a_new_registry_entry_is_bound_listed_in_help_and_palette_and_guarded(monkeypatch):
@@ -154,8 +179,11 @@ async def test_a_new_registry_entry_is_bound_listed_in_help_and_palette_and_guar
     fake = fake_command(opened)
     monkeypatch.setattr(registry, "COMMANDS", (*COMMANDS, fake))
     # the bindings are made when a class is made: a subclass built now picks the entry up
-    app_class = type("FakeApp", (StreamtopApp,), {"BINDINGS": registry.app_bindings(),
-                                                  "__module__": StreamtopApp.__module__})
+    app_class = type(
+        "FakeApp",
+        (StreamtopApp,),
+        {"BINDINGS": registry.app_bindings(), "__module__": StreamtopApp.__module__},
+    )
     app = app_class(None)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("Z")  # nothing selected: refused, naming the key
@@ -201,15 +229,19 @@ def test_help_rows_come_from_the_registry_and_share_lines():
     demo_rows = help_text(help_table(demo=True))
     assert ("Demo", "F7", "crash consumer") in demo_rows
     read_only = help_text(help_table(read_only=True))
-    assert ("Actions", "t", next(c.description for c in COMMANDS if c.name == "trim")
-            + " (refused: read-only)") in read_only
+    assert (
+        "Actions",
+        "t",
+        next(c.description for c in COMMANDS if c.name == "trim") + " (refused: read-only)",
+    ) in read_only
 
 
 def test_demo_keys_are_listed_through_the_registry_only_in_the_demo():
     titles = {title for title, _, _ in registry.palette_entries(demo=True)}
     assert "Demo: crash consumer" in titles
     assert titles - {title for title, _, _ in registry.palette_entries()} == {
-        f"Demo: {what}" for _, _, what in DEMO_KEYS}
+        f"Demo: {what}" for _, _, what in DEMO_KEYS
+    }
 
 
 def test_help_drops_what_is_marked_not_for_help():
@@ -218,6 +250,7 @@ def test_help_drops_what_is_marked_not_for_help():
 
 
 # ---- the app: palette, footer, ctrl+c ----------------------------------------------------------
+
 
 async def test_palette_entries_describe_the_action_and_run_it():
     app = StreamtopApp(None)
@@ -244,8 +277,11 @@ async def test_footer_shows_the_registry_footer_keys():
         await pilot.pause()
         assert app.focused is app.w("streams-table")
         shown = {b.binding.key for b in app.screen.active_bindings.values() if b.binding.show}
-        expected = {registry.key_name(c.keys[0]) for c in COMMANDS if c.footer
-                    and (c.scope is Scope.APP or c.panel == "streams")}
+        expected = {
+            registry.key_name(c.keys[0])
+            for c in COMMANDS
+            if c.footer and (c.scope is Scope.APP or c.panel == "streams")
+        }
         assert shown == expected
 
 

@@ -44,8 +44,9 @@ async def test_panels_show_what_the_server_holds(server, r) -> None:
         assert cells[5] == str(sum(g["pending"] for g in groups.values()))
         pel = r.xpending_range("orders", "billing", "-", "+", 100)
         assert app.w("pending-table").row_keys == [p["message_id"].decode() for p in pel]
-        assert [row(app, "pending-table", p["message_id"].decode())[2] for p in pel] == \
-            [p["consumer"].decode() for p in pel]
+        assert [row(app, "pending-table", p["message_id"].decode())[2] for p in pel] == [
+            p["consumer"].decode() for p in pel
+        ]
         consumers = {c["name"].decode(): c["pending"] for c in r.xinfo_consumers("orders", "billing")}
         assert {k: int(row(app, "consumers-table", k.encode().hex())[1]) for k in consumers} == consumers
         newest = r.xrevrange("orders", count=50)
@@ -70,8 +71,9 @@ async def test_selection_drives_lower_panels(server, r) -> None:
         await pilot.press("tab")  # groups table
         await pilot.press("down")
         await until(pilot, lambda: app.selected_group == b"ship")
-        await until(pilot, lambda: app.w("pending").entries == () and
-                    "group ship" in app.w("pending").info_text)
+        await until(
+            pilot, lambda: app.w("pending").entries == () and "group ship" in app.w("pending").info_text
+        )
         assert app.w("consumers-table").row_keys == []
 
 
@@ -162,8 +164,7 @@ async def test_header_goes_stale_and_live_again(own_server) -> None:
         own_server.stop()
         await until(pilot, lambda: app.header_info().state in ("stale", "reconnecting"))
         # the open connection first reports "closed by server"; the reconnect attempts "refused"
-        await until(pilot, lambda: "connection refused" in plain(app.w("header").render()),
-                    timeout=15)
+        await until(pilot, lambda: "connection refused" in plain(app.w("header").render()), timeout=15)
         text = plain(app.w("header").render())
         assert "STALE" in text or "RECONNECTING" in text
         assert f"connection refused at 127.0.0.1:{port}" in text
@@ -243,8 +244,10 @@ async def test_actions_use_the_monitors_actions_client_and_quit_closes_all(serve
         await until(pilot, lambda: r.xlen("k") == 2)
         await pilot.press("q")
     with redis.Redis(port=server.port) as c:  # the server notices closed connections asynchronously
-        wait_for(lambda: not [cl for cl in c.client_list() if cl["name"] == "streamtop"],  # noqa: B023
-                 "the dashboard's connections to be closed")
+        wait_for(
+            lambda: not [cl for cl in c.client_list() if cl["name"] == "streamtop"],  # noqa: B023
+            "the dashboard's connections to be closed",
+        )
 
 
 @pytest.mark.slow
@@ -263,9 +266,14 @@ async def test_command_palette_and_mouse_click(server, r) -> None:
         await until(pilot, lambda: type(app.screen).__name__ == "CommandPalette")
         await pilot.press(*"Pause / resume")
         commands = app.screen.query_one(CommandList)
-        await until(pilot, lambda: commands.option_count and  # the search ran and lists it first
-                    "pause / resume" in str(commands.get_option_at_index(0).prompt).lower(),
-                    "the palette's hit")
+        await until(
+            pilot,
+            lambda: (
+                commands.option_count  # the search ran and lists it first
+                and "pause / resume" in str(commands.get_option_at_index(0).prompt).lower()
+            ),
+            "the palette's hit",
+        )
         await pilot.press("enter")
         await until(pilot, lambda: app.monitor.paused)
 

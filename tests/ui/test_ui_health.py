@@ -43,8 +43,7 @@ async def test_health_column_reason_line_and_header_counts(server, r) -> None:
     def ask_only(c: redis.Redis) -> None:  # seen, never takes an entry
         c.xreadgroup("stuck", "c1", {"jobs": "0"}, count=10)
 
-    workers = [Worker(server, produce, 0.02), Worker(server, read_all, 0.02),
-               Worker(server, ask_only, 0.05)]
+    workers = [Worker(server, produce, 0.02), Worker(server, read_all, 0.02), Worker(server, ask_only, 0.05)]
     for w in workers:
         w.start()
     app = make_app(server.url)
@@ -55,19 +54,27 @@ async def test_health_column_reason_line_and_header_counts(server, r) -> None:
             app.select(b"jobs", b"nobody")
             groups = {g: g.encode().hex() for g in ("busy", "stuck", "nobody")}
             want = {"busy": "ok", "stuck": "stalled", "nobody": "stopped"}
-            await until(pilot, lambda: {g: verdict_cell(app, "groups-table", k)
-                                        for g, k in groups.items()} == want,
-                        what="the groups' verdicts")
+            await until(
+                pilot,
+                lambda: {g: verdict_cell(app, "groups-table", k) for g, k in groups.items()} == want,
+                what="the groups' verdicts",
+            )
             assert verdict_cell(app, "streams-table", row_key(b"jobs")) == "stopped"  # the worst
-            await until(pilot, lambda: verdict_cell(app, "streams-table", row_key(b"calm"))
-                        == "idle", what="calm to be idle")
+            await until(
+                pilot,
+                lambda: verdict_cell(app, "streams-table", row_key(b"calm")) == "idle",
+                what="calm to be idle",
+            )
             line = plain(app.w("groups").health_line)
             assert line.startswith("stopped: ") and line.endswith("and the group has no consumers")
             state = plain(app.w("header").render())
             assert "1 group stopped, 1 stalled" in state
             app.select(b"jobs", b"busy")
-            await until(pilot, lambda: plain(app.w("groups").health_line).startswith("ok: "),
-                        what="the reason line to follow the selection")
+            await until(
+                pilot,
+                lambda: plain(app.w("groups").health_line).startswith("ok: "),
+                what="the reason line to follow the selection",
+            )
     finally:
         for w in workers:
             w.stop_event.set()

@@ -17,18 +17,23 @@ faststream_parser = pytest.importorskip("faststream.redis.parser", reason="fasts
 taskiq_message = pytest.importorskip("taskiq.message", reason="taskiq not installed")
 
 
-def faststream_entry(body: object, headers: dict[str, str] | None = None,
-                     correlation_id: str = "c0ffee") -> tuple[tuple[bytes, bytes], ...]:
-    data = asyncio.run(faststream_parser.BinaryMessageFormatV1.encode(
-        message=body, reply_to=None, headers=headers, correlation_id=correlation_id))
+def faststream_entry(
+    body: object, headers: dict[str, str] | None = None, correlation_id: str = "c0ffee"
+) -> tuple[tuple[bytes, bytes], ...]:
+    data = asyncio.run(
+        faststream_parser.BinaryMessageFormatV1.encode(
+            message=body, reply_to=None, headers=headers, correlation_id=correlation_id
+        )
+    )
     return ((b"__data__", data),)
 
 
 def taskiq_entry(task_name: str, args: list, kwargs: dict, task_id: str = "0f3c") -> tuple:
     from taskiq.formatters.json_formatter import JSONFormatter
 
-    message = taskiq_message.TaskiqMessage(task_id=task_id, task_name=task_name, labels={"retry": 1},
-                                           args=args, kwargs=kwargs)
+    message = taskiq_message.TaskiqMessage(
+        task_id=task_id, task_name=task_name, labels={"retry": 1}, args=args, kwargs=kwargs
+    )
     return ((b"data", JSONFormatter().dumps(message).message),)
 
 
@@ -75,8 +80,7 @@ def test_taskiq_task_previews_task_name_first() -> None:
 
 
 def test_json_field_object_becomes_the_body_and_varying_keys_lead() -> None:
-    rows = [decode_entry(((b"payload", json.dumps({"source": "web", "order": n}).encode()),))
-            for n in (1, 2)]
+    rows = [decode_entry(((b"payload", json.dumps({"source": "web", "order": n}).encode()),)) for n in (1, 2)]
     assert all(d is not None and d.format == "json" for d in rows)
     varying = varying_keys(d.body for d in rows if d)
     assert varying == {"order"}

@@ -16,23 +16,47 @@ W = 60.0  # the window of these timelines, in seconds
 T0 = 1_800_000_000.0  # epoch seconds of the first poll (2027)
 
 
-def sample(t: float, *, pos: int, last: int, lag: int | None = None, read: int | None = None,
-           added: int | None = None, pending: int = 0, oldest: str | None = None,
-           idle: int | None = None, consumers: int = 1, seen: int | None = 100,
-           read_ago: int | None = None, capped: bool = False, time_lag: int | None = None,
-           length: int = 0) -> GroupSample:
+def sample(
+    t: float,
+    *,
+    pos: int,
+    last: int,
+    lag: int | None = None,
+    read: int | None = None,
+    added: int | None = None,
+    pending: int = 0,
+    oldest: str | None = None,
+    idle: int | None = None,
+    consumers: int = 1,
+    seen: int | None = 100,
+    read_ago: int | None = None,
+    capped: bool = False,
+    time_lag: int | None = None,
+    length: int = 0,
+) -> GroupSample:
     """A poll at T0 + t: positions and last IDs are entry numbers (ID `n-0`); `lag` defaults to
     last - pos, entries_read to pos and entries-added to last (a 7.0+ server)."""
     lag = last - pos if lag is None and not capped else lag
     return GroupSample(
-        t=T0 + t, position=(pos, 0), last_id=(last, 0),
-        entries_read=pos if read is None else read, added=last if added is None else added,
-        length=length or last, lag=None if capped else lag, lag_at_least=lag if capped else None,
-        behind=(lag or 0) > 0 or capped, time_lag_ms=time_lag, pending=pending,
-        oldest_pending_id=oldest, oldest_pending_idle_ms=idle,
+        t=T0 + t,
+        position=(pos, 0),
+        last_id=(last, 0),
+        entries_read=pos if read is None else read,
+        added=last if added is None else added,
+        length=length or last,
+        lag=None if capped else lag,
+        lag_at_least=lag if capped else None,
+        behind=(lag or 0) > 0 or capped,
+        time_lag_ms=time_lag,
+        pending=pending,
+        oldest_pending_id=oldest,
+        oldest_pending_idle_ms=idle,
         oldest_pending_deliveries=1 if oldest else None,
         oldest_pending_consumer=b"c2" if oldest else None,
-        consumers=consumers, seen_ms=seen if consumers else None, read_ago_ms=read_ago)
+        consumers=consumers,
+        seen_ms=seen if consumers else None,
+        read_ago_ms=read_ago,
+    )
 
 
 def steady(n: int, *, dt: float = 1.0, add: int, read: int, start_lag: int = 0, **kw) -> list:
@@ -51,9 +75,14 @@ def test_no_polls_is_unknown():
 
 # ok ------------------------------------------------------------------------------------------
 
+
 def test_ok_when_lag_reached_zero_in_the_window():
-    polls = [sample(0, pos=10, last=15), sample(20, pos=30, last=30), sample(40, pos=40, last=45),
-             sample(60, pos=50, last=60)]
+    polls = [
+        sample(0, pos=10, last=15),
+        sample(20, pos=30, last=30),
+        sample(40, pos=40, last=45),
+        sample(60, pos=50, last=60),
+    ]
     h = judge(polls, W)
     assert h.verdict is Verdict.OK
     assert h.reason == "lag 0 40.0s ago, 10 now (reads 0.7/s, adds 0.8/s)"
@@ -74,11 +103,11 @@ def test_ok_caught_up_while_entries_arrive():
 
 # falling_behind ------------------------------------------------------------------------------
 
+
 def test_falling_behind_when_lag_grows_in_every_interval_of_a_full_window():
     h = judge(steady(60, add=100, read=70, start_lag=5), W)
     assert h.verdict is Verdict.FALLING_BEHIND
-    assert h.reason == ("lag grew in 60 of 60 intervals: falling behind by 30/s "
-                        "(reads 70/s, adds 100/s)")
+    assert h.reason == ("lag grew in 60 of 60 intervals: falling behind by 30/s (reads 70/s, adds 100/s)")
     assert h.eta_s is None
 
 
@@ -102,10 +131,25 @@ def test_growth_in_a_window_not_yet_full_is_only_watched():
 
 def test_capped_estimates_fall_back_to_time_lag():
     """6.2 far behind: the count is capped (>=1000) every poll, but the exact time lag grows."""
-    polls = [sample(i, pos=1000 + 10 * i, last=5000 + 20 * i, lag=1000, capped=True, read=None,
-                    added=None, time_lag=60_000 + 500 * i) for i in range(61)]
-    polls = [GroupSample(**{**{f: getattr(p, f) for f in GroupSample.__slots__},
-                            "entries_read": None, "added": None}) for p in polls]
+    polls = [
+        sample(
+            i,
+            pos=1000 + 10 * i,
+            last=5000 + 20 * i,
+            lag=1000,
+            capped=True,
+            read=None,
+            added=None,
+            time_lag=60_000 + 500 * i,
+        )
+        for i in range(61)
+    ]
+    polls = [
+        GroupSample(
+            **{**{f: getattr(p, f) for f in GroupSample.__slots__}, "entries_read": None, "added": None}
+        )
+        for p in polls
+    ]
     h = judge(polls, W)
     assert h.verdict is Verdict.FALLING_BEHIND
     assert h.read_rate is None
@@ -135,12 +179,12 @@ def test_slow_stream_is_ok_or_idle():
 
 # stalled -------------------------------------------------------------------------------------
 
+
 def test_stalled_when_seen_consumers_do_not_move_for_the_window():
     polls = [sample(i, pos=100, last=100 + 5 * i + 5) for i in range(61)]
     h = judge(polls, W)
     assert h.verdict is Verdict.STALLED
-    assert h.reason == ("consumers seen 100ms ago, but the position has not moved for 1m00s "
-                        "with 305 to read")
+    assert h.reason == ("consumers seen 100ms ago, but the position has not moved for 1m00s with 305 to read")
 
 
 def test_stalled_boundary_the_position_must_hold_for_the_whole_window():
@@ -157,16 +201,18 @@ def test_one_move_in_the_window_is_not_stalled():
     assert judge(polls, W).verdict is Verdict.OK
 
 
-@pytest.mark.parametrize(("read_ago", "verdict"), [(60_000, Verdict.STALLED),
-                                                   (59_999, Verdict.UNKNOWN)])
+@pytest.mark.parametrize(("read_ago", "verdict"), [(60_000, Verdict.STALLED), (59_999, Verdict.UNKNOWN)])
 def test_stalled_from_inactive_without_a_full_window(read_ago, verdict):
     """7.2+: `inactive` says since when no consumer read anything, so two polls are enough."""
-    polls = [sample(0, pos=100, last=110, read_ago=read_ago - 1000),
-             sample(1, pos=100, last=110, read_ago=read_ago)]
+    polls = [
+        sample(0, pos=100, last=110, read_ago=read_ago - 1000),
+        sample(1, pos=100, last=110, read_ago=read_ago),
+    ]
     assert judge(polls, W).verdict is verdict
 
 
 # stopped -------------------------------------------------------------------------------------
+
 
 def test_stopped_without_consumers_from_one_poll():
     h = judge([sample(0, pos=0, last=12, consumers=0)], W)
@@ -197,42 +243,51 @@ def test_group_created_at_dollar_with_nothing_added_is_idle_not_stopped():
 
 # failing -------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(("idle", "verdict"), [(60_000, Verdict.FAILING), (59_999, Verdict.OK)])
 def test_failing_boundary_oldest_held_for_the_window_while_reads_go_on(idle, verdict):
-    polls = [sample(0, pos=100, last=100, pending=5, oldest="7-0", idle=idle - 2000),
-             sample(1, pos=110, last=110, pending=6, oldest="7-0", idle=idle - 1000),
-             sample(2, pos=120, last=120, pending=7, oldest="7-0", idle=idle)]
+    polls = [
+        sample(0, pos=100, last=100, pending=5, oldest="7-0", idle=idle - 2000),
+        sample(1, pos=110, last=110, pending=6, oldest="7-0", idle=idle - 1000),
+        sample(2, pos=120, last=120, pending=7, oldest="7-0", idle=idle),
+    ]
     h = judge(polls, W)
     assert h.verdict is verdict
     if verdict is Verdict.FAILING:
-        assert h.reason == ("reads go on but 7-0 is not acknowledged: held 1m00s by c2, "
-                            "1 deliveries; pending 5 -> 7")
+        assert h.reason == (
+            "reads go on but 7-0 is not acknowledged: held 1m00s by c2, 1 deliveries; pending 5 -> 7"
+        )
 
 
 def test_failing_when_retries_keep_the_same_entry_at_the_head_for_a_full_window():
     """Redelivered every 10 s (idle resets), never acknowledged: the same head all window."""
-    polls = [sample(i, pos=100 + i, last=100 + i, pending=2, oldest="7-0", idle=(i % 10) * 1000)
-             for i in range(61)]
+    polls = [
+        sample(i, pos=100 + i, last=100 + i, pending=2, oldest="7-0", idle=(i % 10) * 1000) for i in range(61)
+    ]
     assert judge(polls, W).verdict is Verdict.FAILING
     assert judge(polls[:-1], W).verdict is Verdict.OK  # 59 s: not yet the whole window
 
 
 def test_acked_head_is_ok_again():
     """After the claim and ack the head changes: the group is judged ok at once."""
-    polls = [sample(i, pos=100 + i, last=100 + i, pending=2, oldest="7-0", idle=70_000 + i)
-             for i in range(10)]
+    polls = [
+        sample(i, pos=100 + i, last=100 + i, pending=2, oldest="7-0", idle=70_000 + i) for i in range(10)
+    ]
     assert judge(polls, W).verdict is Verdict.FAILING
     polls.append(sample(10, pos=110, last=110, pending=1, oldest="108-0", idle=200))
     assert judge(polls, W).verdict is Verdict.OK
 
 
 def test_held_entries_without_reads_are_not_failing():
-    polls = [sample(i, pos=100, last=100, pending=2, oldest="7-0", idle=70_000 + i * 1000,
-                    seen=1000) for i in range(3)]
+    polls = [
+        sample(i, pos=100, last=100, pending=2, oldest="7-0", idle=70_000 + i * 1000, seen=1000)
+        for i in range(3)
+    ]
     assert judge(polls, W).verdict is Verdict.IDLE
 
 
 # idle ----------------------------------------------------------------------------------------
+
 
 def test_idle_nothing_added_nothing_to_read():
     h = judge([sample(i, pos=9, last=9) for i in range(3)], W)
@@ -243,12 +298,12 @@ def test_idle_from_one_poll_needs_the_last_entry_older_than_the_window():
     last_ms = int(T0 * 1000) - 60_000
     old = GroupSample(t=T0, position=(last_ms, 0), last_id=(last_ms, 0), lag=0, behind=False)
     assert judge([old], W).verdict is Verdict.IDLE
-    recent = GroupSample(t=T0, position=(last_ms + 1, 0), last_id=(last_ms + 1, 0), lag=0,
-                         behind=False)
+    recent = GroupSample(t=T0, position=(last_ms + 1, 0), last_id=(last_ms + 1, 0), lag=0, behind=False)
     assert (judge([recent], W).verdict, judge([recent], W).reason) == (Verdict.OK, "caught up")
 
 
 # unknown and resets --------------------------------------------------------------------------
+
 
 def test_one_poll_behind_with_consumers_seen_is_unknown():
     h = judge([sample(0, pos=0, last=12)], W)
@@ -271,8 +326,9 @@ def test_a_restart_in_the_window_starts_the_window_again():
     assert w == after
     h = judge(before + after, W)
     assert h.verdict is Verdict.UNKNOWN  # 10 s of polls since: not yet a whole window
-    assert judge(before + [sample(50 + i, pos=100, last=110) for i in range(11)], W).verdict \
-        is Verdict.STALLED  # without a reset, the same 60 s is a stall
+    assert (
+        judge(before + [sample(50 + i, pos=100, last=110) for i in range(11)], W).verdict is Verdict.STALLED
+    )  # without a reset, the same 60 s is a stall
 
 
 def test_window_keeps_the_poll_just_before_its_start():
@@ -294,12 +350,24 @@ def test_history_keeps_the_window_and_judges_each_group():
     hist = History(window=10)
     for i in range(30):
         stream = StreamInfo(
-            key=b"s", length=5, last_entry_id="5-0", last_generated_id="5-0", entries_added=5,
+            key=b"s",
+            length=5,
+            last_entry_id="5-0",
+            last_generated_id="5-0",
+            entries_added=5,
             groups=(
                 GroupInfo(b"gone", 0, 0, "2-0", 2, Lag(LagSource.EXACT, value=3)),
-                GroupInfo(b"done", 1, 0, "5-0", 5, Lag(LagSource.EXACT, value=0),
-                          consumer_list=(ConsumerInfo(b"c", 0, 10),)),
-            ))
+                GroupInfo(
+                    b"done",
+                    1,
+                    0,
+                    "5-0",
+                    5,
+                    Lag(LagSource.EXACT, value=0),
+                    consumer_list=(ConsumerInfo(b"c", 0, 10),),
+                ),
+            ),
+        )
         hist.update(Snapshot(taken_at=T0 + i, streams=(stream,)))
     assert len(hist.samples[(b"s", b"gone")]) == 11  # 10 s of polls and the one before
     assert hist.health(b"s", b"gone").verdict is Verdict.STOPPED
@@ -312,10 +380,12 @@ def test_history_drops_the_polls_before_a_reset():
     hist = History(window=60)
 
     def snap(t: float, ldid: str, added: int) -> Snapshot:
-        g = GroupInfo(b"g", 1, 0, ldid, None, Lag(LagSource.EXACT, value=2),
-                      consumer_list=(ConsumerInfo(b"c", 0, 10),))
-        s = StreamInfo(key=b"s", length=5, last_entry_id="9-0", last_generated_id="9-0",
-                       entries_added=added, groups=(g,))
+        g = GroupInfo(
+            b"g", 1, 0, ldid, None, Lag(LagSource.EXACT, value=2), consumer_list=(ConsumerInfo(b"c", 0, 10),)
+        )
+        s = StreamInfo(
+            key=b"s", length=5, last_entry_id="9-0", last_generated_id="9-0", entries_added=added, groups=(g,)
+        )
         return Snapshot(taken_at=T0 + t, streams=(s,))
 
     for i in range(5):

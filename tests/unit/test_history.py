@@ -10,8 +10,14 @@ from streamtop.model import GroupInfo, Lag, LagSource, Snapshot, StreamInfo
 
 
 def group(name=b"g", entries_read=None, lag=None) -> GroupInfo:
-    return GroupInfo(name=name, consumers=1, pending=0, last_delivered_id="0-0",
-                     entries_read=entries_read, lag=lag or Lag(LagSource.UNKNOWN))
+    return GroupInfo(
+        name=name,
+        consumers=1,
+        pending=0,
+        last_delivered_id="0-0",
+        entries_read=entries_read,
+        lag=lag or Lag(LagSource.UNKNOWN),
+    )
 
 
 def snap(t: float, *streams: StreamInfo) -> Snapshot:
@@ -78,8 +84,11 @@ def test_non_increasing_time_gives_no_rate():
 
 def test_lag_series_keeps_unknown_as_unknown():
     h = History()
-    lags = [Lag(LagSource.EXACT, value=4), Lag(LagSource.ESTIMATE, estimate=7, capped=True),
-            Lag(LagSource.UNKNOWN)]
+    lags = [
+        Lag(LagSource.EXACT, value=4),
+        Lag(LagSource.ESTIMATE, estimate=7, capped=True),
+        Lag(LagSource.UNKNOWN),
+    ]
     for t, lag in enumerate(lags):
         h.update(snap(float(t), StreamInfo(b"s", groups=(group(lag=lag),))))
     assert list(h.lag[(b"s", b"g")].points) == [4, 7, None]

@@ -10,9 +10,15 @@ MIN = 60_000
 
 
 def group(*consumers: ConsumerInfo, delivered_ms: int = NOW - 1000) -> GroupInfo:
-    return GroupInfo(name=b"g", consumers=len(consumers), pending=sum(c.pending for c in consumers),
-                     last_delivered_id=f"{delivered_ms}-0", entries_read=None,
-                     lag=Lag(LagSource.UNKNOWN), consumer_list=consumers)
+    return GroupInfo(
+        name=b"g",
+        consumers=len(consumers),
+        pending=sum(c.pending for c in consumers),
+        last_delivered_id=f"{delivered_ms}-0",
+        entries_read=None,
+        lag=Lag(LagSource.UNKNOWN),
+        consumer_list=consumers,
+    )
 
 
 def test_72_idle_is_seen_time_so_a_long_idle_is_gone() -> None:

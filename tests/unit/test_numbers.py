@@ -22,6 +22,7 @@ from tests.support.numbers import TEXTS, outcome, short
 
 # ---- the parsers ------------------------------------------------------------------------------
 
+
 @settings(max_examples=300, deadline=None)
 @given(name=st.sampled_from(sorted(num.FIELDS)), text=TEXTS)
 def test_every_field_returns_a_value_in_range_or_one_line(name, text):
@@ -39,32 +40,46 @@ def test_every_field_returns_a_value_in_range_or_one_line(name, text):
         assert not (field.above and got == field.lo)
 
 
-@pytest.mark.parametrize(("field", "text", "value"), [
-    (num.BURST_COUNT, " 1,000 ", 1000), (num.BURST_COUNT, "+5", 5), (num.TRIM_MAXLEN, "0" * 500 + "7", 7),
-    (num.MAX_LENGTH, "9223372036854775807", 2**63 - 1), (num.CLAIM_MIN_IDLE, "2m", 120_000),
-    (num.CLAIM_MIN_IDLE, "500ms", 500), (num.CLAIM_MIN_IDLE, "3.1536e+08", 315_360_000_000),
-    (num.MAX_IDLE, "0", 0.0), (num.PRODUCE_RATE, "0.01", 0.01), (num.FAIL_ABOVE, "-0.5", -0.5),
-], ids=short)
+@pytest.mark.parametrize(
+    ("field", "text", "value"),
+    [
+        (num.BURST_COUNT, " 1,000 ", 1000),
+        (num.BURST_COUNT, "+5", 5),
+        (num.TRIM_MAXLEN, "0" * 500 + "7", 7),
+        (num.MAX_LENGTH, "9223372036854775807", 2**63 - 1),
+        (num.CLAIM_MIN_IDLE, "2m", 120_000),
+        (num.CLAIM_MIN_IDLE, "500ms", 500),
+        (num.CLAIM_MIN_IDLE, "3.1536e+08", 315_360_000_000),
+        (num.MAX_IDLE, "0", 0.0),
+        (num.PRODUCE_RATE, "0.01", 0.01),
+        (num.FAIL_ABOVE, "-0.5", -0.5),
+    ],
+    ids=short,
+)
 def test_valid_text(field, text, value):
     assert field.parse(text) == value
 
 
-@pytest.mark.parametrize(("field", "text", "words"), [
-    (num.CLAIM_MIN_IDLE, "4" * 400, ["min idle time must be at most", "(400 characters)"]),
-    (num.BURST_COUNT, "4" * 4400, ["burst size must be at most 1,000,000", "4,400 characters"]),
-    (num.MAX_IDLE, "1e308", ["max idle must be at most"]),
-    (num.STUCK_AFTER, "1e308", ["stuck-after must be at most"]),
-    (num.PRODUCE_RATE, "1e-300", ["rate must be at least 0.01"]),
-    (num.RATES_INTERVAL, "1e308", ["rates interval must be at most 600"]),
-    (num.PRODUCE_COUNT, "10000001", ["count must be at most 10,000,000"]),
-    (num.MAX_LAG, "nan", ["max lag must be a whole number"]),
-    (num.MAX_IDLE, "inf", ["max idle must be a number"]),
-    (num.BURST_COUNT, "٣", ["must be a whole number, got '٣'"]),
-    (num.BURST_COUNT, "0x10", ["must be a whole number"]),
-    (num.MAX_PENDING, "-1", ["max pending cannot be negative"]),
-    (num.MAX_LENGTH, "9223372036854775808", ["at most 9,223,372,036,854,775,807"]),
-    (num.DLQ_DELIVERIES, "", ["minimum deliveries is empty (1 to"]),
-], ids=short)
+@pytest.mark.parametrize(
+    ("field", "text", "words"),
+    [
+        (num.CLAIM_MIN_IDLE, "4" * 400, ["min idle time must be at most", "(400 characters)"]),
+        (num.BURST_COUNT, "4" * 4400, ["burst size must be at most 1,000,000", "4,400 characters"]),
+        (num.MAX_IDLE, "1e308", ["max idle must be at most"]),
+        (num.STUCK_AFTER, "1e308", ["stuck-after must be at most"]),
+        (num.PRODUCE_RATE, "1e-300", ["rate must be at least 0.01"]),
+        (num.RATES_INTERVAL, "1e308", ["rates interval must be at most 600"]),
+        (num.PRODUCE_COUNT, "10000001", ["count must be at most 10,000,000"]),
+        (num.MAX_LAG, "nan", ["max lag must be a whole number"]),
+        (num.MAX_IDLE, "inf", ["max idle must be a number"]),
+        (num.BURST_COUNT, "٣", ["must be a whole number, got '٣'"]),
+        (num.BURST_COUNT, "0x10", ["must be a whole number"]),
+        (num.MAX_PENDING, "-1", ["max pending cannot be negative"]),
+        (num.MAX_LENGTH, "9223372036854775808", ["at most 9,223,372,036,854,775,807"]),
+        (num.DLQ_DELIVERIES, "", ["minimum deliveries is empty (1 to"]),
+    ],
+    ids=short,
+)
 def test_refusals_name_the_field_and_the_range(field, text, words):
     """The messages the issue's crashes now give instead."""
     with pytest.raises(num.NumberError) as err:

@@ -10,12 +10,31 @@ from streamtop.parse import version_tuple
 from tests.support.parse_check import parse_everything
 
 
-@pytest.mark.parametrize("reply", [
-    None, 0, b"", "x", [], {}, [None], [None, None, None, None], [b"name"], [[b"name"]],
-    {b"name": None}, [[b"name", None, b"lag", None]], [b"length", float("inf")],
-    [b"length", float("nan")], [[b"1-1"]], [[None, [b"f"]]], [[b"1-1", {b"f": None}]],
-    [5, b"1-1"], [1, None, None, [[b"c"]]], [1, None, None, {b"c": b"1"}],
-])
+@pytest.mark.parametrize(
+    "reply",
+    [
+        None,
+        0,
+        b"",
+        "x",
+        [],
+        {},
+        [None],
+        [None, None, None, None],
+        [b"name"],
+        [[b"name"]],
+        {b"name": None},
+        [[b"name", None, b"lag", None]],
+        [b"length", float("inf")],
+        [b"length", float("nan")],
+        [[b"1-1"]],
+        [[None, [b"f"]]],
+        [[b"1-1", {b"f": None}]],
+        [5, b"1-1"],
+        [1, None, None, [[b"c"]]],
+        [1, None, None, {b"c": b"1"}],
+    ],
+)
 def test_hand_made_odd_shapes(reply):
     parse_everything(reply)
 

@@ -15,8 +15,15 @@ from streamtop.ui.keyed_table import KeyedTable
 
 # what keyed_table.py reads or writes by name on a DataTable
 DATA_TABLE_PRIVATES = (
-    "_row_locations", "_data", "_updated_cells", "_require_update_dimensions", "_update_count",
-    "_cell_render_cache", "_row_render_cache", "_row_renderable_cache", "_line_cache",
+    "_row_locations",
+    "_data",
+    "_updated_cells",
+    "_require_update_dimensions",
+    "_update_count",
+    "_cell_render_cache",
+    "_row_render_cache",
+    "_row_renderable_cache",
+    "_line_cache",
 )
 
 

@@ -35,7 +35,13 @@ def test_every_file_contributing_names_exists():
     names = set(re.findall(r"`([\w./]+(?:\.(?:py|tcss|md|toml)|/))`", text))
     assert len(names) >= 30  # the parser must find them
     tracked = {p.name for p in REPO_ROOT.rglob("*") if ".venv" not in p.parts}
-    missing = [n for n in sorted(names)
-               if not ((REPO_ROOT / n).exists() or (REPO_ROOT / "streamtop" / n).exists()
-                       or ("/" not in n and n in tracked))]
+    missing = [
+        n
+        for n in sorted(names)
+        if not (
+            (REPO_ROOT / n).exists()
+            or (REPO_ROOT / "streamtop" / n).exists()
+            or ("/" not in n and n in tracked)
+        )
+    ]
     assert missing == []

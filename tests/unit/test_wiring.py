@@ -19,15 +19,18 @@ def test_the_import_contracts_hold():
     command line), checked here too so the fast subset catches a broken one. They replace this
     file's own import-graph walk: the acyclic contract also sees cycles between packages."""
     code = "import sys; from importlinter.cli import lint_imports_command; sys.exit(lint_imports_command())"
-    run = subprocess.run([sys.executable, "-c", code, "--no-cache"], cwd=REPO_ROOT, capture_output=True,
-                         text=True)
+    run = subprocess.run(
+        [sys.executable, "-c", code, "--no-cache"], cwd=REPO_ROOT, capture_output=True, text=True
+    )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     assert "BROKEN" not in run.stdout and " KEPT" in run.stdout
 
 
 def test_the_command_line_and_the_dashboard_entry_load_without_textual():
-    code = ("import sys, streamtop.cli, streamtop.dashboard, streamtop.status, streamtop.produce; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))")
+    code = (
+        "import sys, streamtop.cli, streamtop.dashboard, streamtop.status, streamtop.produce; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -35,11 +38,28 @@ def test_the_command_line_and_the_dashboard_entry_load_without_textual():
 def test_dashboard_options_come_from_the_parser_once():
     assert DashboardOptions.from_args(cli.build_parser().parse_args([])) == DASHBOARD_DEFAULTS
     args = cli.build_parser().parse_args(
-        ["--interval", "0.5", "--stuck-after", "2", "--poison-deliveries", "3", "--read-only",
-         "--max-streams", "7", "orders", "sensor:*"])
+        [
+            "--interval",
+            "0.5",
+            "--stuck-after",
+            "2",
+            "--poison-deliveries",
+            "3",
+            "--read-only",
+            "--max-streams",
+            "7",
+            "orders",
+            "sensor:*",
+        ]
+    )
     assert DashboardOptions.from_args(args) == DashboardOptions(
-        targets=("orders", "sensor:*"), interval=0.5, stuck_after=2.0, poison_deliveries=3,
-        read_only=True, poll=PollOptions(max_streams=7))
+        targets=("orders", "sensor:*"),
+        interval=0.5,
+        stuck_after=2.0,
+        poison_deliveries=3,
+        read_only=True,
+        poll=PollOptions(max_streams=7),
+    )
     assert DashboardOptions(stuck_after=2.5).stuck_ms == 2500
 
 

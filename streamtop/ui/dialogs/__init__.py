@@ -23,8 +23,24 @@ from .shared import ActionFinished, DialogOpener, host_actions
 from .trim import TrimDialog
 
 __all__ = [
-    "ActionDialog", "ActionFinished", "BurstDialog", "ClaimDialog", "ConfirmDialog", "ConsumerDeleteDialog",
-    "DeadLetterDialog", "DialogOpener", "GroupCreateDialog", "GroupMenu", "GroupSetIdDialog", "Names",
-    "RedriveDialog", "TrimDialog", "destroy_group", "host_actions", "open_ack", "open_ack_without_data",
-    "open_group_menu", "produce_one",
+    "ActionDialog",
+    "ActionFinished",
+    "BurstDialog",
+    "ClaimDialog",
+    "ConfirmDialog",
+    "ConsumerDeleteDialog",
+    "DeadLetterDialog",
+    "DialogOpener",
+    "GroupCreateDialog",
+    "GroupMenu",
+    "GroupSetIdDialog",
+    "Names",
+    "RedriveDialog",
+    "TrimDialog",
+    "destroy_group",
+    "host_actions",
+    "open_ack",
+    "open_ack_without_data",
+    "open_group_menu",
+    "produce_one",
 ]

@@ -35,8 +35,12 @@ def open_ack(app: App[Any], context: ActionContext) -> None:
         else:
             app.notify("ack: cancelled, nothing changed", markup=False)
 
-    body = Text.assemble(f"Ack {len(ids)} entries in group ", name_of(group),
-                         ": they leave its pending list.", style="bold red")
+    body = Text.assemble(
+        f"Ack {len(ids)} entries in group ",
+        name_of(group),
+        ": they leave its pending list.",
+        style="bold red",
+    )
     app.push_screen(ConfirmDialog(f"Ack {len(ids)} entries?", body, "Ack"), answered)
 
 
@@ -51,8 +55,11 @@ def open_ack_without_data(app: App[Any], context: ActionContext) -> None:
         if not pre.ok or not pre.details.get("count"):
             app.post_message(ActionFinished(pre))
             return
-        body = Text.assemble(Text(pre.message, "bold red"), ": they can never be processed (no consumer "
-                             "gets their fields). Ack them, so they leave the pending list?")
+        body = Text.assemble(
+            Text(pre.message, "bold red"),
+            ": they can never be processed (no consumer "
+            "gets their fields). Ack them, so they leave the pending list?",
+        )
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -60,7 +67,8 @@ def open_ack_without_data(app: App[Any], context: ActionContext) -> None:
             else:
                 app.notify("ack without data: cancelled, nothing changed", markup=False)
 
-        app.push_screen(ConfirmDialog(f"Ack {pre.details['count']:,} entries without data?", body, "Ack"),
-                        answered)
+        app.push_screen(
+            ConfirmDialog(f"Ack {pre.details['count']:,} entries without data?", body, "Ack"), answered
+        )
 
     app.run_worker(flow(), group="action")

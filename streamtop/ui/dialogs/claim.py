@@ -53,13 +53,24 @@ class ClaimDialog(ActionDialog):
         yield Input(f"{ctx.stuck_ms / 1000:g}", id="idle")
         if not ctx.selected_pending:
             yield Label(self.holders(), classes="hint")
-            yield Input("", placeholder="every stuck entry", id="source",
-                        suggester=SuggestFromList(consumers, case_sensitive=True))
-        yield Label(names_hint("Into consumer: ", ctx.consumers,
-                               Text("the group has no consumers: type a new name", "bold")),
-                    classes="hint")
-        yield Input(consumers[0] if consumers else "", placeholder="consumer name", id="consumer",
-                    suggester=SuggestFromList(consumers, case_sensitive=True))
+            yield Input(
+                "",
+                placeholder="every stuck entry",
+                id="source",
+                suggester=SuggestFromList(consumers, case_sensitive=True),
+            )
+        yield Label(
+            names_hint(
+                "Into consumer: ", ctx.consumers, Text("the group has no consumers: type a new name", "bold")
+            ),
+            classes="hint",
+        )
+        yield Input(
+            consumers[0] if consumers else "",
+            placeholder="consumer name",
+            id="consumer",
+            suggester=SuggestFromList(consumers, case_sensitive=True),
+        )
         if not ctx.selected_pending:
             yield Label("Cap: claim at most", classes="hint")
             yield Input(DEFAULT_CAP, id="cap")
@@ -74,8 +85,13 @@ class ClaimDialog(ActionDialog):
     def _consumer_changed(self, event: Input.Changed) -> None:
         self.armed_new = None
         if event.value and not self.names.known(event.value):
-            self.info(Text.assemble(text(repr(event.value)), " is not a consumer of this group: "
-                                    "claiming creates it", style="yellow"))
+            self.info(
+                Text.assemble(
+                    text(repr(event.value)),
+                    " is not a consumer of this group: claiming creates it",
+                    style="yellow",
+                )
+            )
         else:
             self.info("")
 
@@ -85,20 +101,26 @@ class ClaimDialog(ActionDialog):
         idle = num.CLAIM_MIN_IDLE.parse(self.value("idle"))
         name = self.value("consumer")
         if not name:
-            raise ValidationError("consumer is empty: pick one of the group's consumers"
-                                  if ctx.consumers else
-                                  "the group has no consumers: type a name for a new consumer")
+            raise ValidationError(
+                "consumer is empty: pick one of the group's consumers"
+                if ctx.consumers
+                else "the group has no consumers: type a name for a new consumer"
+            )
         consumer = self.names.resolve(name)
         new = not self.names.known(name)
         if new and self.armed_new != name:
             self.armed_new = name
-            self.info(Text.assemble(text(repr(name)), " is not a consumer of this group: press enter "
-                                    "again to create it and claim", style="yellow"))
+            self.info(
+                Text.assemble(
+                    text(repr(name)),
+                    " is not a consumer of this group: press enter again to create it and claim",
+                    style="yellow",
+                )
+            )
             return
         if ctx.selected_pending:
             ids = ctx.selected_pending
-            self.launch(lambda: self.actions.claim_ids(key, group, consumer, idle, ids,
-                                                       must_exist=not new))
+            self.launch(lambda: self.actions.claim_ids(key, group, consumer, idle, ids, must_exist=not new))
             return
         cap = num.CLAIM_COUNT.parse(self.value("cap"))
         typed = self.value("source")
@@ -113,12 +135,32 @@ class ClaimDialog(ActionDialog):
             bar.update(progress=done)
 
         if source is not None:
-            self.launch(lambda: self.actions.claim_from(key, group, source, consumer, idle, cap,
-                                                        must_exist=not new, progress=progress,
-                                                        cancel=self.cancel_event))
+            self.launch(
+                lambda: self.actions.claim_from(
+                    key,
+                    group,
+                    source,
+                    consumer,
+                    idle,
+                    cap,
+                    must_exist=not new,
+                    progress=progress,
+                    cancel=self.cancel_event,
+                )
+            )
         else:
-            self.launch(lambda: self.actions.claim_auto(key, group, consumer, idle, cap, must_exist=not new,
-                                                        progress=progress, cancel=self.cancel_event))
+            self.launch(
+                lambda: self.actions.claim_auto(
+                    key,
+                    group,
+                    consumer,
+                    idle,
+                    cap,
+                    must_exist=not new,
+                    progress=progress,
+                    cancel=self.cancel_event,
+                )
+            )
 
     def action_cancel(self) -> None:
         if self.busy:  # stop after the page in flight; the worker reports what was claimed

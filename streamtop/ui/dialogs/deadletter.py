@@ -32,8 +32,9 @@ class DeadLetterDialog(ActionDialog):
         if ctx.selected_pending:
             yield Static(f"move the {len(ctx.selected_pending)} selected entries", classes="hint")
         else:
-            yield Label("Move every pending entry delivered more than N times (marked poison); N =",
-                        classes="hint")
+            yield Label(
+                "Move every pending entry delivered more than N times (marked poison); N =", classes="hint"
+            )
             yield Input(str(ctx.poison), id="deliveries")
         yield Label("to the dead-letter stream", classes="hint")
         self.names = Names([self.actions.default_dlq(self.key)])
@@ -71,17 +72,26 @@ class DeadLetterDialog(ActionDialog):
                 self.info(f"nothing to move: no pending entry was delivered more than {more_than} times")
                 return
             shown = f"{pre.details['count']:,}" + (" or more" if pre.details["capped"] else "")
-            self.ask(f"{shown} pending entries delivered more than {more_than} times", key, group, None,
-                     n, dlq)
+            self.ask(
+                f"{shown} pending entries delivered more than {more_than} times", key, group, None, n, dlq
+            )
 
         self.run_worker(count(), exclusive=True, group="action")
 
-    def ask(self, what: str, key: bytes, group: bytes, ids: tuple[str, ...] | None, n: int | None,
-            dlq: bytes) -> None:
+    def ask(
+        self, what: str, key: bytes, group: bytes, ids: tuple[str, ...] | None, n: int | None, dlq: bytes
+    ) -> None:
         body = Text.assemble(
-            Text.assemble(f"Move {what} of group ", name_of(group), " to ", name_of(dlq),
-                          " and ack them: they leave the group's pending list.", style="bold red"),
-            "\nEach entry moves with MULTI/EXEC, so a dropped connection loses or duplicates nothing.")
+            Text.assemble(
+                f"Move {what} of group ",
+                name_of(group),
+                " to ",
+                name_of(dlq),
+                " and ack them: they leave the group's pending list.",
+                style="bold red",
+            ),
+            "\nEach entry moves with MULTI/EXEC, so a dropped connection loses or duplicates nothing.",
+        )
         actions = self.actions
 
         async def check_target() -> None:
@@ -94,9 +104,19 @@ class DeadLetterDialog(ActionDialog):
                 self.error(f"{label(dlq)!r} holds a {kind}, not a stream")
                 return
             if kind == "none":
-                body.append_text(Text.assemble("\n", name_of(dlq), " does not exist: a new stream will "
-                                               "be created", style="bold yellow"))
-            self.confirm("Dead-letter?", body, "Move",
-                         lambda: self.launch(lambda: actions.dead_letter(key, group, ids, n, dlq)))
+                body.append_text(
+                    Text.assemble(
+                        "\n",
+                        name_of(dlq),
+                        " does not exist: a new stream will be created",
+                        style="bold yellow",
+                    )
+                )
+            self.confirm(
+                "Dead-letter?",
+                body,
+                "Move",
+                lambda: self.launch(lambda: actions.dead_letter(key, group, ids, n, dlq)),
+            )
 
         self.run_worker(check_target(), exclusive=True, group="action")

@@ -25,9 +25,13 @@ from .confirm import ConfirmDialog
 from .names import Names, names_hint
 from .shared import CSS_FILE, ActionFinished, host_actions, name_of, run_action, short
 
-GROUP_OPS = (("create", "Create a group"), ("setid", "Set the group's ID (where it reads next)"),
-             ("delconsumer", "Delete a consumer"), ("destroy", "Destroy the group"),
-             ("delgone", "Delete consumers that are gone (holding no pending entries)"))
+GROUP_OPS = (
+    ("create", "Create a group"),
+    ("setid", "Set the group's ID (where it reads next)"),
+    ("delconsumer", "Delete a consumer"),
+    ("destroy", "Destroy the group"),
+    ("delgone", "Delete consumers that are gone (holding no pending entries)"),
+)
 
 
 class GroupMenu(ModalScreen[str | None]):
@@ -102,8 +106,9 @@ class GroupSetIdDialog(ActionDialog):
         gi = self.context.group_info
         if gi is not None:
             yield Static(text(f"now after {gi.last_delivered_id}"), classes="hint")
-        yield Label("New last-delivered ID: $ (skip to the end), 0 (re-read everything) or an ID",
-                    classes="hint")
+        yield Label(
+            "New last-delivered ID: $ (skip to the end), 0 (re-read everything) or an ID", classes="hint"
+        )
         yield Input("$", id="id")
 
     def on_mount(self) -> None:
@@ -126,8 +131,11 @@ class ConsumerDeleteDialog(ActionDialog):
     def fields(self) -> ComposeResult:
         consumers = self.names.labels  # the most recently active first: the idle longest is last
         yield Label(names_hint("Consumer: ", self.context.consumers, Text("(none)")), classes="hint")
-        yield Input(consumers[-1] if consumers else "", id="consumer",
-                    suggester=SuggestFromList(consumers, case_sensitive=True))
+        yield Input(
+            consumers[-1] if consumers else "",
+            id="consumer",
+            suggester=SuggestFromList(consumers, case_sensitive=True),
+        )
 
     def on_mount(self) -> None:
         self.query_one("#consumer", Input).focus()
@@ -152,8 +160,12 @@ class ConsumerDeleteDialog(ActionDialog):
             def delete() -> None:
                 self.launch(lambda: self.actions.consumer_delete(key, group, consumer))
 
-            self.confirm(Text.assemble("Delete consumer ", name_of(consumer), "?"),
-                         short(pre.message, style=style), "Delete", delete)
+            self.confirm(
+                Text.assemble("Delete consumer ", name_of(consumer), "?"),
+                short(pre.message, style=style),
+                "Delete",
+                delete,
+            )
 
         self.run_worker(preview(), exclusive=True, group="action")
 
@@ -169,8 +181,11 @@ def destroy_group(app: App[Any], context: ActionContext) -> None:
         if not pre.ok:
             app.post_message(ActionFinished(pre))
             return
-        body = Text.assemble(short(pre.message), ": the group, its consumers and its pending entries "
-                             "list go (the stream's entries stay)", style="bold red")
+        body = Text.assemble(
+            short(pre.message),
+            ": the group, its consumers and its pending entries list go (the stream's entries stay)",
+            style="bold red",
+        )
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -178,8 +193,9 @@ def destroy_group(app: App[Any], context: ActionContext) -> None:
             else:
                 app.notify("destroy group: cancelled, nothing changed", markup=False)
 
-        app.push_screen(ConfirmDialog(Text.assemble("Destroy group ", name_of(group), "?"), body,
-                                      "Destroy"), answered)
+        app.push_screen(
+            ConfirmDialog(Text.assemble("Destroy group ", name_of(group), "?"), body, "Destroy"), answered
+        )
 
     app.run_worker(flow(), group="action")
 
@@ -208,7 +224,9 @@ def delete_gone_consumers(app: App[Any], context: ActionContext) -> None:
             else:
                 app.notify("delete gone consumers: cancelled, nothing changed", markup=False)
 
-        app.push_screen(ConfirmDialog(Text.assemble("Delete gone consumers of ", name_of(group), "?"),
-                                      body, "Delete"), answered)
+        app.push_screen(
+            ConfirmDialog(Text.assemble("Delete gone consumers of ", name_of(group), "?"), body, "Delete"),
+            answered,
+        )
 
     app.run_worker(flow(), group="action")

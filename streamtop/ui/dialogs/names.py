@@ -33,7 +33,7 @@ class Names:
 
 
 def names_hint(prefix: str, names: Sequence[bytes], none: Text) -> Text:
-    """"Consumer: a, b, c" with at most SHOWN_NAMES names, each cut, as data."""
+    """ "Consumer: a, b, c" with at most SHOWN_NAMES names, each cut, as data."""
     if not names:
         return Text.assemble(prefix, none)
     parts = Text(", ").join(name_of(n, 40) for n in names[:SHOWN_NAMES])

@@ -34,10 +34,15 @@ def ask_once(app: App[Any], context: ActionContext, then: Callable[[], None]) ->
         else:
             app.notify("test events: cancelled, nothing added", markup=False)
 
-    body = Text.assemble("Add test sensor events {sensor_id, temp, humidity} to ", name_of(key),
-                         "? It is not the demo's stream: its consumers will read them.", style="bold")
-    app.push_screen(ConfirmDialog(Text.assemble("Test events into ", name_of(key), "?"), body, "Add"),
-                    answered)
+    body = Text.assemble(
+        "Add test sensor events {sensor_id, temp, humidity} to ",
+        name_of(key),
+        "? It is not the demo's stream: its consumers will read them.",
+        style="bold",
+    )
+    app.push_screen(
+        ConfirmDialog(Text.assemble("Test events into ", name_of(key), "?"), body, "Add"), answered
+    )
 
 
 def produce_one(app: App[Any], context: ActionContext) -> None:
@@ -91,9 +96,12 @@ class BurstDialog(ActionDialog):
             bar.update(progress=done)
 
         key = self.key
-        self.launch(lambda: self.actions.produce_burst(key, n, maxlen, approx,
-                                                       progress=progress, cancel=self.cancel_event),
-                    keep_open_on_error=False)
+        self.launch(
+            lambda: self.actions.produce_burst(
+                key, n, maxlen, approx, progress=progress, cancel=self.cancel_event
+            ),
+            keep_open_on_error=False,
+        )
 
     def action_cancel(self) -> None:
         if self.busy:  # stop after the chunk in flight; the worker reports what was added

@@ -43,8 +43,9 @@ def host_actions(app: App[Any]) -> Actions | None:
     return actions if isinstance(actions, Actions) else None
 
 
-def run_action(app: App[Any], work: Callable[[], Awaitable[ActionResult]],
-               used_marks: tuple[str, ...] = ()) -> None:
+def run_action(
+    app: App[Any], work: Callable[[], Awaitable[ActionResult]], used_marks: tuple[str, ...] = ()
+) -> None:
     """Run an action that needs no form (produce one, ack one, destroy after its confirmation) in a
     worker of the host; its result goes to the host as `ActionFinished`."""
 
@@ -68,7 +69,7 @@ def short(message: str, limit: int = 600, style: str = "") -> Text:
     """A message from the actions layer, escaped; one made long by a long name keeps its head and
     its tail (what happened is at either end)."""
     if len(message) > limit:
-        message = f"{message[:limit * 3 // 4]} … {message[-limit // 4:]}"
+        message = f"{message[: limit * 3 // 4]} … {message[-limit // 4 :]}"
     return text(message, style, keep_newlines=True)
 
 

@@ -32,8 +32,9 @@ class TrimDialog(ActionDialog):
     def fields(self) -> ComposeResult:
         stream = self.context.stream
         if stream is not None:
-            yield Static(text(f"{stream.length:,} entries, first {stream.first_entry_id or '-'}"),
-                         classes="hint")
+            yield Static(
+                text(f"{stream.length:,} entries, first {stream.first_entry_id or '-'}"), classes="hint"
+            )
         with RadioSet(id="strategy"):
             yield RadioButton("MAXLEN: keep the newest N entries", value=True, id="maxlen")
             yield RadioButton("MINID: drop entries older than an ID", id="minid")
