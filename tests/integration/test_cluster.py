@@ -45,6 +45,7 @@ async def _collector(url: str, targets=(), **kw) -> ClusterCollector:
     return ClusterCollector(spec, info, targets, PollOptions(**kw))
 
 
+@pytest.mark.slow
 def test_finds_all_streams_on_every_node_with_one_round_trip_per_node(cluster):
     async def run():
         col = await _collector(cluster.url)
@@ -135,6 +136,7 @@ def test_a_dead_node_marks_its_streams_stale_while_the_others_update():
         c.cleanup()
 
 
+@pytest.mark.slow
 def test_uncovered_slots_are_shown_not_a_crash():
     c = ClusterProcess().start(cover_slots=False)
     try:
@@ -495,6 +497,7 @@ def _seed_urls(c: ClusterProcess, key: str) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize("seed", ["non-owner", "replica"])
+@pytest.mark.slow
 def test_produce_routes_from_any_seed(replicated, capsys, seed):
     from streamtop.cli import main
 
@@ -562,6 +565,7 @@ def test_status_with_two_primaries_down_is_not_ok(capsys):
         c.cleanup()
 
 
+@pytest.mark.slow
 def test_status_with_an_unassigned_slot_range_is_not_ok(capsys):
     import json
 

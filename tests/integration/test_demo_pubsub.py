@@ -61,6 +61,7 @@ def test_away_subscriber_misses_everything_the_stream_reader_catches_up(controll
         ctl.go_away(0)
 
 
+@pytest.mark.slow
 def test_reader1_lastid_advances_and_a_restart_resumes_from_it(controller, r):
     ctl = controller
     first = wait_for(lambda: r.get(LASTID_KEY), "reader1 to store a last ID").decode()

@@ -44,6 +44,7 @@ def test_a_destroyed_group_is_recreated_and_the_guide_says_so(server, r):
         ctl.stop()
 
 
+@pytest.mark.slow
 def test_a_deleted_stream_gets_its_groups_back(server, r):
     ctl = controller_for(server, rate=20)
     ctl.start()

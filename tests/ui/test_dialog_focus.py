@@ -3,11 +3,14 @@ stream filter (issue 18): cancelled, refused in the dialog, or done."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.support.streams import fill
 from tests.support.ui import SIZE, make_app
 from tests.support.waiting import until
 
 
+@pytest.mark.slow
 async def test_keys_after_a_dialog_go_to_the_focused_panel(server, r):
     fill(r, n=3)
     app = make_app(server.url)

@@ -4,6 +4,7 @@ main screen's 1fr height), the trim preview against a real Valkey 9.1."""
 
 from __future__ import annotations
 
+import pytest
 from textual.app import App
 from textual.containers import VerticalScroll
 from textual.widget import Widget
@@ -52,6 +53,7 @@ async def test_a_long_confirmation_scrolls_and_keeps_its_buttons():
             assert on_top(app, button), button
 
 
+@pytest.mark.slow
 async def test_trim_preview_taller_than_the_screen_keeps_confirm_in_view(server, r):
     r.xadd("s", {"n": "0"})
     for i in range(14):  # every group loses unread entries: one red warning line each

@@ -168,6 +168,7 @@ async def test_claim_into_group_without_consumers(host, r):
 # ---- trim --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_trim_dialog_previews_then_trims_exactly_that(host, r):
     app, pilot = host
     fill(r, n=20, read=10)
@@ -265,6 +266,7 @@ async def test_delete_consumer_warns_and_confirms(host, r):
     assert app.results[0].details["pending_dropped"] == 3 and r.xinfo_groups("s")[0]["consumers"] == 0
 
 
+@pytest.mark.slow
 async def test_destroy_group_confirms(host, r):
     app, pilot = host
     fill(r, n=2)

@@ -334,6 +334,7 @@ def test_hostile_names_through_every_panel_dialog_and_notification(
     run_dashboard(server, r, key, group, consumer, field, value)
 
 
+@pytest.mark.slow
 async def test_every_hostile_key_at_once_in_the_streams_table(server, r) -> None:
     """All of them side by side: each row shows its own name literally, so `[red]x[/red]` and `x`
     (and `\\xff` typed and the byte 0xff) are different rows that look different."""

@@ -151,6 +151,7 @@ def rows(app: StreamtopApp) -> dict[str, int]:
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.slow
 async def test_every_panel_has_rows(size) -> None:
     async with _app().run_test(size=size) as pilot:
         app = await _loaded(pilot)

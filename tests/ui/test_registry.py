@@ -174,6 +174,7 @@ def fake_command(opened: list[ActionContext]) -> Command:
     )
 
 
+@pytest.mark.slow
 async def test_a_new_registry_entry_is_bound_listed_in_help_and_palette_and_guarded(monkeypatch):
     opened: list[ActionContext] = []
     fake = fake_command(opened)

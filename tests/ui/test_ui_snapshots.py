@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from streamtop.ui.app import StreamtopApp
 from tests.support.sample import sample_series
 
@@ -27,6 +29,7 @@ def test_main_screen(snap_compare) -> None:
     assert snap_compare(_app(), terminal_size=SIZE, run_before=_load)
 
 
+@pytest.mark.slow
 def test_pending_view(snap_compare) -> None:
     async def before(pilot) -> None:
         await _load(pilot)
@@ -37,5 +40,6 @@ def test_pending_view(snap_compare) -> None:
     assert snap_compare(_app(), terminal_size=SIZE, run_before=before)
 
 
+@pytest.mark.slow
 def test_help_screen(snap_compare) -> None:
     assert snap_compare(_app(), terminal_size=SIZE, run_before=_load, press=["question_mark"])

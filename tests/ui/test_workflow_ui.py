@@ -46,6 +46,7 @@ async def test_claim_dialog_takes_what_the_chosen_consumer_holds(host, r):
     assert all(p[i] == (b"c3", 2) for i in c1)
 
 
+@pytest.mark.slow
 async def test_demo_crash_then_claim_reaches_every_entry(server, r, host):
     """The demo with retries off: c1 fails 190 events and crashes; `c` with its defaults (every
     stuck entry, cap 10,000) moves all 190 into the live consumer in one run, each delivered twice."""
@@ -130,6 +131,7 @@ async def test_redrive_dialog_dry_run_then_move(host, r):
     assert app.results[0].ok and r.xlen("s:dlq") == 0 and r.xlen("s") == 6
 
 
+@pytest.mark.slow
 async def test_dashboard_ack_cursor_row_marks_cleared_and_deleted_entries_marked(server, r):
     for i in range(1, 9):
         r.xadd("s", {"n": str(i)}, id=f"{i}-0")
@@ -163,6 +165,7 @@ async def test_dashboard_ack_cursor_row_marks_cleared_and_deleted_entries_marked
         assert app.main.selection.marked == frozenset(), "the marks the claim consumed are cleared"
 
 
+@pytest.mark.slow
 async def test_messages_follow_the_tail_and_count_new_when_away(server, r):
     for i in range(60):
         r.xadd("s", {"n": str(i)})
