@@ -81,6 +81,7 @@ def test_the_watching_acl_cannot_write(acl_server):
             c.execute_command("CLIENT", "SETNAME", "x")  # why SETNAME must be best effort
 
 
+@pytest.mark.slow
 async def test_dashboard_as_the_watching_user(acl_server):
     srv, r = acl_server
     arrange(r)
@@ -126,6 +127,7 @@ def test_status_as_the_watching_user(acl_server, capsys, args):
     assert denied(r) == set()
 
 
+@pytest.mark.slow
 def test_an_acl_without_time_costs_one_refusal_then_the_local_clock(acl_server, capsys):
     """The watching ACL before time lags had no +time: the collector asks TIME once, is
     refused, and uses its own clock from then on (one ACL LOG entry, not one per poll)."""

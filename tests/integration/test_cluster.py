@@ -18,6 +18,9 @@ from streamtop.options import PollOptions
 from tests.support.status_schema import assert_valid
 from tests.support.waiting import until, wait_for
 
+# A 3-node cluster takes seconds to form: every test here is in the full run, not the fast subset.
+pytestmark = pytest.mark.slow
+
 
 def _key(i: int) -> str:
     """Half hash-tagged (several streams share a slot), half plain (spread over all slots)."""

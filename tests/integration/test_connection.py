@@ -246,6 +246,7 @@ async def test_password_for_a_server_without_one(server):
     assert "no password set" in msg
 
 
+@pytest.mark.slow
 async def test_tls_against_a_plain_server(server):
     spec = dataclasses.replace(build_spec(url=server.url, tls=True, env={}), connect_timeout=0.5)
     msg = await _error(spec)

@@ -75,6 +75,7 @@ def test_a_poison_event_ends_in_the_dlq_after_n_deliveries(any_server, any_r, co
     assert len(r.xrange(DLQ)) == 1
 
 
+@pytest.mark.slow
 def test_a_transient_failure_is_retried_and_acked(any_server, any_r, controller_on):
     r = any_r
     ctl = controller_on(any_server, retry_success=1.0, poison_deliveries=5)

@@ -25,6 +25,7 @@ def groups(r: redis.Redis) -> set[bytes]:
     return {g["name"] for g in r.xinfo_groups(STREAM)} if r.exists(STREAM) else set()
 
 
+@pytest.mark.slow
 def test_a_destroyed_group_is_recreated_and_the_guide_says_so(server, r):
     ctl = controller_for(server, rate=20)
     ctl.start()

@@ -61,6 +61,7 @@ def test_stop_by_pid_and_restart_on_the_same_port(own_server):
     assert not pid_alive(new_pid) and not Path(workdir).exists()
 
 
+@pytest.mark.slow
 def test_fixed_port_in_use_fails_fast_and_leaves_no_temp_dir():
     before = workdirs_of()
     with socket.socket() as busy:

@@ -207,6 +207,7 @@ async def test_a_bug_propagates_and_keeps_the_connection(server, r, monkeypatch)
         await m.close()
 
 
+@pytest.mark.slow
 async def test_first_contact_classifies_by_type(server, own_server) -> None:
     from streamtop.connection import build_spec
     from streamtop.embedded import free_port

@@ -134,6 +134,7 @@ def _badge(text: Text) -> str | None:
     return " ".join(str(s.style) for s in text.spans if s.start <= start < s.end)
 
 
+@pytest.mark.slow
 async def test_insecure_dashboard_header_is_marked(tls):
     from streamtop.monitor import Monitor
     from streamtop.options import PollOptions

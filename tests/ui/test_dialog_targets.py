@@ -38,6 +38,7 @@ async def test_tab_then_type_keeps_the_target(host, r):
     assert app.screen.query_one("#dlq", Input).value == "s:dlq2"
 
 
+@pytest.mark.slow
 async def test_a_new_target_is_announced_and_an_existing_one_is_not(host, r):
     app, pilot = host
     ids = fill(r, n=3)
@@ -58,6 +59,7 @@ async def test_a_new_target_is_announced_and_an_existing_one_is_not(host, r):
     await pilot.press("n")
 
 
+@pytest.mark.slow
 async def test_a_target_of_another_type_is_refused(host, r):
     app, pilot = host
     ids = fill(r, n=1)

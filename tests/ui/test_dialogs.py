@@ -246,6 +246,7 @@ async def test_group_create_busygroup_setid(host, r):
     assert g["last-delivered-id"].decode() == ids[0]
 
 
+@pytest.mark.slow
 async def test_delete_consumer_warns_and_confirms(host, r):
     app, pilot = host
     fill(r, n=3)
@@ -393,6 +394,7 @@ async def test_no_actions_or_no_selection(server, r):
         await app.actions.client.aclose()
 
 
+@pytest.mark.slow
 async def test_noperm_user_sees_it_and_the_app_keeps_running(server, r):
     ids = fill(r, n=3)
     r.execute_command("ACL", "SETUSER", "viewer", "on", ">pw", "~*", "+@all", "-@write")

@@ -33,6 +33,7 @@ def dead_and_live(r) -> None:
     r.xreadgroup("g", "live", {"s": ">"}, count=1)
 
 
+@pytest.mark.slow
 async def test_gone_consumer_is_greyed_and_never_the_claim_default(server, r, short_threshold):
     dead_and_live(r)
     app = make_app(server.url, ("s",))
@@ -53,6 +54,7 @@ async def test_gone_consumer_is_greyed_and_never_the_claim_default(server, r, sh
         assert app.action_context().consumers[0] == b"live"
 
 
+@pytest.mark.slow
 async def test_delete_gone_from_the_group_menu(server, r, short_threshold):
     dead_and_live(r)
     actions = await make(server)

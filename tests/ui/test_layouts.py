@@ -255,6 +255,7 @@ STATES = [
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.slow
 async def test_header_is_one_line_with_the_state(size) -> None:
     app = _app()
     async with app.run_test(size=size) as pilot:
@@ -306,6 +307,7 @@ def test_sort_labels_say_what_they_mean() -> None:
     assert sort_label("idle", False) == "oldest pending 9→1"
 
 
+@pytest.mark.slow
 async def test_sort_title_follows_the_keys() -> None:
     async with _app().run_test(size=(160, 45)) as pilot:
         app = await _loaded(pilot)
@@ -332,6 +334,7 @@ class _Controller:
         return "the producer adds 5 events/s"
 
 
+@pytest.mark.slow
 async def test_demo_panel_looks_focused_only_when_it_is() -> None:
     from streamtop.ui.demo_panel import DemoPanel
 

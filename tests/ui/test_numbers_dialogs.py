@@ -79,6 +79,7 @@ async def refused_in_dialog(app, pilot, r, dialog: str, widget_id: str, what: st
     ],
     ids=short,
 )
+@pytest.mark.slow
 async def test_dialog_refuses_what_used_to_crash(dialog_host, r, dialog, widget_id, text, words):
     app, pilot = dialog_host
     assert words in await refused_in_dialog(app, pilot, r, dialog, widget_id, words.split(" must")[0], text)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from streamtop.model import Lag, LagSource, Snapshot
 from streamtop.ui.app import StreamtopApp
 from tests.support.sample import sample_snapshot
 
 
+@pytest.mark.slow
 async def test_lag_sparkline_carries_the_last_known_lag_over_an_unknown_poll():
     """On the data the sparkline widget gets: a poll where the lag was unknown is no dip to 0."""
 

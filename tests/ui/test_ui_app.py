@@ -57,6 +57,7 @@ async def test_panels_show_what_the_server_holds(server, r) -> None:
         assert "Valkey 9.1" in app.header_info().server
 
 
+@pytest.mark.slow
 async def test_selection_drives_lower_panels(server, r) -> None:
     _arrange(r)
     app = make_app(server.url)
@@ -133,6 +134,7 @@ async def test_pause_interval_and_live_changes(server, r) -> None:
         assert app.interval == before == 0.1  # the floor
 
 
+@pytest.mark.slow
 async def test_cursor_moves_are_debounced_into_one_poll(server, r) -> None:
     for name in ("a", "b", "c", "d", "e"):
         r.xadd(name, {"x": "1"})
@@ -178,6 +180,7 @@ async def test_header_goes_stale_and_live_again(own_server) -> None:
             srv.cleanup()
 
 
+@pytest.mark.slow
 async def test_opens_when_server_is_down_and_help_and_quit() -> None:
     from streamtop.embedded import free_port
 
@@ -232,6 +235,7 @@ async def test_a_bug_in_a_poll_is_reported_and_polling_goes_on(server, r, monkey
         assert [n.message for n in app._notifications].count(app.bug) == 1  # said once
 
 
+@pytest.mark.slow
 async def test_actions_use_the_monitors_actions_client_and_quit_closes_all(server, r) -> None:
     r.xadd("k", {"f": "v"})
     app = make_app(server.url)

@@ -35,6 +35,7 @@ async def test_stream_deleted_emptied_retyped_while_on_screen(server, r) -> None
         await until(pilot, lambda: dict(app.w("detail").rows).get("length") == "0")
 
 
+@pytest.mark.slow
 async def test_group_destroyed_and_page_acked_while_selected(server, r) -> None:
     for i in range(5):
         r.xadd("jobs", {"n": str(i)})

@@ -25,6 +25,7 @@ async def _load(pilot) -> None:
     await pilot.pause()
 
 
+@pytest.mark.slow
 def test_main_screen(snap_compare) -> None:
     assert snap_compare(_app(), terminal_size=SIZE, run_before=_load)
 

@@ -32,6 +32,7 @@ def group_ctx(r, **kw) -> ActionContext:
     return ActionContext(key=b"s", group=b"g", consumers=tuple(c["name"] for c in rows), **kw)
 
 
+@pytest.mark.slow
 async def test_claim_dialog_takes_what_the_chosen_consumer_holds(host, r):
     app, pilot = host
     c1 = crashed(r)

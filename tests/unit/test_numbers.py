@@ -151,6 +151,7 @@ def test_every_numeric_option_is_in_the_table():
 
 @settings(max_examples=400, deadline=None)
 @given(option=st.sampled_from(CLI_OPTIONS), text=TEXTS)
+@pytest.mark.slow
 def test_cli_option_exit_1_one_line_or_a_value_in_range(option, text):
     name, before, flag, field, dest = option
     args, code, err = parse_cli(name, [*before, f"{flag}={text}"])
