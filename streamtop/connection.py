@@ -528,7 +528,8 @@ def describe_error(exc: BaseException, spec: ConnectionSpec) -> str:
         msg = f"cannot resolve host {spec.host!r}"
     elif isinstance(exc, redis.ConnectionError | ConnectionError | OSError):
         hint = "" if spec.tls else " (server stopped? or a TLS port: try --tls or rediss://)"
-        if "closed" not in low and "reset" not in low:
+        # a TLS port drops a plain client: "closed", "reset", or "connection lost" while writing
+        if not any(word in low for word in ("closed", "reset", "connection lost")):
             hint = ""
         msg = f"connection to {where} failed: {text or type(exc).__name__}{hint}"
     else:
