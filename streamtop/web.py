@@ -29,7 +29,6 @@ from .options import DASHBOARD_DEFAULTS as DEFAULTS
 
 DEFAULT_PORT = 8080
 DEFAULT_BIND = "127.0.0.1"
-WEB_PORT = num.Field("web port", "int", 1, 65535)
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 WILDCARDS = frozenset({"0.0.0.0", "::", ""})
 EXPOSED_WARNING = (
@@ -43,7 +42,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--port",
         dest="web_port",
-        type=WEB_PORT.arg,
+        type=num.WEB_PORT.arg,
         default=DEFAULT_PORT,
         help=f"HTTP port to serve the dashboard on (default {DEFAULT_PORT}); the Redis port is -p",
     )
