@@ -225,6 +225,21 @@ def make_server(command: str, args: argparse.Namespace, public_url: str | None) 
         return await handler(request)
 
     class WebServer(Server):
+        sockets: set[web.WebSocketResponse] = set()  # one per browser session, while it is open
+
+        async def _process_messages(self, websocket: web.WebSocketResponse, app_service: Any) -> None:
+            self.sockets.add(websocket)
+            try:
+                await super()._process_messages(websocket, app_service)
+            finally:
+                self.sockets.discard(websocket)
+
+        async def on_shutdown(self, app: web.Application) -> None:
+            """Close every page's socket before aiohttp waits for its handlers (60 s by default):
+            each handler then tells its dashboard to quit, so ctrl+c or SIGTERM leaves none."""
+            closing = [ws.close(message=b"streamtop web stopped") for ws in list(self.sockets)]
+            await asyncio.gather(*closing, return_exceptions=True)
+
         async def _make_app(self) -> web.Application:
             app = await super()._make_app()
             app.middlewares.append(refuse_foreign)

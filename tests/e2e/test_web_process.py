@@ -5,6 +5,7 @@ refused; bad input is one line and exit 1."""
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
@@ -171,3 +172,18 @@ def test_port_taken_and_the_exposed_warning(locked_server):
     warning, error = exposed.stderr.strip().splitlines()
     assert "anyone who can reach this port" in warning and "change the server" in warning
     assert f"cannot listen on 0.0.0.0:{port}" in error
+
+
+async def test_sigterm_with_pages_open_leaves_no_session_behind(locked_server):
+    """Stopping streamtop web while two pages are open: it exits, and so do both dashboards."""
+    with running_web("-p", str(locked_server.port), env=web_env(REDISCLI_AUTH=SECRET)) as web:
+        url = f"{web.url}ws?width=100&height=30"
+        async with aiohttp.ClientSession() as http, http.ws_connect(url) as one, http.ws_connect(url) as two:
+            for ws in (one, two):  # each session's first bytes: its dashboard has started
+                await ws.receive(timeout=20)
+            sessions = web.sessions()
+            assert len(sessions) == 2
+            web.process.send_signal(signal.SIGTERM)
+            await until(None, lambda: web.process.poll() is not None, "streamtop web to exit")
+            await until(None, lambda: not any(s.is_running() for s in sessions), "both sessions to exit")
+            assert web.process.returncode == 0

@@ -157,13 +157,14 @@ def test_a_wildcard_bind_serves_any_host_but_checks_the_origin():
 
 def test_the_textual_serve_internals_web_overrides_are_there():
     """web.make_server overrides Server._make_app (to add the guard), handle_index (the page's URLs
-    from the Host asked for) and on_startup, and sets public_url; textual-serve is pinned below 2
+    from the Host asked for), on_startup, on_shutdown and _process_messages (to close the pages'
+    sockets on exit), and sets public_url; textual-serve is pinned below 2
     for them. A release that moves them fails here rather than serving an unguarded page."""
     import inspect
 
     from textual_serve.server import Server
 
-    for name in ("_make_app", "handle_index", "on_startup", "serve"):
-        assert inspect.iscoroutinefunction(getattr(Server, name)) or name == "serve", name
+    for name in ("_make_app", "handle_index", "on_startup", "on_shutdown", "_process_messages"):
+        assert inspect.iscoroutinefunction(getattr(Server, name)), name
     assert "public_url" in inspect.signature(Server.__init__).parameters
     assert "self.public_url" in inspect.getsource(Server.handle_index)
