@@ -215,5 +215,6 @@ MOVE_COUNT = Field("count", "int", 1, 1_000_000)
 
 # streamtop web
 WEB_PORT = Field("web port", "int", 1, 65_535)
+WEB_SESSIONS = Field("max sessions", "int", 1, 1000)
 
 FIELDS = {name: f for name, f in globals().items() if isinstance(f, Field)}

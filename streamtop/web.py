@@ -4,21 +4,17 @@ textual-serve starts one dashboard process per browser session, from a shell com
 module builds that command from the options so that it is safe by default: the process gets
 `--read-only` unless `--allow-writes`, and the password travels in its environment (REDISCLI_AUTH,
 as redis-cli), never in its argv, where `ps` shows it to anyone on the machine. The server listens
-on 127.0.0.1 unless `--bind` says otherwise, and then warns. Requests whose Host is not this server's
-(DNS rebinding) and WebSockets opened by another site's page (a WebSocket is not bound by the
-same-origin policy) are refused, since the socket drives the dashboard's keys.
+on 127.0.0.1 unless `--bind` says otherwise, and then warns. The HTTP side (the guard against
+foreign hosts and pages) is webserver.py.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import ipaddress
 import os
 import shlex
 import sys
-from collections.abc import Awaitable, Callable
-from typing import Any
 from urllib.parse import urlsplit
 
 from . import numbers as num
@@ -26,11 +22,11 @@ from .cliargs import UsageError, add_decode_argument, add_watch_arguments, secon
 from .connection import ConnectError, ConnectionSpec, host_port
 from .monitor import ErrorKind, first_contact
 from .options import DASHBOARD_DEFAULTS as DEFAULTS
+from .webserver import WebSettings, is_loopback, make_server
 
 DEFAULT_PORT = 8080
 DEFAULT_BIND = "127.0.0.1"
-LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
-WILDCARDS = frozenset({"0.0.0.0", "::", ""})
+DEFAULT_MAX_SESSIONS = 8
 EXPOSED_WARNING = (
     "streamtop web: warning: listening on {where}: anyone who can reach this port sees the dashboard"
     "{writes}. Put it behind a reverse proxy with authentication (README: streamtop web)."
@@ -62,6 +58,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--allow-writes",
         action="store_true",
         help="let the browser change the server (produce, ack, claim, trim...); default read-only",
+    )
+    p.add_argument(
+        "--max-sessions",
+        type=num.WEB_SESSIONS.arg,
+        default=DEFAULT_MAX_SESSIONS,
+        metavar="N",
+        help="browser sessions open at once, each a dashboard process with its own poll "
+        f"(default {DEFAULT_MAX_SESSIONS}; more get 503)",
     )
     # the dashboard's own options, handed to each browser session's process
     p.add_argument(
@@ -95,15 +99,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help=f"judge each group's health over this much of the last polls "
         f"(default {seconds_text(DEFAULTS.window_ms / 1000)}s)",
     )
-
-
-def is_loopback(address: str) -> bool:
-    if address.lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(address.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def check_public_url(url: str | None) -> str | None:
@@ -173,91 +168,6 @@ def exposed_warning(bind: str, port: int, allow_writes: bool) -> str | None:
     return EXPOSED_WARNING.format(where=host_port(bind or "0.0.0.0", port), writes=writes)
 
 
-def host_of(netloc: str) -> str:
-    """The host part of a Host header or a URL's netloc, lower case, without port or brackets."""
-    return (urlsplit(f"//{netloc}").hostname or "").lower()
-
-
-class Guard:
-    """Which Host headers and WebSocket origins this server answers.
-
-    Bound to loopback, only loopback names (and the public URL's host) are served: a page on another
-    site that points its own name at 127.0.0.1 (DNS rebinding) gets 403. The WebSocket, which
-    carries key presses, must come from a page of this server: its Origin must be the Host asked
-    for or the public URL. A request without Origin is not a browser's page, and is let through.
-    """
-
-    def __init__(self, bind: str, public_url: str | None) -> None:
-        public = urlsplit(public_url) if public_url else None
-        self.public_origin = f"{public.scheme}://{public.netloc}".lower() if public else None
-        self.hosts: frozenset[str] | None = None  # None: any (bound to a wildcard address)
-        if bind not in WILDCARDS:
-            names = set(LOOPBACK_NAMES) if is_loopback(bind) else {bind.strip("[]").lower()}
-            if public is not None and public.hostname:
-                names.add(public.hostname.lower())
-            self.hosts = frozenset(names)
-
-    def refusal(self, host: str, path: str, origin: str | None) -> str | None:
-        if self.hosts is not None and host_of(host) not in self.hosts:
-            return f"Host {host[:80]!r} is not served here"
-        if path == "/ws" and origin is not None:
-            origin = origin.lower()
-            if origin != self.public_origin and urlsplit(origin).netloc != host.lower():
-                return f"a page of {origin[:80]!r} may not open the dashboard"
-        return None
-
-
-def make_server(command: str, args: argparse.Namespace, public_url: str | None) -> Any:
-    """A textual-serve Server with the guard in front, and the page's URLs taken from the Host each
-    browser asked for unless --public-url fixes them."""
-    from aiohttp import web
-    from textual_serve.server import Server
-
-    guard = Guard(args.bind, public_url)
-
-    @web.middleware
-    async def refuse_foreign(
-        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-    ) -> web.StreamResponse:
-        problem = guard.refusal(request.host, request.path, request.headers.get("Origin"))
-        if problem is not None:
-            raise web.HTTPForbidden(text=f"streamtop web: {problem}\n")
-        return await handler(request)
-
-    class WebServer(Server):
-        sockets: set[web.WebSocketResponse] = set()  # one per browser session, while it is open
-
-        async def _process_messages(self, websocket: web.WebSocketResponse, app_service: Any) -> None:
-            self.sockets.add(websocket)
-            try:
-                await super()._process_messages(websocket, app_service)
-            finally:
-                self.sockets.discard(websocket)
-
-        async def on_shutdown(self, app: web.Application) -> None:
-            """Close every page's socket before aiohttp waits for its handlers (60 s by default):
-            each handler then tells its dashboard to quit, so ctrl+c or SIGTERM leaves none."""
-            closing = [ws.close(message=b"streamtop web stopped") for ws in list(self.sockets)]
-            await asyncio.gather(*closing, return_exceptions=True)
-
-        async def _make_app(self) -> web.Application:
-            app = await super()._make_app()
-            app.middlewares.append(refuse_foreign)
-            return app
-
-        async def handle_index(self, request: web.Request) -> Any:
-            if public_url is None:  # set and read with no await between: no other request sees it
-                self.public_url = f"{request.scheme}://{request.host}"
-            return await super().handle_index(request)
-
-        async def on_startup(self, app: web.Application) -> None:
-            mode = "read-write" if args.allow_writes else "read-only"
-            where = public_url or f"http://{host_port(args.bind or '0.0.0.0', args.web_port)}"
-            print(f"streamtop web: the dashboard ({mode}) on {where}; ctrl+c to stop", flush=True)
-
-    return WebServer(command, host=args.bind, port=args.web_port, title="streamtop", public_url=public_url)
-
-
 def run(args: argparse.Namespace) -> int:
     public_url = check_public_url(args.public_url)
     spec = spec_from_args(args)
@@ -272,7 +182,8 @@ def run(args: argparse.Namespace) -> int:
     env = dashboard_env(spec, dict(os.environ))
     os.environ.clear()
     os.environ.update(env)
-    server = make_server(command, args, public_url)
+    settings = WebSettings(args.bind, args.web_port, public_url, args.allow_writes, args.max_sessions)
+    server = make_server(command, settings)
     try:
         server.serve()
     except OSError as exc:

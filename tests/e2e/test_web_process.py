@@ -118,7 +118,25 @@ async def test_foreign_host_and_origin_are_refused(locked_server):
                 page = await resp.text()
                 assert resp.status == 200
                 assert f'data-session-websocket-url="ws://localhost:{web.port}/ws"' in page
+                assert "googleapis" not in page
+                assert resp.headers["X-Frame-Options"] == "DENY"  # no clickjacking into its keys
+                assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
         assert web.sessions() == []  # nothing was spawned for the refused socket
+
+
+async def test_sessions_beyond_max_sessions_are_refused(locked_server):
+    args = ("-p", str(locked_server.port), "--max-sessions", "1")
+    with running_web(*args, env=web_env(REDISCLI_AUTH=SECRET)) as web:
+        url = f"{web.url}ws?width=100&height=30"
+        async with aiohttp.ClientSession() as http, http.ws_connect(url) as first:
+            await first.receive(timeout=20)
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await http.ws_connect(url)
+            assert refused.value.status == 503
+            assert len(web.sessions()) == 1
+        await until(None, lambda: web.sessions() == [], "the first session to end with its page")
+        async with aiohttp.ClientSession() as http, http.ws_connect(url) as again:
+            await again.receive(timeout=20)  # the slot is free again
 
 
 def run_web(*args: str) -> subprocess.CompletedProcess:
@@ -148,6 +166,7 @@ def one_line_error(proc: subprocess.CompletedProcess, *words: str) -> None:
         (["--port", "70000"], ["web port", "70,000"]),
         (["--public-url", "ftp://x"], ["--public-url"]),
         (["--url", "http://127.0.0.1:1"], ["unknown URL scheme"]),
+        (["--max-sessions", "0"], ["max sessions"]),
     ],
 )
 def test_bad_options(args, words):

@@ -124,6 +124,7 @@ CLI_OPTIONS = [
     ("deadletter", ["k", "g"], "--min-deliveries", num.DLQ_DELIVERIES, "min_deliveries"),
     ("redrive", ["k:dlq"], "--count", num.MOVE_COUNT, "count"),
     ("web", [], "--port", num.WEB_PORT, "web_port"),
+    ("web", [], "--max-sessions", num.WEB_SESSIONS, "max_sessions"),
     ("web", [], "--interval", num.INTERVAL, "interval"),
     ("web", [], "--stuck-after", num.STUCK_AFTER, "stuck_after"),
     ("web", [], "--poison-deliveries", num.POISON_DELIVERIES, "poison_deliveries"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+from pathlib import Path
 
 import pytest
 
@@ -13,13 +14,13 @@ from streamtop.cli import build_parser
 from streamtop.cliargs import UsageError
 from streamtop.connection import build_spec
 from streamtop.web import (
-    Guard,
     check_public_url,
     dashboard_argv,
     dashboard_command,
     dashboard_env,
     exposed_warning,
 )
+from streamtop.webserver import Guard, page_without_external_links
 
 SECRET = "web-S3cret-pw"
 
@@ -168,3 +169,15 @@ def test_the_textual_serve_internals_web_overrides_are_there():
         assert inspect.iscoroutinefunction(getattr(Server, name)), name
     assert "public_url" in inspect.signature(Server.__init__).parameters
     assert "self.public_url" in inspect.getsource(Server.handle_index)
+
+
+def test_the_page_fetches_nothing_from_another_host():
+    """textual-serve's own template, less its font from Google; what the page needs stays."""
+    from textual_serve import server
+
+    templates = Path(server.__file__).parent / "templates"
+    original = (templates / "app_index.html").read_text()
+    page = page_without_external_links(templates)
+    assert "fonts.googleapis.com" in original  # else this test checks nothing
+    assert "://" not in page.replace("http://www.w3.org/2000/svg", "")
+    assert "js/textual.js" in page and "data-session-websocket-url" in page
