@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import os
 import shlex
+import socket
 import sys
 from urllib.parse import urlsplit
 
@@ -174,9 +175,6 @@ def run(args: argparse.Namespace) -> int:
     problem = asyncio.run(first_contact(spec))
     if problem is not None and problem.kind is ErrorKind.FATAL:
         raise ConnectError(problem.message)
-    warning = exposed_warning(args.bind, args.web_port, args.allow_writes)
-    if warning:
-        print(warning, file=sys.stderr)
     command = dashboard_command(dashboard_argv(spec, args))
     # textual-serve gives each session a copy of this process's environment
     env = dashboard_env(spec, dict(os.environ))
@@ -185,7 +183,23 @@ def run(args: argparse.Namespace) -> int:
     settings = WebSettings(args.bind, args.web_port, public_url, args.allow_writes, args.max_sessions)
     server = make_server(command, settings)
     try:
+        check_listen(args.bind, args.web_port)  # before "serving on ...", which aiohttp prints first
+        warning = exposed_warning(args.bind, args.web_port, args.allow_writes)
+        if warning:
+            print(warning, file=sys.stderr)
         server.serve()
     except OSError as exc:
-        raise UsageError(f"cannot listen on {host_port(args.bind, args.web_port)}: {exc.strerror}") from None
+        reason = exc.strerror or str(exc)
+        raise UsageError(f"cannot listen on {host_port(args.bind, args.web_port)}: {reason}") from None
     return 0
+
+
+def check_listen(bind: str, port: int) -> None:
+    """Bind the address once and let it go: a port in use, a name that does not resolve or an
+    address not on this machine is an OSError here, as one line, before anything is served."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        bind or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp binds
+        probe.bind(address)
