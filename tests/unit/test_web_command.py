@@ -40,7 +40,12 @@ def child_spec(argv: list[str], env: dict[str, str]):
         user=args.user,
         password=args.password,
         tls=args.tls,
+        cacert=args.cacert,
+        cert=args.cert,
+        key=args.key,
         cluster=args.cluster,
+        insecure=args.insecure,
+        sni=args.sni,
         env=env,
     )
 
@@ -69,6 +74,36 @@ def test_the_session_command_holds_no_password_and_reaches_the_same_server(given
     assert env["REDISCLI_AUTH"] == SECRET and "REDIS_URL" not in env and env["HOME"] == "/root"
     _, back = child_spec(argv, env)
     assert back == spec  # host, port, db, user and the password (through the environment)
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        ["--url", f"unix://:{SECRET}@/run/redis.sock?db=3"],
+        ["--url", f"rediss://:{SECRET}@[::1]:6390/1", "--cacert", "CA", "--sni", "redis.internal"],
+        ["--tls", "--insecure", "-h", "10.0.0.5", "-p", "7000", "--cluster", "-a", SECRET],
+    ],
+)
+def test_unix_tls_and_cluster_reach_the_same_server(given, tmp_path):
+    ca = tmp_path / "ca.pem"
+    ca.write_text("not read here")
+    args = web_args(*[str(ca) if a == "CA" else a for a in given])
+    spec = build_spec(
+        url=args.url[0] if args.url else None,
+        host=args.host,
+        port=args.port,
+        password=args.password,
+        tls=args.tls,
+        cacert=args.cacert,
+        cluster=args.cluster,
+        insecure=args.insecure,
+        sni=args.sni,
+        env={},
+    )
+    argv = dashboard_argv(spec, args)
+    assert not any(SECRET in a for a in argv)
+    _, back = child_spec(argv, dashboard_env(spec, {}))
+    assert back == spec
 
 
 def test_read_only_unless_allow_writes_and_options_handed_on():
@@ -156,6 +191,7 @@ def test_a_wildcard_bind_serves_any_host_but_checks_the_origin():
     assert guard.refusal("dash.internal:8080", "/ws", "http://evil.example") is not None
 
 
+@pytest.mark.slow  # imports textual-serve and aiohttp: ~0.7 s on 2 busy cores
 def test_the_textual_serve_internals_web_overrides_are_there():
     """web.make_server overrides Server._make_app (to add the guard), handle_index (the page's URLs
     from the Host asked for), on_startup, on_shutdown and _process_messages (to close the pages'
@@ -171,6 +207,7 @@ def test_the_textual_serve_internals_web_overrides_are_there():
     assert "self.public_url" in inspect.getsource(Server.handle_index)
 
 
+@pytest.mark.slow  # imports textual-serve and aiohttp when run alone
 def test_the_page_fetches_nothing_from_another_host():
     """textual-serve's own template, less its font from Google; what the page needs stays."""
     from textual_serve import server
