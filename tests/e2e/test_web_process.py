@@ -124,6 +124,22 @@ async def test_foreign_host_and_origin_are_refused(locked_server):
         assert web.sessions() == []  # nothing was spawned for the refused socket
 
 
+async def test_behind_a_reverse_proxy(locked_server):
+    """--public-url: the proxy's Host is served, the page points its socket at the proxy (wss), and
+    a socket from the proxy's page is let in while the loopback names still work."""
+    args = ("-p", str(locked_server.port), "--public-url", "https://streams.example.com/")
+    with running_web(*args, env=web_env(REDISCLI_AUTH=SECRET)) as web:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(web.url, headers={"Host": "streams.example.com"}) as resp:
+                assert resp.status == 200
+                assert 'data-session-websocket-url="wss://streams.example.com/ws"' in await resp.text()
+            origin = {"Origin": "https://streams.example.com"}
+            async with http.ws_connect(f"{web.url}ws?width=80&height=24", headers=origin) as ws:
+                await ws.receive(timeout=20)  # the session's first bytes
+            async with http.get(web.url, headers={"Host": "other.example.com"}) as resp:
+                assert resp.status == 403
+
+
 async def test_sessions_beyond_max_sessions_are_refused(locked_server):
     args = ("-p", str(locked_server.port), "--max-sessions", "1")
     with running_web(*args, env=web_env(REDISCLI_AUTH=SECRET)) as web:
