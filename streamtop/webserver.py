@@ -30,6 +30,7 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
+_HOST_HEADER = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 _EXTERNAL_LINK = re.compile(r"<link\b[^>]*https?://[^>]*>\s*", re.IGNORECASE)
 
 
@@ -83,6 +84,8 @@ class Guard:
             self.hosts = frozenset(names)
 
     def refusal(self, host: str, path: str, origin: str | None) -> str | None:
+        if not _HOST_HEADER.fullmatch(host):  # it is written into the page (the socket's URL)
+            return f"Host {host[:80]!r} is not a host name"
         if self.hosts is not None and host_of(host) not in self.hosts:
             return f"Host {host[:80]!r} is not served here"
         if path == "/ws" and origin is not None:

@@ -185,7 +185,11 @@ def test_behind_a_proxy_the_public_url_is_served():
 
 
 def test_a_wildcard_bind_serves_any_host_but_checks_the_origin():
+    """Any host name, since the machine's names are not known; never one that is not a name, as
+    the Host is written into the page."""
     guard = Guard("0.0.0.0", None)
+    assert guard.refusal('x"><script>alert(1)</script>', "/", None) is not None
+    assert guard.refusal("[fe80::1]:8080", "/", None) is None
     assert guard.refusal("dash.internal:8080", "/", None) is None
     assert guard.refusal("dash.internal:8080", "/ws", "http://dash.internal:8080") is None
     assert guard.refusal("dash.internal:8080", "/ws", "http://evil.example") is not None
