@@ -37,6 +37,7 @@ SUBCOMMANDS = {
     "deadletter": ("streamtop.commands.deadletter", "move poison entries to a dead-letter stream"),
     "redrive": ("streamtop.commands.redrive", "move dead-lettered entries back to their stream"),
     "group": ("streamtop.commands.group", "create a group, set its ID, delete a consumer, destroy it"),
+    "web": ("streamtop.web", "the dashboard in a browser (textual-serve), read-only by default"),
 }
 
 

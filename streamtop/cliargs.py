@@ -42,7 +42,9 @@ def add_connection_arguments(p: argparse.ArgumentParser) -> None:
         " with commas) to list several seeds of a cluster: the first that answers is used",
     )
     g.add_argument("-h", "--host", help="server host (overrides the URL)")
-    g.add_argument("-p", "--port", help="server port (overrides the URL)")
+    # `web --port` is its HTTP port (as the issue asks); there the server's port is -p only.
+    port_flags = ("-p",) if "--port" in p._option_string_actions else ("-p", "--port")
+    g.add_argument(*port_flags, dest="port", help="server port (overrides the URL)")
     # `produce -n N` is a count (as redis-benchmark); there the database is --db only.
     db_flags = ("--db",) if "-n" in p._option_string_actions else ("-n", "--db")
     g.add_argument(*db_flags, dest="db", help="database number (overrides the URL)")

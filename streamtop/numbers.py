@@ -213,4 +213,8 @@ DLQ_DELIVERIES = Field("minimum deliveries", "int", 1, INT64_MAX)
 MIN_IDLE_MS = Field("min idle (ms)", "int", 0, MAX_SECONDS * 1000)
 MOVE_COUNT = Field("count", "int", 1, 1_000_000)
 
+# streamtop web
+WEB_PORT = Field("web port", "int", 1, 65_535)
+WEB_SESSIONS = Field("max sessions", "int", 1, 1000)
+
 FIELDS = {name: f for name, f in globals().items() if isinstance(f, Field)}

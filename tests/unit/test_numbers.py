@@ -123,6 +123,13 @@ CLI_OPTIONS = [
     ("claim", ["k", "g", "--to", "c"], "--count", num.MOVE_COUNT, "count"),
     ("deadletter", ["k", "g"], "--min-deliveries", num.DLQ_DELIVERIES, "min_deliveries"),
     ("redrive", ["k:dlq"], "--count", num.MOVE_COUNT, "count"),
+    ("web", [], "--port", num.WEB_PORT, "web_port"),
+    ("web", [], "--max-sessions", num.WEB_SESSIONS, "max_sessions"),
+    ("web", [], "--interval", num.INTERVAL, "interval"),
+    ("web", [], "--stuck-after", num.STUCK_AFTER, "stuck_after"),
+    ("web", [], "--poison-deliveries", num.POISON_DELIVERIES, "poison_deliveries"),
+    ("web", [], "--max-streams", num.MAX_STREAMS, "max_streams"),
+    ("web", [], "--window", num.WINDOW, "window_ms"),
 ]
 
 

@@ -1,0 +1,205 @@
+"""`streamtop web`: the dashboard in a browser, through textual-serve.
+
+textual-serve starts one dashboard process per browser session, from a shell command line. This
+module builds that command from the options so that it is safe by default: the process gets
+`--read-only` unless `--allow-writes`, and the password travels in its environment (REDISCLI_AUTH,
+as redis-cli), never in its argv, where `ps` shows it to anyone on the machine. The server listens
+on 127.0.0.1 unless `--bind` says otherwise, and then warns. The HTTP side (the guard against
+foreign hosts and pages) is webserver.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shlex
+import socket
+import sys
+from urllib.parse import urlsplit
+
+from . import numbers as num
+from .cliargs import UsageError, add_decode_argument, add_watch_arguments, seconds_text, spec_from_args
+from .connection import ConnectError, ConnectionSpec, host_port
+from .monitor import ErrorKind, first_contact
+from .options import DASHBOARD_DEFAULTS as DEFAULTS
+from .webserver import WebSettings, is_loopback, make_server
+
+DEFAULT_PORT = 8080
+DEFAULT_BIND = "127.0.0.1"
+DEFAULT_MAX_SESSIONS = 8
+EXPOSED_WARNING = (
+    "streamtop web: warning: listening on {where}: anyone who can reach this port sees the dashboard"
+    "{writes}. Put it behind a reverse proxy with authentication (README: streamtop web)."
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_watch_arguments(p)
+    p.add_argument(
+        "--port",
+        dest="web_port",
+        type=num.WEB_PORT.arg,
+        default=DEFAULT_PORT,
+        help=f"HTTP port to serve the dashboard on (default {DEFAULT_PORT}); the Redis port is -p",
+    )
+    p.add_argument(
+        "--bind",
+        default=DEFAULT_BIND,
+        metavar="ADDRESS",
+        help=f"address to listen on (default {DEFAULT_BIND}: this machine only; any other warns)",
+    )
+    p.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the URL browsers reach this server at, behind a reverse proxy "
+        "(e.g. https://streams.example.com; default: the Host each browser asked for)",
+    )
+    p.add_argument(
+        "--allow-writes",
+        action="store_true",
+        help="let the browser change the server (produce, ack, claim, trim...); default read-only",
+    )
+    p.add_argument(
+        "--max-sessions",
+        type=num.WEB_SESSIONS.arg,
+        default=DEFAULT_MAX_SESSIONS,
+        metavar="N",
+        help="browser sessions open at once, each a dashboard process with its own poll "
+        f"(default {DEFAULT_MAX_SESSIONS}; more get 503)",
+    )
+    # the dashboard's own options, handed to each browser session's process
+    p.add_argument(
+        "--interval",
+        type=num.INTERVAL.arg,
+        default=DEFAULTS.interval,
+        help=f"seconds between polls (default {seconds_text(DEFAULTS.interval)})",
+    )
+    p.add_argument(
+        "--stuck-after",
+        type=num.STUCK_AFTER.arg,
+        default=DEFAULTS.stuck_after,
+        metavar="SECONDS",
+        help="highlight pending entries idle longer than this "
+        f"(default {seconds_text(DEFAULTS.stuck_after)})",
+    )
+    p.add_argument(
+        "--poison-deliveries",
+        type=num.POISON_DELIVERIES.arg,
+        default=DEFAULTS.poison_deliveries,
+        metavar="N",
+        help=f"highlight pending entries delivered more than N times (default {DEFAULTS.poison_deliveries})",
+    )
+    add_decode_argument(p)
+    p.add_argument(
+        "--window",
+        dest="window_ms",
+        type=num.WINDOW.arg,
+        default=DEFAULTS.window_ms,
+        metavar="DURATION",
+        help=f"judge each group's health over this much of the last polls "
+        f"(default {seconds_text(DEFAULTS.window_ms / 1000)}s)",
+    )
+
+
+def check_public_url(url: str | None) -> str | None:
+    """An http(s) URL with a host, without a trailing slash (textual-serve appends paths to it)."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"--public-url must be an http:// or https:// URL with a host, got {url[:60]!r}")
+    return url.rstrip("/")
+
+
+def connection_argv(spec: ConnectionSpec, args: argparse.Namespace) -> list[str]:
+    """The connection options of the resolved spec, without the password: the URL is rebuilt
+    from its parts (no user in it: redis-cli reads `user@` alone as a password)."""
+    if spec.scheme == "unix":
+        url = f"unix://{spec.path}" + (f"?db={spec.db}" if spec.db else "")
+    else:
+        url = f"{'rediss' if spec.tls else 'redis'}://{host_port(spec.host, spec.port)}/{spec.db}"
+    out = ["--url", url]
+    if spec.username:
+        out += ["--user", spec.username]
+    if spec.cluster:
+        out.append("--cluster")
+    for name in ("cacert", "cert", "key"):
+        value = getattr(spec, name)
+        if value:
+            out += [f"--{name}", os.path.abspath(value)]
+    if spec.insecure:
+        out.append("--insecure")
+    if spec.sni:
+        out += ["--sni", spec.sni]
+    return out
+
+
+def dashboard_argv(spec: ConnectionSpec, args: argparse.Namespace) -> list[str]:
+    """What each browser session runs: `python -m streamtop ...`, read-only unless --allow-writes."""
+    argv = [sys.executable, "-m", "streamtop", *connection_argv(spec, args)]
+    argv += ["--interval", repr(args.interval), "--stuck-after", repr(args.stuck_after)]
+    argv += ["--poison-deliveries", str(args.poison_deliveries), "--window", f"{args.window_ms}ms"]
+    argv += ["--max-streams", str(args.max_streams)]
+    for value in args.decode or ():
+        argv += ["--decode", value]
+    if not args.allow_writes:
+        argv.append("--read-only")
+    return [*argv, "--", *args.targets]
+
+
+def dashboard_env(spec: ConnectionSpec, environ: dict[str, str]) -> dict[str, str]:
+    """The environment each session inherits: the password as REDISCLI_AUTH (or none at all)."""
+    env = {k: v for k, v in environ.items() if k not in ("REDISCLI_AUTH", "REDIS_URL")}
+    if spec.password:
+        env["REDISCLI_AUTH"] = spec.password
+    return env
+
+
+def dashboard_command(argv: list[str]) -> str:
+    """textual-serve runs its command through a shell: quoted, and `exec` so that the shell is
+    replaced by the dashboard (one process per session, its argv the one we built)."""
+    return "exec " + shlex.join(argv)
+
+
+def exposed_warning(bind: str, port: int, allow_writes: bool) -> str | None:
+    if is_loopback(bind):
+        return None
+    writes = ", and can change the server (--allow-writes)" if allow_writes else " (read-only)"
+    return EXPOSED_WARNING.format(where=host_port(bind or "0.0.0.0", port), writes=writes)
+
+
+def run(args: argparse.Namespace) -> int:
+    public_url = check_public_url(args.public_url)
+    spec = spec_from_args(args)
+    problem = asyncio.run(first_contact(spec))
+    if problem is not None and problem.kind is ErrorKind.FATAL:
+        raise ConnectError(problem.message)
+    command = dashboard_command(dashboard_argv(spec, args))
+    # textual-serve gives each session a copy of this process's environment
+    env = dashboard_env(spec, dict(os.environ))
+    os.environ.clear()
+    os.environ.update(env)
+    settings = WebSettings(args.bind, args.web_port, public_url, args.allow_writes, args.max_sessions)
+    server = make_server(command, settings)
+    try:
+        check_listen(args.bind, args.web_port)  # before "serving on ...", which aiohttp prints first
+        warning = exposed_warning(args.bind, args.web_port, args.allow_writes)
+        if warning:
+            print(warning, file=sys.stderr)
+        server.serve()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise UsageError(f"cannot listen on {host_port(args.bind, args.web_port)}: {reason}") from None
+    return 0
+
+
+def check_listen(bind: str, port: int) -> None:
+    """Bind the address once and let it go: a port in use, a name that does not resolve or an
+    address not on this machine is an OSError here, as one line, before anything is served."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        bind or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp binds
+        probe.bind(address)

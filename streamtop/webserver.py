@@ -1,0 +1,175 @@
+"""The HTTP side of `streamtop web`: textual-serve's Server with a guard in front of it.
+
+textual-serve serves any Host and lets any page open its WebSocket, and that socket types keys
+into a dashboard. So: a server bound to loopback answers loopback names only (a foreign Host is DNS
+rebinding), the WebSocket must come from a page of this server (a WebSocket is not bound by the
+same-origin policy), no other site may frame the page (clickjacking into `--allow-writes` keys), at
+most `max_sessions` dashboards run at once (each is a process of ~50 MB with its own poll), and the
+page fetches nothing from outside (textual-serve's template asks Google for a font). On exit every
+page's socket is closed first, so no dashboard outlives the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .connection import host_port
+
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+WILDCARDS = frozenset({"0.0.0.0", "::", ""})
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+_HOST_HEADER = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+_EXTERNAL_LINK = re.compile(r"<link\b[^>]*https?://[^>]*>\s*", re.IGNORECASE)
+
+
+def is_loopback(address: str) -> bool:
+    if address.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(address.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def host_of(netloc: str) -> str:
+    """The host part of a Host header or a URL's netloc, lower case, without port or brackets."""
+    try:
+        return (urlsplit(f"//{netloc}").hostname or "").lower()
+    except ValueError:  # an unbalanced bracket, a bad port: no host we serve
+        return ""
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    bind: str
+    port: int
+    public_url: str | None  # None: the page's URLs follow the Host each browser asked for
+    allow_writes: bool
+    max_sessions: int
+
+    @property
+    def where(self) -> str:
+        return self.public_url or f"http://{host_port(self.bind or '0.0.0.0', self.port)}"
+
+
+class Guard:
+    """Which Host headers and WebSocket origins this server answers.
+
+    Bound to loopback, only loopback names (and the public URL's host) are served: a page on another
+    site that points its own name at 127.0.0.1 (DNS rebinding) gets 403. The WebSocket, which
+    carries key presses, must come from a page of this server: its Origin must be the Host asked
+    for or the public URL. A request without Origin is not a browser's page, and is let through.
+    """
+
+    def __init__(self, bind: str, public_url: str | None) -> None:
+        public = urlsplit(public_url) if public_url else None
+        self.public_origin = f"{public.scheme}://{public.netloc}".lower() if public else None
+        self.hosts: frozenset[str] | None = None  # None: any (bound to a wildcard address)
+        if bind not in WILDCARDS:
+            names = set(LOOPBACK_NAMES) if is_loopback(bind) else {bind.strip("[]").lower()}
+            if public is not None and public.hostname:
+                names.add(public.hostname.lower())
+            self.hosts = frozenset(names)
+
+    def refusal(self, host: str, path: str, origin: str | None) -> str | None:
+        if not _HOST_HEADER.fullmatch(host):  # it is written into the page (the socket's URL)
+            return f"Host {host[:80]!r} is not a host name"
+        if self.hosts is not None and host_of(host) not in self.hosts:
+            return f"Host {host[:80]!r} is not served here"
+        if path == "/ws" and origin is not None:
+            origin = origin.lower()
+            if origin != self.public_origin and urlsplit(origin).netloc != host.lower():
+                return f"a page of {origin[:80]!r} may not open the dashboard"
+        return None
+
+
+def page_without_external_links(templates: Path) -> str:
+    """textual-serve's page, less its <link>s to other hosts (a font from Google): the dashboard
+    draws with the browser's monospace font, and opening it tells no third party."""
+    return _EXTERNAL_LINK.sub("", (templates / "app_index.html").read_text(encoding="utf-8"))
+
+
+def make_server(command: str, settings: WebSettings) -> Any:
+    """A textual-serve Server that runs `command` for each browser session, behind the guard."""
+    import aiohttp_jinja2
+    import jinja2
+    from aiohttp import web
+    from textual_serve.server import Server
+
+    guard = Guard(settings.bind, settings.public_url)
+    sessions = 0  # WebSocket handlers running: each is one dashboard process
+
+    @web.middleware
+    async def guarded(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        nonlocal sessions
+        problem = guard.refusal(request.host, request.path, request.headers.get("Origin"))
+        if problem is not None:
+            raise web.HTTPForbidden(text=f"streamtop web: {problem}\n", headers=SECURITY_HEADERS)
+        if request.path != "/ws":
+            response = await handler(request)
+            response.headers.update(SECURITY_HEADERS)
+            return response
+        if sessions >= settings.max_sessions:
+            text = f"streamtop web: {settings.max_sessions} sessions open already (--max-sessions)\n"
+            raise web.HTTPServiceUnavailable(text=text)
+        sessions += 1
+        try:
+            return await handler(request)
+        finally:
+            sessions -= 1
+
+    class WebServer(Server):
+        def __init__(self) -> None:
+            super().__init__(
+                command,
+                host=settings.bind,
+                port=settings.port,
+                title="streamtop",
+                public_url=settings.public_url,
+            )
+            self.sockets: set[web.WebSocketResponse] = set()  # one per open page
+
+        async def _make_app(self) -> web.Application:
+            app = await super()._make_app()
+            page = page_without_external_links(Path(self.templates_path))
+            aiohttp_jinja2.setup(app, loader=jinja2.DictLoader({"app_index.html": page}))
+            app.middlewares.append(guarded)
+            return app
+
+        async def handle_index(self, request: web.Request) -> Any:
+            if settings.public_url is None:  # set and read with no await between: race-free
+                self.public_url = f"{request.scheme}://{request.host}"
+            return await super().handle_index(request)
+
+        async def _process_messages(self, websocket: web.WebSocketResponse, app_service: Any) -> None:
+            self.sockets.add(websocket)
+            try:
+                await super()._process_messages(websocket, app_service)
+            finally:
+                self.sockets.discard(websocket)
+
+        async def on_startup(self, app: web.Application) -> None:
+            mode = "read-write" if settings.allow_writes else "read-only"
+            print(f"streamtop web: the dashboard ({mode}) on {settings.where}; ctrl+c to stop", flush=True)
+
+        async def on_shutdown(self, app: web.Application) -> None:
+            """Close every page's socket before aiohttp waits for its handlers (60 s by default):
+            each handler then tells its dashboard to quit, so ctrl+c or SIGTERM leaves none."""
+            closing = [ws.close(message=b"streamtop web stopped") for ws in list(self.sockets)]
+            await asyncio.gather(*closing, return_exceptions=True)
+
+    return WebServer()
