@@ -37,6 +37,10 @@ SUBCOMMANDS = {
     "deadletter": ("streamtop.commands.deadletter", "move poison entries to a dead-letter stream"),
     "redrive": ("streamtop.commands.redrive", "move dead-lettered entries back to their stream"),
     "group": ("streamtop.commands.group", "create a group, set its ID, delete a consumer, destroy it"),
+    "serve": (
+        "streamtop.serve.command",
+        "export the streams' metrics to Prometheus (redis_exporter's names)",
+    ),
 }
 
 
