@@ -89,7 +89,9 @@ async def _serve(exporter: Exporter) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from prometheus_client import CollectorRegistry, start_http_server
+    from prometheus_client import CollectorRegistry
+
+    from .http import listen, stop
 
     spec = spec_from_args(args)
     problem = asyncio.run(first_contact(spec))
@@ -102,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     registry = CollectorRegistry()
     registry.register(exporter)
     try:
-        httpd, thread = start_http_server(args.metrics_port, addr=args.bind, registry=registry)
+        httpd, thread = listen(args.metrics_port, args.bind, registry)
     except OSError as exc:
         raise UsageError(
             f"cannot listen on {host_port(args.bind, args.metrics_port)}: {exc.strerror or exc}"
@@ -124,7 +126,5 @@ def run(args: argparse.Namespace) -> int:
     try:
         asyncio.run(_serve(exporter))
     finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+        stop(httpd, thread)
     return 0

@@ -54,14 +54,19 @@ class Families:
 
     def __init__(self, cluster: bool) -> None:
         self.cluster = cluster
-        self._families: dict[str, Metric] = {}
+        self._families: dict[str, GaugeMetricFamily | CounterMetricFamily] = {}
 
-    def _get(self, name: str, doc: str, labels: tuple[str, ...], counter: bool, unit: str) -> Metric:
+    def _get(
+        self, name: str, doc: str, labels: tuple[str, ...], counter: bool, unit: str
+    ) -> GaugeMetricFamily | CounterMetricFamily:
         fam = self._families.get(name)
         if fam is None:
             names = [*labels, "node"] if self.cluster and labels and labels[0] == "db" else list(labels)
-            cls = CounterMetricFamily if counter else GaugeMetricFamily
-            fam = self._families[name] = cls(name, doc, labels=names, unit=unit)
+            fam = self._families[name] = (
+                CounterMetricFamily(name, doc, labels=names, unit=unit)
+                if counter
+                else GaugeMetricFamily(name, doc, labels=names, unit=unit)
+            )
         return fam
 
     def add(
