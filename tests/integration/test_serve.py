@@ -3,6 +3,9 @@ parser and compared with what XINFO says, read by redis-py at the same time."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
 import threading
 
 import pytest
@@ -12,6 +15,7 @@ from streamtop.connection import build_spec
 from streamtop.embedded import ClusterProcess
 from streamtop.health import Verdict
 from tests.support.scrape import Scrape, Served
+from tests.support.waiting import until
 
 STREAM_LABELS = frozenset({"db", "stream"})
 GROUP_LABELS = frozenset({"db", "stream", "group"})
@@ -247,3 +251,30 @@ async def test_a_cluster_exports_every_primary_with_a_node_label():
         assert page.value("redis_stream_group_lag", db="db0", stream=k, group="g", node=node) == 1
     assert len(page.samples["redis_stream_length"]) == len(keys)
     assert len({dict(lbl)["node"] for lbl in page.samples["redis_stream_length"]}) > 1
+
+
+async def test_a_hung_server_is_up_0_while_the_poll_waits_and_up_again_after(own_server):
+    """SIGSTOP: the poll in flight raises nothing for up to 30 s, so a scrape looks at how long
+    it has waited (the hung-server rule, here shortened to 0.3 s) and serves the down set."""
+    rc = redis.Redis(host=own_server.host, port=own_server.port)
+    rc.xadd("s", {"f": "v"})
+    rc.close()
+    served = Served.on(own_server)
+    served.monitor.answer_timeout = 0.3
+    pid = own_server.process.pid
+    try:
+        await served.poll()
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            hung = asyncio.ensure_future(served.poll())
+            await until(None, lambda: served.monitor.not_answering_for() is not None, "not answering")
+            down = served.scrape()
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        await hung
+        back = served.scrape()
+    finally:
+        await served.close()
+    assert down.value("streamtop_up") == 0
+    assert "redis_stream_length" not in down.names()
+    assert back.value("streamtop_up") == 1 and back.value("redis_stream_length", db="db0", stream="s") == 1
