@@ -76,12 +76,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-async def _serve(exporter: Exporter) -> None:
+async def _serve(exporter: Exporter, banner: str) -> None:
+    """Poll until SIGTERM or SIGINT; the banner is printed once they are handled, so a SIGTERM
+    sent by whoever read it always ends the exporter cleanly (exit 0)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    print(banner, file=sys.stderr, flush=True)
     try:
         await exporter.run(stop)
     finally:
@@ -89,8 +92,6 @@ async def _serve(exporter: Exporter) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from prometheus_client import CollectorRegistry
-
     from .http import listen, stop
 
     spec = spec_from_args(args)
@@ -101,10 +102,8 @@ def run(args: argparse.Namespace) -> int:
     monitor.history.window = args.window_ms / 1000
     monitor.answer_timeout = answer_timeout(args.interval)
     exporter = Exporter(monitor, spec.db, args.interval)
-    registry = CollectorRegistry()
-    registry.register(exporter)
     try:
-        httpd, thread = listen(args.metrics_port, args.bind, registry)
+        httpd, thread = listen(args.metrics_port, args.bind, exporter)
     except OSError as exc:
         raise UsageError(
             f"cannot listen on {host_port(args.bind, args.metrics_port)}: {exc.strerror or exc}"
@@ -116,15 +115,13 @@ def run(args: argparse.Namespace) -> int:
             "anyone who reaches it reads every stream, group and consumer name",
             file=sys.stderr,
         )
-    where = "unreachable for now" if problem is not None else spec.display_url()
-    print(
-        f"streamtop serve: metrics of {where} at http://{host_port(args.bind, port)}/metrics, "
-        f"polled every {seconds_text(args.interval)} s",
-        file=sys.stderr,
-        flush=True,
+    down = " (not answering yet: streamtop_up 0 until it does)" if problem is not None else ""
+    banner = (
+        f"streamtop serve: metrics of {spec.display_url()}{down} at "
+        f"http://{host_port(args.bind, port)}/metrics, polled every {seconds_text(args.interval)} s"
     )
     try:
-        asyncio.run(_serve(exporter))
+        asyncio.run(_serve(exporter, banner))
     finally:
         stop(httpd, thread)
     return 0

@@ -10,19 +10,17 @@ Everything redis_exporter lacks is prefixed `streamtop_`. Any value streamtop do
 absent, never 0. In a cluster every series also has a `node` label (the primary's address).
 
 Label values are the server's names decoded as UTF-8 (invalid bytes as `\\xNN`): data, never
-markup; prometheus_client escapes backslash, quote and newline in the exposition.
+markup; exposition.py escapes backslash, quote and newline as the text format says.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-
-from ..health import Verdict
 from ..history import History
 from ..model import LagSource, NodeStatus, Snapshot, StreamInfo, TimeLagSource, id_ms
+from .exposition import Family
 
 STREAM = ("db", "stream")
 GROUP = (*STREAM, "group")
@@ -30,7 +28,7 @@ CONSUMER = (*GROUP, "consumer")
 
 
 def label_value(name: bytes) -> str:
-    """A key or name as a label value: the text itself (prometheus_client escapes it), invalid
+    """A key or name as a label value: the text itself (escaped when written), invalid
     UTF-8 as \\xNN so two different keys never share a series."""
     return name.decode("utf-8", "backslashreplace")
 
@@ -49,47 +47,34 @@ class PollStats:
 
 
 class Families:
-    """Metric families by name, created on first use so a family with no sample is not emitted
-    (an empty family would still print its HELP and TYPE)."""
+    """Families by name, created on first use so a family with no sample is not emitted (an
+    empty family would still print its HELP and TYPE). In a cluster, every series of a stream
+    gets the `node` label last."""
 
     def __init__(self, cluster: bool) -> None:
         self.cluster = cluster
-        self._families: dict[str, GaugeMetricFamily | CounterMetricFamily] = {}
-
-    def _get(
-        self, name: str, doc: str, labels: tuple[str, ...], counter: bool, unit: str
-    ) -> GaugeMetricFamily | CounterMetricFamily:
-        fam = self._families.get(name)
-        if fam is None:
-            names = [*labels, "node"] if self.cluster and labels and labels[0] == "db" else list(labels)
-            fam = self._families[name] = (
-                CounterMetricFamily(name, doc, labels=names, unit=unit)
-                if counter
-                else GaugeMetricFamily(name, doc, labels=names, unit=unit)
-            )
-        return fam
+        self._families: dict[str, Family] = {}
 
     def add(
         self,
         name: str,
         doc: str,
         labels: tuple[str, ...],
-        values: Iterable[str],
-        value: float | None,
+        values: tuple[str, ...],
+        value: float | bool | None,
         node: str | None = None,
         counter: bool = False,
-        unit: str = "",
     ) -> None:
         """One sample; a None value is left out (unknown is absent, never 0)."""
         if value is None:
             return
-        fam = self._get(name, doc, labels, counter, unit)
-        vals = list(values)
-        if self.cluster and labels and labels[0] == "db":
-            vals.append(node or "")
-        fam.add_metric(vals, float(value))
+        by_node = self.cluster and bool(labels) and labels[0] == "db"
+        fam = self._families.get(name)
+        if fam is None:
+            fam = self._families[name] = Family(name, doc, (*labels, "node") if by_node else labels, counter)
+        fam.samples.append(((*values, node or "") if by_node else values, float(value)))
 
-    def __iter__(self) -> Iterator[Metric]:
+    def __iter__(self) -> Iterator[Family]:
         return iter(self._families.values())
 
 
@@ -232,15 +217,6 @@ def _groups(f: Families, db: str, s: StreamInfo, history: History, stats: PollSt
                 node,
             )
         f.add(
-            "streamtop_stream_group_entries_read",
-            "Entries the group has read (7.0+), as a counter for rate()",
-            GROUP,
-            gl,
-            g.entries_read,
-            node,
-            counter=True,
-        )
-        f.add(
             "streamtop_stream_group_read_per_second",
             "Entries the group read per second between the last two polls (7.0+)",
             GROUP,
@@ -282,16 +258,15 @@ def _groups(f: Families, db: str, s: StreamInfo, history: History, stats: PollSt
             stats.without_data.get((s.key, g.name)),
             node,
         )
-        health = history.health(s.key, g.name)
-        for verdict in Verdict:
-            f.add(
-                "streamtop_stream_group_health",
-                "The group's health verdict over the window: 1 for the current one, 0 for the others",
-                (*GROUP, "verdict"),
-                (*gl, str(verdict)),
-                1 if verdict is health.verdict else 0,
-                node,
-            )
+        f.add(
+            "streamtop_stream_group_health",
+            "The group's health verdict over the window, as the `verdict` label (value 1): ok, "
+            "falling_behind, stalled, stopped, failing, idle or unknown",
+            (*GROUP, "verdict"),
+            (*gl, str(history.health(s.key, g.name).verdict)),
+            1,
+            node,
+        )
         for c in g.consumer_list:
             cl = (*gl, label_value(c.name))
             f.add(
@@ -326,12 +301,12 @@ def _nodes(f: Families, nodes: tuple[NodeStatus, ...]) -> None:
             "streamtop_node_up",
             "1 when the cluster primary answered the last poll",
             ("node",),
-            [n.address],
+            (n.address,),
             n.ok,
         )
 
 
-def families(snap: Snapshot | None, history: History, db: int, stats: PollStats) -> list[Metric]:
+def families(snap: Snapshot | None, history: History, db: int, stats: PollStats) -> list[Family]:
     """Every family of one poll. With `stats.up` false, or no snapshot yet, only the exporter's
     own figures: the stream metrics are absent, so no stale value looks current."""
     cluster = snap is not None and snap.server.mode == "cluster"

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -36,6 +38,7 @@ from ..connection import execute_raw
 from ..model import GroupInfo, Snapshot, StreamInfo, id_key
 from ..monitor import Monitor
 from ..parse import parse_pending_entries
+from .exposition import Family, render, to_metrics
 from .metrics import PollStats, families
 
 WITHOUT_DATA_CAP = 1000  # pending entries below the first entry counted per group (absent beyond)
@@ -65,6 +68,22 @@ def without_data_plan(s: StreamInfo, g: GroupInfo) -> tuple[int | None, tuple[An
     return None, ("XPENDING", s.key, g.name, "-", f"({s.first_entry_id}", WITHOUT_DATA_CAP)
 
 
+class Page:
+    """One poll's families and their exposition, written once; gzipped once, when first asked."""
+
+    def __init__(self, fams: list[Family]) -> None:
+        self.families = fams
+        self.body = render(fams)
+        self._gzipped: bytes | None = None
+        self._lock = threading.Lock()
+
+    def gzipped(self) -> bytes:
+        with self._lock:
+            if self._gzipped is None:
+                self._gzipped = gzip.compress(self.body, compresslevel=6)
+            return self._gzipped
+
+
 class Exporter(PromCollector):
     """Polls through a Monitor; prometheus_client calls `collect()` on every scrape."""
 
@@ -76,8 +95,7 @@ class Exporter(PromCollector):
         self.failures = 0
         self.last_success: float | None = None
         self.attempts = 0  # polls tried (tests wait on it)
-        self._families: list[Metric] = families(None, monitor.history, db, PollStats(up=False))
-        self._down: list[Metric] = self._families
+        self._page = self._down = Page(families(None, monitor.history, db, PollStats(up=False)))
 
     # prometheus_client ---------------------------------------------------------------------
 
@@ -85,11 +103,16 @@ class Exporter(PromCollector):
         """Nothing to declare up front: without this, registering would call collect()."""
         return []
 
-    def collect(self) -> Iterator[Metric]:
-        """The last poll's families; while a poll hangs past the answer timeout, the down set."""
+    def page(self) -> Page:
+        """What a scrape gets: the last poll's page; while a poll hangs past the answer timeout,
+        the down page (the HTTP threads call this: it reads two references, no lock needed)."""
         if self.monitor.not_answering_for() is not None:
-            return iter(self._down)
-        return iter(self._families)
+            return self._down
+        return self._page
+
+    def collect(self) -> Iterator[Metric]:
+        """The same families as prometheus_client objects, for a registry."""
+        return iter(to_metrics(self.page().families))
 
     # polling -------------------------------------------------------------------------------
 
@@ -101,14 +124,14 @@ class Exporter(PromCollector):
         up = snap is not None and monitor.failures == 0
         if not up or snap is None:
             self.failures += 1
-            self._families = self._down = families(None, monitor.history, self.db, self._stats(False))
+            self._page = self._down = Page(families(None, monitor.history, self.db, self._stats(False)))
             return snap
         counts, trips = await self._without_data(snap)
         self.polls += 1
         self.last_success = snap.taken_at
         stats = self._stats(True, snap, counts, snap.round_trips + trips)
-        self._families = families(snap, monitor.history, self.db, stats)
-        self._down = families(None, monitor.history, self.db, self._stats(False))
+        self._page = Page(families(snap, monitor.history, self.db, stats))
+        self._down = Page(families(None, monitor.history, self.db, self._stats(False)))
         return snap
 
     def _stats(

@@ -7,7 +7,6 @@ from __future__ import annotations
 import urllib.request
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from streamtop.connection import ConnectionSpec, build_spec
@@ -53,9 +52,7 @@ class Served:
     def __init__(self, spec: ConnectionSpec, targets=(), interval: float = 1.0, **poll) -> None:
         self.monitor = Monitor(spec, targets, options=PollOptions(**poll), read_only=True)
         self.exporter = Exporter(self.monitor, spec.db, interval)
-        registry = CollectorRegistry()
-        registry.register(self.exporter)
-        self.httpd, self.thread = listen(0, "127.0.0.1", registry)
+        self.httpd, self.thread = listen(0, "127.0.0.1", self.exporter)
         self.url = f"http://127.0.0.1:{self.httpd.server_port}/metrics"
 
     @classmethod
