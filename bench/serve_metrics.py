@@ -12,7 +12,8 @@ For each: scrape latency (median and p95 of sequential scrapes), the server's co
 per scrape (b) from INFO commandstats (usec of command execution) and INFO cpu (used_cpu_user +
 used_cpu_sys, the whole process), round trips, the page's size; for (a) also what 2 and 50
 scrapers per interval cost the server, and 50 concurrent scrapes on streamtop's HTTP server
-against prometheus_client's start_http_server (its listen backlog of 5).
+against prometheus_client's start_http_server (generate_latest on every scrape, a listen backlog
+of 5). (b) is served by prometheus_client's start_http_server, as a Python exporter would be.
 
     python bench/serve_metrics.py [--streams 1000] [--reps 15] [--quick]
 """
@@ -149,6 +150,18 @@ def concurrent(url: str, n: int) -> float:
     return (time.perf_counter() - t0) * 1000
 
 
+def _calls(delta: dict[str, tuple[int, int]]) -> int:
+    return sum(c for c, _ in delta.values())
+
+
+def breakdown(title: str, delta: dict[str, tuple[int, int]], reps: int) -> None:
+    """Calls and usec per poll (or scrape), by command."""
+    print(
+        f"{title}: "
+        + ", ".join(f"{cmd} {c / reps:.0f} calls {u / reps:.0f} us" for cmd, (c, u) in sorted(delta.items()))
+    )
+
+
 def p95(xs: list[float]) -> float:
     return statistics.quantiles(xs, n=20)[-1] if len(xs) >= 2 else xs[0]
 
@@ -179,7 +192,7 @@ def run(streams: int, reps: int) -> dict[str, Any]:
         exporter = Exporter(monitor, 0, 5.0)
         reg = CollectorRegistry()
         reg.register(exporter)
-        httpd, thread = listen(0, "127.0.0.1", reg)
+        httpd, thread = listen(0, "127.0.0.1", exporter)
         url = f"http://127.0.0.1:{httpd.server_port}/metrics"
         try:
             for _ in range(3):  # discovery, new groups, steady state
@@ -200,6 +213,7 @@ def run(streams: int, reps: int) -> dict[str, Any]:
             old_httpd, old_thread = start_http_server(0, addr="127.0.0.1", registry=reg)
             old_url = f"http://127.0.0.1:{old_httpd.server_port}/metrics"
             try:
+                pc_lat, pc_size = scrape_times(old_url, reps)
                 b_conc_pc = statistics.median(concurrent(old_url, 50) for _ in range(3))
             finally:
                 old_httpd.shutdown()
@@ -214,7 +228,7 @@ def run(streams: int, reps: int) -> dict[str, Any]:
         naive = NaiveExporter(nr, pattern)
         reg_b = CollectorRegistry()
         reg_b.register(naive)
-        httpd_b, thread_b = listen(0, "127.0.0.1", reg_b)
+        httpd_b, thread_b = start_http_server(0, addr="127.0.0.1", registry=reg_b)
         url_b = f"http://127.0.0.1:{httpd_b.server_port}/metrics"
         try:
             scrape(url_b)  # connect
@@ -223,7 +237,8 @@ def run(streams: int, reps: int) -> dict[str, Any]:
             b_trips = (naive.round_trips[0] - trips_before) / reps
             b_lat, b_size = scrape_times(url_b, reps)
         finally:
-            stop(httpd_b, thread_b)
+            httpd_b.shutdown()
+            httpd_b.server_close()
             nr.close()
         r.close()
 
@@ -233,6 +248,12 @@ def run(streams: int, reps: int) -> dict[str, Any]:
             "serve",
             "scrape latency, median / p95 (a) streamtop",
             f"{fmt_ms(statistics.median(a_lat))} / {fmt_ms(p95(a_lat))}",
+        ),
+        Row(
+            "serve",
+            "the same families through prometheus_client's start_http_server (generate_latest per scrape)",
+            f"{fmt_ms(statistics.median(pc_lat))} / {fmt_ms(p95(pc_lat))}",
+            note=f"{pc_size / 1024:.0f} kB",
         ),
         Row(
             "serve",
@@ -249,6 +270,12 @@ def run(streams: int, reps: int) -> dict[str, Any]:
             "serve",
             "round trips: (a) per poll / (b) per scrape",
             f"{statistics.median(trips):.0f} / {b_trips:.0f}",
+        ),
+        Row(
+            "serve",
+            "commands: (a) per poll / (b) per scrape",
+            f"{_calls(a_delta) / reps:.0f} / {_calls(b_delta) / reps:.0f}",
+            note="(a) adds XPENDING x2, XRANGE, TIME",
         ),
         Row(
             "serve",
@@ -279,6 +306,7 @@ def run(streams: int, reps: int) -> dict[str, Any]:
     out.update(
         {
             "a_scrape_ms": a_lat,
+            "a_scrape_ms_prometheus_client": pc_lat,
             "b_scrape_ms": b_lat,
             "a_poll_ms": polls,
             "a_round_trips": trips,
@@ -297,6 +325,8 @@ def run(streams: int, reps: int) -> dict[str, Any]:
         }
     )
     print_table(rows)
+    breakdown("(a) per poll", a_delta, reps)
+    breakdown("(b) per scrape", b_delta, reps)
     return out
 
 

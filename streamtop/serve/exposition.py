@@ -1,11 +1,12 @@
 """Metric families as plain data, and the Prometheus text format (0.0.4) written from them.
 
 Why not prometheus_client's objects and generate_latest all the way: at 1,000 streams x 2 groups
-x 2 consumers (about 50,000 samples) building its families took 0.26 s and generate_latest 0.8 s,
-per scrape (measured here, bench/serve_metrics.py). A page is written here once per poll, each
-entity's label string escaped once and reused by all its series, in a fraction of that; scrapes
-then send the same bytes. `to_metrics` gives the same families as prometheus_client objects (the
-exporter is also a prometheus_client Collector); a test checks that both renderings parse alike.
+x 2 consumers (about 50,000 samples, 3.4 MB) building its families took 0.22-0.26 s per poll and
+generate_latest 0.33-0.8 s per scrape (measured on this 2-core machine under varying load). Here
+the families take 0.03-0.06 s and the page 0.06-0.10 s, once per poll (each entity's label string
+is escaped once and reused by all its series); every scrape then sends the same bytes.
+`to_metrics` gives the same families as prometheus_client objects (the exporter is also a
+prometheus_client Collector); a test checks that both renderings parse alike.
 
 Escaping follows the text format: in label values backslash, double quote and newline; in HELP
 backslash and newline.
