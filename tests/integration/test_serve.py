@@ -279,3 +279,25 @@ async def test_a_hung_server_is_up_0_while_the_poll_waits_and_up_again_after(own
     assert down.value("streamtop_up") == 0
     assert "redis_stream_length" not in down.names()
     assert back.value("streamtop_up") == 1 and back.value("redis_stream_length", db="db0", stream="s") == 1
+
+
+async def test_a_scraper_that_accepts_gzip_gets_the_same_page_gzipped(server, r):
+    """Prometheus asks for gzip: the page is compressed once per poll and reads back the same."""
+    import gzip
+    import urllib.request
+
+    r.xadd("s", {"f": "v"})
+    served = Served.on(server)
+    try:
+        await served.poll()
+        plain = served.scrape_text()
+        req = urllib.request.Request(served.url, headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            encoding = resp.headers.get("Content-Encoding")
+            content_type = resp.headers.get("Content-Type")
+            body = resp.read()
+    finally:
+        await served.close()
+    assert encoding == "gzip" and content_type.startswith("text/plain; version=0.0.4")
+    assert gzip.decompress(body).decode() == plain
+    assert Scrape.parse(plain).value("redis_stream_length", db="db0", stream="s") == 1
