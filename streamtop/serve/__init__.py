@@ -1,2 +1,7 @@
-"""`streamtop serve`: the Prometheus exporter (metrics.py turns a poll into metric families,
-poller.py polls once per interval, command.py is the subcommand and its HTTP server)."""
+"""`streamtop serve`: the Prometheus exporter.
+
+metrics.py turns one poll (Snapshot, History, health verdicts) into metric families (pure);
+exposition.py holds the families as data and writes the text format; poller.py polls once per
+interval and keeps the last page (also a prometheus_client Collector); http.py serves that page;
+command.py is the subcommand (add_arguments, run).
+"""
