@@ -105,3 +105,26 @@ def test_loopback_is_the_default_and_no_warning(server):
         proc.stdout.close()
         proc.stderr.close()
     assert proc.returncode == 0
+
+
+def test_a_server_that_is_down_is_not_an_error_the_exporter_says_up_0():
+    """Nothing listens on the Redis port: the exporter starts anyway (the server may come back)
+    and says streamtop_up 0 with no stream metrics, until SIGTERM (exit 0)."""
+    with socket.socket() as probe:  # a port nothing listens on: bound, never listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        proc = serve("--url", f"redis://127.0.0.1:{port}/0", "--metrics-port", "0", "--interval", "0.2")
+        try:
+            banner = proc.stderr.readline()
+            assert "not answering yet" in banner, banner
+            url = re.search(r"(http://127\.0\.0\.1:\d+/metrics)", banner).group(1)
+            with urllib.request.urlopen(url, timeout=10) as resp:
+                page = Scrape.parse(resp.read().decode())
+            assert page.value("streamtop_up") == 0
+            assert not any(n.startswith("redis_stream") for n in page.names())
+        finally:
+            os.kill(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=30)
+            proc.stdout.close()
+            proc.stderr.close()
+    assert proc.returncode == 0
