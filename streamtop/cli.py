@@ -38,6 +38,10 @@ SUBCOMMANDS = {
     "redrive": ("streamtop.commands.redrive", "move dead-lettered entries back to their stream"),
     "group": ("streamtop.commands.group", "create a group, set its ID, delete a consumer, destroy it"),
     "web": ("streamtop.web", "the dashboard in a browser (textual-serve), read-only by default"),
+    "serve": (
+        "streamtop.serve.command",
+        "export the streams' metrics to Prometheus (redis_exporter's names)",
+    ),
 }
 
 

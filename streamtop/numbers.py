@@ -190,6 +190,8 @@ MAX_IDLE = seconds("max idle", 0, MAX_SECONDS, above=False)
 MAX_LENGTH = Field("max length", "int", 0, INT64_MAX)
 # health: the sliding window of the verdicts (status samples for that long; the dashboard keeps it)
 WINDOW = Field("window", "duration", 0, 86_400)
+# serve: 0 asks the system for a free port (printed on stderr)
+METRICS_PORT = Field("metrics port", "int", 0, 65535)
 # produce: a floor on the rate, so no wait between two entries is longer than 100 s
 PRODUCE_COUNT = Field("count", "int", 1, 10_000_000)
 PRODUCE_RATE = Field("rate", "float", 0.01, 1_000_000, unit="entries/s")

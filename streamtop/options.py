@@ -77,3 +77,15 @@ class DashboardOptions:
 
 DASHBOARD_DEFAULTS = DashboardOptions()
 POLL_DEFAULTS = DASHBOARD_DEFAULTS.poll
+
+
+@dataclass(frozen=True, slots=True)
+class ServeOptions:
+    """What `streamtop serve` (the Prometheus exporter) listens on and how often it polls."""
+
+    metrics_port: int = 9121  # redis_exporter's port: a scrape config keeps its target
+    bind: str = "127.0.0.1"  # loopback only unless --bind says otherwise (then a warning)
+    interval: float = 5.0  # seconds between polls; scrapes never trigger one
+
+
+SERVE_DEFAULTS = ServeOptions()

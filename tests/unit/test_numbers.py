@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from streamtop import cli
 from streamtop import numbers as num
 from streamtop.cliargs import decode_arg
+from streamtop.serve.command import bind_address
 from streamtop.status import thresholds_from
 from tests.support.numbers import TEXTS, outcome, short
 
@@ -130,6 +131,10 @@ CLI_OPTIONS = [
     ("web", [], "--poison-deliveries", num.POISON_DELIVERIES, "poison_deliveries"),
     ("web", [], "--max-streams", num.MAX_STREAMS, "max_streams"),
     ("web", [], "--window", num.WINDOW, "window_ms"),
+    ("serve", [], "--metrics-port", num.METRICS_PORT, "metrics_port"),
+    ("serve", [], "--interval", num.INTERVAL, "interval"),
+    ("serve", [], "--max-streams", num.MAX_STREAMS, "max_streams"),
+    ("serve", [], "--window", num.WINDOW, "window_ms"),
 ]
 
 
@@ -152,8 +157,8 @@ def test_every_numeric_option_is_in_the_table():
                 option = max(action.option_strings, key=len)
                 assert (name, option) in {(c[0], c[2]) for c in CLI_OPTIONS}, (name, option)
             else:
-                # the only typed option that is not a number: --decode [KEY=]FORMAT
-                assert action.type in (None, decode_arg), (name, action.option_strings, action.type)
+                # the typed options that are not numbers: --decode [KEY=]FORMAT, serve --bind ADDRESS
+                assert action.type in (None, decode_arg, bind_address), (name, action.option_strings)
 
 
 @settings(max_examples=400, deadline=None)

@@ -1,0 +1,7 @@
+"""`streamtop serve`: the Prometheus exporter.
+
+metrics.py turns one poll (Snapshot, History, health verdicts) into metric families (pure);
+exposition.py holds the families as data and writes the text format; poller.py polls once per
+interval and keeps the last page (also a prometheus_client Collector); http.py serves that page;
+command.py is the subcommand (add_arguments, run).
+"""

@@ -1,0 +1,127 @@
+"""`streamtop serve [OPTIONS] [PATTERN|KEY ...] --metrics-port 9121 [--bind 127.0.0.1]`: the
+Prometheus exporter. One collector polled every --interval (poller.Exporter); prometheus_client's
+HTTP server hands every scrape the last poll's families (metrics.py).
+
+Bound to 127.0.0.1 unless --bind names another address, which prints a warning: the metrics name
+every stream, group and consumer. --bind takes an IP address, not a host name, so what is exposed
+is never a resolver's choice. Bad input (a port out of range, a bind that is not an address, a port
+in use, a wrong password) is one line on stderr and exit 1; a server that is merely down is not an
+error: the exporter starts and says `streamtop_up 0` until it answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import ipaddress
+import signal
+import sys
+
+from .. import numbers as num
+from ..cliargs import UsageError, add_watch_arguments, seconds_text, spec_from_args
+from ..connection import ConnectError, host_port
+from ..monitor import ErrorKind, Monitor, answer_timeout, first_contact
+from ..options import DASHBOARD_DEFAULTS, SERVE_DEFAULTS, PollOptions
+from .poller import Exporter
+
+
+def bind_address(text: str) -> str:
+    """An argparse type: an IPv4 or IPv6 address (brackets allowed), never a host name."""
+    value = text.strip()
+    if value.startswith("[") and value.endswith("]"):
+        value = value[1:-1]
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--bind must be an IP address (127.0.0.1, ::1, 0.0.0.0), got {text!r}"
+        ) from None
+
+
+def is_loopback(address: str) -> bool:
+    return ipaddress.ip_address(address).is_loopback
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_watch_arguments(p)
+    p.add_argument(
+        "--metrics-port",
+        type=num.METRICS_PORT.arg,
+        default=SERVE_DEFAULTS.metrics_port,
+        metavar="PORT",
+        help=f"port of /metrics (default {SERVE_DEFAULTS.metrics_port}, as redis_exporter; 0: a free one)",
+    )
+    p.add_argument(
+        "--bind",
+        type=bind_address,
+        default=SERVE_DEFAULTS.bind,
+        metavar="ADDRESS",
+        help=f"IP address to listen on (default {SERVE_DEFAULTS.bind}; any other prints a warning)",
+    )
+    p.add_argument(
+        "--interval",
+        type=num.INTERVAL.arg,
+        default=SERVE_DEFAULTS.interval,
+        help=f"seconds between polls; scrapes never poll (default {seconds_text(SERVE_DEFAULTS.interval)})",
+    )
+    p.add_argument(
+        "--window",
+        dest="window_ms",
+        type=num.WINDOW.arg,
+        default=DASHBOARD_DEFAULTS.window_ms,
+        metavar="DURATION",
+        help="judge each group's health over this much of the last polls "
+        f"(default {seconds_text(DASHBOARD_DEFAULTS.window_ms / 1000)}s)",
+    )
+
+
+async def _serve(exporter: Exporter, banner: str) -> None:
+    """Poll until SIGTERM or SIGINT; the banner is printed once they are handled, so a SIGTERM
+    sent by whoever read it always ends the exporter cleanly (exit 0)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    print(banner, file=sys.stderr, flush=True)
+    try:
+        await exporter.run(stop)
+    finally:
+        await exporter.monitor.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    from .http import listen, stop
+
+    spec = spec_from_args(args)
+    problem = asyncio.run(first_contact(spec))
+    if problem is not None and problem.kind is ErrorKind.FATAL:
+        raise ConnectError(problem.message)
+    monitor = Monitor(spec, args.targets, options=PollOptions(max_streams=args.max_streams), read_only=True)
+    monitor.history.window = args.window_ms / 1000
+    monitor.answer_timeout = answer_timeout(args.interval)
+    exporter = Exporter(monitor, spec.db, args.interval)
+    try:
+        httpd, thread = listen(args.metrics_port, args.bind, exporter)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot listen on {host_port(args.bind, args.metrics_port)}: {exc.strerror or exc}"
+        ) from None
+    port = httpd.server_port
+    if not is_loopback(args.bind):
+        print(
+            f"streamtop serve: warning: listening on {host_port(args.bind, port)}, not loopback: "
+            "anyone who reaches it reads every stream, group and consumer name",
+            file=sys.stderr,
+        )
+    down = " (not answering yet: streamtop_up 0 until it does)" if problem is not None else ""
+    banner = (
+        f"streamtop serve: metrics of {spec.display_url()}{down} at "
+        f"http://{host_port(args.bind, port)}/metrics, polled every {seconds_text(args.interval)} s"
+    )
+    try:
+        asyncio.run(_serve(exporter, banner))
+    finally:
+        stop(httpd, thread)
+    return 0

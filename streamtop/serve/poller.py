@@ -1,0 +1,202 @@
+"""The exporter's poll loop and the prometheus_client Collector that serves its last result.
+
+One Monitor (the dashboard's session: one collector, standalone or cluster, with its backoff and
+stale handling) is polled every `interval` in its own asyncio loop. Each poll's families are built
+once and kept; a scrape (prometheus_client's HTTP threads) only hands out the last list, so any
+number of scrapers cost one pipelined round trip per interval, and a scrape never waits for Redis.
+
+When the server stops answering: the poll fails (STALE), or a poll has been in flight longer than
+the hung-server rule (max(2 x interval, 2 s): NOT ANSWERING). Either way a scrape then gets
+`streamtop_up 0` and the exporter's own counters, and the stream metrics are ABSENT: Prometheus
+marks the series stale instead of graphing the last values as if they were current, and an alert on
+`streamtop_up == 0` (or `absent(redis_stream_length)`) says why.
+
+Pending entries without data (`streamtop_stream_group_pending_without_data`) cost nothing in the
+common case: when nothing was XDEL'd at or after the stream's first entry (7.0+'s
+max-deleted-entry-id), the entries without data are exactly the pending ones below the first entry,
+and the group's smallest and greatest pending IDs decide most groups without a command. Only a
+group with some pending entries below the first entry and some above costs one bounded XPENDING,
+all of them in one more round trip (per cluster node). Where XDELs make it uncertain (or on 6.2,
+which does not say) the metric is absent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gzip
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from prometheus_client.core import Metric
+from prometheus_client.registry import Collector as PromCollector
+
+from ..cluster import ClusterCollector
+from ..connection import execute_raw
+from ..model import GroupInfo, Snapshot, StreamInfo, id_key
+from ..monitor import Monitor
+from ..parse import parse_pending_entries
+from .exposition import Family, render, to_metrics
+from .metrics import PollStats, families
+
+WITHOUT_DATA_CAP = 1000  # pending entries below the first entry counted per group (absent beyond)
+WITHOUT_DATA_TIMEOUT = 10.0  # seconds for the count's round trip
+
+
+def without_data_plan(s: StreamInfo, g: GroupInfo) -> tuple[int | None, tuple[Any, ...] | None]:
+    """(exact count, None) when the snapshot decides it; (None, XPENDING command) when a bounded
+    count below the first entry decides it; (None, None) when it cannot be known exactly."""
+    if g.pending == 0:
+        return 0, None
+    ps = g.pending_summary
+    if ps is None or ps.smallest_id is None or ps.greatest_id is None:
+        return None, None
+    if s.length == 0 or s.first_entry_id is None:
+        return g.pending, None  # an empty stream: no pending entry has its data
+    first, maxdel = id_key(s.first_entry_id), id_key(s.max_deleted_entry_id)
+    smallest, greatest = id_key(ps.smallest_id), id_key(ps.greatest_id)
+    if first is None or maxdel is None or smallest is None or greatest is None:
+        return None, None  # 6.2 has no max-deleted-entry-id
+    if s.info_taken_at is not None or maxdel >= first:
+        return None, None  # an XDEL at or after the first entry (or fields older than the poll)
+    if smallest >= first:
+        return 0, None
+    if greatest < first:
+        return g.pending, None
+    return None, ("XPENDING", s.key, g.name, "-", f"({s.first_entry_id}", WITHOUT_DATA_CAP)
+
+
+class Page:
+    """One poll's families and their exposition, written once; gzipped once, when first asked."""
+
+    def __init__(self, fams: list[Family]) -> None:
+        self.families = fams
+        self.body = render(fams)
+        self._gzipped: bytes | None = None
+        self._lock = threading.Lock()
+
+    def gzipped(self) -> bytes:
+        with self._lock:
+            if self._gzipped is None:
+                self._gzipped = gzip.compress(self.body, compresslevel=6)
+            return self._gzipped
+
+
+class Exporter(PromCollector):
+    """Polls through a Monitor; prometheus_client calls `collect()` on every scrape."""
+
+    def __init__(self, monitor: Monitor, db: int, interval: float) -> None:
+        self.monitor = monitor
+        self.db = db
+        self.interval = interval
+        self.polls = 0
+        self.failures = 0
+        self.last_success: float | None = None
+        self.attempts = 0  # polls tried (tests wait on it)
+        self._page = self._down = Page(families(None, monitor.history, db, PollStats(up=False)))
+
+    # prometheus_client ---------------------------------------------------------------------
+
+    def describe(self) -> list[Metric]:
+        """Nothing to declare up front: without this, registering would call collect()."""
+        return []
+
+    def page(self) -> Page:
+        """What a scrape gets: the last poll's page; while a poll hangs past the answer timeout,
+        the down page (the HTTP threads call this: it reads two references, no lock needed)."""
+        if self.monitor.not_answering_for() is not None:
+            return self._down
+        return self._page
+
+    def collect(self) -> Iterator[Metric]:
+        """The same families as prometheus_client objects, for a registry."""
+        return iter(to_metrics(self.page().families))
+
+    # polling -------------------------------------------------------------------------------
+
+    async def poll_once(self) -> Snapshot | None:
+        """One poll, and the families every scrape gets until the next one."""
+        monitor = self.monitor
+        snap = await monitor.poll()
+        self.attempts += 1
+        up = snap is not None and monitor.failures == 0
+        if not up or snap is None:
+            self.failures += 1
+            self._page = self._down = Page(families(None, monitor.history, self.db, self._stats(False)))
+            return snap
+        counts, trips = await self._without_data(snap)
+        self.polls += 1
+        self.last_success = snap.taken_at
+        stats = self._stats(True, snap, counts, snap.round_trips + trips)
+        self._page = Page(families(snap, monitor.history, self.db, stats))
+        self._down = Page(families(None, monitor.history, self.db, self._stats(False)))
+        return snap
+
+    def _stats(
+        self,
+        up: bool,
+        snap: Snapshot | None = None,
+        counts: dict[tuple[bytes, bytes], int] | None = None,
+        trips: int | None = None,
+    ) -> PollStats:
+        return PollStats(
+            up=up,
+            polls=self.polls,
+            failures=self.failures,
+            duration_s=snap.duration_ms / 1000 if snap else None,
+            round_trips=trips,
+            last_success=self.last_success,
+            without_data=counts or {},
+        )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll every `interval` (after a failure, when the Monitor's backoff says) until `stop`."""
+        while not stop.is_set():
+            started = time.monotonic()
+            await self.poll_once()
+            retry = self.monitor.retry_in()
+            delay = retry if retry is not None else self.interval - (time.monotonic() - started)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), max(0.0, delay))
+
+    async def _without_data(self, snap: Snapshot) -> tuple[dict[tuple[bytes, bytes], int], int]:
+        """Exact counts of pending entries without data, and the round trips they cost."""
+        counts: dict[tuple[bytes, bytes], int] = {}
+        asks: dict[str | None, list[tuple[tuple[bytes, bytes], tuple[Any, ...]]]] = {}
+        for s in snap.streams:
+            if s.error is not None or s.stale:
+                continue
+            for g in s.groups:
+                exact, command = without_data_plan(s, g)
+                if exact is not None:
+                    counts[(s.key, g.name)] = exact
+                elif command is not None:
+                    asks.setdefault(s.node, []).append(((s.key, g.name), command))
+        if not asks:
+            return counts, 0
+        results = await asyncio.gather(
+            *(self._ask(node, items) for node, items in asks.items()), return_exceptions=True
+        )
+        for got in results:
+            if isinstance(got, dict):
+                counts.update(got)
+        return counts, len(asks)
+
+    async def _ask(
+        self, node: str | None, items: list[tuple[tuple[bytes, bytes], tuple[Any, ...]]]
+    ) -> dict[tuple[bytes, bytes], int]:
+        collector = self.monitor.collector
+        if isinstance(collector, ClusterCollector):
+            client = collector.nodes[node].client if node in collector.nodes else None
+        else:
+            client = self.monitor.client
+        if client is None:
+            return {}
+        replies = await execute_raw(client, [c for _, c in items], WITHOUT_DATA_TIMEOUT)
+        out = {}
+        for (gk, _), reply in zip(items, replies, strict=True):
+            if isinstance(reply, list) and (n := len(parse_pending_entries(reply))) < WITHOUT_DATA_CAP:
+                out[gk] = n
+        return out

@@ -1,0 +1,130 @@
+"""`streamtop serve` as a real process: bad input is one line and exit 1; a running exporter says
+where it listens, warns when that is not loopback, serves /metrics and ends cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+from tests.support.scrape import Scrape
+from tests.support.waiting import wait_for
+
+
+def serve(*args: str, **kw) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "REDISCLI_AUTH")}
+    return subprocess.Popen(
+        [sys.executable, "-m", "streamtop", "serve", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=env,
+        **kw,
+    )
+
+
+def one_line_error(proc: subprocess.Popen, *words: str) -> str:
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, (out, err)
+    assert "Traceback" not in err and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    for w in words:
+        assert w in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--metrics-port", "70000"], ["--metrics-port", "65,535"]),
+        (["--metrics-port", "-1"], ["--metrics-port"]),
+        (["--metrics-port", "http"], ["--metrics-port"]),
+        (["--bind", "not-an-address"], ["--bind", "IP address"]),
+        (["--bind", "localhost"], ["--bind", "IP address"]),
+        (["--bind", "300.1.1.1"], ["--bind"]),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_1(args, words):
+    one_line_error(serve("--url", "redis://127.0.0.1:1/0", *args), *words)
+
+
+def test_a_port_in_use_is_one_line_and_exit_1(server):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        one_line_error(serve("--url", server.url, "--metrics-port", str(port)), "cannot listen", str(port))
+
+
+def test_serves_metrics_warns_off_loopback_and_stops_on_sigterm(server, r):
+    r.xadd("orders", {"f": "v"})
+    proc = serve("--url", server.url, "--metrics-port", "0", "--bind", "0.0.0.0", "--interval", "0.2")
+    try:
+        warning = proc.stderr.readline()
+        assert "warning" in warning and "not loopback" in warning and "0.0.0.0" in warning
+        banner = proc.stderr.readline()
+        port = re.search(r"http://0\.0\.0\.0:(\d+)/metrics", banner)
+        assert port, banner
+        url = f"http://127.0.0.1:{port.group(1)}/metrics"
+
+        def page() -> Scrape | None:
+            with urllib.request.urlopen(url, timeout=10) as resp:
+                got = Scrape.parse(resp.read().decode())
+            return got if got.value("redis_stream_length", db="db0", stream="orders") == 1 else None
+
+        got = wait_for(page, "the stream on /metrics")
+        assert got.value("streamtop_up") == 1
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        assert proc.returncode == 0
+        assert "Traceback" not in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+
+
+def test_loopback_is_the_default_and_no_warning(server):
+    proc = serve("--url", server.url, "--metrics-port", "0")
+    try:
+        banner = proc.stderr.readline()
+        assert "http://127.0.0.1:" in banner and "warning" not in banner
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        proc.stdout.close()
+        proc.stderr.close()
+    assert proc.returncode == 0
+
+
+def test_a_server_that_is_down_is_not_an_error_the_exporter_says_up_0():
+    """Nothing listens on the Redis port: the exporter starts anyway (the server may come back)
+    and says streamtop_up 0 with no stream metrics, until SIGTERM (exit 0)."""
+    with socket.socket() as probe:  # a port nothing listens on: bound, never listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        proc = serve("--url", f"redis://127.0.0.1:{port}/0", "--metrics-port", "0", "--interval", "0.2")
+        try:
+            banner = proc.stderr.readline()
+            assert "not answering yet" in banner, banner
+            url = re.search(r"(http://127\.0\.0\.1:\d+/metrics)", banner).group(1)
+            with urllib.request.urlopen(url, timeout=10) as resp:
+                page = Scrape.parse(resp.read().decode())
+            assert page.value("streamtop_up") == 0
+            assert not any(n.startswith("redis_stream") for n in page.names())
+        finally:
+            os.kill(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=30)
+            proc.stdout.close()
+            proc.stderr.close()
+    assert proc.returncode == 0

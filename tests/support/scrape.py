@@ -1,0 +1,74 @@
+"""An in-process `streamtop serve` for the tests: the real Monitor, Exporter and prometheus_client
+HTTP server on a free loopback port, polled by hand (`await exp.poll()`), scraped over HTTP and
+parsed with prometheus_client's own parser."""
+
+from __future__ import annotations
+
+import urllib.request
+from dataclasses import dataclass, field
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from streamtop.connection import ConnectionSpec, build_spec
+from streamtop.monitor import Monitor
+from streamtop.options import PollOptions
+from streamtop.serve.http import listen, stop
+from streamtop.serve.poller import Exporter
+
+Labels = frozenset[tuple[str, str]]
+
+
+def labels(**kw: str) -> Labels:
+    return frozenset(kw.items())
+
+
+@dataclass
+class Scrape:
+    """One /metrics page: the raw text, and sample name -> {labels: value}."""
+
+    text: str
+    samples: dict[str, dict[Labels, float]] = field(default_factory=dict)
+    label_names: dict[str, set[frozenset[str]]] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, text: str) -> Scrape:
+        out = cls(text)
+        for fam in text_string_to_metric_families(text):
+            for s in fam.samples:
+                out.samples.setdefault(s.name, {})[frozenset(s.labels.items())] = s.value
+                out.label_names.setdefault(s.name, set()).add(frozenset(s.labels))
+        return out
+
+    def value(self, name: str, **kw: str) -> float | None:
+        return self.samples.get(name, {}).get(labels(**kw))
+
+    def names(self) -> set[str]:
+        return set(self.samples)
+
+
+class Served:
+    """Monitor + Exporter + HTTP server; `close()` stops the server and the clients."""
+
+    def __init__(self, spec: ConnectionSpec, targets=(), interval: float = 1.0, **poll) -> None:
+        self.monitor = Monitor(spec, targets, options=PollOptions(**poll), read_only=True)
+        self.exporter = Exporter(self.monitor, spec.db, interval)
+        self.httpd, self.thread = listen(0, "127.0.0.1", self.exporter)
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}/metrics"
+
+    @classmethod
+    def on(cls, srv, targets=(), **kw) -> Served:
+        return cls(build_spec(url=srv.url), targets, **kw)
+
+    async def poll(self):
+        return await self.exporter.poll_once()
+
+    def scrape_text(self) -> str:
+        with urllib.request.urlopen(self.url, timeout=10) as resp:
+            return resp.read().decode("utf-8")
+
+    def scrape(self) -> Scrape:
+        return Scrape.parse(self.scrape_text())
+
+    async def close(self) -> None:
+        stop(self.httpd, self.thread)
+        await self.monitor.close()
