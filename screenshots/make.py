@@ -187,7 +187,9 @@ async def shoot_pubsub() -> None:
             await pilot.press("f8")
             run = controller.away_run
             deadline = time.monotonic() + 20
-            while time.monotonic() < deadline and not (run.over and run.counts()[2] == run.counts()[0]):
+            while time.monotonic() < deadline and not (
+                run.over and run.counts().read == run.counts().consumed == run.counts().published
+            ):
                 await pilot.pause(0.2)
             await pilot.pause(1.2)
             app.save_screenshot("pubsub.svg", str(OUT))

@@ -12,6 +12,7 @@ import pytest
 import redis
 
 from streamtop.connection import ConnectionSpec
+from streamtop.demo.audit import AUDIT_GROUP
 from streamtop.demo.base import BLOCK_MS, make_db
 from streamtop.demo.workload import ANALYTICS, GROUP, STREAM, DemoController
 from tests.support.waiting import until, wait_for
@@ -52,7 +53,9 @@ def test_a_deleted_stream_gets_its_groups_back(server, r):
     try:
         wait_for(lambda: r.exists(STREAM) and ctl.analytics.processed > 0, "work")
         r.delete(STREAM)
-        wait_for(lambda: groups(r) == {GROUP.encode(), ANALYTICS.encode()}, "both groups back")
+        wait_for(
+            lambda: groups(r) == {GROUP.encode(), ANALYTICS.encode(), AUDIT_GROUP.encode()}, "the groups back"
+        )
         before = ctl.analytics.processed
         wait_for(lambda: ctl.analytics.processed > before, "analytics to read on")
         wait_for(lambda: all(w.state == "running" for w in ctl.workers()), "no worker in error")
