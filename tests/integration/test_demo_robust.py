@@ -124,3 +124,27 @@ def test_lesson_out_of_range_or_without_the_ui_is_one_line(capsys):
     assert cli.main(["demo", "--no-ui", "--lesson", "2"]) == 1
     err = capsys.readouterr().err
     assert "needs the UI" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_the_workload_runs_as_a_user_who_may_not_name_connections(server, r):
+    """`streamtop demo --url` as a user without CLIENT SETNAME (an ACL with -client): every
+    worker connects unnamed, best effort as the rest of streamtop, instead of failing on the
+    name. The ACL LOG shows the refused naming (so the path ran) and nothing else that matters."""
+    r.execute_command("ACL", "SETUSER", "demo-user", "on", ">demo-pw", "~*", "&*", "+@all", "-client")
+    spec = ConnectionSpec(host=server.host, port=server.port, username="demo-user", password="demo-pw")
+    ctl = DemoController(spec, rate=20, seed=2, retry_every=None)
+    ctl.start()
+    try:
+        wait_for(
+            lambda: all(w.processed > 0 for w in ctl.workers()),
+            "every worker (producer, c1..c3, analytics, audit1, reader1, sub1) to work",
+        )
+        assert not [w for w in ctl.workers() if w.state == "error"]
+        assert not [c for c in r.client_list() if c["name"].startswith("streamtop-demo")]
+    finally:
+        ctl.stop()
+    refused = {str(e["object"]) for e in r.acl_log(count=100)}
+    assert "client|setname" in refused
+    # client|list: lesson 4's check (the blocked consumers) is then not seen, and says nothing
+    assert refused <= {"client|setname", "client|setinfo", "client|list"}
