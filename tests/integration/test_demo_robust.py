@@ -56,6 +56,8 @@ def test_a_deleted_stream_gets_its_groups_back(server, r):
         wait_for(
             lambda: groups(r) == {GROUP.encode(), ANALYTICS.encode(), AUDIT_GROUP.encode()}, "the groups back"
         )
+        wait_for(lambda: ctl.last_event[0] == "recreated", "the event to be recorded")
+        assert f"{STREAM} deleted, by hand): the workload created it again" in ctl.guide()
         before = ctl.analytics.processed
         wait_for(lambda: ctl.analytics.processed > before, "analytics to read on")
         wait_for(lambda: all(w.state == "running" for w in ctl.workers()), "no worker in error")
