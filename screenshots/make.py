@@ -167,8 +167,8 @@ async def shoot_lessons() -> None:
 
 
 async def shoot_pubsub() -> None:
-    """F8: the pub/sub subscriber and the stream reader away for a while; back, the panel
-    compares what each got of what was published meanwhile."""
+    """F8: the pub/sub subscriber, the group consumer audit1 and the stream reader away for a
+    while; back, the panel compares what each got of what was published meanwhile."""
     from argparse import Namespace
 
     from streamtop.demo.command import build_app
