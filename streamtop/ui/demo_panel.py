@@ -31,7 +31,7 @@ DEMO_KEYS: tuple[tuple[str, str, str], ...] = (
     ("f5", "add_consumer", "add consumer"),
     ("f6", "stop_consumer", "stop consumer"),
     ("f7", "crash_consumer", "crash consumer"),
-    ("f8", "away", "sub1+audit1+reader1 away 10 s"),
+    ("f8", "away", "sub1,audit1,reader1 away"),
     ("f9", "lessons", "lessons"),
 )
 COLUMNS = ("worker", "group", "state", "processed", "failed", "retried", "dead-lettered", "note")

@@ -81,7 +81,7 @@ class LessonsPanel(Vertical, can_focus=True):
         Binding("right,n", "step(1)", "next lesson"),
         Binding("left,b", "step(-1)", "previous lesson"),
         Binding("r", "run_step", "run the step"),
-        Binding("m", "run_m_step", "run the second step"),
+        Binding("m", "run_m_step", "run the second step", show=False),
         Binding("escape", "close", "close lessons"),
     ]
 
