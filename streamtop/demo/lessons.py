@@ -112,14 +112,23 @@ def check_ranges(db: Any, t: LessonTracker) -> bool:
 
 
 def check_blocking(db: Any, t: LessonTracker) -> bool:
-    """A group1 consumer is blocked in XREADGROUP while nothing has been added for a while: its
-    BLOCK ends empty, and it blocks again."""
+    """A group1 consumer keeps blocking in XREADGROUP while nothing has been added for a while:
+    each BLOCK ends empty, and it blocks again. On 7.2+ (Valkey 8+) XINFO CONSUMERS shows it: its
+    `idle` (since the last attempt) stays under a BLOCK or two while `inactive` (since the last
+    read that returned something) grows; before 7.2, CLIENT LIST shows the demo's named consumer
+    connections blocked in XREADGROUP (an ACL without +client|list sees no tick there)."""
     last = db.xrevrange(t.stream, count=1)
     if not last:
         return False
     quiet_ms = _server_ms(db) - (id_key(text(last[0][0])) or (0, 0))[0]
     if quiet_ms < 3 * BLOCK_MS:
         return False
+    consumers = _consumers(db, t)
+    if consumers and "inactive" in consumers[0]:
+        return any(
+            (_since_success_ms(c) or 0) >= 3 * BLOCK_MS and int(c.get("idle", -1)) in range(0, 2 * BLOCK_MS)
+            for c in consumers
+        )
     return any(
         c.get("name", "").startswith("streamtop-demo-c")
         and c.get("cmd") == "xreadgroup"

@@ -170,6 +170,22 @@ async def test_lesson_4_blocking_read(demo):
         await d.see_tick(pilot)
 
 
+async def test_lesson_4_blocking_read_before_7_2(server_pool):
+    """Redis 7.0 has no `inactive` in XINFO CONSUMERS: the tick comes from CLIENT LIST (the
+    consumers' connections blocked in XREADGROUP) instead."""
+    from tests.conftest import _fresh
+
+    d = Demo(_fresh(server_pool.get("redis-7.0")), 4, paused=False)
+    try:
+        async with d.app.run_test(size=SIZE) as pilot:
+            await d.start(pilot)
+            await d.not_yet(pilot)
+            await pilot.press("f2")
+            await d.see_tick(pilot)
+    finally:
+        d.stop()
+
+
 async def test_lesson_5_groups_share_work(demo):
     d = demo(5, paused=False, consumers=1)
     async with d.app.run_test(size=SIZE) as pilot:
