@@ -167,8 +167,8 @@ async def shoot_lessons() -> None:
 
 
 async def shoot_pubsub() -> None:
-    """F8: the pub/sub subscriber and the stream reader away for a while; back, the panel
-    compares what each got of what was published meanwhile."""
+    """F8: the pub/sub subscriber, the group consumer audit1 and the stream reader away for a
+    while; back, the panel compares what each got of what was published meanwhile."""
     from argparse import Namespace
 
     from streamtop.demo.command import build_app
@@ -187,7 +187,9 @@ async def shoot_pubsub() -> None:
             await pilot.press("f8")
             run = controller.away_run
             deadline = time.monotonic() + 20
-            while time.monotonic() < deadline and not (run.over and run.counts()[2] == run.counts()[0]):
+            while time.monotonic() < deadline and not (
+                run.over and run.counts().read == run.counts().consumed == run.counts().published
+            ):
                 await pilot.pause(0.2)
             await pilot.pause(1.2)
             app.save_screenshot("pubsub.svg", str(OUT))

@@ -67,9 +67,6 @@ YIELD_EVERY = 200  # streams parsed between two yields to the event loop (the UI
 # once when its length goes down (a trim or delete may have moved the first entry).
 BIG_ENTRY = 64 * 1024
 HEAVY_REFRESH = 60.0
-# XRANGE commands this process's collectors have queued and have had answered: the demo's lesson 3
-# ("run an XRANGE") takes them off the server's count, which every poll's time-lag reads raise
-SENT = {"xrange": 0, "xrange_done": 0}
 TRIMMED_COUNT_CAP = 1000  # pending entries below the first entry counted per poll (">=" beyond)
 
 
@@ -339,14 +336,12 @@ class Collector:
                 big = big or last
         if estimate:
             pipe.execute_command("XRANGE", key, start, end, "COUNT", self.options.estimate_cap)
-            SENT["xrange"] += 1
             return _GroupPlan(name, ldid, skipped=skipped, next_big=big, next_big_first=big_first)
         if big_first:  # the first undelivered entry is the large first entry: nothing to read
             return _GroupPlan(name, None, next_big=big, next_big_first=True)
         if not self.read_time_lag:
             return _GroupPlan(name, None)
         pipe.execute_command("XRANGE", key, start, end, "COUNT", 1)
-        SENT["xrange"] += 1
         return _GroupPlan(name, None, next_from=ldid, next_big=big)
 
     def _queue_focus(self, pipe: Any, focus: Focus) -> int:
@@ -379,7 +374,6 @@ class Collector:
         focus = self.focus
 
         pipe = _Batch()
-        xranges_before = SENT["xrange"]
         asked_time = self.ask_time and self.read_time_lag
         if asked_time:  # the server's clock, which stamps the IDs: for time lags
             pipe.execute_command("TIME")
@@ -410,8 +404,7 @@ class Collector:
                     key_plans.append(self._queue_group(pipe, key, g.name, g.last_delivered_id, needs))
             plans.append(key_plans)
         focus_n = self._queue_focus(pipe, focus) if focus else 0
-        queued = SENT["xrange"]  # (counted from the queueing above: no await since)
-        replies = await _answered(self.client, pipe.commands, self.options.timeout, queued - xranges_before)
+        replies = await execute_raw(self.client, pipe.commands, self.options.timeout)
         trips = 1
         _raise_connection_error(replies)
         self.server_time_ms = _server_ms(replies[0] if asked_time else None)
@@ -465,7 +458,6 @@ class Collector:
 
         if new_groups:  # groups that appeared: one more round trip for all of them together
             pipe = _Batch()
-            xranges_before = SENT["xrange"]
             extra_plans = []
             for idx, d in new_groups:
                 key = partial[idx][0].key
@@ -474,9 +466,7 @@ class Collector:
                         pipe, key, d["name"], text(d.get("last-delivered-id")), self._needs_estimate(d)
                     )
                 )
-            extra = await _answered(
-                self.client, pipe.commands, self.options.timeout, SENT["xrange"] - xranges_before
-            )
+            extra = await execute_raw(self.client, pipe.commands, self.options.timeout)
             trips += 1
             _raise_connection_error(extra)
             pos = 0
@@ -534,8 +524,7 @@ class Collector:
         trimmed: int | None = group.pending if first is None else 0
         capped = False
         if commands:
-            SENT["xrange"] += len(lookup)  # lesson 3 counts the server's XRANGEs: these are ours
-            replies = await _answered(self.client, commands, self.options.timeout, len(lookup))
+            replies = await execute_raw(self.client, commands, self.options.timeout)
             _raise_connection_error(replies)
             gone |= gone_from_replies(lookup, replies[: len(lookup)])
             if count_below:
@@ -660,15 +649,6 @@ class Collector:
         )
 
 
-async def _answered(client: Any, commands: list[tuple[Any, ...]], timeout: float, xranges: int) -> list[Any]:
-    """execute_raw, then count its XRANGEs as answered (even when the round trip failed: they
-    are no longer in flight)."""
-    try:
-        return await execute_raw(client, commands, timeout)
-    finally:
-        SENT["xrange_done"] += xranges
-
-
 def _server_ms(reply: Any) -> int:
     """TIME as epoch ms; the local clock when it failed (an ACL without TIME, say)."""
     if isinstance(reply, list | tuple) and len(reply) == 2:
@@ -726,7 +706,6 @@ def _queue_light(pipe: _Batch, key: bytes, heavy: _Heavy) -> None:
     pipe.execute_command("XREVRANGE", key, "+", f"({heavy.last_id}" if heavy.last_id else "-", "COUNT", 1)
     if not heavy.first_big:
         pipe.execute_command("XRANGE", key, "-", "+", "COUNT", 1)
-        SENT["xrange"] += 1
 
 
 def _entries_added(group_dicts: list[dict[str, Any]]) -> int | None:

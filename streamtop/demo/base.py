@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import redis
 from walrus import Database
 
-from ..connection import ConnectionSpec, describe_error
+from ..connection import ConnectionSpec, _name_connection_sync, describe_error
 
 BLOCK_MS = 500  # XREADGROUP / XREAD BLOCK: also the longest a clean stop waits for a worker
 SOCKET_SLACK = 10.0  # seconds a blocking connection's socket timeout adds to its BLOCK
@@ -22,10 +22,13 @@ SOCKET_SLACK = 10.0  # seconds a blocking connection's socket timeout adds to it
 
 def make_db(spec: ConnectionSpec, name: str, block_ms: int | None = BLOCK_MS) -> Database:
     """A walrus Database (bytes replies, RESP2) whose socket timeout outlasts its BLOCK: with
-    redis-py's own default a BLOCK longer than the timeout dies with TimeoutError."""
+    redis-py's own default a BLOCK longer than the timeout dies with TimeoutError. Named as the
+    rest of streamtop names its connections, best effort: a user without CLIENT SETNAME (an ACL
+    without +client) gets unnamed connections, not a refusal to connect."""
     kw = spec.client_kwargs(None if block_ms is None else block_ms / 1000 + SOCKET_SLACK)
     kw["retry"] = None
     kw["client_name"] = f"streamtop-demo-{name}"
+    kw["redis_connect_func"] = _name_connection_sync
     return Database(script_dir=False, **kw)
 
 

@@ -3,13 +3,15 @@ state shows it happened (never from a key press): `LESSONS` says what to do and 
 command is behind it; `LessonTracker.update(db)` runs the checks of the lessons not yet ticked,
 from the demo's observer thread, on its own connection. A tick stays.
 
-Some lessons have a step the lessons view runs itself (`r`): the three range reads, a manual ID
-(typed, so a refused one shows the server's error), an exact XTRIM. They are here too, so the
-view makes no Redis call of its own.
+Some lessons have a step the lessons view runs itself (`r`, and `m` for lesson 11): the three
+range reads, a manual ID (typed, so a refused one shows the server's error), an exact XTRIM with
+its preview. They are here too, and the view reaches them through the demo controller
+(`DemoController.run_lesson_step`), so the view makes no Redis call of its own.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,10 +19,10 @@ from typing import Any, Protocol
 
 import redis
 
-from .. import collector
 from ..connection import ConnectionSpec, error_text
 from ..model import id_key
 from ..parse import text
+from .audit import AUDIT_GROUP
 from .base import BLOCK_MS, make_db
 from .pubsub import CHANNEL
 from .reader import LASTID_KEY
@@ -48,6 +50,7 @@ class Watched(Protocol):
 
 
 SAMPLE = 500  # entries a check looks at, at most
+ADD_MAXLEN = 100  # lesson 11's `m`: the producer adds with XADD MAXLEN ~ this
 MANUAL_SENSOR = "manual"
 
 
@@ -60,7 +63,8 @@ class Lesson:
     watch: str  # what to watch on screen
     command: str  # the Redis command behind it
     check: Callable[[Any, LessonTracker], bool]
-    step: str | None = None  # what `r` in the lessons view runs (a LessonTracker method), if any
+    step: str | None = None  # what `r` in the lessons view runs (DemoController.run_lesson_step)
+    m_step: str | None = None  # what `m` runs, for a lesson with a second step
 
 
 # --- the checks: server state only -----------------------------------------------------------
@@ -71,17 +75,6 @@ def _cmdstat(db: Any, command: str, field: str = "calls") -> int:
     return int(stats.get(field) or 0)
 
 
-def _xrange(db: Any, t: LessonTracker, *args: Any, **kw: Any) -> Any:
-    """XRANGE for a check, counted so lesson 3 does not see the checks' own reads."""
-    t.own["xrange"] += 1
-    return db.xrange(*args, **kw)
-
-
-def _xrevrange(db: Any, t: LessonTracker, *args: Any, **kw: Any) -> Any:
-    t.own["xrevrange"] += 1
-    return db.xrevrange(*args, **kw)
-
-
 def _server_ms(db: Any) -> int:
     sec, usec = db.time()
     return int(sec) * 1000 + int(usec) // 1000
@@ -89,7 +82,7 @@ def _server_ms(db: Any) -> int:
 
 def check_auto_ids(db: Any, t: LessonTracker) -> bool:
     """Two entries with ms-seq IDs, newest first greater, the ms part the server's clock."""
-    ids = [text(e[0]) for e in _xrevrange(db, t, t.stream, count=2)]
+    ids = [text(e[0]) for e in db.xrevrange(t.stream, count=2)]
     if len(ids) < 2 or "-" not in ids[0]:
         return False
     newest, older = id_key(ids[0]), id_key(ids[1])
@@ -104,31 +97,38 @@ def check_manual_id(db: Any, t: LessonTracker) -> bool:
     failed_before = t.baseline.get("xadd_failed")
     if failed_before is not None and _cmdstat(db, "xadd", "failed_calls") <= failed_before:
         return False
-    return any(
-        f.get(b"sensor_id") == MANUAL_SENSOR.encode() for _, f in _xrevrange(db, t, t.stream, count=SAMPLE)
-    )
+    return any(f.get(b"sensor_id") == MANUAL_SENSOR.encode() for _, f in db.xrevrange(t.stream, count=SAMPLE))
+
+
+RANGE_READS = frozenset({"xrange", "xrevrange", "xread"})
 
 
 def check_ranges(db: Any, t: LessonTracker) -> bool:
-    """XRANGE, XREVRANGE and XREAD have each been served since the lessons began (not counting
-    the checks' own reads). The dashboard's Messages tab is XREVRANGE and reader1 is XREAD, so
-    XRANGE is the one to do: `r` here (or a trim preview, or the workload's dead-letter moves);
-    the dashboard's own XRANGEs (time lags, lag estimates) are taken off."""
-    served = {c: _cmdstat(db, c) for c in ("xrange", "xrevrange", "xread")}
-    # at most what the dashboard queued since the baseline (read after the server's counts)
-    dashboard = {"xrange": collector.SENT["xrange"] - (t.baseline.get("dashboard_xrange") or 0)}
-    return all(served[c] - t.own[c] - dashboard.get(c, 0) > (t.baseline.get(c) or 0) for c in served)
+    """The server answered the user's own XRANGE, XREVRANGE and XREAD (`r`) with entries. A read
+    leaves no trace in the keyspace, and the server's command counts mix every client's reads
+    (the workload's dead-letter moves and the dashboard's time lags run XRANGE as well), so the
+    evidence is the server's replies to the lessons' own connection, not a count."""
+    return t.ranges_answered >= RANGE_READS
 
 
 def check_blocking(db: Any, t: LessonTracker) -> bool:
-    """A group1 consumer is blocked in XREADGROUP while nothing has been added for a while: its
-    BLOCK ends empty, and it blocks again."""
-    last = _xrevrange(db, t, t.stream, count=1)
+    """A group1 consumer keeps blocking in XREADGROUP while nothing has been added for a while:
+    each BLOCK ends empty, and it blocks again. On 7.2+ (Valkey 8+) XINFO CONSUMERS shows it: its
+    `idle` (since the last attempt) stays under a BLOCK or two while `inactive` (since the last
+    read that returned something) grows; before 7.2, CLIENT LIST shows the demo's named consumer
+    connections blocked in XREADGROUP (an ACL without +client|list sees no tick there)."""
+    last = db.xrevrange(t.stream, count=1)
     if not last:
         return False
     quiet_ms = _server_ms(db) - (id_key(text(last[0][0])) or (0, 0))[0]
     if quiet_ms < 3 * BLOCK_MS:
         return False
+    consumers = _consumers(db, t)
+    if consumers and "inactive" in consumers[0]:
+        return any(
+            (_since_success_ms(c) or 0) >= 3 * BLOCK_MS and int(c.get("idle", -1)) in range(0, 2 * BLOCK_MS)
+            for c in consumers
+        )
     return any(
         c.get("name", "").startswith("streamtop-demo-c")
         and c.get("cmd") == "xreadgroup"
@@ -158,7 +158,7 @@ def check_share(db: Any, t: LessonTracker) -> bool:
 def _delivered(db: Any, t: LessonTracker, group: dict[str, Any]) -> int:
     if group.get("entries-read") is not None:
         return int(group["entries-read"])
-    return len(_xrange(db, t, t.stream, "-", group["last-delivered-id"], count=10_000))
+    return len(db.xrange(t.stream, "-", group["last-delivered-id"], count=10_000))
 
 
 def _group(db: Any, t: LessonTracker) -> dict[str, Any] | None:
@@ -183,7 +183,7 @@ def check_no_order(db: Any, t: LessonTracker) -> bool:
     pending = {text(r["message_id"]) for r in rows}
     first = text(rows[0]["message_id"])
     upto = text(rows[-1]["message_id"]) if len(rows) == SAMPLE else text(g["last-delivered-id"])
-    return any(text(e[0]) not in pending for e in _xrange(db, t, t.stream, first, upto, count=SAMPLE))
+    return any(text(e[0]) not in pending for e in db.xrange(t.stream, first, upto, count=SAMPLE))
 
 
 def check_stuck(db: Any, t: LessonTracker) -> bool:
@@ -196,18 +196,19 @@ def check_retry(db: Any, t: LessonTracker) -> bool:
     rows = db.xpending_range(t.stream, t.group, "-", "+", SAMPLE)
     if any(int(r["times_delivered"]) >= 2 for r in rows):
         return True
-    return any(int(f.get(b"dlq-deliveries", b"0")) >= 2 for _, f in _xrevrange(db, t, t.dlq, count=SAMPLE))
+    return any(int(f.get(b"dlq-deliveries", b"0")) >= 2 for _, f in db.xrevrange(t.dlq, count=SAMPLE))
 
 
 def check_dlq(db: Any, t: LessonTracker) -> bool:
     """The dead-letter stream holds an entry moved from group1."""
-    return any(f.get(b"dlq-group") == t.group.encode() for _, f in _xrevrange(db, t, t.dlq, count=SAMPLE))
+    return any(f.get(b"dlq-group") == t.group.encode() for _, f in db.xrevrange(t.dlq, count=SAMPLE))
 
 
 def check_trim(db: Any, t: LessonTracker) -> bool:
-    """Entries were removed from the stream since the lessons began: more added than it holds
-    by a wider margin than at the start (7.0+), or its first entry moved past the first one
-    the tracker saw (6.2)."""
+    """Entries were removed from the stream since the lessons began, by XTRIM or by the
+    producer's XADD MAXLEN ~: more added than it holds by a wider margin than at the start
+    (7.0+: entries-added - length; max-deleted-entry-id moves with it), or its first entry moved
+    past the first one the tracker saw (6.2)."""
     info = db.xinfo_stream(t.stream)
     if info.get("entries-added") is not None:
         removed = int(info["entries-added"]) - int(info["length"])
@@ -225,9 +226,10 @@ def check_trim(db: Any, t: LessonTracker) -> bool:
 
 def check_pubsub(db: Any, t: LessonTracker) -> bool:
     """Seen on the server: the channel had no subscriber while the stream grew past some ID;
-    later it has one again, and reader1's stored last ID is past that ID (it caught up)."""
+    later it has one again, and both the audit group's last-delivered-id and reader1's stored
+    last ID are past that ID (they caught up)."""
     subs = dict(db.pubsub_numsub(CHANNEL)).get(CHANNEL.encode(), 0)
-    last = _xrevrange(db, t, t.stream, count=1)
+    last = db.xrevrange(t.stream, count=1)
     last_key = id_key(text(last[0][0])) if last else None
     if not subs:
         if last_key is not None:
@@ -236,7 +238,9 @@ def check_pubsub(db: Any, t: LessonTracker) -> bool:
     if t.unheard is None:
         return False
     stored = id_key(text(db.get(LASTID_KEY)))
-    return stored is not None and stored >= t.unheard
+    audit = next((g for g in db.xinfo_groups(t.stream) if g["name"] == AUDIT_GROUP.encode()), None)
+    position = id_key(text(audit["last-delivered-id"])) if audit else None
+    return stored is not None and stored >= t.unheard and position is not None and position >= t.unheard
 
 
 LESSONS: tuple[Lesson, ...] = (
@@ -266,8 +270,8 @@ LESSONS: tuple[Lesson, ...] = (
         "XRANGE, XREVRANGE, XREAD",
         "Reading needs no group: XRANGE walks forward by ID, XREVRANGE backward (the Messages "
         "tab's newest-first pages), XREAD reads what comes after an ID (reader1 does).",
-        "r (run the three), or 2 and ] to page the Messages tab",
-        "the replies below; reader1's position in the demo panel",
+        "r (run the three)",
+        "the replies below; the Messages tab (2) says the XREVRANGE it runs; reader1 in the demo panel",
         "XRANGE app:event - + COUNT 3 · XREVRANGE app:event + - COUNT 3 · XREAD COUNT 3 STREAMS app:event 0",
         check_ranges,
         step="ranges",
@@ -344,21 +348,24 @@ LESSONS: tuple[Lesson, ...] = (
         11,
         "Trim",
         "A stream keeps everything until trimmed: XTRIM MAXLEN as a job, or XADD MAXLEN ~ N on "
-        "every add (~: whole nodes only, cheaper). t shows what goes and what is still unread.",
-        "r (keep the newest half), or t for the preview",
-        "Stream panel: length drops, first ID moves",
-        "XTRIM app:event MAXLEN = <N> · XADD app:event MAXLEN ~ 1000 * ...",
+        "every add (~: whole nodes only, cheaper). Each step shows its preview first: what "
+        "goes and what is still unread.",
+        f"r (XTRIM to the newest half), m (the producer adds with MAXLEN ~ {ADD_MAXLEN} on/off), t",
+        f"Streams panel: length drops (with m: stays between {ADD_MAXLEN} and about {ADD_MAXLEN + 100})",
+        f"XTRIM app:event MAXLEN = <N> · XADD app:event MAXLEN ~ {ADD_MAXLEN} * ...",
         check_trim,
         step="trim",
+        m_step="maxlen",
     ),
     Lesson(
         12,
         "Streams vs pub/sub",
         "PUBLISH reaches only who is subscribed right now; a stream keeps the events, so a "
         "reader that was away catches up from its last ID.",
-        "F8 (subscriber and reader1 away for 10 s)",
+        "F8 (sub1, the group consumer audit1 and reader1 away for 10 s)",
         "demo panel: pub/sub missed N of N; stream caught up N of N",
-        "PUBLISH app:event <json> · SUBSCRIBE app:event · XREAD ... STREAMS app:event <last id>",
+        "PUBLISH app:event <json> · SUBSCRIBE app:event · XREADGROUP GROUP audit audit1 ... > · "
+        "XREAD ... STREAMS app:event <last id>",
         check_pubsub,
     ),
 )
@@ -375,7 +382,7 @@ class LessonTracker:
         self.baseline: dict[str, int | None] = {}
         self.first_seen: tuple[int, int] | None = None
         self.removed_at_start: int | None = None
-        self.own: dict[str, int] = {"xrange": 0, "xrevrange": 0, "xread": 0}
+        self.ranges_answered: set[str] = set()  # lesson 3: range reads the user ran, answered
         self.unheard: tuple[int, int] | None = None  # last stream ID seen with no subscriber
         self.errors: dict[int, str] = {}
 
@@ -392,14 +399,6 @@ class LessonTracker:
 
     def start(self, db: Any) -> None:
         """Counters as they are now: a lesson counts what happens from here on."""
-        # the dashboard's XRANGEs answered before the server's count is read: none in flight
-        # (a poll takes milliseconds), so none is counted on both sides
-        deadline = time.monotonic() + 1.0
-        while collector.SENT["xrange_done"] != collector.SENT["xrange"] and time.monotonic() < deadline:
-            time.sleep(0.005)
-        self.baseline["dashboard_xrange"] = collector.SENT["xrange_done"]
-        for command in ("xrange", "xrevrange", "xread"):
-            self.baseline[command] = _cmdstat(db, command)
         stats = db.info("commandstats").get("cmdstat_xadd") or {}
         self.baseline["xadd_failed"] = int(stats["failed_calls"]) if "failed_calls" in stats else None
 
@@ -448,33 +447,59 @@ class LessonTracker:
             db.close()
 
     def run_ranges(self) -> tuple[bool, str]:
+        """The three reads; each one the server answered with entries counts for lesson 3."""
         db = self._db()
         try:
             fwd = [text(e[0]) for e in db.xrange(self.stream, count=3)]
             back = [text(e[0]) for e in db.xrevrange(self.stream, count=3)]
             read = db.xread({self.stream: "0"}, count=3)
             ids = [text(e[0]) for e in read[0][1]] if read else []
-            return True, (
-                f"XRANGE - + COUNT 3: {' '.join(fwd)}\nXREVRANGE + - COUNT 3: {' '.join(back)}"
-                f"\nXREAD COUNT 3 STREAMS {self.stream} 0: {' '.join(ids)}"
-            )
         except redis.RedisError as exc:
             return False, error_text(exc)
         finally:
             db.close()
+        self.ranges_answered.update(
+            c for c, got in (("xrange", fwd), ("xrevrange", back), ("xread", ids)) if got
+        )
+        if not (fwd and back and ids):
+            return False, f"{self.stream} is empty: add events first (e), then r again"
+        return True, (
+            f"XRANGE - + COUNT 3: {' '.join(fwd)}\nXREVRANGE + - COUNT 3: {' '.join(back)}"
+            f"\nXREAD COUNT 3 STREAMS {self.stream} 0: {' '.join(ids)}"
+        )
+
+    def trim_preview(self, strategy: str, threshold: int, approx: bool) -> str:
+        """The dashboard's trim preview (`t`): what a trim removes, and what of it each group
+        still holds pending or has not read. Run on an asyncio client of its own."""
+        from ..actions import Actions
+        from ..model import ServerInfo
+
+        async def preview() -> str:
+            actions = Actions(self.controller.spec.make_client(raw=True), ServerInfo())
+            try:
+                return (await actions.trim_preview(self.stream, strategy, threshold, approx)).message
+            finally:
+                await actions.client.aclose()
+
+        return asyncio.run(preview())
 
     def run_trim(self) -> tuple[bool, str]:
+        """XTRIM MAXLEN = half the length, exact, after its preview."""
         db = self._db()
         try:
             keep = db.xlen(self.stream) // 2
+            seen = self.trim_preview("MAXLEN", keep, False)
             removed = db.xtrim(self.stream, maxlen=keep, approximate=False)
-            return True, f"XTRIM {self.stream} MAXLEN = {keep}: {removed} entries removed"
+            return True, f"preview: {seen}\nXTRIM {self.stream} MAXLEN = {keep}: {removed} entries removed"
         except redis.RedisError as exc:
             return False, error_text(exc)
         finally:
             db.close()
 
-    def run_step(self, name: str) -> tuple[bool, str]:
+    def run_step(self, name: str, value: str | None = None) -> tuple[bool, str]:
+        if name == "manual":
+            ok, message = self.add_manual(value or "")
+            return ok, message if ok else f"refused by the server: {message}"
         if name == "ranges":
             return self.run_ranges()
         if name == "trim":

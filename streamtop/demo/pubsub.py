@@ -1,11 +1,13 @@
 """PUBLISH/SUBSCRIBE next to the stream, to show why streams exist: the producer PUBLISHes every
 event on the channel `app:event` (channels and keys are separate namespaces, so the same name
-makes the point), a subscriber counts what it receives, and one key takes the subscriber and the
-plain stream reader offline for a while. A pub/sub subscriber that was away has lost what was
-published meanwhile; the reader, back, carries on from its stored last ID and misses nothing.
+makes the point), a subscriber counts what it receives, and one key takes the subscriber, the
+group consumer `audit1` and the plain stream reader offline for a while. A pub/sub subscriber
+that was away has lost what was published meanwhile; the group consumer, back, carries on from
+its group's position and the reader from its stored last ID, and neither misses anything.
 
 `AwayRun` is the bookkeeping of one such absence: which IDs were published while the subscriber
-was really unsubscribed, and which of them each side saw afterwards.
+was really unsubscribed and the group consumer really not reading, and which of them each side
+saw afterwards.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from walrus import Database
@@ -34,7 +37,8 @@ def _id_keys(ids: list[str]) -> list[tuple[int, int]]:
 
 
 class AwayRun:
-    """One absence of the subscriber and the reader, and what each saw of it (thread-safe)."""
+    """One absence of the subscriber, the group consumer and the reader, and what each saw of it
+    (thread-safe)."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
@@ -42,11 +46,15 @@ class AwayRun:
         self._lock = threading.Lock()
         self.subscriber_offline = False  # set once the subscriber has really unsubscribed
         self.subscriber_back = False  # set once it has subscribed again (confirmed)
+        self.consumer_offline = False  # set once the group consumer has stopped reading
+        self.consumer_back = False  # set once it reads again
         self.reader_back = False
-        self.published: set[str] = set()  # IDs published while the subscriber was offline
+        self.published: set[str] = set()  # IDs published while both were offline
         self.seen_by_subscriber: set[str] = set()
+        self.consumed: set[str] = set()  # read (and acked) by the group consumer
         self.read_by_reader: set[str] = set()
         self._last_published = (0, 0)
+        self._consumer_at = (0, 0)
         self._reader_at = (0, 0)
 
     @property
@@ -57,8 +65,14 @@ class AwayRun:
         return max(0.0, self.until - time.monotonic())
 
     def window_open(self) -> bool:
-        """The subscriber is unsubscribed and has not started to subscribe again."""
-        return self.subscriber_offline and not self.subscriber_back
+        """The subscriber is unsubscribed and the group consumer not reading, and neither has
+        started again: what is published now reaches neither."""
+        return (
+            self.subscriber_offline
+            and self.consumer_offline
+            and not self.subscriber_back
+            and not self.consumer_back
+        )
 
     def on_published(self, ids: list[str], open_before: bool) -> None:
         """Count what was published entirely inside the window: it was open before PUBLISH (the
@@ -75,6 +89,12 @@ class AwayRun:
             if not self._settled():
                 self.seen_by_subscriber.add(entry_id)
 
+    def on_consumed(self, ids: list[str]) -> None:
+        with self._lock:
+            if not self._settled():
+                self.consumed.update(ids)
+                self._consumer_at = max([self._consumer_at, *_id_keys(ids)])
+
     def on_read(self, ids: list[str]) -> None:
         with self._lock:
             if not self._settled():
@@ -82,39 +102,48 @@ class AwayRun:
                 self._reader_at = max([self._reader_at, *_id_keys(ids)])
 
     def _settled(self) -> bool:
-        """Back, and the reader (which reads in order) is past the last ID published while away:
-        nothing more to record, the sets stop growing."""
+        """Back, and the group consumer and the reader (which read in order) are past the last
+        ID published while away: nothing more to record, the sets stop growing."""
         return (
-            not self.away
-            and self.subscriber_back
-            and self.reader_back
+            self.over
+            and self._consumer_at >= self._last_published
             and self._reader_at >= self._last_published
         ) or len(self.read_by_reader) > MAX_SEEN
 
-    def counts(self) -> tuple[int, int, int]:
-        """(published while away, received of them by the subscriber, read of them by reader1)."""
+    def counts(self) -> AwayCounts:
+        """Of what was published while away, how much each side has seen."""
         with self._lock:
-            return (
+            return AwayCounts(
                 len(self.published),
                 len(self.published & self.seen_by_subscriber),
+                len(self.published & self.consumed),
                 len(self.published & self.read_by_reader),
             )
 
     @property
     def over(self) -> bool:
-        return not self.away and self.subscriber_back and self.reader_back
+        return not self.away and self.subscriber_back and self.consumer_back and self.reader_back
 
     def line(self) -> str:
-        n, got, read = self.counts()
+        c = self.counts()
+        n = c.published
         if not self.over:
-            return (
-                f"pub/sub subscriber and stream reader1 away ({self.remaining():.0f} s left): "
-                f"{n} published meanwhile"
-            )
+            return f"sub1, audit1 and reader1 away ({self.remaining():.0f} s left): {n} published meanwhile"
         return (
-            f"pub/sub: missed {n - got} of {n} published while away; "
-            f"stream: caught up {read} of {n} (reader1, from reader1:lastid)"
+            f"pub/sub: missed {n - c.received} of {n} published while away; "
+            f"stream: caught up {c.consumed} of {n} (audit1, group audit: XREADGROUP from the "
+            f"group's position); reader1 {c.read} of {n} (XREAD from reader1:lastid)"
         )
+
+
+@dataclass(frozen=True)
+class AwayCounts:
+    """What one absence comes to: published while away, and how many of those each side saw."""
+
+    published: int
+    received: int  # by the pub/sub subscriber (0: it was not listening)
+    consumed: int  # by the group consumer, after it came back
+    read: int  # by the plain reader, after it came back
 
 
 def payload(entry_id: str, fields: dict[str, Any]) -> str:

@@ -22,11 +22,12 @@ import redis
 from walrus import Database
 
 from .. import numbers
-from ..connection import ConnectionSpec
+from ..connection import ConnectionSpec, describe_error
 from ..events import SENSORS, sensor_event
 from ..parse import text
+from .audit import AUDIT_CONSUMER, AUDIT_GROUP, AuditConsumer
 from .base import BLOCK_MS, ProcessingError, Worker, WorkerState, make_db
-from .lessons import LessonTracker
+from .lessons import ADD_MAXLEN, LessonTracker
 from .pubsub import AWAY_SECONDS, CHANNEL, AwayRun, Subscriber, payload
 from .reader import LASTID_KEY, Reader
 
@@ -81,6 +82,7 @@ class Producer(Worker):
         self.stream = stream
         self.rate = check_rate(rate)
         self.maxlen = maxlen
+        self.approximate = False  # XADD MAXLEN ~ (whole nodes) rather than = (lesson 11's m)
         self.paused = threading.Event()
         self.rng = random.Random(seed)
         self._sensors = itertools.cycle(SENSORS)
@@ -123,11 +125,11 @@ class Producer(Worker):
             due = max(1, int(rate / 10))
         events = [sensor_event(self.rng, next(self._sensors)) for _ in range(due)]
         if len(events) == 1:  # the tutorial's way
-            ids = [db.Stream(self.stream).add(events[0], maxlen=self.maxlen, approximate=False)]
+            ids = [db.Stream(self.stream).add(events[0], maxlen=self.maxlen, approximate=self.approximate)]
         else:
             pipe = db.pipeline(transaction=False)
             for ev in events:
-                pipe.xadd(self.stream, ev, maxlen=self.maxlen, approximate=False)
+                pipe.xadd(self.stream, ev, maxlen=self.maxlen, approximate=self.approximate)
             ids = pipe.execute()
         self._sent += due
         self.processed += due
@@ -375,6 +377,7 @@ class DemoController:
         self.consumers: dict[str, Consumer] = {}
         self.analytics = Analytics(spec, lambda: self.producer.rate, stream)
         self.subscriber = Subscriber(spec, CHANNEL)
+        self.audit = AuditConsumer(spec, stream)
         self.reader = Reader(spec, stream, LASTID_KEY)
         self.away_run: AwayRun | None = None
         self.away_seconds = AWAY_SECONDS  # what F8 takes them away for
@@ -384,6 +387,7 @@ class DemoController:
         self.observe_every = 1.0  # seconds between the observer's rounds (pending, lessons)
         self.recreated: dict[str, int] = {}  # group -> times the workload created it again
         self.analytics.on_missing = self.recreate
+        self.audit.on_missing = self.recreate
         self._next = 1
         self._lock = threading.Lock()
         self.pending_by_consumer: dict[str, int] = {}
@@ -408,12 +412,13 @@ class DemoController:
 
     # --- life cycle -------------------------------------------------------------------------
     def setup(self) -> None:
-        """Create the groups with walrus (group1 from the start of the stream, analytics from 0).
+        """Create the groups with walrus (group1 and audit from new entries, analytics from 0).
         Raises redis errors (connection refused...) for the caller to report."""
         db = make_db(self.spec, "setup", None)
         try:
             db.consumer_group(GROUP, [self.stream]).create()
             db.consumer_group(ANALYTICS, {self.stream: "0"}).create()
+            db.consumer_group(AUDIT_GROUP, [self.stream]).create()
         finally:
             db.close()
 
@@ -443,6 +448,7 @@ class DemoController:
         for _ in range(self._initial):
             self.add_consumer(record=False)
         self.subscriber.start()
+        self.audit.start()
         self.reader.start()
         self.producer.start()
         self.analytics.start()
@@ -474,7 +480,14 @@ class DemoController:
 
     def all_workers(self) -> list[Worker]:
         with self._lock:
-            return [self.producer, *self.consumers.values(), self.analytics, self.reader, self.subscriber]
+            return [
+                self.producer,
+                *self.consumers.values(),
+                self.analytics,
+                self.audit,
+                self.reader,
+                self.subscriber,
+            ]
 
     def workers(self) -> list[WorkerState]:
         return [w.snapshot() for w in self.all_workers()]
@@ -506,12 +519,13 @@ class DemoController:
         self.last_event = ("threshold", "")
 
     def go_away(self, seconds: float | None = None) -> AwayRun:
-        """Take the pub/sub subscriber and the plain stream reader offline for `seconds`; when
-        they are back, `comparison()` says what each missed of what was published meanwhile."""
+        """Take the pub/sub subscriber, the group consumer audit1 and the plain stream reader
+        offline for `seconds`; when they are back, `comparison()` says what each missed of what
+        was published meanwhile."""
         if not self.started or self._stop.is_set():
             raise ValueError("the demo workload is not running")
         if self.away_run is not None and not self.away_run.over:
-            raise ValueError("the subscriber and reader1 are away already")
+            raise ValueError("sub1, audit1 and reader1 are away already")
         seconds = self.away_seconds if seconds is None else seconds
         if not seconds > 0:
             raise ValueError("away for how long? more than 0 s")
@@ -520,8 +534,49 @@ class DemoController:
         self.subscriber.run_away = run
         self.producer.away_run = run
         self.reader.run_away = run
+        self.audit.run_away = run
         self.last_event = ("away", f"{seconds:g}")
         return run
+
+    def set_add_maxlen(self, maxlen: int | None) -> None:
+        """The producer adds with XADD MAXLEN ~ `maxlen` from now on (None: back to the demo's
+        --maxlen, exact, or no trimming)."""
+        if maxlen is None:
+            self.producer.maxlen, self.producer.approximate = self.maxlen, False
+        else:
+            self.producer.maxlen, self.producer.approximate = numbers.DEMO_MAXLEN.parse(maxlen), True
+        self.last_event = ("maxlen", "")
+
+    def toggle_add_maxlen(self, maxlen: int = ADD_MAXLEN) -> tuple[bool, str]:
+        """Lesson 11's `m`: XADD MAXLEN ~ on (with the preview of what the first adds remove)
+        or off again."""
+        if self.producer.approximate:
+            self.set_add_maxlen(None)
+            return True, f"the producer adds to {self.stream} without MAXLEN ~ again"
+        try:
+            seen = self.lessons.trim_preview("MAXLEN", maxlen, True)
+        except redis.RedisError as exc:
+            return False, describe_error(exc, self.spec)
+        self.set_add_maxlen(maxlen)
+        return True, (
+            f"preview: {seen}\nthe producer now adds with XADD {self.stream} MAXLEN ~ {maxlen} * ...: "
+            f"the length stays between {maxlen} and about {maxlen + 100} (m again: off)"
+        )
+
+    # --- the lessons view's calls: it makes no Redis call of its own (ui/lessons.py) -------
+    def lessons_seen(self) -> frozenset[int]:
+        """The lessons the server has shown so far."""
+        return frozenset(self.lessons.ticked)
+
+    def lesson_last_id(self) -> str:
+        """The stream's last ID ('0-1' when empty or unreachable): lesson 2's field starts there."""
+        return self.lessons.last_id()
+
+    def run_lesson_step(self, step: str, value: str | None = None) -> tuple[bool, str]:
+        """A lesson's step (`r`, `m`, or enter in lesson 2's field): (ok, what to show)."""
+        if step == "maxlen":
+            return self.toggle_add_maxlen()
+        return self.lessons.run_step(step, value)
 
     def comparison(self) -> str:
         """The pub/sub vs stream line of the last absence ('' before the first)."""
@@ -665,13 +720,20 @@ class DemoController:
             run = self.away_run
             if run is not None and not run.over:
                 return (
-                    f"sub1 (SUBSCRIBE {CHANNEL}) and reader1 (XREAD) are away for {name} s: "
-                    "watch what each gets back"
+                    f"sub1 (SUBSCRIBE {CHANNEL}), {AUDIT_CONSUMER} (XREADGROUP in {AUDIT_GROUP}) and "
+                    f"reader1 (XREAD) are away for {name} s: watch what each gets back"
                 )
             return (
-                "pub/sub delivers only to who listens now; a stream keeps the events for any "
-                f"reader to catch up from its last ID ({LASTID_KEY})"
+                "pub/sub delivers only to who listens now; a stream keeps the events for a group "
+                f"to catch up from its position and a reader from its last ID ({LASTID_KEY})"
             )
+        if kind == "maxlen":
+            if self.producer.approximate:
+                return (
+                    f"the producer adds with XADD MAXLEN ~ {self.producer.maxlen}: watch {self.stream}'s "
+                    "length stay bounded, trimmed a whole node (100 entries) at a time"
+                )
+            return f"the producer adds without MAXLEN ~ again: {self.stream} grows"
         if kind == "pause":
             return "producer paused: watch analytics catch up and its lag fall; F2 resumes"
         if kind == "rate":

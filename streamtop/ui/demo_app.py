@@ -39,7 +39,7 @@ class DemoApp(StreamtopApp):
         if panel is None:
             if self.demo is None:  # a DemoApp without its workload (a test's): no lessons
                 return
-            panel = LessonsPanel(self.demo.lessons, number or 1)
+            panel = LessonsPanel(self.demo, number or 1)
             body = self.screen.query("#body")  # beside the panels, under the header
             (body.first() if body else self.screen).mount(panel)
         elif number is not None:

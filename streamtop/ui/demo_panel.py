@@ -17,7 +17,6 @@ from textual.containers import Vertical
 from textual.notifications import SeverityLevel
 from textual.widgets import DataTable, Static
 
-from ..demo.lessons import LessonTracker
 from ..demo.pubsub import AwayRun
 from ..demo.workload import MAX_RATE, MIN_STEP_RATE
 from ..render import clean, name_text, text
@@ -32,7 +31,7 @@ DEMO_KEYS: tuple[tuple[str, str, str], ...] = (
     ("f5", "add_consumer", "add consumer"),
     ("f6", "stop_consumer", "stop consumer"),
     ("f7", "crash_consumer", "crash consumer"),
-    ("f8", "away", "subscriber+reader away 10 s"),
+    ("f8", "away", "sub1,audit1,reader1 away"),
     ("f9", "lessons", "lessons"),
 )
 COLUMNS = ("worker", "group", "state", "processed", "failed", "retried", "dead-lettered", "note")
@@ -51,8 +50,6 @@ class Controller(Protocol):
 
     @property
     def rate(self) -> float: ...
-    @property
-    def lessons(self) -> LessonTracker: ...  # the lessons view's (ui/lessons.py)
 
     def workers(self) -> list[Any]: ...
     def guide(self) -> str: ...
@@ -62,6 +59,10 @@ class Controller(Protocol):
     def stop_consumer(self, name: str | None = None) -> str: ...
     def crash_consumer(self, name: str | None = None) -> str: ...
     def go_away(self, seconds: float | None = None) -> AwayRun: ...
+    # the lessons view's (ui/lessons.py LessonsController)
+    def lessons_seen(self) -> frozenset[int]: ...
+    def lesson_last_id(self) -> str: ...
+    def run_lesson_step(self, step: str, value: str | None = None) -> tuple[bool, str]: ...
 
 
 def keys_line() -> str:
@@ -206,7 +207,7 @@ class DemoPanel(Vertical):
     def action_away(self) -> None:
         run = self._do(self.controller.go_away)
         if run is not None:
-            self.say(f"sub1 and reader1 away for {run.seconds:g} s: the producer goes on")
+            self.say(f"sub1, audit1 and reader1 away for {run.seconds:g} s: the producer goes on")
 
     def action_lessons(self) -> None:
         toggle = getattr(self.app, "toggle_lessons", None)  # the demo app's (ui/demo_app.py)

@@ -3,13 +3,14 @@ the dashboard so what it asks you to watch stays on screen. Each lesson: one sen
 press, what to watch, the Redis command behind it, and a tick once the server shows it happened
 (demo.lessons.LessonTracker decides that from server state; this view only reads its ticks).
 
-Steps the view runs itself (`r`, or enter in the ID field) go through the tracker in a thread,
-so no Redis call is made here and the screen never waits on the server.
+Steps the view runs itself (`r`, `m`, or enter in the ID field) go through the demo controller,
+the object that drives the workload, in a thread: no Redis call is made here and the screen
+never waits on the server. From demo.lessons the view reads only the lessons' text.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from rich.text import Text
 from textual import work
@@ -20,9 +21,19 @@ from textual.message import Message
 from textual.widgets import Input, Static
 
 from .. import render
-from ..demo.lessons import LESSONS, Lesson, LessonTracker
+from ..demo.lessons import LESSONS, Lesson
 
 REFRESH_SECONDS = 0.5
+
+
+class LessonsController(Protocol):
+    """What the view asks of the demo controller (streamtop.demo.workload.DemoController)."""
+
+    def lessons_seen(self) -> frozenset[int]: ...
+    def lesson_last_id(self) -> str: ...
+    def run_lesson_step(self, step: str, value: str | None = None) -> tuple[bool, str]: ...
+
+
 TICK = "✓"
 
 
@@ -54,7 +65,7 @@ def lesson_list(current: int, ticked: set[int]) -> Text:
 
 
 class LessonsPanel(Vertical, can_focus=True):
-    """One lesson at a time; left/right (or n/b) change it, r runs its step, esc closes."""
+    """One lesson at a time; left/right (or n/b) change it, r (and m) run its steps, esc closes."""
 
     DEFAULT_CSS = """
     LessonsPanel { dock: right; width: 58; height: 1fr; border: round $success; padding: 0 1;
@@ -70,12 +81,13 @@ class LessonsPanel(Vertical, can_focus=True):
         Binding("right,n", "step(1)", "next lesson"),
         Binding("left,b", "step(-1)", "previous lesson"),
         Binding("r", "run_step", "run the step"),
+        Binding("m", "run_m_step", "run the second step", show=False),
         Binding("escape", "close", "close lessons"),
     ]
 
-    def __init__(self, tracker: LessonTracker, number: int = 1, **kwargs: Any) -> None:
+    def __init__(self, controller: LessonsController, number: int = 1, **kwargs: Any) -> None:
         super().__init__(id="lessons", **kwargs)
-        self.tracker = tracker
+        self.controller = controller
         self.number = max(1, min(len(LESSONS), number))
         self.border_title = "lessons"
         self.output: Text = Text()
@@ -89,7 +101,7 @@ class LessonsPanel(Vertical, can_focus=True):
         yield Input(placeholder="an ID: <ms>-<seq>", id="lesson-id")
         yield Static("", id="lesson-output")
         yield Static("", id="lesson-list")
-        yield Static("←/→ lesson · r run the step · esc close · F9 hide", id="lesson-hint")
+        yield Static("←/→ lesson · r (m) run the step · esc close · F9 hide", id="lesson-hint")
 
     def on_mount(self) -> None:
         self.show()
@@ -107,7 +119,7 @@ class LessonsPanel(Vertical, can_focus=True):
         self.refresh_ticks()
 
     def refresh_ticks(self) -> None:
-        ticked = set(self.tracker.ticked)
+        ticked = set(self.controller.lessons_seen())
         self.query_one("#lesson-body", Static).update(lesson_text(self.lesson, self.number in ticked))
         self.query_one("#lesson-list", Static).update(lesson_list(self.number, ticked))
         self.border_subtitle = f"{len(ticked)} of {len(LESSONS)} seen"
@@ -135,23 +147,24 @@ class LessonsPanel(Vertical, can_focus=True):
         else:
             self._say(False, f"no step to run here: {self.lesson.key}")
 
+    def action_run_m_step(self) -> None:
+        if self.lesson.m_step is not None:
+            self._run(self.lesson.m_step, None)
+        else:
+            self._say(False, f"no m step here: {self.lesson.key}")
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self._run("manual", event.value)
 
     @work(thread=True, exclusive=True, group="lesson-step")
     def _run(self, step: str, value: str | None) -> None:
-        if step == "manual":
-            ok, message = self.tracker.add_manual(value or "")
-            if not ok:
-                message = f"refused by the server: {message}"
-        else:
-            ok, message = self.tracker.run_step(step)
+        ok, message = self.controller.run_lesson_step(step, value)
         self.app.call_from_thread(self._say, ok, message)
 
     @work(thread=True, exclusive=True, group="lesson-prefill")
     def _prefill(self) -> None:
-        last = self.tracker.last_id()
+        last = self.controller.lesson_last_id()
         self.app.call_from_thread(self._set_field, last)
 
     def _set_field(self, value: str) -> None:

@@ -22,7 +22,7 @@ from ..render import name_text
 from . import format as fmt
 from .keyed_table import Cells, KeyedTable
 from .registry import panel_bindings
-from .view import DashboardView
+from .view import MESSAGES_PAGE, DashboardView
 
 COLUMNS = (("id", "id"), ("fields", "n"), ("content", "content"))
 PREVIEW = 100
@@ -144,6 +144,13 @@ class MessagesPanel(Vertical):
             line.append("  following the tail", "green")
         elif self.new_since:
             line.append(f"  {self.new_since:,} new", "bold yellow")
+        if stream is not None:  # the command behind the page, as the demo's lesson 3 asks to watch
+            end = view.selection.messages_end
+            line += (
+                Text("  XREVRANGE ", "dim")
+                + name_text(stream.key)
+                + Text(f" {end} - COUNT {MESSAGES_PAGE}", "dim")
+            )
         line.append("  (enter: full entry, ]: older, [: newest)")
         self.query_one("#messages-info", Static).update(line)
 

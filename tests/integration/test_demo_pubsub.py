@@ -1,5 +1,6 @@
-"""PUBLISH/SUBSCRIBE next to the stream, and the plain reader with its stored last ID, against a
-real server: what an absent subscriber loses, a stream reader catches up."""
+"""PUBLISH/SUBSCRIBE next to the stream, the group consumer audit1 and the plain reader with its
+stored last ID, against a real server: what an absent subscriber loses, a group consumer catches
+up from its group's position and a plain reader from its stored last ID."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pytest
 import redis
 
 from streamtop.connection import ConnectionSpec
+from streamtop.demo.audit import AUDIT_CONSUMER, AUDIT_GROUP
 from streamtop.demo.pubsub import CHANNEL
 from streamtop.demo.reader import LASTID_KEY
 from streamtop.demo.workload import STREAM, DemoController
@@ -28,27 +30,50 @@ def numsub(r: redis.Redis) -> int:
     return dict(r.pubsub_numsub(CHANNEL)).get(CHANNEL.encode(), 0)
 
 
+def audit_position(r: redis.Redis) -> bytes:
+    return next(g for g in r.xinfo_groups(STREAM) if g["name"] == AUDIT_GROUP.encode())["last-delivered-id"]
+
+
 @pytest.mark.slow
-def test_away_subscriber_misses_everything_the_stream_reader_catches_up(controller, r):
+def test_away_subscriber_misses_everything_the_stream_consumers_catch_up(controller, r):
     ctl = controller
     wait_for(
-        lambda: ctl.subscriber.processed > 10 and ctl.reader.processed > 10,
-        "the subscriber and the reader to receive while present",
+        lambda: ctl.subscriber.processed > 10 and ctl.reader.processed > 10 and ctl.audit.processed > 10,
+        "the subscriber, audit1 and the reader to receive while present",
     )
     assert numsub(r) == 1
     run = ctl.go_away(1.5)
-    wait_for(lambda: numsub(r) == 0, "the subscriber to be unsubscribed (server side)")
-    wait_for(lambda: run.over, "both to be back")
-    wait_for(lambda: run.counts()[2] == run.counts()[0], "reader1 to catch up")
-    published, received, read = run.counts()
-    assert published > 10, "the producer went on while they were away"
-    assert received == 0, "pub/sub keeps nothing for an absent subscriber"
-    assert read == published, "the stream reader read every one from its stored last ID"
-    assert ctl.comparison() == (
-        f"pub/sub: missed {published} of {published} published while away; "
-        f"stream: caught up {published} of {published} (reader1, from "
-        "reader1:lastid)"
+    wait_for(lambda: numsub(r) == 0 and run.window_open(), "the subscriber unsubscribed, audit1 not reading")
+    # away: the group's position stays put while the producer goes on
+    held = audit_position(r)
+    length = r.xlen(STREAM)
+    wait_for(lambda: r.xlen(STREAM) > length + 5, "the producer to go on")
+    assert audit_position(r) == held, "audit1 reads nothing while away"
+    assert ctl.audit.snapshot().state == "away"
+    # as if audit1 had died mid-batch: 3 entries delivered to it and never acked; back, it reads
+    # its own pending first (XREADGROUP ... 0), which `>` alone would never deliver again
+    orphans = r.xreadgroup(AUDIT_GROUP, AUDIT_CONSUMER, {STREAM: ">"}, count=3)[0][1]
+    assert r.xpending(STREAM, AUDIT_GROUP)["pending"] == 3
+    wait_for(lambda: run.over, "all three to be back")
+    wait_for(
+        lambda: run.counts().read == run.counts().consumed == run.counts().published,
+        "audit1 and reader1 to catch up",
     )
+    c = run.counts()
+    n = c.published
+    assert n > 10, "the producer went on while they were away"
+    assert c.received == 0, "pub/sub keeps nothing for an absent subscriber"
+    assert c.consumed == n, "the group consumer processed every one, from its group's position"
+    assert c.read == n, "the stream reader read every one from its stored last ID"
+    assert ctl.comparison() == (
+        f"pub/sub: missed {n} of {n} published while away; stream: caught up {n} of {n} "
+        f"(audit1, group audit: XREADGROUP from the group's position); reader1 {n} of {n} "
+        "(XREAD from reader1:lastid)"
+    )
+    # the group consumer acked what it caught up with, its own pending entries too
+    wait_for(lambda: r.xpending(STREAM, AUDIT_GROUP)["pending"] == 0, "audit1 to ack its batches")
+    assert {i.decode() for i, _ in orphans} <= run.consumed
+    assert {c["name"] for c in r.xinfo_consumers(STREAM, AUDIT_GROUP)} == {AUDIT_CONSUMER.encode()}
     # the away IDs are real stream entries, and the reader's stored position is past them
     last_away = max(run.published, key=id_key)
     assert r.xrange(STREAM, last_away, last_away)
@@ -105,14 +130,13 @@ async def test_f8_shows_the_comparison_in_the_panel(controller):
         assert run is not None
 
         def says_caught_up() -> bool:  # on the panel's refresh after the reader caught up
-            n = run.counts()[0]
+            c = run.counts()
+            n = c.published
             return (
                 n > 0
-                and run.counts()[2] == n
-                and str(compare.render())
-                == (
-                    f"pub/sub: missed {n} of {n} published while away; stream: "
-                    f"caught up {n} of {n} (reader1, from reader1:lastid)"
+                and c.read == c.consumed == n
+                and str(compare.render()).startswith(
+                    f"pub/sub: missed {n} of {n} published while away; stream: caught up {n} of {n} "
                 )
             )
 

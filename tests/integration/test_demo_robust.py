@@ -12,6 +12,7 @@ import pytest
 import redis
 
 from streamtop.connection import ConnectionSpec
+from streamtop.demo.audit import AUDIT_GROUP
 from streamtop.demo.base import BLOCK_MS, make_db
 from streamtop.demo.workload import ANALYTICS, GROUP, STREAM, DemoController
 from tests.support.waiting import until, wait_for
@@ -52,7 +53,11 @@ def test_a_deleted_stream_gets_its_groups_back(server, r):
     try:
         wait_for(lambda: r.exists(STREAM) and ctl.analytics.processed > 0, "work")
         r.delete(STREAM)
-        wait_for(lambda: groups(r) == {GROUP.encode(), ANALYTICS.encode()}, "both groups back")
+        wait_for(
+            lambda: groups(r) == {GROUP.encode(), ANALYTICS.encode(), AUDIT_GROUP.encode()}, "the groups back"
+        )
+        wait_for(lambda: ctl.last_event[0] == "recreated", "the event to be recorded")
+        assert f"{STREAM} deleted, by hand): the workload created it again" in ctl.guide()
         before = ctl.analytics.processed
         wait_for(lambda: ctl.analytics.processed > before, "analytics to read on")
         wait_for(lambda: all(w.state == "running" for w in ctl.workers()), "no worker in error")
@@ -121,3 +126,27 @@ def test_lesson_out_of_range_or_without_the_ui_is_one_line(capsys):
     assert cli.main(["demo", "--no-ui", "--lesson", "2"]) == 1
     err = capsys.readouterr().err
     assert "needs the UI" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_the_workload_runs_as_a_user_who_may_not_name_connections(server, r):
+    """`streamtop demo --url` as a user without CLIENT SETNAME (an ACL with -client): every
+    worker connects unnamed, best effort as the rest of streamtop, instead of failing on the
+    name. The ACL LOG shows the refused naming (so the path ran) and nothing else that matters."""
+    r.execute_command("ACL", "SETUSER", "demo-user", "on", ">demo-pw", "~*", "&*", "+@all", "-client")
+    spec = ConnectionSpec(host=server.host, port=server.port, username="demo-user", password="demo-pw")
+    ctl = DemoController(spec, rate=20, seed=2, retry_every=None)
+    ctl.start()
+    try:
+        wait_for(
+            lambda: all(w.processed > 0 for w in ctl.workers()),
+            "every worker (producer, c1..c3, analytics, audit1, reader1, sub1) to work",
+        )
+        assert not [w for w in ctl.workers() if w.state == "error"]
+        assert not [c for c in r.client_list() if c["name"].startswith("streamtop-demo")]
+    finally:
+        ctl.stop()
+    refused = {str(e["object"]) for e in r.acl_log(count=100)}
+    assert "client|setname" in refused
+    # client|list: lesson 4's check (the blocked consumers) is then not seen, and says nothing
+    assert refused <= {"client|setname", "client|setinfo", "client|list"}

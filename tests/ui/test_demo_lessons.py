@@ -53,11 +53,16 @@ class Demo:
     def panel(self) -> LessonsPanel:
         return self.app.query_one(LessonsPanel)
 
+    def _text(self, widget_id: str) -> str:
+        """The widget's text, '' while the view is still being composed (mounted, no children yet)."""
+        found = self.panel().query(widget_id)
+        return str(found.first().render()) if found else ""
+
     def shown(self) -> str:
-        return str(self.panel().query_one("#lesson-body").render())
+        return self._text("#lesson-body")
 
     def output(self) -> str:
-        return str(self.panel().query_one("#lesson-output").render())
+        return self._text("#lesson-output")
 
     async def start(self, pilot) -> None:
         await until(pilot, lambda: self.app.query(LessonsPanel), "the lessons view (--lesson)")
@@ -129,17 +134,31 @@ async def test_lesson_2_manual_id_refused_then_accepted(demo, r):
         assert r.xrange(STREAM, f"{ms}-5", f"{ms}-5")[0][1][b"sensor_id"] == b"manual"
 
 
-async def test_lesson_3_xrange_xrevrange_xread(demo):
-    d = demo(3)
+def cmdstat(r, command: str) -> int:
+    return int((r.info("commandstats").get(f"cmdstat_{command}") or {}).get("calls") or 0)
+
+
+async def test_lesson_3_xrange_xrevrange_xread(demo, r):
+    # the workload dead-letters (the dead-letter action reads each entry with XRANGE), reader1
+    # XREADs and the Messages tab XREVRANGEs: the server serves all three, but none is the user's
+    d = demo(3, paused=False, fail_above=0.0, retry_every=0.2, retry_success=0.0, poison_deliveries=2)
     async with d.app.run_test(size=SIZE) as pilot:
         await d.start(pilot)
-        await pilot.press("e", "e", "e")
-        await d.not_yet(pilot)  # the Messages tab and reader1 read, but nothing ran XRANGE
+        await pilot.press("2")  # the Messages tab: it says the command it runs
+        info = d.app.w("messages-info")
+        await until(pilot, lambda: "XREVRANGE app:event + - COUNT 50" in str(info.render()), "the command")
+        await until(pilot, lambda: r.exists(DLQ) and r.xlen(DLQ) > 0, "the workload's dead-letter moves")
+        before = {c: cmdstat(r, c) for c in ("xrange", "xrevrange", "xread")}
+        await d.not_yet(pilot)
+        assert all(cmdstat(r, c) > n for c, n in before.items()), "the server served all three meanwhile"
         d.panel().focus()
         await pilot.press("r")
         await until(pilot, lambda: "XRANGE - + COUNT 3:" in d.output(), "the replies")
         assert "XREVRANGE + - COUNT 3:" in d.output() and "XREAD COUNT 3 STREAMS app:event 0:" in d.output()
         await d.see_tick(pilot)
+        d.app.w("messages-table").focus()
+        await pilot.press("]")  # an older page: the command says where it starts
+        await until(pilot, lambda: "XREVRANGE app:event (" in str(info.render()), "the older page's command")
 
 
 async def test_lesson_4_blocking_read(demo):
@@ -149,6 +168,22 @@ async def test_lesson_4_blocking_read(demo):
         await d.not_yet(pilot)  # 20 events/s: every BLOCK returns with something
         await pilot.press("f2")  # pause the producer
         await d.see_tick(pilot)
+
+
+async def test_lesson_4_blocking_read_before_7_2(server_pool):
+    """Redis 7.0 has no `inactive` in XINFO CONSUMERS: the tick comes from CLIENT LIST (the
+    consumers' connections blocked in XREADGROUP) instead."""
+    from tests.conftest import _fresh
+
+    d = Demo(_fresh(server_pool.get("redis-7.0")), 4, paused=False)
+    try:
+        async with d.app.run_test(size=SIZE) as pilot:
+            await d.start(pilot)
+            await d.not_yet(pilot)
+            await pilot.press("f2")
+            await d.see_tick(pilot)
+    finally:
+        d.stop()
 
 
 async def test_lesson_5_groups_share_work(demo):
@@ -232,10 +267,39 @@ async def test_lesson_11_trim(demo, r):
         await until(pilot, lambda: r.xlen(STREAM) == 6, "six entries")
         await d.not_yet(pilot)
         d.panel().focus()
-        await pilot.press("r")  # XTRIM MAXLEN = half
+        await pilot.press("r")  # XTRIM MAXLEN = half, after its preview
         await until(pilot, lambda: "3 entries removed" in d.output(), "the trim")
+        assert "preview: MAXLEN = 3 removes 3 of 6 entries" in d.output()
         await d.see_tick(pilot)
         assert r.xlen(STREAM) == 3
+
+
+async def test_lesson_11_xadd_maxlen_approx(demo, r):
+    """m: the producer adds with XADD MAXLEN ~ 100. Nothing goes until a whole node (100
+    entries) can, then the length stays bounded; the tick comes from XINFO STREAM."""
+    d = demo(11, paused=False, rate=400)
+    async with d.app.run_test(size=SIZE) as pilot:
+        await d.start(pilot)
+        await until(pilot, lambda: r.xlen(STREAM) > 120, "more than 100 entries")
+        await d.not_yet(pilot)  # the producer adds without MAXLEN: nothing removed
+        before = r.xinfo_stream(STREAM)  # (walrus made the stream with an entry 0-1, deleted)
+        assert before["entries-added"] == before["length"] + 1
+        d.panel().focus()
+        await pilot.press("m")
+        await until(pilot, lambda: "MAXLEN ~ 100" in d.output(), "the step's answer")
+        assert d.output().startswith("preview: MAXLEN ~ 100 removes between 0 and")
+        await d.see_tick(pilot)
+        info = r.xinfo_stream(STREAM)
+        # trims leave max-deleted-entry-id alone (only XDEL moves it): the removed count is
+        # entries-added - length, and the first entry moved on
+        assert info["max-deleted-entry-id"] == before["max-deleted-entry-id"]
+        assert info["entries-added"] > info["length"] + 1
+        assert info["first-entry"][0] != before["first-entry"][0]
+        await pilot.pause(0.5)
+        assert r.xlen(STREAM) < 100 + 100 + 400, "bounded: whole nodes go as the producer adds"
+        await pilot.press("m")  # off again
+        await until(pilot, lambda: "without MAXLEN ~ again" in d.output(), "off")
+        assert not d.ctl.producer.approximate
 
 
 async def test_lesson_12_streams_vs_pubsub(demo):
