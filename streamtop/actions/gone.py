@@ -67,7 +67,7 @@ async def gone_preview(
     try:
         info, now_ms = await read_group(actions, key, group)
     except LookupError as exc:
-        return ActionResult(False, str(exc))
+        return ActionResult(False, str(exc), {"exists": False})
     except Exception as exc:
         return fail(exc, "gone consumers", key, group)
     states = group_liveness(info, now_ms, gone_after_ms or liveness.GONE_AFTER_MS)
