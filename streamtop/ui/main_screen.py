@@ -21,7 +21,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, TabbedContent, TabPane
 
 from ..history import History
-from ..model import Focus, Snapshot, StreamInfo
+from ..liveness import liveness
+from ..model import Focus, PendingEntry, Snapshot, StreamInfo
+from .consumer_screen import ConsumerScreen, consumer_text
 from .consumers import ConsumersPanel
 from .demo_panel import Controller, DemoPanel
 from .detail import StreamDetail
@@ -243,12 +245,30 @@ class MainScreen(Screen[None]):
             self.app.push_screen(EntryScreen(key, message.entry, self.thresholds.decode_format(key)))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        """`enter` drills in: streams -> groups -> pending entries."""
+        """`enter` drills in: streams -> groups -> pending entries; on a consumer or a pending
+        entry, the consumer in full (the tables shorten long names)."""
         if event.data_table is self.streams.table:
             self.groups.table.focus()
         elif event.data_table is self.groups.table:
             self.lower.active = "pending-tab"
             self.pending.table.focus()
+        elif event.data_table is self.consumers.table and self.consumers.table.cursor_key:
+            self.show_consumer(bytes.fromhex(self.consumers.table.cursor_key))
+        elif event.data_table is self.pending.table:
+            entry = next((p for p in self.view.pending or () if p.id == self.pending.cursor_id), None)
+            if entry is not None:
+                self.show_consumer(entry.consumer, entry)
+
+    def show_consumer(self, name: bytes, entry: PendingEntry | None = None) -> None:
+        """The consumer's full name, counts and liveness, from the view on screen."""
+        view, group = self.view, self.view.group
+        if group is None:
+            return
+        info = next((c for c in group.consumer_list if c.name == name), None)
+        now_ms = (view.snapshot.taken_at if view.snapshot is not None else 0) * 1000
+        state = liveness(info, group, now_ms) if info is not None else None
+        body = consumer_text(name, group.name, info, state, view.server.has_inactive, entry)
+        self.app.push_screen(ConsumerScreen(body))
 
     # keys -------------------------------------------------------------------------------------
 

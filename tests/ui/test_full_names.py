@@ -1,0 +1,57 @@
+"""The full consumer name (issue 18): the tables shorten long names in the middle, so the consumer
+under the cursor is shown whole on the consumers panel's bottom border, and `enter` on a consumer or
+on a pending entry opens the consumer in full (escaped as data, with its counts)."""
+
+from __future__ import annotations
+
+import pytest
+
+from streamtop.ui.consumer_screen import ConsumerScreen
+from tests.support.ui import SIZE, make_app, plain, row
+from tests.support.waiting import until
+
+LONG = b"taskiq-worker-7eca2a56-b8f4-4b22-8410-cab3a82e6f10-host-[red]x\x1b"
+SHORT = b"c1"
+
+
+@pytest.mark.slow
+async def test_enter_on_a_consumer_or_a_pending_entry_shows_its_full_name(server, r):
+    r.xgroup_create("s", "g", id="0", mkstream=True)
+    for name in (SHORT, LONG):
+        r.xadd("s", {"n": "1"})
+        r.xreadgroup("g", name, {"s": ">"}, count=1)
+    entry_id = r.xpending_range("s", "g", "-", "+", 10, consumername=LONG)[0]["message_id"].decode()
+    app = make_app(server.url, ("s",))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.snapshot is not None and app.snapshot.stream(b"s"))
+        app.select(b"s", b"g")
+        await until(pilot, lambda: row(app, "consumers-table", LONG.hex()), "the consumer rows")
+        await until(pilot, lambda: row(app, "pending-table", entry_id), "the pending rows")
+        panel, table = app.main.consumers, app.main.consumers.table
+        full = "taskiq-worker-7eca2a56-b8f4-4b22-8410-cab3a82e6f10-host-[red]x\\x1b"
+        assert "…" in row(app, "consumers-table", LONG.hex())[0]  # shortened in the table
+
+        table.focus()
+        table.move_cursor(row=table.row_keys.index(SHORT.hex()))
+        await pilot.pause()
+        assert panel.full_name.plain == ""  # c1 is whole in the table already
+        table.move_cursor(row=table.row_keys.index(LONG.hex()))
+        await until(pilot, lambda: panel.full_name.plain == full, "the full name on the border")
+
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConsumerScreen), "the consumer screen")
+        body = plain(app.screen.body)
+        assert full in body and "pending 1" in body and "pending entry" not in body
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, ConsumerScreen))
+        assert app.focused is table  # back where it was
+
+        pending = app.main.pending.table
+        app.main.lower.active = "pending-tab"
+        pending.focus()
+        pending.move_cursor(row=pending.row_keys.index(entry_id))
+        await pilot.pause()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConsumerScreen), "the screen from the entry")
+        body = plain(app.screen.body)
+        assert full in body and f"pending entry {entry_id}: idle" in body and "delivered 1 times" in body
