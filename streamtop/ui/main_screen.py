@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer, TabbedContent, TabPane
 
 from ..history import History
@@ -62,6 +63,9 @@ def resolve_group(stream: StreamInfo | None, group: bytes | None) -> bytes | Non
 
 class MainScreen(Screen[None]):
     ALLOW_IN_MAXIMIZED_VIEW = "HeaderBar, Footer"
+    # Textual's auto focus gives a screen without focus its first focusable widget: the streams
+    # filter, hidden. on_screen_resume puts the focus back where it was instead.
+    AUTO_FOCUS = ""
 
     def __init__(
         self, *, history: History, thresholds: Thresholds, on_focus: FocusSink, demo: Controller | None = None
@@ -86,6 +90,7 @@ class MainScreen(Screen[None]):
         self.pending = PendingPanel(id="pending")
         self.messages = MessagesPanel(id="messages")
         self.demo_panel = DemoPanel(demo) if demo is not None else None
+        self.last_focused: Widget | None = None  # what had the focus before a dialog took it
 
     def compose(self) -> ComposeResult:
         yield self.header
@@ -112,6 +117,23 @@ class MainScreen(Screen[None]):
         self.consumers.border_title = "Consumers"
         self.streams.table.focus()
         self.refresh_view()  # what arrived before the panels were mounted
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        self.last_focused = event.widget
+
+    def on_screen_resume(self) -> None:
+        """Back from a dialog: keys go to the panel that had the focus, also when Textual dropped
+        the focus meanwhile (the widget hidden by a tab switch or a layout change); never to the
+        hidden stream filter. Synchronous, so keys already typed arrive after it."""
+        if self.focused is not None and self.focused in self.focus_chain:
+            return
+        target = self.last_focused
+        tabs = {self.pending.table: "pending-tab", self.messages.table: "messages-tab"}
+        if target in tabs and target is not None and target.is_attached:
+            self.lower.active = tabs[target]  # its tab was switched away meanwhile: back to it
+        elif target is None or target not in self.focus_chain:  # gone, or its panel hidden
+            target = self.streams.table
+        self.set_focus(target)
 
     @property
     def is_live(self) -> bool:

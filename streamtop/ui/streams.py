@@ -126,6 +126,14 @@ def stream_cells(s: StreamInfo, rate: float | None, health: str | None = None) -
     )
 
 
+class FilterInput(Input):
+    """The stream filter takes keys only while it is shown: Textual counts a display:none widget
+    as focusable, and gave the hidden filter the keys typed after a dialog closed (issue 18)."""
+
+    def allow_focus(self) -> bool:
+        return bool(self.display) and super().allow_focus()
+
+
 class StreamsPanel(Vertical):
     """Posts `StreamsPanel.Selected` when the highlighted stream changes."""
 
@@ -148,7 +156,7 @@ class StreamsPanel(Vertical):
         self._view: DashboardView | None = None
 
     def compose(self) -> ComposeResult:
-        box = Input(placeholder="filter: substring or glob (esc clears)", id="filter")
+        box = FilterInput(placeholder="filter: substring or glob (esc clears)", id="filter")
         box.display = False  # until `/`
         yield box
         yield self.table
