@@ -55,3 +55,27 @@ async def test_enter_on_a_consumer_or_a_pending_entry_shows_its_full_name(server
         await until(pilot, lambda: isinstance(app.screen, ConsumerScreen), "the screen from the entry")
         body = plain(app.screen.body)
         assert full in body and f"pending entry {entry_id}: idle" in body and "delivered 1 times" in body
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("size", [(80, 24), (160, 45)])
+async def test_long_names_leave_the_pending_tables_numbers_on_screen(server, r, size):
+    """The pending table's consumer column takes what the other columns leave (a uuid whole when
+    there is room), so idle, deliveries and state stay visible from 80 columns up."""
+    r.xgroup_create("s", "g", id="0", mkstream=True)
+    for _ in range(3):
+        r.xadd("s", {"n": "1"})
+    r.xreadgroup("g", LONG, {"s": ">"}, count=3)
+    app = make_app(server.url, ("s",))
+    async with app.run_test(size=size) as pilot:
+        await until(pilot, lambda: app.snapshot is not None and app.snapshot.stream(b"s"))
+        app.select(b"s", b"g")
+        table = app.main.pending.table
+
+        def fits() -> bool:
+            widths = [c.get_render_width(table) for c in table.columns.values()]
+            return len(table.row_keys) == 3 and sum(widths) <= table.scrollable_content_region.width
+
+        await until(pilot, fits, "every column of the pending table on screen")
+        cell = row(app, "pending-table", table.row_keys[0])[2]
+        assert "…" in cell and cell.startswith("taskiq-worker") and cell.endswith("x\\x1b")
