@@ -9,18 +9,9 @@ from textual.widgets import Input, Static
 
 from streamtop.ui.dialogs import ConfirmDialog
 from streamtop.ui.registry import open_dialog
-from tests.support.dialogs import Host, ctx, make, shown, type_in
+from tests.support.dialogs import ctx, shown, type_in
 from tests.support.streams import fill
 from tests.support.waiting import until
-
-
-@pytest.fixture
-async def host(server):
-    actions = await make(server)
-    app = Host(actions)
-    async with app.run_test(size=(100, 40)) as pilot:
-        yield app, pilot
-    await actions.client.aclose()
 
 
 def body(app) -> str:
