@@ -288,21 +288,57 @@ def _rates_text(read: float | None, add: float | None) -> str:
     return f"reads {rate(read)}, adds {rate(add)}"
 
 
+@dataclass(frozen=True, slots=True)
+class WindowFacts:
+    """What the rules read of a window of polls: its two ends and what held across it. Computed
+    from the polls (`facts_of`) or kept up to date poll by poll (`RunningWindow`): one verdict
+    function for both, so status and the dashboard judge alike."""
+
+    first: GroupSample
+    cur: GroupSample
+    n: int  # polls in the window
+    moved: bool  # the position (or entries-read) advanced between some two polls
+    added_any: bool  # entries were added between some two polls
+    all_behind: bool  # lag > 0 at every poll
+    same_head: bool  # every poll had the current poll's oldest pending entry at the PEL's head
+    zero_at: GroupSample | None  # the last poll with nothing to read
+    grew: tuple[int, int, bool]  # see _grew
+
+
+def facts_of(w: Sequence[GroupSample]) -> WindowFacts:
+    """The facts of a window (non-empty, oldest first), from its polls."""
+    cur = w[-1]
+    pairs = list(zip(w, w[1:], strict=False))
+    return WindowFacts(
+        first=w[0],
+        cur=cur,
+        n=len(w),
+        moved=any(_moved(a, b) for a, b in pairs),
+        added_any=any(_added(a, b) for a, b in pairs),
+        all_behind=all(s.behind for s in w),
+        same_head=all(s.oldest_pending_id == cur.oldest_pending_id for s in w),
+        zero_at=next((s for s in reversed(w) if s.behind is False), None),
+        grew=_grew(w),
+    )
+
+
 def judge(
     samples: Sequence[GroupSample], window_s: float = DEFAULT_WINDOW, reset_free: bool = False
 ) -> Health:
     """The verdict for one group from its polls (oldest first); see the module's rules."""
     w = window_of(samples, window_s, reset_free)
-    if not w:
-        return UNPOLLED
-    cur, first = w[-1], w[0]
+    return verdict(facts_of(w), window_s) if w else UNPOLLED
+
+
+def verdict(f: WindowFacts, window_s: float = DEFAULT_WINDOW) -> Health:
+    """The module's rules over the facts of one window."""
+    cur, first = f.cur, f.first
     window_ms = window_s * 1000
     win = duration_ms(window_ms)
     span = cur.t - first.t
-    covered = len(w) > 1 and span >= window_s
-    pairs = list(zip(w, w[1:], strict=False))
-    moved = any(_moved(a, b) for a, b in pairs)
-    read, add = rates(w)
+    covered = f.n > 1 and span >= window_s
+    moved = f.moved
+    read, add = rates((first, cur))
     eta = _eta(cur.lag, read, add)
 
     def health(verdict: Verdict, reason: str) -> Health:
@@ -324,7 +360,7 @@ def judge(
         )
 
     read_long_ago = cur.read_ago_ms is not None and cur.read_ago_ms >= window_ms
-    if not moved and seen and all(s.behind for s in w) and (covered or read_long_ago):
+    if not moved and seen and f.all_behind and (covered or read_long_ago):
         since = (
             f"for {duration_ms(span * 1000)}" if covered else f"(no read for {duration_ms(cur.read_ago_ms)})"
         )
@@ -335,11 +371,7 @@ def judge(
         )
 
     read_recently = moved or (cur.read_ago_ms is not None and cur.read_ago_ms < window_ms)
-    same_head = (
-        covered
-        and cur.oldest_pending_id is not None
-        and all(s.oldest_pending_id == cur.oldest_pending_id for s in w)
-    )
+    same_head = covered and cur.oldest_pending_id is not None and f.same_head
     if read_recently and cur.pending > 0 and (held_long or same_head):
         who = label(cur.oldest_pending_consumer) if cur.oldest_pending_consumer is not None else "?"
         age = (
@@ -356,15 +388,14 @@ def judge(
             ),
         )
 
-    added_any = any(_added(a, b) for a, b in pairs)
-    if cur.behind is False and not added_any:
-        if len(w) > 1 or (quiet := _quiet_ms(cur)) is not None and quiet >= window_ms:
+    if cur.behind is False and not f.added_any:
+        if f.n > 1 or (quiet := _quiet_ms(cur)) is not None and quiet >= window_ms:
             return health(Verdict.IDLE, f"nothing added for {win} and nothing to read")
         return health(Verdict.OK, "caught up")
 
     if cur.behind is False:
         return health(Verdict.OK, f"caught up ({_rates_text(read, add)})")
-    zero_at = next((s for s in reversed(w) if s.behind is False), None)
+    zero_at = f.zero_at
     if zero_at is not None:
         return health(
             Verdict.OK,
@@ -373,7 +404,7 @@ def judge(
         )
     if cur.behind is None:
         return health(Verdict.UNKNOWN, "lag unknown: neither the server nor a count could say")
-    if len(w) < 2:
+    if f.n < 2:
         return health(
             Verdict.UNKNOWN,
             f"one poll: {cur.lag_text()} to read; a verdict needs a window of polls (status --window)",
@@ -384,7 +415,7 @@ def judge(
             f"position unchanged for {duration_ms(span * 1000)} with "
             f"{cur.lag_text()} to read; watching for {win}",
         )
-    grew, compared, higher = _grew(w)
+    grew, compared, higher = f.grew
     if compared and higher and grew >= NEARLY_EVERY * compared:
         if not covered:
             return health(
