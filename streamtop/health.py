@@ -32,7 +32,8 @@ clock is the polls' own `taken_at`, so tests give any timeline they like.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -430,6 +431,118 @@ def verdict(f: WindowFacts, window_s: float = DEFAULT_WINDOW) -> Health:
     if eta is not None:
         return health(Verdict.OK, f"catching up in {eta_text(eta)} ({_rates_text(read, add)})")
     return health(Verdict.OK, f"reading, {cur.lag_text()} to read ({_rates_text(read, add)})")
+
+
+@dataclass(slots=True)
+class _Poll:
+    """One poll in a RunningWindow, with what it adds to the window's counts: its own flags and
+    those of the interval from the poll before it (which leave when that poll does)."""
+
+    sample: GroupSample
+    moved: bool = False
+    added: bool = False
+    lag_grew: bool = False
+    time_lag_grew: bool = False
+
+
+class RunningWindow:
+    """A group's polls of the last window, with the facts the verdict reads kept up to date as
+    polls come and go: each poll costs O(1) instead of a pass over the window (2,000 groups x a
+    60-poll window was 18-45 ms per poll). `facts()` equals `facts_of` over the same polls (a
+    property test holds them equal). The caller keeps it reset-free: `clear()` on a reset."""
+
+    def __init__(self, maxlen: int) -> None:
+        self.maxlen = maxlen
+        self.polls: deque[_Poll] = deque()
+        self.clear()
+
+    def clear(self) -> None:
+        self.polls.clear()
+        self.moved = self.added = self.lag_grew = self.time_lag_grew = 0  # over the intervals
+        self.behind = self.lag_unknown = self.time_lag_unknown = 0  # over the polls
+        self.head_run = 0  # polls at the end with the same oldest pending entry
+        self.zero_at: GroupSample | None = None  # the last poll with nothing to read
+
+    def __len__(self) -> int:
+        return len(self.polls)
+
+    def __iter__(self) -> Iterator[GroupSample]:
+        return (p.sample for p in self.polls)
+
+    def __getitem__(self, i: int) -> GroupSample:
+        return self.polls[i].sample
+
+    def append(self, s: GroupSample) -> None:
+        if len(self.polls) >= self.maxlen:
+            self.popleft()
+        poll = _Poll(s)
+        if self.polls:
+            a = self.polls[-1].sample
+            poll.moved = _moved(a, s)
+            poll.added = bool(_added(a, s))
+            poll.lag_grew = a.lag is not None and s.lag is not None and s.lag > a.lag
+            poll.time_lag_grew = (
+                a.time_lag_ms is not None and s.time_lag_ms is not None and s.time_lag_ms > a.time_lag_ms
+            )
+            self._count(poll, 1)
+            self.head_run = self.head_run + 1 if a.oldest_pending_id == s.oldest_pending_id else 1
+        else:
+            self.head_run = 1
+        self.behind += bool(s.behind)
+        self.lag_unknown += s.lag is None
+        self.time_lag_unknown += s.time_lag_ms is None
+        if s.behind is False:
+            self.zero_at = s
+        self.polls.append(poll)
+
+    def popleft(self) -> GroupSample:
+        gone = self.polls.popleft()
+        s = gone.sample
+        self.behind -= bool(s.behind)
+        self.lag_unknown -= s.lag is None
+        self.time_lag_unknown -= s.time_lag_ms is None
+        if self.zero_at is s:  # the last poll with nothing to read left: none is left after it
+            self.zero_at = None
+        if self.polls:  # the interval from the poll that left to the new first one leaves too
+            self._count(self.polls[0], -1)
+            self.polls[0] = _Poll(self.polls[0].sample)
+        return s
+
+    def _count(self, poll: _Poll, sign: int) -> None:
+        self.moved += sign * poll.moved
+        self.added += sign * poll.added
+        self.lag_grew += sign * poll.lag_grew
+        self.time_lag_grew += sign * poll.time_lag_grew
+
+    def facts(self) -> WindowFacts:
+        """The facts of all the polls held (non-empty)."""
+        n = len(self.polls)
+        first, cur = self.polls[0].sample, self.polls[-1].sample
+        grew = (0, 0, False)
+        if not self.lag_unknown and cur.lag is not None and first.lag is not None:
+            grew = (self.lag_grew, n - 1, cur.lag > first.lag)
+        elif not self.time_lag_unknown and cur.time_lag_ms is not None and first.time_lag_ms is not None:
+            grew = (self.time_lag_grew, n - 1, cur.time_lag_ms > first.time_lag_ms)
+        return WindowFacts(
+            first=first,
+            cur=cur,
+            n=n,
+            moved=self.moved > 0,
+            added_any=self.added > 0,
+            all_behind=self.behind == n,
+            same_head=self.head_run >= n,
+            zero_at=self.zero_at,
+            grew=grew,
+        )
+
+    def judge(self, window_s: float) -> Health:
+        """As judge() over these polls, kept reset-free; the window is cut as window_of cuts it."""
+        if not self.polls:
+            return UNPOLLED
+        n, edge = len(self.polls), self.polls[-1].sample.t - window_s
+        if n > 1 and self.polls[0].sample.t < edge and self.polls[1].sample.t <= edge:
+            return judge(list(self), window_s, reset_free=True)  # older polls to cut: not kept so
+        return verdict(self.facts(), window_s)
 
 
 def _quiet_ms(s: GroupSample) -> int | None:
