@@ -136,7 +136,8 @@ CLI_OPTIONS = [
     ("serve", [], "--max-streams", num.MAX_STREAMS, "max_streams"),
     ("serve", [], "--window", num.WINDOW, "window_ms"),
 ]
-# the connection options every command shares: -p/--port, and -n/--db (--db alone in produce)
+# the connection options every command shares: -p/--port (-p alone in web, whose --port is its
+# HTTP port), and -n/--db (--db alone in produce)
 BEFORE = {
     None: [],
     "demo": [],
@@ -149,11 +150,13 @@ BEFORE = {
     "deadletter": ["k", "g"],
     "redrive": ["k:dlq"],
     "group": ["k", "create", "g"],
+    "web": [],
+    "serve": [],
 }
 CLI_OPTIONS += [
     (name, before, flag, field, dest)
     for name, before in BEFORE.items()
-    for flag, field, dest in (("--port", num.PORT, "port"), ("--db", num.DB, "db"))
+    for flag, field, dest in (("-p" if name == "web" else "--port", num.PORT, "port"), ("--db", num.DB, "db"))
 ]
 
 
