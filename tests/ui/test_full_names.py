@@ -79,3 +79,46 @@ async def test_long_names_leave_the_pending_tables_numbers_on_screen(server, r, 
         await until(pilot, fits, "every column of the pending table on screen")
         cell = row(app, "pending-table", table.row_keys[0])[2]
         assert "…" in cell and cell.startswith("taskiq-worker") and cell.endswith("x\\x1b")
+
+
+KEY = b"orders.events.eu-west-1.tenant-7eca2a56-b8f4-4b22-8410-cab3a82e6f10"
+GROUP = b"billing-service-7eca2a56-b8f4-4b22-8410-cab3a82e6f10"
+
+
+def columns_on_screen(table) -> list[str]:
+    """The labels of the leading columns that fit in the table's width."""
+    room, shown = table.scrollable_content_region.width, []
+    for column in table.columns.values():
+        room -= column.get_render_width(table)
+        if room < 0:
+            break
+        shown.append(column.label.plain)
+    return shown
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("size", "streams_upto", "groups_upto"),
+    [
+        ((80, 24), "groups", "pending"),
+        ((100, 30), "pending", "last delivered"),
+        ((160, 45), "health", "time lag"),
+    ],
+)
+async def test_long_keys_and_group_names_give_way_to_the_numbers(server, r, size, streams_upto, groups_upto):
+    """A long key or group name loses its middle to what the numbers leave (it was cut at 48 and 32
+    cells at the end, pushing the counts off the table at 80 and 100 columns)."""
+    r.xgroup_create(KEY, GROUP, id="0", mkstream=True)
+    r.xadd(KEY, {"n": "1"})
+    app = make_app(server.url)
+    async with app.run_test(size=size) as pilot:
+        await until(pilot, lambda: app.snapshot is not None and app.snapshot.stream(KEY))
+        app.select(KEY, GROUP)
+        await until(pilot, lambda: row(app, "groups-table", GROUP.hex()), "the group row")
+        for table_id, upto in (("streams-table", streams_upto), ("groups-table", groups_upto)):
+            table = app.w(table_id)
+            await until(pilot, lambda t=table, u=upto: u in columns_on_screen(t), f"{table_id} up to {upto}")
+        key_cell = row(app, "streams-table", KEY.hex())[0]
+        assert "…" in key_cell and key_cell.startswith("orders") and key_cell.endswith("6f10")
+        group_cell = row(app, "groups-table", GROUP.hex())[0]
+        assert "…" in group_cell and group_cell.startswith("billin") and group_cell.endswith("6f10")
