@@ -5,15 +5,11 @@ counts as gone (streamtop.liveness). Rendered from what the view already holds: 
 from __future__ import annotations
 
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Static
 
 from ..liveness import Liveness
 from ..model import ConsumerInfo, PendingEntry
 from . import format as fmt
+from .entry_screen import TextScreen
 
 
 def consumer_text(
@@ -57,18 +53,12 @@ def consumer_text(
     return out
 
 
-class ConsumerScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q,enter", "dismiss", "Close")]
+class ConsumerScreen(TextScreen):
+    BOX, BODY = "consumer-box", "consumer-body"
 
     def __init__(self, body: Text) -> None:
         super().__init__()
         self.body = body
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="consumer-box"):
-            with VerticalScroll():
-                yield Static(self.body, id="consumer-body")
-            yield Static("esc: close", classes="hint")
-
-    async def action_dismiss(self, result: None = None) -> None:  # no result to return
-        self.dismiss(None)
+    def body_text(self) -> Text:
+        return self.body
