@@ -157,6 +157,7 @@ def run_gone(args: argparse.Namespace, key: bytes, op: str, rest: list[str]) -> 
                 **named("name", group),
                 "delete": [],
                 "holding": [],
+                "unsure": [],
                 "deleted": [],
                 "skipped": [],
             }
@@ -165,6 +166,11 @@ def run_gone(args: argparse.Namespace, key: bytes, op: str, rest: list[str]) -> 
                 row["holding" if pending else "delete"].append(item)
                 what = f"held: {pending} pending, kept" if pending else state.reason
                 lines.append(f"  {label(group)!r} / {label(consumer)!r}: {what}")
+            for consumer, pending, state in pre.details["unsure"]:  # before 7.2: kept
+                row["unsure"].append(
+                    {**named("consumer", consumer), "pending": pending, "reason": state.reason}
+                )
+                lines.append(f"  {label(group)!r} / {label(consumer)!r}: {state.reason}, kept")
             rows.append(row)
         total = sum(len(names) for _, names in plans)
         where = f"group {label(groups[0])!r}" if args.group is not None else f"{len(groups)} groups"

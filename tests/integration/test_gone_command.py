@@ -107,11 +107,12 @@ def test_a_lone_idle_consumer_is_gone_only_where_the_server_tells_seen_time(any_
     r.xack("s", "g", got[0][1][0][0])
     wait_for(lambda: idle_of(r, "g", b"w") > GONE_AFTER, "the consumer to idle")
     seen_time = "inactive" in r.xinfo_consumers("s", "g")[0]
-    code, out, _ = run(any_server, capsys, "group", "s", "delconsumer", "--gone", "--no-pending", "--yes")
+    code, out, err = run(any_server, capsys, "group", "s", "delconsumer", "--gone", "--no-pending", "--yes")
     if seen_time:
         assert code == 0 and consumers(r, "g") == {}, out
     else:
         assert code == 2 and out.startswith("nothing to delete") and consumers(r, "g") == {b"w": 0}
+        assert "'g' / 'w': idle" in err and "the only consumer: cannot tell before 7.2, kept" in err
 
 
 def test_needs_yes_and_read_only_refuse_changing_nothing(server, r, capsys):
