@@ -13,7 +13,10 @@ import asyncio
 import json
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import redis
 from textual.pilot import Pilot
@@ -116,86 +119,69 @@ async def shoot_size(r: redis.Redis, monitor: Monitor, name: str, size: tuple[in
         app.save_screenshot(f"{name}.svg", str(OUT))
 
 
-async def shoot_demo() -> None:
-    """`streamtop demo` as a user sees it: the workload running, one consumer crashed."""
+@asynccontextmanager
+async def demo_app(
+    size: tuple[int, int], seed: int | None = None, away_seconds: float | None = None
+) -> AsyncIterator[tuple[Any, Pilot, Any]]:  # the demo app, its pilot, the workload
+    """`streamtop demo` as a user runs it (a private Valkey, the workload at 10 events/s, the
+    dashboard under the pilot), for the shots below; the workload and the server stopped after."""
     from argparse import Namespace
 
     from streamtop.demo.command import build_app
     from streamtop.demo.workload import DemoController
 
     srv = start_server("valkey-9.1")
-    controller = DemoController(parse_url(srv.url), rate=10)
+    controller = DemoController(parse_url(srv.url), rate=10, seed=seed)
+    if away_seconds is not None:
+        controller.away_seconds = away_seconds
     try:
         controller.start()
-        app = build_app(Namespace(interval=0.5, max_streams=1000), parse_url(srv.url), controller)
-        async with app.run_test(size=(150, 45)) as pilot:
-            await pilot.pause(4)
-            controller.crash_consumer("c2")
-            app.select(b"app:event", b"group1")
-            await pilot.pause(3)
-            app.save_screenshot("demo.svg", str(OUT))
+        app = build_app(
+            Namespace(interval=0.5, max_streams=1000, lesson=None), parse_url(srv.url), controller
+        )
+        async with app.run_test(size=size) as pilot:
+            yield app, pilot, controller
     finally:
         controller.stop()
         srv.cleanup()
+
+
+async def shoot_demo() -> None:
+    """`streamtop demo` as a user sees it: the workload running, one consumer crashed."""
+    async with demo_app((150, 45)) as (app, pilot, controller):
+        await pilot.pause(4)
+        controller.crash_consumer("c2")
+        app.select(b"app:event", b"group1")
+        await pilot.pause(3)
+        app.save_screenshot("demo.svg", str(OUT))
 
 
 async def shoot_lessons() -> None:
     """The demo with its lessons view open (F9) at lesson 9, claim and retry, after a crash:
     the ticks are what the server has shown so far."""
-    from argparse import Namespace
-
-    from streamtop.demo.command import build_app
-    from streamtop.demo.workload import DemoController
-
-    srv = start_server("valkey-9.1")
-    controller = DemoController(parse_url(srv.url), rate=10, seed=1)
-    try:
-        controller.start()
-        app = build_app(
-            Namespace(interval=0.5, max_streams=1000, lesson=None), parse_url(srv.url), controller
-        )
-        async with app.run_test(size=(160, 48)) as pilot:
-            await pilot.pause(3)
-            controller.crash_consumer()
-            await pilot.pause(9)  # stuck after 5 s, then claimed and retried by the live ones
-            app.open_lessons(9)
-            await pilot.pause(1.5)
-            app.save_screenshot("lessons.svg", str(OUT))
-    finally:
-        controller.stop()
-        srv.cleanup()
+    async with demo_app((160, 48), seed=1) as (app, pilot, controller):
+        await pilot.pause(3)
+        controller.crash_consumer()
+        await pilot.pause(9)  # stuck after 5 s, then claimed and retried by the live ones
+        app.open_lessons(9)
+        await pilot.pause(1.5)
+        app.save_screenshot("lessons.svg", str(OUT))
 
 
 async def shoot_pubsub() -> None:
     """F8: the pub/sub subscriber, the group consumer audit1 and the stream reader away for a
     while; back, the panel compares what each got of what was published meanwhile."""
-    from argparse import Namespace
-
-    from streamtop.demo.command import build_app
-    from streamtop.demo.workload import DemoController
-
-    srv = start_server("valkey-9.1")
-    controller = DemoController(parse_url(srv.url), rate=10, seed=1)
-    controller.away_seconds = 4.7  # about 47 events at 10/s
-    try:
-        controller.start()
-        app = build_app(
-            Namespace(interval=0.5, max_streams=1000, lesson=None), parse_url(srv.url), controller
-        )
-        async with app.run_test(size=(150, 45)) as pilot:
-            await pilot.pause(2)
-            await pilot.press("f8")
-            run = controller.away_run
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline and not (
-                run.over and run.counts().read == run.counts().consumed == run.counts().published
-            ):
-                await pilot.pause(0.2)
-            await pilot.pause(1.2)
-            app.save_screenshot("pubsub.svg", str(OUT))
-    finally:
-        controller.stop()
-        srv.cleanup()
+    async with demo_app((150, 45), seed=1, away_seconds=4.7) as (app, pilot, controller):  # ~47 events
+        await pilot.pause(2)
+        await pilot.press("f8")
+        run = controller.away_run
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not (
+            run.over and run.counts().read == run.counts().consumed == run.counts().published
+        ):
+            await pilot.pause(0.2)
+        await pilot.pause(1.2)
+        app.save_screenshot("pubsub.svg", str(OUT))
 
 
 async def library_workload(url: str) -> None:

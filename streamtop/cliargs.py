@@ -44,10 +44,10 @@ def add_connection_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("-h", "--host", help="server host (overrides the URL)")
     # `web --port` is its HTTP port (as the issue asks); there the server's port is -p only.
     port_flags = ("-p",) if "--port" in p._option_string_actions else ("-p", "--port")
-    g.add_argument(*port_flags, dest="port", help="server port (overrides the URL)")
+    g.add_argument(*port_flags, dest="port", type=num.PORT.arg, help="server port (overrides the URL)")
     # `produce -n N` is a count (as redis-benchmark); there the database is --db only.
     db_flags = ("--db",) if "-n" in p._option_string_actions else ("-n", "--db")
-    g.add_argument(*db_flags, dest="db", help="database number (overrides the URL)")
+    g.add_argument(*db_flags, dest="db", type=num.DB.arg, help="database number (overrides the URL)")
     g.add_argument("--user", help="ACL user name")
     g.add_argument("-a", "--password", help="password (or env REDISCLI_AUTH); never shown")
     g.add_argument("--tls", action="store_true", help="connect with TLS (as rediss://)")

@@ -25,6 +25,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from . import numbers as num
 from .errors import ConfigError, ConnectError  # raised here; every command imports them from here
 from .model import ServerInfo
 from .parse import parse_info, version_tuple
@@ -336,35 +337,27 @@ def strip_callbacks(client: AsyncClient) -> None:
         client.response_callbacks.pop(name, None)
 
 
-def _ascii_int(value: Any) -> int:
-    """int() of ASCII digits only: int() also takes '٣' and '1_0', which no port or db is."""
-    text = str(value).strip()
-    if not text.isascii() or not text.lstrip("-").isdigit() or len(text) > 12:
-        raise ValueError(text)
-    return int(text)
-
-
 def _port(value: Any, origin: str) -> int:
     try:
-        port = _ascii_int(value)
+        port = num.ascii_int(value)
     except (TypeError, ValueError):
         # a URL's text is not echoed: "redis://user:pw" (no host) puts the password here
         shown = "" if origin == "in the URL" else f" {value!r}"
         raise ConfigError(f"the port{shown} {origin} is not a number") from None
-    if not 1 <= port <= 65535:
+    if not num.PORT.lo <= port <= num.PORT.hi:
         raise ConfigError(f"port {port} {origin} is out of range (1-65535)")
     return port
 
 
 def _db(value: Any, origin: str) -> int:
     try:
-        db = _ascii_int(value)
+        db = num.ascii_int(value)
     except (TypeError, ValueError):
         shown = "" if origin == "in the URL" else f" {value!r}"
         raise ConfigError(f"the database{shown} {origin} is not a number") from None
     if db < 0:
         raise ConfigError(f"database {db} {origin} is negative")
-    if db > 2**31 - 1:
+    if db > num.DB.hi:
         raise ConfigError(f"database {db} {origin} is out of range")
     return db
 

@@ -32,7 +32,8 @@ clock is the polls' own `taken_at`, so tests give any timeline they like.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -288,21 +289,57 @@ def _rates_text(read: float | None, add: float | None) -> str:
     return f"reads {rate(read)}, adds {rate(add)}"
 
 
+@dataclass(frozen=True, slots=True)
+class WindowFacts:
+    """What the rules read of a window of polls: its two ends and what held across it. Computed
+    from the polls (`facts_of`) or kept up to date poll by poll (`RunningWindow`): one verdict
+    function for both, so status and the dashboard judge alike."""
+
+    first: GroupSample
+    cur: GroupSample
+    n: int  # polls in the window
+    moved: bool  # the position (or entries-read) advanced between some two polls
+    added_any: bool  # entries were added between some two polls
+    all_behind: bool  # lag > 0 at every poll
+    same_head: bool  # every poll had the current poll's oldest pending entry at the PEL's head
+    zero_at: GroupSample | None  # the last poll with nothing to read
+    grew: tuple[int, int, bool]  # see _grew
+
+
+def facts_of(w: Sequence[GroupSample]) -> WindowFacts:
+    """The facts of a window (non-empty, oldest first), from its polls."""
+    cur = w[-1]
+    pairs = list(zip(w, w[1:], strict=False))
+    return WindowFacts(
+        first=w[0],
+        cur=cur,
+        n=len(w),
+        moved=any(_moved(a, b) for a, b in pairs),
+        added_any=any(_added(a, b) for a, b in pairs),
+        all_behind=all(s.behind for s in w),
+        same_head=all(s.oldest_pending_id == cur.oldest_pending_id for s in w),
+        zero_at=next((s for s in reversed(w) if s.behind is False), None),
+        grew=_grew(w),
+    )
+
+
 def judge(
     samples: Sequence[GroupSample], window_s: float = DEFAULT_WINDOW, reset_free: bool = False
 ) -> Health:
     """The verdict for one group from its polls (oldest first); see the module's rules."""
     w = window_of(samples, window_s, reset_free)
-    if not w:
-        return UNPOLLED
-    cur, first = w[-1], w[0]
+    return verdict(facts_of(w), window_s) if w else UNPOLLED
+
+
+def verdict(f: WindowFacts, window_s: float = DEFAULT_WINDOW) -> Health:
+    """The module's rules over the facts of one window."""
+    cur, first = f.cur, f.first
     window_ms = window_s * 1000
     win = duration_ms(window_ms)
     span = cur.t - first.t
-    covered = len(w) > 1 and span >= window_s
-    pairs = list(zip(w, w[1:], strict=False))
-    moved = any(_moved(a, b) for a, b in pairs)
-    read, add = rates(w)
+    covered = f.n > 1 and span >= window_s
+    moved = f.moved
+    read, add = rates((first, cur))
     eta = _eta(cur.lag, read, add)
 
     def health(verdict: Verdict, reason: str) -> Health:
@@ -324,7 +361,7 @@ def judge(
         )
 
     read_long_ago = cur.read_ago_ms is not None and cur.read_ago_ms >= window_ms
-    if not moved and seen and all(s.behind for s in w) and (covered or read_long_ago):
+    if not moved and seen and f.all_behind and (covered or read_long_ago):
         since = (
             f"for {duration_ms(span * 1000)}" if covered else f"(no read for {duration_ms(cur.read_ago_ms)})"
         )
@@ -335,11 +372,7 @@ def judge(
         )
 
     read_recently = moved or (cur.read_ago_ms is not None and cur.read_ago_ms < window_ms)
-    same_head = (
-        covered
-        and cur.oldest_pending_id is not None
-        and all(s.oldest_pending_id == cur.oldest_pending_id for s in w)
-    )
+    same_head = covered and cur.oldest_pending_id is not None and f.same_head
     if read_recently and cur.pending > 0 and (held_long or same_head):
         who = label(cur.oldest_pending_consumer) if cur.oldest_pending_consumer is not None else "?"
         age = (
@@ -356,15 +389,14 @@ def judge(
             ),
         )
 
-    added_any = any(_added(a, b) for a, b in pairs)
-    if cur.behind is False and not added_any:
-        if len(w) > 1 or (quiet := _quiet_ms(cur)) is not None and quiet >= window_ms:
+    if cur.behind is False and not f.added_any:
+        if f.n > 1 or (quiet := _quiet_ms(cur)) is not None and quiet >= window_ms:
             return health(Verdict.IDLE, f"nothing added for {win} and nothing to read")
         return health(Verdict.OK, "caught up")
 
     if cur.behind is False:
         return health(Verdict.OK, f"caught up ({_rates_text(read, add)})")
-    zero_at = next((s for s in reversed(w) if s.behind is False), None)
+    zero_at = f.zero_at
     if zero_at is not None:
         return health(
             Verdict.OK,
@@ -373,7 +405,7 @@ def judge(
         )
     if cur.behind is None:
         return health(Verdict.UNKNOWN, "lag unknown: neither the server nor a count could say")
-    if len(w) < 2:
+    if f.n < 2:
         return health(
             Verdict.UNKNOWN,
             f"one poll: {cur.lag_text()} to read; a verdict needs a window of polls (status --window)",
@@ -384,7 +416,7 @@ def judge(
             f"position unchanged for {duration_ms(span * 1000)} with "
             f"{cur.lag_text()} to read; watching for {win}",
         )
-    grew, compared, higher = _grew(w)
+    grew, compared, higher = f.grew
     if compared and higher and grew >= NEARLY_EVERY * compared:
         if not covered:
             return health(
@@ -399,6 +431,118 @@ def judge(
     if eta is not None:
         return health(Verdict.OK, f"catching up in {eta_text(eta)} ({_rates_text(read, add)})")
     return health(Verdict.OK, f"reading, {cur.lag_text()} to read ({_rates_text(read, add)})")
+
+
+@dataclass(slots=True)
+class _Poll:
+    """One poll in a RunningWindow, with what it adds to the window's counts: its own flags and
+    those of the interval from the poll before it (which leave when that poll does)."""
+
+    sample: GroupSample
+    moved: bool = False
+    added: bool = False
+    lag_grew: bool = False
+    time_lag_grew: bool = False
+
+
+class RunningWindow:
+    """A group's polls of the last window, with the facts the verdict reads kept up to date as
+    polls come and go: each poll costs O(1) instead of a pass over the window (2,000 groups x a
+    60-poll window was 18-45 ms per poll). `facts()` equals `facts_of` over the same polls (a
+    property test holds them equal). The caller keeps it reset-free: `clear()` on a reset."""
+
+    def __init__(self, maxlen: int) -> None:
+        self.maxlen = maxlen
+        self.polls: deque[_Poll] = deque()
+        self.clear()
+
+    def clear(self) -> None:
+        self.polls.clear()
+        self.moved = self.added = self.lag_grew = self.time_lag_grew = 0  # over the intervals
+        self.behind = self.lag_unknown = self.time_lag_unknown = 0  # over the polls
+        self.head_run = 0  # polls at the end with the same oldest pending entry
+        self.zero_at: GroupSample | None = None  # the last poll with nothing to read
+
+    def __len__(self) -> int:
+        return len(self.polls)
+
+    def __iter__(self) -> Iterator[GroupSample]:
+        return (p.sample for p in self.polls)
+
+    def __getitem__(self, i: int) -> GroupSample:
+        return self.polls[i].sample
+
+    def append(self, s: GroupSample) -> None:
+        if len(self.polls) >= self.maxlen:
+            self.popleft()
+        poll = _Poll(s)
+        if self.polls:
+            a = self.polls[-1].sample
+            poll.moved = _moved(a, s)
+            poll.added = bool(_added(a, s))
+            poll.lag_grew = a.lag is not None and s.lag is not None and s.lag > a.lag
+            poll.time_lag_grew = (
+                a.time_lag_ms is not None and s.time_lag_ms is not None and s.time_lag_ms > a.time_lag_ms
+            )
+            self._count(poll, 1)
+            self.head_run = self.head_run + 1 if a.oldest_pending_id == s.oldest_pending_id else 1
+        else:
+            self.head_run = 1
+        self.behind += bool(s.behind)
+        self.lag_unknown += s.lag is None
+        self.time_lag_unknown += s.time_lag_ms is None
+        if s.behind is False:
+            self.zero_at = s
+        self.polls.append(poll)
+
+    def popleft(self) -> GroupSample:
+        gone = self.polls.popleft()
+        s = gone.sample
+        self.behind -= bool(s.behind)
+        self.lag_unknown -= s.lag is None
+        self.time_lag_unknown -= s.time_lag_ms is None
+        if self.zero_at is s:  # the last poll with nothing to read left: none is left after it
+            self.zero_at = None
+        if self.polls:  # the interval from the poll that left to the new first one leaves too
+            self._count(self.polls[0], -1)
+            self.polls[0] = _Poll(self.polls[0].sample)
+        return s
+
+    def _count(self, poll: _Poll, sign: int) -> None:
+        self.moved += sign * poll.moved
+        self.added += sign * poll.added
+        self.lag_grew += sign * poll.lag_grew
+        self.time_lag_grew += sign * poll.time_lag_grew
+
+    def facts(self) -> WindowFacts:
+        """The facts of all the polls held (non-empty)."""
+        n = len(self.polls)
+        first, cur = self.polls[0].sample, self.polls[-1].sample
+        grew = (0, 0, False)
+        if not self.lag_unknown and cur.lag is not None and first.lag is not None:
+            grew = (self.lag_grew, n - 1, cur.lag > first.lag)
+        elif not self.time_lag_unknown and cur.time_lag_ms is not None and first.time_lag_ms is not None:
+            grew = (self.time_lag_grew, n - 1, cur.time_lag_ms > first.time_lag_ms)
+        return WindowFacts(
+            first=first,
+            cur=cur,
+            n=n,
+            moved=self.moved > 0,
+            added_any=self.added > 0,
+            all_behind=self.behind == n,
+            same_head=self.head_run >= n,
+            zero_at=self.zero_at,
+            grew=grew,
+        )
+
+    def judge(self, window_s: float) -> Health:
+        """As judge() over these polls, kept reset-free; the window is cut as window_of cuts it."""
+        if not self.polls:
+            return UNPOLLED
+        n, edge = len(self.polls), self.polls[-1].sample.t - window_s
+        if n > 1 and self.polls[0].sample.t < edge and self.polls[1].sample.t <= edge:
+            return judge(list(self), window_s, reset_free=True)  # older polls to cut: not kept so
+        return verdict(self.facts(), window_s)
 
 
 def _quiet_ms(s: GroupSample) -> int | None:

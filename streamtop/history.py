@@ -5,8 +5,9 @@ trimming makes it a lower bound). Read rate per group comes from entries-read de
 6.2). A counter that goes backwards means the key was deleted and recreated: that tick gives no
 rate rather than a negative one.
 
-It also keeps each group's polls of the last health window (GroupSample, what health.judge needs)
-and answers the group's verdict, computed once per poll when asked.
+It also keeps each group's polls of the last health window (GroupSample, in a health.RunningWindow
+that keeps the facts the verdict reads up to date) and answers the group's verdict, computed once per
+poll when asked.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from .health import (
     UNPOLLED,
     GroupSample,
     Health,
+    RunningWindow,
     Verdict,
-    judge,
     reset_between,
     worst,
 )
@@ -74,7 +75,7 @@ class History:
         self.in_rate: dict[bytes, Series] = {}
         self.read_rate: dict[tuple[bytes, bytes], Series] = {}
         self.lag: dict[tuple[bytes, bytes], Series] = {}
-        self.samples: dict[tuple[bytes, bytes], deque[GroupSample]] = {}
+        self.samples: dict[tuple[bytes, bytes], RunningWindow] = {}
         self._health: dict[tuple[bytes, bytes], Health] = {}
 
     def update(self, snap: Snapshot) -> None:
@@ -115,7 +116,7 @@ class History:
         """Keep the window's polls and the one just before them (so a full history spans it)."""
         kept = self.samples.get(gk)
         if kept is None:
-            kept = self.samples[gk] = deque(maxlen=MAX_SAMPLES)
+            kept = self.samples[gk] = RunningWindow(MAX_SAMPLES)
         elif kept and reset_between(kept[-1], sample):
             kept.clear()  # a restart or a group reset: the window starts again (judged reset-free)
         kept.append(sample)
@@ -124,12 +125,13 @@ class History:
             kept.popleft()
 
     def health(self, key: bytes, group: bytes) -> Health:
-        """The group's verdict over the window (health.judge), once per poll."""
+        """The group's verdict over the window (as health.judge), once per poll, from the facts
+        its RunningWindow keeps (no pass over the window's polls)."""
         gk = (key, group)
         got = self._health.get(gk)
         if got is None:
             samples = self.samples.get(gk)
-            got = self._health[gk] = judge(samples, self.window, reset_free=True) if samples else UNPOLLED
+            got = self._health[gk] = samples.judge(self.window) if samples else UNPOLLED
         return got
 
     def stream_health(self, key: bytes, groups: list[bytes]) -> Verdict | None:

@@ -82,6 +82,16 @@ def parse_int(value: Any, what: str, lo: int = 0, hi: int = INT64_MAX) -> int:
     return n
 
 
+def ascii_int(value: Any) -> int:
+    """int() of ASCII digits only (a port or a database in a URL): int() also takes '٣' and
+    '1_0', which no port or db is. Raises ValueError; the caller words the message (a URL's text
+    is not echoed: it may hold a password)."""
+    text = str(value).strip()
+    if not text.isascii() or not text.lstrip("-").isdigit() or len(text) > 12:
+        raise ValueError(text)
+    return int(text)
+
+
 def _below(what: str, lo: float, got: str, span: str) -> str:
     if lo == 0:
         return f"{what} cannot be negative, got {got} {span}"
@@ -177,6 +187,9 @@ def seconds(what: str, lo: float, hi: float, *, above: bool = True) -> Field:
 
 # ---- every numeric input of streamtop ---------------------------------------------------------
 
+# the connection options of every command (-p, -n/--db; a URL's are checked in connection.py)
+PORT = Field("port", "int", 1, 65535)
+DB = Field("database", "int", 0, 2**31 - 1)
 # the dashboard (and demo)
 INTERVAL = seconds("interval", 0.05, 3600, above=False)
 STUCK_AFTER = seconds("stuck-after", 0.001, MAX_SECONDS, above=False)

@@ -62,25 +62,27 @@ async def gone_preview(
     actions: Actions, key: bytes | str, group: bytes | str, gone_after_ms: int | None = None
 ) -> ActionResult:
     """Which consumers would go: details["gone"] = [(name, pending, Liveness)] of every consumer
-    that is probably gone, details["deletable"] = the names among them that hold nothing."""
+    that is probably gone, details["deletable"] = the names among them that hold nothing, and
+    details["unsure"] = [(name, pending, Liveness)] of those idle that cannot be told (before 7.2)."""
     key, group = check_name(key, "stream key"), check_name(group, "group")
     try:
         info, now_ms = await read_group(actions, key, group)
     except LookupError as exc:
-        return ActionResult(False, str(exc))
+        return ActionResult(False, str(exc), {"exists": False})
     except Exception as exc:
         return fail(exc, "gone consumers", key, group)
     states = group_liveness(info, now_ms, gone_after_ms or liveness.GONE_AFTER_MS)
     gone: list[tuple[bytes, int, Liveness]] = [
         (c.name, c.pending, states[c.name]) for c in info.consumer_list if states[c.name].gone is True
     ]
+    unsure = [(c.name, c.pending, states[c.name]) for c in info.consumer_list if states[c.name].gone is None]
     deletable = [name for name, pending, _ in gone if pending == 0]
     held = len(gone) - len(deletable)
     msg = (
         f"{len(deletable)} of {len(info.consumer_list)} consumers are probably gone and hold no "
         "pending entries" + (f"; {held} more gone ones hold entries (claim them first)" if held else "")
     )
-    return ActionResult(True, msg, {"gone": gone, "deletable": deletable})
+    return ActionResult(True, msg, {"gone": gone, "deletable": deletable, "unsure": unsure})
 
 
 async def delete_gone(

@@ -152,6 +152,14 @@ async def _after_drop(client: Any, dlq: bytes, entry_id: str) -> str:
     return "not moved" if rows else "moved"
 
 
+async def target_types(client: Any, targets: list[bytes]) -> dict[bytes, str]:
+    """TYPE of each target in one round trip: "none" for a stream the redrive would create."""
+    pipe = client.pipeline(transaction=False)
+    for t in targets:
+        pipe.execute_command("TYPE", t)
+    return {t: text(k) or "?" for t, k in zip(targets, await pipe.execute(), strict=True)}
+
+
 async def redrive(
     actions: Actions,
     dlq: bytes,
@@ -194,10 +202,24 @@ async def redrive(
             {**details, "moved": [], "nothing": True},
         )
     if dry_run:
+        try:
+            kinds = await target_types(client, list(targets))
+        except Exception as exc:
+            return fail(exc, "redrive", dlq, need=need)
+        if wrong := {t: k for t, k in kinds.items() if k not in ("stream", "none")}:
+            t, kind = next(iter(wrong.items()))
+            return ActionResult(
+                False,
+                f"redrive refused: {label(t)!r} is a {kind}, not a stream: nothing would be moved",
+                {**details, "target_type": kind},
+            )
+        new = [t for t, k in kinds.items() if k == "none"]
+        for t in new:  # said before XADD creates it (issue 18)
+            skipped += f"; {label(t)!r} does not exist: a new stream will be created"
         return ActionResult(
             True,
             f"would redrive {len(chosen):,} entries from {label(dlq)!r}: {where}" + skipped,
-            {**details, "moved": [], "would_move": [e.id for e, _ in chosen]},
+            {**details, "moved": [], "would_move": [e.id for e, _ in chosen], "new_streams": new},
         )
     moved: list[tuple[str, str]] = []
     gone: list[str] = []

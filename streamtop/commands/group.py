@@ -1,15 +1,22 @@
 """`streamtop group KEY create NAME [--id ID] [--mkstream] | setid NAME ID | delconsumer NAME C |
-destroy NAME`: the `g` key's operations as a command. setid, delconsumer and destroy ask first
-(or need --yes): each can make a group lose track of entries."""
+delconsumer --gone --no-pending [--group NAME] | destroy NAME`: the `g` key's operations as a
+command. setid, delconsumer and destroy ask first (or need --yes): each can make a group lose track
+of entries. `delconsumer --gone` is the dashboard's "delete consumers that are gone"
+(streamtop.actions.gone) over every group of the stream, or one."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import Any
 
 from ..actions import ActionResult, Actions
+from ..actions.base import fail
+from ..actions.gone import delete_gone, gone_preview
 from ..cliargs import UsageError
 from ..collector import to_bytes
 from ..model import label
+from ..render import clean
 from .shared import add_common, confirm, finish, named, run_async
 
 OPS = {
@@ -26,7 +33,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "words",
         nargs="+",
         metavar="OP ARGS",
-        help="create NAME | setid NAME ID | delconsumer NAME CONSUMER | destroy NAME",
+        help="create NAME | setid NAME ID | delconsumer NAME CONSUMER | delconsumer --gone --no-pending "
+        "| destroy NAME",
     )
     p.add_argument(
         "--id",
@@ -34,12 +42,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="create: where the group starts reading ($: new entries, 0: everything; default $)",
     )
     p.add_argument("--mkstream", action="store_true", help="create: create the stream if it is missing")
+    p.add_argument(
+        "--gone",
+        action="store_true",
+        help="delconsumer: the consumers that are probably gone (as the dashboard greys them)",
+    )
+    p.add_argument(
+        "--no-pending",
+        action="store_true",
+        help="delconsumer --gone: only those holding no pending entries (required: none is lost)",
+    )
+    p.add_argument(
+        "--group", metavar="NAME", help="delconsumer --gone: only this group (default: every group)"
+    )
     add_common(p)
 
 
 def run(args: argparse.Namespace) -> int:
     key = to_bytes(args.stream_key)
     op, rest = args.words[0], args.words[1:]
+    if args.gone or args.no_pending or args.group is not None:
+        return run_gone(args, key, op, rest)
     if op not in OPS:
         raise UsageError(f"unknown group operation {op!r}: use create, setid, delconsumer or destroy")
     if len(rest) != len(OPS[op]):
@@ -91,5 +114,94 @@ def run(args: argparse.Namespace) -> int:
             return finish(args, ActionResult(True, f"would destroy {pre.message}"), base)
         confirm(args, f"destroy {pre.message}: its consumers and pending entries list go?")
         return finish(args, await actions.group_destroy(key, group), base)
+
+    return run_async(args, job)
+
+
+def run_gone(args: argparse.Namespace, key: bytes, op: str, rest: list[str]) -> int:
+    """delconsumer --gone --no-pending [--group NAME]: a preview per group (each consumer with
+    why it counts as gone, and the gone ones kept because they hold entries), one confirmation,
+    then delete_gone, which re-checks each consumer atomically with its delete."""
+    if op != "delconsumer" or rest:
+        raise UsageError("--gone, --no-pending and --group go with 'delconsumer' alone")
+    if not args.gone:
+        raise UsageError("--no-pending and --group go with delconsumer --gone")
+    if not args.no_pending:
+        raise UsageError(
+            "delconsumer --gone needs --no-pending: a consumer holding entries is never deleted "
+            "(claim them first)"
+        )
+    if not key or args.group == "":
+        raise UsageError("KEY and names must not be empty")
+
+    async def job(actions: Actions) -> int:
+        base: dict[str, Any] = {**named("stream", key), "op": "delconsumer --gone"}
+        if args.group is not None:
+            groups = [to_bytes(args.group)]
+        else:
+            try:
+                groups = [g["name"] for g in await actions.groups(key)]
+            except Exception as exc:
+                return finish(args, fail(exc, "gone consumers", key), base)
+        plans: list[tuple[bytes, list[bytes]]] = []
+        rows: list[dict[str, Any]] = []
+        lines: list[str] = []
+        for group in groups:
+            pre = await gone_preview(actions, key, group)
+            if not pre.ok:
+                missing = pre.details.get("exists") is False
+                return finish(args, pre, {**base, **named("group", group)}, nothing=missing)
+            deletable: list[bytes] = pre.details["deletable"]
+            plans.append((group, deletable))
+            row: dict[str, Any] = {
+                **named("name", group),
+                "delete": [],
+                "holding": [],
+                "unsure": [],
+                "deleted": [],
+                "skipped": [],
+            }
+            for consumer, pending, state in pre.details["gone"]:
+                item = {**named("consumer", consumer), "pending": pending, "gone_reason": state.reason}
+                row["holding" if pending else "delete"].append(item)
+                what = f"held: {pending} pending, kept" if pending else state.reason
+                lines.append(f"  {label(group)!r} / {label(consumer)!r}: {what}")
+            for consumer, pending, state in pre.details["unsure"]:  # before 7.2: kept
+                row["unsure"].append(
+                    {**named("consumer", consumer), "pending": pending, "reason": state.reason}
+                )
+                lines.append(f"  {label(group)!r} / {label(consumer)!r}: {state.reason}, kept")
+            rows.append(row)
+        total = sum(len(names) for _, names in plans)
+        where = f"group {label(groups[0])!r}" if args.group is not None else f"{len(groups)} groups"
+        summary = f"{total} gone consumer{'s' if total != 1 else ''} without pending entries in {where}"
+        base["groups"] = rows
+        if lines and not args.json:
+            print("\n".join(clean(line) for line in lines), file=sys.stderr)
+        if not total:
+            return finish(
+                args, ActionResult(True, f"nothing to delete: {summary} of {label(key)!r}"), base, True
+            )
+        if args.dry_run:
+            return finish(args, ActionResult(True, f"would delete {summary} of {label(key)!r}"), base)
+        confirm(args, f"delete {summary} of {label(key)!r}?")
+        deleted: list[str] = []
+        kept: list[str] = []
+        for group, names in plans:
+            if not names:
+                continue
+            res = await delete_gone(actions, key, group, names)
+            if not res.ok:
+                done = f" (deleted before that: {', '.join(deleted)})" if deleted else ""
+                return finish(args, ActionResult(False, res.message + done, res.details), base)
+            deleted += [f"{label(group)!r} / {label(n)!r}" for n in res.details["deleted"]]
+            kept += [f"{label(group)!r} / {label(n)!r} ({why})" for n, why in res.details["skipped"]]
+            row = rows[groups.index(group)]
+            row["deleted"] = [named("consumer", n) for n in res.details["deleted"]]
+            row["skipped"] = [{**named("consumer", n), "why": why} for n, why in res.details["skipped"]]
+        msg = f"deleted {len(deleted)} gone consumer{'s' if len(deleted) != 1 else ''} of {label(key)!r}"
+        if kept:
+            msg += "; kept " + ", ".join(kept)
+        return finish(args, ActionResult(True, msg), {**base, "deleted": len(deleted)}, nothing=not deleted)
 
     return run_async(args, job)

@@ -7,11 +7,11 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from ..liveness import ALIVE, Liveness, group_liveness
 from ..model import ConsumerInfo
-from ..render import middle_name_text
+from ..render import middle_name_text, text
 from . import format as fmt
 from .keyed_table import Cells, KeyedTable
 from .view import DashboardView
@@ -59,6 +59,8 @@ class ConsumersPanel(Vertical):
         super().__init__(**kwargs)
         self.table = KeyedTable(COLUMNS, id="consumers-table")
         self.empty_text = ""  # what the empty/error line says, for tests
+        self.name_width = NAME_WIDTH  # the consumer column's width at the last show
+        self.full_name = Text()  # the bottom border: the name under the cursor, when shortened
 
     def compose(self) -> ComposeResult:
         yield self.table
@@ -72,7 +74,7 @@ class ConsumersPanel(Vertical):
         now_ms = (view.snapshot.taken_at if view.snapshot is not None else 0) * 1000
         states = group_liveness(group, now_ms) if group is not None else {}
         width = self.table.size.width
-        name_width = max(12, min(40, width - OTHER_COLUMNS)) if width else NAME_WIDTH
+        name_width = self.name_width = max(12, min(40, width - OTHER_COLUMNS)) if width else NAME_WIDTH
         self.table.sync(
             [(c.name.hex(), consumer_cells(c, has_inactive, states[c.name], name_width)) for c in consumers]
         )
@@ -85,3 +87,16 @@ class ConsumersPanel(Vertical):
             empty.update("no consumers" if group is not None else "no group selected")
         self.empty_text = "" if group is None else (error or "no consumers")
         self.border_title = Text("Consumers of ") + fmt.name(group.name, 30) if group else "Consumers"
+        self._show_full_name()
+
+    def _show_full_name(self) -> None:
+        """The consumer under the cursor in full on the bottom border, when the table shortened
+        it (`enter` shows it with its counts, ui/consumer_screen.py)."""
+        key = self.table.cursor_key
+        name = bytes.fromhex(key) if key is not None else None
+        full = text(name) if name is not None else Text()
+        self.full_name = full if full.cell_len > self.name_width else Text()
+        self.border_subtitle = self.full_name
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_full_name()

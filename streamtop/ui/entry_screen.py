@@ -91,20 +91,32 @@ def entry_text(key: bytes, entry: Entry, decode: str = AUTO) -> Text:
     return out
 
 
-class EntryScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q,enter", "dismiss", "Close")]
+class TextScreen(ModalScreen[None]):
+    """A text over the dashboard, scrolled when long; esc, q or enter closes it. The ids name the
+    box and the body for the styles (streamtop.tcss) and the tests."""
 
+    BINDINGS = [Binding("escape,q,enter", "dismiss", "Close")]
+    BOX, BODY = "entry-box", "entry-body"
+
+    def body_text(self) -> Text:
+        raise NotImplementedError
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id=self.BOX):
+            with VerticalScroll():
+                yield Static(self.body_text(), id=self.BODY)
+            yield Static("esc: close", classes="hint")
+
+    async def action_dismiss(self, result: None = None) -> None:  # no result to return
+        self.dismiss(None)
+
+
+class EntryScreen(TextScreen):
     def __init__(self, key: bytes, entry: Entry, decode: str = AUTO) -> None:
         super().__init__()
         self.key = key
         self.entry = entry
         self.decode = decode
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="entry-box"):
-            with VerticalScroll():
-                yield Static(entry_text(self.key, self.entry, self.decode), id="entry-body")
-            yield Static("esc: close", classes="hint")
-
-    async def action_dismiss(self, result: None = None) -> None:  # no result to return
-        self.dismiss(None)
+    def body_text(self) -> Text:
+        return entry_text(self.key, self.entry, self.decode)

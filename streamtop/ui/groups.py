@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
@@ -12,6 +13,7 @@ from textual.widgets import DataTable, Sparkline, Static
 
 from ..health import Health
 from ..model import GroupInfo
+from ..render import middle_name_text
 from . import format as fmt
 from .keyed_table import Cells, KeyedTable
 from .view import DashboardView
@@ -30,10 +32,26 @@ COLUMNS = (
 )
 
 
-def group_cells(g: GroupInfo, rate: float | None, health: Health | None = None) -> Cells:
+NAME_WIDTH, NAME_MAX = 16, 32  # the group column: at least (and before the table is laid out), at most
+OTHER_COLUMNS = 102  # consumers, pending, last delivered, entries read, lag, read/s, oldest, time lag, health
+
+
+def name_width(table_width: int) -> int:
+    """What the table leaves the group's name after the numbers (issue 18); a long name loses its
+    middle (the consumers panel's title and the lag label name the group too)."""
+    return max(NAME_WIDTH, min(NAME_MAX, table_width - OTHER_COLUMNS - 2)) if table_width else NAME_WIDTH
+
+
+def group_cells(
+    g: GroupInfo, rate: float | None, health: Health | None = None, width: int = NAME_MAX
+) -> Cells:
     idle = g.oldest_pending_idle_ms
     # a failed XINFO CONSUMERS / XPENDING: marked here, the error itself in the consumers panel
-    name = fmt.name(g.name, 30, "bold red") + Text(" !", "bold red") if g.error else fmt.name(g.name, 32)
+    name = (
+        middle_name_text(g.name, width - 2, "bold red") + Text(" !", "bold red")
+        if g.error
+        else middle_name_text(g.name, width)
+    )
     return (
         name,
         str(g.consumers),
@@ -73,6 +91,8 @@ class GroupsPanel(Vertical):
         self._selected: bytes | None = None  # the view's group: a highlight elsewhere is news
         self.shown_for: bytes | None = None  # the stream whose groups the table holds
         self.health_line = Text()  # the selected group's verdict and why
+        self.name_width = NAME_WIDTH  # the group column's width at the last show
+        self._view: DashboardView | None = None  # the last view shown (redrawn on a resize)
 
     def compose(self) -> ComposeResult:
         yield self.table
@@ -82,12 +102,17 @@ class GroupsPanel(Vertical):
 
     def show(self, view: DashboardView) -> None:
         """The groups of the selected stream, the cursor on the selected group, its lag over time."""
+        self._view = view
         stream = view.stream
         groups = stream.groups if stream is not None else ()
         selected = self._selected = view.selection.group
         self.shown_for = stream.key if stream is not None else None
+        width = self.name_width = name_width(self.table.size.width)
         self.table.sync(
-            [(g.name.hex(), group_cells(g, view.group_rate(g.name), view.health(g.name))) for g in groups],
+            [
+                (g.name.hex(), group_cells(g, view.group_rate(g.name), view.health(g.name), width))
+                for g in groups
+            ],
             keep=selected.hex() if selected is not None else None,
         )
         self.health_line = health_line(
@@ -111,6 +136,11 @@ class GroupsPanel(Vertical):
             spark.data = data
         label = self.query_one("#lag-label", Static)
         label.update(Text("lag of ") + fmt.name(selected, 30) if selected is not None else "lag")
+
+    def on_resize(self, event: events.Resize) -> None:
+        """The name column's room follows the table's width (the first layout included)."""
+        if self._view is not None and name_width(self.table.size.width) != self.name_width:
+            self.show(self._view)
 
     @property
     def highlighted(self) -> bytes | None:

@@ -18,10 +18,13 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer, TabbedContent, TabPane
 
 from ..history import History
-from ..model import Focus, Snapshot, StreamInfo
+from ..liveness import liveness
+from ..model import Focus, PendingEntry, Snapshot, StreamInfo
+from .consumer_screen import ConsumerScreen, consumer_text
 from .consumers import ConsumersPanel
 from .demo_panel import Controller, DemoPanel
 from .detail import StreamDetail
@@ -60,6 +63,9 @@ def resolve_group(stream: StreamInfo | None, group: bytes | None) -> bytes | Non
 
 class MainScreen(Screen[None]):
     ALLOW_IN_MAXIMIZED_VIEW = "HeaderBar, Footer"
+    # Textual's auto focus gives a screen without focus its first focusable widget: the streams
+    # filter, hidden. on_screen_resume puts the focus back where it was instead.
+    AUTO_FOCUS = ""
 
     def __init__(
         self, *, history: History, thresholds: Thresholds, on_focus: FocusSink, demo: Controller | None = None
@@ -84,6 +90,7 @@ class MainScreen(Screen[None]):
         self.pending = PendingPanel(id="pending")
         self.messages = MessagesPanel(id="messages")
         self.demo_panel = DemoPanel(demo) if demo is not None else None
+        self.last_focused: Widget | None = None  # what had the focus before a dialog took it
 
     def compose(self) -> ComposeResult:
         yield self.header
@@ -110,6 +117,23 @@ class MainScreen(Screen[None]):
         self.consumers.border_title = "Consumers"
         self.streams.table.focus()
         self.refresh_view()  # what arrived before the panels were mounted
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        self.last_focused = event.widget
+
+    def on_screen_resume(self) -> None:
+        """Back from a dialog: keys go to the panel that had the focus, also when Textual dropped
+        the focus meanwhile (the widget hidden by a tab switch or a layout change); never to the
+        hidden stream filter. Synchronous, so keys already typed arrive after it."""
+        if self.focused is not None and self.focused in self.focus_chain:
+            return
+        target = self.last_focused
+        tabs = {self.pending.table: "pending-tab", self.messages.table: "messages-tab"}
+        if target in tabs and target is not None and target.is_attached:
+            self.lower.active = tabs[target]  # its tab was switched away meanwhile: back to it
+        elif target is None or target not in self.focus_chain:  # gone, or its panel hidden
+            target = self.streams.table
+        self.set_focus(target)
 
     @property
     def is_live(self) -> bool:
@@ -243,12 +267,30 @@ class MainScreen(Screen[None]):
             self.app.push_screen(EntryScreen(key, message.entry, self.thresholds.decode_format(key)))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        """`enter` drills in: streams -> groups -> pending entries."""
+        """`enter` drills in: streams -> groups -> pending entries; on a consumer or a pending
+        entry, the consumer in full (the tables shorten long names)."""
         if event.data_table is self.streams.table:
             self.groups.table.focus()
         elif event.data_table is self.groups.table:
             self.lower.active = "pending-tab"
             self.pending.table.focus()
+        elif event.data_table is self.consumers.table and self.consumers.table.cursor_key:
+            self.show_consumer(bytes.fromhex(self.consumers.table.cursor_key))
+        elif event.data_table is self.pending.table:
+            entry = next((p for p in self.view.pending or () if p.id == self.pending.cursor_id), None)
+            if entry is not None:
+                self.show_consumer(entry.consumer, entry)
+
+    def show_consumer(self, name: bytes, entry: PendingEntry | None = None) -> None:
+        """The consumer's full name, counts and liveness, from the view on screen."""
+        view, group = self.view, self.view.group
+        if group is None:
+            return
+        info = next((c for c in group.consumer_list if c.name == name), None)
+        now_ms = (view.snapshot.taken_at if view.snapshot is not None else 0) * 1000
+        state = liveness(info, group, now_ms) if info is not None else None
+        body = consumer_text(name, group.name, info, state, view.server.has_inactive, entry)
+        self.app.push_screen(ConsumerScreen(body))
 
     # keys -------------------------------------------------------------------------------------
 

@@ -30,7 +30,37 @@ COLUMNS = (
 )
 
 
-def pending_cells(p: PendingEntry, marked: bool, stuck_ms: int, poison: int, gone: bool = False) -> Cells:
+NAME_WIDTH = 12  # the consumer column before the table is laid out (columns only grow)
+NAME_MAX = 40  # a uuid (36) whole; longer names keep both ends
+
+
+def consumer_width(table: KeyedTable, rows: list[Cells]) -> int:
+    """What the table leaves the consumer column after the other columns (as wide as their
+    label, their cells here, or what they grew to), so the idle time, the deliveries and the state
+    never leave the screen (issue 18)."""
+    width = table.scrollable_content_region.width
+    if not width:
+        return NAME_WIDTH
+    pad = 2 * table.cell_padding
+    others = 0
+    for i, (key, column) in enumerate(table.columns.items()):
+        if key.value == "consumer":
+            continue
+        cells = max(
+            (Text(c).cell_len if isinstance(c, str) else c.cell_len for c in (r[i] for r in rows)), default=0
+        )
+        others += max(column.get_render_width(table), max(column.label.cell_len, cells) + pad)
+    return max(NAME_WIDTH, min(NAME_MAX, width - others - pad))
+
+
+def pending_cells(
+    p: PendingEntry,
+    marked: bool,
+    stuck_ms: int,
+    poison: int,
+    gone: bool = False,
+    name_width: int = NAME_MAX,
+) -> Cells:
     """`gone`: the entry's data was trimmed or deleted (it can never be processed)."""
     is_poison = p.deliveries > poison
     is_stuck = p.idle_ms > stuck_ms
@@ -39,7 +69,7 @@ def pending_cells(p: PendingEntry, marked: bool, stuck_ms: int, poison: int, gon
     return (
         Text("●" if marked else " ", style="bold cyan"),
         Text(p.id, style=style),
-        middle_name_text(p.consumer, 40),  # a uuid (36) whole; longer ones keep both ends
+        middle_name_text(p.consumer, name_width),
         Text(fmt.duration_ms(p.idle_ms), style=style),
         Text(str(p.deliveries), style=style),
         Text(state, style=style),
@@ -57,6 +87,7 @@ class PendingPanel(Vertical):
         self.table = KeyedTable(COLUMNS, id="pending-table")
         self.entries: tuple[PendingEntry, ...] = ()
         self.info_text = ""
+        self.name_width = NAME_WIDTH  # the consumer column's width at the last show
 
     def compose(self) -> ComposeResult:
         yield Static("", id="pending-info")
@@ -71,15 +102,26 @@ class PendingPanel(Vertical):
         group = view.group
         self.entries = view.pending or ()
         thresholds, marked = view.thresholds, view.selection.marked
+        rows = [
+            (
+                p.id,
+                pending_cells(
+                    p,
+                    p.id in marked,
+                    thresholds.stuck_ms,
+                    thresholds.poison,
+                    p.id in view.without_data,
+                    NAME_WIDTH,
+                ),
+            )
+            for p in self.entries
+        ]
+        # the consumer cells again at the width the other columns leave (measured from these rows)
+        name_width = self.name_width = consumer_width(self.table, [cells for _, cells in rows])
         self.table.sync(
             [
-                (
-                    p.id,
-                    pending_cells(
-                        p, p.id in marked, thresholds.stuck_ms, thresholds.poison, p.id in view.without_data
-                    ),
-                )
-                for p in self.entries
+                (k, (*c[:2], middle_name_text(p.consumer, name_width), *c[3:]))
+                for (k, c), p in zip(rows, self.entries, strict=True)
             ]
         )
         if group is None:

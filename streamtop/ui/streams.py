@@ -7,12 +7,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
 from ..model import Lag, StreamInfo
+from ..render import middle_name_text
 from . import format as fmt
 from .keyed_table import Cells, KeyedTable
 from .registry import panel_bindings
@@ -95,17 +97,29 @@ def visible_streams(
     return shown
 
 
-def stream_cells(s: StreamInfo, rate: float | None, health: str | None = None) -> Cells:
-    """`health`: the worst verdict of the stream's groups."""
-    name = fmt.name(s.key, 48)
+NAME_WIDTH, NAME_MAX = 20, 48  # the key column: at least (and before the table is laid out), at most
+OTHER_COLUMNS = 65  # length, in/s, groups, max lag, pending, oldest pending, health: their headers, padded
+
+
+def name_width(table_width: int) -> int:
+    """What the table leaves the key after the numbers, which stay on screen (issue 18); a key
+    loses its middle (the detail panel shows it whole). 2: the key column's own padding."""
+    return max(NAME_WIDTH, min(NAME_MAX, table_width - OTHER_COLUMNS - 2)) if table_width else NAME_WIDTH
+
+
+def stream_cells(
+    s: StreamInfo, rate: float | None, health: str | None = None, width: int = NAME_MAX
+) -> Cells:
+    """`health`: the worst verdict of the stream's groups; `width`: the key column's."""
+    name = middle_name_text(s.key, width)
     if s.error is not None:
         problem = "gone" if "no such key" in s.error.lower() else "error"
-        return (fmt.name(s.key, 48, "red"), Text(problem, style="red"), "", "", "", "", "", "")
+        return (middle_name_text(s.key, width, "red"), Text(problem, style="red"), "", "", "", "", "", "")
     idle = s.oldest_pending_idle_ms
     if s.stale:  # cluster: its node did not answer; these are the last values seen. The mark is a
         # style and the word in the rate column, never a wider key: the header names the node
         return (
-            fmt.name(s.key, 48, "dim red"),
+            middle_name_text(s.key, width, "dim red"),
             Text(fmt.count(s.length), "dim"),
             Text("stale", "red"),
             str(s.group_count),
@@ -124,6 +138,14 @@ def stream_cells(s: StreamInfo, rate: float | None, health: str | None = None) -
         fmt.duration_ms(idle) if idle is not None else "-",
         fmt.health_text(health),
     )
+
+
+class FilterInput(Input):
+    """The stream filter takes keys only while it is shown: Textual counts a display:none widget
+    as focusable, and gave the hidden filter the keys typed after a dialog closed (issue 18)."""
+
+    def allow_focus(self) -> bool:
+        return bool(self.display) and super().allow_focus()
 
 
 class StreamsPanel(Vertical):
@@ -145,10 +167,11 @@ class StreamsPanel(Vertical):
         self.sort_column = "key"
         self.sort_reverse = False
         self.empty_text = ""
+        self.name_width = NAME_WIDTH  # the key column's width at the last show
         self._view: DashboardView | None = None
 
     def compose(self) -> ComposeResult:
-        box = Input(placeholder="filter: substring or glob (esc clears)", id="filter")
+        box = FilterInput(placeholder="filter: substring or glob (esc clears)", id="filter")
         box.display = False  # until `/`
         yield box
         yield self.table
@@ -182,8 +205,9 @@ class StreamsPanel(Vertical):
         selected = self._selected()
         keep = row_key(selected) if selected is not None else None
         health_of = view.stream_health if view is not None else (lambda s: None)
+        width = self.name_width = name_width(self.table.size.width)
         self.table.sync(
-            [(row_key(s.key), stream_cells(s, rate_of(s.key), health_of(s))) for s in shown], keep=keep
+            [(row_key(s.key), stream_cells(s, rate_of(s.key), health_of(s), width)) for s in shown], keep=keep
         )
         empty = self.query_one("#streams-empty", Static)
         self.empty_text = ""
@@ -194,6 +218,11 @@ class StreamsPanel(Vertical):
             empty.update(self.empty_text)
             empty.display = True
         self._update_title(len(shown), len(streams))
+
+    def on_resize(self, event: events.Resize) -> None:
+        """The key column's room follows the table's width (the first layout included)."""
+        if self._view is not None and name_width(self.table.size.width) != self.name_width:
+            self._sync_rows()
 
     def refresh_rows(self) -> None:
         """Filter or sort changed here: the cursor may now be on another stream; say so."""

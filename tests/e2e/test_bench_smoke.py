@@ -109,3 +109,29 @@ def test_ui_part_is_measured_or_skipped_with_a_reason(smoke):
         assert ui["dashboard"]["answered"] == ui["dashboard"]["presses"]
         assert ui["dashboard"]["apply_all_ms"]
         assert ui["process"]["big_rss_mb"] > 0
+
+
+def test_health_bench_runs_and_both_ways_agree():
+    """bench/health.py at a tiny size: its table, then its JSON; the verdicts of the pass over the
+    window and of the running facts never differ (the figures themselves stay in bench/)."""
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "health.py"),
+            "--groups",
+            "25",
+            "--polls",
+            "3",
+            "--intervals",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.strip().splitlines()
+    assert "pass (old) ms" in lines[1] and "running (new) ms" in lines[1]
+    rows = json.loads(lines[-1])
+    assert [(r["groups"], r["window_polls"], r["mismatches"]) for r in rows] == [(25, 61, 0)]

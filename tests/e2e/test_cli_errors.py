@@ -62,8 +62,8 @@ def test_status_max_streams_must_be_positive(value):
         (["--url", "http://127.0.0.1:6379"], ["unknown URL scheme 'http'"]),
         (["--url", f"ftp://u:{SECRET}@h"], ["unknown URL scheme 'ftp'"]),
         (["--url", f"//:{SECRET}@h:1"], ["no scheme"]),
-        (["-p", "70000"], ["port 70000", "out of range"]),
-        (["-p", "0"], ["port 0", "out of range"]),
+        (["-p", "70000"], ["-p/--port", "port must be at most 65,535, got 70,000"]),
+        (["-p", "0"], ["-p/--port", "port must be at least 1, got 0"]),
         (["--url", "redis://127.0.0.1:99999"], ["port 99999", "out of range"]),
     ],
 )

@@ -5,28 +5,13 @@ terminal) and exit codes 0 done, 1 error, 2 nothing matched or refused. Real ser
 from __future__ import annotations
 
 import io
-import json
 
 import pytest
 import redis
 
 from streamtop import cli
+from tests.support.commands import one_json, run
 from tests.support.streams import OLD_MS, crashed, pel, server_state
-
-
-def run(srv, capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        code = cli.main([*argv, "--url", srv.url])
-    except SystemExit as exc:  # argparse refuses an option: one line, exit 1
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_json(out: str) -> dict:
-    lines = out.strip().splitlines()
-    assert len(lines) == 1, out
-    return json.loads(lines[0])
 
 
 def sensor_stream(r: redis.Redis, n: int = 10) -> list[str]:

@@ -1,7 +1,8 @@
 """Streams as the libraries write them, through their own brokers against a real server:
 FastStream 0.7 (RedisBroker, a consumer group) and taskiq-redis (RedisStreamBroker). What
-streamtop decodes, and a taskiq worker killed mid-task: shown gone, never the claim default,
-claimed by streamtop into the live worker, recovered by taskiq's own XAUTOCLAIM, then deleted."""
+streamtop decodes, and for each a worker killed mid-task: shown gone, never the claim default,
+claimed by streamtop into the live worker, recovered by the library's own XAUTOCLAIM (taskiq's
+idle_timeout, FastStream's StreamSub min_idle_time), then deleted."""
 
 from __future__ import annotations
 
@@ -64,12 +65,11 @@ async def test_faststream_publish_and_consume_through_a_group(server, r):
 
 
 class Worker:
-    """A taskiq worker process and the lines it prints."""
+    """A worker process of a library (tests/support/*_worker.py) and the lines it prints."""
 
-    def __init__(self, url: str, name: str, mode: str, idle_timeout: int = 300) -> None:
-        self.name = name
+    def __init__(self, module: str, *args: str) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.support.taskiq_worker", url, name, str(idle_timeout), mode],
+            [sys.executable, "-m", f"tests.support.{module}", *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
@@ -94,15 +94,23 @@ class Worker:
         self.proc.wait(timeout=30)
 
 
-async def poll_group(url: str):
+def taskiq_worker(url: str, name: str, mode: str, idle_timeout: int = 300) -> Worker:
+    return Worker("taskiq_worker", url, name, str(idle_timeout), mode)
+
+
+def faststream_worker(url: str, name: str, mode: str, reclaim_ms: int | None = None) -> Worker:
+    return Worker("faststream_worker", url, name, mode, *([str(reclaim_ms)] if reclaim_ms else []))
+
+
+async def poll_group(url: str, key: bytes = b"tasks", name: bytes = b"taskiq"):
     client, info = await connect(parse_url(url))
     try:
-        snap = await Collector(client, info, (b"tasks",), PollOptions()).poll()
+        snap = await Collector(client, info, (key,), PollOptions()).poll()
     finally:
         await client.aclose()
-    stream = snap.stream(b"tasks")
+    stream = snap.stream(key)
     assert stream is not None
-    group = stream.group(b"taskiq")
+    group = stream.group(name)
     assert group is not None
     return snap, group
 
@@ -115,7 +123,7 @@ async def test_taskiq_worker_killed_mid_task(server, r):
     async def resize(image: str, width: int) -> None: ...
 
     await broker.startup()
-    dead = Worker(server.url, "worker-dead", "hang")
+    dead = taskiq_worker(server.url, "worker-dead", "hang")
     live: Worker | None = None
     try:
         # the group exists once a worker started; then the first task goes to the worker that hangs
@@ -133,7 +141,7 @@ async def test_taskiq_worker_killed_mid_task(server, r):
         assert decoded is not None and decoded.format == "taskiq"
         assert pairs(decoded)[:2] == [("task_name", "app.images:resize"), ("args", '["cat.png",640]')]
 
-        live = Worker(server.url, "worker-live", "work")
+        live = taskiq_worker(server.url, "worker-live", "work")
         wait_for(
             lambda: any(c["name"] == b"worker-live" for c in r.xinfo_consumers("tasks", "taskiq")),
             "the second worker to ask",
@@ -177,3 +185,65 @@ async def test_taskiq_worker_killed_mid_task(server, r):
         if live is not None:
             live.stop()
         await broker.shutdown()
+
+
+RECLAIM_MS = 6000  # FastStream's reclaiming subscriber: after streamtop's claim, not before it
+
+
+@pytest.mark.slow
+async def test_faststream_worker_killed_mid_message(server, r):
+    """A FastStream worker killed while handling a message: shown gone, never the claim default;
+    streamtop claims its entry into the live worker, whose own reclaiming subscriber (StreamSub
+    min_idle_time: XAUTOCLAIM) then handles it; the dead consumer is deleted, holding nothing."""
+    dead = faststream_worker(server.url, "worker-dead", "hang")
+    live: Worker | None = None
+    publisher = faststream_redis.RedisBroker(server.url)
+    try:
+        wait_for(lambda: dead.said("ready"), "the first worker")
+        async with publisher:
+            await publisher.publish({"event": "order_created", "order_id": 1}, stream="orders")
+            wait_for(lambda: dead.said("got 1"), "the first worker to take the message")
+            dead.stop(signal.SIGKILL)
+            live = faststream_worker(server.url, "worker-live", "work", RECLAIM_MS)
+            wait_for(lambda: live is not None and live.said("ready"), "the second worker")
+            wait_for(
+                lambda: (
+                    next(
+                        c["idle"]
+                        for c in r.xinfo_consumers("orders", "billing")
+                        if c["name"] == b"worker-dead"
+                    )
+                    > GONE_AFTER * 2
+                ),
+                "the dead worker to idle",
+            )
+            await publisher.publish({"event": "order_paid", "order_id": 2}, stream="orders")
+            wait_for(lambda: live is not None and live.said("got 2"), "the live worker to take the second")
+        wait_for(lambda: r.xpending("orders", "billing")["pending"] == 1, "the second acknowledged")
+
+        snap, group = await poll_group(server.url, b"orders", b"billing")
+        states = group_liveness(group, snap.taken_at * 1000, GONE_AFTER)
+        assert states[b"worker-dead"].gone is True, states
+        assert states[b"worker-live"].gone is False
+        order = [c.name for c in claim_order(group, snap.taken_at * 1000, GONE_AFTER)]
+        assert order == [b"worker-live", b"worker-dead"]
+
+        client, info = await connect(parse_url(server.url))
+        try:
+            actions = Actions(client, info)
+            claimed = await actions.claim_auto(b"orders", b"billing", order[0], 0)
+            assert claimed.ok and "claimed 1 " in claimed.message, claimed.message
+            # FastStream's own recovery: the live worker's reclaiming subscriber takes it once idle
+            wait_for(
+                lambda: live is not None and live.said("got 1"), "the live worker to recover it", timeout=30
+            )
+            wait_for(lambda: r.xpending("orders", "billing")["pending"] == 0, "the first acknowledged")
+            result = await delete_gone(actions, b"orders", b"billing", [b"worker-dead"], GONE_AFTER)
+            assert result.details["deleted"] == [b"worker-dead"], result.message
+        finally:
+            await client.aclose()
+        assert [c["name"] for c in r.xinfo_consumers("orders", "billing")] == [b"worker-live"]
+    finally:
+        dead.stop(signal.SIGKILL)
+        if live is not None:
+            live.stop()

@@ -80,6 +80,27 @@ async def test_redrive_skips_entries_without_data_and_refuses_another_type(any_a
     assert any_r.xlen("s:dlq") == 3 and any_r.get("str") == b"x"
 
 
+async def test_the_dry_run_says_a_target_will_be_created_or_refuses_another_type(acts, r):
+    """Said before XADD creates the stream (issue 18); the source stream deleted meanwhile too."""
+    orig = originals(r, 2)
+    await acts.dead_letter(b"s", b"g", ids=[i for i, _ in orig])
+    res = await acts.redrive(b"s:dlq", to=b"fresh", dry_run=True)
+    assert res.ok and res.message.endswith("'fresh' does not exist: a new stream will be created")
+    assert res.details["new_streams"] == [b"fresh"] and not r.exists("fresh")
+    res = await acts.redrive(b"s:dlq", dry_run=True)
+    assert "new stream" not in res.message and res.details["new_streams"] == []
+    r.delete("s")
+    res = await acts.redrive(b"s:dlq", dry_run=True)
+    assert res.message.endswith("'s' does not exist: a new stream will be created")
+    r.set("str", "x")
+    res = await acts.redrive(b"s:dlq", to=b"str", dry_run=True)
+    assert (
+        not res.ok
+        and res.message == "redrive refused: 'str' is a string, not a stream: nothing would be moved"
+    )
+    assert r.xlen("s:dlq") == 2
+
+
 async def test_redrive_is_refused_read_only_but_a_dry_run_works(any_server, any_r):
     originals(any_r, 2)
     a = await make_actions(any_server)

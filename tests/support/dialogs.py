@@ -3,6 +3,9 @@ a handler for the `ActionFinished` message every dialog posts), and helpers to d
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from textual.app import App, ComposeResult
 from textual.widgets import Input, Static
 
@@ -36,6 +39,19 @@ async def make(srv, **kw) -> Actions:
     )
     client = spec.make_client(raw=True)
     return Actions(client, await probe_server(client), **kw)
+
+
+@asynccontextmanager
+async def hosted(srv, size: tuple[int, int] = (100, 40), **kw) -> AsyncIterator[tuple[Host, object]]:
+    """(app, pilot): a Host on actions of `srv` (make's keywords: read_only, username, password),
+    under the pilot; the actions' client is closed after (a pooled server keeps no connection)."""
+    actions = await make(srv, **kw)
+    app = Host(actions)
+    try:
+        async with app.run_test(size=size) as pilot:
+            yield app, pilot
+    finally:
+        await actions.client.aclose()
 
 
 def ctx(

@@ -1,5 +1,7 @@
 """Keys typed right after a dialog closes reach the panel that had the focus, never the hidden
-stream filter (issue 18): cancelled, refused in the dialog, or done."""
+stream filter (issue 18): cancelled, refused in the dialog, or done; and also when the main screen
+lost its focus while the dialog was open (its widget hidden by a tab switch, or Textual dropping
+the focus), where Textual's auto focus used to hand the keys to the hidden filter."""
 
 from __future__ import annotations
 
@@ -10,8 +12,17 @@ from tests.support.ui import SIZE, make_app
 from tests.support.waiting import until
 
 
+def lose_focus(app, how: str) -> None:
+    """What takes the focus off the main screen while a dialog covers it."""
+    if how == "dropped":
+        app.main.set_focus(None)
+    elif how == "tab switched":
+        app.main.lower.active = "messages-tab"
+
+
 @pytest.mark.slow
-async def test_keys_after_a_dialog_go_to_the_focused_panel(server, r):
+@pytest.mark.parametrize("how", ["kept", "dropped", "tab switched"])
+async def test_keys_after_a_dialog_go_to_the_focused_panel(server, r, how):
     fill(r, n=3)
     app = make_app(server.url)
     async with app.run_test(size=SIZE) as pilot:
@@ -28,6 +39,7 @@ async def test_keys_after_a_dialog_go_to_the_focused_panel(server, r):
         ):
             app.open_action(action)
             await until(pilot, lambda: app.screen is not app.main, f"the {action} dialog")
+            lose_focus(app, how)
             for key in keys:
                 if app.screen is not app.main:
                     await pilot.press(key)
@@ -37,3 +49,4 @@ async def test_keys_after_a_dialog_go_to_the_focused_panel(server, r):
             assert app.focused is table, (action, app.focused)
             assert set(app.main.selection.marked) ^ marked, action
             assert not app.w("filter").display and app.w("filter").value == ""
+            assert app.main.lower.active == "pending-tab"

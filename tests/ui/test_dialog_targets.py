@@ -9,18 +9,9 @@ from textual.widgets import Input, Static
 
 from streamtop.ui.dialogs import ConfirmDialog
 from streamtop.ui.registry import open_dialog
-from tests.support.dialogs import Host, ctx, make, shown, type_in
+from tests.support.dialogs import ctx, shown, type_in
 from tests.support.streams import fill
 from tests.support.waiting import until
-
-
-@pytest.fixture
-async def host(server):
-    actions = await make(server)
-    app = Host(actions)
-    async with app.run_test(size=(100, 40)) as pilot:
-        yield app, pilot
-    await actions.client.aclose()
 
 
 def body(app) -> str:
@@ -33,6 +24,12 @@ async def test_tab_then_type_keeps_the_target(host, r):
     open_dialog(app, "dead_letter", ctx())
     await pilot.pause()
     await pilot.press("tab")
+    await until(pilot, lambda: app.focused is app.screen.query_one("#dlq", Input))
+    await pilot.press("2")
+    assert app.screen.query_one("#dlq", Input).value == "s:dlq2"
+    await pilot.press("escape")
+    open_dialog(app, "redrive", ctx(key=b"s:dlq"))  # its source DLQ, focused first
+    await until(pilot, lambda: app.screen.query("#dlq"), "the redrive dialog")
     await until(pilot, lambda: app.focused is app.screen.query_one("#dlq", Input))
     await pilot.press("2")
     assert app.screen.query_one("#dlq", Input).value == "s:dlq2"
@@ -70,3 +67,22 @@ async def test_a_target_of_another_type_is_refused(host, r):
     await pilot.press("enter")
     await until(pilot, lambda: "holds a string" in shown(app, "error"), "the refusal")
     assert r.get("taken") == b"x"
+
+
+@pytest.mark.slow
+async def test_redrive_to_a_new_stream_is_announced_in_the_dry_run(host, r):
+    """The redrive dialog's target field: the dry run (the first enter) says the stream will be
+    created; nothing is written until the second enter and the confirmation."""
+    app, pilot = host
+    ids = fill(r, n=2)
+    assert (await app.actions.dead_letter(b"s", b"g", ids=ids)).ok
+    open_dialog(app, "redrive", ctx(key=b"s:dlq"))
+    await type_in(pilot, "to", "fresh")
+    await pilot.press("enter")
+    await until(pilot, lambda: "'fresh' does not exist: a new stream will be created" in shown(app, "info"))
+    assert not r.exists("fresh") and r.xlen("s:dlq") == 2
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the confirmation")
+    await pilot.press("y")
+    await until(pilot, lambda: app.results)
+    assert app.results[0].ok and r.xlen("fresh") == 2 and r.xlen("s:dlq") == 0

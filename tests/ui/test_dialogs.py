@@ -15,20 +15,10 @@ from textual.widgets import Input, Static
 from streamtop.ui.context import ActionContext
 from streamtop.ui.dialogs import ConfirmDialog
 from streamtop.ui.registry import open_dialog
-from tests.support.dialogs import Host, ctx, make, shown, type_in
+from tests.support.dialogs import Host, ctx, hosted, make, shown, type_in
 from tests.support.streams import fill, pel, server_state
 from tests.support.ui import SIZE, is_dialog, make_app
 from tests.support.waiting import until
-
-
-@pytest.fixture
-async def host(server):
-    a = await make(server)
-    app = Host(a)
-    async with app.run_test(size=(100, 40)) as pilot:
-        yield app, pilot
-    await a.client.aclose()
-
 
 # ---- produce and burst -------------------------------------------------------------------
 
@@ -366,15 +356,12 @@ NAMES = ["produce", "burst", "ack", "claim", "trim", "group", "deadletter"]
 async def test_read_only_every_key_refused_and_nothing_changes(server, r):
     ids = fill(r, n=3)
     before = server_state(r)
-    a = await make(server, read_only=True)
-    app = Host(a)
-    async with app.run_test() as pilot:
+    async with hosted(server, read_only=True) as (app, pilot):
         for name in NAMES:
             open_dialog(app, name, ctx(selected=ids[:2], read_only=True))
             await pilot.pause()
             assert not is_dialog(app), name
             assert app.notes[-1].startswith("read-only mode:") and "refused" in app.notes[-1]
-    await a.client.aclose()
     assert server_state(r) == before and not app.results
 
 
@@ -399,9 +386,7 @@ async def test_noperm_user_sees_it_and_the_app_keeps_running(server, r):
     ids = fill(r, n=3)
     r.execute_command("ACL", "SETUSER", "viewer", "on", ">pw", "~*", "+@all", "-@write")
     before = server_state(r)
-    a = await make(server, username="viewer", password="pw")
-    app = Host(a)
-    async with app.run_test() as pilot:
+    async with hosted(server, username="viewer", password="pw") as (app, pilot):
         open_dialog(app, "produce", ctx())
         await until(pilot, lambda: app.results)
         open_dialog(app, "ack", ctx(selected=ids[:1]))
@@ -417,7 +402,6 @@ async def test_noperm_user_sees_it_and_the_app_keeps_running(server, r):
         await pilot.press("escape")
         await pilot.pause()
         assert app.is_running and not is_dialog(app)
-    await a.client.aclose()
     assert all(not res.ok and "permission denied (NOPERM)" in res.message for res in app.results)
     assert server_state(r) == before
 

@@ -9,7 +9,7 @@ import pytest
 from streamtop import liveness
 from streamtop.ui.dialogs import ConfirmDialog
 from streamtop.ui.dialogs.group import GroupMenu, open_group_menu
-from tests.support.dialogs import Host, ctx, make
+from tests.support.dialogs import ctx, hosted
 from tests.support.ui import SIZE, make_app, plain, row
 from tests.support.waiting import until, wait_for
 
@@ -57,9 +57,7 @@ async def test_gone_consumer_is_greyed_and_never_the_claim_default(server, r, sh
 @pytest.mark.slow
 async def test_delete_gone_from_the_group_menu(server, r, short_threshold):
     dead_and_live(r)
-    actions = await make(server)
-    app = Host(actions)
-    async with app.run_test() as pilot:
+    async with hosted(server, size=(80, 24)) as (app, pilot):
         open_group_menu(app, ctx(consumers=(b"dead", b"live")))
         await until(pilot, lambda: isinstance(app.screen, GroupMenu))
         app.screen.dismiss("delgone")
@@ -68,7 +66,6 @@ async def test_delete_gone_from_the_group_menu(server, r, short_threshold):
         assert "dead" in body and "live" not in body
         await pilot.press("y")
         await until(pilot, lambda: app.results, "the result")
-    await actions.client.aclose()  # a pooled server: no connection named streamtop left behind
     assert app.results[0].ok and app.results[0].details["deleted"] == [b"dead"]
     assert [c["name"] for c in r.xinfo_consumers("s", "g")] == [b"live"]
 

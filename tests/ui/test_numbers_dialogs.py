@@ -10,7 +10,7 @@ from textual.widgets import Input
 
 from streamtop import numbers as num
 from streamtop.ui.registry import open_dialog
-from tests.support.dialogs import Host, ctx, make, shown
+from tests.support.dialogs import ctx, shown
 from tests.support.numbers import TEXTS, outcome, short
 from tests.support.streams import fill
 from tests.support.ui import is_dialog
@@ -36,13 +36,9 @@ def commands(r) -> int:
 
 
 @pytest.fixture
-async def dialog_host(server, r):
+def dialog_host(host, r):
     fill(r, n=4)
-    a = await make(server)
-    app = Host(a)
-    async with app.run_test(size=(100, 40)) as pilot:
-        yield app, pilot
-    await a.client.aclose()
+    return host
 
 
 async def refused_in_dialog(app, pilot, r, dialog: str, widget_id: str, what: str, text: str) -> str:

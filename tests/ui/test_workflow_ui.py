@@ -11,19 +11,12 @@ from streamtop.connection import ConnectionSpec
 from streamtop.ui.context import ActionContext
 from streamtop.ui.dialogs import ConfirmDialog
 from streamtop.ui.registry import open_dialog
-from tests.support.dialogs import Host, make, shown, type_in
+from tests.support.dialogs import shown, type_in
 from tests.support.streams import OLD_MS, crashed, pel
 from tests.support.ui import SIZE, is_dialog, make_app, plain
 from tests.support.waiting import until
 
-
-@pytest.fixture
-async def host(server):
-    a = await make(server)
-    app = Host(a)
-    async with app.run_test(size=(110, 44)) as pilot:
-        yield app, pilot
-    await a.client.aclose()
+HOST_SIZE = (110, 44)  # the `host` fixture (tests/ui/conftest.py)
 
 
 def group_ctx(r, **kw) -> ActionContext:

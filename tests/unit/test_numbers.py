@@ -136,6 +136,28 @@ CLI_OPTIONS = [
     ("serve", [], "--max-streams", num.MAX_STREAMS, "max_streams"),
     ("serve", [], "--window", num.WINDOW, "window_ms"),
 ]
+# the connection options every command shares: -p/--port (-p alone in web, whose --port is its
+# HTTP port), and -n/--db (--db alone in produce)
+BEFORE = {
+    None: [],
+    "demo": [],
+    "status": [],
+    "produce": ["k"],
+    "tail": ["k"],
+    "trim": ["k", "--maxlen", "1"],
+    "claim": ["k", "g", "--to", "c"],
+    "ack": ["k", "g"],
+    "deadletter": ["k", "g"],
+    "redrive": ["k:dlq"],
+    "group": ["k", "create", "g"],
+    "web": [],
+    "serve": [],
+}
+CLI_OPTIONS += [
+    (name, before, flag, field, dest)
+    for name, before in BEFORE.items()
+    for flag, field, dest in (("-p" if name == "web" else "--port", num.PORT, "port"), ("--db", num.DB, "db"))
+]
 
 
 def parse_cli(name: str | None, argv: list[str]) -> tuple[object, int, str]:

@@ -53,7 +53,7 @@ def child_spec(argv: list[str], env: dict[str, str]):
 def test_port_is_the_web_port_and_p_the_servers():
     """`--port` is the HTTP port, as the issue asks; the server's port is then `-p` only."""
     args = web_args("-p", "6380", "--port", "8081", "orders*")
-    assert (args.port, args.web_port, args.targets) == ("6380", 8081, ["orders*"])
+    assert (args.port, args.web_port, args.targets) == (6380, 8081, ["orders*"])
     assert args.bind == "127.0.0.1" and not args.allow_writes
 
 

@@ -44,7 +44,7 @@ class RedriveDialog(ActionDialog):
         group = self.context.group if not self.key.endswith(b":dlq") else None
         self.names = Names([dlq, *([group] if group else [])])
         yield Label("From the dead-letter stream", classes="hint")
-        yield Input(label(dlq), id="dlq")
+        yield Input(label(dlq), id="dlq", select_on_focus=False)  # a keystroke adds, as in D
         yield Label("To (empty: each entry's own source stream, its dlq-source)", classes="hint")
         yield Input("", placeholder="the source stream", id="to")
         yield Label("Only entries dead-lettered from group (empty: all)", classes="hint")
