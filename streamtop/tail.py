@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +37,7 @@ BLOCK_MS = 5000  # one XREAD BLOCK; the connection's socket timeout is this plus
 PAGE = 1000  # entries per XRANGE with --from
 PLAIN = ("text", "bytes")  # field=value entries: the fields say it all, no body repeated
 Fields = list[tuple[bytes, bytes]]
+_TERMINAL_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -111,7 +113,9 @@ def entry_json(entry_id: str, fields: Fields, fmt: str) -> str:
         line.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate from a JSON "\\ud800" escape: keep it escaped
         line = json.dumps(doc, ensure_ascii=True)
-    return line
+    # JSON escapes C0 itself; C1 (\x9b is a CSI) and bidi overrides in a decoded body would reach a
+    # terminal raw. They can only stand inside strings, so their \\uNNNN form is the same JSON.
+    return _TERMINAL_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", line)
 
 
 # reading ----------------------------------------------------------------------------------------

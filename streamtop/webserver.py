@@ -76,9 +76,14 @@ class Guard:
     def __init__(self, bind: str, public_url: str | None) -> None:
         public = urlsplit(public_url) if public_url else None
         self.public_origin = f"{public.scheme}://{public.netloc}".lower() if public else None
-        self.hosts: frozenset[str] | None = None  # None: any (bound to a wildcard address)
-        if bind not in WILDCARDS:
-            names = set(LOOPBACK_NAMES) if is_loopback(bind) else {bind.strip("[]").lower()}
+        # None: any Host (a wildcard bind without --public-url: the machine's names are not known,
+        # so a rebinding page can reach it; the bind warning says so)
+        self.hosts: frozenset[str] | None = None
+        wildcard = bind in WILDCARDS
+        if not wildcard or public is not None:
+            names = set(LOOPBACK_NAMES) if wildcard or is_loopback(bind) else set()
+            if not wildcard:
+                names.add(bind.strip("[]").lower())
             if public is not None and public.hostname:
                 names.add(public.hostname.lower())
             self.hosts = frozenset(names)

@@ -15,7 +15,7 @@ from .. import liveness
 from ..liveness import Liveness, group_liveness
 from ..model import GroupInfo, Lag, LagSource, label
 from ..parse import parse_consumers, text, to_int
-from .base import ActionResult, check_name, fail
+from .base import ActionResult, check_name, fail, is_lost, one_line
 
 if TYPE_CHECKING:
     from .core import Actions
@@ -104,7 +104,23 @@ async def delete_gone(
                 "EVAL", DELETE_IF_STILL_GONE, 1, key, group, name, min_idle_ms or liveness.GONE_AFTER_MS
             )
         except Exception as exc:
-            return fail(exc, "delete gone consumers", key, group)
+            if not is_lost(exc):
+                return fail(exc, "delete gone consumers", key, group)
+            # The reply was lost: whether this one was deleted is on the server, not in the error.
+            present = await _still_there(actions, key, group, name)
+            if present is None:
+                return ActionResult(
+                    False,
+                    f"delete gone consumers: the connection dropped after deleting {label(name)!r} was "
+                    f"sent ({one_line(exc)}): it may have been deleted; check with XINFO CONSUMERS "
+                    f"{label(key)} {label(group)}",
+                    {"deleted": deleted, "skipped": skipped, "may_have_applied": True, "error": str(exc)},
+                )
+            if present:
+                skipped.append((name, "the reply was lost and it is still there"))
+            else:
+                deleted.append(name)
+            continue
         code = to_int(reply)
         if code is not None and code in SKIPPED:
             skipped.append((name, SKIPPED[code]))
@@ -114,3 +130,11 @@ async def delete_gone(
     if skipped:
         msg += "; kept " + ", ".join(f"{label(n)!r} ({why})" for n, why in skipped)
     return ActionResult(True, msg, {"deleted": deleted, "skipped": skipped})
+
+
+async def _still_there(actions: Actions, key: bytes, group: bytes, name: bytes) -> bool | None:
+    """After a lost reply: is the consumer still in the group? None when the server cannot say."""
+    got = await actions._reread(("XINFO", "CONSUMERS", key, group))
+    if got is None or isinstance(got[0], Exception):
+        return None
+    return any(c.name == name for c in parse_consumers(got[0]))

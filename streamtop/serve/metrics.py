@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ..history import History
-from ..model import LagSource, NodeStatus, Snapshot, StreamInfo, TimeLagSource, id_ms
+from ..model import _CONTROL_ESCAPES, LagSource, NodeStatus, Snapshot, StreamInfo, TimeLagSource, id_ms
 from .exposition import Family
 
 STREAM = ("db", "stream")
@@ -27,10 +27,17 @@ GROUP = (*STREAM, "group")
 CONSUMER = (*GROUP, "consumer")
 
 
+# Newlines stay (the text format writes them as \\n); every other control or bidi character is
+# written as an escape, so `curl /metrics` in a terminal never runs an escape sequence from a key.
+_LABEL_ESCAPES = {c: e for c, e in _CONTROL_ESCAPES.items() if c != ord("\n")}
+
+
 def label_value(name: bytes) -> str:
-    """A key or name as a label value: the text itself (escaped when written), invalid
-    UTF-8 as \\xNN so two different keys never share a series."""
-    return name.decode("utf-8", "backslashreplace")
+    """A key or name as a label value: the text itself (quotes, backslashes and newlines escaped
+    when written), invalid UTF-8 as \\xNN and control or bidi characters as \\xNN / \\uNNNN.
+    A name holding those four characters literally reads the same: the price of keeping printable
+    names exactly as redis_exporter labels them."""
+    return name.decode("utf-8", "backslashreplace").translate(_LABEL_ESCAPES)
 
 
 @dataclass(frozen=True, slots=True)

@@ -240,3 +240,40 @@ async def test_auth_failure_after_a_restart_is_not_connection_lost(own_server):
     for r in (res, again):
         assert not r.ok and "authentication failed" in r.message, r.message
         assert "connection lost" not in r.message and "secret" not in r.message
+
+
+# ---- delete gone consumers ------------------------------------------------------------------
+
+
+def idle_consumers(r, *names: str) -> None:
+    r.xadd("s", {"n": 1})
+    r.xgroup_create("s", "g", id="0")
+    for name in names:
+        r.xgroup_createconsumer("s", "g", name)
+
+
+def consumer_names(r) -> set[bytes]:
+    return {c["name"] for c in r.xinfo_consumers("s", "g")}
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+async def test_delete_gone_whose_reply_is_lost_says_what_the_server_holds(server, r, when):
+    from streamtop.actions.gone import delete_gone
+
+    idle_consumers(r, "dead")
+    res = await run(server, "EVAL", lambda a: delete_gone(a, b"s", b"g", [b"dead"], 1), when=when)
+    assert res.ok and "failed" not in res.message, res.message
+    ran = when == "after"
+    assert (b"dead" in consumer_names(r)) is not ran
+    assert res.details["deleted"] == ([b"dead"] if ran else [])
+    assert [n for n, _ in res.details["skipped"]] == ([] if ran else [b"dead"])
+
+
+async def test_delete_gone_lost_and_unreadable_says_may_have_been_deleted(server, r):
+    from streamtop.actions.gone import delete_gone
+
+    idle_consumers(r, "dead")
+    res = await run(server, "EVAL", lambda a: delete_gone(a, b"s", b"g", [b"dead"], 1), refuse_after=True)
+    assert b"dead" not in consumer_names(r)
+    assert not res.ok and "may have been deleted" in res.message and "XINFO CONSUMERS s g" in res.message
+    assert "failed" not in res.message and res.details["may_have_applied"]

@@ -126,7 +126,10 @@ def test_our_page_parses_as_prometheus_clients_own_rendering_of_the_same_familie
     registry.register(Fixed())
     ours, theirs = _parsed(render(fams).decode()), _parsed(generate_latest(registry).decode())
     assert ours == theirs
-    assert ours["redis_stream_length"][frozenset({"db": "db3", "stream": hostile.key.decode()}.items())] == 3
+    assert (
+        ours["redis_stream_length"][frozenset({"db": "db3", "stream": label_value(hostile.key)}.items())] == 3
+    )
+    assert "\u202e" not in render(fams).decode() and "\\u202e" in label_value(hostile.key)
 
 
 def test_a_cluster_labels_every_stream_series_with_its_node_and_leaves_a_stale_node_out():
@@ -152,6 +155,12 @@ def test_invalid_utf8_names_stay_apart():
     assert label_value(b"a\xffb") == "a\\xffb"
     assert label_value(b"a\xfeb") != label_value(b"a\xffb")
     assert label_value('é"\n'.encode()) == 'é"\n'
+
+
+def test_control_and_bidi_characters_never_reach_the_page_raw():
+    """`curl /metrics` in a terminal: an ESC or a right-to-left override in a key is data."""
+    assert label_value(b"a\x1b[31mred\x1b[0m") == "a\\x1b[31mred\\x1b[0m"
+    assert label_value("x\u202ey\r\x9b".encode()) == "x\\u202ey\\r\\x9b"
 
 
 def _pending(s: StreamInfo, smallest: str, greatest: str, n: int = 4) -> GroupInfo:

@@ -195,6 +195,20 @@ def test_a_wildcard_bind_serves_any_host_but_checks_the_origin():
     assert guard.refusal("dash.internal:8080", "/ws", "http://evil.example") is not None
 
 
+def test_a_wildcard_bind_with_a_public_url_serves_that_host_and_loopback_only():
+    """Behind a proxy on a wildcard bind, a rebinding page's own name is refused."""
+    guard = Guard("0.0.0.0", "https://streams.example.com")
+    assert guard.refusal("streams.example.com", "/", None) is None
+    assert guard.refusal("127.0.0.1:8080", "/", None) is None
+    assert guard.refusal("attacker.example:8080", "/ws", "http://attacker.example:8080") is not None
+
+
+def test_a_loopback_bind_serves_its_own_address():
+    assert Guard("127.0.0.2", None).refusal("127.0.0.2:8080", "/", None) is None
+    assert Guard("127.0.0.2", None).refusal("localhost:8080", "/", None) is None
+    assert Guard("10.0.0.5", None).refusal("localhost:8080", "/", None) is not None
+
+
 @pytest.mark.slow  # imports textual-serve and aiohttp: ~0.7 s on 2 busy cores
 def test_the_textual_serve_internals_web_overrides_are_there():
     """web.make_server overrides Server._make_app (to add the guard), handle_index (the page's URLs
