@@ -26,7 +26,7 @@ from .health import (
     reset_between,
     worst,
 )
-from .model import Snapshot
+from .model import Snapshot, StreamInfo
 
 K = TypeVar("K")
 
@@ -77,18 +77,29 @@ class History:
         self.lag: dict[tuple[bytes, bytes], Series] = {}
         self.samples: dict[tuple[bytes, bytes], RunningWindow] = {}
         self._health: dict[tuple[bytes, bytes], Health] = {}
+        self._streams: dict[bytes, StreamInfo] = {}  # each stream as last read
+        self._read_at: dict[bytes, float] = {}  # when (the snapshot's taken_at)
+        self._groups_of: dict[bytes, list[tuple[bytes, bytes]]] = {}
 
     def update(self, snap: Snapshot) -> None:
+        """A stream carried unchanged from an earlier poll (the same object, issue 17) costs a
+        set insertion; rates of a stream read again are over the time since it was last read. A
+        summary (off screen) adds no health sample: it has no consumers, whose absence would read
+        as "stopped"; its groups keep the verdict of their last full read."""
         prev = self._prev
-        dt = snap.taken_at - prev.taken_at if prev else 0.0
-        prev_streams = {s.key: s for s in prev.streams} if prev else {}
         seen_streams: set[bytes] = set()
         seen_groups: set[tuple[bytes, bytes]] = set()
         for stream in snap.streams:
             if stream.error is not None:
                 continue
             seen_streams.add(stream.key)
-            old = prev_streams.get(stream.key)
+            old = self._streams.get(stream.key)
+            if old is stream:
+                seen_groups.update(self._groups_of.get(stream.key, ()))
+                continue
+            dt = snap.taken_at - self._read_at.get(stream.key, snap.taken_at)
+            self._streams[stream.key] = stream
+            self._read_at[stream.key] = snap.taken_at
             if old is None or old.error is not None:
                 rate = None
             elif stream.entries_added is not None and old.entries_added is not None:
@@ -97,19 +108,28 @@ class History:
                 rate = _rate(old.length, stream.length, dt)
             self.in_rate.setdefault(stream.key, Series()).add(rate)
             old_groups = {g.name: g for g in old.groups} if old and old.error is None else {}
+            names = []
             for group in stream.groups:
                 gk = (stream.key, group.name)
-                seen_groups.add(gk)
+                names.append(gk)
                 og = old_groups.get(group.name)
                 read = _rate(og.entries_read, group.entries_read, dt) if og else None
                 self.read_rate.setdefault(gk, Series()).add(read)
                 self.lag.setdefault(gk, Series()).add(group.lag.best)
-                self._add_sample(gk, GroupSample.of(snap.taken_at, stream, group))
-        self._health.clear()
+                if not stream.summary_only:
+                    self._add_sample(gk, GroupSample.of(snap.taken_at, stream, group))
+                    self._health.pop(gk, None)
+            self._groups_of[stream.key] = names
+            seen_groups.update(names)
+        if prev is None or len(seen_streams) != len(self._streams):
+            _forget(self._streams, seen_streams)
+            _forget(self._read_at, seen_streams)
+            _forget(self._groups_of, seen_streams)
         _forget(self.in_rate, seen_streams)
         _forget(self.read_rate, seen_groups)
         _forget(self.lag, seen_groups)
         _forget(self.samples, seen_groups)
+        _forget(self._health, seen_groups)
         self._prev = snap
 
     def _add_sample(self, gk: tuple[bytes, bytes], sample: GroupSample) -> None:

@@ -40,6 +40,15 @@ class KeyedTable(DataTable):
             return None
         return self._order[self.cursor_row]
 
+    def rows_in_view(self) -> list[str]:
+        """The keys of the rows on screen now (one line per row); before the first layout, as
+        many as the app's screen could show."""
+        height = self.scrollable_content_region.height or self.app.size.height
+        if self.show_header:
+            height = max(0, height - self.header_height) if self.scrollable_content_region.height else height
+        top = max(0, int(self.scroll_y))
+        return self._order[top : top + height]
+
     def cells(self, key: str) -> Cells | None:
         return self._cells.get(key)
 
@@ -58,6 +67,8 @@ class KeyedTable(DataTable):
         grown: dict[int, int] = {}  # column index -> the widest changed cell that outgrew it
         for key, cells in rows:
             old = self._cells.get(key)
+            if old is cells:  # the same tuple: made once for data that did not change
+                continue
             if old is None:
                 self.add_row(*map(_literal, cells), key=key)
                 changed = True
