@@ -100,13 +100,16 @@ def plan_poll(
     visible: Collection[bytes],
     read_at: Mapping[bytes, float],
     plan: Cadence,
+    spacing: float | None = None,
 ) -> PollPlan:
     """The visible keys in full; of the others, the ones never read, then the longest unread, as
-    many as keep every summary within the period (their share of one poll's spacing)."""
+    many as keep every summary within the period: their share of the `spacing` seconds since the
+    last poll (a poll woken early by a key reads fewer; by default the visible period)."""
     details = tuple(k for k in keys if k in visible)
     offscreen = [k for k in keys if k not in visible]
     never = [k for k in offscreen if k not in read_at]
-    per_poll = math.ceil(len(offscreen) * plan.visible_period / plan.summary_period) if offscreen else 0
+    step = plan.visible_period if spacing is None else min(max(spacing, 0.0), plan.summary_period)
+    per_poll = math.ceil(len(offscreen) * step / plan.summary_period) if offscreen else 0
     wanted = max(per_poll, len(never))
     if wanted >= len(offscreen):
         return PollPlan(details, tuple(offscreen))

@@ -243,6 +243,7 @@ class Collector:
         self.cadence = cad.Cadence(1.0, options.summary_period, 1.0)
         self.measure_load = True  # False once INFO was refused: the round trip's time stands in
         self._read_at: dict[bytes, float] = {}  # monotonic time each key was last read
+        self._planned_at: float | None = None  # monotonic time of the last poll's plan
         self._shown: dict[bytes, StreamInfo] = {}  # what the last poll showed, errors included
         self._stats_closed: dict[str, tuple[int, int]] | None = None  # commandstats after last poll
 
@@ -369,9 +370,13 @@ class Collector:
         self.cadence = cad.cadence(
             budget, self.costs, len(shown), len(keys) - len(shown), self.interval, self.options.summary_period
         )
-        for gone in self._read_at.keys() - set(keys):
-            del self._read_at[gone]
-        return cad.plan_poll(keys, visible, self._read_at, self.cadence)
+        if len(self._read_at) > len(keys):
+            for gone in self._read_at.keys() - set(keys):
+                del self._read_at[gone]
+        now = time.monotonic()
+        spacing = now - self._planned_at if self._planned_at is not None else None
+        self._planned_at = now
+        return cad.plan_poll(keys, visible, self._read_at, self.cadence, spacing)
 
     def _measure(
         self,
