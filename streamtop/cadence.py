@@ -86,6 +86,13 @@ def cadence(
     return Cadence(interval * factor, max_summary_period * factor, interval)
 
 
+def scrape_period(budget: float, costs: Costs, streams: int, interval: float) -> float:
+    """The same budget for a scrape that reads every stream in full (`serve`: nothing is off
+    screen there): the scrape interval, stretched to stay within the budget. A collector with
+    `follow_screen` and every key `visible` measures the costs (Collector.costs)."""
+    return cadence(budget, costs, streams, 0, interval, interval).visible_period
+
+
 @dataclass(frozen=True, slots=True)
 class PollPlan:
     """What one poll reads: `details` in full, `summaries` as XINFO STREAM + XINFO GROUPS only;

@@ -15,6 +15,7 @@ from streamtop.cadence import (
     measured_costs,
     plan_poll,
     scaled_costs,
+    scrape_period,
     usec_deltas,
 )
 
@@ -178,3 +179,10 @@ def test_load_meter_forgets_beyond_its_window():
     for t in range(0, 30):
         m.add(float(t), 10_000.0 if t < 15 else 1000.0)
     assert math.isclose(m.load(29.0), 0.001)
+
+
+def test_scrape_period_stretches_a_full_scrape_to_the_budget():
+    """serve's hook: 10,000 streams in full every 15 s is 20,000 usec/s, twice a 1 % budget."""
+    assert scrape_period(0.02, COSTS, 10, 15.0) == 15.0
+    period = scrape_period(0.01, COSTS, 10_000, 15.0)
+    assert math.isclose((100 + 10_000 * 30) / period, 10_000, rel_tol=1e-9)
