@@ -137,7 +137,7 @@ def stream_cells(
         fmt.count(s.total_pending),
         fmt.duration_ms(idle)
         if idle is not None
-        else NOT_READ
+        else fmt.not_read()
         if s.summary_only and s.total_pending
         else "-",
         fmt.health_text(health),
@@ -150,11 +150,6 @@ class FilterInput(Input):
 
     def allow_focus(self) -> bool:
         return bool(self.display) and super().allow_focus()
-
-
-# an off-screen row read as a summary (issue 17) does not know its oldest pending entry: not "-"
-# (none), not a number; the next poll after it comes into view reads it
-NOT_READ = Text("…", "dim")
 
 
 class StreamsPanel(Vertical):
