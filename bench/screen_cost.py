@@ -187,15 +187,23 @@ def run(
     if shutil.which("tmux") is None:
         raise SystemExit("tmux is needed (apt-get install -y tmux)")
     runs = []
+    idle: dict[int, float] = {}
     with embedded_server() as srv:
         r = sync_client(srv)
         done = 0
         for n in sizes:
             populate(r, done, n)
             done = n
+            srv0, t0 = server_cpu_s(r), time.monotonic()
+            time.sleep(seconds)  # the server with no dashboard: its own background work (serverCron)
+            idle[n] = (server_cpu_s(r) - srv0) * 1000 / (time.monotonic() - t0)
             for mode in ("before", "after"):
                 runs.append(measure(srv, r, n, mode, seconds, warm))
         r.close()
+    for n, ms in idle.items():
+        res.row(
+            f"{n:,} idle", "server CPU, no dashboard", f"{ms:.1f} ms/s", note="included in the rows below"
+        )
     for d in runs:
         n, mode = d["streams"], d["mode"]
         at_10k = n >= 10_000 and mode == "after"
@@ -237,6 +245,7 @@ def run(
             note=", ".join(f"{x:.2f}" if x is not None else "-" for x in d["latency_intervals"]),
         )
     res.detail["screen_cost"] = runs
+    res.detail["server_idle_ms_per_s"] = idle
     res.headline.update(
         {
             f"{d['streams']}_{d['mode']}": {
