@@ -245,6 +245,7 @@ class Collector:
         self._read_at: dict[bytes, float] = {}  # monotonic time each key was last read
         self._planned_at: float | None = None  # monotonic time of the last poll's plan
         self._shown: dict[bytes, StreamInfo] = {}  # what the last poll showed, errors included
+        self._summaries: dict[bytes, tuple[Any, Any]] = {}  # the raw replies each summary was made of
         self._stats_closed: dict[str, tuple[int, int]] | None = None  # commandstats after last poll
 
     # discovery -----------------------------------------------------------------------------
@@ -552,6 +553,16 @@ class Collector:
                     self.request_discovery()
                 partial.append((stream, [], {}))
                 continue
+            if modes[i] == "summary" and heavy is None:
+                # a summary whose replies are what they were: the object shown before, so that no
+                # layer above parses, counts or draws it again (an idle stream costs a compare)
+                before, shown = self._summaries.get(key), self._shown.get(key)
+                if shown is not None and shown.summary_only and before == (stream_reply, groups_reply):
+                    partial.append((shown, [], {}))
+                    continue
+                self._summaries[key] = (stream_reply, groups_reply)
+            else:
+                self._summaries.pop(key, None)
             if heavy is None:
                 stream, first_size, last_size = parse_stream_sized(key, stream_reply)
                 self._note_sizes(stream, first_size, last_size, mono, now)
@@ -564,8 +575,8 @@ class Collector:
             if heavy is not None:
                 stream = replace(stream, entries_added=_entries_added(group_dicts))
             if modes[i] == "summary":  # the groups as XINFO GROUPS has them; the rest unknown
-                stream = replace(stream, summary_only=True)
-                partial.append((stream, group_dicts, {d["name"]: build_group(d) for d in group_dicts}))
+                groups = tuple(build_group(d) for d in group_dicts)
+                partial.append((replace(stream, summary_only=True, groups=groups), [], {}))
                 continue
             built: dict[bytes, GroupInfo] = {}
             for d in group_dicts:
@@ -608,6 +619,8 @@ class Collector:
             trips += more_trips
         self._last = {s.key: s for s in streams_t if s.error is None}
         self._shown = {s.key: s for s in streams_t} if reading is not None else {}
+        if len(self._summaries) > len(self._shown):
+            self._summaries = {k: v for k, v in self._summaries.items() if k in self._shown}
         for gone in set(self._heavy) - self._last.keys():
             del self._heavy[gone]
         self.total_round_trips += trips

@@ -134,7 +134,8 @@ def header_parts(info: HeaderInfo) -> list[tuple[int, Text]]:
         every.append(f" (stretched to {info.stretched_to:.0f}s: server budget)", "yellow")
     parts.append((KEEP_INTERVAL, every))
     if info.server_load is not None:
-        parts.append((KEEP_POLL, Text(f"server load {info.server_load * 100:.1f}%", "dim")))
+        # what watching costs the server (issue 17): kept longer than the poll figures
+        parts.append((KEEP_INTERVAL, Text(f"server load {info.server_load * 100:.1f}%", "dim")))
     if info.poll_ms is not None:
         parts.append(
             (

@@ -108,10 +108,15 @@ def name_width(table_width: int) -> int:
 
 
 def stream_cells(
-    s: StreamInfo, rate: float | None, health: str | None = None, width: int = NAME_MAX
+    s: StreamInfo,
+    rate: float | None,
+    health: str | None = None,
+    width: int = NAME_MAX,
+    name: Text | None = None,
 ) -> Cells:
-    """`health`: the worst verdict of the stream's groups; `width`: the key column's."""
-    name = middle_name_text(s.key, width)
+    """`health`: the worst verdict of the stream's groups; `width`: the key column's; `name`: the
+    key as shown at that width, when it was made already."""
+    name = name or middle_name_text(s.key, width)
     if s.error is not None:
         problem = "gone" if "no such key" in s.error.lower() else "error"
         return (middle_name_text(s.key, width, "red"), Text(problem, style="red"), "", "", "", "", "", "")
@@ -198,7 +203,9 @@ class StreamsPanel(Vertical):
         made = self._made.get(s.key)
         if made is not None and made[0] is s and made[1] == (rate, health, width):
             return made[2]
-        cells = stream_cells(s, rate, health, width)
+        # the key's Text again, when the last one was made at this width for a plain row
+        reuse = made is not None and made[1][2] == width and made[0].error is None and not made[0].stale
+        cells = stream_cells(s, rate, health, width, made[2][0] if reuse and made is not None else None)
         self._made[s.key] = (s, (rate, health, width), cells)
         return cells
 

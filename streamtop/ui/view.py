@@ -134,7 +134,7 @@ class DashboardView:
 
     def stream_health(self, stream: StreamInfo) -> str | None:
         """The worst verdict of a stream's groups (None without groups)."""
-        return self.history.stream_health(stream.key, [g.name for g in stream.groups])
+        return self.history.stream_health(stream.key, (g.name for g in stream.groups))
 
     def lag_series(self, group: bytes) -> Series | None:
         key = self.selection.key
