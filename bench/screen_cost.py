@@ -13,7 +13,11 @@ in full, the rest as summaries within --max-server-load). Side by side in one ru
 - how many intervals until a change to a visible stream shows on screen (XADD, then the tmux pane
   read every 20 ms until the row's length moves).
 
-    python bench/screen_cost.py [--quick] [--seconds 20] [--streams 1000,10000]
+Then the largest size again, before and after, while a writer adds `--busy` entries a second to
+random streams off screen (an active keyspace: summaries change between two reads; the server CPU
+of the writer alone is measured first).
+
+    python bench/screen_cost.py [--quick] [--seconds 20] [--streams 1000,10000] [--busy 1000]
 """
 
 from __future__ import annotations
@@ -22,11 +26,13 @@ import argparse
 import contextlib
 import json
 import os
+import random
 import re
 import shlex
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -41,6 +47,48 @@ SIZE = (160, 45)
 TICK = os.sysconf("SC_CLK_TCK")
 TARGET_SERVER_MS = 30.0  # at 10,000 streams (issue 17)
 TARGET_DASHBOARD_PCT = 30.0
+
+
+PROBES = (0, 3)  # streams whose rows are on screen: the change-latency probes write there
+FIRST_OFFSCREEN = 100  # the writer leaves the streams before this one alone
+
+
+class Writer:
+    """XADDs to random off-screen streams, `rate` a second in batches of 100, from a thread with
+    its own client."""
+
+    def __init__(self, srv: Any, streams: int, rate: int) -> None:
+        self.srv, self.streams, self.rate = srv, streams, rate
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        rng = random.Random(17)
+        r = sync_client(self.srv)
+        batch = 100
+        while not self._stop.wait(batch / self.rate):
+            pipe = r.pipeline(transaction=False)
+            for _ in range(batch):
+                key = stream_key(rng.randrange(FIRST_OFFSCREEN, self.streams))
+                pipe.xadd(key, {b"sensor_id": b"w", b"temp": b"0.5"})
+            pipe.execute()
+        r.close()
+
+    def __enter__(self) -> Writer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def proc_cpu_s(pid: int) -> float:
@@ -150,7 +198,7 @@ def change_latency(pane: Pane, r: Any, key: bytes, interval: float, timeout: flo
 
 
 def measure(srv: Any, r: Any, streams: int, mode: str, seconds: float, warm: float) -> dict[str, Any]:
-    extra = ["--interval", "1"] + (["--full-poll"] if mode == "before" else [])
+    extra = ["--interval", "1"] + (["--full-poll"] if mode.startswith("before") else [])
     with dashboard(srv.url, extra) as pane:
         up = wait_live(pane, streams)
         time.sleep(warm)
@@ -158,8 +206,9 @@ def measure(srv: Any, r: Any, streams: int, mode: str, seconds: float, warm: flo
         time.sleep(seconds)
         cpu1, srv1, usec1, t1 = proc_cpu_s(pane.pid), server_cpu_s(r), own_usec(r), time.monotonic()
         head = pane.header()
+        rss = rss_mb(pane.pid)
         span = t1 - t0
-        latencies = [change_latency(pane, r, stream_key(i), 1.0) for i in (0, 3, 0, 3)]
+        latencies = [change_latency(pane, r, stream_key(i), 1.0) for i in PROBES * 2]
     load = re.search(r"server load ([0-9.]+)%", head)
     age = re.search(r"summaries <= ([0-9]+) s old", head)
     return {
@@ -173,12 +222,68 @@ def measure(srv: Any, r: Any, streams: int, mode: str, seconds: float, warm: flo
         "header_load_pct": float(load.group(1)) if load else None,
         "summary_age_s": int(age.group(1)) if age else None,
         "latency_intervals": latencies,
+        "rss_mb": rss,
         "header": head,
     }
 
 
+def server_alone(r: Any, seconds: float) -> float:
+    """The server's CPU ms/s with no dashboard: its own background work (and a writer's)."""
+    srv0, t0 = server_cpu_s(r), time.monotonic()
+    time.sleep(seconds)
+    return (server_cpu_s(r) - srv0) * 1000 / (time.monotonic() - t0)
+
+
+def rows(res: PartResult, d: dict[str, Any], budget: float) -> None:
+    n, mode = d["streams"], d["mode"]
+    part = f"{n:,} {mode}"
+    after = mode.startswith("after")
+    judged = n >= 10_000 and after
+    server, cpu = d["server_ms_per_s"], d["dashboard_pct"]
+    res.row(
+        part,
+        "server CPU (INFO cpu)",
+        f"{server:.1f} ms/s",
+        f"<= {TARGET_SERVER_MS:g} ms/s" if judged else "",
+        server <= TARGET_SERVER_MS if judged else None,
+    )
+    res.row(
+        part,
+        "dashboard CPU (/proc)",
+        f"{cpu:.1f} % of a core",
+        f"<= {TARGET_DASHBOARD_PCT:g} %" if judged else "",
+        cpu <= TARGET_DASHBOARD_PCT if judged else None,
+        note=f"RSS {d['rss_mb']:.0f} MB",
+    )
+    header = d["header_load_pct"]
+    res.row(
+        part,
+        "load of its commands (commandstats)",
+        f"{d['own_load_pct']:.2f} %",
+        f"<= {budget:g} % (budget)" if after else "",
+        d["own_load_pct"] <= budget if after else None,
+        note=f"header: {header}%" if header is not None else "",
+    )
+    if after:
+        age = d["summary_age_s"]
+        res.row(part, "cadence: visible / off-screen", "every poll / " + (f"<= {age} s" if age else "?"))
+    lat = d["latency_intervals"]
+    seen = [x for x in lat if x is not None]
+    res.row(
+        part,
+        "visible change shown after",
+        f"{max(seen):.2f} intervals" if seen else "not seen",
+        "<= 2",
+        len(seen) == len(lat) and max(seen) <= 2,
+        note=", ".join(f"{x:.2f}" if x is not None else "-" for x in lat),
+    )
+
+
 def run(
-    quick: bool = False, sizes: tuple[int, ...] = (1000, 10_000), seconds: float | None = None
+    quick: bool = False,
+    sizes: tuple[int, ...] = (1000, 10_000),
+    seconds: float | None = None,
+    busy: int = 1000,
 ) -> PartResult:
     seconds = seconds or (8.0 if quick else 20.0)
     warm = 4.0 if quick else 8.0
@@ -187,68 +292,32 @@ def run(
     if shutil.which("tmux") is None:
         raise SystemExit("tmux is needed (apt-get install -y tmux)")
     runs = []
-    idle: dict[int, float] = {}
+    alone: dict[str, float] = {}
     with embedded_server() as srv:
         r = sync_client(srv)
         done = 0
         for n in sizes:
             populate(r, done, n)
             done = n
-            srv0, t0 = server_cpu_s(r), time.monotonic()
-            time.sleep(seconds)  # the server with no dashboard: its own background work (serverCron)
-            idle[n] = (server_cpu_s(r) - srv0) * 1000 / (time.monotonic() - t0)
+            alone[f"{n:,} idle"] = server_alone(r, seconds)
             for mode in ("before", "after"):
                 runs.append(measure(srv, r, n, mode, seconds, warm))
+        if busy:
+            n = sizes[-1]
+            with Writer(srv, n, busy):
+                alone[f"{n:,} + {busy:,} XADD/s"] = server_alone(r, seconds)
+                for mode in ("before busy", "after busy"):
+                    runs.append(measure(srv, r, n, mode, seconds, warm))
         r.close()
-    for n, ms in idle.items():
-        res.row(
-            f"{n:,} idle", "server CPU, no dashboard", f"{ms:.1f} ms/s", note="included in the rows below"
-        )
+    for label, ms in alone.items():
+        res.row(label, "server CPU, no dashboard", f"{ms:.1f} ms/s", note="included in the rows below")
     for d in runs:
-        n, mode = d["streams"], d["mode"]
-        at_10k = n >= 10_000 and mode == "after"
-        res.row(
-            f"{n:,} {mode}",
-            "server CPU (INFO cpu)",
-            f"{d['server_ms_per_s']:.1f} ms/s",
-            f"<= {TARGET_SERVER_MS:g} ms/s" if at_10k else "",
-            d["server_ms_per_s"] <= TARGET_SERVER_MS if at_10k else None,
-        )
-        res.row(
-            f"{n:,} {mode}",
-            "dashboard CPU (/proc)",
-            f"{d['dashboard_pct']:.1f} % of a core",
-            f"<= {TARGET_DASHBOARD_PCT:g} %" if at_10k else "",
-            d["dashboard_pct"] <= TARGET_DASHBOARD_PCT if at_10k else None,
-        )
-        res.row(
-            f"{n:,} {mode}",
-            "load of its commands (commandstats)",
-            f"{d['own_load_pct']:.2f} %",
-            f"<= {budget:g} % (budget)" if mode == "after" else "",
-            d["own_load_pct"] <= budget if mode == "after" else None,
-            note=f"header: {d['header_load_pct']}%" if d["header_load_pct"] is not None else "",
-        )
-        if mode == "after":
-            res.row(
-                f"{n:,} {mode}",
-                "cadence: visible / off-screen",
-                "every poll / " + (f"<= {d['summary_age_s']} s" if d["summary_age_s"] is not None else "?"),
-            )
-        lat = [x for x in d["latency_intervals"] if x is not None]
-        res.row(
-            f"{n:,} {mode}",
-            "visible change shown after",
-            f"{max(lat):.2f} intervals" if lat else "not seen",
-            "<= 2",
-            bool(lat) and len(lat) == len(d["latency_intervals"]) and max(lat) <= 2,
-            note=", ".join(f"{x:.2f}" if x is not None else "-" for x in d["latency_intervals"]),
-        )
+        rows(res, d, budget)
     res.detail["screen_cost"] = runs
-    res.detail["server_idle_ms_per_s"] = idle
+    res.detail["server_alone_ms_per_s"] = alone
     res.headline.update(
         {
-            f"{d['streams']}_{d['mode']}": {
+            f"{d['streams']}_{d['mode'].replace(' ', '_')}": {
                 "server_ms_per_s": round(d["server_ms_per_s"], 1),
                 "dashboard_pct": round(d["dashboard_pct"], 1),
                 "own_load_pct": round(d["own_load_pct"], 3),
@@ -264,11 +333,12 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--seconds", type=float, default=None)
     ap.add_argument("--streams", default="1000,10000")
+    ap.add_argument("--busy", type=int, default=1000, help="XADD/s of the busy runs (0: none)")
     a = ap.parse_args()
-    res = run(a.quick, tuple(int(x) for x in a.streams.split(",")), a.seconds)
+    res = run(a.quick, tuple(int(x) for x in a.streams.split(",")), a.seconds, a.busy)
     print_table(res.rows)
     for d in res.detail["screen_cost"]:
-        print(f"{d['streams']:>6} {d['mode']:<6} header: {d['header']}")
+        print(f"{d['streams']:>6} {d['mode']:<11} header: {d['header']}")
     print(json.dumps(res.headline))
 
 
