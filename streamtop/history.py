@@ -82,6 +82,7 @@ class History:
         self._read_at: dict[bytes, float] = {}  # when (the snapshot's taken_at)
         self._groups_of: dict[bytes, list[tuple[bytes, bytes]]] = {}
         self._stream_health: dict[bytes, Verdict | None] = {}  # worst verdict, until a new sample
+        self._verdicts: dict[bytes, tuple[Verdict, ...]] = {}  # each group's, as long
 
     def update(self, snap: Snapshot) -> None:
         """A stream carried unchanged from an earlier poll (the same object, issue 17) costs a
@@ -125,10 +126,12 @@ class History:
             if self._groups_of.get(stream.key) != names:
                 self._groups_of[stream.key] = names
                 self._stream_health.pop(stream.key, None)
+                self._verdicts.pop(stream.key, None)
                 regrouped = True
             seen_groups.update(names)
             if not stream.summary_only:
                 self._stream_health.pop(stream.key, None)
+                self._verdicts.pop(stream.key, None)
         if regrouped or prev is None or seen_streams != self._streams.keys():
             # streams or groups came or went: drop what is gone (skipped on the usual poll, where
             # it would walk every stream's series for nothing)
@@ -136,6 +139,7 @@ class History:
             _forget(self._read_at, seen_streams)
             _forget(self._groups_of, seen_streams)
             _forget(self._stream_health, seen_streams)
+            _forget(self._verdicts, seen_streams)
             _forget(self.in_rate, seen_streams)
             _forget(self.read_rate, seen_groups)
             _forget(self.lag, seen_groups)
@@ -163,6 +167,21 @@ class History:
         if got is None:
             samples = self.samples.get(gk)
             got = self._health[gk] = samples.judge(self.window) if samples else UNPOLLED
+        return got
+
+    def stream_health_of(self, stream: StreamInfo) -> Verdict | None:
+        """stream_health of a stream as a snapshot has it (the streams table, every row)."""
+        if stream.key in self._stream_health:
+            return self._stream_health[stream.key]
+        return self.stream_health(stream.key, [g.name for g in stream.groups])
+
+    def verdicts_of(self, stream: StreamInfo) -> tuple[Verdict, ...]:
+        """Each group's verdict, kept as long as stream_health's (the header counts them)."""
+        got = self._verdicts.get(stream.key)
+        if got is None:
+            got = self._verdicts[stream.key] = tuple(
+                self.health(stream.key, g.name).verdict for g in stream.groups
+            )
         return got
 
     def stream_health(self, key: bytes, groups: Iterable[bytes]) -> Verdict | None:

@@ -62,8 +62,9 @@ class KeyedTable(DataTable):
         if gone:
             self._remove_rows(gone)
             changed = True
-        col_keys = [k for _, k in self._columns]
-        columns = [self.columns[ColumnKey(k)] for k in col_keys]
+        col_keys = [ColumnKey(k) for _, k in self._columns]
+        columns = [self.columns[k] for k in col_keys]
+        updated = 0  # cells written in place: one refresh for all of them
         grown: dict[int, int] = {}  # column index -> the widest changed cell that outgrew it
         for key, cells in rows:
             old = self._cells.get(key)
@@ -73,6 +74,7 @@ class KeyedTable(DataTable):
                 self.add_row(*map(_literal, cells), key=key)
                 changed = True
             else:
+                row_data = self._data[RowKey(key)]
                 for i, (a, b) in enumerate(zip(old, cells, strict=True)):
                     if _same(a, b):
                         continue
@@ -83,9 +85,15 @@ class KeyedTable(DataTable):
                     width = _width(b)
                     if width > columns[i].content_width:
                         grown[i] = max(grown.get(i, 0), width)
-                    self.update_cell(key, col_keys[i], _literal(b))
-                    changed = True
+                    # what update_cell does, less its refresh per cell (10,000 rows, 2,000 of them
+                    # changed: 16,000 refreshes of a table that shows 30 of them)
+                    row_data[col_keys[i]] = _literal(b)
+                    updated += 1
             self._cells[key] = cells
+        if updated:
+            self._update_count += 1
+            self.refresh()
+            changed = True
         for i, width in grown.items():
             columns[i].content_width = max(columns[i].content_width, width)
             self._require_update_dimensions = True
