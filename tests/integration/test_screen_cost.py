@@ -115,7 +115,8 @@ async def test_a_visible_change_shows_in_the_next_poll_and_an_offscreen_one_with
     server, r
 ) -> None:
     keys = arrange(r, 40)
-    m = screen_monitor(server, summary_period=2.0)
+    m = screen_monitor(server, summary_period=0.5)
+    m.interval = 0.05
     try:
         m.set_focus(Focus(key=keys[0], visible=frozenset(keys[:3])))
         await m.poll()
@@ -123,7 +124,7 @@ async def test_a_visible_change_shows_in_the_next_poll_and_an_offscreen_one_with
         r.xadd(keys[39], {"f": "new"})
         snap = await m.poll()
         assert snap.stream(keys[1]).length == 4
-        for _ in range(60):  # polls 0.05 s apart: every summary read again within 2 s
+        for _ in range(60):  # polls 0.05 s apart: every summary read again within 0.5 s
             if snap.stream(keys[39]).length == 4:
                 break
             await asyncio.sleep(0.05)
