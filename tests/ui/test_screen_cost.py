@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from streamtop.ui.header import HeaderInfo, header_text
 from streamtop.ui.streams import row_key
 from tests.integration.test_screen_cost import arrange
 from tests.support.ui import SIZE, make_app, row
@@ -36,3 +37,21 @@ async def test_rows_scrolled_into_view_get_their_details_from_the_next_poll(serv
         assert app.snapshot.stream(keys[79]).oldest_pending_idle_ms is not None
         assert row(app, "streams-table", row_key(keys[79]))[OLDEST] not in ("…", "-")
         assert app.selected_key == keys[0]
+
+
+def test_header_says_how_old_the_summaries_are_what_polling_costs_and_when_the_budget_stretches():
+    info = HeaderInfo(
+        state="live", streams=10_000, summary_age=4.2, server_load=0.008, stretched_to=3.0, interval=1.0
+    )
+    line = header_text(info, 250).plain
+    assert "10000 streams, summaries <= 5 s old" in line
+    assert "server load 0.8%" in line
+    assert "every 1s (stretched to 3s: server budget)" in line
+    full = header_text(HeaderInfo(state="live", streams=3, poll_ms=12.0), 250).plain
+    assert "summaries" not in full and "server load" not in full and "stretched" not in full
+
+
+def test_the_server_load_outlasts_the_poll_figures_on_a_narrow_header():
+    info = HeaderInfo(state="live", url="redis://h:1/0", streams=10, server_load=0.012, poll_ms=20.0)
+    line = header_text(info, 70).plain
+    assert "server load 1.2%" in line and "poll 20 ms" not in line
