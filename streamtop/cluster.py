@@ -95,6 +95,9 @@ class _Node:
     task: asyncio.Task[Snapshot | None] | None = None  # its poll in flight, if any
     sent_at: float = 0.0  # time.monotonic() when that poll was sent
     not_answering_for: float | None = None  # seconds its poll in flight has gone unanswered
+    # the node's stream as its collector made it -> the same with the node's address: a stream the
+    # collector carried (issue 17) stays the same object here too, so nothing above redoes it
+    tagged: dict[bytes, tuple[StreamInfo, StreamInfo]] = field(default_factory=dict)
 
 
 @dataclass
@@ -267,12 +270,17 @@ class ClusterCollector:
             if result.focus is not None:
                 focus_data = result.focus
             kept = []
+            tagged: dict[bytes, tuple[StreamInfo, StreamInfo]] = {}
             for s in result.streams:
                 if s.error and s.error.split(" ", 1)[0] in ("MOVED", "ASK"):
                     moved = True  # the key lives elsewhere now: its new owner will report it
                     continue
-                kept.append(replace(s, node=node.address))
+                before = node.tagged.get(s.key)
+                shown = before[1] if before is not None and before[0] is s else replace(s, node=node.address)
+                tagged[s.key] = (s, shown)
+                kept.append(shown)
             node.last = tuple(kept)
+            node.tagged = tagged
         if moved:
             self.request_discovery()
         failing = [n.retry_at for n in self.nodes.values() if n.error is not None and n.task is None]
