@@ -88,6 +88,20 @@ def build_parser(name: str | None = None) -> argparse.ArgumentParser:
             f"(default {seconds_text(DEFAULTS.window_ms / 1000)}s)",
         )
         p.add_argument(
+            "--max-server-load",
+            type=num.MAX_SERVER_LOAD.arg,
+            default=DEFAULTS.poll.max_server_load,
+            metavar="PERCENT",
+            help="the share of the server's time the polls may take: off-screen rows, then visible"
+            f" ones, are read less often to stay within it (default {DEFAULTS.poll.max_server_load:g})",
+        )
+        p.add_argument(
+            "--full-poll",
+            action="store_true",
+            default=None,
+            help="read every stream in full every poll, whatever is on screen (the old cost)",
+        )
+        p.add_argument(
             "--read-only",
             action="store_true",
             help="refuse every change to the server (produce, ack, claim, trim...)",

@@ -27,7 +27,7 @@ from redis.crc import key_slot
 
 from .collector import Collector, is_pattern, to_bytes
 from .connection import AsyncClient, ConnectionSpec, describe_error, host_port, retry_delay
-from .model import Discovery, Focus, NodeStatus, ServerInfo, Snapshot, StreamInfo
+from .model import Discovery, Focus, NodeStatus, PollCost, ServerInfo, Snapshot, StreamInfo
 from .options import POLL_DEFAULTS, PollOptions
 
 SLOTS = 16384
@@ -95,6 +95,9 @@ class _Node:
     task: asyncio.Task[Snapshot | None] | None = None  # its poll in flight, if any
     sent_at: float = 0.0  # time.monotonic() when that poll was sent
     not_answering_for: float | None = None  # seconds its poll in flight has gone unanswered
+    # the node's stream as its collector made it -> the same with the node's address: a stream the
+    # collector carried (issue 17) stays the same object here too, so nothing above redoes it
+    tagged: dict[bytes, tuple[StreamInfo, StreamInfo]] = field(default_factory=dict)
 
 
 @dataclass
@@ -111,6 +114,10 @@ class ClusterCollector:
     total_round_trips: int = 0
     answer_timeout: float = 2.0  # a node's poll in flight this long: the node is "not answering"
     node_wait: float = NODE_WAIT  # poll() returns after this long without the slower nodes
+    # issue 17, handed to every node's collector: each node keeps its own server budget
+    follow_screen: bool = False
+    visible: frozenset[bytes] = frozenset()
+    interval: float = 1.0
 
     def __post_init__(self) -> None:
         raw = [to_bytes(t) for t in self.targets] or [b"*"]
@@ -191,6 +198,9 @@ class ClusterCollector:
         if not node.collector.patterns and not node.collector.explicit:
             return None
         node.collector.focus = focus
+        node.collector.follow_screen = self.follow_screen
+        node.collector.visible = self.visible
+        node.collector.interval = self.interval
         return await node.collector.poll()
 
     def _start_polls(self, focus: Focus | None) -> None:
@@ -227,6 +237,7 @@ class ClusterCollector:
             await asyncio.wait(in_flight, timeout=self.node_wait)
         trips = discovery_trips = 0
         focus_data = None
+        costs: list[PollCost] = []
         moved = False
         for node in self.nodes.values():
             task = node.task
@@ -254,15 +265,22 @@ class ClusterCollector:
                 continue
             trips += result.round_trips
             discovery_trips += result.discovery_round_trips
+            if result.cost is not None:
+                costs.append(result.cost)
             if result.focus is not None:
                 focus_data = result.focus
             kept = []
+            tagged: dict[bytes, tuple[StreamInfo, StreamInfo]] = {}
             for s in result.streams:
                 if s.error and s.error.split(" ", 1)[0] in ("MOVED", "ASK"):
                     moved = True  # the key lives elsewhere now: its new owner will report it
                     continue
-                kept.append(replace(s, node=node.address))
+                before = node.tagged.get(s.key)
+                shown = before[1] if before is not None and before[0] is s else replace(s, node=node.address)
+                tagged[s.key] = (s, shown)
+                kept.append(shown)
             node.last = tuple(kept)
+            node.tagged = tagged
         if moved:
             self.request_discovery()
         failing = [n.retry_at for n in self.nodes.values() if n.error is not None and n.task is None]
@@ -309,12 +327,33 @@ class ClusterCollector:
             focus=focus_data,
             nodes=tuple(statuses),
             uncovered=self.topology.uncovered_ranges(),
+            cost=merge_costs(costs),
         )
 
     async def aclose(self) -> None:
         for node in self.nodes.values():
             await _drop(node)
         self.nodes.clear()
+
+
+def merge_costs(costs: list[PollCost]) -> PollCost | None:
+    """The nodes' poll costs as one: counts added, the oldest summary, the busiest node's load
+    (each node is a server with its own budget) and the longest cadence."""
+    if not costs:
+        return None
+    ages = [c.summary_age for c in costs if c.summary_age is not None]
+    loads = [c.load for c in costs if c.load is not None]
+    return PollCost(
+        detailed=sum(c.detailed for c in costs),
+        summarized=sum(c.summarized for c in costs),
+        carried=sum(c.carried for c in costs),
+        summary_age=max(ages) if ages else None,
+        load=max(loads) if loads else None,
+        budget=costs[0].budget,
+        visible_period=max(c.visible_period for c in costs),
+        summary_period=max(c.summary_period for c in costs),
+        stretched=any(c.stretched for c in costs),
+    )
 
 
 async def _drop(node: _Node) -> None:

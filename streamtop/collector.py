@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from . import cadence as cad
 from .connection import AsyncClient, error_text, execute_raw
 from .model import (
     Discovery,
@@ -30,6 +31,7 @@ from .model import (
     GroupInfo,
     LagSource,
     PendingEntry,
+    PollCost,
     ServerInfo,
     Snapshot,
     StreamInfo,
@@ -48,6 +50,7 @@ from .parse import (
     parse_consumers,
     parse_entries,
     parse_groups,
+    parse_info,
     parse_pending_entries,
     parse_pending_summary,
     parse_stream_sized,
@@ -230,6 +233,20 @@ class Collector:
         self.server_time_ms = 0  # the server's clock at the last poll (TIME in the same round trip)
         self.ask_time = True  # False once TIME was refused (an ACL without it): the local clock
         self.read_time_lag = True  # False: no COUNT 1 XRANGE nor TIME (bench/time_lag.py weighs them)
+        # issue 17: with follow_screen, only `visible` (and the focus) is read in full each poll, the
+        # rest as summaries within the budget (streamtop.cadence); without it every poll is full
+        self.follow_screen = False
+        self.visible: frozenset[bytes] = frozenset()
+        self.interval = 1.0  # seconds between polls (the dashboard's), for the cadence
+        self.costs = cad.Costs()
+        self.meter = cad.LoadMeter()
+        self.cadence = cad.Cadence(1.0, options.summary_period, 1.0)
+        self.measure_load = True  # False once INFO was refused: the round trip's time stands in
+        self._read_at: dict[bytes, float] = {}  # monotonic time each key was last read
+        self._planned_at: float | None = None  # monotonic time of the last poll's plan
+        self._shown: dict[bytes, StreamInfo] = {}  # what the last poll showed, errors included
+        self._summaries: dict[bytes, tuple[Any, Any]] = {}  # the raw replies each summary was made of
+        self._stats_closed: dict[str, tuple[int, int]] | None = None  # commandstats after last poll
 
     # discovery -----------------------------------------------------------------------------
 
@@ -344,6 +361,68 @@ class Collector:
         pipe.execute_command("XRANGE", key, start, end, "COUNT", 1)
         return _GroupPlan(name, None, next_from=ldid, next_big=big)
 
+    def _plan(self, keys: tuple[bytes, ...], focus: Focus | None) -> cad.PollPlan:
+        """Which keys this poll reads in full and which as summaries (streamtop.cadence)."""
+        visible = set(self.visible)
+        if focus is not None:
+            visible.add(focus.key)
+        shown = [k for k in keys if k in visible]
+        budget = self.options.max_server_load / 100
+        self.cadence = cad.cadence(
+            budget, self.costs, len(shown), len(keys) - len(shown), self.interval, self.options.summary_period
+        )
+        if len(self._read_at) > len(keys):
+            for gone in self._read_at.keys() - set(keys):
+                del self._read_at[gone]
+        now = time.monotonic()
+        spacing = now - self._planned_at if self._planned_at is not None else None
+        self._planned_at = now
+        return cad.plan_poll(keys, visible, self._read_at, self.cadence, spacing)
+
+    def _measure(
+        self,
+        opening: Any,
+        closing: Any,
+        plan: cad.PollPlan,
+        round_trip_us: float,
+        mono: float,
+    ) -> None:
+        """What this poll cost the server: INFO commandstats of its own commands, bracketing them
+        in the same round trip (another client's commands of the same names in between count too:
+        an overestimate, never an under-); without INFO (an ACL), the round trip's time."""
+        before, after = _commandstats(opening), _commandstats(closing)
+        reads = len(plan.details) + len(plan.summaries)
+        if before is None or after is None:
+            if self.measure_load and (isinstance(opening, Exception) or isinstance(closing, Exception)):
+                self.measure_load = False  # refused: not asked again
+            self.costs = cad.scaled_costs(self.costs, round_trip_us, reads, len(plan.details))
+            self.meter.add(mono, round_trip_us)
+            return
+        deltas = cad.usec_deltas(before, after)
+        deltas.pop("scan", None)  # another client's: discovery is not in this round trip
+        self.costs = cad.measured_costs(self.costs, deltas, reads, len(plan.details))
+        used = sum(u for _, u in deltas.values())
+        if self._stats_closed is not None:  # discovery's SCANs, between the last poll and this one
+            used += cad.usec_deltas(self._stats_closed, before).get("scan", (0, 0))[1]
+        self._stats_closed = after
+        self.meter.add(mono, used)
+
+    def _cost(self, plan: cad.PollPlan, carried: int, keys: tuple[bytes, ...], mono: float) -> PollCost:
+        offscreen = set(keys).difference(plan.details)
+        oldest = min((self._read_at[k] for k in offscreen if k in self._read_at), default=None)
+        c = self.cadence
+        return PollCost(
+            detailed=len(plan.details),
+            summarized=len(plan.summaries),
+            carried=carried,
+            summary_age=max(0.0, mono - oldest) if oldest is not None else None,
+            load=self.meter.load(mono),
+            budget=self.options.max_server_load / 100,
+            visible_period=c.visible_period,
+            summary_period=c.summary_period,
+            stretched=c.stretched,
+        )
+
     def _queue_focus(self, pipe: Any, focus: Focus) -> int:
         n = 0
         if focus.group is not None:
@@ -372,15 +451,37 @@ class Collector:
         if self.key_filter is not None:
             keys = self.key_filter(keys)
         focus = self.focus
+        reading = self._plan(keys, focus) if self.follow_screen else None
+        full = set(reading.details) if reading is not None else None
+        summary = set(reading.summaries) if reading is not None else None
+        bracket = reading is not None and self.measure_load
 
         pipe = _Batch()
+        if bracket:
+            pipe.execute_command("INFO", "commandstats")
         asked_time = self.ask_time and self.read_time_lag
         if asked_time:  # the server's clock, which stamps the IDs: for time lags
             pipe.execute_command("TIME")
         plans: list[list[_GroupPlan]] = []
         light: list[_Heavy | None] = []  # per key: read without XINFO STREAM this poll
+        modes: list[str] = []  # per key: "full", "summary" or "carry" (shown as last read)
         mono = time.monotonic()
         for key in keys:
+            mode = (
+                "full"
+                if full is None or key in full
+                else "summary"
+                if summary and key in summary
+                else "carry"
+            )
+            if mode == "carry" and key not in self._shown:
+                mode = "summary"  # (never shown: the plan reads it; this is only a safety net)
+            modes.append(mode)
+            if mode == "carry":
+                light.append(None)
+                plans.append([])
+                continue
+            self._read_at[key] = mono
             heavy = self._heavy.get(key)
             if heavy is not None and not heavy.due(mono):
                 light.append(heavy)
@@ -389,7 +490,7 @@ class Collector:
                 light.append(None)
                 pipe.execute_command("XINFO", "STREAM", key)
             pipe.execute_command("XINFO", "GROUPS", key)
-            known = self._last.get(key)
+            known = self._last.get(key) if mode == "full" else None
             key_plans: list[_GroupPlan] = []
             for g in known.groups if known else ():
                 needs = self._needs_estimate(g)
@@ -404,19 +505,37 @@ class Collector:
                     key_plans.append(self._queue_group(pipe, key, g.name, g.last_delivered_id, needs))
             plans.append(key_plans)
         focus_n = self._queue_focus(pipe, focus) if focus else 0
+        if bracket:
+            pipe.execute_command("INFO", "commandstats")
+        sent_at = time.perf_counter()
         replies = await execute_raw(self.client, pipe.commands, self.options.timeout)
+        round_trip_us = (time.perf_counter() - sent_at) * 1e6
         trips = 1
         _raise_connection_error(replies)
-        self.server_time_ms = _server_ms(replies[0] if asked_time else None)
-        if asked_time and isinstance(replies[0], Exception):
+        lead = 1 if bracket else 0  # the opening INFO
+        self.server_time_ms = _server_ms(replies[lead] if asked_time else None)
+        if asked_time and isinstance(replies[lead], Exception):
             self.ask_time = False  # refused: not asked again (an ACL LOG entry per poll otherwise)
+        if reading is not None:
+            self._measure(
+                replies[0] if bracket else None,
+                replies[-1] if bracket else None,
+                reading,
+                round_trip_us,
+                time.monotonic(),
+            )
 
-        pos = 1 if asked_time else 0
+        pos = lead + (1 if asked_time else 0)
         partial: list[tuple[StreamInfo, list[dict[str, Any]], dict[bytes, GroupInfo]]] = []
         new_groups: list[tuple[int, dict[str, Any]]] = []
+        carried = 0
         for i, key in enumerate(keys):
             if i and not i % YIELD_EVERY:
                 await asyncio.sleep(0)
+            if modes[i] == "carry":  # the very object shown before: nothing above redoes its work
+                partial.append((self._shown[key], [], {}))
+                carried += 1
+                continue
             heavy = light[i]
             n_stream = 1 if heavy is None else (2 if heavy.first_big else 3)
             stream_replies = replies[pos : pos + n_stream]
@@ -434,6 +553,16 @@ class Collector:
                     self.request_discovery()
                 partial.append((stream, [], {}))
                 continue
+            if modes[i] == "summary" and heavy is None:
+                # a summary whose replies are what they were: the object shown before, so that no
+                # layer above parses, counts or draws it again (an idle stream costs a compare)
+                before, shown = self._summaries.get(key), self._shown.get(key)
+                if shown is not None and shown.summary_only and before == (stream_reply, groups_reply):
+                    partial.append((shown, [], {}))
+                    continue
+                self._summaries[key] = (stream_reply, groups_reply)
+            else:
+                self._summaries.pop(key, None)
             if heavy is None:
                 stream, first_size, last_size = parse_stream_sized(key, stream_reply)
                 self._note_sizes(stream, first_size, last_size, mono, now)
@@ -445,6 +574,10 @@ class Collector:
             group_dicts = parse_groups(groups_reply)
             if heavy is not None:
                 stream = replace(stream, entries_added=_entries_added(group_dicts))
+            if modes[i] == "summary":  # the groups as XINFO GROUPS has them; the rest unknown
+                groups = tuple(build_group(d) for d in group_dicts)
+                partial.append((replace(stream, summary_only=True, groups=groups), [], {}))
+                continue
             built: dict[bytes, GroupInfo] = {}
             for d in group_dicts:
                 got = by_name.get(d["name"])
@@ -485,6 +618,9 @@ class Collector:
             focus_data, more_trips = await self._mark_without_data(focus_data, streams_t)
             trips += more_trips
         self._last = {s.key: s for s in streams_t if s.error is None}
+        self._shown = {s.key: s for s in streams_t} if reading is not None else {}
+        if len(self._summaries) > len(self._shown):
+            self._summaries = {k: v for k, v in self._summaries.items() if k in self._shown}
         for gone in set(self._heavy) - self._last.keys():
             del self._heavy[gone]
         self.total_round_trips += trips
@@ -497,6 +633,7 @@ class Collector:
             streams=streams_t,
             discovery=self.discovery,
             focus=focus_data,
+            cost=self._cost(reading, carried, keys, time.monotonic()) if reading is not None else None,
         )
 
     async def _mark_without_data(
@@ -717,6 +854,23 @@ def _entries_added(group_dicts: list[dict[str, Any]]) -> int | None:
         if read is not None and lag is not None and (best is None or read + lag > best):
             best = read + lag
     return best
+
+
+def _commandstats(reply: Any) -> dict[str, tuple[int, int]] | None:
+    """INFO commandstats as {command: (calls, usec)} for the commands a poll sends; None when
+    the reply is an error (an ACL without INFO)."""
+    if reply is None or isinstance(reply, Exception):
+        return None
+    out = {}
+    for name, value in parse_info(reply).items():
+        command = name.removeprefix("cmdstat_")
+        if command not in cad.OWN_COMMANDS and command != "scan":
+            continue
+        fields = dict(p.partition("=")[::2] for p in value.split(","))
+        calls, usec = to_int(fields.get("calls")), to_int(fields.get("usec"))
+        if calls is not None and usec is not None:
+            out[command] = (calls, usec)
+    return out
 
 
 def _raise_connection_error(replies: list[Any]) -> None:

@@ -13,6 +13,7 @@ poll when asked.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -26,7 +27,7 @@ from .health import (
     reset_between,
     worst,
 )
-from .model import Snapshot
+from .model import Snapshot, StreamInfo
 
 K = TypeVar("K")
 
@@ -77,39 +78,73 @@ class History:
         self.lag: dict[tuple[bytes, bytes], Series] = {}
         self.samples: dict[tuple[bytes, bytes], RunningWindow] = {}
         self._health: dict[tuple[bytes, bytes], Health] = {}
+        self._streams: dict[bytes, StreamInfo] = {}  # each stream as last read
+        self._read_at: dict[bytes, float] = {}  # when (the snapshot's taken_at)
+        self._groups_of: dict[bytes, list[tuple[bytes, bytes]]] = {}
+        self._stream_health: dict[bytes, Verdict | None] = {}  # worst verdict, until a new sample
+        self._verdicts: dict[bytes, tuple[Verdict, ...]] = {}  # each group's, as long
 
     def update(self, snap: Snapshot) -> None:
+        """A stream carried unchanged from an earlier poll (the same object, issue 17) costs a
+        set insertion; rates of a stream read again are over the time since it was last read. A
+        summary (off screen) adds no health sample: it has no consumers, whose absence would read
+        as "stopped"; its groups keep the verdict of their last full read."""
         prev = self._prev
-        dt = snap.taken_at - prev.taken_at if prev else 0.0
-        prev_streams = {s.key: s for s in prev.streams} if prev else {}
         seen_streams: set[bytes] = set()
         seen_groups: set[tuple[bytes, bytes]] = set()
+        regrouped = False
         for stream in snap.streams:
             if stream.error is not None:
                 continue
             seen_streams.add(stream.key)
-            old = prev_streams.get(stream.key)
+            old = self._streams.get(stream.key)
+            if old is stream:
+                seen_groups.update(self._groups_of.get(stream.key, ()))
+                continue
+            dt = snap.taken_at - self._read_at.get(stream.key, snap.taken_at)
+            self._streams[stream.key] = stream
+            self._read_at[stream.key] = snap.taken_at
             if old is None or old.error is not None:
                 rate = None
             elif stream.entries_added is not None and old.entries_added is not None:
                 rate = _rate(old.entries_added, stream.entries_added, dt)
             else:  # 6.2: length grows with adds, shrinks with trims
                 rate = _rate(old.length, stream.length, dt)
-            self.in_rate.setdefault(stream.key, Series()).add(rate)
+            _series(self.in_rate, stream.key).add(rate)
             old_groups = {g.name: g for g in old.groups} if old and old.error is None else {}
+            names = []
             for group in stream.groups:
                 gk = (stream.key, group.name)
-                seen_groups.add(gk)
+                names.append(gk)
                 og = old_groups.get(group.name)
                 read = _rate(og.entries_read, group.entries_read, dt) if og else None
-                self.read_rate.setdefault(gk, Series()).add(read)
-                self.lag.setdefault(gk, Series()).add(group.lag.best)
-                self._add_sample(gk, GroupSample.of(snap.taken_at, stream, group))
-        self._health.clear()
-        _forget(self.in_rate, seen_streams)
-        _forget(self.read_rate, seen_groups)
-        _forget(self.lag, seen_groups)
-        _forget(self.samples, seen_groups)
+                _series(self.read_rate, gk).add(read)
+                _series(self.lag, gk).add(group.lag.best)
+                if not stream.summary_only:
+                    self._add_sample(gk, GroupSample.of(snap.taken_at, stream, group))
+                    self._health.pop(gk, None)
+            if self._groups_of.get(stream.key) != names:
+                self._groups_of[stream.key] = names
+                self._stream_health.pop(stream.key, None)
+                self._verdicts.pop(stream.key, None)
+                regrouped = True
+            seen_groups.update(names)
+            if not stream.summary_only:
+                self._stream_health.pop(stream.key, None)
+                self._verdicts.pop(stream.key, None)
+        if regrouped or prev is None or seen_streams != self._streams.keys():
+            # streams or groups came or went: drop what is gone (skipped on the usual poll, where
+            # it would walk every stream's series for nothing)
+            _forget(self._streams, seen_streams)
+            _forget(self._read_at, seen_streams)
+            _forget(self._groups_of, seen_streams)
+            _forget(self._stream_health, seen_streams)
+            _forget(self._verdicts, seen_streams)
+            _forget(self.in_rate, seen_streams)
+            _forget(self.read_rate, seen_groups)
+            _forget(self.lag, seen_groups)
+            _forget(self.samples, seen_groups)
+            _forget(self._health, seen_groups)
         self._prev = snap
 
     def _add_sample(self, gk: tuple[bytes, bytes], sample: GroupSample) -> None:
@@ -134,9 +169,28 @@ class History:
             got = self._health[gk] = samples.judge(self.window) if samples else UNPOLLED
         return got
 
-    def stream_health(self, key: bytes, groups: list[bytes]) -> Verdict | None:
-        """The worst verdict of a stream's groups (None without groups)."""
-        return worst([self.health(key, g).verdict for g in groups])
+    def stream_health_of(self, stream: StreamInfo) -> Verdict | None:
+        """stream_health of a stream as a snapshot has it (the streams table, every row)."""
+        if stream.key in self._stream_health:
+            return self._stream_health[stream.key]
+        return self.stream_health(stream.key, [g.name for g in stream.groups])
+
+    def verdicts_of(self, stream: StreamInfo) -> tuple[Verdict, ...]:
+        """Each group's verdict, kept as long as stream_health's (the header counts them)."""
+        got = self._verdicts.get(stream.key)
+        if got is None:
+            got = self._verdicts[stream.key] = tuple(
+                self.health(stream.key, g.name).verdict for g in stream.groups
+            )
+        return got
+
+    def stream_health(self, key: bytes, groups: Iterable[bytes]) -> Verdict | None:
+        """The worst verdict of a stream's groups (None without groups): kept until one of them
+        gets a new sample (the streams table asks for every row at every poll)."""
+        if key in self._stream_health:
+            return self._stream_health[key]
+        verdict = self._stream_health[key] = worst([self.health(key, g).verdict for g in groups])
+        return verdict
 
     def stream_rate(self, key: bytes) -> float | None:
         s = self.in_rate.get(key)
@@ -145,6 +199,14 @@ class History:
     def group_rate(self, key: bytes, group: bytes) -> float | None:
         s = self.read_rate.get((key, group))
         return s.last if s else None
+
+
+def _series(store: dict[K, Series], key: K) -> Series:
+    """The key's series, made on first use (setdefault would make a deque every call)."""
+    got = store.get(key)
+    if got is None:
+        got = store[key] = Series()
+    return got
 
 
 def _forget(store: dict[K, Any], seen: set[K]) -> None:

@@ -215,6 +215,9 @@ class StreamInfo:
     # poll: a stream whose first or last entry is large is read with cheaper commands in between
     # (length, groups, lag and the last ID stay fresh; see collector.BIG_ENTRY). None: fresh.
     info_taken_at: float | None = None
+    # read as a summary only (off screen, issue 17): XINFO STREAM + XINFO GROUPS, so the groups
+    # have no consumers, pending summary or time lag and a NULL lag has no estimate: unknown
+    summary_only: bool = False
 
     @property
     def label(self) -> str:
@@ -254,6 +257,22 @@ class Entry:
 
 
 @dataclass(frozen=True, slots=True)
+class PollCost:
+    """What a poll read and what polling costs the server (cadence.py): the header's "summaries
+    <= 5 s old" and "server load 0.8%"."""
+
+    detailed: int = 0  # streams read in full this poll (on screen, selected)
+    summarized: int = 0  # off-screen streams read as a summary this poll
+    carried: int = 0  # streams shown as an earlier poll read them
+    summary_age: float | None = None  # seconds: the oldest off-screen data shown
+    load: float | None = None  # measured share of the server's time (0.008 is 0.8 %); None: not yet
+    budget: float = 0.02  # --max-server-load as a fraction
+    visible_period: float = 1.0  # seconds between two full reads of the visible rows
+    summary_period: float = 5.0  # seconds within which every off-screen summary is read
+    stretched: bool = False  # the visible rows are read less often than the interval asks
+
+
+@dataclass(frozen=True, slots=True)
 class Focus:
     """What the screen shows in detail: the collector adds its pages to the same round trip.
 
@@ -268,6 +287,7 @@ class Focus:
     consumer: bytes | None = None
     messages_end: str = "+"
     messages_count: int = 50
+    visible: frozenset[bytes] = frozenset()  # the streams whose rows are on screen (issue 17)
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,6 +371,7 @@ class Snapshot:
     discovery_round_trips: int = 0  # SCAN calls made by this poll (only when discovery was due)
     nodes: tuple[NodeStatus, ...] = ()  # cluster only: one per primary
     uncovered: tuple[tuple[int, int], ...] = ()  # cluster only: slot ranges no primary serves
+    cost: PollCost | None = None  # None: a full poll (status, --full-poll)
 
     @property
     def stale_nodes(self) -> tuple[NodeStatus, ...]:

@@ -145,6 +145,10 @@ class Monitor:
         self.poll_started: float | None = None  # when the poll in flight was sent (clock())
         self.answer_timeout = MIN_ANSWER_TIMEOUT  # seconds in flight before NOT_ANSWERING
         self.polls = 0
+        # issue 17: the dashboard sets this (unless --full-poll), and then only what the screen
+        # shows is read in full each poll; `interval` is the dashboard's, for the cadence
+        self.follow_screen = False
+        self.interval = 1.0
         # The actions' client: kept across failed polls (its pool reconnects by itself, and an
         # action may be running on it); replaced only when a reconnect finds a different server.
         self.action_client: AsyncClient | None = None
@@ -217,7 +221,22 @@ class Monitor:
         """What the screen shows in detail; rides along in the next poll's round trip."""
         self.focus = focus
         if self.collector is not None:
-            self.collector.focus = focus
+            self._hand_over(self.collector)
+
+    def _hand_over(self, collector: Collector | ClusterCollector) -> None:
+        """What the next poll must read, as the screen says it."""
+        collector.focus = self.focus
+        collector.follow_screen = self.follow_screen and not self.options.full_poll
+        collector.visible = self.focus.visible if self.focus is not None else frozenset()
+        collector.interval = self.interval
+
+    def poll_delay(self, interval: float) -> float:
+        """Seconds until the next poll: the interval, or longer when the server budget stretched
+        the visible rows' cadence (the header says so)."""
+        cost = self.last.cost if self.last is not None else None
+        if cost is None or not cost.stretched:
+            return interval
+        return max(interval, cost.visible_period)
 
     # polling --------------------------------------------------------------------------------
 
@@ -234,7 +253,7 @@ class Monitor:
         except BaseException:
             await _close(client)
             raise
-        self.collector.focus = self.focus
+        self._hand_over(self.collector)
         if self.action_client is None or self.action_server != server:
             await self._replace_action_client(server)
 
@@ -258,7 +277,7 @@ class Monitor:
             if self.collector is None:
                 await self._connect()
             assert self.collector is not None
-            self.collector.focus = self.focus
+            self._hand_over(self.collector)
             if isinstance(self.collector, ClusterCollector):  # each node's own deadline
                 self.collector.answer_timeout = self.answer_timeout
             snap = await self.collector.poll()

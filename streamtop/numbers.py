@@ -195,6 +195,7 @@ INTERVAL = seconds("interval", 0.05, 3600, above=False)
 STUCK_AFTER = seconds("stuck-after", 0.001, MAX_SECONDS, above=False)
 POISON_DELIVERIES = Field("poison deliveries", "int", 1, 1_000_000_000)
 MAX_STREAMS = Field("max streams", "int", 1, 1_000_000)
+MAX_SERVER_LOAD = Field("max server load", "float", 0, 100, above=True, unit="%")
 # status
 RATES_INTERVAL = seconds("rates interval", 0.05, 600, above=False)
 MAX_LAG = Field("max lag", "int", 0, INT64_MAX)

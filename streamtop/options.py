@@ -22,6 +22,11 @@ class PollOptions:
     estimate_cap: int = 1000  # entries a bounded XRANGE lag estimate counts at most
     estimate_interval: float = 5.0  # seconds a large estimate is kept (0: count every poll)
     timeout: float = 30.0  # seconds for one poll's whole round trip
+    # the dashboard's share of the server's time it may take (per cent, INFO commandstats of its own
+    # commands): the off-screen cadence, then the visible one, stretch to stay within it (cadence.py)
+    max_server_load: float = 2.0
+    full_poll: bool = False  # every stream in full every poll, as before issue 17 (status always is)
+    summary_period: float = 5.0  # seconds within which every off-screen summary is read again
 
     def __post_init__(self) -> None:
         if self.max_streams < 1:

@@ -76,6 +76,8 @@ class StreamtopApp(App[int]):
         self.interval = interval
         if monitor is not None:
             monitor.answer_timeout = answer_timeout(interval)
+            monitor.follow_screen = True  # what is on screen in full, the rest as summaries
+            monitor.interval = interval
             if read_only:
                 monitor.read_only = True
             read_only = monitor.read_only
@@ -99,6 +101,7 @@ class StreamtopApp(App[int]):
         self.loop_waiting = False  # the poll loop is between polls ...
         self.loop_delay: float | None = None  # ... for this long (None: until woken)
         self._aged_from: Snapshot | None = None  # the real snapshot behind an aged one on screen
+        self._counted: tuple[Snapshot, tuple[tuple[str, int], ...]] | None = None
 
     # the screen -----------------------------------------------------------------------------
 
@@ -173,7 +176,7 @@ class StreamtopApp(App[int]):
             if monitor.failures and not monitor.paused:
                 delay: float | None = monitor.retry_in()
             else:
-                delay = None if monitor.paused else self.interval
+                delay = None if monitor.paused else monitor.poll_delay(self.interval)
             self.loop_waiting, self.loop_delay = True, delay
             try:
                 with contextlib.suppress(TimeoutError):
@@ -237,6 +240,15 @@ class StreamtopApp(App[int]):
         if self._main is not None:
             self.main.show_header(self.header_info())
 
+    def _health_counts(self, snap: Snapshot | None) -> tuple[tuple[str, int], ...]:
+        """The header's verdict counts, once per snapshot (the header is drawn every second and
+        twice a poll; at 10,000 streams a count looks at 20,000 groups)."""
+        if snap is None:
+            return ()
+        if self._counted is None or self._counted[0] is not snap:
+            self._counted = (snap, health_counts(snap.streams, self.history))
+        return self._counted[1]
+
     def header_info(self) -> HeaderInfo:
         snap = self.snapshot
         m = self.monitor
@@ -264,7 +276,10 @@ class StreamtopApp(App[int]):
             else (),
             uncovered_slots=(16384 - sum(n.slots for n in snap.nodes)) if snap and snap.nodes else 0,
             insecure_tls=bool(m is not None and m.spec.tls and m.spec.insecure),
-            health=health_counts(snap.streams, self.history) if snap else (),
+            health=self._health_counts(snap),
+            summary_age=snap.cost.summary_age if snap and snap.cost else None,
+            server_load=snap.cost.load if snap and snap.cost else None,
+            stretched_to=snap.cost.visible_period if snap and snap.cost and snap.cost.stretched else None,
         )
         if m is None:
             return replace(base, state="paused" if self.paused else "live")
@@ -290,13 +305,14 @@ class StreamtopApp(App[int]):
     def selected_group(self) -> bytes | None:
         return self.main.selection.group
 
-    def focus_changed(self, focus: Focus | None) -> None:
-        """The main screen's selection now needs other pages: tell the monitor; the poll that
-        fetches them starts after FOCUS_DEBOUNCE seconds without a further change, so holding an
-        arrow key does not fire poll after poll."""
+    def focus_changed(self, focus: Focus | None, poll: bool = True) -> None:
+        """The main screen's selection now needs other pages (or other rows are on screen): tell
+        the monitor; the poll that fetches them starts after FOCUS_DEBOUNCE seconds without a
+        further change, so holding an arrow key does not fire poll after poll. `poll` False: the
+        next regular poll is soon enough."""
         if self.monitor is not None:
             self.monitor.set_focus(focus)
-        if focus is not None:
+        if focus is not None and poll:
             if self._focus_timer is not None:
                 self._focus_timer.stop()
             self._focus_timer = self.set_timer(self.focus_debounce, self._focus_poll)
@@ -359,6 +375,7 @@ class StreamtopApp(App[int]):
         self.interval = INTERVALS[max(0, min(len(INTERVALS) - 1, i + step))]
         if self.monitor is not None:
             self.monitor.answer_timeout = answer_timeout(self.interval)
+            self.monitor.interval = self.interval
         self.render_header()
         self.poll_now()
 

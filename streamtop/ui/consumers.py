@@ -81,11 +81,14 @@ class ConsumersPanel(Vertical):
         empty = self.query_one("#consumers-empty", Static)
         error = group.error if group is not None else None
         empty.display = not consumers or error is not None
+        unread = view.stream is not None and view.stream.summary_only  # read by the next poll
         if error is not None:  # XINFO CONSUMERS or XPENDING failed: not the same as none
             empty.update(Text("consumers/pending unavailable: ", "bold red") + fmt.text(error, "bold red"))
+        elif unread:
+            empty.update(Text("reading…", "dim"))
         else:
             empty.update("no consumers" if group is not None else "no group selected")
-        self.empty_text = "" if group is None else (error or "no consumers")
+        self.empty_text = "" if group is None or unread else (error or "no consumers")
         self.border_title = Text("Consumers of ") + fmt.name(group.name, 30) if group else "Consumers"
         self._show_full_name()
 

@@ -19,6 +19,7 @@ from ..render import (
 
 __all__ = [
     "HEALTH_STYLES",
+    "NOT_READ",
     "UNKNOWN",
     "age",
     "count",
@@ -31,6 +32,15 @@ __all__ = [
     "text",
     "time_lag",
 ]
+
+
+def not_read() -> Text:
+    """A value an off-screen summary does not carry (issue 17): read when the row comes into view.
+    Neither "-" (none) nor a number."""
+    return Text(NOT_READ, "dim")
+
+
+NOT_READ = "…"
 
 
 def age(seconds: float | None) -> str:

@@ -43,8 +43,13 @@ def name_width(table_width: int) -> int:
 
 
 def group_cells(
-    g: GroupInfo, rate: float | None, health: Health | None = None, width: int = NAME_MAX
+    g: GroupInfo,
+    rate: float | None,
+    health: Health | None = None,
+    width: int = NAME_MAX,
+    summary_only: bool = False,
 ) -> Cells:
+    """`summary_only`: the stream was read as a summary (issue 17), its oldest pending entry not."""
     idle = g.oldest_pending_idle_ms
     # a failed XINFO CONSUMERS / XPENDING: marked here, the error itself in the consumers panel
     name = (
@@ -60,7 +65,7 @@ def group_cells(
         fmt.count(g.entries_read),
         fmt.lag_text(g.lag),
         fmt.rate(rate),
-        fmt.duration_ms(idle) if idle is not None else "-",
+        fmt.duration_ms(idle) if idle is not None else fmt.not_read() if summary_only and g.pending else "-",
         fmt.time_lag(g.time_lag),
         fmt.health_text(health.verdict if health is not None else None),
     )
@@ -106,11 +111,12 @@ class GroupsPanel(Vertical):
         stream = view.stream
         groups = stream.groups if stream is not None else ()
         selected = self._selected = view.selection.group
+        summary = stream is not None and stream.summary_only
         self.shown_for = stream.key if stream is not None else None
         width = self.name_width = name_width(self.table.size.width)
         self.table.sync(
             [
-                (g.name.hex(), group_cells(g, view.group_rate(g.name), view.health(g.name), width))
+                (g.name.hex(), group_cells(g, view.group_rate(g.name), view.health(g.name), width, summary))
                 for g in groups
             ],
             keep=selected.hex() if selected is not None else None,

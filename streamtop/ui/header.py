@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -33,6 +34,11 @@ class HeaderInfo:
     uncovered_slots: int = 0
     insecure_tls: bool = False  # --insecure: the server's certificate is not verified
     health: tuple[tuple[str, int], ...] = ()  # (verdict, groups) for verdicts that need a look
+    # issue 17: the oldest off-screen summary (seconds; None: every row read this poll), the
+    # measured share of the server's time, and the visible rows' period when the budget stretched it
+    summary_age: float | None = None
+    server_load: float | None = None
+    stretched_to: float | None = None
 
 
 STATE_STYLES = {
@@ -123,7 +129,13 @@ def header_parts(info: HeaderInfo) -> list[tuple[int, Text]]:
         parts.append((KEEP_SERVER, fmt.text(info.server, "cyan")))
     if info.nodes:
         parts.append((KEEP_NODE_COUNT, Text(f"{info.nodes} node{'s' if info.nodes != 1 else ''}", "cyan")))
-    parts.append((KEEP_INTERVAL, Text(f"every {info.interval:g}s")))
+    every = Text(f"every {info.interval:g}s")
+    if info.stretched_to is not None:  # the budget reads the visible rows less often: say so
+        every.append(f" (stretched to {info.stretched_to:.0f}s: server budget)", "yellow")
+    parts.append((KEEP_INTERVAL, every))
+    if info.server_load is not None:
+        # what watching costs the server (issue 17): kept longer than the poll figures
+        parts.append((KEEP_INTERVAL, Text(f"server load {info.server_load * 100:.1f}%", "dim")))
     if info.poll_ms is not None:
         parts.append(
             (
@@ -138,6 +150,8 @@ def header_parts(info: HeaderInfo) -> list[tuple[int, Text]]:
     streams = Text(f"{info.streams} stream{'s' if info.streams != 1 else ''}")
     if info.capped:
         streams.append(f" (capped at {info.max_streams})", "yellow")
+    if info.summary_age is not None:
+        streams.append(f", summaries <= {max(1, math.ceil(info.summary_age))} s old")
     parts.append((KEEP_STREAMS, streams))
     return parts
 

@@ -12,6 +12,7 @@ zooms the focused panel to the whole screen (`z`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from textual import events
 from textual.app import ComposeResult
@@ -37,7 +38,9 @@ from .pending import PendingPanel
 from .streams import StreamsPanel
 from .view import MESSAGES_PAGE, PENDING_PAGE, DashboardView, Selection, Thresholds, build_view
 
-FocusSink = Callable[[Focus | None], None]
+# what the next poll must fetch; `poll`: whether it is worth a poll now (debounced), or can wait for
+# the next one (rows that came into view already read in full)
+FocusSink = Callable[[Focus | None, bool], None]
 
 
 class Body(Vertical):
@@ -75,6 +78,7 @@ class MainScreen(Screen[None]):
         self.thresholds = thresholds
         self.on_focus = on_focus
         self.selection = Selection()
+        self.rows_shown: frozenset[bytes] = frozenset()  # streams whose rows are on screen (issue 17)
         self.snapshot: Snapshot | None = None
         self.view = build_view(None, self.selection, history, thresholds)
         self.plan: RowPlan | None = None
@@ -198,13 +202,28 @@ class MainScreen(Screen[None]):
             if group is not None and group != self.selection.group:
                 self._change(self.selection.with_group(group))
 
+    def _focus(self) -> Focus | None:
+        focus = self.selection.focus()
+        return replace(focus, visible=self.rows_shown) if focus is not None else None
+
     def _change(self, selection: Selection) -> None:
         """The one place the selection changes; the app hears when the pages to fetch did."""
-        before = self.selection.focus()
+        before = self._focus()
         self.selection = selection
-        after = selection.focus()
+        after = self._focus()
         if after != before:
-            self.on_focus(after)
+            self.on_focus(after, True)
+
+    def on_streams_panel_shown(self, message: StreamsPanel.Shown) -> None:
+        """Other rows came into view (scroll, sort, filter, resize): the next poll reads them in
+        full; a poll is due now only when one of them has not been read in full."""
+        if message.keys == self.rows_shown:
+            return
+        self.rows_shown = message.keys
+        snap = self.snapshot
+        known = {s.key: s for s in snap.streams} if snap is not None else {}
+        unread = any((s := known.get(k)) is None or s.summary_only for k in message.keys)
+        self.on_focus(self._focus(), unread)
 
     def select(self, key: bytes, group: bytes | None = None) -> None:
         """Put the cursor on a stream (and one of its groups), as a user would."""

@@ -88,7 +88,7 @@ def sort_value(s: StreamInfo, column: str, rate_of: RateOf) -> Any:
 def visible_streams(
     streams: Sequence[StreamInfo], pattern: str, column: str, reverse: bool, rate_of: RateOf
 ) -> list[StreamInfo]:
-    shown = [s for s in streams if matches(s.label, pattern)]
+    shown = [s for s in streams if matches(s.label, pattern)] if pattern else list(streams)
     shown.sort(key=lambda s: s.key)
     if column != "key":
         shown.sort(key=lambda s: sort_value(s, column, rate_of), reverse=not reverse)
@@ -108,10 +108,15 @@ def name_width(table_width: int) -> int:
 
 
 def stream_cells(
-    s: StreamInfo, rate: float | None, health: str | None = None, width: int = NAME_MAX
+    s: StreamInfo,
+    rate: float | None,
+    health: str | None = None,
+    width: int = NAME_MAX,
+    name: Text | None = None,
 ) -> Cells:
-    """`health`: the worst verdict of the stream's groups; `width`: the key column's."""
-    name = middle_name_text(s.key, width)
+    """`health`: the worst verdict of the stream's groups; `width`: the key column's; `name`: the
+    key as shown at that width, when it was made already."""
+    name = name or middle_name_text(s.key, width)
     if s.error is not None:
         problem = "gone" if "no such key" in s.error.lower() else "error"
         return (middle_name_text(s.key, width, "red"), Text(problem, style="red"), "", "", "", "", "", "")
@@ -135,7 +140,11 @@ def stream_cells(
         str(s.group_count),
         fmt.lag_text(s.max_lag),
         fmt.count(s.total_pending),
-        fmt.duration_ms(idle) if idle is not None else "-",
+        fmt.duration_ms(idle)
+        if idle is not None
+        else fmt.not_read()
+        if s.summary_only and s.total_pending
+        else "-",
         fmt.health_text(health),
     )
 
@@ -169,6 +178,36 @@ class StreamsPanel(Vertical):
         self.empty_text = ""
         self.name_width = NAME_WIDTH  # the key column's width at the last show
         self._view: DashboardView | None = None
+        # per stream: the cells made for that very StreamInfo, rate and verdict, reused as they are
+        # (the same object) while those do not change, so a row no poll read costs no formatting
+        self._made: dict[bytes, tuple[StreamInfo, tuple[float | None, str | None, int], Cells]] = {}
+        self.shown_keys: frozenset[bytes] = frozenset()  # rows on screen, as last reported
+
+    class Shown(Message):
+        """The rows on screen changed (scroll, sort, filter, resize, new streams)."""
+
+        def __init__(self, keys: frozenset[bytes]) -> None:
+            super().__init__()
+            self.keys = keys
+
+    def on_mount(self) -> None:
+        self.watch(self.table, "scroll_y", lambda _: self._report_shown(), init=False)
+
+    def _report_shown(self) -> None:
+        keys = frozenset(key_of(k) for k in self.table.rows_in_view())
+        if keys != self.shown_keys:
+            self.shown_keys = keys
+            self.post_message(self.Shown(keys))
+
+    def _cells_of(self, s: StreamInfo, rate: float | None, health: str | None, width: int) -> Cells:
+        made = self._made.get(s.key)
+        if made is not None and made[0] is s and made[1] == (rate, health, width):
+            return made[2]
+        # the key's Text again, when the last one was made at this width for a plain row
+        reuse = made is not None and made[1][2] == width and made[0].error is None and not made[0].stale
+        cells = stream_cells(s, rate, health, width, made[2][0] if reuse and made is not None else None)
+        self._made[s.key] = (s, (rate, health, width), cells)
+        return cells
 
     def compose(self) -> ComposeResult:
         box = FilterInput(placeholder="filter: substring or glob (esc clears)", id="filter")
@@ -207,8 +246,13 @@ class StreamsPanel(Vertical):
         health_of = view.stream_health if view is not None else (lambda s: None)
         width = self.name_width = name_width(self.table.size.width)
         self.table.sync(
-            [(row_key(s.key), stream_cells(s, rate_of(s.key), health_of(s), width)) for s in shown], keep=keep
+            [(row_key(s.key), self._cells_of(s, rate_of(s.key), health_of(s), width)) for s in shown],
+            keep=keep,
         )
+        if len(self._made) > len(streams):
+            present = {s.key for s in streams}
+            self._made = {k: v for k, v in self._made.items() if k in present}
+        self._report_shown()
         empty = self.query_one("#streams-empty", Static)
         self.empty_text = ""
         if shown or view is None or not view.loaded:
@@ -223,6 +267,7 @@ class StreamsPanel(Vertical):
         """The key column's room follows the table's width (the first layout included)."""
         if self._view is not None and name_width(self.table.size.width) != self.name_width:
             self._sync_rows()
+        self._report_shown()  # more or fewer rows on screen (issue 17)
 
     def refresh_rows(self) -> None:
         """Filter or sort changed here: the cursor may now be on another stream; say so."""

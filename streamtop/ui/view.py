@@ -134,7 +134,7 @@ class DashboardView:
 
     def stream_health(self, stream: StreamInfo) -> str | None:
         """The worst verdict of a stream's groups (None without groups)."""
-        return self.history.stream_health(stream.key, [g.name for g in stream.groups])
+        return self.history.stream_health_of(stream)
 
     def lag_series(self, group: bytes) -> Series | None:
         key = self.selection.key
@@ -151,8 +151,7 @@ def health_counts(streams: tuple[StreamInfo, ...], history: History) -> tuple[tu
     "2 groups stalled, 1 failing"."""
     counts: dict[str, int] = {}
     for s in streams:
-        for g in s.groups:
-            verdict = history.health(s.key, g.name).verdict
+        for verdict in history.verdicts_of(s):
             if not verdict.healthy and verdict != "unknown":
                 counts[verdict] = counts.get(verdict, 0) + 1
     return tuple(sorted(counts.items(), key=lambda kv: SEVERITY.index(kv[0])))

@@ -99,6 +99,7 @@ CLI_OPTIONS = [
     (None, [], "--stuck-after", num.STUCK_AFTER, "stuck_after"),
     (None, [], "--poison-deliveries", num.POISON_DELIVERIES, "poison_deliveries"),
     (None, [], "--max-streams", num.MAX_STREAMS, "max_streams"),
+    (None, [], "--max-server-load", num.MAX_SERVER_LOAD, "max_server_load"),
     ("status", [], "--max-streams", num.MAX_STREAMS, "max_streams"),
     ("status", [], "--rates-interval", num.RATES_INTERVAL, "rates_interval"),
     ("status", [], "--max-lag", num.MAX_LAG, "max_lag"),

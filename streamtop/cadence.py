@@ -1,0 +1,201 @@
+"""What each poll reads, so that watching costs what is on screen, within a server budget (issue 17).
+
+A person sees 20-40 rows; re-reading 10,000 streams in full every second took a tenth of the
+server's core. So every poll reads the rows on screen (and the selection) in full, and the rest as a
+summary (XINFO STREAM + XINFO GROUPS: enough to sort and filter by length, lag and pending), each
+within `summary_period` seconds, spread over the polls. When what that costs the server (measured,
+`LoadMeter`) would exceed the budget, the off-screen period stretches first (up to
+`max_summary_period`), then the visible one (the poll interval itself), and the header says so.
+
+Pure: no I/O, no clock of its own. The collector feeds it the keys, what is visible, when each key
+was last read and what the polls cost; tests call it with made-up numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+
+MAX_SUMMARY_PERIOD = 60.0  # seconds: off-screen summaries are never older than this before the
+# visible rows start to stretch too
+LOAD_WINDOW = 10.0  # seconds of polls the measured load is averaged over
+COST_WEIGHT = 0.3  # how much one poll's measured cost moves the running estimate (EWMA)
+
+# commandstats names of what a poll sends, split by what they read: a stream's summary, its groups'
+# details, and what every poll costs whatever it reads (the clock, the brackets, the focus pages)
+SUMMARY_COMMANDS = frozenset({"xinfo|stream", "xinfo|groups", "xinfo", "xlen"})
+DETAIL_COMMANDS = frozenset({"xinfo|consumers", "xpending", "xrange"})
+FIXED_COMMANDS = frozenset({"time", "info", "xrevrange"})
+OWN_COMMANDS = SUMMARY_COMMANDS | DETAIL_COMMANDS | FIXED_COMMANDS
+
+
+@dataclass(frozen=True, slots=True)
+class Costs:
+    """Server microseconds: one stream's summary, one stream's details on top of its summary, and
+    each poll's fixed part. The defaults are Valkey 9.1's for a stream of 2 groups x 2 consumers
+    (bench/screen_cost.py) until the first polls measure them."""
+
+    summary_us: float = 6.0
+    detail_us: float = 12.0
+    fixed_us: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Cadence:
+    """How often each part is read: the visible rows every `visible_period` seconds (the poll
+    interval, or longer when the budget says so), every off-screen summary within
+    `summary_period` seconds."""
+
+    visible_period: float
+    summary_period: float
+    interval: float
+
+    @property
+    def stretched(self) -> bool:
+        """The visible rows are read less often than the interval asks (the header says so)."""
+        return self.visible_period > self.interval * 1.001
+
+
+def cadence(
+    budget: float,
+    costs: Costs,
+    visible: int,
+    offscreen: int,
+    interval: float,
+    summary_period: float,
+    max_summary_period: float = MAX_SUMMARY_PERIOD,
+) -> Cadence:
+    """The periods that keep the server's time taken (fraction `budget` of one core: 0.02 is 2 %)
+    within the budget: the visible rows every interval and the summaries every summary_period when
+    that fits; else the summaries less often, up to max_summary_period; else both stretched by the
+    same factor."""
+    summary_period = max(summary_period, interval)
+    max_summary_period = max(max_summary_period, summary_period)
+    allowed = budget * 1e6  # server usec per second
+    visible_us = costs.fixed_us + visible * (costs.summary_us + costs.detail_us)  # per poll
+    offscreen_us = offscreen * costs.summary_us  # one full round of the summaries
+    visible_rate = visible_us / interval
+    if visible_rate + offscreen_us / summary_period <= allowed:
+        return Cadence(interval, summary_period, interval)
+    if visible_rate + offscreen_us / max_summary_period <= allowed:
+        return Cadence(interval, offscreen_us / (allowed - visible_rate), interval)
+    factor = (visible_rate + offscreen_us / max_summary_period) / allowed if allowed > 0 else math.inf
+    factor = min(factor, 1e6)
+    return Cadence(interval * factor, max_summary_period * factor, interval)
+
+
+def scrape_period(budget: float, costs: Costs, streams: int, interval: float) -> float:
+    """The same budget for a scrape that reads every stream in full (`serve`: nothing is off
+    screen there): the scrape interval, stretched to stay within the budget. A collector with
+    `follow_screen` and every key `visible` measures the costs (Collector.costs)."""
+    return cadence(budget, costs, streams, 0, interval, interval).visible_period
+
+
+@dataclass(frozen=True, slots=True)
+class PollPlan:
+    """What one poll reads: `details` in full, `summaries` as XINFO STREAM + XINFO GROUPS only;
+    every other key keeps what an earlier poll read."""
+
+    details: tuple[bytes, ...]
+    summaries: tuple[bytes, ...]
+
+
+def plan_poll(
+    keys: Sequence[bytes],
+    visible: Collection[bytes],
+    read_at: Mapping[bytes, float],
+    plan: Cadence,
+    spacing: float | None = None,
+) -> PollPlan:
+    """The visible keys in full; of the others, the ones never read, then the longest unread, as
+    many as keep every summary within the period: their share of the `spacing` seconds since the
+    last poll (a poll woken early by a key reads fewer; by default the visible period)."""
+    details = tuple(k for k in keys if k in visible)
+    offscreen = [k for k in keys if k not in visible]
+    never = [k for k in offscreen if k not in read_at]
+    step = plan.visible_period if spacing is None else min(max(spacing, 0.0), plan.summary_period)
+    per_poll = math.ceil(len(offscreen) * step / plan.summary_period) if offscreen else 0
+    wanted = max(per_poll, len(never))
+    if wanted >= len(offscreen):
+        return PollPlan(details, tuple(offscreen))
+    known = [k for k in offscreen if k in read_at]
+    known.sort(key=read_at.__getitem__)
+    return PollPlan(details, tuple(never) + tuple(known[: wanted - len(never)]))
+
+
+def measured_costs(
+    previous: Costs, deltas: Mapping[str, tuple[int, int]], summaries: int, details: int
+) -> Costs:
+    """The running estimate moved towards one poll's INFO commandstats deltas ({command: (calls,
+    usec)}); `summaries` streams were read (details included, they read the summary too) and
+    `details` of them in full. A part the poll did not read keeps its estimate."""
+    summary = sum(u for name, (_, u) in deltas.items() if name in SUMMARY_COMMANDS)
+    detail = sum(u for name, (_, u) in deltas.items() if name in DETAIL_COMMANDS)
+    fixed = sum(u for name, (_, u) in deltas.items() if name in FIXED_COMMANDS)
+
+    def move(old: float, total: float, count: int) -> float:
+        if count <= 0:
+            return old
+        return old + COST_WEIGHT * (total / count - old)
+
+    return Costs(
+        summary_us=move(previous.summary_us, summary, summaries),
+        detail_us=move(previous.detail_us, detail, details),
+        fixed_us=move(previous.fixed_us, fixed, 1),
+    )
+
+
+def scaled_costs(previous: Costs, total_us: float, summaries: int, details: int) -> Costs:
+    """Without INFO commandstats (an ACL): the estimate scaled so that it predicts `total_us` (the
+    round trip's wall time, an upper bound of the server's part) for the poll just made."""
+    predicted = previous.fixed_us + summaries * previous.summary_us + details * previous.detail_us
+    if predicted <= 0 or total_us <= 0:
+        return previous
+    factor = 1 + COST_WEIGHT * (total_us / predicted - 1)
+    return Costs(previous.summary_us * factor, previous.detail_us * factor, previous.fixed_us * factor)
+
+
+def own_usec(stats: Mapping[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+    """The commandstats entries of the commands a poll sends."""
+    return {k: v for k, v in stats.items() if k in OWN_COMMANDS}
+
+
+def usec_deltas(
+    before: Mapping[str, tuple[int, int]], after: Mapping[str, tuple[int, int]]
+) -> dict[str, tuple[int, int]]:
+    """{command: (calls, usec)} added between two INFO commandstats (a reset reads as nothing)."""
+    out = {}
+    for name, (calls, usec) in after.items():
+        c0, u0 = before.get(name, (0, 0))
+        if calls > c0 and usec >= u0:
+            out[name] = (calls - c0, usec - u0)
+    return out
+
+
+class LoadMeter:
+    """The share of the server's time the polls took over the last LOAD_WINDOW seconds: server
+    usec spent on them, over the seconds they were spread across."""
+
+    def __init__(self, window: float = LOAD_WINDOW) -> None:
+        self.window = window
+        self._polls: deque[tuple[float, float]] = deque()  # (monotonic end of the poll, usec)
+        self._start: float | None = None  # when the measured span began
+
+    def add(self, at: float, usec: float) -> None:
+        if self._start is None:
+            self._start = at
+        self._polls.append((at, usec))
+        while len(self._polls) > 1 and self._polls[1][0] <= at - self.window:
+            self._start = self._polls.popleft()[0]
+
+    def load(self, now: float) -> float | None:
+        """A fraction of one core (0.008 is 0.8 %); None until two polls span some time."""
+        if self._start is None or not self._polls:
+            return None
+        span = max(now, self._polls[-1][0]) - self._start
+        if span <= 0:
+            return None
+        usec = sum(u for t, u in self._polls if t > self._start)
+        return usec / 1e6 / span
