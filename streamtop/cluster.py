@@ -117,6 +117,7 @@ class ClusterCollector:
     # issue 17, handed to every node's collector: each node keeps its own server budget
     follow_screen: bool = False
     visible: frozenset[bytes] = frozenset()
+    everything_visible: bool = False
     interval: float = 1.0
 
     def __post_init__(self) -> None:
@@ -200,6 +201,7 @@ class ClusterCollector:
         node.collector.focus = focus
         node.collector.follow_screen = self.follow_screen
         node.collector.visible = self.visible
+        node.collector.everything_visible = self.everything_visible
         node.collector.interval = self.interval
         return await node.collector.poll()
 

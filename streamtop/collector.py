@@ -237,6 +237,7 @@ class Collector:
         # rest as summaries within the budget (streamtop.cadence); without it every poll is full
         self.follow_screen = False
         self.visible: frozenset[bytes] = frozenset()
+        self.everything_visible = False  # serve: every key in full, the budget stretching the interval
         self.interval = 1.0  # seconds between polls (the dashboard's), for the cadence
         self.costs = cad.Costs()
         self.meter = cad.LoadMeter()
@@ -363,7 +364,7 @@ class Collector:
 
     def _plan(self, keys: tuple[bytes, ...], focus: Focus | None) -> cad.PollPlan:
         """Which keys this poll reads in full and which as summaries (streamtop.cadence)."""
-        visible = set(self.visible)
+        visible = set(keys) if self.everything_visible else set(self.visible)
         if focus is not None:
             visible.add(focus.key)
         shown = [k for k in keys if k in visible]

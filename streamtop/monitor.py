@@ -148,6 +148,7 @@ class Monitor:
         # issue 17: the dashboard sets this (unless --full-poll), and then only what the screen
         # shows is read in full each poll; `interval` is the dashboard's, for the cadence
         self.follow_screen = False
+        self.everything_visible = False  # serve: no screen, every stream in full within the budget
         self.interval = 1.0
         # The actions' client: kept across failed polls (its pool reconnects by itself, and an
         # action may be running on it); replaced only when a reconnect finds a different server.
@@ -228,6 +229,7 @@ class Monitor:
         collector.focus = self.focus
         collector.follow_screen = self.follow_screen and not self.options.full_poll
         collector.visible = self.focus.visible if self.focus is not None else frozenset()
+        collector.everything_visible = self.everything_visible
         collector.interval = self.interval
 
     def poll_delay(self, interval: float) -> float:

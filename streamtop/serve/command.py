@@ -21,9 +21,9 @@ import sys
 from .. import numbers as num
 from ..cliargs import UsageError, add_watch_arguments, seconds_text, spec_from_args
 from ..connection import ConnectError, host_port
-from ..monitor import ErrorKind, Monitor, answer_timeout, first_contact
+from ..monitor import ErrorKind, answer_timeout, first_contact
 from ..options import DASHBOARD_DEFAULTS, SERVE_DEFAULTS, PollOptions
-from .poller import Exporter
+from .poller import Exporter, serve_monitor
 
 
 def bind_address(text: str) -> str:
@@ -66,6 +66,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help=f"seconds between polls; scrapes never poll (default {seconds_text(SERVE_DEFAULTS.interval)})",
     )
     p.add_argument(
+        "--max-server-load",
+        type=num.MAX_SERVER_LOAD.arg,
+        default=DASHBOARD_DEFAULTS.poll.max_server_load,
+        metavar="PERCENT",
+        help="the share of the server's time the polls may take: the interval is stretched to stay "
+        f"within it (default {DASHBOARD_DEFAULTS.poll.max_server_load:g})",
+    )
+    p.add_argument(
         "--window",
         dest="window_ms",
         type=num.WINDOW.arg,
@@ -98,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
     problem = asyncio.run(first_contact(spec))
     if problem is not None and problem.kind is ErrorKind.FATAL:
         raise ConnectError(problem.message)
-    monitor = Monitor(spec, args.targets, options=PollOptions(max_streams=args.max_streams), read_only=True)
+    options = PollOptions(max_streams=args.max_streams, max_server_load=args.max_server_load)
+    monitor = serve_monitor(spec, args.targets, options, args.interval)
     monitor.history.window = args.window_ms / 1000
     monitor.answer_timeout = answer_timeout(args.interval)
     exporter = Exporter(monitor, spec.db, args.interval)

@@ -360,6 +360,23 @@ def families(snap: Snapshot | None, history: History, db: int, stats: PollStats)
         (),
         1 if snap.discovery.capped else 0,
     )
+    cost = snap.cost
+    if cost is not None:
+        f.add(
+            "streamtop_server_load_ratio",
+            "Measured share of the server's time the polls take (0.008 is 0.8 %); absent until measured",
+            (),
+            (),
+            cost.load,
+        )
+        f.add("streamtop_server_load_budget_ratio", "--max-server-load as a ratio", (), (), cost.budget)
+        f.add(
+            "streamtop_poll_period_seconds",
+            "Seconds between polls: --interval, or longer when the server budget stretched it",
+            (),
+            (),
+            cost.visible_period,
+        )
     _nodes(f, snap.nodes)
     dbl = f"db{db}"
     for s in snap.streams:

@@ -27,16 +27,17 @@ import contextlib
 import gzip
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector as PromCollector
 
 from ..cluster import ClusterCollector
-from ..connection import execute_raw
+from ..connection import ConnectionSpec, execute_raw
 from ..model import GroupInfo, Snapshot, StreamInfo, id_key
 from ..monitor import Monitor
+from ..options import PollOptions
 from ..parse import parse_pending_entries
 from .exposition import Family, render, to_metrics
 from .metrics import PollStats, families
@@ -82,6 +83,17 @@ class Page:
             if self._gzipped is None:
                 self._gzipped = gzip.compress(self.body, compresslevel=6)
             return self._gzipped
+
+
+def serve_monitor(
+    spec: ConnectionSpec, targets: Sequence[str | bytes], options: PollOptions, interval: float
+) -> Monitor:
+    """The exporter's session: read-only, and with no screen every stream is read in full each
+    poll, the measured server load stretching the interval past --max-server-load (issue 17)."""
+    monitor = Monitor(spec, targets, options=options, read_only=True)
+    monitor.follow_screen = monitor.everything_visible = True
+    monitor.interval = interval
+    return monitor
 
 
 class Exporter(PromCollector):
@@ -157,7 +169,8 @@ class Exporter(PromCollector):
             started = time.monotonic()
             await self.poll_once()
             retry = self.monitor.retry_in()
-            delay = retry if retry is not None else self.interval - (time.monotonic() - started)
+            period = self.monitor.poll_delay(self.interval)  # stretched when over --max-server-load
+            delay = retry if retry is not None else period - (time.monotonic() - started)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), max(0.0, delay))
 

@@ -179,6 +179,33 @@ async def test_fifty_concurrent_scrapes_cost_no_command_one_poll_costs_one_round
     assert Scrape.parse(pages[0]).value("streamtop_poll_round_trips") == 1
 
 
+async def test_serve_reads_every_stream_in_full_and_stretches_its_interval_to_the_budget(server, r):
+    """No screen in serve: every stream in full each poll (consumers of all 30 exported), and a
+    budget the polls exceed stretches the period between polls, on the page too (issue 17)."""
+    for s in range(30):
+        r.xadd(f"s{s}", {"i": 1})
+        r.xgroup_create(f"s{s}", "g", "0")
+        r.xreadgroup("g", f"c{s}", {f"s{s}": ">"})
+    roomy, tight = Served.on(server, interval=1.0), Served.on(server, interval=1.0, max_server_load=0.001)
+    try:
+        for _ in range(3):  # discovery, the groups' first read, then measured polls
+            await roomy.poll()
+            await tight.poll()
+        free, held = roomy.scrape(), tight.scrape()
+        assert roomy.monitor.poll_delay(1.0) == 1.0
+        assert tight.monitor.poll_delay(1.0) > 1.0
+    finally:
+        await roomy.close()
+        await tight.close()
+    for page in (free, held):
+        consumers = page.samples["redis_stream_group_consumer_messages_pending"]
+        assert len(consumers) == 30 and set(consumers.values()) == {1}
+        assert page.value("streamtop_server_load_ratio") > 0
+    assert free.value("streamtop_poll_period_seconds") == 1.0
+    assert held.value("streamtop_poll_period_seconds") > 1.0
+    assert held.value("streamtop_server_load_budget_ratio") == pytest.approx(0.00001)
+
+
 async def test_a_server_that_stops_answering_is_up_0_and_its_streams_absent(own_server):
     rc = redis.Redis(host=own_server.host, port=own_server.port)
     rc.xadd("s", {"f": "v"})

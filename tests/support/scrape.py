@@ -10,10 +10,9 @@ from dataclasses import dataclass, field
 from prometheus_client.parser import text_string_to_metric_families
 
 from streamtop.connection import ConnectionSpec, build_spec
-from streamtop.monitor import Monitor
 from streamtop.options import PollOptions
 from streamtop.serve.http import listen, stop
-from streamtop.serve.poller import Exporter
+from streamtop.serve.poller import Exporter, serve_monitor
 
 Labels = frozenset[tuple[str, str]]
 
@@ -50,7 +49,7 @@ class Served:
     """Monitor + Exporter + HTTP server; `close()` stops the server and the clients."""
 
     def __init__(self, spec: ConnectionSpec, targets=(), interval: float = 1.0, **poll) -> None:
-        self.monitor = Monitor(spec, targets, options=PollOptions(**poll), read_only=True)
+        self.monitor = serve_monitor(spec, targets, PollOptions(**poll), interval)
         self.exporter = Exporter(self.monitor, spec.db, interval)
         self.httpd, self.thread = listen(0, "127.0.0.1", self.exporter)
         self.url = f"http://127.0.0.1:{self.httpd.server_port}/metrics"

@@ -136,6 +136,7 @@ CLI_OPTIONS = [
     ("serve", [], "--interval", num.INTERVAL, "interval"),
     ("serve", [], "--max-streams", num.MAX_STREAMS, "max_streams"),
     ("serve", [], "--window", num.WINDOW, "window_ms"),
+    ("serve", [], "--max-server-load", num.MAX_SERVER_LOAD, "max_server_load"),
 ]
 # the connection options every command shares: -p/--port (-p alone in web, whose --port is its
 # HTTP port), and -n/--db (--db alone in produce)
