@@ -14,17 +14,14 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from . import numbers as num
 from .cliargs import (
     Parser,
     UsageError,
     add_connection_arguments,
-    add_decode_argument,
+    add_dashboard_arguments,
     add_watch_arguments,
-    seconds_text,
 )
 from .connection import ConfigError, ConnectError
-from .options import DASHBOARD_DEFAULTS as DEFAULTS
 
 SUBCOMMANDS = {
     "demo": ("streamtop.demo.command", "embedded server + live sensor workload + the dashboard"),
@@ -55,52 +52,7 @@ def build_parser(name: str | None = None) -> argparse.ArgumentParser:
             epilog="subcommands: " + "; ".join(f"streamtop {k}: {v[1]}" for k, v in SUBCOMMANDS.items()),
         )
         add_watch_arguments(p)
-        p.add_argument(
-            "--interval",
-            type=num.INTERVAL.arg,
-            default=DEFAULTS.interval,
-            help=f"seconds between polls (default {seconds_text(DEFAULTS.interval)})",
-        )
-        p.add_argument(
-            "--stuck-after",
-            type=num.STUCK_AFTER.arg,
-            default=DEFAULTS.stuck_after,
-            metavar="SECONDS",
-            help="highlight pending entries idle longer than this "
-            f"(default {seconds_text(DEFAULTS.stuck_after)})",
-        )
-        p.add_argument(
-            "--poison-deliveries",
-            type=num.POISON_DELIVERIES.arg,
-            default=DEFAULTS.poison_deliveries,
-            metavar="N",
-            help="highlight pending entries delivered more than N times "
-            f"(default {DEFAULTS.poison_deliveries})",
-        )
-        add_decode_argument(p)
-        p.add_argument(
-            "--window",
-            dest="window_ms",
-            type=num.WINDOW.arg,
-            default=DEFAULTS.window_ms,
-            metavar="DURATION",
-            help="judge each group's health over this much of the last polls "
-            f"(default {seconds_text(DEFAULTS.window_ms / 1000)}s)",
-        )
-        p.add_argument(
-            "--max-server-load",
-            type=num.MAX_SERVER_LOAD.arg,
-            default=DEFAULTS.poll.max_server_load,
-            metavar="PERCENT",
-            help="the share of the server's time the polls may take: off-screen rows, then visible"
-            f" ones, are read less often to stay within it (default {DEFAULTS.poll.max_server_load:g})",
-        )
-        p.add_argument(
-            "--full-poll",
-            action="store_true",
-            default=None,
-            help="read every stream in full every poll, whatever is on screen (the old cost)",
-        )
+        add_dashboard_arguments(p)
         p.add_argument(
             "--read-only",
             action="store_true",

@@ -16,7 +16,7 @@ from typing import NoReturn
 
 from . import numbers as num
 from .connection import AUTH_WARNING, ConnectionSpec, build_spec, password_on_command_line
-from .options import POLL_DEFAULTS
+from .options import DASHBOARD_DEFAULTS, POLL_DEFAULTS
 
 
 class UsageError(Exception):
@@ -175,3 +175,53 @@ def spec_from_args(args: argparse.Namespace) -> ConnectionSpec:
 def seconds_text(value: float) -> str:
     """A default in --help as a person writes it: 1, 0.5, 60."""
     return f"{value:g}"
+
+
+def add_dashboard_arguments(p: argparse.ArgumentParser) -> None:
+    """The dashboard's own options: `streamtop` itself, and `streamtop web`, which hands them on to
+    every browser page's dashboard."""
+    d = DASHBOARD_DEFAULTS
+    p.add_argument(
+        "--interval",
+        type=num.INTERVAL.arg,
+        default=d.interval,
+        help=f"seconds between polls (default {seconds_text(d.interval)})",
+    )
+    p.add_argument(
+        "--stuck-after",
+        type=num.STUCK_AFTER.arg,
+        default=d.stuck_after,
+        metavar="SECONDS",
+        help=f"highlight pending entries idle longer than this (default {seconds_text(d.stuck_after)})",
+    )
+    p.add_argument(
+        "--poison-deliveries",
+        type=num.POISON_DELIVERIES.arg,
+        default=d.poison_deliveries,
+        metavar="N",
+        help=f"highlight pending entries delivered more than N times (default {d.poison_deliveries})",
+    )
+    add_decode_argument(p)
+    p.add_argument(
+        "--window",
+        dest="window_ms",
+        type=num.WINDOW.arg,
+        default=d.window_ms,
+        metavar="DURATION",
+        help="judge each group's health over this much of the last polls "
+        f"(default {seconds_text(d.window_ms / 1000)}s)",
+    )
+    p.add_argument(
+        "--max-server-load",
+        type=num.MAX_SERVER_LOAD.arg,
+        default=d.poll.max_server_load,
+        metavar="PERCENT",
+        help="the share of the server's time the polls may take: off-screen rows, then visible"
+        f" ones, are read less often to stay within it (default {d.poll.max_server_load:g})",
+    )
+    p.add_argument(
+        "--full-poll",
+        action="store_true",
+        default=None,
+        help="read every stream in full every poll, whatever is on screen (the old cost)",
+    )

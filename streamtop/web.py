@@ -19,10 +19,9 @@ import sys
 from urllib.parse import urlsplit
 
 from . import numbers as num
-from .cliargs import UsageError, add_decode_argument, add_watch_arguments, seconds_text, spec_from_args
+from .cliargs import UsageError, add_dashboard_arguments, add_watch_arguments, spec_from_args
 from .connection import ConnectError, ConnectionSpec, host_port
 from .monitor import ErrorKind, first_contact
-from .options import DASHBOARD_DEFAULTS as DEFAULTS
 from .webserver import WebSettings, is_loopback, make_server
 
 DEFAULT_PORT = 8080
@@ -69,37 +68,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         f"(default {DEFAULT_MAX_SESSIONS}; more get 503)",
     )
     # the dashboard's own options, handed to each browser session's process
-    p.add_argument(
-        "--interval",
-        type=num.INTERVAL.arg,
-        default=DEFAULTS.interval,
-        help=f"seconds between polls (default {seconds_text(DEFAULTS.interval)})",
-    )
-    p.add_argument(
-        "--stuck-after",
-        type=num.STUCK_AFTER.arg,
-        default=DEFAULTS.stuck_after,
-        metavar="SECONDS",
-        help="highlight pending entries idle longer than this "
-        f"(default {seconds_text(DEFAULTS.stuck_after)})",
-    )
-    p.add_argument(
-        "--poison-deliveries",
-        type=num.POISON_DELIVERIES.arg,
-        default=DEFAULTS.poison_deliveries,
-        metavar="N",
-        help=f"highlight pending entries delivered more than N times (default {DEFAULTS.poison_deliveries})",
-    )
-    add_decode_argument(p)
-    p.add_argument(
-        "--window",
-        dest="window_ms",
-        type=num.WINDOW.arg,
-        default=DEFAULTS.window_ms,
-        metavar="DURATION",
-        help=f"judge each group's health over this much of the last polls "
-        f"(default {seconds_text(DEFAULTS.window_ms / 1000)}s)",
-    )
+    add_dashboard_arguments(p)
 
 
 def check_public_url(url: str | None) -> str | None:
@@ -140,7 +109,9 @@ def dashboard_argv(spec: ConnectionSpec, args: argparse.Namespace) -> list[str]:
     argv = [sys.executable, "-m", "streamtop", *connection_argv(spec, args)]
     argv += ["--interval", repr(args.interval), "--stuck-after", repr(args.stuck_after)]
     argv += ["--poison-deliveries", str(args.poison_deliveries), "--window", f"{args.window_ms}ms"]
-    argv += ["--max-streams", str(args.max_streams)]
+    argv += ["--max-streams", str(args.max_streams), "--max-server-load", repr(args.max_server_load)]
+    if args.full_poll:
+        argv.append("--full-poll")
     for value in args.decode or ():
         argv += ["--decode", value]
     if not args.allow_writes:

@@ -132,6 +132,7 @@ CLI_OPTIONS = [
     ("web", [], "--poison-deliveries", num.POISON_DELIVERIES, "poison_deliveries"),
     ("web", [], "--max-streams", num.MAX_STREAMS, "max_streams"),
     ("web", [], "--window", num.WINDOW, "window_ms"),
+    ("web", [], "--max-server-load", num.MAX_SERVER_LOAD, "max_server_load"),
     ("serve", [], "--metrics-port", num.METRICS_PORT, "metrics_port"),
     ("serve", [], "--interval", num.INTERVAL, "interval"),
     ("serve", [], "--max-streams", num.MAX_STREAMS, "max_streams"),

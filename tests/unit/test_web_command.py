@@ -115,6 +115,9 @@ def test_read_only_unless_allow_writes_and_options_handed_on():
     assert read_only.targets == ["-odd", "k*"]
     writes, _ = child_spec(dashboard_argv(spec, web_args("--allow-writes")), {})
     assert not writes.read_only
+    assert (writes.max_server_load, writes.full_poll) == (2.0, None)
+    budget, _ = child_spec(dashboard_argv(spec, web_args("--max-server-load", "0.5", "--full-poll")), {})
+    assert (budget.max_server_load, budget.full_poll) == (0.5, True)
 
 
 def test_no_password_no_auth_variable():
