@@ -177,16 +177,45 @@ def seconds_text(value: float) -> str:
     return f"{value:g}"
 
 
+def add_interval_argument(p: argparse.ArgumentParser, default: float, what: str = "") -> None:
+    p.add_argument(
+        "--interval",
+        type=num.INTERVAL.arg,
+        default=default,
+        help=f"seconds between polls{what} (default {seconds_text(default)})",
+    )
+
+
+def add_window_argument(p: argparse.ArgumentParser) -> None:
+    window = DASHBOARD_DEFAULTS.window_ms
+    p.add_argument(
+        "--window",
+        dest="window_ms",
+        type=num.WINDOW.arg,
+        default=window,
+        metavar="DURATION",
+        help="judge each group's health over this much of the last polls "
+        f"(default {seconds_text(window / 1000)}s)",
+    )
+
+
+def add_budget_argument(p: argparse.ArgumentParser, what: str) -> None:
+    """--max-server-load: `what` says what is stretched to stay within it."""
+    budget = DASHBOARD_DEFAULTS.poll.max_server_load
+    p.add_argument(
+        "--max-server-load",
+        type=num.MAX_SERVER_LOAD.arg,
+        default=budget,
+        metavar="PERCENT",
+        help=f"the share of the server's time the polls may take: {what} (default {budget:g})",
+    )
+
+
 def add_dashboard_arguments(p: argparse.ArgumentParser) -> None:
     """The dashboard's own options: `streamtop` itself, and `streamtop web`, which hands them on to
     every browser page's dashboard."""
     d = DASHBOARD_DEFAULTS
-    p.add_argument(
-        "--interval",
-        type=num.INTERVAL.arg,
-        default=d.interval,
-        help=f"seconds between polls (default {seconds_text(d.interval)})",
-    )
+    add_interval_argument(p, d.interval)
     p.add_argument(
         "--stuck-after",
         type=num.STUCK_AFTER.arg,
@@ -202,23 +231,8 @@ def add_dashboard_arguments(p: argparse.ArgumentParser) -> None:
         help=f"highlight pending entries delivered more than N times (default {d.poison_deliveries})",
     )
     add_decode_argument(p)
-    p.add_argument(
-        "--window",
-        dest="window_ms",
-        type=num.WINDOW.arg,
-        default=d.window_ms,
-        metavar="DURATION",
-        help="judge each group's health over this much of the last polls "
-        f"(default {seconds_text(d.window_ms / 1000)}s)",
-    )
-    p.add_argument(
-        "--max-server-load",
-        type=num.MAX_SERVER_LOAD.arg,
-        default=d.poll.max_server_load,
-        metavar="PERCENT",
-        help="the share of the server's time the polls may take: off-screen rows, then visible"
-        f" ones, are read less often to stay within it (default {d.poll.max_server_load:g})",
-    )
+    add_window_argument(p)
+    add_budget_argument(p, "off-screen rows, then visible ones, are read less often to stay within it")
     p.add_argument(
         "--full-poll",
         action="store_true",

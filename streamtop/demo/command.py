@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import redis
 
 from .. import numbers as num
-from ..cliargs import UsageError, seconds_text, spec_from_args
+from ..cliargs import UsageError, add_interval_argument, add_window_argument, spec_from_args
 from ..connection import ConnectError, ConnectionSpec, describe_error
 from ..embedded import ServerUnavailable, port_free
 from ..options import DASHBOARD_DEFAULTS as DEFAULTS
@@ -111,21 +111,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help=f"with --url: delete {STREAM} (and its groups), {DLQ} and {LASTID_KEY} on exit",
     )
-    p.add_argument(
-        "--interval",
-        type=num.INTERVAL.arg,
-        default=DEFAULTS.interval,
-        help=f"the dashboard's seconds between polls (default {seconds_text(DEFAULTS.interval)})",
-    )
-    p.add_argument(
-        "--window",
-        dest="window_ms",
-        type=num.WINDOW.arg,
-        default=DEFAULTS.window_ms,
-        metavar="DURATION",
-        help="the dashboard's health verdicts look at this much of "
-        f"the last polls (default {seconds_text(DEFAULTS.window_ms / 1000)}s)",
-    )
+    add_interval_argument(p, DEFAULTS.interval, " of the dashboard")
+    add_window_argument(p)
 
 
 def _external(args: argparse.Namespace) -> bool:

@@ -19,10 +19,18 @@ import signal
 import sys
 
 from .. import numbers as num
-from ..cliargs import UsageError, add_watch_arguments, seconds_text, spec_from_args
+from ..cliargs import (
+    UsageError,
+    add_budget_argument,
+    add_interval_argument,
+    add_watch_arguments,
+    add_window_argument,
+    seconds_text,
+    spec_from_args,
+)
 from ..connection import ConnectError, host_port
 from ..monitor import ErrorKind, answer_timeout, first_contact
-from ..options import DASHBOARD_DEFAULTS, SERVE_DEFAULTS, PollOptions
+from ..options import SERVE_DEFAULTS, PollOptions
 from .poller import Exporter, serve_monitor
 
 
@@ -59,29 +67,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="ADDRESS",
         help=f"IP address to listen on (default {SERVE_DEFAULTS.bind}; any other prints a warning)",
     )
-    p.add_argument(
-        "--interval",
-        type=num.INTERVAL.arg,
-        default=SERVE_DEFAULTS.interval,
-        help=f"seconds between polls; scrapes never poll (default {seconds_text(SERVE_DEFAULTS.interval)})",
-    )
-    p.add_argument(
-        "--max-server-load",
-        type=num.MAX_SERVER_LOAD.arg,
-        default=DASHBOARD_DEFAULTS.poll.max_server_load,
-        metavar="PERCENT",
-        help="the share of the server's time the polls may take: the interval is stretched to stay "
-        f"within it (default {DASHBOARD_DEFAULTS.poll.max_server_load:g})",
-    )
-    p.add_argument(
-        "--window",
-        dest="window_ms",
-        type=num.WINDOW.arg,
-        default=DASHBOARD_DEFAULTS.window_ms,
-        metavar="DURATION",
-        help="judge each group's health over this much of the last polls "
-        f"(default {seconds_text(DASHBOARD_DEFAULTS.window_ms / 1000)}s)",
-    )
+    add_interval_argument(p, SERVE_DEFAULTS.interval, "; scrapes never poll")
+    add_budget_argument(p, "the interval is stretched to stay within it")
+    add_window_argument(p)
 
 
 async def _serve(exporter: Exporter, banner: str) -> None:
