@@ -22,6 +22,8 @@ MAX_SUMMARY_PERIOD = 60.0  # seconds: off-screen summaries are never older than 
 # visible rows start to stretch too
 LOAD_WINDOW = 10.0  # seconds of polls the measured load is averaged over
 COST_WEIGHT = 0.3  # how much one poll's measured cost moves the running estimate (EWMA)
+MAX_JUMP = 4.0  # one poll's sample counts at most this many times the estimate: a single slow
+# command of another client inside the bracket, or a stalled round trip, must not stretch for minutes
 
 # commandstats names of what a poll sends, split by what they read: a stream's summary, its groups'
 # details, and what every poll costs whatever it reads (the clock, the brackets, the focus pages)
@@ -138,7 +140,10 @@ def measured_costs(
     def move(old: float, total: float, count: int) -> float:
         if count <= 0:
             return old
-        return old + COST_WEIGHT * (total / count - old)
+        sample = total / count
+        if old > 0:  # a first estimate of 0 (nothing measured yet) takes the sample as it is
+            sample = min(sample, MAX_JUMP * old)
+        return old + COST_WEIGHT * (sample - old)
 
     return Costs(
         summary_us=move(previous.summary_us, summary, summaries),
@@ -153,13 +158,24 @@ def scaled_costs(previous: Costs, total_us: float, summaries: int, details: int)
     predicted = previous.fixed_us + summaries * previous.summary_us + details * previous.detail_us
     if predicted <= 0 or total_us <= 0:
         return previous
-    factor = 1 + COST_WEIGHT * (total_us / predicted - 1)
+    factor = 1 + COST_WEIGHT * (min(total_us / predicted, MAX_JUMP) - 1)
     return Costs(previous.summary_us * factor, previous.detail_us * factor, previous.fixed_us * factor)
 
 
 def own_usec(stats: Mapping[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
     """The commandstats entries of the commands a poll sends."""
     return {k: v for k, v in stats.items() if k in OWN_COMMANDS}
+
+
+def own_share(deltas: Mapping[str, tuple[int, int]], sent: Mapping[str, int]) -> dict[str, tuple[int, int]]:
+    """The deltas cut to the calls this poll sent ({command: calls}): where another client ran the
+    same command inside the bracket, its calls are taken out at the average cost per call."""
+    out = {}
+    for name, (calls, usec) in deltas.items():
+        own = min(calls, sent.get(name, 0))
+        if own:
+            out[name] = (own, round(usec * own / calls))
+    return out
 
 
 def usec_deltas(

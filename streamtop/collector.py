@@ -17,7 +17,7 @@ import gc
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -387,6 +387,8 @@ class Collector:
         plan: cad.PollPlan,
         round_trip_us: float,
         mono: float,
+        sent: Mapping[str, int],
+        scans: int,
     ) -> None:
         """What this poll cost the server: INFO commandstats of its own commands, bracketing them
         in the same round trip (another client's commands of the same names in between count too:
@@ -399,12 +401,12 @@ class Collector:
             self.costs = cad.scaled_costs(self.costs, round_trip_us, reads, len(plan.details))
             self.meter.add(mono, round_trip_us)
             return
-        deltas = cad.usec_deltas(before, after)
-        deltas.pop("scan", None)  # another client's: discovery is not in this round trip
+        deltas = cad.own_share(cad.usec_deltas(before, after), sent)
         self.costs = cad.measured_costs(self.costs, deltas, reads, len(plan.details))
         used = sum(u for _, u in deltas.values())
-        if self._stats_closed is not None:  # discovery's SCANs, between the last poll and this one
-            used += cad.usec_deltas(self._stats_closed, before).get("scan", (0, 0))[1]
+        if self._stats_closed is not None and scans:  # this poll's discovery, before its bracket
+            between = cad.usec_deltas(self._stats_closed, before)
+            used += cad.own_share(between, {"scan": scans}).get("scan", (0, 0))[1]
         self._stats_closed = after
         self.meter.add(mono, used)
 
@@ -524,6 +526,8 @@ class Collector:
                 reading,
                 round_trip_us,
                 time.monotonic(),
+                _sent(pipe.commands),
+                discovery_trips,
             )
 
         pos = lead + (1 if asked_time else 0)
@@ -855,6 +859,18 @@ def _entries_added(group_dicts: list[dict[str, Any]]) -> int | None:
         if read is not None and lag is not None and (best is None or read + lag > best):
             best = read + lag
     return best
+
+
+def _sent(commands: Sequence[Sequence[Any]]) -> dict[str, int]:
+    """{commandstats name: calls} of a pipeline (`xinfo|stream`, `xpending`, ...)."""
+    out: dict[str, int] = {}
+    for args in commands:
+        name = str(args[0]).lower()
+        if name == "xinfo" and len(args) > 1:
+            sub = args[1].decode() if isinstance(args[1], bytes) else str(args[1])
+            name = f"xinfo|{sub.lower()}"
+        out[name] = out.get(name, 0) + 1
+    return out
 
 
 def _commandstats(reply: Any) -> dict[str, tuple[int, int]] | None:

@@ -131,7 +131,7 @@ def header_parts(info: HeaderInfo) -> list[tuple[int, Text]]:
         parts.append((KEEP_NODE_COUNT, Text(f"{info.nodes} node{'s' if info.nodes != 1 else ''}", "cyan")))
     every = Text(f"every {info.interval:g}s")
     if info.stretched_to is not None:  # the budget reads the visible rows less often: say so
-        every.append(f" (stretched to {info.stretched_to:.0f}s: server budget)", "yellow")
+        every.append(f" (stretched to {round(info.stretched_to, 1):g}s: server budget)", "yellow")
     parts.append((KEEP_INTERVAL, every))
     if info.server_load is not None:
         # what watching costs the server (issue 17): kept longer than the poll figures

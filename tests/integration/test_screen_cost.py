@@ -225,3 +225,34 @@ async def test_the_budget_holds_on_a_server_slowed_by_debug_sleep() -> None:
     finally:
         stop.set()
         srv.cleanup()
+
+
+@pytest.mark.slow
+async def test_another_clients_scans_and_xinfo_are_not_the_dashboards_load(server, r) -> None:
+    """Between and inside the polls another client runs SCAN and XINFO STREAM: the load the
+    dashboard measures holds only its own calls (INFO commandstats, cut to the calls it sent)."""
+    keys = arrange(r, 10)
+    m = screen_monitor(server)
+    other = redis.Redis.from_url(server.url)
+    try:
+        m.set_focus(Focus(key=keys[0], visible=frozenset(keys[:3])))
+        for _ in range(3):
+            await m.poll()
+        collector = m.collector
+        assert collector is not None
+        before = dict(collector.meter._polls)
+        for _ in range(3):
+            for _ in range(300):  # another client's work between two polls
+                other.scan(0, count=1000)
+                other.xinfo_stream(keys[5])
+            await m.poll()
+        own = [u for t, u in collector.meter._polls if t not in before]
+    finally:
+        other.close()
+        await m.close()
+    assert len(own) == 3
+    # 300 SCANs of 10+ keys and 300 XINFO STREAM calls cost the server far more than a poll of 10
+    # small streams; counted as ours, each poll would read thousands of usec
+    scans = r.info("commandstats")["cmdstat_scan"]
+    assert scans["calls"] >= 900
+    assert max(own) < scans["usec"] / scans["calls"] * 300 / 2, (own, scans)

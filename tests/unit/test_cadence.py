@@ -13,6 +13,7 @@ from streamtop.cadence import (
     LoadMeter,
     cadence,
     measured_costs,
+    own_share,
     plan_poll,
     scaled_costs,
     scrape_period,
@@ -186,3 +187,22 @@ def test_scrape_period_stretches_a_full_scrape_to_the_budget():
     assert scrape_period(0.02, COSTS, 10, 15.0) == 15.0
     period = scrape_period(0.01, COSTS, 10_000, 15.0)
     assert math.isclose((100 + 10_000 * 30) / period, 10_000, rel_tol=1e-9)
+
+
+def test_own_share_takes_another_clients_calls_out_at_the_average_cost():
+    deltas = {"xinfo|stream": (12, 1200), "scan": (50, 5000), "xpending": (4, 40)}
+    assert own_share(deltas, {"xinfo|stream": 10, "xpending": 4}) == {
+        "xinfo|stream": (10, 1000),
+        "xpending": (4, 40),
+    }
+    assert own_share(deltas, {"scan": 2}) == {"scan": (2, 200)}
+    assert own_share(deltas, {}) == {}
+
+
+def test_one_slow_poll_moves_the_estimate_by_a_bounded_step():
+    """A single 2 s command of another client inside the bracket (or a 10 s stalled round trip
+    without INFO) must not stretch the cadence for minutes."""
+    spiked = measured_costs(COSTS, {"xrange": (1, 2_000_000)}, summaries=1, details=1)
+    assert spiked.detail_us <= COSTS.detail_us * (1 + 0.3 * 3) + 1e-9
+    stalled = scaled_costs(COSTS, 10_000_000, summaries=1, details=1)
+    assert stalled.summary_us <= COSTS.summary_us * (1 + 0.3 * 3) + 1e-9
