@@ -24,6 +24,14 @@ before it, so a full history covers the whole window):
 - unknown: what one poll, or a window not yet full, cannot decide (a position that has not moved
   yet for the whole window, a lag that only grew so far, a lag nobody can count).
 
+Off screen (issue 17) a group is read as a summary (XINFO STREAM + XINFO GROUPS: consumers count,
+pending count, lag, entries-read, last-delivered-id), with no consumers' idle times and no head of
+the PEL. Its samples feed the window all the same, and the rules judge what they can from them:
+stopped when it has no consumers, idle, ok, falling behind. What needs the consumers or the PEL
+(stopped or stalled with consumers, failing) is unknown with `off_screen` set: NOT_MOVING when the
+position has not moved for a whole window with entries to read at every poll (stopped or stalled:
+which one, when in view), NOT_JUDGED otherwise. Never ok.
+
 A restart of the server or a group reset (SETID back, recreated at `$`) sends counters back; the
 window then starts again from the poll after it. Pure functions over GroupSample timelines: the
 clock is the polls' own `taken_at`, so tests give any timeline they like.
@@ -81,6 +89,13 @@ SEVERITY = (
 )
 
 
+class OffScreen(StrEnum):
+    """Why an off-screen group's verdict is unknown (its summary lacks the consumers and the PEL)."""
+
+    NOT_MOVING = "not moving"  # entries to read at every poll of a full window, position unchanged
+    NOT_JUDGED = "not judged"  # pending entries, or a window not full yet: needs the full read
+
+
 def worst(verdicts: Sequence[Verdict]) -> Verdict | None:
     return min(verdicts, key=SEVERITY.index, default=None)
 
@@ -107,6 +122,7 @@ class GroupSample:
     consumers: int = 0
     seen_ms: int | None = None  # since any consumer was last seen (smallest idle)
     read_ago_ms: int | None = None  # since any consumer last read something (7.2+ `inactive`)
+    summary: bool = False  # off screen: no consumers' times, no PEL head (unknown, not absent)
 
     @classmethod
     def of(cls, t: float, stream: StreamInfo, group: GroupInfo) -> GroupSample:
@@ -146,6 +162,7 @@ class GroupSample:
             consumers=group.consumers,
             seen_ms=group.seen_ms,
             read_ago_ms=group.last_read_ms if has_inactive else None,
+            summary=stream.summary_only,
         )
 
     def lag_text(self) -> str:
@@ -165,6 +182,7 @@ class Health:
     read_rate: float | None = None  # entries/s the group read over the window
     add_rate: float | None = None  # entries/s added to the stream over the window
     eta_s: float | None = None  # until lag 0 at these rates, when reads outpace adds
+    off_screen: OffScreen | None = None  # unknown for want of what only a full read has
 
 
 UNPOLLED = Health(Verdict.UNKNOWN, "not polled yet")
@@ -348,6 +366,8 @@ def verdict(f: WindowFacts, window_s: float = DEFAULT_WINDOW) -> Health:
     seen = cur.seen_ms is not None and cur.seen_ms < window_ms
     held_ms = cur.oldest_pending_idle_ms
     held_long = cur.pending > 0 and held_ms is not None and held_ms >= window_ms
+    if cur.summary and (cur.pending > 0 or (cur.behind and not moved and cur.consumers > 0)):
+        return _off_screen(f, window_s, read, add, eta)
     if not moved and not seen and (cur.behind or held_long):
         waiting = (
             f"{cur.lag_text()} to read"
@@ -543,6 +563,38 @@ class RunningWindow:
         if n > 1 and self.polls[0].sample.t < edge and self.polls[1].sample.t <= edge:
             return judge(list(self), window_s, reset_free=True)  # older polls to cut: not kept so
         return verdict(self.facts(), window_s)
+
+
+def _off_screen(
+    f: WindowFacts, window_s: float, read: float | None, add: float | None, eta: float | None
+) -> Health:
+    """An off-screen group the summary cannot judge: it has entries waiting or pending, and only
+    its consumers' times and its PEL could tell stopped, stalled, failing and ok apart."""
+    cur = f.cur
+    span = cur.t - f.first.t
+    consumers = f"{count(cur.consumers)} consumer{'s' if cur.consumers != 1 else ''}"
+    if not f.moved and cur.behind and f.n > 1 and span >= window_s and f.all_behind:
+        return Health(
+            Verdict.UNKNOWN,
+            f"off screen: position unchanged for {duration_ms(span * 1000)} with {cur.lag_text()} to "
+            f"read: stopped or stalled ({consumers}; which one is read when in view)",
+            read,
+            add,
+            eta,
+            OffScreen.NOT_MOVING,
+        )
+    waiting = [f"{cur.lag_text()} to read"] if cur.behind else []
+    if cur.pending:
+        waiting.append(f"{count(cur.pending)} pending")
+    return Health(
+        Verdict.UNKNOWN,
+        f"off screen: {', '.join(waiting)}, {consumers}; not judged (a summary has no consumers' "
+        "activity nor pending entries list: read when in view)",
+        read,
+        add,
+        eta,
+        OffScreen.NOT_JUDGED,
+    )
 
 
 def _quiet_ms(s: GroupSample) -> int | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from ..decode import format_for
-from ..health import SEVERITY, Health
+from ..health import SEVERITY, Health, OffScreen
 from ..history import History, Series
 from ..model import Entry, Focus, GroupInfo, PendingEntry, ServerInfo, Snapshot, StreamInfo
 from ..options import DASHBOARD_DEFAULTS as DEFAULTS
@@ -147,14 +147,16 @@ class DashboardView:
 
 
 def health_counts(streams: tuple[StreamInfo, ...], history: History) -> tuple[tuple[str, int], ...]:
-    """Groups per verdict that needs a look (not ok, idle or unknown), worst first: the header's
-    "2 groups stalled, 1 failing"."""
+    """Groups per verdict that needs a look (not ok, idle or unknown), worst first, then the
+    off-screen groups a summary could not judge (health.OffScreen): the header's "2 groups
+    stalled, 1 failing; off screen: 3 not moving, 40 not judged". None is left out unsaid."""
     counts: dict[str, int] = {}
     for s in streams:
         for verdict in history.verdicts_of(s):
-            if not verdict.healthy and verdict != "unknown":
+            if isinstance(verdict, OffScreen) or (not verdict.healthy and verdict != "unknown"):
                 counts[verdict] = counts.get(verdict, 0) + 1
-    return tuple(sorted(counts.items(), key=lambda kv: SEVERITY.index(kv[0])))
+    order = (*SEVERITY, *OffScreen)
+    return tuple(sorted(counts.items(), key=lambda kv: order.index(kv[0])))
 
 
 def build_view(
