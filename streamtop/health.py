@@ -146,7 +146,10 @@ class GroupSample:
         return cls(
             t=t,
             position=position,
-            last_id=id_key(stream.last_generated_id),
+            # usually the last entry's ID: parsed once (every off-screen summary makes samples too)
+            last_id=last_entry
+            if stream.last_generated_id == stream.last_entry_id
+            else id_key(stream.last_generated_id),
             entries_read=group.entries_read,
             added=stream.entries_added,
             length=stream.length,
