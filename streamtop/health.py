@@ -355,6 +355,9 @@ def judge(
 def verdict(f: WindowFacts, window_s: float = DEFAULT_WINDOW) -> Health:
     """The module's rules over the facts of one window."""
     cur, first = f.cur, f.first
+    unjudged = off_screen(cur, first, f.n, f.moved, f.all_behind, window_s)
+    if unjudged is not None:
+        return unjudged
     window_ms = window_s * 1000
     win = duration_ms(window_ms)
     span = cur.t - first.t
@@ -369,8 +372,6 @@ def verdict(f: WindowFacts, window_s: float = DEFAULT_WINDOW) -> Health:
     seen = cur.seen_ms is not None and cur.seen_ms < window_ms
     held_ms = cur.oldest_pending_idle_ms
     held_long = cur.pending > 0 and held_ms is not None and held_ms >= window_ms
-    if cur.summary and (cur.pending > 0 or (cur.behind and not moved and cur.consumers > 0)):
-        return _off_screen(f, window_s, read, add, eta)
     if not moved and not seen and (cur.behind or held_long):
         waiting = (
             f"{cur.lag_text()} to read"
@@ -563,41 +564,44 @@ class RunningWindow:
         if not self.polls:
             return UNPOLLED
         n, edge = len(self.polls), self.polls[-1].sample.t - window_s
+        cur = self.polls[-1].sample
+        if cur.summary and not (n > 1 and self.polls[0].sample.t < edge and self.polls[1].sample.t <= edge):
+            # off screen: decided from the running counts, without the facts (issue 17)
+            unjudged = off_screen(cur, self.polls[0].sample, n, self.moved > 0, self.behind == n, window_s)
+            if unjudged is not None:
+                return unjudged
         if n > 1 and self.polls[0].sample.t < edge and self.polls[1].sample.t <= edge:
             return judge(list(self), window_s, reset_free=True)  # older polls to cut: not kept so
         return verdict(self.facts(), window_s)
 
 
-def _off_screen(
-    f: WindowFacts, window_s: float, read: float | None, add: float | None, eta: float | None
-) -> Health:
-    """An off-screen group the summary cannot judge: it has entries waiting or pending, and only
-    its consumers' times and its PEL could tell stopped, stalled, failing and ok apart."""
-    cur = f.cur
-    span = cur.t - f.first.t
-    consumers = f"{count(cur.consumers)} consumer{'s' if cur.consumers != 1 else ''}"
-    if not f.moved and cur.behind and f.n > 1 and span >= window_s and f.all_behind:
-        return Health(
-            Verdict.UNKNOWN,
-            f"off screen: position unchanged for {duration_ms(span * 1000)} with {cur.lag_text()} to "
-            f"read: stopped or stalled ({consumers}; which one is read when in view)",
-            read,
-            add,
-            eta,
-            OffScreen.NOT_MOVING,
-        )
-    waiting = [f"{cur.lag_text()} to read"] if cur.behind else []
-    if cur.pending:
-        waiting.append(f"{count(cur.pending)} pending")
-    return Health(
-        Verdict.UNKNOWN,
-        f"off screen: {', '.join(waiting)}, {consumers}; not judged (a summary has no consumers' "
-        "activity nor pending entries list: read when in view)",
-        read,
-        add,
-        eta,
-        OffScreen.NOT_JUDGED,
-    )
+# Off-screen verdicts are never shown with their reason (the groups panel shows the selected stream,
+# read in full) but are counted by the header for thousands of groups: constant, made once.
+OFF_SCREEN_NOT_MOVING = Health(
+    Verdict.UNKNOWN,
+    "off screen: entries to read at every poll of the window and the position unchanged: stopped or "
+    "stalled (which one is read when in view)",
+    off_screen=OffScreen.NOT_MOVING,
+)
+OFF_SCREEN_NOT_JUDGED = Health(
+    Verdict.UNKNOWN,
+    "off screen: entries to read or pending; not judged (a summary has no consumers' activity nor "
+    "pending entries list: read when in view)",
+    off_screen=OffScreen.NOT_JUDGED,
+)
+
+
+def off_screen(
+    cur: GroupSample, first: GroupSample, n: int, moved: bool, all_behind: bool, window_s: float
+) -> Health | None:
+    """The verdict of an off-screen group (its current poll a summary) when only its consumers'
+    times and its PEL could tell stopped, stalled, failing and ok apart; None when the rules can
+    judge it from the summary (no consumers, nothing pending, reading)."""
+    if not cur.summary or not (cur.pending > 0 or (cur.behind and not moved and cur.consumers > 0)):
+        return None
+    if not moved and cur.behind and all_behind and n > 1 and cur.t - first.t >= window_s:
+        return OFF_SCREEN_NOT_MOVING
+    return OFF_SCREEN_NOT_JUDGED
 
 
 def _quiet_ms(s: GroupSample) -> int | None:
