@@ -141,7 +141,8 @@ class GroupSample:
             behind = None
         ps = group.pending_summary
         oldest = ps.oldest if ps else None
-        has_inactive = any(c.inactive_ms is not None for c in group.consumer_list)
+        summary = stream.summary_only  # no consumers read: their times are unknown, not absent
+        has_inactive = not summary and any(c.inactive_ms is not None for c in group.consumer_list)
         tl = group.time_lag
         return cls(
             t=t,
@@ -163,9 +164,9 @@ class GroupSample:
             oldest_pending_deliveries=oldest.deliveries if oldest else None,
             oldest_pending_consumer=oldest.consumer if oldest else None,
             consumers=group.consumers,
-            seen_ms=group.seen_ms,
+            seen_ms=None if summary else group.seen_ms,
             read_ago_ms=group.last_read_ms if has_inactive else None,
-            summary=stream.summary_only,
+            summary=summary,
         )
 
     def lag_text(self) -> str:
