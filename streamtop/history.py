@@ -33,9 +33,10 @@ from .model import Snapshot, StreamInfo
 K = TypeVar("K")
 
 HISTORY_POINTS = 120
-# an off-screen group adds a summary sample at most every window/6 (10 s of a 60 s window): each
-# costs the dashboard ~15 us, and at 10,000 busy streams thousands of summaries change every poll
-SUMMARY_SAMPLE_SPACING = 1 / 6
+# an off-screen group adds a summary sample at most every window/4 (15 s of a 60 s window: enough
+# for a full window's verdict): each costs the dashboard ~15 us, and at 10,000 busy streams
+# thousands of summaries change every poll
+SUMMARY_SAMPLE_SPACING = 1 / 4
 MAX_SAMPLES = 4096  # polls kept per group for the health window (1 min at 20 polls/s is 1,200)
 
 
