@@ -248,6 +248,7 @@ class Collector:
         self._shown: dict[bytes, StreamInfo] = {}  # what the last poll showed, errors included
         self._summaries: dict[bytes, tuple[Any, Any]] = {}  # the raw replies each summary was made of
         self._stats_closed: dict[str, tuple[int, int]] | None = None  # commandstats after last poll
+        self._polled_at = 0.0  # epoch seconds of the last poll (the age of an estimate it counted)
 
     # discovery -----------------------------------------------------------------------------
 
@@ -580,7 +581,8 @@ class Collector:
             if heavy is not None:
                 stream = replace(stream, entries_added=_entries_added(group_dicts))
             if modes[i] == "summary":  # the groups as XINFO GROUPS has them; the rest unknown
-                groups = tuple(build_group(d) for d in group_dicts)
+                prev = self._last.get(key)
+                groups = tuple(_summary_group(d, stream, prev, self._polled_at) for d in group_dicts)
                 partial.append((replace(stream, summary_only=True, groups=groups), [], {}))
                 continue
             built: dict[bytes, GroupInfo] = {}
@@ -623,6 +625,7 @@ class Collector:
             focus_data, more_trips = await self._mark_without_data(focus_data, streams_t)
             trips += more_trips
         self._last = {s.key: s for s in streams_t if s.error is None}
+        self._polled_at = now
         self._shown = {s.key: s for s in streams_t} if reading is not None else {}
         if len(self._summaries) > len(self._shown):
             self._summaries = {k: v for k, v in self._summaries.items() if k in self._shown}
@@ -789,6 +792,26 @@ class Collector:
             if time_based(oldest_ms, now_ms) and oldest_ms is not None
             else None,
         )
+
+
+def _summary_group(
+    d: dict[str, Any], stream: StreamInfo, prev: StreamInfo | None, prev_at: float
+) -> GroupInfo:
+    """A group as XINFO GROUPS has it. A NULL lag keeps the last estimate (marked with the time it
+    was counted) while neither the group's last-delivered-id nor the stream's last-generated-id
+    moved, so nothing it counts can have changed; otherwise it is unknown. Why: a summary counts
+    nothing, and an unknown sorts first, so sorting by lag moved such rows up and down every 5 s."""
+    group = build_group(d)
+    if (
+        group.lag.source is LagSource.EXACT
+        or prev is None
+        or prev.last_generated_id != stream.last_generated_id
+    ):
+        return group
+    old = prev.group(group.name)
+    if old is None or old.lag.estimate is None or old.last_delivered_id != group.last_delivered_id:
+        return group
+    return replace(group, lag=replace(old.lag, as_of=old.lag.as_of if old.lag.as_of is not None else prev_at))
 
 
 def _server_ms(reply: Any) -> int:

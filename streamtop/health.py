@@ -24,6 +24,14 @@ before it, so a full history covers the whole window):
 - unknown: what one poll, or a window not yet full, cannot decide (a position that has not moved
   yet for the whole window, a lag that only grew so far, a lag nobody can count).
 
+Off screen (issue 17) a group is read as a summary (XINFO STREAM + XINFO GROUPS: consumers count,
+pending count, lag, entries-read, last-delivered-id), with no consumers' idle times and no head of
+the PEL. Its samples feed the window all the same, and the rules judge what they can from them:
+stopped when it has no consumers, idle, ok, falling behind. What needs the consumers or the PEL
+(stopped or stalled with consumers, failing) is unknown with `off_screen` set: NOT_MOVING when the
+position has not moved for a whole window with entries to read at every poll (stopped or stalled:
+which one, when in view), NOT_JUDGED otherwise. Never ok.
+
 A restart of the server or a group reset (SETID back, recreated at `$`) sends counters back; the
 window then starts again from the poll after it. Pure functions over GroupSample timelines: the
 clock is the polls' own `taken_at`, so tests give any timeline they like.
@@ -81,6 +89,13 @@ SEVERITY = (
 )
 
 
+class OffScreen(StrEnum):
+    """Why an off-screen group's verdict is unknown (its summary lacks the consumers and the PEL)."""
+
+    NOT_MOVING = "not moving"  # entries to read at every poll of a full window, position unchanged
+    NOT_JUDGED = "not judged"  # pending entries, or a window not full yet: needs the full read
+
+
 def worst(verdicts: Sequence[Verdict]) -> Verdict | None:
     return min(verdicts, key=SEVERITY.index, default=None)
 
@@ -107,6 +122,7 @@ class GroupSample:
     consumers: int = 0
     seen_ms: int | None = None  # since any consumer was last seen (smallest idle)
     read_ago_ms: int | None = None  # since any consumer last read something (7.2+ `inactive`)
+    summary: bool = False  # off screen: no consumers' times, no PEL head (unknown, not absent)
 
     @classmethod
     def of(cls, t: float, stream: StreamInfo, group: GroupInfo) -> GroupSample:
@@ -125,12 +141,16 @@ class GroupSample:
             behind = None
         ps = group.pending_summary
         oldest = ps.oldest if ps else None
-        has_inactive = any(c.inactive_ms is not None for c in group.consumer_list)
+        summary = stream.summary_only  # no consumers read: their times are unknown, not absent
+        has_inactive = not summary and any(c.inactive_ms is not None for c in group.consumer_list)
         tl = group.time_lag
         return cls(
             t=t,
             position=position,
-            last_id=id_key(stream.last_generated_id),
+            # usually the last entry's ID: parsed once (every off-screen summary makes samples too)
+            last_id=last_entry
+            if stream.last_generated_id == stream.last_entry_id
+            else id_key(stream.last_generated_id),
             entries_read=group.entries_read,
             added=stream.entries_added,
             length=stream.length,
@@ -144,8 +164,9 @@ class GroupSample:
             oldest_pending_deliveries=oldest.deliveries if oldest else None,
             oldest_pending_consumer=oldest.consumer if oldest else None,
             consumers=group.consumers,
-            seen_ms=group.seen_ms,
+            seen_ms=None if summary else group.seen_ms,
             read_ago_ms=group.last_read_ms if has_inactive else None,
+            summary=summary,
         )
 
     def lag_text(self) -> str:
@@ -165,6 +186,7 @@ class Health:
     read_rate: float | None = None  # entries/s the group read over the window
     add_rate: float | None = None  # entries/s added to the stream over the window
     eta_s: float | None = None  # until lag 0 at these rates, when reads outpace adds
+    off_screen: OffScreen | None = None  # unknown for want of what only a full read has
 
 
 UNPOLLED = Health(Verdict.UNKNOWN, "not polled yet")
@@ -334,6 +356,9 @@ def judge(
 def verdict(f: WindowFacts, window_s: float = DEFAULT_WINDOW) -> Health:
     """The module's rules over the facts of one window."""
     cur, first = f.cur, f.first
+    unjudged = off_screen(cur, first, f.n, f.moved, f.all_behind, window_s)
+    if unjudged is not None:
+        return unjudged
     window_ms = window_s * 1000
     win = duration_ms(window_ms)
     span = cur.t - first.t
@@ -540,9 +565,44 @@ class RunningWindow:
         if not self.polls:
             return UNPOLLED
         n, edge = len(self.polls), self.polls[-1].sample.t - window_s
+        cur = self.polls[-1].sample
+        if cur.summary and not (n > 1 and self.polls[0].sample.t < edge and self.polls[1].sample.t <= edge):
+            # off screen: decided from the running counts, without the facts (issue 17)
+            unjudged = off_screen(cur, self.polls[0].sample, n, self.moved > 0, self.behind == n, window_s)
+            if unjudged is not None:
+                return unjudged
         if n > 1 and self.polls[0].sample.t < edge and self.polls[1].sample.t <= edge:
             return judge(list(self), window_s, reset_free=True)  # older polls to cut: not kept so
         return verdict(self.facts(), window_s)
+
+
+# Off-screen verdicts are never shown with their reason (the groups panel shows the selected stream,
+# read in full) but are counted by the header for thousands of groups: constant, made once.
+OFF_SCREEN_NOT_MOVING = Health(
+    Verdict.UNKNOWN,
+    "off screen: entries to read at every poll of the window and the position unchanged: stopped or "
+    "stalled (which one is read when in view)",
+    off_screen=OffScreen.NOT_MOVING,
+)
+OFF_SCREEN_NOT_JUDGED = Health(
+    Verdict.UNKNOWN,
+    "off screen: entries to read or pending; not judged (a summary has no consumers' activity nor "
+    "pending entries list: read when in view)",
+    off_screen=OffScreen.NOT_JUDGED,
+)
+
+
+def off_screen(
+    cur: GroupSample, first: GroupSample, n: int, moved: bool, all_behind: bool, window_s: float
+) -> Health | None:
+    """The verdict of an off-screen group (its current poll a summary) when only its consumers'
+    times and its PEL could tell stopped, stalled, failing and ok apart; None when the rules can
+    judge it from the summary (no consumers, nothing pending, reading)."""
+    if not cur.summary or not (cur.pending > 0 or (cur.behind and not moved and cur.consumers > 0)):
+        return None
+    if not moved and cur.behind and all_behind and n > 1 and cur.t - first.t >= window_s:
+        return OFF_SCREEN_NOT_MOVING
+    return OFF_SCREEN_NOT_JUDGED
 
 
 def _quiet_ms(s: GroupSample) -> int | None:

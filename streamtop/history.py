@@ -22,6 +22,7 @@ from .health import (
     UNPOLLED,
     GroupSample,
     Health,
+    OffScreen,
     RunningWindow,
     Verdict,
     reset_between,
@@ -32,6 +33,10 @@ from .model import Snapshot, StreamInfo
 K = TypeVar("K")
 
 HISTORY_POINTS = 120
+# an off-screen group adds a summary sample at most every window/4 (15 s of a 60 s window: enough
+# for a full window's verdict): each costs the dashboard ~15 us, and at 10,000 busy streams
+# thousands of summaries change every poll
+SUMMARY_SAMPLE_SPACING = 1 / 4
 MAX_SAMPLES = 4096  # polls kept per group for the health window (1 min at 20 polls/s is 1,200)
 
 
@@ -82,13 +87,14 @@ class History:
         self._read_at: dict[bytes, float] = {}  # when (the snapshot's taken_at)
         self._groups_of: dict[bytes, list[tuple[bytes, bytes]]] = {}
         self._stream_health: dict[bytes, Verdict | None] = {}  # worst verdict, until a new sample
-        self._verdicts: dict[bytes, tuple[Verdict, ...]] = {}  # each group's, as long
+        self._verdicts: dict[bytes, tuple[Verdict | OffScreen, ...]] = {}  # each group's, as long
 
     def update(self, snap: Snapshot) -> None:
         """A stream carried unchanged from an earlier poll (the same object, issue 17) costs a
         set insertion; rates of a stream read again are over the time since it was last read. A
-        summary (off screen) adds no health sample: it has no consumers, whose absence would read
-        as "stopped"; its groups keep the verdict of their last full read."""
+        summary (off screen) adds a health sample too, marked as one, at most every
+        SUMMARY_SAMPLE_SPACING of the window: the rules judge what it can tell and leave the rest
+        unknown, off screen (health.OffScreen), never ok."""
         prev = self._prev
         seen_streams: set[bytes] = set()
         seen_groups: set[tuple[bytes, bytes]] = set()
@@ -112,24 +118,28 @@ class History:
                 rate = _rate(old.length, stream.length, dt)
             _series(self.in_rate, stream.key).add(rate)
             old_groups = {g.name: g for g in old.groups} if old and old.error is None else {}
-            names = []
+            names = [(stream.key, g.name) for g in stream.groups]
+            sampled = False
             for group in stream.groups:
                 gk = (stream.key, group.name)
-                names.append(gk)
                 og = old_groups.get(group.name)
                 read = _rate(og.entries_read, group.entries_read, dt) if og else None
                 _series(self.read_rate, gk).add(read)
                 _series(self.lag, gk).add(group.lag.best)
-                if not stream.summary_only:
-                    self._add_sample(gk, GroupSample.of(snap.taken_at, stream, group))
-                    self._health.pop(gk, None)
+                if stream.summary_only:
+                    kept = self.samples.get(gk)
+                    if kept and snap.taken_at - kept[-1].t < self.window * SUMMARY_SAMPLE_SPACING:
+                        continue  # sampled recently enough (its verdict and the caches stand)
+                self._add_sample(gk, GroupSample.of(snap.taken_at, stream, group))
+                self._health.pop(gk, None)
+                sampled = True
             if self._groups_of.get(stream.key) != names:
                 self._groups_of[stream.key] = names
                 self._stream_health.pop(stream.key, None)
                 self._verdicts.pop(stream.key, None)
                 regrouped = True
             seen_groups.update(names)
-            if not stream.summary_only:
+            if sampled:
                 self._stream_health.pop(stream.key, None)
                 self._verdicts.pop(stream.key, None)
         if regrouped or prev is None or seen_streams != self._streams.keys():
@@ -175,12 +185,13 @@ class History:
             return self._stream_health[stream.key]
         return self.stream_health(stream.key, [g.name for g in stream.groups])
 
-    def verdicts_of(self, stream: StreamInfo) -> tuple[Verdict, ...]:
-        """Each group's verdict, kept as long as stream_health's (the header counts them)."""
+    def verdicts_of(self, stream: StreamInfo) -> tuple[Verdict | OffScreen, ...]:
+        """Each group's verdict, or why it is unknown off screen, kept as long as stream_health's
+        (the header counts them)."""
         got = self._verdicts.get(stream.key)
         if got is None:
             got = self._verdicts[stream.key] = tuple(
-                self.health(stream.key, g.name).verdict for g in stream.groups
+                h.off_screen or h.verdict for h in (self.health(stream.key, g.name) for g in stream.groups)
             )
         return got
 

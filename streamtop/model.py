@@ -67,6 +67,11 @@ class Lag:
     value: int | None = None
     estimate: int | None = None
     capped: bool = False
+    # an off-screen summary's estimate (issue 17): epoch seconds of the poll that counted it, kept
+    # while neither the group's last-delivered-id nor the stream's last-generated-id moved (a
+    # summary counts nothing; unknown would sort the row first until it is counted again). None:
+    # counted by this poll
+    as_of: float | None = None
 
     @property
     def known(self) -> bool:

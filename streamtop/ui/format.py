@@ -48,14 +48,14 @@ def age(seconds: float | None) -> str:
 
 
 def lag_text(lag: Lag | None) -> Text:
-    """Exact lag plain; an estimate ("~N", ">=N") italic yellow; unknown "?" magenta."""
+    """Exact lag plain; an estimate ("~N", ">=N") italic yellow (dim when kept); unknown "?" magenta."""
     if lag is None:
         return Text("-", style="dim")
     text = lag.text()
     if lag.source is LagSource.EXACT and lag.value is not None:
         return Text(text, style="bold red" if lag.value > 1000 else "")
-    if lag.best is not None:
-        return Text(text, style="italic yellow")
+    if lag.best is not None:  # dim: an off-screen row's estimate kept from an earlier count
+        return Text(text, style="italic yellow" if lag.as_of is None else "dim italic yellow")
     return Text(text, style="magenta")
 
 

@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from ..health import OffScreen
 from . import format as fmt
 
 
@@ -156,13 +157,27 @@ def header_parts(info: HeaderInfo) -> list[tuple[int, Text]]:
     return parts
 
 
+OFF_SCREEN_STYLES = {OffScreen.NOT_MOVING.value: "red", OffScreen.NOT_JUDGED.value: "dim"}
+
+
 def health_counts(counts: tuple[tuple[str, int], ...]) -> Text:
-    """'2 groups stalled, 1 failing': how many groups need a look, worst first."""
+    """'2 groups stalled, 1 failing; off screen: 3 not moving, 40 not judged': how many groups
+    need a look, worst first, then how many off-screen groups a summary could not judge (so an
+    undercount says it is one: issue 17)."""
     out = Text()
+    first_off = True
     for i, (verdict, n) in enumerate(counts):
+        noun = f"{fmt.count(n)} group{'s' if n != 1 else ''} " if i == 0 else f"{fmt.count(n)} "
+        if verdict in OFF_SCREEN_STYLES:
+            if first_off:
+                out.append("; off screen: " if i else "off screen: ")
+                first_off = False
+            else:
+                out.append(", ")
+            out.append(noun + verdict, OFF_SCREEN_STYLES[verdict])
+            continue
         if i:
             out.append(", ")
-        noun = f"{n} group{'s' if n != 1 else ''} " if i == 0 else f"{n} "
         out.append(noun + verdict.replace("_", " "), fmt.HEALTH_STYLES.get(verdict, ""))
     return out
 

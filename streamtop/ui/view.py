@@ -9,10 +9,12 @@ disagree.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field, replace
+from itertools import chain
 
 from ..decode import format_for
-from ..health import SEVERITY, Health
+from ..health import SEVERITY, Health, OffScreen, Verdict
 from ..history import History, Series
 from ..model import Entry, Focus, GroupInfo, PendingEntry, ServerInfo, Snapshot, StreamInfo
 from ..options import DASHBOARD_DEFAULTS as DEFAULTS
@@ -146,15 +148,16 @@ class DashboardView:
         return tuple(p.id for p in self.pending or () if p.id in self.selection.marked)
 
 
+COUNTED_NOT = frozenset((Verdict.OK, Verdict.IDLE, Verdict.UNKNOWN))  # fine, or said another way
+
+
 def health_counts(streams: tuple[StreamInfo, ...], history: History) -> tuple[tuple[str, int], ...]:
-    """Groups per verdict that needs a look (not ok, idle or unknown), worst first: the header's
-    "2 groups stalled, 1 failing"."""
-    counts: dict[str, int] = {}
-    for s in streams:
-        for verdict in history.verdicts_of(s):
-            if not verdict.healthy and verdict != "unknown":
-                counts[verdict] = counts.get(verdict, 0) + 1
-    return tuple(sorted(counts.items(), key=lambda kv: SEVERITY.index(kv[0])))
+    """Groups per verdict that needs a look (not ok, idle or unknown), worst first, then the
+    off-screen groups a summary could not judge (health.OffScreen): the header's "2 groups
+    stalled, 1 failing; off screen: 3 not moving, 40 not judged". None is left out unsaid."""
+    # counted in C (Counter over one chain): at 10,000 streams off screen, 20,000 not judged
+    every = Counter(chain.from_iterable(map(history.verdicts_of, streams)))
+    return tuple((v, every[v]) for v in (*SEVERITY, *OffScreen) if every[v] and v not in COUNTED_NOT)
 
 
 def build_view(
