@@ -88,13 +88,6 @@ def cadence(
     return Cadence(interval * factor, max_summary_period * factor, interval)
 
 
-def scrape_period(budget: float, costs: Costs, streams: int, interval: float) -> float:
-    """The same budget for a scrape that reads every stream in full (`serve`: nothing is off
-    screen there): the scrape interval, stretched to stay within the budget. A collector with
-    `follow_screen` and every key `visible` measures the costs (Collector.costs)."""
-    return cadence(budget, costs, streams, 0, interval, interval).visible_period
-
-
 @dataclass(frozen=True, slots=True)
 class PollPlan:
     """What one poll reads: `details` in full, `summaries` as XINFO STREAM + XINFO GROUPS only;
@@ -160,11 +153,6 @@ def scaled_costs(previous: Costs, total_us: float, summaries: int, details: int)
         return previous
     factor = 1 + COST_WEIGHT * (min(total_us / predicted, MAX_JUMP) - 1)
     return Costs(previous.summary_us * factor, previous.detail_us * factor, previous.fixed_us * factor)
-
-
-def own_usec(stats: Mapping[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
-    """The commandstats entries of the commands a poll sends."""
-    return {k: v for k, v in stats.items() if k in OWN_COMMANDS}
 
 
 def own_share(deltas: Mapping[str, tuple[int, int]], sent: Mapping[str, int]) -> dict[str, tuple[int, int]]:

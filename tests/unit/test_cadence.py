@@ -16,7 +16,6 @@ from streamtop.cadence import (
     own_share,
     plan_poll,
     scaled_costs,
-    scrape_period,
     usec_deltas,
 )
 
@@ -182,8 +181,13 @@ def test_load_meter_forgets_beyond_its_window():
     assert math.isclose(m.load(29.0), 0.001)
 
 
-def test_scrape_period_stretches_a_full_scrape_to_the_budget():
-    """serve's hook: 10,000 streams in full every 15 s is 20,000 usec/s, twice a 1 % budget."""
+def scrape_period(budget: float, costs: Costs, streams: int, interval: float) -> float:
+    """serve: every stream in full (nothing off screen), so only the visible period stretches."""
+    return cadence(budget, costs, streams, 0, interval, interval).visible_period
+
+
+def test_a_full_scrape_stretches_its_interval_to_the_budget():
+    """serve: 10,000 streams in full every 15 s is 20,000 usec/s, twice a 1 % budget."""
     assert scrape_period(0.02, COSTS, 10, 15.0) == 15.0
     period = scrape_period(0.01, COSTS, 10_000, 15.0)
     assert math.isclose((100 + 10_000 * 30) / period, 10_000, rel_tol=1e-9)
