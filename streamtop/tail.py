@@ -5,9 +5,12 @@ The last N entries (XREVRANGE, printed oldest first) or every entry from an ID (
 `--follow` then waits for new ones with XREAD BLOCK on a connection whose socket timeout outlasts
 the block (redis-py's default 5 s would fail a long block). Each entry is one line: its ID, the
 decoder that read it and the telling fields first; `--json` prints one JSON object per line
-(`id`, `fields`, and `format`, `body`, `headers` where a decoder applied); `--raw` skips decoding.
-Server text is escaped (render.clean), never written to the terminal as it came. A closed pipe
-(`| head`) ends quietly; ctrl+c exits 130 (cli), without a traceback.
+(`id`, `fields` as [name, value] pairs in the entry's order, repeated names kept, and `format`,
+`body`, `headers` where a decoder applied); `--raw` skips decoding. Every string from the server,
+in the text and in the JSON (`body` and `headers` too), is in model.label's one escaped form: no
+control or bidi character reaches a terminal, even through `jq -r`, and two different byte
+strings never print the same (model.unlabel gives the bytes back). A closed pipe (`| head`) ends
+quietly; ctrl+c exits 130 (cli), without a traceback.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -30,14 +32,12 @@ from .decode import spec_from_args as decode_spec
 from .decode.preview import pairs
 from .model import label
 from .parse import parse_entries
-from .render import clean
 from .session import check_mode, make_action_client
 
 BLOCK_MS = 5000  # one XREAD BLOCK; the connection's socket timeout is this plus 10 s
 PAGE = 1000  # entries per XRANGE with --from
 PLAIN = ("text", "bytes")  # field=value entries: the fields say it all, no body repeated
 Fields = list[tuple[bytes, bytes]]
-_TERMINAL_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -82,40 +82,56 @@ def entry_line(entry_id: str, fields: Fields, fmt: str) -> str:
     """`ID  format  label=value ...  | header=value ...`, every value whole, all on one line."""
     decoded = _decoded(fields, fmt)
     if decoded is None:
-        parts = [f"{clean(f)}={clean(v)}" for f, v in fields] or ["(deleted)"]
+        parts = [f"{_name(f)}={label(v)}" for f, v in fields] or ["(deleted)"]
         return "  ".join([entry_id, *parts])
-    items = [clean(item) for item in _whole(decoded)]
+    items = [
+        label(value) if name is None else f"{_name(name)}={label(value)}" for name, value in _whole(decoded)
+    ]
     if decoded.headers:
-        items.append("|  " + "  ".join(clean(f"{k}={v}") for k, v in decoded.headers))
+        items.append("|  " + "  ".join(f"{label(k)}={label(v)}" for k, v in decoded.headers))
     return "  ".join([entry_id, decoded.format, *items])
 
 
-def _whole(decoded: Decoded) -> list[str]:
-    """In pairs()' order, but whole: pairs() cuts values for a preview."""
+def _name(name: bytes | str) -> str:
+    """A field name on the line: escaped, and its "=" as \\x3d (the same rule: the byte 0x3d),
+    so `name=value` splits at the first "=" whatever the name holds."""
+    return label(name).replace("=", "\\x3d")
+
+
+def _whole(decoded: Decoded) -> list[tuple[str | None, str]]:
+    """(name, value) in pairs()' order, but whole: pairs() cuts values for a preview."""
     body = decoded.body
     if not isinstance(body, dict):
-        return [body if isinstance(body, str) else _compact(body)]
+        return [(None, body if isinstance(body, str) else _compact(body))]
     keys = [k for k, _ in pairs(decoded)]
-    return [f"{k}={body[k] if isinstance(body[k], str) else _compact(body[k])}" for k in keys]
+    return [(k, body[k] if isinstance(body[k], str) else _compact(body[k])) for k in keys]
 
 
 def _compact(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def escaped(value: Any) -> Any:
+    """A decoded body with every string (object keys too) in label's escaped form, as `fields`
+    are: `jq -r .body.msg` then prints `\\x1b[2J`, never the escape sequence itself."""
+    if isinstance(value, str):
+        return label(value)
+    if isinstance(value, dict):
+        return {label(k): escaped(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [escaped(v) for v in value]
+    return value
+
+
 def entry_json(entry_id: str, fields: Fields, fmt: str) -> str:
-    doc: dict[str, Any] = {"id": entry_id, "fields": {clean(f): clean(v) for f, v in fields}}
+    """`{"id", "fields": [[name, value], ...]}` in the entry's order (a name may repeat), plus
+    `format`, `body` and `headers` ([name, value] pairs) when a decoder read it."""
+    doc: dict[str, Any] = {"id": entry_id, "fields": [[label(f), label(v)] for f, v in fields]}
     decoded = _decoded(fields, fmt) if fmt != RAW else None
     if decoded is not None:
-        doc.update(format=decoded.format, body=decoded.body, headers=dict(decoded.headers))
-    line = json.dumps(doc, ensure_ascii=False)
-    try:
-        line.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate from a JSON "\\ud800" escape: keep it escaped
-        line = json.dumps(doc, ensure_ascii=True)
-    # JSON escapes C0 itself; C1 (\x9b is a CSI) and bidi overrides in a decoded body would reach a
-    # terminal raw. They can only stand inside strings, so their \\uNNNN form is the same JSON.
-    return _TERMINAL_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", line)
+        headers = [[label(k), label(v)] for k, v in decoded.headers]
+        doc.update(format=decoded.format, body=escaped(decoded.body), headers=headers)
+    return json.dumps(doc, ensure_ascii=False)
 
 
 # reading ----------------------------------------------------------------------------------------
