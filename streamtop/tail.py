@@ -30,11 +30,13 @@ from .connection import ConnectError, ConnectionSpec, connect, describe_error
 from .decode import RAW, Decoded, decode_entry, format_for
 from .decode import spec_from_args as decode_spec
 from .decode.preview import pairs
-from .model import label
-from .parse import parse_entries
+from .model import id_key, label
+from .parse import pairs as reply_pairs
+from .parse import parse_entries, text
 from .session import check_mode, make_action_client
 
 BLOCK_MS = 5000  # one XREAD BLOCK; the connection's socket timeout is this plus 10 s
+BACKOFF = (0.5, 5.0)  # seconds between reconnect attempts with --follow: first, at most
 PAGE = 1000  # entries per XRANGE with --from
 PLAIN = ("text", "bytes")  # field=value entries: the fields say it all, no body repeated
 Fields = list[tuple[bytes, bytes]]
@@ -140,11 +142,21 @@ def entry_json(entry_id: str, fields: Fields, fmt: str) -> str:
 class Tail:
     """One tail run: the client, the key, how entries are printed, and where --follow goes on."""
 
-    def __init__(self, client: Any, key: bytes, emit: Callable[[str, Fields], None]) -> None:
+    def __init__(
+        self,
+        client: Any,
+        key: bytes,
+        emit: Callable[[str, Fields], None],
+        say: Callable[[str], None] = lambda line: None,
+        where: str = "the server",
+    ) -> None:
         self.client = client
         self.key = key
         self.emit = emit
+        self.say = say  # one line on stderr: the connection lost and back, a stream recreated
+        self.where = where
         self.last_id: str | None = None
+        self.seen: tuple[tuple[int, int] | None, int | None] | None = None  # last-generated-id, entries-added
 
     async def _call(self, *args: Any) -> Any:
         import redis
@@ -185,17 +197,70 @@ class Tail:
             raise UsageError(f"key {label(self.key)!r} holds a {kind}, not a stream")
         return kind == "stream"
 
+    async def state(self) -> tuple[tuple[int, int] | None, int | None] | None:
+        """(last-generated-id, entries-added (7.0+, else None)), None when there is no stream."""
+        import redis
+
+        try:
+            info = reply_pairs(await self.client.execute_command("XINFO", "STREAM", self.key))
+        except redis.ResponseError as exc:
+            if "no such key" in str(exc).lower():
+                return None
+            raise
+        added = info.get("entries-added")
+        return id_key(text(info.get("last-generated-id"))), (int(added) if added is not None else None)
+
+    async def recreated(self) -> bool:
+        """True when the stream is not the one read so far: gone, or its last-generated-id went
+        back, or its entries-added did (XREAD after our last ID would skip its lower IDs)."""
+        now = await self.state()
+        before, self.seen = self.seen, now
+        if before is None or now is None:
+            return before is not None and now is None
+        (last_then, added_then), (last_now, added_now) = before, now
+        went_back = last_then is not None and last_now is not None and last_now < last_then
+        return went_back or (added_then is not None and added_now is not None and added_now < added_then)
+
     async def follow(self) -> None:
-        """XREAD BLOCK from the last entry printed (else from the newest, else from the start)."""
+        """XREAD BLOCK from the last entry printed (else from the newest, else from the start),
+        through lost connections (retried with backoff, said on stderr) and a stream deleted or
+        recreated meanwhile (read again from its start)."""
+        import redis
+
         after = self.last_id
         if after is None:
             newest = parse_entries(await self._call("XREVRANGE", self.key, "+", "-", "COUNT", 1))
             after = newest[0][0] if newest else "0-0"
+        self.seen = await self.state()
+        delay, lost = BACKOFF[0], False
         while True:
-            reply = await self._call("XREAD", "BLOCK", BLOCK_MS, "STREAMS", self.key, after)
-            for _key, entries in _streams(reply):
-                self._print(entries)
-            after = self.last_id or after
+            try:
+                if lost or self.seen is None:
+                    after = await self._check(after)
+                reply = await self._call("XREAD", "BLOCK", BLOCK_MS, "STREAMS", self.key, after)
+                if lost:
+                    self.say(f"streamtop tail: reconnected to {self.where}")
+                    delay, lost = BACKOFF[0], False
+                read = _streams(reply)
+                for _key, entries in read:
+                    self._print(entries)
+                after = self.last_id or after
+                if not read:  # an idle block: the moment to notice a stream recreated under us
+                    after = await self._check(after)
+            except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+                if not lost:
+                    why = " ".join(str(exc).split()) or type(exc).__name__
+                    self.say(f"streamtop tail: connection to {self.where} lost ({why}); reconnecting")
+                lost = True
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, BACKOFF[1])
+
+    async def _check(self, after: str) -> str:
+        if await self.recreated():
+            self.say(f"streamtop tail: {label(self.key)!r} was deleted or recreated: reading from its start")
+            self.last_id = None
+            return "0-0"
+        return after
 
 
 def _streams(reply: Any) -> list[tuple[Any, list[tuple[str, Fields]]]]:
@@ -219,7 +284,11 @@ async def tail(
     else:
         client = spec.make_client(raw=True, block_ms=BLOCK_MS)
     client.response_callbacks.pop("XREAD", None)
-    reader = Tail(client, key, emit)
+
+    def say(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    reader = Tail(client, key, emit, say, spec.address)
     try:
         if not await reader.exists() and not args.follow:
             raise UsageError(f"no stream {label(key)!r} (add --follow to wait for it)")
