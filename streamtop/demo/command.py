@@ -39,7 +39,6 @@ if TYPE_CHECKING:  # the UI is imported only when the demo runs it (build_app)
     from ..ui.demo_app import DemoApp
 
 
-
 DEMO_STUCK_MS = STUCK_MS  # entries idle this long count as stuck (and are retried)
 
 

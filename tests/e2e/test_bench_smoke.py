@@ -151,7 +151,16 @@ TINY = {
     "time_lag.py": ("--streams", "10", "--reps", "2"),
     "web.py": ("--streams", "5", "--sessions", "1", "--window", "1"),
 }
-COVERED = {"run.py", "poll.py", "produce.py", "server_cost.py", "ui.py", "health.py", "common.py", "__init__.py"}
+COVERED = {
+    "run.py",
+    "poll.py",
+    "produce.py",
+    "server_cost.py",
+    "ui.py",
+    "health.py",
+    "common.py",
+    "__init__.py",
+}
 
 
 def test_every_bench_script_has_a_smoke_run():

@@ -64,7 +64,10 @@ def test_the_embedded_demo_server_goes_with_the_demo(r):
     "argv, started",
     [
         (("tail", "jobs", "--follow"), lambda r: any(c.get("cmd") == "xread" for c in r.client_list())),
-        (("produce", "jobs", "-n", "100000", "--rate", "5"), lambda r: r.exists("jobs") and r.xlen("jobs") >= 2),
+        (
+            ("produce", "jobs", "-n", "100000", "--rate", "5"),
+            lambda r: r.exists("jobs") and r.xlen("jobs") >= 2,
+        ),
         (("serve", "--metrics-port", "0"), lambda r: len(r.client_list()) >= 2),
         (("web", "--port", str(free_port())), lambda r: True),
     ],

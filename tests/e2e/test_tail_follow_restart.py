@@ -30,7 +30,9 @@ class Follow:
         self.lines: list[str] = []
         self.errors: list[str] = []
         for stream, q in ((self.proc.stdout, self.out), (self.proc.stderr, self.err)):
-            threading.Thread(target=lambda s=stream, q=q: [q.put(x.rstrip("\n")) for x in s], daemon=True).start()
+            threading.Thread(
+                target=lambda s=stream, q=q: [q.put(x.rstrip("\n")) for x in s], daemon=True
+            ).start()
 
     def got(self, n: int) -> bool:
         while not self.out.empty():

@@ -4,6 +4,7 @@ that hangs) or closes (the window closed: the kernel hangs up, SIGHUP to the for
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import pty
@@ -88,10 +89,8 @@ class Terminal:
     def kill(self) -> None:
         """Leave nothing behind whatever the test found (SIGKILL to what is left)."""
         for p in self.family() if self.proc.poll() is None else []:
-            try:
+            with contextlib.suppress(psutil.NoSuchProcess):
                 p.kill()
-            except psutil.NoSuchProcess:
-                pass
         self.close()
         self.proc.wait(10)
 
