@@ -10,7 +10,7 @@ import pytest
 
 from streamtop.demo.workload import STREAM
 from streamtop.embedded import free_port
-from tests.support.terminal import Terminal, wait_gone
+from tests.support.terminal import Terminal, gone, wait_gone
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
@@ -89,5 +89,46 @@ def test_every_long_running_command_ends_with_its_terminal(server, r, argv, star
         length = r.xlen("jobs")
         r.ping()
         assert r.xlen("jobs") == length
+    finally:
+        term.kill()
+
+
+@pytest.mark.parametrize("how", ["stalled then hung up", "closed"])
+async def test_web_and_its_open_pages_end_with_their_terminal(server, r, how):
+    """A page open in a browser is a dashboard process of its own: it goes with the terminal too."""
+    import aiohttp
+
+    from tests.support.waiting import until
+    from tests.support.web import _answers
+
+    r.xadd("orders:web", {"k": "v"})
+    port = free_port()
+    term = Terminal("web", "--port", str(port), "--url", server.url)
+    try:
+        await until(None, lambda: _answers(f"http://127.0.0.1:{port}/"), "web serving its page")
+        async with (
+            aiohttp.ClientSession() as http,
+            http.ws_connect(f"http://127.0.0.1:{port}/ws?width=80&height=24") as ws,
+        ):
+            seen = bytearray()
+
+            async def page_up() -> bool:
+                try:
+                    msg = await ws.receive(timeout=0.5)
+                except TimeoutError:
+                    return False
+                if msg.type == aiohttp.WSMsgType.BINARY:
+                    seen.extend(msg.data)
+                return b"orders:web" in seen
+
+            await until(None, page_up, "the page's dashboard showing the stream")
+            family = term.family()
+            assert len(family) >= 2  # the server and the page's dashboard process
+            if how == "closed":
+                term.close()
+            else:
+                term.stall()
+                term.hang_up()
+            await until(None, lambda: term.proc.poll() is not None and gone(family), "web and its page to end")
     finally:
         term.kill()
