@@ -24,26 +24,6 @@ STOP_SIGNALS: tuple[int, ...] = tuple(
 )
 
 
-class Hangup(KeyboardInterrupt):
-    """Raised in the main thread by `raise_on_stop_signals`: ends an asyncio command the way
-    ctrl+c does (its finally blocks run), with exit code 128 + the signal."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.code = 128 + signum
-
-
-def _raise(signum: int, frame: Any) -> None:
-    raise Hangup(signum)
-
-
-def raise_on_stop_signals() -> Callable[[], None]:
-    """SIGHUP and SIGTERM raise `Hangup` in the main thread (a command with nothing to stop but
-    its own loop: tail --follow, produce --rate); returns the function that restores them."""
-    old = {sig: signal.signal(sig, _raise) for sig in STOP_SIGNALS}
-    return lambda: [signal.signal(sig, handler) for sig, handler in old.items()] and None
-
-
 class Stopper:
     """Signal handlers that stop a command from whichever loop is running, restored on exit.
     `stop` runs in a thread (never inside the handler, which may have interrupted the UI's loop);
