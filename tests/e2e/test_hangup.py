@@ -129,6 +129,7 @@ async def test_web_and_its_open_pages_end_with_their_terminal(server, r, how):
             else:
                 term.stall()
                 term.hang_up()
-            await until(None, lambda: term.proc.poll() is not None and gone(family), "web and its page to end")
+            ended = lambda: term.proc.poll() is not None and gone(family)  # noqa: E731
+            await until(None, ended, "web and its page to end")
     finally:
         term.kill()
