@@ -351,6 +351,7 @@ class Actions:
         start: str = "0-0",
         progress: Callable[[int, int], Any] | None = None,
         cancel: asyncio.Event | None = None,
+        dry_run: bool = False,
     ) -> ActionResult:
         """Claim all stuck: XAUTOCLAIM (without JUSTID) with its cursor carried from `start` until
         it wraps to 0-0 or `cap` are claimed, so one run never claims an entry twice; the result
@@ -359,6 +360,7 @@ class Actions:
         7.0+ also lists IDs it dropped from the PEL because their entries were deleted; 6.2 gives a
         2-element reply with `nil` for such entries and keeps them pending (counted as `missing`).
         `must_exist`: refuse unless `consumer` already is in the group (XAUTOCLAIM creates it).
+        `dry_run`: the same checks and pages, nothing claimed (works in read-only mode).
         """
         from .claim import claim_all
 
@@ -367,11 +369,11 @@ class Actions:
         min_idle_ms = parse_idle(min_idle_ms)
         cap = parse_int(cap, "cap", 1, MAX_CAP)
         start = check_id(start, "start ID")
-        if refused := self.refusal("claim"):
+        if not dry_run and (refused := self.refusal("claim")):
             return refused
         if bad := await self._consumer_check(key, group, consumer, must_exist):
             return bad
-        return await claim_all(self, key, group, consumer, min_idle_ms, cap, start, progress, cancel)
+        return await claim_all(self, key, group, consumer, min_idle_ms, cap, start, progress, cancel, dry_run)
 
     async def claim_from(
         self,
@@ -385,6 +387,7 @@ class Actions:
         must_exist: bool = False,
         progress: Callable[[int, int], Any] | None = None,
         cancel: asyncio.Event | None = None,
+        dry_run: bool = False,
     ) -> ActionResult:
         """Claim what `source` holds (idle at least `min_idle_ms`) into `consumer`: XPENDING IDLE
         with the consumer filter, then XCLAIM in batches, forward through the PEL (claim.py)."""
@@ -396,11 +399,13 @@ class Actions:
             raise ValidationError("the source and the target consumer are the same")
         min_idle_ms = parse_idle(min_idle_ms)
         cap = parse_int(cap, "cap", 1, MAX_CAP)
-        if refused := self.refusal("claim"):
+        if not dry_run and (refused := self.refusal("claim")):
             return refused
         if bad := await self._consumer_check(key, group, consumer, must_exist):
             return bad
-        return await claim_from(self, key, group, source, consumer, min_idle_ms, cap, progress, cancel)
+        return await claim_from(
+            self, key, group, source, consumer, min_idle_ms, cap, progress, cancel, dry_run
+        )
 
     async def claim_ids(
         self,
@@ -729,13 +734,43 @@ class Actions:
     # ---- groups and consumers -------------------------------------------------------------
 
     async def group_create(
-        self, key: bytes | str, group: bytes | str, start: str = "$", mkstream: bool = True
+        self,
+        key: bytes | str,
+        group: bytes | str,
+        start: str = "$",
+        mkstream: bool = True,
+        *,
+        dry_run: bool = False,
     ) -> ActionResult:
-        """XGROUP CREATE from `$` (new entries only), `0` (everything) or an ID."""
+        """XGROUP CREATE from `$` (new entries only), `0` (everything) or an ID. The checks the
+        server would make (a stream, or MKSTREAM; no group of that name) are made first, in the dry
+        run and the real run alike, so both refuse the same way."""
         key, group = check_name(key, "stream key"), check_name(group, "group")
         start = check_id(start, "start ID", special=("$",))
-        if refused := self.refusal("create group"):
+        if not dry_run and (refused := self.refusal("create group")):
             return refused
+        try:
+            kind = text(await self._cmd("TYPE", key)) or "?"
+            names = [g["name"] for g in await self.groups(key)] if kind == "stream" else []
+        except Exception as exc:
+            return fail(exc, "create group", key, group)
+        if kind == "none" and not mkstream:
+            return ActionResult(
+                False, f"create group failed: no stream {label(key)!r} (--mkstream creates it)", {}
+            )
+        if kind not in ("stream", "none"):
+            return ActionResult(False, f"create group failed: {label(key)!r} is not a stream", {})
+        if group in names:
+            return ActionResult(
+                False, f"create group failed: group {label(group)!r} already exists on {label(key)!r}", {}
+            )
+        made = f"; {label(key)!r} does not exist: a new stream will be created" if kind == "none" else ""
+        if dry_run:
+            return ActionResult(
+                True,
+                f"would create group {label(group)!r} on {label(key)!r} from {start}{made}",
+                {"start": start, "dry_run": True},
+            )
         args = ["XGROUP", "CREATE", key, group, start] + (["MKSTREAM"] if mkstream else [])
         try:
             await self._cmd(*args)
@@ -745,12 +780,30 @@ class Actions:
             True, f"created group {label(group)!r} on {label(key)!r} from {start}", {"start": start}
         )
 
-    async def group_setid(self, key: bytes | str, group: bytes | str, entry_id: str) -> ActionResult:
-        """XGROUP SETID: where the group reads next (`$` = only new entries)."""
+    async def group_setid(
+        self, key: bytes | str, group: bytes | str, entry_id: str, *, dry_run: bool = False
+    ) -> ActionResult:
+        """XGROUP SETID: where the group reads next (`$` = only new entries). The dry run makes
+        the same checks (the ID, the group exists) and writes nothing."""
         key, group = check_name(key, "stream key"), check_name(group, "group")
         entry_id = check_id(entry_id, "ID", special=("$",))
-        if refused := self.refusal("set group ID"):
+        if not dry_run and (refused := self.refusal("set group ID")):
             return refused
+        try:
+            found = {g["name"]: g for g in await self.groups(key)}
+        except Exception as exc:
+            return fail(exc, "set group ID", key, group)
+        if group not in found:
+            return ActionResult(
+                False, f"set group ID failed: no group {label(group)!r} on {label(key)!r}", {"exists": False}
+            )
+        if dry_run:
+            now = text(found[group].get("last-delivered-id"))
+            return ActionResult(
+                True,
+                f"would set group {label(group)!r} to read after {entry_id} (now after {now})",
+                {"id": entry_id, "dry_run": True},
+            )
         try:
             await self._cmd("XGROUP", "SETID", key, group, entry_id)
         except Exception as exc:
