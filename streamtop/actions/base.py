@@ -275,8 +275,11 @@ async def transactions_work(client: AsyncClient, key: bytes) -> None:
             if "'exec'" in text.lower():
                 await _drop_connections(client)
             raise NoTransactions(exc) from exc
-        if "without multi" in text.lower():
-            raise NoTransactions(exc) from exc
+        if "without multi" in text.lower():  # MULTI was refused (some redis-py versions say EXEC's error)
+            said = redis.exceptions.NoPermissionError(
+                f"no permissions to run the 'multi' command (EXEC answered: {text})"
+            )
+            raise NoTransactions(said) from exc
         raise
 
 
