@@ -106,6 +106,11 @@ async def claim_all(
         return fail(exc, "claim", key, group, need=needs("+xautoclaim", (key,)), claimed=len(claimed))
     more = not _done(cursor)
     msg = f"{'would claim' if dry_run else 'claimed'} {len(claimed):,} into {label(consumer)!r}"
+    if dry_run and not claimed:
+        msg = (
+            f"nothing to claim: no pending entry of {label(group)!r} idle {min_idle_ms:,} ms or more "
+            f"from {start} on"
+        )
     if owners:
         msg += f" from {owners_text(owners)}"
     if more:

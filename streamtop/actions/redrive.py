@@ -295,11 +295,11 @@ async def redrive(
             {**details, "refused": True, "other_groups": [(g.target, g.name) for g in others], "moved": []},
         )
     new = [t for t, k in kinds.items() if k == "none"]
-    for t in new:  # said before XADD creates it (issue 18)
-        skipped += f"; {label(t)!r} does not exist: a new stream will be created"
     if reach:
         skipped += f"; {reach_text(reach)}"
     if dry_run:
+        for t in new:  # said before XADD creates it (issue 18)
+            skipped += f"; {label(t)!r} does not exist: a new stream will be created"
         where = ", ".join(f"{n:,} to {label(t)!r}" for t, n in planned.items())
         return ActionResult(
             True,
@@ -349,6 +349,7 @@ async def redrive(
             busy.append(e.id)
     # only what happened: the entries moved, to where (a concurrent redrive may have taken others)
     where = ", ".join(f"{n:,} to {label(t)!r}" for t, n in went.items())
+    skipped += "".join(f"; {label(t)!r} was created (a new stream)" for t in new if went.get(t))
     msg = f"redrove {len(moved):,} entries from {label(dlq)!r}" + (f": {where}" if where else "") + skipped
     if gone:
         msg += f"; {len(gone):,} left the DLQ meanwhile (not moved)"
