@@ -173,3 +173,54 @@ def test_group_create_dry_run_refuses_a_bad_id_as_the_real_run(server, r, capsys
     dry = run(server, capsys, "group", "s", "create", "g", "--dry-run")
     assert dry[0] == 1 and "group 'g' already exists on 's'" in dry[2]
     assert [g["name"] for g in r.xinfo_groups("s")] == [b"g"]
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    n=st.integers(1, 12),
+    strategy=st.sampled_from(["MAXLEN", "MINID"]),
+    threshold=st.integers(0, 14) | st.sampled_from(["abc", "-1", "1-2-3", 2**63]),
+)
+def test_trim_dry_run_counts_and_refuses_as_the_real_run(server, r, n, strategy, threshold):
+    r.flushall()
+    ids = fill(r, n=n)
+    if strategy == "MINID" and isinstance(threshold, int) and threshold < n:
+        threshold = ids[threshold]  # an ID of the stream, else a number the server reads as ms
+
+    async def both():
+        a = await make_actions(server)
+        try:
+            out = []
+            for call in (a.trim_preview, a.trim):
+                try:
+                    res = await call(b"s", strategy, threshold)
+                except ValidationError as exc:
+                    out.append(("invalid", str(exc)))
+                    continue
+                p = res.details.get("preview")
+                out.append((res.ok, p.removes_max if p is not None else res.details.get("removed")))
+            return out
+        finally:
+            await a.client.aclose()
+
+    dry, real = asyncio.run(both())
+    assert dry == real
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(pel=PEL, who=SOURCES)
+def test_ack_of_a_consumer_dry_run_counts_as_the_real_run(server, r, pel, who, capsys):
+    arrange(r, pel)
+    name = (who or b"c1").decode()
+    dry = run(server, capsys, "ack", "s", "g", "--from", name, "--dry-run", "--json")
+    real = run(server, capsys, "ack", "s", "g", "--from", name, "--yes", "--json")
+    assert dry[0] == real[0]
+    assert one_json(dry[1])["acked"] == one_json(real[1])["acked"]
