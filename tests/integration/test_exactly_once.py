@@ -196,3 +196,19 @@ async def test_ack_and_trim_as_a_stream_user_report_what_the_server_did(any_serv
         trimmed.message
     )
     assert trimmed.details["removed"] == 4 and trimmed.details["length_after"] == 1
+
+
+async def test_without_exec_nothing_moves_and_the_connection_is_not_left_inside_multi(any_server, any_r):
+    """`+@all -exec`: MULTI is accepted, EXEC refused, and the server keeps that connection inside
+    MULTI: it is closed, so the client's next command runs instead of being queued."""
+    fill(any_r, n=3)
+    name = user(any_r, "noexec", "+@all -exec")
+    a = await as_user(any_server, name)
+    try:
+        res = await a.dead_letter(b"s", b"g", min_deliveries=1)
+        after = await a.client.execute_command("XLEN", b"s")
+    finally:
+        await a.client.aclose()
+    assert not res.ok and "the server refused 'exec'" in res.message, res.message
+    assert after == 3, "a plain reply, not QUEUED"
+    assert copies(any_r) == [] and len(pel(any_r)) == 3
