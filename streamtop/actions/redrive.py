@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import redis
 
+from ..model import id_key as model_id_key
 from ..model import label
 from ..parse import parse_entries, parse_groups, text, to_int
 from .base import (
@@ -168,7 +169,7 @@ class GroupReach:
     entries: int
     pending: list[str] = field(default_factory=list)
 
-    def text(self) -> str:
+    def describe(self) -> str:
         if self.source:
             return f"{label(self.name)!r} (dead-lettered them: the retry)"
         if not self.checked:
@@ -193,14 +194,15 @@ async def group_reach(client: Any, chosen: list[tuple[DlqEntry, bytes]]) -> list
             if "no such key" in str(exc).lower():
                 continue  # a new stream: no group reads it yet
             raise
+        mine = [
+            (e.original_id, k)
+            for e in entries
+            if e.source == target and e.original_id and (k := model_id_key(e.original_id)) is not None
+        ]
         for g in groups:
             name = g["name"]
-            last = text(g.get("last-delivered-id")) or "0-0"
-            past = [
-                e.original_id
-                for e in entries
-                if e.source == target and e.original_id and id_key(e.original_id) <= id_key(last)
-            ]
+            last = model_id_key(text(g.get("last-delivered-id")) or "0-0") or (0, 0)
+            past = [i for i, k in mine if k <= last]
             pending: list[str] = []
             for at in range(0, len(past), ACK_CHECK_CHUNK):
                 pipe = client.pipeline(transaction=False)
@@ -209,7 +211,7 @@ async def group_reach(client: Any, chosen: list[tuple[DlqEntry, bytes]]) -> list
                     pipe.execute_command("XPENDING", target, name, i, i, 1, **DETAIL)
                 replies = await pipe.execute()
                 pending += [i for i, rep in zip(chunk, replies, strict=True) if pending_rows(rep)]
-            checked = sum(1 for e in entries if e.source == target and e.original_id)
+            checked = len(mine)
             same = all(e.group == name for e in entries)
             out.append(
                 GroupReach(target, name, same, len(past) - len(pending), checked, len(entries), pending)
@@ -218,10 +220,10 @@ async def group_reach(client: Any, chosen: list[tuple[DlqEntry, bytes]]) -> list
 
 
 def reach_text(reach: list[GroupReach]) -> str:
-    """ "'s' is read by 'g1' (dead-lettered them): had already acked 0 of 2, 'g2': ..." """
+    """ "'s' is read by 'g1' (dead-lettered them: the retry), 'g2' (had already acked 2 of 2: ...)" """
     parts: dict[bytes, list[str]] = {}
     for g in reach:
-        parts.setdefault(g.target, []).append(g.text())
+        parts.setdefault(g.target, []).append(g.describe())
     return "; ".join(f"{label(t)!r} is read by {', '.join(p)}" for t, p in parts.items())
 
 
