@@ -241,3 +241,52 @@ def prev_id(entry_id: str) -> str | None:
     if seq > 0:
         return f"{ms}-{seq - 1}"
     return f"{ms - 1}-{MAX_ID_PART}" if ms > 0 else None
+
+
+# ---- transactions -------------------------------------------------------------------------
+
+
+class NoTransactions(Exception):
+    """MULTI/EXEC refused to this user: a move must not be sent (see `transactions_work`)."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+async def transactions_work(client: AsyncClient, key: bytes) -> None:
+    """Raise NoTransactions unless MULTI and EXEC run for this user, before any move is sent.
+
+    Why: redis-py sends MULTI, the queued commands and EXEC in one write. When the ACL refuses
+    MULTI, the server runs each "queued" command at once, one by one, and only EXEC fails ("EXEC
+    without MULTI"): a dead-letter's XADD ran while its XACK was refused, and every re-run added
+    another copy (issue 24). Once MULTI itself is accepted, a command the ACL refuses inside it
+    aborts the whole transaction (EXECABORT), so nothing of a move runs. The probe is the same
+    kind of transaction with a read in it (TYPE `key`, routed like the moves in a cluster).
+    A user allowed MULTI but refused EXEC is left inside MULTI by the server: that connection is
+    closed, so no later command is queued on it."""
+    pipe = client.pipeline(transaction=True)
+    pipe.execute_command("TYPE", key)
+    try:
+        await pipe.execute()
+    except redis.ResponseError as exc:
+        text = one_line(exc)
+        if text.startswith("NOPERM") or "no permissions" in text.lower():
+            if "'exec'" in text.lower():
+                await _drop_connections(client)
+            raise NoTransactions(exc) from exc
+        if "without multi" in text.lower():  # MULTI was refused (some redis-py versions say EXEC's error)
+            said = redis.exceptions.NoPermissionError(
+                f"no permissions to run the 'multi' command (EXEC answered: {text})"
+            )
+            raise NoTransactions(said) from exc
+        raise
+
+
+async def _drop_connections(client: AsyncClient) -> None:
+    pool = getattr(client, "connection_pool", None)
+    if pool is not None:
+        await pool.disconnect()
+        return
+    for node in getattr(client, "get_nodes", list)():
+        await node.disconnect()
