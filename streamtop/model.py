@@ -270,11 +270,14 @@ class PollCost:
     summarized: int = 0  # off-screen streams read as a summary this poll
     carried: int = 0  # streams shown as an earlier poll read them
     summary_age: float | None = None  # seconds: the oldest off-screen data shown
+    oldest_read: float | None = None  # time.monotonic() of that read: the age goes on between polls
     load: float | None = None  # measured share of the server's time (0.008 is 0.8 %); None: not yet
     budget: float = 0.02  # --max-server-load as a fraction
     visible_period: float = 1.0  # seconds between two full reads of the visible rows
     summary_period: float = 5.0  # seconds within which every off-screen summary is read
     stretched: bool = False  # the visible rows are read less often than the interval asks
+    met: bool = True  # False: even the longest periods the age bound allows cost over the budget
+    predicted_load: float = 0.0  # what the chosen periods should cost (a fraction of one core)
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,7 +37,7 @@ from ..render import clean
 from .context import ActionContext
 from .demo_panel import Controller
 from .dialogs import ActionFinished
-from .header import HeaderInfo
+from .header import HeaderInfo, summary_age
 from .help import HelpScreen
 from .main_screen import MainScreen
 from .registry import Command, Scope, app_bindings, open_dialog, palette_entries
@@ -277,9 +277,11 @@ class StreamtopApp(App[int]):
             uncovered_slots=(16384 - sum(n.slots for n in snap.nodes)) if snap and snap.nodes else 0,
             insecure_tls=bool(m is not None and m.spec.tls and m.spec.insecure),
             health=self._health_counts(snap),
-            summary_age=snap.cost.summary_age if snap and snap.cost else None,
+            summary_age=summary_age(snap.cost) if snap and snap.cost else None,
             server_load=snap.cost.load if snap and snap.cost else None,
             stretched_to=snap.cost.visible_period if snap and snap.cost and snap.cost.stretched else None,
+            budget=snap.cost.budget if snap and snap.cost else None,
+            over_budget=bool(snap and snap.cost and not snap.cost.met),
         )
         if m is None:
             return replace(base, state="paused" if self.paused else "live")
