@@ -352,10 +352,10 @@ def families(snap: Snapshot | None, history: History, db: int, stats: PollStats)
         (),
         snap.discovery_round_trips,
     )
-    f.add("streamtop_streams", "Streams watched", (), (), len(snap.streams))
+    f.add("streamtop_streams", "Streams exported", (), (), len(snap.streams))
     f.add(
         "streamtop_streams_capped",
-        "1 when more streams matched than --max-streams allows",
+        "1 when --max-streams left streams out (stderr says how many; the largest lag is kept)",
         (),
         (),
         1 if snap.discovery.capped else 0,

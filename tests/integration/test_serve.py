@@ -328,3 +328,47 @@ async def test_a_scraper_that_accepts_gzip_gets_the_same_page_gzipped(server, r)
     assert encoding == "gzip" and content_type.startswith("text/plain; version=0.0.4")
     assert gzip.decompress(body).decode() == plain
     assert Scrape.parse(plain).value("redis_stream_length", db="db0", stream="s") == 1
+
+
+def _many_streams(r: redis.Redis, n: int) -> None:
+    pipe = r.pipeline(transaction=False)
+    for i in range(n):
+        pipe.xadd(f"s:{i:05d}", {"n": 1})
+    pipe.execute()
+
+
+async def test_every_stream_is_exported_by_default(server, r):
+    """issue 25: 2,001 streams used to export 1,000 (--max-streams' default, an arbitrary 1,000,
+    nothing said). Now every stream has its redis_stream_length series, and nothing is capped."""
+    _many_streams(r, 2001)
+    served = Served.on(server)
+    try:
+        await served.poll()
+        page = served.scrape()
+    finally:
+        await served.close()
+    assert len(page.samples["redis_stream_length"]) == 2001
+    assert page.value("streamtop_streams_capped") == 0 and served.logged == []
+
+
+async def test_a_cap_keeps_the_largest_lag_and_says_how_many_were_left_out(server, r):
+    """--max-streams 2 of 5 streams: the two with the largest lag are exported (the same two every
+    poll), and one line says 3 were left out; nothing more is said while that stays so."""
+    for i, unread in enumerate([1, 7, 3, 9, 2]):
+        key = f"q:{i}"
+        for _ in range(unread):
+            r.xadd(key, {"n": 1})
+        r.xgroup_create(key, "g", "0")
+    served = Served.on(server, cap=2)
+    try:
+        await served.poll()
+        page = served.scrape()
+        await served.poll()
+        again = served.scrape()
+    finally:
+        await served.close()
+    exported = {dict(k)["stream"] for k in page.samples["redis_stream_length"]}
+    assert exported == {"q:1", "q:3"}
+    assert {dict(k)["stream"] for k in again.samples["redis_stream_length"]} == exported
+    assert page.value("streamtop_streams_capped") == 1
+    assert len(served.logged) == 1 and "3 left out" in served.logged[0] and "of 5" in served.logged[0]
