@@ -357,6 +357,7 @@ def merge_costs(costs: list[PollCost]) -> PollCost | None:
         summary_period=max(c.summary_period for c in costs),
         stretched=any(c.stretched for c in costs),
         met=all(c.met for c in costs),
+        round_trip_load=any(c.round_trip_load for c in costs),
         predicted_load=max(c.predicted_load for c in costs),
     )
 

@@ -424,6 +424,7 @@ class Collector:
             summary_age=max(0.0, mono - oldest) if oldest is not None else None,
             oldest_read=oldest,
             load=self.meter.load(mono),
+            round_trip_load=not self.measure_load,
             budget=self.options.max_server_load / 100,
             visible_period=c.visible_period,
             summary_period=c.summary_period,

@@ -548,12 +548,47 @@ def _verify_failure(exc: BaseException, text: str) -> str | None:
 
 async def probe_server(client: aioredis.Redis) -> ServerInfo:
     """INFO server (+ cluster): name, version, mode. Valkey freezes redis_version at 7.2.4, which
-    still decides the reply fields, while valkey_version is what it is."""
+    still decides the reply fields, while valkey_version is what it is. Without INFO (an ACL such
+    as `+@all -@dangerous`, or a renamed command), HELLO says the same three things; without
+    either, the version is unknown (the fields every version has are read, lag is counted)."""
     pipe = client.pipeline(transaction=False)
     pipe.execute_command("INFO", "server")
     pipe.execute_command("INFO", "cluster")
-    server_reply, cluster_reply = await pipe.execute()
-    return server_info_from(parse_info(server_reply), parse_info(cluster_reply))
+    server_reply, cluster_reply = await pipe.execute(raise_on_error=False)
+    if not isinstance(server_reply, Exception):
+        cluster = None if isinstance(cluster_reply, Exception) else parse_info(cluster_reply)
+        return server_info_from(parse_info(server_reply), cluster)
+    if not isinstance(server_reply, redis.ResponseError):
+        raise server_reply
+    try:
+        hello = await client.execute_command("HELLO")
+    except redis.ResponseError:
+        return ServerInfo(version="unknown", known=False, info_refused=True)
+    return server_info_from_hello(hello)
+
+
+def server_info_from_hello(reply: Any) -> ServerInfo:
+    """HELLO's map (RESP3) or flat list (RESP2): server, version, mode. Valkey's version is its
+    own; its replies are those of Redis 7.2.4 (what its frozen redis_version says)."""
+    if isinstance(reply, list | tuple):
+        reply = dict(zip(reply[::2], reply[1::2], strict=False))
+    fields = {_text(k): v for k, v in (reply.items() if isinstance(reply, dict) else ())}
+    name = _text(fields.get("server", "redis")).lower()
+    version = _text(fields.get("version", ""))
+    valkey = name == "valkey"
+    compat = (7, 2, 4) if valkey else version_tuple(version or "0.0.0")
+    return ServerInfo(
+        name="valkey" if valkey else "redis",
+        version=version or "unknown",
+        compat_version=compat,
+        mode="cluster" if _text(fields.get("mode", "")) == "cluster" else "standalone",
+        known=bool(version),
+        info_refused=True,
+    )
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 def server_info_from(info: dict[str, str], cluster: dict[str, str] | None = None) -> ServerInfo:

@@ -282,6 +282,7 @@ class StreamtopApp(App[int]):
             stretched_to=snap.cost.visible_period if snap and snap.cost and snap.cost.stretched else None,
             budget=snap.cost.budget if snap and snap.cost else None,
             over_budget=bool(snap and snap.cost and not snap.cost.met),
+            round_trip_load=bool(snap and snap.cost and snap.cost.round_trip_load),
         )
         if m is None:
             return replace(base, state="paused" if self.paused else "live")

@@ -44,6 +44,7 @@ class HeaderInfo:
     stretched_to: float | None = None
     budget: float | None = None  # --max-server-load as a fraction, shown when it cannot be met
     over_budget: bool = False  # even the longest periods the age bound allows cost more (issue 24)
+    round_trip_load: bool = False  # no INFO (an ACL): the load is the round trips' time, at most
 
 
 STATE_STYLES = {
@@ -140,13 +141,13 @@ def header_parts(info: HeaderInfo) -> list[tuple[int, Text]]:
     parts.append((KEEP_INTERVAL, every))
     if info.over_budget and info.budget is not None:
         # the summaries keep their age bound, so the budget gives way: said, never hidden
-        load = "unknown" if info.server_load is None else percent(info.server_load)
+        load = "unknown" if info.server_load is None else load_text(info)
         parts.append(
             (KEEP_WARNING, Text(f"server budget cannot be met: load {load} > {percent(info.budget)}", "yellow"))
         )
     elif info.server_load is not None:
         # what watching costs the server (issue 17): kept longer than the poll figures
-        parts.append((KEEP_INTERVAL, Text(f"server load {percent(info.server_load)}", "dim")))
+        parts.append((KEEP_INTERVAL, Text(f"server load {load_text(info)}", "dim")))
     if info.poll_ms is not None:
         parts.append(
             (
@@ -173,6 +174,15 @@ def summary_age(cost: PollCost) -> float | None:
     if cost.oldest_read is None:
         return cost.summary_age
     return max(0.0, time.monotonic() - cost.oldest_read)
+
+
+def load_text(info: HeaderInfo) -> str:
+    """'1.2%' measured (INFO commandstats); '<= 1.2% (round trip)' without INFO: the round trips'
+    wall time, which also holds the network and other clients' commands, so an upper bound."""
+    assert info.server_load is not None
+    if info.round_trip_load:
+        return f"<= {percent(info.server_load)} (round trip)"
+    return percent(info.server_load)
 
 
 def percent(fraction: float) -> str:
