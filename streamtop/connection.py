@@ -45,6 +45,9 @@ RAW_COMMANDS = (
     "XCLAIM",
 )
 
+REPLY_TIMEOUT = 10.0  # seconds a command waits for its reply: an action on a hung server fails
+# after this, saying the server is not answering (the README's bound)
+
 
 RETRY_CAP = 10.0  # seconds: the longest wait between two tries at a server that does not answer
 
@@ -109,7 +112,7 @@ class ConnectionSpec:
         the name is checked too: --sni, else the host. A client cert is sent when given."""
         return _tls_context(self.cacert, self.cert, self.key, self.insecure)
 
-    def client_kwargs(self, socket_timeout: float | None = 10.0) -> dict[str, Any]:
+    def client_kwargs(self, socket_timeout: float | None = REPLY_TIMEOUT) -> dict[str, Any]:
         kw: dict[str, Any] = dict(
             db=self.db,
             username=self.username,
@@ -140,7 +143,7 @@ class ConnectionSpec:
     ) -> aioredis.Redis:
         """An asyncio client. `raw`: stream replies unparsed (for parse.py). `block_ms`: for a
         connection that blocks (XREADGROUP BLOCK), whose socket timeout must outlast the block."""
-        timeout = 10.0 if block_ms is None else block_ms / 1000 + 10.0
+        timeout = REPLY_TIMEOUT if block_ms is None else block_ms / 1000 + REPLY_TIMEOUT
         kw = self.client_kwargs(timeout)
         kw["redis_connect_func"] = _name_connection_async
         client = aioredis.Redis(max_connections=max_connections, **kw)

@@ -15,7 +15,7 @@ import contextlib
 import gc
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -26,7 +26,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
 
-from ..actions import Actions
+from ..actions import ActionResult, Actions
 from ..errors import ConfigError
 from ..history import History
 from ..liveness import claim_order
@@ -96,6 +96,8 @@ class StreamtopApp(App[int]):
         self.fatal: ConfigError | None = None  # what ended the app: run_dashboard re-raises it
         self.bug: str | None = None  # the last unexpected poll failure, as notified
         self._wake = asyncio.Event()
+        # issue 24: actions whose reply the server did not give, read again after the next good poll
+        self._rechecks: list[Callable[[], Awaitable[ActionResult]]] = []
         self.focus_debounce = FOCUS_DEBOUNCE
         self._focus_timer: Timer | None = None  # a pending debounced focus poll
         self.loop_waiting = False  # the poll loop is between polls ...
@@ -162,6 +164,8 @@ class StreamtopApp(App[int]):
                     snap = None
                 finally:
                     overdue.stop()
+                if self._rechecks and monitor.failures == 0 and monitor.state is State.LIVE:
+                    self.run_worker(self._recheck(), group="recheck")
                 if snap is not None and snap is not self.snapshot and snap is not self._aged_from:
                     self._aged_from = None
                     await asyncio.sleep(0)  # let keys and repaints in between poll and apply
@@ -406,9 +410,30 @@ class StreamtopApp(App[int]):
         with an `ActionFinished` message."""
         open_dialog(self, name, self.action_context())
 
+    async def _recheck(self) -> None:
+        """The server answers again: what each action that got no reply did, read now and said."""
+        pending, self._rechecks = self._rechecks, []
+        for recheck in pending:
+            try:
+                result = await recheck()
+            except Exception as exc:  # a bug, not the server: say so, keep the dashboard up
+                self._report_bug(exc)
+                continue
+            if result.details.get("may_have_applied"):  # still no answer: at the next chance
+                self._rechecks.append(recheck)
+                continue
+            self.notify(
+                f"the server answers again; {result.message}",
+                severity="information" if result.ok else "warning",
+                timeout=12,
+            )
+        self.poll_now()
+
     def on_action_finished(self, message: ActionFinished) -> None:
         """An action finished: say what happened, poll to show its effect."""
         result = message.result
+        if result.recheck is not None:
+            self._rechecks.append(result.recheck)
         if message.used_marks:  # consumed: nothing is left to act on under those marks
             self.main.unmark(message.used_marks)
         text = result.message

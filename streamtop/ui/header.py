@@ -143,7 +143,10 @@ def header_parts(info: HeaderInfo) -> list[tuple[int, Text]]:
         # the summaries keep their age bound, so the budget gives way: said, never hidden
         load = "unknown" if info.server_load is None else load_text(info)
         parts.append(
-            (KEEP_WARNING, Text(f"server budget cannot be met: load {load} > {percent(info.budget)}", "yellow"))
+            (
+                KEEP_WARNING,
+                Text(f"server budget cannot be met: load {load} > {percent(info.budget)}", "yellow"),
+            )
         )
     elif info.server_load is not None:
         # what watching costs the server (issue 17): kept longer than the poll figures

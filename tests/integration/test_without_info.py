@@ -40,9 +40,12 @@ def url(srv) -> str:
 
 def test_the_user_is_refused_info(no_info):
     srv, _, _ = no_info
-    with redis.Redis(host=srv.host, port=srv.port, username=USER, password=PASSWORD) as c:
+    c = redis.Redis(host=srv.host, port=srv.port, username=USER, password=PASSWORD)
+    try:
         with pytest.raises(redis.exceptions.NoPermissionError):
             c.info()
+    finally:
+        c.close()
 
 
 def test_status_without_info(no_info, capsys):
@@ -87,8 +90,18 @@ async def test_dashboard_without_info(no_info):
 @pytest.mark.parametrize(
     ("reply", "title", "compat", "mode"),
     [
-        ([b"server", b"redis", b"version", b"7.0.15", b"proto", 2, b"mode", b"standalone"], "Redis 7.0.15", (7, 0, 15), "standalone"),
-        ({b"server": b"valkey", b"version": b"9.1.2", b"mode": b"cluster"}, "Valkey 9.1.2", (7, 2, 4), "cluster"),
+        (
+            [b"server", b"redis", b"version", b"7.0.15", b"proto", 2, b"mode", b"standalone"],
+            "Redis 7.0.15",
+            (7, 0, 15),
+            "standalone",
+        ),
+        (
+            {b"server": b"valkey", b"version": b"9.1.2", b"mode": b"cluster"},
+            "Valkey 9.1.2",
+            (7, 2, 4),
+            "cluster",
+        ),
         ([], "Redis (version unknown)", (0, 0, 0), "standalone"),
     ],
 )

@@ -64,7 +64,9 @@ def test_the_server_load_outlasts_the_poll_figures_on_a_narrow_header():
 def test_header_says_when_the_budget_cannot_be_met():
     """issue 24: the summaries keep their 60 s bound, so a tiny budget is exceeded: said, with the
     load and the budget (0.001 % must not read as 0.0 %)."""
-    info = HeaderInfo(state="live", streams=200, summary_age=40.0, server_load=0.004, budget=0.00001, over_budget=True)
+    info = HeaderInfo(
+        state="live", streams=200, summary_age=40.0, server_load=0.004, budget=0.00001, over_budget=True
+    )
     line = header_text(info, 250).plain
     assert "server budget cannot be met: load 0.4% > 0.001%" in line
     unknown = header_text(HeaderInfo(state="live", budget=0.00001, over_budget=True), 250).plain
@@ -76,7 +78,9 @@ async def test_a_budget_that_cannot_be_met_is_said_and_the_age_goes_on_between_p
     """`--max-server-load 0.001` on 200 streams: the header says the budget cannot be met, and the
     summaries' age advances between two polls instead of staying at the last poll's figure."""
     arrange(r, 200)
-    monitor = Monitor(parse_url(server.url), options=PollOptions(discovery_interval=0.2, max_server_load=0.001))
+    monitor = Monitor(
+        parse_url(server.url), options=PollOptions(discovery_interval=0.2, max_server_load=0.001)
+    )
     app = StreamtopApp(monitor, interval=1.0)
     async with app.run_test(size=SIZE) as pilot:
         await until(
