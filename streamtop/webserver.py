@@ -127,10 +127,9 @@ async def end_session(app_service: Any) -> None:
     """The page is gone: ask its dashboard to quit, and kill it when it does not within
     QUIT_GRACE (blocked writing into a pipe nobody reads, say); return once it has exited."""
     process = getattr(app_service, "_process", None)
-    try:
+    # a write into a closed pipe, the grace run out: the kill below decides
+    with contextlib.suppress(Exception):
         await asyncio.wait_for(app_service.stop(), QUIT_GRACE)
-    except Exception:  # a write into a closed pipe, the grace run out: the kill below decides
-        pass
     task = getattr(app_service, "_task", None)
     if task is not None and not task.done():
         task.cancel()
