@@ -229,7 +229,7 @@ def make_server(command: str, settings: WebSettings) -> Any:
                     self.command,
                     write_bytes=websocket.send_bytes,
                     write_str=websocket.send_str,
-                    close=websocket.close,
+                    close=websocket.close,  # type: ignore[arg-type]  # as textual-serve passes it
                     download_manager=self.download_manager,
                     debug=self.debug,
                 )
@@ -247,7 +247,7 @@ def make_server(command: str, settings: WebSettings) -> Any:
         async def _process_messages(self, websocket: web.WebSocketResponse, app_service: Any) -> None:
             self.sockets.add(websocket)
             try:
-                await super()._process_messages(websocket, _Sized(app_service))
+                await super()._process_messages(websocket, _Sized(app_service))  # type: ignore[arg-type]
             finally:
                 self.sockets.discard(websocket)
 

@@ -71,6 +71,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="ADDRESS",
         help=f"IP address to listen on (default {SERVE_DEFAULTS.bind}; any other prints a warning)",
     )
+    p.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a host name scrapers reach this exporter by, besides its --bind address (repeat for "
+        "more; any other Host is refused: DNS rebinding). A wildcard --bind accepts any Host",
+    )
     add_interval_argument(p, SERVE_DEFAULTS.interval, "; scrapes never poll")
     add_budget_argument(p, "the interval is stretched to stay within it")
     add_window_argument(p)
@@ -104,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     monitor.answer_timeout = answer_timeout(args.interval)
     exporter = Exporter(monitor, spec.db, args.interval, cap=args.max_streams)
     try:
-        httpd, thread = listen(args.metrics_port, args.bind, exporter)
+        httpd, thread = listen(args.metrics_port, args.bind, exporter, args.allow_host)
     except OSError as exc:
         raise UsageError(
             f"cannot listen on {host_port(args.bind, args.metrics_port)}: {exc.strerror or exc}"
