@@ -121,11 +121,7 @@ class Actions:
             _DEFERRED.reset(token)
         if not result.details.get("may_have_applied"):
             return result
-        return dataclasses.replace(
-            result,
-            message=f"{result.message}; read again when the server answers",
-            recheck=functools.partial(handler, exc, *args),
-        )
+        return dataclasses.replace(result, recheck=functools.partial(handler, exc, *args))
 
     async def _cmd(self, *args: Any) -> Any:
         return await self.client.execute_command(*args)

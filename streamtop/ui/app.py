@@ -440,6 +440,8 @@ class StreamtopApp(App[int]):
         waiting = self.monitor.not_answering_for() if self.monitor is not None else None
         if not result.ok and waiting is not None:  # the likely cause, in the same line
             text += f" (the server has not answered a poll for {int(waiting)} s)"
+        if result.recheck is not None:  # the dashboard stays: it can tell what happened later
+            text += "; read again when the server answers"
         self.notify(text, severity="information" if result.ok else "error", timeout=4 if result.ok else 8)
         self.poll_now()
 
