@@ -102,7 +102,9 @@ async def claim_all(
                 break
     except Exception as exc:
         if is_lost(exc):
-            return await actions._autoclaim_lost(exc, key, group, consumer, claimed, owned_before)
+            return await actions._lost(
+                actions._autoclaim_lost, exc, key, group, consumer, claimed, owned_before
+            )
         return fail(exc, "claim", key, group, need=needs("+xautoclaim", (key,)), claimed=len(claimed))
     more = not _done(cursor)
     msg = f"{'would claim' if dry_run else 'claimed'} {len(claimed):,} into {label(consumer)!r}"
@@ -211,7 +213,7 @@ async def claim_from(
             lo = next_id(rows[-1].id)
     except Exception as exc:
         if is_lost(exc) and batch:
-            lost = await actions._claim_lost(exc, key, group, consumer, batch)
+            lost = await actions._lost(actions._claim_lost, exc, key, group, consumer, batch)
             return ActionResult(
                 lost.ok or bool(claimed),
                 f"{lost.message}; {len(claimed):,} claimed before that",

@@ -15,7 +15,10 @@ redis-py's parsed shapes so a plain client works too.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+import contextvars
+import dataclasses
+import functools
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from redis.crc import key_slot
@@ -39,6 +42,8 @@ from .base import (
     id_key,
     is_auth_failure,
     is_lost,
+    is_not_answering,
+    lost_words,
     needs,
     next_id,
     one_line,
@@ -50,6 +55,11 @@ from .deadletter import dead_letter
 from .trim import preview
 
 BURST_CHUNK = 500  # XADDs per round trip of a burst (progress and cancel act per chunk)
+
+
+REREAD_TIMEOUT = 2.0  # seconds a re-read after a dropped connection may take (a fresh connection
+# to a server that answers takes milliseconds; one that hangs is re-read at the next chance)
+_DEFERRED: contextvars.ContextVar[bool] = contextvars.ContextVar("reread_deferred", default=False)
 
 
 class Actions:
@@ -72,24 +82,46 @@ class Actions:
 
     async def _reconnect_error(self) -> BaseException | None:
         """After a drop: why a fresh connection fails (an authentication failure after a restart,
-        say), or None when the server answers again."""
+        say), or None when the server answers again (or is not asked: it did not answer)."""
+        if _DEFERRED.get():
+            return None
         try:
-            await self._cmd("PING")
+            await asyncio.wait_for(self._cmd("PING"), REREAD_TIMEOUT)
         except Exception as exc:
             return exc
         return None
 
     async def _reread(self, *commands: Sequence[Any]) -> list[Any] | None:
         """After a lost reply: the commands' replies on a fresh connection (errors in place), or
-        None when the server cannot be read either (then the result says "may have been applied")."""
+        None when the server cannot be read either (then the result says "may have been applied").
+        Not tried when the reply was lost to a hang (`_lost`): it would wait as long again."""
+        if _DEFERRED.get():
+            return None
         try:
             pipe = self.client.pipeline(transaction=False)
             for args in commands:
                 pipe.execute_command(*args, **(DETAIL if args[0] == "XPENDING" else {}))
-            replies: list[Any] = await pipe.execute(raise_on_error=False)
+            replies: list[Any] = await asyncio.wait_for(pipe.execute(raise_on_error=False), REREAD_TIMEOUT)
             return replies
         except Exception:
             return None
+
+    async def _lost(
+        self, handler: Callable[..., Awaitable[ActionResult]], exc: BaseException, *args: Any
+    ) -> ActionResult:
+        """A lost reply, told by `handler` (which re-reads the server). When the server did not
+        answer, the result comes now, at the timeout, without a re-read that would wait as long
+        again; the re-read is its `recheck`, run when the server answers (issue 24)."""
+        if not is_not_answering(exc):
+            return await handler(exc, *args)
+        token = _DEFERRED.set(True)
+        try:
+            result = await handler(exc, *args)
+        finally:
+            _DEFERRED.reset(token)
+        if not result.details.get("may_have_applied"):
+            return result
+        return dataclasses.replace(result, recheck=functools.partial(handler, exc, *args))
 
     async def _cmd(self, *args: Any) -> Any:
         return await self.client.execute_command(*args)
@@ -125,7 +157,7 @@ class Actions:
             res = fail(exc, "produce", key, need=needs("+xadd", (key,)))
             if not is_lost(exc):
                 return res
-            again = await self._reconnect_error()
+            again = None if is_not_answering(exc) else await self._reconnect_error()
             if again is not None and is_auth_failure(again):  # a restart with other credentials
                 return fail(again, "produce", key, lost_first=str(exc))
             return ActionResult(
@@ -189,7 +221,9 @@ class Actions:
                 )
             except Exception as exc:
                 if is_lost(exc):
-                    return await self._lost_chunk(exc, key, n, done, last_id or start_id, len(batch))
+                    return await self._lost(
+                        self._lost_chunk, exc, key, n, done, last_id or start_id, len(batch)
+                    )
                 done += chunk_done
                 res = fail(exc, "produce burst", key, need=need, added=done, requested=n)
                 return ActionResult(False, f"{res.message} (after {done:,} of {n:,} added)", res.details)
@@ -218,7 +252,7 @@ class Actions:
         if got is None or any(isinstance(g, Exception) for g in got):
             return ActionResult(
                 False,
-                f"produce burst: the connection dropped after a chunk of {size:,} "
+                f"produce burst: {lost_words(exc)} after a chunk of {size:,} "
                 f"was sent ({one_line(exc)}); {done:,} of {n:,} confirmed added, up to "
                 f"{size:,} more may have been added: check with XLEN {label(key)}",
                 {**base, "added": done, "may_have_applied": True},
@@ -227,7 +261,7 @@ class Actions:
         total = done + found
         return ActionResult(
             False,
-            f"produce burst: the connection dropped after a chunk of {size:,} was "
+            f"produce burst: {lost_words(exc)} after a chunk of {size:,} was "
             f"sent ({one_line(exc)}): {total:,} of {n:,} added ({done:,} confirmed, "
             f"{found:,} found after the last confirmed entry); {label(key)!r} now has "
             f"{to_int(got[1]) or 0:,} entries",
@@ -257,7 +291,7 @@ class Actions:
             replies = await pipe.execute(raise_on_error=False)
         except Exception as exc:
             if is_lost(exc):
-                return await self._ack_lost(exc, key, group, ids)
+                return await self._lost(self._ack_lost, exc, key, group, ids)
             return fail(exc, "ack", key, group, need=need)
         before, reply, after = replies[: len(ids)], replies[len(ids)], replies[len(ids) + 1 :]
         if isinstance(reply, Exception):
@@ -297,7 +331,7 @@ class Actions:
         if got is None or any(isinstance(g, Exception) for g in got):
             return ActionResult(
                 False,
-                f"ack: the connection dropped after the ack was sent ({one_line(exc)})"
+                f"ack: {lost_words(exc)} after the ack was sent ({one_line(exc)})"
                 f": it may have been applied; check with XPENDING {label(key)} "
                 f"{label(group)} - + 100",
                 {**base, "may_have_applied": True},
@@ -305,7 +339,7 @@ class Actions:
         still = [i for i, rep in zip(ids, got, strict=True) if pending_rows(rep)]
         gone = [i for i in ids if i not in set(still)]
         msg = (
-            f"ack: the connection dropped after the ack was sent ({one_line(exc)}): {len(gone)} of "
+            f"ack: {lost_words(exc)} after the ack was sent ({one_line(exc)}): {len(gone)} of "
             f"{len(ids)} are no longer pending in {label(group)!r}"
         )
         if still:
@@ -430,7 +464,7 @@ class Actions:
             reply = await self._cmd("XCLAIM", key, group, consumer, min_idle_ms, *ids)
         except Exception as exc:
             if is_lost(exc):
-                return await self._claim_lost(exc, key, group, consumer, ids)
+                return await self._lost(self._claim_lost, exc, key, group, consumer, ids)
             return fail(exc, "claim", key, group, need=needs("+xclaim", (key,)))
         rows = list(reply) if isinstance(reply, list | tuple) else []
         claimed = [i for i, _ in parse_entries([e for e in rows if e])]
@@ -560,7 +594,7 @@ class Actions:
     ) -> ActionResult:
         base = {"error": str(exc), "lost_reply": True, "claimed": len(claimed), "claimed_ids": claimed}
         head = (
-            f"claim: the connection dropped after XAUTOCLAIM was sent ({one_line(exc)}); "
+            f"claim: {lost_words(exc)} after XAUTOCLAIM was sent ({one_line(exc)}); "
             f"{len(claimed)} claimed before that"
         )
         now = await self._owned(key, group, consumer)
@@ -584,7 +618,7 @@ class Actions:
         """The XCLAIM's reply was lost: who owns each of the IDs now."""
         got = await self._reread(*[("XPENDING", key, group, i, i, 1) for i in ids])
         base = {"error": str(exc), "lost_reply": True}
-        head = f"claim: the connection dropped after XCLAIM was sent ({one_line(exc)})"
+        head = f"claim: {lost_words(exc)} after XCLAIM was sent ({one_line(exc)})"
         if got is None or any(isinstance(g, Exception) for g in got):
             return ActionResult(
                 False,
@@ -658,7 +692,7 @@ class Actions:
             before, removed, after = await pipe.execute(raise_on_error=False)
         except Exception as exc:
             if is_lost(exc) and seen is not None:
-                return await self._trim_lost(exc, key, strategy, threshold, approx, seen)
+                return await self._lost(self._trim_lost, exc, key, strategy, threshold, approx, seen)
             return fail(exc, "trim", key, need=need)
         if isinstance(removed, Exception):
             return fail(removed, "trim", key, need=need, removed=0)
@@ -681,7 +715,7 @@ class Actions:
         """The trim's reply was lost: the length now against the length just before, and whether
         the stream now satisfies the trim (exact MAXLEN: length; MINID: the first ID)."""
         how = f"{strategy} {'~' if approx else '='} {threshold}"
-        head = f"the connection dropped after the trim was sent ({one_line(exc)})"
+        head = f"{lost_words(exc)} after the trim was sent ({one_line(exc)})"
         got = await self._reread(("XLEN", key), ("XRANGE", key, "-", "+", "COUNT", 1))
         base = {"error": str(exc), "lost_reply": True, "length_before": seen}
         if got is None or any(isinstance(g, Exception) for g in got):

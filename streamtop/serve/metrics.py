@@ -15,6 +15,7 @@ markup; exposition.py escapes backslash, quote and newline as the text format sa
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -34,10 +35,32 @@ _LABEL_ESCAPES = {c: e for c, e in _CONTROL_ESCAPES.items() if c != ord("\n")}
 
 def label_value(name: bytes) -> str:
     """A key or name as a label value: the text itself (quotes, backslashes and newlines escaped
-    when written), invalid UTF-8 as \\xNN and control or bidi characters as \\xNN / \\uNNNN.
-    A name holding those four characters literally reads the same: the price of keeping printable
-    names exactly as redis_exporter labels them."""
+    when written), invalid UTF-8 as \\xNN and control or bidi characters as \\xNN / \\uNNNN,
+    capped at LABEL_LIMIT characters (`capped`)."""
+    head = 4 * LABEL_LIMIT + 8  # bytes that decode to more than LABEL_LIMIT characters, whatever
+    # they hold: only the head of a long name is decoded (a 1 MB name costs what a short one does)
+    return capped(name, _escaped(name[:head] if len(name) > head else name))
+
+
+def _escaped(name: bytes) -> str:
+    """The escaping of a name as a label (issue 24 makes it unambiguous in render.py: the lead
+    swaps that function in here; the cap below goes on top of whichever it is)."""
     return name.decode("utf-8", "backslashreplace").translate(_LABEL_ESCAPES)
+
+
+LABEL_LIMIT = 200  # characters of a name in a label; a 1 MB key made a 131 MB page
+_HASH_HEX = 16  # hex digits of the name's hash after a cut
+
+
+def capped(name: bytes, shown: str) -> str:
+    """`shown` (the escaped name) whole when it fits in LABEL_LIMIT characters; else its first
+    LABEL_LIMIT characters, "…#" and 16 hex digits of a hash of the whole name: two long names
+    with the same head stay two series, and a cut label is longer than any uncut one, so it
+    never reads as a real, shorter name."""
+    if len(shown) <= LABEL_LIMIT:
+        return shown
+    digest = hashlib.blake2b(name, digest_size=_HASH_HEX // 2).hexdigest()
+    return f"{shown[:LABEL_LIMIT]}…#{digest}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,10 +375,10 @@ def families(snap: Snapshot | None, history: History, db: int, stats: PollStats)
         (),
         snap.discovery_round_trips,
     )
-    f.add("streamtop_streams", "Streams watched", (), (), len(snap.streams))
+    f.add("streamtop_streams", "Streams exported", (), (), len(snap.streams))
     f.add(
         "streamtop_streams_capped",
-        "1 when more streams matched than --max-streams allows",
+        "1 when --max-streams left streams out (stderr says how many; the largest lag is kept)",
         (),
         (),
         1 if snap.discovery.capped else 0,
