@@ -5,7 +5,9 @@ server's core. So every poll reads the rows on screen (and the selection) in ful
 summary (XINFO STREAM + XINFO GROUPS: enough to sort and filter by length, lag and pending), each
 within `summary_period` seconds, spread over the polls. When what that costs the server (measured,
 `LoadMeter`) would exceed the budget, the off-screen period stretches first (up to
-`max_summary_period`), then the visible one (the poll interval itself), and the header says so.
+`max_summary_period`), then the visible one (the poll interval itself), and the header says so. A
+summary is never older than `max_summary_period`, whatever the budget: when the budget cannot be
+met at that bound, the header says that instead (issue 24).
 
 Pure: no I/O, no clock of its own. The collector feeds it the keys, what is visible, when each key
 was last read and what the polls cost; tests call it with made-up numbers.
@@ -48,11 +50,15 @@ class Costs:
 class Cadence:
     """How often each part is read: the visible rows every `visible_period` seconds (the poll
     interval, or longer when the budget says so), every off-screen summary within
-    `summary_period` seconds."""
+    `summary_period` seconds (never longer than MAX_SUMMARY_PERIOD). `load` is what those periods
+    are predicted to cost (a fraction of one core); `met` False: even the longest periods cost more
+    than the budget (the header says so), the periods are the cheapest the bound allows."""
 
     visible_period: float
     summary_period: float
     interval: float
+    load: float = 0.0
+    met: bool = True
 
     @property
     def stretched(self) -> bool:
@@ -71,21 +77,57 @@ def cadence(
 ) -> Cadence:
     """The periods that keep the server's time taken (fraction `budget` of one core: 0.02 is 2 %)
     within the budget: the visible rows every interval and the summaries every summary_period when
-    that fits; else the summaries less often, up to max_summary_period; else both stretched by the
-    same factor."""
+    that fits; else the summaries less often; else the visible rows less often too. Whatever the
+    budget, a summary is never older than max_summary_period: a summary is read again within the
+    bound minus one visible period (the poll that reads it may come that late), and the visible
+    period is at most half the bound. When even that costs more than the budget, `met` is False
+    and the periods are the cheapest within the bound."""
     summary_period = max(summary_period, interval)
-    max_summary_period = max(max_summary_period, summary_period)
+    bound = max(max_summary_period, summary_period)
     allowed = budget * 1e6  # server usec per second
     visible_us = costs.fixed_us + visible * (costs.summary_us + costs.detail_us)  # per poll
     offscreen_us = offscreen * costs.summary_us  # one full round of the summaries
+
+    def rate(vp: float, sp: float) -> float:
+        return visible_us / vp + offscreen_us / sp
+
+    def plan(vp: float, sp: float) -> Cadence:
+        used = rate(vp, sp)
+        return Cadence(vp, sp, interval, used / 1e6, used <= allowed * (1 + 1e-9))
+
+    if rate(interval, summary_period) <= allowed:
+        return plan(interval, summary_period)
+    longest = max(summary_period, bound - interval)  # the summaries' period at the interval
     visible_rate = visible_us / interval
-    if visible_rate + offscreen_us / summary_period <= allowed:
-        return Cadence(interval, summary_period, interval)
-    if visible_rate + offscreen_us / max_summary_period <= allowed:
-        return Cadence(interval, offscreen_us / (allowed - visible_rate), interval)
-    factor = (visible_rate + offscreen_us / max_summary_period) / allowed if allowed > 0 else math.inf
-    factor = min(factor, 1e6)
-    return Cadence(interval * factor, max_summary_period * factor, interval)
+    if visible_rate + offscreen_us / longest <= allowed:
+        return plan(interval, max(summary_period, offscreen_us / (allowed - visible_rate)))
+    if not offscreen:  # serve, or every row on screen: no summary to keep within the bound
+        return plan(min(visible_us / allowed if allowed > 0 else math.inf, interval * 1e6), summary_period)
+    # the visible rows stretch too; a summary must still be read within the bound, so the longer
+    # the visible period, the shorter the summaries' own: the cost is convex in the visible period
+    top = max(interval, bound / 2)
+
+    def cost(vp: float) -> float:
+        return rate(vp, max(summary_period, bound - vp))
+
+    lo, hi = interval, top
+    for _ in range(100):  # the cheapest visible period (ternary search on a convex function)
+        a, b = lo + (hi - lo) / 3, hi - (hi - lo) / 3
+        if cost(a) <= cost(b):
+            hi = b
+        else:
+            lo = a
+    cheapest = (lo + hi) / 2
+    if cost(cheapest) > allowed:
+        return plan(cheapest, max(summary_period, bound - cheapest))
+    lo, hi = interval, cheapest  # the shortest visible period that fits (cost falls on this side)
+    for _ in range(100):
+        mid = (lo + hi) / 2
+        if cost(mid) <= allowed:
+            hi = mid
+        else:
+            lo = mid
+    return plan(hi, max(summary_period, bound - hi))
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,16 +145,22 @@ def plan_poll(
     read_at: Mapping[bytes, float],
     plan: Cadence,
     spacing: float | None = None,
+    now: float | None = None,
+    bound: float | None = None,
 ) -> PollPlan:
     """The visible keys in full; of the others, the ones never read, then the longest unread, as
     many as keep every summary within the period: their share of the `spacing` seconds since the
-    last poll (a poll woken early by a key reads fewer; by default the visible period)."""
+    last poll (a poll woken early by a key reads fewer; by default the visible period). With `now`
+    and `bound`: also every key that would be older than `bound` by the next poll."""
     details = tuple(k for k in keys if k in visible)
     offscreen = [k for k in keys if k not in visible]
     never = [k for k in offscreen if k not in read_at]
     step = plan.visible_period if spacing is None else min(max(spacing, 0.0), plan.summary_period)
     per_poll = math.ceil(len(offscreen) * step / plan.summary_period) if offscreen else 0
     wanted = max(per_poll, len(never))
+    if now is not None and bound is not None:
+        late = now + plan.visible_period - bound  # read before this, older than bound next poll
+        wanted = max(wanted, len(never) + sum(1 for k in offscreen if read_at.get(k, late) < late))
     if wanted >= len(offscreen):
         return PollPlan(details, tuple(offscreen))
     known = [k for k in offscreen if k in read_at]

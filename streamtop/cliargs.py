@@ -73,8 +73,9 @@ def add_connection_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--help", action="help", help="show this help and exit")
 
 
-def add_watch_arguments(p: argparse.ArgumentParser) -> None:
-    """Options of the dashboard (and of status, which shares discovery)."""
+def add_watch_arguments(p: argparse.ArgumentParser, cap_help: str | None = None) -> None:
+    """Options of the dashboard (and of status, which shares discovery). `cap_help`: --max-streams
+    has no default (serve: every stream unless a cap is asked for), with this help."""
     p.add_argument(
         "targets",
         nargs="*",
@@ -84,8 +85,8 @@ def add_watch_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--max-streams",
         type=num.MAX_STREAMS.arg,
-        default=POLL_DEFAULTS.max_streams,
-        help=f"watch at most this many streams (default {POLL_DEFAULTS.max_streams})",
+        default=POLL_DEFAULTS.max_streams if cap_help is None else None,
+        help=cap_help or f"watch at most this many streams (default {POLL_DEFAULTS.max_streams})",
     )
 
 

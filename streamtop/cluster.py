@@ -350,11 +350,15 @@ def merge_costs(costs: list[PollCost]) -> PollCost | None:
         summarized=sum(c.summarized for c in costs),
         carried=sum(c.carried for c in costs),
         summary_age=max(ages) if ages else None,
+        oldest_read=min((c.oldest_read for c in costs if c.oldest_read is not None), default=None),
         load=max(loads) if loads else None,
         budget=costs[0].budget,
         visible_period=max(c.visible_period for c in costs),
         summary_period=max(c.summary_period for c in costs),
         stretched=any(c.stretched for c in costs),
+        met=all(c.met for c in costs),
+        round_trip_load=any(c.round_trip_load for c in costs),
+        predicted_load=max(c.predicted_load for c in costs),
     )
 
 

@@ -379,7 +379,9 @@ class Collector:
         now = time.monotonic()
         spacing = now - self._planned_at if self._planned_at is not None else None
         self._planned_at = now
-        return cad.plan_poll(keys, visible, self._read_at, self.cadence, spacing)
+        return cad.plan_poll(
+            keys, visible, self._read_at, self.cadence, spacing, now=now, bound=cad.MAX_SUMMARY_PERIOD
+        )
 
     def _measure(
         self,
@@ -420,11 +422,15 @@ class Collector:
             summarized=len(plan.summaries),
             carried=carried,
             summary_age=max(0.0, mono - oldest) if oldest is not None else None,
+            oldest_read=oldest,
             load=self.meter.load(mono),
+            round_trip_load=not self.measure_load,
             budget=self.options.max_server_load / 100,
             visible_period=c.visible_period,
             summary_period=c.summary_period,
             stretched=c.stretched,
+            met=c.met,
+            predicted_load=c.load,
         )
 
     def _queue_focus(self, pipe: Any, focus: Focus) -> int:

@@ -45,6 +45,9 @@ RAW_COMMANDS = (
     "XCLAIM",
 )
 
+REPLY_TIMEOUT = 10.0  # seconds a command waits for its reply: an action on a hung server fails
+# after this, saying the server is not answering (the README's bound)
+
 
 RETRY_CAP = 10.0  # seconds: the longest wait between two tries at a server that does not answer
 
@@ -109,7 +112,7 @@ class ConnectionSpec:
         the name is checked too: --sni, else the host. A client cert is sent when given."""
         return _tls_context(self.cacert, self.cert, self.key, self.insecure)
 
-    def client_kwargs(self, socket_timeout: float | None = 10.0) -> dict[str, Any]:
+    def client_kwargs(self, socket_timeout: float | None = REPLY_TIMEOUT) -> dict[str, Any]:
         kw: dict[str, Any] = dict(
             db=self.db,
             username=self.username,
@@ -140,7 +143,7 @@ class ConnectionSpec:
     ) -> aioredis.Redis:
         """An asyncio client. `raw`: stream replies unparsed (for parse.py). `block_ms`: for a
         connection that blocks (XREADGROUP BLOCK), whose socket timeout must outlast the block."""
-        timeout = 10.0 if block_ms is None else block_ms / 1000 + 10.0
+        timeout = REPLY_TIMEOUT if block_ms is None else block_ms / 1000 + REPLY_TIMEOUT
         kw = self.client_kwargs(timeout)
         kw["redis_connect_func"] = _name_connection_async
         client = aioredis.Redis(max_connections=max_connections, **kw)
@@ -565,12 +568,47 @@ def _verify_failure(exc: BaseException, text: str) -> str | None:
 
 async def probe_server(client: aioredis.Redis) -> ServerInfo:
     """INFO server (+ cluster): name, version, mode. Valkey freezes redis_version at 7.2.4, which
-    still decides the reply fields, while valkey_version is what it is."""
+    still decides the reply fields, while valkey_version is what it is. Without INFO (an ACL such
+    as `+@all -@dangerous`, or a renamed command), HELLO says the same three things; without
+    either, the version is unknown (the fields every version has are read, lag is counted)."""
     pipe = client.pipeline(transaction=False)
     pipe.execute_command("INFO", "server")
     pipe.execute_command("INFO", "cluster")
-    server_reply, cluster_reply = await pipe.execute()
-    return server_info_from(parse_info(server_reply), parse_info(cluster_reply))
+    server_reply, cluster_reply = await pipe.execute(raise_on_error=False)
+    if not isinstance(server_reply, Exception):
+        cluster = None if isinstance(cluster_reply, Exception) else parse_info(cluster_reply)
+        return server_info_from(parse_info(server_reply), cluster)
+    if not isinstance(server_reply, redis.ResponseError):
+        raise server_reply
+    try:
+        hello = await client.execute_command("HELLO")
+    except redis.ResponseError:
+        return ServerInfo(version="unknown", known=False, info_refused=True)
+    return server_info_from_hello(hello)
+
+
+def server_info_from_hello(reply: Any) -> ServerInfo:
+    """HELLO's map (RESP3) or flat list (RESP2): server, version, mode. Valkey's version is its
+    own; its replies are those of Redis 7.2.4 (what its frozen redis_version says)."""
+    if isinstance(reply, list | tuple):
+        reply = dict(zip(reply[::2], reply[1::2], strict=False))
+    fields = {_text(k): v for k, v in (reply.items() if isinstance(reply, dict) else ())}
+    name = _text(fields.get("server", "redis")).lower()
+    version = _text(fields.get("version", ""))
+    valkey = name == "valkey"
+    compat = (7, 2, 4) if valkey else version_tuple(version or "0.0.0")
+    return ServerInfo(
+        name="valkey" if valkey else "redis",
+        version=version or "unknown",
+        compat_version=compat,
+        mode="cluster" if _text(fields.get("mode", "")) == "cluster" else "standalone",
+        known=bool(version),
+        info_refused=True,
+    )
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 def server_info_from(info: dict[str, str], cluster: dict[str, str] | None = None) -> ServerInfo:

@@ -318,11 +318,15 @@ class PollCost:
     summarized: int = 0  # off-screen streams read as a summary this poll
     carried: int = 0  # streams shown as an earlier poll read them
     summary_age: float | None = None  # seconds: the oldest off-screen data shown
+    oldest_read: float | None = None  # time.monotonic() of that read: the age goes on between polls
     load: float | None = None  # measured share of the server's time (0.008 is 0.8 %); None: not yet
     budget: float = 0.02  # --max-server-load as a fraction
     visible_period: float = 1.0  # seconds between two full reads of the visible rows
     summary_period: float = 5.0  # seconds within which every off-screen summary is read
     stretched: bool = False  # the visible rows are read less often than the interval asks
+    round_trip_load: bool = False  # INFO refused: `load` is the round trips' time, an upper bound
+    met: bool = True  # False: even the longest periods the age bound allows cost over the budget
+    predicted_load: float = 0.0  # what the chosen periods should cost (a fraction of one core)
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,6 +368,8 @@ class ServerInfo:
     version: str = "0.0.0"  # the product's own version (valkey_version for Valkey)
     compat_version: tuple[int, int, int] = (0, 0, 0)  # redis_version: what decides the fields
     mode: str = "standalone"  # or "cluster"
+    known: bool = True  # False: neither INFO nor HELLO answered, the version is unknown
+    info_refused: bool = False  # INFO refused (an ACL): the server load is the round trip's time
 
     @property
     def has_lag(self) -> bool:
@@ -382,7 +388,8 @@ class ServerInfo:
 
     @property
     def title(self) -> str:
-        return f"{'Valkey' if self.name == 'valkey' else 'Redis'} {self.version}"
+        product = "Valkey" if self.name == "valkey" else "Redis"
+        return f"{product} {self.version}" if self.known else f"{product} (version unknown)"
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,12 +7,20 @@ same-origin policy), no other site may frame the page (clickjacking into `--allo
 most `max_sessions` dashboards run at once (each is a process of ~50 MB with its own poll), and the
 page fetches nothing from outside (textual-serve's template asks Google for a font). On exit every
 page's socket is closed first, so no dashboard outlives the server.
+
+A page that goes away takes its dashboard with it (issue 24): textual-serve stopped reading the
+process's output when the socket closed and only asked it to quit, so a dashboard whose output had
+filled its pipe stayed blocked forever, no longer counted by --max-sessions. Here the session ends
+when its process has exited (asked to quit, then killed), and is counted until then; the terminal
+size a page asks for is capped (a 4000x2000 screen made a 161 MB process).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -30,6 +38,8 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
+MAX_WIDTH, MAX_HEIGHT = 500, 200  # cells: twice the largest terminal the README promises (250x70)
+QUIT_GRACE = 3.0  # seconds a dashboard has to quit by itself once its page is gone, then SIGKILL
 _HOST_HEADER = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 _EXTERNAL_LINK = re.compile(r"<link\b[^>]*https?://[^>]*>\s*", re.IGNORECASE)
 
@@ -100,10 +110,56 @@ class Guard:
         return None
 
 
+def terminal_size(width: Any, height: Any) -> tuple[int, int]:
+    """The size a page asks for, as whole cells within 1..MAX: a bad value is the default 80x24."""
+
+    def cells(value: Any, default: int, top: int) -> int:
+        try:
+            n = int(value)
+        except (TypeError, ValueError):
+            return default
+        return min(max(n, 1), top)
+
+    return cells(width, 80, MAX_WIDTH), cells(height, 24, MAX_HEIGHT)
+
+
+async def end_session(app_service: Any) -> None:
+    """The page is gone: ask its dashboard to quit, and kill it when it does not within
+    QUIT_GRACE (blocked writing into a pipe nobody reads, say); return once it has exited."""
+    process = getattr(app_service, "_process", None)
+    # a write into a closed pipe, the grace run out: the kill below decides
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(app_service.stop(), QUIT_GRACE)
+    task = getattr(app_service, "_task", None)
+    if task is not None and not task.done():
+        task.cancel()
+    if process is None:
+        return
+    try:
+        await asyncio.wait_for(process.wait(), QUIT_GRACE)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()  # `exec`: the shell is the dashboard, so this is the dashboard
+        await process.wait()
+
+
 def page_without_external_links(templates: Path) -> str:
     """textual-serve's page, less its <link>s to other hosts (a font from Google): the dashboard
     draws with the browser's monospace font, and opening it tells no third party."""
     return _EXTERNAL_LINK.sub("", (templates / "app_index.html").read_text(encoding="utf-8"))
+
+
+class _Sized:
+    """The app service as textual-serve's message loop sees it: a resize is capped too."""
+
+    def __init__(self, service: Any) -> None:
+        self._service = service
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._service, name)
+
+    async def set_terminal_size(self, width: Any, height: Any) -> None:
+        await self._service.set_terminal_size(*terminal_size(width, height))
 
 
 def make_server(command: str, settings: WebSettings) -> Any:
@@ -160,10 +216,38 @@ def make_server(command: str, settings: WebSettings) -> Any:
                 self.public_url = f"{request.scheme}://{request.host}"
             return await super().handle_index(request)
 
+        async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+            """textual-serve's, with the size capped and the session ended by its process's exit."""
+            from textual_serve.app_service import AppService
+
+            websocket = web.WebSocketResponse(heartbeat=15)
+            width, height = terminal_size(request.query.get("width", 80), request.query.get("height", 24))
+            app_service: Any = None
+            try:
+                await websocket.prepare(request)
+                app_service = AppService(
+                    self.command,
+                    write_bytes=websocket.send_bytes,
+                    write_str=websocket.send_str,
+                    close=websocket.close,  # type: ignore[arg-type]  # as textual-serve passes it
+                    download_manager=self.download_manager,
+                    debug=self.debug,
+                )
+                await app_service.start(width, height)
+                await self._process_messages(websocket, app_service)
+            except asyncio.CancelledError:
+                await websocket.close()
+            except Exception:
+                logging.getLogger("textual-serve").exception("streamtop web: a session failed")
+            finally:
+                if app_service is not None:
+                    await asyncio.shield(end_session(app_service))
+            return websocket
+
         async def _process_messages(self, websocket: web.WebSocketResponse, app_service: Any) -> None:
             self.sockets.add(websocket)
             try:
-                await super()._process_messages(websocket, app_service)
+                await super()._process_messages(websocket, _Sized(app_service))  # type: ignore[arg-type]
             finally:
                 self.sockets.discard(websocket)
 

@@ -8,15 +8,17 @@ the same message inside the dialog.
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Mapping
+import socket
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import redis
 
 from .. import numbers
-from ..connection import AsyncClient, error_text
+from ..connection import REPLY_TIMEOUT, AsyncClient, error_text
 from ..model import PendingEntry, label
 from ..model import id_key as model_id_key
 from ..parse import parse_pending_entries, to_int
@@ -43,6 +45,9 @@ class ActionResult:
     ok: bool
     message: str
     details: dict[str, Any] = field(default_factory=dict)
+    # the server did not answer: what happened is read again when it does (the app calls this
+    # after its next good poll and says the outcome)
+    recheck: Callable[[], Awaitable[ActionResult]] | None = field(default=None, repr=False, compare=False)
 
 
 class ActionsLike(Protocol):
@@ -130,6 +135,26 @@ def is_lost(exc: BaseException) -> bool:
     return isinstance(exc, redis.ConnectionError | redis.TimeoutError | ConnectionError | OSError)
 
 
+def is_not_answering(exc: BaseException) -> bool:
+    """No reply within the timeout (a hung, stopped or overloaded server, a black-holed network):
+    unlike a dropped connection, a re-read now would wait as long again."""
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, redis.TimeoutError | asyncio.TimeoutError | TimeoutError | socket.timeout):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def lost_words(exc: BaseException) -> str:
+    """How a lost reply is said: a hang is not a drop."""
+    if is_not_answering(exc):
+        return f"the server is not answering (no reply within {REPLY_TIMEOUT:g} s)"
+    return "the connection dropped"
+
+
 def is_auth_failure(exc: BaseException) -> bool:
     """The server refused our credentials (a restart with another password, a removed ACL user).
     redis-py raises these as a kind of ConnectionError, which would read as "connection lost"."""
@@ -184,6 +209,8 @@ def describe_error(
         return f"{action} failed: {label(key or b'')!r} is not a stream"
     if "no such key" in text.lower():
         return f"{action} failed: no stream {label(key or b'')!r}"
+    if is_not_answering(exc):
+        return f"{action} failed: {lost_words(exc)} ({text})"
     if isinstance(exc, redis.ConnectionError | redis.TimeoutError | ConnectionError | OSError):
         return f"{action} failed: connection lost ({text})"
     return f"{action} failed{where}: {text}"
@@ -241,3 +268,52 @@ def prev_id(entry_id: str) -> str | None:
     if seq > 0:
         return f"{ms}-{seq - 1}"
     return f"{ms - 1}-{MAX_ID_PART}" if ms > 0 else None
+
+
+# ---- transactions -------------------------------------------------------------------------
+
+
+class NoTransactions(Exception):
+    """MULTI/EXEC refused to this user: a move must not be sent (see `transactions_work`)."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+async def transactions_work(client: AsyncClient, key: bytes) -> None:
+    """Raise NoTransactions unless MULTI and EXEC run for this user, before any move is sent.
+
+    Why: redis-py sends MULTI, the queued commands and EXEC in one write. When the ACL refuses
+    MULTI, the server runs each "queued" command at once, one by one, and only EXEC fails ("EXEC
+    without MULTI"): a dead-letter's XADD ran while its XACK was refused, and every re-run added
+    another copy (issue 24). Once MULTI itself is accepted, a command the ACL refuses inside it
+    aborts the whole transaction (EXECABORT), so nothing of a move runs. The probe is the same
+    kind of transaction with a read in it (TYPE `key`, routed like the moves in a cluster).
+    A user allowed MULTI but refused EXEC is left inside MULTI by the server: that connection is
+    closed, so no later command is queued on it."""
+    pipe = client.pipeline(transaction=True)
+    pipe.execute_command("TYPE", key)
+    try:
+        await pipe.execute()
+    except redis.ResponseError as exc:
+        text = one_line(exc)
+        if text.startswith("NOPERM") or "no permissions" in text.lower():
+            if "'exec'" in text.lower():
+                await _drop_connections(client)
+            raise NoTransactions(exc) from exc
+        if "without multi" in text.lower():  # MULTI was refused (some redis-py versions say EXEC's error)
+            said = redis.exceptions.NoPermissionError(
+                f"no permissions to run the 'multi' command (EXEC answered: {text})"
+            )
+            raise NoTransactions(said) from exc
+        raise
+
+
+async def _drop_connections(client: AsyncClient) -> None:
+    pool = getattr(client, "connection_pool", None)
+    if pool is not None:
+        await pool.disconnect()
+        return
+    for node in getattr(client, "get_nodes", list)():
+        await node.disconnect()

@@ -56,8 +56,11 @@ async def claim_all(
     start: str,
     progress: Progress | None,
     cancel: asyncio.Event | None,
+    dry_run: bool = False,
 ) -> ActionResult:
-    """XAUTOCLAIM page after page from `start` until the cursor wraps to 0-0 or `cap` are claimed."""
+    """XAUTOCLAIM page after page from `start` until the cursor wraps to 0-0 or `cap` are claimed.
+    `dry_run`: the same pages read with XPENDING IDLE alone (what XAUTOCLAIM would take: the same
+    start, filter and count; entries without data it would drop, not claim), nothing claimed."""
     client = actions.client
     claimed: list[str] = []
     deleted: list[str] = []
@@ -69,6 +72,14 @@ async def claim_all(
             if cancel is not None and cancel.is_set():
                 break
             count = min(PAGE, cap - len(claimed))
+            if dry_run:
+                page, gone, cursor = await _would_take(client, key, group, min_idle_ms, cursor, count, owners)
+                claimed += page
+                deleted += gone
+                calls += 1
+                if _done(cursor):
+                    break
+                continue
             pipe = client.pipeline(transaction=False)
             pipe.execute_command("XPENDING", key, group, "IDLE", min_idle_ms, cursor, "+", count, **DETAIL)
             pipe.execute_command("XAUTOCLAIM", key, group, consumer, min_idle_ms, cursor, "COUNT", count)
@@ -91,10 +102,17 @@ async def claim_all(
                 break
     except Exception as exc:
         if is_lost(exc):
-            return await actions._autoclaim_lost(exc, key, group, consumer, claimed, owned_before)
+            return await actions._lost(
+                actions._autoclaim_lost, exc, key, group, consumer, claimed, owned_before
+            )
         return fail(exc, "claim", key, group, need=needs("+xautoclaim", (key,)), claimed=len(claimed))
     more = not _done(cursor)
-    msg = f"claimed {len(claimed):,} into {label(consumer)!r}"
+    msg = f"{'would claim' if dry_run else 'claimed'} {len(claimed):,} into {label(consumer)!r}"
+    if dry_run and not claimed:
+        msg = (
+            f"nothing to claim: no pending entry of {label(group)!r} idle {min_idle_ms:,} ms or more "
+            f"from {start} on"
+        )
     if owners:
         msg += f" from {owners_text(owners)}"
     if more:
@@ -119,8 +137,26 @@ async def claim_all(
             "cursor": cursor,
             "more": more,
             "reports_deleted": actions.server.autoclaim_reports_deleted,
+            "dry_run": dry_run,
+            "nothing": not claimed,
         },
     )
+
+
+async def _would_take(
+    client: Any, key: bytes, group: bytes, min_idle_ms: int, lo: str, count: int, owners: dict[bytes, int]
+) -> tuple[list[str], list[str], str]:
+    """One page of a dry run: (IDs XAUTOCLAIM would claim, IDs it would drop as deleted, the next
+    cursor). XPENDING IDLE from the same cursor lists the same entries in the same order."""
+    rows = pending_rows(
+        await client.execute_command("XPENDING", key, group, "IDLE", min_idle_ms, lo, "+", count, **DETAIL)
+    )
+    gone = set(await _without_data(client, key, [p.id for p in rows]))
+    page = [p for p in rows if p.id not in gone]
+    for p in page:
+        _count(owners, p.consumer)
+    cursor = next_id(rows[-1].id) if len(rows) >= count else "0-0"
+    return [p.id for p in page], [p.id for p in rows if p.id in gone], cursor
 
 
 async def claim_from(
@@ -133,6 +169,7 @@ async def claim_from(
     cap: int,
     progress: Progress | None,
     cancel: asyncio.Event | None,
+    dry_run: bool = False,
 ) -> ActionResult:
     """What `source` holds, idle at least `min_idle_ms`, into `consumer`: XPENDING IDLE with the
     consumer filter, then XCLAIM of that page (with the same min idle, so an entry another client
@@ -156,9 +193,12 @@ async def claim_from(
             if not rows:
                 break
             batch = tuple(p.id for p in rows)
-            reply = await client.execute_command("XCLAIM", key, group, consumer, min_idle_ms, *batch)
-            got = list(reply) if isinstance(reply, list | tuple) else []
-            page = {i for i, _ in parse_entries([e for e in got if e])}
+            if dry_run:  # what XCLAIM would take: the entries that still have their data
+                page = set(batch) - set(await _without_data(client, key, list(batch)))
+            else:
+                reply = await client.execute_command("XCLAIM", key, group, consumer, min_idle_ms, *batch)
+                got = list(reply) if isinstance(reply, list | tuple) else []
+                page = {i for i, _ in parse_entries([e for e in got if e])}
             claimed += [i for i in batch if i in page]
             # an ID left out (or answered nil, 6.2) was either claimed by another client meanwhile
             # or has no data any more: 7.0+ drops such an ID from the PEL, 6.2 claims it as nil
@@ -173,7 +213,7 @@ async def claim_from(
             lo = next_id(rows[-1].id)
     except Exception as exc:
         if is_lost(exc) and batch:
-            lost = await actions._claim_lost(exc, key, group, consumer, batch)
+            lost = await actions._lost(actions._claim_lost, exc, key, group, consumer, batch)
             return ActionResult(
                 lost.ok or bool(claimed),
                 f"{lost.message}; {len(claimed):,} claimed before that",
@@ -196,9 +236,11 @@ async def claim_from(
                 "skipped_ids": skipped,
                 "owners": {},
                 "nothing": True,
+                "dry_run": dry_run,
             },
         )
-    msg = f"claimed {len(claimed):,} from {label(source)!r} into {label(consumer)!r}"
+    verb = "would claim" if dry_run else "claimed"
+    msg = f"{verb} {len(claimed):,} from {label(source)!r} into {label(consumer)!r}"
     more = len(claimed) >= cap
     if more:
         msg += f" (stopped at the cap of {cap:,}: run again for the rest)"
@@ -216,6 +258,8 @@ async def claim_from(
             "skipped_ids": skipped,
             "more": more,
             "owners": {source: len(claimed)} if claimed else {},
+            "dry_run": dry_run,
+            "nothing": not claimed,
         },
     )
 

@@ -15,7 +15,10 @@ redis-py's parsed shapes so a plain client works too.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+import contextvars
+import dataclasses
+import functools
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from redis.crc import key_slot
@@ -39,6 +42,8 @@ from .base import (
     id_key,
     is_auth_failure,
     is_lost,
+    is_not_answering,
+    lost_words,
     needs,
     next_id,
     one_line,
@@ -50,6 +55,11 @@ from .deadletter import dead_letter
 from .trim import preview
 
 BURST_CHUNK = 500  # XADDs per round trip of a burst (progress and cancel act per chunk)
+
+
+REREAD_TIMEOUT = 2.0  # seconds a re-read after a dropped connection may take (a fresh connection
+# to a server that answers takes milliseconds; one that hangs is re-read at the next chance)
+_DEFERRED: contextvars.ContextVar[bool] = contextvars.ContextVar("reread_deferred", default=False)
 
 
 class Actions:
@@ -72,24 +82,46 @@ class Actions:
 
     async def _reconnect_error(self) -> BaseException | None:
         """After a drop: why a fresh connection fails (an authentication failure after a restart,
-        say), or None when the server answers again."""
+        say), or None when the server answers again (or is not asked: it did not answer)."""
+        if _DEFERRED.get():
+            return None
         try:
-            await self._cmd("PING")
+            await asyncio.wait_for(self._cmd("PING"), REREAD_TIMEOUT)
         except Exception as exc:
             return exc
         return None
 
     async def _reread(self, *commands: Sequence[Any]) -> list[Any] | None:
         """After a lost reply: the commands' replies on a fresh connection (errors in place), or
-        None when the server cannot be read either (then the result says "may have been applied")."""
+        None when the server cannot be read either (then the result says "may have been applied").
+        Not tried when the reply was lost to a hang (`_lost`): it would wait as long again."""
+        if _DEFERRED.get():
+            return None
         try:
             pipe = self.client.pipeline(transaction=False)
             for args in commands:
                 pipe.execute_command(*args, **(DETAIL if args[0] == "XPENDING" else {}))
-            replies: list[Any] = await pipe.execute(raise_on_error=False)
+            replies: list[Any] = await asyncio.wait_for(pipe.execute(raise_on_error=False), REREAD_TIMEOUT)
             return replies
         except Exception:
             return None
+
+    async def _lost(
+        self, handler: Callable[..., Awaitable[ActionResult]], exc: BaseException, *args: Any
+    ) -> ActionResult:
+        """A lost reply, told by `handler` (which re-reads the server). When the server did not
+        answer, the result comes now, at the timeout, without a re-read that would wait as long
+        again; the re-read is its `recheck`, run when the server answers (issue 24)."""
+        if not is_not_answering(exc):
+            return await handler(exc, *args)
+        token = _DEFERRED.set(True)
+        try:
+            result = await handler(exc, *args)
+        finally:
+            _DEFERRED.reset(token)
+        if not result.details.get("may_have_applied"):
+            return result
+        return dataclasses.replace(result, recheck=functools.partial(handler, exc, *args))
 
     async def _cmd(self, *args: Any) -> Any:
         return await self.client.execute_command(*args)
@@ -125,7 +157,7 @@ class Actions:
             res = fail(exc, "produce", key, need=needs("+xadd", (key,)))
             if not is_lost(exc):
                 return res
-            again = await self._reconnect_error()
+            again = None if is_not_answering(exc) else await self._reconnect_error()
             if again is not None and is_auth_failure(again):  # a restart with other credentials
                 return fail(again, "produce", key, lost_first=str(exc))
             return ActionResult(
@@ -189,7 +221,9 @@ class Actions:
                 )
             except Exception as exc:
                 if is_lost(exc):
-                    return await self._lost_chunk(exc, key, n, done, last_id or start_id, len(batch))
+                    return await self._lost(
+                        self._lost_chunk, exc, key, n, done, last_id or start_id, len(batch)
+                    )
                 done += chunk_done
                 res = fail(exc, "produce burst", key, need=need, added=done, requested=n)
                 return ActionResult(False, f"{res.message} (after {done:,} of {n:,} added)", res.details)
@@ -218,7 +252,7 @@ class Actions:
         if got is None or any(isinstance(g, Exception) for g in got):
             return ActionResult(
                 False,
-                f"produce burst: the connection dropped after a chunk of {size:,} "
+                f"produce burst: {lost_words(exc)} after a chunk of {size:,} "
                 f"was sent ({one_line(exc)}); {done:,} of {n:,} confirmed added, up to "
                 f"{size:,} more may have been added: check with XLEN {label(key)}",
                 {**base, "added": done, "may_have_applied": True},
@@ -227,7 +261,7 @@ class Actions:
         total = done + found
         return ActionResult(
             False,
-            f"produce burst: the connection dropped after a chunk of {size:,} was "
+            f"produce burst: {lost_words(exc)} after a chunk of {size:,} was "
             f"sent ({one_line(exc)}): {total:,} of {n:,} added ({done:,} confirmed, "
             f"{found:,} found after the last confirmed entry); {label(key)!r} now has "
             f"{to_int(got[1]) or 0:,} entries",
@@ -243,24 +277,50 @@ class Actions:
         ids = check_ids(ids, "pending entry")
         if refused := self.refusal("ack"):
             return refused
+        need = needs("+xack", (key,), "+xpending")
         try:
-            # one transaction: which IDs were pending at the moment of the XACK, and the XACK
-            pipe = self.client.pipeline(transaction=True)
+            # No MULTI (a user without +multi must get a true report, issue 24): which IDs are
+            # pending, the XACK, and which are still pending after it, in one round trip. The
+            # XACK's reply is the server's own count of what it acked.
+            pipe = self.client.pipeline(transaction=False)
             for i in ids:
                 pipe.execute_command("XPENDING", key, group, i, i, 1, **DETAIL)
             pipe.execute_command("XACK", key, group, *ids)
-            replies = await pipe.execute()
+            for i in ids:
+                pipe.execute_command("XPENDING", key, group, i, i, 1, **DETAIL)
+            replies = await pipe.execute(raise_on_error=False)
         except Exception as exc:
             if is_lost(exc):
-                return await self._ack_lost(exc, key, group, ids)
-            return fail(exc, "ack", key, group, need=needs("+xack", (key,), "+xpending +multi +exec"))
-        pending = [i for i, rep in zip(ids, replies[:-1], strict=True) if rep]
-        acked = to_int(replies[-1]) or 0
-        gone = [i for i in ids if i not in set(pending)]
+                return await self._lost(self._ack_lost, exc, key, group, ids)
+            return fail(exc, "ack", key, group, need=need)
+        before, reply, after = replies[: len(ids)], replies[len(ids)], replies[len(ids) + 1 :]
+        if isinstance(reply, Exception):
+            return fail(reply, "ack", key, group, need=need, acked=0)
+        acked = to_int(reply) or 0
+        if errors := [x for x in before + after if isinstance(x, Exception)]:
+            if not acked:  # NOGROUP, say: XACK answers 0 for a group that does not exist
+                return fail(errors[0], "ack", key, group, need=need, acked=0)
+            # XPENDING refused, the XACK ran: its count is all that can be told
+            return ActionResult(
+                True,
+                f"acked {acked} of {len(ids)} in {label(group)!r} (which ones cannot be told: "
+                "XPENDING was refused)",
+                {"acked": acked, "acked_ids": [], "not_pending": []},
+            )
+        was = {i for i, rep in zip(ids, before, strict=True) if pending_rows(rep)}
+        still = {i for i, rep in zip(ids, after, strict=True) if pending_rows(rep)}
+        done = [i for i in ids if i in was and i not in still]
+        gone = [i for i in ids if i not in was]
         msg = f"acked {acked} of {len(ids)} in {label(group)!r}"
         if gone:
             msg += f"; {len(gone)} no longer pending (acked or removed meanwhile)"
-        return ActionResult(True, msg, {"acked": acked, "acked_ids": pending, "not_pending": gone})
+        if still:
+            msg += f"; {len(still)} still pending (claimed or re-delivered meanwhile)"
+        return ActionResult(
+            True,
+            msg,
+            {"acked": acked, "acked_ids": done, "not_pending": gone, "still_pending": sorted(still)},
+        )
 
     async def _ack_lost(
         self, exc: BaseException, key: bytes, group: bytes, ids: tuple[str, ...]
@@ -271,7 +331,7 @@ class Actions:
         if got is None or any(isinstance(g, Exception) for g in got):
             return ActionResult(
                 False,
-                f"ack: the connection dropped after the ack was sent ({one_line(exc)})"
+                f"ack: {lost_words(exc)} after the ack was sent ({one_line(exc)})"
                 f": it may have been applied; check with XPENDING {label(key)} "
                 f"{label(group)} - + 100",
                 {**base, "may_have_applied": True},
@@ -279,7 +339,7 @@ class Actions:
         still = [i for i, rep in zip(ids, got, strict=True) if pending_rows(rep)]
         gone = [i for i in ids if i not in set(still)]
         msg = (
-            f"ack: the connection dropped after the ack was sent ({one_line(exc)}): {len(gone)} of "
+            f"ack: {lost_words(exc)} after the ack was sent ({one_line(exc)}): {len(gone)} of "
             f"{len(ids)} are no longer pending in {label(group)!r}"
         )
         if still:
@@ -325,6 +385,7 @@ class Actions:
         start: str = "0-0",
         progress: Callable[[int, int], Any] | None = None,
         cancel: asyncio.Event | None = None,
+        dry_run: bool = False,
     ) -> ActionResult:
         """Claim all stuck: XAUTOCLAIM (without JUSTID) with its cursor carried from `start` until
         it wraps to 0-0 or `cap` are claimed, so one run never claims an entry twice; the result
@@ -333,6 +394,7 @@ class Actions:
         7.0+ also lists IDs it dropped from the PEL because their entries were deleted; 6.2 gives a
         2-element reply with `nil` for such entries and keeps them pending (counted as `missing`).
         `must_exist`: refuse unless `consumer` already is in the group (XAUTOCLAIM creates it).
+        `dry_run`: the same checks and pages, nothing claimed (works in read-only mode).
         """
         from .claim import claim_all
 
@@ -341,11 +403,11 @@ class Actions:
         min_idle_ms = parse_idle(min_idle_ms)
         cap = parse_int(cap, "cap", 1, MAX_CAP)
         start = check_id(start, "start ID")
-        if refused := self.refusal("claim"):
+        if not dry_run and (refused := self.refusal("claim")):
             return refused
         if bad := await self._consumer_check(key, group, consumer, must_exist):
             return bad
-        return await claim_all(self, key, group, consumer, min_idle_ms, cap, start, progress, cancel)
+        return await claim_all(self, key, group, consumer, min_idle_ms, cap, start, progress, cancel, dry_run)
 
     async def claim_from(
         self,
@@ -359,6 +421,7 @@ class Actions:
         must_exist: bool = False,
         progress: Callable[[int, int], Any] | None = None,
         cancel: asyncio.Event | None = None,
+        dry_run: bool = False,
     ) -> ActionResult:
         """Claim what `source` holds (idle at least `min_idle_ms`) into `consumer`: XPENDING IDLE
         with the consumer filter, then XCLAIM in batches, forward through the PEL (claim.py)."""
@@ -370,11 +433,13 @@ class Actions:
             raise ValidationError("the source and the target consumer are the same")
         min_idle_ms = parse_idle(min_idle_ms)
         cap = parse_int(cap, "cap", 1, MAX_CAP)
-        if refused := self.refusal("claim"):
+        if not dry_run and (refused := self.refusal("claim")):
             return refused
         if bad := await self._consumer_check(key, group, consumer, must_exist):
             return bad
-        return await claim_from(self, key, group, source, consumer, min_idle_ms, cap, progress, cancel)
+        return await claim_from(
+            self, key, group, source, consumer, min_idle_ms, cap, progress, cancel, dry_run
+        )
 
     async def claim_ids(
         self,
@@ -399,7 +464,7 @@ class Actions:
             reply = await self._cmd("XCLAIM", key, group, consumer, min_idle_ms, *ids)
         except Exception as exc:
             if is_lost(exc):
-                return await self._claim_lost(exc, key, group, consumer, ids)
+                return await self._lost(self._claim_lost, exc, key, group, consumer, ids)
             return fail(exc, "claim", key, group, need=needs("+xclaim", (key,)))
         rows = list(reply) if isinstance(reply, list | tuple) else []
         claimed = [i for i, _ in parse_entries([e for e in rows if e])]
@@ -529,7 +594,7 @@ class Actions:
     ) -> ActionResult:
         base = {"error": str(exc), "lost_reply": True, "claimed": len(claimed), "claimed_ids": claimed}
         head = (
-            f"claim: the connection dropped after XAUTOCLAIM was sent ({one_line(exc)}); "
+            f"claim: {lost_words(exc)} after XAUTOCLAIM was sent ({one_line(exc)}); "
             f"{len(claimed)} claimed before that"
         )
         now = await self._owned(key, group, consumer)
@@ -553,7 +618,7 @@ class Actions:
         """The XCLAIM's reply was lost: who owns each of the IDs now."""
         got = await self._reread(*[("XPENDING", key, group, i, i, 1) for i in ids])
         base = {"error": str(exc), "lost_reply": True}
-        head = f"claim: the connection dropped after XCLAIM was sent ({one_line(exc)})"
+        head = f"claim: {lost_words(exc)} after XCLAIM was sent ({one_line(exc)})"
         if got is None or any(isinstance(g, Exception) for g in got):
             return ActionResult(
                 False,
@@ -614,24 +679,34 @@ class Actions:
         if refused := self.refusal("trim"):
             return refused
         seen: int | None = None
+        need = needs("+xtrim", (key,), "+xlen")
         try:
             seen = to_int(await self._cmd("XLEN", key)) or 0  # the baseline if the reply is lost
-            pipe = self.client.pipeline(transaction=True)
+            # No MULTI (a user without +multi must get a true report, issue 24): XTRIM's reply is
+            # the server's count of what it removed; the lengths around it are read in the same
+            # round trip, and the length after is what the stream holds now.
+            pipe = self.client.pipeline(transaction=False)
             pipe.execute_command("XLEN", key)
             pipe.execute_command("XTRIM", key, strategy, "~" if approx else "=", threshold)
             pipe.execute_command("XLEN", key)
-            before, removed, after = await pipe.execute()
+            before, removed, after = await pipe.execute(raise_on_error=False)
         except Exception as exc:
             if is_lost(exc) and seen is not None:
-                return await self._trim_lost(exc, key, strategy, threshold, approx, seen)
-            return fail(exc, "trim", key, need=needs("+xtrim", (key,), "+xlen +multi +exec"))
+                return await self._lost(self._trim_lost, exc, key, strategy, threshold, approx, seen)
+            return fail(exc, "trim", key, need=need)
+        if isinstance(removed, Exception):
+            return fail(removed, "trim", key, need=need, removed=0)
+        before = seen if isinstance(before, Exception) else to_int(before)
+        after = None if isinstance(after, Exception) else to_int(after)
+        removed = to_int(removed) or 0
         how = f"{strategy} {'~' if approx else '='} {threshold}"
+        left = f"{after} left" if after is not None else "length now unknown (XLEN refused)"
         if not removed:
-            msg = f"nothing trimmed from {label(key)!r} ({how}; {before} entries)"
+            msg = f"nothing trimmed from {label(key)!r} ({how}; {left})"
             if approx:
                 msg += ": ~ removes whole nodes only"
         else:
-            msg = f"trimmed {removed} entries from {label(key)!r} ({how}); {after} left"
+            msg = f"trimmed {removed} entries from {label(key)!r} ({how}); {left}"
         return ActionResult(True, msg, {"removed": removed, "length_before": before, "length_after": after})
 
     async def _trim_lost(
@@ -640,7 +715,7 @@ class Actions:
         """The trim's reply was lost: the length now against the length just before, and whether
         the stream now satisfies the trim (exact MAXLEN: length; MINID: the first ID)."""
         how = f"{strategy} {'~' if approx else '='} {threshold}"
-        head = f"the connection dropped after the trim was sent ({one_line(exc)})"
+        head = f"{lost_words(exc)} after the trim was sent ({one_line(exc)})"
         got = await self._reread(("XLEN", key), ("XRANGE", key, "-", "+", "COUNT", 1))
         base = {"error": str(exc), "lost_reply": True, "length_before": seen}
         if got is None or any(isinstance(g, Exception) for g in got):
@@ -693,13 +768,43 @@ class Actions:
     # ---- groups and consumers -------------------------------------------------------------
 
     async def group_create(
-        self, key: bytes | str, group: bytes | str, start: str = "$", mkstream: bool = True
+        self,
+        key: bytes | str,
+        group: bytes | str,
+        start: str = "$",
+        mkstream: bool = True,
+        *,
+        dry_run: bool = False,
     ) -> ActionResult:
-        """XGROUP CREATE from `$` (new entries only), `0` (everything) or an ID."""
+        """XGROUP CREATE from `$` (new entries only), `0` (everything) or an ID. The checks the
+        server would make (a stream, or MKSTREAM; no group of that name) are made first, in the dry
+        run and the real run alike, so both refuse the same way."""
         key, group = check_name(key, "stream key"), check_name(group, "group")
         start = check_id(start, "start ID", special=("$",))
-        if refused := self.refusal("create group"):
+        if not dry_run and (refused := self.refusal("create group")):
             return refused
+        try:
+            kind = text(await self._cmd("TYPE", key)) or "?"
+            names = [g["name"] for g in await self.groups(key)] if kind == "stream" else []
+        except Exception as exc:
+            return fail(exc, "create group", key, group)
+        if kind == "none" and not mkstream:
+            return ActionResult(
+                False, f"create group failed: no stream {label(key)!r} (--mkstream creates it)", {}
+            )
+        if kind not in ("stream", "none"):
+            return ActionResult(False, f"create group failed: {label(key)!r} is not a stream", {})
+        if group in names:
+            return ActionResult(
+                False, f"create group failed: group {label(group)!r} already exists on {label(key)!r}", {}
+            )
+        made = f"; {label(key)!r} does not exist: a new stream will be created" if kind == "none" else ""
+        if dry_run:
+            return ActionResult(
+                True,
+                f"would create group {label(group)!r} on {label(key)!r} from {start}{made}",
+                {"start": start, "dry_run": True},
+            )
         args = ["XGROUP", "CREATE", key, group, start] + (["MKSTREAM"] if mkstream else [])
         try:
             await self._cmd(*args)
@@ -709,12 +814,30 @@ class Actions:
             True, f"created group {label(group)!r} on {label(key)!r} from {start}", {"start": start}
         )
 
-    async def group_setid(self, key: bytes | str, group: bytes | str, entry_id: str) -> ActionResult:
-        """XGROUP SETID: where the group reads next (`$` = only new entries)."""
+    async def group_setid(
+        self, key: bytes | str, group: bytes | str, entry_id: str, *, dry_run: bool = False
+    ) -> ActionResult:
+        """XGROUP SETID: where the group reads next (`$` = only new entries). The dry run makes
+        the same checks (the ID, the group exists) and writes nothing."""
         key, group = check_name(key, "stream key"), check_name(group, "group")
         entry_id = check_id(entry_id, "ID", special=("$",))
-        if refused := self.refusal("set group ID"):
+        if not dry_run and (refused := self.refusal("set group ID")):
             return refused
+        try:
+            found = {g["name"]: g for g in await self.groups(key)}
+        except Exception as exc:
+            return fail(exc, "set group ID", key, group)
+        if group not in found:
+            return ActionResult(
+                False, f"set group ID failed: no group {label(group)!r} on {label(key)!r}", {"exists": False}
+            )
+        if dry_run:
+            now = text(found[group].get("last-delivered-id"))
+            return ActionResult(
+                True,
+                f"would set group {label(group)!r} to read after {entry_id} (now after {now})",
+                {"id": entry_id, "dry_run": True},
+            )
         try:
             await self._cmd("XGROUP", "SETID", key, group, entry_id)
         except Exception as exc:
@@ -817,9 +940,12 @@ class Actions:
         ids: Sequence[str] | None = None,
         min_deliveries: int | str | None = None,
         dlq_key: bytes | str | None = None,
+        *,
+        dry_run: bool = False,
     ) -> ActionResult:
         """Move pending entries to a dead-letter stream and ack them, one MULTI/EXEC per entry.
-        See deadletter.py for what happens when the connection drops and on retry."""
+        See deadletter.py for what happens when the connection drops and on retry. `dry_run`: the
+        same checks and selection, nothing written (works in read-only mode)."""
         key, group = check_name(key, "stream key"), check_name(group, "group")
         if (ids is None or not len(ids)) == (min_deliveries is None or min_deliveries == ""):
             if ids is not None and not len(ids) and min_deliveries is None:
@@ -841,9 +967,9 @@ class Actions:
                 f"{label(key)!r} in slot {key_slot(key)}; use a hash tag, e.g. "
                 f"{label(self.default_dlq(key))!r}"
             )
-        if refused := self.refusal("dead-letter"):
+        if not dry_run and (refused := self.refusal("dead-letter")):
             return refused
-        return await dead_letter(self, key, group, sel, n, dlq)
+        return await dead_letter(self, key, group, sel, n, dlq, dry_run)
 
     async def dead_letter_preview(
         self, key: bytes | str, group: bytes | str, min_deliveries: int | str
@@ -876,10 +1002,13 @@ class Actions:
         start: str = "-",
         end: str = "+",
         dry_run: bool = False,
+        all_groups: bool = False,
     ) -> ActionResult:
         """Move DLQ entries back to their source stream (dlq-source) or to `to`, with the original
         fields only, one MULTI/EXEC per entry (redrive.py). `group`: only entries dead-lettered from
-        that group; `start`/`end`: a range of DLQ IDs. `dry_run` says what would move (a read)."""
+        that group; `start`/`end`: a range of DLQ IDs. Refused when a group other than the one the
+        entries came from reads the target, unless `all_groups`. `dry_run`: the same path, nothing
+        written (a read)."""
         from .redrive import check_range, redrive
 
         dlq = check_name(dlq_key, "dead-letter key")
@@ -899,4 +1028,4 @@ class Actions:
             )
         if not dry_run and (refused := self.refusal("redrive")):
             return refused
-        return await redrive(self, dlq, target, only, start, end, count, dry_run)
+        return await redrive(self, dlq, target, only, start, end, count, dry_run, all_groups)

@@ -2,8 +2,12 @@
 
 Each move is: WATCH the DLQ; check it is a stream or absent (TYPE); check the entry is still
 pending in the group (XPENDING id id 1) and read it (XRANGE id id); MULTI; XADD to the DLQ (its
-fields, then dlq-original-id, dlq-group, dlq-consumer, dlq-deliveries, dlq-source); XACK in the
-group; EXEC.
+fields, then dlq-original-id, dlq-group, dlq-consumer, dlq-deliveries, dlq-source, dlq-fields: see
+dlqformat.py); XACK in the group; EXEC.
+
+Before the first move the run checks that this user may run MULTI/EXEC at all (base.
+transactions_work): without MULTI the server would run the XADD alone and refuse the XACK, and
+each re-run would add another copy. It refuses instead, before anything is written.
 
 Why it never acks what it did not copy: inside MULTI/EXEC a failing command does not stop the
 others, so an XADD into a DLQ of another type (WRONGTYPE) would still let the XACK run. The TYPE
@@ -25,6 +29,7 @@ it (XACK and XCLAIM do not trip a WATCH, measured on 6.2 and 9.1). If a worker a
 between the check and EXEC, XACK in the transaction returns 0: the copy is removed again (XDEL)
 and the entry is reported as acked meanwhile.
 Entries whose data is gone (trimmed while pending) are moved with `dlq-missing` = 1 and no fields.
+A dry run is the same function with the moves left out: same selection, same refusals.
 """
 
 from __future__ import annotations
@@ -40,12 +45,15 @@ from .base import (
     DETAIL,
     ActionResult,
     ActionsLike,
+    NoTransactions,
     fail,
     is_lost,
     next_id,
     one_line,
     pending_rows,
+    transactions_work,
 )
+from .dlqformat import decode, encode
 
 MAX_MOVE = 10_000  # entries per run (run again for more)
 PEL_PAGE = 1000
@@ -142,21 +150,8 @@ async def _try_move(
                 return "gone", None
             pe = rows[0]
             data = parse_entries(await pipe.execute_command("XRANGE", key, entry_id, entry_id))
-            fields: list[Any] = [x for kv in (data[0][1] if data else []) for x in kv]
-            fields += [
-                b"dlq-original-id",
-                entry_id,
-                b"dlq-group",
-                group,
-                b"dlq-consumer",
-                pe.consumer,
-                b"dlq-deliveries",
-                pe.deliveries,
-                b"dlq-source",
-                key,
-            ]
-            if not data:
-                fields += [b"dlq-missing", b"1"]
+            own = data[0][1] if data else []
+            fields = encode(own, entry_id, group, pe.consumer, pe.deliveries, key, missing=not data)
             pipe.multi()  # type: ignore[no-untyped-call]  # redis-py: no annotations
             pipe.execute_command("XADD", dlq, "*", *fields)
             pipe.execute_command("XACK", key, group, entry_id)
@@ -194,9 +189,7 @@ async def _after_drop(
         pend, last = await pipe.execute()
     except Exception:
         return "unknown", None
-    copies = [
-        i for i, f in parse_entries(last) if dict(f).get(b"dlq-original-id") in (entry_id.encode(), entry_id)
-    ]
+    copies = [i for i, f in parse_entries(last) if decode(i, f).original_id == entry_id]
     if pending_rows(pend):
         return ("unknown" if copies else "not moved"), None
     return ("moved", copies[0]) if copies else ("unknown", None)
@@ -209,7 +202,10 @@ async def dead_letter(
     ids: tuple[str, ...] | None,
     min_deliveries: int | None,
     dlq: bytes,
+    dry_run: bool = False,
 ) -> ActionResult:
+    """The selection, the checks (the DLQ's type, MULTI/EXEC allowed), then the moves. A dry run
+    is this same path with the moves left out, so it selects and refuses exactly as the run would."""
     client = actions.client
     need = (
         f"+xadd on {label(dlq)!r} and +xack on {label(key)!r} (and +xpending +xrange +type +watch "
@@ -217,6 +213,12 @@ async def dead_letter(
     )
     try:
         entries, gone, more = await _candidates(client, key, group, ids, min_deliveries)
+        kind = text(await client.execute_command("TYPE", dlq)) or ""
+        if entries and kind in ("stream", "none"):
+            await transactions_work(client, dlq)
+    except NoTransactions as exc:
+        res = fail(exc.error, "dead-letter", key, group, need=need)
+        return ActionResult(False, f"{res.message}: nothing was copied or acked", res.details)
     except Exception as exc:
         return fail(exc, "dead-letter", key, group, need=need)
     moved: list[tuple[str, str]] = []
@@ -229,7 +231,29 @@ async def dead_letter(
         "raced": raced,
         "busy": busy,
         "more": more,
+        "dry_run": dry_run,
+        "would_move": [pe.id for pe in entries],
+        "new_dlq": kind == "none",
     }
+    if entries and kind not in ("stream", "none"):
+        return ActionResult(
+            False,
+            f"dead-letter refused: the dead-letter key {label(dlq)!r} is a {kind}, not a stream: "
+            f"nothing {'would be' if dry_run else 'was'} copied or acked; choose another dead-letter "
+            "key or remove that one",
+            {**details, "dlq_type": kind},
+        )
+    if dry_run:
+        if not entries:
+            return _nothing(group, min_deliveries, gone, details)
+        msg = f"would move {len(entries):,} entries of {label(group)!r} to {label(dlq)!r} and ack them"
+        if gone:
+            msg += f"; {len(gone):,} selected no longer pending"
+        if more:
+            msg += f"; one run moves at most {MAX_MOVE:,}: run again for more"
+        if kind == "none":
+            msg += f"; {label(dlq)!r} does not exist: a new stream will be created"
+        return ActionResult(True, msg, details)
     for pe in entries:
         try:
             status, new_id = await _move_one(client, key, group, pe.id, dlq)
@@ -285,12 +309,7 @@ async def dead_letter(
         else:
             busy.append(pe.id)
     if not entries and not gone:
-        return ActionResult(
-            True,
-            f"nothing to dead-letter: no pending entry of {label(group)!r} was "
-            f"delivered {min_deliveries} times or more",
-            details,
-        )
+        return _nothing(group, min_deliveries, gone, details)
     msg = f"moved {len(moved)} entries to {label(dlq)!r} and acked them in {label(group)!r}"
     if gone:
         msg += f"; {len(gone)} no longer pending (skipped)"
@@ -301,3 +320,13 @@ async def dead_letter(
     if more:
         msg += f"; stopped at {MAX_MOVE}: run again for more"
     return ActionResult(True, msg, details)
+
+
+def _nothing(
+    group: bytes, min_deliveries: int | None, gone: list[str], details: dict[str, Any]
+) -> ActionResult:
+    if min_deliveries is None:
+        why = f"none of the {len(gone):,} selected entries is pending in {label(group)!r}"
+    else:
+        why = f"no pending entry of {label(group)!r} was delivered {min_deliveries} times or more"
+    return ActionResult(True, f"nothing to dead-letter: {why}", {**details, "nothing": True})

@@ -15,58 +15,53 @@ XDEL of the first touches the DLQ), and keeps the TYPE check true until EXEC. Af
 in flight is looked up again (still in the DLQ?) so the result says whether it moved.
 
 An entry dead-lettered without data (`dlq-missing`) has nothing to restore: it is skipped and said.
+
+Which fields go back is told by the DLQ entry's own count (dlqformat.py), never guessed from names.
+Before the first move the run checks that MULTI/EXEC are allowed (base.transactions_work): without
+them the XADD would run alone and a refused XDEL would leave the entry to be redriven again.
+
+Every group of the target reads a redriven entry, not only the one that dead-lettered it (issue
+25): before anything is written the groups of each target are listed with, for each, how many of
+the originals it had already acked (its position past the ID and not pending there). When a target
+is read by a group other than the one the entries came from, the run refuses unless `all_groups`;
+the way around is a per-group retry stream (`to`) that only the failing group reads.
+A dry run is this same path with the moves left out.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import redis
 
+from ..model import id_key as model_id_key
 from ..model import label
-from ..parse import parse_entries, text, to_int
-from .base import ActionResult, fail, id_key, is_lost, next_id
+from ..parse import parse_entries, parse_groups, text, to_int
+from .base import (
+    DETAIL,
+    ActionResult,
+    NoTransactions,
+    fail,
+    id_key,
+    is_lost,
+    next_id,
+    pending_rows,
+    transactions_work,
+)
+from .dlqformat import DlqEntry, decode
 
 if TYPE_CHECKING:
     from .core import Actions
 
-# what dead-letter appends after the original fields (deadletter.py), in that order
-META = (b"dlq-original-id", b"dlq-group", b"dlq-consumer", b"dlq-deliveries", b"dlq-source", b"dlq-missing")
 PAGE = 500
 WATCH_RETRIES = 5
-
-
-@dataclass(frozen=True, slots=True)
-class DlqEntry:
-    """One DLQ entry split into what goes back and what dead-letter recorded about it."""
-
-    id: str
-    fields: tuple[tuple[bytes, bytes], ...]  # the original fields, in order
-    meta: dict[bytes, bytes]
-
-    @property
-    def source(self) -> bytes | None:
-        return self.meta.get(b"dlq-source")
-
-    @property
-    def group(self) -> bytes | None:
-        return self.meta.get(b"dlq-group")
-
-    @property
-    def missing(self) -> bool:
-        return self.meta.get(b"dlq-missing") == b"1"
+ACK_CHECK_CHUNK = 1000
 
 
 def split(entry_id: str, pairs: list[tuple[bytes, bytes]]) -> DlqEntry:
-    """The metadata is the tail of dlq-* fields dead-letter appended; an original field that happens
-    to be named dlq-something, before that tail, stays with the original fields."""
-    fields = list(pairs)
-    meta: dict[bytes, bytes] = {}
-    while fields and fields[-1][0] in META and fields[-1][0] not in meta:
-        name, value = fields.pop()
-        meta[name] = value
-    return DlqEntry(entry_id, tuple(fields), meta)
+    """A DLQ entry's own fields and the metadata dead-letter recorded (either format)."""
+    return decode(entry_id, pairs)
 
 
 class TargetNotStream(Exception):
@@ -160,6 +155,78 @@ async def target_types(client: Any, targets: list[bytes]) -> dict[bytes, str]:
     return {t: text(k) or "?" for t, k in zip(targets, await pipe.execute(), strict=True)}
 
 
+@dataclass(frozen=True, slots=True)
+class GroupReach:
+    """A group of a redrive's target: it will read the redriven entries. `acked`: how many of
+    their originals it had already acked (processed), of `checked` (those with an original ID in
+    this stream); `source`: it is the group the entries were dead-lettered from."""
+
+    target: bytes
+    name: bytes
+    source: bool
+    acked: int
+    checked: int
+    entries: int
+    pending: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        if self.source:
+            return f"{label(self.name)!r} (dead-lettered them: the retry)"
+        if not self.checked:
+            return f"{label(self.name)!r} (would read {self.entries:,} as new entries)"
+        return (
+            f"{label(self.name)!r} (had already acked {self.acked:,} of {self.checked:,}: "
+            "it would process them again)"
+        )
+
+
+async def group_reach(client: Any, chosen: list[tuple[DlqEntry, bytes]]) -> list[GroupReach]:
+    """Every group of every target, with how many of the originals it had already acked: the
+    original ID at or before its last-delivered-id and not in its PEL. Reads only."""
+    by_target: dict[bytes, list[DlqEntry]] = {}
+    for e, t in chosen:
+        by_target.setdefault(t, []).append(e)
+    out: list[GroupReach] = []
+    for target, entries in by_target.items():
+        try:
+            groups = parse_groups(await client.execute_command("XINFO", "GROUPS", target))
+        except redis.ResponseError as exc:
+            if "no such key" in str(exc).lower():
+                continue  # a new stream: no group reads it yet
+            raise
+        mine = [
+            (e.original_id, k)
+            for e in entries
+            if e.source == target and e.original_id and (k := model_id_key(e.original_id)) is not None
+        ]
+        for g in groups:
+            name = g["name"]
+            last = model_id_key(text(g.get("last-delivered-id")) or "0-0") or (0, 0)
+            past = [i for i, k in mine if k <= last]
+            pending: list[str] = []
+            for at in range(0, len(past), ACK_CHECK_CHUNK):
+                pipe = client.pipeline(transaction=False)
+                chunk = past[at : at + ACK_CHECK_CHUNK]
+                for i in chunk:
+                    pipe.execute_command("XPENDING", target, name, i, i, 1, **DETAIL)
+                replies = await pipe.execute()
+                pending += [i for i, rep in zip(chunk, replies, strict=True) if pending_rows(rep)]
+            checked = len(mine)
+            same = all(e.group == name for e in entries)
+            out.append(
+                GroupReach(target, name, same, len(past) - len(pending), checked, len(entries), pending)
+            )
+    return out
+
+
+def reach_text(reach: list[GroupReach]) -> str:
+    """ "'s' is read by 'g1' (dead-lettered them: the retry), 'g2' (had already acked 2 of 2: ...)" """
+    parts: dict[bytes, list[str]] = {}
+    for g in reach:
+        parts.setdefault(g.target, []).append(g.describe())
+    return "; ".join(f"{label(t)!r} is read by {', '.join(p)}" for t, p in parts.items())
+
+
 async def redrive(
     actions: Actions,
     dlq: bytes,
@@ -169,26 +236,36 @@ async def redrive(
     end: str,
     count: int,
     dry_run: bool,
+    all_groups: bool = False,
 ) -> ActionResult:
     client = actions.client
     need = (
-        f"+xadd on the target and +xdel on {label(dlq)!r} (and +xrange +type +watch +multi +exec, "
-        "which it also runs)"
+        f"+xadd on the target and +xdel on {label(dlq)!r} (and +xrange +type +xinfo +xpending +watch "
+        "+multi +exec, which it also runs)"
     )
     try:
         chosen, missing, homeless = await select(client, dlq, group, start, end, count, to)
+        kinds = await target_types(client, sorted({t for _, t in chosen})) if chosen else {}
+        ok_kinds = {t: k for t, k in kinds.items() if k in ("stream", "none")}
+        reach = await group_reach(client, [(e, t) for e, t in chosen if t in ok_kinds])
+        if chosen and len(ok_kinds) == len(kinds):
+            await transactions_work(client, dlq)
+    except NoTransactions as exc:
+        res = fail(exc.error, "redrive", dlq, need=need)
+        return ActionResult(False, f"{res.message}: nothing was moved", res.details)
     except Exception as exc:
         return fail(exc, "redrive", dlq, need=need)
-    targets: dict[bytes, int] = {}
+    planned: dict[bytes, int] = {}
     for _, t in chosen:
-        targets[t] = targets.get(t, 0) + 1
-    where = ", ".join(f"{n:,} to {label(t)!r}" for t, n in targets.items())
+        planned[t] = planned.get(t, 0) + 1
     details: dict[str, Any] = {
         "dlq": dlq,
-        "to": targets,
+        "to": planned,
         "without_data": [e.id for e in missing],
         "no_source": [e.id for e in homeless],
         "dry_run": dry_run,
+        "groups": reach,
+        "all_groups": all_groups,
     }
     skipped = ""
     if missing:
@@ -201,21 +278,31 @@ async def redrive(
             f"nothing to redrive from {label(dlq)!r}" + skipped,
             {**details, "moved": [], "nothing": True},
         )
+    if wrong := {t: k for t, k in kinds.items() if k not in ("stream", "none")}:
+        t, kind = next(iter(wrong.items()))
+        return ActionResult(
+            False,
+            f"redrive refused: {label(t)!r} is a {kind}, not a stream: nothing "
+            f"{'would be' if dry_run else 'was'} moved",
+            {**details, "target_type": kind, "moved": []},
+        )
+    others = [g for g in reach if not g.source]
+    if others and not all_groups:
+        return ActionResult(
+            False,
+            "redrive refused: every group of the target reads a redriven entry, not only the one "
+            f"that dead-lettered it: {reach_text(reach)}. Give a retry stream only that group reads "
+            "(--to KEY), or redrive to every group anyway (--all-groups): nothing "
+            f"{'would be' if dry_run else 'was'} moved",
+            {**details, "refused": True, "other_groups": [(g.target, g.name) for g in others], "moved": []},
+        )
+    new = [t for t, k in kinds.items() if k == "none"]
+    if reach:
+        skipped += f"; {reach_text(reach)}"
     if dry_run:
-        try:
-            kinds = await target_types(client, list(targets))
-        except Exception as exc:
-            return fail(exc, "redrive", dlq, need=need)
-        if wrong := {t: k for t, k in kinds.items() if k not in ("stream", "none")}:
-            t, kind = next(iter(wrong.items()))
-            return ActionResult(
-                False,
-                f"redrive refused: {label(t)!r} is a {kind}, not a stream: nothing would be moved",
-                {**details, "target_type": kind},
-            )
-        new = [t for t, k in kinds.items() if k == "none"]
         for t in new:  # said before XADD creates it (issue 18)
             skipped += f"; {label(t)!r} does not exist: a new stream will be created"
+        where = ", ".join(f"{n:,} to {label(t)!r}" for t, n in planned.items())
         return ActionResult(
             True,
             f"would redrive {len(chosen):,} entries from {label(dlq)!r}: {where}" + skipped,
@@ -224,7 +311,8 @@ async def redrive(
     moved: list[tuple[str, str]] = []
     gone: list[str] = []
     busy: list[str] = []
-    details.update(moved=moved, gone=gone, busy=busy)
+    went: dict[bytes, int] = {}
+    details.update(moved=moved, gone=gone, busy=busy, to=went)
     for e, target in chosen:
         try:
             status, new_id = await _move_one(client, dlq, e.id, target)
@@ -242,6 +330,7 @@ async def redrive(
             fate = await _after_drop(client, dlq, e.id)
             if fate == "moved":
                 moved.append((e.id, ""))
+                went[target] = went.get(target, 0) + 1
             said = {
                 "moved": "it was moved",
                 "not moved": "it was not moved",
@@ -255,11 +344,15 @@ async def redrive(
             )
         if status == "moved":
             moved.append((e.id, new_id or ""))
+            went[target] = went.get(target, 0) + 1
         elif status == "gone":
             gone.append(e.id)
         else:
             busy.append(e.id)
-    msg = f"redrove {len(moved):,} entries from {label(dlq)!r}: {where}" + skipped
+    # only what happened: the entries moved, to where (a concurrent redrive may have taken others)
+    where = ", ".join(f"{n:,} to {label(t)!r}" for t, n in went.items())
+    skipped += "".join(f"; {label(t)!r} was created (a new stream)" for t in new if went.get(t))
+    msg = f"redrove {len(moved):,} entries from {label(dlq)!r}" + (f": {where}" if where else "") + skipped
     if gone:
         msg += f"; {len(gone):,} left the DLQ meanwhile (not moved)"
     if busy:

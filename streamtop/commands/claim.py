@@ -8,11 +8,11 @@ import argparse
 import sys
 
 from .. import numbers as num
-from ..actions import Actions
-from ..actions.claim import owners_text
+from ..actions import ActionResult, Actions
 from ..cliargs import UsageError
 from ..collector import to_bytes
 from ..model import label
+from ..render import clean
 from .shared import add_common, confirm, finish, named, run_async
 
 DEFAULT_MIN_IDLE_MS = 60_000
@@ -59,56 +59,38 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--start continues a claim of every stuck entry: not with --from")
     idle = args.min_idle if args.min_idle is not None else (0 if source is not None else DEFAULT_MIN_IDLE_MS)
 
-    async def job(actions: Actions) -> int:
-        pre = await actions.pending_list(key, group, source, idle, args.count)
-        base = {
+    async def claim(actions: Actions, dry_run: bool) -> ActionResult:
+        """The one path of the dry run and the real run (the claims left out of the dry run)."""
+        if source is not None:
+            return await actions.claim_from(key, group, source, target, idle, args.count, dry_run=dry_run)
+        return await actions.claim_auto(
+            key, group, target, idle, args.count, start=args.start, dry_run=dry_run
+        )
+
+    def payload(res: ActionResult) -> dict:
+        got = res.details.get("owners") or {}
+        return {
             **named("stream", key),
             **named("group", group),
             **named("to", target),
             **named("from", source),
             "min_idle_ms": idle,
+            "claimed": res.details.get("claimed", 0),
+            "ids": list(res.details.get("claimed_ids", [])),
+            "deleted_ids": list(res.details.get("deleted_ids", [])),
+            "owners": {label(o): c for o, c in got.items()},
+            "cursor": res.details.get("cursor"),
         }
-        if not pre.ok:
-            return finish(args, pre, base)
-        n = pre.details["count"]
-        owners = {label(o): c for o, c in pre.details["owners"].items()}
-        if args.dry_run or not n:
-            from ..actions import ActionResult
 
-            what = (
-                (
-                    f"would claim {n:,} into {label(target)!r}"
-                    + (f" from {owners_text(pre.details['owners'])}" if n else "")
-                )
-                if n
-                else f"nothing to claim: {pre.message}"
-            )
-            return finish(
-                args,
-                ActionResult(True, what, pre.details),
-                {**base, "claimed": n, "ids": pre.details["ids"], "deleted_ids": [], "owners": owners},
-                nothing=not n,
-            )
+    async def job(actions: Actions) -> int:
+        pre = await claim(actions, dry_run=True)
+        n = pre.details.get("claimed", 0)
+        if not pre.ok or args.dry_run or not n:
+            return finish(args, pre, payload(pre), nothing=pre.ok and not n)
         if not args.json:
-            print(f"{pre.message}, held by {owners_text(pre.details['owners'])}", file=sys.stderr)
+            print(clean(pre.message), file=sys.stderr)
         confirm(args, f"claim {n:,} entries into {label(target)!r}?")
-        if source is not None:
-            res = await actions.claim_from(key, group, source, target, idle, args.count)
-        else:
-            res = await actions.claim_auto(key, group, target, idle, args.count, start=args.start)
-        got = res.details.get("owners") or {}
-        return finish(
-            args,
-            res,
-            {
-                **base,
-                "claimed": res.details.get("claimed", 0),
-                "ids": list(res.details.get("claimed_ids", [])),
-                "deleted_ids": list(res.details.get("deleted_ids", [])),
-                "owners": {label(o): c for o, c in got.items()},
-                "cursor": res.details.get("cursor"),
-            },
-            nothing=res.ok and not res.details.get("claimed"),
-        )
+        res = await claim(actions, dry_run=False)
+        return finish(args, res, payload(res), nothing=res.ok and not res.details.get("claimed"))
 
     return run_async(args, job)

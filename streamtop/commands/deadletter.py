@@ -4,6 +4,7 @@ move every pending entry delivered at least N times to the dead-letter stream an
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from .. import numbers as num
 from ..actions import Actions
@@ -48,21 +49,19 @@ def run(args: argparse.Namespace) -> int:
             **named("dlq", dlq),
             "min_deliveries": args.min_deliveries,
         }
-        pre = await actions.dead_letter_preview(key, group, args.min_deliveries)
-        if not pre.ok:
-            return finish(args, pre, base)
-        n = pre.details["count"]
-        if args.dry_run or not n:
-            from ..actions import ActionResult
 
-            msg = (
-                f"would move {pre.message} to {label(dlq)!r}"
-                if n
-                else f"nothing to dead-letter: {pre.message}"
+        def move(dry_run: bool) -> Any:
+            """The one path of the dry run and the real run (the moves left out of the dry run)."""
+            return actions.dead_letter(
+                key, group, min_deliveries=args.min_deliveries, dlq_key=dlq, dry_run=dry_run
             )
-            return finish(args, ActionResult(True, msg, pre.details), {**base, "moved": n}, nothing=not n)
+
+        pre = await move(dry_run=True)
+        n = len(pre.details.get("would_move", []))
+        if not pre.ok or args.dry_run or not n:
+            return finish(args, pre, {**base, "moved": n}, nothing=pre.ok and not n)
         confirm(args, f"move {n:,} entries of {label(group)!r} to {label(dlq)!r} and ack them?")
-        res = await actions.dead_letter(key, group, min_deliveries=args.min_deliveries, dlq_key=dlq)
+        res = await move(dry_run=False)
         moved = [i for i, _ in res.details.get("moved", [])]
         return finish(
             args, res, {**base, "moved": len(moved), "moved_ids": moved}, nothing=res.ok and not moved

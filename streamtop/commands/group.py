@@ -73,11 +73,10 @@ def run(args: argparse.Namespace) -> int:
 
     async def job(actions: Actions) -> int:
         base = {**named("stream", key), **named("group", group), "op": op}
-        if op == "create":
-            if args.dry_run:
-                msg = f"would create group {label(group)!r} on {label(key)!r} from {args.id}"
-                return finish(args, ActionResult(True, msg), base)
-            res = await actions.group_create(key, group, args.id, mkstream=args.mkstream)
+        if op == "create":  # one path: the dry run makes the real run's checks, then stops
+            res = await actions.group_create(
+                key, group, args.id, mkstream=args.mkstream, dry_run=args.dry_run
+            )
             return finish(args, res, base)
         if op == "delconsumer":
             consumer = to_bytes(rest[1])
@@ -98,12 +97,9 @@ def run(args: argparse.Namespace) -> int:
             return finish(args, pre, base, nothing=pre.details.get("exists") is False)
         if op == "setid":
             entry_id = rest[1]
-            if args.dry_run:
-                msg = (
-                    f"would set group {label(group)!r} to read after {entry_id} (now after "
-                    f"{pre.details.get('last_delivered_id')})"
-                )
-                return finish(args, ActionResult(True, msg), base)
+            dry = await actions.group_setid(key, group, entry_id, dry_run=True)
+            if not dry.ok or args.dry_run:
+                return finish(args, dry, base, nothing=dry.details.get("exists") is False)
             confirm(
                 args,
                 f"set group {label(group)!r} to read after {entry_id} (now after "

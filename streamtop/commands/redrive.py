@@ -1,5 +1,6 @@
-"""`streamtop redrive DLQ [--to KEY] [--group G] [--count N]`: move dead-lettered entries back to
-their source stream (or --to), with their original fields, one MULTI/EXEC per entry."""
+"""`streamtop redrive DLQ [--to KEY] [--group G] [--count N] [--all-groups]`: move dead-lettered
+entries back to their source stream (or --to), with their original fields, one MULTI/EXEC per
+entry. Refused (exit 2) when another group also reads the target, unless --all-groups."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import argparse
 import sys
 
 from .. import numbers as num
-from ..actions import Actions
+from ..actions import ActionResult, Actions
 from ..cliargs import UsageError
 from ..collector import to_bytes
 from ..model import label
@@ -26,6 +27,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--start", default="-", metavar="ID", help="only DLQ entries from this ID on")
     p.add_argument("--end", default="+", metavar="ID", help="only DLQ entries up to this ID")
+    p.add_argument(
+        "--all-groups",
+        action="store_true",
+        help="redrive even when groups other than the one the entries came from read the target "
+        "(each of them processes the entries again); without it such a redrive is refused: give a "
+        "per-group retry stream with --to instead",
+    )
     add_common(p)
 
 
@@ -37,20 +45,35 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("DLQ, --to and --group must not be empty")
 
     async def job(actions: Actions) -> int:
-        kw = dict(to=to, group=group, count=args.count, start=args.start, end=args.end)
+        kw = dict(
+            to=to, group=group, count=args.count, start=args.start, end=args.end, all_groups=args.all_groups
+        )
         pre = await actions.redrive(dlq, dry_run=True, **kw)
         base = {**named("dlq", dlq), **named("group", group)}
 
         def targets(res_to: dict[bytes, int]) -> list[dict]:
             return [{**named("name", t), "count": n} for t, n in res_to.items()]
 
+        def groups(res: ActionResult) -> list[dict]:
+            return [
+                {
+                    **named("target", g.target),
+                    **named("name", g.name),
+                    "dead_lettered_them": g.source,
+                    "already_acked": g.acked,
+                    "checked": g.checked,
+                }
+                for g in res.details.get("groups", [])
+            ]
+
         n = len(pre.details.get("would_move", []))
         if not pre.ok or args.dry_run or not n:
+            refused = bool(pre.details.get("refused"))
             return finish(
                 args,
                 pre,
-                {**base, "moved": n, "to": targets(pre.details.get("to", {}))},
-                nothing=pre.ok and not n,
+                {**base, "moved": n, "to": targets(pre.details.get("to", {})), "groups": groups(pre)},
+                nothing=(pre.ok and not n) or refused,
             )
         if not args.json:
             print(clean(pre.message), file=sys.stderr)
@@ -60,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         return finish(
             args,
             res,
-            {**base, "moved": len(moved), "to": targets(res.details.get("to", {}))},
+            {**base, "moved": len(moved), "to": targets(res.details.get("to", {})), "groups": groups(res)},
             nothing=res.ok and not moved,
         )
 

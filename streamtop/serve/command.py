@@ -52,7 +52,11 @@ def is_loopback(address: str) -> bool:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    add_watch_arguments(p)
+    add_watch_arguments(
+        p,
+        cap_help="export at most this many streams, the largest lag first, and say how many were "
+        "left out on stderr (default: every stream; the interval stretches to the budget)",
+    )
     p.add_argument(
         "--metrics-port",
         type=num.METRICS_PORT.arg,
@@ -66,6 +70,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=SERVE_DEFAULTS.bind,
         metavar="ADDRESS",
         help=f"IP address to listen on (default {SERVE_DEFAULTS.bind}; any other prints a warning)",
+    )
+    p.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a host name scrapers reach this exporter by, besides its --bind address (repeat for "
+        "more; any other Host is refused: DNS rebinding). A wildcard --bind accepts any Host",
     )
     add_interval_argument(p, SERVE_DEFAULTS.interval, "; scrapes never poll")
     add_budget_argument(p, "the interval is stretched to stay within it")
@@ -94,13 +106,13 @@ def run(args: argparse.Namespace) -> int:
     problem = asyncio.run(first_contact(spec))
     if problem is not None and problem.kind is ErrorKind.FATAL:
         raise ConnectError(problem.message)
-    options = PollOptions(max_streams=args.max_streams, max_server_load=args.max_server_load)
+    options = PollOptions(max_server_load=args.max_server_load)
     monitor = serve_monitor(spec, args.targets, options, args.interval)
     monitor.history.window = args.window_ms / 1000
     monitor.answer_timeout = answer_timeout(args.interval)
-    exporter = Exporter(monitor, spec.db, args.interval)
+    exporter = Exporter(monitor, spec.db, args.interval, cap=args.max_streams)
     try:
-        httpd, thread = listen(args.metrics_port, args.bind, exporter)
+        httpd, thread = listen(args.metrics_port, args.bind, exporter, args.allow_host)
     except OSError as exc:
         raise UsageError(
             f"cannot listen on {host_port(args.bind, args.metrics_port)}: {exc.strerror or exc}"

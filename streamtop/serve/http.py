@@ -1,29 +1,40 @@
-"""The /metrics HTTP server: a WSGI app that sends the last poll's page, on a threading wsgiref
-server.
+"""The /metrics HTTP server: the last poll's page, sent by one asyncio loop in its own thread.
 
-Ours rather than prometheus_client.start_http_server, for two reasons measured here: its WSGI app
-writes the exposition again on every scrape (0.8 s at 1,000 streams; here a page is written once
-per poll and every scrape sends those bytes, gzipped once when a scraper asks for gzip, as
-Prometheus does), and its server keeps socketserver's listen backlog of 5, so 50 scrapers
-connecting at once had their SYNs dropped and retried after a second (50 concurrent scrapes of a
-20-stream page: 1.9 s instead of 0.24 s). The backlog here is 128; each request gets a daemon
-thread; nothing is logged per request.
+Ours rather than prometheus_client.start_http_server: its WSGI app writes the exposition again on
+every scrape (0.8 s at 1,000 streams; here a page is written once per poll and every scrape sends
+those bytes, gzipped once when a scraper asks for gzip, as Prometheus does), and its server keeps
+socketserver's listen backlog of 5, so 50 scrapers connecting at once had their SYNs dropped and
+retried after a second. The backlog here is 128; nothing is logged per request.
+
+Hardened as `streamtop web` is (issue 24):
+- a Host that is not this server's is refused (bound to loopback, only loopback names): a page
+  on another site that points its own name at 127.0.0.1 (DNS rebinding) would otherwise read
+  every stream name through the visitor's browser;
+- one thread, whatever the clients: a thread per connection made 300 threads for 300 slow
+  clients. Each connection is a coroutine; at most MAX_CONNECTIONS are open (more are closed at
+  once), a request must arrive whole within REQUEST_TIMEOUT (headers only, at most MAX_HEAD
+  bytes), an idle kept-alive connection is closed after the same, and a reply must be taken
+  within SEND_TIMEOUT.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ipaddress
 import socket
 import threading
-from collections.abc import Callable, Iterable
-from socketserver import ThreadingMixIn
-from typing import Any, Protocol
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from collections.abc import Iterable
+from typing import Protocol
 
+from ..webserver import Guard
 from .exposition import CONTENT_TYPE
 
 BACKLOG = 128  # connections the kernel queues before accept: many scrapers at once
-SHUTDOWN_POLL = 0.1  # seconds serve_forever() takes to notice shutdown()
+REQUEST_TIMEOUT = 10.0  # seconds a request (line and headers) has to arrive whole; idle keep-alive
+SEND_TIMEOUT = 30.0  # seconds a reply may wait for a client that does not read it
+MAX_HEAD = 16 * 1024  # bytes of request line and headers
+MAX_CONNECTIONS = 512  # open at once; beyond, a new connection is closed at once
 
 
 class PageLike(Protocol):
@@ -38,53 +49,130 @@ class Source(Protocol):
     def page(self) -> PageLike: ...
 
 
-def metrics_app(source: Source) -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
-    """GET anything but /favicon.ico: the current page (gzip when the scraper accepts it)."""
+def response(source: Source, guard: Guard | None, head: bytes) -> tuple[bytes, bool]:
+    """The reply to one request head (bytes up to the blank line), and whether the connection
+    may stay open: GET anything but /favicon.ico is the current page (gzip when the scraper
+    accepts it); a Host the guard does not serve gets 403."""
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ")
+    if len(parts) != 3 or not parts[2].startswith("HTTP/"):
+        return _reply("400 Bad Request", b"bad request\n"), False
+    method, target, version = parts
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name, sep, value = line.partition(":")
+        if sep:
+            headers[name.strip().lower()] = value.strip()
+    connection = headers.get("connection", "").lower()
+    keep = connection != "close" and (version != "HTTP/1.0" or connection == "keep-alive")
+    host = headers.get("host")
+    path = target.split("?", 1)[0]
+    problem = guard.refusal(host, path, None) if guard is not None and host is not None else None
+    if problem is not None:
+        return _reply("403 Forbidden", f"streamtop serve: {problem}\n".encode()), False
+    if method not in ("GET", "HEAD"):
+        return _reply("405 Method Not Allowed", b"GET only\n"), False
+    if path == "/favicon.ico":
+        return _reply("404 Not Found", b"not found", head_only=method == "HEAD"), keep
+    page = source.page()
+    extra = ""
+    if "gzip" in headers.get("accept-encoding", ""):
+        body, extra = page.gzipped(), "Content-Encoding: gzip\r\n"
+    else:
+        body = page.body
+    return _reply("200 OK", body, CONTENT_TYPE, extra, head_only=method == "HEAD"), keep
 
-    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == "/favicon.ico":
-            start_response("404 Not Found", [("Content-Type", "text/plain")])
-            return [b"not found"]
-        page = source.page()
-        headers = [("Content-Type", CONTENT_TYPE)]
-        if "gzip" in environ.get("HTTP_ACCEPT_ENCODING", ""):
-            body = page.gzipped()
-            headers.append(("Content-Encoding", "gzip"))
-        else:
-            body = page.body
-        headers.append(("Content-Length", str(len(body))))
-        start_response("200 OK", headers)
-        return [body]
 
-    return app
+PLAIN = "text/plain; charset=utf-8"
 
 
-class _Quiet(WSGIRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        """No line per scrape on stderr."""
+def _reply(status: str, body: bytes, kind: str = PLAIN, extra: str = "", head_only: bool = False) -> bytes:
+    head = f"HTTP/1.1 {status}\r\nContent-Type: {kind}\r\n{extra}Content-Length: {len(body)}\r\n\r\n"
+    return head.encode("latin-1") + (b"" if head_only else body)
 
 
-class MetricsServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-    request_queue_size = BACKLOG
+class MetricsServer:
+    """An asyncio server in a daemon thread; `server_port` is the port it listens on."""
+
+    def __init__(self, source: Source, guard: Guard, sock: socket.socket) -> None:
+        self.source, self.guard, self.sock = source, guard, sock
+        self.server_port: int = sock.getsockname()[1]
+        self.loop = asyncio.new_event_loop()
+        self.open = 0  # connections being served
+        self._server: asyncio.Server | None = None
+        self._started = threading.Event()
+
+    def run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self._server = self.loop.run_until_complete(
+            asyncio.start_server(self._serve, sock=self.sock, backlog=BACKLOG, limit=MAX_HEAD)
+        )
+        self._started.set()
+        try:
+            self.loop.run_forever()
+        finally:
+            self._server.close()
+            tasks = asyncio.all_tasks(self.loop)
+            for task in tasks:
+                task.cancel()
+            self.loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+            self.loop.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.open >= MAX_CONNECTIONS:  # too many: closed now, the scraper retries
+            writer.close()
+            return
+        self.open += 1
+        try:
+            keep = True
+            while keep:
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), REQUEST_TIMEOUT)
+                data, keep = response(self.source, self.guard, head[:-4])
+                writer.write(data)
+                await asyncio.wait_for(writer.drain(), SEND_TIMEOUT)
+        except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            pass  # gone, too slow, too long: the connection is closed, nothing to say
+        finally:
+            self.open -= 1
+            writer.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(writer.wait_closed(), 1.0)
+
+    def shutdown(self) -> None:
+        if self.loop.is_running():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+
+    def server_close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.close()
 
 
-def listen(port: int, bind: str, source: Source) -> tuple[MetricsServer, threading.Thread]:
+def listen(
+    port: int, bind: str, source: Source, allow_hosts: Iterable[str] = ()
+) -> tuple[MetricsServer, threading.Thread]:
     """Serve `source`'s pages on bind:port (port 0: a free one, see server_port) from a daemon
-    thread."""
-
-    class Server(MetricsServer):
-        address_family = socket.AF_INET6 if ipaddress.ip_address(bind).version == 6 else socket.AF_INET
-
-    httpd = make_server(bind, port, metrics_app(source), Server, handler_class=_Quiet)
-    thread = threading.Thread(
-        target=httpd.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL}, daemon=True, name="metrics"
-    )
+    thread. The Host must be this server's (`allow_hosts`: more names it is reached by). An
+    OSError (a port in use) is raised here, before anything runs."""
+    family = socket.AF_INET6 if ipaddress.ip_address(bind).version == 6 else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((bind, port))
+        sock.listen(BACKLOG)
+    except OSError:
+        sock.close()
+        raise
+    guard = Guard(bind, None)
+    if guard.hosts is not None:
+        guard.hosts = guard.hosts | {h.strip("[]").lower() for h in allow_hosts}
+    httpd = MetricsServer(source, guard, sock)
+    thread = threading.Thread(target=httpd.run, daemon=True, name="metrics")
     thread.start()
+    httpd._started.wait(10)
     return httpd, thread
 
 
 def stop(httpd: MetricsServer, thread: threading.Thread) -> None:
     httpd.shutdown()
-    httpd.server_close()
     thread.join(timeout=5)
+    httpd.server_close()

@@ -16,6 +16,7 @@ as the text format says.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -32,8 +33,26 @@ def label_value(name: bytes) -> str:
     """A key or name as a label value: model.label's one unambiguous form (a backslash doubled,
     invalid UTF-8 and controls as \\xNN, C1 and bidi as \\uNNNN), so two names never share a
     series and `curl /metrics` in a terminal never runs an escape sequence from a key. Newlines
-    stay: the text format writes them as \\n (and quotes and backslashes escaped once more)."""
-    return label(name, keep_newlines=True)
+    stay: the text format writes them as \\n (and quotes and backslashes escaped once more).
+    Capped at LABEL_LIMIT characters (`capped`)."""
+    head = 4 * LABEL_LIMIT + 8  # bytes that decode to more than LABEL_LIMIT characters, whatever
+    # they hold: only the head of a long name is decoded (a 1 MB name costs what a short one does)
+    return capped(name, label(name[:head] if len(name) > head else name, keep_newlines=True))
+
+
+LABEL_LIMIT = 200  # characters of a name in a label; a 1 MB key made a 131 MB page
+_HASH_HEX = 16  # hex digits of the name's hash after a cut
+
+
+def capped(name: bytes, shown: str) -> str:
+    """`shown` (the escaped name) whole when it fits in LABEL_LIMIT characters; else its first
+    LABEL_LIMIT characters, "…#" and 16 hex digits of a hash of the whole name: two long names
+    with the same head stay two series, and a cut label is longer than any uncut one, so it
+    never reads as a real, shorter name."""
+    if len(shown) <= LABEL_LIMIT:
+        return shown
+    digest = hashlib.blake2b(name, digest_size=_HASH_HEX // 2).hexdigest()
+    return f"{shown[:LABEL_LIMIT]}…#{digest}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,10 +367,10 @@ def families(snap: Snapshot | None, history: History, db: int, stats: PollStats)
         (),
         snap.discovery_round_trips,
     )
-    f.add("streamtop_streams", "Streams watched", (), (), len(snap.streams))
+    f.add("streamtop_streams", "Streams exported", (), (), len(snap.streams))
     f.add(
         "streamtop_streams_capped",
-        "1 when more streams matched than --max-streams allows",
+        "1 when --max-streams left streams out (stderr says how many; the largest lag is kept)",
         (),
         (),
         1 if snap.discovery.capped else 0,

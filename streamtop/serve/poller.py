@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gzip
+import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from prometheus_client.core import Metric
@@ -42,6 +44,7 @@ from ..parse import parse_pending_entries
 from .exposition import Family, render, to_metrics
 from .metrics import PollStats, families
 
+EVERY_STREAM = 1_000_000_000  # serve's discovery: every stream (a cap, when asked, is the export's)
 WITHOUT_DATA_CAP = 1000  # pending entries below the first entry counted per group (absent beyond)
 WITHOUT_DATA_TIMEOUT = 10.0  # seconds for the count's round trip
 
@@ -89,20 +92,62 @@ def serve_monitor(
     spec: ConnectionSpec, targets: Sequence[str | bytes], options: PollOptions, interval: float
 ) -> Monitor:
     """The exporter's session: read-only, and with no screen every stream is read in full each
-    poll, the measured server load stretching the interval past --max-server-load (issue 17)."""
+    poll, the measured server load stretching the interval past --max-server-load (issue 17).
+    Discovery is not capped: every stream is exported unless --max-streams asks (issue 25)."""
+    options = dataclasses.replace(options, max_streams=EVERY_STREAM)
     monitor = Monitor(spec, targets, options=options, read_only=True)
     monitor.follow_screen = monitor.everything_visible = True
     monitor.interval = interval
     return monitor
 
 
-class Exporter(PromCollector):
-    """Polls through a Monitor; prometheus_client calls `collect()` on every scrape."""
+def stream_lag(s: StreamInfo) -> tuple[int, int]:
+    """How far behind a stream's groups are, for --max-streams' choice: (1, 0) when a group's lag
+    is unknown (it may be the largest), else (0, the largest lag, exact or counted)."""
+    worst = 0
+    for g in s.groups:
+        best = g.lag.best
+        if best is None:
+            return (1, 0)
+        worst = max(worst, best)
+    return (0, worst)
 
-    def __init__(self, monitor: Monitor, db: int, interval: float) -> None:
+
+def keep_largest_lag(snap: Snapshot, cap: int) -> Snapshot:
+    """The `cap` streams with the largest lag (unknown first, then by key: the same choice every
+    poll for the same data), in their order; discovery says it is capped."""
+    if len(snap.streams) <= cap:
+        return snap
+    ranked = sorted(snap.streams, key=lambda s: (tuple(-x for x in stream_lag(s)), s.key))
+    kept = {id(s) for s in ranked[:cap]}
+    discovery = dataclasses.replace(snap.discovery, capped=True, max_streams=cap)
+    streams = tuple(s for s in snap.streams if id(s) in kept)
+    return dataclasses.replace(snap, streams=streams, discovery=discovery)
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+class Exporter(PromCollector):
+    """Polls through a Monitor; prometheus_client calls `collect()` on every scrape. `cap`
+    (--max-streams): export only that many streams, the largest lag first, and say on stderr how
+    many were left out whenever that number changes."""
+
+    def __init__(
+        self,
+        monitor: Monitor,
+        db: int,
+        interval: float,
+        cap: int | None = None,
+        log: Callable[[str], None] = _stderr,
+    ) -> None:
         self.monitor = monitor
         self.db = db
         self.interval = interval
+        self.cap = cap
+        self.log = log
+        self.left_out = 0  # streams the last poll found but the cap kept off the page
         self.polls = 0
         self.failures = 0
         self.last_success: float | None = None
@@ -138,6 +183,7 @@ class Exporter(PromCollector):
             self.failures += 1
             self._page = self._down = Page(families(None, monitor.history, self.db, self._stats(False)))
             return snap
+        snap = self._capped(snap)
         counts, trips = await self._without_data(snap)
         self.polls += 1
         self.last_success = snap.taken_at
@@ -145,6 +191,22 @@ class Exporter(PromCollector):
         self._page = Page(families(snap, monitor.history, self.db, stats))
         self._down = Page(families(None, monitor.history, self.db, self._stats(False)))
         return snap
+
+    def _capped(self, snap: Snapshot) -> Snapshot:
+        if self.cap is None:
+            return snap
+        found = len(snap.streams)
+        out = keep_largest_lag(snap, self.cap)
+        left_out = found - len(out.streams)
+        if left_out != self.left_out:
+            self.log(
+                f"streamtop serve: --max-streams {self.cap}: exporting {len(out.streams)} of {found} "
+                f"streams, {left_out} left out (the largest lag kept)"
+                if left_out
+                else f"streamtop serve: --max-streams {self.cap}: exporting all {found} streams"
+            )
+        self.left_out = left_out
+        return out
 
     def _stats(
         self,

@@ -15,7 +15,7 @@ import contextlib
 import gc
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -26,7 +26,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
 
-from ..actions import Actions
+from ..actions import ActionResult, Actions
 from ..errors import ConfigError
 from ..history import History
 from ..liveness import claim_order
@@ -37,7 +37,7 @@ from ..render import clean
 from .context import ActionContext
 from .demo_panel import Controller
 from .dialogs import ActionFinished
-from .header import HeaderInfo
+from .header import HeaderInfo, summary_age
 from .help import HelpScreen
 from .main_screen import MainScreen
 from .registry import Command, Scope, app_bindings, open_dialog, palette_entries
@@ -96,6 +96,8 @@ class StreamtopApp(App[int]):
         self.fatal: ConfigError | None = None  # what ended the app: run_dashboard re-raises it
         self.bug: str | None = None  # the last unexpected poll failure, as notified
         self._wake = asyncio.Event()
+        # issue 24: actions whose reply the server did not give, read again after the next good poll
+        self._rechecks: list[Callable[[], Awaitable[ActionResult]]] = []
         self.focus_debounce = FOCUS_DEBOUNCE
         self._focus_timer: Timer | None = None  # a pending debounced focus poll
         self.loop_waiting = False  # the poll loop is between polls ...
@@ -162,6 +164,8 @@ class StreamtopApp(App[int]):
                     snap = None
                 finally:
                     overdue.stop()
+                if self._rechecks and monitor.failures == 0 and monitor.state is State.LIVE:
+                    self.run_worker(self._recheck(), group="recheck")
                 if snap is not None and snap is not self.snapshot and snap is not self._aged_from:
                     self._aged_from = None
                     await asyncio.sleep(0)  # let keys and repaints in between poll and apply
@@ -277,9 +281,12 @@ class StreamtopApp(App[int]):
             uncovered_slots=(16384 - sum(n.slots for n in snap.nodes)) if snap and snap.nodes else 0,
             insecure_tls=bool(m is not None and m.spec.tls and m.spec.insecure),
             health=self._health_counts(snap),
-            summary_age=snap.cost.summary_age if snap and snap.cost else None,
+            summary_age=summary_age(snap.cost) if snap and snap.cost else None,
             server_load=snap.cost.load if snap and snap.cost else None,
             stretched_to=snap.cost.visible_period if snap and snap.cost and snap.cost.stretched else None,
+            budget=snap.cost.budget if snap and snap.cost else None,
+            over_budget=bool(snap and snap.cost and not snap.cost.met),
+            round_trip_load=bool(snap and snap.cost and snap.cost.round_trip_load),
         )
         if m is None:
             return replace(base, state="paused" if self.paused else "live")
@@ -403,15 +410,38 @@ class StreamtopApp(App[int]):
         with an `ActionFinished` message."""
         open_dialog(self, name, self.action_context())
 
+    async def _recheck(self) -> None:
+        """The server answers again: what each action that got no reply did, read now and said."""
+        pending, self._rechecks = self._rechecks, []
+        for recheck in pending:
+            try:
+                result = await recheck()
+            except Exception as exc:  # a bug, not the server: say so, keep the dashboard up
+                self._report_bug(exc)
+                continue
+            if result.details.get("may_have_applied"):  # still no answer: at the next chance
+                self._rechecks.append(recheck)
+                continue
+            self.notify(
+                f"the server answers again; {result.message}",
+                severity="information" if result.ok else "warning",
+                timeout=12,
+            )
+        self.poll_now()
+
     def on_action_finished(self, message: ActionFinished) -> None:
         """An action finished: say what happened, poll to show its effect."""
         result = message.result
+        if result.recheck is not None:
+            self._rechecks.append(result.recheck)
         if message.used_marks:  # consumed: nothing is left to act on under those marks
             self.main.unmark(message.used_marks)
         text = result.message
         waiting = self.monitor.not_answering_for() if self.monitor is not None else None
         if not result.ok and waiting is not None:  # the likely cause, in the same line
             text += f" (the server has not answered a poll for {int(waiting)} s)"
+        if result.recheck is not None:  # the dashboard stays: it can tell what happened later
+            text += "; read again when the server answers"
         self.notify(text, severity="information" if result.ok else "error", timeout=4 if result.ok else 8)
         self.poll_now()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -10,6 +11,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from ..health import OffScreen
+from ..model import PollCost
 from . import format as fmt
 
 
@@ -40,6 +42,9 @@ class HeaderInfo:
     summary_age: float | None = None
     server_load: float | None = None
     stretched_to: float | None = None
+    budget: float | None = None  # --max-server-load as a fraction, shown when it cannot be met
+    over_budget: bool = False  # even the longest periods the age bound allows cost more (issue 24)
+    round_trip_load: bool = False  # no INFO (an ACL): the load is the round trips' time, at most
 
 
 STATE_STYLES = {
@@ -134,9 +139,18 @@ def header_parts(info: HeaderInfo) -> list[tuple[int, Text]]:
     if info.stretched_to is not None:  # the budget reads the visible rows less often: say so
         every.append(f" (stretched to {round(info.stretched_to, 1):g}s: server budget)", "yellow")
     parts.append((KEEP_INTERVAL, every))
-    if info.server_load is not None:
+    if info.over_budget and info.budget is not None:
+        # the summaries keep their age bound, so the budget gives way: said, never hidden
+        load = "unknown" if info.server_load is None else load_text(info)
+        parts.append(
+            (
+                KEEP_WARNING,
+                Text(f"server budget cannot be met: load {load} > {percent(info.budget)}", "yellow"),
+            )
+        )
+    elif info.server_load is not None:
         # what watching costs the server (issue 17): kept longer than the poll figures
-        parts.append((KEEP_INTERVAL, Text(f"server load {info.server_load * 100:.1f}%", "dim")))
+        parts.append((KEEP_INTERVAL, Text(f"server load {load_text(info)}", "dim")))
     if info.poll_ms is not None:
         parts.append(
             (
@@ -155,6 +169,32 @@ def header_parts(info: HeaderInfo) -> list[tuple[int, Text]]:
         streams.append(f", summaries <= {max(1, math.ceil(info.summary_age))} s old")
     parts.append((KEEP_STREAMS, streams))
     return parts
+
+
+def summary_age(cost: PollCost) -> float | None:
+    """The oldest off-screen summary's age now: it goes on between polls (the header is drawn every
+    second), so a slow cadence shows its age growing instead of a figure frozen at the last poll."""
+    if cost.oldest_read is None:
+        return cost.summary_age
+    return max(0.0, time.monotonic() - cost.oldest_read)
+
+
+def load_text(info: HeaderInfo) -> str:
+    """'1.2%' measured (INFO commandstats); '<= 1.2% (round trip)' without INFO: the round trips'
+    wall time, which also holds the network and other clients' commands, so an upper bound."""
+    assert info.server_load is not None
+    if info.round_trip_load:
+        return f"<= {percent(info.server_load)} (round trip)"
+    return percent(info.server_load)
+
+
+def percent(fraction: float) -> str:
+    """A share of one core as a percentage: one decimal, or two significant digits below 0.1 %
+    (a budget of 0.001 % must not read as 0.0 %)."""
+    value = fraction * 100
+    if value == 0 or abs(value) >= 0.1:
+        return f"{value:.1f}%"
+    return f"{value:.2g}%"
 
 
 OFF_SCREEN_STYLES = {OffScreen.NOT_MOVING.value: "red", OffScreen.NOT_JUDGED.value: "dim"}

@@ -128,3 +128,36 @@ def test_a_server_that_is_down_is_not_an_error_the_exporter_says_up_0():
             proc.stdout.close()
             proc.stderr.close()
     assert proc.returncode == 0
+
+
+def test_the_command_exports_all_2001_streams_and_says_nothing_left_out(server, r):
+    """issue 25: `streamtop serve` with 2,001 streams exported 1,000 (the default --max-streams),
+    an arbitrary 1,000, with nothing on stderr. The command now exports every one."""
+    pipe = r.pipeline(transaction=False)
+    for i in range(2001):
+        pipe.xadd(f"s:{i:05d}", {"f": "v"})
+    pipe.execute()
+    proc = serve("--url", server.url, "--metrics-port", "0", "--interval", "0.5")
+    try:
+        banner = proc.stderr.readline()
+        port = re.search(r"http://127\.0\.0\.1:(\d+)/metrics", banner)
+        assert port, banner
+        url = f"http://127.0.0.1:{port.group(1)}/metrics"
+
+        def page() -> Scrape | None:
+            with urllib.request.urlopen(url, timeout=10) as resp:
+                got = Scrape.parse(resp.read().decode())
+            return got if got.value("streamtop_up") == 1 else None
+
+        got = wait_for(page, "a poll on /metrics")
+        assert len(got.samples["redis_stream_length"]) == 2001
+        assert got.value("streamtop_streams_capped") == 0
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        assert "left out" not in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()

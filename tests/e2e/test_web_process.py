@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import aiohttp
@@ -226,3 +227,56 @@ async def test_sigterm_with_pages_open_leaves_no_session_behind(locked_server):
             await until(None, lambda: web.process.poll() is not None, "streamtop web to exit")
             await until(None, lambda: not any(s.is_running() for s in sessions), "both sessions to exit")
             assert web.process.returncode == 0
+
+
+def blocked_on_a_pipe(pid: int) -> bool:
+    """A thread of the process waits in the kernel to write into a full pipe."""
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return False
+    for task in tasks:
+        try:
+            if "pipe_write" in (task / "wchan").read_text():
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def size_of(session) -> tuple[int, int]:
+    """The terminal size a session's dashboard was started with (COLUMNS x ROWS)."""
+    env = dict(item.split(b"=", 1) for item in environ(session.pid).split(b"\0") if b"=" in item)
+    return int(env[b"COLUMNS"]), int(env[b"ROWS"])
+
+
+async def test_a_page_that_goes_away_takes_its_dashboard_and_its_slot_with_it(locked_server):
+    """issue 24: a `/ws?width=4000&height=2000` socket with no Origin, closed after a few seconds
+    without reading, left a 161 MB dashboard blocked on its stdout pipe, no longer counted by
+    --max-sessions. Now the size is capped, the dashboard exits with its page, and its slot stays
+    taken until it has."""
+    args = ("-p", str(locked_server.port), "--max-sessions", "1")
+    with running_web(*args, env=web_env(REDISCLI_AUTH=SECRET)) as web:
+        async with aiohttp.ClientSession() as http:
+            ws = await http.ws_connect(f"{web.url}ws?width=4000&height=2000")
+            await until(None, lambda: web.sessions(), "the page's dashboard started")
+            sessions = web.sessions()
+            width, height = size_of(sessions[0])
+            assert width <= 500 and height <= 200, (width, height)
+            # the page never reads: the dashboard's screens fill the socket, then its stdout pipe
+            # (at 4000x2000 it is blocked writing within 5 s; a capped size may never block)
+            since = time.monotonic()
+            await until(
+                None,
+                lambda: blocked_on_a_pipe(sessions[0].pid) or time.monotonic() - since > 6,
+                "the dashboard blocked, or 6 s of drawing",
+                30,
+            )
+            await ws.close()
+        await until(None, lambda: not any(s.is_running() for s in sessions), "the dashboard to exit", 30)
+        async with (
+            aiohttp.ClientSession() as http,
+            http.ws_connect(f"{web.url}ws?width=100&height=30") as again,
+        ):
+            await again.receive(timeout=20)  # the slot is free again
+            assert len(web.sessions()) == 1

@@ -25,10 +25,10 @@ WATCH_ACL = (
 ACTION_ACL = {  # key -> (what the README calls it, extra commands)
     "produce": "+xadd",
     "burst": "+xadd",
-    "ack": "+xack +multi +exec",
+    "ack": "+xack",  # no MULTI since issue 24: XPENDING, XACK, XPENDING in one round trip
     "claim": "+xautoclaim",
     "claim ids": "+xclaim",
-    "trim": "+xtrim +xlen +multi +exec",
+    "trim": "+xtrim",  # no MULTI since issue 24 (XLEN is in the watching ACL)
     "create group": "+xgroup|create",
     "set group ID": "+xgroup|setid",
     "delete consumer": "+xgroup|delconsumer",

@@ -125,7 +125,7 @@ def test_deadletter_and_redrive_commands_round_trip(server, r, capsys):
     for _ in range(5):  # 1..3 delivered 6 times, 4..6 once
         r.xclaim("s", "g", "c1", 0, ids[:3])
     code, out, _ = run(server, capsys, "deadletter", "s", "g", "--dry-run")
-    assert code == 0 and out.startswith("would move 3 pending entries of 'g' were delivered 6 times or more")
+    assert code == 0 and out.startswith("would move 3 entries of 'g' to 's:dlq' and ack them")
     code, out, _ = run(server, capsys, "deadletter", "s", "g", "--yes", "--json")
     doc = one_json(out)
     assert code == 0 and (doc["moved"], doc["dlq"], doc["moved_ids"]) == (3, "s:dlq", ids[:3])

@@ -184,9 +184,9 @@ READ_ONLY = [
 @pytest.mark.parametrize(
     ("action", "need", "refused"),
     [
-        ("ack", "needs +xack on 's'", "'multi'"),
-        ("trim", "needs +xtrim on 's'", "'multi'"),
-        ("dead_letter", "needs +xadd on 's:dlq' and +xack on 's'", "'watch'"),
+        ("ack", "needs +xack on 's'", "'xack'"),
+        ("trim", "needs +xtrim on 's'", "'xtrim'"),
+        ("dead_letter", "needs +xadd on 's:dlq' and +xack on 's'", "'multi'"),
         ("produce_one", "needs +xadd on 's'", "'xadd'"),
     ],
 )

@@ -402,7 +402,7 @@ async def test_bad_input_raises_before_anything_is_sent(acts, r, method, args, m
 @pytest.mark.parametrize("when", ["before", "after"])
 async def test_dead_letter_survives_a_dropped_connection(server, r, when):
     ids = fill(r, n=5)
-    proxy = CutProxy(server.port, "EXEC", 3, when)
+    proxy = CutProxy(server.port, "EXEC", 4, when)  # the 3rd move (the 1st EXEC: the MULTI probe)
     port = await proxy.start()
     spec = ConnectionSpec(host="127.0.0.1", port=port)
     client = spec.make_client(raw=True)

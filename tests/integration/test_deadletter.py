@@ -100,16 +100,18 @@ async def test_dlq_turned_into_a_string_during_a_move_is_never_half_applied(serv
 
 
 # Each command of a move, in order. The 3rd move is cut: XPENDING also runs 5 times up front (the
-# selection check), so its 3rd move is its 8th occurrence. MULTI, XADD, XACK and EXEC go in one write.
+# selection check), so its 3rd move is its 8th occurrence; TYPE runs twice up front (the DLQ's type,
+# and inside the MULTI/EXEC probe), MULTI and EXEC once (the probe). MULTI, XADD, XACK and EXEC go
+# in one write.
 STEPS = [
     ("WATCH", 3),
-    ("TYPE", 3),
+    ("TYPE", 5),
     ("XPENDING", 8),
     ("XRANGE", 3),
-    ("MULTI", 3),
+    ("MULTI", 4),
     ("XADD", 3),
     ("XACK", 3),
-    ("EXEC", 3),
+    ("EXEC", 4),
 ]
 
 

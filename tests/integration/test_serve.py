@@ -4,8 +4,10 @@ parser and compared with what XINFO says, read by redis-py at the same time."""
 from __future__ import annotations
 
 import asyncio
+import http.client
 import os
 import signal
+import socket
 import threading
 
 import pytest
@@ -334,3 +336,128 @@ async def test_a_scraper_that_accepts_gzip_gets_the_same_page_gzipped(server, r)
     assert encoding == "gzip" and content_type.startswith("text/plain; version=0.0.4")
     assert gzip.decompress(body).decode() == plain
     assert Scrape.parse(plain).value("redis_stream_length", db="db0", stream="s") == 1
+
+
+def _many_streams(r: redis.Redis, n: int) -> None:
+    pipe = r.pipeline(transaction=False)
+    for i in range(n):
+        pipe.xadd(f"s:{i:05d}", {"n": 1})
+    pipe.execute()
+
+
+async def test_every_stream_is_exported_by_default(server, r):
+    """issue 25: 2,001 streams used to export 1,000 (--max-streams' default, an arbitrary 1,000,
+    nothing said). Now every stream has its redis_stream_length series, and nothing is capped."""
+    _many_streams(r, 2001)
+    served = Served.on(server)
+    try:
+        await served.poll()
+        page = served.scrape()
+    finally:
+        await served.close()
+    assert len(page.samples["redis_stream_length"]) == 2001
+    assert page.value("streamtop_streams_capped") == 0 and served.logged == []
+
+
+async def test_a_cap_keeps_the_largest_lag_and_says_how_many_were_left_out(server, r):
+    """--max-streams 2 of 5 streams: the two with the largest lag are exported (the same two every
+    poll), and one line says 3 were left out; nothing more is said while that stays so."""
+    for i, unread in enumerate([1, 7, 3, 9, 2]):
+        key = f"q:{i}"
+        for _ in range(unread):
+            r.xadd(key, {"n": 1})
+        r.xgroup_create(key, "g", "0")
+    served = Served.on(server, cap=2)
+    try:
+        await served.poll()
+        page = served.scrape()
+        await served.poll()
+        again = served.scrape()
+    finally:
+        await served.close()
+    exported = {dict(k)["stream"] for k in page.samples["redis_stream_length"]}
+    assert exported == {"q:1", "q:3"}
+    assert {dict(k)["stream"] for k in again.samples["redis_stream_length"]} == exported
+    assert page.value("streamtop_streams_capped") == 1
+    assert len(served.logged) == 1 and "3 left out" in served.logged[0] and "of 5" in served.logged[0]
+
+
+def _get(port: int, host: str) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.putrequest("GET", "/metrics", skip_host=True)
+        conn.putheader("Host", host)
+        conn.endheaders()
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+async def test_a_foreign_host_is_refused_as_web_does(server, r):
+    """issue 24: serve answered any Host, so a page on another site whose name points at
+    127.0.0.1 (DNS rebinding) could read every stream name through a visitor's browser."""
+    r.xadd("secret:orders", {"n": 1})
+    served = Served.on(server)
+    try:
+        await served.poll()
+        port = served.httpd.server_port
+        status, body = _get(port, f"rebind.example:{port}")
+        assert status == 403 and b"secret:orders" not in body and b"not served here" in body
+        for host in (f"127.0.0.1:{port}", f"localhost:{port}"):
+            status, body = _get(port, host)
+            assert status == 200 and b"secret:orders" in body, host
+    finally:
+        await served.close()
+
+
+@pytest.mark.slow
+async def test_300_slow_clients_make_no_thread_and_scrapes_go_on(server, r, monkeypatch):
+    """issue 24: one thread per connection made 300 threads for 300 clients that send half a
+    request; and none was ever timed out. Now they cost no thread, a scrape is answered meanwhile,
+    and each is closed once its request has not arrived in time."""
+    from streamtop.serve import http as metrics_http
+
+    monkeypatch.setattr(metrics_http, "REQUEST_TIMEOUT", 1.0)
+    r.xadd("orders", {"n": 1})
+    served = Served.on(server)
+    slow: list[socket.socket] = []
+    try:
+        await served.poll()
+        threads = threading.active_count()
+        for _ in range(300):
+            s = socket.create_connection(("127.0.0.1", served.httpd.server_port))
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # never finished
+            slow.append(s)
+        page = await asyncio.to_thread(served.scrape)
+        assert page.value("redis_stream_length", db="db0", stream="orders") == 1
+        assert threading.active_count() <= threads + 2  # the scrape's own to_thread worker
+
+        def closed(s: socket.socket) -> bool:
+            s.settimeout(30)
+            return s.recv(1) == b""
+
+        assert all(await asyncio.to_thread(lambda: [closed(s) for s in slow]))
+    finally:
+        for s in slow:
+            s.close()
+        await served.close()
+
+
+async def test_long_names_are_capped_in_labels_and_stay_distinct(server, r):
+    """issue 24: two 1 MB keys made a 131 MB page. Now a label holds the name's first 200
+    characters and a hash of the whole, so two keys with the same head are still two series."""
+    head = b"k" * 1_000_000
+    for key in (head + b"a", head + b"b"):
+        r.xadd(key, {"n": 1})
+    served = Served.on(server)
+    try:
+        await served.poll()
+        text = served.scrape_text()
+        page = Scrape.parse(text)
+    finally:
+        await served.close()
+    streams = {dict(k)["stream"] for k in page.samples["redis_stream_length"]}
+    assert len(streams) == 2
+    assert all(len(s) <= 220 and s.startswith("k" * 200 + "…#") for s in streams)
+    assert len(text) < 100_000

@@ -48,9 +48,12 @@ class Scrape:
 class Served:
     """Monitor + Exporter + HTTP server; `close()` stops the server and the clients."""
 
-    def __init__(self, spec: ConnectionSpec, targets=(), interval: float = 1.0, **poll) -> None:
+    def __init__(
+        self, spec: ConnectionSpec, targets=(), interval: float = 1.0, cap: int | None = None, **poll
+    ) -> None:
         self.monitor = serve_monitor(spec, targets, PollOptions(**poll), interval)
-        self.exporter = Exporter(self.monitor, spec.db, interval)
+        self.logged: list[str] = []
+        self.exporter = Exporter(self.monitor, spec.db, interval, cap=cap, log=self.logged.append)
         self.httpd, self.thread = listen(0, "127.0.0.1", self.exporter)
         self.url = f"http://127.0.0.1:{self.httpd.server_port}/metrics"
 

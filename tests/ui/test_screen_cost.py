@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from streamtop.connection import parse_url
+from streamtop.monitor import Monitor
+from streamtop.options import PollOptions
+from streamtop.ui.app import StreamtopApp
 from streamtop.ui.header import HeaderInfo, header_text
 from streamtop.ui.streams import row_key
 from tests.integration.test_screen_cost import arrange
@@ -55,3 +59,43 @@ def test_the_server_load_outlasts_the_poll_figures_on_a_narrow_header():
     info = HeaderInfo(state="live", url="redis://h:1/0", streams=10, server_load=0.012, poll_ms=20.0)
     line = header_text(info, 70).plain
     assert "server load 1.2%" in line and "poll 20 ms" not in line
+
+
+def test_header_says_when_the_budget_cannot_be_met():
+    """issue 24: the summaries keep their 60 s bound, so a tiny budget is exceeded: said, with the
+    load and the budget (0.001 % must not read as 0.0 %)."""
+    info = HeaderInfo(
+        state="live", streams=200, summary_age=40.0, server_load=0.004, budget=0.00001, over_budget=True
+    )
+    line = header_text(info, 250).plain
+    assert "server budget cannot be met: load 0.4% > 0.001%" in line
+    unknown = header_text(HeaderInfo(state="live", budget=0.00001, over_budget=True), 250).plain
+    assert "server budget cannot be met: load unknown > 0.001%" in unknown
+
+
+@pytest.mark.slow
+async def test_a_budget_that_cannot_be_met_is_said_and_the_age_goes_on_between_polls(server, r) -> None:
+    """`--max-server-load 0.001` on 200 streams: the header says the budget cannot be met, and the
+    summaries' age advances between two polls instead of staying at the last poll's figure."""
+    arrange(r, 200)
+    monitor = Monitor(
+        parse_url(server.url), options=PollOptions(discovery_interval=0.2, max_server_load=0.001)
+    )
+    app = StreamtopApp(monitor, interval=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(
+            pilot,
+            lambda: "server budget cannot be met" in header_text(app.main.header.info, 250).plain,
+            "the header says the budget cannot be met",
+        )
+        seen: dict[int, tuple[object, float]] = {}
+
+        def advanced() -> bool:
+            snap, age = app.snapshot, app.main.header.info.summary_age
+            if snap is None or age is None:
+                return False
+            first = seen.setdefault(id(snap), (snap, age))[1]
+            return age >= first + 1
+
+        await until(pilot, advanced, "the age advanced with no new poll", timeout=30)
+        assert app.main.header.info.summary_age <= 60

@@ -49,20 +49,34 @@ def test_offscreen_stretches_first_and_fills_the_budget_exactly():
 
 
 def test_visible_stretches_once_offscreen_is_at_its_longest():
-    """A budget so small that even the longest off-screen period does not fit: both periods
-    grow by the same factor, the visible one past the interval (the header says so), and the
-    load is the budget."""
-    c = cadence(0.0005, COSTS, visible=40, offscreen=100_000, interval=1.0, summary_period=5.0)
-    assert c.stretched and c.visible_period > 1.0
-    assert c.summary_period > 60.0
-    assert math.isclose(load_of(c, COSTS, 40, 100_000), 500, rel_tol=1e-9)
+    """A budget so small that even the longest off-screen period does not fit: the visible rows
+    are read less often too (the header says so), the summaries still within the bound (60 s,
+    less the poll that reads them), and the load is the budget."""
+    c = cadence(0.0005, COSTS, visible=40, offscreen=1000, interval=1.0, summary_period=5.0)
+    assert c.stretched and c.visible_period > 1.0 and c.met
+    assert c.summary_period + c.visible_period <= 60.0 + 1e-9
+    assert math.isclose(load_of(c, COSTS, 40, 1000), 500, rel_tol=1e-6)
 
 
-@pytest.mark.parametrize("budget", [0.0005, 0.002, 0.02, 0.2])
+def test_a_budget_that_cannot_be_met_keeps_the_age_bound_and_says_so():
+    """issue 24: --max-server-load 0.001 on 100,000 streams. The summaries used to age without
+    bound (70 -> 183 s, rising); now they stay within 60 s and the cadence says the budget is not
+    met, with the load it will cost (the header shows it), the cheapest within the bound."""
+    c = cadence(0.00001, COSTS, visible=40, offscreen=100_000, interval=1.0, summary_period=5.0)
+    assert not c.met
+    assert c.summary_period + c.visible_period <= 60.0 + 1e-9
+    assert math.isclose(c.load * 1e6, load_of(c, COSTS, 40, 100_000), rel_tol=1e-9)
+    assert c.load > 0.00001
+    for vp in (1.0, 5.0, 15.0, 30.0):  # no other visible period within the bound is cheaper
+        other = Cadence(vp, 60.0 - vp, 1.0)
+        assert load_of(other, COSTS, 40, 100_000) >= load_of(c, COSTS, 40, 100_000) * (1 - 1e-6)
+
+
+@pytest.mark.parametrize("budget", [0.00001, 0.0005, 0.002, 0.02, 0.2])
 @pytest.mark.parametrize("streams", [10, 1000, 10_000, 100_000])
-def test_the_load_never_exceeds_the_budget_unless_nothing_is_stretched(budget, streams):
+def test_the_load_never_exceeds_the_budget_unless_it_says_so(budget, streams):
     """Whatever the sizes: either the asked periods fit, or the cadence takes the budget, not
-    more."""
+    more, or it says the budget cannot be met; and a summary is never older than 60 s."""
     c = cadence(
         budget,
         COSTS,
@@ -72,9 +86,41 @@ def test_the_load_never_exceeds_the_budget_unless_nothing_is_stretched(budget, s
         summary_period=5.0,
     )
     used = load_of(c, COSTS, min(40, streams), max(0, streams - 40))
-    if (c.visible_period, c.summary_period) != (1.0, 5.0):
+    if (c.visible_period, c.summary_period) != (1.0, 5.0) and c.met:
         assert used <= budget * 1e6 * (1 + 1e-9)
+    if not c.met:
+        assert used > budget * 1e6
     assert c.visible_period >= 1.0 and c.summary_period >= 5.0
+    if streams > 40:
+        assert c.summary_period + c.visible_period <= 60.0 + 1e-9
+
+
+@pytest.mark.parametrize("budget", [0.00001, 0.0005, 0.02])
+def test_no_summary_is_ever_older_than_the_bound(budget):
+    """Polls at the cadence's visible period, 1,000 off-screen keys, 10 minutes: the oldest
+    summary shown (just before each poll) never passes 60 s, whatever the budget."""
+    ks = keys(1040)
+    visible = set(ks[:40])
+    c = cadence(budget, COSTS, visible=40, offscreen=1000, interval=1.0, summary_period=5.0)
+    read_at: dict[bytes, float] = {}
+    t, worst = 0.0, 0.0
+    while t < 600:
+        if read_at:
+            worst = max(worst, t - min(read_at.values()))
+        plan = plan_poll(ks, visible, read_at, c, spacing=c.visible_period if t else None, now=t, bound=60.0)
+        for k in plan.summaries:
+            read_at[k] = t
+        t += c.visible_period
+    assert worst <= 60.0
+
+
+def test_a_late_poll_reads_every_key_that_would_pass_the_bound():
+    """A poll that comes late (the loop was busy): every key older than the bound by the next
+    poll is read now, not only its share of the period."""
+    ks = keys(100)
+    read_at = {k: (0.0 if i < 30 else 50.0) for i, k in enumerate(ks)}
+    plan = plan_poll(ks, set(), read_at, Cadence(1.0, 30.0, 1.0), spacing=1.0, now=59.5, bound=60.0)
+    assert set(ks[:30]) <= set(plan.summaries)
 
 
 def test_summary_period_is_never_shorter_than_the_interval():

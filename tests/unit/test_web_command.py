@@ -239,3 +239,13 @@ def test_the_page_fetches_nothing_from_another_host():
     assert "fonts.googleapis.com" in original  # else this test checks nothing
     assert "://" not in page.replace("http://www.w3.org/2000/svg", "")
     assert "js/textual.js" in page and "data-session-websocket-url" in page
+
+
+def test_the_terminal_size_a_page_asks_for_is_capped():
+    """issue 24: 4000x2000 made a 161 MB dashboard, 10000x5000 522 MB."""
+    from streamtop.webserver import MAX_HEIGHT, MAX_WIDTH, terminal_size
+
+    assert terminal_size("4000", "2000") == (MAX_WIDTH, MAX_HEIGHT)
+    assert terminal_size(120, 40) == (120, 40)
+    assert terminal_size("-5", "0") == (1, 1)
+    assert terminal_size("wide", None) == (80, 24)

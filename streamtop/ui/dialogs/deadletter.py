@@ -61,17 +61,22 @@ class DeadLetterDialog(ActionDialog):
         self.busy = True
 
         async def count() -> None:
+            # the real run's own path with the moves left out: the same selection and refusals
             try:
-                pre = await self.actions.dead_letter_preview(key, group, n)
+                pre = await self.actions.dead_letter(key, group, None, n, dlq, dry_run=True)
+            except ValidationError as exc:
+                self.error(str(exc))
+                return
             finally:
                 self.busy = False
             if not pre.ok:
                 self.error(pre.message)
                 return
-            if not pre.details["count"]:
+            found = len(pre.details["would_move"])
+            if not found:
                 self.info(f"nothing to move: no pending entry was delivered more than {more_than} times")
                 return
-            shown = f"{pre.details['count']:,}" + (" or more" if pre.details["capped"] else "")
+            shown = f"{found:,}" + (" or more" if pre.details["more"] else "")
             self.ask(
                 f"{shown} pending entries delivered more than {more_than} times", key, group, None, n, dlq
             )

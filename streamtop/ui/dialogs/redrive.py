@@ -1,6 +1,9 @@
 """Redrive (`R`): move dead-lettered entries back to their source stream (or another), with their
-original fields. The first enter is a dry run (how many, to where); a second enter on the same
-inputs asks for a confirmation, then moves them, one MULTI/EXEC per entry."""
+original fields. The first enter is a dry run (how many, to where, and every group of the target
+that will read them: issue 25); a second enter on the same inputs asks for a confirmation, then
+moves them, one MULTI/EXEC per entry. When a group other than the one that dead-lettered them reads
+the target, the dry run refuses and names it: give a retry stream only that group reads (To), or
+tick "every group"."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from typing import Any
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.widgets import Button, Input, Label
+from textual.widgets import Button, Checkbox, Input, Label
 
 from ... import numbers as num
 from ...actions import ValidationError
@@ -19,7 +22,7 @@ from .base import ActionDialog
 from .names import Names
 from .shared import name_of, short
 
-RedriveArgs = tuple[bytes, bytes | None, bytes | None, int]  # dlq, to, group, count
+RedriveArgs = tuple[bytes, bytes | None, bytes | None, int, bool]  # dlq, to, group, count, all groups
 
 
 class RedriveDialog(ActionDialog):
@@ -51,6 +54,10 @@ class RedriveDialog(ActionDialog):
         yield Input(label(group) if group else "", id="group")
         yield Label("At most", classes="hint")
         yield Input("10000", id="count")
+        yield Checkbox(
+            "every group: also when other groups read the target (each processes them again)",
+            id="all_groups",
+        )
 
     def on_mount(self) -> None:
         self.query_one("#dlq", Input).focus()
@@ -64,9 +71,11 @@ class RedriveDialog(ActionDialog):
         if dlq is None:
             raise ValidationError("dead-letter stream is empty")
         count = num.MOVE_COUNT.parse(self.value("count"))
-        return dlq, self._typed_name("to"), self._typed_name("group"), count
+        every = self.query_one("#all_groups", Checkbox).value
+        return dlq, self._typed_name("to"), self._typed_name("group"), count, every
 
     @on(Input.Changed)
+    @on(Checkbox.Changed)
     def _disarm(self) -> None:
         if self.armed is not None:
             self.armed = None
@@ -75,7 +84,7 @@ class RedriveDialog(ActionDialog):
 
     def submit(self) -> None:
         args = self.inputs()
-        dlq, to, group, count = args
+        dlq, to, group, count, every = args
         if self.armed == args:
             self.confirm(
                 "Redrive?",
@@ -85,14 +94,14 @@ class RedriveDialog(ActionDialog):
                     "bold",
                 ),
                 "Redrive",
-                lambda: self.launch(lambda: self.actions.redrive(dlq, to, group, count)),
+                lambda: self.launch(lambda: self.actions.redrive(dlq, to, group, count, all_groups=every)),
             )
             return
         self.busy = True
 
         async def dry_run() -> None:
             try:
-                result = await self.actions.redrive(dlq, to, group, count, dry_run=True)
+                result = await self.actions.redrive(dlq, to, group, count, dry_run=True, all_groups=every)
             except ValidationError as exc:
                 self.error(str(exc))
                 return
@@ -104,6 +113,12 @@ class RedriveDialog(ActionDialog):
 
     def show_dry_run(self, result: Any, args: RedriveArgs) -> None:
         if not result.ok:
+            if result.details.get("other_groups"):  # the choice: a retry stream, or every group
+                msg = result.message.replace("(--to KEY)", "(To)").replace(
+                    "(--all-groups)", '(tick "every group")'
+                )
+                self.error(msg)
+                return
             self.error(result.message)
             return
         if result.details.get("nothing"):

@@ -1,0 +1,41 @@
+"""Dead-letter and redrive on a cluster, through the routed client: the MULTI/EXEC check before
+the first move goes to the node that owns the DLQ (a transaction with a TYPE of it), and the moves
+and the group listing work as on one server (issue 24 item 2, issue 25 item 1)."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+
+from streamtop.actions import Actions
+from streamtop.connection import build_spec, connect
+from streamtop.session import make_action_client
+from tests.integration.test_cluster import cluster  # noqa: F401 (the module-scoped fixture)
+
+pytestmark = pytest.mark.slow  # a cluster of three starts first
+
+
+async def test_dead_letter_then_redrive_on_a_cluster(cluster):  # noqa: F811
+    spec = build_spec(url=cluster.url, cluster=True)
+    client, info = await connect(spec)
+    actions = Actions(make_action_client(spec, info), info)
+    rc = redis.RedisCluster(host="127.0.0.1", port=cluster.nodes[0].port)
+    key = "moves:orders"
+    try:
+        rc.delete(key, "{moves:orders}:dlq")
+        fields = [("a", "1"), ("dlq-missing", "0")]
+        rc.execute_command("XADD", key, "*", *[x for kv in fields for x in kv])
+        rc.xgroup_create(key, "g", "0")
+        rc.xreadgroup("g", "c", {key: ">"})
+        dead = await actions.dead_letter(key.encode(), b"g", min_deliveries=1)
+        assert dead.ok and len(dead.details["moved"]) == 1, dead.message
+        dlq = dead.details["dlq"]
+        back = await actions.redrive(dlq)
+        assert back.ok and len(back.details["moved"]) == 1, back.message
+        raw = rc.execute_command("XRANGE", key, "-", "+")
+        assert len(raw) == 2 and rc.xlen(dlq) == 0
+    finally:
+        rc.delete(key, "{moves:orders}:dlq")
+        rc.close()
+        await actions.client.aclose()
+        await client.aclose()
