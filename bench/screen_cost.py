@@ -177,7 +177,10 @@ def wait_live(pane: Pane, streams: int, timeout: float = 120.0) -> float:
     want = f"{streams:,} streams" if streams >= 1000 else f"{streams} streams"
     while time.monotonic() - t0 < timeout:
         head = pane.header()
-        if "LIVE" in head and (want in head or f"{streams} stream" in head):
+        # the header drops its stream count when verdicts need the room: the panel's title
+        # ("Streams 10/200") says it too
+        titled = any(f"/{streams:,} " in line or f"/{streams} " in line for line in pane.screen()[:3])
+        if "LIVE" in head and (want in head or f"{streams} stream" in head or titled):
             return time.monotonic() - t0
         time.sleep(0.2)
     raise RuntimeError(f"the dashboard did not come up: {pane.header()!r}")

@@ -487,12 +487,29 @@ def reply_error_text(exc: BaseException) -> str:
     return text
 
 
+# a URL's password field, whatever it holds: scheme://[user]:PASSWORD@
+_URL_PASSWORD = re.compile(r"((?:rediss?|unix|valkeys?)://[^\s:@/]*:)[^\s@]*@", re.IGNORECASE)
+
+
+def redact(text: str, password: str | None) -> str:
+    """`text` with the password taken out where a password stands, and only there: a URL's
+    password field, and the exact password as AUTH's argument (`AUTH pw`, `AUTH user pw`, also
+    inside HELLO, as redis-py quotes a failed pipeline command). Never a substring of other words:
+    a password `e` must not turn "connecting" into "conn***cting" (and tell its letters)."""
+    text = _URL_PASSWORD.sub(r"\1***@", text)
+    if password:
+        after_auth = re.compile(
+            r"(\bAUTH\s+(?:\S+\s+)?)" + re.escape(password) + r"(?=[\s)\]'\",]|$)", re.IGNORECASE
+        )
+        text = after_auth.sub(r"\1***", text)
+    return text
+
+
 def describe_error(exc: BaseException, spec: ConnectionSpec) -> str:
     """One line for a person: what failed, where, and what to try. Never the password."""
     where = spec.address
     text = " ".join(str(exc).split())
-    if spec.password:  # redact the server's text only: our own words ("wrong password") stay
-        text = text.replace(spec.password, "***")
+    text = redact(text, spec.password)  # the server's text only: our own words ("wrong password") stay
     low = text.lower()
     if "noauth" in low or "authentication required" in low:
         msg = f"the server at {where} requires a password: give -a, REDISCLI_AUTH or put it in --url"

@@ -7,30 +7,78 @@ A value the server did not give is None, never 0: the UI shows it as unknown.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from .options import POLL_DEFAULTS
 
-# C0, DEL and C1 controls (U+009B is a one-character CSI on many terminals) and the bidi
-# controls, which reorder what follows them so that two different names can look the same
+# The one escaped form of server bytes (keys, names, values, error texts), for every place a person
+# or a program reads them: the table, `status --json`, Prometheus labels, `tail`. It is injective
+# (two different byte strings never print the same) and reversible (`unlabel`), by this rule:
+#   \\      a backslash                  \n \r \t  newline, carriage return, tab
+#   \xHH    the byte HH: a C0 control or DEL (valid UTF-8, shown escaped) or a byte that is not
+#           part of valid UTF-8 (so the 4 characters `\xff` print as `\\xff`, the byte as `\xff`)
+#   \uXXXX  the character U+XXXX: C1 controls (U+009B is a one-character CSI on many terminals) and
+#           the bidi controls, which reorder what follows them so two names could look the same
+# Everything else is the UTF-8 text itself. Bytes decode with surrogateescape (U+DC80..U+DCFF
+# stand for the bytes that are not UTF-8); a decoder that means "these are bytes, not text"
+# (msgpack `bin`) maps every byte to U+DC00+byte, shown as \xHH too.
 _CONTROL_ESCAPES = (
-    {i: f"\\x{i:02x}" for i in (*range(32), *range(0x7F, 0xA0))}
-    | {
-        ord("\n"): "\\n",
-        ord("\r"): "\\r",
-        ord("\t"): "\\t",
-    }
+    {i: f"\\x{i:02x}" for i in (*range(32), 0x7F)}
+    | {i: f"\\u{i:04x}" for i in range(0x80, 0xA0)}
+    | {ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t", ord("\\"): "\\\\"}
     | {c: f"\\u{c:04x}" for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
 )
+BYTE_ESCAPES = {c: f"\\x{c - 0xDC00:02x}" for c in range(0xDC00, 0xDD00)}  # bytes (surrogateescape)
+ESCAPES = (
+    _CONTROL_ESCAPES
+    | BYTE_ESCAPES
+    # a lone surrogate from a JSON "\\ud800" escape: never printable, never from server bytes
+    | {c: f"\\u{c:04x}" for c in (*range(0xD800, 0xDC00), *range(0xDD00, 0xE000))}
+)
+_KEEP_NEWLINES = {c: e for c, e in ESCAPES.items() if c != ord("\n")}
+UNSAFE = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_CONTROL_ESCAPES)) + "\ud800-\udfff]")
+# A message streamtop wrote (which may quote names already escaped by `label`, or carry an error
+# text) is escaped for the terminal the same way, except that its backslashes stay as they are:
+# a name inside it was escaped once already.
+MESSAGE_ESCAPES = {c: e for c, e in ESCAPES.items() if c != ord("\\")}
+MESSAGE_UNSAFE = re.compile(UNSAFE.pattern.replace(re.escape("\\"), ""))
+_ESCAPED = re.compile(r"\\(?:x([0-9a-f]{2})|u([0-9a-f]{4})|(.))", re.S)
+_SIMPLE = {"\\": b"\\", "n": b"\n", "r": b"\r", "t": b"\t"}
 
 
-def label(name: bytes | str) -> str:
-    """A one-line printable form of a key or name: invalid UTF-8, control and bidi characters
-    escaped (render.name_text is the same, as a Rich Text that marks the escapes)."""
-    text = name.decode("utf-8", "backslashreplace") if isinstance(name, bytes) else name
-    return text.translate(_CONTROL_ESCAPES)
+def as_text(name: bytes | str) -> str:
+    """Server bytes as a str, invalid UTF-8 bytes kept as U+DC80..U+DCFF (surrogateescape)."""
+    return name.decode("utf-8", "surrogateescape") if isinstance(name, bytes) else name
+
+
+def label(name: bytes | str, *, keep_newlines: bool = False) -> str:
+    """The one printable, unambiguous form of a key, name or value (the rule above):
+    render.name_text is the same as a Rich Text that marks the escapes."""
+    return as_text(name).translate(_KEEP_NEWLINES if keep_newlines else ESCAPES)
+
+
+def unlabel(shown: str) -> bytes:
+    """The exact bytes `label` printed (the inverse, for programs that read `status --json`,
+    `tail --json` or the exporter's labels and need the key itself)."""
+    out = bytearray()
+    pos = 0
+    for m in _ESCAPED.finditer(shown):
+        out += shown[pos : m.start()].encode("utf-8", "surrogatepass")
+        hx, uni, other = m.groups()
+        if hx is not None:
+            out.append(int(hx, 16))
+        elif uni is not None:
+            out += chr(int(uni, 16)).encode("utf-8", "surrogatepass")
+        elif other in _SIMPLE:
+            out += _SIMPLE[other]
+        else:
+            raise ValueError(f"not an escape: \\{other}")
+        pos = m.end()
+    out += shown[pos:].encode("utf-8", "surrogatepass")
+    return bytes(out)
 
 
 def id_ms(entry_id: str | None) -> int | None:

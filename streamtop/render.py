@@ -3,47 +3,48 @@ says (keys, names, field values, error texts), shared by the CLI commands and th
 
 Unknown (None) is always "?", never 0: a missing value must not read as "all fine".
 Server text is data: `name_text` / `text` build a Rich `Text` (never parsed as markup) with
-invalid UTF-8, control, ANSI/OSC and bidi characters shown escaped; every place that shows a name
-goes through them, and widgets that would parse a str as markup get the `Text`.
+invalid UTF-8, control, ANSI/OSC and bidi characters and the backslash itself shown escaped, by the
+one rule of `model.label` (two different byte strings never print the same; `model.unlabel`
+reverses it); every place that shows a name goes through them, and widgets that would parse a str
+as markup get the `Text`. `label` / `unlabel` are re-exported here: the plain-str form.
 """
 
 from __future__ import annotations
 
 import codecs
-import re
 
 from rich.text import Text
 
-from .model import _CONTROL_ESCAPES, TimeLag, TimeLagSource
+from .model import ESCAPES, MESSAGE_ESCAPES, MESSAGE_UNSAFE, UNSAFE, TimeLag, TimeLagSource, label, unlabel
+
+__all__ = ["label", "unlabel"]
 
 UNKNOWN = "?"
 ESCAPE_STYLE = "reverse"  # an escape (\xff) looks unlike the same four characters typed literally
 NAME_LIMIT = 60
-_UNSAFE = re.compile("[" + "".join(re.escape(chr(c)) for c in _CONTROL_ESCAPES) + "\udc80-\udcff]")
 
 
-def _escape(ch: str) -> str:
-    code = ord(ch)
-    if 0xDC80 <= code <= 0xDCFF:  # an invalid UTF-8 byte (surrogateescape)
-        return f"\\x{code - 0xDC00:02x}"
-    return _CONTROL_ESCAPES[code]
-
-
-def text(value: bytes | str | None, style: str = "", *, keep_newlines: bool = False) -> Text:
+def text(
+    value: bytes | str | None, style: str = "", *, keep_newlines: bool = False, name: bool | None = None
+) -> Text:
     """Server bytes (or a str that holds them, e.g. an error message) as a Text that shows each
-    invalid byte and control character escaped, in ESCAPE_STYLE; never markup."""
+    invalid byte and control character escaped, in ESCAPE_STYLE; never markup. Bytes (and any
+    value with `name=True`) follow model.label's rule exactly, backslash included; a str is taken
+    as a message streamtop wrote, whose backslashes stay (the names in it were escaped once)."""
     if value is None:
         return Text("-", style="dim")
+    full = isinstance(value, bytes) if name is None else name
     s = value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else value
+    table = ESCAPES if full else MESSAGE_ESCAPES
     out = Text(style=style, end="")
     start = 0
-    for m in _UNSAFE.finditer(s):
+    for m in (UNSAFE if full else MESSAGE_UNSAFE).finditer(s):
         ch = m.group()
         if keep_newlines and ch == "\n":
             continue
         if m.start() > start:
             out.append(s[start : m.start()])
-        out.append(_escape(ch), ESCAPE_STYLE)
+        out.append(table[ord(ch)], ESCAPE_STYLE)
         start = m.end()
     if start == 0 and not out:
         return Text(s, style=style, end="")  # the common case: nothing to escape
@@ -57,12 +58,12 @@ def name_text(value: bytes | str | None, limit: int | None = NAME_LIMIT, style: 
     if value is None:
         return Text("-", style="dim")
     if limit is None:
-        return text(value, style)
+        return text(value, style, name=True)
     head = value[: limit * 4]
     cut = len(head) < len(value)
     if cut and isinstance(head, bytes):  # hold back a character split by the cut
         head = codecs.getincrementaldecoder("utf-8")("surrogateescape").decode(head, final=False)
-    out = text(head, style)
+    out = text(head, style, name=True)
     if out.cell_len > limit or cut:
         out.truncate(max(limit - 1, 0))
         out.append("…", "dim")
@@ -75,14 +76,14 @@ def middle_name_text(value: bytes | str | None, limit: int = NAME_LIMIT, style: 
     the end cut."""
     if value is None or len(value) > 4096 or limit < 5:
         return name_text(value, limit, style)
-    full = text(value, style)
+    full = text(value, style, name=True)
     if full.cell_len <= limit:
         return full
     s = value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else value
     tail_n = (limit - 1) // 2
     head_n = limit - 1 - tail_n
     while True:  # characters, shrinking until the escaped, maybe wide, ends fit in `limit` cells
-        head, tail = text(s[:head_n], style), text(s[len(s) - tail_n :], style)
+        head, tail = text(s[:head_n], style, name=True), text(s[len(s) - tail_n :], style, name=True)
         if head.cell_len + tail.cell_len + 1 <= limit or head_n + tail_n <= 1:
             return head + Text("…", "dim") + tail
         if head_n > tail_n:
@@ -92,9 +93,13 @@ def middle_name_text(value: bytes | str | None, limit: int = NAME_LIMIT, style: 
 
 
 def clean(value: str | bytes | None, keep_newlines: bool = False) -> str:
-    """Server text as a plain str with the same escapes, for places that take no Text (a
-    notification with markup off, a plain log line)."""
-    return "" if value is None else text(value, keep_newlines=keep_newlines).plain
+    """`text(value).plain`, for places that take no Text (a notification with markup off, a plain
+    log line): bytes by model.label's rule, a str message with its backslashes as they are."""
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return label(value, keep_newlines=keep_newlines)
+    return text(value, keep_newlines=keep_newlines).plain
 
 
 def duration_ms(ms: float | None) -> str:

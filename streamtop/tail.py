@@ -5,9 +5,12 @@ The last N entries (XREVRANGE, printed oldest first) or every entry from an ID (
 `--follow` then waits for new ones with XREAD BLOCK on a connection whose socket timeout outlasts
 the block (redis-py's default 5 s would fail a long block). Each entry is one line: its ID, the
 decoder that read it and the telling fields first; `--json` prints one JSON object per line
-(`id`, `fields`, and `format`, `body`, `headers` where a decoder applied); `--raw` skips decoding.
-Server text is escaped (render.clean), never written to the terminal as it came. A closed pipe
-(`| head`) ends quietly; ctrl+c exits 130 (cli), without a traceback.
+(`id`, `fields` as [name, value] pairs in the entry's order, repeated names kept, and `format`,
+`body`, `headers` where a decoder applied); `--raw` skips decoding. Every string from the server,
+in the text and in the JSON (`body` and `headers` too), is in model.label's one escaped form: no
+control or bidi character reaches a terminal, even through `jq -r`, and two different byte
+strings never print the same (model.unlabel gives the bytes back). A closed pipe (`| head`) ends
+quietly; ctrl+c exits 130 (cli), without a traceback.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -28,16 +30,16 @@ from .connection import ConnectError, ConnectionSpec, connect, describe_error
 from .decode import RAW, Decoded, decode_entry, format_for
 from .decode import spec_from_args as decode_spec
 from .decode.preview import pairs
-from .model import label
-from .parse import parse_entries
-from .render import clean
+from .model import id_key, label
+from .parse import pairs as reply_pairs
+from .parse import parse_entries, text
 from .session import check_mode, make_action_client
 
 BLOCK_MS = 5000  # one XREAD BLOCK; the connection's socket timeout is this plus 10 s
+BACKOFF = (0.5, 5.0)  # seconds between reconnect attempts with --follow: first, at most
 PAGE = 1000  # entries per XRANGE with --from
 PLAIN = ("text", "bytes")  # field=value entries: the fields say it all, no body repeated
 Fields = list[tuple[bytes, bytes]]
-_TERMINAL_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -82,40 +84,56 @@ def entry_line(entry_id: str, fields: Fields, fmt: str) -> str:
     """`ID  format  label=value ...  | header=value ...`, every value whole, all on one line."""
     decoded = _decoded(fields, fmt)
     if decoded is None:
-        parts = [f"{clean(f)}={clean(v)}" for f, v in fields] or ["(deleted)"]
+        parts = [f"{_name(f)}={label(v)}" for f, v in fields] or ["(deleted)"]
         return "  ".join([entry_id, *parts])
-    items = [clean(item) for item in _whole(decoded)]
+    items = [
+        label(value) if name is None else f"{_name(name)}={label(value)}" for name, value in _whole(decoded)
+    ]
     if decoded.headers:
-        items.append("|  " + "  ".join(clean(f"{k}={v}") for k, v in decoded.headers))
+        items.append("|  " + "  ".join(f"{label(k)}={label(v)}" for k, v in decoded.headers))
     return "  ".join([entry_id, decoded.format, *items])
 
 
-def _whole(decoded: Decoded) -> list[str]:
-    """In pairs()' order, but whole: pairs() cuts values for a preview."""
+def _name(name: bytes | str) -> str:
+    """A field name on the line: escaped, and its "=" as \\x3d (the same rule: the byte 0x3d),
+    so `name=value` splits at the first "=" whatever the name holds."""
+    return label(name).replace("=", "\\x3d")
+
+
+def _whole(decoded: Decoded) -> list[tuple[str | None, str]]:
+    """(name, value) in pairs()' order, but whole: pairs() cuts values for a preview."""
     body = decoded.body
     if not isinstance(body, dict):
-        return [body if isinstance(body, str) else _compact(body)]
+        return [(None, body if isinstance(body, str) else _compact(body))]
     keys = [k for k, _ in pairs(decoded)]
-    return [f"{k}={body[k] if isinstance(body[k], str) else _compact(body[k])}" for k in keys]
+    return [(k, body[k] if isinstance(body[k], str) else _compact(body[k])) for k in keys]
 
 
 def _compact(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def escaped(value: Any) -> Any:
+    """A decoded body with every string (object keys too) in label's escaped form, as `fields`
+    are: `jq -r .body.msg` then prints `\\x1b[2J`, never the escape sequence itself."""
+    if isinstance(value, str):
+        return label(value)
+    if isinstance(value, dict):
+        return {label(k): escaped(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [escaped(v) for v in value]
+    return value
+
+
 def entry_json(entry_id: str, fields: Fields, fmt: str) -> str:
-    doc: dict[str, Any] = {"id": entry_id, "fields": {clean(f): clean(v) for f, v in fields}}
+    """`{"id", "fields": [[name, value], ...]}` in the entry's order (a name may repeat), plus
+    `format`, `body` and `headers` ([name, value] pairs) when a decoder read it."""
+    doc: dict[str, Any] = {"id": entry_id, "fields": [[label(f), label(v)] for f, v in fields]}
     decoded = _decoded(fields, fmt) if fmt != RAW else None
     if decoded is not None:
-        doc.update(format=decoded.format, body=decoded.body, headers=dict(decoded.headers))
-    line = json.dumps(doc, ensure_ascii=False)
-    try:
-        line.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate from a JSON "\\ud800" escape: keep it escaped
-        line = json.dumps(doc, ensure_ascii=True)
-    # JSON escapes C0 itself; C1 (\x9b is a CSI) and bidi overrides in a decoded body would reach a
-    # terminal raw. They can only stand inside strings, so their \\uNNNN form is the same JSON.
-    return _TERMINAL_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", line)
+        headers = [[label(k), label(v)] for k, v in decoded.headers]
+        doc.update(format=decoded.format, body=escaped(decoded.body), headers=headers)
+    return json.dumps(doc, ensure_ascii=False)
 
 
 # reading ----------------------------------------------------------------------------------------
@@ -124,11 +142,21 @@ def entry_json(entry_id: str, fields: Fields, fmt: str) -> str:
 class Tail:
     """One tail run: the client, the key, how entries are printed, and where --follow goes on."""
 
-    def __init__(self, client: Any, key: bytes, emit: Callable[[str, Fields], None]) -> None:
+    def __init__(
+        self,
+        client: Any,
+        key: bytes,
+        emit: Callable[[str, Fields], None],
+        say: Callable[[str], None] = lambda line: None,
+        where: str = "the server",
+    ) -> None:
         self.client = client
         self.key = key
         self.emit = emit
+        self.say = say  # one line on stderr: the connection lost and back, a stream recreated
+        self.where = where
         self.last_id: str | None = None
+        self.seen: tuple[tuple[int, int] | None, int | None] | None = None  # last-generated-id, entries-added
 
     async def _call(self, *args: Any) -> Any:
         import redis
@@ -169,17 +197,70 @@ class Tail:
             raise UsageError(f"key {label(self.key)!r} holds a {kind}, not a stream")
         return kind == "stream"
 
+    async def state(self) -> tuple[tuple[int, int] | None, int | None] | None:
+        """(last-generated-id, entries-added (7.0+, else None)), None when there is no stream."""
+        import redis
+
+        try:
+            info = reply_pairs(await self.client.execute_command("XINFO", "STREAM", self.key))
+        except redis.ResponseError as exc:
+            if "no such key" in str(exc).lower():
+                return None
+            raise
+        added = info.get("entries-added")
+        return id_key(text(info.get("last-generated-id"))), (int(added) if added is not None else None)
+
+    async def recreated(self) -> bool:
+        """True when the stream is not the one read so far: gone, or its last-generated-id went
+        back, or its entries-added did (XREAD after our last ID would skip its lower IDs)."""
+        now = await self.state()
+        before, self.seen = self.seen, now
+        if before is None or now is None:
+            return before is not None and now is None
+        (last_then, added_then), (last_now, added_now) = before, now
+        went_back = last_then is not None and last_now is not None and last_now < last_then
+        return went_back or (added_then is not None and added_now is not None and added_now < added_then)
+
     async def follow(self) -> None:
-        """XREAD BLOCK from the last entry printed (else from the newest, else from the start)."""
+        """XREAD BLOCK from the last entry printed (else from the newest, else from the start),
+        through lost connections (retried with backoff, said on stderr) and a stream deleted or
+        recreated meanwhile (read again from its start)."""
+        import redis
+
         after = self.last_id
         if after is None:
             newest = parse_entries(await self._call("XREVRANGE", self.key, "+", "-", "COUNT", 1))
             after = newest[0][0] if newest else "0-0"
+        self.seen = await self.state()
+        delay, lost = BACKOFF[0], False
         while True:
-            reply = await self._call("XREAD", "BLOCK", BLOCK_MS, "STREAMS", self.key, after)
-            for _key, entries in _streams(reply):
-                self._print(entries)
-            after = self.last_id or after
+            try:
+                if lost or self.seen is None:
+                    after = await self._check(after)
+                reply = await self._call("XREAD", "BLOCK", BLOCK_MS, "STREAMS", self.key, after)
+                if lost:
+                    self.say(f"streamtop tail: reconnected to {self.where}")
+                    delay, lost = BACKOFF[0], False
+                read = _streams(reply)
+                for _key, entries in read:
+                    self._print(entries)
+                after = self.last_id or after
+                if not read:  # an idle block: the moment to notice a stream recreated under us
+                    after = await self._check(after)
+            except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+                if not lost:
+                    why = " ".join(str(exc).split()) or type(exc).__name__
+                    self.say(f"streamtop tail: connection to {self.where} lost ({why}); reconnecting")
+                lost = True
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, BACKOFF[1])
+
+    async def _check(self, after: str) -> str:
+        if await self.recreated():
+            self.say(f"streamtop tail: {label(self.key)!r} was deleted or recreated: reading from its start")
+            self.last_id = None
+            return "0-0"
+        return after
 
 
 def _streams(reply: Any) -> list[tuple[Any, list[tuple[str, Fields]]]]:
@@ -203,7 +284,11 @@ async def tail(
     else:
         client = spec.make_client(raw=True, block_ms=BLOCK_MS)
     client.response_callbacks.pop("XREAD", None)
-    reader = Tail(client, key, emit)
+
+    def say(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    reader = Tail(client, key, emit, say, spec.address)
     try:
         if not await reader.exists() and not args.follow:
             raise UsageError(f"no stream {label(key)!r} (add --follow to wait for it)")

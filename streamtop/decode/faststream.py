@@ -12,6 +12,7 @@ import json
 import struct
 from typing import Any
 
+from ..model import as_text
 from .fields import value_of
 from .types import Decoded, Fields
 
@@ -21,7 +22,7 @@ VERSION = 1
 
 
 def _text(raw: bytes) -> str:
-    return raw.decode("utf-8", "backslashreplace")
+    return as_text(raw)  # escaped once, where shown
 
 
 def parse_binary(data: bytes) -> tuple[list[tuple[str, str]], bytes] | None:
@@ -62,7 +63,7 @@ def _legacy(data: bytes) -> tuple[list[tuple[str, str]], bytes] | None:
     if not isinstance(doc, dict) or set(doc) != {"data", "headers"} or not isinstance(doc["data"], str):
         return None
     headers = doc["headers"] if isinstance(doc["headers"], dict) else {}
-    return [(str(k), str(v)) for k, v in headers.items()], doc["data"].encode()
+    return [(str(k), str(v)) for k, v in headers.items()], doc["data"].encode("utf-8", "surrogatepass")
 
 
 def body_value(body: bytes, content_type: str) -> Any:

@@ -3,14 +3,15 @@
 One field holding a JSON object (or msgpack map) is the common "payload in one field" layout: its
 object becomes the body, so its keys preview like fields. Otherwise the body maps each field to its
 decoded value. The format says what the values held: the most structured one any value needed
-("bytes" over "text").
+("bytes" over "text"). Names and values stay raw (invalid UTF-8 as surrogateescape); the caller
+escapes them once, where they are shown (model.label / render.text).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..render import clean
+from ..model import as_text
 from . import jsonvalue, msgpackvalue
 from .jsonvalue import NOTHING
 from .types import Decoded, Fields
@@ -34,7 +35,7 @@ def value_of(value: bytes, fmt: str) -> tuple[str, Any]:
             return "text", value.decode("utf-8")
         except UnicodeDecodeError:
             pass
-    return "bytes", clean(value)
+    return "bytes", as_text(value)  # the bytes that are not UTF-8 as U+DC80.., escaped when shown
 
 
 def decode(entry_fields: Fields, fmt: str) -> Decoded:
@@ -43,7 +44,7 @@ def decode(entry_fields: Fields, fmt: str) -> Decoded:
     for name, value in entry_fields:
         kind, decoded = value_of(value, fmt)
         kinds.append(kind)
-        body[clean(name)] = decoded
+        body[as_text(name)] = decoded
     best = max(kinds, key=_RANK.__getitem__)
     if len(entry_fields) == 1 and kinds[0] in ("json", "msgpack"):
         only = next(iter(body.values()))

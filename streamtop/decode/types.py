@@ -19,9 +19,11 @@ class Decoded:
 
 
 def jsonable(value: Any) -> Any:
-    """msgpack may hold bytes and non-string keys: make the value printable as JSON."""
+    """msgpack may hold bytes and non-string keys: make the value JSON-able. `bin` is bytes, not
+    text: every byte becomes U+DC00+byte, which model.label shows as \\xHH (never decoded as
+    UTF-8, and unlike any str value, whose backslashes are doubled)."""
     if isinstance(value, bytes):
-        return value.decode("utf-8", "backslashreplace")
+        return "".join(map(chr, (0xDC00 + b for b in value)))
     if isinstance(value, dict):
         return {k if isinstance(k, str) else str(jsonable(k)): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -2,7 +2,9 @@
 dashboard on it; `--no-ui` runs only the server and the workload and prints the URL.
 
 Whatever way the demo ends (quit, ctrl+c, SIGTERM, SIGHUP, a crash of the app), the `finally` here
-stops the workers and the server by PID; atexit and the server's PDEATHSIG cover the rest.
+stops the workers and the server by PID; atexit and the server's PDEATHSIG cover the rest. A
+signal stops the workload before anything else, and when the UI cannot end (a terminal that went
+away mid-write) streamtop.hangup's watchdog stops the server and exits (GRACE_S later).
 """
 
 from __future__ import annotations
@@ -11,9 +13,7 @@ import argparse
 import atexit
 import signal
 import sys
-import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import redis
 
@@ -21,6 +21,7 @@ from .. import numbers as num
 from ..cliargs import UsageError, add_interval_argument, add_window_argument, spec_from_args
 from ..connection import ConnectError, ConnectionSpec, describe_error
 from ..embedded import ServerUnavailable, port_free
+from ..hangup import STOP_SIGNALS, Stopper
 from ..options import DASHBOARD_DEFAULTS as DEFAULTS
 from ..options import DashboardOptions
 from .reader import LASTID_KEY
@@ -36,8 +37,6 @@ from .workload import (
 
 if TYPE_CHECKING:  # the UI is imported only when the demo runs it (build_app)
     from ..ui.demo_app import DemoApp
-
-STOP_SIGNALS = tuple(s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None)
 
 
 DEMO_STUCK_MS = STUCK_MS  # entries idle this long count as stuck (and are retried)
@@ -152,32 +151,6 @@ def _wrong_type(spec: ConnectionSpec) -> bool:
     return kind not in (b"none", b"stream")
 
 
-class _Stopper:
-    """Signal handlers that end the demo from whichever loop is running, restored on exit."""
-
-    def __init__(self) -> None:
-        self.event = threading.Event()
-        self.on_stop: Callable[[], None] | None = None
-        self._old: dict[int, Any] = {}
-
-    def install(self, signals: tuple[int, ...]) -> None:
-        for sig in signals:
-            self._old[sig] = signal.signal(sig, self._handle)
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self.event.is_set():  # a second signal: leave now (the finally still runs)
-            raise KeyboardInterrupt
-        self.event.set()
-        if self.on_stop is not None:
-            # not from inside the signal handler: the UI's loop is in the middle of something
-            threading.Thread(target=self.on_stop, daemon=True).start()
-
-    def restore(self) -> None:
-        for sig, old in self._old.items():
-            signal.signal(sig, old)
-        self._old.clear()
-
-
 def run(args: argparse.Namespace) -> int:
     if args.cluster:
         raise UsageError("the demo needs a standalone server (not --cluster)")
@@ -202,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
         spec = ConnectionSpec(host=server.host, port=server.port)
         url = server.url
 
-    stopper = _Stopper()
+    stopper = Stopper()
     controller = DemoController(
         spec,
         rate=args.rate,
@@ -212,6 +185,10 @@ def run(args: argparse.Namespace) -> int:
         poison_deliveries=args.poison_deliveries,
         retry_every=None if args.no_retry else RETRY_EVERY,
     )
+    # a signal stops the workload first (no event added after it), then the UI; the embedded
+    # server is stopped by PID whatever happens, even when a dead terminal blocks the UI
+    stopper.stops.append(controller.stop)
+    stopper.last_resort = server.cleanup if server is not None else None
     try:
         stopper.install(STOP_SIGNALS + ((signal.SIGINT,) if args.no_ui else ()))
         try:
@@ -262,10 +239,10 @@ def build_app(args: argparse.Namespace, spec: ConnectionSpec, controller: DemoCo
 
 
 def _run_ui(
-    args: argparse.Namespace, spec: ConnectionSpec, controller: DemoController, stopper: _Stopper
+    args: argparse.Namespace, spec: ConnectionSpec, controller: DemoController, stopper: Stopper
 ) -> int:
     from ..dashboard import run_app
 
     app = build_app(args, spec, controller)
-    stopper.on_stop = lambda: app.call_from_thread(app.exit)
+    stopper.stops.append(lambda: app.call_from_thread(app.exit))
     return run_app(app)

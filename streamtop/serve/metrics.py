@@ -9,8 +9,9 @@ goes to `streamtop_stream_group_lag_estimate`, flagged by `streamtop_stream_grou
 Everything redis_exporter lacks is prefixed `streamtop_`. Any value streamtop does not know is
 absent, never 0. In a cluster every series also has a `node` label (the primary's address).
 
-Label values are the server's names decoded as UTF-8 (invalid bytes as `\\xNN`): data, never
-markup; exposition.py escapes backslash, quote and newline as the text format says.
+Label values are the server's names in model.label's one form (UTF-8 text, a backslash doubled,
+invalid bytes as `\\xNN`): data, never markup; exposition.py escapes backslash, quote and newline
+as the text format says.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ..history import History
-from ..model import _CONTROL_ESCAPES, LagSource, NodeStatus, Snapshot, StreamInfo, TimeLagSource, id_ms
+from ..model import LagSource, NodeStatus, Snapshot, StreamInfo, TimeLagSource, id_ms, label
 from .exposition import Family
 
 STREAM = ("db", "stream")
@@ -28,24 +29,15 @@ GROUP = (*STREAM, "group")
 CONSUMER = (*GROUP, "consumer")
 
 
-# Newlines stay (the text format writes them as \\n); every other control or bidi character is
-# written as an escape, so `curl /metrics` in a terminal never runs an escape sequence from a key.
-_LABEL_ESCAPES = {c: e for c, e in _CONTROL_ESCAPES.items() if c != ord("\n")}
-
-
 def label_value(name: bytes) -> str:
-    """A key or name as a label value: the text itself (quotes, backslashes and newlines escaped
-    when written), invalid UTF-8 as \\xNN and control or bidi characters as \\xNN / \\uNNNN,
-    capped at LABEL_LIMIT characters (`capped`)."""
+    """A key or name as a label value: model.label's one unambiguous form (a backslash doubled,
+    invalid UTF-8 and controls as \\xNN, C1 and bidi as \\uNNNN), so two names never share a
+    series and `curl /metrics` in a terminal never runs an escape sequence from a key. Newlines
+    stay: the text format writes them as \\n (and quotes and backslashes escaped once more).
+    Capped at LABEL_LIMIT characters (`capped`)."""
     head = 4 * LABEL_LIMIT + 8  # bytes that decode to more than LABEL_LIMIT characters, whatever
     # they hold: only the head of a long name is decoded (a 1 MB name costs what a short one does)
-    return capped(name, _escaped(name[:head] if len(name) > head else name))
-
-
-def _escaped(name: bytes) -> str:
-    """The escaping of a name as a label (issue 24 makes it unambiguous in render.py: the lead
-    swaps that function in here; the cap below goes on top of whichever it is)."""
-    return name.decode("utf-8", "backslashreplace").translate(_LABEL_ESCAPES)
+    return capped(name, label(name[:head] if len(name) > head else name, keep_newlines=True))
 
 
 LABEL_LIMIT = 200  # characters of a name in a label; a 1 MB key made a 131 MB page

@@ -135,3 +135,56 @@ def test_health_bench_runs_and_both_ways_agree():
     assert "pass (old) ms" in lines[1] and "running (new) ms" in lines[1]
     rows = json.loads(lines[-1])
     assert [(r["groups"], r["window_polls"], r["mismatches"]) for r in rows] == [(25, 61, 0)]
+
+
+# Every other bench script at a tiny size (issue 24, item 12: soak.py had rotted unnoticed). run.py
+# covers poll, produce, server_cost and ui; health.py is above. A script that gains an option or a
+# new script is listed here, or test_every_bench_script_has_a_smoke_run fails.
+TINY = {
+    "big_entry.py": ("--mb", "0.1", "--polls", "2"),
+    "cluster_faults.py": ("--streams", "20", "--stop", "1"),
+    "hung.py": ("--intervals", "0.5"),
+    "screen_cost.py": ("--quick", "--seconds", "1", "--streams", "200", "--busy", "200"),
+    "serve_metrics.py": ("--streams", "10", "--reps", "2", "--quick"),
+    "soak.py": ("--minutes", "0.05", "--idle-minutes", "0.05", "--rate", "50", "--no-tracemalloc"),
+    "stale_apply.py": ("--streams", "10", "--repeat", "1"),
+    "time_lag.py": ("--streams", "10", "--reps", "2"),
+    "web.py": ("--streams", "5", "--sessions", "1", "--window", "1"),
+}
+COVERED = {
+    "run.py",
+    "poll.py",
+    "produce.py",
+    "server_cost.py",
+    "ui.py",
+    "health.py",
+    "common.py",
+    "__init__.py",
+}
+
+
+def test_every_bench_script_has_a_smoke_run():
+    scripts = {p.name for p in (ROOT / "bench").glob("*.py")}
+    assert scripts - COVERED == set(TINY)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", sorted(TINY))
+def test_bench_script_runs_at_a_tiny_size(script):
+    run = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / script), *TINY[script]],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        stdout, stderr = run.communicate(timeout=240)
+    finally:
+        run.kill()
+        run.wait()
+    left = workdirs_of(run.pid)
+    remove_workdirs_of(run.pid)
+    assert run.returncode == 0, stderr[-3000:]
+    assert "Traceback" not in stderr, stderr[-3000:]
+    assert stdout.strip() and left == []

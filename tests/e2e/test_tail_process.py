@@ -58,9 +58,10 @@ def test_json_lines_carry_the_faststream_envelope(server, r):
     first, second = (json.loads(line) for line in done.stdout.splitlines())
     assert first["id"] == entry_id and first["format"] == "faststream"
     assert first["body"] == {"event": "signup", "user": 7}
-    assert first["headers"]["correlation_id"] == "corr-1"
-    assert first["fields"]["__data__"].startswith("\\x89BIN")
-    assert second == {"id": second["id"], "fields": {"plain": "yes"}}  # nothing decoded: no body
+    assert dict(first["headers"])["correlation_id"] == "corr-1"  # [name, value] pairs, like fields
+    [[name, value]] = first["fields"]
+    assert name == "__data__" and value.startswith("\\x89BIN")
+    assert second == {"id": second["id"], "fields": [["plain", "yes"]]}  # nothing decoded: no body
 
 
 def test_raw_and_forced_format(server, r):
@@ -178,6 +179,6 @@ def test_follow_waits_for_a_stream_that_does_not_exist_yet(server, r):
     wait_for(lambda: any(c.get("cmd") == "xread" for c in r.client_list()), "tail in XREAD")
     entry_id = r.xadd("later", {"k": "v"}).decode()
     line = wait_for(lambda: None if lines.empty() else lines.get(), "the first entry")
-    assert json.loads(str(line)) == {"id": entry_id, "fields": {"k": "v"}}
+    assert json.loads(str(line)) == {"id": entry_id, "fields": [["k", "v"]]}
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=30) == 130

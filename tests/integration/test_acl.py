@@ -20,7 +20,7 @@ from tests.support.waiting import until
 # The README's ACLs (Redis 7+ / Valkey; on Redis 6.2 use `~*` for `%R~*`).
 WATCH_ACL = (
     "resetkeys %R~* resetchannels -@all "
-    "+info +ping +scan +type +xinfo +xlen +xpending +xrange +xrevrange +time"
+    "+info +ping +scan +type +xinfo +xlen +xpending +xrange +xrevrange +xread +time"
 )
 ACTION_ACL = {  # key -> (what the README calls it, extra commands)
     "produce": "+xadd",

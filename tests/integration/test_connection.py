@@ -255,8 +255,9 @@ async def test_tls_against_a_plain_server(server):
 
 def test_describe_error_redacts_the_password_in_server_text():
     spec = build_spec(password=SECRET, env={})
-    msg = describe_error(RuntimeError(f"weird reply mentioning {SECRET}\nsecond line"), spec)
-    assert SECRET not in msg and "***" in msg and "\n" not in msg
+    failed = f"Command # 1 (AUTH {SECRET}) of pipeline caused error: weird\nsecond line"
+    msg = describe_error(RuntimeError(failed), spec)
+    assert SECRET not in msg and "(AUTH ***)" in msg and "\n" not in msg
 
 
 # passwords as redis-cli reads them, and never shown ------------------------------------------------

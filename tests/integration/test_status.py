@@ -398,3 +398,23 @@ def test_pending_with_an_unknown_oldest_entry_breaches_max_idle():
     [b] = find_breaches(snap, Thresholds(max_idle_ms=1000))
     assert (b.metric, b.value, b.value_source) == ("idle_ms", None, "unknown")
     assert find_breaches(snap, Thresholds(max_pending=5)) == []
+
+
+def test_two_keys_that_once_printed_the_same_are_two_names_in_json_and_table(capsys, server, r):
+    """ESC+X and the four characters `\\x1bX` (issue 24, item 6): the backslash is doubled, so
+    neither the JSON `key` nor the table line can be mistaken for the other; unlabel reverses it."""
+    from streamtop.model import unlabel
+
+    esc, typed = b"\x1bX", b"\\x1bX"
+    r.xadd(esc, {"a": "1"})
+    r.xadd(typed, {"a": "1"})
+    _, doc = status_json(capsys, server)
+    keys = {st["key"]: bytes.fromhex(st["key_hex"]) for st in doc["streams"]}
+    assert keys == {"\\x1bX": esc, "\\\\x1bX": typed}
+    assert all(unlabel(shown) == exact for shown, exact in keys.items())
+    code, out, _ = status(capsys, server)
+    assert code == 0 and "\x1b" not in out.replace("\x1b[", "")  # no raw ESC but colour codes
+    lines = [line.strip() for line in out.splitlines()]
+    assert any(line.startswith("\\\\x1bX") for line in lines) and any(
+        line.startswith("\\x1bX") for line in lines
+    )

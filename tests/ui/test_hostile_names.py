@@ -353,7 +353,8 @@ async def test_every_hostile_key_at_once_in_the_streams_table(server, r) -> None
         assert shown == {k: middle_name_text(k, app.w("streams").name_width).plain for k in keys}
         assert shown[b"[red]x[/red]"] == "[red]x[/red]" and shown[b"x"] == "x"
         assert table.get_row(b"\xff\xfe".hex())[0].spans  # the escapes are marked ...
-        assert not table.get_row(b"\\xff".hex())[0].spans  # ... a typed backslash is not
+        # ... and a typed backslash is doubled: `\xff` typed and the byte 0xff never read the same
+        assert shown[b"\\xff"] == "\\\\xff" and shown[b"\xff\xfe"] == "\\xff\\xfe"
         await pilot.press("slash", *"[/]")  # the filter (a glob) is typed text in the title too
         assert "filter: [/]" in app.w("streams")._border_title.plain
         screen = screen_text(app)
@@ -364,14 +365,15 @@ async def test_every_hostile_key_at_once_in_the_streams_table(server, r) -> None
 def test_name_text_escapes_and_cuts() -> None:
     assert name_text(b"[red]x[/red]").plain == "[red]x[/red]"
     t = name_text(b"a\x1b[31m\xc2\x9b\xe2\x80\xae\xff\n")
-    assert t.plain == "a\\x1b[31m\\x9b\\u202e\\xff\\n"
-    assert [t.plain[s.start : s.end] for s in t.spans] == ["\\x1b", "\\x9b", "\\u202e", "\\xff", "\\n"]
+    # U+009B is \u009b; \x9b would be the lone byte 0x9b (model.label's rule)
+    assert t.plain == "a\\x1b[31m\\u009b\\u202e\\xff\\n"
+    assert [t.plain[s.start : s.end] for s in t.spans] == ["\\x1b", "\\u009b", "\\u202e", "\\xff", "\\n"]
     long = name_text("é".encode() * 10_000, 20)  # cut inside a character: no stray \xc3
     assert long.plain == "é" * 19 + "…" and long.cell_len == 20
     wide = name_text("🔥".encode() * 50, 21)
     assert wide.cell_len <= 21 and wide.plain.endswith("…")
     assert text("line one\nline\x1b two", keep_newlines=True).plain == "line one\nline\\x1b two"
-    assert label(b"\xc2\x9b\xe2\x80\xae") == "\\x9b\\u202e"  # the JSON form escapes the same
+    assert label(b"\xc2\x9b\xe2\x80\xae") == "\\u009b\\u202e"  # the JSON form escapes the same
 
 
 def test_header_shows_server_text_escaped() -> None:

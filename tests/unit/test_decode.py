@@ -12,6 +12,7 @@ import pytest
 from streamtop.decode import decode_entry, format_for, parse_decode_arg, spec_from_args
 from streamtop.decode import faststream as fs_decoder
 from streamtop.decode.preview import pairs, varying_keys
+from streamtop.model import label
 
 faststream_parser = pytest.importorskip("faststream.redis.parser", reason="faststream[redis] not installed")
 taskiq_message = pytest.importorskip("taskiq.message", reason="taskiq not installed")
@@ -100,7 +101,9 @@ def test_msgpack_only_when_it_parses_cleanly() -> None:
 def test_text_and_escaped_bytes() -> None:
     decoded = decode_entry(((b"sensor", b"s-1"), (b"blob", b"\xff\x00ok")))
     assert decoded is not None and decoded.format == "bytes"
-    assert decoded.body == {"sensor": "s-1", "blob": "\\xff\\x00ok"}
+    # raw (the bytes that are not UTF-8 as surrogateescape); escaped once, where shown
+    assert decoded.body == {"sensor": "s-1", "blob": "\udcff\x00ok"}
+    assert label(decoded.body["blob"]) == "\\xff\\x00ok"
 
 
 def test_forced_formats_and_raw() -> None:

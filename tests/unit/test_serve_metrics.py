@@ -160,7 +160,7 @@ def test_invalid_utf8_names_stay_apart():
 def test_control_and_bidi_characters_never_reach_the_page_raw():
     """`curl /metrics` in a terminal: an ESC or a right-to-left override in a key is data."""
     assert label_value(b"a\x1b[31mred\x1b[0m") == "a\\x1b[31mred\\x1b[0m"
-    assert label_value("x\u202ey\r\x9b".encode()) == "x\\u202ey\\r\\x9b"
+    assert label_value("x\u202ey\r\x9b".encode()) == "x\\u202ey\\r\\u009b"
 
 
 def _pending(s: StreamInfo, smallest: str, greatest: str, n: int = 4) -> GroupInfo:
