@@ -157,7 +157,7 @@ HEALTH_STYLES = {
     "falling_behind": "yellow",
     "stalled": "bold red",
     "stopped": "bold red",
-    "failing": "bold red",
+    "stuck": "bold red",
 }
 
 

@@ -20,13 +20,14 @@ Health (see health.py for the rules): `--window 30s` polls for that long (about 
 before answering and judges each group over those polls; without it one poll is judged (against a
 60 s window: what one poll can decide, e.g. `stopped`, else `unknown`).
 
-JSON document (`--json`), schema_version 1; its JSON Schema (draft 2020-12) is status.schema.json
-next to this module, printed by `--json-schema`. Fields are only ever added within one schema version;
-a renamed or removed field bumps it. Durations are integers in ms, timestamps integers in ms since
-the epoch, rates floats per second. Keys and names are strings with invalid UTF-8 and control
-characters escaped (`\\xff`, `\\n`); the exact bytes are in the `*_hex` sibling. Unknown is null.
+JSON document (`--json`), schema_version 2 (2: "failing" became "stuck"); its JSON Schema (draft
+2020-12) is status.schema.json next to this module, printed by `--json-schema`. Fields are only ever
+added within one schema version; a renamed or removed field bumps it. Durations are integers in ms,
+timestamps integers in ms since the epoch, rates floats per second. Keys and names are strings with
+invalid UTF-8 and control characters escaped (`\\xff`, `\\n`); the exact bytes are in the `*_hex`
+sibling. Unknown is null.
 
-    schema_version     1
+    schema_version     2
     generated_by       "streamtop 0.1.0"
     taken_at_ms        when the (last) poll ended
     server             {url (no password), name "redis"|"valkey", version, redis_version, mode}
@@ -65,7 +66,7 @@ characters escaped (`\\xff`, `\\n`); the exact bytes are in the `*_hex` sibling.
                 time_lag_ms (age of the first undelivered entry, 0 when caught up, null unknown),
                 time_lag_source "exact"|"at_most"|"not_time"|"unknown", last_read_ms,
                 read_rate, add_rate (entries/s over the window), eta_s (to lag 0, null when not
-                catching up), health "ok"|"falling_behind"|"stalled"|"stopped"|"failing"|"idle"|
+                catching up), health "ok"|"falling_behind"|"stalled"|"stopped"|"stuck"|"idle"|
                 "unknown", health_reason (one line),
                 consumers: [{name, name_hex, pending, idle_ms, inactive_ms (null before 7.2),
                              gone (true: probably gone, false, null: cannot tell; streamtop.liveness),
@@ -100,7 +101,7 @@ from .model import GroupInfo, LagSource, Snapshot, StreamInfo, id_ms, label
 from .options import POLL_DEFAULTS, PollOptions
 from .session import close_collector, make_action_client, make_collector
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: health "failing" renamed "stuck" (issue 25)
 OUTAGE_REPLIES = ("CLUSTERDOWN", "MOVED", "ASK", "TRYAGAIN", "MASTERDOWN")  # the cluster, not the key
 MAX_ESTIMATE_CAP = 100_000
 EXIT_OK, EXIT_ERROR, EXIT_BREACH = 0, 1, 2
@@ -109,7 +110,7 @@ WINDOW_POLL = 1.0  # seconds between the polls of --window (less for a window un
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_watch_arguments(p)
-    p.add_argument("--json", action="store_true", help="print a JSON document (schema_version 1)")
+    p.add_argument("--json", action="store_true", help="print a JSON document (schema_version 2)")
     p.add_argument(
         "--json-schema",
         action="store_true",
@@ -136,7 +137,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--health",
         action="store_true",
-        help="exit 2 when any group is not ok or idle (stalled, stopped, failing...)",
+        help="exit 2 when any group is not ok or idle (stalled, stopped, stuck...)",
     )
     t = p.add_argument_group("thresholds (exit 2 when any is exceeded)")
     t.add_argument(

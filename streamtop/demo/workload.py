@@ -183,7 +183,8 @@ class Consumer(Worker):
       succeeds with `retry_success` and is acked; a poison one (hotter than `poison_above`, or
       not a sensor event) always fails;
     - a failure of an entry delivered more than `poison_deliveries` times (what the dashboard marks
-      poison) moves the entry to the DLQ stream with the dead-letter action (same format as the dashboard's `D`) and acks it.
+      poison) moves the entry to the DLQ stream with the dead-letter action (same format as the
+      dashboard's `D`) and acks it.
     `crash()` makes it read one more batch and die without acking it."""
 
     role = "consumer"

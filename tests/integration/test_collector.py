@@ -226,7 +226,6 @@ async def test_wrongtype(any_server, any_r, collector_for):
 
 async def test_empty_streams_and_missing_parts(any_server, any_r, collector_for):
     r = any_r
-    lag_field = has_lag(r)
     add(r, "emptied", [1])
     r.xdel("emptied", "1-1")
     r.xgroup_create("made", "g", id="$", mkstream=True)

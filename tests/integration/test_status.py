@@ -50,7 +50,7 @@ def test_json_equals_xinfo(capsys, any_server, any_r):
     xg = {s(g["name"]): g for g in any_r.xinfo_groups("orders")}
     xc = {s(c["name"]): c for c in any_r.xinfo_consumers("orders", "g1")}
 
-    assert code == 0 and doc["schema_version"] == 1 and doc["ok"] is True and doc["breaches"] == []
+    assert code == 0 and doc["schema_version"] == 2 and doc["ok"] is True and doc["breaches"] == []
     name, version = version_of(any_r)
     assert doc["server"]["name"] == name and doc["server"]["version"] == version
     assert doc["server"]["url"] == any_server.url
