@@ -69,8 +69,9 @@ sibling. Unknown is null.
                 catching up), health "ok"|"falling_behind"|"stalled"|"stopped"|"stuck"|"idle"|
                 "unknown", health_reason (one line),
                 consumers: [{name, name_hex, pending, idle_ms, inactive_ms (null before 7.2),
-                             gone (true: probably gone, false, null: cannot tell; streamtop.liveness),
-                             gone_reason (why, null when alive)}]}]
+                             gone (true: gone on evidence, false: alive, null: cannot
+                             tell; streamtop.liveness), gone_reason (why, null when active),
+                             liveness "active"|"waiting"|"busy"|"gone"|"cannot tell"}]}]
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ from .collector import Collector
 from .connection import AsyncClient, ConnectError, ConnectionSpec, connect, describe_error
 from .health import DEFAULT_WINDOW, Verdict
 from .history import History
-from .liveness import group_liveness, liveness
+from .liveness import Clients, group_liveness, liveness, needs_clients, read_clients
 from .model import GroupInfo, LagSource, Snapshot, StreamInfo, id_ms, label
 from .options import POLL_DEFAULTS, PollOptions
 from .session import close_collector, make_action_client, make_collector
@@ -326,6 +327,7 @@ class Result:
     targets: tuple[str, ...] = ()
     window: float = DEFAULT_WINDOW
     polls: int = 1
+    clients: Clients | None = None  # CLIENT LIST for liveness, when a consumer idled long (standalone)
 
     def unhealthy(self) -> list[tuple[StreamInfo, GroupInfo, Verdict]]:
         """Every group whose verdict is not ok or idle, in stream order."""
@@ -393,6 +395,8 @@ async def collect(
             history.update(snap)
             polls += 1
         problems = await _key_problems(keys_client, collector, snap)
+        groups = [g for s in snap.streams for g in s.groups]
+        clients = await read_clients(client) if server.mode != "cluster" and needs_clients(groups) else None
     except ClusterError as exc:
         raise ConnectError(str(exc)) from None
     except redis.RedisError as exc:
@@ -406,7 +410,14 @@ async def collect(
     if problems:
         raise UsageError("; ".join(problems))
     return Result(
-        snap, history, spec.display_url(), rates_interval, tuple(targets), window or DEFAULT_WINDOW, polls
+        snap,
+        history,
+        spec.display_url(),
+        rates_interval,
+        tuple(targets),
+        window or DEFAULT_WINDOW,
+        polls,
+        clients,
     )
 
 
@@ -426,7 +437,7 @@ def _group_json(res: Result, s: StreamInfo, g: GroupInfo) -> dict[str, Any]:
     health = res.history.health(s.key, g.name)
     ps = g.pending_summary
     oldest = ps.oldest if ps else None
-    states = group_liveness(g, res.snapshot.taken_at * 1000)
+    states = group_liveness(g, res.snapshot.taken_at * 1000, clients=res.clients)
     return {
         "name": label(g.name),
         "name_hex": g.name.hex(),
@@ -464,6 +475,7 @@ def _group_json(res: Result, s: StreamInfo, g: GroupInfo) -> dict[str, Any]:
                 "inactive_ms": c.inactive_ms,
                 "gone": states[c.name].gone,
                 "gone_reason": states[c.name].reason or None,
+                "liveness": str(states[c.name].state),
             }
             for c in g.consumer_list
         ],
@@ -619,11 +631,11 @@ def _groups_table(res: Result, s: StreamInfo, marks: set[tuple[bytes | None, str
     return table
 
 
-def _consumers_table(s: StreamInfo, now_ms: float) -> Table | None:
+def _consumers_table(s: StreamInfo, now_ms: float, clients: Clients | None = None) -> Table | None:
     rows = [(g, c) for g in s.groups for c in g.consumer_list]
     if not rows:
         return None
-    states = {(g.name, c.name): liveness(c, g, now_ms) for g, c in rows}
+    states = {(g.name, c.name): liveness(c, g, now_ms, clients=clients) for g, c in rows}
     notes = any(state.reason for state in states.values())
     inactive = any(c.inactive_ms is not None for _, c in rows)
     table = Table(box=None, pad_edge=False, header_style="bold")
@@ -646,7 +658,7 @@ def _consumers_table(s: StreamInfo, now_ms: float) -> Table | None:
             row.append(Text("never" if c.inactive_ms == -1 else render.duration_ms(c.inactive_ms)))
         if notes:
             state = states[(g.name, c.name)]
-            prefix, style = ("gone? ", "dim") if state.gone else ("", "italic")
+            prefix, style = ("gone: ", "dim") if state.gone else ("", "italic")
             row.append(Text(prefix + state.reason, style))
         table.add_row(*row)
     return table
@@ -674,7 +686,7 @@ def print_tables(
                 why.append_text(render.name_text(g.name, NAME_LIMIT))
                 why.append(f": {res.history.health(s.key, g.name).reason}", style="dim")
                 console.print(why)
-            consumers = _consumers_table(s, snap.taken_at * 1000)
+            consumers = _consumers_table(s, snap.taken_at * 1000, res.clients)
             if consumers is not None:
                 console.print(consumers)
         elif s.error is None:

@@ -40,9 +40,9 @@ def consumer_cells(
     else:
         inactive = fmt.duration_ms(c.inactive_ms)
     style = GONE_STYLE if state.gone is True else ""
-    note = Text(
-        "gone? " + state.reason if state.gone else state.reason, GONE_STYLE if state.gone else "italic"
-    )
+    # waiting and busy reasons start with their state; gone and cannot tell say theirs first
+    prefix = "gone: " if state.gone else "cannot tell: " if state.gone is None and state.reason else ""
+    note = Text(prefix + state.reason.removesuffix(": cannot tell"), GONE_STYLE if state.gone else "italic")
     return (
         middle_name_text(c.name, name_width, style),
         Text(fmt.count(c.pending), style),
