@@ -8,6 +8,7 @@ import argparse
 import sys
 
 from .. import numbers as num
+from .. import rerun
 from ..actions import Actions
 from ..actions.claim import owners_text
 from ..cliargs import UsageError
@@ -97,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             res = await actions.claim_auto(key, group, target, idle, args.count, start=args.start)
         got = res.details.get("owners") or {}
+        if res.ok and res.details.get("claimed") and not args.json:  # what happens next (issue 25)
+            print(f"claimed entries are {rerun.AFTER_CLAIM}", file=sys.stderr)
         return finish(
             args,
             res,
