@@ -58,3 +58,30 @@ def test_entries_held_past_the_window_in_a_lull_are_stuck_and_unhealthy(capsys, 
     finally:
         c2.stop_event.set()
         c2.join(5)
+
+
+@pytest.mark.slow
+async def test_serve_exports_the_stuck_verdict(server, r):
+    """serve's verdict series says `stuck` for the same group (a window shortened as --window does)."""
+    from tests.support.scrape import Served
+
+    arrange(r)
+    c2 = Worker(server, poll_c2, 0.0)
+    c2.start()
+    served = Served.on(server)
+    served.monitor.history.window = WINDOW_MS / 1000
+    try:
+        wait_for(
+            lambda: r.xpending_range("s2", "g", "-", "+", 1)[0]["time_since_delivered"] > WINDOW_MS,
+            "the held entries to be older than the window",
+        )
+        await served.poll()
+        await served.poll()
+        page = served.scrape()
+    finally:
+        await served.close()
+        c2.stop_event.set()
+        c2.join(5)
+    at = {"db": "db0", "stream": "s2", "group": "g"}
+    assert page.value("streamtop_stream_group_health", **at, verdict="stuck") == 1
+    assert page.value("streamtop_stream_group_health", **at, verdict="idle") is None
