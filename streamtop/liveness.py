@@ -39,6 +39,7 @@ from .model import ConsumerInfo, GroupInfo, LagSource, TimeLagSource
 from .render import duration_ms
 
 GONE_AFTER_MS = 60_000  # no read attempted for this long before any verdict but "active"
+OWN_NAME = b"streamtop"  # streamtop's own connections (connection.py names them): never a consumer's
 READ_COMMANDS = frozenset({"xreadgroup", "xautoclaim", "xclaim"})  # what a consumer's connection runs
 
 
@@ -130,7 +131,9 @@ def _closed(consumer: ConsumerInfo, group: GroupInfo, clients: Clients) -> str |
     if any(clients.named(n) for n in others):
         return "no open connection is named after it, while the group's other consumers' are (CLIENT LIST)"
     idle_s = consumer.idle_ms // 1000
-    could = [c for c in clients.conns if c.age_s >= idle_s - 1 or c.cmd in READ_COMMANDS]
+    could = [
+        c for c in clients.conns if c.name != OWN_NAME and (c.age_s >= idle_s - 1 or c.cmd in READ_COMMANDS)
+    ]
     if not could:
         return (
             f"no connection open now could have made its last read {duration_ms(consumer.idle_ms)} ago: "

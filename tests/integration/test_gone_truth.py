@@ -24,7 +24,7 @@ from streamtop import liveness
 from streamtop.actions import Actions
 from streamtop.actions.gone import gone_preview
 from streamtop.connection import connect, parse_url
-from tests.support.commands import run
+from tests.support.commands import cli_main, run
 from tests.support.waiting import until, wait_for
 
 walrus = pytest.importorskip("walrus")
@@ -163,3 +163,30 @@ async def test_an_unnamed_busy_handler_is_busy_or_cannot_tell_never_gone(any_ser
         assert (seen["handler"]["liveness"], seen["handler"]["gone"]) == expected, seen
         release.set()
         await until(None, lambda: r.xpending("orders", "billing")["pending"] == 0, "the handler to ack")
+
+
+def test_without_the_right_to_client_list_a_dead_named_worker_is_never_gone(any_server, any_r, capsys):
+    """A user without +client: CLIENT LIST is refused, so the closed connection cannot be known.
+    The dead worker holding its entry is then busy (7.2+) or cannot tell (6.2, 7.0), never gone."""
+    r = any_r
+    r.acl_setuser("watcher", enabled=True, passwords=["+pw"], keys=["*"], commands=["+@all", "-client"])
+    r.xgroup_create("s", "g", id="0", mkstream=True)
+    r.xadd("s", {"n": "1"})
+    with redis.Redis(host=any_server.host, port=any_server.port, protocol=2, client_name="dead") as w:
+        w.xreadgroup("g", "dead", {"s": ">"}, count=1)
+    live = redis.Redis(host=any_server.host, port=any_server.port, protocol=2, client_name="live")
+    try:
+        r.xadd("s", {"n": "2"})
+        live.xreadgroup("g", "live", {"s": ">"}, count=1)  # (6.2 and 7.0 list a consumer once served)
+        wait_for(lambda: consumer(r, "s", "g", b"dead")["idle"] > 2 * GONE_AFTER, "the dead one to idle")
+        url = f"redis://watcher:pw@{any_server.host}:{any_server.port}/0"
+        code = cli_main(["status", "s", "--json", "--url", url])
+        doc = json.loads(capsys.readouterr().out)
+        seen = {c["name"]: c for c in doc["streams"][0]["groups"][0]["consumers"]}["dead"]
+        assert code == 0 and seen["gone"] is not True, seen
+        assert seen["liveness"] == ("busy" if seen["inactive_ms"] is not None else "cannot tell"), seen
+        # with the right, the same server says gone: its name is no longer in CLIENT LIST
+        seen = status_consumers(any_server, capsys, "s")["dead"]
+        assert (seen["gone"], seen["liveness"]) == (True, "gone"), seen
+    finally:
+        live.close()
