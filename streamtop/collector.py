@@ -634,6 +634,7 @@ class Collector:
         self.total_round_trips += trips
         return Snapshot(
             taken_at=time.time(),
+            server_time_ms=self.server_time_ms if asked_time and self.ask_time else None,
             duration_ms=(time.perf_counter() - started) * 1000,
             round_trips=trips,
             discovery_round_trips=discovery_trips,

@@ -35,11 +35,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from .model import ConsumerInfo, GroupInfo, LagSource, TimeLagSource
+from .model import ConsumerInfo, GroupInfo, LagSource, Snapshot, TimeLagSource, id_ms, time_based
 from .render import duration_ms
 
 GONE_AFTER_MS = 60_000  # no read attempted for this long before any verdict but "active"
 OWN_NAME = b"streamtop"  # streamtop's own connections (connection.py names them): never a consumer's
+# an entry counts as added after the last attempt only this much after it (poll_clock already
+# takes the end of the round trip, so an attempt is never placed later than it was)
+CLOCK_SLACK_MS = 100
 READ_COMMANDS = frozenset({"xreadgroup", "xautoclaim", "xclaim"})  # what a consumer's connection runs
 
 
@@ -162,8 +165,11 @@ def liveness(
     now_ms: float = 0.0,
     gone_after_ms: int | None = None,
     clients: Clients | None = None,
+    server_clock: bool = False,
 ) -> Liveness:
-    """`now_ms` is kept for callers that pass it (the facts carry their own ages); `gone_after_ms`
+    """`now_ms`: when the poll was taken (epoch ms; 0: unknown), to tell whether the group was
+    delivered entries after the consumer's last attempt, `server_clock` when it is the server's
+    TIME (entry IDs are stamped with it; `poll_clock`); `gone_after_ms`
     defaults to GONE_AFTER_MS as it is when called (tests shorten it); `clients`: CLIENT LIST,
     None when not read (no rights, or not asked)."""
     gone_after_ms = GONE_AFTER_MS if gone_after_ms is None else gone_after_ms
@@ -215,6 +221,30 @@ def liveness(
             "or gone, cannot tell",
             State.UNKNOWN,
         )
+    delivered_ms = id_ms(group.last_delivered_id)
+    came = (
+        now_ms > 0
+        and delivered_ms is not None
+        and time_based(delivered_ms, int(now_ms))
+        and delivered_ms > now_ms - idle + CLOCK_SLACK_MS
+    )
+    if came and server_clock:
+        # 7.2+ runs every reader blocked on the stream again at each XADD (its seen-time moves,
+        # whoever is handed the entry): an entry added after its last attempt means it is not
+        # blocked there. Others took it, or it waits: either way this consumer did not ask.
+        return Liveness(
+            True,
+            f"no read attempted for {since}, though entries were added for its group since (others "
+            "took them): a reader blocked on the stream asks again at every XADD",
+            State.GONE,
+        )
+    if came:  # the poll's clock is not the server's (no TIME): the IDs cannot be compared with it
+        return Liveness(
+            None,
+            f"no read attempted for {since}, and other consumers took entries added about since: "
+            "without the server's clock, cannot tell",
+            State.UNKNOWN,
+        )
     never = consumer.inactive_ms < 0
     return Liveness(
         False,
@@ -225,18 +255,37 @@ def liveness(
     )
 
 
+def poll_clock(snapshot: Snapshot | None) -> tuple[float, bool]:
+    """(now in epoch ms, whether it is the server's clock) for judging the consumers of a poll."""
+    if snapshot is None:
+        return 0.0, False
+    if snapshot.server_time_ms is not None:  # TIME opened the round trip: its end bounds the idle times'
+        return float(snapshot.server_time_ms) + snapshot.duration_ms, True
+    return snapshot.taken_at * 1000, False
+
+
 def group_liveness(
-    group: GroupInfo, now_ms: float = 0.0, gone_after_ms: int | None = None, clients: Clients | None = None
+    group: GroupInfo,
+    now_ms: float = 0.0,
+    gone_after_ms: int | None = None,
+    clients: Clients | None = None,
+    server_clock: bool = False,
 ) -> dict[bytes, Liveness]:
-    return {c.name: liveness(c, group, now_ms, gone_after_ms, clients) for c in group.consumer_list}
+    return {
+        c.name: liveness(c, group, now_ms, gone_after_ms, clients, server_clock) for c in group.consumer_list
+    }
 
 
 def claim_order(
-    group: GroupInfo, now_ms: float = 0.0, gone_after_ms: int | None = None, clients: Clients | None = None
+    group: GroupInfo,
+    now_ms: float = 0.0,
+    gone_after_ms: int | None = None,
+    clients: Clients | None = None,
+    server_clock: bool = False,
 ) -> list[ConsumerInfo]:
     """Who a claim should go to first: not gone, then the most recently seen (a gone consumer is
     never the default target)."""
-    states = group_liveness(group, now_ms, gone_after_ms, clients)
+    states = group_liveness(group, now_ms, gone_after_ms, clients, server_clock)
     return sorted(group.consumer_list, key=lambda c: (states[c.name].gone is True, c.idle_ms))
 
 

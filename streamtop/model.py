@@ -393,6 +393,7 @@ class Snapshot:
     """One poll: everything the dashboard shows at one moment."""
 
     taken_at: float = field(default_factory=time.time)  # epoch seconds when the poll ended
+    server_time_ms: int | None = None  # the server's clock (TIME) in the poll; None: not asked
     duration_ms: float = 0.0
     round_trips: int = 0
     server: ServerInfo = field(default_factory=ServerInfo)

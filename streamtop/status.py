@@ -97,7 +97,7 @@ from .collector import Collector
 from .connection import AsyncClient, ConnectError, ConnectionSpec, connect, describe_error
 from .health import DEFAULT_WINDOW, Verdict
 from .history import History
-from .liveness import Clients, group_liveness, liveness, needs_clients, read_clients
+from .liveness import Clients, group_liveness, liveness, needs_clients, poll_clock, read_clients
 from .model import GroupInfo, LagSource, Snapshot, StreamInfo, id_ms, label
 from .options import POLL_DEFAULTS, PollOptions
 from .session import close_collector, make_action_client, make_collector
@@ -437,7 +437,8 @@ def _group_json(res: Result, s: StreamInfo, g: GroupInfo) -> dict[str, Any]:
     health = res.history.health(s.key, g.name)
     ps = g.pending_summary
     oldest = ps.oldest if ps else None
-    states = group_liveness(g, res.snapshot.taken_at * 1000, clients=res.clients)
+    now_ms, server_clock = poll_clock(res.snapshot)
+    states = group_liveness(g, now_ms, clients=res.clients, server_clock=server_clock)
     return {
         "name": label(g.name),
         "name_hex": g.name.hex(),
@@ -631,11 +632,13 @@ def _groups_table(res: Result, s: StreamInfo, marks: set[tuple[bytes | None, str
     return table
 
 
-def _consumers_table(s: StreamInfo, now_ms: float, clients: Clients | None = None) -> Table | None:
+def _consumers_table(
+    s: StreamInfo, now_ms: float, clients: Clients | None = None, server_clock: bool = False
+) -> Table | None:
     rows = [(g, c) for g in s.groups for c in g.consumer_list]
     if not rows:
         return None
-    states = {(g.name, c.name): liveness(c, g, now_ms, clients=clients) for g, c in rows}
+    states = {(g.name, c.name): liveness(c, g, now_ms, None, clients, server_clock) for g, c in rows}
     notes = any(state.reason for state in states.values())
     inactive = any(c.inactive_ms is not None for _, c in rows)
     table = Table(box=None, pad_edge=False, header_style="bold")
@@ -686,7 +689,8 @@ def print_tables(
                 why.append_text(render.name_text(g.name, NAME_LIMIT))
                 why.append(f": {res.history.health(s.key, g.name).reason}", style="dim")
                 console.print(why)
-            consumers = _consumers_table(s, snap.taken_at * 1000, res.clients)
+            now_ms, server_clock = poll_clock(snap)
+            consumers = _consumers_table(s, now_ms, res.clients, server_clock)
             if consumers is not None:
                 console.print(consumers)
         elif s.error is None:

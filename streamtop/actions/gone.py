@@ -94,7 +94,7 @@ async def gone_preview(
         return fail(exc, "gone consumers", key, group)
     limit = gone_after_ms or liveness.GONE_AFTER_MS
     clients = await read_clients(actions.client) if liveness.needs_clients([info], limit) else None
-    states = group_liveness(info, now_ms, limit, clients)
+    states = group_liveness(info, now_ms, limit, clients, server_clock=True)
     rows = [(c.name, c.pending, states[c.name]) for c in info.consumer_list]
     gone: list[tuple[bytes, int, Liveness]] = [r for r in rows if r[2].gone is True]
     unsure = [r for r in rows if r[2].gone is None]

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from ..liveness import ALIVE, Liveness, group_liveness
+from ..liveness import ALIVE, Liveness, group_liveness, poll_clock
 from ..model import ConsumerInfo
 from ..render import middle_name_text, text
 from . import format as fmt
@@ -71,8 +71,8 @@ class ConsumersPanel(Vertical):
         group = view.group
         consumers = group.consumer_list if group is not None else ()
         has_inactive = view.server.has_inactive
-        now_ms = (view.snapshot.taken_at if view.snapshot is not None else 0) * 1000
-        states = group_liveness(group, now_ms) if group is not None else {}
+        now_ms, server_clock = poll_clock(view.snapshot)
+        states = group_liveness(group, now_ms, server_clock=server_clock) if group is not None else {}
         width = self.table.size.width
         name_width = self.name_width = max(12, min(40, width - OTHER_COLUMNS)) if width else NAME_WIDTH
         self.table.sync(

@@ -65,6 +65,7 @@ def test_a_walrus_reader_blocked_with_block_0_is_waiting_and_survives_delconsume
     r.xadd("s", {"n": "1"})
     cg.read(count=1)  # the first one (6.2 and 7.0 list a consumer once it was served)
     r.xack("s", "g", r.xrange("s")[0][0])
+    wait_for(lambda: consumer(r, "s", "g", b"c1")["idle"] > 5, "a later millisecond")  # else idle == inactive
     got: list = []
     reader = threading.Thread(target=lambda: got.append(cg.read(count=1, block=0)), daemon=True)
     reader.start()
@@ -190,3 +191,47 @@ def test_without_the_right_to_client_list_a_dead_named_worker_is_never_gone(any_
         assert (seen["gone"], seen["liveness"]) == (True, "gone"), seen
     finally:
         live.close()
+
+
+@pytest.mark.slow
+def test_a_blocked_reader_that_sees_another_served_first_is_kept(any_server, any_r, capsys):
+    """Two walrus readers on BLOCK 0: an XADD hands the entry to the one that waited longest, so c2
+    watches c1 take an entry added after c2 asked. On 7.2+ the server runs c2's read again at that
+    XADD (its idle resets: active); before 7.2 cannot tell. Kept by `delconsumer --gone` either way,
+    and it gets the next entry."""
+    r = any_r
+    db = walrus.Database(host=any_server.host, port=any_server.port, socket_timeout=None)
+    for name in ("c1", "c2"):
+        db.consumer_group("g", ["s"], consumer=name).create()
+    for n in range(2):  # one each first (6.2 and 7.0 list a consumer once it was served)
+        r.xadd("s", {"n": str(n)})
+    for name in ("c1", "c2"):
+        db.consumer_group("g", ["s"], consumer=name).read(count=1)
+    r.xack("s", "g", *[i for i, _ in r.xrange("s")])
+    got: dict[str, list] = {"c1": [], "c2": []}
+
+    def block(name: str) -> threading.Thread:
+        cg = walrus.Database(host=any_server.host, port=any_server.port, socket_timeout=None).consumer_group(
+            "g", ["s"], consumer=name
+        )
+        t = threading.Thread(target=lambda: got[name].append(cg.read(count=1, block=0)), daemon=True)
+        t.start()
+        return t
+
+    first = block("c1")
+    wait_for(lambda: sum(1 for c in r.client_list() if "b" in c["flags"]) == 1, "c1 to block")
+    second = block("c2")
+    wait_for(lambda: sum(1 for c in r.client_list() if "b" in c["flags"]) == 2, "c2 to block")
+    wait_for(lambda: consumer(r, "s", "g", b"c2")["idle"] > 2 * GONE_AFTER, "c2 to wait a while")
+    r.xadd("s", {"n": "late"})
+    first.join(10)
+    assert got["c1"] and not got["c2"]  # c1 waited longer: it was served
+    try:
+        seen = status_consumers(any_server, capsys, "s")["c2"]
+        assert seen["gone"] is (False if seen["inactive_ms"] is not None else None), seen
+        code, out, _ = run(any_server, capsys, "group", "s", "delconsumer", "--gone", "--no-pending", "--yes")
+        assert code == 2 and consumer(r, "s", "g", b"c2") is not None, out
+    finally:
+        r.xadd("s", {"n": "next"})
+        second.join(10)
+    assert got["c2"] and got["c2"][0][0][1][0][1] == {b"n": b"next"}

@@ -12,7 +12,7 @@ import redis
 
 from streamtop.collector import Collector
 from streamtop.connection import connect, parse_url
-from streamtop.liveness import State, group_liveness, read_clients
+from streamtop.liveness import State, group_liveness, poll_clock, read_clients
 from streamtop.options import PollOptions
 from tests.support.waiting import wait_for
 
@@ -130,3 +130,28 @@ async def test_the_status_table_says_gone_with_the_reason(any_server, any_r, mon
     Console(file=out, width=250).print(table)
     dead_line = next(line for line in out.getvalue().splitlines() if "dead" in line)
     assert "gone: no read attempted for" in dead_line
+
+
+async def test_a_poller_that_stopped_while_others_take_new_entries_is_gone_on_72(any_server, any_r):
+    """It asked in vain, then stopped (killed between two polls); entries came and another consumer
+    took them. On 7.2+ a reader blocked on the stream would have been run again at each XADD: gone
+    (the poll's TIME compares the entry IDs with its last attempt). Before 7.2: cannot tell."""
+    r = any_r
+    r.xgroup_create("s", "g", id="0", mkstream=True)
+    r.xadd("s", {"n": "1"})
+    got = r.xreadgroup("g", "c", {"s": ">"}, count=1)
+    r.xack("s", "g", got[0][1][0][0])
+    wait_for(lambda: idle_of(r, b"c") > 5, "a later millisecond")
+    r.xreadgroup("g", "c", {"s": ">"}, count=1)  # nothing; then it stops
+    wait_for(lambda: idle_of(r, b"c") > GONE_AFTER, "the consumer to idle")
+    r.xadd("s", {"n": "2"})
+    r.xreadgroup("g", "other", {"s": ">"}, count=1)  # taken: nothing waits
+    snap, g, info, _ = await poll_group(any_server, b"s", b"g")
+    assert snap.server_time_ms is not None
+    now_ms, server_clock = poll_clock(snap)
+    state = group_liveness(g, now_ms, GONE_AFTER, server_clock=server_clock)[b"c"]
+    if info.has_inactive:
+        assert (state.gone, state.state) == (True, State.GONE), state
+        assert "(others took them)" in state.reason
+    else:
+        assert state.gone is None, state

@@ -21,13 +21,16 @@ NOW = 1_800_000_000_000
 MIN = 60_000
 
 
-def group(*consumers: ConsumerInfo, lag: int = 0, waited_ms: int | None = None) -> GroupInfo:
-    """`lag` entries undelivered, the oldest added `waited_ms` ago."""
+def group(
+    *consumers: ConsumerInfo, lag: int = 0, waited_ms: int | None = None, delivered_ago: int = 10 * MIN
+) -> GroupInfo:
+    """`lag` entries undelivered, the oldest added `waited_ms` ago; the last delivered entry was
+    added `delivered_ago` ms ago."""
     return GroupInfo(
         name=b"g",
         consumers=len(consumers),
         pending=sum(c.pending for c in consumers),
-        last_delivered_id=f"{NOW - 1000}-0",
+        last_delivered_id=f"{NOW - delivered_ago}-0",
         entries_read=None,
         lag=Lag(LagSource.EXACT, value=lag),
         consumer_list=consumers,
@@ -47,6 +50,21 @@ def test_a_blocked_reader_on_a_quiet_stream_is_waiting_not_gone() -> None:
     assert state.reason.startswith("waiting: no read attempted for 5m00s (it never got an entry)")
     after_reads = ConsumerInfo(b"c1", 2, idle_ms=5 * MIN, inactive_ms=9 * MIN)
     assert liveness(after_reads, group(after_reads), NOW).state is State.WAITING
+
+
+def test_entries_others_took_after_its_last_attempt_make_it_gone_by_the_servers_clock() -> None:
+    """7.2+ runs every reader blocked on the stream again at each XADD (its idle resets even when
+    another is handed the entry), so an entry added after its last attempt means it is not blocked
+    there. The entry's ID is stamped by the server's clock: without it, cannot tell."""
+    c3 = ConsumerInfo(b"c3", 0, idle_ms=5 * MIN, inactive_ms=20 * MIN)
+    c1 = ConsumerInfo(b"c1", 0, idle_ms=2 * MIN, inactive_ms=2 * MIN)
+    g = group(c3, c1, delivered_ago=2 * MIN)
+    state = liveness(c3, g, NOW, server_clock=True)
+    assert (state.gone, state.state) == (True, State.GONE)
+    assert "entries were added for its group since (others took them)" in state.reason
+    state = liveness(c3, g, NOW)
+    assert (state.gone, state.state) == (None, State.UNKNOWN)
+    assert "without the server's clock" in state.reason
 
 
 def test_a_handler_busy_with_its_entry_is_busy_not_gone() -> None:

@@ -8,6 +8,7 @@ holders line says which of them are busy, waiting or gone (streamtop.liveness)."
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 
 from rich.text import Text
@@ -46,7 +47,7 @@ class ClaimDialog(ActionDialog):
         held = [(c.name, c.pending) for c in gi.consumer_list if c.pending] if gi is not None else []
         if not held or gi is None:
             return Text("From consumer (empty: every stuck entry)")
-        states = group_liveness(gi)
+        states = group_liveness(gi, time.time() * 1000)
         marks = {State.BUSY: "busy", State.WAITING: "waiting", State.GONE: "gone", State.UNKNOWN: "?"}
 
         def holder(c: bytes, n: int) -> Text:
