@@ -648,7 +648,7 @@ def _consumers_table(
     table.add_column("idle", justify="right", no_wrap=True)
     if inactive:
         table.add_column("inactive", justify="right", no_wrap=True)
-    if notes:  # probably gone, or idle and cannot tell (streamtop.liveness)
+    if notes:  # gone, waiting, busy or cannot tell (streamtop.liveness)
         table.add_column("state")
     for g, c in rows:
         row = [

@@ -23,7 +23,7 @@ COLUMNS = (
     ("inactive", "inactive"),
     ("", "state"),
 )
-GONE_STYLE = "dim"  # a consumer that is probably gone: greyed, with the reason in the last column
+GONE_STYLE = "dim"  # a consumer that is gone (streamtop.liveness): greyed, with the reason last
 
 
 NAME_WIDTH = 12  # before the table is laid out (columns only grow); then what the panel leaves
