@@ -12,12 +12,16 @@ claimed away. So a consumer is **gone** only on evidence that it could have read
   XADD), so an undelivered entry newer than its last attempt means it is not waiting. On 7.2+
   `idle` is the time since its last attempt; before 7.2 it is the time since its last success, so
   there the entry must have waited the whole gone-after time;
+- on 7.2+, entries were added after its last attempt and others took them: 7.2+ runs every reader
+  blocked on the stream again at each XADD (its idle time restarts whoever is handed the entry;
+  measured on Valkey 8.1 and 9.1), so it was not blocked there. The entry IDs are dated with the
+  server's clock: the poll's TIME (`poll_clock`), else cannot tell;
 - or its connection is known closed (CLIENT LIST, when the server lets us read it): the group's
   other consumers have connections named after them and none carries its name; or no connection
   open now could have made its last attempt (every one is younger, and none is reading now).
 
-Otherwise it is **waiting** (7.2+: its last attempt returned nothing and nothing came since: a
-blocked reader looks like this), **busy** (7.2+: its last attempt got entries it still holds, and
+Otherwise it is **waiting** (7.2+: its last attempt returned nothing and nothing was added since:
+a blocked reader looks like this), **busy** (7.2+: its last attempt got entries it still holds, and
 it has not asked since: a long handler looks like this; or its named connection is open), or
 **cannot tell** (before 7.2 the server does not say whether it still asks; or its last read got
 entries it already acked). Only gone is acted on: `delconsumer --gone`, the claim dialog's order.
