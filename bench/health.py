@@ -2,7 +2,7 @@
 did) against the facts kept poll by poll (health.RunningWindow, as History does now), side by side.
 
 Pure CPU, no server: the verdict work has no I/O. Each group gets a synthetic timeline of polls of
-one of five shapes (reading and catching up, falling behind, stalled, failing with the same entry at
+one of five shapes (reading and catching up, falling behind, stalled, stuck with the same entry at
 the head of the PEL, idle), so the verdicts take their different paths. Both ways hold the same
 polls, trimmed to the window as History trims them; each timed poll appends one poll per group and
 asks every group's verdict, alternating old and new poll by poll so drift on a shared machine hits
@@ -24,7 +24,7 @@ from streamtop.health import GroupSample, RunningWindow, judge
 
 WINDOW = 60.0
 T0 = 1_800_000_000.0
-SHAPES = ("catching_up", "falling_behind", "stalled", "failing", "idle")
+SHAPES = ("catching_up", "falling_behind", "stalled", "stuck", "idle")
 
 
 def poll_of(shape: str, i: int, dt: float, g: int) -> GroupSample:
@@ -36,7 +36,7 @@ def poll_of(shape: str, i: int, dt: float, g: int) -> GroupSample:
         pos, last = 1000 + 8 * i, 1000 + 10 * i
     elif shape == "stalled":
         pos, last = 1000, 1000 + 5 * i + 1
-    elif shape == "failing":
+    elif shape == "stuck":
         pos, last = 1000 + 10 * i, 1000 + 10 * i
     else:
         pos, last = 1000, 1000
@@ -51,9 +51,9 @@ def poll_of(shape: str, i: int, dt: float, g: int) -> GroupSample:
         lag=lag,
         behind=lag > 0,
         time_lag_ms=lag * 10,
-        pending=3 if shape == "failing" else 0,
-        oldest_pending_id=f"{900 + g}-0" if shape == "failing" else None,
-        oldest_pending_idle_ms=5_000 if shape == "failing" else None,
+        pending=3 if shape == "stuck" else 0,
+        oldest_pending_id=f"{900 + g}-0" if shape == "stuck" else None,
+        oldest_pending_idle_ms=5_000 if shape == "stuck" else None,
         consumers=2,
         seen_ms=200,
         read_ago_ms=None,

@@ -640,6 +640,7 @@ class Collector:
         self.total_round_trips += trips
         return Snapshot(
             taken_at=time.time(),
+            server_time_ms=self.server_time_ms if asked_time and self.ask_time else None,
             duration_ms=(time.perf_counter() - started) * 1000,
             round_trips=trips,
             discovery_round_trips=discovery_trips,
@@ -787,6 +788,7 @@ class Collector:
             estimate=estimate,
             capped=bool(capped),
             error=error_text(errors[0]) if errors else None,
+            stream=stream,
         )
         now_ms = self.server_time_ms
         ps = group.pending_summary
@@ -807,7 +809,7 @@ def _summary_group(
     was counted) while neither the group's last-delivered-id nor the stream's last-generated-id
     moved, so nothing it counts can have changed; otherwise it is unknown. Why: a summary counts
     nothing, and an unknown sorts first, so sorting by lag moved such rows up and down every 5 s."""
-    group = build_group(d)
+    group = build_group(d, stream=stream)
     if (
         group.lag.source is LagSource.EXACT
         or prev is None

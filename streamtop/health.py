@@ -13,9 +13,11 @@ before it, so a full history covers the whole window):
 - stalled: consumers are seen, but the group's position (last-delivered-id) did not move during
   the whole window while lag > 0 in every poll (on 7.2+: also when no consumer has read anything
   for the window, from `inactive`, without waiting for the window to fill);
-- failing: reads go on, but the oldest pending entry has not been acknowledged for the window:
-  held without redelivery for longer than the window, or the same entry at the head of the PEL in
-  every poll of a full window;
+- stuck: the pending entries list holds an entry that was not acknowledged for the window: held
+  without redelivery for longer than the window, or the same entry at the head of the PEL in every
+  poll of a full window (a retry loop). Whether or not reads go on and entries are added: a failure
+  does not hide in a lull (issue 25: c1 held 2 entries while c2 polled a quiet stream, and the
+  group was called idle);
 - idle: nothing added in the window and nothing to read;
 - ok: lag reached 0 in the window;
 - falling_behind: the group reads, but its lag (entries, else time lag) grew in nearly every
@@ -28,7 +30,7 @@ Off screen (issue 17) a group is read as a summary (XINFO STREAM + XINFO GROUPS:
 pending count, lag, entries-read, last-delivered-id), with no consumers' idle times and no head of
 the PEL. Its samples feed the window all the same, and the rules judge what they can from them:
 stopped when it has no consumers, idle, ok, falling behind. What needs the consumers or the PEL
-(stopped or stalled with consumers, failing) is unknown with `off_screen` set: NOT_MOVING when the
+(stopped or stalled with consumers, stuck) is unknown with `off_screen` set: NOT_MOVING when the
 position has not moved for a whole window with entries to read at every poll (stopped or stalled:
 which one, when in view), NOT_JUDGED otherwise. Never ok.
 
@@ -67,7 +69,7 @@ class Verdict(StrEnum):
     FALLING_BEHIND = "falling_behind"
     STALLED = "stalled"
     STOPPED = "stopped"
-    FAILING = "failing"
+    STUCK = "stuck"  # one name for one meaning (issue 25: it was "failing", and missed lulls)
     IDLE = "idle"
     UNKNOWN = "unknown"
 
@@ -81,7 +83,7 @@ class Verdict(StrEnum):
 SEVERITY = (
     Verdict.STOPPED,
     Verdict.STALLED,
-    Verdict.FAILING,
+    Verdict.STUCK,
     Verdict.FALLING_BEHIND,
     Verdict.UNKNOWN,
     Verdict.OK,
@@ -398,17 +400,18 @@ def verdict(f: WindowFacts, window_s: float = DEFAULT_WINDOW) -> Health:
 
     read_recently = moved or (cur.read_ago_ms is not None and cur.read_ago_ms < window_ms)
     same_head = covered and cur.oldest_pending_id is not None and f.same_head
-    if read_recently and cur.pending > 0 and (held_long or same_head):
+    if cur.pending > 0 and (held_long or same_head):
         who = label(cur.oldest_pending_consumer) if cur.oldest_pending_consumer is not None else "?"
         age = (
             f"held {duration_ms(held_ms)}"
             if held_long
             else f"at the head of the PEL for {duration_ms(span * 1000)}"
         )
+        reads = "reads go on but" if read_recently else f"nothing read for {win} and"
         return health(
-            Verdict.FAILING,
+            Verdict.STUCK,
             (
-                f"reads go on but {cur.oldest_pending_id} is not acknowledged: {age} by {who}, "
+                f"{reads} {cur.oldest_pending_id} is not acknowledged: {age} by {who}, "
                 f"{cur.oldest_pending_deliveries or '?'} deliveries; pending "
                 f"{count(first.pending)} -> {count(cur.pending)}"
             ),
@@ -596,7 +599,7 @@ def off_screen(
     cur: GroupSample, first: GroupSample, n: int, moved: bool, all_behind: bool, window_s: float
 ) -> Health | None:
     """The verdict of an off-screen group (its current poll a summary) when only its consumers'
-    times and its PEL could tell stopped, stalled, failing and ok apart; None when the rules can
+    times and its PEL could tell stopped, stalled, stuck and ok apart; None when the rules can
     judge it from the summary (no consumers, nothing pending, reading)."""
     if not cur.summary or not (cur.pending > 0 or (cur.behind and not moved and cur.consumers > 0)):
         return None

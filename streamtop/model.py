@@ -139,6 +139,32 @@ class Lag:
         return "?"
 
 
+def entries_after_bound(
+    position: str | None, length: int | None, first_entry_id: str | None, last_entry_id: str | None
+) -> tuple[int, bool] | None:
+    """How many entries a group at `position` (its last-delivered-id) can have left to read, from
+    the stream's XINFO STREAM: (n, True) when that is exactly n (the position is below the first
+    entry: every entry is after it; or at or past the last entry: none is), (n, False) when n is
+    only the most (the first entry is at or below the position, so at most length - 1 are after
+    it). None when the stream does not say (a summary without its length, an ID that is no ID).
+
+    Why: after a trim below a group's position the server's lag can count entries that are gone
+    (Redis 7.0 and Valkey said lag 36 with 30 entries left); a lag above this bound is no lag."""
+    pos = id_key(position)
+    if pos is None or length is None:
+        return None
+    if length == 0:
+        return 0, True
+    first, last = id_key(first_entry_id), id_key(last_entry_id)
+    if first is not None and pos < first:
+        return length, True
+    if last is not None and pos >= last:
+        return 0, True
+    if first is None:
+        return None
+    return length - 1, False
+
+
 # IDs whose ms part lies before 2018 (streams came with Redis 5.0 that year) or later than the
 # server's clock were not made by XADD `*`: their ms part is not a time, and no time lag is read
 # from them.
@@ -422,6 +448,7 @@ class Snapshot:
     """One poll: everything the dashboard shows at one moment."""
 
     taken_at: float = field(default_factory=time.time)  # epoch seconds when the poll ended
+    server_time_ms: int | None = None  # the server's clock (TIME) in the poll; None: not asked
     duration_ms: float = 0.0
     round_trips: int = 0
     server: ServerInfo = field(default_factory=ServerInfo)

@@ -19,6 +19,7 @@ from .model import (
     PendingEntry,
     PendingSummary,
     StreamInfo,
+    entries_after_bound,
 )
 
 
@@ -145,9 +146,32 @@ def parse_groups(reply: Any) -> list[dict[str, Any]]:
     return out
 
 
-def group_lag(d: Mapping[str, Any], estimate: int | None = None, capped: bool = False) -> Lag:
-    """Lag from an XINFO GROUPS entry: exact when the server gives a number, else the estimate."""
+def group_lag(
+    d: Mapping[str, Any],
+    estimate: int | None = None,
+    capped: bool = False,
+    stream: StreamInfo | None = None,
+) -> Lag:
+    """Lag from an XINFO GROUPS entry: exact when the server gives a number, else the estimate.
+
+    With the stream's XINFO STREAM (`stream`), the one place the lag is checked against what the
+    stream holds (model.entries_after_bound): a group below the first entry has the stream's
+    length to read, exactly, whatever the server says; a server lag above the entries there can
+    be after the position is never exact (the estimate, else unknown)."""
     lag = to_int(d.get("lag"))
+    bound = (
+        entries_after_bound(
+            text(d.get("last-delivered-id")), stream.length, stream.first_entry_id, stream.last_entry_id
+        )
+        if stream is not None and stream.error is None and not stream.stale
+        else None
+    )
+    if bound is not None:
+        most, exact = bound
+        if exact:
+            return Lag(LagSource.EXACT, value=most)
+        if lag is not None and lag > most:
+            lag = None  # impossible: never shown as exact
     if lag is not None:
         return Lag(LagSource.EXACT, value=lag)
     if estimate is not None:
@@ -243,15 +267,17 @@ def build_group(
     estimate: int | None = None,
     capped: bool = False,
     error: str | None = None,
+    stream: StreamInfo | None = None,
 ) -> GroupInfo:
-    """A GroupInfo from an XINFO GROUPS dict plus the per-group replies."""
+    """A GroupInfo from an XINFO GROUPS dict plus the per-group replies; with the stream's XINFO
+    STREAM, the lag is checked against it (group_lag)."""
     return GroupInfo(
         name=_b(d.get("name")),
         consumers=to_int(d.get("consumers")) or 0,
         pending=to_int(d.get("pending")) or 0,
         last_delivered_id=text(d.get("last-delivered-id")) or "0-0",
         entries_read=to_int(d.get("entries-read")),
-        lag=group_lag(d, estimate, capped),
+        lag=group_lag(d, estimate, capped, stream),
         consumer_list=tuple(consumers),
         pending_summary=summary,
         error=error,

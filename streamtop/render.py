@@ -162,7 +162,7 @@ HEALTH_STYLES = {
     "falling_behind": "yellow",
     "stalled": "bold red",
     "stopped": "bold red",
-    "failing": "bold red",
+    "stuck": "bold red",
 }
 
 

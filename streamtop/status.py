@@ -20,13 +20,14 @@ Health (see health.py for the rules): `--window 30s` polls for that long (about 
 before answering and judges each group over those polls; without it one poll is judged (against a
 60 s window: what one poll can decide, e.g. `stopped`, else `unknown`).
 
-JSON document (`--json`), schema_version 1; its JSON Schema (draft 2020-12) is status.schema.json
-next to this module, printed by `--json-schema`. Fields are only ever added within one schema version;
-a renamed or removed field bumps it. Durations are integers in ms, timestamps integers in ms since
-the epoch, rates floats per second. Keys and names are strings with invalid UTF-8 and control
-characters escaped (`\\xff`, `\\n`); the exact bytes are in the `*_hex` sibling. Unknown is null.
+JSON document (`--json`), schema_version 2 (2: "failing" became "stuck"); its JSON Schema (draft
+2020-12) is status.schema.json next to this module, printed by `--json-schema`. Fields are only ever
+added within one schema version; a renamed or removed field bumps it. Durations are integers in ms,
+timestamps integers in ms since the epoch, rates floats per second. Keys and names are strings with
+invalid UTF-8 and control characters escaped (`\\xff`, `\\n`); the exact bytes are in the `*_hex`
+sibling. Unknown is null.
 
-    schema_version     1
+    schema_version     2
     generated_by       "streamtop 0.1.0"
     taken_at_ms        when the (last) poll ended
     server             {url (no password), name "redis"|"valkey", version, redis_version, mode}
@@ -65,11 +66,12 @@ characters escaped (`\\xff`, `\\n`); the exact bytes are in the `*_hex` sibling.
                 time_lag_ms (age of the first undelivered entry, 0 when caught up, null unknown),
                 time_lag_source "exact"|"at_most"|"not_time"|"unknown", last_read_ms,
                 read_rate, add_rate (entries/s over the window), eta_s (to lag 0, null when not
-                catching up), health "ok"|"falling_behind"|"stalled"|"stopped"|"failing"|"idle"|
+                catching up), health "ok"|"falling_behind"|"stalled"|"stopped"|"stuck"|"idle"|
                 "unknown", health_reason (one line),
                 consumers: [{name, name_hex, pending, idle_ms, inactive_ms (null before 7.2),
-                             gone (true: probably gone, false, null: cannot tell; streamtop.liveness),
-                             gone_reason (why, null when alive)}]}]
+                             gone (true: gone on evidence, false: alive, null: cannot
+                             tell; streamtop.liveness), gone_reason (why, null when active),
+                             liveness "active"|"waiting"|"busy"|"gone"|"cannot tell"}]}]
 """
 
 from __future__ import annotations
@@ -95,12 +97,12 @@ from .collector import Collector
 from .connection import AsyncClient, ConnectError, ConnectionSpec, connect, describe_error
 from .health import DEFAULT_WINDOW, Verdict
 from .history import History
-from .liveness import group_liveness, liveness
+from .liveness import Clients, group_liveness, liveness, needs_clients, poll_clock, read_clients
 from .model import GroupInfo, LagSource, Snapshot, StreamInfo, id_ms, label
 from .options import POLL_DEFAULTS, PollOptions
 from .session import close_collector, make_action_client, make_collector
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: health "failing" renamed "stuck" (issue 25)
 OUTAGE_REPLIES = ("CLUSTERDOWN", "MOVED", "ASK", "TRYAGAIN", "MASTERDOWN")  # the cluster, not the key
 MAX_ESTIMATE_CAP = 100_000
 EXIT_OK, EXIT_ERROR, EXIT_BREACH = 0, 1, 2
@@ -109,7 +111,7 @@ WINDOW_POLL = 1.0  # seconds between the polls of --window (less for a window un
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_watch_arguments(p)
-    p.add_argument("--json", action="store_true", help="print a JSON document (schema_version 1)")
+    p.add_argument("--json", action="store_true", help="print a JSON document (schema_version 2)")
     p.add_argument(
         "--json-schema",
         action="store_true",
@@ -136,7 +138,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--health",
         action="store_true",
-        help="exit 2 when any group is not ok or idle (stalled, stopped, failing...)",
+        help="exit 2 when any group is not ok or idle (stalled, stopped, stuck...)",
     )
     t = p.add_argument_group("thresholds (exit 2 when any is exceeded)")
     t.add_argument(
@@ -325,6 +327,7 @@ class Result:
     targets: tuple[str, ...] = ()
     window: float = DEFAULT_WINDOW
     polls: int = 1
+    clients: Clients | None = None  # CLIENT LIST for liveness, when a consumer idled long (standalone)
 
     def unhealthy(self) -> list[tuple[StreamInfo, GroupInfo, Verdict]]:
         """Every group whose verdict is not ok or idle, in stream order."""
@@ -392,6 +395,8 @@ async def collect(
             history.update(snap)
             polls += 1
         problems = await _key_problems(keys_client, collector, snap)
+        groups = [g for s in snap.streams for g in s.groups]
+        clients = await read_clients(client) if server.mode != "cluster" and needs_clients(groups) else None
     except ClusterError as exc:
         raise ConnectError(str(exc)) from None
     except redis.RedisError as exc:
@@ -405,7 +410,14 @@ async def collect(
     if problems:
         raise UsageError("; ".join(problems))
     return Result(
-        snap, history, spec.display_url(), rates_interval, tuple(targets), window or DEFAULT_WINDOW, polls
+        snap,
+        history,
+        spec.display_url(),
+        rates_interval,
+        tuple(targets),
+        window or DEFAULT_WINDOW,
+        polls,
+        clients,
     )
 
 
@@ -425,7 +437,8 @@ def _group_json(res: Result, s: StreamInfo, g: GroupInfo) -> dict[str, Any]:
     health = res.history.health(s.key, g.name)
     ps = g.pending_summary
     oldest = ps.oldest if ps else None
-    states = group_liveness(g, res.snapshot.taken_at * 1000)
+    now_ms, server_clock = poll_clock(res.snapshot)
+    states = group_liveness(g, now_ms, clients=res.clients, server_clock=server_clock)
     return {
         "name": label(g.name),
         "name_hex": g.name.hex(),
@@ -463,6 +476,7 @@ def _group_json(res: Result, s: StreamInfo, g: GroupInfo) -> dict[str, Any]:
                 "inactive_ms": c.inactive_ms,
                 "gone": states[c.name].gone,
                 "gone_reason": states[c.name].reason or None,
+                "liveness": str(states[c.name].state),
             }
             for c in g.consumer_list
         ],
@@ -618,11 +632,13 @@ def _groups_table(res: Result, s: StreamInfo, marks: set[tuple[bytes | None, str
     return table
 
 
-def _consumers_table(s: StreamInfo, now_ms: float) -> Table | None:
+def _consumers_table(
+    s: StreamInfo, now_ms: float, clients: Clients | None = None, server_clock: bool = False
+) -> Table | None:
     rows = [(g, c) for g in s.groups for c in g.consumer_list]
     if not rows:
         return None
-    states = {(g.name, c.name): liveness(c, g, now_ms) for g, c in rows}
+    states = {(g.name, c.name): liveness(c, g, now_ms, None, clients, server_clock) for g, c in rows}
     notes = any(state.reason for state in states.values())
     inactive = any(c.inactive_ms is not None for _, c in rows)
     table = Table(box=None, pad_edge=False, header_style="bold")
@@ -632,7 +648,7 @@ def _consumers_table(s: StreamInfo, now_ms: float) -> Table | None:
     table.add_column("idle", justify="right", no_wrap=True)
     if inactive:
         table.add_column("inactive", justify="right", no_wrap=True)
-    if notes:  # probably gone, or idle and cannot tell (streamtop.liveness)
+    if notes:  # gone, waiting, busy or cannot tell (streamtop.liveness)
         table.add_column("state")
     for g, c in rows:
         row = [
@@ -645,7 +661,7 @@ def _consumers_table(s: StreamInfo, now_ms: float) -> Table | None:
             row.append(Text("never" if c.inactive_ms == -1 else render.duration_ms(c.inactive_ms)))
         if notes:
             state = states[(g.name, c.name)]
-            prefix, style = ("gone? ", "dim") if state.gone else ("", "italic")
+            prefix, style = ("gone: ", "dim") if state.gone else ("", "italic")
             row.append(Text(prefix + state.reason, style))
         table.add_row(*row)
     return table
@@ -673,7 +689,8 @@ def print_tables(
                 why.append_text(render.name_text(g.name, NAME_LIMIT))
                 why.append(f": {res.history.health(s.key, g.name).reason}", style="dim")
                 console.print(why)
-            consumers = _consumers_table(s, snap.taken_at * 1000)
+            now_ms, server_clock = poll_clock(snap)
+            consumers = _consumers_table(s, now_ms, res.clients, server_clock)
             if consumers is not None:
                 console.print(consumers)
         elif s.error is None:

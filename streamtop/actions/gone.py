@@ -1,9 +1,11 @@
-"""Delete the consumers that are probably gone and hold no pending entries (streamtop.liveness).
+"""Delete the consumers that are gone and hold no pending entries (streamtop.liveness).
 
-The preview reads the group afresh (XINFO GROUPS, XINFO CONSUMERS and the server's TIME, so the
-last-delivered-id is compared with the server's clock). Each delete is one script that checks,
-atomically with XGROUP DELCONSUMER, that the consumer still holds nothing and is still idle: a
-worker that came back, or was handed entries, since the preview is left alone.
+The preview reads the group afresh (XINFO GROUPS, XINFO CONSUMERS, the first entry the group has
+not been delivered, the server's TIME and, when the server lets us, CLIENT LIST), so a consumer is
+called gone only on the evidence liveness asks for: a blocked reader on a quiet stream or a busy
+handler is kept. Each delete is one script that checks, atomically with XGROUP DELCONSUMER, that
+the consumer still holds nothing and is still idle: a worker that came back, or was handed
+entries, since the preview is left alone.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .. import liveness
-from ..liveness import Liveness, group_liveness
-from ..model import GroupInfo, Lag, LagSource, label
-from ..parse import parse_consumers, text, to_int
+from ..liveness import Liveness, group_liveness, read_clients
+from ..model import GroupInfo, Lag, LagSource, TimeLag, TimeLagSource, id_ms, label, time_based
+from ..parse import parse_consumers, parse_entries, text, to_int
 from .base import ActionResult, check_name, fail, is_lost, one_line
 
 if TYPE_CHECKING:
@@ -39,31 +41,50 @@ SKIPPED = {-1: "holds pending entries now", -2: "read or claimed since", -3: "no
 
 
 async def read_group(actions: Actions, key: bytes, group: bytes) -> tuple[GroupInfo, float]:
-    """The group's consumers and last-delivered-id now, and the server's clock (epoch ms)."""
+    """The group's consumers, position, lag and time lag now, and the server's clock (epoch ms)."""
     groups = await actions.groups(key)
     found = next((g for g in groups if g.get("name") == group), None)
     if found is None:
         raise LookupError(f"no group {label(group)!r} on {label(key)!r}")
     consumers = parse_consumers(await actions.client.execute_command("XINFO", "CONSUMERS", key, group))
+    position = text(found.get("last-delivered-id")) or "0-0"
+    first = parse_entries(
+        await actions.client.execute_command("XRANGE", key, f"({position}", "+", "COUNT", 1)
+    )
     seconds, micros = await actions.client.execute_command("TIME")
+    now_ms = int(seconds) * 1000 + int(micros) / 1000
+    server_lag = to_int(found.get("lag"))
+    if server_lag is not None:
+        lag = Lag(LagSource.EXACT, value=server_lag)
+    else:  # at least the entry read, or none
+        lag = Lag(LagSource.ESTIMATE, estimate=1 if first else 0, capped=bool(first))
+    first_ms = id_ms(first[0][0]) if first else None
+    if not first:
+        time_lag = TimeLag(TimeLagSource.EXACT, 0)
+    elif first_ms is not None and time_based(first_ms, int(now_ms)):
+        time_lag = TimeLag(TimeLagSource.EXACT, max(0, int(now_ms) - first_ms))
+    else:
+        time_lag = TimeLag(TimeLagSource.NOT_TIME)
     info = GroupInfo(
         name=group,
         consumers=len(consumers),
         pending=to_int(found.get("pending")) or 0,
-        last_delivered_id=text(found.get("last-delivered-id")) or "0-0",
+        last_delivered_id=position,
         entries_read=None,
-        lag=Lag(LagSource.UNKNOWN),
+        lag=lag,
         consumer_list=consumers,
+        time_lag=time_lag,
     )
-    return info, int(seconds) * 1000 + int(micros) / 1000
+    return info, now_ms
 
 
 async def gone_preview(
     actions: Actions, key: bytes | str, group: bytes | str, gone_after_ms: int | None = None
 ) -> ActionResult:
     """Which consumers would go: details["gone"] = [(name, pending, Liveness)] of every consumer
-    that is probably gone, details["deletable"] = the names among them that hold nothing, and
-    details["unsure"] = [(name, pending, Liveness)] of those idle that cannot be told (before 7.2)."""
+    that is gone, details["deletable"] = the names among them that hold nothing, details["unsure"]
+    = [(name, pending, Liveness)] of those the server cannot tell, and details["kept"] = those idle
+    past the gone-after time but waiting or busy (a blocked reader, a long handler)."""
     key, group = check_name(key, "stream key"), check_name(group, "group")
     try:
         info, now_ms = await read_group(actions, key, group)
@@ -71,18 +92,31 @@ async def gone_preview(
         return ActionResult(False, str(exc), {"exists": False})
     except Exception as exc:
         return fail(exc, "gone consumers", key, group)
-    states = group_liveness(info, now_ms, gone_after_ms or liveness.GONE_AFTER_MS)
-    gone: list[tuple[bytes, int, Liveness]] = [
-        (c.name, c.pending, states[c.name]) for c in info.consumer_list if states[c.name].gone is True
-    ]
-    unsure = [(c.name, c.pending, states[c.name]) for c in info.consumer_list if states[c.name].gone is None]
+    limit = gone_after_ms or liveness.GONE_AFTER_MS
+    clients = await read_clients(actions.client) if liveness.needs_clients([info], limit) else None
+    states = group_liveness(info, now_ms, limit, clients, server_clock=True)
+    rows = [(c.name, c.pending, states[c.name]) for c in info.consumer_list]
+    gone: list[tuple[bytes, int, Liveness]] = [r for r in rows if r[2].gone is True]
+    unsure = [r for r in rows if r[2].gone is None]
+    kept = [r for r in rows if r[2].gone is False and r[2].state is not liveness.State.ACTIVE]
     deletable = [name for name, pending, _ in gone if pending == 0]
     held = len(gone) - len(deletable)
-    msg = (
-        f"{len(deletable)} of {len(info.consumer_list)} consumers are probably gone and hold no "
-        "pending entries" + (f"; {held} more gone ones hold entries (claim them first)" if held else "")
+    msg = f"{len(deletable)} of {len(info.consumer_list)} consumers are gone and hold no pending entries" + (
+        f"; {held} more gone ones hold entries (claim them first)" if held else ""
     )
-    return ActionResult(True, msg, {"gone": gone, "deletable": deletable, "unsure": unsure})
+    if kept:
+        msg += f"; {len(kept)} idle but waiting or busy (kept)"
+    return ActionResult(
+        True,
+        msg,
+        {
+            "gone": gone,
+            "deletable": deletable,
+            "unsure": unsure,
+            "kept": kept,
+            "clients": clients is not None,
+        },
+    )
 
 
 async def delete_gone(

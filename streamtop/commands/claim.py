@@ -8,6 +8,7 @@ import argparse
 import sys
 
 from .. import numbers as num
+from .. import rerun
 from ..actions import ActionResult, Actions
 from ..cliargs import UsageError
 from ..collector import to_bytes
@@ -91,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
             print(clean(pre.message), file=sys.stderr)
         confirm(args, f"claim {n:,} entries into {label(target)!r}?")
         res = await claim(actions, dry_run=False)
+        if res.ok and res.details.get("claimed") and not args.json:  # what happens next (issue 25)
+            print(f"claimed entries are {rerun.AFTER_CLAIM}", file=sys.stderr)
         return finish(args, res, payload(res), nothing=res.ok and not res.details.get("claimed"))
 
     return run_async(args, job)

@@ -11,9 +11,11 @@ from ..actions import Actions
 from ..cliargs import UsageError
 from ..collector import to_bytes
 from ..model import label
+from ..options import DASHBOARD_DEFAULTS
 from .shared import add_common, confirm, finish, named, run_async
 
-DEFAULT_MIN_DELIVERIES = 6  # more than the dashboard's default --poison-deliveries 5: what it marks poison
+# "at least N+1" is "more than N": what the dashboard marks poison with its --poison-deliveries
+DEFAULT_MIN_DELIVERIES = DASHBOARD_DEFAULTS.poison_deliveries + 1
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -25,7 +27,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=DEFAULT_MIN_DELIVERIES,
         metavar="N",
         help=f"entries delivered at least N times (default {DEFAULT_MIN_DELIVERIES}"
-        ": what the dashboard marks poison with its default --poison-deliveries 5)",
+        f": more than the default --poison-deliveries {DASHBOARD_DEFAULTS.poison_deliveries}, "
+        "what the dashboard marks poison)",
     )
     p.add_argument(
         "--dlq", metavar="KEY", help="the dead-letter stream (default KEY:dlq; {KEY}:dlq in a cluster)"

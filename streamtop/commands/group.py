@@ -45,7 +45,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--gone",
         action="store_true",
-        help="delconsumer: the consumers that are probably gone (as the dashboard greys them)",
+        help="delconsumer: the consumers that are gone: could have read and did not, or their "
+        "connection is closed (a blocked reader or a busy handler is kept)",
     )
     p.add_argument(
         "--no-pending",
@@ -154,6 +155,7 @@ def run_gone(args: argparse.Namespace, key: bytes, op: str, rest: list[str]) -> 
                 "delete": [],
                 "holding": [],
                 "unsure": [],
+                "kept": [],
                 "deleted": [],
                 "skipped": [],
             }
@@ -162,9 +164,19 @@ def run_gone(args: argparse.Namespace, key: bytes, op: str, rest: list[str]) -> 
                 row["holding" if pending else "delete"].append(item)
                 what = f"held: {pending} pending, kept" if pending else state.reason
                 lines.append(f"  {label(group)!r} / {label(consumer)!r}: {what}")
-            for consumer, pending, state in pre.details["unsure"]:  # before 7.2: kept
+            for consumer, pending, state in pre.details["unsure"]:  # the server cannot tell: kept
                 row["unsure"].append(
                     {**named("consumer", consumer), "pending": pending, "reason": state.reason}
+                )
+                lines.append(f"  {label(group)!r} / {label(consumer)!r}: {state.reason}, kept")
+            for consumer, pending, state in pre.details.get("kept", ()):  # waiting or busy: kept
+                row["kept"].append(
+                    {
+                        **named("consumer", consumer),
+                        "pending": pending,
+                        "liveness": str(state.state),
+                        "reason": state.reason,
+                    }
                 )
                 lines.append(f"  {label(group)!r} / {label(consumer)!r}: {state.reason}, kept")
             rows.append(row)

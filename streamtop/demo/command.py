@@ -33,6 +33,7 @@ from .workload import (
     STREAM,
     STUCK_MS,
     DemoController,
+    Lifecycle,
 )
 
 if TYPE_CHECKING:  # the UI is imported only when the demo runs it (build_app)
@@ -84,8 +85,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=num.POISON_DELIVERIES.arg,
         default=POISON_DELIVERIES,
         metavar="N",
-        help=f"group1 moves an entry to {DLQ} when it fails at its Nth delivery "
-        f"(default {POISON_DELIVERIES}); failures are retried after "
+        help=f"poison: delivered more than N times (default {POISON_DELIVERIES}, as the dashboard's); "
+        f"group1 moves a poison entry to {DLQ} when it fails again, and the dashboard marks "
+        f"the same entries poison; failures are retried after "
         f"{STUCK_MS // 1000} s idle",
     )
     p.add_argument(
@@ -216,6 +218,14 @@ def run(args: argparse.Namespace) -> int:
             atexit.unregister(server.cleanup)
 
 
+def demo_dashboard_options(args: argparse.Namespace, life: Lifecycle) -> DashboardOptions:
+    """The dashboard's options in the demo: poison means what the workload gives up on (one
+    --poison-deliveries for the marks, `D` and the workload), stuck what it retries."""
+    return DashboardOptions.from_args(
+        args, targets=(), stuck_after=life.stuck_ms / 1000, poison_deliveries=life.poison_deliveries
+    )
+
+
 def build_app(args: argparse.Namespace, spec: ConnectionSpec, controller: DemoController) -> DemoApp:
     """The dashboard as `streamtop` builds it (streamtop.dashboard), on the demo's server, with
     the demo panel and its F-keys bound at app level (they work wherever the focus is)."""
@@ -223,15 +233,8 @@ def build_app(args: argparse.Namespace, spec: ConnectionSpec, controller: DemoCo
     from ..ui.demo_app import DemoApp
 
     # entries a crashed consumer held count as stuck after the workload's retry time (not 60 s),
-    # so `c` claims them with its default min idle while the demo is still being watched; entries
-    # one failed retry away from the DLQ are highlighted as poison
-    life = controller.life
-    options = DashboardOptions.from_args(
-        args,
-        targets=(),
-        stuck_after=life.stuck_ms / 1000,
-        poison_deliveries=max(1, life.poison_deliveries - 2),
-    )
+    # so `c` claims them with its default min idle while the demo is still being watched
+    options = demo_dashboard_options(args, controller.life)
     app = make_app(open_session(spec, options), options, demo=controller, app_class=DemoApp)
     assert isinstance(app, DemoApp)
     app.start_lesson = getattr(args, "lesson", None)

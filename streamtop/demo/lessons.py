@@ -337,8 +337,8 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(
         10,
         "Give up: the dead-letter stream",
-        "After N deliveries a poison entry is moved to app:event:dlq (its fields plus where it "
-        "came from) and acked, so it stops coming back.",
+        "Delivered more than N times (--poison-deliveries), a poison entry is moved to "
+        "app:event:dlq (its fields plus where it came from) and acked, so it stops coming back.",
         "wait, or D on the pending entries",
         "Streams panel: app:event:dlq grows; demo panel: dead-lettered",
         "MULTI · XADD app:event:dlq * ...fields dlq-original-id <ID> ... · XACK app:event group1 <ID> · EXEC",

@@ -24,6 +24,7 @@ from walrus import Database
 from .. import numbers
 from ..connection import ConnectionSpec, describe_error
 from ..events import SENSORS, sensor_event
+from ..options import DASHBOARD_DEFAULTS
 from ..parse import text
 from .audit import AUDIT_CONSUMER, AUDIT_GROUP, AuditConsumer
 from .base import BLOCK_MS, ProcessingError, Worker, WorkerState, make_db
@@ -46,7 +47,9 @@ DLQ = "app:event:dlq"  # where group1's consumers move what keeps failing (dead-
 STUCK_MS = 5_000  # a pending entry idle this long is retried (and shown as stuck by the demo)
 RETRY_EVERY = 3.0  # seconds between one consumer's XAUTOCLAIM rounds
 RETRY_COUNT = 50  # entries one consumer claims per round (3 consumers: up to 50/s retried)
-POISON_DELIVERIES = 5  # a failure at this many deliveries goes to the DLQ
+# poison: delivered more than this many times (the dashboard's --poison-deliveries, one default in
+# options.py); a poison entry that fails again goes to the DLQ
+POISON_DELIVERIES = DASHBOARD_DEFAULTS.poison_deliveries
 RETRY_SUCCESS = 0.5  # the chance that a transient failure succeeds when retried
 POISON_ABOVE = 0.95  # readings hotter than this always fail (poison); so does a malformed event
 WORK_SECONDS = 0.15  # at most this long "processing" a batch: acks of parallel consumers interleave
@@ -162,7 +165,7 @@ class Lifecycle:
     retry_success: float = RETRY_SUCCESS  # a retry of the others succeeds with this chance
     stuck_ms: int = STUCK_MS  # XAUTOCLAIM's min idle time
     retry_every: float | None = RETRY_EVERY  # None: no retries (failures stay pending)
-    poison_deliveries: int = POISON_DELIVERIES  # a failure at this many deliveries: to the DLQ
+    poison_deliveries: int = POISON_DELIVERIES  # a failure after more deliveries than this: to the DLQ
     dlq: str = DLQ
     work_seconds: float = WORK_SECONDS
 
@@ -179,8 +182,9 @@ class Consumer(Worker):
       again: a transient failure
       succeeds with `retry_success` and is acked; a poison one (hotter than `poison_above`, or
       not a sensor event) always fails;
-    - a failure at `poison_deliveries` deliveries moves the entry to the DLQ stream with the
-      dead-letter action (same format as the dashboard's `D`) and acks it.
+    - a failure of an entry delivered more than `poison_deliveries` times (what the dashboard marks
+      poison) moves the entry to the DLQ stream with the dead-letter action (same format as the
+      dashboard's `D`) and acks it.
     `crash()` makes it read one more batch and die without acking it."""
 
     role = "consumer"
@@ -258,7 +262,7 @@ class Consumer(Worker):
                 self.process(data, n)
             except (ProcessingError, ValueError, KeyError, TypeError):  # not a sensor event: poison
                 self.failed += 1  # no ack: it stays in the PEL, to be retried
-                if n >= self.life.poison_deliveries:
+                if n > self.life.poison_deliveries:  # poison, as the dashboard marks it
                     dead.append(text(msg_id))
                 continue
             done.append(msg_id)
@@ -744,8 +748,8 @@ class DemoController:
             return (
                 f"sensor1..3 add {self.rate:g} events/s to {self.stream}; group1 acks them, temp > "
                 f"{self.fail_above:g} fails and stays pending, is retried after "
-                f"{self.life.stuck_ms / 1000:g} s idle and goes to {self.dlq} after "
-                f"{self.life.poison_deliveries} deliveries. Try F7 to crash a consumer"
+                f"{self.life.stuck_ms / 1000:g} s idle and goes to {self.dlq} once delivered "
+                f"more than {self.life.poison_deliveries} times (poison). Try F7 to crash a consumer"
             )
         return (
             f"sensor1..3 add {self.rate:g} events/s to {self.stream}; group1 acks them, temp > "

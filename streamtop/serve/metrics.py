@@ -283,7 +283,7 @@ def _groups(f: Families, db: str, s: StreamInfo, history: History, stats: PollSt
         f.add(
             "streamtop_stream_group_health",
             "The group's health verdict over the window, as the `verdict` label (value 1): ok, "
-            "falling_behind, stalled, stopped, failing, idle or unknown",
+            "falling_behind, stalled, stopped, stuck, idle or unknown",
             (*GROUP, "verdict"),
             (*gl, str(history.health(s.key, g.name).verdict)),
             1,

@@ -29,7 +29,7 @@ from textual.timer import Timer
 from ..actions import ActionResult, Actions
 from ..errors import ConfigError
 from ..history import History
-from ..liveness import claim_order
+from ..liveness import claim_order, poll_clock
 from ..model import Focus, Snapshot
 from ..monitor import Monitor, State, aged, answer_timeout
 from ..options import DASHBOARD_DEFAULTS as DEFAULTS
@@ -335,10 +335,12 @@ class StreamtopApp(App[int]):
     def selected_pending_ids(self) -> tuple[str, ...]:
         return self.main.current_view().marked_ids
 
-    def _taken_at_ms(self) -> float:
-        """When the idle times on screen were measured (what liveness compares IDs against)."""
+    def _poll_clock(self) -> tuple[float, None, None, bool]:
+        """When the idle times on screen were measured (what liveness compares IDs against), and
+        whether that is the server's clock: claim_order's now_ms, gone_after_ms, clients, server_clock."""
         snap = self.main.current_view().snapshot
-        return (snap.taken_at if snap is not None else self.clock()) * 1000
+        now_ms, server_clock = poll_clock(snap) if snap is not None else (self.clock() * 1000, False)
+        return now_ms, None, None, server_clock
 
     def action_context(self) -> ActionContext:
         view = self.main.current_view()
@@ -349,7 +351,7 @@ class StreamtopApp(App[int]):
             group=view.selection.group,
             stream=view.stream,
             group_info=group,
-            consumers=tuple(c.name for c in claim_order(group, self._taken_at_ms())) if group else (),
+            consumers=tuple(c.name for c in claim_order(group, *self._poll_clock())) if group else (),
             selected_pending=view.marked_ids,
             read_only=self.read_only,
             stuck_ms=self.stuck_ms,

@@ -47,7 +47,7 @@ def consumer_text(
         f"pending {fmt.count(info.pending)}   idle {fmt.duration_ms(info.idle_ms)}   inactive {inactive}\n"
     )
     if state is not None and state.gone is True:
-        out.append("probably gone: " + state.reason, "bold")
+        out.append("gone: " + state.reason, "bold")
     elif state is not None and state.reason:
         out.append(state.reason, "italic")
     return out

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from ..liveness import ALIVE, Liveness, group_liveness
+from ..liveness import ALIVE, Liveness, group_liveness, poll_clock
 from ..model import ConsumerInfo
 from ..render import middle_name_text, text
 from . import format as fmt
@@ -23,7 +23,7 @@ COLUMNS = (
     ("inactive", "inactive"),
     ("", "state"),
 )
-GONE_STYLE = "dim"  # a consumer that is probably gone: greyed, with the reason in the last column
+GONE_STYLE = "dim"  # a consumer that is gone (streamtop.liveness): greyed, with the reason last
 
 
 NAME_WIDTH = 12  # before the table is laid out (columns only grow); then what the panel leaves
@@ -40,9 +40,9 @@ def consumer_cells(
     else:
         inactive = fmt.duration_ms(c.inactive_ms)
     style = GONE_STYLE if state.gone is True else ""
-    note = Text(
-        "gone? " + state.reason if state.gone else state.reason, GONE_STYLE if state.gone else "italic"
-    )
+    # waiting and busy reasons start with their state; gone and cannot tell say theirs first
+    prefix = "gone: " if state.gone else "cannot tell: " if state.gone is None and state.reason else ""
+    note = Text(prefix + state.reason.removesuffix(": cannot tell"), GONE_STYLE if state.gone else "italic")
     return (
         middle_name_text(c.name, name_width, style),
         Text(fmt.count(c.pending), style),
@@ -71,8 +71,8 @@ class ConsumersPanel(Vertical):
         group = view.group
         consumers = group.consumer_list if group is not None else ()
         has_inactive = view.server.has_inactive
-        now_ms = (view.snapshot.taken_at if view.snapshot is not None else 0) * 1000
-        states = group_liveness(group, now_ms) if group is not None else {}
+        now_ms, server_clock = poll_clock(view.snapshot)
+        states = group_liveness(group, now_ms, server_clock=server_clock) if group is not None else {}
         width = self.table.size.width
         name_width = self.name_width = max(12, min(40, width - OTHER_COLUMNS)) if width else NAME_WIDTH
         self.table.sync(

@@ -72,7 +72,7 @@ def group_cells(
 
 
 def health_line(health: Health | None) -> Text:
-    """'failing: reads go on but ...': the selected group's verdict and its reason."""
+    """'stuck: reads go on but ...': the selected group's verdict and its reason."""
     if health is None:
         return Text()
     line = fmt.health_text(health.verdict)

@@ -201,7 +201,7 @@ OFF_SCREEN_STYLES = {OffScreen.NOT_MOVING.value: "red", OffScreen.NOT_JUDGED.val
 
 
 def health_counts(counts: tuple[tuple[str, int], ...]) -> Text:
-    """'2 groups stalled, 1 failing; off screen: 3 not moving, 40 not judged': how many groups
+    """'2 groups stalled, 1 stuck; off screen: 3 not moving, 40 not judged': how many groups
     need a look, worst first, then how many off-screen groups a summary could not judge (so an
     undercount says it is one: issue 17)."""
     out = Text()

@@ -23,7 +23,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Footer, TabbedContent, TabPane
 
 from ..history import History
-from ..liveness import liveness
+from ..liveness import liveness, poll_clock
 from ..model import Focus, PendingEntry, Snapshot, StreamInfo
 from .consumer_screen import ConsumerScreen, consumer_text
 from .consumers import ConsumersPanel
@@ -306,8 +306,8 @@ class MainScreen(Screen[None]):
         if group is None:
             return
         info = next((c for c in group.consumer_list if c.name == name), None)
-        now_ms = (view.snapshot.taken_at if view.snapshot is not None else 0) * 1000
-        state = liveness(info, group, now_ms) if info is not None else None
+        now_ms, server_clock = poll_clock(view.snapshot)
+        state = liveness(info, group, now_ms, server_clock=server_clock) if info is not None else None
         body = consumer_text(name, group.name, info, state, view.server.has_inactive, entry)
         self.app.push_screen(ConsumerScreen(body))
 

@@ -1,9 +1,11 @@
 """Deleting gone consumers on the four servers: only the ones that hold nothing, and never one
-that read again between the preview and the delete (the check runs atomically with the delete)."""
+that read again between the preview and the delete (the check runs atomically with the delete).
+The workers name their connections after their consumers: a closed one is known from CLIENT LIST."""
 
 from __future__ import annotations
 
 import pytest
+import redis
 
 from streamtop.actions import Actions
 from streamtop.actions.gone import delete_gone, gone_preview
@@ -28,17 +30,25 @@ def idle_of(r, name: bytes) -> int:
     return next(c["idle"] for c in r.xinfo_consumers("s", "g") if c["name"] == name)
 
 
-async def test_only_gone_consumers_without_pending_go(any_r, actions_on):
+def worker(srv, name: str) -> redis.Redis:
+    """A worker's connection, named after its consumer (what CLIENT LIST then tells)."""
+    return redis.Redis(host=srv.host, port=srv.port, protocol=2, client_name=name)
+
+
+async def test_only_gone_consumers_without_pending_go(any_server, any_r, actions_on):
     r = any_r
     r.xgroup_create("s", "g", id="0", mkstream=True)
     for n in range(2):
         r.xadd("s", {"n": str(n)})
-    done = r.xreadgroup("g", "dead", {"s": ">"}, count=1)
-    r.xack("s", "g", done[0][1][0][0])  # it finished its work, then was killed
-    r.xreadgroup("g", "dead-holding", {"s": ">"}, count=1)  # killed mid-task: one entry pending
+    with worker(any_server, "dead") as w:
+        done = w.xreadgroup("g", "dead", {"s": ">"}, count=1)
+        w.xack("s", "g", done[0][1][0][0])  # it finished its work, then was killed
+    with worker(any_server, "dead-holding") as w:
+        w.xreadgroup("g", "dead-holding", {"s": ">"}, count=1)  # killed mid-task: one entry pending
     wait_for(lambda: min(idle_of(r, b"dead"), idle_of(r, b"dead-holding")) > GONE_AFTER, "idle")
     r.xadd("s", {"n": "2"})
-    r.xreadgroup("g", "live", {"s": ">"}, count=1)
+    live = worker(any_server, "live")
+    live.xreadgroup("g", "live", {"s": ">"}, count=1)
     actions = actions_on()
     pre = await gone_preview(actions, b"s", b"g", gone_after_ms=GONE_AFTER)
     assert pre.ok, pre.message
@@ -52,6 +62,7 @@ async def test_only_gone_consumers_without_pending_go(any_r, actions_on):
     result = await delete_gone(actions, b"s", b"g", pre.details["deletable"], GONE_AFTER)
     assert result.ok and result.details["deleted"] == [b"dead"]
     assert names(r) == {b"dead-holding", b"live"}
+    live.close()
 
 
 async def test_a_consumer_that_came_back_is_kept(any_r, actions_on):

@@ -1,6 +1,6 @@
 """The demo's health story on its own workload (issue 15, "Must show"), on a real server:
 
-- group1 is `failing` while c2 has crashed holding entries (the others read on), and `ok` once
+- group1 is `stuck` while c2 has crashed holding entries (the others read on), and `ok` once
   they were claimed (the `c` key's XCLAIM: a live owner holds them, and its retries ack them);
 - `analytics` (60 % of the producer's rate) is `falling_behind` when the rate is doubled, and
   `ok` again while the producer is paused;
@@ -85,7 +85,7 @@ def held_by(r: redis.Redis, consumer: str) -> list[bytes]:
 
 @pytest.mark.slow
 def test_group1_failing_while_c2_crashed_ok_after_the_claim(server, r, demo):
-    # entries idle 8 s are retried by the live consumers (XAUTOCLAIM): the crash shows as failing
+    # entries idle 8 s are retried by the live consumers (XAUTOCLAIM): the crash shows as stuck
     # from 3 s (the window) until then, and the claimed entries are acked some 8-11 s after it
     ctl, watch = demo(window=3.0, pause=0.05, rate=200, stuck_ms=8000)
     wait_for(lambda: r.exists(STREAM) and len(r.xinfo_consumers(STREAM, GROUP)) == 3, "consumers")
@@ -101,7 +101,7 @@ def test_group1_failing_while_c2_crashed_ok_after_the_claim(server, r, demo):
         wait_for(lambda: r.xreadgroup(GROUP, name, {STREAM: ">"}, count=10), "a batch for c2")
     held = held_by(r, name)
     assert held
-    h = watch.wait(GROUP, Verdict.FAILING, f"group1 failing while {name} holds {len(held)} entries")
+    h = watch.wait(GROUP, Verdict.STUCK, f"group1 stuck while {name} holds {len(held)} entries")
     assert "is not acknowledged" in h.reason
 
     r.xclaim(STREAM, GROUP, ctl.running_consumers()[0], 0, held)  # what the `c` key does

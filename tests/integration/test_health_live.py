@@ -3,8 +3,8 @@
 One stream gets entries from a producer thread while five groups behave as the verdicts describe:
 `healthy` reads everything, `slow` reads one entry a second, `stalled` has a consumer that keeps
 asking (XREADGROUP from its own empty history, so it is seen) but never takes new entries,
-`stopped` has no consumers, `failing` reads and acknowledges everything except the first entry
-it was given. A second stream with nothing added and nothing to read is `idle`.
+`stopped` has no consumers, `failing` (judged `stuck`) reads and acknowledges everything except
+the first entry it was given. A second stream with nothing added and nothing to read is `idle`.
 
 The rates are far apart (50 entries/s in, 1/s read by `slow`), so each verdict holds whatever the
 scheduling of the threads on a loaded machine; nothing here waits for a time to pass or asserts one.
@@ -103,7 +103,7 @@ def test_status_window_judges_each_group(capsys, any_server):
         "slow": "falling_behind",
         "stalled": "stalled",
         "stopped": "stopped",
-        "failing": "failing",
+        "failing": "stuck",
         "done": "idle",
     }, {name: g["health_reason"] for (_, name), g in groups.items()}
     assert code == 2 and doc["health_ok"] is False and doc["ok"] is False

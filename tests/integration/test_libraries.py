@@ -20,7 +20,7 @@ from streamtop.collector import Collector
 from streamtop.connection import connect, parse_url
 from streamtop.decode import decode_entry
 from streamtop.decode.preview import pairs
-from streamtop.liveness import claim_order, group_liveness
+from streamtop.liveness import claim_order, group_liveness, read_clients
 from streamtop.options import PollOptions
 from tests.support.waiting import until, wait_for
 
@@ -103,16 +103,18 @@ def faststream_worker(url: str, name: str, mode: str, reclaim_ms: int | None = N
 
 
 async def poll_group(url: str, key: bytes = b"tasks", name: bytes = b"taskiq"):
+    """The group as a poll sees it, and CLIENT LIST (the workers name their connections)."""
     client, info = await connect(parse_url(url))
     try:
         snap = await Collector(client, info, (key,), PollOptions()).poll()
+        clients = await read_clients(client)
     finally:
         await client.aclose()
     stream = snap.stream(key)
     assert stream is not None
     group = stream.group(name)
     assert group is not None
-    return snap, group
+    return snap, group, clients
 
 
 @pytest.mark.slow
@@ -156,11 +158,11 @@ async def test_taskiq_worker_killed_mid_task(server, r):
         second = (await resize.kiq("dog.png", 320)).task_id
         wait_for(lambda: live.said(f"acked {second}"), "the live worker to do the second task")
 
-        snap, group = await poll_group(server.url)
-        states = group_liveness(group, snap.taken_at * 1000, GONE_AFTER)
+        snap, group, clients = await poll_group(server.url)
+        states = group_liveness(group, snap.taken_at * 1000, GONE_AFTER, clients)
         assert states[b"worker-dead"].gone is True, states
         assert states[b"worker-live"].gone is False
-        order = [c.name for c in claim_order(group, snap.taken_at * 1000, GONE_AFTER)]
+        order = [c.name for c in claim_order(group, snap.taken_at * 1000, GONE_AFTER, clients)]
         assert order == [b"worker-live", b"worker-dead"]  # the claim dialog's default comes first
 
         client, info = await connect(parse_url(server.url))
@@ -221,11 +223,11 @@ async def test_faststream_worker_killed_mid_message(server, r):
             wait_for(lambda: live is not None and live.said("got 2"), "the live worker to take the second")
         wait_for(lambda: r.xpending("orders", "billing")["pending"] == 1, "the second acknowledged")
 
-        snap, group = await poll_group(server.url, b"orders", b"billing")
-        states = group_liveness(group, snap.taken_at * 1000, GONE_AFTER)
+        snap, group, clients = await poll_group(server.url, b"orders", b"billing")
+        states = group_liveness(group, snap.taken_at * 1000, GONE_AFTER, clients)
         assert states[b"worker-dead"].gone is True, states
         assert states[b"worker-live"].gone is False
-        order = [c.name for c in claim_order(group, snap.taken_at * 1000, GONE_AFTER)]
+        order = [c.name for c in claim_order(group, snap.taken_at * 1000, GONE_AFTER, clients)]
         assert order == [b"worker-live", b"worker-dead"]
 
         client, info = await connect(parse_url(server.url))

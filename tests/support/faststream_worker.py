@@ -2,7 +2,8 @@
 `python -m tests.support.faststream_worker URL CONSUMER hang|work [RECLAIM_MS]`. It reads stream
 `orders` in group `billing` and prints `got <order_id>` for each message; FastStream acknowledges
 after the handler returns, which `hang` never does. With RECLAIM_MS it also runs FastStream's own
-recovery: a subscriber that XAUTOCLAIMs entries pending longer than that (StreamSub min_idle_time)."""
+recovery: a subscriber that XAUTOCLAIMs entries pending longer than that (StreamSub min_idle_time).
+Its connections are named after its consumer (`client_name`), as the README advises."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from faststream.redis import RedisBroker, StreamSub
 
 
 async def main(url: str, consumer: str, mode: str, reclaim_ms: int | None) -> None:
-    broker = RedisBroker(url)
+    broker = RedisBroker(url, client_name=consumer)  # CLIENT LIST then tells when it is gone
 
     async def handle(msg: dict) -> None:
         print("got", msg["order_id"], flush=True)

@@ -13,7 +13,12 @@ from taskiq_redis import RedisStreamBroker
 
 async def main(url: str, consumer: str, idle_timeout: int, mode: str) -> None:
     broker = RedisStreamBroker(
-        url, queue_name="tasks", consumer_name=consumer, xread_block=200, idle_timeout=idle_timeout
+        url,
+        queue_name="tasks",
+        consumer_name=consumer,
+        xread_block=200,
+        idle_timeout=idle_timeout,
+        client_name=consumer,  # named after its consumer: CLIENT LIST then tells when it is gone
     )
     await broker.startup()
     async for message in broker.listen():

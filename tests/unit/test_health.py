@@ -241,11 +241,11 @@ def test_group_created_at_dollar_with_nothing_added_is_idle_not_stopped():
     assert judge(polls, W).verdict is Verdict.STOPPED
 
 
-# failing -------------------------------------------------------------------------------------
+# stuck ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("idle", "verdict"), [(60_000, Verdict.FAILING), (59_999, Verdict.OK)])
-def test_failing_boundary_oldest_held_for_the_window_while_reads_go_on(idle, verdict):
+@pytest.mark.parametrize(("idle", "verdict"), [(60_000, Verdict.STUCK), (59_999, Verdict.OK)])
+def test_stuck_boundary_oldest_held_for_the_window_while_reads_go_on(idle, verdict):
     polls = [
         sample(0, pos=100, last=100, pending=5, oldest="7-0", idle=idle - 2000),
         sample(1, pos=110, last=110, pending=6, oldest="7-0", idle=idle - 1000),
@@ -253,18 +253,18 @@ def test_failing_boundary_oldest_held_for_the_window_while_reads_go_on(idle, ver
     ]
     h = judge(polls, W)
     assert h.verdict is verdict
-    if verdict is Verdict.FAILING:
+    if verdict is Verdict.STUCK:
         assert h.reason == (
             "reads go on but 7-0 is not acknowledged: held 1m00s by c2, 1 deliveries; pending 5 -> 7"
         )
 
 
-def test_failing_when_retries_keep_the_same_entry_at_the_head_for_a_full_window():
+def test_stuck_when_retries_keep_the_same_entry_at_the_head_for_a_full_window():
     """Redelivered every 10 s (idle resets), never acknowledged: the same head all window."""
     polls = [
         sample(i, pos=100 + i, last=100 + i, pending=2, oldest="7-0", idle=(i % 10) * 1000) for i in range(61)
     ]
-    assert judge(polls, W).verdict is Verdict.FAILING
+    assert judge(polls, W).verdict is Verdict.STUCK
     assert judge(polls[:-1], W).verdict is Verdict.OK  # 59 s: not yet the whole window
 
 
@@ -273,17 +273,30 @@ def test_acked_head_is_ok_again():
     polls = [
         sample(i, pos=100 + i, last=100 + i, pending=2, oldest="7-0", idle=70_000 + i) for i in range(10)
     ]
-    assert judge(polls, W).verdict is Verdict.FAILING
+    assert judge(polls, W).verdict is Verdict.STUCK
     polls.append(sample(10, pos=110, last=110, pending=1, oldest="108-0", idle=200))
     assert judge(polls, W).verdict is Verdict.OK
 
 
-def test_held_entries_without_reads_are_not_failing():
+def test_held_entries_in_a_lull_are_stuck_not_idle():
+    """Issue 25: c1 read 2 entries and never acked, c2 polls a quiet stream (seen every second):
+    nothing added, nothing to read, yet the PEL holds entries older than the window. Was `idle`."""
     polls = [
         sample(i, pos=100, last=100, pending=2, oldest="7-0", idle=70_000 + i * 1000, seen=1000)
         for i in range(3)
     ]
-    assert judge(polls, W).verdict is Verdict.IDLE
+    h = judge(polls, W)
+    assert (h.verdict, h.verdict.healthy) == (Verdict.STUCK, False)
+    assert h.reason.startswith("nothing read for 1m00s and 7-0 is not acknowledged: held 1m12s by c2")
+
+
+def test_held_entries_in_a_lull_are_stuck_by_the_running_window_too():
+    from streamtop.health import RunningWindow
+
+    run = RunningWindow(100)
+    for i in range(3):
+        run.append(sample(i, pos=100, last=100, pending=2, oldest="7-0", idle=70_000 + i * 1000, seen=1000))
+    assert run.judge(W).verdict is Verdict.STUCK
 
 
 # idle ----------------------------------------------------------------------------------------
@@ -338,7 +351,7 @@ def test_window_keeps_the_poll_just_before_its_start():
 
 
 def test_worst_verdict_of_a_stream():
-    assert worst([Verdict.OK, Verdict.FAILING, Verdict.IDLE]) is Verdict.FAILING
+    assert worst([Verdict.OK, Verdict.STUCK, Verdict.IDLE]) is Verdict.STUCK
     assert worst([Verdict.OK, Verdict.IDLE]) is Verdict.OK
     assert worst([]) is None
     assert [v for v in Verdict if v.healthy] == [Verdict.OK, Verdict.IDLE]

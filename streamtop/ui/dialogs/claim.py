@@ -1,11 +1,15 @@
 """Claim: every stuck entry (XAUTOCLAIM, its cursor carried to the end, with a progress bar and a
 cap), what one consumer holds ("From consumer"), or the marked entries (XCLAIM), into a chosen
 consumer. A name that is not a consumer of the group is claimed into only after a second enter
-(XCLAIM creates the consumer)."""
+(XCLAIM creates the consumer). The dialog and its result say what happens next (streamtop.rerun):
+a claimed entry runs again only if the target consumer re-reads its own pending entries, and the
+holders line says which of them are busy, waiting or gone (streamtop.liveness)."""
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Awaitable, Callable
 
 from rich.text import Text
 from textual import on
@@ -14,7 +18,9 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, ProgressBar, Static
 
 from ... import numbers as num
-from ...actions import ValidationError
+from ... import rerun
+from ...actions import ActionResult, ValidationError
+from ...liveness import State, group_liveness
 from ...render import text
 from ..context import ActionContext
 from .base import ActionDialog
@@ -39,9 +45,16 @@ class ClaimDialog(ActionDialog):
         """Who holds how many: what "From consumer" can name."""
         gi = self.context.group_info
         held = [(c.name, c.pending) for c in gi.consumer_list if c.pending] if gi is not None else []
-        if not held:
+        if not held or gi is None:
             return Text("From consumer (empty: every stuck entry)")
-        parts = Text(", ").join(Text.assemble(name_of(c, 30), f" ({n:,})") for c, n in held[:10])
+        states = group_liveness(gi, time.time() * 1000)
+        marks = {State.BUSY: "busy", State.WAITING: "waiting", State.GONE: "gone", State.UNKNOWN: "?"}
+
+        def holder(c: bytes, n: int) -> Text:
+            state = marks.get(states[c].state)
+            return Text.assemble(name_of(c, 30), f" ({n:,}{', ' + state if state else ''})")
+
+        parts = Text(", ").join(holder(c, n) for c, n in held[:10])
         return Text.assemble("From consumer (empty: every stuck entry); holding: ", parts)
 
     def fields(self) -> ComposeResult:
@@ -71,6 +84,19 @@ class ClaimDialog(ActionDialog):
             id="consumer",
             suggester=SuggestFromList(consumers, case_sensitive=True),
         )
+        yield Static(
+            Text.assemble(
+                ("After the claim: ", "bold"),
+                rerun.RERUN,
+                ". ",
+                "; ".join(f"{lib}: {when}" for lib, when in rerun.LIBRARIES),
+                ". ",
+                rerun.REDRIVE[0].upper() + rerun.REDRIVE[1:],
+                ".",
+            ),
+            classes="hint",
+            id="rerun",
+        )
         if not ctx.selected_pending:
             yield Label("Cap: claim at most", classes="hint")
             yield Input(DEFAULT_CAP, id="cap")
@@ -94,6 +120,17 @@ class ClaimDialog(ActionDialog):
             )
         else:
             self.info("")
+
+    def launch(self, work: Callable[[], Awaitable[ActionResult]], *, keep_open_on_error: bool = True) -> None:
+        """As ActionDialog.launch, with what happens next added to a claim's result."""
+
+        async def noted() -> ActionResult:
+            res = await work()
+            if not res.ok or not res.details.get("claimed"):
+                return res
+            return ActionResult(res.ok, res.message + rerun.note(res.details["claimed"]), res.details)
+
+        super().launch(noted, keep_open_on_error=keep_open_on_error)
 
     def submit(self) -> None:
         ctx = self.context

@@ -217,6 +217,8 @@ def delete_gone_consumers(app: App[Any], context: ActionContext) -> None:
         for name, pending, state in pre.details["gone"]:
             if pending == 0:
                 body.append_text(Text.assemble("  ", name_of(name), "  ", (state.reason, "dim"), "\n"))
+        for name, _, state in [*pre.details.get("kept", ()), *pre.details.get("unsure", ())]:
+            body.append_text(Text.assemble("  kept: ", name_of(name), "  ", (state.reason, "dim"), "\n"))
 
         def answered(yes: bool | None) -> None:
             if yes:
