@@ -102,6 +102,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="open the lessons view (F9) at lesson N (1-12): the tutorial step by step",
     )
     p.add_argument(
+        "--log",
+        metavar="FILE",
+        default=None,
+        help="append the command log (each command streamtop sends for your keys and the lessons' "
+        "steps, in redis-cli form, its reply in a # line above it) to FILE",
+    )
+    p.add_argument(
         "--no-ui",
         action="store_true",
         help="run only the server and the workload; print the URL for another streamtop",
@@ -150,6 +157,40 @@ def _wrong_type(spec: ConnectionSpec) -> bool:
     finally:
         client.close()
     return kind not in (b"none", b"stream")
+
+
+def _banner(spec: ConnectionSpec, url: str, *, started: bool, cleanup: bool) -> str:
+    """What --no-ui says it runs on: a server it started (and stops), or one that was there (whose
+    keys it leaves unless --cleanup)."""
+    name = _server_name(spec)
+    if started:
+        return f"started {name} on {url}; the workload runs on it (ctrl+c stops both)"
+    kept = (
+        "the demo's keys deleted on exit (--cleanup)" if cleanup else "keys left on exit; --cleanup to delete"
+    )
+    return f"using the {name} server already on {url} ({kept}); the workload runs on it (ctrl+c to stop)"
+
+
+def _server_name(spec: ConnectionSpec) -> str:
+    """ "Valkey 9.1.2" or "Redis 7.0.15" from INFO server ("a server" when it cannot be read)."""
+    client = spec.make_sync_client()
+    try:
+        info = client.info("server")
+    except redis.RedisError:
+        return "a server"
+    finally:
+        client.close()
+    if info.get("valkey_version"):
+        return f"Valkey {info['valkey_version']}"
+    return f"Redis {info.get('redis_version', '?')}"
+
+
+def _open_log(path: str) -> Any:
+    """--log FILE, opened to append (a bad path is one line on stderr, exit 1)."""
+    try:
+        return open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed when the demo ends
+    except OSError as exc:
+        raise UsageError(f"--log {path}: {exc.strerror or exc}") from None
 
 
 class _Stopper:
@@ -218,8 +259,13 @@ def run(args: argparse.Namespace) -> int:
             controller.start()
         except (redis.RedisError, ValueError) as exc:
             raise ConnectError(f"cannot start the workload: {describe_error(exc, spec)}") from None
+        if args.log:
+            controller.command_log.sink = _open_log(args.log)
         if args.no_ui:
-            print(f"streamtop demo: {url} (ctrl+c to stop)", flush=True)
+            print(
+                f"streamtop demo: {_banner(spec, url, started=server is not None, cleanup=args.cleanup)}",
+                flush=True,
+            )
             while not stopper.event.wait(0.5):
                 pass
             return 0
@@ -229,6 +275,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         stopper.restore()
         controller.stop()
+        if controller.command_log.sink is not None:
+            controller.command_log.sink.close()
         if server is None and args.cleanup:
             try:
                 controller.cleanup()
@@ -255,7 +303,9 @@ def build_app(args: argparse.Namespace, spec: ConnectionSpec, controller: DemoCo
         stuck_after=life.stuck_ms / 1000,
         poison_deliveries=max(1, life.poison_deliveries - 2),
     )
-    app = make_app(open_session(spec, options), options, demo=controller, app_class=DemoApp)
+    session = open_session(spec, options)
+    session.command_log = controller.command_log  # every action's commands, for `L` and --log
+    app = make_app(session, options, demo=controller, app_class=DemoApp)
     assert isinstance(app, DemoApp)
     app.start_lesson = getattr(args, "lesson", None)
     return app
