@@ -73,10 +73,12 @@ async def test_each_lesson_is_done_by_its_own_action_in_order(flavour_server, r_
         assert done() == set(range(1, n + 1)), f"after lesson {n}'s action: {sorted(done())}"
 
     async def lesson(n: int) -> LessonsPanel:
+        await until(pilot, lambda: app.screen is app.main, "no dialog open")
         panel = app.query_one(LessonsPanel)
         panel.go(n)
         panel.focus()
         await pilot.pause()
+        assert panel.has_focus
         assert done() == set(range(1, n)), f"before lesson {n}: {sorted(done())}"
         return panel
 
@@ -164,7 +166,9 @@ async def test_each_lesson_is_done_by_its_own_action_in_order(flavour_server, r_
             # 10: D moves the entries delivered more than once to the dead-letter stream
             await lesson(10)
             app.main.streams.table.focus()
-            await until(pilot, lambda: not isinstance(app.screen, ConfirmDialog) and app.screen is app.main, "back")
+            await until(
+                pilot, lambda: not isinstance(app.screen, ConfirmDialog) and app.screen is app.main, "back"
+            )
             await pilot.press("D")
             await until(pilot, lambda: app.screen.query("#deliveries"), "the dead-letter dialog")
             await type_in(pilot, "deliveries", "1")
@@ -178,7 +182,10 @@ async def test_each_lesson_is_done_by_its_own_action_in_order(flavour_server, r_
             panel = await lesson(11)
             before = r.xlen(STREAM)
             await pilot.press("r")
-            await until(pilot, lambda: "y: XTRIM app:event MAXLEN =" in str(panel.output), "the preview")
+            try:
+                await until(pilot, lambda: "y: XTRIM app:event MAXLEN =" in str(panel.output), "the preview")
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}; shown: {panel.output}; focus: {app.focused}") from None
             assert f"  {GROUP}: " in str(panel.output) and "  analytics: " in str(panel.output)
             await pilot.pause(QUIET)
             assert 11 not in done() and r.xlen(STREAM) >= before, "the preview trims nothing"
