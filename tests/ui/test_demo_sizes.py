@@ -114,7 +114,9 @@ def demo_snapshot() -> Snapshot:
             group(GROUP, 12, consumers),
         ),
     )
-    pending = tuple(PendingEntry(f"{T0 + 3 * i}-0", b"c%d" % (1 + i % 3), 6000 - i, 1 + i % 3) for i in range(12))
+    pending = tuple(
+        PendingEntry(f"{T0 + 3 * i}-0", b"c%d" % (1 + i % 3), 6000 - i, 1 + i % 3) for i in range(12)
+    )
     messages = tuple(Entry(f"{T0 + 99 - i}-0", ((b"sensor_id", b"sensor1"),)) for i in range(20))
     return Snapshot(
         taken_at=T0 / 1000,
