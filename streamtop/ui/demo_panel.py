@@ -134,7 +134,11 @@ class DemoPanel(Vertical):
         self.query_one("#demo-compare", Static).display = bool(compare)
         table = self.query_one("#demo-workers", DataTable)
         rows = self.controller.workers()
-        known = {str(k.value) for k in table.rows}
+        known = [str(k.value) for k in table.rows]
+        names = [w.name for w in rows]
+        if known != names[: len(known)] or len(known) > len(names):
+            table.clear()  # a worker joined in the middle (F5: after the other consumers): in order
+            known = []
         for w in rows:
             cells = self._cells(w)
             if w.name in known:
@@ -220,6 +224,9 @@ class DemoPanel(Vertical):
         name = self._do(self.controller.add_consumer)
         if name:
             self.say(f"{name} joined group1")
+            table = self.query_one("#demo-workers", DataTable)
+            if name in [str(k.value) for k in table.rows]:  # its row in view, not below the fold
+                table.move_cursor(row=table.get_row_index(name))
 
     def action_stop_consumer(self) -> None:
         name = self._do(self.controller.stop_consumer, self.selected_consumer())
