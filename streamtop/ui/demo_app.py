@@ -48,7 +48,7 @@ class DemoApp(StreamtopApp):
     # the command log ------------------------------------------------------------------------
     def _add_log_tab(self) -> None:
         lower = self.main.lower
-        if not lower.is_attached or lower.query(f"#{LOG_TAB}"):
+        if self.demo is None or not lower.is_attached or lower.query(f"#{LOG_TAB}"):
             return
         lower.add_pane(TabPane("Commands (L)", CommandLogPanel(self.demo, id="command-log"), id=LOG_TAB))
 

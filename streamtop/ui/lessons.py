@@ -128,7 +128,9 @@ class LessonsPanel(Vertical, can_focus=True):
         """Render the current lesson; the manual-ID lesson gets its field, prefilled with the
         last ID (not greater than the last: the server will refuse it, which is the point)."""
         self.output = Text()
-        self.query_one("#lesson-output", Static).update(self.output)
+        shown = self.query_one("#lesson-output", Static)
+        shown.update(self.output)
+        self.call_after_refresh(shown.scroll_visible, animate=False)
         field = self.query_one("#lesson-id", Input)
         field.display = self.lesson.step == "manual"
         if field.display:
@@ -184,6 +186,7 @@ class LessonsPanel(Vertical, can_focus=True):
         if step == "manual":
             field = self.query_one("#lesson-id", Input)
             field.focus()
+            self._prefill()  # the last ID as it is now
             self._say(True, "type an ID (it starts at the last one), enter sends it, esc leaves the field")
         elif step is not None:
             self._run(step, None)
@@ -218,4 +221,6 @@ class LessonsPanel(Vertical, can_focus=True):
         """Each line of the result escaped as data (server text), the lines kept as lines."""
         style = "green" if ok else "bold red"
         self.output = Text("\n").join(render.text(line, style=style) for line in message.split("\n"))
-        self.query_one("#lesson-output", Static).update(self.output)
+        shown = self.query_one("#lesson-output", Static)
+        shown.update(self.output)
+        self.call_after_refresh(shown.scroll_visible, animate=False)
