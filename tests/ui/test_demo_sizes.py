@@ -146,8 +146,9 @@ async def loaded(pilot) -> DemoApp:
 # ---- what is on screen ---------------------------------------------------------------------
 
 
-async def test_at_80x24_the_demo_shows_group1_its_consumers_and_pending_entries() -> None:
-    async with make_app().run_test(size=(80, 24)) as pilot:
+@pytest.mark.parametrize("size", [(80, 24), (100, 30)], ids=["80x24", "100x30"])
+async def test_small_terminals_show_group1_its_consumers_and_pending_entries(size) -> None:
+    async with make_app().run_test(size=size) as pilot:
         app = await loaded(pilot)
         m = app.main
         shown = {
