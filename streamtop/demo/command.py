@@ -48,9 +48,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "keys in the demo panel: F2 pause/resume the producer, F3/F4 halve/double the rate, "
         "F5 add a consumer, F6 stop one cleanly, F7 crash one (its pending entries stay, "
         "press c to claim them), F8 take the pub/sub subscriber, a group consumer and the "
-        "stream reader away for 10 s, F9 the lessons view (--lesson N opens it at lesson N), L the command "
-        "log (what streamtop sent, in redis-cli form); the dashboard's keys work as usual. --port P alone (no --url/--host) runs the embedded server on P "
-        "when P is free (6379: where the tutorial's own scripts connect)"
+        "stream reader away for 10 s, F9 the lessons view (--lesson N opens it at lesson N), "
+        "L the command log (what streamtop sent, in redis-cli form); the dashboard's keys work "
+        "as usual. --port P alone (no --url/--host) runs the embedded server on P when P is free "
+        "(6379: where the tutorial's own scripts connect)"
     )
     p.add_argument(
         "--rate",
