@@ -642,6 +642,7 @@ class LessonTracker:
         self.baseline["xadd_failed"] = int(stats["failed_calls"]) if "failed_calls" in stats else None
         last = db.xrevrange(self.stream, count=1)
         self.start_id = id_key(text(last[0][0])) if last else None
+        self.log_start = self.log.last_seq
         self.started = True
 
     def update(self, db: Any) -> None:

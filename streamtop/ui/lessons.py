@@ -136,6 +136,8 @@ class LessonsPanel(Vertical, can_focus=True):
         if field.display:
             self._prefill()
         self.refresh_ticks()
+        scroll = self.query_one("#lesson-scroll", VerticalScroll)
+        self.call_after_refresh(scroll.scroll_home, animate=False)  # a new lesson from its first line
 
     def refresh_ticks(self) -> None:
         done = set(self.controller.lessons_done())
