@@ -123,11 +123,16 @@ class DemoPanel(Vertical):
         self.refresh_from_controller()
 
     def on_resize(self) -> None:
-        self.set_class(self.app.size.height < COMPACT_BELOW, "-compact")
+        self._fit()
+
+    def _fit(self) -> None:
+        """Under the dashboard (beside its #body) on a short terminal: the guide and keys only."""
+        beside = bool(self.screen.query("#body")) if self.is_attached else False
+        self.set_class(beside and self.app.size.height < COMPACT_BELOW, "-compact")
         self.set_interval(REFRESH_SECONDS, self.refresh_from_controller)
 
     def refresh_from_controller(self) -> None:
-        self.set_class(self.app.size.height < COMPACT_BELOW, "-compact")
+        self._fit()
         self.query_one("#demo-guide", Static).update(text(self.controller.guide()))
         compare = getattr(self.controller, "comparison", lambda: "")()
         self.query_one("#demo-compare", Static).update(text(compare))
