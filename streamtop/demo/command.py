@@ -186,14 +186,6 @@ def _server_name(spec: ConnectionSpec) -> str:
     return f"Redis {info.get('redis_version', '?')}"
 
 
-def _open_log(path: str) -> Any:
-    """--log FILE, opened to append (a bad path is one line on stderr, exit 1)."""
-    try:
-        return open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed when the demo ends
-    except OSError as exc:
-        raise UsageError(f"--log {path}: {exc.strerror or exc}") from None
-
-
 class _Stopper:
     """Signal handlers that end the demo from whichever loop is running, restored on exit."""
 
@@ -225,6 +217,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("the demo needs a standalone server (not --cluster)")
     if args.lesson is not None and args.no_ui:
         raise UsageError("--lesson opens the lessons view: it needs the UI (leave out --no-ui)")
+    from ..dashboard import open_log
+
+    sink = open_log(args.log) if args.log else None  # a bad path: one line, before anything starts
     server = None
     if _external(args):
         spec = spec_from_args(args)
@@ -254,14 +249,13 @@ def run(args: argparse.Namespace) -> int:
         poison_deliveries=args.poison_deliveries,
         retry_every=None if args.no_retry else RETRY_EVERY,
     )
+    controller.command_log.sink = sink
     try:
         stopper.install(STOP_SIGNALS + ((signal.SIGINT,) if args.no_ui else ()))
         try:
             controller.start()
         except (redis.RedisError, ValueError) as exc:
             raise ConnectError(f"cannot start the workload: {describe_error(exc, spec)}") from None
-        if args.log:
-            controller.command_log.sink = _open_log(args.log)
         if args.no_ui:
             print(
                 f"streamtop demo: {_banner(spec, url, started=server is not None, cleanup=args.cleanup)}",

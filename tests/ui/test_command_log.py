@@ -156,3 +156,20 @@ def test_polls_are_one_line_each_and_the_file_gets_the_commands(tmp_path):
         text[0] == "# earlier run" and text[-1] == "XACK s g 1-0" and text[-2].endswith("action: (integer) 1")
     )
     assert not any("poll" in line for line in text)
+
+
+@pytest.mark.parametrize("command", [[], ["demo", "--no-ui"]], ids=["dashboard", "demo"])
+def test_a_log_file_that_cannot_be_opened_is_one_line_and_exit_1(tmp_path, command):
+    import sys
+
+    bad = tmp_path / "no-such-dir" / "audit.log"
+    done = subprocess.run(
+        [sys.executable, "-m", "streamtop", *command, "--log", str(bad), "--url", "redis://127.0.0.1:1/0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"streamtop: error: --log {bad}: No such file or directory"
+    ], done.stderr
