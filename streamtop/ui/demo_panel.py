@@ -121,6 +121,7 @@ class DemoPanel(Vertical):
 
     def on_mount(self) -> None:
         self.refresh_from_controller()
+        self.set_interval(REFRESH_SECONDS, self.refresh_from_controller)
 
     def on_resize(self) -> None:
         self._fit()
@@ -129,7 +130,6 @@ class DemoPanel(Vertical):
         """Under the dashboard (beside its #body) on a short terminal: the guide and keys only."""
         beside = bool(self.screen.query("#body")) if self.is_attached else False
         self.set_class(beside and self.app.size.height < COMPACT_BELOW, "-compact")
-        self.set_interval(REFRESH_SECONDS, self.refresh_from_controller)
 
     def refresh_from_controller(self) -> None:
         self._fit()

@@ -98,6 +98,8 @@ class LessonsPanel(Vertical, can_focus=True):
         Binding("r", "run_step", "run the step"),
         Binding("m", "run_m_step", "run the second step", show=False),
         Binding("y", "confirm", "confirm the previewed step", show=False),
+        Binding("up", "scroll_lesson(-1)", "scroll the lesson", show=False),
+        Binding("down", "scroll_lesson(1)", "scroll the lesson", show=False),
         Binding("escape", "close", "close lessons"),
     ]
 
@@ -118,7 +120,7 @@ class LessonsPanel(Vertical, can_focus=True):
             yield Input(placeholder="an ID: <ms>-<seq>, then enter", id="lesson-id")
             yield Static("", id="lesson-output")
         yield Static("", id="lesson-list")
-        yield Static("←/→ lesson · r m run · esc close · F9 hide", id="lesson-hint")
+        yield Static("←→ lesson  r m run  ↑↓ scroll  esc close", id="lesson-hint")
 
     def on_mount(self) -> None:
         self.show()
@@ -146,6 +148,9 @@ class LessonsPanel(Vertical, can_focus=True):
         self.query_one("#lesson-body", Static).update(body)
         self.query_one("#lesson-list", Static).update(lesson_list(self.number, done, seen))
         self.border_subtitle = f"{TICK} {len(done)} done · {SEEN} {len(seen)} seen"
+
+    def action_scroll_lesson(self, delta: int) -> None:
+        self.query_one("#lesson-scroll", VerticalScroll).scroll_relative(y=delta, animate=False)
 
     def action_step(self, delta: int) -> None:
         self._cancel()

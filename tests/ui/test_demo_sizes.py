@@ -199,6 +199,9 @@ async def test_lessons_are_readable_beside_the_dashboard(size) -> None:
         assert body.region.width >= 36  # whole words per line, not a column of fragments
         text = screen_text(app)
         assert "Lesson 1 of 12" in text and "Auto IDs and ordering" in text, text
+        await pilot.press(*["down"] * 8)  # the rest of a lesson that is taller than the panel
+        await pilot.pause()
+        assert "redis XADD app:event * sensor_id" in screen_text(app)
 
 
 # ---- snapshots -----------------------------------------------------------------------------
