@@ -93,8 +93,7 @@ async def shoot() -> None:
             app.save_screenshot("stale.svg", str(OUT))
     finally:
         srv.cleanup()
-    await shoot_demo()
-    for name in ("demo", "main", *SIZES, "pending", "messages", "entry", "help", "stale"):
+    for name in ("main", *SIZES, "pending", "messages", "entry", "help", "stale"):
         print(OUT / f"{name}.svg")
     await shoot_only(list(SHOTS))
 
@@ -147,35 +146,45 @@ async def demo_app(
 
 
 async def shoot_demo() -> None:
-    """`streamtop demo` as a user sees it: the workload running, one consumer crashed."""
-    async with demo_app((150, 45)) as (app, pilot, controller):
-        await pilot.pause(4)
-        controller.crash_consumer("c2")
-        app.select(b"app:event", b"group1")
-        await pilot.pause(3)
-        app.save_screenshot("demo.svg", str(OUT))
+    """`streamtop demo` as a user sees it: the workload running, one consumer crashed; at 160x45
+    and at 80x24 (where the demo panel is its guide and key lines)."""
+    for name, size in (("demo", (160, 45)), ("demo-80x24", (80, 24))):
+        async with demo_app(size, seed=2) as (app, pilot, controller):
+            await pilot.pause(4)
+            controller.crash_consumer("c2")
+            app.select(b"app:event", b"group1")
+            await pilot.pause(3)
+            app.save_screenshot(f"{name}.svg", str(OUT))
 
 
 async def shoot_lessons() -> None:
-    """The demo with its lessons view open (F9) at lesson 9, claim and retry, after a crash:
-    the ticks are what the server has shown so far."""
-    async with demo_app((160, 48), seed=1) as (app, pilot, controller):
-        await pilot.pause(3)
-        controller.crash_consumer()
-        await pilot.pause(9)  # stuck after 5 s, then claimed and retried by the live ones
-        app.open_lessons(9)
-        await pilot.pause(1.5)
-        app.save_screenshot("lessons.svg", str(OUT))
+    """The demo with its lessons view open (F9) at lesson 8 after the learner's e and F7 (done,
+    ✓) while the workload showed others (seen, ~); at 160x45 and 80x24. Then the command log
+    (L) with what e sent."""
+    for name, size in (("lessons", (160, 45)), ("lessons-80x24", (80, 24))):
+        async with demo_app(size, seed=1) as (app, pilot, controller):
+            await pilot.pause(3)
+            app.main.streams.table.focus()
+            await pilot.press("e")
+            await pilot.press("f7")
+            app.open_lessons(8)
+            await pilot.pause(4.5)  # F7's entries idle: lesson 8 done
+            app.save_screenshot(f"{name}.svg", str(OUT))
+            if name == "lessons":
+                await pilot.press("f9", "L")
+                await pilot.pause(1.0)
+                app.save_screenshot("commands.svg", str(OUT))
+                print(OUT / "commands.svg")
 
 
 async def shoot_pubsub() -> None:
     """F8: the pub/sub subscriber, the group consumer audit1 and the stream reader away for a
     while; back, the panel compares what each got of what was published meanwhile."""
-    async with demo_app((150, 45), seed=1, away_seconds=4.7) as (app, pilot, controller):  # ~47 events
+    async with demo_app((160, 45), seed=1) as (app, pilot, controller):  # 10 s away: ~100 events
         await pilot.pause(2)
         await pilot.press("f8")
         run = controller.away_run
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not (
             run.over and run.counts().read == run.counts().consumed == run.counts().published
         ):
@@ -258,7 +267,7 @@ async def shoot_libraries() -> None:
         srv.cleanup()
 
 
-SHOTS = {"lessons": shoot_lessons, "pubsub": shoot_pubsub, "libraries": shoot_libraries}
+SHOTS = {"demo": shoot_demo, "lessons": shoot_lessons, "pubsub": shoot_pubsub, "libraries": shoot_libraries}
 
 
 async def shoot_only(names: list[str]) -> None:

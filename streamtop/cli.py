@@ -58,6 +58,13 @@ def build_parser(name: str | None = None) -> argparse.ArgumentParser:
             action="store_true",
             help="refuse every change to the server (produce, ack, claim, trim...)",
         )
+        p.add_argument(
+            "--log",
+            metavar="FILE",
+            default=None,
+            help="append every command the actions send (redis-cli form, the reply in a # line "
+            "above it) to FILE: an audit trail of what you changed",
+        )
         p.add_argument("--version", action="version", version=f"streamtop {__version__}")
         add_connection_arguments(p)
         return p

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from .cliargs import spec_from_args
-from .connection import ConnectError, ConnectionSpec
+from .commandlog import CommandLog
+from .connection import ConfigError, ConnectError, ConnectionSpec
 from .monitor import ErrorKind, Monitor, first_contact
 from .options import DashboardOptions
 
@@ -60,15 +61,34 @@ def run_app(app: StreamtopApp) -> int:
     return int(app.return_code or 0)
 
 
-def run_dashboard(spec: ConnectionSpec, options: DashboardOptions) -> int:
+def run_dashboard(spec: ConnectionSpec, options: DashboardOptions, log_path: str | None = None) -> int:
     """Fail fast on what waiting will not fix (auth, TLS, bad host, --cluster mismatch); a server
-    that is merely down lets the dashboard open and retry."""
+    that is merely down lets the dashboard open and retry. `log_path`: --log, the audit trail of
+    every command the actions sent (streamtop.commandlog), appended."""
+    sink = open_log(log_path) if log_path else None
     problem = asyncio.run(first_contact(spec))
     if problem is not None and problem.kind is ErrorKind.FATAL:
+        if sink is not None:
+            sink.close()
         raise ConnectError(problem.message)
-    return run_app(make_app(open_session(spec, options), options))
+    session = open_session(spec, options)
+    if sink is not None:
+        session.command_log = CommandLog(sink)
+    try:
+        return run_app(make_app(session, options))
+    finally:
+        if sink is not None:
+            sink.close()
+
+
+def open_log(path: str) -> IO[str]:
+    """--log FILE, opened to append (a bad path is one line on stderr, exit 1)."""
+    try:
+        return open(path, "a", encoding="utf-8")  # noqa: SIM115 - the caller closes it
+    except OSError as exc:
+        raise ConfigError(f"--log {path}: {exc.strerror or exc}") from None
 
 
 def run(args: argparse.Namespace) -> int:
     """`streamtop [OPTIONS] [PATTERN|KEY ...]`: the options are read from the parser once."""
-    return run_dashboard(spec_from_args(args), DashboardOptions.from_args(args))
+    return run_dashboard(spec_from_args(args), DashboardOptions.from_args(args), getattr(args, "log", None))

@@ -35,6 +35,7 @@ import redis.asyncio as aioredis
 from .actions import Actions
 from .cluster import ClusterCollector, ClusterError
 from .collector import Collector
+from .commandlog import CommandLog, attach
 from .connection import AsyncClient, ConfigError, ConnectionSpec, describe_error, probe_server, retry_delay
 from .history import History
 from .model import ConsumerInfo, Focus, GroupInfo, PendingEntry, ServerInfo, Snapshot, StreamInfo
@@ -155,6 +156,7 @@ class Monitor:
         self.action_client: AsyncClient | None = None
         self.action_server: ServerInfo | None = None
         self.action_generation = 0  # bumped when action_client (and so `actions`) is replaced
+        self.command_log: CommandLog | None = None  # when set, every action command is recorded
 
     # state ----------------------------------------------------------------------------------
 
@@ -265,6 +267,8 @@ class Monitor:
         if old is not None:
             await _close(old)
         client = make_action_client(self.spec, server)
+        if self.command_log is not None:
+            attach(client, self.command_log)
         self.action_client, self.action_server = client, server
         self._actions = Actions(client, server, read_only=self._read_only)
         self.action_generation += 1

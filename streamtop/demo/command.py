@@ -48,9 +48,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "keys in the demo panel: F2 pause/resume the producer, F3/F4 halve/double the rate, "
         "F5 add a consumer, F6 stop one cleanly, F7 crash one (its pending entries stay, "
         "press c to claim them), F8 take the pub/sub subscriber, a group consumer and the "
-        "stream reader away for 10 s, F9 the lessons view (--lesson N opens it at lesson N); the dashboard's "
-        "keys work as usual. --port P alone (no --url/--host) runs the embedded server on P "
-        "when P is free (6379: where the tutorial's own scripts connect)"
+        "stream reader away for 10 s, F9 the lessons view (--lesson N opens it at lesson N), "
+        "L the command log (what streamtop sent, in redis-cli form); the dashboard's keys work "
+        "as usual. --port P alone (no --url/--host) runs the embedded server on P when P is free "
+        "(6379: where the tutorial's own scripts connect)"
     )
     p.add_argument(
         "--rate",
@@ -103,6 +104,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="open the lessons view (F9) at lesson N (1-12): the tutorial step by step",
     )
     p.add_argument(
+        "--log",
+        metavar="FILE",
+        default=None,
+        help="append the command log (each command streamtop sends for your keys and the lessons' "
+        "steps, in redis-cli form, its reply in a # line above it) to FILE",
+    )
+    p.add_argument(
         "--no-ui",
         action="store_true",
         help="run only the server and the workload; print the URL for another streamtop",
@@ -153,11 +161,40 @@ def _wrong_type(spec: ConnectionSpec) -> bool:
     return kind not in (b"none", b"stream")
 
 
+def _banner(spec: ConnectionSpec, url: str, *, started: bool, cleanup: bool) -> str:
+    """What --no-ui says it runs on: a server it started (and stops), or one that was there (whose
+    keys it leaves unless --cleanup)."""
+    name = _server_name(spec)
+    if started:
+        return f"started {name} on {url}; the workload runs on it (ctrl+c stops both)"
+    kept = (
+        "the demo's keys deleted on exit (--cleanup)" if cleanup else "keys left on exit; --cleanup to delete"
+    )
+    return f"using the {name} server already on {url} ({kept}); the workload runs on it (ctrl+c to stop)"
+
+
+def _server_name(spec: ConnectionSpec) -> str:
+    """ "Valkey 9.1.2" or "Redis 7.0.15" from INFO server ("a server" when it cannot be read)."""
+    client = spec.make_sync_client()
+    try:
+        info = client.info("server")
+    except redis.RedisError:
+        return "a server"
+    finally:
+        client.close()
+    if info.get("valkey_version"):
+        return f"Valkey {info['valkey_version']}"
+    return f"Redis {info.get('redis_version', '?')}"
+
+
 def run(args: argparse.Namespace) -> int:
     if args.cluster:
         raise UsageError("the demo needs a standalone server (not --cluster)")
     if args.lesson is not None and args.no_ui:
         raise UsageError("--lesson opens the lessons view: it needs the UI (leave out --no-ui)")
+    from ..dashboard import open_log
+
+    sink = open_log(args.log) if args.log else None  # a bad path: one line, before anything starts
     server = None
     if _external(args):
         spec = spec_from_args(args)
@@ -191,6 +228,7 @@ def run(args: argparse.Namespace) -> int:
     # server is stopped by PID whatever happens, even when a dead terminal blocks the UI
     stopper.stops.append(controller.stop)
     stopper.last_resort = server.cleanup if server is not None else None
+    controller.command_log.sink = sink
     try:
         stopper.install(STOP_SIGNALS + ((signal.SIGINT,) if args.no_ui else ()))
         try:
@@ -198,7 +236,10 @@ def run(args: argparse.Namespace) -> int:
         except (redis.RedisError, ValueError) as exc:
             raise ConnectError(f"cannot start the workload: {describe_error(exc, spec)}") from None
         if args.no_ui:
-            print(f"streamtop demo: {url} (ctrl+c to stop)", flush=True)
+            print(
+                f"streamtop demo: {_banner(spec, url, started=server is not None, cleanup=args.cleanup)}",
+                flush=True,
+            )
             while not stopper.event.wait(0.5):
                 pass
             return 0
@@ -208,6 +249,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         stopper.restore()
         controller.stop()
+        if controller.command_log.sink is not None:
+            controller.command_log.sink.close()
         if server is None and args.cleanup:
             try:
                 controller.cleanup()
@@ -235,7 +278,9 @@ def build_app(args: argparse.Namespace, spec: ConnectionSpec, controller: DemoCo
     # entries a crashed consumer held count as stuck after the workload's retry time (not 60 s),
     # so `c` claims them with its default min idle while the demo is still being watched
     options = demo_dashboard_options(args, controller.life)
-    app = make_app(open_session(spec, options), options, demo=controller, app_class=DemoApp)
+    session = open_session(spec, options)
+    session.command_log = controller.command_log  # every action's commands, for `L` and --log
+    app = make_app(session, options, demo=controller, app_class=DemoApp)
     assert isinstance(app, DemoApp)
     app.start_lesson = getattr(args, "lesson", None)
     return app

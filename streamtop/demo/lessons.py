@@ -1,26 +1,35 @@
-"""The tutorial's claims about Redis Streams, one lesson at a time, each ticked when the server's
-state shows it happened (never from a key press): `LESSONS` says what to do and watch and which
-command is behind it; `LessonTracker.update(db)` runs the checks of the lessons not yet ticked,
-from the demo's observer thread, on its own connection. A tick stays.
+"""The tutorial's claims about Redis Streams, one lesson at a time. Two marks per lesson, two
+meanings: **done** when the server shows that the learner's own action caused it (a key, a
+command typed in the lessons view, or a script of theirs), and **seen** when the server shows it
+whoever caused it (the demo's own workload shows most of them within seconds). A fresh demo left
+alone marks lessons seen, never done.
+
+`LESSONS` says what to do and watch and which command is behind it; each lesson has two checks,
+`seen` (server state only) and `done` (server state caused by the learner: what streamtop sent
+for them, read from the command log, the demo keys they pressed, or entries and consumers the
+workload did not make). `LessonTracker.update(db)` runs them from the demo's observer thread, on
+its own connection. A mark stays.
 
 Some lessons have a step the lessons view runs itself (`r`, and `m` for lesson 11): the three
-range reads, a manual ID (typed, so a refused one shows the server's error), an exact XTRIM with
-its preview. They are here too, and the view reaches them through the demo controller
-(`DemoController.run_lesson_step`), so the view makes no Redis call of its own.
+range reads, a manual ID (typed, so a refused one shows the server's error), an exact XTRIM after
+its preview and a confirmation. They are here too, and the view reaches them through the demo
+controller (`DemoController.run_lesson_step`), so the view makes no Redis call of its own. Their
+commands go to the command log like the dashboard's actions.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import redis
 
+from ..commandlog import CommandLog, Logged, attach, attach_sync
 from ..connection import ConnectionSpec, error_text
-from ..model import id_key
+from ..model import id_key, label
 from ..parse import text
 from .audit import AUDIT_GROUP
 from .base import BLOCK_MS, make_db
@@ -47,11 +56,17 @@ class Watched(Protocol):
     def dlq(self) -> str: ...
     @property
     def life(self) -> _Settings: ...
+    @property
+    def command_log(self) -> CommandLog: ...
+    def workload_ids(self) -> Collection[str]: ...
+    def initial_consumers(self) -> Collection[str]: ...
 
 
 SAMPLE = 500  # entries a check looks at, at most
 ADD_MAXLEN = 100  # lesson 11's `m`: the producer adds with XADD MAXLEN ~ this
 MANUAL_SENSOR = "manual"
+LEARNER = ("action", "lesson")  # command log sources that are the learner's
+FOREIGN_AFTER = 0.5  # s an entry must stay unclaimed by the producer before it counts as the learner's
 
 
 @dataclass(frozen=True)
@@ -62,7 +77,8 @@ class Lesson:
     key: str  # what to press
     watch: str  # what to watch on screen
     command: str  # the Redis command behind it
-    check: Callable[[Any, LessonTracker], bool]
+    check: Callable[[Any, LessonTracker], bool]  # seen: the server shows it, whoever caused it
+    done: Callable[[Any, LessonTracker], bool]  # the learner's own action caused it
     step: str | None = None  # what `r` in the lessons view runs (DemoController.run_lesson_step)
     m_step: str | None = None  # what `m` runs, for a lesson with a second step
 
@@ -243,26 +259,200 @@ def check_pubsub(db: Any, t: LessonTracker) -> bool:
     return stored is not None and stored >= t.unheard and position is not None and position >= t.unheard
 
 
+# --- done: the learner's own action, as the server shows it ---------------------------------
+
+
+def _learner_commands(t: LessonTracker, *names: str) -> list[Logged]:
+    """What streamtop sent for the learner since the lessons began (keys and lesson steps)."""
+    wanted = {n.upper() for n in names}
+    return [e for e in t.log.entries(t.log_start) if e.source in LEARNER and e.command in wanted]
+
+
+def _ok(entry: Logged) -> bool:
+    return not isinstance(entry.reply, BaseException)
+
+
+def _after_start(t: LessonTracker, entry_id: str) -> bool:
+    key = id_key(entry_id)
+    return key is not None and (t.start_id is None or key > t.start_id)
+
+
+def done_auto_ids(db: Any, t: LessonTracker) -> bool:
+    """An entry with a server-made ID that the workload did not add: the learner's `e` (the
+    reply of the XADD streamtop sent is in the stream), or a script of theirs (an entry after the
+    lessons began that is not the producer's, seen on two rounds: the producer records its IDs
+    just after the server answers). Lesson 2's manual entries do not count."""
+    for e in _learner_commands(t, "XADD"):
+        if _ok(e) and e.arg(1) == t.stream and "*" in [text(a) for a in e.args[2:]]:
+            new = text(e.reply)
+            if new and db.xrange(t.stream, new, new):
+                return True
+    ours = t.controller.workload_ids()
+    now = time.monotonic()
+    foreign: dict[str, float] = {}
+    for entry_id, fields in db.xrevrange(t.stream, count=SAMPLE):
+        eid = text(entry_id)
+        if not _after_start(t, eid):
+            break
+        if eid not in ours and fields.get(b"sensor_id") != MANUAL_SENSOR.encode():
+            foreign[eid] = t.foreign.get(eid, now)
+    t.foreign = foreign
+    return any(now - first >= FOREIGN_AFTER for first in foreign.values())
+
+
+def done_manual_id(db: Any, t: LessonTracker) -> bool:
+    """The learner's own ID, typed in the lessons view (or added by a script of theirs): the
+    manual entry added after the lessons began."""
+    if not check_manual_id(db, t):
+        return False
+    return any(
+        f.get(b"sensor_id") == MANUAL_SENSOR.encode() and _after_start(t, text(i))
+        for i, f in db.xrevrange(t.stream, count=SAMPLE)
+    )
+
+
+def done_ranges(db: Any, t: LessonTracker) -> bool:
+    return check_ranges(db, t)
+
+
+def done_blocking(db: Any, t: LessonTracker) -> bool:
+    """The learner paused the producer (F2) and the consumers block, empty, since."""
+    return t.last_act("pause", "resume") == "pause" and check_blocking(db, t)
+
+
+def done_share(db: Any, t: LessonTracker) -> bool:
+    """A consumer the workload did not start with (F5's, or a script's) reads entries of group1
+    alongside another one."""
+    mine = set(t.controller.initial_consumers())
+    recent = [c for c in _consumers(db, t) if (_since_success_ms(c) or 10**9) < 10_000]
+    return len(recent) >= 2 and any(text(c["name"]) not in mine for c in recent)
+
+
+def _acked(t: LessonTracker) -> list[tuple[Logged, list[str]]]:
+    """The learner's XACKs on group1 that acked something: (entry, its IDs)."""
+    out = []
+    for e in _learner_commands(t, "XACK"):
+        if (
+            _ok(e)
+            and e.arg(1) == t.stream
+            and e.arg(2) == t.group
+            and isinstance(e.reply, int)
+            and e.reply > 0
+        ):
+            out.append((e, [text(a) for a in e.args[3:]]))
+    return out
+
+
+def done_ack(db: Any, t: LessonTracker) -> bool:
+    """The server acknowledged an entry for the learner (`a`): XACK answered 1 or more."""
+    return bool(_acked(t))
+
+
+def done_no_order(db: Any, t: LessonTracker) -> bool:
+    """The learner acked an entry while an older one is still pending in group1: a group does not
+    wait for stream order."""
+    for _, ids in _acked(t):
+        newest = max(ids, key=lambda i: id_key(i) or (0, 0))
+        if id_key(newest) is None:
+            continue
+        if db.xpending_range(t.stream, t.group, "-", f"({newest}", 1):  # exclusive: 6.2+
+            return True
+    return False
+
+
+def done_stuck(db: Any, t: LessonTracker) -> bool:
+    """A consumer the learner crashed (F7) still holds entries, unacked, idle: nothing is lost."""
+    idle = max(1, t.stuck_ms // 2)  # before the workload's retries (at stuck_ms) take them
+    for name in t.acts_named("crash"):
+        if db.xpending_range(t.stream, t.group, "-", "+", 1, consumername=name, idle=idle):
+            return True
+    return False
+
+
+def _claimed(t: LessonTracker) -> list[str]:
+    ids: list[str] = []
+    for e in _learner_commands(t, "XCLAIM", "XAUTOCLAIM"):
+        if not _ok(e) or e.arg(1) != t.stream or e.arg(2) != t.group:
+            continue
+        rows = e.reply[1] if e.command == "XAUTOCLAIM" and isinstance(e.reply, list | tuple) else e.reply
+        for row in rows if isinstance(rows, list | tuple) else ():
+            got = row[0] if isinstance(row, list | tuple) and row else row
+            if isinstance(got, bytes | str):
+                ids.append(text(got))
+    return ids
+
+
+def done_retry(db: Any, t: LessonTracker) -> bool:
+    """An entry the learner claimed (`c`) is pending at its new owner, delivered twice or more."""
+    for entry_id in _claimed(t)[-20:]:
+        rows = db.xpending_range(t.stream, t.group, entry_id, entry_id, 1)
+        if rows and int(rows[0]["times_delivered"]) >= 2:
+            return True
+    return False
+
+
+def done_dlq(db: Any, t: LessonTracker) -> bool:
+    """The learner's dead-letter move (`D`): the entry streamtop added to the dead-letter stream
+    for them is there."""
+    for e in _learner_commands(t, "XADD"):
+        if _ok(e) and e.arg(1) == t.dlq and e.reply:
+            new = text(e.reply)
+            if db.xrange(t.dlq, new, new):
+                return True
+    return False
+
+
+def done_trim(db: Any, t: LessonTracker) -> bool:
+    """The learner's XTRIM (lesson 11's `r`, or `t`) removed entries; or, after `m`, the
+    producer's XADD MAXLEN ~ removed some since."""
+    for e in _learner_commands(t, "XTRIM"):
+        if _ok(e) and e.arg(1) == t.stream and isinstance(e.reply, int) and e.reply > 0:
+            return True
+    if t.last_act("maxlen_on", "maxlen_off") != "maxlen_on":
+        return False
+    removed = _removed(db, t)
+    if removed is None:
+        return False
+    if t.removed_at_m is None:
+        t.removed_at_m = removed
+    return removed > t.removed_at_m
+
+
+def _removed(db: Any, t: LessonTracker) -> int | None:
+    info = db.xinfo_stream(t.stream)
+    if info.get("entries-added") is None:
+        return None
+    return int(info["entries-added"]) - int(info["length"])
+
+
+def done_pubsub(db: Any, t: LessonTracker) -> bool:
+    """The learner took sub1, audit1 and reader1 away (F8); they came back and caught up."""
+    return bool(t.acts_named("away")) and check_pubsub(db, t)
+
+
 LESSONS: tuple[Lesson, ...] = (
     Lesson(
         1,
         "Auto IDs and ordering",
         "XADD with * lets the server pick the ID: <milliseconds>-<sequence>, always greater than "
         "the last, so a stream is ordered by time of arrival.",
-        "e (one event), or just watch the producer",
-        "Messages tab (2): the newest IDs at the top, ms-seq, increasing",
+        "e (one event of yours; the producer's own events only count as seen)",
+        "Messages tab (2): the newest IDs at the top, ms-seq, increasing; L: the XADD sent",
         "XADD app:event * sensor_id sensor1 temp 0.42 humidity 0.77",
         check_auto_ids,
+        done_auto_ids,
     ),
     Lesson(
         2,
         "A manual ID",
         "You may give the ID yourself, but only one greater than the last: the server refuses "
         "an equal or smaller one. Try the last ID first, then a greater one.",
-        "type an ID below and press enter",
+        "r: the field below takes the focus, holding the last ID; enter sends it (refused), "
+        "then make it greater and enter again",
         "the server's error, then your entry in the Messages tab",
         "XADD app:event <ID> sensor_id manual temp 0.1 humidity 0.1",
         check_manual_id,
+        done_manual_id,
         step="manual",
     ),
     Lesson(
@@ -274,6 +464,7 @@ LESSONS: tuple[Lesson, ...] = (
         "the replies below; the Messages tab (2) says the XREVRANGE it runs; reader1 in the demo panel",
         "XRANGE app:event - + COUNT 3 · XREVRANGE app:event + - COUNT 3 · XREAD COUNT 3 STREAMS app:event 0",
         check_ranges,
+        done_ranges,
         step="ranges",
     ),
     Lesson(
@@ -281,79 +472,88 @@ LESSONS: tuple[Lesson, ...] = (
         "The blocking read",
         "A consumer waits on the server for new entries with BLOCK; when none come in time "
         "the read returns empty and it simply blocks again.",
-        "F2 (pause the producer; F2 again resumes)",
+        "F2 (pause the producer; F2 again resumes it for the next lessons)",
         "Consumers panel: idle resets every 0.5 s while inactive grows",
         "XREADGROUP GROUP group1 c1 COUNT 100 BLOCK 500 STREAMS app:event >",
         check_blocking,
+        done_blocking,
     ),
     Lesson(
         5,
         "Groups share the work",
         "Consumers of one group each get different entries: adding one spreads the load.",
-        "F5 (add a consumer)",
-        "Consumers panel: each consumer reading; demo panel: processed per worker",
+        "F5 (add a consumer; the producer must be running: F2)",
+        "Consumers panel: the new consumer reading too; demo panel: processed per worker",
         "XREADGROUP GROUP group1 c4 COUNT 100 BLOCK 500 STREAMS app:event >",
         check_share,
+        done_share,
     ),
     Lesson(
         6,
         "Acknowledge",
         "An entry read in a group stays pending until its consumer acks it; ack means done.",
-        "watch, or x on a pending entry then a",
-        "Groups panel: pending stays low while entries-read climbs",
+        "Pending tab (1): x on the first (oldest) entry, then a",
+        "the entry leaves the Pending tab; L: the XACK sent and its reply (integer) 1",
         "XACK app:event group1 <ID>",
         check_ack,
+        done_ack,
     ),
     Lesson(
         7,
         "No ordering across parallel consumers",
-        "Each consumer acks on its own: a later entry is acked while an earlier one is still "
-        "pending at another consumer. A group never waits for stream order.",
-        "watch (F4 speeds it up)",
-        "Pending tab: old IDs pending while newer ones are gone (acked)",
-        "XPENDING app:event group1 - + 10",
+        "Each consumer acks on its own, in the order it finishes: a later entry is acked while an "
+        "earlier one is still pending. A group never waits for stream order.",
+        "Pending tab (1): x on an entry below an older one, then a (ack it as its consumer would)",
+        "Pending tab: the older entry stays pending while the newer one is gone",
+        "XACK app:event group1 <a later ID> · XPENDING app:event group1 - + 10",
         check_no_order,
+        done_no_order,
     ),
     Lesson(
         8,
         "A failure stays pending, like a dead-letter queue",
-        "A consumer that fails does not ack: the entry stays in the group's pending list, with "
-        "its owner and delivery count, until someone deals with it. Nothing is lost.",
-        "watch (temp over the threshold fails)",
-        "Pending tab: entries idle over 5 s are shown as stuck",
+        "A consumer that fails or dies does not ack: the entry stays in the group's pending list, "
+        "with its owner and delivery count, until someone deals with it. Nothing is lost.",
+        "F7 (crash the consumer holding the most entries)",
+        "Pending tab: its entries stay under its name, idle; stuck (red) after 5 s",
         "XPENDING app:event group1 IDLE 5000 - + 10",
         check_stuck,
+        done_stuck,
     ),
     Lesson(
         9,
         "Claim and retry",
-        "XAUTOCLAIM hands entries idle too long to a live consumer, which tries them again: "
-        "their delivery count rises; a transient failure may now succeed and be acked.",
-        "wait a few seconds, or c to claim now (F7 crashes a consumer first)",
-        "Pending tab: deliveries 2, 3...; demo panel: retried",
+        "XCLAIM / XAUTOCLAIM hand entries idle too long to a live consumer, which tries them "
+        "again: their delivery count rises; a transient failure may now succeed and be acked.",
+        "c (claim the stuck entries into a live consumer)",
+        "Pending tab: the new owner, deliveries 2, 3...; demo panel: retried",
         "XAUTOCLAIM app:event group1 c1 5000 0-0 COUNT 50",
         check_retry,
+        done_retry,
     ),
     Lesson(
         10,
         "Give up: the dead-letter stream",
         "Delivered more than N times (--poison-deliveries), a poison entry is moved to "
         "app:event:dlq (its fields plus where it came from) and acked, so it stops coming back.",
-        "wait, or D on the pending entries",
-        "Streams panel: app:event:dlq grows; demo panel: dead-lettered",
+        "D (dead-letter the entries delivered more than N; lower N to 1 to move the claimed ones)",
+        "Streams panel: app:event:dlq grows; L: MULTI, XADD, XACK, EXEC per entry",
         "MULTI · XADD app:event:dlq * ...fields dlq-original-id <ID> ... · XACK app:event group1 <ID> · EXEC",
         check_dlq,
+        done_dlq,
     ),
     Lesson(
         11,
         "Trim",
         "A stream keeps everything until trimmed: XTRIM MAXLEN as a job, or XADD MAXLEN ~ N on "
-        "every add (~: whole nodes only, cheaper). Each step shows its preview first: what "
-        "goes and what is still unread.",
-        f"r (XTRIM to the newest half), m (the producer adds with MAXLEN ~ {ADD_MAXLEN} on/off), t",
+        "every add (~: whole nodes only, cheaper). Each step shows its preview first, per group: "
+        "what goes while still pending or unread; y then does it.",
+        f"r (preview an XTRIM to the newest half; y trims), m (the producer adds with MAXLEN ~ "
+        f"{ADD_MAXLEN}: preview, y; m again: off), or t",
         f"Streams panel: length drops (with m: stays between {ADD_MAXLEN} and about {ADD_MAXLEN + 100})",
         f"XTRIM app:event MAXLEN = <N> · XADD app:event MAXLEN ~ {ADD_MAXLEN} * ...",
         check_trim,
+        done_trim,
         step="trim",
         m_step="maxlen",
     ),
@@ -367,23 +567,52 @@ LESSONS: tuple[Lesson, ...] = (
         "PUBLISH app:event <json> · SUBSCRIBE app:event · XREADGROUP GROUP audit audit1 ... > · "
         "XREAD ... STREAMS app:event <last id>",
         check_pubsub,
+        done_pubsub,
     ),
 )
 
 
+def preview_lines(p: Any) -> list[str]:
+    """A trim preview (actions.trim.TrimPreview) as lines: what goes, then each group's share of
+    it (pending entries whose data goes, entries it has not read yet)."""
+    how = f"{p.strategy} {'~' if p.approx else '='} {p.threshold}"
+    if p.nothing:
+        return [f"preview: XTRIM {label(p.key)} {how} removes nothing ({p.length:,} entries)"]
+    out = [f"preview: XTRIM {label(p.key)} {how} removes {p.removes_text()}"]
+    up_to = "up to " if p.approx else ""
+    for g in p.groups:
+        pending = "?" if g.pending is None else f"{'>=' if g.pending_capped else ''}{g.pending:,}"
+        unread = "?" if g.unread is None else f"{'>=' if g.unread_capped else ''}{g.unread:,}"
+        out.append(
+            f"  {label(g.name)}: {up_to}{pending} still pending (data goes, the ID stays), "
+            f"{up_to}{unread} not yet read (lost to it)"
+        )
+    return out
+
+
 class LessonTracker:
-    """Which lessons the server has shown, updated from the demo's observer thread."""
+    """Which lessons the learner did (`ticked`) and the server showed (`seen`), updated from the
+    demo's observer thread; what the learner pressed that sends no command (`act`)."""
 
     def __init__(self, controller: Watched) -> None:
         self.controller = controller
         self.stream = controller.stream
         self.group = controller.group
-        self.ticked: dict[int, float] = {}  # lesson number -> time.time() it was seen
+        self.log = controller.command_log
+        self.log_start = 0  # the command log's seq when the lessons began
+        self.ticked: dict[int, float] = {}  # lesson number -> time.time() the learner did it
+        self.seen: dict[int, float] = {}  # lesson number -> time.time() the server showed it
         self.baseline: dict[str, int | None] = {}
+        self.started = False
+        self.start_id: tuple[int, int] | None = None  # the stream's last ID when the lessons began
         self.first_seen: tuple[int, int] | None = None
         self.removed_at_start: int | None = None
+        self.removed_at_m: int | None = None
         self.ranges_answered: set[str] = set()  # lesson 3: range reads the user ran, answered
         self.unheard: tuple[int, int] | None = None  # last stream ID seen with no subscriber
+        self.foreign: dict[str, float] = {}  # entries not the producer's -> when first seen
+        self.acts: list[tuple[str, str]] = []  # demo keys the learner pressed: (kind, name)
+        self.confirming: tuple[str, int] | None = None  # a previewed step waiting for y
         self.errors: dict[int, str] = {}
 
     @property
@@ -397,31 +626,48 @@ class LessonTracker:
     def done(self, number: int) -> bool:
         return number in self.ticked
 
+    def act(self, kind: str, name: str = "") -> None:
+        """A demo key the learner pressed (F2 pause, F5, F7, F8, m): no command of streamtop's."""
+        self.acts.append((kind, name))
+
+    def last_act(self, *kinds: str) -> str | None:
+        return next((k for k, _ in reversed(self.acts) if k in kinds), None)
+
+    def acts_named(self, kind: str) -> list[str]:
+        return [n for k, n in list(self.acts) if k == kind]
+
     def start(self, db: Any) -> None:
-        """Counters as they are now: a lesson counts what happens from here on."""
+        """Counters and the last ID as they are now: a lesson counts what happens from here on."""
         stats = db.info("commandstats").get("cmdstat_xadd") or {}
         self.baseline["xadd_failed"] = int(stats["failed_calls"]) if "failed_calls" in stats else None
+        last = db.xrevrange(self.stream, count=1)
+        self.start_id = id_key(text(last[0][0])) if last else None
+        self.log_start = self.log.last_seq
+        self.started = True
 
     def update(self, db: Any) -> None:
-        if not self.baseline:
+        if not self.started:
             self.start(db)
         for lesson in LESSONS:
-            if lesson.number in self.ticked:
-                continue
-            try:
-                ok = lesson.check(db, self)
-            except redis.RedisError as exc:  # no stream or group yet...: not yet
-                self.errors[lesson.number] = error_text(exc)
-                continue
-            if ok:
-                self.ticked[lesson.number] = time.time()
+            for marks, check in ((self.ticked, lesson.done), (self.seen, lesson.check)):
+                if lesson.number in marks:
+                    continue
+                try:
+                    ok = check(db, self)
+                except redis.RedisError as exc:  # no stream or group yet...: not yet
+                    self.errors[lesson.number] = error_text(exc)
+                    continue
+                if ok:
+                    marks[lesson.number] = time.time()
+            if lesson.number in self.ticked and lesson.number not in self.seen:
+                self.seen[lesson.number] = self.ticked[lesson.number]
 
     # --- the steps the lessons view runs (in a thread of its own) --------------------------
     def _db(self) -> Any:
-        return make_db(self.controller.spec, "lessons", None)
+        return attach_sync(make_db(self.controller.spec, "lessons", None), self.log, "lesson")
 
     def last_id(self) -> str:
-        db = self._db()
+        db = make_db(self.controller.spec, "lessons", None)  # a read for the field: not a step
         try:
             last = db.xrevrange(self.stream, count=1)
             return text(last[0][0]) if last else "0-1"
@@ -468,29 +714,47 @@ class LessonTracker:
             f"\nXREAD COUNT 3 STREAMS {self.stream} 0: {' '.join(ids)}"
         )
 
-    def trim_preview(self, strategy: str, threshold: int, approx: bool) -> str:
-        """The dashboard's trim preview (`t`): what a trim removes, and what of it each group
-        still holds pending or has not read. Run on an asyncio client of its own."""
+    def trim_preview(self, strategy: str, threshold: int, approx: bool) -> list[str]:
+        """The dashboard's trim preview (`t`) as lines: what a trim removes, and what of it each
+        group still holds pending or has not read. Run on an asyncio client of its own (its
+        reads go to the command log). Raises redis errors."""
         from ..actions import Actions
         from ..model import ServerInfo
 
-        async def preview() -> str:
-            actions = Actions(self.controller.spec.make_client(raw=True), ServerInfo())
+        async def preview() -> list[str]:
+            actions = Actions(
+                attach(self.controller.spec.make_client(raw=True), self.log, "lesson"), ServerInfo()
+            )
             try:
-                return (await actions.trim_preview(self.stream, strategy, threshold, approx)).message
+                result = await actions.trim_preview(self.stream, strategy, threshold, approx)
             finally:
                 await actions.client.aclose()
+            found = result.details.get("preview")
+            if not result.ok or found is None:
+                raise redis.RedisError(result.message)
+            return preview_lines(found)
 
         return asyncio.run(preview())
 
-    def run_trim(self) -> tuple[bool, str]:
-        """XTRIM MAXLEN = half the length, exact, after its preview."""
+    def preview_trim(self) -> tuple[bool, str]:
+        """Lesson 11's `r`: the preview of XTRIM MAXLEN = half the length; y trims (`confirm`)."""
         db = self._db()
         try:
             keep = db.xlen(self.stream) // 2
-            seen = self.trim_preview("MAXLEN", keep, False)
+            lines = self.trim_preview("MAXLEN", keep, False)
+        except redis.RedisError as exc:
+            return False, error_text(exc)
+        finally:
+            db.close()
+        self.confirming = ("trim", keep)
+        return True, "\n".join([*lines, f"y: XTRIM {self.stream} MAXLEN = {keep} · esc: cancel"])
+
+    def run_trim(self, keep: int) -> tuple[bool, str]:
+        """The XTRIM the preview showed, exact."""
+        db = self._db()
+        try:
             removed = db.xtrim(self.stream, maxlen=keep, approximate=False)
-            return True, f"preview: {seen}\nXTRIM {self.stream} MAXLEN = {keep}: {removed} entries removed"
+            return True, f"XTRIM {self.stream} MAXLEN = {keep}: {removed} entries removed"
         except redis.RedisError as exc:
             return False, error_text(exc)
         finally:
@@ -503,5 +767,12 @@ class LessonTracker:
         if name == "ranges":
             return self.run_ranges()
         if name == "trim":
-            return self.run_trim()
+            return self.preview_trim()
+        if name == "cancel":
+            was, self.confirming = self.confirming, None
+            return True, "cancelled: nothing was sent" if was else ""
+        if name == "confirm" and self.confirming is not None and self.confirming[0] == "trim":
+            _, keep = self.confirming
+            self.confirming = None
+            return self.run_trim(keep)
         return False, f"no step {name!r}"

@@ -14,6 +14,7 @@ import itertools
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ import redis
 from walrus import Database
 
 from .. import numbers
+from ..commandlog import CommandLog
 from ..connection import ConnectionSpec, describe_error
 from ..events import SENSORS, sensor_event
 from ..options import DASHBOARD_DEFAULTS
@@ -52,6 +54,7 @@ RETRY_COUNT = 50  # entries one consumer claims per round (3 consumers: up to 50
 POISON_DELIVERIES = DASHBOARD_DEFAULTS.poison_deliveries
 RETRY_SUCCESS = 0.5  # the chance that a transient failure succeeds when retried
 POISON_ABOVE = 0.95  # readings hotter than this always fail (poison); so does a malformed event
+ADDED_KEPT = 20_000  # IDs the producer remembers (a few minutes at the default rate)
 WORK_SECONDS = 0.15  # at most this long "processing" a batch: acks of parallel consumers interleave
 
 
@@ -94,6 +97,8 @@ class Producer(Worker):
         self.channel: str | None = CHANNEL  # PUBLISH each event here too (None: do not)
         self.published = 0
         self.away_run: AwayRun | None = None  # the subscriber's absence being counted, if any
+        # the IDs it added, newest last: the lessons tell the learner's entries from these
+        self.added_ids: deque[str] = deque(maxlen=ADDED_KEPT)
 
     def set_rate(self, rate: float) -> None:
         self.rate = check_rate(rate)
@@ -134,6 +139,7 @@ class Producer(Worker):
             for ev in events:
                 pipe.xadd(self.stream, ev, maxlen=self.maxlen, approximate=self.approximate)
             ids = pipe.execute()
+        self.added_ids.extend(text(i) for i in ids)
         self._sent += due
         self.processed += due
         if self.channel is not None:
@@ -386,6 +392,8 @@ class DemoController:
         self.away_run: AwayRun | None = None
         self.away_seconds = AWAY_SECONDS  # what F8 takes them away for
         self._initial = consumers
+        self._initial_names: set[str] = set()
+        self.command_log = CommandLog()  # what streamtop sends for the learner (ui: L, --log FILE)
         self._recreate_lock = threading.Lock()
         self.lessons = LessonTracker(self)
         self.observe_every = 1.0  # seconds between the observer's rounds (pending, lessons)
@@ -506,16 +514,24 @@ class DemoController:
         self.last_event = ("resume", "")
 
     def toggle_producer(self) -> bool:
-        """Pause or resume; True if the producer now runs."""
+        """F2: pause or resume; True if the producer now runs."""
         if self.producer.paused.is_set():
             self.resume_producer()
+            self._learner("resume", "", "F2: the producer resumes its XADDs")
             return True
         self.pause_producer()
+        self._learner("pause", "", "F2: the producer paused: no XADD until F2 again")
         return False
+
+    def _learner(self, kind: str, name: str, note: str) -> None:
+        """A demo key the learner pressed: for the lessons (done), and a note in the log."""
+        self.lessons.act(kind, name)
+        self.command_log.note(note)
 
     def set_rate(self, rate: float) -> float:
         self.producer.set_rate(rate)
         self.last_event = ("rate", "")
+        self.command_log.note(f"F3/F4: the producer adds {self.producer.rate:g} events/s")
         return self.producer.rate
 
     def set_fail_above(self, threshold: float) -> None:
@@ -540,6 +556,7 @@ class DemoController:
         self.reader.run_away = run
         self.audit.run_away = run
         self.last_event = ("away", f"{seconds:g}")
+        self._learner("away", "", f"F8: sub1 UNSUBSCRIBEs, audit1 and reader1 stop reading for {seconds:g} s")
         return run
 
     def set_add_maxlen(self, maxlen: int | None) -> None:
@@ -552,25 +569,51 @@ class DemoController:
         self.last_event = ("maxlen", "")
 
     def toggle_add_maxlen(self, maxlen: int = ADD_MAXLEN) -> tuple[bool, str]:
-        """Lesson 11's `m`: XADD MAXLEN ~ on (with the preview of what the first adds remove)
-        or off again."""
+        """Lesson 11's `m`: the preview of what XADD MAXLEN ~ would remove (y turns it on,
+        `confirm_add_maxlen`), or off again at once."""
         if self.producer.approximate:
             self.set_add_maxlen(None)
+            self._learner("maxlen_off", "", f"m: the producer adds to {self.stream} without MAXLEN ~")
             return True, f"the producer adds to {self.stream} without MAXLEN ~ again"
         try:
-            seen = self.lessons.trim_preview("MAXLEN", maxlen, True)
+            lines = self.lessons.trim_preview("MAXLEN", maxlen, True)
         except redis.RedisError as exc:
             return False, describe_error(exc, self.spec)
+        self.lessons.confirming = ("maxlen", maxlen)
+        return True, "\n".join(
+            [*lines, f"y: the producer adds with XADD {self.stream} MAXLEN ~ {maxlen} * ... · esc: cancel"]
+        )
+
+    def confirm_add_maxlen(self, maxlen: int) -> tuple[bool, str]:
         self.set_add_maxlen(maxlen)
+        self._learner(
+            "maxlen_on", "", f"m: the producer adds with XADD {self.stream} MAXLEN ~ {maxlen} * ..."
+        )
         return True, (
-            f"preview: {seen}\nthe producer now adds with XADD {self.stream} MAXLEN ~ {maxlen} * ...: "
+            f"the producer now adds with XADD {self.stream} MAXLEN ~ {maxlen} * ...: "
             f"the length stays between {maxlen} and about {maxlen + 100} (m again: off)"
         )
 
     # --- the lessons view's calls: it makes no Redis call of its own (ui/lessons.py) -------
-    def lessons_seen(self) -> frozenset[int]:
-        """The lessons the server has shown so far."""
+    def lessons_done(self) -> frozenset[int]:
+        """The lessons the learner's own actions made happen, as the server shows."""
         return frozenset(self.lessons.ticked)
+
+    def lessons_seen(self) -> frozenset[int]:
+        """The lessons the server has shown so far, whoever caused them."""
+        return frozenset(self.lessons.seen)
+
+    def lesson_confirming(self) -> bool:
+        """A previewed step waits for y (lesson 11)."""
+        return self.lessons.confirming is not None
+
+    def workload_ids(self) -> frozenset[str]:
+        """The IDs the producer added (recent ones)."""
+        return frozenset(list(self.producer.added_ids))
+
+    def initial_consumers(self) -> frozenset[str]:
+        """The group1 consumers the workload started with (not F5's)."""
+        return frozenset(self._initial_names)
 
     def lesson_last_id(self) -> str:
         """The stream's last ID ('0-1' when empty or unreachable): lesson 2's field starts there."""
@@ -580,6 +623,10 @@ class DemoController:
         """A lesson's step (`r`, `m`, or enter in lesson 2's field): (ok, what to show)."""
         if step == "maxlen":
             return self.toggle_add_maxlen()
+        waiting = self.lessons.confirming
+        if step == "confirm" and waiting is not None and waiting[0] == "maxlen":
+            self.lessons.confirming = None
+            return self.confirm_add_maxlen(waiting[1])
         return self.lessons.run_step(step, value)
 
     def comparison(self) -> str:
@@ -605,6 +652,9 @@ class DemoController:
         worker.start()
         if record:
             self.last_event = ("add", name)
+            self._learner("add", name, f"F5: {name} joins group1 (XREADGROUP GROUP group1 {name} ... >)")
+        else:
+            self._initial_names.add(name)
         return name
 
     def running_consumers(self) -> list[str]:
@@ -631,6 +681,7 @@ class DemoController:
         name = self._pick(name, prefer_pending=False)
         self.consumers[name].stop()
         self.last_event = ("stop", name)
+        self.command_log.note(f"F6: {name} stops after acking its batch")
         return name
 
     def crash_consumer(self, name: str | None = None) -> str:
@@ -640,6 +691,7 @@ class DemoController:
         self._crash_peak[name] = self.pending_by_consumer.get(name, 0)
         self.consumers[name].crash()
         self.last_event = ("crash", name)
+        self._learner("crash", name, f"F7: {name} crashes: what it read stays pending, unacked")
         return name
 
     # --- the guide line ---------------------------------------------------------------------

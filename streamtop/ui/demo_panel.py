@@ -17,6 +17,7 @@ from textual.containers import Vertical
 from textual.notifications import SeverityLevel
 from textual.widgets import DataTable, Static
 
+from ..commandlog import CommandLog
 from ..demo.pubsub import AwayRun
 from ..demo.workload import MAX_RATE, MIN_STEP_RATE
 from ..render import clean, name_text, text
@@ -33,7 +34,21 @@ DEMO_KEYS: tuple[tuple[str, str, str], ...] = (
     ("f7", "crash_consumer", "crash consumer"),
     ("f8", "away", "sub1,audit1,reader1 away"),
     ("f9", "lessons", "lessons"),
+    ("L", "command_log", "command log: what streamtop sent"),
 )
+# the panel's key line: short, so that it fits 80 columns on one line
+KEY_WORDS = {
+    "toggle_producer": "pause",
+    "slower": "rate÷2",
+    "faster": "×2",
+    "add_consumer": "add",
+    "stop_consumer": "stop",
+    "crash_consumer": "crash",
+    "away": "away",
+    "lessons": "lessons",
+    "command_log": "log",
+}
+COMPACT_BELOW = 40  # terminal rows under which the panel is its guide and key lines only
 COLUMNS = ("worker", "group", "state", "processed", "failed", "retried", "dead-lettered", "note")
 STATE_STYLE = {
     "running": "green",
@@ -50,6 +65,8 @@ class Controller(Protocol):
 
     @property
     def rate(self) -> float: ...
+    @property
+    def command_log(self) -> CommandLog: ...
 
     def workers(self) -> list[Any]: ...
     def guide(self) -> str: ...
@@ -60,13 +77,15 @@ class Controller(Protocol):
     def crash_consumer(self, name: str | None = None) -> str: ...
     def go_away(self, seconds: float | None = None) -> AwayRun: ...
     # the lessons view's (ui/lessons.py LessonsController)
+    def lessons_done(self) -> frozenset[int]: ...
     def lessons_seen(self) -> frozenset[int]: ...
+    def lesson_confirming(self) -> bool: ...
     def lesson_last_id(self) -> str: ...
     def run_lesson_step(self, step: str, value: str | None = None) -> tuple[bool, str]: ...
 
 
 def keys_line() -> str:
-    return "  ".join(f"{key.upper()} {desc}" for key, _, desc in DEMO_KEYS)
+    return " ".join(f"{key.upper()} {KEY_WORDS.get(action, desc)}" for key, action, desc in DEMO_KEYS)
 
 
 class DemoPanel(Vertical):
@@ -79,7 +98,11 @@ class DemoPanel(Vertical):
     DemoPanel > #demo-compare { color: $warning; }
     DemoPanel > #demo-guide { color: $text; text-style: bold; }
     DemoPanel > DataTable { height: auto; max-height: 9; }
-    DemoPanel > #demo-keys { color: $text-muted; }
+    DemoPanel > #demo-keys { color: $text-muted; height: 1; }
+    DemoPanel.-compact { border: none; padding: 0; }
+    DemoPanel.-compact > DataTable { display: none; }
+    DemoPanel.-compact > #demo-guide { height: 1; text-overflow: ellipsis; text-wrap: nowrap; }
+    DemoPanel.-compact > #demo-compare { height: 1; text-overflow: ellipsis; text-wrap: nowrap; }
     """
     BINDINGS = [Binding(key, action, desc, show=False) for key, action, desc in DEMO_KEYS]
 
@@ -100,14 +123,27 @@ class DemoPanel(Vertical):
         self.refresh_from_controller()
         self.set_interval(REFRESH_SECONDS, self.refresh_from_controller)
 
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """Under the dashboard (beside its #body) on a short terminal: the guide and keys only."""
+        beside = bool(self.screen.query("#body")) if self.is_attached else False
+        self.set_class(beside and self.app.size.height < COMPACT_BELOW, "-compact")
+
     def refresh_from_controller(self) -> None:
+        self._fit()
         self.query_one("#demo-guide", Static).update(text(self.controller.guide()))
         compare = getattr(self.controller, "comparison", lambda: "")()
         self.query_one("#demo-compare", Static).update(text(compare))
         self.query_one("#demo-compare", Static).display = bool(compare)
         table = self.query_one("#demo-workers", DataTable)
         rows = self.controller.workers()
-        known = {str(k.value) for k in table.rows}
+        known = [str(k.value) for k in table.rows]
+        names = [w.name for w in rows]
+        if known != names[: len(known)] or len(known) > len(names):
+            table.clear()  # a worker joined in the middle (F5: after the other consumers): in order
+            known = []
         for w in rows:
             cells = self._cells(w)
             if w.name in known:
@@ -193,6 +229,9 @@ class DemoPanel(Vertical):
         name = self._do(self.controller.add_consumer)
         if name:
             self.say(f"{name} joined group1")
+            table = self.query_one("#demo-workers", DataTable)
+            if name in [str(k.value) for k in table.rows]:  # its row in view, not below the fold
+                table.move_cursor(row=table.get_row_index(name))
 
     def action_stop_consumer(self) -> None:
         name = self._do(self.controller.stop_consumer, self.selected_consumer())
@@ -208,6 +247,11 @@ class DemoPanel(Vertical):
         run = self._do(self.controller.go_away)
         if run is not None:
             self.say(f"sub1, audit1 and reader1 away for {run.seconds:g} s: the producer goes on")
+
+    def action_command_log(self) -> None:
+        show = getattr(self.app, "show_command_log", None)  # the demo app's (ui/demo_app.py)
+        if show is not None:
+            show()
 
     def action_lessons(self) -> None:
         toggle = getattr(self.app, "toggle_lessons", None)  # the demo app's (ui/demo_app.py)

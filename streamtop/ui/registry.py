@@ -260,7 +260,7 @@ COMMANDS: tuple[Command, ...] = (
         "mark",
         ("x",),
         "Mark",
-        "mark the entry under the cursor (again: unmark)",
+        "mark the entry under the cursor (again: unmark) and move down",
         "Pending",
         action="screen.mark",
         scope=_P,

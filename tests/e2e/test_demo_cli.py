@@ -16,7 +16,10 @@ from streamtop.demo.workload import ANALYTICS, GROUP, STREAM
 from streamtop.embedded import free_port, remove_workdirs_of, workdirs_of
 from tests.support.waiting import WAIT, wait_for
 
-URL_LINE = re.compile(r"^streamtop demo: (redis://127\.0\.0\.1:(\d+)/0) \(ctrl\+c to stop\)$")
+# "started Valkey 9.1.2 on URL; ..." or "using the Redis 6.2.5 server already on URL (keys left ...)"
+URL_LINE = re.compile(
+    r"^streamtop demo: (?:started .+? on|using the .+? server already on) (redis://127\.0\.0\.1:(\d+)/0)[;) ]"
+)
 
 
 class Demo:

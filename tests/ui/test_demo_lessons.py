@@ -1,7 +1,8 @@
-"""The lessons view of `streamtop demo`, one pilot test per lesson, in the real demo app on a real
-embedded server: each test checks the lesson is not ticked before its step, performs the step
-as a learner would (the key the lesson names), and sees the tick, which comes from the server's
-state (demo.lessons), never from the key press."""
+"""The lessons view of `streamtop demo` in the real demo app on a real embedded server: the steps
+the view runs itself (a manual ID, the range reads, the trim and XADD MAXLEN ~ with their
+previews), and the view's keys. Each test checks the lesson is not done before its step, performs
+the step as a learner would, and sees the mark, which comes from the server's state
+(demo.lessons). tests/ui/test_lessons_earned.py runs every lesson's own action in one run."""
 
 from __future__ import annotations
 
@@ -75,11 +76,11 @@ class Demo:
     async def not_yet(self, pilot) -> None:
         await pilot.pause(QUIET)
         assert not self.ticked(), f"lesson {self.lesson} ticked before its step"
-        assert "not seen yet" in self.shown()
+        assert "not done yet" in self.shown()
 
     async def see_tick(self, pilot) -> None:
         await until(pilot, self.ticked, f"the server to show lesson {self.lesson}")
-        await until(pilot, lambda: f"{TICK} seen on the server" in self.shown(), "the tick on screen")
+        await until(pilot, lambda: f"{TICK} done" in self.shown(), "the tick on screen")
 
     def stop(self) -> None:
         self.ctl.stop()
@@ -97,15 +98,6 @@ def demo(server):
     yield make
     for d in made:
         d.stop()
-
-
-async def test_lesson_1_auto_ids(demo):
-    d = demo(1)
-    async with d.app.run_test(size=SIZE) as pilot:
-        await d.start(pilot)
-        await d.not_yet(pilot)  # an empty stream: no IDs yet
-        await pilot.press("e", "e")  # the dashboard's produce key, on app:event
-        await d.see_tick(pilot)
 
 
 async def test_lesson_2_manual_id_refused_then_accepted(demo, r):
@@ -161,102 +153,12 @@ async def test_lesson_3_xrange_xrevrange_xread(demo, r):
         await until(pilot, lambda: "XREVRANGE app:event (" in str(info.render()), "the older page's command")
 
 
-async def test_lesson_4_blocking_read(demo):
-    d = demo(4, paused=False)
-    async with d.app.run_test(size=SIZE) as pilot:
-        await d.start(pilot)
-        await d.not_yet(pilot)  # 20 events/s: every BLOCK returns with something
-        await pilot.press("f2")  # pause the producer
-        await d.see_tick(pilot)
-
-
-async def test_lesson_4_blocking_read_before_7_2(server_pool):
-    """Redis 7.0 has no `inactive` in XINFO CONSUMERS: the tick comes from CLIENT LIST (the
-    consumers' connections blocked in XREADGROUP) instead."""
-    from tests.conftest import _fresh
-
-    d = Demo(_fresh(server_pool.get("redis-7.0")), 4, paused=False)
-    try:
-        async with d.app.run_test(size=SIZE) as pilot:
-            await d.start(pilot)
-            await d.not_yet(pilot)
-            await pilot.press("f2")
-            await d.see_tick(pilot)
-    finally:
-        d.stop()
-
-
-async def test_lesson_5_groups_share_work(demo):
-    d = demo(5, paused=False, consumers=1)
-    async with d.app.run_test(size=SIZE) as pilot:
-        await d.start(pilot)
-        await d.not_yet(pilot)  # one consumer does all the work
-        await pilot.press("f5")  # add a consumer
-        await d.see_tick(pilot)
-
-
-async def test_lesson_6_ack(demo):
-    d = demo(6)
-    async with d.app.run_test(size=SIZE) as pilot:
-        await d.start(pilot)
-        await d.not_yet(pilot)
-        await pilot.press("f2")  # resume: the consumers read and ack
-        await d.see_tick(pilot)
-
-
-async def test_lesson_7_no_ordering_across_consumers(demo, r):
-    d = demo(7, fail_above=0.5)
-    async with d.app.run_test(size=SIZE) as pilot:
-        await d.start(pilot)
-        await d.not_yet(pilot)
-        await pilot.press("f2")
-        await d.see_tick(pilot)
-        rows = r.xpending_range(STREAM, GROUP, "-", "+", 100)
-        assert rows, "an older entry is still pending while later ones were acked"
-
-
-async def test_lesson_8_failure_stays_pending(demo):
-    d = demo(8, fail_above=0.3)
-    async with d.app.run_test(size=SIZE) as pilot:
-        await d.start(pilot)
-        await d.not_yet(pilot)
-        await pilot.press("f2")
-        await d.see_tick(pilot)
-
-
 async def type_in(pilot, widget_id: str, text: str) -> None:
     inp = pilot.app.screen.query_one(f"#{widget_id}", Input)
     inp.focus()
     await pilot.pause()
     inp.value = ""
     await pilot.press(*text)
-
-
-async def test_lesson_9_claim_and_retry(demo, r):
-    d = demo(9, fail_above=0.3)
-    async with d.app.run_test(size=SIZE) as pilot:
-        await d.start(pilot)
-        await pilot.press("f2")
-        await until(pilot, lambda: r.xpending(STREAM, GROUP)["pending"] > 0, "failures")
-        await pilot.press("f2")
-        await d.not_yet(pilot)  # no retries in this workload: every delivery count is 1
-        d.app.w("streams-table").focus()
-        await pilot.press("c")  # the dashboard's claim dialog: XAUTOCLAIM into c1
-        await until(pilot, lambda: d.app.screen.query("#idle"), "the claim dialog")
-        await type_in(pilot, "idle", "0")
-        await type_in(pilot, "consumer", "c1")
-        await pilot.press("enter")
-        await d.see_tick(pilot)
-
-
-async def test_lesson_10_dead_letter(demo, r):
-    d = demo(10, fail_above=0.0, retry_every=0.2, retry_success=0.0, poison_deliveries=2)
-    async with d.app.run_test(size=SIZE) as pilot:
-        await d.start(pilot)
-        await d.not_yet(pilot)
-        await pilot.press("f2")  # events flow; each fails twice and is moved by the workers
-        await d.see_tick(pilot)
-        assert r.xlen(DLQ) > 0
 
 
 async def test_lesson_11_trim(demo, r):
@@ -267,9 +169,14 @@ async def test_lesson_11_trim(demo, r):
         await until(pilot, lambda: r.xlen(STREAM) == 6, "six entries")
         await d.not_yet(pilot)
         d.panel().focus()
-        await pilot.press("r")  # XTRIM MAXLEN = half, after its preview
+        await pilot.press("r")  # the preview first, per group; nothing removed yet
+        await until(pilot, lambda: "y: XTRIM app:event MAXLEN = 3" in d.output(), "the preview")
+        lines = d.output().splitlines()  # lines, not a literal \n
+        assert lines[0] == "preview: XTRIM app:event MAXLEN = 3 removes 3 of 6 entries"
+        assert any(line.startswith("  group1: ") for line in lines), lines
+        assert r.xlen(STREAM) == 6
+        await pilot.press("y")
         await until(pilot, lambda: "3 entries removed" in d.output(), "the trim")
-        assert "preview: MAXLEN = 3 removes 3 of 6 entries" in d.output()
         await d.see_tick(pilot)
         assert r.xlen(STREAM) == 3
 
@@ -286,8 +193,11 @@ async def test_lesson_11_xadd_maxlen_approx(demo, r):
         assert before["entries-added"] == before["length"] + 1
         d.panel().focus()
         await pilot.press("m")
-        await until(pilot, lambda: "MAXLEN ~ 100" in d.output(), "the step's answer")
-        assert d.output().startswith("preview: MAXLEN ~ 100 removes between 0 and")
+        await until(pilot, lambda: "MAXLEN ~ 100 * ... · esc: cancel" in d.output(), "the preview")
+        assert d.output().startswith("preview: XTRIM app:event MAXLEN ~ 100 removes between 0 and")
+        assert not d.ctl.producer.approximate, "nothing changes before y"
+        await pilot.press("y")
+        await until(pilot, lambda: "the producer now adds with" in d.output(), "on")
         await d.see_tick(pilot)
         info = r.xinfo_stream(STREAM)
         # trims leave max-deleted-entry-id alone (only XDEL moves it): the removed count is
@@ -300,17 +210,6 @@ async def test_lesson_11_xadd_maxlen_approx(demo, r):
         await pilot.press("m")  # off again
         await until(pilot, lambda: "without MAXLEN ~ again" in d.output(), "off")
         assert not d.ctl.producer.approximate
-
-
-async def test_lesson_12_streams_vs_pubsub(demo):
-    d = demo(12, paused=False)
-    d.ctl.away_seconds = 1.0
-    async with d.app.run_test(size=SIZE) as pilot:
-        await d.start(pilot)
-        await d.not_yet(pilot)
-        await pilot.press("f8")  # the subscriber and reader1 away
-        await d.see_tick(pilot)
-        await until(pilot, lambda: "stream: caught up" in d.ctl.comparison(), "the comparison line")
 
 
 async def test_f9_toggles_the_view_and_arrows_change_lesson(demo):
@@ -329,3 +228,22 @@ async def test_f9_toggles_the_view_and_arrows_change_lesson(demo):
         assert "Lesson 2 of 12" in d.shown()
         await pilot.press("escape")
         await until(pilot, lambda: not d.app.query(LessonsPanel), "the view to close")
+        await pilot.press("f9")  # back where the learner was, not at lesson 1
+        await until(pilot, lambda: d.app.query(LessonsPanel), "the view again")
+        assert d.panel().number == 2
+
+
+async def test_r_in_lesson_2_focuses_the_field_and_esc_leaves_only_the_field(demo):
+    d = demo(2)
+    async with d.app.run_test(size=SIZE) as pilot:
+        await d.start(pilot)
+        d.panel().focus()
+        field = d.panel().query_one("#lesson-id", Input)
+        assert not field.has_focus
+        await pilot.press("r")
+        assert field.has_focus, "the lesson says to type: the focus goes there"
+        await pilot.press("escape")
+        assert d.app.query(LessonsPanel), "esc leaves the field, not the lessons"
+        assert d.panel().has_focus and not field.has_focus
+        await pilot.press("escape")
+        await until(pilot, lambda: not d.app.query(LessonsPanel), "the second esc closes the lessons")

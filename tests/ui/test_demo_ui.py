@@ -168,3 +168,20 @@ async def test_crash_then_claim_with_the_dashboards_dialog(controller, r):
         # the reminder about the crashed consumer's entries goes once they are claimed
         await until(pilot, lambda: "crashed holding" not in guide(panel), "the guide to see the claim")
         assert guide(panel).startswith("producer paused")
+
+
+@pytest.mark.slow
+async def test_f5s_consumer_row_is_next_to_the_others_and_in_view(controller):
+    """Before, F5's consumer was appended after analytics, audit1, reader1 and sub1: below the
+    panel's visible rows."""
+    app = with_demo_keys(Host)(controller)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = app.query_one(DemoPanel)
+        table = panel.query_one("#demo-workers", DataTable)
+        await until(pilot, lambda: table.row_count >= 8, "every worker listed")
+        await pilot.press("f5")
+        await until(pilot, lambda: cell(panel, "c4", 0) == "c4", "c4 listed")
+        names = [str(k.value) for k in table.rows]
+        assert names[:5] == ["producer", "c1", "c2", "c3", "c4"], names
+        row = table.get_row_index("c4")
+        assert table.scroll_y <= row < table.scroll_y + table.scrollable_content_region.height - 1
