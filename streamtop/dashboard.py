@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .cliargs import spec_from_args
@@ -60,15 +61,40 @@ def run_app(app: StreamtopApp) -> int:
     return int(app.return_code or 0)
 
 
-def run_dashboard(spec: ConnectionSpec, options: DashboardOptions) -> int:
+def run_dashboard(
+    spec: ConnectionSpec, options: DashboardOptions, args: argparse.Namespace | None = None
+) -> int:
     """Fail fast on what waiting will not fix (auth, TLS, bad host, --cluster mismatch); a server
-    that is merely down lets the dashboard open and retry."""
+    that is merely down lets the dashboard open and retry. `args`: --record FILE and its retention."""
     problem = asyncio.run(first_contact(spec))
     if problem is not None and problem.kind is ErrorKind.FATAL:
         raise ConnectError(problem.message)
-    return run_app(make_app(open_session(spec, options), options))
+    session = open_session(spec, options)
+    app = make_app(session, options)
+    record_to(session, args, app.notify)
+    return run_app(app)
+
+
+def record_to(
+    session: Monitor, args: argparse.Namespace | None, notify: Callable[..., None], role: str = "dashboard"
+) -> None:
+    """--record FILE: every poll of the session to the file; a file that fails is one notification
+    and the dashboard goes on without it."""
+    path = getattr(args, "record", None)
+    if path is None or args is None:
+        return
+    from .record import attach
+
+    attach(
+        session,
+        path,
+        keep_s=args.keep,
+        max_bytes=args.max_size,
+        role=role,
+        on_error=lambda line: notify(line, severity="error", timeout=15),
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """`streamtop [OPTIONS] [PATTERN|KEY ...]`: the options are read from the parser once."""
-    return run_dashboard(spec_from_args(args), DashboardOptions.from_args(args))
+    return run_dashboard(spec_from_args(args), DashboardOptions.from_args(args), args)

@@ -23,6 +23,7 @@ from ..connection import ConnectError, ConnectionSpec, describe_error
 from ..embedded import ServerUnavailable, port_free
 from ..options import DASHBOARD_DEFAULTS as DEFAULTS
 from ..options import DashboardOptions
+from ..record.moments import add_record_arguments
 from .reader import LASTID_KEY
 from .workload import (
     DLQ,
@@ -113,6 +114,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     add_interval_argument(p, DEFAULTS.interval, " of the dashboard")
     add_window_argument(p)
+    add_record_arguments(p)
 
 
 def _external(args: argparse.Namespace) -> bool:
@@ -242,7 +244,7 @@ def run(args: argparse.Namespace) -> int:
 def build_app(args: argparse.Namespace, spec: ConnectionSpec, controller: DemoController) -> DemoApp:
     """The dashboard as `streamtop` builds it (streamtop.dashboard), on the demo's server, with
     the demo panel and its F-keys bound at app level (they work wherever the focus is)."""
-    from ..dashboard import make_app, open_session
+    from ..dashboard import make_app, open_session, record_to
     from ..ui.demo_app import DemoApp
 
     # entries a crashed consumer held count as stuck after the workload's retry time (not 60 s),
@@ -255,8 +257,10 @@ def build_app(args: argparse.Namespace, spec: ConnectionSpec, controller: DemoCo
         stuck_after=life.stuck_ms / 1000,
         poison_deliveries=max(1, life.poison_deliveries - 2),
     )
-    app = make_app(open_session(spec, options), options, demo=controller, app_class=DemoApp)
+    session = open_session(spec, options)
+    app = make_app(session, options, demo=controller, app_class=DemoApp)
     assert isinstance(app, DemoApp)
+    record_to(session, args, app.notify, "demo")
     app.start_lesson = getattr(args, "lesson", None)
     return app
 
