@@ -190,10 +190,12 @@ class Recording:
     def snapshot(self, index: int) -> Snapshot:
         return next(iter(self.snapshots(index, index)))
 
-    def history_until(self, index: int, window: float, points: int = 0) -> tuple[Snapshot, History]:
-        """The snapshot of poll `index` and a History fed the polls of the `window` seconds before
-        it (and at least `points` polls), as the live one had them."""
-        history = History(window)
+    def history_until(
+        self, index: int, window: float, points: int = 0, into: History | None = None
+    ) -> tuple[Snapshot, History]:
+        """The snapshot of poll `index` and a History (`into`, else a new one) fed the polls of the
+        `window` seconds before it (and at least `points` polls), as the live one had them."""
+        history = into if into is not None else History(window)
         t = self.times[index]
         first = bisect.bisect_left(self.times, t - window)
         first = max(0, min(first, index - points))

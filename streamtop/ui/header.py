@@ -40,6 +40,7 @@ class HeaderInfo:
     summary_age: float | None = None
     server_load: float | None = None
     stretched_to: float | None = None
+    cursor: str | None = None  # replay (issue 30): the moment shown, the file's span, speed, paused
 
 
 STATE_STYLES = {
@@ -50,6 +51,7 @@ STATE_STYLES = {
     "connecting": "bold black on yellow",
     "not answering": "bold white on red",
     "partial": "bold black on dark_orange",  # polling, but part of the cluster is missing
+    "replay": "bold white on magenta",  # a recording, not the server (streamtop replay)
 }
 
 
@@ -106,6 +108,8 @@ def header_parts(info: HeaderInfo) -> list[tuple[int, Text]]:
         state.append(f"for {int(info.waiting)} s", "bold red")
         state.append(": no reply yet", "red")
     parts.append((KEEP_STATE, state))
+    if info.cursor is not None:  # a replay: when is what is on screen (never dropped)
+        parts.append((KEEP_STATE, Text(info.cursor, "bold magenta")))
     if info.error:
         failure = fmt.text(info.error, "red")  # the server's words: escaped
         if info.state == "reconnecting":

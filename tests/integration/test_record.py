@@ -242,3 +242,6 @@ def test_a_future_schema_version_and_a_damaged_file_are_refused_in_one_line(tmp_
         assert cli.main(["status", "--from-file", str(path), "--json"]) == 1
         out, err = capsys.readouterr()
         assert out == "" and err.count("\n") == 1 and words in err and "Traceback" not in err
+        assert cli.main(["replay", str(path)]) == 1
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1 and words in err
