@@ -21,7 +21,7 @@ from typing import Any
 import msgpack  # type: ignore[import-untyped]  # no type information shipped
 
 from ..history import History
-from ..model import Discovery, Snapshot, StreamInfo
+from ..model import Discovery, NodeStatus, ServerInfo, Snapshot, StreamInfo
 from .codec import (
     Encoded,
     decode_cost,
@@ -59,17 +59,34 @@ class _Decoder:
         self.encs: dict[bytes, Encoded] = {}
         self.objs: dict[bytes, StreamInfo] = {}
         self.discovery = Discovery()
+        self.server: ServerInfo = ServerInfo()
+        self.nodes: tuple[NodeStatus, ...] = ()
+        self.uncovered: tuple[tuple[int, int], ...] = ()
         self.poll_id: int | None = None
+        self.last_raw: bytes | None = None  # the previous poll's msgpack: a delta's zlib zdict
 
-    def apply(self, poll_id: int, data: bytes, continuing: bool) -> Snapshot:
-        rec: dict[str, Any] = msgpack.unpackb(zlib.decompress(data), raw=False, strict_map_key=False)
+    def apply(self, poll_id: int, data: bytes, keyframe: bool, continuing: bool) -> Snapshot:
+        if keyframe:
+            raw = zlib.decompress(data)
+        elif self.last_raw is None:
+            raise RecordingError(f"poll {poll_id}: a delta without the poll before it (damaged file)")
+        else:
+            z = zlib.decompressobj(zdict=self.last_raw)
+            raw = z.decompress(data) + z.flush()
+        self.last_raw = raw
+        rec: dict[str, Any] = msgpack.unpackb(raw, raw=False, strict_map_key=False)
         now_ms = taken_ms(rec["t"])
         if "keys" in rec:
             self.keys = list(rec["keys"])
         if "disc" in rec:
             self.discovery = decode_discovery(rec["disc"])
+        if "srv" in rec:
+            self.server = decode_server(rec["srv"])
+        if "nodes" in rec:
+            self.nodes = decode_nodes(rec["nodes"])
+            self.uncovered = tuple((r[0], r[1]) for r in rec["unc"])
         changed = {c[0] for c in rec["chg"]}
-        carried = set(_unruns(rec["cr"])) if continuing else set()
+        carried = set(_unruns(rec.get("cr", []))) if continuing else set()
         objs: dict[bytes, StreamInfo] = {}
         for i, body, ages in rec["chg"]:
             key = self.keys[i]
@@ -93,12 +110,12 @@ class _Decoder:
             taken_at=rec["t"],
             duration_ms=rec["d"],
             round_trips=rec["rt"],
-            server=decode_server(rec["srv"]),
+            server=self.server,
             streams=tuple(objs[k] for k in self.keys),
             discovery=self.discovery,
             discovery_round_trips=rec["drt"],
-            nodes=decode_nodes(rec["nodes"]),
-            uncovered=tuple((r[0], r[1]) for r in rec["unc"]),
+            nodes=self.nodes,
+            uncovered=self.uncovered,
             cost=decode_cost(rec["cost"]),
         )
 
@@ -164,9 +181,9 @@ class Recording:
 
     # snapshots -----------------------------------------------------------------------------
 
-    def _rows(self, first_id: int, last_id: int) -> Iterator[tuple[int, bytes]]:
+    def _rows(self, first_id: int, last_id: int) -> Iterator[tuple[int, bytes, int]]:
         yield from self.db.execute(
-            "SELECT id, data FROM polls WHERE id BETWEEN ? AND ? ORDER BY id", (first_id, last_id)
+            "SELECT id, data, keyframe FROM polls WHERE id BETWEEN ? AND ? ORDER BY id", (first_id, last_id)
         )
 
     def snapshots(self, first: int, last: int) -> Iterator[Snapshot]:
@@ -181,8 +198,11 @@ class Recording:
             start_id = dec.poll_id + 1  # go on from where the decoder is: no keyframe in between
         else:
             start_id, dec = keyframe, _Decoder()
-        for poll_id, data in self._rows(start_id, last_id):
-            snap = dec.apply(poll_id, data, continuing=dec.poll_id is not None)
+        for poll_id, data, keyframe in self._rows(start_id, last_id):
+            try:
+                snap = dec.apply(poll_id, data, bool(keyframe), continuing=dec.poll_id is not None)
+            except (zlib.error, ValueError, KeyError, IndexError, TypeError) as exc:
+                raise RecordingError(f"{self.path}: poll {poll_id} is damaged ({exc})") from None
             self._decoder = dec
             if poll_id >= first_id:
                 yield snap

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 
 KEYFRAME_POLLS = 600
 KEYFRAME_SECONDS = 600.0
+KEYFRAME_MIN_BYTES = 64_000  # a small server's keyframe is tiny: not one every other poll
 RETENTION_EVERY = 60  # polls between two retention checks
 TIME_LAG_STEP = 0.1  # a time lag is written again when it moved by this share (and 1 s)
 # Actions methods that only read: not recorded (every other coroutine of Actions is)
@@ -78,8 +79,14 @@ def who(role: str) -> str:
     return f"{user}@{socket.gethostname()} ({role})"
 
 
-def _pack(value: Any) -> bytes:
-    return zlib.compress(msgpack.packb(value, use_bin_type=True), 6)
+def _pack(value: Any, previous: bytes | None) -> tuple[bytes, bytes]:
+    """(stored, raw): a delta is compressed with the previous poll's raw bytes as zlib's preset
+    dictionary (a poll repeats most of the one before: keys, group names, ids), a keyframe alone."""
+    raw: bytes = msgpack.packb(value, use_bin_type=True)
+    if previous is None:
+        return zlib.compress(raw, 6), raw
+    z = zlib.compressobj(6, zdict=previous)
+    return z.compress(raw) + z.flush(), raw
 
 
 def _runs(indices: list[int]) -> list[int]:
@@ -142,6 +149,7 @@ class Recorder:
         self._groups_of: dict[bytes, set[bytes]] = {}
         self._outage: int | None = None  # rowid of the open outage
         self._wrapped: tuple[Actions, Actions] | None = None
+        self._last_raw: bytes | None = None  # the previous poll's msgpack: the next one's zdict
 
     # the file ------------------------------------------------------------------------------
 
@@ -258,39 +266,50 @@ class Recorder:
             self._prev is None
             or self._since_kf_polls >= KEYFRAME_POLLS
             or snap.taken_at - self._kf_t >= KEYFRAME_SECONDS
-            or self._since_kf_bytes >= self._kf_bytes
+            or self._since_kf_bytes >= max(self._kf_bytes, KEYFRAME_MIN_BYTES)
         )
 
     def _poll(self, db: sqlite3.Connection, monitor: Monitor, snap: Snapshot) -> None:
         keyframe = self._keyframe_due(snap)
         now_ms = taken_ms(snap.taken_at)
         prev = self._prev
-        prev_objs = {s.key: s for s in prev.streams} if prev is not None else {}
         keys = tuple(s.key for s in snap.streams)
+        same_keys = prev is not None and keys == self._keys
+        # the previous poll's stream at the same place (the usual case), else by key
+        before: tuple[StreamInfo | None, ...] | list[StreamInfo | None]
+        if prev is not None and same_keys:
+            before = prev.streams
+        else:
+            objs = {s.key: s for s in prev.streams} if prev is not None else {}
+            before = [objs.get(k) for k in keys]
         changed: list[list[Any]] = []
         reread: list[int] = []
         carried: list[int] = []
         touched: list[StreamInfo] = []
+        encs = self._encs
         for i, s in enumerate(snap.streams):
-            if prev_objs.get(s.key) is s:
-                carried.append(i)
+            if before[i] is s:  # carried from an earlier poll: nothing to write but in a keyframe
                 if not keyframe:
                     continue
-            enc = self._encs.get(s.key) if keyframe and prev_objs.get(s.key) is s else None
-            if enc is None:
+                carried.append(i)
+                enc = encs[s.key]
+            else:
                 enc = encode_stream(s, now_ms)
-                old = self._encs.get(s.key)
-                if not keyframe and enc.same(old):
-                    reread.append(i)
-                    touched.append(s)
-                    continue
-                self._encs[s.key] = enc
+                old = encs.get(s.key)
                 touched.append(s)
-                self._stream_tables(db, s, snap.taken_at, now_ms)
+                if old is not None and enc.same(old):  # read again, unchanged: the old one stands
+                    reread.append(i)
+                    if not keyframe:
+                        continue
+                    enc = old
+                else:
+                    encs[s.key] = enc
+                    self._stream_tables(db, s, snap.taken_at, now_ms)
             changed.append([i, enc.body, list(enc.ages)])
-        for gone in set(self._encs).difference(keys):
-            del self._encs[gone]
-            self._stream_gone(db, gone, snap.taken_at)
+        if not same_keys:
+            for gone in set(encs).difference(keys):
+                del encs[gone]
+                self._stream_gone(db, gone, snap.taken_at)
         for s in touched:
             self._verdict_rows(db, monitor, s, snap.taken_at)
         discovery = snap.discovery
@@ -299,19 +318,28 @@ class Recorder:
             "d": snap.duration_ms,
             "rt": snap.round_trips,
             "drt": snap.discovery_round_trips,
-            "srv": encode_server(snap.server),
-            "nodes": encode_nodes(snap.nodes),
-            "unc": [list(r) for r in snap.uncovered],
             "cost": encode_cost(snap.cost),
             "chg": changed,
             "rr": _runs(reread),
-            "cr": _runs(carried),
         }
+        if keyframe:  # in a delta, what is neither changed nor read again was carried
+            record["cr"] = _runs(carried)
         if keyframe or discovery is not self._discovery and discovery != self._discovery:
             record["disc"] = encode_discovery(discovery)
         if keyframe or keys != self._keys:
             record["keys"] = list(keys)
-        data = _pack(record)
+        prev_snap = self._prev
+        if keyframe or prev_snap is None or snap.server != prev_snap.server:
+            record["srv"] = encode_server(snap.server)
+        if (
+            keyframe
+            or prev_snap is None
+            or snap.nodes != prev_snap.nodes
+            or snap.uncovered != prev_snap.uncovered
+        ):
+            record["nodes"] = encode_nodes(snap.nodes)
+            record["unc"] = [list(r) for r in snap.uncovered]
+        data, self._last_raw = _pack(record, None if keyframe else self._last_raw)
         db.execute(
             "INSERT INTO polls (t, keyframe, data) VALUES (?, ?, ?)", (snap.taken_at, int(keyframe), data)
         )
@@ -397,13 +425,14 @@ class Recorder:
     def _verdict_rows(self, db: sqlite3.Connection, monitor: Monitor, s: StreamInfo, t: float) -> None:
         if s.error is not None:
             return
-        for g in s.groups:
-            h = monitor.history.health(s.key, g.name)
-            verdict = str(h.off_screen) if h.off_screen is not None else str(h.verdict)
+        history = monitor.history
+        # each verdict as the header counts them (History keeps them per stream until a sample)
+        for g, verdict in zip(s.groups, history.verdicts_of(s), strict=True):
             gid = self._gid(db, s.key, g.name, t)
             if self._verdicts.get(gid) != verdict:
-                db.execute("INSERT INTO verdicts VALUES (?, ?, ?, ?)", (t, gid, verdict, h.reason))
-                self._verdicts[gid] = verdict
+                reason = history.health(s.key, g.name).reason
+                db.execute("INSERT INTO verdicts VALUES (?, ?, ?, ?)", (t, gid, str(verdict), reason))
+                self._verdicts[gid] = str(verdict)
 
     # actions -------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ same numbers and verdicts; ages agree as the moments they point to, within the r
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 
 import pytest
@@ -174,8 +175,8 @@ async def test_a_file_that_fails_stops_the_recording_with_one_line_and_polling_g
         db = recorder.db  # type: ignore[attr-defined]
         db.execute(f"PRAGMA max_page_count = {db.execute('PRAGMA page_count').fetchone()[0]}")  # disk full
         with r.pipeline() as pipe:
-            for i in range(300):
-                pipe.xadd(f"more:{i}", {"n": "1"})
+            for _ in range(300):
+                pipe.xadd(f"more:{os.urandom(16).hex()}", {"n": "1"})  # names zlib cannot shrink
             pipe.execute()
         monitor.request_discovery()
         for _ in range(3):
@@ -197,7 +198,9 @@ async def test_a_path_that_cannot_be_written_is_one_line_and_polling_goes_on(ser
     assert len(lines) == 1 and "cannot record to" in lines[0] and "\n" not in lines[0]
 
 
-async def test_retention_drops_the_oldest_polls_and_the_file_still_opens(server, r, tmp_path) -> None:
+async def test_retention_drops_the_oldest_polls_and_the_file_still_opens(
+    server, r, tmp_path, monkeypatch
+) -> None:
     r.xadd("s", {"n": "0"})
     r.xgroup_create("s", "g", id="0")
     path = tmp_path / "rec.db"
@@ -206,6 +209,7 @@ async def test_retention_drops_the_oldest_polls_and_the_file_still_opens(server,
         recorder = monitor.recorder
         from streamtop.record import writer
 
+        monkeypatch.setattr(writer, "KEYFRAME_MIN_BYTES", 0)
         recorder._kf_bytes = 0  # type: ignore[attr-defined] # every poll a keyframe from here
         for _ in range(4):
             r.xadd("s", {"n": "1"})
