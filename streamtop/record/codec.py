@@ -32,6 +32,8 @@ from ..model import (
 )
 
 AGE_SLACK_MS = 250
+_LAG_SOURCES = {str(v): v for v in LagSource}  # Enum(value) is slow; a replay decodes many
+_TIME_LAG_SOURCES = {str(v): v for v in TimeLagSource}
 
 Body = list[Any]
 
@@ -199,11 +201,11 @@ def _d_group(v: Body, ages: _Moments) -> GroupInfo:
         pending=pending,
         last_delivered_id=ldi,
         entries_read=entries_read,
-        lag=Lag(LagSource(lag[0]), lag[1], lag[2], lag[3], lag[4]),
+        lag=Lag(_LAG_SOURCES[lag[0]], lag[1], lag[2], lag[3], lag[4]),
         consumer_list=consumer_list,
         pending_summary=ps,
         error=error,
-        time_lag=TimeLag(TimeLagSource(tl_source), tl_ms),
+        time_lag=TimeLag(_TIME_LAG_SOURCES[tl_source], tl_ms),
         oldest_pending_age_ms=age_ms,
     )
 

@@ -57,7 +57,8 @@ class _Decoder:
     def __init__(self) -> None:
         self.keys: list[bytes] = []
         self.encs: dict[bytes, Encoded] = {}
-        self.objs: dict[bytes, StreamInfo] = {}
+        self.objs: dict[bytes, StreamInfo] = {}  # the streams as objects, made when first asked
+        self.read_ms: dict[bytes, int] = {}  # when each stream was last read: its ages count from there
         self.discovery = Discovery()
         self.server: ServerInfo = ServerInfo()
         self.nodes: tuple[NodeStatus, ...] = ()
@@ -65,7 +66,9 @@ class _Decoder:
         self.poll_id: int | None = None
         self.last_raw: bytes | None = None  # the previous poll's msgpack: a delta's zlib zdict
 
-    def apply(self, poll_id: int, data: bytes, keyframe: bool, continuing: bool) -> Snapshot:
+    def apply(
+        self, poll_id: int, data: bytes, keyframe: bool, continuing: bool, materialize: bool = True
+    ) -> Snapshot | None:
         if keyframe:
             raw = zlib.decompress(data)
         elif self.last_raw is None:
@@ -76,8 +79,6 @@ class _Decoder:
         self.last_raw = raw
         rec: dict[str, Any] = msgpack.unpackb(raw, raw=False, strict_map_key=False)
         now_ms = taken_ms(rec["t"])
-        if "keys" in rec:
-            self.keys = list(rec["keys"])
         if "disc" in rec:
             self.discovery = decode_discovery(rec["disc"])
         if "srv" in rec:
@@ -85,33 +86,40 @@ class _Decoder:
         if "nodes" in rec:
             self.nodes = decode_nodes(rec["nodes"])
             self.uncovered = tuple((r[0], r[1]) for r in rec["unc"])
-        changed = {c[0] for c in rec["chg"]}
         carried = set(_unruns(rec.get("cr", []))) if continuing else set()
-        objs: dict[bytes, StreamInfo] = {}
+        objs, encs, read_ms = self.objs, self.encs, self.read_ms
+        if "keys" in rec:
+            self.keys = list(rec["keys"])
+            for gone in set(encs).difference(self.keys):
+                del encs[gone]
+                read_ms.pop(gone, None)
+                objs.pop(gone, None)
+        keys = self.keys
         for i, body, ages in rec["chg"]:
-            key = self.keys[i]
-            enc = Encoded(body, tuple(ages))
-            self.encs[key] = enc
-            if i in carried and key in self.objs:
-                objs[key] = self.objs[key]
-            else:
-                objs[key] = decode_stream(enc, now_ms)
-        for i in _unruns(rec["rr"]):
-            key = self.keys[i]
-            objs[key] = decode_stream(self.encs[key], now_ms)
-        for i, key in enumerate(self.keys):
-            if i not in changed and key not in objs:
-                objs[key] = self.objs[key]
-        for gone in set(self.encs).difference(objs):
-            del self.encs[gone]
-        self.objs = objs
+            key = keys[i]
+            if i in carried and key in objs:  # a keyframe's copy of a stream carried live
+                continue
+            encs[key] = Encoded(body, tuple(ages))
+            read_ms[key] = now_ms
+            objs.pop(key, None)
+        for i in _unruns(rec["rr"]):  # read again unchanged: a new object, its ages moved on
+            read_ms[keys[i]] = now_ms
+            objs.pop(keys[i], None)
         self.poll_id = poll_id
+        if not materialize:  # a poll on the way to the one asked for: the state is enough
+            return None
+        streams = []
+        for key in keys:
+            got = objs.get(key)
+            if got is None:
+                got = objs[key] = decode_stream(encs[key], read_ms[key])
+            streams.append(got)
         return Snapshot(
             taken_at=rec["t"],
             duration_ms=rec["d"],
             round_trips=rec["rt"],
             server=self.server,
-            streams=tuple(objs[k] for k in self.keys),
+            streams=tuple(streams),
             discovery=self.discovery,
             discovery_round_trips=rec["drt"],
             nodes=self.nodes,
@@ -199,12 +207,13 @@ class Recording:
         else:
             start_id, dec = keyframe, _Decoder()
         for poll_id, data, keyframe in self._rows(start_id, last_id):
+            wanted = poll_id >= first_id
             try:
-                snap = dec.apply(poll_id, data, bool(keyframe), continuing=dec.poll_id is not None)
+                snap = dec.apply(poll_id, data, bool(keyframe), dec.poll_id is not None, materialize=wanted)
             except (zlib.error, ValueError, KeyError, IndexError, TypeError) as exc:
                 raise RecordingError(f"{self.path}: poll {poll_id} is damaged ({exc})") from None
             self._decoder = dec
-            if poll_id >= first_id:
+            if snap is not None:
                 yield snap
 
     def snapshot(self, index: int) -> Snapshot:

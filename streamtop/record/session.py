@@ -2,8 +2,9 @@
 live dashboard had them, in place of a Monitor (the UI only renders snapshots).
 
 Stepping forward one poll feeds the History that poll, as live; any other move (back, a jump, a
-typed time) rebuilds it from the polls before the cursor (the health window, and at least the
-sparklines' HISTORY_POINTS polls). A file still being written grows under the cursor: `refresh()`.
+typed time) rebuilds it from the polls of the health window before the cursor: the verdicts are
+as they were, the sparklines start with the window's points and fill up again as the cursor steps
+on (a jump draws within 200 ms). A file still being written grows under the cursor: `refresh()`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..health import DEFAULT_WINDOW
-from ..history import HISTORY_POINTS, History
+from ..history import History
 from ..model import Snapshot
 from .reader import Event, Recording
 
@@ -66,7 +67,7 @@ class ReplaySession:
         else:
             fresh = History(self.window)
             self.history.__dict__.update(fresh.__dict__)  # the screen holds this object: reset it
-            snap, _ = self.rec.history_until(index, self.window, HISTORY_POINTS, into=self.history)
+            snap, _ = self.rec.history_until(index, self.window, 0, into=self.history)
         self.index, self.snapshot = index, snap
         return snap
 
