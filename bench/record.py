@@ -28,6 +28,7 @@ import contextlib
 import json
 import os
 import random
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -71,6 +72,25 @@ def file_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
 
 
+def used_bytes(path: Path) -> int:
+    """Bytes the recording's tables and indexes hold (SQLite's dbstat: pages less their unused
+    space), so a short run is not rounded to whole 4 kB pages; the per-table split goes to detail."""
+    db = sqlite3.connect(path)
+    try:
+        return int(db.execute("SELECT sum(pgsize - unused) FROM dbstat").fetchone()[0] or 0)
+    finally:
+        db.close()
+
+
+def table_bytes(path: Path) -> dict[str, int]:
+    db = sqlite3.connect(path)
+    try:
+        rows = db.execute("SELECT name, sum(pgsize - unused) FROM dbstat GROUP BY name ORDER BY 2 DESC")
+        return {name: int(n) for name, n in rows}
+    finally:
+        db.close()
+
+
 class Timed:
     """Wraps a Recorder's hook to count its thread CPU time."""
 
@@ -105,7 +125,7 @@ async def watch(monitor: Monitor, path: Path | None, seconds: float) -> dict[str
     header_counts(monitor)
     if recorder is not None and recorder.db is not None:
         recorder.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    size0 = file_bytes(path) if path is not None else 0
+    size0 = used_bytes(path) if path is not None else 0
     rec_cpu0 = timed.cpu if timed is not None else 0.0
     t0 = time.monotonic()
     poll_cpu = 0.0
@@ -125,7 +145,8 @@ async def watch(monitor: Monitor, path: Path | None, seconds: float) -> dict[str
     return {
         "seconds": elapsed,
         "polls": polls,
-        "bytes_per_s": (file_bytes(path) - size0) / elapsed if path is not None else 0.0,
+        "bytes_per_s": (used_bytes(path) - size0) / elapsed if path is not None else 0.0,
+        "tables": table_bytes(path) if path is not None else {},
         "cpu_ms_per_poll": poll_cpu * 1000 / max(1, polls),
         "recorder_ms_per_poll": ((timed.cpu - rec_cpu0) if timed else 0.0) * 1000 / max(1, polls),
         "file_bytes": file_bytes(path) if path is not None else 0,

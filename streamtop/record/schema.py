@@ -10,10 +10,12 @@ characters escaped, as `status --json` prints them; the exact bytes are in the `
                             starts at a keyframe and applies the polls after it.
     groups(id, stream, grp, stream_hex, grp_hex, first_seen, gone_at)
                             every consumer group seen; gone_at: the poll that no longer listed it
-    lag(t, gid, lag, lag_text, pending, time_lag_ms)
+    lag(gid, t, lag, lag_text, pending, time_lag_ms)
                             written when a group's lag or pending count changes (or its time lag
-                            by a tenth), so it is a step function in time
-    verdicts(t, gid, verdict, reason)
+                            by a tenth), so it is a step function in time; lag: the server's
+                            number or streamtop's estimate (then lag_text says "~12" or ">=1000";
+                            NULL when exact), NULL unknown
+    verdicts(gid, t, verdict, reason)
                             written when a group's health verdict changes
     consumers(gid, name, name_hex, first_seen, last_seen, gone_at)
                             last_seen: when the consumer last talked to the server (the poll's
@@ -46,14 +48,13 @@ CREATE TABLE IF NOT EXISTS groups (
     UNIQUE (stream_hex, grp_hex)
 );
 CREATE TABLE IF NOT EXISTS lag (
-    t REAL NOT NULL, gid INTEGER NOT NULL, lag INTEGER, lag_text TEXT NOT NULL,
-    pending INTEGER NOT NULL, time_lag_ms INTEGER
-);
-CREATE INDEX IF NOT EXISTS lag_gid_t ON lag (gid, t);
+    gid INTEGER NOT NULL, t REAL NOT NULL, lag INTEGER, lag_text TEXT,
+    pending INTEGER NOT NULL, time_lag_ms INTEGER, PRIMARY KEY (gid, t)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS verdicts (
-    t REAL NOT NULL, gid INTEGER NOT NULL, verdict TEXT NOT NULL, reason TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS verdicts_t ON verdicts (t);
+    gid INTEGER NOT NULL, t REAL NOT NULL, verdict TEXT NOT NULL, reason TEXT NOT NULL,
+    PRIMARY KEY (gid, t)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS consumers (
     gid INTEGER NOT NULL, name TEXT NOT NULL, name_hex TEXT NOT NULL,
     first_seen REAL NOT NULL, last_seen REAL, gone_at REAL,

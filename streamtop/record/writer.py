@@ -376,11 +376,11 @@ class Recorder:
             gid = self._gid(db, s.key, g.name, t)
             if known and g.name not in self._groups_of.get(s.key, ()):  # back again
                 db.execute("UPDATE groups SET gone_at = NULL WHERE id = ?", (gid,))
-            lag = (g.lag.best, g.lag.text(), g.pending)
+            lag = (g.lag.best, None if g.lag.known else g.lag.text(), g.pending)
             tl = g.time_lag.ms
             last = self._lag.get(gid)
             if last is None or last[:3] != lag or _moved(last[3], tl):
-                db.execute("INSERT INTO lag VALUES (?, ?, ?, ?, ?, ?)", (t, gid, *lag, tl))
+                db.execute("INSERT OR REPLACE INTO lag VALUES (?, ?, ?, ?, ?, ?)", (gid, t, *lag, tl))
                 self._lag[gid] = (*lag, tl)
             if s.summary_only:  # a summary has no consumers: they did not leave
                 continue
@@ -431,7 +431,9 @@ class Recorder:
             gid = self._gid(db, s.key, g.name, t)
             if self._verdicts.get(gid) != verdict:
                 reason = history.health(s.key, g.name).reason
-                db.execute("INSERT INTO verdicts VALUES (?, ?, ?, ?)", (t, gid, str(verdict), reason))
+                db.execute(
+                    "INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?, ?)", (gid, t, str(verdict), reason)
+                )
                 self._verdicts[gid] = str(verdict)
 
     # actions -------------------------------------------------------------------------------
