@@ -273,7 +273,8 @@ class Recorder:
         keyframe = self._keyframe_due(snap)
         now_ms = taken_ms(snap.taken_at)
         prev = self._prev
-        keys = tuple(s.key for s in snap.streams)
+        streams = snap.streams
+        keys = tuple([s.key for s in streams])
         same_keys = prev is not None and keys == self._keys
         # the previous poll's stream at the same place (the usual case), else by key
         before: tuple[StreamInfo | None, ...] | list[StreamInfo | None]
@@ -282,29 +283,35 @@ class Recorder:
         else:
             objs = {s.key: s for s in prev.streams} if prev is not None else {}
             before = [objs.get(k) for k in keys]
+        # what a poll read again (new objects); the rest was carried, written only in a keyframe
+        fresh = [i for i, (s, b) in enumerate(zip(streams, before, strict=True)) if s is not b]
         changed: list[list[Any]] = []
         reread: list[int] = []
         carried: list[int] = []
         touched: list[StreamInfo] = []
         encs = self._encs
-        for i, s in enumerate(snap.streams):
-            if before[i] is s:  # carried from an earlier poll: nothing to write but in a keyframe
+        if keyframe:
+            fresh_set = set(fresh)
+            carried = [i for i in range(len(streams)) if i not in fresh_set]
+            for i in carried:
+                enc = encs[keys[i]]
+                changed.append([i, enc.body, list(enc.ages)])
+        for i in fresh:
+            s = streams[i]
+            touched.append(s)
+            if not keyframe and s == before[i]:  # read again, every field equal (a summary)
+                reread.append(i)
+                continue
+            enc = encode_stream(s, now_ms)
+            old = encs.get(s.key)
+            if old is not None and enc.same(old):  # read again, unchanged: the old one stands
+                reread.append(i)
                 if not keyframe:
                     continue
-                carried.append(i)
-                enc = encs[s.key]
+                enc = old
             else:
-                enc = encode_stream(s, now_ms)
-                old = encs.get(s.key)
-                touched.append(s)
-                if old is not None and enc.same(old):  # read again, unchanged: the old one stands
-                    reread.append(i)
-                    if not keyframe:
-                        continue
-                    enc = old
-                else:
-                    encs[s.key] = enc
-                    self._stream_tables(db, s, snap.taken_at, now_ms)
+                encs[s.key] = enc
+                self._stream_tables(db, s, snap.taken_at, now_ms)
             changed.append([i, enc.body, list(enc.ages)])
         if not same_keys:
             for gone in set(encs).difference(keys):
