@@ -3,8 +3,8 @@
 What a poll writes: the streams that changed since the previous poll (codec.Encoded.same), the
 indices of those read again unchanged and of those carried from an earlier poll (so a replay hands
 the History the same objects the live one got), and, every so often, a keyframe with every stream.
-A keyframe is due when the deltas since the last one weigh as much as it did (a replay seeks to a
-keyframe and applies at most that much again), or after KEYFRAME_POLLS polls or KEYFRAME_SECONDS.
+A keyframe is due when the deltas since the last one weigh KEYFRAME_RATIO times what it did (a
+replay seeks to a keyframe and unpacks at most that much again), or after KEYFRAME_POLLS polls or KEYFRAME_SECONDS.
 Beside the polls: the groups' lag and verdict changes, consumers coming and going, outages and the
 actions, in plain tables for `sqlite3` (schema.py).
 
@@ -50,6 +50,9 @@ if TYPE_CHECKING:
 KEYFRAME_POLLS = 600
 KEYFRAME_SECONDS = 600.0
 KEYFRAME_MIN_BYTES = 64_000  # a small server's keyframe is tiny: not one every other poll
+# deltas since the last keyframe may weigh this many keyframes: at 10,000 streams a keyframe is
+# ~110 kB, and a seek only unpacks the deltas on its way (streams become objects when shown)
+KEYFRAME_RATIO = 4
 RETENTION_EVERY = 60  # polls between two retention checks
 TIME_LAG_STEP = 0.1  # a time lag is written again when it moved by this share (and 1 s)
 # Actions methods that only read: not recorded (every other coroutine of Actions is)
@@ -229,6 +232,8 @@ class Recorder:
             self._write_poll(self.db, monitor, started)
         except (RecordingError, sqlite3.Error, OSError) as exc:
             self._fail(exc)
+        except Exception as exc:  # a bug here must not take the poll loop down: one line, go on
+            self._fail(RecordingError(f"{type(exc).__name__}: {exc}"))
 
     def _write_poll(self, db: sqlite3.Connection, monitor: Monitor, started: float) -> None:
         now = monitor.clock()
@@ -266,7 +271,7 @@ class Recorder:
             self._prev is None
             or self._since_kf_polls >= KEYFRAME_POLLS
             or snap.taken_at - self._kf_t >= KEYFRAME_SECONDS
-            or self._since_kf_bytes >= max(self._kf_bytes, KEYFRAME_MIN_BYTES)
+            or self._since_kf_bytes >= max(KEYFRAME_RATIO * self._kf_bytes, KEYFRAME_MIN_BYTES)
         )
 
     def _poll(self, db: sqlite3.Connection, monitor: Monitor, snap: Snapshot) -> None:

@@ -22,7 +22,7 @@ from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from ..model import Snapshot
+from ..model import Focus, Snapshot
 from ..record.moments import MomentError, parse_moment
 from ..record.session import ReplaySession, clock
 from .app import StreamtopApp
@@ -92,8 +92,18 @@ class ReplayApp(StreamtopApp):
 
     def apply_snapshot(self, snapshot: Snapshot) -> None:
         super().apply_snapshot(snapshot)
-        with contextlib.suppress(NoMatches):  # what a recording never holds says so
+        self._say_not_recorded()
+
+    def focus_changed(self, focus: Focus | None, poll: bool = True) -> None:
+        """Another selection: the panels draw it, then say again what was not recorded."""
+        super().focus_changed(focus, poll=False)
+        self.call_after_refresh(self._say_not_recorded)
+
+    def _say_not_recorded(self) -> None:
+        with contextlib.suppress(NoMatches, RuntimeError):  # what a recording never holds says so
             self.main.query_one("#messages-info", Static).update(NOT_RECORDED)
+            if self.main.selection.group is not None:
+                self.main.query_one("#pending-info", Static).update(PENDING_NOT_RECORDED)
 
     def header_info(self) -> HeaderInfo:
         base = super().header_info()

@@ -15,7 +15,7 @@ from streamtop.options import PollOptions
 from streamtop.record import Recording, attach
 from streamtop.record.session import ReplaySession
 from streamtop.ui.header import header_text
-from streamtop.ui.replay import NOT_RECORDED, ReplayApp
+from streamtop.ui.replay import NOT_RECORDED, PENDING_NOT_RECORDED, ReplayApp
 from tests.support.waiting import until
 
 
@@ -67,6 +67,11 @@ async def test_replay_moves_the_cursor_refuses_writes_and_follows_a_growing_file
             )
             info = app.main.query_one("#messages-info")
             assert NOT_RECORDED in str(info.render())
+            app.select(b"orders", b"shipping")
+            pending = app.main.query_one("#pending-info")
+            await until(
+                pilot, lambda: PENDING_NOT_RECORDED in str(pending.render()), "the pending page: not recorded"
+            )
             await pilot.press("plus", "plus")
             assert "60x" in header(app)
             # the file grows while it is replayed: the cursor reaches the new polls
