@@ -4,7 +4,8 @@ What a poll writes: the streams that changed since the previous poll (codec.Enco
 indices of those read again unchanged and of those carried from an earlier poll (so a replay hands
 the History the same objects the live one got), and, every so often, a keyframe with every stream.
 A keyframe is due when the deltas since the last one weigh KEYFRAME_RATIO times what it did (a
-replay seeks to a keyframe and unpacks at most that much again), or after KEYFRAME_POLLS polls or KEYFRAME_SECONDS.
+replay seeks to a keyframe and unpacks at most that much again), or after KEYFRAME_POLLS polls
+or KEYFRAME_SECONDS.
 Beside the polls: the groups' lag and verdict changes, consumers coming and going, outages and the
 actions, in plain tables for `sqlite3` (schema.py).
 

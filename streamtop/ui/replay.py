@@ -100,10 +100,16 @@ class ReplayApp(StreamtopApp):
         self.call_after_refresh(self._say_not_recorded)
 
     def _say_not_recorded(self) -> None:
-        with contextlib.suppress(NoMatches, RuntimeError):  # what a recording never holds says so
-            self.main.query_one("#messages-info", Static).update(NOT_RECORDED)
+        """What a recording never holds says so (the panels redraw their line on every
+        selection: checked again at each play tick, written only when it changed)."""
+        with contextlib.suppress(NoMatches, RuntimeError):
+            lines = [("#messages-info", NOT_RECORDED)]
             if self.main.selection.group is not None:
-                self.main.query_one("#pending-info", Static).update(PENDING_NOT_RECORDED)
+                lines.append(("#pending-info", PENDING_NOT_RECORDED))
+            for widget_id, text in lines:
+                static = self.main.query_one(widget_id, Static)
+                if str(static.render()) != text:
+                    static.update(text)
 
     def header_info(self) -> HeaderInfo:
         base = super().header_info()
@@ -181,6 +187,7 @@ class ReplayApp(StreamtopApp):
         self._played_at = None
 
     def _play_tick(self) -> None:
+        self._say_not_recorded()
         if not self.replay.playing:
             return
         now = time.monotonic()
