@@ -16,6 +16,10 @@ _CLOCK_RE = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2})(\.[0-9]+)?)?", re
 _RELATIVE_RE = re.compile(r"([+-])\s*([0-9]+(?:\.[0-9]+)?)\s*(s|m|h|d)?", re.ASCII)
 
 
+MAX_AGE = 100 * 365 * 86_400.0
+MAX_SIZE = 10.0**15
+
+
 class MomentError(ValueError):
     """What was typed is not a moment, an age or a size: the message says what is."""
 
@@ -23,20 +27,19 @@ class MomentError(ValueError):
 def parse_age(text: str) -> float:
     """'7d', '12h', '90m', '3600' (seconds) -> seconds."""
     m = _AGE_RE.fullmatch(text.strip().lower())
-    if not m or float(m.group(1)) <= 0:
-        raise MomentError(f"--keep must be an age like 7d, 12h or 90m, got {text!r}")
-    return float(m.group(1)) * _AGE_UNITS[m.group(2)]
+    age = float(m.group(1)) * _AGE_UNITS[m.group(2)] if m else 0.0
+    if not m or not 0 < age <= MAX_AGE:
+        raise MomentError(f"--keep must be an age like 7d, 12h or 90m (up to 100 years), got {text[:24]!r}")
+    return age
 
 
 def parse_size(text: str) -> int:
     """'2GB', '500MB', '1.5g', '1000000' (bytes) -> bytes."""
     m = _SIZE_RE.fullmatch(text.strip().lower())
-    if not m or float(m.group(1)) <= 0:
-        raise MomentError(f"--max-size must be a size like 2GB or 500MB, got {text!r}")
-    size = round(float(m.group(1)) * _SIZE_UNITS[m.group(2)])
-    if size < 1_000_000:
-        raise MomentError(f"--max-size must be at least 1MB, got {text!r}")
-    return size
+    size = float(m.group(1)) * _SIZE_UNITS[m.group(2)] if m else 0.0
+    if not m or not 1_000_000 <= size <= MAX_SIZE:
+        raise MomentError(f"--max-size must be a size like 2GB or 500MB (1MB to 1PB), got {text[:24]!r}")
+    return round(size)
 
 
 def parse_moment(text: str, start: float | None = None, end: float | None = None) -> float:
