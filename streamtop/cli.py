@@ -22,6 +22,7 @@ from .cliargs import (
     add_watch_arguments,
 )
 from .connection import ConfigError, ConnectError
+from .record.moments import add_record_arguments
 
 SUBCOMMANDS = {
     "demo": ("streamtop.demo.command", "embedded server + live sensor workload + the dashboard"),
@@ -34,6 +35,9 @@ SUBCOMMANDS = {
     "deadletter": ("streamtop.commands.deadletter", "move poison entries to a dead-letter stream"),
     "redrive": ("streamtop.commands.redrive", "move dead-lettered entries back to their stream"),
     "group": ("streamtop.commands.group", "create a group, set its ID, delete a consumer, destroy it"),
+    "record": ("streamtop.commands.record", "record every poll to a file (SQLite), headless"),
+    "replay": ("streamtop.commands.replay", "the dashboard on a recording: step, jump, play"),
+    "report": ("streamtop.commands.report", "an incident summary of a recording, as text or HTML"),
     "web": ("streamtop.web", "the dashboard in a browser (textual-serve), read-only by default"),
     "serve": (
         "streamtop.serve.command",
@@ -66,6 +70,7 @@ def build_parser(name: str | None = None) -> argparse.ArgumentParser:
             "above it) to FILE: an audit trail of what you changed",
         )
         p.add_argument("--version", action="version", version=f"streamtop {__version__}")
+        add_record_arguments(p)
         add_connection_arguments(p)
         return p
     module, summary = SUBCOMMANDS[name]

@@ -24,6 +24,7 @@ from ..embedded import ServerUnavailable, port_free
 from ..hangup import STOP_SIGNALS, Stopper
 from ..options import DASHBOARD_DEFAULTS as DEFAULTS
 from ..options import DashboardOptions
+from ..record.moments import add_record_arguments
 from .reader import LASTID_KEY
 from .workload import (
     DLQ,
@@ -122,6 +123,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     add_interval_argument(p, DEFAULTS.interval, " of the dashboard")
     add_window_argument(p)
+    add_record_arguments(p)
 
 
 def _external(args: argparse.Namespace) -> bool:
@@ -272,7 +274,7 @@ def demo_dashboard_options(args: argparse.Namespace, life: Lifecycle) -> Dashboa
 def build_app(args: argparse.Namespace, spec: ConnectionSpec, controller: DemoController) -> DemoApp:
     """The dashboard as `streamtop` builds it (streamtop.dashboard), on the demo's server, with
     the demo panel and its F-keys bound at app level (they work wherever the focus is)."""
-    from ..dashboard import make_app, open_session
+    from ..dashboard import make_app, open_session, record_to
     from ..ui.demo_app import DemoApp
 
     # entries a crashed consumer held count as stuck after the workload's retry time (not 60 s),
@@ -282,6 +284,7 @@ def build_app(args: argparse.Namespace, spec: ConnectionSpec, controller: DemoCo
     session.command_log = controller.command_log  # every action's commands, for `L` and --log
     app = make_app(session, options, demo=controller, app_class=DemoApp)
     assert isinstance(app, DemoApp)
+    record_to(session, args, app.notify, "demo")
     app.start_lesson = getattr(args, "lesson", None)
     return app
 

@@ -45,6 +45,7 @@ class HeaderInfo:
     budget: float | None = None  # --max-server-load as a fraction, shown when it cannot be met
     over_budget: bool = False  # even the longest periods the age bound allows cost more (issue 24)
     round_trip_load: bool = False  # no INFO (an ACL): the load is the round trips' time, at most
+    cursor: str | None = None  # replay (issue 30): the moment shown, the file's span, speed, paused
 
 
 STATE_STYLES = {
@@ -55,6 +56,7 @@ STATE_STYLES = {
     "connecting": "bold black on yellow",
     "not answering": "bold white on red",
     "partial": "bold black on dark_orange",  # polling, but part of the cluster is missing
+    "replay": "bold white on magenta",  # a recording, not the server (streamtop replay)
 }
 
 
@@ -111,6 +113,8 @@ def header_parts(info: HeaderInfo) -> list[tuple[int, Text]]:
         state.append(f"for {int(info.waiting)} s", "bold red")
         state.append(": no reply yet", "red")
     parts.append((KEEP_STATE, state))
+    if info.cursor is not None:  # a replay: when is what is on screen (never dropped)
+        parts.append((KEEP_STATE, Text(info.cursor, "bold magenta")))
     if info.error:
         failure = fmt.text(info.error, "red")  # the server's words: escaped
         if info.state == "reconnecting":
