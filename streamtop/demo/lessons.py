@@ -17,9 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import redis
-
-from ..connection import ConnectionSpec, error_text
+from ..connection import REDIS_ERRORS, ConnectionSpec, error_text
 from ..model import id_key
 from ..parse import text
 from .audit import AUDIT_GROUP
@@ -410,7 +408,7 @@ class LessonTracker:
                 continue
             try:
                 ok = lesson.check(db, self)
-            except redis.RedisError as exc:  # no stream or group yet...: not yet
+            except REDIS_ERRORS as exc:  # no stream or group yet...: not yet
                 self.errors[lesson.number] = error_text(exc)
                 continue
             if ok:
@@ -425,7 +423,7 @@ class LessonTracker:
         try:
             last = db.xrevrange(self.stream, count=1)
             return text(last[0][0]) if last else "0-1"
-        except redis.RedisError:
+        except REDIS_ERRORS:
             return "0-1"
         finally:
             db.close()
@@ -441,7 +439,7 @@ class LessonTracker:
                 self.stream, {"sensor_id": MANUAL_SENSOR, "temp": "0.1", "humidity": "0.1"}, id=entry_id
             )
             return True, f"added {text(new)}"
-        except redis.RedisError as exc:
+        except REDIS_ERRORS as exc:
             return False, error_text(exc)
         finally:
             db.close()
@@ -454,7 +452,7 @@ class LessonTracker:
             back = [text(e[0]) for e in db.xrevrange(self.stream, count=3)]
             read = db.xread({self.stream: "0"}, count=3)
             ids = [text(e[0]) for e in read[0][1]] if read else []
-        except redis.RedisError as exc:
+        except REDIS_ERRORS as exc:
             return False, error_text(exc)
         finally:
             db.close()
@@ -491,7 +489,7 @@ class LessonTracker:
             seen = self.trim_preview("MAXLEN", keep, False)
             removed = db.xtrim(self.stream, maxlen=keep, approximate=False)
             return True, f"preview: {seen}\nXTRIM {self.stream} MAXLEN = {keep}: {removed} entries removed"
-        except redis.RedisError as exc:
+        except REDIS_ERRORS as exc:
             return False, error_text(exc)
         finally:
             db.close()

@@ -22,7 +22,7 @@ import redis
 from walrus import Database
 
 from .. import numbers
-from ..connection import ConnectionSpec, describe_error
+from ..connection import REDIS_ERRORS, ConnectionSpec, describe_error
 from ..events import SENSORS, sensor_event
 from ..parse import text
 from .audit import AUDIT_CONSUMER, AUDIT_GROUP, AuditConsumer
@@ -555,7 +555,7 @@ class DemoController:
             return True, f"the producer adds to {self.stream} without MAXLEN ~ again"
         try:
             seen = self.lessons.trim_preview("MAXLEN", maxlen, True)
-        except redis.RedisError as exc:
+        except REDIS_ERRORS as exc:
             return False, describe_error(exc, self.spec)
         self.set_add_maxlen(maxlen)
         return True, (
@@ -654,12 +654,12 @@ class DemoController:
                 for name in list(self._crash_peak):  # so the guide can tell "claimed" from "none"
                     held = self.pending_by_consumer.get(name, 0)
                     self._crash_peak[name] = max(self._crash_peak[name], held)
-            except redis.RedisError:
+            except REDIS_ERRORS:
                 pass
             try:
                 if db is not None:
                     self.lessons.update(db)
-            except redis.RedisError:
+            except REDIS_ERRORS:
                 pass
             self._stop.wait(self.observe_every)
         if db is not None:
