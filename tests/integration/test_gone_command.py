@@ -12,6 +12,7 @@ import redis
 from streamtop import liveness
 from tests.support.commands import one_json, run
 from tests.support.streams import server_state
+from tests.support.threads import Worker
 from tests.support.waiting import wait_for
 
 GONE_AFTER = 300  # ms instead of a minute: the same rules, no test waits a minute
@@ -55,9 +56,33 @@ def workers_died(r: redis.Redis) -> None:
     r.xreadgroup("h", "live2", {"s": ">"}, count=1)
 
 
+def live_workers_read(r: redis.Redis) -> None:
+    """Each live worker takes its own pending entry again (XCLAIM ... JUSTID to itself): before
+    7.2 only a read or claim that gets an entry resets a consumer's idle time, and this one changes
+    neither the stream, the group nor the delivery counts (server_state stays equal)."""
+    for group, name in (("g", "live"), ("h", "live2")):
+        ids = [p["message_id"] for p in r.xpending_range("s", group, "-", "+", 10, consumername=name)]
+        r.xclaim("s", group, name, 0, ids, justid=True)
+
+
 def test_gone_consumers_without_pending_are_deleted_across_groups(any_server, any_r, capsys):
     r = any_r
     workers_died(r)
+    # Before 7.2 a dead consumer counts as gone only while its idle time is 10x the live ones'
+    # (liveness.FACTOR). With one read by the live workers and the dead ones idle 300 ms, a command
+    # that polled over ~33 ms after that read (a loaded machine) saw them all "idle like the
+    # others". The live workers keep working, as real ones do, so their idle time stays near 0
+    # however long the commands take.
+    live = Worker(any_server, live_workers_read, 0.01)
+    live.start()
+    try:
+        run_the_deletes(any_server, r, capsys)
+    finally:
+        live.stop_event.set()
+        live.join()
+
+
+def run_the_deletes(any_server, r: redis.Redis, capsys) -> None:
     before = server_state(r)
     code, out, err = run(
         any_server, capsys, "group", "s", "delconsumer", "--gone", "--no-pending", "--dry-run"
