@@ -21,7 +21,7 @@ from .cliargs import (
     add_dashboard_arguments,
     add_watch_arguments,
 )
-from .connection import CLUSTER_OUTAGES, ConfigError, ConnectError, error_text, is_redis_error
+from .connection import ConfigError, ConnectError, error_text, is_cluster_outage, is_redis_error
 
 SUBCOMMANDS = {
     "demo": ("streamtop.demo.command", "embedded server + live sensor workload + the dashboard"),
@@ -73,7 +73,7 @@ def redis_error_exit(exc: BaseException, command: str | None) -> tuple[str, int]
     for `status` when part of a cluster is out (as its exit codes say). None: not redis-py's."""
     if not is_redis_error(exc):
         return None
-    return error_text(exc), 2 if command == "status" and isinstance(exc, CLUSTER_OUTAGES) else 1
+    return error_text(exc), 2 if command == "status" and is_cluster_outage(exc) else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:

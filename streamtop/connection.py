@@ -508,19 +508,41 @@ _SLOT = re.compile(r"[Ss]lot \"?(\d+)")
 
 def is_redis_error(exc: BaseException) -> bool:
     """redis-py raised it (any class under redis.*), as opposed to a bug of ours."""
-    if isinstance(exc, REDIS_ERRORS):
+    if isinstance(exc, REDIS_ERRORS) or unserved_slot(exc) is not None:
         return True
     return any(c.__module__.split(".", 1)[0] == "redis" for c in type(exc).__mro__)
+
+
+def is_cluster_outage(exc: BaseException) -> bool:
+    """Part of a cluster is out (see CLUSTER_OUTAGES): `status` exits 2."""
+    return isinstance(exc, CLUSTER_OUTAGES) or unserved_slot(exc) is not None
+
+
+def unserved_slot(exc: BaseException) -> int | None:
+    """The slot of redis-py 8.1's KeyError(slot) from its cluster client's slots cache, for a slot
+    no node serves (8.2 raises SlotNotCoveredError there): None for any other exception."""
+    if type(exc) is not KeyError or len(exc.args) != 1:
+        return None
+    slot = exc.args[0]
+    if not isinstance(slot, int) or not 0 <= slot < 16384:
+        return None
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    raised_in = tb.tb_frame.f_code.co_filename if tb is not None else ""
+    return slot if "redis" in raised_in.replace("\\", "/").split("/") else None
 
 
 def cluster_error_text(exc: BaseException) -> str | None:
     """The one line for what redis-py's cluster client says in its own words (no server reply to
     show), worded as the server would: None for anything else."""
     text = " ".join(str(exc).split())
+    if (slot := unserved_slot(exc)) is not None:
+        return f"CLUSTERDOWN hash slot {slot} is served by no node of the cluster"
     if isinstance(exc, redis.exceptions.SlotNotCoveredError):
         m = _SLOT.search(text)
-        slot = f"hash slot {m.group(1)}" if m else "the key's hash slot"
-        return f"CLUSTERDOWN {slot} is served by no node of the cluster"
+        which = f"hash slot {m.group(1)}" if m else "the key's hash slot"
+        return f"CLUSTERDOWN {which} is served by no node of the cluster"
     if isinstance(exc, redis.exceptions.CrossSlotTransactionError):
         return f"CROSSSLOT {text}" if not text.startswith("CROSSSLOT") else text
     if isinstance(exc, redis.exceptions.RedisClusterException):  # RedisClusterUnreachableError...

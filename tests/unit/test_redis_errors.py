@@ -122,3 +122,29 @@ def test_the_dashboard_retries_a_cluster_without_a_node_for_a_slot():
 
 def test_a_bug_of_ours_is_not_mapped():
     assert redis_error_exit(KeyError("x"), "status") is None
+
+
+def _raised_at(filename: str, exc: BaseException) -> BaseException:
+    """`exc` as raised by code whose file is `filename` (where redis-py 8.1 raises its KeyError)."""
+    namespace: dict = {"exc": exc}
+    code = compile("def boom():\n    raise exc\n", filename, "exec")
+    exec(code, namespace)
+    try:
+        namespace["boom"]()
+    except BaseException as caught:
+        return caught
+    raise AssertionError("not raised")
+
+
+def test_redis_py_8_1s_slots_cache_miss_reads_as_clusterdown():
+    """redis-py 8.1's cluster client lets a KeyError(slot) out of its slots cache (8.2 raises
+    SlotNotCoveredError there): the same line, exit 1 (status 2). A KeyError of ours stays a bug."""
+    exc = _raised_at("/venv/lib/python3.11/site-packages/redis/asyncio/cluster.py", KeyError(12706))
+    assert redis_error_exit(exc, "produce") == (
+        "CLUSTERDOWN hash slot 12706 is served by no node of the cluster",
+        1,
+    )
+    assert redis_error_exit(exc, "status")[1] == 2
+    ours = _raised_at("/work/streamtop/collector.py", KeyError(12706))
+    assert redis_error_exit(ours, "produce") is None
+    assert redis_error_exit(KeyError("12706"), "produce") is None
