@@ -21,7 +21,7 @@ from .cliargs import (
     add_dashboard_arguments,
     add_watch_arguments,
 )
-from .connection import ConfigError, ConnectError
+from .connection import ConfigError, ConnectError, error_text, is_cluster_outage, is_redis_error
 from .record.moments import add_record_arguments
 
 SUBCOMMANDS = {
@@ -80,6 +80,14 @@ def build_parser(name: str | None = None) -> argparse.ArgumentParser:
     return p
 
 
+def redis_error_exit(exc: BaseException, command: str | None) -> tuple[str, int] | None:
+    """What a command that let a redis-py exception out prints (one line) and exits with: 1, or 2
+    for `status` when part of a cluster is out (as its exit codes say). None: not redis-py's."""
+    if not is_redis_error(exc):
+        return None
+    return error_text(exc), 2 if command == "status" and is_cluster_outage(exc) else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     name = argv[0] if argv and argv[0] in SUBCOMMANDS else None
@@ -94,7 +102,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             code = importlib.import_module(SUBCOMMANDS[name][0]).run(args)
     except (ConfigError, ConnectError, UsageError) as exc:
         print(f"streamtop: error: {exc}", file=sys.stderr)
-        return 1
+        return getattr(exc, "exit_code", 1)
+    except Exception as exc:  # the last net: redis-py's own (a cluster's included) are one line too
+        mapped = redis_error_exit(exc, name)
+        if mapped is None:
+            raise  # a bug of ours: the traceback is what a report needs
+        print(f"streamtop: error: {mapped[0]}", file=sys.stderr)
+        return mapped[1]
     except KeyboardInterrupt:
         return 130
     return int(code or 0)

@@ -37,14 +37,22 @@ from .actions import Actions
 from .cluster import ClusterCollector, ClusterError
 from .collector import Collector
 from .commandlog import CommandLog, attach
-from .connection import AsyncClient, ConfigError, ConnectionSpec, describe_error, probe_server, retry_delay
+from .connection import (
+    REDIS_ERRORS,
+    AsyncClient,
+    ConfigError,
+    ConnectionSpec,
+    describe_error,
+    probe_server,
+    retry_delay,
+)
 from .history import History
 from .model import ConsumerInfo, Focus, GroupInfo, PendingEntry, ServerInfo, Snapshot, StreamInfo
 from .options import POLL_DEFAULTS, PollOptions
 from .session import check_mode, close_collector, make_action_client, make_collector
 
 # What a poll may fail with when the server or the network is the problem: retried with backoff.
-CONNECTION_TROUBLE = (redis.RedisError, OSError, ClusterError)
+CONNECTION_TROUBLE: tuple[type[Exception], ...] = (*REDIS_ERRORS, OSError, ClusterError)
 MIN_ANSWER_TIMEOUT = 2.0  # seconds: a poll unanswered this long (or 2 x interval) is "not answering"
 
 

@@ -95,7 +95,16 @@ from . import numbers as num
 from .cliargs import UsageError, add_watch_arguments, spec_from_args
 from .cluster import ClusterCollector, ClusterError
 from .collector import Collector
-from .connection import AsyncClient, ConnectError, ConnectionSpec, connect, describe_error
+from .connection import (
+    CLUSTER_OUTAGES,
+    REDIS_ERRORS,
+    AsyncClient,
+    ConnectError,
+    ConnectionSpec,
+    connect,
+    describe_error,
+)
+from .errors import ClusterOutage
 from .health import DEFAULT_WINDOW, Verdict
 from .history import History
 from .liveness import Clients, group_liveness, liveness, needs_clients, poll_clock, read_clients
@@ -379,7 +388,6 @@ async def collect(
 ) -> Result:
     """One snapshot (two, `rates_interval` apart, when rates are wanted; polls for `window`
     seconds when given, for the health verdicts); the client is closed."""
-    import redis
 
     client, server = await connect(spec)
     collector = None
@@ -410,7 +418,9 @@ async def collect(
         clients = await read_clients(client) if server.mode != "cluster" and needs_clients(groups) else None
     except ClusterError as exc:
         raise ConnectError(str(exc)) from None
-    except redis.RedisError as exc:
+    except CLUSTER_OUTAGES as exc:  # part of the cluster is out: a breach (exit 2), as a node down
+        raise ClusterOutage(describe_error(exc, spec)) from None
+    except REDIS_ERRORS as exc:
         raise ConnectError(describe_error(exc, spec)) from None
     finally:
         if collector is not None:

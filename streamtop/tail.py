@@ -26,7 +26,7 @@ from typing import Any
 from . import numbers as num
 from .cliargs import UsageError, add_decode_argument, spec_from_args
 from .collector import to_bytes
-from .connection import ConnectError, ConnectionSpec, connect, describe_error
+from .connection import REDIS_ERRORS, ConnectError, ConnectionSpec, connect, describe_error
 from .decode import RAW, Decoded, decode_entry, format_for
 from .decode import spec_from_args as decode_spec
 from .decode.preview import pairs
@@ -274,7 +274,6 @@ def _streams(reply: Any) -> list[tuple[Any, list[tuple[str, Fields]]]]:
 async def tail(
     spec: ConnectionSpec, key: bytes, args: argparse.Namespace, emit: Callable[[str, Fields], None]
 ) -> int:
-    import redis
 
     probe, server = await connect(spec)
     await probe.aclose()
@@ -299,7 +298,7 @@ async def tail(
         sys.stdout.flush()
         if args.follow:
             await reader.follow()
-    except redis.RedisError as exc:
+    except REDIS_ERRORS as exc:  # RedisClusterException (a slot served by no node) is not a RedisError
         raise ConnectError(describe_error(exc, spec)) from None
     finally:
         await client.aclose()

@@ -15,11 +15,9 @@ import signal
 import sys
 from typing import TYPE_CHECKING
 
-import redis
-
 from .. import numbers as num
 from ..cliargs import UsageError, add_interval_argument, add_window_argument, spec_from_args
-from ..connection import ConnectError, ConnectionSpec, describe_error
+from ..connection import REDIS_ERRORS, ConnectError, ConnectionSpec, describe_error
 from ..embedded import ServerUnavailable, port_free
 from ..hangup import STOP_SIGNALS, Stopper
 from ..options import DASHBOARD_DEFAULTS as DEFAULTS
@@ -42,6 +40,10 @@ if TYPE_CHECKING:  # the UI is imported only when the demo runs it (build_app)
 
 
 DEMO_STUCK_MS = STUCK_MS  # entries idle this long count as stuck (and are retried)
+
+
+# what starting the workload on a server may fail with (its workers check the keys first)
+START_FAILURES: tuple[type[Exception], ...] = (*REDIS_ERRORS, ValueError)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -140,7 +142,7 @@ def _check_server(spec: ConnectionSpec) -> None:
     client = spec.make_sync_client()
     try:
         client.ping()
-    except redis.RedisError as exc:
+    except REDIS_ERRORS as exc:
         message = describe_error(exc, spec).replace(
             "(try `streamtop demo`)", "(or leave out --url for the embedded server)"
         )
@@ -180,7 +182,7 @@ def _server_name(spec: ConnectionSpec) -> str:
     client = spec.make_sync_client()
     try:
         info = client.info("server")
-    except redis.RedisError:
+    except REDIS_ERRORS:
         return "a server"
     finally:
         client.close()
@@ -235,7 +237,7 @@ def run(args: argparse.Namespace) -> int:
         stopper.install(STOP_SIGNALS + ((signal.SIGINT,) if args.no_ui else ()))
         try:
             controller.start()
-        except (redis.RedisError, ValueError) as exc:
+        except START_FAILURES as exc:
             raise ConnectError(f"cannot start the workload: {describe_error(exc, spec)}") from None
         if args.no_ui:
             print(
@@ -256,7 +258,7 @@ def run(args: argparse.Namespace) -> int:
         if server is None and args.cleanup:
             try:
                 controller.cleanup()
-            except redis.RedisError as exc:
+            except REDIS_ERRORS as exc:
                 print(f"streamtop demo: cleanup failed: {describe_error(exc, spec)}", file=sys.stderr)
         if server is not None:
             server.cleanup()

@@ -640,6 +640,13 @@ async def test_dashboard_with_a_hung_primary_names_it_and_keeps_the_others_live(
     c = ClusterProcess().start()
     victim = c.nodes[1]
     try:
+        # ClusterProcess's 2 s node timeout let the cluster mark the stopped node FAIL and refuse
+        # every write (CLUSTERDOWN) about when the header named it: on a loaded machine, before
+        # the XADD below. Here the cluster reacts after 60 s (Redis's default is 15 s), as in
+        # production, where the dashboard sees a hung node long before the cluster does.
+        for node in c.nodes:
+            with redis.Redis(host=node.host, port=node.port) as n:
+                n.config_set("cluster-node-timeout", 60_000)
         rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
         for i in range(40):
             rc.xadd(_key(i), {"n": i})
