@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import contextlib
 import os
 import signal
@@ -666,3 +667,95 @@ async def test_dashboard_with_a_hung_primary_names_it_and_keeps_the_others_live(
     finally:
         os_kill_cont(victim.process.pid)
         c.cleanup()
+
+
+# several seeds, the first one dead (issue 28) -----------------------------------------------------
+
+
+def _seed_argv(c: ClusterProcess, seeds: int) -> list[str]:
+    """--url for each of `seeds` seeds: a dead one first, then live nodes (not the key's owner's
+    order: any live node routes)."""
+    from streamtop.embedded import free_port
+
+    urls = [f"redis://127.0.0.1:{free_port()}", *(n.url for n in c.nodes[1:seeds])]
+    return [arg for url in urls for arg in ("--url", url)]
+
+
+def _pending_stream(c: ClusterProcess, key: str) -> list[str]:
+    """10 entries, group g, 6 read by c1 (1..3 delivered 6 times: dead-letter material)."""
+    rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
+    try:
+        rc.delete(key, f"{key}:dlq")
+        ids = [rc.xadd(key, {"n": str(i)}).decode() for i in range(10)]
+        rc.xgroup_create(key, "g", "0")
+        rc.xreadgroup("g", "c1", {key: ">"}, count=6)
+        for _ in range(5):
+            rc.xclaim(key, "g", "c1", 0, ids[:3])
+        return ids
+    finally:
+        rc.close()
+
+
+SEEDED_COMMANDS = {
+    # command: (argv after the key, what the real run leaves on the server)
+    "claim": (["g", "--to", "c2", "--from", "c1"], lambda rc, k: rc.xpending(k, "g")["consumers"]),
+    "ack": (["g", "--from", "c1"], lambda rc, k: rc.xpending(k, "g")["pending"]),
+    "trim": (["--maxlen", "4"], lambda rc, k: rc.xlen(k)),
+    "group": (["create", "h", "--id", "0"], lambda rc, k: len(rc.xinfo_groups(k))),
+    "deadletter": (["g", "--min-deliveries", "6"], lambda rc, k: rc.xlen(f"{k}:dlq")),
+    "redrive": ([], lambda rc, k: rc.xlen(k.removesuffix(":dlq"))),
+}
+
+
+@pytest.mark.parametrize("seeds", [2, 3])
+@pytest.mark.parametrize("command", list(SEEDED_COMMANDS))
+def test_every_action_command_takes_several_seeds_the_first_dead(cluster, capsys, command, seeds):
+    """`--url dead --url live [...]`: the dry run changes nothing, the real run does its work, both
+    exit 0 (before: RuntimeError, asyncio.run() from a running event loop)."""
+    from streamtop.cli import main
+
+    key = f"{{seeds}}:{command}:{seeds}"
+    _pending_stream(cluster, key)
+    rest, effect = SEEDED_COMMANDS[command]
+    target = key
+    if command == "redrive":  # something to redrive: dead-letter it first, through one live seed
+        assert main(["deadletter", key, "g", "--min-deliveries", "6", "--yes", "--url", cluster.url]) == 0
+        target = f"{key}:dlq"
+    capsys.readouterr()
+    rc = redis.RedisCluster(host="127.0.0.1", port=cluster.nodes[0].port)
+    try:
+        before = effect(rc, target)
+        argv = [command, target, *rest, *_seed_argv(cluster, seeds)]
+        code = main([*argv, "--dry-run", "--json"])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        assert json.loads(out)["dry_run"] is True and effect(rc, target) == before
+        code = main([*argv, "--yes", "--json"])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        assert json.loads(out)["ok"] is True and effect(rc, target) != before
+    finally:
+        rc.close()
+
+
+@pytest.mark.parametrize("command", ["ack", "status", "produce", "tail"])
+def test_redis_url_with_commas_works_for_every_kind_of_command(cluster, capsys, monkeypatch, command):
+    """REDIS_URL=dead,live,live: the async action commands and the plain ones resolve the seeds
+    the same way."""
+    from streamtop.cli import main
+    from streamtop.embedded import free_port
+
+    key = "{seeds}:env"
+    _pending_stream(cluster, key)
+    urls = [f"redis://127.0.0.1:{free_port()}", cluster.nodes[1].url, cluster.nodes[2].url]
+    monkeypatch.setenv("REDIS_URL", ",".join(urls))
+    argv = {
+        "ack": ["ack", key, "g", "--from", "c1", "--dry-run"],
+        "status": ["status", key],
+        "produce": ["produce", key, "-n", "2"],
+        "tail": ["tail", key, "-n", "2"],
+    }[command]
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert out.strip()
