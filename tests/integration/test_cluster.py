@@ -560,9 +560,10 @@ def test_status_with_two_primaries_down_is_not_ok(capsys):
         doc = json.loads(capsys.readouterr().out)
         assert code == 2 and doc["ok"] is False
         assert_valid(doc)
-        assert sorted(b["node"] for b in doc["breaches"] if b["stream"] is None) == sorted(
-            f"127.0.0.1:{n.port}" for n in c.nodes[1:]
-        )
+        down = [b["node"] for b in doc["breaches"] if b["stream"] is None and b["node"] is not None]
+        assert sorted(down) == sorted(f"127.0.0.1:{n.port}" for n in c.nodes[1:])
+        # the survivor refuses its own slots too: from its CLUSTERDOWN replies, served by no one
+        assert doc["uncovered_slots"] == [[0, 5460]]
         refused = [b for b in doc["breaches"] if b["stream"] is not None]
         assert refused and all(b["error"].startswith("CLUSTERDOWN") for b in refused)
     finally:
@@ -759,3 +760,154 @@ def test_redis_url_with_commas_works_for_every_kind_of_command(cluster, capsys, 
     out, err = capsys.readouterr()
     assert code == 0, err
     assert out.strip()
+
+
+# a slot in the middle of a migration (issue 28) ---------------------------------------------------
+
+
+def _node_ids(c: ClusterProcess) -> dict[int, str]:
+    ids = {}
+    for n in c.nodes:
+        cl = redis.Redis(host=n.host, port=n.port)
+        try:
+            ids[n.port] = cl.execute_command("CLUSTER", "MYID").decode()
+        finally:
+            cl.close()
+    return ids
+
+
+def _owner_port(c: ClusterProcess, key: str) -> int:
+    rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
+    try:
+        return rc.get_node_from_key(key).port
+    finally:
+        rc.close()
+
+
+def _start_migration(c: ClusterProcess, slot: int, source: ServerProcess, target: ServerProcess) -> None:
+    ids = _node_ids(c)
+    t = redis.Redis(host=target.host, port=target.port)
+    s = redis.Redis(host=source.host, port=source.port)
+    try:
+        t.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", ids[source.port])
+        s.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", ids[target.port])
+    finally:
+        t.close()
+        s.close()
+
+
+def _migrate_keys(source: ServerProcess, target: ServerProcess, keys: list[str]) -> None:
+    s = redis.Redis(host=source.host, port=source.port)
+    try:
+        s.execute_command("MIGRATE", target.host, target.port, "", 0, 5000, "KEYS", *keys)
+    finally:
+        s.close()
+
+
+def _finish_migration(c: ClusterProcess, slot: int, target: ServerProcess) -> None:
+    ids = _node_ids(c)
+    for n in c.nodes:
+        cl = redis.Redis(host=n.host, port=n.port)
+        try:
+            cl.execute_command("CLUSTER", "SETSLOT", slot, "NODE", ids[target.port])
+        finally:
+            cl.close()
+
+
+ASK_KEYS = ["{ask}a", "{ask}b", "{ask}c"]  # one slot (11420); a and c moved, b left on the source
+
+
+@pytest.fixture
+def half_migrated():
+    """A cluster with slot 11420 half-way from its owner to another primary, left that way: its
+    streams {ask}a and {ask}c are on the importing node, {ask}b still on the migrating one. Each
+    stream: 10 entries, group g, 6 read by c1 (1..3 delivered 6 times), plus 60 other streams."""
+    c = ClusterProcess().start()
+    try:
+        for key in ASK_KEYS:
+            _pending_stream(c, key)
+        rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
+        for i in range(60):
+            rc.xadd(_key(i), {"n": i})
+        rc.close()
+        source = next(n for n in c.nodes if n.port == _owner_port(c, ASK_KEYS[0]))
+        target = next(n for n in c.nodes if n is not source)
+        slot = key_slot(b"{ask}a")
+        _start_migration(c, slot, source, target)
+        _migrate_keys(source, target, ["{ask}a", "{ask}c"])
+        yield c, source, target
+    finally:
+        c.cleanup()
+
+
+@pytest.mark.slow
+def test_status_finds_every_stream_of_a_half_migrated_slot_once(half_migrated, capsys):
+    from streamtop.cli import main
+
+    c, source, target = half_migrated
+    code = main(["status", "--json", "--url", c.url])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0, doc["breaches"]
+    keys = [s["key"] for s in doc["streams"]]
+    assert len(keys) == len(set(keys)) == 63
+    nodes = {s["key"]: s["node"] for s in doc["streams"]}
+    assert nodes["{ask}a"] == nodes["{ask}c"] == f"127.0.0.1:{target.port}"
+    assert nodes["{ask}b"] == f"127.0.0.1:{source.port}"
+    assert sum(n["streams"] for n in doc["nodes"]) == 63  # the nodes' counts add up
+    for key in ASK_KEYS:  # named: found on whichever node has it, with its data
+        code = main(["status", "--json", "--url", c.url, key])
+        doc = json.loads(capsys.readouterr().out)
+        assert code == 0, (key, doc)
+        [stream] = doc["streams"]
+        assert stream["key"] == key and stream["length"] == 10 and stream["error"] is None
+        assert stream["groups"][0]["pending"] == 6
+
+
+@pytest.mark.slow
+def test_the_collector_shows_a_half_migrated_slot_once_in_every_poll(half_migrated):
+    c, source, target = half_migrated
+
+    async def run():
+        col = await _collector(c.url)
+        try:
+            return [await col.poll() for _ in range(4)]
+        finally:
+            await col.aclose()
+
+    for snap in asyncio.run(run()):
+        keys = [s.key for s in snap.streams]
+        assert len(keys) == len(set(keys)) == 63
+        assert all(s.error is None for s in snap.streams), [s.error for s in snap.streams if s.error]
+        assert snap.stream(b"{ask}a").length == 10
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key", ["{ask}a", "{ask}b"])
+def test_actions_follow_ask_in_a_half_migrated_slot(half_migrated, capsys, key):
+    """On the importing node ({ask}a) and on the migrating one ({ask}b), claim, ack, trim and group
+    work. A dead-letter stream that does not exist yet would be created on the importing node:
+    no node can move entries into it until the reshard is done, and it says so, changing nothing."""
+    from streamtop.cli import main
+
+    c, _, _ = half_migrated
+    rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
+    try:
+        for argv in (
+            ["claim", key, "g", "--to", "c2", "--from", "c1", "--count", "1"],
+            ["ack", key, "g", "--from", "c2"],
+            ["trim", key, "--maxlen", "5"],
+            ["group", key, "create", "h", "--id", "0"],
+        ):
+            for dry in (True, False):
+                code = main([*argv, "--url", c.url, "--json", "--dry-run" if dry else "--yes"])
+                out, err = capsys.readouterr()
+                assert code == 0, (argv, dry, out, err)
+        assert rc.xlen(key) == 5 and rc.xpending(key, "g")["pending"] == 5
+        assert [g["name"] for g in rc.xinfo_groups(key)] == [b"g", b"h"]
+        code = main(["deadletter", key, "g", "--min-deliveries", "6", "--url", c.url, "--yes"])
+        err = capsys.readouterr().err
+        assert code == 1 and ("TRYAGAIN" in err or "reshard" in err), err
+        assert len(err.strip().splitlines()) == 1
+        assert rc.xpending(key, "g")["pending"] == 5 and rc.exists(f"{key}:dlq") == 0
+    finally:
+        rc.close()
