@@ -229,6 +229,8 @@ class _Node:
     redirect: Collector | None = None
     redirect_tagged: dict[bytes, tuple[StreamInfo, StreamInfo]] = field(default_factory=dict)
     reported: bool = False  # its first poll has come back
+    known: frozenset[bytes] = frozenset()  # the keys of its collector's last complete discovery
+    discovered_at: float = 0.0  # that discovery's taken_at
 
 
 @dataclass
@@ -259,9 +261,12 @@ class ClusterCollector:
         self._topology_retry_at = 0.0  # a node is down: read the slots again then (failover)
         self._topology_due = False  # a redirect or CLUSTERDOWN: read the topology on the next poll
         self._topology_read_at = 0.0  # time.monotonic() of the last read
-        self._carried: dict[bytes, tuple[StreamInfo, float]] = {}  # keys on their way: last values
+        # keys on their way to another node: their last row, since (monotonic, epoch seconds)
+        self._carried: dict[bytes, tuple[StreamInfo, float, float]] = {}
         self._refused: dict[str, set[int]] = {}  # address -> slots answered CLUSTERDOWN last poll
         self._where: dict[bytes, tuple[str, bool]] = {}  # key -> (node, via its redirect collector)
+        self._shown: dict[bytes, StreamInfo] = {}  # the last poll's rows, by key (what is carried)
+        self._sent_to: dict[bytes, set[str]] = {}  # this poll: redirected key -> the nodes it went to
 
     def request_discovery(self) -> None:
         self._refresh = True
@@ -421,40 +426,48 @@ class ClusterCollector:
         node.stale_since = node.stale_since or now
         node.retry_at = time.monotonic() + retry_delay(node.failures)
 
-    def _redirect(self, key: bytes, error: str, source: _Node) -> bool:
-        """Send a key that `source` answered ASK or MOVED for to the node named, polled there
-        through a collector of its own until that node's discovery finds it. False when that node
-        is not known yet (the topology is read again)."""
+    def _redirect(self, key: bytes, error: str, source: _Node) -> set[str]:
+        """Send a key `source` answered ASK or MOVED for to the node that has it: the one an ASK
+        names (after ASKING), the one a MOVED names and, when the source's own discovery listed
+        the key, the source itself after ASKING too (it may import the slot, which the topology
+        read did not know yet; or the list is older than the move: the one without the key lets
+        it go). It is polled there by a collector of its own until that node's discovery finds
+        it. Returns those nodes' addresses (none known yet: the topology is read again)."""
         target = redirect_target(error)
         self._topology_due = True
-        if key not in self._explicit:
-            source.collector.request_discovery()  # it holds the key no more
         if target is None:
-            return False
+            return set()
         kind, slot, address = target
-        node = self.nodes.get(address)
-        if node is None:
-            return False
-        if kind == "ASK":
-            node.asking.add(slot)
-        if key in node.collector.discovery.keys or key in node.collector.explicit:
-            return True  # polled there already (through ASKING now)
-        node.redirected[key] = time.monotonic()
-        if node.redirect is None:
-            node.redirect = Collector(node.client, self.server, [b"-"], self.options)
-            node.redirect.execute = asking_execute(node.asking)
-        node.redirect.explicit = tuple(sorted(node.redirected))
-        node.redirect.request_discovery()
-        node.collector.request_discovery()  # its own SCAN finds the key, and takes it over
-        return True
+        if key not in self._explicit:
+            source.collector.request_discovery()  # it may hold the key no more
+        dests = [(address, kind == "ASK")]
+        if kind == "MOVED" and key in source.collector.discovery.keys:
+            dests.append((source.address, True))
+        sent: set[str] = set()
+        for where, asking in dests:
+            node = self.nodes.get(where)
+            if node is None:
+                continue
+            if asking:
+                node.asking.add(slot)
+            node.redirected[key] = time.monotonic()
+            if node.redirect is None:
+                node.redirect = Collector(node.client, self.server, [b"-"], self.options)
+                node.redirect.execute = asking_execute(node.asking)
+            node.redirect.explicit = tuple(sorted(node.redirected))
+            node.redirect.request_discovery()
+            if node is not source:
+                node.collector.request_discovery()  # its own SCAN finds the key, and takes it over
+            sent.add(where)
+        return sent
 
-    def _settle_redirects(self, node: _Node, extra: Snapshot | None) -> None:
-        """Keys the node's own discovery now has are its own collector's; a key the redirect
-        collector finds missing (deleted, or gone on again) is let go."""
-        gone = {k for k in node.redirected if k in node.collector.discovery.keys}
-        if extra is not None:
-            gone |= {s.key for s in extra.streams if s.error is not None and s.key in node.redirected}
-        if gone:
+    def _settle_redirects(self, handled: dict[str, set[bytes]], lost: dict[str, set[bytes]]) -> None:
+        """A key the node's own collector answered for is its own collector's again; a key the
+        redirect collector found missing (deleted, or gone on again) is let go."""
+        for address, node in self.nodes.items():
+            gone = (handled.get(address, set()) | lost.get(address, set())) & set(node.redirected)
+            if not gone:
+                continue
             for key in gone:
                 node.redirected.pop(key, None)
             if node.redirect is not None:
@@ -492,36 +505,86 @@ class ClusterCollector:
                 refused.update(range(a, b + 1))
         self._topology_due = True
 
-    async def _follow_now(self, redirected: dict[bytes, str], found: set[bytes]) -> list[StreamInfo]:
-        """The keys redirected this poll that no node reported, read at once from the nodes named
-        (their redirect collectors, one round trip or two), so that a one-shot `status` and the
-        first screen show them. A node still busy, or slow, leaves them to the next poll."""
-        wanted = {
-            a for k, e in redirected.items() if k not in found and (t := redirect_target(e)) and (a := t[2])
-        }
-        nodes = [
-            self.nodes[a]
-            for a in wanted
-            if a in self.nodes and self.nodes[a].task is None and self.nodes[a].redirect is not None
+    async def _follow_now(
+        self, redirected: dict[bytes, str], rows: list[StreamInfo], lost: dict[str, set[bytes]]
+    ) -> None:
+        """The keys redirected this poll that no node reported, read at once from the nodes they
+        were sent to (their redirect collectors, a round trip or two; a key sent on again, once
+        more), so that a one-shot `status` and a first screen show them. A node still busy, or
+        slow, leaves them to the next poll."""
+        pending = dict(redirected)
+        for _ in range(2):
+            found = {s.key for s in rows if s.error is None}
+            wanted = {a for k in pending if k not in found for a in self._sent_to.get(k, ())}
+            nodes = [
+                self.nodes[a]
+                for a in wanted
+                if a in self.nodes and self.nodes[a].task is None and self.nodes[a].redirect is not None
+            ]
+            if not nodes:
+                return
+
+            async def one(node: _Node) -> tuple[_Node, list[StreamInfo], dict[bytes, str]]:
+                assert node.redirect is not None
+                self._configure(node.redirect, None)
+                snap = await node.redirect.poll()
+                got, node.redirect_tagged, moved = self._take(node, snap, node.redirect_tagged)
+                return node, got, moved
+
+            done, slow = await asyncio.wait(
+                [asyncio.ensure_future(one(n)) for n in nodes], timeout=self.node_wait
+            )
+            for task in slow:
+                task.cancel()
+            pending = {}
+            for task in done:
+                if task.cancelled() or task.exception() is not None:
+                    continue
+                node, got, moved = task.result()
+                rows.extend(got)
+                lost.setdefault(node.address, set()).update(s.key for s in got if s.error is not None)
+                for key, error in moved.items():
+                    lost.setdefault(node.address, set()).add(key)
+                    self._sent_to[key] = self._redirect(key, error, node)
+                    pending[key] = error
+
+    async def _first_scan(self) -> set[bytes]:
+        """Before the first poll, every node scans once more than it will in the poll: a key that
+        moves between two nodes' SCANs (a reshard going on) is missed by both, and a one-shot
+        `status` has no later poll to find it in. Every key is found in one of the two rounds
+        (the second starts once the first has ended everywhere)."""
+        fresh = [
+            n for n in self.nodes.values() if n.collector.patterns and not n.collector.discovery.taken_at
         ]
-        if not nodes:
-            return []
+        if not fresh or len(fresh) != len(self.nodes):
+            return set()
+        done = await asyncio.gather(*(n.collector.discover() for n in fresh), return_exceptions=True)
+        keys: set[bytes] = set()
+        for node, trips in zip(fresh, done, strict=True):
+            if isinstance(trips, BaseException):
+                continue  # its poll says why
+            keys.update(node.collector.discovery.keys)
+            node.collector.request_discovery()
+        return keys
 
-        async def one(node: _Node) -> list[StreamInfo]:
-            assert node.redirect is not None
-            self._configure(node.redirect, None)
-            snap = await node.redirect.poll()
-            rows, node.redirect_tagged, _ = self._take(node, snap, node.redirect_tagged)
-            return rows
-
-        done = await asyncio.wait([asyncio.ensure_future(one(n)) for n in nodes], timeout=self.node_wait)
-        rows: list[StreamInfo] = []
-        for task in done[0]:
-            if not task.cancelled() and task.exception() is None:
-                rows.extend(task.result())
-        for task in done[1]:
-            task.cancel()
-        return rows
+    def _missed(self, scanned: set[bytes], rows: list[StreamInfo]) -> dict[bytes, str]:
+        """Keys the first round found that no node reported: they moved in between. Each is asked
+        of every node, after ASKING (harmless on its owner, needed on the node importing it)."""
+        seen = {s.key for s in rows}
+        out: dict[bytes, str] = {}
+        for key in sorted(scanned - seen):
+            slot = key_slot(key)
+            for node in self.nodes.values():
+                node.asking.add(slot)
+                node.redirected[key] = time.monotonic()
+                if node.redirect is None:
+                    node.redirect = Collector(node.client, self.server, [b"-"], self.options)
+                    node.redirect.execute = asking_execute(node.asking)
+                node.redirect.explicit = tuple(sorted(node.redirected))
+                node.redirect.request_discovery()
+            self._sent_to[key] = set(self.nodes)
+            out[key] = ""
+        return out
 
     async def poll(self) -> Snapshot:
         started = time.perf_counter()
@@ -538,6 +601,7 @@ class ClusterCollector:
         assert self.topology is not None
         now = time.time()
         self._refused = {}
+        first_scan = await self._first_scan()
         self._start_polls(self.focus)
         in_flight = {n.task for n in self.nodes.values() if n.task is not None}
         if in_flight:  # each node has its own deadline: the slow ones are reported next time
@@ -547,6 +611,10 @@ class ClusterCollector:
         costs: list[PollCost] = []
         redirected: dict[bytes, str] = {}
         rows: list[StreamInfo] = []
+        handled: dict[str, set[bytes]] = {}  # node -> keys its own collector answered for
+        lost: dict[str, set[bytes]] = {}  # node -> redirected keys its redirect collector lost
+        self._sent_to = {}
+        dropped: set[bytes] = set()  # keys a node's new discovery no longer lists
         for node in self.nodes.values():
             task = node.task
             if task is None:
@@ -591,16 +659,22 @@ class ClusterCollector:
                 else:
                     node.redirect_tagged = tagged
                 kept.extend(got)
+                if own:
+                    handled[node.address] = {s.key for s in got if s.error is None}
+                    dropped |= self._note_discovery(node)
+                else:
+                    lost[node.address] = {s.key for s in got if s.error is not None} | set(moved)
                 for key, error in moved.items():
                     redirected[key] = error
-                    if not self._redirect(key, error, node):
-                        continue
-            self._settle_redirects(node, extra)
+                    self._sent_to[key] = self._redirect(key, error, node)
             node.last = tuple(kept)
             rows.extend(kept)
+        if first_scan:
+            redirected.update(self._missed(first_scan, rows))
         if redirected:
-            rows.extend(await self._follow_now(redirected, {s.key for s in rows}))
-        streams = self._merge(rows, redirected)
+            await self._follow_now(redirected, rows, lost)
+        self._settle_redirects(handled, lost)
+        streams = self._merge(rows, {**dict.fromkeys(dropped, ""), **redirected})
         failing = [n.retry_at for n in self.nodes.values() if n.error is not None and n.task is None]
         if any(n.not_answering_for is not None for n in self.nodes.values()):
             failing.append(time.monotonic())  # a hung primary: has a replica taken over?
@@ -653,33 +727,50 @@ class ClusterCollector:
             cost=merge_costs(costs),
         )
 
+    def _note_discovery(self, node: _Node) -> set[bytes]:
+        """The keys the node's discovery, when it has just completed, no longer lists: moved (a
+        reshard: the node that has them now may not have rescanned yet) or deleted."""
+        disc = node.collector.discovery
+        if disc.taken_at == node.discovered_at:
+            return set()
+        known = frozenset(disc.keys)
+        dropped = set(node.known - known) if node.discovered_at else set()
+        node.known, node.discovered_at = known, disc.taken_at
+        return dropped
+
     def _merge(self, rows: list[StreamInfo], redirected: dict[bytes, str]) -> list[StreamInfo]:
         """One row per key, the best (data before a copy before an error), in key order. A key on
-        its way to another node that no node reported this time keeps its last values (for at most
-        CARRY_FOR seconds)."""
+        its way to another node (redirected, or dropped by a rescan) that no node reported this
+        time keeps its last values until a node reports it, or every node has rescanned since
+        without finding it (it was deleted), or CARRY_FOR seconds."""
         best: dict[bytes, StreamInfo] = {}
         for s in rows:
             have = best.get(s.key)
             if have is None or _rank(s) < _rank(have):
                 best[s.key] = s
-        mono = time.monotonic()
+        mono, wall = time.monotonic(), time.time()
+        rescanned = min((n.collector.discovery.taken_at for n in self.nodes.values()), default=wall)
         for key in list(self._carried):
-            if key in best or mono - self._carried[key][1] > CARRY_FOR:
+            _, since, since_wall = self._carried[key]
+            searched = rescanned > since_wall and not any(key in n.known for n in self.nodes.values())
+            if key in best or searched or mono - since > CARRY_FOR:
                 del self._carried[key]
+        lost = False
         for key in redirected:
-            if key in best or key in self._carried:
+            before = self._shown.get(key)
+            if key in best or key in self._carried or before is None or before.error == "no such key":
                 continue
-            where = self._where.get(key)
-            node = self.nodes.get(where[0]) if where else None
-            before = None
-            if node is not None:
-                before = (node.redirect_tagged if where and where[1] else node.tagged).get(key)
-                before = before or node.tagged.get(key) or node.redirect_tagged.get(key)
-            if before is not None:
-                self._carried[key] = (before[1], mono)
-        for key, (shown, _) in self._carried.items():
+            self._carried[key] = (before, mono, wall)
+            lost = True
+        if lost:  # wherever they are now, a rescan finds them
+            self._topology_due = True
+            for node in self.nodes.values():
+                node.collector.request_discovery()
+        for key, (shown, *_) in self._carried.items():
             best.setdefault(key, shown)
-        return sorted(best.values(), key=lambda s: s.key)
+        merged = sorted(best.values(), key=lambda s: s.key)
+        self._shown = {s.key: s for s in merged}
+        return merged
 
     async def aclose(self) -> None:
         for node in self.nodes.values():

@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import signal
+import time
 
 import pytest
 import redis
@@ -911,3 +912,64 @@ def test_actions_follow_ask_in_a_half_migrated_slot(half_migrated, capsys, key):
         assert rc.xpending(key, "g")["pending"] == 5 and rc.exists(f"{key}:dlq") == 0
     finally:
         rc.close()
+
+
+@pytest.mark.slow
+def test_a_reshard_under_polls_never_hides_or_doubles_a_stream():
+    """60 slots (180 streams, 3 a slot) move key by key from one primary to another while a
+    collector (the dashboard's) and status's collect poll every 0.25 s: every poll shows each of
+    the 240 streams exactly once, none with an error."""
+    from streamtop.status import collect
+
+    c = ClusterProcess().start()
+    try:
+        source, target = c.nodes[2], c.nodes[0]
+        first = 16384 // 3 * 2  # the third node's range starts here
+        moving = [f"r{i}" for i in range(100_000) if key_slot(f"r{i}".encode()) >= first][:60]
+        keys = [k for base in moving for k in (base, f"{{{base}}}:a", f"{{{base}}}:b")]
+        keys += [_key(i) for i in range(60)]
+        rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
+        for key in keys:
+            rc.xadd(key, {"n": 1})
+            rc.xgroup_create(key, "g", "0")
+        rc.close()
+        assert _owner_port(c, moving[0]) == source.port
+
+        def reshard() -> None:
+            for base in moving:
+                slot = key_slot(base.encode())
+                _start_migration(c, slot, source, target)
+                for key in (base, f"{{{base}}}:a", f"{{{base}}}:b"):
+                    _migrate_keys(source, target, [key])
+                    time.sleep(0.01)  # pacing: let polls land in the middle of the slot's move
+                _finish_migration(c, slot, target)
+
+        async def run():
+            col = await _collector(c.url)
+            spec = build_spec(url=c.url)
+            snaps = []
+            try:
+                snaps.append(await col.poll())
+                mover = asyncio.ensure_future(asyncio.to_thread(reshard))
+                while not mover.done():
+                    snaps.append(await col.poll())
+                    snaps.append((await collect(spec, [], PollOptions(), None)).snapshot)
+                    await asyncio.sleep(0.25)
+                await mover
+                snaps.append(await col.poll())
+                snaps.append(await col.poll())
+            finally:
+                await col.aclose()
+            return snaps
+
+        snaps = asyncio.run(run())
+        assert len(snaps) > 10
+        for i, snap in enumerate(snaps):
+            shown = [s.key for s in snap.streams]
+            missing = {k.encode() for k in keys} - set(shown)
+            assert len(shown) == len(set(shown)) == len(keys), (i, len(shown), missing)
+            assert [s.error for s in snap.streams if s.error] == []
+        last = snaps[-1]
+        assert {last.stream(k.encode()).node for k in moving} == {f"127.0.0.1:{target.port}"}
+    finally:
+        c.cleanup()
