@@ -55,13 +55,8 @@ STATE_STYLES = {
 
 
 def uncovered_slots(snap: Snapshot) -> int:
-    """Hash slots no answering primary serves: those no node claims, those refused with
-    CLUSTERDOWN (snap.uncovered), and those of the primaries that are down or not answering."""
-    slots: set[int] = set()
-    ranges = [*snap.uncovered, *(r for n in snap.stale_nodes for r in n.slot_ranges)]
-    for first, last in ranges:
-        slots.update(range(first, last + 1))
-    return len(slots)
+    """The header's count of slots that no answering node serves (Snapshot.unserved_slots)."""
+    return snap.unserved_slots
 
 
 def _plural(n: int, word: str) -> str:
