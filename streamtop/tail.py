@@ -34,6 +34,7 @@ from .render import clean
 from .session import check_mode, make_action_client
 
 BLOCK_MS = 5000  # one XREAD BLOCK; the connection's socket timeout is this plus 10 s
+FAILOVER_WAIT = 30.0  # seconds --follow in a cluster waits for a replica to take a dead primary over
 PAGE = 1000  # entries per XRANGE with --from
 PLAIN = ("text", "bytes")  # field=value entries: the fields say it all, no body repeated
 Fields = list[tuple[bytes, bytes]]
@@ -129,12 +130,15 @@ class Tail:
         self.key = key
         self.emit = emit
         self.last_id: str | None = None
+        self.failover_wait = 0.0  # cluster: how long --follow waits out its node's failure
 
     async def _call(self, *args: Any) -> Any:
         import redis
 
         try:
             return await self.client.execute_command(*args)
+        except (redis.exceptions.ClusterDownError, redis.exceptions.TryAgainError):
+            raise  # a cluster between two states (a failover): not a refusal of the command
         except redis.ResponseError as exc:
             text = " ".join(str(exc).split())
             if text.startswith("WRONGTYPE"):
@@ -176,10 +180,35 @@ class Tail:
             newest = parse_entries(await self._call("XREVRANGE", self.key, "+", "-", "COUNT", 1))
             after = newest[0][0] if newest else "0-0"
         while True:
-            reply = await self._call("XREAD", "BLOCK", BLOCK_MS, "STREAMS", self.key, after)
+            reply = await self._read_through_failover(after)
             for _key, entries in _streams(reply):
                 self._print(entries)
             after = self.last_id or after
+
+    async def _read_through_failover(self, after: str) -> Any:
+        """XREAD BLOCK; in a cluster, while the key's primary is down (a replica is being
+        promoted: connection refused, CLUSTERDOWN, an uncovered slot), the same XREAD again every
+        half second for at most failover_wait seconds, then the last error."""
+        import redis
+        from redis.exceptions import ClusterDownError, RedisClusterException, TryAgainError
+
+        down = (
+            redis.ConnectionError,
+            redis.TimeoutError,
+            ClusterDownError,
+            TryAgainError,
+            RedisClusterException,
+        )
+        deadline = None
+        while True:
+            try:
+                return await self._call("XREAD", "BLOCK", BLOCK_MS, "STREAMS", self.key, after)
+            except down:
+                now = asyncio.get_running_loop().time()
+                deadline = deadline or now + self.failover_wait
+                if now >= deadline:
+                    raise
+                await asyncio.sleep(0.5)
 
 
 def _streams(reply: Any) -> list[tuple[Any, list[tuple[str, Fields]]]]:
@@ -204,6 +233,8 @@ async def tail(
         client = spec.make_client(raw=True, block_ms=BLOCK_MS)
     client.response_callbacks.pop("XREAD", None)
     reader = Tail(client, key, emit)
+    if server.mode == "cluster":
+        reader.failover_wait = FAILOVER_WAIT
     try:
         if not await reader.exists() and not args.follow:
             raise UsageError(f"no stream {label(key)!r} (add --follow to wait for it)")
@@ -214,11 +245,23 @@ async def tail(
         sys.stdout.flush()
         if args.follow:
             await reader.follow()
-    except redis.RedisError as exc:
-        raise ConnectError(describe_error(exc, spec)) from None
+    except (redis.RedisError, redis.exceptions.RedisClusterException) as exc:
+        raise ConnectError(describe_error(exc, _owner_spec(client, key, spec))) from None
     finally:
         await client.aclose()
     return 0
+
+
+def _owner_spec(client: Any, key: bytes, spec: ConnectionSpec) -> ConnectionSpec:
+    """The spec of the node the key lives on, for the error (in a cluster the seed may be fine)."""
+    from dataclasses import replace
+
+    find = getattr(client, "get_node_from_key", None)
+    try:
+        node = find(key) if find is not None else None
+    except Exception:  # no node serves its slot
+        node = None
+    return replace(spec, host=node.host, port=node.port) if node is not None else spec
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1005,3 +1005,65 @@ async def test_dashboard_after_delslots_is_partial_and_clears_after_addslots():
                 node.close()
     finally:
         c.cleanup()
+
+
+@pytest.mark.slow
+def test_tail_follow_goes_on_through_a_failover():
+    """`tail -f` on a key whose primary dies: it waits for the replica's promotion and prints the
+    entries added after it, instead of exiting and blaming the (alive) seed."""
+    import argparse
+
+    from streamtop.tail import tail
+
+    c = ClusterProcess().start(replicas=1)
+    try:
+        key = "{tailed}:s"
+        rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
+        rc.xadd(key, {"n": "before"})
+        owner = rc.get_node_from_key(key)
+        assert rc.execute_command("WAIT", 1, 10_000, target_nodes=owner) == 1
+        rc.close()
+        victim = next(n for n in c.nodes if n.port == owner.port)
+        seed = next(n for n in c.nodes[:3] if n is not victim)
+        args = argparse.Namespace(start=None, count=None, follow=True)
+        seen: list[bytes] = []
+
+        def emit(_entry_id, fields) -> None:
+            seen.extend(v for k, v in fields if k == b"n")
+
+        async def run():
+            spec = build_spec(url=seed.url)
+            task = asyncio.ensure_future(tail(spec, key.encode(), args, emit))
+            await until(None, lambda: seen == [b"before"], "the first entry")
+            victim.stop()
+
+            def add_after_promotion() -> bool:
+                try:
+                    fresh = redis.RedisCluster(host="127.0.0.1", port=seed.port)
+                    try:
+                        fresh.xadd(key, {"n": "after"})
+                    finally:
+                        fresh.close()
+                    return True
+                except redis.RedisError:
+                    return False
+
+            async def promoted() -> bool:
+                return task.done() or await asyncio.to_thread(add_after_promotion)
+
+            await until(None, promoted, "a promotion", timeout=30, interval=0.25)
+            if task.done():  # it gave up: say why
+                return task.exception() or task.result()
+            try:
+                await until(None, lambda: b"after" in seen or task.done(), "the entry after", timeout=30)
+            finally:
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
+            return None
+
+        gave_up = asyncio.run(run())
+        assert gave_up is None, gave_up
+        assert seen[:1] == [b"before"] and b"after" in seen, seen
+    finally:
+        c.cleanup()
