@@ -9,9 +9,13 @@ cluster resharded: the topology is read again and every node rediscovers its key
 Each node's poll is its own task with its own deadline: `poll()` waits for the nodes at most
 `node_wait` seconds, and a node still in flight then is left running and reported next time, so a
 hung node (SIGSTOP, a full event loop) never holds the others back. Once a node's poll has gone
-unanswered for `answer_timeout` (the hung-server rule: max(2 x interval, 2 s)) the node is "not
+unanswered for `answer_timeout` (the hung-server rule: max(2 x interval, 2 s)) AND a PING sent then
+from a thread of its own (a blocking socket, so a client busy with its own CPU, whose event loop
+reads replies late, does not starve it) has gone unanswered for `probe_timeout`, the node is "not
 answering for N s", its streams are stale, and the topology is read again from the other nodes
-(a replica may have taken over) without waiting for the socket timeout.
+(a replica may have taken over) without waiting for the socket timeout. A node that answers the
+PING is slow to read, not down: it is not named (a loaded monitoring host called healthy nodes
+down).
 
 A reshard moves keys one at a time: while slot S migrates from A to B, some of its keys are on A,
 some on B, and B answers MOVED for them unless the command follows ASKING. So the topology also
@@ -31,6 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import redis
 from redis.crc import key_slot
 
 from .collector import Collector, is_pattern, to_bytes
@@ -50,6 +55,7 @@ NODE_WAIT = 0.5  # seconds poll() waits for a slow node before returning without
 TOPOLOGY_TIMEOUT = 1.0  # seconds one node may take to answer CLUSTER SLOTS
 TOPOLOGY_PERIOD = 5.0  # seconds between reads of the topology when nothing says it changed
 CARRY_FOR = 30.0  # seconds a key on its way to another node keeps its last values at most
+PROBE_TIMEOUT = 0.5  # seconds the PING of a node whose poll is late may take (at most half the rule)
 REDIRECTS = ("MOVED", "ASK")
 KEYLESS = frozenset({b"INFO", b"TIME", b"SCAN", b"PING", b"ASKING", b"CLUSTER"})
 
@@ -229,6 +235,8 @@ class _Node:
     redirect: Collector | None = None
     redirect_tagged: dict[bytes, tuple[StreamInfo, StreamInfo]] = field(default_factory=dict)
     reported: bool = False  # its first poll has come back
+    probe: asyncio.Future[bool] | None = None  # a PING from a thread, once its poll is late
+    probe_after: float = 0.0  # time.monotonic() before which no new probe is sent (it answered)
     known: frozenset[bytes] = frozenset()  # the keys of its collector's last complete discovery
     discovered_at: float = 0.0  # that discovery's taken_at
 
@@ -419,6 +427,41 @@ class ClusterCollector:
                 node_focus = focus if node.address == focus_owner else None
                 node.task = asyncio.ensure_future(self._poll_node(node, node_focus, via_redirect))
                 node.sent_at = now
+
+    def _silent(self, node: _Node) -> bool:
+        """Its poll is late: has the node also left a PING unanswered? The PING goes from a thread
+        on a socket of its own, so this client's busy event loop cannot make it late. False while
+        the probe is out, and for an answer_timeout after one that answered."""
+        if node.not_answering_for is not None:
+            return True  # said so already: until its poll comes back
+        mono = time.monotonic()
+        if node.probe is None:
+            if mono < node.probe_after:
+                return False
+            timeout = min(PROBE_TIMEOUT, max(0.1, self.answer_timeout / 2))
+            node.probe = asyncio.ensure_future(asyncio.to_thread(self._ping, node.address, timeout))
+            return False
+        if not node.probe.done():
+            return False
+        answered = not node.probe.cancelled() and node.probe.exception() is None and node.probe.result()
+        node.probe = None
+        if answered:
+            node.probe_after = mono + self.answer_timeout
+            return False
+        return True
+
+    def _ping(self, address: str, timeout: float) -> bool:
+        """PING on a fresh blocking connection, within `timeout` seconds (run in a thread)."""
+        kw = self._node_spec(address).client_kwargs(timeout)
+        kw["retry"] = None
+        kw["socket_connect_timeout"] = timeout
+        client = redis.Redis(**kw)
+        try:
+            return bool(client.ping())
+        except Exception:
+            return False
+        finally:
+            client.close()
 
     def _node_failed(self, node: _Node, error: str, now: float) -> None:
         node.failures += 1
@@ -622,7 +665,7 @@ class ClusterCollector:
                 continue
             if not task.done():
                 waited = time.monotonic() - node.sent_at
-                if waited >= self.answer_timeout:
+                if waited >= self.answer_timeout and self._silent(node):
                     node.not_answering_for = waited
                     node.error = f"not answering for {int(waited)} s"
                     node.stale_since = node.stale_since or now
@@ -630,6 +673,7 @@ class ClusterCollector:
                 continue
             node.task = None
             node.not_answering_for = None
+            node.probe, node.probe_after = None, 0.0
             if task.cancelled():
                 rows.extend(node.last)
                 continue

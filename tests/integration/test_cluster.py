@@ -658,11 +658,13 @@ async def test_dashboard_with_a_hung_primary_names_it_and_keeps_the_others_live(
             try:
                 addr = f"127.0.0.1:{victim.port}"
                 header = lambda: plain(app.w("header").render())  # noqa: E731
-                await until(pilot, lambda: f"node {addr} not answering for" in header(), timeout=15)
-                assert " PARTIAL " in header() and app.monitor.state.value == "live"
+                # written before the cluster declares the stopped node failed (then it refuses
+                # every key with CLUSTERDOWN): the healthy node's row takes it meanwhile
                 await asyncio.to_thread(rc.xadd, healthy, {"n": "more"})
                 key = healthy.encode().hex()
                 await until(pilot, lambda: row(app, "streams-table", key)[1] == "2", timeout=15)
+                await until(pilot, lambda: f"node {addr} not answering for" in header(), timeout=15)
+                assert " PARTIAL " in header() and app.monitor.state.value == "live"
                 assert victim.process.poll() is None  # still stopped: the others did not wait
             finally:
                 os.kill(victim.process.pid, signal.SIGCONT)
@@ -1066,4 +1068,55 @@ def test_tail_follow_goes_on_through_a_failover():
         assert gave_up is None, gave_up
         assert seen[:1] == [b"before"] and b"after" in seen, seen
     finally:
+        c.cleanup()
+
+
+@pytest.mark.slow
+def test_a_node_whose_poll_this_client_reads_late_is_not_called_down():
+    """The client is the slow one (its polls of one node take 3 x answer_timeout to come back:
+    a loaded monitoring host): the node answers its PING, so it is never "not answering"; a
+    SIGSTOPped node, whose PING goes unanswered too, is."""
+    c = ClusterProcess().start()
+    try:
+        rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
+        for i in range(30):
+            rc.xadd(_key(i), {"n": i})
+        rc.close()
+        slow, hung = (f"127.0.0.1:{n.port}" for n in c.nodes[1:])
+
+        async def run():
+            col = await _collector(c.url)
+            col.answer_timeout, col.node_wait = 0.4, 0.1
+            try:
+                await col.poll()
+                node = col.nodes[slow]
+                execute = node.collector.execute
+
+                async def late(*args):
+                    await asyncio.sleep(col.answer_timeout * 3)  # our side, not the server's
+                    return await execute(*args)
+
+                node.collector.execute = late
+                os.kill(c.nodes[2].process.pid, signal.SIGSTOP)
+                try:
+                    snaps = []
+                    for _ in range(40):
+                        snaps.append(await col.poll())
+                        await asyncio.sleep(0.05)
+                        if any(n.address == hung and n.not_answering_for for n in snaps[-1].nodes):
+                            break
+                finally:
+                    os.kill(c.nodes[2].process.pid, signal.SIGCONT)
+                return snaps
+            finally:
+                await col.aclose()
+
+        snaps = asyncio.run(run())
+        assert any(n.address == hung and n.not_answering_for for n in snaps[-1].nodes)
+        late_polls = [n for snap in snaps for n in snap.nodes if n.address == slow]
+        assert all(n.ok and n.not_answering_for is None for n in late_polls)
+    finally:
+        for node in c.nodes:
+            if node.process is not None and node.process.poll() is None:
+                os_kill_cont(node.process.pid)
         c.cleanup()
