@@ -55,6 +55,7 @@ NODE_WAIT = 0.5  # seconds poll() waits for a slow node before returning without
 TOPOLOGY_TIMEOUT = 1.0  # seconds one node may take to answer CLUSTER SLOTS
 TOPOLOGY_PERIOD = 5.0  # seconds between reads of the topology when nothing says it changed
 CARRY_FOR = 30.0  # seconds a key on its way to another node keeps its last values at most
+FIRST_WAIT = 0.75  # of answer_timeout: how long the first poll waits for the slower nodes
 PROBE_TIMEOUT = 0.5  # seconds the PING of a node whose poll is late may take (at most half the rule)
 REDIRECTS = ("MOVED", "ASK")
 KEYLESS = frozenset({b"INFO", b"TIME", b"SCAN", b"PING", b"ASKING", b"CLUSTER"})
@@ -648,7 +649,12 @@ class ClusterCollector:
         self._start_polls(self.focus)
         in_flight = {n.task for n in self.nodes.values() if n.task is not None}
         if in_flight:  # each node has its own deadline: the slow ones are reported next time
-            await asyncio.wait(in_flight, timeout=self.node_wait)
+            # the first screen waits longer for every node's first poll (short of the rule that
+            # would call the whole poll not answering); a node later still is shown as pending
+            # (NodeStatus.first_poll: PARTIAL, not a LIVE table a third empty)
+            first = any(not n.reported for n in self.nodes.values())
+            wait = max(self.node_wait, FIRST_WAIT * self.answer_timeout if first else 0.0)
+            await asyncio.wait(in_flight, timeout=wait)
         trips = discovery_trips = 0
         focus_data = None
         costs: list[PollCost] = []
@@ -747,6 +753,7 @@ class ClusterCollector:
                     stale_since=node.stale_since,
                     not_answering_for=node.not_answering_for,
                     slot_ranges=ranges,
+                    first_poll=not node.reported and node.error is None,
                 )
             )
         refused = [(slot, slot) for slots in self._refused.values() for slot in slots]

@@ -360,6 +360,7 @@ class NodeStatus:
     stale_since: float | None = None
     not_answering_for: float | None = None  # seconds its poll in flight has gone unanswered
     slot_ranges: tuple[tuple[int, int], ...] = ()
+    first_poll: bool = False  # its first poll is still in flight: its streams are not listed yet
 
 
 @dataclass(frozen=True, slots=True)

@@ -286,7 +286,9 @@ class StreamtopApp(App[int]):
         state = m.state
         stale_age = m.stale_age()
         partial = bool(base.down_nodes or base.not_answering_nodes or base.uncovered_slots) or (
-            snap is not None and bool(snap.nodes) and any(s.stale for s in snap.streams)
+            snap is not None
+            and bool(snap.nodes)
+            and (any(n.first_poll for n in snap.nodes) or any(s.stale for s in snap.streams))
         )
         return replace(
             base,

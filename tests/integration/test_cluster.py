@@ -1120,3 +1120,34 @@ def test_a_node_whose_poll_this_client_reads_late_is_not_called_down():
             if node.process is not None and node.process.poll() is None:
                 os_kill_cont(node.process.pid)
         c.cleanup()
+
+
+def test_a_node_whose_first_poll_is_late_is_pending_not_empty(cluster):
+    """The first poll waits for the slower nodes a while; one later still is listed as pending
+    (first_poll), so the dashboard says PARTIAL rather than LIVE over a table missing its rows."""
+
+    async def run():
+        col = await _collector(cluster.url)
+        col.answer_timeout, col.node_wait = 0.4, 0.1
+        try:
+            await col.refresh_topology()
+            slow = col.nodes[f"127.0.0.1:{cluster.nodes[1].port}"]
+            execute = slow.collector.execute
+            gate = asyncio.Event()
+
+            async def late(*args):
+                await gate.wait()
+                return await execute(*args)
+
+            slow.collector.execute = late
+            first = await col.poll()
+            gate.set()
+            await until(None, lambda: slow.task is None or slow.task.done(), "the late poll")
+            return first, await col.poll(), slow.address
+        finally:
+            await col.aclose()
+
+    first, second, address = asyncio.run(run())
+    pending = next(n for n in first.nodes if n.address == address)
+    assert pending.first_poll and pending.ok and len(first.streams) < 300
+    assert not any(n.first_poll for n in second.nodes) and len(second.streams) == 300
