@@ -337,10 +337,30 @@ class ClusterCollector:
             except Exception:
                 return node.address, None
 
-        asked = [n for n in self.nodes.values() if n.error is None and n.not_answering_for is None]
+        mono = time.monotonic()
+        asked = [
+            n
+            for n in self.nodes.values()
+            if n.error is None
+            and n.not_answering_for is None
+            and (n.task is None or mono - n.sent_at < self.node_wait)  # late now: maybe hung
+        ]
         importing: dict[str, frozenset[int]] = {}
         migrating: dict[int, str] = {}
-        for address, reply in await asyncio.gather(*(one(n) for n in asked)):
+        before = self.topology
+        replies = await asyncio.gather(*(one(n) for n in asked))
+        answered = {address for address, reply in replies if reply is not None}
+        if before is not None:  # a node not asked (or silent) keeps what it said last time
+            for address in set(topo.primaries) - answered:
+                if address in before.importing:
+                    importing[address] = before.importing[address]
+                ranges = topo.primaries[address]
+                migrating.update(
+                    (slot, to)
+                    for slot, to in before.migrating.items()
+                    if any(a <= slot <= b for a, b in ranges)
+                )
+        for address, reply in replies:
             if reply is None:
                 continue
             self.total_round_trips += 1
