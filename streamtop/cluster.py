@@ -31,8 +31,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 from typing import Any
 
 import redis
@@ -273,7 +275,6 @@ class ClusterCollector:
         # keys on their way to another node: their last row, since (monotonic, epoch seconds)
         self._carried: dict[bytes, tuple[StreamInfo, float, float]] = {}
         self._refused: dict[str, set[int]] = {}  # address -> slots answered CLUSTERDOWN last poll
-        self._where: dict[bytes, tuple[str, bool]] = {}  # key -> (node, via its redirect collector)
         self._shown: dict[bytes, StreamInfo] = {}  # the last poll's rows, by key (what is carried)
         self._sent_to: dict[bytes, set[str]] = {}  # this poll: redirected key -> the nodes it went to
 
@@ -433,8 +434,10 @@ class ClusterCollector:
         its slot's owner."""
         if focus is None:
             return None, False
-        if focus.key in self._where:
-            return self._where[focus.key]
+        shown = self._shown.get(focus.key)
+        node = self.nodes.get(shown.node or "") if shown is not None else None
+        if node is not None:  # via its redirect collector while its own discovery lacks the key
+            return node.address, focus.key in node.redirected and focus.key not in node.known
         assert self.topology is not None
         return self.topology.owner(focus.key), False
 
@@ -525,11 +528,14 @@ class ClusterCollector:
             sent.add(where)
         return sent
 
-    def _settle_redirects(self, handled: dict[str, set[bytes]], lost: dict[str, set[bytes]]) -> None:
+    def _settle_redirects(self, lost: dict[str, set[bytes]]) -> None:
         """A key the node's own collector answered for is its own collector's again; a key the
         redirect collector found missing (deleted, or gone on again) is let go."""
         for address, node in self.nodes.items():
-            gone = (handled.get(address, set()) | lost.get(address, set())) & set(node.redirected)
+            if not node.redirected:
+                continue
+            handled = {k for k in node.redirected if k in node.tagged and node.tagged[k][0].error is None}
+            gone = (handled | lost.get(address, set())) & set(node.redirected)
             if not gone:
                 continue
             for key in gone:
@@ -680,7 +686,6 @@ class ClusterCollector:
         costs: list[PollCost] = []
         redirected: dict[bytes, str] = {}
         rows: list[StreamInfo] = []
-        handled: dict[str, set[bytes]] = {}  # node -> keys its own collector answered for
         lost: dict[str, set[bytes]] = {}  # node -> redirected keys its redirect collector lost
         self._sent_to = {}
         dropped: set[bytes] = set()  # keys a node's new discovery no longer lists
@@ -730,7 +735,6 @@ class ClusterCollector:
                     node.redirect_tagged = tagged
                 kept.extend(got)
                 if own:
-                    handled[node.address] = {s.key for s in got if s.error is None}
                     dropped |= self._note_discovery(node)
                 else:
                     lost[node.address] = {s.key for s in got if s.error is not None} | set(moved)
@@ -743,7 +747,7 @@ class ClusterCollector:
             redirected.update(self._missed(first_scan, rows))
         if redirected:
             await self._follow_now(redirected, rows, lost)
-        self._settle_redirects(handled, lost)
+        self._settle_redirects(lost)
         streams = self._merge(rows, {**dict.fromkeys(dropped, ""), **redirected})
         failing = [n.retry_at for n in self.nodes.values() if n.error is not None and n.task is None]
         if any(n.not_answering_for is not None for n in self.nodes.values()):
@@ -752,14 +756,7 @@ class ClusterCollector:
         max_streams = self.options.max_streams
         capped = len(streams) > max_streams or any(n.collector.discovery.capped for n in self.nodes.values())
         streams = streams[:max_streams]
-        self._where = {s.key: (s.node or "", False) for s in streams}
-        for node in self.nodes.values():
-            for key in node.redirected:
-                if key in self._where and self._where[key][0] == node.address:
-                    self._where[key] = (node.address, key not in node.collector.discovery.keys)
-        shown_by: dict[str, int] = {}
-        for s in streams:
-            shown_by[s.node or ""] = shown_by.get(s.node or "", 0) + 1
+        shown_by = Counter(map(attrgetter("node"), streams))
         statuses = []
         for address, node in self.nodes.items():
             ranges = self.topology.primaries.get(address, ())
@@ -768,7 +765,7 @@ class ClusterCollector:
                     address=address,
                     ok=node.error is None,
                     error=node.error,
-                    streams=shown_by.get(address, 0),
+                    streams=shown_by[address],
                     slots=sum(e - s + 1 for s, e in ranges),
                     stale_since=node.stale_since,
                     not_answering_for=node.not_answering_for,
@@ -815,9 +812,9 @@ class ClusterCollector:
         time keeps its last values until a node reports it, or every node has rescanned since
         without finding it (it was deleted), or CARRY_FOR seconds."""
         best: dict[bytes, StreamInfo] = {}
-        for s in rows:
-            have = best.get(s.key)
-            if have is None or _rank(s) < _rank(have):
+        for s in rows:  # a key twice is rare (a reshard): only then are the two ranked
+            have = best.setdefault(s.key, s)
+            if have is not s and _rank(s) < _rank(have):
                 best[s.key] = s
         mono, wall = time.monotonic(), time.time()
         rescanned = min((n.collector.discovery.taken_at for n in self.nodes.values()), default=wall)
@@ -839,9 +836,8 @@ class ClusterCollector:
                 node.collector.request_discovery()
         for key, (shown, *_) in self._carried.items():
             best.setdefault(key, shown)
-        merged = sorted(best.values(), key=lambda s: s.key)
-        self._shown = {s.key: s for s in merged}
-        return merged
+        self._shown = best
+        return sorted(best.values(), key=attrgetter("key"))
 
     async def aclose(self) -> None:
         for node in self.nodes.values():
