@@ -252,6 +252,8 @@ class Tail:
                 if not read:  # an idle block: the moment to notice a stream recreated under us
                     after = await self._check(after)
             except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+                if _cancelled():  # a cancel that Python 3.11's asyncio.timeout turned into TimeoutError
+                    raise
                 if not lost:
                     why = " ".join(str(exc).split()) or type(exc).__name__
                     self.say(f"streamtop tail: connection to {self.where} lost ({why}); reconnecting")
@@ -285,11 +287,20 @@ class Tail:
             try:
                 return await self._call("XREAD", "BLOCK", BLOCK_MS, "STREAMS", self.key, after)
             except down:
+                if _cancelled():
+                    raise
                 now = asyncio.get_running_loop().time()
                 deadline = deadline or now + self.failover_wait
                 if now >= deadline:
                     raise
                 await asyncio.sleep(0.5)
+
+
+def _cancelled() -> bool:
+    """This task is being cancelled: the error in hand may be the cancel itself (on 3.11 a cancel
+    that meets a timeout inside redis-py comes out as TimeoutError), so it must not be retried."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 def _streams(reply: Any) -> list[tuple[Any, list[tuple[str, Fields]]]]:
