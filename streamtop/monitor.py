@@ -11,6 +11,8 @@ A server that accepts the connection but never answers (SIGSTOP, a full event lo
 raises nothing for up to the poll's 30 s timeout: so the state is derived from "a poll has been in
 flight since T" too. Once it has gone unanswered for `answer_timeout` seconds (the UI sets
 max(2 x interval, 2 s)) the state is NOT_ANSWERING until the poll ends, whatever the last one did.
+The time the client itself spent on the CPU meanwhile (parsing a large reply, drawing) is not
+counted: a reply that arrived while the client was busy is not a server that does not answer.
 
 The monitor is the dashboard's session: it owns the poll client, the client the actions write
 through (separate, so a failed poll never closes it under an action in flight; see `action_client`),
@@ -122,6 +124,7 @@ class Monitor:
         options: PollOptions = POLL_DEFAULTS,
         read_only: bool = False,
         clock: Callable[[], float] = time.time,
+        cpu_clock: Callable[[], float] = time.process_time,
     ) -> None:
         self.spec = spec
         self.targets = tuple(targets)
@@ -143,6 +146,10 @@ class Monitor:
         self.paused = False
         self.polling = False
         self.poll_started: float | None = None  # when the poll in flight was sent (clock())
+        # this process's CPU time then (cpu_clock()): the time the client itself was busy since
+        # (parsing 100,000 streams' replies, drawing) is not time the server took to answer
+        self.cpu_clock = cpu_clock
+        self.poll_cpu_started: float | None = None
         self.answer_timeout = MIN_ANSWER_TIMEOUT  # seconds in flight before NOT_ANSWERING
         self.polls = 0
         # issue 17: the dashboard sets this (unless --full-poll), and then only what the screen
@@ -175,6 +182,8 @@ class Monitor:
         if not self.polling or self.poll_started is None:
             return None
         waited = max(0.0, self.clock() - self.poll_started)
+        if self.poll_cpu_started is not None:  # issue 29: a reply read late by a busy client
+            waited = max(0.0, waited - max(0.0, self.cpu_clock() - self.poll_cpu_started))
         return waited if waited >= self.answer_timeout else None
 
     def frozen_for(self) -> float | None:
@@ -275,6 +284,7 @@ class Monitor:
         (drops the connection) and any other exception (a bug: the connection stays) propagate."""
         self.polling = True
         self.poll_started = self.clock()
+        self.poll_cpu_started = self.cpu_clock()
         try:
             if self.collector is None:
                 await self._connect()
@@ -291,7 +301,7 @@ class Monitor:
             return self.last
         finally:
             self.polling = False
-            self.poll_started = None
+            self.poll_started = self.poll_cpu_started = None
         self.history.update(snap)
         self.last = snap
         self.last_good_at = self.clock()
