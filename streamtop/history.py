@@ -12,9 +12,9 @@ poll when asked.
 
 from __future__ import annotations
 
-from collections import Counter, deque
+from array import array
+from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from itertools import chain, compress
 from operator import is_not
 from typing import Any, TypeVar
@@ -42,18 +42,42 @@ SUMMARY_SAMPLE_SPACING = 1 / 4
 MAX_SAMPLES = 4096  # polls kept per group for the health window (1 min at 20 polls/s is 1,200)
 
 
-@dataclass
-class Series:
-    """A ring buffer of the last HISTORY_POINTS values (None where unknown)."""
+NAN = float("nan")
 
-    points: deque[float | None] = field(default_factory=lambda: deque(maxlen=HISTORY_POINTS))
+
+class Series:
+    """The last HISTORY_POINTS values (None where unknown), as one array of floats (issue 29: a
+    deque of float objects cost ~4 kB per full series, five series per stream; this is 8 bytes a
+    point, and only as many points as were added)."""
+
+    __slots__ = ("_data", "_start")
+
+    def __init__(self) -> None:
+        self._data = array("d")
+        self._start = 0  # where the oldest point is, once the array is full
 
     def add(self, value: float | None) -> None:
-        self.points.append(value)
+        point = NAN if value is None else value
+        data = self._data
+        if len(data) < HISTORY_POINTS:
+            data.append(point)
+        else:
+            data[self._start] = point
+            self._start = (self._start + 1) % HISTORY_POINTS
+
+    @property
+    def points(self) -> list[float | None]:
+        """Oldest first, None where unknown."""
+        data, start = self._data, self._start
+        return [None if v != v else v for v in (data[start:] + data[:start])]
 
     @property
     def last(self) -> float | None:
-        return self.points[-1] if self.points else None
+        data = self._data
+        if not data:
+            return None
+        v = data[self._start - 1]
+        return None if v != v else v
 
     def values(self) -> list[float]:
         """What a sparkline draws. It has no 'unknown' glyph, and drawing an unknown as 0 would

@@ -21,7 +21,8 @@ N = 3000
 
 def stream(i: int, t: int = 0) -> StreamInfo:
     groups = tuple(
-        GroupInfo(g, 1, i % 5, f"{t}-0", t, Lag(LagSource.EXACT, value=(i * 7 + t) % 11)) for g in (b"a", b"b")
+        GroupInfo(g, 1, i % 5, f"{t}-0", t, Lag(LagSource.EXACT, value=(i * 7 + t) % 11))
+        for g in (b"a", b"b")
     )
     return StreamInfo(f"s:{i:05d}".encode(), length=(i * 13 + t) % 97, entries_added=t, groups=groups)
 
@@ -29,7 +30,9 @@ def stream(i: int, t: int = 0) -> StreamInfo:
 async def test_cells_are_made_for_the_rows_on_screen_only(monkeypatch):
     made: list[bytes] = []
     real = streams_mod.stream_cells
-    monkeypatch.setattr(streams_mod, "stream_cells", lambda s, *a, **k: made.append(s.key) or real(s, *a, **k))
+    monkeypatch.setattr(
+        streams_mod, "stream_cells", lambda s, *a, **k: made.append(s.key) or real(s, *a, **k)
+    )
     app = StreamtopApp(None)
     async with app.run_test(size=(140, 42)) as pilot:
         snap = Snapshot(streams=tuple(stream(i) for i in range(N)), taken_at=1000.0)
