@@ -188,6 +188,47 @@ def cell(d: dict, key: str, unit: str = "") -> str:
     return f"{v:,}{unit}" if isinstance(v, int) else f"{v}{unit}"
 
 
+HEAD = (
+    "streams",
+    "code",
+    "first rows",
+    "first screen",
+    "max apply",
+    "median apply",
+    "max stall",
+    "NOT ANSWERING samples",
+    "RSS",
+    "peak RSS",
+    "CPU",
+    "status --json",
+    "status peak RSS",
+)
+
+
+def table(results: list[dict]) -> str:
+    """The Markdown table of the README."""
+    lines = ["| " + " | ".join(HEAD) + " |", "|" + "---|" * len(HEAD)]
+    for d in results:
+        st = d.get("status", {})
+        row = [
+            f"{d['n']:,}",
+            d["code"],
+            cell(d, "first_rows_s", " s"),
+            cell(d, "first_screen_s", " s"),
+            cell(d, "max_apply_ms", " ms"),
+            cell(d, "median_apply_ms", " ms"),
+            cell(d, "max_stall_ms", " ms"),
+            cell(d, "not_answering_samples"),
+            cell(d, "rss_mb", " MB"),
+            cell(d, "peak_rss_mb", " MB"),
+            cell(d, "cpu_pct", " %"),
+            cell(st, "wall_s", " s") if st else "",
+            cell(st, "peak_rss_mb", " MB") if st else "",
+        ]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--sizes", default="1000,10000,20000,100000")
@@ -231,19 +272,8 @@ def main() -> None:
                 print(json.dumps(got), flush=True)
                 results.append(got)
         r.close()
-    head = "| streams | code | first rows | first screen | max apply | median apply | max stall | NOT ANSWERING samples | RSS | peak RSS | CPU | status --json | status peak RSS |"
     print()
-    print(head)
-    print("|" + "---|" * (head.count("|") - 1))
-    for d in results:
-        st = d.get("status", {})
-        print(
-            f"| {d['n']:,} | {d['code']} | {cell(d, 'first_rows_s', ' s')} | {cell(d, 'first_screen_s', ' s')} "
-            f"| {cell(d, 'max_apply_ms', ' ms')} | {cell(d, 'median_apply_ms', ' ms')} | {cell(d, 'max_stall_ms', ' ms')} "
-            f"| {cell(d, 'not_answering_samples')} | {cell(d, 'rss_mb', ' MB')} | {cell(d, 'peak_rss_mb', ' MB')} "
-            f"| {cell(d, 'cpu_pct', ' %')} | {cell(st, 'wall_s', ' s') if st else ''} "
-            f"| {cell(st, 'peak_rss_mb', ' MB') if st else ''} |"
-        )
+    print(table(results))
     print(json.dumps({"scale": results}))
 
 
