@@ -439,8 +439,11 @@ class Collector:
                 args.append(focus.consumer)
             pipe.execute_command(*args)
             n += 1
-        pipe.execute_command("XREVRANGE", focus.key, focus.messages_end, "-", "COUNT", focus.messages_count)
-        return n + 1
+        if focus.messages_count > 0:  # 0: the Messages tab is not shown (issue 29)
+            end, count = focus.messages_end, focus.messages_count
+            pipe.execute_command("XREVRANGE", focus.key, end, "-", "COUNT", count)
+            n += 1
+        return n
 
     async def poll(self) -> Snapshot:
         """One snapshot. Connection errors propagate (the caller marks the screen stale). The
@@ -938,7 +941,7 @@ def _focus_data(focus: Focus, replies: list[Any]) -> FocusData:
     pending: tuple[PendingEntry, ...] = ()
     if focus.group is not None and replies and not isinstance(replies[0], Exception):
         pending = parse_pending_entries(replies[0])
-    msgs_r = replies[-1] if replies else None
+    msgs_r = replies[-1] if replies and focus.messages_count > 0 else None
     messages: tuple[Entry, ...] = ()
     if msgs_r is not None and not isinstance(msgs_r, Exception):
         messages = tuple(Entry(i, tuple(f)) for i, f in parse_entries(msgs_r))

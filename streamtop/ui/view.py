@@ -177,7 +177,7 @@ def build_view(
             and asked.pending_start == selection.pending_start
             and asked.messages_end == selection.messages_end
         ):
-            messages = data.messages
+            messages = data.messages if asked.messages_count > 0 else None  # 0: not read (tab hidden)
             if group is not None and asked.group == group.name:
                 pending, error = data.pending, data.error or group.error
                 gone, trimmed = data.without_data, data.trimmed_pending

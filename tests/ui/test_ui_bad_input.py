@@ -74,6 +74,7 @@ async def test_odd_keys_huge_values_and_wide_entries(server, r) -> None:
         labels = sorted(row(app, "streams-table", row_key(k))[0] for k in keys)
         assert labels == sorted(["with space", "new\\nline", "emoji \U0001f321", "bad\\xff\\xfeutf8"])
         app.select(b"wide")
+        app.main.show_tab("messages-tab")  # the messages are read while their tab is shown
         await until(pilot, lambda: len(app.w("messages").entries) == 2)
         app.w("messages-table").focus()
         await pilot.press("enter")  # the newest: the 1 MB value and the JSON
