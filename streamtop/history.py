@@ -12,9 +12,10 @@ poll when asked.
 
 from __future__ import annotations
 
+import asyncio
 from array import array
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from itertools import chain, compress
 from operator import is_not
 from typing import Any, TypeVar
@@ -35,6 +36,7 @@ from .model import Snapshot, StreamInfo
 K = TypeVar("K")
 
 HISTORY_POINTS = 120
+STEP = 2000  # streams read between two yields of update_in_steps
 # an off-screen group adds a summary sample at most every window/4 (15 s of a 60 s window: enough
 # for a full window's verdict): each costs the dashboard ~15 us, and at 10,000 busy streams
 # thousands of summaries change every poll
@@ -126,6 +128,17 @@ class History:
         adds a health sample too, marked as one, at most every SUMMARY_SAMPLE_SPACING of the
         window: the rules judge what it can tell and leave the rest unknown, off screen
         (health.OffScreen), never ok."""
+        for _ in self.steps(snap):
+            pass
+
+    async def update_in_steps(self, snap: Snapshot) -> None:
+        """update(), letting the event loop run every STEP streams read (the first poll of
+        100,000 streams reads them all: seconds in one piece froze the dashboard)."""
+        for _ in self.steps(snap):
+            await asyncio.sleep(0)
+
+    def steps(self, snap: Snapshot) -> Iterator[None]:
+        """update() in pieces: yields after every STEP streams read."""
         prev, streams = self._prev, snap.streams
         todo: list[StreamInfo] | None = None
         if prev is not None and len(prev.streams) == len(streams):
@@ -133,13 +146,14 @@ class History:
             known = self._streams
             if not all(s.error is None and s.key in known for s in todo):
                 todo = None  # streams came, went or failed: the full pass below
-        if todo is not None:
-            if any([self._read(stream, snap) for stream in todo]):
-                self._forget_gone(streams)
-        else:
-            for stream in streams:
-                if stream.error is None and self._streams.get(stream.key) is not stream:
-                    self._read(stream, snap)
+        regrouped = todo is None
+        for i, stream in enumerate(streams if todo is None else todo):
+            if todo is None and (stream.error is not None or self._streams.get(stream.key) is stream):
+                continue
+            regrouped = self._read(stream, snap) or regrouped
+            if i % STEP == STEP - 1:
+                yield
+        if regrouped:
             self._forget_gone(streams)
         self._prev = snap
 

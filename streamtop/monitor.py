@@ -302,7 +302,7 @@ class Monitor:
         finally:
             self.polling = False
             self.poll_started = self.poll_cpu_started = None
-        self.history.update(snap)
+        await self.history.update_in_steps(snap)
         self.last = snap
         self.last_good_at = self.clock()
         self.stale_since = self.error = self.retry_at = None
