@@ -118,7 +118,7 @@ class History:
         self._verdicts: dict[bytes, tuple[Verdict | OffScreen, ...]] = {}  # each group's, as long
         self._counts: Counter[Verdict | OffScreen] = Counter()  # verdict_counts, kept up to date
         self._counted: dict[bytes, tuple[Verdict | OffScreen, ...]] = {}  # what each stream added
-        self._recount: set[bytes] = set()  # streams whose verdicts changed since the last count
+        self._recount: set[bytes] = set()  # streams gone since the last count
 
     def update(self, snap: Snapshot) -> None:
         """A stream carried unchanged from an earlier poll (the same object, issue 17) costs
@@ -192,8 +192,16 @@ class History:
         if sampled:
             self._stream_health.pop(stream.key, None)
             self._verdicts.pop(stream.key, None)
-            self._recount.add(stream.key)
+            self._recount_one(stream.key)  # now, in update()'s steps, not in one piece later
         return regrouped
+
+    def _recount_one(self, key: bytes) -> None:
+        counts = self._counts
+        counts.subtract(self._counted.pop(key, ()))
+        stream = self._streams.get(key)
+        if stream is not None:
+            got = self._counted[key] = self.verdicts_of(stream)
+            counts.update(got)
 
     def _forget_gone(self, streams: tuple[StreamInfo, ...]) -> None:
         """Drop what belongs to streams and groups that are gone, so the history stays bounded."""
@@ -217,18 +225,13 @@ class History:
         _forget(self._health, seen_groups)
 
     def verdict_counts(self) -> Counter[Verdict | OffScreen]:
-        """Groups per verdict (or why unknown off screen) over every stream, kept up to date by
-        recounting only the streams sampled since the last call (the header asks every poll; a
-        pass over 100,000 streams' verdicts took 180 ms)."""
-        counts = self._counts
+        """Groups per verdict (or why unknown off screen) over every stream, kept up to date as
+        each stream is sampled (the header asks every poll; a pass over 100,000 streams' verdicts
+        took 180 ms, the first one 1.3 s)."""
         for key in self._recount:
-            counts.subtract(self._counted.pop(key, ()))
-            stream = self._streams.get(key)
-            if stream is not None:
-                got = self._counted[key] = self.verdicts_of(stream)
-                counts.update(got)
+            self._recount_one(key)
         self._recount.clear()
-        return counts
+        return self._counts
 
     def _add_sample(self, gk: tuple[bytes, bytes], sample: GroupSample) -> None:
         """Keep the window's polls and the one just before them (so a full history spans it)."""
