@@ -173,12 +173,16 @@ class History:
         old_groups = {g.name: g for g in old.groups} if old and old.error is None else {}
         names = [(stream.key, g.name) for g in stream.groups]
         sampled = regrouped = False
-        for group in stream.groups:
-            gk = (stream.key, group.name)
-            og = old_groups.get(group.name)
-            read = _rate(og.entries_read, group.entries_read, dt) if og else None
-            _series(self.read_rate, gk).add(read)
-            _series(self.lag, gk).add(group.lag.best)
+        for gk, group in zip(names, stream.groups, strict=True):
+            if stream.summary_only:  # off screen: no sparkline shows these (issue 29: memory
+                # that grew with every stream off screen); back in view, they start again
+                if self.read_rate.pop(gk, None) is not None:
+                    self.lag.pop(gk, None)
+            else:
+                og = old_groups.get(group.name)
+                read = _rate(og.entries_read, group.entries_read, dt) if og else None
+                _series(self.read_rate, gk).add(read)
+                _series(self.lag, gk).add(group.lag.best)
             if stream.summary_only:
                 kept = self.samples.get(gk)
                 if kept and snap.taken_at - kept[-1].t < self.window * SUMMARY_SAMPLE_SPACING:
@@ -208,7 +212,7 @@ class History:
         seen_streams = {s.key for s in streams if s.error is None}
         if seen_streams == self._streams.keys() and len(self._groups_of) == len(seen_streams):
             groups = sum(map(len, self._groups_of.values()))
-            if groups == len(self.samples) == len(self.lag):
+            if groups == len(self.samples):
                 return  # nothing went: no pass over every stream's series
         groups_of = self._groups_of
         seen_groups = set(chain.from_iterable(groups_of.get(k, ()) for k in seen_streams))
