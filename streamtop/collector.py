@@ -19,7 +19,7 @@ import os
 import pickle
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -240,6 +240,7 @@ class Collector:
         self.follow_screen = False
         self.visible: frozenset[bytes] = frozenset()
         self.everything_visible = False  # serve: every key in full, the budget stretching the interval
+        self.on_wait: Callable[[bool], None] | None = None  # told when a round trip starts and ends
         self.interval = 1.0  # seconds between polls (the dashboard's), for the cadence
         self.costs = cad.Costs()
         self.meter = cad.LoadMeter()
@@ -265,6 +266,18 @@ class Collector:
             return self._discovery_due or not self.discovery.taken_at
         return self._discovery_due or now - self.discovery.taken_at >= self.options.discovery_interval
 
+    async def _trip(self, call: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+        """One round trip; `on_wait` hears when it starts and ends (the monitor counts only that
+        time as the server's, issue 29: parsing a big reply is the client's time)."""
+        hook = self.on_wait
+        if hook is not None:
+            hook(True)
+        try:
+            return await call(*args)
+        finally:
+            if hook is not None:
+                hook(False)
+
     async def discover(self, budget: int | None = None) -> int:
         """SCAN ... TYPE stream for each pattern, capped at options.max_streams. Returns round trips.
 
@@ -280,7 +293,8 @@ class Collector:
             if budget is not None and trips >= budget:
                 self.total_round_trips += trips
                 return trips
-            cursor, keys = await self.client.execute_command(
+            cursor, keys = await self._trip(
+                self.client.execute_command,
                 "SCAN",
                 scan.cursor,
                 "MATCH",
@@ -519,7 +533,7 @@ class Collector:
         if bracket:
             pipe.execute_command("INFO", "commandstats")
         sent_at = time.perf_counter()
-        replies = await execute_raw(self.client, pipe.commands, self.options.timeout)
+        replies = await self._trip(execute_raw, self.client, pipe.commands, self.options.timeout)
         round_trip_us = (time.perf_counter() - sent_at) * 1e6
         trips = 1
         _raise_connection_error(replies)
@@ -614,7 +628,7 @@ class Collector:
                         pipe, key, d["name"], text(d.get("last-delivered-id")), self._needs_estimate(d)
                     )
                 )
-            extra = await execute_raw(self.client, pipe.commands, self.options.timeout)
+            extra = await self._trip(execute_raw, self.client, pipe.commands, self.options.timeout)
             trips += 1
             _raise_connection_error(extra)
             pos = 0
@@ -677,7 +691,7 @@ class Collector:
         trimmed: int | None = group.pending if first is None else 0
         capped = False
         if commands:
-            replies = await execute_raw(self.client, commands, self.options.timeout)
+            replies = await self._trip(execute_raw, self.client, commands, self.options.timeout)
             _raise_connection_error(replies)
             gone |= gone_from_replies(lookup, replies[: len(lookup)])
             if count_below:

@@ -150,6 +150,10 @@ class Monitor:
         # (parsing 100,000 streams' replies, drawing) is not time the server took to answer
         self.cpu_clock = cpu_clock
         self.poll_cpu_started: float | None = None
+        # the round trip in flight (clock(), cpu_clock()), as the collector reports it; a poll
+        # whose collector reports none is timed from poll_started
+        self.trip: tuple[float, float] | None = None
+        self.trips_reported = False
         self.answer_timeout = MIN_ANSWER_TIMEOUT  # seconds in flight before NOT_ANSWERING
         self.polls = 0
         # issue 17: the dashboard sets this (unless --full-poll), and then only what the screen
@@ -181,10 +185,20 @@ class Monitor:
         """Seconds the poll in flight has gone unanswered, once that is `answer_timeout` or more."""
         if not self.polling or self.poll_started is None:
             return None
-        waited = max(0.0, self.clock() - self.poll_started)
-        if self.poll_cpu_started is not None:  # issue 29: a reply read late by a busy client
-            waited = max(0.0, waited - max(0.0, self.cpu_clock() - self.poll_cpu_started))
+        started, cpu = self.poll_started, self.poll_cpu_started
+        if self.trips_reported:  # issue 29: only a round trip waits for the server
+            if self.trip is None:
+                return None  # between round trips: the client is reading what arrived
+            started, cpu = self.trip
+        waited = max(0.0, self.clock() - started)
+        if cpu is not None:  # a reply read late by a busy client is not the server's time
+            waited = max(0.0, waited - max(0.0, self.cpu_clock() - cpu))
         return waited if waited >= self.answer_timeout else None
+
+    def _on_wait(self, waiting: bool) -> None:
+        """The collector started (True) or finished (False) a round trip."""
+        self.trips_reported = True
+        self.trip = (self.clock(), self.cpu_clock()) if waiting else None
 
     def frozen_for(self) -> float | None:
         """Seconds since the last good poll while the screen cannot be refreshed (not answering,
@@ -240,6 +254,8 @@ class Monitor:
         collector.visible = self.focus.visible if self.focus is not None else frozenset()
         collector.everything_visible = self.everything_visible
         collector.interval = self.interval
+        if isinstance(collector, Collector):
+            collector.on_wait = self._on_wait
 
     def poll_delay(self, interval: float) -> float:
         """Seconds until the next poll: the interval, or longer when the server budget stretched
@@ -285,6 +301,7 @@ class Monitor:
         self.polling = True
         self.poll_started = self.clock()
         self.poll_cpu_started = self.cpu_clock()
+        self.trip, self.trips_reported = None, False
         try:
             if self.collector is None:
                 await self._connect()
@@ -301,7 +318,8 @@ class Monitor:
             return self.last
         finally:
             self.polling = False
-            self.poll_started = self.poll_cpu_started = None
+            self.poll_started = self.poll_cpu_started = self.trip = None
+            self.trips_reported = False
         await self.history.update_in_steps(snap)
         self.last = snap
         self.last_good_at = self.clock()
