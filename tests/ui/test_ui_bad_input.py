@@ -19,6 +19,7 @@ async def test_stream_deleted_emptied_retyped_while_on_screen(server, r) -> None
     app = make_app(server.url, targets=("doomed", "emptied", "retyped"))
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.selected_key == b"doomed")
+        app.main.show_tab("messages-tab")  # the messages are read while their tab is shown
         await until(pilot, lambda: len(app.w("messages").entries) == 1)
         r.delete("doomed")
         r.xtrim("emptied", maxlen=0)
