@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import hashlib
 import os
+import pickle
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -243,6 +245,7 @@ class Collector:
         self.follow_screen = False
         self.visible: frozenset[bytes] = frozenset()
         self.everything_visible = False  # serve: every key in full, the budget stretching the interval
+        self.on_wait: Callable[[bool], None] | None = None  # told when a round trip starts and ends
         self.interval = 1.0  # seconds between polls (the dashboard's), for the cadence
         self.costs = cad.Costs()
         self.meter = cad.LoadMeter()
@@ -251,7 +254,9 @@ class Collector:
         self._read_at: dict[bytes, float] = {}  # monotonic time each key was last read
         self._planned_at: float | None = None  # monotonic time of the last poll's plan
         self._shown: dict[bytes, StreamInfo] = {}  # what the last poll showed, errors included
-        self._summaries: dict[bytes, tuple[Any, Any]] = {}  # the raw replies each summary was made of
+        # what the raw replies of each summary were, as a 16-byte digest (issue 29: the replies
+        # themselves were ~2.6 kB a stream, 260 MB at 100,000 streams)
+        self._summaries: dict[bytes, bytes] = {}
         self._stats_closed: dict[str, tuple[int, int]] | None = None  # commandstats after last poll
         self._polled_at = 0.0  # epoch seconds of the last poll (the age of an estimate it counted)
 
@@ -265,6 +270,18 @@ class Collector:
         if not self.patterns:  # explicit keys only: nothing to scan, but the set may change
             return self._discovery_due or not self.discovery.taken_at
         return self._discovery_due or now - self.discovery.taken_at >= self.options.discovery_interval
+
+    async def _trip(self, call: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+        """One round trip; `on_wait` hears when it starts and ends (the monitor counts only that
+        time as the server's, issue 29: parsing a big reply is the client's time)."""
+        hook = self.on_wait
+        if hook is not None:
+            hook(True)
+        try:
+            return await call(*args)
+        finally:
+            if hook is not None:
+                hook(False)
 
     async def discover(self, budget: int | None = None) -> int:
         """SCAN ... TYPE stream for each pattern, capped at options.max_streams. Returns round trips.
@@ -281,7 +298,8 @@ class Collector:
             if budget is not None and trips >= budget:
                 self.total_round_trips += trips
                 return trips
-            cursor, keys = await self.client.execute_command(
+            cursor, keys = await self._trip(
+                self.client.execute_command,
                 "SCAN",
                 scan.cursor,
                 "MATCH",
@@ -446,8 +464,11 @@ class Collector:
                 args.append(focus.consumer)
             pipe.execute_command(*args)
             n += 1
-        pipe.execute_command("XREVRANGE", focus.key, focus.messages_end, "-", "COUNT", focus.messages_count)
-        return n + 1
+        if focus.messages_count > 0:  # 0: the Messages tab is not shown (issue 29)
+            end, count = focus.messages_end, focus.messages_count
+            pipe.execute_command("XREVRANGE", focus.key, end, "-", "COUNT", count)
+            n += 1
+        return n
 
     async def poll(self) -> Snapshot:
         """One snapshot. Connection errors propagate (the caller marks the screen stale). The
@@ -523,7 +544,7 @@ class Collector:
         if bracket:
             pipe.execute_command("INFO", "commandstats")
         sent_at = time.perf_counter()
-        replies = await self.execute(self.client, pipe.commands, self.options.timeout)
+        replies = await self._trip(self.execute, self.client, pipe.commands, self.options.timeout)
         round_trip_us = (time.perf_counter() - sent_at) * 1e6
         trips = 1
         _raise_connection_error(replies)
@@ -574,10 +595,11 @@ class Collector:
                 # a summary whose replies are what they were: the object shown before, so that no
                 # layer above parses, counts or draws it again (an idle stream costs a compare)
                 before, shown = self._summaries.get(key), self._shown.get(key)
-                if shown is not None and shown.summary_only and before == (stream_reply, groups_reply):
+                digest = _digest(stream_reply, groups_reply)
+                if shown is not None and shown.summary_only and before == digest:
                     partial.append((shown, [], {}))
                     continue
-                self._summaries[key] = (stream_reply, groups_reply)
+                self._summaries[key] = digest
             else:
                 self._summaries.pop(key, None)
             if heavy is None:
@@ -617,7 +639,7 @@ class Collector:
                         pipe, key, d["name"], text(d.get("last-delivered-id")), self._needs_estimate(d)
                     )
                 )
-            extra = await self.execute(self.client, pipe.commands, self.options.timeout)
+            extra = await self._trip(self.execute, self.client, pipe.commands, self.options.timeout)
             trips += 1
             _raise_connection_error(extra)
             pos = 0
@@ -681,7 +703,7 @@ class Collector:
         trimmed: int | None = group.pending if first is None else 0
         capped = False
         if commands:
-            replies = await self.execute(self.client, commands, self.options.timeout)
+            replies = await self._trip(self.execute, self.client, commands, self.options.timeout)
             _raise_connection_error(replies)
             gone |= gone_from_replies(lookup, replies[: len(lookup)])
             if count_below:
@@ -805,6 +827,11 @@ class Collector:
             if time_based(oldest_ms, now_ms) and oldest_ms is not None
             else None,
         )
+
+
+def _digest(*replies: Any) -> bytes:
+    """Equal for equal replies (nested lists of bytes and ints), in C: pickle, then BLAKE2b."""
+    return hashlib.blake2b(pickle.dumps(replies, protocol=5), digest_size=16).digest()
 
 
 def _summary_group(
@@ -941,7 +968,7 @@ def _focus_data(focus: Focus, replies: list[Any]) -> FocusData:
     pending: tuple[PendingEntry, ...] = ()
     if focus.group is not None and replies and not isinstance(replies[0], Exception):
         pending = parse_pending_entries(replies[0])
-    msgs_r = replies[-1] if replies else None
+    msgs_r = replies[-1] if replies and focus.messages_count > 0 else None
     messages: tuple[Entry, ...] = ()
     if msgs_r is not None and not isinstance(msgs_r, Exception):
         messages = tuple(Entry(i, tuple(f)) for i, f in parse_entries(msgs_r))

@@ -11,6 +11,8 @@ A server that accepts the connection but never answers (SIGSTOP, a full event lo
 raises nothing for up to the poll's 30 s timeout: so the state is derived from "a poll has been in
 flight since T" too. Once it has gone unanswered for `answer_timeout` seconds (the UI sets
 max(2 x interval, 2 s)) the state is NOT_ANSWERING until the poll ends, whatever the last one did.
+The time the client itself spent on the CPU meanwhile (parsing a large reply, drawing) is not
+counted: a reply that arrived while the client was busy is not a server that does not answer.
 
 The monitor is the dashboard's session: it owns the poll client, the client the actions write
 through (separate, so a failed poll never closes it under an action in flight; see `action_client`),
@@ -141,6 +143,7 @@ class Monitor:
         options: PollOptions = POLL_DEFAULTS,
         read_only: bool = False,
         clock: Callable[[], float] = time.time,
+        cpu_clock: Callable[[], float] = time.process_time,
     ) -> None:
         self.spec = spec
         self.targets = tuple(targets)
@@ -162,6 +165,14 @@ class Monitor:
         self.paused = False
         self.polling = False
         self.poll_started: float | None = None  # when the poll in flight was sent (clock())
+        # this process's CPU time then (cpu_clock()): the time the client itself was busy since
+        # (parsing 100,000 streams' replies, drawing) is not time the server took to answer
+        self.cpu_clock = cpu_clock
+        self.poll_cpu_started: float | None = None
+        # the round trip in flight (clock(), cpu_clock()), as the collector reports it; a poll
+        # whose collector reports none is timed from poll_started
+        self.trip: tuple[float, float] | None = None
+        self.trips_reported = False
         self.answer_timeout = MIN_ANSWER_TIMEOUT  # seconds in flight before NOT_ANSWERING
         self.polls = 0
         # issue 17: the dashboard sets this (unless --full-poll), and then only what the screen
@@ -195,8 +206,20 @@ class Monitor:
         """Seconds the poll in flight has gone unanswered, once that is `answer_timeout` or more."""
         if not self.polling or self.poll_started is None:
             return None
-        waited = max(0.0, self.clock() - self.poll_started)
+        started, cpu = self.poll_started, self.poll_cpu_started
+        if self.trips_reported:  # issue 29: only a round trip waits for the server
+            if self.trip is None:
+                return None  # between round trips: the client is reading what arrived
+            started, cpu = self.trip
+        waited = max(0.0, self.clock() - started)
+        if cpu is not None:  # a reply read late by a busy client is not the server's time
+            waited = max(0.0, waited - max(0.0, self.cpu_clock() - cpu))
         return waited if waited >= self.answer_timeout else None
+
+    def _on_wait(self, waiting: bool) -> None:
+        """The collector started (True) or finished (False) a round trip."""
+        self.trips_reported = True
+        self.trip = (self.clock(), self.cpu_clock()) if waiting else None
 
     def frozen_for(self) -> float | None:
         """Seconds since the last good poll while the screen cannot be refreshed (not answering,
@@ -254,6 +277,8 @@ class Monitor:
         collector.visible = self.focus.visible if self.focus is not None else frozenset()
         collector.everything_visible = self.everything_visible
         collector.interval = self.interval
+        if isinstance(collector, Collector):
+            collector.on_wait = self._on_wait
 
     def poll_delay(self, interval: float) -> float:
         """Seconds until the next poll: the interval, or longer when the server budget stretched
@@ -300,6 +325,8 @@ class Monitor:
         (drops the connection) and any other exception (a bug: the connection stays) propagate."""
         self.polling = True
         self.poll_started = started = self.clock()
+        self.poll_cpu_started = self.cpu_clock()
+        self.trip, self.trips_reported = None, False
         try:
             return await self._poll()
         finally:
@@ -323,8 +350,9 @@ class Monitor:
             return self.last
         finally:
             self.polling = False
-            self.poll_started = None
-        self.history.update(snap)
+            self.poll_started = self.poll_cpu_started = self.trip = None
+            self.trips_reported = False
+        await self.history.update_in_steps(snap)
         self.last = snap
         self.last_good_at = self.clock()
         self.stale_since = self.error = self.retry_at = None

@@ -82,9 +82,11 @@ import dataclasses
 import json
 import os
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from importlib import resources
-from typing import Any
+from typing import Any, TextIO
 
 from rich.console import Console, JustifyMethod
 from rich.table import Table
@@ -598,7 +600,10 @@ def _stream_json(res: Result, s: StreamInfo) -> dict[str, Any]:
     }
 
 
-def to_json(res: Result, th: Thresholds, breaches: list[Breach], health: bool = False) -> dict[str, Any]:
+def to_json(
+    res: Result, th: Thresholds, breaches: list[Breach], health: bool = False, streamed: bool = False
+) -> dict[str, Any]:
+    """`streamed`: the streams as a Streamed list, for write_json."""
     snap = res.snapshot
     srv = snap.server
     return {
@@ -639,8 +644,34 @@ def to_json(res: Result, th: Thresholds, breaches: list[Breach], health: bool = 
             for n in snap.nodes
         ],
         "uncovered_slots": [list(r) for r in snap.uncovered],
-        "streams": [_stream_json(res, s) for s in snap.streams],
+        "streams": Streamed(lambda: map(partial(_stream_json, res), snap.streams), len(snap.streams))
+        if streamed
+        else [_stream_json(res, s) for s in snap.streams],
     }
+
+
+class Streamed(list[Any]):  # json's encoder takes only a list or a tuple
+    """A list that json's encoder walks without holding it: each stream's JSON is made when its
+    turn comes and dropped once written (issue 29: at 100,000 streams the document and its one
+    string took 4.1 GB)."""
+
+    def __init__(self, items: Callable[[], Iterator[Any]], count: int) -> None:
+        super().__init__()
+        self.items, self.size = items, count
+
+    def __iter__(self) -> Iterator[Any]:
+        return self.items()
+
+    def __len__(self) -> int:
+        return self.size
+
+
+def write_json(doc: dict[str, Any], out: TextIO) -> None:
+    """The document as `json.dumps(doc, ensure_ascii=False, indent=2)` would print it, written
+    piece by piece (what a Streamed list holds is never all in memory at once)."""
+    for chunk in json.JSONEncoder(ensure_ascii=False, indent=2).iterencode(doc):
+        out.write(chunk)
+    out.write("\n")
 
 
 # table ---------------------------------------------------------------------------------------
@@ -853,8 +884,7 @@ def run(args: argparse.Namespace) -> int:
         )
     breaches = find_breaches(res.snapshot, th)
     if args.json:
-        doc = to_json(res, th, breaches, args.health)
-        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+        write_json(to_json(res, th, breaches, args.health, streamed=True), sys.stdout)
     else:
         print_tables(make_console(), res, th, breaches, args.health)
     return EXIT_BREACH if breaches or (args.health and res.unhealthy()) else EXIT_OK

@@ -203,8 +203,18 @@ class MainScreen(Screen[None]):
                 self._change(self.selection.with_group(group))
 
     def _focus(self) -> Focus | None:
+        """The selection's pages; the messages only while their tab is shown (issue 29: a 10 MB
+        entry read every poll behind the Pending tab)."""
         focus = self.selection.focus()
-        return replace(focus, visible=self.rows_shown) if focus is not None else None
+        if focus is None:
+            return None
+        messages = focus.messages_count if self.lower.active == "messages-tab" else 0
+        return replace(focus, visible=self.rows_shown, messages_count=messages)
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """The Messages tab shown (or hidden): its page is read from the next poll on, now."""
+        if event.tabbed_content is self.lower and self.selection.key is not None:
+            self.on_focus(self._focus(), True)
 
     def _change(self, selection: Selection) -> None:
         """The one place the selection changes; the app hears when the pages to fetch did."""

@@ -144,7 +144,11 @@ async def visit_everything(
     )
     app.select(key, group)
     await until(pilot, lambda: len(app.w("pending").entries) == 2, what="pending page")
+    app.w("lower").active = "messages-tab"  # the messages are read while their tab is shown
     await until(pilot, lambda: app.w("messages").entries, what="messages page")
+    entry_id = app.w("messages-table").row_keys[0]
+    preview = row(app, "messages-table", entry_id)[2]
+    app.w("lower").active = "pending-tab"
 
     # panels: the cells and titles hold the escaped name, cut where the panel cuts it
     # names lose their middle, to what each table leaves after the numbers
@@ -163,8 +167,6 @@ async def visit_everything(
     width = app.w("pending").name_width  # what the table leaves after the other columns
     assert row(app, "pending-table", pending_id)[2] == middle_name_text(consumer, width).plain
     assert "group " + name_text(group).plain in app.w("pending").info_text
-    entry_id = app.w("messages-table").row_keys[0]
-    preview = row(app, "messages-table", entry_id)[2]
     assert preview.startswith(name_text(field, 24).plain + "=")
     screen = screen_text(app)
     assert not RAW_CONTROLS.search(screen)

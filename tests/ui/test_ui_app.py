@@ -49,6 +49,8 @@ async def test_panels_show_what_the_server_holds(server, r) -> None:
         ]
         consumers = {c["name"].decode(): c["pending"] for c in r.xinfo_consumers("orders", "billing")}
         assert {k: int(row(app, "consumers-table", k.encode().hex())[1]) for k in consumers} == consumers
+        app.main.show_tab("messages-tab")  # the messages are read while their tab is shown
+        await until(pilot, lambda: app.w("messages").entries, what="messages page")
         newest = r.xrevrange("orders", count=50)
         assert app.w("messages-table").row_keys == [e[0].decode() for e in newest]
         detail = dict(app.w("detail").rows)

@@ -19,6 +19,7 @@ async def test_stream_deleted_emptied_retyped_while_on_screen(server, r) -> None
     app = make_app(server.url, targets=("doomed", "emptied", "retyped"))
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.selected_key == b"doomed")
+        app.main.show_tab("messages-tab")  # the messages are read while their tab is shown
         await until(pilot, lambda: len(app.w("messages").entries) == 1)
         r.delete("doomed")
         r.xtrim("emptied", maxlen=0)
@@ -74,6 +75,7 @@ async def test_odd_keys_huge_values_and_wide_entries(server, r) -> None:
         labels = sorted(row(app, "streams-table", row_key(k))[0] for k in keys)
         assert labels == sorted(["with space", "new\\nline", "emoji \U0001f321", "bad\\xff\\xfeutf8"])
         app.select(b"wide")
+        app.main.show_tab("messages-tab")  # the messages are read while their tab is shown
         await until(pilot, lambda: len(app.w("messages").entries) == 2)
         app.w("messages-table").focus()
         await pilot.press("enter")  # the newest: the 1 MB value and the JSON
