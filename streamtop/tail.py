@@ -21,6 +21,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from . import numbers as num
@@ -139,6 +140,16 @@ def entry_json(entry_id: str, fields: Fields, fmt: str) -> str:
 # reading ----------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class StreamState:
+    """From XINFO STREAM: what tells one stream from another under the same key."""
+
+    last: tuple[int, int] | None  # last-generated-id
+    added: int | None  # entries-added (7.0+)
+    first: tuple[int, int] | None  # the first entry's ID (None: empty)
+    max_deleted: tuple[int, int] | None  # max-deleted-entry-id (7.0+)
+
+
 class Tail:
     """One tail run: the client, the key, how entries are printed, and where --follow goes on."""
 
@@ -156,7 +167,7 @@ class Tail:
         self.say = say  # one line on stderr: the connection lost and back, a stream recreated
         self.where = where
         self.last_id: str | None = None
-        self.seen: tuple[tuple[int, int] | None, int | None] | None = None  # last-generated-id, entries-added
+        self.seen: StreamState | None = None
 
     async def _call(self, *args: Any) -> Any:
         import redis
@@ -197,8 +208,8 @@ class Tail:
             raise UsageError(f"key {label(self.key)!r} holds a {kind}, not a stream")
         return kind == "stream"
 
-    async def state(self) -> tuple[tuple[int, int] | None, int | None] | None:
-        """(last-generated-id, entries-added (7.0+, else None)), None when there is no stream."""
+    async def state(self) -> StreamState | None:
+        """What tells one stream from another under the same key; None when there is no stream."""
         import redis
 
         try:
@@ -208,18 +219,35 @@ class Tail:
                 return None
             raise
         added = info.get("entries-added")
-        return id_key(text(info.get("last-generated-id"))), (int(added) if added is not None else None)
+        first = info.get("first-entry")
+        deleted = info.get("max-deleted-entry-id")  # 7.0+
+        return StreamState(
+            last=id_key(text(info.get("last-generated-id"))),
+            added=int(added) if added is not None else None,
+            first=id_key(text(first[0])) if first else None,
+            max_deleted=id_key(text(deleted)) if deleted is not None else None,
+        )
 
-    async def recreated(self) -> bool:
+    async def recreated(self, after: str = "0-0") -> bool:
         """True when the stream is not the one read so far: gone, or its last-generated-id went
-        back, or its entries-added did (XREAD after our last ID would skip its lower IDs)."""
+        back, or its entries-added did, or (7.0+) the entry read last (`after`) is gone without
+        being deleted (max-deleted-entry-id is below it) from a stream that starts below it: a
+        stream deleted and written again, lower IDs first and then higher ones, before this look
+        (XREAD after our last ID would skip its lower IDs). On 6.2 an XDEL of the entry read last
+        looks the same as that, so only the first rules apply there."""
         now = await self.state()
         before, self.seen = self.seen, now
         if before is None or now is None:
             return before is not None and now is None
-        (last_then, added_then), (last_now, added_now) = before, now
-        went_back = last_then is not None and last_now is not None and last_now < last_then
-        return went_back or (added_then is not None and added_now is not None and added_now < added_then)
+        went_back = before.last is not None and now.last is not None and now.last < before.last
+        if went_back or (before.added is not None and now.added is not None and now.added < before.added):
+            return True
+        mark = id_key(after)
+        if mark is None or mark == (0, 0) or now.max_deleted is None or now.first is None:
+            return False
+        if now.first >= mark or now.max_deleted >= mark:  # trimmed past it, or XDEL'd: same stream
+            return False
+        return not await self._call("XRANGE", self.key, after, after, "COUNT", 1)
 
     async def follow(self) -> None:
         """XREAD BLOCK from the last entry printed (else from the newest, else from the start),
@@ -242,11 +270,15 @@ class Tail:
                     self.say(f"streamtop tail: reconnected to {self.where}")
                     delay, lost = BACKOFF[0], False
                 read = _streams(reply)
+                # an idle block, or entries (of the same stream?): look before printing them, for
+                # a stream recreated with lower IDs and then higher ones is read from its start
+                checked = await self._check(after)
+                if checked != after:
+                    after = checked
+                    continue
                 for _key, entries in read:
                     self._print(entries)
                 after = self.last_id or after
-                if not read:  # an idle block: the moment to notice a stream recreated under us
-                    after = await self._check(after)
             except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
                 if not lost:
                     why = " ".join(str(exc).split()) or type(exc).__name__
@@ -256,7 +288,7 @@ class Tail:
                 delay = min(delay * 2, BACKOFF[1])
 
     async def _check(self, after: str) -> str:
-        if await self.recreated():
+        if await self.recreated(after):
             self.say(f"streamtop tail: {label(self.key)!r} was deleted or recreated: reading from its start")
             self.last_id = None
             return "0-0"
