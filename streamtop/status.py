@@ -351,11 +351,11 @@ async def _key_problems(
         kind = await client.type(s.key)
         kind = kind.decode() if isinstance(kind, bytes) else str(kind)
         if kind == "none":
-            problems.append(f"no stream at key {label(s.key)!r} (it does not exist)")
+            problems.append(f"no stream at key '{label(s.key)}' (it does not exist)")
         elif kind != "stream":
-            problems.append(f"key {label(s.key)!r} holds a {kind}, not a stream")
+            problems.append(f"key '{label(s.key)}' holds a {kind}, not a stream")
         else:
-            problems.append(f"key {label(s.key)!r}: {s.error}")
+            problems.append(f"key '{label(s.key)}': {s.error}")
     return problems
 
 

@@ -177,8 +177,8 @@ class Tail:
         except redis.ResponseError as exc:
             text = " ".join(str(exc).split())
             if text.startswith("WRONGTYPE"):
-                raise UsageError(f"key {label(self.key)!r} is not a stream") from None
-            raise UsageError(f"the server refused {args[0]} on {label(self.key)!r}: {text}") from None
+                raise UsageError(f"key '{label(self.key)}' is not a stream") from None
+            raise UsageError(f"the server refused {args[0]} on '{label(self.key)}': {text}") from None
 
     def _print(self, entries: list[tuple[str, Fields]]) -> None:
         for entry_id, fields in entries:
@@ -205,7 +205,7 @@ class Tail:
         kind = await self.client.execute_command("TYPE", self.key)
         kind = kind.decode() if isinstance(kind, bytes) else str(kind)
         if kind not in ("none", "stream"):
-            raise UsageError(f"key {label(self.key)!r} holds a {kind}, not a stream")
+            raise UsageError(f"key '{label(self.key)}' holds a {kind}, not a stream")
         return kind == "stream"
 
     async def state(self) -> StreamState | None:
@@ -289,7 +289,7 @@ class Tail:
 
     async def _check(self, after: str) -> str:
         if await self.recreated(after):
-            self.say(f"streamtop tail: {label(self.key)!r} was deleted or recreated: reading from its start")
+            self.say(f"streamtop tail: '{label(self.key)}' was deleted or recreated: reading from its start")
             self.last_id = None
             return "0-0"
         return after
@@ -323,7 +323,7 @@ async def tail(
     reader = Tail(client, key, emit, say, spec.address)
     try:
         if not await reader.exists() and not args.follow:
-            raise UsageError(f"no stream {label(key)!r} (add --follow to wait for it)")
+            raise UsageError(f"no stream '{label(key)}' (add --follow to wait for it)")
         if args.start is not None:
             await reader.since(args.start, args.count)
         else:
