@@ -270,12 +270,13 @@ class Tail:
                     self.say(f"streamtop tail: reconnected to {self.where}")
                     delay, lost = BACKOFF[0], False
                 read = _streams(reply)
-                # an idle block, or entries (of the same stream?): look before printing them, for
-                # a stream recreated with lower IDs and then higher ones is read from its start
-                checked = await self._check(after)
-                if checked != after:
-                    after = checked
-                    continue
+                # an idle block, or entries while the entry read last is gone: another stream under
+                # the key? (one recreated with lower IDs, then higher ones, is read from its start)
+                if not read or not await self._holds(after):
+                    checked = await self._check(after)
+                    if checked != after:
+                        after = checked
+                        continue
                 for _key, entries in read:
                     self._print(entries)
                 after = self.last_id or after
@@ -286,6 +287,11 @@ class Tail:
                 lost = True
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, BACKOFF[1])
+
+    async def _holds(self, after: str) -> bool:
+        """The entry read last is still there: the same stream, no XINFO STREAM needed (which
+        returns the first and last entries whole, at every read)."""
+        return after == "0-0" or bool(await self._call("XRANGE", self.key, after, after, "COUNT", 1))
 
     async def _check(self, after: str) -> str:
         if await self.recreated(after):
