@@ -5,6 +5,7 @@ stream, the one whose name holds a backslash (the review of the issue 24/25 merg
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -16,7 +17,8 @@ ESC_KEY = b"e\x1bs"  # a control character: label writes \x1b
 BACKSLASH_KEY = b"e\\x1bs"  # a real backslash: label writes \\x1b
 
 
-def run(*args: str | bytes) -> subprocess.CompletedProcess:
+def run(*args: str | bytes, columns: int | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COLUMNS": str(columns)} if columns else None
     return subprocess.run(
         [
             sys.executable.encode(),
@@ -28,6 +30,7 @@ def run(*args: str | bytes) -> subprocess.CompletedProcess:
         text=True,
         timeout=60,
         stdin=subprocess.DEVNULL,
+        env=env,
     )
 
 
@@ -46,3 +49,17 @@ def test_a_message_names_a_stream_as_status_does(server, r: redis.Redis):
         assert f"'{label(key)}:none'" in empty.stdout + empty.stderr, empty.stderr
     # the two keys' messages differ, and each reads back (model.unlabel) as its own bytes
     assert label(ESC_KEY) != label(BACKSLASH_KEY)
+
+
+def test_two_long_keys_with_one_head_print_as_two_in_the_status_table(server, r: redis.Redis):
+    """The table cuts a key at 200 cells; two keys that differ after that printed the same line
+    (`nnn…`), as two series would without the exporter's hash: the cut carries a hash of the whole
+    name, as /metrics labels do."""
+    head = b"k:" + b"n" * 400
+    keys = (head + b"1", head + b"2")
+    for key in keys:
+        r.xadd(key, {"a": "1"})
+    out = run("status", "--url", server.url, "k:*", columns=1000).stdout
+    lines = [line.split("  length")[0] for line in out.splitlines() if "  length 1" in line]
+    assert len(lines) == 2 and lines[0] != lines[1], out
+    assert all(len(line) < 250 for line in lines), lines
