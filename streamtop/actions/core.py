@@ -971,25 +971,6 @@ class Actions:
             return refused
         return await dead_letter(self, key, group, sel, n, dlq, dry_run)
 
-    async def dead_letter_preview(
-        self, key: bytes | str, group: bytes | str, min_deliveries: int | str
-    ) -> ActionResult:
-        """How many pending entries were delivered at least N times: the count the dialog shows
-        before the person confirms. A read."""
-        from .deadletter import MAX_MOVE, count_candidates
-
-        key, group = check_name(key, "stream key"), check_name(group, "group")
-        n = parse_int(min_deliveries, "minimum deliveries", 1)
-        try:
-            count, capped = await count_candidates(self.client, key, group, n)
-        except Exception as exc:
-            return fail(exc, "dead-letter preview", key, group)
-        shown = f"{count:,}" + (" or more" if capped else "")
-        msg = f"{shown} pending entries of '{label(group)}' were delivered {n} times or more" + (
-            f" (one run moves at most {MAX_MOVE:,})" if count > MAX_MOVE else ""
-        )
-        return ActionResult(True, msg, {"count": count, "capped": capped, "min_deliveries": n})
-
     # ---- redrive --------------------------------------------------------------------------
 
     async def redrive(

@@ -85,21 +85,6 @@ async def _candidates(
         lo = next_id(rows[-1].id)
 
 
-async def count_candidates(
-    client: Any, key: bytes, group: bytes, min_deliveries: int, cap: int = 1_000_000
-) -> tuple[int, bool]:
-    """How many pending entries were delivered at least `min_deliveries` times (capped)."""
-    count, seen, lo = 0, 0, "-"
-    while seen < cap:
-        rows = pending_rows(await client.execute_command("XPENDING", key, group, lo, "+", PEL_PAGE, **DETAIL))
-        seen += len(rows)
-        count += sum(1 for r in rows if r.deliveries >= min_deliveries)
-        if len(rows) < PEL_PAGE:
-            return count, False
-        lo = next_id(rows[-1].id)
-    return count, True
-
-
 class DlqNotStream(Exception):
     """The dead-letter key holds another type: nothing may be moved into it."""
 
