@@ -9,10 +9,12 @@ import os
 import subprocess
 import sys
 
+import pytest
 import redis
 
 from streamtop.model import label
 
+pytestmark = pytest.mark.slow  # several runs of the console script
 ESC_KEY = b"e\x1bs"  # a control character: label writes \x1b
 BACKSLASH_KEY = b"e\\x1bs"  # a real backslash: label writes \\x1b
 
