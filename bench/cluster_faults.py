@@ -9,7 +9,12 @@ B. SIGSTOP: the same on 3 primaries without replicas (cluster-require-full-cover
    other nodes' rows went without an update (between two snapshots applied with their streams
    live), and the time until the hung node is shown as not answering.
 
-    python bench/cluster_faults.py [--streams 3000] [--stop 8]
+C. Reshard (issue 28): 3 primaries, --slots hash slots of the third moved to the first key by key
+   (SETSLOT IMPORTING/MIGRATING, one MIGRATE per key, SETSLOT NODE), while a ClusterCollector (the
+   dashboard's) polls every 0.25 s. Measured per poll: streams shown, keys shown twice, rows with
+   an error (MOVED/ASK/no such key).
+
+    python bench/cluster_faults.py [--streams 3000] [--stop 8] [--slots 500] [--parts kill,stop,reshard]
 """
 
 from __future__ import annotations
@@ -174,6 +179,68 @@ async def sigstop(n: int, stop_for: float) -> dict[str, Any]:
         c.cleanup()
 
 
+def _reshard(c: ClusterProcess, slots: list[int]) -> None:
+    """Move `slots` from the third primary to the first, key by key."""
+    clients = [redis.Redis(host=n.host, port=n.port) for n in c.nodes]
+    try:
+        ids = [cl.execute_command("CLUSTER", "MYID").decode() for cl in clients]
+        source, target = clients[2], clients[0]
+        for slot in slots:
+            target.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", ids[2])
+            source.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", ids[0])
+            for key in source.execute_command("CLUSTER", "GETKEYSINSLOT", slot, 1000):
+                source.execute_command("MIGRATE", c.nodes[0].host, c.nodes[0].port, "", 0, 5000, "KEYS", key)
+            for cl in clients:
+                cl.execute_command("CLUSTER", "SETSLOT", slot, "NODE", ids[0])
+    finally:
+        for cl in clients:
+            cl.close()
+
+
+async def reshard(n: int, slots: int) -> dict[str, Any]:
+    from streamtop.cluster import ClusterCollector
+    from streamtop.connection import build_spec, connect
+
+    c = ClusterProcess().start()
+    try:
+        rc = populate(c, n)
+        rc.close()
+        first = 16384 // 3 * 2
+        spec = build_spec(url=c.url, cluster=True)
+        client, info = await connect(spec)
+        await client.aclose()
+        col = ClusterCollector(spec, info, (), PollOptions(max_streams=2 * n))
+        counts, doubles, errors = [], 0, 0
+        try:
+            await col.poll()
+            mover = asyncio.ensure_future(asyncio.to_thread(_reshard, c, list(range(first, first + slots))))
+            t0 = time.monotonic()
+            while not mover.done():
+                snap = await col.poll()
+                keys = [s.key for s in snap.streams]
+                counts.append(len(set(keys)))
+                doubles += len(keys) - len(set(keys))
+                errors += sum(1 for s in snap.streams if s.error)
+                await asyncio.sleep(0.25)
+            await mover
+            took = time.monotonic() - t0
+        finally:
+            await col.aclose()
+        short = [x for x in counts if x < n]
+        return {
+            "streams": n,
+            "slots_moved": slots,
+            "reshard_s": round(took, 1),
+            "polls": len(counts),
+            "polls_short": len(short),
+            "largest_dip": n - min(counts) if counts else None,
+            "shown_twice": doubles,
+            "error_rows": errors,
+        }
+    finally:
+        c.cleanup()
+
+
 def with_cont(node: Any) -> None:
     if node.process is not None and node.process.poll() is None:
         with contextlib.suppress(ProcessLookupError):
@@ -184,6 +251,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--streams", type=int, default=3000)
     ap.add_argument("--stop", type=float, default=8.0)
+    ap.add_argument("--slots", type=int, default=500)
     ap.add_argument("--parts", default="kill,stop")
     args = ap.parse_args()
     out: dict[str, Any] = {}
@@ -193,6 +261,9 @@ def main() -> None:
     if "stop" in args.parts:
         out["sigstop"] = asyncio.run(sigstop(args.streams, args.stop))
         print("SIGSTOP of a primary:", out["sigstop"], flush=True)
+    if "reshard" in args.parts:
+        out["reshard"] = asyncio.run(reshard(args.streams, args.slots))
+        print("Reshard under polls:", out["reshard"], flush=True)
     print(json.dumps(out))
 
 

@@ -21,7 +21,8 @@ from .cliargs import (
     add_dashboard_arguments,
     add_watch_arguments,
 )
-from .connection import ConfigError, ConnectError
+from .connection import ConfigError, ConnectError, error_text, is_cluster_outage, is_redis_error
+from .record.moments import add_record_arguments
 
 SUBCOMMANDS = {
     "demo": ("streamtop.demo.command", "embedded server + live sensor workload + the dashboard"),
@@ -34,6 +35,9 @@ SUBCOMMANDS = {
     "deadletter": ("streamtop.commands.deadletter", "move poison entries to a dead-letter stream"),
     "redrive": ("streamtop.commands.redrive", "move dead-lettered entries back to their stream"),
     "group": ("streamtop.commands.group", "create a group, set its ID, delete a consumer, destroy it"),
+    "record": ("streamtop.commands.record", "record every poll to a file (SQLite), headless"),
+    "replay": ("streamtop.commands.replay", "the dashboard on a recording: step, jump, play"),
+    "report": ("streamtop.commands.report", "an incident summary of a recording, as text or HTML"),
     "web": ("streamtop.web", "the dashboard in a browser (textual-serve), read-only by default"),
     "serve": (
         "streamtop.serve.command",
@@ -66,6 +70,7 @@ def build_parser(name: str | None = None) -> argparse.ArgumentParser:
             "above it) to FILE: an audit trail of what you changed",
         )
         p.add_argument("--version", action="version", version=f"streamtop {__version__}")
+        add_record_arguments(p)
         add_connection_arguments(p)
         return p
     module, summary = SUBCOMMANDS[name]
@@ -73,6 +78,14 @@ def build_parser(name: str | None = None) -> argparse.ArgumentParser:
     importlib.import_module(module).add_arguments(p)
     add_connection_arguments(p)
     return p
+
+
+def redis_error_exit(exc: BaseException, command: str | None) -> tuple[str, int] | None:
+    """What a command that let a redis-py exception out prints (one line) and exits with: 1, or 2
+    for `status` when part of a cluster is out (as its exit codes say). None: not redis-py's."""
+    if not is_redis_error(exc):
+        return None
+    return error_text(exc), 2 if command == "status" and is_cluster_outage(exc) else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -89,7 +102,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             code = importlib.import_module(SUBCOMMANDS[name][0]).run(args)
     except (ConfigError, ConnectError, UsageError) as exc:
         print(f"streamtop: error: {exc}", file=sys.stderr)
-        return 1
+        return getattr(exc, "exit_code", 1)
+    except Exception as exc:  # the last net: redis-py's own (a cluster's included) are one line too
+        mapped = redis_error_exit(exc, name)
+        if mapped is None:
+            raise  # a bug of ours: the traceback is what a report needs
+        print(f"streamtop: error: {mapped[0]}", file=sys.stderr)
+        return mapped[1]
     except KeyboardInterrupt:
         return 130
     return int(code or 0)

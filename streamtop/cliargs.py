@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import contextlib
 import os
 import sys
@@ -144,9 +145,9 @@ def add_decode_argument(p: argparse.ArgumentParser) -> None:
     )
 
 
-def spec_from_args(args: argparse.Namespace) -> ConnectionSpec:
-    """The spec, and redis-cli's warning on stderr when the password was typed as an argument.
-    With several seeds, the first that answers."""
+def seed_specs(args: argparse.Namespace) -> list[ConnectionSpec]:
+    """One spec per seed given, and redis-cli's warning on stderr when the password was typed as
+    an argument."""
     specs = [
         build_spec(
             url=url,
@@ -170,7 +171,29 @@ def spec_from_args(args: argparse.Namespace) -> ConnectionSpec:
         password_on_command_line(u, args.password) for u in urls
     ):
         print(AUTH_WARNING, file=sys.stderr)
-    return specs[0] if len(specs) == 1 else asyncio.run(first_answering(specs))
+    return specs
+
+
+async def aspec_from_args(args: argparse.Namespace) -> ConnectionSpec:
+    """The spec of the first seed that answers, for a command already in its event loop (the
+    action commands): the one seed resolution, awaited."""
+    specs = seed_specs(args)
+    return specs[0] if len(specs) == 1 else await first_answering(specs)
+
+
+def spec_from_args(args: argparse.Namespace) -> ConnectionSpec:
+    """The same resolution for a command that has no event loop yet. Called from inside a running
+    loop (where asyncio.run cannot be) it resolves the seeds in a thread of its own, so no caller
+    can crash on it; async callers should await aspec_from_args instead."""
+    specs = seed_specs(args)
+    if len(specs) == 1:
+        return specs[0]
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(first_answering(specs))
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, first_answering(specs)).result()
 
 
 def seconds_text(value: float) -> str:

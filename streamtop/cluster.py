@@ -9,9 +9,21 @@ cluster resharded: the topology is read again and every node rediscovers its key
 Each node's poll is its own task with its own deadline: `poll()` waits for the nodes at most
 `node_wait` seconds, and a node still in flight then is left running and reported next time, so a
 hung node (SIGSTOP, a full event loop) never holds the others back. Once a node's poll has gone
-unanswered for `answer_timeout` (the hung-server rule: max(2 x interval, 2 s)) the node is "not
+unanswered for `answer_timeout` (the hung-server rule: max(2 x interval, 2 s)) AND a PING sent then
+from a thread of its own (a blocking socket, so a client busy with its own CPU, whose event loop
+reads replies late, does not starve it) has gone unanswered for `probe_timeout`, the node is "not
 answering for N s", its streams are stale, and the topology is read again from the other nodes
-(a replica may have taken over) without waiting for the socket timeout.
+(a replica may have taken over) without waiting for the socket timeout. A node that answers the
+PING is slow to read, not down: it is not named (a loaded monitoring host called healthy nodes
+down).
+
+A reshard moves keys one at a time: while slot S migrates from A to B, some of its keys are on A,
+some on B, and B answers MOVED for them unless the command follows ASKING. So the topology also
+reads each primary's CLUSTER NODES (the slots it imports and exports), a node's commands on keys of
+a slot it imports go after ASKING, a key named on the command line is asked of both nodes, and an
+ASK or MOVED reply sends the key at once to the node it names (an extra collector there, for the
+keys sent to it, until its own discovery finds them). A key is shown once, from the node that
+answered for it; while it is on its way, its last values stay.
 """
 
 from __future__ import annotations
@@ -19,20 +31,36 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 from typing import Any
 
+import redis
 from redis.crc import key_slot
 
 from .collector import Collector, is_pattern, to_bytes
-from .connection import AsyncClient, ConnectionSpec, describe_error, host_port, retry_delay
+from .connection import (
+    AsyncClient,
+    ConnectionSpec,
+    describe_error,
+    execute_raw,
+    host_port,
+    retry_delay,
+)
 from .model import Discovery, Focus, NodeStatus, PollCost, ServerInfo, Snapshot, StreamInfo
 from .options import POLL_DEFAULTS, PollOptions
 
 SLOTS = 16384
 NODE_WAIT = 0.5  # seconds poll() waits for a slow node before returning without it
 TOPOLOGY_TIMEOUT = 1.0  # seconds one node may take to answer CLUSTER SLOTS
+TOPOLOGY_PERIOD = 5.0  # seconds between reads of the topology when nothing says it changed
+CARRY_FOR = 30.0  # seconds a key on its way to another node keeps its last values at most
+FIRST_WAIT = 0.75  # of answer_timeout: how long the first poll waits for the slower nodes
+PROBE_TIMEOUT = 0.5  # seconds the PING of a node whose poll is late may take (at most half the rule)
+REDIRECTS = ("MOVED", "ASK")
+KEYLESS = frozenset({b"INFO", b"TIME", b"SCAN", b"PING", b"ASKING", b"CLUSTER"})
 
 
 class ClusterError(RuntimeError):
@@ -44,6 +72,8 @@ class Topology:
     """Primaries by address, with the slot ranges each serves."""
 
     primaries: dict[str, tuple[tuple[int, int], ...]]
+    importing: dict[str, frozenset[int]] = field(default_factory=dict)  # address -> slots it imports
+    migrating: dict[int, str] = field(default_factory=dict)  # slot -> the address importing it
 
     @property
     def uncovered(self) -> int:
@@ -69,6 +99,109 @@ class Topology:
                 return address
         return None
 
+    def holders(self, key: bytes) -> tuple[str, ...]:
+        """The nodes that may hold `key`: its slot's owner, and the node importing the slot
+        while it migrates (the key moves between them at any moment)."""
+        owner = self.owner(key)
+        importer = self.migrating.get(key_slot(key))
+        return tuple(a for a in dict.fromkeys((owner, importer)) if a is not None)
+
+
+def parse_cluster_nodes(reply: Any, seed_host: str) -> tuple[frozenset[int], dict[int, str]]:
+    """The `myself` line of CLUSTER NODES: the slots this node imports, and those it exports with
+    the address importing each ([slot-<-id], [slot->-id]). Only a node itself shows these."""
+    text = reply.decode() if isinstance(reply, bytes) else str(reply or "")
+    rows = [line.split() for line in text.splitlines() if line.strip()]
+    addresses: dict[str, str] = {}
+    for row in rows:
+        if len(row) > 1:
+            hostport = row[1].split("@", 1)[0].split(",", 1)[0]
+            host, _, port = hostport.rpartition(":")
+            if port.isdigit():
+                addresses[row[0]] = host_port(host.strip("[]") or seed_host, int(port))
+    importing: set[int] = set()
+    migrating: dict[int, str] = {}
+    for row in rows:
+        if len(row) < 3 or "myself" not in row[2].split(","):
+            continue
+        for token in row[8:]:
+            if not token.startswith("["):
+                continue
+            body = token.strip("[]")
+            if "->-" in body:
+                slot, _, node_id = body.partition("->-")
+                if slot.isdigit() and node_id in addresses:
+                    migrating[int(slot)] = addresses[node_id]
+            elif "-<-" in body:
+                slot, _, _ = body.partition("-<-")
+                if slot.isdigit():
+                    importing.add(int(slot))
+    return frozenset(importing), migrating
+
+
+def command_key(args: Sequence[Any]) -> bytes | None:
+    """The key a collector's command reads (XINFO's is its third word), None for INFO, TIME."""
+    if not args:
+        return None
+    name = to_bytes(args[0]).upper() if isinstance(args[0], str | bytes) else b""
+    if name in KEYLESS:
+        return None
+    at = 2 if name == b"XINFO" else 1
+    return to_bytes(args[at]) if len(args) > at and isinstance(args[at], str | bytes) else None
+
+
+def asking_execute(slots: set[int]) -> Any:
+    """execute_raw that sends ASKING before each command on a key of `slots` (the slots the node
+    imports), in the same round trip, and hands back the replies as if it had not."""
+
+    async def execute(
+        client: AsyncClient, commands: Sequence[Sequence[Any]], timeout: float | None
+    ) -> list[Any]:
+        if not slots:
+            return await execute_raw(client, commands, timeout)
+        sent: list[Sequence[Any]] = []
+        keep: list[int] = []
+        for args in commands:
+            key = command_key(args)
+            if key is not None and key_slot(key) in slots:
+                sent.append(("ASKING",))
+            keep.append(len(sent))
+            sent.append(args)
+        if len(sent) == len(commands):
+            return await execute_raw(client, commands, timeout)
+        replies = await execute_raw(client, sent, timeout)
+        return [replies[i] for i in keep]
+
+    return execute
+
+
+def redirect_target(error: str) -> tuple[str, int, str] | None:
+    """("ASK" or "MOVED", slot, address) of a redirect reply, else None."""
+    words = error.split()
+    if len(words) >= 3 and words[0] in REDIRECTS and words[1].isdigit() and ":" in words[2]:
+        host, _, port = words[2].rpartition(":")
+        if port.isdigit():
+            return words[0], int(words[1]), host_port(host.strip("[]"), int(port))
+    return None
+
+
+def merge_ranges(slots: Sequence[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    out: list[tuple[int, int]] = []
+    for s, e in sorted(slots):
+        if out and s <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return tuple(out)
+
+
+def _rank(s: StreamInfo) -> int:
+    """Which of two rows of one key is shown: data before a stale copy before an error before
+    'no such key' (the node a key is leaving, or not yet on, says that)."""
+    if s.error is None:
+        return 1 if s.stale else 0
+    return 3 if s.error == "no such key" else 2
+
 
 def parse_cluster_slots(reply: Any, seed_host: str) -> Topology:
     """CLUSTER SLOTS: [[start, end, [host, port, id, ...], replicas...], ...] (any version)."""
@@ -92,12 +225,23 @@ class _Node:
     stale_since: float | None = None
     retry_at: float = 0.0
     failures: int = 0
-    task: asyncio.Task[Snapshot | None] | None = None  # its poll in flight, if any
+    task: asyncio.Task[tuple[Snapshot | None, Snapshot | None]] | None = None  # its poll in flight
     sent_at: float = 0.0  # time.monotonic() when that poll was sent
     not_answering_for: float | None = None  # seconds its poll in flight has gone unanswered
     # the node's stream as its collector made it -> the same with the node's address: a stream the
     # collector carried (issue 17) stays the same object here too, so nothing above redoes it
     tagged: dict[bytes, tuple[StreamInfo, StreamInfo]] = field(default_factory=dict)
+    asking: set[int] = field(default_factory=set)  # slots it imports: ASKING before their keys
+    # keys another node's ASK or MOVED sent here, not yet found by this node's own discovery,
+    # polled by a collector of their own (on the same client) until it does
+    redirected: dict[bytes, float] = field(default_factory=dict)
+    redirect: Collector | None = None
+    redirect_tagged: dict[bytes, tuple[StreamInfo, StreamInfo]] = field(default_factory=dict)
+    reported: bool = False  # its first poll has come back
+    probe: asyncio.Future[bool] | None = None  # a PING from a thread, once its poll is late
+    probe_after: float = 0.0  # time.monotonic() before which no new probe is sent (it answered)
+    known: frozenset[bytes] = frozenset()  # the keys of its collector's last complete discovery
+    discovered_at: float = 0.0  # that discovery's taken_at
 
 
 @dataclass
@@ -126,6 +270,13 @@ class ClusterCollector:
         self._explicit = [t for t in raw if not is_pattern(t)]
         self._refresh = True
         self._topology_retry_at = 0.0  # a node is down: read the slots again then (failover)
+        self._topology_due = False  # a redirect or CLUSTERDOWN: read the topology on the next poll
+        self._topology_read_at = 0.0  # time.monotonic() of the last read
+        # keys on their way to another node: their last row, since (monotonic, epoch seconds)
+        self._carried: dict[bytes, tuple[StreamInfo, float, float]] = {}
+        self._refused: dict[str, set[int]] = {}  # address -> slots answered CLUSTERDOWN last poll
+        self._shown: dict[bytes, StreamInfo] = {}  # the last poll's rows, by key (what is carried)
+        self._sent_to: dict[bytes, set[str]] = {}  # this poll: redirected key -> the nodes it went to
 
     def request_discovery(self) -> None:
         self._refresh = True
@@ -142,7 +293,7 @@ class ClusterCollector:
     def _share(self, keys: tuple[bytes, ...]) -> tuple[bytes, ...]:
         """A node's part of --max-streams, a total for the cluster: of the keys every node found,
         the first max_streams in key order (as shown), so no node polls streams that are cut."""
-        found = sorted(k for n in self.nodes.values() for k in n.collector.discovery.keys)
+        found = sorted({k for n in self.nodes.values() for k in n.collector.discovery.keys})
         limit = self.options.max_streams
         if len(found) <= limit:
             return keys
@@ -174,47 +325,167 @@ class ClusterCollector:
                 await seed.aclose()
         raise ClusterError(describe_error(errors[-1], self.spec) if errors else "no cluster node")
 
+    async def _read_migrations(self, topo: Topology) -> Topology:
+        """Each answering primary's own CLUSTER NODES line: the slots it imports and exports (only
+        the node itself says). A node that is down or hung is not asked (it would hold the read up)."""
+
+        async def one(node: _Node) -> tuple[str, Any]:
+            try:
+                reply = await asyncio.wait_for(
+                    node.client.execute_command("CLUSTER", "NODES"), TOPOLOGY_TIMEOUT
+                )
+                return node.address, reply
+            except Exception:
+                return node.address, None
+
+        mono = time.monotonic()
+        asked = [
+            n
+            for n in self.nodes.values()
+            if n.error is None
+            and n.not_answering_for is None
+            and (n.task is None or mono - n.sent_at < self.node_wait)  # late now: maybe hung
+        ]
+        importing: dict[str, frozenset[int]] = {}
+        migrating: dict[int, str] = {}
+        before = self.topology
+        replies = await asyncio.gather(*(one(n) for n in asked))
+        answered = {address for address, reply in replies if reply is not None}
+        if before is not None:  # a node not asked (or silent) keeps what it said last time
+            for address in set(topo.primaries) - answered:
+                if address in before.importing:
+                    importing[address] = before.importing[address]
+                ranges = topo.primaries[address]
+                migrating.update(
+                    (slot, to)
+                    for slot, to in before.migrating.items()
+                    if any(a <= slot <= b for a, b in ranges)
+                )
+        for address, reply in replies:
+            if reply is None:
+                continue
+            self.total_round_trips += 1
+            imports, exports = parse_cluster_nodes(reply, self.spec.host)
+            if imports:
+                importing[address] = imports
+            migrating.update(exports)
+        return replace(topo, importing=importing, migrating=migrating)
+
     async def refresh_topology(self) -> None:
-        topo = await self._read_topology()
-        if topo == self.topology and not self._refresh:
-            return  # read again while a node is down, and nothing moved: no rediscovery
-        self.topology = topo
+        slots = await self._read_topology()
+        self._topology_due = False
+        self._topology_read_at = time.monotonic()
         for address in list(self.nodes):
-            if address not in topo.primaries:
+            if address not in slots.primaries:
                 await _drop(self.nodes.pop(address))
-        for address in topo.primaries:
-            node = self.nodes.get(address)
-            if node is None:
+        for address in slots.primaries:
+            if address not in self.nodes:
                 client = self._node_spec(address).make_client(raw=True)
                 collector = Collector(client, self.server, options=self.options)
                 collector.key_filter = self._share
                 node = self.nodes[address] = _Node(address, client, collector)
-            owned = tuple(k for k in self._explicit if topo.owner(k) == address)
+                collector.execute = asking_execute(node.asking)
+        topo = await self._read_migrations(slots)
+        changed = topo != self.topology
+        before = self.topology
+        self.topology = topo
+        if not changed and not self._refresh:
+            return  # read again while a node is down, and nothing moved: no rediscovery
+        for address, node in self.nodes.items():
+            node.asking.clear()
+            node.asking.update(topo.importing.get(address, ()))
+            owned = tuple(k for k in self._explicit if address in topo.holders(k))
+            moved_keys = owned != node.collector.explicit
             node.collector.patterns = tuple(self._patterns)
             node.collector.explicit = owned
-            node.collector.request_discovery()
+            # a reshard rediscovers where keys come or go; a new node, or a full request, everywhere
+            ranges_before = before.primaries.get(address) if before is not None else None
+            if self._refresh or moved_keys or ranges_before != topo.primaries.get(address):
+                node.collector.request_discovery()
         self._refresh = False
 
-    async def _poll_node(self, node: _Node, focus: Focus | None) -> Snapshot | None:
-        if not node.collector.patterns and not node.collector.explicit:
-            return None
-        node.collector.focus = focus
-        node.collector.follow_screen = self.follow_screen
-        node.collector.visible = self.visible
-        node.collector.everything_visible = self.everything_visible
-        node.collector.interval = self.interval
-        return await node.collector.poll()
+    async def _poll_node(
+        self, node: _Node, focus: Focus | None, redirect_focus: bool
+    ) -> tuple[Snapshot | None, Snapshot | None]:
+        """The node's own keys and, on the same client at once, the keys redirected to it."""
+        main = node.collector
+        polls: list[Any] = []
+        if main.patterns or main.explicit:
+            self._configure(main, None if redirect_focus else focus)
+            polls.append(main.poll())
+        extra = node.redirect if node.redirected else None
+        if extra is not None:
+            self._configure(extra, focus if redirect_focus else None)
+            polls.append(extra.poll())
+        results = await asyncio.gather(*polls)
+        first = results[0] if polls and (main.patterns or main.explicit) else None
+        second = results[-1] if extra is not None else None
+        return first, second
+
+    def _configure(self, collector: Collector, focus: Focus | None) -> None:
+        collector.focus = focus
+        collector.follow_screen = self.follow_screen
+        collector.visible = self.visible
+        collector.everything_visible = self.everything_visible
+        collector.interval = self.interval
+
+    def _focus_node(self, focus: Focus | None) -> tuple[str | None, bool]:
+        """The node that last answered for the focused key (a reshard may have moved it), else
+        its slot's owner."""
+        if focus is None:
+            return None, False
+        shown = self._shown.get(focus.key)
+        node = self.nodes.get(shown.node or "") if shown is not None else None
+        if node is not None:  # via its redirect collector while its own discovery lacks the key
+            return node.address, focus.key in node.redirected and focus.key not in node.known
+        assert self.topology is not None
+        return self.topology.owner(focus.key), False
 
     def _start_polls(self, focus: Focus | None) -> None:
         """A poll task for every node that has none in flight and is not waiting out a backoff."""
         assert self.topology is not None
-        focus_owner = self.topology.owner(focus.key) if focus else None
+        focus_owner, via_redirect = self._focus_node(focus)
         now = time.monotonic()
         for node in self.nodes.values():
             if node.task is None and node.retry_at <= now:
                 node_focus = focus if node.address == focus_owner else None
-                node.task = asyncio.ensure_future(self._poll_node(node, node_focus))
+                node.task = asyncio.ensure_future(self._poll_node(node, node_focus, via_redirect))
                 node.sent_at = now
+
+    def _silent(self, node: _Node) -> bool:
+        """Its poll is late: has the node also left a PING unanswered? The PING goes from a thread
+        on a socket of its own, so this client's busy event loop cannot make it late. False while
+        the probe is out, and for an answer_timeout after one that answered."""
+        if node.not_answering_for is not None:
+            return True  # said so already: until its poll comes back
+        mono = time.monotonic()
+        if node.probe is None:
+            if mono < node.probe_after:
+                return False
+            timeout = min(PROBE_TIMEOUT, max(0.1, self.answer_timeout / 2))
+            node.probe = asyncio.ensure_future(asyncio.to_thread(self._ping, node.address, timeout))
+            return False
+        if not node.probe.done():
+            return False
+        answered = not node.probe.cancelled() and node.probe.exception() is None and node.probe.result()
+        node.probe = None
+        if answered:
+            node.probe_after = mono + self.answer_timeout
+            return False
+        return True
+
+    def _ping(self, address: str, timeout: float) -> bool:
+        """PING on a fresh blocking connection, within `timeout` seconds (run in a thread)."""
+        kw = self._node_spec(address).client_kwargs(timeout)
+        kw["retry"] = None
+        kw["socket_connect_timeout"] = timeout
+        client = redis.Redis(**kw)
+        try:
+            return bool(client.ping())
+        except Exception:
+            return False
+        finally:
+            client.close()
 
     def _node_failed(self, node: _Node, error: str, now: float) -> None:
         node.failures += 1
@@ -222,95 +493,287 @@ class ClusterCollector:
         node.stale_since = node.stale_since or now
         node.retry_at = time.monotonic() + retry_delay(node.failures)
 
+    def _redirect(self, key: bytes, error: str, source: _Node) -> set[str]:
+        """Send a key `source` answered ASK or MOVED for to the node that has it: the one an ASK
+        names (after ASKING), the one a MOVED names and, when the source's own discovery listed
+        the key, the source itself after ASKING too (it may import the slot, which the topology
+        read did not know yet; or the list is older than the move: the one without the key lets
+        it go). It is polled there by a collector of its own until that node's discovery finds
+        it. Returns those nodes' addresses (none known yet: the topology is read again)."""
+        target = redirect_target(error)
+        self._topology_due = True
+        if target is None:
+            return set()
+        kind, slot, address = target
+        if key not in self._explicit:
+            source.collector.request_discovery()  # it may hold the key no more
+        dests = [(address, kind == "ASK")]
+        if kind == "MOVED" and key in source.collector.discovery.keys:
+            dests.append((source.address, True))
+        sent: set[str] = set()
+        for where, asking in dests:
+            node = self.nodes.get(where)
+            if node is None:
+                continue
+            if asking:
+                node.asking.add(slot)
+            node.redirected[key] = time.monotonic()
+            if node.redirect is None:
+                node.redirect = Collector(node.client, self.server, [b"-"], self.options)
+                node.redirect.execute = asking_execute(node.asking)
+            node.redirect.explicit = tuple(sorted(node.redirected))
+            node.redirect.request_discovery()
+            if node is not source:
+                node.collector.request_discovery()  # its own SCAN finds the key, and takes it over
+            sent.add(where)
+        return sent
+
+    def _settle_redirects(self, lost: dict[str, set[bytes]]) -> None:
+        """A key the node's own collector answered for is its own collector's again; a key the
+        redirect collector found missing (deleted, or gone on again) is let go."""
+        for address, node in self.nodes.items():
+            if not node.redirected:
+                continue
+            handled = {k for k in node.redirected if k in node.tagged and node.tagged[k][0].error is None}
+            gone = (handled | lost.get(address, set())) & set(node.redirected)
+            if not gone:
+                continue
+            for key in gone:
+                node.redirected.pop(key, None)
+            if node.redirect is not None:
+                node.redirect.explicit = tuple(sorted(node.redirected))
+                node.redirect.request_discovery()
+
+    def _take(
+        self, node: _Node, result: Snapshot, tagged_before: dict[bytes, tuple[StreamInfo, StreamInfo]]
+    ) -> tuple[list[StreamInfo], dict[bytes, tuple[StreamInfo, StreamInfo]], dict[bytes, str]]:
+        """The node's rows tagged with its address (the same object as before when the collector
+        carried it), and the keys it redirected elsewhere."""
+        kept: list[StreamInfo] = []
+        tagged: dict[bytes, tuple[StreamInfo, StreamInfo]] = {}
+        redirects: dict[bytes, str] = {}
+        for s in result.streams:
+            if s.error and s.error.split(" ", 1)[0] in REDIRECTS:
+                redirects[s.key] = s.error  # the key lives elsewhere (now, or for good)
+                continue
+            if s.error and s.error.startswith("CLUSTERDOWN"):
+                self._note_refused(node, s)
+            before = tagged_before.get(s.key)
+            shown = before[1] if before is not None and before[0] is s else replace(s, node=node.address)
+            tagged[s.key] = (s, shown)
+            kept.append(shown)
+        return kept, tagged, redirects
+
+    def _note_refused(self, node: _Node, s: StreamInfo) -> None:
+        """CLUSTERDOWN: its slot is served by no one ("Hash slot not served"), or the node
+        refuses every key (the cluster is down from where it stands): all of its slots."""
+        refused = self._refused.setdefault(node.address, set())
+        if "not served" in (s.error or ""):
+            refused.add(key_slot(s.key))
+        elif self.topology is not None:
+            for a, b in self.topology.primaries.get(node.address, ()):
+                refused.update(range(a, b + 1))
+        self._topology_due = True
+
+    async def _follow_now(
+        self, redirected: dict[bytes, str], rows: list[StreamInfo], lost: dict[str, set[bytes]]
+    ) -> None:
+        """The keys redirected this poll that no node reported, read at once from the nodes they
+        were sent to (their redirect collectors, a round trip or two; a key sent on again, once
+        more), so that a one-shot `status` and a first screen show them. A node still busy, or
+        slow, leaves them to the next poll."""
+        pending = dict(redirected)
+        for _ in range(2):
+            found = {s.key for s in rows if s.error is None}
+            wanted = {a for k in pending if k not in found for a in self._sent_to.get(k, ())}
+            nodes = [
+                self.nodes[a]
+                for a in wanted
+                if a in self.nodes and self.nodes[a].task is None and self.nodes[a].redirect is not None
+            ]
+            if not nodes:
+                return
+
+            async def one(node: _Node) -> tuple[_Node, list[StreamInfo], dict[bytes, str]]:
+                assert node.redirect is not None
+                self._configure(node.redirect, None)
+                snap = await node.redirect.poll()
+                got, node.redirect_tagged, moved = self._take(node, snap, node.redirect_tagged)
+                return node, got, moved
+
+            done, slow = await asyncio.wait(
+                [asyncio.ensure_future(one(n)) for n in nodes], timeout=self.node_wait
+            )
+            for task in slow:
+                task.cancel()
+            pending = {}
+            for task in done:
+                if task.cancelled() or task.exception() is not None:
+                    continue
+                node, got, moved = task.result()
+                rows.extend(got)
+                lost.setdefault(node.address, set()).update(s.key for s in got if s.error is not None)
+                for key, error in moved.items():
+                    lost.setdefault(node.address, set()).add(key)
+                    self._sent_to[key] = self._redirect(key, error, node)
+                    pending[key] = error
+
+    async def _first_scan(self) -> set[bytes]:
+        """Before the first poll, every node scans once more than it will in the poll: a key that
+        moves between two nodes' SCANs (a reshard going on) is missed by both, and a one-shot
+        `status` has no later poll to find it in. Every key is found in one of the two rounds
+        (the second starts once the first has ended everywhere)."""
+        fresh = [
+            n for n in self.nodes.values() if n.collector.patterns and not n.collector.discovery.taken_at
+        ]
+        if not fresh or len(fresh) != len(self.nodes):
+            return set()
+        done = await asyncio.gather(*(n.collector.discover() for n in fresh), return_exceptions=True)
+        keys: set[bytes] = set()
+        for node, trips in zip(fresh, done, strict=True):
+            if isinstance(trips, BaseException):
+                continue  # its poll says why
+            keys.update(node.collector.discovery.keys)
+            node.collector.request_discovery()
+        return keys
+
+    def _missed(self, scanned: set[bytes], rows: list[StreamInfo]) -> dict[bytes, str]:
+        """Keys the first round found that no node reported: they moved in between. Each is asked
+        of every node, after ASKING (harmless on its owner, needed on the node importing it)."""
+        seen = {s.key for s in rows}
+        out: dict[bytes, str] = {}
+        for key in sorted(scanned - seen):
+            slot = key_slot(key)
+            for node in self.nodes.values():
+                node.asking.add(slot)
+                node.redirected[key] = time.monotonic()
+                if node.redirect is None:
+                    node.redirect = Collector(node.client, self.server, [b"-"], self.options)
+                    node.redirect.execute = asking_execute(node.asking)
+                node.redirect.explicit = tuple(sorted(node.redirected))
+                node.redirect.request_discovery()
+            self._sent_to[key] = set(self.nodes)
+            out[key] = ""
+        return out
+
     async def poll(self) -> Snapshot:
         started = time.perf_counter()
+        mono = time.monotonic()
+        due = self._topology_due or (self._refused or mono - self._topology_read_at >= TOPOLOGY_PERIOD)
         if self._refresh or self.topology is None:
             await self.refresh_topology()
-        elif self._topology_retry_at and time.monotonic() >= self._topology_retry_at:
-            # a replica may have taken over the slots of a node that stopped answering; when no
-            # node answers CLUSTER SLOTS now, the last topology stays
+        elif due or (self._topology_retry_at and mono >= self._topology_retry_at):
+            # a replica may have taken over the slots of a node that stopped answering, a reshard
+            # goes on, slots were added or deleted; when no node answers CLUSTER SLOTS now, the
+            # last topology stays
             with contextlib.suppress(ClusterError):
                 await self.refresh_topology()
         assert self.topology is not None
         now = time.time()
+        self._refused = {}
+        first_scan = await self._first_scan()
         self._start_polls(self.focus)
         in_flight = {n.task for n in self.nodes.values() if n.task is not None}
         if in_flight:  # each node has its own deadline: the slow ones are reported next time
-            await asyncio.wait(in_flight, timeout=self.node_wait)
+            # the first screen waits longer for every node's first poll (short of the rule that
+            # would call the whole poll not answering); a node later still is shown as pending
+            # (NodeStatus.first_poll: PARTIAL, not a LIVE table a third empty)
+            first = any(not n.reported for n in self.nodes.values())
+            wait = max(self.node_wait, FIRST_WAIT * self.answer_timeout if first else 0.0)
+            await asyncio.wait(in_flight, timeout=wait)
         trips = discovery_trips = 0
         focus_data = None
         costs: list[PollCost] = []
-        moved = False
+        redirected: dict[bytes, str] = {}
+        rows: list[StreamInfo] = []
+        lost: dict[str, set[bytes]] = {}  # node -> redirected keys its redirect collector lost
+        self._sent_to = {}
+        dropped: set[bytes] = set()  # keys a node's new discovery no longer lists
         for node in self.nodes.values():
             task = node.task
             if task is None:
+                rows.extend(replace(s, stale=True) if node.error else s for s in node.last)
                 continue
             if not task.done():
                 waited = time.monotonic() - node.sent_at
-                if waited >= self.answer_timeout:
+                if waited >= self.answer_timeout and self._silent(node):
                     node.not_answering_for = waited
                     node.error = f"not answering for {int(waited)} s"
                     node.stale_since = node.stale_since or now
+                rows.extend(replace(s, stale=True) if node.error else s for s in node.last)
                 continue
             node.task = None
             node.not_answering_for = None
+            node.probe, node.probe_after = None, 0.0
             if task.cancelled():
+                rows.extend(node.last)
                 continue
             exc = task.exception()
             if exc is not None:
                 self._node_failed(node, describe_error(exc, self._node_spec(node.address)), now)
+                rows.extend(replace(s, stale=True) for s in node.last)
                 continue
-            result = task.result()
+            main, extra = task.result()
             node.failures, node.error, node.stale_since, node.retry_at = 0, None, None, 0.0
-            if result is None:
-                node.last = ()
-                continue
-            trips += result.round_trips
-            discovery_trips += result.discovery_round_trips
-            if result.cost is not None:
-                costs.append(result.cost)
-            if result.focus is not None:
-                focus_data = result.focus
-            kept = []
-            tagged: dict[bytes, tuple[StreamInfo, StreamInfo]] = {}
-            for s in result.streams:
-                if s.error and s.error.split(" ", 1)[0] in ("MOVED", "ASK"):
-                    moved = True  # the key lives elsewhere now: its new owner will report it
+            node.reported = True
+            kept: list[StreamInfo] = []
+            for result, own in ((main, True), (extra, False)):
+                if result is None:
+                    if own:
+                        node.tagged = {}
                     continue
-                before = node.tagged.get(s.key)
-                shown = before[1] if before is not None and before[0] is s else replace(s, node=node.address)
-                tagged[s.key] = (s, shown)
-                kept.append(shown)
+                trips += result.round_trips
+                discovery_trips += result.discovery_round_trips
+                if result.cost is not None:
+                    costs.append(result.cost)
+                if result.focus is not None:
+                    focus_data = result.focus
+                got, tagged, moved = self._take(node, result, node.tagged if own else node.redirect_tagged)
+                if own:
+                    node.tagged = tagged
+                else:
+                    node.redirect_tagged = tagged
+                kept.extend(got)
+                if own:
+                    dropped |= self._note_discovery(node)
+                else:
+                    lost[node.address] = {s.key for s in got if s.error is not None} | set(moved)
+                for key, error in moved.items():
+                    redirected[key] = error
+                    self._sent_to[key] = self._redirect(key, error, node)
             node.last = tuple(kept)
-            node.tagged = tagged
-        if moved:
-            self.request_discovery()
+            rows.extend(kept)
+        if first_scan:
+            redirected.update(self._missed(first_scan, rows))
+        if redirected:
+            await self._follow_now(redirected, rows, lost)
+        self._settle_redirects(lost)
+        streams = self._merge(rows, {**dict.fromkeys(dropped, ""), **redirected})
         failing = [n.retry_at for n in self.nodes.values() if n.error is not None and n.task is None]
         if any(n.not_answering_for is not None for n in self.nodes.values()):
             failing.append(time.monotonic())  # a hung primary: has a replica taken over?
         self._topology_retry_at = min(failing) if failing else 0.0
-        streams: list[StreamInfo] = []
+        max_streams = self.options.max_streams
+        capped = len(streams) > max_streams or any(n.collector.discovery.capped for n in self.nodes.values())
+        streams = streams[:max_streams]
+        shown_by = Counter(map(attrgetter("node"), streams))
         statuses = []
         for address, node in self.nodes.items():
-            stale = node.error is not None
-            streams.extend(replace(s, stale=True) if stale else s for s in node.last)
             ranges = self.topology.primaries.get(address, ())
             statuses.append(
                 NodeStatus(
                     address=address,
-                    ok=not stale,
+                    ok=node.error is None,
                     error=node.error,
-                    streams=len(node.last),
+                    streams=shown_by[address],
                     slots=sum(e - s + 1 for s, e in ranges),
                     stale_since=node.stale_since,
                     not_answering_for=node.not_answering_for,
                     slot_ranges=ranges,
+                    first_poll=not node.reported and node.error is None,
                 )
             )
-        streams.sort(key=lambda s: s.key)
-        max_streams = self.options.max_streams
-        capped = len(streams) > max_streams or any(n.collector.discovery.capped for n in self.nodes.values())
-        streams = streams[:max_streams]
+        refused = [(slot, slot) for slots in self._refused.values() for slot in slots]
         self.total_round_trips += trips + discovery_trips
         return Snapshot(
             taken_at=time.time(),
@@ -328,9 +791,53 @@ class ClusterCollector:
             ),
             focus=focus_data,
             nodes=tuple(statuses),
-            uncovered=self.topology.uncovered_ranges(),
+            uncovered=merge_ranges([*self.topology.uncovered_ranges(), *refused]),
             cost=merge_costs(costs),
         )
+
+    def _note_discovery(self, node: _Node) -> set[bytes]:
+        """The keys the node's discovery, when it has just completed, no longer lists: moved (a
+        reshard: the node that has them now may not have rescanned yet) or deleted."""
+        disc = node.collector.discovery
+        if disc.taken_at == node.discovered_at:
+            return set()
+        known = frozenset(disc.keys)
+        dropped = set(node.known - known) if node.discovered_at else set()
+        node.known, node.discovered_at = known, disc.taken_at
+        return dropped
+
+    def _merge(self, rows: list[StreamInfo], redirected: dict[bytes, str]) -> list[StreamInfo]:
+        """One row per key, the best (data before a copy before an error), in key order. A key on
+        its way to another node (redirected, or dropped by a rescan) that no node reported this
+        time keeps its last values until a node reports it, or every node has rescanned since
+        without finding it (it was deleted), or CARRY_FOR seconds."""
+        best: dict[bytes, StreamInfo] = {}
+        for s in rows:  # a key twice is rare (a reshard): only then are the two ranked
+            have = best.setdefault(s.key, s)
+            if have is not s and _rank(s) < _rank(have):
+                best[s.key] = s
+        mono, wall = time.monotonic(), time.time()
+        rescanned = min((n.collector.discovery.taken_at for n in self.nodes.values()), default=wall)
+        for key in list(self._carried):
+            _, since, since_wall = self._carried[key]
+            searched = rescanned > since_wall and not any(key in n.known for n in self.nodes.values())
+            if key in best or searched or mono - since > CARRY_FOR:
+                del self._carried[key]
+        lost = False
+        for key in redirected:
+            before = self._shown.get(key)
+            if key in best or key in self._carried or before is None or before.error == "no such key":
+                continue
+            self._carried[key] = (before, mono, wall)
+            lost = True
+        if lost:  # wherever they are now, a rescan finds them
+            self._topology_due = True
+            for node in self.nodes.values():
+                node.collector.request_discovery()
+        for key, (shown, *_) in self._carried.items():
+            best.setdefault(key, shown)
+        self._shown = best
+        return sorted(best.values(), key=attrgetter("key"))
 
     async def aclose(self) -> None:
         for node in self.nodes.values():

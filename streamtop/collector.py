@@ -17,7 +17,7 @@ import gc
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -230,6 +230,11 @@ class Collector:
         self.total_round_trips = 0
         # a cluster's share of --max-streams: which of the keys found this node polls (None: all)
         self.key_filter: Callable[[tuple[bytes, ...]], tuple[bytes, ...]] | None = None
+        # the round trip; a cluster node's wraps it to send ASKING before the keys of a slot the
+        # node is importing (streamtop.cluster), which it would otherwise answer with MOVED
+        self.execute: Callable[[AsyncClient, Sequence[Sequence[Any]], float | None], Awaitable[list[Any]]] = (
+            execute_raw
+        )
         self.server_time_ms = 0  # the server's clock at the last poll (TIME in the same round trip)
         self.ask_time = True  # False once TIME was refused (an ACL without it): the local clock
         self.read_time_lag = True  # False: no COUNT 1 XRANGE nor TIME (bench/time_lag.py weighs them)
@@ -518,7 +523,7 @@ class Collector:
         if bracket:
             pipe.execute_command("INFO", "commandstats")
         sent_at = time.perf_counter()
-        replies = await execute_raw(self.client, pipe.commands, self.options.timeout)
+        replies = await self.execute(self.client, pipe.commands, self.options.timeout)
         round_trip_us = (time.perf_counter() - sent_at) * 1e6
         trips = 1
         _raise_connection_error(replies)
@@ -612,7 +617,7 @@ class Collector:
                         pipe, key, d["name"], text(d.get("last-delivered-id")), self._needs_estimate(d)
                     )
                 )
-            extra = await execute_raw(self.client, pipe.commands, self.options.timeout)
+            extra = await self.execute(self.client, pipe.commands, self.options.timeout)
             trips += 1
             _raise_connection_error(extra)
             pos = 0
@@ -676,7 +681,7 @@ class Collector:
         trimmed: int | None = group.pending if first is None else 0
         capped = False
         if commands:
-            replies = await execute_raw(self.client, commands, self.options.timeout)
+            replies = await self.execute(self.client, commands, self.options.timeout)
             _raise_connection_error(replies)
             gone |= gone_from_replies(lookup, replies[: len(lookup)])
             if count_below:

@@ -257,6 +257,8 @@ def error_text(exc: BaseException) -> str:
     """A server error as the server said it, on one line: "NOGROUP ...", "WRONGTYPE ...",
     "MOVED 1234 host:port", "NOPERM ...". redis-py strips the code of the errors it has a class
     for (MOVED, ASK, NOPERM, READONLY, ...) and may wrap pipeline errors; both are undone here."""
+    if (said := cluster_error_text(exc)) is not None:  # the cluster client's own words
+        return said
     text = " ".join(str(exc).split())
     if _PIPELINE_PREFIX.match(text):
         text = _PIPELINE_PREFIX.sub("", text).strip(" (),'\"")
@@ -505,10 +507,83 @@ def redact(text: str, password: str | None) -> str:
     return text
 
 
+# Every exception redis-py raises, for `except` clauses. RedisClusterException (SlotNotCoveredError,
+# RedisClusterUnreachableError, CrossSlotTransactionError, ...) is not a RedisError, and redis-py 8.2
+# raises SlotNotCoveredError where 8.1 sent the command and got CLUSTERDOWN back: catching RedisError
+# alone lets it out as a traceback. By class, never by name, so a class a release adds under either
+# root is covered; `is_redis_error` also takes any other class redis-py defines.
+REDIS_ERRORS: tuple[type[Exception], ...] = (redis.RedisError, redis.exceptions.RedisClusterException)
+
+# Part of a cluster is out (a slot served by no node, CLUSTERDOWN, slots moving: redirects or
+# TRYAGAIN until redis-py gives up): `streamtop status` exits 2 for these, as for a node down.
+# redis.exceptions.ClusterError is what redis-py raises when MOVED/ASK/TRYAGAIN outlast its retries.
+CLUSTER_OUTAGES: tuple[type[Exception], ...] = (
+    redis.exceptions.ClusterError,  # ClusterDownError, MasterDownError, "TTL exhausted."
+    redis.exceptions.SlotNotCoveredError,
+    redis.exceptions.AskError,  # MovedError too
+    redis.exceptions.TryAgainError,
+)
+
+_SLOT = re.compile(r"[Ss]lot \"?(\d+)")
+
+
+def is_redis_error(exc: BaseException) -> bool:
+    """redis-py raised it (any class under redis.*), as opposed to a bug of ours."""
+    if isinstance(exc, REDIS_ERRORS) or unserved_slot(exc) is not None:
+        return True
+    return any(c.__module__.split(".", 1)[0] == "redis" for c in type(exc).__mro__)
+
+
+def is_cluster_outage(exc: BaseException) -> bool:
+    """Part of a cluster is out (see CLUSTER_OUTAGES): `status` exits 2."""
+    return isinstance(exc, CLUSTER_OUTAGES) or unserved_slot(exc) is not None
+
+
+def unserved_slot(exc: BaseException) -> int | None:
+    """The slot of redis-py 8.1's KeyError(slot) from its cluster client's slots cache, for a slot
+    no node serves (8.2 raises SlotNotCoveredError there): None for any other exception."""
+    if type(exc) is not KeyError or len(exc.args) != 1:
+        return None
+    slot = exc.args[0]
+    if not isinstance(slot, int) or not 0 <= slot < 16384:
+        return None
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    raised_in = tb.tb_frame.f_code.co_filename if tb is not None else ""
+    return slot if "redis" in raised_in.replace("\\", "/").split("/") else None
+
+
+def cluster_error_text(exc: BaseException) -> str | None:
+    """The one line for what redis-py's cluster client says in its own words (no server reply to
+    show), worded as the server would: None for anything else."""
+    text = " ".join(str(exc).split())
+    if (slot := unserved_slot(exc)) is not None:
+        return f"CLUSTERDOWN hash slot {slot} is served by no node of the cluster"
+    if isinstance(exc, redis.exceptions.SlotNotCoveredError):
+        m = _SLOT.search(text)
+        which = f"hash slot {m.group(1)}" if m else "the key's hash slot"
+        return f"CLUSTERDOWN {which} is served by no node of the cluster"
+    if isinstance(exc, redis.exceptions.CrossSlotTransactionError):
+        return f"CROSSSLOT {text}" if not text.startswith("CROSSSLOT") else text
+    if isinstance(exc, redis.exceptions.RedisClusterException):  # RedisClusterUnreachableError...
+        return f"no node of the cluster answered: {text}" if "cannot be connected" in text else text
+    if type(exc) is redis.exceptions.ClusterError:  # redirects (MOVED/ASK) or TRYAGAIN never settled
+        return f"the cluster kept redirecting the command (slots moving?): {text or 'gave up'}"
+    if isinstance(exc, redis.exceptions.MaxConnectionsError):
+        return f"too many connections open at once (redis-py's max_connections): {text}"
+    return None
+
+
 def describe_error(exc: BaseException, spec: ConnectionSpec) -> str:
     """One line for a person: what failed, where, and what to try. Never the password."""
     where = spec.address
     text = " ".join(str(exc).split())
+    said = cluster_error_text(exc)
+    if said is None and isinstance(exc, CLUSTER_OUTAGES):  # CLUSTERDOWN, MOVED, TRYAGAIN replies
+        said = reply_error_text(exc)
+    if said is not None:
+        return " ".join(f"cluster at {where}: {redact(said, spec.password)}".split())
     text = redact(text, spec.password)  # the server's text only: our own words ("wrong password") stay
     low = text.lower()
     if "noauth" in low or "authentication required" in low:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Callable
 from typing import IO, TYPE_CHECKING
 
 from .cliargs import spec_from_args
@@ -61,10 +62,16 @@ def run_app(app: StreamtopApp) -> int:
     return int(app.return_code or 0)
 
 
-def run_dashboard(spec: ConnectionSpec, options: DashboardOptions, log_path: str | None = None) -> int:
+def run_dashboard(
+    spec: ConnectionSpec,
+    options: DashboardOptions,
+    log_path: str | None = None,
+    args: argparse.Namespace | None = None,
+) -> int:
     """Fail fast on what waiting will not fix (auth, TLS, bad host, --cluster mismatch); a server
     that is merely down lets the dashboard open and retry. `log_path`: --log, the audit trail of
-    every command the actions sent (streamtop.commandlog), appended."""
+    every command the actions sent (streamtop.commandlog), appended; `args`: --record FILE and its
+    retention."""
     sink = open_log(log_path) if log_path else None
     problem = asyncio.run(first_contact(spec))
     if problem is not None and problem.kind is ErrorKind.FATAL:
@@ -75,7 +82,9 @@ def run_dashboard(spec: ConnectionSpec, options: DashboardOptions, log_path: str
     if sink is not None:
         session.command_log = CommandLog(sink)
     try:
-        return run_app(make_app(session, options))
+        app = make_app(session, options)
+        record_to(session, args, app.notify)
+        return run_app(app)
     finally:
         if sink is not None:
             sink.close()
@@ -89,6 +98,28 @@ def open_log(path: str) -> IO[str]:
         raise ConfigError(f"--log {path}: {exc.strerror or exc}") from None
 
 
+def record_to(
+    session: Monitor, args: argparse.Namespace | None, notify: Callable[..., None], role: str = "dashboard"
+) -> None:
+    """--record FILE: every poll of the session to the file; a file that fails is one notification
+    and the dashboard goes on without it."""
+    path = getattr(args, "record", None)
+    if path is None or args is None:
+        return
+    from .record import attach
+
+    attach(
+        session,
+        path,
+        keep_s=args.keep,
+        max_bytes=args.max_size,
+        role=role,
+        on_error=lambda line: notify(line, severity="error", timeout=15),
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     """`streamtop [OPTIONS] [PATTERN|KEY ...]`: the options are read from the parser once."""
-    return run_dashboard(spec_from_args(args), DashboardOptions.from_args(args), getattr(args, "log", None))
+    return run_dashboard(
+        spec_from_args(args), DashboardOptions.from_args(args), getattr(args, "log", None), args
+    )

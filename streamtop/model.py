@@ -441,6 +441,7 @@ class NodeStatus:
     stale_since: float | None = None
     not_answering_for: float | None = None  # seconds its poll in flight has gone unanswered
     slot_ranges: tuple[tuple[int, int], ...] = ()
+    first_poll: bool = False  # its first poll is still in flight: its streams are not listed yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -463,6 +464,24 @@ class Snapshot:
     @property
     def stale_nodes(self) -> tuple[NodeStatus, ...]:
         return tuple(n for n in self.nodes if not n.ok)
+
+    @property
+    def unserved_slots(self) -> int:
+        """Cluster: hash slots no answering primary serves: those no node claims, those refused
+        with CLUSTERDOWN (`uncovered`), and those of the primaries down or not answering."""
+        slots: set[int] = set()
+        for first, last in (*self.uncovered, *(r for n in self.stale_nodes for r in n.slot_ranges)):
+            slots.update(range(first, last + 1))
+        return len(slots)
+
+    @property
+    def unreadable(self) -> bool:
+        """No stream could be read: every row stale or refused (a stream deleted since is not
+        a failure to read), or (cluster) no slot served."""
+        if self.nodes and self.unserved_slots >= 16384:
+            return True
+        unread = [s for s in self.streams if s.stale or s.error not in (None, "no such key")]
+        return bool(self.streams) and len(unread) == len(self.streams)
 
     def stream(self, key: bytes) -> StreamInfo | None:
         return next((s for s in self.streams if s.key == key), None)

@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 import redis
 import redis.asyncio as aioredis
@@ -36,14 +37,22 @@ from .actions import Actions
 from .cluster import ClusterCollector, ClusterError
 from .collector import Collector
 from .commandlog import CommandLog, attach
-from .connection import AsyncClient, ConfigError, ConnectionSpec, describe_error, probe_server, retry_delay
+from .connection import (
+    REDIS_ERRORS,
+    AsyncClient,
+    ConfigError,
+    ConnectionSpec,
+    describe_error,
+    probe_server,
+    retry_delay,
+)
 from .history import History
 from .model import ConsumerInfo, Focus, GroupInfo, PendingEntry, ServerInfo, Snapshot, StreamInfo
 from .options import POLL_DEFAULTS, PollOptions
 from .session import check_mode, close_collector, make_action_client, make_collector
 
 # What a poll may fail with when the server or the network is the problem: retried with backoff.
-CONNECTION_TROUBLE = (redis.RedisError, OSError, ClusterError)
+CONNECTION_TROUBLE: tuple[type[Exception], ...] = (*REDIS_ERRORS, OSError, ClusterError)
 MIN_ANSWER_TIMEOUT = 2.0  # seconds: a poll unanswered this long (or 2 x interval) is "not answering"
 
 
@@ -111,6 +120,15 @@ async def first_contact(spec: ConnectionSpec) -> ContactError | None:
     return None
 
 
+class PollRecorder(Protocol):
+    """What the session tells a recording (streamtop.record.Recorder): every poll's end, and the
+    Actions to hand out (wrapped, so that each write is logged)."""
+
+    def after_poll(self, monitor: Monitor, started: float) -> None: ...
+
+    def wrap(self, actions: Actions) -> Actions: ...
+
+
 class Monitor:
     """One server, polled on demand. Owns the poll client, the actions client and the `Actions`
     on it, and the History; `close()` releases both clients."""
@@ -157,6 +175,7 @@ class Monitor:
         self.action_server: ServerInfo | None = None
         self.action_generation = 0  # bumped when action_client (and so `actions`) is replaced
         self.command_log: CommandLog | None = None  # when set, every action command is recorded
+        self.recorder: PollRecorder | None = None  # --record FILE: told of every poll's end
 
     # state ----------------------------------------------------------------------------------
 
@@ -207,6 +226,8 @@ class Monitor:
         """The actions layer on the actions client, or None before the first connection. A new
         `Actions` comes with a new client (a reconnect found a different server), so callers
         read this each time rather than keeping it."""
+        if self.recorder is not None and self._actions is not None:
+            return self.recorder.wrap(self._actions)
         return self._actions
 
     @property
@@ -278,7 +299,14 @@ class Monitor:
         when the server cannot be reached; never raises for connection trouble. A ConfigError
         (drops the connection) and any other exception (a bug: the connection stays) propagate."""
         self.polling = True
-        self.poll_started = self.clock()
+        self.poll_started = started = self.clock()
+        try:
+            return await self._poll()
+        finally:
+            if self.recorder is not None:
+                self.recorder.after_poll(self, started)
+
+    async def _poll(self) -> Snapshot | None:
         try:
             if self.collector is None:
                 await self._connect()

@@ -16,15 +16,31 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import redis
+
 from . import numbers as num
 from .cliargs import UsageError, spec_from_args
 from .collector import to_bytes
-from .connection import AsyncClient, ConnectError, ConnectionSpec, connect, describe_error, reply_error_text
+from .connection import (
+    CLUSTER_OUTAGES,
+    REDIS_ERRORS,
+    AsyncClient,
+    ConnectError,
+    ConnectionSpec,
+    cluster_error_text,
+    connect,
+    describe_error,
+    reply_error_text,
+)
 from .events import sensor_event, xadd_many
 from .model import label
 from .session import make_action_client
 
 TICK = 0.1  # seconds between paced sends (fewer round trips than one per event at high rates)
+
+
+# the server refused XADD (WRONGTYPE, OOM, CLUSTERDOWN...) or the cluster cannot route it now
+REFUSALS: tuple[type[Exception], ...] = (redis.ResponseError, *CLUSTER_OUTAGES)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -138,8 +154,6 @@ async def produce(
     progress: Callable[[int], Any] | None = None,
 ) -> str | None:
     """Add n entries; returns the last ID. Raises UsageError (wrong type, refused) or ConnectError."""
-    import redis
-
     client: AsyncClient
     client, server = await connect(spec)
     if server.mode == "cluster":  # any node will do as the seed: the cluster client routes the key
@@ -157,13 +171,15 @@ async def produce(
             _added, last_id = await xadd_many(client, key, events, progress=counter.at(0), **xadd)
             return last_id
         return await _paced(client, key, events, n, rate, counter, **xadd)
-    except (redis.ResponseError, redis.exceptions.ClusterDownError) as exc:
+    except REFUSALS as exc:
         text = reply_error_text(exc)
         after = f" (after adding {counter.done})" if counter.done else ""
         if text.startswith("WRONGTYPE"):
             raise UsageError(f"key '{label(key)}' is not a stream{after}") from None
+        if (said := cluster_error_text(exc)) is not None:  # the cluster client refused, not a server
+            raise UsageError(f"cannot XADD to '{label(key)}': {said}{after}") from None
         raise UsageError(f"the server refused XADD to '{label(key)}': {text}{after}") from None
-    except redis.RedisError as exc:
+    except REDIS_ERRORS as exc:  # RedisClusterException is not a RedisError
         after = f" (after adding {counter.done})" if counter.done else ""
         raise ConnectError(describe_error(exc, spec) + after) from None
     finally:

@@ -78,6 +78,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import sys
@@ -94,7 +95,16 @@ from . import numbers as num
 from .cliargs import UsageError, add_watch_arguments, spec_from_args
 from .cluster import ClusterCollector, ClusterError
 from .collector import Collector
-from .connection import AsyncClient, ConnectError, ConnectionSpec, connect, describe_error
+from .connection import (
+    CLUSTER_OUTAGES,
+    REDIS_ERRORS,
+    AsyncClient,
+    ConnectError,
+    ConnectionSpec,
+    connect,
+    describe_error,
+)
+from .errors import ClusterOutage
 from .health import DEFAULT_WINDOW, Verdict
 from .history import History
 from .liveness import Clients, group_liveness, liveness, needs_clients, poll_clock, read_clients
@@ -134,6 +144,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         metavar="DURATION",
         help="poll for this long (30s, 2m) and judge each group's health over it",
+    )
+    p.add_argument(
+        "--from-file",
+        metavar="FILE",
+        help="answer from a recording (streamtop record, --record) instead of the server",
+    )
+    p.add_argument(
+        "--at",
+        metavar="TIME",
+        help="with --from-file: the moment (03:12, 03:12:04, 2026-12-07T03:12:04, -5m, end; default end)",
     )
     p.add_argument(
         "--health",
@@ -368,7 +388,6 @@ async def collect(
 ) -> Result:
     """One snapshot (two, `rates_interval` apart, when rates are wanted; polls for `window`
     seconds when given, for the health verdicts); the client is closed."""
-    import redis
 
     client, server = await connect(spec)
     collector = None
@@ -399,7 +418,9 @@ async def collect(
         clients = await read_clients(client) if server.mode != "cluster" and needs_clients(groups) else None
     except ClusterError as exc:
         raise ConnectError(str(exc)) from None
-    except redis.RedisError as exc:
+    except CLUSTER_OUTAGES as exc:  # part of the cluster is out: a breach (exit 2), as a node down
+        raise ClusterOutage(describe_error(exc, spec)) from None
+    except REDIS_ERRORS as exc:
         raise ConnectError(describe_error(exc, spec)) from None
     finally:
         if collector is not None:
@@ -419,6 +440,79 @@ async def collect(
         polls,
         clients,
     )
+
+
+def recorded(path: str, at: str | None, targets: list[str], window: float | None, rates: bool) -> Result:
+    """What a live status said at `at` (default: the end), from a recording: the poll at or
+    before that moment, judged over the recorded polls of `window` before it (one poll without
+    it, as live); with `rates` the poll before it too. The server down then is exit 1, as live."""
+    import bisect
+    import fnmatch
+    from datetime import datetime
+
+    from .record import Recording, RecordingError
+    from .record.moments import MomentError, parse_moment
+
+    def moment(t: float) -> str:
+        return datetime.fromtimestamp(t).isoformat(sep=" ", timespec="seconds")
+
+    try:
+        rec = Recording(path)
+    except RecordingError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        if rec.span is None:
+            raise UsageError(f"{path}: no poll recorded yet")
+        first_t, last_t = rec.span
+        try:
+            t = parse_moment(at or "end", first_t, last_t)
+        except MomentError as exc:
+            raise UsageError(f"--at: {exc}") from None
+        i = rec.index_at(t)
+        if i is None:
+            raise UsageError(f"nothing recorded at {moment(t)}: the recording starts at {moment(first_t)}")
+        outage = rec.outage_at(t)
+        if outage is not None:
+            start, state, error = outage
+            raise ConnectError(
+                f"at {moment(t)} the server was {state} (since {moment(start)})"
+                + (f": {error}" if error else "")
+            )
+        gap = max(10.0, 3 * (rec.times[i] - rec.times[i - 1])) if i > 0 else 10.0
+        if t - rec.times[i] > gap:
+            raise UsageError(
+                f"nothing recorded at {moment(t)}: the last poll before it is at {moment(rec.times[i])}"
+                + (" (the recording ends there)" if i == len(rec) - 1 else "")
+            )
+        first = i
+        if window:
+            first = bisect.bisect_left(rec.times, rec.times[i] - window)
+        if rates and i > 0:
+            first = min(first, i - 1)
+        history = History(window or DEFAULT_WINDOW)
+        polls = 0
+        snap: Snapshot | None = None
+        for snap in rec.snapshots(first, i):
+            history.update(snap)
+            polls += 1
+        assert snap is not None
+        if targets:
+            keep = tuple(
+                s for s in snap.streams if any(fnmatch.fnmatchcase(label(s.key), p) for p in targets)
+            )
+            snap = dataclasses.replace(snap, streams=keep)
+        rates_interval = rec.times[i] - rec.times[i - 1] if rates and i > 0 else None
+        return Result(
+            snap,
+            history,
+            rec.url,
+            rates_interval,
+            tuple(targets) or rec.targets,
+            window or DEFAULT_WINDOW,
+            polls,
+        )
+    finally:
+        rec.close()
 
 
 # JSON ----------------------------------------------------------------------------------------
@@ -744,17 +838,21 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(json_schema())
         return EXIT_OK
     th = thresholds_from(args)
-    spec = spec_from_args(args)
     window = None if args.window_ms is None else args.window_ms / 1000
-    res = asyncio.run(
-        collect(
-            spec,
-            list(args.targets),
-            th.poll_options(args.max_streams),
-            args.rates_interval if args.rates else None,
-            window,
+    if args.at is not None and args.from_file is None:
+        raise UsageError("--at needs --from-file FILE (a recording): a live status is always now")
+    if args.from_file is not None:
+        res = recorded(args.from_file, args.at, list(args.targets), window, args.rates)
+    else:
+        res = asyncio.run(
+            collect(
+                spec_from_args(args),
+                list(args.targets),
+                th.poll_options(args.max_streams),
+                args.rates_interval if args.rates else None,
+                window,
+            )
         )
-    )
     breaches = find_breaches(res.snapshot, th)
     if args.json:
         doc = to_json(res, th, breaches, args.health)

@@ -27,7 +27,7 @@ from typing import Any
 from . import numbers as num
 from .cliargs import UsageError, add_decode_argument, spec_from_args
 from .collector import to_bytes
-from .connection import ConnectError, ConnectionSpec, connect, describe_error
+from .connection import REDIS_ERRORS, ConnectError, ConnectionSpec, connect, describe_error
 from .decode import RAW, Decoded, decode_entry, format_for
 from .decode import spec_from_args as decode_spec
 from .decode.preview import pairs
@@ -38,6 +38,7 @@ from .session import check_mode, make_action_client
 
 BLOCK_MS = 5000  # one XREAD BLOCK; the connection's socket timeout is this plus 10 s
 BACKOFF = (0.5, 5.0)  # seconds between reconnect attempts with --follow: first, at most
+FAILOVER_WAIT = 30.0  # seconds --follow in a cluster waits for a replica to take a dead primary over
 PAGE = 1000  # entries per XRANGE with --from
 PLAIN = ("text", "bytes")  # field=value entries: the fields say it all, no body repeated
 Fields = list[tuple[bytes, bytes]]
@@ -168,12 +169,15 @@ class Tail:
         self.where = where
         self.last_id: str | None = None
         self.seen: StreamState | None = None
+        self.failover_wait = 0.0  # cluster: how long --follow waits out its node's failure
 
     async def _call(self, *args: Any) -> Any:
         import redis
 
         try:
             return await self.client.execute_command(*args)
+        except (redis.exceptions.ClusterDownError, redis.exceptions.TryAgainError):
+            raise  # a cluster between two states (a failover): not a refusal of the command
         except redis.ResponseError as exc:
             text = " ".join(str(exc).split())
             if text.startswith("WRONGTYPE"):
@@ -265,7 +269,7 @@ class Tail:
             try:
                 if lost or self.seen is None:
                     after = await self._check(after)
-                reply = await self._call("XREAD", "BLOCK", BLOCK_MS, "STREAMS", self.key, after)
+                reply = await self._read_through_failover(after)
                 if lost:
                     self.say(f"streamtop tail: reconnected to {self.where}")
                     delay, lost = BACKOFF[0], False
@@ -300,6 +304,31 @@ class Tail:
             return "0-0"
         return after
 
+    async def _read_through_failover(self, after: str) -> Any:
+        """XREAD BLOCK; in a cluster, while the key's primary is down (a replica is being
+        promoted: connection refused, CLUSTERDOWN, an uncovered slot), the same XREAD again every
+        half second for at most failover_wait seconds, then the last error."""
+        import redis
+        from redis.exceptions import ClusterDownError, RedisClusterException, TryAgainError
+
+        down = (
+            redis.ConnectionError,
+            redis.TimeoutError,
+            ClusterDownError,
+            TryAgainError,
+            RedisClusterException,
+        )
+        deadline = None
+        while True:
+            try:
+                return await self._call("XREAD", "BLOCK", BLOCK_MS, "STREAMS", self.key, after)
+            except down:
+                now = asyncio.get_running_loop().time()
+                deadline = deadline or now + self.failover_wait
+                if now >= deadline:
+                    raise
+                await asyncio.sleep(0.5)
+
 
 def _streams(reply: Any) -> list[tuple[Any, list[tuple[str, Fields]]]]:
     """XREAD's reply (RESP2: [[key, entries]]; nil on timeout) as (key, parsed entries)."""
@@ -312,7 +341,6 @@ def _streams(reply: Any) -> list[tuple[Any, list[tuple[str, Fields]]]]:
 async def tail(
     spec: ConnectionSpec, key: bytes, args: argparse.Namespace, emit: Callable[[str, Fields], None]
 ) -> int:
-    import redis
 
     probe, server = await connect(spec)
     await probe.aclose()
@@ -327,6 +355,8 @@ async def tail(
         print(line, file=sys.stderr, flush=True)
 
     reader = Tail(client, key, emit, say, spec.address)
+    if server.mode == "cluster":
+        reader.failover_wait = FAILOVER_WAIT
     try:
         if not await reader.exists() and not args.follow:
             raise UsageError(f"no stream '{label(key)}' (add --follow to wait for it)")
@@ -337,11 +367,23 @@ async def tail(
         sys.stdout.flush()
         if args.follow:
             await reader.follow()
-    except redis.RedisError as exc:
-        raise ConnectError(describe_error(exc, spec)) from None
+    except REDIS_ERRORS as exc:  # RedisClusterException (a slot served by no node) is not a RedisError
+        raise ConnectError(describe_error(exc, _owner_spec(client, key, spec))) from None
     finally:
         await client.aclose()
     return 0
+
+
+def _owner_spec(client: Any, key: bytes, spec: ConnectionSpec) -> ConnectionSpec:
+    """The spec of the node the key lives on, for the error (in a cluster the seed may be fine)."""
+    from dataclasses import replace
+
+    find = getattr(client, "get_node_from_key", None)
+    try:
+        node = find(key) if find is not None else None
+    except Exception:  # no node serves its slot
+        node = None
+    return replace(spec, host=node.host, port=node.port) if node is not None else spec
 
 
 def run(args: argparse.Namespace) -> int:

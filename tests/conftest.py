@@ -9,6 +9,7 @@ TLS and their certificates (tests/support/tls.py).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,14 @@ from tests.support.tls import tls  # noqa: F401 (a fixture, registered by being 
 
 E2E_DIR = Path(__file__).parent / "e2e"
 _WORKDIRS_BEFORE = pytest.StashKey[set]()
+_LEFT_BY_WORKERS = pytest.StashKey[list]()  # dirs the xdist workers reported
+_LEFT_KEY = "streamtop_server_dirs_left"
+
+
+# Output widths must not depend on who runs the tests: pytest-xdist's workers see COLUMNS=80, a
+# plain run usually none, and Rich (`status`'s tables) reads it. Every test runs as in a pipe.
+for _var in ("COLUMNS", "LINES"):
+    os.environ.pop(_var, None)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -30,18 +39,32 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     session.config.stash[_WORKDIRS_BEFORE] = set(workdirs_of())
+    session.config.stash[_LEFT_BY_WORKERS] = []
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook, on the controller: a worker is done
+def pytest_testnodedown(node, error) -> None:
+    left = getattr(node, "workeroutput", {}).get(_LEFT_KEY, [])
+    node.config.stash.setdefault(_LEFT_BY_WORKERS, []).extend(left)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run when it left server temp dirs behind. Only dirs named after this process are
     looked at (embedded.workdirs_of), so a parallel run of someone else's cannot trip it; the e2e
-    tests check those of the subprocesses they start."""
+    tests check those of the subprocesses they start. Under pytest-xdist (`-n 2`) each worker
+    starts its own servers and checks its own dirs, and hands what it found to the controller,
+    which reports them and fails the run (a worker's exit status alone does not)."""
     left = sorted(set(workdirs_of()) - session.config.stash.get(_WORKDIRS_BEFORE, set()))
-    if left:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: its output is not shown, the controller reports
+        workeroutput[_LEFT_KEY] = [str(p) for p in left]
+        return
+    left_all = [str(p) for p in left] + session.config.stash.get(_LEFT_BY_WORKERS, [])
+    if left_all:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.ensure_newline()
-            reporter.write_line(f"server temp dirs left behind: {', '.join(map(str, left))}", red=True)
+            reporter.write_line(f"server temp dirs left behind: {', '.join(sorted(left_all))}", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 

@@ -19,7 +19,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from ..actions import ActionResult, Actions, ValidationError
-from ..cliargs import UsageError, spec_from_args
+from ..cliargs import UsageError, aspec_from_args
 from ..connection import AsyncClient, connect
 from ..model import label
 from ..render import clean
@@ -63,7 +63,7 @@ async def actions_for(args: argparse.Namespace) -> AsyncIterator[Actions]:
     """Actions on a client of the given server (in a cluster, one that routes each key)."""
     from ..session import check_mode, make_action_client
 
-    spec = spec_from_args(args)
+    spec = await aspec_from_args(args)
     seed, server = await connect(spec)
     check_mode(spec, server)
     client: AsyncClient = seed

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import redis
 from walrus import Database
 
-from ..connection import ConnectionSpec, _name_connection_sync, describe_error
+from ..connection import REDIS_ERRORS, ConnectionSpec, _name_connection_sync, describe_error
 
 BLOCK_MS = 500  # XREADGROUP / XREAD BLOCK: also the longest a clean stop waits for a worker
 SOCKET_SLACK = 10.0  # seconds a blocking connection's socket timeout adds to its BLOCK
@@ -111,7 +111,7 @@ class Worker(threading.Thread):
                         continue  # recreated: read again at once
                     self.state, self.detail = "error", describe_error(exc, self.spec)
                     self.stop_event.wait(1.0)
-                except redis.RedisError as exc:  # server gone...: retry
+                except REDIS_ERRORS as exc:  # server gone...: retry
                     self.state, self.detail = "error", describe_error(exc, self.spec)
                     self.stop_event.wait(1.0)
         finally:

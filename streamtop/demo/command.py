@@ -15,15 +15,14 @@ import signal
 import sys
 from typing import TYPE_CHECKING
 
-import redis
-
 from .. import numbers as num
 from ..cliargs import UsageError, add_interval_argument, add_window_argument, spec_from_args
-from ..connection import ConnectError, ConnectionSpec, describe_error
+from ..connection import REDIS_ERRORS, ConnectError, ConnectionSpec, describe_error
 from ..embedded import ServerUnavailable, port_free
 from ..hangup import STOP_SIGNALS, Stopper
 from ..options import DASHBOARD_DEFAULTS as DEFAULTS
 from ..options import DashboardOptions
+from ..record.moments import add_record_arguments
 from .reader import LASTID_KEY
 from .workload import (
     DLQ,
@@ -41,6 +40,10 @@ if TYPE_CHECKING:  # the UI is imported only when the demo runs it (build_app)
 
 
 DEMO_STUCK_MS = STUCK_MS  # entries idle this long count as stuck (and are retried)
+
+
+# what starting the workload on a server may fail with (its workers check the keys first)
+START_FAILURES: tuple[type[Exception], ...] = (*REDIS_ERRORS, ValueError)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -122,6 +125,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     add_interval_argument(p, DEFAULTS.interval, " of the dashboard")
     add_window_argument(p)
+    add_record_arguments(p)
 
 
 def _external(args: argparse.Namespace) -> bool:
@@ -138,7 +142,7 @@ def _check_server(spec: ConnectionSpec) -> None:
     client = spec.make_sync_client()
     try:
         client.ping()
-    except redis.RedisError as exc:
+    except REDIS_ERRORS as exc:
         message = describe_error(exc, spec).replace(
             "(try `streamtop demo`)", "(or leave out --url for the embedded server)"
         )
@@ -178,7 +182,7 @@ def _server_name(spec: ConnectionSpec) -> str:
     client = spec.make_sync_client()
     try:
         info = client.info("server")
-    except redis.RedisError:
+    except REDIS_ERRORS:
         return "a server"
     finally:
         client.close()
@@ -233,7 +237,7 @@ def run(args: argparse.Namespace) -> int:
         stopper.install(STOP_SIGNALS + ((signal.SIGINT,) if args.no_ui else ()))
         try:
             controller.start()
-        except (redis.RedisError, ValueError) as exc:
+        except START_FAILURES as exc:
             raise ConnectError(f"cannot start the workload: {describe_error(exc, spec)}") from None
         if args.no_ui:
             print(
@@ -254,7 +258,7 @@ def run(args: argparse.Namespace) -> int:
         if server is None and args.cleanup:
             try:
                 controller.cleanup()
-            except redis.RedisError as exc:
+            except REDIS_ERRORS as exc:
                 print(f"streamtop demo: cleanup failed: {describe_error(exc, spec)}", file=sys.stderr)
         if server is not None:
             server.cleanup()
@@ -272,7 +276,7 @@ def demo_dashboard_options(args: argparse.Namespace, life: Lifecycle) -> Dashboa
 def build_app(args: argparse.Namespace, spec: ConnectionSpec, controller: DemoController) -> DemoApp:
     """The dashboard as `streamtop` builds it (streamtop.dashboard), on the demo's server, with
     the demo panel and its F-keys bound at app level (they work wherever the focus is)."""
-    from ..dashboard import make_app, open_session
+    from ..dashboard import make_app, open_session, record_to
     from ..ui.demo_app import DemoApp
 
     # entries a crashed consumer held count as stuck after the workload's retry time (not 60 s),
@@ -282,6 +286,7 @@ def build_app(args: argparse.Namespace, spec: ConnectionSpec, controller: DemoCo
     session.command_log = controller.command_log  # every action's commands, for `L` and --log
     app = make_app(session, options, demo=controller, app_class=DemoApp)
     assert isinstance(app, DemoApp)
+    record_to(session, args, app.notify, "demo")
     app.start_lesson = getattr(args, "lesson", None)
     return app
 

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 import redis
 
 from ..commandlog import CommandLog, Logged, attach, attach_sync
-from ..connection import ConnectionSpec, error_text
+from ..connection import REDIS_ERRORS, ConnectionSpec, error_text
 from ..model import id_key, label
 from ..parse import text
 from .audit import AUDIT_GROUP
@@ -654,7 +654,7 @@ class LessonTracker:
                     continue
                 try:
                     ok = check(db, self)
-                except redis.RedisError as exc:  # no stream or group yet...: not yet
+                except REDIS_ERRORS as exc:  # no stream or group yet...: not yet
                     self.errors[lesson.number] = error_text(exc)
                     continue
                 if ok:
@@ -671,7 +671,7 @@ class LessonTracker:
         try:
             last = db.xrevrange(self.stream, count=1)
             return text(last[0][0]) if last else "0-1"
-        except redis.RedisError:
+        except REDIS_ERRORS:
             return "0-1"
         finally:
             db.close()
@@ -687,7 +687,7 @@ class LessonTracker:
                 self.stream, {"sensor_id": MANUAL_SENSOR, "temp": "0.1", "humidity": "0.1"}, id=entry_id
             )
             return True, f"added {text(new)}"
-        except redis.RedisError as exc:
+        except REDIS_ERRORS as exc:
             return False, error_text(exc)
         finally:
             db.close()
@@ -700,7 +700,7 @@ class LessonTracker:
             back = [text(e[0]) for e in db.xrevrange(self.stream, count=3)]
             read = db.xread({self.stream: "0"}, count=3)
             ids = [text(e[0]) for e in read[0][1]] if read else []
-        except redis.RedisError as exc:
+        except REDIS_ERRORS as exc:
             return False, error_text(exc)
         finally:
             db.close()
@@ -742,7 +742,7 @@ class LessonTracker:
         try:
             keep = db.xlen(self.stream) // 2
             lines = self.trim_preview("MAXLEN", keep, False)
-        except redis.RedisError as exc:
+        except REDIS_ERRORS as exc:
             return False, error_text(exc)
         finally:
             db.close()
@@ -755,7 +755,7 @@ class LessonTracker:
         try:
             removed = db.xtrim(self.stream, maxlen=keep, approximate=False)
             return True, f"XTRIM {self.stream} MAXLEN = {keep}: {removed} entries removed"
-        except redis.RedisError as exc:
+        except REDIS_ERRORS as exc:
             return False, error_text(exc)
         finally:
             db.close()

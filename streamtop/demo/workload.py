@@ -24,7 +24,7 @@ from walrus import Database
 
 from .. import numbers
 from ..commandlog import CommandLog
-from ..connection import ConnectionSpec, describe_error
+from ..connection import REDIS_ERRORS, ConnectionSpec, describe_error
 from ..events import SENSORS, sensor_event
 from ..options import DASHBOARD_DEFAULTS
 from ..parse import text
@@ -577,7 +577,7 @@ class DemoController:
             return True, f"the producer adds to {self.stream} without MAXLEN ~ again"
         try:
             lines = self.lessons.trim_preview("MAXLEN", maxlen, True)
-        except redis.RedisError as exc:
+        except REDIS_ERRORS as exc:
             return False, describe_error(exc, self.spec)
         self.lessons.confirming = ("maxlen", maxlen)
         return True, "\n".join(
@@ -710,12 +710,12 @@ class DemoController:
                 for name in list(self._crash_peak):  # so the guide can tell "claimed" from "none"
                     held = self.pending_by_consumer.get(name, 0)
                     self._crash_peak[name] = max(self._crash_peak[name], held)
-            except redis.RedisError:
+            except REDIS_ERRORS:
                 pass
             try:
                 if db is not None:
                     self.lessons.update(db)
-            except redis.RedisError:
+            except REDIS_ERRORS:
                 pass
             self._stop.wait(self.observe_every)
         if db is not None:

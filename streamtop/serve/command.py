@@ -31,6 +31,8 @@ from ..cliargs import (
 from ..connection import ConnectError, host_port
 from ..monitor import ErrorKind, answer_timeout, first_contact
 from ..options import SERVE_DEFAULTS, PollOptions
+from ..record import attach
+from ..record.moments import add_record_arguments
 from .poller import Exporter, serve_monitor
 
 
@@ -82,6 +84,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_interval_argument(p, SERVE_DEFAULTS.interval, "; scrapes never poll")
     add_budget_argument(p, "the interval is stretched to stay within it")
     add_window_argument(p)
+    add_record_arguments(p)
 
 
 async def _serve(exporter: Exporter, banner: str) -> None:
@@ -111,6 +114,15 @@ def run(args: argparse.Namespace) -> int:
     monitor.history.window = args.window_ms / 1000
     monitor.answer_timeout = answer_timeout(args.interval)
     exporter = Exporter(monitor, spec.db, args.interval, cap=args.max_streams)
+    if args.record is not None:  # a file that fails is one line on stderr; the exporter goes on
+        attach(
+            monitor,
+            args.record,
+            keep_s=args.keep,
+            max_bytes=args.max_size,
+            role="serve",
+            on_error=lambda line: print(f"streamtop serve: {line}", file=sys.stderr, flush=True),
+        )
     try:
         httpd, thread = listen(args.metrics_port, args.bind, exporter, args.allow_host)
     except OSError as exc:

@@ -333,7 +333,8 @@ def families(snap: Snapshot | None, history: History, db: int, stats: PollStats)
     own figures: the stream metrics are absent, so no stale value looks current."""
     cluster = snap is not None and snap.server.mode == "cluster"
     f = Families(cluster)
-    f.add("streamtop_up", "1 when the last poll reached the server, else 0", (), (), 1 if stats.up else 0)
+    up = stats.up and not (snap is not None and snap.unreadable)  # answers, but no stream can be read
+    f.add("streamtop_up", "1 when the last poll read the server, else 0", (), (), 1 if up else 0)
     f.add("streamtop_polls", "Successful polls since the exporter started", (), (), stats.polls, counter=True)
     f.add(
         "streamtop_poll_failures",
@@ -393,6 +394,15 @@ def families(snap: Snapshot | None, history: History, db: int, stats: PollStats)
             cost.visible_period,
         )
     _nodes(f, snap.nodes)
+    if cluster:
+        f.add(
+            "streamtop_cluster_slots_uncovered",
+            "Hash slots no answering primary serves: unassigned, refused with CLUSTERDOWN, or a"
+            " primary's that is down",
+            (),
+            (),
+            snap.unserved_slots,
+        )
     dbl = f"db{db}"
     for s in snap.streams:
         if s.error is not None or s.stale:  # unreadable, or its node did not answer: absent

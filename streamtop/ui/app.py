@@ -37,7 +37,7 @@ from ..render import clean
 from .context import ActionContext
 from .demo_panel import Controller
 from .dialogs import ActionFinished
-from .header import HeaderInfo, summary_age
+from .header import HeaderInfo, summary_age, uncovered_slots
 from .help import HelpScreen
 from .main_screen import MainScreen
 from .registry import Command, Scope, app_bindings, open_dialog, palette_entries
@@ -278,7 +278,7 @@ class StreamtopApp(App[int]):
             )
             if snap
             else (),
-            uncovered_slots=(16384 - sum(n.slots for n in snap.nodes)) if snap and snap.nodes else 0,
+            uncovered_slots=uncovered_slots(snap) if snap else 0,
             insecure_tls=bool(m is not None and m.spec.tls and m.spec.insecure),
             health=self._health_counts(snap),
             summary_age=summary_age(snap.cost) if snap and snap.cost else None,
@@ -292,7 +292,11 @@ class StreamtopApp(App[int]):
             return replace(base, state="paused" if self.paused else "live")
         state = m.state
         stale_age = m.stale_age()
-        partial = bool(base.down_nodes or base.not_answering_nodes or base.uncovered_slots)
+        partial = bool(base.down_nodes or base.not_answering_nodes or base.uncovered_slots) or (
+            snap is not None
+            and bool(snap.nodes)
+            and (any(n.first_poll for n in snap.nodes) or any(s.stale for s in snap.streams))
+        )
         return replace(
             base,
             state="partial" if state is State.LIVE and partial else state.value,

@@ -11,7 +11,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from ..health import OffScreen
-from ..model import PollCost
+from ..model import PollCost, Snapshot
 from . import format as fmt
 
 
@@ -45,6 +45,7 @@ class HeaderInfo:
     budget: float | None = None  # --max-server-load as a fraction, shown when it cannot be met
     over_budget: bool = False  # even the longest periods the age bound allows cost more (issue 24)
     round_trip_load: bool = False  # no INFO (an ACL): the load is the round trips' time, at most
+    cursor: str | None = None  # replay (issue 30): the moment shown, the file's span, speed, paused
 
 
 STATE_STYLES = {
@@ -55,33 +56,62 @@ STATE_STYLES = {
     "connecting": "bold black on yellow",
     "not answering": "bold white on red",
     "partial": "bold black on dark_orange",  # polling, but part of the cluster is missing
+    "replay": "bold white on magenta",  # a recording, not the server (streamtop replay)
 }
 
 
+def uncovered_slots(snap: Snapshot) -> int:
+    """The header's count of slots that no answering node serves (Snapshot.unserved_slots)."""
+    return snap.unserved_slots
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def node_reason(entry: str) -> tuple[str, str]:
+    """("address", "why") of a "address (error)" entry; the error without its repeat of the
+    address ("connection refused at 10.0.0.7:6379: ..." says where once, in front)."""
+    address, _, rest = entry.partition(" (")
+    reason = rest[:-1] if rest.endswith(")") else rest
+    return address, reason.replace(f" at {address}", "")
+
+
 def cluster_problems(info: HeaderInfo) -> Text | None:
-    """Every cluster problem in one part, as counts (the addresses and errors are in the header's
-    tooltip); one failing node is named, since that is as short."""
+    """What is missing from a cluster's table, in one part shown right after the badge: the first
+    failing node by name with why ("node 10.0.0.7:6379 down: connection refused ..."), then how
+    many others, then the uncovered slots; every node's full error is in the tooltip."""
     down, hung = info.down_nodes, info.not_answering_nodes
     parts: list[str] = []
-    if len(down) + len(hung) == 1:
-        parts.append(f"node {(down or hung)[0]}")
-    else:
-        if down:
-            parts.append(f"{len(down)} nodes down")
-        if hung:
-            parts.append(f"{len(hung)} node{'s' if len(hung) != 1 else ''} not answering")
+    if down:
+        address, reason = node_reason(down[0])
+        parts.append(f"node {address} down: {reason}")
+    elif hung:
+        address, reason = node_reason(hung[0])
+        parts.append(f"node {address} {reason}")
+    more_down = len(down) - 1 if down else 0
+    more_hung = len(hung) - (0 if down else 1) if hung else 0
+    if more_down > 0:
+        parts.append(f"{_plural(more_down, 'more node')} down")
+    if more_hung > 0:
+        parts.append(f"{_plural(more_hung, 'more node' if not down else 'node')} not answering")
     if info.uncovered_slots:
-        parts.append(f"{info.uncovered_slots} slot{'s' if info.uncovered_slots != 1 else ''} uncovered")
+        parts.append(f"{_plural(info.uncovered_slots, 'slot')} uncovered")
     if not parts:
         return None
-    return fmt.text(", ".join(parts) + (": stale rows" if down or hung else ""), "red")
+    return fmt.text("; ".join(parts), "red")
 
 
 def cluster_details(info: HeaderInfo) -> Text | None:
     """The tooltip of the header: one line per failing node, and the uncovered slot count."""
     lines = [f"node {d}" for d in (*info.down_nodes, *info.not_answering_nodes)]
+    if lines:
+        lines.append("their rows show the last values read, marked stale")
     if info.uncovered_slots:
-        lines.append(f"{info.uncovered_slots} hash slots are served by no node (CLUSTERDOWN there)")
+        lines.append(
+            f"{info.uncovered_slots} hash slots are served by no node that answers"
+            " (a node down, or CLUSTERDOWN there)"
+        )
     return fmt.text("\n".join(lines), keep_newlines=True) if lines else None
 
 
@@ -111,6 +141,11 @@ def header_parts(info: HeaderInfo) -> list[tuple[int, Text]]:
         state.append(f"for {int(info.waiting)} s", "bold red")
         state.append(": no reply yet", "red")
     parts.append((KEEP_STATE, state))
+    problems = cluster_problems(info)
+    if problems is not None:  # first after the badge, and never dropped (only cut at the end)
+        parts.append((KEEP_FAILURE, problems))
+    if info.cursor is not None:  # a replay: when is what is on screen (never dropped)
+        parts.append((KEEP_STATE, Text(info.cursor, "bold magenta")))
     if info.error:
         failure = fmt.text(info.error, "red")  # the server's words: escaped
         if info.state == "reconnecting":
@@ -126,9 +161,6 @@ def header_parts(info: HeaderInfo) -> list[tuple[int, Text]]:
         parts.append((KEEP_WARNING, Text(" INSECURE TLS ", "bold black on dark_orange")))
     if info.health:
         parts.append((KEEP_WARNING, health_counts(info.health)))
-    problems = cluster_problems(info)
-    if problems is not None:
-        parts.append((KEEP_NODES, problems))
     if info.url:
         parts.append((KEEP_URL, fmt.text(info.url, "bold")))  # the URL and all below: escaped
     if info.server:

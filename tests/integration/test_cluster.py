@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
+import time
 
 import pytest
 import redis
@@ -199,7 +201,8 @@ async def test_dashboard_on_a_cluster_shows_every_stream_and_names_a_dead_node()
             victim = c.nodes[2]
             victim.stop()
             addr = f"127.0.0.1:{victim.port}"
-            await until(pilot, lambda: f"node {addr}" in plain(app.w("header").render()))
+            # named first, with why, whatever else the header holds
+            await until(pilot, lambda: f"PARTIAL  node {addr} down: " in plain(app.w("header").render()))
             assert len(app.w("streams-table").row_keys) == 40  # its streams stay, marked stale
             assert app.monitor.state.value == "live"  # the other nodes keep updating
             shown = plain(app.w("header").render())
@@ -559,9 +562,10 @@ def test_status_with_two_primaries_down_is_not_ok(capsys):
         doc = json.loads(capsys.readouterr().out)
         assert code == 2 and doc["ok"] is False
         assert_valid(doc)
-        assert sorted(b["node"] for b in doc["breaches"] if b["stream"] is None) == sorted(
-            f"127.0.0.1:{n.port}" for n in c.nodes[1:]
-        )
+        down = [b["node"] for b in doc["breaches"] if b["stream"] is None and b["node"] is not None]
+        assert sorted(down) == sorted(f"127.0.0.1:{n.port}" for n in c.nodes[1:])
+        # the survivor refuses its own slots too: from its CLUSTERDOWN replies, served by no one
+        assert doc["uncovered_slots"] == [[0, 5460]]
         refused = [b for b in doc["breaches"] if b["stream"] is not None]
         assert refused and all(b["error"].startswith("CLUSTERDOWN") for b in refused)
     finally:
@@ -640,6 +644,13 @@ async def test_dashboard_with_a_hung_primary_names_it_and_keeps_the_others_live(
     c = ClusterProcess().start()
     victim = c.nodes[1]
     try:
+        # ClusterProcess's 2 s node timeout let the cluster mark the stopped node FAIL and refuse
+        # every write (CLUSTERDOWN) about when the header named it: on a loaded machine, before
+        # the XADD below. Here the cluster reacts after 60 s (Redis's default is 15 s), as in
+        # production, where the dashboard sees a hung node long before the cluster does.
+        for node in c.nodes:
+            with redis.Redis(host=node.host, port=node.port) as n:
+                n.config_set("cluster-node-timeout", 60_000)
         rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
         for i in range(40):
             rc.xadd(_key(i), {"n": i})
@@ -654,11 +665,13 @@ async def test_dashboard_with_a_hung_primary_names_it_and_keeps_the_others_live(
             try:
                 addr = f"127.0.0.1:{victim.port}"
                 header = lambda: plain(app.w("header").render())  # noqa: E731
-                await until(pilot, lambda: f"node {addr} (not answering for" in header(), timeout=15)
-                assert " PARTIAL " in header() and app.monitor.state.value == "live"
+                # written before the cluster declares the stopped node failed (then it refuses
+                # every key with CLUSTERDOWN): the healthy node's row takes it meanwhile
                 await asyncio.to_thread(rc.xadd, healthy, {"n": "more"})
                 key = healthy.encode().hex()
                 await until(pilot, lambda: row(app, "streams-table", key)[1] == "2", timeout=15)
+                await until(pilot, lambda: f"node {addr} not answering for" in header(), timeout=15)
+                assert " PARTIAL " in header() and app.monitor.state.value == "live"
                 assert victim.process.poll() is None  # still stopped: the others did not wait
             finally:
                 os.kill(victim.process.pid, signal.SIGCONT)
@@ -666,3 +679,488 @@ async def test_dashboard_with_a_hung_primary_names_it_and_keeps_the_others_live(
     finally:
         os_kill_cont(victim.process.pid)
         c.cleanup()
+
+
+# several seeds, the first one dead (issue 28) -----------------------------------------------------
+
+
+def _seed_argv(c: ClusterProcess, seeds: int) -> list[str]:
+    """--url for each of `seeds` seeds: a dead one first, then live nodes (not the key's owner's
+    order: any live node routes)."""
+    from streamtop.embedded import free_port
+
+    urls = [f"redis://127.0.0.1:{free_port()}", *(n.url for n in c.nodes[1:seeds])]
+    return [arg for url in urls for arg in ("--url", url)]
+
+
+def _pending_stream(c: ClusterProcess, key: str) -> list[str]:
+    """10 entries, group g, 6 read by c1 (1..3 delivered 6 times: dead-letter material)."""
+    rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
+    try:
+        rc.delete(key, f"{key}:dlq")
+        ids = [rc.xadd(key, {"n": str(i)}).decode() for i in range(10)]
+        rc.xgroup_create(key, "g", "0")
+        rc.xreadgroup("g", "c1", {key: ">"}, count=6)
+        for _ in range(5):
+            rc.xclaim(key, "g", "c1", 0, ids[:3])
+        return ids
+    finally:
+        rc.close()
+
+
+SEEDED_COMMANDS = {
+    # command: (argv after the key, what the real run leaves on the server)
+    "claim": (["g", "--to", "c2", "--from", "c1"], lambda rc, k: rc.xpending(k, "g")["consumers"]),
+    "ack": (["g", "--from", "c1"], lambda rc, k: rc.xpending(k, "g")["pending"]),
+    "trim": (["--maxlen", "4"], lambda rc, k: rc.xlen(k)),
+    "group": (["create", "h", "--id", "0"], lambda rc, k: len(rc.xinfo_groups(k))),
+    "deadletter": (["g", "--min-deliveries", "6"], lambda rc, k: rc.xlen(f"{k}:dlq")),
+    "redrive": ([], lambda rc, k: rc.xlen(k.removesuffix(":dlq"))),
+}
+
+
+@pytest.mark.parametrize("seeds", [2, 3])
+@pytest.mark.parametrize("command", list(SEEDED_COMMANDS))
+def test_every_action_command_takes_several_seeds_the_first_dead(cluster, capsys, command, seeds):
+    """`--url dead --url live [...]`: the dry run changes nothing, the real run does its work, both
+    exit 0 (before: RuntimeError, asyncio.run() from a running event loop)."""
+    from streamtop.cli import main
+
+    key = f"{{seeds}}:{command}:{seeds}"
+    _pending_stream(cluster, key)
+    rest, effect = SEEDED_COMMANDS[command]
+    target = key
+    if command == "redrive":  # something to redrive: dead-letter it first, through one live seed
+        assert main(["deadletter", key, "g", "--min-deliveries", "6", "--yes", "--url", cluster.url]) == 0
+        target = f"{key}:dlq"
+    capsys.readouterr()
+    rc = redis.RedisCluster(host="127.0.0.1", port=cluster.nodes[0].port)
+    try:
+        before = effect(rc, target)
+        argv = [command, target, *rest, *_seed_argv(cluster, seeds)]
+        code = main([*argv, "--dry-run", "--json"])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        assert json.loads(out)["dry_run"] is True and effect(rc, target) == before
+        code = main([*argv, "--yes", "--json"])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        assert json.loads(out)["ok"] is True and effect(rc, target) != before
+    finally:
+        rc.delete(key, f"{key}:dlq")  # the module's cluster keeps its 300 streams for the others
+        rc.close()
+
+
+@pytest.mark.parametrize("command", ["ack", "status", "produce", "tail"])
+def test_redis_url_with_commas_works_for_every_kind_of_command(cluster, capsys, monkeypatch, command):
+    """REDIS_URL=dead,live,live: the async action commands and the plain ones resolve the seeds
+    the same way."""
+    from streamtop.cli import main
+    from streamtop.embedded import free_port
+
+    key = "{seeds}:env"
+    _pending_stream(cluster, key)
+    urls = [f"redis://127.0.0.1:{free_port()}", cluster.nodes[1].url, cluster.nodes[2].url]
+    monkeypatch.setenv("REDIS_URL", ",".join(urls))
+    argv = {
+        "ack": ["ack", key, "g", "--from", "c1", "--dry-run"],
+        "status": ["status", key],
+        "produce": ["produce", key, "-n", "2"],
+        "tail": ["tail", key, "-n", "2"],
+    }[command]
+    try:
+        code = main(argv)
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        assert out.strip()
+    finally:
+        rc = redis.RedisCluster(host="127.0.0.1", port=cluster.nodes[0].port)
+        rc.delete(key)
+        rc.close()
+
+
+# a slot in the middle of a migration (issue 28) ---------------------------------------------------
+
+
+def _node_ids(c: ClusterProcess) -> dict[int, str]:
+    ids = {}
+    for n in c.nodes:
+        cl = redis.Redis(host=n.host, port=n.port)
+        try:
+            ids[n.port] = cl.execute_command("CLUSTER", "MYID").decode()
+        finally:
+            cl.close()
+    return ids
+
+
+def _owner_port(c: ClusterProcess, key: str) -> int:
+    rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
+    try:
+        return rc.get_node_from_key(key).port
+    finally:
+        rc.close()
+
+
+def _start_migration(c: ClusterProcess, slot: int, source: ServerProcess, target: ServerProcess) -> None:
+    ids = _node_ids(c)
+    t = redis.Redis(host=target.host, port=target.port)
+    s = redis.Redis(host=source.host, port=source.port)
+    try:
+        t.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", ids[source.port])
+        s.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", ids[target.port])
+    finally:
+        t.close()
+        s.close()
+
+
+def _migrate_keys(source: ServerProcess, target: ServerProcess, keys: list[str]) -> None:
+    s = redis.Redis(host=source.host, port=source.port)
+    try:
+        s.execute_command("MIGRATE", target.host, target.port, "", 0, 5000, "KEYS", *keys)
+    finally:
+        s.close()
+
+
+def _finish_migration(c: ClusterProcess, slot: int, target: ServerProcess) -> None:
+    ids = _node_ids(c)
+    for n in c.nodes:
+        cl = redis.Redis(host=n.host, port=n.port)
+        try:
+            cl.execute_command("CLUSTER", "SETSLOT", slot, "NODE", ids[target.port])
+        finally:
+            cl.close()
+
+
+ASK_KEYS = ["{ask}a", "{ask}b", "{ask}c"]  # one slot (11420); a and c moved, b left on the source
+
+
+@pytest.fixture
+def half_migrated():
+    """A cluster with slot 11420 half-way from its owner to another primary, left that way: its
+    streams {ask}a and {ask}c are on the importing node, {ask}b still on the migrating one. Each
+    stream: 10 entries, group g, 6 read by c1 (1..3 delivered 6 times), plus 60 other streams."""
+    c = ClusterProcess().start()
+    try:
+        for key in ASK_KEYS:
+            _pending_stream(c, key)
+        rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
+        for i in range(60):
+            rc.xadd(_key(i), {"n": i})
+        rc.close()
+        source = next(n for n in c.nodes if n.port == _owner_port(c, ASK_KEYS[0]))
+        target = next(n for n in c.nodes if n is not source)
+        slot = key_slot(b"{ask}a")
+        _start_migration(c, slot, source, target)
+        _migrate_keys(source, target, ["{ask}a", "{ask}c"])
+        yield c, source, target
+    finally:
+        c.cleanup()
+
+
+@pytest.mark.slow
+def test_status_finds_every_stream_of_a_half_migrated_slot_once(half_migrated, capsys):
+    from streamtop.cli import main
+
+    c, source, target = half_migrated
+    code = main(["status", "--json", "--url", c.url])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0, doc["breaches"]
+    keys = [s["key"] for s in doc["streams"]]
+    assert len(keys) == len(set(keys)) == 63
+    nodes = {s["key"]: s["node"] for s in doc["streams"]}
+    assert nodes["{ask}a"] == nodes["{ask}c"] == f"127.0.0.1:{target.port}"
+    assert nodes["{ask}b"] == f"127.0.0.1:{source.port}"
+    assert sum(n["streams"] for n in doc["nodes"]) == 63  # the nodes' counts add up
+    for key in ASK_KEYS:  # named: found on whichever node has it, with its data
+        code = main(["status", "--json", "--url", c.url, key])
+        doc = json.loads(capsys.readouterr().out)
+        assert code == 0, (key, doc)
+        [stream] = doc["streams"]
+        assert stream["key"] == key and stream["length"] == 10 and stream["error"] is None
+        assert stream["groups"][0]["pending"] == 6
+
+
+@pytest.mark.slow
+def test_the_collector_shows_a_half_migrated_slot_once_in_every_poll(half_migrated):
+    c, source, target = half_migrated
+
+    async def run():
+        col = await _collector(c.url)
+        try:
+            return [await col.poll() for _ in range(4)]
+        finally:
+            await col.aclose()
+
+    for snap in asyncio.run(run()):
+        keys = [s.key for s in snap.streams]
+        assert len(keys) == len(set(keys)) == 63
+        assert all(s.error is None for s in snap.streams), [s.error for s in snap.streams if s.error]
+        assert snap.stream(b"{ask}a").length == 10
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key", ["{ask}a", "{ask}b"])
+def test_actions_follow_ask_in_a_half_migrated_slot(half_migrated, capsys, key):
+    """On the importing node ({ask}a) and on the migrating one ({ask}b), claim, ack, trim and group
+    work. A dead-letter stream that does not exist yet would be created on the importing node:
+    no node can move entries into it until the reshard is done, and it says so, changing nothing."""
+    from streamtop.cli import main
+
+    c, _, _ = half_migrated
+    rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
+    try:
+        for argv in (
+            ["claim", key, "g", "--to", "c2", "--from", "c1", "--count", "1"],
+            ["ack", key, "g", "--from", "c2"],
+            ["trim", key, "--maxlen", "5"],
+            ["group", key, "create", "h", "--id", "0"],
+        ):
+            for dry in (True, False):
+                code = main([*argv, "--url", c.url, "--json", "--dry-run" if dry else "--yes"])
+                out, err = capsys.readouterr()
+                assert code == 0, (argv, dry, out, err)
+        assert rc.xlen(key) == 5 and rc.xpending(key, "g")["pending"] == 5
+        assert [g["name"] for g in rc.xinfo_groups(key)] == [b"g", b"h"]
+        code = main(["deadletter", key, "g", "--min-deliveries", "6", "--url", c.url, "--yes"])
+        err = capsys.readouterr().err
+        assert code == 1 and ("TRYAGAIN" in err or "reshard" in err), err
+        assert len(err.strip().splitlines()) == 1
+        assert rc.xpending(key, "g")["pending"] == 5 and rc.exists(f"{key}:dlq") == 0
+    finally:
+        rc.close()
+
+
+@pytest.mark.slow
+def test_a_reshard_under_polls_never_hides_or_doubles_a_stream():
+    """60 slots (180 streams, 3 a slot) move key by key from one primary to another while a
+    collector (the dashboard's) and status's collect poll every 0.25 s: every poll shows each of
+    the 240 streams exactly once, none with an error."""
+    from streamtop.status import collect
+
+    c = ClusterProcess().start()
+    try:
+        source, target = c.nodes[2], c.nodes[0]
+        first = 16384 // 3 * 2  # the third node's range starts here
+        moving = [f"r{i}" for i in range(100_000) if key_slot(f"r{i}".encode()) >= first][:60]
+        keys = [k for base in moving for k in (base, f"{{{base}}}:a", f"{{{base}}}:b")]
+        keys += [_key(i) for i in range(60)]
+        rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
+        for key in keys:
+            rc.xadd(key, {"n": 1})
+            rc.xgroup_create(key, "g", "0")
+        rc.close()
+        assert _owner_port(c, moving[0]) == source.port
+
+        def reshard() -> None:
+            for base in moving:
+                slot = key_slot(base.encode())
+                _start_migration(c, slot, source, target)
+                for key in (base, f"{{{base}}}:a", f"{{{base}}}:b"):
+                    _migrate_keys(source, target, [key])
+                    time.sleep(0.01)  # pacing: let polls land in the middle of the slot's move
+                _finish_migration(c, slot, target)
+
+        async def run():
+            col = await _collector(c.url)
+            spec = build_spec(url=c.url)
+            snaps = []
+            try:
+                snaps.append(await col.poll())
+                mover = asyncio.ensure_future(asyncio.to_thread(reshard))
+                while not mover.done():
+                    snaps.append(await col.poll())
+                    snaps.append((await collect(spec, [], PollOptions(), None)).snapshot)
+                    await asyncio.sleep(0.25)
+                await mover
+                snaps.append(await col.poll())
+                snaps.append(await col.poll())
+            finally:
+                await col.aclose()
+            return snaps
+
+        snaps = asyncio.run(run())
+        assert len(snaps) > 10
+        for i, snap in enumerate(snaps):
+            shown = [s.key for s in snap.streams]
+            missing = {k.encode() for k in keys} - set(shown)
+            assert len(shown) == len(set(shown)) == len(keys), (i, len(shown), missing)
+            assert [s.error for s in snap.streams if s.error] == []
+        last = snaps[-1]
+        assert {last.stream(k.encode()).node for k in moving} == {f"127.0.0.1:{target.port}"}
+    finally:
+        c.cleanup()
+
+
+@pytest.mark.slow
+async def test_dashboard_after_delslots_is_partial_and_clears_after_addslots():
+    """CLUSTER DELSLOTS on a running dashboard: not LIVE, the slots counted as uncovered (from the
+    topology read and from the CLUSTERDOWN replies); ADDSLOTS: LIVE again, nothing uncovered."""
+    from tests.support.ui import SIZE, make_app, plain
+
+    c = ClusterProcess().start()
+    try:
+        rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
+        for i in range(40):
+            rc.xadd(_key(i), {"n": i})
+        rc.close()
+        app = make_app(c.url)
+        header = lambda: plain(app.w("header").render())  # noqa: E731
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: len(app.w("streams-table").row_keys) == 40)
+            await until(pilot, lambda: " LIVE " in header())
+            node = redis.Redis(host="127.0.0.1", port=c.nodes[1].port)
+            try:
+                node.execute_command("CLUSTER", "DELSLOTSRANGE", 5461, 10921)
+                await until(pilot, lambda: "slots uncovered" in header(), timeout=20)
+                assert " LIVE " not in header() and " PARTIAL " in header()
+                node.execute_command("CLUSTER", "ADDSLOTSRANGE", 5461, 10921)
+                await until(pilot, lambda: " LIVE " in header(), timeout=30)
+                assert "uncovered" not in header()
+            finally:
+                node.close()
+    finally:
+        c.cleanup()
+
+
+@pytest.mark.slow
+def test_tail_follow_goes_on_through_a_failover():
+    """`tail -f` on a key whose primary dies: it waits for the replica's promotion and prints the
+    entries added after it, instead of exiting and blaming the (alive) seed."""
+    import argparse
+
+    from streamtop.tail import tail
+
+    c = ClusterProcess().start(replicas=1)
+    try:
+        key = "{tailed}:s"
+        rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
+        rc.xadd(key, {"n": "before"})
+        owner = rc.get_node_from_key(key)
+        assert rc.execute_command("WAIT", 1, 10_000, target_nodes=owner) == 1
+        rc.close()
+        victim = next(n for n in c.nodes if n.port == owner.port)
+        seed = next(n for n in c.nodes[:3] if n is not victim)
+        args = argparse.Namespace(start=None, count=None, follow=True)
+        seen: list[bytes] = []
+
+        def emit(_entry_id, fields) -> None:
+            seen.extend(v for k, v in fields if k == b"n")
+
+        async def run():
+            spec = build_spec(url=seed.url)
+            task = asyncio.ensure_future(tail(spec, key.encode(), args, emit))
+            await until(None, lambda: seen == [b"before"], "the first entry")
+            victim.stop()
+
+            def add_after_promotion() -> bool:
+                try:
+                    fresh = redis.RedisCluster(host="127.0.0.1", port=seed.port)
+                    try:
+                        fresh.xadd(key, {"n": "after"})
+                    finally:
+                        fresh.close()
+                    return True
+                except redis.RedisError:
+                    return False
+
+            async def promoted() -> bool:
+                return task.done() or await asyncio.to_thread(add_after_promotion)
+
+            await until(None, promoted, "a promotion", timeout=30, interval=0.25)
+            if task.done():  # it gave up: say why
+                return task.exception() or task.result()
+            try:
+                await until(None, lambda: b"after" in seen or task.done(), "the entry after", timeout=30)
+            finally:
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
+            return None
+
+        gave_up = asyncio.run(run())
+        assert gave_up is None, gave_up
+        assert seen[:1] == [b"before"] and b"after" in seen, seen
+    finally:
+        c.cleanup()
+
+
+@pytest.mark.slow
+def test_a_node_whose_poll_this_client_reads_late_is_not_called_down():
+    """The client is the slow one (its polls of one node take 3 x answer_timeout to come back:
+    a loaded monitoring host): the node answers its PING, so it is never "not answering"; a
+    SIGSTOPped node, whose PING goes unanswered too, is."""
+    c = ClusterProcess().start()
+    try:
+        rc = redis.RedisCluster(host="127.0.0.1", port=c.nodes[0].port)
+        for i in range(30):
+            rc.xadd(_key(i), {"n": i})
+        rc.close()
+        slow, hung = (f"127.0.0.1:{n.port}" for n in c.nodes[1:])
+
+        async def run():
+            col = await _collector(c.url)
+            col.answer_timeout, col.node_wait = 0.4, 0.1
+            try:
+                await col.poll()
+                node = col.nodes[slow]
+                execute = node.collector.execute
+
+                async def late(*args):
+                    await asyncio.sleep(col.answer_timeout * 3)  # our side, not the server's
+                    return await execute(*args)
+
+                node.collector.execute = late
+                os.kill(c.nodes[2].process.pid, signal.SIGSTOP)
+                try:
+                    snaps = []
+                    for _ in range(40):
+                        snaps.append(await col.poll())
+                        await asyncio.sleep(0.05)
+                        if any(n.address == hung and n.not_answering_for for n in snaps[-1].nodes):
+                            break
+                finally:
+                    os.kill(c.nodes[2].process.pid, signal.SIGCONT)
+                return snaps
+            finally:
+                await col.aclose()
+
+        snaps = asyncio.run(run())
+        assert any(n.address == hung and n.not_answering_for for n in snaps[-1].nodes)
+        late_polls = [n for snap in snaps for n in snap.nodes if n.address == slow]
+        assert all(n.ok and n.not_answering_for is None for n in late_polls)
+    finally:
+        for node in c.nodes:
+            if node.process is not None and node.process.poll() is None:
+                os_kill_cont(node.process.pid)
+        c.cleanup()
+
+
+def test_a_node_whose_first_poll_is_late_is_pending_not_empty(cluster):
+    """The first poll waits for the slower nodes a while; one later still is listed as pending
+    (first_poll), so the dashboard says PARTIAL rather than LIVE over a table missing its rows."""
+
+    async def run():
+        col = await _collector(cluster.url)
+        col.answer_timeout, col.node_wait = 0.4, 0.1
+        try:
+            await col.refresh_topology()
+            slow = col.nodes[f"127.0.0.1:{cluster.nodes[1].port}"]
+            execute = slow.collector.execute
+            gate = asyncio.Event()
+
+            async def late(*args):
+                await gate.wait()
+                return await execute(*args)
+
+            slow.collector.execute = late
+            first = await col.poll()
+            gate.set()
+            await until(None, lambda: slow.task is None or slow.task.done(), "the late poll")
+            return first, await col.poll(), slow.address
+        finally:
+            await col.aclose()
+
+    first, second, address = asyncio.run(run())
+    pending = next(n for n in first.nodes if n.address == address)
+    assert pending.first_poll and pending.ok and len(first.streams) < len(second.streams)
+    assert not any(n.first_poll for n in second.nodes) and len(second.streams) >= 300

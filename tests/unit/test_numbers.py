@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from streamtop import cli
 from streamtop import numbers as num
 from streamtop.cliargs import decode_arg
+from streamtop.record.moments import age_arg, size_arg
 from streamtop.serve.command import bind_address
 from streamtop.status import thresholds_from
 from tests.support.numbers import TEXTS, outcome, short
@@ -138,6 +139,10 @@ CLI_OPTIONS = [
     ("serve", [], "--max-streams", num.MAX_STREAMS, "max_streams"),
     ("serve", [], "--window", num.WINDOW, "window_ms"),
     ("serve", [], "--max-server-load", num.MAX_SERVER_LOAD, "max_server_load"),
+    ("record", ["--out", "r.db"], "--max-streams", num.MAX_STREAMS, "max_streams"),
+    ("record", ["--out", "r.db"], "--interval", num.INTERVAL, "interval"),
+    ("record", ["--out", "r.db"], "--window", num.WINDOW, "window_ms"),
+    ("replay", ["r.db"], "--window", num.WINDOW, "window_ms"),
 ]
 # the connection options every command shares: -p/--port (-p alone in web, whose --port is its
 # HTTP port), and -n/--db (--db alone in produce)
@@ -155,6 +160,9 @@ BEFORE = {
     "group": ["k", "create", "g"],
     "web": [],
     "serve": [],
+    "record": ["--out", "r.db"],
+    "replay": ["r.db"],
+    "report": ["r.db"],
 }
 CLI_OPTIONS += [
     (name, before, flag, field, dest)
@@ -182,8 +190,12 @@ def test_every_numeric_option_is_in_the_table():
                 option = max(action.option_strings, key=len)
                 assert (name, option) in {(c[0], c[2]) for c in CLI_OPTIONS}, (name, option)
             else:
-                # the typed options that are not numbers: --decode [KEY=]FORMAT, serve --bind ADDRESS
-                assert action.type in (None, decode_arg, bind_address), (name, action.option_strings)
+                # the typed options that are not numbers: --decode [KEY=]FORMAT, serve --bind ADDRESS,
+                # a recording's --keep AGE and --max-size SIZE (units: 7d, 2GB; record/moments.py)
+                assert action.type in (None, decode_arg, bind_address, age_arg, size_arg), (
+                    name,
+                    action.option_strings,
+                )
 
 
 @settings(max_examples=400, deadline=None)
