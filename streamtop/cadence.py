@@ -247,7 +247,7 @@ class LoadMeter:
         if self._start is None or not self._polls:
             return None
         span = max(now, self._polls[-1][0]) - self._start
-        if span <= 0:
+        spent = [u for t, u in self._polls if t > self._start]
+        if span <= 0 or not spent:  # one poll only opens the span: unknown, not 0
             return None
-        usec = sum(u for t, u in self._polls if t > self._start)
-        return usec / 1e6 / span
+        return sum(spent) / 1e6 / span

@@ -164,7 +164,7 @@ async def produce(
         kind = await client.type(key)
         kind = kind.decode() if isinstance(kind, bytes) else str(kind)
         if kind not in ("none", "stream"):
-            raise UsageError(f"key {label(key)!r} holds a {kind}, not a stream")
+            raise UsageError(f"key '{label(key)}' holds a {kind}, not a stream")
         events = _events(n, fields, random.Random())
         xadd: dict[str, Any] = dict(maxlen=maxlen, approx=approx)
         if rate is None:
@@ -175,10 +175,10 @@ async def produce(
         text = reply_error_text(exc)
         after = f" (after adding {counter.done})" if counter.done else ""
         if text.startswith("WRONGTYPE"):
-            raise UsageError(f"key {label(key)!r} is not a stream{after}") from None
+            raise UsageError(f"key '{label(key)}' is not a stream{after}") from None
         if (said := cluster_error_text(exc)) is not None:  # the cluster client refused, not a server
-            raise UsageError(f"cannot XADD to {label(key)!r}: {said}{after}") from None
-        raise UsageError(f"the server refused XADD to {label(key)!r}: {text}{after}") from None
+            raise UsageError(f"cannot XADD to '{label(key)}': {said}{after}") from None
+        raise UsageError(f"the server refused XADD to '{label(key)}': {text}{after}") from None
     except REDIS_ERRORS as exc:  # RedisClusterException is not a RedisError
         after = f" (after adding {counter.done})" if counter.done else ""
         raise ConnectError(describe_error(exc, spec) + after) from None

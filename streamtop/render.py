@@ -12,6 +12,7 @@ as markup get the `Text`. `label` / `unlabel` are re-exported here: the plain-st
 from __future__ import annotations
 
 import codecs
+import hashlib
 
 from rich.text import Text
 
@@ -52,9 +53,14 @@ def text(
     return out
 
 
-def name_text(value: bytes | str | None, limit: int | None = NAME_LIMIT, style: str = "") -> Text:
+def name_text(
+    value: bytes | str | None, limit: int | None = NAME_LIMIT, style: str = "", *, tagged: bool = False
+) -> Text:
     """A key or name on one line, escaped as `text` does, cut to `limit` cells with "…" (only the
-    head of a long name is decoded, so a 10 MB name costs no more than a short one)."""
+    head of a long name is decoded, so a 10 MB name costs no more than a short one). `tagged`: a
+    cut name ends in "#" and 16 hex digits of a hash of the whole name, as the exporter's labels
+    do, so two names that differ only past the cut never print the same (where nothing else on
+    the line names it: `status`'s table)."""
     if value is None:
         return Text("-", style="dim")
     if limit is None:
@@ -67,6 +73,9 @@ def name_text(value: bytes | str | None, limit: int | None = NAME_LIMIT, style: 
     if out.cell_len > limit or cut:
         out.truncate(max(limit - 1, 0))
         out.append("…", "dim")
+        if tagged:
+            whole = value if isinstance(value, bytes) else value.encode("utf-8", "surrogatepass")
+            out.append("#" + hashlib.blake2b(whole, digest_size=8).hexdigest(), "dim")
     return out
 
 

@@ -373,11 +373,11 @@ async def _key_problems(
         kind = await client.type(s.key)
         kind = kind.decode() if isinstance(kind, bytes) else str(kind)
         if kind == "none":
-            problems.append(f"no stream at key {label(s.key)!r} (it does not exist)")
+            problems.append(f"no stream at key '{label(s.key)}' (it does not exist)")
         elif kind != "stream":
-            problems.append(f"key {label(s.key)!r} holds a {kind}, not a stream")
+            problems.append(f"key '{label(s.key)}' holds a {kind}, not a stream")
         else:
-            problems.append(f"key {label(s.key)!r}: {s.error}")
+            problems.append(f"key '{label(s.key)}': {s.error}")
     return problems
 
 
@@ -681,7 +681,7 @@ NAME_LIMIT = 200  # cells of a key or name in the table; --json has them whole
 
 
 def _name(value: bytes) -> str:
-    return render.name_text(value, NAME_LIMIT).plain
+    return render.name_text(value, NAME_LIMIT, tagged=True).plain
 
 
 def make_console() -> Console:
@@ -699,7 +699,9 @@ def _cell(text: str, breached: bool) -> Text:
 
 
 def _stream_header(res: Result, s: StreamInfo, marks: set[tuple[bytes | None, str]]) -> Text:
-    head = render.name_text(s.key, NAME_LIMIT, "bold")  # server bytes: escaped Text, never markup
+    head = render.name_text(
+        s.key, NAME_LIMIT, "bold", tagged=True
+    )  # server bytes: escaped Text, never markup
     if s.node:
         head.append_text(render.text(f"  @{s.node}", "dim"))
     if s.error is not None:
@@ -736,7 +738,7 @@ def _groups_table(res: Result, s: StreamInfo, marks: set[tuple[bytes | None, str
     for g in s.groups:
         health = res.history.health(s.key, g.name)
         row = [
-            render.name_text(g.name, NAME_LIMIT),
+            render.name_text(g.name, NAME_LIMIT, tagged=True),
             Text(str(g.consumers)),
             _cell(str(g.pending), (g.name, "pending") in marks),
             _cell(
@@ -777,8 +779,8 @@ def _consumers_table(
         table.add_column("state")
     for g, c in rows:
         row = [
-            render.name_text(g.name, NAME_LIMIT),
-            render.name_text(c.name, NAME_LIMIT),
+            render.name_text(g.name, NAME_LIMIT, tagged=True),
+            render.name_text(c.name, NAME_LIMIT, tagged=True),
             Text(str(c.pending)),
             Text(render.duration_ms(c.idle_ms)),
         ]
@@ -811,7 +813,7 @@ def print_tables(
             console.print(_groups_table(res, s, marks))
             for g in s.groups:  # why each verdict: a line of its own, not squeezed into a cell
                 why = render.text("  ")
-                why.append_text(render.name_text(g.name, NAME_LIMIT))
+                why.append_text(render.name_text(g.name, NAME_LIMIT, tagged=True))
                 why.append(f": {res.history.health(s.key, g.name).reason}", style="dim")
                 console.print(why)
             now_ms, server_clock = poll_clock(snap)
@@ -840,9 +842,9 @@ def print_tables(
             console.print(Text(f"UNHEALTHY ({len(unhealthy)}, judged {judged}):", style=BREACH_STYLE))
             for s, g, verdict in unhealthy:
                 line = Text("  ")
-                line.append_text(render.name_text(s.key, NAME_LIMIT))
+                line.append_text(render.name_text(s.key, NAME_LIMIT, tagged=True))
                 line.append(" group ")
-                line.append_text(render.name_text(g.name, NAME_LIMIT))
+                line.append_text(render.name_text(g.name, NAME_LIMIT, tagged=True))
                 line.append(f": {verdict}: {res.history.health(s.key, g.name).reason}")
                 console.print(line)
         else:

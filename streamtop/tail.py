@@ -21,6 +21,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from . import numbers as num
@@ -140,6 +141,16 @@ def entry_json(entry_id: str, fields: Fields, fmt: str) -> str:
 # reading ----------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class StreamState:
+    """From XINFO STREAM: what tells one stream from another under the same key."""
+
+    last: tuple[int, int] | None  # last-generated-id
+    added: int | None  # entries-added (7.0+)
+    first: tuple[int, int] | None  # the first entry's ID (None: empty)
+    max_deleted: tuple[int, int] | None  # max-deleted-entry-id (7.0+)
+
+
 class Tail:
     """One tail run: the client, the key, how entries are printed, and where --follow goes on."""
 
@@ -157,7 +168,7 @@ class Tail:
         self.say = say  # one line on stderr: the connection lost and back, a stream recreated
         self.where = where
         self.last_id: str | None = None
-        self.seen: tuple[tuple[int, int] | None, int | None] | None = None  # last-generated-id, entries-added
+        self.seen: StreamState | None = None
         self.failover_wait = 0.0  # cluster: how long --follow waits out its node's failure
 
     async def _call(self, *args: Any) -> Any:
@@ -170,8 +181,8 @@ class Tail:
         except redis.ResponseError as exc:
             text = " ".join(str(exc).split())
             if text.startswith("WRONGTYPE"):
-                raise UsageError(f"key {label(self.key)!r} is not a stream") from None
-            raise UsageError(f"the server refused {args[0]} on {label(self.key)!r}: {text}") from None
+                raise UsageError(f"key '{label(self.key)}' is not a stream") from None
+            raise UsageError(f"the server refused {args[0]} on '{label(self.key)}': {text}") from None
 
     def _print(self, entries: list[tuple[str, Fields]]) -> None:
         for entry_id, fields in entries:
@@ -198,11 +209,11 @@ class Tail:
         kind = await self.client.execute_command("TYPE", self.key)
         kind = kind.decode() if isinstance(kind, bytes) else str(kind)
         if kind not in ("none", "stream"):
-            raise UsageError(f"key {label(self.key)!r} holds a {kind}, not a stream")
+            raise UsageError(f"key '{label(self.key)}' holds a {kind}, not a stream")
         return kind == "stream"
 
-    async def state(self) -> tuple[tuple[int, int] | None, int | None] | None:
-        """(last-generated-id, entries-added (7.0+, else None)), None when there is no stream."""
+    async def state(self) -> StreamState | None:
+        """What tells one stream from another under the same key; None when there is no stream."""
         import redis
 
         try:
@@ -212,18 +223,35 @@ class Tail:
                 return None
             raise
         added = info.get("entries-added")
-        return id_key(text(info.get("last-generated-id"))), (int(added) if added is not None else None)
+        first = info.get("first-entry")
+        deleted = info.get("max-deleted-entry-id")  # 7.0+
+        return StreamState(
+            last=id_key(text(info.get("last-generated-id"))),
+            added=int(added) if added is not None else None,
+            first=id_key(text(first[0])) if first else None,
+            max_deleted=id_key(text(deleted)) if deleted is not None else None,
+        )
 
-    async def recreated(self) -> bool:
+    async def recreated(self, after: str = "0-0") -> bool:
         """True when the stream is not the one read so far: gone, or its last-generated-id went
-        back, or its entries-added did (XREAD after our last ID would skip its lower IDs)."""
+        back, or its entries-added did, or (7.0+) the entry read last (`after`) is gone without
+        being deleted (max-deleted-entry-id is below it) from a stream that starts below it: a
+        stream deleted and written again, lower IDs first and then higher ones, before this look
+        (XREAD after our last ID would skip its lower IDs). On 6.2 an XDEL of the entry read last
+        looks the same as that, so only the first rules apply there."""
         now = await self.state()
         before, self.seen = self.seen, now
         if before is None or now is None:
             return before is not None and now is None
-        (last_then, added_then), (last_now, added_now) = before, now
-        went_back = last_then is not None and last_now is not None and last_now < last_then
-        return went_back or (added_then is not None and added_now is not None and added_now < added_then)
+        went_back = before.last is not None and now.last is not None and now.last < before.last
+        if went_back or (before.added is not None and now.added is not None and now.added < before.added):
+            return True
+        mark = id_key(after)
+        if mark is None or mark == (0, 0) or now.max_deleted is None or now.first is None:
+            return False
+        if now.first >= mark or now.max_deleted >= mark:  # trimmed past it, or XDEL'd: same stream
+            return False
+        return not await self._call("XRANGE", self.key, after, after, "COUNT", 1)
 
     async def follow(self) -> None:
         """XREAD BLOCK from the last entry printed (else from the newest, else from the start),
@@ -246,11 +274,16 @@ class Tail:
                     self.say(f"streamtop tail: reconnected to {self.where}")
                     delay, lost = BACKOFF[0], False
                 read = _streams(reply)
+                # an idle block, or entries while the entry read last is gone: another stream under
+                # the key? (one recreated with lower IDs, then higher ones, is read from its start)
+                if not read or not await self._holds(after):
+                    checked = await self._check(after)
+                    if checked != after:
+                        after = checked
+                        continue
                 for _key, entries in read:
                     self._print(entries)
                 after = self.last_id or after
-                if not read:  # an idle block: the moment to notice a stream recreated under us
-                    after = await self._check(after)
             except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
                 if _cancelled():  # a cancel that Python 3.11's asyncio.timeout turned into TimeoutError
                     raise
@@ -261,9 +294,14 @@ class Tail:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, BACKOFF[1])
 
+    async def _holds(self, after: str) -> bool:
+        """The entry read last is still there: the same stream, no XINFO STREAM needed (which
+        returns the first and last entries whole, at every read)."""
+        return after == "0-0" or bool(await self._call("XRANGE", self.key, after, after, "COUNT", 1))
+
     async def _check(self, after: str) -> str:
-        if await self.recreated():
-            self.say(f"streamtop tail: {label(self.key)!r} was deleted or recreated: reading from its start")
+        if await self.recreated(after):
+            self.say(f"streamtop tail: '{label(self.key)}' was deleted or recreated: reading from its start")
             self.last_id = None
             return "0-0"
         return after
@@ -332,7 +370,7 @@ async def tail(
         reader.failover_wait = FAILOVER_WAIT
     try:
         if not await reader.exists() and not args.follow:
-            raise UsageError(f"no stream {label(key)!r} (add --follow to wait for it)")
+            raise UsageError(f"no stream '{label(key)}' (add --follow to wait for it)")
         if args.start is not None:
             await reader.since(args.start, args.count)
         else:

@@ -185,7 +185,7 @@ def describe_error(
     whichever helper command (MULTI, WATCH) the server happened to refuse first."""
     text = one_line(exc)
     code = text.split(" ", 1)[0]
-    where = f" on {label(key)!r}" if key is not None else ""
+    where = f" on '{label(key)}'" if key is not None else ""
     if code == "NOPERM" or "no permissions" in text.lower():
         said = text.removeprefix("NOPERM ").strip()
         if need:
@@ -199,16 +199,16 @@ def describe_error(
             "user or password (restarted with new credentials?)"
         )
     if code == "BUSYGROUP":
-        g = f"group {label(group)!r}" if group is not None else "the group"
+        g = f"group '{label(group)}'" if group is not None else "the group"
         return f"{action} failed: {g} already exists{where}"
     if code == "NOGROUP":
-        g = f"group {label(group)!r}" if group is not None else "the group"
-        k = f" {label(key)!r}" if key is not None else ""
+        g = f"group '{label(group)}'" if group is not None else "the group"
+        k = f" '{label(key)}'" if key is not None else ""
         return f"{action} failed: no stream{k} or no {g} on it"
     if code == "WRONGTYPE":
-        return f"{action} failed: {label(key or b'')!r} is not a stream"
+        return f"{action} failed: '{label(key or b'')}' is not a stream"
     if "no such key" in text.lower():
-        return f"{action} failed: no stream {label(key or b'')!r}"
+        return f"{action} failed: no stream '{label(key or b'')}'"
     if is_not_answering(exc):
         return f"{action} failed: {lost_words(exc)} ({text})"
     if isinstance(exc, redis.ConnectionError | redis.TimeoutError | ConnectionError | OSError):

@@ -38,7 +38,7 @@ def _done(cursor: str | None) -> bool:
 
 def owners_text(owners: dict[bytes, int]) -> str:
     """ "from 'c1' (190), 'c3' (2)": who held the claimed entries."""
-    return ", ".join(f"{label(o)!r} ({n:,})" for o, n in sorted(owners.items(), key=lambda kv: -kv[1]))
+    return ", ".join(f"'{label(o)}' ({n:,})" for o, n in sorted(owners.items(), key=lambda kv: -kv[1]))
 
 
 def _count(owners: dict[bytes, int], who: bytes | None) -> None:
@@ -107,10 +107,10 @@ async def claim_all(
             )
         return fail(exc, "claim", key, group, need=needs("+xautoclaim", (key,)), claimed=len(claimed))
     more = not _done(cursor)
-    msg = f"{'would claim' if dry_run else 'claimed'} {len(claimed):,} into {label(consumer)!r}"
+    msg = f"{'would claim' if dry_run else 'claimed'} {len(claimed):,} into '{label(consumer)}'"
     if dry_run and not claimed:
         msg = (
-            f"nothing to claim: no pending entry of {label(group)!r} idle {min_idle_ms:,} ms or more "
+            f"nothing to claim: no pending entry of '{label(group)}' idle {min_idle_ms:,} ms or more "
             f"from {start} on"
         )
     if owners:
@@ -227,8 +227,8 @@ async def claim_from(
     if not claimed and not deleted:
         return ActionResult(
             True,
-            f"nothing to claim: {label(source)!r} holds no entry idle "
-            f"{min_idle_ms:,} ms or more in {label(group)!r}",
+            f"nothing to claim: '{label(source)}' holds no entry idle "
+            f"{min_idle_ms:,} ms or more in '{label(group)}'",
             {
                 "claimed": 0,
                 "claimed_ids": [],
@@ -240,7 +240,7 @@ async def claim_from(
             },
         )
     verb = "would claim" if dry_run else "claimed"
-    msg = f"{verb} {len(claimed):,} from {label(source)!r} into {label(consumer)!r}"
+    msg = f"{verb} {len(claimed):,} from '{label(source)}' into '{label(consumer)}'"
     more = len(claimed) >= cap
     if more:
         msg += f" (stopped at the cap of {cap:,}: run again for the rest)"

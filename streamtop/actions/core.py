@@ -169,7 +169,7 @@ class Actions:
         entry_id = text(reply)
         return ActionResult(
             True,
-            f"added {entry_id} to {label(key)!r} ({fields['sensor_id']}, temp {fields['temp']})",
+            f"added {entry_id} to '{label(key)}' ({fields['sensor_id']}, temp {fields['temp']})",
             {"id": entry_id, "fields": fields, "added": 1},
         )
 
@@ -233,9 +233,9 @@ class Actions:
                 progress(done, n)
         cancelled = done < n
         msg = (
-            f"burst cancelled: {done:,} of {n:,} events added to {label(key)!r}"
+            f"burst cancelled: {done:,} of {n:,} events added to '{label(key)}'"
             if cancelled
-            else f"added {done:,} events to {label(key)!r}"
+            else f"added {done:,} events to '{label(key)}'"
         )
         return ActionResult(
             True, msg, {"added": done, "requested": n, "last_id": last_id, "cancelled": cancelled}
@@ -263,7 +263,7 @@ class Actions:
             False,
             f"produce burst: {lost_words(exc)} after a chunk of {size:,} was "
             f"sent ({one_line(exc)}): {total:,} of {n:,} added ({done:,} confirmed, "
-            f"{found:,} found after the last confirmed entry); {label(key)!r} now has "
+            f"{found:,} found after the last confirmed entry); '{label(key)}' now has "
             f"{to_int(got[1]) or 0:,} entries",
             {**base, "added": total, "added_in_lost_chunk": found},
         )
@@ -303,7 +303,7 @@ class Actions:
             # XPENDING refused, the XACK ran: its count is all that can be told
             return ActionResult(
                 True,
-                f"acked {acked} of {len(ids)} in {label(group)!r} (which ones cannot be told: "
+                f"acked {acked} of {len(ids)} in '{label(group)}' (which ones cannot be told: "
                 "XPENDING was refused)",
                 {"acked": acked, "acked_ids": [], "not_pending": []},
             )
@@ -311,7 +311,7 @@ class Actions:
         still = {i for i, rep in zip(ids, after, strict=True) if pending_rows(rep)}
         done = [i for i in ids if i in was and i not in still]
         gone = [i for i in ids if i not in was]
-        msg = f"acked {acked} of {len(ids)} in {label(group)!r}"
+        msg = f"acked {acked} of {len(ids)} in '{label(group)}'"
         if gone:
             msg += f"; {len(gone)} no longer pending (acked or removed meanwhile)"
         if still:
@@ -340,7 +340,7 @@ class Actions:
         gone = [i for i in ids if i not in set(still)]
         msg = (
             f"ack: {lost_words(exc)} after the ack was sent ({one_line(exc)}): {len(gone)} of "
-            f"{len(ids)} are no longer pending in {label(group)!r}"
+            f"{len(ids)} are no longer pending in '{label(group)}'"
         )
         if still:
             msg += f"; {len(still)} still pending: ack them again"
@@ -364,12 +364,12 @@ class Actions:
         if not names:
             return ActionResult(
                 False,
-                f"group {label(group)!r} has no consumers yet: type a new consumer name to create one",
+                f"group '{label(group)}' has no consumers yet: type a new consumer name to create one",
                 {"consumers": []},
             )
         if consumer not in names:
             return ActionResult(
-                False, f"no consumer {label(consumer)!r} in group {label(group)!r}", {"consumers": names}
+                False, f"no consumer '{label(consumer)}' in group '{label(group)}'", {"consumers": names}
             )
         return None
 
@@ -470,7 +470,7 @@ class Actions:
         claimed = [i for i, _ in parse_entries([e for e in rows if e])]
         missing = sum(1 for e in rows if e is None)
         skipped = [i for i in ids if i not in set(claimed)]
-        msg = f"claimed {len(claimed)} of {len(ids)} into {label(consumer)!r}"
+        msg = f"claimed {len(claimed)} of {len(ids)} into '{label(consumer)}'"
         if skipped:
             msg += f"; {len(skipped)} not claimed (idle below min, or no longer pending)"
         return ActionResult(
@@ -510,11 +510,11 @@ class Actions:
         owners: dict[bytes, int] = {}
         for p in rows:
             owners[p.consumer] = owners.get(p.consumer, 0) + 1
-        of = f" of {label(who)!r}" if who is not None else ""
+        of = f" of '{label(who)}'" if who is not None else ""
         idle = f" idle {min_idle_ms:,} ms or more" if min_idle_ms else ""
         return ActionResult(
             True,
-            f"{len(rows):,} pending entries{of}{idle} in {label(group)!r}",
+            f"{len(rows):,} pending entries{of}{idle} in '{label(group)}'",
             {
                 "rows": tuple(rows),
                 "ids": [p.id for p in rows],
@@ -538,7 +538,7 @@ class Actions:
         found = [i for i, rep in zip(wanted, replies, strict=True) if pending_rows(rep)]
         return ActionResult(
             True,
-            f"{len(found)} of {len(wanted)} are pending in {label(group)!r}",
+            f"{len(found)} of {len(wanted)} are pending in '{label(group)}'",
             {"ids": found, "not_pending": [i for i in wanted if i not in set(found)]},
         )
 
@@ -556,7 +556,7 @@ class Actions:
         if not ids:
             return ActionResult(
                 True,
-                f"nothing to ack: {label(consumer)!r} holds no pending entry in {label(group)!r}",
+                f"nothing to ack: '{label(consumer)}' holds no pending entry in '{label(group)}'",
                 {"acked": 0, "acked_ids": [], "nothing": True},
             )
         acked: list[str] = []
@@ -571,7 +571,7 @@ class Actions:
                 )
         return ActionResult(
             True,
-            f"acked {len(acked):,} entries {label(consumer)!r} held in {label(group)!r}",
+            f"acked {len(acked):,} entries '{label(consumer)}' held in '{label(group)}'",
             {"acked": len(acked), "acked_ids": acked},
         )
 
@@ -607,7 +607,7 @@ class Actions:
             )
         return ActionResult(
             True,
-            f"{head}; {label(consumer)!r} now owns {now:,} pending entries "
+            f"{head}; '{label(consumer)}' now owns {now:,} pending entries "
             f"({now - before:+,} since the claim started)",
             {**base, "owned_before": before, "owned_now": now},
         )
@@ -634,9 +634,9 @@ class Actions:
         for o in owners.values():
             if o is not None and o != consumer:
                 others[o] = others.get(o, 0) + 1
-        msg = f"{head}: {len(mine)} of {len(ids)} now belong to {label(consumer)!r}"
+        msg = f"{head}: {len(mine)} of {len(ids)} now belong to '{label(consumer)}'"
         if others:
-            msg += "; " + ", ".join(f"{n} to {label(o)!r}" for o, n in others.items())
+            msg += "; " + ", ".join(f"{n} to '{label(o)}'" for o, n in others.items())
         if gone := sum(1 for o in owners.values() if o is None):
             msg += f"; {gone} no longer pending"
         return ActionResult(
@@ -702,11 +702,11 @@ class Actions:
         how = f"{strategy} {'~' if approx else '='} {threshold}"
         left = f"{after} left" if after is not None else "length now unknown (XLEN refused)"
         if not removed:
-            msg = f"nothing trimmed from {label(key)!r} ({how}; {left})"
+            msg = f"nothing trimmed from '{label(key)}' ({how}; {left})"
             if approx:
                 msg += ": ~ removes whole nodes only"
         else:
-            msg = f"trimmed {removed} entries from {label(key)!r} ({how}); {left}"
+            msg = f"trimmed {removed} entries from '{label(key)}' ({how}); {left}"
         return ActionResult(True, msg, {"removed": removed, "length_before": before, "length_after": after})
 
     async def _trim_lost(
@@ -734,19 +734,19 @@ class Actions:
         if now < seen:
             return ActionResult(
                 True,
-                f"{head}: {label(key)!r} now has {now:,} entries, {seen - now:,} fewer: the trim ran",
+                f"{head}: '{label(key)}' now has {now:,} entries, {seen - now:,} fewer: the trim ran",
                 details,
             )
         if holds:
             return ActionResult(
                 True,
-                f"{head}: {label(key)!r} has {now:,} entries ({seen:,} before) and "
+                f"{head}: '{label(key)}' has {now:,} entries ({seen:,} before) and "
                 f"nothing left to trim for {how}",
                 details,
             )
         return ActionResult(
             False,
-            f"{head}: {label(key)!r} still has {now:,} entries ({seen:,} before): "
+            f"{head}: '{label(key)}' still has {now:,} entries ({seen:,} before): "
             f"not trimmed to {how}; run it again",
             details,
         )
@@ -790,19 +790,19 @@ class Actions:
             return fail(exc, "create group", key, group)
         if kind == "none" and not mkstream:
             return ActionResult(
-                False, f"create group failed: no stream {label(key)!r} (--mkstream creates it)", {}
+                False, f"create group failed: no stream '{label(key)}' (--mkstream creates it)", {}
             )
         if kind not in ("stream", "none"):
-            return ActionResult(False, f"create group failed: {label(key)!r} is not a stream", {})
+            return ActionResult(False, f"create group failed: '{label(key)}' is not a stream", {})
         if group in names:
             return ActionResult(
-                False, f"create group failed: group {label(group)!r} already exists on {label(key)!r}", {}
+                False, f"create group failed: group '{label(group)}' already exists on '{label(key)}'", {}
             )
-        made = f"; {label(key)!r} does not exist: a new stream will be created" if kind == "none" else ""
+        made = f"; '{label(key)}' does not exist: a new stream will be created" if kind == "none" else ""
         if dry_run:
             return ActionResult(
                 True,
-                f"would create group {label(group)!r} on {label(key)!r} from {start}{made}",
+                f"would create group '{label(group)}' on '{label(key)}' from {start}{made}",
                 {"start": start, "dry_run": True},
             )
         args = ["XGROUP", "CREATE", key, group, start] + (["MKSTREAM"] if mkstream else [])
@@ -811,7 +811,7 @@ class Actions:
         except Exception as exc:
             return fail(exc, "create group", key, group)
         return ActionResult(
-            True, f"created group {label(group)!r} on {label(key)!r} from {start}", {"start": start}
+            True, f"created group '{label(group)}' on '{label(key)}' from {start}", {"start": start}
         )
 
     async def group_setid(
@@ -829,20 +829,20 @@ class Actions:
             return fail(exc, "set group ID", key, group)
         if group not in found:
             return ActionResult(
-                False, f"set group ID failed: no group {label(group)!r} on {label(key)!r}", {"exists": False}
+                False, f"set group ID failed: no group '{label(group)}' on '{label(key)}'", {"exists": False}
             )
         if dry_run:
             now = text(found[group].get("last-delivered-id"))
             return ActionResult(
                 True,
-                f"would set group {label(group)!r} to read after {entry_id} (now after {now})",
+                f"would set group '{label(group)}' to read after {entry_id} (now after {now})",
                 {"id": entry_id, "dry_run": True},
             )
         try:
             await self._cmd("XGROUP", "SETID", key, group, entry_id)
         except Exception as exc:
             return fail(exc, "set group ID", key, group)
-        return ActionResult(True, f"group {label(group)!r} now reads after {entry_id}", {"id": entry_id})
+        return ActionResult(True, f"group '{label(group)}' now reads after {entry_id}", {"id": entry_id})
 
     async def consumer_preview(
         self, key: bytes | str, group: bytes | str, consumer: bytes | str
@@ -857,15 +857,15 @@ class Actions:
         if consumer not in found:
             return ActionResult(
                 False,
-                f"no consumer {label(consumer)!r} in group {label(group)!r}",
+                f"no consumer '{label(consumer)}' in group '{label(group)}'",
                 {"exists": False, "pending": 0},
             )
         n = found[consumer]
         msg = (
-            f"consumer {label(consumer)!r} holds {n} pending entries: deleting it removes them "
+            f"consumer '{label(consumer)}' holds {n} pending entries: deleting it removes them "
             "from the PEL (they will never be redelivered)"
             if n
-            else f"consumer {label(consumer)!r} holds no pending entries"
+            else f"consumer '{label(consumer)}' holds no pending entries"
         )
         return ActionResult(True, msg, {"exists": True, "pending": n})
 
@@ -884,7 +884,7 @@ class Actions:
         n = to_int(reply) or 0
         return ActionResult(
             True,
-            f"deleted consumer {label(consumer)!r}; {n} pending entries left the PEL",
+            f"deleted consumer '{label(consumer)}'; {n} pending entries left the PEL",
             {"pending_dropped": n},
         )
 
@@ -897,11 +897,11 @@ class Actions:
             return fail(exc, "group preview", key, group)
         g = found.get(group)
         if g is None:
-            return ActionResult(False, f"no group {label(group)!r} on {label(key)!r}", {"exists": False})
+            return ActionResult(False, f"no group '{label(group)}' on '{label(key)}'", {"exists": False})
         pending, consumers = to_int(g.get("pending")) or 0, to_int(g.get("consumers")) or 0
         return ActionResult(
             True,
-            f"group {label(group)!r}: {consumers} consumers, {pending} pending",
+            f"group '{label(group)}': {consumers} consumers, {pending} pending",
             {
                 "exists": True,
                 "pending": pending,
@@ -920,8 +920,8 @@ class Actions:
         except Exception as exc:
             return fail(exc, "destroy group", key, group)
         if not to_int(reply):
-            return ActionResult(False, f"no group {label(group)!r} on {label(key)!r}", {"destroyed": 0})
-        return ActionResult(True, f"destroyed group {label(group)!r} on {label(key)!r}", {"destroyed": 1})
+            return ActionResult(False, f"no group '{label(group)}' on '{label(key)}'", {"destroyed": 0})
+        return ActionResult(True, f"destroyed group '{label(group)}' on '{label(key)}'", {"destroyed": 1})
 
     # ---- dead-letter ----------------------------------------------------------------------
 
@@ -963,32 +963,13 @@ class Actions:
         if self.server.mode == "cluster" and key_slot(dlq) != key_slot(key):
             raise ValidationError(
                 f"in a cluster the dead-letter stream must share the stream's hash slot "
-                f"(each move is one MULTI/EXEC): {label(dlq)!r} is in slot {key_slot(dlq)}, "
-                f"{label(key)!r} in slot {key_slot(key)}; use a hash tag, e.g. "
-                f"{label(self.default_dlq(key))!r}"
+                f"(each move is one MULTI/EXEC): '{label(dlq)}' is in slot {key_slot(dlq)}, "
+                f"'{label(key)}' in slot {key_slot(key)}; use a hash tag, e.g. "
+                f"'{label(self.default_dlq(key))}'"
             )
         if not dry_run and (refused := self.refusal("dead-letter")):
             return refused
         return await dead_letter(self, key, group, sel, n, dlq, dry_run)
-
-    async def dead_letter_preview(
-        self, key: bytes | str, group: bytes | str, min_deliveries: int | str
-    ) -> ActionResult:
-        """How many pending entries were delivered at least N times: the count the dialog shows
-        before the person confirms. A read."""
-        from .deadletter import MAX_MOVE, count_candidates
-
-        key, group = check_name(key, "stream key"), check_name(group, "group")
-        n = parse_int(min_deliveries, "minimum deliveries", 1)
-        try:
-            count, capped = await count_candidates(self.client, key, group, n)
-        except Exception as exc:
-            return fail(exc, "dead-letter preview", key, group)
-        shown = f"{count:,}" + (" or more" if capped else "")
-        msg = f"{shown} pending entries of {label(group)!r} were delivered {n} times or more" + (
-            f" (one run moves at most {MAX_MOVE:,})" if count > MAX_MOVE else ""
-        )
-        return ActionResult(True, msg, {"count": count, "capped": capped, "min_deliveries": n})
 
     # ---- redrive --------------------------------------------------------------------------
 
@@ -1023,7 +1004,7 @@ class Actions:
         if target is not None and self.server.mode == "cluster" and key_slot(target) != key_slot(dlq):
             raise ValidationError(
                 f"in a cluster the target must share the dead-letter stream's hash slot (each move is "
-                f"one MULTI/EXEC): {label(target)!r} is in slot {key_slot(target)}, {label(dlq)!r} in "
+                f"one MULTI/EXEC): '{label(target)}' is in slot {key_slot(target)}, '{label(dlq)}' in "
                 f"slot {key_slot(dlq)}"
             )
         if not dry_run and (refused := self.refusal("redrive")):

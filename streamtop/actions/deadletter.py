@@ -85,21 +85,6 @@ async def _candidates(
         lo = next_id(rows[-1].id)
 
 
-async def count_candidates(
-    client: Any, key: bytes, group: bytes, min_deliveries: int, cap: int = 1_000_000
-) -> tuple[int, bool]:
-    """How many pending entries were delivered at least `min_deliveries` times (capped)."""
-    count, seen, lo = 0, 0, "-"
-    while seen < cap:
-        rows = pending_rows(await client.execute_command("XPENDING", key, group, lo, "+", PEL_PAGE, **DETAIL))
-        seen += len(rows)
-        count += sum(1 for r in rows if r.deliveries >= min_deliveries)
-        if len(rows) < PEL_PAGE:
-            return count, False
-        lo = next_id(rows[-1].id)
-    return count, True
-
-
 class DlqNotStream(Exception):
     """The dead-letter key holds another type: nothing may be moved into it."""
 
@@ -208,7 +193,7 @@ async def dead_letter(
     is this same path with the moves left out, so it selects and refuses exactly as the run would."""
     client = actions.client
     need = (
-        f"+xadd on {label(dlq)!r} and +xack on {label(key)!r} (and +xpending +xrange +type +watch "
+        f"+xadd on '{label(dlq)}' and +xack on '{label(key)}' (and +xpending +xrange +type +watch "
         "+multi +exec, which it also runs)"
     )
     try:
@@ -238,7 +223,7 @@ async def dead_letter(
     if entries and kind not in ("stream", "none"):
         return ActionResult(
             False,
-            f"dead-letter refused: the dead-letter key {label(dlq)!r} is a {kind}, not a stream: "
+            f"dead-letter refused: the dead-letter key '{label(dlq)}' is a {kind}, not a stream: "
             f"nothing {'would be' if dry_run else 'was'} copied or acked; choose another dead-letter "
             "key or remove that one",
             {**details, "dlq_type": kind},
@@ -246,13 +231,13 @@ async def dead_letter(
     if dry_run:
         if not entries:
             return _nothing(group, min_deliveries, gone, details)
-        msg = f"would move {len(entries):,} entries of {label(group)!r} to {label(dlq)!r} and ack them"
+        msg = f"would move {len(entries):,} entries of '{label(group)}' to '{label(dlq)}' and ack them"
         if gone:
             msg += f"; {len(gone):,} selected no longer pending"
         if more:
             msg += f"; one run moves at most {MAX_MOVE:,}: run again for more"
         if kind == "none":
-            msg += f"; {label(dlq)!r} does not exist: a new stream will be created"
+            msg += f"; '{label(dlq)}' does not exist: a new stream will be created"
         return ActionResult(True, msg, details)
     for pe in entries:
         try:
@@ -260,7 +245,7 @@ async def dead_letter(
         except DlqNotStream as exc:
             return ActionResult(
                 False,
-                f"dead-letter refused: the dead-letter key {label(dlq)!r} is a "
+                f"dead-letter refused: the dead-letter key '{label(dlq)}' is a "
                 f"{exc.kind}, not a stream: nothing was copied or acked for it"
                 + (f" ({len(moved)} moved before that)" if moved else "")
                 + "; choose another dead-letter key or remove that one",
@@ -270,9 +255,9 @@ async def dead_letter(
             details["half_applied"] = exc.entry_id
             return ActionResult(
                 False,
-                f"dead-letter stopped: the copy of {exc.entry_id} to {label(dlq)!r} "
-                f"failed ({one_line(exc.copied)}) but it was acked in {label(group)!r}; "
-                f"its data is still in {label(key)!r} (XRANGE {label(key)} {exc.entry_id} "
+                f"dead-letter stopped: the copy of {exc.entry_id} to '{label(dlq)}' "
+                f"failed ({one_line(exc.copied)}) but it was acked in '{label(group)}'; "
+                f"its data is still in '{label(key)}' (XRANGE {label(key)} {exc.entry_id} "
                 f"{exc.entry_id}); {len(moved)} moved before that",
                 details,
             )
@@ -310,7 +295,7 @@ async def dead_letter(
             busy.append(pe.id)
     if not entries and not gone:
         return _nothing(group, min_deliveries, gone, details)
-    msg = f"moved {len(moved)} entries to {label(dlq)!r} and acked them in {label(group)!r}"
+    msg = f"moved {len(moved)} entries to '{label(dlq)}' and acked them in '{label(group)}'"
     if gone:
         msg += f"; {len(gone)} no longer pending (skipped)"
     if raced:
@@ -326,7 +311,7 @@ def _nothing(
     group: bytes, min_deliveries: int | None, gone: list[str], details: dict[str, Any]
 ) -> ActionResult:
     if min_deliveries is None:
-        why = f"none of the {len(gone):,} selected entries is pending in {label(group)!r}"
+        why = f"none of the {len(gone):,} selected entries is pending in '{label(group)}'"
     else:
-        why = f"no pending entry of {label(group)!r} was delivered {min_deliveries} times or more"
+        why = f"no pending entry of '{label(group)}' was delivered {min_deliveries} times or more"
     return ActionResult(True, f"nothing to dead-letter: {why}", {**details, "nothing": True})

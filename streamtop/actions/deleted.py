@@ -42,9 +42,9 @@ async def preview(actions: Actions, key: bytes, group: bytes) -> ActionResult:
         return fail(exc, "find entries without data", key, group)
     more = f" (the first {seen:,} pending entries read)" if capped else ""
     msg = (
-        f"{len(ids):,} pending entries of {label(group)!r} have no data (trimmed or deleted){more}"
+        f"{len(ids):,} pending entries of '{label(group)}' have no data (trimmed or deleted){more}"
         if ids
-        else f"every pending entry of {label(group)!r} still has its data"
+        else f"every pending entry of '{label(group)}' still has its data"
     )
     return ActionResult(True, msg, {"ids": ids, "count": len(ids), "capped": capped, "pending_read": seen})
 
@@ -70,10 +70,10 @@ async def ack(actions: Actions, key: bytes, group: bytes) -> ActionResult:
     if not ids:
         return ActionResult(
             True,
-            f"nothing to ack: every pending entry of {label(group)!r} still has its data",
+            f"nothing to ack: every pending entry of '{label(group)}' still has its data",
             {"acked": 0, "ids": [], "nothing": True},
         )
-    msg = f"acked {acked:,} pending entries without data in {label(group)!r}"
+    msg = f"acked {acked:,} pending entries without data in '{label(group)}'"
     if acked < len(ids):
         msg += f"; {len(ids) - acked:,} were acked meanwhile"
     if capped:

@@ -45,7 +45,7 @@ async def read_group(actions: Actions, key: bytes, group: bytes) -> tuple[GroupI
     groups = await actions.groups(key)
     found = next((g for g in groups if g.get("name") == group), None)
     if found is None:
-        raise LookupError(f"no group {label(group)!r} on {label(key)!r}")
+        raise LookupError(f"no group '{label(group)}' on '{label(key)}'")
     consumers = parse_consumers(await actions.client.execute_command("XINFO", "CONSUMERS", key, group))
     position = text(found.get("last-delivered-id")) or "0-0"
     first = parse_entries(
@@ -145,7 +145,7 @@ async def delete_gone(
             if present is None:
                 return ActionResult(
                     False,
-                    f"delete gone consumers: the connection dropped after deleting {label(name)!r} was "
+                    f"delete gone consumers: the connection dropped after deleting '{label(name)}' was "
                     f"sent ({one_line(exc)}): it may have been deleted; check with XINFO CONSUMERS "
                     f"{label(key)} {label(group)}",
                     {"deleted": deleted, "skipped": skipped, "may_have_applied": True, "error": str(exc)},
@@ -160,9 +160,9 @@ async def delete_gone(
             skipped.append((name, SKIPPED[code]))
         else:
             deleted.append(name)
-    msg = f"deleted {len(deleted)} gone consumer{'s' if len(deleted) != 1 else ''} of {label(group)!r}"
+    msg = f"deleted {len(deleted)} gone consumer{'s' if len(deleted) != 1 else ''} of '{label(group)}'"
     if skipped:
-        msg += "; kept " + ", ".join(f"{label(n)!r} ({why})" for n, why in skipped)
+        msg += "; kept " + ", ".join(f"'{label(n)}' ({why})" for n, why in skipped)
     return ActionResult(True, msg, {"deleted": deleted, "skipped": skipped})
 
 

@@ -171,11 +171,11 @@ class GroupReach:
 
     def describe(self) -> str:
         if self.source:
-            return f"{label(self.name)!r} (dead-lettered them: the retry)"
+            return f"'{label(self.name)}' (dead-lettered them: the retry)"
         if not self.checked:
-            return f"{label(self.name)!r} (would read {self.entries:,} as new entries)"
+            return f"'{label(self.name)}' (would read {self.entries:,} as new entries)"
         return (
-            f"{label(self.name)!r} (had already acked {self.acked:,} of {self.checked:,}: "
+            f"'{label(self.name)}' (had already acked {self.acked:,} of {self.checked:,}: "
             "it would process them again)"
         )
 
@@ -224,7 +224,7 @@ def reach_text(reach: list[GroupReach]) -> str:
     parts: dict[bytes, list[str]] = {}
     for g in reach:
         parts.setdefault(g.target, []).append(g.describe())
-    return "; ".join(f"{label(t)!r} is read by {', '.join(p)}" for t, p in parts.items())
+    return "; ".join(f"'{label(t)}' is read by {', '.join(p)}" for t, p in parts.items())
 
 
 async def redrive(
@@ -240,7 +240,7 @@ async def redrive(
 ) -> ActionResult:
     client = actions.client
     need = (
-        f"+xadd on the target and +xdel on {label(dlq)!r} (and +xrange +type +xinfo +xpending +watch "
+        f"+xadd on the target and +xdel on '{label(dlq)}' (and +xrange +type +xinfo +xpending +watch "
         "+multi +exec, which it also runs)"
     )
     try:
@@ -275,14 +275,14 @@ async def redrive(
     if not chosen:
         return ActionResult(
             True,
-            f"nothing to redrive from {label(dlq)!r}" + skipped,
+            f"nothing to redrive from '{label(dlq)}'" + skipped,
             {**details, "moved": [], "nothing": True},
         )
     if wrong := {t: k for t, k in kinds.items() if k not in ("stream", "none")}:
         t, kind = next(iter(wrong.items()))
         return ActionResult(
             False,
-            f"redrive refused: {label(t)!r} is a {kind}, not a stream: nothing "
+            f"redrive refused: '{label(t)}' is a {kind}, not a stream: nothing "
             f"{'would be' if dry_run else 'was'} moved",
             {**details, "target_type": kind, "moved": []},
         )
@@ -301,11 +301,11 @@ async def redrive(
         skipped += f"; {reach_text(reach)}"
     if dry_run:
         for t in new:  # said before XADD creates it (issue 18)
-            skipped += f"; {label(t)!r} does not exist: a new stream will be created"
-        where = ", ".join(f"{n:,} to {label(t)!r}" for t, n in planned.items())
+            skipped += f"; '{label(t)}' does not exist: a new stream will be created"
+        where = ", ".join(f"{n:,} to '{label(t)}'" for t, n in planned.items())
         return ActionResult(
             True,
-            f"would redrive {len(chosen):,} entries from {label(dlq)!r}: {where}" + skipped,
+            f"would redrive {len(chosen):,} entries from '{label(dlq)}': {where}" + skipped,
             {**details, "moved": [], "would_move": [e.id for e, _ in chosen], "new_streams": new},
         )
     moved: list[tuple[str, str]] = []
@@ -319,7 +319,7 @@ async def redrive(
         except TargetNotStream as exc:
             return ActionResult(
                 False,
-                f"redrive refused: {label(exc.target)!r} is a {exc.kind}, not a "
+                f"redrive refused: '{label(exc.target)}' is a {exc.kind}, not a "
                 f"stream: nothing was moved there ({len(moved):,} moved before that)",
                 {**details, "target_type": exc.kind},
             )
@@ -350,9 +350,9 @@ async def redrive(
         else:
             busy.append(e.id)
     # only what happened: the entries moved, to where (a concurrent redrive may have taken others)
-    where = ", ".join(f"{n:,} to {label(t)!r}" for t, n in went.items())
-    skipped += "".join(f"; {label(t)!r} was created (a new stream)" for t in new if went.get(t))
-    msg = f"redrove {len(moved):,} entries from {label(dlq)!r}" + (f": {where}" if where else "") + skipped
+    where = ", ".join(f"{n:,} to '{label(t)}'" for t, n in went.items())
+    skipped += "".join(f"; '{label(t)}' was created (a new stream)" for t in new if went.get(t))
+    msg = f"redrove {len(moved):,} entries from '{label(dlq)}'" + (f": {where}" if where else "") + skipped
     if gone:
         msg += f"; {len(gone):,} left the DLQ meanwhile (not moved)"
     if busy:

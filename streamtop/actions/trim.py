@@ -91,14 +91,14 @@ class TrimPreview:
                 )
             if g.unread is None or g.unread:
                 parts.append(f"{up_to}{_n(g.unread, g.unread_capped)} not yet read: lost to this group")
-            out.append(f"group {label(g.name)!r}: " + "; ".join(parts))
+            out.append(f"group '{label(g.name)}': " + "; ".join(parts))
         return out
 
     def notes(self) -> list[str]:
         """Pending entries whose data an earlier trim or XDEL took: this trim changes nothing for
         them (they stay in the PEL either way), so they are said apart, not counted as harm."""
         return [
-            f"group {label(g.name)!r}: {_n(g.without_data, g.pending_capped)} pending entries "
+            f"group '{label(g.name)}': {_n(g.without_data, g.pending_capped)} pending entries "
             "already have no data (an earlier trim or XDEL): ack them with A"
             for g in self.groups
             if g.without_data
@@ -173,9 +173,9 @@ async def preview(
         hi, removed = await _boundary(client, key, strategy, threshold, length, first)
         if removed == 0:
             why = (
-                f"{label(key)!r} has {length:,} entries, {how} keeps them all"
+                f"'{label(key)}' has {length:,} entries, {how} keeps them all"
                 if strategy == "MAXLEN"
-                else f"no entry of {label(key)!r} is older than {threshold}"
+                else f"no entry of '{label(key)}' is older than {threshold}"
             )
             p = TrimPreview(key, strategy, threshold, approx, length, 0, 0, nothing=True)
             return ActionResult(True, f"nothing to trim: {why}", {"preview": p})
@@ -194,7 +194,7 @@ async def preview(
         last_removed_id=hi,
         groups=tuple(impacts),
     )
-    msg = f"{how} removes {p.removes_text()} from {label(key)!r}"
+    msg = f"{how} removes {p.removes_text()} from '{label(key)}'"
     if w := p.warnings() + p.notes():
         msg += "; " + "; ".join(w)
     return ActionResult(True, msg, {"preview": p})

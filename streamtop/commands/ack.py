@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         ids = list(pre.details["ids"])
         if args.dry_run or not ids:
             msg = (
-                f"would ack {len(ids):,} pending entries in {label(group)!r}"
+                f"would ack {len(ids):,} pending entries in '{label(group)}'"
                 if ids
                 else f"nothing to ack: {pre.message}"
             )
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
                 {**base, "acked": len(ids), "ids": ids},
                 nothing=not ids,
             )
-        confirm(args, f"ack {len(ids):,} pending entries in {label(group)!r}?")
+        confirm(args, f"ack {len(ids):,} pending entries in '{label(group)}'?")
         if args.all_deleted:
             res = await actions.ack_without_data(key, group)
         elif source is not None:

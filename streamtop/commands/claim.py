@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
             return finish(args, pre, payload(pre), nothing=pre.ok and not n)
         if not args.json:
             print(clean(pre.message), file=sys.stderr)
-        confirm(args, f"claim {n:,} entries into {label(target)!r}?")
+        confirm(args, f"claim {n:,} entries into '{label(target)}'?")
         res = await claim(actions, dry_run=False)
         if res.ok and res.details.get("claimed") and not args.json:  # what happens next (issue 25)
             print(f"claimed entries are {rerun.AFTER_CLAIM}", file=sys.stderr)

@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         n = len(pre.details.get("would_move", []))
         if not pre.ok or args.dry_run or not n:
             return finish(args, pre, {**base, "moved": n}, nothing=pre.ok and not n)
-        confirm(args, f"move {n:,} entries of {label(group)!r} to {label(dlq)!r} and ack them?")
+        confirm(args, f"move {n:,} entries of '{label(group)}' to '{label(dlq)}' and ack them?")
         res = await move(dry_run=False)
         moved = [i for i, _ in res.details.get("moved", [])]
         return finish(

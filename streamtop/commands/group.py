@@ -103,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
                 return finish(args, dry, base, nothing=dry.details.get("exists") is False)
             confirm(
                 args,
-                f"set group {label(group)!r} to read after {entry_id} (now after "
+                f"set group '{label(group)}' to read after {entry_id} (now after "
                 f"{pre.details.get('last_delivered_id')})?",
             )
             return finish(args, await actions.group_setid(key, group, entry_id), base)
@@ -163,12 +163,12 @@ def run_gone(args: argparse.Namespace, key: bytes, op: str, rest: list[str]) -> 
                 item = {**named("consumer", consumer), "pending": pending, "gone_reason": state.reason}
                 row["holding" if pending else "delete"].append(item)
                 what = f"held: {pending} pending, kept" if pending else state.reason
-                lines.append(f"  {label(group)!r} / {label(consumer)!r}: {what}")
+                lines.append(f"  '{label(group)}' / '{label(consumer)}': {what}")
             for consumer, pending, state in pre.details["unsure"]:  # the server cannot tell: kept
                 row["unsure"].append(
                     {**named("consumer", consumer), "pending": pending, "reason": state.reason}
                 )
-                lines.append(f"  {label(group)!r} / {label(consumer)!r}: {state.reason}, kept")
+                lines.append(f"  '{label(group)}' / '{label(consumer)}': {state.reason}, kept")
             for consumer, pending, state in pre.details.get("kept", ()):  # waiting or busy: kept
                 row["kept"].append(
                     {
@@ -178,21 +178,21 @@ def run_gone(args: argparse.Namespace, key: bytes, op: str, rest: list[str]) -> 
                         "reason": state.reason,
                     }
                 )
-                lines.append(f"  {label(group)!r} / {label(consumer)!r}: {state.reason}, kept")
+                lines.append(f"  '{label(group)}' / '{label(consumer)}': {state.reason}, kept")
             rows.append(row)
         total = sum(len(names) for _, names in plans)
-        where = f"group {label(groups[0])!r}" if args.group is not None else f"{len(groups)} groups"
+        where = f"group '{label(groups[0])}'" if args.group is not None else f"{len(groups)} groups"
         summary = f"{total} gone consumer{'s' if total != 1 else ''} without pending entries in {where}"
         base["groups"] = rows
         if lines and not args.json:
             print("\n".join(clean(line) for line in lines), file=sys.stderr)
         if not total:
             return finish(
-                args, ActionResult(True, f"nothing to delete: {summary} of {label(key)!r}"), base, True
+                args, ActionResult(True, f"nothing to delete: {summary} of '{label(key)}'"), base, True
             )
         if args.dry_run:
-            return finish(args, ActionResult(True, f"would delete {summary} of {label(key)!r}"), base)
-        confirm(args, f"delete {summary} of {label(key)!r}?")
+            return finish(args, ActionResult(True, f"would delete {summary} of '{label(key)}'"), base)
+        confirm(args, f"delete {summary} of '{label(key)}'?")
         deleted: list[str] = []
         kept: list[str] = []
         for group, names in plans:
@@ -202,12 +202,12 @@ def run_gone(args: argparse.Namespace, key: bytes, op: str, rest: list[str]) -> 
             if not res.ok:
                 done = f" (deleted before that: {', '.join(deleted)})" if deleted else ""
                 return finish(args, ActionResult(False, res.message + done, res.details), base)
-            deleted += [f"{label(group)!r} / {label(n)!r}" for n in res.details["deleted"]]
-            kept += [f"{label(group)!r} / {label(n)!r} ({why})" for n, why in res.details["skipped"]]
+            deleted += [f"'{label(group)}' / '{label(n)}'" for n in res.details["deleted"]]
+            kept += [f"'{label(group)}' / '{label(n)}' ({why})" for n, why in res.details["skipped"]]
             row = rows[groups.index(group)]
             row["deleted"] = [named("consumer", n) for n in res.details["deleted"]]
             row["skipped"] = [{**named("consumer", n), "why": why} for n, why in res.details["skipped"]]
-        msg = f"deleted {len(deleted)} gone consumer{'s' if len(deleted) != 1 else ''} of {label(key)!r}"
+        msg = f"deleted {len(deleted)} gone consumer{'s' if len(deleted) != 1 else ''} of '{label(key)}'"
         if kept:
             msg += "; kept " + ", ".join(kept)
         return finish(args, ActionResult(True, msg), {**base, "deleted": len(deleted)}, nothing=not deleted)

@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
             )
         if not args.json:
             print(clean(pre.message), file=sys.stderr)
-        confirm(args, f"redrive {n:,} entries from {label(dlq)!r}?")
+        confirm(args, f"redrive {n:,} entries from '{label(dlq)}'?")
         res = await actions.redrive(dlq, **kw)
         moved = res.details.get("moved", [])
         return finish(

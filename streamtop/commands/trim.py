@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
             print(clean(pre.message), file=sys.stderr)
         confirm(
             args,
-            f"trim {label(key)!r} ({strategy} {'~' if args.approx else '='} {threshold}): "
+            f"trim '{label(key)}' ({strategy} {'~' if args.approx else '='} {threshold}): "
             f"remove {p.removes_text()}?",
         )
         res = await actions.trim(key, strategy, threshold, args.approx)

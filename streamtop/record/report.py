@@ -20,7 +20,7 @@ VERDICT_COLOURS = {
     "falling_behind": "#e0a030",
     "stalled": "#d9534f",
     "stopped": "#a02020",
-    "failing": "#c0392b",
+    "stuck": "#c0392b",
     "unknown": "#bbbbbb",
     "not moving": "#d9534f",
     "not judged": "#dddddd",

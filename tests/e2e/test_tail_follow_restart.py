@@ -93,3 +93,45 @@ def test_follow_reads_a_stream_recreated_under_it_from_its_start(server, r):
         assert tail.stop() == 130
     finally:
         tail.stop()
+
+
+def test_follow_reads_a_recreated_stream_that_grew_past_the_old_last_id(server, r):
+    """Deleted and written again, lower IDs first and then one above the last ID read, before
+    tail's next look: XREAD after the old last ID would hand over only the higher one (5-1 was
+    skipped). The entry tail read last is neither there nor recorded as deleted
+    (max-deleted-entry-id) and the stream starts below it: another stream, read from its start."""
+    r.xadd("jobs", {"n": "1"}, id="100-1")
+    tail = Follow(server.url, "jobs")
+    try:
+        wait_for(lambda: tail.got(1) and blocked(r), "the first entry, then XREAD")
+        with r.pipeline(transaction=True) as p:  # at once: tail sees no moment without the key
+            p.delete("jobs")
+            p.xadd("jobs", {"n": "2"}, id="5-1")
+            p.xadd("jobs", {"n": "3"}, id="200-1")
+            p.execute()
+        wait_for(lambda: tail.got(3), "the recreated stream's entries")
+        assert tail.lines == ["100-1  n=1", "5-1  n=2", "200-1  n=3"]
+        assert tail.said("recreated")
+        assert tail.stop() == 130
+    finally:
+        tail.stop()
+
+
+def test_follow_after_an_xdel_of_the_last_entry_read_prints_nothing_twice(server, r):
+    """The same stream, its last entry read deleted by a consumer (XDEL after processing): not a
+    recreation; what tail printed is not printed again."""
+    r.xadd("jobs", {"n": "1"}, id="100-1")
+    r.xadd("jobs", {"n": "2"}, id="101-1")
+    tail = Follow(server.url, "jobs")
+    try:
+        wait_for(lambda: tail.got(2) and blocked(r), "the last entries, then XREAD")
+        r.xdel("jobs", "101-1")
+        r.xadd("jobs", {"n": "3"}, id="200-1")
+        wait_for(lambda: tail.got(3), "the next entry")
+        r.xadd("jobs", {"n": "4"}, id="201-1")
+        wait_for(lambda: tail.got(4), "the one after")
+        assert tail.lines == ["100-1  n=1", "101-1  n=2", "200-1  n=3", "201-1  n=4"]
+        assert not tail.said("recreated")
+        assert tail.stop() == 130
+    finally:
+        tail.stop()

@@ -218,7 +218,7 @@ async def visit_everything(
     await until(
         pilot, lambda: "removes" in content(app.screen.query_one("#info", Static)), what="trim preview"
     )
-    assert repr(label(group))[:40] in content(app.screen.query_one("#info", Static))  # unread warning
+    assert ("'" + label(group))[:40] in content(app.screen.query_one("#info", Static))  # unread warning
     await close_dialog(pilot, app)
 
     app.open_action("dead_letter")
@@ -281,7 +281,7 @@ async def visit_everything(
         assert n.markup is False and not RAW_CONTROLS.search(n.message)
     failed = next(n.message for n in notes(app) if n.severity == "error")
     assert "not a stream" in failed
-    assert repr(label(key))[:40] in failed  # the head of the name, escaped, literally
+    assert ("'" + label(key))[:40] in failed  # the head of the name, escaped, literally
     await pilot.press("question_mark")
     await until(pilot, up(app, HelpScreen, "Static"), what="help")
     assert "] / [" in screen_text(app)  # the help's own brackets are text, too

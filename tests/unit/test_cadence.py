@@ -256,3 +256,14 @@ def test_one_slow_poll_moves_the_estimate_by_a_bounded_step():
     assert spiked.detail_us <= COSTS.detail_us * (1 + 0.3 * 3) + 1e-9
     stalled = scaled_costs(COSTS, 10_000_000, summaries=1, details=1)
     assert stalled.summary_us <= COSTS.summary_us * (1 + 0.3 * 3) + 1e-9
+
+
+def test_one_poll_is_no_measure_of_the_load():
+    """The first poll only opens the span: asked a moment later (the poll's cost is built after
+    its replies), the load is unknown, not 0 (serve exported `streamtop_server_load_ratio 0` after
+    its first poll, against its HELP "absent until measured")."""
+    m = LoadMeter(window=10.0)
+    m.add(5.0, 9999.0)
+    assert m.load(5.2) is None
+    m.add(6.0, 1000.0)
+    assert m.load(6.0) is not None and m.load(6.0) > 0

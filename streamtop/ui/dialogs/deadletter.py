@@ -103,10 +103,10 @@ class DeadLetterDialog(ActionDialog):
             try:
                 kind = await key_type(actions, dlq)
             except Exception as exc:
-                self.error(f"cannot read {label(dlq)!r}: {exc}")
+                self.error(f"cannot read '{label(dlq)}': {exc}")
                 return
             if kind not in ("none", "stream"):
-                self.error(f"{label(dlq)!r} holds a {kind}, not a stream")
+                self.error(f"'{label(dlq)}' holds a {kind}, not a stream")
                 return
             if kind == "none":
                 body.append_text(
