@@ -104,6 +104,7 @@ async def measure_size(srv: Any, n: int, reps: int, naive_reps: int) -> dict[str
         [PREFIX + "*"],
         PollOptions(max_streams=max(n, 1), discovery_interval=1e9, estimate_interval=0),
     )
+    col.execute = rec  # the collector sends through its own `execute` (cluster nodes add ASKING)
     out: dict[str, Any] = {"streams": n}
     try:
         t0 = time.perf_counter()

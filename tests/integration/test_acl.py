@@ -252,7 +252,8 @@ def test_produce_command_needs_only_xadd(acl_server, capsys):
 
 @pytest.mark.slow
 async def test_cluster_watching_needs_cluster_slots():
-    """A cluster adds CLUSTER SLOTS to the watching ACL (and COMMAND for the actions' cluster client,
+    """A cluster adds CLUSTER SLOTS, CLUSTER NODES (which slots are migrating) and ASKING to the
+    watching ACL, as the README says (and COMMAND for the actions' cluster client,
     which reads the command table when it starts)."""
     from streamtop.embedded import ClusterProcess
     from streamtop.monitor import Monitor
@@ -264,7 +265,7 @@ async def test_cluster_watching_needs_cluster_slots():
         with redis.RedisCluster(host=seed.host, port=seed.port) as rc:
             for i in range(6):
                 rc.xadd(f"s{i}", {"n": i})
-        for extra, watching_ok in (((), False), (("+cluster|slots",), True)):
+        for extra, watching_ok in (((), False), (("+cluster|slots", "+cluster|nodes", "+asking"), True)):
             for node in cluster.nodes:
                 with redis.Redis(host=node.host, port=node.port) as c:
                     set_user(c, *extra, "%W~*", "+xadd", "+command" if watching_ok else "")

@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 import redis
+import redis.asyncio as aioredis
 
 from streamtop.connection import ConfigError, parse_url, retry_delay
 from streamtop.embedded import ServerProcess
@@ -161,7 +162,7 @@ async def test_cluster_action_client_is_closed(cluster_server) -> None:
     m = Monitor(build_spec(url=cluster_server.url, cluster=True))
     try:
         await m.poll()
-        assert m.server.mode == "cluster" and type(m.action_client).__name__ == "RedisCluster"
+        assert m.server.mode == "cluster" and isinstance(m.action_client, aioredis.RedisCluster)
         assert await m.action_client.execute_command("XADD", "{x}:s", "*", "f", "v")
         assert sum(_others(n.port) for n in cluster_server.nodes) > 0
     finally:
