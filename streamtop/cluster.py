@@ -243,6 +243,16 @@ class _Node:
     known: frozenset[bytes] = frozenset()  # the keys of its collector's last complete discovery
     discovered_at: float = 0.0  # that discovery's taken_at
 
+    def follow(self, key: bytes, server: ServerInfo, options: PollOptions) -> None:
+        """Poll `key` here with the redirect collector (ASKING before the slots it imports) until
+        this node's own discovery finds it."""
+        self.redirected[key] = time.monotonic()
+        if self.redirect is None:
+            self.redirect = Collector(self.client, server, [b"-"], options)
+            self.redirect.execute = asking_execute(self.asking)
+        self.redirect.explicit = tuple(sorted(self.redirected))
+        self.redirect.request_discovery()
+
 
 @dataclass
 class ClusterCollector:
@@ -517,12 +527,7 @@ class ClusterCollector:
                 continue
             if asking:
                 node.asking.add(slot)
-            node.redirected[key] = time.monotonic()
-            if node.redirect is None:
-                node.redirect = Collector(node.client, self.server, [b"-"], self.options)
-                node.redirect.execute = asking_execute(node.asking)
-            node.redirect.explicit = tuple(sorted(node.redirected))
-            node.redirect.request_discovery()
+            node.follow(key, self.server, self.options)
             if node is not source:
                 node.collector.request_discovery()  # its own SCAN finds the key, and takes it over
             sent.add(where)
@@ -646,12 +651,7 @@ class ClusterCollector:
             slot = key_slot(key)
             for node in self.nodes.values():
                 node.asking.add(slot)
-                node.redirected[key] = time.monotonic()
-                if node.redirect is None:
-                    node.redirect = Collector(node.client, self.server, [b"-"], self.options)
-                    node.redirect.execute = asking_execute(node.asking)
-                node.redirect.explicit = tuple(sorted(node.redirected))
-                node.redirect.request_discovery()
+                node.follow(key, self.server, self.options)
             self._sent_to[key] = set(self.nodes)
             out[key] = ""
         return out
