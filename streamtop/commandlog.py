@@ -219,18 +219,23 @@ def _watch_pipeline(pipe: Any, log: CommandLog, source: str) -> Any:
 
     pipe.execute = execute
     if original_immediate is not None:
-
-        async def immediate(*args: Any, **options: Any) -> Any:
-            try:
-                reply = await original_immediate(*args, **options)
-            except Exception as exc:
-                log.record(args, exc, source)
-                raise
-            log.record(args, reply, source)
-            return reply
-
-        pipe.immediate_execute_command = immediate
+        pipe.immediate_execute_command = _recorded(original_immediate, log, source)
     return pipe
+
+
+def _recorded(call: Any, log: CommandLog, source: str) -> Any:
+    """`call` (an async execute_command), recording each command and its reply or error."""
+
+    async def execute_command(*args: Any, **options: Any) -> Any:
+        try:
+            reply = await call(*args, **options)
+        except Exception as exc:
+            log.record(args, exc, source)
+            raise
+        log.record(args, reply, source)
+        return reply
+
+    return execute_command
 
 
 def attach(client: Any, log: CommandLog, source: str = "action") -> Any:
@@ -238,14 +243,7 @@ def attach(client: Any, log: CommandLog, source: str = "action") -> Any:
     original_cmd = client.execute_command
     original_pipeline = client.pipeline
 
-    async def execute_command(*args: Any, **options: Any) -> Any:
-        try:
-            reply = await original_cmd(*args, **options)
-        except Exception as exc:
-            log.record(args, exc, source)
-            raise
-        log.record(args, reply, source)
-        return reply
+    execute_command = _recorded(original_cmd, log, source)
 
     def pipeline(*args: Any, **kwargs: Any) -> Any:
         return _watch_pipeline(original_pipeline(*args, **kwargs), log, source)

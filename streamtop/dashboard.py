@@ -103,19 +103,9 @@ def record_to(
 ) -> None:
     """--record FILE: every poll of the session to the file; a file that fails is one notification
     and the dashboard goes on without it."""
-    path = getattr(args, "record", None)
-    if path is None or args is None:
-        return
-    from .record import attach
+    from .record import attach_from_args
 
-    attach(
-        session,
-        path,
-        keep_s=args.keep,
-        max_bytes=args.max_size,
-        role=role,
-        on_error=lambda line: notify(line, severity="error", timeout=15),
-    )
+    attach_from_args(session, args, role, lambda line: notify(line, severity="error", timeout=15))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -24,7 +24,7 @@ from ..cliargs import (
 from ..connection import ConnectError
 from ..monitor import ErrorKind, Monitor, answer_timeout, first_contact
 from ..options import PollOptions
-from ..record import Recorder, RecordingError, attach
+from ..record import Recorder, RecordingError, attach_from_args
 from ..record.moments import add_record_arguments
 
 
@@ -71,14 +71,10 @@ def run(args: argparse.Namespace) -> int:
     monitor = Monitor(spec, args.targets, options=options, read_only=True)
     monitor.history.window = args.window_ms / 1000
     monitor.answer_timeout = answer_timeout(args.interval)
-    recorder = attach(
-        monitor,
-        args.record,
-        keep_s=args.keep,
-        max_bytes=args.max_size,
-        role="record",
-        on_error=lambda line: print(f"streamtop record: {line}", file=sys.stderr, flush=True),
+    recorder = attach_from_args(
+        monitor, args, "record", lambda line: print(f"streamtop record: {line}", file=sys.stderr, flush=True)
     )
+    assert recorder is not None  # --out is required (it is args.record)
     try:
         recorder.open()
     except RecordingError as exc:

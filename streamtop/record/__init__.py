@@ -8,6 +8,6 @@ Headless: nothing here imports Textual.
 
 from .reader import Event, Recording
 from .schema import SCHEMA_VERSION, RecordingError
-from .writer import Recorder, attach
+from .writer import Recorder, attach, attach_from_args
 
-__all__ = ["SCHEMA_VERSION", "Event", "Recorder", "Recording", "RecordingError", "attach"]
+__all__ = ["SCHEMA_VERSION", "Event", "Recorder", "Recording", "RecordingError", "attach", "attach_from_args"]

@@ -584,3 +584,14 @@ def attach(
     )
     monitor.recorder = recorder
     return recorder
+
+
+def attach_from_args(
+    monitor: Monitor, args: Any, role: str, on_error: Callable[[str], None]
+) -> Recorder | None:
+    """`--record FILE` with its `--keep` and `--max-size` (moments.add_record_arguments), for every
+    command that takes them; None without --record."""
+    path = getattr(args, "record", None)
+    if path is None:
+        return None
+    return attach(monitor, path, keep_s=args.keep, max_bytes=args.max_size, role=role, on_error=on_error)

@@ -31,7 +31,7 @@ from ..cliargs import (
 from ..connection import ConnectError, host_port
 from ..monitor import ErrorKind, answer_timeout, first_contact
 from ..options import SERVE_DEFAULTS, PollOptions
-from ..record import attach
+from ..record import attach_from_args
 from ..record.moments import add_record_arguments
 from .poller import Exporter, serve_monitor
 
@@ -114,15 +114,10 @@ def run(args: argparse.Namespace) -> int:
     monitor.history.window = args.window_ms / 1000
     monitor.answer_timeout = answer_timeout(args.interval)
     exporter = Exporter(monitor, spec.db, args.interval, cap=args.max_streams)
-    if args.record is not None:  # a file that fails is one line on stderr; the exporter goes on
-        attach(
-            monitor,
-            args.record,
-            keep_s=args.keep,
-            max_bytes=args.max_size,
-            role="serve",
-            on_error=lambda line: print(f"streamtop serve: {line}", file=sys.stderr, flush=True),
-        )
+    # a file that fails is one line on stderr; the exporter goes on
+    attach_from_args(
+        monitor, args, "serve", lambda line: print(f"streamtop serve: {line}", file=sys.stderr, flush=True)
+    )
     try:
         httpd, thread = listen(args.metrics_port, args.bind, exporter, args.allow_host)
     except OSError as exc:
