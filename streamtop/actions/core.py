@@ -1,4 +1,6 @@
-"""`Actions`: the facade the UI, the commands and the tests call, one line per action.
+"""The actions' two tables: `Actions`, the facade the UI, the commands and the tests call (one line
+per action), and `ACTIONS`, each action a person runs with its key, its dialog and its CLI
+subcommand (read by streamtop.ui.registry and streamtop.cli; nothing else lists them).
 
 Each action is a function of its family's module (produce, ack, pending, deleted, claim, trim, group,
 gone, deadletter, redrive, keys) over a `Context` (the typed client, what the server can do, the
@@ -19,6 +21,7 @@ Contract (the UI codes against it):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 from . import ack as _ack
 from . import claim as _claim
@@ -72,3 +75,124 @@ class Actions(Context):
     def default_dlq(self, key: bytes) -> bytes:
         """`<key>:dlq`, or `{<key>}:dlq` in a cluster (deadletter.default_dlq)."""
         return _deadletter.default_dlq(self.server, key)
+
+
+class Needs(Enum):
+    """What must be selected for an action to start; checked before its dialog opens."""
+
+    NOTHING = 0
+    STREAM = 1
+    GROUP = 2  # a stream and one of its groups
+    MARKED = 3  # a group and marked pending entries (or the pending entry under the cursor)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionEntry:
+    """One action a person runs: `keys` and `label`, `description` (the help and the palette)
+    and `needs` for the dashboard; `dialog`, its opener in streamtop.ui.dialogs as
+    "module:attribute" (imported by the registry); `command`, its subcommand (the module
+    streamtop.commands.<command>: add_arguments, run) with `command_help`, "" when the dashboard
+    alone runs it."""
+
+    name: str
+    keys: tuple[str, ...]
+    label: str
+    description: str
+    needs: Needs
+    dialog: str
+    command: str = ""
+    command_help: str = ""
+    writes: bool = True
+    footer: bool = False
+
+
+ACTIONS: tuple[ActionEntry, ...] = (
+    ActionEntry(
+        "produce",
+        ("e",),
+        "Produce",
+        "add one test sensor event",
+        Needs.STREAM,
+        dialog="produce:produce_one",
+        footer=True,
+    ),
+    ActionEntry(
+        "burst",
+        ("E",),
+        "Burst",
+        "add N test events (a progress bar; esc stops)",
+        Needs.STREAM,
+        dialog="produce:BurstDialog.open",
+    ),
+    ActionEntry(
+        "ack",
+        ("a",),
+        "Ack",
+        "acknowledge the marked pending entries (or the cursor's)",
+        Needs.MARKED,
+        dialog="ack:open_ack",
+        command="ack",
+        command_help="ack entries by ID, all of a consumer, or all without data",
+        footer=True,
+    ),
+    ActionEntry(
+        "ack_without_data",
+        ("A",),
+        "Ack without data",
+        "ack the pending entries whose data is gone (trimmed or deleted)",
+        Needs.GROUP,
+        dialog="ack:open_ack_without_data",
+    ),
+    ActionEntry(
+        "claim",
+        ("c",),
+        "Claim",
+        "claim every stuck entry, what one consumer holds, or the marked ones",
+        Needs.GROUP,
+        dialog="claim:ClaimDialog.open",
+        command="claim",
+        command_help="claim stuck entries, or what one consumer holds",
+        footer=True,
+    ),
+    ActionEntry(
+        "trim",
+        ("t",),
+        "Trim",
+        "trim the stream (MAXLEN or MINID) after a preview",
+        Needs.STREAM,
+        dialog="trim:TrimDialog.open",
+        command="trim",
+        command_help="trim a stream (MAXLEN or MINID) after a preview",
+        footer=True,
+    ),
+    ActionEntry(
+        "group",
+        ("g",),
+        "Group ops",
+        "group operations: create, set ID, delete a consumer, destroy",
+        Needs.STREAM,
+        dialog="group:open_group_menu",
+        command="group",
+        command_help="create a group, set its ID, delete a consumer, destroy it",
+    ),
+    ActionEntry(
+        "dead_letter",
+        ("D",),
+        "Dead-letter",
+        "move poison entries to <key>:dlq and ack them",
+        Needs.GROUP,
+        dialog="deadletter:DeadLetterDialog.open",
+        command="deadletter",
+        command_help="move poison entries to a dead-letter stream",
+    ),
+    ActionEntry(
+        "redrive",
+        ("R",),
+        "Redrive",
+        "move dead-lettered entries back to their stream (a dry run first)",
+        Needs.STREAM,
+        dialog="redrive:RedriveDialog.open",
+        command="redrive",
+        command_help="move dead-lettered entries back to their stream",
+    ),
+)

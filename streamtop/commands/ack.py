@@ -6,7 +6,10 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
-from ..actions import AckResult, AckWithoutData, Actions, PendingIds, PendingList, WithoutData
+from ..actions import Actions
+from ..actions.ack import AckResult
+from ..actions.deleted import AckWithoutData, WithoutData
+from ..actions.pending import PendingIds, PendingList
 from ..cliargs import UsageError
 from ..collector import to_bytes
 from ..model import label

@@ -9,7 +9,8 @@ import sys
 
 from .. import numbers as num
 from .. import rerun
-from ..actions import Actions, ClaimResult
+from ..actions import Actions
+from ..actions.claim import ClaimResult
 from ..cliargs import UsageError
 from ..collector import to_bytes
 from ..model import label

@@ -11,8 +11,9 @@ import sys
 from dataclasses import replace
 from typing import Any
 
-from ..actions import ActionResult, Actions, GonePreview
+from ..actions import ActionResult, Actions
 from ..actions.base import fail
+from ..actions.gone import GonePreview
 from ..cliargs import UsageError
 from ..collector import to_bytes
 from ..model import label
@@ -114,10 +115,40 @@ def run(args: argparse.Namespace) -> int:
     return run_async(args, job)
 
 
-def run_gone(args: argparse.Namespace, key: bytes, op: str, rest: list[str]) -> int:
-    """delconsumer --gone --no-pending [--group NAME]: a preview per group (each consumer with
-    why it counts as gone, and the gone ones kept because they hold entries), one confirmation,
-    then delete_gone, which re-checks each consumer atomically with its delete."""
+def gone_row(group: bytes, pre: GonePreview, lines: list[str]) -> dict[str, Any]:
+    """One group's preview as its JSON row; each consumer's line appended to `lines`."""
+    row: dict[str, Any] = {
+        **named("name", group),
+        "delete": [],
+        "holding": [],
+        "unsure": [],
+        "kept": [],
+        "deleted": [],
+        "skipped": [],
+    }
+    for consumer, pending, state in pre.gone:
+        item = {**named("consumer", consumer), "pending": pending, "gone_reason": state.reason}
+        row["holding" if pending else "delete"].append(item)
+        what = f"held: {pending} pending, kept" if pending else state.reason
+        lines.append(f"  '{label(group)}' / '{label(consumer)}': {what}")
+    for consumer, pending, state in pre.unsure:  # the server cannot tell: kept
+        row["unsure"].append({**named("consumer", consumer), "pending": pending, "reason": state.reason})
+        lines.append(f"  '{label(group)}' / '{label(consumer)}': {state.reason}, kept")
+    for consumer, pending, state in pre.kept:  # waiting or busy: kept
+        row["kept"].append(
+            {
+                **named("consumer", consumer),
+                "pending": pending,
+                "liveness": str(state.state),
+                "reason": state.reason,
+            }
+        )
+        lines.append(f"  '{label(group)}' / '{label(consumer)}': {state.reason}, kept")
+    return row
+
+
+def check_gone_args(args: argparse.Namespace, key: bytes, op: str, rest: list[str]) -> None:
+    """The usage of delconsumer --gone (UsageError)."""
     if op != "delconsumer" or rest:
         raise UsageError("--gone, --no-pending and --group go with 'delconsumer' alone")
     if not args.gone:
@@ -129,6 +160,13 @@ def run_gone(args: argparse.Namespace, key: bytes, op: str, rest: list[str]) -> 
         )
     if not key or args.group == "":
         raise UsageError("KEY and names must not be empty")
+
+
+def run_gone(args: argparse.Namespace, key: bytes, op: str, rest: list[str]) -> int:
+    """delconsumer --gone --no-pending [--group NAME]: a preview per group (each consumer with
+    why it counts as gone, and the gone ones kept because they hold entries), one confirmation,
+    then delete_gone, which re-checks each consumer atomically with its delete."""
+    check_gone_args(args, key, op, rest)
 
     async def job(actions: Actions) -> int:
         base: dict[str, Any] = {**named("stream", key), "op": "delconsumer --gone"}
@@ -147,38 +185,8 @@ def run_gone(args: argparse.Namespace, key: bytes, op: str, rest: list[str]) -> 
             if not pre.ok:
                 missing = pre.exists is False
                 return finish(args, pre, {**base, **named("group", group)}, nothing=missing)
-            deletable = pre.deletable
-            plans.append((group, deletable))
-            row: dict[str, Any] = {
-                **named("name", group),
-                "delete": [],
-                "holding": [],
-                "unsure": [],
-                "kept": [],
-                "deleted": [],
-                "skipped": [],
-            }
-            for consumer, pending, state in pre.gone:
-                item = {**named("consumer", consumer), "pending": pending, "gone_reason": state.reason}
-                row["holding" if pending else "delete"].append(item)
-                what = f"held: {pending} pending, kept" if pending else state.reason
-                lines.append(f"  '{label(group)}' / '{label(consumer)}': {what}")
-            for consumer, pending, state in pre.unsure:  # the server cannot tell: kept
-                row["unsure"].append(
-                    {**named("consumer", consumer), "pending": pending, "reason": state.reason}
-                )
-                lines.append(f"  '{label(group)}' / '{label(consumer)}': {state.reason}, kept")
-            for consumer, pending, state in pre.kept:  # waiting or busy: kept
-                row["kept"].append(
-                    {
-                        **named("consumer", consumer),
-                        "pending": pending,
-                        "liveness": str(state.state),
-                        "reason": state.reason,
-                    }
-                )
-                lines.append(f"  '{label(group)}' / '{label(consumer)}': {state.reason}, kept")
-            rows.append(row)
+            plans.append((group, pre.deletable))
+            rows.append(gone_row(group, pre, lines))
         total = sum(len(names) for _, names in plans)
         where = f"group '{label(groups[0])}'" if args.group is not None else f"{len(groups)} groups"
         summary = f"{total} gone consumer{'s' if total != 1 else ''} without pending entries in {where}"

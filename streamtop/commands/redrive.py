@@ -8,7 +8,8 @@ import argparse
 import sys
 
 from .. import numbers as num
-from ..actions import Actions, RedriveResult
+from ..actions import Actions
+from ..actions.redrive import RedriveResult
 from ..cliargs import UsageError
 from ..collector import to_bytes
 from ..model import label

@@ -20,7 +20,8 @@ from textual.widgets import Input, Label, ProgressBar, Static
 
 from ... import numbers as num
 from ... import rerun
-from ...actions import ActionResult, ClaimResult, ValidationError
+from ...actions import ActionResult, ValidationError
+from ...actions.claim import ClaimResult
 from ...liveness import State, group_liveness
 from ...render import text
 from ..context import ActionContext

@@ -13,7 +13,8 @@ from textual.app import ComposeResult
 from textual.widgets import Button, Checkbox, Input, Label
 
 from ... import numbers as num
-from ...actions import RedriveResult, ValidationError
+from ...actions import ValidationError
+from ...actions.redrive import RedriveResult
 from ...model import label
 from ..context import ActionContext
 from .base import ActionDialog

@@ -9,7 +9,8 @@ from textual.app import ComposeResult
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
 
 from ... import numbers as num
-from ...actions import TrimPreview, TrimPreviewResult, check_id
+from ...actions import TrimPreview, check_id
+from ...actions.trim import TrimPreviewResult
 from ...render import text
 from ..context import ActionContext
 from .base import ActionDialog
