@@ -26,7 +26,7 @@ _DEFERRED: contextvars.ContextVar[bool] = contextvars.ContextVar("reread_deferre
 P = ParamSpec("P")
 
 
-@dataclass
+@dataclass(eq=False)  # compared and hashed by identity, as the client it holds
 class Context:
     """The small typed context of every action: `client` (raw, ConnectionSpec.make_client(raw=
     True); the parsers also take redis-py's parsed shapes), `server` (version, mode: what the

@@ -91,6 +91,7 @@ READS = frozenset(
         "key_type",
         "cmd",
         "reread",
+        "lost",
         "reconnect_error",
         "refusal",
         "default_dlq",
