@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
             key, group, target, idle, args.count, start=args.start, dry_run=dry_run
         )
 
-    def payload(res: ActionResult) -> dict:
+    def payload(res: ActionResult) -> dict[str, object]:
         got = res.details.get("owners") or {}
         return {
             **named("stream", key),
