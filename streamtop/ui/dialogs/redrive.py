@@ -7,15 +7,13 @@ tick "every group"."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Button, Checkbox, Input, Label
 
 from ... import numbers as num
-from ...actions import ValidationError
+from ...actions import ActionResult, ValidationError
 from ...model import label
 from ..context import ActionContext
 from .base import ActionDialog
@@ -111,7 +109,7 @@ class RedriveDialog(ActionDialog):
 
         self.run_worker(dry_run(), exclusive=True, group="action")
 
-    def show_dry_run(self, result: Any, args: RedriveArgs) -> None:
+    def show_dry_run(self, result: ActionResult, args: RedriveArgs) -> None:
         if not result.ok:
             if result.details.get("other_groups"):  # the choice: a retry stream, or every group
                 msg = result.message.replace("(--to KEY)", "(To)").replace(
