@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from ..actions import ActionResult, Actions
 from ..actions.base import fail
@@ -132,7 +131,7 @@ def run_gone(args: argparse.Namespace, key: bytes, op: str, rest: list[str]) -> 
         raise UsageError("KEY and names must not be empty")
 
     async def job(actions: Actions) -> int:
-        base: dict[str, Any] = {**named("stream", key), "op": "delconsumer --gone"}
+        base: dict[str, object] = {**named("stream", key), "op": "delconsumer --gone"}
         if args.group is not None:
             groups = [to_bytes(args.group)]
         else:
@@ -141,7 +140,7 @@ def run_gone(args: argparse.Namespace, key: bytes, op: str, rest: list[str]) -> 
             except Exception as exc:
                 return finish(args, fail(exc, "gone consumers", key), base)
         plans: list[tuple[bytes, list[bytes]]] = []
-        rows: list[dict[str, Any]] = []
+        rows: list[dict[str, object]] = []
         lines: list[str] = []
         for group in groups:
             pre = await gone_preview(actions, key, group)
@@ -150,8 +149,7 @@ def run_gone(args: argparse.Namespace, key: bytes, op: str, rest: list[str]) -> 
                 return finish(args, pre, {**base, **named("group", group)}, nothing=missing)
             deletable: list[bytes] = pre.details["deletable"]
             plans.append((group, deletable))
-            row: dict[str, Any] = {
-                **named("name", group),
+            lists: dict[str, list[dict[str, object]]] = {
                 "delete": [],
                 "holding": [],
                 "unsure": [],
@@ -159,18 +157,19 @@ def run_gone(args: argparse.Namespace, key: bytes, op: str, rest: list[str]) -> 
                 "deleted": [],
                 "skipped": [],
             }
+            row: dict[str, object] = {**named("name", group), **lists}  # the same lists, filled below
             for consumer, pending, state in pre.details["gone"]:
                 item = {**named("consumer", consumer), "pending": pending, "gone_reason": state.reason}
-                row["holding" if pending else "delete"].append(item)
+                lists["holding" if pending else "delete"].append(item)
                 what = f"held: {pending} pending, kept" if pending else state.reason
                 lines.append(f"  '{label(group)}' / '{label(consumer)}': {what}")
             for consumer, pending, state in pre.details["unsure"]:  # the server cannot tell: kept
-                row["unsure"].append(
+                lists["unsure"].append(
                     {**named("consumer", consumer), "pending": pending, "reason": state.reason}
                 )
                 lines.append(f"  '{label(group)}' / '{label(consumer)}': {state.reason}, kept")
             for consumer, pending, state in pre.details.get("kept", ()):  # waiting or busy: kept
-                row["kept"].append(
+                lists["kept"].append(
                     {
                         **named("consumer", consumer),
                         "pending": pending,
