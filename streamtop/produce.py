@@ -14,7 +14,6 @@ import os
 import random
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import redis
 
@@ -199,7 +198,21 @@ def run(args: argparse.Namespace) -> int:
     key = to_bytes(args.stream_key)
     if not key:  # XADD "" would create a key with an empty name
         raise UsageError("KEY is empty: name the stream to add to")
-    kwargs: dict[str, Any] = dict(rate=args.rate, maxlen=args.maxlen, approx=args.approx)
+
+    def add(progress: Callable[[int], object] | None = None) -> str | None:
+        return asyncio.run(
+            produce(
+                spec,
+                key,
+                args.count,
+                fields,
+                rate=args.rate,
+                maxlen=args.maxlen,
+                approx=args.approx,
+                progress=progress,
+            )
+        )
+
     if sys.stdout.isatty():
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -211,17 +224,8 @@ def run(args: argparse.Namespace) -> int:
             TimeElapsedColumn(),
         ) as bar:
             task = bar.add_task(label(key), total=args.count)
-            last_id = asyncio.run(
-                produce(
-                    spec,
-                    key,
-                    args.count,
-                    fields,
-                    progress=lambda done: bar.update(task, completed=done),
-                    **kwargs,
-                )
-            )
+            last_id = add(lambda done: bar.update(task, completed=done))
     else:
-        last_id = asyncio.run(produce(spec, key, args.count, fields, **kwargs))
+        last_id = add()
     print(last_id)
     return 0
