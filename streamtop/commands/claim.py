@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
             key, group, target, idle, args.count, start=args.start, dry_run=dry_run
         )
 
-    def payload(res: ClaimResult) -> dict:
+    def payload(res: ClaimResult) -> dict[str, object]:
         got = res.owners
         return {
             **named("stream", key),

@@ -52,10 +52,10 @@ def run(args: argparse.Namespace) -> int:
         pre = await actions.redrive(dlq, dry_run=True, **kw)
         base = {**named("dlq", dlq), **named("group", group)}
 
-        def targets(res_to: dict[bytes, int]) -> list[dict]:
+        def targets(res_to: dict[bytes, int]) -> list[dict[str, object]]:
             return [{**named("name", t), "count": n} for t, n in res_to.items()]
 
-        def groups(res: RedriveResult) -> list[dict]:
+        def groups(res: RedriveResult) -> list[dict[str, object]]:
             return [
                 {
                     **named("target", g.target),

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from .. import numbers as num
 from ..actions import Actions, TrimPreview
@@ -30,7 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_common(p)
 
 
-def groups_json(p: TrimPreview) -> list[dict[str, Any]]:
+def groups_json(p: TrimPreview) -> list[dict[str, object]]:
     return [
         {
             **named("name", g.name),
