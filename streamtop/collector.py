@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
 from . import cadence as cad
 from .connection import AsyncClient, error_text, execute_raw
@@ -161,7 +161,10 @@ class _Scan:
 # The round trip a Collector sends (a cluster node's adds ASKING before the keys of a slot it imports)
 Execute = Callable[[AsyncClient, Sequence[Sequence[Any]], float | None], Awaitable[list[Any]]]
 
-FULL, SUMMARY, CARRY = "full", "summary", "carry"  # how a poll reads a stream (streamtop.cadence)
+Mode = Literal["full", "summary", "carry"]  # how a poll reads a stream (streamtop.cadence)
+FULL: Mode = "full"
+SUMMARY: Mode = "summary"
+CARRY: Mode = "carry"
 
 
 class _Batch:
@@ -255,7 +258,7 @@ class _StreamAsk:
     the replies; the offsets inside are relative to it, so it reads exactly its own answers."""
 
     key: bytes
-    mode: str  # FULL or SUMMARY
+    mode: Mode  # FULL or SUMMARY
     heavy: _Heavy | None  # read without XINFO STREAM this poll (see BIG_ENTRY)
     n_stream: int  # replies to XINFO STREAM or its stand-ins; XINFO GROUPS's comes next
     groups: dict[bytes, tuple[_GroupPlan, slice]]  # known group -> its plan and replies
@@ -589,7 +592,7 @@ class Collector:
 
     # plan and queue --------------------------------------------------------------------------
 
-    def _modes(self, keys: tuple[bytes, ...], reading: cad.PollPlan | None) -> list[str]:
+    def _modes(self, keys: tuple[bytes, ...], reading: cad.PollPlan | None) -> list[Mode]:
         """Per key FULL, SUMMARY or CARRY (shown as last read: the very object shown before)."""
         if reading is None:
             return [FULL] * len(keys)
@@ -607,7 +610,7 @@ class Collector:
             for key, mode in zip(keys, self._modes(keys, reading), strict=True)
         ]
 
-    def _queue_stream(self, batch: _Batch, key: bytes, mode: str, mono: float) -> _StreamAsk:
+    def _queue_stream(self, batch: _Batch, key: bytes, mode: Mode, mono: float) -> _StreamAsk:
         self._read_at[key] = mono
         start = batch.size
         heavy = self._heavy.get(key)
@@ -771,6 +774,8 @@ class Collector:
     async def _read_focus(
         self, focus: Focus, own: list[Any], streams: tuple[StreamInfo, ...]
     ) -> tuple[FocusData, int]:
+        """The focused stream's page from its own replies; with a group, the entries whose data is
+        gone marked (one more round trip only when some may be). Round trips."""
         data = _focus_data(focus, own)
         if data.focus.group is None:
             return data, 0
