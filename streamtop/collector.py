@@ -20,7 +20,7 @@ import pickle
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from . import cadence as cad
@@ -265,15 +265,24 @@ class _StreamAsk:
     span: slice
 
 
-@dataclass(slots=True)
 class _Partial:
     """A stream as parsed from its own replies, before the groups that appeared are read."""
 
-    stream: StreamInfo
-    group_dicts: list[dict[str, Any]] = field(default_factory=list)
-    built: dict[bytes, GroupInfo] = field(default_factory=dict)
+    __slots__ = ("built", "group_dicts", "stream")
+
+    def __init__(
+        self,
+        stream: StreamInfo,
+        group_dicts: list[dict[str, Any]] | None = None,
+        built: dict[bytes, GroupInfo] | None = None,
+    ) -> None:
+        self.stream = stream
+        self.group_dicts = group_dicts if group_dicts is not None else []
+        self.built = built if built is not None else {}
 
     def finish(self) -> StreamInfo:
+        if not self.built:
+            return self.stream
         groups = tuple(self.built[d["name"]] for d in self.group_dicts if d["name"] in self.built)
         return replace(self.stream, groups=groups) if groups else self.stream
 
@@ -680,7 +689,8 @@ class Collector:
                 partial.append(_Partial(self._shown[key]))
                 continue
             part, new = self._parse_stream(ask, replies[ask.span], mono, now)
-            new_groups.extend((i, d) for d in new)
+            if new:
+                new_groups.extend((i, d) for d in new)
             partial.append(part)
         return partial, new_groups
 
