@@ -17,12 +17,12 @@ from tests.support.streams import every_action, fill, server_state
 from tests.support.ui import SIZE, is_dialog, make_app
 from tests.support.waiting import until
 
-# The README's ACLs (Redis 7+ / Valkey; on Redis 6.2 use `~*` for `%R~*`).
+# The ACLs of docs/security.md (Redis 7+ / Valkey; on Redis 6.2 use `~*` for `%R~*`).
 WATCH_ACL = (
     "resetkeys %R~* resetchannels -@all "
     "+info +ping +scan +type +xinfo +xlen +xpending +xrange +xrevrange +xread +time"
 )
-ACTION_ACL = {  # key -> (what the README calls it, extra commands)
+ACTION_ACL = {  # key -> (what docs/security.md calls it, extra commands)
     "produce": "+xadd",
     "burst": "+xadd",
     "ack": "+xack",  # no MULTI since issue 24: XPENDING, XACK, XPENDING in one round trip
@@ -253,7 +253,7 @@ def test_produce_command_needs_only_xadd(acl_server, capsys):
 @pytest.mark.slow
 async def test_cluster_watching_needs_cluster_slots():
     """A cluster adds CLUSTER SLOTS, CLUSTER NODES (which slots are migrating) and ASKING to the
-    watching ACL, as the README says (and COMMAND for the actions' cluster client,
+    watching ACL, as docs/security.md says (and COMMAND for the actions' cluster client,
     which reads the command table when it starts)."""
     from streamtop.embedded import ClusterProcess
     from streamtop.monitor import Monitor
