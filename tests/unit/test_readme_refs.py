@@ -163,3 +163,20 @@ def test_every_file_contributing_names_exists():
         )
     ]
     assert missing == []
+
+
+def test_contributing_module_table_names_every_module_once():
+    """The module table is kept once, in CONTRIBUTING.md: every top-level module and package of
+    streamtop has its row, and no name is in two rows."""
+    text = (REPO_ROOT / "CONTRIBUTING.md").read_text()
+    table = text.split("| module | holds |", 1)[1].split("\n\n", 1)[0]
+    named: list[str] = []
+    for row in table.splitlines()[2:]:
+        named += re.findall(r"`([\w./]+)`", row.split("|")[1])
+    assert len(named) == len(set(named)), sorted(n for n in named if named.count(n) > 1)
+    package = REPO_ROOT / "streamtop"
+    modules = {p.name for p in package.glob("*.py") if p.name != "__init__.py"}
+    modules |= {f"{p.name}/" for p in package.iterdir() if (p / "__init__.py").exists()}
+    covered = {n for n in named if "/" not in n or n.endswith("/")} | {n.split("/")[0] + "/" for n in named}
+    assert modules - covered == set()
+    assert "| module | holds |" not in (REPO_ROOT / "README.md").read_text()  # once
