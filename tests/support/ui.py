@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textual.widgets import Input
+
 from streamtop.connection import parse_url
 from streamtop.monitor import Monitor
 from streamtop.options import PollOptions
@@ -29,3 +31,14 @@ def row(app: StreamtopApp, table_id: str, key: str) -> list[str] | None:
 def is_dialog(app) -> bool:
     """An action dialog or its confirmation is on screen."""
     return isinstance(app.screen, ActionDialog | ConfirmDialog)
+
+
+async def type_in(pilot, widget_id: str, text: str) -> None:
+    """Clear an input and type into it, key by key."""
+    await pilot.pause()
+    inp = pilot.app.screen.query_one(f"#{widget_id}", Input)
+    inp.focus()
+    await pilot.pause()
+    inp.value = ""
+    if text:
+        await pilot.press(*text)
