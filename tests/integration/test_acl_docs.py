@@ -17,8 +17,8 @@ import redis
 from streamtop import cli
 from streamtop.connection import build_spec
 from streamtop.monitor import Monitor
-from tests.integration.test_acl import NAMING, PASSWORD, USER, WATCH_ACL, url
 from tests.support import REPO_ROOT
+from tests.support.acl import USER, WATCH_ACL, denied, set_user, url
 from tests.support.waiting import wait_for
 
 
@@ -54,12 +54,7 @@ def watcher(request, server_pool):
 
 
 def as_docs_user(r: redis.Redis, *extra: str) -> None:
-    r.execute_command("ACL", "SETUSER", USER, "reset", "on", f">{PASSWORD}", *RULES, *extra)
-    r.execute_command("ACL", "LOG", "RESET")
-
-
-def denied(r: redis.Redis) -> set[str]:
-    return {str(e["object"]) for e in r.acl_log(count=100)} - NAMING
+    set_user(r, *extra, rules=RULES)
 
 
 def test_the_docs_lines_are_the_ones_the_acl_tests_use():
