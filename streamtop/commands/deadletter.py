@@ -60,12 +60,12 @@ def run(args: argparse.Namespace) -> int:
             )
 
         pre = await move(dry_run=True)
-        n = len(pre.details.get("would_move", []))
+        n = len(pre.would_move)
         if not pre.ok or args.dry_run or not n:
             return finish(args, pre, {**base, "moved": n}, nothing=pre.ok and not n)
         confirm(args, f"move {n:,} entries of '{label(group)}' to '{label(dlq)}' and ack them?")
         res = await move(dry_run=False)
-        moved = [i for i, _ in res.details.get("moved", [])]
+        moved = [i for i, _ in res.moved]
         return finish(
             args, res, {**base, "moved": len(moved), "moved_ids": moved}, nothing=res.ok and not moved
         )

@@ -94,7 +94,7 @@ def finish(
     args: argparse.Namespace, result: ActionResult, payload: dict[str, Any], nothing: bool = False
 ) -> int:
     """Print the result (one line, or one JSON object) and choose the exit code."""
-    refused = bool(result.details.get("read_only"))
+    refused = result.read_only
     code = EXIT_NOTHING if refused or nothing else EXIT_DONE if result.ok else EXIT_ERROR
     if args.json:
         out = {

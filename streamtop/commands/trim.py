@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
 
     async def job(actions: Actions) -> int:
         pre = await actions.trim_preview(key, strategy, threshold, args.approx)
-        p = pre.details.get("preview")
+        p = pre.preview
         if not pre.ok or not isinstance(p, TrimPreview):
             return finish(args, pre, named("key", key))
         base = {
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
             f"remove {p.removes_text()}?",
         )
         res = await actions.trim(key, strategy, threshold, args.approx)
-        removed = res.details.get("removed")
+        removed = res.removed
         return finish(
             args,
             res,
@@ -91,8 +91,8 @@ def run(args: argparse.Namespace) -> int:
                 **base,
                 "removes": removed,
                 "removes_min": removed,
-                "length_before": res.details.get("length_before", p.length),
-                "length_after": res.details.get("length_after"),
+                "length_before": p.length if res.length_before is None else res.length_before,
+                "length_after": res.length_after,
             },
             nothing=res.ok and not removed,
         )

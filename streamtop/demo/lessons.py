@@ -729,7 +729,7 @@ class LessonTracker:
                 result = await actions.trim_preview(self.stream, strategy, threshold, approx)
             finally:
                 await actions.client.aclose()
-            found = result.details.get("preview")
+            found = result.preview
             if not result.ok or found is None:
                 raise redis.RedisError(result.message)
             return preview_lines(found)

@@ -310,7 +310,7 @@ class Consumer(Worker):
         )
         if not result.ok:
             raise redis.RedisError(result.message)
-        return len(result.details.get("moved", ()))
+        return len(result.moved)
 
     def close(self) -> None:
         if self._loop is not None:

@@ -27,7 +27,7 @@ import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import msgpack  # type: ignore[import-untyped]  # no type information shipped
 
@@ -46,7 +46,26 @@ from .schema import DDL, SCHEMA_VERSION, RecordingError, check_version
 
 if TYPE_CHECKING:
     from ..actions import Actions
-    from ..monitor import Monitor
+    from ..connection import ConnectionSpec
+    from ..history import History
+
+
+class Monitor(Protocol):
+    """What the recorder reads of the Monitor (streamtop.monitor, a layer beside this one: a
+    structural type, so record never imports it, not even for the type checker)."""
+
+    spec: ConnectionSpec
+    targets: tuple[Any, ...]
+    history: History
+    last: Snapshot | None
+    stale_since: float | None
+    error: str | None
+    failures: int
+    answer_timeout: float
+    recorder: Any
+
+    def clock(self) -> float: ...
+
 
 KEYFRAME_POLLS = 600
 KEYFRAME_SECONDS = 600.0
@@ -68,6 +87,12 @@ READS = frozenset(
         "consumer_preview",
         "group_preview",
         "dead_letter_preview",
+        "gone_preview",
+        "key_type",
+        "cmd",
+        "reread",
+        "lost",
+        "reconnect_error",
         "refusal",
         "default_dlq",
     }
