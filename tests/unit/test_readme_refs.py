@@ -191,3 +191,8 @@ def test_contributing_module_table_names_every_module_once():
     covered = {n for n in named if "/" not in n or n.endswith("/")} | {n.split("/")[0] + "/" for n in named}
     assert modules - covered == set()
     assert "| module | holds |" not in (REPO_ROOT / "README.md").read_text()  # once
+
+
+def test_the_readme_is_a_front_door():
+    """At most 250 lines (issue 27); the reference lives in docs/."""
+    assert len((REPO_ROOT / "README.md").read_text().splitlines()) <= 250
