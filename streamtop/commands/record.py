@@ -22,8 +22,8 @@ from ..cliargs import (
     spec_from_args,
 )
 from ..connection import ConnectError
-from ..monitor import ErrorKind, Monitor, answer_timeout, first_contact
-from ..options import PollOptions
+from ..monitor import ErrorKind, Monitor, first_contact
+from ..options import PollOptions, SessionOptions
 from ..record import Recorder, RecordingError, attach_from_args
 from ..record.moments import add_record_arguments
 
@@ -41,7 +41,7 @@ async def record(monitor: Monitor, recorder: Recorder, interval: float, stop: as
         await monitor.poll()
         if recorder.error is not None:
             return 1
-        delay = monitor.retry_in() if monitor.failures else monitor.poll_delay(interval)
+        delay = monitor.retry_in() if monitor.failures else monitor.poll_delay()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), delay)
     return 0
@@ -68,9 +68,14 @@ def run(args: argparse.Namespace) -> int:
         raise ConnectError(problem.message)
     # as `status` polls: every stream in full, every lag estimate counted now
     options = PollOptions(max_streams=args.max_streams, estimate_interval=0)
-    monitor = Monitor(spec, args.targets, options=options, read_only=True)
-    monitor.history.window = args.window_ms / 1000
-    monitor.answer_timeout = answer_timeout(args.interval)
+    session = SessionOptions(
+        targets=tuple(args.targets),
+        poll=options,
+        read_only=True,
+        interval=args.interval,
+        window=args.window_ms / 1000,
+    )
+    monitor = Monitor(spec, session)
     recorder = attach_from_args(
         monitor, args, "record", lambda line: print(f"streamtop record: {line}", file=sys.stderr, flush=True)
     )

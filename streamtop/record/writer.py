@@ -575,7 +575,7 @@ def attach(
     opened at the first poll: a failure then is one line to `on_error`, and polling goes on."""
     recorder = Recorder(
         path,
-        url=monitor.spec.display_url(),
+        url=monitor.url,
         targets=tuple(t if isinstance(t, str) else label(t) for t in monitor.targets),
         keep_s=keep_s,
         max_bytes=max_bytes,

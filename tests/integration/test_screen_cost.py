@@ -17,7 +17,7 @@ from streamtop.connection import parse_url
 from streamtop.embedded import start_server
 from streamtop.model import Focus
 from streamtop.monitor import Monitor
-from streamtop.options import PollOptions
+from streamtop.options import PollOptions, SessionOptions
 
 
 def arrange(r: redis.Redis, n: int) -> list[bytes]:
@@ -34,8 +34,9 @@ def arrange(r: redis.Redis, n: int) -> list[bytes]:
 
 
 def screen_monitor(srv, **options) -> Monitor:
-    m = Monitor(parse_url(srv.url), options=PollOptions(**options))
-    m.follow_screen = True  # as the dashboard sets it
+    m = Monitor(
+        parse_url(srv.url), SessionOptions(poll=PollOptions(**options), follow_screen=True)
+    )  # as the dashboard
     return m
 
 
@@ -99,9 +100,8 @@ async def test_only_a_summary_that_changed_is_made_again(server, r) -> None:
         m.set_focus(Focus(key=keys[0], visible=frozenset(keys[:1])))
         first = await m.poll()
         r.xadd(keys[5], {"f": "new"})
-        m.options = dataclasses.replace(m.options, summary_period=0.05)  # every summary, every poll
-        m.collector.options = m.options
-        m.interval = 0.05
+        m.collector.options = dataclasses.replace(m.collector.options, summary_period=0.05)  # every summary
+        m.set_interval(0.05)
         await asyncio.sleep(0.1)
         snap = await m.poll()
         assert snap.cost.summarized == 9
@@ -116,7 +116,7 @@ async def test_a_visible_change_shows_in_the_next_poll_and_an_offscreen_one_with
 ) -> None:
     keys = arrange(r, 40)
     m = screen_monitor(server, summary_period=0.5)
-    m.interval = 0.05
+    m.set_interval(0.05)
     try:
         m.set_focus(Focus(key=keys[0], visible=frozenset(keys[:3])))
         await m.poll()
@@ -201,7 +201,7 @@ async def test_the_budget_holds_on_a_server_slowed_by_debug_sleep() -> None:
         thread.start()
         budget = 0.08
         m = screen_monitor(srv, max_server_load=budget, max_streams=5000)
-        m.interval = 0.2
+        m.set_interval(0.2)
         loop = asyncio.get_running_loop()
         try:
             m.set_focus(Focus(key=keys[0], visible=frozenset(keys[:40])))

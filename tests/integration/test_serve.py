@@ -305,8 +305,7 @@ async def test_a_hung_server_is_up_0_while_the_poll_waits_and_up_again_after(own
     rc = redis.Redis(host=own_server.host, port=own_server.port)
     rc.xadd("s", {"f": "v"})
     rc.close()
-    served = Served.on(own_server)
-    served.monitor.answer_timeout = 0.3
+    served = Served.on(own_server, answer_timeout=0.3)
     pid = own_server.process.pid
     try:
         await served.poll()

@@ -30,6 +30,8 @@ from streamtop.model import (
     Snapshot,
     StreamInfo,
 )
+from streamtop.monitor import Monitor
+from streamtop.source import ListSource
 from streamtop.ui.app import StreamtopApp
 from streamtop.ui.header import HeaderInfo, header_text
 from streamtop.ui.keyed_table import KeyedTable
@@ -135,7 +137,7 @@ def screen_text(app: StreamtopApp) -> str:
 
 
 def _app() -> StreamtopApp:
-    return StreamtopApp(None, url=URL, read_only=True)
+    return StreamtopApp(Monitor.on(ListSource()), url=URL, read_only=True)
 
 
 def rows(app: StreamtopApp) -> dict[str, int]:
@@ -338,7 +340,7 @@ class _Controller:
 async def test_demo_panel_looks_focused_only_when_it_is() -> None:
     from streamtop.ui.demo_panel import DemoPanel
 
-    app = StreamtopApp(None, url=URL, demo=_Controller())
+    app = StreamtopApp(Monitor.on(ListSource()), url=URL, demo=_Controller())
     async with app.run_test(size=(160, 45)) as pilot:
         await _loaded(pilot)
         panel = app.main.query_one(DemoPanel)
