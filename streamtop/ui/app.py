@@ -17,7 +17,7 @@ import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
-from typing import Any, TypeVar, overload
+from typing import TypeVar, overload
 
 from textual.app import App, SystemCommand
 from textual.css.query import NoMatches
@@ -486,7 +486,7 @@ class StreamtopApp(App[int]):
         return self.w(command.panel) if command.scope is Scope.PANEL else self
 
 
-def _demo_stream(demo: Any) -> bytes | None:
+def _demo_stream(demo: object) -> bytes | None:
     """The stream the demo's workload writes to (test events go there without asking)."""
     stream = getattr(demo, "stream", None)
     return stream.encode() if isinstance(stream, str) else stream

@@ -210,8 +210,8 @@ async def test_serve_reads_every_stream_in_full_and_stretches_its_interval_to_th
             await roomy.poll()
             await tight.poll()
         free, held = roomy.scrape(), tight.scrape()
-        assert roomy.monitor.poll_delay(1.0) == 1.0
-        assert tight.monitor.poll_delay(1.0) > 1.0
+        assert roomy.monitor.poll_delay() == 1.0
+        assert tight.monitor.poll_delay() > 1.0
     finally:
         await roomy.close()
         await tight.close()

@@ -299,3 +299,21 @@ async def test_ctrl_c_quits_as_in_htop_even_while_typing(typing):
         await pilot.press("ctrl+c")
         await pilot.pause()
     assert app.return_code == 0
+
+
+async def test_the_main_screen_draws_its_panels_tuple_and_every_panel_key_names_one():
+    from textual.css.query import WrongType
+    from textual.widgets import DataTable, Static
+
+    from tests.support.sample import sample_snapshot
+
+    app = StreamtopApp(Monitor.on(ListSource()))
+    async with app.run_test(size=SIZE) as pilot:
+        app.show_snapshot(sample_snapshot())
+        await pilot.pause()
+        panels = app.main.panels
+        assert [p.id for p in panels] == ["streams", "detail", "groups", "consumers", "pending", "messages"]
+        assert {c.panel for c in COMMANDS if c.scope is Scope.PANEL} <= {p.id for p in panels}
+        assert app.w("streams-table", DataTable) is app.main.streams.table  # typed by what it is
+        with pytest.raises(WrongType):
+            app.w("streams-table", Static)
