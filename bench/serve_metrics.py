@@ -188,9 +188,9 @@ def run(streams: int, reps: int) -> dict[str, Any]:
         loop = asyncio.new_event_loop()
         monitor = Monitor(
             build_spec(url=srv.url, env={}),
-            SessionOptions(targets=(pattern,), poll=PollOptions(max_streams=streams)),
+            SessionOptions(targets=(pattern,), poll=PollOptions(max_streams=streams), interval=5.0),
         )
-        exporter = Exporter(monitor, 0, 5.0)
+        exporter = Exporter(monitor, 0)
         reg = CollectorRegistry()
         reg.register(exporter)
         httpd, thread = listen(0, "127.0.0.1", exporter)

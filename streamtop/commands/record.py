@@ -35,7 +35,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_window_argument(p)
 
 
-async def record(monitor: Monitor, recorder: Recorder, interval: float, stop: asyncio.Event) -> int:
+async def record(monitor: Monitor, recorder: Recorder, stop: asyncio.Event) -> int:
     """Poll until `stop`; 1 when the file failed (the line is on stderr)."""
     while not stop.is_set():
         await monitor.poll()
@@ -47,7 +47,7 @@ async def record(monitor: Monitor, recorder: Recorder, interval: float, stop: as
     return 0
 
 
-async def _run(monitor: Monitor, recorder: Recorder, interval: float, banner: str) -> int:
+async def _run(monitor: Monitor, recorder: Recorder, banner: str) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -55,7 +55,7 @@ async def _run(monitor: Monitor, recorder: Recorder, interval: float, banner: st
             loop.add_signal_handler(sig, stop.set)
     print(banner, file=sys.stderr, flush=True)
     try:
-        return await record(monitor, recorder, interval, stop)
+        return await record(monitor, recorder, stop)
     finally:
         await monitor.close()
         recorder.close()
@@ -86,4 +86,4 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     down = " (not answering yet: recorded as an outage until it does)" if problem is not None else ""
     banner = f"streamtop record: {spec.display_url()}{down} to {args.record}, every {args.interval:g} s"
-    return asyncio.run(_run(monitor, recorder, args.interval, banner))
+    return asyncio.run(_run(monitor, recorder, banner))

@@ -111,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConnectError(problem.message)
     options = PollOptions(max_server_load=args.max_server_load)
     monitor = serve_monitor(spec, args.targets, options, args.interval, args.window_ms / 1000)
-    exporter = Exporter(monitor, spec.db, args.interval, cap=args.max_streams)
+    exporter = Exporter(monitor, spec.db, cap=args.max_streams)
     # a file that fails is one line on stderr; the exporter goes on
     attach_from_args(
         monitor, args, "serve", lambda line: print(f"streamtop serve: {line}", file=sys.stderr, flush=True)

@@ -153,13 +153,11 @@ class Exporter(PromCollector):
         self,
         monitor: Monitor,
         db: int,
-        interval: float,
         cap: int | None = None,
         log: Callable[[str], None] = _stderr,
     ) -> None:
         self.monitor = monitor
         self.db = db
-        self.interval = interval
         self.cap = cap
         self.log = log
         self.left_out = 0  # streams the last poll found but the cap kept off the page
@@ -241,7 +239,7 @@ class Exporter(PromCollector):
         )
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Poll every `interval` (after a failure, when the Monitor's backoff says) until `stop`."""
+        """Poll every interval (the session's; after a failure, when its backoff says) until `stop`."""
         while not stop.is_set():
             started = time.monotonic()
             await self.poll_once()

@@ -62,7 +62,7 @@ class Served:
         options = serve_options(targets, PollOptions(**poll), interval)
         self.monitor = Monitor(spec, dataclasses.replace(options, answer_timeout=answer_timeout))
         self.logged: list[str] = []
-        self.exporter = Exporter(self.monitor, spec.db, interval, cap=cap, log=self.logged.append)
+        self.exporter = Exporter(self.monitor, spec.db, cap=cap, log=self.logged.append)
         self.httpd, self.thread = listen(0, "127.0.0.1", self.exporter)
         self.url = f"http://127.0.0.1:{self.httpd.server_port}/metrics"
 
