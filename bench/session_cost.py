@@ -3,10 +3,12 @@
 Two trees (this checkout and another, e.g. `git archive main | tar -x -C /tmp/main`) are measured
 in turns, each in a fresh subprocess with its own `streamtop` on the path, on one embedded server:
 
-1. poll: median ms of `Monitor.poll()` on 1,000 streams (the dashboard's session: what the screen
-   shows in full, the rest as summaries; after the first polls have read everything);
-2. apply: median ms of `StreamtopApp.apply_snapshot()` of a real 1,000-stream snapshot, headless
-   at 200x60, the app on a session that polls nothing (a ListSource; `StreamtopApp(None)` before).
+1. poll: median ms (wall, and the event loop thread's CPU) of `Monitor.poll()` on 1,000 streams
+   (the dashboard's session: what the screen shows in full, the rest as summaries; after the
+   first polls have read everything);
+2. apply: median ms (wall, and CPU) of `StreamtopApp.apply_snapshot()` of a real 1,000-stream
+   snapshot, headless at 200x60, the app on a session that polls nothing (a ListSource;
+   `StreamtopApp(None)` before).
 
     python bench/session_cost.py --other /tmp/main [--streams 1000] [--rounds 3]
 """
@@ -55,28 +57,35 @@ async def child(url: str, n: int) -> dict[str, float]:
         assert snap is not None
         keys = [s.key for s in snap.streams]
         m.set_focus(Focus(key=keys[0], visible=frozenset(keys[:40])))
-        polls = []
+        polls, poll_cpu = [], []
         for _ in range(POLLS):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             snap = await m.poll()
             polls.append((time.perf_counter() - t0) * 1000)
+            poll_cpu.append((time.thread_time() - c0) * 1000)
     finally:
         await m.close()
     assert snap is not None
-    applies = []
+    applies, apply_cpu = [], []
     async with app.run_test(size=(200, 60)) as pilot:
         app.apply_snapshot(snap)
         await pilot.pause()
         for i in range(APPLIES):
             fresh = dataclasses.replace(snap, taken_at=snap.taken_at + i + 1)
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             app.apply_snapshot(fresh)
             applies.append((time.perf_counter() - t0) * 1000)
+            apply_cpu.append((time.thread_time() - c0) * 1000)
             await pilot.pause()
     import streamtop
 
     assert Path(streamtop.__file__).resolve().is_relative_to(Path.cwd().resolve()), streamtop.__file__
-    return {"poll_ms": statistics.median(polls), "apply_ms": statistics.median(applies)}
+    return {
+        "poll_ms": statistics.median(polls),
+        "poll_cpu_ms": statistics.median(poll_cpu),
+        "apply_ms": statistics.median(applies),
+        "apply_cpu_ms": statistics.median(apply_cpu),
+    }
 
 
 def run_tree(tree: Path, url: str, n: int) -> dict[str, float]:
@@ -112,12 +121,12 @@ def main() -> None:
                 results[name].append(run_tree(tree, url, args.streams))
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else ["?"]
     print(f"{args.streams} streams, {args.rounds} rounds, load average {' '.join(load)}")
-    print(f"{'':12} {'other':>10} {'this':>10} {'change':>8}")
+    print(f"{'':14} {'other':>10} {'this':>10} {'change':>8}")
     summary: dict[str, Any] = {}
-    for metric in ("poll_ms", "apply_ms"):
+    for metric in ("poll_ms", "poll_cpu_ms", "apply_ms", "apply_cpu_ms"):
         a = statistics.median(x[metric] for x in results["other"])
         b = statistics.median(x[metric] for x in results["this"])
-        print(f"{metric:12} {a:10.2f} {b:10.2f} {100 * (b - a) / a:+7.1f}%")
+        print(f"{metric:14} {a:10.2f} {b:10.2f} {100 * (b - a) / a:+7.1f}%")
         summary[metric] = {"other": round(a, 3), "this": round(b, 3)}
     print(json.dumps(summary))
 
