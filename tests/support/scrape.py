@@ -12,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from streamtop.connection import ConnectionSpec, build_spec
 from streamtop.options import PollOptions
 from streamtop.serve.http import listen, stop
+from streamtop.serve.metrics import ALL_TIERS
 from streamtop.serve.poller import Exporter, serve_monitor
 
 Labels = frozenset[tuple[str, str]]
@@ -49,11 +50,19 @@ class Served:
     """Monitor + Exporter + HTTP server; `close()` stops the server and the clients."""
 
     def __init__(
-        self, spec: ConnectionSpec, targets=(), interval: float = 1.0, cap: int | None = None, **poll
+        self,
+        spec: ConnectionSpec,
+        targets=(),
+        interval: float = 1.0,
+        cap: int | None = None,
+        tiers: frozenset[str] = ALL_TIERS,  # every family: the tests of each family's values
+        **poll,
     ) -> None:
         self.monitor = serve_monitor(spec, targets, PollOptions(**poll), interval)
         self.logged: list[str] = []
-        self.exporter = Exporter(self.monitor, spec.db, interval, cap=cap, log=self.logged.append)
+        self.exporter = Exporter(
+            self.monitor, spec.db, interval, cap=cap, log=self.logged.append, tiers=tiers
+        )
         self.httpd, self.thread = listen(0, "127.0.0.1", self.exporter)
         self.url = f"http://127.0.0.1:{self.httpd.server_port}/metrics"
 
