@@ -233,6 +233,10 @@ class Exporter(PromCollector):
     def held(self) -> bool:
         return self._holds > 0
 
+    def stale(self) -> bool:
+        """A demand now would make a poll (the page is old enough and no backoff runs)."""
+        return self._loop is not None and time.monotonic() >= self._next_at
+
     def _want(self) -> None:
         self._wanted = True
         if self._wake is not None:
