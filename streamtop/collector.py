@@ -25,6 +25,7 @@ from typing import Any
 
 from . import cadence as cad
 from .connection import AsyncClient, error_text, execute_raw
+from .messagepage import MessagePages
 from .model import (
     Discovery,
     Entry,
@@ -50,7 +51,6 @@ from .parse import (
     entry_id,
     entry_size,
     parse_consumers,
-    parse_entries,
     parse_groups,
     parse_info,
     parse_pending_entries,
@@ -224,6 +224,7 @@ class Collector:
         self.options = options
         self._estimated_at: dict[tuple[bytes, bytes], float] = {}
         self.focus: Focus | None = None
+        self.pages = MessagePages()  # the focus stream's Messages page, read whole once (issue 29)
         self.discovery = Discovery(max_streams=options.max_streams)
         self._discovery_due = True
         self._scan: _Scan | None = None  # a rescan in progress, spread over polls
@@ -464,9 +465,8 @@ class Collector:
                 args.append(focus.consumer)
             pipe.execute_command(*args)
             n += 1
-        if focus.messages_count > 0:  # 0: the Messages tab is not shown (issue 29)
-            end, count = focus.messages_end, focus.messages_count
-            pipe.execute_command("XREVRANGE", focus.key, end, "-", "COUNT", count)
+        for command in self.pages.commands(focus):  # none while the Messages tab is not shown
+            pipe.execute_command(*command)
             n += 1
         return n
 
@@ -653,7 +653,12 @@ class Collector:
             groups = tuple(built[d["name"]] for d in group_dicts if d["name"] in built)
             streams.append(replace(stream, groups=groups) if groups else stream)
         streams_t = tuple(streams)
-        focus_data = _focus_data(focus, focus_replies) if focus else None
+        focus_data = None
+        if focus is not None:
+            lead = 1 if focus.group is not None else 0
+            stream_now = next((s for s in streams_t if s.key == focus.key), None)
+            page = self.pages.result(focus, focus_replies[lead:], stream_now)
+            focus_data = _focus_data(focus, focus_replies[:lead], page)
         if focus_data is not None and focus_data.focus.group is not None:
             focus_data, more_trips = await self._mark_without_data(focus_data, streams_t)
             trips += more_trips
@@ -963,13 +968,15 @@ def _raise_connection_error(replies: list[Any]) -> None:
             raise r
 
 
-def _focus_data(focus: Focus, replies: list[Any]) -> FocusData:
+def _focus_data(
+    focus: Focus, replies: list[Any], page: tuple[tuple[Entry, ...], BaseException | None]
+) -> FocusData:
+    """The pending page from its reply, and the Messages page (streamtop.messagepage)."""
+    messages, page_error = page
     error = next((error_text(r) for r in replies if isinstance(r, Exception)), None)
+    if error is None and page_error is not None:
+        error = error_text(page_error)
     pending: tuple[PendingEntry, ...] = ()
     if focus.group is not None and replies and not isinstance(replies[0], Exception):
         pending = parse_pending_entries(replies[0])
-    msgs_r = replies[-1] if replies and focus.messages_count > 0 else None
-    messages: tuple[Entry, ...] = ()
-    if msgs_r is not None and not isinstance(msgs_r, Exception):
-        messages = tuple(Entry(i, tuple(f)) for i, f in parse_entries(msgs_r))
     return FocusData(focus=focus, pending=pending, messages=messages, error=error)
