@@ -250,6 +250,7 @@ class Collector:
         self.interval = 1.0  # seconds between polls (the dashboard's), for the cadence
         self.costs = cad.Costs()
         self.meter = cad.LoadMeter()
+        self.cpu_share = cad.CpuShare()  # commandstats usec that were CPU (a busy host inflates them)
         self.cadence = cad.Cadence(1.0, options.summary_period, 1.0)
         self.measure_load = True  # False once INFO was refused: the round trip's time stands in
         self._read_at: dict[bytes, float] = {}  # monotonic time each key was last read
@@ -416,11 +417,14 @@ class Collector:
         mono: float,
         sent: Mapping[str, int],
         scans: int,
+        cpu: tuple[Any, Any] = (None, None),
     ) -> None:
         """What this poll cost the server: INFO commandstats of its own commands, bracketing them
         in the same round trip (another client's commands of the same names in between count too:
-        an overestimate, never an under-); without INFO (an ACL), the round trip's time."""
+        an overestimate, never an under-), times the share of command time that was CPU (INFO
+        cpu in the same bracket: cadence.CpuShare); without INFO (an ACL), the round trip's time."""
         before, after = _commandstats(opening), _commandstats(closing)
+        cpu0, cpu1 = _cpu_us(cpu[0]), _cpu_us(cpu[1])
         reads = len(plan.details) + len(plan.summaries)
         if before is None or after is None:
             if self.measure_load and (isinstance(opening, Exception) or isinstance(closing, Exception)):
@@ -428,12 +432,18 @@ class Collector:
             self.costs = cad.scaled_costs(self.costs, round_trip_us, reads, len(plan.details))
             self.meter.add(mono, round_trip_us)
             return
-        deltas = cad.own_share(cad.usec_deltas(before, after), sent)
+        every = cad.usec_deltas(before, after)
+        self.cpu_share.add(
+            cpu1 - cpu0 if cpu0 is not None and cpu1 is not None else None,
+            every.get(cad.ALL_COMMANDS, (0, 0))[1],
+        )
+        factor = self.cpu_share.factor
+        deltas = cad.scaled_deltas(cad.own_share(every, sent), factor)
         self.costs = cad.measured_costs(self.costs, deltas, reads, len(plan.details))
-        used = sum(u for _, u in deltas.values())
+        used = float(sum(u for _, u in deltas.values()))
         if self._stats_closed is not None and scans:  # this poll's discovery, before its bracket
             between = cad.usec_deltas(self._stats_closed, before)
-            used += cad.own_share(between, {"scan": scans}).get("scan", (0, 0))[1]
+            used += factor * cad.own_share(between, {"scan": scans}).get("scan", (0, 0))[1]
         self._stats_closed = after
         self.meter.add(mono, used)
 
@@ -495,6 +505,7 @@ class Collector:
         pipe = _Batch()
         if bracket:
             pipe.execute_command("INFO", "commandstats")
+            pipe.execute_command("INFO", "cpu")
         asked_time = self.ask_time and self.read_time_lag
         if asked_time:  # the server's clock, which stamps the IDs: for time lags
             pipe.execute_command("TIME")
@@ -542,13 +553,14 @@ class Collector:
             plans.append(key_plans)
         focus_n = self._queue_focus(pipe, focus) if focus else 0
         if bracket:
+            pipe.execute_command("INFO", "cpu")
             pipe.execute_command("INFO", "commandstats")
         sent_at = time.perf_counter()
         replies = await self._trip(self.execute, self.client, pipe.commands, self.options.timeout)
         round_trip_us = (time.perf_counter() - sent_at) * 1e6
         trips = 1
         _raise_connection_error(replies)
-        lead = 1 if bracket else 0  # the opening INFO
+        lead = 2 if bracket else 0  # the opening INFO commandstats and INFO cpu
         self.server_time_ms = _server_ms(replies[lead] if asked_time else None)
         if asked_time and isinstance(replies[lead], Exception):
             self.ask_time = False  # refused: not asked again (an ACL LOG entry per poll otherwise)
@@ -561,6 +573,7 @@ class Collector:
                 time.monotonic(),
                 _sent(pipe.commands),
                 discovery_trips,
+                (replies[1], replies[-2]) if bracket else (None, None),
             )
 
         pos = lead + (1 if asked_time else 0)
@@ -942,20 +955,41 @@ def _sent(commands: Sequence[Sequence[Any]]) -> dict[str, int]:
 
 
 def _commandstats(reply: Any) -> dict[str, tuple[int, int]] | None:
-    """INFO commandstats as {command: (calls, usec)} for the commands a poll sends; None when
-    the reply is an error (an ACL without INFO)."""
+    """INFO commandstats as {command: (calls, usec)} for the commands a poll sends, and every
+    command's together under cadence.ALL_COMMANDS; None when the reply is an error (an ACL
+    without INFO)."""
     if reply is None or isinstance(reply, Exception):
         return None
     out = {}
+    all_calls = all_usec = 0
     for name, value in parse_info(reply).items():
         command = name.removeprefix("cmdstat_")
-        if command not in cad.OWN_COMMANDS and command != "scan":
-            continue
         fields = dict(p.partition("=")[::2] for p in value.split(","))
         calls, usec = to_int(fields.get("calls")), to_int(fields.get("usec"))
-        if calls is not None and usec is not None:
+        if calls is None or usec is None:
+            continue
+        all_calls, all_usec = all_calls + calls, all_usec + usec
+        if command in cad.OWN_COMMANDS or command == "scan":
             out[command] = (calls, usec)
+    out[cad.ALL_COMMANDS] = (all_calls, all_usec)
     return out
+
+
+def _cpu_us(reply: Any) -> float | None:
+    """INFO cpu: the main thread's user + sys CPU in microseconds (the whole process's before
+    the main thread's were reported); None when missing or refused."""
+    if reply is None or isinstance(reply, Exception):
+        return None
+    info = parse_info(reply)
+    for user, sys_ in (
+        ("used_cpu_user_main_thread", "used_cpu_sys_main_thread"),
+        ("used_cpu_user", "used_cpu_sys"),
+    ):
+        try:
+            return (float(info[user]) + float(info[sys_])) * 1e6
+        except (KeyError, TypeError, ValueError):
+            continue
+    return None
 
 
 def _raise_connection_error(replies: list[Any]) -> None:

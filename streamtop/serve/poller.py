@@ -51,7 +51,7 @@ from ..model import GroupInfo, Snapshot, StreamInfo, id_key
 from ..monitor import Monitor
 from ..options import PollOptions
 from ..parse import parse_pending_entries
-from .exposition import Family, render, to_metrics
+from .exposition import Family, render
 from .metrics import DETAIL, LEAN, PollStats, families
 
 EVERY_STREAM = 1_000_000_000  # serve's discovery: every stream (a cap, when asked, is the export's)
@@ -85,10 +85,10 @@ def without_data_plan(s: StreamInfo, g: GroupInfo) -> tuple[int | None, tuple[An
 
 
 class Page:
-    """One poll's families and their exposition, written once; gzipped once, when first asked."""
+    """One poll's exposition, written once; gzipped once, when first asked. The families are not
+    kept (at 2,000 streams they held 3.6 MB between polls): `collect()` parses the text."""
 
     def __init__(self, fams: list[Family]) -> None:
-        self.families = fams
         self.body = render(fams)
         self._gzipped: bytes | None = None
         self._lock = threading.Lock()
@@ -192,8 +192,11 @@ class Exporter(PromCollector):
         return self._page
 
     def collect(self) -> Iterator[Metric]:
-        """The same families as prometheus_client objects, for a registry."""
-        return iter(to_metrics(self.page().families))
+        """The same families as prometheus_client objects, for a registry (parsed from the page:
+        no exporter path uses this, only a registry a caller registers the exporter in)."""
+        from prometheus_client.parser import text_string_to_metric_families
+
+        return iter(list(text_string_to_metric_families(self.page().body.decode("utf-8"))))
 
     # pacing --------------------------------------------------------------------------------
 
