@@ -105,6 +105,8 @@ class MessagePages:
         entries = (new + page.entries)[: page.count]
         if added >= page.count:  # a page of new entries only: nothing cached is left on it
             page.whole = True
+        elif length == 0:  # emptied, deleted (or retyped: XLEN then fails, see above)
+            entries, page.whole = (), True
         elif length is None or page.length is None or length != page.length + added:
             entries, kept = _after_removal(entries, stream)
             page.whole = kept

@@ -25,7 +25,7 @@ from redis.crc import key_slot
 
 from ..connection import AsyncClient
 from ..events import sensor_event, xadd_many
-from ..model import PendingEntry, ServerInfo, label
+from ..model import Entry, PendingEntry, ServerInfo, label
 from ..parse import parse_consumers, parse_entries, parse_groups, text, to_int
 from .base import (
     DETAIL,
@@ -125,6 +125,12 @@ class Actions:
 
     async def _cmd(self, *args: Any) -> Any:
         return await self.client.execute_command(*args)
+
+    async def entry(self, key: bytes, entry_id: str) -> Entry | None:
+        """One entry whole (XRANGE id id), for the entry screen's `w` (issue 29: a page keeps long
+        values cut); None when it is gone. Raises on server errors."""
+        rows = parse_entries(await self._cmd("XRANGE", key, entry_id, entry_id))
+        return Entry(rows[0][0], tuple(rows[0][1])) if rows else None
 
     async def consumers(self, key: bytes, group: bytes) -> list[tuple[bytes, int]]:
         """(name, pending) of each consumer in the group (raises on server errors)."""
