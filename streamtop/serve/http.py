@@ -1,5 +1,8 @@
 """The /metrics HTTP server: the last poll's page, sent by one asyncio loop in its own thread.
 
+A request for the page first asks the exporter for it (`demand()`: a poll when the page is old,
+one for all the scrapers that arrive meanwhile, waited for at most SCRAPE_WAIT seconds).
+
 Ours rather than prometheus_client.start_http_server: its WSGI app writes the exposition again on
 every scrape (0.8 s at 1,000 streams; here a page is written once per poll and every scrape sends
 those bytes, gzipped once when a scraper asks for gzip, as Prometheus does), and its server keeps

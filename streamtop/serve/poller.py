@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import dataclasses
 import gzip
 import sys
@@ -213,7 +214,10 @@ class Exporter(PromCollector):
                 return None
             waiter: concurrent.futures.Future[None] = concurrent.futures.Future()
             self._waiters.append(waiter)
-        loop.call_soon_threadsafe(self._want)
+        try:
+            loop.call_soon_threadsafe(self._want)
+        except RuntimeError:  # the loop closed meanwhile (shutting down): the page there is
+            return None
         return waiter
 
     def hold(self) -> Callable[[], None]:
@@ -248,7 +252,8 @@ class Exporter(PromCollector):
     def _poke(self) -> None:
         loop, wake = self._loop, self._wake
         if loop is not None and wake is not None:
-            loop.call_soon_threadsafe(wake.set)
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(wake.set)
 
     def _answered(self, next_at: float) -> None:
         """The poll ended: every demand so far is answered; the next one polls from `next_at`."""

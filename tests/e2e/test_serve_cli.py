@@ -203,3 +203,30 @@ def test_consumer_and_detail_series_only_when_asked(server, r, flags, consumers,
         proc.stdout.close()
         proc.stderr.close()
     assert proc.returncode == 0
+
+
+def test_record_keeps_the_interval_whatever_the_scrapes(server, r, tmp_path):
+    """issue 29: serve polls when scraped; a recording holds the interval's clock, unscraped."""
+    import sqlite3
+
+    r.xadd("orders", {"f": "v"})
+    db = tmp_path / "rec.db"
+    proc = serve("--url", server.url, "--metrics-port", "0", "--interval", "0.2", "--record", str(db))
+    try:
+        banner = proc.stderr.readline()
+        assert "polled every 0.2 s (--record)" in banner, banner
+
+        def polls() -> int:
+            try:
+                with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as c:
+                    return int(c.execute("SELECT count(*) FROM polls").fetchone()[0])
+            except sqlite3.Error:
+                return 0
+
+        wait_for(lambda: polls() >= 5, "five recorded polls with no scrape")
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        proc.stdout.close()
+        proc.stderr.close()
+    assert proc.returncode == 0
