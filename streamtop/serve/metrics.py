@@ -442,7 +442,8 @@ def families(
         f.add("streamtop_server_load_budget_ratio", "--max-server-load as a ratio", (), (), cost.budget)
         f.add(
             "streamtop_poll_period_seconds",
-            "Seconds between polls: --interval, or longer when the server budget stretched it",
+            "Least seconds between polls (scrapes pace them): --interval, or longer when the server "
+            "budget stretched it",
             (),
             (),
             cost.visible_period,
