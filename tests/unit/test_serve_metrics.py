@@ -203,7 +203,10 @@ def test_the_lean_page_has_the_default_families_and_each_flag_adds_its_own():
     consumer_families = {n for n in everything if TIER.get(n) == "consumers"}
     detail_families = {n for n in everything if TIER.get(n) == "detail"}
     assert consumer_families >= {"redis_stream_group_consumer_idle_seconds"}
-    assert detail_families >= {"redis_stream_radix_tree_keys", "streamtop_stream_group_lag_is_estimate"}
+    assert detail_families >= {
+        "redis_stream_group_last_delivered_id",
+        "streamtop_stream_group_lag_is_estimate",
+    }
     assert lean == everything - consumer_families - detail_families
     assert {"redis_stream_length", "redis_stream_group_lag", "streamtop_stream_group_health"} <= lean
     assert consumers == lean | consumer_families and detail == lean | detail_families
