@@ -125,7 +125,7 @@ class ServeOptions:
 
     metrics_port: int = 9121  # redis_exporter's port: a scrape config keeps its target
     bind: str = "127.0.0.1"  # loopback only unless --bind says otherwise (then a warning)
-    interval: float = 5.0  # seconds between polls; scrapes never trigger one
+    interval: float = 5.0  # seconds at least between polls: a scrape polls when the page is older
 
 
 SERVE_DEFAULTS = ServeOptions()

@@ -93,6 +93,7 @@ READS = frozenset(
         "dead_letter_preview",
         "gone_preview",
         "key_type",
+        "entry",
         "cmd",
         "reread",
         "lost",

@@ -24,7 +24,7 @@ from textual.widgets import DataTable, Footer, TabbedContent, TabPane
 
 from ..history import History
 from ..liveness import liveness, poll_clock
-from ..model import Focus, PendingEntry, Snapshot, StreamInfo
+from ..model import Entry, Focus, PendingEntry, Snapshot, StreamInfo
 from .consumer_screen import ConsumerScreen, consumer_text
 from .consumers import ConsumersPanel
 from .demo_panel import Controller, DemoPanel
@@ -304,8 +304,16 @@ class MainScreen(Screen[None]):
 
     def on_messages_panel_open(self, message: MessagesPanel.Open) -> None:
         if self.selection.key is not None:
-            key = self.selection.key
-            self.app.push_screen(EntryScreen(key, message.entry, self.thresholds.decode_format(key)))
+            key, entry_id = self.selection.key, message.entry.id
+
+            async def fetch() -> Entry | None:  # the actions layer at the time of `w` (a reconnect
+                actions = getattr(self.app, "actions", None)  # replaces it)
+                if actions is None:
+                    raise RuntimeError("no connection to the server")
+                got: Entry | None = await actions.entry(key, entry_id)
+                return got
+
+            self.app.push_screen(EntryScreen(key, message.entry, self.thresholds.decode_format(key), fetch))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """`enter` drills in: streams -> groups -> pending entries; on a consumer or a pending

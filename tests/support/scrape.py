@@ -20,6 +20,7 @@ from streamtop.monitor import Monitor
 from streamtop.options import PollOptions
 from streamtop.serve.exposition import Family
 from streamtop.serve.http import listen, stop
+from streamtop.serve.metrics import ALL_TIERS
 from streamtop.serve.poller import Exporter, serve_options
 
 Labels = frozenset[tuple[str, str]]
@@ -92,12 +93,13 @@ class Served:
         interval: float = 1.0,
         cap: int | None = None,
         answer_timeout: float | None = None,
+        tiers: frozenset[str] = ALL_TIERS,  # every family: the tests of each family's values
         **poll,
     ) -> None:
         options = serve_options(targets, PollOptions(**poll), interval)
         self.monitor = Monitor(spec, dataclasses.replace(options, answer_timeout=answer_timeout))
         self.logged: list[str] = []
-        self.exporter = Exporter(self.monitor, spec.db, cap=cap, log=self.logged.append)
+        self.exporter = Exporter(self.monitor, spec.db, cap=cap, log=self.logged.append, tiers=tiers)
         self.httpd, self.thread = listen(0, "127.0.0.1", self.exporter)
         self.url = f"http://127.0.0.1:{self.httpd.server_port}/metrics"
 
