@@ -457,18 +457,10 @@ class Collector:
         )
 
     def _queue_focus(self, pipe: Any, focus: Focus) -> int:
-        n = 0
-        if focus.group is not None:
-            args = ["XPENDING", focus.key, focus.group, focus.pending_start, "+", focus.pending_count]
-            if focus.consumer is not None:
-                args.append(focus.consumer)
+        commands = focus_commands(focus)
+        for args in commands:
             pipe.execute_command(*args)
-            n += 1
-        if focus.messages_count > 0:  # 0: the Messages tab is not shown (issue 29)
-            end, count = focus.messages_end, focus.messages_count
-            pipe.execute_command("XREVRANGE", focus.key, end, "-", "COUNT", count)
-            n += 1
-        return n
+        return len(commands)
 
     async def poll(self) -> Snapshot:
         """One snapshot. Connection errors propagate (the caller marks the screen stale). The
@@ -681,38 +673,12 @@ class Collector:
     async def _mark_without_data(
         self, data: FocusData, streams: tuple[StreamInfo, ...]
     ) -> tuple[FocusData, int]:
-        """Mark the page's pending entries whose data is gone, and count the group's pending
-        entries below the first entry. Costs nothing while the group's oldest pending entry is
-        still in the stream and nothing was XDEL'd; else one more round trip with an XRANGE per
-        ID that may have been XDEL'd and one bounded XPENDING. 6.2 does not say what was XDEL'd:
-        there only the trimmed ones are marked (streamtop.nodata)."""
-        focus = data.focus
-        stream = next((s for s in streams if s.key == focus.key and s.error is None), None)
-        group = stream.group(focus.group) if stream is not None and focus.group is not None else None
-        if stream is None or group is None:
-            return data, 0
-        first = stream.first_entry_id if stream.length else None
-        bounds = Bounds(first, stream.max_deleted_entry_id or "0-0")
-        gone = {p.id for p in data.pending if bounds.below_first(p.id)}
-        lookup = [p.id for p in data.pending if bounds.needs_lookup(p.id)]
-        oldest = group.pending_summary.smallest_id if group.pending_summary else None
-        count_below = first is not None and oldest is not None and bounds.below_first(oldest)
-        commands = lookup_commands(focus.key, lookup)
-        if count_below:
-            commands.append(("XPENDING", focus.key, group.name, "-", f"({first}", TRIMMED_COUNT_CAP))
-        trimmed: int | None = group.pending if first is None else 0
-        capped = False
-        if commands:
-            replies = await self._trip(self.execute, self.client, commands, self.options.timeout)
+        async def run(commands: list[tuple[Any, ...]]) -> list[Any]:
+            replies: list[Any] = await self._trip(self.execute, self.client, commands, self.options.timeout)
             _raise_connection_error(replies)
-            gone |= gone_from_replies(lookup, replies[: len(lookup)])
-            if count_below:
-                rows = replies[-1]
-                trimmed = None if isinstance(rows, Exception) else len(parse_pending_entries(rows))
-                capped = trimmed is not None and trimmed >= TRIMMED_COUNT_CAP
-        return replace(
-            data, without_data=frozenset(gone), trimmed_pending=trimmed, trimmed_pending_capped=capped
-        ), 1 if commands else 0
+            return replies
+
+        return await mark_without_data(data, streams, run)
 
     def _note_sizes(
         self, stream: StreamInfo, first_size: int, last_size: int, mono: float, wall: float
@@ -973,3 +939,59 @@ def _focus_data(focus: Focus, replies: list[Any]) -> FocusData:
     if msgs_r is not None and not isinstance(msgs_r, Exception):
         messages = tuple(Entry(i, tuple(f)) for i, f in parse_entries(msgs_r))
     return FocusData(focus=focus, pending=pending, messages=messages, error=error)
+
+
+def focus_commands(focus: Focus) -> list[tuple[Any, ...]]:
+    """The focus pages' commands: the group's pending page, the stream's messages page."""
+    commands: list[tuple[Any, ...]] = []
+    if focus.group is not None:
+        args: tuple[Any, ...] = (
+            "XPENDING",
+            focus.key,
+            focus.group,
+            focus.pending_start,
+            "+",
+            focus.pending_count,
+        )
+        commands.append((*args, focus.consumer) if focus.consumer is not None else args)
+    if focus.messages_count > 0:  # 0: the Messages tab is not shown (issue 29)
+        commands.append(("XREVRANGE", focus.key, focus.messages_end, "-", "COUNT", focus.messages_count))
+    return commands
+
+
+async def mark_without_data(
+    data: FocusData,
+    streams: tuple[StreamInfo, ...],
+    run: Callable[[list[tuple[Any, ...]]], Awaitable[list[Any]]],
+) -> tuple[FocusData, int]:
+    """Mark the page's pending entries whose data is gone, and count the group's pending
+    entries below the first entry. Costs nothing while the group's oldest pending entry is
+    still in the stream and nothing was XDEL'd; else one more round trip (`run`) with an XRANGE
+    per ID that may have been XDEL'd and one bounded XPENDING. 6.2 does not say what was XDEL'd:
+    there only the trimmed ones are marked (streamtop.nodata)."""
+    focus = data.focus
+    stream = next((s for s in streams if s.key == focus.key and s.error is None), None)
+    group = stream.group(focus.group) if stream is not None and focus.group is not None else None
+    if stream is None or group is None:
+        return data, 0
+    first = stream.first_entry_id if stream.length else None
+    bounds = Bounds(first, stream.max_deleted_entry_id or "0-0")
+    gone = {p.id for p in data.pending if bounds.below_first(p.id)}
+    lookup = [p.id for p in data.pending if bounds.needs_lookup(p.id)]
+    oldest = group.pending_summary.smallest_id if group.pending_summary else None
+    count_below = first is not None and oldest is not None and bounds.below_first(oldest)
+    commands = lookup_commands(focus.key, lookup)
+    if count_below:
+        commands.append(("XPENDING", focus.key, group.name, "-", f"({first}", TRIMMED_COUNT_CAP))
+    trimmed: int | None = group.pending if first is None else 0
+    capped = False
+    if commands:
+        replies = await run(commands)
+        gone |= gone_from_replies(lookup, replies[: len(lookup)])
+        if count_below:
+            rows = replies[-1]
+            trimmed = None if isinstance(rows, Exception) else len(parse_pending_entries(rows))
+            capped = trimmed is not None and trimmed >= TRIMMED_COUNT_CAP
+    return replace(
+        data, without_data=frozenset(gone), trimmed_pending=trimmed, trimmed_pending_capped=capped
+    ), 1 if commands else 0

@@ -17,6 +17,7 @@ import contextlib
 import ipaddress
 import signal
 import sys
+from functools import partial
 
 from .. import numbers as num
 from ..cliargs import (
@@ -29,10 +30,12 @@ from ..cliargs import (
     spec_from_args,
 )
 from ..connection import ConnectError, host_port
+from ..hub.command import add_hub_arguments, hub_from_args
 from ..monitor import ErrorKind, answer_timeout, first_contact
 from ..options import SERVE_DEFAULTS, PollOptions
 from ..record import attach_from_args
 from ..record.moments import add_record_arguments
+from .hubapi import serve_api
 from .poller import Exporter, serve_monitor
 
 
@@ -85,6 +88,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_budget_argument(p, "the interval is stretched to stay within it")
     add_window_argument(p)
     add_record_arguments(p)
+    add_hub_arguments(p)
 
 
 async def _serve(exporter: Exporter, banner: str) -> None:
@@ -118,8 +122,12 @@ def run(args: argparse.Namespace) -> int:
     attach_from_args(
         monitor, args, "serve", lambda line: print(f"streamtop serve: {line}", file=sys.stderr, flush=True)
     )
+    hub = hub_from_args(monitor, args, args.interval, args.bind)
+    exporter.after_poll.append(hub.publish)
     try:
-        httpd, thread = listen(args.metrics_port, args.bind, exporter, args.allow_host)
+        httpd, thread = listen(
+            args.metrics_port, args.bind, exporter, args.allow_host, partial(serve_api, hub)
+        )
     except OSError as exc:
         raise UsageError(
             f"cannot listen on {host_port(args.bind, args.metrics_port)}: {exc.strerror or exc}"

@@ -24,7 +24,8 @@ import contextlib
 import ipaddress
 import socket
 import threading
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import Protocol
 
 from ..webserver import Guard
@@ -49,14 +50,21 @@ class Source(Protocol):
     def page(self) -> PageLike: ...
 
 
-def response(source: Source, guard: Guard | None, head: bytes) -> tuple[bytes, bool]:
-    """The reply to one request head (bytes up to the blank line), and whether the connection
-    may stay open: GET anything but /favicon.ico is the current page (gzip when the scraper
-    accepts it); a Host the guard does not serve gets 403."""
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    keep: bool  # the connection may stay open after the reply
+
+
+def parse_head(head: bytes) -> Request | None:
+    """A request line and headers (bytes up to the blank line); None when malformed."""
     lines = head.decode("latin-1").split("\r\n")
     parts = lines[0].split(" ")
     if len(parts) != 3 or not parts[2].startswith("HTTP/"):
-        return _reply("400 Bad Request", b"bad request\n"), False
+        return None
     method, target, version = parts
     headers: dict[str, str] = {}
     for line in lines[1:]:
@@ -65,13 +73,38 @@ def response(source: Source, guard: Guard | None, head: bytes) -> tuple[bytes, b
             headers[name.strip().lower()] = value.strip()
     connection = headers.get("connection", "").lower()
     keep = connection != "close" and (version != "HTTP/1.0" or connection == "keep-alive")
-    host = headers.get("host")
-    path = target.split("?", 1)[0]
-    problem = guard.refusal(host, path, None) if guard is not None and host is not None else None
+    path, _, query = target.partition("?")
+    return Request(method, path, query, headers, keep)
+
+
+def refusal(guard: Guard | None, request: Request) -> bytes | None:
+    """403 for a Host the guard does not serve (or a page of another site: Origin), 405 for a
+    method other than GET and HEAD."""
+    host = request.headers.get("host")
+    origin = request.headers.get("origin")
+    problem = guard.refusal(host, "/ws" if origin else request.path, origin) if guard and host else None
     if problem is not None:
-        return _reply("403 Forbidden", f"streamtop serve: {problem}\n".encode()), False
-    if method not in ("GET", "HEAD"):
-        return _reply("405 Method Not Allowed", b"GET only\n"), False
+        return _reply("403 Forbidden", f"streamtop serve: {problem}\n".encode())
+    if request.method not in ("GET", "HEAD"):
+        return _reply("405 Method Not Allowed", b"GET only\n")
+    return None
+
+
+def response(source: Source, guard: Guard | None, head: bytes) -> tuple[bytes, bool]:
+    """The reply to one request head (bytes up to the blank line), and whether the connection
+    may stay open: GET anything but /favicon.ico is the current page (gzip when the scraper
+    accepts it); a Host the guard does not serve gets 403."""
+    request = parse_head(head)
+    if request is None:
+        return _reply("400 Bad Request", b"bad request\n"), False
+    refused = refusal(guard, request)
+    if refused is not None:
+        return refused, False
+    return metrics_reply(source, request)
+
+
+def metrics_reply(source: Source, request: Request) -> tuple[bytes, bool]:
+    method, path, headers, keep = request.method, request.path, request.headers, request.keep
     if path == "/favicon.ico":
         return _reply("404 Not Found", b"not found", head_only=method == "HEAD"), keep
     page = source.page()
@@ -91,11 +124,16 @@ def _reply(status: str, body: bytes, kind: str = PLAIN, extra: str = "", head_on
     return head.encode("latin-1") + (b"" if head_only else body)
 
 
+# the hub's API (hubapi.serve_api on a Hub): answers a request under /api/, says whether the
+# connection may stay open
+Api = Callable[[Guard, Request, asyncio.StreamWriter], Awaitable[bool]]
+
+
 class MetricsServer:
     """An asyncio server in a daemon thread; `server_port` is the port it listens on."""
 
-    def __init__(self, source: Source, guard: Guard, sock: socket.socket) -> None:
-        self.source, self.guard, self.sock = source, guard, sock
+    def __init__(self, source: Source, guard: Guard, sock: socket.socket, api: Api | None = None) -> None:
+        self.source, self.guard, self.sock, self.api = source, guard, sock, api
         self.server_port: int = sock.getsockname()[1]
         self.loop = asyncio.new_event_loop()
         self.open = 0  # connections being served
@@ -127,6 +165,10 @@ class MetricsServer:
             keep = True
             while keep:
                 head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), REQUEST_TIMEOUT)
+                request = parse_head(head[:-4])
+                if self.api is not None and request is not None and request.path.startswith("/api/"):
+                    keep = await self.api(self.guard, request, writer)
+                    continue
                 data, keep = response(self.source, self.guard, head[:-4])
                 writer.write(data)
                 await asyncio.wait_for(writer.drain(), SEND_TIMEOUT)
@@ -148,7 +190,7 @@ class MetricsServer:
 
 
 def listen(
-    port: int, bind: str, source: Source, allow_hosts: Iterable[str] = ()
+    port: int, bind: str, source: Source, allow_hosts: Iterable[str] = (), api: Api | None = None
 ) -> tuple[MetricsServer, threading.Thread]:
     """Serve `source`'s pages on bind:port (port 0: a free one, see server_port) from a daemon
     thread. The Host must be this server's (`allow_hosts`: more names it is reached by). An
@@ -165,7 +207,7 @@ def listen(
     guard = Guard(bind, None)
     if guard.hosts is not None:
         guard.hosts = guard.hosts | {h.strip("[]").lower() for h in allow_hosts}
-    httpd = MetricsServer(source, guard, sock)
+    httpd = MetricsServer(source, guard, sock, api)
     thread = threading.Thread(target=httpd.run, daemon=True, name="metrics")
     thread.start()
     httpd._started.wait(10)

@@ -152,6 +152,7 @@ class Exporter(PromCollector):
         self.failures = 0
         self.last_success: float | None = None
         self.attempts = 0  # polls tried (tests wait on it)
+        self.after_poll: list[Callable[[], None]] = []  # told after each poll (the hub publishes)
         self._page = self._down = Page(families(None, monitor.history, db, PollStats(up=False)))
 
     # prometheus_client ---------------------------------------------------------------------
@@ -175,6 +176,13 @@ class Exporter(PromCollector):
 
     async def poll_once(self) -> Snapshot | None:
         """One poll, and the families every scrape gets until the next one."""
+        try:
+            return await self._poll_once()
+        finally:
+            for hook in self.after_poll:
+                hook()
+
+    async def _poll_once(self) -> Snapshot | None:
         monitor = self.monitor
         snap = await monitor.poll()
         self.attempts += 1
