@@ -522,7 +522,7 @@ def refusal(command: Command, context: ActionContext, actions: Actions | None) -
     """Why an action cannot start now (one line naming its key), or None."""
     what = f"{command.label.lower()} ({command.keys[0]})"
     if command.writes and (context.read_only or (actions is not None and actions.read_only)):
-        return f"read-only mode: {what} refused (started with --read-only)"
+        return f"read-only mode: {what} refused ({context.read_only_reason})"
     if command.writes and actions is None:
         return f"{what}: not connected to a server yet"
     if command.needs is not Needs.NOTHING and context.key is None:
