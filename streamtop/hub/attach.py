@@ -28,7 +28,7 @@ from urllib.parse import urlencode, urlsplit
 
 from ..connection import ConnectionSpec, retry_delay
 from ..model import Focus, FocusData, Snapshot
-from ..monitor import Monitor, answer_timeout
+from ..monitor import Monitor, State, answer_timeout
 from ..options import POLL_DEFAULTS, PollOptions
 from .document import DocumentError, HubState, focus_query, read_document, read_focus
 
@@ -104,6 +104,26 @@ class AttachedMonitor(Monitor):
     @answer_timeout.setter
     def answer_timeout(self, value: float) -> None:
         self._timeout = value
+
+    @property
+    def hub_down(self) -> bool:
+        """The hub answers, but its own poll of the server does not (its document says)."""
+        return self.hub is not None and self.hub.state not in ("live", "paused") and self._reader is not None
+
+    @property
+    def state(self) -> State:
+        """While the hub's server is down, the hub's state (stale, reconnecting...), not ours:
+        waiting for its next document is not reconnecting."""
+        if self.hub_down and self.hub is not None and self.failures:
+            if self.hub.state == State.NOT_ANSWERING.value:
+                return State.NOT_ANSWERING
+            return State.STALE if self.last is not None else State.CONNECTING
+        return super().state
+
+    def not_answering_for(self) -> float | None:
+        if self.hub_down:  # the hub's documents come at its backoff: not overdue
+            return None
+        return super().not_answering_for()
 
     def header_url(self) -> str:
         """What the header names: the hub's server, "via" the hub, and how old its poll is."""

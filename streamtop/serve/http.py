@@ -174,6 +174,8 @@ class MetricsServer:
                 await asyncio.wait_for(writer.drain(), SEND_TIMEOUT)
         except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass  # gone, too slow, too long: the connection is closed, nothing to say
+        except asyncio.CancelledError:
+            pass  # the server stops (an event stream never ends by itself)
         finally:
             self.open -= 1
             writer.close()
