@@ -129,7 +129,9 @@ def run_attached(args: argparse.Namespace) -> int:
     connection when one is given (its fatal problems are one line, as without --attach), else
     read-only."""
     from .hub.attach import attached_session, check_hub_url, hub_token
+    from .lifeline import die_with_parent
 
+    die_with_parent()  # a page of `streamtop web`: ends with it, even when it is SIGKILLed
     try:
         check_hub_url(args.attach)
         token = hub_token(args.token_file)

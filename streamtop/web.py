@@ -13,15 +13,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import secrets
 import shlex
 import socket
 import sys
+from functools import partial
+from typing import Any
 from urllib.parse import urlsplit
 
 from . import numbers as num
 from .cliargs import UsageError, add_dashboard_arguments, add_watch_arguments, spec_from_args
 from .connection import ConnectError, ConnectionSpec, host_port
-from .monitor import ErrorKind, first_contact
+from .hub.api import Hub, poll_forever
+from .hub.attach import TOKEN_ENV
+from .lifeline import DIE_WITH
+from .monitor import ErrorKind, Monitor, answer_timeout, first_contact
+from .options import DashboardOptions
+from .serve.http import listen
+from .serve.http import stop as stop_http
+from .serve.hubapi import serve_api
 from .webserver import WebSettings, is_loopback, make_server
 
 DEFAULT_PORT = 8080
@@ -127,6 +137,12 @@ def dashboard_env(spec: ConnectionSpec, environ: dict[str, str]) -> dict[str, st
     return env
 
 
+def attached_argv(argv: list[str], hub_url: str) -> list[str]:
+    """A page's dashboard on the web process's hub: it polls nothing itself (issue 31)."""
+    at = argv.index("--")
+    return [*argv[:at], "--attach", hub_url, *argv[at:]]
+
+
 def dashboard_command(argv: list[str]) -> str:
     """textual-serve runs its command through a shell: quoted, and `exec` so that the shell is
     replaced by the dashboard (one process per session, its argv the one we built)."""
@@ -146,13 +162,19 @@ def run(args: argparse.Namespace) -> int:
     problem = asyncio.run(first_contact(spec))
     if problem is not None and problem.kind is ErrorKind.FATAL:
         raise ConnectError(problem.message)
-    command = dashboard_command(dashboard_argv(spec, args))
-    # textual-serve gives each session a copy of this process's environment
+    hub, httpd, thread = start_hub(spec, args)
+    command = dashboard_command(
+        attached_argv(dashboard_argv(spec, args), f"http://127.0.0.1:{httpd.server_port}")
+    )
+    # textual-serve gives each session a copy of this process's environment: the password, the
+    # hub's token, and this process's PID (each page dies with it: streamtop.lifeline)
     env = dashboard_env(spec, dict(os.environ))
+    env[TOKEN_ENV] = hub.token or ""
+    env[DIE_WITH] = str(os.getpid())
     os.environ.clear()
     os.environ.update(env)
     settings = WebSettings(args.bind, args.web_port, public_url, args.allow_writes, args.max_sessions)
-    server = make_server(command, settings)
+    server = make_server(command, settings, background=lambda stop: poll_forever(hub, stop))
     try:
         check_listen(args.bind, args.web_port)  # before "serving on ...", which aiohttp prints first
         warning = exposed_warning(args.bind, args.web_port, args.allow_writes)
@@ -162,7 +184,36 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise UsageError(f"cannot listen on {host_port(args.bind, args.web_port)}: {reason}") from None
+    finally:
+        stop_http(httpd, thread)
     return 0
+
+
+class _NoMetrics:
+    """The web hub's HTTP server serves its API only (serve/http.py asks a source for /metrics)."""
+
+    body = b"streamtop web: its hub serves /api/v1/ only\n"
+
+    def gzipped(self) -> bytes:
+        return self.body
+
+    def page(self) -> _NoMetrics:
+        return self
+
+
+def start_hub(spec: ConnectionSpec, args: argparse.Namespace) -> tuple[Hub, Any, Any]:
+    """The web process's own poller and its hub on a free loopback port, with a token of its own:
+    every page attaches to it, so N pages cost one poll."""
+    options = DashboardOptions.from_args(args)
+    monitor = Monitor(spec, options.targets, options=options.poll, read_only=True)
+    monitor.follow_screen = monitor.everything_visible = True  # no screen: every stream, in budget
+    monitor.interval = args.interval
+    monitor.history.window = options.window_ms / 1000
+    monitor.answer_timeout = answer_timeout(args.interval)
+    url = spec.display_url()
+    hub = Hub(monitor, args.interval, url, expose_entries=True, token=secrets.token_urlsafe(24))
+    httpd, thread = listen(0, "127.0.0.1", _NoMetrics(), (), partial(serve_api, hub))
+    return hub, httpd, thread
 
 
 def check_listen(bind: str, port: int) -> None:

@@ -211,3 +211,22 @@ class Hub:
     def current(self) -> bytes:
         with self._lock:
             return self.body
+
+
+async def poll_forever(hub: Hub, stop: asyncio.Event) -> None:
+    """`streamtop web`'s poller: poll every interval (after a failure, when the backoff says;
+    longer when the server budget stretches it), publishing each poll, until `stop`."""
+    import time
+
+    monitor = hub.monitor
+    while not stop.is_set():
+        started = time.monotonic()
+        try:
+            await monitor.poll()
+        finally:
+            hub.publish()
+        retry = monitor.retry_in()
+        period = monitor.poll_delay(hub.interval)
+        delay = retry if retry is not None else period - (time.monotonic() - started)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), max(0.0, delay))
