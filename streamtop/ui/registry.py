@@ -476,6 +476,11 @@ def find(name: str, commands: Iterable[Command] | None = None) -> Command | None
 # ---- what is generated ----------------------------------------------------------------------
 
 
+def write_actions(commands: Iterable[Command] | None = None) -> frozenset[str]:
+    """The binding actions of the commands that change the server (read-only: not in the footer)."""
+    return frozenset(c.binding_action for c in _all(commands) if c.writes)
+
+
 def app_bindings(commands: Iterable[Command] | None = None) -> list[BindingType]:
     """The App's BINDINGS."""
     return [c.binding() for c in _all(commands) if c.scope is Scope.APP]
