@@ -25,7 +25,7 @@ from . import numbers as num
 from .cliargs import UsageError, add_dashboard_arguments, add_watch_arguments, spec_from_args
 from .connection import ConnectError, ConnectionSpec, host_port
 from .hub.api import Hub, poll_forever
-from .hub.attach import TOKEN_ENV
+from .hub.attach import TOKEN_ENV, check_hub_url, hub_token
 from .lifeline import DIE_WITH
 from .monitor import ErrorKind, Monitor, answer_timeout, first_contact
 from .options import DashboardOptions
@@ -76,6 +76,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="N",
         help="browser sessions open at once, each a dashboard process with its own poll "
         f"(default {DEFAULT_MAX_SESSIONS}; more get 503)",
+    )
+    p.add_argument(
+        "--attach",
+        metavar="URL",
+        help="every page shows the polls of this streamtop hub (`streamtop serve`) instead of the "
+        "web process polling the server itself (default: it polls, once for every page)",
+    )
+    p.add_argument(
+        "--token-file",
+        metavar="FILE",
+        help="--attach: the hub's bearer token, this file's first line (env STREAMTOP_HUB_TOKEN)",
     )
     # the dashboard's own options, handed to each browser session's process
     add_dashboard_arguments(p)
@@ -162,19 +173,28 @@ def run(args: argparse.Namespace) -> int:
     problem = asyncio.run(first_contact(spec))
     if problem is not None and problem.kind is ErrorKind.FATAL:
         raise ConnectError(problem.message)
-    hub, httpd, thread = start_hub(spec, args)
-    command = dashboard_command(
-        attached_argv(dashboard_argv(spec, args), f"http://127.0.0.1:{httpd.server_port}")
-    )
+    httpd: Any = None
+    thread: Any = None
+    background = None
+    if args.attach:  # another process polls: the pages attach to it
+        try:
+            hub_url, token = check_hub_url(args.attach), hub_token(args.token_file)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    else:
+        hub, httpd, thread = start_hub(spec, args)
+        hub_url, token = f"http://127.0.0.1:{httpd.server_port}", hub.token
+        background = partial(poll_forever, hub)
+    command = dashboard_command(attached_argv(dashboard_argv(spec, args), hub_url))
     # textual-serve gives each session a copy of this process's environment: the password, the
     # hub's token, and this process's PID (each page dies with it: streamtop.lifeline)
     env = dashboard_env(spec, dict(os.environ))
-    env[TOKEN_ENV] = hub.token or ""
+    env[TOKEN_ENV] = token or ""
     env[DIE_WITH] = str(os.getpid())
     os.environ.clear()
     os.environ.update(env)
     settings = WebSettings(args.bind, args.web_port, public_url, args.allow_writes, args.max_sessions)
-    server = make_server(command, settings, background=lambda stop: poll_forever(hub, stop))
+    server = make_server(command, settings, background=background)
     try:
         check_listen(args.bind, args.web_port)  # before "serving on ...", which aiohttp prints first
         warning = exposed_warning(args.bind, args.web_port, args.allow_writes)
@@ -185,7 +205,8 @@ def run(args: argparse.Namespace) -> int:
         reason = exc.strerror or str(exc)
         raise UsageError(f"cannot listen on {host_port(args.bind, args.web_port)}: {reason}") from None
     finally:
-        stop_http(httpd, thread)
+        if httpd is not None:
+            stop_http(httpd, thread)
     return 0
 
 
