@@ -89,7 +89,7 @@ class Watched(PtyProcess):
             if not data:
                 return
             if self.armed_at is not None and self.seen_at is None and SHOWN in self._tail + data:
-                self.seen_at = time.monotonic()
+                self.seen_at = time.time()
             self._tail = data[-16:]
             if len(self.output) < 1 << 16:
                 self.output += data
@@ -137,7 +137,7 @@ async def _page(http: aiohttp.ClientSession, url: str, state: dict[str, bool], s
             if msg.type != aiohttp.WSMsgType.BINARY:
                 continue
             if state.get("armed") and not done and SHOWN in tail + msg.data:
-                seen.append(time.monotonic())
+                seen.append(time.time())
                 done = True
             tail = msg.data[-16:]
 
@@ -153,7 +153,7 @@ async def _session_saw(hub_url: str, armed: asyncio.Event, out: list[float]) -> 
             snap = await session.poll()
             s = snap.stream(MARKER) if snap is not None else None
             if armed.is_set() and s is not None and s.length >= MARKER_BEFORE + MARKER_ADDED:
-                out.append(time.monotonic())
+                out.append(time.time())
                 return
             if session.failures:
                 await asyncio.sleep(session.retry_in() or 0.1)
@@ -172,7 +172,7 @@ async def _hub_saw(events_url: str) -> float:
                 _, snap = read_document(line[5:].strip())
                 s = snap.stream(MARKER) if snap is not None else None
                 if s is not None and s.length >= MARKER_BEFORE + MARKER_ADDED:
-                    return time.monotonic()
+                    return snap.taken_at  # the hub's poll that saw it ended then (epoch)
     raise SystemExit("the hub's event stream ended")
 
 
@@ -239,7 +239,8 @@ async def _with_pages(
         figures["serve_cpu_pct"], figures["web_cpu_pct"] = cpu
         page_pids = psutil.Process(web.pid).children(recursive=True)
         figures["pages_running"] = len(page_pids)
-        # the change: armed everywhere, then made; the hub's own poll that saw it is the reference
+        # the change: armed everywhere, then made; the end of the hub's poll that saw it (its
+        # snapshot's taken_at, the same clock: one machine) is the reference
         hub_task = asyncio.create_task(_hub_saw(f"{hub_url}/api/v1/events"))
         session_armed, session_seen = asyncio.Event(), []
         sessions = [
@@ -247,7 +248,7 @@ async def _with_pages(
             for _ in range(opts.attached)
         ]
         await asyncio.sleep(0.5)
-        now = time.monotonic()
+        now = time.time()
         for p in procs:
             p.armed_at = now
         state["armed"] = True
@@ -257,8 +258,8 @@ async def _with_pages(
             pipe.xadd(MARKER, {b"n": b"1"})
         pipe.execute()
         hub_at = await asyncio.wait_for(hub_task, 30)
-        deadline = time.monotonic() + 5 * opts.interval + 5
-        while time.monotonic() < deadline:
+        deadline = time.time() + 5 * opts.interval + 5
+        while time.time() < deadline:
             if all(p.seen_at for p in procs) and len(seen) >= opts.pages:
                 break
             await asyncio.sleep(0.05)
