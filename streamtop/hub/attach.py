@@ -40,8 +40,13 @@ STREAM_SILENCE = 15.0  # seconds without a byte (the hub says something every 5 
 REQUEST_TIMEOUT = 10.0  # seconds for the stream's head or a focus page
 
 
-class HubTrouble(Exception):
-    """The hub cannot be reached, refused the request, or sent what is not a hub's."""
+class HubTrouble(OSError):
+    """The hub cannot be reached, refused the request, or sent what is not a hub's (an OSError:
+    a session takes it as connection trouble, keeps its screen and retries with backoff)."""
+
+
+class HubDown(HubTrouble):
+    """The hub answers, but its own poll of the server does not (its document says so)."""
 
 
 def check_hub_url(url: str) -> str:
@@ -52,35 +57,18 @@ def check_hub_url(url: str) -> str:
     return url.rstrip("/")
 
 
-class AttachedMonitor(Monitor):
-    """A Monitor whose polls come from a hub. `spec`: the viewer's own connection, used only by
-    the actions (None: read-only, READ_ONLY_REASON)."""
+class HubSource:
+    """A hub's polls as a PollSource (streamtop.source): `poll()` waits for the hub's next
+    document (or a new focus) and returns its snapshot with the focus pages read through the hub;
+    the hub unreachable, its stream ended, or its own server down raise HubTrouble."""
 
-    def __init__(
-        self,
-        hub_url: str,
-        spec: ConnectionSpec | None,
-        targets: tuple[str, ...] = (),
-        *,
-        token: str | None = None,
-        options: PollOptions = POLL_DEFAULTS,
-        read_only: bool = False,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.hub: HubState | None = None
-        self.hub_snapshot: Snapshot | None = None  # the hub's last good poll, without focus
-        self._timeout = 0.0
-        super().__init__(
-            spec or ConnectionSpec(),
-            targets,
-            options=options,
-            read_only=read_only or spec is None,
-            clock=clock,
-        )
+    def __init__(self, hub_url: str, token: str | None = None) -> None:
         self.hub_url = check_hub_url(hub_url)
         self.token = token
-        self.writable = spec is not None
-        self.read_only_reason = READ_ONLY_REASON if spec is None else "started with --read-only"
+        self.hub: HubState | None = None
+        self.hub_snapshot: Snapshot | None = None  # the hub's last good poll, without focus
+        self.fresh = False  # the last poll() carried a new poll of the hub (not a focus alone)
+        self.focus: Focus | None = None
         self.documents = 0  # documents received (tests, bench)
         self._http: aiohttp.ClientSession | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -90,57 +78,80 @@ class AttachedMonitor(Monitor):
         self._focus_dirty = False
         self._focus_cache: tuple[int, Focus, FocusData] | None = None
 
-    # what the dashboard reads -----------------------------------------------------------------
+    # the PollSource protocol ---------------------------------------------------------------------
+
+    def want(self, wants: Any, on_wait: Any = None) -> None:
+        """What the screen shows: only its focus matters here (discovery, budget and cadence are
+        the hub's)."""
+        self.set_focus(getattr(wants, "focus", None))
+
+    def set_focus(self, focus: Focus | None) -> None:
+        if focus != self.focus:
+            self.focus = focus
+            self._focus_dirty = True
+            self._wake.set()
+
+    def request_discovery(self) -> None:
+        """Discovery is the hub's."""
+
+    async def aclose(self) -> None:
+        await self.drop()
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+
+    async def poll(self) -> Snapshot:
+        """The hub's next poll (or the current one with a new focus); HubTrouble when the hub
+        cannot say, HubDown when it says its server is down."""
+        self.fresh = False
+        if self._reader is None or self._reader.done():
+            await self._open()
+        while self._latest is None and not self._focus_dirty and self._broken is None:
+            self._wake.clear()
+            await self._wake.wait()
+        if self._latest is not None:
+            raw, self._latest = self._latest, None
+            try:
+                hub, snap = read_document(raw)
+            except DocumentError as exc:
+                raise HubTrouble(str(exc)) from None
+            self.fresh = snap is not None and snap is not self.hub_snapshot
+            self.hub = hub
+            if snap is not None:
+                self.hub_snapshot = snap
+        elif self._broken is not None:
+            broken, self._broken = self._broken, None
+            raise broken
+        self._focus_dirty = False
+        base = self.hub_snapshot
+        if self.hub is not None and self.hub.state not in ("live", "paused"):
+            raise HubDown(f"at the hub: {self.hub.error or self.hub.state}")
+        if base is None:
+            raise HubDown("the hub has not polled its server yet")
+        focus = self.focus
+        data = await self._read_focus(focus, self.hub.seq if self.hub else 0) if focus else None
+        return dataclasses.replace(base, focus=data)
 
     @property
-    def answer_timeout(self) -> float:
-        """The dashboard's rule, on the hub's period: a document overdue that long is NOT ANSWERING."""
-        period = self.hub.interval if self.hub is not None else 0.0
-        cost = self.hub_snapshot.cost if self.hub_snapshot is not None else None
-        if cost is not None and cost.stretched:
-            period = max(period, cost.visible_period)
-        return max(self._timeout, answer_timeout(period) + 1.0)
-
-    @answer_timeout.setter
-    def answer_timeout(self, value: float) -> None:
-        self._timeout = value
-
-    @property
-    def hub_down(self) -> bool:
-        """The hub answers, but its own poll of the server does not (its document says)."""
+    def down(self) -> bool:
+        """The hub answers (its stream is open) but says its server is down."""
         return self.hub is not None and self.hub.state not in ("live", "paused") and self._reader is not None
 
-    @property
-    def state(self) -> State:
-        """While the hub's server is down, the hub's state (stale, reconnecting...), not ours:
-        waiting for its next document is not reconnecting."""
-        if self.hub_down and self.hub is not None and self.failures:
-            if self.hub.state == State.NOT_ANSWERING.value:
-                return State.NOT_ANSWERING
-            return State.STALE if self.last is not None else State.CONNECTING
-        return super().state
-
-    def not_answering_for(self) -> float | None:
-        if self.hub_down:  # the hub's documents come at its backoff: not overdue
-            return None
-        return super().not_answering_for()
-
-    def header_url(self) -> str:
+    def header_url(self, now: float) -> str:
         """What the header names: the hub's server, "via" the hub, and how old its poll is."""
         server = self.hub.url if self.hub is not None and self.hub.url else "?"
         age = ""
         if self.hub_snapshot is not None:
-            age = f", its poll {max(0.0, self.clock() - self.hub_snapshot.taken_at):.1f} s old"
+            age = f", its poll {max(0.0, now - self.hub_snapshot.taken_at):.1f} s old"
         return f"{server} via {self.hub_url}{age}"
 
-    def poll_delay(self, interval: float) -> float:
-        """No waiting between polls: a poll waits for the hub's next document itself."""
-        return 0.0
-
-    def set_focus(self, focus: Focus | None) -> None:
-        self.focus = focus
-        self._focus_dirty = True
-        self._wake.set()
+    def period(self) -> float:
+        """Seconds between the hub's polls, as its documents say (stretched by its budget)."""
+        period = self.hub.interval if self.hub is not None else 0.0
+        cost = self.hub_snapshot.cost if self.hub_snapshot is not None else None
+        if cost is not None and cost.stretched:
+            period = max(period, cost.visible_period)
+        return period
 
     # the hub -----------------------------------------------------------------------------------
 
@@ -217,78 +228,8 @@ class AttachedMonitor(Monitor):
         self._focus_cache = (seq, focus, data)
         return data
 
-    # polling -------------------------------------------------------------------------------------
-
-    async def _poll(self) -> Snapshot | None:
-        new = False
-        try:
-            if self._reader is None or self._reader.done():
-                await self._open()
-            while self._latest is None and not self._focus_dirty and self._broken is None:
-                self._wake.clear()
-                await self._wake.wait()
-            if self._latest is not None:
-                raw, self._latest = self._latest, None
-                hub, snap = read_document(raw)
-                new = snap is not None and snap is not self.hub_snapshot
-                self.hub = hub
-                if snap is not None:
-                    self.hub_snapshot = snap
-            elif self._broken is not None:
-                raise self._broken
-            self._focus_dirty = False
-            base = self.hub_snapshot
-            if base is None:  # the hub has not polled its server successfully yet
-                return self._hub_not_live()
-            focus = self.focus
-            data = await self._read_focus(focus, self.hub.seq if self.hub else 0) if focus else None
-            snap = dataclasses.replace(base, focus=data)
-        except (HubTrouble, DocumentError) as exc:
-            await self._hub_failed(exc)
-            return self.last
-        finally:
-            self.polling = False
-            self.poll_started = self.poll_cpu_started = self.trip = None
-            self.trips_reported = False
-        if new:
-            await self.history.update_in_steps(base)
-        if self.writable and self.action_client is None:
-            await self._replace_action_client(base.server)
-        self.last = snap
-        self.polls += 1 if new else 0
-        if self.hub is not None and self.hub.state not in ("live", "paused"):
-            return self._hub_not_live()
-        self.last_good_at = self.clock()
-        self.stale_since = self.error = self.retry_at = None
-        self.failures = 0
-        return snap
-
-    def _hub_not_live(self) -> Snapshot | None:
-        """The hub is up, its server is not (as the hub's document says): stale with its error,
-        and the next poll waits for the hub's next document."""
-        hub = self.hub
-        now = self.clock()
-        self.error = (
-            f"at the hub: {hub.error}" if hub is not None and hub.error else "the hub has not polled yet"
-        )
-        if self.stale_since is None:
-            self.stale_since = hub.stale_since if hub is not None and hub.stale_since else now
-        if hub is not None and hub.last_good_at is not None:
-            self.last_good_at = hub.last_good_at
-        self.failures = max(1, self.failures)
-        self.retry_at = now  # no backoff of ours: the hub's next document says
-        return self.last
-
-    async def _hub_failed(self, exc: BaseException) -> None:
-        now = self.clock()
-        self.error = f"hub {self.hub_url}: {exc}"
-        if self.stale_since is None:
-            self.stale_since = now
-        self.failures += 1
-        self.retry_at = now + retry_delay(self.failures)
-        await self._drop_stream()
-
-    async def _drop_stream(self) -> None:
+    async def drop(self) -> None:
+        """Close the event stream; the next poll opens it again."""
         reader, self._reader = self._reader, None
         if reader is not None and not reader.done():
             reader.cancel()
@@ -297,17 +238,136 @@ class AttachedMonitor(Monitor):
         self._latest = None
         self._broken = None
 
+
+class AttachedMonitor(Monitor):
+    """The dashboard's session with a hub as its source (HubSource). `spec`: the viewer's own
+    connection, used only by the actions (None: read-only, READ_ONLY_REASON)."""
+
+    def __init__(
+        self,
+        hub_url: str,
+        spec: ConnectionSpec | None,
+        targets: tuple[str, ...] = (),
+        *,
+        token: str | None = None,
+        options: PollOptions = POLL_DEFAULTS,
+        read_only: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.source = HubSource(hub_url, token)
+        self._timeout = 0.0
+        super().__init__(
+            spec or ConnectionSpec(),
+            targets,
+            options=options,
+            read_only=read_only or spec is None,
+            clock=clock,
+        )
+        self.hub_url = self.source.hub_url
+        self.writable = spec is not None
+        self.read_only_reason = (
+            READ_ONLY_REASON if spec is None and not read_only else "started with --read-only"
+        )
+
+    @property
+    def hub(self) -> HubState | None:
+        return self.source.hub
+
+    @property
+    def documents(self) -> int:
+        return self.source.documents
+
+    # what the dashboard reads -----------------------------------------------------------------
+
+    @property
+    def answer_timeout(self) -> float:
+        """The dashboard's rule, on the hub's period: a document overdue that long is NOT ANSWERING."""
+        return max(self._timeout, answer_timeout(self.source.period()) + 1.0)
+
+    @answer_timeout.setter
+    def answer_timeout(self, value: float) -> None:
+        self._timeout = value
+
+    @property
+    def state(self) -> State:
+        """While the hub's server is down, the hub's state, not ours: waiting for its next
+        document is not reconnecting."""
+        if self.source.down and self.failures:
+            return State.STALE if self.last is not None else State.CONNECTING
+        return super().state
+
+    def not_answering_for(self) -> float | None:
+        if self.source.down:  # the hub's documents come at its backoff: not overdue
+            return None
+        return super().not_answering_for()
+
+    def header_url(self) -> str:
+        return self.source.header_url(self.clock())
+
+    def poll_delay(self, interval: float) -> float:
+        """No waiting between polls: a poll waits for the hub's next document itself."""
+        return 0.0
+
+    def set_focus(self, focus: Focus | None) -> None:
+        self.focus = focus
+        self.source.set_focus(focus)
+
+    # polling -------------------------------------------------------------------------------------
+
+    async def _poll(self) -> Snapshot | None:
+        try:
+            snap = await self.source.poll()
+        except HubDown as exc:
+            self._hub_down(str(exc))
+            return self.last
+        except HubTrouble as exc:
+            await self._hub_failed(exc)
+            return self.last
+        finally:
+            self.polling = False
+            self.poll_started = self.poll_cpu_started = self.trip = None
+            self.trips_reported = False
+        if self.source.fresh:
+            await self.history.update_in_steps(dataclasses.replace(snap, focus=None))
+            self.polls += 1
+        if self.writable and self.action_client is None:
+            await self._replace_action_client(snap.server)
+        self.last = snap
+        self.last_good_at = self.clock()
+        self.stale_since = self.error = self.retry_at = None
+        self.failures = 0
+        return snap
+
+    def _hub_down(self, error: str) -> None:
+        """The hub is up, its server is not: stale with the hub's error; the next poll waits for
+        the hub's next document (no backoff of ours)."""
+        hub = self.hub
+        now = self.clock()
+        self.error = error
+        if self.stale_since is None:
+            self.stale_since = hub.stale_since if hub is not None and hub.stale_since else now
+        if hub is not None and hub.last_good_at is not None:
+            self.last_good_at = hub.last_good_at
+        self.failures = max(1, self.failures)
+        self.retry_at = now
+
+    async def _hub_failed(self, exc: BaseException) -> None:
+        now = self.clock()
+        self.error = f"hub {self.hub_url}: {exc}"
+        if self.stale_since is None:
+            self.stale_since = now
+        self.failures += 1
+        self.retry_at = now + retry_delay(self.failures)
+        await self.source.drop()
+
     async def reset_connection(self) -> None:
-        await self._drop_stream()
+        await self.source.drop()
 
     def request_discovery(self) -> None:
         """Discovery is the hub's."""
 
     async def close(self) -> None:
-        await self._drop_stream()
-        if self._http is not None:
-            await self._http.close()
-            self._http = None
+        await self.source.aclose()
         await super().close()
 
 
