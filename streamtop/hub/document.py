@@ -4,8 +4,7 @@ One writer for snapshots already exists that keeps every field the dashboard dra
 codec (streamtop.record.codec), whose per-stream lists a recording stores. The document is those
 lists as JSON, with the poll's own fields beside them, so a snapshot read back from a document is
 the snapshot that was written (tests/unit/test_hub_document.py). `status --json` is the schema for
-scripts and alerts (names escaped for reading, verdicts judged); it is not a round trip by design,
-and the hub also serves it as it is (/api/v1/status).
+scripts and alerts (names escaped for reading, verdicts judged); it is not a round trip by design.
 
 JSON has no bytes: a byte string is {"b": text} when it is UTF-8, else {"x": hex}; no other
 object occurs inside the codec's lists, so nothing else is read as bytes. Ages are stored as
