@@ -275,3 +275,23 @@ async def test_an_attached_dashboard_without_url_refuses_writes_and_says_why(ser
             assert r.xlen("orders") == 6
     finally:
         await hub.close()
+
+
+async def test_with_its_own_url_an_attached_session_writes_to_the_server_directly(server, r):
+    """The viewer's own connection: the ack goes to the server (not through the hub, which has
+    no way to write), and the hub's next poll shows it."""
+    _arrange(r)
+    hub = HubServed.on(server)
+    await hub.poll()
+    session = AttachedMonitor(hub.url, build_spec(url=server.url))
+    try:
+        snap = await session.poll()
+        assert snap is not None and session.actions is not None and not session.read_only
+        pel = r.xpending_range("orders", "billing", "-", "+", 10)
+        result = await session.actions.ack(b"orders", b"billing", [pel[0]["message_id"].decode()])
+        assert result.ok, result.message
+        assert r.xpending("orders", "billing")["pending"] == len(pel) - 1
+        assert hub.hub.focus_reads == 0 and session.action_client is not None
+    finally:
+        await session.close()
+        await hub.close()
