@@ -327,9 +327,9 @@ class AttachedMonitor(Monitor):
             self.polling = False
             self.poll_started = self.poll_cpu_started = self.trip = None
             self.trips_reported = False
-        if self.source.fresh:
+        if self.source.fresh:  # a focus page alone is not a new poll for the rates
             await self.history.update_in_steps(dataclasses.replace(snap, focus=None))
-            self.polls += 1
+        self.polls += 1  # the app draws what a poll returns (a new focus page included)
         if self.writable and self.action_client is None:
             await self._replace_action_client(snap.server)
         self.last = snap

@@ -87,7 +87,9 @@ async def test_every_panel_of_an_attached_dashboard_shows_what_a_direct_one_show
     rows in every table, the same stream detail and sparklines. The pending entries' idle column
     is compared as a number within the gap between the two focus reads (they are two reads)."""
     _arrange(r)
-    hub = HubServed.on(server, expose_entries=True)
+    # the hub polls when the test says: an interval long enough that waiting between two steps is
+    # not "not answering" (an attached dashboard then ages what it shows)
+    hub = HubServed.on(server, interval=5.0, expose_entries=True)
     attached = StreamtopApp(AttachedMonitor(hub.url, None), interval=0.2)
     direct = StreamtopApp(None, interval=0.2)
     own = Monitor(build_spec(url=server.url))
