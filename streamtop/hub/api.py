@@ -83,7 +83,11 @@ class Hub:
         self._focus: dict[Focus, asyncio.Future[bytes]] = {}  # this poll's pages (HTTP loop only)
         self._focus_seq = 0
         self.focus_reads = 0  # focus pages read from the server (tests, bench)
-        self.demand: Callable[[], None] | None = None  # serve's pacing: a viewer asked (issue 31)
+        # serve's pacing (scrape-paced polls): a viewer attached holds the interval's clock for as
+        # long as its event stream is open (`hold()` returns the release); a GET of the snapshot
+        # is a one-off demand, as a scrape is
+        self.hold: Callable[[], Callable[[], None]] | None = None
+        self.demand: Callable[[], object] | None = None
 
     # the poller's side -----------------------------------------------------------------------
 
@@ -160,8 +164,6 @@ class Hub:
             focus = focus_from_query(dict(parse_qsl(query, keep_blank_values=True)))
         except ValueError as exc:
             return "400 Bad Request", f"bad focus: {exc}\n".encode()
-        if self.demand is not None:
-            self.demand()
         with self._lock:
             snap, seq = self.snapshot, self.seq
         if seq != self._focus_seq:

@@ -124,6 +124,8 @@ def run(args: argparse.Namespace) -> int:
     )
     hub = hub_from_args(monitor, args, args.interval, args.bind)
     exporter.after_poll.append(hub.publish)
+    # scrape-paced polls (serve's pacing): an attached viewer holds the clock, a GET demands
+    hub.hold, hub.demand = getattr(exporter, "hold", None), getattr(exporter, "demand", None)
     try:
         httpd, thread = listen(
             args.metrics_port, args.bind, exporter, args.allow_host, partial(serve_api, hub)

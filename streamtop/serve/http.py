@@ -126,7 +126,7 @@ def _reply(status: str, body: bytes, kind: str = PLAIN, extra: str = "", head_on
 
 # the hub's API (hubapi.serve_api on a Hub): answers a request under /api/, says whether the
 # connection may stay open
-Api = Callable[[Guard, Request, asyncio.StreamWriter], Awaitable[bool]]
+Api = Callable[[Guard, Request, asyncio.StreamReader, asyncio.StreamWriter], Awaitable[bool]]
 
 
 class MetricsServer:
@@ -167,7 +167,7 @@ class MetricsServer:
                 head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), REQUEST_TIMEOUT)
                 request = parse_head(head[:-4])
                 if self.api is not None and request is not None and request.path.startswith("/api/"):
-                    keep = await self.api(self.guard, request, writer)
+                    keep = await self.api(self.guard, request, reader, writer)
                     continue
                 data, keep = response(self.source, self.guard, head[:-4])
                 writer.write(data)

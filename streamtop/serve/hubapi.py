@@ -17,7 +17,9 @@ async def _send(writer: asyncio.StreamWriter, data: bytes) -> None:
     await asyncio.wait_for(writer.drain(), SEND_TIMEOUT)
 
 
-async def serve_api(hub: Hub, guard: Guard, request: Request, writer: asyncio.StreamWriter) -> bool:
+async def serve_api(
+    hub: Hub, guard: Guard, request: Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> bool:
     """Answer one API request; whether the connection may stay open (an event stream's never:
     it ends when the viewer or the hub goes)."""
     refused = refusal(guard, request)
@@ -38,7 +40,7 @@ async def serve_api(hub: Hub, guard: Guard, request: Request, writer: asyncio.St
         await _send(writer, _reply(status, body, JSON if status.startswith("200") else "text/plain"))
         return request.keep
     if route == "events" and not head_only:
-        await events(hub, writer)
+        await events(hub, reader, writer)
         return False
     await _send(
         writer, _reply("404 Not Found", b"not found: /api/v1/snapshot, /api/v1/events, /api/v1/focus\n")
@@ -46,24 +48,31 @@ async def serve_api(hub: Hub, guard: Guard, request: Request, writer: asyncio.St
     return request.keep
 
 
-async def events(hub: Hub, writer: asyncio.StreamWriter) -> None:
+async def events(hub: Hub, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """The event stream of one viewer, until it goes (its end of the connection closes: seen at
+    once, so a hold on serve's clock does not outlive the viewer) or the hub stops."""
     head = (
         "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
         "X-Accel-Buffering: no\r\nConnection: close\r\n\r\n"
     )
     await _send(writer, head.encode("latin-1") + f"retry: {round(hub.interval * 1000)}\n\n".encode())
     q = hub.subscribe()
+    release = hub.hold() if hub.hold is not None else None
+    gone = asyncio.ensure_future(reader.read(1))  # a viewer sends nothing more: EOF is its end
     try:
-        while True:
-            if hub.demand is not None:
-                hub.demand()
-            try:
-                body = await asyncio.wait_for(q.get(), HEARTBEAT)
-            except TimeoutError:
-                await _send(writer, b": still here\n\n")
+        while not gone.done():
+            got = asyncio.ensure_future(q.get())
+            done, _ = await asyncio.wait({got, gone}, timeout=HEARTBEAT, return_when=asyncio.FIRST_COMPLETED)
+            if got not in done:
+                got.cancel()
+                if not done:
+                    await _send(writer, b": still here\n\n")
                 continue
-            await _send(writer, b"event: poll\ndata: " + body + b"\n\n")
+            await _send(writer, b"event: poll\ndata: " + got.result() + b"\n\n")
     finally:
+        gone.cancel()
         hub.unsubscribe(q)
+        if release is not None:
+            release()
         with contextlib.suppress(Exception):
             writer.close()

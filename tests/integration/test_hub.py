@@ -297,3 +297,31 @@ async def test_with_its_own_url_an_attached_session_writes_to_the_server_directl
     finally:
         await session.close()
         await hub.close()
+
+
+async def test_an_attached_viewer_holds_the_hubs_clock_while_attached(server, r):
+    """serve polls at its scrapers' pace unless something holds its clock: an attached viewer's
+    event stream does, from the moment it opens to the moment it ends."""
+    _arrange(r)
+    hub = HubServed.on(server)
+    held: list[int] = []
+
+    def hold():
+        held.append(1)
+
+        def release() -> None:
+            held.append(-1)
+
+        return release
+
+    hub.hub.hold = hold
+    await hub.poll()
+    session = AttachedMonitor(hub.url, None)
+    try:
+        assert await session.poll() is not None
+        assert sum(held) == 1
+        await session.close()
+        await until(None, lambda: sum(held) == 0 and len(held) == 2, "the hold released")
+    finally:
+        await session.close()
+        await hub.close()
