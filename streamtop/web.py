@@ -6,6 +6,11 @@ module builds that command from the options so that it is safe by default: the p
 as redis-cli), never in its argv, where `ps` shows it to anyone on the machine. The server listens
 on 127.0.0.1 unless `--bind` says otherwise, and then warns. The HTTP side (the guard against
 foreign hosts and pages) is webserver.py.
+
+One poll for every page (issue 31): this process polls the server and publishes each poll on a
+hub (streamtop.hub) on a free loopback port with a token of its own; each page's dashboard runs
+`--attach` to it and polls nothing (or, with `web --attach URL`, every page attaches to another
+process's hub). Each page dies with this process, even when it is SIGKILLed (streamtop.lifeline).
 """
 
 from __future__ import annotations
@@ -74,8 +79,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=num.WEB_SESSIONS.arg,
         default=DEFAULT_MAX_SESSIONS,
         metavar="N",
-        help="browser sessions open at once, each a dashboard process with its own poll "
-        f"(default {DEFAULT_MAX_SESSIONS}; more get 503)",
+        help="browser sessions open at once, each a dashboard process on this process's one poll "
+        f"(default {DEFAULT_MAX_SESSIONS}; more are told so and closed)",
     )
     p.add_argument(
         "--attach",

@@ -4,7 +4,7 @@ textual-serve serves any Host and lets any page open its WebSocket, and that soc
 into a dashboard. So: a server bound to loopback answers loopback names only (a foreign Host is DNS
 rebinding), the WebSocket must come from a page of this server (a WebSocket is not bound by the
 same-origin policy), no other site may frame the page (clickjacking into `--allow-writes` keys), at
-most `max_sessions` dashboards run at once (each is a process of ~50 MB with its own poll), and the
+most `max_sessions` dashboards run at once (each is a process of ~50 MB; they share one poll), and the
 page fetches nothing from outside (textual-serve's template asks Google for a font). On exit every
 page's socket is closed first, so no dashboard outlives the server.
 
