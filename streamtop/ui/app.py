@@ -426,7 +426,7 @@ class StreamtopApp(App[int]):
             except Exception as exc:  # a bug, not the server: say so, keep the dashboard up
                 self._report_bug(exc)
                 continue
-            if result.details.get("may_have_applied"):  # still no answer: at the next chance
+            if result.may_have_applied:  # still no answer: at the next chance
                 self._rechecks.append(recheck)
                 continue
             self.notify(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import replace
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -68,7 +69,7 @@ class ReplayApp(StreamtopApp):
 
     BINDINGS = [Binding(_NAMES.get(k, k), action, desc, show=False) for k, action, desc in REPLAY_KEYS]
 
-    def __init__(self, session: ReplaySession, *, start: float | None = None, **kwargs) -> None:
+    def __init__(self, session: ReplaySession, *, start: float | None = None, **kwargs: Any) -> None:
         super().__init__(None, read_only=True, url=session.rec.url, **kwargs)
         self.replay = session
         self.history = session.history  # the screen reads the session's History

@@ -47,7 +47,7 @@ async def test_dlq_of_another_type_is_refused_and_nothing_is_acked(acts, r, kind
     res = await acts.dead_letter(b"s", b"g", ids=ids)
     assert not res.ok
     assert f"dead-letter key 's:dlq' is a {kind}, not a stream" in res.message
-    assert "nothing was copied or acked" in res.message and res.details["moved"] == []
+    assert "nothing was copied or acked" in res.message and res.moved == []
     assert len(pel(r)) == 5 and r.xlen("s") == 5
     assert r.dump("s:dlq") == dump, "the DLQ key is untouched"
 
@@ -61,7 +61,7 @@ async def test_dlq_absent_or_a_stream_receives_every_entry(acts, r, kind):
     assert res.ok, res.message
     assert copies(r) == ids and pel(r) == {} and r.xlen("s") == 5
     assert r.xlen("s:dlq") == 5 + (kind == "stream")
-    assert [i for i, _ in res.details["moved"]] == ids
+    assert [i for i, _ in res.moved] == ids
 
 
 async def test_dlq_of_another_type_on_every_server(any_acts, any_r):
@@ -133,7 +133,7 @@ async def test_a_cut_at_any_step_loses_and_duplicates_nothing(server, r, command
     # the result tells the truth about the entry in flight: moved iff the server ran its EXEC
     ran = when == "after" and command in ("MULTI", "XADD", "XACK", "EXEC")
     assert len(copies(r)) == (3 if ran else 2)
-    assert [i for i, _ in res.details["moved"]] == copies(r)
+    assert [i for i, _ in res.moved] == copies(r)
     assert ("it was moved (copied and acked)" in res.message) == ran
     assert f"{len(copies(r))} moved in all" in res.message
 
@@ -142,5 +142,5 @@ async def test_a_cut_at_any_step_loses_and_duplicates_nothing(server, r, command
         retry = await b.dead_letter(b"s", b"g", ids=ids)
     finally:
         await b.client.aclose()
-    assert retry.ok and len(retry.details["moved"]) == 5 - len(res.details["moved"])
+    assert retry.ok and len(retry.moved) == 5 - len(res.moved)
     assert sorted(copies(r)) == sorted(ids) and pel(r) == {} and r.xlen("s") == 5

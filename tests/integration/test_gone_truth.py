@@ -122,8 +122,8 @@ async def test_a_busy_faststream_handler_is_busy_not_gone_and_its_entry_not_offe
             pre = await gone_preview(Actions(client, info), b"orders", b"billing")
         finally:
             await client.aclose()
-        assert pre.ok and pre.details["gone"] == [], pre.details
-        kept = {name: state for name, _, state in pre.details["kept"]}
+        assert pre.ok and pre.gone == [], pre
+        kept = {name: state for name, _, state in pre.kept}
         assert kept[b"worker-busy"].state is liveness.State.BUSY, kept
         assert "(named after it) is open" in kept[b"worker-busy"].reason
         assert r.xpending("orders", "billing")["consumers"][0]["name"] == b"worker-busy"

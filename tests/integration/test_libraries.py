@@ -178,7 +178,7 @@ async def test_taskiq_worker_killed_mid_task(server, r):
             )
             assert r.xpending("tasks", "taskiq")["pending"] == 0
             result = await delete_gone(actions, b"tasks", b"taskiq", [b"worker-dead"], GONE_AFTER)
-            assert result.details["deleted"] == [b"worker-dead"], result.message
+            assert result.deleted == [b"worker-dead"], result.message
         finally:
             await client.aclose()
         assert [c["name"] for c in r.xinfo_consumers("tasks", "taskiq")] == [b"worker-live"]
@@ -241,7 +241,7 @@ async def test_faststream_worker_killed_mid_message(server, r):
             )
             wait_for(lambda: r.xpending("orders", "billing")["pending"] == 0, "the first acknowledged")
             result = await delete_gone(actions, b"orders", b"billing", [b"worker-dead"], GONE_AFTER)
-            assert result.details["deleted"] == [b"worker-dead"], result.message
+            assert result.deleted == [b"worker-dead"], result.message
         finally:
             await client.aclose()
         assert [c["name"] for c in r.xinfo_consumers("orders", "billing")] == [b"worker-live"]

@@ -64,9 +64,9 @@ async def test_all_groups_redrives_to_every_group(any_acts, any_r):
     two_groups(any_r)
     await any_acts.dead_letter(b"s", b"g1", min_deliveries=1)
     refused = await any_acts.redrive(b"s:dlq")
-    assert not refused.ok and refused.details["other_groups"] == [(b"s", b"g2")]
+    assert not refused.ok and refused.other_groups == [(b"s", b"g2")]
     res = await any_acts.redrive(b"s:dlq", all_groups=True)
-    assert res.ok and len(res.details["moved"]) == 2, res.message
+    assert res.ok and len(res.moved) == 2, res.message
     assert "'g2' (had already acked 2 of 2: it would process them again)" in res.message
     again = any_r.xreadgroup("g2", "c", {"s": ">"})
     assert len(again[0][1]) == 2, "g2 reads them again: what --all-groups said"
@@ -78,7 +78,7 @@ async def test_a_group_that_never_read_them_is_named_too(any_acts, any_r):
     any_r.xgroup_create("s", "late", "$")
     res = await any_acts.redrive(b"s:dlq", dry_run=True)
     assert not res.ok and "'late' (had already acked" in res.message
-    assert {g for _, g in res.details["other_groups"]} == {b"g2", b"late"}
+    assert {g for _, g in res.other_groups} == {b"g2", b"late"}
 
 
 async def test_a_concurrent_redrive_is_reported_as_what_happened(server, r):
@@ -107,4 +107,4 @@ async def test_a_concurrent_redrive_is_reported_as_what_happened(server, r):
         await proxy.close()
     assert proxy.dropped
     assert res.ok and res.message.startswith("redrove 1 entries from 's:dlq': 1 to 's';"), res.message
-    assert "4 left the DLQ meanwhile" in res.message and res.details["to"] == {b"s": 1}
+    assert "4 left the DLQ meanwhile" in res.message and res.to == {b"s": 1}
