@@ -206,7 +206,7 @@ HEAD = (
 
 
 def table(results: list[dict]) -> str:
-    """The Markdown table of the README."""
+    """The Markdown table of docs/benchmarks.md."""
     lines = ["| " + " | ".join(HEAD) + " |", "|" + "---|" * len(HEAD)]
     for d in results:
         st = d.get("status", {})

@@ -53,6 +53,7 @@ from streamtop.monitor import Monitor
 from streamtop.options import PollOptions
 from streamtop.serve.http import listen, stop
 from streamtop.serve.poller import Exporter
+from tests.support.scrape import FamiliesCollector
 
 
 class NaiveExporter(PromCollector):
@@ -190,8 +191,8 @@ def run(streams: int, reps: int) -> dict[str, Any]:
             build_spec(url=srv.url, env={}), [pattern], options=PollOptions(max_streams=streams)
         )
         exporter = Exporter(monitor, 0, 5.0)
-        reg = CollectorRegistry()
-        reg.register(exporter)
+        reg = CollectorRegistry()  # the same page from prometheus_client's server, for comparison
+        reg.register(FamiliesCollector(lambda: exporter.page().families))
         httpd, thread = listen(0, "127.0.0.1", exporter)
         url = f"http://127.0.0.1:{httpd.server_port}/metrics"
         try:

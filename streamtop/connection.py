@@ -50,7 +50,7 @@ RAW_COMMANDS = (
 )
 
 REPLY_TIMEOUT = 10.0  # seconds a command waits for its reply: an action on a hung server fails
-# after this, saying the server is not answering (the README's bound)
+# after this, saying the server is not answering (the bound docs/dashboard.md states)
 
 
 RETRY_CAP = 10.0  # seconds: the longest wait between two tries at a server that does not answer

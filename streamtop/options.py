@@ -1,7 +1,7 @@
 """The knobs of a poll and of the dashboard, each with its default written once.
 
 The command line (cliargs, cli, demo), the dashboard, `status` and the tests all take their defaults
-from these two dataclasses, so `--help`, the README and the code cannot disagree. Plain data: this
+from these two dataclasses, so `--help`, the docs and the code cannot disagree. Plain data: this
 module imports nothing of streamtop, so every layer may use it.
 """
 

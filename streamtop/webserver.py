@@ -42,7 +42,7 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
-MAX_WIDTH, MAX_HEIGHT = 500, 200  # cells: twice the largest terminal the README promises (250x70)
+MAX_WIDTH, MAX_HEIGHT = 500, 200  # cells: twice the largest terminal the docs promise (250x70)
 QUIT_GRACE = 3.0  # seconds a dashboard has to quit by itself once its page is gone, then SIGKILL
 _HOST_HEADER = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 _EXTERNAL_LINK = re.compile(r"<link\b[^>]*https?://[^>]*>\s*", re.IGNORECASE)

@@ -2,6 +2,7 @@
 
 metrics.py turns one poll (Snapshot, History, health verdicts) into metric families (pure);
 exposition.py holds the families as data and writes the text format; poller.py polls once per
-interval and keeps the last page (also a prometheus_client Collector); http.py serves that page;
+interval and keeps the last page; http.py serves that page (prometheus_client is not used at run
+time: the tests parse every page with it);
 command.py is the subcommand (add_arguments, run).
 """

@@ -1,6 +1,6 @@
 """`streamtop serve [OPTIONS] [PATTERN|KEY ...] --metrics-port 9121 [--bind 127.0.0.1]`: the
-Prometheus exporter. One collector polled every --interval (poller.Exporter); prometheus_client's
-HTTP server hands every scrape the last poll's families (metrics.py).
+Prometheus exporter. One collector polled every --interval (poller.Exporter); its own HTTP server
+(http.py) hands every scrape the last poll's page (metrics.py, exposition.py).
 
 Bound to 127.0.0.1 unless --bind names another address, which prints a warning: the metrics name
 every stream, group and consumer. --bind takes an IP address, not a host name, so what is exposed

@@ -1,8 +1,8 @@
-"""The exporter's poll loop and the prometheus_client Collector that serves its last result.
+"""The exporter's poll loop and the last page it serves.
 
 One Monitor (the dashboard's session: one collector, standalone or cluster, with its backoff and
 stale handling) is polled every `interval` in its own asyncio loop. Each poll's families are built
-once and kept; a scrape (prometheus_client's HTTP threads) only hands out the last list, so any
+once and kept; a scrape (http.py's server) only hands out the last page, so any
 number of scrapers cost one pipelined round trip per interval, and a scrape never waits for Redis.
 
 When the server stops answering: the poll fails (STALE), or a poll has been in flight longer than
@@ -29,11 +29,8 @@ import gzip
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
-
-from prometheus_client.core import Metric
-from prometheus_client.registry import Collector as PromCollector
 
 from ..cluster import ClusterCollector
 from ..connection import ConnectionSpec, execute_raw
@@ -41,7 +38,7 @@ from ..model import GroupInfo, Snapshot, StreamInfo, id_key
 from ..monitor import Monitor
 from ..options import PollOptions
 from ..parse import parse_pending_entries
-from .exposition import Family, render, to_metrics
+from .exposition import Family, render
 from .metrics import PollStats, families
 
 EVERY_STREAM = 1_000_000_000  # serve's discovery: every stream (a cap, when asked, is the export's)
@@ -129,8 +126,8 @@ def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-class Exporter(PromCollector):
-    """Polls through a Monitor; prometheus_client calls `collect()` on every scrape. `cap`
+class Exporter:
+    """Polls through a Monitor; every scrape gets `page()`, the last poll's page. `cap`
     (--max-streams): export only that many streams, the largest lag first, and say on stderr how
     many were left out whenever that number changes."""
 
@@ -155,11 +152,7 @@ class Exporter(PromCollector):
         self.after_poll: list[Callable[[], None]] = []  # told after each poll (the hub publishes)
         self._page = self._down = Page(families(None, monitor.history, db, PollStats(up=False)))
 
-    # prometheus_client ---------------------------------------------------------------------
-
-    def describe(self) -> list[Metric]:
-        """Nothing to declare up front: without this, registering would call collect()."""
-        return []
+    # scrapes -------------------------------------------------------------------------------
 
     def page(self) -> Page:
         """What a scrape gets: the last poll's page; while a poll hangs past the answer timeout,
@@ -167,10 +160,6 @@ class Exporter(PromCollector):
         if self.monitor.not_answering_for() is not None:
             return self._down
         return self._page
-
-    def collect(self) -> Iterator[Metric]:
-        """The same families as prometheus_client objects, for a registry."""
-        return iter(to_metrics(self.page().families))
 
     # polling -------------------------------------------------------------------------------
 

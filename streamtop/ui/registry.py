@@ -2,7 +2,7 @@
 
 The App's and the panels' BINDINGS, the footer, the command palette, the help screen and the
 refusals ("read-only mode: trim (t) refused", "ack (a): select a consumer group first") are all
-generated from COMMANDS; tests/test_registry.py checks README.md's key table against it both ways.
+generated from COMMANDS; tests/ui/test_registry.py checks README.md's key table against it both ways.
 
 Adding an action (docs/internals-actions.md): its family's function in streamtop/actions, a dialog
 module in ui/dialogs/ with an opener (an `ActionDialog` subclass's `open`, or a function), a command

@@ -3,7 +3,7 @@
 The same app and screen as live, fed by a ReplaySession (streamtop.record.session) in place of the
 Monitor: the UI only renders snapshots. The header shows the cursor (the moment on screen, the
 file's span, the speed, playing or paused). Keys of the replay's own (listed on the help line of the
-header's tooltip and in the README): `,` `.` one poll back / on; `<` `>` a minute; `n` / `N` the
+header's tooltip and in docs/record.md): `,` `.` one poll back / on; `<` `>` a minute; `n` / `N` the
 next / previous event; `G` go to a typed time; `p` play / pause; `+` / `-` the speed (1x, 10x,
 60x); `space` one poll on. Every key that would write to the server is refused: "replay is
 read-only". What was never recorded (entry bodies, the pending pages) says so where it would be.

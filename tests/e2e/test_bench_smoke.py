@@ -1,4 +1,4 @@
-"""The benchmark scripts still run end to end at a tiny size, and print what the README promises:
+"""The benchmark scripts still run end to end at a tiny size, and print what docs/benchmarks.md promises:
 one table with a target and met column, then one JSON object as the last line, and the full
 results file. Structure only: speed figures belong in bench/, never in an assertion here."""
 

@@ -13,25 +13,13 @@ import redis
 
 from streamtop.actions import Actions, ValidationError
 from streamtop.connection import ConnectionSpec, probe_server
-from tests.support.cutproxy import CutProxy
+from tests.support.cutproxy import actions_cut
 from tests.support.streams import OLD_MS, fill, make_actions, pel
 
 
-async def via_proxy(srv, command: str, n: int = 1, when: str = "after", **kw):
-    """(Actions whose connection is cut at the n-th `command`, the proxy)."""
-    proxy = CutProxy(srv.port, command, n, when, **kw)
-    port = await proxy.start()
-    client = ConnectionSpec(host="127.0.0.1", port=port).make_client(raw=True)
-    return Actions(client, await probe_server(client)), proxy
-
-
 async def run(srv, command: str, call, n: int = 1, when: str = "after", **kw):
-    a, proxy = await via_proxy(srv, command, n, when, **kw)
-    try:
+    async with actions_cut(srv, command, n, when, **kw) as (a, proxy):
         res = await call(a)
-    finally:
-        await a.client.aclose()
-        await proxy.close()
     assert proxy.dropped, f"the proxy never saw {command} #{n}"
     return res
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 import pytest
 import redis
 
-from streamtop.actions import Actions
-from streamtop.connection import ConnectionSpec, probe_server
-from tests.support.cutproxy import CutProxy
+from tests.support.cutproxy import actions_cut
 from tests.support.streams import crashed, pel
 
 
@@ -88,14 +86,8 @@ async def test_claim_from_validates_before_sending(any_acts):
 @pytest.mark.parametrize("when", ["before", "after"])
 async def test_claim_from_whose_xclaim_reply_is_lost_reports_the_owners(server, r, when):
     c1 = crashed(r, n=150)
-    proxy = CutProxy(server.port, "XCLAIM", 2, when)
-    port = await proxy.start()
-    client = ConnectionSpec(host="127.0.0.1", port=port).make_client(raw=True)
-    try:
-        res = await Actions(client, await probe_server(client)).claim_from(b"s", b"g", b"c1", b"c2", 60_000)
-    finally:
-        await client.aclose()
-        await proxy.close()
+    async with actions_cut(server, "XCLAIM", 2, when) as (a, proxy):
+        res = await a.claim_from(b"s", b"g", b"c1", b"c2", 60_000)
     assert proxy.dropped and res.lost_reply
     p = pel(r)
     in_c2 = [i for i in c1 if p[i][0] == b"c2"]

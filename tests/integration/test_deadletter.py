@@ -10,9 +10,7 @@ from __future__ import annotations
 import pytest
 import redis
 
-from streamtop.actions import Actions
-from streamtop.connection import ConnectionSpec, probe_server
-from tests.support.cutproxy import CutProxy
+from tests.support.cutproxy import actions_cut
 from tests.support.streams import fill, make_actions, pel
 
 SETUP = {
@@ -84,14 +82,8 @@ async def test_dlq_turned_into_a_string_during_a_move_is_never_half_applied(serv
             other.delete("s:dlq")
             other.set("s:dlq", "mine now")
 
-    proxy = CutProxy(server.port, "XRANGE", 3, hook=replace_dlq)
-    port = await proxy.start()
-    client = ConnectionSpec(host="127.0.0.1", port=port).make_client(raw=True)
-    try:
-        res = await Actions(client, await probe_server(client)).dead_letter(b"s", b"g", ids=ids)
-    finally:
-        await client.aclose()
-        await proxy.close()
+    async with actions_cut(server, "XRANGE", 3, hook=replace_dlq) as (a, proxy):
+        res = await a.dead_letter(b"s", b"g", ids=ids)
     assert proxy.dropped, "the hook ran"
     assert not res.ok and "dead-letter key 's:dlq' is a string" in res.message
     assert "(2 moved before that)" in res.message
@@ -119,14 +111,8 @@ STEPS = [
 @pytest.mark.parametrize(("command", "n"), STEPS)
 async def test_a_cut_at_any_step_loses_and_duplicates_nothing(server, r, command, n, when):
     ids = fill(r, n=5)
-    proxy = CutProxy(server.port, command, n, when)
-    port = await proxy.start()
-    client = ConnectionSpec(host="127.0.0.1", port=port).make_client(raw=True)
-    try:
-        res = await Actions(client, await probe_server(client)).dead_letter(b"s", b"g", ids=ids)
-    finally:
-        await client.aclose()
-        await proxy.close()
+    async with actions_cut(server, command, n, when) as (a, proxy):
+        res = await a.dead_letter(b"s", b"g", ids=ids)
     assert proxy.dropped
     assert not res.ok and "connection lost" in res.message and "run it again" in res.message
     assert_nothing_lost(r, ids)

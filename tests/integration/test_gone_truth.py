@@ -25,6 +25,7 @@ from streamtop.actions import Actions
 from streamtop.actions.gone import gone_preview
 from streamtop.connection import connect, parse_url
 from tests.support.commands import cli_main, run
+from tests.support.libworkers import faststream_worker
 from tests.support.waiting import until, wait_for
 
 walrus = pytest.importorskip("walrus")
@@ -88,12 +89,6 @@ def test_a_walrus_reader_blocked_with_block_0_is_waiting_and_survives_delconsume
         r.xadd("s", {"n": "2"})  # wakes the reader
         reader.join(10)
     assert got and got[0][0][1][0][1] == {b"n": b"2"}, got  # it was alive: it got the next entry
-
-
-def faststream_worker(url: str, name: str, mode: str):
-    from tests.integration.test_libraries import Worker
-
-    return Worker("faststream_worker", url, name, mode)
 
 
 @pytest.mark.slow

@@ -7,9 +7,8 @@ from __future__ import annotations
 import pytest
 import redis
 
-from streamtop.actions import Actions, ValidationError
-from streamtop.connection import ConnectionSpec, probe_server
-from tests.support.cutproxy import CutProxy
+from streamtop.actions import ValidationError
+from tests.support.cutproxy import actions_cut
 from tests.support.streams import make_actions, pel
 
 
@@ -129,14 +128,8 @@ async def test_a_cut_at_any_step_of_a_redrive_loses_and_duplicates_nothing(serve
     await a.dead_letter(b"s", b"g", min_deliveries=1)
     await a.client.aclose()
     last = orig[-1][0]
-    proxy = CutProxy(server.port, command, n, when)
-    port = await proxy.start()
-    client = ConnectionSpec(host="127.0.0.1", port=port).make_client(raw=True)
-    try:
-        res = await Actions(client, await probe_server(client)).redrive(b"s:dlq")
-    finally:
-        await client.aclose()
-        await proxy.close()
+    async with actions_cut(server, command, n, when) as (a, proxy):
+        res = await a.redrive(b"s:dlq")
     assert proxy.dropped
     assert not res.ok and "connection lost" in res.message and "run it again" in res.message
     back = fields_of(r, "s", after=last)

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import redis
 
-from streamtop.actions import Actions
-from streamtop.connection import ConnectionSpec, probe_server
 from tests.support.commands import one_json, run
-from tests.support.cutproxy import CutProxy
+from tests.support.cutproxy import actions_cut
 from tests.support.streams import make_actions
 
 
@@ -97,14 +95,9 @@ async def test_a_concurrent_redrive_is_reported_as_what_happened(server, r):
         with redis.Redis(host=server.host, port=server.port) as other:
             other.xdel("s:dlq", *dlq[1:])
 
-    proxy = CutProxy(server.port, "XRANGE", 3, hook=the_other_redrive)  # the 2nd move's XRANGE
-    port = await proxy.start()
-    client = ConnectionSpec(host="127.0.0.1", port=port).make_client(raw=True)
-    try:
-        res = await Actions(client, await probe_server(client)).redrive(b"s:dlq")
-    finally:
-        await client.aclose()
-        await proxy.close()
+    # the hook runs at the 2nd move's XRANGE
+    async with actions_cut(server, "XRANGE", 3, hook=the_other_redrive) as (a, proxy):
+        res = await a.redrive(b"s:dlq")
     assert proxy.dropped
     assert res.ok and res.message.startswith("redrove 1 entries from 's:dlq': 1 to 's';"), res.message
     assert "4 left the DLQ meanwhile" in res.message and res.to == {b"s": 1}

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import http.client
-import os
-import signal
 import socket
 import threading
 
@@ -18,6 +16,7 @@ from streamtop.embedded import ClusterProcess
 from streamtop.health import Verdict
 from streamtop.model import unlabel
 from streamtop.serve.metrics import label_value
+from tests.support.processes import stopped
 from tests.support.scrape import Scrape, Served
 from tests.support.waiting import until
 
@@ -307,16 +306,12 @@ async def test_a_hung_server_is_up_0_while_the_poll_waits_and_up_again_after(own
     rc.close()
     served = Served.on(own_server)
     served.monitor.answer_timeout = 0.3
-    pid = own_server.process.pid
     try:
         await served.poll()
-        os.kill(pid, signal.SIGSTOP)
-        try:
+        with stopped(own_server):
             hung = asyncio.ensure_future(served.poll())
             await until(None, lambda: served.monitor.not_answering_for() is not None, "not answering")
             down = served.scrape()
-        finally:
-            os.kill(pid, signal.SIGCONT)
         await hung
         back = served.scrape()
     finally:

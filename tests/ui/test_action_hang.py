@@ -15,9 +15,9 @@ from streamtop.connection import REPLY_TIMEOUT, parse_url
 from streamtop.monitor import Monitor, State
 from streamtop.ui.app import StreamtopApp
 from streamtop.ui.dialogs import ActionFinished
+from tests.support.processes import stopped
 from tests.support.streams import fill
 from tests.support.waiting import until
-from tests.ui.test_hung_server import stopped
 
 
 def test_a_timeout_is_not_answering_and_a_drop_is_a_drop():

@@ -6,8 +6,9 @@ subscriber and the tutorial's consumer never run a claimed entry."""
 from __future__ import annotations
 
 from streamtop.ui.registry import open_dialog
-from tests.support.dialogs import ctx, shown, type_in
+from tests.support.dialogs import ctx, shown
 from tests.support.streams import fill, pel
+from tests.support.ui import type_in
 from tests.support.waiting import until
 
 

@@ -33,7 +33,7 @@ from streamtop.ui.demo_panel import DemoPanel
 from streamtop.ui.help import HelpScreen
 from streamtop.ui.lessons import LessonsPanel
 from streamtop.ui.registry import help_rows
-from tests.ui.test_layouts import screen_text, visible_rows
+from tests.support.ui import screen_text, visible_rows
 
 SIZES = [(80, 24), (100, 30), (160, 45)]
 IDS = [f"{w}x{h}" for w, h in SIZES]

@@ -15,9 +15,9 @@ from textual.widgets import Input, Static
 from streamtop.ui.context import ActionContext
 from streamtop.ui.dialogs import ConfirmDialog
 from streamtop.ui.registry import open_dialog
-from tests.support.dialogs import Host, ctx, hosted, make, shown, type_in
+from tests.support.dialogs import Host, ctx, hosted, make, shown
 from tests.support.streams import fill, pel, server_state
-from tests.support.ui import SIZE, is_dialog, make_app
+from tests.support.ui import SIZE, is_dialog, make_app, type_in
 from tests.support.waiting import until
 
 # ---- produce and burst -------------------------------------------------------------------

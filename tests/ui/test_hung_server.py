@@ -8,10 +8,6 @@ from SIGSTOP to the state is a figure: bench/hung.py).
 
 from __future__ import annotations
 
-import os
-import signal
-from contextlib import contextmanager
-
 import pytest
 import redis
 
@@ -31,18 +27,8 @@ from streamtop.ui.app import StreamtopApp
 from streamtop.ui.dialogs import ConfirmDialog
 from streamtop.ui.header import HeaderInfo, header_text
 from streamtop.ui.help import HelpScreen
+from tests.support.processes import stopped
 from tests.support.waiting import until
-
-
-@contextmanager
-def stopped(srv):
-    """SIGSTOP the server for the block; SIGCONT always, whatever the test did."""
-    pid = srv.process.pid
-    os.kill(pid, signal.SIGSTOP)
-    try:
-        yield
-    finally:
-        os.kill(pid, signal.SIGCONT)
 
 
 def header(app) -> str:

@@ -11,9 +11,9 @@ from streamtop.connection import ConnectionSpec
 from streamtop.ui.context import ActionContext
 from streamtop.ui.dialogs import ConfirmDialog
 from streamtop.ui.registry import open_dialog
-from tests.support.dialogs import shown, type_in
+from tests.support.dialogs import shown
 from tests.support.streams import OLD_MS, crashed, pel
-from tests.support.ui import SIZE, is_dialog, make_app, plain
+from tests.support.ui import SIZE, is_dialog, make_app, plain, type_in
 from tests.support.waiting import until
 
 HOST_SIZE = (110, 44)  # the `host` fixture (tests/ui/conftest.py)

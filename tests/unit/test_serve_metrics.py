@@ -19,9 +19,10 @@ from streamtop.model import (
     Snapshot,
     StreamInfo,
 )
-from streamtop.serve.exposition import render, to_metrics
+from streamtop.serve.exposition import render
 from streamtop.serve.metrics import PollStats, families, label_value
 from streamtop.serve.poller import without_data_plan
+from tests.support.scrape import FamiliesCollector
 
 
 def _group(name: bytes, lag: Lag, **kw) -> GroupInfo:
@@ -118,12 +119,8 @@ def test_our_page_parses_as_prometheus_clients_own_rendering_of_the_same_familie
     history.update(snap)
     fams = families(snap, history, 3, PollStats(up=True, polls=2, duration_s=0.25, round_trips=1))
 
-    class Fixed:
-        def collect(self):
-            return iter(to_metrics(fams))
-
     registry = CollectorRegistry()
-    registry.register(Fixed())
+    registry.register(FamiliesCollector(lambda: fams))
     ours, theirs = _parsed(render(fams).decode()), _parsed(generate_latest(registry).decode())
     assert ours == theirs
     assert (
