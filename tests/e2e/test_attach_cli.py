@@ -1,5 +1,5 @@
-"""`streamtop --attach` and the hub's options as real processes: bad input is one line and exit 1;
-a non-loopback hub without a token serves no API (issue 31)."""
+"""`streamtop --attach` and the hub's options as real processes: bad input is one line and exit 1
+(issue 31)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ import subprocess
 import sys
 
 import pytest
-
-from tests.e2e.test_serve_cli import one_line_error, serve
 
 
 def attach(*args: str, **kw) -> subprocess.Popen:
@@ -27,6 +25,15 @@ def attach(*args: str, **kw) -> subprocess.Popen:
     )
 
 
+def one_line_error(proc: subprocess.Popen, *words: str) -> None:
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, (out, err)
+    assert "Traceback" not in err and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert all(w in lines[0] for w in words), lines[0]
+
+
 @pytest.mark.parametrize(
     ("args", "words"),
     [
@@ -41,5 +48,5 @@ def test_bad_attach_input_is_one_line(args, words):
 def test_a_short_token_file_is_refused(server, tmp_path):
     token = tmp_path / "token"
     token.write_text("short\n")
-    proc = serve("--url", server.url, "--metrics-port", "0", "--token-file", str(token))
+    proc = attach("serve", "--url", server.url, "--metrics-port", "0", "--token-file", str(token))
     one_line_error(proc, "--token-file", "16 characters")
