@@ -59,6 +59,7 @@ from .parse import (
     text,
     to_int,
 )
+from .source import WaitHook, Wants
 
 GLOB_CHARS = frozenset(b"*?[")
 SCAN_COUNT = 1000
@@ -344,6 +345,23 @@ class Collector:
     def request_discovery(self) -> None:
         """Rescan on the next poll (a key vanished, or the user asked)."""
         self._discovery_due = True
+
+    def want(self, wants: Wants, on_wait: WaitHook | None = None) -> None:
+        """What the next poll must read (streamtop.source.PollSource)."""
+        self.focus = wants.focus
+        self.follow_screen = wants.follow_screen
+        self.visible = wants.visible
+        self.everything_visible = wants.everything_visible
+        self.interval = wants.interval
+        self.on_wait = on_wait
+
+    async def aclose(self) -> None:
+        """Nothing to close: a Collector borrows its client."""
+        return None
+
+    def node_client(self, node: str | None) -> AsyncClient | None:
+        """The client that polls `node` (a StreamInfo's node: None on a standalone server)."""
+        return self.client if node is None else None
 
     def _discovery_needed(self, now: float) -> bool:
         if not self.patterns:  # explicit keys only: nothing to scan, but the set may change

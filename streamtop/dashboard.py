@@ -25,11 +25,12 @@ if TYPE_CHECKING:
     from .ui.demo_panel import Controller
 
 
-def open_session(spec: ConnectionSpec, options: DashboardOptions) -> Monitor:
-    """The session the app polls and acts through; it connects at its first poll."""
-    session = Monitor(spec, options.targets, options=options.poll, read_only=options.read_only)
-    session.history.window = options.window_ms / 1000  # the health verdicts' window
-    return session
+def open_session(
+    spec: ConnectionSpec, options: DashboardOptions, command_log: CommandLog | None = None
+) -> Monitor:
+    """The session the app polls and acts through; it connects at its first poll. `command_log`:
+    every action's commands are recorded there."""
+    return Monitor(spec, options.session(), command_log=command_log)
 
 
 def make_app(
@@ -45,7 +46,6 @@ def make_app(
     cls = app_class or StreamtopApp
     return cls(
         session,
-        interval=options.interval,
         read_only=options.read_only,
         stuck_ms=options.stuck_ms,
         poison=options.poison_deliveries,
@@ -79,9 +79,7 @@ def run_dashboard(
         if sink is not None:
             sink.close()
         raise ConnectError(problem.message)
-    session = open_session(spec, options)
-    if sink is not None:
-        session.command_log = CommandLog(sink)
+    session = open_session(spec, options, CommandLog(sink) if sink is not None else None)
     try:
         app = make_app(session, options)
         record_to(session, args, app.notify)
@@ -144,10 +142,8 @@ def run_attached(args: argparse.Namespace) -> int:
         if problem is not None and problem.kind is ErrorKind.FATAL:
             raise ConnectError(problem.message)
     options = DashboardOptions.from_args(args)
-    session = attached_session(args, spec, options, token)
     sink = open_log(args.log) if getattr(args, "log", None) else None
-    if sink is not None:
-        session.command_log = CommandLog(sink)
+    session = attached_session(args, spec, options, token, CommandLog(sink) if sink is not None else None)
     try:
         return run_app(make_app(session, options))
     finally:

@@ -22,6 +22,7 @@ import secrets
 import shlex
 import socket
 import sys
+from dataclasses import replace
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,7 +33,7 @@ from .connection import ConnectError, ConnectionSpec, host_port
 from .hub.api import Hub, poll_forever
 from .hub.attach import TOKEN_ENV, check_hub_url, hub_token
 from .lifeline import DIE_WITH
-from .monitor import ErrorKind, Monitor, answer_timeout, first_contact
+from .monitor import ErrorKind, Monitor, first_contact
 from .options import DashboardOptions
 from .serve.http import listen
 from .serve.http import stop as stop_http
@@ -230,12 +231,9 @@ class _NoMetrics:
 def start_hub(spec: ConnectionSpec, args: argparse.Namespace) -> tuple[Hub, Any, Any]:
     """The web process's own poller and its hub on a free loopback port, with a token of its own:
     every page attaches to it, so N pages cost one poll."""
-    options = DashboardOptions.from_args(args)
-    monitor = Monitor(spec, options.targets, options=options.poll, read_only=True)
-    monitor.follow_screen = monitor.everything_visible = True  # no screen: every stream, in budget
-    monitor.interval = args.interval
-    monitor.history.window = options.window_ms / 1000
-    monitor.answer_timeout = answer_timeout(args.interval)
+    options = DashboardOptions.from_args(args).session()
+    # no screen: every stream in full, within the budget; read-only (the pages act on their own)
+    monitor = Monitor(spec, replace(options, read_only=True, follow_screen=True, everything_visible=True))
     url = spec.display_url()
     hub = Hub(monitor, args.interval, url, expose_entries=True, token=secrets.token_urlsafe(24))
     httpd, thread = listen(0, "127.0.0.1", _NoMetrics(), (), partial(serve_api, hub))

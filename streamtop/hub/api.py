@@ -228,7 +228,7 @@ async def poll_forever(hub: Hub, stop: asyncio.Event) -> None:
         finally:
             hub.publish()
         retry = monitor.retry_in()
-        period = monitor.poll_delay(hub.interval)
+        period = monitor.poll_delay()
         delay = retry if retry is not None else period - (time.monotonic() - started)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), max(0.0, delay))

@@ -26,10 +26,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
+from ..commandlog import CommandLog
 from ..connection import ConnectionSpec, retry_delay
 from ..model import Focus, FocusData, Snapshot
 from ..monitor import Monitor, State, answer_timeout
-from ..options import POLL_DEFAULTS, PollOptions
+from ..options import SESSION_DEFAULTS, SessionOptions
 from .document import DocumentError, HubState, focus_query, read_document, read_focus
 
 if TYPE_CHECKING:
@@ -247,22 +248,16 @@ class AttachedMonitor(Monitor):
         self,
         hub_url: str,
         spec: ConnectionSpec | None,
-        targets: tuple[str, ...] = (),
+        options: SessionOptions = SESSION_DEFAULTS,
         *,
         token: str | None = None,
-        options: PollOptions = POLL_DEFAULTS,
-        read_only: bool = False,
+        command_log: CommandLog | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.source = HubSource(hub_url, token)
-        self._timeout = 0.0
-        super().__init__(
-            spec or ConnectionSpec(),
-            targets,
-            options=options,
-            read_only=read_only or spec is None,
-            clock=clock,
-        )
+        read_only = options.read_only
+        options = dataclasses.replace(options, read_only=read_only or spec is None)
+        super().__init__(spec or ConnectionSpec(), options, command_log=command_log, clock=clock)
         self.hub_url = self.source.hub_url
         self.writable = spec is not None
         self.read_only_reason = (
@@ -282,11 +277,7 @@ class AttachedMonitor(Monitor):
     @property
     def answer_timeout(self) -> float:
         """The dashboard's rule, on the hub's period: a document overdue that long is NOT ANSWERING."""
-        return max(self._timeout, answer_timeout(self.source.period()) + 1.0)
-
-    @answer_timeout.setter
-    def answer_timeout(self, value: float) -> None:
-        self._timeout = value
+        return max(super().answer_timeout, answer_timeout(self.source.period()) + 1.0)
 
     @property
     def state(self) -> State:
@@ -304,7 +295,7 @@ class AttachedMonitor(Monitor):
     def header_url(self) -> str:
         return self.source.header_url(self.clock())
 
-    def poll_delay(self, interval: float) -> float:
+    def poll_delay(self) -> float:
         """No waiting between polls: a poll waits for the hub's next document itself."""
         return 0.0
 
@@ -377,14 +368,14 @@ def _reason(exc: BaseException) -> str:
 
 
 def attached_session(
-    args: Any, spec: ConnectionSpec | None, options: Any, token: str | None
+    args: Any,
+    spec: ConnectionSpec | None,
+    options: Any,
+    token: str | None,
+    command_log: CommandLog | None = None,
 ) -> AttachedMonitor:
     """The session of `streamtop --attach URL` (streamtop.dashboard)."""
-    session = AttachedMonitor(
-        args.attach, spec, options.targets, token=token, options=options.poll, read_only=options.read_only
-    )
-    session.history.window = options.window_ms / 1000
-    return session
+    return AttachedMonitor(args.attach, spec, options.session(), token=token, command_log=command_log)
 
 
 TOKEN_ENV = "STREAMTOP_HUB_TOKEN"

@@ -35,7 +35,7 @@ def hub_from_args(monitor: Monitor, args: argparse.Namespace, interval: float, b
     return Hub(
         monitor,
         interval,
-        monitor.spec.display_url(),
+        monitor.url,
         expose_entries=args.expose_entries,
         token=token,
         loopback=is_loopback(bind),

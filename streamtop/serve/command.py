@@ -31,7 +31,7 @@ from ..cliargs import (
 )
 from ..connection import ConnectError, host_port
 from ..hub.command import add_hub_arguments, hub_from_args
-from ..monitor import ErrorKind, answer_timeout, first_contact
+from ..monitor import ErrorKind, first_contact
 from ..options import SERVE_DEFAULTS, PollOptions
 from ..record import attach_from_args
 from ..record.moments import add_record_arguments
@@ -114,10 +114,8 @@ def run(args: argparse.Namespace) -> int:
     if problem is not None and problem.kind is ErrorKind.FATAL:
         raise ConnectError(problem.message)
     options = PollOptions(max_server_load=args.max_server_load)
-    monitor = serve_monitor(spec, args.targets, options, args.interval)
-    monitor.history.window = args.window_ms / 1000
-    monitor.answer_timeout = answer_timeout(args.interval)
-    exporter = Exporter(monitor, spec.db, args.interval, cap=args.max_streams)
+    monitor = serve_monitor(spec, args.targets, options, args.interval, args.window_ms / 1000)
+    exporter = Exporter(monitor, spec.db, cap=args.max_streams)
     # a file that fails is one line on stderr; the exporter goes on
     attach_from_args(
         monitor, args, "serve", lambda line: print(f"streamtop serve: {line}", file=sys.stderr, flush=True)

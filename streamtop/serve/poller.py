@@ -32,11 +32,11 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..cluster import ClusterCollector
 from ..connection import ConnectionSpec, execute_raw
+from ..health import DEFAULT_WINDOW
 from ..model import GroupInfo, Snapshot, StreamInfo, id_key
 from ..monitor import Monitor
-from ..options import PollOptions
+from ..options import PollOptions, SessionOptions
 from ..parse import parse_pending_entries
 from .exposition import Family, render
 from .metrics import PollStats, families
@@ -85,17 +85,32 @@ class Page:
             return self._gzipped
 
 
-def serve_monitor(
-    spec: ConnectionSpec, targets: Sequence[str | bytes], options: PollOptions, interval: float
-) -> Monitor:
+def serve_options(
+    targets: Sequence[str | bytes], options: PollOptions, interval: float, window: float = DEFAULT_WINDOW
+) -> SessionOptions:
     """The exporter's session: read-only, and with no screen every stream is read in full each
     poll, the measured server load stretching the interval past --max-server-load (issue 17).
     Discovery is not capped: every stream is exported unless --max-streams asks (issue 25)."""
-    options = dataclasses.replace(options, max_streams=EVERY_STREAM)
-    monitor = Monitor(spec, targets, options=options, read_only=True)
-    monitor.follow_screen = monitor.everything_visible = True
-    monitor.interval = interval
-    return monitor
+    return SessionOptions(
+        targets=tuple(targets),
+        poll=dataclasses.replace(options, max_streams=EVERY_STREAM),
+        read_only=True,
+        interval=interval,
+        window=window,
+        follow_screen=True,
+        everything_visible=True,
+    )
+
+
+def serve_monitor(
+    spec: ConnectionSpec,
+    targets: Sequence[str | bytes],
+    options: PollOptions,
+    interval: float,
+    window: float = DEFAULT_WINDOW,
+) -> Monitor:
+    """The exporter's session (serve_options)."""
+    return Monitor(spec, serve_options(targets, options, interval, window))
 
 
 def stream_lag(s: StreamInfo) -> tuple[int, int]:
@@ -135,13 +150,11 @@ class Exporter:
         self,
         monitor: Monitor,
         db: int,
-        interval: float,
         cap: int | None = None,
         log: Callable[[str], None] = _stderr,
     ) -> None:
         self.monitor = monitor
         self.db = db
-        self.interval = interval
         self.cap = cap
         self.log = log
         self.left_out = 0  # streams the last poll found but the cap kept off the page
@@ -223,12 +236,12 @@ class Exporter:
         )
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Poll every `interval` (after a failure, when the Monitor's backoff says) until `stop`."""
+        """Poll every interval (the session's; after a failure, when its backoff says) until `stop`."""
         while not stop.is_set():
             started = time.monotonic()
             await self.poll_once()
             retry = self.monitor.retry_in()
-            period = self.monitor.poll_delay(self.interval)  # stretched when over --max-server-load
+            period = self.monitor.poll_delay()  # stretched when over --max-server-load
             delay = retry if retry is not None else period - (time.monotonic() - started)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), max(0.0, delay))
@@ -259,11 +272,7 @@ class Exporter:
     async def _ask(
         self, node: str | None, items: list[tuple[tuple[bytes, bytes], tuple[Any, ...]]]
     ) -> dict[tuple[bytes, bytes], int]:
-        collector = self.monitor.collector
-        if isinstance(collector, ClusterCollector):
-            client = collector.nodes[node].client if node in collector.nodes else None
-        else:
-            client = self.monitor.client
+        client = self.monitor.node_client(node)
         if client is None:
             return {}
         replies = await execute_raw(client, [c for _, c in items], WITHOUT_DATA_TIMEOUT)

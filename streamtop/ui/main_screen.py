@@ -34,6 +34,7 @@ from .groups import GroupsPanel
 from .header import HeaderBar, HeaderInfo
 from .layout import NARROW_BELOW, RowPlan, plan_rows
 from .messages import MessagesPanel
+from .panel import Panel
 from .pending import PendingPanel
 from .registry import write_actions
 from .streams import StreamsPanel
@@ -109,6 +110,16 @@ class MainScreen(Screen[None]):
         self.pending = PendingPanel(id="pending")
         self.messages = MessagesPanel(id="messages")
         self.demo_panel = DemoPanel(demo) if demo is not None else None
+        # every panel that draws the view, in the order it is drawn: the streams panel first (its
+        # cursor, filter and sort decide the stream), then the ones that show the settled view
+        self.panels: tuple[Panel, ...] = (
+            self.streams,
+            self.detail,
+            self.groups,
+            self.consumers,
+            self.pending,
+            self.messages,
+        )
         self.last_focused: Widget | None = None  # what had the focus before a dialog took it
 
     def compose(self) -> ComposeResult:
@@ -201,8 +212,9 @@ class MainScreen(Screen[None]):
         if not self.selection.marked <= present:  # acked or claimed meanwhile: nothing to act on
             self._change(self.selection.with_marks(self.selection.marked & present))
             view = self._build()
-        for panel in (self.detail, self.groups, self.consumers, self.pending, self.messages):
-            panel.show(view)
+        for panel in self.panels:
+            if panel is not self.streams:  # drawn above, while the stream was being settled
+                panel.show(view)
         self.view = view
         self._arrange()
 

@@ -20,11 +20,14 @@ from streamtop.hub.attach import READ_ONLY_REASON, AttachedMonitor
 from streamtop.hub.document import focus_query
 from streamtop.model import Focus
 from streamtop.monitor import Monitor, State
+from streamtop.options import SessionOptions
+from streamtop.source import ListSource
 from streamtop.ui.app import StreamtopApp
 from tests.support.hub import HubServed
 from tests.support.ui import SIZE, plain
 from tests.support.waiting import until
 
+FAST = SessionOptions(interval=0.2, follow_screen=True)
 TABLES = ("streams-table", "groups-table", "consumers-table", "pending-table", "messages-table")
 
 
@@ -90,8 +93,8 @@ async def test_every_panel_of_an_attached_dashboard_shows_what_a_direct_one_show
     # the hub polls when the test says: an interval long enough that waiting between two steps is
     # not "not answering" (an attached dashboard then ages what it shows)
     hub = HubServed.on(server, interval=5.0, expose_entries=True)
-    attached = StreamtopApp(AttachedMonitor(hub.url, None), interval=0.2)
-    direct = StreamtopApp(None, interval=0.2)
+    attached = StreamtopApp(AttachedMonitor(hub.url, None, FAST))
+    direct = StreamtopApp(Monitor.on(ListSource(), FAST))
     own = Monitor(build_spec(url=server.url))
     try:
         async with attached.run_test(size=SIZE) as pa, direct.run_test(size=SIZE) as pd:
@@ -154,7 +157,7 @@ async def test_the_hub_killed_and_restarted_turns_an_attached_dashboard_stale_th
     _arrange(r)
     hub = HubServed.on(server)
     await hub.poll()
-    app = StreamtopApp(AttachedMonitor(hub.url, None), interval=0.2)
+    app = StreamtopApp(AttachedMonitor(hub.url, None, FAST))
     try:
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, lambda: app.header_info().state == "live", "live")
@@ -181,7 +184,7 @@ async def test_the_hubs_server_down_is_stale_on_the_attached_dashboard(own_serve
     """The hub up, its server gone: the attached dashboard says stale with the hub's error."""
     hub = HubServed(build_spec(url=own_server.url))
     await hub.poll()
-    app = StreamtopApp(AttachedMonitor(hub.url, None), interval=0.2)
+    app = StreamtopApp(AttachedMonitor(hub.url, None, FAST))
     try:
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, lambda: app.header_info().state == "live", "live")
@@ -263,7 +266,7 @@ async def test_an_attached_dashboard_without_url_refuses_writes_and_says_why(ser
     _arrange(r)
     hub = HubServed.on(server)
     await hub.poll()
-    app = StreamtopApp(AttachedMonitor(hub.url, None), interval=0.2)
+    app = StreamtopApp(AttachedMonitor(hub.url, None, FAST))
     try:
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, lambda: app.header_info().state == "live", "live")

@@ -25,7 +25,7 @@ class HubServed:
         loopback: bool = True,
     ) -> None:
         self.monitor = serve_monitor(spec, (), PollOptions(), interval)
-        self.exporter = Exporter(self.monitor, spec.db, interval, log=lambda line: None)
+        self.exporter = Exporter(self.monitor, spec.db, log=lambda line: None)
         self.hub = Hub(
             self.monitor,
             interval,

@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 from textual.widgets._footer import FooterKey
 
+from streamtop.monitor import Monitor
+from streamtop.source import ListSource
 from streamtop.ui.app import StreamtopApp
 from tests.support.sample import sample_snapshot
 from tests.support.ui import SIZE
@@ -21,7 +23,7 @@ def footer_labels(app: StreamtopApp) -> set[str]:
 
 @pytest.mark.parametrize("read_only", [True, False])
 async def test_the_footer_offers_writes_only_when_they_can_run(read_only):
-    app = StreamtopApp(None, read_only=read_only)
+    app = StreamtopApp(Monitor.on(ListSource()), read_only=read_only)
     async with app.run_test(size=SIZE) as pilot:
         app.show_snapshot(sample_snapshot())
         await until(pilot, lambda: "Quit" in footer_labels(app), "the footer")
