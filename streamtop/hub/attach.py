@@ -31,6 +31,7 @@ from ..connection import ConnectionSpec, retry_delay
 from ..model import Focus, FocusData, Snapshot
 from ..monitor import Monitor, State, answer_timeout
 from ..options import SESSION_DEFAULTS, SessionOptions
+from ..source import PollSource, WaitHook, Wants
 from .document import DocumentError, HubState, focus_query, read_document, read_focus
 
 if TYPE_CHECKING:
@@ -81,10 +82,10 @@ class HubSource:
 
     # the PollSource protocol ---------------------------------------------------------------------
 
-    def want(self, wants: Any, on_wait: Any = None) -> None:
+    def want(self, wants: Wants, on_wait: WaitHook | None = None) -> None:
         """What the screen shows: only its focus matters here (discovery, budget and cadence are
-        the hub's)."""
-        self.set_focus(getattr(wants, "focus", None))
+        the hub's; a round trip to the hub is not one to the server: `on_wait` is not told)."""
+        self.set_focus(wants.focus)
 
     def set_focus(self, focus: Focus | None) -> None:
         if focus != self.focus:
@@ -360,6 +361,10 @@ class AttachedMonitor(Monitor):
     async def close(self) -> None:
         await self.source.aclose()
         await super().close()
+
+
+def _a_poll_source(source: HubSource) -> PollSource:  # mypy checks that a HubSource is one
+    return source
 
 
 def _reason(exc: BaseException) -> str:

@@ -328,3 +328,23 @@ async def test_an_attached_viewer_holds_the_hubs_clock_while_attached(server, r)
     finally:
         await session.close()
         await hub.close()
+
+
+async def test_a_plain_session_on_a_hub_source_goes_stale_when_the_hub_goes(server, r):
+    """HubSource is a PollSource: any session polls it, and its trouble is connection trouble
+    (the session keeps the last poll, says stale, backs off)."""
+    from streamtop.hub.attach import HubSource
+
+    _arrange(r)
+    hub = HubServed.on(server)
+    await hub.poll()
+    session = Monitor.on(HubSource(hub.url))
+    try:
+        snap = await session.poll()
+        assert snap is not None and snap.stream(b"orders") is not None and session.state is State.LIVE
+        hub.stop()
+        assert await session.poll() is snap
+        assert session.state is State.STALE and session.retry_in() is not None
+    finally:
+        await session.close()
+        await hub.close()
