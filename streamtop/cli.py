@@ -67,6 +67,18 @@ def build_parser(name: str | None = None) -> argparse.ArgumentParser:
             "above it) to FILE: an audit trail of what you changed",
         )
         p.add_argument("--version", action="version", version=f"streamtop {__version__}")
+        p.add_argument(
+            "--attach",
+            metavar="URL",
+            help="show the polls of a streamtop hub (`streamtop serve` or `web`, http://host:port) "
+            "instead of polling the server; changes go to the server directly with --url's "
+            "credentials, and are refused without --url",
+        )
+        p.add_argument(
+            "--token-file",
+            metavar="FILE",
+            help="--attach: send this file's first line as the bearer token (env STREAMTOP_HUB_TOKEN)",
+        )
         add_record_arguments(p)
         add_connection_arguments(p)
         return p

@@ -51,6 +51,7 @@ from .parse import (
     entry_id,
     entry_size,
     parse_consumers,
+    parse_entries,
     parse_groups,
     parse_info,
     parse_pending_entries,
@@ -691,10 +692,7 @@ class Collector:
 
     def _queue_focus(self, batch: _Batch, focus: Focus) -> slice:
         start = batch.size
-        if focus.group is not None:
-            args = ["XPENDING", focus.key, focus.group, focus.pending_start, "+", focus.pending_count]
-            if focus.consumer is not None:
-                args.append(focus.consumer)
+        for args in focus_commands(focus, messages=False):  # the hub reads the same pages
             batch.execute_command(*args)
         for command in self.pages.commands(focus):  # none while the Messages tab is not shown
             batch.execute_command(*command)
@@ -844,38 +842,12 @@ class Collector:
     async def _mark_without_data(
         self, data: FocusData, streams: tuple[StreamInfo, ...]
     ) -> tuple[FocusData, int]:
-        """Mark the page's pending entries whose data is gone, and count the group's pending
-        entries below the first entry. Costs nothing while the group's oldest pending entry is
-        still in the stream and nothing was XDEL'd; else one more round trip with an XRANGE per
-        ID that may have been XDEL'd and one bounded XPENDING. 6.2 does not say what was XDEL'd:
-        there only the trimmed ones are marked (streamtop.nodata)."""
-        focus = data.focus
-        stream = next((s for s in streams if s.key == focus.key and s.error is None), None)
-        group = stream.group(focus.group) if stream is not None and focus.group is not None else None
-        if stream is None or group is None:
-            return data, 0
-        first = stream.first_entry_id if stream.length else None
-        bounds = Bounds(first, stream.max_deleted_entry_id or "0-0")
-        gone = {p.id for p in data.pending if bounds.below_first(p.id)}
-        lookup = [p.id for p in data.pending if bounds.needs_lookup(p.id)]
-        oldest = group.pending_summary.smallest_id if group.pending_summary else None
-        count_below = first is not None and oldest is not None and bounds.below_first(oldest)
-        commands = lookup_commands(focus.key, lookup)
-        if count_below:
-            commands.append(("XPENDING", focus.key, group.name, "-", f"({first}", TRIMMED_COUNT_CAP))
-        trimmed: int | None = group.pending if first is None else 0
-        capped = False
-        if commands:
-            replies = await self._trip(self.execute, self.client, commands, self.options.timeout)
+        async def run(commands: list[tuple[Any, ...]]) -> list[Any]:
+            replies: list[Any] = await self._trip(self.execute, self.client, commands, self.options.timeout)
             _raise_connection_error(replies)
-            gone |= gone_from_replies(lookup, replies[: len(lookup)])
-            if count_below:
-                rows = replies[-1]
-                trimmed = None if isinstance(rows, Exception) else len(parse_pending_entries(rows))
-                capped = trimmed is not None and trimmed >= TRIMMED_COUNT_CAP
-        return replace(
-            data, without_data=frozenset(gone), trimmed_pending=trimmed, trimmed_pending_capped=capped
-        ), 1 if commands else 0
+            return replies
+
+        return await mark_without_data(data, streams, run)
 
     def _note_sizes(
         self, stream: StreamInfo, first_size: int, last_size: int, mono: float, wall: float
@@ -1159,3 +1131,74 @@ def _focus_data(
     if focus.group is not None and replies and not isinstance(replies[0], Exception):
         pending = parse_pending_entries(replies[0])
     return FocusData(focus=focus, pending=pending, messages=messages, error=error)
+
+
+def focus_commands(focus: Focus, *, messages: bool = True) -> list[tuple[Any, ...]]:
+    """The focus pages' commands: the group's pending page, the stream's messages page (the
+    dashboard's collector reads that one through MessagePages: `messages=False`)."""
+    commands: list[tuple[Any, ...]] = []
+    if focus.group is not None:
+        args: tuple[Any, ...] = (
+            "XPENDING",
+            focus.key,
+            focus.group,
+            focus.pending_start,
+            "+",
+            focus.pending_count,
+        )
+        commands.append((*args, focus.consumer) if focus.consumer is not None else args)
+    if messages and focus.messages_count > 0:  # 0: the Messages tab is not shown (issue 29)
+        commands.append(("XREVRANGE", focus.key, focus.messages_end, "-", "COUNT", focus.messages_count))
+    return commands
+
+
+def focus_data(focus: Focus, replies: list[Any]) -> FocusData:
+    """The focus pages from the replies to `focus_commands(focus)` (the hub's plain read: the
+    messages page as XREVRANGE gave it)."""
+    lead = 1 if focus.group is not None else 0
+    page: tuple[tuple[Entry, ...], BaseException | None] = ((), None)
+    if focus.messages_count > 0 and len(replies) > lead:
+        reply = replies[lead]
+        if isinstance(reply, BaseException):
+            page = ((), reply)
+        else:
+            page = (tuple(Entry(i, tuple(f)) for i, f in parse_entries(reply)), None)
+    return _focus_data(focus, replies[:lead], page)
+
+
+async def mark_without_data(
+    data: FocusData,
+    streams: tuple[StreamInfo, ...],
+    run: Callable[[list[tuple[Any, ...]]], Awaitable[list[Any]]],
+) -> tuple[FocusData, int]:
+    """Mark the page's pending entries whose data is gone, and count the group's pending
+    entries below the first entry. Costs nothing while the group's oldest pending entry is
+    still in the stream and nothing was XDEL'd; else one more round trip (`run`) with an XRANGE
+    per ID that may have been XDEL'd and one bounded XPENDING. 6.2 does not say what was XDEL'd:
+    there only the trimmed ones are marked (streamtop.nodata)."""
+    focus = data.focus
+    stream = next((s for s in streams if s.key == focus.key and s.error is None), None)
+    group = stream.group(focus.group) if stream is not None and focus.group is not None else None
+    if stream is None or group is None:
+        return data, 0
+    first = stream.first_entry_id if stream.length else None
+    bounds = Bounds(first, stream.max_deleted_entry_id or "0-0")
+    gone = {p.id for p in data.pending if bounds.below_first(p.id)}
+    lookup = [p.id for p in data.pending if bounds.needs_lookup(p.id)]
+    oldest = group.pending_summary.smallest_id if group.pending_summary else None
+    count_below = first is not None and oldest is not None and bounds.below_first(oldest)
+    commands = lookup_commands(focus.key, lookup)
+    if count_below:
+        commands.append(("XPENDING", focus.key, group.name, "-", f"({first}", TRIMMED_COUNT_CAP))
+    trimmed: int | None = group.pending if first is None else 0
+    capped = False
+    if commands:
+        replies = await run(commands)
+        gone |= gone_from_replies(lookup, replies[: len(lookup)])
+        if count_below:
+            rows = replies[-1]
+            trimmed = None if isinstance(rows, Exception) else len(parse_pending_entries(rows))
+            capped = trimmed is not None and trimmed >= TRIMMED_COUNT_CAP
+    return replace(
+        data, without_data=frozenset(gone), trimmed_pending=trimmed, trimmed_pending_capped=capped
+    ), 1 if commands else 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING
 
@@ -108,6 +109,43 @@ def record_to(
 
 def run(args: argparse.Namespace) -> int:
     """`streamtop [OPTIONS] [PATTERN|KEY ...]`: the options are read from the parser once."""
+    if getattr(args, "attach", None):
+        return run_attached(args)
     return run_dashboard(
         spec_from_args(args), DashboardOptions.from_args(args), getattr(args, "log", None), args
     )
+
+
+def viewer_connection_given(args: argparse.Namespace) -> bool:
+    """--attach: did the viewer give a connection of their own (for the actions)?"""
+    given = any(getattr(args, name, None) for name in ("url", "host", "port", "password", "user"))
+    return given or bool(os.environ.get("REDIS_URL"))
+
+
+def run_attached(args: argparse.Namespace) -> int:
+    """`streamtop --attach URL`: the dashboard on a hub's polls; the actions on the viewer's own
+    connection when one is given (its fatal problems are one line, as without --attach), else
+    read-only."""
+    from .hub.attach import attached_session, check_hub_url, hub_token
+    from .lifeline import die_with_parent
+
+    die_with_parent()  # a page of `streamtop web`: ends with it, even when it is SIGKILLed
+    try:
+        check_hub_url(args.attach)
+        token = hub_token(args.token_file)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(str(exc)) from None
+    spec = None
+    if viewer_connection_given(args):
+        spec = spec_from_args(args)
+        problem = asyncio.run(first_contact(spec))
+        if problem is not None and problem.kind is ErrorKind.FATAL:
+            raise ConnectError(problem.message)
+    options = DashboardOptions.from_args(args)
+    sink = open_log(args.log) if getattr(args, "log", None) else None
+    session = attached_session(args, spec, options, token, CommandLog(sink) if sink is not None else None)
+    try:
+        return run_app(make_app(session, options))
+    finally:
+        if sink is not None:
+            sink.close()

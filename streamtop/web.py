@@ -6,6 +6,11 @@ module builds that command from the options so that it is safe by default: the p
 as redis-cli), never in its argv, where `ps` shows it to anyone on the machine. The server listens
 on 127.0.0.1 unless `--bind` says otherwise, and then warns. The HTTP side (the guard against
 foreign hosts and pages) is webserver.py.
+
+One poll for every page (issue 31): this process polls the server and publishes each poll on a
+hub (streamtop.hub) on a free loopback port with a token of its own; each page's dashboard runs
+`--attach` to it and polls nothing (or, with `web --attach URL`, every page attaches to another
+process's hub). Each page dies with this process, even when it is SIGKILLed (streamtop.lifeline).
 """
 
 from __future__ import annotations
@@ -13,15 +18,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import secrets
 import shlex
 import socket
 import sys
+from dataclasses import replace
+from functools import partial
+from typing import Any
 from urllib.parse import urlsplit
 
 from . import numbers as num
 from .cliargs import UsageError, add_dashboard_arguments, add_watch_arguments, spec_from_args
 from .connection import ConnectError, ConnectionSpec, host_port
-from .monitor import ErrorKind, first_contact
+from .hub.api import Hub, poll_forever
+from .hub.attach import TOKEN_ENV, check_hub_url, hub_token
+from .lifeline import DIE_WITH
+from .monitor import ErrorKind, Monitor, first_contact
+from .options import DashboardOptions
+from .serve.http import listen
+from .serve.http import stop as stop_http
+from .serve.hubapi import serve_api
 from .webserver import WebSettings, is_loopback, make_server
 
 DEFAULT_PORT = 8080
@@ -64,8 +80,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=num.WEB_SESSIONS.arg,
         default=DEFAULT_MAX_SESSIONS,
         metavar="N",
-        help="browser sessions open at once, each a dashboard process with its own poll "
-        f"(default {DEFAULT_MAX_SESSIONS}; more get 503)",
+        help="browser sessions open at once, each a dashboard process on this process's one poll "
+        f"(default {DEFAULT_MAX_SESSIONS}; more are told so and closed)",
+    )
+    p.add_argument(
+        "--attach",
+        metavar="URL",
+        help="every page shows the polls of this streamtop hub (`streamtop serve`) instead of the "
+        "web process polling the server itself (default: it polls, once for every page)",
+    )
+    p.add_argument(
+        "--token-file",
+        metavar="FILE",
+        help="--attach: the hub's bearer token, this file's first line (env STREAMTOP_HUB_TOKEN)",
     )
     # the dashboard's own options, handed to each browser session's process
     add_dashboard_arguments(p)
@@ -127,6 +154,12 @@ def dashboard_env(spec: ConnectionSpec, environ: dict[str, str]) -> dict[str, st
     return env
 
 
+def attached_argv(argv: list[str], hub_url: str) -> list[str]:
+    """A page's dashboard on the web process's hub: it polls nothing itself (issue 31)."""
+    at = argv.index("--")
+    return [*argv[:at], "--attach", hub_url, *argv[at:]]
+
+
 def dashboard_command(argv: list[str]) -> str:
     """textual-serve runs its command through a shell: quoted, and `exec` so that the shell is
     replaced by the dashboard (one process per session, its argv the one we built)."""
@@ -146,13 +179,28 @@ def run(args: argparse.Namespace) -> int:
     problem = asyncio.run(first_contact(spec))
     if problem is not None and problem.kind is ErrorKind.FATAL:
         raise ConnectError(problem.message)
-    command = dashboard_command(dashboard_argv(spec, args))
-    # textual-serve gives each session a copy of this process's environment
+    httpd: Any = None
+    thread: Any = None
+    background = None
+    if args.attach:  # another process polls: the pages attach to it
+        try:
+            hub_url, token = check_hub_url(args.attach), hub_token(args.token_file)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    else:
+        hub, httpd, thread = start_hub(spec, args)
+        hub_url, token = f"http://127.0.0.1:{httpd.server_port}", hub.token
+        background = partial(poll_forever, hub)
+    command = dashboard_command(attached_argv(dashboard_argv(spec, args), hub_url))
+    # textual-serve gives each session a copy of this process's environment: the password, the
+    # hub's token, and this process's PID (each page dies with it: streamtop.lifeline)
     env = dashboard_env(spec, dict(os.environ))
+    env[TOKEN_ENV] = token or ""
+    env[DIE_WITH] = str(os.getpid())
     os.environ.clear()
     os.environ.update(env)
     settings = WebSettings(args.bind, args.web_port, public_url, args.allow_writes, args.max_sessions)
-    server = make_server(command, settings)
+    server = make_server(command, settings, background=background)
     try:
         check_listen(args.bind, args.web_port)  # before "serving on ...", which aiohttp prints first
         warning = exposed_warning(args.bind, args.web_port, args.allow_writes)
@@ -162,7 +210,38 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise UsageError(f"cannot listen on {host_port(args.bind, args.web_port)}: {reason}") from None
+    finally:
+        if httpd is not None:
+            stop_http(httpd, thread)
     return 0
+
+
+class _NoMetrics:
+    """The web hub's HTTP server serves its API only (serve/http.py asks a source for /metrics)."""
+
+    body = b"streamtop web: its hub serves /api/v1/ only\n"
+
+    def gzipped(self) -> bytes:
+        return self.body
+
+    def page(self) -> _NoMetrics:
+        return self
+
+    def demand(self) -> None:
+        """Nothing to poll for: the page never changes."""
+        return None
+
+
+def start_hub(spec: ConnectionSpec, args: argparse.Namespace) -> tuple[Hub, Any, Any]:
+    """The web process's own poller and its hub on a free loopback port, with a token of its own:
+    every page attaches to it, so N pages cost one poll."""
+    options = DashboardOptions.from_args(args).session()
+    # no screen: every stream in full, within the budget; read-only (the pages act on their own)
+    monitor = Monitor(spec, replace(options, read_only=True, follow_screen=True, everything_visible=True))
+    url = spec.display_url()
+    hub = Hub(monitor, args.interval, url, expose_entries=True, token=secrets.token_urlsafe(24))
+    httpd, thread = listen(0, "127.0.0.1", _NoMetrics(), (), partial(serve_api, hub))
+    return hub, httpd, thread
 
 
 def check_listen(bind: str, port: int) -> None:

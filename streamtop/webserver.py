@@ -4,7 +4,7 @@ textual-serve serves any Host and lets any page open its WebSocket, and that soc
 into a dashboard. So: a server bound to loopback answers loopback names only (a foreign Host is DNS
 rebinding), the WebSocket must come from a page of this server (a WebSocket is not bound by the
 same-origin policy), no other site may frame the page (clickjacking into `--allow-writes` keys), at
-most `max_sessions` dashboards run at once (each is a process of ~50 MB with its own poll), and the
+most `max_sessions` dashboards run at once (each is a process of ~50 MB; they share one poll), and the
 page fetches nothing from outside (textual-serve's template asks Google for a font). On exit every
 page's socket is closed first, so no dashboard outlives the server.
 
@@ -151,8 +151,36 @@ async def end_session(app_service: AppService) -> None:
 
 def page_without_external_links(templates: Path) -> str:
     """textual-serve's page, less its <link>s to other hosts (a font from Google): the dashboard
-    draws with the browser's monospace font, and opening it tells no third party."""
-    return _EXTERNAL_LINK.sub("", (templates / "app_index.html").read_text(encoding="utf-8"))
+    draws with the browser's monospace font, and opening it tells no third party. It says why a
+    session ended (CLOSE_REASON)."""
+    page = _EXTERNAL_LINK.sub("", (templates / "app_index.html").read_text(encoding="utf-8"))
+    return page.replace("</head>", CLOSE_REASON + "</head>", 1)
+
+
+def too_many(max_sessions: int) -> bytes:
+    """The close reason of a session over --max-sessions (at most 123 bytes, as WebSocket allows)."""
+    return f"{max_sessions} sessions open already (--max-sessions): close one or try later".encode()[:123]
+
+
+# textual-serve's page says "Session ended." whatever the reason: the reason the server closed the
+# socket with (too many sessions, the server stopped) is written into that message
+CLOSE_REASON = """<script>
+(function () {
+  const Native = window.WebSocket;
+  function Socket(url, protocols) {
+    const socket = protocols === undefined ? new Native(url) : new Native(url, protocols);
+    socket.addEventListener("close", function (event) {
+      const message = document.querySelector(".closed-dialog .message");
+      if (message && event.reason) { message.textContent = "Session ended: " + event.reason; }
+    });
+    return socket;
+  }
+  Socket.prototype = Native.prototype;
+  Object.assign(Socket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+  window.WebSocket = Socket;
+})();
+</script>
+"""
 
 
 class _Sized:
@@ -168,11 +196,16 @@ class _Sized:
         await self._service.set_terminal_size(*terminal_size(width, height))
 
 
-def make_server(command: str, settings: WebSettings) -> Server:
-    """A textual-serve Server that runs `command` for each browser session, behind the guard."""
+def make_server(
+    command: str,
+    settings: WebSettings,
+    background: Callable[[asyncio.Event], Awaitable[None]] | None = None,
+) -> Server:
+    """A textual-serve Server that runs `command` for each browser session, behind the guard;
+    `background`: a coroutine run in the server's loop until it stops (the web's poller)."""
     import aiohttp_jinja2
     import jinja2
-    from aiohttp import web
+    from aiohttp import WSCloseCode, web
     from textual_serve.server import Server
 
     guard = Guard(settings.bind, settings.public_url)
@@ -190,9 +223,11 @@ def make_server(command: str, settings: WebSettings) -> Server:
             response = await handler(request)
             response.headers.update(SECURITY_HEADERS)
             return response
-        if sessions >= settings.max_sessions:
-            text = f"streamtop web: {settings.max_sessions} sessions open already (--max-sessions)\n"
-            raise web.HTTPServiceUnavailable(text=text)
+        if sessions >= settings.max_sessions:  # said on the page (a refused handshake says nothing)
+            refused = web.WebSocketResponse()
+            await refused.prepare(request)
+            await refused.close(code=WSCloseCode.TRY_AGAIN_LATER, message=too_many(settings.max_sessions))
+            return refused
         sessions += 1
         try:
             return await handler(request)
@@ -258,6 +293,9 @@ def make_server(command: str, settings: WebSettings) -> Server:
                 self.sockets.discard(websocket)
 
         async def on_startup(self, app: web.Application) -> None:
+            if background is not None:
+                self.stopping = asyncio.Event()
+                self.background = asyncio.ensure_future(background(self.stopping))
             mode = "read-write" if settings.allow_writes else "read-only"
             print(f"streamtop web: the dashboard ({mode}) on {settings.where}; ctrl+c to stop", flush=True)
 
@@ -266,5 +304,10 @@ def make_server(command: str, settings: WebSettings) -> Server:
             each handler then tells its dashboard to quit, so ctrl+c or SIGTERM leaves none."""
             closing = [ws.close(message=b"streamtop web stopped") for ws in list(self.sockets)]
             await asyncio.gather(*closing, return_exceptions=True)
+            task = getattr(self, "background", None)
+            if task is not None:
+                self.stopping.set()
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(task, QUIT_GRACE)
 
     return WebServer()

@@ -237,11 +237,13 @@ def decode_stream(e: Encoded, now_ms: int) -> StreamInfo:
 
 
 def encode_server(s: ServerInfo) -> Body:
-    return [s.name, s.version, list(s.compat_version), s.mode]
+    return [s.name, s.version, list(s.compat_version), s.mode, s.known, s.info_refused]
 
 
 def decode_server(v: Body) -> ServerInfo:
-    return ServerInfo(v[0], v[1], (v[2][0], v[2][1], v[2][2]), v[3])
+    """Recordings made before `known` and `info_refused` were kept have 4 fields."""
+    known, refused = (v[4], v[5]) if len(v) > 4 else (True, False)
+    return ServerInfo(v[0], v[1], (v[2][0], v[2][1], v[2][2]), v[3], known, refused)
 
 
 def encode_discovery(d: Discovery) -> Body:
@@ -263,14 +265,19 @@ def encode_nodes(nodes: tuple[NodeStatus, ...]) -> Body:
             n.stale_since,
             n.not_answering_for,
             [list(r) for r in n.slot_ranges],
+            n.first_poll,
         ]
         for n in nodes
     ]
 
 
 def decode_nodes(v: Body) -> tuple[NodeStatus, ...]:
+    """Recordings made before `first_poll` was kept have 8 fields per node."""
     return tuple(
-        NodeStatus(n[0], n[1], n[2], n[3], n[4], n[5], n[6], tuple((r[0], r[1]) for r in n[7])) for n in v
+        NodeStatus(
+            n[0], n[1], n[2], n[3], n[4], n[5], n[6], tuple((r[0], r[1]) for r in n[7]), len(n) > 8 and n[8]
+        )
+        for n in v
     )
 
 
@@ -287,8 +294,30 @@ def encode_cost(c: PollCost | None) -> Body | None:
         c.visible_period,
         c.summary_period,
         c.stretched,
+        c.round_trip_load,
+        c.met,
+        c.predicted_load,
     ]
 
 
 def decode_cost(v: Body | None) -> PollCost | None:
-    return None if v is None else PollCost(*v)
+    """`oldest_read` (a time.monotonic() of the writer's process) is not kept: the summaries' age
+    is the one at the poll. Recordings made before the last three fields were kept have 9."""
+    if v is None:
+        return None
+    detailed, summarized, carried, summary_age, load, budget, visible, summary, stretched = v[:9]
+    extra = v[9:12] if len(v) >= 12 else (False, True, 0.0)
+    return PollCost(
+        detailed=detailed,
+        summarized=summarized,
+        carried=carried,
+        summary_age=summary_age,
+        load=load,
+        budget=budget,
+        visible_period=visible,
+        summary_period=summary,
+        stretched=stretched,
+        round_trip_load=extra[0],
+        met=extra[1],
+        predicted_load=extra[2],
+    )

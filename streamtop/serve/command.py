@@ -19,6 +19,7 @@ import contextlib
 import ipaddress
 import signal
 import sys
+from functools import partial
 
 from .. import numbers as num
 from ..cliargs import (
@@ -31,10 +32,12 @@ from ..cliargs import (
     spec_from_args,
 )
 from ..connection import ConnectError, host_port
+from ..hub.command import add_hub_arguments, hub_from_args
 from ..monitor import ErrorKind, first_contact
 from ..options import SERVE_DEFAULTS, PollOptions
 from ..record import attach_from_args
 from ..record.moments import add_record_arguments
+from .hubapi import serve_api
 from .metrics import tiers_from
 from .poller import Exporter, serve_monitor
 
@@ -106,6 +109,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_budget_argument(p, "the interval is stretched to stay within it")
     add_window_argument(p)
     add_record_arguments(p)
+    add_hub_arguments(p)
 
 
 async def _serve(exporter: Exporter, banner: str) -> None:
@@ -138,10 +142,16 @@ def run(args: argparse.Namespace) -> int:
     attach_from_args(
         monitor, args, "serve", lambda line: print(f"streamtop serve: {line}", file=sys.stderr, flush=True)
     )
+    hub = hub_from_args(monitor, args, args.interval, args.bind)
+    exporter.after_poll.append(hub.publish)
+    # scrape-paced polls (serve's pacing): an attached viewer holds the clock, a GET demands
+    hub.hold, hub.demand = exporter.hold, exporter.demand
     if getattr(args, "record", None):
         exporter.hold()  # the recording's polls keep the interval's clock, scraped or not
     try:
-        httpd, thread = listen(args.metrics_port, args.bind, exporter, args.allow_host)
+        httpd, thread = listen(
+            args.metrics_port, args.bind, exporter, args.allow_host, partial(serve_api, hub)
+        )
     except OSError as exc:
         raise UsageError(
             f"cannot listen on {host_port(args.bind, args.metrics_port)}: {exc.strerror or exc}"

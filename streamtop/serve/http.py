@@ -28,7 +28,8 @@ import contextlib
 import ipaddress
 import socket
 import threading
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import Protocol
 
 from ..webserver import Guard
@@ -68,25 +69,21 @@ async def fresh_page(source: Source) -> PageLike:
     return source.page()
 
 
-def response(
-    source: Source, guard: Guard | None, head: bytes, page: PageLike | None = None
-) -> tuple[bytes, bool]:
-    """The reply to one request head (bytes up to the blank line), and whether the connection
-    may stay open: GET anything but /favicon.ico is the page (`page`, else the current one; gzip
-    when the scraper accepts it); a Host the guard does not serve gets 403."""
-    reply, keep, gz, head_only = request(guard, head)
-    if reply is None:
-        reply = page_reply(page if page is not None else source.page(), gz, head_only)
-    return reply, keep
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    keep: bool  # the connection may stay open after the reply
 
 
-def request(guard: Guard | None, head: bytes) -> tuple[bytes | None, bool, bool, bool]:
-    """(reply, keep-alive, gzip, HEAD) for one request head; reply None: the request is for
-    the page (only then does a scrape ask for a poll)."""
+def parse_head(head: bytes) -> Request | None:
+    """A request line and headers (bytes up to the blank line); None when malformed."""
     lines = head.decode("latin-1").split("\r\n")
     parts = lines[0].split(" ")
     if len(parts) != 3 or not parts[2].startswith("HTTP/"):
-        return _reply("400 Bad Request", b"bad request\n"), False, False, False
+        return None
     method, target, version = parts
     headers: dict[str, str] = {}
     for line in lines[1:]:
@@ -95,22 +92,54 @@ def request(guard: Guard | None, head: bytes) -> tuple[bytes | None, bool, bool,
             headers[name.strip().lower()] = value.strip()
     connection = headers.get("connection", "").lower()
     keep = connection != "close" and (version != "HTTP/1.0" or connection == "keep-alive")
-    host = headers.get("host")
-    path = target.split("?", 1)[0]
-    problem = guard.refusal(host, path, None) if guard is not None and host is not None else None
+    path, _, query = target.partition("?")
+    return Request(method, path, query, headers, keep)
+
+
+def refusal(guard: Guard | None, request: Request) -> bytes | None:
+    """403 for a Host the guard does not serve (or a page of another site: Origin), 405 for a
+    method other than GET and HEAD."""
+    host = request.headers.get("host")
+    origin = request.headers.get("origin")
+    problem = guard.refusal(host, "/ws" if origin else request.path, origin) if guard and host else None
     if problem is not None:
-        return _reply("403 Forbidden", f"streamtop serve: {problem}\n".encode()), False, False, False
-    if method not in ("GET", "HEAD"):
-        return _reply("405 Method Not Allowed", b"GET only\n"), False, False, False
+        return _reply("403 Forbidden", f"streamtop serve: {problem}\n".encode())
+    if request.method not in ("GET", "HEAD"):
+        return _reply("405 Method Not Allowed", b"GET only\n")
+    return None
+
+
+def response(
+    source: Source, guard: Guard | None, head: bytes, page: PageLike | None = None
+) -> tuple[bytes, bool]:
+    """The reply to one request head (bytes up to the blank line), and whether the connection
+    may stay open: GET anything but /favicon.ico is the page (`page`, else the current one; gzip
+    when the scraper accepts it); a Host the guard does not serve gets 403."""
+    request = parse_head(head)
+    if request is None:
+        return _reply("400 Bad Request", b"bad request\n"), False
+    refused = refusal(guard, request)
+    if refused is not None:
+        return refused, False
+    return metrics_reply(source, request, page)
+
+
+def wants_page(guard: Guard | None, request: Request) -> bool:
+    """The request is a scrape of the page (only that asks the exporter for a poll)."""
+    return request.path != "/favicon.ico" and refusal(guard, request) is None
+
+
+def metrics_reply(source: Source, request: Request, page: PageLike | None = None) -> tuple[bytes, bool]:
+    method, path, headers, keep = request.method, request.path, request.headers, request.keep
     if path == "/favicon.ico":
-        return _reply("404 Not Found", b"not found", head_only=method == "HEAD"), keep, False, False
-    return None, keep, "gzip" in headers.get("accept-encoding", ""), method == "HEAD"
-
-
-def page_reply(page: PageLike, gz: bool, head_only: bool) -> bytes:
-    if gz:
-        return _reply("200 OK", page.gzipped(), CONTENT_TYPE, "Content-Encoding: gzip\r\n", head_only)
-    return _reply("200 OK", page.body, CONTENT_TYPE, head_only=head_only)
+        return _reply("404 Not Found", b"not found", head_only=method == "HEAD"), keep
+    page = page if page is not None else source.page()
+    extra = ""
+    if "gzip" in headers.get("accept-encoding", ""):
+        body, extra = page.gzipped(), "Content-Encoding: gzip\r\n"
+    else:
+        body = page.body
+    return _reply("200 OK", body, CONTENT_TYPE, extra, head_only=method == "HEAD"), keep
 
 
 PLAIN = "text/plain; charset=utf-8"
@@ -121,11 +150,16 @@ def _reply(status: str, body: bytes, kind: str = PLAIN, extra: str = "", head_on
     return head.encode("latin-1") + (b"" if head_only else body)
 
 
+# the hub's API (hubapi.serve_api on a Hub): answers a request under /api/, says whether the
+# connection may stay open
+Api = Callable[[Guard, Request, asyncio.StreamReader, asyncio.StreamWriter], Awaitable[bool]]
+
+
 class MetricsServer:
     """An asyncio server in a daemon thread; `server_port` is the port it listens on."""
 
-    def __init__(self, source: Source, guard: Guard, sock: socket.socket) -> None:
-        self.source, self.guard, self.sock = source, guard, sock
+    def __init__(self, source: Source, guard: Guard, sock: socket.socket, api: Api | None = None) -> None:
+        self.source, self.guard, self.sock, self.api = source, guard, sock, api
         self.server_port: int = sock.getsockname()[1]
         self.loop = asyncio.new_event_loop()
         self.open = 0  # connections being served
@@ -157,13 +191,20 @@ class MetricsServer:
             keep = True
             while keep:
                 head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), REQUEST_TIMEOUT)
-                data, keep, gz, head_only = request(self.guard, head[:-4])
-                if data is None:
-                    data = page_reply(await fresh_page(self.source), gz, head_only)
+                request = parse_head(head[:-4])
+                if self.api is not None and request is not None and request.path.startswith("/api/"):
+                    keep = await self.api(self.guard, request, reader, writer)
+                    continue
+                page = None
+                if request is not None and wants_page(self.guard, request):
+                    page = await fresh_page(self.source)  # only a scrape of the page asks for a poll
+                data, keep = response(self.source, self.guard, head[:-4], page)
                 writer.write(data)
                 await asyncio.wait_for(writer.drain(), SEND_TIMEOUT)
         except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass  # gone, too slow, too long: the connection is closed, nothing to say
+        except asyncio.CancelledError:
+            pass  # the server stops (an event stream never ends by itself)
         finally:
             self.open -= 1
             writer.close()
@@ -180,7 +221,7 @@ class MetricsServer:
 
 
 def listen(
-    port: int, bind: str, source: Source, allow_hosts: Iterable[str] = ()
+    port: int, bind: str, source: Source, allow_hosts: Iterable[str] = (), api: Api | None = None
 ) -> tuple[MetricsServer, threading.Thread]:
     """Serve `source`'s pages on bind:port (port 0: a free one, see server_port) from a daemon
     thread. The Host must be this server's (`allow_hosts`: more names it is reached by). An
@@ -197,7 +238,7 @@ def listen(
     guard = Guard(bind, None)
     if guard.hosts is not None:
         guard.hosts = guard.hosts | {h.strip("[]").lower() for h in allow_hosts}
-    httpd = MetricsServer(source, guard, sock)
+    httpd = MetricsServer(source, guard, sock, api)
     thread = threading.Thread(target=httpd.run, daemon=True, name="metrics")
     thread.start()
     httpd._started.wait(10)

@@ -187,6 +187,7 @@ class Exporter:
         self.failures = 0
         self.last_success: float | None = None
         self.attempts = 0  # polls tried (tests wait on it)
+        self.after_poll: list[Callable[[], None]] = []  # told after each poll (the hub publishes)
         self._page = self._down = Page(self._families(None, PollStats(up=False)))
 
     # scrapes -------------------------------------------------------------------------------
@@ -268,6 +269,13 @@ class Exporter:
 
     async def poll_once(self) -> Snapshot | None:
         """One poll, and the families every scrape gets until the next one."""
+        try:
+            return await self._poll_once()
+        finally:
+            for hook in self.after_poll:
+                hook()
+
+    async def _poll_once(self) -> Snapshot | None:
         monitor = self.monitor
         snap = await monitor.poll()
         self.attempts += 1

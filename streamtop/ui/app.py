@@ -34,7 +34,7 @@ from ..model import Focus, Snapshot
 from ..monitor import Monitor, State, aged
 from ..options import DASHBOARD_DEFAULTS as DEFAULTS
 from ..render import clean
-from .context import ActionContext
+from .context import READ_ONLY_REASON, ActionContext
 from .demo_panel import Controller
 from .dialogs import ActionFinished
 from .header import HeaderInfo, summary_age, uncovered_slots
@@ -273,7 +273,7 @@ class StreamtopApp(App[int]):
         m = self.monitor
         server = m.server if m.server else snap.server if snap else None
         base = HeaderInfo(
-            url=self.url,
+            url=m.header_url() if m is not None and hasattr(m, "header_url") else self.url,
             server=f"{server.title} ({server.mode})" if server else "",
             interval=self.interval,
             read_only=self.read_only,
@@ -370,6 +370,7 @@ class StreamtopApp(App[int]):
             consumers=tuple(c.name for c in claim_order(group, *self._poll_clock())) if group else (),
             selected_pending=view.marked_ids,
             read_only=self.read_only,
+            read_only_reason=getattr(self.monitor, "read_only_reason", READ_ONLY_REASON),
             stuck_ms=self.stuck_ms,
             poison=self.poison,
             cursor_pending=cursor if any(p.id == cursor for p in view.pending or ()) else None,

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from ..model import GroupInfo, StreamInfo
 from ..options import DASHBOARD_DEFAULTS
 
+READ_ONLY_REASON = "started with --read-only"
+
 
 @dataclass(frozen=True, slots=True)
 class ActionContext:
@@ -19,6 +21,7 @@ class ActionContext:
     consumers: tuple[bytes, ...] = ()
     selected_pending: tuple[str, ...] = ()
     read_only: bool = False
+    read_only_reason: str = READ_ONLY_REASON  # what the refusal says (--attach: give --url)
     # what the dashboard calls stuck: the claim dialog's default min idle
     stuck_ms: int = DASHBOARD_DEFAULTS.stuck_ms
     cursor_pending: str | None = None  # the pending entry under the cursor (`a` with nothing marked)

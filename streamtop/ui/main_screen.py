@@ -18,7 +18,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import Screen
+from textual.screen import ActiveBinding, Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, TabbedContent, TabPane
 
@@ -36,6 +36,7 @@ from .layout import NARROW_BELOW, RowPlan, plan_rows
 from .messages import MessagesPanel
 from .panel import Panel
 from .pending import PendingPanel
+from .registry import write_actions
 from .streams import StreamsPanel
 from .view import MESSAGES_PAGE, PENDING_PAGE, DashboardView, Selection, Thresholds, build_view
 
@@ -70,6 +71,20 @@ class MainScreen(Screen[None]):
     # Textual's auto focus gives a screen without focus its first focusable widget: the streams
     # filter, hidden. on_screen_resume puts the focus back where it was instead.
     AUTO_FOCUS = ""
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """Textual's, less the footer entries of the keys that change the server when the app is
+        read-only (issue 31: the footer offered Produce, Ack, Claim and Trim in a read-only
+        page). The keys still work: pressed, they say why they are refused."""
+        active = super().active_bindings
+        if not getattr(self.app, "read_only", False):
+            return active
+        writes = write_actions()
+        return {
+            key: b._replace(binding=replace(b.binding, show=False)) if b.binding.action in writes else b
+            for key, b in active.items()
+        }
 
     def __init__(
         self, *, history: History, thresholds: Thresholds, on_focus: FocusSink, demo: Controller | None = None

@@ -392,6 +392,11 @@ def find(name: str, commands: Iterable[Command] | None = None) -> Command | None
 # ---- what is generated ----------------------------------------------------------------------
 
 
+def write_actions(commands: Iterable[Command] | None = None) -> frozenset[str]:
+    """The binding actions of the commands that change the server (read-only: not in the footer)."""
+    return frozenset(c.binding_action for c in _all(commands) if c.writes)
+
+
 def app_bindings(commands: Iterable[Command] | None = None) -> list[BindingType]:
     """The App's BINDINGS."""
     return [c.binding() for c in _all(commands) if c.scope is Scope.APP]
@@ -438,7 +443,7 @@ def refusal(command: Command, context: ActionContext, actions: Actions | None) -
     """Why an action cannot start now (one line naming its key), or None."""
     what = f"{command.label.lower()} ({command.keys[0]})"
     if command.writes and (context.read_only or (actions is not None and actions.read_only)):
-        return f"read-only mode: {what} refused (started with --read-only)"
+        return f"read-only mode: {what} refused ({context.read_only_reason})"
     if command.writes and actions is None:
         return f"{what}: not connected to a server yet"
     if command.needs is not Needs.NOTHING and context.key is None:

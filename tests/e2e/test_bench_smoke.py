@@ -152,6 +152,7 @@ TINY = {
     "stale_apply.py": ("--streams", "10", "--repeat", "1"),
     "time_lag.py": ("--streams", "10", "--reps", "2"),
     "web.py": ("--streams", "5", "--sessions", "1", "--window", "1"),
+    "hub.py": ("--streams", "3", "--attached", "1", "--pages", "1", "--window", "1", "--warmup", "3"),
     "scale.py": ("--sizes", "50", "--seconds", "1", "--window", "1", "--cap", "30", "--no-before"),
     "record.py": ("--seconds", "2", "--hours", "0.05", "--streams", "20", "--busy", "5"),
 }

@@ -167,3 +167,19 @@ def test_a_write_lands_with_allow_writes(browser, server):
         finally:
             context.close()
             r.close()
+
+
+def test_the_groups_health_column_shows_at_1400x900(browser, server):
+    """issue 31: at 1400x900 (155 columns) the groups table was wider than its panel and the
+    health verdict, its last column, was cut."""
+    r = seeded(server)
+    r.xreadgroup("billing", "c1", {STREAM: ">"}, count=1)
+    with running_web("-p", str(server.port), env=web_env()) as web:
+        context, page = open_page(browser, web)
+        try:
+            wait_for(shows(page, STREAM, "billing"), "the group")
+            heading = next(line for line in screen(page).splitlines() if "last delivered" in line)
+            assert "time lag  health" in heading, heading
+        finally:
+            context.close()
+            r.close()

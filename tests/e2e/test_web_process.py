@@ -141,15 +141,19 @@ async def test_behind_a_reverse_proxy(locked_server):
                 assert resp.status == 403
 
 
-async def test_sessions_beyond_max_sessions_are_refused(locked_server):
+async def test_sessions_beyond_max_sessions_are_refused_and_told_why(locked_server):
+    """The socket over --max-sessions is closed with the reason, which the page shows (a refused
+    handshake left the page at "Session ended." with no reason)."""
     args = ("-p", str(locked_server.port), "--max-sessions", "1")
     with running_web(*args, env=web_env(REDISCLI_AUTH=SECRET)) as web:
         url = f"{web.url}ws?width=100&height=30"
         async with aiohttp.ClientSession() as http, http.ws_connect(url) as first:
             await first.receive(timeout=20)
-            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
-                await http.ws_connect(url)
-            assert refused.value.status == 503
+            async with http.ws_connect(url) as refused:
+                closed = await refused.receive(timeout=20)
+            assert closed.type is aiohttp.WSMsgType.CLOSE
+            assert closed.data == aiohttp.WSCloseCode.TRY_AGAIN_LATER
+            assert "1 sessions open already (--max-sessions)" in closed.extra
             assert len(web.sessions()) == 1
         await until(None, lambda: web.sessions() == [], "the first session to end with its page")
         async with aiohttp.ClientSession() as http, http.ws_connect(url) as again:
@@ -280,3 +284,50 @@ async def test_a_page_that_goes_away_takes_its_dashboard_and_its_slot_with_it(lo
         ):
             await again.receive(timeout=20)  # the slot is free again
             assert len(web.sessions()) == 1
+
+
+async def test_kill_9_of_web_leaves_no_page_process(locked_server):
+    """issue 31: SIGKILL cannot be handled, so each page asks the kernel to kill it with its
+    parent (streamtop.lifeline): no page process is left under PID 1 with its connections."""
+    with running_web("-p", str(locked_server.port), env=web_env(REDISCLI_AUTH=SECRET)) as web:
+        url = f"{web.url}ws?width=100&height=30"
+        async with aiohttp.ClientSession() as http, http.ws_connect(url) as one, http.ws_connect(url) as two:
+            for ws in (one, two):
+                await ws.receive(timeout=20)
+            sessions = web.sessions()
+            assert len(sessions) == 2
+            web.process.send_signal(signal.SIGKILL)
+            web.process.wait(timeout=10)
+
+            def gone() -> bool:
+                return not any(s.is_running() and s.status() != "zombie" for s in sessions)
+
+            await until(None, gone, "every page process to die with streamtop web", 5)
+
+
+async def test_pages_poll_nothing_they_attach_to_the_web_processs_hub(locked_server):
+    """Two pages: each dashboard runs --attach to the web process's own hub (loopback, a token in
+    its environment, never in its argv), and the server sees one poller's clients, not three."""
+    with running_web("-p", str(locked_server.port), env=web_env(REDISCLI_AUTH=SECRET)) as web:
+        url = f"{web.url}ws?width=120&height=40"
+        async with aiohttp.ClientSession() as http, http.ws_connect(url) as one, http.ws_connect(url) as two:
+            for ws in (one, two):
+                await ws.receive(timeout=20)
+            sessions = web.sessions()
+            for s in sessions:
+                argv = cmdline(s.pid).split(b"\0")
+                at = argv.index(b"--attach")
+                assert argv[at + 1].startswith(b"http://127.0.0.1:")
+                assert any(e.startswith(b"STREAMTOP_HUB_TOKEN=") for e in environ(s.pid).split(b"\0"))
+                assert not any(b"STREAMTOP_HUB_TOKEN" in a for a in argv)
+            with redis.Redis(host=locked_server.host, port=locked_server.port, password=SECRET) as r:
+                await until(None, lambda: r.xlen("orders:web") == 1, "the server")
+                pids = {s.pid for s in sessions}
+                # a page's process opens no connection to the server while only showing
+                clients = [c for c in r.client_list() if c.get("name", "").startswith("streamtop")]
+                assert clients, "the web process polls"
+                for s in sessions:
+                    assert not [
+                        c for c in s.net_connections() if c.raddr and c.raddr.port == locked_server.port
+                    ]
+                assert pids

@@ -1,0 +1,381 @@
+"""One poll for everyone watching (issue 31): what the server pays for one dashboard alone, and for
+one hub (`streamtop serve`) with `--attached` dashboards (`streamtop --attach`, each in its own
+pty) and `--pages` browser pages (`streamtop web --attach`, its pages opened as WebSockets, as the
+page opens them), side by side in one run on one private Valkey 9.1.
+
+Figures: the server's commands/s (every command but the workload's XADDs) and its CPU (INFO cpu,
+% of one core) over `--window` seconds in each setup (one dashboard alone before and after the hub
+setup, averaged: the machine's drift cancels out); then, in the hub setup, a change (100 entries
+added to the first stream on screen, whose length then reads 47.3k) and how long after
+the hub's poll that saw it each attached dashboard and page showed it (target: within one
+interval). A workload adds one entry every 0.2 s to another stream in both setups.
+
+    python bench/hub.py [--streams 8] [--attached 10] [--pages 5] [--window 20] [--interval 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import statistics
+import subprocess
+import threading
+import time
+import urllib.request
+from typing import Any
+
+import aiohttp
+import psutil
+from common import Row, embedded_server, populate, print_table, sync_client  # noqa: I001 (sys.path)
+from ui import PtyProcess, _streamtop_bin
+
+from streamtop.embedded import free_port
+from streamtop.hub.document import read_document
+
+MARKER = b"a:marker"  # sorts first: on every screen
+MARKER_BEFORE, MARKER_ADDED = 47_200, 100  # 47.2k, then 47.3k: text no entry ID holds
+SHOWN = b"47.3k"
+
+
+def load() -> str:
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def server_figures(r: Any) -> tuple[int, float]:
+    """(commands but XADD, CPU seconds) of the server so far."""
+    stats = r.info("commandstats")
+    calls = sum(v["calls"] for k, v in stats.items() if k != "cmdstat_xadd")
+    cpu = r.info("cpu")
+    return calls, cpu["used_cpu_user"] + cpu["used_cpu_sys"]
+
+
+class Workload:
+    """One XADD every 0.2 s to a stream of its own (something moves on every screen)."""
+
+    def __init__(self, srv: Any) -> None:
+        self.r = sync_client(srv)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stop.wait(0.2):
+            self.r.xadd(b"bench:work", {b"n": b"1"})
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(5)
+
+
+class Watched(PtyProcess):
+    """A dashboard in a pty whose output is searched for SHOWN once armed (the first time seen)."""
+
+    def __init__(self, args: list[str]) -> None:
+        self.armed_at: float | None = None
+        self.seen_at: float | None = None
+        self._tail = b""
+        super().__init__(args)
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                data = os.read(self.master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            if self.armed_at is not None and self.seen_at is None and SHOWN in self._tail + data:
+                self.seen_at = time.time()
+            self._tail = data[-16:]
+            if len(self.output) < 1 << 16:
+                self.output += data
+
+
+def measure(r: Any, window: float) -> dict[str, float]:
+    calls0, cpu0 = server_figures(r)
+    t0 = time.monotonic()
+    time.sleep(window)
+    calls1, cpu1 = server_figures(r)
+    dt = time.monotonic() - t0
+    return {"commands_per_s": (calls1 - calls0) / dt, "server_cpu_pct": 100 * (cpu1 - cpu0) / dt}
+
+
+def wait_url(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"{url} did not answer")
+
+
+def alone(srv: Any, r: Any, opts: argparse.Namespace) -> dict[str, float]:
+    dash = PtyProcess(["--url", srv.url, "--interval", str(opts.interval)])
+    try:
+        time.sleep(opts.warmup)
+        if dash.proc.poll() is not None:
+            raise SystemExit(f"streamtop exited: {dash.output[-400:]!r}")
+        return measure(r, opts.window)
+    finally:
+        dash.stop()
+
+
+async def _page(http: aiohttp.ClientSession, url: str, state: dict[str, bool], seen: list[float]) -> None:
+    """A page: its screen read as the browser would; the first time SHOWN arrives once armed."""
+    tail, done = b"", False
+    async with http.ws_connect(url) as ws:
+        while True:
+            msg = await ws.receive()
+            if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+                return
+            if msg.type != aiohttp.WSMsgType.BINARY:
+                continue
+            if state.get("armed") and not done and SHOWN in tail + msg.data:
+                seen.append(time.time())
+                done = True
+            tail = msg.data[-16:]
+
+
+async def _session_saw(hub_url: str, armed: asyncio.Event, out: list[float]) -> None:
+    """An attached session without a screen (streamtop.hub.attach): when its poll first holds the
+    change. What the pty dashboards add to this is drawing the screen."""
+    from streamtop.hub.attach import AttachedMonitor
+
+    session = AttachedMonitor(hub_url, None)
+    try:
+        while True:
+            snap = await session.poll()
+            s = snap.stream(MARKER) if snap is not None else None
+            if armed.is_set() and s is not None and s.length >= MARKER_BEFORE + MARKER_ADDED:
+                out.append(time.time())
+                return
+            if session.failures:
+                await asyncio.sleep(session.retry_in() or 0.1)
+    finally:
+        await session.close()
+
+
+async def _hub_saw(events_url: str) -> float:
+    """When the hub's event stream first carries the change."""
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(events_url, timeout=aiohttp.ClientTimeout(total=None)) as resp,
+    ):
+        async for line in resp.content:
+            if line.startswith(b"data:"):
+                _, snap = read_document(line[5:].strip())
+                s = snap.stream(MARKER) if snap is not None else None
+                if s is not None and s.length >= MARKER_BEFORE + MARKER_ADDED:
+                    return snap.taken_at  # the hub's poll that saw it ended then (epoch)
+    raise SystemExit("the hub's event stream ended")
+
+
+def with_hub(srv: Any, r: Any, opts: argparse.Namespace) -> dict[str, Any]:
+    metrics_port, web_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "REDISCLI_AUTH")}
+    common = ["--url", srv.url, "--interval", str(opts.interval)]
+    serve = subprocess.Popen(
+        [*_streamtop_bin(), "serve", *common, "--metrics-port", str(metrics_port)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    hub_url = f"http://127.0.0.1:{metrics_port}"
+    procs: list[Watched] = []
+    web = None
+    try:
+        wait_url(f"{hub_url}/api/v1/snapshot")
+        web = subprocess.Popen(
+            [*_streamtop_bin(), "web", *common, "--attach", hub_url, "--port", str(web_port)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        procs = [
+            Watched(["--attach", hub_url, "--interval", str(opts.interval)]) for _ in range(opts.attached)
+        ]
+        wait_url(f"http://127.0.0.1:{web_port}/")
+        return asyncio.run(_with_pages(r, opts, hub_url, web_port, procs, serve, web))
+    finally:
+        for p in procs:
+            p.stop()
+        for proc in (web, serve):
+            if proc is not None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+
+async def _with_pages(
+    r: Any, opts: argparse.Namespace, hub_url: str, web_port: int, procs: list[Watched], serve: Any, web: Any
+) -> dict[str, Any]:
+    state: dict[str, bool] = {}
+    seen: list[float] = []
+    url = f"http://127.0.0.1:{web_port}/ws?width=160&height=50"
+    async with aiohttp.ClientSession() as http:
+        pages = [asyncio.create_task(_page(http, url, state, seen)) for _ in range(opts.pages)]
+        await asyncio.sleep(opts.warmup + 2)  # the pages' processes start too
+        for p in procs:
+            if p.proc.poll() is not None:
+                raise SystemExit(f"streamtop --attach exited: {p.output[-400:]!r}")
+        hub_cpu0 = [psutil.Process(x.pid).cpu_times() for x in (serve, web)]
+        figures = await asyncio.to_thread(measure, r, opts.window)
+        hub_cpu1 = [psutil.Process(x.pid).cpu_times() for x in (serve, web)]
+        cpu = [
+            100 * (b.user + b.system - a.user - a.system) / opts.window
+            for a, b in zip(hub_cpu0, hub_cpu1, strict=True)
+        ]
+        figures["serve_cpu_pct"], figures["web_cpu_pct"] = cpu
+        page_pids = psutil.Process(web.pid).children(recursive=True)
+        figures["pages_running"] = len(page_pids)
+        # the change: armed everywhere, then made; the end of the hub's poll that saw it (its
+        # snapshot's taken_at, the same clock: one machine) is the reference
+        hub_task = asyncio.create_task(_hub_saw(f"{hub_url}/api/v1/events"))
+        session_armed, session_seen = asyncio.Event(), []
+        sessions = [
+            asyncio.create_task(_session_saw(hub_url, session_armed, session_seen))
+            for _ in range(opts.attached)
+        ]
+        await asyncio.sleep(0.5)
+        now = time.time()
+        for p in procs:
+            p.armed_at = now
+        state["armed"] = True
+        session_armed.set()
+        pipe = r.pipeline(transaction=False)
+        for _ in range(MARKER_ADDED):
+            pipe.xadd(MARKER, {b"n": b"1"})
+        pipe.execute()
+        hub_at = await asyncio.wait_for(hub_task, 30)
+        deadline = time.time() + 5 * opts.interval + 5
+        while time.time() < deadline:
+            if all(p.seen_at for p in procs) and len(seen) >= opts.pages:
+                break
+            await asyncio.sleep(0.05)
+        for task in [*pages, *sessions]:
+            task.cancel()
+        lags = [p.seen_at - hub_at for p in procs if p.seen_at is not None]
+        page_lags = [t - hub_at for t in seen]
+        figures["sessions_max_after_hub_s"] = max((t - hub_at for t in session_seen), default=float("nan"))
+        figures["sessions_showing"] = len(session_seen)
+        figures["median_show_after_hub_s"] = (
+            statistics.median(lags + page_lags) if lags + page_lags else float("nan")
+        )
+    figures["dashboards_showing"] = len(lags)
+    figures["pages_showing"] = len(page_lags)
+    figures["max_show_after_hub_s"] = max(lags + page_lags, default=float("nan"))
+    return figures
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--streams", type=int, default=8)  # + 2: every stream on screen
+    ap.add_argument("--attached", type=int, default=10)
+    ap.add_argument("--pages", type=int, default=5)
+    ap.add_argument("--window", type=float, default=20.0)
+    ap.add_argument("--warmup", type=float, default=6.0)
+    ap.add_argument("--interval", type=float, default=1.0)
+    opts = ap.parse_args()
+    with embedded_server() as srv:
+        r = sync_client(srv)
+        populate(r, 0, opts.streams)
+        pipe = r.pipeline(transaction=False)
+        for _ in range(MARKER_BEFORE):
+            pipe.xadd(MARKER, {b"n": b"1"})
+        pipe.xgroup_create(MARKER, b"g", id="$")
+        pipe.execute()
+        work = Workload(srv)
+        try:
+            load_before = load()
+            first = alone(srv, r, opts)
+            hub = with_hub(srv, r, opts)
+            again = alone(srv, r, opts)  # before and after: the machine's drift cancels out
+            load_after = load()
+            one = {k: (first[k] + again[k]) / 2 for k in first}
+        finally:
+            work.close()
+    ratio_calls = hub["commands_per_s"] / one["commands_per_s"] if one["commands_per_s"] else float("nan")
+    ratio_cpu = hub["server_cpu_pct"] / one["server_cpu_pct"] if one["server_cpu_pct"] else float("nan")
+    who = f"1 hub + {opts.attached} attached + {opts.pages} pages"
+    shown = hub["dashboards_showing"] == opts.attached and hub["pages_showing"] == opts.pages
+    rows = [
+        Row(
+            "alone",
+            "server commands/s",
+            f"{one['commands_per_s']:.1f}",
+            note=f"one dashboard; before/after {first['commands_per_s']:.1f}/{again['commands_per_s']:.1f}",
+        ),
+        Row("hub", "server commands/s", f"{hub['commands_per_s']:.1f}", note=who),
+        Row("hub", "commands/s vs alone", f"{ratio_calls:.2f}x", "<= 1.10x", ratio_calls <= 1.10),
+        Row(
+            "alone",
+            "server CPU % of a core",
+            f"{one['server_cpu_pct']:.3f}",
+            note=f"before / after: {first['server_cpu_pct']:.3f} / {again['server_cpu_pct']:.3f}",
+        ),
+        Row("hub", "server CPU % of a core", f"{hub['server_cpu_pct']:.3f}"),
+        Row(
+            "hub",
+            "server CPU vs alone",
+            f"{ratio_cpu:.2f}x",
+            "<= 1.10x",
+            ratio_cpu <= 1.10,
+            "INFO cpu: noisy",
+        ),
+        Row(
+            "hub",
+            "change shown after the hub's poll",
+            f"{hub['max_show_after_hub_s']:.2f} s (worst of {hub['dashboards_showing']}"
+            f"+{hub['pages_showing']})",
+            f"<= {opts.interval:g} s, all",
+            shown and hub["max_show_after_hub_s"] <= opts.interval,
+        ),
+        Row(
+            "hub",
+            "median dashboard/page showed it",
+            f"{hub['median_show_after_hub_s']:.2f} s",
+            note="drawing on a loaded machine",
+        ),
+        Row(
+            "hub",
+            "sessions (no screen) had it after",
+            f"{hub['sessions_max_after_hub_s']:.3f} s (worst of {hub['sessions_showing']})",
+            f"<= {opts.interval:g} s",
+            hub["sessions_showing"] == opts.attached and hub["sessions_max_after_hub_s"] <= opts.interval,
+            "the push itself",
+        ),
+        Row("hub", "serve / web process CPU %", f"{hub['serve_cpu_pct']:.1f} / {hub['web_cpu_pct']:.1f}"),
+    ]
+    print(
+        f"streamtop hub: {opts.streams + 2} streams, interval {opts.interval:g} s, {opts.window:g} s "
+        f"windows, Valkey 9.1; load average {load_before} before, {load_after} after"
+    )
+    print_table(rows)
+    print(
+        json.dumps(
+            {
+                "alone": one,
+                "alone_runs": [first, again],
+                "hub": hub,
+                "load": [load_before, load_after],
+                "opts": vars(opts),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        main()

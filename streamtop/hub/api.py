@@ -1,0 +1,234 @@
+"""The hub's side: each poll of a Monitor published as one document, pushed to subscribers over
+server-sent events, and the focus pages read on demand, once per poll and page.
+
+Server-sent events rather than a WebSocket: the push goes one way (the hub to its viewers; a
+viewer's only request, a focus page, is an ordinary GET), SSE is plain HTTP/1.1 that the /metrics
+server (serve/http.py, one asyncio loop) writes without a handshake or framing of its own, any
+proxy passes it, `curl -N` reads it, and a browser's EventSource reconnects by itself.
+
+Threads: the poller runs in its asyncio loop (the main thread), the HTTP server in its own. A poll
+is encoded once (in the poller's thread) and handed to the HTTP loop, which writes the same bytes
+to every subscriber. A focus page is read on the poller's loop (its clients live there), once per
+(poll, page): N viewers of the same page, asking at once or one after the other, cost one read.
+
+Access: bound to loopback, anyone on the machine may read; elsewhere the API answers only with
+the bearer token of --token-file (and not at all without one). Entry bodies (the messages page)
+are left out unless --expose-entries: the IDs are kept, the fields are not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import dataclasses
+import hmac
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+from ..collector import focus_commands, focus_data, mark_without_data
+from ..connection import execute_raw
+from ..model import Entry, Focus, FocusData, Snapshot
+from .document import HubState, document, encode, focus_from_query, focus_json
+
+if TYPE_CHECKING:
+    from ..monitor import Monitor
+
+API = "/api/v1/"
+HEARTBEAT = 5.0  # seconds between SSE comments on a quiet stream (proxies close idle ones)
+FOCUS_TIMEOUT = 10.0  # seconds a focus page's round trip may take
+FOCUS_CACHE = 256  # pages kept per poll (more distinct pages in one poll are read, not kept)
+JSON = "application/json"
+BODIES_WITHHELD = "entry bodies are not published by this hub (--expose-entries)"
+
+
+def read_token(path: str) -> str:
+    """The bearer token in a file (its first line, stripped); OSError/ValueError on a bad file."""
+    with open(path, encoding="utf-8") as f:
+        token = f.readline().strip()
+    if len(token) < 16:
+        raise ValueError(f"the token in {path} is shorter than 16 characters")
+    return token
+
+
+class Hub:
+    """What serve's and web's poller publish, and what the HTTP thread hands out."""
+
+    def __init__(
+        self,
+        monitor: Monitor,
+        interval: float,
+        url: str,
+        *,
+        expose_entries: bool = False,
+        token: str | None = None,
+        loopback: bool = True,
+    ) -> None:
+        self.monitor = monitor
+        self.interval = interval
+        self.url = url
+        self.expose_entries = expose_entries
+        self.token = token
+        self.loopback = loopback
+        self.seq = 0
+        self.state = HubState(interval=interval, url=url, entries_exposed=expose_entries)
+        self.snapshot: Snapshot | None = None
+        self.body = encode(document(self.state, None))
+        self.poll_loop: asyncio.AbstractEventLoop | None = None  # the poller's (set by publish)
+        self.http_loop: asyncio.AbstractEventLoop | None = None  # the HTTP server's
+        self._subscribers: set[asyncio.Queue[bytes]] = set()
+        self._lock = threading.Lock()
+        self._focus: dict[Focus, asyncio.Future[bytes]] = {}  # this poll's pages (HTTP loop only)
+        self._focus_seq = 0
+        self.focus_reads = 0  # focus pages read from the server (tests, bench)
+        # serve's pacing (scrape-paced polls): a viewer attached holds the interval's clock for as
+        # long as its event stream is open (`hold()` returns the release); a GET of the snapshot
+        # is a one-off demand, as a scrape is
+        self.hold: Callable[[], Callable[[], None]] | None = None
+        self.demand: Callable[[], object] | None = None
+
+    # the poller's side -----------------------------------------------------------------------
+
+    def publish(self) -> None:
+        """After each poll of the monitor (good or failed): a new document for every viewer."""
+        m = self.monitor
+        with contextlib.suppress(RuntimeError):
+            self.poll_loop = asyncio.get_running_loop()
+        snap = m.last
+        self.seq += 1
+        self.state = HubState(
+            seq=self.seq,
+            state=m.state.value,
+            error=m.error,
+            last_good_at=snap.taken_at if snap is not None and m.last_good_at is not None else None,
+            stale_since=m.stale_since,
+            interval=self.interval,
+            url=self.url,
+            entries_exposed=self.expose_entries,
+        )
+        if snap is not None and snap.focus is not None:  # the hub's own screen is none of theirs
+            snap = dataclasses.replace(snap, focus=None)
+        body = encode(document(self.state, snap))
+        with self._lock:
+            self.snapshot, self.body = snap, body
+        loop = self.http_loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._fan_out, body)
+
+    async def read_focus(self, focus: Focus, snap: Snapshot | None) -> FocusData:
+        """One focus page from the server, on the poller's loop (its clients live there)."""
+        client = self.monitor.action_client
+        if client is None or snap is None:
+            return FocusData(focus=focus, error="the hub is not connected to the server")
+        self.focus_reads += 1
+        replies = await execute_raw(client, focus_commands(focus), FOCUS_TIMEOUT)
+        data = focus_data(focus, replies)
+        if data.focus.group is not None and data.error is None:
+
+            async def run(commands: list[tuple[Any, ...]]) -> list[Any]:
+                return await execute_raw(client, commands, FOCUS_TIMEOUT)
+
+            data, _ = await mark_without_data(data, snap.streams, run)
+        if not self.expose_entries and data.messages:
+            data = dataclasses.replace(data, messages=tuple(Entry(e.id) for e in data.messages))
+        return data
+
+    # the HTTP side ---------------------------------------------------------------------------
+
+    def _fan_out(self, body: bytes) -> None:
+        self._focus.clear()  # a new poll: pages are read again when asked
+        for q in list(self._subscribers):
+            if q.full():  # a slow viewer gets the newest poll, not a backlog
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    q.get_nowait()
+            q.put_nowait(body)
+
+    def refusal(self, headers: dict[str, str]) -> tuple[str, str] | None:
+        """(status, reason) when the request may not read the API."""
+        if self.token is None:
+            if self.loopback:
+                return None
+            return "403 Forbidden", "the hub API on a non-loopback address needs --token-file"
+        got = headers.get("authorization", "")
+        scheme, _, credentials = got.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(credentials.strip(), self.token):
+            return "401 Unauthorized", "a bearer token is required (the one in the hub's --token-file)"
+        return None
+
+    async def focus_page(self, query: str) -> tuple[str, bytes]:
+        """(status, body) of /api/v1/focus?..."""
+        try:
+            focus = focus_from_query(dict(parse_qsl(query, keep_blank_values=True)))
+        except ValueError as exc:
+            return "400 Bad Request", f"bad focus: {exc}\n".encode()
+        with self._lock:
+            snap, seq = self.snapshot, self.seq
+        if seq != self._focus_seq:
+            self._focus.clear()
+            self._focus_seq = seq
+        fut = self._focus.get(focus)
+        if fut is None:
+            fut = asyncio.get_running_loop().create_future()
+            if len(self._focus) < FOCUS_CACHE:
+                self._focus[focus] = fut
+            asyncio.ensure_future(self._read_into(fut, focus, snap, seq))
+        return "200 OK", await asyncio.shield(fut)
+
+    async def _read_into(
+        self, fut: asyncio.Future[bytes], focus: Focus, snap: Snapshot | None, seq: int
+    ) -> None:
+        loop = self.poll_loop
+        try:
+            if loop is None or loop.is_closed():
+                data = FocusData(focus=focus, error="the hub has not polled yet")
+            else:
+                cf: concurrent.futures.Future[FocusData] = asyncio.run_coroutine_threadsafe(
+                    self.read_focus(focus, snap), loop
+                )
+                data = await asyncio.wrap_future(cf)
+        except Exception as exc:  # the server went away meanwhile: the page says so
+            data = FocusData(focus=focus, error=f"{type(exc).__name__}: {exc}")
+        if not fut.done():
+            fut.set_result(encode(focus_json(data, seq)))
+
+    def subscribe(self) -> asyncio.Queue[bytes]:
+        """A viewer's queue of documents, the current one in it already (on the HTTP loop)."""
+        self.http_loop = asyncio.get_running_loop()
+        q: asyncio.Queue[bytes] = asyncio.Queue(maxsize=2)
+        with self._lock:
+            q.put_nowait(self.body)
+        self._subscribers.add(q)
+        return q
+
+    def unsubscribe(self, q: asyncio.Queue[bytes]) -> None:
+        self._subscribers.discard(q)
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._subscribers)
+
+    def current(self) -> bytes:
+        with self._lock:
+            return self.body
+
+
+async def poll_forever(hub: Hub, stop: asyncio.Event) -> None:
+    """`streamtop web`'s poller: poll every interval (after a failure, when the backoff says;
+    longer when the server budget stretches it), publishing each poll, until `stop`."""
+    import time
+
+    monitor = hub.monitor
+    while not stop.is_set():
+        started = time.monotonic()
+        try:
+            await monitor.poll()
+        finally:
+            hub.publish()
+        retry = monitor.retry_in()
+        period = monitor.poll_delay()
+        delay = retry if retry is not None else period - (time.monotonic() - started)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), max(0.0, delay))

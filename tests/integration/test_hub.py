@@ -1,0 +1,350 @@
+"""One poll for everyone watching (issue 31): a dashboard attached to a hub shows what a direct one
+shows, panel by panel, at the same moment; the hub killed and restarted turns it stale, then live;
+N viewers of one focus page cost one read; the token and the entry bodies are guarded."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import threading
+import urllib.error
+import urllib.request
+from urllib.parse import urlencode
+
+import pytest
+from rich.console import Console
+
+from streamtop.connection import build_spec
+from streamtop.hub.attach import READ_ONLY_REASON, AttachedMonitor
+from streamtop.hub.document import focus_query
+from streamtop.model import Focus
+from streamtop.monitor import Monitor, State
+from streamtop.options import SessionOptions
+from streamtop.source import ListSource
+from streamtop.ui.app import StreamtopApp
+from tests.support.hub import HubServed
+from tests.support.ui import SIZE, plain
+from tests.support.waiting import until
+
+FAST = SessionOptions(interval=0.2, follow_screen=True)
+TABLES = ("streams-table", "groups-table", "consumers-table", "pending-table", "messages-table")
+
+
+def _arrange(r) -> None:
+    for i in range(6):
+        r.xadd("orders", {"n": i, "body": "x" * i})
+    r.xgroup_create("orders", "billing", "0")
+    r.xgroup_create("orders", "audit", "0")
+    got = r.xreadgroup("billing", "c1", {"orders": ">"}, count=4)
+    r.xack("orders", "billing", got[0][1][0][0])
+    r.xreadgroup("billing", "c2", {"orders": ">"}, count=1)
+    ids = [r.xadd(b"ev\xffents", {"n": i}) for i in range(5)]
+    r.xgroup_create(b"ev\xffents", "late", "0")
+    r.xreadgroup("late", "c1", {b"ev\xffents": ">"}, count=1)
+    r.xdel(b"ev\xffents", ids[3])
+
+
+def _work(r, step: int) -> None:
+    """Between two polls: more entries, some read, some acknowledged."""
+    for i in range(3 + step):
+        r.xadd("orders", {"n": 100 + i})
+    got = r.xreadgroup("billing", f"c{1 + step % 2}", {"orders": ">"}, count=2)
+    if got:
+        r.xack("orders", "billing", got[0][1][0][0])
+    r.xadd(b"ev\xffents", {"n": 50 + step})
+
+
+def _tables(app: StreamtopApp, skip: dict[str, int] | None = None) -> dict[str, list[list[str]]]:
+    out = {}
+    for tid in TABLES:
+        table = app.w(tid)
+        rows = []
+        for key in table.row_keys:
+            cells = [plain(c) for c in table.cells(key)]
+            drop = (skip or {}).get(tid)
+            if drop is not None:
+                del cells[drop]
+            rows.append([key, *cells])
+        out[tid] = rows
+    return out
+
+
+def _text(renderable) -> str:
+    console = Console(width=200, file=io.StringIO(), color_system=None)
+    console.print(renderable)
+    return console.file.getvalue()
+
+
+def _panel_texts(app: StreamtopApp) -> dict[str, str]:
+    return {
+        "detail": _text(app.w("detail-fields").content),
+        "in-spark": repr(list(app.w("in-spark").data or [])),
+        "lag-spark": repr(list(app.w("lag-spark").data or [])),
+    }
+
+
+async def test_every_panel_of_an_attached_dashboard_shows_what_a_direct_one_shows(server, r):
+    """Three polls with work in between: after each, the attached dashboard (through HTTP, SSE and
+    the hub's focus page) and a dashboard given the same poll and its own focus read show the same
+    rows in every table, the same stream detail and sparklines. The pending entries' idle column
+    is compared as a number within the gap between the two focus reads (they are two reads)."""
+    _arrange(r)
+    # the hub polls when the test says: an interval long enough that waiting between two steps is
+    # not "not answering" (an attached dashboard then ages what it shows)
+    hub = HubServed.on(server, interval=5.0, expose_entries=True)
+    attached = StreamtopApp(AttachedMonitor(hub.url, None, FAST))
+    direct = StreamtopApp(Monitor.on(ListSource(), FAST))
+    own = Monitor(build_spec(url=server.url))
+    try:
+        async with attached.run_test(size=SIZE) as pa, direct.run_test(size=SIZE) as pd:
+            for step in range(3):
+                _work(r, step)
+                snap = await hub.poll()
+                assert snap is not None
+                seq = hub.hub.seq
+                await until(
+                    pa, lambda s=seq: attached.monitor.hub and attached.monitor.hub.seq == s, "the poll"
+                )
+                attached.main.select(b"orders", b"billing")
+                if step == 2:  # the messages page too (read only while its tab is shown)
+                    for app in (attached, direct):
+                        app.main.lower.active = "messages-tab"
+                    await until(
+                        pa, lambda: attached.monitor.focus.messages_count > 0, "the messages page asked"
+                    )
+                await until(pa, lambda: attached.monitor.focus is not None, "the attached focus")
+                focus = dataclasses.replace(attached.monitor.focus, visible=frozenset())
+                taken = snap.taken_at
+
+                def arrived(f=focus, taken=taken) -> bool:
+                    shown = attached.snapshot
+                    return (
+                        shown is not None
+                        and shown.focus is not None
+                        and dataclasses.replace(shown.focus.focus, visible=frozenset()) == f
+                        and shown.taken_at == taken
+                    )
+
+                await until(pa, arrived, "the attached focus page")
+                own.set_focus(focus)
+                mine = await own.poll()
+                assert mine is not None and mine.focus is not None
+                direct.show_snapshot(dataclasses.replace(snap, focus=mine.focus))
+                direct.main.select(b"orders", b"billing")
+                direct.apply_snapshot(direct.snapshot)
+                await pd.pause()
+                await pa.pause()
+                idle_at = 3  # ("", "mark"), id, consumer, idle ...
+                assert _tables(attached, {"pending-table": idle_at}) == _tables(
+                    direct, {"pending-table": idle_at}
+                )
+                assert _panel_texts(attached) == _panel_texts(direct)
+                theirs = {p.id: p.idle_ms for p in attached.snapshot.focus.pending}
+                ours = {p.id: p.idle_ms for p in mine.focus.pending}
+                assert theirs.keys() == ours.keys() and theirs
+                assert all(abs(theirs[k] - ours[k]) < 2_000 for k in ours)
+                if step == 2:
+                    assert _tables(attached)["messages-table"] and attached.snapshot.focus.messages[0].fields
+                header = attached.header_info()
+                assert f"via {hub.url}" in header.url and header.state == "live"
+    finally:
+        await own.close()
+        await hub.close()
+
+
+async def test_the_hub_killed_and_restarted_turns_an_attached_dashboard_stale_then_live(server, r):
+    _arrange(r)
+    hub = HubServed.on(server)
+    await hub.poll()
+    app = StreamtopApp(AttachedMonitor(hub.url, None, FAST))
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.header_info().state == "live", "live")
+            hub.stop()
+            await until(pilot, lambda: app.header_info().state == "stale", "stale once the hub is gone")
+            assert "hub" in (app.header_info().error or "")
+            assert (
+                app.snapshot is not None and app.snapshot.stream(b"orders") is not None
+            )  # the last poll stays
+            r.xadd("orders", {"n": "after"})
+            hub.start()
+            await hub.poll()
+            length = r.xlen("orders")
+            await until(
+                pilot,
+                lambda: app.header_info().state == "live" and app.snapshot.stream(b"orders").length == length,
+                "live again, with the new poll, without a restart",
+            )
+    finally:
+        await hub.close()
+
+
+async def test_the_hubs_server_down_is_stale_on_the_attached_dashboard(own_server):
+    """The hub up, its server gone: the attached dashboard says stale with the hub's error."""
+    hub = HubServed(build_spec(url=own_server.url))
+    await hub.poll()
+    app = StreamtopApp(AttachedMonitor(hub.url, None, FAST))
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.header_info().state == "live", "live")
+            own_server.stop()
+            await hub.poll()
+            await until(pilot, lambda: app.monitor.state is State.STALE, "stale")
+            assert (app.header_info().error or "").startswith("at the hub: ")
+    finally:
+        await hub.close()
+
+
+def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    req = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+async def test_viewers_of_one_focus_page_cost_one_read_per_poll(server, r):
+    import asyncio
+
+    _arrange(r)
+    hub = HubServed.on(server)
+    try:
+        await hub.poll()
+        query = urlencode(focus_query(Focus(b"orders", b"billing")))
+        url = f"{hub.url}/api/v1/focus?{query}"
+        results: list[tuple[int, bytes]] = []
+
+        def view() -> None:
+            results.append(_get(url))
+
+        threads = [threading.Thread(target=view) for _ in range(8)]
+        for t in threads:
+            t.start()
+        while any(t.is_alive() for t in threads):  # the hub reads on this loop: let it run
+            await asyncio.sleep(0.01)
+        assert [s for s, _ in results] == [200] * 8
+        assert len({b for _, b in results}) == 1
+        assert hub.hub.focus_reads == 1
+        page = json.loads(results[0][1])
+        assert page["pending"] and all(m[1] == [] for m in page["messages"])  # no bodies by default
+        await hub.poll()
+        results.clear()
+        t = threading.Thread(target=view)
+        t.start()
+        while t.is_alive():
+            await asyncio.sleep(0.01)
+        assert hub.hub.focus_reads == 2  # a new poll: read again
+    finally:
+        await hub.close()
+
+
+@pytest.mark.parametrize(
+    ("token", "loopback", "sent", "status"),
+    [
+        (None, True, None, 200),
+        (None, False, None, 403),  # not loopback and no token: no API at all
+        ("s3cret-token-0123456789", False, None, 401),
+        ("s3cret-token-0123456789", False, "wrong-token-0123456789", 401),
+        ("s3cret-token-0123456789", False, "s3cret-token-0123456789", 200),
+    ],
+)
+async def test_the_api_asks_for_the_token(server, token, loopback, sent, status):
+    hub = HubServed.on(server, token=token, loopback=loopback)
+    try:
+        await hub.poll()
+        headers = {"Authorization": f"Bearer {sent}"} if sent else {}
+        got, _ = _get(f"{hub.url}/api/v1/snapshot", headers)
+        assert got == status
+        assert _get(f"{hub.url}/metrics")[0] == 200  # /metrics is as it was
+    finally:
+        await hub.close()
+
+
+async def test_an_attached_dashboard_without_url_refuses_writes_and_says_why(server, r):
+    _arrange(r)
+    hub = HubServed.on(server)
+    await hub.poll()
+    app = StreamtopApp(AttachedMonitor(hub.url, None, FAST))
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.header_info().state == "live", "live")
+            app.main.select(b"orders", b"billing")
+            await pilot.press("t")
+            await until(
+                pilot,
+                lambda: any(READ_ONLY_REASON in str(n.message) for n in app._notifications),
+                "the refusal",
+            )
+            assert r.xlen("orders") == 6
+    finally:
+        await hub.close()
+
+
+async def test_with_its_own_url_an_attached_session_writes_to_the_server_directly(server, r):
+    """The viewer's own connection: the ack goes to the server (not through the hub, which has
+    no way to write), and the hub's next poll shows it."""
+    _arrange(r)
+    hub = HubServed.on(server)
+    await hub.poll()
+    session = AttachedMonitor(hub.url, build_spec(url=server.url))
+    try:
+        snap = await session.poll()
+        assert snap is not None and session.actions is not None and not session.read_only
+        pel = r.xpending_range("orders", "billing", "-", "+", 10)
+        result = await session.actions.ack(b"orders", b"billing", [pel[0]["message_id"].decode()])
+        assert result.ok, result.message
+        assert r.xpending("orders", "billing")["pending"] == len(pel) - 1
+        assert hub.hub.focus_reads == 0 and session.action_client is not None
+    finally:
+        await session.close()
+        await hub.close()
+
+
+async def test_an_attached_viewer_holds_the_hubs_clock_while_attached(server, r):
+    """serve polls at its scrapers' pace unless something holds its clock: an attached viewer's
+    event stream does, from the moment it opens to the moment it ends."""
+    _arrange(r)
+    hub = HubServed.on(server)
+    held: list[int] = []
+
+    def hold():
+        held.append(1)
+
+        def release() -> None:
+            held.append(-1)
+
+        return release
+
+    hub.hub.hold = hold
+    await hub.poll()
+    session = AttachedMonitor(hub.url, None)
+    try:
+        assert await session.poll() is not None
+        assert sum(held) == 1
+        await session.close()
+        await until(None, lambda: sum(held) == 0 and len(held) == 2, "the hold released")
+    finally:
+        await session.close()
+        await hub.close()
+
+
+async def test_a_plain_session_on_a_hub_source_goes_stale_when_the_hub_goes(server, r):
+    """HubSource is a PollSource: any session polls it, and its trouble is connection trouble
+    (the session keeps the last poll, says stale, backs off)."""
+    from streamtop.hub.attach import HubSource
+
+    _arrange(r)
+    hub = HubServed.on(server)
+    await hub.poll()
+    session = Monitor.on(HubSource(hub.url))
+    try:
+        snap = await session.poll()
+        assert snap is not None and snap.stream(b"orders") is not None and session.state is State.LIVE
+        hub.stop()
+        assert await session.poll() is snap
+        assert session.state is State.STALE and session.retry_in() is not None
+    finally:
+        await session.close()
+        await hub.close()
