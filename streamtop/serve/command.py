@@ -35,7 +35,6 @@ from ..connection import ConnectError, host_port
 from ..hub.command import add_hub_arguments, hub_from_args
 from ..monitor import ErrorKind, first_contact
 from ..options import SERVE_DEFAULTS, PollOptions
-from ..record import attach_from_args
 from ..record.moments import add_record_arguments
 from .hubapi import serve_api
 from .metrics import tiers_from
@@ -112,6 +111,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_hub_arguments(p)
 
 
+def _log_line(prefix: str, line: str) -> None:
+    print(f"{prefix}{line}", file=sys.stderr, flush=True)
+
+
 async def _serve(exporter: Exporter, banner: str) -> None:
     """Poll until SIGTERM or SIGINT; the banner is printed once they are handled, so a SIGTERM
     sent by whoever read it always ends the exporter cleanly (exit 0)."""
@@ -138,10 +141,11 @@ def run(args: argparse.Namespace) -> int:
     monitor = serve_monitor(spec, args.targets, options, args.interval, args.window_ms / 1000)
     tiers = tiers_from(args.consumer_metrics, args.detail_metrics)
     exporter = Exporter(monitor, spec.db, cap=args.max_streams, tiers=tiers)
-    # a file that fails is one line on stderr; the exporter goes on
-    attach_from_args(
-        monitor, args, "serve", lambda line: print(f"streamtop serve: {line}", file=sys.stderr, flush=True)
-    )
+    if getattr(args, "record", None):  # only then SQLite and the writer (imported when needed)
+        from ..record import attach_from_args
+
+        # a file that fails is one line on stderr; the exporter goes on
+        attach_from_args(monitor, args, "serve", partial(_log_line, "streamtop serve: "))
     hub = hub_from_args(monitor, args, args.interval, args.bind)
     exporter.after_poll.append(hub.publish)
     # scrape-paced polls (serve's pacing): an attached viewer holds the clock, a GET demands

@@ -49,15 +49,17 @@ def number(value: float) -> str:
     return repr(float(value))
 
 
-def render(families: list[Family]) -> bytes:
-    """The text exposition of `families`."""
-    out: list[str] = []
+def render(families: list[Family], consume: bool = False) -> bytes:
+    """The text exposition of `families`. Each family is written to bytes on its own, so only one
+    family's lines stand as text at a time; with `consume` each family's samples are dropped once
+    written (serve's page: at 2,000 streams the lines and the samples stood beside the page,
+    8.6 MB above it, and the allocator kept that peak)."""
+    chunks: list[bytes] = []
     label_text: dict[tuple[tuple[str, ...], tuple[str, ...]], str] = {}
     for fam in families:
         name = fam.sample_name
-        out.append(
-            f"# HELP {name} {_escape_help(fam.doc)}\n# TYPE {name} {'counter' if fam.counter else 'gauge'}\n"
-        )
+        kind = "counter" if fam.counter else "gauge"
+        out = [f"# HELP {name} {_escape_help(fam.doc)}\n# TYPE {name} {kind}\n"]
         names = fam.labels
         for values, value in fam.samples:
             if not names:
@@ -70,4 +72,8 @@ def render(families: list[Family]) -> bytes:
                     f'{n}="{escape_label(v)}"' for n, v in zip(names, values, strict=True)
                 )
             out.append(f"{name}{{{text}}} {number(value)}\n")
-    return "".join(out).encode("utf-8")
+        chunks.append("".join(out).encode("utf-8"))
+        del out
+        if consume:
+            fam.samples = []
+    return b"".join(chunks)

@@ -87,7 +87,7 @@ class Page:
     kept (at 2,000 streams they held 3.6 MB between polls): `collect()` parses the text."""
 
     def __init__(self, fams: list[Family]) -> None:
-        self.body = render(fams)
+        self.body = render(fams, consume=True)
         self._gzipped: bytes | None = None
         self._lock = threading.Lock()
 
@@ -150,6 +150,23 @@ def keep_largest_lag(snap: Snapshot, cap: int) -> Snapshot:
     return dataclasses.replace(snap, streams=streams, discovery=discovery)
 
 
+def _libc_trim() -> Callable[[], object] | None:
+    """glibc's malloc_trim(0), or None where there is none (musl, macOS)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    return lambda: trim(0)
+
+
+TRIM = _libc_trim()
+
+
 def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
@@ -172,6 +189,7 @@ class Exporter:
         self.cap = cap
         self.log = log
         self.tiers = tiers  # metrics.TIER: the families a page carries
+        self.trim = TRIM  # called after each poll (None: not on this libc)
         # pacing (see the module's doc): the loop `run` runs in, whether a demand is waiting, the
         # scrapes waiting for the next poll's end, how many hold the interval's clock, and the
         # monotonic time from which a demand makes a poll
@@ -291,6 +309,8 @@ class Exporter:
         stats = self._stats(True, snap, counts, snap.round_trips + trips)
         self._page = Page(self._families(snap, stats))
         self._down = Page(self._families(None, self._stats(False)))
+        if self.trim is not None:  # the poll's replies and lines are gone: give the free pages
+            self.trim()  # back to the system (glibc keeps them otherwise; docs/serve-lean.md)
         return snap
 
     def _families(self, snap: Snapshot | None, stats: PollStats) -> list[Family]:
