@@ -12,7 +12,8 @@ exporter runs as its own process, one after the other, against that server:
   serve+consumers   this checkout with --consumer-metrics.
 
 Each one is scraped `--scrapes` times, `--gap` seconds apart (after two warm-up scrapes). Figures:
-page bytes and samples (lines that are not comments), RSS after the scrapes (VmRSS; peak VmHWM),
+page bytes and samples (lines that are not comments), RSS after the scrapes (VmRSS; peak VmHWM;
+and at the first full page: the imports and one poll),
 and what the window cost the server per scrape: INFO cpu (the server's main thread, user + sys)
 and INFO commandstats usec, an idle window of the same length taken off. With --gap 60: "one scrape
 a minute" (before polls gap / interval times per scrape; serve once).
@@ -145,6 +146,7 @@ def measure(
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         wait_page(url, proc, args.streams)
+        first_rss, _ = rss_kb(proc.pid)  # after the first poll: the imports and one poll
         scrape(url)
         time.sleep(args.gap)
         cpu, usec, page = window(r, args.gap, args.scrapes, url)
@@ -153,6 +155,7 @@ def measure(
             "name": name,
             "page_bytes": len(page),
             "samples": samples(page),
+            "first_rss_mb": round(first_rss / 1024, 1),
             "rss_mb": round(rss / 1024, 1),
             "peak_rss_mb": round(hwm / 1024, 1),
             "cpu_ms_per_scrape": round((cpu - idle[0]) / args.scrapes, 1),
@@ -230,7 +233,8 @@ def main() -> None:
                 "serve-lean",
                 d["name"],
                 f"{d['page_bytes'] / 1e6:.2f} MB, {d['samples']:,} samples, RSS {d['rss_mb']} MB "
-                f"(peak {d['peak_rss_mb']}), server CPU {d['cpu_ms_per_scrape']} ms / scrape, "
+                f"(peak {d['peak_rss_mb']}, at the first page {d['first_rss_mb']}), "
+                f"server CPU {d['cpu_ms_per_scrape']} ms / scrape, "
                 f"{d['usec_per_scrape'] / 1000:.1f} ms commandstats / scrape",
             )
         )

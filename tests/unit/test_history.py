@@ -3,6 +3,8 @@ server: tests/integration/test_rates.py; on the sparkline widget: tests/ui/test_
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from streamtop.history import HISTORY_POINTS, History, Series
@@ -112,3 +114,24 @@ def test_series_values_never_draw_unknown_as_zero():
         s.add(v)
     assert s.values() == [5.0, 5.0, 7.0, 7.0, 7.0]
     assert Series().values() == []
+
+
+def test_a_quiet_groups_window_shares_its_unchanged_values_and_keeps_the_changed():
+    """Issue 29 (serve's memory): each poll's sample of a group that did not move refers to the
+    previous sample's ID tuples and numbers instead of copies; what changed is its own."""
+    h = History()
+
+    def poll(t: float, entries_read: int, last: str) -> None:
+        g = GroupInfo(b"g", 1, 0, "1700000000000-5", entries_read, Lag(LagSource.EXACT, 0))
+        s = StreamInfo(b"s", length=10, entries_added=123456789, last_entry_id=last, last_generated_id=last)
+        h.update(snap(t, dataclasses.replace(s, groups=(g,))))
+
+    poll(100.0, 987654321, "1700000000000-9")
+    poll(101.0, 987654321, "1700000000000-9")
+    poll(102.0, 987654322, "1700000000001-0")
+    a, b, c = h.samples[(b"s", b"g")]
+    assert b.position == a.position and b.position is a.position
+    assert b.last_id is a.last_id and b.entries_read is a.entries_read and b.added is a.added
+    assert c.last_id == (1700000000001, 0) and c.last_id is not b.last_id  # changed: its own value
+    assert c.entries_read == 987654322 and c.position is b.position  # the position did not move
+    assert (a.t, b.t, c.t) == (100.0, 101.0, 102.0)

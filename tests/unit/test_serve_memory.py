@@ -1,0 +1,66 @@
+"""serve's memory (issue 29), without a server: a hub nobody views encodes no document per poll
+(one, when first asked, for every reader); a page's families are written family by family and
+dropped as written; serve's command imports no SQLite nor the record writer without --record.
+The figures: bench/serve_lean.py, docs/serve-lean.md."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+
+import streamtop.hub.api as hub_api
+from streamtop.history import History
+from streamtop.hub.api import Hub
+from streamtop.monitor import Monitor
+from streamtop.serve.exposition import render
+from streamtop.serve.metrics import ALL_TIERS, PollStats, families
+from streamtop.source import ListSource
+from tests.support.sample import sample_snapshot
+
+
+def test_a_hub_nobody_views_encodes_a_poll_only_when_asked(monkeypatch):
+    encoded: list[int] = []
+    real = hub_api.encode
+
+    def counting(doc):  # the real encoder, counted
+        encoded.append(1)
+        return real(doc)
+
+    monkeypatch.setattr(hub_api, "encode", counting)
+    monitor = Monitor.on(ListSource())
+    hub = Hub(monitor, 5.0, "redis://example")
+    snap = dataclasses.replace(sample_snapshot(3), focus=None)
+    for _ in range(3):
+        monitor.accept(snap)
+        hub.publish()
+    assert encoded == []  # three polls, no viewer, no GET: nothing encoded
+    doc = json.loads(hub.current())
+    assert doc["seq"] == 3 and len(doc["snapshot"]["streams"]) == len(snap.streams)  # the newest poll
+    assert hub.current() is hub.current() and len(encoded) == 1  # encoded once for every reader
+    monitor.accept(snap)
+    hub.publish()
+    assert json.loads(hub.current())["seq"] == 4 and len(encoded) == 2
+
+
+def test_a_page_written_family_by_family_is_the_same_page_and_consumes_the_samples():
+    snap = sample_snapshot(4)
+    history = History()
+    history.update(snap)
+    fams = families(snap, history, 0, PollStats(up=True), ALL_TIERS)
+    again = families(snap, history, 0, PollStats(up=True), ALL_TIERS)
+    page = render(fams)
+    assert any(f.samples for f in fams)  # not consumed unless asked
+    assert render(again, consume=True) == page
+    assert all(f.samples == [] for f in again)
+
+
+def test_serve_imports_no_sqlite_nor_the_recorder_without_record():
+    code = (
+        "import sys, streamtop.cli, streamtop.serve.command; "
+        "print(sorted(m for m in ('sqlite3', 'msgpack', 'streamtop.record.writer', "
+        "'streamtop.record.reader') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
