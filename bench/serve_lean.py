@@ -7,7 +7,9 @@ exporter runs as its own process, one after the other, against that server:
                     -streams-exclude-consumer-metrics exists only in later versions than Debian's);
                     skipped, with the reason, when it is not installed;
   before            `streamtop serve` at git ref `--before` (default main, exported with git
-                    archive): every family, polling every --interval on its own clock;
+                    archive): the code before the change measured (before the lean page: every
+                    family, polling every --interval on its own clock; before the memory work:
+                    the lean page, each poll's hub document encoded);
   serve             this checkout, default families, polling at the scrapers' pace;
   serve+consumers   this checkout with --consumer-metrics.
 
@@ -210,9 +212,7 @@ def main() -> None:
             code = export(args.before, os.path.join(tmp, "before"))
             port = free_port()
             argv = serve_argv(code, srv.url, port, args.interval, [])
-            contenders.append(
-                (f"serve {args.before} (every family, own clock)", argv, f"http://127.0.0.1:{port}/metrics")
-            )
+            contenders.append((f"serve {args.before} (before)", argv, f"http://127.0.0.1:{port}/metrics"))
         for label, extra in (("serve (default)", []), ("serve --consumer-metrics", ["--consumer-metrics"])):
             port = free_port()
             argv = serve_argv(str(ROOT), srv.url, port, args.interval, extra)
