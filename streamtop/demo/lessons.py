@@ -418,7 +418,7 @@ def done_dlq(db: redis.Redis, t: LessonTracker) -> bool:
     for e in _learner_commands(t, "XADD"):
         if _ok(e) and e.arg(1) == t.dlq and e.reply:
             new = text(e.reply)
-            if _xrange(db, t.dlq, new, new):
+            if new and _xrange(db, t.dlq, new, new):
                 return True
     return False
 
