@@ -56,14 +56,18 @@ class Monitor(Protocol):
     structural type, so record never imports it, not even for the type checker)."""
 
     spec: ConnectionSpec
-    targets: tuple[Any, ...]
+    targets: tuple[str | bytes, ...]
     history: History
     last: Snapshot | None
     stale_since: float | None
     error: str | None
     failures: int
     answer_timeout: float
-    recorder: Any
+
+    @property
+    def recorder(self) -> object: ...  # monitor.PollRecorder | None: only set here
+    @recorder.setter
+    def recorder(self, value: Recorder) -> None: ...
 
     def clock(self) -> float: ...
 
@@ -572,7 +576,7 @@ class RecordingActions:
         if not inspect.iscoroutinefunction(attr):
             return attr
 
-        async def recorded(*args: Any, **kwargs: Any) -> Any:
+        async def recorded(*args: Any, **kwargs: Any) -> object:
             result = await attr(*args, **kwargs)
             ok = bool(getattr(result, "ok", True))
             message = str(getattr(result, "message", result))
