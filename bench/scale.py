@@ -48,12 +48,14 @@ async def child(code: str, url: str, n: int, seconds: float, window: float, cap:
 
     from streamtop.connection import build_spec
     from streamtop.monitor import Monitor
-    from streamtop.options import PollOptions
+    from streamtop.options import PollOptions, SessionOptions
     from streamtop.ui.app import StreamtopApp
 
     spec = build_spec(url=url, env={})
-    monitor = Monitor(spec, ["bench:s:*"], options=PollOptions(max_streams=n + 100))
-    app = StreamtopApp(monitor, interval=1.0)
+    poll = PollOptions(max_streams=n + 100)
+    options = SessionOptions(targets=("bench:s:*",), poll=poll, interval=1.0, follow_screen=True)
+    monitor = Monitor(spec, options)
+    app = StreamtopApp(monitor)
     applies: list[float] = []
     first_rows: float | None = None
     first_screen: float | None = None

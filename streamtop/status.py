@@ -46,8 +46,7 @@ from rich.text import Text
 from . import __version__, render
 from . import numbers as num
 from .cliargs import UsageError, add_watch_arguments, spec_from_args
-from .cluster import ClusterCollector, ClusterError
-from .collector import Collector
+from .cluster import ClusterError
 from .connection import (
     CLUSTER_OUTAGES,
     REDIS_ERRORS,
@@ -63,7 +62,8 @@ from .history import History
 from .liveness import Clients, group_liveness, liveness, needs_clients, poll_clock, read_clients
 from .model import GroupInfo, LagSource, Snapshot, StreamInfo, id_ms, label
 from .options import POLL_DEFAULTS, PollOptions
-from .session import close_collector, make_action_client, make_collector
+from .session import ServerSource, close_collector, make_action_client, make_collector
+from .source import Wants
 
 SCHEMA_VERSION = 2  # 2: health "failing" renamed "stuck" (issue 25)
 OUTAGE_REPLIES = ("CLUSTERDOWN", "MOVED", "ASK", "TRYAGAIN", "MASTERDOWN")  # the cluster, not the key
@@ -313,9 +313,7 @@ class Result:
         return out
 
 
-async def _key_problems(
-    client: AsyncClient, collector: Collector | ClusterCollector, snap: Snapshot
-) -> list[str]:
+async def _key_problems(client: AsyncClient, collector: ServerSource, snap: Snapshot) -> list[str]:
     """Keys named on the command line that are missing or hold another type: a usage error."""
     problems = []
     for s in snap.streams:
@@ -347,8 +345,7 @@ async def collect(
     keys_client: AsyncClient = client
     try:
         collector = make_collector(spec, client, server, targets, options)
-        if isinstance(collector, ClusterCollector):  # one shot: wait a hung node out, then say so
-            collector.node_wait = collector.answer_timeout + 0.1
+        collector.want(Wants(one_shot=True))  # a cluster waits a hung node out, then says so
         if server.mode == "cluster":  # TYPE checks go to the node that owns each key
             keys_client = make_action_client(spec, server)
         history = History(window or DEFAULT_WINDOW)

@@ -68,6 +68,7 @@ class Actions(Context):
     gone_preview = _gone.gone_preview
     delete_gone = _gone.delete_gone
     key_type = _keys.key_type
+    entry = _keys.entry
     # dead-letter and redrive
     dead_letter = _deadletter.dead_letter
     redrive = _redrive.redrive

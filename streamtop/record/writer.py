@@ -47,7 +47,6 @@ from .schema import DDL, SCHEMA_VERSION, RecordingError, check_version
 
 if TYPE_CHECKING:
     from ..actions import Actions
-    from ..connection import ConnectionSpec
     from ..history import History
 
 
@@ -55,14 +54,18 @@ class Monitor(Protocol):
     """What the recorder reads of the Monitor (streamtop.monitor, a layer beside this one: a
     structural type, so record never imports it, not even for the type checker)."""
 
-    spec: ConnectionSpec
-    targets: tuple[str | bytes, ...]
+    @property
+    def targets(self) -> tuple[str | bytes, ...]: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def answer_timeout(self) -> float: ...
+
     history: History
     last: Snapshot | None
     stale_since: float | None
     error: str | None
     failures: int
-    answer_timeout: float
 
     @property
     def recorder(self) -> object: ...  # monitor.PollRecorder | None: only set here
@@ -94,6 +97,7 @@ READS = frozenset(
         "dead_letter_preview",
         "gone_preview",
         "key_type",
+        "entry",
         "cmd",
         "reread",
         "lost",
@@ -605,7 +609,7 @@ def attach(
     opened at the first poll: a failure then is one line to `on_error`, and polling goes on."""
     recorder = Recorder(
         path,
-        url=monitor.spec.display_url(),
+        url=monitor.url,
         targets=tuple(t if isinstance(t, str) else label(t) for t in monitor.targets),
         keep_s=keep_s,
         max_bytes=max_bytes,

@@ -24,8 +24,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from ..model import Focus, Snapshot
+from ..monitor import Monitor
+from ..options import SessionOptions
 from ..record.moments import MomentError, parse_moment
 from ..record.session import ReplaySession, clock
+from ..source import ListSource
 from .app import StreamtopApp
 from .header import HeaderInfo
 from .registry import find
@@ -68,9 +71,12 @@ class ReplayApp(StreamtopApp):
     """The dashboard with a ReplaySession for a Monitor: read-only, driven by the cursor keys."""
 
     BINDINGS = [Binding(_NAMES.get(k, k), action, desc, show=False) for k, action, desc in REPLAY_KEYS]
+    POLL_LOOP = False  # the cursor keys and play move the screen
 
     def __init__(self, session: ReplaySession, *, start: float | None = None, **kwargs: Any) -> None:
-        super().__init__(None, read_only=True, url=session.rec.url, **kwargs)
+        # the cursor moves the screen: the session only holds the url and the read-only guard
+        idle = Monitor(None, SessionOptions(read_only=True), source=ListSource(), url=session.rec.url)
+        super().__init__(idle, read_only=True, **kwargs)
         self.replay = session
         self.history = session.history  # the screen reads the session's History
         self._start = start

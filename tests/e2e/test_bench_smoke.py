@@ -146,6 +146,8 @@ TINY = {
     "hung.py": ("--intervals", "0.5"),
     "screen_cost.py": ("--quick", "--seconds", "1", "--streams", "200", "--busy", "200"),
     "serve_metrics.py": ("--streams", "10", "--reps", "2", "--quick"),
+    "serve_lean.py": ("--streams", "10", "--scrapes", "1", "--gap", "1", "--before", ""),
+    "budget_load.py": ("--streams", "10", "--polls", "2", "--hogs", "1"),
     "soak.py": ("--minutes", "0.05", "--idle-minutes", "0.05", "--rate", "50", "--no-tracemalloc"),
     "stale_apply.py": ("--streams", "10", "--repeat", "1"),
     "time_lag.py": ("--streams", "10", "--reps", "2"),

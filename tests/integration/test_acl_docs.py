@@ -82,7 +82,7 @@ def test_one_shot_commands_as_the_watching_user(watcher, capsys, argv):
 async def test_the_dashboards_poll_as_the_watching_user(watcher):
     srv, r = watcher
     as_docs_user(r)
-    monitor = Monitor(build_spec(url=url(srv), env={}), [])
+    monitor = Monitor(build_spec(url=url(srv), env={}))
     try:
         for _ in range(3):
             await monitor.poll()

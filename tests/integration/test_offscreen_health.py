@@ -64,7 +64,7 @@ async def test_an_offscreen_null_lag_keeps_its_estimate_until_position_or_last_i
         r.xadd(keys[1], {"f": "more"})  # exact lag 5
     null_lag(r, keys[2])
     m = screen_monitor(server, summary_period=0.05)
-    m.interval = 0.05
+    m.set_interval(0.05)
     try:
         m.set_focus(Focus(key=keys[0], visible=frozenset(keys[:1])))
         first = await m.poll()
@@ -103,7 +103,7 @@ async def test_an_offscreen_estimate_goes_unknown_when_the_group_reads(server, r
     keys = pending_streams(r, 2)
     null_lag(r, keys[1])
     m = screen_monitor(server, summary_period=0.05)
-    m.interval = 0.05
+    m.set_interval(0.05)
     try:
         m.set_focus(Focus(key=keys[0], visible=frozenset(keys)))
         counted = await m.poll()

@@ -80,9 +80,8 @@ async def test_only_a_summary_that_changed_is_made_again(server, r) -> None:
         m.set_focus(Focus(key=keys[0], visible=frozenset(keys[:1])))
         first = await m.poll()
         r.xadd(keys[5], {"f": "new"})
-        m.options = dataclasses.replace(m.options, summary_period=0.05)  # every summary, every poll
-        m.collector.options = m.options
-        m.interval = 0.05
+        m.collector.options = dataclasses.replace(m.collector.options, summary_period=0.05)  # every summary
+        m.set_interval(0.05)
         await asyncio.sleep(0.1)
         snap = await m.poll()
         assert snap.cost.summarized == 9
@@ -97,7 +96,7 @@ async def test_a_visible_change_shows_in_the_next_poll_and_an_offscreen_one_with
 ) -> None:
     keys = pending_streams(r, 40)
     m = screen_monitor(server, summary_period=0.5)
-    m.interval = 0.05
+    m.set_interval(0.05)
     try:
         m.set_focus(Focus(key=keys[0], visible=frozenset(keys[:3])))
         await m.poll()
@@ -182,18 +181,18 @@ async def test_the_budget_holds_on_a_server_slowed_by_debug_sleep() -> None:
         thread.start()
         budget = 0.08
         m = screen_monitor(srv, max_server_load=budget, max_streams=5000)
-        m.interval = 0.2
+        m.set_interval(0.2)
         loop = asyncio.get_running_loop()
         try:
             m.set_focus(Focus(key=keys[0], visible=frozenset(keys[:40])))
             for _ in range(8):  # warm-up: the first poll reads every summary; costs get measured
                 await m.poll()
-                await asyncio.sleep(m.poll_delay(0.2))
+                await asyncio.sleep(m.poll_delay())
             start_usec, start_t = own_usec(r), loop.time()
             snap = None
             while loop.time() - start_t < 6.0:
                 snap = await m.poll()
-                await asyncio.sleep(m.poll_delay(0.2))
+                await asyncio.sleep(m.poll_delay())
             outside = (own_usec(r) - start_usec) / 1e6 / (loop.time() - start_t)
         finally:
             await m.close()

@@ -209,8 +209,8 @@ async def test_serve_reads_every_stream_in_full_and_stretches_its_interval_to_th
             await roomy.poll()
             await tight.poll()
         free, held = roomy.scrape(), tight.scrape()
-        assert roomy.monitor.poll_delay(1.0) == 1.0
-        assert tight.monitor.poll_delay(1.0) > 1.0
+        assert roomy.monitor.poll_delay() == 1.0
+        assert tight.monitor.poll_delay() > 1.0
     finally:
         await roomy.close()
         await tight.close()
@@ -304,8 +304,7 @@ async def test_a_hung_server_is_up_0_while_the_poll_waits_and_up_again_after(own
     rc = redis.Redis(host=own_server.host, port=own_server.port)
     rc.xadd("s", {"f": "v"})
     rc.close()
-    served = Served.on(own_server)
-    served.monitor.answer_timeout = 0.3
+    served = Served.on(own_server, answer_timeout=0.3)
     try:
         await served.poll()
         with stopped(own_server):

@@ -6,6 +6,7 @@ objects (`to_metrics`, `FamiliesCollector` for a registry), which streamtop does
 
 from __future__ import annotations
 
+import dataclasses
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -15,10 +16,12 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 
 from streamtop.connection import ConnectionSpec, build_spec
+from streamtop.monitor import Monitor
 from streamtop.options import PollOptions
 from streamtop.serve.exposition import Family
 from streamtop.serve.http import listen, stop
-from streamtop.serve.poller import Exporter, serve_monitor
+from streamtop.serve.metrics import ALL_TIERS
+from streamtop.serve.poller import Exporter, serve_options
 
 Labels = frozenset[tuple[str, str]]
 
@@ -84,11 +87,19 @@ class Served:
     """Monitor + Exporter + HTTP server; `close()` stops the server and the clients."""
 
     def __init__(
-        self, spec: ConnectionSpec, targets=(), interval: float = 1.0, cap: int | None = None, **poll
+        self,
+        spec: ConnectionSpec,
+        targets=(),
+        interval: float = 1.0,
+        cap: int | None = None,
+        answer_timeout: float | None = None,
+        tiers: frozenset[str] = ALL_TIERS,  # every family: the tests of each family's values
+        **poll,
     ) -> None:
-        self.monitor = serve_monitor(spec, targets, PollOptions(**poll), interval)
+        options = serve_options(targets, PollOptions(**poll), interval)
+        self.monitor = Monitor(spec, dataclasses.replace(options, answer_timeout=answer_timeout))
         self.logged: list[str] = []
-        self.exporter = Exporter(self.monitor, spec.db, interval, cap=cap, log=self.logged.append)
+        self.exporter = Exporter(self.monitor, spec.db, cap=cap, log=self.logged.append, tiers=tiers)
         self.httpd, self.thread = listen(0, "127.0.0.1", self.exporter)
         self.url = f"http://127.0.0.1:{self.httpd.server_port}/metrics"
 

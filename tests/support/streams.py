@@ -8,7 +8,7 @@ import redis
 from streamtop.actions import Actions
 from streamtop.connection import ConnectionSpec, parse_url, probe_server
 from streamtop.monitor import Monitor
-from streamtop.options import PollOptions
+from streamtop.options import PollOptions, SessionOptions
 
 OLD_MS = 120_000  # idle given to "stuck" entries with XCLAIM ... IDLE
 
@@ -110,6 +110,4 @@ def pending_streams(r: redis.Redis, n: int) -> list[bytes]:
 
 def screen_monitor(srv, **options) -> Monitor:
     """A Monitor that reads in full only the rows on screen (`set_focus`), as the dashboard's."""
-    m = Monitor(parse_url(srv.url), options=PollOptions(**options))
-    m.follow_screen = True  # as the dashboard sets it
-    return m
+    return Monitor(parse_url(srv.url), SessionOptions(poll=PollOptions(**options), follow_screen=True))

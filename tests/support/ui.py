@@ -13,7 +13,7 @@ from textual.widgets import Input
 
 from streamtop.connection import parse_url
 from streamtop.monitor import Monitor
-from streamtop.options import PollOptions
+from streamtop.options import PollOptions, SessionOptions
 from streamtop.ui.app import StreamtopApp
 from streamtop.ui.dialogs import ActionDialog, ConfirmDialog
 from streamtop.ui.keyed_table import KeyedTable
@@ -22,9 +22,13 @@ SIZE = (140, 42)
 
 
 def make_app(url: str, targets: tuple[str, ...] = (), **kwargs) -> StreamtopApp:
-    monitor = Monitor(parse_url(url), targets, options=PollOptions(discovery_interval=0.2))
-    kwargs.setdefault("interval", 0.1)
-    return StreamtopApp(monitor, **kwargs)
+    options = SessionOptions(
+        targets=targets,
+        poll=PollOptions(discovery_interval=0.2),
+        interval=kwargs.pop("interval", 0.1),
+        follow_screen=True,  # as the dashboard's session (DashboardOptions.session)
+    )
+    return StreamtopApp(Monitor(parse_url(url), options), **kwargs)
 
 
 def plain(cell: object) -> str:

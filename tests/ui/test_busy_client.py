@@ -11,14 +11,19 @@ import asyncio
 
 from streamtop.connection import parse_url
 from streamtop.monitor import Monitor, State
+from streamtop.options import SessionOptions
 from tests.support.processes import stopped
 from tests.support.waiting import until
 
 
 async def test_time_the_client_spent_busy_is_not_time_the_server_took(own_server):
     wall, cpu = [1000.0], [50.0]
-    m = Monitor(parse_url(own_server.url), clock=lambda: wall[0], cpu_clock=lambda: cpu[0])
-    m.answer_timeout = 2.0
+    m = Monitor(
+        parse_url(own_server.url),
+        SessionOptions(answer_timeout=2.0),
+        clock=lambda: wall[0],
+        cpu_clock=lambda: cpu[0],
+    )
     try:
         assert await m.poll() is not None and m.state is State.LIVE
         with stopped(own_server):

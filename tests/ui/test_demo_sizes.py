@@ -28,6 +28,8 @@ from streamtop.model import (
     Snapshot,
     StreamInfo,
 )
+from streamtop.monitor import Monitor
+from streamtop.source import ListSource
 from streamtop.ui.demo_app import DemoApp
 from streamtop.ui.demo_panel import DemoPanel
 from streamtop.ui.help import HelpScreen
@@ -130,7 +132,7 @@ def demo_snapshot() -> Snapshot:
 
 
 def make_app() -> DemoApp:
-    return DemoApp(None, url="redis://127.0.0.1:6379/0", demo=Controller())
+    return DemoApp(Monitor.on(ListSource()), url="redis://127.0.0.1:6379/0", demo=Controller())
 
 
 async def loaded(pilot) -> DemoApp:

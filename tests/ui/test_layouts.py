@@ -24,6 +24,8 @@ from streamtop.model import (
     Snapshot,
     StreamInfo,
 )
+from streamtop.monitor import Monitor
+from streamtop.source import ListSource
 from streamtop.ui.app import StreamtopApp
 from streamtop.ui.header import HeaderInfo, header_text
 from streamtop.ui.layout import LOWER_CHROME, plan_rows
@@ -100,7 +102,7 @@ async def _loaded(pilot) -> StreamtopApp:
 
 
 def _app() -> StreamtopApp:
-    return StreamtopApp(None, url=URL, read_only=True)
+    return StreamtopApp(Monitor.on(ListSource()), url=URL, read_only=True)
 
 
 def rows(app: StreamtopApp) -> dict[str, int]:
@@ -303,7 +305,7 @@ class _Controller:
 async def test_demo_panel_looks_focused_only_when_it_is() -> None:
     from streamtop.ui.demo_panel import DemoPanel
 
-    app = StreamtopApp(None, url=URL, demo=_Controller())
+    app = StreamtopApp(Monitor.on(ListSource()), url=URL, demo=_Controller())
     async with app.run_test(size=(160, 45)) as pilot:
         await _loaded(pilot)
         panel = app.main.query_one(DemoPanel)

@@ -8,7 +8,7 @@ import pytest
 
 from streamtop.connection import parse_url
 from streamtop.monitor import Monitor
-from streamtop.options import PollOptions
+from streamtop.options import PollOptions, SessionOptions
 from streamtop.ui.app import StreamtopApp
 from streamtop.ui.header import HeaderInfo, header_text
 from streamtop.ui.streams import row_key
@@ -78,10 +78,9 @@ async def test_a_budget_that_cannot_be_met_is_said_and_the_age_goes_on_between_p
     """`--max-server-load 0.001` on 200 streams: the header says the budget cannot be met, and the
     summaries' age advances between two polls instead of staying at the last poll's figure."""
     pending_streams(r, 200)
-    monitor = Monitor(
-        parse_url(server.url), options=PollOptions(discovery_interval=0.2, max_server_load=0.001)
-    )
-    app = StreamtopApp(monitor, interval=1.0)
+    poll = PollOptions(discovery_interval=0.2, max_server_load=0.001)
+    monitor = Monitor(parse_url(server.url), SessionOptions(poll=poll, interval=1.0, follow_screen=True))
+    app = StreamtopApp(monitor)
     async with app.run_test(size=SIZE) as pilot:
         await until(
             pilot,
