@@ -35,7 +35,6 @@ from collections import Counter
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field, replace
 from operator import attrgetter
-from typing import Any
 
 import redis
 from redis.crc import key_slot
@@ -43,6 +42,7 @@ from redis.crc import key_slot
 from .collector import Collector, Execute, is_pattern, to_bytes
 from .connection import (
     AsyncClient,
+    Command,
     ConnectionSpec,
     describe_error,
     execute_raw,
@@ -51,6 +51,7 @@ from .connection import (
 )
 from .model import Discovery, Focus, FocusData, NodeStatus, PollCost, ServerInfo, Snapshot, StreamInfo
 from .options import POLL_DEFAULTS, PollOptions
+from .parse import Reply
 from .source import WaitHook, Wants
 
 SLOTS = 16384
@@ -108,7 +109,7 @@ class Topology:
         return tuple(a for a in dict.fromkeys((owner, importer)) if a is not None)
 
 
-def parse_cluster_nodes(reply: Any, seed_host: str) -> tuple[frozenset[int], dict[int, str]]:
+def parse_cluster_nodes(reply: object, seed_host: str) -> tuple[frozenset[int], dict[int, str]]:
     """The `myself` line of CLUSTER NODES: the slots this node imports, and those it exports with
     the address importing each ([slot-<-id], [slot->-id]). Only a node itself shows these."""
     text = reply.decode() if isinstance(reply, bytes) else str(reply or "")
@@ -140,7 +141,7 @@ def parse_cluster_nodes(reply: Any, seed_host: str) -> tuple[frozenset[int], dic
     return frozenset(importing), migrating
 
 
-def command_key(args: Sequence[Any]) -> bytes | None:
+def command_key(args: Command) -> bytes | None:
     """The key a collector's command reads (XINFO's is its third word), None for INFO, TIME."""
     if not args:
         return None
@@ -148,19 +149,18 @@ def command_key(args: Sequence[Any]) -> bytes | None:
     if name in KEYLESS:
         return None
     at = 2 if name == b"XINFO" else 1
-    return to_bytes(args[at]) if len(args) > at and isinstance(args[at], str | bytes) else None
+    key = args[at] if len(args) > at else None
+    return to_bytes(key) if isinstance(key, str | bytes) else None
 
 
 def asking_execute(slots: set[int]) -> Execute:
     """execute_raw that sends ASKING before each command on a key of `slots` (the slots the node
     imports), in the same round trip, and hands back the replies as if it had not."""
 
-    async def execute(
-        client: AsyncClient, commands: Sequence[Sequence[Any]], timeout: float | None
-    ) -> list[Any]:
+    async def execute(client: AsyncClient, commands: Sequence[Command], timeout: float | None) -> list[Reply]:
         if not slots:
             return await execute_raw(client, commands, timeout)
-        sent: list[Sequence[Any]] = []
+        sent: list[Command] = []
         keep: list[int] = []
         for args in commands:
             key = command_key(args)
@@ -204,7 +204,7 @@ def _rank(s: StreamInfo) -> int:
     return 3 if s.error == "no such key" else 2
 
 
-def parse_cluster_slots(reply: Any, seed_host: str) -> Topology:
+def parse_cluster_slots(reply: Reply, seed_host: str) -> Topology:
     """CLUSTER SLOTS: [[start, end, [host, port, id, ...], replicas...], ...] (any version)."""
     primaries: dict[str, list[tuple[int, int]]] = {}
     for row in reply or ():
@@ -379,7 +379,7 @@ class ClusterCollector:
         """Each answering primary's own CLUSTER NODES line: the slots it imports and exports (only
         the node itself says). A node that is down or hung is not asked (it would hold the read up)."""
 
-        async def one(node: _Node) -> tuple[str, Any]:
+        async def one(node: _Node) -> tuple[str, Reply]:
             try:
                 reply = await asyncio.wait_for(
                     node.client.execute_command("CLUSTER", "NODES"), TOPOLOGY_TIMEOUT

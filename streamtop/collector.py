@@ -21,10 +21,10 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Literal, ParamSpec, TypeVar
 
 from . import cadence as cad
-from .connection import AsyncClient, error_text, execute_raw
+from .connection import Arg, AsyncClient, Command, error_text, execute_raw
 from .messagepage import MessagePages
 from .model import (
     Discovery,
@@ -47,6 +47,8 @@ from .model import (
 from .nodata import Bounds, gone_from_replies, lookup_commands
 from .options import POLL_DEFAULTS, PollOptions
 from .parse import (
+    Reply,
+    ReplyFields,
     build_group,
     entry_id,
     entry_size,
@@ -156,12 +158,15 @@ class _Scan:
 
     found: dict[bytes, None]
     pattern: int = 0
-    cursor: Any = 0
+    cursor: Arg = 0
     capped: bool = False
 
 
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
 # The round trip a Collector sends (a cluster node's adds ASKING before the keys of a slot it imports)
-Execute = Callable[[AsyncClient, Sequence[Sequence[Any]], float | None], Awaitable[list[Any]]]
+Execute = Callable[[AsyncClient, Sequence[Command], float | None], Awaitable[list[Reply]]]
 
 Mode = Literal["full", "summary", "carry"]  # how a poll reads a stream (streamtop.cadence)
 FULL: Mode = "full"
@@ -176,9 +181,9 @@ class _Batch:
     __slots__ = ("commands",)
 
     def __init__(self) -> None:
-        self.commands: list[tuple[Any, ...]] = []
+        self.commands: list[tuple[Arg, ...]] = []
 
-    def execute_command(self, *args: Any) -> None:
+    def execute_command(self, *args: Arg) -> None:
         self.commands.append(args)
 
     @property
@@ -251,10 +256,10 @@ class _ServerAsk:
             batch.execute_command("INFO", "commandstats")
 
     @staticmethod
-    def reply(replies: list[Any], at: int | None) -> Any:
+    def reply(replies: list[Reply], at: int | None) -> Reply:
         return replies[at] if at is not None else None
 
-    def bracket(self, replies: list[Any]) -> tuple[Any, Any, tuple[Any, Any]]:
+    def bracket(self, replies: list[Reply]) -> tuple[Reply, Reply, tuple[Reply, Reply]]:
         """INFO commandstats before and after, and INFO cpu (before, after); None when not asked."""
         if self.opening is None or self.closing is None:
             return None, None, (None, None)
@@ -284,7 +289,7 @@ class _Partial:
     def __init__(
         self,
         stream: StreamInfo,
-        group_dicts: list[dict[str, Any]] | None = None,
+        group_dicts: list[ReplyFields] | None = None,
         built: dict[bytes, GroupInfo] | None = None,
     ) -> None:
         self.stream = stream
@@ -380,14 +385,14 @@ class Collector:
             return self._discovery_due or not self.discovery.taken_at
         return self._discovery_due or now - self.discovery.taken_at >= self.options.discovery_interval
 
-    async def _trip(self, call: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+    async def _trip(self, call: Callable[_P, Awaitable[_T]], *args: _P.args, **kwargs: _P.kwargs) -> _T:
         """One round trip; `on_wait` hears when it starts and ends (the monitor counts only that
         time as the server's, issue 29: parsing a big reply is the client's time)."""
         hook = self.on_wait
         if hook is not None:
             hook(True)
         try:
-            return await call(*args)
+            return await call(*args, **kwargs)
         finally:
             if hook is not None:
                 hook(False)
@@ -443,7 +448,7 @@ class Collector:
 
     # the poll -------------------------------------------------------------------------------
 
-    def _needs_estimate(self, group: GroupInfo | dict[str, Any]) -> bool:
+    def _needs_estimate(self, group: GroupInfo | ReplyFields) -> bool:
         if not self.server.has_lag:
             return True
         if isinstance(group, GroupInfo):
@@ -517,14 +522,14 @@ class Collector:
 
     def _measure(
         self,
-        opening: Any,
-        closing: Any,
+        opening: Reply,
+        closing: Reply,
         plan: cad.PollPlan,
         round_trip_us: float,
         mono: float,
         sent: Mapping[str, int],
         scans: int,
-        cpu: tuple[Any, Any] = (None, None),
+        cpu: tuple[Reply, Reply] = (None, None),
     ) -> None:
         """What this poll cost the server: INFO commandstats of its own commands, bracketing them
         in the same round trip (another client's commands of the same names in between count too:
@@ -700,7 +705,7 @@ class Collector:
 
     # parse ------------------------------------------------------------------------------------
 
-    def _read_server(self, server: _ServerAsk, replies: list[Any]) -> None:
+    def _read_server(self, server: _ServerAsk, replies: list[Reply]) -> None:
         clock = server.reply(replies, server.clock)
         self.server_time_ms = _server_ms(clock)
         if isinstance(clock, Exception):
@@ -710,14 +715,14 @@ class Collector:
         self,
         keys: tuple[bytes, ...],
         asks: list[_StreamAsk | None],
-        replies: list[Any],
+        replies: list[Reply],
         mono: float,
         now: float,
-    ) -> tuple[list[_Partial], list[tuple[int, dict[str, Any]]]]:
+    ) -> tuple[list[_Partial], list[tuple[int, ReplyFields]]]:
         """Every stream from its own replies, and the groups that appeared since the last poll
         (index of their stream, XINFO GROUPS's dict), read in one more round trip."""
         partial: list[_Partial] = []
-        new_groups: list[tuple[int, dict[str, Any]]] = []
+        new_groups: list[tuple[int, ReplyFields]] = []
         for i, (key, ask) in enumerate(zip(keys, asks, strict=True)):
             if i and not i % YIELD_EVERY:
                 await asyncio.sleep(0)
@@ -733,8 +738,8 @@ class Collector:
         return partial, new_groups
 
     def _parse_stream(
-        self, ask: _StreamAsk, own: list[Any], mono: float, now: float
-    ) -> tuple[_Partial, list[dict[str, Any]]]:
+        self, ask: _StreamAsk, own: list[Reply], mono: float, now: float
+    ) -> tuple[_Partial, list[ReplyFields]]:
         """One stream from its own replies `own`; and its groups the plan did not cover."""
         key, heavy = ask.key, ask.heavy
         stream_replies, groups_reply = own[: ask.n_stream], own[ask.n_stream]
@@ -763,7 +768,7 @@ class Collector:
             return _Partial(self._summary_stream(stream, group_dicts)), []
         return self._full_stream(stream, group_dicts, ask, own)
 
-    def _same_summary(self, key: bytes, stream_reply: Any, groups_reply: Any) -> StreamInfo | None:
+    def _same_summary(self, key: bytes, stream_reply: Reply, groups_reply: Reply) -> StreamInfo | None:
         """A summary whose replies are what they were: the object shown before, so that no layer
         above parses, counts or draws it again (an idle stream costs a compare)."""
         before, shown = self._summaries.get(key), self._shown.get(key)
@@ -773,19 +778,19 @@ class Collector:
         self._summaries[key] = digest
         return None
 
-    def _summary_stream(self, stream: StreamInfo, group_dicts: list[dict[str, Any]]) -> StreamInfo:
+    def _summary_stream(self, stream: StreamInfo, group_dicts: list[ReplyFields]) -> StreamInfo:
         """The groups as XINFO GROUPS has them; the rest unknown."""
         prev = self._last.get(stream.key)
         groups = tuple(_summary_group(d, stream, prev, self._polled_at) for d in group_dicts)
         return replace(stream, summary_only=True, groups=groups)
 
     def _full_stream(
-        self, stream: StreamInfo, group_dicts: list[dict[str, Any]], ask: _StreamAsk, own: list[Any]
-    ) -> tuple[_Partial, list[dict[str, Any]]]:
+        self, stream: StreamInfo, group_dicts: list[ReplyFields], ask: _StreamAsk, own: list[Reply]
+    ) -> tuple[_Partial, list[ReplyFields]]:
         """Each group the plan covered from its replies; the others (new, or whose estimate the
         previous view cannot give) are left for the extra round trip."""
         built: dict[bytes, GroupInfo] = {}
-        new: list[dict[str, Any]] = []
+        new: list[ReplyFields] = []
         for d in group_dicts:
             got = ask.groups.get(d["name"])
             if got is None:
@@ -800,13 +805,13 @@ class Collector:
         return _Partial(stream, group_dicts, built), new
 
     async def _read_new_groups(
-        self, partial: list[_Partial], new_groups: list[tuple[int, dict[str, Any]]]
+        self, partial: list[_Partial], new_groups: list[tuple[int, ReplyFields]]
     ) -> int:
         """Groups that appeared: one more round trip for all of them together. Round trips."""
         if not new_groups:
             return 0
         batch = _Batch()
-        asked: list[tuple[_Partial, dict[str, Any], _GroupPlan, slice]] = []
+        asked: list[tuple[_Partial, ReplyFields, _GroupPlan, slice]] = []
         for idx, d in new_groups:
             part = partial[idx]
             start = batch.size
@@ -820,7 +825,7 @@ class Collector:
         return 1
 
     async def _read_focus(
-        self, focus: Focus, own: list[Any], streams: tuple[StreamInfo, ...]
+        self, focus: Focus, own: list[Reply], streams: tuple[StreamInfo, ...]
     ) -> tuple[FocusData, int]:
         """The focused stream's page from its own replies; with a group, the entries whose data is
         gone marked (one more round trip only when some may be). Round trips."""
@@ -844,8 +849,8 @@ class Collector:
     async def _mark_without_data(
         self, data: FocusData, streams: tuple[StreamInfo, ...]
     ) -> tuple[FocusData, int]:
-        async def run(commands: list[tuple[Any, ...]]) -> list[Any]:
-            replies: list[Any] = await self._trip(self.execute, self.client, commands, self.options.timeout)
+        async def run(commands: Sequence[Command]) -> list[Reply]:
+            replies: list[Reply] = await self._trip(self.execute, self.client, commands, self.options.timeout)
             _raise_connection_error(replies)
             return replies
 
@@ -869,7 +874,7 @@ class Collector:
         else:
             self._heavy.pop(stream.key, None)
 
-    def _light_stream(self, key: bytes, heavy: _Heavy, replies: list[Any]) -> StreamInfo:
+    def _light_stream(self, key: bytes, heavy: _Heavy, replies: list[Reply]) -> StreamInfo:
         """A heavy stream from XLEN, the newest entry after the last one seen and (when the first
         entry is small) the first entry. Fields only XINFO STREAM has (entries-added is derived
         from the groups instead, max-deleted and recorded-first IDs) are as of `info_taken_at`."""
@@ -902,7 +907,7 @@ class Collector:
             info_taken_at=heavy.wall,
         )
 
-    def _estimate_stale(self, d: dict[str, Any], plan: _GroupPlan, group_replies: list[Any]) -> bool:
+    def _estimate_stale(self, d: ReplyFields, plan: _GroupPlan, group_replies: list[Reply]) -> bool:
         """The steady-state pipeline is queued from the previous poll's view of a group. Redo the
         group in the extra round trip when that view cannot give an estimate now: the lag turned
         NULL (no XRANGE was sent), or last-delivered-id moved back (SETID) before the XRANGE start,
@@ -923,7 +928,7 @@ class Collector:
         return False
 
     def _build_group(
-        self, stream: StreamInfo, d: dict[str, Any], group_replies: list[Any], plan: _GroupPlan
+        self, stream: StreamInfo, d: ReplyFields, group_replies: list[Reply], plan: _GroupPlan
     ) -> GroupInfo:
         key = stream.key
         consumers_r, summary_r, oldest_r = group_replies[:3]
@@ -966,14 +971,12 @@ class Collector:
         )
 
 
-def _digest(*replies: Any) -> bytes:
+def _digest(*replies: Reply) -> bytes:
     """Equal for equal replies (nested lists of bytes and ints), in C: pickle, then BLAKE2b."""
     return hashlib.blake2b(pickle.dumps(replies, protocol=5), digest_size=16).digest()
 
 
-def _summary_group(
-    d: dict[str, Any], stream: StreamInfo, prev: StreamInfo | None, prev_at: float
-) -> GroupInfo:
+def _summary_group(d: ReplyFields, stream: StreamInfo, prev: StreamInfo | None, prev_at: float) -> GroupInfo:
     """A group as XINFO GROUPS has it. A NULL lag keeps the last estimate (marked with the time it
     was counted) while neither the group's last-delivered-id nor the stream's last-generated-id
     moved, so nothing it counts can have changed; otherwise it is unknown. Why: a summary counts
@@ -991,7 +994,7 @@ def _summary_group(
     return replace(group, lag=replace(old.lag, as_of=old.lag.as_of if old.lag.as_of is not None else prev_at))
 
 
-def _server_ms(reply: Any) -> int:
+def _server_ms(reply: Reply) -> int:
     """TIME as epoch ms; the local clock when it failed (an ACL without TIME, say)."""
     if isinstance(reply, list | tuple) and len(reply) == 2:
         secs, micros = to_int(reply[0]), to_int(reply[1])
@@ -1001,7 +1004,12 @@ def _server_ms(reply: Any) -> int:
 
 
 def time_lag(
-    stream: StreamInfo, group: GroupInfo, plan: _GroupPlan, replies: list[Any], now_ms: int, estimate_cap: int
+    stream: StreamInfo,
+    group: GroupInfo,
+    plan: _GroupPlan,
+    replies: list[Reply],
+    now_ms: int,
+    estimate_cap: int,
 ) -> TimeLag:
     """The age of the first entry after the group's last-delivered-id, from the XRANGE that
     started at the previous poll's last-delivered-id (the estimate's, or the COUNT 1 one).
@@ -1050,7 +1058,7 @@ def _queue_light(pipe: _Batch, key: bytes, heavy: _Heavy) -> None:
         pipe.execute_command("XRANGE", key, "-", "+", "COUNT", 1)
 
 
-def _entries_added(group_dicts: list[dict[str, Any]]) -> int | None:
+def _entries_added(group_dicts: list[ReplyFields]) -> int | None:
     """entries-added without XINFO STREAM: a group with an exact lag has read `entries-read`
     entries and has `lag` left, so the stream has had entries-read + lag (7.0+)."""
     best = None
@@ -1061,7 +1069,7 @@ def _entries_added(group_dicts: list[dict[str, Any]]) -> int | None:
     return best
 
 
-def _sent(commands: Sequence[Sequence[Any]]) -> dict[str, int]:
+def _sent(commands: Sequence[Command]) -> dict[str, int]:
     """{commandstats name: calls} of a pipeline (`xinfo|stream`, `xpending`, ...)."""
     out: dict[str, int] = {}
     for args in commands:
@@ -1073,7 +1081,7 @@ def _sent(commands: Sequence[Sequence[Any]]) -> dict[str, int]:
     return out
 
 
-def _commandstats(reply: Any) -> dict[str, tuple[int, int]] | None:
+def _commandstats(reply: Reply) -> dict[str, tuple[int, int]] | None:
     """INFO commandstats as {command: (calls, usec)} for the commands a poll sends, and every
     command's together under cadence.ALL_COMMANDS; None when the reply is an error (an ACL
     without INFO)."""
@@ -1094,7 +1102,7 @@ def _commandstats(reply: Any) -> dict[str, tuple[int, int]] | None:
     return out
 
 
-def _cpu_us(reply: Any) -> float | None:
+def _cpu_us(reply: Reply) -> float | None:
     """INFO cpu: the main thread's user + sys CPU in microseconds (the whole process's before
     the main thread's were reported); None when missing or refused."""
     if reply is None or isinstance(reply, Exception):
@@ -1111,7 +1119,7 @@ def _cpu_us(reply: Any) -> float | None:
     return None
 
 
-def _raise_connection_error(replies: list[Any]) -> None:
+def _raise_connection_error(replies: list[Reply]) -> None:
     """Per-command server errors stay in place; a lost connection fails the whole poll."""
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -1122,7 +1130,7 @@ def _raise_connection_error(replies: list[Any]) -> None:
 
 
 def _focus_data(
-    focus: Focus, replies: list[Any], page: tuple[tuple[Entry, ...], BaseException | None]
+    focus: Focus, replies: list[Reply], page: tuple[tuple[Entry, ...], BaseException | None]
 ) -> FocusData:
     """The pending page from its reply, and the Messages page (streamtop.messagepage)."""
     messages, page_error = page
@@ -1135,12 +1143,12 @@ def _focus_data(
     return FocusData(focus=focus, pending=pending, messages=messages, error=error)
 
 
-def focus_commands(focus: Focus, *, messages: bool = True) -> list[tuple[Any, ...]]:
+def focus_commands(focus: Focus, *, messages: bool = True) -> list[Command]:
     """The focus pages' commands: the group's pending page, the stream's messages page (the
     dashboard's collector reads that one through MessagePages: `messages=False`)."""
-    commands: list[tuple[Any, ...]] = []
+    commands: list[Command] = []
     if focus.group is not None:
-        args: tuple[Any, ...] = (
+        args: tuple[Arg, ...] = (
             "XPENDING",
             focus.key,
             focus.group,
@@ -1154,7 +1162,7 @@ def focus_commands(focus: Focus, *, messages: bool = True) -> list[tuple[Any, ..
     return commands
 
 
-def focus_data(focus: Focus, replies: list[Any]) -> FocusData:
+def focus_data(focus: Focus, replies: list[Reply]) -> FocusData:
     """The focus pages from the replies to `focus_commands(focus)` (the hub's plain read: the
     messages page as XREVRANGE gave it)."""
     lead = 1 if focus.group is not None else 0
@@ -1171,7 +1179,7 @@ def focus_data(focus: Focus, replies: list[Any]) -> FocusData:
 async def mark_without_data(
     data: FocusData,
     streams: tuple[StreamInfo, ...],
-    run: Callable[[list[tuple[Any, ...]]], Awaitable[list[Any]]],
+    run: Callable[[Sequence[Command]], Awaitable[list[Reply]]],
 ) -> tuple[FocusData, int]:
     """Mark the page's pending entries whose data is gone, and count the group's pending
     entries below the first entry. Costs nothing while the group's oldest pending entry is

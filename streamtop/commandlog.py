@@ -60,7 +60,7 @@ def _short(value: object) -> str:
     return q if len(q) <= REPLY_CHARS else q[: REPLY_CHARS - 1] + "…"
 
 
-def _entry_ids(rows: Any) -> list[str]:
+def _entry_ids(rows: object) -> list[str]:
     """IDs of a list of [id, fields] entries or of bare IDs (XCLAIM JUSTID)."""
     ids = []
     for row in rows if isinstance(rows, list | tuple) else ():
@@ -78,7 +78,7 @@ def _ids_summary(ids: list[str], what: str) -> str:
     return f"{len(ids)} {what}: {shown}"
 
 
-def summarize(command: str, reply: Any) -> str:
+def summarize(command: str, reply: object) -> str:
     """The reply in a few words, the way redis-cli would begin to print it."""
     if isinstance(reply, BaseException):
         return "(error) " + " ".join(_text(reply).split())[:200]
@@ -113,7 +113,7 @@ class Logged:
     at: float
     source: str
     args: tuple[object, ...]
-    reply: Any  # raw: as the client returned it
+    reply: object  # raw: as the client returned it (parse.Reply; read it with isinstance)
     line: str
     summary: str
     count: int = 1  # polls collapsed into one line
@@ -157,7 +157,7 @@ class CommandLog:
             except (OSError, ValueError):  # a full disk or a closed file never stops an action
                 pass
 
-    def record(self, args: Sequence[object], reply: Any, source: str = "action") -> Logged:
+    def record(self, args: Sequence[object], reply: object, source: str = "action") -> Logged:
         args = tuple(args)
         command = _text(args[0]).upper() if args else ""
         with self._lock:
@@ -193,30 +193,31 @@ class CommandLog:
 _AsyncClientT = TypeVar("_AsyncClientT", bound="aioredis.Redis | aioredis.RedisCluster")
 _PipelineT = TypeVar("_PipelineT", bound="aioredis.client.Pipeline | aioredis.cluster.ClusterPipeline")
 _SyncClientT = TypeVar("_SyncClientT", bound=redis.Redis)
-_Execute = Callable[..., Awaitable[Any]]  # an async execute_command: its reply is raw
+_Execute = Callable[..., Awaitable[object]]  # an async execute_command: its reply is raw
 
 
 def _record_many(
-    log: CommandLog, stack: Iterable[object], replies: Any, source: str, transaction: bool
+    log: CommandLog, stack: Iterable[object], replies: object, source: str, transaction: bool
 ) -> None:
     commands = [tuple(c[0]) for c in stack if isinstance(c, tuple | list) and c]
     if transaction:
         log.record(("MULTI",), "OK", source)
     for i, args in enumerate(commands):
         if isinstance(replies, BaseException):
-            reply: Any = replies
+            reply: object = replies
         else:
             reply = replies[i] if isinstance(replies, list | tuple) and i < len(replies) else None
         log.record(args, reply, source)
     if transaction:
-        log.record(("EXEC",), replies if isinstance(replies, BaseException) else list(replies or []), source)
+        listed = list(replies) if isinstance(replies, list | tuple) else []  # EXEC's array (None: [])
+        log.record(("EXEC",), replies if isinstance(replies, BaseException) else listed, source)
 
 
 def _watch_pipeline(pipe: _PipelineT, log: CommandLog, source: str) -> _PipelineT:
     original_execute = pipe.execute
     original_immediate = getattr(pipe, "immediate_execute_command", None)
 
-    async def execute(*args: Any, **kwargs: Any) -> Any:  # raise_on_error, passed on
+    async def execute(*args: Any, **kwargs: Any) -> list[object]:  # raise_on_error, passed on
         stack = list(getattr(pipe, "command_stack", None) or ())
         transaction = bool(
             getattr(pipe, "is_transaction", False) or getattr(pipe, "explicit_transaction", False)
@@ -238,7 +239,7 @@ def _watch_pipeline(pipe: _PipelineT, log: CommandLog, source: str) -> _Pipeline
 def _recorded(call: _Execute, log: CommandLog, source: str) -> _Execute:
     """`call` (an async execute_command), recording each command and its reply or error."""
 
-    async def execute_command(*args: object, **options: Any) -> Any:
+    async def execute_command(*args: object, **options: Any) -> object:
         try:
             reply = await call(*args, **options)
         except Exception as exc:
@@ -269,7 +270,7 @@ def attach_sync(client: _SyncClientT, log: CommandLog, source: str = "lesson") -
     """The same for a synchronous client (the lessons' steps): single commands only."""
     original_cmd = client.execute_command
 
-    def execute_command(*args: object, **options: Any) -> Any:
+    def execute_command(*args: object, **options: Any) -> object:
         try:
             reply = original_cmd(*args, **options)
         except Exception as exc:

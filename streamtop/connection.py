@@ -29,7 +29,7 @@ from redis.backoff import NoBackoff
 from . import numbers as num
 from .errors import ConfigError, ConnectError  # raised here; every command imports them from here
 from .model import ServerInfo
-from .parse import parse_info, version_tuple
+from .parse import Reply, parse_info, version_tuple
 
 if TYPE_CHECKING:
     from redis._parsers.hiredis import _AsyncHiredisParser
@@ -117,6 +117,7 @@ class ConnectionSpec:
         return _tls_context(self.cacert, self.cert, self.key, self.insecure)
 
     def client_kwargs(self, socket_timeout: float | None = REPLY_TIMEOUT) -> dict[str, Any]:
+        """Keyword arguments for a redis-py client (forwarded as **kw: the clients differ)."""
         kw: dict[str, Any] = dict(
             db=self.db,
             username=self.username,
@@ -251,7 +252,7 @@ class _SyncTLSConnection(redis.SSLConnection):
 
 # The asyncio clients streamtop makes: one per server, or one that routes keys across a cluster;
 # their pipelines; the blocking client (the demo's walrus Database is one: walrus ships no types).
-# Use these, never Any, for a client: a reply stays Any (raw: parse.py reads it).
+# Use these, never Any, for a client; a reply is parse.Reply (raw: parse.py reads it).
 AsyncClient = aioredis.Redis | aioredis.RedisCluster
 AsyncPipeline = aioredis.client.Pipeline | aioredis.cluster.ClusterPipeline
 SyncClient = redis.Redis
@@ -284,7 +285,7 @@ def error_text(exc: BaseException) -> str:
 
 async def execute_raw(
     client: AsyncClient, commands: Sequence[Command], timeout: float | None = 30.0
-) -> list[Any]:
+) -> list[Reply]:
     """Send `commands` in one write and read their replies in order: one round trip, as a
     pipeline, without its per-command costs (Python packing, one timeout per reply), which are
     most of the poll's client time at 1,000 streams. Replies are raw (no callbacks); a server
@@ -328,13 +329,13 @@ def hiredis_reader(
     return (parser, reader) if hasattr(parser, "read_from_socket") else None
 
 
-async def _read_replies(conn: aioredis.connection.AbstractConnection, n: int) -> list[Any]:
+async def _read_replies(conn: aioredis.connection.AbstractConnection, n: int) -> list[Reply]:
     """`n` replies in order, errors in place. With redis-py's hiredis parser the replies are taken
     straight from its reader, which parsed them in C as the bytes arrived (a Python call per
     reply less: a fifth of the poll at 1,000 streams); any other parser goes reply by reply."""
     fast = hiredis_reader(conn)
     if fast is None:
-        replies: list[Any] = []
+        replies: list[Reply] = []
         for _ in range(n):
             try:
                 replies.append(await conn.read_response(timeout=math.inf))
@@ -442,30 +443,30 @@ def build_spec(
     --url wins over REDIS_URL, and -a wins over REDISCLI_AUTH, which wins over the URL's password."""
     environ: Mapping[str, str] = os.environ if env is None else env
     spec = parse_url(url or environ.get("REDIS_URL") or DEFAULT_URL)
-    changes: dict[str, Any] = {}  # dataclasses.replace's **changes
-    if host is not None:
-        changes["host"] = host
-    if port is not None:
-        changes["port"] = _port(port, "given with -p")
-    if db is not None:
-        changes["db"] = _db(db, "given with -n")
-    if user is not None:
-        changes["username"] = user
-    if password is not None:
-        changes["password"] = password
-    elif environ.get("REDISCLI_AUTH"):
-        changes["password"] = environ["REDISCLI_AUTH"]
-    if tls or cacert or cert or key:
-        if spec.scheme == "unix":
-            raise ConfigError("TLS options do not apply to a unix:// socket")
-        changes.update(tls=True, scheme="rediss")
+    port_n = spec.port if port is None else _port(port, "given with -p")
+    db_n = spec.db if db is None else _db(db, "given with -n")
+    if password is None and environ.get("REDISCLI_AUTH"):
+        password = environ["REDISCLI_AUTH"]
+    with_tls = bool(tls or cacert or cert or key)
+    if with_tls and spec.scheme == "unix":
+        raise ConfigError("TLS options do not apply to a unix:// socket")
     for name, value in (("cacert", cacert), ("cert", cert), ("key", key)):
-        if value is not None:
-            if not os.path.isfile(value):
-                raise ConfigError(f"--{name} file not found: {value}")
-            changes[name] = value
-    changes["cluster"] = cluster
-    spec = replace(spec, **changes)
+        if value is not None and not os.path.isfile(value):
+            raise ConfigError(f"--{name} file not found: {value}")
+    spec = replace(
+        spec,
+        host=spec.host if host is None else host,
+        port=port_n,
+        db=db_n,
+        username=spec.username if user is None else user,
+        password=spec.password if password is None else password,
+        tls=with_tls or spec.tls,
+        scheme="rediss" if with_tls else spec.scheme,
+        cacert=spec.cacert if cacert is None else cacert,
+        cert=spec.cert if cert is None else cert,
+        key=spec.key if key is None else key,
+        cluster=cluster,
+    )
     if (insecure or sni is not None) and not spec.tls:
         flag = "--insecure" if insecure else "--sni"
         raise ConfigError(f"{flag} applies to TLS only: add --tls or use a rediss:// URL")
@@ -679,7 +680,7 @@ async def probe_server(client: aioredis.Redis) -> ServerInfo:
     return server_info_from_hello(hello)
 
 
-def server_info_from_hello(reply: Any) -> ServerInfo:
+def server_info_from_hello(reply: Reply) -> ServerInfo:
     """HELLO's map (RESP3) or flat list (RESP2): server, version, mode. Valkey's version is its
     own; its replies are those of Redis 7.2.4 (what its frozen redis_version says)."""
     if isinstance(reply, list | tuple):

@@ -37,11 +37,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 import redis.asyncio as aioredis
 
 from .model import ConsumerInfo, GroupInfo, LagSource, Snapshot, TimeLagSource, id_ms, time_based
+from .parse import Reply
 from .render import duration_ms
 
 GONE_AFTER_MS = 60_000  # no read attempted for this long before any verdict but "active"
@@ -98,10 +98,10 @@ class Clients:
         return [c for c in self.conns if c.name == name]
 
 
-def parse_client_list(reply: Any, own_ids: Iterable[int] = ()) -> Clients:
+def parse_client_list(reply: Reply, own_ids: Iterable[int] = ()) -> Clients:
     """CLIENT LIST (the raw text, or redis-py's list of dicts) without the connections `own_ids`."""
     own = set(own_ids)
-    rows: list[Mapping[str, Any]]
+    rows: list[Mapping[str, Reply]]
     if isinstance(reply, list | tuple):
         rows = [r for r in reply if isinstance(r, Mapping)]
     else:

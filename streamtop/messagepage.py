@@ -23,10 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from .connection import Command
 from .model import Entry, Focus, StreamInfo, id_key
-from .parse import parse_entries, to_int
+from .parse import Reply, parse_entries, to_int
 
 VALUE_CAP = 64 * 1024  # bytes of one value kept in a page (the collector's BIG_ENTRY); longer: cut
 
@@ -62,7 +62,7 @@ class MessagePages:
             return None
         return p if p.whole else None
 
-    def commands(self, focus: Focus) -> list[tuple[Any, ...]]:
+    def commands(self, focus: Focus) -> list[Command]:
         """What this poll sends for the page (none while the Messages tab is not shown)."""
         if focus.messages_count <= 0:
             self._sent = ""
@@ -80,7 +80,7 @@ class MessagePages:
         return [("XLEN", key)]
 
     def result(
-        self, focus: Focus, replies: Sequence[Any], stream: StreamInfo | None
+        self, focus: Focus, replies: Sequence[Reply], stream: StreamInfo | None
     ) -> tuple[tuple[Entry, ...], BaseException | None]:
         """The page for this poll from the replies to `commands()`, and the error if one failed."""
         sent, self._sent = self._sent, ""

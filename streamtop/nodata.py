@@ -15,14 +15,13 @@ max-deleted-entry-id 0-0: nothing is looked up at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import redis.asyncio as aioredis
 
 from .model import id_key
-from .parse import parse_entries
+from .parse import Reply, parse_entries
 
 CHECK_CHUNK = 1000  # XRANGE id id per round trip
 
@@ -48,7 +47,7 @@ def _key(entry_id: str) -> tuple[int, int]:
     return id_key(entry_id) or (0, 0)
 
 
-def bounds_from_info(info: dict[str, Any]) -> Bounds:
+def bounds_from_info(info: Mapping[str, Reply]) -> Bounds:
     """From XINFO STREAM as pairs (parse.pairs) or a parsed dict."""
     from .parse import text, to_int
 
@@ -70,7 +69,7 @@ def lookup_commands(key: bytes, ids: Iterable[str]) -> list[tuple[bytes | str | 
     return [("XRANGE", key, i, i) for i in ids]
 
 
-def gone_from_replies(ids: Sequence[str], replies: Sequence[Any]) -> set[str]:
+def gone_from_replies(ids: Sequence[str], replies: Sequence[Reply]) -> set[str]:
     """The looked-up IDs whose XRANGE came back empty (an error counts as unknown: not gone)."""
     return {
         i

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any, overload
+from typing import Any, TypeAlias, overload
 
 from .model import (
     ConsumerInfo,
@@ -21,6 +21,17 @@ from .model import (
     StreamInfo,
     entries_after_bound,
 )
+
+Reply: TypeAlias = Any
+"""A raw server reply, or a part of one, as the client hands it over (connection.RAW_COMMANDS,
+execute_raw): bytes, str, int, float, None, a list or a dict, nested, or an exception in place of a
+failed command's reply. Its shape depends on the protocol (RESP2 flat lists, RESP3 maps), the
+server (Redis 6.2 to 8, Valkey) and the command, so it stays untyped: the parsers here read it with
+isinstance checks and never raise on an odd shape (a property test feeds them every shape). The one
+`Any` for a reply: everything that holds a raw reply says `Reply`."""
+
+ReplyFields = dict[str, Reply]
+"""A reply's fields by name (`pairs`): an XINFO GROUPS entry, say; the values raw."""
 
 
 @overload
@@ -38,7 +49,7 @@ def text(value: object) -> str | None:
     return str(value)
 
 
-def _b(value: Any) -> bytes:
+def _b(value: Reply) -> bytes:
     if isinstance(value, bytes):
         return value
     if value is None:
@@ -46,7 +57,7 @@ def _b(value: Any) -> bytes:
     return str(value).encode()
 
 
-def to_int(value: Any) -> int | None:
+def to_int(value: Reply) -> int | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -60,7 +71,7 @@ def to_int(value: Any) -> int | None:
 _FIELD_NAMES: dict[bytes, str] = {}  # decoded reply field names ("length", "pending", ...)
 
 
-def _field(name: Any) -> str:
+def _field(name: Reply) -> str:
     """A reply's field name as str; the few names servers use are decoded once."""
     if isinstance(name, bytes):
         decoded = _FIELD_NAMES.get(name)
@@ -72,7 +83,7 @@ def _field(name: Any) -> str:
     return text(name) or ""
 
 
-def pairs(reply: Any) -> dict[str, Any]:
+def pairs(reply: Reply) -> ReplyFields:
     """A flat [k1, v1, k2, v2, ...] list or a map as a dict with str keys."""
     if isinstance(reply, Mapping):
         return {_field(k): v for k, v in reply.items()}
@@ -82,19 +93,19 @@ def pairs(reply: Any) -> dict[str, Any]:
     return {_field(k): v for k, v in zip(it, it, strict=False)}
 
 
-def entry_id(entry: Any) -> str | None:
+def entry_id(entry: Reply) -> str | None:
     """The ID of an entry reply ([id, fields]) or None."""
     if isinstance(entry, list | tuple) and entry:
         return text(entry[0])
     return None
 
 
-def entry_size(entry: Any) -> int:
+def entry_size(entry: Reply) -> int:
     """Bytes of an entry reply's field names and values ([id, [f, v, ...]] or [id, {f: v}])."""
     if not isinstance(entry, list | tuple) or len(entry) < 2:
         return 0
     body = entry[1]
-    items: Iterable[Any] = body.items() if isinstance(body, Mapping) else _as_list(body)
+    items: Iterable[Reply] = body.items() if isinstance(body, Mapping) else _as_list(body)
     total = 0
     for item in items:
         for x in item if isinstance(item, tuple) else (item,):
@@ -103,12 +114,12 @@ def entry_size(entry: Any) -> int:
     return total
 
 
-def parse_stream(key: bytes, reply: Any) -> StreamInfo:
+def parse_stream(key: bytes, reply: Reply) -> StreamInfo:
     """XINFO STREAM (not FULL)."""
     return parse_stream_sized(key, reply)[0]
 
 
-def parse_stream_sized(key: bytes, reply: Any) -> tuple[StreamInfo, int, int]:
+def parse_stream_sized(key: bytes, reply: Reply) -> tuple[StreamInfo, int, int]:
     """XINFO STREAM, and the sizes in bytes of the first and last entries it carried in full
     (the collector stops asking for them every poll when they are large)."""
     d = pairs(reply)
@@ -116,7 +127,7 @@ def parse_stream_sized(key: bytes, reply: Any) -> tuple[StreamInfo, int, int]:
     return _stream_from(key, d), entry_size(first), entry_size(last)
 
 
-def _stream_from(key: bytes, d: dict[str, Any]) -> StreamInfo:
+def _stream_from(key: bytes, d: ReplyFields) -> StreamInfo:
     return StreamInfo(
         key=key,
         length=to_int(d.get("length")) or 0,
@@ -131,11 +142,11 @@ def _stream_from(key: bytes, d: dict[str, Any]) -> StreamInfo:
     )
 
 
-def _as_list(reply: Any) -> list[Any]:
+def _as_list(reply: Reply) -> list[Reply]:
     return list(reply) if isinstance(reply, list | tuple) else []
 
 
-def parse_groups(reply: Any) -> list[dict[str, Any]]:
+def parse_groups(reply: Reply) -> list[ReplyFields]:
     """XINFO GROUPS as one dict per group (name as bytes; the rest raw)."""
     out = []
     for item in _as_list(reply):
@@ -147,7 +158,7 @@ def parse_groups(reply: Any) -> list[dict[str, Any]]:
 
 
 def group_lag(
-    d: Mapping[str, Any],
+    d: Mapping[str, Reply],
     estimate: int | None = None,
     capped: bool = False,
     stream: StreamInfo | None = None,
@@ -179,7 +190,7 @@ def group_lag(
     return Lag(LagSource.UNKNOWN)
 
 
-def parse_consumers(reply: Any) -> tuple[ConsumerInfo, ...]:
+def parse_consumers(reply: Reply) -> tuple[ConsumerInfo, ...]:
     """XINFO CONSUMERS."""
     out = []
     for item in _as_list(reply):
@@ -197,7 +208,7 @@ def parse_consumers(reply: Any) -> tuple[ConsumerInfo, ...]:
     return tuple(out)
 
 
-def parse_pending_summary(reply: Any, oldest: Any = None) -> PendingSummary:
+def parse_pending_summary(reply: Reply, oldest: Reply = None) -> PendingSummary:
     """XPENDING key group (summary form), with an optional `XPENDING key group - + 1` reply."""
     if isinstance(reply, Mapping):  # not a server shape today, but cheap to accept
         d = pairs(reply)
@@ -221,7 +232,7 @@ def parse_pending_summary(reply: Any, oldest: Any = None) -> PendingSummary:
     )
 
 
-def parse_pending_entries(reply: Any) -> tuple[PendingEntry, ...]:
+def parse_pending_entries(reply: Reply) -> tuple[PendingEntry, ...]:
     """XPENDING key group start end count [consumer] (extended form)."""
     out = []
     for row in _as_list(reply):
@@ -241,7 +252,7 @@ def parse_pending_entries(reply: Any) -> tuple[PendingEntry, ...]:
     return tuple(out)
 
 
-def parse_entries(reply: Any) -> list[tuple[str, list[tuple[bytes, bytes]]]]:
+def parse_entries(reply: Reply) -> list[tuple[str, list[tuple[bytes, bytes]]]]:
     """XRANGE / XREVRANGE: [(id, [(field, value), ...]), ...]; deleted entries get no fields."""
     out = []
     for row in _as_list(reply):
@@ -261,7 +272,7 @@ def parse_entries(reply: Any) -> list[tuple[str, list[tuple[bytes, bytes]]]]:
 
 
 def build_group(
-    d: Mapping[str, Any],
+    d: Mapping[str, Reply],
     consumers: Iterable[ConsumerInfo] = (),
     summary: PendingSummary | None = None,
     estimate: int | None = None,
@@ -284,7 +295,7 @@ def build_group(
     )
 
 
-def parse_info(reply: Any) -> dict[str, str]:
+def parse_info(reply: Reply) -> dict[str, str]:
     """INFO as a dict of str (accepts redis-py's parsed dict or the raw text)."""
     if isinstance(reply, Mapping):
         return {str(k): text(v) or "" for k, v in reply.items()}

@@ -93,8 +93,10 @@ def middle_name_text(value: bytes | str | None, limit: int = NAME_LIMIT, style: 
     head_n = limit - 1 - tail_n
     while True:  # characters, shrinking until the escaped, maybe wide, ends fit in `limit` cells
         head, tail = text(s[:head_n], style, name=True), text(s[len(s) - tail_n :], style, name=True)
-        if head.cell_len + tail.cell_len + 1 <= limit or head_n + tail_n <= 1:
+        if head.cell_len + tail.cell_len + 1 <= limit:
             return head + Text("…", "dim") + tail
+        if head_n + tail_n <= 1:  # one escaped character is wider than the limit: the end cut
+            return name_text(value, limit, style)
         if head_n > tail_n:
             head_n -= 1
         else:

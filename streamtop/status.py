@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from importlib import resources
-from typing import Any, TextIO
+from typing import TextIO
 
 from rich.console import Console, JustifyMethod
 from rich.table import Table
@@ -201,7 +201,7 @@ class Breach:
             return f"{where}: {what} unknown, cannot verify <= {limit}"
         return f"{where}: {what} {shown} > {limit}"
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> dict[str, object]:
         return {
             "stream": None if self.stream is None else label(self.stream),
             "stream_hex": None if self.stream is None else self.stream.hex(),
@@ -477,7 +477,7 @@ def _rate(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
 
-def _group_json(res: Result, s: StreamInfo, g: GroupInfo) -> dict[str, Any]:
+def _group_json(res: Result, s: StreamInfo, g: GroupInfo) -> dict[str, object]:
     health = res.history.health(s.key, g.name)
     ps = g.pending_summary
     oldest = ps.oldest if ps else None
@@ -527,7 +527,7 @@ def _group_json(res: Result, s: StreamInfo, g: GroupInfo) -> dict[str, Any]:
     }
 
 
-def _stream_json(res: Result, s: StreamInfo) -> dict[str, Any]:
+def _stream_json(res: Result, s: StreamInfo) -> dict[str, object]:
     return {
         "key": label(s.key),
         "key_hex": s.key.hex(),
@@ -550,7 +550,7 @@ def _stream_json(res: Result, s: StreamInfo) -> dict[str, Any]:
 
 def to_json(
     res: Result, th: Thresholds, breaches: list[Breach], health: bool = False, streamed: bool = False
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """`streamed`: the streams as a Streamed list, for write_json."""
     snap = res.snapshot
     srv = snap.server
@@ -598,23 +598,23 @@ def to_json(
     }
 
 
-class Streamed(list[Any]):  # json's encoder takes only a list or a tuple
+class Streamed(list[object]):  # json's encoder takes only a list or a tuple
     """A list that json's encoder walks without holding it: each stream's JSON is made when its
     turn comes and dropped once written (issue 29: at 100,000 streams the document and its one
     string took 4.1 GB)."""
 
-    def __init__(self, items: Callable[[], Iterator[Any]], count: int) -> None:
+    def __init__(self, items: Callable[[], Iterator[object]], count: int) -> None:
         super().__init__()
         self.items, self.size = items, count
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Iterator[object]:
         return self.items()
 
     def __len__(self) -> int:
         return self.size
 
 
-def write_json(doc: dict[str, Any], out: TextIO) -> None:
+def write_json(doc: dict[str, object], out: TextIO) -> None:
     """The document as `json.dumps(doc, ensure_ascii=False, indent=2)` would print it, written
     piece by piece (what a Streamed list holds is never all in memory at once)."""
     for chunk in json.JSONEncoder(ensure_ascii=False, indent=2).iterencode(doc):

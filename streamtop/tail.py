@@ -22,7 +22,6 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from . import numbers as num
 from .cliargs import UsageError, add_decode_argument, spec_from_args
@@ -32,8 +31,8 @@ from .decode import RAW, Decoded, decode_entry, format_for
 from .decode import spec_from_args as decode_spec
 from .decode.preview import pairs
 from .model import id_key, label
+from .parse import Reply, parse_entries, text
 from .parse import pairs as reply_pairs
-from .parse import parse_entries, text
 from .session import check_mode, make_action_client
 
 BLOCK_MS = 5000  # one XREAD BLOCK; the connection's socket timeout is this plus 10 s
@@ -171,7 +170,7 @@ class Tail:
         self.seen: StreamState | None = None
         self.failover_wait = 0.0  # cluster: how long --follow waits out its node's failure
 
-    async def _call(self, *args: Arg) -> Any:
+    async def _call(self, *args: Arg) -> Reply:
         import redis
 
         try:
@@ -306,7 +305,7 @@ class Tail:
             return "0-0"
         return after
 
-    async def _read_through_failover(self, after: str) -> Any:
+    async def _read_through_failover(self, after: str) -> Reply:
         """XREAD BLOCK; in a cluster, while the key's primary is down (a replica is being
         promoted: connection refused, CLUSTERDOWN, an uncovered slot), the same XREAD again every
         half second for at most failover_wait seconds, then the last error."""
@@ -341,7 +340,7 @@ def _cancelled() -> bool:
     return task is not None and task.cancelling() > 0
 
 
-def _streams(reply: Any) -> list[tuple[bytes, list[tuple[str, Fields]]]]:
+def _streams(reply: Reply) -> list[tuple[bytes, list[tuple[str, Fields]]]]:
     """XREAD's reply (RESP2: [[key, entries]]; nil on timeout) as (key, parsed entries)."""
     if not reply:
         return []

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 import socket
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -22,7 +22,7 @@ from .. import numbers
 from ..connection import REPLY_TIMEOUT, AsyncClient, error_text
 from ..model import PendingEntry, label
 from ..model import id_key as model_id_key
-from ..parse import parse_pending_entries, to_int
+from ..parse import Reply, parse_pending_entries, to_int
 from ..parse import text as reply_text
 
 MAX_ID_PART = 2**64 - 1
@@ -69,7 +69,7 @@ R = TypeVar("R", bound=ActionResult)
 # ---- input checks -------------------------------------------------------------------------
 
 
-def check_name(value: Any, what: str) -> bytes:
+def check_name(value: object, what: str) -> bytes:
     """A key, group or consumer name: any non-empty binary string."""
     if isinstance(value, str):
         value = value.encode()
@@ -78,7 +78,7 @@ def check_name(value: Any, what: str) -> bytes:
     return value
 
 
-def check_id(value: Any, what: str = "stream ID", special: tuple[str, ...] = ()) -> str:
+def check_id(value: object, what: str = "stream ID", special: tuple[str, ...] = ()) -> str:
     """A stream ID `ms` or `ms-seq` (each part a 64-bit unsigned number), or one of `special`."""
     text = value.decode() if isinstance(value, bytes) else str(value if value is not None else "")
     text = text.strip()
@@ -92,17 +92,18 @@ def check_id(value: Any, what: str = "stream ID", special: tuple[str, ...] = ())
     return text
 
 
-def check_ids(values: Any, what: str = "entry") -> tuple[str, ...]:
+def check_ids(values: object, what: str = "entry") -> tuple[str, ...]:
     """A non-empty selection of stream IDs, duplicates dropped, order kept."""
     if isinstance(values, str | bytes):
         values = [values]
-    ids = tuple(dict.fromkeys(check_id(v, f"{what} ID") for v in (values or ())))
+    items: Iterable[object] = values if isinstance(values, Iterable) else ()  # None: nothing chosen
+    ids = tuple(dict.fromkeys(check_id(v, f"{what} ID") for v in items))
     if not ids:
         raise ValidationError(f"no {what} selected")
     return ids
 
 
-def parse_int(value: Any, what: str, lo: int = 0, hi: int | None = None) -> int:
+def parse_int(value: object, what: str, lo: int = 0, hi: int | None = None) -> int:
     """A whole number in [lo, hi] from an int or from what a person typed ("1,000" and "1_000" ok):
     streamtop.numbers decides, so the dialogs, the CLI and this layer refuse alike."""
     try:
@@ -111,7 +112,7 @@ def parse_int(value: Any, what: str, lo: int = 0, hi: int | None = None) -> int:
         raise ValidationError(str(exc)) from None
 
 
-def parse_idle(value: Any, what: str = "min idle time") -> int:
+def parse_idle(value: object, what: str = "min idle time") -> int:
     """An idle time in milliseconds: an int is ms; text is seconds unless it ends in ms, s, m or h."""
     try:
         return numbers.parse_duration_ms(value, what)
@@ -119,7 +120,7 @@ def parse_idle(value: Any, what: str = "min idle time") -> int:
         raise ValidationError(str(exc)) from None
 
 
-def check_strategy(strategy: Any) -> str:
+def check_strategy(strategy: object) -> str:
     s = str(strategy or "").strip().upper()
     if s not in ("MAXLEN", "MINID"):
         raise ValidationError(f"trim strategy must be MAXLEN or MINID, got {strategy!r}")
@@ -242,7 +243,7 @@ def fail(
 # ---- reply helpers ------------------------------------------------------------------------
 
 
-def pending_rows(reply: Any) -> tuple[PendingEntry, ...]:
+def pending_rows(reply: Reply) -> tuple[PendingEntry, ...]:
     """XPENDING extended form, raw or parsed by redis-py (a list of dicts)."""
     rows = reply if isinstance(reply, list | tuple) else []
     if rows and isinstance(rows[0], Mapping):

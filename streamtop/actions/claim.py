@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from ..connection import AsyncClient
 from ..model import label
@@ -46,7 +45,7 @@ from .context import Context
 PAGE = 100  # entries per XAUTOCLAIM or XCLAIM
 MAX_CALLS = 100_000  # a backstop against a cursor that never reaches 0-0
 
-Progress = Callable[[int, int], Any]  # (claimed so far, cap)
+Progress = Callable[[int, int], object]  # (claimed so far, cap); what it returns is not used
 
 
 def _done(cursor: str | None) -> bool:
@@ -97,7 +96,7 @@ async def claim_auto(
     *,
     must_exist: bool = False,
     start: str = "0-0",
-    progress: Callable[[int, int], Any] | None = None,
+    progress: Progress | None = None,
     cancel: asyncio.Event | None = None,
     dry_run: bool = False,
 ) -> ClaimResult:
@@ -132,7 +131,7 @@ async def claim_from(
     cap: int | str = MAX_CAP,
     *,
     must_exist: bool = False,
-    progress: Callable[[int, int], Any] | None = None,
+    progress: Progress | None = None,
     cancel: asyncio.Event | None = None,
     dry_run: bool = False,
 ) -> ClaimResult:

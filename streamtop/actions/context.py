@@ -10,13 +10,13 @@ import asyncio
 import contextvars
 import dataclasses
 import functools
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Concatenate, ParamSpec
+from typing import Concatenate, ParamSpec
 
-from ..connection import AsyncClient
+from ..connection import Arg, AsyncClient, Command
 from ..model import ServerInfo
-from ..parse import parse_consumers, parse_groups, to_int
+from ..parse import Reply, ReplyFields, parse_consumers, parse_groups, to_int
 from .base import DETAIL, R, is_not_answering
 
 REREAD_TIMEOUT = 2.0  # seconds a re-read after a dropped connection may take (a fresh connection
@@ -43,7 +43,7 @@ class Context:
             return kind(False, f"read-only mode: {action} refused (started with --read-only)", read_only=True)
         return None
 
-    async def cmd(self, *args: Any) -> Any:
+    async def cmd(self, *args: Arg) -> Reply:
         return await self.client.execute_command(*args)
 
     async def consumers(self, key: bytes, group: bytes) -> list[tuple[bytes, int]]:
@@ -59,7 +59,7 @@ class Context:
             ]
         return [(c.name, c.pending) for c in parse_consumers(reply)]
 
-    async def groups(self, key: bytes) -> list[dict[str, Any]]:
+    async def groups(self, key: bytes) -> list[ReplyFields]:
         """XINFO GROUPS as dicts (name bytes, the rest raw; raises on server errors)."""
         return parse_groups(await self.cmd("XINFO", "GROUPS", key))
 
@@ -74,7 +74,7 @@ class Context:
             return exc
         return None
 
-    async def reread(self, *commands: Sequence[Any]) -> list[Any] | None:
+    async def reread(self, *commands: Command) -> list[Reply] | None:
         """After a lost reply: the commands' replies on a fresh connection (errors in place), or
         None when the server cannot be read either (then the result says "may have been applied").
         Not tried when the reply was lost to a hang (`lost`): it would wait as long again."""
@@ -84,7 +84,7 @@ class Context:
             pipe = self.client.pipeline(transaction=False)
             for args in commands:
                 pipe.execute_command(*args, **(DETAIL if args[0] == "XPENDING" else {}))
-            replies: list[Any] = await asyncio.wait_for(pipe.execute(raise_on_error=False), REREAD_TIMEOUT)
+            replies: list[Reply] = await asyncio.wait_for(pipe.execute(raise_on_error=False), REREAD_TIMEOUT)
             return replies
         except Exception:
             return None

@@ -43,7 +43,7 @@ from redis.crc import key_slot
 
 from ..connection import AsyncClient
 from ..model import PendingEntry, ServerInfo, label
-from ..parse import parse_entries, text, to_int
+from ..parse import Reply, parse_entries, text, to_int
 from .base import (
     DETAIL,
     ActionResult,
@@ -103,14 +103,14 @@ class DlqNotStream(Exception):
 class HalfApplied(Exception):
     """EXEC ran but one of its commands failed (the other may have been applied)."""
 
-    def __init__(self, entry_id: str, copied: Any, acked: Any) -> None:
+    def __init__(self, entry_id: str, copied: Reply, acked: Reply) -> None:
         super().__init__(entry_id)
         self.entry_id, self.copied, self.acked = entry_id, copied, acked
 
 
 async def _move_one(
     client: AsyncClient, key: bytes, group: bytes, entry_id: str, dlq: bytes
-) -> tuple[str, Any]:
+) -> tuple[str, Reply]:
     """('moved', dlq id) | ('gone', None) | ('raced', None) | ('busy', None).
     Raises DlqNotStream before anything is queued, HalfApplied when EXEC's replies disagree, and
     redis.ConnectionError when the connection drops at any step (redis-py says WatchError then)."""
@@ -124,7 +124,7 @@ async def _move_one(
 
 async def _try_move(
     client: AsyncClient, key: bytes, group: bytes, entry_id: str, dlq: bytes
-) -> tuple[str, Any]:
+) -> tuple[str, Reply]:
     for _ in range(WATCH_RETRIES):
         async with client.pipeline(transaction=True) as pipe:
             await pipe.watch(dlq)

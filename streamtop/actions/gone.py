@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from .. import liveness
 from ..liveness import Liveness, group_liveness, read_clients
 from ..model import GroupInfo, Lag, LagSource, TimeLag, TimeLagSource, id_ms, label, time_based
-from ..parse import parse_consumers, parse_entries, text, to_int
+from ..parse import Reply, parse_consumers, parse_entries, text, to_int
 from .base import ActionResult, check_name, fail, is_lost, one_line
 from .context import Context
 
@@ -145,7 +144,7 @@ async def delete_gone(
     skipped: list[tuple[bytes, str]] = []
     for name in names:
         try:
-            reply: Any = await ctx.client.execute_command(
+            reply: Reply = await ctx.client.execute_command(
                 "EVAL", DELETE_IF_STILL_GONE, 1, key, group, name, min_idle_ms or liveness.GONE_AFTER_MS
             )
         except Exception as exc:

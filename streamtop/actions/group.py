@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..connection import Arg
 from ..model import label
 from ..parse import text, to_int
 from .base import ActionResult, check_id, check_name, fail
@@ -93,7 +94,7 @@ async def group_create(
             start=start,
             dry_run=True,
         )
-    args = ["XGROUP", "CREATE", key, group, start] + (["MKSTREAM"] if mkstream else [])
+    args: list[Arg] = ["XGROUP", "CREATE", key, group, start, *(["MKSTREAM"] if mkstream else [])]
     try:
         await ctx.cmd(*args)
     except Exception as exc:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
+from ..connection import Arg
 from ..model import PendingEntry, label
 from .base import (
     DETAIL,
@@ -61,7 +61,7 @@ async def pending_list(
     try:
         while len(rows) < cap:
             count = min(1000, cap - len(rows))
-            args: list[Any] = ["XPENDING", key, group, "IDLE", min_idle_ms, lo, "+", count]
+            args: list[Arg] = ["XPENDING", key, group, "IDLE", min_idle_ms, lo, "+", count]
             args += [who] if who is not None else []
             page = pending_rows(await ctx.client.execute_command(*args, **DETAIL))
             rows += page

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from ..events import sensor_event, xadd_many
 from ..model import label
@@ -92,7 +91,7 @@ async def produce_burst(
     n: int | str,
     maxlen: int | str | None = None,
     approx: bool = False,
-    progress: Callable[[int, int], Any] | None = None,
+    progress: Callable[[int, int], object] | None = None,
     cancel: asyncio.Event | None = None,
 ) -> BurstResult:
     """N test events in pipelined chunks. `progress(done, n)` after each chunk; setting
@@ -158,7 +157,6 @@ async def _lost_chunk(
     (entries of other writers in that span would be counted too; a MAXLEN may have trimmed)."""
     start = next_id(after) if after else "-"
     got = await ctx.reread(("XRANGE", key, start, "+", "COUNT", size + 1), ("XLEN", key))
-    base: dict[str, Any] = {"error": str(exc), "requested": n, "added_confirmed": done, "lost_reply": True}
     if got is None or any(isinstance(g, Exception) for g in got):
         return BurstResult(
             False,
@@ -167,7 +165,10 @@ async def _lost_chunk(
             f"{size:,} more may have been added: check with XLEN {label(key)}",
             added=done,
             may_have_applied=True,
-            **base,
+            error=str(exc),
+            requested=n,
+            added_confirmed=done,
+            lost_reply=True,
         )
     found = min(size, len(parse_entries(got[0])))
     total = done + found
@@ -179,5 +180,8 @@ async def _lost_chunk(
         f"{to_int(got[1]) or 0:,} entries",
         added=total,
         added_in_lost_chunk=found,
-        **base,
+        error=str(exc),
+        requested=n,
+        added_confirmed=done,
+        lost_reply=True,
     )

@@ -12,12 +12,11 @@ the cheaper side in pages and stops at SCAN_CAP entries, beyond which counts are
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from ..connection import AsyncClient
 from ..model import label
 from ..nodata import Bounds, bounds_from_info, without_data
-from ..parse import pairs, parse_entries, text, to_int
+from ..parse import Reply, ReplyFields, pairs, parse_entries, text, to_int
 from .base import (
     DETAIL,
     MAX_MAXLEN,
@@ -60,11 +59,15 @@ class GroupImpact:
         return bool(self.pending) or bool(self.unread) or self.pending is None or self.unread is None
 
 
+# a checked trim threshold (_trim_args): MAXLEN's an int, MINID's a stream ID
+Threshold = int | str
+
+
 @dataclass(frozen=True)
 class TrimPreview:
     key: bytes
     strategy: str
-    threshold: Any
+    threshold: Threshold
     approx: bool
     length: int
     removes_min: int | None  # exact trim: min == max
@@ -186,19 +189,18 @@ class TrimResult(ActionResult):
     length_after: int | None = None
 
 
-def _trim_args(key: Any, strategy: Any, threshold: Any) -> tuple[bytes, str, Any]:
-    key = check_name(key, "stream key")
-    strategy = check_strategy(strategy)
-    if strategy == "MAXLEN":
-        threshold = parse_int(threshold, "MAXLEN", 0)
-        if threshold > MAX_MAXLEN:
+def _trim_args(key: object, strategy: object, threshold: object) -> tuple[bytes, str, Threshold]:
+    name = check_name(key, "stream key")
+    how = check_strategy(strategy)
+    if how == "MAXLEN":
+        limit = parse_int(threshold, "MAXLEN", 0)
+        if limit > MAX_MAXLEN:
             raise ValidationError(
                 f"MAXLEN must be at most {MAX_MAXLEN:,}: the server refuses more "
                 "('value is not an integer or out of range')"
             )
-    else:
-        threshold = check_id(threshold, "MINID")
-    return key, strategy, threshold
+        return name, how, limit
+    return name, how, check_id(threshold, "MINID")
 
 
 async def trim_preview(
@@ -250,7 +252,7 @@ async def trim(
 
 
 async def _trim_lost(
-    ctx: Context, exc: BaseException, key: bytes, strategy: str, threshold: Any, approx: bool, seen: int
+    ctx: Context, exc: BaseException, key: bytes, strategy: str, threshold: Threshold, approx: bool, seen: int
 ) -> TrimResult:
     """The trim's reply was lost: the length now against the length just before, and whether
     the stream now satisfies the trim (exact MAXLEN: length; MINID: the first ID)."""
@@ -269,9 +271,9 @@ async def _trim_lost(
     now = to_int(got[0]) or 0
     first = parse_entries(got[1])
     if strategy == "MAXLEN":
-        holds = now <= threshold
+        holds = now <= int(threshold)
     else:
-        holds = not first or id_key(first[0][0]) >= id_key(threshold)
+        holds = not first or id_key(first[0][0]) >= id_key(str(threshold))
     if now < seen:
         ok, msg = True, f"{head}: '{label(key)}' now has {now:,} entries, {seen - now:,} fewer: the trim ran"
     elif holds:
@@ -297,7 +299,9 @@ async def _trim_lost(
     )
 
 
-async def preview(ctx: Context, key: bytes, strategy: str, threshold: Any, approx: bool) -> TrimPreviewResult:
+async def preview(
+    ctx: Context, key: bytes, strategy: str, threshold: Threshold, approx: bool
+) -> TrimPreviewResult:
     client = ctx.client
     how = f"{strategy} {'~' if approx else '='} {threshold}"
     try:
@@ -335,36 +339,36 @@ async def preview(ctx: Context, key: bytes, strategy: str, threshold: Any, appro
     return TrimPreviewResult(True, msg, preview=p)
 
 
-def _first_id(entry: Any) -> str | None:
+def _first_id(entry: Reply) -> str | None:
     return text(entry[0]) if isinstance(entry, list | tuple) and entry else None
 
 
 async def _boundary(
-    client: AsyncClient, key: bytes, strategy: str, threshold: Any, length: int, first: str | None
+    client: AsyncClient, key: bytes, strategy: str, threshold: Threshold, length: int, first: str | None
 ) -> tuple[str | None, int | None]:
     """(last removed ID or None if too far to find, how many go or None if too many to count).
     MAXLEN always knows the count; MINID always knows the boundary (the ID just below it)."""
     if length == 0 or first is None:
         return None, 0
     if strategy == "MAXLEN":
-        removed = max(0, length - threshold)
+        limit = int(threshold)
+        removed = max(0, length - limit)
         if removed == 0:
             return None, 0
-        if removed <= threshold + 1:  # read the cheaper side
+        if removed <= limit + 1:  # read the cheaper side
             _, last, capped = await _scan(client, key, "-", "+", SCAN_CAP, stop_at=removed)
         else:
-            _, last, capped = await _scan(
-                client, key, "-", "+", SCAN_CAP, reverse=True, stop_at=threshold + 1
-            )
+            _, last, capped = await _scan(client, key, "-", "+", SCAN_CAP, reverse=True, stop_at=limit + 1)
         return (None if capped else last), removed
-    if id_key(first) >= id_key(threshold):
+    minid = str(threshold)
+    if id_key(first) >= id_key(minid):
         return None, 0
-    hi = prev_id(threshold)
+    hi = prev_id(minid)
     if hi is None:  # MINID 0-0: nothing is below it (the first ID is never below 0-0)
         return None, 0
     n, _, capped = await _scan(client, key, "-", hi, SCAN_CAP)
     if capped:  # count the kept side instead
-        kept, _, capped = await _scan(client, key, threshold, "+", SCAN_CAP)
+        kept, _, capped = await _scan(client, key, minid, "+", SCAN_CAP)
         return hi, None if capped else length - kept
     return hi, n
 
@@ -372,7 +376,7 @@ async def _boundary(
 async def _impact(
     client: AsyncClient,
     key: bytes,
-    g: dict[str, Any],
+    g: ReplyFields,
     hi: str | None,
     removed: int | None,
     first: str | None,

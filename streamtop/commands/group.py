@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import replace
-from typing import Any
 
 from ..actions import ActionResult, Actions
 from ..actions.base import fail
@@ -115,27 +114,26 @@ def run(args: argparse.Namespace) -> int:
     return run_async(args, job)
 
 
-def gone_row(group: bytes, pre: GonePreview, lines: list[str]) -> dict[str, Any]:
+def gone_row(group: bytes, pre: GonePreview, lines: list[str]) -> dict[str, object]:
     """One group's preview as its JSON row; each consumer's line appended to `lines`."""
-    row: dict[str, Any] = {
-        **named("name", group),
-        "delete": [],
-        "holding": [],
-        "unsure": [],
-        "kept": [],
-        "deleted": [],
-        "skipped": [],
-    }
+    delete: list[dict[str, object]] = []
+    holding: list[dict[str, object]] = []
+    unsure: list[dict[str, object]] = []
+    kept: list[dict[str, object]] = []
     for consumer, pending, state in pre.gone:
-        item = {**named("consumer", consumer), "pending": pending, "gone_reason": state.reason}
-        row["holding" if pending else "delete"].append(item)
+        item: dict[str, object] = {
+            **named("consumer", consumer),
+            "pending": pending,
+            "gone_reason": state.reason,
+        }
+        (holding if pending else delete).append(item)
         what = f"held: {pending} pending, kept" if pending else state.reason
         lines.append(f"  '{label(group)}' / '{label(consumer)}': {what}")
     for consumer, pending, state in pre.unsure:  # the server cannot tell: kept
-        row["unsure"].append({**named("consumer", consumer), "pending": pending, "reason": state.reason})
+        unsure.append({**named("consumer", consumer), "pending": pending, "reason": state.reason})
         lines.append(f"  '{label(group)}' / '{label(consumer)}': {state.reason}, kept")
     for consumer, pending, state in pre.kept:  # waiting or busy: kept
-        row["kept"].append(
+        kept.append(
             {
                 **named("consumer", consumer),
                 "pending": pending,
@@ -144,7 +142,15 @@ def gone_row(group: bytes, pre: GonePreview, lines: list[str]) -> dict[str, Any]
             }
         )
         lines.append(f"  '{label(group)}' / '{label(consumer)}': {state.reason}, kept")
-    return row
+    return {
+        **named("name", group),
+        "delete": delete,
+        "holding": holding,
+        "unsure": unsure,
+        "kept": kept,
+        "deleted": [],
+        "skipped": [],
+    }
 
 
 def check_gone_args(args: argparse.Namespace, key: bytes, op: str, rest: list[str]) -> None:
@@ -169,7 +175,7 @@ def run_gone(args: argparse.Namespace, key: bytes, op: str, rest: list[str]) -> 
     check_gone_args(args, key, op, rest)
 
     async def job(actions: Actions) -> int:
-        base: dict[str, Any] = {**named("stream", key), "op": "delconsumer --gone"}
+        base: dict[str, object] = {**named("stream", key), "op": "delconsumer --gone"}
         if args.group is not None:
             groups = [to_bytes(args.group)]
         else:
@@ -178,7 +184,7 @@ def run_gone(args: argparse.Namespace, key: bytes, op: str, rest: list[str]) -> 
             except Exception as exc:
                 return finish(args, fail(GonePreview, exc, "gone consumers", key), base)
         plans: list[tuple[bytes, list[bytes]]] = []
-        rows: list[dict[str, Any]] = []
+        rows: list[dict[str, object]] = []
         lines: list[str] = []
         for group in groups:
             pre = await actions.gone_preview(key, group)

@@ -23,14 +23,14 @@ import asyncio
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 import redis
 
 from ..commandlog import CommandLog, Logged, attach, attach_sync
 from ..connection import REDIS_ERRORS, ConnectionSpec, error_text
 from ..model import id_key, label
-from ..parse import text
+from ..parse import ReplyFields, text
 from .audit import AUDIT_GROUP
 from .base import BLOCK_MS, make_db
 from .pubsub import CHANNEL
@@ -174,11 +174,11 @@ def check_blocking(db: redis.Redis, t: LessonTracker) -> bool:
     )
 
 
-def _consumers(db: redis.Redis, t: LessonTracker) -> list[dict[str, Any]]:
+def _consumers(db: redis.Redis, t: LessonTracker) -> list[ReplyFields]:
     return db.xinfo_consumers(t.stream, t.group)
 
 
-def _since_success_ms(c: dict[str, Any]) -> int | None:
+def _since_success_ms(c: ReplyFields) -> int | None:
     """ms since the consumer last read something: `inactive` (7.2+; -1 never), else `idle`."""
     if "inactive" in c:
         value = int(c["inactive"])
@@ -192,13 +192,13 @@ def check_share(db: redis.Redis, t: LessonTracker) -> bool:
     return len(recent) >= 2
 
 
-def _delivered(db: redis.Redis, t: LessonTracker, group: dict[str, Any]) -> int:
+def _delivered(db: redis.Redis, t: LessonTracker, group: ReplyFields) -> int:
     if group.get("entries-read") is not None:
         return int(group["entries-read"])
     return len(_xrange(db, t.stream, "-", group["last-delivered-id"], count=10_000))
 
 
-def _group(db: redis.Redis, t: LessonTracker) -> dict[str, Any] | None:
+def _group(db: redis.Redis, t: LessonTracker) -> ReplyFields | None:
     return next((g for g in db.xinfo_groups(t.stream) if g["name"] == t.group.encode()), None)
 
 
@@ -418,7 +418,7 @@ def done_dlq(db: redis.Redis, t: LessonTracker) -> bool:
     for e in _learner_commands(t, "XADD"):
         if _ok(e) and e.arg(1) == t.dlq and e.reply:
             new = text(e.reply)
-            if _xrange(db, t.dlq, new, new):
+            if new and _xrange(db, t.dlq, new, new):
                 return True
     return False
 

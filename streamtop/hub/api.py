@@ -24,13 +24,14 @@ import contextlib
 import dataclasses
 import hmac
 import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
 from ..collector import focus_commands, focus_data, mark_without_data
-from ..connection import execute_raw
+from ..connection import Command, execute_raw
 from ..model import Entry, Focus, FocusData, Snapshot
+from ..parse import Reply
 from .document import HubState, document, encode, focus_from_query, focus_json
 
 if TYPE_CHECKING:
@@ -131,7 +132,7 @@ class Hub:
         data = focus_data(focus, replies)
         if data.focus.group is not None and data.error is None:
 
-            async def run(commands: list[tuple[Any, ...]]) -> list[Any]:
+            async def run(commands: Sequence[Command]) -> list[Reply]:
                 return await execute_raw(client, commands, FOCUS_TIMEOUT)
 
             data, _ = await mark_without_data(data, snap.streams, run)

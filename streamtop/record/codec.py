@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 from ..model import (
     ConsumerInfo,
@@ -35,7 +35,12 @@ AGE_SLACK_MS = 250
 _LAG_SOURCES = {str(v): v for v in LagSource}  # Enum(value) is slow; a replay decodes many
 _TIME_LAG_SOURCES = {str(v): v for v in TimeLagSource}
 
-Body = list[Any]
+Packed: TypeAlias = Any
+"""A value as msgpack gives it back from a recording (None, bool, int, float, str, bytes, or a list
+or dict of those): the file's own positional format, which the decoders here read by position as
+the encoders wrote it (the file's format version says which). Untyped as a raw reply is."""
+
+Body = list[Packed]  # one record's fields, in the order its encoder wrote them
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +62,11 @@ class Encoded:
                 return False
         return True
 
-    def packable(self) -> list[Any]:
+    def packable(self) -> list[object]:
         return [self.body, list(self.ages)]
 
     @classmethod
-    def unpack(cls, value: list[Any]) -> Encoded:
+    def unpack(cls, value: Body) -> Encoded:
         return cls(value[0], tuple(value[1]))
 
 

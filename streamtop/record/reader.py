@@ -16,7 +16,6 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import msgpack  # type: ignore[import-untyped]  # no type information shipped
 
@@ -24,6 +23,7 @@ from ..history import History
 from ..model import Discovery, NodeStatus, ServerInfo, Snapshot, StreamInfo
 from .codec import (
     Encoded,
+    Packed,
     decode_cost,
     decode_discovery,
     decode_nodes,
@@ -77,7 +77,7 @@ class _Decoder:
             z = zlib.decompressobj(zdict=self.last_raw)
             raw = z.decompress(data) + z.flush()
         self.last_raw = raw
-        rec: dict[str, Any] = msgpack.unpackb(raw, raw=False, strict_map_key=False)
+        rec: dict[str, Packed] = msgpack.unpackb(raw, raw=False, strict_map_key=False)
         now_ms = taken_ms(rec["t"])
         if "disc" in rec:
             self.discovery = decode_discovery(rec["disc"])

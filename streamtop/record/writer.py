@@ -66,7 +66,11 @@ class Monitor(Protocol):
     stale_since: float | None
     error: str | None
     failures: int
-    recorder: Any
+
+    @property
+    def recorder(self) -> object: ...  # monitor.PollRecorder | None: only set here
+    @recorder.setter
+    def recorder(self, value: Recorder) -> None: ...
 
     def clock(self) -> float: ...
 
@@ -576,7 +580,7 @@ class RecordingActions:
         if not inspect.iscoroutinefunction(attr):
             return attr
 
-        async def recorded(*args: Any, **kwargs: Any) -> Any:
+        async def recorded(*args: Any, **kwargs: Any) -> object:
             result = await attr(*args, **kwargs)
             ok = bool(getattr(result, "ok", True))
             message = str(getattr(result, "message", result))

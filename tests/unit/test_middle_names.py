@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from streamtop.render import middle_name_text, text
@@ -20,6 +20,7 @@ def test_escapes_are_not_split() -> None:
 
 
 @given(st.binary(max_size=200), st.integers(min_value=5, max_value=60))
+@example(b"\xc2\x80", 5)  # one escape (\\u0080) wider than the limit: it once came out 7 wide
 def test_fits_and_is_escaped(value: bytes, limit: int) -> None:
     out = middle_name_text(value, limit)
     assert out.cell_len <= limit
