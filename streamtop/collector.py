@@ -63,6 +63,9 @@ from .parse import (
 GLOB_CHARS = frozenset(b"*?[")
 SCAN_COUNT = 1000
 SCAN_CALLS_PER_POLL = 8  # a rescan goes on over several polls beyond this many SCAN calls
+# the dashboard's first scan (issue 29): this many SCAN calls per poll, the keys found so far shown
+# at once (100,000 streams: rows after one poll, not after the whole scan and one huge read)
+FIRST_SCAN_CALLS = 16
 CHEAP_ESTIMATE = 100  # a lag estimate below this is counted again every poll
 YIELD_EVERY = 200  # streams parsed between two yields to the event loop (the UI stays responsive)
 # XINFO STREAM returns the first and last entries in full: one 10 MB entry made every poll pull
@@ -297,6 +300,8 @@ class Collector:
         while scan.pattern < len(self.patterns) and not scan.capped:
             if budget is not None and trips >= budget:
                 self.total_round_trips += trips
+                if not self.discovery.taken_at and self.follow_screen:  # the first scan: what it found
+                    self.discovery = self._discovered(scan.found, scan.capped, 0.0, complete=False)
                 return trips
             cursor, keys = await self._trip(
                 self.client.execute_command,
@@ -316,21 +321,24 @@ class Collector:
                 scan.capped = True
             elif int(cursor) == 0:
                 scan.pattern, scan.cursor = scan.pattern + 1, 0
-        found = scan.found
         self._scan = None
-        max_streams = self.options.max_streams
-        capped = scan.capped or len(found) > max_streams  # explicit keys count too
-        keys = sorted(found)[:max_streams]
-        self.discovery = Discovery(
-            patterns=tuple(p.decode("utf-8", "backslashreplace") for p in self.patterns),
-            keys=tuple(keys),
-            capped=capped,
-            max_streams=max_streams,
-            taken_at=time.time(),
-        )
+        self.discovery = self._discovered(scan.found, scan.capped, time.time())
         self._discovery_due = False
         self.total_round_trips += trips
         return trips
+
+    def _discovered(
+        self, found: dict[bytes, None], capped: bool, taken_at: float, complete: bool = True
+    ) -> Discovery:
+        max_streams = self.options.max_streams
+        return Discovery(
+            patterns=tuple(p.decode("utf-8", "backslashreplace") for p in self.patterns),
+            keys=tuple(sorted(found)[:max_streams]),
+            capped=capped or len(found) > max_streams,  # explicit keys count too
+            max_streams=max_streams,
+            taken_at=taken_at,
+            complete=complete,
+        )
 
     # the poll -------------------------------------------------------------------------------
 
@@ -482,7 +490,8 @@ class Collector:
         discovery_trips = 0
         if self._scan is not None or self._discovery_needed(now):
             first = not self.discovery.taken_at
-            discovery_trips = await self.discover(None if first else SCAN_CALLS_PER_POLL)
+            budget = (FIRST_SCAN_CALLS if self.follow_screen else None) if first else SCAN_CALLS_PER_POLL
+            discovery_trips = await self.discover(budget)
         keys = self.discovery.keys
         if self.key_filter is not None:
             keys = self.key_filter(keys)
