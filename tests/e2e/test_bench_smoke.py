@@ -151,6 +151,7 @@ TINY = {
     "time_lag.py": ("--streams", "10", "--reps", "2"),
     "web.py": ("--streams", "5", "--sessions", "1", "--window", "1"),
     "scale.py": ("--sizes", "50", "--seconds", "1", "--window", "1", "--cap", "30", "--no-before"),
+    "cluster_scale.py": ("--streams", "50", "--window", "1", "--cap", "30", "--no-before"),
     "record.py": ("--seconds", "2", "--hours", "0.05", "--streams", "20", "--busy", "5"),
 }
 COVERED = {
