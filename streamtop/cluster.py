@@ -32,7 +32,7 @@ import asyncio
 import contextlib
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field, replace
 from operator import attrgetter
 from typing import Any
@@ -40,7 +40,7 @@ from typing import Any
 import redis
 from redis.crc import key_slot
 
-from .collector import Collector, is_pattern, to_bytes
+from .collector import Collector, Execute, is_pattern, to_bytes
 from .connection import (
     AsyncClient,
     ConnectionSpec,
@@ -49,7 +49,7 @@ from .connection import (
     host_port,
     retry_delay,
 )
-from .model import Discovery, Focus, NodeStatus, PollCost, ServerInfo, Snapshot, StreamInfo
+from .model import Discovery, Focus, FocusData, NodeStatus, PollCost, ServerInfo, Snapshot, StreamInfo
 from .options import POLL_DEFAULTS, PollOptions
 
 SLOTS = 16384
@@ -150,7 +150,7 @@ def command_key(args: Sequence[Any]) -> bytes | None:
     return to_bytes(args[at]) if len(args) > at and isinstance(args[at], str | bytes) else None
 
 
-def asking_execute(slots: set[int]) -> Any:
+def asking_execute(slots: set[int]) -> Execute:
     """execute_raw that sends ASKING before each command on a key of `slots` (the slots the node
     imports), in the same round trip, and hands back the replies as if it had not."""
 
@@ -252,6 +252,28 @@ class _Node:
             self.redirect.execute = asking_execute(self.asking)
         self.redirect.explicit = tuple(sorted(self.redirected))
         self.redirect.request_discovery()
+
+
+@dataclass
+class _Gathered:
+    """What one cluster poll took from its nodes' snapshots."""
+
+    rows: list[StreamInfo] = field(default_factory=list)
+    trips: int = 0
+    discovery_trips: int = 0
+    costs: list[PollCost] = field(default_factory=list)
+    focus: FocusData | None = None
+    redirected: dict[bytes, str] = field(default_factory=dict)  # key -> the ASK/MOVED reply
+    lost: dict[str, set[bytes]] = field(default_factory=dict)  # node -> keys its redirect collector lost
+    dropped: set[bytes] = field(default_factory=set)  # keys a node's new discovery no longer lists
+
+    def add(self, result: Snapshot) -> None:
+        self.trips += result.round_trips
+        self.discovery_trips += result.discovery_round_trips
+        if result.cost is not None:
+            self.costs.append(result.cost)
+        if result.focus is not None:
+            self.focus = result.focus
 
 
 @dataclass
@@ -419,7 +441,7 @@ class ClusterCollector:
     ) -> tuple[Snapshot | None, Snapshot | None]:
         """The node's own keys and, on the same client at once, the keys redirected to it."""
         main = node.collector
-        polls: list[Any] = []
+        polls: list[Awaitable[Snapshot]] = []
         if main.patterns or main.explicit:
             self._configure(main, None if redirect_focus else focus)
             polls.append(main.poll())
@@ -657,7 +679,33 @@ class ClusterCollector:
         return out
 
     async def poll(self) -> Snapshot:
+        """Topology (when due) -> every idle node's poll started -> wait for them (the slow ones are
+        reported next time) -> each node's result taken -> redirected keys followed -> one row per
+        key -> the snapshot."""
         started = time.perf_counter()
+        await self._topology_if_due()
+        now = time.time()
+        self._refused = {}
+        first_scan = await self._first_scan()
+        self._start_polls(self.focus)
+        await self._wait_for_nodes()
+        got = _Gathered()
+        self._sent_to = {}
+        for node in self.nodes.values():
+            self._gather(node, got, now)
+        if first_scan:
+            got.redirected.update(self._missed(first_scan, got.rows))
+        if got.redirected:
+            await self._follow_now(got.redirected, got.rows, got.lost)
+        self._settle_redirects(got.lost)
+        streams = self._merge(got.rows, {**dict.fromkeys(got.dropped, ""), **got.redirected})
+        failing = [n.retry_at for n in self.nodes.values() if n.error is not None and n.task is None]
+        if any(n.not_answering_for is not None for n in self.nodes.values()):
+            failing.append(time.monotonic())  # a hung primary: has a replica taken over?
+        self._topology_retry_at = min(failing) if failing else 0.0
+        return self._snapshot(started, now, streams, got)
+
+    async def _topology_if_due(self) -> None:
         mono = time.monotonic()
         due = self._topology_due or (self._refused or mono - self._topology_read_at >= TOPOLOGY_PERIOD)
         if self._refresh or self.topology is None:
@@ -668,94 +716,72 @@ class ClusterCollector:
             # last topology stays
             with contextlib.suppress(ClusterError):
                 await self.refresh_topology()
-        assert self.topology is not None
-        now = time.time()
-        self._refused = {}
-        first_scan = await self._first_scan()
-        self._start_polls(self.focus)
+
+    async def _wait_for_nodes(self) -> None:
+        """Each node has its own deadline: the slow ones are reported next time. The first screen
+        waits longer for every node's first poll (short of the rule that would call the whole poll
+        not answering); a node later still is shown as pending (NodeStatus.first_poll: PARTIAL,
+        not a LIVE table a third empty)."""
         in_flight = {n.task for n in self.nodes.values() if n.task is not None}
-        if in_flight:  # each node has its own deadline: the slow ones are reported next time
-            # the first screen waits longer for every node's first poll (short of the rule that
-            # would call the whole poll not answering); a node later still is shown as pending
-            # (NodeStatus.first_poll: PARTIAL, not a LIVE table a third empty)
+        if in_flight:
             first = any(not n.reported for n in self.nodes.values())
             wait = max(self.node_wait, FIRST_WAIT * self.answer_timeout if first else 0.0)
             await asyncio.wait(in_flight, timeout=wait)
-        trips = discovery_trips = 0
-        focus_data = None
-        costs: list[PollCost] = []
-        redirected: dict[bytes, str] = {}
-        rows: list[StreamInfo] = []
-        lost: dict[str, set[bytes]] = {}  # node -> redirected keys its redirect collector lost
-        self._sent_to = {}
-        dropped: set[bytes] = set()  # keys a node's new discovery no longer lists
-        for node in self.nodes.values():
-            task = node.task
-            if task is None:
-                rows.extend(replace(s, stale=True) if node.error else s for s in node.last)
-                continue
-            if not task.done():
-                waited = time.monotonic() - node.sent_at
-                if waited >= self.answer_timeout and self._silent(node):
-                    node.not_answering_for = waited
-                    node.error = f"not answering for {int(waited)} s"
-                    node.stale_since = node.stale_since or now
-                rows.extend(replace(s, stale=True) if node.error else s for s in node.last)
-                continue
-            node.task = None
-            node.not_answering_for = None
-            node.probe, node.probe_after = None, 0.0
-            if task.cancelled():
-                rows.extend(node.last)
-                continue
-            exc = task.exception()
-            if exc is not None:
-                self._node_failed(node, describe_error(exc, self._node_spec(node.address)), now)
-                rows.extend(replace(s, stale=True) for s in node.last)
-                continue
-            main, extra = task.result()
-            node.failures, node.error, node.stale_since, node.retry_at = 0, None, None, 0.0
-            node.reported = True
-            kept: list[StreamInfo] = []
-            for result, own in ((main, True), (extra, False)):
-                if result is None:
-                    if own:
-                        node.tagged = {}
-                    continue
-                trips += result.round_trips
-                discovery_trips += result.discovery_round_trips
-                if result.cost is not None:
-                    costs.append(result.cost)
-                if result.focus is not None:
-                    focus_data = result.focus
-                got, tagged, moved = self._take(node, result, node.tagged if own else node.redirect_tagged)
-                if own:
-                    node.tagged = tagged
-                else:
-                    node.redirect_tagged = tagged
-                kept.extend(got)
-                if own:
-                    dropped |= self._note_discovery(node)
-                else:
-                    lost[node.address] = {s.key for s in got if s.error is not None} | set(moved)
-                for key, error in moved.items():
-                    redirected[key] = error
-                    self._sent_to[key] = self._redirect(key, error, node)
-            node.last = tuple(kept)
-            rows.extend(kept)
-        if first_scan:
-            redirected.update(self._missed(first_scan, rows))
-        if redirected:
-            await self._follow_now(redirected, rows, lost)
-        self._settle_redirects(lost)
-        streams = self._merge(rows, {**dict.fromkeys(dropped, ""), **redirected})
-        failing = [n.retry_at for n in self.nodes.values() if n.error is not None and n.task is None]
-        if any(n.not_answering_for is not None for n in self.nodes.values()):
-            failing.append(time.monotonic())  # a hung primary: has a replica taken over?
-        self._topology_retry_at = min(failing) if failing else 0.0
-        max_streams = self.options.max_streams
-        capped = len(streams) > max_streams or any(n.collector.discovery.capped for n in self.nodes.values())
-        streams = streams[:max_streams]
+
+    def _gather(self, node: _Node, got: _Gathered, now: float) -> None:
+        """The node's rows this poll: its new ones when its poll came back, else its last ones
+        (stale when it failed or is not answering)."""
+        task = node.task
+        if task is not None and not task.done():
+            waited = time.monotonic() - node.sent_at
+            if waited >= self.answer_timeout and self._silent(node):
+                node.not_answering_for = waited
+                node.error = f"not answering for {int(waited)} s"
+                node.stale_since = node.stale_since or now
+        if task is None or not task.done():
+            got.rows.extend(replace(s, stale=True) if node.error else s for s in node.last)
+            return
+        node.task = None
+        node.not_answering_for = None
+        node.probe, node.probe_after = None, 0.0
+        if task.cancelled():
+            got.rows.extend(node.last)
+            return
+        exc = task.exception()
+        if exc is not None:
+            self._node_failed(node, describe_error(exc, self._node_spec(node.address)), now)
+            got.rows.extend(replace(s, stale=True) for s in node.last)
+            return
+        main, extra = task.result()
+        node.failures, node.error, node.stale_since, node.retry_at = 0, None, None, 0.0
+        node.reported = True
+        kept = self._take_result(node, main, True, got) + self._take_result(node, extra, False, got)
+        node.last = tuple(kept)
+        got.rows.extend(kept)
+
+    def _take_result(
+        self, node: _Node, result: Snapshot | None, own: bool, got: _Gathered
+    ) -> list[StreamInfo]:
+        """One of the node's two snapshots (its own collector's, or its redirect collector's)."""
+        if result is None:
+            if own:
+                node.tagged = {}
+            return []
+        got.add(result)
+        rows, tagged, moved = self._take(node, result, node.tagged if own else node.redirect_tagged)
+        if own:
+            node.tagged = tagged
+            got.dropped |= self._note_discovery(node)
+        else:
+            node.redirect_tagged = tagged
+            got.lost[node.address] = {s.key for s in rows if s.error is not None} | set(moved)
+        for key, error in moved.items():
+            got.redirected[key] = error
+            self._sent_to[key] = self._redirect(key, error, node)
+        return rows
+
+    def _statuses(self, streams: list[StreamInfo]) -> tuple[NodeStatus, ...]:
+        assert self.topology is not None
         shown_by = Counter(map(attrgetter("node"), streams))
         statuses = []
         for address, node in self.nodes.items():
@@ -773,13 +799,20 @@ class ClusterCollector:
                     first_poll=not node.reported and node.error is None,
                 )
             )
+        return tuple(statuses)
+
+    def _snapshot(self, started: float, now: float, rows: list[StreamInfo], got: _Gathered) -> Snapshot:
+        assert self.topology is not None
+        max_streams = self.options.max_streams
+        capped = len(rows) > max_streams or any(n.collector.discovery.capped for n in self.nodes.values())
+        streams = rows[:max_streams]
         refused = [(slot, slot) for slots in self._refused.values() for slot in slots]
-        self.total_round_trips += trips + discovery_trips
+        self.total_round_trips += got.trips + got.discovery_trips
         return Snapshot(
             taken_at=time.time(),
             duration_ms=(time.perf_counter() - started) * 1000,
-            round_trips=trips,
-            discovery_round_trips=discovery_trips,
+            round_trips=got.trips,
+            discovery_round_trips=got.discovery_trips,
             server=replace(self.server, mode="cluster"),
             streams=tuple(streams),
             discovery=Discovery(
@@ -789,10 +822,10 @@ class ClusterCollector:
                 max_streams=max_streams,
                 taken_at=now,
             ),
-            focus=focus_data,
-            nodes=tuple(statuses),
+            focus=got.focus,
+            nodes=self._statuses(streams),
             uncovered=merge_ranges([*self.topology.uncovered_ranges(), *refused]),
-            cost=merge_costs(costs),
+            cost=merge_costs(got.costs),
         )
 
     def _note_discovery(self, node: _Node) -> set[bytes]:

@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
 from . import cadence as cad
 from .connection import AsyncClient, error_text, execute_raw
@@ -161,8 +161,18 @@ class _Scan:
     capped: bool = False
 
 
+# The round trip a Collector sends (a cluster node's adds ASKING before the keys of a slot it imports)
+Execute = Callable[[AsyncClient, Sequence[Sequence[Any]], float | None], Awaitable[list[Any]]]
+
+Mode = Literal["full", "summary", "carry"]  # how a poll reads a stream (streamtop.cadence)
+FULL: Mode = "full"
+SUMMARY: Mode = "summary"
+CARRY: Mode = "carry"
+
+
 class _Batch:
-    """Commands queued for one round trip (the pipeline interface the queueing code uses)."""
+    """Commands queued for one round trip (the pipeline interface the queueing code uses). Who
+    queues takes `span(start)` of it: the slice of the replies that answers what it queued."""
 
     __slots__ = ("commands",)
 
@@ -171,6 +181,14 @@ class _Batch:
 
     def execute_command(self, *args: Any) -> None:
         self.commands.append(args)
+
+    @property
+    def size(self) -> int:
+        return len(self.commands)
+
+    def span(self, start: int) -> slice:
+        """The replies to the commands queued since `start` (a `size` taken before)."""
+        return slice(start, len(self.commands))
 
 
 @dataclass(slots=True)
@@ -204,9 +222,72 @@ class _GroupPlan:
     next_big: str | None = None
     next_big_first: bool = False
 
-    @property
-    def replies(self) -> int:
-        return 3 + (self.estimate_from is not None) + (self.next_from is not None)
+
+@dataclass(slots=True)
+class _ServerAsk:
+    """The server-wide part of a poll's round trip: INFO commandstats before and after the rest
+    (what the poll cost the server, streamtop.cadence) and TIME (the clock that stamps the IDs),
+    each at the place in the replies where it was queued."""
+
+    opening: int | None = None
+    clock: int | None = None
+    closing: int | None = None
+
+    @classmethod
+    def open(cls, batch: _Batch, bracket: bool, clock: bool) -> _ServerAsk:
+        ask = cls()
+        if bracket:
+            ask.opening = batch.size
+            batch.execute_command("INFO", "commandstats")
+        if clock:
+            ask.clock = batch.size
+            batch.execute_command("TIME")
+        return ask
+
+    def close(self, batch: _Batch) -> None:
+        if self.opening is not None:
+            self.closing = batch.size
+            batch.execute_command("INFO", "commandstats")
+
+    @staticmethod
+    def reply(replies: list[Any], at: int | None) -> Any:
+        return replies[at] if at is not None else None
+
+
+@dataclass(slots=True)
+class _StreamAsk:
+    """What one stream asked of the round trip: XINFO STREAM (or, for a heavy stream, the commands
+    that stand in for it), XINFO GROUPS, and per known group its commands. `span` is its slice of
+    the replies; the offsets inside are relative to it, so it reads exactly its own answers."""
+
+    key: bytes
+    mode: Mode  # FULL or SUMMARY
+    heavy: _Heavy | None  # read without XINFO STREAM this poll (see BIG_ENTRY)
+    n_stream: int  # replies to XINFO STREAM or its stand-ins; XINFO GROUPS's comes next
+    groups: dict[bytes, tuple[_GroupPlan, slice]]  # known group -> its plan and replies
+    span: slice
+
+
+class _Partial:
+    """A stream as parsed from its own replies, before the groups that appeared are read."""
+
+    __slots__ = ("built", "group_dicts", "stream")
+
+    def __init__(
+        self,
+        stream: StreamInfo,
+        group_dicts: list[dict[str, Any]] | None = None,
+        built: dict[bytes, GroupInfo] | None = None,
+    ) -> None:
+        self.stream = stream
+        self.group_dicts = group_dicts if group_dicts is not None else []
+        self.built = built if built is not None else {}
+
+    def finish(self) -> StreamInfo:
+        if not self.built:
+            return self.stream
+        groups = tuple(self.built[d["name"]] for d in self.group_dicts if d["name"] in self.built)
+        return replace(self.stream, groups=groups) if groups else self.stream
 
 
 class Collector:
@@ -237,9 +318,7 @@ class Collector:
         self.key_filter: Callable[[tuple[bytes, ...]], tuple[bytes, ...]] | None = None
         # the round trip; a cluster node's wraps it to send ASKING before the keys of a slot the
         # node is importing (streamtop.cluster), which it would otherwise answer with MOVED
-        self.execute: Callable[[AsyncClient, Sequence[Sequence[Any]], float | None], Awaitable[list[Any]]] = (
-            execute_raw
-        )
+        self.execute: Execute = execute_raw
         self.server_time_ms = 0  # the server's clock at the last poll (TIME in the same round trip)
         self.ask_time = True  # False once TIME was refused (an ACL without it): the local clock
         self.read_time_lag = True  # False: no COUNT 1 XRANGE nor TIME (bench/time_lag.py weighs them)
@@ -367,7 +446,7 @@ class Collector:
         return lag.estimate, lag.capped
 
     def _queue_group(
-        self, pipe: Any, key: bytes, name: bytes, ldid: str | None, estimate: bool
+        self, pipe: _Batch, key: bytes, name: bytes, ldid: str | None, estimate: bool
     ) -> _GroupPlan:
         pipe.execute_command("XINFO", "CONSUMERS", key, name)
         pipe.execute_command("XPENDING", key, name)
@@ -464,20 +543,6 @@ class Collector:
             predicted_load=c.load,
         )
 
-    def _queue_focus(self, pipe: Any, focus: Focus) -> int:
-        n = 0
-        if focus.group is not None:
-            args = ["XPENDING", focus.key, focus.group, focus.pending_start, "+", focus.pending_count]
-            if focus.consumer is not None:
-                args.append(focus.consumer)
-            pipe.execute_command(*args)
-            n += 1
-        if focus.messages_count > 0:  # 0: the Messages tab is not shown (issue 29)
-            end, count = focus.messages_end, focus.messages_count
-            pipe.execute_command("XREVRANGE", focus.key, end, "-", "COUNT", count)
-            n += 1
-        return n
-
     async def poll(self) -> Snapshot:
         """One snapshot. Connection errors propagate (the caller marks the screen stale). The
         cyclic GC waits meanwhile (see GcPause)."""
@@ -485,207 +550,266 @@ class Collector:
             return await self._poll()
 
     async def _poll(self) -> Snapshot:
+        """Plan (which keys in full, which as summaries, which carried), queue (each stream and
+        the server-wide part record their slice of the one round trip), parse (each its own
+        replies); groups that appeared since the last poll cost one more round trip."""
         started = time.perf_counter()
         now = time.time()
-        discovery_trips = 0
-        if self._scan is not None or self._discovery_needed(now):
-            first = not self.discovery.taken_at
-            budget = (FIRST_SCAN_CALLS if self.follow_screen else None) if first else SCAN_CALLS_PER_POLL
-            discovery_trips = await self.discover(budget)
+        discovery_trips = await self._discover_due(now)
         keys = self.discovery.keys
         if self.key_filter is not None:
             keys = self.key_filter(keys)
         focus = self.focus
         reading = self._plan(keys, focus) if self.follow_screen else None
-        full = set(reading.details) if reading is not None else None
-        summary = set(reading.summaries) if reading is not None else None
-        bracket = reading is not None and self.measure_load
-
-        pipe = _Batch()
-        if bracket:
-            pipe.execute_command("INFO", "commandstats")
+        batch = _Batch()
         asked_time = self.ask_time and self.read_time_lag
-        if asked_time:  # the server's clock, which stamps the IDs: for time lags
-            pipe.execute_command("TIME")
-        plans: list[list[_GroupPlan]] = []
-        light: list[_Heavy | None] = []  # per key: read without XINFO STREAM this poll
-        modes: list[str] = []  # per key: "full", "summary" or "carry" (shown as last read)
+        server = _ServerAsk.open(batch, reading is not None and self.measure_load, asked_time)
         mono = time.monotonic()
-        for key in keys:
-            mode = (
-                "full"
-                if full is None or key in full
-                else "summary"
-                if summary and key in summary
-                else "carry"
-            )
-            if mode == "carry" and key not in self._shown:
-                mode = "summary"  # (never shown: the plan reads it; this is only a safety net)
-            modes.append(mode)
-            if mode == "carry":
-                light.append(None)
-                plans.append([])
-                continue
-            self._read_at[key] = mono
-            heavy = self._heavy.get(key)
-            if heavy is not None and not heavy.due(mono):
-                light.append(heavy)
-                _queue_light(pipe, key, heavy)
-            else:
-                light.append(None)
-                pipe.execute_command("XINFO", "STREAM", key)
-            pipe.execute_command("XINFO", "GROUPS", key)
-            known = self._last.get(key) if mode == "full" else None
-            key_plans: list[_GroupPlan] = []
-            for g in known.groups if known else ():
-                needs = self._needs_estimate(g)
-                reuse = self._recent_estimate(key, g) if needs else None
-                if reuse is not None:
-                    key_plans.append(
-                        replace(
-                            self._queue_group(pipe, key, g.name, g.last_delivered_id, False), reused=reuse
-                        )
-                    )
-                else:
-                    key_plans.append(self._queue_group(pipe, key, g.name, g.last_delivered_id, needs))
-            plans.append(key_plans)
-        focus_n = self._queue_focus(pipe, focus) if focus else 0
-        if bracket:
-            pipe.execute_command("INFO", "commandstats")
+        asks = self._queue_streams(batch, keys, reading, mono)
+        focus_span = self._queue_focus(batch, focus) if focus else None
+        server.close(batch)
         sent_at = time.perf_counter()
-        replies = await self._trip(self.execute, self.client, pipe.commands, self.options.timeout)
+        replies = await self._trip(self.execute, self.client, batch.commands, self.options.timeout)
         round_trip_us = (time.perf_counter() - sent_at) * 1e6
-        trips = 1
         _raise_connection_error(replies)
-        lead = 1 if bracket else 0  # the opening INFO
-        self.server_time_ms = _server_ms(replies[lead] if asked_time else None)
-        if asked_time and isinstance(replies[lead], Exception):
-            self.ask_time = False  # refused: not asked again (an ACL LOG entry per poll otherwise)
+        self._read_server(server, replies)
         if reading is not None:
-            self._measure(
-                replies[0] if bracket else None,
-                replies[-1] if bracket else None,
-                reading,
-                round_trip_us,
-                time.monotonic(),
-                _sent(pipe.commands),
-                discovery_trips,
-            )
-
-        pos = lead + (1 if asked_time else 0)
-        partial: list[tuple[StreamInfo, list[dict[str, Any]], dict[bytes, GroupInfo]]] = []
-        new_groups: list[tuple[int, dict[str, Any]]] = []
-        carried = 0
-        for i, key in enumerate(keys):
-            if i and not i % YIELD_EVERY:
-                await asyncio.sleep(0)
-            if modes[i] == "carry":  # the very object shown before: nothing above redoes its work
-                partial.append((self._shown[key], [], {}))
-                carried += 1
-                continue
-            heavy = light[i]
-            n_stream = 1 if heavy is None else (2 if heavy.first_big else 3)
-            stream_replies = replies[pos : pos + n_stream]
-            groups_reply = replies[pos + n_stream]
-            pos += n_stream + 1
-            stream_reply = next((r for r in stream_replies if isinstance(r, Exception)), stream_replies[0])
-            by_name: dict[bytes, tuple[_GroupPlan, list[Any]]] = {}
-            for plan in plans[i]:
-                n = plan.replies
-                by_name[plan.name] = (plan, replies[pos : pos + n])
-                pos += n
-            if isinstance(stream_reply, Exception):
-                stream = StreamInfo(key=key, error=error_text(stream_reply))
-                if self.patterns and key not in self.explicit:
-                    self.request_discovery()
-                partial.append((stream, [], {}))
-                continue
-            if modes[i] == "summary" and heavy is None:
-                # a summary whose replies are what they were: the object shown before, so that no
-                # layer above parses, counts or draws it again (an idle stream costs a compare)
-                before, shown = self._summaries.get(key), self._shown.get(key)
-                digest = _digest(stream_reply, groups_reply)
-                if shown is not None and shown.summary_only and before == digest:
-                    partial.append((shown, [], {}))
-                    continue
-                self._summaries[key] = digest
-            else:
-                self._summaries.pop(key, None)
-            if heavy is None:
-                stream, first_size, last_size = parse_stream_sized(key, stream_reply)
-                self._note_sizes(stream, first_size, last_size, mono, now)
-            else:
-                stream = self._light_stream(key, heavy, stream_replies)
-            if isinstance(groups_reply, Exception):
-                partial.append((replace(stream, error=error_text(groups_reply)), [], {}))
-                continue
-            group_dicts = parse_groups(groups_reply)
-            if heavy is not None:
-                stream = replace(stream, entries_added=_entries_added(group_dicts))
-            if modes[i] == "summary":  # the groups as XINFO GROUPS has them; the rest unknown
-                prev = self._last.get(key)
-                groups = tuple(_summary_group(d, stream, prev, self._polled_at) for d in group_dicts)
-                partial.append((replace(stream, summary_only=True, groups=groups), [], {}))
-                continue
-            built: dict[bytes, GroupInfo] = {}
-            for d in group_dicts:
-                got = by_name.get(d["name"])
-                if got is None or self._estimate_stale(d, *got):
-                    new_groups.append((len(partial), d))
-                    continue
-                plan, group_replies = got
-                built[d["name"]] = self._build_group(stream, d, group_replies, plan)
-            partial.append((stream, group_dicts, built))
-        focus_replies = replies[pos : pos + focus_n]
-
-        if new_groups:  # groups that appeared: one more round trip for all of them together
-            pipe = _Batch()
-            extra_plans = []
-            for idx, d in new_groups:
-                key = partial[idx][0].key
-                extra_plans.append(
-                    self._queue_group(
-                        pipe, key, d["name"], text(d.get("last-delivered-id")), self._needs_estimate(d)
-                    )
-                )
-            extra = await self._trip(self.execute, self.client, pipe.commands, self.options.timeout)
-            trips += 1
-            _raise_connection_error(extra)
-            pos = 0
-            for (idx, d), plan in zip(new_groups, extra_plans, strict=True):
-                n = plan.replies
-                partial[idx][2][d["name"]] = self._build_group(partial[idx][0], d, extra[pos : pos + n], plan)
-                pos += n
-
-        streams = []
-        for stream, group_dicts, built in partial:
-            groups = tuple(built[d["name"]] for d in group_dicts if d["name"] in built)
-            streams.append(replace(stream, groups=groups) if groups else stream)
-        streams_t = tuple(streams)
-        focus_data = _focus_data(focus, focus_replies) if focus else None
-        if focus_data is not None and focus_data.focus.group is not None:
-            focus_data, more_trips = await self._mark_without_data(focus_data, streams_t)
+            opening, closing = server.reply(replies, server.opening), server.reply(replies, server.closing)
+            sent = _sent(batch.commands)
+            self._measure(opening, closing, reading, round_trip_us, time.monotonic(), sent, discovery_trips)
+        partial, new_groups = await self._parse_streams(keys, asks, replies, mono, now)
+        trips = 1 + await self._read_new_groups(partial, new_groups)
+        streams = tuple(p.finish() for p in partial)
+        focus_data = None
+        if focus is not None and focus_span is not None:
+            focus_data, more_trips = await self._read_focus(focus, replies[focus_span], streams)
             trips += more_trips
-        self._last = {s.key: s for s in streams_t if s.error is None}
-        self._polled_at = now
-        self._shown = {s.key: s for s in streams_t} if reading is not None else {}
-        if len(self._summaries) > len(self._shown):
-            self._summaries = {k: v for k, v in self._summaries.items() if k in self._shown}
-        for gone in set(self._heavy) - self._last.keys():
-            del self._heavy[gone]
+        self._remember(streams, reading is not None, now)
         self.total_round_trips += trips
+        carried = sum(1 for ask in asks if ask is None)
         return Snapshot(
             taken_at=time.time(),
-            server_time_ms=self.server_time_ms if asked_time and self.ask_time else None,
+            server_time_ms=self.server_time_ms if server.clock is not None and self.ask_time else None,
             duration_ms=(time.perf_counter() - started) * 1000,
             round_trips=trips,
             discovery_round_trips=discovery_trips,
             server=self.server,
-            streams=streams_t,
+            streams=streams,
             discovery=self.discovery,
             focus=focus_data,
             cost=self._cost(reading, carried, keys, time.monotonic()) if reading is not None else None,
         )
+
+    async def _discover_due(self, now: float) -> int:
+        """A rescan when one is due or going on (spread over polls); round trips."""
+        if self._scan is None and not self._discovery_needed(now):
+            return 0
+        if self.discovery.taken_at:
+            return await self.discover(SCAN_CALLS_PER_POLL)
+        # the first: to its end at once, but on the dashboard a part a poll, the keys so far shown
+        return await self.discover(FIRST_SCAN_CALLS if self.follow_screen else None)
+
+    # plan and queue --------------------------------------------------------------------------
+
+    def _modes(self, keys: tuple[bytes, ...], reading: cad.PollPlan | None) -> list[Mode]:
+        """Per key FULL, SUMMARY or CARRY (shown as last read: the very object shown before)."""
+        if reading is None:
+            return [FULL] * len(keys)
+        full, summary = set(reading.details), set(reading.summaries)
+        shown = self._shown
+        # a key never shown is read as a summary (the plan reads it; this is only a safety net)
+        return [FULL if k in full else SUMMARY if k in summary or k not in shown else CARRY for k in keys]
+
+    def _queue_streams(
+        self, batch: _Batch, keys: tuple[bytes, ...], reading: cad.PollPlan | None, mono: float
+    ) -> list[_StreamAsk | None]:
+        """Each key's commands, in key order: its ask, or None for a carried key (nothing sent)."""
+        return [
+            None if mode == CARRY else self._queue_stream(batch, key, mode, mono)
+            for key, mode in zip(keys, self._modes(keys, reading), strict=True)
+        ]
+
+    def _queue_stream(self, batch: _Batch, key: bytes, mode: Mode, mono: float) -> _StreamAsk:
+        self._read_at[key] = mono
+        start = batch.size
+        heavy = self._heavy.get(key)
+        if heavy is not None and not heavy.due(mono):
+            _queue_light(batch, key, heavy)
+        else:
+            heavy = None
+            batch.execute_command("XINFO", "STREAM", key)
+        n_stream = batch.size - start
+        batch.execute_command("XINFO", "GROUPS", key)
+        groups = self._queue_known_groups(batch, key, start) if mode == FULL else {}
+        return _StreamAsk(key, mode, heavy, n_stream, groups, batch.span(start))
+
+    def _queue_known_groups(
+        self, batch: _Batch, key: bytes, start: int
+    ) -> dict[bytes, tuple[_GroupPlan, slice]]:
+        """The groups the last poll saw, each with its slice of the stream's replies (relative to
+        `start`, where the stream's commands begin)."""
+        known = self._last.get(key)
+        out: dict[bytes, tuple[_GroupPlan, slice]] = {}
+        for g in known.groups if known else ():
+            at = batch.size
+            needs = self._needs_estimate(g)
+            reuse = self._recent_estimate(key, g) if needs else None
+            plan = self._queue_group(batch, key, g.name, g.last_delivered_id, needs and reuse is None)
+            if reuse is not None:
+                plan = replace(plan, reused=reuse)
+            out[plan.name] = (plan, slice(at - start, batch.size - start))
+        return out
+
+    def _queue_focus(self, batch: _Batch, focus: Focus) -> slice:
+        start = batch.size
+        if focus.group is not None:
+            args = ["XPENDING", focus.key, focus.group, focus.pending_start, "+", focus.pending_count]
+            if focus.consumer is not None:
+                args.append(focus.consumer)
+            batch.execute_command(*args)
+        if focus.messages_count > 0:  # 0: the Messages tab is not shown (issue 29)
+            end, count = focus.messages_end, focus.messages_count
+            batch.execute_command("XREVRANGE", focus.key, end, "-", "COUNT", count)
+        return batch.span(start)
+
+    # parse ------------------------------------------------------------------------------------
+
+    def _read_server(self, server: _ServerAsk, replies: list[Any]) -> None:
+        clock = server.reply(replies, server.clock)
+        self.server_time_ms = _server_ms(clock)
+        if isinstance(clock, Exception):
+            self.ask_time = False  # refused: not asked again (an ACL LOG entry per poll otherwise)
+
+    async def _parse_streams(
+        self,
+        keys: tuple[bytes, ...],
+        asks: list[_StreamAsk | None],
+        replies: list[Any],
+        mono: float,
+        now: float,
+    ) -> tuple[list[_Partial], list[tuple[int, dict[str, Any]]]]:
+        """Every stream from its own replies, and the groups that appeared since the last poll
+        (index of their stream, XINFO GROUPS's dict), read in one more round trip."""
+        partial: list[_Partial] = []
+        new_groups: list[tuple[int, dict[str, Any]]] = []
+        for i, (key, ask) in enumerate(zip(keys, asks, strict=True)):
+            if i and not i % YIELD_EVERY:
+                await asyncio.sleep(0)
+            if ask is None:  # carried: the very object shown before, nothing above redoes its work
+                partial.append(_Partial(self._shown[key]))
+                continue
+            part, new = self._parse_stream(ask, replies[ask.span], mono, now)
+            if new:
+                new_groups.extend((i, d) for d in new)
+            partial.append(part)
+        return partial, new_groups
+
+    def _parse_stream(
+        self, ask: _StreamAsk, own: list[Any], mono: float, now: float
+    ) -> tuple[_Partial, list[dict[str, Any]]]:
+        """One stream from its own replies `own`; and its groups the plan did not cover."""
+        key, heavy = ask.key, ask.heavy
+        stream_replies, groups_reply = own[: ask.n_stream], own[ask.n_stream]
+        stream_reply = next((r for r in stream_replies if isinstance(r, Exception)), stream_replies[0])
+        if isinstance(stream_reply, Exception):
+            if self.patterns and key not in self.explicit:
+                self.request_discovery()
+            return _Partial(StreamInfo(key=key, error=error_text(stream_reply))), []
+        if ask.mode == SUMMARY and heavy is None:
+            same = self._same_summary(key, stream_reply, groups_reply)
+            if same is not None:
+                return _Partial(same), []
+        else:
+            self._summaries.pop(key, None)
+        if heavy is None:
+            stream, first_size, last_size = parse_stream_sized(key, stream_reply)
+            self._note_sizes(stream, first_size, last_size, mono, now)
+        else:
+            stream = self._light_stream(key, heavy, stream_replies)
+        if isinstance(groups_reply, Exception):
+            return _Partial(replace(stream, error=error_text(groups_reply))), []
+        group_dicts = parse_groups(groups_reply)
+        if heavy is not None:
+            stream = replace(stream, entries_added=_entries_added(group_dicts))
+        if ask.mode == SUMMARY:
+            return _Partial(self._summary_stream(stream, group_dicts)), []
+        return self._full_stream(stream, group_dicts, ask, own)
+
+    def _same_summary(self, key: bytes, stream_reply: Any, groups_reply: Any) -> StreamInfo | None:
+        """A summary whose replies are what they were: the object shown before, so that no layer
+        above parses, counts or draws it again (an idle stream costs a compare)."""
+        before, shown = self._summaries.get(key), self._shown.get(key)
+        digest = _digest(stream_reply, groups_reply)
+        if shown is not None and shown.summary_only and before == digest:
+            return shown
+        self._summaries[key] = digest
+        return None
+
+    def _summary_stream(self, stream: StreamInfo, group_dicts: list[dict[str, Any]]) -> StreamInfo:
+        """The groups as XINFO GROUPS has them; the rest unknown."""
+        prev = self._last.get(stream.key)
+        groups = tuple(_summary_group(d, stream, prev, self._polled_at) for d in group_dicts)
+        return replace(stream, summary_only=True, groups=groups)
+
+    def _full_stream(
+        self, stream: StreamInfo, group_dicts: list[dict[str, Any]], ask: _StreamAsk, own: list[Any]
+    ) -> tuple[_Partial, list[dict[str, Any]]]:
+        """Each group the plan covered from its replies; the others (new, or whose estimate the
+        previous view cannot give) are left for the extra round trip."""
+        built: dict[bytes, GroupInfo] = {}
+        new: list[dict[str, Any]] = []
+        for d in group_dicts:
+            got = ask.groups.get(d["name"])
+            if got is None:
+                new.append(d)
+                continue
+            plan, span = got
+            group_replies = own[span]
+            if self._estimate_stale(d, plan, group_replies):
+                new.append(d)
+                continue
+            built[d["name"]] = self._build_group(stream, d, group_replies, plan)
+        return _Partial(stream, group_dicts, built), new
+
+    async def _read_new_groups(
+        self, partial: list[_Partial], new_groups: list[tuple[int, dict[str, Any]]]
+    ) -> int:
+        """Groups that appeared: one more round trip for all of them together. Round trips."""
+        if not new_groups:
+            return 0
+        batch = _Batch()
+        asked: list[tuple[_Partial, dict[str, Any], _GroupPlan, slice]] = []
+        for idx, d in new_groups:
+            part = partial[idx]
+            start = batch.size
+            ldid = text(d.get("last-delivered-id"))
+            plan = self._queue_group(batch, part.stream.key, d["name"], ldid, self._needs_estimate(d))
+            asked.append((part, d, plan, batch.span(start)))
+        extra = await self._trip(self.execute, self.client, batch.commands, self.options.timeout)
+        _raise_connection_error(extra)
+        for part, d, plan, span in asked:
+            part.built[d["name"]] = self._build_group(part.stream, d, extra[span], plan)
+        return 1
+
+    async def _read_focus(
+        self, focus: Focus, own: list[Any], streams: tuple[StreamInfo, ...]
+    ) -> tuple[FocusData, int]:
+        """The focused stream's page from its own replies; with a group, the entries whose data is
+        gone marked (one more round trip only when some may be). Round trips."""
+        data = _focus_data(focus, own)
+        if data.focus.group is None:
+            return data, 0
+        return await self._mark_without_data(data, streams)
+
+    def _remember(self, streams: tuple[StreamInfo, ...], following: bool, now: float) -> None:
+        """What the next poll plans from: the groups known, what was shown, the heavy streams."""
+        self._last = {s.key: s for s in streams if s.error is None}
+        self._polled_at = now
+        self._shown = {s.key: s for s in streams} if following else {}
+        if len(self._summaries) > len(self._shown):
+            self._summaries = {k: v for k, v in self._summaries.items() if k in self._shown}
+        for gone in set(self._heavy) - self._last.keys():
+            del self._heavy[gone]
 
     async def _mark_without_data(
         self, data: FocusData, streams: tuple[StreamInfo, ...]
