@@ -67,6 +67,7 @@ SCAN_CALLS_PER_POLL = 8  # a rescan goes on over several polls beyond this many 
 # the dashboard's first scan (issue 29): this many SCAN calls per poll, the keys found so far shown
 # at once (100,000 streams: rows after one poll, not after the whole scan and one huge read)
 FIRST_SCAN_CALLS = 16
+FIRST_PART_CALLS = 2  # its first part smaller: the first rows sooner
 CHEAP_ESTIMATE = 100  # a lag estimate below this is counted again every poll
 # streams read per round trip (issue 29): each part's replies are parsed and dropped before the
 # next is sent, so a poll that reads 100,000 summaries (the first) holds 2,000 streams' replies at
@@ -618,7 +619,9 @@ class Collector:
         if self.discovery.taken_at:
             return await self.discover(SCAN_CALLS_PER_POLL)
         # the first: to its end at once, but on the dashboard a part a poll, the keys so far shown
-        return await self.discover(FIRST_SCAN_CALLS if self.follow_screen else None)
+        if not self.follow_screen:
+            return await self.discover(None)
+        return await self.discover(FIRST_SCAN_CALLS if self._scan is not None else FIRST_PART_CALLS)
 
     # plan and queue --------------------------------------------------------------------------
 
