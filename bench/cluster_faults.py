@@ -37,7 +37,7 @@ import redis  # noqa: E402
 from streamtop.connection import parse_url  # noqa: E402
 from streamtop.embedded import ClusterProcess  # noqa: E402
 from streamtop.monitor import Monitor  # noqa: E402
-from streamtop.options import PollOptions  # noqa: E402
+from streamtop.options import PollOptions, SessionOptions  # noqa: E402
 from streamtop.ui.app import StreamtopApp  # noqa: E402
 
 SIZE = (200, 60)
@@ -82,8 +82,9 @@ async def sigkill(n: int) -> dict[str, Any]:
             f"ev:{i}".encode() for i in range(n) if rc.get_node_from_key(f"ev:{i}").port == victim.port
         ]
         rc.close()
-        monitor = Monitor(parse_url(c.url), (), options=PollOptions(max_streams=n + 100))
-        app = StreamtopApp(monitor, interval=1.0)
+        poll = PollOptions(max_streams=n + 100)
+        monitor = Monitor(parse_url(c.url), SessionOptions(poll=poll, interval=1.0, follow_screen=True))
+        app = StreamtopApp(monitor)
         async with app.run_test(size=SIZE) as pilot:
             shown = await wait(pilot, lambda: len(app.w("streams-table").row_keys) == n, 60)
             probe = victim_keys[len(victim_keys) // 2]
@@ -126,8 +127,9 @@ async def sigstop(n: int, stop_for: float) -> dict[str, Any]:
             r.close()
         addr = f"127.0.0.1:{victim.port}"
         rc.close()
-        monitor = Monitor(parse_url(c.url), (), options=PollOptions(max_streams=n + 100))
-        app = StreamtopApp(monitor, interval=1.0)
+        poll = PollOptions(max_streams=n + 100)
+        monitor = Monitor(parse_url(c.url), SessionOptions(poll=poll, interval=1.0, follow_screen=True))
+        app = StreamtopApp(monitor)
         applied: list[float] = []
         original = app.apply_snapshot
 

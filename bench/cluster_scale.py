@@ -64,13 +64,14 @@ async def child(a) -> dict:  # type: ignore[no-untyped-def]
 
     from streamtop.connection import parse_url
     from streamtop.monitor import Monitor
-    from streamtop.options import PollOptions
+    from streamtop.options import PollOptions, SessionOptions
     from streamtop.ui.app import StreamtopApp
 
     n = a.n
     addrs = a.primaries.split(",")
-    monitor = Monitor(parse_url(a.url), ["bench:s:*"], options=PollOptions(max_streams=n + 100))
-    app = StreamtopApp(monitor, interval=1.0)
+    poll = PollOptions(max_streams=n + 100)
+    options = SessionOptions(targets=("bench:s:*",), poll=poll, interval=1.0, follow_screen=True)
+    app = StreamtopApp(Monitor(parse_url(a.url), options))
     start = time.monotonic()
     marks: dict[str, float] = {}
     applied: list[tuple[float, int, int]] = []  # (when, streams, stale rows)

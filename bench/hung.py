@@ -22,6 +22,7 @@ from common import embedded_server, sync_client  # noqa: I001  (puts the repo on
 
 from streamtop.connection import parse_url
 from streamtop.monitor import Monitor, State, answer_timeout
+from streamtop.options import SessionOptions
 from streamtop.ui.app import StreamtopApp
 from streamtop.ui.help import HelpScreen
 
@@ -37,8 +38,8 @@ async def _until(pilot: Any, cond: Any, limit: float) -> float:
 
 
 async def one(srv: Any, interval: float, stale: bool) -> dict[str, float]:
-    monitor = Monitor(parse_url(srv.url))
-    app = StreamtopApp(monitor, interval=interval)
+    monitor = Monitor(parse_url(srv.url), SessionOptions(interval=interval, follow_screen=True))
+    app = StreamtopApp(monitor)
     header = lambda: str(app.w("header").render())  # noqa: E731
     out: dict[str, float] = {"interval": interval, "threshold": answer_timeout(interval)}
     async with app.run_test(size=(160, 50)) as pilot:

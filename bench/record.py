@@ -56,7 +56,7 @@ from streamtop.model import (
     TimeLagSource,
 )
 from streamtop.monitor import Monitor
-from streamtop.options import PollOptions
+from streamtop.options import PollOptions, SessionOptions
 from streamtop.record import Recorder, Recording, attach
 
 DAY = 86_400
@@ -113,10 +113,10 @@ async def app_watch(
     per poll, and the bytes the recording grew by after its first poll."""
     from streamtop.ui.app import StreamtopApp
 
-    monitor = Monitor(spec, options=options)
+    monitor = Monitor(spec, SessionOptions(poll=options, interval=1.0, follow_screen=True))
     recorder = attach(monitor, path, role="bench") if path is not None else None
     timed = Timed(recorder) if recorder is not None else None
-    app = StreamtopApp(monitor, interval=1.0)
+    app = StreamtopApp(monitor)
     async with app.run_test(size=(160, 45)) as pilot:
         while monitor.polls < 3:
             await pilot.pause(0.1)

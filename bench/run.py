@@ -1,6 +1,6 @@
 """Run every benchmark and print one table: figure, target, met. The last line is one JSON object.
 
-    python bench/run.py            # the full run (minutes): the figures for the README
+    python bench/run.py            # the full run (minutes): the figures of docs/benchmarks.md
     python bench/run.py --quick    # under a minute on 2 cores: smaller sizes, said so in the table
     python bench/run.py --smoke    # seconds: tiny sizes, for the test that the scripts still run
 

@@ -49,12 +49,14 @@ async def child(code: str, url: str, n: int, seconds: float, window: float, cap:
 
     from streamtop.connection import build_spec
     from streamtop.monitor import Monitor
-    from streamtop.options import PollOptions
+    from streamtop.options import PollOptions, SessionOptions
     from streamtop.ui.app import StreamtopApp
 
     spec = build_spec(url=url, env={})
-    monitor = Monitor(spec, ["bench:s:*"], options=PollOptions(max_streams=n + 100))
-    app = StreamtopApp(monitor, interval=1.0)
+    poll = PollOptions(max_streams=n + 100)
+    options = SessionOptions(targets=("bench:s:*",), poll=poll, interval=1.0, follow_screen=True)
+    monitor = Monitor(spec, options)
+    app = StreamtopApp(monitor)
     applies: list[float] = []
     first_rows: float | None = None
     first_screen: float | None = None
@@ -212,7 +214,7 @@ HEAD = (
 
 
 def table(results: list[dict]) -> str:
-    """The Markdown table of the README."""
+    """The Markdown table of docs/benchmarks.md."""
     lines = ["| " + " | ".join(HEAD) + " |", "|" + "---|" * len(HEAD)]
     for d in results:
         st = d.get("status", {})

@@ -50,9 +50,10 @@ from prometheus_client.registry import Collector as PromCollector
 
 from streamtop.connection import build_spec
 from streamtop.monitor import Monitor
-from streamtop.options import PollOptions
+from streamtop.options import PollOptions, SessionOptions
 from streamtop.serve.http import listen, stop
 from streamtop.serve.poller import Exporter
+from tests.support.scrape import FamiliesCollector
 
 
 class NaiveExporter(PromCollector):
@@ -187,11 +188,12 @@ def run(streams: int, reps: int) -> dict[str, Any]:
         # (a) streamtop serve ------------------------------------------------------------------
         loop = asyncio.new_event_loop()
         monitor = Monitor(
-            build_spec(url=srv.url, env={}), [pattern], options=PollOptions(max_streams=streams)
+            build_spec(url=srv.url, env={}),
+            SessionOptions(targets=(pattern,), poll=PollOptions(max_streams=streams), interval=5.0),
         )
-        exporter = Exporter(monitor, 0, 5.0)
-        reg = CollectorRegistry()
-        reg.register(exporter)
+        exporter = Exporter(monitor, 0)
+        reg = CollectorRegistry()  # the same page from prometheus_client's server, for comparison
+        reg.register(FamiliesCollector(lambda: exporter.page().families))
         httpd, thread = listen(0, "127.0.0.1", exporter)
         url = f"http://127.0.0.1:{httpd.server_port}/metrics"
         try:

@@ -140,11 +140,13 @@ async def soak(
 
     from streamtop.connection import build_spec
     from streamtop.monitor import Monitor
+    from streamtop.options import SessionOptions
     from streamtop.ui.app import StreamtopApp
 
     proc = psutil.Process()
-    monitor = Monitor(build_spec(url=url, env={}), [KEY])
-    app = StreamtopApp(monitor, interval=1.0)
+    options = SessionOptions(targets=(KEY,), interval=1.0, follow_screen=True)
+    app = StreamtopApp(Monitor(build_spec(url=url, env={}), options))
+    monitor = app.monitor
     samples: list[dict[str, Any]] = []
     dumps: list[Path] = []
     prev_types: Counter[str] | None = None

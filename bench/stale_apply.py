@@ -23,6 +23,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from streamtop.model import GroupInfo, Lag, LagSource, NodeStatus, ServerInfo, Snapshot, StreamInfo  # noqa: E402
+from streamtop.monitor import Monitor
+from streamtop.source import ListSource
 from streamtop.ui.app import StreamtopApp  # noqa: E402
 
 NODES = ("127.0.0.1:30001", "127.0.0.1:30002", "127.0.0.1:30003")
@@ -59,7 +61,7 @@ async def measure(n: int, repeat: int) -> dict[str, list[float]]:
     live, stale = snapshot(n, None), snapshot(n, NODES[1])
     out: dict[str, list[float]] = {"to_stale_s": [], "back_to_live_s": []}
     for _ in range(repeat):
-        app = StreamtopApp(None)
+        app = StreamtopApp(Monitor.on(ListSource()))
         async with app.run_test(size=(200, 60)) as pilot:
             app.apply_snapshot(live)
             await pilot.pause()

@@ -71,12 +71,14 @@ async def dashboard_figures(srv: Any, n: int, presses: int) -> dict[str, Any]:
     of them while a poll is in flight, timed from sending to their action running.
     """
     from streamtop.monitor import Monitor
-    from streamtop.options import PollOptions
+    from streamtop.options import PollOptions, SessionOptions
     from streamtop.ui.app import StreamtopApp
 
     spec = build_spec(url=srv.url, env={})
-    monitor = Monitor(spec, [PREFIX + "*"], options=PollOptions(max_streams=n))
-    app = StreamtopApp(monitor, interval=1.0)
+    poll = PollOptions(max_streams=n)
+    options = SessionOptions(targets=(PREFIX + "*",), poll=poll, interval=1.0, follow_screen=True)
+    monitor = Monitor(spec, options)
+    app = StreamtopApp(monitor)
     handled: list[float] = []
     applies: list[float] = []
     rows: list[int] = []

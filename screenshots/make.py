@@ -24,10 +24,12 @@ from textual.pilot import Pilot
 from streamtop.connection import parse_url
 from streamtop.embedded import start_server
 from streamtop.monitor import Monitor
+from streamtop.options import SessionOptions
 from streamtop.ui.app import StreamtopApp
 
 OUT = Path(__file__).resolve().parent
 SIZE = (140, 42)
+LIVE = SessionOptions(interval=0.5, follow_screen=True)  # the dashboard's session, polled every 0.5 s
 SIZES = {"main-80x24": (80, 24), "main-250x70": (250, 70)}
 
 
@@ -62,7 +64,7 @@ async def shoot() -> None:
     try:
         r = redis.Redis(port=srv.port)
         workload(r)
-        app = StreamtopApp(Monitor(parse_url(srv.url)), interval=0.5, stuck_ms=1_000)
+        app = StreamtopApp(Monitor(parse_url(srv.url), LIVE), stuck_ms=1_000)
         async with app.run_test(size=SIZE) as pilot:
             for _ in range(8):  # a few polls with traffic, for rates and sparklines
                 r.xadd("orders", {"order": "live"})
@@ -85,7 +87,7 @@ async def shoot() -> None:
             app.save_screenshot("help.svg", str(OUT))
             await pilot.press("escape")
             for name, size in SIZES.items():
-                await shoot_size(r, Monitor(parse_url(srv.url)), name, size)
+                await shoot_size(r, Monitor(parse_url(srv.url), LIVE), name, size)
             srv.stop()
             while app.header_info().state not in ("stale", "reconnecting"):
                 await pilot.pause(0.1)
@@ -109,7 +111,7 @@ async def show_billing(app: StreamtopApp, pilot: Pilot[int]) -> None:
 
 async def shoot_size(r: redis.Redis, monitor: Monitor, name: str, size: tuple[int, int]) -> None:
     """The main screen at another terminal size, on the same server and workload."""
-    app = StreamtopApp(monitor, interval=0.5, stuck_ms=1_000)
+    app = StreamtopApp(monitor, stuck_ms=1_000)
     async with app.run_test(size=size) as pilot:
         for _ in range(4):
             r.xadd("orders", {"order": "live"})
@@ -243,7 +245,7 @@ async def shoot_libraries() -> None:
     srv = start_server("valkey-9.1")
     try:
         await library_workload(srv.url)
-        app = StreamtopApp(Monitor(parse_url(srv.url)), interval=0.5)
+        app = StreamtopApp(Monitor(parse_url(srv.url), LIVE))
         async with app.run_test(size=SIZE) as pilot:
             for key, group, name in (
                 (b"orders.events", b"billing", "faststream"),

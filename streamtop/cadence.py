@@ -226,6 +226,47 @@ def usec_deltas(
     return out
 
 
+ALL_COMMANDS = "*"  # commandstats key of every command's calls and usec together (every client)
+CPU_WEIGHT = 0.7  # how much of the running CPU / command-time sums each poll keeps
+CPU_MIN_USEC = 2000.0  # command usec the sums need before they correct anything
+
+
+class CpuShare:
+    """How much of the server's command time was really CPU (issue 29).
+
+    INFO commandstats `usec` is wall time around each command: on a busy host the server is
+    descheduled inside commands and the usec rise (2-3x between rounds was seen) while the CPU it
+    spends does not. Each poll brackets its commands with INFO cpu (the main thread's user + sys)
+    as well as INFO commandstats; over the bracket, CPU time / every client's command usec is the
+    share of command time that was CPU. The polls' own usec are multiplied by it (never above 1:
+    the CPU also covers reading and writing replies, which commandstats does not count, and an
+    idle host must not be scaled up). Running sums over the last polls, so one bracket of coarse
+    CPU counters does not swing it."""
+
+    def __init__(self) -> None:
+        self.cpu_us = 0.0
+        self.command_us = 0.0
+
+    def add(self, cpu_us: float | None, command_us: float | None) -> None:
+        """One bracket: the main thread's CPU microseconds and every command's usec in it."""
+        if cpu_us is None or command_us is None or cpu_us < 0 or command_us <= 0:
+            return
+        self.cpu_us = self.cpu_us * CPU_WEIGHT + cpu_us
+        self.command_us = self.command_us * CPU_WEIGHT + command_us
+
+    @property
+    def factor(self) -> float:
+        """In (0, 1]: 1 until enough was measured, or while commands cost at least their time."""
+        if self.command_us < CPU_MIN_USEC:
+            return 1.0
+        return max(0.01, min(1.0, self.cpu_us / self.command_us))
+
+
+def scaled_deltas(deltas: Mapping[str, tuple[int, int]], factor: float) -> dict[str, tuple[int, int]]:
+    """The deltas' usec times `factor` (CpuShare.factor)."""
+    return {name: (calls, round(usec * factor)) for name, (calls, usec) in deltas.items()}
+
+
 class LoadMeter:
     """The share of the server's time the polls took over the last LOAD_WINDOW seconds: server
     usec spent on them, over the seconds they were spread across."""

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
+from .actions.core import ACTIONS
 from .cliargs import (
     Parser,
     UsageError,
@@ -29,12 +30,8 @@ SUBCOMMANDS = {
     "status": ("streamtop.status", "one snapshot as a table or JSON; exit code for alerting"),
     "produce": ("streamtop.produce", "add test sensor events (or given fields) to a stream"),
     "tail": ("streamtop.tail", "print a stream's entries decoded, and follow new ones"),
-    "trim": ("streamtop.commands.trim", "trim a stream (MAXLEN or MINID) after a preview"),
-    "claim": ("streamtop.commands.claim", "claim stuck entries, or what one consumer holds"),
-    "ack": ("streamtop.commands.ack", "ack entries by ID, all of a consumer, or all without data"),
-    "deadletter": ("streamtop.commands.deadletter", "move poison entries to a dead-letter stream"),
-    "redrive": ("streamtop.commands.redrive", "move dead-lettered entries back to their stream"),
-    "group": ("streamtop.commands.group", "create a group, set its ID, delete a consumer, destroy it"),
+    # the actions' subcommands: streamtop.actions.core.ACTIONS declares them
+    **{a.command: (f"streamtop.commands.{a.command}", a.command_help) for a in ACTIONS if a.command},
     "record": ("streamtop.commands.record", "record every poll to a file (SQLite), headless"),
     "replay": ("streamtop.commands.replay", "the dashboard on a recording: step, jump, play"),
     "report": ("streamtop.commands.report", "an incident summary of a recording, as text or HTML"),

@@ -51,6 +51,7 @@ from .connection import (
 )
 from .model import Discovery, Focus, FocusData, NodeStatus, PollCost, ServerInfo, Snapshot, StreamInfo
 from .options import POLL_DEFAULTS, PollOptions
+from .source import WaitHook, Wants
 
 SLOTS = 16384
 NODE_WAIT = 0.5  # seconds poll() waits for a slow node before returning without it
@@ -312,6 +313,23 @@ class ClusterCollector:
 
     def request_discovery(self) -> None:
         self._refresh = True
+
+    def want(self, wants: Wants, on_wait: WaitHook | None = None) -> None:
+        """What the next poll must read (streamtop.source.PollSource), handed to every node's
+        collector; the nodes' round trips overlap, so `on_wait` is not told of them."""
+        self.focus = wants.focus
+        self.follow_screen = wants.follow_screen
+        self.visible = wants.visible
+        self.everything_visible = wants.everything_visible
+        self.interval = wants.interval
+        self.answer_timeout = wants.answer_timeout  # each node's own deadline
+        if wants.one_shot:  # no next poll to report a hung node in: wait it out, then say so
+            self.node_wait = self.answer_timeout + 0.1
+
+    def node_client(self, node: str | None) -> AsyncClient | None:
+        """The client that polls `node` (None: no such node now)."""
+        found = self.nodes.get(node) if node is not None else None
+        return found.client if found is not None else None
 
     @property
     def explicit(self) -> tuple[bytes, ...]:

@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from . import cadence as cad
 from .connection import AsyncClient, error_text, execute_raw
+from .messagepage import MessagePages
 from .model import (
     Discovery,
     Entry,
@@ -51,7 +52,6 @@ from .parse import (
     entry_id,
     entry_size,
     parse_consumers,
-    parse_entries,
     parse_groups,
     parse_info,
     parse_pending_entries,
@@ -60,6 +60,7 @@ from .parse import (
     text,
     to_int,
 )
+from .source import WaitHook, Wants
 
 GLOB_CHARS = frozenset(b"*?[")
 SCAN_COUNT = 1000
@@ -235,9 +236,9 @@ class _ServerAsk:
     (what the poll cost the server, streamtop.cadence) and TIME (the clock that stamps the IDs),
     each at the place in the replies where it was queued."""
 
-    opening: int | None = None
+    opening: int | None = None  # INFO commandstats, then INFO cpu
     clock: int | None = None
-    closing: int | None = None
+    closing: int | None = None  # INFO cpu, then INFO commandstats
 
     @classmethod
     def open(cls, batch: _Batch, bracket: bool, clock: bool) -> _ServerAsk:
@@ -245,6 +246,7 @@ class _ServerAsk:
         if bracket:
             ask.opening = batch.size
             batch.execute_command("INFO", "commandstats")
+            batch.execute_command("INFO", "cpu")
         if clock:
             ask.clock = batch.size
             batch.execute_command("TIME")
@@ -253,11 +255,23 @@ class _ServerAsk:
     def close(self, batch: _Batch) -> None:
         if self.opening is not None:
             self.closing = batch.size
+            batch.execute_command("INFO", "cpu")
             batch.execute_command("INFO", "commandstats")
 
     @staticmethod
     def reply(replies: list[Any], at: int | None) -> Any:
         return replies[at] if at is not None else None
+
+    def head(self, replies: list[Any]) -> tuple[Any, Any]:
+        """INFO commandstats and INFO cpu before the rest, from the first round trip's replies
+        (a poll in several round trips, issue 29); None when not asked."""
+        o = self.opening
+        return (None, None) if o is None else (replies[o], replies[o + 1])
+
+    def tail(self, replies: list[Any]) -> tuple[Any, Any]:
+        """INFO commandstats and INFO cpu after the rest, from the last round trip's replies."""
+        c = self.closing
+        return (None, None) if c is None else (replies[c + 1], replies[c])
 
 
 @dataclass(slots=True)
@@ -350,6 +364,8 @@ class Collector:
         self.interval = 1.0  # seconds between polls (the dashboard's), for the cadence
         self.costs = cad.Costs()
         self.meter = cad.LoadMeter()
+        self.cpu_share = cad.CpuShare()  # commandstats usec that were CPU (a busy host inflates them)
+        self.pages = MessagePages()  # the focus stream's Messages page, read whole once (issue 29)
         self.cadence = cad.Cadence(1.0, options.summary_period, 1.0)
         self.measure_load = True  # False once INFO was refused: the round trip's time stands in
         self._read_at: dict[bytes, float] = {}  # monotonic time each key was last read
@@ -371,6 +387,23 @@ class Collector:
     def request_discovery(self) -> None:
         """Rescan on the next poll (a key vanished, or the user asked)."""
         self._discovery_due = True
+
+    def want(self, wants: Wants, on_wait: WaitHook | None = None) -> None:
+        """What the next poll must read (streamtop.source.PollSource)."""
+        self.focus = wants.focus
+        self.follow_screen = wants.follow_screen
+        self.visible = wants.visible
+        self.everything_visible = wants.everything_visible
+        self.interval = wants.interval
+        self.on_wait = on_wait
+
+    async def aclose(self) -> None:
+        """Nothing to close: a Collector borrows its client."""
+        return None
+
+    def node_client(self, node: str | None) -> AsyncClient | None:
+        """The client that polls `node` (a StreamInfo's node: None on a standalone server)."""
+        return self.client if node is None else None
 
     def _discovery_needed(self, now: float) -> bool:
         if not self.patterns:  # explicit keys only: nothing to scan, but the set may change
@@ -526,11 +559,14 @@ class Collector:
         mono: float,
         sent: Mapping[str, int],
         scans: int,
+        cpu: tuple[Any, Any] = (None, None),
     ) -> None:
         """What this poll cost the server: INFO commandstats of its own commands, bracketing them
         in the same round trip (another client's commands of the same names in between count too:
-        an overestimate, never an under-); without INFO (an ACL), the round trip's time."""
+        an overestimate, never an under-), times the share of command time that was CPU (INFO
+        cpu in the same bracket: cadence.CpuShare); without INFO (an ACL), the round trip's time."""
         before, after = _commandstats(opening), _commandstats(closing)
+        cpu0, cpu1 = _cpu_us(cpu[0]), _cpu_us(cpu[1])
         reads = len(plan.details) + len(plan.summaries)
         if before is None or after is None:
             if self.measure_load and (isinstance(opening, Exception) or isinstance(closing, Exception)):
@@ -538,12 +574,18 @@ class Collector:
             self.costs = cad.scaled_costs(self.costs, round_trip_us, reads, len(plan.details))
             self.meter.add(mono, round_trip_us)
             return
-        deltas = cad.own_share(cad.usec_deltas(before, after), sent)
+        every = cad.usec_deltas(before, after)
+        self.cpu_share.add(
+            cpu1 - cpu0 if cpu0 is not None and cpu1 is not None else None,
+            every.get(cad.ALL_COMMANDS, (0, 0))[1],
+        )
+        factor = self.cpu_share.factor
+        deltas = cad.scaled_deltas(cad.own_share(every, sent), factor)
         self.costs = cad.measured_costs(self.costs, deltas, reads, len(plan.details))
-        used = sum(u for _, u in deltas.values())
+        used = float(sum(u for _, u in deltas.values()))
         if self._stats_closed is not None and scans:  # this poll's discovery, before its bracket
             between = cad.usec_deltas(self._stats_closed, before)
-            used += cad.own_share(between, {"scan": scans}).get("scan", (0, 0))[1]
+            used += factor * cad.own_share(between, {"scan": scans}).get("scan", (0, 0))[1]
         self._stats_closed = after
         self.meter.add(mono, used)
 
@@ -660,7 +702,7 @@ class Collector:
         reads = _Reads()
         mono = time.monotonic()
         chunks = [todo[i : i + READ_CHUNK] for i in range(0, len(todo), READ_CHUNK)] or [[]]
-        server, opening, closing = _ServerAsk(), None, None
+        server, opening, closing = _ServerAsk(), (None, None), (None, None)
         for n, chunk in enumerate(chunks):
             batch = _Batch()
             if n == 0:
@@ -674,16 +716,15 @@ class Collector:
             replies = await self._send(batch, reads)
             if n == 0:
                 self._read_server(server, replies)
-                opening = server.reply(replies, server.opening)
+                opening = server.head(replies)
             if last:
-                closing = server.reply(replies, server.closing)
+                closing = server.tail(replies)
                 reads.focus_replies = replies[focus_span] if focus_span is not None else None
             await self._parse_streams(asks, replies, reads, mono, now)
         if reading is not None:
-            sent = dict(reads.sent)
-            self._measure(
-                opening, closing, reading, reads.round_trip_us, time.monotonic(), sent, discovery_trips
-            )
+            sent, cpu = dict(reads.sent), (opening[1], closing[1])
+            us, mono_now = reads.round_trip_us, time.monotonic()
+            self._measure(opening[0], closing[0], reading, us, mono_now, sent, discovery_trips, cpu)
         return reads
 
     async def _send(self, batch: _Batch, reads: _Reads) -> list[Any]:
@@ -734,9 +775,8 @@ class Collector:
             if focus.consumer is not None:
                 args.append(focus.consumer)
             batch.execute_command(*args)
-        if focus.messages_count > 0:  # 0: the Messages tab is not shown (issue 29)
-            end, count = focus.messages_end, focus.messages_count
-            batch.execute_command("XREVRANGE", focus.key, end, "-", "COUNT", count)
+        for command in self.pages.commands(focus):  # none while the Messages tab is not shown
+            batch.execute_command(*command)
         return batch.span(start)
 
     # parse ------------------------------------------------------------------------------------
@@ -853,7 +893,9 @@ class Collector:
     ) -> tuple[FocusData, int]:
         """The focused stream's page from its own replies; with a group, the entries whose data is
         gone marked (one more round trip only when some may be). Round trips."""
-        data = _focus_data(focus, own)
+        lead = 1 if focus.group is not None else 0
+        stream_now = next((s for s in streams if s.key == focus.key), None)
+        data = _focus_data(focus, own[:lead], self.pages.result(focus, own[lead:], stream_now))
         if data.focus.group is None:
             return data, 0
         return await self._mark_without_data(data, streams)
@@ -1161,20 +1203,41 @@ def _sent(commands: Sequence[Sequence[Any]]) -> dict[str, int]:
 
 
 def _commandstats(reply: Any) -> dict[str, tuple[int, int]] | None:
-    """INFO commandstats as {command: (calls, usec)} for the commands a poll sends; None when
-    the reply is an error (an ACL without INFO)."""
+    """INFO commandstats as {command: (calls, usec)} for the commands a poll sends, and every
+    command's together under cadence.ALL_COMMANDS; None when the reply is an error (an ACL
+    without INFO)."""
     if reply is None or isinstance(reply, Exception):
         return None
     out = {}
+    all_calls = all_usec = 0
     for name, value in parse_info(reply).items():
         command = name.removeprefix("cmdstat_")
-        if command not in cad.OWN_COMMANDS and command != "scan":
-            continue
         fields = dict(p.partition("=")[::2] for p in value.split(","))
         calls, usec = to_int(fields.get("calls")), to_int(fields.get("usec"))
-        if calls is not None and usec is not None:
+        if calls is None or usec is None:
+            continue
+        all_calls, all_usec = all_calls + calls, all_usec + usec
+        if command in cad.OWN_COMMANDS or command == "scan":
             out[command] = (calls, usec)
+    out[cad.ALL_COMMANDS] = (all_calls, all_usec)
     return out
+
+
+def _cpu_us(reply: Any) -> float | None:
+    """INFO cpu: the main thread's user + sys CPU in microseconds (the whole process's before
+    the main thread's were reported); None when missing or refused."""
+    if reply is None or isinstance(reply, Exception):
+        return None
+    info = parse_info(reply)
+    for user, sys_ in (
+        ("used_cpu_user_main_thread", "used_cpu_sys_main_thread"),
+        ("used_cpu_user", "used_cpu_sys"),
+    ):
+        try:
+            return (float(info[user]) + float(info[sys_])) * 1e6
+        except (KeyError, TypeError, ValueError):
+            continue
+    return None
 
 
 def _raise_connection_error(replies: list[Any]) -> None:
@@ -1187,13 +1250,15 @@ def _raise_connection_error(replies: list[Any]) -> None:
             raise r
 
 
-def _focus_data(focus: Focus, replies: list[Any]) -> FocusData:
+def _focus_data(
+    focus: Focus, replies: list[Any], page: tuple[tuple[Entry, ...], BaseException | None]
+) -> FocusData:
+    """The pending page from its reply, and the Messages page (streamtop.messagepage)."""
+    messages, page_error = page
     error = next((error_text(r) for r in replies if isinstance(r, Exception)), None)
+    if error is None and page_error is not None:
+        error = error_text(page_error)
     pending: tuple[PendingEntry, ...] = ()
     if focus.group is not None and replies and not isinstance(replies[0], Exception):
         pending = parse_pending_entries(replies[0])
-    msgs_r = replies[-1] if replies and focus.messages_count > 0 else None
-    messages: tuple[Entry, ...] = ()
-    if msgs_r is not None and not isinstance(msgs_r, Exception):
-        messages = tuple(Entry(i, tuple(f)) for i, f in parse_entries(msgs_r))
     return FocusData(focus=focus, pending=pending, messages=messages, error=error)

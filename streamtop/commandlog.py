@@ -13,9 +13,12 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, TypeVar
+
+import redis
+import redis.asyncio as aioredis
 
 MAX_ENTRIES = 1000  # kept in memory (the file keeps everything)
 REPLY_CHARS = 60
@@ -26,7 +29,7 @@ _PLAIN = frozenset(
 _ESCAPES = {0x22: '\\"', 0x5C: "\\\\", 0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t", 0x07: "\\a", 0x08: "\\b"}
 
 
-def quote(arg: Any) -> str:
+def quote(arg: object) -> str:
     """One argument as redis-cli reads it: bare when it is plain ASCII, else in double quotes
     with \\" \\\\ \\n \\r \\t and \\xHH for every other byte that is not printable ASCII. The
     result is safe to show (no control, bidi or markup character survives) and exact to paste."""
@@ -44,15 +47,15 @@ def quote(arg: Any) -> str:
     return '"' + "".join(out) + '"'
 
 
-def command_line(args: Sequence[Any]) -> str:
+def command_line(args: Sequence[object]) -> str:
     return " ".join(quote(a) for a in args)
 
 
-def _text(value: Any) -> str:
+def _text(value: object) -> str:
     return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
 
 
-def _short(value: Any) -> str:
+def _short(value: object) -> str:
     q = quote(value)
     return q if len(q) <= REPLY_CHARS else q[: REPLY_CHARS - 1] + "…"
 
@@ -109,8 +112,8 @@ class Logged:
     seq: int
     at: float
     source: str
-    args: tuple[Any, ...]
-    reply: Any
+    args: tuple[object, ...]
+    reply: Any  # raw: as the client returned it
     line: str
     summary: str
     count: int = 1  # polls collapsed into one line
@@ -154,7 +157,7 @@ class CommandLog:
             except (OSError, ValueError):  # a full disk or a closed file never stops an action
                 pass
 
-    def record(self, args: Sequence[Any], reply: Any, source: str = "action") -> Logged:
+    def record(self, args: Sequence[object], reply: Any, source: str = "action") -> Logged:
         args = tuple(args)
         command = _text(args[0]).upper() if args else ""
         with self._lock:
@@ -185,8 +188,17 @@ class CommandLog:
 
 # ---- the seam: one client's commands, recorded --------------------------------------------
 
+# the clients and pipelines a log attaches to (connection.py's AsyncClient / AsyncPipeline: this
+# module sits below it); `attach` gives back the client it was given, of the same type
+_AsyncClientT = TypeVar("_AsyncClientT", bound="aioredis.Redis | aioredis.RedisCluster")
+_PipelineT = TypeVar("_PipelineT", bound="aioredis.client.Pipeline | aioredis.cluster.ClusterPipeline")
+_SyncClientT = TypeVar("_SyncClientT", bound=redis.Redis)
+_Execute = Callable[..., Awaitable[Any]]  # an async execute_command: its reply is raw
 
-def _record_many(log: CommandLog, stack: Iterable[Any], replies: Any, source: str, transaction: bool) -> None:
+
+def _record_many(
+    log: CommandLog, stack: Iterable[object], replies: Any, source: str, transaction: bool
+) -> None:
     commands = [tuple(c[0]) for c in stack if isinstance(c, tuple | list) and c]
     if transaction:
         log.record(("MULTI",), "OK", source)
@@ -200,11 +212,11 @@ def _record_many(log: CommandLog, stack: Iterable[Any], replies: Any, source: st
         log.record(("EXEC",), replies if isinstance(replies, BaseException) else list(replies or []), source)
 
 
-def _watch_pipeline(pipe: Any, log: CommandLog, source: str) -> Any:
+def _watch_pipeline(pipe: _PipelineT, log: CommandLog, source: str) -> _PipelineT:
     original_execute = pipe.execute
     original_immediate = getattr(pipe, "immediate_execute_command", None)
 
-    async def execute(*args: Any, **kwargs: Any) -> Any:
+    async def execute(*args: Any, **kwargs: Any) -> Any:  # raise_on_error, passed on
         stack = list(getattr(pipe, "command_stack", None) or ())
         transaction = bool(
             getattr(pipe, "is_transaction", False) or getattr(pipe, "explicit_transaction", False)
@@ -217,16 +229,16 @@ def _watch_pipeline(pipe: Any, log: CommandLog, source: str) -> Any:
         _record_many(log, stack, replies, source, transaction)
         return replies
 
-    pipe.execute = execute
+    pipe.execute = execute  # type: ignore[method-assign]
     if original_immediate is not None:
-        pipe.immediate_execute_command = _recorded(original_immediate, log, source)
+        pipe.immediate_execute_command = _recorded(original_immediate, log, source)  # type: ignore[method-assign,union-attr]
     return pipe
 
 
-def _recorded(call: Any, log: CommandLog, source: str) -> Any:
+def _recorded(call: _Execute, log: CommandLog, source: str) -> _Execute:
     """`call` (an async execute_command), recording each command and its reply or error."""
 
-    async def execute_command(*args: Any, **options: Any) -> Any:
+    async def execute_command(*args: object, **options: Any) -> Any:
         try:
             reply = await call(*args, **options)
         except Exception as exc:
@@ -238,26 +250,26 @@ def _recorded(call: Any, log: CommandLog, source: str) -> Any:
     return execute_command
 
 
-def attach(client: Any, log: CommandLog, source: str = "action") -> Any:
+def attach(client: _AsyncClientT, log: CommandLog, source: str = "action") -> _AsyncClientT:
     """Record every command this asyncio client sends, and its reply (pipelines included)."""
     original_cmd = client.execute_command
     original_pipeline = client.pipeline
 
     execute_command = _recorded(original_cmd, log, source)
 
-    def pipeline(*args: Any, **kwargs: Any) -> Any:
+    def pipeline(*args: Any, **kwargs: Any) -> aioredis.client.Pipeline | aioredis.cluster.ClusterPipeline:
         return _watch_pipeline(original_pipeline(*args, **kwargs), log, source)
 
-    client.execute_command = execute_command
-    client.pipeline = pipeline
+    client.execute_command = execute_command  # type: ignore[method-assign,assignment]
+    client.pipeline = pipeline  # type: ignore[method-assign,assignment]
     return client
 
 
-def attach_sync(client: Any, log: CommandLog, source: str = "lesson") -> Any:
+def attach_sync(client: _SyncClientT, log: CommandLog, source: str = "lesson") -> _SyncClientT:
     """The same for a synchronous client (the lessons' steps): single commands only."""
     original_cmd = client.execute_command
 
-    def execute_command(*args: Any, **options: Any) -> Any:
+    def execute_command(*args: object, **options: Any) -> Any:
         try:
             reply = original_cmd(*args, **options)
         except Exception as exc:
@@ -266,5 +278,5 @@ def attach_sync(client: Any, log: CommandLog, source: str = "lesson") -> Any:
         log.record(args, reply, source)
         return reply
 
-    client.execute_command = execute_command
+    client.execute_command = execute_command  # type: ignore[method-assign]
     return client

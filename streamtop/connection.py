@@ -13,10 +13,11 @@ import functools
 import math
 import os
 import re
+import socket
 import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
 
 import hiredis
@@ -29,6 +30,9 @@ from . import numbers as num
 from .errors import ConfigError, ConnectError  # raised here; every command imports them from here
 from .model import ServerInfo
 from .parse import parse_info, version_tuple
+
+if TYPE_CHECKING:
+    from redis._parsers.hiredis import _AsyncHiredisParser
 
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
 SCHEMES = ("redis", "rediss", "unix")
@@ -46,7 +50,7 @@ RAW_COMMANDS = (
 )
 
 REPLY_TIMEOUT = 10.0  # seconds a command waits for its reply: an action on a hung server fails
-# after this, saying the server is not answering (the README's bound)
+# after this, saying the server is not answering (the bound docs/dashboard.md states)
 
 
 RETRY_CAP = 10.0  # seconds: the longest wait between two tries at a server that does not answer
@@ -186,7 +190,7 @@ def _tls_context(cacert: str | None, cert: str | None, key: str | None, insecure
 # hooks run redis-py's handshake (AUTH, SELECT) without the name, then ask for it and ignore a refusal.
 
 
-async def _name_connection_async(conn: Any) -> None:
+async def _name_connection_async(conn: aioredis.connection.AbstractConnection) -> None:
     name, conn.client_name = conn.client_name, None
     try:
         await conn.on_connect_check_health(check_health=True)
@@ -198,7 +202,7 @@ async def _name_connection_async(conn: Any) -> None:
             await conn.read_response()
 
 
-def _name_connection_sync(conn: Any) -> None:
+def _name_connection_sync(conn: redis.connection.AbstractConnection) -> None:
     name, conn.client_name = conn.client_name, None
     try:
         conn.on_connect_check_health(check_health=True)
@@ -210,7 +214,11 @@ def _name_connection_sync(conn: Any) -> None:
             conn.read_response()
 
 
-def _use_tls_class(pool: Any, cls: type, spec: ConnectionSpec) -> None:
+def _use_tls_class(
+    pool: aioredis.ConnectionPool | redis.ConnectionPool,
+    cls: type[_AsyncTLSConnection] | type[_SyncTLSConnection],
+    spec: ConnectionSpec,
+) -> None:
     """Make the pool's connections use our TLS context and server name (redis-py always sends
     and checks the host, so `--sni` needs a connection class of its own)."""
     pool.connection_class = cls
@@ -222,7 +230,7 @@ class _AsyncTLSConnection(aioredis.SSLConnection):
         super().__init__(**kw)
         self.tls_spec = tls_spec
 
-    def _connection_arguments(self) -> dict[str, Any]:
+    def _connection_arguments(self) -> Mapping[str, object]:
         # the context is made on connect, so a bad certificate file is a connection error
         return {
             "host": self.host,
@@ -237,12 +245,18 @@ class _SyncTLSConnection(redis.SSLConnection):
         super().__init__(**kw)
         self.tls_spec = tls_spec
 
-    def _wrap_socket_with_ssl(self, sock: Any) -> Any:
+    def _wrap_socket_with_ssl(self, sock: socket.socket) -> ssl.SSLSocket:
         return self.tls_spec.ssl_context().wrap_socket(sock, server_hostname=self.tls_spec.tls_server_name)
 
 
-# The asyncio clients streamtop makes: one per server, or one that routes keys across a cluster.
+# The asyncio clients streamtop makes: one per server, or one that routes keys across a cluster;
+# their pipelines; the blocking client (the demo's walrus Database is one: walrus ships no types).
+# Use these, never Any, for a client: a reply stays Any (raw: parse.py reads it).
 AsyncClient = aioredis.Redis | aioredis.RedisCluster
+AsyncPipeline = aioredis.client.Pipeline | aioredis.cluster.ClusterPipeline
+SyncClient = redis.Redis
+Arg = bytes | str | int | float  # one argument of a command as sent
+Command = Sequence[Arg]  # a command and its arguments: ("XLEN", b"key")
 
 
 try:  # the sentinel redis-py gives its hiredis reader for "no complete reply buffered yet"
@@ -269,7 +283,7 @@ def error_text(exc: BaseException) -> str:
 
 
 async def execute_raw(
-    client: AsyncClient, commands: Sequence[Sequence[Any]], timeout: float | None = 30.0
+    client: AsyncClient, commands: Sequence[Command], timeout: float | None = 30.0
 ) -> list[Any]:
     """Send `commands` in one write and read their replies in order: one round trip, as a
     pipeline, without its per-command costs (Python packing, one timeout per reply), which are
@@ -284,7 +298,8 @@ async def execute_raw(
         return await pipe.execute(raise_on_error=False)
     if not commands:
         return []
-    packed = b"".join(hiredis.pack_command(tuple(args)) for args in commands)
+    # hiredis's stub types the argument as a 1-tuple; it packs any number of arguments
+    packed = b"".join(hiredis.pack_command(tuple(args)) for args in commands)  # type: ignore[arg-type]
     conn = await pool.get_connection()
     try:
         async with asyncio.timeout(timeout):
@@ -300,7 +315,9 @@ async def execute_raw(
     return replies
 
 
-def hiredis_reader(conn: Any) -> tuple[Any, Any] | None:
+def hiredis_reader(
+    conn: aioredis.connection.AbstractConnection,
+) -> tuple[_AsyncHiredisParser, hiredis.Reader] | None:
     """(parser, reader) when the connection parses with hiredis and the installed redis-py still
     has the internals the fast path reads (`_parser._reader`, `read_from_socket`, NOT_ENOUGH_DATA;
     redis is pinned below its next major for them), else None: then replies are read one by one."""
@@ -311,7 +328,7 @@ def hiredis_reader(conn: Any) -> tuple[Any, Any] | None:
     return (parser, reader) if hasattr(parser, "read_from_socket") else None
 
 
-async def _read_replies(conn: Any, n: int) -> list[Any]:
+async def _read_replies(conn: aioredis.connection.AbstractConnection, n: int) -> list[Any]:
     """`n` replies in order, errors in place. With redis-py's hiredis parser the replies are taken
     straight from its reader, which parsed them in C as the bytes arrived (a Python call per
     reply less: a fifth of the poll at 1,000 streams); any other parser goes reply by reply."""
@@ -342,7 +359,7 @@ def strip_callbacks(client: AsyncClient) -> None:
         client.response_callbacks.pop(name, None)
 
 
-def _port(value: Any, origin: str) -> int:
+def _port(value: object, origin: str) -> int:
     try:
         port = num.ascii_int(value)
     except (TypeError, ValueError):
@@ -354,7 +371,7 @@ def _port(value: Any, origin: str) -> int:
     return port
 
 
-def _db(value: Any, origin: str) -> int:
+def _db(value: object, origin: str) -> int:
     try:
         db = num.ascii_int(value)
     except (TypeError, ValueError):
@@ -408,8 +425,8 @@ def parse_url(url: str) -> ConnectionSpec:
 def build_spec(
     url: str | None = None,
     host: str | None = None,
-    port: Any = None,
-    db: Any = None,
+    port: int | str | None = None,
+    db: int | str | None = None,
     user: str | None = None,
     password: str | None = None,
     tls: bool = False,
@@ -425,7 +442,7 @@ def build_spec(
     --url wins over REDIS_URL, and -a wins over REDISCLI_AUTH, which wins over the URL's password."""
     environ: Mapping[str, str] = os.environ if env is None else env
     spec = parse_url(url or environ.get("REDIS_URL") or DEFAULT_URL)
-    changes: dict[str, Any] = {}
+    changes: dict[str, Any] = {}  # dataclasses.replace's **changes
     if host is not None:
         changes["host"] = host
     if port is not None:
@@ -682,7 +699,7 @@ def server_info_from_hello(reply: Any) -> ServerInfo:
     )
 
 
-def _text(value: Any) -> str:
+def _text(value: object) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 

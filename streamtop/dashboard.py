@@ -24,11 +24,12 @@ if TYPE_CHECKING:
     from .ui.demo_panel import Controller
 
 
-def open_session(spec: ConnectionSpec, options: DashboardOptions) -> Monitor:
-    """The session the app polls and acts through; it connects at its first poll."""
-    session = Monitor(spec, options.targets, options=options.poll, read_only=options.read_only)
-    session.history.window = options.window_ms / 1000  # the health verdicts' window
-    return session
+def open_session(
+    spec: ConnectionSpec, options: DashboardOptions, command_log: CommandLog | None = None
+) -> Monitor:
+    """The session the app polls and acts through; it connects at its first poll. `command_log`:
+    every action's commands are recorded there."""
+    return Monitor(spec, options.session(), command_log=command_log)
 
 
 def make_app(
@@ -44,7 +45,6 @@ def make_app(
     cls = app_class or StreamtopApp
     return cls(
         session,
-        interval=options.interval,
         read_only=options.read_only,
         stuck_ms=options.stuck_ms,
         poison=options.poison_deliveries,
@@ -78,9 +78,7 @@ def run_dashboard(
         if sink is not None:
             sink.close()
         raise ConnectError(problem.message)
-    session = open_session(spec, options)
-    if sink is not None:
-        session.command_log = CommandLog(sink)
+    session = open_session(spec, options, CommandLog(sink) if sink is not None else None)
     try:
         app = make_app(session, options)
         record_to(session, args, app.notify)

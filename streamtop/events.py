@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
 
-from .connection import AsyncClient, execute_raw
+from .connection import Arg, AsyncClient, execute_raw
 
 SENSORS = ("sensor1", "sensor2", "sensor3")
 CHUNK = 1000  # XADDs per pipeline round trip
@@ -26,11 +25,13 @@ def sensor_event(rng: random.Random | None = None, sensor: str | None = None) ->
     }
 
 
-def xadd_args(
-    key: bytes | str, fields: Mapping[Any, Any], maxlen: int | None = None, approx: bool = False
-) -> list[Any]:
+# an entry's fields as given to XADD: names and values all str (sensor_event) or all bytes (--field)
+Fields = Mapping[str, str] | Mapping[bytes, bytes]
+
+
+def xadd_args(key: bytes | str, fields: Fields, maxlen: int | None = None, approx: bool = False) -> list[Arg]:
     """The XADD command as arguments: XADD key [MAXLEN [~|=] N] * f v ..."""
-    args: list[Any] = ["XADD", key]
+    args: list[Arg] = ["XADD", key]
     if maxlen is not None:
         args += ["MAXLEN", "~" if approx else "=", maxlen]
     args.append("*")
@@ -42,12 +43,12 @@ def xadd_args(
 async def xadd_many(
     client: AsyncClient,
     key: bytes | str,
-    events: Iterable[Mapping[Any, Any]],
+    events: Iterable[Fields],
     *,
     maxlen: int | None = None,
     approx: bool = False,
     chunk: int = CHUNK,
-    progress: Callable[[int], Any] | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> tuple[int, str | None]:
     """Add events with pipelined XADDs, `chunk` per round trip (connection.execute_raw: packed
     by hiredis in one write). Returns (added, last ID).
@@ -57,7 +58,7 @@ async def xadd_many(
     stream, and `progress` has been told exactly how many.
     """
     added, last_id = 0, None
-    batch: list[list[Any]] = []
+    batch: list[list[Arg]] = []
 
     async def flush() -> None:
         nonlocal added, last_id

@@ -16,7 +16,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any
+from types import FrameType
 
 GRACE_S = 5.0  # from the signal to os._exit when the command has not ended by itself
 STOP_SIGNALS: tuple[int, ...] = tuple(
@@ -35,13 +35,13 @@ class Stopper:
         self.last_resort: Callable[[], None] | None = None
         self.grace = grace
         self.signum: int | None = None
-        self._old: dict[int, Any] = {}
+        self._old: dict[int, signal._HANDLER] = {}
 
     def install(self, signals: tuple[int, ...] = STOP_SIGNALS) -> None:
         for sig in signals:
             self._old[sig] = signal.signal(sig, self._handle)
 
-    def _handle(self, signum: int, frame: Any) -> None:
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
         if self.event.is_set():  # a second signal: leave now
             self._exit_now()
         self.signum = signum

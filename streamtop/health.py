@@ -45,7 +45,7 @@ from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TypeVar, cast
 
 from .model import (
     EARLIEST_TIME_ID_MS,
@@ -213,17 +213,21 @@ def reset_between(a: GroupSample, b: GroupSample) -> bool:
 
 def _monotonic(w: Sequence[GroupSample]) -> bool:
     """No counter went back in `w` (the common case, checked with C-speed sorts)."""
-    columns: tuple[list[Any], ...] = (
-        [s.position for s in w],
-        [s.last_id for s in w],
-        [s.added for s in w],
-        [s.entries_read for s in w],
+    return (
+        _ascending([s.position for s in w])
+        and _ascending([s.last_id for s in w])
+        and _ascending([s.added for s in w])
+        and _ascending([s.entries_read for s in w])
     )
-    for values in columns:
-        known = [v for v in values if v is not None] if None in values else values
-        if known != sorted(known):
-            return False
-    return True
+
+
+_Counted = TypeVar("_Counted", int, tuple[int, int])
+
+
+def _ascending(values: list[_Counted | None]) -> bool:
+    """The known values (None: not known) never go down."""
+    known = [v for v in values if v is not None] if None in values else cast("list[_Counted]", values)
+    return known == sorted(known)
 
 
 def window_of(samples: Sequence[GroupSample], window_s: float, reset_free: bool = False) -> list[GroupSample]:

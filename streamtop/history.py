@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from itertools import chain, compress
 from operator import is_not
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from .health import (
     DEFAULT_WINDOW,
@@ -34,6 +34,7 @@ from .health import (
 from .model import Snapshot, StreamInfo
 
 K = TypeVar("K")
+V = TypeVar("V")
 
 HISTORY_POINTS = 120
 STEP = 2000  # streams read between two yields of update_in_steps
@@ -300,7 +301,7 @@ def _series(store: dict[K, Series], key: K) -> Series:
     return got
 
 
-def _forget(store: dict[K, Any], seen: set[K]) -> None:
+def _forget(store: dict[K, V], seen: set[K]) -> None:
     """Drop the series of streams and groups that are gone, so the history stays bounded."""
     for gone in set(store) - seen:
         del store[gone]

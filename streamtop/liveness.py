@@ -39,6 +39,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+import redis.asyncio as aioredis
+
 from .model import ConsumerInfo, GroupInfo, LagSource, Snapshot, TimeLagSource, id_ms, time_based
 from .render import duration_ms
 
@@ -124,11 +126,11 @@ def parse_client_list(reply: Any, own_ids: Iterable[int] = ()) -> Clients:
     return Clients(tuple(conns))
 
 
-def _bytes(v: Any) -> bytes:
+def _bytes(v: object) -> bytes:
     return v if isinstance(v, bytes) else str(v).encode("utf-8", "surrogateescape")
 
 
-def _text(v: Any) -> str:
+def _text(v: object) -> str:
     return v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
 
 
@@ -301,7 +303,7 @@ def deletable(
     return [c.name for c in group.consumer_list if states[c.name].gone is True and c.pending == 0]
 
 
-async def read_clients(client: Any) -> Clients | None:
+async def read_clients(client: aioredis.Redis | aioredis.RedisCluster) -> Clients | None:
     """CLIENT LIST (normal clients) without the connection that reads it; None when the server
     refuses it (an ACL without +client) or fails: liveness then judges without it, and a verdict
     that needs it is "cannot tell", never gone."""

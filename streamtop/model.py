@@ -329,10 +329,18 @@ class StreamInfo:
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One stream entry: its ID and its field/value pairs in order (a deleted entry has none)."""
+    """One stream entry: its ID and its field/value pairs in order (a deleted entry has none).
+    `sizes`: empty when every value is whole; else each value's size in bytes, for a page entry
+    whose long values were cut (streamtop.messagepage: the whole entry is read on demand)."""
 
     id: str
     fields: tuple[tuple[bytes, bytes], ...] = ()
+    sizes: tuple[int, ...] = ()
+
+    @property
+    def cut(self) -> bool:
+        """Some value is shown in part: `sizes` says how long it is."""
+        return bool(self.sizes)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,17 +27,15 @@ import dataclasses
 import socket
 import ssl
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
 import redis
-import redis.asyncio as aioredis
 
 from .actions import Actions
-from .cluster import ClusterCollector, ClusterError
-from .collector import Collector
+from .cluster import ClusterError
 from .commandlog import CommandLog, attach
 from .connection import (
     REDIS_ERRORS,
@@ -50,8 +48,9 @@ from .connection import (
 )
 from .history import History
 from .model import ConsumerInfo, Focus, GroupInfo, PendingEntry, ServerInfo, Snapshot, StreamInfo
-from .options import POLL_DEFAULTS, PollOptions
+from .options import SESSION_DEFAULTS, SessionOptions
 from .session import check_mode, close_collector, make_action_client, make_collector
+from .source import PollSource, Wants
 
 # What a poll may fail with when the server or the network is the problem: retried with backoff.
 CONNECTION_TROUBLE: tuple[type[Exception], ...] = (*REDIS_ERRORS, OSError, ClusterError)
@@ -134,28 +133,39 @@ class PollRecorder(Protocol):
 
 class Monitor:
     """One server, polled on demand. Owns the poll client, the actions client and the `Actions`
-    on it, and the History; `close()` releases both clients."""
+    on it, and the History; `close()` releases both clients.
+
+    Made once: `options` (SessionOptions) say how it polls and guards; `command_log` records
+    every action's commands (streamtop.record.attach adds a recorder of every poll). `source`:
+    poll that PollSource instead of connecting to `spec` (a list of snapshots, a recording, a
+    remote hub): there are no actions then, and `url` is what the header shows."""
 
     def __init__(
         self,
-        spec: ConnectionSpec,
-        targets: Sequence[str | bytes] = (),
+        spec: ConnectionSpec | None,
+        options: SessionOptions = SESSION_DEFAULTS,
         *,
-        options: PollOptions = POLL_DEFAULTS,
-        read_only: bool = False,
+        source: PollSource | None = None,
+        url: str = "",
+        command_log: CommandLog | None = None,
         clock: Callable[[], float] = time.time,
         cpu_clock: Callable[[], float] = time.process_time,
     ) -> None:
+        if spec is None and source is None:
+            raise ValueError("a session polls a server (spec) or a source")
         self.spec = spec
-        self.targets = tuple(targets)
         self.options = options
-        self._read_only = read_only
+        self._given = source  # polled as it is, never connected nor dropped
+        self._url = url
+        self._read_only = options.read_only
+        self._interval = options.interval
         self._actions: Actions | None = None
         self.clock = clock
-        self.client: aioredis.Redis | None = None  # the poll client (raw replies)
+        self.client: AsyncClient | None = None  # the poll client (raw replies)
         self.server: ServerInfo | None = None
-        self.collector: Collector | ClusterCollector | None = None
-        self.history = History()
+        self.collector: PollSource | None = None
+        self._node_client: Callable[[str | None], AsyncClient | None] | None = None
+        self.history = History(options.window)
         self.focus: Focus | None = None
         self.last: Snapshot | None = None
         self.last_good_at: float | None = None
@@ -174,20 +184,49 @@ class Monitor:
         # whose collector reports none is timed from poll_started
         self.trip: tuple[float, float] | None = None
         self.trips_reported = False
-        self.answer_timeout = MIN_ANSWER_TIMEOUT  # seconds in flight before NOT_ANSWERING
         self.polls = 0
-        # issue 17: the dashboard sets this (unless --full-poll), and then only what the screen
-        # shows is read in full each poll; `interval` is the dashboard's, for the cadence
-        self.follow_screen = False
-        self.everything_visible = False  # serve: no screen, every stream in full within the budget
-        self.interval = 1.0
         # The actions' client: kept across failed polls (its pool reconnects by itself, and an
         # action may be running on it); replaced only when a reconnect finds a different server.
         self.action_client: AsyncClient | None = None
         self.action_server: ServerInfo | None = None
         self.action_generation = 0  # bumped when action_client (and so `actions`) is replaced
-        self.command_log: CommandLog | None = None  # when set, every action command is recorded
-        self.recorder: PollRecorder | None = None  # --record FILE: told of every poll's end
+        self.command_log = command_log  # when given, every action command is recorded
+        self.recorder: PollRecorder | None = None  # --record FILE (record.attach): told of every poll's end
+
+    @classmethod
+    def on(cls, source: PollSource, options: SessionOptions = SESSION_DEFAULTS, url: str = "") -> Monitor:
+        """A session polling `source` (no server, no actions): `Monitor.on(ListSource(snaps))`."""
+        return cls(None, options, source=source, url=url)
+
+    # what it is -----------------------------------------------------------------------------
+
+    @property
+    def targets(self) -> tuple[str | bytes, ...]:
+        return self.options.targets
+
+    @property
+    def url(self) -> str:
+        """Where the snapshots come from, without a password."""
+        return self.spec.display_url() if self.spec is not None else self._url
+
+    @property
+    def insecure_tls(self) -> bool:
+        return bool(self.spec is not None and self.spec.tls and self.spec.insecure)
+
+    @property
+    def interval(self) -> float:
+        """Seconds between two polls (the loop's; the collector's cadence is told each poll)."""
+        return self._interval
+
+    @property
+    def answer_timeout(self) -> float:
+        """Seconds a poll may go unanswered before the state is NOT_ANSWERING."""
+        fixed = self.options.answer_timeout
+        return fixed if fixed is not None else answer_timeout(self._interval)
+
+    def set_interval(self, seconds: float) -> None:
+        """The one way the interval changes (`+` / `-`); the answer timeout follows it."""
+        self._interval = seconds
 
     # state ----------------------------------------------------------------------------------
 
@@ -258,8 +297,7 @@ class Monitor:
     def read_only(self) -> bool:
         return self._read_only
 
-    @read_only.setter
-    def read_only(self, value: bool) -> None:
+    def set_read_only(self, value: bool) -> None:
         """The guard of every mutation; the current Actions follow at once."""
         self._read_only = value
         if self._actions is not None:
@@ -271,19 +309,25 @@ class Monitor:
         if self.collector is not None:
             self._hand_over(self.collector)
 
-    def _hand_over(self, collector: Collector | ClusterCollector) -> None:
+    def wants(self) -> Wants:
         """What the next poll must read, as the screen says it."""
-        collector.focus = self.focus
-        collector.follow_screen = self.follow_screen and not self.options.full_poll
-        collector.visible = self.focus.visible if self.focus is not None else frozenset()
-        collector.everything_visible = self.everything_visible
-        collector.interval = self.interval
-        if isinstance(collector, Collector):
-            collector.on_wait = self._on_wait
+        o = self.options
+        return Wants(
+            focus=self.focus,
+            visible=self.focus.visible if self.focus is not None else frozenset(),
+            follow_screen=o.follow_screen and not o.poll.full_poll,
+            everything_visible=o.everything_visible,
+            interval=self._interval,
+            answer_timeout=self.answer_timeout,
+        )
 
-    def poll_delay(self, interval: float) -> float:
+    def _hand_over(self, collector: PollSource) -> None:
+        collector.want(self.wants(), self._on_wait)
+
+    def poll_delay(self) -> float:
         """Seconds until the next poll: the interval, or longer when the server budget stretched
         the visible rows' cadence (the header says so)."""
+        interval = self._interval
         if self.last is not None and not self.last.discovery.complete:
             return min(interval, DISCOVERY_PACE)  # the first scan goes on: its next part soon
         cost = self.last.cost if self.last is not None else None
@@ -291,9 +335,19 @@ class Monitor:
             return interval
         return max(interval, cost.visible_period)
 
+    def node_client(self, node: str | None) -> AsyncClient | None:
+        """The raw client that polls `node` (streamtop.session.ServerSource.node_client), for a
+        command of the caller's own next to the poll's; None without a server connection."""
+        return self._node_client(node) if self._node_client is not None else None
+
     # polling --------------------------------------------------------------------------------
 
     async def _connect(self) -> None:
+        if self._given is not None:
+            self.collector = self._given
+            self._hand_over(self._given)
+            return
+        assert self.spec is not None
         client = self.spec.make_client(raw=True)
         try:
             server = await probe_server(client)
@@ -302,11 +356,12 @@ class Monitor:
             raise
         self.client, self.server = client, server
         try:
-            self.collector = make_collector(self.spec, client, server, self.targets, self.options)
+            collector = make_collector(self.spec, client, server, self.targets, self.options.poll)
         except BaseException:
             await _close(client)
             raise
-        self._hand_over(self.collector)
+        self.collector, self._node_client = collector, collector.node_client
+        self._hand_over(collector)
         if self.action_client is None or self.action_server != server:
             await self._replace_action_client(server)
 
@@ -315,6 +370,7 @@ class Monitor:
         self._actions = None
         if old is not None:
             await _close(old)
+        assert self.spec is not None
         client = make_action_client(self.spec, server)
         if self.command_log is not None:
             attach(client, self.command_log)
@@ -342,8 +398,6 @@ class Monitor:
                 await self._connect()
             assert self.collector is not None
             self._hand_over(self.collector)
-            if isinstance(self.collector, ClusterCollector):  # each node's own deadline
-                self.collector.answer_timeout = self.answer_timeout
             snap = await self.collector.poll()
         except ConfigError:
             await self.reset_connection()
@@ -355,17 +409,28 @@ class Monitor:
             self.polling = False
             self.poll_started = self.poll_cpu_started = self.trip = None
             self.trips_reported = False
+        if snap is None:  # nothing new (a list handed out, a hub without a newer one)
+            return self.last
         await self.history.update_in_steps(snap)
+        self._took(snap)
+        return snap
+
+    def accept(self, snap: Snapshot) -> None:
+        """A snapshot made elsewhere (tests, screenshots) taken as this session's last poll: it
+        feeds the rates, and the state is live."""
+        self.history.update(snap)
+        self._took(snap)
+
+    def _took(self, snap: Snapshot) -> None:
         self.last = snap
         self.last_good_at = self.clock()
         self.stale_since = self.error = self.retry_at = None
         self.failures = 0
         self.polls += 1
-        return snap
 
     async def _failed(self, exc: BaseException) -> None:
         now = self.clock()
-        self.error = describe_error(exc, self.spec)
+        self.error = describe_error(exc, self.spec) if self.spec is not None else str(exc)
         if self.stale_since is None:
             self.stale_since = now
         self.failures += 1
@@ -376,7 +441,8 @@ class Monitor:
         """Drop the client: the next poll connects afresh (the server may have restarted)."""
         client, self.client = self.client, None
         collector, self.collector = self.collector, None
-        if collector is not None:
+        self._node_client = None
+        if collector is not None and collector is not self._given:
             with contextlib.suppress(Exception):  # the connections may already be gone
                 await close_collector(collector)
         if client is not None:
@@ -389,6 +455,8 @@ class Monitor:
     async def close(self) -> None:
         """Release every client: the poll client, a cluster's node clients, the actions client."""
         await self.reset_connection()
+        if self._given is not None:
+            await self._given.aclose()
         client, self.action_client = self.action_client, None
         self.action_server = self._actions = None
         if client is not None:

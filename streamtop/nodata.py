@@ -19,6 +19,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import redis.asyncio as aioredis
+
 from .model import id_key
 from .parse import parse_entries
 
@@ -58,13 +60,13 @@ def bounds_from_info(info: dict[str, Any]) -> Bounds:
     return Bounds(first_id, text(maxdel) if maxdel is not None else None)
 
 
-async def read_bounds(client: Any, key: bytes) -> Bounds:
+async def read_bounds(client: aioredis.Redis | aioredis.RedisCluster, key: bytes) -> Bounds:
     from .parse import pairs
 
     return bounds_from_info(pairs(await client.execute_command("XINFO", "STREAM", key)))
 
 
-def lookup_commands(key: bytes, ids: Iterable[str]) -> list[tuple[Any, ...]]:
+def lookup_commands(key: bytes, ids: Iterable[str]) -> list[tuple[bytes | str | int | float, ...]]:
     return [("XRANGE", key, i, i) for i in ids]
 
 
@@ -77,7 +79,9 @@ def gone_from_replies(ids: Sequence[str], replies: Sequence[Any]) -> set[str]:
     }
 
 
-async def without_data(client: Any, key: bytes, ids: Sequence[str], bounds: Bounds) -> set[str]:
+async def without_data(
+    client: aioredis.Redis | aioredis.RedisCluster, key: bytes, ids: Sequence[str], bounds: Bounds
+) -> set[str]:
     """Which of these pending IDs have no entry in the stream any more."""
     gone = {i for i in ids if bounds.below_first(i)}
     unsure = [i for i in ids if bounds.needs_lookup(i)]

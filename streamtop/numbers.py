@@ -16,7 +16,7 @@ import argparse
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Generic, TypeVar, cast
 
 INT64_MAX = 2**63 - 1  # the largest count a server keeps (MAXLEN, lengths, pending, lag)
 MAX_SECONDS = 10 * 365 * 86_400  # ten years: any longer duration means "never" anyway
@@ -47,13 +47,13 @@ def _num(value: float) -> str:
     return f"{value:g}"
 
 
-def _text(value: Any) -> str:
+def _text(value: object) -> str:
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
     return str(value if value is not None else "").strip(_SPACE)
 
 
-def parse_int(value: Any, what: str, lo: int = 0, hi: int = INT64_MAX) -> int:
+def parse_int(value: object, what: str, lo: int = 0, hi: int = INT64_MAX) -> int:
     """A whole number in [lo, hi] from an int or from typed text ("1,000" and "1_000" are fine).
     ASCII digits only; a digit string longer than `hi` is refused before int() converts it."""
     span = f"({_num(lo)} to {_num(hi)})"
@@ -82,7 +82,7 @@ def parse_int(value: Any, what: str, lo: int = 0, hi: int = INT64_MAX) -> int:
     return n
 
 
-def ascii_int(value: Any) -> int:
+def ascii_int(value: object) -> int:
     """int() of ASCII digits only (a port or a database in a URL): int() also takes '٣' and
     '1_0', which no port or db is. Raises ValueError; the caller words the message (a URL's text
     is not echoed: it may hold a password)."""
@@ -98,7 +98,9 @@ def _below(what: str, lo: float, got: str, span: str) -> str:
     return f"{what} must be at least {_num(lo)}, got {got} {span}"
 
 
-def parse_float(value: Any, what: str, lo: float, hi: float, *, above: bool = False, unit: str = "") -> float:
+def parse_float(
+    value: object, what: str, lo: float, hi: float, *, above: bool = False, unit: str = ""
+) -> float:
     """A finite decimal number in [lo, hi] (or (lo, hi] with `above`): no nan, inf, hex or
     non-ASCII digits; "1e308" is refused by its range, not by a crash later."""
     u = f" {unit}" if unit else ""
@@ -129,7 +131,7 @@ def parse_float(value: Any, what: str, lo: float, hi: float, *, above: bool = Fa
     return x
 
 
-def parse_duration_ms(value: Any, what: str, lo_ms: int = 0, hi_ms: int = MAX_SECONDS * 1000) -> int:
+def parse_duration_ms(value: object, what: str, lo_ms: int = 0, hi_ms: int = MAX_SECONDS * 1000) -> int:
     """A duration typed by a person, in whole ms: "90" is seconds, or "500ms", "1.5s", "2m", "1h".
     An int is already ms."""
     span = f"({_num(lo_ms / 1000)} s to {_num(hi_ms / 1000)} s)"
@@ -152,8 +154,11 @@ def parse_duration_ms(value: Any, what: str, lo_ms: int = 0, hi_ms: int = MAX_SE
     return round(ms)
 
 
+N = TypeVar("N", bound=float)  # what a Field gives: int ("int", "duration" in ms) or float
+
+
 @dataclass(frozen=True)
-class Field:
+class Field(Generic[N]):
     """One numeric input: its name in messages, its kind and its range.
 
     kind: "int" (whole number), "float" (above `lo` when `above`), "seconds" (a float of seconds),
@@ -166,14 +171,14 @@ class Field:
     above: bool = False
     unit: str = ""
 
-    def parse(self, value: Any) -> Any:
+    def parse(self, value: object) -> N:
         if self.kind == "int":
-            return parse_int(value, self.what, int(self.lo), int(self.hi))
+            return cast(N, parse_int(value, self.what, int(self.lo), int(self.hi)))
         if self.kind == "duration":
-            return parse_duration_ms(value, self.what, int(self.lo * 1000), int(self.hi * 1000))
-        return parse_float(value, self.what, self.lo, self.hi, above=self.above, unit=self.unit)
+            return cast(N, parse_duration_ms(value, self.what, int(self.lo * 1000), int(self.hi * 1000)))
+        return cast(N, parse_float(value, self.what, self.lo, self.hi, above=self.above, unit=self.unit))
 
-    def arg(self, text: str) -> Any:
+    def arg(self, text: str) -> N:
         """The argparse type: a refusal becomes argparse's one-line error (exit 1 in cli)."""
         try:
             return self.parse(text)
@@ -181,56 +186,58 @@ class Field:
             raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def seconds(what: str, lo: float, hi: float, *, above: bool = True) -> Field:
+def seconds(what: str, lo: float, hi: float, *, above: bool = True) -> Field[float]:
     return Field(what, "seconds", lo, hi, above=above, unit="s")
 
 
 # ---- every numeric input of streamtop ---------------------------------------------------------
 
 # the connection options of every command (-p, -n/--db; a URL's are checked in connection.py)
-PORT = Field("port", "int", 1, 65535)
-DB = Field("database", "int", 0, 2**31 - 1)
+PORT: Field[int] = Field("port", "int", 1, 65535)
+DB: Field[int] = Field("database", "int", 0, 2**31 - 1)
 # the dashboard (and demo)
 INTERVAL = seconds("interval", 0.05, 3600, above=False)
 STUCK_AFTER = seconds("stuck-after", 0.001, MAX_SECONDS, above=False)
-POISON_DELIVERIES = Field("poison deliveries", "int", 1, 1_000_000_000)
-MAX_STREAMS = Field("max streams", "int", 1, 1_000_000)
-MAX_SERVER_LOAD = Field("max server load", "float", 0, 100, above=True, unit="%")
+POISON_DELIVERIES: Field[int] = Field("poison deliveries", "int", 1, 1_000_000_000)
+MAX_STREAMS: Field[int] = Field("max streams", "int", 1, 1_000_000)
+MAX_SERVER_LOAD: Field[float] = Field("max server load", "float", 0, 100, above=True, unit="%")
 # status
 RATES_INTERVAL = seconds("rates interval", 0.05, 600, above=False)
-MAX_LAG = Field("max lag", "int", 0, INT64_MAX)
-MAX_PENDING = Field("max pending", "int", 0, INT64_MAX)
+MAX_LAG: Field[int] = Field("max lag", "int", 0, INT64_MAX)
+MAX_PENDING: Field[int] = Field("max pending", "int", 0, INT64_MAX)
 MAX_IDLE = seconds("max idle", 0, MAX_SECONDS, above=False)
-MAX_LENGTH = Field("max length", "int", 0, INT64_MAX)
+MAX_LENGTH: Field[int] = Field("max length", "int", 0, INT64_MAX)
 # health: the sliding window of the verdicts (status samples for that long; the dashboard keeps it)
-WINDOW = Field("window", "duration", 0, 86_400)
+WINDOW: Field[int] = Field("window", "duration", 0, 86_400)
 # serve: 0 asks the system for a free port (printed on stderr)
-METRICS_PORT = Field("metrics port", "int", 0, 65535)
+METRICS_PORT: Field[int] = Field("metrics port", "int", 0, 65535)
 # produce: a floor on the rate, so no wait between two entries is longer than 100 s
-PRODUCE_COUNT = Field("count", "int", 1, 10_000_000)
-PRODUCE_RATE = Field("rate", "float", 0.01, 1_000_000, unit="entries/s")
-PRODUCE_MAXLEN = Field("maxlen", "int", 1, INT64_MAX)
+PRODUCE_COUNT: Field[int] = Field("count", "int", 1, 10_000_000)
+PRODUCE_RATE: Field[float] = Field("rate", "float", 0.01, 1_000_000, unit="entries/s")
+PRODUCE_MAXLEN: Field[int] = Field("maxlen", "int", 1, INT64_MAX)
 # tail
-TAIL_COUNT = Field("count", "int", 0, 1_000_000)
+TAIL_COUNT: Field[int] = Field("count", "int", 0, 1_000_000)
 # demo
-DEMO_RATE = Field("rate", "float", 0, 100_000, above=True, unit="events/s")  # as workload.check_rate
-FAIL_ABOVE = Field("fail-above", "float", -1000, 1000)
-DEMO_CONSUMERS = Field("consumers", "int", 1, 100)
-DEMO_MAXLEN = Field("maxlen", "int", 1, INT64_MAX)
-DEMO_LESSON = Field("lesson", "int", 1, 12)  # demo/lessons.py LESSONS (a test holds them equal)
+DEMO_RATE: Field[float] = Field(
+    "rate", "float", 0, 100_000, above=True, unit="events/s"
+)  # as workload.check_rate
+FAIL_ABOVE: Field[float] = Field("fail-above", "float", -1000, 1000)
+DEMO_CONSUMERS: Field[int] = Field("consumers", "int", 1, 100)
+DEMO_MAXLEN: Field[int] = Field("maxlen", "int", 1, INT64_MAX)
+DEMO_LESSON: Field[int] = Field("lesson", "int", 1, 12)  # demo/lessons.py LESSONS (a test holds them equal)
 # dialogs (and the actions layer, which checks again)
-BURST_COUNT = Field("burst size", "int", 1, 1_000_000)
-BURST_MAXLEN = Field("MAXLEN", "int", 0, INT64_MAX)
-CLAIM_MIN_IDLE = Field("min idle time", "duration", 0, MAX_SECONDS)
-CLAIM_COUNT = Field("cap", "int", 1, 1_000_000)
-TRIM_MAXLEN = Field("MAXLEN", "int", 0, INT64_MAX)
-DLQ_DELIVERIES = Field("minimum deliveries", "int", 1, INT64_MAX)
+BURST_COUNT: Field[int] = Field("burst size", "int", 1, 1_000_000)
+BURST_MAXLEN: Field[int] = Field("MAXLEN", "int", 0, INT64_MAX)
+CLAIM_MIN_IDLE: Field[int] = Field("min idle time", "duration", 0, MAX_SECONDS)
+CLAIM_COUNT: Field[int] = Field("cap", "int", 1, 1_000_000)
+TRIM_MAXLEN: Field[int] = Field("MAXLEN", "int", 0, INT64_MAX)
+DLQ_DELIVERIES: Field[int] = Field("minimum deliveries", "int", 1, INT64_MAX)
 # the action commands (streamtop trim / claim / ack / deadletter / redrive / group)
-MIN_IDLE_MS = Field("min idle (ms)", "int", 0, MAX_SECONDS * 1000)
-MOVE_COUNT = Field("count", "int", 1, 1_000_000)
+MIN_IDLE_MS: Field[int] = Field("min idle (ms)", "int", 0, MAX_SECONDS * 1000)
+MOVE_COUNT: Field[int] = Field("count", "int", 1, 1_000_000)
 
 # streamtop web
-WEB_PORT = Field("web port", "int", 1, 65_535)
-WEB_SESSIONS = Field("max sessions", "int", 1, 1000)
+WEB_PORT: Field[int] = Field("web port", "int", 1, 65_535)
+WEB_SESSIONS: Field[int] = Field("max sessions", "int", 1, 1000)
 
 FIELDS = {name: f for name, f in globals().items() if isinstance(f, Field)}

@@ -1,7 +1,7 @@
 """The knobs of a poll and of the dashboard, each with its default written once.
 
 The command line (cliargs, cli, demo), the dashboard, `status` and the tests all take their defaults
-from these two dataclasses, so `--help`, the README and the code cannot disagree. Plain data: this
+from these two dataclasses, so `--help`, the docs and the code cannot disagree. Plain data: this
 module imports nothing of streamtop, so every layer may use it.
 """
 
@@ -60,6 +60,17 @@ class DashboardOptions:
             out.append((key.encode("utf-8", "surrogateescape") if sep else None, fmt))
         return tuple(out)
 
+    def session(self) -> SessionOptions:
+        """The dashboard's session: what the screen shows is read in full, the rest as summaries."""
+        return SessionOptions(
+            targets=self.targets,
+            poll=self.poll,
+            read_only=self.read_only,
+            interval=self.interval,
+            window=self.window_ms / 1000,
+            follow_screen=True,
+        )
+
     @classmethod
     def from_args(cls, args: argparse.Namespace, **overrides: Any) -> DashboardOptions:
         """From parsed options; an option the parser does not have (the demo has no
@@ -85,12 +96,36 @@ POLL_DEFAULTS = DASHBOARD_DEFAULTS.poll
 
 
 @dataclass(frozen=True, slots=True)
+class SessionOptions:
+    """How a session (streamtop.monitor.Monitor) polls and guards, given once to its constructor:
+    the dashboard, the demo, `serve`, `record` and `web` each build one, nothing is set afterwards.
+    The interval alone changes while it runs, through `Monitor.set_interval` (the one place that
+    holds it)."""
+
+    targets: tuple[str | bytes, ...] = ()  # stream keys or glob patterns; none: every stream
+    poll: PollOptions = POLL_DEFAULTS
+    read_only: bool = False  # every change to the server is refused, in the actions layer
+    interval: float = 1.0  # seconds between polls, at the start
+    window: float = 60.0  # seconds of polls the health verdicts look at (health.DEFAULT_WINDOW)
+    # issue 17: the dashboard reads in full only what the screen shows (unless --full-poll) ...
+    follow_screen: bool = False
+    # ... and `serve`, with no screen, every stream in full within the budget
+    everything_visible: bool = False
+    # seconds a poll may go unanswered before the server counts as not answering; None: the
+    # hung-server rule, max(2 x interval, 2 s), following the interval
+    answer_timeout: float | None = None
+
+
+SESSION_DEFAULTS = SessionOptions()
+
+
+@dataclass(frozen=True, slots=True)
 class ServeOptions:
     """What `streamtop serve` (the Prometheus exporter) listens on and how often it polls."""
 
     metrics_port: int = 9121  # redis_exporter's port: a scrape config keeps its target
     bind: str = "127.0.0.1"  # loopback only unless --bind says otherwise (then a warning)
-    interval: float = 5.0  # seconds between polls; scrapes never trigger one
+    interval: float = 5.0  # seconds at least between polls: a scrape polls when the page is older
 
 
 SERVE_DEFAULTS = ServeOptions()

@@ -14,7 +14,6 @@ import os
 import random
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import redis
 
@@ -32,7 +31,7 @@ from .connection import (
     describe_error,
     reply_error_text,
 )
-from .events import sensor_event, xadd_many
+from .events import Fields, sensor_event, xadd_many
 from .model import label
 from .session import make_action_client
 
@@ -96,7 +95,7 @@ def parse_fields(items: list[str]) -> dict[bytes, bytes]:
     return fields
 
 
-def _events(n: int, fields: dict[bytes, bytes], rng: random.Random) -> Iterator[dict[Any, Any]]:
+def _events(n: int, fields: dict[bytes, bytes], rng: random.Random) -> Iterator[Fields]:
     for _ in range(n):
         yield fields if fields else sensor_event(rng)
 
@@ -104,7 +103,7 @@ def _events(n: int, fields: dict[bytes, bytes], rng: random.Random) -> Iterator[
 class _Counter:
     """How many entries are in, across paced calls, for the progress bar and error messages."""
 
-    def __init__(self, on_change: Callable[[int], Any] | None) -> None:
+    def __init__(self, on_change: Callable[[int], object] | None) -> None:
         self.done = 0
         self.on_change = on_change
 
@@ -120,11 +119,13 @@ class _Counter:
 async def _paced(
     client: AsyncClient,
     key: bytes,
-    events: Iterator[dict[Any, Any]],
+    events: Iterator[Fields],
     n: int,
     rate: float,
     counter: _Counter,
-    **xadd: Any,
+    *,
+    maxlen: int | None,
+    approx: bool,
 ) -> str | None:
     loop = asyncio.get_running_loop()
     start = loop.time()
@@ -133,7 +134,9 @@ async def _paced(
         due = min(n, int(rate * (loop.time() - start)) + 1)  # the first entry goes at once
         if due > sent:
             batch = (next(events) for _ in range(due - sent))
-            added, lid = await xadd_many(client, key, batch, progress=counter.at(sent), **xadd)
+            added, lid = await xadd_many(
+                client, key, batch, maxlen=maxlen, approx=approx, progress=counter.at(sent)
+            )
             sent += added
             last_id = lid or last_id
         if sent < n:
@@ -151,7 +154,7 @@ async def produce(
     rate: float | None = None,
     maxlen: int | None = None,
     approx: bool = False,
-    progress: Callable[[int], Any] | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> str | None:
     """Add n entries; returns the last ID. Raises UsageError (wrong type, refused) or ConnectError."""
     client: AsyncClient
@@ -166,11 +169,12 @@ async def produce(
         if kind not in ("none", "stream"):
             raise UsageError(f"key '{label(key)}' holds a {kind}, not a stream")
         events = _events(n, fields, random.Random())
-        xadd: dict[str, Any] = dict(maxlen=maxlen, approx=approx)
         if rate is None:
-            _added, last_id = await xadd_many(client, key, events, progress=counter.at(0), **xadd)
+            _added, last_id = await xadd_many(
+                client, key, events, maxlen=maxlen, approx=approx, progress=counter.at(0)
+            )
             return last_id
-        return await _paced(client, key, events, n, rate, counter, **xadd)
+        return await _paced(client, key, events, n, rate, counter, maxlen=maxlen, approx=approx)
     except REFUSALS as exc:
         text = reply_error_text(exc)
         after = f" (after adding {counter.done})" if counter.done else ""
@@ -194,7 +198,21 @@ def run(args: argparse.Namespace) -> int:
     key = to_bytes(args.stream_key)
     if not key:  # XADD "" would create a key with an empty name
         raise UsageError("KEY is empty: name the stream to add to")
-    kwargs: dict[str, Any] = dict(rate=args.rate, maxlen=args.maxlen, approx=args.approx)
+
+    def add(progress: Callable[[int], object] | None = None) -> str | None:
+        return asyncio.run(
+            produce(
+                spec,
+                key,
+                args.count,
+                fields,
+                rate=args.rate,
+                maxlen=args.maxlen,
+                approx=args.approx,
+                progress=progress,
+            )
+        )
+
     if sys.stdout.isatty():
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -206,17 +224,8 @@ def run(args: argparse.Namespace) -> int:
             TimeElapsedColumn(),
         ) as bar:
             task = bar.add_task(label(key), total=args.count)
-            last_id = asyncio.run(
-                produce(
-                    spec,
-                    key,
-                    args.count,
-                    fields,
-                    progress=lambda done: bar.update(task, completed=done),
-                    **kwargs,
-                )
-            )
+            last_id = add(lambda done: bar.update(task, completed=done))
     else:
-        last_id = asyncio.run(produce(spec, key, args.count, fields, **kwargs))
+        last_id = add()
     print(last_id)
     return 0

@@ -7,7 +7,7 @@ show whether a consumer ever does, so the claim dialog, its result and `streamto
 with what the libraries do (read in their sources: FastStream 0.7.8
 `faststream/redis/subscriber/usecases/stream_subscriber.py`, taskiq-redis 1.2.4
 `taskiq_redis/redis_broker.py` `RedisStreamBroker.listen`, walrus 0.9.8 `walrus/containers.py`
-`ConsumerGroup.read`). The README has the same table.
+`ConsumerGroup.read`). docs/dashboard.md has the same table.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 from redis.exceptions import AskError, TryAgainError, WatchError
@@ -16,8 +16,9 @@ from redis.exceptions import AskError, TryAgainError, WatchError
 from .cluster import ClusterCollector
 from .collector import Collector
 from .connection import AsyncClient, ConfigError, ConnectionSpec, execute_raw, host_port, strip_callbacks
-from .model import ServerInfo
+from .model import ServerInfo, Snapshot
 from .options import POLL_DEFAULTS, PollOptions
+from .source import PollSource
 
 
 def check_mode(spec: ConnectionSpec, server: ServerInfo) -> None:
@@ -28,25 +29,43 @@ def check_mode(spec: ConnectionSpec, server: ServerInfo) -> None:
         )
 
 
+class ServerSource(PollSource, Protocol):
+    """A PollSource on a server: a Collector (standalone) or a ClusterCollector, told apart by
+    no caller. `poll()` always has a snapshot (or raises connection trouble)."""
+
+    server: ServerInfo
+
+    async def poll(self) -> Snapshot: ...
+
+    @property
+    def explicit(self) -> tuple[bytes, ...]:
+        """The keys named by the user (not patterns)."""
+        ...
+
+    def node_client(self, node: str | None) -> AsyncClient | None:
+        """The raw client that polls `node` (a StreamInfo's node; None on a standalone server),
+        for a command of the caller's own in the same place; None when there is none now."""
+        ...
+
+
 def make_collector(
     spec: ConnectionSpec,
     client: AsyncClient,
     server: ServerInfo,
     targets: Sequence[str | bytes] = (),
     options: PollOptions = POLL_DEFAULTS,
-) -> Collector | ClusterCollector:
+) -> ServerSource:
     """A Collector on `client` (raw), or a ClusterCollector with its own per-node clients
-    (close those with `close_collector`), polling as `options` say."""
+    (`aclose()` closes those), polling as `options` say."""
     check_mode(spec, server)
     if server.mode == "cluster":
         return ClusterCollector(spec, server, targets, options)
     return Collector(client, server, targets, options)
 
 
-async def close_collector(collector: Collector | ClusterCollector) -> None:
-    """Close the per-node clients a ClusterCollector opened (a Collector borrows its client)."""
-    if isinstance(collector, ClusterCollector):
-        await collector.aclose()
+async def close_collector(collector: PollSource) -> None:
+    """Close what the collector opened (a cluster's node clients; a Collector borrows its client)."""
+    await collector.aclose()
 
 
 def make_action_client(spec: ConnectionSpec, server: ServerInfo) -> AsyncClient:

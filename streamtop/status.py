@@ -20,58 +20,9 @@ Health (see health.py for the rules): `--window 30s` polls for that long (about 
 before answering and judges each group over those polls; without it one poll is judged (against a
 60 s window: what one poll can decide, e.g. `stopped`, else `unknown`).
 
-JSON document (`--json`), schema_version 2 (2: "failing" became "stuck"); its JSON Schema (draft
-2020-12) is status.schema.json next to this module, printed by `--json-schema`. Fields are only ever
-added within one schema version; a renamed or removed field bumps it. Durations are integers in ms,
-timestamps integers in ms since the epoch, rates floats per second. Keys and names are strings with
-invalid UTF-8 and control characters escaped (`\\xff`, `\\n`); the exact bytes are in the `*_hex`
-sibling. Unknown is null.
-
-    schema_version     2
-    generated_by       "streamtop 0.1.0"
-    taken_at_ms        when the (last) poll ended
-    server             {url (no password), name "redis"|"valkey", version, redis_version, mode}
-    discovery          {targets (as given), patterns, keys_found, capped, max_streams}
-    rates_interval_ms  null, or the gap between the two polls with --rates
-    window_ms          the health window; polls_in_window: how many polls were judged
-    health_ok          true when every group is "ok" or "idle"
-    thresholds         {max_lag, max_pending, max_idle_ms, max_length}: null when not given
-    ok                 true when no threshold is breached and no part of the cluster is out (and,
-                       with --health, health_ok)
-    breaches           [{stream, stream_hex, group, group_hex, metric, value, threshold, value_source,
-                         error, node}]
-                       metric: "lag" | "pending" | "idle_ms" | "length" | "unreadable"; group null
-                       for "length" and "unreadable"; "unreadable" (a stream whose XINFO failed, or
-                       a cluster node that did not answer: stream null) has error, node, no threshold;
-                       value_source: "exact" | "estimate" | "unknown" (value null when unknown);
-                       hash slots no node serves are "unreadable" too (stream and node null, the
-                       ranges in error)
-    nodes              cluster primaries [{address, ok, error, streams, slots, slot_ranges,
-                       streams_known}]; [] when standalone. streams_known false: the node was not
-                       read in this run, so its streams are unknown (not in `streams`)
-    uncovered_slots    [[first, last], ...] hash slot ranges no primary serves ([] standalone)
-    streams            one object per stream, sorted by key:
-      key, key_hex, node (cluster primary, else null), error (null, or the server's message),
-      stale (its node did not answer: last values seen), length (null with an error),
-      first_entry_id, first_entry_ms, last_entry_id, last_entry_ms, last_generated_id,
-      entries_added (null on 6.2), max_deleted_entry_id, recorded_first_entry_id,
-      in_per_s (null without --rates),
-      groups: [{name, name_hex, error, consumer_count, pending, last_delivered_id,
-                last_delivered_ms, entries_read (null on 6.2),
-                lag (the server's number, else null), lag_source "exact"|"estimate"|"unknown",
-                lag_estimate (XRANGE count when lag is null, else null), lag_estimate_capped,
-                lag_text ("12", "~12", ">=1000", "?"), read_per_s (null without --rates or on 6.2),
-                oldest_pending_id, oldest_pending_consumer, oldest_pending_idle_ms,
-                oldest_pending_deliveries, oldest_pending_age_ms (from its ID, null for manual IDs),
-                time_lag_ms (age of the first undelivered entry, 0 when caught up, null unknown),
-                time_lag_source "exact"|"at_most"|"not_time"|"unknown", last_read_ms,
-                read_rate, add_rate (entries/s over the window), eta_s (to lag 0, null when not
-                catching up), health "ok"|"falling_behind"|"stalled"|"stopped"|"stuck"|"idle"|
-                "unknown", health_reason (one line),
-                consumers: [{name, name_hex, pending, idle_ms, inactive_ms (null before 7.2),
-                             gone (true: gone on evidence, false: alive, null: cannot
-                             tell; streamtop.liveness), gone_reason (why, null when active),
-                             liveness "active"|"waiting"|"busy"|"gone"|"cannot tell"}]}]
+JSON document (`--json`): its fields are written once, in status.schema.json next to this module
+(JSON Schema draft 2020-12, printed by `--json-schema`; docs/status-json.md links it). Every test
+that runs `--json` validates its output against that file.
 """
 
 from __future__ import annotations
@@ -95,8 +46,7 @@ from rich.text import Text
 from . import __version__, render
 from . import numbers as num
 from .cliargs import UsageError, add_watch_arguments, spec_from_args
-from .cluster import ClusterCollector, ClusterError
-from .collector import Collector
+from .cluster import ClusterError
 from .connection import (
     CLUSTER_OUTAGES,
     REDIS_ERRORS,
@@ -112,7 +62,8 @@ from .history import History
 from .liveness import Clients, group_liveness, liveness, needs_clients, poll_clock, read_clients
 from .model import GroupInfo, LagSource, Snapshot, StreamInfo, id_ms, label
 from .options import POLL_DEFAULTS, PollOptions
-from .session import close_collector, make_action_client, make_collector
+from .session import ServerSource, close_collector, make_action_client, make_collector
+from .source import Wants
 
 SCHEMA_VERSION = 2  # 2: health "failing" renamed "stuck" (issue 25)
 OUTAGE_REPLIES = ("CLUSTERDOWN", "MOVED", "ASK", "TRYAGAIN", "MASTERDOWN")  # the cluster, not the key
@@ -362,9 +313,7 @@ class Result:
         return out
 
 
-async def _key_problems(
-    client: AsyncClient, collector: Collector | ClusterCollector, snap: Snapshot
-) -> list[str]:
+async def _key_problems(client: AsyncClient, collector: ServerSource, snap: Snapshot) -> list[str]:
     """Keys named on the command line that are missing or hold another type: a usage error."""
     problems = []
     for s in snap.streams:
@@ -396,8 +345,7 @@ async def collect(
     keys_client: AsyncClient = client
     try:
         collector = make_collector(spec, client, server, targets, options)
-        if isinstance(collector, ClusterCollector):  # one shot: wait a hung node out, then say so
-            collector.node_wait = collector.answer_timeout + 0.1
+        collector.want(Wants(one_shot=True))  # a cluster waits a hung node out, then says so
         if server.mode == "cluster":  # TYPE checks go to the node that owns each key
             keys_client = make_action_client(spec, server)
         history = History(window or DEFAULT_WINDOW)

@@ -27,7 +27,7 @@ from typing import Any
 from . import numbers as num
 from .cliargs import UsageError, add_decode_argument, spec_from_args
 from .collector import to_bytes
-from .connection import REDIS_ERRORS, ConnectError, ConnectionSpec, connect, describe_error
+from .connection import REDIS_ERRORS, Arg, AsyncClient, ConnectError, ConnectionSpec, connect, describe_error
 from .decode import RAW, Decoded, decode_entry, format_for
 from .decode import spec_from_args as decode_spec
 from .decode.preview import pairs
@@ -111,11 +111,11 @@ def _whole(decoded: Decoded) -> list[tuple[str | None, str]]:
     return [(k, body[k] if isinstance(body[k], str) else _compact(body[k])) for k in keys]
 
 
-def _compact(value: Any) -> str:
+def _compact(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def escaped(value: Any) -> Any:
+def escaped(value: object) -> object:
     """A decoded body with every string (object keys too) in label's escaped form, as `fields`
     are: `jq -r .body.msg` then prints `\\x1b[2J`, never the escape sequence itself."""
     if isinstance(value, str):
@@ -130,7 +130,7 @@ def escaped(value: Any) -> Any:
 def entry_json(entry_id: str, fields: Fields, fmt: str) -> str:
     """`{"id", "fields": [[name, value], ...]}` in the entry's order (a name may repeat), plus
     `format`, `body` and `headers` ([name, value] pairs) when a decoder read it."""
-    doc: dict[str, Any] = {"id": entry_id, "fields": [[label(f), label(v)] for f, v in fields]}
+    doc: dict[str, object] = {"id": entry_id, "fields": [[label(f), label(v)] for f, v in fields]}
     decoded = _decoded(fields, fmt) if fmt != RAW else None
     if decoded is not None:
         headers = [[label(k), label(v)] for k, v in decoded.headers]
@@ -156,7 +156,7 @@ class Tail:
 
     def __init__(
         self,
-        client: Any,
+        client: AsyncClient,
         key: bytes,
         emit: Callable[[str, Fields], None],
         say: Callable[[str], None] = lambda line: None,
@@ -171,7 +171,7 @@ class Tail:
         self.seen: StreamState | None = None
         self.failover_wait = 0.0  # cluster: how long --follow waits out its node's failure
 
-    async def _call(self, *args: Any) -> Any:
+    async def _call(self, *args: Arg) -> Any:
         import redis
 
         try:
@@ -182,7 +182,7 @@ class Tail:
             text = " ".join(str(exc).split())
             if text.startswith("WRONGTYPE"):
                 raise UsageError(f"key '{label(self.key)}' is not a stream") from None
-            raise UsageError(f"the server refused {args[0]} on '{label(self.key)}': {text}") from None
+            raise UsageError(f"the server refused {args[0]!s} on '{label(self.key)}': {text}") from None
 
     def _print(self, entries: list[tuple[str, Fields]]) -> None:
         for entry_id, fields in entries:
@@ -341,7 +341,7 @@ def _cancelled() -> bool:
     return task is not None and task.cancelling() > 0
 
 
-def _streams(reply: Any) -> list[tuple[Any, list[tuple[str, Fields]]]]:
+def _streams(reply: Any) -> list[tuple[bytes, list[tuple[str, Fields]]]]:
     """XREAD's reply (RESP2: [[key, entries]]; nil on timeout) as (key, parsed entries)."""
     if not reply:
         return []
@@ -385,7 +385,7 @@ async def tail(
     return 0
 
 
-def _owner_spec(client: Any, key: bytes, spec: ConnectionSpec) -> ConnectionSpec:
+def _owner_spec(client: AsyncClient, key: bytes, spec: ConnectionSpec) -> ConnectionSpec:
     """The spec of the node the key lives on, for the error (in a cluster the seed may be fine)."""
     from dataclasses import replace
 

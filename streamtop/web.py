@@ -29,7 +29,7 @@ DEFAULT_BIND = "127.0.0.1"
 DEFAULT_MAX_SESSIONS = 8
 EXPOSED_WARNING = (
     "streamtop web: warning: listening on {where}: anyone who can reach this port sees the dashboard"
-    "{writes}. Put it behind a reverse proxy with authentication (README: streamtop web)."
+    "{writes}. Put it behind a reverse proxy with authentication (docs/web.md)."
 )
 
 

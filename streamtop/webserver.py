@@ -25,10 +25,14 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from .connection import host_port
+
+if TYPE_CHECKING:
+    from textual_serve.app_service import AppService
+    from textual_serve.server import Server
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 WILDCARDS = frozenset({"0.0.0.0", "::", ""})
@@ -38,7 +42,7 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
-MAX_WIDTH, MAX_HEIGHT = 500, 200  # cells: twice the largest terminal the README promises (250x70)
+MAX_WIDTH, MAX_HEIGHT = 500, 200  # cells: twice the largest terminal the docs promise (250x70)
 QUIT_GRACE = 3.0  # seconds a dashboard has to quit by itself once its page is gone, then SIGKILL
 _HOST_HEADER = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 _EXTERNAL_LINK = re.compile(r"<link\b[^>]*https?://[^>]*>\s*", re.IGNORECASE)
@@ -110,10 +114,12 @@ class Guard:
         return None
 
 
-def terminal_size(width: Any, height: Any) -> tuple[int, int]:
+def terminal_size(width: object, height: object) -> tuple[int, int]:
     """The size a page asks for, as whole cells within 1..MAX: a bad value is the default 80x24."""
 
-    def cells(value: Any, default: int, top: int) -> int:
+    def cells(value: object, default: int, top: int) -> int:
+        if not isinstance(value, str | bytes | int | float):  # JSON's null, a list, a map
+            return default
         try:
             n = int(value)
         except (TypeError, ValueError):
@@ -123,7 +129,7 @@ def terminal_size(width: Any, height: Any) -> tuple[int, int]:
     return cells(width, 80, MAX_WIDTH), cells(height, 24, MAX_HEIGHT)
 
 
-async def end_session(app_service: Any) -> None:
+async def end_session(app_service: AppService) -> None:
     """The page is gone: ask its dashboard to quit, and kill it when it does not within
     QUIT_GRACE (blocked writing into a pipe nobody reads, say); return once it has exited."""
     process = getattr(app_service, "_process", None)
@@ -152,17 +158,17 @@ def page_without_external_links(templates: Path) -> str:
 class _Sized:
     """The app service as textual-serve's message loop sees it: a resize is capped too."""
 
-    def __init__(self, service: Any) -> None:
+    def __init__(self, service: AppService) -> None:
         self._service = service
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattr__(self, name: str) -> object:
         return getattr(self._service, name)
 
-    async def set_terminal_size(self, width: Any, height: Any) -> None:
+    async def set_terminal_size(self, width: object, height: object) -> None:
         await self._service.set_terminal_size(*terminal_size(width, height))
 
 
-def make_server(command: str, settings: WebSettings) -> Any:
+def make_server(command: str, settings: WebSettings) -> Server:
     """A textual-serve Server that runs `command` for each browser session, behind the guard."""
     import aiohttp_jinja2
     import jinja2
@@ -211,7 +217,7 @@ def make_server(command: str, settings: WebSettings) -> Any:
             app.middlewares.append(guarded)
             return app
 
-        async def handle_index(self, request: web.Request) -> Any:
+        async def handle_index(self, request: web.Request) -> web.StreamResponse:
             if settings.public_url is None:  # set and read with no await between: race-free
                 self.public_url = f"{request.scheme}://{request.host}"
             return await super().handle_index(request)
@@ -222,7 +228,7 @@ def make_server(command: str, settings: WebSettings) -> Any:
 
             websocket = web.WebSocketResponse(heartbeat=15)
             width, height = terminal_size(request.query.get("width", 80), request.query.get("height", 24))
-            app_service: Any = None
+            app_service: AppService | None = None
             try:
                 await websocket.prepare(request)
                 app_service = AppService(
@@ -244,7 +250,7 @@ def make_server(command: str, settings: WebSettings) -> Any:
                     await asyncio.shield(end_session(app_service))
             return websocket
 
-        async def _process_messages(self, websocket: web.WebSocketResponse, app_service: Any) -> None:
+        async def _process_messages(self, websocket: web.WebSocketResponse, app_service: AppService) -> None:
             self.sockets.add(websocket)
             try:
                 await super()._process_messages(websocket, _Sized(app_service))  # type: ignore[arg-type]

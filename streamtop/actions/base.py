@@ -1,6 +1,7 @@
 """What every action shares: results as values, input checks that run before anything is sent,
 server errors turned into one plain line (never an exception past the actions layer), and the
-reply helpers. core (Actions) imports trim and deadletter; all three import this, none imports core.
+reply helpers. The lowest module of the package: context.py and every family import it, it imports
+none of them.
 
 The checks are public so the dialogs can parse what a person typed with the same rules and show
 the same message inside the dialog.
@@ -13,7 +14,7 @@ import re
 import socket
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, TypeVar
 
 import redis
 
@@ -40,22 +41,29 @@ class ValidationError(ValueError):
 
 @dataclass(frozen=True)
 class ActionResult:
-    """What an action did: `ok`, one line for a person, and numbers/IDs for tests and the UI."""
+    """What an action did: `ok` and one line for a person; each action's own result (a subclass,
+    declared in its family's module) adds the numbers and IDs the UI, the CLI and the tests read.
+
+    The fields here mean the same for every action: `error` is the server's (or the connection's)
+    words when a command failed; `read_only` the refusal of a mutation in read-only mode;
+    `lost_reply` the connection dropped after the command was sent, and `may_have_applied` that
+    what it did could not be read back; `dry_run` nothing was written; `nothing` there was nothing
+    to do."""
 
     ok: bool
     message: str
-    details: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    read_only: bool = False
+    lost_reply: bool = False
+    may_have_applied: bool = False
+    dry_run: bool = False
+    nothing: bool = False
     # the server did not answer: what happened is read again when it does (the app calls this
     # after its next good poll and says the outcome)
     recheck: Callable[[], Awaitable[ActionResult]] | None = field(default=None, repr=False, compare=False)
 
 
-class ActionsLike(Protocol):
-    """What trim and deadletter use of Actions (typed here, so they need not import core)."""
-
-    client: AsyncClient
-
-    async def groups(self, key: bytes) -> list[dict[str, Any]]: ...
+R = TypeVar("R", bound=ActionResult)
 
 
 # ---- input checks -------------------------------------------------------------------------
@@ -217,16 +225,18 @@ def describe_error(
 
 
 def fail(
+    kind: type[R],
     exc: BaseException,
     action: str,
     key: bytes | None = None,
     group: bytes | None = None,
     *,
     need: str | None = None,
-    **details: Any,
-) -> ActionResult:
-    """A server or connection error as the failed result of `action` (see describe_error)."""
-    return ActionResult(False, describe_error(exc, action, key, group, need), {"error": str(exc), **details})
+    **fields: Any,
+) -> R:
+    """A server or connection error as the failed result (of type `kind`) of `action` (see
+    describe_error); `fields`: the result's own fields (what was done before the error)."""
+    return kind(False, describe_error(exc, action, key, group, need), error=str(exc), **fields)
 
 
 # ---- reply helpers ------------------------------------------------------------------------

@@ -34,25 +34,32 @@ A dry run is the same function with the moves left out: same selection, same ref
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import redis
+from redis.crc import key_slot
 
 from ..connection import AsyncClient
-from ..model import PendingEntry, label
+from ..model import PendingEntry, ServerInfo, label
 from ..parse import parse_entries, text, to_int
 from .base import (
     DETAIL,
     ActionResult,
-    ActionsLike,
     NoTransactions,
+    ValidationError,
+    check_ids,
+    check_name,
     fail,
     is_lost,
     next_id,
     one_line,
+    parse_int,
     pending_rows,
     transactions_work,
 )
+from .context import Context
 from .dlqformat import decode, encode
 
 MAX_MOVE = 10_000  # entries per run (run again for more)
@@ -180,18 +187,87 @@ async def _after_drop(
     return ("moved", copies[0]) if copies else ("unknown", None)
 
 
+@dataclass(frozen=True, kw_only=True)
+class DeadLetterResult(ActionResult):
+    """`moved`: (ID, its copy's ID in `dlq`) for each entry moved; `not_pending`: selected but no
+    longer pending; `raced`: acked by someone else meanwhile; `busy`: the DLQ kept changing;
+    `more`: the run stopped at MAX_MOVE; `would_move`: the entries selected; `new_dlq`: the DLQ
+    does not exist yet; `dlq_type`: what else the DLQ key holds (refused); `half_applied`: the
+    entry acked whose copy failed; `in_flight`: (ID, fate) of the move the connection cut."""
+
+    dlq: bytes | None = None
+    moved: list[tuple[str, str]] = field(default_factory=list)
+    not_pending: list[str] = field(default_factory=list)
+    raced: list[str] = field(default_factory=list)
+    busy: list[str] = field(default_factory=list)
+    more: bool = False
+    would_move: list[str] = field(default_factory=list)
+    new_dlq: bool = False
+    dlq_type: str | None = None
+    half_applied: str | None = None
+    in_flight: tuple[str, str] | None = None
+
+
+def default_dlq(server: ServerInfo, key: bytes) -> bytes:
+    """`<key>:dlq`; in a cluster, `{<key>}:dlq` unless `<key>:dlq` already hashes to the key's
+    slot (a key with a hash tag), so the MULTI/EXEC of each move stays on one node."""
+    plain = key + b":dlq"
+    if server.mode != "cluster" or key_slot(plain) == key_slot(key):
+        return plain
+    return b"{" + key + b"}:dlq"
+
+
 async def dead_letter(
-    actions: ActionsLike,
+    ctx: Context,
+    key: bytes | str,
+    group: bytes | str,
+    ids: Sequence[str] | None = None,
+    min_deliveries: int | str | None = None,
+    dlq_key: bytes | str | None = None,
+    *,
+    dry_run: bool = False,
+) -> DeadLetterResult:
+    """Move pending entries to a dead-letter stream and ack them, one MULTI/EXEC per entry (see
+    the module's doc for what happens when the connection drops and on retry). `dry_run`: the
+    same checks and selection, nothing written (works in read-only mode)."""
+    key, group = check_name(key, "stream key"), check_name(group, "group")
+    if (ids is None or not len(ids)) == (min_deliveries is None or min_deliveries == ""):
+        if ids is not None and not len(ids) and min_deliveries is None:
+            raise ValidationError("no pending entry selected")
+        raise ValidationError("give either the selected entries or a minimum delivery count")
+    sel = check_ids(ids, "pending entry") if ids else None
+    n = parse_int(min_deliveries, "minimum deliveries", 1) if sel is None else None
+    dlq = (
+        check_name(dlq_key, "dead-letter key")
+        if dlq_key not in (None, "", b"")
+        else default_dlq(ctx.server, key)
+    )
+    if dlq == key:
+        raise ValidationError("the dead-letter stream must not be the source stream")
+    if ctx.server.mode == "cluster" and key_slot(dlq) != key_slot(key):
+        raise ValidationError(
+            f"in a cluster the dead-letter stream must share the stream's hash slot "
+            f"(each move is one MULTI/EXEC): '{label(dlq)}' is in slot {key_slot(dlq)}, "
+            f"'{label(key)}' in slot {key_slot(key)}; use a hash tag, e.g. "
+            f"'{label(default_dlq(ctx.server, key))}'"
+        )
+    if not dry_run and (refused := ctx.refusal(DeadLetterResult, "dead-letter")):
+        return refused
+    return await _dead_letter(ctx, key, group, sel, n, dlq, dry_run)
+
+
+async def _dead_letter(
+    ctx: Context,
     key: bytes,
     group: bytes,
     ids: tuple[str, ...] | None,
     min_deliveries: int | None,
     dlq: bytes,
     dry_run: bool = False,
-) -> ActionResult:
+) -> DeadLetterResult:
     """The selection, the checks (the DLQ's type, MULTI/EXEC allowed), then the moves. A dry run
     is this same path with the moves left out, so it selects and refuses exactly as the run would."""
-    client = actions.client
+    client = ctx.client
     need = (
         f"+xadd on '{label(dlq)}' and +xack on '{label(key)}' (and +xpending +xrange +type +watch "
         "+multi +exec, which it also runs)"
@@ -202,35 +278,32 @@ async def dead_letter(
         if entries and kind in ("stream", "none"):
             await transactions_work(client, dlq)
     except NoTransactions as exc:
-        res = fail(exc.error, "dead-letter", key, group, need=need)
-        return ActionResult(False, f"{res.message}: nothing was copied or acked", res.details)
+        res = fail(DeadLetterResult, exc.error, "dead-letter", key, group, need=need)
+        return replace(res, message=f"{res.message}: nothing was copied or acked")
     except Exception as exc:
-        return fail(exc, "dead-letter", key, group, need=need)
-    moved: list[tuple[str, str]] = []
-    raced: list[str] = []
-    busy: list[str] = []
-    details: dict[str, Any] = {
-        "dlq": dlq,
-        "moved": moved,
-        "not_pending": gone,
-        "raced": raced,
-        "busy": busy,
-        "more": more,
-        "dry_run": dry_run,
-        "would_move": [pe.id for pe in entries],
-        "new_dlq": kind == "none",
-    }
+        return fail(DeadLetterResult, exc, "dead-letter", key, group, need=need)
+    base = DeadLetterResult(
+        True,
+        "",
+        dlq=dlq,
+        not_pending=gone,
+        more=more,
+        dry_run=dry_run,
+        would_move=[pe.id for pe in entries],
+        new_dlq=kind == "none",
+    )
     if entries and kind not in ("stream", "none"):
-        return ActionResult(
-            False,
-            f"dead-letter refused: the dead-letter key '{label(dlq)}' is a {kind}, not a stream: "
+        return replace(
+            base,
+            ok=False,
+            message=f"dead-letter refused: the dead-letter key '{label(dlq)}' is a {kind}, not a stream: "
             f"nothing {'would be' if dry_run else 'was'} copied or acked; choose another dead-letter "
             "key or remove that one",
-            {**details, "dlq_type": kind},
+            dlq_type=kind,
         )
     if dry_run:
         if not entries:
-            return _nothing(group, min_deliveries, gone, details)
+            return _nothing(group, min_deliveries, gone, base)
         msg = f"would move {len(entries):,} entries of '{label(group)}' to '{label(dlq)}' and ack them"
         if gone:
             msg += f"; {len(gone):,} selected no longer pending"
@@ -238,63 +311,80 @@ async def dead_letter(
             msg += f"; one run moves at most {MAX_MOVE:,}: run again for more"
         if kind == "none":
             msg += f"; '{label(dlq)}' does not exist: a new stream will be created"
-        return ActionResult(True, msg, details)
+        return replace(base, message=msg)
+    return await _moves(client, base, key, group, entries, dlq, need, min_deliveries)
+
+
+async def _moves(
+    client: AsyncClient,
+    base: DeadLetterResult,
+    key: bytes,
+    group: bytes,
+    entries: list[PendingEntry],
+    dlq: bytes,
+    need: str,
+    min_deliveries: int | None,
+) -> DeadLetterResult:
+    """Move each entry in its own transaction; the result says what became of each."""
+    moved: list[tuple[str, str]] = []
+    raced: list[str] = []
+    busy: list[str] = []
+    gone = base.not_pending  # appended to as entries turn out not pending
+
+    def now(ok: bool, message: str, **more: Any) -> DeadLetterResult:
+        return replace(base, ok=ok, message=message, moved=moved, raced=raced, busy=busy, **more)
+
     for pe in entries:
         try:
             status, new_id = await _move_one(client, key, group, pe.id, dlq)
         except DlqNotStream as exc:
-            return ActionResult(
+            return now(
                 False,
                 f"dead-letter refused: the dead-letter key '{label(dlq)}' is a "
                 f"{exc.kind}, not a stream: nothing was copied or acked for it"
                 + (f" ({len(moved)} moved before that)" if moved else "")
                 + "; choose another dead-letter key or remove that one",
-                {**details, "dlq_type": exc.kind},
+                dlq_type=exc.kind,
             )
         except HalfApplied as exc:
-            details["half_applied"] = exc.entry_id
-            return ActionResult(
+            return now(
                 False,
                 f"dead-letter stopped: the copy of {exc.entry_id} to '{label(dlq)}' "
                 f"failed ({one_line(exc.copied)}) but it was acked in '{label(group)}'; "
                 f"its data is still in '{label(key)}' (XRANGE {label(key)} {exc.entry_id} "
                 f"{exc.entry_id}); {len(moved)} moved before that",
-                details,
+                half_applied=exc.entry_id,
             )
         except Exception as exc:
-            res = fail(exc, "dead-letter", key, group, need=need, **details)
+            res = fail(DeadLetterResult, exc, "dead-letter", key, group, need=need)
             if not is_lost(exc):
-                return ActionResult(
+                return now(
                     False,
                     f"{res.message} ({len(moved)} moved before that)" if moved else res.message,
-                    res.details,
+                    error=res.error,
                 )
             fate, copy_id = await _after_drop(client, key, group, pe.id, dlq)
             if fate == "moved" and copy_id is not None:  # "moved" always comes with the copy's ID
                 moved.append((pe.id, copy_id))
-            details["in_flight"] = (pe.id, fate)
             said = {
                 "moved": "it was moved (copied and acked)",
                 "not moved": "it was not moved",
                 "unknown": "it may have been moved: check the DLQ for its dlq-original-id",
             }[fate]
-            return ActionResult(
+            return now(
                 False,
                 f"{res.message} while moving {pe.id}: {said}; {len(moved)} moved "
                 "in all: run it again to move the rest (moved entries are not pending "
                 "any more and are skipped)",
-                res.details,
+                error=res.error,
+                in_flight=(pe.id, fate),
             )
         if status == "moved":
             moved.append((pe.id, new_id))
-        elif status == "gone":
-            gone.append(pe.id)
-        elif status == "raced":
-            raced.append(pe.id)
         else:
-            busy.append(pe.id)
+            {"gone": gone, "raced": raced}.get(status, busy).append(pe.id)
     if not entries and not gone:
-        return _nothing(group, min_deliveries, gone, details)
+        return _nothing(group, min_deliveries, gone, now(True, ""))
     msg = f"moved {len(moved)} entries to '{label(dlq)}' and acked them in '{label(group)}'"
     if gone:
         msg += f"; {len(gone)} no longer pending (skipped)"
@@ -302,16 +392,16 @@ async def dead_letter(
         msg += f"; {len(raced)} acked by someone else meanwhile (not moved)"
     if busy:
         msg += f"; {len(busy)} not moved (DLQ busy: try again)"
-    if more:
+    if base.more:
         msg += f"; stopped at {MAX_MOVE}: run again for more"
-    return ActionResult(True, msg, details)
+    return now(True, msg)
 
 
 def _nothing(
-    group: bytes, min_deliveries: int | None, gone: list[str], details: dict[str, Any]
-) -> ActionResult:
+    group: bytes, min_deliveries: int | None, gone: list[str], base: DeadLetterResult
+) -> DeadLetterResult:
     if min_deliveries is None:
         why = f"none of the {len(gone):,} selected entries is pending in '{label(group)}'"
     else:
         why = f"no pending entry of '{label(group)}' was delivered {min_deliveries} times or more"
-    return ActionResult(True, f"nothing to dead-letter: {why}", {**details, "nothing": True})
+    return replace(base, ok=True, message=f"nothing to dead-letter: {why}", nothing=True)

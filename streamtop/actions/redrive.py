@@ -30,29 +30,34 @@ A dry run is this same path with the moves left out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import redis
+from redis.crc import key_slot
 
+from ..connection import AsyncClient
 from ..model import id_key as model_id_key
 from ..model import label
 from ..parse import parse_entries, parse_groups, text, to_int
 from .base import (
     DETAIL,
+    MAX_CAP,
     ActionResult,
     NoTransactions,
+    ValidationError,
+    check_id,
+    check_name,
     fail,
     id_key,
     is_lost,
     next_id,
+    parse_int,
     pending_rows,
     transactions_work,
 )
+from .context import Context
 from .dlqformat import DlqEntry, decode
-
-if TYPE_CHECKING:
-    from .core import Actions
 
 PAGE = 500
 WATCH_RETRIES = 5
@@ -71,7 +76,7 @@ class TargetNotStream(Exception):
 
 
 async def select(
-    client: Any, dlq: bytes, group: bytes | None, start: str, end: str, count: int, to: bytes | None
+    client: AsyncClient, dlq: bytes, group: bytes | None, start: str, end: str, count: int, to: bytes | None
 ) -> tuple[list[tuple[DlqEntry, bytes]], list[DlqEntry], list[DlqEntry]]:
     """(entries to move with their target, entries without data, entries with no source to go back
     to), in DLQ order, at most `count` to move."""
@@ -98,7 +103,7 @@ async def select(
     return chosen, missing, homeless
 
 
-async def _move_one(client: Any, dlq: bytes, entry_id: str, target: bytes) -> tuple[str, str | None]:
+async def _move_one(client: AsyncClient, dlq: bytes, entry_id: str, target: bytes) -> tuple[str, str | None]:
     """('moved', new id) | ('gone', None) | ('busy', None); raises TargetNotStream before anything
     is queued, redis.ConnectionError when the connection drops at any step."""
     for _ in range(WATCH_RETRIES):
@@ -107,15 +112,15 @@ async def _move_one(client: Any, dlq: bytes, entry_id: str, target: bytes) -> tu
                 await pipe.watch(dlq, target)
                 kind = text(await pipe.execute_command("TYPE", target))
                 if kind not in ("stream", "none"):
-                    await pipe.unwatch()
+                    await pipe.unwatch()  # type: ignore[no-untyped-call]  # redis-py: no annotations
                     raise TargetNotStream(target, kind or "?")
                 rows = parse_entries(await pipe.execute_command("XRANGE", dlq, entry_id, entry_id))
                 if not rows:
-                    await pipe.unwatch()
+                    await pipe.unwatch()  # type: ignore[no-untyped-call]  # redis-py: no annotations
                     return "gone", None
                 pairs = rows[0][1]
                 e = split(rows[0][0], pairs)
-                pipe.multi()
+                pipe.multi()  # type: ignore[no-untyped-call]  # redis-py: no annotations
                 pipe.execute_command("XADD", target, "*", *[x for kv in e.fields for x in kv])
                 pipe.execute_command("XDEL", dlq, entry_id)
                 new_id, deleted = await pipe.execute(raise_on_error=False)
@@ -138,7 +143,7 @@ async def _move_one(client: Any, dlq: bytes, entry_id: str, target: bytes) -> tu
     return "busy", None
 
 
-async def _after_drop(client: Any, dlq: bytes, entry_id: str) -> str:
+async def _after_drop(client: AsyncClient, dlq: bytes, entry_id: str) -> str:
     """'moved' (no longer in the DLQ: the EXEC ran), 'not moved' (still there), 'unknown'."""
     try:
         rows = parse_entries(await client.execute_command("XRANGE", dlq, entry_id, entry_id))
@@ -147,7 +152,7 @@ async def _after_drop(client: Any, dlq: bytes, entry_id: str) -> str:
     return "not moved" if rows else "moved"
 
 
-async def target_types(client: Any, targets: list[bytes]) -> dict[bytes, str]:
+async def target_types(client: AsyncClient, targets: list[bytes]) -> dict[bytes, str]:
     """TYPE of each target in one round trip: "none" for a stream the redrive would create."""
     pipe = client.pipeline(transaction=False)
     for t in targets:
@@ -180,7 +185,7 @@ class GroupReach:
         )
 
 
-async def group_reach(client: Any, chosen: list[tuple[DlqEntry, bytes]]) -> list[GroupReach]:
+async def group_reach(client: AsyncClient, chosen: list[tuple[DlqEntry, bytes]]) -> list[GroupReach]:
     """Every group of every target, with how many of the originals it had already acked: the
     original ID at or before its last-delivered-id and not in its PEL. Reads only."""
     by_target: dict[bytes, list[DlqEntry]] = {}
@@ -227,8 +232,71 @@ def reach_text(reach: list[GroupReach]) -> str:
     return "; ".join(f"'{label(t)}' is read by {', '.join(p)}" for t, p in parts.items())
 
 
+@dataclass(frozen=True, kw_only=True)
+class RedriveResult(ActionResult):
+    """`to`: target: entries (planned in a dry run or a refusal, moved in a run); `moved`: (DLQ ID,
+    new ID); `would_move`: the DLQ IDs a dry run selected; `without_data`/`no_source`: DLQ IDs
+    left (nothing to restore, no dlq-source); `groups`: every group of the targets; `refused` with
+    `other_groups` (target, group): groups other than the source's read the target; `new_streams`:
+    targets a run creates; `gone`: left the DLQ meanwhile; `busy`: kept changing; `target_type`:
+    what a target holds instead of a stream; `in_flight`: (ID, fate) of the move the drop cut."""
+
+    dlq: bytes | None = None
+    to: dict[bytes, int] = field(default_factory=dict)
+    without_data: list[str] = field(default_factory=list)
+    no_source: list[str] = field(default_factory=list)
+    groups: list[GroupReach] = field(default_factory=list)
+    all_groups: bool = False
+    moved: list[tuple[str, str]] = field(default_factory=list)
+    would_move: list[str] = field(default_factory=list)
+    new_streams: list[bytes] = field(default_factory=list)
+    gone: list[str] = field(default_factory=list)
+    busy: list[str] = field(default_factory=list)
+    target_type: str | None = None
+    refused: bool = False
+    other_groups: list[tuple[bytes, bytes]] = field(default_factory=list)
+    in_flight: tuple[str, str] | None = None
+
+
 async def redrive(
-    actions: Actions,
+    ctx: Context,
+    dlq_key: bytes | str,
+    to: bytes | str | None = None,
+    group: bytes | str | None = None,
+    count: int | str = 10_000,
+    *,
+    start: str = "-",
+    end: str = "+",
+    dry_run: bool = False,
+    all_groups: bool = False,
+) -> RedriveResult:
+    """Move DLQ entries back to their source stream (dlq-source) or to `to`, with the original
+    fields only, one MULTI/EXEC per entry. `group`: only entries dead-lettered from that group;
+    `start`/`end`: a range of DLQ IDs. Refused when a group other than the one the entries came
+    from reads the target, unless `all_groups`. `dry_run`: the same path, nothing written (a
+    read)."""
+    dlq = check_name(dlq_key, "dead-letter key")
+    target = check_name(to, "target stream") if to not in (None, "", b"") else None
+    only = check_name(group, "group") if group not in (None, "", b"") else None
+    most = parse_int(count, "count", 1, MAX_CAP)
+    start = check_id(start, "start ID", special=("-",))
+    end = check_id(end, "end ID", special=("+",))
+    check_range(start, end)
+    if target == dlq:
+        raise ValidationError("the target stream must not be the dead-letter stream itself")
+    if target is not None and ctx.server.mode == "cluster" and key_slot(target) != key_slot(dlq):
+        raise ValidationError(
+            f"in a cluster the target must share the dead-letter stream's hash slot (each move is "
+            f"one MULTI/EXEC): '{label(target)}' is in slot {key_slot(target)}, '{label(dlq)}' in "
+            f"slot {key_slot(dlq)}"
+        )
+    if not dry_run and (refused := ctx.refusal(RedriveResult, "redrive")):
+        return refused
+    return await _redrive(ctx.client, dlq, target, only, start, end, most, dry_run, all_groups)
+
+
+async def _redrive(
+    client: AsyncClient,
     dlq: bytes,
     to: bytes | None,
     group: bytes | None,
@@ -237,8 +305,7 @@ async def redrive(
     count: int,
     dry_run: bool,
     all_groups: bool = False,
-) -> ActionResult:
-    client = actions.client
+) -> RedriveResult:
     need = (
         f"+xadd on the target and +xdel on '{label(dlq)}' (and +xrange +type +xinfo +xpending +watch "
         "+multi +exec, which it also runs)"
@@ -251,51 +318,33 @@ async def redrive(
         if chosen and len(ok_kinds) == len(kinds):
             await transactions_work(client, dlq)
     except NoTransactions as exc:
-        res = fail(exc.error, "redrive", dlq, need=need)
-        return ActionResult(False, f"{res.message}: nothing was moved", res.details)
+        res = fail(RedriveResult, exc.error, "redrive", dlq, need=need)
+        return replace(res, message=f"{res.message}: nothing was moved")
     except Exception as exc:
-        return fail(exc, "redrive", dlq, need=need)
+        return fail(RedriveResult, exc, "redrive", dlq, need=need)
     planned: dict[bytes, int] = {}
     for _, t in chosen:
         planned[t] = planned.get(t, 0) + 1
-    details: dict[str, Any] = {
-        "dlq": dlq,
-        "to": planned,
-        "without_data": [e.id for e in missing],
-        "no_source": [e.id for e in homeless],
-        "dry_run": dry_run,
-        "groups": reach,
-        "all_groups": all_groups,
-    }
+    base = RedriveResult(
+        True,
+        "",
+        dlq=dlq,
+        to=planned,
+        without_data=[e.id for e in missing],
+        no_source=[e.id for e in homeless],
+        dry_run=dry_run,
+        groups=reach,
+        all_groups=all_groups,
+    )
     skipped = ""
     if missing:
         skipped += f"; {len(missing):,} dead-lettered without data (nothing to restore) stay"
     if homeless:
         skipped += f"; {len(homeless):,} have no dlq-source field: give a target stream"
     if not chosen:
-        return ActionResult(
-            True,
-            f"nothing to redrive from '{label(dlq)}'" + skipped,
-            {**details, "moved": [], "nothing": True},
-        )
-    if wrong := {t: k for t, k in kinds.items() if k not in ("stream", "none")}:
-        t, kind = next(iter(wrong.items()))
-        return ActionResult(
-            False,
-            f"redrive refused: '{label(t)}' is a {kind}, not a stream: nothing "
-            f"{'would be' if dry_run else 'was'} moved",
-            {**details, "target_type": kind, "moved": []},
-        )
-    others = [g for g in reach if not g.source]
-    if others and not all_groups:
-        return ActionResult(
-            False,
-            "redrive refused: every group of the target reads a redriven entry, not only the one "
-            f"that dead-lettered it: {reach_text(reach)}. Give a retry stream only that group reads "
-            "(--to KEY), or redrive to every group anyway (--all-groups): nothing "
-            f"{'would be' if dry_run else 'was'} moved",
-            {**details, "refused": True, "other_groups": [(g.target, g.name) for g in others], "moved": []},
-        )
+        return replace(base, message=f"nothing to redrive from '{label(dlq)}'" + skipped, nothing=True)
+    if refused := _refusal(base, kinds, reach):
+        return refused
     new = [t for t, k in kinds.items() if k == "none"]
     if reach:
         skipped += f"; {reach_text(reach)}"
@@ -303,30 +352,73 @@ async def redrive(
         for t in new:  # said before XADD creates it (issue 18)
             skipped += f"; '{label(t)}' does not exist: a new stream will be created"
         where = ", ".join(f"{n:,} to '{label(t)}'" for t, n in planned.items())
-        return ActionResult(
-            True,
-            f"would redrive {len(chosen):,} entries from '{label(dlq)}': {where}" + skipped,
-            {**details, "moved": [], "would_move": [e.id for e, _ in chosen], "new_streams": new},
+        return replace(
+            base,
+            message=f"would redrive {len(chosen):,} entries from '{label(dlq)}': {where}" + skipped,
+            would_move=[e.id for e, _ in chosen],
+            new_streams=new,
         )
+    return await _moves(client, base, chosen, new, skipped, need)
+
+
+def _refusal(base: RedriveResult, kinds: dict[bytes, str], reach: list[GroupReach]) -> RedriveResult | None:
+    """Refused before anything is written: a target of another type, or read by other groups."""
+    nothing = f"nothing {'would be' if base.dry_run else 'was'} moved"
+    if wrong := {t: k for t, k in kinds.items() if k not in ("stream", "none")}:
+        t, kind = next(iter(wrong.items()))
+        return replace(
+            base,
+            ok=False,
+            message=f"redrive refused: '{label(t)}' is a {kind}, not a stream: {nothing}",
+            target_type=kind,
+        )
+    others = [g for g in reach if not g.source]
+    if others and not base.all_groups:
+        return replace(
+            base,
+            ok=False,
+            message="redrive refused: every group of the target reads a redriven entry, not only the one "
+            f"that dead-lettered it: {reach_text(reach)}. Give a retry stream only that group reads "
+            f"(--to KEY), or redrive to every group anyway (--all-groups): {nothing}",
+            refused=True,
+            other_groups=[(g.target, g.name) for g in others],
+        )
+    return None
+
+
+async def _moves(
+    client: AsyncClient,
+    base: RedriveResult,
+    chosen: list[tuple[DlqEntry, bytes]],
+    new: list[bytes],
+    skipped: str,
+    need: str,
+) -> RedriveResult:
+    """Each entry in its own transaction; the result says only what happened (a concurrent redrive
+    may have taken others)."""
+    dlq = base.dlq or b""
     moved: list[tuple[str, str]] = []
     gone: list[str] = []
     busy: list[str] = []
     went: dict[bytes, int] = {}
-    details.update(moved=moved, gone=gone, busy=busy, to=went)
+
+    def now(ok: bool, message: str, **more: Any) -> RedriveResult:
+        return replace(base, ok=ok, message=message, moved=moved, gone=gone, busy=busy, to=went, **more)
+
     for e, target in chosen:
         try:
             status, new_id = await _move_one(client, dlq, e.id, target)
         except TargetNotStream as exc:
-            return ActionResult(
+            return now(
                 False,
                 f"redrive refused: '{label(exc.target)}' is a {exc.kind}, not a "
                 f"stream: nothing was moved there ({len(moved):,} moved before that)",
-                {**details, "target_type": exc.kind},
+                target_type=exc.kind,
             )
         except Exception as exc:
-            res = fail(exc, "redrive", dlq, need=need, **details)
+            res = fail(RedriveResult, exc, "redrive", dlq, need=need)
             if not is_lost(exc):
-                return ActionResult(False, f"{res.message} ({len(moved):,} moved before that)", res.details)
+                return now(False, f"{res.message} ({len(moved):,} moved before that)", error=res.error)
             fate = await _after_drop(client, dlq, e.id)
             if fate == "moved":
                 moved.append((e.id, ""))
@@ -336,20 +428,18 @@ async def redrive(
                 "not moved": "it was not moved",
                 "unknown": "it may have been moved: check the DLQ for it",
             }[fate]
-            return ActionResult(
+            return now(
                 False,
                 f"{res.message} while moving {e.id}: {said}; {len(moved):,} moved in "
                 "all: run it again to move the rest (moved entries left the DLQ)",
-                {**res.details, "in_flight": (e.id, fate)},
+                error=res.error,
+                in_flight=(e.id, fate),
             )
         if status == "moved":
             moved.append((e.id, new_id or ""))
             went[target] = went.get(target, 0) + 1
-        elif status == "gone":
-            gone.append(e.id)
         else:
-            busy.append(e.id)
-    # only what happened: the entries moved, to where (a concurrent redrive may have taken others)
+            (gone if status == "gone" else busy).append(e.id)
     where = ", ".join(f"{n:,} to '{label(t)}'" for t, n in went.items())
     skipped += "".join(f"; '{label(t)}' was created (a new stream)" for t in new if went.get(t))
     msg = f"redrove {len(moved):,} entries from '{label(dlq)}'" + (f": {where}" if where else "") + skipped
@@ -357,11 +447,9 @@ async def redrive(
         msg += f"; {len(gone):,} left the DLQ meanwhile (not moved)"
     if busy:
         msg += f"; {len(busy):,} not moved (the DLQ or the target kept changing: try again)"
-    return ActionResult(True, msg, details)
+    return now(True, msg)
 
 
 def check_range(start: str, end: str) -> None:
-    from .base import ValidationError
-
     if start not in ("-", "+") and end not in ("-", "+") and id_key(start) > id_key(end):
         raise ValidationError(f"the start ID {start} is after the end ID {end}")

@@ -20,14 +20,24 @@ from ..nodata import Bounds, bounds_from_info, without_data
 from ..parse import pairs, parse_entries, text, to_int
 from .base import (
     DETAIL,
+    MAX_MAXLEN,
     ActionResult,
-    ActionsLike,
+    ValidationError,
+    check_id,
+    check_name,
+    check_strategy,
     fail,
     id_key,
+    is_lost,
+    lost_words,
+    needs,
     next_id,
+    one_line,
+    parse_int,
     pending_rows,
     prev_id,
 )
+from .context import Context
 
 PAGE = 5000
 SCAN_CAP = 200_000
@@ -160,16 +170,141 @@ async def _count_pending(
     return seen - gone, gone, True
 
 
-async def preview(
-    actions: ActionsLike, key: bytes, strategy: str, threshold: Any, approx: bool
-) -> ActionResult:
-    client = actions.client
+@dataclass(frozen=True, kw_only=True)
+class TrimPreviewResult(ActionResult):
+    """`preview`: what the trim would remove (None when it could not be read)."""
+
+    preview: TrimPreview | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrimResult(ActionResult):
+    """`removed` entries (the server's count), the length before and after (None: unknown)."""
+
+    removed: int | None = None
+    length_before: int | None = None
+    length_after: int | None = None
+
+
+def _trim_args(key: Any, strategy: Any, threshold: Any) -> tuple[bytes, str, Any]:
+    key = check_name(key, "stream key")
+    strategy = check_strategy(strategy)
+    if strategy == "MAXLEN":
+        threshold = parse_int(threshold, "MAXLEN", 0)
+        if threshold > MAX_MAXLEN:
+            raise ValidationError(
+                f"MAXLEN must be at most {MAX_MAXLEN:,}: the server refuses more "
+                "('value is not an integer or out of range')"
+            )
+    else:
+        threshold = check_id(threshold, "MINID")
+    return key, strategy, threshold
+
+
+async def trim_preview(
+    ctx: Context, key: bytes | str, strategy: str, threshold: int | str, approx: bool = False
+) -> TrimPreviewResult:
+    """What a trim would remove, without removing it (`preview`). A read, so it works in
+    read-only mode too."""
+    key, strategy, threshold = _trim_args(key, strategy, threshold)
+    return await preview(ctx, key, strategy, threshold, approx)
+
+
+async def trim(
+    ctx: Context, key: bytes | str, strategy: str, threshold: int | str, approx: bool = False
+) -> TrimResult:
+    """XTRIM; reports how many entries went and the stream's length after."""
+    key, strategy, threshold = _trim_args(key, strategy, threshold)
+    if refused := ctx.refusal(TrimResult, "trim"):
+        return refused
+    seen: int | None = None
+    need = needs("+xtrim", (key,), "+xlen")
+    try:
+        seen = to_int(await ctx.cmd("XLEN", key)) or 0  # the baseline if the reply is lost
+        # No MULTI (a user without +multi must get a true report, issue 24): XTRIM's reply is
+        # the server's count of what it removed; the lengths around it are read in the same
+        # round trip, and the length after is what the stream holds now.
+        pipe = ctx.client.pipeline(transaction=False)
+        pipe.execute_command("XLEN", key)
+        pipe.execute_command("XTRIM", key, strategy, "~" if approx else "=", threshold)
+        pipe.execute_command("XLEN", key)
+        before, removed, after = await pipe.execute(raise_on_error=False)
+    except Exception as exc:
+        if is_lost(exc) and seen is not None:
+            return await ctx.lost(_trim_lost, exc, key, strategy, threshold, approx, seen)
+        return fail(TrimResult, exc, "trim", key, need=need)
+    if isinstance(removed, Exception):
+        return fail(TrimResult, removed, "trim", key, need=need, removed=0)
+    before = seen if isinstance(before, Exception) else to_int(before)
+    after = None if isinstance(after, Exception) else to_int(after)
+    removed = to_int(removed) or 0
+    how = f"{strategy} {'~' if approx else '='} {threshold}"
+    left = f"{after} left" if after is not None else "length now unknown (XLEN refused)"
+    if not removed:
+        msg = f"nothing trimmed from '{label(key)}' ({how}; {left})"
+        if approx:
+            msg += ": ~ removes whole nodes only"
+    else:
+        msg = f"trimmed {removed} entries from '{label(key)}' ({how}); {left}"
+    return TrimResult(True, msg, removed=removed, length_before=before, length_after=after)
+
+
+async def _trim_lost(
+    ctx: Context, exc: BaseException, key: bytes, strategy: str, threshold: Any, approx: bool, seen: int
+) -> TrimResult:
+    """The trim's reply was lost: the length now against the length just before, and whether
+    the stream now satisfies the trim (exact MAXLEN: length; MINID: the first ID)."""
+    how = f"{strategy} {'~' if approx else '='} {threshold}"
+    head = f"{lost_words(exc)} after the trim was sent ({one_line(exc)})"
+    got = await ctx.reread(("XLEN", key), ("XRANGE", key, "-", "+", "COUNT", 1))
+    if got is None or any(isinstance(g, Exception) for g in got):
+        return TrimResult(
+            False,
+            f"{head}: it may have been applied; check with XLEN {label(key)}",
+            error=str(exc),
+            lost_reply=True,
+            length_before=seen,
+            may_have_applied=True,
+        )
+    now = to_int(got[0]) or 0
+    first = parse_entries(got[1])
+    if strategy == "MAXLEN":
+        holds = now <= threshold
+    else:
+        holds = not first or id_key(first[0][0]) >= id_key(threshold)
+    if now < seen:
+        ok, msg = True, f"{head}: '{label(key)}' now has {now:,} entries, {seen - now:,} fewer: the trim ran"
+    elif holds:
+        ok, msg = (
+            True,
+            f"{head}: '{label(key)}' has {now:,} entries ({seen:,} before) and "
+            f"nothing left to trim for {how}",
+        )
+    else:
+        ok, msg = (
+            False,
+            f"{head}: '{label(key)}' still has {now:,} entries ({seen:,} before): "
+            f"not trimmed to {how}; run it again",
+        )
+    return TrimResult(
+        ok,
+        msg,
+        error=str(exc),
+        lost_reply=True,
+        length_before=seen,
+        length_after=now,
+        removed=max(0, seen - now),
+    )
+
+
+async def preview(ctx: Context, key: bytes, strategy: str, threshold: Any, approx: bool) -> TrimPreviewResult:
+    client = ctx.client
     how = f"{strategy} {'~' if approx else '='} {threshold}"
     try:
         info = pairs(await client.execute_command("XINFO", "STREAM", key))
         length = to_int(info.get("length")) or 0
         first = _first_id(info.get("first-entry"))
-        groups = await actions.groups(key)
+        groups = await ctx.groups(key)
         hi, removed = await _boundary(client, key, strategy, threshold, length, first)
         if removed == 0:
             why = (
@@ -178,11 +313,11 @@ async def preview(
                 else f"no entry of '{label(key)}' is older than {threshold}"
             )
             p = TrimPreview(key, strategy, threshold, approx, length, 0, 0, nothing=True)
-            return ActionResult(True, f"nothing to trim: {why}", {"preview": p})
+            return TrimPreviewResult(True, f"nothing to trim: {why}", preview=p)
         bounds = bounds_from_info(info)
         impacts = [await _impact(client, key, g, hi, removed, first, bounds) for g in groups]
     except Exception as exc:
-        return fail(exc, "trim preview", key)
+        return fail(TrimPreviewResult, exc, "trim preview", key)
     p = TrimPreview(
         key,
         strategy,
@@ -197,7 +332,7 @@ async def preview(
     msg = f"{how} removes {p.removes_text()} from '{label(key)}'"
     if w := p.warnings() + p.notes():
         msg += "; " + "; ".join(w)
-    return ActionResult(True, msg, {"preview": p})
+    return TrimPreviewResult(True, msg, preview=p)
 
 
 def _first_id(entry: Any) -> str | None:

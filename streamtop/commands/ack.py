@@ -4,8 +4,12 @@ command. --all-deleted acks the pending entries whose data is gone (they can nev
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
-from ..actions import ActionResult, Actions
+from ..actions import Actions
+from ..actions.ack import AckResult
+from ..actions.deleted import AckWithoutData, WithoutData
+from ..actions.pending import PendingIds, PendingList
 from ..cliargs import UsageError
 from ..collector import to_bytes
 from ..model import label
@@ -36,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
 
     async def job(actions: Actions) -> int:
         base = {**named("stream", key), **named("group", group)}
+        pre: WithoutData | PendingList | PendingIds
+        res: AckWithoutData | AckResult
         if args.all_deleted:
             pre = await actions.without_data_preview(key, group)
         elif source is not None:
@@ -44,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
             pre = await actions.pending_ids(key, group, args.ids)
         if not pre.ok:
             return finish(args, pre, base)
-        ids = list(pre.details["ids"])
+        ids = list(pre.ids)
         if args.dry_run or not ids:
             msg = (
                 f"would ack {len(ids):,} pending entries in '{label(group)}'"
@@ -53,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
             )
             return finish(
                 args,
-                ActionResult(True, msg, pre.details),
+                replace(pre, message=msg),
                 {**base, "acked": len(ids), "ids": ids},
                 nothing=not ids,
             )
@@ -64,11 +70,12 @@ def run(args: argparse.Namespace) -> int:
             res = await actions.ack_consumer(key, group, source)
         else:
             res = await actions.ack(key, group, ids)
-        acked = res.details.get("acked", 0)
+        acked = res.acked
+        done = res.ids if isinstance(res, AckWithoutData) else res.acked_ids
         return finish(
             args,
             res,
-            {**base, "acked": acked, "ids": list(res.details.get("acked_ids", res.details.get("ids", [])))},
+            {**base, "acked": acked, "ids": list(done)},
             nothing=res.ok and not acked,
         )
 

@@ -9,7 +9,8 @@ import sys
 
 from .. import numbers as num
 from .. import rerun
-from ..actions import ActionResult, Actions
+from ..actions import Actions
+from ..actions.claim import ClaimResult
 from ..cliargs import UsageError
 from ..collector import to_bytes
 from ..model import label
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--start continues a claim of every stuck entry: not with --from")
     idle = args.min_idle if args.min_idle is not None else (0 if source is not None else DEFAULT_MIN_IDLE_MS)
 
-    async def claim(actions: Actions, dry_run: bool) -> ActionResult:
+    async def claim(actions: Actions, dry_run: bool) -> ClaimResult:
         """The one path of the dry run and the real run (the claims left out of the dry run)."""
         if source is not None:
             return await actions.claim_from(key, group, source, target, idle, args.count, dry_run=dry_run)
@@ -68,32 +69,32 @@ def run(args: argparse.Namespace) -> int:
             key, group, target, idle, args.count, start=args.start, dry_run=dry_run
         )
 
-    def payload(res: ActionResult) -> dict:
-        got = res.details.get("owners") or {}
+    def payload(res: ClaimResult) -> dict[str, object]:
+        got = res.owners
         return {
             **named("stream", key),
             **named("group", group),
             **named("to", target),
             **named("from", source),
             "min_idle_ms": idle,
-            "claimed": res.details.get("claimed", 0),
-            "ids": list(res.details.get("claimed_ids", [])),
-            "deleted_ids": list(res.details.get("deleted_ids", [])),
+            "claimed": res.claimed,
+            "ids": list(res.claimed_ids),
+            "deleted_ids": list(res.deleted_ids),
             "owners": {label(o): c for o, c in got.items()},
-            "cursor": res.details.get("cursor"),
+            "cursor": res.cursor,
         }
 
     async def job(actions: Actions) -> int:
         pre = await claim(actions, dry_run=True)
-        n = pre.details.get("claimed", 0)
+        n = pre.claimed
         if not pre.ok or args.dry_run or not n:
             return finish(args, pre, payload(pre), nothing=pre.ok and not n)
         if not args.json:
             print(clean(pre.message), file=sys.stderr)
         confirm(args, f"claim {n:,} entries into '{label(target)}'?")
         res = await claim(actions, dry_run=False)
-        if res.ok and res.details.get("claimed") and not args.json:  # what happens next (issue 25)
+        if res.ok and res.claimed and not args.json:  # what happens next (issue 25)
             print(f"claimed entries are {rerun.AFTER_CLAIM}", file=sys.stderr)
-        return finish(args, res, payload(res), nothing=res.ok and not res.details.get("claimed"))
+        return finish(args, res, payload(res), nothing=res.ok and not res.claimed)
 
     return run_async(args, job)

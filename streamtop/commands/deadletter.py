@@ -4,10 +4,11 @@ move every pending entry delivered at least N times to the dead-letter stream an
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from collections.abc import Awaitable
 
 from .. import numbers as num
 from ..actions import Actions
+from ..actions.deadletter import DeadLetterResult
 from ..cliargs import UsageError
 from ..collector import to_bytes
 from ..model import label
@@ -53,19 +54,19 @@ def run(args: argparse.Namespace) -> int:
             "min_deliveries": args.min_deliveries,
         }
 
-        def move(dry_run: bool) -> Any:
+        def move(dry_run: bool) -> Awaitable[DeadLetterResult]:
             """The one path of the dry run and the real run (the moves left out of the dry run)."""
             return actions.dead_letter(
                 key, group, min_deliveries=args.min_deliveries, dlq_key=dlq, dry_run=dry_run
             )
 
         pre = await move(dry_run=True)
-        n = len(pre.details.get("would_move", []))
+        n = len(pre.would_move)
         if not pre.ok or args.dry_run or not n:
             return finish(args, pre, {**base, "moved": n}, nothing=pre.ok and not n)
         confirm(args, f"move {n:,} entries of '{label(group)}' to '{label(dlq)}' and ack them?")
         res = await move(dry_run=False)
-        moved = [i for i, _ in res.details.get("moved", [])]
+        moved = [i for i, _ in res.moved]
         return finish(
             args, res, {**base, "moved": len(moved), "moved_ids": moved}, nothing=res.ok and not moved
         )

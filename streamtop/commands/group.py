@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from typing import Any
 
 from ..actions import ActionResult, Actions
 from ..actions.base import fail
-from ..actions.gone import delete_gone, gone_preview
+from ..actions.gone import GonePreview
 from ..cliargs import UsageError
 from ..collector import to_bytes
 from ..model import label
@@ -75,36 +76,35 @@ def run(args: argparse.Namespace) -> int:
     async def job(actions: Actions) -> int:
         base = {**named("stream", key), **named("group", group), "op": op}
         if op == "create":  # one path: the dry run makes the real run's checks, then stops
-            res = await actions.group_create(
+            made = await actions.group_create(
                 key, group, args.id, mkstream=args.mkstream, dry_run=args.dry_run
             )
-            return finish(args, res, base)
+            return finish(args, made, base)
         if op == "delconsumer":
             consumer = to_bytes(rest[1])
             base.update(named("consumer", consumer))
-            pre = await actions.consumer_preview(key, group, consumer)
-            if not pre.ok or args.dry_run:
+            held = await actions.consumer_preview(key, group, consumer)
+            if not held.ok or args.dry_run:
                 return finish(
                     args,
-                    pre,
-                    {**base, "pending": pre.details.get("pending")},
-                    nothing=pre.details.get("exists") is False,
+                    held,
+                    {**base, "pending": held.pending},
+                    nothing=held.exists is False,
                 )
-            confirm(args, f"{pre.message}. Delete it?")
-            res = await actions.consumer_delete(key, group, consumer)
-            return finish(args, res, {**base, "pending": res.details.get("pending_dropped")})
+            confirm(args, f"{held.message}. Delete it?")
+            dropped = await actions.consumer_delete(key, group, consumer)
+            return finish(args, dropped, {**base, "pending": dropped.pending_dropped})
         pre = await actions.group_preview(key, group)
         if not pre.ok:
-            return finish(args, pre, base, nothing=pre.details.get("exists") is False)
+            return finish(args, pre, base, nothing=pre.exists is False)
         if op == "setid":
             entry_id = rest[1]
             dry = await actions.group_setid(key, group, entry_id, dry_run=True)
             if not dry.ok or args.dry_run:
-                return finish(args, dry, base, nothing=dry.details.get("exists") is False)
+                return finish(args, dry, base, nothing=dry.exists is False)
             confirm(
                 args,
-                f"set group '{label(group)}' to read after {entry_id} (now after "
-                f"{pre.details.get('last_delivered_id')})?",
+                f"set group '{label(group)}' to read after {entry_id} (now after {pre.last_delivered_id})?",
             )
             return finish(args, await actions.group_setid(key, group, entry_id), base)
         if args.dry_run:
@@ -115,10 +115,40 @@ def run(args: argparse.Namespace) -> int:
     return run_async(args, job)
 
 
-def run_gone(args: argparse.Namespace, key: bytes, op: str, rest: list[str]) -> int:
-    """delconsumer --gone --no-pending [--group NAME]: a preview per group (each consumer with
-    why it counts as gone, and the gone ones kept because they hold entries), one confirmation,
-    then delete_gone, which re-checks each consumer atomically with its delete."""
+def gone_row(group: bytes, pre: GonePreview, lines: list[str]) -> dict[str, Any]:
+    """One group's preview as its JSON row; each consumer's line appended to `lines`."""
+    row: dict[str, Any] = {
+        **named("name", group),
+        "delete": [],
+        "holding": [],
+        "unsure": [],
+        "kept": [],
+        "deleted": [],
+        "skipped": [],
+    }
+    for consumer, pending, state in pre.gone:
+        item = {**named("consumer", consumer), "pending": pending, "gone_reason": state.reason}
+        row["holding" if pending else "delete"].append(item)
+        what = f"held: {pending} pending, kept" if pending else state.reason
+        lines.append(f"  '{label(group)}' / '{label(consumer)}': {what}")
+    for consumer, pending, state in pre.unsure:  # the server cannot tell: kept
+        row["unsure"].append({**named("consumer", consumer), "pending": pending, "reason": state.reason})
+        lines.append(f"  '{label(group)}' / '{label(consumer)}': {state.reason}, kept")
+    for consumer, pending, state in pre.kept:  # waiting or busy: kept
+        row["kept"].append(
+            {
+                **named("consumer", consumer),
+                "pending": pending,
+                "liveness": str(state.state),
+                "reason": state.reason,
+            }
+        )
+        lines.append(f"  '{label(group)}' / '{label(consumer)}': {state.reason}, kept")
+    return row
+
+
+def check_gone_args(args: argparse.Namespace, key: bytes, op: str, rest: list[str]) -> None:
+    """The usage of delconsumer --gone (UsageError)."""
     if op != "delconsumer" or rest:
         raise UsageError("--gone, --no-pending and --group go with 'delconsumer' alone")
     if not args.gone:
@@ -131,6 +161,13 @@ def run_gone(args: argparse.Namespace, key: bytes, op: str, rest: list[str]) -> 
     if not key or args.group == "":
         raise UsageError("KEY and names must not be empty")
 
+
+def run_gone(args: argparse.Namespace, key: bytes, op: str, rest: list[str]) -> int:
+    """delconsumer --gone --no-pending [--group NAME]: a preview per group (each consumer with
+    why it counts as gone, and the gone ones kept because they hold entries), one confirmation,
+    then delete_gone, which re-checks each consumer atomically with its delete."""
+    check_gone_args(args, key, op, rest)
+
     async def job(actions: Actions) -> int:
         base: dict[str, Any] = {**named("stream", key), "op": "delconsumer --gone"}
         if args.group is not None:
@@ -139,47 +176,17 @@ def run_gone(args: argparse.Namespace, key: bytes, op: str, rest: list[str]) -> 
             try:
                 groups = [g["name"] for g in await actions.groups(key)]
             except Exception as exc:
-                return finish(args, fail(exc, "gone consumers", key), base)
+                return finish(args, fail(GonePreview, exc, "gone consumers", key), base)
         plans: list[tuple[bytes, list[bytes]]] = []
         rows: list[dict[str, Any]] = []
         lines: list[str] = []
         for group in groups:
-            pre = await gone_preview(actions, key, group)
+            pre = await actions.gone_preview(key, group)
             if not pre.ok:
-                missing = pre.details.get("exists") is False
+                missing = pre.exists is False
                 return finish(args, pre, {**base, **named("group", group)}, nothing=missing)
-            deletable: list[bytes] = pre.details["deletable"]
-            plans.append((group, deletable))
-            row: dict[str, Any] = {
-                **named("name", group),
-                "delete": [],
-                "holding": [],
-                "unsure": [],
-                "kept": [],
-                "deleted": [],
-                "skipped": [],
-            }
-            for consumer, pending, state in pre.details["gone"]:
-                item = {**named("consumer", consumer), "pending": pending, "gone_reason": state.reason}
-                row["holding" if pending else "delete"].append(item)
-                what = f"held: {pending} pending, kept" if pending else state.reason
-                lines.append(f"  '{label(group)}' / '{label(consumer)}': {what}")
-            for consumer, pending, state in pre.details["unsure"]:  # the server cannot tell: kept
-                row["unsure"].append(
-                    {**named("consumer", consumer), "pending": pending, "reason": state.reason}
-                )
-                lines.append(f"  '{label(group)}' / '{label(consumer)}': {state.reason}, kept")
-            for consumer, pending, state in pre.details.get("kept", ()):  # waiting or busy: kept
-                row["kept"].append(
-                    {
-                        **named("consumer", consumer),
-                        "pending": pending,
-                        "liveness": str(state.state),
-                        "reason": state.reason,
-                    }
-                )
-                lines.append(f"  '{label(group)}' / '{label(consumer)}': {state.reason}, kept")
-            rows.append(row)
+            plans.append((group, pre.deletable))
+            rows.append(gone_row(group, pre, lines))
         total = sum(len(names) for _, names in plans)
         where = f"group '{label(groups[0])}'" if args.group is not None else f"{len(groups)} groups"
         summary = f"{total} gone consumer{'s' if total != 1 else ''} without pending entries in {where}"
@@ -198,15 +205,15 @@ def run_gone(args: argparse.Namespace, key: bytes, op: str, rest: list[str]) -> 
         for group, names in plans:
             if not names:
                 continue
-            res = await delete_gone(actions, key, group, names)
+            res = await actions.delete_gone(key, group, names)
             if not res.ok:
                 done = f" (deleted before that: {', '.join(deleted)})" if deleted else ""
-                return finish(args, ActionResult(False, res.message + done, res.details), base)
-            deleted += [f"'{label(group)}' / '{label(n)}'" for n in res.details["deleted"]]
-            kept += [f"'{label(group)}' / '{label(n)}' ({why})" for n, why in res.details["skipped"]]
+                return finish(args, replace(res, message=res.message + done, recheck=None), base)
+            deleted += [f"'{label(group)}' / '{label(n)}'" for n in res.deleted]
+            kept += [f"'{label(group)}' / '{label(n)}' ({why})" for n, why in res.skipped]
             row = rows[groups.index(group)]
-            row["deleted"] = [named("consumer", n) for n in res.details["deleted"]]
-            row["skipped"] = [{**named("consumer", n), "why": why} for n, why in res.details["skipped"]]
+            row["deleted"] = [named("consumer", n) for n in res.deleted]
+            row["skipped"] = [{**named("consumer", n), "why": why} for n, why in res.skipped]
         msg = f"deleted {len(deleted)} gone consumer{'s' if len(deleted) != 1 else ''} of '{label(key)}'"
         if kept:
             msg += "; kept " + ", ".join(kept)

@@ -22,8 +22,8 @@ from ..cliargs import (
     spec_from_args,
 )
 from ..connection import ConnectError
-from ..monitor import ErrorKind, Monitor, answer_timeout, first_contact
-from ..options import PollOptions
+from ..monitor import ErrorKind, Monitor, first_contact
+from ..options import PollOptions, SessionOptions
 from ..record import Recorder, RecordingError, attach_from_args
 from ..record.moments import add_record_arguments
 
@@ -35,19 +35,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_window_argument(p)
 
 
-async def record(monitor: Monitor, recorder: Recorder, interval: float, stop: asyncio.Event) -> int:
+async def record(monitor: Monitor, recorder: Recorder, stop: asyncio.Event) -> int:
     """Poll until `stop`; 1 when the file failed (the line is on stderr)."""
     while not stop.is_set():
         await monitor.poll()
         if recorder.error is not None:
             return 1
-        delay = monitor.retry_in() if monitor.failures else monitor.poll_delay(interval)
+        delay = monitor.retry_in() if monitor.failures else monitor.poll_delay()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), delay)
     return 0
 
 
-async def _run(monitor: Monitor, recorder: Recorder, interval: float, banner: str) -> int:
+async def _run(monitor: Monitor, recorder: Recorder, banner: str) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -55,7 +55,7 @@ async def _run(monitor: Monitor, recorder: Recorder, interval: float, banner: st
             loop.add_signal_handler(sig, stop.set)
     print(banner, file=sys.stderr, flush=True)
     try:
-        return await record(monitor, recorder, interval, stop)
+        return await record(monitor, recorder, stop)
     finally:
         await monitor.close()
         recorder.close()
@@ -68,9 +68,14 @@ def run(args: argparse.Namespace) -> int:
         raise ConnectError(problem.message)
     # as `status` polls: every stream in full, every lag estimate counted now
     options = PollOptions(max_streams=args.max_streams, estimate_interval=0)
-    monitor = Monitor(spec, args.targets, options=options, read_only=True)
-    monitor.history.window = args.window_ms / 1000
-    monitor.answer_timeout = answer_timeout(args.interval)
+    session = SessionOptions(
+        targets=tuple(args.targets),
+        poll=options,
+        read_only=True,
+        interval=args.interval,
+        window=args.window_ms / 1000,
+    )
+    monitor = Monitor(spec, session)
     recorder = attach_from_args(
         monitor, args, "record", lambda line: print(f"streamtop record: {line}", file=sys.stderr, flush=True)
     )
@@ -81,4 +86,4 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     down = " (not answering yet: recorded as an outage until it does)" if problem is not None else ""
     banner = f"streamtop record: {spec.display_url()}{down} to {args.record}, every {args.interval:g} s"
-    return asyncio.run(_run(monitor, recorder, args.interval, banner))
+    return asyncio.run(_run(monitor, recorder, banner))

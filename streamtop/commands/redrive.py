@@ -8,7 +8,8 @@ import argparse
 import sys
 
 from .. import numbers as num
-from ..actions import ActionResult, Actions
+from ..actions import Actions
+from ..actions.redrive import RedriveResult
 from ..cliargs import UsageError
 from ..collector import to_bytes
 from ..model import label
@@ -51,10 +52,10 @@ def run(args: argparse.Namespace) -> int:
         pre = await actions.redrive(dlq, dry_run=True, **kw)
         base = {**named("dlq", dlq), **named("group", group)}
 
-        def targets(res_to: dict[bytes, int]) -> list[dict]:
+        def targets(res_to: dict[bytes, int]) -> list[dict[str, object]]:
             return [{**named("name", t), "count": n} for t, n in res_to.items()]
 
-        def groups(res: ActionResult) -> list[dict]:
+        def groups(res: RedriveResult) -> list[dict[str, object]]:
             return [
                 {
                     **named("target", g.target),
@@ -63,27 +64,27 @@ def run(args: argparse.Namespace) -> int:
                     "already_acked": g.acked,
                     "checked": g.checked,
                 }
-                for g in res.details.get("groups", [])
+                for g in res.groups
             ]
 
-        n = len(pre.details.get("would_move", []))
+        n = len(pre.would_move)
         if not pre.ok or args.dry_run or not n:
-            refused = bool(pre.details.get("refused"))
+            refused = pre.refused
             return finish(
                 args,
                 pre,
-                {**base, "moved": n, "to": targets(pre.details.get("to", {})), "groups": groups(pre)},
+                {**base, "moved": n, "to": targets(pre.to), "groups": groups(pre)},
                 nothing=(pre.ok and not n) or refused,
             )
         if not args.json:
             print(clean(pre.message), file=sys.stderr)
         confirm(args, f"redrive {n:,} entries from '{label(dlq)}'?")
         res = await actions.redrive(dlq, **kw)
-        moved = res.details.get("moved", [])
+        moved = res.moved
         return finish(
             args,
             res,
-            {**base, "moved": len(moved), "to": targets(res.details.get("to", {})), "groups": groups(res)},
+            {**base, "moved": len(moved), "to": targets(res.to), "groups": groups(res)},
             nothing=res.ok and not moved,
         )
 

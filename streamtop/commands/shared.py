@@ -14,9 +14,8 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
 
 from ..actions import ActionResult, Actions, ValidationError
 from ..cliargs import UsageError, aspec_from_args
@@ -54,7 +53,7 @@ def name(value: bytes | None) -> str | None:
     return None if value is None else label(value)
 
 
-def named(prefix: str, value: bytes | None) -> dict[str, Any]:
+def named(prefix: str, value: bytes | None) -> dict[str, str | None]:
     return {prefix: name(value), f"{prefix}_hex": None if value is None else value.hex()}
 
 
@@ -91,10 +90,10 @@ def confirm(args: argparse.Namespace, question: str) -> None:
 
 
 def finish(
-    args: argparse.Namespace, result: ActionResult, payload: dict[str, Any], nothing: bool = False
+    args: argparse.Namespace, result: ActionResult, payload: Mapping[str, object], nothing: bool = False
 ) -> int:
     """Print the result (one line, or one JSON object) and choose the exit code."""
-    refused = bool(result.details.get("read_only"))
+    refused = result.read_only
     code = EXIT_NOTHING if refused or nothing else EXIT_DONE if result.ok else EXIT_ERROR
     if args.json:
         out = {

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from .. import numbers as num
 from ..actions import Actions, TrimPreview
@@ -30,7 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_common(p)
 
 
-def groups_json(p: TrimPreview) -> list[dict[str, Any]]:
+def groups_json(p: TrimPreview) -> list[dict[str, object]]:
     return [
         {
             **named("name", g.name),
@@ -51,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
 
     async def job(actions: Actions) -> int:
         pre = await actions.trim_preview(key, strategy, threshold, args.approx)
-        p = pre.details.get("preview")
+        p = pre.preview
         if not pre.ok or not isinstance(p, TrimPreview):
             return finish(args, pre, named("key", key))
         base = {
@@ -83,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
             f"remove {p.removes_text()}?",
         )
         res = await actions.trim(key, strategy, threshold, args.approx)
-        removed = res.details.get("removed")
+        removed = res.removed
         return finish(
             args,
             res,
@@ -91,8 +90,8 @@ def run(args: argparse.Namespace) -> int:
                 **base,
                 "removes": removed,
                 "removes_min": removed,
-                "length_before": res.details.get("length_before", p.length),
-                "length_after": res.details.get("length_after"),
+                "length_before": p.length if res.length_before is None else res.length_before,
+                "length_after": res.length_after,
             },
             nothing=res.ok and not removed,
         )

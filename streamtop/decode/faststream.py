@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import struct
-from typing import Any
 
 from ..model import as_text
 from .fields import value_of
@@ -66,7 +65,7 @@ def _legacy(data: bytes) -> tuple[list[tuple[str, str]], bytes] | None:
     return [(str(k), str(v)) for k, v in headers.items()], doc["data"].encode("utf-8", "surrogatepass")
 
 
-def body_value(body: bytes, content_type: str) -> Any:
+def body_value(body: bytes, content_type: str) -> object:
     """JSON when the content-type says so (or it parses as an object), else text, else escaped."""
     if "json" in content_type:
         kind, value = value_of(body, "json")

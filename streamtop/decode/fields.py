@@ -9,8 +9,6 @@ escapes them once, where they are shown (model.label / render.text).
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..model import as_text
 from . import jsonvalue, msgpackvalue
 from .jsonvalue import NOTHING
@@ -20,7 +18,7 @@ FORMATS = ("json", "msgpack", "text", "bytes")
 _RANK = {"text": 0, "bytes": 1, "msgpack": 2, "json": 3}  # escaped bytes outrank text: worth saying
 
 
-def value_of(value: bytes, fmt: str) -> tuple[str, Any]:
+def value_of(value: bytes, fmt: str) -> tuple[str, object]:
     """(what it was, the value): the forced format when it parses, else the best guess."""
     if fmt in ("json", "auto"):
         parsed = jsonvalue.parse(value, containers_only=fmt == "auto")
@@ -40,7 +38,7 @@ def value_of(value: bytes, fmt: str) -> tuple[str, Any]:
 
 def decode(entry_fields: Fields, fmt: str) -> Decoded:
     kinds: list[str] = []
-    body: dict[str, Any] = {}
+    body: dict[str, object] = {}
     for name, value in entry_fields:
         kind, decoded = value_of(value, fmt)
         kinds.append(kind)

@@ -4,12 +4,11 @@ better shown as the text it is)."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
 _NOTHING = object()
 
 
-def parse(value: bytes, *, containers_only: bool = True) -> Any:
+def parse(value: bytes, *, containers_only: bool = True) -> object:
     """The parsed value, or `NOTHING` when the bytes are not (wanted) JSON."""
     head = value.lstrip()[:1]
     if containers_only and head not in (b"{", b"["):

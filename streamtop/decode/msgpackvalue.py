@@ -4,8 +4,6 @@ msgpack is optional: without it this decoder never matches."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from .jsonvalue import NOTHING
 from .types import jsonable
 
@@ -15,7 +13,7 @@ except ImportError:  # pragma: no cover - msgpack is in the dependencies
     msgpack = None
 
 
-def parse(value: bytes, *, containers_only: bool = True) -> Any:
+def parse(value: bytes, *, containers_only: bool = True) -> object:
     if msgpack is None or not value:
         return NOTHING
     if containers_only:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from .types import Decoded
 
@@ -29,13 +28,13 @@ TRAILING = (
 VALUE_LIMIT = 40
 
 
-def compact(value: Any, limit: int = VALUE_LIMIT) -> str:
+def compact(value: object, limit: int = VALUE_LIMIT) -> str:
     """A value on one line: strings as they are, everything else as compact JSON, cut with …."""
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def varying_keys(bodies: Iterable[Any]) -> frozenset[str]:
+def varying_keys(bodies: Iterable[object]) -> frozenset[str]:
     """Keys of the object bodies whose values are not all equal (a key missing somewhere varies)."""
     seen: dict[str, str] = {}
     varying: set[str] = set()

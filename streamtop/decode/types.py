@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 Fields = tuple[tuple[bytes, bytes], ...]
 
@@ -14,11 +13,11 @@ class Decoded:
     `headers` are an envelope's own (FastStream's correlation_id, content-type...)."""
 
     format: str
-    body: Any
+    body: object
     headers: tuple[tuple[str, str], ...] = ()
 
 
-def jsonable(value: Any) -> Any:
+def jsonable(value: object) -> object:
     """msgpack may hold bytes and non-string keys: make the value JSON-able. `bin` is bytes, not
     text: every byte becomes U+DC00+byte, which model.label shows as \\xHH (never decoded as
     UTF-8, and unlike any str value, whose backslashes are doubled)."""

@@ -7,13 +7,16 @@ the tutorial's consumergroup.py does after a restart: first its own pending entr
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from walrus import Database
 
 from ..connection import ConnectionSpec
 from ..parse import text
 from .base import BLOCK_MS, Worker
+
+if TYPE_CHECKING:
+    from .pubsub import AwayRun
 
 AUDIT_GROUP = "audit"
 AUDIT_CONSUMER = "audit1"
@@ -29,7 +32,7 @@ class AuditConsumer(Worker):
     def __init__(self, spec: ConnectionSpec, stream: str) -> None:
         super().__init__(AUDIT_CONSUMER, spec)
         self.stream = stream
-        self.run_away: Any = None  # a pubsub.AwayRun while one is on
+        self.run_away: AwayRun | None = None  # while one is on
         self.own_pending_first = True  # (re)started: read its own pending entries (ID 0) first
 
     def step(self, db: Database) -> bool:

@@ -282,8 +282,8 @@ def build_app(args: argparse.Namespace, spec: ConnectionSpec, controller: DemoCo
     # entries a crashed consumer held count as stuck after the workload's retry time (not 60 s),
     # so `c` claims them with its default min idle while the demo is still being watched
     options = demo_dashboard_options(args, controller.life)
-    session = open_session(spec, options)
-    session.command_log = controller.command_log  # every action's commands, for `L` and --log
+    # every action's commands, for `L` and --log
+    session = open_session(spec, options, controller.command_log)
     app = make_app(session, options, demo=controller, app_class=DemoApp)
     assert isinstance(app, DemoApp)
     record_to(session, args, app.notify, "demo")

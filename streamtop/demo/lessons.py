@@ -23,7 +23,7 @@ import asyncio
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import redis
 
@@ -35,6 +35,9 @@ from .audit import AUDIT_GROUP
 from .base import BLOCK_MS, make_db
 from .pubsub import CHANNEL
 from .reader import LASTID_KEY
+
+if TYPE_CHECKING:
+    from ..actions.trim import TrimPreview
 
 
 class _Settings(Protocol):
@@ -77,28 +80,44 @@ class Lesson:
     key: str  # what to press
     watch: str  # what to watch on screen
     command: str  # the Redis command behind it
-    check: Callable[[Any, LessonTracker], bool]  # seen: the server shows it, whoever caused it
-    done: Callable[[Any, LessonTracker], bool]  # the learner's own action caused it
+    check: Callable[[redis.Redis, LessonTracker], bool]  # seen: the server shows it, whoever caused it
+    done: Callable[[redis.Redis, LessonTracker], bool]  # the learner's own action caused it
     step: str | None = None  # what `r` in the lessons view runs (DemoController.run_lesson_step)
     m_step: str | None = None  # what `m` runs, for a lesson with a second step
+
+
+# The demo's clients are walrus Databases (a redis.Redis, bytes replies, RESP2); walrus ships no types,
+# so they are typed as the redis.Redis they are. redis-py types an entry read loosely (str or bytes,
+# maybe None): these two say what this client returns.
+Entry = tuple[bytes, dict[bytes, bytes]]
+
+
+def _xrange(db: redis.Redis, key: str, lo: str = "-", hi: str = "+", count: int | None = None) -> list[Entry]:
+    return cast("list[Entry]", db.xrange(key, lo, hi, count=count))
+
+
+def _xrevrange(
+    db: redis.Redis, key: str, hi: str = "+", lo: str = "-", count: int | None = None
+) -> list[Entry]:
+    return cast("list[Entry]", db.xrevrange(key, hi, lo, count=count))
 
 
 # --- the checks: server state only -----------------------------------------------------------
 
 
-def _cmdstat(db: Any, command: str, field: str = "calls") -> int:
+def _cmdstat(db: redis.Redis, command: str, field: str = "calls") -> int:
     stats = db.info("commandstats").get(f"cmdstat_{command}") or {}
     return int(stats.get(field) or 0)
 
 
-def _server_ms(db: Any) -> int:
+def _server_ms(db: redis.Redis) -> int:
     sec, usec = db.time()
     return int(sec) * 1000 + int(usec) // 1000
 
 
-def check_auto_ids(db: Any, t: LessonTracker) -> bool:
+def check_auto_ids(db: redis.Redis, t: LessonTracker) -> bool:
     """Two entries with ms-seq IDs, newest first greater, the ms part the server's clock."""
-    ids = [text(e[0]) for e in db.xrevrange(t.stream, count=2)]
+    ids = [text(e[0]) for e in _xrevrange(db, t.stream, count=2)]
     if len(ids) < 2 or "-" not in ids[0]:
         return False
     newest, older = id_key(ids[0]), id_key(ids[1])
@@ -107,19 +126,21 @@ def check_auto_ids(db: Any, t: LessonTracker) -> bool:
     return newest > older and abs(_server_ms(db) - newest[0]) < 86_400_000
 
 
-def check_manual_id(db: Any, t: LessonTracker) -> bool:
+def check_manual_id(db: redis.Redis, t: LessonTracker) -> bool:
     """An entry added with an ID of the user's is in the stream (and, where the server counts
     failed calls, an XADD was refused since the lessons began)."""
     failed_before = t.baseline.get("xadd_failed")
     if failed_before is not None and _cmdstat(db, "xadd", "failed_calls") <= failed_before:
         return False
-    return any(f.get(b"sensor_id") == MANUAL_SENSOR.encode() for _, f in db.xrevrange(t.stream, count=SAMPLE))
+    return any(
+        f.get(b"sensor_id") == MANUAL_SENSOR.encode() for _, f in _xrevrange(db, t.stream, count=SAMPLE)
+    )
 
 
 RANGE_READS = frozenset({"xrange", "xrevrange", "xread"})
 
 
-def check_ranges(db: Any, t: LessonTracker) -> bool:
+def check_ranges(db: redis.Redis, t: LessonTracker) -> bool:
     """The server answered the user's own XRANGE, XREVRANGE and XREAD (`r`) with entries. A read
     leaves no trace in the keyspace, and the server's command counts mix every client's reads
     (the workload's dead-letter moves and the dashboard's time lags run XRANGE as well), so the
@@ -127,13 +148,13 @@ def check_ranges(db: Any, t: LessonTracker) -> bool:
     return t.ranges_answered >= RANGE_READS
 
 
-def check_blocking(db: Any, t: LessonTracker) -> bool:
+def check_blocking(db: redis.Redis, t: LessonTracker) -> bool:
     """A group1 consumer keeps blocking in XREADGROUP while nothing has been added for a while:
     each BLOCK ends empty, and it blocks again. On 7.2+ (Valkey 8+) XINFO CONSUMERS shows it: its
     `idle` (since the last attempt) stays under a BLOCK or two while `inactive` (since the last
     read that returned something) grows; before 7.2, CLIENT LIST shows the demo's named consumer
     connections blocked in XREADGROUP (an ACL without +client|list sees no tick there)."""
-    last = db.xrevrange(t.stream, count=1)
+    last = _xrevrange(db, t.stream, count=1)
     if not last:
         return False
     quiet_ms = _server_ms(db) - (id_key(text(last[0][0])) or (0, 0))[0]
@@ -153,7 +174,7 @@ def check_blocking(db: Any, t: LessonTracker) -> bool:
     )
 
 
-def _consumers(db: Any, t: LessonTracker) -> list[dict[str, Any]]:
+def _consumers(db: redis.Redis, t: LessonTracker) -> list[dict[str, Any]]:
     return db.xinfo_consumers(t.stream, t.group)
 
 
@@ -165,29 +186,29 @@ def _since_success_ms(c: dict[str, Any]) -> int | None:
     return int(c.get("idle", -1))
 
 
-def check_share(db: Any, t: LessonTracker) -> bool:
+def check_share(db: redis.Redis, t: LessonTracker) -> bool:
     """Two or more consumers of group1 have each read entries in the last 10 s."""
     recent = [c for c in _consumers(db, t) if (_since_success_ms(c) or 10**9) < 10_000]
     return len(recent) >= 2
 
 
-def _delivered(db: Any, t: LessonTracker, group: dict[str, Any]) -> int:
+def _delivered(db: redis.Redis, t: LessonTracker, group: dict[str, Any]) -> int:
     if group.get("entries-read") is not None:
         return int(group["entries-read"])
-    return len(db.xrange(t.stream, "-", group["last-delivered-id"], count=10_000))
+    return len(_xrange(db, t.stream, "-", group["last-delivered-id"], count=10_000))
 
 
-def _group(db: Any, t: LessonTracker) -> dict[str, Any] | None:
+def _group(db: redis.Redis, t: LessonTracker) -> dict[str, Any] | None:
     return next((g for g in db.xinfo_groups(t.stream) if g["name"] == t.group.encode()), None)
 
 
-def check_ack(db: Any, t: LessonTracker) -> bool:
+def check_ack(db: redis.Redis, t: LessonTracker) -> bool:
     """group1 delivered more entries than it holds pending: the rest were acked."""
     g = _group(db, t)
     return g is not None and _delivered(db, t, g) > int(g["pending"])
 
 
-def check_no_order(db: Any, t: LessonTracker) -> bool:
+def check_no_order(db: redis.Redis, t: LessonTracker) -> bool:
     """An entry later in the stream was acked while an earlier one is still pending, in a group
     of two or more consumers: acks do not follow stream order."""
     g = _group(db, t)
@@ -199,28 +220,28 @@ def check_no_order(db: Any, t: LessonTracker) -> bool:
     pending = {text(r["message_id"]) for r in rows}
     first = text(rows[0]["message_id"])
     upto = text(rows[-1]["message_id"]) if len(rows) == SAMPLE else text(g["last-delivered-id"])
-    return any(text(e[0]) not in pending for e in db.xrange(t.stream, first, upto, count=SAMPLE))
+    return any(text(e[0]) not in pending for e in _xrange(db, t.stream, first, upto, count=SAMPLE))
 
 
-def check_stuck(db: Any, t: LessonTracker) -> bool:
+def check_stuck(db: redis.Redis, t: LessonTracker) -> bool:
     """A pending entry of group1 has been idle over the stuck threshold."""
     return bool(db.xpending_range(t.stream, t.group, "-", "+", 1, idle=t.stuck_ms))
 
 
-def check_retry(db: Any, t: LessonTracker) -> bool:
+def check_retry(db: redis.Redis, t: LessonTracker) -> bool:
     """An entry of group1 was delivered twice or more (claimed and tried again)."""
     rows = db.xpending_range(t.stream, t.group, "-", "+", SAMPLE)
     if any(int(r["times_delivered"]) >= 2 for r in rows):
         return True
-    return any(int(f.get(b"dlq-deliveries", b"0")) >= 2 for _, f in db.xrevrange(t.dlq, count=SAMPLE))
+    return any(int(f.get(b"dlq-deliveries", b"0")) >= 2 for _, f in _xrevrange(db, t.dlq, count=SAMPLE))
 
 
-def check_dlq(db: Any, t: LessonTracker) -> bool:
+def check_dlq(db: redis.Redis, t: LessonTracker) -> bool:
     """The dead-letter stream holds an entry moved from group1."""
-    return any(f.get(b"dlq-group") == t.group.encode() for _, f in db.xrevrange(t.dlq, count=SAMPLE))
+    return any(f.get(b"dlq-group") == t.group.encode() for _, f in _xrevrange(db, t.dlq, count=SAMPLE))
 
 
-def check_trim(db: Any, t: LessonTracker) -> bool:
+def check_trim(db: redis.Redis, t: LessonTracker) -> bool:
     """Entries were removed from the stream since the lessons began, by XTRIM or by the
     producer's XADD MAXLEN ~: more added than it holds by a wider margin than at the start
     (7.0+: entries-added - length; max-deleted-entry-id moves with it), or its first entry moved
@@ -240,12 +261,12 @@ def check_trim(db: Any, t: LessonTracker) -> bool:
     return key > t.first_seen
 
 
-def check_pubsub(db: Any, t: LessonTracker) -> bool:
+def check_pubsub(db: redis.Redis, t: LessonTracker) -> bool:
     """Seen on the server: the channel had no subscriber while the stream grew past some ID;
     later it has one again, and both the audit group's last-delivered-id and reader1's stored
     last ID are past that ID (they caught up)."""
     subs = dict(db.pubsub_numsub(CHANNEL)).get(CHANNEL.encode(), 0)
-    last = db.xrevrange(t.stream, count=1)
+    last = _xrevrange(db, t.stream, count=1)
     last_key = id_key(text(last[0][0])) if last else None
     if not subs:
         if last_key is not None:
@@ -277,7 +298,7 @@ def _after_start(t: LessonTracker, entry_id: str) -> bool:
     return key is not None and (t.start_id is None or key > t.start_id)
 
 
-def done_auto_ids(db: Any, t: LessonTracker) -> bool:
+def done_auto_ids(db: redis.Redis, t: LessonTracker) -> bool:
     """An entry with a server-made ID that the workload did not add: the learner's `e` (the
     reply of the XADD streamtop sent is in the stream), or a script of theirs (an entry after the
     lessons began that is not the producer's, seen on two rounds: the producer records its IDs
@@ -285,12 +306,12 @@ def done_auto_ids(db: Any, t: LessonTracker) -> bool:
     for e in _learner_commands(t, "XADD"):
         if _ok(e) and e.arg(1) == t.stream and "*" in [text(a) for a in e.args[2:]]:
             new = text(e.reply)
-            if new and db.xrange(t.stream, new, new):
+            if new and _xrange(db, t.stream, new, new):
                 return True
     ours = t.controller.workload_ids()
     now = time.monotonic()
     foreign: dict[str, float] = {}
-    for entry_id, fields in db.xrevrange(t.stream, count=SAMPLE):
+    for entry_id, fields in _xrevrange(db, t.stream, count=SAMPLE):
         eid = text(entry_id)
         if not _after_start(t, eid):
             break
@@ -300,27 +321,27 @@ def done_auto_ids(db: Any, t: LessonTracker) -> bool:
     return any(now - first >= FOREIGN_AFTER for first in foreign.values())
 
 
-def done_manual_id(db: Any, t: LessonTracker) -> bool:
+def done_manual_id(db: redis.Redis, t: LessonTracker) -> bool:
     """The learner's own ID, typed in the lessons view (or added by a script of theirs): the
     manual entry added after the lessons began."""
     if not check_manual_id(db, t):
         return False
     return any(
         f.get(b"sensor_id") == MANUAL_SENSOR.encode() and _after_start(t, text(i))
-        for i, f in db.xrevrange(t.stream, count=SAMPLE)
+        for i, f in _xrevrange(db, t.stream, count=SAMPLE)
     )
 
 
-def done_ranges(db: Any, t: LessonTracker) -> bool:
+def done_ranges(db: redis.Redis, t: LessonTracker) -> bool:
     return check_ranges(db, t)
 
 
-def done_blocking(db: Any, t: LessonTracker) -> bool:
+def done_blocking(db: redis.Redis, t: LessonTracker) -> bool:
     """The learner paused the producer (F2) and the consumers block, empty, since."""
     return t.last_act("pause", "resume") == "pause" and check_blocking(db, t)
 
 
-def done_share(db: Any, t: LessonTracker) -> bool:
+def done_share(db: redis.Redis, t: LessonTracker) -> bool:
     """A consumer the workload did not start with (F5's, or a script's) reads entries of group1
     alongside another one."""
     mine = set(t.controller.initial_consumers())
@@ -339,16 +360,16 @@ def _acked(t: LessonTracker) -> list[tuple[Logged, list[str]]]:
             and isinstance(e.reply, int)
             and e.reply > 0
         ):
-            out.append((e, [text(a) for a in e.args[3:]]))
+            out.append((e, [text(a) or "" for a in e.args[3:]]))  # never None: redis-py sends no None
     return out
 
 
-def done_ack(db: Any, t: LessonTracker) -> bool:
+def done_ack(db: redis.Redis, t: LessonTracker) -> bool:
     """The server acknowledged an entry for the learner (`a`): XACK answered 1 or more."""
     return bool(_acked(t))
 
 
-def done_no_order(db: Any, t: LessonTracker) -> bool:
+def done_no_order(db: redis.Redis, t: LessonTracker) -> bool:
     """The learner acked an entry while an older one is still pending in group1: a group does not
     wait for stream order."""
     for _, ids in _acked(t):
@@ -360,7 +381,7 @@ def done_no_order(db: Any, t: LessonTracker) -> bool:
     return False
 
 
-def done_stuck(db: Any, t: LessonTracker) -> bool:
+def done_stuck(db: redis.Redis, t: LessonTracker) -> bool:
     """A consumer the learner crashed (F7) still holds entries, unacked, idle: nothing is lost."""
     idle = max(1, t.stuck_ms // 2)  # before the workload's retries (at stuck_ms) take them
     for name in t.acts_named("crash"):
@@ -382,7 +403,7 @@ def _claimed(t: LessonTracker) -> list[str]:
     return ids
 
 
-def done_retry(db: Any, t: LessonTracker) -> bool:
+def done_retry(db: redis.Redis, t: LessonTracker) -> bool:
     """An entry the learner claimed (`c`) is pending at its new owner, delivered twice or more."""
     for entry_id in _claimed(t)[-20:]:
         rows = db.xpending_range(t.stream, t.group, entry_id, entry_id, 1)
@@ -391,18 +412,18 @@ def done_retry(db: Any, t: LessonTracker) -> bool:
     return False
 
 
-def done_dlq(db: Any, t: LessonTracker) -> bool:
+def done_dlq(db: redis.Redis, t: LessonTracker) -> bool:
     """The learner's dead-letter move (`D`): the entry streamtop added to the dead-letter stream
     for them is there."""
     for e in _learner_commands(t, "XADD"):
         if _ok(e) and e.arg(1) == t.dlq and e.reply:
             new = text(e.reply)
-            if db.xrange(t.dlq, new, new):
+            if _xrange(db, t.dlq, new, new):
                 return True
     return False
 
 
-def done_trim(db: Any, t: LessonTracker) -> bool:
+def done_trim(db: redis.Redis, t: LessonTracker) -> bool:
     """The learner's XTRIM (lesson 11's `r`, or `t`) removed entries; or, after `m`, the
     producer's XADD MAXLEN ~ removed some since."""
     for e in _learner_commands(t, "XTRIM"):
@@ -418,14 +439,14 @@ def done_trim(db: Any, t: LessonTracker) -> bool:
     return removed > t.removed_at_m
 
 
-def _removed(db: Any, t: LessonTracker) -> int | None:
+def _removed(db: redis.Redis, t: LessonTracker) -> int | None:
     info = db.xinfo_stream(t.stream)
     if info.get("entries-added") is None:
         return None
     return int(info["entries-added"]) - int(info["length"])
 
 
-def done_pubsub(db: Any, t: LessonTracker) -> bool:
+def done_pubsub(db: redis.Redis, t: LessonTracker) -> bool:
     """The learner took sub1, audit1 and reader1 away (F8); they came back and caught up."""
     return bool(t.acts_named("away")) and check_pubsub(db, t)
 
@@ -572,7 +593,7 @@ LESSONS: tuple[Lesson, ...] = (
 )
 
 
-def preview_lines(p: Any) -> list[str]:
+def preview_lines(p: TrimPreview) -> list[str]:
     """A trim preview (actions.trim.TrimPreview) as lines: what goes, then each group's share of
     it (pending entries whose data goes, entries it has not read yet)."""
     how = f"{p.strategy} {'~' if p.approx else '='} {p.threshold}"
@@ -636,16 +657,16 @@ class LessonTracker:
     def acts_named(self, kind: str) -> list[str]:
         return [n for k, n in list(self.acts) if k == kind]
 
-    def start(self, db: Any) -> None:
+    def start(self, db: redis.Redis) -> None:
         """Counters and the last ID as they are now: a lesson counts what happens from here on."""
         stats = db.info("commandstats").get("cmdstat_xadd") or {}
         self.baseline["xadd_failed"] = int(stats["failed_calls"]) if "failed_calls" in stats else None
-        last = db.xrevrange(self.stream, count=1)
+        last = _xrevrange(db, self.stream, count=1)
         self.start_id = id_key(text(last[0][0])) if last else None
         self.log_start = self.log.last_seq
         self.started = True
 
-    def update(self, db: Any) -> None:
+    def update(self, db: redis.Redis) -> None:
         if not self.started:
             self.start(db)
         for lesson in LESSONS:
@@ -663,13 +684,13 @@ class LessonTracker:
                 self.seen[lesson.number] = self.ticked[lesson.number]
 
     # --- the steps the lessons view runs (in a thread of its own) --------------------------
-    def _db(self) -> Any:
+    def _db(self) -> redis.Redis:
         return attach_sync(make_db(self.controller.spec, "lessons", None), self.log, "lesson")
 
     def last_id(self) -> str:
         db = make_db(self.controller.spec, "lessons", None)  # a read for the field: not a step
         try:
-            last = db.xrevrange(self.stream, count=1)
+            last = _xrevrange(db, self.stream, count=1)
             return text(last[0][0]) if last else "0-1"
         except REDIS_ERRORS:
             return "0-1"
@@ -696,9 +717,9 @@ class LessonTracker:
         """The three reads; each one the server answered with entries counts for lesson 3."""
         db = self._db()
         try:
-            fwd = [text(e[0]) for e in db.xrange(self.stream, count=3)]
-            back = [text(e[0]) for e in db.xrevrange(self.stream, count=3)]
-            read = db.xread({self.stream: "0"}, count=3)
+            fwd = [text(e[0]) for e in _xrange(db, self.stream, count=3)]
+            back = [text(e[0]) for e in _xrevrange(db, self.stream, count=3)]
+            read = cast("list[tuple[bytes, list[Entry]]]", db.xread({self.stream: "0"}, count=3))
             ids = [text(e[0]) for e in read[0][1]] if read else []
         except REDIS_ERRORS as exc:
             return False, error_text(exc)
@@ -729,7 +750,7 @@ class LessonTracker:
                 result = await actions.trim_preview(self.stream, strategy, threshold, approx)
             finally:
                 await actions.client.aclose()
-            found = result.details.get("preview")
+            found = result.preview
             if not result.ok or found is None:
                 raise redis.RedisError(result.message)
             return preview_lines(found)

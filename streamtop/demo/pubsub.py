@@ -16,13 +16,19 @@ import json
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from walrus import Database
 
 from ..model import id_key
 from ..parse import text
 from .base import BLOCK_MS, Worker
+
+if TYPE_CHECKING:
+    import redis.client
+
+    from ..connection import ConnectionSpec
+    from ..events import Fields
 
 CHANNEL = "app:event"
 SUBSCRIBER = "sub1"
@@ -146,7 +152,7 @@ class AwayCounts:
     read: int  # by the plain reader, after it came back
 
 
-def payload(entry_id: str, fields: dict[str, Any]) -> str:
+def payload(entry_id: str, fields: Fields) -> str:
     """What the producer PUBLISHes: the entry's ID and fields as JSON."""
     return json.dumps({"id": entry_id, **{text(k): text(v) for k, v in fields.items()}})
 
@@ -156,11 +162,11 @@ class Subscriber(Worker):
 
     role = "subscriber"
 
-    def __init__(self, spec: Any, channel: str = CHANNEL) -> None:
+    def __init__(self, spec: ConnectionSpec, channel: str = CHANNEL) -> None:
         super().__init__(SUBSCRIBER, spec)
         self.channel = channel
         self.run_away: AwayRun | None = None
-        self._pubsub: Any = None
+        self._pubsub: redis.client.PubSub | None = None
 
     def close(self) -> None:
         if self._pubsub is not None:
@@ -176,12 +182,13 @@ class Subscriber(Worker):
             self.state, self.detail = "away", f"unsubscribed for {run.remaining():.0f} s more"
             self.stop_event.wait(0.1)
             return True
-        if self._pubsub is None:
+        pubsub = self._pubsub
+        if pubsub is None:
             if run is not None:  # the away window closes before SUBSCRIBE: what is published
                 run.subscriber_back = True  # from now on is not counted as "while away"
-            self._subscribe(db)
+            pubsub = self._subscribe(db)
             self.state = "running"
-        msg = self._pubsub.get_message(timeout=BLOCK_MS / 1000)
+        msg = pubsub.get_message(timeout=BLOCK_MS / 1000)
         if msg and msg.get("type") == "message":
             self.processed += 1
             try:
@@ -194,12 +201,14 @@ class Subscriber(Worker):
         self.detail = f"SUBSCRIBE {self.channel}: {self.processed} received"
         return True
 
-    def _subscribe(self, db: Database) -> None:
+    def _subscribe(self, db: Database) -> redis.client.PubSub:
         """SUBSCRIBE and wait for the server's confirmation, so 'back' means really listening."""
-        self._pubsub = db.pubsub()
-        self._pubsub.subscribe(self.channel)
+        pubsub: redis.client.PubSub = db.pubsub()
+        self._pubsub = pubsub
+        pubsub.subscribe(self.channel)
         deadline = time.monotonic() + 5.0
         while time.monotonic() < deadline:
-            msg = self._pubsub.get_message(timeout=0.5)
+            msg = pubsub.get_message(timeout=0.5)
             if msg and msg.get("type") == "subscribe":
-                return
+                break
+        return pubsub

@@ -5,12 +5,16 @@ after being away (or after a restart of the demo against the same server).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from walrus import Database
 
 from ..parse import text
 from .base import BLOCK_MS, Worker
+
+if TYPE_CHECKING:
+    from ..connection import ConnectionSpec
+    from .pubsub import AwayRun
 
 READER = "reader1"
 LASTID_KEY = "reader1:lastid"
@@ -22,12 +26,12 @@ class Reader(Worker):
 
     role = "reader"
 
-    def __init__(self, spec: Any, stream: str, key: str = LASTID_KEY) -> None:
+    def __init__(self, spec: ConnectionSpec, stream: str, key: str = LASTID_KEY) -> None:
         super().__init__(READER, spec)
         self.stream = stream
         self.key = key
         self.last_id: str | None = None  # None: read it from the key first
-        self.run_away: Any = None  # a pubsub.AwayRun while one is on
+        self.run_away: AwayRun | None = None  # while one is on
 
     def step(self, db: Database) -> bool:
         run = self.run_away

@@ -17,7 +17,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import redis
 from walrus import Database
@@ -33,6 +33,11 @@ from .base import BLOCK_MS, ProcessingError, Worker, WorkerState, make_db
 from .lessons import ADD_MAXLEN, LessonTracker
 from .pubsub import AWAY_SECONDS, CHANNEL, AwayRun, Subscriber, payload
 from .reader import LASTID_KEY, Reader
+
+if TYPE_CHECKING:
+    from walrus.containers import ConsumerGroupStream
+
+    from ..actions import Actions
 
 __all__ = ["BLOCK_MS", "ProcessingError", "Worker", "WorkerState", "make_db", "DemoController"]
 
@@ -208,7 +213,7 @@ class Consumer(Worker):
         every = life.retry_every or 0.0
         self._next_retry = time.monotonic() + self.rng.uniform(0, every)  # staggered
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._actions: Any = None
+        self._actions: Actions | None = None
         self.retry_cursor = "0-0"  # where the next XAUTOCLAIM round starts (0-0 again after a wrap)
 
     def crash(self) -> None:
@@ -239,7 +244,7 @@ class Consumer(Worker):
             return False
         return True
 
-    def retry(self, db: Database, stream: Any) -> None:
+    def retry(self, db: Database, stream: ConsumerGroupStream) -> None:
         """XAUTOCLAIM what has been idle over the stuck threshold, and process it again."""
         reply = stream.autoclaim(self.worker_name, self.life.stuck_ms, self.retry_cursor, count=RETRY_COUNT)
         cursor = reply[0] if reply else b"0-0"
@@ -257,7 +262,12 @@ class Consumer(Worker):
         self.retried += len(claimed)
         self.handle(stream, claimed, deliveries)
 
-    def handle(self, stream: Any, messages: list[Any], deliveries: dict[bytes, int]) -> None:
+    def handle(
+        self,
+        stream: ConsumerGroupStream,
+        messages: list[tuple[bytes, dict[bytes, bytes]]],
+        deliveries: dict[bytes, int],
+    ) -> None:
         """Process a batch; ack what worked, dead-letter what failed for the last time."""
         done, dead = [], []
         for msg_id, data in messages:
@@ -302,7 +312,7 @@ class Consumer(Worker):
         from ..actions import Actions
         from ..model import ServerInfo
 
-        if self._loop is None:
+        if self._loop is None or self._actions is None:
             self._loop = asyncio.new_event_loop()
             self._actions = Actions(self.spec.make_client(raw=True), ServerInfo())
         result = self._loop.run_until_complete(
@@ -310,10 +320,10 @@ class Consumer(Worker):
         )
         if not result.ok:
             raise redis.RedisError(result.message)
-        return len(result.details.get("moved", ()))
+        return len(result.moved)
 
     def close(self) -> None:
-        if self._loop is not None:
+        if self._loop is not None and self._actions is not None:
             self._loop.run_until_complete(self._actions.client.aclose())
             self._loop.close()
             self._loop = None

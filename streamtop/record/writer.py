@@ -16,6 +16,7 @@ file (full disk, read-only path, removed directory) stops the recording with one
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import getpass
 import inspect
@@ -27,12 +28,12 @@ import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import msgpack  # type: ignore[import-untyped]  # no type information shipped
 
 from .. import __version__
-from ..model import Snapshot, StreamInfo, label
+from ..model import Discovery, Snapshot, StreamInfo, label
 from .codec import (
     Encoded,
     encode_cost,
@@ -46,7 +47,29 @@ from .schema import DDL, SCHEMA_VERSION, RecordingError, check_version
 
 if TYPE_CHECKING:
     from ..actions import Actions
-    from ..monitor import Monitor
+    from ..history import History
+
+
+class Monitor(Protocol):
+    """What the recorder reads of the Monitor (streamtop.monitor, a layer beside this one: a
+    structural type, so record never imports it, not even for the type checker)."""
+
+    @property
+    def targets(self) -> tuple[str | bytes, ...]: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def answer_timeout(self) -> float: ...
+
+    history: History
+    last: Snapshot | None
+    stale_since: float | None
+    error: str | None
+    failures: int
+    recorder: Any
+
+    def clock(self) -> float: ...
+
 
 KEYFRAME_POLLS = 600
 KEYFRAME_SECONDS = 600.0
@@ -68,6 +91,13 @@ READS = frozenset(
         "consumer_preview",
         "group_preview",
         "dead_letter_preview",
+        "gone_preview",
+        "key_type",
+        "entry",
+        "cmd",
+        "reread",
+        "lost",
+        "reconnect_error",
         "refusal",
         "default_dlq",
     }
@@ -83,7 +113,7 @@ def who(role: str) -> str:
     return f"{user}@{socket.gethostname()} ({role})"
 
 
-def _pack(value: Any, previous: bytes | None) -> tuple[bytes, bytes]:
+def _pack(value: object, previous: bytes | None) -> tuple[bytes, bytes]:
     """(stored, raw): a delta is compressed with the previous poll's raw bytes as zlib's preset
     dictionary (a poll repeats most of the one before: keys, group names, ids), a keyframe alone."""
     raw: bytes = msgpack.packb(value, use_bin_type=True)
@@ -102,7 +132,7 @@ def _runs(indices: list[int]) -> list[int]:
     return out
 
 
-def _json_arg(value: Any) -> Any:
+def _json_arg(value: object) -> object:
     if isinstance(value, bytes):
         return label(value)
     if isinstance(value, dict):
@@ -141,13 +171,13 @@ class Recorder:
         self._prev: Snapshot | None = None
         self._keys: tuple[bytes, ...] | None = None
         self._encs: dict[bytes, Encoded] = {}
-        self._discovery: Any = None
+        self._discovery: Discovery | None = None
         self._since_kf_bytes = 0
         self._kf_bytes = 0
         self._since_kf_polls = 0
         self._kf_t = 0.0
         self._gids: dict[tuple[bytes, bytes], int] = {}
-        self._lag: dict[int, tuple[Any, ...]] = {}
+        self._lag: dict[int, tuple[object, object, object, int | None]] = {}  # best, text, pending, time lag
         self._verdicts: dict[int, str] = {}
         self._consumers: dict[int, dict[bytes, float | None]] = {}
         self._groups_of: dict[bytes, set[bytes]] = {}
@@ -291,7 +321,7 @@ class Recorder:
             before = [objs.get(k) for k in keys]
         # what a poll read again (new objects); the rest was carried, written only in a keyframe
         fresh = [i for i, (s, b) in enumerate(zip(streams, before, strict=True)) if s is not b]
-        changed: list[list[Any]] = []
+        changed: list[list[object]] = []
         reread: list[int] = []
         carried: list[int] = []
         touched: list[StreamInfo] = []
@@ -326,7 +356,7 @@ class Recorder:
         for s in touched:
             self._verdict_rows(db, monitor, s, snap.taken_at)
         discovery = snap.discovery
-        record: dict[str, Any] = {
+        record: dict[str, object] = {
             "t": snap.taken_at,
             "d": snap.duration_ms,
             "rt": snap.round_trips,
@@ -458,7 +488,7 @@ class Recorder:
             self._wrapped = (actions, cast("Actions", RecordingActions(actions, self)))
         return self._wrapped[1]
 
-    def action(self, command: str, args: dict[str, Any], ok: bool, result: str) -> None:
+    def action(self, command: str, args: dict[str, object], ok: bool, result: str) -> None:
         if self.error is not None:
             return
         try:
@@ -555,7 +585,7 @@ class RecordingActions:
 
         return recorded
 
-    def __setattr__(self, name: str, value: Any) -> None:
+    def __setattr__(self, name: str, value: object) -> None:
         if name in ("_actions", "_recorder"):
             object.__setattr__(self, name, value)
         else:
@@ -575,7 +605,7 @@ def attach(
     opened at the first poll: a failure then is one line to `on_error`, and polling goes on."""
     recorder = Recorder(
         path,
-        url=monitor.spec.display_url(),
+        url=monitor.url,
         targets=tuple(t if isinstance(t, str) else label(t) for t in monitor.targets),
         keep_s=keep_s,
         max_bytes=max_bytes,
@@ -587,11 +617,11 @@ def attach(
 
 
 def attach_from_args(
-    monitor: Monitor, args: Any, role: str, on_error: Callable[[str], None]
+    monitor: Monitor, args: argparse.Namespace | None, role: str, on_error: Callable[[str], None]
 ) -> Recorder | None:
     """`--record FILE` with its `--keep` and `--max-size` (moments.add_record_arguments), for every
     command that takes them; None without --record."""
     path = getattr(args, "record", None)
-    if path is None:
+    if args is None or path is None:
         return None
     return attach(monitor, path, keep_s=args.keep, max_bytes=args.max_size, role=role, on_error=on_error)

@@ -1,6 +1,8 @@
 """`streamtop serve [OPTIONS] [PATTERN|KEY ...] --metrics-port 9121 [--bind 127.0.0.1]`: the
-Prometheus exporter. One collector polled every --interval (poller.Exporter); prometheus_client's
-HTTP server hands every scrape the last poll's families (metrics.py).
+Prometheus exporter. One collector polled at the scrapers' pace, at most every --interval
+(poller.Exporter; every --interval on its own clock with --record); the HTTP server (http.py)
+hands every scrape the last poll's page (metrics.py: the default families, plus
+--consumer-metrics and --detail-metrics).
 
 Bound to 127.0.0.1 unless --bind names another address, which prints a warning: the metrics name
 every stream, group and consumer. --bind takes an IP address, not a host name, so what is exposed
@@ -29,10 +31,11 @@ from ..cliargs import (
     spec_from_args,
 )
 from ..connection import ConnectError, host_port
-from ..monitor import ErrorKind, answer_timeout, first_contact
+from ..monitor import ErrorKind, first_contact
 from ..options import SERVE_DEFAULTS, PollOptions
 from ..record import attach_from_args
 from ..record.moments import add_record_arguments
+from .metrics import tiers_from
 from .poller import Exporter, serve_monitor
 
 
@@ -81,7 +84,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="a host name scrapers reach this exporter by, besides its --bind address (repeat for "
         "more; any other Host is refused: DNS rebinding). A wildcard --bind accepts any Host",
     )
-    add_interval_argument(p, SERVE_DEFAULTS.interval, "; scrapes never poll")
+    add_interval_argument(
+        p,
+        SERVE_DEFAULTS.interval,
+        " at least: a scrape that finds the page older polls (one poll for any number of scrapers "
+        "at once); with --record, every interval whatever the scrapes",
+    )
+    p.add_argument(
+        "--consumer-metrics",
+        action="store_true",
+        help="also one series per consumer (redis_stream_group_consumer_messages_pending, "
+        "_idle_seconds, streamtop_stream_group_consumer_inactive_seconds): the bulk of a page, off "
+        "by default",
+    )
+    p.add_argument(
+        "--detail-metrics",
+        action="store_true",
+        help="also the detail families (radix tree, first/last/max-deleted IDs, last-delivered ID, "
+        "entries-read, rates, lag flags, oldest pending, pending without data): off by default",
+    )
     add_budget_argument(p, "the interval is stretched to stay within it")
     add_window_argument(p)
     add_record_arguments(p)
@@ -110,14 +131,15 @@ def run(args: argparse.Namespace) -> int:
     if problem is not None and problem.kind is ErrorKind.FATAL:
         raise ConnectError(problem.message)
     options = PollOptions(max_server_load=args.max_server_load)
-    monitor = serve_monitor(spec, args.targets, options, args.interval)
-    monitor.history.window = args.window_ms / 1000
-    monitor.answer_timeout = answer_timeout(args.interval)
-    exporter = Exporter(monitor, spec.db, args.interval, cap=args.max_streams)
+    monitor = serve_monitor(spec, args.targets, options, args.interval, args.window_ms / 1000)
+    tiers = tiers_from(args.consumer_metrics, args.detail_metrics)
+    exporter = Exporter(monitor, spec.db, cap=args.max_streams, tiers=tiers)
     # a file that fails is one line on stderr; the exporter goes on
     attach_from_args(
         monitor, args, "serve", lambda line: print(f"streamtop serve: {line}", file=sys.stderr, flush=True)
     )
+    if getattr(args, "record", None):
+        exporter.hold()  # the recording's polls keep the interval's clock, scraped or not
     try:
         httpd, thread = listen(args.metrics_port, args.bind, exporter, args.allow_host)
     except OSError as exc:
@@ -134,7 +156,12 @@ def run(args: argparse.Namespace) -> int:
     down = " (not answering yet: streamtop_up 0 until it does)" if problem is not None else ""
     banner = (
         f"streamtop serve: metrics of {spec.display_url()}{down} at "
-        f"http://{host_port(args.bind, port)}/metrics, polled every {seconds_text(args.interval)} s"
+        f"http://{host_port(args.bind, port)}/metrics, polled "
+        + (
+            f"every {seconds_text(args.interval)} s (--record)"
+            if exporter.held
+            else f"when scraped, at most every {seconds_text(args.interval)} s"
+        )
     )
     try:
         asyncio.run(_serve(exporter, banner))

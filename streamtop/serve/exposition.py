@@ -4,9 +4,9 @@ Why not prometheus_client's objects and generate_latest all the way: at 1,000 st
 x 2 consumers (about 50,000 samples, 3.4 MB) building its families took 0.22-0.26 s per poll and
 generate_latest 0.33-0.8 s per scrape (measured on this 2-core machine under varying load). Here
 the families take 0.03-0.06 s and the page 0.06-0.10 s, once per poll (each entity's label string
-is escaped once and reused by all its series); every scrape then sends the same bytes.
-`to_metrics` gives the same families as prometheus_client objects (the exporter is also a
-prometheus_client Collector); a test checks that both renderings parse alike.
+is escaped once and reused by all its series); every scrape then sends the same bytes. So
+streamtop does not use prometheus_client at run time; the tests read every page with its parser,
+and check that generate_latest's rendering of the same families parses alike.
 
 Escaping follows the text format: in label values backslash, double quote and newline; in HELP
 backslash and newline.
@@ -15,8 +15,6 @@ backslash and newline.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -73,18 +71,3 @@ def render(families: list[Family]) -> bytes:
                 )
             out.append(f"{name}{{{text}}} {number(value)}\n")
     return "".join(out).encode("utf-8")
-
-
-def to_metrics(families: list[Family]) -> list[Metric]:
-    """The same families as prometheus_client objects (for a registry's collect())."""
-    metrics: list[Metric] = []
-    for fam in families:
-        m = (
-            CounterMetricFamily(fam.name, fam.doc, labels=list(fam.labels))
-            if fam.counter
-            else GaugeMetricFamily(fam.name, fam.doc, labels=list(fam.labels))
-        )
-        for values, value in fam.samples:
-            m.add_metric(list(values), value)
-        metrics.append(m)
-    return metrics

@@ -1,5 +1,8 @@
 """The /metrics HTTP server: the last poll's page, sent by one asyncio loop in its own thread.
 
+A request for the page first asks the exporter for it (`demand()`: a poll when the page is old,
+one for all the scrapers that arrive meanwhile, waited for at most SCRAPE_WAIT seconds).
+
 Ours rather than prometheus_client.start_http_server: its WSGI app writes the exposition again on
 every scrape (0.8 s at 1,000 streams; here a page is written once per poll and every scrape sends
 those bytes, gzipped once when a scraper asks for gzip, as Prometheus does), and its server keeps
@@ -20,6 +23,7 @@ Hardened as `streamtop web` is (issue 24):
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import ipaddress
 import socket
@@ -44,19 +48,45 @@ class PageLike(Protocol):
 
 
 class Source(Protocol):
-    """What the server asks for each scrape (poller.Exporter)."""
+    """What the server asks for each scrape (poller.Exporter): `demand()` first (None: take the
+    page now; a future: wait for it, at most SCRAPE_WAIT seconds), then `page()`."""
 
     def page(self) -> PageLike: ...
 
+    def demand(self) -> concurrent.futures.Future[None] | None: ...
 
-def response(source: Source, guard: Guard | None, head: bytes) -> tuple[bytes, bool]:
+
+SCRAPE_WAIT = 10.0  # seconds a scrape waits for the poll it asked for (Prometheus' scrape_timeout)
+
+
+async def fresh_page(source: Source) -> PageLike:
+    """The page, after the poll this scrape asked for when the page was old (see poller)."""
+    waiter = source.demand()
+    if waiter is not None:
+        with contextlib.suppress(TimeoutError, concurrent.futures.CancelledError):
+            await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(waiter)), SCRAPE_WAIT)
+    return source.page()
+
+
+def response(
+    source: Source, guard: Guard | None, head: bytes, page: PageLike | None = None
+) -> tuple[bytes, bool]:
     """The reply to one request head (bytes up to the blank line), and whether the connection
-    may stay open: GET anything but /favicon.ico is the current page (gzip when the scraper
-    accepts it); a Host the guard does not serve gets 403."""
+    may stay open: GET anything but /favicon.ico is the page (`page`, else the current one; gzip
+    when the scraper accepts it); a Host the guard does not serve gets 403."""
+    reply, keep, gz, head_only = request(guard, head)
+    if reply is None:
+        reply = page_reply(page if page is not None else source.page(), gz, head_only)
+    return reply, keep
+
+
+def request(guard: Guard | None, head: bytes) -> tuple[bytes | None, bool, bool, bool]:
+    """(reply, keep-alive, gzip, HEAD) for one request head; reply None: the request is for
+    the page (only then does a scrape ask for a poll)."""
     lines = head.decode("latin-1").split("\r\n")
     parts = lines[0].split(" ")
     if len(parts) != 3 or not parts[2].startswith("HTTP/"):
-        return _reply("400 Bad Request", b"bad request\n"), False
+        return _reply("400 Bad Request", b"bad request\n"), False, False, False
     method, target, version = parts
     headers: dict[str, str] = {}
     for line in lines[1:]:
@@ -69,18 +99,18 @@ def response(source: Source, guard: Guard | None, head: bytes) -> tuple[bytes, b
     path = target.split("?", 1)[0]
     problem = guard.refusal(host, path, None) if guard is not None and host is not None else None
     if problem is not None:
-        return _reply("403 Forbidden", f"streamtop serve: {problem}\n".encode()), False
+        return _reply("403 Forbidden", f"streamtop serve: {problem}\n".encode()), False, False, False
     if method not in ("GET", "HEAD"):
-        return _reply("405 Method Not Allowed", b"GET only\n"), False
+        return _reply("405 Method Not Allowed", b"GET only\n"), False, False, False
     if path == "/favicon.ico":
-        return _reply("404 Not Found", b"not found", head_only=method == "HEAD"), keep
-    page = source.page()
-    extra = ""
-    if "gzip" in headers.get("accept-encoding", ""):
-        body, extra = page.gzipped(), "Content-Encoding: gzip\r\n"
-    else:
-        body = page.body
-    return _reply("200 OK", body, CONTENT_TYPE, extra, head_only=method == "HEAD"), keep
+        return _reply("404 Not Found", b"not found", head_only=method == "HEAD"), keep, False, False
+    return None, keep, "gzip" in headers.get("accept-encoding", ""), method == "HEAD"
+
+
+def page_reply(page: PageLike, gz: bool, head_only: bool) -> bytes:
+    if gz:
+        return _reply("200 OK", page.gzipped(), CONTENT_TYPE, "Content-Encoding: gzip\r\n", head_only)
+    return _reply("200 OK", page.body, CONTENT_TYPE, head_only=head_only)
 
 
 PLAIN = "text/plain; charset=utf-8"
@@ -127,7 +157,9 @@ class MetricsServer:
             keep = True
             while keep:
                 head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), REQUEST_TIMEOUT)
-                data, keep = response(self.source, self.guard, head[:-4])
+                data, keep, gz, head_only = request(self.guard, head[:-4])
+                if data is None:
+                    data = page_reply(await fresh_page(self.source), gz, head_only)
                 writer.write(data)
                 await asyncio.wait_for(writer.drain(), SEND_TIMEOUT)
         except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):

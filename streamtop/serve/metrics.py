@@ -24,6 +24,50 @@ from ..history import History
 from ..model import LagSource, NodeStatus, Snapshot, StreamInfo, TimeLagSource, id_ms, label
 from .exposition import Family
 
+# Which families a page carries (issue 29: a page no larger than redis_exporter's for the same data).
+# DEFAULT: what dashboards and alerts need, stream and group level; CONSUMERS (--consumer-metrics):
+# one series per consumer and family, the bulk of a page (redis_exporter has them on by default,
+# and -streams-exclude-consumer-metrics in its later versions); DETAIL (--detail-metrics): the
+# rest, each derivable or rarely graphed. A family not named here is the exporter's own (always).
+DEFAULT, CONSUMERS, DETAIL = "default", "consumers", "detail"
+ALL_TIERS = frozenset({DEFAULT, CONSUMERS, DETAIL})
+LEAN = frozenset({DEFAULT})
+TIER = {
+    "redis_stream_length": DEFAULT,
+    "redis_stream_groups": DEFAULT,
+    "redis_stream_last_generated_id": DEFAULT,
+    "streamtop_stream_entries_added": DEFAULT,
+    "redis_stream_group_consumers": DEFAULT,
+    "redis_stream_group_messages_pending": DEFAULT,
+    "redis_stream_group_lag": DEFAULT,
+    "streamtop_stream_group_lag_estimate": DEFAULT,
+    "streamtop_stream_group_time_lag_seconds": DEFAULT,
+    "streamtop_stream_group_health": DEFAULT,
+    "redis_stream_group_consumer_messages_pending": CONSUMERS,
+    "redis_stream_group_consumer_idle_seconds": CONSUMERS,
+    "streamtop_stream_group_consumer_inactive_seconds": CONSUMERS,
+    "redis_stream_radix_tree_keys": DETAIL,
+    "redis_stream_radix_tree_nodes": DETAIL,
+    "redis_stream_first_entry_id": DETAIL,
+    "redis_stream_last_entry_id": DETAIL,
+    "redis_stream_max_deleted_entry_id": DETAIL,
+    "streamtop_stream_added_per_second": DETAIL,
+    "redis_stream_group_last_delivered_id": DETAIL,
+    "redis_stream_group_entries_read": DETAIL,
+    "streamtop_stream_group_lag_is_estimate": DETAIL,
+    "streamtop_stream_group_lag_is_lower_bound": DETAIL,
+    "streamtop_stream_group_read_per_second": DETAIL,
+    "streamtop_stream_group_oldest_pending_age_seconds": DETAIL,
+    "streamtop_stream_group_oldest_pending_idle_seconds": DETAIL,
+    "streamtop_stream_group_pending_without_data": DETAIL,
+}
+
+
+def tiers_from(consumer_metrics: bool, detail_metrics: bool) -> frozenset[str]:
+    """The families --consumer-metrics and --detail-metrics ask for, besides the default ones."""
+    return LEAN | ({CONSUMERS} if consumer_metrics else set()) | ({DETAIL} if detail_metrics else set())
+
+
 STREAM = ("db", "stream")
 GROUP = (*STREAM, "group")
 CONSUMER = (*GROUP, "consumer")
@@ -73,8 +117,9 @@ class Families:
     empty family would still print its HELP and TYPE). In a cluster, every series of a stream
     gets the `node` label last."""
 
-    def __init__(self, cluster: bool) -> None:
+    def __init__(self, cluster: bool, tiers: frozenset[str] = ALL_TIERS) -> None:
         self.cluster = cluster
+        self.tiers = tiers
         self._families: dict[str, Family] = {}
 
     def add(
@@ -87,14 +132,18 @@ class Families:
         node: str | None = None,
         counter: bool = False,
     ) -> None:
-        """One sample; a None value is left out (unknown is absent, never 0)."""
-        if value is None:
+        """One sample; a None value is left out (unknown is absent, never 0), and so is a family
+        of a tier the page does not carry."""
+        if value is None or TIER.get(name, DEFAULT) not in self.tiers:
             return
         by_node = self.cluster and bool(labels) and labels[0] == "db"
         fam = self._families.get(name)
         if fam is None:
             fam = self._families[name] = Family(name, doc, (*labels, "node") if by_node else labels, counter)
         fam.samples.append(((*values, node or "") if by_node else values, float(value)))
+
+    def wants(self, name: str) -> bool:
+        return TIER.get(name, DEFAULT) in self.tiers
 
     def __iter__(self) -> Iterator[Family]:
         return iter(self._families.values())
@@ -166,7 +215,7 @@ def _stream(f: Families, db: str, s: StreamInfo, history: History) -> None:
         "Entries added per second between the last two polls",
         STREAM,
         sl,
-        history.stream_rate(s.key),
+        history.stream_rate(s.key) if f.wants("streamtop_stream_added_per_second") else None,
         node,
     )
 
@@ -243,7 +292,7 @@ def _groups(f: Families, db: str, s: StreamInfo, history: History, stats: PollSt
             "Entries the group read per second between the last two polls (7.0+)",
             GROUP,
             gl,
-            history.group_rate(s.key, g.name),
+            history.group_rate(s.key, g.name) if f.wants("streamtop_stream_group_read_per_second") else None,
             node,
         )
         tl = g.time_lag
@@ -289,6 +338,8 @@ def _groups(f: Families, db: str, s: StreamInfo, history: History, stats: PollSt
             1,
             node,
         )
+        if CONSUMERS not in f.tiers:
+            continue
         for c in g.consumer_list:
             cl = (*gl, label_value(c.name))
             f.add(
@@ -328,11 +379,14 @@ def _nodes(f: Families, nodes: tuple[NodeStatus, ...]) -> None:
         )
 
 
-def families(snap: Snapshot | None, history: History, db: int, stats: PollStats) -> list[Family]:
-    """Every family of one poll. With `stats.up` false, or no snapshot yet, only the exporter's
-    own figures: the stream metrics are absent, so no stale value looks current."""
+def families(
+    snap: Snapshot | None, history: History, db: int, stats: PollStats, tiers: frozenset[str] = ALL_TIERS
+) -> list[Family]:
+    """The families of one poll that `tiers` ask for (TIER). With `stats.up` false, or no
+    snapshot yet, only the exporter's own figures: the stream metrics are absent, so no stale
+    value looks current."""
     cluster = snap is not None and snap.server.mode == "cluster"
-    f = Families(cluster)
+    f = Families(cluster, tiers)
     up = stats.up and not (snap is not None and snap.unreadable)  # answers, but no stream can be read
     f.add("streamtop_up", "1 when the last poll read the server, else 0", (), (), 1 if up else 0)
     f.add("streamtop_polls", "Successful polls since the exporter started", (), (), stats.polls, counter=True)
@@ -388,7 +442,8 @@ def families(snap: Snapshot | None, history: History, db: int, stats: PollStats)
         f.add("streamtop_server_load_budget_ratio", "--max-server-load as a ratio", (), (), cost.budget)
         f.add(
             "streamtop_poll_period_seconds",
-            "Seconds between polls: --interval, or longer when the server budget stretched it",
+            "Least seconds between polls (scrapes pace them): --interval, or longer when the server "
+            "budget stretched it",
             (),
             (),
             cost.visible_period,

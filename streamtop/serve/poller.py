@@ -1,9 +1,19 @@
-"""The exporter's poll loop and the prometheus_client Collector that serves its last result.
+"""The exporter's poll loop and the last page it serves.
 
 One Monitor (the dashboard's session: one collector, standalone or cluster, with its backoff and
-stale handling) is polled every `interval` in its own asyncio loop. Each poll's families are built
-once and kept; a scrape (prometheus_client's HTTP threads) only hands out the last list, so any
-number of scrapers cost one pipelined round trip per interval, and a scrape never waits for Redis.
+stale handling) is polled in its own asyncio loop. Each poll's families are built once and kept; a
+scrape hands out the last page, so any number of scrapers cost one pipelined round trip per poll.
+
+Pacing (issue 29): `serve` polls at the pace of whoever wants its page, never faster than
+`interval` (stretched by the server budget). A scrape that finds the page at least 90 % of the
+period old (`demand()`) asks for a poll and waits for it (at most http.SCRAPE_WAIT seconds, then it gets
+the page there is); scrapes arriving meanwhile wait for the same poll, so any number of concurrent
+scrapers still cost one poll. With one scrape a minute, one poll a minute. What wants polls on the
+interval's own clock holds it (`hold()`): `--record` for as long as it runs, and a viewer attached
+to the hub (streamtop web/serve publishing each poll's snapshot) for as long as it is attached;
+while anything holds, the loop polls every period as before and scrapes only read the page. After a
+failure the Monitor's backoff decides when the next poll may run; a scrape meanwhile gets the
+down page at once. One poll at start says whether the server answers.
 
 When the server stops answering: the poll fails (STALE), or a poll has been in flight longer than
 the hung-server rule (max(2 x interval, 2 s): NOT ANSWERING). Either way a scrape then gets
@@ -11,8 +21,8 @@ the hung-server rule (max(2 x interval, 2 s): NOT ANSWERING). Either way a scrap
 marks the series stale instead of graphing the last values as if they were current, and an alert on
 `streamtop_up == 0` (or `absent(redis_stream_length)`) says why.
 
-Pending entries without data (`streamtop_stream_group_pending_without_data`) cost nothing in the
-common case: when nothing was XDEL'd at or after the stream's first entry (7.0+'s
+Pending entries without data (`streamtop_stream_group_pending_without_data`, --detail-metrics) cost
+nothing in the common case: when nothing was XDEL'd at or after the stream's first entry (7.0+'s
 max-deleted-entry-id), the entries without data are exactly the pending ones below the first entry,
 and the group's smallest and greatest pending IDs decide most groups without a command. Only a
 group with some pending entries below the first entry and some above costs one bounded XPENDING,
@@ -23,30 +33,30 @@ which does not say) the metric is absent.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import dataclasses
 import gzip
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from prometheus_client.core import Metric
-from prometheus_client.registry import Collector as PromCollector
-
-from ..cluster import ClusterCollector
 from ..connection import ConnectionSpec, execute_raw
+from ..health import DEFAULT_WINDOW
 from ..model import GroupInfo, Snapshot, StreamInfo, id_key
 from ..monitor import Monitor
-from ..options import PollOptions
+from ..options import PollOptions, SessionOptions
 from ..parse import parse_pending_entries
-from .exposition import Family, render, to_metrics
-from .metrics import PollStats, families
+from .exposition import Family, render
+from .metrics import DETAIL, LEAN, PollStats, families
 
 EVERY_STREAM = 1_000_000_000  # serve's discovery: every stream (a cap, when asked, is the export's)
 WITHOUT_DATA_CAP = 1000  # pending entries below the first entry counted per group (absent beyond)
 WITHOUT_DATA_TIMEOUT = 10.0  # seconds for the count's round trip
+EARLY = 0.1  # a scrape polls once the page is (1 - EARLY) x period old: scrapers every period
+# arrive a few ms either side of it, and must not get a fresh page only every other time
 
 
 def without_data_plan(s: StreamInfo, g: GroupInfo) -> tuple[int | None, tuple[Any, ...] | None]:
@@ -73,10 +83,10 @@ def without_data_plan(s: StreamInfo, g: GroupInfo) -> tuple[int | None, tuple[An
 
 
 class Page:
-    """One poll's families and their exposition, written once; gzipped once, when first asked."""
+    """One poll's exposition, written once; gzipped once, when first asked. The families are not
+    kept (at 2,000 streams they held 3.6 MB between polls): `collect()` parses the text."""
 
     def __init__(self, fams: list[Family]) -> None:
-        self.families = fams
         self.body = render(fams)
         self._gzipped: bytes | None = None
         self._lock = threading.Lock()
@@ -88,17 +98,32 @@ class Page:
             return self._gzipped
 
 
-def serve_monitor(
-    spec: ConnectionSpec, targets: Sequence[str | bytes], options: PollOptions, interval: float
-) -> Monitor:
+def serve_options(
+    targets: Sequence[str | bytes], options: PollOptions, interval: float, window: float = DEFAULT_WINDOW
+) -> SessionOptions:
     """The exporter's session: read-only, and with no screen every stream is read in full each
     poll, the measured server load stretching the interval past --max-server-load (issue 17).
     Discovery is not capped: every stream is exported unless --max-streams asks (issue 25)."""
-    options = dataclasses.replace(options, max_streams=EVERY_STREAM)
-    monitor = Monitor(spec, targets, options=options, read_only=True)
-    monitor.follow_screen = monitor.everything_visible = True
-    monitor.interval = interval
-    return monitor
+    return SessionOptions(
+        targets=tuple(targets),
+        poll=dataclasses.replace(options, max_streams=EVERY_STREAM),
+        read_only=True,
+        interval=interval,
+        window=window,
+        follow_screen=True,
+        everything_visible=True,
+    )
+
+
+def serve_monitor(
+    spec: ConnectionSpec,
+    targets: Sequence[str | bytes],
+    options: PollOptions,
+    interval: float,
+    window: float = DEFAULT_WINDOW,
+) -> Monitor:
+    """The exporter's session (serve_options)."""
+    return Monitor(spec, serve_options(targets, options, interval, window))
 
 
 def stream_lag(s: StreamInfo) -> tuple[int, int]:
@@ -129,8 +154,8 @@ def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-class Exporter(PromCollector):
-    """Polls through a Monitor; prometheus_client calls `collect()` on every scrape. `cap`
+class Exporter:
+    """Polls through a Monitor; every scrape gets `page()`, the last poll's page. `cap`
     (--max-streams): export only that many streams, the largest lag first, and say on stderr how
     many were left out whenever that number changes."""
 
@@ -138,27 +163,33 @@ class Exporter(PromCollector):
         self,
         monitor: Monitor,
         db: int,
-        interval: float,
         cap: int | None = None,
         log: Callable[[str], None] = _stderr,
+        tiers: frozenset[str] = LEAN,
     ) -> None:
         self.monitor = monitor
         self.db = db
-        self.interval = interval
         self.cap = cap
         self.log = log
+        self.tiers = tiers  # metrics.TIER: the families a page carries
+        # pacing (see the module's doc): the loop `run` runs in, whether a demand is waiting, the
+        # scrapes waiting for the next poll's end, how many hold the interval's clock, and the
+        # monotonic time from which a demand makes a poll
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self._wanted = False
+        self._waiters: list[concurrent.futures.Future[None]] = []
+        self._holds = 0
+        self._next_at = 0.0
+        self._lock = threading.Lock()
         self.left_out = 0  # streams the last poll found but the cap kept off the page
         self.polls = 0
         self.failures = 0
         self.last_success: float | None = None
         self.attempts = 0  # polls tried (tests wait on it)
-        self._page = self._down = Page(families(None, monitor.history, db, PollStats(up=False)))
+        self._page = self._down = Page(self._families(None, PollStats(up=False)))
 
-    # prometheus_client ---------------------------------------------------------------------
-
-    def describe(self) -> list[Metric]:
-        """Nothing to declare up front: without this, registering would call collect()."""
-        return []
+    # scrapes -------------------------------------------------------------------------------
 
     def page(self) -> Page:
         """What a scrape gets: the last poll's page; while a poll hangs past the answer timeout,
@@ -167,9 +198,71 @@ class Exporter(PromCollector):
             return self._down
         return self._page
 
-    def collect(self) -> Iterator[Metric]:
-        """The same families as prometheus_client objects, for a registry."""
-        return iter(to_metrics(self.page().families))
+    # pacing --------------------------------------------------------------------------------
+
+    def demand(self) -> concurrent.futures.Future[None] | None:
+        """Someone wants the page now (any thread: the HTTP server's, the hub's). None: the page
+        is fresh enough, or no poll may run yet (the backoff after a failure), or no loop polls
+        (tests that poll by hand): take `page()` now. Else a future set when the poll that
+        answers it ends (one poll for every demand that arrives before it ends)."""
+        loop = self._loop
+        if loop is None:
+            return None
+        with self._lock:
+            if time.monotonic() < self._next_at:
+                return None
+            waiter: concurrent.futures.Future[None] = concurrent.futures.Future()
+            self._waiters.append(waiter)
+        try:
+            loop.call_soon_threadsafe(self._want)
+        except RuntimeError:  # the loop closed meanwhile (shutting down): the page there is
+            return None
+        return waiter
+
+    def hold(self) -> Callable[[], None]:
+        """Poll on the interval's own clock until the returned function is called (any thread;
+        calling it twice releases once): --record for the whole run, a viewer while attached."""
+        released = threading.Event()
+        with self._lock:
+            self._holds += 1
+        self._poke()
+
+        def release() -> None:
+            if not released.is_set():
+                released.set()
+                with self._lock:
+                    self._holds -= 1
+
+        return release
+
+    @property
+    def held(self) -> bool:
+        return self._holds > 0
+
+    def stale(self) -> bool:
+        """A demand now would make a poll (the page is old enough and no backoff runs)."""
+        return self._loop is not None and time.monotonic() >= self._next_at
+
+    def _want(self) -> None:
+        self._wanted = True
+        if self._wake is not None:
+            self._wake.set()
+
+    def _poke(self) -> None:
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None:
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(wake.set)
+
+    def _answered(self, next_at: float) -> None:
+        """The poll ended: every demand so far is answered; the next one polls from `next_at`."""
+        with self._lock:
+            waiters, self._waiters = self._waiters, []
+            self._next_at = next_at
+            self._wanted = False
+        for w in waiters:
+            if not w.done():
+                w.set_result(None)
 
     # polling -------------------------------------------------------------------------------
 
@@ -181,16 +274,19 @@ class Exporter(PromCollector):
         up = snap is not None and monitor.failures == 0
         if not up or snap is None:
             self.failures += 1
-            self._page = self._down = Page(families(None, monitor.history, self.db, self._stats(False)))
+            self._page = self._down = Page(self._families(None, self._stats(False)))
             return snap
         snap = self._capped(snap)
-        counts, trips = await self._without_data(snap)
+        counts, trips = await self._without_data(snap) if DETAIL in self.tiers else ({}, 0)
         self.polls += 1
         self.last_success = snap.taken_at
         stats = self._stats(True, snap, counts, snap.round_trips + trips)
-        self._page = Page(families(snap, monitor.history, self.db, stats))
-        self._down = Page(families(None, monitor.history, self.db, self._stats(False)))
+        self._page = Page(self._families(snap, stats))
+        self._down = Page(self._families(None, self._stats(False)))
         return snap
+
+    def _families(self, snap: Snapshot | None, stats: PollStats) -> list[Family]:
+        return families(snap, self.monitor.history, self.db, stats, self.tiers)
 
     def _capped(self, snap: Snapshot) -> Snapshot:
         if self.cap is None:
@@ -226,15 +322,43 @@ class Exporter(PromCollector):
         )
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Poll every `interval` (after a failure, when the Monitor's backoff says) until `stop`."""
-        while not stop.is_set():
-            started = time.monotonic()
-            await self.poll_once()
-            retry = self.monitor.retry_in()
-            period = self.monitor.poll_delay(self.interval)  # stretched when over --max-server-load
-            delay = retry if retry is not None else period - (time.monotonic() - started)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), max(0.0, delay))
+        """Poll once, then whenever a demand finds the page old enough, or every period while
+        something holds the clock (after a failure, when the Monitor's backoff says), until
+        `stop`."""
+        self._loop = asyncio.get_running_loop()
+        self._wake = wake = asyncio.Event()
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            while not stop.is_set():
+                started = time.monotonic()
+                try:
+                    await self.poll_once()
+                finally:
+                    retry = self.monitor.retry_in()
+                    period = self.monitor.poll_delay()  # stretched over --max-server-load
+                    clock_at = started + (retry if retry is not None else period)  # while held
+                    demand_at = started + (retry if retry is not None else (1 - EARLY) * period)
+                    self._answered(demand_at)
+                while not stop.is_set():
+                    now = time.monotonic()
+                    if (self._wanted and now >= demand_at) or (self.held and now >= clock_at):
+                        break
+                    wake.clear()
+                    if self._wanted and now < demand_at:  # asked before it may poll: answered
+                        self._answered(demand_at)  # with the page there is
+                    due = [t for t, on in ((clock_at, self.held), (demand_at, self._wanted)) if on]
+                    timeout = max(0.0, min(due) - now) if due else None
+                    waking = asyncio.ensure_future(wake.wait())
+                    try:
+                        await asyncio.wait(
+                            {waking, stopping}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+                        )
+                    finally:
+                        waking.cancel()
+        finally:
+            stopping.cancel()
+            self._loop = self._wake = None
+            self._answered(0.0)
 
     async def _without_data(self, snap: Snapshot) -> tuple[dict[tuple[bytes, bytes], int], int]:
         """Exact counts of pending entries without data, and the round trips they cost."""
@@ -262,11 +386,7 @@ class Exporter(PromCollector):
     async def _ask(
         self, node: str | None, items: list[tuple[tuple[bytes, bytes], tuple[Any, ...]]]
     ) -> dict[tuple[bytes, bytes], int]:
-        collector = self.monitor.collector
-        if isinstance(collector, ClusterCollector):
-            client = collector.nodes[node].client if node in collector.nodes else None
-        else:
-            client = self.monitor.client
+        client = self.monitor.node_client(node)
         if client is None:
             return {}
         replies = await execute_raw(client, [c for _, c in items], WITHOUT_DATA_TIMEOUT)

@@ -17,7 +17,7 @@ import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
-from typing import Any
+from typing import TypeVar, overload
 
 from textual.app import App, SystemCommand
 from textual.css.query import NoMatches
@@ -25,13 +25,13 @@ from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widget import Widget
 
 from ..actions import ActionResult, Actions
 from ..errors import ConfigError
-from ..history import History
 from ..liveness import claim_order, poll_clock
 from ..model import Focus, Snapshot
-from ..monitor import Monitor, State, aged, answer_timeout
+from ..monitor import Monitor, State, aged
 from ..options import DASHBOARD_DEFAULTS as DEFAULTS
 from ..render import clean
 from .context import ActionContext
@@ -46,19 +46,20 @@ from .view import Thresholds, health_counts
 INTERVALS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 NOTIFY_LIMIT = 400  # characters of a notification (a 10 kB key would fill the screen)
 FOCUS_DEBOUNCE = 0.15  # seconds a selection must rest before it triggers a poll
+W = TypeVar("W", bound=Widget)
 
 
 class StreamtopApp(App[int]):
     CSS_PATH = "streamtop.tcss"
     TITLE = "streamtop"
     BINDINGS = app_bindings()  # every key is declared once, in streamtop.ui.registry
+    POLL_LOOP = True  # False: something else than the session's polls moves the screen (replay)
 
     def __init__(
         self,
-        monitor: Monitor | None,
+        monitor: Monitor,
         actions: Actions | None = None,
         *,
-        interval: float = DEFAULTS.interval,
         read_only: bool = DEFAULTS.read_only,
         demo: Controller | None = None,
         stuck_ms: int = DEFAULTS.stuck_ms,
@@ -68,30 +69,24 @@ class StreamtopApp(App[int]):
         url: str | None = None,
     ) -> None:
         """`monitor`: the session (streamtop.dashboard.open_session), which owns every client, the
-        `Actions` and the History; None shows snapshots made elsewhere (tests, screenshots), with
-        `actions` if given. `read_only` can only add the guard to the session's, never lift it."""
+        `Actions`, the History and the interval; on a ListSource (streamtop.source) it shows
+        snapshots made elsewhere (tests, screenshots, benches), with `actions` if given.
+        `read_only` can only add the guard to the session's, never lift it."""
         super().__init__()
         self.monitor = monitor
         self._given_actions = actions
-        self.interval = interval
-        if monitor is not None:
-            monitor.answer_timeout = answer_timeout(interval)
-            monitor.follow_screen = True  # what is on screen in full, the rest as summaries
-            monitor.interval = interval
-            if read_only:
-                monitor.read_only = True
-            read_only = monitor.read_only
-        self.read_only = read_only
+        if read_only:
+            monitor.set_read_only(True)
+        self.read_only = monitor.read_only
         self.demo = demo
         self.stuck_ms = stuck_ms
         self.poison = poison
         self.decode = decode
         self.clock = clock
-        self.url = url if url is not None else (monitor.spec.display_url() if monitor else "")
-        self.history = monitor.history if monitor is not None else History()
+        self.url = url if url is not None else monitor.url
+        self.history = monitor.history
         self.snapshot: Snapshot | None = None
         self._main: MainScreen | None = None  # made with the app's first screen
-        self.paused = False  # only used without a monitor (constructed snapshots)
         self._gc_frozen = False
         self.fatal: ConfigError | None = None  # what ended the app: run_dashboard re-raises it
         self.bug: str | None = None  # the last unexpected poll failure, as notified
@@ -121,20 +116,38 @@ class StreamtopApp(App[int]):
             raise RuntimeError("the app is not running")
         return self._main
 
-    def w(self, widget_id: str) -> Any:
-        """A widget of the main screen by id (tests and scripts; the app uses `main`'s fields)."""
-        return self.main.query_one(f"#{widget_id}")
+    @overload
+    def w(self, widget_id: str) -> Widget: ...
+
+    @overload
+    def w(self, widget_id: str, expect_type: type[W]) -> W: ...
+
+    def w(self, widget_id: str, expect_type: type[W] | None = None) -> Widget | W:
+        """A widget of the main screen by id (tests and scripts; the app uses `main`'s fields),
+        checked to be an `expect_type` when given."""
+        if expect_type is None:
+            return self.main.query_one(f"#{widget_id}")
+        return self.main.query_one(f"#{widget_id}", expect_type)
+
+    @property
+    def paused(self) -> bool:
+        """`p`: the session polls no more until resumed (`space` still polls once)."""
+        return self.monitor.paused
+
+    @property
+    def interval(self) -> float:
+        """Seconds between polls: the session holds it (`+` / `-` change it there)."""
+        return self.monitor.interval
 
     def on_mount(self) -> None:
         self.render_header()
-        if self.monitor is not None:
+        if self.POLL_LOOP:
             self.run_worker(self._poll_loop(), name="poll", group="poll", exclusive=True)
         self.set_interval(1.0, self.tick)
 
     async def on_unmount(self) -> None:
         """The monitor owns every client (poll, cluster nodes, actions): close them all."""
-        if self.monitor is not None:
-            await self.monitor.close()
+        await self.monitor.close()
 
     # the poll loop --------------------------------------------------------------------------
 
@@ -144,7 +157,6 @@ class StreamtopApp(App[int]):
 
     async def _poll_forever(self) -> None:
         monitor = self.monitor
-        assert monitor is not None
         while True:
             forced = self._wake.is_set()
             self._wake.clear()
@@ -153,6 +165,7 @@ class StreamtopApp(App[int]):
                 # the header turns to NOT ANSWERING the moment the poll is overdue, not at the
                 # next one-second tick; the poll itself is never waited on by the UI
                 overdue = self.set_timer(monitor.answer_timeout + 0.05, self.tick)
+                before = monitor.polls
                 try:
                     snap = await monitor.poll()
                 except ConfigError as exc:  # waiting will not fix it: end with its message
@@ -166,7 +179,8 @@ class StreamtopApp(App[int]):
                     overdue.stop()
                 if self._rechecks and monitor.failures == 0 and monitor.state is State.LIVE:
                     self.run_worker(self._recheck(), group="recheck")
-                if snap is not None and snap is not self.snapshot and snap is not self._aged_from:
+                fresh = monitor.polls != before  # else the last one again: failed, or nothing new
+                if fresh and snap is not None and snap is not self.snapshot and snap is not self._aged_from:
                     self._aged_from = None
                     await asyncio.sleep(0)  # let keys and repaints in between poll and apply
                     self.apply_snapshot(snap)
@@ -180,7 +194,7 @@ class StreamtopApp(App[int]):
             if monitor.failures and not monitor.paused:
                 delay: float | None = monitor.retry_in()
             else:
-                delay = None if monitor.paused else monitor.poll_delay(self.interval)
+                delay = None if monitor.paused else monitor.poll_delay()
             self.loop_waiting, self.loop_delay = True, delay
             try:
                 with contextlib.suppress(TimeoutError):
@@ -192,8 +206,8 @@ class StreamtopApp(App[int]):
         """Every second: the header (its ages and countdowns); while the server does not answer,
         the last snapshot again with its idle times advanced by the local clock."""
         m = self.monitor
-        frozen = m.frozen_for() if m is not None else None
-        if m is not None and m.last is not None and frozen is not None and self._live_widgets():
+        frozen = m.frozen_for()
+        if m.last is not None and frozen is not None and self._live_widgets():
             self._aged_from = m.last
             self.apply_snapshot(aged(m.last, frozen))
         self.render_header()
@@ -217,13 +231,14 @@ class StreamtopApp(App[int]):
         a reconnect to a different server replaces it; dialogs find it via dialogs.host_actions."""
         if self._given_actions is not None:
             return self._given_actions
-        return self.monitor.actions if self.monitor is not None else None
+        return self.monitor.actions
 
     # rendering ------------------------------------------------------------------------------
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
-        """Render a snapshot made elsewhere (tests, screenshots): feeds the rates, then applies."""
-        self.history.update(snapshot)
+        """Render a snapshot made elsewhere (tests, screenshots, on a ListSource session): the
+        session takes it as its last poll (the rates, the state), then it is applied."""
+        self.monitor.accept(snapshot)
         self.apply_snapshot(snapshot)
 
     def apply_snapshot(self, snapshot: Snapshot) -> None:
@@ -256,7 +271,7 @@ class StreamtopApp(App[int]):
     def header_info(self) -> HeaderInfo:
         snap = self.snapshot
         m = self.monitor
-        server = m.server if m and m.server else snap.server if snap else None
+        server = m.server if m.server else snap.server if snap else None
         base = HeaderInfo(
             url=self.url,
             server=f"{server.title} ({server.mode})" if server else "",
@@ -280,7 +295,7 @@ class StreamtopApp(App[int]):
             if snap
             else (),
             uncovered_slots=uncovered_slots(snap) if snap else 0,
-            insecure_tls=bool(m is not None and m.spec.tls and m.spec.insecure),
+            insecure_tls=m.insecure_tls,
             health=self._health_counts(snap),
             summary_age=summary_age(snap.cost) if snap and snap.cost else None,
             server_load=snap.cost.load if snap and snap.cost else None,
@@ -289,8 +304,6 @@ class StreamtopApp(App[int]):
             over_budget=bool(snap and snap.cost and not snap.cost.met),
             round_trip_load=bool(snap and snap.cost and snap.cost.round_trip_load),
         )
-        if m is None:
-            return replace(base, state="paused" if self.paused else "live")
         state = m.state
         stale_age = m.stale_age()
         partial = bool(base.down_nodes or base.not_answering_nodes or base.uncovered_slots) or (
@@ -327,8 +340,7 @@ class StreamtopApp(App[int]):
         the monitor; the poll that fetches them starts after FOCUS_DEBOUNCE seconds without a
         further change, so holding an arrow key does not fire poll after poll. `poll` False: the
         next regular poll is soon enough."""
-        if self.monitor is not None:
-            self.monitor.set_focus(focus)
+        self.monitor.set_focus(focus)
         if focus is not None and poll:
             if self._focus_timer is not None:
                 self._focus_timer.stop()
@@ -379,11 +391,7 @@ class StreamtopApp(App[int]):
         self.poll_now()
 
     def action_pause(self) -> None:
-        if self.monitor is not None:
-            self.monitor.paused = not self.monitor.paused
-            paused = self.monitor.paused
-        else:
-            self.paused = paused = not self.paused
+        self.monitor.paused = paused = not self.monitor.paused
         if not paused:
             self.poll_now()
         self.render_header()
@@ -391,10 +399,7 @@ class StreamtopApp(App[int]):
 
     def _step_interval(self, step: int) -> None:
         i = min(range(len(INTERVALS)), key=lambda j: abs(INTERVALS[j] - self.interval))
-        self.interval = INTERVALS[max(0, min(len(INTERVALS) - 1, i + step))]
-        if self.monitor is not None:
-            self.monitor.answer_timeout = answer_timeout(self.interval)
-            self.monitor.interval = self.interval
+        self.monitor.set_interval(INTERVALS[max(0, min(len(INTERVALS) - 1, i + step))])
         self.render_header()
         self.poll_now()
 
@@ -431,7 +436,7 @@ class StreamtopApp(App[int]):
             except Exception as exc:  # a bug, not the server: say so, keep the dashboard up
                 self._report_bug(exc)
                 continue
-            if result.details.get("may_have_applied"):  # still no answer: at the next chance
+            if result.may_have_applied:  # still no answer: at the next chance
                 self._rechecks.append(recheck)
                 continue
             self.notify(
@@ -449,7 +454,7 @@ class StreamtopApp(App[int]):
         if message.used_marks:  # consumed: nothing is left to act on under those marks
             self.main.unmark(message.used_marks)
         text = result.message
-        waiting = self.monitor.not_answering_for() if self.monitor is not None else None
+        waiting = self.monitor.not_answering_for()
         if not result.ok and waiting is not None:  # the likely cause, in the same line
             text += f" (the server has not answered a poll for {int(waiting)} s)"
         if result.recheck is not None:  # the dashboard stays: it can tell what happened later
@@ -487,7 +492,7 @@ class StreamtopApp(App[int]):
         return self.w(command.panel) if command.scope is Scope.PANEL else self
 
 
-def _demo_stream(demo: Any) -> bytes | None:
+def _demo_stream(demo: object) -> bytes | None:
     """The stream the demo's workload writes to (test events go there without asking)."""
     stream = getattr(demo, "stream", None)
     return stream.encode() if isinstance(stream, str) else stream

@@ -8,6 +8,7 @@ The keys are F-keys so they never clash with the dashboard's letters; the panel 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol, TypeVar, cast
 
 from rich.text import Text
@@ -18,6 +19,7 @@ from textual.notifications import SeverityLevel
 from textual.widgets import DataTable, Static
 
 from ..commandlog import CommandLog
+from ..demo.base import WorkerState
 from ..demo.pubsub import AwayRun
 from ..demo.workload import MAX_RATE, MIN_STEP_RATE
 from ..render import clean, name_text, text
@@ -60,6 +62,9 @@ STATE_STYLE = {
 }
 
 
+_T = TypeVar("_T")
+
+
 class Controller(Protocol):
     """What the panel needs from streamtop.demo.workload.DemoController."""
 
@@ -68,7 +73,7 @@ class Controller(Protocol):
     @property
     def command_log(self) -> CommandLog: ...
 
-    def workers(self) -> list[Any]: ...
+    def workers(self) -> list[WorkerState]: ...
     def guide(self) -> str: ...
     def toggle_producer(self) -> bool: ...
     def set_rate(self, rate: float) -> float: ...
@@ -114,7 +119,7 @@ class DemoPanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("", id="demo-guide")
         yield Static("", id="demo-compare")  # pub/sub vs stream, after F8
-        table: DataTable = DataTable(id="demo-workers", cursor_type="row", zebra_stripes=False)
+        table: DataTable[object] = DataTable(id="demo-workers", cursor_type="row", zebra_stripes=False)
         table.add_columns(*COLUMNS)
         yield table
         yield Static(keys_line(), id="demo-keys")
@@ -154,7 +159,7 @@ class DemoPanel(Vertical):
         self.border_subtitle = f"{self.controller.rate:g} events/s"
 
     @staticmethod
-    def _cells(w: Any) -> tuple[Any, ...]:
+    def _cells(w: WorkerState) -> tuple[object, ...]:
         """Names and notes are Text: a DataTable parses a str cell as markup."""
         state = Text(w.state, style=STATE_STYLE.get(w.state, ""))
         consumer = w.role == "consumer"
@@ -192,7 +197,7 @@ class DemoPanel(Vertical):
         """Worker names and errors are data: plain text, also when hosted by another app."""
         self.notify(clean(message), severity=severity, markup=False)
 
-    def _do(self, fn: Any, *args: Any) -> Any:
+    def _do(self, fn: Callable[..., _T], *args: object) -> _T | None:
         try:
             result = fn(*args)
         except ValueError as exc:

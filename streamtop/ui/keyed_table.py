@@ -8,17 +8,17 @@ applying 1,000 rows that barely changed costs little. A str cell is shown as it 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rich.text import Text
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
-Cells = tuple[Any, ...]
+Cells = tuple[object, ...]  # a row's cells: Text, str (shown as text, never markup), numbers
 
 
-class KeyedTable(DataTable):
+class KeyedTable(DataTable[object]):
     """`sync(rows)` makes the table show exactly `rows`, in that order, with minimal changes."""
 
     def __init__(self, columns: Sequence[tuple[str, str]], **kwargs: Any) -> None:
@@ -147,7 +147,7 @@ class KeyedTable(DataTable):
         self._update_count += 1
         self.refresh(layout=True)
 
-    def _update_dimensions(self, new_rows: Any) -> None:
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         """DataTable measures new rows when idle; a line drawn before that (a layout change in
         between) stays cached with the old column widths, keys cut to their header's width.
         A column that grew invalidates those lines (Textual 8.2 keys them by _update_count)."""
@@ -170,18 +170,18 @@ class KeyedTable(DataTable):
         self.refresh()
 
 
-def _literal(cell: Any) -> Any:
+def _literal(cell: object) -> object:
     """DataTable parses a str cell as markup: every str shown here is data, so it becomes Text
     (names arrive as escaped Text already; this covers IDs, counts and anything added later)."""
     return Text(cell, no_wrap=True, end="") if isinstance(cell, str) else cell
 
 
-def _same(a: Any, b: Any) -> bool:
+def _same(a: object, b: object) -> bool:
     """Cell equality that sees style changes too (rich's Text.__eq__ ignores the base style)."""
     if isinstance(a, Text) and isinstance(b, Text):
         return a.plain == b.plain and a.style == b.style and a.spans == b.spans
     return type(a) is type(b) and a == b
 
 
-def _width(cell: Any) -> int:
+def _width(cell: object) -> int:
     return cell.cell_len if isinstance(cell, Text) else len(str(cell))

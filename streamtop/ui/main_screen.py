@@ -24,7 +24,7 @@ from textual.widgets import DataTable, Footer, TabbedContent, TabPane
 
 from ..history import History
 from ..liveness import liveness, poll_clock
-from ..model import Focus, PendingEntry, Snapshot, StreamInfo
+from ..model import Entry, Focus, PendingEntry, Snapshot, StreamInfo
 from .consumer_screen import ConsumerScreen, consumer_text
 from .consumers import ConsumersPanel
 from .demo_panel import Controller, DemoPanel
@@ -34,6 +34,7 @@ from .groups import GroupsPanel
 from .header import HeaderBar, HeaderInfo
 from .layout import NARROW_BELOW, RowPlan, plan_rows
 from .messages import MessagesPanel
+from .panel import Panel
 from .pending import PendingPanel
 from .streams import StreamsPanel
 from .view import MESSAGES_PAGE, PENDING_PAGE, DashboardView, Selection, Thresholds, build_view
@@ -94,6 +95,16 @@ class MainScreen(Screen[None]):
         self.pending = PendingPanel(id="pending")
         self.messages = MessagesPanel(id="messages")
         self.demo_panel = DemoPanel(demo) if demo is not None else None
+        # every panel that draws the view, in the order it is drawn: the streams panel first (its
+        # cursor, filter and sort decide the stream), then the ones that show the settled view
+        self.panels: tuple[Panel, ...] = (
+            self.streams,
+            self.detail,
+            self.groups,
+            self.consumers,
+            self.pending,
+            self.messages,
+        )
         self.last_focused: Widget | None = None  # what had the focus before a dialog took it
 
     def compose(self) -> ComposeResult:
@@ -186,8 +197,9 @@ class MainScreen(Screen[None]):
         if not self.selection.marked <= present:  # acked or claimed meanwhile: nothing to act on
             self._change(self.selection.with_marks(self.selection.marked & present))
             view = self._build()
-        for panel in (self.detail, self.groups, self.consumers, self.pending, self.messages):
-            panel.show(view)
+        for panel in self.panels:
+            if panel is not self.streams:  # drawn above, while the stream was being settled
+                panel.show(view)
         self.view = view
         self._arrange()
 
@@ -292,8 +304,16 @@ class MainScreen(Screen[None]):
 
     def on_messages_panel_open(self, message: MessagesPanel.Open) -> None:
         if self.selection.key is not None:
-            key = self.selection.key
-            self.app.push_screen(EntryScreen(key, message.entry, self.thresholds.decode_format(key)))
+            key, entry_id = self.selection.key, message.entry.id
+
+            async def fetch() -> Entry | None:  # the actions layer at the time of `w` (a reconnect
+                actions = getattr(self.app, "actions", None)  # replaces it)
+                if actions is None:
+                    raise RuntimeError("no connection to the server")
+                got: Entry | None = await actions.entry(key, entry_id)
+                return got
+
+            self.app.push_screen(EntryScreen(key, message.entry, self.thresholds.decode_format(key), fetch))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """`enter` drills in: streams -> groups -> pending entries; on a consumer or a pending

@@ -66,8 +66,8 @@ def decoded_preview(decoded: Decoded, varying: frozenset[str] = frozenset(), lim
 
 
 def decode_for_preview(e: Entry, fmt_name: str) -> Decoded | None:
-    """None when the entry reads best as its fields (plain text, too big, not decodable)."""
-    if sum(len(f) + len(v) for f, v in e.fields) > DECODE_LIMIT:
+    """None when the entry reads best as its fields (plain text, too big or cut, not decodable)."""
+    if e.cut or sum(len(f) + len(v) for f, v in e.fields) > DECODE_LIMIT:
         return None
     decoded = decode_entry(e.fields, fmt_name)
     if decoded is None or (decoded.format in PLAIN and fmt_name not in PLAIN):

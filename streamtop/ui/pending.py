@@ -47,7 +47,8 @@ def consumer_width(table: KeyedTable, rows: list[Cells]) -> int:
         if key.value == "consumer":
             continue
         cells = max(
-            (Text(c).cell_len if isinstance(c, str) else c.cell_len for c in (r[i] for r in rows)), default=0
+            (c.cell_len if isinstance(c, Text) else Text(str(c)).cell_len for c in (r[i] for r in rows)),
+            default=0,
         )
         others += max(column.get_render_width(table), max(column.label.cell_len, cells) + pad)
     return max(NAME_WIDTH, min(NAME_MAX, width - others - pad))

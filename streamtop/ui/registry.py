@@ -2,15 +2,18 @@
 
 The App's and the panels' BINDINGS, the footer, the command palette, the help screen and the
 refusals ("read-only mode: trim (t) refused", "ack (a): select a consumer group first") are all
-generated from COMMANDS; tests/test_registry.py checks README.md's key table against it both ways.
+generated from COMMANDS; tests/ui/test_registry.py checks README.md's key table against it both ways.
 
-Adding an action: a method on `Actions` (streamtop/actions), a dialog module in ui/dialogs/ with an
-opener (an `ActionDialog` subclass's `open`, or a function), and one `Command` below with its key,
-what it needs selected and `writes=True`. Nothing else lists keys.
+Adding an action (docs/internals-actions.md): its family's function in streamtop/actions, a dialog
+module in ui/dialogs/ with an opener (an `ActionDialog` subclass's `open`, or a function), a command
+module in streamtop/commands/, and one line in `Actions` and one `ActionEntry` in
+streamtop/actions/core.py (its key, what it needs selected, its dialog and its subcommand): the
+registry makes its `Command` from that entry. Nothing else lists keys.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
@@ -20,21 +23,11 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 
 from ..actions import Actions
+from ..actions.core import ACTIONS, ActionEntry, Needs
+from . import dialogs
 from .context import ActionContext
 from .demo_panel import DEMO_KEYS
-from .dialogs import (
-    BurstDialog,
-    ClaimDialog,
-    DeadLetterDialog,
-    DialogOpener,
-    RedriveDialog,
-    TrimDialog,
-    host_actions,
-    open_ack,
-    open_ack_without_data,
-    open_group_menu,
-    produce_one,
-)
+from .dialogs import DialogOpener, host_actions
 from .dialogs.shared import refuse
 
 
@@ -45,15 +38,6 @@ class Scope(Enum):
     PANEL = "panel"  # one panel (`Command.panel`, its widget id): works while it has the focus
     TEXTUAL = "textual"  # Textual's own key (focus moves, a table's enter, the palette): listed only
     DEMO = "demo"  # the demo panel's F-keys (ui/demo_panel.py binds them): listed in the demo
-
-
-class Needs(Enum):
-    """What must be selected for an action to start; checked before its dialog opens."""
-
-    NOTHING = 0
-    STREAM = 1
-    GROUP = 2  # a stream and one of its groups
-    MARKED = 3  # a group and marked pending entries (or the pending entry under the cursor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +97,31 @@ KEY_NAMES = {
 
 def key_name(key: str) -> str:
     return KEY_NAMES.get(key, key)
+
+
+def dialog_opener(path: str) -> DialogOpener:
+    """An ActionEntry's `dialog` ("module:attribute" in streamtop.ui.dialogs) as its opener."""
+    module, _, attribute = path.partition(":")
+    found: Any = importlib.import_module(f"{dialogs.__name__}.{module}")
+    for part in attribute.split("."):
+        found = getattr(found, part)
+    opener: DialogOpener = found
+    return opener
+
+
+def action_command(entry: ActionEntry) -> Command:
+    """An action of the table (streamtop.actions.core.ACTIONS) as the dashboard's command."""
+    return Command(
+        entry.name,
+        entry.keys,
+        entry.label,
+        entry.description,
+        "Actions",
+        opens=dialog_opener(entry.dialog),
+        needs=entry.needs,
+        writes=entry.writes,
+        footer=entry.footer,
+    )
 
 
 _T, _P = Scope.TEXTUAL, Scope.PANEL
@@ -325,101 +334,8 @@ COMMANDS: tuple[Command, ...] = (
         panel="messages",
         row="pages",
     ),
-    # actions: they change the server
-    Command(
-        "produce",
-        ("e",),
-        "Produce",
-        "add one test sensor event",
-        "Actions",
-        opens=produce_one,
-        needs=Needs.STREAM,
-        writes=True,
-        footer=True,
-    ),
-    Command(
-        "burst",
-        ("E",),
-        "Burst",
-        "add N test events (a progress bar; esc stops)",
-        "Actions",
-        opens=BurstDialog.open,
-        needs=Needs.STREAM,
-        writes=True,
-    ),
-    Command(
-        "ack",
-        ("a",),
-        "Ack",
-        "acknowledge the marked pending entries (or the cursor's)",
-        "Actions",
-        opens=open_ack,
-        needs=Needs.MARKED,
-        writes=True,
-        footer=True,
-    ),
-    Command(
-        "ack_without_data",
-        ("A",),
-        "Ack without data",
-        "ack the pending entries whose data is gone (trimmed or deleted)",
-        "Actions",
-        opens=open_ack_without_data,
-        needs=Needs.GROUP,
-        writes=True,
-    ),
-    Command(
-        "claim",
-        ("c",),
-        "Claim",
-        "claim every stuck entry, what one consumer holds, or the marked ones",
-        "Actions",
-        opens=ClaimDialog.open,
-        needs=Needs.GROUP,
-        writes=True,
-        footer=True,
-    ),
-    Command(
-        "trim",
-        ("t",),
-        "Trim",
-        "trim the stream (MAXLEN or MINID) after a preview",
-        "Actions",
-        opens=TrimDialog.open,
-        needs=Needs.STREAM,
-        writes=True,
-        footer=True,
-    ),
-    Command(
-        "group",
-        ("g",),
-        "Group ops",
-        "group operations: create, set ID, delete a consumer, destroy",
-        "Actions",
-        opens=open_group_menu,
-        needs=Needs.STREAM,
-        writes=True,
-    ),
-    Command(
-        "dead_letter",
-        ("D",),
-        "Dead-letter",
-        "move poison entries to <key>:dlq and ack them",
-        "Actions",
-        opens=DeadLetterDialog.open,
-        needs=Needs.GROUP,
-        writes=True,
-    ),
-    Command(
-        "redrive",
-        ("R",),
-        "Redrive",
-        "move dead-lettered entries back to their stream (a dry run first)",
-        "Actions",
-        opens=RedriveDialog.open,
-        needs=Needs.STREAM,
-        writes=True,
-    ),
+    # actions: they change the server (streamtop.actions.core.ACTIONS declares them)
+    *(action_command(entry) for entry in ACTIONS),
     # the app
     Command(
         "palette",

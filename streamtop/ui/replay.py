@@ -3,7 +3,7 @@
 The same app and screen as live, fed by a ReplaySession (streamtop.record.session) in place of the
 Monitor: the UI only renders snapshots. The header shows the cursor (the moment on screen, the
 file's span, the speed, playing or paused). Keys of the replay's own (listed on the help line of the
-header's tooltip and in the README): `,` `.` one poll back / on; `<` `>` a minute; `n` / `N` the
+header's tooltip and in docs/record.md): `,` `.` one poll back / on; `<` `>` a minute; `n` / `N` the
 next / previous event; `G` go to a typed time; `p` play / pause; `+` / `-` the speed (1x, 10x,
 60x); `space` one poll on. Every key that would write to the server is refused: "replay is
 read-only". What was never recorded (entry bodies, the pending pages) says so where it would be.
@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import replace
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -23,8 +24,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from ..model import Focus, Snapshot
+from ..monitor import Monitor
+from ..options import SessionOptions
 from ..record.moments import MomentError, parse_moment
 from ..record.session import ReplaySession, clock
+from ..source import ListSource
 from .app import StreamtopApp
 from .header import HeaderInfo
 from .registry import find
@@ -67,9 +71,12 @@ class ReplayApp(StreamtopApp):
     """The dashboard with a ReplaySession for a Monitor: read-only, driven by the cursor keys."""
 
     BINDINGS = [Binding(_NAMES.get(k, k), action, desc, show=False) for k, action, desc in REPLAY_KEYS]
+    POLL_LOOP = False  # the cursor keys and play move the screen
 
-    def __init__(self, session: ReplaySession, *, start: float | None = None, **kwargs) -> None:
-        super().__init__(None, read_only=True, url=session.rec.url, **kwargs)
+    def __init__(self, session: ReplaySession, *, start: float | None = None, **kwargs: Any) -> None:
+        # the cursor moves the screen: the session only holds the url and the read-only guard
+        idle = Monitor(None, SessionOptions(read_only=True), source=ListSource(), url=session.rec.url)
+        super().__init__(idle, read_only=True, **kwargs)
         self.replay = session
         self.history = session.history  # the screen reads the session's History
         self._start = start

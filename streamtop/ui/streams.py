@@ -72,7 +72,11 @@ def _lag_sort(lag: Lag | None) -> tuple[int, int]:
     return (2, 0) if best is None else (1, best)  # unknown sorts as the worst
 
 
-def sort_value(s: StreamInfo, column: str, rate_of: RateOf) -> Any:
+# a column's value as the sort compares it: one column's values are all of one kind
+SortValue = int | float | tuple[int, int] | bytes
+
+
+def sort_value(s: StreamInfo, column: str, rate_of: RateOf) -> SortValue:
     if column == "length":
         return s.length
     if column == "rate":
@@ -165,7 +169,7 @@ class RowOrder:
         self.shown: list[bytes] = []  # those that match the filter
         self.how: tuple[str, bool] | None = None
         self.pattern: str | None = None
-        self._sort_key: dict[bytes, Any] = {}
+        self._sort_key: dict[bytes, tuple[SortValue, bytes]] = {}
         self._matches: dict[bytes, bool] = {}
 
     def update(
@@ -230,7 +234,7 @@ def _moved(streams: Sequence[StreamInfo], before: Sequence[StreamInfo] | None) -
     return compress(streams, map(is_not, streams, before))
 
 
-def _ordering(s: StreamInfo, column: str, reverse: bool, rate_of: RateOf) -> Any:
+def _ordering(s: StreamInfo, column: str, reverse: bool, rate_of: RateOf) -> tuple[SortValue, bytes]:
     """A stream's place in the order: its value (largest first unless reversed), then its key A-Z."""
     value = sort_value(s, column, rate_of)
     if reverse:
@@ -238,9 +242,11 @@ def _ordering(s: StreamInfo, column: str, reverse: bool, rate_of: RateOf) -> Any
     return (_negated(value), s.key)
 
 
-def _negated(value: Any) -> Any:
+def _negated(value: SortValue) -> SortValue:
     if isinstance(value, tuple):
-        return tuple(-v for v in value)
+        return (-value[0], -value[1])
+    if isinstance(value, bytes):  # never asked: the key column's order is the keys' own
+        raise TypeError("a key has no negative")
     return -value
 
 

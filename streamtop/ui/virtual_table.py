@@ -14,9 +14,10 @@ DataTable API and the tests use.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from typing import Any, Generic, TypeVar, overload
 
+from textual.coordinate import Coordinate
 from textual.geometry import Region, Size
 from textual.render import measure
 from textual.widgets._data_table import default_cell_formatter  # what DataTable measures with
@@ -24,17 +25,18 @@ from textual.widgets.data_table import ColumnKey, Row, RowKey
 
 from .keyed_table import Cells, KeyedTable, _literal
 
-CellsOf = Callable[[Any], Cells]
+RowId = TypeVar("RowId", bound=Hashable)  # what a row stands for (a stream's key: bytes)
+CellsOf = Callable[[RowId], Cells]
 KEEP_CELLS = 400  # rows' cells kept between draws (a few screens); the rest are made again on demand
 
 
-class _Locations:
+class _Locations(Generic[RowId]):
     """DataTable's row key <-> index map, as a view of the order (an index built on demand)."""
 
-    def __init__(self, table: VirtualTable) -> None:
+    def __init__(self, table: VirtualTable[RowId]) -> None:
         self.t = table
 
-    def get(self, key: Any, default: Any = None) -> int | None:
+    def get(self, key: RowKey | str | None, default: int | None = None) -> int | None:
         value = key.value if isinstance(key, RowKey) else key
         if value is None:
             return default
@@ -47,8 +49,8 @@ class _Locations:
             return RowKey(self.t.to_str(order[index]))
         return None
 
-    def __contains__(self, key: Any) -> bool:
-        return self.get(key) is not None
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, RowKey | str) and self.get(key) is not None
 
     def __len__(self) -> int:
         return len(self.t._order)
@@ -58,20 +60,20 @@ class _Locations:
         return (RowKey(to_str(i)) for i in self.t._order)
 
 
-class _Rows:
+class _Rows(Generic[RowId]):
     """DataTable.rows: every row one line high, made on demand."""
 
-    def __init__(self, table: VirtualTable) -> None:
+    def __init__(self, table: VirtualTable[RowId]) -> None:
         self.t = table
 
-    def get(self, key: Any, default: Any = None) -> Row | None:
+    def get(self, key: RowKey | str, default: Row | None = None) -> Row | None:
         return self[key] if key in self.t._row_locations else default
 
-    def __getitem__(self, key: Any) -> Row:
+    def __getitem__(self, key: RowKey | str) -> Row:
         value = key.value if isinstance(key, RowKey) else key
         return Row(RowKey(value), 1)
 
-    def __contains__(self, key: Any) -> bool:
+    def __contains__(self, key: object) -> bool:
         return key in self.t._row_locations
 
     def __len__(self) -> int:
@@ -81,61 +83,71 @@ class _Rows:
         return iter(self.t._row_locations)
 
 
-class _Data:
+class _Data(Generic[RowId]):
     """DataTable._data: a row's cells by column key, from `cells_of` when asked."""
 
-    def __init__(self, table: VirtualTable) -> None:
+    def __init__(self, table: VirtualTable[RowId]) -> None:
         self.t = table
 
-    def get(self, key: Any, default: Any = None) -> dict[ColumnKey, Any] | None:
+    def get(
+        self, key: RowKey | str, default: dict[ColumnKey, object] | None = None
+    ) -> dict[ColumnKey, object] | None:
         return self[key] if key in self.t._row_locations else default
 
-    def __getitem__(self, key: Any) -> dict[ColumnKey, Any]:
+    def __getitem__(self, key: RowKey | str) -> dict[ColumnKey, object]:
         value = key.value if isinstance(key, RowKey) else key
         if value is None:
             raise KeyError(key)
         cells = self.t.row_cells(self.t.from_str(value))
         return dict(zip(self.t._column_keys, map(_literal, cells), strict=False))
 
-    def __contains__(self, key: Any) -> bool:
+    def __contains__(self, key: object) -> bool:
         return key in self.t._row_locations
 
     def __len__(self) -> int:
         return len(self.t._order)
 
 
-class _OrderedRows(Sequence[Row]):
+class _OrderedRows(Sequence[Row], Generic[RowId]):
     """DataTable.ordered_rows without a list of every row: slices are views too."""
 
-    def __init__(self, table: VirtualTable, span: range) -> None:
+    def __init__(self, table: VirtualTable[RowId], span: range) -> None:
         self.t, self.span = table, span
 
     def __len__(self) -> int:
         return len(self.span)
 
-    def __getitem__(self, index: Any) -> Any:
+    @overload
+    def __getitem__(self, index: int) -> Row: ...
+    @overload
+    def __getitem__(self, index: slice) -> _OrderedRows[RowId]: ...
+    def __getitem__(self, index: int | slice) -> Row | _OrderedRows[RowId]:
         if isinstance(index, slice):
             return _OrderedRows(self.t, self.span[index])
         i = self.span[index]
         return Row(RowKey(self.t.to_str(self.t._order[i])), 1)
 
 
-class _Offsets(Sequence[tuple[RowKey, int]]):
+class _Offsets(Sequence[tuple[RowKey, int]], Generic[RowId]):
     """DataTable._y_offsets: line y is row y (every row is one line)."""
 
-    def __init__(self, table: VirtualTable) -> None:
+    def __init__(self, table: VirtualTable[RowId]) -> None:
         self.t = table
 
     def __len__(self) -> int:
         return len(self.t._order)
 
-    def __getitem__(self, y: Any) -> Any:
+    @overload
+    def __getitem__(self, y: int) -> tuple[RowKey, int]: ...
+    @overload
+    def __getitem__(self, y: slice) -> list[tuple[RowKey, int]]: ...
+    def __getitem__(self, y: int | slice) -> tuple[RowKey, int] | list[tuple[RowKey, int]]:
         if isinstance(y, slice):
             return [self[i] for i in range(*y.indices(len(self)))]
         return (RowKey(self.t.to_str(self.t._order[y])), 0)
 
 
-class VirtualTable(KeyedTable):
+class VirtualTable(KeyedTable, Generic[RowId]):
     """`show(order, changed)` makes the table show the rows of `order` (row IDs); `cells_of(id)`
     makes a row's cells when it is drawn; `changed` says which rows' cells are out of date (None:
     all of them). The cursor stays on its row ID across changes of order."""
@@ -143,19 +155,19 @@ class VirtualTable(KeyedTable):
     def __init__(
         self,
         columns: Sequence[tuple[str, str]],
-        cells_of: CellsOf,
+        cells_of: CellsOf[RowId],
         *,
-        to_str: Callable[[Any], str] = str,
-        from_str: Callable[[str], Any] = str,
+        to_str: Callable[[RowId], str],
+        from_str: Callable[[str], RowId],
         **kwargs: Any,
     ) -> None:
-        self._order: list[Hashable] = []  # type: ignore[assignment]  # row IDs, not str keys
-        self._pos: dict[Hashable, int] | None = {}  # index of each ID, built when first asked
+        self._order: list[RowId] = []  # type: ignore[assignment]  # row IDs, not str keys
+        self._pos: dict[RowId, int] | None = {}  # index of each ID, built when first asked
         super().__init__(columns, **kwargs)
         self.cells_of = cells_of
         self.to_str, self.from_str = to_str, from_str
         self._order, self._pos = [], {}
-        self._cells: dict[Hashable, Cells] = {}  # type: ignore[assignment]  # cells of rows drawn lately
+        self._cells: dict[RowId, Cells] = {}  # type: ignore[assignment]  # cells of rows drawn lately
         self._column_keys = [ColumnKey(k) for _, k in self._columns]
         self._row_locations = _Locations(self)  # type: ignore[assignment]  # a view, not a TwoWayDict
         self.rows = _Rows(self)  # type: ignore[assignment]
@@ -164,18 +176,18 @@ class VirtualTable(KeyedTable):
     # what DataTable builds per row, as views of the order ---------------------------------------
 
     @property
-    def ordered_rows(self) -> Any:  # DataTable's is a list of every row
+    def ordered_rows(self) -> _OrderedRows[RowId]:  # type: ignore[override]  # DataTable's: a list of every row
         return _OrderedRows(self, range(len(self._order)))
 
     @property
-    def _y_offsets(self) -> Any:
+    def _y_offsets(self) -> _Offsets[RowId]:  # type: ignore[override]  # DataTable's: a list
         return _Offsets(self)
 
     @property
     def row_count(self) -> int:
         return len(self._order)
 
-    def _position(self, row_id: Any) -> int | None:
+    def _position(self, row_id: RowId) -> int | None:
         if self._pos is None:
             self._pos = dict(zip(self._order, range(len(self._order)), strict=True))
         return self._pos.get(row_id)
@@ -187,7 +199,7 @@ class VirtualTable(KeyedTable):
         y = row_index + (self.header_height if self.show_header else 0)
         return Region(0, y, max(self.size.width, width), 1)
 
-    def _get_cell_region(self, coordinate: Any) -> Region:
+    def _get_cell_region(self, coordinate: Coordinate) -> Region:
         row = self._get_row_region(coordinate.row)
         if not row.height or not self.is_valid_column_index(coordinate.column):
             return Region(0, 0, 0, 0)
@@ -195,7 +207,7 @@ class VirtualTable(KeyedTable):
         x = sum(c.get_render_width(self) for c in columns[: coordinate.column])
         return Region(x, row.y, columns[coordinate.column].get_render_width(self), 1)
 
-    def _update_dimensions(self, new_rows: Any) -> None:
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         """Widen the columns for the rows on screen (never narrower), then the virtual size: the
         rows off screen are measured when they come into view."""
         console = self.app.console
@@ -217,7 +229,7 @@ class VirtualTable(KeyedTable):
 
     # the API the panels use -------------------------------------------------------------------
 
-    def row_cells(self, row_id: Any) -> Cells:
+    def row_cells(self, row_id: RowId) -> Cells:
         got = self._cells.get(row_id)
         if got is None:
             if len(self._cells) > KEEP_CELLS:
@@ -226,7 +238,7 @@ class VirtualTable(KeyedTable):
         return got
 
     @property
-    def ids(self) -> list[Any]:
+    def ids(self) -> list[RowId]:
         """The row IDs in order (the table's own list: do not change it)."""
         return self._order
 
@@ -235,7 +247,7 @@ class VirtualTable(KeyedTable):
         return [self.to_str(i) for i in self._order]
 
     @property
-    def cursor_id(self) -> Any:
+    def cursor_id(self) -> RowId | None:
         order = self._order
         return order[self.cursor_row] if order and 0 <= self.cursor_row < len(order) else None
 
@@ -244,7 +256,7 @@ class VirtualTable(KeyedTable):
         got = self.cursor_id
         return None if got is None else self.to_str(got)
 
-    def ids_in_view(self) -> list[Any]:
+    def ids_in_view(self) -> list[RowId]:
         """The IDs of the rows on screen now; before the first layout, as many as the app's screen
         could show."""
         height = self.scrollable_content_region.height or self.app.size.height
@@ -260,7 +272,9 @@ class VirtualTable(KeyedTable):
         row_id = self.from_str(key)
         return self.row_cells(row_id) if self._position(row_id) is not None else None
 
-    def show(self, order: list[Any], changed: Any = None, keep: Any = None) -> bool:
+    def show(
+        self, order: list[RowId], changed: Iterable[RowId] | None = None, keep: RowId | None = None
+    ) -> bool:
         """Show the rows of `order`, in that order (the list is kept: pass a new one to change it).
         `changed`: the IDs whose cells are out of date (None: every row's); `keep`: the row ID the
         cursor stays on (default: the one under it). Returns True when anything changed."""

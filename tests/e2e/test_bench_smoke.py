@@ -1,4 +1,4 @@
-"""The benchmark scripts still run end to end at a tiny size, and print what the README promises:
+"""The benchmark scripts still run end to end at a tiny size, and print what docs/benchmarks.md promises:
 one table with a target and met column, then one JSON object as the last line, and the full
 results file. Structure only: speed figures belong in bench/, never in an assertion here."""
 
@@ -146,6 +146,8 @@ TINY = {
     "hung.py": ("--intervals", "0.5"),
     "screen_cost.py": ("--quick", "--seconds", "1", "--streams", "200", "--busy", "200"),
     "serve_metrics.py": ("--streams", "10", "--reps", "2", "--quick"),
+    "serve_lean.py": ("--streams", "10", "--scrapes", "1", "--gap", "1", "--before", ""),
+    "budget_load.py": ("--streams", "10", "--polls", "2", "--hogs", "1"),
     "soak.py": ("--minutes", "0.05", "--idle-minutes", "0.05", "--rate", "50", "--no-tracemalloc"),
     "stale_apply.py": ("--streams", "10", "--repeat", "1"),
     "time_lag.py": ("--streams", "10", "--reps", "2"),

@@ -13,7 +13,7 @@ import pytest
 
 from streamtop.connection import parse_url
 from streamtop.monitor import Monitor
-from streamtop.options import PollOptions
+from streamtop.options import PollOptions, SessionOptions
 from streamtop.record import attach
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -39,7 +39,7 @@ async def record_incident(server, r, path) -> None:
     r.xadd("orders", {"n": "0"})
     r.xgroup_create("orders", "billing", id="0")
     r.xgroup_create("orders", HOSTILE, id="$")
-    monitor = Monitor(parse_url(server.url), options=PollOptions(estimate_interval=0))
+    monitor = Monitor(parse_url(server.url), SessionOptions(poll=PollOptions(estimate_interval=0)))
     monitor.history.window = 2.0
     attach(monitor, path, role="test")
     try:

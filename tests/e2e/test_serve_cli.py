@@ -161,3 +161,72 @@ def test_the_command_exports_all_2001_streams_and_says_nothing_left_out(server, 
             proc.wait()
         proc.stdout.close()
         proc.stderr.close()
+
+
+CONSUMER_FAMILIES = {
+    "redis_stream_group_consumer_messages_pending",
+    "redis_stream_group_consumer_idle_seconds",
+    "streamtop_stream_group_consumer_inactive_seconds",
+}
+DETAIL_FAMILIES = {"redis_stream_radix_tree_keys", "redis_stream_group_last_delivered_id"}
+DEFAULT_FAMILIES = {"redis_stream_length", "redis_stream_group_lag", "streamtop_stream_group_health"}
+
+
+@pytest.mark.parametrize(
+    ("flags", "consumers", "detail"),
+    [([], False, False), (["--consumer-metrics"], True, False), (["--detail-metrics"], False, True)],
+)
+def test_consumer_and_detail_series_only_when_asked(server, r, flags, consumers, detail):
+    """issue 29: the consumer series were three quarters of a page larger than redis_exporter's;
+    they (and the detail families) are off unless asked, the stream and group ones always on."""
+    r.xadd("orders", {"f": "v"})
+    r.xgroup_create("orders", "workers", "0")
+    r.xreadgroup("workers", "c1", {"orders": ">"})
+    proc = serve("--url", server.url, "--metrics-port", "0", "--interval", "0.2", *flags)
+    try:
+        banner = proc.stderr.readline()
+        assert "when scraped" in banner, banner
+        url = re.search(r"(http://127\.0\.0\.1:\d+/metrics)", banner).group(1)
+
+        def page() -> Scrape | None:
+            with urllib.request.urlopen(url, timeout=10) as resp:
+                got = Scrape.parse(resp.read().decode())
+            return got if got.value("redis_stream_length", db="db0", stream="orders") == 1 else None
+
+        names = wait_for(page, "the stream on /metrics").names()
+        assert names >= DEFAULT_FAMILIES
+        assert (names >= CONSUMER_FAMILIES) is consumers and bool(CONSUMER_FAMILIES & names) is consumers
+        assert (names >= DETAIL_FAMILIES) is detail and bool(DETAIL_FAMILIES & names) is detail
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        proc.stdout.close()
+        proc.stderr.close()
+    assert proc.returncode == 0
+
+
+def test_record_keeps_the_interval_whatever_the_scrapes(server, r, tmp_path):
+    """issue 29: serve polls when scraped; a recording holds the interval's clock, unscraped."""
+    import sqlite3
+
+    r.xadd("orders", {"f": "v"})
+    db = tmp_path / "rec.db"
+    proc = serve("--url", server.url, "--metrics-port", "0", "--interval", "0.2", "--record", str(db))
+    try:
+        banner = proc.stderr.readline()
+        assert "polled every 0.2 s (--record)" in banner, banner
+
+        def polls() -> int:
+            try:
+                with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as c:
+                    return int(c.execute("SELECT count(*) FROM polls").fetchone()[0])
+            except sqlite3.Error:
+                return 0
+
+        wait_for(lambda: polls() >= 5, "five recorded polls with no scrape")
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        proc.stdout.close()
+        proc.stderr.close()
+    assert proc.returncode == 0

@@ -13,16 +13,12 @@ import redis
 from streamtop import cli
 from streamtop.actions import Actions
 from streamtop.connection import ConnectionSpec, probe_server
+from tests.support.acl import PASSWORD, USER, denied, set_user, url
 from tests.support.streams import every_action, fill, server_state
 from tests.support.ui import SIZE, is_dialog, make_app
 from tests.support.waiting import until
 
-# The README's ACLs (Redis 7+ / Valkey; on Redis 6.2 use `~*` for `%R~*`).
-WATCH_ACL = (
-    "resetkeys %R~* resetchannels -@all "
-    "+info +ping +scan +type +xinfo +xlen +xpending +xrange +xrevrange +xread +time"
-)
-ACTION_ACL = {  # key -> (what the README calls it, extra commands)
+ACTION_ACL = {  # key -> (what docs/security.md calls it, extra commands)
     "produce": "+xadd",
     "burst": "+xadd",
     "ack": "+xack",  # no MULTI since issue 24: XPENDING, XACK, XPENDING in one round trip
@@ -35,8 +31,6 @@ ACTION_ACL = {  # key -> (what the README calls it, extra commands)
     "destroy group": "+xgroup|destroy",
     "dead-letter": "+xadd +xack +xdel +watch +unwatch +multi +exec",  # XDEL takes back a copy
 }
-NAMING = {"client|setname", "client|setinfo"}  # best effort: refused, ignored
-USER, PASSWORD = "watcher", "watcher-pw"
 
 
 @pytest.fixture(params=["valkey-9.1", "redis-7.0"])
@@ -47,21 +41,6 @@ def acl_server(request, server_pool):
         yield srv, r
         r.acl_deluser(USER)
         r.execute_command("ACL", "LOG", "RESET")
-
-
-def set_user(r: redis.Redis, *extra: str) -> None:
-    rules = WATCH_ACL.split() + [x for e in extra for x in e.split()]
-    r.execute_command("ACL", "SETUSER", USER, "reset", "on", f">{PASSWORD}", *rules)
-    r.execute_command("ACL", "LOG", "RESET")
-
-
-def denied(r: redis.Redis) -> set[str]:
-    """What the user was refused, beyond the best-effort naming."""
-    return {str(e["object"]) for e in r.acl_log(count=100)} - NAMING
-
-
-def url(srv) -> str:
-    return f"redis://{USER}:{PASSWORD}@127.0.0.1:{srv.port}/0"
 
 
 def arrange(r: redis.Redis) -> list[str]:
@@ -253,7 +232,7 @@ def test_produce_command_needs_only_xadd(acl_server, capsys):
 @pytest.mark.slow
 async def test_cluster_watching_needs_cluster_slots():
     """A cluster adds CLUSTER SLOTS, CLUSTER NODES (which slots are migrating) and ASKING to the
-    watching ACL, as the README says (and COMMAND for the actions' cluster client,
+    watching ACL, as docs/security.md says (and COMMAND for the actions' cluster client,
     which reads the command table when it starts)."""
     from streamtop.embedded import ClusterProcess
     from streamtop.monitor import Monitor

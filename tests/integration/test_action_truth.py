@@ -13,25 +13,13 @@ import redis
 
 from streamtop.actions import Actions, ValidationError
 from streamtop.connection import ConnectionSpec, probe_server
-from tests.support.cutproxy import CutProxy
+from tests.support.cutproxy import actions_cut
 from tests.support.streams import OLD_MS, fill, make_actions, pel
 
 
-async def via_proxy(srv, command: str, n: int = 1, when: str = "after", **kw):
-    """(Actions whose connection is cut at the n-th `command`, the proxy)."""
-    proxy = CutProxy(srv.port, command, n, when, **kw)
-    port = await proxy.start()
-    client = ConnectionSpec(host="127.0.0.1", port=port).make_client(raw=True)
-    return Actions(client, await probe_server(client)), proxy
-
-
 async def run(srv, command: str, call, n: int = 1, when: str = "after", **kw):
-    a, proxy = await via_proxy(srv, command, n, when, **kw)
-    try:
+    async with actions_cut(srv, command, n, when, **kw) as (a, proxy):
         res = await call(a)
-    finally:
-        await a.client.aclose()
-        await proxy.close()
     assert proxy.dropped, f"the proxy never saw {command} #{n}"
     return res
 
@@ -51,7 +39,7 @@ async def test_trim_whose_reply_is_lost_reports_what_it_removed(server, r):
     assert "failed" not in res.message
     assert "the connection dropped after the trim was sent" in res.message
     assert "'app:event' now has 100 entries, 900 fewer" in res.message
-    assert res.details["removed"] == 900 and res.details["length_after"] == 100
+    assert res.removed == 900 and res.length_after == 100
 
 
 async def test_trim_that_never_reached_the_server_says_so(server, r):
@@ -67,7 +55,7 @@ async def test_trim_lost_and_unreadable_says_may_have_been_applied(server, r):
     res = await run(server, "XTRIM", lambda a: a.trim(b"s", "MAXLEN", 5), refuse_after=True)
     assert r.xlen("s") == 5
     assert not res.ok and "may have been applied" in res.message and "XLEN s" in res.message
-    assert "trim failed" not in res.message and res.details["may_have_applied"]
+    assert "trim failed" not in res.message and res.may_have_applied
 
 
 # ---- ack ----------------------------------------------------------------------------------
@@ -79,7 +67,7 @@ async def test_ack_whose_reply_is_lost_reports_what_is_still_pending(server, r, 
     res = await run(server, "XACK", lambda a: a.ack(b"s", b"g", ids[:3]), when=when)
     still = [i for i in ids[:3] if i in pel(r)]
     assert "the connection dropped after the ack was sent" in res.message
-    assert res.details["still_pending"] == still
+    assert res.still_pending == still
     if when == "after":
         assert still == [] and res.ok and "3 of 3 are no longer pending in 'g'" in res.message
     else:
@@ -98,7 +86,7 @@ async def test_xclaim_whose_reply_is_lost_reports_the_owners(server, r):
     assert [owners[i] for i in ids[:3]] == [b"c2", b"c2", b"c1"], "idle filter applied by the server"
     assert res.ok and "failed" not in res.message
     assert "2 of 3 now belong to 'c2'; 1 to 'c1'" in res.message
-    assert res.details["claimed_ids"] == ids[:2]
+    assert res.claimed_ids == ids[:2]
 
 
 async def test_xautoclaim_whose_reply_is_lost_reports_what_the_consumer_owns(server, r):
@@ -130,7 +118,7 @@ async def test_burst_that_hits_oom_reports_the_exact_count(own_server):
         added = r.xlen("s") - before
     assert not res.ok and "OOM" in res.message
     assert 0 < added < 200_000
-    assert res.details["added"] == added
+    assert res.added == added
     assert f"(after {added:,} of 200,000 added)" in res.message
 
 
@@ -141,7 +129,7 @@ async def test_burst_whose_chunk_reply_is_lost_counts_on_the_server(server, r, w
     added = r.xlen("s") - 1
     assert 500 <= added < 2000
     assert not res.ok and "the connection dropped after a chunk of 500 was sent" in res.message
-    assert res.details["added"] == added and res.details["added_confirmed"] == 500
+    assert res.added == added and res.added_confirmed == 500
     assert f"{added:,} of 2,000 added" in res.message
 
 
@@ -157,7 +145,7 @@ async def test_maxlen_limit_is_the_servers(any_server, any_r):
         for call in (a.trim_preview, a.trim):
             with pytest.raises(ValidationError, match="at most 9,223,372,036,854,775,807"):
                 await call(b"s", "MAXLEN", 2**63)
-        assert (await a.trim_preview(b"s", "MAXLEN", 2**63 - 1)).details["preview"].nothing
+        assert (await a.trim_preview(b"s", "MAXLEN", 2**63 - 1)).preview.nothing
         assert (await a.trim(b"s", "MAXLEN", 2**63 - 1)).ok
     finally:
         await a.client.aclose()
@@ -265,8 +253,8 @@ async def test_delete_gone_whose_reply_is_lost_says_what_the_server_holds(server
     assert res.ok and "failed" not in res.message, res.message
     ran = when == "after"
     assert (b"dead" in consumer_names(r)) is not ran
-    assert res.details["deleted"] == ([b"dead"] if ran else [])
-    assert [n for n, _ in res.details["skipped"]] == ([] if ran else [b"dead"])
+    assert res.deleted == ([b"dead"] if ran else [])
+    assert [n for n, _ in res.skipped] == ([] if ran else [b"dead"])
 
 
 async def test_delete_gone_lost_and_unreadable_says_may_have_been_deleted(server, r):
@@ -276,4 +264,4 @@ async def test_delete_gone_lost_and_unreadable_says_may_have_been_deleted(server
     res = await run(server, "EVAL", lambda a: delete_gone(a, b"s", b"g", [b"dead"], 1), refuse_after=True)
     assert b"dead" not in consumer_names(r)
     assert not res.ok and "may have been deleted" in res.message and "XINFO CONSUMERS s g" in res.message
-    assert "failed" not in res.message and res.details["may_have_applied"]
+    assert "failed" not in res.message and res.may_have_applied

@@ -23,8 +23,8 @@ async def test_claim_auto_moves_stuck_entries_only(any_acts, any_r):
     ids = fill(any_r, n=10, old=(0, 2, 4, 6, 8))
     res = await any_acts.claim_auto(b"s", b"g", b"c2", 60_000, 100)
     assert res.ok, res.message
-    assert res.details["claimed"] == 5 and not res.details["more"]
-    assert sorted(res.details["claimed_ids"]) == sorted(ids[i] for i in (0, 2, 4, 6, 8))
+    assert res.claimed == 5 and not res.more
+    assert sorted(res.claimed_ids) == sorted(ids[i] for i in (0, 2, 4, 6, 8))
     p = pel(any_r)
     for i, entry_id in enumerate(ids):
         if i % 2 == 0:
@@ -38,10 +38,10 @@ async def test_claim_auto_moves_stuck_entries_only(any_acts, any_r):
 async def test_claim_auto_pages_with_cursor_and_stops_at_cap(any_acts, any_r):
     fill(any_r, n=250, old=range(250))
     res = await any_acts.claim_auto(b"s", b"g", b"c2", 60_000, 1000)
-    assert res.details["claimed"] == 250 and not res.details["more"]  # 3 XAUTOCLAIM pages
+    assert res.claimed == 250 and not res.more  # 3 XAUTOCLAIM pages
     assert set(c for c, _ in pel(any_r).values()) == {b"c2"}
     res = await any_acts.claim_auto(b"s", b"g", b"c3", 0, 30)
-    assert res.details["claimed"] == 30 and res.details["more"]
+    assert res.claimed == 30 and res.more
     assert sum(1 for c, _ in pel(any_r).values() if c == b"c3") == 30
     assert "cap 30 reached" in res.message
 
@@ -51,14 +51,14 @@ async def test_claim_after_trim_reports_deleted_ids(any_acts, any_r):
     any_r.xtrim("s", maxlen=3, approximate=False)  # entries 0..2 gone, still in the PEL
     res = await any_acts.claim_auto(b"s", b"g", b"c2", 60_000, 100)
     assert res.ok, res.message
-    assert sorted(res.details["claimed_ids"]) == ids[3:]
+    assert sorted(res.claimed_ids) == ids[3:]
     if any_acts.server.autoclaim_reports_deleted:
-        assert sorted(res.details["deleted_ids"]) == ids[:3]
+        assert sorted(res.deleted_ids) == ids[:3]
         assert "3 deleted entries dropped" in res.message
         assert set(pel(any_r)) == set(ids[3:])
     else:  # 6.2: [null] entries, no third element; the deleted entries stay pending
-        assert res.details["deleted_ids"] == []
-        assert res.details["missing"] == 3
+        assert res.deleted_ids == []
+        assert res.missing == 3
         assert set(pel(any_r)) == set(ids)
     assert any_r.xlen("s") == 3
 
@@ -66,20 +66,20 @@ async def test_claim_after_trim_reports_deleted_ids(any_acts, any_r):
 async def test_claim_ids_claims_exactly_the_selection(any_acts, any_r):
     ids = fill(any_r, n=6, old=range(6))
     res = await any_acts.claim_ids(b"s", b"g", b"c2", 60_000, [ids[1], ids[4]])
-    assert res.ok and res.details["claimed"] == 2
+    assert res.ok and res.claimed == 2
     p = pel(any_r)
     assert {i for i, (c, _) in p.items() if c == b"c2"} == {ids[1], ids[4]}
     assert p[ids[1]][1] == 2
     any_r.xack("s", "g", ids[0])  # no longer pending: reported, not an error
     res = await any_acts.claim_ids(b"s", b"g", b"c3", 0, [ids[0], ids[2]])
-    assert res.ok and res.details["claimed_ids"] == [ids[2]] and res.details["skipped_ids"] == [ids[0]]
+    assert res.ok and res.claimed_ids == [ids[2]] and res.skipped_ids == [ids[0]]
     assert any_r.xlen("s") == 6
 
 
 async def test_claim_ids_below_min_idle_stay(acts, r):
     ids = fill(r, n=3)
     res = await acts.claim_ids(b"s", b"g", b"c2", 3_600_000, ids)
-    assert res.ok and res.details["claimed"] == 0 and len(res.details["skipped_ids"]) == 3
+    assert res.ok and res.claimed == 0 and len(res.skipped_ids) == 3
     assert {c for c, _ in pel(r).values()} == {b"c1"}
 
 
@@ -110,8 +110,8 @@ async def test_ack_acks_exactly_the_selected_ids(any_acts, any_r):
     any_r.xack("s", "g", ids[5])
     res = await any_acts.ack(b"s", b"g", [ids[1], ids[3], ids[5]])
     assert res.ok
-    assert res.details["acked"] == 2 and sorted(res.details["acked_ids"]) == [ids[1], ids[3]]
-    assert res.details["not_pending"] == [ids[5]]
+    assert res.acked == 2 and sorted(res.acked_ids) == [ids[1], ids[3]]
+    assert res.not_pending == [ids[5]]
     assert "1 no longer pending" in res.message
     assert set(pel(any_r)) == {ids[0], ids[2], ids[4]}
     assert any_r.xlen("s") == 6
@@ -131,27 +131,27 @@ def trim_fixture(r) -> list[str]:
 async def test_trim_maxlen_exact_preview_matches_trim(any_acts, any_r):
     ids = trim_fixture(any_r)
     res = await any_acts.trim_preview(b"s", "MAXLEN", 8)
-    p: TrimPreview = res.details["preview"]
+    p: TrimPreview = res.preview
     assert res.ok and p.exact == 12 and p.last_removed_id == ids[11]
     impact = {g.name: g for g in p.groups}
     assert (impact[b"g1"].pending, impact[b"g1"].unread) == (5, 2)
     assert (impact[b"g2"].pending, impact[b"g2"].unread) == (0, 12)
     assert any("g2" in w and "12 not yet read" in w for w in p.warnings())
     done = await any_acts.trim(b"s", "MAXLEN", 8)
-    assert done.ok and done.details["removed"] == p.exact == 12
+    assert done.ok and done.removed == p.exact == 12
     assert any_r.xlen("s") == 8 and any_r.xrange("s", count=1)[0][0].decode() == ids[12]
 
 
 async def test_trim_minid_exact_preview_matches_trim(any_acts, any_r):
     ids = trim_fixture(any_r)
     res = await any_acts.trim_preview(b"s", "MINID", ids[4])
-    p = res.details["preview"]
+    p = res.preview
     assert p.exact == 4
     impact = {g.name: g for g in p.groups}
     assert (impact[b"g1"].pending, impact[b"g1"].unread) == (0, 0)
     assert (impact[b"g2"].pending, impact[b"g2"].unread) == (0, 4)
     done = await any_acts.trim(b"s", "MINID", ids[4])
-    assert done.details["removed"] == 4 and any_r.xlen("s") == 16
+    assert done.removed == 4 and any_r.xlen("s") == 16
 
 
 async def test_trim_minid_counts_from_the_kept_side_when_cheaper(acts, r, monkeypatch):
@@ -160,9 +160,9 @@ async def test_trim_minid_counts_from_the_kept_side_when_cheaper(acts, r, monkey
     monkeypatch.setattr(trim, "SCAN_CAP", 5)
     monkeypatch.setattr(trim, "PAGE", 2)
     ids = [r.xadd("s", {"n": i}).decode() for i in range(12)]
-    p = (await acts.trim_preview(b"s", "MINID", ids[9])).details["preview"]
+    p = (await acts.trim_preview(b"s", "MINID", ids[9])).preview
     assert p.exact == 9
-    assert (await acts.trim(b"s", "MINID", ids[9])).details["removed"] == 9
+    assert (await acts.trim(b"s", "MINID", ids[9])).removed == 9
 
 
 async def test_trim_maxlen_far_boundary_keeps_the_count_and_says_impact_unknown(acts, r, monkeypatch):
@@ -171,11 +171,11 @@ async def test_trim_maxlen_far_boundary_keeps_the_count_and_says_impact_unknown(
     monkeypatch.setattr(trim, "SCAN_CAP", 3)
     monkeypatch.setattr(trim, "PAGE", 2)
     fill(r, n=12)
-    p = (await acts.trim_preview(b"s", "MAXLEN", 6)).details["preview"]
+    p = (await acts.trim_preview(b"s", "MAXLEN", 6)).preview
     assert p.exact == 6 and p.last_removed_id is None
     assert (p.groups[0].pending, p.groups[0].unread) == (None, None)
     assert "?" in p.warnings()[0]  # unknown, never 0
-    assert (await acts.trim(b"s", "MAXLEN", 6)).details["removed"] == 6
+    assert (await acts.trim(b"s", "MAXLEN", 6)).removed == 6
 
 
 async def test_trim_preview_counts_a_large_pel_as_a_lower_bound(acts, r, monkeypatch):
@@ -184,7 +184,7 @@ async def test_trim_preview_counts_a_large_pel_as_a_lower_bound(acts, r, monkeyp
     monkeypatch.setattr(trim, "SCAN_CAP", 4)
     monkeypatch.setattr(trim, "PAGE", 2)
     fill(r, n=10)
-    p = (await acts.trim_preview(b"s", "MAXLEN", 2)).details["preview"]
+    p = (await acts.trim_preview(b"s", "MAXLEN", 2)).preview
     g = p.groups[0]
     assert p.exact == 8 and g.pending == 4 and g.pending_capped and g.unread == 0
     assert ">=4 still pending" in p.warnings()[0]
@@ -193,19 +193,19 @@ async def test_trim_preview_counts_a_large_pel_as_a_lower_bound(acts, r, monkeyp
 async def test_trim_nothing_to_trim(any_acts, any_r):
     fill(any_r, n=5)
     res = await any_acts.trim_preview(b"s", "MAXLEN", 10)
-    assert res.ok and res.details["preview"].nothing
+    assert res.ok and res.preview.nothing
     assert res.message.startswith("nothing to trim: 's' has 5 entries")
     res = await any_acts.trim_preview(b"s", "MINID", "1-0")
-    assert res.details["preview"].nothing and "nothing to trim" in res.message
+    assert res.preview.nothing and "nothing to trim" in res.message
 
 
 async def test_trim_approx_preview_is_a_range(any_acts, any_r):
     fill(any_r, n=30)
-    p = (await any_acts.trim_preview(b"s", "MAXLEN", 10, approx=True)).details["preview"]
+    p = (await any_acts.trim_preview(b"s", "MAXLEN", 10, approx=True)).preview
     assert (p.removes_min, p.removes_max) == (0, 20) and p.exact is None
     assert "between 0 and 20" in p.removes_text()
     done = await any_acts.trim(b"s", "MAXLEN", 10, approx=True)
-    assert done.ok and p.removes_min <= done.details["removed"] <= p.removes_max
+    assert done.ok and p.removes_min <= done.removed <= p.removes_max
 
 
 async def test_trim_preview_on_missing_or_wrong_key(acts, r):
@@ -228,12 +228,12 @@ async def test_group_operations(any_acts, any_r):
     assert (await any_acts.group_setid(b"s", b"g", ids[1])).ok
     assert any_r.xinfo_groups("s")[0]["last-delivered-id"].decode() == ids[1]
     pre = await any_acts.consumer_preview(b"s", b"g", b"c1")
-    assert pre.details["pending"] == 4 and "leave" not in pre.message and "removes them" in pre.message
+    assert pre.pending == 4 and "leave" not in pre.message and "removes them" in pre.message
     gone = await any_acts.consumer_delete(b"s", b"g", b"c1")
-    assert gone.ok and gone.details["pending_dropped"] == 4
+    assert gone.ok and gone.pending_dropped == 4
     assert any_r.xpending("s", "g")["pending"] == 0
     gp = await any_acts.group_preview(b"s", b"g")
-    assert gp.details == {"exists": True, "pending": 0, "consumers": 0, "last_delivered_id": ids[1]}
+    assert (gp.exists, gp.pending, gp.consumers, gp.last_delivered_id) == (True, 0, 0, ids[1])
     assert (await any_acts.group_destroy(b"s", b"g")).ok
     assert any_r.xinfo_groups("s") == []
     again = await any_acts.group_destroy(b"s", b"g")
@@ -250,7 +250,7 @@ async def test_produce_one_and_burst(acts, r):
     assert set(fields) == {b"sensor_id", b"temp", b"humidity"}
     seen = []
     res = await acts.produce_burst(b"p", 1200, progress=lambda done, n: seen.append((done, n)))
-    assert res.ok and res.details["added"] == 1200 and r.xlen("p") == 1201
+    assert res.ok and res.added == 1200 and r.xlen("p") == 1201
     assert seen[-1] == (1200, 1200) and len(seen) == 3
     res = await acts.produce_burst(b"p", "50", maxlen="10")
     assert res.ok and r.xlen("p") == 10
@@ -259,7 +259,7 @@ async def test_produce_one_and_burst(acts, r):
 async def test_produce_burst_cancel_stops_after_the_chunk_in_flight(acts, r):
     cancel = asyncio.Event()
     res = await acts.produce_burst(b"p", 100_000, progress=lambda done, n: cancel.set(), cancel=cancel)
-    assert res.ok and res.details["cancelled"] and res.details["added"] == 500
+    assert res.ok and res.cancelled and res.added == 500
     assert r.xlen("p") == 500 and "cancelled" in res.message
 
 
@@ -276,7 +276,7 @@ async def test_dead_letter_selected_moves_each_entry_once(any_acts, any_r):
     ids = fill(any_r, n=6)
     sel = [ids[0], ids[2], ids[3]]
     res = await any_acts.dead_letter(b"s", b"g", ids=sel)
-    assert res.ok and [m[0] for m in res.details["moved"]] == sel
+    assert res.ok and [m[0] for m in res.moved] == sel
     dlq = any_r.xrange("s:dlq")
     assert [f[b"dlq-original-id"].decode() for _, f in dlq] == sel
     first = dlq[0][1]
@@ -286,7 +286,7 @@ async def test_dead_letter_selected_moves_each_entry_once(any_acts, any_r):
     assert set(pel(any_r)) == {ids[1], ids[4], ids[5]}
     assert any_r.xlen("s") == 6
     again = await any_acts.dead_letter(b"s", b"g", ids=sel)  # a retry moves nothing twice
-    assert again.ok and again.details["moved"] == [] and sorted(again.details["not_pending"]) == sel
+    assert again.ok and again.moved == [] and sorted(again.not_pending) == sel
     assert any_r.xlen("s:dlq") == 3
 
 
@@ -295,7 +295,7 @@ async def test_dead_letter_by_deliveries_to_a_chosen_key(any_acts, any_r):
     for _ in range(2):  # entries 1 and 3 redelivered twice more: 3 deliveries
         any_r.xclaim("s", "g", "c2", 0, [ids[1], ids[3]])
     res = await any_acts.dead_letter(b"s", b"g", min_deliveries=3, dlq_key=b"dead")
-    assert res.ok and sorted(m[0] for m in res.details["moved"]) == [ids[1], ids[3]]
+    assert res.ok and sorted(m[0] for m in res.moved) == [ids[1], ids[3]]
     dead = any_r.xrange("dead")
     assert sorted(f[b"dlq-original-id"].decode() for _, f in dead) == [ids[1], ids[3]]
     assert {f[b"dlq-deliveries"] for _, f in dead} == {b"3"}
@@ -420,7 +420,7 @@ async def test_dead_letter_survives_a_dropped_connection(server, r, when):
         retry = await b.dead_letter(b"s", b"g", ids=ids)
     finally:
         await b.client.aclose()
-    assert retry.ok and len(retry.details["moved"]) == 5 - expected
+    assert retry.ok and len(retry.moved) == 5 - expected
     moved = [f[b"dlq-original-id"].decode() for _, f in r.xrange("s:dlq")]
     assert sorted(moved) == sorted(ids) and len(moved) == 5  # each exactly once
     assert pel(r) == {} and r.xlen("s") == 5
@@ -433,14 +433,14 @@ async def test_a_parsed_client_works_too(server, r):
     a = Actions(client, await probe_server(client))
     try:
         ids = fill(r, n=6, old=(0, 1))
-        assert (await a.claim_auto(b"s", b"g", b"c2", 60_000, 10)).details["claimed"] == 2
-        assert (await a.claim_ids(b"s", b"g", b"c3", 0, [ids[2]])).details["claimed_ids"] == [ids[2]]
-        assert (await a.ack(b"s", b"g", [ids[5]])).details["acked_ids"] == [ids[5]]
-        p = (await a.trim_preview(b"s", "MAXLEN", 3)).details["preview"]
+        assert (await a.claim_auto(b"s", b"g", b"c2", 60_000, 10)).claimed == 2
+        assert (await a.claim_ids(b"s", b"g", b"c3", 0, [ids[2]])).claimed_ids == [ids[2]]
+        assert (await a.ack(b"s", b"g", [ids[5]])).acked_ids == [ids[5]]
+        p = (await a.trim_preview(b"s", "MAXLEN", 3)).preview
         assert p.exact == 3 and p.groups[0].pending == 3
-        assert (await a.consumer_preview(b"s", b"g", b"c2")).details["pending"] == 2
-        assert len((await a.dead_letter(b"s", b"g", ids=[ids[3]])).details["moved"]) == 1
-        assert (await a.group_preview(b"s", b"g")).details["pending"] == 4
+        assert (await a.consumer_preview(b"s", b"g", b"c2")).pending == 2
+        assert len((await a.dead_letter(b"s", b"g", ids=[ids[3]])).moved) == 1
+        assert (await a.group_preview(b"s", b"g")).pending == 4
         nogroup = await a.ack(b"s", b"nope", [ids[0]])
         assert not nogroup.ok and "no group 'nope'" in nogroup.message
     finally:

@@ -6,9 +6,7 @@ from __future__ import annotations
 import pytest
 import redis
 
-from streamtop.actions import Actions
-from streamtop.connection import ConnectionSpec, probe_server
-from tests.support.cutproxy import CutProxy
+from tests.support.cutproxy import actions_cut
 from tests.support.streams import crashed, pel
 
 
@@ -25,11 +23,11 @@ async def test_crash_then_claim_from_the_crashed_consumer(any_acts, any_r):
     c1 = crashed(any_r)
     res = await any_acts.claim_from(b"s", b"g", b"c1", b"c2", 60_000)
     assert res.ok, res.message
-    assert_all_once(any_r, c1, res.details["claimed_ids"])
-    assert res.details["owners"] == {b"c1": 190}
+    assert_all_once(any_r, c1, res.claimed_ids)
+    assert res.owners == {b"c1": 190}
     assert res.message.startswith("claimed 190 from 'c1' into 'c2'")
     again = await any_acts.claim_from(b"s", b"g", b"c1", b"c2", 60_000)
-    assert again.ok and again.details.get("nothing") and again.details["claimed"] == 0
+    assert again.ok and again.nothing and again.claimed == 0
 
 
 async def test_crash_then_claim_all_stuck_in_one_run(any_acts, any_r):
@@ -39,30 +37,30 @@ async def test_crash_then_claim_all_stuck_in_one_run(any_acts, any_r):
         b"s", b"g", b"c2", 60_000, 10_000, progress=lambda done, cap: seen.append(done)
     )
     assert res.ok, res.message
-    assert_all_once(any_r, c1, res.details["claimed_ids"])
-    assert res.details["owners"] == {b"c1": 190} and "from 'c1' (190)" in res.message
-    assert seen == sorted(seen) and seen[-1] == 190 and not res.details["more"]
+    assert_all_once(any_r, c1, res.claimed_ids)
+    assert res.owners == {b"c1": 190} and "from 'c1' (190)" in res.message
+    assert seen == sorted(seen) and seen[-1] == 190 and not res.more
 
 
 async def test_claim_all_with_min_idle_zero_never_claims_twice(any_acts, any_r):
     """Every entry is claimable again right after its claim (min idle 0): the cursor still moves on."""
     c1 = crashed(any_r, n=250)
     res = await any_acts.claim_auto(b"s", b"g", b"c2", 0, 10_000)
-    ids = res.details["claimed_ids"]
+    ids = res.claimed_ids
     assert len(ids) == len(set(ids)) == 260  # c1's 250, c2's own 5 and c3's 5
     p = pel(any_r)
     assert all(p[i] == (b"c2", 2) for i in c1)
-    assert res.details["owners"] == {b"c1": 250, b"c2": 5, b"c3": 5}
+    assert res.owners == {b"c1": 250, b"c2": 5, b"c3": 5}
 
 
 async def test_a_capped_run_continues_from_its_cursor(any_acts, any_r):
     c1 = crashed(any_r)
     first = await any_acts.claim_auto(b"s", b"g", b"c2", 60_000, 100)
-    assert first.details["more"] and first.details["claimed"] == 100
-    assert f"run again from {first.details['cursor']}" in first.message
-    second = await any_acts.claim_auto(b"s", b"g", b"c2", 60_000, 100, start=first.details["cursor"])
-    assert not second.details["more"]
-    assert_all_once(any_r, c1, first.details["claimed_ids"] + second.details["claimed_ids"])
+    assert first.more and first.claimed == 100
+    assert f"run again from {first.cursor}" in first.message
+    second = await any_acts.claim_auto(b"s", b"g", b"c2", 60_000, 100, start=first.cursor)
+    assert not second.more
+    assert_all_once(any_r, c1, first.claimed_ids + second.claimed_ids)
 
 
 async def test_claim_from_reports_entries_without_data(any_acts, any_r):
@@ -73,8 +71,8 @@ async def test_claim_from_reports_entries_without_data(any_acts, any_r):
     assert len(gone) == 5
     res = await any_acts.claim_from(b"s", b"g", b"c1", b"c2", 60_000)
     assert res.ok, res.message
-    assert sorted(res.details["claimed_ids"]) == sorted(set(c1) - set(gone))
-    assert sorted(res.details["deleted_ids"]) == sorted(gone)
+    assert sorted(res.claimed_ids) == sorted(set(c1) - set(gone))
+    assert sorted(res.deleted_ids) == sorted(gone)
     assert "5 IDs without data (trimmed or deleted) were not claimed" in res.message
 
 
@@ -88,17 +86,11 @@ async def test_claim_from_validates_before_sending(any_acts):
 @pytest.mark.parametrize("when", ["before", "after"])
 async def test_claim_from_whose_xclaim_reply_is_lost_reports_the_owners(server, r, when):
     c1 = crashed(r, n=150)
-    proxy = CutProxy(server.port, "XCLAIM", 2, when)
-    port = await proxy.start()
-    client = ConnectionSpec(host="127.0.0.1", port=port).make_client(raw=True)
-    try:
-        res = await Actions(client, await probe_server(client)).claim_from(b"s", b"g", b"c1", b"c2", 60_000)
-    finally:
-        await client.aclose()
-        await proxy.close()
-    assert proxy.dropped and res.details["lost_reply"]
+    async with actions_cut(server, "XCLAIM", 2, when) as (a, proxy):
+        res = await a.claim_from(b"s", b"g", b"c1", b"c2", 60_000)
+    assert proxy.dropped and res.lost_reply
     p = pel(r)
     in_c2 = [i for i in c1 if p[i][0] == b"c2"]
     assert len(in_c2) == (150 if when == "after" else 100)
     assert f"{len(in_c2) - 100} of 50 now belong to 'c2'" in res.message
-    assert "100 claimed before that" in res.message and res.details["claimed"] == len(in_c2)
+    assert "100 claimed before that" in res.message and res.claimed == len(in_c2)

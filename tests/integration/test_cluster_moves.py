@@ -28,10 +28,10 @@ async def test_dead_letter_then_redrive_on_a_cluster(cluster):  # noqa: F811
         rc.xgroup_create(key, "g", "0")
         rc.xreadgroup("g", "c", {key: ">"})
         dead = await actions.dead_letter(key.encode(), b"g", min_deliveries=1)
-        assert dead.ok and len(dead.details["moved"]) == 1, dead.message
-        dlq = dead.details["dlq"]
+        assert dead.ok and len(dead.moved) == 1, dead.message
+        dlq = dead.dlq
         back = await actions.redrive(dlq)
-        assert back.ok and len(back.details["moved"]) == 1, back.message
+        assert back.ok and len(back.moved) == 1, back.message
         raw = rc.execute_command("XRANGE", key, "-", "+")
         assert len(raw) == 2 and rc.xlen(dlq) == 0
     finally:

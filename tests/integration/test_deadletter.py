@@ -10,9 +10,7 @@ from __future__ import annotations
 import pytest
 import redis
 
-from streamtop.actions import Actions
-from streamtop.connection import ConnectionSpec, probe_server
-from tests.support.cutproxy import CutProxy
+from tests.support.cutproxy import actions_cut
 from tests.support.streams import fill, make_actions, pel
 
 SETUP = {
@@ -47,7 +45,7 @@ async def test_dlq_of_another_type_is_refused_and_nothing_is_acked(acts, r, kind
     res = await acts.dead_letter(b"s", b"g", ids=ids)
     assert not res.ok
     assert f"dead-letter key 's:dlq' is a {kind}, not a stream" in res.message
-    assert "nothing was copied or acked" in res.message and res.details["moved"] == []
+    assert "nothing was copied or acked" in res.message and res.moved == []
     assert len(pel(r)) == 5 and r.xlen("s") == 5
     assert r.dump("s:dlq") == dump, "the DLQ key is untouched"
 
@@ -61,7 +59,7 @@ async def test_dlq_absent_or_a_stream_receives_every_entry(acts, r, kind):
     assert res.ok, res.message
     assert copies(r) == ids and pel(r) == {} and r.xlen("s") == 5
     assert r.xlen("s:dlq") == 5 + (kind == "stream")
-    assert [i for i, _ in res.details["moved"]] == ids
+    assert [i for i, _ in res.moved] == ids
 
 
 async def test_dlq_of_another_type_on_every_server(any_acts, any_r):
@@ -84,14 +82,8 @@ async def test_dlq_turned_into_a_string_during_a_move_is_never_half_applied(serv
             other.delete("s:dlq")
             other.set("s:dlq", "mine now")
 
-    proxy = CutProxy(server.port, "XRANGE", 3, hook=replace_dlq)
-    port = await proxy.start()
-    client = ConnectionSpec(host="127.0.0.1", port=port).make_client(raw=True)
-    try:
-        res = await Actions(client, await probe_server(client)).dead_letter(b"s", b"g", ids=ids)
-    finally:
-        await client.aclose()
-        await proxy.close()
+    async with actions_cut(server, "XRANGE", 3, hook=replace_dlq) as (a, proxy):
+        res = await a.dead_letter(b"s", b"g", ids=ids)
     assert proxy.dropped, "the hook ran"
     assert not res.ok and "dead-letter key 's:dlq' is a string" in res.message
     assert "(2 moved before that)" in res.message
@@ -119,21 +111,15 @@ STEPS = [
 @pytest.mark.parametrize(("command", "n"), STEPS)
 async def test_a_cut_at_any_step_loses_and_duplicates_nothing(server, r, command, n, when):
     ids = fill(r, n=5)
-    proxy = CutProxy(server.port, command, n, when)
-    port = await proxy.start()
-    client = ConnectionSpec(host="127.0.0.1", port=port).make_client(raw=True)
-    try:
-        res = await Actions(client, await probe_server(client)).dead_letter(b"s", b"g", ids=ids)
-    finally:
-        await client.aclose()
-        await proxy.close()
+    async with actions_cut(server, command, n, when) as (a, proxy):
+        res = await a.dead_letter(b"s", b"g", ids=ids)
     assert proxy.dropped
     assert not res.ok and "connection lost" in res.message and "run it again" in res.message
     assert_nothing_lost(r, ids)
     # the result tells the truth about the entry in flight: moved iff the server ran its EXEC
     ran = when == "after" and command in ("MULTI", "XADD", "XACK", "EXEC")
     assert len(copies(r)) == (3 if ran else 2)
-    assert [i for i, _ in res.details["moved"]] == copies(r)
+    assert [i for i, _ in res.moved] == copies(r)
     assert ("it was moved (copied and acked)" in res.message) == ran
     assert f"{len(copies(r))} moved in all" in res.message
 
@@ -142,5 +128,5 @@ async def test_a_cut_at_any_step_loses_and_duplicates_nothing(server, r, command
         retry = await b.dead_letter(b"s", b"g", ids=ids)
     finally:
         await b.client.aclose()
-    assert retry.ok and len(retry.details["moved"]) == 5 - len(res.details["moved"])
+    assert retry.ok and len(retry.moved) == 5 - len(res.moved)
     assert sorted(copies(r)) == sorted(ids) and pel(r) == {} and r.xlen("s") == 5

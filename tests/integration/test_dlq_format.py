@@ -88,8 +88,8 @@ field_lists = st.lists(st.tuples(names, values), min_size=1, max_size=8).flatmap
 @example(fields=[(b"", b""), (b"\xff\x00", b"\x1b[31m"), (b"", b"")])
 def test_any_field_list_survives_dead_letter_then_redrive_exactly(any_server, fields):
     got, left, dead, back = asyncio.run(round_trip(any_server, fields))
-    assert dead.ok and len(dead.details["moved"]) == 1, dead.message
-    assert back.ok and len(back.details["moved"]) == 1, back.message
+    assert dead.ok and len(dead.moved) == 1, dead.message
+    assert back.ok and len(back.moved) == 1, back.message
     assert got == fields, "the same fields, same order, duplicates kept"
     assert left == [], "the DLQ copy went"
 
@@ -113,5 +113,5 @@ async def test_entries_in_the_previous_format_are_still_redriven_exactly(acts, r
         ] + ([(b"dlq-missing", b"1")] if missing else [])
         r.execute_command("XADD", "h:dlq", "*", *[x for kv in own + tail for x in kv])
     res = await acts.redrive(b"h:dlq")
-    assert res.ok and len(res.details["moved"]) == 3 and len(res.details["without_data"]) == 1
+    assert res.ok and len(res.moved) == 3 and len(res.without_data) == 1
     assert [f for _, f in await raw(acts.client, b"h")] == [own for own, missing in OLD if not missing]

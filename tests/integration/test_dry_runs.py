@@ -52,7 +52,7 @@ async def outcome(call) -> tuple:
         return ("invalid", str(exc)), None
     if not res.ok:
         return ("refused", res.message), None
-    return None, (res.details.get("claimed", 0), list(res.details.get("claimed_ids", [])))
+    return None, (res.claimed, list(res.claimed_ids))
 
 
 def claim_pair(srv, source, start, idle, count):
@@ -201,8 +201,8 @@ def test_trim_dry_run_counts_and_refuses_as_the_real_run(server, r, n, strategy,
                 except ValidationError as exc:
                     out.append(("invalid", str(exc)))
                     continue
-                p = res.details.get("preview")
-                out.append((res.ok, p.removes_max if p is not None else res.details.get("removed")))
+                p = getattr(res, "preview", None)  # the preview has one, the trim not
+                out.append((res.ok, p.removes_max if p is not None else getattr(res, "removed", None)))
             return out
         finally:
             await a.client.aclose()

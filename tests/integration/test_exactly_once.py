@@ -190,12 +190,12 @@ async def test_ack_and_trim_as_a_stream_user_report_what_the_server_did(any_serv
     finally:
         await a.client.aclose()
     assert pel(any_r) == {} and any_r.xlen("s") == 1
-    assert acked.ok and acked.details["acked"] == 3, acked.message
+    assert acked.ok and acked.acked == 3, acked.message
     assert acked.message == "acked 3 entries 'c1' held in 'g'"
     assert trimmed.ok and trimmed.message == "trimmed 4 entries from 's' (MAXLEN = 1); 1 left", (
         trimmed.message
     )
-    assert trimmed.details["removed"] == 4 and trimmed.details["length_after"] == 1
+    assert trimmed.removed == 4 and trimmed.length_after == 1
 
 
 async def test_without_exec_nothing_moves_and_the_connection_is_not_left_inside_multi(any_server, any_r):

@@ -52,15 +52,15 @@ async def test_only_gone_consumers_without_pending_go(any_server, any_r, actions
     actions = actions_on()
     pre = await gone_preview(actions, b"s", b"g", gone_after_ms=GONE_AFTER)
     assert pre.ok, pre.message
-    assert pre.details["deletable"] == [b"dead"]
-    assert {name for name, _, _ in pre.details["gone"]} == {b"dead", b"dead-holding"}
+    assert pre.deletable == [b"dead"]
+    assert {name for name, _, _ in pre.gone} == {b"dead", b"dead-holding"}
     assert "claim them first" in pre.message
 
     refused = await delete_gone(actions_on(read_only=True), b"s", b"g", [b"dead"], GONE_AFTER)
     assert not refused.ok and "read-only" in refused.message and b"dead" in names(r)
 
-    result = await delete_gone(actions, b"s", b"g", pre.details["deletable"], GONE_AFTER)
-    assert result.ok and result.details["deleted"] == [b"dead"]
+    result = await delete_gone(actions, b"s", b"g", pre.deletable, GONE_AFTER)
+    assert result.ok and result.deleted == [b"dead"]
     assert names(r) == {b"dead-holding", b"live"}
     live.close()
 
@@ -76,11 +76,11 @@ async def test_a_consumer_that_came_back_is_kept(any_r, actions_on):
     r.xadd("s", {"n": "2"})
     r.xreadgroup("g", "w", {"s": ">"}, count=1)  # back after the preview: now holds an entry
     result = await delete_gone(actions, b"s", b"g", [b"w", b"nobody"], GONE_AFTER)
-    assert result.details["deleted"] == []
-    assert dict(result.details["skipped"]) == {
+    assert result.deleted == []
+    assert dict(result.skipped) == {
         b"w": "holds pending entries now",
         b"nobody": "no longer exists",
     }
     r.xack("s", "g", r.xrange("s")[-1][0])  # done again: no pending, but it read just now
     result = await delete_gone(actions, b"s", b"g", [b"w"], GONE_AFTER)
-    assert dict(result.details["skipped"]) == {b"w": "read or claimed since"} and b"w" in names(r)
+    assert dict(result.skipped) == {b"w": "read or claimed since"} and b"w" in names(r)

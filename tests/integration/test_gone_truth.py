@@ -25,6 +25,7 @@ from streamtop.actions import Actions
 from streamtop.actions.gone import gone_preview
 from streamtop.connection import connect, parse_url
 from tests.support.commands import cli_main, run
+from tests.support.libworkers import faststream_worker
 from tests.support.waiting import until, wait_for
 
 walrus = pytest.importorskip("walrus")
@@ -90,12 +91,6 @@ def test_a_walrus_reader_blocked_with_block_0_is_waiting_and_survives_delconsume
     assert got and got[0][0][1][0][1] == {b"n": b"2"}, got  # it was alive: it got the next entry
 
 
-def faststream_worker(url: str, name: str, mode: str):
-    from tests.integration.test_libraries import Worker
-
-    return Worker("faststream_worker", url, name, mode)
-
-
 @pytest.mark.slow
 async def test_a_busy_faststream_handler_is_busy_not_gone_and_its_entry_not_offered(any_server, any_r):
     """Its handler takes longer than the gone-after time (it sleeps); another worker reads on. Its
@@ -122,8 +117,8 @@ async def test_a_busy_faststream_handler_is_busy_not_gone_and_its_entry_not_offe
             pre = await gone_preview(Actions(client, info), b"orders", b"billing")
         finally:
             await client.aclose()
-        assert pre.ok and pre.details["gone"] == [], pre.details
-        kept = {name: state for name, _, state in pre.details["kept"]}
+        assert pre.ok and pre.gone == [], pre
+        kept = {name: state for name, _, state in pre.kept}
         assert kept[b"worker-busy"].state is liveness.State.BUSY, kept
         assert "(named after it) is open" in kept[b"worker-busy"].reason
         assert r.xpending("orders", "billing")["consumers"][0]["name"] == b"worker-busy"

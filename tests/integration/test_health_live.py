@@ -13,70 +13,20 @@ scheduling of the threads on a loaded machine; nothing here waits for a time to 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 import redis
 
 from streamtop import cli
 from tests.support.status_schema import assert_valid
-from tests.support.threads import Worker
+from tests.support.threads import Worker, running, verdict_workload
 from tests.support.threads import client as _client
 
 WINDOW = "3s"
 
 
-@contextmanager
-def workload(srv) -> Iterator[list[Worker]]:
-    r = _client(srv)
-    r.xadd("live", {b"n": b"0"})
-    for group in (b"healthy", b"slow", b"stalled", b"stopped", b"failing"):
-        r.xgroup_create("live", group, id="0")
-    r.xadd("quiet", {b"n": b"0"})
-    r.xgroup_create("quiet", "done", id="$")
-    r.xgroup_createconsumer("quiet", "done", "c1")
-    held: list[bytes] = []
-
-    def produce(c: redis.Redis) -> None:
-        c.xadd("live", {b"n": b"1"})
-
-    def read_all(c: redis.Redis) -> None:
-        for _, entries in c.xreadgroup("healthy", "c1", {"live": ">"}, count=1000) or []:
-            c.xack("live", "healthy", *[i for i, _ in entries])
-
-    def read_one(c: redis.Redis) -> None:
-        for _, entries in c.xreadgroup("slow", "c1", {"live": ">"}, count=1) or []:
-            c.xack("live", "slow", *[i for i, _ in entries])
-
-    def ask_only(c: redis.Redis) -> None:  # seen by the server, never takes an entry
-        c.xreadgroup("stalled", "c1", {"live": "0"}, count=10)
-
-    def read_but_hold_first(c: redis.Redis) -> None:
-        for _, entries in c.xreadgroup("failing", "c1", {"live": ">"}, count=1000) or []:
-            ids = [i for i, _ in entries]
-            if not held:
-                held.append(ids.pop(0))
-            if ids:
-                c.xack("live", "failing", *ids)
-
-    workers = [
-        Worker(srv, produce, 0.02),
-        Worker(srv, read_all, 0.05),
-        Worker(srv, read_one, 1.0),
-        Worker(srv, ask_only, 0.1),
-        Worker(srv, read_but_hold_first, 0.05),
-    ]
-    for w in workers:
-        w.start()
-    try:
-        yield workers
-    finally:
-        for w in workers:
-            w.stop_event.set()
-        for w in workers:
-            w.join(10)
-        r.close()
+def workload(srv):
+    return verdict_workload(srv, "live", "quiet")
 
 
 def status_json(capsys, srv, *argv: str) -> tuple[int, dict]:
@@ -129,13 +79,8 @@ def test_health_exit_0_when_every_group_is_ok_or_idle(capsys, server):
         for _, entries in c.xreadgroup("g", "c1", {"s": ">"}, count=100) or []:
             c.xack("s", "g", *[i for i, _ in entries])
 
-    w = Worker(server, produce_and_read, 0.05)
-    w.start()
-    try:
+    with running(Worker(server, produce_and_read, 0.05)):
         code, doc = status_json(capsys, server, "--window", "1s", "--health")
-    finally:
-        w.stop_event.set()
-        w.join(10)
     [g] = doc["streams"][0]["groups"]
     assert (code, doc["ok"], g["health"]) == (0, True, "ok"), g["health_reason"]
     code, doc = status_json(capsys, server, "--health")  # one poll of a caught-up group

@@ -6,11 +6,7 @@ idle_timeout, FastStream's StreamSub min_idle_time), then deleted."""
 
 from __future__ import annotations
 
-import queue
 import signal
-import subprocess
-import sys
-import threading
 
 import pytest
 
@@ -22,6 +18,7 @@ from streamtop.decode import decode_entry
 from streamtop.decode.preview import pairs
 from streamtop.liveness import claim_order, group_liveness, read_clients
 from streamtop.options import PollOptions
+from tests.support.libworkers import LibraryWorker, faststream_worker, taskiq_worker
 from tests.support.waiting import until, wait_for
 
 faststream_redis = pytest.importorskip("faststream.redis", reason="faststream[redis] is not installed")
@@ -64,44 +61,6 @@ async def test_faststream_publish_and_consume_through_a_group(server, r):
     assert [(c["name"], c["pending"]) for c in consumers] == [(b"worker-1", 0)]
 
 
-class Worker:
-    """A worker process of a library (tests/support/*_worker.py) and the lines it prints."""
-
-    def __init__(self, module: str, *args: str) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", f"tests.support.{module}", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self.proc.stdout is not None
-        for line in iter(self.proc.stdout.readline, ""):
-            self.lines.put(line.strip())
-
-    def said(self, text: str) -> bool:
-        while not self.lines.empty():
-            self.seen.append(self.lines.get())
-        return text in self.seen
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        self.proc.wait(timeout=30)
-
-
-def taskiq_worker(url: str, name: str, mode: str, idle_timeout: int = 300) -> Worker:
-    return Worker("taskiq_worker", url, name, str(idle_timeout), mode)
-
-
-def faststream_worker(url: str, name: str, mode: str, reclaim_ms: int | None = None) -> Worker:
-    return Worker("faststream_worker", url, name, mode, *([str(reclaim_ms)] if reclaim_ms else []))
-
-
 async def poll_group(url: str, key: bytes = b"tasks", name: bytes = b"taskiq"):
     """The group as a poll sees it, and CLIENT LIST (the workers name their connections)."""
     client, info = await connect(parse_url(url))
@@ -126,7 +85,7 @@ async def test_taskiq_worker_killed_mid_task(server, r):
 
     await broker.startup()
     dead = taskiq_worker(server.url, "worker-dead", "hang")
-    live: Worker | None = None
+    live: LibraryWorker | None = None
     try:
         # the group exists once a worker started; then the first task goes to the worker that hangs
         wait_for(
@@ -178,7 +137,7 @@ async def test_taskiq_worker_killed_mid_task(server, r):
             )
             assert r.xpending("tasks", "taskiq")["pending"] == 0
             result = await delete_gone(actions, b"tasks", b"taskiq", [b"worker-dead"], GONE_AFTER)
-            assert result.details["deleted"] == [b"worker-dead"], result.message
+            assert result.deleted == [b"worker-dead"], result.message
         finally:
             await client.aclose()
         assert [c["name"] for c in r.xinfo_consumers("tasks", "taskiq")] == [b"worker-live"]
@@ -198,7 +157,7 @@ async def test_faststream_worker_killed_mid_message(server, r):
     streamtop claims its entry into the live worker, whose own reclaiming subscriber (StreamSub
     min_idle_time: XAUTOCLAIM) then handles it; the dead consumer is deleted, holding nothing."""
     dead = faststream_worker(server.url, "worker-dead", "hang")
-    live: Worker | None = None
+    live: LibraryWorker | None = None
     publisher = faststream_redis.RedisBroker(server.url)
     try:
         wait_for(lambda: dead.said("ready"), "the first worker")
@@ -241,7 +200,7 @@ async def test_faststream_worker_killed_mid_message(server, r):
             )
             wait_for(lambda: r.xpending("orders", "billing")["pending"] == 0, "the first acknowledged")
             result = await delete_gone(actions, b"orders", b"billing", [b"worker-dead"], GONE_AFTER)
-            assert result.details["deleted"] == [b"worker-dead"], result.message
+            assert result.deleted == [b"worker-dead"], result.message
         finally:
             await client.aclose()
         assert [c["name"] for c in r.xinfo_consumers("orders", "billing")] == [b"worker-live"]

@@ -12,6 +12,8 @@ from streamtop.connection import ConfigError, parse_url, retry_delay
 from streamtop.embedded import ServerProcess
 from streamtop.model import Focus
 from streamtop.monitor import ErrorKind, Monitor, State, first_contact
+from streamtop.options import SessionOptions
+from streamtop.source import ListSource
 from tests.support.waiting import wait_for
 
 
@@ -120,7 +122,7 @@ async def test_the_monitor_owns_the_actions_and_keeps_them_on_its_actions_client
     """The session builds `Actions` (the UI never does): none before the first connection, on the
     actions client after it, a new one with a new client, gone after close; read-only follows."""
     r.xadd("k", {"f": "v"})
-    m = Monitor(parse_url(server.url), read_only=True)
+    m = Monitor(parse_url(server.url), SessionOptions(read_only=True))
     try:
         assert m.actions is None
         await m.poll()
@@ -128,7 +130,7 @@ async def test_the_monitor_owns_the_actions_and_keeps_them_on_its_actions_client
         assert first is not None and first.client is m.action_client and first.read_only
         refused = await first.produce_one(b"k")
         assert not refused.ok and "read-only" in refused.message and r.xlen("k") == 1
-        m.read_only = False  # the guard of the current Actions follows at once
+        m.set_read_only(False)  # the guard of the current Actions follows at once
         assert (await first.produce_one(b"k")).ok and r.xlen("k") == 2
         await m._replace_action_client(m.server)  # what a reconnect to another server does
         assert m.actions is not first and m.actions.client is m.action_client is not first.client
@@ -150,7 +152,7 @@ async def test_the_app_reads_the_sessions_actions_and_can_only_add_read_only(ser
         refused = await app.actions.produce_one(b"k")
         assert not refused.ok and r.xlen("k") == 1
         assert StreamtopApp(m, read_only=False).read_only  # a session's guard is never lifted
-        assert StreamtopApp(None).actions is None
+        assert StreamtopApp(Monitor.on(ListSource())).actions is None
     finally:
         await m.close()
 

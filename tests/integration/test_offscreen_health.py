@@ -12,13 +12,13 @@ from streamtop.history import History
 from streamtop.model import Focus
 from streamtop.ui.streams import visible_streams
 from streamtop.ui.view import health_counts
-from tests.integration.test_screen_cost import arrange, screen_monitor
+from tests.support.streams import pending_streams, screen_monitor
 
 
 async def test_an_offscreen_stopped_group_is_counted_and_the_rest_said_not_judged(server, r) -> None:
     """Off screen: a group with no consumers and entries to read is stopped from its summary alone;
     groups whose consumers hold pending entries need the PEL and consumers: not judged, counted."""
-    keys = arrange(r, 4)  # group g, consumer c1 holding 3 pending entries, in each
+    keys = pending_streams(r, 4)  # group g, consumer c1 holding 3 pending entries, in each
     r.xgroup_create(keys[3], "nobody", id="0")  # no consumers, 3 entries to read
     m = screen_monitor(server)
     history = History()
@@ -59,12 +59,12 @@ async def poll_until_summary_read(m, key: bytes, before):
 
 
 async def test_an_offscreen_null_lag_keeps_its_estimate_until_position_or_last_id_moves(server, r) -> None:
-    keys = arrange(r, 3)
+    keys = pending_streams(r, 3)
     for _ in range(5):
         r.xadd(keys[1], {"f": "more"})  # exact lag 5
     null_lag(r, keys[2])
     m = screen_monitor(server, summary_period=0.05)
-    m.interval = 0.05
+    m.set_interval(0.05)
     try:
         m.set_focus(Focus(key=keys[0], visible=frozenset(keys[:1])))
         first = await m.poll()
@@ -100,10 +100,10 @@ async def test_an_offscreen_null_lag_keeps_its_estimate_until_position_or_last_i
 
 
 async def test_an_offscreen_estimate_goes_unknown_when_the_group_reads(server, r) -> None:
-    keys = arrange(r, 2)
+    keys = pending_streams(r, 2)
     null_lag(r, keys[1])
     m = screen_monitor(server, summary_period=0.05)
-    m.interval = 0.05
+    m.set_interval(0.05)
     try:
         m.set_focus(Focus(key=keys[0], visible=frozenset(keys)))
         counted = await m.poll()

@@ -19,7 +19,7 @@ from streamtop.connection import parse_url
 from streamtop.history import History
 from streamtop.model import Snapshot
 from streamtop.monitor import Monitor
-from streamtop.options import PollOptions
+from streamtop.options import PollOptions, SessionOptions
 from streamtop.record import Recording, RecordingError, attach
 from streamtop.record.codec import AGE_SLACK_MS
 from tests.support.recording import Gate, differences, live_workload, moments
@@ -38,7 +38,7 @@ async def test_replayed_status_equals_the_live_status_at_ten_moments(server, tmp
     gate = Gate()
     path = tmp_path / "rec.db"
     spec = parse_url(server.url)
-    monitor = Monitor(spec, options=FULL)
+    monitor = Monitor(spec, SessionOptions(poll=FULL))
     attach(monitor, path, role="test")
     compared = []
     try:
@@ -71,7 +71,7 @@ async def test_replayed_status_equals_the_live_status_at_ten_moments(server, tmp
 
 
 async def _record(server, path, polls: int, **kw) -> tuple[Monitor, list[Snapshot]]:
-    monitor = Monitor(parse_url(server.url), options=FULL)
+    monitor = Monitor(parse_url(server.url), SessionOptions(poll=FULL))
     attach(monitor, path, role="test", **kw)
     snaps = []
     for _ in range(polls):
@@ -86,7 +86,7 @@ async def test_every_poll_replays_as_it_was_and_the_history_judges_alike(server,
     r.xgroup_create("s", "g", id="0")
     r.xgroup_create("s", "idle", id="$")
     r.xadd("t", {"n": "0"})
-    monitor = Monitor(parse_url(server.url), options=FULL)
+    monitor = Monitor(parse_url(server.url), SessionOptions(poll=FULL))
     recorder = attach(monitor, tmp_path / "rec.db", role="test")
     live: list[Snapshot] = []
     try:

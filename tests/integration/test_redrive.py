@@ -7,9 +7,8 @@ from __future__ import annotations
 import pytest
 import redis
 
-from streamtop.actions import Actions, ValidationError
-from streamtop.connection import ConnectionSpec, probe_server
-from tests.support.cutproxy import CutProxy
+from streamtop.actions import ValidationError
+from tests.support.cutproxy import actions_cut
 from tests.support.streams import make_actions, pel
 
 
@@ -34,7 +33,7 @@ async def test_dead_letter_then_redrive_restores_the_content_exactly(any_acts, a
     orig = originals(any_r)
     last = orig[-1][0]
     res = await any_acts.dead_letter(b"s", b"g", ids=[i for i, _ in orig])
-    assert res.ok and len(res.details["moved"]) == 6 and pel(any_r) == {}
+    assert res.ok and len(res.moved) == 6 and pel(any_r) == {}
     dry = await any_acts.redrive(b"s:dlq", dry_run=True)
     reach = "; 's' is read by 'g' (dead-lettered them: the retry)"
     assert dry.ok and dry.message == "would redrive 6 entries from 's:dlq': 6 to 's'" + reach
@@ -47,7 +46,7 @@ async def test_dead_letter_then_redrive_restores_the_content_exactly(any_acts, a
     got = any_r.xreadgroup("g", "c1", {"s": ">"})  # the group reads them as new entries
     assert len(got[0][1]) == 6
     again = await any_acts.redrive(b"s:dlq")
-    assert again.ok and again.details["nothing"] and any_r.xlen("s") == 12
+    assert again.ok and again.nothing and any_r.xlen("s") == 12
 
 
 async def test_redrive_filters_by_group_range_count_and_target(any_acts, any_r):
@@ -58,7 +57,7 @@ async def test_redrive_filters_by_group_range_count_and_target(any_acts, any_r):
     await any_acts.dead_letter(b"s", b"h", ids=[i for i, _ in orig[4:]])
     dlq = [i.decode() for i, _ in any_r.xrange("s:dlq")]
     res = await any_acts.redrive(b"s:dlq", group=b"h", to=b"fixed", count=3)
-    assert res.ok and res.details["to"] == {b"fixed": 3}
+    assert res.ok and res.to == {b"fixed": 3}
     assert fields_of(any_r, "fixed") == [f for _, f in orig[4:7]]
     res = await any_acts.redrive(b"s:dlq", to=b"fixed", start=dlq[1], end=dlq[2])
     assert fields_of(any_r, "fixed")[3:] == [f for _, f in orig[1:3]]
@@ -87,9 +86,9 @@ async def test_the_dry_run_says_a_target_will_be_created_or_refuses_another_type
     await acts.dead_letter(b"s", b"g", ids=[i for i, _ in orig])
     res = await acts.redrive(b"s:dlq", to=b"fresh", dry_run=True)
     assert res.ok and res.message.endswith("'fresh' does not exist: a new stream will be created")
-    assert res.details["new_streams"] == [b"fresh"] and not r.exists("fresh")
+    assert res.new_streams == [b"fresh"] and not r.exists("fresh")
     res = await acts.redrive(b"s:dlq", dry_run=True)
-    assert "new stream" not in res.message and res.details["new_streams"] == []
+    assert "new stream" not in res.message and res.new_streams == []
     r.delete("s")
     res = await acts.redrive(b"s:dlq", dry_run=True)
     assert res.message.endswith("'s' does not exist: a new stream will be created")
@@ -110,7 +109,7 @@ async def test_redrive_is_refused_read_only_but_a_dry_run_works(any_server, any_
     ro = await make_actions(any_server, read_only=True)
     try:
         assert (await ro.redrive(b"s:dlq")).message.startswith("read-only mode")
-        assert (await ro.redrive(b"s:dlq", dry_run=True)).details["would_move"]
+        assert (await ro.redrive(b"s:dlq", dry_run=True)).would_move
     finally:
         await ro.client.aclose()
     assert any_r.xlen("s:dlq") == 2
@@ -129,14 +128,8 @@ async def test_a_cut_at_any_step_of_a_redrive_loses_and_duplicates_nothing(serve
     await a.dead_letter(b"s", b"g", min_deliveries=1)
     await a.client.aclose()
     last = orig[-1][0]
-    proxy = CutProxy(server.port, command, n, when)
-    port = await proxy.start()
-    client = ConnectionSpec(host="127.0.0.1", port=port).make_client(raw=True)
-    try:
-        res = await Actions(client, await probe_server(client)).redrive(b"s:dlq")
-    finally:
-        await client.aclose()
-        await proxy.close()
+    async with actions_cut(server, command, n, when) as (a, proxy):
+        res = await a.redrive(b"s:dlq")
     assert proxy.dropped
     assert not res.ok and "connection lost" in res.message and "run it again" in res.message
     back = fields_of(r, "s", after=last)
@@ -152,6 +145,6 @@ async def test_a_cut_at_any_step_of_a_redrive_loses_and_duplicates_nothing(serve
         retry = await b.redrive(b"s:dlq")
     finally:
         await b.client.aclose()
-    assert retry.ok and len(retry.details["moved"]) == 5 - len(back)
+    assert retry.ok and len(retry.moved) == 5 - len(back)
     assert sorted(map(tuple, fields_of(r, "s", after=last))) == sorted(tuple(f) for _, f in orig)
     assert r.xlen("s:dlq") == 0

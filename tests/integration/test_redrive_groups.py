@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import redis
 
-from streamtop.actions import Actions
-from streamtop.connection import ConnectionSpec, probe_server
 from tests.support.commands import one_json, run
-from tests.support.cutproxy import CutProxy
+from tests.support.cutproxy import actions_cut
 from tests.support.streams import make_actions
 
 
@@ -64,9 +62,9 @@ async def test_all_groups_redrives_to_every_group(any_acts, any_r):
     two_groups(any_r)
     await any_acts.dead_letter(b"s", b"g1", min_deliveries=1)
     refused = await any_acts.redrive(b"s:dlq")
-    assert not refused.ok and refused.details["other_groups"] == [(b"s", b"g2")]
+    assert not refused.ok and refused.other_groups == [(b"s", b"g2")]
     res = await any_acts.redrive(b"s:dlq", all_groups=True)
-    assert res.ok and len(res.details["moved"]) == 2, res.message
+    assert res.ok and len(res.moved) == 2, res.message
     assert "'g2' (had already acked 2 of 2: it would process them again)" in res.message
     again = any_r.xreadgroup("g2", "c", {"s": ">"})
     assert len(again[0][1]) == 2, "g2 reads them again: what --all-groups said"
@@ -78,7 +76,7 @@ async def test_a_group_that_never_read_them_is_named_too(any_acts, any_r):
     any_r.xgroup_create("s", "late", "$")
     res = await any_acts.redrive(b"s:dlq", dry_run=True)
     assert not res.ok and "'late' (had already acked" in res.message
-    assert {g for _, g in res.details["other_groups"]} == {b"g2", b"late"}
+    assert {g for _, g in res.other_groups} == {b"g2", b"late"}
 
 
 async def test_a_concurrent_redrive_is_reported_as_what_happened(server, r):
@@ -97,14 +95,9 @@ async def test_a_concurrent_redrive_is_reported_as_what_happened(server, r):
         with redis.Redis(host=server.host, port=server.port) as other:
             other.xdel("s:dlq", *dlq[1:])
 
-    proxy = CutProxy(server.port, "XRANGE", 3, hook=the_other_redrive)  # the 2nd move's XRANGE
-    port = await proxy.start()
-    client = ConnectionSpec(host="127.0.0.1", port=port).make_client(raw=True)
-    try:
-        res = await Actions(client, await probe_server(client)).redrive(b"s:dlq")
-    finally:
-        await client.aclose()
-        await proxy.close()
+    # the hook runs at the 2nd move's XRANGE
+    async with actions_cut(server, "XRANGE", 3, hook=the_other_redrive) as (a, proxy):
+        res = await a.redrive(b"s:dlq")
     assert proxy.dropped
     assert res.ok and res.message.startswith("redrove 1 entries from 's:dlq': 1 to 's';"), res.message
-    assert "4 left the DLQ meanwhile" in res.message and res.details["to"] == {b"s": 1}
+    assert "4 left the DLQ meanwhile" in res.message and res.to == {b"s": 1}

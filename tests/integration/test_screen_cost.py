@@ -17,26 +17,7 @@ from streamtop.connection import parse_url
 from streamtop.embedded import start_server
 from streamtop.model import Focus
 from streamtop.monitor import Monitor
-from streamtop.options import PollOptions
-
-
-def arrange(r: redis.Redis, n: int) -> list[bytes]:
-    """n streams s:000.., each with 3 entries, one group and one consumer holding them pending."""
-    keys = [f"s:{i:03d}".encode() for i in range(n)]
-    pipe = r.pipeline(transaction=False)
-    for k in keys:
-        for _ in range(3):
-            pipe.xadd(k, {"f": "v"})
-        pipe.xgroup_create(k, "g", id="0")
-        pipe.xreadgroup("g", "c1", {k: ">"})
-    pipe.execute()
-    return keys
-
-
-def screen_monitor(srv, **options) -> Monitor:
-    m = Monitor(parse_url(srv.url), options=PollOptions(**options))
-    m.follow_screen = True  # as the dashboard sets it
-    return m
+from tests.support.streams import pending_streams, screen_monitor
 
 
 def detailed(stream) -> bool:
@@ -46,7 +27,7 @@ def detailed(stream) -> bool:
 
 
 async def test_a_stream_scrolled_into_view_gets_its_details_in_the_next_poll(server, r) -> None:
-    keys = arrange(r, 30)
+    keys = pending_streams(r, 30)
     m = screen_monitor(server)
     try:
         m.set_focus(Focus(key=keys[0], visible=frozenset(keys[:5])))
@@ -73,7 +54,7 @@ async def test_a_stream_scrolled_into_view_gets_its_details_in_the_next_poll(ser
 async def test_offscreen_summaries_are_spread_and_carried(server, r) -> None:
     """After the first poll, a poll reads only its share of the off-screen summaries; the others
     are the very objects shown before (no work redone for them)."""
-    keys = arrange(r, 50)
+    keys = pending_streams(r, 50)
     m = screen_monitor(server)
     try:
         m.set_focus(Focus(key=keys[0], visible=frozenset(keys[:2])))
@@ -93,15 +74,14 @@ async def test_offscreen_summaries_are_spread_and_carried(server, r) -> None:
 async def test_only_a_summary_that_changed_is_made_again(server, r) -> None:
     """An off-screen stream read again with the same replies keeps its object (nothing above
     parses or draws it again); one that changed is a new object with the new values."""
-    keys = arrange(r, 10)
+    keys = pending_streams(r, 10)
     m = screen_monitor(server)
     try:
         m.set_focus(Focus(key=keys[0], visible=frozenset(keys[:1])))
         first = await m.poll()
         r.xadd(keys[5], {"f": "new"})
-        m.options = dataclasses.replace(m.options, summary_period=0.05)  # every summary, every poll
-        m.collector.options = m.options
-        m.interval = 0.05
+        m.collector.options = dataclasses.replace(m.collector.options, summary_period=0.05)  # every summary
+        m.set_interval(0.05)
         await asyncio.sleep(0.1)
         snap = await m.poll()
         assert snap.cost.summarized == 9
@@ -114,9 +94,9 @@ async def test_only_a_summary_that_changed_is_made_again(server, r) -> None:
 async def test_a_visible_change_shows_in_the_next_poll_and_an_offscreen_one_within_the_period(
     server, r
 ) -> None:
-    keys = arrange(r, 40)
+    keys = pending_streams(r, 40)
     m = screen_monitor(server, summary_period=0.5)
-    m.interval = 0.05
+    m.set_interval(0.05)
     try:
         m.set_focus(Focus(key=keys[0], visible=frozenset(keys[:3])))
         await m.poll()
@@ -137,7 +117,7 @@ async def test_a_visible_change_shows_in_the_next_poll_and_an_offscreen_one_with
 async def test_full_poll_reads_everything_in_full(server, r) -> None:
     """--full-poll (the old cost) and a Monitor the dashboard did not set up read every stream in
     full, with no cost figures."""
-    keys = arrange(r, 10)
+    keys = pending_streams(r, 10)
     for m in (screen_monitor(server, full_poll=True), Monitor(parse_url(server.url))):
         try:
             m.set_focus(Focus(key=keys[0], visible=frozenset(keys[:1])))
@@ -151,7 +131,7 @@ async def test_full_poll_reads_everything_in_full(server, r) -> None:
 async def test_summary_shows_a_null_lag_as_unknown(server, r) -> None:
     """An off-screen group whose lag the server cannot say (NULL after an XDEL in its unread
     range) has no estimate in a summary: '?', never a number."""
-    keys = arrange(r, 3)
+    keys = pending_streams(r, 3)
     ids = [r.xadd(keys[2], {"f": str(i)}).decode() for i in range(3)]
     r.xdel(keys[2], ids[1])
     m = screen_monitor(server)
@@ -190,7 +170,7 @@ async def test_the_budget_holds_on_a_server_slowed_by_debug_sleep() -> None:
     stop = threading.Event()
     try:
         r = redis.Redis(host=srv.host, port=srv.port, protocol=2)
-        keys = arrange(r, 2000)
+        keys = pending_streams(r, 2000)
 
         def sleeper() -> None:
             with redis.Redis(host=srv.host, port=srv.port) as s:
@@ -201,18 +181,18 @@ async def test_the_budget_holds_on_a_server_slowed_by_debug_sleep() -> None:
         thread.start()
         budget = 0.08
         m = screen_monitor(srv, max_server_load=budget, max_streams=5000)
-        m.interval = 0.2
+        m.set_interval(0.2)
         loop = asyncio.get_running_loop()
         try:
             m.set_focus(Focus(key=keys[0], visible=frozenset(keys[:40])))
             for _ in range(8):  # warm-up: the first poll reads every summary; costs get measured
                 await m.poll()
-                await asyncio.sleep(m.poll_delay(0.2))
+                await asyncio.sleep(m.poll_delay())
             start_usec, start_t = own_usec(r), loop.time()
             snap = None
             while loop.time() - start_t < 6.0:
                 snap = await m.poll()
-                await asyncio.sleep(m.poll_delay(0.2))
+                await asyncio.sleep(m.poll_delay())
             outside = (own_usec(r) - start_usec) / 1e6 / (loop.time() - start_t)
         finally:
             await m.close()
@@ -234,7 +214,7 @@ async def test_the_budget_holds_on_a_server_slowed_by_debug_sleep() -> None:
 async def test_another_clients_scans_and_xinfo_are_not_the_dashboards_load(server, r) -> None:
     """Between and inside the polls another client runs SCAN and XINFO STREAM: the load the
     dashboard measures holds only its own calls (INFO commandstats, cut to the calls it sent)."""
-    keys = arrange(r, 10)
+    keys = pending_streams(r, 10)
     m = screen_monitor(server)
     other = redis.Redis.from_url(server.url)
     try:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import http.client
-import os
-import signal
 import socket
 import threading
 
@@ -18,6 +16,7 @@ from streamtop.embedded import ClusterProcess
 from streamtop.health import Verdict
 from streamtop.model import unlabel
 from streamtop.serve.metrics import label_value
+from tests.support.processes import stopped
 from tests.support.scrape import Scrape, Served
 from tests.support.waiting import until
 
@@ -210,8 +209,8 @@ async def test_serve_reads_every_stream_in_full_and_stretches_its_interval_to_th
             await roomy.poll()
             await tight.poll()
         free, held = roomy.scrape(), tight.scrape()
-        assert roomy.monitor.poll_delay(1.0) == 1.0
-        assert tight.monitor.poll_delay(1.0) > 1.0
+        assert roomy.monitor.poll_delay() == 1.0
+        assert tight.monitor.poll_delay() > 1.0
     finally:
         await roomy.close()
         await tight.close()
@@ -305,18 +304,13 @@ async def test_a_hung_server_is_up_0_while_the_poll_waits_and_up_again_after(own
     rc = redis.Redis(host=own_server.host, port=own_server.port)
     rc.xadd("s", {"f": "v"})
     rc.close()
-    served = Served.on(own_server)
-    served.monitor.answer_timeout = 0.3
-    pid = own_server.process.pid
+    served = Served.on(own_server, answer_timeout=0.3)
     try:
         await served.poll()
-        os.kill(pid, signal.SIGSTOP)
-        try:
+        with stopped(own_server):
             hung = asyncio.ensure_future(served.poll())
             await until(None, lambda: served.monitor.not_answering_for() is not None, "not answering")
             down = served.scrape()
-        finally:
-            os.kill(pid, signal.SIGCONT)
         await hung
         back = served.scrape()
     finally:

@@ -11,6 +11,7 @@ import redis
 from rich.text import Text
 
 from streamtop.connection import ConfigError, ConnectError, ConnectionSpec, build_spec, connect
+from streamtop.options import SessionOptions
 
 
 async def _refused(spec: ConnectionSpec) -> str:
@@ -146,7 +147,12 @@ async def test_insecure_dashboard_header_is_marked(tls):
         (build_spec(url=tls.url("self"), insecure=True, env={}), True),
         (build_spec(url=tls.url("ca"), cacert=tls.file("ca.crt"), env={}), False),
     ):
-        app = StreamtopApp(Monitor(spec, options=PollOptions(discovery_interval=0.2)), interval=0.1)
+        app = StreamtopApp(
+            Monitor(
+                spec,
+                SessionOptions(poll=PollOptions(discovery_interval=0.2), interval=0.1, follow_screen=True),
+            )
+        )
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, lambda: app.snapshot is not None, what="first poll")  # noqa: B023
             await pilot.pause()

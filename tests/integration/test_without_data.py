@@ -32,10 +32,10 @@ GONE = [f"{i}-0" for i in range(1, 21)] + ["30-0", "31-0"]
 async def test_without_data_finds_trimmed_and_deleted_ids(any_acts, any_r):
     arrange(any_r)
     res = await any_acts.without_data_preview(b"s", b"g")
-    assert res.ok and res.details["ids"] == GONE
+    assert res.ok and res.ids == GONE
     assert res.message.startswith("22 pending entries of 'g' have no data")
     res = await any_acts.without_data_preview(b"s", b"h")
-    assert res.details["ids"] == GONE
+    assert res.ids == GONE
 
 
 async def test_bounds_skip_lookups_when_nothing_was_xdeled(any_acts, any_r):
@@ -55,11 +55,11 @@ async def test_bounds_skip_lookups_when_nothing_was_xdeled(any_acts, any_r):
 async def test_ack_without_data_acks_exactly_those(any_acts, any_r):
     arrange(any_r)
     res = await any_acts.ack_without_data(b"s", b"g")
-    assert res.ok and res.details["acked"] == 22, res.message
+    assert res.ok and res.acked == 22, res.message
     assert set(pel(any_r)) == {f"{i}-0" for i in range(21, 101)} - {"30-0", "31-0"}
     assert len(pel(any_r, group="h")) == 50, "another group's PEL is not touched"
     again = await any_acts.ack_without_data(b"s", b"g")
-    assert again.ok and again.details.get("nothing") and "nothing to ack" in again.message
+    assert again.ok and again.nothing and "nothing to ack" in again.message
     assert any_r.xlen("s") == 78
 
 
@@ -69,7 +69,7 @@ async def test_ack_without_data_is_refused_read_only(any_server, any_r):
     try:
         res = await a.ack_without_data(b"s", b"g")
         assert not res.ok and res.message.startswith("read-only mode")
-        assert (await a.without_data_preview(b"s", b"g")).details["ids"] == GONE  # a read: works
+        assert (await a.without_data_preview(b"s", b"g")).ids == GONE  # a read: works
     finally:
         await a.client.aclose()
     assert len(pel(any_r)) == 100
@@ -83,7 +83,7 @@ async def test_trim_preview_counts_against_hand_computed_truth(any_acts, any_r, 
     arrange(any_r)
     res = await any_acts.trim_preview(b"s", "MAXLEN", 40, approx=approx)
     assert res.ok, res.message
-    p = res.details["preview"]
+    p = res.preview
     assert p.removes_max == 38 and p.last_removed_id == "60-0"
     got = {g.name: (g.pending, g.without_data, g.unread) for g in p.groups}
     assert got == {b"g": (38, 22, 0), b"h": (28, 22, 10)}
@@ -93,18 +93,18 @@ async def test_trim_preview_counts_against_hand_computed_truth(any_acts, any_r, 
     assert "group 'g': 22 pending entries already have no data" in res.message
     if not approx:  # the trim itself: the server agrees with the preview
         done = await any_acts.trim(b"s", "MAXLEN", 40)
-        assert done.details["removed"] == 38
+        assert done.removed == 38
         after = await any_acts.without_data_preview(b"s", b"g")
-        assert after.details["count"] == 22 + 38
+        assert after.count == 22 + 38
         h = await any_acts.without_data_preview(b"s", b"h")
-        assert h.details["count"] == 22 + 28
+        assert h.count == 22 + 28
 
 
 async def test_trim_preview_minid_after_xdel_beyond_the_boundary(any_acts, any_r):
     """MINID 26-0: removes 21..25 (5 entries). The XDEL'd 30, 31 are above the boundary: not counted."""
     arrange(any_r)
     res = await any_acts.trim_preview(b"s", "MINID", "26-0")
-    p = res.details["preview"]
+    p = res.preview
     assert p.removes_max == 5
     got = {g.name: (g.pending, g.without_data, g.unread) for g in p.groups}
     assert got == {b"g": (5, 20, 0), b"h": (5, 20, 0)}

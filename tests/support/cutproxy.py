@@ -11,8 +11,12 @@ so every command the server got has run before the client even sees the drop. La
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
+
+from streamtop.actions import Actions
+from streamtop.connection import ConnectionSpec, probe_server
 
 
 def marker(command: str) -> bytes:
@@ -111,3 +115,19 @@ class CutProxy:
             self.server.close()
         for t in self.tasks:
             t.cancel()
+
+
+@asynccontextmanager
+async def actions_cut(
+    srv, command: str, n: int = 1, when: str = "after", **kw: Any
+) -> AsyncIterator[tuple[Actions, CutProxy]]:
+    """(Actions whose connection goes through a CutProxy cut at the n-th `command`, the proxy); the
+    client and the proxy are closed on the way out."""
+    proxy = CutProxy(srv.port, command, n, when, **kw)
+    port = await proxy.start()
+    client = ConnectionSpec(host="127.0.0.1", port=port).make_client(raw=True)
+    try:
+        yield Actions(client, await probe_server(client)), proxy
+    finally:
+        await client.aclose()
+        await proxy.close()

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from textual.app import App, ComposeResult
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 from streamtop.actions import Actions
 from streamtop.connection import ConnectionSpec, probe_server
@@ -66,16 +66,6 @@ def ctx(
         read_only=read_only,
         test_stream=test_stream,
     )
-
-
-async def type_in(pilot, widget_id: str, text: str) -> None:
-    """Clear an input and type into it, key by key."""
-    await pilot.pause()
-    inp = pilot.app.screen.query_one(f"#{widget_id}", Input)
-    inp.focus()
-    await pilot.pause()
-    inp.value = ""
-    await pilot.press(*text) if text else None
 
 
 def shown(app, widget_id: str) -> str:

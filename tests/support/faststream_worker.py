@@ -3,7 +3,7 @@
 `orders` in group `billing` and prints `got <order_id>` for each message; FastStream acknowledges
 after the handler returns, which `hang` never does. With RECLAIM_MS it also runs FastStream's own
 recovery: a subscriber that XAUTOCLAIMs entries pending longer than that (StreamSub min_idle_time).
-Its connections are named after its consumer (`client_name`), as the README advises."""
+Its connections are named after its consumer (`client_name`), as docs/dashboard.md advises."""
 
 from __future__ import annotations
 

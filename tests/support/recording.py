@@ -9,8 +9,7 @@ from contextlib import contextmanager
 
 import redis
 
-from tests.support.threads import Worker
-from tests.support.threads import client as _client
+from tests.support.threads import verdict_workload
 
 AGES = (
     "oldest_pending_idle_ms",
@@ -42,54 +41,10 @@ class Gate:
             yield
 
 
-@contextmanager
-def live_workload(srv, gate: Gate) -> Iterator[list[Worker]]:
+def live_workload(srv, gate: Gate):
     """Two streams: `orders` with a healthy group, a slow one, a group without consumers and one
-    that holds its first entry; `audit` quiet. Consumers come and go as the test runs."""
-    r = _client(srv)
-    r.xadd("orders", {b"n": b"0"})
-    for group in (b"healthy", b"slow", b"stopped", b"failing"):
-        r.xgroup_create("orders", group, id="0")
-    r.xadd("audit", {b"n": b"0"})
-    r.xgroup_create("audit", "done", id="$")
-    r.xgroup_createconsumer("audit", "done", "c1")
-    held: list[bytes] = []
-
-    def produce(c: redis.Redis) -> None:
-        c.xadd("orders", {b"n": b"1"})
-
-    def read_all(c: redis.Redis) -> None:
-        for _, entries in c.xreadgroup("healthy", "c1", {"orders": ">"}, count=1000) or []:
-            c.xack("orders", "healthy", *[i for i, _ in entries])
-
-    def read_one(c: redis.Redis) -> None:
-        for _, entries in c.xreadgroup("slow", "c1", {"orders": ">"}, count=1) or []:
-            c.xack("orders", "slow", *[i for i, _ in entries])
-
-    def hold_first(c: redis.Redis) -> None:
-        for _, entries in c.xreadgroup("failing", "c1", {"orders": ">"}, count=1000) or []:
-            ids = [i for i, _ in entries]
-            if not held:
-                held.append(ids.pop(0))
-            if ids:
-                c.xack("orders", "failing", *ids)
-
-    workers = [
-        Worker(srv, gate.wrap(produce), 0.02),
-        Worker(srv, gate.wrap(read_all), 0.05),
-        Worker(srv, gate.wrap(read_one), 0.5),
-        Worker(srv, gate.wrap(hold_first), 0.05),
-    ]
-    for w in workers:
-        w.start()
-    try:
-        yield workers
-    finally:
-        for w in workers:
-            w.stop_event.set()
-        for w in workers:
-            w.join(10)
-        r.close()
+    that holds its first entry; `audit` quiet. Every step runs under the gate's lock."""
+    return verdict_workload(srv, "orders", "audit", stalled=False, slow_every=0.5, wrap=gate.wrap)
 
 
 def moments(doc: dict) -> dict:

@@ -1,20 +1,58 @@
-"""An in-process `streamtop serve` for the tests: the real Monitor, Exporter and prometheus_client
-HTTP server on a free loopback port, polled by hand (`await exp.poll()`), scraped over HTTP and
-parsed with prometheus_client's own parser."""
+"""An in-process `streamtop serve` for the tests: the real Monitor, Exporter and HTTP server on a
+free loopback port, polled by hand (`await exp.poll()`), scraped over HTTP and parsed with
+prometheus_client's own parser. And the reference rendering: the same families as prometheus_client
+objects (`to_metrics`, `FamiliesCollector` for a registry), which streamtop does not use at run time
+(tests/unit/test_serve_metrics.py compares the two pages; bench/serve_metrics.py times its server)."""
 
 from __future__ import annotations
 
+import dataclasses
 import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.registry import Collector
 
 from streamtop.connection import ConnectionSpec, build_spec
+from streamtop.monitor import Monitor
 from streamtop.options import PollOptions
+from streamtop.serve.exposition import Family
 from streamtop.serve.http import listen, stop
-from streamtop.serve.poller import Exporter, serve_monitor
+from streamtop.serve.metrics import ALL_TIERS
+from streamtop.serve.poller import Exporter, serve_options
 
 Labels = frozenset[tuple[str, str]]
+
+
+def to_metrics(families: list[Family]) -> list[Metric]:
+    """The same families as prometheus_client objects."""
+    metrics: list[Metric] = []
+    for fam in families:
+        m = (
+            CounterMetricFamily(fam.name, fam.doc, labels=list(fam.labels))
+            if fam.counter
+            else GaugeMetricFamily(fam.name, fam.doc, labels=list(fam.labels))
+        )
+        for values, value in fam.samples:
+            m.add_metric(list(values), value)
+        metrics.append(m)
+    return metrics
+
+
+class FamiliesCollector(Collector):
+    """A prometheus_client collector over `get()`'s families (an Exporter's last page, say): what a
+    registry, generate_latest or start_http_server would serve of them."""
+
+    def __init__(self, get: Callable[[], list[Family]]) -> None:
+        self.get = get
+
+    def describe(self) -> list[Metric]:
+        return []  # without this, registering would call collect()
+
+    def collect(self) -> Iterator[Metric]:
+        return iter(to_metrics(self.get()))
 
 
 def labels(**kw: str) -> Labels:
@@ -49,11 +87,19 @@ class Served:
     """Monitor + Exporter + HTTP server; `close()` stops the server and the clients."""
 
     def __init__(
-        self, spec: ConnectionSpec, targets=(), interval: float = 1.0, cap: int | None = None, **poll
+        self,
+        spec: ConnectionSpec,
+        targets=(),
+        interval: float = 1.0,
+        cap: int | None = None,
+        answer_timeout: float | None = None,
+        tiers: frozenset[str] = ALL_TIERS,  # every family: the tests of each family's values
+        **poll,
     ) -> None:
-        self.monitor = serve_monitor(spec, targets, PollOptions(**poll), interval)
+        options = serve_options(targets, PollOptions(**poll), interval)
+        self.monitor = Monitor(spec, dataclasses.replace(options, answer_timeout=answer_timeout))
         self.logged: list[str] = []
-        self.exporter = Exporter(self.monitor, spec.db, interval, cap=cap, log=self.logged.append)
+        self.exporter = Exporter(self.monitor, spec.db, cap=cap, log=self.logged.append, tiers=tiers)
         self.httpd, self.thread = listen(0, "127.0.0.1", self.exporter)
         self.url = f"http://127.0.0.1:{self.httpd.server_port}/metrics"
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 import redis
 
 from streamtop.actions import Actions
-from streamtop.connection import ConnectionSpec, probe_server
+from streamtop.connection import ConnectionSpec, parse_url, probe_server
+from streamtop.monitor import Monitor
+from streamtop.options import PollOptions, SessionOptions
 
 OLD_MS = 120_000  # idle given to "stuck" entries with XCLAIM ... IDLE
 
@@ -91,3 +93,21 @@ def crashed(r: redis.Redis, n: int = 190) -> list[str]:
     r.xclaim("s", "g", "c1", 0, c1, idle=OLD_MS, justid=True)  # JUSTID: deliveries stay 1
     r.xreadgroup("g", "c3", {"s": ">"}, count=5)
     return c1
+
+
+def pending_streams(r: redis.Redis, n: int) -> list[bytes]:
+    """n streams s:000.., each with 3 entries, one group and one consumer holding them pending."""
+    keys = [f"s:{i:03d}".encode() for i in range(n)]
+    pipe = r.pipeline(transaction=False)
+    for k in keys:
+        for _ in range(3):
+            pipe.xadd(k, {"f": "v"})
+        pipe.xgroup_create(k, "g", id="0")
+        pipe.xreadgroup("g", "c1", {k: ">"})
+    pipe.execute()
+    return keys
+
+
+def screen_monitor(srv, **options) -> Monitor:
+    """A Monitor that reads in full only the rows on screen (`set_focus`), as the dashboard's."""
+    return Monitor(parse_url(srv.url), SessionOptions(poll=PollOptions(**options), follow_screen=True))

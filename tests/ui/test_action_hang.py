@@ -13,11 +13,12 @@ import redis
 from streamtop.actions.base import is_not_answering, lost_words
 from streamtop.connection import REPLY_TIMEOUT, parse_url
 from streamtop.monitor import Monitor, State
+from streamtop.options import SessionOptions
 from streamtop.ui.app import StreamtopApp
 from streamtop.ui.dialogs import ActionFinished
+from tests.support.processes import stopped
 from tests.support.streams import fill
 from tests.support.waiting import until
-from tests.ui.test_hung_server import stopped
 
 
 def test_a_timeout_is_not_answering_and_a_drop_is_a_drop():
@@ -31,8 +32,8 @@ def test_a_timeout_is_not_answering_and_a_drop_is_a_drop():
 async def test_an_ack_during_a_hang_says_not_answering_and_is_read_again_after(own_server):
     with redis.Redis(port=own_server.port) as r:
         ids = fill(r, key="k", n=3, group="g", consumer="c1")
-    monitor = Monitor(parse_url(own_server.url))
-    app = StreamtopApp(monitor, interval=0.5)
+    monitor = Monitor(parse_url(own_server.url), SessionOptions(interval=0.5, follow_screen=True))
+    app = StreamtopApp(monitor)
     notes: list[str] = []
     app.notify = lambda message, **kw: notes.append(str(message))  # type: ignore[method-assign]
     async with app.run_test(size=(160, 50)) as pilot:

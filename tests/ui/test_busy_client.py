@@ -8,23 +8,25 @@ clock and CPU clock are the test's, so "busy" and "waiting" are exact, not timed
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 
 from streamtop.connection import parse_url
 from streamtop.monitor import Monitor, State
+from streamtop.options import SessionOptions
+from tests.support.processes import stopped
 from tests.support.waiting import until
 
 
 async def test_time_the_client_spent_busy_is_not_time_the_server_took(own_server):
     wall, cpu = [1000.0], [50.0]
-    m = Monitor(parse_url(own_server.url), clock=lambda: wall[0], cpu_clock=lambda: cpu[0])
-    m.answer_timeout = 2.0
+    m = Monitor(
+        parse_url(own_server.url),
+        SessionOptions(answer_timeout=2.0),
+        clock=lambda: wall[0],
+        cpu_clock=lambda: cpu[0],
+    )
     try:
         assert await m.poll() is not None and m.state is State.LIVE
-        pid = own_server.process.pid
-        os.kill(pid, signal.SIGSTOP)
-        try:
+        with stopped(own_server):
             task = asyncio.ensure_future(m.poll())
             await until(None, lambda: m.polling, timeout=5)
             wall[0] += 10.0
@@ -33,8 +35,6 @@ async def test_time_the_client_spent_busy_is_not_time_the_server_took(own_server
             wall[0] += 1.6  # and then waited, idle: 0.5 + 1.6 s
             assert m.state is State.NOT_ANSWERING
             assert abs(m.not_answering_for() - 2.1) < 1e-9
-        finally:
-            os.kill(pid, signal.SIGCONT)
         await asyncio.wait_for(task, 30)
         assert m.state is State.LIVE
     finally:

@@ -6,8 +6,9 @@ subscriber and the tutorial's consumer never run a claimed entry."""
 from __future__ import annotations
 
 from streamtop.ui.registry import open_dialog
-from tests.support.dialogs import ctx, shown, type_in
+from tests.support.dialogs import ctx, shown
 from tests.support.streams import fill, pel
+from tests.support.ui import type_in
 from tests.support.waiting import until
 
 
@@ -30,7 +31,7 @@ async def test_the_dialog_and_its_result_say_who_re_runs_a_claimed_entry(host, r
     await pilot.press("enter")
     await until(pilot, lambda: app.results)
     result = app.results[0]
-    assert result.ok and result.details["claimed"] == 2 and pel(r)[ids[0]][0] == b"c2"
+    assert result.ok and result.claimed == 2 and pel(r)[ids[0]][0] == b"c2"
     assert "re-run only if that consumer re-reads its own pending entries" in result.message
     assert (
         "walrus, a plain FastStream subscriber and the tutorial's consumer: never; for those, D then R"

@@ -16,8 +16,7 @@ import redis
 from streamtop.commandlog import CommandLog, command_line, quote, summarize
 from streamtop.ui.dialogs import ConfirmDialog
 from tests.conftest import _fresh
-from tests.support.dialogs import type_in
-from tests.support.ui import is_dialog, make_app
+from tests.support.ui import is_dialog, make_app, type_in
 from tests.support.waiting import until
 
 KEY, GROUP = "s", "g"

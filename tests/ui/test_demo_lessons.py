@@ -153,14 +153,6 @@ async def test_lesson_3_xrange_xrevrange_xread(demo, r):
         await until(pilot, lambda: "XREVRANGE app:event (" in str(info.render()), "the older page's command")
 
 
-async def type_in(pilot, widget_id: str, text: str) -> None:
-    inp = pilot.app.screen.query_one(f"#{widget_id}", Input)
-    inp.focus()
-    await pilot.pause()
-    inp.value = ""
-    await pilot.press(*text)
-
-
 async def test_lesson_11_trim(demo, r):
     d = demo(11)
     async with d.app.run_test(size=SIZE) as pilot:

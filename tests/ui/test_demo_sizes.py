@@ -28,12 +28,14 @@ from streamtop.model import (
     Snapshot,
     StreamInfo,
 )
+from streamtop.monitor import Monitor
+from streamtop.source import ListSource
 from streamtop.ui.demo_app import DemoApp
 from streamtop.ui.demo_panel import DemoPanel
 from streamtop.ui.help import HelpScreen
 from streamtop.ui.lessons import LessonsPanel
 from streamtop.ui.registry import help_rows
-from tests.ui.test_layouts import screen_text, visible_rows
+from tests.support.ui import screen_text, visible_rows
 
 SIZES = [(80, 24), (100, 30), (160, 45)]
 IDS = [f"{w}x{h}" for w, h in SIZES]
@@ -130,7 +132,7 @@ def demo_snapshot() -> Snapshot:
 
 
 def make_app() -> DemoApp:
-    return DemoApp(None, url="redis://127.0.0.1:6379/0", demo=Controller())
+    return DemoApp(Monitor.on(ListSource()), url="redis://127.0.0.1:6379/0", demo=Controller())
 
 
 async def loaded(pilot) -> DemoApp:

@@ -6,11 +6,12 @@ import argparse
 
 import pytest
 from textual.app import App, ComposeResult
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable
 
 from streamtop.connection import ConnectionSpec
 from streamtop.demo.workload import GROUP, STREAM, DemoController
 from streamtop.ui.demo_panel import DEMO_KEYS, DemoPanel, with_demo_keys
+from tests.support.ui import type_in
 from tests.support.waiting import until
 
 SIZE = (140, 42)
@@ -107,14 +108,6 @@ async def test_panel_keys_drive_the_workload(controller, r):
         assert guide(panel).startswith("producer paused")
         await pilot.press("f2")
         await until(pilot, lambda: cell(panel, "producer", 2) == "running", "the producer to resume")
-
-
-async def type_in(pilot, widget_id: str, text: str) -> None:
-    inp = pilot.app.screen.query_one(f"#{widget_id}", Input)
-    inp.focus()
-    await pilot.pause()
-    inp.value = ""
-    await pilot.press(*text)
 
 
 @pytest.mark.slow

@@ -10,6 +10,8 @@ from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Button, Input
 
+from streamtop.monitor import Monitor
+from streamtop.source import ListSource
 from streamtop.ui.app import StreamtopApp
 from streamtop.ui.context import ActionContext
 from streamtop.ui.dialogs import ConfirmDialog, TrimDialog
@@ -31,7 +33,7 @@ def on_top(app: App, widget: Widget) -> bool:
 
 
 async def test_confirm_dialog_is_as_tall_as_its_text_with_its_buttons_on_screen():
-    app = StreamtopApp(None)
+    app = StreamtopApp(Monitor.on(ListSource()))
     async with app.run_test(size=SMALL) as pilot:
         app.push_screen(ConfirmDialog("Ack 3 entries?", "they leave the pending list", "Ack"))
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog) and app.screen.query("#yes"))
@@ -42,7 +44,7 @@ async def test_confirm_dialog_is_as_tall_as_its_text_with_its_buttons_on_screen(
 
 
 async def test_a_long_confirmation_scrolls_and_keeps_its_buttons():
-    app = StreamtopApp(None)
+    app = StreamtopApp(Monitor.on(ListSource()))
     body = "\n".join(f"line {i}" for i in range(60))
     async with app.run_test(size=SMALL) as pilot:
         app.push_screen(ConfirmDialog("Sure?", body, "Do it"))
@@ -61,7 +63,7 @@ async def test_trim_preview_taller_than_the_screen_keeps_confirm_in_view(server,
     for i in range(1, 30):
         r.xadd("s", {"n": str(i)})
     actions = await make(server)
-    app = StreamtopApp(None, actions=actions)
+    app = StreamtopApp(Monitor.on(ListSource()), actions=actions)
     async with app.run_test(size=SMALL) as pilot:
         open_dialog(app, "trim", ActionContext(key=b"s"))
         await until(pilot, lambda: isinstance(app.screen, TrimDialog) and app.screen.query("#threshold"))

@@ -9,8 +9,9 @@ from textual.widgets import Input, Static
 
 from streamtop.ui.dialogs import ConfirmDialog
 from streamtop.ui.registry import open_dialog
-from tests.support.dialogs import ctx, shown, type_in
+from tests.support.dialogs import ctx, shown
 from tests.support.streams import fill
+from tests.support.ui import type_in
 from tests.support.waiting import until
 
 

@@ -15,9 +15,9 @@ from textual.widgets import Input, Static
 from streamtop.ui.context import ActionContext
 from streamtop.ui.dialogs import ConfirmDialog
 from streamtop.ui.registry import open_dialog
-from tests.support.dialogs import Host, ctx, hosted, make, shown, type_in
+from tests.support.dialogs import Host, ctx, hosted, make, shown
 from tests.support.streams import fill, pel, server_state
-from tests.support.ui import SIZE, is_dialog, make_app
+from tests.support.ui import SIZE, is_dialog, make_app, type_in
 from tests.support.waiting import until
 
 # ---- produce and burst -------------------------------------------------------------------
@@ -45,7 +45,7 @@ async def test_burst_bad_input_then_run(host, r):
     await type_in(pilot, "maxlen", "1000")
     await pilot.press("enter")
     await until(pilot, lambda: app.results)
-    assert app.results[0].details["added"] == 1200 and r.xlen("s") == 1000
+    assert app.results[0].added == 1200 and r.xlen("s") == 1000
     assert not is_dialog(app)
 
 
@@ -59,7 +59,7 @@ async def test_burst_escape_stops_it(host, r):
     await pilot.press("escape")
     await until(pilot, lambda: app.results)
     res = app.results[0]
-    assert res.ok and res.details["cancelled"] and res.details["added"] == r.xlen("s") < 1_000_000
+    assert res.ok and res.cancelled and res.added == r.xlen("s") < 1_000_000
 
 
 async def test_burst_cancel_before_start(host, r):
@@ -87,7 +87,7 @@ async def test_ack_one_runs_and_many_confirms(host, r):
     ids = fill(r, n=5)
     open_dialog(app, "ack", ctx(selected=[ids[0]]))
     await until(pilot, lambda: app.results)
-    assert app.results[0].details["acked_ids"] == [ids[0]]
+    assert app.results[0].acked_ids == [ids[0]]
     open_dialog(app, "ack", ctx(selected=ids[1:4]))
     await pilot.pause()
     assert isinstance(app.screen, ConfirmDialog)
@@ -124,7 +124,7 @@ async def test_claim_dialog_into_existing_and_new_consumer(host, r):
     await type_in(pilot, "cap", "100")
     await pilot.press("enter")
     await until(pilot, lambda: app.results)
-    assert app.results[0].details["claimed"] == 2
+    assert app.results[0].claimed == 2
     p = pel(r)
     assert p[ids[0]][0] == b"c2" and p[ids[2]][0] == b"c1"
     # a new name: warned first, created on the second enter
@@ -179,7 +179,7 @@ async def test_trim_dialog_previews_then_trims_exactly_that(host, r):
     assert r.xlen("s") == 20
     await pilot.press("enter")
     await until(pilot, lambda: app.results)
-    assert app.results[0].details["removed"] == 12 and r.xlen("s") == 8
+    assert app.results[0].removed == 12 and r.xlen("s") == 8
 
 
 @pytest.mark.slow
@@ -254,7 +254,7 @@ async def test_delete_consumer_warns_and_confirms(host, r):
     await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
     await pilot.press("y")
     await until(pilot, lambda: app.results)
-    assert app.results[0].details["pending_dropped"] == 3 and r.xinfo_groups("s")[0]["consumers"] == 0
+    assert app.results[0].pending_dropped == 3 and r.xinfo_groups("s")[0]["consumers"] == 0
 
 
 @pytest.mark.slow

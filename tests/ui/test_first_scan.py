@@ -12,7 +12,7 @@ import redis
 import streamtop.collector as collector_mod
 from streamtop.connection import parse_url
 from streamtop.monitor import Monitor
-from streamtop.options import PollOptions
+from streamtop.options import SessionOptions
 from streamtop.ui.app import StreamtopApp
 from streamtop.ui.header import header_text
 from tests.support.waiting import until
@@ -32,9 +32,10 @@ async def test_rows_come_as_the_first_scan_finds_them_live_at_its_end(server, r,
     monkeypatch.setattr(collector_mod, "FIRST_SCAN_CALLS", 1)
     monkeypatch.setattr(collector_mod, "FIRST_PART_CALLS", 1)
     monkeypatch.setattr(collector_mod, "SCAN_COUNT", 10)
-    monitor = Monitor(parse_url(server.url), ["scan:*"], options=PollOptions())
+    options = SessionOptions(targets=("scan:*",), interval=1.0, follow_screen=True)
+    monitor = Monitor(parse_url(server.url), options)
     seen: list[tuple[int, str, str]] = []  # (streams shown, badge, header line) at each poll
-    app = StreamtopApp(monitor, interval=1.0)
+    app = StreamtopApp(monitor)
     real_apply = app.apply_snapshot
 
     def apply_snapshot(snapshot):  # type: ignore[no-untyped-def]

@@ -75,7 +75,7 @@ async def test_delete_gone_from_the_group_menu(server, r, short_threshold):
         assert "\n  dead  " in body and "\n  live  " not in body
         await pilot.press("y")
         await until(pilot, lambda: app.results, "the result")
-    assert app.results[0].ok and app.results[0].details["deleted"] == [b"dead"]
+    assert app.results[0].ok and app.results[0].deleted == [b"dead"]
     assert [c["name"] for c in r.xinfo_consumers("s", "g")] == [b"live"]
 
 

@@ -10,7 +10,6 @@ no raw control character on the screen or in the status output.
 from __future__ import annotations
 
 import asyncio
-import html
 import json
 import re
 
@@ -43,7 +42,7 @@ from streamtop.ui.dialogs import (
 from streamtop.ui.entry_screen import EntryScreen
 from streamtop.ui.header import HeaderInfo, header_text
 from streamtop.ui.help import HelpScreen
-from tests.support.ui import SIZE, make_app, plain, row
+from tests.support.ui import SIZE, make_app, plain, row, screen_text
 from tests.support.waiting import until
 
 MARKUP = [
@@ -74,17 +73,6 @@ BYTES = [
 ]
 HOSTILE = MARKUP + ESCAPES + BYTES
 RAW_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-def screen_text(app: App) -> str:
-    """What is on the screen, line by line, from the app's own SVG screenshot."""
-    svg = app.export_screenshot()
-    lines: dict[float, list[tuple[float, str]]] = {}
-    for m in re.finditer(r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)"[^>]*>(.*?)</text>', svg):
-        lines.setdefault(float(m.group(2)), []).append((float(m.group(1)), html.unescape(m.group(3))))
-    return "\n".join("".join(t for _, t in sorted(parts)) for _, parts in sorted(lines.items())).replace(
-        "\xa0", " "
-    )
 
 
 def content(widget) -> str:

@@ -8,10 +8,6 @@ from SIGSTOP to the state is a figure: bench/hung.py).
 
 from __future__ import annotations
 
-import os
-import signal
-from contextlib import contextmanager
-
 import pytest
 import redis
 
@@ -27,22 +23,13 @@ from streamtop.model import (
     StreamInfo,
 )
 from streamtop.monitor import Monitor, State, aged, answer_timeout
+from streamtop.options import SessionOptions
 from streamtop.ui.app import StreamtopApp
 from streamtop.ui.dialogs import ConfirmDialog
 from streamtop.ui.header import HeaderInfo, header_text
 from streamtop.ui.help import HelpScreen
+from tests.support.processes import stopped
 from tests.support.waiting import until
-
-
-@contextmanager
-def stopped(srv):
-    """SIGSTOP the server for the block; SIGCONT always, whatever the test did."""
-    pid = srv.process.pid
-    os.kill(pid, signal.SIGSTOP)
-    try:
-        yield
-    finally:
-        os.kill(pid, signal.SIGCONT)
 
 
 def header(app) -> str:
@@ -108,8 +95,8 @@ async def test_monitor_is_not_answering_while_a_poll_hangs(own_server):
 @pytest.mark.slow
 async def test_sigstop_shows_not_answering_keys_work_sigcont_is_live_again(own_server):
     seed(own_server.port)
-    monitor = Monitor(parse_url(own_server.url))
-    app = StreamtopApp(monitor, interval=0.5)
+    monitor = Monitor(parse_url(own_server.url), SessionOptions(interval=0.5, follow_screen=True))
+    app = StreamtopApp(monitor)
     async with app.run_test(size=(160, 50)) as pilot:
         await until(pilot, lambda: app.snapshot is not None and monitor.state is State.LIVE)
         app.select(b"k", b"g")

@@ -8,13 +8,7 @@ screen (a table's rows minus its header, clipped by its parents), not from the w
 
 from __future__ import annotations
 
-import html
-import re
-
 import pytest
-from textual.errors import NoWidget
-from textual.geometry import Region
-from textual.widget import Widget
 
 from streamtop.model import (
     ConsumerInfo,
@@ -30,11 +24,13 @@ from streamtop.model import (
     Snapshot,
     StreamInfo,
 )
+from streamtop.monitor import Monitor
+from streamtop.source import ListSource
 from streamtop.ui.app import StreamtopApp
 from streamtop.ui.header import HeaderInfo, header_text
-from streamtop.ui.keyed_table import KeyedTable
 from streamtop.ui.layout import LOWER_CHROME, plan_rows
 from streamtop.ui.streams import sort_label
+from tests.support.ui import screen_text, visible_rows
 
 SIZES = [(80, 24), (100, 30), (160, 45), (250, 70)]
 T0 = 1_790_000_000_000
@@ -95,24 +91,6 @@ def layout_snapshot() -> Snapshot:
     )
 
 
-def visible_rows(app: StreamtopApp, widget: Widget) -> int:
-    """Data rows of a table that are on screen (Static: lines on screen)."""
-    try:
-        shown = app.screen.find_widget(widget).visible_region
-    except NoWidget:
-        return 0
-    if not isinstance(widget, KeyedTable):
-        return shown.height
-    content = widget.scrollable_content_region  # without the scrollbars
-    body = Region(
-        content.x,
-        content.y + widget.header_height,
-        content.width,
-        max(0, content.height - widget.header_height),
-    )
-    return min(body.intersection(shown).height, widget.row_count)
-
-
 async def _loaded(pilot) -> StreamtopApp:
     app = pilot.app
     app.show_snapshot(layout_snapshot())
@@ -123,19 +101,8 @@ async def _loaded(pilot) -> StreamtopApp:
     return app
 
 
-def screen_text(app: StreamtopApp) -> str:
-    """What is on the screen, from the app's own SVG screenshot (as test_hostile_names reads it)."""
-    svg = app.export_screenshot()
-    lines: dict[float, list[tuple[float, str]]] = {}
-    for m in re.finditer(r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)"[^>]*>(.*?)</text>', svg):
-        lines.setdefault(float(m.group(2)), []).append((float(m.group(1)), html.unescape(m.group(3))))
-    return "\n".join("".join(t for _, t in sorted(parts)) for _, parts in sorted(lines.items())).replace(
-        "\xa0", " "
-    )
-
-
 def _app() -> StreamtopApp:
-    return StreamtopApp(None, url=URL, read_only=True)
+    return StreamtopApp(Monitor.on(ListSource()), url=URL, read_only=True)
 
 
 def rows(app: StreamtopApp) -> dict[str, int]:
@@ -338,7 +305,7 @@ class _Controller:
 async def test_demo_panel_looks_focused_only_when_it_is() -> None:
     from streamtop.ui.demo_panel import DemoPanel
 
-    app = StreamtopApp(None, url=URL, demo=_Controller())
+    app = StreamtopApp(Monitor.on(ListSource()), url=URL, demo=_Controller())
     async with app.run_test(size=(160, 45)) as pilot:
         await _loaded(pilot)
         panel = app.main.query_one(DemoPanel)

@@ -21,6 +21,7 @@ from streamtop.demo.workload import DLQ, GROUP, STREAM, DemoController
 from streamtop.ui.dialogs.confirm import ConfirmDialog
 from streamtop.ui.lessons import LessonsPanel
 from tests.conftest import _fresh
+from tests.support.ui import type_in
 from tests.support.waiting import until
 
 SIZE = (160, 48)
@@ -51,14 +52,6 @@ def make_demo(srv, **kw) -> tuple[DemoController, object]:
 @pytest.fixture(params=["valkey-9.1", "redis-7.0"])
 def flavour_server(request, server_pool):
     return _fresh(server_pool.get(request.param))
-
-
-async def type_in(pilot, widget_id: str, text: str) -> None:
-    inp = pilot.app.screen.query_one(f"#{widget_id}", Input)
-    inp.focus()
-    await pilot.pause()
-    inp.value = ""
-    await pilot.press(*text)
 
 
 async def test_each_lesson_is_done_by_its_own_action_in_order(flavour_server, r_for):

@@ -5,7 +5,7 @@ such, never dropped from the header in silence."""
 from __future__ import annotations
 
 from streamtop.ui.streams import row_key
-from tests.integration.test_screen_cost import arrange
+from tests.support.streams import pending_streams
 from tests.support.ui import SIZE, make_app, row
 from tests.support.waiting import until
 
@@ -13,7 +13,7 @@ HEALTH = 7  # the streams table's health column
 
 
 async def test_an_offscreen_stopped_group_is_in_the_header_and_the_unjudged_are_counted(server, r) -> None:
-    keys = arrange(r, 60)  # group g with a consumer holding 3 pending entries, in each
+    keys = pending_streams(r, 60)  # group g with a consumer holding 3 pending entries, in each
     r.xgroup_create(keys[59], "nobody", id="0")  # no consumers, 3 entries to read: stopped
     app = make_app(server.url)
     async with app.run_test(size=SIZE) as pilot:

@@ -1,6 +1,6 @@
 """Every key is declared once, in streamtop.ui.registry: the README's key table, the bindings (app
 and panels), the footer, the command palette, the help screen and the refusals all come from it.
-No server needed: the app runs on constructed data (StreamtopApp(None))."""
+No server needed: the app runs on constructed data (a session on a ListSource)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from dataclasses import replace
 import pytest
 from textual.widgets import Input
 
+from streamtop.monitor import Monitor
+from streamtop.source import ListSource
 from streamtop.ui import registry
 from streamtop.ui.app import StreamtopApp
 from streamtop.ui.context import ActionContext
@@ -185,7 +187,7 @@ async def test_a_new_registry_entry_is_bound_listed_in_help_and_palette_and_guar
         (StreamtopApp,),
         {"BINDINGS": registry.app_bindings(), "__module__": StreamtopApp.__module__},
     )
-    app = app_class(None)
+    app = app_class(Monitor.on(ListSource()))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("Z")  # nothing selected: refused, naming the key
         await pilot.pause()
@@ -208,7 +210,7 @@ async def test_a_new_registry_entry_is_bound_listed_in_help_and_palette_and_guar
     assert ("Actions", "Z", "frobnicate the selected stream") in help_text(help_table())
     # a writing one is refused in read-only mode, in the same words as every other
     monkeypatch.setattr(registry, "COMMANDS", (*COMMANDS, replace(fake, writes=True)))
-    app = StreamtopApp(None, read_only=True)
+    app = StreamtopApp(Monitor.on(ListSource()), read_only=True)
     async with app.run_test(size=SIZE) as pilot:
         app.main.selection = Selection(key=b"orders")  # no snapshot needed
         registry.open_dialog(app, "frobnicate", app.action_context())
@@ -254,7 +256,7 @@ def test_help_drops_what_is_marked_not_for_help():
 
 
 async def test_palette_entries_describe_the_action_and_run_it():
-    app = StreamtopApp(None)
+    app = StreamtopApp(Monitor.on(ListSource()))
     async with app.run_test(size=SIZE) as pilot:
         commands = {c.title: c for c in app.get_system_commands(app.screen)}
         for c in COMMANDS:
@@ -273,7 +275,7 @@ async def test_palette_entries_describe_the_action_and_run_it():
 
 
 async def test_footer_shows_the_registry_footer_keys():
-    app = StreamtopApp(None)
+    app = StreamtopApp(Monitor.on(ListSource()))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert app.focused is app.w("streams-table")
@@ -288,7 +290,7 @@ async def test_footer_shows_the_registry_footer_keys():
 
 @pytest.mark.parametrize("typing", [False, True])
 async def test_ctrl_c_quits_as_in_htop_even_while_typing(typing):
-    app = StreamtopApp(None)
+    app = StreamtopApp(Monitor.on(ListSource()))
     async with app.run_test(size=SIZE) as pilot:
         if typing:
             await pilot.press("slash")
@@ -297,3 +299,21 @@ async def test_ctrl_c_quits_as_in_htop_even_while_typing(typing):
         await pilot.press("ctrl+c")
         await pilot.pause()
     assert app.return_code == 0
+
+
+async def test_the_main_screen_draws_its_panels_tuple_and_every_panel_key_names_one():
+    from textual.css.query import WrongType
+    from textual.widgets import DataTable, Static
+
+    from tests.support.sample import sample_snapshot
+
+    app = StreamtopApp(Monitor.on(ListSource()))
+    async with app.run_test(size=SIZE) as pilot:
+        app.show_snapshot(sample_snapshot())
+        await pilot.pause()
+        panels = app.main.panels
+        assert [p.id for p in panels] == ["streams", "detail", "groups", "consumers", "pending", "messages"]
+        assert {c.panel for c in COMMANDS if c.scope is Scope.PANEL} <= {p.id for p in panels}
+        assert app.w("streams-table", DataTable) is app.main.streams.table  # typed by what it is
+        with pytest.raises(WrongType):
+            app.w("streams-table", Static)

@@ -11,7 +11,7 @@ import pytest
 
 from streamtop.connection import parse_url
 from streamtop.monitor import Monitor
-from streamtop.options import PollOptions
+from streamtop.options import PollOptions, SessionOptions
 from streamtop.record import Recording, attach
 from streamtop.record.session import ReplaySession
 from streamtop.ui.header import header_text
@@ -20,7 +20,7 @@ from tests.support.waiting import until
 
 
 async def record(server, r, path, polls: int, start: int = 0) -> Monitor:
-    monitor = Monitor(parse_url(server.url), options=PollOptions(estimate_interval=0))
+    monitor = Monitor(parse_url(server.url), SessionOptions(poll=PollOptions(estimate_interval=0)))
     attach(monitor, path, role="test")
     for i in range(start, start + polls):
         r.xadd("orders", {"n": str(i)})
@@ -100,8 +100,8 @@ async def test_the_dashboard_records_and_a_path_it_cannot_write_is_one_notice(se
     blocker = tmp_path / "file"
     blocker.write_text("x")
     for path, works in ((tmp_path / "rec.db", True), (blocker / "rec.db", False)):
-        monitor = Monitor(parse_url(server.url))
-        app = StreamtopApp(monitor, interval=0.1)
+        monitor = Monitor(parse_url(server.url), SessionOptions(interval=0.1, follow_screen=True))
+        app = StreamtopApp(monitor)
         record_to(monitor, argparse.Namespace(record=str(path), keep=None, max_size=None), app.notify)
         async with app.run_test(size=(120, 40)) as pilot:
             await until(pilot, lambda m=monitor: m.polls >= 3, "three polls")
@@ -110,3 +110,30 @@ async def test_the_dashboard_records_and_a_path_it_cannot_write_is_one_notice(se
             assert stopped == [] and len(Recording(path)) >= 3
         else:
             assert len(stopped) == 1 and "cannot record to" in stopped[0] and not path.exists()
+
+
+async def test_a_recording_feeds_the_live_app_as_a_poll_source(server, r, tmp_path) -> None:
+    """The recording's polls through the session and the app's own poll loop (RecordingSource),
+    one a poll, then a poll written later: the app draws each and the rates are fed as live."""
+    from streamtop.record.source import RecordingSource
+    from streamtop.ui.app import StreamtopApp
+
+    path = tmp_path / "rec.db"
+    live = await record(server, r, path, 4)
+    source = RecordingSource(path)
+    session = Monitor.on(source, SessionOptions(interval=0.1, read_only=True), url="recording")
+    app = StreamtopApp(session)
+    try:
+        async with app.run_test(size=(160, 45)) as pilot:
+            drawn = lambda n: session.polls == n and app.snapshot is session.last  # noqa: E731
+            await until(pilot, lambda: drawn(4), "the four recorded polls drawn")
+            assert app.snapshot is not None and app.snapshot.streams[0].length == 4
+            assert session.history.stream_rate(b"orders") is not None
+            r.xadd("orders", {"n": "late"})
+            await live.poll()  # written while the app is on it
+            await until(pilot, lambda: drawn(5), "the poll recorded later drawn")
+            assert app.snapshot.streams[0].length == 5 and session.polls == 5
+    finally:
+        await live.close()
+        assert live.recorder is not None
+        live.recorder.close()  # type: ignore[attr-defined]

@@ -8,11 +8,11 @@ import pytest
 
 from streamtop.connection import parse_url
 from streamtop.monitor import Monitor
-from streamtop.options import PollOptions
+from streamtop.options import PollOptions, SessionOptions
 from streamtop.ui.app import StreamtopApp
 from streamtop.ui.header import HeaderInfo, header_text
 from streamtop.ui.streams import row_key
-from tests.integration.test_screen_cost import arrange
+from tests.support.streams import pending_streams
 from tests.support.ui import SIZE, make_app, row
 from tests.support.waiting import until
 
@@ -21,7 +21,7 @@ OLDEST = 6  # the streams table's "oldest pending" column
 
 @pytest.mark.slow
 async def test_rows_scrolled_into_view_get_their_details_from_the_next_poll(server, r) -> None:
-    keys = arrange(r, 80)
+    keys = pending_streams(r, 80)
     app = make_app(server.url)
     async with app.run_test(size=SIZE) as pilot:
         table = app.main.streams.table
@@ -77,11 +77,10 @@ def test_header_says_when_the_budget_cannot_be_met():
 async def test_a_budget_that_cannot_be_met_is_said_and_the_age_goes_on_between_polls(server, r) -> None:
     """`--max-server-load 0.001` on 200 streams: the header says the budget cannot be met, and the
     summaries' age advances between two polls instead of staying at the last poll's figure."""
-    arrange(r, 200)
-    monitor = Monitor(
-        parse_url(server.url), options=PollOptions(discovery_interval=0.2, max_server_load=0.001)
-    )
-    app = StreamtopApp(monitor, interval=1.0)
+    pending_streams(r, 200)
+    poll = PollOptions(discovery_interval=0.2, max_server_load=0.001)
+    monitor = Monitor(parse_url(server.url), SessionOptions(poll=poll, interval=1.0, follow_screen=True))
+    app = StreamtopApp(monitor)
     async with app.run_test(size=SIZE) as pilot:
         await until(
             pilot,

@@ -7,6 +7,8 @@ from dataclasses import replace
 import pytest
 
 from streamtop.model import Lag, LagSource, Snapshot
+from streamtop.monitor import Monitor
+from streamtop.source import ListSource
 from streamtop.ui.app import StreamtopApp
 from tests.support.sample import sample_snapshot
 
@@ -27,7 +29,7 @@ async def test_lag_sparkline_carries_the_last_known_lag_over_an_unknown_poll():
         Lag(LagSource.UNKNOWN),
         Lag(LagSource.EXACT, value=40),
     ]
-    app = StreamtopApp(None)
+    app = StreamtopApp(Monitor.on(ListSource()))
     async with app.run_test(size=(140, 42)) as pilot:
         for tick, lag in enumerate(lags):
             app.show_snapshot(with_lag(tick, lag))

@@ -7,6 +7,7 @@ import redis
 from textual.command import CommandList
 
 from streamtop.embedded import ServerProcess
+from streamtop.options import SessionOptions
 from streamtop.ui.streams import row_key
 from tests.support.ui import SIZE, make_app, plain, row
 from tests.support.waiting import until, wait_for
@@ -204,7 +205,11 @@ async def test_cluster_flag_against_a_standalone_server_ends_the_app(server) -> 
     from streamtop.monitor import Monitor
     from streamtop.ui.app import StreamtopApp
 
-    app = StreamtopApp(Monitor(build_spec(url=server.url, cluster=True, env={})), interval=0.1)
+    app = StreamtopApp(
+        Monitor(
+            build_spec(url=server.url, cluster=True, env={}), SessionOptions(interval=0.1, follow_screen=True)
+        )
+    )
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.fatal is not None)
     assert app.return_code == 1

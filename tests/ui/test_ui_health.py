@@ -11,7 +11,7 @@ import pytest
 import redis
 
 from streamtop.ui.streams import row_key
-from tests.support.threads import Worker
+from tests.support.threads import Worker, ask_only, produce, read_and_ack, running
 from tests.support.ui import SIZE, make_app, plain, row
 from tests.support.waiting import until
 
@@ -33,22 +33,14 @@ def verdict_cell(app, table: str, key: str) -> str | None:
 async def test_health_column_reason_line_and_header_counts(server, r) -> None:
     arrange(r)
 
-    def produce(c: redis.Redis) -> None:
-        c.xadd("jobs", {b"n": b"1"})
-
-    def read_all(c: redis.Redis) -> None:
-        for _, entries in c.xreadgroup("busy", "c1", {"jobs": ">"}, count=1000) or []:
-            c.xack("jobs", "busy", *[i for i, _ in entries])
-
-    def ask_only(c: redis.Redis) -> None:  # seen, never takes an entry
-        c.xreadgroup("stuck", "c1", {"jobs": "0"}, count=10)
-
-    workers = [Worker(server, produce, 0.02), Worker(server, read_all, 0.02), Worker(server, ask_only, 0.05)]
-    for w in workers:
-        w.start()
+    workers = (
+        Worker(server, produce("jobs"), 0.02),
+        Worker(server, read_and_ack("jobs", "busy"), 0.02),
+        Worker(server, ask_only("jobs", "stuck"), 0.05),
+    )
     app = make_app(server.url)
     app.history.window = 1.0
-    try:
+    with running(*workers):
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, lambda: app.snapshot is not None and len(app.snapshot.streams) == 2)
             app.select(b"jobs", b"nobody")
@@ -75,8 +67,3 @@ async def test_health_column_reason_line_and_header_counts(server, r) -> None:
                 lambda: plain(app.w("groups").health_line).startswith("ok: "),
                 what="the reason line to follow the selection",
             )
-    finally:
-        for w in workers:
-            w.stop_event.set()
-        for w in workers:
-            w.join(10)

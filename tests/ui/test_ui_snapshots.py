@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from streamtop.monitor import Monitor
+from streamtop.source import ListSource
 from streamtop.ui.app import StreamtopApp
 from tests.support.sample import sample_series
 
@@ -12,7 +14,7 @@ SIZE = (140, 42)
 
 
 def _app() -> StreamtopApp:
-    return StreamtopApp(None, url="redis://127.0.0.1:6379/0", read_only=True)
+    return StreamtopApp(Monitor.on(ListSource()), url="redis://127.0.0.1:6379/0", read_only=True)
 
 
 async def _load(pilot) -> None:

@@ -11,6 +11,8 @@ import pytest
 import streamtop.ui.streams as streams_mod
 from streamtop.history import History
 from streamtop.model import GroupInfo, Lag, LagSource, Snapshot, StreamInfo
+from streamtop.monitor import Monitor
+from streamtop.source import ListSource
 from streamtop.ui.app import StreamtopApp
 from streamtop.ui.streams import RowOrder, row_key, visible_streams
 from tests.support.ui import row
@@ -33,7 +35,7 @@ async def test_cells_are_made_for_the_rows_on_screen_only(monkeypatch):
     monkeypatch.setattr(
         streams_mod, "stream_cells", lambda s, *a, **k: made.append(s.key) or real(s, *a, **k)
     )
-    app = StreamtopApp(None)
+    app = StreamtopApp(Monitor.on(ListSource()))
     async with app.run_test(size=(140, 42)) as pilot:
         snap = Snapshot(streams=tuple(stream(i) for i in range(N)), taken_at=1000.0)
         app.show_snapshot(snap)

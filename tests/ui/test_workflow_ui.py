@@ -11,9 +11,9 @@ from streamtop.connection import ConnectionSpec
 from streamtop.ui.context import ActionContext
 from streamtop.ui.dialogs import ConfirmDialog
 from streamtop.ui.registry import open_dialog
-from tests.support.dialogs import shown, type_in
+from tests.support.dialogs import shown
 from tests.support.streams import OLD_MS, crashed, pel
-from tests.support.ui import SIZE, is_dialog, make_app, plain
+from tests.support.ui import SIZE, is_dialog, make_app, plain, type_in
 from tests.support.waiting import until
 
 HOST_SIZE = (110, 44)  # the `host` fixture (tests/ui/conftest.py)
@@ -86,7 +86,7 @@ async def test_demo_crash_then_claim_reaches_every_entry(server, r, host):
     finally:
         ctl.stop()
     res = app.results[0]
-    assert res.ok and res.details["claimed"] == 190 and res.details["owners"] == {b"c1": 190}, res.message
+    assert res.ok and res.claimed == 190 and res.owners == {b"c1": 190}, res.message
     rows = {row["message_id"].decode(): row for row in r.xpending_range(STREAM, GROUP, "-", "+", 1000)}
     assert all(rows[i]["consumer"] == b"c2" and rows[i]["times_delivered"] == 2 for i in ids)
 
@@ -103,7 +103,7 @@ async def test_ack_without_data_key_counts_then_acks(host, r):
     assert "3 pending entries of 'g' have no data" in shown(app, "body") and len(pel(r)) == 10
     await pilot.press("y")
     await until(pilot, lambda: app.results)
-    assert app.results[0].details["acked"] == 3 and set(pel(r)) == {f"{i}-0" for i in range(4, 11)}
+    assert app.results[0].acked == 3 and set(pel(r)) == {f"{i}-0" for i in range(4, 11)}
 
 
 async def test_redrive_dialog_dry_run_then_move(host, r):

@@ -10,12 +10,14 @@ import pytest
 from streamtop.cadence import (
     Cadence,
     Costs,
+    CpuShare,
     LoadMeter,
     cadence,
     measured_costs,
     own_share,
     plan_poll,
     scaled_costs,
+    scaled_deltas,
     usec_deltas,
 )
 
@@ -267,3 +269,23 @@ def test_one_poll_is_no_measure_of_the_load():
     assert m.load(5.2) is None
     m.add(6.0, 1000.0)
     assert m.load(6.0) is not None and m.load(6.0) > 0
+
+
+def test_command_time_that_was_not_cpu_is_taken_out():
+    """issue 29: on a busy host commandstats usec rose 2-3x while INFO cpu did not: the share of
+    command time that was CPU scales the polls' usec down, never up, and not from one bracket."""
+    share = CpuShare()
+    assert share.factor == 1.0
+    share.add(300, 900)  # too little measured yet to correct anything
+    assert share.factor == 1.0
+    for _ in range(10):
+        share.add(10_000, 30_000)  # descheduled: a third of the command time was CPU
+    assert share.factor == pytest.approx(1 / 3)
+    assert scaled_deltas({"xinfo|stream": (10, 900)}, share.factor) == {"xinfo|stream": (10, 300)}
+    idle = CpuShare()
+    for _ in range(10):
+        idle.add(50_000, 30_000)  # replies written and read cost CPU commandstats does not count
+    assert idle.factor == 1.0
+    idle.add(None, 30_000)  # INFO cpu refused or missing: nothing learnt
+    idle.add(0, 0)
+    assert idle.factor == 1.0

@@ -12,7 +12,7 @@ from streamtop.history import History
 from streamtop.model import GroupInfo, Lag, LagSource, Snapshot, StreamInfo
 from streamtop.ui.header import HeaderInfo, header_text
 from streamtop.ui.view import health_counts
-from tests.unit.test_health import T0, W, sample
+from tests.support.health import T0, W, sample
 
 
 def summary(t: float, *, pos: int, last: int, pending: int = 0, consumers: int = 1, **kw) -> GroupSample:

@@ -19,9 +19,10 @@ from streamtop.model import (
     Snapshot,
     StreamInfo,
 )
-from streamtop.serve.exposition import render, to_metrics
+from streamtop.serve.exposition import render
 from streamtop.serve.metrics import PollStats, families, label_value
 from streamtop.serve.poller import without_data_plan
+from tests.support.scrape import FamiliesCollector
 
 
 def _group(name: bytes, lag: Lag, **kw) -> GroupInfo:
@@ -118,12 +119,8 @@ def test_our_page_parses_as_prometheus_clients_own_rendering_of_the_same_familie
     history.update(snap)
     fams = families(snap, history, 3, PollStats(up=True, polls=2, duration_s=0.25, round_trips=1))
 
-    class Fixed:
-        def collect(self):
-            return iter(to_metrics(fams))
-
     registry = CollectorRegistry()
-    registry.register(Fixed())
+    registry.register(FamiliesCollector(lambda: fams))
     ours, theirs = _parsed(render(fams).decode()), _parsed(generate_latest(registry).decode())
     assert ours == theirs
     assert (
@@ -182,3 +179,32 @@ def test_the_without_data_plan_decides_from_the_snapshot_or_asks_or_says_unknown
     assert without_data_plan(old, _pending(old, "10-0", "16-0")) == (None, None)
     empty = StreamInfo(b"s", length=0)
     assert without_data_plan(empty, _pending(empty, "1-0", "2-0")) == (4, None)
+
+
+def test_the_lean_page_has_the_default_families_and_each_flag_adds_its_own():
+    """issue 29: consumer series (--consumer-metrics) and the detail families (--detail-metrics)
+    are off by default; together they are the page as it was."""
+    from streamtop.serve.metrics import ALL_TIERS, TIER, tiers_from
+
+    history = History()
+    history.update(SNAP)
+    stats = PollStats(up=True, polls=1)
+
+    def names(tiers) -> set[str]:
+        return {f.name for f in families(SNAP, history, 0, stats, tiers)}
+
+    everything = names(ALL_TIERS)
+    lean = names(tiers_from(False, False))
+    consumers = names(tiers_from(True, False))
+    detail = names(tiers_from(False, True))
+    consumer_families = {n for n in everything if TIER.get(n) == "consumers"}
+    detail_families = {n for n in everything if TIER.get(n) == "detail"}
+    assert consumer_families >= {"redis_stream_group_consumer_idle_seconds"}
+    assert detail_families >= {
+        "redis_stream_group_last_delivered_id",
+        "streamtop_stream_group_lag_is_estimate",
+    }
+    assert lean == everything - consumer_families - detail_families
+    assert {"redis_stream_length", "redis_stream_group_lag", "streamtop_stream_group_health"} <= lean
+    assert consumers == lean | consumer_families and detail == lean | detail_families
+    assert names(tiers_from(True, True)) == everything

@@ -52,7 +52,7 @@ def open_ack_without_data(app: App[Any], context: ActionContext) -> None:
 
     async def flow() -> None:
         pre = await actions.without_data_preview(key, group)
-        if not pre.ok or not pre.details.get("count"):
+        if not pre.ok or not pre.count:
             app.post_message(ActionFinished(pre))
             return
         body = Text.assemble(
@@ -67,8 +67,6 @@ def open_ack_without_data(app: App[Any], context: ActionContext) -> None:
             else:
                 app.notify("ack without data: cancelled, nothing changed", markup=False)
 
-        app.push_screen(
-            ConfirmDialog(f"Ack {pre.details['count']:,} entries without data?", body, "Ack"), answered
-        )
+        app.push_screen(ConfirmDialog(f"Ack {pre.count:,} entries without data?", body, "Ack"), answered)
 
     app.run_worker(flow(), group="action")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from rich.text import Text
 from textual import on
@@ -20,6 +21,7 @@ from textual.widgets import Input, Label, ProgressBar, Static
 from ... import numbers as num
 from ... import rerun
 from ...actions import ActionResult, ValidationError
+from ...actions.claim import ClaimResult
 from ...liveness import State, group_liveness
 from ...render import text
 from ..context import ActionContext
@@ -126,9 +128,9 @@ class ClaimDialog(ActionDialog):
 
         async def noted() -> ActionResult:
             res = await work()
-            if not res.ok or not res.details.get("claimed"):
+            if not res.ok or not isinstance(res, ClaimResult) or not res.claimed:
                 return res
-            return ActionResult(res.ok, res.message + rerun.note(res.details["claimed"]), res.details)
+            return replace(res, message=res.message + rerun.note(res.claimed))
 
         super().launch(noted, keep_open_on_error=keep_open_on_error)
 

@@ -10,7 +10,6 @@ from textual.widgets import Input, Label, Static
 
 from ... import numbers as num
 from ...actions import ValidationError
-from ...actions.keys import key_type
 from ...model import label
 from ..context import ActionContext
 from .base import ActionDialog
@@ -72,11 +71,11 @@ class DeadLetterDialog(ActionDialog):
             if not pre.ok:
                 self.error(pre.message)
                 return
-            found = len(pre.details["would_move"])
+            found = len(pre.would_move)
             if not found:
                 self.info(f"nothing to move: no pending entry was delivered more than {more_than} times")
                 return
-            shown = f"{found:,}" + (" or more" if pre.details["more"] else "")
+            shown = f"{found:,}" + (" or more" if pre.more else "")
             self.ask(
                 f"{shown} pending entries delivered more than {more_than} times", key, group, None, n, dlq
             )
@@ -101,7 +100,7 @@ class DeadLetterDialog(ActionDialog):
 
         async def check_target() -> None:
             try:
-                kind = await key_type(actions, dlq)
+                kind = await actions.key_type(dlq)
             except Exception as exc:
                 self.error(f"cannot read '{label(dlq)}': {exc}")
                 return

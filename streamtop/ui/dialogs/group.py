@@ -17,7 +17,6 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...actions import ValidationError, check_id
-from ...actions.gone import delete_gone, gone_preview
 from ...render import text
 from ..context import ActionContext
 from .base import ActionDialog
@@ -155,7 +154,7 @@ class ConsumerDeleteDialog(ActionDialog):
             if not pre.ok:
                 self.error(pre.message)
                 return
-            style = "bold red" if pre.details.get("pending") else "bold"
+            style = "bold red" if pre.pending else "bold"
 
             def delete() -> None:
                 self.launch(lambda: self.actions.consumer_delete(key, group, consumer))
@@ -208,21 +207,21 @@ def delete_gone_consumers(app: App[Any], context: ActionContext) -> None:
         return
 
     async def flow() -> None:
-        pre = await gone_preview(actions, key, group)
-        names = pre.details.get("deletable", [])
+        pre = await actions.gone_preview(key, group)
+        names = pre.deletable
         if not pre.ok or not names:
             app.post_message(ActionFinished(pre))
             return
         body = Text(pre.message + ":\n", "bold")
-        for name, pending, state in pre.details["gone"]:
+        for name, pending, state in pre.gone:
             if pending == 0:
                 body.append_text(Text.assemble("  ", name_of(name), "  ", (state.reason, "dim"), "\n"))
-        for name, _, state in [*pre.details.get("kept", ()), *pre.details.get("unsure", ())]:
+        for name, _, state in [*pre.kept, *pre.unsure]:
             body.append_text(Text.assemble("  kept: ", name_of(name), "  ", (state.reason, "dim"), "\n"))
 
         def answered(yes: bool | None) -> None:
             if yes:
-                run_action(app, lambda: delete_gone(actions, key, group, names))
+                run_action(app, lambda: actions.delete_gone(key, group, names))
             else:
                 app.notify("delete gone consumers: cancelled, nothing changed", markup=False)
 

@@ -7,8 +7,6 @@ tick "every group"."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -16,6 +14,7 @@ from textual.widgets import Button, Checkbox, Input, Label
 
 from ... import numbers as num
 from ...actions import ValidationError
+from ...actions.redrive import RedriveResult
 from ...model import label
 from ..context import ActionContext
 from .base import ActionDialog
@@ -111,9 +110,9 @@ class RedriveDialog(ActionDialog):
 
         self.run_worker(dry_run(), exclusive=True, group="action")
 
-    def show_dry_run(self, result: Any, args: RedriveArgs) -> None:
+    def show_dry_run(self, result: RedriveResult, args: RedriveArgs) -> None:
         if not result.ok:
-            if result.details.get("other_groups"):  # the choice: a retry stream, or every group
+            if result.other_groups:  # the choice: a retry stream, or every group
                 msg = result.message.replace("(--to KEY)", "(To)").replace(
                     "(--all-groups)", '(tick "every group")'
                 )
@@ -121,7 +120,7 @@ class RedriveDialog(ActionDialog):
                 return
             self.error(result.message)
             return
-        if result.details.get("nothing"):
+        if result.nothing:
             self.info(short(result.message))
             return
         self.info(

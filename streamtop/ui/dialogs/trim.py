@@ -9,7 +9,8 @@ from textual.app import ComposeResult
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
 
 from ... import numbers as num
-from ...actions import ActionResult, TrimPreview, check_id
+from ...actions import TrimPreview, check_id
+from ...actions.trim import TrimPreviewResult
 from ...render import text
 from ..context import ActionContext
 from .base import ActionDialog
@@ -77,8 +78,8 @@ class TrimDialog(ActionDialog):
 
         self.run_worker(preview(), exclusive=True, group="action")
 
-    def show_preview(self, result: ActionResult, args: TrimArgs) -> None:
-        p = result.details.get("preview")
+    def show_preview(self, result: TrimPreviewResult, args: TrimArgs) -> None:
+        p = result.preview
         if not result.ok or not isinstance(p, TrimPreview):
             self.error(result.message)
             return

@@ -1,5 +1,5 @@
-"""The README's minimal ACL lines are complete (issue 24, item 12): read from the README itself (so
-the two cannot drift), each command runs as that user and works, and the server's ACL LOG shows
+"""The minimal ACL lines of docs/security.md are complete (issue 24, item 12): read from that page
+itself (so the two cannot drift), each command runs as that user and works, and the server's ACL LOG shows
 nothing refused but the best-effort connection naming. The dashboard's poll, `status`, `tail`,
 `tail --follow` (XREAD, missing from the watching line before) and `serve` need the watching line;
 `produce` adds its row of the actions table. The actions themselves: tests/integration/test_acl.py."""
@@ -17,16 +17,16 @@ import redis
 from streamtop import cli
 from streamtop.connection import build_spec
 from streamtop.monitor import Monitor
-from tests.integration.test_acl import NAMING, PASSWORD, USER, WATCH_ACL, url
 from tests.support import REPO_ROOT
+from tests.support.acl import USER, WATCH_ACL, denied, set_user, url
 from tests.support.waiting import wait_for
 
 
-def readme_acl() -> tuple[list[str], dict[str, list[str]]]:
-    """(the watching rules, {action row: its extra commands}) as the README writes them."""
-    text = (REPO_ROOT / "README.md").read_text()
+def docs_acl() -> tuple[list[str], dict[str, list[str]]]:
+    """(the watching rules, {action row: its extra commands}) as docs/security.md writes them."""
+    text = (REPO_ROOT / "docs" / "security.md").read_text()
     assert "The actions need write access to their keys (`%RW~*`" in text
-    section = text.split("### Minimal ACLs", 1)[1]
+    section = text.split("## Minimal ACLs", 1)[1]
     block = section.split("```", 2)[1]
     line = next(x for x in block.splitlines() if x.startswith("ACL SETUSER streamtop-watch on "))
     rules = [w for w in line.split()[3:] if w not in ("on", ">PASSWORD")]
@@ -37,7 +37,7 @@ def readme_acl() -> tuple[list[str], dict[str, list[str]]]:
     return rules, rows
 
 
-RULES, ROWS = readme_acl()
+RULES, ROWS = docs_acl()
 
 
 @pytest.fixture(params=["valkey-9.1", "redis-7.0"])
@@ -53,16 +53,11 @@ def watcher(request, server_pool):
         r.execute_command("ACL", "LOG", "RESET")
 
 
-def as_readme_user(r: redis.Redis, *extra: str) -> None:
-    r.execute_command("ACL", "SETUSER", USER, "reset", "on", f">{PASSWORD}", *RULES, *extra)
-    r.execute_command("ACL", "LOG", "RESET")
+def as_docs_user(r: redis.Redis, *extra: str) -> None:
+    set_user(r, *extra, rules=RULES)
 
 
-def denied(r: redis.Redis) -> set[str]:
-    return {str(e["object"]) for e in r.acl_log(count=100)} - NAMING
-
-
-def test_the_readme_lines_are_the_ones_the_acl_tests_use():
+def test_the_docs_lines_are_the_ones_the_acl_tests_use():
     assert WATCH_ACL.split() == RULES
     assert "+xread" in RULES  # tail --follow
     assert ROWS and all(cmds for cmds in ROWS.values())
@@ -75,7 +70,7 @@ def test_the_readme_lines_are_the_ones_the_acl_tests_use():
 )
 def test_one_shot_commands_as_the_watching_user(watcher, capsys, argv):
     srv, r = watcher
-    as_readme_user(r)
+    as_docs_user(r)
     code = cli.main([*argv, "--url", url(srv), "--no-auth-warning"])
     out, err = capsys.readouterr()
     assert code == 0, err
@@ -86,8 +81,8 @@ def test_one_shot_commands_as_the_watching_user(watcher, capsys, argv):
 
 async def test_the_dashboards_poll_as_the_watching_user(watcher):
     srv, r = watcher
-    as_readme_user(r)
-    monitor = Monitor(build_spec(url=url(srv), env={}), [])
+    as_docs_user(r)
+    monitor = Monitor(build_spec(url=url(srv), env={}))
     try:
         for _ in range(3):
             await monitor.poll()
@@ -103,7 +98,7 @@ async def test_the_dashboards_poll_as_the_watching_user(watcher):
 def test_produce_as_the_watching_user_with_its_row(watcher, capsys):
     srv, r = watcher
     [extra] = [cmds for row, cmds in ROWS.items() if "streamtop produce" in row]
-    as_readme_user(r, "%RW~*", *extra)  # "The actions need write access to their keys (`%RW~*` ...)"
+    as_docs_user(r, "%RW~*", *extra)  # "The actions need write access to their keys (`%RW~*` ...)"
     code = cli.main(["produce", "orders", "-n", "3", "--url", url(srv), "--no-auth-warning"])
     assert code == 0, capsys.readouterr().err
     assert r.xlen("orders") == 4 and denied(r) == set()
@@ -112,7 +107,7 @@ def test_produce_as_the_watching_user_with_its_row(watcher, capsys):
 @pytest.mark.slow
 def test_tail_follow_as_the_watching_user(watcher):
     srv, r = watcher
-    as_readme_user(r)
+    as_docs_user(r)
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamtop", "tail", "orders", "-f", "--url", url(srv), "--no-auth-warning"],
         stdout=subprocess.PIPE,
@@ -136,7 +131,7 @@ def test_tail_follow_as_the_watching_user(watcher):
 @pytest.mark.slow
 def test_serve_as_the_watching_user(watcher):
     srv, r = watcher
-    as_readme_user(r)
+    as_docs_user(r)
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamtop", "serve", "--metrics-port", "0", "--interval", "0.2"]
         + ["--url", url(srv), "--no-auth-warning"],
