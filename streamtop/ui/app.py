@@ -17,7 +17,7 @@ import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
-from typing import TypeVar, overload
+from typing import Any, TypeVar, overload
 
 from textual.app import App, SystemCommand
 from textual.css.query import NoMatches
@@ -479,7 +479,7 @@ class StreamtopApp(App[int]):
             text = f"{text[: NOTIFY_LIMIT * 3 // 4]} … {text[-NOTIFY_LIMIT // 4 :]}"
         super().notify(text, title=clean(title), severity=severity, timeout=timeout, markup=False)
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Textual's own commands, then every registry command that has a palette entry."""
         yield from super().get_system_commands(screen)
         for title, help_text, command in palette_entries(self.read_only, demo=self.demo is not None):

@@ -23,8 +23,8 @@ def scrape_text(url: str) -> str:
 async def test_scrapes_set_the_pace_and_concurrent_ones_share_one_poll(server, r):
     r.xadd("orders", {"n": 1})
     spec = build_spec(url=server.url)
-    paced = Exporter(serve_monitor(spec, (), PollOptions(), 1.0), spec.db, 1.0)
-    clocked = Exporter(serve_monitor(spec, (), PollOptions(), 0.1), spec.db, 0.1)
+    paced = Exporter(serve_monitor(spec, (), PollOptions(), 1.0), spec.db)
+    clocked = Exporter(serve_monitor(spec, (), PollOptions(), 0.1), spec.db)
     release = clocked.hold()  # as --record, or a viewer attached to the hub
     httpd, thread = listen(0, "127.0.0.1", paced)
     url = f"http://127.0.0.1:{httpd.server_port}/metrics"
