@@ -433,6 +433,7 @@ class ClusterCollector:
                 client = self._node_spec(address).make_client(raw=True)
                 collector = Collector(client, self.server, options=self.options)
                 collector.key_filter = self._share
+                collector.progressive_scan = False  # each node's first scan to its end
                 node = self.nodes[address] = _Node(address, client, collector)
                 collector.execute = asking_execute(node.asking)
         topo = await self._read_migrations(slots)

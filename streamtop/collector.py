@@ -358,6 +358,10 @@ class Collector:
         # issue 17: with follow_screen, only `visible` (and the focus) is read in full each poll, the
         # rest as summaries within the budget (streamtop.cadence); without it every poll is full
         self.follow_screen = False
+        # the dashboard's first scan a part a poll, the keys so far shown (issue 29); a cluster's
+        # node scans to the end (a promoted replica's keys are the old primary's rows, stale until
+        # then: a part of them would drop the rest from the table under a badge that says PARTIAL)
+        self.progressive_scan = True
         self.visible: frozenset[bytes] = frozenset()
         self.everything_visible = False  # serve: every key in full, the budget stretching the interval
         self.on_wait: Callable[[bool], None] | None = None  # told when a round trip starts and ends
@@ -661,7 +665,7 @@ class Collector:
         if self.discovery.taken_at:
             return await self.discover(SCAN_CALLS_PER_POLL)
         # the first: to its end at once, but on the dashboard a part a poll, the keys so far shown
-        if not self.follow_screen:
+        if not (self.follow_screen and self.progressive_scan):
             return await self.discover(None)
         return await self.discover(FIRST_SCAN_CALLS if self._scan is not None else FIRST_PART_CALLS)
 
