@@ -358,10 +358,8 @@ class Collector:
         # issue 17: with follow_screen, only `visible` (and the focus) is read in full each poll, the
         # rest as summaries within the budget (streamtop.cadence); without it every poll is full
         self.follow_screen = False
-        # the dashboard's first scan a part a poll, the keys so far shown (issue 29); a cluster's
-        # node scans to the end (a promoted replica's keys are the old primary's rows, stale until
-        # then: a part of them would drop the rest from the table under a badge that says PARTIAL)
-        self.progressive_scan = True
+        self.progressive_scan = True  # the first scan a part a poll (issue 29; not a cluster's node)
+        self.chunked = True  # READ_CHUNK streams a round trip (issue 29; not a cluster's node)
         self.visible: frozenset[bytes] = frozenset()
         self.everything_visible = False  # serve: every key in full, the budget stretching the interval
         self.on_wait: Callable[[bool], None] | None = None  # told when a round trip starts and ends
@@ -375,8 +373,7 @@ class Collector:
         self._read_at: dict[bytes, float] = {}  # monotonic time each key was last read
         self._planned_at: float | None = None  # monotonic time of the last poll's plan
         self._shown: dict[bytes, StreamInfo] = {}  # what the last poll showed, errors included
-        # the last poll's keys and streams, in order, when it followed the screen: a poll with the
-        # same keys reads only the plan's and leaves every other row in place (issue 29)
+        # the last poll's keys and streams when it followed the screen: only the plan's read next
         self._keys: tuple[bytes, ...] | None = None
         self._streams: tuple[StreamInfo, ...] = ()
         self._index: dict[bytes, int] = {}  # each of those keys' place
@@ -705,7 +702,8 @@ class Collector:
         TIME in the first trip, the closing INFO (and the focus's page) in the last."""
         reads = _Reads()
         mono = time.monotonic()
-        chunks = [todo[i : i + READ_CHUNK] for i in range(0, len(todo), READ_CHUNK)] or [[]]
+        size = READ_CHUNK if self.chunked else max(1, len(todo))
+        chunks = [todo[i : i + size] for i in range(0, len(todo), size)] or [[]]
         server, opening, closing = _ServerAsk(), (None, None), (None, None)
         for n, chunk in enumerate(chunks):
             batch = _Batch()
