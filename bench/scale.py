@@ -8,6 +8,7 @@ The child is the real `StreamtopApp` over a real `Monitor`, headless, `--interva
 layout at 160x45:
 
 - first rows: seconds from start until the table shows a stream; first screen: until it shows all N;
+  LIVE: until the badge first says LIVE (the dashboard's first scan has ended);
 - apply: every `apply_snapshot` timed (max and median), and the longest event-loop stall (10 ms
   heartbeat);
 - NOT ANSWERING: how many header samples (4 a second) said so, on a server that always answers;
@@ -77,6 +78,7 @@ async def child(code: str, url: str, n: int, seconds: float, window: float, cap:
     app.apply_snapshot = apply_snapshot  # type: ignore[method-assign]
     stall = [0.0]
     states: dict[str, int] = {}
+    live_at: list[float | None] = [None]  # when the badge first said LIVE (after the first scan)
 
     async def heartbeat() -> None:
         last = time.perf_counter()
@@ -91,6 +93,8 @@ async def child(code: str, url: str, n: int, seconds: float, window: float, cap:
             await asyncio.sleep(0.25)
             state = app.header_info().state
             states[state] = states.get(state, 0) + 1
+            if state == "live" and live_at[0] is None:
+                live_at[0] = time.monotonic() - start
 
     proc = psutil.Process()
     out: dict = {"n": n}
@@ -112,6 +116,7 @@ async def child(code: str, url: str, n: int, seconds: float, window: float, cap:
     out.update(
         first_rows_s=None if first_rows is None else round(first_rows, 1),
         first_screen_s=None if first_screen is None else round(first_screen, 1),
+        live_s=None if live_at[0] is None else round(live_at[0], 1),
         capped=first_screen is None,
         applies=len(applies),
         max_apply_ms=round(max(applies), 1) if applies else None,
@@ -195,6 +200,7 @@ HEAD = (
     "code",
     "first rows",
     "first screen",
+    "LIVE",
     "max apply",
     "median apply",
     "max stall",
@@ -217,6 +223,7 @@ def table(results: list[dict]) -> str:
             d["code"],
             cell(d, "first_rows_s", " s"),
             cell(d, "first_screen_s", " s"),
+            cell(d, "live_s", " s"),
             cell(d, "max_apply_ms", " ms"),
             cell(d, "median_apply_ms", " ms"),
             cell(d, "max_stall_ms", " ms"),

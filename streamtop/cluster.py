@@ -433,6 +433,13 @@ class ClusterCollector:
                 client = self._node_spec(address).make_client(raw=True)
                 collector = Collector(client, self.server, options=self.options)
                 collector.key_filter = self._share
+                # each node's first scan to its end: a promoted replica's first part alone dropped
+                # the old primary's other rows under a LIVE badge (bench/cluster_scale.py)
+                collector.progressive_scan = False
+                # each node's poll in one round trip: in parts of READ_CHUNK, a node's poll at
+                # 30,000 streams was taken for not answering (rows stale for a minute; not yet
+                # understood)
+                collector.chunked = False
                 node = self.nodes[address] = _Node(address, client, collector)
                 collector.execute = asking_execute(node.asking)
         topo = await self._read_migrations(slots)

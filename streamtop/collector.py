@@ -19,8 +19,9 @@ import os
 import pickle
 import threading
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal, ParamSpec, TypeVar
 
 from . import cadence as cad
@@ -67,7 +68,15 @@ from .source import WaitHook, Wants
 GLOB_CHARS = frozenset(b"*?[")
 SCAN_COUNT = 1000
 SCAN_CALLS_PER_POLL = 8  # a rescan goes on over several polls beyond this many SCAN calls
+# the dashboard's first scan (issue 29): this many SCAN calls per poll, the keys found so far shown
+# at once (100,000 streams: rows after one poll, not after the whole scan and one huge read)
+FIRST_SCAN_CALLS = 16
+FIRST_PART_CALLS = 2  # its first part smaller: the first rows sooner
 CHEAP_ESTIMATE = 100  # a lag estimate below this is counted again every poll
+# streams read per round trip (issue 29): each part's replies are parsed and dropped before the
+# next is sent, so a poll that reads 100,000 summaries (the first) holds 2,000 streams' replies at
+# once, not 100,000 (~2.6 kB each: the peak stayed in the process as RSS)
+READ_CHUNK = 2000
 YIELD_EVERY = 200  # streams parsed between two yields to the event loop (the UI stays responsive)
 # XINFO STREAM returns the first and last entries in full: one 10 MB entry made every poll pull
 # 10-20 MB. A stream whose first or last entry is larger than BIG_ENTRY bytes is read with XLEN,
@@ -259,12 +268,16 @@ class _ServerAsk:
     def reply(replies: list[Reply], at: int | None) -> Reply:
         return replies[at] if at is not None else None
 
-    def bracket(self, replies: list[Reply]) -> tuple[Reply, Reply, tuple[Reply, Reply]]:
-        """INFO commandstats before and after, and INFO cpu (before, after); None when not asked."""
-        if self.opening is None or self.closing is None:
-            return None, None, (None, None)
-        o, c = self.opening, self.closing
-        return replies[o], replies[c + 1], (replies[o + 1], replies[c])
+    def head(self, replies: list[Reply]) -> tuple[Reply, Reply]:
+        """INFO commandstats and INFO cpu before the rest, from the first round trip's replies
+        (a poll in several round trips, issue 29); None when not asked."""
+        o = self.opening
+        return (None, None) if o is None else (replies[o], replies[o + 1])
+
+    def tail(self, replies: list[Reply]) -> tuple[Reply, Reply]:
+        """INFO commandstats and INFO cpu after the rest, from the last round trip's replies."""
+        c = self.closing
+        return (None, None) if c is None else (replies[c + 1], replies[c])
 
 
 @dataclass(slots=True)
@@ -279,6 +292,19 @@ class _StreamAsk:
     n_stream: int  # replies to XINFO STREAM or its stand-ins; XINFO GROUPS's comes next
     groups: dict[bytes, tuple[_GroupPlan, slice]]  # known group -> its plan and replies
     span: slice
+
+
+@dataclass(slots=True)
+class _Reads:
+    """What a poll's round trips brought back: each stream read, parsed (in the order asked), the
+    groups that appeared (index in `parts`, XINFO GROUPS's dict), the focus's replies."""
+
+    parts: list[_Partial] = field(default_factory=list)
+    new_groups: list[tuple[int, ReplyFields]] = field(default_factory=list)
+    focus_replies: list[Reply] | None = None
+    trips: int = 0
+    round_trip_us: float = 0.0
+    sent: Counter[str] = field(default_factory=Counter)
 
 
 class _Partial:
@@ -338,6 +364,8 @@ class Collector:
         # issue 17: with follow_screen, only `visible` (and the focus) is read in full each poll, the
         # rest as summaries within the budget (streamtop.cadence); without it every poll is full
         self.follow_screen = False
+        self.progressive_scan = True  # the first scan a part a poll (issue 29; not a cluster's node)
+        self.chunked = True  # READ_CHUNK streams a round trip (issue 29; not a cluster's node)
         self.visible: frozenset[bytes] = frozenset()
         self.everything_visible = False  # serve: every key in full, the budget stretching the interval
         self.on_wait: Callable[[bool], None] | None = None  # told when a round trip starts and ends
@@ -351,6 +379,10 @@ class Collector:
         self._read_at: dict[bytes, float] = {}  # monotonic time each key was last read
         self._planned_at: float | None = None  # monotonic time of the last poll's plan
         self._shown: dict[bytes, StreamInfo] = {}  # what the last poll showed, errors included
+        # the last poll's keys and streams when it followed the screen: only the plan's read next
+        self._keys: tuple[bytes, ...] | None = None
+        self._streams: tuple[StreamInfo, ...] = ()
+        self._index: dict[bytes, int] = {}  # each of those keys' place
         # what the raw replies of each summary were, as a 16-byte digest (issue 29: the replies
         # themselves were ~2.6 kB a stream, 260 MB at 100,000 streams)
         self._summaries: dict[bytes, bytes] = {}
@@ -411,6 +443,8 @@ class Collector:
         while scan.pattern < len(self.patterns) and not scan.capped:
             if budget is not None and trips >= budget:
                 self.total_round_trips += trips
+                if not self.discovery.taken_at and self.follow_screen:  # the first scan: what it found
+                    self.discovery = self._discovered(scan.found, scan.capped, 0.0, complete=False)
                 return trips
             cursor, keys = await self._trip(
                 self.client.execute_command,
@@ -430,21 +464,24 @@ class Collector:
                 scan.capped = True
             elif int(cursor) == 0:
                 scan.pattern, scan.cursor = scan.pattern + 1, 0
-        found = scan.found
         self._scan = None
-        max_streams = self.options.max_streams
-        capped = scan.capped or len(found) > max_streams  # explicit keys count too
-        keys = sorted(found)[:max_streams]
-        self.discovery = Discovery(
-            patterns=tuple(p.decode("utf-8", "backslashreplace") for p in self.patterns),
-            keys=tuple(keys),
-            capped=capped,
-            max_streams=max_streams,
-            taken_at=time.time(),
-        )
+        self.discovery = self._discovered(scan.found, scan.capped, time.time())
         self._discovery_due = False
         self.total_round_trips += trips
         return trips
+
+    def _discovered(
+        self, found: dict[bytes, None], capped: bool, taken_at: float, complete: bool = True
+    ) -> Discovery:
+        max_streams = self.options.max_streams
+        return Discovery(
+            patterns=tuple(p.decode("utf-8", "backslashreplace") for p in self.patterns),
+            keys=tuple(sorted(found)[:max_streams]),
+            capped=capped or len(found) > max_streams,  # explicit keys count too
+            max_streams=max_streams,
+            taken_at=taken_at,
+            complete=complete,
+        )
 
     # the poll -------------------------------------------------------------------------------
 
@@ -586,9 +623,10 @@ class Collector:
             return await self._poll()
 
     async def _poll(self) -> Snapshot:
-        """Plan (which keys in full, which as summaries, which carried), queue (each stream and
-        the server-wide part record their slice of the one round trip), parse (each its own
-        replies); groups that appeared since the last poll cost one more round trip."""
+        """Plan (which keys in full, which as summaries, which carried), queue and parse in round
+        trips of READ_CHUNK streams (each stream and the server-wide part record their slice of a
+        trip's replies); groups that appeared since the last poll cost one more round trip. A
+        carried stream costs nothing: with the last poll's keys only the plan's are looked at."""
         started = time.perf_counter()
         now = time.time()
         discovery_trips = await self._discover_due(now)
@@ -597,36 +635,20 @@ class Collector:
             keys = self.key_filter(keys)
         focus = self.focus
         reading = self._plan(keys, focus) if self.follow_screen else None
-        batch = _Batch()
-        asked_time = self.ask_time and self.read_time_lag
-        server = _ServerAsk.open(batch, reading is not None and self.measure_load, asked_time)
-        mono = time.monotonic()
-        asks = self._queue_streams(batch, keys, reading, mono)
-        focus_span = self._queue_focus(batch, focus) if focus else None
-        server.close(batch)
-        sent_at = time.perf_counter()
-        replies = await self._trip(self.execute, self.client, batch.commands, self.options.timeout)
-        round_trip_us = (time.perf_counter() - sent_at) * 1e6
-        _raise_connection_error(replies)
-        self._read_server(server, replies)
-        if reading is not None:
-            opening, closing, cpu = server.bracket(replies)
-            sent = _sent(batch.commands)
-            mono_now = time.monotonic()
-            self._measure(opening, closing, reading, round_trip_us, mono_now, sent, discovery_trips, cpu)
-        partial, new_groups = await self._parse_streams(keys, asks, replies, mono, now)
-        trips = 1 + await self._read_new_groups(partial, new_groups)
-        streams = tuple(p.finish() for p in partial)
+        carry = reading is not None and self._keys is not None and keys == self._keys
+        todo = self._to_read(keys, reading, carry)
+        reads = await self._read_streams(todo, reading, focus, now, discovery_trips)
+        trips = reads.trips + await self._read_new_groups(reads.parts, reads.new_groups)
+        streams = self._streams_of(keys, todo, reads.parts, carry)
         focus_data = None
-        if focus is not None and focus_span is not None:
-            focus_data, more_trips = await self._read_focus(focus, replies[focus_span], streams)
+        if focus is not None and reads.focus_replies is not None:
+            focus_data, more_trips = await self._read_focus(focus, reads.focus_replies, streams)
             trips += more_trips
-        self._remember(streams, reading is not None, now)
+        self._remember(keys, streams, todo, carry, reading is not None, now)
         self.total_round_trips += trips
-        carried = sum(1 for ask in asks if ask is None)
         return Snapshot(
             taken_at=time.time(),
-            server_time_ms=self.server_time_ms if server.clock is not None and self.ask_time else None,
+            server_time_ms=self.server_time_ms if self.ask_time and self.read_time_lag else None,
             duration_ms=(time.perf_counter() - started) * 1000,
             round_trips=trips,
             discovery_round_trips=discovery_trips,
@@ -634,35 +656,96 @@ class Collector:
             streams=streams,
             discovery=self.discovery,
             focus=focus_data,
-            cost=self._cost(reading, carried, keys, time.monotonic()) if reading is not None else None,
+            cost=self._cost(reading, len(keys) - len(todo), keys, time.monotonic())
+            if reading is not None
+            else None,
         )
 
     async def _discover_due(self, now: float) -> int:
-        """A rescan when one is due or going on (spread over polls after the first); round trips."""
+        """A rescan when one is due or going on (spread over polls); round trips."""
         if self._scan is None and not self._discovery_needed(now):
             return 0
-        first = not self.discovery.taken_at
-        return await self.discover(None if first else SCAN_CALLS_PER_POLL)
+        if self.discovery.taken_at:
+            return await self.discover(SCAN_CALLS_PER_POLL)
+        # the first: to its end at once, but on the dashboard a part a poll, the keys so far shown
+        if not (self.follow_screen and self.progressive_scan):
+            return await self.discover(None)
+        return await self.discover(FIRST_SCAN_CALLS if self._scan is not None else FIRST_PART_CALLS)
 
     # plan and queue --------------------------------------------------------------------------
 
-    def _modes(self, keys: tuple[bytes, ...], reading: cad.PollPlan | None) -> list[Mode]:
-        """Per key FULL, SUMMARY or CARRY (shown as last read: the very object shown before)."""
+    def _to_read(
+        self, keys: tuple[bytes, ...], reading: cad.PollPlan | None, carry: bool
+    ) -> list[tuple[int, bytes, Mode]]:
+        """The keys this poll reads, each with its place in `keys` and FULL or SUMMARY; every other
+        is CARRIED (shown as last read: the very object shown before). With the last poll's keys
+        (`carry`) only the plan's keys are looked at (100,000 streams, a few thousand read)."""
         if reading is None:
-            return [FULL] * len(keys)
+            return [(i, k, FULL) for i, k in enumerate(keys)]
         full, summary = set(reading.details), set(reading.summaries)
+        if carry:
+            index = self._index
+            places = sorted({index[k] for k in full.union(summary) if k in index})
+            return [(i, keys[i], FULL if keys[i] in full else SUMMARY) for i in places]
         shown = self._shown
         # a key never shown is read as a summary (the plan reads it; this is only a safety net)
-        return [FULL if k in full else SUMMARY if k in summary or k not in shown else CARRY for k in keys]
-
-    def _queue_streams(
-        self, batch: _Batch, keys: tuple[bytes, ...], reading: cad.PollPlan | None, mono: float
-    ) -> list[_StreamAsk | None]:
-        """Each key's commands, in key order: its ask, or None for a carried key (nothing sent)."""
         return [
-            None if mode == CARRY else self._queue_stream(batch, key, mode, mono)
-            for key, mode in zip(keys, self._modes(keys, reading), strict=True)
+            (i, k, FULL if k in full else SUMMARY)
+            for i, k in enumerate(keys)
+            if k in full or k in summary or k not in shown
         ]
+
+    async def _read_streams(
+        self,
+        todo: list[tuple[int, bytes, Mode]],
+        reading: cad.PollPlan | None,
+        focus: Focus | None,
+        now: float,
+        discovery_trips: int,
+    ) -> _Reads:
+        """The streams to read, READ_CHUNK a round trip, each part's replies parsed and dropped
+        before the next is sent. The server-wide part brackets them all: INFO commandstats and
+        TIME in the first trip, the closing INFO (and the focus's page) in the last."""
+        reads = _Reads()
+        mono = time.monotonic()
+        size = READ_CHUNK if self.chunked else max(1, len(todo))
+        chunks = [todo[i : i + size] for i in range(0, len(todo), size)] or [[]]
+        server, opening, closing = _ServerAsk(), (None, None), (None, None)
+        for n, chunk in enumerate(chunks):
+            batch = _Batch()
+            if n == 0:
+                bracket = reading is not None and self.measure_load
+                server = _ServerAsk.open(batch, bracket, self.ask_time and self.read_time_lag)
+            asks = [self._queue_stream(batch, key, mode, mono) for _, key, mode in chunk]
+            last = n == len(chunks) - 1
+            focus_span = self._queue_focus(batch, focus) if last and focus is not None else None
+            if last:
+                server.close(batch)
+            replies = await self._send(batch, reads)
+            if n == 0:
+                self._read_server(server, replies)
+                opening = server.head(replies)
+            if last:
+                closing = server.tail(replies)
+                reads.focus_replies = replies[focus_span] if focus_span is not None else None
+            await self._parse_streams(asks, replies, reads, mono, now)
+        if reading is not None:
+            sent, cpu = dict(reads.sent), (opening[1], closing[1])
+            us, mono_now = reads.round_trip_us, time.monotonic()
+            self._measure(opening[0], closing[0], reading, us, mono_now, sent, discovery_trips, cpu)
+        return reads
+
+    async def _send(self, batch: _Batch, reads: _Reads) -> list[Reply]:
+        """One round trip, counted in `reads`."""
+        sent_at = time.perf_counter()
+        replies: list[Reply] = await self._trip(
+            self.execute, self.client, batch.commands, self.options.timeout
+        )
+        reads.round_trip_us += (time.perf_counter() - sent_at) * 1e6
+        reads.trips += 1
+        reads.sent.update(_sent(batch.commands))
+        _raise_connection_error(replies)
+        return replies
 
     def _queue_stream(self, batch: _Batch, key: bytes, mode: Mode, mono: float) -> _StreamAsk:
         self._read_at[key] = mono
@@ -712,30 +795,20 @@ class Collector:
             self.ask_time = False  # refused: not asked again (an ACL LOG entry per poll otherwise)
 
     async def _parse_streams(
-        self,
-        keys: tuple[bytes, ...],
-        asks: list[_StreamAsk | None],
-        replies: list[Reply],
-        mono: float,
-        now: float,
-    ) -> tuple[list[_Partial], list[tuple[int, ReplyFields]]]:
-        """Every stream from its own replies, and the groups that appeared since the last poll
-        (index of their stream, XINFO GROUPS's dict), read in one more round trip."""
-        partial: list[_Partial] = []
-        new_groups: list[tuple[int, ReplyFields]] = []
-        for i, (key, ask) in enumerate(zip(keys, asks, strict=True)):
+        self, asks: list[_StreamAsk], replies: list[Reply], reads: _Reads, mono: float, now: float
+    ) -> None:
+        """Every stream of a round trip from its own replies, added to `reads` (and the groups
+        that appeared since the last poll, read in one more round trip)."""
+        for ask in asks:
+            i = len(reads.parts)
             if i and not i % YIELD_EVERY:
                 await asyncio.sleep(0)
-            if ask is None:  # carried: the very object shown before, nothing above redoes its work
-                partial.append(_Partial(self._shown[key]))
-                continue
             part, new = self._parse_stream(ask, replies[ask.span], mono, now)
             for j in range(ask.span.start, ask.span.stop):  # its raw replies go now, not at the
                 replies[j] = None  # poll's end (at 2,000 streams they all stood beside the parsed)
             if new:
-                new_groups.extend((i, d) for d in new)
-            partial.append(part)
-        return partial, new_groups
+                reads.new_groups.extend((i, d) for d in new)
+            reads.parts.append(part)
 
     def _parse_stream(
         self, ask: _StreamAsk, own: list[Reply], mono: float, now: float
@@ -836,11 +909,45 @@ class Collector:
             return data, 0
         return await self._mark_without_data(data, streams)
 
-    def _remember(self, streams: tuple[StreamInfo, ...], following: bool, now: float) -> None:
-        """What the next poll plans from: the groups known, what was shown, the heavy streams."""
-        self._last = {s.key: s for s in streams if s.error is None}
+    def _streams_of(
+        self, keys: tuple[bytes, ...], todo: list[tuple[int, bytes, Mode]], parts: list[_Partial], carry: bool
+    ) -> tuple[StreamInfo, ...]:
+        """Every key's stream in order: those read from their parts, the others as shown before."""
+        if carry:  # the last poll's streams in place, the ones read replaced
+            out = list(self._streams)
+            for (i, _, _), part in zip(todo, parts, strict=True):
+                out[i] = part.finish()
+            return tuple(out)
+        read = {i: part for (i, _, _), part in zip(todo, parts, strict=True)}
+        shown = self._shown
+        return tuple(read[i].finish() if i in read else shown[k] for i, k in enumerate(keys))
+
+    def _remember(
+        self,
+        keys: tuple[bytes, ...],
+        streams: tuple[StreamInfo, ...],
+        todo: list[tuple[int, bytes, Mode]],
+        carry: bool,
+        following: bool,
+        now: float,
+    ) -> None:
+        """What the next poll plans from: the groups known, what was shown, the heavy streams
+        (with the same keys, only the streams read change)."""
         self._polled_at = now
+        self._streams = streams
+        if carry:
+            for i, _, _ in todo:
+                s = streams[i]
+                self._shown[s.key] = s
+                if s.error is None:
+                    self._last[s.key] = s
+                else:
+                    self._last.pop(s.key, None)
+            return
+        self._last = {s.key: s for s in streams if s.error is None}
         self._shown = {s.key: s for s in streams} if following else {}
+        self._keys = keys if following else None
+        self._index = {k: i for i, k in enumerate(keys)} if following else {}
         if len(self._summaries) > len(self._shown):
             self._summaries = {k: v for k, v in self._summaries.items() if k in self._shown}
         for gone in set(self._heavy) - self._last.keys():

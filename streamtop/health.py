@@ -42,7 +42,6 @@ clock is the polls' own `taken_at`, so tests give any timeline they like.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -131,8 +130,11 @@ class GroupSample:
         lag: Lag = group.lag
         best = lag.best
         capped = lag.source is LagSource.ESTIMATE and lag.capped
-        position = id_key(group.last_delivered_id)
         last_entry = id_key(stream.last_entry_id)
+        # a caught-up group's position is the last entry: one tuple for both (issue 29: memory)
+        position = (
+            last_entry if group.last_delivered_id == stream.last_entry_id else id_key(group.last_delivered_id)
+        )
         if best is not None:
             behind: bool | None = best > 0
         elif position is not None and stream.length == 0:
@@ -465,58 +467,74 @@ def verdict(f: WindowFacts, window_s: float = DEFAULT_WINDOW) -> Health:
     return health(Verdict.OK, f"reading, {cur.lag_text()} to read ({_rates_text(read, add)})")
 
 
-@dataclass(slots=True)
-class _Poll:
-    """One poll in a RunningWindow, with what it adds to the window's counts: its own flags and
-    those of the interval from the poll before it (which leave when that poll does)."""
-
-    sample: GroupSample
-    moved: bool = False
-    added: bool = False
-    lag_grew: bool = False
-    time_lag_grew: bool = False
+# What a poll adds to a RunningWindow's counts: its own flags and those of the interval from the
+# poll before it (which leave when that poll does), as bits of one small int (no object per poll).
+_MOVED, _ADDED, _LAG_GREW, _TIME_LAG_GREW = 1, 2, 4, 8
 
 
 class RunningWindow:
     """A group's polls of the last window, with the facts the verdict reads kept up to date as
     polls come and go: each poll costs O(1) instead of a pass over the window (2,000 groups x a
     60-poll window was 18-45 ms per poll). `facts()` equals `facts_of` over the same polls (a
-    property test holds them equal). The caller keeps it reset-free: `clear()` on a reset."""
+    property test holds them equal). The caller keeps it reset-free: `clear()` on a reset.
+
+    Issue 29: one per group, off screen too (200,000 at 100,000 streams), so it is compact: slots,
+    the samples in a plain list (a deque's first block alone is ~600 bytes, for the one to six
+    samples an off-screen group keeps) and each poll's interval flags as bits in a parallel list."""
+
+    __slots__ = (
+        "maxlen",
+        "_samples",
+        "_flags",
+        "moved",
+        "added",
+        "lag_grew",
+        "time_lag_grew",
+        "behind",
+        "lag_unknown",
+        "time_lag_unknown",
+        "head_run",
+        "zero_at",
+    )
 
     def __init__(self, maxlen: int) -> None:
         self.maxlen = maxlen
-        self.polls: deque[_Poll] = deque()
+        self._samples: list[GroupSample] = []
+        self._flags: list[int] = []  # per poll: the interval from the poll before it (bits above)
         self.clear()
 
     def clear(self) -> None:
-        self.polls.clear()
+        self._samples.clear()
+        self._flags.clear()
         self.moved = self.added = self.lag_grew = self.time_lag_grew = 0  # over the intervals
         self.behind = self.lag_unknown = self.time_lag_unknown = 0  # over the polls
         self.head_run = 0  # polls at the end with the same oldest pending entry
         self.zero_at: GroupSample | None = None  # the last poll with nothing to read
 
     def __len__(self) -> int:
-        return len(self.polls)
+        return len(self._samples)
 
     def __iter__(self) -> Iterator[GroupSample]:
-        return (p.sample for p in self.polls)
+        return iter(self._samples)
 
     def __getitem__(self, i: int) -> GroupSample:
-        return self.polls[i].sample
+        return self._samples[i]
 
     def append(self, s: GroupSample) -> None:
-        if len(self.polls) >= self.maxlen:
+        if len(self._samples) >= self.maxlen:
             self.popleft()
-        poll = _Poll(s)
-        if self.polls:
-            a = self.polls[-1].sample
-            poll.moved = _moved(a, s)
-            poll.added = bool(_added(a, s))
-            poll.lag_grew = a.lag is not None and s.lag is not None and s.lag > a.lag
-            poll.time_lag_grew = (
-                a.time_lag_ms is not None and s.time_lag_ms is not None and s.time_lag_ms > a.time_lag_ms
-            )
-            self._count(poll, 1)
+        flags = 0
+        if self._samples:
+            a = self._samples[-1]
+            if _moved(a, s):
+                flags |= _MOVED
+            if _added(a, s):
+                flags |= _ADDED
+            if a.lag is not None and s.lag is not None and s.lag > a.lag:
+                flags |= _LAG_GREW
+            if a.time_lag_ms is not None and s.time_lag_ms is not None and s.time_lag_ms > a.time_lag_ms:
+                flags |= _TIME_LAG_GREW
+            self._count(flags, 1)
             self.head_run = self.head_run + 1 if a.oldest_pending_id == s.oldest_pending_id else 1
         else:
             self.head_run = 1
@@ -525,31 +543,34 @@ class RunningWindow:
         self.time_lag_unknown += s.time_lag_ms is None
         if s.behind is False:
             self.zero_at = s
-        self.polls.append(poll)
+        self._samples.append(s)
+        self._flags.append(flags)
 
     def popleft(self) -> GroupSample:
-        gone = self.polls.popleft()
-        s = gone.sample
+        s = self._samples.pop(0)
+        del self._flags[0]
         self.behind -= bool(s.behind)
         self.lag_unknown -= s.lag is None
         self.time_lag_unknown -= s.time_lag_ms is None
         if self.zero_at is s:  # the last poll with nothing to read left: none is left after it
             self.zero_at = None
-        if self.polls:  # the interval from the poll that left to the new first one leaves too
-            self._count(self.polls[0], -1)
-            self.polls[0] = _Poll(self.polls[0].sample)
+        if self._samples:  # the interval from the poll that left to the new first one leaves too
+            self._count(self._flags[0], -1)
+            self._flags[0] = 0
         return s
 
-    def _count(self, poll: _Poll, sign: int) -> None:
-        self.moved += sign * poll.moved
-        self.added += sign * poll.added
-        self.lag_grew += sign * poll.lag_grew
-        self.time_lag_grew += sign * poll.time_lag_grew
+    def _count(self, flags: int, sign: int) -> None:
+        if flags:
+            self.moved += sign * ((flags & _MOVED) > 0)
+            self.added += sign * ((flags & _ADDED) > 0)
+            self.lag_grew += sign * ((flags & _LAG_GREW) > 0)
+            self.time_lag_grew += sign * ((flags & _TIME_LAG_GREW) > 0)
 
     def facts(self) -> WindowFacts:
         """The facts of all the polls held (non-empty)."""
-        n = len(self.polls)
-        first, cur = self.polls[0].sample, self.polls[-1].sample
+        samples = self._samples
+        n = len(samples)
+        first, cur = samples[0], samples[-1]
         grew = (0, 0, False)
         if not self.lag_unknown and cur.lag is not None and first.lag is not None:
             grew = (self.lag_grew, n - 1, cur.lag > first.lag)
@@ -569,17 +590,19 @@ class RunningWindow:
 
     def judge(self, window_s: float) -> Health:
         """As judge() over these polls, kept reset-free; the window is cut as window_of cuts it."""
-        if not self.polls:
+        samples = self._samples
+        if not samples:
             return UNPOLLED
-        n, edge = len(self.polls), self.polls[-1].sample.t - window_s
-        cur = self.polls[-1].sample
-        if cur.summary and not (n > 1 and self.polls[0].sample.t < edge and self.polls[1].sample.t <= edge):
+        n, edge = len(samples), samples[-1].t - window_s
+        cur = samples[-1]
+        cut = n > 1 and samples[0].t < edge and samples[1].t <= edge
+        if cur.summary and not cut:
             # off screen: decided from the running counts, without the facts (issue 17)
-            unjudged = off_screen(cur, self.polls[0].sample, n, self.moved > 0, self.behind == n, window_s)
+            unjudged = off_screen(cur, samples[0], n, self.moved > 0, self.behind == n, window_s)
             if unjudged is not None:
                 return unjudged
-        if n > 1 and self.polls[0].sample.t < edge and self.polls[1].sample.t <= edge:
-            return judge(list(self), window_s, reset_free=True)  # older polls to cut: not kept so
+        if cut:
+            return judge(list(samples), window_s, reset_free=True)  # older polls to cut: not kept so
         return verdict(self.facts(), window_s)
 
 

@@ -435,6 +435,9 @@ class Discovery:
     capped: bool = False
     max_streams: int = POLL_DEFAULTS.max_streams
     taken_at: float = 0.0
+    # False while the dashboard's first scan goes on (issue 29): `keys` are those found so far, read
+    # and shown at once, more with every poll; the badge says DISCOVERING, not LIVE, until it ends
+    complete: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,6 +54,7 @@ from .source import PollSource, Wants
 
 # What a poll may fail with when the server or the network is the problem: retried with backoff.
 CONNECTION_TROUBLE: tuple[type[Exception], ...] = (*REDIS_ERRORS, OSError, ClusterError)
+DISCOVERY_PACE = 0.1  # seconds between the polls of the dashboard's first scan (issue 29)
 MIN_ANSWER_TIMEOUT = 2.0  # seconds: a poll unanswered this long (or 2 x interval) is "not answering"
 
 
@@ -327,6 +328,8 @@ class Monitor:
         """Seconds until the next poll: the interval, or longer when the server budget stretched
         the visible rows' cadence (the header says so)."""
         interval = self._interval
+        if self.last is not None and not self.last.discovery.complete:
+            return min(interval, DISCOVERY_PACE)  # the first scan goes on: its next part soon
         cost = self.last.cost if self.last is not None else None
         if cost is None or not cost.stretched:
             return interval

@@ -49,6 +49,23 @@ def text(value: object) -> str | None:
     return str(value)
 
 
+# Group and consumer names recur in every stream (g1, g2 in each of 100,000): one bytes object
+# per distinct name (issue 29), up to this many names, then each reply's own object.
+_NAMES: dict[bytes, bytes] = {}
+MAX_INTERNED_NAMES = 10_000
+
+
+def name(value: Reply) -> bytes:
+    """A group's or consumer's name as bytes, shared with every equal name already seen."""
+    b = _b(value)
+    got = _NAMES.get(b)
+    if got is not None:
+        return got
+    if len(_NAMES) < MAX_INTERNED_NAMES:
+        _NAMES[b] = b
+    return b
+
+
 def _b(value: Reply) -> bytes:
     if isinstance(value, bytes):
         return value
@@ -127,16 +144,32 @@ def parse_stream_sized(key: bytes, reply: Reply) -> tuple[StreamInfo, int, int]:
     return _stream_from(key, d), entry_size(first), entry_size(last)
 
 
+def _same(value: str | None, *like: str | None) -> str | None:
+    """`value`, or the equal string already held (issue 29: a stream's IDs are mostly equal to one
+    another, last-generated to last, recorded-first to first, and 100,000 streams' copies add up)."""
+    if value is None:
+        return None
+    for other in like:
+        if other == value:
+            return other
+    return _COMMON_IDS.get(value, value)
+
+
+_COMMON_IDS = {i: i for i in ("0-0", "0-1")}
+
+
 def _stream_from(key: bytes, d: ReplyFields) -> StreamInfo:
+    first = entry_id(d.get("first-entry"))
+    last = entry_id(d.get("last-entry"))
     return StreamInfo(
         key=key,
         length=to_int(d.get("length")) or 0,
-        first_entry_id=entry_id(d.get("first-entry")),
-        last_entry_id=entry_id(d.get("last-entry")),
-        last_generated_id=text(d.get("last-generated-id")),
+        first_entry_id=first,
+        last_entry_id=last,
+        last_generated_id=_same(text(d.get("last-generated-id")), last),
         entries_added=to_int(d.get("entries-added")),
-        max_deleted_entry_id=text(d.get("max-deleted-entry-id")),
-        recorded_first_entry_id=text(d.get("recorded-first-entry-id")),
+        max_deleted_entry_id=_same(text(d.get("max-deleted-entry-id"))),
+        recorded_first_entry_id=_same(text(d.get("recorded-first-entry-id")), first),
         radix_tree_keys=to_int(d.get("radix-tree-keys")),
         radix_tree_nodes=to_int(d.get("radix-tree-nodes")),
     )
@@ -152,9 +185,18 @@ def parse_groups(reply: Reply) -> list[ReplyFields]:
     for item in _as_list(reply):
         d = pairs(item)
         if "name" in d:
-            d["name"] = _b(d["name"])
+            d["name"] = name(d["name"])
             out.append(d)
     return out
+
+
+# Exact lags are mostly small numbers: one object each, shared (issue 29: 200,000 groups).
+_SMALL_LAGS = tuple(Lag(LagSource.EXACT, value=i) for i in range(1024))
+UNKNOWN_LAG = Lag(LagSource.UNKNOWN)
+
+
+def exact_lag(value: int) -> Lag:
+    return _SMALL_LAGS[value] if 0 <= value < len(_SMALL_LAGS) else Lag(LagSource.EXACT, value=value)
 
 
 def group_lag(
@@ -180,14 +222,14 @@ def group_lag(
     if bound is not None:
         most, exact = bound
         if exact:
-            return Lag(LagSource.EXACT, value=most)
+            return exact_lag(most)
         if lag is not None and lag > most:
             lag = None  # impossible: never shown as exact
     if lag is not None:
-        return Lag(LagSource.EXACT, value=lag)
+        return exact_lag(lag)
     if estimate is not None:
         return Lag(LagSource.ESTIMATE, estimate=estimate, capped=capped)
-    return Lag(LagSource.UNKNOWN)
+    return UNKNOWN_LAG
 
 
 def parse_consumers(reply: Reply) -> tuple[ConsumerInfo, ...]:
@@ -199,7 +241,7 @@ def parse_consumers(reply: Reply) -> tuple[ConsumerInfo, ...]:
             continue
         out.append(
             ConsumerInfo(
-                name=_b(d["name"]),
+                name=name(d["name"]),
                 pending=to_int(d.get("pending")) or 0,
                 idle_ms=to_int(d.get("idle")) or 0,
                 inactive_ms=to_int(d.get("inactive")),
@@ -282,11 +324,14 @@ def build_group(
 ) -> GroupInfo:
     """A GroupInfo from an XINFO GROUPS dict plus the per-group replies; with the stream's XINFO
     STREAM, the lag is checked against it (group_lag)."""
+    position = text(d.get("last-delivered-id")) or "0-0"
+    if stream is not None:
+        position = _same(position, stream.last_entry_id, stream.first_entry_id) or position
     return GroupInfo(
-        name=_b(d.get("name")),
+        name=name(d.get("name")),
         consumers=to_int(d.get("consumers")) or 0,
         pending=to_int(d.get("pending")) or 0,
-        last_delivered_id=text(d.get("last-delivered-id")) or "0-0",
+        last_delivered_id=position,
         entries_read=to_int(d.get("entries-read")),
         lag=group_lag(d, estimate, capped, stream),
         consumer_list=tuple(consumers),

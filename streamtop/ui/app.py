@@ -281,6 +281,7 @@ class StreamtopApp(App[int]):
             poll_ms=snap.duration_ms if snap else None,
             streams=len(snap.streams) if snap else 0,
             capped=snap.discovery.capped if snap else False,
+            discovering=bool(snap and not snap.discovery.complete),
             max_streams=snap.discovery.max_streams if snap else 0,
             nodes=len(snap.nodes) if snap else 0,
             down_nodes=tuple(
@@ -310,9 +311,14 @@ class StreamtopApp(App[int]):
             and bool(snap.nodes)
             and (any(n.first_poll for n in snap.nodes) or any(s.stale for s in snap.streams))
         )
+        shown = state.value
+        if state is State.LIVE and snap is not None and not snap.discovery.complete:
+            shown = "discovering"  # issue 29: rows come as the first scan finds them; LIVE after
+        elif state is State.LIVE and partial:
+            shown = "partial"
         return replace(
             base,
-            state="partial" if state is State.LIVE and partial else state.value,
+            state=shown,
             stale_age=stale_age if stale_age is not None else m.frozen_for(),
             waiting=m.not_answering_for(),
             error=m.error,

@@ -30,6 +30,7 @@ class HeaderInfo:
     poll_ms: float | None = None
     streams: int = 0
     capped: bool = False
+    discovering: bool = False  # the first scan goes on: `streams` are those found so far
     max_streams: int = 0
     nodes: int = 0  # cluster primaries (0 when standalone)
     down_nodes: tuple[str, ...] = ()  # "address (error)" for each primary that failed
@@ -55,6 +56,7 @@ STATE_STYLES = {
     "reconnecting": "bold white on red",
     "connecting": "bold black on yellow",
     "not answering": "bold white on red",
+    "discovering": "bold black on yellow",  # the first scan goes on: more rows to come (issue 29)
     "partial": "bold black on dark_orange",  # polling, but part of the cluster is missing
     "replay": "bold white on magenta",  # a recording, not the server (streamtop replay)
 }
@@ -195,6 +197,8 @@ def header_parts(info: HeaderInfo) -> list[tuple[int, Text]]:
             )
         )
     streams = Text(f"{info.streams} stream{'s' if info.streams != 1 else ''}")
+    if info.discovering:
+        streams.append(" found so far, discovering...", "yellow")
     if info.capped:
         streams.append(f" (capped at {info.max_streams})", "yellow")
     if info.summary_age is not None:

@@ -1,0 +1,58 @@
+"""Issue 29: the dashboard's first scan shows rows as it finds them. Each poll makes a bounded
+number of SCAN calls and shows the keys found so far at once, the header saying DISCOVERING (with
+how many so far), not LIVE, until the scan has ended; then every stream is there, and LIVE.
+
+The bound is made small here (1 SCAN call of COUNT 10 per poll) so that 60 streams take several
+polls; at 100,000 streams the same code shows 2,000 rows after the first poll, 16,000 more a poll."""
+
+from __future__ import annotations
+
+import redis
+
+import streamtop.collector as collector_mod
+from streamtop.connection import parse_url
+from streamtop.monitor import Monitor
+from streamtop.options import SessionOptions
+from streamtop.ui.app import StreamtopApp
+from streamtop.ui.header import header_text
+from tests.support.waiting import until
+
+N = 60
+
+
+def arrange(r: redis.Redis) -> None:
+    pipe = r.pipeline(transaction=False)
+    for i in range(N):
+        pipe.xadd(f"scan:{i:03d}", {"f": "v"})
+    pipe.execute()
+
+
+async def test_rows_come_as_the_first_scan_finds_them_live_at_its_end(server, r, monkeypatch) -> None:
+    arrange(r)
+    monkeypatch.setattr(collector_mod, "FIRST_SCAN_CALLS", 1)
+    monkeypatch.setattr(collector_mod, "FIRST_PART_CALLS", 1)
+    monkeypatch.setattr(collector_mod, "SCAN_COUNT", 10)
+    options = SessionOptions(targets=("scan:*",), interval=1.0, follow_screen=True)
+    monitor = Monitor(parse_url(server.url), options)
+    seen: list[tuple[int, str, str]] = []  # (streams shown, badge, header line) at each poll
+    app = StreamtopApp(monitor)
+    real_apply = app.apply_snapshot
+
+    def apply_snapshot(snapshot):  # type: ignore[no-untyped-def]
+        real_apply(snapshot)
+        info = app.header_info()
+        seen.append((len(snapshot.streams), info.state, header_text(info, 250).plain))
+
+    app.apply_snapshot = apply_snapshot  # type: ignore[method-assign]
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(pilot, lambda: any(state == "live" for _, state, _ in seen), "LIVE", timeout=30)
+    first_live = next(i for i, (_, state, _) in enumerate(seen) if state == "live")
+    during, done = seen[:first_live], seen[first_live]
+    assert during, "the first poll already had every stream: nothing shown while scanning"
+    assert all(state == "discovering" for _, state, _ in during)
+    assert 0 < during[0][0] < N  # rows after the first poll, before the scan ended
+    counts = [n for n, _, _ in during]
+    assert counts == sorted(counts)  # never fewer rows as the scan goes on
+    assert f"{during[0][0]} streams found so far, discovering" in during[0][2]
+    assert done[0] == N and "found so far" not in done[2]
+    assert monitor.last is not None and monitor.last.discovery.complete
