@@ -348,3 +348,41 @@ async def test_a_plain_session_on_a_hub_source_goes_stale_when_the_hub_goes(serv
     finally:
         await session.close()
         await hub.close()
+
+
+async def test_a_hub_document_over_512_kB_reaches_an_attached_session(server, r):
+    """aiohttp's line reader stops at 512 kB: a hub of ~2,000 streams (or fewer, longer names) sent
+    one line too long and every attached dashboard and web page stayed CONNECTING."""
+    from streamtop.hub.attach import HubSource
+
+    pipe = r.pipeline(transaction=False)
+    for i in range(300):
+        pipe.xadd(f"{i:04d}:" + "n" * 2000, {"f": "v"})
+    pipe.execute()
+    hub = HubServed.on(server)
+    await hub.poll()
+    assert len(hub.hub.current()) > 600_000
+    session = Monitor.on(HubSource(hub.url))
+    try:
+        snap = await session.poll()
+        assert session.state is State.LIVE, session.error
+        assert snap is not None and len(snap.streams) == 300
+    finally:
+        await session.close()
+        await hub.close()
+
+
+async def test_an_url_that_is_no_hub_says_so(server):
+    """--attach to serve's /metrics (any path of serve answers its page): not "the hub closed its
+    event stream", retried for ever, but what the URL is not."""
+    from streamtop.hub.attach import HubSource
+
+    hub = HubServed.on(server)
+    await hub.poll()
+    session = Monitor.on(HubSource(hub.url + "/metrics"))
+    try:
+        assert await session.poll() is None
+        assert "not a streamtop hub" in (session.error or ""), session.error
+    finally:
+        await session.close()
+        await hub.close()
