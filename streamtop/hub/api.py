@@ -155,8 +155,12 @@ class Hub:
             return "403 Forbidden", "the hub API on a non-loopback address needs --token-file"
         got = headers.get("authorization", "")
         scheme, _, credentials = got.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(credentials.strip(), self.token):
+        if scheme.lower() != "bearer" or not credentials.strip():
             return "401 Unauthorized", "a bearer token is required (the one in the hub's --token-file)"
+        # as bytes: compare_digest raises on a str with non-ASCII characters (a traceback, no answer)
+        sent = credentials.strip().encode("utf-8", "surrogateescape")
+        if not hmac.compare_digest(sent, self.token.encode("utf-8", "surrogateescape")):
+            return "401 Unauthorized", "wrong bearer token (not the one in the hub's --token-file)"
         return None
 
     async def focus_page(self, query: str) -> tuple[str, bytes]:

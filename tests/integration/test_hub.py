@@ -247,6 +247,7 @@ async def test_viewers_of_one_focus_page_cost_one_read_per_poll(server, r):
         (None, False, None, 403),  # not loopback and no token: no API at all
         ("s3cret-token-0123456789", False, None, 401),
         ("s3cret-token-0123456789", False, "wrong-token-0123456789", 401),
+        ("s3cret-token-0123456789", False, "wr\u00f3ng-t\u00f6ken-0123456789", 401),  # was no answer
         ("s3cret-token-0123456789", False, "s3cret-token-0123456789", 200),
     ],
 )
