@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl
 
 from ..collector import focus_commands, focus_data, mark_without_data
 from ..connection import Command, execute_raw
+from ..messagepage import MessagePages
 from ..model import Entry, Focus, FocusData, Snapshot
 from ..parse import Reply
 from .document import HubState, document, encode, focus_from_query, focus_json
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 API = "/api/v1/"
 HEARTBEAT = 5.0  # seconds between SSE comments on a quiet stream (proxies close idle ones)
 FOCUS_TIMEOUT = 10.0  # seconds a focus page's round trip may take
+PAGES_KEPT = 64  # Messages pages kept across polls (read again whole once dropped)
 FOCUS_CACHE = 256  # pages kept per poll (more distinct pages in one poll are read, not kept)
 JSON = "application/json"
 BODIES_WITHHELD = "entry bodies are not published by this hub (--expose-entries)"
@@ -84,6 +86,8 @@ class Hub:
         self._focus: dict[Focus, asyncio.Future[bytes]] = {}  # this poll's pages (HTTP loop only)
         self._focus_seq = 0
         self.focus_reads = 0  # focus pages read from the server (tests, bench)
+        # the Messages pages asked lately (the poller's loop only)
+        self._pages: dict[Focus, tuple[MessagePages, asyncio.Lock]] = {}
         # serve's pacing (scrape-paced polls): a viewer attached holds the interval's clock for as
         # long as its event stream is open (`hold()` returns the release); a GET of the snapshot
         # is a one-off demand, as a scrape is
@@ -125,8 +129,18 @@ class Hub:
         if client is None or snap is None:
             return FocusData(focus=focus, error="the hub is not connected to the server")
         self.focus_reads += 1
-        replies = await execute_raw(client, focus_commands(focus), FOCUS_TIMEOUT)
-        data = focus_data(focus, replies)
+        # the Messages page as a direct dashboard reads it (issue 29): whole once, then only the
+        # entries added, values over 64 kB cut; one MessagePages per page asked, the latest kept
+        kept = self._pages.pop(focus, None)
+        pages, lock = kept if kept is not None else (MessagePages(), asyncio.Lock())
+        self._pages[focus] = (pages, lock)
+        while len(self._pages) > PAGES_KEPT:
+            self._pages.pop(next(iter(self._pages)))
+        stream = next((s for s in snap.streams if s.key == focus.key), None)
+        async with lock:  # commands() and result() of one page go in pairs
+            commands = focus_commands(focus, messages=False) + pages.commands(focus)
+            replies = await execute_raw(client, commands, FOCUS_TIMEOUT)
+            data = focus_data(focus, replies, pages, stream)
         if data.focus.group is not None and data.error is None:
 
             async def run(commands: Sequence[Command]) -> list[Reply]:

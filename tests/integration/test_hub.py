@@ -387,3 +387,42 @@ async def test_an_url_that_is_no_hub_says_so(server):
     finally:
         await session.close()
         await hub.close()
+
+
+async def test_a_messages_page_through_the_hub_is_read_once_then_appended_and_cut(server, r):
+    """Issue 29 through the hub: the hub re-read the whole page (XREVRANGE COUNT 50) at every poll
+    a viewer asked for it, a 200 kB value each time, and sent it whole (the 64 kB cut and its size
+    lost). Now the page is read whole once, then only what was added, with the values cut."""
+    import asyncio
+
+    from streamtop.hub.attach import HubSource
+
+    r.xadd("big", {"small": "s", "v": "x" * 200_000})
+    hub = HubServed.on(server, expose_entries=True)
+    source = HubSource(hub.url)
+
+    def sent() -> int:
+        return int(r.info("stats")["total_net_output_bytes"])
+
+    async def page_at_next_poll():
+        await hub.poll()
+        polled = asyncio.ensure_future(source.poll())
+        while not polled.done():  # the hub reads the page on this loop: let it run
+            await asyncio.sleep(0.01)
+        snap = polled.result()
+        return snap.focus.messages if snap.focus is not None else ()
+
+    try:
+        await page_at_next_poll()  # no focus yet: the hub's first document
+        source.set_focus(Focus(b"big", None))
+        first = await page_at_next_poll()
+        assert first[0].cut and first[0].sizes == (1, 200_000)
+        assert len(first[0].fields[1][1]) == 64 * 1024
+        before = sent()
+        r.xadd("big", {"n": "1"})
+        second = await page_at_next_poll()
+        assert [e.id for e in second[1:]] == [first[0].id] and second[1].sizes == (1, 200_000)
+        assert sent() - before < 100_000  # the new entry and the polls, not the 200 kB value again
+    finally:
+        await source.aclose()
+        await hub.close()
