@@ -148,7 +148,9 @@ class Hub:
 
             data, _ = await mark_without_data(data, snap.streams, run)
         if not self.expose_entries and data.messages:
-            data = dataclasses.replace(data, messages=tuple(Entry(e.id) for e in data.messages))
+            data = dataclasses.replace(
+                data, messages=tuple(Entry(e.id, withheld=True) for e in data.messages)
+            )
         return data
 
     # the HTTP side ---------------------------------------------------------------------------

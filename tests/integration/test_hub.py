@@ -228,7 +228,7 @@ async def test_viewers_of_one_focus_page_cost_one_read_per_poll(server, r):
         assert len({b for _, b in results}) == 1
         assert hub.hub.focus_reads == 1
         page = json.loads(results[0][1])
-        assert page["pending"] and all(m[1] == [] for m in page["messages"])  # no bodies by default
+        assert page["pending"] and all(m[1] is None for m in page["messages"])  # no bodies by default
         await hub.poll()
         results.clear()
         t = threading.Thread(target=view)
@@ -423,6 +423,37 @@ async def test_a_messages_page_through_the_hub_is_read_once_then_appended_and_cu
         second = await page_at_next_poll()
         assert [e.id for e in second[1:]] == [first[0].id] and second[1].sizes == (1, 200_000)
         assert sent() - before < 100_000  # the new entry and the polls, not the 200 kB value again
+    finally:
+        await source.aclose()
+        await hub.close()
+
+
+async def test_entries_withheld_by_the_hub_are_not_shown_as_deleted(server, r):
+    """Without --expose-entries the messages page came as entries without fields, which the
+    Messages panel and the entry screen show as "(deleted)": a claim the hub cannot make."""
+    import asyncio
+
+    from streamtop.hub.attach import HubSource
+    from streamtop.model import WITHHELD
+    from streamtop.ui.entry_screen import entry_text
+    from streamtop.ui.messages import message_cells
+
+    r.xadd("orders", {"n": "1"})
+    hub = HubServed.on(server)
+    source = HubSource(hub.url)
+    try:
+        await hub.poll()
+        await source.poll()
+        source.set_focus(Focus(b"orders", None))
+        polled = asyncio.ensure_future(source.poll())
+        while not polled.done():  # the hub reads the page on this loop: let it run
+            await asyncio.sleep(0.01)
+        (entry,) = polled.result().focus.messages
+        assert entry.withheld and not entry.fields
+        cells = message_cells(entry)
+        assert cells[1] == "?" and WITHHELD in str(cells[2]) and "deleted" not in str(cells[2])
+        shown = entry_text(b"orders", entry).plain
+        assert WITHHELD in shown and "deleted" not in shown
     finally:
         await source.aclose()
         await hub.close()
