@@ -137,6 +137,8 @@ class Hub:
         while len(self._pages) > PAGES_KEPT:
             self._pages.pop(next(iter(self._pages)))
         stream = next((s for s in snap.streams if s.key == focus.key), None)
+        if stream is None:  # the hub's targets bound what its viewers read (a stream of its poll)
+            return FocusData(focus=focus, error="not a stream this hub polls")
         async with lock:  # commands() and result() of one page go in pairs
             commands = focus_commands(focus, messages=False) + pages.commands(focus)
             replies = await execute_raw(client, commands, FOCUS_TIMEOUT)

@@ -4,6 +4,7 @@ N viewers of one focus page cost one read; the token and the entry bodies are gu
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import io
 import json
@@ -456,4 +457,25 @@ async def test_entries_withheld_by_the_hub_are_not_shown_as_deleted(server, r):
         assert WITHHELD in shown and "deleted" not in shown
     finally:
         await source.aclose()
+        await hub.close()
+
+
+async def test_a_focus_page_is_read_only_for_a_stream_the_hub_polls(server, r):
+    """A hub of `orders*` read any key asked for: the entries (with --expose-entries) and the
+    pending entries of streams outside its targets."""
+    r.xadd("orders", {"n": "1"})
+    r.xadd("secret", {"card": "4111"})
+    r.xgroup_create("secret", "g", "0")
+    hub = HubServed.on(server, expose_entries=True, targets=("orders*",))
+    try:
+        await hub.poll()
+        for key in (b"secret", b"nothing-here"):
+            query = urlencode(focus_query(Focus(key, b"g")))
+            status, body = await asyncio.to_thread(_get, f"{hub.url}/api/v1/focus?{query}")
+            page = json.loads(body)
+            assert status == 200 and page["messages"] == [] and page["pending"] == []
+            assert page["error"] == "not a stream this hub polls"
+        status, body = await asyncio.to_thread(_get, f"{hub.url}/api/v1/focus?key={b'orders'.hex()}")
+        assert json.loads(body)["messages"][0][1] == [[{"b": "n"}, {"b": "1"}]]
+    finally:
         await hub.close()
