@@ -1269,10 +1269,18 @@ def focus_commands(focus: Focus, *, messages: bool = True) -> list[Command]:
     return commands
 
 
-def focus_data(focus: Focus, replies: list[Reply]) -> FocusData:
-    """The focus pages from the replies to `focus_commands(focus)` (the hub's plain read: the
-    messages page as XREVRANGE gave it)."""
+def focus_data(
+    focus: Focus,
+    replies: list[Reply],
+    pages: MessagePages | None = None,
+    stream: StreamInfo | None = None,
+) -> FocusData:
+    """The focus pages from the replies to `focus_commands(focus)` (the messages page as XREVRANGE
+    gave it); with `pages`, to `focus_commands(focus, messages=False) + pages.commands(focus)` (the
+    hub's read: the page read whole once, then appended, values cut; `stream`: this poll's)."""
     lead = 1 if focus.group is not None else 0
+    if pages is not None:
+        return _focus_data(focus, replies[:lead], pages.result(focus, replies[lead:], stream))
     page: tuple[tuple[Entry, ...], BaseException | None] = ((), None)
     if focus.messages_count > 0 and len(replies) > lead:
         reply = replies[lead]

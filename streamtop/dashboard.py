@@ -130,6 +130,11 @@ def run_attached(args: argparse.Namespace) -> int:
     from .lifeline import die_with_parent
 
     die_with_parent()  # a page of `streamtop web`: ends with it, even when it is SIGKILLed
+    if getattr(args, "targets", None):  # silently showing every stream instead would mislead
+        raise ConfigError(
+            "--attach: the streams are the hub's (give the patterns to its serve or web); "
+            "filter the rows with / instead"
+        )
     try:
         check_hub_url(args.attach)
         token = hub_token(args.token_file)

@@ -327,15 +327,20 @@ class StreamInfo:
         return next((g for g in self.groups if g.name == name), None)
 
 
+WITHHELD = "(fields not published by the hub: it runs without --expose-entries)"
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One stream entry: its ID and its field/value pairs in order (a deleted entry has none).
     `sizes`: empty when every value is whole; else each value's size in bytes, for a page entry
-    whose long values were cut (streamtop.messagepage: the whole entry is read on demand)."""
+    whose long values were cut (streamtop.messagepage: the whole entry is read on demand).
+    `withheld`: the fields are unknown here (a hub without --expose-entries), not none."""
 
     id: str
     fields: tuple[tuple[bytes, bytes], ...] = ()
     sizes: tuple[int, ...] = ()
+    withheld: bool = False  # its fields not published by the hub it came through (--expose-entries)
 
     @property
     def cut(self) -> bool:

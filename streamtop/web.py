@@ -155,9 +155,10 @@ def dashboard_env(spec: ConnectionSpec, environ: dict[str, str]) -> dict[str, st
 
 
 def attached_argv(argv: list[str], hub_url: str) -> list[str]:
-    """A page's dashboard on the web process's hub: it polls nothing itself (issue 31)."""
+    """A page's dashboard on the web process's hub: it polls nothing itself (issue 31); the
+    streams are the hub's (its targets), so none are given to the page."""
     at = argv.index("--")
-    return [*argv[:at], "--attach", hub_url, *argv[at:]]
+    return [*argv[:at], "--attach", hub_url, "--"]
 
 
 def dashboard_command(argv: list[str]) -> str:
@@ -183,6 +184,8 @@ def run(args: argparse.Namespace) -> int:
     thread: Any = None
     background = None
     if args.attach:  # another process polls: the pages attach to it
+        if args.targets:
+            raise UsageError("--attach: the streams are the hub's (give the patterns to its serve)")
         try:
             hub_url, token = check_hub_url(args.attach), hub_token(args.token_file)
         except ValueError as exc:

@@ -330,6 +330,7 @@ async def _moves(
     raced: list[str] = []
     busy: list[str] = []
     gone = base.not_pending  # appended to as entries turn out not pending
+    lost: tuple[str, str] | None = None  # the last move's reply lost, and it was moved
 
     def now(ok: bool, message: str, **more: Any) -> DeadLetterResult:
         return replace(base, ok=ok, message=message, moved=moved, raced=raced, busy=busy, **more)
@@ -366,6 +367,9 @@ async def _moves(
             fate, copy_id = await _after_drop(client, key, group, pe.id, dlq)
             if fate == "moved" and copy_id is not None:  # "moved" always comes with the copy's ID
                 moved.append((pe.id, copy_id))
+                if pe is entries[-1]:  # the last one: it all ran, nothing is left to run again for
+                    lost = (pe.id, fate)
+                    break
             said = {
                 "moved": "it was moved (copied and acked)",
                 "not moved": "it was not moved",
@@ -385,16 +389,24 @@ async def _moves(
             {"gone": gone, "raced": raced}.get(status, busy).append(pe.id)
     if not entries and not gone:
         return _nothing(group, min_deliveries, gone, now(True, ""))
-    msg = f"moved {len(moved)} entries to '{label(dlq)}' and acked them in '{label(group)}'"
-    if gone:
-        msg += f"; {len(gone)} no longer pending (skipped)"
-    if raced:
-        msg += f"; {len(raced)} acked by someone else meanwhile (not moved)"
-    if busy:
-        msg += f"; {len(busy)} not moved (DLQ busy: try again)"
-    if base.more:
-        msg += f"; stopped at {MAX_MOVE}: run again for more"
+    msg = _moved_message(dlq, group, len(moved), len(gone), len(raced), len(busy), base.more)
+    if lost is not None:
+        msg += f"; the connection was lost as the last one moved: checked, {lost[0]} was moved"
+        return now(True, msg, in_flight=lost)
     return now(True, msg)
+
+
+def _moved_message(dlq: bytes, group: bytes, moved: int, gone: int, raced: int, busy: int, more: bool) -> str:
+    msg = f"moved {moved} entries to '{label(dlq)}' and acked them in '{label(group)}'"
+    if gone:
+        msg += f"; {gone} no longer pending (skipped)"
+    if raced:
+        msg += f"; {raced} acked by someone else meanwhile (not moved)"
+    if busy:
+        msg += f"; {busy} not moved (DLQ busy: try again)"
+    if more:
+        msg += f"; stopped at {MAX_MOVE}: run again for more"
+    return msg
 
 
 def _nothing(

@@ -401,6 +401,7 @@ async def _moves(
     gone: list[str] = []
     busy: list[str] = []
     went: dict[bytes, int] = {}
+    lost: tuple[str, str] | None = None  # the last move's reply lost, and it was moved
 
     def now(ok: bool, message: str, **more: Any) -> RedriveResult:
         return replace(base, ok=ok, message=message, moved=moved, gone=gone, busy=busy, to=went, **more)
@@ -423,6 +424,9 @@ async def _moves(
             if fate == "moved":
                 moved.append((e.id, ""))
                 went[target] = went.get(target, 0) + 1
+                if e is chosen[-1][0]:  # the last one: it all ran, nothing is left to run again for
+                    lost = (e.id, fate)
+                    break
             said = {
                 "moved": "it was moved",
                 "not moved": "it was not moved",
@@ -447,6 +451,9 @@ async def _moves(
         msg += f"; {len(gone):,} left the DLQ meanwhile (not moved)"
     if busy:
         msg += f"; {len(busy):,} not moved (the DLQ or the target kept changing: try again)"
+    if lost is not None:
+        msg += f"; the connection was lost as the last one moved: checked, {lost[0]} was moved"
+        return now(True, msg, in_flight=lost)
     return now(True, msg)
 
 

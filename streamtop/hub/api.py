@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl
 
 from ..collector import focus_commands, focus_data, mark_without_data
 from ..connection import Command, execute_raw
+from ..messagepage import MessagePages
 from ..model import Entry, Focus, FocusData, Snapshot
 from ..parse import Reply
 from .document import HubState, document, encode, focus_from_query, focus_json
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 API = "/api/v1/"
 HEARTBEAT = 5.0  # seconds between SSE comments on a quiet stream (proxies close idle ones)
 FOCUS_TIMEOUT = 10.0  # seconds a focus page's round trip may take
+PAGES_KEPT = 64  # Messages pages kept across polls (read again whole once dropped)
 FOCUS_CACHE = 256  # pages kept per poll (more distinct pages in one poll are read, not kept)
 JSON = "application/json"
 BODIES_WITHHELD = "entry bodies are not published by this hub (--expose-entries)"
@@ -86,6 +88,8 @@ class Hub:
         self._focus: dict[Focus, asyncio.Future[bytes]] = {}  # this poll's pages (HTTP loop only)
         self._focus_seq = 0
         self.focus_reads = 0  # focus pages read from the server (tests, bench)
+        # the Messages pages asked lately (the poller's loop only)
+        self._pages: dict[Focus, tuple[MessagePages, asyncio.Lock]] = {}
         # serve's pacing (scrape-paced polls): a viewer attached holds the interval's clock for as
         # long as its event stream is open (`hold()` returns the release); a GET of the snapshot
         # is a one-off demand, as a scrape is
@@ -128,8 +132,20 @@ class Hub:
         if client is None or snap is None:
             return FocusData(focus=focus, error="the hub is not connected to the server")
         self.focus_reads += 1
-        replies = await execute_raw(client, focus_commands(focus), FOCUS_TIMEOUT)
-        data = focus_data(focus, replies)
+        # the Messages page as a direct dashboard reads it (issue 29): whole once, then only the
+        # entries added, values over 64 kB cut; one MessagePages per page asked, the latest kept
+        kept = self._pages.pop(focus, None)
+        pages, lock = kept if kept is not None else (MessagePages(), asyncio.Lock())
+        self._pages[focus] = (pages, lock)
+        while len(self._pages) > PAGES_KEPT:
+            self._pages.pop(next(iter(self._pages)))
+        stream = next((s for s in snap.streams if s.key == focus.key), None)
+        if stream is None:  # the hub's targets bound what its viewers read (a stream of its poll)
+            return FocusData(focus=focus, error="not a stream this hub polls")
+        async with lock:  # commands() and result() of one page go in pairs
+            commands = focus_commands(focus, messages=False) + pages.commands(focus)
+            replies = await execute_raw(client, commands, FOCUS_TIMEOUT)
+            data = focus_data(focus, replies, pages, stream)
         if data.focus.group is not None and data.error is None:
 
             async def run(commands: Sequence[Command]) -> list[Reply]:
@@ -137,7 +153,9 @@ class Hub:
 
             data, _ = await mark_without_data(data, snap.streams, run)
         if not self.expose_entries and data.messages:
-            data = dataclasses.replace(data, messages=tuple(Entry(e.id) for e in data.messages))
+            data = dataclasses.replace(
+                data, messages=tuple(Entry(e.id, withheld=True) for e in data.messages)
+            )
         return data
 
     # the HTTP side ---------------------------------------------------------------------------
@@ -161,8 +179,12 @@ class Hub:
             return "403 Forbidden", "the hub API on a non-loopback address needs --token-file"
         got = headers.get("authorization", "")
         scheme, _, credentials = got.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(credentials.strip(), self.token):
+        if scheme.lower() != "bearer" or not credentials.strip():
             return "401 Unauthorized", "a bearer token is required (the one in the hub's --token-file)"
+        # as bytes: compare_digest raises on a str with non-ASCII characters (a traceback, no answer)
+        sent = credentials.strip().encode("utf-8", "surrogateescape")
+        if not hmac.compare_digest(sent, self.token.encode("utf-8", "surrogateescape")):
+            return "401 Unauthorized", "wrong bearer token (not the one in the hub's --token-file)"
         return None
 
     async def focus_page(self, query: str) -> tuple[str, bytes]:

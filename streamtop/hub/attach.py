@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 READ_ONLY_REASON = "attached read-only: give --url to act"
 STREAM_SILENCE = 15.0  # seconds without a byte (the hub says something every 5 s): the hub is gone
 REQUEST_TIMEOUT = 10.0  # seconds for the stream's head or a focus page
+# the largest event (one poll's document) read; aiohttp's own line reader stops at 512 kB, which a
+# hub of ~2,000 streams passes (a 100,000-stream document is some 30 MB)
+MAX_DOCUMENT = 512 * 1024 * 1024
 
 
 class HubTrouble(OSError):
@@ -181,9 +184,14 @@ class HubSource:
             )
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             raise HubTrouble(_reason(exc)) from None
-        if resp.status != 200:
-            text = (await resp.text()).strip()[:200]
+        if resp.status != 200 or resp.content_type != "text/event-stream":
+            text = (await resp.read())[:200].decode("utf-8", "replace").strip()
             resp.release()
+            if not text.startswith("streamtop"):  # the hub's own refusals start with its name
+                raise HubTrouble(
+                    f"not a streamtop hub: {self.hub_url}/api/v1/events answered HTTP {resp.status}"
+                    f" ({resp.content_type})"
+                )
             raise HubTrouble(f"HTTP {resp.status}: {text}")
         self._broken = None
         self._reader = asyncio.ensure_future(self._read(resp))
@@ -192,8 +200,8 @@ class HubSource:
         """Keep the latest document of the stream; on its end, say why and wake the poll."""
         data: list[bytes] = []
         try:
-            async for raw in resp.content:
-                line = raw.rstrip(b"\r\n")
+            async for raw in _lines(resp.content):
+                line = raw.rstrip(b"\r")
                 if line.startswith(b"data:"):
                     data.append(line[5:].lstrip(b" "))
                 elif not line and data:
@@ -239,6 +247,25 @@ class HubSource:
                 await reader
         self._latest = None
         self._broken = None
+
+
+async def _lines(content: aiohttp.StreamReader) -> AsyncIterator[bytes]:
+    """The stream's lines without their "\\n", however long (up to MAX_DOCUMENT): aiohttp's
+    own line iterator refuses a line over 512 kB, one poll's document of ~2,000 streams."""
+    buf = bytearray()
+    scanned = 0  # bytes of buf already searched for a newline
+    async for chunk in content.iter_any():
+        buf += chunk
+        start = 0
+        while (end := buf.find(b"\n", max(start, scanned))) != -1:
+            yield bytes(buf[start:end])
+            start = end + 1
+        del buf[:start]
+        scanned = len(buf)
+        if scanned > MAX_DOCUMENT:
+            raise HubTrouble(f"an event of the hub over {MAX_DOCUMENT >> 20} MB")
+    if buf:
+        yield bytes(buf)
 
 
 class AttachedMonitor(Monitor):

@@ -223,7 +223,18 @@ def focus_json(data: FocusData, seq: int) -> dict[str, Any]:
         "seq": seq,
         "focus": focus_query(data.focus),
         "pending": [to_json([p.id, p.consumer, p.idle_ms, p.deliveries]) for p in data.pending],
-        "messages": [to_json([e.id, [list(f) for f in e.fields]]) for e in data.messages],
+        # [id, fields, sizes]: sizes when a value was cut (streamtop.messagepage), else none
+        "messages": [
+            # fields null: withheld by the hub (no --expose-entries), not an entry without fields
+            to_json(
+                [
+                    e.id,
+                    None if e.withheld else [list(f) for f in e.fields],
+                    *([list(e.sizes)] if e.sizes else []),
+                ]
+            )
+            for e in data.messages
+        ],
         "error": data.error,
         "without_data": sorted(data.without_data),
         "trimmed_pending": data.trimmed_pending,
@@ -238,7 +249,10 @@ def read_focus(data: bytes | str) -> tuple[int, FocusData]:
             raise DocumentError("not a streamtop hub focus document of this version")
         pending = tuple(PendingEntry(*from_json(p)) for p in doc["pending"])
         messages = tuple(
-            Entry(m[0], tuple((f[0], f[1]) for f in m[1])) for m in (from_json(x) for x in doc["messages"])
+            Entry(m[0], withheld=True)
+            if m[1] is None
+            else Entry(m[0], tuple((f[0], f[1]) for f in m[1]), tuple(m[2]) if len(m) > 2 else ())
+            for m in (from_json(x) for x in doc["messages"])
         )
         fd = FocusData(
             focus=focus_from_query(doc["focus"]),

@@ -164,7 +164,8 @@ def run(args: argparse.Namespace) -> int:
     if not is_loopback(args.bind):
         print(
             f"streamtop serve: warning: listening on {host_port(args.bind, port)}, not loopback: "
-            "anyone who reaches it reads every stream, group and consumer name",
+            "anyone who reaches it reads every stream, group and consumer name"
+            + ("" if args.token_file else "; the hub API (/api/v1/) refused: it needs --token-file"),
             file=sys.stderr,
         )
     down = " (not answering yet: streamtop_up 0 until it does)" if problem is not None else ""

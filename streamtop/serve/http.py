@@ -57,15 +57,29 @@ class Source(Protocol):
     def demand(self) -> concurrent.futures.Future[None] | None: ...
 
 
-SCRAPE_WAIT = 10.0  # seconds a scrape waits for the poll it asked for (Prometheus' scrape_timeout)
+# seconds a scrape waits for the poll it asked for: less than Prometheus' default scrape_timeout (10 s),
+# or a scrape of a hung server is dropped by the scraper (no streamtop_up 0, no last success time)
+SCRAPE_WAIT = 8.0
+SCRAPE_TIMEOUT_HEADER = "x-prometheus-scrape-timeout-seconds"  # what Prometheus says it waits
 
 
-async def fresh_page(source: Source) -> PageLike:
-    """The page, after the poll this scrape asked for when the page was old (see poller)."""
+def scrape_wait(headers: dict[str, str]) -> float:
+    """How long this scrape may wait for a poll: SCRAPE_WAIT, or less when the scraper says it
+    waits less (80% of its timeout: the page must still be sent)."""
+    try:
+        told = float(headers.get(SCRAPE_TIMEOUT_HEADER, ""))
+    except ValueError:
+        return SCRAPE_WAIT
+    return min(SCRAPE_WAIT, 0.8 * told) if told > 0 and told == told else SCRAPE_WAIT
+
+
+async def fresh_page(source: Source, wait: float = SCRAPE_WAIT) -> PageLike:
+    """The page, after the poll this scrape asked for when the page was old (see poller), waited
+    for at most `wait` seconds."""
     waiter = source.demand()
     if waiter is not None:
         with contextlib.suppress(TimeoutError, concurrent.futures.CancelledError):
-            await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(waiter)), SCRAPE_WAIT)
+            await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(waiter)), wait)
     return source.page()
 
 
@@ -197,7 +211,8 @@ class MetricsServer:
                     continue
                 page = None
                 if request is not None and wants_page(self.guard, request):
-                    page = await fresh_page(self.source)  # only a scrape of the page asks for a poll
+                    # only a scrape of the page asks for a poll
+                    page = await fresh_page(self.source, scrape_wait(request.headers))
                 data, keep = response(self.source, self.guard, head[:-4], page)
                 writer.write(data)
                 await asyncio.wait_for(writer.drain(), SEND_TIMEOUT)

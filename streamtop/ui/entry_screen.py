@@ -19,7 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from ..decode import AUTO, Decoded, decode_entry
-from ..model import Entry
+from ..model import WITHHELD, Entry
 from . import format as fmt
 
 VALUE_LIMIT = 4096  # bytes of one value shown; the rest is summarised by its size
@@ -82,7 +82,9 @@ def entry_text(key: bytes, entry: Entry, decode: str = AUTO, value_limit: int = 
     if entry.cut:
         out.append(f", {fmt.size(sum(sizes))} of values: read in part (w: read it whole)", "bold magenta")
     out.append("\n\n")
-    if not entry.fields:
+    if entry.withheld:
+        out.append(WITHHELD, "dim")
+    elif not entry.fields:
         out.append("(deleted entry: no fields)", "dim")
     big = entry.cut or sum(sizes) > DECODE_LIMIT
     decoded = None if big else decode_entry(entry.fields, decode)

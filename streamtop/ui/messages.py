@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Static
 
 from ..decode import Decoded, decode_entry
 from ..decode.preview import pairs, varying_keys
-from ..model import Entry
+from ..model import WITHHELD, Entry
 from ..render import name_text
 from . import format as fmt
 from .keyed_table import Cells, KeyedTable
@@ -76,6 +76,8 @@ def decode_for_preview(e: Entry, fmt_name: str) -> Decoded | None:
 
 
 def message_cells(e: Entry, decoded: Decoded | None = None, varying: frozenset[str] = frozenset()) -> Cells:
+    if e.withheld:
+        return (e.id, "?", Text(WITHHELD, style="dim"))
     if not e.fields:
         return (e.id, "0", Text("(deleted)", style="dim"))
     return (e.id, str(len(e.fields)), preview(e) if decoded is None else decoded_preview(decoded, varying))

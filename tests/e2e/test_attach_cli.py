@@ -39,6 +39,7 @@ def one_line_error(proc: subprocess.Popen, *words: str) -> None:
     [
         (["--attach", "ftp://hub:1"], ["--attach", "http://"]),
         (["--attach", "http://127.0.0.1:1", "--token-file", "/nonexistent/token"], ["--token-file"]),
+        (["--attach", "http://127.0.0.1:1", "orders:*"], ["--attach", "the hub's"]),  # was ignored
     ],
 )
 def test_bad_attach_input_is_one_line(args, words):

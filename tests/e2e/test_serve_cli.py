@@ -70,6 +70,7 @@ def test_serves_metrics_warns_off_loopback_and_stops_on_sigterm(server, r):
     try:
         warning = proc.stderr.readline()
         assert "warning" in warning and "not loopback" in warning and "0.0.0.0" in warning
+        assert "hub API" in warning and "--token-file" in warning  # said at once, not at the first --attach
         banner = proc.stderr.readline()
         port = re.search(r"http://0\.0\.0\.0:(\d+)/metrics", banner)
         assert port, banner

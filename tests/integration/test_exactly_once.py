@@ -212,3 +212,37 @@ async def test_without_exec_nothing_moves_and_the_connection_is_not_left_inside_
     assert not res.ok and "the server refused 'exec'" in res.message, res.message
     assert after == 3, "a plain reply, not QUEUED"
     assert copies(any_r) == [] and len(pel(any_r)) == 3
+
+
+@pytest.mark.parametrize("action", ["dead-letter", "redrive"])
+async def test_the_last_moves_reply_lost_after_it_ran_is_no_failure(server, r, action):
+    """Every entry moved, the reply to the last move lost: the result said "failed ... 5 moved in
+    all: run it again to move the rest" for a run that had done everything (and a re-run found
+    nothing). It is done: ok, with the lost reply said."""
+    ids = fill(r, n=5)
+    if action == "redrive":
+        setup = await make_actions(server)
+        await setup.dead_letter(b"s", b"g", min_deliveries=1)
+        await setup.client.aclose()
+    proxy = CutProxy(server.port, "EXEC", 6, "after")  # the 1st EXEC is the probe's: the 5th move
+    async with proxy as port:
+        client = ConnectionSpec(host="127.0.0.1", port=port).make_client(raw=True)
+        a = Actions(client, await probe_server(client))
+        try:
+            if action == "dead-letter":
+                res = await a.dead_letter(b"s", b"g", min_deliveries=1)
+            else:
+                res = await a.redrive(b"s:dlq")
+        finally:
+            await client.aclose()
+    assert proxy.dropped
+    if action == "dead-letter":
+        assert_dead_letter_exactly_once(r, ids)
+        assert sorted(copies(r)) == sorted(ids) and pel(r) == {}
+    else:
+        assert_redrive_exactly_once(r, ids)
+        assert len(redriven(r, ids[-1])) == 5 and r.xlen("s:dlq") == 0
+    assert res.ok, res.message
+    assert "failed" not in res.message and "run it again" not in res.message, res.message
+    assert "5 entries" in res.message and "connection was lost" in res.message, res.message
+    assert len(res.moved) == 5

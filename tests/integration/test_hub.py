@@ -4,6 +4,7 @@ N viewers of one focus page cost one read; the token and the entry bodies are gu
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import io
 import json
@@ -228,7 +229,7 @@ async def test_viewers_of_one_focus_page_cost_one_read_per_poll(server, r):
         assert len({b for _, b in results}) == 1
         assert hub.hub.focus_reads == 1
         page = json.loads(results[0][1])
-        assert page["pending"] and all(m[1] == [] for m in page["messages"])  # no bodies by default
+        assert page["pending"] and all(m[1] is None for m in page["messages"])  # no bodies by default
         await hub.poll()
         results.clear()
         t = threading.Thread(target=view)
@@ -247,6 +248,7 @@ async def test_viewers_of_one_focus_page_cost_one_read_per_poll(server, r):
         (None, False, None, 403),  # not loopback and no token: no API at all
         ("s3cret-token-0123456789", False, None, 401),
         ("s3cret-token-0123456789", False, "wrong-token-0123456789", 401),
+        ("s3cret-token-0123456789", False, "wr\u00f3ng-t\u00f6ken-0123456789", 401),  # was no answer
         ("s3cret-token-0123456789", False, "s3cret-token-0123456789", 200),
     ],
 )
@@ -347,4 +349,133 @@ async def test_a_plain_session_on_a_hub_source_goes_stale_when_the_hub_goes(serv
         assert session.state is State.STALE and session.retry_in() is not None
     finally:
         await session.close()
+        await hub.close()
+
+
+async def test_a_hub_document_over_512_kB_reaches_an_attached_session(server, r):
+    """aiohttp's line reader stops at 512 kB: a hub of ~2,000 streams (or fewer, longer names) sent
+    one line too long and every attached dashboard and web page stayed CONNECTING."""
+    from streamtop.hub.attach import HubSource
+
+    pipe = r.pipeline(transaction=False)
+    for i in range(300):
+        pipe.xadd(f"{i:04d}:" + "n" * 2000, {"f": "v"})
+    pipe.execute()
+    hub = HubServed.on(server)
+    await hub.poll()
+    assert len(hub.hub.current()) > 600_000
+    session = Monitor.on(HubSource(hub.url))
+    try:
+        snap = await session.poll()
+        assert session.state is State.LIVE, session.error
+        assert snap is not None and len(snap.streams) == 300
+    finally:
+        await session.close()
+        await hub.close()
+
+
+async def test_an_url_that_is_no_hub_says_so(server):
+    """--attach to serve's /metrics (any path of serve answers its page): not "the hub closed its
+    event stream", retried for ever, but what the URL is not."""
+    from streamtop.hub.attach import HubSource
+
+    hub = HubServed.on(server)
+    await hub.poll()
+    session = Monitor.on(HubSource(hub.url + "/metrics"))
+    try:
+        assert await session.poll() is None
+        assert "not a streamtop hub" in (session.error or ""), session.error
+    finally:
+        await session.close()
+        await hub.close()
+
+
+async def test_a_messages_page_through_the_hub_is_read_once_then_appended_and_cut(server, r):
+    """Issue 29 through the hub: the hub re-read the whole page (XREVRANGE COUNT 50) at every poll
+    a viewer asked for it, a 200 kB value each time, and sent it whole (the 64 kB cut and its size
+    lost). Now the page is read whole once, then only what was added, with the values cut."""
+    import asyncio
+
+    from streamtop.hub.attach import HubSource
+
+    r.xadd("big", {"small": "s", "v": "x" * 200_000})
+    hub = HubServed.on(server, expose_entries=True)
+    source = HubSource(hub.url)
+
+    def sent() -> int:
+        return int(r.info("stats")["total_net_output_bytes"])
+
+    async def page_at_next_poll():
+        await hub.poll()
+        polled = asyncio.ensure_future(source.poll())
+        while not polled.done():  # the hub reads the page on this loop: let it run
+            await asyncio.sleep(0.01)
+        snap = polled.result()
+        return snap.focus.messages if snap.focus is not None else ()
+
+    try:
+        await page_at_next_poll()  # no focus yet: the hub's first document
+        source.set_focus(Focus(b"big", None))
+        first = await page_at_next_poll()
+        assert first[0].cut and first[0].sizes == (1, 200_000)
+        assert len(first[0].fields[1][1]) == 64 * 1024
+        before = sent()
+        r.xadd("big", {"n": "1"})
+        second = await page_at_next_poll()
+        assert [e.id for e in second[1:]] == [first[0].id] and second[1].sizes == (1, 200_000)
+        assert sent() - before < 100_000  # the new entry and the polls, not the 200 kB value again
+    finally:
+        await source.aclose()
+        await hub.close()
+
+
+async def test_entries_withheld_by_the_hub_are_not_shown_as_deleted(server, r):
+    """Without --expose-entries the messages page came as entries without fields, which the
+    Messages panel and the entry screen show as "(deleted)": a claim the hub cannot make."""
+    import asyncio
+
+    from streamtop.hub.attach import HubSource
+    from streamtop.model import WITHHELD
+    from streamtop.ui.entry_screen import entry_text
+    from streamtop.ui.messages import message_cells
+
+    r.xadd("orders", {"n": "1"})
+    hub = HubServed.on(server)
+    source = HubSource(hub.url)
+    try:
+        await hub.poll()
+        await source.poll()
+        source.set_focus(Focus(b"orders", None))
+        polled = asyncio.ensure_future(source.poll())
+        while not polled.done():  # the hub reads the page on this loop: let it run
+            await asyncio.sleep(0.01)
+        (entry,) = polled.result().focus.messages
+        assert entry.withheld and not entry.fields
+        cells = message_cells(entry)
+        assert cells[1] == "?" and WITHHELD in str(cells[2]) and "deleted" not in str(cells[2])
+        shown = entry_text(b"orders", entry).plain
+        assert WITHHELD in shown and "deleted" not in shown
+    finally:
+        await source.aclose()
+        await hub.close()
+
+
+async def test_a_focus_page_is_read_only_for_a_stream_the_hub_polls(server, r):
+    """A hub of `orders*` read any key asked for: the entries (with --expose-entries) and the
+    pending entries of streams outside its targets."""
+    r.xadd("orders", {"n": "1"})
+    r.xadd("secret", {"card": "4111"})
+    r.xgroup_create("secret", "g", "0")
+    hub = HubServed.on(server, expose_entries=True, targets=("orders*",))
+    try:
+        await hub.poll()
+        for key in (b"secret", b"nothing-here"):
+            query = urlencode(focus_query(Focus(key, b"g")))
+            status, body = await asyncio.to_thread(_get, f"{hub.url}/api/v1/focus?{query}")
+            page = json.loads(body)
+            assert status == 200 and page["messages"] == [] and page["pending"] == []
+            assert page["error"] == "not a stream this hub polls"
+        status, body = await asyncio.to_thread(_get, f"{hub.url}/api/v1/focus?key={b'orders'.hex()}")
+        assert json.loads(body)["messages"][0][1] == [[{"b": "n"}, {"b": "1"}]]
+    finally:
         await hub.close()

@@ -48,3 +48,39 @@ async def test_scrapes_set_the_pace_and_concurrent_ones_share_one_poll(server, r
         stop(httpd, thread)
         for e in (paced, clocked):
             await e.monitor.close()
+
+
+async def test_a_scrape_of_a_hung_server_is_answered_within_the_scrapers_timeout(own_server):
+    """A scrape that asked for a poll waited 10 s for it (SCRAPE_WAIT) while the server hung:
+    exactly Prometheus' default scrape_timeout, so the scraper dropped every such scrape and never
+    saw streamtop_up 0. It now waits less than the timeout the scraper says it has."""
+    import urllib.request
+
+    from streamtop.serve.http import SCRAPE_WAIT, scrape_wait
+    from tests.support.processes import stopped
+
+    assert SCRAPE_WAIT < 10 and scrape_wait({}) == SCRAPE_WAIT
+    assert scrape_wait({"x-prometheus-scrape-timeout-seconds": "2"}) < 2
+    assert scrape_wait({"x-prometheus-scrape-timeout-seconds": "nan"}) == SCRAPE_WAIT
+    spec = build_spec(url=own_server.url)
+    paced = Exporter(serve_monitor(spec, (), PollOptions(), 0.1), spec.db)
+    httpd, thread = listen(0, "127.0.0.1", paced)
+    url = f"http://127.0.0.1:{httpd.server_port}/metrics"
+    halt = asyncio.Event()
+    task = asyncio.ensure_future(paced.run(halt))
+    try:
+        await until(None, lambda: paced.attempts == 1 and paced.stale(), "the first poll, then an old page")
+        request = urllib.request.Request(url, headers={"X-Prometheus-Scrape-Timeout-Seconds": "0.5"})
+
+        def scrape() -> str:  # the read times out at 10x the scraper's own timeout (was 10 s)
+            with urllib.request.urlopen(request, timeout=5) as resp:
+                return resp.read().decode()
+
+        with stopped(own_server):
+            page = await asyncio.to_thread(scrape)
+        assert Scrape.parse(page).value("streamtop_polls_total") == 1.0  # the page there was
+    finally:
+        halt.set()
+        await task
+        stop(httpd, thread)
+        await paced.monitor.close()

@@ -23,8 +23,9 @@ class HubServed:
         expose_entries: bool = False,
         token: str | None = None,
         loopback: bool = True,
+        targets: tuple[str, ...] = (),
     ) -> None:
-        self.monitor = serve_monitor(spec, (), PollOptions(), interval)
+        self.monitor = serve_monitor(spec, targets, PollOptions(), interval)
         self.exporter = Exporter(self.monitor, spec.db, log=lambda line: None)
         self.hub = Hub(
             self.monitor,

@@ -249,3 +249,13 @@ def test_the_terminal_size_a_page_asks_for_is_capped():
     assert terminal_size(120, 40) == (120, 40)
     assert terminal_size("-5", "0") == (1, 1)
     assert terminal_size("wide", None) == (80, 24)
+
+
+def test_a_page_on_the_hub_is_given_no_targets():
+    """The hub (web's own, polling the targets) decides the streams: a page given them as well
+    would be refused by `--attach` (which no longer ignores them silently)."""
+    from streamtop.web import attached_argv
+
+    argv = attached_argv(dashboard_argv(build_spec(env={}), web_args("orders*", "k*")), "http://127.0.0.1:1")
+    assert argv[-3:] == ["--attach", "http://127.0.0.1:1", "--"]
+    assert "orders*" not in argv and "k*" not in argv
