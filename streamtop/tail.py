@@ -265,6 +265,8 @@ class Tail:
         self.seen = await self.state()
         delay, lost = BACKOFF[0], False
         while True:
+            if _cancelled():  # a cancel that redis-py's retries swallowed (a TimeoutError inside its
+                raise asyncio.CancelledError  # cluster client is retried): it still ends the follow
             try:
                 if lost or self.seen is None:
                     after = await self._check(after)
@@ -321,6 +323,8 @@ class Tail:
         )
         deadline = None
         while True:
+            if _cancelled():
+                raise asyncio.CancelledError
             try:
                 return await self._call("XREAD", "BLOCK", BLOCK_MS, "STREAMS", self.key, after)
             except down:
