@@ -15,7 +15,7 @@ reply itself, a few kB, is measured alone and taken off). Server time from INFO 
 
 Then the stream selected, its Messages page shown (issue 29): the large entry among the newest 50,
 one small entry added between polls; `before` re-reads the page every poll (XREVRANGE + - COUNT 50,
-as the collector did), `now` reads it whole once (streamtop.messagepage), then the entries added
+as the collector did), `now` reads it whole once (streamtop.pipeline.messagepage), then the entries added
 since and XLEN. At the dashboard's 1 s interval, bytes per poll are bytes per second.
 
     python bench/big_entry.py [--mb 10] [--polls 10]
@@ -32,11 +32,11 @@ from typing import Any
 # bench/ is on sys.path when a script here runs; common.py adds the repo root
 from common import Row, command_usec, embedded_server, print_table, sync_client, usec_delta
 
-from streamtop.collector import HEAVY_REFRESH, Collector
-from streamtop.connection import connect, execute_raw, parse_url
-from streamtop.messagepage import MessagePages
-from streamtop.model import Focus
 from streamtop.options import PollOptions
+from streamtop.pipeline.collector import HEAVY_REFRESH, Collector
+from streamtop.pipeline.connection import connect, execute_raw, parse_url
+from streamtop.pipeline.messagepage import MessagePages
+from streamtop.pipeline.model import Focus
 
 KEY = b"bench:big"
 GROUPS = (b"caught-up", b"behind")

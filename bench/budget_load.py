@@ -1,6 +1,6 @@
 """What the server budget measures on a quiet host and on a loaded one (issue 29).
 
-The budget (streamtop.cadence) is measured per poll from INFO commandstats usec, which is wall time
+The budget (streamtop.pipeline.cadence) is measured per poll from INFO commandstats usec, which is wall time
 around each command: when the host is busy the server is descheduled inside commands and those usec
 rise while the CPU the server spends does not. Side by side in one run, on one private Valkey 9.1
 with `--streams` streams x 2 groups x 2 consumers, the real Collector polling every stream in full:
@@ -33,10 +33,10 @@ from typing import Any
 # bench/ is on sys.path when a script here runs; common.py adds the repo root
 from common import PREFIX, Row, command_usec, embedded_server, populate, print_table, sync_client, usec_delta
 
-from streamtop.cadence import ALL_COMMANDS, OWN_COMMANDS
-from streamtop.collector import Collector
-from streamtop.connection import connect, parse_url
 from streamtop.options import PollOptions
+from streamtop.pipeline.cadence import ALL_COMMANDS, OWN_COMMANDS
+from streamtop.pipeline.collector import Collector
+from streamtop.pipeline.connection import connect, parse_url
 
 HOG = "while True: pass"
 

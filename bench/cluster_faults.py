@@ -34,10 +34,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import redis  # noqa: E402
 
-from streamtop.connection import parse_url  # noqa: E402
 from streamtop.embedded import ClusterProcess  # noqa: E402
 from streamtop.monitor import Monitor  # noqa: E402
 from streamtop.options import PollOptions, SessionOptions  # noqa: E402
+from streamtop.pipeline.connection import parse_url  # noqa: E402
 from streamtop.ui.app import StreamtopApp  # noqa: E402
 
 SIZE = (200, 60)
@@ -200,8 +200,8 @@ def _reshard(c: ClusterProcess, slots: list[int]) -> None:
 
 
 async def reshard(n: int, slots: int) -> dict[str, Any]:
-    from streamtop.cluster import ClusterCollector
-    from streamtop.connection import build_spec, connect
+    from streamtop.pipeline.cluster import ClusterCollector
+    from streamtop.pipeline.connection import build_spec, connect
 
     c = ClusterProcess().start()
     try:

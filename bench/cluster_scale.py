@@ -62,9 +62,9 @@ async def child(a) -> dict:  # type: ignore[no-untyped-def]
 
     import psutil
 
-    from streamtop.connection import parse_url
     from streamtop.monitor import Monitor
     from streamtop.options import PollOptions, SessionOptions
+    from streamtop.pipeline.connection import parse_url
     from streamtop.ui.app import StreamtopApp
 
     n = a.n

@@ -20,7 +20,7 @@ import time
 from collections import deque
 from typing import Any
 
-from streamtop.health import GroupSample, RunningWindow, judge
+from streamtop.pipeline.health import GroupSample, RunningWindow, judge
 
 WINDOW = 60.0
 T0 = 1_800_000_000.0

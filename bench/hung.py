@@ -20,9 +20,9 @@ from typing import Any
 
 from common import embedded_server, sync_client  # noqa: I001  (puts the repo on sys.path)
 
-from streamtop.connection import parse_url
 from streamtop.monitor import Monitor, State, answer_timeout
 from streamtop.options import SessionOptions
+from streamtop.pipeline.connection import parse_url
 from streamtop.ui.app import StreamtopApp
 from streamtop.ui.help import HelpScreen
 

@@ -33,10 +33,10 @@ from common import (
 )
 from walrus import Database
 
-import streamtop.collector as collector_mod
-from streamtop.collector import Collector
-from streamtop.connection import build_spec, probe_server
+import streamtop.pipeline.collector as collector_mod
 from streamtop.options import PollOptions
+from streamtop.pipeline.collector import Collector
+from streamtop.pipeline.connection import build_spec, probe_server
 
 FULL_SIZES = (10, 100, 1000, 10000)
 QUICK_SIZES = (10, 100, 1000)  # 10,000 takes ~25 s here: only in the full run

@@ -44,10 +44,9 @@ REPLAY = """
 import asyncio, json, sys, time
 sys.path[:0] = [{tree!r}, {bench!r}]
 from common import PREFIX, embedded_server, populate, sync_client
-from streamtop.collector import Collector
-from streamtop.connection import build_spec, probe_server
+from streamtop.pipeline.collector import Collector
+from streamtop.pipeline.connection import build_spec, probe_server
 from streamtop.options import PollOptions
-
 async def main(srv):
     client = build_spec(url=srv.url, env={{}}).make_client(raw=True)
     server = await probe_server(client)

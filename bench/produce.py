@@ -24,8 +24,8 @@ import redis.asyncio as aioredis
 from common import PartResult, embedded_server, median, print_table, sync_client
 from walrus import Database
 
-from streamtop.connection import build_spec
 from streamtop.events import sensor_event, xadd_many
+from streamtop.pipeline.connection import build_spec
 
 EVENTS = 100_000
 QUICK_EVENTS = 30_000

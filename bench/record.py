@@ -40,9 +40,11 @@ from typing import Any
 # bench/ is on sys.path when a script here runs; common.py adds the repo root
 from common import PartResult, embedded_server, populate, print_table, stream_key, sync_client
 
-from streamtop.connection import ConnectionSpec
-from streamtop.history import History
-from streamtop.model import (
+from streamtop.monitor import Monitor
+from streamtop.options import PollOptions, SessionOptions
+from streamtop.pipeline.connection import ConnectionSpec
+from streamtop.pipeline.history import History
+from streamtop.pipeline.model import (
     ConsumerInfo,
     GroupInfo,
     Lag,
@@ -55,8 +57,6 @@ from streamtop.model import (
     TimeLag,
     TimeLagSource,
 )
-from streamtop.monitor import Monitor
-from streamtop.options import PollOptions, SessionOptions
 from streamtop.record import Recorder, Recording, attach
 
 DAY = 86_400

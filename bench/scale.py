@@ -47,9 +47,9 @@ async def child(code: str, url: str, n: int, seconds: float, window: float, cap:
 
     import psutil
 
-    from streamtop.connection import build_spec
     from streamtop.monitor import Monitor
     from streamtop.options import PollOptions, SessionOptions
+    from streamtop.pipeline.connection import build_spec
     from streamtop.ui.app import StreamtopApp
 
     spec = build_spec(url=url, env={})

@@ -40,8 +40,8 @@ from typing import Any
 # bench/ is on sys.path when a script here runs; common.py adds the repo root
 from common import PartResult, embedded_server, populate, print_table, stream_key, sync_client
 
-from streamtop.cadence import OWN_COMMANDS
 from streamtop.options import POLL_DEFAULTS
+from streamtop.pipeline.cadence import OWN_COMMANDS
 
 SIZE = (160, 45)
 TICK = os.sysconf("SC_CLK_TCK")

@@ -48,9 +48,9 @@ from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector as PromCollector
 
-from streamtop.connection import build_spec
 from streamtop.monitor import Monitor
 from streamtop.options import PollOptions, SessionOptions
+from streamtop.pipeline.connection import build_spec
 from streamtop.serve.http import listen, stop
 from streamtop.serve.poller import Exporter
 from tests.support.scrape import FamiliesCollector

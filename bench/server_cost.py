@@ -28,9 +28,9 @@ from common import (
     usec_delta,
 )
 
-from streamtop.collector import Collector
-from streamtop.connection import build_spec, probe_server
 from streamtop.options import PollOptions
+from streamtop.pipeline.collector import Collector
+from streamtop.pipeline.connection import build_spec, probe_server
 
 BIG = (1_000_000, 100_000)  # entries, PEL
 QUICK_BIG = (200_000, 20_000)

@@ -34,16 +34,16 @@ APPLIES = 20
 
 async def child(url: str, n: int) -> dict[str, float]:
     """Runs in the subprocess, on whichever streamtop is first on sys.path."""
-    from streamtop.connection import parse_url
-    from streamtop.model import Focus
     from streamtop.monitor import Monitor
     from streamtop.options import PollOptions
+    from streamtop.pipeline.connection import parse_url
+    from streamtop.pipeline.model import Focus
     from streamtop.ui.app import StreamtopApp
 
     poll = PollOptions(max_streams=n + 100)
     try:
         from streamtop.options import SessionOptions
-        from streamtop.source import ListSource
+        from streamtop.pipeline.source import ListSource
 
         m = Monitor(parse_url(url), SessionOptions(poll=poll, interval=1.0, follow_screen=True))
         app = StreamtopApp(Monitor.on(ListSource()))

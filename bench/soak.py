@@ -138,9 +138,9 @@ async def soak(
 ) -> dict[str, Any]:
     import psutil
 
-    from streamtop.connection import build_spec
     from streamtop.monitor import Monitor
     from streamtop.options import SessionOptions
+    from streamtop.pipeline.connection import build_spec
     from streamtop.ui.app import StreamtopApp
 
     proc = psutil.Process()

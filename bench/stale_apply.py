@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from streamtop.model import GroupInfo, Lag, LagSource, NodeStatus, ServerInfo, Snapshot, StreamInfo  # noqa: E402
 from streamtop.monitor import Monitor
-from streamtop.source import ListSource
+from streamtop.pipeline.model import GroupInfo, Lag, LagSource, NodeStatus, ServerInfo, Snapshot, StreamInfo  # noqa: E402
+from streamtop.pipeline.source import ListSource
 from streamtop.ui.app import StreamtopApp  # noqa: E402
 
 NODES = ("127.0.0.1:30001", "127.0.0.1:30002", "127.0.0.1:30003")

@@ -21,10 +21,10 @@ from typing import Any
 
 from common import PREFIX, command_usec, embedded_server, median, populate, sync_client, usec_delta
 
-from streamtop.collector import Collector
-from streamtop.connection import build_spec, probe_server
-from streamtop.health import GroupSample, judge
 from streamtop.options import PollOptions
+from streamtop.pipeline.collector import Collector
+from streamtop.pipeline.connection import build_spec, probe_server
+from streamtop.pipeline.health import GroupSample, judge
 
 TARGET = 0.15  # the extra reads may add at most this share of the poll
 

@@ -43,7 +43,7 @@ from common import (
     sync_client,
 )
 
-from streamtop.connection import build_spec
+from streamtop.pipeline.connection import build_spec
 
 IDLE_PREFIX = "bench:idle:"
 SIZE = (200, 60)

@@ -21,10 +21,10 @@ from typing import Any
 import redis
 from textual.pilot import Pilot
 
-from streamtop.connection import parse_url
 from streamtop.embedded import start_server
 from streamtop.monitor import Monitor
 from streamtop.options import SessionOptions
+from streamtop.pipeline.connection import parse_url
 from streamtop.ui.app import StreamtopApp
 
 OUT = Path(__file__).resolve().parent
@@ -128,7 +128,7 @@ async def demo_app(
     dashboard under the pilot), for the shots below; the workload and the server stopped after."""
     from argparse import Namespace
 
-    from streamtop.demo.command import build_app
+    from streamtop.commands.demo import build_app
     from streamtop.demo.workload import DemoController
 
     srv = start_server("valkey-9.1")

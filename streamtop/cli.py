@@ -1,7 +1,7 @@
 """Command line: `streamtop [OPTIONS] [PATTERN|KEY ...]` and its subcommands.
 
 Every subcommand module exposes `add_arguments(parser)` and `run(args) -> int`; they are imported
-only when chosen, and so is the dashboard (streamtop.dashboard), so `streamtop --help` stays fast.
+only when chosen, and so is the dashboard (streamtop.commands.dashboard), so `streamtop --help` stays fast.
 The options all commands share are in cliargs. Bad input is one line on stderr and exit 1, never a
 traceback, and never the password.
 """
@@ -13,6 +13,14 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from streamtop.pipeline.connection import (
+    ConfigError,
+    ConnectError,
+    error_text,
+    is_cluster_outage,
+    is_redis_error,
+)
+
 from . import __version__
 from .actions.core import ACTIONS
 from .cliargs import (
@@ -22,22 +30,21 @@ from .cliargs import (
     add_dashboard_arguments,
     add_watch_arguments,
 )
-from .connection import ConfigError, ConnectError, error_text, is_cluster_outage, is_redis_error
 from .record.moments import add_record_arguments
 
 SUBCOMMANDS = {
-    "demo": ("streamtop.demo.command", "embedded server + live sensor workload + the dashboard"),
-    "status": ("streamtop.status", "one snapshot as a table or JSON; exit code for alerting"),
-    "produce": ("streamtop.produce", "add test sensor events (or given fields) to a stream"),
-    "tail": ("streamtop.tail", "print a stream's entries decoded, and follow new ones"),
+    "demo": ("streamtop.commands.demo", "embedded server + live sensor workload + the dashboard"),
+    "status": ("streamtop.commands.status", "one snapshot as a table or JSON; exit code for alerting"),
+    "produce": ("streamtop.commands.produce", "add test sensor events (or given fields) to a stream"),
+    "tail": ("streamtop.commands.tail", "print a stream's entries decoded, and follow new ones"),
     # the actions' subcommands: streamtop.actions.core.ACTIONS declares them
     **{a.command: (f"streamtop.commands.{a.command}", a.command_help) for a in ACTIONS if a.command},
     "record": ("streamtop.commands.record", "record every poll to a file (SQLite), headless"),
     "replay": ("streamtop.commands.replay", "the dashboard on a recording: step, jump, play"),
     "report": ("streamtop.commands.report", "an incident summary of a recording, as text or HTML"),
-    "web": ("streamtop.web", "the dashboard in a browser (textual-serve), read-only by default"),
+    "web": ("streamtop.commands.web", "the dashboard in a browser (textual-serve), read-only by default"),
     "serve": (
-        "streamtop.serve.command",
+        "streamtop.commands.serve",
         "export the streams' metrics to Prometheus (redis_exporter's names)",
     ),
 }
@@ -104,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv[1:] if name else argv)
     try:
         if name is None:
-            from .dashboard import run
+            from streamtop.commands.dashboard import run
 
             code = run(args)
         else:

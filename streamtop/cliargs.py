@@ -15,8 +15,9 @@ import os
 import sys
 from typing import NoReturn
 
+from streamtop.pipeline.connection import AUTH_WARNING, ConnectionSpec, build_spec, password_on_command_line
+
 from . import numbers as num
-from .connection import AUTH_WARNING, ConnectionSpec, build_spec, password_on_command_line
 from .options import DASHBOARD_DEFAULTS, POLL_DEFAULTS
 
 
@@ -123,7 +124,7 @@ async def first_answering(specs: list[ConnectionSpec]) -> ConnectionSpec:
 
 def decode_arg(value: str) -> str:
     """An argparse type: one --decode value, checked (the formats listed when it is wrong)."""
-    from .decode import parse_decode_arg
+    from streamtop.pipeline.decode import parse_decode_arg
 
     try:
         parse_decode_arg(value)
@@ -133,7 +134,7 @@ def decode_arg(value: str) -> str:
 
 
 def add_decode_argument(p: argparse.ArgumentParser) -> None:
-    from .decode import FORMATS
+    from streamtop.pipeline.decode import FORMATS
 
     p.add_argument(
         "--decode",

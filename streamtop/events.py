@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable, Mapping
 
-from .connection import Arg, AsyncClient, execute_raw
+from streamtop.pipeline.connection import Arg, AsyncClient, execute_raw
 
 SENSORS = ("sensor1", "sensor2", "sensor3")
 CHUNK = 1000  # XADDs per pipeline round trip

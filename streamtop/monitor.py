@@ -34,10 +34,8 @@ from typing import Protocol
 
 import redis
 
-from .actions import Actions
-from .cluster import ClusterError
-from .commandlog import CommandLog, attach
-from .connection import (
+from streamtop.pipeline.cluster import ClusterError
+from streamtop.pipeline.connection import (
     REDIS_ERRORS,
     AsyncClient,
     ConfigError,
@@ -46,11 +44,22 @@ from .connection import (
     probe_server,
     retry_delay,
 )
-from .history import History
-from .model import ConsumerInfo, Focus, GroupInfo, PendingEntry, ServerInfo, Snapshot, StreamInfo
+from streamtop.pipeline.history import History
+from streamtop.pipeline.model import (
+    ConsumerInfo,
+    Focus,
+    GroupInfo,
+    PendingEntry,
+    ServerInfo,
+    Snapshot,
+    StreamInfo,
+)
+from streamtop.pipeline.source import PollSource, Wants
+
+from .actions import Actions
+from .commandlog import CommandLog, attach
 from .options import SESSION_DEFAULTS, SessionOptions
 from .session import check_mode, close_collector, make_action_client, make_collector
-from .source import PollSource, Wants
 
 # What a poll may fail with when the server or the network is the problem: retried with backoff.
 CONNECTION_TROUBLE: tuple[type[Exception], ...] = (*REDIS_ERRORS, OSError, ClusterError)

@@ -42,7 +42,7 @@ class DashboardOptions:
     stuck_after: float = 60.0  # seconds idle before a pending entry counts as stuck
     poison_deliveries: int = 5  # deliveries above which a pending entry counts as poison
     read_only: bool = False  # every change to the server is refused, in the actions layer
-    decode: tuple[str, ...] = ()  # --decode KEY=FORMAT or FORMAT, as given (streamtop.decode)
+    decode: tuple[str, ...] = ()  # --decode KEY=FORMAT or FORMAT, as given (streamtop.pipeline.decode)
     window_ms: int = 60_000  # the polls each group's health verdict looks at (health.py)
     poll: PollOptions = field(default_factory=PollOptions)
 
@@ -53,7 +53,7 @@ class DashboardOptions:
     @property
     def decode_spec(self) -> tuple[tuple[bytes | None, str], ...]:
         """--decode as (stream key or None for every stream, format) pairs; the values were checked
-        by the parser (streamtop.decode.parse_decode_arg)."""
+        by the parser (streamtop.pipeline.decode.parse_decode_arg)."""
         out = []
         for value in self.decode:
             key, sep, fmt = value.rpartition("=")

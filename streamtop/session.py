@@ -13,12 +13,20 @@ from typing import Any, Protocol
 import redis.asyncio as aioredis
 from redis.exceptions import AskError, TryAgainError, WatchError
 
-from .cluster import ClusterCollector
-from .collector import Collector
-from .connection import AsyncClient, ConfigError, ConnectionSpec, execute_raw, host_port, strip_callbacks
-from .model import ServerInfo, Snapshot
+from streamtop.pipeline.cluster import ClusterCollector
+from streamtop.pipeline.collector import Collector
+from streamtop.pipeline.connection import (
+    AsyncClient,
+    ConfigError,
+    ConnectionSpec,
+    execute_raw,
+    host_port,
+    strip_callbacks,
+)
+from streamtop.pipeline.model import ServerInfo, Snapshot
+from streamtop.pipeline.source import PollSource
+
 from .options import POLL_DEFAULTS, PollOptions
-from .source import PollSource
 
 
 def check_mode(spec: ConnectionSpec, server: ServerInfo) -> None:

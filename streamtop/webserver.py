@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from .connection import host_port
+from streamtop.pipeline.connection import host_port
 
 if TYPE_CHECKING:
     from textual_serve.app_service import AppService

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from ..model import label
-from ..parse import to_int
+from streamtop.pipeline.model import label
+from streamtop.pipeline.parse import to_int
+
 from .base import (
     DETAIL,
     ActionResult,

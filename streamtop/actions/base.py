@@ -18,12 +18,13 @@ from typing import Any, TypeVar
 
 import redis
 
+from streamtop.pipeline.connection import REPLY_TIMEOUT, AsyncClient, error_text
+from streamtop.pipeline.model import PendingEntry, label
+from streamtop.pipeline.model import id_key as model_id_key
+from streamtop.pipeline.parse import Reply, parse_pending_entries, to_int
+from streamtop.pipeline.parse import text as reply_text
+
 from .. import numbers
-from ..connection import REPLY_TIMEOUT, AsyncClient, error_text
-from ..model import PendingEntry, label
-from ..model import id_key as model_id_key
-from ..parse import Reply, parse_pending_entries, to_int
-from ..parse import text as reply_text
 
 MAX_ID_PART = 2**64 - 1
 MAX_BURST = int(numbers.BURST_COUNT.hi)  # the bounds live in numbers.py; named here for the actions

@@ -19,9 +19,10 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from ..connection import AsyncClient
-from ..model import label
-from ..parse import parse_entries, text
+from streamtop.pipeline.connection import AsyncClient
+from streamtop.pipeline.model import label
+from streamtop.pipeline.parse import parse_entries, text
+
 from .base import (
     DETAIL,
     MAX_CAP,

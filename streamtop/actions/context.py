@@ -14,9 +14,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Concatenate, ParamSpec
 
-from ..connection import Arg, AsyncClient, Command
-from ..model import ServerInfo
-from ..parse import Reply, ReplyFields, parse_consumers, parse_groups, to_int
+from streamtop.pipeline.connection import Arg, AsyncClient, Command
+from streamtop.pipeline.model import ServerInfo
+from streamtop.pipeline.parse import Reply, ReplyFields, parse_consumers, parse_groups, to_int
+
 from .base import DETAIL, R, is_not_answering
 
 REREAD_TIMEOUT = 2.0  # seconds a re-read after a dropped connection may take (a fresh connection

@@ -41,9 +41,10 @@ from typing import Any
 import redis
 from redis.crc import key_slot
 
-from ..connection import AsyncClient
-from ..model import PendingEntry, ServerInfo, label
-from ..parse import Reply, parse_entries, text, to_int
+from streamtop.pipeline.connection import AsyncClient
+from streamtop.pipeline.model import PendingEntry, ServerInfo, label
+from streamtop.pipeline.parse import Reply, parse_entries, text, to_int
+
 from .base import (
     DETAIL,
     ActionResult,

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..model import label
-from ..nodata import read_bounds, without_data
+from streamtop.pipeline.model import label
+from streamtop.pipeline.nodata import read_bounds, without_data
+
 from .base import DETAIL, ActionResult, check_name, fail, is_lost, needs, next_id, one_line, pending_rows
 from .context import Context
 

@@ -1,4 +1,4 @@
-"""Delete the consumers that are gone and hold no pending entries (streamtop.liveness).
+"""Delete the consumers that are gone and hold no pending entries (streamtop.pipeline.liveness).
 
 The preview reads the group afresh (XINFO GROUPS, XINFO CONSUMERS, the first entry the group has
 not been delivered, the server's TIME and, when the server lets us, CLIENT LIST), so a consumer is
@@ -13,10 +13,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .. import liveness
-from ..liveness import Liveness, group_liveness, read_clients
-from ..model import GroupInfo, Lag, LagSource, TimeLag, TimeLagSource, id_ms, label, time_based
-from ..parse import Reply, parse_consumers, parse_entries, text, to_int
+from streamtop.pipeline import liveness
+from streamtop.pipeline.liveness import Liveness, group_liveness, read_clients
+from streamtop.pipeline.model import (
+    GroupInfo,
+    Lag,
+    LagSource,
+    TimeLag,
+    TimeLagSource,
+    id_ms,
+    label,
+    time_based,
+)
+from streamtop.pipeline.parse import Reply, parse_consumers, parse_entries, text, to_int
+
 from .base import ActionResult, check_name, fail, is_lost, one_line
 from .context import Context
 

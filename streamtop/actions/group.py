@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..connection import Arg
-from ..model import label
-from ..parse import text, to_int
+from streamtop.pipeline.connection import Arg
+from streamtop.pipeline.model import label
+from streamtop.pipeline.parse import text, to_int
+
 from .base import ActionResult, check_id, check_name, fail
 from .context import Context
 

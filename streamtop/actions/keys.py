@@ -3,8 +3,9 @@ said before XADD creates one (the dead-letter target, say)."""
 
 from __future__ import annotations
 
-from ..model import Entry
-from ..parse import parse_entries
+from streamtop.pipeline.model import Entry
+from streamtop.pipeline.parse import parse_entries
+
 from .base import check_name
 from .context import Context
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..connection import Arg
-from ..model import PendingEntry, label
+from streamtop.pipeline.connection import Arg
+from streamtop.pipeline.model import PendingEntry, label
+
 from .base import (
     DETAIL,
     MAX_CAP,

@@ -6,9 +6,10 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from streamtop.pipeline.model import label
+from streamtop.pipeline.parse import parse_entries, text, to_int
+
 from ..events import sensor_event, xadd_many
-from ..model import label
-from ..parse import parse_entries, text, to_int
 from .base import (
     MAX_BURST,
     MAX_MAXLEN,

@@ -36,10 +36,11 @@ from typing import Any
 import redis
 from redis.crc import key_slot
 
-from ..connection import AsyncClient
-from ..model import id_key as model_id_key
-from ..model import label
-from ..parse import parse_entries, parse_groups, text, to_int
+from streamtop.pipeline.connection import AsyncClient
+from streamtop.pipeline.model import id_key as model_id_key
+from streamtop.pipeline.model import label
+from streamtop.pipeline.parse import parse_entries, parse_groups, text, to_int
+
 from .base import (
     DETAIL,
     MAX_CAP,

@@ -3,7 +3,7 @@
 Entries removed while still pending stay in the PEL without data; entries removed before a group
 read them (after its last-delivered-id) are lost to that group. Both are counted per group so the
 dialog can say so before the person confirms. Pending entries whose data an earlier trim or XDEL
-already took are counted apart (`without_data`): this trim costs them nothing (streamtop.nodata).
+already took are counted apart (`without_data`): this trim costs them nothing (streamtop.pipeline.nodata).
 
 Streams have no positional index, so finding the trim boundary means reading IDs: the preview reads
 the cheaper side in pages and stops at SCAN_CAP entries, beyond which counts are unknown (None).
@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..connection import AsyncClient
-from ..model import label
-from ..nodata import Bounds, bounds_from_info, without_data
-from ..parse import Reply, ReplyFields, pairs, parse_entries, text, to_int
+from streamtop.pipeline.connection import AsyncClient
+from streamtop.pipeline.model import label
+from streamtop.pipeline.nodata import Bounds, bounds_from_info, without_data
+from streamtop.pipeline.parse import Reply, ReplyFields, pairs, parse_entries, text, to_int
+
 from .base import (
     DETAIL,
     MAX_MAXLEN,

@@ -6,13 +6,14 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
+from streamtop.pipeline.collector import to_bytes
+from streamtop.pipeline.model import label
+
 from ..actions import Actions
 from ..actions.ack import AckResult
 from ..actions.deleted import AckWithoutData, WithoutData
 from ..actions.pending import PendingIds, PendingList
 from ..cliargs import UsageError
-from ..collector import to_bytes
-from ..model import label
 from .shared import add_common, confirm, finish, named, run_async
 
 

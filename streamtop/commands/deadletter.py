@@ -6,12 +6,13 @@ from __future__ import annotations
 import argparse
 from collections.abc import Awaitable
 
+from streamtop.pipeline.collector import to_bytes
+from streamtop.pipeline.model import label
+
 from .. import numbers as num
 from ..actions import Actions
 from ..actions.deadletter import DeadLetterResult
 from ..cliargs import UsageError
-from ..collector import to_bytes
-from ..model import label
 from ..options import DASHBOARD_DEFAULTS
 from .shared import add_common, confirm, finish, named, run_async
 

@@ -10,13 +10,14 @@ import argparse
 import sys
 from dataclasses import replace
 
+from streamtop.pipeline.collector import to_bytes
+from streamtop.pipeline.model import label
+from streamtop.pipeline.render import clean
+
 from ..actions import ActionResult, Actions
 from ..actions.base import fail
 from ..actions.gone import GonePreview
 from ..cliargs import UsageError
-from ..collector import to_bytes
-from ..model import label
-from ..render import clean
 from .shared import add_common, confirm, finish, named, run_async
 
 OPS = {

@@ -14,6 +14,8 @@ import contextlib
 import signal
 import sys
 
+from streamtop.pipeline.connection import ConnectError
+
 from ..cliargs import (
     UsageError,
     add_interval_argument,
@@ -21,7 +23,6 @@ from ..cliargs import (
     add_window_argument,
     spec_from_args,
 )
-from ..connection import ConnectError
 from ..monitor import ErrorKind, Monitor, first_contact
 from ..options import PollOptions, SessionOptions
 from ..record import Recorder, RecordingError, attach_from_args

@@ -17,11 +17,12 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 
+from streamtop.pipeline.connection import AsyncClient, connect
+from streamtop.pipeline.model import label
+from streamtop.pipeline.render import clean
+
 from ..actions import ActionResult, Actions, ValidationError
 from ..cliargs import UsageError, aspec_from_args
-from ..connection import AsyncClient, connect
-from ..model import label
-from ..render import clean
 
 EXIT_DONE, EXIT_ERROR, EXIT_NOTHING = 0, 1, 2
 

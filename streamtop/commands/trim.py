@@ -7,12 +7,13 @@ from __future__ import annotations
 import argparse
 import sys
 
+from streamtop.pipeline.collector import to_bytes
+from streamtop.pipeline.model import label
+from streamtop.pipeline.render import clean
+
 from .. import numbers as num
 from ..actions import Actions, TrimPreview
 from ..cliargs import UsageError
-from ..collector import to_bytes
-from ..model import label
-from ..render import clean
 from .shared import add_common, confirm, finish, named, run_async
 
 

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 
 from walrus import Database
 
-from ..connection import ConnectionSpec
-from ..parse import text
+from streamtop.pipeline.connection import ConnectionSpec
+from streamtop.pipeline.parse import text
+
 from .base import BLOCK_MS, Worker
 
 if TYPE_CHECKING:

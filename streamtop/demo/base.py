@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import redis
 from walrus import Database
 
-from ..connection import REDIS_ERRORS, ConnectionSpec, _name_connection_sync, describe_error
+from streamtop.pipeline.connection import REDIS_ERRORS, ConnectionSpec, _name_connection_sync, describe_error
 
 BLOCK_MS = 500  # XREADGROUP / XREAD BLOCK: also the longest a clean stop waits for a worker
 SOCKET_SLACK = 10.0  # seconds a blocking connection's socket timeout adds to its BLOCK

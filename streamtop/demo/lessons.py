@@ -27,10 +27,11 @@ from typing import TYPE_CHECKING, Protocol, cast
 
 import redis
 
+from streamtop.pipeline.connection import REDIS_ERRORS, ConnectionSpec, error_text
+from streamtop.pipeline.model import id_key, label
+from streamtop.pipeline.parse import ReplyFields, text
+
 from ..commandlog import CommandLog, Logged, attach, attach_sync
-from ..connection import REDIS_ERRORS, ConnectionSpec, error_text
-from ..model import id_key, label
-from ..parse import ReplyFields, text
 from .audit import AUDIT_GROUP
 from .base import BLOCK_MS, make_db
 from .pubsub import CHANNEL
@@ -739,8 +740,9 @@ class LessonTracker:
         """The dashboard's trim preview (`t`) as lines: what a trim removes, and what of it each
         group still holds pending or has not read. Run on an asyncio client of its own (its
         reads go to the command log). Raises redis errors."""
+        from streamtop.pipeline.model import ServerInfo
+
         from ..actions import Actions
-        from ..model import ServerInfo
 
         async def preview() -> list[str]:
             actions = Actions(

@@ -20,14 +20,16 @@ from typing import TYPE_CHECKING
 
 from walrus import Database
 
-from ..model import id_key
-from ..parse import text
+from streamtop.pipeline.model import id_key
+from streamtop.pipeline.parse import text
+
 from .base import BLOCK_MS, Worker
 
 if TYPE_CHECKING:
     import redis.client
 
-    from ..connection import ConnectionSpec
+    from streamtop.pipeline.connection import ConnectionSpec
+
     from ..events import Fields
 
 CHANNEL = "app:event"

@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING
 
 from walrus import Database
 
-from ..parse import text
+from streamtop.pipeline.parse import text
+
 from .base import BLOCK_MS, Worker
 
 if TYPE_CHECKING:
-    from ..connection import ConnectionSpec
+    from streamtop.pipeline.connection import ConnectionSpec
+
     from .pubsub import AwayRun
 
 READER = "reader1"

@@ -22,12 +22,13 @@ from typing import TYPE_CHECKING
 import redis
 from walrus import Database
 
+from streamtop.pipeline.connection import REDIS_ERRORS, ConnectionSpec, describe_error
+from streamtop.pipeline.parse import text
+
 from .. import numbers
 from ..commandlog import CommandLog
-from ..connection import REDIS_ERRORS, ConnectionSpec, describe_error
 from ..events import SENSORS, sensor_event
 from ..options import DASHBOARD_DEFAULTS
-from ..parse import text
 from .audit import AUDIT_CONSUMER, AUDIT_GROUP, AuditConsumer
 from .base import BLOCK_MS, ProcessingError, Worker, WorkerState, make_db
 from .lessons import ADD_MAXLEN, LessonTracker
@@ -309,8 +310,9 @@ class Consumer(Worker):
     def dead_letter(self, ids: list[str]) -> int:
         """Move the entries to the DLQ and ack them, with the dashboard's dead-letter action (one
         MULTI/EXEC per entry, the same fields), on an asyncio client of this thread's own."""
+        from streamtop.pipeline.model import ServerInfo
+
         from ..actions import Actions
-        from ..model import ServerInfo
 
         if self._loop is None or self._actions is None:
             self._loop = asyncio.new_event_loop()

@@ -28,11 +28,12 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
-from ..collector import focus_commands, focus_data, mark_without_data
-from ..connection import Command, execute_raw
-from ..messagepage import MessagePages
-from ..model import Entry, Focus, FocusData, Snapshot
-from ..parse import Reply
+from streamtop.pipeline.collector import focus_commands, focus_data, mark_without_data
+from streamtop.pipeline.connection import Command, execute_raw
+from streamtop.pipeline.messagepage import MessagePages
+from streamtop.pipeline.model import Entry, Focus, FocusData, Snapshot
+from streamtop.pipeline.parse import Reply
+
 from .document import HubState, document, encode, focus_from_query, focus_json
 
 if TYPE_CHECKING:

@@ -26,12 +26,13 @@ from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
+from streamtop.pipeline.connection import ConnectionSpec, retry_delay
+from streamtop.pipeline.model import Focus, FocusData, Snapshot
+from streamtop.pipeline.source import PollSource, WaitHook, Wants
+
 from ..commandlog import CommandLog
-from ..connection import ConnectionSpec, retry_delay
-from ..model import Focus, FocusData, Snapshot
 from ..monitor import Monitor, State, answer_timeout
 from ..options import SESSION_DEFAULTS, SessionOptions
-from ..source import PollSource, WaitHook, Wants
 from .document import DocumentError, HubState, focus_query, read_document, read_focus
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ def check_hub_url(url: str) -> str:
 
 
 class HubSource:
-    """A hub's polls as a PollSource (streamtop.source): `poll()` waits for the hub's next
+    """A hub's polls as a PollSource (streamtop.pipeline.source): `poll()` waits for the hub's next
     document (or a new focus) and returns its snapshot with the focus pages read through the hub;
     the hub unreachable, its stream ended, or its own server down raise HubTrouble."""
 
@@ -406,7 +407,7 @@ def attached_session(
     token: str | None,
     command_log: CommandLog | None = None,
 ) -> AttachedMonitor:
-    """The session of `streamtop --attach URL` (streamtop.dashboard)."""
+    """The session of `streamtop --attach URL` (streamtop.commands.dashboard)."""
     return AttachedMonitor(args.attach, spec, options.session(), token=token, command_log=command_log)
 
 

@@ -17,8 +17,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from streamtop.pipeline.model import Entry, Focus, FocusData, PendingEntry, Snapshot
+
 from .. import __version__
-from ..model import Entry, Focus, FocusData, PendingEntry, Snapshot
 from ..record.codec import (
     Encoded,
     decode_cost,
@@ -223,7 +224,7 @@ def focus_json(data: FocusData, seq: int) -> dict[str, Any]:
         "seq": seq,
         "focus": focus_query(data.focus),
         "pending": [to_json([p.id, p.consumer, p.idle_ms, p.deliveries]) for p in data.pending],
-        # [id, fields, sizes]: sizes when a value was cut (streamtop.messagepage), else none
+        # [id, fields, sizes]: sizes when a value was cut (streamtop.pipeline.messagepage), else none
         "messages": [
             # fields null: withheld by the hub (no --expose-entries), not an entry without fields
             to_json(

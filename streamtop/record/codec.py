@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
-from ..model import (
+from streamtop.pipeline.model import (
     ConsumerInfo,
     Discovery,
     GroupInfo,

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import msgpack  # type: ignore[import-untyped]  # no type information shipped
 
-from ..history import History
-from ..model import Discovery, NodeStatus, ServerInfo, Snapshot, StreamInfo
+from streamtop.pipeline.history import History
+from streamtop.pipeline.model import Discovery, NodeStatus, ServerInfo, Snapshot, StreamInfo
+
 from .codec import (
     Encoded,
     Packed,

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..health import DEFAULT_WINDOW
-from ..history import History
-from ..model import Snapshot
+from streamtop.pipeline.health import DEFAULT_WINDOW
+from streamtop.pipeline.history import History
+from streamtop.pipeline.model import Snapshot
+
 from .reader import Event, Recording
 
 SPEEDS = (1.0, 10.0, 60.0)

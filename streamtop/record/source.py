@@ -1,4 +1,4 @@
-"""A recording as a PollSource (streamtop.source): its polls handed out one a poll, in order.
+"""A recording as a PollSource (streamtop.pipeline.source): its polls handed out one a poll, in order.
 
 The session (streamtop.monitor.Monitor) polls it as it would a server: the History is fed each
 poll as live, the app draws them in turn. A file still being written grows under it (`refresh`).
@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..model import Snapshot
-from ..source import WaitHook, Wants
+from streamtop.pipeline.model import Snapshot
+from streamtop.pipeline.source import WaitHook, Wants
+
 from .reader import Recording
 
 

@@ -32,8 +32,9 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import msgpack  # type: ignore[import-untyped]  # no type information shipped
 
+from streamtop.pipeline.model import Discovery, Snapshot, StreamInfo, label
+
 from .. import __version__
-from ..model import Discovery, Snapshot, StreamInfo, label
 from .codec import (
     Encoded,
     encode_cost,
@@ -46,8 +47,9 @@ from .codec import (
 from .schema import DDL, SCHEMA_VERSION, RecordingError, check_version
 
 if TYPE_CHECKING:
+    from streamtop.pipeline.history import History
+
     from ..actions import Actions
-    from ..history import History
 
 
 class Monitor(Protocol):

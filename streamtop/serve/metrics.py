@@ -20,8 +20,9 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ..history import History
-from ..model import LagSource, NodeStatus, Snapshot, StreamInfo, TimeLagSource, id_ms, label
+from streamtop.pipeline.history import History
+from streamtop.pipeline.model import LagSource, NodeStatus, Snapshot, StreamInfo, TimeLagSource, id_ms, label
+
 from .exposition import Family
 
 # Which families a page carries (issue 29: a page no larger than redis_exporter's for the same data).

@@ -43,12 +43,13 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..connection import ConnectionSpec, execute_raw
-from ..health import DEFAULT_WINDOW
-from ..model import GroupInfo, Snapshot, StreamInfo, id_key
+from streamtop.pipeline.connection import ConnectionSpec, execute_raw
+from streamtop.pipeline.health import DEFAULT_WINDOW
+from streamtop.pipeline.model import GroupInfo, Snapshot, StreamInfo, id_key
+from streamtop.pipeline.parse import parse_pending_entries
+
 from ..monitor import Monitor
 from ..options import PollOptions, SessionOptions
-from ..parse import parse_pending_entries
 from .exposition import Family, render
 from .metrics import DETAIL, LEAN, PollStats, families
 

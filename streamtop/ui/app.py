@@ -27,13 +27,14 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
 
+from streamtop.pipeline.liveness import claim_order, poll_clock
+from streamtop.pipeline.model import Focus, Snapshot
+from streamtop.pipeline.render import clean
+
 from ..actions import ActionResult, Actions
 from ..errors import ConfigError
-from ..liveness import claim_order, poll_clock
-from ..model import Focus, Snapshot
 from ..monitor import Monitor, State, aged
 from ..options import DASHBOARD_DEFAULTS as DEFAULTS
-from ..render import clean
 from .context import READ_ONLY_REASON, ActionContext
 from .demo_panel import Controller
 from .dialogs import ActionFinished
@@ -68,8 +69,8 @@ class StreamtopApp(App[int]):
         clock: Callable[[], float] = time.time,
         url: str | None = None,
     ) -> None:
-        """`monitor`: the session (streamtop.dashboard.open_session), which owns every client, the
-        `Actions`, the History and the interval; on a ListSource (streamtop.source) it shows
+        """`monitor`: the session (streamtop.commands.dashboard.open_session), which owns every client, the
+        `Actions`, the History and the interval; on a ListSource (streamtop.pipeline.source) it shows
         snapshots made elsewhere (tests, screenshots, benches), with `actions` if given.
         `read_only` can only add the guard to the session's, never lift it."""
         super().__init__()

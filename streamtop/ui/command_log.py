@@ -14,8 +14,9 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from streamtop.pipeline.model import Snapshot
+
 from ..commandlog import CommandLog, Logged
-from ..model import Snapshot
 
 REFRESH_SECONDS = 0.5
 SHOWN = 300  # lines kept on screen (the file, --log, keeps everything)

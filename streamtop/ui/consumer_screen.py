@@ -1,13 +1,14 @@
 """One consumer in full: the tables shorten long names in the middle (render.middle_name_text), so
 `enter` on a consumer, or on a pending entry, shows the whole name here, with its counts and why it
-counts as gone (streamtop.liveness). Rendered from what the view already holds: no Redis call."""
+counts as gone (streamtop.pipeline.liveness). Rendered from what the view already holds: no Redis call."""
 
 from __future__ import annotations
 
 from rich.text import Text
 
-from ..liveness import Liveness
-from ..model import ConsumerInfo, PendingEntry
+from streamtop.pipeline.liveness import Liveness
+from streamtop.pipeline.model import ConsumerInfo, PendingEntry
+
 from . import format as fmt
 from .entry_screen import TextScreen
 

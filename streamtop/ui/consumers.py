@@ -9,9 +9,10 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from ..liveness import ALIVE, Liveness, group_liveness, poll_clock
-from ..model import ConsumerInfo
-from ..render import middle_name_text, text
+from streamtop.pipeline.liveness import ALIVE, Liveness, group_liveness, poll_clock
+from streamtop.pipeline.model import ConsumerInfo
+from streamtop.pipeline.render import middle_name_text, text
+
 from . import format as fmt
 from .keyed_table import Cells, KeyedTable
 from .view import DashboardView
@@ -23,7 +24,7 @@ COLUMNS = (
     ("inactive", "inactive"),
     ("", "state"),
 )
-GONE_STYLE = "dim"  # a consumer that is gone (streamtop.liveness): greyed, with the reason last
+GONE_STYLE = "dim"  # a consumer that is gone (streamtop.pipeline.liveness): greyed, with the reason last
 
 
 NAME_WIDTH = 12  # before the table is laid out (columns only grow); then what the panel leaves

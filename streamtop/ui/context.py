@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..model import GroupInfo, StreamInfo
+from streamtop.pipeline.model import GroupInfo, StreamInfo
+
 from ..options import DASHBOARD_DEFAULTS
 
 READ_ONLY_REASON = "started with --read-only"

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from textual.widgets import TabPane
 
+from streamtop.pipeline.model import Snapshot
+
 from ..demo.workload import GROUP, STREAM
-from ..model import Snapshot
 from .app import StreamtopApp
 from .command_log import CommandLogPanel, poll_summary
 from .demo_panel import demo_bindings, forward_demo_key

@@ -18,11 +18,12 @@ from textual.containers import Vertical
 from textual.notifications import SeverityLevel
 from textual.widgets import DataTable, Static
 
+from streamtop.pipeline.render import clean, name_text, text
+
 from ..commandlog import CommandLog
 from ..demo.base import WorkerState
 from ..demo.pubsub import AwayRun
 from ..demo.workload import MAX_RATE, MIN_STEP_RATE
-from ..render import clean, name_text, text
 
 REFRESH_SECONDS = 0.5
 

@@ -11,7 +11,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Sparkline, Static
 
-from ..model import StreamInfo
+from streamtop.pipeline.model import StreamInfo
+
 from . import format as fmt
 from .view import DashboardView
 

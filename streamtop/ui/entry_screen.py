@@ -1,7 +1,7 @@
 """One stream entry in full: what a decoder read (an envelope's headers and body), then the fields as
 stored: JSON pretty-printed, binary escaped, long values cut with their size.
 
-An entry of the Messages page may come with values cut at 64 kB (streamtop.messagepage: a 10 MB
+An entry of the Messages page may come with values cut at 64 kB (streamtop.pipeline.messagepage: a 10 MB
 entry is read once per page, not every poll); the screen says so with each value's whole size, and
 `w` reads the entry whole (one XRANGE id id through the actions layer), then shows up to
 WHOLE_VALUE_LIMIT bytes of each value."""
@@ -18,8 +18,9 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from ..decode import AUTO, Decoded, decode_entry
-from ..model import WITHHELD, Entry
+from streamtop.pipeline.decode import AUTO, Decoded, decode_entry
+from streamtop.pipeline.model import WITHHELD, Entry
+
 from . import format as fmt
 
 VALUE_LIMIT = 4096  # bytes of one value shown; the rest is summarised by its size

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from ..model import Lag, LagSource
-from ..render import (
+from streamtop.pipeline.model import Lag, LagSource
+from streamtop.pipeline.render import (
     HEALTH_STYLES,
     UNKNOWN,
     count,

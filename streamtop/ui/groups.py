@@ -11,9 +11,10 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Sparkline, Static
 
-from ..health import Health
-from ..model import GroupInfo
-from ..render import middle_name_text
+from streamtop.pipeline.health import Health
+from streamtop.pipeline.model import GroupInfo
+from streamtop.pipeline.render import middle_name_text
+
 from . import format as fmt
 from .keyed_table import Cells, KeyedTable
 from .view import DashboardView

@@ -10,8 +10,9 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from ..health import OffScreen
-from ..model import PollCost, Snapshot
+from streamtop.pipeline.health import OffScreen
+from streamtop.pipeline.model import PollCost, Snapshot
+
 from . import format as fmt
 
 

@@ -21,7 +21,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Static
 
-from .. import render
+from streamtop.pipeline import render
+
 from ..demo.lessons import LESSONS, Lesson
 
 REFRESH_SECONDS = 0.5

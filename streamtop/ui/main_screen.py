@@ -22,9 +22,10 @@ from textual.screen import ActiveBinding, Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, TabbedContent, TabPane
 
-from ..history import History
-from ..liveness import liveness, poll_clock
-from ..model import Entry, Focus, PendingEntry, Snapshot, StreamInfo
+from streamtop.pipeline.history import History
+from streamtop.pipeline.liveness import liveness, poll_clock
+from streamtop.pipeline.model import Entry, Focus, PendingEntry, Snapshot, StreamInfo
+
 from .consumer_screen import ConsumerScreen, consumer_text
 from .consumers import ConsumersPanel
 from .demo_panel import Controller, DemoPanel

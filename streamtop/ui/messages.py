@@ -15,10 +15,11 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from ..decode import Decoded, decode_entry
-from ..decode.preview import pairs, varying_keys
-from ..model import WITHHELD, Entry
-from ..render import name_text
+from streamtop.pipeline.decode import Decoded, decode_entry
+from streamtop.pipeline.decode.preview import pairs, varying_keys
+from streamtop.pipeline.model import WITHHELD, Entry
+from streamtop.pipeline.render import name_text
+
 from . import format as fmt
 from .keyed_table import Cells, KeyedTable
 from .registry import panel_bindings
@@ -48,7 +49,7 @@ def preview(entry: Entry, limit: int = PREVIEW) -> Text:
 
 
 def decoded_preview(decoded: Decoded, varying: frozenset[str] = frozenset(), limit: int = PREVIEW) -> Text:
-    """The format in dim, then the telling (label, value) pairs first (streamtop.decode.preview)."""
+    """The format in dim, then the telling (label, value) pairs first (streamtop.pipeline.decode.preview)."""
     text = Text(f"{decoded.format} ", style="dim")
     for label, value in pairs(decoded, varying):
         if text.cell_len >= limit:

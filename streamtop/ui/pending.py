@@ -13,8 +13,9 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from ..model import PendingEntry
-from ..render import middle_name_text, name_text
+from streamtop.pipeline.model import PendingEntry
+from streamtop.pipeline.render import middle_name_text, name_text
+
 from . import format as fmt
 from .keyed_table import Cells, KeyedTable
 from .registry import panel_bindings

@@ -23,12 +23,13 @@ from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from ..model import Focus, Snapshot
+from streamtop.pipeline.model import Focus, Snapshot
+from streamtop.pipeline.source import ListSource
+
 from ..monitor import Monitor
 from ..options import SessionOptions
 from ..record.moments import MomentError, parse_moment
 from ..record.session import ReplaySession, clock
-from ..source import ListSource
 from .app import StreamtopApp
 from .header import HeaderInfo
 from .registry import find

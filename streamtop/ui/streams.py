@@ -15,8 +15,9 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
-from ..model import Lag, StreamInfo
-from ..render import middle_name_text
+from streamtop.pipeline.model import Lag, StreamInfo
+from streamtop.pipeline.render import middle_name_text
+
 from . import format as fmt
 from .keyed_table import Cells
 from .registry import panel_bindings

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from ..decode import format_for
-from ..health import SEVERITY, Health, OffScreen, Verdict
-from ..history import History, Series
-from ..model import Entry, Focus, GroupInfo, PendingEntry, ServerInfo, Snapshot, StreamInfo
+from streamtop.pipeline.decode import format_for
+from streamtop.pipeline.health import SEVERITY, Health, OffScreen, Verdict
+from streamtop.pipeline.history import History, Series
+from streamtop.pipeline.model import Entry, Focus, GroupInfo, PendingEntry, ServerInfo, Snapshot, StreamInfo
+
 from ..options import DASHBOARD_DEFAULTS as DEFAULTS
 
 PENDING_PAGE = 100  # XPENDING ... COUNT: one page of pending entries

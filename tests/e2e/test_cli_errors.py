@@ -18,8 +18,8 @@ from streamtop.embedded import free_port, start_server
 
 SECRET = "cli-S3cret-pw"
 SCRIPT = Path(sys.executable).parent / "streamtop"
-HAS_STATUS = importlib.util.find_spec("streamtop.status") is not None
-needs_status = pytest.mark.skipif(not HAS_STATUS, reason="streamtop/status.py does not exist yet")
+HAS_STATUS = importlib.util.find_spec("streamtop.commands.status") is not None
+needs_status = pytest.mark.skipif(not HAS_STATUS, reason="streamtop/commands/status.py does not exist yet")
 
 
 def run(*args: str, env: dict[str, str] | None = None, module: bool = False) -> subprocess.CompletedProcess:

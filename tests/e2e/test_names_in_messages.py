@@ -12,7 +12,7 @@ import sys
 import pytest
 import redis
 
-from streamtop.model import label
+from streamtop.pipeline.model import label
 
 pytestmark = pytest.mark.slow  # several runs of the console script
 ESC_KEY = b"e\x1bs"  # a control character: label writes \x1b

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from streamtop.connection import parse_url
 from streamtop.monitor import Monitor
 from streamtop.options import PollOptions, SessionOptions
+from streamtop.pipeline.connection import parse_url
 from streamtop.record import attach
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from streamtop.collector import Collector
-from streamtop.connection import connect, parse_url
 from streamtop.options import PollOptions
+from streamtop.pipeline.collector import Collector
+from streamtop.pipeline.connection import connect, parse_url
 from tests.support.streams import make_actions
 
 

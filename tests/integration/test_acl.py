@@ -12,7 +12,7 @@ import redis
 
 from streamtop import cli
 from streamtop.actions import Actions
-from streamtop.connection import ConnectionSpec, probe_server
+from streamtop.pipeline.connection import ConnectionSpec, probe_server
 from tests.support.acl import PASSWORD, USER, denied, set_user, url
 from tests.support.streams import every_action, fill, server_state
 from tests.support.ui import SIZE, is_dialog, make_app

@@ -15,8 +15,8 @@ import pytest
 import redis
 
 from streamtop import cli
-from streamtop.connection import build_spec
 from streamtop.monitor import Monitor
+from streamtop.pipeline.connection import build_spec
 from tests.support import REPO_ROOT
 from tests.support.acl import USER, WATCH_ACL, denied, set_user, url
 from tests.support.waiting import wait_for

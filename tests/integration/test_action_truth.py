@@ -12,7 +12,7 @@ import pytest
 import redis
 
 from streamtop.actions import Actions, ValidationError
-from streamtop.connection import ConnectionSpec, probe_server
+from streamtop.pipeline.connection import ConnectionSpec, probe_server
 from tests.support.cutproxy import actions_cut
 from tests.support.streams import OLD_MS, fill, make_actions, pel
 

@@ -12,7 +12,7 @@ import pytest
 import redis
 
 from streamtop.actions import ActionResult, Actions, TrimPreview, ValidationError
-from streamtop.connection import ConnectionSpec, probe_server
+from streamtop.pipeline.connection import ConnectionSpec, probe_server
 from tests.support.cutproxy import CutProxy
 from tests.support.streams import every_action, fill, make_actions, pel, server_state
 

@@ -13,7 +13,7 @@ import time
 import pytest
 import redis
 
-from streamtop.collector import BIG_ENTRY
+from streamtop.pipeline.collector import BIG_ENTRY
 
 BIG = 2 * 2**20  # 2 MB: a full XINFO STREAM per poll would send 10 MB over 5 polls
 SMALL = {b"temp": b"0.5"}
@@ -117,7 +117,7 @@ async def test_small_entries_never_take_the_light_path(server, r, collector_for)
 
 
 def test_detail_panel_says_when_the_stream_fields_are_older_than_the_poll():
-    from streamtop.model import StreamInfo
+    from streamtop.pipeline.model import StreamInfo
     from streamtop.ui.detail import detail_rows
 
     fresh = dict(detail_rows(StreamInfo(key=b"k", length=3), None))

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from streamtop.decode import decode_entry
-from streamtop.decode.preview import pairs
+from streamtop.pipeline.decode import decode_entry
+from streamtop.pipeline.decode.preview import pairs
 
 SCRIPT = Path(__file__).resolve().parents[1] / "support" / "bullmq" / "emails.js"
 

@@ -13,10 +13,10 @@ import pytest
 import redis
 from redis.crc import key_slot
 
-from streamtop.cluster import ClusterCollector, Topology, parse_cluster_slots
-from streamtop.connection import build_spec, connect
 from streamtop.embedded import ClusterProcess, ServerProcess
 from streamtop.options import PollOptions
+from streamtop.pipeline.cluster import ClusterCollector, Topology, parse_cluster_slots
+from streamtop.pipeline.connection import build_spec, connect
 from tests.support.status_schema import assert_valid
 from tests.support.waiting import until, wait_for
 
@@ -396,7 +396,7 @@ def test_nodes_polled_concurrently_leave_the_gc_as_they_found_it(cluster):
     GC stays off until the last of them ends, and is on again after the poll."""
     import gc
 
-    from streamtop.collector import GC_PAUSE
+    from streamtop.pipeline.collector import GC_PAUSE
 
     async def run() -> list[tuple[int, bool]]:
         col = await _collector(cluster.url)
@@ -522,7 +522,7 @@ def test_produce_routes_from_any_seed(replicated, capsys, seed):
 
 def test_a_refusal_keeps_the_word_moved(replicated):
     """The reply a non-owner gives, as streamtop words it: MOVED stays (redis-py drops it)."""
-    from streamtop.connection import reply_error_text
+    from streamtop.pipeline.connection import reply_error_text
 
     url, _ = _seed_urls(replicated, "moved:key")
     plain = redis.Redis.from_url(url)
@@ -935,7 +935,7 @@ def test_a_reshard_under_polls_never_hides_or_doubles_a_stream():
     """60 slots (180 streams, 3 a slot) move key by key from one primary to another while a
     collector (the dashboard's) and status's collect poll every 0.25 s: every poll shows each of
     the 240 streams exactly once, none with an error."""
-    from streamtop.status import collect
+    from streamtop.commands.status import collect
 
     c = ClusterProcess().start()
     try:
@@ -1028,7 +1028,7 @@ def test_tail_follow_goes_on_through_a_failover():
     entries added after it, instead of exiting and blaming the (alive) seed."""
     import argparse
 
-    from streamtop.tail import tail
+    from streamtop.commands.tail import tail
 
     c = ClusterProcess().start(replicas=1)
     try:

@@ -8,7 +8,7 @@ import pytest
 import redis
 
 from streamtop.actions import Actions
-from streamtop.connection import build_spec, connect
+from streamtop.pipeline.connection import build_spec, connect
 from streamtop.session import make_action_client
 from tests.integration.test_cluster import cluster  # noqa: F401 (the module-scoped fixture)
 

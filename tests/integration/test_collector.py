@@ -13,9 +13,9 @@ import pytest
 import redis
 from redis.asyncio.connection import AbstractConnection
 
-from streamtop.collector import Collector
-from streamtop.connection import connect, parse_url
-from streamtop.model import Focus, LagSource, Snapshot, StreamInfo
+from streamtop.pipeline.collector import Collector
+from streamtop.pipeline.connection import connect, parse_url
+from streamtop.pipeline.model import Focus, LagSource, Snapshot, StreamInfo
 
 
 def has_lag(r: redis.Redis) -> bool:
@@ -340,7 +340,7 @@ async def test_large_estimates_are_counted_again_only_every_interval(any_server,
 async def test_a_rescan_of_a_large_keyspace_is_spread_over_polls(server, r, collector_for):
     """The first discovery runs to the end; later rescans make at most SCAN_CALLS_PER_POLL SCAN
     calls per poll, keep showing the streams known so far, and publish when complete."""
-    from streamtop.collector import SCAN_CALLS_PER_POLL
+    from streamtop.pipeline.collector import SCAN_CALLS_PER_POLL
 
     pipe = r.pipeline(transaction=False)
     for i in range(30_000):
@@ -445,7 +445,7 @@ def test_gc_pause_is_counted_across_overlapping_polls():
     cyclic GC back on under the other; the last one does, and only if it was on before."""
     import gc
 
-    from streamtop.collector import GcPause
+    from streamtop.pipeline.collector import GcPause
 
     pause = GcPause()
     assert gc.isenabled()
@@ -473,7 +473,7 @@ async def test_the_gc_pause_ends_by_itself_when_a_poll_takes_too_long():
     import asyncio
     import gc
 
-    from streamtop.collector import GcPause
+    from streamtop.pipeline.collector import GcPause
 
     pause = GcPause(max_seconds=0.05)
     assert gc.isenabled()
@@ -496,7 +496,7 @@ async def test_concurrent_polls_keep_the_gc_off_until_the_last_ends(server, r, c
     import asyncio
     import gc
 
-    from streamtop.collector import GC_PAUSE
+    from streamtop.pipeline.collector import GC_PAUSE
 
     pipe = r.pipeline(transaction=False)
     for i in range(450):
@@ -530,7 +530,7 @@ async def test_a_poll_hanging_on_a_stopped_server_does_not_keep_the_gc_off(own_s
     import signal
     import time
 
-    from streamtop.collector import GC_PAUSE
+    from streamtop.pipeline.collector import GC_PAUSE
 
     monkeypatch.setattr(GC_PAUSE, "max_seconds", 0.1)
     with redis.Redis(port=own_server.port) as r:

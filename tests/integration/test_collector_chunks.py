@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import redis
 
-import streamtop.collector as collector_mod
-from streamtop.model import Focus
+import streamtop.pipeline.collector as collector_mod
+from streamtop.pipeline.model import Focus
 
 
 def arrange(r: redis.Redis, n: int) -> list[bytes]:

@@ -6,7 +6,8 @@ import dataclasses
 
 import pytest
 
-from streamtop.connection import (
+from streamtop.embedded import free_port, start_server
+from streamtop.pipeline.connection import (
     ConfigError,
     ConnectError,
     ConnectionSpec,
@@ -15,7 +16,6 @@ from streamtop.connection import (
     describe_error,
     parse_url,
 )
-from streamtop.embedded import free_port, start_server
 
 SECRET = "s3cr3t-Pa55"
 
@@ -352,7 +352,7 @@ def test_ipv6_address_and_url_in_brackets():
 
 
 def test_cluster_node_addresses_in_brackets():
-    from streamtop.cluster import ClusterCollector, parse_cluster_slots
+    from streamtop.pipeline.cluster import ClusterCollector, parse_cluster_slots
 
     topo = parse_cluster_slots([[0, 16383, [b"::1", 7000, b"id"]]], "::1")
     assert topo.primaries == {"[::1]:7000": ((0, 16383),)}

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import redis
 
-from streamtop.connection import ConnectionSpec
 from streamtop.demo.workload import DLQ, GROUP, STREAM, DemoController
+from streamtop.pipeline.connection import ConnectionSpec
 from tests.support.waiting import wait_for
 
 FAST = dict(stuck_ms=300, retry_every=0.2, work_seconds=0.0, rate=1.0, consumers=2)

@@ -7,12 +7,12 @@ from __future__ import annotations
 import pytest
 import redis
 
-from streamtop.connection import ConnectionSpec
 from streamtop.demo.audit import AUDIT_CONSUMER, AUDIT_GROUP
 from streamtop.demo.pubsub import CHANNEL
 from streamtop.demo.reader import LASTID_KEY
 from streamtop.demo.workload import STREAM, DemoController
-from streamtop.model import id_key
+from streamtop.pipeline.connection import ConnectionSpec
+from streamtop.pipeline.model import id_key
 from tests.support.waiting import until, wait_for
 
 

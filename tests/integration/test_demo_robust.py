@@ -11,10 +11,10 @@ import time
 import pytest
 import redis
 
-from streamtop.connection import ConnectionSpec
 from streamtop.demo.audit import AUDIT_GROUP
 from streamtop.demo.base import BLOCK_MS, make_db
 from streamtop.demo.workload import ANALYTICS, GROUP, STREAM, DemoController
+from streamtop.pipeline.connection import ConnectionSpec
 from tests.support.waiting import until, wait_for
 
 
@@ -85,7 +85,7 @@ def test_blocking_clients_outlast_their_block(server):
 
 @pytest.mark.slow
 async def test_the_demo_opens_on_group1_with_its_pending_entries(server, r):
-    from streamtop.demo.command import build_app
+    from streamtop.commands.demo import build_app
 
     ctl = controller_for(server, rate=50, fail_above=0.3, retry_every=None)
     ctl.start()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import redis
 
-from streamtop.connection import ConnectionSpec
 from streamtop.demo.workload import ANALYTICS, GROUP, MAX_RATE, STREAM, DemoController, check_rate
+from streamtop.pipeline.connection import ConnectionSpec
 from tests.support.waiting import wait_for
 
 

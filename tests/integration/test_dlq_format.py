@@ -13,7 +13,7 @@ import asyncio
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from streamtop.parse import parse_entries
+from streamtop.pipeline.parse import parse_entries
 from tests.support.streams import make_actions
 
 Fields = list[tuple[bytes, bytes]]

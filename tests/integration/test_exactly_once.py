@@ -15,7 +15,7 @@ import pytest
 import redis
 
 from streamtop.actions import Actions
-from streamtop.connection import ConnectionSpec, probe_server
+from streamtop.pipeline.connection import ConnectionSpec, probe_server
 from tests.support.cutproxy import CutProxy
 from tests.support.streams import fill, make_actions, pel
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from streamtop.connection import build_spec, execute_raw, hiredis_reader
+from streamtop.pipeline.connection import build_spec, execute_raw, hiredis_reader
 
 
 async def test_execute_raw_takes_the_hiredis_reader_path(server, r, monkeypatch) -> None:

@@ -1,6 +1,6 @@
 """`streamtop group KEY delconsumer --gone --no-pending [--group NAME]` (issues 18, 25): the dashboard's
 "delete consumers that are gone" (streamtop.actions.gone) as a command, over every group of the
-stream or one. A consumer is gone on evidence only (streamtop.liveness): here its workers name their
+stream or one. A consumer is gone on evidence only (streamtop.pipeline.liveness): here its workers name their
 connections after their consumers (CLIENT SETNAME, redis-py `client_name`), so a consumer whose
 connection closed while the others' are open is gone, on every server. A consumer holding pending
 entries is never deleted, gone or not; one nothing proves gone is kept."""
@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from streamtop import liveness
+from streamtop.pipeline import liveness
 from tests.support.commands import one_json, run
 from tests.support.streams import server_state
 from tests.support.waiting import wait_for

@@ -9,7 +9,7 @@ import redis
 
 from streamtop.actions import Actions
 from streamtop.actions.gone import delete_gone, gone_preview
-from streamtop.connection import connect, parse_url
+from streamtop.pipeline.connection import connect, parse_url
 from tests.support.waiting import wait_for
 
 GONE_AFTER = 400

@@ -20,10 +20,10 @@ import threading
 import pytest
 import redis
 
-from streamtop import liveness
 from streamtop.actions import Actions
 from streamtop.actions.gone import gone_preview
-from streamtop.connection import connect, parse_url
+from streamtop.pipeline import liveness
+from streamtop.pipeline.connection import connect, parse_url
 from tests.support.commands import cli_main, run
 from tests.support.libworkers import faststream_worker
 from tests.support.waiting import until, wait_for

@@ -19,11 +19,11 @@ import time
 import pytest
 import redis
 
-from streamtop.collector import Collector
-from streamtop.connection import ConnectionSpec, connect, parse_url
 from streamtop.demo.workload import ANALYTICS, GROUP, STREAM, DemoController
-from streamtop.health import Health, Verdict
-from streamtop.history import History
+from streamtop.pipeline.collector import Collector
+from streamtop.pipeline.connection import ConnectionSpec, connect, parse_url
+from streamtop.pipeline.health import Health, Verdict
+from streamtop.pipeline.history import History
 from tests.support.waiting import wait_for
 
 

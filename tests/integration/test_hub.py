@@ -16,13 +16,13 @@ from urllib.parse import urlencode
 import pytest
 from rich.console import Console
 
-from streamtop.connection import build_spec
 from streamtop.hub.attach import READ_ONLY_REASON, AttachedMonitor
 from streamtop.hub.document import focus_query
-from streamtop.model import Focus
 from streamtop.monitor import Monitor, State
 from streamtop.options import SessionOptions
-from streamtop.source import ListSource
+from streamtop.pipeline.connection import build_spec
+from streamtop.pipeline.model import Focus
+from streamtop.pipeline.source import ListSource
 from streamtop.ui.app import StreamtopApp
 from tests.support.hub import HubServed
 from tests.support.ui import SIZE, plain
@@ -435,7 +435,7 @@ async def test_entries_withheld_by_the_hub_are_not_shown_as_deleted(server, r):
     import asyncio
 
     from streamtop.hub.attach import HubSource
-    from streamtop.model import WITHHELD
+    from streamtop.pipeline.model import WITHHELD
     from streamtop.ui.entry_screen import entry_text
     from streamtop.ui.messages import message_cells
 

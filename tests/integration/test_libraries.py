@@ -12,12 +12,12 @@ import pytest
 
 from streamtop.actions import Actions
 from streamtop.actions.gone import delete_gone
-from streamtop.collector import Collector
-from streamtop.connection import connect, parse_url
-from streamtop.decode import decode_entry
-from streamtop.decode.preview import pairs
-from streamtop.liveness import claim_order, group_liveness, read_clients
 from streamtop.options import PollOptions
+from streamtop.pipeline.collector import Collector
+from streamtop.pipeline.connection import connect, parse_url
+from streamtop.pipeline.decode import decode_entry
+from streamtop.pipeline.decode.preview import pairs
+from streamtop.pipeline.liveness import claim_order, group_liveness, read_clients
 from tests.support.libworkers import LibraryWorker, faststream_worker, taskiq_worker
 from tests.support.waiting import until, wait_for
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import redis
 
-from streamtop.collector import Collector
-from streamtop.connection import connect, parse_url
-from streamtop.liveness import State, group_liveness, poll_clock, read_clients
 from streamtop.options import PollOptions
+from streamtop.pipeline.collector import Collector
+from streamtop.pipeline.connection import connect, parse_url
+from streamtop.pipeline.liveness import State, group_liveness, poll_clock, read_clients
 from tests.support.waiting import wait_for
 
 GONE_AFTER = 400  # ms: a short threshold instead of a minute, the rule is the same
@@ -107,7 +107,8 @@ async def test_the_status_table_says_gone_with_the_reason(any_server, any_r, mon
 
     from rich.console import Console
 
-    from streamtop import liveness, status
+    from streamtop.commands import status
+    from streamtop.pipeline import liveness
 
     monkeypatch.setattr(liveness, "GONE_AFTER_MS", GONE_AFTER)
     r = any_r

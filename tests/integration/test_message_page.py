@@ -1,11 +1,11 @@
-"""The Messages page is read whole once, then only what changed (issue 29, streamtop.messagepage):
+"""The Messages page is read whole once, then only what changed (issue 29, streamtop.pipeline.messagepage):
 a large entry on the page costs one read, is kept cut with its size, and every way an entry goes
 away (XDEL, a trim) still leaves the page as the stream is, on every server flavour."""
 
 from __future__ import annotations
 
-from streamtop.messagepage import VALUE_CAP
-from streamtop.model import Focus
+from streamtop.pipeline.messagepage import VALUE_CAP
+from streamtop.pipeline.model import Focus
 
 BIG = 300 * 1024  # larger than VALUE_CAP
 

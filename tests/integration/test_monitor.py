@@ -8,12 +8,12 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 
-from streamtop.connection import ConfigError, parse_url, retry_delay
 from streamtop.embedded import ServerProcess
-from streamtop.model import Focus
 from streamtop.monitor import ErrorKind, Monitor, State, first_contact
 from streamtop.options import SessionOptions
-from streamtop.source import ListSource
+from streamtop.pipeline.connection import ConfigError, parse_url, retry_delay
+from streamtop.pipeline.model import Focus
+from streamtop.pipeline.source import ListSource
 from tests.support.waiting import wait_for
 
 
@@ -159,7 +159,7 @@ async def test_the_app_reads_the_sessions_actions_and_can_only_add_read_only(ser
 
 @pytest.mark.slow
 async def test_cluster_action_client_is_closed(cluster_server) -> None:
-    from streamtop.connection import build_spec
+    from streamtop.pipeline.connection import build_spec
 
     m = Monitor(build_spec(url=cluster_server.url, cluster=True))
     try:
@@ -182,7 +182,7 @@ def cluster_server():
 
 
 async def test_config_error_propagates_and_closes(server) -> None:
-    from streamtop.connection import build_spec
+    from streamtop.pipeline.connection import build_spec
 
     m = Monitor(build_spec(url=server.url, cluster=True, env={}))
     with pytest.raises(ConfigError, match="standalone"):
@@ -212,8 +212,8 @@ async def test_a_bug_propagates_and_keeps_the_connection(server, r, monkeypatch)
 
 @pytest.mark.slow
 async def test_first_contact_classifies_by_type(server, own_server) -> None:
-    from streamtop.connection import build_spec
     from streamtop.embedded import free_port
+    from streamtop.pipeline.connection import build_spec
 
     assert await first_contact(parse_url(server.url)) is None
     down = await first_contact(parse_url(f"redis://127.0.0.1:{free_port()}/0"))

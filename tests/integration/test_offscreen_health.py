@@ -8,8 +8,8 @@ import asyncio
 
 import redis
 
-from streamtop.history import History
-from streamtop.model import Focus
+from streamtop.pipeline.history import History
+from streamtop.pipeline.model import Focus
 from streamtop.ui.streams import visible_streams
 from streamtop.ui.view import health_counts
 from tests.support.streams import pending_streams, screen_monitor

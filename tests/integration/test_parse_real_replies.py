@@ -13,9 +13,9 @@ import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from streamtop.connection import server_info_from, strip_callbacks
-from streamtop.model import LagSource
-from streamtop.parse import (
+from streamtop.pipeline.connection import server_info_from, strip_callbacks
+from streamtop.pipeline.model import LagSource
+from streamtop.pipeline.parse import (
     build_group,
     group_lag,
     parse_consumers,

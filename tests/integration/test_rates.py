@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from streamtop.collector import Collector
-from streamtop.connection import connect, parse_url
-from streamtop.history import History
+from streamtop.pipeline.collector import Collector
+from streamtop.pipeline.connection import connect, parse_url
+from streamtop.pipeline.history import History
 
 
 async def test_rates_from_a_real_server(server, r):

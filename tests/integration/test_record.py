@@ -14,12 +14,13 @@ import sqlite3
 
 import pytest
 
-from streamtop import cli, status
-from streamtop.connection import parse_url
-from streamtop.history import History
-from streamtop.model import Snapshot
+from streamtop import cli
+from streamtop.commands import status
 from streamtop.monitor import Monitor
 from streamtop.options import PollOptions, SessionOptions
+from streamtop.pipeline.connection import parse_url
+from streamtop.pipeline.history import History
+from streamtop.pipeline.model import Snapshot
 from streamtop.record import Recording, RecordingError, attach
 from streamtop.record.codec import AGE_SLACK_MS
 from tests.support.recording import Gate, differences, live_workload, moments

@@ -12,11 +12,11 @@ import threading
 import pytest
 import redis
 
-from streamtop.cadence import DETAIL_COMMANDS, SUMMARY_COMMANDS
-from streamtop.connection import parse_url
 from streamtop.embedded import start_server
-from streamtop.model import Focus
 from streamtop.monitor import Monitor
+from streamtop.pipeline.cadence import DETAIL_COMMANDS, SUMMARY_COMMANDS
+from streamtop.pipeline.connection import parse_url
+from streamtop.pipeline.model import Focus
 from tests.support.streams import pending_streams, screen_monitor
 
 

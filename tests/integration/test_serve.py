@@ -11,10 +11,10 @@ import threading
 import pytest
 import redis
 
-from streamtop.connection import build_spec
 from streamtop.embedded import ClusterProcess
-from streamtop.health import Verdict
-from streamtop.model import unlabel
+from streamtop.pipeline.connection import build_spec
+from streamtop.pipeline.health import Verdict
+from streamtop.pipeline.model import unlabel
 from streamtop.serve.metrics import label_value
 from tests.support.processes import stopped
 from tests.support.scrape import Scrape, Served
@@ -52,7 +52,7 @@ def _arrange(r: redis.Redis) -> None:
 
 def _proven_lag(info: dict, g: dict) -> int | None:
     """What the stream itself proves of a group's lag: its length when the group is below the first
-    entry, 0 when at or past the last (streamtop.model.entries_after_bound)."""
+    entry, 0 when at or past the last (streamtop.pipeline.model.entries_after_bound)."""
     pos = tuple(int(x) for x in g["last-delivered-id"].split(b"-"))
     first, last = (tuple(int(x) for x in e[0].split(b"-")) for e in (info["first-entry"], info["last-entry"]))
     return info["length"] if pos < first else 0 if pos >= last else None

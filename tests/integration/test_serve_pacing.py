@@ -7,8 +7,8 @@ from __future__ import annotations
 import asyncio
 import urllib.request
 
-from streamtop.connection import build_spec
 from streamtop.options import PollOptions
+from streamtop.pipeline.connection import build_spec
 from streamtop.serve.http import listen, stop
 from streamtop.serve.poller import Exporter, serve_monitor
 from tests.support.scrape import Scrape

@@ -9,9 +9,10 @@ import json
 import pytest
 import redis
 
-from streamtop import cli, render
-from streamtop.model import GroupInfo, Lag, LagSource, Snapshot, StreamInfo
-from streamtop.status import Thresholds, find_breaches
+from streamtop import cli
+from streamtop.commands.status import Thresholds, find_breaches
+from streamtop.pipeline import render
+from streamtop.pipeline.model import GroupInfo, Lag, LagSource, Snapshot, StreamInfo
 from tests.support.streams import arrange_orders
 
 
@@ -383,7 +384,7 @@ def test_an_unreadable_stream_is_a_breach_not_a_silent_skip(server, r, capsys):
 
 
 def test_pending_with_an_unknown_oldest_entry_breaches_max_idle():
-    from streamtop.model import PendingSummary
+    from streamtop.pipeline.model import PendingSummary
 
     group = GroupInfo(
         name=b"g",
@@ -403,7 +404,7 @@ def test_pending_with_an_unknown_oldest_entry_breaches_max_idle():
 def test_two_keys_that_once_printed_the_same_are_two_names_in_json_and_table(capsys, server, r):
     """ESC+X and the four characters `\\x1bX` (issue 24, item 6): the backslash is doubled, so
     neither the JSON `key` nor the table line can be mistaken for the other; unlabel reverses it."""
-    from streamtop.model import unlabel
+    from streamtop.pipeline.model import unlabel
 
     esc, typed = b"\x1bX", b"\\x1bX"
     r.xadd(esc, {"a": "1"})

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import redis
 
-from streamtop import render
-from streamtop.model import Snapshot, StreamInfo, TimeLagSource, id_ms
+from streamtop.pipeline import render
+from streamtop.pipeline.model import Snapshot, StreamInfo, TimeLagSource, id_ms
 
 HOUR = 3_600_000
 

@@ -10,8 +10,8 @@ import pytest
 import redis
 from rich.text import Text
 
-from streamtop.connection import ConfigError, ConnectError, ConnectionSpec, build_spec, connect
 from streamtop.options import SessionOptions
+from streamtop.pipeline.connection import ConfigError, ConnectError, ConnectionSpec, build_spec, connect
 
 
 async def _refused(spec: ConnectionSpec) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import redis
 
-from streamtop.nodata import Bounds, read_bounds, without_data
+from streamtop.pipeline.nodata import Bounds, read_bounds, without_data
 from tests.support.streams import make_actions, pel
 
 
@@ -113,9 +113,9 @@ async def test_trim_preview_minid_after_xdel_beyond_the_boundary(any_acts, any_r
 async def test_the_pending_page_marks_entries_without_data(any_server, any_r):
     """The collector marks the page's trimmed entries (and, 7.0+, the XDEL'd ones) and counts the
     group's pending entries below the first entry; a group with nothing gone costs no extra trip."""
-    from streamtop.collector import Collector
-    from streamtop.connection import connect, parse_url
-    from streamtop.model import Focus
+    from streamtop.pipeline.collector import Collector
+    from streamtop.pipeline.connection import connect, parse_url
+    from streamtop.pipeline.model import Focus
 
     arrange(any_r)
     any_r.xadd("t", {"n": "1"})

@@ -11,7 +11,7 @@ import pytest
 import redis
 
 from streamtop import cli
-from streamtop.connection import build_spec, server_info_from_hello
+from streamtop.pipeline.connection import build_spec, server_info_from_hello
 from streamtop.ui.header import header_text
 from tests.support.scrape import Served
 from tests.support.streams import fill

@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from streamtop.actions import Actions
-from streamtop.connection import ConnectionSpec, probe_server
+from streamtop.pipeline.connection import ConnectionSpec, probe_server
 
 
 def marker(command: str) -> bytes:

@@ -10,7 +10,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import Static
 
 from streamtop.actions import Actions
-from streamtop.connection import ConnectionSpec, probe_server
+from streamtop.pipeline.connection import ConnectionSpec, probe_server
 from streamtop.ui.context import ActionContext
 from streamtop.ui.dialogs import ActionFinished
 

@@ -3,7 +3,7 @@ for the tests of the verdicts (tests/unit/test_health.py, test_health_offscreen.
 
 from __future__ import annotations
 
-from streamtop.health import GroupSample
+from streamtop.pipeline.health import GroupSample
 
 W = 60.0  # the window of these timelines, in seconds
 T0 = 1_800_000_000.0  # epoch seconds of the first poll (2027)

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from functools import partial
 
-from streamtop.connection import ConnectionSpec, build_spec
 from streamtop.hub.api import Hub
 from streamtop.options import PollOptions
+from streamtop.pipeline.connection import ConnectionSpec, build_spec
 from streamtop.serve.http import listen, stop
 from streamtop.serve.hubapi import serve_api
 from streamtop.serve.poller import Exporter, serve_monitor

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from streamtop.connection import server_info_from
-from streamtop.model import LagSource, id_ms
-from streamtop.parse import (
+from streamtop.pipeline.connection import server_info_from
+from streamtop.pipeline.model import LagSource, id_ms
+from streamtop.pipeline.parse import (
     build_group,
     group_lag,
     pairs,

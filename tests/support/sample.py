@@ -7,7 +7,7 @@ poison pending entries, a key that vanished, keys with odd bytes, JSON and binar
 
 from __future__ import annotations
 
-from streamtop.model import (
+from streamtop.pipeline.model import (
     ConsumerInfo,
     Discovery,
     Entry,

@@ -15,9 +15,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 
-from streamtop.connection import ConnectionSpec, build_spec
 from streamtop.monitor import Monitor
 from streamtop.options import PollOptions
+from streamtop.pipeline.connection import ConnectionSpec, build_spec
 from streamtop.serve.exposition import Family
 from streamtop.serve.http import listen, stop
 from streamtop.serve.metrics import ALL_TIERS

@@ -8,7 +8,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from streamtop.status import json_schema
+from streamtop.commands.status import json_schema
 
 
 @cache

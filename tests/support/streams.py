@@ -6,9 +6,9 @@ from __future__ import annotations
 import redis
 
 from streamtop.actions import Actions
-from streamtop.connection import ConnectionSpec, parse_url, probe_server
 from streamtop.monitor import Monitor
 from streamtop.options import PollOptions, SessionOptions
+from streamtop.pipeline.connection import ConnectionSpec, parse_url, probe_server
 
 OLD_MS = 120_000  # idle given to "stuck" entries with XCLAIM ... IDLE
 

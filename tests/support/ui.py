@@ -11,9 +11,9 @@ from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import Input
 
-from streamtop.connection import parse_url
 from streamtop.monitor import Monitor
 from streamtop.options import PollOptions, SessionOptions
+from streamtop.pipeline.connection import parse_url
 from streamtop.ui.app import StreamtopApp
 from streamtop.ui.dialogs import ActionDialog, ConfirmDialog
 from streamtop.ui.keyed_table import KeyedTable

@@ -11,9 +11,9 @@ import pytest
 import redis
 
 from streamtop.actions.base import is_not_answering, lost_words
-from streamtop.connection import REPLY_TIMEOUT, parse_url
 from streamtop.monitor import Monitor, State
 from streamtop.options import SessionOptions
+from streamtop.pipeline.connection import REPLY_TIMEOUT, parse_url
 from streamtop.ui.app import StreamtopApp
 from streamtop.ui.dialogs import ActionFinished
 from tests.support.processes import stopped

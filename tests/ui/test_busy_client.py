@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 
-from streamtop.connection import parse_url
 from streamtop.monitor import Monitor, State
 from streamtop.options import SessionOptions
+from streamtop.pipeline.connection import parse_url
 from tests.support.processes import stopped
 from tests.support.waiting import until
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from streamtop.model import NodeStatus, Snapshot
+from streamtop.pipeline.model import NodeStatus, Snapshot
 from streamtop.ui.header import STATE_STYLES, HeaderInfo, cluster_details, header_text, uncovered_slots
 
 URL = "redis://127.0.0.1:7000/0"

@@ -11,10 +11,10 @@ import argparse
 import pytest
 from textual.widgets import Input
 
-from streamtop.connection import ConnectionSpec
-from streamtop.demo.command import build_app
+from streamtop.commands.demo import build_app
 from streamtop.demo.lessons import LESSONS
 from streamtop.demo.workload import DLQ, GROUP, STREAM, DemoController
+from streamtop.pipeline.connection import ConnectionSpec
 from streamtop.ui.lessons import TICK, LessonsPanel
 from tests.support.waiting import until
 

@@ -14,7 +14,8 @@ import pytest
 from textual.containers import VerticalScroll
 
 from streamtop.commandlog import CommandLog
-from streamtop.model import (
+from streamtop.monitor import Monitor
+from streamtop.pipeline.model import (
     ConsumerInfo,
     Discovery,
     Entry,
@@ -28,8 +29,7 @@ from streamtop.model import (
     Snapshot,
     StreamInfo,
 )
-from streamtop.monitor import Monitor
-from streamtop.source import ListSource
+from streamtop.pipeline.source import ListSource
 from streamtop.ui.demo_app import DemoApp
 from streamtop.ui.demo_panel import DemoPanel
 from streamtop.ui.help import HelpScreen

@@ -8,8 +8,8 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
 
-from streamtop.connection import ConnectionSpec
 from streamtop.demo.workload import GROUP, STREAM, DemoController
+from streamtop.pipeline.connection import ConnectionSpec
 from streamtop.ui.demo_panel import DEMO_KEYS, DemoPanel, with_demo_keys
 from tests.support.ui import type_in
 from tests.support.waiting import until
@@ -114,7 +114,7 @@ async def test_panel_keys_drive_the_workload(controller, r):
 async def test_crash_then_claim_with_the_dashboards_dialog(controller, r):
     """The demo inside the real dashboard: F7 crashes a consumer, the consumers panel shows what
     it holds, `c` (the actions dialog) claims the entries into a live consumer, and they move."""
-    from streamtop.demo.command import build_app
+    from streamtop.commands.demo import build_app
 
     args = argparse.Namespace(interval=0.1, max_streams=1000)
     app = build_app(args, controller.spec, controller)

@@ -11,7 +11,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Input
 
 from streamtop.monitor import Monitor
-from streamtop.source import ListSource
+from streamtop.pipeline.source import ListSource
 from streamtop.ui.app import StreamtopApp
 from streamtop.ui.context import ActionContext
 from streamtop.ui.dialogs import ConfirmDialog, TrimDialog

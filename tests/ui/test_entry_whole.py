@@ -1,9 +1,9 @@
-"""A long value on the Messages page is kept cut (streamtop.messagepage) and the entry screen says
+"""A long value on the Messages page is kept cut (streamtop.pipeline.messagepage) and the entry screen says
 so with its whole size; `w` reads the entry whole through the actions layer (issue 29)."""
 
 from __future__ import annotations
 
-from streamtop.messagepage import VALUE_CAP
+from streamtop.pipeline.messagepage import VALUE_CAP
 from streamtop.ui.entry_screen import EntryScreen
 from tests.support.ui import SIZE, make_app
 from tests.support.waiting import until

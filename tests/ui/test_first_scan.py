@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import redis
 
-import streamtop.collector as collector_mod
-from streamtop.connection import parse_url
+import streamtop.pipeline.collector as collector_mod
 from streamtop.monitor import Monitor
 from streamtop.options import SessionOptions
+from streamtop.pipeline.connection import parse_url
 from streamtop.ui.app import StreamtopApp
 from streamtop.ui.header import header_text
 from tests.support.waiting import until

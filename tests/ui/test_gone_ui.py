@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from streamtop import liveness
+from streamtop.pipeline import liveness
 from streamtop.ui.dialogs import ConfirmDialog
 from streamtop.ui.dialogs.group import GroupMenu, open_group_menu
 from tests.support.dialogs import ctx, hosted

@@ -22,8 +22,8 @@ from textual.app import App, ComposeResult
 from textual.widgets import Input, Label, Static
 
 from streamtop import cli
-from streamtop.model import label
-from streamtop.render import middle_name_text, name_text, text
+from streamtop.pipeline.model import label
+from streamtop.pipeline.render import middle_name_text, name_text, text
 from streamtop.ui.app import StreamtopApp
 from streamtop.ui.consumers import OTHER_COLUMNS
 from streamtop.ui.demo_panel import DemoPanel
@@ -452,7 +452,7 @@ def test_status_colour_output_has_only_rich_escape_codes(server, r, monkeypatch)
         r.xadd(k, {b"f": b"v"})
     monkeypatch.setenv("FORCE_COLOR", "1")
     monkeypatch.delenv("NO_COLOR", raising=False)
-    from streamtop import status as status_mod
+    from streamtop.commands import status as status_mod
 
     console = Console(force_terminal=True, width=200, record=True, highlight=False)
     monkeypatch.setattr(status_mod, "make_console", lambda: console)

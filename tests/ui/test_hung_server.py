@@ -11,8 +11,10 @@ from __future__ import annotations
 import pytest
 import redis
 
-from streamtop.connection import parse_url
-from streamtop.model import (
+from streamtop.monitor import Monitor, State, aged, answer_timeout
+from streamtop.options import SessionOptions
+from streamtop.pipeline.connection import parse_url
+from streamtop.pipeline.model import (
     ConsumerInfo,
     GroupInfo,
     Lag,
@@ -22,8 +24,6 @@ from streamtop.model import (
     Snapshot,
     StreamInfo,
 )
-from streamtop.monitor import Monitor, State, aged, answer_timeout
-from streamtop.options import SessionOptions
 from streamtop.ui.app import StreamtopApp
 from streamtop.ui.dialogs import ConfirmDialog
 from streamtop.ui.header import HeaderInfo, header_text

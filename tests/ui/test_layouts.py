@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from streamtop.model import (
+from streamtop.monitor import Monitor
+from streamtop.pipeline.model import (
     ConsumerInfo,
     Discovery,
     Entry,
@@ -24,8 +25,7 @@ from streamtop.model import (
     Snapshot,
     StreamInfo,
 )
-from streamtop.monitor import Monitor
-from streamtop.source import ListSource
+from streamtop.pipeline.source import ListSource
 from streamtop.ui.app import StreamtopApp
 from streamtop.ui.header import HeaderInfo, header_text
 from streamtop.ui.layout import LOWER_CHROME, plan_rows

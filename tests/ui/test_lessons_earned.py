@@ -14,10 +14,10 @@ import time
 import pytest
 from textual.widgets import Input
 
-from streamtop.connection import ConnectionSpec
-from streamtop.demo.command import build_app
+from streamtop.commands.demo import build_app
 from streamtop.demo.lessons import LESSONS
 from streamtop.demo.workload import DLQ, GROUP, STREAM, DemoController
+from streamtop.pipeline.connection import ConnectionSpec
 from streamtop.ui.dialogs.confirm import ConfirmDialog
 from streamtop.ui.lessons import LessonsPanel
 from tests.conftest import _fresh

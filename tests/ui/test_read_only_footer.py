@@ -8,7 +8,7 @@ import pytest
 from textual.widgets._footer import FooterKey
 
 from streamtop.monitor import Monitor
-from streamtop.source import ListSource
+from streamtop.pipeline.source import ListSource
 from streamtop.ui.app import StreamtopApp
 from tests.support.sample import sample_snapshot
 from tests.support.ui import SIZE

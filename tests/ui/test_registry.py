@@ -11,7 +11,7 @@ import pytest
 from textual.widgets import Input
 
 from streamtop.monitor import Monitor
-from streamtop.source import ListSource
+from streamtop.pipeline.source import ListSource
 from streamtop.ui import registry
 from streamtop.ui.app import StreamtopApp
 from streamtop.ui.context import ActionContext

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from streamtop.connection import parse_url
 from streamtop.monitor import Monitor
 from streamtop.options import PollOptions, SessionOptions
+from streamtop.pipeline.connection import parse_url
 from streamtop.record import Recording, attach
 from streamtop.record.session import ReplaySession
 from streamtop.ui.header import header_text
@@ -93,7 +93,7 @@ async def test_replay_moves_the_cursor_refuses_writes_and_follows_a_growing_file
 async def test_the_dashboard_records_and_a_path_it_cannot_write_is_one_notice(server, r, tmp_path) -> None:
     import argparse
 
-    from streamtop.dashboard import record_to
+    from streamtop.commands.dashboard import record_to
     from streamtop.ui.app import StreamtopApp
 
     r.xadd("orders", {"n": "0"})

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from streamtop.connection import parse_url
 from streamtop.monitor import Monitor
 from streamtop.options import PollOptions, SessionOptions
+from streamtop.pipeline.connection import parse_url
 from streamtop.ui.app import StreamtopApp
 from streamtop.ui.header import HeaderInfo, header_text
 from streamtop.ui.streams import row_key

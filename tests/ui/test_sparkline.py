@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from streamtop.model import Lag, LagSource, Snapshot
 from streamtop.monitor import Monitor
-from streamtop.source import ListSource
+from streamtop.pipeline.model import Lag, LagSource, Snapshot
+from streamtop.pipeline.source import ListSource
 from streamtop.ui.app import StreamtopApp
 from tests.support.sample import sample_snapshot
 

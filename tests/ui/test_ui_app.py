@@ -201,8 +201,8 @@ async def test_opens_when_server_is_down_and_help_and_quit() -> None:
 
 
 async def test_cluster_flag_against_a_standalone_server_ends_the_app(server) -> None:
-    from streamtop.connection import build_spec
     from streamtop.monitor import Monitor
+    from streamtop.pipeline.connection import build_spec
     from streamtop.ui.app import StreamtopApp
 
     app = StreamtopApp(

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from streamtop.model import Entry
+from streamtop.pipeline.model import Entry
 from streamtop.ui.entry_screen import FIELD_LIMIT, EntryScreen, entry_text, format_value
 from streamtop.ui.streams import row_key
 from tests.support.ui import SIZE, make_app, row

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from streamtop.monitor import Monitor
-from streamtop.source import ListSource
+from streamtop.pipeline.source import ListSource
 from streamtop.ui.app import StreamtopApp
 from tests.support.sample import sample_series
 

@@ -9,10 +9,10 @@ import random
 import pytest
 
 import streamtop.ui.streams as streams_mod
-from streamtop.history import History
-from streamtop.model import GroupInfo, Lag, LagSource, Snapshot, StreamInfo
 from streamtop.monitor import Monitor
-from streamtop.source import ListSource
+from streamtop.pipeline.history import History
+from streamtop.pipeline.model import GroupInfo, Lag, LagSource, Snapshot, StreamInfo
+from streamtop.pipeline.source import ListSource
 from streamtop.ui.app import StreamtopApp
 from streamtop.ui.streams import RowOrder, row_key, visible_streams
 from tests.support.ui import row

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from streamtop.connection import ConnectionSpec
+from streamtop.pipeline.connection import ConnectionSpec
 from streamtop.ui.context import ActionContext
 from streamtop.ui.dialogs import ConfirmDialog
 from streamtop.ui.registry import open_dialog

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from streamtop.cadence import (
+from streamtop.pipeline.cadence import (
     Cadence,
     Costs,
     CpuShare,

@@ -4,8 +4,8 @@ every stream refused with CLUSTERDOWN, or every primary down, is `streamtop_up 0
 
 from __future__ import annotations
 
-from streamtop.history import History
-from streamtop.model import NodeStatus, ServerInfo, Snapshot, StreamInfo
+from streamtop.pipeline.history import History
+from streamtop.pipeline.model import NodeStatus, ServerInfo, Snapshot, StreamInfo
 from streamtop.serve.metrics import PollStats, families
 
 CLUSTER = ServerInfo(mode="cluster")

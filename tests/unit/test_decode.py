@@ -9,10 +9,10 @@ import json
 import msgpack
 import pytest
 
-from streamtop.decode import decode_entry, format_for, parse_decode_arg, spec_from_args
-from streamtop.decode import faststream as fs_decoder
-from streamtop.decode.preview import pairs, varying_keys
-from streamtop.model import label
+from streamtop.pipeline.decode import decode_entry, format_for, parse_decode_arg, spec_from_args
+from streamtop.pipeline.decode import faststream as fs_decoder
+from streamtop.pipeline.decode.preview import pairs, varying_keys
+from streamtop.pipeline.model import label
 
 faststream_parser = pytest.importorskip("faststream.redis.parser", reason="faststream[redis] not installed")
 taskiq_message = pytest.importorskip("taskiq.message", reason="taskiq not installed")

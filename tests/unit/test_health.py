@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from streamtop.health import GroupSample, Verdict, judge, window_of, worst
-from streamtop.history import History
-from streamtop.model import ConsumerInfo, GroupInfo, Lag, LagSource, Snapshot, StreamInfo
+from streamtop.pipeline.health import GroupSample, Verdict, judge, window_of, worst
+from streamtop.pipeline.history import History
+from streamtop.pipeline.model import ConsumerInfo, GroupInfo, Lag, LagSource, Snapshot, StreamInfo
 from tests.support.health import T0, W, sample
 
 
@@ -246,7 +246,7 @@ def test_held_entries_in_a_lull_are_stuck_not_idle():
 
 
 def test_held_entries_in_a_lull_are_stuck_by_the_running_window_too():
-    from streamtop.health import RunningWindow
+    from streamtop.pipeline.health import RunningWindow
 
     run = RunningWindow(100)
     for i in range(3):

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from streamtop.health import GroupSample, OffScreen, RunningWindow, Verdict, facts_of, judge
-from streamtop.history import History
-from streamtop.model import GroupInfo, Lag, LagSource, Snapshot, StreamInfo
+from streamtop.pipeline.health import GroupSample, OffScreen, RunningWindow, Verdict, facts_of, judge
+from streamtop.pipeline.history import History
+from streamtop.pipeline.model import GroupInfo, Lag, LagSource, Snapshot, StreamInfo
 from streamtop.ui.header import HeaderInfo, header_text
 from streamtop.ui.view import health_counts
 from tests.support.health import T0, W, sample

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streamtop.health import GroupSample, RunningWindow, facts_of, judge
+from streamtop.pipeline.health import GroupSample, RunningWindow, facts_of, judge
 
 T0 = 1_800_000_000.0
 WINDOW = 10.0

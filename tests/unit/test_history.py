@@ -7,8 +7,8 @@ import dataclasses
 
 import pytest
 
-from streamtop.history import HISTORY_POINTS, History, Series
-from streamtop.model import GroupInfo, Lag, LagSource, Snapshot, StreamInfo
+from streamtop.pipeline.history import HISTORY_POINTS, History, Series
+from streamtop.pipeline.model import GroupInfo, Lag, LagSource, Snapshot, StreamInfo
 
 
 def group(name=b"g", entries_read=None, lag=None) -> GroupInfo:

@@ -20,7 +20,7 @@ from streamtop.hub.document import (
     read_document,
     read_focus,
 )
-from streamtop.model import Entry, Focus, FocusData, NodeStatus, PendingEntry, PollCost, ServerInfo
+from streamtop.pipeline.model import Entry, Focus, FocusData, NodeStatus, PendingEntry, PollCost, ServerInfo
 from tests.support.sample import sample_snapshot
 
 

@@ -109,7 +109,7 @@ async def test_many_cells_growing_at_once_widen_the_column_once_without_a_re_mea
 
 def test_a_stale_row_keeps_its_key_cell_as_wide_as_the_key() -> None:
     """The stale mark is a style and a word in another column, never a wider key cell."""
-    from streamtop.model import StreamInfo
+    from streamtop.pipeline.model import StreamInfo
     from streamtop.ui.streams import stream_cells
 
     live = StreamInfo(key=b"ev:7", length=3, node="127.0.0.1:7001")

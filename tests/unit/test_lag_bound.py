@@ -4,8 +4,8 @@ lag is the stream's length, exactly; at or past the last entry, 0."""
 
 from __future__ import annotations
 
-from streamtop.model import Lag, LagSource, StreamInfo, entries_after_bound
-from streamtop.parse import group_lag
+from streamtop.pipeline.model import Lag, LagSource, StreamInfo, entries_after_bound
+from streamtop.pipeline.parse import group_lag
 
 STREAM = StreamInfo(key=b"s", length=30, first_entry_id="100-0", last_entry_id="129-0")
 

@@ -1,4 +1,5 @@
-"""Gone, waiting, busy or cannot tell (streamtop.liveness), on hand-made XINFO and CLIENT LIST values.
+"""Gone, waiting, busy or cannot tell (streamtop.pipeline.liveness), on hand-made XINFO and CLIENT
+LIST values.
 
 Issue 25: a long idle time alone proves nothing. A blocked reader on a quiet stream and a handler busy
 with its entry were called gone; now gone needs evidence (entries that waited for the group after
@@ -6,7 +7,7 @@ its last attempt, or its connection known closed)."""
 
 from __future__ import annotations
 
-from streamtop.liveness import (
+from streamtop.pipeline.liveness import (
     GONE_AFTER_MS,
     State,
     claim_order,
@@ -15,7 +16,7 @@ from streamtop.liveness import (
     liveness,
     parse_client_list,
 )
-from streamtop.model import ConsumerInfo, GroupInfo, Lag, LagSource, TimeLag, TimeLagSource
+from streamtop.pipeline.model import ConsumerInfo, GroupInfo, Lag, LagSource, TimeLag, TimeLagSource
 
 NOW = 1_800_000_000_000
 MIN = 60_000

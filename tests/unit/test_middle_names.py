@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from streamtop.render import middle_name_text, text
+from streamtop.pipeline.render import middle_name_text, text
 
 UUID = b"7eca2a56-b8f4-4b22-8410-cab3a82e6f1f"
 

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from streamtop import cli
 from streamtop import numbers as num
 from streamtop.cliargs import decode_arg
+from streamtop.commands.serve import bind_address
+from streamtop.commands.status import thresholds_from
 from streamtop.record.moments import age_arg, size_arg
-from streamtop.serve.command import bind_address
-from streamtop.status import thresholds_from
 from tests.support.numbers import TEXTS, outcome, short
 
 # ---- the parsers ------------------------------------------------------------------------------

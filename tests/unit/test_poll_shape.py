@@ -11,7 +11,11 @@ import pytest
 
 from tests.support import REPO_ROOT
 
-POLL_PATH = ("streamtop/collector.py", "streamtop/cluster.py", "streamtop/parse.py")
+POLL_PATH = (
+    "streamtop/pipeline/collector.py",
+    "streamtop/pipeline/cluster.py",
+    "streamtop/pipeline/parse.py",
+)
 MAX_LINES = 60
 
 

@@ -116,7 +116,7 @@ def test_the_status_json_example_is_valid_against_the_schema():
 
 def test_the_prose_schema_is_gone_from_status_py():
     """The fields are written once, in status.schema.json; status.py's docstring points there."""
-    doc = (REPO_ROOT / "streamtop" / "status.py").read_text().split('"""', 2)[1]
+    doc = (REPO_ROOT / "streamtop" / "commands" / "status.py").read_text().split('"""', 2)[1]
     assert "status.schema.json" in doc
     assert "oldest_pending_deliveries" not in doc and "lag_estimate_capped" not in doc
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from streamtop.model import (
+from streamtop.pipeline.model import (
     ConsumerInfo,
     GroupInfo,
     Lag,

@@ -4,7 +4,7 @@ a stuck group's band was the default grey)."""
 
 from __future__ import annotations
 
-from streamtop.health import OffScreen, Verdict
+from streamtop.pipeline.health import OffScreen, Verdict
 from streamtop.record.report import VERDICT_COLOURS
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streamtop.connection import build_spec, describe_error, redact
+from streamtop.pipeline.connection import build_spec, describe_error, redact
 
 
 def test_a_one_letter_password_leaves_other_words_alone():

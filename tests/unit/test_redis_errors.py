@@ -15,7 +15,8 @@ import redis
 import redis.exceptions as rex
 
 from streamtop.cli import redis_error_exit
-from streamtop.connection import (
+from streamtop.monitor import CONNECTION_TROUBLE, ErrorKind, error_kind
+from streamtop.pipeline.connection import (
     CLUSTER_OUTAGES,
     REDIS_ERRORS,
     build_spec,
@@ -23,7 +24,6 @@ from streamtop.connection import (
     error_text,
     is_redis_error,
 )
-from streamtop.monitor import CONNECTION_TROUBLE, ErrorKind, error_kind
 
 SPEC = build_spec(url="redis://:s3cret@127.0.0.1:7000/0")
 

@@ -11,12 +11,12 @@ import subprocess
 import sys
 
 import streamtop.hub.api as hub_api
-from streamtop.history import History
 from streamtop.hub.api import Hub
 from streamtop.monitor import Monitor
+from streamtop.pipeline.history import History
+from streamtop.pipeline.source import ListSource
 from streamtop.serve.exposition import render
 from streamtop.serve.metrics import ALL_TIERS, PollStats, families
-from streamtop.source import ListSource
 from tests.support.sample import sample_snapshot
 
 
@@ -58,7 +58,7 @@ def test_a_page_written_family_by_family_is_the_same_page_and_consumes_the_sampl
 
 def test_serve_imports_no_sqlite_nor_the_recorder_without_record():
     code = (
-        "import sys, streamtop.cli, streamtop.serve.command; "
+        "import sys, streamtop.cli, streamtop.commands.serve; "
         "print(sorted(m for m in ('sqlite3', 'msgpack', 'streamtop.record.writer', "
         "'streamtop.record.reader') if m in sys.modules))"
     )

@@ -6,9 +6,9 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from streamtop.health import Verdict
-from streamtop.history import History
-from streamtop.model import (
+from streamtop.pipeline.health import Verdict
+from streamtop.pipeline.history import History
+from streamtop.pipeline.model import (
     ConsumerInfo,
     GroupInfo,
     Lag,

@@ -7,10 +7,10 @@ import dataclasses
 
 import pytest
 
-from streamtop.model import Focus
 from streamtop.monitor import Monitor, State
 from streamtop.options import SessionOptions
-from streamtop.source import ListSource, Wants
+from streamtop.pipeline.model import Focus
+from streamtop.pipeline.source import ListSource, Wants
 from tests.support.sample import sample_series
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 
-from streamtop.status import Streamed, write_json
+from streamtop.commands.status import Streamed, write_json
 
 
 class Out(io.StringIO):

@@ -10,9 +10,9 @@ import msgpack
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streamtop.decode import RAW
-from streamtop.model import unlabel
-from streamtop.tail import entry_json, entry_line
+from streamtop.commands.tail import entry_json, entry_line
+from streamtop.pipeline.decode import RAW
+from streamtop.pipeline.model import unlabel
 
 UNSAFE = "\x1b\x07\x9b\u202e\u2066"
 

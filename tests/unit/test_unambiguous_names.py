@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
-from streamtop.history import History
-from streamtop.model import Snapshot, StreamInfo, label, unlabel
-from streamtop.render import clean, middle_name_text, name_text, text
+from streamtop.pipeline.history import History
+from streamtop.pipeline.model import Snapshot, StreamInfo, label, unlabel
+from streamtop.pipeline.render import clean, middle_name_text, name_text, text
 from streamtop.serve.exposition import render
 from streamtop.serve.metrics import PollStats, families, label_value
 

@@ -12,14 +12,14 @@ import pytest
 
 from streamtop.cli import build_parser
 from streamtop.cliargs import UsageError
-from streamtop.connection import build_spec
-from streamtop.web import (
+from streamtop.commands.web import (
     check_public_url,
     dashboard_argv,
     dashboard_command,
     dashboard_env,
     exposed_warning,
 )
+from streamtop.pipeline.connection import build_spec
 from streamtop.webserver import Guard, page_without_external_links
 
 SECRET = "web-S3cret-pw"
@@ -254,7 +254,7 @@ def test_the_terminal_size_a_page_asks_for_is_capped():
 def test_a_page_on_the_hub_is_given_no_targets():
     """The hub (web's own, polling the targets) decides the streams: a page given them as well
     would be refused by `--attach` (which no longer ignores them silently)."""
-    from streamtop.web import attached_argv
+    from streamtop.commands.web import attached_argv
 
     argv = attached_argv(dashboard_argv(build_spec(env={}), web_args("orders*", "k*")), "http://127.0.0.1:1")
     assert argv[-3:] == ["--attach", "http://127.0.0.1:1", "--"]

@@ -28,7 +28,8 @@ def test_the_import_contracts_hold():
 
 def test_the_command_line_and_the_dashboard_entry_load_without_textual():
     code = (
-        "import sys, streamtop.cli, streamtop.dashboard, streamtop.status, streamtop.produce; "
+        "import sys, streamtop.cli, streamtop.commands.dashboard, streamtop.commands.status, "
+        "streamtop.commands.produce; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

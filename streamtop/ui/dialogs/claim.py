@@ -3,7 +3,7 @@ cap), what one consumer holds ("From consumer"), or the marked entries (XCLAIM),
 consumer. A name that is not a consumer of the group is claimed into only after a second enter
 (XCLAIM creates the consumer). The dialog and its result say what happens next (streamtop.rerun):
 a claimed entry runs again only if the target consumer re-reads its own pending entries, and the
-holders line says which of them are busy, waiting or gone (streamtop.liveness)."""
+holders line says which of them are busy, waiting or gone (streamtop.pipeline.liveness)."""
 
 from __future__ import annotations
 
@@ -18,12 +18,13 @@ from textual.app import ComposeResult
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, ProgressBar, Static
 
+from streamtop.pipeline.liveness import State, group_liveness
+from streamtop.pipeline.render import text
+
 from ... import numbers as num
 from ... import rerun
 from ...actions import ActionResult, ValidationError
 from ...actions.claim import ClaimResult
-from ...liveness import State, group_liveness
-from ...render import text
 from ..context import ActionContext
 from .base import ActionDialog
 from .names import Names, names_hint

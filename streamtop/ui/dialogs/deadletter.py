@@ -8,9 +8,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Input, Label, Static
 
+from streamtop.pipeline.model import label
+
 from ... import numbers as num
 from ...actions import ValidationError
-from ...model import label
 from ..context import ActionContext
 from .base import ActionDialog
 from .names import Names

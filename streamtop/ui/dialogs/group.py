@@ -16,8 +16,9 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from streamtop.pipeline.render import text
+
 from ...actions import ValidationError, check_id
-from ...render import text
 from ..context import ActionContext
 from .base import ActionDialog
 from .confirm import ConfirmDialog
@@ -200,7 +201,7 @@ def destroy_group(app: App[Any], context: ActionContext) -> None:
 
 
 def delete_gone_consumers(app: App[Any], context: ActionContext) -> None:
-    """The gone consumers that hold nothing (streamtop.liveness), each with its reason, a
+    """The gone consumers that hold nothing (streamtop.pipeline.liveness), each with its reason, a
     confirmation, then a delete that re-checks each one on the server."""
     actions, key, group = host_actions(app), context.stream_key(), context.group_name()
     if actions is None:

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 from rich.text import Text
 
-from ...model import label
+from streamtop.pipeline.model import label
+
 from .shared import name_of
 
 SHOWN_NAMES = 20  # consumer names listed in a hint; the rest are counted

@@ -12,10 +12,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Button, Checkbox, Input, Label
 
+from streamtop.pipeline.model import label
+
 from ... import numbers as num
 from ...actions import ValidationError
 from ...actions.redrive import RedriveResult
-from ...model import label
 from ..context import ActionContext
 from .base import ActionDialog
 from .names import Names

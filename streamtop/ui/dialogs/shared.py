@@ -16,8 +16,9 @@ from rich.text import Text
 from textual.app import App
 from textual.message import Message
 
+from streamtop.pipeline.render import name_text, text
+
 from ...actions import ActionResult, Actions
-from ...render import name_text, text
 from ..context import ActionContext
 
 # loaded once per app by every dialog screen (an absolute path: subclasses live in other modules)

@@ -8,10 +8,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
 
+from streamtop.pipeline.render import text
+
 from ... import numbers as num
 from ...actions import TrimPreview, check_id
 from ...actions.trim import TrimPreviewResult
-from ...render import text
 from ..context import ActionContext
 from .base import ActionDialog
 from .shared import name_of, short

@@ -24,10 +24,11 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, ParamSpec, TypeVar
 
-from . import cadence as cad
-from .connection import Arg, AsyncClient, Command, error_text, execute_raw
-from .messagepage import MessagePages
-from .model import (
+from streamtop.options import POLL_DEFAULTS, PollOptions
+from streamtop.pipeline import cadence as cad
+from streamtop.pipeline.connection import Arg, AsyncClient, Command, error_text, execute_raw
+from streamtop.pipeline.messagepage import MessagePages
+from streamtop.pipeline.model import (
     Discovery,
     Entry,
     Focus,
@@ -45,9 +46,8 @@ from .model import (
     id_ms,
     time_based,
 )
-from .nodata import Bounds, gone_from_replies, lookup_commands
-from .options import POLL_DEFAULTS, PollOptions
-from .parse import (
+from streamtop.pipeline.nodata import Bounds, gone_from_replies, lookup_commands
+from streamtop.pipeline.parse import (
     Reply,
     ReplyFields,
     build_group,
@@ -63,7 +63,7 @@ from .parse import (
     text,
     to_int,
 )
-from .source import WaitHook, Wants
+from streamtop.pipeline.source import WaitHook, Wants
 
 GLOB_CHARS = frozenset(b"*?[")
 SCAN_COUNT = 1000
@@ -177,7 +177,7 @@ _T = TypeVar("_T")
 # The round trip a Collector sends (a cluster node's adds ASKING before the keys of a slot it imports)
 Execute = Callable[[AsyncClient, Sequence[Command], float | None], Awaitable[list[Reply]]]
 
-Mode = Literal["full", "summary", "carry"]  # how a poll reads a stream (streamtop.cadence)
+Mode = Literal["full", "summary", "carry"]  # how a poll reads a stream (streamtop.pipeline.cadence)
 FULL: Mode = "full"
 SUMMARY: Mode = "summary"
 CARRY: Mode = "carry"
@@ -239,7 +239,7 @@ class _GroupPlan:
 @dataclass(slots=True)
 class _ServerAsk:
     """The server-wide part of a poll's round trip: INFO commandstats before and after the rest
-    (what the poll cost the server, streamtop.cadence) and TIME (the clock that stamps the IDs),
+    (what the poll cost the server, streamtop.pipeline.cadence) and TIME (the clock that stamps the IDs),
     each at the place in the replies where it was queued."""
 
     opening: int | None = None  # INFO commandstats, then INFO cpu
@@ -356,13 +356,13 @@ class Collector:
         # a cluster's share of --max-streams: which of the keys found this node polls (None: all)
         self.key_filter: Callable[[tuple[bytes, ...]], tuple[bytes, ...]] | None = None
         # the round trip; a cluster node's wraps it to send ASKING before the keys of a slot the
-        # node is importing (streamtop.cluster), which it would otherwise answer with MOVED
+        # node is importing (streamtop.pipeline.cluster), which it would otherwise answer with MOVED
         self.execute: Execute = execute_raw
         self.server_time_ms = 0  # the server's clock at the last poll (TIME in the same round trip)
         self.ask_time = True  # False once TIME was refused (an ACL without it): the local clock
         self.read_time_lag = True  # False: no COUNT 1 XRANGE nor TIME (bench/time_lag.py weighs them)
         # issue 17: with follow_screen, only `visible` (and the focus) is read in full each poll, the
-        # rest as summaries within the budget (streamtop.cadence); without it every poll is full
+        # rest as summaries within the budget (streamtop.pipeline.cadence); without it every poll is full
         self.follow_screen = False
         self.progressive_scan = True  # the first scan a part a poll (issue 29; not a cluster's node)
         self.chunked = True  # READ_CHUNK streams a round trip (issue 29; not a cluster's node)
@@ -396,7 +396,7 @@ class Collector:
         self._discovery_due = True
 
     def want(self, wants: Wants, on_wait: WaitHook | None = None) -> None:
-        """What the next poll must read (streamtop.source.PollSource)."""
+        """What the next poll must read (streamtop.pipeline.source.PollSource)."""
         self.focus = wants.focus
         self.follow_screen = wants.follow_screen
         self.visible = wants.visible
@@ -538,7 +538,7 @@ class Collector:
         return _GroupPlan(name, None, next_from=ldid, next_big=big)
 
     def _plan(self, keys: tuple[bytes, ...], focus: Focus | None) -> cad.PollPlan:
-        """Which keys this poll reads in full and which as summaries (streamtop.cadence)."""
+        """Which keys this poll reads in full and which as summaries (streamtop.pipeline.cadence)."""
         visible = set(keys) if self.everything_visible else set(self.visible)
         if focus is not None:
             visible.add(focus.key)
@@ -1239,7 +1239,7 @@ def _raise_connection_error(replies: list[Reply]) -> None:
 def _focus_data(
     focus: Focus, replies: list[Reply], page: tuple[tuple[Entry, ...], BaseException | None]
 ) -> FocusData:
-    """The pending page from its reply, and the Messages page (streamtop.messagepage)."""
+    """The pending page from its reply, and the Messages page (streamtop.pipeline.messagepage)."""
     messages, page_error = page
     error = next((error_text(r) for r in replies if isinstance(r, Exception)), None)
     if error is None and page_error is not None:
@@ -1300,7 +1300,7 @@ async def mark_without_data(
     entries below the first entry. Costs nothing while the group's oldest pending entry is
     still in the stream and nothing was XDEL'd; else one more round trip (`run`) with an XRANGE
     per ID that may have been XDEL'd and one bounded XPENDING. 6.2 does not say what was XDEL'd:
-    there only the trimmed ones are marked (streamtop.nodata)."""
+    there only the trimmed ones are marked (streamtop.pipeline.nodata)."""
     focus = data.focus
     stream = next((s for s in streams if s.key == focus.key and s.error is None), None)
     group = stream.group(focus.group) if stream is not None and focus.group is not None else None

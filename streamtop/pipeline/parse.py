@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeAlias, overload
 
-from .model import (
+from streamtop.pipeline.model import (
     ConsumerInfo,
     GroupInfo,
     Lag,

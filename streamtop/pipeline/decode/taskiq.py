@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from .types import Decoded, Fields
+from streamtop.pipeline.decode.types import Decoded, Fields
 
 FIELD = b"data"
 REQUIRED = ("task_id", "task_name")

@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar, cast
 
-from .model import (
+from streamtop.pipeline.model import (
     EARLIEST_TIME_ID_MS,
     GroupInfo,
     Lag,
@@ -57,7 +57,7 @@ from .model import (
     id_key,
     label,
 )
-from .render import count, duration_ms, rate
+from streamtop.pipeline.render import count, duration_ms, rate
 
 DEFAULT_WINDOW = 60.0
 NEARLY_EVERY = 0.8  # share of a window's intervals in which the lag grew: falling behind

@@ -9,10 +9,10 @@ escapes them once, where they are shown (model.label / render.text).
 
 from __future__ import annotations
 
-from ..model import as_text
-from . import jsonvalue, msgpackvalue
-from .jsonvalue import NOTHING
-from .types import Decoded, Fields
+from streamtop.pipeline.decode import jsonvalue, msgpackvalue
+from streamtop.pipeline.decode.jsonvalue import NOTHING
+from streamtop.pipeline.decode.types import Decoded, Fields
+from streamtop.pipeline.model import as_text
 
 FORMATS = ("json", "msgpack", "text", "bytes")
 _RANK = {"text": 0, "bytes": 1, "msgpack": 2, "json": 3}  # escaped bytes outrank text: worth saying

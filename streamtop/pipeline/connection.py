@@ -26,10 +26,10 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from . import numbers as num
-from .errors import ConfigError, ConnectError  # raised here; every command imports them from here
-from .model import ServerInfo
-from .parse import Reply, parse_info, version_tuple
+from streamtop import numbers as num
+from streamtop.errors import ConfigError, ConnectError
+from streamtop.pipeline.model import ServerInfo
+from streamtop.pipeline.parse import Reply, parse_info, version_tuple
 
 if TYPE_CHECKING:
     from redis._parsers.hiredis import _AsyncHiredisParser

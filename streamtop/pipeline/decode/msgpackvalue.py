@@ -4,8 +4,8 @@ msgpack is optional: without it this decoder never matches."""
 
 from __future__ import annotations
 
-from .jsonvalue import NOTHING
-from .types import jsonable
+from streamtop.pipeline.decode.jsonvalue import NOTHING
+from streamtop.pipeline.decode.types import jsonable
 
 try:
     import msgpack  # type: ignore[import-untyped]

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from .options import POLL_DEFAULTS
+from streamtop.options import POLL_DEFAULTS
 
 # The one escaped form of server bytes (keys, names, values, error texts), for every place a person
 # or a program reads them: the table, `status --json`, Prometheus labels, `tail`. It is injective
@@ -334,7 +334,7 @@ WITHHELD = "(fields not published by the hub: it runs without --expose-entries)"
 class Entry:
     """One stream entry: its ID and its field/value pairs in order (a deleted entry has none).
     `sizes`: empty when every value is whole; else each value's size in bytes, for a page entry
-    whose long values were cut (streamtop.messagepage: the whole entry is read on demand).
+    whose long values were cut (streamtop.pipeline.messagepage: the whole entry is read on demand).
     `withheld`: the fields are unknown here (a hub without --expose-entries), not none."""
 
     id: str
@@ -392,7 +392,7 @@ class FocusData:
     pending: tuple[PendingEntry, ...] = ()
     messages: tuple[Entry, ...] = ()
     error: str | None = None
-    # pending entries of the page whose data is gone (streamtop.nodata), and how many of the
+    # pending entries of the page whose data is gone (streamtop.pipeline.nodata), and how many of the
     # group's pending entries lie below the stream's first entry (trimmed away; None: not counted)
     without_data: frozenset[str] = frozenset()
     trimmed_pending: int | None = None

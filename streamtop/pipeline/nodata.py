@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
-from .model import id_key
-from .parse import Reply, parse_entries
+from streamtop.pipeline.model import id_key
+from streamtop.pipeline.parse import Reply, parse_entries
 
 CHECK_CHUNK = 1000  # XRANGE id id per round trip
 
@@ -49,7 +49,7 @@ def _key(entry_id: str) -> tuple[int, int]:
 
 def bounds_from_info(info: Mapping[str, Reply]) -> Bounds:
     """From XINFO STREAM as pairs (parse.pairs) or a parsed dict."""
-    from .parse import text, to_int
+    from streamtop.pipeline.parse import text, to_int
 
     first = info.get("first-entry")
     first_id = text(first[0]) if isinstance(first, list | tuple) and first else None
@@ -60,7 +60,7 @@ def bounds_from_info(info: Mapping[str, Reply]) -> Bounds:
 
 
 async def read_bounds(client: aioredis.Redis | aioredis.RedisCluster, key: bytes) -> Bounds:
-    from .parse import pairs
+    from streamtop.pipeline.parse import pairs
 
     return bounds_from_info(pairs(await client.execute_command("XINFO", "STREAM", key)))
 

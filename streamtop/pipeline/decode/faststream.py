@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import struct
 
-from ..model import as_text
-from .fields import value_of
-from .types import Decoded, Fields
+from streamtop.pipeline.decode.fields import value_of
+from streamtop.pipeline.decode.types import Decoded, Fields
+from streamtop.pipeline.model import as_text
 
 FIELD = b"__data__"
 MAGIC = b"\x89BIN\r\n\x1a\n"

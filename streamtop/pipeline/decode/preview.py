@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 
-from .types import Decoded
+from streamtop.pipeline.decode.types import Decoded
 
 LEADING = ("task_name", "event", "event_type", "type", "kind", "action", "name", "status", "method")
 TRAILING = (

@@ -21,8 +21,8 @@ import signal
 import sys
 from functools import partial
 
-from .. import numbers as num
-from ..cliargs import (
+from streamtop import numbers as num
+from streamtop.cliargs import (
     UsageError,
     add_budget_argument,
     add_interval_argument,
@@ -31,14 +31,14 @@ from ..cliargs import (
     seconds_text,
     spec_from_args,
 )
-from ..connection import ConnectError, host_port
-from ..hub.command import add_hub_arguments, hub_from_args
-from ..monitor import ErrorKind, first_contact
-from ..options import SERVE_DEFAULTS, PollOptions
-from ..record.moments import add_record_arguments
-from .hubapi import serve_api
-from .metrics import tiers_from
-from .poller import Exporter, serve_monitor
+from streamtop.hub.command import add_hub_arguments, hub_from_args
+from streamtop.monitor import ErrorKind, first_contact
+from streamtop.options import SERVE_DEFAULTS, PollOptions
+from streamtop.pipeline.connection import ConnectError, host_port
+from streamtop.record.moments import add_record_arguments
+from streamtop.serve.hubapi import serve_api
+from streamtop.serve.metrics import tiers_from
+from streamtop.serve.poller import Exporter, serve_monitor
 
 
 def bind_address(text: str) -> str:
@@ -131,7 +131,7 @@ async def _serve(exporter: Exporter, banner: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .http import listen, stop
+    from streamtop.serve.http import listen, stop
 
     spec = spec_from_args(args)
     problem = asyncio.run(first_contact(spec))
@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
     tiers = tiers_from(args.consumer_metrics, args.detail_metrics)
     exporter = Exporter(monitor, spec.db, cap=args.max_streams, tiers=tiers)
     if getattr(args, "record", None):  # only then SQLite and the writer (imported when needed)
-        from ..record import attach_from_args
+        from streamtop.record import attach_from_args
 
         # a file that fails is one line on stderr; the exporter goes on
         attach_from_args(monitor, args, "serve", partial(_log_line, "streamtop serve: "))

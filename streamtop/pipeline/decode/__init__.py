@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from . import faststream, fields, taskiq
-from .types import Decoded, Fields
+from streamtop.pipeline.decode import faststream, fields, taskiq
+from streamtop.pipeline.decode.types import Decoded, Fields
 
 __all__ = ["AUTO", "FORMATS", "Decoded", "DecodeSpec", "decode_entry", "parse_decode_arg"]
 

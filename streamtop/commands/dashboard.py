@@ -14,15 +14,15 @@ import os
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING
 
-from .cliargs import spec_from_args
-from .commandlog import CommandLog
-from .connection import ConfigError, ConnectError, ConnectionSpec
-from .monitor import ErrorKind, Monitor, first_contact
-from .options import DashboardOptions
+from streamtop.cliargs import spec_from_args
+from streamtop.commandlog import CommandLog
+from streamtop.monitor import ErrorKind, Monitor, first_contact
+from streamtop.options import DashboardOptions
+from streamtop.pipeline.connection import ConfigError, ConnectError, ConnectionSpec
 
 if TYPE_CHECKING:
-    from .ui.app import StreamtopApp
-    from .ui.demo_panel import Controller
+    from streamtop.ui.app import StreamtopApp
+    from streamtop.ui.demo_panel import Controller
 
 
 def open_session(
@@ -41,7 +41,7 @@ def make_app(
     app_class: type[StreamtopApp] | None = None,
 ) -> StreamtopApp:
     """The app on a ready session (`app_class`: the demo's, with its F-keys)."""
-    from .ui.app import StreamtopApp
+    from streamtop.ui.app import StreamtopApp
 
     cls = app_class or StreamtopApp
     return cls(
@@ -102,7 +102,7 @@ def record_to(
 ) -> None:
     """--record FILE: every poll of the session to the file; a file that fails is one notification
     and the dashboard goes on without it."""
-    from .record import attach_from_args
+    from streamtop.record import attach_from_args
 
     attach_from_args(session, args, role, lambda line: notify(line, severity="error", timeout=15))
 
@@ -126,8 +126,8 @@ def run_attached(args: argparse.Namespace) -> int:
     """`streamtop --attach URL`: the dashboard on a hub's polls; the actions on the viewer's own
     connection when one is given (its fatal problems are one line, as without --attach), else
     read-only."""
-    from .hub.attach import attached_session, check_hub_url, hub_token
-    from .lifeline import die_with_parent
+    from streamtop.hub.attach import attached_session, check_hub_url, hub_token
+    from streamtop.lifeline import die_with_parent
 
     die_with_parent()  # a page of `streamtop web`: ends with it, even when it is SIGKILLed
     if getattr(args, "targets", None):  # silently showing every stream instead would mislead

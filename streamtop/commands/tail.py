@@ -23,17 +23,25 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import numbers as num
-from .cliargs import UsageError, add_decode_argument, spec_from_args
-from .collector import to_bytes
-from .connection import REDIS_ERRORS, Arg, AsyncClient, ConnectError, ConnectionSpec, connect, describe_error
-from .decode import RAW, Decoded, decode_entry, format_for
-from .decode import spec_from_args as decode_spec
-from .decode.preview import pairs
-from .model import id_key, label
-from .parse import Reply, parse_entries, text
-from .parse import pairs as reply_pairs
-from .session import check_mode, make_action_client
+from streamtop import numbers as num
+from streamtop.cliargs import UsageError, add_decode_argument, spec_from_args
+from streamtop.pipeline.collector import to_bytes
+from streamtop.pipeline.connection import (
+    REDIS_ERRORS,
+    Arg,
+    AsyncClient,
+    ConnectError,
+    ConnectionSpec,
+    connect,
+    describe_error,
+)
+from streamtop.pipeline.decode import RAW, Decoded, decode_entry, format_for
+from streamtop.pipeline.decode import spec_from_args as decode_spec
+from streamtop.pipeline.decode.preview import pairs
+from streamtop.pipeline.model import id_key, label
+from streamtop.pipeline.parse import Reply, parse_entries, text
+from streamtop.pipeline.parse import pairs as reply_pairs
+from streamtop.session import check_mode, make_action_client
 
 BLOCK_MS = 5000  # one XREAD BLOCK; the connection's socket timeout is this plus 10 s
 BACKOFF = (0.5, 5.0)  # seconds between reconnect attempts with --follow: first, at most

@@ -39,8 +39,9 @@ from operator import attrgetter
 import redis
 from redis.crc import key_slot
 
-from .collector import Collector, Execute, is_pattern, to_bytes
-from .connection import (
+from streamtop.options import POLL_DEFAULTS, PollOptions
+from streamtop.pipeline.collector import Collector, Execute, is_pattern, to_bytes
+from streamtop.pipeline.connection import (
     AsyncClient,
     Command,
     ConnectionSpec,
@@ -49,10 +50,18 @@ from .connection import (
     host_port,
     retry_delay,
 )
-from .model import Discovery, Focus, FocusData, NodeStatus, PollCost, ServerInfo, Snapshot, StreamInfo
-from .options import POLL_DEFAULTS, PollOptions
-from .parse import Reply
-from .source import WaitHook, Wants
+from streamtop.pipeline.model import (
+    Discovery,
+    Focus,
+    FocusData,
+    NodeStatus,
+    PollCost,
+    ServerInfo,
+    Snapshot,
+    StreamInfo,
+)
+from streamtop.pipeline.parse import Reply
+from streamtop.pipeline.source import WaitHook, Wants
 
 SLOTS = 16384
 NODE_WAIT = 0.5  # seconds poll() waits for a slow node before returning without it
@@ -315,7 +324,7 @@ class ClusterCollector:
         self._refresh = True
 
     def want(self, wants: Wants, on_wait: WaitHook | None = None) -> None:
-        """What the next poll must read (streamtop.source.PollSource), handed to every node's
+        """What the next poll must read (streamtop.pipeline.source.PollSource), handed to every node's
         collector; the nodes' round trips overlap, so `on_wait` is not told of them."""
         self.focus = wants.focus
         self.follow_screen = wants.follow_screen

@@ -20,7 +20,7 @@ from itertools import chain, compress
 from operator import is_not
 from typing import TypeVar
 
-from .health import (
+from streamtop.pipeline.health import (
     DEFAULT_WINDOW,
     UNPOLLED,
     GroupSample,
@@ -31,7 +31,7 @@ from .health import (
     reset_between,
     worst,
 )
-from .model import Snapshot, StreamInfo
+from streamtop.pipeline.model import Snapshot, StreamInfo
 
 K = TypeVar("K")
 V = TypeVar("V")

@@ -17,10 +17,11 @@ from collections.abc import Callable, Iterator
 
 import redis
 
-from . import numbers as num
-from .cliargs import UsageError, spec_from_args
-from .collector import to_bytes
-from .connection import (
+from streamtop import numbers as num
+from streamtop.cliargs import UsageError, spec_from_args
+from streamtop.events import Fields, sensor_event, xadd_many
+from streamtop.pipeline.collector import to_bytes
+from streamtop.pipeline.connection import (
     CLUSTER_OUTAGES,
     REDIS_ERRORS,
     AsyncClient,
@@ -31,9 +32,8 @@ from .connection import (
     describe_error,
     reply_error_text,
 )
-from .events import Fields, sensor_event, xadd_many
-from .model import label
-from .session import make_action_client
+from streamtop.pipeline.model import label
+from streamtop.session import make_action_client
 
 TICK = 0.1  # seconds between paced sends (fewer round trips than one per event at high rates)
 

@@ -27,18 +27,18 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import numbers as num
-from .cliargs import UsageError, add_dashboard_arguments, add_watch_arguments, spec_from_args
-from .connection import ConnectError, ConnectionSpec, host_port
-from .hub.api import Hub, poll_forever
-from .hub.attach import TOKEN_ENV, check_hub_url, hub_token
-from .lifeline import DIE_WITH
-from .monitor import ErrorKind, Monitor, first_contact
-from .options import DashboardOptions
-from .serve.http import listen
-from .serve.http import stop as stop_http
-from .serve.hubapi import serve_api
-from .webserver import WebSettings, is_loopback, make_server
+from streamtop import numbers as num
+from streamtop.cliargs import UsageError, add_dashboard_arguments, add_watch_arguments, spec_from_args
+from streamtop.hub.api import Hub, poll_forever
+from streamtop.hub.attach import TOKEN_ENV, check_hub_url, hub_token
+from streamtop.lifeline import DIE_WITH
+from streamtop.monitor import ErrorKind, Monitor, first_contact
+from streamtop.options import DashboardOptions
+from streamtop.pipeline.connection import ConnectError, ConnectionSpec, host_port
+from streamtop.serve.http import listen
+from streamtop.serve.http import stop as stop_http
+from streamtop.serve.hubapi import serve_api
+from streamtop.webserver import WebSettings, is_loopback, make_server
 
 DEFAULT_PORT = 8080
 DEFAULT_BIND = "127.0.0.1"

@@ -16,7 +16,16 @@ import hashlib
 
 from rich.text import Text
 
-from .model import ESCAPES, MESSAGE_ESCAPES, MESSAGE_UNSAFE, UNSAFE, TimeLag, TimeLagSource, label, unlabel
+from streamtop.pipeline.model import (
+    ESCAPES,
+    MESSAGE_ESCAPES,
+    MESSAGE_UNSAFE,
+    UNSAFE,
+    TimeLag,
+    TimeLagSource,
+    label,
+    unlabel,
+)
 
 __all__ = ["label", "unlabel"]
 

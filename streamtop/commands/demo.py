@@ -15,16 +15,10 @@ import signal
 import sys
 from typing import TYPE_CHECKING
 
-from .. import numbers as num
-from ..cliargs import UsageError, add_interval_argument, add_window_argument, spec_from_args
-from ..connection import REDIS_ERRORS, ConnectError, ConnectionSpec, describe_error
-from ..embedded import ServerUnavailable, port_free
-from ..hangup import STOP_SIGNALS, Stopper
-from ..options import DASHBOARD_DEFAULTS as DEFAULTS
-from ..options import DashboardOptions
-from ..record.moments import add_record_arguments
-from .reader import LASTID_KEY
-from .workload import (
+from streamtop import numbers as num
+from streamtop.cliargs import UsageError, add_interval_argument, add_window_argument, spec_from_args
+from streamtop.demo.reader import LASTID_KEY
+from streamtop.demo.workload import (
     DLQ,
     MAX_RATE,
     POISON_DELIVERIES,
@@ -34,11 +28,15 @@ from .workload import (
     DemoController,
     Lifecycle,
 )
+from streamtop.embedded import ServerUnavailable, port_free
+from streamtop.hangup import STOP_SIGNALS, Stopper
+from streamtop.options import DASHBOARD_DEFAULTS as DEFAULTS
+from streamtop.options import DashboardOptions
+from streamtop.pipeline.connection import REDIS_ERRORS, ConnectError, ConnectionSpec, describe_error
+from streamtop.record.moments import add_record_arguments
 
 if TYPE_CHECKING:  # the UI is imported only when the demo runs it (build_app)
-    from ..ui.demo_app import DemoApp
-
-
+    from streamtop.ui.demo_app import DemoApp
 DEMO_STUCK_MS = STUCK_MS  # entries idle this long count as stuck (and are retried)
 
 
@@ -196,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("the demo needs a standalone server (not --cluster)")
     if args.lesson is not None and args.no_ui:
         raise UsageError("--lesson opens the lessons view: it needs the UI (leave out --no-ui)")
-    from ..dashboard import open_log
+    from streamtop.commands.dashboard import open_log
 
     sink = open_log(args.log) if args.log else None  # a bad path: one line, before anything starts
     server = None
@@ -205,7 +203,7 @@ def run(args: argparse.Namespace) -> int:
         _check_server(spec)
         url = spec.display_url()
     else:
-        from .server import start_demo_server
+        from streamtop.demo.server import start_demo_server
 
         try:
             server = start_demo_server(spec_from_args(args).port if args.port else 0)
@@ -274,10 +272,10 @@ def demo_dashboard_options(args: argparse.Namespace, life: Lifecycle) -> Dashboa
 
 
 def build_app(args: argparse.Namespace, spec: ConnectionSpec, controller: DemoController) -> DemoApp:
-    """The dashboard as `streamtop` builds it (streamtop.dashboard), on the demo's server, with
+    """The dashboard as `streamtop` builds it (streamtop.commands.dashboard), on the demo's server, with
     the demo panel and its F-keys bound at app level (they work wherever the focus is)."""
-    from ..dashboard import make_app, open_session, record_to
-    from ..ui.demo_app import DemoApp
+    from streamtop.commands.dashboard import make_app, open_session, record_to
+    from streamtop.ui.demo_app import DemoApp
 
     # entries a crashed consumer held count as stuck after the workload's retry time (not 60 s),
     # so `c` claims them with its default min idle while the demo is still being watched
@@ -294,7 +292,7 @@ def build_app(args: argparse.Namespace, spec: ConnectionSpec, controller: DemoCo
 def _run_ui(
     args: argparse.Namespace, spec: ConnectionSpec, controller: DemoController, stopper: Stopper
 ) -> int:
-    from ..dashboard import run_app
+    from streamtop.commands.dashboard import run_app
 
     app = build_app(args, spec, controller)
     stopper.stops.append(lambda: app.call_from_thread(app.exit))

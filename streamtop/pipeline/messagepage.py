@@ -24,9 +24,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .connection import Command
-from .model import Entry, Focus, StreamInfo, id_key
-from .parse import Reply, parse_entries, to_int
+from streamtop.pipeline.connection import Command
+from streamtop.pipeline.model import Entry, Focus, StreamInfo, id_key
+from streamtop.pipeline.parse import Reply, parse_entries, to_int
 
 VALUE_CAP = 64 * 1024  # bytes of one value kept in a page (the collector's BIG_ENTRY); longer: cut
 

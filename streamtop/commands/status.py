@@ -43,11 +43,14 @@ from rich.console import Console, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
-from . import __version__, render
-from . import numbers as num
-from .cliargs import UsageError, add_watch_arguments, spec_from_args
-from .cluster import ClusterError
-from .connection import (
+from streamtop import __version__
+from streamtop import numbers as num
+from streamtop.cliargs import UsageError, add_watch_arguments, spec_from_args
+from streamtop.errors import ClusterOutage
+from streamtop.options import POLL_DEFAULTS, PollOptions
+from streamtop.pipeline import render
+from streamtop.pipeline.cluster import ClusterError
+from streamtop.pipeline.connection import (
     CLUSTER_OUTAGES,
     REDIS_ERRORS,
     AsyncClient,
@@ -56,14 +59,19 @@ from .connection import (
     connect,
     describe_error,
 )
-from .errors import ClusterOutage
-from .health import DEFAULT_WINDOW, Verdict
-from .history import History
-from .liveness import Clients, group_liveness, liveness, needs_clients, poll_clock, read_clients
-from .model import GroupInfo, LagSource, Snapshot, StreamInfo, id_ms, label
-from .options import POLL_DEFAULTS, PollOptions
-from .session import ServerSource, close_collector, make_action_client, make_collector
-from .source import Wants
+from streamtop.pipeline.health import DEFAULT_WINDOW, Verdict
+from streamtop.pipeline.history import History
+from streamtop.pipeline.liveness import (
+    Clients,
+    group_liveness,
+    liveness,
+    needs_clients,
+    poll_clock,
+    read_clients,
+)
+from streamtop.pipeline.model import GroupInfo, LagSource, Snapshot, StreamInfo, id_ms, label
+from streamtop.pipeline.source import Wants
+from streamtop.session import ServerSource, close_collector, make_action_client, make_collector
 
 SCHEMA_VERSION = 2  # 2: health "failing" renamed "stuck" (issue 25)
 OUTAGE_REPLIES = ("CLUSTERDOWN", "MOVED", "ASK", "TRYAGAIN", "MASTERDOWN")  # the cluster, not the key
@@ -400,8 +408,8 @@ def recorded(path: str, at: str | None, targets: list[str], window: float | None
     import fnmatch
     from datetime import datetime
 
-    from .record import Recording, RecordingError
-    from .record.moments import MomentError, parse_moment
+    from streamtop.record import Recording, RecordingError
+    from streamtop.record.moments import MomentError, parse_moment
 
     def moment(t: float) -> str:
         return datetime.fromtimestamp(t).isoformat(sep=" ", timespec="seconds")
@@ -470,7 +478,7 @@ def recorded(path: str, at: str | None, targets: list[str], window: float | None
 
 def json_schema() -> str:
     """The JSON Schema of the `--json` document, as shipped in the package (status.schema.json)."""
-    return resources.files(__package__).joinpath("status.schema.json").read_text(encoding="utf-8")
+    return resources.files("streamtop").joinpath("status.schema.json").read_text(encoding="utf-8")
 
 
 def _rate(value: float | None) -> float | None:
@@ -723,7 +731,7 @@ def _consumers_table(
     table.add_column("idle", justify="right", no_wrap=True)
     if inactive:
         table.add_column("inactive", justify="right", no_wrap=True)
-    if notes:  # gone, waiting, busy or cannot tell (streamtop.liveness)
+    if notes:  # gone, waiting, busy or cannot tell (streamtop.pipeline.liveness)
         table.add_column("state")
     for g, c in rows:
         row = [

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from .model import Focus, Snapshot
+from streamtop.pipeline.model import Focus, Snapshot
 
 WaitHook = Callable[[bool], None]  # told True when a round trip to the server starts, False at its end
 

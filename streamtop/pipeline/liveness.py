@@ -40,9 +40,17 @@ from enum import StrEnum
 
 import redis.asyncio as aioredis
 
-from .model import ConsumerInfo, GroupInfo, LagSource, Snapshot, TimeLagSource, id_ms, time_based
-from .parse import Reply
-from .render import duration_ms
+from streamtop.pipeline.model import (
+    ConsumerInfo,
+    GroupInfo,
+    LagSource,
+    Snapshot,
+    TimeLagSource,
+    id_ms,
+    time_based,
+)
+from streamtop.pipeline.parse import Reply
+from streamtop.pipeline.render import duration_ms
 
 GONE_AFTER_MS = 60_000  # no read attempted for this long before any verdict but "active"
 OWN_NAME = b"streamtop"  # streamtop's own connections (connection.py names them): never a consumer's
