@@ -359,7 +359,7 @@ class _ViewersHub:
     """web's hub as web.start_hub makes it (a ViewersMonitor: follow_screen with the viewers'
     screens), polled by hand."""
 
-    def __init__(self, srv) -> None:
+    def __init__(self, srv, interval: float = 0.2) -> None:
         from functools import partial
 
         from streamtop.hub.api import Hub, ViewersMonitor
@@ -368,8 +368,9 @@ class _ViewersHub:
         from streamtop.web import _NoMetrics
 
         spec = build_spec(url=srv.url)
-        self.monitor = ViewersMonitor(spec, SessionOptions(interval=0.2, follow_screen=True, read_only=True))
-        self.hub = Hub(self.monitor, 0.2, spec.display_url())
+        options = SessionOptions(interval=interval, follow_screen=True, read_only=True)
+        self.monitor = ViewersMonitor(spec, options)
+        self.hub = Hub(self.monitor, interval, spec.display_url())
         self.httpd, self.thread = listen(0, "127.0.0.1", _NoMetrics(), (), partial(serve_api, self.hub))
         self.url = f"http://127.0.0.1:{self.httpd.server_port}"
 
@@ -477,4 +478,34 @@ async def test_a_view_is_validated_bounded_and_taken_only_from_an_open_viewer(se
         assert (await loop.run_in_executor(None, _get, f"{hub.url}/api/v1/view?viewer=v1"))[0] == 405
         assert hub.hub.views_taken == 0 and hub.monitor.viewers_visible == frozenset()
     finally:
+        await hub.close()
+
+
+async def test_rows_coming_into_view_wake_web_hubs_poller(server, r):
+    """web's poller (hub.api.poll_forever) polls when a viewer's rows come into view, not at the
+    end of its interval (8 s here: the quarter-interval floor is 2 s, the wait below 6 s)."""
+    from streamtop.hub.api import poll_forever
+
+    for k in (b"s0", b"s1", b"s2"):
+        r.xadd(k, {"n": 1})
+    hub = _ViewersHub(server, interval=8.0)
+    stop = asyncio.Event()
+    poller = asyncio.create_task(poll_forever(hub.hub, stop))
+    viewer = None
+    try:
+        await until(None, lambda: hub.hub.seq >= 1 and hub.hub.snapshot is not None, "the first poll")
+        seq = hub.hub.seq
+        viewer = await _viewer(hub.url, b"s1", {b"s1"})
+        snap = await until(
+            None,
+            lambda: hub.hub.seq > seq and hub.hub.snapshot,
+            "a poll woken by the view",
+            timeout=6.0,
+        )
+        assert b"s1" in _full(snap) and b"s2" not in _full(snap)
+    finally:
+        stop.set()
+        await poller
+        if viewer is not None:
+            await viewer.aclose()
         await hub.close()
