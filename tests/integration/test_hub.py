@@ -509,3 +509,35 @@ async def test_rows_coming_into_view_wake_web_hubs_poller(server, r):
         if viewer is not None:
             await viewer.aclose()
         await hub.close()
+
+
+async def test_an_attached_dashboard_posts_the_rows_it_shows_and_the_hub_reads_them_in_full(server, r):
+    """The real screen: an attached dashboard with more streams than rows posts the rows it shows
+    (and its selection); the hub's next poll reads those in full and the others as summaries;
+    the dashboard still lists every stream."""
+    keys = [f"k{i:03d}".encode() for i in range(60)]
+    pipe = r.pipeline(transaction=False)
+    for k in keys:
+        pipe.xadd(k, {"n": 1})
+    pipe.execute()
+    hub = _ViewersHub(server, interval=5.0)
+    app = StreamtopApp(AttachedMonitor(hub.url, None, FAST))
+    try:
+        await hub.poll()
+        async with app.run_test(size=SIZE) as pilot:
+            source = app.monitor.source
+            await until(pilot, lambda: app.main.rows_shown and source.view_sent, "the view posted")
+            shown = set(app.main.rows_shown)
+            assert 0 < len(shown) < len(keys)
+            await until(
+                pilot, lambda: hub.monitor.viewers_visible == source.view_sent, "the hub took the view"
+            )
+            assert shown <= hub.monitor.viewers_visible
+            snap = await hub.poll()
+            assert _full(snap) == set(hub.monitor.viewers_visible)
+            seq = hub.hub.seq
+            await until(pilot, lambda: app.monitor.hub and app.monitor.hub.seq == seq, "the poll shown")
+            await pilot.pause()
+            assert len(app.w("streams-table").row_keys) == len(keys)  # every row, summaries too
+    finally:
+        await hub.close()
