@@ -108,6 +108,13 @@ async def test_every_panel_of_an_attached_dashboard_shows_what_a_direct_one_show
                 await until(
                     pa, lambda s=seq: attached.monitor.hub and attached.monitor.hub.seq == s, "the poll"
                 )
+                # shown, not only received: a select before the rows are in the table is undone by
+                # the table's cursor at the next redraw (seen under load)
+                await until(
+                    pa,
+                    lambda t=snap.taken_at: attached.snapshot is not None and attached.snapshot.taken_at == t,
+                    "the poll shown",
+                )
                 attached.main.select(b"orders", b"billing")
                 if step == 2:  # the messages page too (read only while its tab is shown)
                     for app in (attached, direct):
