@@ -11,6 +11,14 @@ the hub's poll that saw it each attached dashboard and page showed it (target: w
 interval). A workload adds one entry every 0.2 s to another stream in both setups.
 
     python bench/hub.py [--streams 8] [--attached 10] [--pages 5] [--window 20] [--interval 1]
+
+`--screen`: the hub reads what its viewers show. Many streams (`--streams 200`), a screen showing
+some of them (`--rows`: ~30 stream rows on a 160x90 terminal), `streamtop web` with its own hub
+(it polls; its `--pages` are `streamtop --attach` to it, each posting its screen) against one
+dashboard alone at the same size: commands/s and CPU, how many streams each reads in full, and
+how long after the change each showed it (the change made on the first row on every screen).
+
+    python bench/hub.py --screen [--streams 200] [--pages 5] [--rows 70]
 """
 
 from __future__ import annotations
@@ -75,11 +83,11 @@ class Workload:
 class Watched(PtyProcess):
     """A dashboard in a pty whose output is searched for SHOWN once armed (the first time seen)."""
 
-    def __init__(self, args: list[str]) -> None:
+    def __init__(self, args: list[str], rows: int = 48) -> None:
         self.armed_at: float | None = None
         self.seen_at: float | None = None
         self._tail = b""
-        super().__init__(args)
+        super().__init__(args, rows=rows)
 
     def _drain(self) -> None:
         while True:
@@ -96,13 +104,23 @@ class Watched(PtyProcess):
                 self.output += data
 
 
-def measure(r: Any, window: float) -> dict[str, float]:
+def measure(r: Any, window: float) -> dict[str, Any]:
     calls0, cpu0 = server_figures(r)
+    each0 = r.info("commandstats")
     t0 = time.monotonic()
     time.sleep(window)
     calls1, cpu1 = server_figures(r)
+    each1 = r.info("commandstats")
     dt = time.monotonic() - t0
-    return {"commands_per_s": (calls1 - calls0) / dt, "server_cpu_pct": 100 * (cpu1 - cpu0) / dt}
+    each = {
+        k.removeprefix("cmdstat_"): round((v["calls"] - each0.get(k, {}).get("calls", 0)) / dt, 2)
+        for k, v in each1.items()
+    }
+    return {
+        "commands_per_s": (calls1 - calls0) / dt,
+        "server_cpu_pct": 100 * (cpu1 - cpu0) / dt,
+        "each_per_s": {k: v for k, v in each.items() if v},
+    }
 
 
 def wait_url(url: str, timeout: float = 60) -> None:
@@ -162,10 +180,11 @@ async def _session_saw(hub_url: str, armed: asyncio.Event, out: list[float]) -> 
         await session.close()
 
 
-async def _hub_saw(events_url: str) -> float:
+async def _hub_saw(events_url: str, token: str = "") -> float:
     """When the hub's event stream first carries the change."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with (
-        aiohttp.ClientSession() as http,
+        aiohttp.ClientSession(headers=headers) as http,
         http.get(events_url, timeout=aiohttp.ClientTimeout(total=None)) as resp,
     ):
         async for line in resp.content:
@@ -279,15 +298,273 @@ async def _with_pages(
     return figures
 
 
+# --screen: web's own hub (it follows its pages' screens) vs one dashboard alone -------------------
+
+
+def _change(r: Any) -> float:
+    """MARKER_ADDED entries added to the first row's stream; when (epoch)."""
+    made = time.time()
+    pipe = r.pipeline(transaction=False)
+    for _ in range(MARKER_ADDED):
+        pipe.xadd(MARKER, {b"n": b"1"})
+    pipe.execute()
+    return made
+
+
+def _unchange(r: Any) -> None:
+    """The marker's length back to MARKER_BEFORE (the next setup shows the change again)."""
+    r.xtrim(MARKER, maxlen=MARKER_BEFORE)
+
+
+def screen_alone(srv: Any, r: Any, opts: argparse.Namespace) -> dict[str, float]:
+    dash = Watched(["--url", srv.url, "--interval", str(opts.interval)], rows=opts.rows)
+    try:
+        time.sleep(opts.warmup)
+        if dash.proc.poll() is not None:
+            raise SystemExit(f"streamtop exited: {dash.output[-400:]!r}")
+        figures = measure(r, opts.window)
+        figures["xinfo_consumers_per_s"] = figures["each_per_s"].get("xinfo|consumers", 0.0)
+        dash.armed_at = time.time()
+        made = _change(r)
+        deadline = time.time() + 5 * opts.interval + 5
+        while dash.seen_at is None and time.time() < deadline:
+            time.sleep(0.05)
+        figures["shown_after_s"] = dash.seen_at - made if dash.seen_at else float("nan")
+        _unchange(r)
+        return figures
+    finally:
+        dash.stop()
+
+
+def _web_hub(web: Any) -> tuple[str, str] | None:
+    """web's own hub (URL, token), as its pages got them (their argv and environment)."""
+    for child in psutil.Process(web.pid).children(recursive=True):
+        with contextlib.suppress(psutil.Error, ValueError):
+            argv = child.cmdline()
+            if "--attach" in argv:
+                return argv[argv.index("--attach") + 1], child.environ().get("STREAMTOP_HUB_TOKEN", "")
+    return None
+
+
+def screen_hub(srv: Any, r: Any, opts: argparse.Namespace) -> dict[str, Any]:
+    web_port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "REDISCLI_AUTH")}
+    web = subprocess.Popen(
+        [
+            *_streamtop_bin(),
+            "web",
+            "--url",
+            srv.url,
+            "--interval",
+            str(opts.interval),
+            "--port",
+            str(web_port),
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    try:
+        wait_url(f"http://127.0.0.1:{web_port}/")
+        return asyncio.run(_screen_pages(r, opts, web_port, web))
+    finally:
+        web.send_signal(signal.SIGTERM)
+        try:
+            web.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            web.kill()
+            web.wait()
+
+
+async def _sample_details(hub: tuple[str, str], out: list[int]) -> None:
+    """The hub's streams read in full, each poll (its event stream)."""
+    headers = {"Authorization": f"Bearer {hub[1]}"}
+    async with (
+        aiohttp.ClientSession(headers=headers) as http,
+        http.get(f"{hub[0]}/api/v1/events", timeout=aiohttp.ClientTimeout(total=None)) as resp,
+    ):
+        async for line in resp.content:
+            if line.startswith(b"data:"):
+                _, snap = read_document(line[5:].strip())
+                if snap is not None and snap.cost is not None:
+                    out.append(snap.cost.detailed)
+
+
+async def _screen_pages(r: Any, opts: argparse.Namespace, web_port: int, web: Any) -> dict[str, Any]:
+    state: dict[str, bool] = {}
+    seen: list[float] = []
+    url = f"http://127.0.0.1:{web_port}/ws?width=160&height={opts.rows}"
+    async with aiohttp.ClientSession() as http:
+        pages = [asyncio.create_task(_page(http, url, state, seen)) for _ in range(opts.pages)]
+        await asyncio.sleep(opts.warmup + 2)  # the pages' processes start too
+        hub = _web_hub(web)
+        details: list[int] = []
+        sampler = asyncio.create_task(_sample_details(hub, details)) if hub is not None else None
+        # the pages' processes start slowly on a loaded machine (their first screens are not yet
+        # their last): the window starts once the hub's full reads held still for 5 polls
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not (
+            len(details) >= 5 and details[-1] > 1 and len(set(details[-5:])) == 1
+        ):
+            await asyncio.sleep(0.2)
+        figures_settle = len(details)
+        details.clear()
+        web_cpu0 = psutil.Process(web.pid).cpu_times()
+        figures: dict[str, Any] = await asyncio.to_thread(measure, r, opts.window)
+        web_cpu1 = psutil.Process(web.pid).cpu_times()
+        if sampler is not None:
+            sampler.cancel()
+        figures["hub_detailed_samples"] = details
+        figures["polls_before_settled"] = figures_settle
+        figures["web_cpu_pct"] = (
+            100 * (web_cpu1.user + web_cpu1.system - web_cpu0.user - web_cpu0.system) / opts.window
+        )
+        figures["xinfo_consumers_per_s"] = figures["each_per_s"].get("xinfo|consumers", 0.0)
+        figures["pages_running"] = len(psutil.Process(web.pid).children(recursive=True))
+        if hub is not None:
+            req = urllib.request.Request(
+                f"{hub[0]}/api/v1/snapshot", headers={"Authorization": f"Bearer {hub[1]}"}
+            )
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                hub_state, snap = read_document(resp.read())
+            figures["hub_reads"] = hub_state.reads
+            if snap is not None and snap.cost is not None:
+                figures["hub_detailed"] = snap.cost.detailed
+                figures["hub_streams"] = len(snap.streams)
+                marker = snap.stream(MARKER)
+                figures["hub_marker_in_full"] = marker is not None and not marker.summary_only
+            hub_task = asyncio.create_task(_hub_saw(f"{hub[0]}/api/v1/events", hub[1]))
+            await asyncio.sleep(0.5)
+        state["armed"] = True
+        made = await asyncio.to_thread(_change, r)
+        deadline = time.time() + 5 * opts.interval + 5
+        while len(seen) < opts.pages and time.time() < deadline:
+            await asyncio.sleep(0.05)
+        for task in pages:
+            task.cancel()
+        if hub is not None:
+            figures["hub_had_it_after_s"] = await asyncio.wait_for(hub_task, 30) - made
+        figures["pages_showing"] = len(seen)
+        figures["max_shown_after_s"] = max((t - made for t in seen), default=float("nan"))
+        figures["median_shown_after_s"] = (
+            statistics.median([t - made for t in seen]) if seen else float("nan")
+        )
+        await asyncio.to_thread(_unchange, r)
+    return figures
+
+
+def screen_main(opts: argparse.Namespace) -> None:
+    with embedded_server() as srv:
+        r = sync_client(srv)
+        populate(r, 0, opts.streams)
+        pipe = r.pipeline(transaction=False)
+        for _ in range(MARKER_BEFORE):
+            pipe.xadd(MARKER, {b"n": b"1"})
+        pipe.xgroup_create(MARKER, b"g", id="$")
+        pipe.execute()
+        work = Workload(srv)
+        try:
+            load_before = load()
+            first = screen_alone(srv, r, opts)
+            hub = screen_hub(srv, r, opts)
+            again = screen_alone(srv, r, opts)
+            load_after = load()
+        finally:
+            work.close()
+    one = {k: (first[k] + again[k]) / 2 for k in first if k != "each_per_s"}
+    ratio_calls = hub["commands_per_s"] / one["commands_per_s"]
+    ratio_cpu = hub["server_cpu_pct"] / one["server_cpu_pct"] if one["server_cpu_pct"] else float("nan")
+    who = f"web's hub + {opts.pages} pages ({hub['pages_running']} processes)"
+    rows = [
+        Row(
+            "alone",
+            "server commands/s",
+            f"{one['commands_per_s']:.1f}",
+            note=f"one dashboard; before/after {first['commands_per_s']:.1f}/{again['commands_per_s']:.1f}",
+        ),
+        Row("hub", "server commands/s", f"{hub['commands_per_s']:.1f}", note=who),
+        Row("hub", "commands/s vs alone", f"{ratio_calls:.2f}x", "<= 1.10x", ratio_calls <= 1.10),
+        Row(
+            "alone",
+            "server CPU % of a core",
+            f"{one['server_cpu_pct']:.3f}",
+            note=f"before / after: {first['server_cpu_pct']:.3f} / {again['server_cpu_pct']:.3f}",
+        ),
+        Row("hub", "server CPU % of a core", f"{hub['server_cpu_pct']:.3f}"),
+        Row(
+            "hub",
+            "server CPU vs alone",
+            f"{ratio_cpu:.2f}x",
+            "<= 1.10x",
+            ratio_cpu <= 1.10,
+            "INFO cpu: noisy",
+        ),
+        Row(
+            "alone",
+            "XINFO CONSUMERS /s",
+            f"{one['xinfo_consumers_per_s']:.1f}",
+            note=f"2 per stream read in full; before/after {first['xinfo_consumers_per_s']:.1f}/"
+            f"{again['xinfo_consumers_per_s']:.1f}",
+        ),
+        Row(
+            "hub",
+            "XINFO CONSUMERS /s",
+            f"{hub['xinfo_consumers_per_s']:.1f}",
+            note=f"its last poll: {hub.get('hub_detailed', '?')} of {hub.get('hub_streams', '?')} in full "
+            f"(reads {hub.get('hub_reads', '?')})",
+        ),
+        Row(
+            "alone",
+            "change shown after it was made",
+            f"{one['shown_after_s']:.2f} s",
+            note=f"before/after {first['shown_after_s']:.2f}/{again['shown_after_s']:.2f}",
+        ),
+        Row(
+            "hub",
+            "change in the hub's document after",
+            f"{hub.get('hub_had_it_after_s', float('nan')):.2f} s",
+            f"<= alone + {opts.interval:g} s",
+            hub.get("hub_had_it_after_s", float("inf")) <= one["shown_after_s"] + opts.interval,
+            "what every page is sent",
+        ),
+        Row(
+            "hub",
+            "change shown on the pages after",
+            f"{hub['max_shown_after_s']:.2f} s (worst of {hub['pages_showing']})",
+            note=f"median {hub['median_shown_after_s']:.2f} s: {opts.pages} Textual pages drawing at once",
+        ),
+        Row("hub", "web process CPU %", f"{hub['web_cpu_pct']:.1f}", note="its poll, hub and pages' I/O"),
+    ]
+    print(
+        f"streamtop hub --screen: {opts.streams + 2} streams, 160x{opts.rows} screens, interval "
+        f"{opts.interval:g} s, {opts.window:g} s windows, Valkey 9.1; load average {load_before} before, "
+        f"{load_after} after"
+    )
+    print_table(rows)
+    print(
+        json.dumps(
+            {"alone": one, "alone_runs": [first, again], "hub": hub, "load": [load_before, load_after]}
+        )
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--streams", type=int, default=8)  # + 2: every stream on screen
+    ap.add_argument("--streams", type=int, default=None)  # 8 (+ 2: every stream on screen); --screen: 200
     ap.add_argument("--attached", type=int, default=10)
     ap.add_argument("--pages", type=int, default=5)
     ap.add_argument("--window", type=float, default=20.0)
     ap.add_argument("--warmup", type=float, default=6.0)
     ap.add_argument("--interval", type=float, default=1.0)
+    ap.add_argument("--screen", action="store_true", help="many streams, some on screen: web's hub vs alone")
+    ap.add_argument("--rows", type=int, default=90, help="--screen: the terminal's rows (pty and pages)")
     opts = ap.parse_args()
+    if opts.streams is None:
+        opts.streams = 200 if opts.screen else 8
+    if opts.screen:
+        screen_main(opts)
+        return
     with embedded_server() as srv:
         r = sync_client(srv)
         populate(r, 0, opts.streams)

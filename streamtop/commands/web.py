@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 from streamtop import numbers as num
 from streamtop.cliargs import UsageError, add_dashboard_arguments, add_watch_arguments, spec_from_args
-from streamtop.hub.api import Hub, poll_forever
+from streamtop.hub.api import Hub, ViewersMonitor, poll_forever
 from streamtop.hub.attach import TOKEN_ENV, check_hub_url, hub_token
 from streamtop.lifeline import DIE_WITH
 from streamtop.monitor import ErrorKind, Monitor, first_contact
@@ -238,9 +238,15 @@ class _NoMetrics:
 def start_hub(spec: ConnectionSpec, args: argparse.Namespace) -> tuple[Hub, Any, Any]:
     """The web process's own poller and its hub on a free loopback port, with a token of its own:
     every page attaches to it, so N pages cost one poll."""
-    options = DashboardOptions.from_args(args).session()
-    # no screen: every stream in full, within the budget; read-only (the pages act on their own)
-    monitor = Monitor(spec, replace(options, read_only=True, follow_screen=True, everything_visible=True))
+    options = replace(DashboardOptions.from_args(args).session(), read_only=True, follow_screen=True)
+    # read-only (the pages act on their own); what the pages show in full (each posts its screen),
+    # the rest as summaries within the budget, as one dashboard reads for its own screen; with
+    # --full-poll, every stream in full every poll (a page may show any)
+    monitor: Monitor
+    if args.full_poll:
+        monitor = Monitor(spec, replace(options, everything_visible=True))
+    else:
+        monitor = ViewersMonitor(spec, options)
     url = spec.display_url()
     hub = Hub(monitor, args.interval, url, expose_entries=True, token=secrets.token_urlsafe(24))
     httpd, thread = listen(0, "127.0.0.1", _NoMetrics(), (), partial(serve_api, hub))

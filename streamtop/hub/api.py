@@ -11,6 +11,13 @@ is encoded once (in the poller's thread) and handed to the HTTP loop, which writ
 to every subscriber. A focus page is read on the poller's loop (its clients live there), once per
 (poll, page): N viewers of the same page, asking at once or one after the other, cost one read.
 
+What it reads (issue 31's gap): a hub whose monitor is a ViewersMonitor (web's own hub: nothing
+scrapes it) reads in full only what its viewers show, the rest as summaries within its budget,
+as a dashboard does for its own screen (follow_screen): each viewer posts the keys it has on
+screen to /api/v1/view?viewer=ID, the hub polls with the union of them as its visible rows, and a
+viewer's view is forgotten when its event stream (/api/v1/events?viewer=ID) closes. serve's hub
+reads everything in full: its /metrics needs every stream.
+
 Access: bound to loopback, anyone on the machine may read; elsewhere the API answers only with
 the bearer token of --token-file (and not at all without one). Entry bodies (the messages page)
 are left out unless --expose-entries: the IDs are kept, the fields are not.
@@ -25,7 +32,6 @@ import dataclasses
 import hmac
 import threading
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
 from streamtop.pipeline.collector import focus_commands, focus_data, mark_without_data
@@ -33,11 +39,20 @@ from streamtop.pipeline.connection import Command, execute_raw
 from streamtop.pipeline.messagepage import MessagePages
 from streamtop.pipeline.model import Entry, Focus, FocusData, Snapshot
 from streamtop.pipeline.parse import Reply
+from streamtop.pipeline.source import Wants
 
-from .document import HubState, document, encode, focus_from_query, focus_json
-
-if TYPE_CHECKING:
-    from ..monitor import Monitor
+from ..monitor import Monitor
+from .document import (
+    READS_EVERYTHING,
+    READS_VIEWERS,
+    HubState,
+    check_viewer,
+    document,
+    encode,
+    focus_from_query,
+    focus_json,
+    view_from_body,
+)
 
 API = "/api/v1/"
 HEARTBEAT = 5.0  # seconds between SSE comments on a quiet stream (proxies close idle ones)
@@ -55,6 +70,18 @@ def read_token(path: str) -> str:
     if len(token) < 16:
         raise ValueError(f"the token in {path} is shorter than 16 characters")
     return token
+
+
+class ViewersMonitor(Monitor):
+    """A hub's session that reads in full what its viewers show (the union of their views, set by
+    the Hub), the other streams as summaries within the budget: a dashboard's follow_screen with
+    the viewers' screens as its screen. No viewer: summaries only."""
+
+    viewers_visible: frozenset[bytes] = frozenset()
+
+    def wants(self) -> Wants:
+        w = super().wants()
+        return dataclasses.replace(w, visible=w.visible | self.viewers_visible, everything_visible=False)
 
 
 class Hub:
@@ -96,6 +123,12 @@ class Hub:
         # is a one-off demand, as a scrape is
         self.hold: Callable[[], Callable[[], None]] | None = None
         self.demand: Callable[[], object] | None = None
+        # the viewers' screens (HTTP loop only): open event streams per viewer id, and its view
+        self.follows_viewers = isinstance(monitor, ViewersMonitor)
+        self._streams: dict[str, int] = {}
+        self._views: dict[str, frozenset[bytes]] = {}
+        self.wake: asyncio.Event | None = None  # set (on the poll loop) when a view adds keys
+        self.views_taken = 0  # views accepted (tests)
 
     # the poller's side -----------------------------------------------------------------------
 
@@ -115,6 +148,7 @@ class Hub:
             interval=self.interval,
             url=self.url,
             entries_exposed=self.expose_entries,
+            reads=READS_VIEWERS if self.follows_viewers else READS_EVERYTHING,
         )
         if snap is not None and snap.focus is not None:  # the hub's own screen is none of theirs
             snap = dataclasses.replace(snap, focus=None)
@@ -224,6 +258,56 @@ class Hub:
         if not fut.done():
             fut.set_result(encode(focus_json(data, seq)))
 
+    # the viewers' screens (on the HTTP loop) ------------------------------------------------------
+
+    def open_viewer(self, viewer: str) -> None:
+        """An event stream of `viewer` opened (before its head is sent: a view posted as soon as
+        the viewer has the head is taken)."""
+        self._streams[viewer] = self._streams.get(viewer, 0) + 1
+
+    def close_viewer(self, viewer: str) -> None:
+        """An event stream of `viewer` closed: its view is forgotten with its last one."""
+        left = self._streams.get(viewer, 0) - 1
+        if left > 0:
+            self._streams[viewer] = left
+            return
+        self._streams.pop(viewer, None)
+        if self._views.pop(viewer, None):
+            self._apply_views()
+
+    def take_view(self, query: str, body: bytes) -> tuple[str, bytes]:
+        """(status, body) of POST /api/v1/view?viewer=ID: the keys that viewer has on screen."""
+        try:
+            viewer = check_viewer(dict(parse_qsl(query)).get("viewer"))
+            keys = view_from_body(body)
+        except ValueError as exc:
+            return "400 Bad Request", f"bad view: {exc}\n".encode()
+        if viewer not in self._streams:
+            return "409 Conflict", b"no event stream of this viewer is open (/api/v1/events?viewer=ID)\n"
+        self.views_taken += 1
+        if self._views.get(viewer, frozenset()) != keys:
+            self._views[viewer] = keys
+            self._apply_views()
+        reads = READS_VIEWERS if self.follows_viewers else READS_EVERYTHING
+        return "200 OK", encode({"reads": reads, "keys": len(keys)})
+
+    @property
+    def viewers_visible(self) -> frozenset[bytes]:
+        """The union of the viewers' views."""
+        return frozenset().union(*self._views.values())
+
+    def _apply_views(self) -> None:
+        monitor = self.monitor
+        if not isinstance(monitor, ViewersMonitor):
+            return
+        union = self.viewers_visible
+        added = not union <= monitor.viewers_visible
+        monitor.viewers_visible = union  # one assignment: the poller reads it at its next poll
+        loop, wake = self.poll_loop, self.wake
+        if added and wake is not None and loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # rows came into view: poll now, as a dashboard does
+                loop.call_soon_threadsafe(wake.set)
+
     def subscribe(self) -> asyncio.Queue[bytes]:
         """A viewer's queue of documents, the current one in it already (on the HTTP loop)."""
         self.http_loop = asyncio.get_running_loop()
@@ -257,8 +341,11 @@ async def poll_forever(hub: Hub, stop: asyncio.Event) -> None:
     import time
 
     monitor = hub.monitor
+    hub.poll_loop = asyncio.get_running_loop()
+    wake = hub.wake = asyncio.Event()
     while not stop.is_set():
         started = time.monotonic()
+        wake.clear()
         try:
             await monitor.poll()
         finally:
@@ -266,5 +353,15 @@ async def poll_forever(hub: Hub, stop: asyncio.Event) -> None:
         retry = monitor.retry_in()
         period = monitor.poll_delay()
         delay = retry if retry is not None else period - (time.monotonic() - started)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), max(0.0, delay))
+        if delay <= 0:
+            continue
+        waits = {asyncio.ensure_future(stop.wait())}
+        if retry is None:  # rows came into view: the next poll now (not during a backoff)
+            waits.add(asyncio.ensure_future(wake.wait()))
+        await asyncio.wait(waits, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+        for task in waits:
+            task.cancel()
+        if wake.is_set() and not stop.is_set() and retry is None:
+            # not sooner than a quarter interval after the last poll began: viewers scrolling
+            # fast cost at most four polls an interval (and the budget still holds)
+            await asyncio.sleep(max(0.0, started + period / 4 - time.monotonic()))

@@ -11,6 +11,11 @@ session (states, backoff, ages, history, the header) works unchanged:
 - no new document for the answer timeout (the hub's poll hangs): NOT ANSWERING, as for a server;
 - the hub's own poll fails (its server is down): STALE with the hub's error.
 
+The viewer tells the hub what it has on screen (the rows' keys and the selected stream) with a
+POST to /api/v1/view?viewer=ID, ID its event stream's: a hub that reads only what its viewers show
+(web's own, document "reads": "viewers") reads those in full and the rest as summaries. Sent when
+the screen changes and again after each (re)opened stream (a restarted hub knows nothing).
+
 Writes never go through the hub: with the viewer's own connection options (--url, -h, -p, -a,
 REDIS_URL) the actions client connects to the server directly with those credentials; without
 them the dashboard is read-only and says so.
@@ -21,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import secrets
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
@@ -33,7 +39,7 @@ from streamtop.pipeline.source import PollSource, WaitHook, Wants
 from ..commandlog import CommandLog
 from ..monitor import Monitor, State, answer_timeout
 from ..options import SESSION_DEFAULTS, SessionOptions
-from .document import DocumentError, HubState, focus_query, read_document, read_focus
+from .document import DocumentError, HubState, focus_query, read_document, read_focus, view_body
 
 if TYPE_CHECKING:
     import aiohttp
@@ -74,8 +80,15 @@ class HubSource:
         self.hub: HubState | None = None
         self.hub_snapshot: Snapshot | None = None  # the hub's last good poll, without focus
         self.fresh = False  # the last poll() carried a new poll of the hub (not a focus alone)
-        self.focus: Focus | None = None
+        self.focus: Focus | None = None  # the pages asked of the hub (without `visible`)
+        self.screen_focus: Focus | None = None  # the focus as the screen gave it
         self.documents = 0  # documents received (tests, bench)
+        self.viewer = secrets.token_urlsafe(12)  # this viewer's id at the hub (its view's owner)
+        self.view: frozenset[bytes] = frozenset()  # the keys on screen
+        self.view_sent: frozenset[bytes] | None = None  # what the hub has of them (None: nothing)
+        self.views_sent = 0  # views the hub took (tests)
+        self._views_unsupported = False  # an older hub (404): it reads everything anyway
+        self._view_task: asyncio.Task[None] | None = None
         self._http: aiohttp.ClientSession | None = None
         self._reader: asyncio.Task[None] | None = None
         self._latest: bytes | None = None  # a document not yet applied
@@ -92,10 +105,56 @@ class HubSource:
         self.set_focus(wants.focus)
 
     def set_focus(self, focus: Focus | None) -> None:
-        if focus != self.focus:
-            self.focus = focus
+        """The screen's focus: its pages are asked of the hub, its visible rows (and the
+        selected stream) are posted to the hub as this viewer's view."""
+        self.screen_focus = focus
+        page = dataclasses.replace(focus, visible=frozenset()) if focus is not None else None
+        if page != self.focus:
+            self.focus = page
             self._focus_dirty = True
             self._wake.set()
+        view = focus.visible | {focus.key} if focus is not None else frozenset()
+        if view != self.view:
+            self.view = view
+            self._sync_view()
+
+    def _sync_view(self) -> None:
+        """Post the view when the hub does not have it (one post at a time; the newest wins)."""
+        if self._views_unsupported or self.view == self.view_sent or self._reader is None:
+            return
+        if self._view_task is not None and not self._view_task.done():
+            return  # its end posts again if the view changed meanwhile
+        try:
+            self._view_task = asyncio.get_running_loop().create_task(self._post_view())
+        except RuntimeError:  # no loop yet: the next poll sends it
+            return
+
+    async def _post_view(self) -> None:
+        import aiohttp
+
+        view = self.view
+        try:
+            http = await self._session()
+            async with http.post(
+                f"{self.hub_url}/api/v1/view?viewer={self.viewer}",
+                data=view_body(view),
+                headers={"Content-Type": "application/json"},
+                timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT),
+            ) as resp:
+                await resp.read()
+                if resp.status == 200:
+                    self.view_sent = view
+                    self.views_sent += 1
+                elif resp.status in (404, 405):  # a hub before views: it reads every stream
+                    self._views_unsupported = True
+                    return
+                else:  # 409: our stream is not open (yet, or any more): sent again when it is
+                    return
+        except (aiohttp.ClientError, OSError, TimeoutError):
+            return  # the event stream says what is wrong; sent again after it reopens
+        if self.view != view:
+            self._view_task = None
+            self._sync_view()
 
     def request_discovery(self) -> None:
         """Discovery is the hub's."""
@@ -112,6 +171,7 @@ class HubSource:
         self.fresh = False
         if self._reader is None or self._reader.done():
             await self._open()
+        self._sync_view()
         while self._latest is None and not self._focus_dirty and self._broken is None:
             self._wake.clear()
             await self._wake.wait()
@@ -134,8 +194,10 @@ class HubSource:
             raise HubDown(f"at the hub: {self.hub.error or self.hub.state}")
         if base is None:
             raise HubDown("the hub has not polled its server yet")
-        focus = self.focus
+        focus, screen = self.focus, self.screen_focus  # this page's, whatever comes meanwhile
         data = await self._read_focus(focus, self.hub.seq if self.hub else 0) if focus else None
+        if focus is not None and data is not None and screen is not None:  # as the screen asked it
+            data = dataclasses.replace(data, focus=dataclasses.replace(focus, visible=screen.visible))
         return dataclasses.replace(base, focus=data)
 
     @property
@@ -178,7 +240,7 @@ class HubSource:
         http = await self._session()
         try:
             resp = await http.get(
-                f"{self.hub_url}/api/v1/events",
+                f"{self.hub_url}/api/v1/events?viewer={self.viewer}",
                 timeout=aiohttp.ClientTimeout(
                     total=None, sock_connect=REQUEST_TIMEOUT, sock_read=STREAM_SILENCE
                 ),
@@ -195,6 +257,7 @@ class HubSource:
                 )
             raise HubTrouble(f"HTTP {resp.status}: {text}")
         self._broken = None
+        self.view_sent = None  # a new stream: the hub may know nothing of us (restarted)
         self._reader = asyncio.ensure_future(self._read(resp))
 
     async def _read(self, resp: aiohttp.ClientResponse) -> None:
@@ -235,12 +298,17 @@ class HubSource:
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             raise HubTrouble(_reason(exc)) from None
         _, data = read_focus(body)
-        data = dataclasses.replace(data, focus=focus)  # `visible` is not the hub's business
+        data = dataclasses.replace(data, focus=focus)
         self._focus_cache = (seq, focus, data)
         return data
 
     async def drop(self) -> None:
         """Close the event stream; the next poll opens it again."""
+        task, self._view_task = self._view_task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
         reader, self._reader = self._reader, None
         if reader is not None and not reader.done():
             reader.cancel()

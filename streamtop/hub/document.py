@@ -37,6 +37,10 @@ from ..record.codec import (
 
 FORMAT = "streamtop-hub"
 VERSION = 1  # bumped by any change a reader of the previous version would misread
+# additions a reader of the same version may ignore: 2 = the hub's "reads" (what it reads in full:
+# "everything", or "viewers": what its viewers show, posted to /api/v1/view; the rest summaries)
+REVISION = 2
+READS_EVERYTHING, READS_VIEWERS = "everything", "viewers"
 
 
 class DocumentError(ValueError):
@@ -79,6 +83,7 @@ class HubState:
     interval: float = 1.0
     url: str = ""  # the server the hub polls (no password)
     entries_exposed: bool = False  # --expose-entries: focus pages carry entry bodies
+    reads: str = READS_EVERYTHING  # what the hub reads in full (revision 2; before, everything)
 
 
 def snapshot_json(snap: Snapshot) -> dict[str, Any]:
@@ -120,6 +125,7 @@ def document(hub: HubState, snap: Snapshot | None) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "version": VERSION,
+        "revision": REVISION,
         "generated_by": f"streamtop {__version__}",
         "seq": hub.seq,
         "hub": {
@@ -130,6 +136,7 @@ def document(hub: HubState, snap: Snapshot | None) -> dict[str, Any]:
             "interval": hub.interval,
             "url": hub.url,
             "entries_exposed": hub.entries_exposed,
+            "reads": hub.reads,
         },
         "snapshot": None if snap is None else snapshot_json(snap),
     }
@@ -159,6 +166,7 @@ def read_document(data: bytes | str | dict[str, Any]) -> tuple[HubState, Snapsho
             interval=float(h["interval"]),
             url=str(h["url"]),
             entries_exposed=bool(h["entries_exposed"]),
+            reads=str(h.get("reads", READS_EVERYTHING)),
         )
         snap = None if doc["snapshot"] is None else snapshot_from_json(doc["snapshot"])
     except DocumentError:
@@ -269,3 +277,42 @@ def read_focus(data: bytes | str) -> tuple[int, FocusData]:
         raise
     except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
         raise DocumentError(f"a malformed hub focus document: {type(exc).__name__}: {exc}") from None
+
+
+# a viewer's screen (POST /api/v1/view?viewer=ID) ------------------------------------------------
+
+VIEW_KEYS = 2048  # keys one viewer may say it shows (a screen shows a few hundred rows at most)
+VIEW_BODY = 512 * 1024  # bytes of one view's body
+VIEWER_ID = 64  # characters of a viewer's id: letters, digits, "-" and "_"
+
+
+def check_viewer(viewer: str | None) -> str:
+    """A viewer's id as the query gives it; ValueError (a 400) when missing or malformed."""
+    ok = all(c.isascii() and (c.isalnum() or c in "-_") for c in viewer or "")
+    if not viewer or len(viewer) > VIEWER_ID or not ok:
+        raise ValueError(f"viewer must be 1..{VIEWER_ID} letters, digits, '-' or '_'")
+    return viewer
+
+
+def view_body(keys: frozenset[bytes]) -> bytes:
+    """The body of a view: the keys on screen, in hex (any bytes), sorted (the same screen, the
+    same bytes)."""
+    return encode({"format": FORMAT, "version": VERSION, "visible": sorted(k.hex() for k in keys)})
+
+
+def view_from_body(body: bytes) -> frozenset[bytes]:
+    """The keys of a view's body; ValueError (a 400) when malformed or over the bounds."""
+    if len(body) > VIEW_BODY:
+        raise ValueError(f"a view is at most {VIEW_BODY} bytes")
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"not JSON: {exc}") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("version") != VERSION:
+        raise ValueError("not a streamtop hub view of this version")
+    keys = doc.get("visible")
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        raise ValueError("visible must be a list of hex strings")
+    if len(keys) > VIEW_KEYS:
+        raise ValueError(f"a view names at most {VIEW_KEYS} keys")
+    return frozenset(bytes.fromhex(k) for k in keys)

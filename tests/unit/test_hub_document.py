@@ -121,3 +121,33 @@ def test_recordings_of_the_older_codec_still_read():
     assert cost is not None and cost.load == 0.013 and cost.oldest_read is None and cost.met
     assert decode_server(["redis", "7.0.15", [7, 0, 15], "standalone"]).known
     assert not decode_nodes([["a:1", True, None, 1, 2, None, None, [[0, 1]]]])[0].first_poll
+
+
+def test_what_the_hub_reads_round_trips_and_a_revision_1_document_reads_as_everything():
+    from streamtop.hub.document import READS_EVERYTHING, READS_VIEWERS, REVISION
+
+    hub = HubState(seq=3, state="live", reads=READS_VIEWERS)
+    doc = document(hub, full_snapshot())
+    assert doc["revision"] == REVISION >= 2
+    assert read_document(encode(doc))[0].reads == READS_VIEWERS
+    del doc["hub"]["reads"], doc["revision"]  # what a hub of revision 1 sends
+    assert read_document(encode(doc))[0].reads == READS_EVERYTHING
+
+
+def test_a_view_round_trips_any_bytes_and_is_bounded():
+    from streamtop.hub.document import VIEW_BODY, VIEW_KEYS, check_viewer, view_body, view_from_body
+
+    keys = frozenset({b"orders", b"k\xff\x00\n", b""})
+    assert view_from_body(view_body(keys)) == keys
+    assert view_body(keys) == view_body(frozenset(sorted(keys)))  # the same screen, the same bytes
+    with pytest.raises(ValueError):
+        view_from_body(view_body(frozenset(i.to_bytes(3, "big") for i in range(VIEW_KEYS + 1))))
+    with pytest.raises(ValueError):
+        view_from_body(b" " * (VIEW_BODY + 1))
+    for bad in (b"[]", b'{"format": "streamtop-hub", "version": 1, "visible": "ab"}', b"\xff"):
+        with pytest.raises(ValueError):
+            view_from_body(bad)
+    assert check_viewer("a-Z_9") == "a-Z_9"
+    for bad_id in (None, "", "x" * 65, "a b", "é", "a/b"):
+        with pytest.raises(ValueError):
+            check_viewer(bad_id)
