@@ -316,6 +316,39 @@ def _unchange(r: Any) -> None:
     r.xtrim(MARKER, maxlen=MARKER_BEFORE)
 
 
+def _against_alone(hub: dict[str, Any], first: dict[str, Any], again: dict[str, Any], who: str) -> list[Row]:
+    """The hub's server commands/s and CPU beside one dashboard alone (the mean of its runs
+    before and after the hub's), and their ratios against the 1.10x target."""
+    one = {k: (first[k] + again[k]) / 2 for k in ("commands_per_s", "server_cpu_pct")}
+    ratio_calls = hub["commands_per_s"] / one["commands_per_s"] if one["commands_per_s"] else float("nan")
+    ratio_cpu = hub["server_cpu_pct"] / one["server_cpu_pct"] if one["server_cpu_pct"] else float("nan")
+    return [
+        Row(
+            "alone",
+            "server commands/s",
+            f"{one['commands_per_s']:.1f}",
+            note=f"one dashboard; before/after {first['commands_per_s']:.1f}/{again['commands_per_s']:.1f}",
+        ),
+        Row("hub", "server commands/s", f"{hub['commands_per_s']:.1f}", note=who),
+        Row("hub", "commands/s vs alone", f"{ratio_calls:.2f}x", "<= 1.10x", ratio_calls <= 1.10),
+        Row(
+            "alone",
+            "server CPU % of a core",
+            f"{one['server_cpu_pct']:.3f}",
+            note=f"before / after: {first['server_cpu_pct']:.3f} / {again['server_cpu_pct']:.3f}",
+        ),
+        Row("hub", "server CPU % of a core", f"{hub['server_cpu_pct']:.3f}"),
+        Row(
+            "hub",
+            "server CPU vs alone",
+            f"{ratio_cpu:.2f}x",
+            "<= 1.10x",
+            ratio_cpu <= 1.10,
+            "INFO cpu: noisy",
+        ),
+    ]
+
+
 def screen_alone(srv: Any, r: Any, opts: argparse.Namespace) -> dict[str, float]:
     dash = Watched(["--url", srv.url, "--interval", str(opts.interval)], rows=opts.rows)
     try:
@@ -473,33 +506,9 @@ def screen_main(opts: argparse.Namespace) -> None:
         finally:
             work.close()
     one = {k: (first[k] + again[k]) / 2 for k in first if k != "each_per_s"}
-    ratio_calls = hub["commands_per_s"] / one["commands_per_s"]
-    ratio_cpu = hub["server_cpu_pct"] / one["server_cpu_pct"] if one["server_cpu_pct"] else float("nan")
     who = f"web's hub + {opts.pages} pages ({hub['pages_running']} processes)"
     rows = [
-        Row(
-            "alone",
-            "server commands/s",
-            f"{one['commands_per_s']:.1f}",
-            note=f"one dashboard; before/after {first['commands_per_s']:.1f}/{again['commands_per_s']:.1f}",
-        ),
-        Row("hub", "server commands/s", f"{hub['commands_per_s']:.1f}", note=who),
-        Row("hub", "commands/s vs alone", f"{ratio_calls:.2f}x", "<= 1.10x", ratio_calls <= 1.10),
-        Row(
-            "alone",
-            "server CPU % of a core",
-            f"{one['server_cpu_pct']:.3f}",
-            note=f"before / after: {first['server_cpu_pct']:.3f} / {again['server_cpu_pct']:.3f}",
-        ),
-        Row("hub", "server CPU % of a core", f"{hub['server_cpu_pct']:.3f}"),
-        Row(
-            "hub",
-            "server CPU vs alone",
-            f"{ratio_cpu:.2f}x",
-            "<= 1.10x",
-            ratio_cpu <= 1.10,
-            "INFO cpu: noisy",
-        ),
+        *_against_alone(hub, first, again, who),
         Row(
             "alone",
             "XINFO CONSUMERS /s",
@@ -580,37 +589,13 @@ def main() -> None:
             hub = with_hub(srv, r, opts)
             again = alone(srv, r, opts)  # before and after: the machine's drift cancels out
             load_after = load()
-            one = {k: (first[k] + again[k]) / 2 for k in first}
+            one = {k: (first[k] + again[k]) / 2 for k in first if k != "each_per_s"}
         finally:
             work.close()
-    ratio_calls = hub["commands_per_s"] / one["commands_per_s"] if one["commands_per_s"] else float("nan")
-    ratio_cpu = hub["server_cpu_pct"] / one["server_cpu_pct"] if one["server_cpu_pct"] else float("nan")
     who = f"1 hub + {opts.attached} attached + {opts.pages} pages"
     shown = hub["dashboards_showing"] == opts.attached and hub["pages_showing"] == opts.pages
     rows = [
-        Row(
-            "alone",
-            "server commands/s",
-            f"{one['commands_per_s']:.1f}",
-            note=f"one dashboard; before/after {first['commands_per_s']:.1f}/{again['commands_per_s']:.1f}",
-        ),
-        Row("hub", "server commands/s", f"{hub['commands_per_s']:.1f}", note=who),
-        Row("hub", "commands/s vs alone", f"{ratio_calls:.2f}x", "<= 1.10x", ratio_calls <= 1.10),
-        Row(
-            "alone",
-            "server CPU % of a core",
-            f"{one['server_cpu_pct']:.3f}",
-            note=f"before / after: {first['server_cpu_pct']:.3f} / {again['server_cpu_pct']:.3f}",
-        ),
-        Row("hub", "server CPU % of a core", f"{hub['server_cpu_pct']:.3f}"),
-        Row(
-            "hub",
-            "server CPU vs alone",
-            f"{ratio_cpu:.2f}x",
-            "<= 1.10x",
-            ratio_cpu <= 1.10,
-            "INFO cpu: noisy",
-        ),
+        *_against_alone(hub, first, again, who),
         Row(
             "hub",
             "change shown after the hub's poll",
