@@ -193,7 +193,10 @@ def run(streams: int, reps: int) -> dict[str, Any]:
         )
         exporter = Exporter(monitor, 0)
         reg = CollectorRegistry()  # the same page from prometheus_client's server, for comparison
-        reg.register(FamiliesCollector(lambda: exporter.page().families))
+        # the page keeps no families (docs/serve-lean.md): the same poll's, built again per scrape
+        reg.register(
+            FamiliesCollector(lambda: exporter._families(monitor.last, exporter._stats(True, monitor.last)))
+        )
         httpd, thread = listen(0, "127.0.0.1", exporter)
         url = f"http://127.0.0.1:{httpd.server_port}/metrics"
         try:
