@@ -335,6 +335,9 @@ class ClusterProcess:
                 c.execute_command("CLUSTER", "MEET", self.nodes[0].host, self.nodes[0].port)
             deadline = time.monotonic() + timeout
             want = "ok" if cover_slots else "fail"
+            # every node must know every slot's owner (gossip spreads them; a node still unaware of
+            # a peer's slots would say they are served by no one)
+            assigned = 16384 if cover_slots else (size - 1) * step
             replicating = False
             while time.monotonic() < deadline:
                 infos = [c.execute_command("CLUSTER", "INFO") for c in clients]
@@ -346,7 +349,8 @@ class ClusterProcess:
                         c.execute_command("CLUSTER", "REPLICATE", ids[j % size])
                     replicating = True
                 linked = all(c.info("replication").get("master_link_status") == "up" for c in clients[size:])
-                if known and linked and all(f"cluster_state:{want}" in t for t in texts):
+                spread = all(f"cluster_slots_assigned:{assigned}\r" in t for t in texts)
+                if known and linked and spread and all(f"cluster_state:{want}" in t for t in texts):
                     return self
                 time.sleep(0.1)
             raise RuntimeError("cluster did not become ready")
