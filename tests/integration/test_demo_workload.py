@@ -100,7 +100,8 @@ def test_workload_shares_acks_fails_and_lags(any_server, any_r, controller_on):
     assert {f[b"sensor_id"] for _, f in entries} == {b"sensor1", b"sensor2", b"sensor3"}
 
     # analytics, behind before the pause, catches up while the producer is paused
-    wait_for(lambda: group(r, ANALYTICS)["last-delivered-id"] == last_id, "analytics to catch up")
+    # (its backlog is what the steps above took, times 40 % of the rate: 60 s for a loaded machine)
+    wait_for(lambda: group(r, ANALYTICS)["last-delivered-id"] == last_id, "analytics to catch up", 60)
 
     ctl.stop()
     assert not any(w.is_alive() for w in ctl.all_workers())
