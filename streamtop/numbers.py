@@ -35,9 +35,13 @@ class NumberError(ValueError):
 
 def shown(text: str) -> str:
     """The refused text as a short repr (control characters escaped, long input cut)."""
-    if len(text) <= MAX_SHOWN:
-        return repr(text)
-    return repr(text[:MAX_SHOWN]) + f"... ({len(text):,} characters)"
+    full = repr(text)
+    if len(full) <= MAX_SHOWN + 2:
+        return full
+    cut = text[:MAX_SHOWN]
+    while len(repr(cut)) > MAX_SHOWN + 2:  # an escape shows as up to 10 characters: they count
+        cut = cut[:-1]
+    return repr(cut) + f"... ({len(text):,} characters)"
 
 
 def _num(value: float) -> str:

@@ -11,7 +11,7 @@ import io
 import math
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from streamtop import cli
@@ -27,6 +27,7 @@ from tests.support.numbers import TEXTS, outcome, short
 
 @settings(max_examples=300, deadline=None)
 @given(name=st.sampled_from(sorted(num.FIELDS)), text=TEXTS)
+@example(name="CLAIM_MIN_IDLE", text="\u200b" * 300)  # 24 escapes of 6 characters: 255 once
 def test_every_field_returns_a_value_in_range_or_one_line(name, text):
     field = num.FIELDS[name]
     got = outcome(field, text)
