@@ -8,8 +8,8 @@ timed interleaved with it), which cancels most of the machine's load; and the cl
 Collector's poll over the replies of one real steady-state poll replayed in-process (no server and
 no socket in the timing: the code's own cost, the figure a refactor moves).
 
-    git archive main | tar -x -C /tmp/before
-    python bench/poll_ab.py --before /tmp/before [--sizes 100,1000] [--rounds 3]
+    mkdir ../before && git archive main | tar -x -C ../before
+    python bench/poll_ab.py --before ../before [--sizes 100,1000] [--rounds 3]
 """
 
 from __future__ import annotations
