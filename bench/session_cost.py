@@ -1,7 +1,7 @@
 """The session's own cost, before and after a change, side by side in one run (issue 27).
 
-Two trees (this checkout and another, e.g. `mkdir ../main-tree && git archive main | tar -x -C ../main-tree`) are measured
-in turns, each in a fresh subprocess with its own `streamtop` on the path, on one embedded server:
+Two trees (this checkout and another, e.g.
+`mkdir ../main-tree && git archive main | tar -x -C ../main-tree`) are measured in turns, each in a fresh subprocess with its own `streamtop` on the path, on one embedded server:
 
 1. poll: median ms (wall, and the event loop thread's CPU) of `Monitor.poll()` on 1,000 streams
    (the dashboard's session: what the screen shows in full, the rest as summaries; after the
@@ -10,7 +10,7 @@ in turns, each in a fresh subprocess with its own `streamtop` on the path, on on
    snapshot, headless at 200x60, the app on a session that polls nothing (a ListSource;
    `StreamtopApp(None)` before).
 
-    python bench/session_cost.py --other /tmp/main [--streams 1000] [--rounds 3]
+    python bench/session_cost.py --other ../main-tree [--streams 1000] [--rounds 3]
 """
 
 from __future__ import annotations
