@@ -1,7 +1,8 @@
 """The session's own cost, before and after a change, side by side in one run (issue 27).
 
 Two trees (this checkout and another, e.g.
-`mkdir ../main-tree && git archive main | tar -x -C ../main-tree`) are measured in turns, each in a fresh subprocess with its own `streamtop` on the path, on one embedded server:
+`mkdir ../main-tree && git archive main | tar -x -C ../main-tree`) are measured in turns, each
+in a fresh subprocess with its own `streamtop` on the path, on one embedded server:
 
 1. poll: median ms (wall, and the event loop thread's CPU) of `Monitor.poll()` on 1,000 streams
    (the dashboard's session: what the screen shows in full, the rest as summaries; after the
