@@ -148,9 +148,17 @@ class MainScreen(Screen[None]):
         self.consumers.border_title = "Consumers"
         self.streams.table.focus()
         self.refresh_view()  # what arrived before the panels were mounted
+        # Back on top after a dialog: the focus is put back at once, in the same step as the pop.
+        # ScreenResume comes later, as a message, and a key typed right after the dialog closed
+        # (Escape then x) could reach the app before it, with no panel focused.
+        self.app.screen_change_signal.subscribe(self, self._on_screen_change, immediate=True)
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         self.last_focused = event.widget
+
+    def _on_screen_change(self, screen: Screen[object]) -> None:
+        if screen is self:
+            self.on_screen_resume()
 
     def on_screen_resume(self) -> None:
         """Back from a dialog: keys go to the panel that had the focus, also when Textual dropped
