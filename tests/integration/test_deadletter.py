@@ -73,8 +73,9 @@ async def test_dlq_of_another_type_on_every_server(any_acts, any_r):
 
 
 async def test_dlq_turned_into_a_string_during_a_move_is_never_half_applied(server, r):
-    """Someone replaces the DLQ with a string between the TYPE check and EXEC of the 3rd move:
-    the WATCH aborts that EXEC, the retry sees the string and refuses; 2 moved, 3 still pending."""
+    """Someone replaces the DLQ with a string between the read and EXEC of the 2nd batch (2
+    entries a batch): the WATCH aborts that EXEC, the retry sees the string and refuses; 2 moved
+    (the 1st batch), 3 still pending."""
     ids = fill(r, n=5)
 
     def replace_dlq() -> None:
@@ -83,7 +84,7 @@ async def test_dlq_turned_into_a_string_during_a_move_is_never_half_applied(serv
             other.set("s:dlq", "mine now")
 
     async with actions_cut(server, "XRANGE", 3, hook=replace_dlq) as (a, proxy):
-        res = await a.dead_letter(b"s", b"g", ids=ids)
+        res = await a.dead_letter(b"s", b"g", ids=ids, batch=2)
     assert proxy.dropped, "the hook ran"
     assert not res.ok and "dead-letter key 's:dlq' is a string" in res.message
     assert "(2 moved before that)" in res.message
@@ -91,19 +92,20 @@ async def test_dlq_turned_into_a_string_during_a_move_is_never_half_applied(serv
     assert set(pel(r)) == set(ids[2:]) and r.xlen("s") == 5  # the two copies went with the DEL
 
 
-# Each command of a move, in order. The 3rd move is cut: XPENDING also runs 5 times up front (the
-# selection check), so its 3rd move is its 8th occurrence; TYPE runs twice up front (the DLQ's type,
-# and inside the MULTI/EXEC probe), MULTI and EXEC once (the probe). MULTI, XADD, XACK and EXEC go
-# in one write.
+# Each command of a batch's move, in order, with 2 entries a batch (5 entries: batches of 2, 2, 1).
+# The 2nd batch is cut: XPENDING also runs 5 times up front (the selection check) and twice in the
+# 1st batch's read, so the 2nd batch's first is its 8th occurrence; TYPE runs twice up front (the
+# DLQ's type, and inside the MULTI/EXEC probe), MULTI and EXEC once (the probe). WATCH, then the read
+# (TYPE, XPENDING and XRANGE of each entry) in one write, then MULTI, XADD, XACK ... EXEC in one.
 STEPS = [
-    ("WATCH", 3),
-    ("TYPE", 5),
+    ("WATCH", 2),
+    ("TYPE", 4),
     ("XPENDING", 8),
     ("XRANGE", 3),
-    ("MULTI", 4),
+    ("MULTI", 3),
     ("XADD", 3),
-    ("XACK", 3),
-    ("EXEC", 4),
+    ("XACK", 4),
+    ("EXEC", 3),
 ]
 
 
@@ -112,15 +114,16 @@ STEPS = [
 async def test_a_cut_at_any_step_loses_and_duplicates_nothing(server, r, command, n, when):
     ids = fill(r, n=5)
     async with actions_cut(server, command, n, when) as (a, proxy):
-        res = await a.dead_letter(b"s", b"g", ids=ids)
+        res = await a.dead_letter(b"s", b"g", ids=ids, batch=2)
     assert proxy.dropped
     assert not res.ok and "connection lost" in res.message and "run it again" in res.message
     assert_nothing_lost(r, ids)
-    # the result tells the truth about the entry in flight: moved iff the server ran its EXEC
+    # the result tells the truth about the batch in flight: moved, both, iff the server ran its EXEC
     ran = when == "after" and command in ("MULTI", "XADD", "XACK", "EXEC")
-    assert len(copies(r)) == (3 if ran else 2)
+    assert len(copies(r)) == (4 if ran else 2)
     assert [i for i, _ in res.moved] == copies(r)
-    assert ("it was moved (copied and acked)" in res.message) == ran
+    assert ("they were moved (copied and acked" in res.message) == ran
+    assert res.in_flight_ids == ids[2:4] and res.in_flight == (ids[2], "moved" if ran else "not moved")
     assert f"{len(copies(r))} moved in all" in res.message
 
     b = await make_actions(server)
