@@ -1,35 +1,43 @@
-"""Dead-letter: move pending entries to another stream and ack them, one MULTI/EXEC per entry.
+"""Dead-letter: move pending entries to another stream and ack them, one MULTI/EXEC per batch of up
+to BATCH (200) entries.
 
-Each move is: WATCH the DLQ; check it is a stream or absent (TYPE); check the entry is still
-pending in the group (XPENDING id id 1) and read it (XRANGE id id); MULTI; XADD to the DLQ (its
-fields, then dlq-original-id, dlq-group, dlq-consumer, dlq-deliveries, dlq-source, dlq-fields: see
-dlqformat.py); XACK in the group; EXEC.
+Each batch is: WATCH the DLQ; one pipelined read (after the WATCH): the DLQ's TYPE (a stream or
+absent), then for each entry XPENDING id id 1 (still pending in the group?) and XRANGE id id (its
+data); MULTI; for each entry still pending, XADD to the DLQ (its fields, then dlq-original-id,
+dlq-group, dlq-consumer, dlq-deliveries, dlq-source, dlq-fields: see dlqformat.py) and XACK in the
+group; EXEC. Three round trips a batch, where one transaction an entry took five an entry. A
+batch is atomic: after a drop, either all of its entries were copied and acked, or none.
 
-Before the first move the run checks that this user may run MULTI/EXEC at all (base.
-transactions_work): without MULTI the server would run the XADD alone and refuse the XACK, and
+Before the first batch the run checks that this user may run MULTI/EXEC at all (base.
+transactions_work): without MULTI the server would run the XADDs alone and refuse the XACKs, and
 each re-run would add another copy. It refuses instead, before anything is written.
 
 Why it never acks what it did not copy: inside MULTI/EXEC a failing command does not stop the
 others, so an XADD into a DLQ of another type (WRONGTYPE) would still let the XACK run. The TYPE
-check is inside the WATCH: if the DLQ changes type before EXEC, EXEC aborts and the move is retried
-(and then refused with a message naming the DLQ key). Every reply of EXEC is checked: a copy whose
-ack failed is removed again (XDEL); an ack whose copy failed (only a DLQ that exhausted its last
-possible ID is left) stops the run and names the entry, whose data is still in the source stream.
+check is read after the WATCH: if the DLQ changes type before EXEC, EXEC aborts and the batch is
+retried (and then refused with a message naming the DLQ key). Every reply of EXEC is checked, each
+entry's pair on its own: a copy whose ack failed is removed again (XDEL); an ack whose copy failed
+(only a DLQ that exhausted its last possible ID is left) stops the run and names the entry, whose
+data is still in the source stream.
 
 Why this loses and duplicates nothing when the connection drops:
-- before EXEC reaches the server, the server discards the queued MULTI: the entry is still pending
-  and has no DLQ copy; running the action again moves it;
-- once EXEC ran, both the copy and the ack happened (atomically); running it again finds the entry
-  no longer pending and skips it, so it is never copied twice.
+- before EXEC reaches the server, the server discards the queued MULTI: the batch's entries are
+  still pending and have no DLQ copy; running the action again moves them;
+- once EXEC ran, every copy and ack of the batch happened (atomically); running it again finds
+  those entries no longer pending and skips them, so none is ever copied twice.
 (redis-py reports a drop while watching as a WatchError; it is told apart and stops the run.) After
-a drop the entry in flight is looked up again (still pending? a copy among the DLQ's last entries?)
-so the result says whether it was moved.
-WATCH on the DLQ makes two streamtops moving the same entry at once retry instead of both copying
-it (XACK and XCLAIM do not trip a WATCH, measured on 6.2 and 9.1). If a worker acks the entry
-between the check and EXEC, XACK in the transaction returns 0: the copy is removed again (XDEL)
-and the entry is reported as acked meanwhile.
+a drop the batch in flight is looked up again (still pending? copies among the DLQ's last entries,
+by their dlq-original-id?) so the result says whether it was moved, and which copies are its.
+WATCH on the DLQ makes two streamtops moving the same entries at once retry instead of both copying
+them (XACK and XCLAIM do not trip a WATCH, measured on 6.2 and 9.1). If a worker acks an entry
+between the read and EXEC, its XACK in the transaction returns 0: that copy alone is removed again
+(XDEL) and that entry alone is reported as acked meanwhile; the rest of the batch is moved.
 Entries whose data is gone (trimmed while pending) are moved with `dlq-missing` = 1 and no fields.
 A dry run is the same function with the moves left out: same selection, same refusals.
+
+In a cluster the DLQ must share the stream's hash slot (`{key}:dlq` by default; another slot is
+refused before anything is sent, as with one transaction an entry), so a batch's WATCH, read and
+MULTI/EXEC all go to the node that owns both keys.
 """
 
 from __future__ import annotations

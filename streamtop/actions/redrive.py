@@ -2,17 +2,23 @@
 their original fields and without the metadata dead-letter added; the way back from `D` once the
 bug that poisoned them is fixed (what SQS calls a DLQ redrive).
 
-Each move is: WATCH the DLQ and the target; check the target is a stream or absent (TYPE); read the
-DLQ entry (XRANGE id id; gone: someone else moved it); MULTI; XADD to the target (the fields before
-the dlq-* tail); XDEL from the DLQ; EXEC. The redriven entry gets a new ID (a stream only grows),
-so the groups of the target read it as new.
+The entries move in batches: consecutive DLQ entries with the same target, up to BATCH (200). Each
+batch is: WATCH the DLQ and the target; one pipelined read after it: the target's TYPE (a stream or
+absent) and each DLQ entry (XRANGE id id; gone: someone else moved it); MULTI; for each entry, XADD
+to the target (the fields before the dlq-* tail) and XDEL from the DLQ; EXEC: three round trips a
+batch, where one transaction an entry took four or five an entry. The redriven entry gets a new ID
+(a stream only grows), so the groups of the target read it as new.
 
 Why nothing is lost or duplicated when the connection drops: before EXEC reaches the server the
-queued MULTI is discarded (the entry is still in the DLQ, not in the target; a re-run moves it);
-once EXEC ran, both the copy and the XDEL happened, and a re-run no longer finds the entry. WATCH
-on both keys makes two redrives of the same entry at once retry instead of both copying it (the
-XDEL of the first touches the DLQ), and keeps the TYPE check true until EXEC. After a drop, the entry
-in flight is looked up again (still in the DLQ?) so the result says whether it moved.
+queued MULTI is discarded (the batch is still in the DLQ, not in the target; a re-run moves it);
+once EXEC ran, every copy and XDEL of the batch happened, and a re-run no longer finds its entries.
+WATCH on both keys makes two redrives of the same entry at once retry instead of both copying it
+(the XDEL of the first touches the DLQ), and keeps the TYPE read true until EXEC. After a drop,
+the batch in flight is looked up again (still in the DLQ?) so the result says whether it moved.
+In a cluster a target in another slot than the DLQ cannot be in one transaction with it: `to` in
+another slot is refused before anything is sent; a dlq-source in another slot fails as one
+transaction an entry did: redis-py's cluster client refuses a WATCH over two slots before sending
+it, so nothing of that batch moved.
 
 An entry dead-lettered without data (`dlq-missing`) has nothing to restore: it is skipped and said.
 

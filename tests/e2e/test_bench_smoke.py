@@ -158,6 +158,7 @@ TINY = {
     "record.py": ("--seconds", "2", "--hours", "0.05", "--streams", "20", "--busy", "5"),
     "poll_ab.py": ("--before", ".", "--sizes", "20", "--rounds", "1"),  # this tree against itself
     "session_cost.py": ("--other", ".", "--streams", "20", "--rounds", "1"),
+    "deadletter.py": ("--before", ".", "--entries", "50"),  # this tree against itself
 }
 COVERED = {
     "run.py",
