@@ -32,6 +32,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
+from streamtop.errors import ConfigError
 from streamtop.pipeline.connection import ConnectionSpec, retry_delay
 from streamtop.pipeline.model import Focus, FocusData, Snapshot
 from streamtop.pipeline.source import PollSource, WaitHook, Wants
@@ -59,6 +60,20 @@ class HubTrouble(OSError):
 
 class HubDown(HubTrouble):
     """The hub answers, but its own poll of the server does not (its document says so)."""
+
+
+def attach_options(args: Any) -> tuple[str, str | None]:
+    """--attach's checks, one place for `streamtop --attach` and `streamtop web --attach`: the hub's
+    URL and its token (--token-file, else the environment); ConfigError, one line, otherwise."""
+    if getattr(args, "targets", None):  # silently showing every stream instead would mislead
+        raise ConfigError(
+            "--attach: the streams are the hub's (give the patterns to its serve or web); "
+            "filter the rows with / instead"
+        )
+    try:
+        return check_hub_url(args.attach), hub_token(args.token_file)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def check_hub_url(url: str) -> str:

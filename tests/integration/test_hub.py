@@ -25,11 +25,10 @@ from streamtop.pipeline.connection import build_spec
 from streamtop.pipeline.model import Focus
 from streamtop.pipeline.source import ListSource
 from streamtop.ui.app import StreamtopApp
-from tests.support.hub import HubServed
+from tests.support.hub import FAST, HubServed, live_attached
 from tests.support.ui import SIZE, plain
 from tests.support.waiting import until
 
-FAST = SessionOptions(interval=0.2, follow_screen=True)
 TABLES = ("streams-table", "groups-table", "consumers-table", "pending-table", "messages-table")
 
 
@@ -165,44 +164,30 @@ async def test_every_panel_of_an_attached_dashboard_shows_what_a_direct_one_show
 async def test_the_hub_killed_and_restarted_turns_an_attached_dashboard_stale_then_live(server, r):
     _arrange(r)
     hub = HubServed.on(server)
-    await hub.poll()
-    app = StreamtopApp(AttachedMonitor(hub.url, None, FAST))
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: app.header_info().state == "live", "live")
-            hub.stop()
-            await until(pilot, lambda: app.header_info().state == "stale", "stale once the hub is gone")
-            assert "hub" in (app.header_info().error or "")
-            assert (
-                app.snapshot is not None and app.snapshot.stream(b"orders") is not None
-            )  # the last poll stays
-            r.xadd("orders", {"n": "after"})
-            hub.start()
-            await hub.poll()
-            length = r.xlen("orders")
-            await until(
-                pilot,
-                lambda: app.header_info().state == "live" and app.snapshot.stream(b"orders").length == length,
-                "live again, with the new poll, without a restart",
-            )
-    finally:
-        await hub.close()
+    async with live_attached(hub) as (app, pilot):
+        hub.stop()
+        await until(pilot, lambda: app.header_info().state == "stale", "stale once the hub is gone")
+        assert "hub" in (app.header_info().error or "")
+        assert app.snapshot is not None and app.snapshot.stream(b"orders") is not None  # the last poll stays
+        r.xadd("orders", {"n": "after"})
+        hub.start()
+        await hub.poll()
+        length = r.xlen("orders")
+        await until(
+            pilot,
+            lambda: app.header_info().state == "live" and app.snapshot.stream(b"orders").length == length,
+            "live again, with the new poll, without a restart",
+        )
 
 
 async def test_the_hubs_server_down_is_stale_on_the_attached_dashboard(own_server):
     """The hub up, its server gone: the attached dashboard says stale with the hub's error."""
     hub = HubServed(build_spec(url=own_server.url))
-    await hub.poll()
-    app = StreamtopApp(AttachedMonitor(hub.url, None, FAST))
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: app.header_info().state == "live", "live")
-            own_server.stop()
-            await hub.poll()
-            await until(pilot, lambda: app.monitor.state is State.STALE, "stale")
-            assert (app.header_info().error or "").startswith("at the hub: ")
-    finally:
-        await hub.close()
+    async with live_attached(hub) as (app, pilot):
+        own_server.stop()
+        await hub.poll()
+        await until(pilot, lambda: app.monitor.state is State.STALE, "stale")
+        assert (app.header_info().error or "").startswith("at the hub: ")
 
 
 def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
@@ -274,22 +259,15 @@ async def test_the_api_asks_for_the_token(server, token, loopback, sent, status)
 
 async def test_an_attached_dashboard_without_url_refuses_writes_and_says_why(server, r):
     _arrange(r)
-    hub = HubServed.on(server)
-    await hub.poll()
-    app = StreamtopApp(AttachedMonitor(hub.url, None, FAST))
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: app.header_info().state == "live", "live")
-            app.main.select(b"orders", b"billing")
-            await pilot.press("t")
-            await until(
-                pilot,
-                lambda: any(READ_ONLY_REASON in str(n.message) for n in app._notifications),
-                "the refusal",
-            )
-            assert r.xlen("orders") == 6
-    finally:
-        await hub.close()
+    async with live_attached(HubServed.on(server)) as (app, pilot):
+        app.main.select(b"orders", b"billing")
+        await pilot.press("t")
+        await until(
+            pilot,
+            lambda: any(READ_ONLY_REASON in str(n.message) for n in app._notifications),
+            "the refusal",
+        )
+        assert r.xlen("orders") == 6
 
 
 async def test_with_its_own_url_an_attached_session_writes_to_the_server_directly(server, r):
