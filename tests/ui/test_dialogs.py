@@ -280,6 +280,23 @@ async def test_destroy_group_confirms(host, r):
 # ---- dead-letter ---------------------------------------------------------------------------
 
 
+async def test_a_dialog_closed_while_its_check_ran_asks_nothing(host, r):
+    """Dead-letter counts, then reads the target's type, then asks: escape between two of those
+    steps closed the dialog, and the question came up anyway, over the main screen, for an
+    action the user had left."""
+    app, pilot = host
+    fill(r, n=2)
+    open_dialog(app, "dead_letter", ctx())
+    await until(pilot, lambda: is_dialog(app) and app.screen.query(Input), "the dialog")
+    dialog = app.screen
+    dialog.dismiss()
+    await until(pilot, lambda: not is_dialog(app), "the dialog closed")
+    under = app.screen
+    dialog.confirm("Dead-letter?", "move them", "Move", lambda: None)  # the check's last step
+    await pilot.pause()
+    assert app.screen is under
+
+
 @pytest.mark.slow
 async def test_dead_letter_dialog_selected_and_by_deliveries(host, r):
     app, pilot = host
