@@ -13,7 +13,7 @@ import argparse
 import atexit
 import signal
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from streamtop import numbers as num
 from streamtop.cliargs import UsageError, add_interval_argument, add_window_argument, spec_from_args
@@ -54,7 +54,7 @@ POISON_HELP = (
 )
 # the workload's numbers, each option's dest the keyword DemoController takes it by:
 # (option, its parser, default, metavar, help)
-WORKLOAD_NUMBERS: tuple[tuple[str, num.Field[Any], float | None, str, str], ...] = (
+WORKLOAD_NUMBERS: tuple[tuple[str, num.Field[int] | num.Field[float], float | None, str, str], ...] = (
     ("--rate", num.DEMO_RATE, 5.0, "N", RATE_HELP),
     ("--fail-above", num.FAIL_ABOVE, 0.7, "TEMP", FAIL_HELP),
     ("--maxlen", num.DEMO_MAXLEN, None, "N", MAXLEN_HELP),

@@ -23,6 +23,7 @@ them the dashboard is read-only and says so.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import dataclasses
@@ -62,7 +63,7 @@ class HubDown(HubTrouble):
     """The hub answers, but its own poll of the server does not (its document says so)."""
 
 
-def attach_options(args: Any) -> tuple[str, str | None]:
+def attach_options(args: argparse.Namespace) -> tuple[str, str | None]:
     """--attach's checks, one place for `streamtop --attach` and `streamtop web --attach`: the hub's
     URL and its token (--token-file, else the environment); ConfigError, one line, otherwise."""
     if getattr(args, "targets", None):  # silently showing every stream instead would mislead
