@@ -63,6 +63,11 @@ class HubDown(HubTrouble):
     """The hub answers, but its own poll of the server does not (its document says so)."""
 
 
+class HubUnreachable(HubTrouble):
+    """Nothing answers at the hub's address: its message names the hub and says why, in a
+    person's words ("connection refused"), not aiohttp's ("... ssl:default [Connect call ...]")."""
+
+
 def attach_options(args: argparse.Namespace) -> tuple[str, str | None]:
     """--attach's checks, one place for `streamtop --attach` and `streamtop web --attach`: the hub's
     URL and its token (--token-file, else the environment); ConfigError, one line, otherwise."""
@@ -262,7 +267,7 @@ class HubSource:
                 ),
             )
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise HubTrouble(_reason(exc)) from None
+            raise _trouble(exc, self.hub_url) from None
         if resp.status != 200 or resp.content_type != "text/event-stream":
             text = (await resp.read())[:200].decode("utf-8", "replace").strip()
             resp.release()
@@ -311,8 +316,10 @@ class HubSource:
                 body = await resp.read()
                 if resp.status != 200:
                     raise HubTrouble(f"HTTP {resp.status}: {body[:200].decode('utf-8', 'replace').strip()}")
+        except HubTrouble:
+            raise
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise HubTrouble(_reason(exc)) from None
+            raise _trouble(exc, self.hub_url) from None
         _, data = read_focus(body)
         data = dataclasses.replace(data, focus=focus)
         self._focus_cache = (seq, focus, data)
@@ -457,7 +464,7 @@ class AttachedMonitor(Monitor):
 
     async def _hub_failed(self, exc: BaseException) -> None:
         now = self.clock()
-        self.error = f"hub {self.hub_url}: {exc}"
+        self.error = str(exc) if isinstance(exc, HubUnreachable) else f"hub {self.hub_url}: {exc}"
         if self.stale_since is None:
             self.stale_since = now
         self.failures += 1
@@ -477,6 +484,32 @@ class AttachedMonitor(Monitor):
 
 def _a_poll_source(source: HubSource) -> PollSource:  # mypy checks that a HubSource is one
     return source
+
+
+def _trouble(exc: BaseException, hub_url: str) -> HubTrouble:
+    """A request to the hub that failed, as HubTrouble; the hub's port not answering is said as
+    such (HubUnreachable), with the system's words for why."""
+    import aiohttp
+
+    if isinstance(exc, aiohttp.ClientConnectorError) and isinstance(exc.os_error, OSError):
+        return HubUnreachable(f"cannot reach the hub at {hub_url}: {_os_words(exc.os_error)}")
+    return HubTrouble(_reason(exc))
+
+
+def _os_words(err: OSError) -> str:
+    """ "connection refused", "name or service not known": the system's words for a failed
+    connect (asyncio words it "Connect call failed ('127.0.0.1', 8080)", and for a name with
+    several addresses "Multiple exceptions: ...", without the errno)."""
+    import os
+    import socket
+
+    if isinstance(err, socket.gaierror) or not err.errno or err.errno < 0:
+        text = str(err.strerror or err)
+        words = "connection refused" if "refused" in text.lower() else text
+    else:
+        words = os.strerror(err.errno)
+    words = " ".join(words.split())[:200]
+    return words[:1].lower() + words[1:]
 
 
 def _reason(exc: BaseException) -> str:

@@ -339,8 +339,9 @@ class MainScreen(Screen[None]):
 
             async def fetch() -> Entry | None:  # the actions layer at the time of `w` (a reconnect
                 actions = getattr(self.app, "actions", None)  # replaces it)
-                if actions is None:
-                    raise RuntimeError("no connection to the server")
+                if actions is None:  # attached without --url: say to give it (the app's words)
+                    why = getattr(self.app, "no_actions_reason", None)
+                    raise RuntimeError(why() if why is not None else "not connected to a server yet")
                 got: Entry | None = await actions.entry(key, entry_id)
                 return got
 

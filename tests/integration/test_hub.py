@@ -9,6 +9,7 @@ import contextlib
 import dataclasses
 import io
 import json
+import socket
 import threading
 import urllib.error
 import urllib.request
@@ -25,6 +26,8 @@ from streamtop.pipeline.connection import build_spec
 from streamtop.pipeline.model import Focus
 from streamtop.pipeline.source import ListSource
 from streamtop.ui.app import StreamtopApp
+from streamtop.ui.entry_screen import EntryScreen
+from streamtop.ui.header import header_text
 from tests.support.hub import FAST, HubServed, live_attached
 from tests.support.ui import SIZE, plain
 from tests.support.waiting import until
@@ -167,7 +170,8 @@ async def test_the_hub_killed_and_restarted_turns_an_attached_dashboard_stale_th
     async with live_attached(hub) as (app, pilot):
         hub.stop()
         await until(pilot, lambda: app.header_info().state == "stale", "stale once the hub is gone")
-        assert "hub" in (app.header_info().error or "")
+        # was "hub URL: Cannot connect to host 127.0.0.1:PORT ssl:default [Connect call failed ...]"
+        assert app.header_info().error == f"cannot reach the hub at {hub.url}: connection refused"
         assert app.snapshot is not None and app.snapshot.stream(b"orders") is not None  # the last poll stays
         r.xadd("orders", {"n": "after"})
         hub.start()
@@ -268,6 +272,37 @@ async def test_an_attached_dashboard_without_url_refuses_writes_and_says_why(ser
             "the refusal",
         )
         assert r.xlen("orders") == 6
+
+
+async def test_w_on_an_attached_dashboard_without_url_says_to_give_it(server, r):
+    """`w` reads an entry whole through the viewer's own connection: attached without --url it
+    said "could not read the entry: no connection to the server"; it says what to do, in the
+    words of the refusals and the footer."""
+    r.xadd("orders", {"big": b"y" * 100_000})
+    async with live_attached(HubServed.on(server, expose_entries=True)) as (app, pilot):
+        app.main.select(b"orders")
+        app.main.show_tab("messages-tab")
+        await until(pilot, lambda: len(app.w("messages").entries) == 1, "the messages page")
+        app.w("messages-table").focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, EntryScreen), "the entry screen")
+        await pilot.press("w")
+        said = f"could not read the entry: {READ_ONLY_REASON}"
+        await until(pilot, lambda: any(str(n.message) == said for n in app._notifications), said)
+
+
+async def test_a_hub_nobody_answers_at_is_said_in_plain_words(server):
+    """Nothing listens at the hub's port: the header says it cannot reach the hub and why, with
+    the URL as typed, escaped (markup in it stays text)."""
+    with socket.socket() as probe:  # bound, never listening: refused
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}/[red]x[/red]"
+        app = StreamtopApp(AttachedMonitor(url, None, FAST))
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.header_info().error, "the hub's error")
+            assert app.header_info().error == f"cannot reach the hub at {url}: connection refused"
+            line = header_text(app.header_info(), 300)
+            assert f"cannot reach the hub at {url}: connection refused" in line.plain
 
 
 async def test_with_its_own_url_an_attached_session_writes_to_the_server_directly(server, r):
