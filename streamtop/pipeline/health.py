@@ -369,11 +369,7 @@ def verdict(f: WindowFacts, window_s: float = DEFAULT_WINDOW) -> Health:
     if unjudged is not None:
         return unjudged
     w = _Judging(f, window_s)
-    for rule in (w.stopped, w.stalled, w.stuck, w.quiet):
-        found = rule()
-        if found is not None:
-            return found
-    return w.by_lag()
+    return w.stopped() or w.stalled() or w.stuck() or w.quiet() or w.by_lag()  # a Health is true
 
 
 class _Judging:
