@@ -16,6 +16,14 @@ from tests.support.waiting import until
 ASKED = "(the confirmation is up)"  # a step of the keys below: wait for it
 
 
+async def pending_page(pilot, app):
+    """The app on stream s, group g, its three pending entries shown: the pending table."""
+    await until(pilot, lambda: app.snapshot is not None and app.snapshot.stream(b"s"))
+    app.select(b"s", b"g")
+    await until(pilot, lambda: len(app.w("pending").entries) == 3, "the pending page")
+    return app.w("pending-table")
+
+
 def lose_focus(app, how: str) -> None:
     """What takes the focus off the main screen while a dialog covers it."""
     if how == "dropped":
@@ -30,10 +38,7 @@ async def test_keys_after_a_dialog_go_to_the_focused_panel(server, r, how):
     fill(r, n=3)
     app = make_app(server.url)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.snapshot is not None and app.snapshot.stream(b"s"))
-        app.select(b"s", b"g")
-        await until(pilot, lambda: len(app.w("pending").entries) == 3, "the pending page")
-        table = app.w("pending-table")
+        table = await pending_page(pilot, app)
         table.focus()
         for action, keys in (
             ("claim", ["escape"]),
@@ -67,10 +72,7 @@ async def test_a_focus_moved_just_before_a_dialog_comes_back_after_it(server, r)
     fill(r, n=3)
     app = make_app(server.url)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.snapshot is not None and app.snapshot.stream(b"s"))
-        app.select(b"s", b"g")
-        await until(pilot, lambda: len(app.w("pending").entries) == 3, "the pending page")
-        table = app.w("pending-table")
+        table = await pending_page(pilot, app)
         assert app.focused is app.w("streams-table")
         app.main.set_focus(table)  # what table.focus() does, a moment later
         app.push_screen(ModalScreen())

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from streamtop.cli import build_parser
-from streamtop.cliargs import UsageError
+from streamtop.cliargs import UsageError, seed_specs
 from streamtop.commands.web import (
     check_public_url,
     dashboard_argv,
@@ -32,22 +32,7 @@ def web_args(*argv: str) -> argparse.Namespace:
 def child_spec(argv: list[str], env: dict[str, str]):
     """The spec the session's dashboard builds from its argv and environment, as cli.main would."""
     args = build_parser(None).parse_args(argv[3:])  # after `python -m streamtop`
-    return args, build_spec(
-        url=args.url[0] if args.url else None,
-        host=args.host,
-        port=args.port,
-        db=args.db,
-        user=args.user,
-        password=args.password,
-        tls=args.tls,
-        cacert=args.cacert,
-        cert=args.cert,
-        key=args.key,
-        cluster=args.cluster,
-        insecure=args.insecure,
-        sni=args.sni,
-        env=env,
-    )
+    return args, seed_specs(args, env)[0]
 
 
 def test_port_is_the_web_port_and_p_the_servers():
