@@ -491,9 +491,18 @@ def _trouble(exc: BaseException, hub_url: str) -> HubTrouble:
     such (HubUnreachable), with the system's words for why."""
     import aiohttp
 
-    if isinstance(exc, aiohttp.ClientConnectorError) and isinstance(exc.os_error, OSError):
-        return HubUnreachable(f"cannot reach the hub at {hub_url}: {_os_words(exc.os_error)}")
+    os_error = getattr(exc, "os_error", None) if isinstance(exc, aiohttp.ClientConnectorError) else None
+    if isinstance(os_error, OSError):
+        return HubUnreachable(f"cannot reach the hub at {hub_url}: {_os_words(os_error)}")
     return HubTrouble(_reason(exc))
+
+
+_OS_ERROR_WORDS: dict[type[OSError], str] = {  # an error of these without a text (a TLS port reset)
+    ConnectionResetError: "connection reset",
+    ConnectionRefusedError: "connection refused",
+    ConnectionAbortedError: "connection aborted",
+    TimeoutError: "timed out",
+}
 
 
 def _os_words(err: OSError) -> str:
@@ -502,9 +511,12 @@ def _os_words(err: OSError) -> str:
     several addresses "Multiple exceptions: ...", without the errno)."""
     import os
     import socket
+    import ssl
 
-    if isinstance(err, socket.gaierror) or not err.errno or err.errno < 0:
-        text = str(err.strerror or err)
+    if isinstance(err, ssl.SSLError):  # its errno is OpenSSL's, not the system's
+        words = f"TLS: {getattr(err, 'verify_message', None) or err.reason or err}"
+    elif isinstance(err, socket.gaierror) or not err.errno or err.errno < 0:
+        text = str(err.strerror or err) or _OS_ERROR_WORDS.get(type(err), type(err).__name__)
         words = "connection refused" if "refused" in text.lower() else text
     else:
         words = os.strerror(err.errno)

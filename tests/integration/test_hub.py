@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import pytest
 from rich.console import Console
 
-from streamtop.hub.attach import READ_ONLY_REASON, AttachedMonitor
+from streamtop.hub.attach import READ_ONLY_REASON, AttachedMonitor, HubSource, HubTrouble
 from streamtop.hub.document import focus_query
 from streamtop.monitor import Monitor, State
 from streamtop.options import SessionOptions
@@ -309,6 +309,32 @@ async def test_a_hub_nobody_answers_at_is_said_in_plain_words(server):
             assert app.header_info().error == f"cannot reach the hub at {url}: connection refused"
             line = header_text(app.header_info(), 300)
             assert f"cannot reach the hub at {url}: connection refused" in line.plain
+
+
+async def test_a_port_that_drops_the_connection_is_said_as_such():
+    """https:// to a port that accepts and closes at once (a plain server, a proxy that refuses):
+    aiohttp says "Cannot connect to host ... ssl:default [None]", its error without a text."""
+    with socket.socket() as port:
+        port.bind(("127.0.0.1", 0))
+        port.listen()
+
+        def drop() -> None:
+            with contextlib.suppress(OSError):
+                conn, _ = port.accept()
+                conn.close()
+
+        closer = threading.Thread(target=drop, daemon=True)
+        closer.start()
+        url = f"https://127.0.0.1:{port.getsockname()[1]}"
+        source = HubSource(url)
+        try:
+            with pytest.raises(HubTrouble) as got:
+                await source.poll()
+        finally:
+            await source.aclose()
+        closer.join(timeout=10)
+    # "connection reset", or "connection reset by peer" when the system said it with its errno
+    assert str(got.value).startswith(f"cannot reach the hub at {url}: connection reset")
 
 
 async def test_with_its_own_url_an_attached_session_writes_to_the_server_directly(server, r):
