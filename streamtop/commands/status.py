@@ -791,30 +791,34 @@ def _scalar(o: object) -> str:
 
 
 def _dump(o: object, level: int, out: list[str]) -> None:
-    if isinstance(o, dict):
+    """`o` appended to `out` as pieces of text; the common scalars of a container written with
+    their key or separator in one piece (a call per value was most of the time)."""
+    t = type(o)
+    if t is dict or t is list or t is tuple:
         if not o:
-            out.append("{}")
+            out.append("{}" if t is dict else "[]")
             return
         inner = "\n" + INDENT * (level + 1)
-        sep = "{" + inner
-        for k, v in o.items():
-            out.append(sep)
-            out.append(encode_basestring(k if isinstance(k, str) else _scalar(k)))
-            out.append(": ")
-            _dump(v, level + 1, out)
+        sep = ("{" if t is dict else "[") + inner
+        pairs = o.items() if t is dict else ((None, v) for v in o)  # type: ignore[attr-defined]
+        for k, v in pairs:
+            head = sep if k is None else sep + encode_basestring(k) + ": "
             sep = "," + inner
-        out.append("\n" + INDENT * level + "}")
-    elif isinstance(o, list | tuple):
-        if not o:
-            out.append("[]")
-            return
-        inner = "\n" + INDENT * (level + 1)
-        sep = "[" + inner
-        for v in o:
-            out.append(sep)
-            _dump(v, level + 1, out)
-            sep = "," + inner
-        out.append("\n" + INDENT * level + "]")
+            tv = type(v)
+            if tv is str:
+                out.append(head + encode_basestring(v))
+            elif tv is int:
+                out.append(head + int.__repr__(v))
+            elif v is None:
+                out.append(head + "null")
+            elif tv is bool:
+                out.append(head + ("true" if v else "false"))
+            else:
+                out.append(head)
+                _dump(v, level + 1, out)
+        out.append("\n" + INDENT * level + ("}" if t is dict else "]"))
+    elif isinstance(o, dict | list | tuple):  # a subclass: as json.dumps writes it
+        _dump(dict(o) if isinstance(o, dict) else list(o), level, out)
     else:
         out.append(_scalar(o))
 
