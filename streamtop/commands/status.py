@@ -35,6 +35,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
 from importlib import resources
@@ -48,6 +49,7 @@ from rich.text import Text
 from streamtop import __version__
 from streamtop import numbers as num
 from streamtop.cliargs import UsageError, add_watch_arguments, spec_from_args
+from streamtop.commands.shared import Connected, connected
 from streamtop.errors import ClusterOutage
 from streamtop.options import POLL_DEFAULTS, PollOptions
 from streamtop.pipeline import render
@@ -59,7 +61,6 @@ from streamtop.pipeline.connection import (
     AsyncClient,
     ConnectError,
     ConnectionSpec,
-    connect,
     describe_error,
 )
 from streamtop.pipeline.health import DEFAULT_WINDOW, Verdict
@@ -74,7 +75,7 @@ from streamtop.pipeline.liveness import (
 )
 from streamtop.pipeline.model import GroupInfo, LagSource, Snapshot, StreamInfo, id_ms, label
 from streamtop.pipeline.source import Wants
-from streamtop.session import ServerSource, close_collector, make_action_client, make_collector
+from streamtop.session import ServerSource, close_collector, make_collector
 
 SCHEMA_VERSION = 2  # 2: health "failing" renamed "stuck" (issue 25)
 OUTAGE_REPLIES = ("CLUSTERDOWN", "MOVED", "ASK", "TRYAGAIN", "MASTERDOWN")  # the cluster, not the key
@@ -354,6 +355,31 @@ async def _key_problems(client: AsyncClient, collector: ServerSource, snap: Snap
     return problems
 
 
+@asynccontextmanager
+async def _polling(
+    spec: ConnectionSpec, targets: list[str], options: PollOptions
+) -> AsyncIterator[tuple[Connected, ServerSource]]:
+    """The connection (commands.shared.connected: in a cluster, TYPE checks go to the node that
+    owns each key) and a one-shot collector on it, both closed at the end; redis-py's errors as
+    one line (part of a cluster out: ClusterOutage, exit 2)."""
+    collector: ServerSource | None = None
+    try:
+        async with connected(spec, keep_seed=True) as conn:
+            try:
+                collector = make_collector(spec, conn.seed, conn.server, targets, options)
+                collector.want(Wants(one_shot=True))  # a cluster waits a hung node out, then says so
+                yield conn, collector
+            finally:
+                if collector is not None:
+                    await close_collector(collector)
+    except ClusterError as exc:
+        raise ConnectError(str(exc)) from None
+    except CLUSTER_OUTAGES as exc:  # part of the cluster is out: a breach (exit 2), as a node down
+        raise ClusterOutage(describe_error(exc, spec)) from None
+    except REDIS_ERRORS as exc:
+        raise ConnectError(describe_error(exc, spec)) from None
+
+
 async def collect(
     spec: ConnectionSpec,
     targets: list[str],
@@ -363,15 +389,7 @@ async def collect(
 ) -> Result:
     """One snapshot (two, `rates_interval` apart, when rates are wanted; polls for `window`
     seconds when given, for the health verdicts); the client is closed."""
-
-    client, server = await connect(spec)
-    collector = None
-    keys_client: AsyncClient = client
-    try:
-        collector = make_collector(spec, client, server, targets, options)
-        collector.want(Wants(one_shot=True))  # a cluster waits a hung node out, then says so
-        if server.mode == "cluster":  # TYPE checks go to the node that owns each key
-            keys_client = make_action_client(spec, server)
+    async with _polling(spec, targets, options) as (conn, collector):
         history = History(window or DEFAULT_WINDOW)
         snap = await collector.poll()
         history.update(snap)
@@ -387,32 +405,15 @@ async def collect(
             snap = await collector.poll()
             history.update(snap)
             polls += 1
-        problems = await _key_problems(keys_client, collector, snap)
+        problems = await _key_problems(conn.keys, collector, snap)
         groups = [g for s in snap.streams for g in s.groups]
-        clients = await read_clients(client) if server.mode != "cluster" and needs_clients(groups) else None
-    except ClusterError as exc:
-        raise ConnectError(str(exc)) from None
-    except CLUSTER_OUTAGES as exc:  # part of the cluster is out: a breach (exit 2), as a node down
-        raise ClusterOutage(describe_error(exc, spec)) from None
-    except REDIS_ERRORS as exc:
-        raise ConnectError(describe_error(exc, spec)) from None
-    finally:
-        if collector is not None:
-            await close_collector(collector)
-        if keys_client is not client:
-            await keys_client.aclose()
-        await client.aclose()
+        standalone = conn.server.mode != "cluster"
+        clients = await read_clients(conn.seed) if standalone and needs_clients(groups) else None
     if problems:
         raise UsageError("; ".join(problems))
+    url = spec.display_url()
     return Result(
-        snap,
-        history,
-        spec.display_url(),
-        rates_interval,
-        tuple(targets),
-        window or DEFAULT_WINDOW,
-        polls,
-        clients,
+        snap, history, url, rates_interval, tuple(targets), window or DEFAULT_WINDOW, polls, clients
     )
 
 
@@ -427,47 +428,25 @@ async def parts_of(collector: ServerSource, size: int) -> AsyncIterator[Snapshot
 
 
 async def collect_parts(
-    spec: ConnectionSpec, targets: list[str], options: PollOptions, report: Report, size: int = PART
+    spec: ConnectionSpec, targets: list[str], options: PollOptions, report: Report, size: int | None = None
 ) -> None:
     """One poll, `size` streams at a time, each part judged and written by `report` and dropped
     (issue 29: memory bounded by a part, not by the keyspace); the client is closed. As `collect`
     otherwise: the keys named on the command line that are missing or not streams are a usage
     error, CLIENT LIST is read (once) when a consumer idled long."""
-    client, server = await connect(spec)
-    collector = None
-    keys_client: AsyncClient = client
     problems: list[str] = []
     clients: Clients | None = None
-    clients_read = server.mode == "cluster"  # standalone only, as collect
-    try:
-        collector = make_collector(spec, client, server, targets, options)
-        collector.want(Wants(one_shot=True))  # a cluster waits a hung node out, then says so
-        if server.mode == "cluster":  # TYPE checks go to the node that owns each key
-            keys_client = make_action_client(spec, server)
-        async for snap in parts_of(collector, size):
+    url = spec.display_url()
+    async with _polling(spec, targets, options) as (conn, collector):
+        clients_read = conn.server.mode == "cluster"  # standalone only, as collect
+        async for snap in parts_of(collector, size or PART):
             history = History(DEFAULT_WINDOW)  # each stream is judged on its own: a part's is enough
             history.update(snap)
-            problems += await _key_problems(keys_client, collector, snap)
+            problems += await _key_problems(conn.keys, collector, snap)
             if not clients_read and needs_clients([g for s in snap.streams for g in s.groups]):
-                clients, clients_read = await read_clients(client), True
+                clients, clients_read = await read_clients(conn.seed), True
             if not problems:  # a usage error prints nothing else
-                report.add(
-                    Result(
-                        snap, history, spec.display_url(), None, tuple(targets), DEFAULT_WINDOW, 1, clients
-                    )
-                )
-    except ClusterError as exc:
-        raise ConnectError(str(exc)) from None
-    except CLUSTER_OUTAGES as exc:  # part of the cluster is out: a breach (exit 2), as a node down
-        raise ClusterOutage(describe_error(exc, spec)) from None
-    except REDIS_ERRORS as exc:
-        raise ConnectError(describe_error(exc, spec)) from None
-    finally:
-        if collector is not None:
-            await close_collector(collector)
-        if keys_client is not client:
-            await keys_client.aclose()
-        await client.aclose()
+                report.add(Result(snap, history, url, None, tuple(targets), DEFAULT_WINDOW, 1, clients))
     if problems:
         raise UsageError("; ".join(problems))
 
