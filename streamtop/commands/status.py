@@ -20,6 +20,10 @@ Health (see health.py for the rules): `--window 30s` polls for that long (about 
 before answering and judges each group over those polls; without it one poll is judged (against a
 60 s window: what one poll can decide, e.g. `stopped`, else `unknown`).
 
+One poll is read, judged and written a part of the keyspace at a time (PART streams, issue 29:
+memory bounded by a part, not by the number of streams), into a spool that reaches stdout once
+every part was read (Report); `--rates`, `--window`, `--from-file` and a cluster are one part.
+
 JSON document (`--json`): its fields are written once, in status.schema.json next to this module
 (JSON Schema draft 2020-12, printed by `--json-schema`; docs/status-json.md links it). Every test
 that runs `--json` validates its output against that file.
