@@ -637,7 +637,8 @@ class Collector:
         for start in range(0, max(1, len(keys)), size):
             with GC_PAUSE:
                 part = await self._poll(keys[start : start + size])
-            self._read_at.clear()  # only a dashboard's cadence reads it
+            self._read_at.clear()  # only a dashboard's cadence reads these two
+            self._estimated_at.clear()
             yield part
 
     async def _poll(self, part: tuple[bytes, ...] | None = None) -> Snapshot:
