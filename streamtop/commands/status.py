@@ -1010,7 +1010,17 @@ class Report:
         self._text = None if console is None or as_json else spool_file()
 
     def add(self, res: Result) -> None:
-        """One part: judged, written to the spool; nothing of its streams is kept."""
+        """One part: judged, written to the spool; nothing of its streams is kept. A spool that
+        cannot be written (no space, no $TMPDIR) is one line and exit 1."""
+        try:
+            self._add(res)
+        except OSError as exc:
+            raise UsageError(
+                f"cannot keep the output in a temporary file in {tempfile.gettempdir()} until every "
+                f"stream is read: {exc.strerror or exc}"
+            ) from None
+
+    def _add(self, res: Result) -> None:
         if self.first is None:
             self.first = res
             self.breaches.extend(server_breaches(res.snapshot))

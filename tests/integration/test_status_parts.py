@@ -88,3 +88,15 @@ def test_a_missing_key_in_a_later_part_prints_nothing_but_the_error(server, stre
     assert code == 1 and out == ""
     assert err == "streamtop: error: no stream at key 'p:zz' (it does not exist)\n"
     assert ("read", PART) in events  # the first part had been read (and not printed)
+
+
+def test_a_spool_that_cannot_be_written_is_one_line(server, streams, monkeypatch, capsys, tmp_path):
+    """The streams wait in a temporary file (in memory up to SPOOL_IN_MEMORY): no $TMPDIR to put
+    it in is one line and exit 1, as any other error, never a traceback or half a document."""
+    monkeypatch.setattr(status, "SPOOL_IN_MEMORY", 1)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "gone"))
+    code = cli.main(["status", "--json", "--url", server.url, "p:*"])
+    out, err = capsys.readouterr()
+    assert code == 1 and out == ""
+    assert err.startswith(f"streamtop: error: cannot keep the output in a temporary file in {tmp_path}/gone")
+    assert err.count("\n") == 1
