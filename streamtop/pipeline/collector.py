@@ -20,7 +20,7 @@ import pickle
 import threading
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, ParamSpec, TypeVar
 
@@ -622,16 +622,36 @@ class Collector:
         with GC_PAUSE:
             return await self._poll()
 
-    async def _poll(self) -> Snapshot:
+    async def parts(self, size: int) -> AsyncIterator[Snapshot]:
+        """The keyspace a part at a time, for one-shot readers (`status`, issue 29): scanned to
+        its end, then `size` keys at a time in key order, each part a Snapshot of its keys alone
+        (read in full, its own TIME; the groups in a second round trip, as a first poll's). Nothing
+        of a part is kept once the next one is read: a reader that drops each part holds one
+        part, not the keyspace. An empty keyspace is one empty part (the server's clock, its
+        name)."""
+        if self._discovery_needed(time.time()):
+            await self.discover()
+        keys = self.discovery.keys
+        if self.key_filter is not None:
+            keys = self.key_filter(keys)
+        for start in range(0, max(1, len(keys)), size):
+            with GC_PAUSE:
+                part = await self._poll(keys[start : start + size])
+            self._read_at.clear()  # only a dashboard's cadence reads these two
+            self._estimated_at.clear()
+            yield part
+
+    async def _poll(self, part: tuple[bytes, ...] | None = None) -> Snapshot:
         """Plan (which keys in full, which as summaries, which carried), queue and parse in round
         trips of READ_CHUNK streams (each stream and the server-wide part record their slice of a
         trip's replies); groups that appeared since the last poll cost one more round trip. A
-        carried stream costs nothing: with the last poll's keys only the plan's are looked at."""
+        carried stream costs nothing: with the last poll's keys only the plan's are looked at.
+        `part`: these keys only, no discovery (`parts`)."""
         started = time.perf_counter()
         now = time.time()
-        discovery_trips = await self._discover_due(now)
-        keys = self.discovery.keys
-        if self.key_filter is not None:
+        discovery_trips = 0 if part is not None else await self._discover_due(now)
+        keys = self.discovery.keys if part is None else part
+        if self.key_filter is not None and part is None:
             keys = self.key_filter(keys)
         focus = self.focus
         reading = self._plan(keys, focus) if self.follow_screen else None

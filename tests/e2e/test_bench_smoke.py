@@ -161,6 +161,7 @@ TINY = {
     "hub.py": ("--streams", "3", "--attached", "1", "--pages", "1", "--window", "1", "--warmup", "3"),
     "scale.py": ("--sizes", "50", "--seconds", "1", "--window", "1", "--cap", "30", "--no-before"),
     "cluster_scale.py": ("--streams", "50", "--window", "1", "--cap", "30", "--no-before"),
+    "status_scale.py": ("--sizes", "50"),
     "record.py": ("--seconds", "2", "--hours", "0.05", "--streams", "20", "--busy", "5"),
     "poll_ab.py": ("--before", ".", "--sizes", "20", "--rounds", "1"),  # this tree against itself
     "session_cost.py": ("--other", ".", "--streams", "20", "--rounds", "1"),
