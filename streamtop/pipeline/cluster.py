@@ -32,7 +32,7 @@ import asyncio
 import contextlib
 import time
 from collections import Counter
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from operator import attrgetter
 
@@ -253,10 +253,11 @@ class _Node:
     known: frozenset[bytes] = frozenset()  # the keys of its collector's last complete discovery
     discovered_at: float = 0.0  # that discovery's taken_at
 
-    def follow(self, key: bytes, server: ServerInfo, options: PollOptions) -> None:
-        """Poll `key` here with the redirect collector (ASKING before the slots it imports) until
-        this node's own discovery finds it."""
-        self.redirected[key] = time.monotonic()
+    def follow(self, keys: Iterable[bytes], server: ServerInfo, options: PollOptions) -> None:
+        """Poll `keys` here with the redirect collector (ASKING before the slots it imports) until
+        this node's own discovery finds them (the list sorted once, however many keys)."""
+        mono = time.monotonic()
+        self.redirected.update(dict.fromkeys(keys, mono))
         if self.redirect is None:
             self.redirect = Collector(self.client, server, [b"-"], options)
             self.redirect.execute = asking_execute(self.asking)
@@ -319,6 +320,8 @@ class ClusterCollector:
         self._refused: dict[str, set[int]] = {}  # address -> slots answered CLUSTERDOWN last poll
         self._shown: dict[bytes, StreamInfo] = {}  # the last poll's rows, by key (what is carried)
         self._sent_to: dict[bytes, set[str]] = {}  # this poll: redirected key -> the nodes it went to
+        # the first scan's keys by node, until every node's first poll has come back (_missed)
+        self._first_keys: dict[str, frozenset[bytes]] = {}
 
     def request_discovery(self) -> None:
         self._refresh = True
@@ -583,7 +586,7 @@ class ClusterCollector:
                 continue
             if asking:
                 node.asking.add(slot)
-            node.follow(key, self.server, self.options)
+            node.follow((key,), self.server, self.options)
             if node is not source:
                 node.collector.request_discovery()  # its own SCAN finds the key, and takes it over
             sent.add(where)
@@ -679,38 +682,51 @@ class ClusterCollector:
                     self._sent_to[key] = self._redirect(key, error, node)
                     pending[key] = error
 
-    async def _first_scan(self) -> set[bytes]:
+    async def _first_scan(self) -> None:
         """Before the first poll, every node scans once more than it will in the poll: a key that
         moves between two nodes' SCANs (a reshard going on) is missed by both, and a one-shot
         `status` has no later poll to find it in. Every key is found in one of the two rounds
-        (the second starts once the first has ended everywhere)."""
+        (the second starts once the first has ended everywhere). What each node found is kept
+        for `_missed`, which looks for it once every node's poll has come back."""
         fresh = [
             n for n in self.nodes.values() if n.collector.patterns and not n.collector.discovery.taken_at
         ]
         if not fresh or len(fresh) != len(self.nodes):
-            return set()
+            return
         done = await asyncio.gather(*(n.collector.discover() for n in fresh), return_exceptions=True)
-        keys: set[bytes] = set()
         for node, trips in zip(fresh, done, strict=True):
             if isinstance(trips, BaseException):
                 continue  # its poll says why
-            keys.update(node.collector.discovery.keys)
+            self._first_keys[node.address] = frozenset(node.collector.discovery.keys)
             node.collector.request_discovery()
-        return keys
 
-    def _missed(self, scanned: set[bytes], rows: list[StreamInfo]) -> dict[bytes, str]:
+    def _missed(self, rows: list[StreamInfo]) -> dict[bytes, str]:
         """Keys the first round found that no node reported: they moved in between. Each is asked
-        of every node, after ASKING (harmless on its owner, needed on the node importing it)."""
-        seen = {s.key for s in rows}
-        out: dict[bytes, str] = {}
-        for key in sorted(scanned - seen):
-            slot = key_slot(key)
-            for node in self.nodes.values():
-                node.asking.add(slot)
-                node.follow(key, self.server, self.options)
-            self._sent_to[key] = set(self.nodes)
-            out[key] = ""
-        return out
+        of every node, after ASKING (harmless on its owner, needed on the node importing it).
+
+        Only once every node's first poll has come back (a node whose poll is late has not
+        reported its keys yet: at 30,000 streams, all of them; they are not missed, and asking
+        every node for each cost minutes). A node that failed, or left the topology, first is
+        not looked at: its keys cannot be told missing (its error, or its successor, says it)."""
+        scanned: set[bytes] = set()
+        for address, keys in self._first_keys.items():
+            node = self.nodes.get(address)
+            if node is None or node.error is not None:
+                continue
+            if not node.reported:
+                return {}  # asked again next poll
+            scanned |= keys
+        self._first_keys = {}
+        missed = sorted(scanned.difference(s.key for s in rows))
+        if not missed:
+            return {}
+        slots = {key_slot(key) for key in missed}
+        for node in self.nodes.values():
+            node.asking.update(slots)
+            node.follow(missed, self.server, self.options)
+        everywhere = set(self.nodes)
+        self._sent_to.update((key, set(everywhere)) for key in missed)
+        return dict.fromkeys(missed, "")
 
     async def poll(self) -> Snapshot:
         """Topology (when due) -> every idle node's poll started -> wait for them (the slow ones are
@@ -720,15 +736,15 @@ class ClusterCollector:
         await self._topology_if_due()
         now = time.time()
         self._refused = {}
-        first_scan = await self._first_scan()
+        await self._first_scan()
         self._start_polls(self.focus)
         await self._wait_for_nodes()
         got = _Gathered()
         self._sent_to = {}
         for node in self.nodes.values():
             self._gather(node, got, now)
-        if first_scan:
-            got.redirected.update(self._missed(first_scan, got.rows))
+        if self._first_keys:
+            got.redirected.update(self._missed(got.rows))
         if got.redirected:
             await self._follow_now(got.redirected, got.rows, got.lost)
         self._settle_redirects(got.lost)
