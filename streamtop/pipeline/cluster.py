@@ -871,6 +871,9 @@ class ClusterCollector:
                 capped=capped,
                 max_streams=max_streams,
                 taken_at=now,
+                # not before every node's first poll has come back (or failed): the dashboard says
+                # "discovering", not LIVE, and polls again at once rather than an interval later
+                complete=all(n.reported or n.error is not None for n in self.nodes.values()),
             ),
             focus=got.focus,
             nodes=self._statuses(streams),

@@ -1198,6 +1198,8 @@ def test_a_node_whose_first_poll_is_late_has_its_keys_asked_of_no_other_node(clu
 
     first, second, followed, followed_after, address = asyncio.run(run())
     assert next(n for n in first.nodes if n.address == address).first_poll
+    # discovering (the dashboard polls again at once, and never says LIVE) until every node reported
+    assert not first.discovery.complete and second.discovery.complete
     assert followed == dict.fromkeys(followed, set()), "keys of the late node asked elsewhere"
     assert followed_after == dict.fromkeys(followed_after, set())
     assert len(second.streams) == 300 and len({s.key for s in second.streams}) == 300
