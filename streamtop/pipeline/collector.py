@@ -1176,15 +1176,21 @@ def _entries_added(group_dicts: list[ReplyFields]) -> int | None:
     return best
 
 
+_XINFO = frozenset({"XINFO", b"XINFO", "xinfo", b"xinfo"})
+
+
 def _sent(commands: Sequence[Command]) -> dict[str, int]:
     """{commandstats name: calls} of a pipeline (`xinfo|stream`, `xpending`, ...)."""
     out: dict[str, int] = {}
-    for args in commands:
-        name = str(args[0]).lower()
-        if name == "xinfo" and len(args) > 1:
-            sub = args[1].decode() if isinstance(args[1], bytes) else str(args[1])
+    # counted by the first word (and XINFO's second) as queued, named once per kind: a poll of
+    # 10,000 streams queues 20,000 commands or more
+    kinds = Counter(args[:2] if args[0] in _XINFO else args[:1] for args in commands)
+    for (first, *second), calls in kinds.items():
+        name = str(first).lower()
+        if name == "xinfo" and second:
+            sub = second[0].decode() if isinstance(second[0], bytes) else str(second[0])
             name = f"xinfo|{sub.lower()}"
-        out[name] = out.get(name, 0) + 1
+        out[name] = out.get(name, 0) + calls
     return out
 
 
