@@ -265,6 +265,7 @@ class _Node:
         self.redirected.update(dict.fromkeys(keys, mono))
         if self.redirect is None:
             self.redirect = Collector(self.client, server, [b"-"], options)
+            self.redirect.node = self.address
             self.redirect.execute = asking_execute(self.asking)
         self.redirect.explicit = tuple(sorted(self.redirected))
         self.redirect.request_discovery()
@@ -451,6 +452,7 @@ class ClusterCollector:
             if address not in self.nodes:
                 client = self._node_spec(address).make_client(raw=True)
                 collector = Collector(client, self.server, options=self.options)
+                collector.node = address
                 collector.key_filter = self._share
                 # each node's first scan to its end: a promoted replica's first part alone dropped
                 # the old primary's other rows under a LIVE badge (bench/cluster_scale.py)
@@ -630,7 +632,10 @@ class ClusterCollector:
             if s.error and s.error.startswith("CLUSTERDOWN"):
                 self._note_refused(node, s)
             before = tagged_before.get(s.key)
-            shown = before[1] if before is not None and before[0] is s else replace(s, node=node.address)
+            if before is not None and before[0] is s:
+                shown = before[1]
+            else:
+                shown = s if s.node == node.address else replace(s, node=node.address)
             tagged[s.key] = (s, shown)
             kept.append(shown)
         return kept, tagged, redirects
@@ -651,7 +656,7 @@ class ClusterCollector:
                 tagged = node.tagged
                 for i in changed:
                     s = streams[i]
-                    shown = replace(s, node=node.address)
+                    shown = s if s.node == node.address else replace(s, node=node.address)
                     tagged[s.key] = (s, shown)
                     rows[i] = shown
                 node.own_streams, node.own_rows = streams, rows

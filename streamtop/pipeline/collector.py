@@ -364,6 +364,9 @@ class Collector:
         # issue 17: with follow_screen, only `visible` (and the focus) is read in full each poll, the
         # rest as summaries within the budget (streamtop.pipeline.cadence); without it every poll is full
         self.follow_screen = False
+        # a cluster node's address, set on the summaries it reads as they are built (one object a
+        # stream, not a second one made to carry it: streamtop.pipeline.cluster)
+        self.node: str | None = None
         self.progressive_scan = True  # the first scan a part a poll (issue 29; not a cluster's node)
         self.chunked = True  # READ_CHUNK streams a round trip (issue 29; not a cluster's node)
         self.visible: frozenset[bytes] = frozenset()
@@ -855,7 +858,7 @@ class Collector:
         """The groups as XINFO GROUPS has them; the rest unknown."""
         prev = self._last.get(stream.key)
         groups = tuple(_summary_group(d, stream, prev, self._polled_at) for d in group_dicts)
-        return replace(stream, summary_only=True, groups=groups)
+        return replace(stream, summary_only=True, groups=groups, node=self.node)
 
     def _full_stream(
         self, stream: StreamInfo, group_dicts: list[ReplyFields], ask: _StreamAsk, own: list[Reply]
