@@ -457,9 +457,9 @@ class ClusterCollector:
                 # each node's first scan to its end: a promoted replica's first part alone dropped
                 # the old primary's other rows under a LIVE badge (bench/cluster_scale.py)
                 collector.progressive_scan = False
-                # each node's poll in one round trip: in parts of READ_CHUNK, a node's poll at
-                # 30,000 streams was taken for not answering (rows stale for a minute; not yet
-                # understood)
+                # each node's poll in one round trip, as measured (docs/scale.md). The parts of
+                # READ_CHUNK were once blamed for a node "not answering" at 30,000 streams: the
+                # cause was the event loop blocked by _missed (fixed), the parts were not re-measured
                 collector.chunked = False
                 node = self.nodes[address] = _Node(address, client, collector)
                 collector.execute = asking_execute(node.asking)
