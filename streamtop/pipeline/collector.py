@@ -364,6 +364,9 @@ class Collector:
         # issue 17: with follow_screen, only `visible` (and the focus) is read in full each poll, the
         # rest as summaries within the budget (streamtop.pipeline.cadence); without it every poll is full
         self.follow_screen = False
+        # a cluster node's address, set on the summaries it reads as they are built (one object a
+        # stream, not a second one made to carry it: streamtop.pipeline.cluster)
+        self.node: str | None = None
         self.progressive_scan = True  # the first scan a part a poll (issue 29; not a cluster's node)
         self.chunked = True  # READ_CHUNK streams a round trip (issue 29; not a cluster's node)
         self.visible: frozenset[bytes] = frozenset()
@@ -875,7 +878,7 @@ class Collector:
         """The groups as XINFO GROUPS has them; the rest unknown."""
         prev = self._last.get(stream.key)
         groups = tuple(_summary_group(d, stream, prev, self._polled_at) for d in group_dicts)
-        return replace(stream, summary_only=True, groups=groups)
+        return replace(stream, summary_only=True, groups=groups, node=self.node)
 
     def _full_stream(
         self, stream: StreamInfo, group_dicts: list[ReplyFields], ask: _StreamAsk, own: list[Reply]
@@ -1196,15 +1199,21 @@ def _entries_added(group_dicts: list[ReplyFields]) -> int | None:
     return best
 
 
+_XINFO = frozenset({"XINFO", b"XINFO", "xinfo", b"xinfo"})
+
+
 def _sent(commands: Sequence[Command]) -> dict[str, int]:
     """{commandstats name: calls} of a pipeline (`xinfo|stream`, `xpending`, ...)."""
     out: dict[str, int] = {}
-    for args in commands:
-        name = str(args[0]).lower()
-        if name == "xinfo" and len(args) > 1:
-            sub = args[1].decode() if isinstance(args[1], bytes) else str(args[1])
+    # counted by the first word (and XINFO's second) as queued, named once per kind: a poll of
+    # 10,000 streams queues 20,000 commands or more
+    kinds = Counter(args[:2] if args[0] in _XINFO else args[:1] for args in commands)
+    for (first, *second), calls in kinds.items():
+        name = str(first).lower()
+        if name == "xinfo" and second:
+            sub = second[0].decode() if isinstance(second[0], bytes) else str(second[0])
             name = f"xinfo|{sub.lower()}"
-        out[name] = out.get(name, 0) + 1
+        out[name] = out.get(name, 0) + calls
     return out
 
 
