@@ -309,7 +309,7 @@ class Consumer(Worker):
 
     def dead_letter(self, ids: list[str]) -> int:
         """Move the entries to the DLQ and ack them, with the dashboard's dead-letter action (one
-        MULTI/EXEC per entry, the same fields), on an asyncio client of this thread's own."""
+        MULTI/EXEC per batch, the same fields), on an asyncio client of this thread's own."""
         from streamtop.pipeline.model import ServerInfo
 
         from ..actions import Actions
