@@ -35,6 +35,7 @@ from typing import Protocol
 import redis
 
 from streamtop.pipeline.cluster import ClusterError
+from streamtop.pipeline.collector import GC_PAUSE
 from streamtop.pipeline.connection import (
     REDIS_ERRORS,
     AsyncClient,
@@ -420,7 +421,8 @@ class Monitor:
             self.trips_reported = False
         if snap is None:  # nothing new (a list handed out, a hub without a newer one)
             return self.last
-        await self.history.update_in_steps(snap)
+        with GC_PAUSE:  # the samples of a first read are ~60,000 objects (issue 28): no GC passes
+            await self.history.update_in_steps(snap)
         self._took(snap)
         return snap
 

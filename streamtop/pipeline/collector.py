@@ -109,9 +109,11 @@ class GcPause:
     It spans the wait for the replies (hiredis builds them as they arrive), so it is bounded: after
     `max_seconds` of continuous pause the collector runs again even if a poll is still in flight.
     A poll that long is waiting for a server that does not answer, not building; and a cluster
-    node that hangs, retried with its own backoff, must not keep the collector off for minutes."""
+    node that hangs, retried with its own backoff, must not keep the collector off for minutes.
+    5 s, not less: a cluster's first read of 30,000 streams builds for 2-3 s of one core, its
+    nodes' polls one after another (issue 28: at 2 s the GC ran ~100 passes, 0.3 s, in its end)."""
 
-    def __init__(self, max_seconds: float = 2.0) -> None:
+    def __init__(self, max_seconds: float = 5.0) -> None:
         self.max_seconds = max_seconds
         self._lock = threading.Lock()
         self._depth = 0
@@ -878,7 +880,7 @@ class Collector:
         """The groups as XINFO GROUPS has them; the rest unknown."""
         prev = self._last.get(stream.key)
         groups = tuple(_summary_group(d, stream, prev, self._polled_at) for d in group_dicts)
-        return replace(stream, summary_only=True, groups=groups, node=self.node)
+        return _as_summary(stream, groups, self.node)
 
     def _full_stream(
         self, stream: StreamInfo, group_dicts: list[ReplyFields], ask: _StreamAsk, own: list[Reply]
@@ -1104,6 +1106,31 @@ class Collector:
 def _digest(*replies: Reply) -> bytes:
     """Equal for equal replies (nested lists of bytes and ints), in C: pickle, then BLAKE2b."""
     return hashlib.blake2b(pickle.dumps(replies, protocol=5), digest_size=16).digest()
+
+
+def _as_summary(stream: StreamInfo, groups: tuple[GroupInfo, ...], node: str | None) -> StreamInfo:
+    """`replace(stream, summary_only=True, groups=groups, node=node)`, written out: a summary is
+    made for every stream off screen (issue 28: 30,000 of them in a cluster's first read), and
+    `dataclasses.replace` costs several times a constructor call. A test holds it to `replace`
+    with every field set."""
+    return StreamInfo(
+        key=stream.key,
+        length=stream.length,
+        first_entry_id=stream.first_entry_id,
+        last_entry_id=stream.last_entry_id,
+        last_generated_id=stream.last_generated_id,
+        entries_added=stream.entries_added,
+        max_deleted_entry_id=stream.max_deleted_entry_id,
+        recorded_first_entry_id=stream.recorded_first_entry_id,
+        radix_tree_keys=stream.radix_tree_keys,
+        radix_tree_nodes=stream.radix_tree_nodes,
+        groups=groups,
+        error=stream.error,
+        node=node,
+        stale=stream.stale,
+        info_taken_at=stream.info_taken_at,
+        summary_only=True,
+    )
 
 
 def _summary_group(d: ReplyFields, stream: StreamInfo, prev: StreamInfo | None, prev_at: float) -> GroupInfo:

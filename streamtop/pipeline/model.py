@@ -11,6 +11,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 from streamtop.options import POLL_DEFAULTS
 
@@ -89,6 +90,10 @@ def id_ms(entry_id: str | None) -> int | None:
     return int(head) if head.isascii() and head.isdigit() else None
 
 
+# A stream's IDs are parsed several times a poll (each group's lag bound and health sample read
+# its position, the first and the last entry): the recent ones are kept (issue 28: 300,000 parses
+# in a first read of 30,000 streams), and equal IDs share one tuple.
+@lru_cache(maxsize=4096)
 def id_key(entry_id: str | None) -> tuple[int, int] | None:
     """A stream ID as a comparable (ms, seq) pair ("5" is 5-0); None if it is not one."""
     if not entry_id:
