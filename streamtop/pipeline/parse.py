@@ -221,11 +221,20 @@ def group_lag(
     stream holds (model.entries_after_bound): a group below the first entry has the stream's
     length to read, exactly, whatever the server says; a server lag above the entries there can
     be after the position is never exact (the estimate, else unknown)."""
+    return _lag(d, text(d.get("last-delivered-id")), estimate, capped, stream)
+
+
+def _lag(
+    d: Mapping[str, Reply],
+    position: str | None,
+    estimate: int | None,
+    capped: bool,
+    stream: StreamInfo | None,
+) -> Lag:
+    """group_lag with the group's last-delivered-id already decoded (`position`)."""
     lag = to_int(d.get("lag"))
     bound = (
-        entries_after_bound(
-            text(d.get("last-delivered-id")), stream.length, stream.first_entry_id, stream.last_entry_id
-        )
+        entries_after_bound(position, stream.length, stream.first_entry_id, stream.last_entry_id)
         if stream is not None and stream.error is None and not stream.stale
         else None
     )
@@ -334,16 +343,19 @@ def build_group(
 ) -> GroupInfo:
     """A GroupInfo from an XINFO GROUPS dict plus the per-group replies; with the stream's XINFO
     STREAM, the lag is checked against it (group_lag)."""
-    position = text(d.get("last-delivered-id")) or "0-0"
+    given = text(d.get("last-delivered-id"))
+    position = given or "0-0"
     if stream is not None:
         position = _same(position, stream.last_entry_id, stream.first_entry_id) or position
+        if given is not None:
+            given = position  # the equal ID already held (its hash too: id_key's cache)
     return GroupInfo(
         name=name(d.get("name")),
         consumers=to_int(d.get("consumers")) or 0,
         pending=to_int(d.get("pending")) or 0,
         last_delivered_id=position,
         entries_read=to_int(d.get("entries-read")),
-        lag=group_lag(d, estimate, capped, stream),
+        lag=_lag(d, given, estimate, capped, stream),
         consumer_list=tuple(consumers),
         pending_summary=summary,
         error=error,
