@@ -64,6 +64,8 @@ from streamtop.pipeline.model import (
 from streamtop.pipeline.parse import Reply
 from streamtop.pipeline.source import WaitHook, Wants
 
+_KEY = attrgetter("key")
+
 SLOTS = 16384
 NODE_WAIT = 0.5  # seconds poll() waits for a slow node before returning without it
 TOPOLOGY_TIMEOUT = 1.0  # seconds one node may take to answer CLUSTER SLOTS
@@ -908,7 +910,7 @@ class ClusterCollector:
             streams=tuple(streams),
             discovery=Discovery(
                 patterns=tuple(p.decode("utf-8", "backslashreplace") for p in self._patterns),
-                keys=tuple(s.key for s in streams),
+                keys=tuple(map(_KEY, streams)),
                 capped=capped,
                 max_streams=max_streams,
                 taken_at=now,

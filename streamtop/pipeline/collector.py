@@ -603,7 +603,8 @@ class Collector:
 
     def _cost(self, plan: cad.PollPlan, carried: int, keys: tuple[bytes, ...], mono: float) -> PollCost:
         offscreen = set(keys).difference(plan.details)
-        oldest = min((self._read_at[k] for k in offscreen if k in self._read_at), default=None)
+        read_at = self._read_at  # in C: 30,000 keys a poll (issue 28)
+        oldest = min(map(read_at.__getitem__, offscreen.intersection(read_at)), default=None)
         c = self.cadence
         return PollCost(
             detailed=len(plan.details),
