@@ -77,6 +77,11 @@ CHEAP_ESTIMATE = 100  # a lag estimate below this is counted again every poll
 # next is sent, so a poll that reads 100,000 summaries (the first) holds 2,000 streams' replies at
 # once, not 100,000 (~2.6 kB each: the peak stayed in the process as RSS)
 READ_CHUNK = 2000
+# ... and at most this many read in full: a full read's replies are several times a summary's
+# (XINFO CONSUMERS, XPENDING per group), and `serve` reads every stream in full each poll: at
+# 2,000 streams in one part their replies stood together as ~17 MB, kept as RSS (docs/serve-lean.md)
+FULL_READ_CHUNK = 250
+NEW_GROUPS_CHUNK = 500  # groups that appeared since the last poll, read per round trip
 YIELD_EVERY = 200  # streams parsed between two yields to the event loop (the UI stays responsive)
 # XINFO STREAM returns the first and last entries in full: one 10 MB entry made every poll pull
 # 10-20 MB. A stream whose first or last entry is larger than BIG_ENTRY bytes is read with XLEN,
@@ -708,8 +713,7 @@ class Collector:
         TIME in the first trip, the closing INFO (and the focus's page) in the last."""
         reads = _Reads()
         mono = time.monotonic()
-        size = READ_CHUNK if self.chunked else max(1, len(todo))
-        chunks = [todo[i : i + size] for i in range(0, len(todo), size)] or [[]]
+        chunks = _parts(todo) if self.chunked else [todo]
         server, opening, closing = _ServerAsk(), (None, None), (None, None)
         for n, chunk in enumerate(chunks):
             batch = _Batch()
@@ -880,22 +884,26 @@ class Collector:
     async def _read_new_groups(
         self, partial: list[_Partial], new_groups: list[tuple[int, ReplyFields]]
     ) -> int:
-        """Groups that appeared: one more round trip for all of them together. Round trips."""
+        """Groups that appeared: one more round trip for all of them together (NEW_GROUPS_CHUNK a
+        round trip when chunked: every group is new at the first poll). Round trips."""
         if not new_groups:
             return 0
-        batch = _Batch()
-        asked: list[tuple[_Partial, ReplyFields, _GroupPlan, slice]] = []
-        for idx, d in new_groups:
-            part = partial[idx]
-            start = batch.size
-            ldid = text(d.get("last-delivered-id"))
-            plan = self._queue_group(batch, part.stream.key, d["name"], ldid, self._needs_estimate(d))
-            asked.append((part, d, plan, batch.span(start)))
-        extra = await self._trip(self.execute, self.client, batch.commands, self.options.timeout)
-        _raise_connection_error(extra)
-        for part, d, plan, span in asked:
-            part.built[d["name"]] = self._build_group(part.stream, d, extra[span], plan)
-        return 1
+        size = NEW_GROUPS_CHUNK if self.chunked else len(new_groups)
+        for lo in range(0, len(new_groups), size):
+            batch = _Batch()
+            asked: list[tuple[_Partial, ReplyFields, _GroupPlan, slice]] = []
+            for idx, d in new_groups[lo : lo + size]:
+                part = partial[idx]
+                start = batch.size
+                ldid = text(d.get("last-delivered-id"))
+                plan = self._queue_group(batch, part.stream.key, d["name"], ldid, self._needs_estimate(d))
+                asked.append((part, d, plan, batch.span(start)))
+            extra = await self._trip(self.execute, self.client, batch.commands, self.options.timeout)
+            _raise_connection_error(extra)
+            for part, d, plan, span in asked:
+                part.built[d["name"]] = self._build_group(part.stream, d, extra[span], plan)
+            del batch, asked, extra
+        return -(-len(new_groups) // size)
 
     async def _read_focus(
         self, focus: Focus, own: list[Reply], streams: tuple[StreamInfo, ...]
@@ -1224,6 +1232,21 @@ def _cpu_us(reply: Reply) -> float | None:
         except (KeyError, TypeError, ValueError):
             continue
     return None
+
+
+def _parts(todo: list[tuple[int, bytes, Mode]]) -> list[list[tuple[int, bytes, Mode]]]:
+    """The streams to read in round trips of at most READ_CHUNK, FULL_READ_CHUNK of them in full
+    (at least one part, empty when there is nothing to read: the server-wide part goes alone)."""
+    parts: list[list[tuple[int, bytes, Mode]]] = [[]]
+    full = 0
+    for item in todo:
+        heavy = item[2] == FULL
+        if len(parts[-1]) >= READ_CHUNK or (heavy and full >= FULL_READ_CHUNK):
+            parts.append([])
+            full = 0
+        parts[-1].append(item)
+        full += heavy
+    return parts
 
 
 def _raise_connection_error(replies: list[Reply]) -> None:

@@ -53,20 +53,21 @@ class Series:
     deque of float objects cost ~4 kB per full series, five series per stream; this is 8 bytes a
     point, and only as many points as were added)."""
 
-    __slots__ = ("_data", "_start")
+    __slots__ = ("_data", "_start", "_points")
 
-    def __init__(self) -> None:
+    def __init__(self, points: int = HISTORY_POINTS) -> None:
         self._data = array("d")
         self._start = 0  # where the oldest point is, once the array is full
+        self._points = points  # kept at most (1: the last value alone)
 
     def add(self, value: float | None) -> None:
         point = NAN if value is None else value
         data = self._data
-        if len(data) < HISTORY_POINTS:
+        if len(data) < self._points:
             data.append(point)
         else:
             data[self._start] = point
-            self._start = (self._start + 1) % HISTORY_POINTS
+            self._start = (self._start + 1) % self._points
 
     @property
     def points(self) -> list[float | None]:
@@ -102,11 +103,15 @@ def _rate(prev: int | None, cur: int | None, dt: float) -> float | None:
 
 
 class History:
-    """Feed it every snapshot; read rates and series by key (and group name)."""
+    """Feed it every snapshot; read rates and series by key (and group name). Without
+    `sparklines` (streamtop serve: no screen) each rate keeps its last value alone and no lag
+    series is kept (at 2,000 streams x 2 groups, 10,000 series of up to HISTORY_POINTS points)."""
 
-    def __init__(self, window: float = DEFAULT_WINDOW) -> None:
+    def __init__(self, window: float = DEFAULT_WINDOW, sparklines: bool = True) -> None:
         self._prev: Snapshot | None = None
         self.window = window  # seconds of polls the health verdicts look at
+        self.sparklines = sparklines
+        self._points = HISTORY_POINTS if sparklines else 1
         self.in_rate: dict[bytes, Series] = {}
         self.read_rate: dict[tuple[bytes, bytes], Series] = {}
         self.lag: dict[tuple[bytes, bytes], Series] = {}
@@ -170,7 +175,7 @@ class History:
             rate = _rate(old.entries_added, stream.entries_added, dt)
         else:  # 6.2: length grows with adds, shrinks with trims
             rate = _rate(old.length, stream.length, dt)
-        _series(self.in_rate, stream.key).add(rate)
+        _series(self.in_rate, stream.key, self._points).add(rate)
         old_groups = {g.name: g for g in old.groups} if old and old.error is None else {}
         names = [(stream.key, g.name) for g in stream.groups]
         sampled = regrouped = False
@@ -182,8 +187,9 @@ class History:
             else:
                 og = old_groups.get(group.name)
                 read = _rate(og.entries_read, group.entries_read, dt) if og else None
-                _series(self.read_rate, gk).add(read)
-                _series(self.lag, gk).add(group.lag.best)
+                _series(self.read_rate, gk, self._points).add(read)
+                if self.sparklines:
+                    _series(self.lag, gk).add(group.lag.best)
             if stream.summary_only:
                 kept = self.samples.get(gk)
                 if kept and snap.taken_at - kept[-1].t < self.window * SUMMARY_SAMPLE_SPACING:
@@ -319,11 +325,11 @@ def share_unchanged(before: GroupSample, sample: GroupSample) -> None:
             object.__setattr__(sample, name, old)
 
 
-def _series(store: dict[K, Series], key: K) -> Series:
+def _series(store: dict[K, Series], key: K, points: int = HISTORY_POINTS) -> Series:
     """The key's series, made on first use (setdefault would make a deque every call)."""
     got = store.get(key)
     if got is None:
-        got = store[key] = Series()
+        got = store[key] = Series(points)
     return got
 
 
