@@ -1,40 +1,49 @@
-"""Dead-letter: move pending entries to another stream and ack them, one MULTI/EXEC per entry.
+"""Dead-letter: move pending entries to another stream and ack them, one MULTI/EXEC per batch of up
+to BATCH (200) entries.
 
-Each move is: WATCH the DLQ; check it is a stream or absent (TYPE); check the entry is still
-pending in the group (XPENDING id id 1) and read it (XRANGE id id); MULTI; XADD to the DLQ (its
-fields, then dlq-original-id, dlq-group, dlq-consumer, dlq-deliveries, dlq-source, dlq-fields: see
-dlqformat.py); XACK in the group; EXEC.
+Each batch is: WATCH the DLQ; one pipelined read (after the WATCH): the DLQ's TYPE (a stream or
+absent), then for each entry XPENDING id id 1 (still pending in the group?) and XRANGE id id (its
+data); MULTI; for each entry still pending, XADD to the DLQ (its fields, then dlq-original-id,
+dlq-group, dlq-consumer, dlq-deliveries, dlq-source, dlq-fields: see dlqformat.py) and XACK in the
+group; EXEC. Three round trips a batch, where one transaction an entry took five an entry. A
+batch is atomic: after a drop, either all of its entries were copied and acked, or none.
 
-Before the first move the run checks that this user may run MULTI/EXEC at all (base.
-transactions_work): without MULTI the server would run the XADD alone and refuse the XACK, and
+Before the first batch the run checks that this user may run MULTI/EXEC at all (base.
+transactions_work): without MULTI the server would run the XADDs alone and refuse the XACKs, and
 each re-run would add another copy. It refuses instead, before anything is written.
 
 Why it never acks what it did not copy: inside MULTI/EXEC a failing command does not stop the
 others, so an XADD into a DLQ of another type (WRONGTYPE) would still let the XACK run. The TYPE
-check is inside the WATCH: if the DLQ changes type before EXEC, EXEC aborts and the move is retried
-(and then refused with a message naming the DLQ key). Every reply of EXEC is checked: a copy whose
-ack failed is removed again (XDEL); an ack whose copy failed (only a DLQ that exhausted its last
-possible ID is left) stops the run and names the entry, whose data is still in the source stream.
+check is read after the WATCH: if the DLQ changes type before EXEC, EXEC aborts and the batch is
+retried (and then refused with a message naming the DLQ key). Every reply of EXEC is checked, each
+entry's pair on its own: a copy whose ack failed is removed again (XDEL); an ack whose copy failed
+(only a DLQ that exhausted its last possible ID is left) stops the run and names the entry, whose
+data is still in the source stream.
 
 Why this loses and duplicates nothing when the connection drops:
-- before EXEC reaches the server, the server discards the queued MULTI: the entry is still pending
-  and has no DLQ copy; running the action again moves it;
-- once EXEC ran, both the copy and the ack happened (atomically); running it again finds the entry
-  no longer pending and skips it, so it is never copied twice.
+- before EXEC reaches the server, the server discards the queued MULTI: the batch's entries are
+  still pending and have no DLQ copy; running the action again moves them;
+- once EXEC ran, every copy and ack of the batch happened (atomically); running it again finds
+  those entries no longer pending and skips them, so none is ever copied twice.
 (redis-py reports a drop while watching as a WatchError; it is told apart and stops the run.) After
-a drop the entry in flight is looked up again (still pending? a copy among the DLQ's last entries?)
-so the result says whether it was moved.
-WATCH on the DLQ makes two streamtops moving the same entry at once retry instead of both copying
-it (XACK and XCLAIM do not trip a WATCH, measured on 6.2 and 9.1). If a worker acks the entry
-between the check and EXEC, XACK in the transaction returns 0: the copy is removed again (XDEL)
-and the entry is reported as acked meanwhile.
+a drop the batch in flight is looked up again (still pending? copies among the DLQ's last entries,
+by their dlq-original-id?) so the result says whether it was moved, and which copies are its.
+WATCH on the DLQ makes two streamtops moving the same entries at once retry instead of both copying
+them (XACK and XCLAIM do not trip a WATCH, measured on 6.2 and 9.1). If a worker acks an entry
+between the read and EXEC, its XACK in the transaction returns 0: that copy alone is removed again
+(XDEL) and that entry alone is reported as acked meanwhile; the rest of the batch is moved.
 Entries whose data is gone (trimmed while pending) are moved with `dlq-missing` = 1 and no fields.
 A dry run is the same function with the moves left out: same selection, same refusals.
+
+In a cluster the DLQ must share the stream's hash slot (`{key}:dlq` by default; another slot is
+refused before anything is sent, as with one transaction an entry), so a batch's WATCH, read and
+MULTI/EXEC all go to the node that owns both keys.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -66,6 +75,8 @@ from .dlqformat import decode, encode
 MAX_MOVE = 10_000  # entries per run (run again for more)
 PEL_PAGE = 1000
 WATCH_RETRIES = 5
+BATCH = 200  # entries per MULTI/EXEC (a batch's read pipeline has 2 commands an entry, its EXEC 2)
+Progress = Callable[[int, int], object]  # (entries handled so far, entries selected)
 
 
 async def _candidates(
@@ -102,90 +113,149 @@ class DlqNotStream(Exception):
 
 
 class HalfApplied(Exception):
-    """EXEC ran but one of its commands failed (the other may have been applied)."""
+    """EXEC ran but one of an entry's commands failed (the other may have been applied)."""
 
     def __init__(self, entry_id: str, copied: Reply, acked: Reply) -> None:
         super().__init__(entry_id)
         self.entry_id, self.copied, self.acked = entry_id, copied, acked
 
 
-async def _move_one(
-    client: AsyncClient, key: bytes, group: bytes, entry_id: str, dlq: bytes
-) -> tuple[str, Reply]:
-    """('moved', dlq id) | ('gone', None) | ('raced', None) | ('busy', None).
-    Raises DlqNotStream before anything is queued, HalfApplied when EXEC's replies disagree, and
-    redis.ConnectionError when the connection drops at any step (redis-py says WatchError then)."""
+@dataclass
+class Batch:
+    """What became of one batch: `moved` (ID, copy ID), `gone` (not pending when read), `raced`
+    (acked by someone else between the read and EXEC: the copy taken back), `busy` (the DLQ kept
+    changing), and the first failure of an entry inside EXEC (the entries before and after it in
+    the batch are counted all the same)."""
+
+    moved: list[tuple[str, str]] = field(default_factory=list)
+    gone: list[str] = field(default_factory=list)
+    raced: list[str] = field(default_factory=list)
+    busy: list[str] = field(default_factory=list)
+    failure: Exception | None = None
+
+
+async def _move_batch(client: AsyncClient, key: bytes, group: bytes, ids: list[str], dlq: bytes) -> Batch:
+    """Move a batch of entries in one MULTI/EXEC. Raises DlqNotStream before anything is queued,
+    and redis.ConnectionError when the connection drops at any step (redis-py says WatchError
+    then)."""
     try:
-        return await _try_move(client, key, group, entry_id, dlq)
+        return await _try_batch(client, key, group, ids, dlq)
     except redis.WatchError as exc:
         if "occurred while watching" in str(exc):
-            raise redis.ConnectionError(f"connection lost during the move of {entry_id}") from exc
+            raise redis.ConnectionError(f"connection lost during the move of {_span(ids)}") from exc
         raise
 
 
-async def _try_move(
-    client: AsyncClient, key: bytes, group: bytes, entry_id: str, dlq: bytes
-) -> tuple[str, Reply]:
+async def _read_batch(
+    client: AsyncClient, key: bytes, group: bytes, ids: list[str], dlq: bytes
+) -> tuple[str, list[tuple[PendingEntry, list[tuple[bytes, bytes]], bool]], list[str]]:
+    """(the DLQ's type, (pending entry, its fields, data gone) of each ID still pending, the IDs
+    not pending): one pipelined round trip, sent after the WATCH so EXEC aborts if the DLQ changes
+    after it."""
+    read = client.pipeline(transaction=False)
+    read.execute_command("TYPE", dlq)
+    for i in ids:
+        read.execute_command("XPENDING", key, group, i, i, 1, **DETAIL)
+        read.execute_command("XRANGE", key, i, i)
+    replies = await read.execute()
+    kind = text(replies[0]) or ""
+    todo, gone = [], []
+    for n, i in enumerate(ids):
+        rows = pending_rows(replies[1 + 2 * n])
+        if not rows:
+            gone.append(i)
+            continue
+        data = parse_entries(replies[2 + 2 * n])
+        todo.append((rows[0], data[0][1] if data else [], not data))
+    return kind, todo, gone
+
+
+async def _try_batch(client: AsyncClient, key: bytes, group: bytes, ids: list[str], dlq: bytes) -> Batch:
     for _ in range(WATCH_RETRIES):
         async with client.pipeline(transaction=True) as pipe:
             await pipe.watch(dlq)
-            # Inside the WATCH: if the DLQ's type changes before EXEC, EXEC aborts and we retry, so
-            # the XADD below cannot fail with WRONGTYPE while the XACK succeeds.
-            kind = text(await pipe.execute_command("TYPE", dlq)) or ""
+            # Read after the WATCH: if the DLQ's type changes before EXEC, EXEC aborts and we
+            # retry, so no XADD below can fail with WRONGTYPE while its XACK succeeds.
+            kind, todo, gone = await _read_batch(client, key, group, ids, dlq)
             if kind not in ("stream", "none"):
                 await pipe.unwatch()  # type: ignore[no-untyped-call]  # redis-py: no annotations
                 raise DlqNotStream(kind)
-            rows = pending_rows(
-                await pipe.execute_command("XPENDING", key, group, entry_id, entry_id, 1, **DETAIL)
-            )
-            if not rows:
+            if not todo:
                 await pipe.unwatch()  # type: ignore[no-untyped-call]  # redis-py: no annotations
-                return "gone", None
-            pe = rows[0]
-            data = parse_entries(await pipe.execute_command("XRANGE", key, entry_id, entry_id))
-            own = data[0][1] if data else []
-            fields = encode(own, entry_id, group, pe.consumer, pe.deliveries, key, missing=not data)
+                return Batch(gone=gone)
             pipe.multi()  # type: ignore[no-untyped-call]  # redis-py: no annotations
-            pipe.execute_command("XADD", dlq, "*", *fields)
-            pipe.execute_command("XACK", key, group, entry_id)
+            for pe, own, missing in todo:
+                fields = encode(own, pe.id, group, pe.consumer, pe.deliveries, key, missing=missing)
+                pipe.execute_command("XADD", dlq, "*", *fields)
+                pipe.execute_command("XACK", key, group, pe.id)
             try:
-                new_id, acked = await pipe.execute(raise_on_error=False)
+                replies = await pipe.execute(raise_on_error=False)
             except redis.WatchError as exc:
                 if "occurred while watching" in str(exc):  # a drop, not a change of the DLQ
                     raise
                 continue
+        return await _outcome(client, dlq, [pe.id for pe, _, _ in todo], replies, Batch(gone=gone))
+    return Batch(busy=list(ids))
+
+
+async def _outcome(
+    client: AsyncClient, dlq: bytes, ids: list[str], replies: list[Reply], out: Batch
+) -> Batch:
+    """Each entry's (XADD, XACK) replies of EXEC: moved, raced (XACK 0: the copy is taken back) or
+    failed (a copy whose ack failed is taken back too; an ack whose copy failed is HalfApplied)."""
+    take_back: list[str] = []
+    for n, entry_id in enumerate(ids):
+        new_id, acked = replies[2 * n], replies[2 * n + 1]
         if isinstance(new_id, Exception) or isinstance(acked, Exception):
             if isinstance(new_id, Exception) and isinstance(acked, Exception):
-                raise new_id  # neither applied
-            if isinstance(acked, Exception):  # copied, not acked: take the copy back
-                await client.execute_command("XDEL", dlq, text(new_id))
-                raise acked
-            raise HalfApplied(entry_id, new_id, acked)
-        new_id = text(new_id)
-        if not to_int(acked):
-            await client.execute_command("XDEL", dlq, new_id)
-            return "raced", None
-        return "moved", new_id
-    return "busy", None
+                out.failure = out.failure or new_id  # neither applied
+            elif isinstance(acked, Exception):  # copied, not acked: take the copy back
+                take_back.append(text(new_id) or "")
+                out.failure = out.failure or acked
+            else:
+                out.failure = out.failure or HalfApplied(entry_id, new_id, acked)
+        elif not to_int(acked):
+            take_back.append(text(new_id) or "")
+            out.raced.append(entry_id)
+        else:
+            out.moved.append((entry_id, text(new_id) or ""))
+    if take_back:
+        await client.execute_command("XDEL", dlq, *take_back)
+    return out
+
+
+def _span(ids: list[str]) -> str:
+    """How a batch in flight is named: its one ID, or "N entries (first..last)"."""
+    return ids[0] if len(ids) == 1 else f"{len(ids)} entries ({ids[0]} .. {ids[-1]})"
 
 
 async def _after_drop(
-    client: AsyncClient, key: bytes, group: bytes, entry_id: str, dlq: bytes
-) -> tuple[str, str | None]:
-    """What became of the entry whose move was cut: 'moved' (acked and copied), 'not moved' (still
-    pending, no copy), or 'unknown' (the server cannot be read). The copy is looked for among the
-    DLQ's last entries: the move is the newest XADD to it unless others write to the DLQ too."""
+    client: AsyncClient, key: bytes, group: bytes, ids: list[str], dlq: bytes
+) -> tuple[str, list[tuple[str, str]]]:
+    """What became of the batch whose move was cut: 'moved' (its EXEC ran: each entry acked and
+    copied, with the copies' IDs), 'not moved' (still pending, no copy), or 'unknown' (the server
+    cannot be read, or it does not add up). The copies are looked for among the DLQ's last
+    entries: the batch is the newest XADDs to it unless others write to the DLQ too."""
     try:
         pipe = client.pipeline(transaction=False)
-        pipe.execute_command("XPENDING", key, group, entry_id, entry_id, 1, **DETAIL)
-        pipe.execute_command("XREVRANGE", dlq, "+", "-", "COUNT", 10)
-        pend, last = await pipe.execute()
+        for i in ids:
+            pipe.execute_command("XPENDING", key, group, i, i, 1, **DETAIL)
+        pipe.execute_command("XREVRANGE", dlq, "+", "-", "COUNT", len(ids) + 10)
+        *pend, last = await pipe.execute()
     except Exception:
-        return "unknown", None
-    copies = [i for i, f in parse_entries(last) if decode(i, f).original_id == entry_id]
-    if pending_rows(pend):
-        return ("unknown" if copies else "not moved"), None
-    return ("moved", copies[0]) if copies else ("unknown", None)
+        return "unknown", []
+    wanted = set(ids)
+    found: dict[str, str] = {}
+    for copy_id, f in parse_entries(last):
+        original = decode(copy_id, f).original_id
+        if original in wanted:
+            found.setdefault(original, copy_id)
+    pending = {i for i, reply in zip(ids, pend, strict=True) if pending_rows(reply)}
+    if pending & set(found):
+        return "unknown", []
+    if found:  # the EXEC ran (a batch is atomic): those not pending without a copy were not
+        return "moved", [(i, found[i]) for i in ids if i in found]  # pending before it
+    return ("not moved", []) if pending else ("unknown", [])
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -194,7 +264,8 @@ class DeadLetterResult(ActionResult):
     longer pending; `raced`: acked by someone else meanwhile; `busy`: the DLQ kept changing;
     `more`: the run stopped at MAX_MOVE; `would_move`: the entries selected; `new_dlq`: the DLQ
     does not exist yet; `dlq_type`: what else the DLQ key holds (refused); `half_applied`: the
-    entry acked whose copy failed; `in_flight`: (ID, fate) of the move the connection cut."""
+    entry acked whose copy failed; `in_flight`: (first ID, fate) of the batch the connection cut,
+    `in_flight_ids` its IDs; `cancelled`: stopped by the person between two batches."""
 
     dlq: bytes | None = None
     moved: list[tuple[str, str]] = field(default_factory=list)
@@ -207,6 +278,8 @@ class DeadLetterResult(ActionResult):
     dlq_type: str | None = None
     half_applied: str | None = None
     in_flight: tuple[str, str] | None = None
+    in_flight_ids: list[str] = field(default_factory=list)
+    cancelled: bool = False
 
 
 def default_dlq(server: ServerInfo, key: bytes) -> bytes:
@@ -227,10 +300,15 @@ async def dead_letter(
     dlq_key: bytes | str | None = None,
     *,
     dry_run: bool = False,
+    batch: int = BATCH,
+    progress: Progress | None = None,
+    cancel: asyncio.Event | None = None,
 ) -> DeadLetterResult:
-    """Move pending entries to a dead-letter stream and ack them, one MULTI/EXEC per entry (see
-    the module's doc for what happens when the connection drops and on retry). `dry_run`: the
-    same checks and selection, nothing written (works in read-only mode)."""
+    """Move pending entries to a dead-letter stream and ack them, one MULTI/EXEC per batch of
+    `batch` entries (see the module's doc for what happens when the connection drops and on
+    retry). `dry_run`: the same checks and selection, nothing written (works in read-only mode).
+    `progress(handled, selected)` after each batch; `cancel` set: stop before the next batch."""
+    batch = parse_int(batch, "batch size", 1, MAX_MOVE)
     key, group = check_name(key, "stream key"), check_name(group, "group")
     if (ids is None or not len(ids)) == (min_deliveries is None or min_deliveries == ""):
         if ids is not None and not len(ids) and min_deliveries is None:
@@ -254,7 +332,7 @@ async def dead_letter(
         )
     if not dry_run and (refused := ctx.refusal(DeadLetterResult, "dead-letter")):
         return refused
-    return await _dead_letter(ctx, key, group, sel, n, dlq, dry_run)
+    return await _dead_letter(ctx, key, group, sel, n, dlq, dry_run, batch, progress, cancel)
 
 
 async def _dead_letter(
@@ -265,6 +343,9 @@ async def _dead_letter(
     min_deliveries: int | None,
     dlq: bytes,
     dry_run: bool = False,
+    batch: int = BATCH,
+    progress: Progress | None = None,
+    cancel: asyncio.Event | None = None,
 ) -> DeadLetterResult:
     """The selection, the checks (the DLQ's type, MULTI/EXEC allowed), then the moves. A dry run
     is this same path with the moves left out, so it selects and refuses exactly as the run would."""
@@ -313,7 +394,7 @@ async def _dead_letter(
         if kind == "none":
             msg += f"; '{label(dlq)}' does not exist: a new stream will be created"
         return replace(base, message=msg)
-    return await _moves(client, base, key, group, entries, dlq, need, min_deliveries)
+    return await _moves(client, base, key, group, entries, dlq, need, min_deliveries, batch, progress, cancel)
 
 
 async def _moves(
@@ -325,20 +406,33 @@ async def _moves(
     dlq: bytes,
     need: str,
     min_deliveries: int | None,
+    batch: int = BATCH,
+    progress: Progress | None = None,
+    cancel: asyncio.Event | None = None,
 ) -> DeadLetterResult:
-    """Move each entry in its own transaction; the result says what became of each."""
+    """Move the entries `batch` at a time, each batch in one transaction; the result says what
+    became of each entry."""
     moved: list[tuple[str, str]] = []
     raced: list[str] = []
     busy: list[str] = []
     gone = base.not_pending  # appended to as entries turn out not pending
-    lost: tuple[str, str] | None = None  # the last move's reply lost, and it was moved
+    lost: tuple[str, str] | None = None  # the last batch's reply lost, and it was moved
+    lost_ids: list[str] = []
+    cancelled = False
+    handled = 0
 
     def now(ok: bool, message: str, **more: Any) -> DeadLetterResult:
-        return replace(base, ok=ok, message=message, moved=moved, raced=raced, busy=busy, **more)
+        return replace(
+            base, ok=ok, message=message, moved=moved, raced=raced, busy=busy, cancelled=cancelled, **more
+        )
 
-    for pe in entries:
+    batches = [[pe.id for pe in entries[at : at + batch]] for at in range(0, len(entries), batch)]
+    for ids in batches:
+        if cancel is not None and cancel.is_set():
+            cancelled = True
+            break
         try:
-            status, new_id = await _move_one(client, key, group, pe.id, dlq)
+            done = await _move_batch(client, key, group, ids, dlq)
         except DlqNotStream as exc:
             return now(
                 False,
@@ -348,15 +442,6 @@ async def _moves(
                 + "; choose another dead-letter key or remove that one",
                 dlq_type=exc.kind,
             )
-        except HalfApplied as exc:
-            return now(
-                False,
-                f"dead-letter stopped: the copy of {exc.entry_id} to '{label(dlq)}' "
-                f"failed ({one_line(exc.copied)}) but it was acked in '{label(group)}'; "
-                f"its data is still in '{label(key)}' (XRANGE {label(key)} {exc.entry_id} "
-                f"{exc.entry_id}); {len(moved)} moved before that",
-                half_applied=exc.entry_id,
-            )
         except Exception as exc:
             res = fail(DeadLetterResult, exc, "dead-letter", key, group, need=need)
             if not is_lost(exc):
@@ -365,36 +450,74 @@ async def _moves(
                     f"{res.message} ({len(moved)} moved before that)" if moved else res.message,
                     error=res.error,
                 )
-            fate, copy_id = await _after_drop(client, key, group, pe.id, dlq)
-            if fate == "moved" and copy_id is not None:  # "moved" always comes with the copy's ID
-                moved.append((pe.id, copy_id))
-                if pe is entries[-1]:  # the last one: it all ran, nothing is left to run again for
-                    lost = (pe.id, fate)
-                    break
-            said = {
-                "moved": "it was moved (copied and acked)",
-                "not moved": "it was not moved",
-                "unknown": "it may have been moved: check the DLQ for its dlq-original-id",
-            }[fate]
+            fate, copies = await _after_drop(client, key, group, ids, dlq)
+            moved += copies
+            if fate == "moved" and ids is batches[-1]:  # the last: nothing is left to run again for
+                lost, lost_ids = (ids[0], fate), ids
+                break
             return now(
                 False,
-                f"{res.message} while moving {pe.id}: {said}; {len(moved)} moved "
-                "in all: run it again to move the rest (moved entries are not pending "
-                "any more and are skipped)",
+                f"{res.message} while moving {_span(ids)}: {_fate_words(fate, len(ids))}; {len(moved)} "
+                "moved in all: run it again to move the rest (moved entries are not pending any more "
+                "and are skipped)",
                 error=res.error,
-                in_flight=(pe.id, fate),
+                in_flight=(ids[0], fate),
+                in_flight_ids=ids,
             )
-        if status == "moved":
-            moved.append((pe.id, new_id))
-        else:
-            {"gone": gone, "raced": raced}.get(status, busy).append(pe.id)
+        moved += done.moved
+        gone += done.gone
+        raced += done.raced
+        busy += done.busy
+        if done.failure is not None:
+            msg, extra = _failed(done.failure, dlq, key, group, need, len(moved))
+            return now(False, msg, **extra)
+        handled += len(ids)
+        if progress is not None:
+            progress(handled, len(entries))
     if not entries and not gone:
         return _nothing(group, min_deliveries, gone, now(True, ""))
     msg = _moved_message(dlq, group, len(moved), len(gone), len(raced), len(busy), base.more)
+    if cancelled:
+        msg += f"; stopped by you: {len(entries) - handled:,} not moved (still pending)"
     if lost is not None:
-        msg += f"; the connection was lost as the last one moved: checked, {lost[0]} was moved"
-        return now(True, msg, in_flight=lost)
+        what = (
+            f"checked, {lost[0]} was moved"
+            if len(lost_ids) == 1
+            else f"checked, {_span(lost_ids)} were moved"
+        )
+        msg += f"; the connection was lost as the last batch moved: {what}"
+        return now(True, msg, in_flight=lost, in_flight_ids=lost_ids)
     return now(True, msg)
+
+
+def _fate_words(fate: str, n: int) -> str:
+    if n == 1:
+        return {
+            "moved": "it was moved (copied and acked)",
+            "not moved": "it was not moved",
+            "unknown": "it may have been moved: check the DLQ for its dlq-original-id",
+        }[fate]
+    return {
+        "moved": "they were moved (copied and acked, in one MULTI/EXEC)",
+        "not moved": "they were not moved",
+        "unknown": "they may have been moved: check the DLQ for their dlq-original-id",
+    }[fate]
+
+
+def _failed(
+    failure: Exception, dlq: bytes, key: bytes, group: bytes, need: str, moved: int
+) -> tuple[str, dict[str, Any]]:
+    """The message (and fields) of a run stopped by an entry that failed inside EXEC."""
+    if isinstance(failure, HalfApplied):
+        return (
+            f"dead-letter stopped: the copy of {failure.entry_id} to '{label(dlq)}' "
+            f"failed ({one_line(failure.copied)}) but it was acked in '{label(group)}'; "
+            f"its data is still in '{label(key)}' (XRANGE {label(key)} {failure.entry_id} "
+            f"{failure.entry_id}); {moved} moved in all",
+            {"half_applied": failure.entry_id},
+        )
+    res = fail(DeadLetterResult, failure, "dead-letter", key, group, need=need)
+    return f"{res.message} ({moved} moved in all)" if moved else res.message, {"error": res.error}
 
 
 def _moved_message(dlq: bytes, group: bytes, moved: int, gone: int, raced: int, busy: int, more: bool) -> str:

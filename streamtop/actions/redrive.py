@@ -2,17 +2,23 @@
 their original fields and without the metadata dead-letter added; the way back from `D` once the
 bug that poisoned them is fixed (what SQS calls a DLQ redrive).
 
-Each move is: WATCH the DLQ and the target; check the target is a stream or absent (TYPE); read the
-DLQ entry (XRANGE id id; gone: someone else moved it); MULTI; XADD to the target (the fields before
-the dlq-* tail); XDEL from the DLQ; EXEC. The redriven entry gets a new ID (a stream only grows),
-so the groups of the target read it as new.
+The entries move in batches: consecutive DLQ entries with the same target, up to BATCH (200). Each
+batch is: WATCH the DLQ and the target; one pipelined read after it: the target's TYPE (a stream or
+absent) and each DLQ entry (XRANGE id id; gone: someone else moved it); MULTI; for each entry, XADD
+to the target (the fields before the dlq-* tail) and XDEL from the DLQ; EXEC: three round trips a
+batch, where one transaction an entry took four or five an entry. The redriven entry gets a new ID
+(a stream only grows), so the groups of the target read it as new.
 
 Why nothing is lost or duplicated when the connection drops: before EXEC reaches the server the
-queued MULTI is discarded (the entry is still in the DLQ, not in the target; a re-run moves it);
-once EXEC ran, both the copy and the XDEL happened, and a re-run no longer finds the entry. WATCH
-on both keys makes two redrives of the same entry at once retry instead of both copying it (the
-XDEL of the first touches the DLQ), and keeps the TYPE check true until EXEC. After a drop, the entry
-in flight is looked up again (still in the DLQ?) so the result says whether it moved.
+queued MULTI is discarded (the batch is still in the DLQ, not in the target; a re-run moves it);
+once EXEC ran, every copy and XDEL of the batch happened, and a re-run no longer finds its entries.
+WATCH on both keys makes two redrives of the same entry at once retry instead of both copying it
+(the XDEL of the first touches the DLQ), and keeps the TYPE read true until EXEC. After a drop,
+the batch in flight is looked up again (still in the DLQ?) so the result says whether it moved.
+In a cluster a target in another slot than the DLQ cannot be in one transaction with it: `to` in
+another slot is refused before anything is sent; a dlq-source in another slot fails as one
+transaction an entry did: redis-py's cluster client refuses a WATCH over two slots before sending
+it, so nothing of that batch moved.
 
 An entry dead-lettered without data (`dlq-missing`) has nothing to restore: it is skipped and said.
 
@@ -30,6 +36,8 @@ A dry run is this same path with the moves left out.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -39,7 +47,7 @@ from redis.crc import key_slot
 from streamtop.pipeline.connection import AsyncClient
 from streamtop.pipeline.model import id_key as model_id_key
 from streamtop.pipeline.model import label
-from streamtop.pipeline.parse import parse_entries, parse_groups, text, to_int
+from streamtop.pipeline.parse import Reply, parse_entries, parse_groups, text, to_int
 
 from .base import (
     DETAIL,
@@ -62,6 +70,8 @@ from .dlqformat import DlqEntry, decode
 
 PAGE = 500
 WATCH_RETRIES = 5
+BATCH = 200  # entries per MULTI/EXEC (one target each)
+Progress = Callable[[int, int], object]  # (entries handled so far, entries selected)
 ACK_CHECK_CHUNK = 1000
 
 
@@ -104,53 +114,107 @@ async def select(
     return chosen, missing, homeless
 
 
-async def _move_one(client: AsyncClient, dlq: bytes, entry_id: str, target: bytes) -> tuple[str, str | None]:
-    """('moved', new id) | ('gone', None) | ('busy', None); raises TargetNotStream before anything
-    is queued, redis.ConnectionError when the connection drops at any step."""
+@dataclass
+class Batch:
+    """What became of one batch: `moved` (DLQ ID, new ID), `gone` (no longer in the DLQ), `busy`
+    (kept changing), and the first failure of an entry inside EXEC (the others of the batch are
+    counted all the same)."""
+
+    moved: list[tuple[str, str]] = field(default_factory=list)
+    gone: list[str] = field(default_factory=list)
+    busy: list[str] = field(default_factory=list)
+    failure: Exception | None = None
+
+
+async def _move_batch(client: AsyncClient, dlq: bytes, ids: list[str], target: bytes) -> Batch:
+    """Move a batch of DLQ entries to `target` in one MULTI/EXEC. Raises TargetNotStream before
+    anything is queued, redis.ConnectionError when the connection drops at any step."""
     for _ in range(WATCH_RETRIES):
         try:
             async with client.pipeline(transaction=True) as pipe:
                 await pipe.watch(dlq, target)
-                kind = text(await pipe.execute_command("TYPE", target))
+                # read after the WATCH, in one round trip: a change of either key before EXEC aborts it
+                read = client.pipeline(transaction=False)
+                read.execute_command("TYPE", target)
+                for i in ids:
+                    read.execute_command("XRANGE", dlq, i, i)
+                kind, *found = await read.execute()
+                kind = text(kind)
                 if kind not in ("stream", "none"):
                     await pipe.unwatch()  # type: ignore[no-untyped-call]  # redis-py: no annotations
                     raise TargetNotStream(target, kind or "?")
-                rows = parse_entries(await pipe.execute_command("XRANGE", dlq, entry_id, entry_id))
-                if not rows:
+                todo: list[tuple[str, list[tuple[bytes, bytes]]]] = []
+                gone: list[str] = []
+                for i, reply in zip(ids, found, strict=True):
+                    rows = parse_entries(reply)
+                    (todo.append((i, rows[0][1])) if rows else gone.append(i))
+                if not todo:
                     await pipe.unwatch()  # type: ignore[no-untyped-call]  # redis-py: no annotations
-                    return "gone", None
-                pairs = rows[0][1]
-                e = split(rows[0][0], pairs)
+                    return Batch(gone=gone)
                 pipe.multi()  # type: ignore[no-untyped-call]  # redis-py: no annotations
-                pipe.execute_command("XADD", target, "*", *[x for kv in e.fields for x in kv])
-                pipe.execute_command("XDEL", dlq, entry_id)
-                new_id, deleted = await pipe.execute(raise_on_error=False)
+                for i, pairs in todo:
+                    pipe.execute_command(
+                        "XADD", target, "*", *[x for kv in split(i, pairs).fields for x in kv]
+                    )
+                    pipe.execute_command("XDEL", dlq, i)
+                replies = await pipe.execute(raise_on_error=False)
         except redis.WatchError as exc:
             if "occurred while watching" in str(exc):  # a drop, not a change of a watched key
-                raise redis.ConnectionError(f"connection lost during the redrive of {entry_id}") from exc
+                raise redis.ConnectionError(f"connection lost during the redrive of {_span(ids)}") from exc
             continue
+        return await _outcome(client, dlq, target, todo, replies, Batch(gone=gone))
+    return Batch(busy=list(ids))
+
+
+async def _outcome(
+    client: AsyncClient,
+    dlq: bytes,
+    target: bytes,
+    todo: list[tuple[str, list[tuple[bytes, bytes]]]],
+    replies: list[Reply],
+    out: Batch,
+) -> Batch:
+    """Each entry's (XADD, XDEL) replies of EXEC: moved, or put right (a copy whose DLQ entry stayed
+    is taken back; a DLQ entry deleted whose copy failed is put back whole, under a new DLQ ID)."""
+    take_back: list[str] = []
+    for n, (entry_id, pairs) in enumerate(todo):
+        new_id, deleted = replies[2 * n], replies[2 * n + 1]
         if isinstance(new_id, Exception):
             if not isinstance(deleted, Exception) and to_int(deleted):
-                # the copy failed but the DLQ entry went: put it back (under a new DLQ ID), whole
                 await client.execute_command("XADD", dlq, "*", *[x for kv in pairs for x in kv])
-            raise new_id
-        if isinstance(deleted, Exception) or not to_int(deleted):
+            out.failure = out.failure or new_id
+        elif isinstance(deleted, Exception) or not to_int(deleted):
             # copied but the DLQ entry stayed: take the copy back so it is not redriven twice
-            await client.execute_command("XDEL", target, text(new_id))
+            take_back.append(text(new_id) or "")
             if isinstance(deleted, Exception):
-                raise deleted
-            return "gone", None
-        return "moved", text(new_id)
-    return "busy", None
+                out.failure = out.failure or deleted
+            else:
+                out.gone.append(entry_id)
+        else:
+            out.moved.append((entry_id, text(new_id) or ""))
+    if take_back:
+        await client.execute_command("XDEL", target, *take_back)
+    return out
 
 
-async def _after_drop(client: AsyncClient, dlq: bytes, entry_id: str) -> str:
-    """'moved' (no longer in the DLQ: the EXEC ran), 'not moved' (still there), 'unknown'."""
+def _span(ids: list[str]) -> str:
+    """How a batch in flight is named: its one ID, or "N entries (first .. last)"."""
+    return ids[0] if len(ids) == 1 else f"{len(ids)} entries ({ids[0]} .. {ids[-1]})"
+
+
+async def _after_drop(client: AsyncClient, dlq: bytes, ids: list[str]) -> str:
+    """'moved' (no longer in the DLQ: the batch's EXEC ran), 'not moved' (still there), 'unknown'
+    (the server cannot be read, or some are there and some not: a batch moves whole)."""
     try:
-        rows = parse_entries(await client.execute_command("XRANGE", dlq, entry_id, entry_id))
+        pipe = client.pipeline(transaction=False)
+        for i in ids:
+            pipe.execute_command("XRANGE", dlq, i, i)
+        there = [bool(parse_entries(reply)) for reply in await pipe.execute()]
     except Exception:
         return "unknown"
-    return "not moved" if rows else "moved"
+    if all(there):
+        return "not moved"
+    return "moved" if not any(there) else "unknown"
 
 
 async def target_types(client: AsyncClient, targets: list[bytes]) -> dict[bytes, str]:
@@ -240,7 +304,8 @@ class RedriveResult(ActionResult):
     left (nothing to restore, no dlq-source); `groups`: every group of the targets; `refused` with
     `other_groups` (target, group): groups other than the source's read the target; `new_streams`:
     targets a run creates; `gone`: left the DLQ meanwhile; `busy`: kept changing; `target_type`:
-    what a target holds instead of a stream; `in_flight`: (ID, fate) of the move the drop cut."""
+    what a target holds instead of a stream; `in_flight`: (first ID, fate) of the batch the drop
+    cut, `in_flight_ids` its IDs; `cancelled`: stopped by the person between two batches."""
 
     dlq: bytes | None = None
     to: dict[bytes, int] = field(default_factory=dict)
@@ -257,6 +322,8 @@ class RedriveResult(ActionResult):
     refused: bool = False
     other_groups: list[tuple[bytes, bytes]] = field(default_factory=list)
     in_flight: tuple[str, str] | None = None
+    in_flight_ids: list[str] = field(default_factory=list)
+    cancelled: bool = False
 
 
 async def redrive(
@@ -270,16 +337,21 @@ async def redrive(
     end: str = "+",
     dry_run: bool = False,
     all_groups: bool = False,
+    batch: int = BATCH,
+    progress: Progress | None = None,
+    cancel: asyncio.Event | None = None,
 ) -> RedriveResult:
     """Move DLQ entries back to their source stream (dlq-source) or to `to`, with the original
-    fields only, one MULTI/EXEC per entry. `group`: only entries dead-lettered from that group;
-    `start`/`end`: a range of DLQ IDs. Refused when a group other than the one the entries came
-    from reads the target, unless `all_groups`. `dry_run`: the same path, nothing written (a
-    read)."""
+    fields only, one MULTI/EXEC per batch of up to `batch` entries with the same target.
+    `group`: only entries dead-lettered from that group; `start`/`end`: a range of DLQ IDs.
+    Refused when a group other than the one the entries came from reads the target, unless
+    `all_groups`. `dry_run`: the same path, nothing written (a read). `progress(handled,
+    selected)` after each batch; `cancel` set: stop before the next."""
     dlq = check_name(dlq_key, "dead-letter key")
     target = check_name(to, "target stream") if to not in (None, "", b"") else None
     only = check_name(group, "group") if group not in (None, "", b"") else None
     most = parse_int(count, "count", 1, MAX_CAP)
+    batch = parse_int(batch, "batch size", 1, MAX_CAP)
     start = check_id(start, "start ID", special=("-",))
     end = check_id(end, "end ID", special=("+",))
     check_range(start, end)
@@ -293,7 +365,9 @@ async def redrive(
         )
     if not dry_run and (refused := ctx.refusal(RedriveResult, "redrive")):
         return refused
-    return await _redrive(ctx.client, dlq, target, only, start, end, most, dry_run, all_groups)
+    return await _redrive(
+        ctx.client, dlq, target, only, start, end, most, dry_run, all_groups, batch, progress, cancel
+    )
 
 
 async def _redrive(
@@ -306,6 +380,9 @@ async def _redrive(
     count: int,
     dry_run: bool,
     all_groups: bool = False,
+    batch: int = BATCH,
+    progress: Progress | None = None,
+    cancel: asyncio.Event | None = None,
 ) -> RedriveResult:
     need = (
         f"+xadd on the target and +xdel on '{label(dlq)}' (and +xrange +type +xinfo +xpending +watch "
@@ -359,7 +436,7 @@ async def _redrive(
             would_move=[e.id for e, _ in chosen],
             new_streams=new,
         )
-    return await _moves(client, base, chosen, new, skipped, need)
+    return await _moves(client, base, chosen, new, skipped, need, batch, progress, cancel)
 
 
 def _refusal(base: RedriveResult, kinds: dict[bytes, str], reach: list[GroupReach]) -> RedriveResult | None:
@@ -387,6 +464,17 @@ def _refusal(base: RedriveResult, kinds: dict[bytes, str], reach: list[GroupReac
     return None
 
 
+def batches(chosen: list[tuple[DlqEntry, bytes]], size: int) -> list[tuple[list[str], bytes]]:
+    """The moves in DLQ order, cut into runs of at most `size` entries with one target each."""
+    out: list[tuple[list[str], bytes]] = []
+    for e, target in chosen:
+        if out and out[-1][1] == target and len(out[-1][0]) < size:
+            out[-1][0].append(e.id)
+        else:
+            out.append(([e.id], target))
+    return out
+
+
 async def _moves(
     client: AsyncClient,
     base: RedriveResult,
@@ -394,22 +482,41 @@ async def _moves(
     new: list[bytes],
     skipped: str,
     need: str,
+    batch: int = BATCH,
+    progress: Progress | None = None,
+    cancel: asyncio.Event | None = None,
 ) -> RedriveResult:
-    """Each entry in its own transaction; the result says only what happened (a concurrent redrive
+    """Each batch in its own transaction; the result says only what happened (a concurrent redrive
     may have taken others)."""
     dlq = base.dlq or b""
     moved: list[tuple[str, str]] = []
     gone: list[str] = []
     busy: list[str] = []
     went: dict[bytes, int] = {}
-    lost: tuple[str, str] | None = None  # the last move's reply lost, and it was moved
+    lost: list[str] = []  # the last batch's reply lost, and it was moved
+    cancelled = False
+    handled = 0
 
     def now(ok: bool, message: str, **more: Any) -> RedriveResult:
-        return replace(base, ok=ok, message=message, moved=moved, gone=gone, busy=busy, to=went, **more)
+        return replace(
+            base,
+            ok=ok,
+            message=message,
+            moved=moved,
+            gone=gone,
+            busy=busy,
+            to=went,
+            cancelled=cancelled,
+            **more,
+        )
 
-    for e, target in chosen:
+    runs = batches(chosen, batch)
+    for ids, target in runs:
+        if cancel is not None and cancel.is_set():
+            cancelled = True
+            break
         try:
-            status, new_id = await _move_one(client, dlq, e.id, target)
+            done = await _move_batch(client, dlq, ids, target)
         except TargetNotStream as exc:
             return now(
                 False,
@@ -421,41 +528,67 @@ async def _moves(
             res = fail(RedriveResult, exc, "redrive", dlq, need=need)
             if not is_lost(exc):
                 return now(False, f"{res.message} ({len(moved):,} moved before that)", error=res.error)
-            fate = await _after_drop(client, dlq, e.id)
+            fate = await _after_drop(client, dlq, ids)
             if fate == "moved":
-                moved.append((e.id, ""))
-                went[target] = went.get(target, 0) + 1
-                if e is chosen[-1][0]:  # the last one: it all ran, nothing is left to run again for
-                    lost = (e.id, fate)
+                moved.extend((i, "") for i in ids)
+                went[target] = went.get(target, 0) + len(ids)
+                if ids is runs[-1][0]:  # the last one: it all ran, nothing is left to run again for
+                    lost = ids
                     break
-            said = {
-                "moved": "it was moved",
-                "not moved": "it was not moved",
-                "unknown": "it may have been moved: check the DLQ for it",
-            }[fate]
             return now(
                 False,
-                f"{res.message} while moving {e.id}: {said}; {len(moved):,} moved in "
-                "all: run it again to move the rest (moved entries left the DLQ)",
+                f"{res.message} while moving {_span(ids)}: {_fate_words(fate, len(ids))}; {len(moved):,} "
+                "moved in all: run it again to move the rest (moved entries left the DLQ)",
                 error=res.error,
-                in_flight=(e.id, fate),
+                in_flight=(ids[0], fate),
+                in_flight_ids=ids,
             )
-        if status == "moved":
-            moved.append((e.id, new_id or ""))
-            went[target] = went.get(target, 0) + 1
-        else:
-            (gone if status == "gone" else busy).append(e.id)
+        moved += done.moved
+        gone += done.gone
+        busy += done.busy
+        if done.moved:
+            went[target] = went.get(target, 0) + len(done.moved)
+        if done.failure is not None:
+            res = fail(RedriveResult, done.failure, "redrive", dlq, need=need)
+            return now(False, f"{res.message} ({len(moved):,} moved in all)", error=res.error)
+        handled += len(ids)
+        if progress is not None:
+            progress(handled, len(chosen))
+    msg = _done_message(dlq, went, new, skipped, len(moved), len(gone), len(busy))
+    if cancelled:
+        msg += f"; stopped by you: {len(chosen) - handled:,} not moved (still in the DLQ)"
+    if lost:
+        what = f"{lost[0]} was moved" if len(lost) == 1 else f"{_span(lost)} were moved"
+        msg += f"; the connection was lost as the last batch moved: checked, {what}"
+        return now(True, msg, in_flight=(lost[0], "moved"), in_flight_ids=lost)
+    return now(True, msg)
+
+
+def _done_message(
+    dlq: bytes, went: dict[bytes, int], new: list[bytes], skipped: str, moved: int, gone: int, busy: int
+) -> str:
     where = ", ".join(f"{n:,} to '{label(t)}'" for t, n in went.items())
     skipped += "".join(f"; '{label(t)}' was created (a new stream)" for t in new if went.get(t))
-    msg = f"redrove {len(moved):,} entries from '{label(dlq)}'" + (f": {where}" if where else "") + skipped
+    msg = f"redrove {moved:,} entries from '{label(dlq)}'" + (f": {where}" if where else "") + skipped
     if gone:
-        msg += f"; {len(gone):,} left the DLQ meanwhile (not moved)"
+        msg += f"; {gone:,} left the DLQ meanwhile (not moved)"
     if busy:
-        msg += f"; {len(busy):,} not moved (the DLQ or the target kept changing: try again)"
-    if lost is not None:
-        msg += f"; the connection was lost as the last one moved: checked, {lost[0]} was moved"
-        return now(True, msg, in_flight=lost)
-    return now(True, msg)
+        msg += f"; {busy:,} not moved (the DLQ or the target kept changing: try again)"
+    return msg
+
+
+def _fate_words(fate: str, n: int) -> str:
+    if n == 1:
+        return {
+            "moved": "it was moved",
+            "not moved": "it was not moved",
+            "unknown": "it may have been moved: check the DLQ for it",
+        }[fate]
+    return {
+        "moved": "they were moved (in one MULTI/EXEC)",
+        "not moved": "they were not moved",
+        "unknown": "they may have been moved: check the DLQ for them",
+    }[fate]
 
 
 def check_range(start: str, end: str) -> None:

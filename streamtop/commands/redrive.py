@@ -1,6 +1,6 @@
 """`streamtop redrive DLQ [--to KEY] [--group G] [--count N] [--all-groups]`: move dead-lettered
 entries back to their source stream (or --to), with their original fields, one MULTI/EXEC per
-entry. Refused (exit 2) when another group also reads the target, unless --all-groups."""
+batch of up to 200. Refused (exit 2) when another group also reads the target, unless --all-groups."""
 
 from __future__ import annotations
 

@@ -559,7 +559,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Delivered more than N times (--poison-deliveries), a poison entry is moved to "
         "app:event:dlq (its fields plus where it came from) and acked, so it stops coming back.",
         "D (dead-letter the entries delivered more than N; lower N to 1 to move the claimed ones)",
-        "Streams panel: app:event:dlq grows; L: MULTI, XADD, XACK, EXEC per entry",
+        "Streams panel: app:event:dlq grows; L: MULTI, XADD, XACK ... EXEC per batch",
         "MULTI · XADD app:event:dlq * ...fields dlq-original-id <ID> ... · XACK app:event group1 <ID> · EXEC",
         check_dlq,
         done_dlq,

@@ -402,18 +402,18 @@ async def test_bad_input_raises_before_anything_is_sent(acts, r, method, args, m
 @pytest.mark.parametrize("when", ["before", "after"])
 async def test_dead_letter_survives_a_dropped_connection(server, r, when):
     ids = fill(r, n=5)
-    proxy = CutProxy(server.port, "EXEC", 4, when)  # the 3rd move (the 1st EXEC: the MULTI probe)
+    proxy = CutProxy(server.port, "EXEC", 3, when)  # the 2nd batch of 2 (the 1st EXEC: the MULTI probe)
     port = await proxy.start()
     spec = ConnectionSpec(host="127.0.0.1", port=port)
     client = spec.make_client(raw=True)
     a = Actions(client, await probe_server(client))
     try:
-        res = await a.dead_letter(b"s", b"g", ids=ids)
+        res = await a.dead_letter(b"s", b"g", ids=ids, batch=2)
     finally:
         await client.aclose()
         await proxy.close()
     assert not res.ok and "connection" in res.message and "run it again" in res.message
-    expected = 3 if when == "after" else 2  # the cut EXEC ran (after) or never arrived (before)
+    expected = 4 if when == "after" else 2  # the cut EXEC ran (after) or never arrived (before)
     assert r.xlen("s:dlq") == expected and len(pel(r)) == 5 - expected
     b = await make_actions(server)
     try:

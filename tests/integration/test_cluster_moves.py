@@ -39,3 +39,30 @@ async def test_dead_letter_then_redrive_on_a_cluster(cluster):  # noqa: F811
         rc.close()
         await actions.client.aclose()
         await client.aclose()
+
+
+async def test_batches_of_several_entries_move_on_a_cluster(cluster):  # noqa: F811
+    """5 entries in batches of 2 (2, 2, 1): each batch's WATCH, pipelined read and MULTI/EXEC go to
+    the node of the key's slot ({key}:dlq shares it); then back, the same way."""
+    spec = build_spec(url=cluster.url, cluster=True)
+    client, info = await connect(spec)
+    actions = Actions(make_action_client(spec, info), info)
+    rc = redis.RedisCluster(host="127.0.0.1", port=cluster.nodes[0].port)
+    key = "moves:batches"
+    try:
+        rc.delete(key, "{moves:batches}:dlq")
+        ids = [rc.xadd(key, {"n": str(i)}).decode() for i in range(5)]
+        rc.xgroup_create(key, "g", "0")
+        rc.xreadgroup("g", "c", {key: ">"})
+        dead = await actions.dead_letter(key.encode(), b"g", min_deliveries=1, batch=2)
+        assert dead.ok and [i for i, _ in dead.moved] == ids, dead.message
+        assert dead.dlq == b"{moves:batches}:dlq" and rc.xlen(dead.dlq) == 5
+        assert rc.xpending(key, "g")["pending"] == 0
+        back = await actions.redrive(dead.dlq, batch=2)
+        assert back.ok and len(back.moved) == 5, back.message
+        assert rc.xlen(key) == 10 and rc.xlen(dead.dlq) == 0
+    finally:
+        rc.delete(key, "{moves:batches}:dlq")
+        rc.close()
+        await actions.client.aclose()
+        await client.aclose()

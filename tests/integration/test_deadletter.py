@@ -7,6 +7,8 @@ copy of each entry that left the PEL (entries acked == entries copied), and the 
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 import redis
 
@@ -73,8 +75,9 @@ async def test_dlq_of_another_type_on_every_server(any_acts, any_r):
 
 
 async def test_dlq_turned_into_a_string_during_a_move_is_never_half_applied(server, r):
-    """Someone replaces the DLQ with a string between the TYPE check and EXEC of the 3rd move:
-    the WATCH aborts that EXEC, the retry sees the string and refuses; 2 moved, 3 still pending."""
+    """Someone replaces the DLQ with a string between the read and EXEC of the 2nd batch (2
+    entries a batch): the WATCH aborts that EXEC, the retry sees the string and refuses; 2 moved
+    (the 1st batch), 3 still pending."""
     ids = fill(r, n=5)
 
     def replace_dlq() -> None:
@@ -83,7 +86,7 @@ async def test_dlq_turned_into_a_string_during_a_move_is_never_half_applied(serv
             other.set("s:dlq", "mine now")
 
     async with actions_cut(server, "XRANGE", 3, hook=replace_dlq) as (a, proxy):
-        res = await a.dead_letter(b"s", b"g", ids=ids)
+        res = await a.dead_letter(b"s", b"g", ids=ids, batch=2)
     assert proxy.dropped, "the hook ran"
     assert not res.ok and "dead-letter key 's:dlq' is a string" in res.message
     assert "(2 moved before that)" in res.message
@@ -91,19 +94,20 @@ async def test_dlq_turned_into_a_string_during_a_move_is_never_half_applied(serv
     assert set(pel(r)) == set(ids[2:]) and r.xlen("s") == 5  # the two copies went with the DEL
 
 
-# Each command of a move, in order. The 3rd move is cut: XPENDING also runs 5 times up front (the
-# selection check), so its 3rd move is its 8th occurrence; TYPE runs twice up front (the DLQ's type,
-# and inside the MULTI/EXEC probe), MULTI and EXEC once (the probe). MULTI, XADD, XACK and EXEC go
-# in one write.
+# Each command of a batch's move, in order, with 2 entries a batch (5 entries: batches of 2, 2, 1).
+# The 2nd batch is cut: XPENDING also runs 5 times up front (the selection check) and twice in the
+# 1st batch's read, so the 2nd batch's first is its 8th occurrence; TYPE runs twice up front (the
+# DLQ's type, and inside the MULTI/EXEC probe), MULTI and EXEC once (the probe). WATCH, then the read
+# (TYPE, XPENDING and XRANGE of each entry) in one write, then MULTI, XADD, XACK ... EXEC in one.
 STEPS = [
-    ("WATCH", 3),
-    ("TYPE", 5),
+    ("WATCH", 2),
+    ("TYPE", 4),
     ("XPENDING", 8),
     ("XRANGE", 3),
-    ("MULTI", 4),
+    ("MULTI", 3),
     ("XADD", 3),
-    ("XACK", 3),
-    ("EXEC", 4),
+    ("XACK", 4),
+    ("EXEC", 3),
 ]
 
 
@@ -112,15 +116,16 @@ STEPS = [
 async def test_a_cut_at_any_step_loses_and_duplicates_nothing(server, r, command, n, when):
     ids = fill(r, n=5)
     async with actions_cut(server, command, n, when) as (a, proxy):
-        res = await a.dead_letter(b"s", b"g", ids=ids)
+        res = await a.dead_letter(b"s", b"g", ids=ids, batch=2)
     assert proxy.dropped
     assert not res.ok and "connection lost" in res.message and "run it again" in res.message
     assert_nothing_lost(r, ids)
-    # the result tells the truth about the entry in flight: moved iff the server ran its EXEC
+    # the result tells the truth about the batch in flight: moved, both, iff the server ran its EXEC
     ran = when == "after" and command in ("MULTI", "XADD", "XACK", "EXEC")
-    assert len(copies(r)) == (3 if ran else 2)
+    assert len(copies(r)) == (4 if ran else 2)
     assert [i for i, _ in res.moved] == copies(r)
-    assert ("it was moved (copied and acked)" in res.message) == ran
+    assert ("they were moved (copied and acked" in res.message) == ran
+    assert res.in_flight_ids == ids[2:4] and res.in_flight == (ids[2], "moved" if ran else "not moved")
     assert f"{len(copies(r))} moved in all" in res.message
 
     b = await make_actions(server)
@@ -130,3 +135,75 @@ async def test_a_cut_at_any_step_loses_and_duplicates_nothing(server, r, command
         await b.client.aclose()
     assert retry.ok and len(retry.moved) == 5 - len(res.moved)
     assert sorted(copies(r)) == sorted(ids) and pel(r) == {} and r.xlen("s") == 5
+
+
+# ---- batches: one MULTI/EXEC for many entries, the outcome still told per entry ---------------
+
+
+async def test_an_entry_acked_by_someone_else_inside_a_batch_is_raced_alone(server, r):
+    """A worker acks the 3rd of 5 entries after the batch read them and before its EXEC (XACK
+    trips no WATCH): in the EXEC that entry's XACK returns 0, its copy is taken back and it alone
+    is reported as acked meanwhile; the 4 others are moved. (One entry a transaction read each
+    entry just before its own move, so it found the 3rd no longer pending: never raced.)"""
+    ids = fill(r, n=5)
+
+    def worker_acks() -> None:
+        with redis.Redis(host=server.host, port=server.port) as other:
+            assert other.xack("s", "g", ids[2]) == 1
+
+    # the 1st MULTI is the MULTI/EXEC probe, the 2nd the batch's
+    async with actions_cut(server, "MULTI", 2, hook=worker_acks) as (a, proxy):
+        res = await a.dead_letter(b"s", b"g", ids=ids)
+    assert proxy.dropped, "the hook ran"
+    assert res.ok, res.message
+    assert res.raced == [ids[2]] and [i for i, _ in res.moved] == ids[:2] + ids[3:]
+    assert "moved 4 entries" in res.message and "1 acked by someone else meanwhile" in res.message
+    assert copies(r) == ids[:2] + ids[3:], "the raced entry's copy was taken back"
+    assert pel(r) == {} and r.xlen("s") == 5
+
+
+async def test_a_lost_reply_mid_run_then_a_re_run_never_duplicates(server, r):
+    """The reply to the 1st of 2 batches' EXEC is lost after it ran, with older copies already in
+    the DLQ: the batch's copies are found among the DLQ's last entries, the result says its 3
+    entries were moved (and only them); the re-run moves the other 2, each entry copied once."""
+    ids = fill(r, n=5)
+    older = fill(r, key="old", n=4)
+    first = await make_actions(server)
+    try:
+        assert (await first.dead_letter(b"old", b"g", ids=older, dlq_key=b"s:dlq")).ok
+    finally:
+        await first.client.aclose()
+    async with actions_cut(server, "EXEC", 2, "after") as (a, proxy):
+        res = await a.dead_letter(b"s", b"g", ids=ids, batch=3)
+    assert proxy.dropped
+    assert not res.ok and "connection lost" in res.message
+    assert "they were moved (copied and acked" in res.message and "3 moved in all" in res.message
+    assert res.in_flight == (ids[0], "moved") and res.in_flight_ids == ids[:3]
+    assert [i for i, _ in res.moved] == ids[:3]
+    assert set(pel(r)) == set(ids[3:])
+    b = await make_actions(server)
+    try:
+        again = await b.dead_letter(b"s", b"g", ids=ids, batch=3)
+    finally:
+        await b.client.aclose()
+    assert again.ok and [i for i, _ in again.moved] == ids[3:] and again.not_pending == ids[:3]
+    mine = [f[b"dlq-original-id"].decode() for _, f in r.xrange("s:dlq") if f[b"dlq-source"] == b"s"]
+    assert sorted(mine) == sorted(ids) and len(mine) == 5, "each copied exactly once"
+    assert pel(r) == {} and r.xlen("s") == 5
+
+
+async def test_progress_is_told_per_batch_and_a_cancel_stops_between_batches(acts, r):
+    ids = fill(r, n=7)
+    seen: list[tuple[int, int]] = []
+    stop = asyncio.Event()
+
+    def progress(done: int, total: int) -> None:
+        seen.append((done, total))
+        if done >= 4:
+            stop.set()
+
+    res = await acts.dead_letter(b"s", b"g", ids=ids, batch=2, progress=progress, cancel=stop)
+    assert seen == [(2, 7), (4, 7)]
+    assert res.ok and res.cancelled and [i for i, _ in res.moved] == ids[:4]
+    assert "stopped by you: 3 not moved (still pending)" in res.message
+    assert set(pel(r)) == set(ids[4:]) and copies(r) == ids[:4]

@@ -1,5 +1,5 @@
 """Dead-letter then redrive (issue 13): entries go back to their source stream with exactly their
-original fields, atomically per entry: never lost, never duplicated, also when the connection is cut
+original fields, atomically per batch: never lost, never duplicated, also when the connection is cut
 before or after any command of a move."""
 
 from __future__ import annotations
@@ -115,9 +115,10 @@ async def test_redrive_is_refused_read_only_but_a_dry_run_works(any_server, any_
     assert any_r.xlen("s:dlq") == 2
 
 
-# each command of a move; the 3rd move is cut (XRANGE also runs once up front: the selection; TYPE
-# twice: the targets' types and the MULTI/EXEC probe; MULTI and EXEC once: the probe)
-STEPS = [("WATCH", 3), ("TYPE", 5), ("XRANGE", 4), ("MULTI", 4), ("XADD", 3), ("XDEL", 3), ("EXEC", 4)]
+# each command of a batch's move, 2 entries a batch (5 entries: 2, 2, 1); the 2nd batch is cut (XRANGE
+# also runs once up front: the selection; TYPE twice: the targets' types and the MULTI/EXEC probe;
+# MULTI and EXEC once: the probe). WATCH; TYPE and each XRANGE in one write; MULTI ... EXEC in one.
+STEPS = [("WATCH", 2), ("TYPE", 4), ("XRANGE", 4), ("MULTI", 3), ("XADD", 3), ("XDEL", 4), ("EXEC", 3)]
 
 
 @pytest.mark.parametrize("when", ["before", "after"])
@@ -129,7 +130,7 @@ async def test_a_cut_at_any_step_of_a_redrive_loses_and_duplicates_nothing(serve
     await a.client.aclose()
     last = orig[-1][0]
     async with actions_cut(server, command, n, when) as (a, proxy):
-        res = await a.redrive(b"s:dlq")
+        res = await a.redrive(b"s:dlq", batch=2)
     assert proxy.dropped
     assert not res.ok and "connection lost" in res.message and "run it again" in res.message
     back = fields_of(r, "s", after=last)
@@ -138,8 +139,10 @@ async def test_a_cut_at_any_step_of_a_redrive_loses_and_duplicates_nothing(serve
     ]
     assert sorted(map(tuple, back + left)) == sorted(tuple(f) for _, f in orig), "each once, in one place"
     ran = when == "after" and command in ("MULTI", "XADD", "XDEL", "EXEC")
-    assert len(back) == (3 if ran else 2)
-    assert ("it was moved" in res.message) == ran and f"{len(back)} moved in all" in res.message
+    assert len(back) == (4 if ran else 2)
+    assert ("they were moved" in res.message) == ran and f"{len(back)} moved in all" in res.message
+    assert res.in_flight == (res.in_flight_ids[0], "moved" if ran else "not moved")
+    assert len(res.in_flight_ids) == 2
     b = await make_actions(server)
     try:
         retry = await b.redrive(b"s:dlq")

@@ -1,6 +1,7 @@
 """Dead-letter: move the marked pending entries, or every one delivered more than N times (N is
 --poison-deliveries unless changed: what the pending list marks poison), to `<key>:dlq` and ack them
-(one MULTI/EXEC per entry), after a confirmation that says how many match."""
+(one MULTI/EXEC per batch of up to 200 entries, with a progress bar; escape stops it between two
+batches), after a confirmation that says how many match."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from ... import numbers as num
 from ...actions import ValidationError
 from ..context import ActionContext
 from .base import ActionDialog
+from .moving import BatchProgress
 from .names import Names
 from .shared import name_of
 
@@ -26,6 +28,7 @@ class DeadLetterDialog(ActionDialog):
     def __init__(self, context: ActionContext) -> None:
         super().__init__(context)
         self.names = Names([])  # the default dead-letter key, once the host's actions are known
+        self.moves = BatchProgress()
 
     def fields(self) -> ComposeResult:
         ctx = self.context
@@ -40,6 +43,7 @@ class DeadLetterDialog(ActionDialog):
         self.names = Names([self.actions.default_dlq(self.key)])
         # select_on_focus off: tabbing here and typing must not replace the whole target
         yield Input(self.names.labels[0], id="dlq", select_on_focus=False)
+        yield self.moves.widget()
 
     def on_mount(self) -> None:
         self.query(Input).first().focus()
@@ -95,7 +99,8 @@ class DeadLetterDialog(ActionDialog):
                 " and ack them: they leave the group's pending list.",
                 style="bold red",
             ),
-            "\nEach entry moves with MULTI/EXEC, so a dropped connection loses or duplicates nothing.",
+            "\nThey move in batches, each one MULTI/EXEC, so a dropped connection loses or duplicates "
+            "nothing; escape stops the move between two batches.",
         )
         actions = self.actions
 
@@ -121,7 +126,17 @@ class DeadLetterDialog(ActionDialog):
                 "Dead-letter?",
                 body,
                 "Move",
-                lambda: self.launch(lambda: actions.dead_letter(key, group, ids, n, dlq)),
+                lambda: self.launch(
+                    lambda: actions.dead_letter(
+                        key, group, ids, n, dlq, progress=self.moves.start(), cancel=self.moves.cancel
+                    )
+                ),
             )
 
         self.run_worker(check_target(), exclusive=True, group="action")
+
+    def action_cancel(self) -> None:
+        if self.busy and self.moves.stop():  # the worker reports what was moved
+            self.info("stopping after the batch in flight…")
+            return
+        super().action_cancel()

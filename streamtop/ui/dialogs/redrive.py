@@ -1,9 +1,9 @@
 """Redrive (`R`): move dead-lettered entries back to their source stream (or another), with their
 original fields. The first enter is a dry run (how many, to where, and every group of the target
 that will read them: issue 25); a second enter on the same inputs asks for a confirmation, then
-moves them, one MULTI/EXEC per entry. When a group other than the one that dead-lettered them reads
-the target, the dry run refuses and names it: give a retry stream only that group reads (To), or
-tick "every group"."""
+moves them, one MULTI/EXEC per batch (a progress bar; escape stops between two batches). When a
+group other than the one that dead-lettered them reads the target, the dry run refuses and names
+it: give a retry stream only that group reads (To), or tick "every group"."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from ...actions import ValidationError
 from ...actions.redrive import RedriveResult
 from ..context import ActionContext
 from .base import ActionDialog
+from .moving import BatchProgress
 from .names import Names
 from .shared import name_of, short
 
@@ -33,6 +34,7 @@ class RedriveDialog(ActionDialog):
         super().__init__(context)
         self.armed: RedriveArgs | None = None
         self.names = Names([])
+        self.moves = BatchProgress()
 
     def heading(self) -> Text:
         return Text.assemble("Redrive dead-lettered entries: ", name_of(self.context.key))
@@ -58,6 +60,7 @@ class RedriveDialog(ActionDialog):
             "every group: also when other groups read the target (each processes them again)",
             id="all_groups",
         )
+        yield self.moves.widget()
 
     def on_mount(self) -> None:
         self.query_one("#dlq", Input).focus()
@@ -89,12 +92,23 @@ class RedriveDialog(ActionDialog):
             self.confirm(
                 "Redrive?",
                 Text(
-                    "Move them back, with their original fields? Each move is one "
-                    "MULTI/EXEC: a dropped connection loses or duplicates nothing.",
+                    "Move them back, with their original fields? They move in batches, each one "
+                    "MULTI/EXEC: a dropped connection loses or duplicates nothing; escape stops the "
+                    "move between two batches.",
                     "bold",
                 ),
                 "Redrive",
-                lambda: self.launch(lambda: self.actions.redrive(dlq, to, group, count, all_groups=every)),
+                lambda: self.launch(
+                    lambda: self.actions.redrive(
+                        dlq,
+                        to,
+                        group,
+                        count,
+                        all_groups=every,
+                        progress=self.moves.start(),
+                        cancel=self.moves.cancel,
+                    )
+                ),
             )
             return
         self.busy = True
@@ -132,3 +146,9 @@ class RedriveDialog(ActionDialog):
         )
         self.armed = args
         self.query_one("#ok", Button).label = "Redrive"
+
+    def action_cancel(self) -> None:
+        if self.busy and self.moves.stop():  # the worker reports what was moved
+            self.info("stopping after the batch in flight…")
+            return
+        super().action_cancel()
