@@ -63,7 +63,8 @@ from .session import check_mode, close_collector, make_action_client, make_colle
 
 # What a poll may fail with when the server or the network is the problem: retried with backoff.
 CONNECTION_TROUBLE: tuple[type[Exception], ...] = (*REDIS_ERRORS, OSError, ClusterError)
-DISCOVERY_PACE = 0.1  # seconds between the polls of the dashboard's first scan (issue 29)
+DISCOVERY_PACE = 0.02  # seconds between the polls of the dashboard's first scan (issue 29; the
+# loop runs in time slices meanwhile, so its parts follow each other with a pause for the screen)
 MIN_ANSWER_TIMEOUT = 2.0  # seconds: a poll unanswered this long (or 2 x interval) is "not answering"
 
 
