@@ -321,6 +321,10 @@ class StreamsPanel(Vertical):
             self.shown_keys = keys
             self.post_message(self.Shown(keys))
 
+    def stream(self, key: bytes) -> StreamInfo | None:
+        """A stream as the table last showed it."""
+        return self._rows.streams.get(key)
+
     def _cells_of(self, key: bytes) -> Cells:
         """A row's cells, made when the table draws it."""
         s = self._rows.streams.get(key)
