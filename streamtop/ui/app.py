@@ -316,7 +316,10 @@ class StreamtopApp(App[int]):
             and (any(n.first_poll for n in snap.nodes) or any(s.stale for s in snap.streams))
         )
         shown = state.value
-        if state is State.LIVE and snap is not None and not snap.discovery.complete:
+        # the poll's snapshot before the screen has it (the loop turns once between the two): the
+        # first part's said LIVE for that turn, the table still empty
+        current = snap if snap is not None else m.last
+        if state is State.LIVE and current is not None and not current.discovery.complete:
             shown = "discovering"  # issue 29: rows come as the first scan finds them; LIVE after
         elif state is State.LIVE and partial:
             shown = "partial"

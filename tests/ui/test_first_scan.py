@@ -81,3 +81,18 @@ async def test_a_part_of_the_first_scan_ends_when_its_time_is_spent(server, r, m
             assert not second.discovery.complete
     finally:
         await client.aclose()
+
+
+def test_not_live_while_the_first_part_is_on_its_way_to_the_screen() -> None:
+    """The poll has its snapshot (the monitor is live) one turn of the loop before the screen
+    does: the header says DISCOVERING then too, not LIVE over an empty table."""
+    import time
+
+    from streamtop.pipeline.model import Discovery, Snapshot
+
+    options = SessionOptions(targets=("scan:*",), interval=1.0, follow_screen=True)
+    monitor = Monitor(parse_url("redis://127.0.0.1:1"), options)  # never connects
+    app = StreamtopApp(monitor)
+    monitor.accept(Snapshot(taken_at=time.time(), discovery=Discovery(complete=False)))
+    assert app.snapshot is None
+    assert app.header_info().state == "discovering"
