@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable, Sequence
-from itertools import compress
-from operator import is_not, not_
+from itertools import compress, filterfalse
+from operator import attrgetter, is_not, not_
 from typing import Any
 
 from rich.text import Text
@@ -39,6 +39,7 @@ TITLES = dict((k, t) for t, k in COLUMNS)
 GLOB = frozenset("*?[")
 
 RateOf = Callable[[bytes], float | None]
+KEY = attrgetter("key")
 
 
 def row_key(key: bytes) -> str:
@@ -180,15 +181,16 @@ class RowOrder:
         the order changed, else the same one."""
         known = self.streams
         changed = [] if streams is self.everything else _changed(streams, self.everything)
-        new = [s.key for s in changed if s.key not in known]
+        # in C: a first-scan part adds tens of thousands of streams at once
+        keys = list(map(KEY, changed))
+        new = list(filterfalse(known.__contains__, keys))
         changed_keys: list[bytes] | None
         if len(known) + len(new) != len(streams):  # some went: start again
-            self.streams = known = {s.key: s for s in streams}
+            self.streams = known = dict(zip(map(KEY, streams), streams, strict=True))
             changed_keys, regrouped = None, True
         else:
-            for s in changed:
-                known[s.key] = s
-            changed_keys, regrouped = [s.key for s in changed], bool(new)
+            known.update(zip(keys, changed, strict=True))
+            changed_keys, regrouped = keys, bool(new)
         self.everything = streams
         how = (column, reverse)
         resort = regrouped or how != self.how

@@ -293,8 +293,14 @@ class VirtualTable(KeyedTable, Generic[RowId]):
             touched = bool(self._cells)
             self._cells.clear()
         else:
-            for row_id in changed:
-                if self._cells.pop(row_id, None) is not None:
+            cells = self._cells
+            if not isinstance(changed, list | tuple) or len(changed) <= len(cells):
+                for row_id in changed:
+                    if cells.pop(row_id, None) is not None:
+                        touched = True
+            else:  # many changed (a first-scan part: tens of thousands), few cells kept
+                for row_id in cells.keys() & set(changed):
+                    del cells[row_id]
                     touched = True
         if moved:
             self._order, self._pos, self._scans = order, None, 0
