@@ -70,7 +70,7 @@ SCAN_COUNT = 1000
 SCAN_CALLS_PER_POLL = 8  # a rescan goes on over several polls beyond this many SCAN calls
 # the dashboard's first scan (issue 29): this many SCAN calls per poll, the keys found so far shown
 # at once (100,000 streams: rows after one poll, not after the whole scan and one huge read)
-FIRST_SCAN_CALLS = 64  # at most; fewer when they take FIRST_SCAN_SECONDS (a slow or busy server)
+FIRST_SCAN_CALLS = 32  # at most (an apply takes a part's new rows); fewer when they take FIRST_SCAN_SECONDS
 FIRST_SCAN_SECONDS = 0.05  # a part's SCAN calls go on while they have taken less than this
 FIRST_PART_CALLS = 2  # its first part smaller: the first rows sooner
 CHEAP_ESTIMATE = 100  # a lag estimate below this is counted again every poll
