@@ -4,7 +4,7 @@ how many so far), not LIVE, until the scan has ended; then every stream is there
 
 The bound is made small here (1 SCAN call of COUNT 10 per poll) so that 60 streams take several
 polls; at 100,000 streams the same code shows 2,000 rows after the first poll, then as many SCAN
-calls a poll as answer within FIRST_SCAN_SECONDS (at most 64,000 keys a poll)."""
+calls a poll as answer within FIRST_SCAN_SECONDS (at most 32 calls, 32,000 keys, a poll)."""
 
 from __future__ import annotations
 
