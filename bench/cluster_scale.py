@@ -9,10 +9,12 @@ process runs the real `StreamtopApp` over a real `Monitor`, headless, `--interva
   them, and until the badge first says LIVE;
 - client CPU % of a core and RSS over --window seconds once the first screen is up; the primaries'
   CPU over the same window (INFO cpu, user + sys, summed over the 3 primaries, % of a core);
-- a primary killed (SIGKILL): until its replica is promoted and every row is live again, the
+- a primary killed (SIGKILL): when a snapshot first shows its rows stale or missing ("kill to rows
+  stale"; the table is whole until a poll sees the node gone, and a whole table before that is no
+  heal), then until its replica is promoted and every row is live again ("kill to healed"), the
   longest gap between two snapshots applied (the healthy nodes' rows updating every interval or
   not) and the badge sampled 4 times a second: LIVE while the table lacks rows or shows stale
-  ones is the defect (before the first poll after the kill the table is still whole).
+  ones is the defect.
 
     python bench/cluster_scale.py [--streams 30000] [--window 20] [--cap 120] [--before main]
 """
@@ -118,16 +120,17 @@ async def child(a) -> dict:  # type: ignore[no-untyped-def]
                 killed = time.monotonic() - start
                 os.kill(a.victim_pid, signal.SIGKILL)
                 deadline = time.monotonic() + 60
-                healed = None
+                gone = healed = None
                 while time.monotonic() < deadline:
                     await pilot.pause(0.25)
+                    if gone is None:  # a poll has seen the node gone: its rows stale or missing
+                        gone = next(
+                            (t for t, shown, stale in applied if t > killed and (shown < n or stale)), None
+                        )
+                        continue  # healed only counts once the kill has shown (a whole table before
+                        # any poll saw the node gone is not a heal)
                     last = applied[-1]
-                    if (
-                        last[0] > killed + 1
-                        and last[1] == n
-                        and last[2] == 0
-                        and app.header_info().state == "live"
-                    ):
+                    if last[0] > gone and last[1] == n and last[2] == 0 and app.header_info().state == "live":
                         healed = last[0]
                         break
                 end = healed if healed is not None else time.monotonic() - start
@@ -135,6 +138,7 @@ async def child(a) -> dict:  # type: ignore[no-untyped-def]
                 gaps = [b - x for x, b in zip([killed, *during], [*during, end], strict=True)]
                 seen = [(state, missing) for t, state, missing in states if killed < t < end]
                 out.update(
+                    kill_to_gone_s=None if gone is None else round(gone - killed, 1),
                     kill_to_healed_s=None if healed is None else round(healed - killed, 1),
                     max_gap_while_down_s=round(max(gaps), 2) if gaps else None,
                     badge_samples_while_down=len(seen),
@@ -157,16 +161,13 @@ if __name__ == "__main__" and "--child" in sys.argv:
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import redis  # noqa: E402
-from common import CONSUMERS, ENTRIES_PER_STREAM, GROUPS, ROOT, stream_key  # noqa: E402
-
-sys.path.insert(0, str(ROOT))
-from streamtop.embedded import ClusterProcess  # noqa: E402
+from common import ROOT, cluster_client, embedded_cluster, populate  # noqa: E402
 
 HERE = Path(__file__).resolve()
 
@@ -177,28 +178,11 @@ def export(ref: str, into: str) -> str:
     return into
 
 
-def populate(rc: redis.RedisCluster, n: int, chunk: int = 500) -> None:
-    """bench/common.populate's streams, through a cluster pipeline (each command to its node)."""
-    fields = {b"sensor_id": b"sensor1", b"temp": b"0.5", b"humidity": b"0.5"}
-    for lo in range(0, n, chunk):
-        pipe = rc.pipeline()
-        for i in range(lo, min(n, lo + chunk)):
-            key = stream_key(i)
-            for _ in range(ENTRIES_PER_STREAM):
-                pipe.xadd(key, fields)
-            for g in GROUPS:
-                pipe.xgroup_create(key, g, id="0")
-                for c in CONSUMERS:
-                    pipe.xreadgroup(g, c, {key: ">"}, count=2)
-        pipe.execute()
-
-
 def run(code: str, args: argparse.Namespace) -> dict:
-    cluster = ClusterProcess().start(replicas=1)
-    try:
-        rc = redis.RedisCluster(host="127.0.0.1", port=cluster.nodes[0].port)
+    with embedded_cluster(replicas=1) as cluster:
+        rc = cluster_client(cluster)
         t0 = time.monotonic()
-        populate(rc, args.streams)
+        populate(rc, 0, args.streams, chunk=500)
         for primary in rc.get_primaries():
             rc.execute_command("WAIT", 1, 10_000, target_nodes=primary)
         primaries = [f"{p.host}:{p.port}" for p in rc.get_primaries()]
@@ -220,16 +204,17 @@ def run(code: str, args: argparse.Namespace) -> dict:
         cmd += ["--window", str(args.window), "--cap", str(args.cap)]
         if args.no_kill:
             cmd.append("--no-kill")
+        load = {"load_start": round(os.getloadavg()[0], 2)}
         try:
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=args.cap + args.window + 180)
         except subprocess.TimeoutExpired:
-            return {"n": args.streams, "error": "timed out"}
+            return {"n": args.streams, "error": "timed out"} | load
+        load["load_end"] = round(os.getloadavg()[0], 2)
         lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
         if not lines:
-            return {"n": args.streams, "error": (done.stderr.strip().splitlines() or ["no output"])[-1][:200]}
-        return json.loads(lines[-1]) | {"populate_s": round(ready, 1)}
-    finally:
-        cluster.cleanup()
+            error = (done.stderr.strip().splitlines() or ["no output"])[-1][:200]
+            return {"n": args.streams, "error": error} | load
+        return json.loads(lines[-1]) | {"populate_s": round(ready, 1)} | load
 
 
 HEAD = (
@@ -240,9 +225,11 @@ HEAD = (
     ("client CPU", "cpu_pct", " %"),
     ("RSS", "rss_mb", " MB"),
     ("primaries' CPU", "primaries_cpu_pct", " %"),
+    ("kill to rows stale", "kill_to_gone_s", " s"),
     ("kill to healed", "kill_to_healed_s", " s"),
     ("max gap while down", "max_gap_while_down_s", " s"),
     ("badge samples while down: LIVE / PARTIAL / all", "", ""),
+    ("load avg (1 min) start / end", "", ""),
 )
 
 
@@ -250,11 +237,13 @@ def table(results: list[dict]) -> str:
     lines = ["| " + " | ".join(h for h, _, _ in HEAD) + " |", "|" + "---|" * len(HEAD)]
     for d in results:
         row = []
-        for _, key, unit in HEAD:
+        for head, key, unit in HEAD:
             if key == "code":
                 row.append(d["code"])
             elif not key:
                 counts = ("live_samples_while_down", "partial_samples_while_down", "badge_samples_while_down")
+                if head.startswith("load"):
+                    counts = ("load_start", "load_end")
                 row.append(" / ".join(str(d.get(k, "n/a")) for k in counts))
             elif "error" in d:
                 row.append("error")

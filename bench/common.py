@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:  # `python bench/x.py` from anywhere
 
 import redis  # noqa: E402
 
-from streamtop.embedded import ServerProcess, start_server  # noqa: E402
+from streamtop.embedded import ClusterProcess, ServerProcess, start_server  # noqa: E402
 
 FLAVOUR = "valkey-9.1"
 PREFIX = "bench:s:"
@@ -77,6 +77,23 @@ def embedded_server() -> Iterator[ServerProcess]:
         srv.cleanup()
 
 
+@contextlib.contextmanager
+def embedded_cluster(primaries: int = 3, replicas: int = 0) -> Iterator[ClusterProcess]:
+    """A private Valkey 9.1 cluster on loopback (`primaries` sharing the slots, each with
+    `replicas` replicas; node timeout 2 s), every node stopped by PID afterwards."""
+    cluster = ClusterProcess().start(FLAVOUR, size=primaries, replicas=replicas)
+    try:
+        yield cluster
+    finally:
+        cluster.cleanup()
+
+
+def cluster_client(cluster: ClusterProcess, **kw: Any) -> redis.RedisCluster:
+    """A redis-py cluster client on `cluster` (populate() takes it: its pipeline routes each
+    command to the node that owns the key)."""
+    return redis.RedisCluster(host=cluster.nodes[0].host, port=cluster.nodes[0].port, **kw)
+
+
 def sync_client(srv: ServerProcess, **kw: Any) -> redis.Redis:
     return redis.Redis(host=srv.host, port=srv.port, protocol=2, socket_timeout=120, **kw)
 
@@ -92,10 +109,11 @@ def stream_key(i: int) -> bytes:
     return f"{PREFIX}{i:06d}".encode()
 
 
-def populate(r: redis.Redis, start: int, stop: int, chunk: int = 250) -> None:
+def populate(r: redis.Redis | redis.RedisCluster, start: int, stop: int, chunk: int = 250) -> None:
     """Streams start..stop-1, each with 10 entries, 2 groups x 2 consumers, 4 pending per group.
 
-    Pipelined by chunks of streams: a few thousand commands per round trip.
+    Pipelined by chunks of streams: a few thousand commands per round trip (a cluster client's
+    pipeline: one per node).
     """
     fields = {b"sensor_id": b"sensor1", b"temp": b"0.5", b"humidity": b"0.5"}
     for lo in range(start, stop, chunk):

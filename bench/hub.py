@@ -34,6 +34,7 @@ import subprocess
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -487,7 +488,12 @@ async def _screen_pages(r: Any, opts: argparse.Namespace, web_port: int, web: An
     return figures
 
 
-def screen_main(opts: argparse.Namespace) -> None:
+def alone_hub_alone(
+    opts: argparse.Namespace, alone_run: Callable[..., dict], hub_run: Callable[..., dict]
+) -> tuple[dict, dict, dict, str, str]:
+    """On an embedded Valkey with the streams, the marker stream and the workload: alone, with
+    the hub, alone again (before and after: the machine's drift cancels out); (first, hub, again,
+    load average before, after)."""
     with embedded_server() as srv:
         r = sync_client(srv)
         populate(r, 0, opts.streams)
@@ -499,12 +505,17 @@ def screen_main(opts: argparse.Namespace) -> None:
         work = Workload(srv)
         try:
             load_before = load()
-            first = screen_alone(srv, r, opts)
-            hub = screen_hub(srv, r, opts)
-            again = screen_alone(srv, r, opts)
+            first = alone_run(srv, r, opts)
+            hub = hub_run(srv, r, opts)
+            again = alone_run(srv, r, opts)
             load_after = load()
         finally:
             work.close()
+    return first, hub, again, load_before, load_after
+
+
+def screen_main(opts: argparse.Namespace) -> None:
+    first, hub, again, load_before, load_after = alone_hub_alone(opts, screen_alone, screen_hub)
     one = {k: (first[k] + again[k]) / 2 for k in first if k != "each_per_s"}
     who = f"web's hub + {opts.pages} pages ({hub['pages_running']} processes)"
     rows = [
@@ -574,24 +585,8 @@ def main() -> None:
     if opts.screen:
         screen_main(opts)
         return
-    with embedded_server() as srv:
-        r = sync_client(srv)
-        populate(r, 0, opts.streams)
-        pipe = r.pipeline(transaction=False)
-        for _ in range(MARKER_BEFORE):
-            pipe.xadd(MARKER, {b"n": b"1"})
-        pipe.xgroup_create(MARKER, b"g", id="$")
-        pipe.execute()
-        work = Workload(srv)
-        try:
-            load_before = load()
-            first = alone(srv, r, opts)
-            hub = with_hub(srv, r, opts)
-            again = alone(srv, r, opts)  # before and after: the machine's drift cancels out
-            load_after = load()
-            one = {k: (first[k] + again[k]) / 2 for k in first if k != "each_per_s"}
-        finally:
-            work.close()
+    first, hub, again, load_before, load_after = alone_hub_alone(opts, alone, with_hub)
+    one = {k: (first[k] + again[k]) / 2 for k in first if k != "each_per_s"}
     who = f"1 hub + {opts.attached} attached + {opts.pages} pages"
     shown = hub["dashboards_showing"] == opts.attached and hub["pages_showing"] == opts.pages
     rows = [

@@ -146,9 +146,9 @@ def add_decode_argument(p: argparse.ArgumentParser) -> None:
     )
 
 
-def seed_specs(args: argparse.Namespace) -> list[ConnectionSpec]:
+def seed_specs(args: argparse.Namespace, env: dict[str, str] | None = None) -> list[ConnectionSpec]:
     """One spec per seed given, and redis-cli's warning on stderr when the password was typed as
-    an argument."""
+    an argument; `env`: the environment read (REDIS_URL, REDISCLI_AUTH), this process's if None."""
     specs = [
         build_spec(
             url=url,
@@ -164,8 +164,9 @@ def seed_specs(args: argparse.Namespace) -> list[ConnectionSpec]:
             cluster=args.cluster,
             insecure=getattr(args, "insecure", False),
             sni=getattr(args, "sni", None),
+            env=env,
         )
-        for url in seed_urls(args.url)
+        for url in seed_urls(args.url, env)
     ]
     urls = args.url if isinstance(args.url, list) else [args.url]
     if not getattr(args, "no_auth_warning", False) and any(

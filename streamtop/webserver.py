@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 from streamtop.pipeline.connection import host_port
 
 if TYPE_CHECKING:
+    from aiohttp.typedefs import Middleware
     from textual_serve.app_service import AppService
     from textual_serve.server import Server
 
@@ -196,17 +197,10 @@ class _Sized:
         await self._service.set_terminal_size(*terminal_size(width, height))
 
 
-def make_server(
-    command: str,
-    settings: WebSettings,
-    background: Callable[[asyncio.Event], Awaitable[None]] | None = None,
-) -> Server:
-    """A textual-serve Server that runs `command` for each browser session, behind the guard;
-    `background`: a coroutine run in the server's loop until it stops (the web's poller)."""
-    import aiohttp_jinja2
-    import jinja2
+def _guard_middleware(settings: WebSettings) -> Middleware:
+    """The aiohttp middleware in front of every request: the Host/Origin guard (403 with why), the
+    security headers, and at most `max_sessions` pages at once (one more is told so and closed)."""
     from aiohttp import WSCloseCode, web
-    from textual_serve.server import Server
 
     guard = Guard(settings.bind, settings.public_url)
     sessions = 0  # WebSocket handlers running: each is one dashboard process
@@ -233,6 +227,23 @@ def make_server(
             return await handler(request)
         finally:
             sessions -= 1
+
+    return guarded
+
+
+def make_server(
+    command: str,
+    settings: WebSettings,
+    background: Callable[[asyncio.Event], Awaitable[None]] | None = None,
+) -> Server:
+    """A textual-serve Server that runs `command` for each browser session, behind the guard;
+    `background`: a coroutine run in the server's loop until it stops (the web's poller)."""
+    import aiohttp_jinja2
+    import jinja2
+    from aiohttp import web
+    from textual_serve.server import Server
+
+    guarded = _guard_middleware(settings)
 
     class WebServer(Server):
         def __init__(self) -> None:

@@ -115,10 +115,8 @@ async def claim_auto(
     min_idle = parse_idle(min_idle_ms)
     most = parse_int(cap, "cap", 1, MAX_CAP)
     start = check_id(start, "start ID")
-    if not dry_run and (refused := ctx.refusal(ClaimResult, "claim")):
+    if refused := await _refusal(ctx, key, group, consumer, must_exist, dry_run):
         return refused
-    if bad := await _consumer_check(ctx, key, group, consumer, must_exist):
-        return bad
     return await _claim_all(ctx, key, group, consumer, min_idle, most, start, progress, cancel, dry_run)
 
 
@@ -144,10 +142,8 @@ async def claim_from(
         raise ValidationError("the source and the target consumer are the same")
     min_idle = parse_idle(min_idle_ms)
     most = parse_int(cap, "cap", 1, MAX_CAP)
-    if not dry_run and (refused := ctx.refusal(ClaimResult, "claim")):
+    if refused := await _refusal(ctx, key, group, consumer, must_exist, dry_run):
         return refused
-    if bad := await _consumer_check(ctx, key, group, consumer, must_exist):
-        return bad
     return await _claim_from(ctx, key, group, source, consumer, min_idle, most, progress, cancel, dry_run)
 
 
@@ -166,10 +162,8 @@ async def claim_ids(
     consumer = check_name(consumer, "consumer")
     min_idle = parse_idle(min_idle_ms)
     wanted = check_ids(ids, "pending entry")
-    if refused := ctx.refusal(ClaimResult, "claim"):
+    if refused := await _refusal(ctx, key, group, consumer, must_exist):
         return refused
-    if bad := await _consumer_check(ctx, key, group, consumer, must_exist):
-        return bad
     try:
         reply = await ctx.cmd("XCLAIM", key, group, consumer, min_idle, *wanted)
     except Exception as exc:
@@ -186,6 +180,16 @@ async def claim_ids(
     return ClaimResult(
         True, msg, claimed=len(claimed), claimed_ids=claimed, skipped_ids=skipped, missing=missing
     )
+
+
+async def _refusal(
+    ctx: Context, key: bytes, group: bytes, consumer: bytes, must_exist: bool, dry_run: bool = False
+) -> ClaimResult | None:
+    """Why a claim into `consumer` does not run: read-only (a dry run runs anyway), or `must_exist`
+    and the consumer is not in the group; None when it may."""
+    if not dry_run and (refused := ctx.refusal(ClaimResult, "claim")):
+        return refused
+    return await _consumer_check(ctx, key, group, consumer, must_exist)
 
 
 async def _consumer_check(

@@ -126,20 +126,11 @@ def run_attached(args: argparse.Namespace) -> int:
     """`streamtop --attach URL`: the dashboard on a hub's polls; the actions on the viewer's own
     connection when one is given (its fatal problems are one line, as without --attach), else
     read-only."""
-    from streamtop.hub.attach import attached_session, check_hub_url, hub_token
+    from streamtop.hub.attach import attach_options, attached_session
     from streamtop.lifeline import die_with_parent
 
     die_with_parent()  # a page of `streamtop web`: ends with it, even when it is SIGKILLed
-    if getattr(args, "targets", None):  # silently showing every stream instead would mislead
-        raise ConfigError(
-            "--attach: the streams are the hub's (give the patterns to its serve or web); "
-            "filter the rows with / instead"
-        )
-    try:
-        check_hub_url(args.attach)
-        token = hub_token(args.token_file)
-    except (OSError, ValueError) as exc:
-        raise ConfigError(str(exc)) from None
+    _, token = attach_options(args)
     spec = None
     if viewer_connection_given(args):
         spec = spec_from_args(args)

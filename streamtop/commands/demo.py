@@ -44,6 +44,32 @@ DEMO_STUCK_MS = STUCK_MS  # entries idle this long count as stuck (and are retri
 START_FAILURES: tuple[type[Exception], ...] = (*REDIS_ERRORS, ValueError)
 
 
+RATE_HELP = f"events per second (default 5, at most {MAX_RATE:,.0f}; changed live with F3/F4)"
+FAIL_HELP = "group1 fails (leaves pending) events with temp above this (default 0.7)"
+MAXLEN_HELP = f"trim {STREAM} to N entries on every XADD (default: no trimming)"
+POISON_HELP = (
+    f"poison: delivered more than N times (default {POISON_DELIVERIES}, as the dashboard's); group1 "
+    f"moves a poison entry to {DLQ} when it fails again, and the dashboard marks the same entries "
+    f"poison; failures are retried after {STUCK_MS // 1000} s idle"
+)
+# the workload's numbers, each option's dest the keyword DemoController takes it by:
+# (option, its parser, default, metavar, help)
+WORKLOAD_NUMBERS: tuple[tuple[str, num.Field[int] | num.Field[float], float | None, str, str], ...] = (
+    ("--rate", num.DEMO_RATE, 5.0, "N", RATE_HELP),
+    ("--fail-above", num.FAIL_ABOVE, 0.7, "TEMP", FAIL_HELP),
+    ("--maxlen", num.DEMO_MAXLEN, None, "N", MAXLEN_HELP),
+    ("--consumers", num.DEMO_CONSUMERS, 3, "N", "group1 consumers at start (default 3: c1, c2, c3)"),
+    ("--poison-deliveries", num.POISON_DELIVERIES, POISON_DELIVERIES, "N", POISON_HELP),
+)
+NO_RETRY_HELP = "group1's consumers never retry: failures stay pending until claimed by hand"
+LOG_HELP = (
+    "append the command log (each command streamtop sends for your keys and the lessons' "
+    "steps, in redis-cli form, its reply in a # line above it) to FILE"
+)
+NO_UI_HELP = "run only the server and the workload; print the URL for another streamtop"
+CLEANUP_HELP = f"with --url: delete {STREAM} (and its groups), {DLQ} and {LASTID_KEY} on exit"
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.epilog = (
         "keys in the demo panel: F2 pause/resume the producer, F3/F4 halve/double the rate, "
@@ -54,49 +80,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "as usual. --port P alone (no --url/--host) runs the embedded server on P when P is free "
         "(6379: where the tutorial's own scripts connect)"
     )
-    p.add_argument(
-        "--rate",
-        type=num.DEMO_RATE.arg,
-        default=5.0,
-        metavar="N",
-        help=f"events per second (default 5, at most {MAX_RATE:,.0f}; changed live with F3/F4)",
-    )
-    p.add_argument(
-        "--fail-above",
-        type=num.FAIL_ABOVE.arg,
-        default=0.7,
-        metavar="TEMP",
-        help="group1 fails (leaves pending) events with temp above this (default 0.7)",
-    )
-    p.add_argument(
-        "--maxlen",
-        type=num.DEMO_MAXLEN.arg,
-        default=None,
-        metavar="N",
-        help=f"trim {STREAM} to N entries on every XADD (default: no trimming)",
-    )
-    p.add_argument(
-        "--consumers",
-        type=num.DEMO_CONSUMERS.arg,
-        default=3,
-        metavar="N",
-        help="group1 consumers at start (default 3: c1, c2, c3)",
-    )
-    p.add_argument(
-        "--poison-deliveries",
-        type=num.POISON_DELIVERIES.arg,
-        default=POISON_DELIVERIES,
-        metavar="N",
-        help=f"poison: delivered more than N times (default {POISON_DELIVERIES}, as the dashboard's); "
-        f"group1 moves a poison entry to {DLQ} when it fails again, and the dashboard marks "
-        f"the same entries poison; failures are retried after "
-        f"{STUCK_MS // 1000} s idle",
-    )
-    p.add_argument(
-        "--no-retry",
-        action="store_true",
-        help="group1's consumers never retry: failures stay pending until claimed by hand",
-    )
+    for flag, field, default, metavar, text in WORKLOAD_NUMBERS:
+        p.add_argument(flag, type=field.arg, default=default, metavar=metavar, help=text)
+    p.add_argument("--no-retry", action="store_true", help=NO_RETRY_HELP)
     p.add_argument(
         "--lesson",
         type=num.DEMO_LESSON.arg,
@@ -104,23 +90,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="N",
         help="open the lessons view (F9) at lesson N (1-12): the tutorial step by step",
     )
-    p.add_argument(
-        "--log",
-        metavar="FILE",
-        default=None,
-        help="append the command log (each command streamtop sends for your keys and the lessons' "
-        "steps, in redis-cli form, its reply in a # line above it) to FILE",
-    )
-    p.add_argument(
-        "--no-ui",
-        action="store_true",
-        help="run only the server and the workload; print the URL for another streamtop",
-    )
-    p.add_argument(
-        "--cleanup",
-        action="store_true",
-        help=f"with --url: delete {STREAM} (and its groups), {DLQ} and {LASTID_KEY} on exit",
-    )
+    p.add_argument("--log", metavar="FILE", default=None, help=LOG_HELP)
+    p.add_argument("--no-ui", action="store_true", help=NO_UI_HELP)
+    p.add_argument("--cleanup", action="store_true", help=CLEANUP_HELP)
     add_interval_argument(p, DEFAULTS.interval, " of the dashboard")
     add_window_argument(p)
     add_record_arguments(p)

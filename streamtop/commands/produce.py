@@ -19,6 +19,7 @@ import redis
 
 from streamtop import numbers as num
 from streamtop.cliargs import UsageError, spec_from_args
+from streamtop.commands.shared import connected
 from streamtop.events import Fields, sensor_event, xadd_many
 from streamtop.pipeline.collector import to_bytes
 from streamtop.pipeline.connection import (
@@ -28,12 +29,10 @@ from streamtop.pipeline.connection import (
     ConnectError,
     ConnectionSpec,
     cluster_error_text,
-    connect,
     describe_error,
     reply_error_text,
 )
 from streamtop.pipeline.model import label
-from streamtop.session import make_action_client
 
 TICK = 0.1  # seconds between paced sends (fewer round trips than one per event at high rates)
 
@@ -157,24 +156,10 @@ async def produce(
     progress: Callable[[int], object] | None = None,
 ) -> str | None:
     """Add n entries; returns the last ID. Raises UsageError (wrong type, refused) or ConnectError."""
-    client: AsyncClient
-    client, server = await connect(spec)
-    if server.mode == "cluster":  # any node will do as the seed: the cluster client routes the key
-        await client.aclose()
-        client = make_action_client(spec, server)
     counter = _Counter(progress)
     try:
-        kind = await client.type(key)
-        kind = kind.decode() if isinstance(kind, bytes) else str(kind)
-        if kind not in ("none", "stream"):
-            raise UsageError(f"key '{label(key)}' holds a {kind}, not a stream")
-        events = _events(n, fields, random.Random())
-        if rate is None:
-            _added, last_id = await xadd_many(
-                client, key, events, maxlen=maxlen, approx=approx, progress=counter.at(0)
-            )
-            return last_id
-        return await _paced(client, key, events, n, rate, counter, maxlen=maxlen, approx=approx)
+        async with connected(spec) as conn:  # in a cluster, any node is the seed: the key is routed
+            return await _produce(conn.keys, key, n, fields, rate, maxlen, approx, counter)
     except REFUSALS as exc:
         text = reply_error_text(exc)
         after = f" (after adding {counter.done})" if counter.done else ""
@@ -186,8 +171,29 @@ async def produce(
     except REDIS_ERRORS as exc:  # RedisClusterException is not a RedisError
         after = f" (after adding {counter.done})" if counter.done else ""
         raise ConnectError(describe_error(exc, spec) + after) from None
-    finally:
-        await client.aclose()
+
+
+async def _produce(
+    client: AsyncClient,
+    key: bytes,
+    n: int,
+    fields: dict[bytes, bytes],
+    rate: float | None,
+    maxlen: int | None,
+    approx: bool,
+    counter: _Counter,
+) -> str | None:
+    kind = await client.type(key)
+    kind = kind.decode() if isinstance(kind, bytes) else str(kind)
+    if kind not in ("none", "stream"):
+        raise UsageError(f"key '{label(key)}' holds a {kind}, not a stream")
+    events = _events(n, fields, random.Random())
+    if rate is None:
+        _added, last_id = await xadd_many(
+            client, key, events, maxlen=maxlen, approx=approx, progress=counter.at(0)
+        )
+        return last_id
+    return await _paced(client, key, events, n, rate, counter, maxlen=maxlen, approx=approx)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -16,9 +16,10 @@ import json
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
-from streamtop.pipeline.connection import AsyncClient, connect
-from streamtop.pipeline.model import label
+from streamtop.pipeline.connection import AsyncClient, ConnectionSpec, connect
+from streamtop.pipeline.model import ServerInfo, label
 from streamtop.pipeline.render import clean
 
 from ..actions import ActionResult, Actions, ValidationError
@@ -58,22 +59,48 @@ def named(prefix: str, value: bytes | None) -> dict[str, str | None]:
     return {prefix: name(value), f"{prefix}_hex": None if value is None else value.hex()}
 
 
+@dataclass(frozen=True, slots=True)
+class Connected:
+    """A command's connection: the client it connected with (`seed`, the node named in a cluster),
+    the client for key commands (`keys`: in a cluster one that routes each key to its node; the
+    seed otherwise) and what the server is."""
+
+    seed: AsyncClient
+    keys: AsyncClient
+    server: ServerInfo
+
+
+@asynccontextmanager
+async def connected(spec: ConnectionSpec, *, keep_seed: bool = False) -> AsyncIterator[Connected]:
+    """Connect, then in a cluster make the client that routes each key; both closed at the end.
+    Without `keep_seed` a cluster's seed is closed at once (a command that sends only key
+    commands); errors propagate (each command words its own)."""
+    from ..session import make_action_client
+
+    seed, server = await connect(spec)
+    keys: AsyncClient = seed
+    try:
+        if server.mode == "cluster":
+            keys = make_action_client(spec, server)
+            if not keep_seed:
+                await seed.aclose()
+        yield Connected(seed, keys, server)
+    finally:
+        if keys is not seed:
+            await keys.aclose()
+        if keys is seed or keep_seed:
+            await seed.aclose()
+
+
 @asynccontextmanager
 async def actions_for(args: argparse.Namespace) -> AsyncIterator[Actions]:
     """Actions on a client of the given server (in a cluster, one that routes each key)."""
-    from ..session import check_mode, make_action_client
+    from ..session import check_mode
 
     spec = await aspec_from_args(args)
-    seed, server = await connect(spec)
-    check_mode(spec, server)
-    client: AsyncClient = seed
-    if server.mode == "cluster":
-        await seed.aclose()
-        client = make_action_client(spec, server)
-    try:
-        yield Actions(client, server, read_only=getattr(args, "read_only", False))
-    finally:
-        await client.aclose()
+    async with connected(spec) as conn:
+        check_mode(spec, conn.server)
+        yield Actions(conn.keys, conn.server, read_only=getattr(args, "read_only", False))
 
 
 def confirm(args: argparse.Namespace, question: str) -> None:

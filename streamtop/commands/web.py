@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 from streamtop import numbers as num
 from streamtop.cliargs import UsageError, add_dashboard_arguments, add_watch_arguments, spec_from_args
 from streamtop.hub.api import Hub, ViewersMonitor, poll_forever
-from streamtop.hub.attach import TOKEN_ENV, check_hub_url, hub_token
+from streamtop.hub.attach import TOKEN_ENV, attach_options
 from streamtop.lifeline import DIE_WITH
 from streamtop.monitor import ErrorKind, Monitor, first_contact
 from streamtop.options import DashboardOptions
@@ -184,12 +184,7 @@ def run(args: argparse.Namespace) -> int:
     thread: Any = None
     background = None
     if args.attach:  # another process polls: the pages attach to it
-        if args.targets:
-            raise UsageError("--attach: the streams are the hub's (give the patterns to its serve)")
-        try:
-            hub_url, token = check_hub_url(args.attach), hub_token(args.token_file)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+        hub_url, token = attach_options(args)
     else:
         hub, httpd, thread = start_hub(spec, args)
         hub_url, token = f"http://127.0.0.1:{httpd.server_port}", hub.token

@@ -745,45 +745,63 @@ class DemoController:
         return line
 
     def _guide_for_last_event(self) -> str:
+        """What to watch after the last thing that happened (a key, a crash, the workload's own
+        repair), or what the demo does when nothing did."""
         kind, name = self.last_event
-        running = self.running_consumers()
         held = self.pending_by_consumer.get(name, 0) if name else 0
         if kind == "crash":
-            peak = max(self._crash_peak.get(name, 0), held)
-            if held and self.life.retry_every:
-                return (
-                    f"{name} crashed holding {held} pending entries: once idle "
-                    f"{self.life.stuck_ms / 1000:g} s the live consumers XAUTOCLAIM and retry "
-                    "them (press c to claim them now)"
-                )
-            if held:
-                return (
-                    f"{name} crashed holding {held} pending entries: press c to claim them "
-                    "into a live consumer"
-                )
-            if peak and self.life.retry_every:
-                return (
-                    f"{name}'s {peak} pending entries were claimed: their new owner retries them "
-                    "and acks what succeeds"
-                )
-            if peak:
-                return (
-                    f"{name}'s {peak} pending entries were claimed: their new owner acks them "
-                    "with a (or F5 adds a consumer)"
-                )
-            return f"{name} crashed without acking: what it held stays pending until claimed (c)"
+            return self._guide_after_crash(name, held)
+        running = self.running_consumers()
         if not running:
             return "no consumer reads group1: its lag grows with every event; F5 adds one"
+        return (
+            self._guide_for_consumers(kind, name, held, len(running))
+            or self._guide_for_producer(kind, name)
+            or self._guide_steady()
+        )
+
+    def _guide_after_crash(self, name: str, held: int) -> str:
+        """A crashed consumer: what it holds, and who takes it over (retry, c, or nobody yet)."""
+        peak = max(self._crash_peak.get(name, 0), held)
+        retried = bool(self.life.retry_every)
+        if held and retried:
+            return (
+                f"{name} crashed holding {held} pending entries: once idle "
+                f"{self.life.stuck_ms / 1000:g} s the live consumers XAUTOCLAIM and retry "
+                "them (press c to claim them now)"
+            )
+        if held:
+            return (
+                f"{name} crashed holding {held} pending entries: press c to claim them into a live consumer"
+            )
+        if peak and retried:
+            return (
+                f"{name}'s {peak} pending entries were claimed: their new owner retries them "
+                "and acks what succeeds"
+            )
+        if peak:
+            return (
+                f"{name}'s {peak} pending entries were claimed: their new owner acks them "
+                "with a (or F5 adds a consumer)"
+            )
+        return f"{name} crashed without acking: what it held stays pending until claimed (c)"
+
+    def _guide_for_consumers(self, kind: str, name: str, held: int, running: int) -> str | None:
+        """A consumer stopped, added or recreated; None for any other event."""
         if kind == "stop":
             tail = f"; its {held} failed entries stay pending (c claims them)" if held else ""
             return f"{name} stopped cleanly after acking its last batch{tail}"
         if kind == "add":
-            return f"{name} joined group1: {len(running)} consumers now share the events"
+            return f"{name} joined group1: {running} consumers now share the events"
         if kind == "recreated":
             return (
                 f"{name} was gone (destroyed, or {self.stream} deleted, by hand): the workload "
                 f"created it again with XGROUP CREATE {self.stream} {name} $ MKSTREAM and reads on"
             )
+        return None
+
+    def _guide_for_producer(self, kind: str, name: str) -> str | None:
+        """F8's readers away, MAXLEN, pause, rate, resume; None for any other event."""
         if kind == "away":
             run = self.away_run
             if run is not None and not run.over:
@@ -808,6 +826,10 @@ class DemoController:
             return f"rate now {self.rate:g}/s: watch in/s follow, and analytics' lag grow faster or slower"
         if kind == "resume":
             return f"producer resumed at {self.rate:g}/s"
+        return None
+
+    def _guide_steady(self) -> str:
+        """Nothing happened yet: what the demo does."""
         if self.life.retry_every:
             return (
                 f"sensor1..3 add {self.rate:g} events/s to {self.stream}; group1 acks them, temp > "

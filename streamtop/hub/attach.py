@@ -23,6 +23,7 @@ them the dashboard is read-only and says so.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import dataclasses
@@ -32,6 +33,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
+from streamtop.errors import ConfigError
 from streamtop.pipeline.connection import ConnectionSpec, retry_delay
 from streamtop.pipeline.model import Focus, FocusData, Snapshot
 from streamtop.pipeline.source import PollSource, WaitHook, Wants
@@ -59,6 +61,25 @@ class HubTrouble(OSError):
 
 class HubDown(HubTrouble):
     """The hub answers, but its own poll of the server does not (its document says so)."""
+
+
+class HubUnreachable(HubTrouble):
+    """Nothing answers at the hub's address: its message names the hub and says why, in a
+    person's words ("connection refused"), not aiohttp's ("... ssl:default [Connect call ...]")."""
+
+
+def attach_options(args: argparse.Namespace) -> tuple[str, str | None]:
+    """--attach's checks, one place for `streamtop --attach` and `streamtop web --attach`: the hub's
+    URL and its token (--token-file, else the environment); ConfigError, one line, otherwise."""
+    if getattr(args, "targets", None):  # silently showing every stream instead would mislead
+        raise ConfigError(
+            "--attach: the streams are the hub's (give the patterns to its serve or web); "
+            "filter the rows with / instead"
+        )
+    try:
+        return check_hub_url(args.attach), hub_token(args.token_file)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def check_hub_url(url: str) -> str:
@@ -246,7 +267,7 @@ class HubSource:
                 ),
             )
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise HubTrouble(_reason(exc)) from None
+            raise _trouble(exc, self.hub_url) from None
         if resp.status != 200 or resp.content_type != "text/event-stream":
             text = (await resp.read())[:200].decode("utf-8", "replace").strip()
             resp.release()
@@ -295,8 +316,10 @@ class HubSource:
                 body = await resp.read()
                 if resp.status != 200:
                     raise HubTrouble(f"HTTP {resp.status}: {body[:200].decode('utf-8', 'replace').strip()}")
+        except HubTrouble:
+            raise
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise HubTrouble(_reason(exc)) from None
+            raise _trouble(exc, self.hub_url) from None
         _, data = read_focus(body)
         data = dataclasses.replace(data, focus=focus)
         self._focus_cache = (seq, focus, data)
@@ -441,7 +464,7 @@ class AttachedMonitor(Monitor):
 
     async def _hub_failed(self, exc: BaseException) -> None:
         now = self.clock()
-        self.error = f"hub {self.hub_url}: {exc}"
+        self.error = str(exc) if isinstance(exc, HubUnreachable) else f"hub {self.hub_url}: {exc}"
         if self.stale_since is None:
             self.stale_since = now
         self.failures += 1
@@ -461,6 +484,44 @@ class AttachedMonitor(Monitor):
 
 def _a_poll_source(source: HubSource) -> PollSource:  # mypy checks that a HubSource is one
     return source
+
+
+def _trouble(exc: BaseException, hub_url: str) -> HubTrouble:
+    """A request to the hub that failed, as HubTrouble; the hub's port not answering is said as
+    such (HubUnreachable), with the system's words for why."""
+    import aiohttp
+
+    os_error = getattr(exc, "os_error", None) if isinstance(exc, aiohttp.ClientConnectorError) else None
+    if isinstance(os_error, OSError):
+        return HubUnreachable(f"cannot reach the hub at {hub_url}: {_os_words(os_error)}")
+    return HubTrouble(_reason(exc))
+
+
+_OS_ERROR_WORDS: dict[type[OSError], str] = {  # an error of these without a text (a TLS port reset)
+    ConnectionResetError: "connection reset",
+    ConnectionRefusedError: "connection refused",
+    ConnectionAbortedError: "connection aborted",
+    TimeoutError: "timed out",
+}
+
+
+def _os_words(err: OSError) -> str:
+    """ "connection refused", "name or service not known": the system's words for a failed
+    connect (asyncio words it "Connect call failed ('127.0.0.1', 8080)", and for a name with
+    several addresses "Multiple exceptions: ...", without the errno)."""
+    import os
+    import socket
+    import ssl
+
+    if isinstance(err, ssl.SSLError):  # its errno is OpenSSL's, not the system's
+        words = f"TLS: {getattr(err, 'verify_message', None) or err.reason or err}"
+    elif isinstance(err, socket.gaierror) or not err.errno or err.errno < 0:
+        text = str(err.strerror or err) or _OS_ERROR_WORDS.get(type(err), type(err).__name__)
+        words = "connection refused" if "refused" in text.lower() else text
+    else:
+        words = os.strerror(err.errno)
+    words = " ".join(words.split())[:200]
+    return words[:1].lower() + words[1:]
 
 
 def _reason(exc: BaseException) -> str:

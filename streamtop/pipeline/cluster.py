@@ -32,9 +32,10 @@ import asyncio
 import contextlib
 import time
 from collections import Counter
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from operator import attrgetter
+from itertools import compress
+from operator import attrgetter, is_not
 
 import redis
 from redis.crc import key_slot
@@ -251,14 +252,20 @@ class _Node:
     probe: asyncio.Future[bool] | None = None  # a PING from a thread, once its poll is late
     probe_after: float = 0.0  # time.monotonic() before which no new probe is sent (it answered)
     known: frozenset[bytes] = frozenset()  # the keys of its collector's last complete discovery
+    # its own collector's last streams and the rows taken from them, when every one was a row (no
+    # error, no redirect): the next poll's are taken from the streams that changed only (_take_own)
+    own_streams: tuple[StreamInfo, ...] = ()
+    own_rows: list[StreamInfo] | None = None
     discovered_at: float = 0.0  # that discovery's taken_at
 
-    def follow(self, key: bytes, server: ServerInfo, options: PollOptions) -> None:
-        """Poll `key` here with the redirect collector (ASKING before the slots it imports) until
-        this node's own discovery finds it."""
-        self.redirected[key] = time.monotonic()
+    def follow(self, keys: Iterable[bytes], server: ServerInfo, options: PollOptions) -> None:
+        """Poll `keys` here with the redirect collector (ASKING before the slots it imports) until
+        this node's own discovery finds them (the list sorted once, however many keys)."""
+        mono = time.monotonic()
+        self.redirected.update(dict.fromkeys(keys, mono))
         if self.redirect is None:
             self.redirect = Collector(self.client, server, [b"-"], options)
+            self.redirect.node = self.address
             self.redirect.execute = asking_execute(self.asking)
         self.redirect.explicit = tuple(sorted(self.redirected))
         self.redirect.request_discovery()
@@ -319,6 +326,8 @@ class ClusterCollector:
         self._refused: dict[str, set[int]] = {}  # address -> slots answered CLUSTERDOWN last poll
         self._shown: dict[bytes, StreamInfo] = {}  # the last poll's rows, by key (what is carried)
         self._sent_to: dict[bytes, set[str]] = {}  # this poll: redirected key -> the nodes it went to
+        # the first scan's keys by node, until every node's first poll has come back (_missed)
+        self._first_keys: dict[str, frozenset[bytes]] = {}
 
     def request_discovery(self) -> None:
         self._refresh = True
@@ -352,8 +361,10 @@ class ClusterCollector:
     def _share(self, keys: tuple[bytes, ...]) -> tuple[bytes, ...]:
         """A node's part of --max-streams, a total for the cluster: of the keys every node found,
         the first max_streams in key order (as shown), so no node polls streams that are cut."""
-        found = sorted({k for n in self.nodes.values() for k in n.collector.discovery.keys})
         limit = self.options.max_streams
+        if sum(len(n.collector.discovery.keys) for n in self.nodes.values()) <= limit:
+            return keys  # (the usual case: no set of every key sorted for each node's poll)
+        found = sorted({k for n in self.nodes.values() for k in n.collector.discovery.keys})
         if len(found) <= limit:
             return keys
         last = found[limit - 1]
@@ -441,13 +452,14 @@ class ClusterCollector:
             if address not in self.nodes:
                 client = self._node_spec(address).make_client(raw=True)
                 collector = Collector(client, self.server, options=self.options)
+                collector.node = address
                 collector.key_filter = self._share
                 # each node's first scan to its end: a promoted replica's first part alone dropped
                 # the old primary's other rows under a LIVE badge (bench/cluster_scale.py)
                 collector.progressive_scan = False
-                # each node's poll in one round trip: in parts of READ_CHUNK, a node's poll at
-                # 30,000 streams was taken for not answering (rows stale for a minute; not yet
-                # understood)
+                # each node's poll in one round trip, as measured (docs/scale.md). The parts of
+                # READ_CHUNK were once blamed for a node "not answering" at 30,000 streams: the
+                # cause was the event loop blocked by _missed (fixed), the parts were not re-measured
                 collector.chunked = False
                 node = self.nodes[address] = _Node(address, client, collector)
                 collector.execute = asking_execute(node.asking)
@@ -583,7 +595,7 @@ class ClusterCollector:
                 continue
             if asking:
                 node.asking.add(slot)
-            node.follow(key, self.server, self.options)
+            node.follow((key,), self.server, self.options)
             if node is not source:
                 node.collector.request_discovery()  # its own SCAN finds the key, and takes it over
             sent.add(where)
@@ -620,10 +632,39 @@ class ClusterCollector:
             if s.error and s.error.startswith("CLUSTERDOWN"):
                 self._note_refused(node, s)
             before = tagged_before.get(s.key)
-            shown = before[1] if before is not None and before[0] is s else replace(s, node=node.address)
+            if before is not None and before[0] is s:
+                shown = before[1]
+            else:
+                shown = s if s.node == node.address else replace(s, node=node.address)
             tagged[s.key] = (s, shown)
             kept.append(shown)
         return kept, tagged, redirects
+
+    def _take_own(
+        self, node: _Node, result: Snapshot
+    ) -> tuple[list[StreamInfo], dict[bytes, tuple[StreamInfo, StreamInfo]], dict[bytes, str]]:
+        """_take of the node's own collector's snapshot. A stream it carried is the very object
+        at the same place as last time (issue 17): when the keys are the same and no row then or
+        now is an error (a redirect, CLUSTERDOWN), only the streams that changed, found in C, are
+        tagged again (10,000 streams a node, a few hundred read a poll)."""
+        streams, before = result.streams, node.own_streams
+        rows = node.own_rows
+        if rows is not None and len(streams) == len(before):
+            changed = list(compress(range(len(streams)), map(is_not, streams, before)))
+            if all(streams[i].error is None and streams[i].key == before[i].key for i in changed):
+                rows = list(rows)
+                tagged = node.tagged
+                for i in changed:
+                    s = streams[i]
+                    shown = s if s.node == node.address else replace(s, node=node.address)
+                    tagged[s.key] = (s, shown)
+                    rows[i] = shown
+                node.own_streams, node.own_rows = streams, rows
+                return rows, tagged, {}
+        kept, tagged, moved = self._take(node, result, node.tagged)
+        whole = not moved and len(kept) == len(streams) and all(s.error is None for s in kept)
+        node.own_streams, node.own_rows = (streams, kept) if whole else ((), None)
+        return kept, tagged, moved
 
     def _note_refused(self, node: _Node, s: StreamInfo) -> None:
         """CLUSTERDOWN: its slot is served by no one ("Hash slot not served"), or the node
@@ -679,38 +720,51 @@ class ClusterCollector:
                     self._sent_to[key] = self._redirect(key, error, node)
                     pending[key] = error
 
-    async def _first_scan(self) -> set[bytes]:
+    async def _first_scan(self) -> None:
         """Before the first poll, every node scans once more than it will in the poll: a key that
         moves between two nodes' SCANs (a reshard going on) is missed by both, and a one-shot
         `status` has no later poll to find it in. Every key is found in one of the two rounds
-        (the second starts once the first has ended everywhere)."""
+        (the second starts once the first has ended everywhere). What each node found is kept
+        for `_missed`, which looks for it once every node's poll has come back."""
         fresh = [
             n for n in self.nodes.values() if n.collector.patterns and not n.collector.discovery.taken_at
         ]
         if not fresh or len(fresh) != len(self.nodes):
-            return set()
+            return
         done = await asyncio.gather(*(n.collector.discover() for n in fresh), return_exceptions=True)
-        keys: set[bytes] = set()
         for node, trips in zip(fresh, done, strict=True):
             if isinstance(trips, BaseException):
                 continue  # its poll says why
-            keys.update(node.collector.discovery.keys)
+            self._first_keys[node.address] = frozenset(node.collector.discovery.keys)
             node.collector.request_discovery()
-        return keys
 
-    def _missed(self, scanned: set[bytes], rows: list[StreamInfo]) -> dict[bytes, str]:
+    def _missed(self, rows: list[StreamInfo]) -> dict[bytes, str]:
         """Keys the first round found that no node reported: they moved in between. Each is asked
-        of every node, after ASKING (harmless on its owner, needed on the node importing it)."""
-        seen = {s.key for s in rows}
-        out: dict[bytes, str] = {}
-        for key in sorted(scanned - seen):
-            slot = key_slot(key)
-            for node in self.nodes.values():
-                node.asking.add(slot)
-                node.follow(key, self.server, self.options)
-            self._sent_to[key] = set(self.nodes)
-            out[key] = ""
-        return out
+        of every node, after ASKING (harmless on its owner, needed on the node importing it).
+
+        Only once every node's first poll has come back (a node whose poll is late has not
+        reported its keys yet: at 30,000 streams, all of them; they are not missed, and asking
+        every node for each cost minutes). A node that failed, or left the topology, first is
+        not looked at: its keys cannot be told missing (its error, or its successor, says it)."""
+        scanned: set[bytes] = set()
+        for address, keys in self._first_keys.items():
+            node = self.nodes.get(address)
+            if node is None or node.error is not None:
+                continue
+            if not node.reported:
+                return {}  # asked again next poll
+            scanned |= keys
+        self._first_keys = {}
+        missed = sorted(scanned.difference(s.key for s in rows))
+        if not missed:
+            return {}
+        slots = {key_slot(key) for key in missed}
+        for node in self.nodes.values():
+            node.asking.update(slots)
+            node.follow(missed, self.server, self.options)
+        everywhere = set(self.nodes)
+        self._sent_to.update((key, set(everywhere)) for key in missed)
+        return dict.fromkeys(missed, "")
 
     async def poll(self) -> Snapshot:
         """Topology (when due) -> every idle node's poll started -> wait for them (the slow ones are
@@ -720,15 +774,15 @@ class ClusterCollector:
         await self._topology_if_due()
         now = time.time()
         self._refused = {}
-        first_scan = await self._first_scan()
+        await self._first_scan()
         self._start_polls(self.focus)
         await self._wait_for_nodes()
         got = _Gathered()
         self._sent_to = {}
         for node in self.nodes.values():
             self._gather(node, got, now)
-        if first_scan:
-            got.redirected.update(self._missed(first_scan, got.rows))
+        if self._first_keys:
+            got.redirected.update(self._missed(got.rows))
         if got.redirected:
             await self._follow_now(got.redirected, got.rows, got.lost)
         self._settle_redirects(got.lost)
@@ -802,7 +856,10 @@ class ClusterCollector:
                 node.tagged = {}
             return []
         got.add(result)
-        rows, tagged, moved = self._take(node, result, node.tagged if own else node.redirect_tagged)
+        if own:
+            rows, tagged, moved = self._take_own(node, result)
+        else:
+            rows, tagged, moved = self._take(node, result, node.redirect_tagged)
         if own:
             node.tagged = tagged
             got.dropped |= self._note_discovery(node)
@@ -855,6 +912,9 @@ class ClusterCollector:
                 capped=capped,
                 max_streams=max_streams,
                 taken_at=now,
+                # not before every node's first poll has come back (or failed): the dashboard says
+                # "discovering", not LIVE, and polls again at once rather than an interval later
+                complete=all(n.reported or n.error is not None for n in self.nodes.values()),
             ),
             focus=got.focus,
             nodes=self._statuses(streams),

@@ -20,7 +20,7 @@ import pickle
 import threading
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, ParamSpec, TypeVar
 
@@ -365,6 +365,9 @@ class Collector:
         # issue 17: with follow_screen, only `visible` (and the focus) is read in full each poll, the
         # rest as summaries within the budget (streamtop.pipeline.cadence); without it every poll is full
         self.follow_screen = False
+        # a cluster node's address, set on the summaries it reads as they are built (one object a
+        # stream, not a second one made to carry it: streamtop.pipeline.cluster)
+        self.node: str | None = None
         self.progressive_scan = True  # the first scan a part a poll (issue 29; not a cluster's node)
         self.chunked = True  # READ_CHUNK streams a round trip (issue 29; not a cluster's node)
         self.visible: frozenset[bytes] = frozenset()
@@ -626,16 +629,36 @@ class Collector:
         with GC_PAUSE:
             return await self._poll()
 
-    async def _poll(self) -> Snapshot:
+    async def parts(self, size: int) -> AsyncIterator[Snapshot]:
+        """The keyspace a part at a time, for one-shot readers (`status`, issue 29): scanned to
+        its end, then `size` keys at a time in key order, each part a Snapshot of its keys alone
+        (read in full, its own TIME; the groups in a second round trip, as a first poll's). Nothing
+        of a part is kept once the next one is read: a reader that drops each part holds one
+        part, not the keyspace. An empty keyspace is one empty part (the server's clock, its
+        name)."""
+        if self._discovery_needed(time.time()):
+            await self.discover()
+        keys = self.discovery.keys
+        if self.key_filter is not None:
+            keys = self.key_filter(keys)
+        for start in range(0, max(1, len(keys)), size):
+            with GC_PAUSE:
+                part = await self._poll(keys[start : start + size])
+            self._read_at.clear()  # only a dashboard's cadence reads these two
+            self._estimated_at.clear()
+            yield part
+
+    async def _poll(self, part: tuple[bytes, ...] | None = None) -> Snapshot:
         """Plan (which keys in full, which as summaries, which carried), queue and parse in round
         trips of READ_CHUNK streams (each stream and the server-wide part record their slice of a
         trip's replies); groups that appeared since the last poll cost one more round trip. A
-        carried stream costs nothing: with the last poll's keys only the plan's are looked at."""
+        carried stream costs nothing: with the last poll's keys only the plan's are looked at.
+        `part`: these keys only, no discovery (`parts`)."""
         started = time.perf_counter()
         now = time.time()
-        discovery_trips = await self._discover_due(now)
-        keys = self.discovery.keys
-        if self.key_filter is not None:
+        discovery_trips = 0 if part is not None else await self._discover_due(now)
+        keys = self.discovery.keys if part is None else part
+        if self.key_filter is not None and part is None:
             keys = self.key_filter(keys)
         focus = self.focus
         # the passes over every key (100,000 during the first scan, whose keys change each part)
@@ -872,7 +895,7 @@ class Collector:
         """The groups as XINFO GROUPS has them; the rest unknown."""
         prev = self._last.get(stream.key)
         groups = tuple(_summary_group(d, stream, prev, self._polled_at) for d in group_dicts)
-        return replace(stream, summary_only=True, groups=groups)
+        return replace(stream, summary_only=True, groups=groups, node=self.node)
 
     def _full_stream(
         self, stream: StreamInfo, group_dicts: list[ReplyFields], ask: _StreamAsk, own: list[Reply]
@@ -1193,15 +1216,21 @@ def _entries_added(group_dicts: list[ReplyFields]) -> int | None:
     return best
 
 
+_XINFO = frozenset({"XINFO", b"XINFO", "xinfo", b"xinfo"})
+
+
 def _sent(commands: Sequence[Command]) -> dict[str, int]:
     """{commandstats name: calls} of a pipeline (`xinfo|stream`, `xpending`, ...)."""
     out: dict[str, int] = {}
-    for args in commands:
-        name = str(args[0]).lower()
-        if name == "xinfo" and len(args) > 1:
-            sub = args[1].decode() if isinstance(args[1], bytes) else str(args[1])
+    # counted by the first word (and XINFO's second) as queued, named once per kind: a poll of
+    # 10,000 streams queues 20,000 commands or more
+    kinds = Counter(args[:2] if args[0] in _XINFO else args[:1] for args in commands)
+    for (first, *second), calls in kinds.items():
+        name = str(first).lower()
+        if name == "xinfo" and second:
+            sub = second[0].decode() if isinstance(second[0], bytes) else str(second[0])
             name = f"xinfo|{sub.lower()}"
-        out[name] = out.get(name, 0) + 1
+        out[name] = out.get(name, 0) + calls
     return out
 
 

@@ -595,52 +595,72 @@ def cluster_error_text(exc: BaseException) -> str | None:
 
 def describe_error(exc: BaseException, spec: ConnectionSpec) -> str:
     """One line for a person: what failed, where, and what to try. Never the password."""
-    where = spec.address
-    text = " ".join(str(exc).split())
     said = cluster_error_text(exc)
     if said is None and isinstance(exc, CLUSTER_OUTAGES):  # CLUSTERDOWN, MOVED, TRYAGAIN replies
         said = reply_error_text(exc)
     if said is not None:
-        return " ".join(f"cluster at {where}: {redact(said, spec.password)}".split())
-    text = redact(text, spec.password)  # the server's text only: our own words ("wrong password") stay
-    low = text.lower()
+        return " ".join(f"cluster at {spec.address}: {redact(said, spec.password)}".split())
+    # the server's text only: our own words ("wrong password") stay
+    text = redact(" ".join(str(exc).split()), spec.password)
+    msg = (
+        _refused_access(exc, text, spec)
+        or _tls_failure(exc, text, spec)
+        or _unreachable(exc, text, spec)
+        or f"{type(exc).__name__} at {spec.address}: {text}"
+    )
+    return " ".join(msg.split())
+
+
+def _refused_access(exc: BaseException, text: str, spec: ConnectionSpec) -> str | None:
+    """The server answered and refused us: a password wanted, unwanted or wrong, a right missing."""
+    where, low = spec.address, text.lower()
     if "noauth" in low or "authentication required" in low:
-        msg = f"the server at {where} requires a password: give -a, REDISCLI_AUTH or put it in --url"
-    elif "without any password configured" in low or "no password is set" in low:
-        msg = f"the server at {where} has no password set: drop -a / REDISCLI_AUTH"
-    elif isinstance(exc, redis.AuthenticationError) or "wrongpass" in low or "invalid username" in low:
+        return f"the server at {where} requires a password: give -a, REDISCLI_AUTH or put it in --url"
+    if "without any password configured" in low or "no password is set" in low:
+        return f"the server at {where} has no password set: drop -a / REDISCLI_AUTH"
+    if isinstance(exc, redis.AuthenticationError) or "wrongpass" in low or "invalid username" in low:
         who = f"user {spec.username!r}" if spec.username else "the default user"
-        msg = f"authentication failed at {where} for {who}: wrong password or unknown user"
-    elif "noperm" in low:
-        msg = f"permission denied at {where}: {text}"
-    elif (reason := _verify_failure(exc, text)) is not None:
+        return f"authentication failed at {where} for {who}: wrong password or unknown user"
+    if "noperm" in low:
+        return f"permission denied at {where}: {text}"
+    return None
+
+
+def _tls_failure(exc: BaseException, text: str, spec: ConnectionSpec) -> str | None:
+    """The TLS handshake failed: the certificate not verified (what to give), or anything else."""
+    where, low = spec.address, text.lower()
+    if (reason := _verify_failure(exc, text)) is not None:
         hint = "use --sni NAME for the name it holds, " if "mismatch" in reason.lower() else ""
-        msg = (
+        return (
             f"the TLS certificate of {where} could not be verified ({reason}): {hint}give the CA "
             "that signed it with --cacert, or --insecure to skip verification"
         )
-    elif isinstance(exc, ssl.SSLError) or "ssl" in low or "tls" in low or "certificate" in low:
-        msg = f"TLS handshake with {where} failed: {text or type(exc).__name__}"
-    elif "refused" in low or "errno 111" in low or "connect call failed" in low:
-        msg = f"connection refused at {where}: is the server running? (try `streamtop demo`)"
-    elif isinstance(exc, redis.TimeoutError | TimeoutError) or "timeout" in low or "timed out" in low:
+    if isinstance(exc, ssl.SSLError) or "ssl" in low or "tls" in low or "certificate" in low:
+        return f"TLS handshake with {where} failed: {text or type(exc).__name__}"
+    return None
+
+
+def _unreachable(exc: BaseException, text: str, spec: ConnectionSpec) -> str | None:
+    """No server to talk to: refused, timed out, no socket, a name that does not resolve, a
+    connection that failed otherwise (a plain client on a TLS port is dropped: said so)."""
+    where, low = spec.address, text.lower()
+    if "refused" in low or "errno 111" in low or "connect call failed" in low:
+        return f"connection refused at {where}: is the server running? (try `streamtop demo`)"
+    if isinstance(exc, redis.TimeoutError | TimeoutError) or "timeout" in low or "timed out" in low:
         if spec.tls:  # a plain server waits for a newline that a TLS ClientHello never sends
-            msg = f"TLS handshake with {where} timed out: does the server speak TLS? (drop --tls)"
-        else:
-            msg = f"timed out talking to {where}"
-    elif "no such file" in low and spec.scheme == "unix":
-        msg = f"no socket at {where}"
-    elif "name or service not known" in low or "nodename nor servname" in low or "errno -2" in low:
-        msg = f"cannot resolve host {spec.host!r}"
-    elif isinstance(exc, redis.ConnectionError | ConnectionError | OSError):
+            return f"TLS handshake with {where} timed out: does the server speak TLS? (drop --tls)"
+        return f"timed out talking to {where}"
+    if "no such file" in low and spec.scheme == "unix":
+        return f"no socket at {where}"
+    if "name or service not known" in low or "nodename nor servname" in low or "errno -2" in low:
+        return f"cannot resolve host {spec.host!r}"
+    if isinstance(exc, redis.ConnectionError | ConnectionError | OSError):
         hint = "" if spec.tls else " (server stopped? or a TLS port: try --tls or rediss://)"
         # a TLS port drops a plain client: "closed", "reset", or "connection lost" while writing
         if not any(word in low for word in ("closed", "reset", "connection lost")):
             hint = ""
-        msg = f"connection to {where} failed: {text or type(exc).__name__}{hint}"
-    else:
-        msg = f"{type(exc).__name__} at {where}: {text}"
-    return " ".join(msg.split())
+        return f"connection to {where} failed: {text or type(exc).__name__}{hint}"
+    return None
 
 
 _VERIFY_FAILED = re.compile(r"certificate verify failed: (.+?)(?: \(_ssl\.c:\d+\))?\.?$")

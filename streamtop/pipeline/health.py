@@ -362,109 +362,166 @@ def judge(
 
 
 def verdict(f: WindowFacts, window_s: float = DEFAULT_WINDOW) -> Health:
-    """The module's rules over the facts of one window."""
-    cur, first = f.cur, f.first
-    unjudged = off_screen(cur, first, f.n, f.moved, f.all_behind, window_s)
+    """The module's rules over the facts of one window, in their order: a group off screen is not
+    judged; then stopped, stalled and stuck (something holds it), quiet (nothing to read), and
+    last what its lag did across the window."""
+    unjudged = off_screen(f.cur, f.first, f.n, f.moved, f.all_behind, window_s)
     if unjudged is not None:
         return unjudged
-    window_ms = window_s * 1000
-    win = duration_ms(window_ms)
-    span = cur.t - first.t
-    covered = f.n > 1 and span >= window_s
-    moved = f.moved
-    read, add = rates((first, cur))
-    eta = _eta(cur.lag, read, add)
+    w = _Judging(f, window_s)
+    return w.stopped() or w.stalled() or w.stuck() or w.quiet() or w.by_lag()  # a Health is true
 
-    def health(verdict: Verdict, reason: str) -> Health:
-        return Health(verdict, reason, read, add, eta)
 
-    seen = cur.seen_ms is not None and cur.seen_ms < window_ms
-    held_ms = cur.oldest_pending_idle_ms
-    held_long = cur.pending > 0 and held_ms is not None and held_ms >= window_ms
-    if not moved and not seen and (cur.behind or held_long):
+class _Judging:
+    """One verdict's window: what the rules share, computed once, and each rule as a step (None:
+    the rule does not apply)."""
+
+    __slots__ = (
+        "f",
+        "cur",
+        "first",
+        "window_ms",
+        "win",
+        "span",
+        "covered",
+        "read",
+        "add",
+        "eta",
+        "seen",
+        "held_ms",
+        "held_long",
+    )
+
+    def __init__(self, f: WindowFacts, window_s: float) -> None:
+        self.f = f
+        cur, first = self.cur, self.first = f.cur, f.first
+        self.window_ms = window_s * 1000
+        self.win = duration_ms(self.window_ms)
+        self.span = cur.t - first.t
+        self.covered = f.n > 1 and self.span >= window_s
+        self.read, self.add = rates((first, cur))
+        self.eta = _eta(cur.lag, self.read, self.add)
+        self.seen = cur.seen_ms is not None and cur.seen_ms < self.window_ms
+        self.held_ms = cur.oldest_pending_idle_ms
+        self.held_long = cur.pending > 0 and self.held_ms is not None and self.held_ms >= self.window_ms
+
+    def health(self, verdict: Verdict, reason: str) -> Health:
+        return Health(verdict, reason, self.read, self.add, self.eta)
+
+    def rates_text(self) -> str:
+        return _rates_text(self.read, self.add)
+
+    def stopped(self) -> Health | None:
+        """Work waits (to read, or held) and no consumer came by within the window."""
+        cur = self.cur
+        if self.f.moved or self.seen or not (cur.behind or self.held_long):
+            return None
         waiting = (
             f"{cur.lag_text()} to read"
             if cur.behind
-            else f"{count(cur.pending)} pending held {duration_ms(held_ms)}"
+            else f"{count(cur.pending)} pending held {duration_ms(self.held_ms)}"
         )
         if cur.consumers == 0:
-            return health(Verdict.STOPPED, f"{waiting} and the group has no consumers")
-        return health(
-            Verdict.STOPPED, f"{waiting}; no consumer seen for {duration_ms(cur.seen_ms)} (window {win})"
+            return self.health(Verdict.STOPPED, f"{waiting} and the group has no consumers")
+        return self.health(
+            Verdict.STOPPED, f"{waiting}; no consumer seen for {duration_ms(cur.seen_ms)} (window {self.win})"
         )
 
-    read_long_ago = cur.read_ago_ms is not None and cur.read_ago_ms >= window_ms
-    if not moved and seen and f.all_behind and (covered or read_long_ago):
+    def stalled(self) -> Health | None:
+        """Consumers come by, but the position stayed put with entries to read all along."""
+        cur, f = self.cur, self.f
+        read_long_ago = cur.read_ago_ms is not None and cur.read_ago_ms >= self.window_ms
+        if f.moved or not self.seen or not f.all_behind or not (self.covered or read_long_ago):
+            return None
         since = (
-            f"for {duration_ms(span * 1000)}" if covered else f"(no read for {duration_ms(cur.read_ago_ms)})"
+            f"for {duration_ms(self.span * 1000)}"
+            if self.covered
+            else f"(no read for {duration_ms(cur.read_ago_ms)})"
         )
-        return health(
+        return self.health(
             Verdict.STALLED,
             f"consumers seen {duration_ms(cur.seen_ms)} ago, but the "
             f"position has not moved {since} with {cur.lag_text()} to read",
         )
 
-    read_recently = moved or (cur.read_ago_ms is not None and cur.read_ago_ms < window_ms)
-    same_head = covered and cur.oldest_pending_id is not None and f.same_head
-    if cur.pending > 0 and (held_long or same_head):
+    def stuck(self) -> Health | None:
+        """The oldest pending entry is held a whole window, or heads the PEL across it."""
+        cur, f = self.cur, self.f
+        same_head = self.covered and cur.oldest_pending_id is not None and f.same_head
+        if cur.pending <= 0 or not (self.held_long or same_head):
+            return None
+        read_recently = f.moved or (cur.read_ago_ms is not None and cur.read_ago_ms < self.window_ms)
         who = label(cur.oldest_pending_consumer) if cur.oldest_pending_consumer is not None else "?"
         age = (
-            f"held {duration_ms(held_ms)}"
-            if held_long
-            else f"at the head of the PEL for {duration_ms(span * 1000)}"
+            f"held {duration_ms(self.held_ms)}"
+            if self.held_long
+            else f"at the head of the PEL for {duration_ms(self.span * 1000)}"
         )
-        reads = "reads go on but" if read_recently else f"nothing read for {win} and"
-        return health(
+        reads = "reads go on but" if read_recently else f"nothing read for {self.win} and"
+        return self.health(
             Verdict.STUCK,
             (
                 f"{reads} {cur.oldest_pending_id} is not acknowledged: {age} by {who}, "
                 f"{cur.oldest_pending_deliveries or '?'} deliveries; pending "
-                f"{count(first.pending)} -> {count(cur.pending)}"
+                f"{count(self.first.pending)} -> {count(cur.pending)}"
             ),
         )
 
-    if cur.behind is False and not f.added_any:
-        if f.n > 1 or (quiet := _quiet_ms(cur)) is not None and quiet >= window_ms:
-            return health(Verdict.IDLE, f"nothing added for {win} and nothing to read")
-        return health(Verdict.OK, "caught up")
+    def quiet(self) -> Health | None:
+        """Nothing to read: idle when nothing was added either, else caught up."""
+        cur = self.cur
+        if cur.behind is not False:
+            return None
+        if self.f.added_any:
+            return self.health(Verdict.OK, f"caught up ({self.rates_text()})")
+        if self.f.n > 1 or (quiet := _quiet_ms(cur)) is not None and quiet >= self.window_ms:
+            return self.health(Verdict.IDLE, f"nothing added for {self.win} and nothing to read")
+        return self.health(Verdict.OK, "caught up")
 
-    if cur.behind is False:
-        return health(Verdict.OK, f"caught up ({_rates_text(read, add)})")
-    zero_at = f.zero_at
-    if zero_at is not None:
-        return health(
-            Verdict.OK,
-            f"lag 0 {duration_ms((cur.t - zero_at.t) * 1000)} ago, "
-            f"{cur.lag_text()} now ({_rates_text(read, add)})",
-        )
-    if cur.behind is None:
-        return health(Verdict.UNKNOWN, "lag unknown: neither the server nor a count could say")
-    if f.n < 2:
-        return health(
-            Verdict.UNKNOWN,
-            f"one poll: {cur.lag_text()} to read; a verdict needs a window of polls (status --window)",
-        )
-    if not moved:  # seen (stalled and stopped came first), but not for a whole window yet
-        return health(
-            Verdict.UNKNOWN,
-            f"position unchanged for {duration_ms(span * 1000)} with "
-            f"{cur.lag_text()} to read; watching for {win}",
-        )
-    grew, compared, higher = f.grew
-    if compared and higher and grew >= NEARLY_EVERY * compared:
-        if not covered:
-            return health(
-                Verdict.UNKNOWN,
-                f"lag grew in {grew} of {compared} intervals so far ({duration_ms(span * 1000)} of {win})",
+    def by_lag(self) -> Health:
+        """Entries to read (or lag unknown): what the lag did across the window says the rest."""
+        cur, f, win, span = self.cur, self.f, self.win, self.span
+        zero_at = f.zero_at
+        if zero_at is not None:
+            return self.health(
+                Verdict.OK,
+                f"lag 0 {duration_ms((cur.t - zero_at.t) * 1000)} ago, "
+                f"{cur.lag_text()} now ({self.rates_text()})",
             )
+        if cur.behind is None:
+            return self.health(Verdict.UNKNOWN, "lag unknown: neither the server nor a count could say")
+        if f.n < 2:
+            return self.health(
+                Verdict.UNKNOWN,
+                f"one poll: {cur.lag_text()} to read; a verdict needs a window of polls (status --window)",
+            )
+        if not f.moved:  # seen (stalled and stopped came first), but not for a whole window yet
+            return self.health(
+                Verdict.UNKNOWN,
+                f"position unchanged for {duration_ms(span * 1000)} with "
+                f"{cur.lag_text()} to read; watching for {win}",
+            )
+        grew, compared, higher = f.grew
+        if compared and higher and grew >= NEARLY_EVERY * compared:
+            return self.falling_behind(grew, compared)
+        if self.eta is not None:
+            return self.health(Verdict.OK, f"catching up in {eta_text(self.eta)} ({self.rates_text()})")
+        return self.health(Verdict.OK, f"reading, {cur.lag_text()} to read ({self.rates_text()})")
+
+    def falling_behind(self, grew: int, compared: int) -> Health:
+        """The lag grew in nearly every interval: falling behind once the window is covered."""
+        if not self.covered:
+            return self.health(
+                Verdict.UNKNOWN,
+                f"lag grew in {grew} of {compared} intervals so far "
+                f"({duration_ms(self.span * 1000)} of {self.win})",
+            )
+        read, add = self.read, self.add
         by = f" by {rate(add - read)}" if read is not None and add is not None and add > read else ""
-        return health(
+        return self.health(
             Verdict.FALLING_BEHIND,
-            f"lag grew in {grew} of {compared} intervals: falling behind{by} ({_rates_text(read, add)})",
+            f"lag grew in {grew} of {compared} intervals: falling behind{by} ({self.rates_text()})",
         )
-    if eta is not None:
-        return health(Verdict.OK, f"catching up in {eta_text(eta)} ({_rates_text(read, add)})")
-    return health(Verdict.OK, f"reading, {cur.lag_text()} to read ({_rates_text(read, add)})")
 
 
 # What a poll adds to a RunningWindow's counts: its own flags and those of the interval from the

@@ -26,7 +26,7 @@ import socket
 import sqlite3
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -312,35 +312,62 @@ class Recorder:
         )
 
     def _poll(self, db: sqlite3.Connection, monitor: Monitor, snap: Snapshot) -> None:
+        """One poll's row: the streams it changed (all of them in a keyframe), the rest named by
+        place; then what else differs from the last poll, packed against the last row."""
         keyframe = self._keyframe_due(snap)
-        now_ms = taken_ms(snap.taken_at)
+        keys = tuple([s.key for s in snap.streams])
+        same_keys = self._prev is not None and keys == self._keys
+        before = self._before(keys, same_keys)
+        changed, reread, carried, touched = self._changed_streams(db, snap, before, keyframe)
+        if not same_keys:
+            for gone in set(self._encs).difference(keys):
+                del self._encs[gone]
+                self._stream_gone(db, gone, snap.taken_at)
+        for s in touched:
+            self._verdict_rows(db, monitor, s, snap.taken_at)
+        record = self._record(snap, keys, keyframe, changed, reread, carried)
+        data, self._last_raw = _pack(record, None if keyframe else self._last_raw)
+        db.execute(
+            "INSERT INTO polls (t, keyframe, data) VALUES (?, ?, ?)", (snap.taken_at, int(keyframe), data)
+        )
+        self._count_bytes(snap, keyframe, len(data))
+        self._prev, self._keys, self._discovery = snap, keys, snap.discovery
+        self.polls += 1
+
+    def _before(
+        self, keys: tuple[bytes, ...], same_keys: bool
+    ) -> tuple[StreamInfo | None, ...] | list[StreamInfo | None]:
+        """The previous poll's stream at the same place (the usual case), else by key."""
         prev = self._prev
-        streams = snap.streams
-        keys = tuple([s.key for s in streams])
-        same_keys = prev is not None and keys == self._keys
-        # the previous poll's stream at the same place (the usual case), else by key
-        before: tuple[StreamInfo | None, ...] | list[StreamInfo | None]
         if prev is not None and same_keys:
-            before = prev.streams
-        else:
-            objs = {s.key: s for s in prev.streams} if prev is not None else {}
-            before = [objs.get(k) for k in keys]
-        # what a poll read again (new objects); the rest was carried, written only in a keyframe
+            return prev.streams
+        objs = {s.key: s for s in prev.streams} if prev is not None else {}
+        return [objs.get(k) for k in keys]
+
+    def _changed_streams(
+        self,
+        db: sqlite3.Connection,
+        snap: Snapshot,
+        before: Sequence[StreamInfo | None],
+        keyframe: bool,
+    ) -> tuple[list[list[object]], list[int], list[int], list[StreamInfo]]:
+        """(changed rows, places read again unchanged, places carried, streams read this poll).
+        What a poll read again is a new object; the rest was carried, written only in a keyframe."""
+        streams, encs = snap.streams, self._encs
+        now_ms = taken_ms(snap.taken_at)
         fresh = [i for i, (s, b) in enumerate(zip(streams, before, strict=True)) if s is not b]
         changed: list[list[object]] = []
         reread: list[int] = []
         carried: list[int] = []
-        touched: list[StreamInfo] = []
-        encs = self._encs
         if keyframe:
             fresh_set = set(fresh)
             carried = [i for i in range(len(streams)) if i not in fresh_set]
             for i in carried:
-                enc = encs[keys[i]]
+                enc = encs[streams[i].key]
                 changed.append([i, enc.body, list(enc.ages)])
+        touched = [streams[i] for i in fresh]
         for i in fresh:
             s = streams[i]
-            touched.append(s)
             if not keyframe and s == before[i]:  # read again, every field equal (a summary)
                 reread.append(i)
                 continue
@@ -355,13 +382,19 @@ class Recorder:
                 encs[s.key] = enc
                 self._stream_tables(db, s, snap.taken_at, now_ms)
             changed.append([i, enc.body, list(enc.ages)])
-        if not same_keys:
-            for gone in set(encs).difference(keys):
-                del encs[gone]
-                self._stream_gone(db, gone, snap.taken_at)
-        for s in touched:
-            self._verdict_rows(db, monitor, s, snap.taken_at)
-        discovery = snap.discovery
+        return changed, reread, carried, touched
+
+    def _record(
+        self,
+        snap: Snapshot,
+        keys: tuple[bytes, ...],
+        keyframe: bool,
+        changed: list[list[object]],
+        reread: list[int],
+        carried: list[int],
+    ) -> dict[str, object]:
+        """The row's fields: the poll's own, and what differs from the last poll (all in a keyframe)."""
+        prev, discovery = self._prev, snap.discovery
         record: dict[str, object] = {
             "t": snap.taken_at,
             "d": snap.duration_ms,
@@ -377,29 +410,21 @@ class Recorder:
             record["disc"] = encode_discovery(discovery)
         if keyframe or keys != self._keys:
             record["keys"] = list(keys)
-        prev_snap = self._prev
-        if keyframe or prev_snap is None or snap.server != prev_snap.server:
+        if keyframe or prev is None or snap.server != prev.server:
             record["srv"] = encode_server(snap.server)
-        if (
-            keyframe
-            or prev_snap is None
-            or snap.nodes != prev_snap.nodes
-            or snap.uncovered != prev_snap.uncovered
-        ):
+        if keyframe or prev is None or snap.nodes != prev.nodes or snap.uncovered != prev.uncovered:
             record["nodes"] = encode_nodes(snap.nodes)
             record["unc"] = [list(r) for r in snap.uncovered]
-        data, self._last_raw = _pack(record, None if keyframe else self._last_raw)
-        db.execute(
-            "INSERT INTO polls (t, keyframe, data) VALUES (?, ?, ?)", (snap.taken_at, int(keyframe), data)
-        )
+        return record
+
+    def _count_bytes(self, snap: Snapshot, keyframe: bool, size: int) -> None:
+        """What decides the next keyframe: the bytes and polls since this one."""
         if keyframe:
-            self._kf_bytes, self._since_kf_bytes, self._since_kf_polls = len(data), 0, 0
+            self._kf_bytes, self._since_kf_bytes, self._since_kf_polls = size, 0, 0
             self._kf_t = snap.taken_at
         else:
-            self._since_kf_bytes += len(data)
+            self._since_kf_bytes += size
             self._since_kf_polls += 1
-        self._prev, self._keys, self._discovery = snap, keys, discovery
-        self.polls += 1
 
     # the plain tables ------------------------------------------------------------------------
 

@@ -237,6 +237,13 @@ class StreamtopApp(App[int]):
             return self._given_actions
         return self.monitor.actions
 
+    def no_actions_reason(self) -> str:
+        """What a key that reads or writes through the actions layer says when there is none:
+        attached without --url, the session's own words (the refusals' and the footer's); else
+        no connection yet."""
+        reason = getattr(self.monitor, "read_only_reason", None) if self.read_only else None
+        return reason or "not connected to a server yet"
+
     # rendering ------------------------------------------------------------------------------
 
     def show_snapshot(self, snapshot: Snapshot) -> None:

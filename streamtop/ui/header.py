@@ -136,14 +136,26 @@ def cluster_details(info: HeaderInfo) -> Text | None:
 
 
 def header_parts(info: HeaderInfo) -> list[tuple[int, Text]]:
-    """Every part of the header in the order shown, each with its rank (KEEP_*)."""
-    parts: list[tuple[int, Text]] = [(KEEP_BRAND, Text(" streamtop ", "bold reverse"))]
+    """Every part of the header in the order shown, each with its rank (KEEP_*): the state and
+    what is wrong first, then where and what, then what the polls cost."""
+    return [
+        (KEEP_BRAND, Text(" streamtop ", "bold reverse")),
+        *_state_parts(info),
+        *_badges(info),
+        *_where_parts(info),
+        *_cost_parts(info),
+        (KEEP_STREAMS, _streams_text(info)),
+    ]
+
+
+def _state_parts(info: HeaderInfo) -> list[tuple[int, Text]]:
+    """The state badge, a cluster's problems, a replay's cursor, the error and the last good poll."""
     state = Text()
     state.append(f" {info.state.upper()} ", STATE_STYLES.get(info.state, "reverse"))
     if info.state == "not answering" and info.waiting is not None:  # the count is the state
         state.append(f"for {int(info.waiting)} s", "bold red")
         state.append(": no reply yet", "red")
-    parts.append((KEEP_STATE, state))
+    parts = [(KEEP_STATE, state)]
     problems = cluster_problems(info)
     if problems is not None:  # first after the badge, and never dropped (only cut at the end)
         parts.append((KEEP_FAILURE, problems))
@@ -158,22 +170,39 @@ def header_parts(info: HeaderInfo) -> list[tuple[int, Text]]:
         parts.append((KEEP_FAILURE, failure))
     if info.state in ("stale", "reconnecting", "not answering") and info.stale_age is not None:
         parts.append((KEEP_AGE, Text(f"last good poll {fmt.age(info.stale_age)} ago", "red")))
+    return parts
+
+
+def _badges(info: HeaderInfo) -> list[tuple[int, Text]]:
+    """What a person must not miss: read-only, TLS unchecked, the groups' health."""
+    parts = []
     if info.read_only:
         parts.append((KEEP_WARNING, Text(" READ-ONLY ", "bold black on magenta")))
     if info.insecure_tls:  # anyone could be answering: say so
         parts.append((KEEP_WARNING, Text(" INSECURE TLS ", "bold black on dark_orange")))
     if info.health:
         parts.append((KEEP_WARNING, health_counts(info.health)))
+    return parts
+
+
+def _where_parts(info: HeaderInfo) -> list[tuple[int, Text]]:
+    """The URL, the server and its nodes: the server's words, escaped."""
+    parts = []
     if info.url:
-        parts.append((KEEP_URL, fmt.text(info.url, "bold")))  # the URL and all below: escaped
+        parts.append((KEEP_URL, fmt.text(info.url, "bold")))
     if info.server:
         parts.append((KEEP_SERVER, fmt.text(info.server, "cyan")))
     if info.nodes:
         parts.append((KEEP_NODE_COUNT, Text(f"{info.nodes} node{'s' if info.nodes != 1 else ''}", "cyan")))
+    return parts
+
+
+def _cost_parts(info: HeaderInfo) -> list[tuple[int, Text]]:
+    """The interval (stretched by the budget), the server's load or the budget missed, the poll."""
     every = Text(f"every {info.interval:g}s")
     if info.stretched_to is not None:  # the budget reads the visible rows less often: say so
         every.append(f" (stretched to {round(info.stretched_to, 1):g}s: server budget)", "yellow")
-    parts.append((KEEP_INTERVAL, every))
+    parts = [(KEEP_INTERVAL, every)]
     if info.over_budget and info.budget is not None:
         # the summaries keep their age bound, so the budget gives way: said, never hidden
         load = "unknown" if info.server_load is None else load_text(info)
@@ -187,16 +216,13 @@ def header_parts(info: HeaderInfo) -> list[tuple[int, Text]]:
         # what watching costs the server (issue 17): kept longer than the poll figures
         parts.append((KEEP_INTERVAL, Text(f"server load {load_text(info)}", "dim")))
     if info.poll_ms is not None:
-        parts.append(
-            (
-                KEEP_POLL,
-                Text(
-                    f"poll {info.poll_ms:.0f} ms, {info.round_trips} round trip"
-                    f"{'s' if info.round_trips != 1 else ''}",
-                    "dim",
-                ),
-            )
-        )
+        trips = f"{info.round_trips} round trip{'s' if info.round_trips != 1 else ''}"
+        parts.append((KEEP_POLL, Text(f"poll {info.poll_ms:.0f} ms, {trips}", "dim")))
+    return parts
+
+
+def _streams_text(info: HeaderInfo) -> Text:
+    """How many streams, and whether that is all of them yet (discovering, capped, summaries' age)."""
     streams = Text(f"{info.streams} stream{'s' if info.streams != 1 else ''}")
     if info.discovering:
         streams.append(" found so far, discovering...", "yellow")
@@ -204,8 +230,7 @@ def header_parts(info: HeaderInfo) -> list[tuple[int, Text]]:
         streams.append(f" (capped at {info.max_streams})", "yellow")
     if info.summary_age is not None:
         streams.append(f", summaries <= {max(1, math.ceil(info.summary_age))} s old")
-    parts.append((KEEP_STREAMS, streams))
-    return parts
+    return streams
 
 
 def summary_age(cost: PollCost) -> float | None:

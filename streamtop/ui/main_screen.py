@@ -153,8 +153,15 @@ class MainScreen(Screen[None]):
         # (Escape then x) could reach the app before it, with no panel focused.
         self.app.screen_change_signal.subscribe(self, self._on_screen_change, immediate=True)
 
-    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
-        self.last_focused = event.widget
+    def set_focus(
+        self, widget: Widget | None, scroll_visible: bool = True, from_app_focus: bool = False
+    ) -> None:
+        """Every focus change of this screen passes here: the widget is remembered at once. The
+        DescendantFocus message said it later, and a dialog opened and closed before it arrived
+        (keys typed fast, a loaded machine) gave the focus back to the panel focused before."""
+        if widget is not None:
+            self.last_focused = widget
+        super().set_focus(widget, scroll_visible, from_app_focus)
 
     def _on_screen_change(self, screen: Screen[object]) -> None:
         if screen is self:
@@ -333,8 +340,9 @@ class MainScreen(Screen[None]):
 
             async def fetch() -> Entry | None:  # the actions layer at the time of `w` (a reconnect
                 actions = getattr(self.app, "actions", None)  # replaces it)
-                if actions is None:
-                    raise RuntimeError("no connection to the server")
+                if actions is None:  # attached without --url: say to give it (the app's words)
+                    why = getattr(self.app, "no_actions_reason", None)
+                    raise RuntimeError(why() if why is not None else "not connected to a server yet")
                 got: Entry | None = await actions.entry(key, entry_id)
                 return got
 

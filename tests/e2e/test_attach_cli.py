@@ -3,35 +3,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
-
-def attach(*args: str, **kw) -> subprocess.Popen:
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "REDISCLI_AUTH", "STREAMTOP_HUB_TOKEN")
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "streamtop", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        env=env,
-        **kw,
-    )
-
-
-def one_line_error(proc: subprocess.Popen, *words: str) -> None:
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 1, (out, err)
-    assert "Traceback" not in err and out == ""
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert all(w in lines[0] for w in words), lines[0]
+from tests.support.console import one_line_error
+from tests.support.console import streamtop as attach
 
 
 @pytest.mark.parametrize(

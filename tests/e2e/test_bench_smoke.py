@@ -21,8 +21,15 @@ PARTS = ("poll", "server", "produce", "ui")
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory) -> tuple[subprocess.CompletedProcess, dict, list[Path]]:
     out = tmp_path_factory.mktemp("bench") / "results.json"
+    run, left = run_bench("run.py", "--smoke", "--out", str(out))
+    results = json.loads(out.read_text()) if out.exists() else {}
+    return run, results, left
+
+
+def run_bench(script: str, *args: str) -> tuple[subprocess.CompletedProcess, list[Path]]:
+    """bench/SCRIPT ARGS to its end (killed after 240 s), and the server temp dirs it left (removed)."""
     run = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "run.py"), "--smoke", "--out", str(out)],
+        [sys.executable, str(ROOT / "bench" / script), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -35,8 +42,7 @@ def smoke(tmp_path_factory) -> tuple[subprocess.CompletedProcess, dict, list[Pat
         run.wait()
     left = workdirs_of(run.pid)
     remove_workdirs_of(run.pid)
-    results = json.loads(out.read_text()) if out.exists() else {}
-    return subprocess.CompletedProcess(run.args, run.returncode, stdout, stderr), results, left
+    return subprocess.CompletedProcess(run.args, run.returncode, stdout, stderr), left
 
 
 def test_run_leaves_no_server_temp_dirs(smoke):
@@ -155,6 +161,7 @@ TINY = {
     "hub.py": ("--streams", "3", "--attached", "1", "--pages", "1", "--window", "1", "--warmup", "3"),
     "scale.py": ("--sizes", "50", "--seconds", "1", "--window", "1", "--cap", "30", "--no-before"),
     "cluster_scale.py": ("--streams", "50", "--window", "1", "--cap", "30", "--no-before"),
+    "status_scale.py": ("--sizes", "50"),
     "record.py": ("--seconds", "2", "--hours", "0.05", "--streams", "20", "--busy", "5"),
     "poll_ab.py": ("--before", ".", "--sizes", "20", "--rounds", "1"),  # this tree against itself
     "session_cost.py": ("--other", ".", "--streams", "20", "--rounds", "1"),
@@ -179,20 +186,7 @@ def test_every_bench_script_has_a_smoke_run():
 @pytest.mark.slow
 @pytest.mark.parametrize("script", sorted(TINY))
 def test_bench_script_runs_at_a_tiny_size(script):
-    run = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / script), *TINY[script]],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
-    try:
-        stdout, stderr = run.communicate(timeout=240)
-    finally:
-        run.kill()
-        run.wait()
-    left = workdirs_of(run.pid)
-    remove_workdirs_of(run.pid)
-    assert run.returncode == 0, stderr[-3000:]
-    assert "Traceback" not in stderr, stderr[-3000:]
-    assert stdout.strip() and left == []
+    run, left = run_bench(script, *TINY[script])
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "Traceback" not in run.stderr, run.stderr[-3000:]
+    assert run.stdout.strip() and left == []

@@ -3,42 +3,25 @@ where it listens, warns when that is not loopback, serves /metrics and ends clea
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import socket
 import subprocess
-import sys
 import urllib.request
 
 import pytest
 
+from tests.support.console import close, one_line_error, scrape_until, streamtop, terminate
 from tests.support.scrape import Scrape
 from tests.support.waiting import wait_for
 
 
 def serve(*args: str, **kw) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "REDISCLI_AUTH")}
-    return subprocess.Popen(
-        [sys.executable, "-m", "streamtop", "serve", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        env=env,
-        **kw,
-    )
+    return streamtop("serve", *args, **kw)
 
 
-def one_line_error(proc: subprocess.Popen, *words: str) -> str:
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 1, (out, err)
-    assert "Traceback" not in err and out == ""
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    for w in words:
-        assert w in lines[0], lines[0]
-    return lines[0]
+def has_orders(page: Scrape) -> bool:
+    return page.value("redis_stream_length", db="db0", stream="orders") == 1
 
 
 @pytest.mark.parametrize(
@@ -76,23 +59,14 @@ def test_serves_metrics_warns_off_loopback_and_stops_on_sigterm(server, r):
         assert port, banner
         url = f"http://127.0.0.1:{port.group(1)}/metrics"
 
-        def page() -> Scrape | None:
-            with urllib.request.urlopen(url, timeout=10) as resp:
-                got = Scrape.parse(resp.read().decode())
-            return got if got.value("redis_stream_length", db="db0", stream="orders") == 1 else None
-
-        got = wait_for(page, "the stream on /metrics")
+        got = scrape_until(url, has_orders, "the stream on /metrics")
         assert got.value("streamtop_up") == 1
-        os.kill(proc.pid, signal.SIGTERM)
+        proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
         assert proc.returncode == 0
         assert "Traceback" not in proc.stderr.read()
     finally:
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
+        close(proc)
 
 
 def test_loopback_is_the_default_and_no_warning(server):
@@ -101,10 +75,7 @@ def test_loopback_is_the_default_and_no_warning(server):
         banner = proc.stderr.readline()
         assert "http://127.0.0.1:" in banner and "warning" not in banner
     finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
-        proc.stdout.close()
-        proc.stderr.close()
+        terminate(proc)
     assert proc.returncode == 0
 
 
@@ -124,10 +95,7 @@ def test_a_server_that_is_down_is_not_an_error_the_exporter_says_up_0():
             assert page.value("streamtop_up") == 0
             assert not any(n.startswith("redis_stream") for n in page.names())
         finally:
-            os.kill(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=30)
-            proc.stdout.close()
-            proc.stderr.close()
+            terminate(proc)
     assert proc.returncode == 0
 
 
@@ -145,23 +113,14 @@ def test_the_command_exports_all_2001_streams_and_says_nothing_left_out(server, 
         assert port, banner
         url = f"http://127.0.0.1:{port.group(1)}/metrics"
 
-        def page() -> Scrape | None:
-            with urllib.request.urlopen(url, timeout=10) as resp:
-                got = Scrape.parse(resp.read().decode())
-            return got if got.value("streamtop_up") == 1 else None
-
-        got = wait_for(page, "a poll on /metrics")
+        got = scrape_until(url, lambda page: page.value("streamtop_up") == 1, "a poll on /metrics")
         assert len(got.samples["redis_stream_length"]) == 2001
         assert got.value("streamtop_streams_capped") == 0
-        os.kill(proc.pid, signal.SIGTERM)
+        proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
         assert "left out" not in proc.stderr.read()
     finally:
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
+        close(proc)
 
 
 CONSUMER_FAMILIES = {
@@ -189,20 +148,12 @@ def test_consumer_and_detail_series_only_when_asked(server, r, flags, consumers,
         assert "when scraped" in banner, banner
         url = re.search(r"(http://127\.0\.0\.1:\d+/metrics)", banner).group(1)
 
-        def page() -> Scrape | None:
-            with urllib.request.urlopen(url, timeout=10) as resp:
-                got = Scrape.parse(resp.read().decode())
-            return got if got.value("redis_stream_length", db="db0", stream="orders") == 1 else None
-
-        names = wait_for(page, "the stream on /metrics").names()
+        names = scrape_until(url, has_orders, "the stream on /metrics").names()
         assert names >= DEFAULT_FAMILIES
         assert (names >= CONSUMER_FAMILIES) is consumers and bool(CONSUMER_FAMILIES & names) is consumers
         assert (names >= DETAIL_FAMILIES) is detail and bool(DETAIL_FAMILIES & names) is detail
     finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
-        proc.stdout.close()
-        proc.stderr.close()
+        terminate(proc)
     assert proc.returncode == 0
 
 
@@ -226,8 +177,5 @@ def test_record_keeps_the_interval_whatever_the_scrapes(server, r, tmp_path):
 
         wait_for(lambda: polls() >= 5, "five recorded polls with no scrape")
     finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
-        proc.stdout.close()
-        proc.stderr.close()
+        terminate(proc)
     assert proc.returncode == 0

@@ -17,31 +17,17 @@ SCRIPT = Path(sys.executable).parent / "streamtop"
 def test_without_cacert_the_system_store_is_used(tls):
     """No --cacert: the system CA store, which OpenSSL reads from SSL_CERT_FILE when it is set.
     With our CA as that store, the real console script connects; without it, it refuses."""
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "REDISCLI_AUTH")}
-    cmd = [str(SCRIPT), "status", "--json", "--url", tls.url("ca")]
-    proc = subprocess.run(
-        cmd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-        env={**env, "SSL_CERT_FILE": tls.file("ca.crt")},
-    )
+    args = ("status", "--json", "--url", tls.url("ca"))
+    proc = _run(*args, env={"SSL_CERT_FILE": tls.file("ca.crt")})
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["server"]["url"] == f"rediss://127.0.0.1:{tls.ports['ca']}/0"
-    proc = subprocess.run(
-        cmd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-        env={**env, "SSL_CERT_FILE": tls.file("other.crt")},
-    )
+    proc = _run(*args, env={"SSL_CERT_FILE": tls.file("other.crt")})
     assert proc.returncode == 1 and "could not be verified" in proc.stderr
 
 
-def _run(*args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "REDISCLI_AUTH")}
+def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """The console script, without the caller's REDIS_URL and REDISCLI_AUTH; `env` added."""
+    env = {**{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "REDISCLI_AUTH")}, **(env or {})}
     return subprocess.run(
         [str(SCRIPT), *args], capture_output=True, text=True, timeout=60, env=env, stdin=subprocess.DEVNULL
     )

@@ -9,6 +9,7 @@ import contextlib
 import dataclasses
 import io
 import json
+import socket
 import threading
 import urllib.error
 import urllib.request
@@ -17,7 +18,7 @@ from urllib.parse import urlencode
 import pytest
 from rich.console import Console
 
-from streamtop.hub.attach import READ_ONLY_REASON, AttachedMonitor
+from streamtop.hub.attach import READ_ONLY_REASON, AttachedMonitor, HubSource, HubTrouble
 from streamtop.hub.document import focus_query
 from streamtop.monitor import Monitor, State
 from streamtop.options import SessionOptions
@@ -25,11 +26,12 @@ from streamtop.pipeline.connection import build_spec
 from streamtop.pipeline.model import Focus
 from streamtop.pipeline.source import ListSource
 from streamtop.ui.app import StreamtopApp
-from tests.support.hub import HubServed
+from streamtop.ui.entry_screen import EntryScreen
+from streamtop.ui.header import header_text
+from tests.support.hub import FAST, HubServed, live_attached
 from tests.support.ui import SIZE, plain
 from tests.support.waiting import until
 
-FAST = SessionOptions(interval=0.2, follow_screen=True)
 TABLES = ("streams-table", "groups-table", "consumers-table", "pending-table", "messages-table")
 
 
@@ -165,48 +167,41 @@ async def test_every_panel_of_an_attached_dashboard_shows_what_a_direct_one_show
 async def test_the_hub_killed_and_restarted_turns_an_attached_dashboard_stale_then_live(server, r):
     _arrange(r)
     hub = HubServed.on(server)
-    await hub.poll()
-    app = StreamtopApp(AttachedMonitor(hub.url, None, FAST))
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: app.header_info().state == "live", "live")
-            hub.stop()
-            await until(pilot, lambda: app.header_info().state == "stale", "stale once the hub is gone")
-            assert "hub" in (app.header_info().error or "")
-            assert (
-                app.snapshot is not None and app.snapshot.stream(b"orders") is not None
-            )  # the last poll stays
-            r.xadd("orders", {"n": "after"})
-            hub.start()
-            await hub.poll()
-            length = r.xlen("orders")
-            await until(
-                pilot,
-                lambda: app.header_info().state == "live" and app.snapshot.stream(b"orders").length == length,
-                "live again, with the new poll, without a restart",
-            )
-    finally:
-        await hub.close()
+    async with live_attached(hub) as (app, pilot):
+        hub.stop()
+        await until(pilot, lambda: app.header_info().state == "stale", "stale once the hub is gone")
+        # its stream closed first; then the retries: they said "hub URL: Cannot connect to host
+        # 127.0.0.1:PORT ssl:default [Connect call failed ('127.0.0.1', PORT)]"
+        refused = f"cannot reach the hub at {hub.url}: connection refused"
+        await until(pilot, lambda: app.header_info().error == refused, refused)
+        assert app.snapshot is not None and app.snapshot.stream(b"orders") is not None  # the last poll stays
+        r.xadd("orders", {"n": "after"})
+        hub.start()
+        await hub.poll()
+        length = r.xlen("orders")
+        await until(
+            pilot,
+            lambda: app.header_info().state == "live" and app.snapshot.stream(b"orders").length == length,
+            "live again, with the new poll, without a restart",
+        )
 
 
 async def test_the_hubs_server_down_is_stale_on_the_attached_dashboard(own_server):
     """The hub up, its server gone: the attached dashboard says stale with the hub's error."""
     hub = HubServed(build_spec(url=own_server.url))
-    await hub.poll()
-    app = StreamtopApp(AttachedMonitor(hub.url, None, FAST))
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: app.header_info().state == "live", "live")
-            own_server.stop()
-            await hub.poll()
-            await until(pilot, lambda: app.monitor.state is State.STALE, "stale")
-            assert (app.header_info().error or "").startswith("at the hub: ")
-    finally:
-        await hub.close()
+    async with live_attached(hub) as (app, pilot):
+        own_server.stop()
+        await hub.poll()
+        await until(pilot, lambda: app.monitor.state is State.STALE, "stale")
+        assert (app.header_info().error or "").startswith("at the hub: ")
 
 
 def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-    req = urllib.request.Request(url, headers=headers or {})
+    return _ask(urllib.request.Request(url, headers=headers or {}))
+
+
+def _ask(req: urllib.request.Request) -> tuple[int, bytes]:
+    """(status, body) of a request to the hub, an HTTP error's too."""
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
             return resp.status, resp.read()
@@ -274,22 +269,72 @@ async def test_the_api_asks_for_the_token(server, token, loopback, sent, status)
 
 async def test_an_attached_dashboard_without_url_refuses_writes_and_says_why(server, r):
     _arrange(r)
-    hub = HubServed.on(server)
-    await hub.poll()
-    app = StreamtopApp(AttachedMonitor(hub.url, None, FAST))
-    try:
+    async with live_attached(HubServed.on(server)) as (app, pilot):
+        app.main.select(b"orders", b"billing")
+        await pilot.press("t")
+        await until(
+            pilot,
+            lambda: any(READ_ONLY_REASON in str(n.message) for n in app._notifications),
+            "the refusal",
+        )
+        assert r.xlen("orders") == 6
+
+
+async def test_w_on_an_attached_dashboard_without_url_says_to_give_it(server, r):
+    """`w` reads an entry whole through the viewer's own connection: attached without --url it
+    said "could not read the entry: no connection to the server"; it says what to do, in the
+    words of the refusals and the footer."""
+    r.xadd("orders", {"big": b"y" * 100_000})
+    async with live_attached(HubServed.on(server, expose_entries=True)) as (app, pilot):
+        app.main.select(b"orders")
+        app.main.show_tab("messages-tab")
+        await until(pilot, lambda: len(app.w("messages").entries) == 1, "the messages page")
+        app.w("messages-table").focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, EntryScreen), "the entry screen")
+        await pilot.press("w")
+        said = f"could not read the entry: {READ_ONLY_REASON}"
+        await until(pilot, lambda: any(str(n.message) == said for n in app._notifications), said)
+
+
+async def test_a_hub_nobody_answers_at_is_said_in_plain_words(server):
+    """Nothing listens at the hub's port: the header says it cannot reach the hub and why, with
+    the URL as typed, escaped (markup in it stays text)."""
+    with socket.socket() as probe:  # bound, never listening: refused
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}/[red]x[/red]"
+        app = StreamtopApp(AttachedMonitor(url, None, FAST))
         async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: app.header_info().state == "live", "live")
-            app.main.select(b"orders", b"billing")
-            await pilot.press("t")
-            await until(
-                pilot,
-                lambda: any(READ_ONLY_REASON in str(n.message) for n in app._notifications),
-                "the refusal",
-            )
-            assert r.xlen("orders") == 6
-    finally:
-        await hub.close()
+            await until(pilot, lambda: app.header_info().error, "the hub's error")
+            assert app.header_info().error == f"cannot reach the hub at {url}: connection refused"
+            line = header_text(app.header_info(), 300)
+            assert f"cannot reach the hub at {url}: connection refused" in line.plain
+
+
+async def test_a_port_that_drops_the_connection_is_said_as_such():
+    """https:// to a port that accepts and closes at once (a plain server, a proxy that refuses):
+    aiohttp says "Cannot connect to host ... ssl:default [None]", its error without a text."""
+    with socket.socket() as port:
+        port.bind(("127.0.0.1", 0))
+        port.listen()
+
+        def drop() -> None:
+            with contextlib.suppress(OSError):
+                conn, _ = port.accept()
+                conn.close()
+
+        closer = threading.Thread(target=drop, daemon=True)
+        closer.start()
+        url = f"https://127.0.0.1:{port.getsockname()[1]}"
+        source = HubSource(url)
+        try:
+            with pytest.raises(HubTrouble) as got:
+                await source.poll()
+        finally:
+            await source.aclose()
+        closer.join(timeout=10)
+    # "connection reset", or "connection reset by peer" when the system said it with its errno
+    assert str(got.value).startswith(f"cannot reach the hub at {url}: connection reset")
 
 
 async def test_with_its_own_url_an_attached_session_writes_to_the_server_directly(server, r):
@@ -581,12 +626,7 @@ async def test_the_hub_reads_in_full_what_its_viewers_show_and_the_rest_as_summa
 
 
 def _post(url: str, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-    req = urllib.request.Request(url, data=body, headers=headers or {}, method="POST")
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return resp.status, resp.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
+    return _ask(urllib.request.Request(url, data=body, headers=headers or {}, method="POST"))
 
 
 async def test_a_view_is_validated_bounded_and_taken_only_from_an_open_viewer(server, r):

@@ -41,15 +41,21 @@ def worker(srv, name: str) -> redis.Redis:
     return redis.Redis(host=srv.host, port=srv.port, protocol=2, client_name=name)
 
 
+def dead_worker_holding_an_entry(srv, r) -> None:
+    """Group g of stream s; consumer "dead" read its one entry and closed its connection, idle
+    longer than GONE_AFTER now."""
+    r.xgroup_create("s", "g", id="0", mkstream=True)
+    r.xadd("s", {"n": "1"})
+    with worker(srv, "dead") as w:
+        w.xreadgroup("g", "dead", {"s": ">"}, count=1)
+    wait_for(lambda: idle_of(r, b"dead") > GONE_AFTER, "the dead consumer to idle")
+
+
 async def test_a_worker_killed_mid_task_is_gone_only_once_its_connection_is_known_closed(any_server, any_r):
     """It holds the entry its last read got: from the streams alone that is a busy handler (7.2+)
     or cannot tell (before). Its workers name their connections: with CLIENT LIST it is gone."""
     r = any_r
-    r.xgroup_create("s", "g", id="0", mkstream=True)
-    r.xadd("s", {"n": "1"})
-    with worker(any_server, "dead") as w:
-        w.xreadgroup("g", "dead", {"s": ">"}, count=1)
-    wait_for(lambda: idle_of(r, b"dead") > GONE_AFTER, "the dead consumer to idle")
+    dead_worker_holding_an_entry(any_server, r)
     r.xadd("s", {"n": "2"})
     live = worker(any_server, "live")
     try:
@@ -112,11 +118,7 @@ async def test_the_status_table_says_gone_with_the_reason(any_server, any_r, mon
 
     monkeypatch.setattr(liveness, "GONE_AFTER_MS", GONE_AFTER)
     r = any_r
-    r.xgroup_create("s", "g", id="0", mkstream=True)
-    r.xadd("s", {"n": "1"})
-    with worker(any_server, "dead") as w:
-        w.xreadgroup("g", "dead", {"s": ">"}, count=1)
-    wait_for(lambda: idle_of(r, b"dead") > GONE_AFTER, "the dead consumer to idle")
+    dead_worker_holding_an_entry(any_server, r)
     live = worker(any_server, "live")
     try:
         r.xadd("s", {"n": "2"})

@@ -4,14 +4,26 @@ and bring it back on the same port (a hub killed and restarted, as its viewers s
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import partial
+from typing import TYPE_CHECKING
 
 from streamtop.hub.api import Hub
-from streamtop.options import PollOptions
+from streamtop.hub.attach import AttachedMonitor
+from streamtop.options import PollOptions, SessionOptions
 from streamtop.pipeline.connection import ConnectionSpec, build_spec
 from streamtop.serve.http import listen, stop
 from streamtop.serve.hubapi import serve_api
 from streamtop.serve.poller import Exporter, serve_monitor
+from streamtop.ui.app import StreamtopApp
+from tests.support.ui import SIZE
+from tests.support.waiting import until
+
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
+
+FAST = SessionOptions(interval=0.2, follow_screen=True)  # an attached session's options in the tests
 
 
 class HubServed:
@@ -59,3 +71,19 @@ class HubServed:
     async def close(self) -> None:
         self.stop()
         await self.monitor.close()
+
+
+@asynccontextmanager
+async def live_attached(
+    hub: HubServed, options: SessionOptions = FAST
+) -> AsyncIterator[tuple[StreamtopApp, Pilot]]:
+    """A dashboard attached to `hub` (after the hub's first poll) without a connection of its own,
+    once it is live; the hub is closed after the block."""
+    try:
+        await hub.poll()
+        app = StreamtopApp(AttachedMonitor(hub.url, None, options))
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.header_info().state == "live", "live")
+            yield app, pilot
+    finally:
+        await hub.close()

@@ -56,6 +56,14 @@ async def type_in(pilot, widget_id: str, text: str) -> None:
         await pilot.press(*text)
 
 
+async def submit(pilot, **typed: str) -> None:
+    """Type each value into its input (by id, in order), press enter and let the dialog answer."""
+    for widget_id, text in typed.items():
+        await type_in(pilot, widget_id, text)
+    await pilot.press("enter")
+    await pilot.pause()
+
+
 def screen_text(app: App) -> str:
     """What is on the screen, line by line, from the app's own SVG screenshot."""
     svg = app.export_screenshot()

@@ -17,7 +17,7 @@ from streamtop.ui.dialogs import ConfirmDialog
 from streamtop.ui.registry import open_dialog
 from tests.support.dialogs import Host, ctx, hosted, make, shown
 from tests.support.streams import fill, pel, server_state
-from tests.support.ui import SIZE, is_dialog, make_app, type_in
+from tests.support.ui import SIZE, is_dialog, make_app, submit, type_in
 from tests.support.waiting import until
 
 # ---- produce and burst -------------------------------------------------------------------
@@ -111,15 +111,9 @@ async def test_claim_dialog_into_existing_and_new_consumer(host, r):
     r.xgroup_createconsumer("s", "g", "c2")
     open_dialog(app, "claim", ctx(consumers=(b"c1", b"c2")))
     await pilot.pause()
-    await type_in(pilot, "idle", "soon")
-    await pilot.press("enter")
-    await pilot.pause()
+    await submit(pilot, idle="soon")
     assert "must be a number of seconds" in shown(app, "error")
-    await type_in(pilot, "idle", "60")
-    await type_in(pilot, "consumer", "c2")
-    await type_in(pilot, "cap", "-1")
-    await pilot.press("enter")
-    await pilot.pause()
+    await submit(pilot, idle="60", consumer="c2", cap="-1")
     assert "cap must be at least 1" in shown(app, "error") and not app.results
     await type_in(pilot, "cap", "100")
     await pilot.press("enter")
@@ -130,10 +124,7 @@ async def test_claim_dialog_into_existing_and_new_consumer(host, r):
     # a new name: warned first, created on the second enter
     open_dialog(app, "claim", ctx(consumers=(b"c1", b"c2"), selected=[ids[3]]))
     await pilot.pause()
-    await type_in(pilot, "idle", "0")
-    await type_in(pilot, "consumer", "fresh")
-    await pilot.press("enter")
-    await pilot.pause()
+    await submit(pilot, idle="0", consumer="fresh")
     assert "create it" in shown(app, "info") and len(app.results) == 1
     assert pel(r)[ids[3]][0] == b"c1"
     await pilot.press("enter")
@@ -164,9 +155,7 @@ async def test_trim_dialog_previews_then_trims_exactly_that(host, r):
     fill(r, n=20, read=10)
     open_dialog(app, "trim", ctx())
     await pilot.pause()
-    await type_in(pilot, "threshold", "-2")
-    await pilot.press("enter")
-    await pilot.pause()
+    await submit(pilot, threshold="-2")
     assert "MAXLEN cannot be negative" in shown(app, "error")
     await type_in(pilot, "threshold", "100")
     await pilot.press("enter")
@@ -189,9 +178,7 @@ async def test_trim_dialog_minid_bad_id_and_cancel(host, r):
     open_dialog(app, "trim", ctx())
     await pilot.pause()
     await pilot.press("shift+tab", "down", "enter")  # the strategy radio set: MINID
-    await type_in(pilot, "threshold", "yesterday")
-    await pilot.press("enter")
-    await pilot.pause()
+    await submit(pilot, threshold="yesterday")
     assert "MINID 'yesterday' is not a stream ID" in shown(app, "error")
     await type_in(pilot, "threshold", ids[2])
     await pilot.press("enter")
@@ -280,6 +267,23 @@ async def test_destroy_group_confirms(host, r):
 # ---- dead-letter ---------------------------------------------------------------------------
 
 
+async def test_a_dialog_closed_while_its_check_ran_asks_nothing(host, r):
+    """Dead-letter counts, then reads the target's type, then asks: escape between two of those
+    steps closed the dialog, and the question came up anyway, over the main screen, for an
+    action the user had left."""
+    app, pilot = host
+    fill(r, n=2)
+    open_dialog(app, "dead_letter", ctx())
+    await until(pilot, lambda: is_dialog(app) and app.screen.query(Input), "the dialog")
+    dialog = app.screen
+    dialog.dismiss()
+    await until(pilot, lambda: not is_dialog(app), "the dialog closed")
+    under = app.screen
+    dialog.confirm("Dead-letter?", "move them", "Move", lambda: None)  # the check's last step
+    await pilot.pause()
+    assert app.screen is under
+
+
 @pytest.mark.slow
 async def test_dead_letter_dialog_selected_and_by_deliveries(host, r):
     app, pilot = host
@@ -294,9 +298,7 @@ async def test_dead_letter_dialog_selected_and_by_deliveries(host, r):
     r.xclaim("s", "g", "c1", 0, [ids[3]])
     open_dialog(app, "deadletter", ctx())
     await pilot.pause()
-    await type_in(pilot, "deliveries", "none")
-    await pilot.press("enter")
-    await pilot.pause()
+    await submit(pilot, deliveries="none")
     assert "must be a whole number" in shown(app, "error")
     await type_in(pilot, "deliveries", "1")  # more than once: what --poison-deliveries 1 marks poison
     await type_in(pilot, "dlq", "dead")

@@ -66,7 +66,12 @@ async def test_each_lesson_is_done_by_its_own_action_in_order(flavour_server, r_
         assert done() == set(range(1, n + 1)), f"after lesson {n}'s action: {sorted(done())}"
 
     async def lesson(n: int) -> LessonsPanel:
-        await until(pilot, lambda: app.screen is app.main, "no dialog open")
+        try:
+            await until(pilot, lambda: app.screen is app.main, "no dialog open", timeout=120)
+        except AssertionError as exc:  # say what the dialog shows: an error stays in it; a big move
+            # (one transaction an entry, on a loaded host) can take a minute
+            shown = [str(w.render()) for w in app.screen.query("Static")]
+            raise AssertionError(f"{exc}: {type(app.screen).__name__} shows {shown}") from None
         panel = app.query_one(LessonsPanel)
         panel.go(n)
         panel.focus()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from streamtop.cli import build_parser
-from streamtop.cliargs import UsageError
+from streamtop.cliargs import UsageError, seed_specs
 from streamtop.commands.web import (
     check_public_url,
     dashboard_argv,
@@ -32,22 +32,7 @@ def web_args(*argv: str) -> argparse.Namespace:
 def child_spec(argv: list[str], env: dict[str, str]):
     """The spec the session's dashboard builds from its argv and environment, as cli.main would."""
     args = build_parser(None).parse_args(argv[3:])  # after `python -m streamtop`
-    return args, build_spec(
-        url=args.url[0] if args.url else None,
-        host=args.host,
-        port=args.port,
-        db=args.db,
-        user=args.user,
-        password=args.password,
-        tls=args.tls,
-        cacert=args.cacert,
-        cert=args.cert,
-        key=args.key,
-        cluster=args.cluster,
-        insecure=args.insecure,
-        sni=args.sni,
-        env=env,
-    )
+    return args, seed_specs(args, env)[0]
 
 
 def test_port_is_the_web_port_and_p_the_servers():
@@ -259,3 +244,29 @@ def test_a_page_on_the_hub_is_given_no_targets():
     argv = attached_argv(dashboard_argv(build_spec(env={}), web_args("orders*", "k*")), "http://127.0.0.1:1")
     assert argv[-3:] == ["--attach", "http://127.0.0.1:1", "--"]
     assert "orders*" not in argv and "k*" not in argv
+
+
+@pytest.mark.parametrize("command", [None, "web"])
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--attach", "http://127.0.0.1:1", "orders*"], "the streams are the hub's"),
+        (["--attach", "ftp://hub:1"], "http:// or https://"),
+        (["--attach", "http://127.0.0.1:1", "--token-file", "/nonexistent/token"], "--token-file"),
+    ],
+)
+def test_attach_is_checked_once_for_the_dashboard_and_web(command, argv, words, monkeypatch):
+    """`streamtop --attach` and `streamtop web --attach` refuse the same input with the same line
+    (web took patterns with --attach as a usage error of its own words, an unreadable token file
+    as a ValueError only)."""
+    from streamtop.errors import ConfigError
+    from streamtop.hub.attach import attach_options
+
+    monkeypatch.delenv("STREAMTOP_HUB_TOKEN", raising=False)
+    args = build_parser(command).parse_args(argv)
+    with pytest.raises(ConfigError, match=words):
+        attach_options(args)
+    assert attach_options(build_parser(command).parse_args(["--attach", "http://h:1/"])) == (
+        "http://h:1",
+        None,
+    )

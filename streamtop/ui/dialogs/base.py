@@ -129,6 +129,9 @@ class ActionDialog(ModalScreen[None]):
             self.error(result.message)
 
     def confirm(self, title: str | Text, body: str | Text, verb: str, then: Callable[[], None]) -> None:
+        if not self.is_current:  # closed while a check before the question ran: nothing to ask
+            return
+
         def answered(yes: bool | None) -> None:
             if yes:
                 then()
