@@ -70,7 +70,8 @@ SCAN_COUNT = 1000
 SCAN_CALLS_PER_POLL = 8  # a rescan goes on over several polls beyond this many SCAN calls
 # the dashboard's first scan (issue 29): this many SCAN calls per poll, the keys found so far shown
 # at once (100,000 streams: rows after one poll, not after the whole scan and one huge read)
-FIRST_SCAN_CALLS = 16
+FIRST_SCAN_CALLS = 32  # at most (an apply takes a part's new rows); fewer when they take FIRST_SCAN_SECONDS
+FIRST_SCAN_SECONDS = 0.05  # a part's SCAN calls go on while they have taken less than this
 FIRST_PART_CALLS = 2  # its first part smaller: the first rows sooner
 CHEAP_ESTIMATE = 100  # a lag estimate below this is counted again every poll
 # streams read per round trip (issue 29): each part's replies are parsed and dropped before the
@@ -437,19 +438,22 @@ class Collector:
             if hook is not None:
                 hook(False)
 
-    async def discover(self, budget: int | None = None) -> int:
+    async def discover(self, budget: int | None = None, seconds: float | None = None) -> int:
         """SCAN ... TYPE stream for each pattern, capped at options.max_streams. Returns round trips.
 
         With a `budget`, at most that many SCAN calls are made now and the scan goes on at the
         next call, so a keyspace of millions of keys costs every poll a few round trips instead
         of stalling one poll for seconds; the keys found are used once the scan is complete (the
-        previous set until then). Without one (the first discovery) it runs to the end."""
+        previous set until then). Without one (the first discovery) it runs to the end. With
+        `seconds` too, the calls stop once they have taken that long (at least one is made)."""
         if self._scan is None:
             self._scan = _Scan(found=dict.fromkeys(self.explicit))
         scan = self._scan
         trips = 0
+        started = time.perf_counter()
         while scan.pattern < len(self.patterns) and not scan.capped:
-            if budget is not None and trips >= budget:
+            spent = seconds is not None and trips and time.perf_counter() - started >= seconds
+            if budget is not None and (trips >= budget or spent):
                 self.total_round_trips += trips
                 if not self.discovery.taken_at and self.follow_screen:  # the first scan: what it found
                     self.discovery = self._discovered(scan.found, scan.capped, 0.0, complete=False)
@@ -662,18 +666,29 @@ class Collector:
         if self.key_filter is not None and part is None:
             keys = self.key_filter(keys)
         focus = self.focus
+        # the passes over every key (100,000 during the first scan, whose keys change each part)
+        # each let the event loop run after them: together they were 0.5 s in one piece
         reading = self._plan(keys, focus) if self.follow_screen else None
+        await asyncio.sleep(0)
         carry = reading is not None and self._keys is not None and keys == self._keys
         todo = self._to_read(keys, reading, carry)
         reads = await self._read_streams(todo, reading, focus, now, discovery_trips)
         trips = reads.trips + await self._read_new_groups(reads.parts, reads.new_groups)
+        await asyncio.sleep(0)
         streams = self._streams_of(keys, todo, reads.parts, carry)
         focus_data = None
         if focus is not None and reads.focus_replies is not None:
             focus_data, more_trips = await self._read_focus(focus, reads.focus_replies, streams)
             trips += more_trips
+        await asyncio.sleep(0)
         self._remember(keys, streams, todo, carry, reading is not None, now)
         self.total_round_trips += trips
+        await asyncio.sleep(0)
+        cost = (
+            self._cost(reading, len(keys) - len(todo), keys, time.monotonic())
+            if reading is not None
+            else None
+        )
         return Snapshot(
             taken_at=time.time(),
             server_time_ms=self.server_time_ms if self.ask_time and self.read_time_lag else None,
@@ -684,9 +699,7 @@ class Collector:
             streams=streams,
             discovery=self.discovery,
             focus=focus_data,
-            cost=self._cost(reading, len(keys) - len(todo), keys, time.monotonic())
-            if reading is not None
-            else None,
+            cost=cost,
         )
 
     async def _discover_due(self, now: float) -> int:
@@ -698,7 +711,11 @@ class Collector:
         # the first: to its end at once, but on the dashboard a part a poll, the keys so far shown
         if not (self.follow_screen and self.progressive_scan):
             return await self.discover(None)
-        return await self.discover(FIRST_SCAN_CALLS if self._scan is not None else FIRST_PART_CALLS)
+        if self._scan is None:
+            return await self.discover(FIRST_PART_CALLS)
+        # as many calls as answer within FIRST_SCAN_SECONDS: fewer, larger parts (each part costs
+        # passes over every key found so far: at 100,000 streams, 16 calls a part made 7 of them)
+        return await self.discover(FIRST_SCAN_CALLS, FIRST_SCAN_SECONDS)
 
     # plan and queue --------------------------------------------------------------------------
 

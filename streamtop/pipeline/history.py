@@ -12,7 +12,6 @@ poll when asked.
 
 from __future__ import annotations
 
-import asyncio
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -32,12 +31,13 @@ from streamtop.pipeline.health import (
     worst,
 )
 from streamtop.pipeline.model import Snapshot, StreamInfo
+from streamtop.pipeline.slicing import Slicer
 
 K = TypeVar("K")
 V = TypeVar("V")
 
 HISTORY_POINTS = 120
-STEP = 2000  # streams read between two yields of update_in_steps
+STEP = 32  # streams read between two looks at the clock in update_in_steps (streamtop.pipeline.slicing)
 # an off-screen group adds a summary sample at most every window/4 (15 s of a 60 s window: enough
 # for a full window's verdict): each costs the dashboard ~15 us, and at 10,000 busy streams
 # thousands of summaries change every poll
@@ -138,13 +138,15 @@ class History:
             pass
 
     async def update_in_steps(self, snap: Snapshot) -> None:
-        """update(), letting the event loop run every STEP streams read (the first poll of
-        100,000 streams reads them all: seconds in one piece froze the dashboard)."""
+        """update(), letting the event loop run once a slice of time has passed (the first poll of
+        100,000 streams reads them all: seconds in one piece froze the dashboard; a yield every
+        2,000 streams was 0.8 s apart on a loaded host)."""
+        slicer = Slicer()
         for _ in self.steps(snap):
-            await asyncio.sleep(0)
+            await slicer.pause()
 
     def steps(self, snap: Snapshot) -> Iterator[None]:
-        """update() in pieces: yields after every STEP streams read."""
+        """update() in pieces: yields after every STEP streams (read or passed over)."""
         prev, streams = self._prev, snap.streams
         todo: list[StreamInfo] | None = None
         if prev is not None and len(prev.streams) == len(streams):
@@ -154,11 +156,11 @@ class History:
                 todo = None  # streams came, went or failed: the full pass below
         regrouped = todo is None
         for i, stream in enumerate(streams if todo is None else todo):
+            if i % STEP == STEP - 1:
+                yield
             if todo is None and (stream.error is not None or self._streams.get(stream.key) is stream):
                 continue
             regrouped = self._read(stream, snap) or regrouped
-            if i % STEP == STEP - 1:
-                yield
         if regrouped:
             self._forget_gone(streams)
         self._prev = snap
