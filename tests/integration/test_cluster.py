@@ -1135,6 +1135,20 @@ def test_a_node_whose_poll_this_client_reads_late_is_not_called_down():
         c.cleanup()
 
 
+def _hold_node_answers(col: ClusterCollector, node: ServerProcess):
+    """Hold every answer of node's connection until the returned gate is set: its poll is late."""
+    slow = col.nodes[f"127.0.0.1:{node.port}"]
+    execute = slow.collector.execute
+    gate = asyncio.Event()
+
+    async def late(*args):
+        await gate.wait()
+        return await execute(*args)
+
+    slow.collector.execute = late
+    return slow, gate
+
+
 def test_a_node_whose_first_poll_is_late_is_pending_not_empty(cluster):
     """The first poll waits for the slower nodes a while; one later still is listed as pending
     (first_poll), so the dashboard says PARTIAL rather than LIVE over a table missing its rows."""
@@ -1144,15 +1158,7 @@ def test_a_node_whose_first_poll_is_late_is_pending_not_empty(cluster):
         col.answer_timeout, col.node_wait = 0.4, 0.1
         try:
             await col.refresh_topology()
-            slow = col.nodes[f"127.0.0.1:{cluster.nodes[1].port}"]
-            execute = slow.collector.execute
-            gate = asyncio.Event()
-
-            async def late(*args):
-                await gate.wait()
-                return await execute(*args)
-
-            slow.collector.execute = late
+            slow, gate = _hold_node_answers(col, cluster.nodes[1])
             first = await col.poll()
             gate.set()
             await until(None, lambda: slow.task is None or slow.task.done(), "the late poll")
@@ -1177,15 +1183,7 @@ def test_a_node_whose_first_poll_is_late_has_its_keys_asked_of_no_other_node(clu
         col.answer_timeout, col.node_wait = 0.4, 0.1
         try:
             await col.refresh_topology()
-            slow = col.nodes[f"127.0.0.1:{cluster.nodes[1].port}"]
-            execute = slow.collector.execute
-            gate = asyncio.Event()
-
-            async def late(*args):
-                await gate.wait()
-                return await execute(*args)
-
-            slow.collector.execute = late
+            slow, gate = _hold_node_answers(col, cluster.nodes[1])
             first = await col.poll()
             followed = {n.address: set(n.redirected) for n in col.nodes.values()}
             gate.set()
