@@ -129,6 +129,18 @@ def populate(r: redis.Redis | redis.RedisCluster, start: int, stop: int, chunk: 
         pipe.execute()
 
 
+def grow_to_sizes(r: redis.Redis | redis.RedisCluster, sizes: list[int], chunk: int = 500) -> Iterator[int]:
+    """Yields each of sizes (ascending) once the server holds that many streams: each step adds
+    only the streams the last one lacked, and prints how long that took."""
+    have = 0
+    for n in sizes:
+        t0 = time.monotonic()
+        populate(r, have, n, chunk=chunk)
+        print(f"# {n:,} streams ready ({time.monotonic() - t0:.0f} s to add {n - have:,})", flush=True)
+        have = n
+        yield n
+
+
 def median(xs: list[float]) -> float:
     return statistics.median(xs) if xs else float("nan")
 

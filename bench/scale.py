@@ -143,7 +143,7 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from common import ROOT, embedded_server, populate, sync_client  # noqa: E402
+from common import ROOT, embedded_server, grow_to_sizes, sync_client  # noqa: E402
 
 HERE = Path(__file__).resolve()
 
@@ -268,12 +268,7 @@ def main() -> None:
                 )
             )
         r = sync_client(srv)
-        have = 0
-        for n in sizes:
-            t0 = time.monotonic()
-            populate(r, have, n, chunk=500)
-            print(f"# {n:,} streams ready ({time.monotonic() - t0:.0f} s to add {n - have:,})", flush=True)
-            have = n
+        for n in grow_to_sizes(r, sizes):
             for name, code in codes:
                 got = run_child(code, srv.url, n, args) | {"code": name, "cap": args.cap}
                 if not args.no_status:

@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, embedded_server, populate, sync_client
+from common import ROOT, embedded_server, grow_to_sizes, sync_client
 from scale import export
 
 
@@ -100,12 +100,7 @@ def main() -> None:
             after = (f"after ({args.after})", export(args.after, tmp_after))
         codes = [(f"before ({args.before})", export(args.before, tmp)), after]
         r = sync_client(srv)
-        have = 0
-        for n in sizes:
-            t0 = time.monotonic()
-            populate(r, have, n, chunk=500)
-            print(f"# {n:,} streams ready ({time.monotonic() - t0:.0f} s to add {n - have:,})", flush=True)
-            have = n
+        for n in grow_to_sizes(r, sizes):
             outs = []
             for name, code in codes:
                 out = os.path.join(outdir, f"{n}-{len(outs)}.json")
