@@ -61,14 +61,19 @@ def test_a_page_written_family_by_family_is_the_same_page_and_consumes_the_sampl
     assert all(f.samples == [] for f in again)
 
 
+def _printed_by_a_fresh_interpreter(code: str) -> str:
+    """What code prints, run in a new Python process (its sys.modules holds only what code imports)."""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
 def test_serve_imports_no_sqlite_nor_the_recorder_without_record():
     code = (
         "import sys, streamtop.cli, streamtop.commands.serve; "
         "print(sorted(m for m in ('sqlite3', 'msgpack', 'streamtop.record.writer', "
         "'streamtop.record.reader') if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+    assert _printed_by_a_fresh_interpreter(code) == "[]"
 
 
 def test_serve_imports_neither_rich_nor_textual():
@@ -79,8 +84,7 @@ def test_serve_imports_neither_rich_nor_textual():
         "streamtop.cli.build_parser('serve'); "
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'rich', 'textual'}))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+    assert _printed_by_a_fresh_interpreter(code) == "[]"
 
 
 def _group(entries_read: int, lag: int) -> GroupInfo:
