@@ -24,8 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, embedded_server, grow_to_sizes, sync_client
-from scale import export
+from common import before_and_after, embedded_server, grow_to_sizes, sync_client
 
 
 def run_status(code: str, url: str, n: int, out: str) -> dict:
@@ -90,15 +89,10 @@ def main() -> None:
     sizes = sorted(int(s) for s in args.sizes.split(","))
     rows: list[dict] = []
     with (
-        tempfile.TemporaryDirectory(prefix="streamtop-before-") as tmp,
-        tempfile.TemporaryDirectory(prefix="streamtop-after-") as tmp_after,
+        before_and_after(args.before, args.after) as codes,
         tempfile.TemporaryDirectory(prefix="streamtop-status-out-") as outdir,
         embedded_server() as srv,
     ):
-        after = ("after", str(ROOT))
-        if args.after:
-            after = (f"after ({args.after})", export(args.after, tmp_after))
-        codes = [(f"before ({args.before})", export(args.before, tmp)), after]
         r = sync_client(srv)
         for n in grow_to_sizes(r, sizes):
             outs = []
