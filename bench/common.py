@@ -134,6 +134,7 @@ def populate(r: redis.Redis | redis.RedisCluster, start: int, stop: int, chunk: 
 def export(ref: str, into: str) -> str:
     """The code of `ref` as files (git archive: no worktree, nothing in the repository changes)."""
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
+    os.makedirs(into, exist_ok=True)
     subprocess.run(["tar", "-x", "-C", into], input=archive, check=True)
     return into
 
