@@ -11,7 +11,9 @@ import inspect
 import os
 import platform
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -127,6 +129,45 @@ def populate(r: redis.Redis | redis.RedisCluster, start: int, stop: int, chunk: 
                 for c in CONSUMERS:
                     pipe.xreadgroup(g, c, {key: ">"}, count=2)
         pipe.execute()
+
+
+def export(ref: str, into: str) -> str:
+    """The code of `ref` as files (git archive: no worktree, nothing in the repository changes)."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
+    os.makedirs(into, exist_ok=True)
+    subprocess.run(["tar", "-x", "-C", into], input=archive, check=True)
+    return into
+
+
+@contextlib.contextmanager
+def before_and_after(
+    before: str, after: str, *, no_before: bool = False, no_after: bool = False
+) -> Iterator[list[tuple[str, str]]]:
+    """The code trees a bench runs side by side, as (name, folder): `before (REF)` exported from
+    git, then `after`: this checkout, or `after (REF)` exported when after names a ref. The
+    exports are removed on leaving."""
+    with (
+        tempfile.TemporaryDirectory(prefix="streamtop-before-") as tmp,
+        tempfile.TemporaryDirectory(prefix="streamtop-after-") as tmp_after,
+    ):
+        codes = []
+        if not no_before:
+            codes.append((f"before ({before})", export(before, tmp)))
+        if not no_after:
+            codes.append((f"after ({after})", export(after, tmp_after)) if after else ("after", str(ROOT)))
+        yield codes
+
+
+def grow_to_sizes(r: redis.Redis | redis.RedisCluster, sizes: list[int], chunk: int = 500) -> Iterator[int]:
+    """Yields each of sizes (ascending) once the server holds that many streams: each step adds
+    only the streams the last one lacked, and prints how long that took."""
+    have = 0
+    for n in sizes:
+        t0 = time.monotonic()
+        populate(r, have, n, chunk=chunk)
+        print(f"# {n:,} streams ready ({time.monotonic() - t0:.0f} s to add {n - have:,})", flush=True)
+        have = n
+        yield n
 
 
 def median(xs: list[float]) -> float:

@@ -139,20 +139,12 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import subprocess  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from common import ROOT, embedded_server, populate, sync_client  # noqa: E402
+from common import before_and_after, embedded_server, grow_to_sizes, sync_client  # noqa: E402
 
 HERE = Path(__file__).resolve()
-
-
-def export(ref: str, into: str) -> str:
-    """The code of `ref` as files (git archive: no worktree, nothing in the repository changes)."""
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
-    subprocess.run(["tar", "-x", "-C", into], input=archive, check=True)
-    return into
 
 
 def run_child(code: str, url: str, n: int, args: argparse.Namespace) -> dict:
@@ -253,27 +245,11 @@ def main() -> None:
     sizes = sorted(int(s) for s in args.sizes.split(","))
     results: list[dict] = []
     with (
-        tempfile.TemporaryDirectory(prefix="streamtop-before-") as tmp,
-        tempfile.TemporaryDirectory(prefix="streamtop-after-") as tmp_after,
+        before_and_after(args.before, args.after, no_before=args.no_before, no_after=args.no_after) as codes,
         embedded_server() as srv,
     ):
-        codes = []
-        if not args.no_before:
-            codes.append((f"before ({args.before})", export(args.before, tmp)))
-        if not args.no_after:
-            codes.append(
-                (
-                    f"after ({args.after})" if args.after else "after",
-                    export(args.after, tmp_after) if args.after else str(ROOT),
-                )
-            )
         r = sync_client(srv)
-        have = 0
-        for n in sizes:
-            t0 = time.monotonic()
-            populate(r, have, n, chunk=500)
-            print(f"# {n:,} streams ready ({time.monotonic() - t0:.0f} s to add {n - have:,})", flush=True)
-            have = n
+        for n in grow_to_sizes(r, sizes):
             for name, code in codes:
                 got = run_child(code, srv.url, n, args) | {"code": name, "cap": args.cap}
                 if not args.no_status:

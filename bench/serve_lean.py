@@ -44,6 +44,7 @@ from common import (
     Row,
     command_usec,
     embedded_server,
+    export,
     populate,
     print_table,
     sync_client,
@@ -53,14 +54,6 @@ from common import (
 from streamtop.embedded import free_port
 
 EXPORTERS = ("prometheus-redis-exporter", "redis_exporter")
-
-
-def export(ref: str, into: str) -> str:
-    """The code of `ref` as files (git archive: no worktree, nothing in the repository changes)."""
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
-    os.makedirs(into, exist_ok=True)
-    subprocess.run(["tar", "-x", "-C", into], input=archive, check=True)
-    return into
 
 
 def serve_argv(code: str, url: str, port: int, interval: float, extra: list[str]) -> list[str]:

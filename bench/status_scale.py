@@ -24,8 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, embedded_server, populate, sync_client
-from scale import export
+from common import before_and_after, embedded_server, grow_to_sizes, sync_client
 
 
 def run_status(code: str, url: str, n: int, out: str) -> dict:
@@ -90,22 +89,12 @@ def main() -> None:
     sizes = sorted(int(s) for s in args.sizes.split(","))
     rows: list[dict] = []
     with (
-        tempfile.TemporaryDirectory(prefix="streamtop-before-") as tmp,
-        tempfile.TemporaryDirectory(prefix="streamtop-after-") as tmp_after,
+        before_and_after(args.before, args.after) as codes,
         tempfile.TemporaryDirectory(prefix="streamtop-status-out-") as outdir,
         embedded_server() as srv,
     ):
-        after = ("after", str(ROOT))
-        if args.after:
-            after = (f"after ({args.after})", export(args.after, tmp_after))
-        codes = [(f"before ({args.before})", export(args.before, tmp)), after]
         r = sync_client(srv)
-        have = 0
-        for n in sizes:
-            t0 = time.monotonic()
-            populate(r, have, n, chunk=500)
-            print(f"# {n:,} streams ready ({time.monotonic() - t0:.0f} s to add {n - have:,})", flush=True)
-            have = n
+        for n in grow_to_sizes(r, sizes):
             outs = []
             for name, code in codes:
                 out = os.path.join(outdir, f"{n}-{len(outs)}.json")

@@ -282,6 +282,11 @@ def prev_id(entry_id: str) -> str | None:
     return f"{ms - 1}-{MAX_ID_PART}" if ms > 0 else None
 
 
+def batch_span(ids: list[str]) -> str:
+    """How a batch of entries is named in a message: its one ID, or "N entries (first .. last)"."""
+    return ids[0] if len(ids) == 1 else f"{len(ids)} entries ({ids[0]} .. {ids[-1]})"
+
+
 # ---- transactions -------------------------------------------------------------------------
 
 

@@ -59,6 +59,7 @@ from .base import (
     ActionResult,
     NoTransactions,
     ValidationError,
+    batch_span,
     check_ids,
     check_name,
     fail,
@@ -142,7 +143,7 @@ async def _move_batch(client: AsyncClient, key: bytes, group: bytes, ids: list[s
         return await _try_batch(client, key, group, ids, dlq)
     except redis.WatchError as exc:
         if "occurred while watching" in str(exc):
-            raise redis.ConnectionError(f"connection lost during the move of {_span(ids)}") from exc
+            raise redis.ConnectionError(f"connection lost during the move of {batch_span(ids)}") from exc
         raise
 
 
@@ -222,11 +223,6 @@ async def _outcome(
     if take_back:
         await client.execute_command("XDEL", dlq, *take_back)
     return out
-
-
-def _span(ids: list[str]) -> str:
-    """How a batch in flight is named: its one ID, or "N entries (first..last)"."""
-    return ids[0] if len(ids) == 1 else f"{len(ids)} entries ({ids[0]} .. {ids[-1]})"
 
 
 async def _after_drop(
@@ -457,7 +453,7 @@ async def _moves(
                 break
             return now(
                 False,
-                f"{res.message} while moving {_span(ids)}: {_fate_words(fate, len(ids))}; {len(moved)} "
+                f"{res.message} while moving {batch_span(ids)}: {_fate_words(fate, len(ids))}; {len(moved)} "
                 "moved in all: run it again to move the rest (moved entries are not pending any more "
                 "and are skipped)",
                 error=res.error,
@@ -483,7 +479,7 @@ async def _moves(
         what = (
             f"checked, {lost[0]} was moved"
             if len(lost_ids) == 1
-            else f"checked, {_span(lost_ids)} were moved"
+            else f"checked, {batch_span(lost_ids)} were moved"
         )
         msg += f"; the connection was lost as the last batch moved: {what}"
         return now(True, msg, in_flight=lost, in_flight_ids=lost_ids)

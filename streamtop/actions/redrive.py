@@ -55,6 +55,7 @@ from .base import (
     ActionResult,
     NoTransactions,
     ValidationError,
+    batch_span,
     check_id,
     check_name,
     fail,
@@ -160,7 +161,8 @@ async def _move_batch(client: AsyncClient, dlq: bytes, ids: list[str], target: b
                 replies = await pipe.execute(raise_on_error=False)
         except redis.WatchError as exc:
             if "occurred while watching" in str(exc):  # a drop, not a change of a watched key
-                raise redis.ConnectionError(f"connection lost during the redrive of {_span(ids)}") from exc
+                lost = f"connection lost during the redrive of {batch_span(ids)}"
+                raise redis.ConnectionError(lost) from exc
             continue
         return await _outcome(client, dlq, target, todo, replies, Batch(gone=gone))
     return Batch(busy=list(ids))
@@ -195,11 +197,6 @@ async def _outcome(
     if take_back:
         await client.execute_command("XDEL", target, *take_back)
     return out
-
-
-def _span(ids: list[str]) -> str:
-    """How a batch in flight is named: its one ID, or "N entries (first .. last)"."""
-    return ids[0] if len(ids) == 1 else f"{len(ids)} entries ({ids[0]} .. {ids[-1]})"
 
 
 async def _after_drop(client: AsyncClient, dlq: bytes, ids: list[str]) -> str:
@@ -537,8 +534,8 @@ async def _moves(
                     break
             return now(
                 False,
-                f"{res.message} while moving {_span(ids)}: {_fate_words(fate, len(ids))}; {len(moved):,} "
-                "moved in all: run it again to move the rest (moved entries left the DLQ)",
+                f"{res.message} while moving {batch_span(ids)}: {_fate_words(fate, len(ids))}; "
+                f"{len(moved):,} moved in all: run it again to move the rest (moved entries left the DLQ)",
                 error=res.error,
                 in_flight=(ids[0], fate),
                 in_flight_ids=ids,
@@ -558,7 +555,7 @@ async def _moves(
     if cancelled:
         msg += f"; stopped by you: {len(chosen) - handled:,} not moved (still in the DLQ)"
     if lost:
-        what = f"{lost[0]} was moved" if len(lost) == 1 else f"{_span(lost)} were moved"
+        what = f"{lost[0]} was moved" if len(lost) == 1 else f"{batch_span(lost)} were moved"
         msg += f"; the connection was lost as the last batch moved: checked, {what}"
         return now(True, msg, in_flight=(lost[0], "moved"), in_flight_ids=lost)
     return now(True, msg)

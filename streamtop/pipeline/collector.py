@@ -70,13 +70,19 @@ SCAN_COUNT = 1000
 SCAN_CALLS_PER_POLL = 8  # a rescan goes on over several polls beyond this many SCAN calls
 # the dashboard's first scan (issue 29): this many SCAN calls per poll, the keys found so far shown
 # at once (100,000 streams: rows after one poll, not after the whole scan and one huge read)
-FIRST_SCAN_CALLS = 16
+FIRST_SCAN_CALLS = 32  # at most (an apply takes a part's new rows); fewer when they take FIRST_SCAN_SECONDS
+FIRST_SCAN_SECONDS = 0.05  # a part's SCAN calls go on while they have taken less than this
 FIRST_PART_CALLS = 2  # its first part smaller: the first rows sooner
 CHEAP_ESTIMATE = 100  # a lag estimate below this is counted again every poll
 # streams read per round trip (issue 29): each part's replies are parsed and dropped before the
 # next is sent, so a poll that reads 100,000 summaries (the first) holds 2,000 streams' replies at
 # once, not 100,000 (~2.6 kB each: the peak stayed in the process as RSS)
 READ_CHUNK = 2000
+# ... and at most this many read in full: a full read's replies are several times a summary's
+# (XINFO CONSUMERS, XPENDING per group), and `serve` reads every stream in full each poll: at
+# 2,000 streams in one part their replies stood together as ~17 MB, kept as RSS (docs/serve-lean.md)
+FULL_READ_CHUNK = 250
+NEW_GROUPS_CHUNK = 500  # groups that appeared since the last poll, read per round trip
 YIELD_EVERY = 200  # streams parsed between two yields to the event loop (the UI stays responsive)
 # XINFO STREAM returns the first and last entries in full: one 10 MB entry made every poll pull
 # 10-20 MB. A stream whose first or last entry is larger than BIG_ENTRY bytes is read with XLEN,
@@ -434,19 +440,22 @@ class Collector:
             if hook is not None:
                 hook(False)
 
-    async def discover(self, budget: int | None = None) -> int:
+    async def discover(self, budget: int | None = None, seconds: float | None = None) -> int:
         """SCAN ... TYPE stream for each pattern, capped at options.max_streams. Returns round trips.
 
         With a `budget`, at most that many SCAN calls are made now and the scan goes on at the
         next call, so a keyspace of millions of keys costs every poll a few round trips instead
         of stalling one poll for seconds; the keys found are used once the scan is complete (the
-        previous set until then). Without one (the first discovery) it runs to the end."""
+        previous set until then). Without one (the first discovery) it runs to the end. With
+        `seconds` too, the calls stop once they have taken that long (at least one is made)."""
         if self._scan is None:
             self._scan = _Scan(found=dict.fromkeys(self.explicit))
         scan = self._scan
         trips = 0
+        started = time.perf_counter()
         while scan.pattern < len(self.patterns) and not scan.capped:
-            if budget is not None and trips >= budget:
+            spent = seconds is not None and trips and time.perf_counter() - started >= seconds
+            if budget is not None and (trips >= budget or spent):
                 self.total_round_trips += trips
                 if not self.discovery.taken_at and self.follow_screen:  # the first scan: what it found
                     self.discovery = self._discovered(scan.found, scan.capped, 0.0, complete=False)
@@ -660,18 +669,29 @@ class Collector:
         if self.key_filter is not None and part is None:
             keys = self.key_filter(keys)
         focus = self.focus
+        # the passes over every key (100,000 during the first scan, whose keys change each part)
+        # each let the event loop run after them: together they were 0.5 s in one piece
         reading = self._plan(keys, focus) if self.follow_screen else None
+        await asyncio.sleep(0)
         carry = reading is not None and self._keys is not None and keys == self._keys
         todo = self._to_read(keys, reading, carry)
         reads = await self._read_streams(todo, reading, focus, now, discovery_trips)
         trips = reads.trips + await self._read_new_groups(reads.parts, reads.new_groups)
+        await asyncio.sleep(0)
         streams = self._streams_of(keys, todo, reads.parts, carry)
         focus_data = None
         if focus is not None and reads.focus_replies is not None:
             focus_data, more_trips = await self._read_focus(focus, reads.focus_replies, streams)
             trips += more_trips
+        await asyncio.sleep(0)
         self._remember(keys, streams, todo, carry, reading is not None, now)
         self.total_round_trips += trips
+        await asyncio.sleep(0)
+        cost = (
+            self._cost(reading, len(keys) - len(todo), keys, time.monotonic())
+            if reading is not None
+            else None
+        )
         return Snapshot(
             taken_at=time.time(),
             server_time_ms=self.server_time_ms if self.ask_time and self.read_time_lag else None,
@@ -682,9 +702,7 @@ class Collector:
             streams=streams,
             discovery=self.discovery,
             focus=focus_data,
-            cost=self._cost(reading, len(keys) - len(todo), keys, time.monotonic())
-            if reading is not None
-            else None,
+            cost=cost,
         )
 
     async def _discover_due(self, now: float) -> int:
@@ -696,7 +714,11 @@ class Collector:
         # the first: to its end at once, but on the dashboard a part a poll, the keys so far shown
         if not (self.follow_screen and self.progressive_scan):
             return await self.discover(None)
-        return await self.discover(FIRST_SCAN_CALLS if self._scan is not None else FIRST_PART_CALLS)
+        if self._scan is None:
+            return await self.discover(FIRST_PART_CALLS)
+        # as many calls as answer within FIRST_SCAN_SECONDS: fewer, larger parts (each part costs
+        # passes over every key found so far: at 100,000 streams, 16 calls a part made 7 of them)
+        return await self.discover(FIRST_SCAN_CALLS, FIRST_SCAN_SECONDS)
 
     # plan and queue --------------------------------------------------------------------------
 
@@ -734,8 +756,7 @@ class Collector:
         TIME in the first trip, the closing INFO (and the focus's page) in the last."""
         reads = _Reads()
         mono = time.monotonic()
-        size = READ_CHUNK if self.chunked else max(1, len(todo))
-        chunks = [todo[i : i + size] for i in range(0, len(todo), size)] or [[]]
+        chunks = _parts(todo) if self.chunked else [todo]
         server, opening, closing = _ServerAsk(), (None, None), (None, None)
         for n, chunk in enumerate(chunks):
             batch = _Batch()
@@ -906,22 +927,26 @@ class Collector:
     async def _read_new_groups(
         self, partial: list[_Partial], new_groups: list[tuple[int, ReplyFields]]
     ) -> int:
-        """Groups that appeared: one more round trip for all of them together. Round trips."""
+        """Groups that appeared: one more round trip for all of them together (NEW_GROUPS_CHUNK a
+        round trip when chunked: every group is new at the first poll). Round trips."""
         if not new_groups:
             return 0
-        batch = _Batch()
-        asked: list[tuple[_Partial, ReplyFields, _GroupPlan, slice]] = []
-        for idx, d in new_groups:
-            part = partial[idx]
-            start = batch.size
-            ldid = text(d.get("last-delivered-id"))
-            plan = self._queue_group(batch, part.stream.key, d["name"], ldid, self._needs_estimate(d))
-            asked.append((part, d, plan, batch.span(start)))
-        extra = await self._trip(self.execute, self.client, batch.commands, self.options.timeout)
-        _raise_connection_error(extra)
-        for part, d, plan, span in asked:
-            part.built[d["name"]] = self._build_group(part.stream, d, extra[span], plan)
-        return 1
+        size = NEW_GROUPS_CHUNK if self.chunked else len(new_groups)
+        for lo in range(0, len(new_groups), size):
+            batch = _Batch()
+            asked: list[tuple[_Partial, ReplyFields, _GroupPlan, slice]] = []
+            for idx, d in new_groups[lo : lo + size]:
+                part = partial[idx]
+                start = batch.size
+                ldid = text(d.get("last-delivered-id"))
+                plan = self._queue_group(batch, part.stream.key, d["name"], ldid, self._needs_estimate(d))
+                asked.append((part, d, plan, batch.span(start)))
+            extra = await self._trip(self.execute, self.client, batch.commands, self.options.timeout)
+            _raise_connection_error(extra)
+            for part, d, plan, span in asked:
+                part.built[d["name"]] = self._build_group(part.stream, d, extra[span], plan)
+            del batch, asked, extra
+        return -(-len(new_groups) // size)
 
     async def _read_focus(
         self, focus: Focus, own: list[Reply], streams: tuple[StreamInfo, ...]
@@ -1281,6 +1306,21 @@ def _cpu_us(reply: Reply) -> float | None:
         except (KeyError, TypeError, ValueError):
             continue
     return None
+
+
+def _parts(todo: list[tuple[int, bytes, Mode]]) -> list[list[tuple[int, bytes, Mode]]]:
+    """The streams to read in round trips of at most READ_CHUNK, FULL_READ_CHUNK of them in full
+    (at least one part, empty when there is nothing to read: the server-wide part goes alone)."""
+    parts: list[list[tuple[int, bytes, Mode]]] = [[]]
+    full = 0
+    for item in todo:
+        heavy = item[2] == FULL
+        if len(parts[-1]) >= READ_CHUNK or (heavy and full >= FULL_READ_CHUNK):
+            parts.append([])
+            full = 0
+        parts[-1].append(item)
+        full += heavy
+    return parts
 
 
 def _raise_connection_error(replies: list[Reply]) -> None:

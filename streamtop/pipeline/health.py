@@ -57,7 +57,7 @@ from streamtop.pipeline.model import (
     id_key,
     label,
 )
-from streamtop.pipeline.render import count, duration_ms, rate
+from streamtop.pipeline.units import count, duration_ms, rate
 
 DEFAULT_WINDOW = 60.0
 NEARLY_EVERY = 0.8  # share of a window's intervals in which the lag grew: falling behind

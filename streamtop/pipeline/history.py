@@ -12,7 +12,6 @@ poll when asked.
 
 from __future__ import annotations
 
-import asyncio
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -32,12 +31,13 @@ from streamtop.pipeline.health import (
     worst,
 )
 from streamtop.pipeline.model import Snapshot, StreamInfo
+from streamtop.pipeline.slicing import Slicer
 
 K = TypeVar("K")
 V = TypeVar("V")
 
 HISTORY_POINTS = 120
-STEP = 2000  # streams read between two yields of update_in_steps
+STEP = 32  # streams read between two looks at the clock in update_in_steps (streamtop.pipeline.slicing)
 # an off-screen group adds a summary sample at most every window/4 (15 s of a 60 s window: enough
 # for a full window's verdict): each costs the dashboard ~15 us, and at 10,000 busy streams
 # thousands of summaries change every poll
@@ -53,20 +53,21 @@ class Series:
     deque of float objects cost ~4 kB per full series, five series per stream; this is 8 bytes a
     point, and only as many points as were added)."""
 
-    __slots__ = ("_data", "_start")
+    __slots__ = ("_data", "_start", "_points")
 
-    def __init__(self) -> None:
+    def __init__(self, points: int = HISTORY_POINTS) -> None:
         self._data = array("d")
         self._start = 0  # where the oldest point is, once the array is full
+        self._points = points  # kept at most (1: the last value alone)
 
     def add(self, value: float | None) -> None:
         point = NAN if value is None else value
         data = self._data
-        if len(data) < HISTORY_POINTS:
+        if len(data) < self._points:
             data.append(point)
         else:
             data[self._start] = point
-            self._start = (self._start + 1) % HISTORY_POINTS
+            self._start = (self._start + 1) % self._points
 
     @property
     def points(self) -> list[float | None]:
@@ -102,11 +103,15 @@ def _rate(prev: int | None, cur: int | None, dt: float) -> float | None:
 
 
 class History:
-    """Feed it every snapshot; read rates and series by key (and group name)."""
+    """Feed it every snapshot; read rates and series by key (and group name). Without
+    `sparklines` (streamtop serve: no screen) each rate keeps its last value alone and no lag
+    series is kept (at 2,000 streams x 2 groups, 10,000 series of up to HISTORY_POINTS points)."""
 
-    def __init__(self, window: float = DEFAULT_WINDOW) -> None:
+    def __init__(self, window: float = DEFAULT_WINDOW, sparklines: bool = True) -> None:
         self._prev: Snapshot | None = None
         self.window = window  # seconds of polls the health verdicts look at
+        self.sparklines = sparklines
+        self._points = HISTORY_POINTS if sparklines else 1
         self.in_rate: dict[bytes, Series] = {}
         self.read_rate: dict[tuple[bytes, bytes], Series] = {}
         self.lag: dict[tuple[bytes, bytes], Series] = {}
@@ -133,13 +138,15 @@ class History:
             pass
 
     async def update_in_steps(self, snap: Snapshot) -> None:
-        """update(), letting the event loop run every STEP streams read (the first poll of
-        100,000 streams reads them all: seconds in one piece froze the dashboard)."""
+        """update(), letting the event loop run once a slice of time has passed (the first poll of
+        100,000 streams reads them all: seconds in one piece froze the dashboard; a yield every
+        2,000 streams was 0.8 s apart on a loaded host)."""
+        slicer = Slicer()
         for _ in self.steps(snap):
-            await asyncio.sleep(0)
+            await slicer.pause()
 
     def steps(self, snap: Snapshot) -> Iterator[None]:
-        """update() in pieces: yields after every STEP streams read."""
+        """update() in pieces: yields after every STEP streams (read or passed over)."""
         prev, streams = self._prev, snap.streams
         todo: list[StreamInfo] | None = None
         if prev is not None and len(prev.streams) == len(streams):
@@ -149,11 +156,11 @@ class History:
                 todo = None  # streams came, went or failed: the full pass below
         regrouped = todo is None
         for i, stream in enumerate(streams if todo is None else todo):
+            if i % STEP == STEP - 1:
+                yield
             if todo is None and (stream.error is not None or self._streams.get(stream.key) is stream):
                 continue
             regrouped = self._read(stream, snap) or regrouped
-            if i % STEP == STEP - 1:
-                yield
         if regrouped:
             self._forget_gone(streams)
         self._prev = snap
@@ -170,7 +177,7 @@ class History:
             rate = _rate(old.entries_added, stream.entries_added, dt)
         else:  # 6.2: length grows with adds, shrinks with trims
             rate = _rate(old.length, stream.length, dt)
-        _series(self.in_rate, stream.key).add(rate)
+        _series(self.in_rate, stream.key, self._points).add(rate)
         old_groups = {g.name: g for g in old.groups} if old and old.error is None else {}
         names = [(stream.key, g.name) for g in stream.groups]
         sampled = regrouped = False
@@ -182,8 +189,9 @@ class History:
             else:
                 og = old_groups.get(group.name)
                 read = _rate(og.entries_read, group.entries_read, dt) if og else None
-                _series(self.read_rate, gk).add(read)
-                _series(self.lag, gk).add(group.lag.best)
+                _series(self.read_rate, gk, self._points).add(read)
+                if self.sparklines:
+                    _series(self.lag, gk).add(group.lag.best)
             if stream.summary_only:
                 kept = self.samples.get(gk)
                 if kept and snap.taken_at - kept[-1].t < self.window * SUMMARY_SAMPLE_SPACING:
@@ -319,11 +327,11 @@ def share_unchanged(before: GroupSample, sample: GroupSample) -> None:
             object.__setattr__(sample, name, old)
 
 
-def _series(store: dict[K, Series], key: K) -> Series:
+def _series(store: dict[K, Series], key: K, points: int = HISTORY_POINTS) -> Series:
     """The key's series, made on first use (setdefault would make a deque every call)."""
     got = store.get(key)
     if got is None:
-        got = store[key] = Series()
+        got = store[key] = Series(points)
     return got
 
 

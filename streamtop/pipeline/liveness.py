@@ -50,7 +50,7 @@ from streamtop.pipeline.model import (
     time_based,
 )
 from streamtop.pipeline.parse import Reply
-from streamtop.pipeline.render import duration_ms
+from streamtop.pipeline.units import duration_ms
 
 GONE_AFTER_MS = 60_000  # no read attempted for this long before any verdict but "active"
 OWN_NAME = b"streamtop"  # streamtop's own connections (connection.py names them): never a consumer's

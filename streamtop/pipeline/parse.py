@@ -280,9 +280,9 @@ def parse_pending_summary(reply: Reply, oldest: Reply = None) -> PendingSummary:
     for row in _as_list(items[3]):
         if isinstance(row, Mapping):
             r = pairs(row)
-            consumers.append((_b(r.get("name")), to_int(r.get("pending")) or 0))
+            consumers.append((name(r.get("name")), to_int(r.get("pending")) or 0))
         elif isinstance(row, list | tuple) and len(row) >= 2:
-            consumers.append((_b(row[0]), to_int(row[1]) or 0))
+            consumers.append((name(row[0]), to_int(row[1]) or 0))  # shared, as XINFO CONSUMERS' are
     entries = parse_pending_entries(oldest)
     return PendingSummary(
         count=to_int(items[0]) or 0,

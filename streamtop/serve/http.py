@@ -125,16 +125,16 @@ def refusal(guard: Guard | None, request: Request) -> bytes | None:
 
 def response(
     source: Source, guard: Guard | None, head: bytes, page: PageLike | None = None
-) -> tuple[bytes, bool]:
+) -> tuple[Reply, bool]:
     """The reply to one request head (bytes up to the blank line), and whether the connection
     may stay open: GET anything but /favicon.ico is the page (`page`, else the current one; gzip
     when the scraper accepts it); a Host the guard does not serve gets 403."""
     request = parse_head(head)
     if request is None:
-        return _reply("400 Bad Request", b"bad request\n"), False
+        return (_reply("400 Bad Request", b"bad request\n"), b""), False
     refused = refusal(guard, request)
     if refused is not None:
-        return refused, False
+        return (refused, b""), False
     return metrics_reply(source, request, page)
 
 
@@ -143,25 +143,49 @@ def wants_page(guard: Guard | None, request: Request) -> bool:
     return request.path != "/favicon.ico" and refusal(guard, request) is None
 
 
-def metrics_reply(source: Source, request: Request, page: PageLike | None = None) -> tuple[bytes, bool]:
+def metrics_reply(source: Source, request: Request, page: PageLike | None = None) -> tuple[Reply, bool]:
+    """The reply as (head, body): the page's own bytes are sent as they are, never copied behind
+    a head (at 2,000 streams a 2.5 MB copy per scrape, which the allocator kept)."""
     method, path, headers, keep = request.method, request.path, request.headers, request.keep
     if path == "/favicon.ico":
-        return _reply("404 Not Found", b"not found", head_only=method == "HEAD"), keep
+        return (_reply("404 Not Found", b"not found", head_only=method == "HEAD"), b""), keep
     page = page if page is not None else source.page()
     extra = ""
     if "gzip" in headers.get("accept-encoding", ""):
         body, extra = page.gzipped(), "Content-Encoding: gzip\r\n"
     else:
         body = page.body
-    return _reply("200 OK", body, CONTENT_TYPE, extra, head_only=method == "HEAD"), keep
+    head = _head("200 OK", len(body), CONTENT_TYPE, extra)
+    return (head, b"" if method == "HEAD" else body), keep
 
 
 PLAIN = "text/plain; charset=utf-8"
+Reply = tuple[bytes, bytes]  # the head (status line and headers) and the body, sent one after the other
+SEND_CHUNK = 64 * 1024  # bytes of a body handed to the transport at a time (see send)
+
+
+def _head(status: str, length: int, kind: str = PLAIN, extra: str = "") -> bytes:
+    return f"HTTP/1.1 {status}\r\nContent-Type: {kind}\r\n{extra}Content-Length: {length}\r\n\r\n".encode(
+        "latin-1"
+    )
 
 
 def _reply(status: str, body: bytes, kind: str = PLAIN, extra: str = "", head_only: bool = False) -> bytes:
-    head = f"HTTP/1.1 {status}\r\nContent-Type: {kind}\r\n{extra}Content-Length: {len(body)}\r\n\r\n"
-    return head.encode("latin-1") + (b"" if head_only else body)
+    return _head(status, len(body), kind, extra) + (b"" if head_only else body)
+
+
+async def send(writer: asyncio.StreamWriter, reply: Reply) -> None:
+    """The head, then the body SEND_CHUNK bytes at a time, each taken by the transport before the
+    next (SEND_TIMEOUT for the whole): the transport copies what the socket does not take at once
+    into its own buffer, a whole page per slow scraper if handed the page in one piece."""
+    head, body = reply
+    async with asyncio.timeout(SEND_TIMEOUT):
+        writer.write(head)
+        view = memoryview(body)
+        for at in range(0, len(view), SEND_CHUNK):
+            writer.write(view[at : at + SEND_CHUNK])
+            await writer.drain()
+        await writer.drain()
 
 
 # the hub's API (hubapi.serve_api on a Hub): answers a request under /api/, says whether the
@@ -213,9 +237,8 @@ class MetricsServer:
                 if request is not None and wants_page(self.guard, request):
                     # only a scrape of the page asks for a poll
                     page = await fresh_page(self.source, scrape_wait(request.headers))
-                data, keep = response(self.source, self.guard, head[:-4], page)
-                writer.write(data)
-                await asyncio.wait_for(writer.drain(), SEND_TIMEOUT)
+                reply, keep = response(self.source, self.guard, head[:-4], page)
+                await send(writer, reply)
         except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass  # gone, too slow, too long: the connection is closed, nothing to say
         except asyncio.CancelledError:

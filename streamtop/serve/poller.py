@@ -45,6 +45,7 @@ from typing import Any
 
 from streamtop.pipeline.connection import ConnectionSpec, execute_raw
 from streamtop.pipeline.health import DEFAULT_WINDOW
+from streamtop.pipeline.history import History
 from streamtop.pipeline.model import GroupInfo, Snapshot, StreamInfo, id_key
 from streamtop.pipeline.parse import parse_pending_entries
 
@@ -123,8 +124,16 @@ def serve_monitor(
     interval: float,
     window: float = DEFAULT_WINDOW,
 ) -> Monitor:
-    """The exporter's session (serve_options)."""
-    return Monitor(spec, serve_options(targets, options, interval, window))
+    """The exporter's session (serve_options, serve_session)."""
+    return serve_session(spec, serve_options(targets, options, interval, window))
+
+
+def serve_session(spec: ConnectionSpec, options: SessionOptions) -> Monitor:
+    """A Monitor on `options` whose history keeps no sparkline: a page has each rate's last value
+    and the verdicts their window, and nothing draws a series (docs/serve-lean.md)."""
+    monitor = Monitor(spec, options)
+    monitor.history = History(options.window, sparklines=False)
+    return monitor
 
 
 def stream_lag(s: StreamInfo) -> tuple[int, int]:

@@ -188,9 +188,12 @@ class StreamtopApp(App[int]):
                     if not self._gc_frozen:
                         # what exists after the first full render (Textual's widgets, the table
                         # cells) lives as long as the app: keep it out of every later full GC
-                        # pass, which otherwise stalls the screen for tens of ms at 1,000 streams
+                        # pass, which otherwise stalls the screen for tens of ms at 1,000 streams.
+                        # While the first scan goes on, after each of its parts: the heap grows
+                        # by thousands of streams a part, and each full pass over it was 0.1-0.7 s
+                        # of stall at 100,000 streams (issue 29)
                         gc.freeze()
-                        self._gc_frozen = True
+                        self._gc_frozen = snap.discovery.complete
                 self.render_header()
             if monitor.failures and not monitor.paused:
                 delay: float | None = monitor.retry_in()
@@ -320,7 +323,10 @@ class StreamtopApp(App[int]):
             and (any(n.first_poll for n in snap.nodes) or any(s.stale for s in snap.streams))
         )
         shown = state.value
-        if state is State.LIVE and snap is not None and not snap.discovery.complete:
+        # the poll's snapshot before the screen has it (the loop turns once between the two): the
+        # first part's said LIVE for that turn, the table still empty
+        current = snap if snap is not None else m.last
+        if state is State.LIVE and current is not None and not current.discovery.complete:
             shown = "discovering"  # issue 29: rows come as the first scan finds them; LIVE after
         elif state is State.LIVE and partial:
             shown = "partial"

@@ -273,9 +273,10 @@ class MainScreen(Screen[None]):
         if message.keys == self.rows_shown:
             return
         self.rows_shown = message.keys
-        snap = self.snapshot
-        known = {s.key: s for s in snap.streams} if snap is not None else {}
-        unread = any((s := known.get(k)) is None or s.summary_only for k in message.keys)
+        # the rows' streams from the panel's own map (a map of every stream made here was 20-60 ms
+        # at 100,000 streams, at every scroll and every first-scan part)
+        stream = self.streams.stream
+        unread = any((s := stream(k)) is None or s.summary_only for k in message.keys)
         self.on_focus(self._focus(), unread)
 
     def select(self, key: bytes, group: bytes | None = None) -> None:

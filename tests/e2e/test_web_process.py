@@ -248,9 +248,16 @@ def blocked_on_a_pipe(pid: int) -> bool:
     return False
 
 
-def size_of(session) -> tuple[int, int]:
-    """The terminal size a session's dashboard was started with (COLUMNS x ROWS)."""
-    env = dict(item.split(b"=", 1) for item in environ(session.pid).split(b"\0") if b"=" in item)
+def size_of(session) -> tuple[int, int] | None:
+    """The terminal size a session's dashboard was started with (COLUMNS x ROWS); None for a
+    child that is no dashboard (yet), or gone: a fork not yet exec'd has web's own environment."""
+    try:
+        raw = environ(session.pid)
+    except OSError:
+        return None
+    env = dict(item.split(b"=", 1) for item in raw.split(b"\0") if b"=" in item)
+    if b"COLUMNS" not in env or b"ROWS" not in env:
+        return None
     return int(env[b"COLUMNS"]), int(env[b"ROWS"])
 
 
@@ -263,9 +270,10 @@ async def test_a_page_that_goes_away_takes_its_dashboard_and_its_slot_with_it(lo
     with running_web(*args, env=web_env(REDISCLI_AUTH=SECRET)) as web:
         async with aiohttp.ClientSession() as http:
             ws = await http.ws_connect(f"{web.url}ws?width=4000&height=2000")
-            await until(None, lambda: web.sessions(), "the page's dashboard started")
-            sessions = web.sessions()
-            width, height = size_of(sessions[0])
+            sized = lambda: [(s, size_of(s)) for s in web.sessions() if size_of(s)]  # noqa: E731
+            await until(None, sized, "the page's dashboard started")
+            dashboard, (width, height) = sized()[0]
+            sessions = [dashboard]
             assert width <= 500 and height <= 200, (width, height)
             # the page never reads: the dashboard's screens fill the socket, then its stdout pipe
             # (at 4000x2000 it is blocked writing within 5 s; a capped size may never block)

@@ -1135,30 +1135,41 @@ def test_a_node_whose_poll_this_client_reads_late_is_not_called_down():
         c.cleanup()
 
 
+@contextlib.asynccontextmanager
+async def _collector_with_a_late_node(c: ClusterProcess):
+    """A collector of c (short waits) whose second node holds every answer until release() is
+    awaited, which then waits for that node's late poll to end: yields (collector, node, release)."""
+    col = await _collector(c.url)
+    col.answer_timeout, col.node_wait = 0.4, 0.1
+    try:
+        await col.refresh_topology()
+        slow = col.nodes[f"127.0.0.1:{c.nodes[1].port}"]
+        execute = slow.collector.execute
+        gate = asyncio.Event()
+
+        async def late(*args):
+            await gate.wait()
+            return await execute(*args)
+
+        async def release() -> None:
+            gate.set()
+            await until(None, lambda: slow.task is None or slow.task.done(), "the late poll")
+
+        slow.collector.execute = late
+        yield col, slow, release
+    finally:
+        await col.aclose()
+
+
 def test_a_node_whose_first_poll_is_late_is_pending_not_empty(cluster):
     """The first poll waits for the slower nodes a while; one later still is listed as pending
     (first_poll), so the dashboard says PARTIAL rather than LIVE over a table missing its rows."""
 
     async def run():
-        col = await _collector(cluster.url)
-        col.answer_timeout, col.node_wait = 0.4, 0.1
-        try:
-            await col.refresh_topology()
-            slow = col.nodes[f"127.0.0.1:{cluster.nodes[1].port}"]
-            execute = slow.collector.execute
-            gate = asyncio.Event()
-
-            async def late(*args):
-                await gate.wait()
-                return await execute(*args)
-
-            slow.collector.execute = late
+        async with _collector_with_a_late_node(cluster) as (col, slow, release):
             first = await col.poll()
-            gate.set()
-            await until(None, lambda: slow.task is None or slow.task.done(), "the late poll")
+            await release()
             return first, await col.poll(), slow.address
-        finally:
-            await col.aclose()
 
     first, second, address = asyncio.run(run())
     pending = next(n for n in first.nodes if n.address == address)
@@ -1173,28 +1184,13 @@ def test_a_node_whose_first_poll_is_late_has_its_keys_asked_of_no_other_node(clu
     minute of the client's CPU, three times the reads), and the first screen took minutes."""
 
     async def run():
-        col = await _collector(cluster.url)
-        col.answer_timeout, col.node_wait = 0.4, 0.1
-        try:
-            await col.refresh_topology()
-            slow = col.nodes[f"127.0.0.1:{cluster.nodes[1].port}"]
-            execute = slow.collector.execute
-            gate = asyncio.Event()
-
-            async def late(*args):
-                await gate.wait()
-                return await execute(*args)
-
-            slow.collector.execute = late
+        async with _collector_with_a_late_node(cluster) as (col, slow, release):
             first = await col.poll()
             followed = {n.address: set(n.redirected) for n in col.nodes.values()}
-            gate.set()
-            await until(None, lambda: slow.task is None or slow.task.done(), "the late poll")
+            await release()
             second = await col.poll()
             followed_after = {n.address: set(n.redirected) for n in col.nodes.values()}
             return first, second, followed, followed_after, slow.address
-        finally:
-            await col.aclose()
 
     first, second, followed, followed_after, address = asyncio.run(run())
     assert next(n for n in first.nodes if n.address == address).first_poll

@@ -57,3 +57,23 @@ async def test_with_the_same_keys_only_the_plans_streams_are_read_and_replaced_i
     # the rest: the very objects shown before (and a summary read again that did not change)
     assert len(carried) >= second.cost.carried > 0
     assert keys[2] not in carried and keys[3] not in carried  # on screen: read in full
+
+
+async def test_streams_read_in_full_go_fewer_a_round_trip_and_new_groups_in_parts(
+    server, r, collector_for, monkeypatch
+):
+    """`serve` reads every stream in full each poll: FULL_READ_CHUNK of them a round trip (their
+    replies are several times a summary's: 2,000 in one trip stood as ~17 MB), and the groups new
+    to the collector (every one, at the first poll) NEW_GROUPS_CHUNK a round trip."""
+    keys = arrange(r, 10)
+    monkeypatch.setattr(collector_mod, "FULL_READ_CHUNK", 4)
+    monkeypatch.setattr(collector_mod, "NEW_GROUPS_CHUNK", 3)
+    col = await collector_for(server, ["ch:*"])
+    first = await col.poll()
+    assert first.round_trips == 3 + 4  # 4 + 4 + 2 streams; 10 new groups: 3 + 3 + 3 + 1
+    snap = await col.poll()
+    assert snap.round_trips == 3
+    for poll in (first, snap):
+        assert [s.key for s in poll.streams] == keys
+        assert [s.length for s in poll.streams] == list(range(1, 11))
+        assert all(s.groups[0].pending == 1 and s.groups[0].consumer_list for s in poll.streams)

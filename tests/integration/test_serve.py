@@ -359,7 +359,8 @@ async def test_every_stream_is_exported_by_default(server, r):
         page = served.scrape()
     finally:
         await served.close()
-    assert len(page.samples["redis_stream_length"]) == 2001
+    said = (served.monitor.failures, served.monitor.error, served.logged)  # a failed poll says why
+    assert len(page.samples["redis_stream_length"]) == 2001, said
     assert page.value("streamtop_streams_capped") == 0 and served.logged == []
 
 

@@ -15,13 +15,12 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 
-from streamtop.monitor import Monitor
 from streamtop.options import PollOptions
 from streamtop.pipeline.connection import ConnectionSpec, build_spec
 from streamtop.serve.exposition import Family
 from streamtop.serve.http import listen, stop
 from streamtop.serve.metrics import ALL_TIERS
-from streamtop.serve.poller import Exporter, serve_options
+from streamtop.serve.poller import Exporter, serve_options, serve_session
 
 Labels = frozenset[tuple[str, str]]
 
@@ -97,7 +96,7 @@ class Served:
         **poll,
     ) -> None:
         options = serve_options(targets, PollOptions(**poll), interval)
-        self.monitor = Monitor(spec, dataclasses.replace(options, answer_timeout=answer_timeout))
+        self.monitor = serve_session(spec, dataclasses.replace(options, answer_timeout=answer_timeout))
         self.logged: list[str] = []
         self.exporter = Exporter(self.monitor, spec.db, cap=cap, log=self.logged.append, tiers=tiers)
         self.httpd, self.thread = listen(0, "127.0.0.1", self.exporter)

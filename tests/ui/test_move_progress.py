@@ -43,6 +43,19 @@ def escape_at_first_batch(dialog) -> list[tuple[bool, float | None, float]]:
     return seen
 
 
+async def confirm_move_stopped_at_first_batch(app, pilot, seen):
+    """Press the dialog's OK and confirm the move; returns its result once it has come, after
+    checking that the bar showed the first batch once and the move stopped there."""
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+    await pilot.press("y")
+    await until(pilot, lambda: app.results)
+    assert seen == [(True, N, 200)]
+    res = app.results[0]
+    assert res.ok and res.cancelled, res.message
+    return res
+
+
 @pytest.mark.slow
 async def test_dead_letter_shows_progress_and_escape_stops_between_batches(host, r):
     app, pilot = host
@@ -51,13 +64,7 @@ async def test_dead_letter_shows_progress_and_escape_stops_between_batches(host,
     await pilot.pause()
     assert not app.screen.query_one("#progress", ProgressBar).display, "no bar before the move"
     seen = escape_at_first_batch(app.screen)
-    await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
-    await pilot.press("y")
-    await until(pilot, lambda: app.results)
-    assert seen == [(True, N, 200)]
-    res = app.results[0]
-    assert res.ok and res.cancelled, res.message
+    res = await confirm_move_stopped_at_first_batch(app, pilot, seen)
     moved = [i for i, _ in res.moved]
     assert len(moved) == 200
     assert f"stopped by you: {N - 200:,} not moved (still pending)" in res.message
@@ -75,13 +82,7 @@ async def test_redrive_shows_progress_and_escape_stops_between_batches(host, r):
     seen = escape_at_first_batch(app.screen)
     await pilot.press("enter")  # the dry run
     await until(pilot, lambda: str(app.screen.query_one("#ok").label) == "Redrive")
-    await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
-    await pilot.press("y")
-    await until(pilot, lambda: app.results)
-    assert seen == [(True, N, 200)]
-    res = app.results[0]
-    assert res.ok and res.cancelled, res.message
+    res = await confirm_move_stopped_at_first_batch(app, pilot, seen)
     assert len(res.moved) == 200
     assert f"stopped by you: {N - 200:,} not moved (still in the DLQ)" in res.message
     assert r.xlen("s:dlq") == N - 200 and r.xlen("s") == N + 200

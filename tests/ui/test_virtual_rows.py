@@ -87,3 +87,32 @@ def test_the_kept_order_is_the_order_from_scratch(column, reverse):
         else:  # reversed: the same values in the same order; ties may list their keys Z-A
             got = {s.key: streams_mod.sort_value(s, column, rate_of) for s in snap_streams}
             assert [got[k] for k in order.shown] == [got[k] for k in want]
+
+
+@pytest.mark.parametrize("column", ["key", "length"])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_keys_added_part_by_part_keep_the_order_and_name_only_what_changed(column, reverse):
+    """The first scan's parts: each poll's tuple has more keys (in key order), some of the kept
+    ones read again. The rows named changed are the new and the re-read ones alone (found by
+    identity, not by a pass over every key), and the order is the order from scratch."""
+    rng = random.Random(f"parts{column}{reverse}")
+    history = History()
+    order = RowOrder()
+    found: dict[bytes, StreamInfo] = {}
+    ids = list(range(600))
+    rng.shuffle(ids)  # SCAN finds keys in no order
+    for t, lo in enumerate(range(0, 600, 150), start=1):
+        new = {s.key: s for s in (stream(i, t) for i in ids[lo : lo + 150])}
+        again = rng.sample(sorted(found), min(20, len(found)))
+        for k in again:
+            found[k] = stream(int(k[2:]), t)
+        found.update(new)
+        snap_streams = tuple(found[k] for k in sorted(found))
+        history.update(Snapshot(streams=snap_streams, taken_at=1000.0 + t))
+        changed = order.update(snap_streams, "", column, reverse, history.stream_rate)
+        assert changed is not None and set(changed) == set(new) | set(again)
+        want = [s.key for s in visible_streams(snap_streams, "", column, reverse, history.stream_rate)]
+        if column == "key" or not reverse:
+            assert order.shown == want
+        else:
+            assert sorted(order.shown) == sorted(want)
