@@ -434,8 +434,7 @@ class Monitor:
             self.trips_reported = False
         if snap is None:  # nothing new (a list handed out, a hub without a newer one)
             return self.last
-        with GC_PAUSE:  # the samples of a first read are ~60,000 objects (issue 28): no GC passes
-            await self.history.update_in_steps(snap)
+        await self.history.update_in_steps(snap)
         self._took(snap)
         return snap
 
