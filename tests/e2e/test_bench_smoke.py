@@ -166,6 +166,7 @@ TINY = {
     "poll_ab.py": ("--before", ".", "--sizes", "20", "--rounds", "1"),  # this tree against itself
     "session_cost.py": ("--other", ".", "--streams", "20", "--rounds", "1"),
     "deadletter.py": ("--before", ".", "--entries", "50"),  # this tree against itself
+    "parse_cost.py": ("--before", "HEAD", "--streams", "50", "--reps", "1"),  # the commit against itself
 }
 COVERED = {
     "run.py",
