@@ -225,6 +225,7 @@ class MetricsServer:
             writer.close()
             return
         self.open += 1
+        stopping = False
         try:
             keep = True
             while keep:
@@ -242,12 +243,15 @@ class MetricsServer:
         except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass  # gone, too slow, too long: the connection is closed, nothing to say
         except asyncio.CancelledError:
-            pass  # the server stops (an event stream never ends by itself)
+            stopping = True  # the server stops (an event stream never ends by itself)
         finally:
             self.open -= 1
-            writer.close()
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(writer.wait_closed(), 1.0)
+            if stopping:  # closed at once, unsent data dropped: a close that waits for a slow
+                writer.transport.abort()  # reader to drain could outlive the loop, the socket open
+            else:
+                writer.close()
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(writer.wait_closed(), 1.0)
 
     def shutdown(self) -> None:
         if self.loop.is_running():
