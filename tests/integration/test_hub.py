@@ -722,4 +722,3 @@ async def test_an_attached_dashboard_posts_the_rows_it_shows_and_the_hub_reads_t
             assert len(app.w("streams-table").row_keys) == len(keys)  # every row, summaries too
     finally:
         await hub.close()
-
