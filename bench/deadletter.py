@@ -7,7 +7,7 @@ its own; the trees alternate which goes first each round. Round trips are the wr
 or a pipeline to the socket (common.counting), the MULTI/EXEC probe and the selection included.
 
     mkdir ../before && git archive main | tar -x -C ../before
-    flock /tmp/streamtop-bench.lock python bench/deadletter.py --before ../before [--entries 10000]
+    python bench/deadletter.py --before ../before [--entries 10000]
 """
 
 from __future__ import annotations

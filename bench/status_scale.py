@@ -10,7 +10,7 @@ documents are then compared: the same fields in the same order, the same streams
 `before` is a git ref exported with `git archive` (default `main`), `after` this checkout. The load
 average is printed with each row (2 shared cores: wall times move with it, memory does not).
 
-    flock /tmp/streamtop-bench.lock python bench/status_scale.py [--sizes 20000,100000] [--before main]
+    python bench/status_scale.py [--sizes 20000,100000] [--before main]
 """
 
 from __future__ import annotations
